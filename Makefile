@@ -1,0 +1,96 @@
+# peapod: a pod runtime. `make run` sets up a fresh Debian machine and runs the
+# example pod; `make check` runs the whole test suite.
+CC ?= cc
+PKGS := yaml-0.1 json-c libarchive
+WARN := -Wall -Wextra -Werror -Wshadow -Wmissing-prototypes -Wstrict-prototypes -Wformat=2 \
+	-Wswitch-default -Wundef -Wpointer-arith -Wvla -Wno-unused-parameter
+CFLAGS ?= -O2 -g
+ALL_CFLAGS = -std=c11 -D_GNU_SOURCE -Isrc $(WARN) $(CFLAGS) $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+LDLIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+BUILD ?= build
+
+LIB_SRC := $(sort $(shell find src -name '*.c' ! -path 'src/cli/*'))
+CLI_SRC := $(sort $(wildcard src/cli/*.c))
+LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o)
+CLI_OBJ := $(CLI_SRC:%.c=$(BUILD)/%.o)
+UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
+UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+HELPER_SRC := $(sort $(wildcard tests/helpers/*.c))
+HELPER_BIN := $(HELPER_SRC:tests/helpers/%.c=$(BUILD)/helpers/%)
+
+DEBIAN_DEPS := build-essential pkg-config libyaml-dev libjson-c-dev libarchive-dev libcmocka-dev \
+	busybox-static bats iproute2 procps util-linux clang
+
+.PHONY: all deps run check unit system asan fuzz format lint clean
+
+all: $(BUILD)/peapod
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -MMD -MP -c $< -o $@
+
+$(BUILD)/libpeapod.a: $(LIB_OBJ)
+	ar rcs $@ $^
+
+$(BUILD)/peapod: $(CLI_OBJ) $(BUILD)/libpeapod.a
+	$(CC) $(ALL_CFLAGS) -o $@ $(CLI_OBJ) $(BUILD)/libpeapod.a $(LDLIBS) $(LDFLAGS)
+
+$(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libpeapod.a
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -o $@ $< $(BUILD)/libpeapod.a $(LDLIBS) -lcmocka $(LDFLAGS)
+
+# Helpers copied into test images: static, so they run in a busybox rootfs.
+$(BUILD)/helpers/%: tests/helpers/%.c
+	@mkdir -p $(dir $@)
+	$(CC) -std=c11 -D_GNU_SOURCE -O2 -Wall -Werror -static -o $@ $<
+
+# Installs the Debian packages peapod needs to build and test (idempotent).
+deps:
+	@missing=""; for p in $(DEBIAN_DEPS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+		echo "installing:$$missing"; \
+		apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q $$missing; \
+	fi
+
+# The seed example: a web server and a sidecar sharing a volume and localhost.
+# It runs until stopped; here it is stopped with SIGINT (as Ctrl-C) after a while.
+RUN_SECONDS ?= 12
+run: deps
+	$(MAKE) all helpers
+	tests/lib/make-busybox-image.sh $(BUILD)/peapod busybox:1.36
+	status=0; timeout --foreground --preserve-status -s INT $(RUN_SECONDS) $(BUILD)/peapod run -f examples/web-sidecar.yaml || status=$$?; \
+	[ $$status -eq 0 ] || [ $$status -eq 130 ]
+
+helpers: $(HELPER_BIN)
+
+unit: $(UNIT_BIN)
+system: $(BUILD)/peapod $(HELPER_BIN)
+
+# The whole suite: unit tests, system tests, the same under ASan+UBSan, and a
+# bounded fuzz run of the manifest parser. Prints "N passed, N failed" last.
+check: deps
+	$(MAKE) all unit helpers
+	tests/run-all.sh
+
+asan:
+	$(MAKE) BUILD=build-asan CC=clang CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" all unit
+
+FUZZ_SECONDS ?= 60
+fuzz:
+	@mkdir -p build-fuzz
+	clang -std=c11 -D_GNU_SOURCE -Isrc -g -O1 -fsanitize=fuzzer,address,undefined \
+		$(shell pkg-config --cflags $(PKGS)) -o build-fuzz/fuzz_manifest fuzz/fuzz_manifest.c \
+		$(filter src/spec/%.c src/util/%.c,$(LIB_SRC)) $(LDLIBS)
+	build-fuzz/fuzz_manifest -max_total_time=$(FUZZ_SECONDS) -max_len=65536 -rss_limit_mb=1024 \
+		build-fuzz/corpus fuzz/corpus
+
+format:
+	clang-format -i $(shell find src tests fuzz -name '*.[ch]')
+
+lint:
+	cppcheck --quiet --error-exitcode=1 --enable=warning,portability --inline-suppr -Isrc src
+
+clean:
+	rm -rf build build-asan build-fuzz
+
+-include $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d)

@@ -1,0 +1,349 @@
+/* peapod image import|ls|rm: the local image store from the command line. */
+#include <getopt.h>
+#include <json-c/json.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "cli/cli.h"
+#include "image/image.h"
+#include "util/cleanup.h"
+
+#define SHORT_ID_LEN 12
+#define SIZE_UNIT 1000.0
+#define SECS_PER_MIN 60
+#define SECS_PER_HOUR (60 * SECS_PER_MIN)
+#define SECS_PER_DAY (24 * SECS_PER_HOUR)
+#define SECS_PER_WEEK (7 * SECS_PER_DAY)
+#define SECS_PER_MONTH (30 * SECS_PER_DAY)
+#define SECS_PER_YEAR (365 * SECS_PER_DAY)
+
+static const char usage_text[] =
+    "usage: peapod image import SRC REF [--entrypoint JSON|WORD] [--cmd JSON|WORD]\n"
+    "                           [--env K=V]... [--workdir DIR] [--user USER]\n"
+    "                           [--stop-signal SIG] [--root DIR]\n"
+    "       peapod image ls [--root DIR]\n"
+    "       peapod image rm REF... [--root DIR]\n"
+    "\n"
+    "SRC is a root filesystem directory or a tar archive (optionally compressed).\n"
+    "--cmd and --entrypoint take a JSON array ('[\"sh\",\"-c\",\"echo hi\"]') or one word.\n";
+
+static int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+static int usage_error(const char *fmt, ...)
+{
+	va_list ap;
+	fprintf(stderr, "peapod: ");
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "\n%s", usage_text);
+	return CLI_EXIT_USAGE;
+}
+
+static int fail(struct pp_error **err)
+{
+	cli_print_error(*err);
+	pp_error_free(err);
+	return CLI_EXIT_FAILURE;
+}
+
+/* '["a","b"]' -> {a, b}; "" -> {} (explicitly none); any other text -> {text}.
+ * NULL when bad JSON. */
+static char **parse_argv_option(const char *arg)
+{
+	if (arg[0] == '\0')
+		return xmalloc(sizeof(char *));
+	if (arg[0] != '[') {
+		char **v = xmalloc(2 * sizeof(char *));
+		v[0] = xstrdup(arg);
+		return v;
+	}
+	struct json_object *arr = json_tokener_parse(arg);
+	if (arr == NULL || !json_object_is_type(arr, json_type_array)) {
+		json_object_put(arr);
+		return NULL;
+	}
+	size_t n = json_object_array_length(arr);
+	cleanup_strv char **v = xmalloc((n + 1) * sizeof(char *));
+	for (size_t i = 0; i < n; i++) {
+		struct json_object *e = json_object_array_get_idx(arr, i);
+		if (!json_object_is_type(e, json_type_string)) {
+			json_object_put(arr);
+			return NULL;
+		}
+		v[i] = xstrdup(json_object_get_string(e));
+	}
+	json_object_put(arr);
+	return steal_ptr(&v);
+}
+
+static void strv_push(char ***v, const char *s)
+{
+	size_t n = 0;
+	while (*v && (*v)[n])
+		n++;
+	*v = xrealloc(*v, (n + 2) * sizeof(char *));
+	(*v)[n] = xstrdup(s);
+	(*v)[n + 1] = NULL;
+}
+
+enum {
+	OPT_ENTRYPOINT = 256,
+	OPT_CMD,
+	OPT_ENV,
+	OPT_WORKDIR,
+	OPT_USER,
+	OPT_STOP_SIGNAL,
+	OPT_ROOT,
+};
+
+static const struct option long_options[] = {
+    {"entrypoint", required_argument, NULL, OPT_ENTRYPOINT},
+    {"cmd", required_argument, NULL, OPT_CMD},
+    {"env", required_argument, NULL, OPT_ENV},
+    {"workdir", required_argument, NULL, OPT_WORKDIR},
+    {"user", required_argument, NULL, OPT_USER},
+    {"stop-signal", required_argument, NULL, OPT_STOP_SIGNAL},
+    {"root", required_argument, NULL, OPT_ROOT},
+    {"help", no_argument, NULL, 'h'},
+    {NULL, 0, NULL, 0},
+};
+
+struct image_opts {
+	const char *root;
+	struct pp_image_config cfg;
+};
+
+static void image_opts_free(struct image_opts *o)
+{
+	strv_free(o->cfg.entrypoint);
+	strv_free(o->cfg.cmd);
+	strv_free(o->cfg.env);
+}
+
+/* Parses the options of every subcommand; import-only ones are refused
+ * elsewhere. Returns -1 to continue, else an exit code. */
+static int parse_options(int argc, char **argv, bool import, struct image_opts *o)
+{
+	int c;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "h", long_options, NULL)) != -1) {
+		char ***argvp = c == OPT_ENTRYPOINT ? &o->cfg.entrypoint : &o->cfg.cmd;
+		if (!import && c != OPT_ROOT && c != 'h' && c != '?')
+			return usage_error("option --%s is only for import",
+					   long_options[c - OPT_ENTRYPOINT].name);
+		switch (c) {
+		case OPT_ENTRYPOINT:
+		case OPT_CMD:
+			strv_free(*argvp);
+			*argvp = parse_argv_option(optarg);
+			if (*argvp == NULL)
+				return usage_error("not a JSON array of strings: %s", optarg);
+			break;
+		case OPT_ENV:
+			if (strchr(optarg, '=') == NULL || optarg[0] == '=')
+				return usage_error("--env wants NAME=VALUE, not \"%s\"", optarg);
+			strv_push(&o->cfg.env, optarg);
+			break;
+		case OPT_WORKDIR:
+			if (optarg[0] != '/')
+				return usage_error("--workdir must be an absolute path: %s",
+						   optarg);
+			o->cfg.working_dir = optarg;
+			break;
+		case OPT_USER:
+			o->cfg.user = optarg;
+			break;
+		case OPT_STOP_SIGNAL:
+			o->cfg.stop_signal = optarg;
+			break;
+		case OPT_ROOT:
+			o->root = optarg;
+			break;
+		case 'h':
+			fputs(usage_text, stdout);
+			return 0;
+		default:
+			fputs(usage_text, stderr);
+			return CLI_EXIT_USAGE;
+		}
+	}
+	return -1;
+}
+
+static int image_import(int argc, char **argv, struct image_opts *o)
+{
+	cleanup_error struct pp_error *err = NULL;
+	struct pp_image_store *store = NULL;
+	struct pp_image *img = NULL;
+	if (argc - optind != 2)
+		return usage_error("import wants SRC and REF");
+	if (pp_image_store_open(o->root, &store, &err) < 0)
+		return fail(&err);
+	int ret = pp_image_import(store, argv[optind], argv[optind + 1], &o->cfg, &img, &err);
+	pp_image_store_free(store);
+	if (ret < 0)
+		return fail(&err);
+	printf("%s\n", img->id);
+	pp_image_free(img);
+	return 0;
+}
+
+/* Like podman (go-units HumanSizeWithPrecision): decimal units, 3 digits. */
+static void human_size(int64_t bytes, char *buf, size_t len)
+{
+	static const char *const units[] = {"B", "kB", "MB", "GB", "TB", "PB"};
+	const size_t n_units = sizeof(units) / sizeof(units[0]);
+	double v = (double)bytes;
+	size_t u = 0;
+	while (v >= SIZE_UNIT && u + 1 < n_units) {
+		v /= SIZE_UNIT;
+		u++;
+	}
+	snprintf(buf, len, "%.3g %s", v, units[u]);
+}
+
+/* Like podman (go-units HumanDuration) + " ago". */
+static void human_age(time_t created, char *buf, size_t len)
+{
+	static const struct {
+		long secs;
+		const char *name;
+	} steps[] = {
+	    {SECS_PER_YEAR, "years"}, {SECS_PER_MONTH, "months"}, {SECS_PER_WEEK, "weeks"},
+	    {SECS_PER_DAY, "days"},   {SECS_PER_HOUR, "hours"},	  {SECS_PER_MIN, "minutes"},
+	};
+	long age = (long)difftime(time(NULL), created);
+	if (age < 1) {
+		snprintf(buf, len, "Less than a second ago");
+		return;
+	}
+	for (size_t i = 0; i < sizeof(steps) / sizeof(steps[0]); i++) {
+		long n = age / steps[i].secs;
+		if (n >= 2) {
+			snprintf(buf, len, "%ld %s ago", n, steps[i].name);
+			return;
+		}
+	}
+	if (age >= SECS_PER_HOUR)
+		snprintf(buf, len, "About an hour ago");
+	else if (age >= SECS_PER_MIN)
+		snprintf(buf, len, "About a minute ago");
+	else
+		snprintf(buf, len, "%ld seconds ago", age);
+}
+
+/* "host:5000/a/b:tag" -> repository "host:5000/a/b", tag "tag". */
+static void split_ref(const char *ref, char **repo, const char **tag)
+{
+	const char *slash = strrchr(ref, '/');
+	const char *colon = strrchr(slash ? slash : ref, ':');
+	const char *at = strchr(ref, '@');
+	if (at != NULL) {
+		*repo = strndup(ref, (size_t)(at - ref));
+		*tag = "<none>";
+	} else if (colon != NULL) {
+		*repo = strndup(ref, (size_t)(colon - ref));
+		*tag = colon + 1;
+	} else {
+		*repo = xstrdup(ref);
+		*tag = "<none>";
+	}
+}
+
+static void print_images(struct pp_image **imgs, size_t n)
+{
+	int repo_w = (int)strlen("REPOSITORY"), tag_w = (int)strlen("TAG");
+	for (size_t i = 0; i < n; i++) {
+		cleanup_free char *repo = NULL;
+		const char *tag;
+		split_ref(imgs[i]->ref, &repo, &tag);
+		repo_w = (int)strlen(repo) > repo_w ? (int)strlen(repo) : repo_w;
+		tag_w = (int)strlen(tag) > tag_w ? (int)strlen(tag) : tag_w;
+	}
+	printf("%-*s  %-*s  %-*s  %-22s  %s\n", repo_w, "REPOSITORY", tag_w, "TAG", SHORT_ID_LEN,
+	       "IMAGE ID", "CREATED", "SIZE");
+	for (size_t i = 0; i < n; i++) {
+		cleanup_free char *repo = NULL;
+		const char *tag;
+		char age[64], size[32];
+		split_ref(imgs[i]->ref, &repo, &tag);
+		human_age(imgs[i]->created, age, sizeof(age));
+		human_size(imgs[i]->size, size, sizeof(size));
+		printf("%-*s  %-*s  %.*s  %-22s  %s\n", repo_w, repo, tag_w, tag, SHORT_ID_LEN,
+		       imgs[i]->id, age, size);
+	}
+}
+
+static int image_ls(int argc, char **argv, struct image_opts *o)
+{
+	cleanup_error struct pp_error *err = NULL;
+	struct pp_image_store *store = NULL;
+	struct pp_image **imgs = NULL;
+	size_t n = 0;
+	if (argc - optind != 0)
+		return usage_error("ls takes no arguments, got \"%s\"", argv[optind]);
+	if (pp_image_store_open(o->root, &store, &err) < 0)
+		return fail(&err);
+	int ret = pp_image_list(store, &imgs, &n, &err);
+	pp_image_store_free(store);
+	if (ret < 0)
+		return fail(&err);
+	print_images(imgs, n);
+	pp_image_list_free(imgs, n);
+	return 0;
+}
+
+static int image_rm(int argc, char **argv, struct image_opts *o)
+{
+	cleanup_error struct pp_error *err = NULL;
+	struct pp_image_store *store = NULL;
+	int status = 0;
+	if (argc - optind < 1)
+		return usage_error("rm wants at least one REF");
+	if (pp_image_store_open(o->root, &store, &err) < 0)
+		return fail(&err);
+	for (int i = optind; i < argc; i++) {
+		if (pp_image_remove(store, argv[i], &err) < 0)
+			status = fail(&err);
+		else
+			printf("Untagged: %s\n", argv[i]);
+	}
+	pp_image_store_free(store);
+	return status;
+}
+
+int cmd_image(int argc, char **argv)
+{
+	static const struct {
+		const char *name;
+		int (*fn)(int argc, char **argv, struct image_opts *o);
+	} subcommands[] = {
+	    {"import", image_import}, {"ls", image_ls},	    {"list", image_ls},
+	    {"rm", image_rm},	      {"remove", image_rm},
+	};
+	if (argc < 2) {
+		fputs(usage_text, stderr);
+		return CLI_EXIT_USAGE;
+	}
+	if (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0 ||
+	    strcmp(argv[1], "help") == 0) {
+		fputs(usage_text, stdout);
+		return 0;
+	}
+	for (size_t i = 0; i < sizeof(subcommands) / sizeof(subcommands[0]); i++) {
+		if (strcmp(argv[1], subcommands[i].name) != 0)
+			continue;
+		struct image_opts o = {0};
+		/* The subcommand is argv[0] for getopt. */
+		int ret = parse_options(argc - 1, argv + 1, subcommands[i].fn == image_import, &o);
+		if (ret < 0)
+			ret = subcommands[i].fn(argc - 1, argv + 1, &o);
+		image_opts_free(&o);
+		return ret;
+	}
+	return usage_error("unknown image command \"%s\"", argv[1]);
+}

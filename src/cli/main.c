@@ -1,0 +1,37 @@
+/* peapod CLI: a table of verbs; each verb parses its flags, makes one library
+ * call and prints the result. */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli/cli.h"
+
+static const struct cli_command commands[] = {
+	{"run", cmd_run, "run a Pod manifest in the foreground until it completes"},
+	{"image", cmd_image, "manage local images (import, ls, rm)"},
+	{NULL, NULL, NULL},
+};
+
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: peapod COMMAND [ARGS...]\n\ncommands:\n");
+	for (const struct cli_command *c = commands; c->name; c++)
+		fprintf(f, "  %-8s %s\n", c->name, c->help);
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 2) {
+		usage(stderr);
+		return CLI_EXIT_USAGE;
+	}
+	if (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "help") == 0) {
+		usage(stdout);
+		return 0;
+	}
+	for (const struct cli_command *c = commands; c->name; c++)
+		if (strcmp(argv[1], c->name) == 0)
+			return c->fn(argc - 1, argv + 1);
+	fprintf(stderr, "peapod: unknown command \"%s\"\n", argv[1]);
+	usage(stderr);
+	return CLI_EXIT_USAGE;
+}

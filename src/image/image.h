@@ -1,0 +1,72 @@
+/* Local image store under a root directory (default /var/lib/peapod).
+ * An image is an ordered list of layers (read-only directories, used as
+ * overlay lower dirs) plus a config (what an OCI image config holds for
+ * running: entrypoint, cmd, env, workdir, user, stop signal). Import of a
+ * directory or tar makes a one-layer image; pulling layered images can come
+ * later without changing this interface. */
+#ifndef PEAPOD_IMAGE_H
+#define PEAPOD_IMAGE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "util/error.h"
+
+struct pp_image_config {
+	char **entrypoint; /* NULL-terminated, NULL when unset */
+	char **cmd;
+	char **env; /* "NAME=value" */
+	char *working_dir;
+	char *user;	   /* "name", "uid", "uid:gid", "name:group" */
+	char *stop_signal; /* e.g. "SIGTERM" */
+};
+
+struct pp_image {
+	char *id;      /* hex sha256 of the image's JSON file (config, layer ids, created) */
+	char *ref;     /* normalized "name:tag", e.g. "busybox:1.36"; NULL if untagged */
+	char **layers; /* absolute paths of layer directories, topmost first, NULL-terminated */
+	struct pp_image_config config;
+	int64_t size; /* bytes on disk */
+	time_t created;
+};
+
+struct pp_image_store;
+
+/* root NULL = $PEAPOD_ROOT or /var/lib/peapod. Creates the layout if absent:
+ * layers/, images/, repositories.json, lock, and containers/ (the place for
+ * per-container writable layers, which the runtime creates and removes; see
+ * image_internal.h for the whole layout). */
+int pp_image_store_open(const char *root, struct pp_image_store **out, struct pp_error **err);
+void pp_image_store_free(struct pp_image_store *store);
+const char *pp_image_store_root(const struct pp_image_store *store);
+
+/* Imports a root filesystem directory or a tar archive (plain or compressed)
+ * as image ref. cfg may be NULL. Replaces the tag if it exists. Nothing is
+ * left behind on failure. */
+int pp_image_import(struct pp_image_store *store, const char *src, const char *ref,
+		    const struct pp_image_config *cfg, struct pp_image **out,
+		    struct pp_error **err);
+
+/* Finds by ref ("busybox" means "busybox:latest"; "docker.io/library/busybox:1.36"
+ * matches "busybox:1.36") or by a unique id prefix (at least 4 hex digits,
+ * "sha256:" allowed). A tag wins over an id prefix spelled the same. */
+int pp_image_get(struct pp_image_store *store, const char *ref, struct pp_image **out,
+		 struct pp_error **err);
+
+/* One entry per tag, newest first. Free with pp_image_list_free. */
+int pp_image_list(struct pp_image_store *store, struct pp_image ***out, size_t *n,
+		  struct pp_error **err);
+/* Removes the tag ref (by id prefix: every tag of that image); the image and
+ * any layer no other image uses go with its last tag. */
+int pp_image_remove(struct pp_image_store *store, const char *ref, struct pp_error **err);
+
+void pp_image_free(struct pp_image *img);
+void pp_image_list_free(struct pp_image **imgs, size_t n);
+
+/* Normalizes an image reference the way Kubernetes/podman users write them:
+ * "busybox" -> "busybox:latest", "docker.io/library/busybox:1.36" ->
+ * "busybox:1.36". NULL when ref is not a valid reference. Caller frees. */
+char *pp_image_normalize_ref(const char *ref);
+
+#endif

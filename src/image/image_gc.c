@@ -1,0 +1,149 @@
+/* Garbage collection of untagged images and unused layers, and tree sizes. */
+#include <dirent.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "image/image_internal.h"
+#include "util/cleanup.h"
+#include "util/fs.h"
+
+struct strset {
+	char **v;
+	size_t n;
+};
+
+static void strset_add(struct strset *set, const char *s)
+{
+	set->v = xrealloc(set->v, (set->n + 2) * sizeof(char *));
+	set->v[set->n++] = xstrdup(s);
+	set->v[set->n] = NULL;
+}
+
+static bool strset_has(const struct strset *set, const char *s)
+{
+	for (size_t i = 0; i < set->n; i++)
+		if (strcmp(set->v[i], s) == 0)
+			return true;
+	return false;
+}
+
+/* Deletes images no tag points at; collects the layers of the others. */
+static int sweep_images(const struct pp_image_store *s, struct strset *live_layers,
+			struct pp_error **err)
+{
+	struct json_object *repos = NULL;
+	struct strset tagged = {0};
+	if (image_repos_load(s, &repos, err) < 0)
+		return -1;
+	json_object_object_foreach(repos, key, val)
+	{
+		(void)key;
+		strset_add(&tagged, json_object_get_string(val));
+	}
+	json_object_put(repos);
+	DIR *d = opendir(s->images_dir);
+	if (d == NULL) {
+		strv_free(tagged.v);
+		return pp_error_set(err, errno, "open %s", s->images_dir);
+	}
+	int ret = 0;
+	struct dirent *de;
+	while (ret == 0 && (de = readdir(d)) != NULL) {
+		char *dot = strrchr(de->d_name, '.');
+		if (dot == NULL || strcmp(dot, ".json") != 0 || dot == de->d_name)
+			continue;
+		cleanup_free char *id = strndup(de->d_name, (size_t)(dot - de->d_name));
+		if (!strset_has(&tagged, id)) {
+			if (unlinkat(dirfd(d), de->d_name, 0) < 0 && errno != ENOENT)
+				ret = pp_error_set(err, errno, "remove %s/%s", s->images_dir,
+						   de->d_name);
+			continue;
+		}
+		struct pp_image *img = NULL;
+		ret = image_json_load(s, id, &img, err);
+		for (char **l = img ? img->layers : NULL; l && *l; l++)
+			strset_add(live_layers, strrchr(*l, '/') + 1);
+		pp_image_free(img);
+	}
+	closedir(d);
+	strv_free(tagged.v);
+	return ret;
+}
+
+/* ".tmp-<pid>-XXXXXX" belongs to an import still running while <pid> lives. */
+static bool tmp_dir_is_stale(const char *name)
+{
+	long pid = strtol(name + strlen(IMAGE_TMP_PREFIX), NULL, 10);
+	return pid > 0 && kill((pid_t)pid, 0) < 0 && errno == ESRCH;
+}
+
+static int sweep_layers(const struct pp_image_store *s, const struct strset *live,
+			struct pp_error **err)
+{
+	DIR *d = opendir(s->layers_dir);
+	if (d == NULL)
+		return pp_error_set(err, errno, "open %s", s->layers_dir);
+	int ret = 0;
+	struct dirent *de;
+	while (ret == 0 && (de = readdir(d)) != NULL) {
+		const char *name = de->d_name;
+		if (strcmp(name, ".") == 0 || strcmp(name, "..") == 0)
+			continue;
+		bool tmp = strncmp(name, IMAGE_TMP_PREFIX, strlen(IMAGE_TMP_PREFIX)) == 0;
+		if (tmp ? !tmp_dir_is_stale(name) : strset_has(live, name))
+			continue;
+		cleanup_free char *path = xasprintf("%s/%s", s->layers_dir, name);
+		ret = pp_rm_rf(path, err);
+	}
+	closedir(d);
+	return ret;
+}
+
+int image_store_gc_locked(const struct pp_image_store *s, struct pp_error **err)
+{
+	struct strset live = {0};
+	int ret = sweep_images(s, &live, err);
+	/* A broken image file means we cannot know which layers are in use. */
+	if (ret == 0)
+		ret = sweep_layers(s, &live, err);
+	strv_free(live.v);
+	return ret;
+}
+
+static int64_t tree_size_at(int dfd)
+{
+	DIR *d = fdopendir(dfd);
+	if (d == NULL) {
+		close(dfd);
+		return 0;
+	}
+	int64_t total = 0;
+	struct dirent *de;
+	while ((de = readdir(d)) != NULL) {
+		struct stat st;
+		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0 ||
+		    fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+			continue;
+		if (S_ISDIR(st.st_mode)) {
+			int sub = openat(dirfd(d), de->d_name,
+					 O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+			if (sub >= 0)
+				total += tree_size_at(sub);
+		} else if (S_ISREG(st.st_mode) || S_ISLNK(st.st_mode)) {
+			/* Each link of a hardlinked file carries its share. */
+			total += st.st_size / (st.st_nlink ? (int64_t)st.st_nlink : 1);
+		}
+	}
+	closedir(d);
+	return total;
+}
+
+int64_t image_tree_size(const char *dir)
+{
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	return fd < 0 ? 0 : tree_size_at(fd);
+}

@@ -1,0 +1,207 @@
+/* (De)serialization of images/<id>.json and repositories.json with json-c. */
+#include <string.h>
+#include <time.h>
+
+#include "image/image_internal.h"
+#include "util/cleanup.h"
+#include "util/fs.h"
+
+#define TIME_FORMAT "%Y-%m-%dT%H:%M:%SZ"
+#define TIME_BUF 64
+#define JSON_WRITE_FLAGS (JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE)
+
+static void put_strv(struct json_object *obj, const char *key, char *const *v)
+{
+	if (v == NULL)
+		return;
+	struct json_object *arr = json_object_new_array();
+	for (; *v; v++)
+		json_object_array_add(arr, json_object_new_string(*v));
+	json_object_object_add(obj, key, arr);
+}
+
+static void put_str(struct json_object *obj, const char *key, const char *v)
+{
+	if (v != NULL)
+		json_object_object_add(obj, key, json_object_new_string(v));
+}
+
+char *image_json_build(const struct pp_image_config *cfg, char *const *layer_ids, int64_t size,
+		       time_t created)
+{
+	struct json_object *root = json_object_new_object();
+	char when[TIME_BUF];
+	struct tm tm;
+	strftime(when, sizeof(when), TIME_FORMAT, gmtime_r(&created, &tm));
+	put_str(root, "created", when);
+	struct json_object *config = json_object_new_object();
+	if (cfg != NULL) {
+		put_strv(config, "Entrypoint", cfg->entrypoint);
+		put_strv(config, "Cmd", cfg->cmd);
+		put_strv(config, "Env", cfg->env);
+		put_str(config, "WorkingDir", cfg->working_dir);
+		put_str(config, "User", cfg->user);
+		put_str(config, "StopSignal", cfg->stop_signal);
+	}
+	json_object_object_add(root, "config", config);
+	struct json_object *rootfs = json_object_new_object();
+	put_str(rootfs, "type", "layers");
+	put_strv(rootfs, "layers", layer_ids);
+	json_object_object_add(root, "rootfs", rootfs);
+	json_object_object_add(root, "size", json_object_new_int64(size));
+	char *text = xstrdup(json_object_to_json_string_ext(root, JSON_WRITE_FLAGS));
+	json_object_put(root);
+	return text;
+}
+
+static int get_strv(struct json_object *obj, const char *key, char ***out, struct pp_error **err)
+{
+	struct json_object *arr;
+	*out = NULL;
+	if (!json_object_object_get_ex(obj, key, &arr) || json_object_is_type(arr, json_type_null))
+		return 0;
+	if (!json_object_is_type(arr, json_type_array))
+		return pp_error_set(err, 0, "%s: not an array", key);
+	size_t n = json_object_array_length(arr);
+	cleanup_strv char **v = xmalloc((n + 1) * sizeof(char *));
+	for (size_t i = 0; i < n; i++) {
+		struct json_object *e = json_object_array_get_idx(arr, i);
+		if (!json_object_is_type(e, json_type_string))
+			return pp_error_set(err, 0, "%s[%zu]: not a string", key, i);
+		v[i] = xstrdup(json_object_get_string(e));
+	}
+	*out = steal_ptr(&v);
+	return 0;
+}
+
+static int get_str(struct json_object *obj, const char *key, char **out, struct pp_error **err)
+{
+	struct json_object *s;
+	*out = NULL;
+	if (!json_object_object_get_ex(obj, key, &s) || json_object_is_type(s, json_type_null))
+		return 0;
+	if (!json_object_is_type(s, json_type_string))
+		return pp_error_set(err, 0, "%s: not a string", key);
+	*out = xstrdup(json_object_get_string(s));
+	return 0;
+}
+
+static int parse_config(struct json_object *root, struct pp_image_config *c, struct pp_error **err)
+{
+	struct json_object *config;
+	if (!json_object_object_get_ex(root, "config", &config))
+		return 0;
+	if (!json_object_is_type(config, json_type_object))
+		return pp_error_set(err, 0, "config: not an object");
+	if (get_strv(config, "Entrypoint", &c->entrypoint, err) < 0 ||
+	    get_strv(config, "Cmd", &c->cmd, err) < 0 ||
+	    get_strv(config, "Env", &c->env, err) < 0 ||
+	    get_str(config, "WorkingDir", &c->working_dir, err) < 0 ||
+	    get_str(config, "User", &c->user, err) < 0 ||
+	    get_str(config, "StopSignal", &c->stop_signal, err) < 0)
+		return pp_error_wrap(err, "config");
+	return 0;
+}
+
+static int parse_layers(const struct pp_image_store *s, struct json_object *root,
+			struct pp_image *img, struct pp_error **err)
+{
+	struct json_object *rootfs;
+	cleanup_strv char **ids = NULL;
+	if (!json_object_object_get_ex(root, "rootfs", &rootfs) ||
+	    !json_object_is_type(rootfs, json_type_object))
+		return pp_error_set(err, 0, "rootfs: missing");
+	if (get_strv(rootfs, "layers", &ids, err) < 0)
+		return pp_error_wrap(err, "rootfs");
+	if (ids == NULL || ids[0] == NULL)
+		return pp_error_set(err, 0, "rootfs.layers: empty");
+	size_t n = 0;
+	while (ids[n])
+		n++;
+	img->layers = xmalloc((n + 1) * sizeof(char *));
+	for (size_t i = 0; i < n; i++) {
+		if (strchr(ids[i], '/') != NULL || ids[i][0] == '.')
+			return pp_error_set(err, 0, "rootfs.layers: bad layer id \"%s\"", ids[i]);
+		img->layers[i] = xasprintf("%s/%s", s->layers_dir, ids[i]);
+	}
+	return 0;
+}
+
+static void parse_meta(struct json_object *root, struct pp_image *img)
+{
+	struct json_object *v;
+	if (json_object_object_get_ex(root, "size", &v))
+		img->size = json_object_get_int64(v);
+	if (json_object_object_get_ex(root, "created", &v) &&
+	    json_object_is_type(v, json_type_string)) {
+		struct tm tm = {0};
+		const char *end = strptime(json_object_get_string(v), TIME_FORMAT, &tm);
+		if (end != NULL)
+			img->created = timegm(&tm);
+	}
+}
+
+static int parse_json_file(const char *path, struct json_object **out, struct pp_error **err)
+{
+	cleanup_free char *text = NULL;
+	if (pp_read_file(path, IMAGE_JSON_MAX, &text, NULL, err) < 0)
+		return -1;
+	enum json_tokener_error jerr;
+	*out = json_tokener_parse_verbose(text, &jerr);
+	if (*out == NULL)
+		return pp_error_set(err, 0, "%s: %s", path, json_tokener_error_desc(jerr));
+	if (!json_object_is_type(*out, json_type_object)) {
+		json_object_put(*out);
+		return pp_error_set(err, 0, "%s: not a JSON object", path);
+	}
+	return 0;
+}
+
+int image_json_load(const struct pp_image_store *s, const char *id, struct pp_image **out,
+		    struct pp_error **err)
+{
+	cleanup_free char *path = xasprintf("%s/%s.json", s->images_dir, id);
+	struct json_object *root = NULL;
+	if (parse_json_file(path, &root, err) < 0)
+		return -1;
+	struct pp_image *img = xmalloc(sizeof(*img));
+	img->id = xstrdup(id);
+	int ret = parse_config(root, &img->config, err);
+	if (ret == 0)
+		ret = parse_layers(s, root, img, err);
+	parse_meta(root, img);
+	json_object_put(root);
+	if (ret < 0) {
+		pp_image_free(img);
+		return pp_error_wrap(err, "%s", path);
+	}
+	*out = img;
+	return 0;
+}
+
+int image_repos_load(const struct pp_image_store *s, struct json_object **out,
+		     struct pp_error **err)
+{
+	if (access(s->repos_path, F_OK) < 0 && errno == ENOENT) {
+		*out = json_object_new_object();
+		return 0;
+	}
+	if (parse_json_file(s->repos_path, out, err) < 0)
+		return -1;
+	json_object_object_foreach(*out, key, val)
+	{
+		if (!json_object_is_type(val, json_type_string)) {
+			json_object_put(*out);
+			*out = NULL;
+			return pp_error_set(err, 0, "%s: %s: not a string", s->repos_path, key);
+		}
+	}
+	return 0;
+}
+
+int image_repos_save(const struct pp_image_store *s, struct json_object *repos,
+		     struct pp_error **err)
+{
+	const char *text = json_object_to_json_string_ext(repos, JSON_WRITE_FLAGS);
+	return pp_write_file_atomic(s->repos_path, text, strlen(text), IMAGE_FILE_MODE, err);
+}

@@ -1,0 +1,288 @@
+/* The store itself: layout, locking, lookups, removal and garbage collection.
+ * See image_internal.h for the on-disk layout. */
+#include <dirent.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+
+#include "image/image_internal.h"
+#include "image/sha256.h"
+#include "util/cleanup.h"
+#include "util/fs.h"
+
+int pp_image_store_open(const char *root, struct pp_image_store **out, struct pp_error **err)
+{
+	if (root == NULL || *root == '\0')
+		root = getenv(IMAGE_ROOT_ENV);
+	if (root == NULL || *root == '\0')
+		root = IMAGE_DEFAULT_ROOT;
+	struct pp_image_store *s = xmalloc(sizeof(*s));
+	s->root = xstrdup(root);
+	s->layers_dir = xasprintf("%s/layers", root);
+	s->images_dir = xasprintf("%s/images", root);
+	s->containers_dir = xasprintf("%s/containers", root);
+	s->repos_path = xasprintf("%s/repositories.json", root);
+	s->lock_path = xasprintf("%s/lock", root);
+	if (pp_mkdir_p(s->layers_dir, IMAGE_DIR_MODE, err) < 0 ||
+	    pp_mkdir_p(s->images_dir, IMAGE_DIR_MODE, err) < 0 ||
+	    pp_mkdir_p(s->containers_dir, IMAGE_DIR_MODE, err) < 0) {
+		pp_image_store_free(s);
+		return pp_error_wrap(err, "image store %s", root);
+	}
+	*out = s;
+	return 0;
+}
+
+void pp_image_store_free(struct pp_image_store *s)
+{
+	if (s == NULL)
+		return;
+	free(s->root);
+	free(s->layers_dir);
+	free(s->images_dir);
+	free(s->containers_dir);
+	free(s->repos_path);
+	free(s->lock_path);
+	free(s);
+}
+
+const char *pp_image_store_root(const struct pp_image_store *s)
+{
+	return s->root;
+}
+
+int image_store_lock(const struct pp_image_store *s, int op, int *fd, struct pp_error **err)
+{
+	cleanup_close int lfd = open(s->lock_path, O_RDWR | O_CREAT | O_CLOEXEC, IMAGE_FILE_MODE);
+	if (lfd < 0)
+		return pp_error_set(err, errno, "open %s", s->lock_path);
+	while (flock(lfd, op) < 0)
+		if (errno != EINTR)
+			return pp_error_set(err, errno, "lock %s", s->lock_path);
+	*fd = steal_fd(&lfd);
+	return 0;
+}
+
+void pp_image_free(struct pp_image *img)
+{
+	if (img == NULL)
+		return;
+	free(img->id);
+	free(img->ref);
+	strv_free(img->layers);
+	strv_free(img->config.entrypoint);
+	strv_free(img->config.cmd);
+	strv_free(img->config.env);
+	free(img->config.working_dir);
+	free(img->config.user);
+	free(img->config.stop_signal);
+	free(img);
+}
+
+void pp_image_list_free(struct pp_image **imgs, size_t n)
+{
+	if (imgs == NULL)
+		return;
+	for (size_t i = 0; i < n; i++)
+		pp_image_free(imgs[i]);
+	free(imgs);
+}
+
+static bool is_hex(const char *s)
+{
+	return *s != '\0' && strspn(s, "0123456789abcdef") == strlen(s);
+}
+
+/* "sha256:abcd..." or "abcd...": the hex part when it can be an id prefix. */
+static const char *id_prefix(const char *ref)
+{
+	static const char algo[] = "sha256:";
+	if (strncmp(ref, algo, strlen(algo)) == 0)
+		ref += strlen(algo);
+	if (strlen(ref) < IMAGE_ID_MIN_PREFIX || strlen(ref) > PP_SHA256_HEX_LEN || !is_hex(ref))
+		return NULL;
+	return ref;
+}
+
+/* Names of images/<id>.json, without ".json". */
+static int list_image_ids(const struct pp_image_store *s, char ***out, size_t *n,
+			  struct pp_error **err)
+{
+	static const char suffix[] = ".json";
+	DIR *d = opendir(s->images_dir);
+	if (d == NULL)
+		return pp_error_set(err, errno, "open %s", s->images_dir);
+	char **ids = xmalloc(sizeof(char *));
+	size_t count = 0;
+	struct dirent *de;
+	while ((de = readdir(d)) != NULL) {
+		size_t len = strlen(de->d_name);
+		if (len != PP_SHA256_HEX_LEN + strlen(suffix) ||
+		    strcmp(de->d_name + PP_SHA256_HEX_LEN, suffix) != 0)
+			continue;
+		ids = xrealloc(ids, (count + 2) * sizeof(char *));
+		ids[count++] = strndup(de->d_name, PP_SHA256_HEX_LEN);
+		ids[count] = NULL;
+	}
+	closedir(d);
+	*out = ids;
+	*n = count;
+	return 0;
+}
+
+/* Resolves an id prefix to the one full id it matches. */
+static int resolve_id(const struct pp_image_store *s, const char *prefix, char **out,
+		      struct pp_error **err)
+{
+	cleanup_strv char **ids = NULL;
+	size_t n = 0;
+	*out = NULL;
+	if (list_image_ids(s, &ids, &n, err) < 0)
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		if (strncmp(ids[i], prefix, strlen(prefix)) != 0)
+			continue;
+		if (*out != NULL) {
+			free(steal_ptr(out));
+			return pp_error_set(err, 0, "image id prefix \"%s\" is ambiguous", prefix);
+		}
+		*out = xstrdup(ids[i]);
+	}
+	return 0;
+}
+
+static int not_found(const char *ref, const char *norm, struct pp_error **err)
+{
+	const char *name = norm ? norm : ref;
+	return pp_error_set(
+	    err, 0,
+	    "image \"%s\" not found in the local store (import it with: peapod image "
+	    "import DIR|TAR %s)",
+	    name, name);
+}
+
+/* First tag (in repositories.json order) that points at id, or NULL. */
+static const char *tag_of(struct json_object *repos, const char *id)
+{
+	json_object_object_foreach(repos, key, val)
+	{
+		if (strcmp(json_object_get_string(val), id) == 0)
+			return key;
+	}
+	return NULL;
+}
+
+/* Finds the image id for ref (tag first, then id prefix). *tag is the
+ * matching tag, or NULL when ref matched by id. */
+static int lookup(const struct pp_image_store *s, struct json_object *repos, const char *ref,
+		  char **id, char **tag, struct pp_error **err)
+{
+	cleanup_free char *norm = pp_image_normalize_ref(ref);
+	struct json_object *val;
+	*tag = NULL;
+	if (norm != NULL && json_object_object_get_ex(repos, norm, &val)) {
+		*id = xstrdup(json_object_get_string(val));
+		*tag = steal_ptr(&norm);
+		return 0;
+	}
+	const char *prefix = id_prefix(ref);
+	if (prefix != NULL) {
+		if (resolve_id(s, prefix, id, err) < 0)
+			return -1;
+		if (*id != NULL)
+			return 0;
+	}
+	if (norm == NULL && prefix == NULL)
+		return pp_error_set(err, 0, "invalid image reference \"%s\"", ref);
+	return not_found(ref, norm, err);
+}
+
+int pp_image_get(struct pp_image_store *s, const char *ref, struct pp_image **out,
+		 struct pp_error **err)
+{
+	cleanup_close int lock = -1;
+	struct json_object *repos = NULL;
+	cleanup_free char *id = NULL;
+	cleanup_free char *tag = NULL;
+	if (image_store_lock(s, LOCK_SH, &lock, err) < 0 || image_repos_load(s, &repos, err) < 0)
+		return -1;
+	int ret = lookup(s, repos, ref, &id, &tag, err);
+	if (ret == 0)
+		ret = image_json_load(s, id, out, err);
+	if (ret == 0)
+		(*out)->ref = xstrdup(tag ? tag : tag_of(repos, id));
+	json_object_put(repos);
+	return ret;
+}
+
+static int compare_images(const void *a, const void *b)
+{
+	const struct pp_image *x = *(struct pp_image *const *)a, *y = *(struct pp_image *const *)b;
+	if (x->created != y->created)
+		return x->created > y->created ? -1 : 1;
+	return strcmp(x->ref, y->ref);
+}
+
+int pp_image_list(struct pp_image_store *s, struct pp_image ***out, size_t *n,
+		  struct pp_error **err)
+{
+	cleanup_close int lock = -1;
+	struct json_object *repos = NULL;
+	if (image_store_lock(s, LOCK_SH, &lock, err) < 0 || image_repos_load(s, &repos, err) < 0)
+		return -1;
+	size_t count = 0, cap = (size_t)json_object_object_length(repos);
+	struct pp_image **imgs = xmalloc((cap + 1) * sizeof(*imgs));
+	int ret = 0;
+	json_object_object_foreach(repos, key, val)
+	{
+		struct pp_image *img;
+		ret = image_json_load(s, json_object_get_string(val), &img, err);
+		if (ret < 0)
+			break;
+		img->ref = xstrdup(key);
+		imgs[count++] = img;
+	}
+	json_object_put(repos);
+	if (ret < 0) {
+		pp_image_list_free(imgs, count);
+		return ret;
+	}
+	qsort(imgs, count, sizeof(*imgs), compare_images);
+	*out = imgs;
+	*n = count;
+	return 0;
+}
+
+/* Removes the tag ref, or every tag of the image when ref is an id prefix. */
+static void untag(struct json_object *repos, const char *tag, const char *id)
+{
+	if (tag != NULL) {
+		json_object_object_del(repos, tag);
+		return;
+	}
+	const char *key;
+	while ((key = tag_of(repos, id)) != NULL)
+		json_object_object_del(repos, key);
+}
+
+int pp_image_remove(struct pp_image_store *s, const char *ref, struct pp_error **err)
+{
+	cleanup_close int lock = -1;
+	struct json_object *repos = NULL;
+	cleanup_free char *id = NULL;
+	cleanup_free char *tag = NULL;
+	if (image_store_lock(s, LOCK_EX, &lock, err) < 0 || image_repos_load(s, &repos, err) < 0)
+		return -1;
+	int ret = lookup(s, repos, ref, &id, &tag, err);
+	if (ret == 0) {
+		untag(repos, tag, id);
+		ret = image_repos_save(s, repos, err);
+	}
+	json_object_put(repos);
+	if (ret == 0)
+		ret = image_store_gc_locked(s, err);
+	return ret;
+}

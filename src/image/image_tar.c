@@ -1,0 +1,135 @@
+/* Extraction of a tar archive into a new layer. libarchive extracts relative
+ * to the current directory, so the work happens in a forked child that
+ * chdirs into the layer: the caller's cwd (process-wide) is never touched.
+ * The child reports its error text back over a pipe. */
+#include <archive.h>
+#include <archive_entry.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+
+#include "image/image_internal.h"
+#include "util/cleanup.h"
+#include "util/fs.h"
+
+#define TAR_BLOCK_SIZE 10240
+#define TAR_ERR_MAX 4096
+
+/* Numeric owners (no name lookup on the host), exact modes, and the three
+ * guards against entries escaping the layer. */
+static const int extract_flags =
+    ARCHIVE_EXTRACT_TIME | ARCHIVE_EXTRACT_PERM | ARCHIVE_EXTRACT_OWNER | ARCHIVE_EXTRACT_ACL |
+    ARCHIVE_EXTRACT_FFLAGS | ARCHIVE_EXTRACT_XATTR | ARCHIVE_EXTRACT_SECURE_NODOTDOT |
+    ARCHIVE_EXTRACT_SECURE_SYMLINKS | ARCHIVE_EXTRACT_SECURE_NOABSOLUTEPATHS;
+
+static int copy_entry_data(struct archive *in, struct archive *out)
+{
+	const void *buf;
+	size_t len;
+	la_int64_t off;
+	int r;
+	while ((r = archive_read_data_block(in, &buf, &len, &off)) == ARCHIVE_OK)
+		if (archive_write_data_block(out, buf, len, off) < ARCHIVE_WARN)
+			return -1;
+	return r == ARCHIVE_EOF ? 0 : -1;
+}
+
+/* Runs in the child, in the layer directory. Fills msg on failure. */
+static int extract_here(int archive_fd, char *msg, size_t msg_len)
+{
+	struct archive *in = archive_read_new(), *out = archive_write_disk_new();
+	struct archive_entry *entry;
+	int ret = -1, r, entries = 0;
+	archive_read_support_filter_all(in);
+	/* tar only: format_all would also take mtree, whose text entries can
+	 * name host files ("contents=/etc/shadow") and pull them into the layer. */
+	archive_read_support_format_tar(in);
+	archive_read_support_format_gnutar(in);
+	archive_write_disk_set_options(out, extract_flags);
+	if (archive_read_open_fd(in, archive_fd, TAR_BLOCK_SIZE) != ARCHIVE_OK) {
+		snprintf(msg, msg_len, "%s", archive_error_string(in));
+		goto out;
+	}
+	while ((r = archive_read_next_header(in, &entry)) != ARCHIVE_EOF) {
+		if (r < ARCHIVE_WARN) {
+			snprintf(msg, msg_len, "%s", archive_error_string(in));
+			goto out;
+		}
+		const char *name = archive_entry_pathname(entry);
+		if (archive_write_header(out, entry) < ARCHIVE_WARN ||
+		    (archive_entry_size(entry) > 0 && copy_entry_data(in, out) < 0) ||
+		    archive_write_finish_entry(out) < ARCHIVE_WARN) {
+			const char *e = archive_error_string(out) ? archive_error_string(out)
+								  : archive_error_string(in);
+			snprintf(msg, msg_len, "%s: %s", name, e ? e : "extraction failed");
+			goto out;
+		}
+		entries++;
+	}
+	if (entries == 0)
+		snprintf(msg, msg_len, "the archive has no entries");
+	else
+		ret = archive_write_close(out) == ARCHIVE_OK ? 0 : -1;
+	if (ret < 0 && entries > 0)
+		snprintf(msg, msg_len, "%s", archive_error_string(out));
+out:
+	archive_read_free(in);
+	archive_write_free(out);
+	return ret;
+}
+
+static void child_main(int archive_fd, const char *dst, int report_fd)
+{
+	char msg[TAR_ERR_MAX] = "";
+	if (chdir(dst) < 0)
+		snprintf(msg, sizeof(msg), "chdir %s: %s", dst, strerror(errno));
+	else if (extract_here(archive_fd, msg, sizeof(msg)) == 0)
+		_exit(0);
+	if (write(report_fd, msg, strlen(msg)) < 0)
+		_exit(2);
+	_exit(1);
+}
+
+static int wait_child(pid_t pid, int report_fd, const char *archive, struct pp_error **err)
+{
+	cleanup_free char *msg = NULL;
+	struct pp_error *read_err = NULL;
+	int status;
+	int rd = pp_read_fd(report_fd, TAR_ERR_MAX, &msg, NULL, &read_err);
+	pp_error_free(&read_err);
+	while (waitpid(pid, &status, 0) < 0)
+		if (errno != EINTR)
+			return pp_error_set(err, errno, "waitpid");
+	if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
+		return 0;
+	if (rd == 0 && msg[0] != '\0')
+		return pp_error_set(err, 0, "%s", msg);
+	return pp_error_set(err, 0, "extracting %s failed (wait status %d)", archive, status);
+}
+
+int image_extract_tar(const char *archive, const char *dst, struct pp_error **err)
+{
+	cleanup_close int fd = open(archive, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return pp_error_set(err, errno, "open %s", archive);
+	int pipefd[2];
+	if (pipe2(pipefd, O_CLOEXEC) < 0)
+		return pp_error_set(err, errno, "pipe");
+	pid_t pid = fork();
+	if (pid < 0) {
+		int e = errno;
+		close(pipefd[0]);
+		close(pipefd[1]);
+		return pp_error_set(err, e, "fork");
+	}
+	if (pid == 0) {
+		close(pipefd[0]);
+		child_main(fd, dst, pipefd[1]);
+	}
+	close(pipefd[1]);
+	int ret = wait_child(pid, pipefd[0], archive, err);
+	close(pipefd[0]);
+	return ret;
+}

@@ -1,0 +1,400 @@
+/* A pod instance: creation in a fixed order, container starts, teardown. */
+#include <fcntl.h>
+#include <linux/sched.h>
+#include <sched.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+
+#include "pod/pod_internal.h"
+#include "util/cleanup.h"
+#include "util/fs.h"
+#include "util/proc.h"
+
+#define DEFAULT_RUN_DIR "/run/peapod"
+#define STATE_DIR_MODE 0700
+#define DATA_DIR_MODE 0700
+
+const char *pp_run_dir(void)
+{
+	const char *d = getenv("PEAPOD_RUN");
+	return d && *d ? d : DEFAULT_RUN_DIR;
+}
+
+/* A random RFC 4122 version 4 UUID, as the API server gives pods. */
+static char *new_uid(void)
+{
+	unsigned char b[16];
+	if (getrandom(b, sizeof(b), 0) != (ssize_t)sizeof(b))
+		abort();
+	b[6] = (unsigned char)((b[6] & 0x0f) | 0x40);
+	b[8] = (unsigned char)((b[8] & 0x3f) | 0x80);
+	return xasprintf("%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", b[0],
+			 b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13],
+			 b[14], b[15]);
+}
+
+/* Step 1: every image must be in the store before anything is created. */
+static int resolve_images(struct pp_pod_instance *pod, struct pp_image_store *store,
+			  struct pp_error **err)
+{
+	for (size_t i = 0; i < pod->n_containers; i++) {
+		struct pp_pod_container *c = &pod->containers[i];
+		if (pp_image_get(store, c->spec->image, &c->image, err) < 0)
+			return pp_error_wrap(err, "container \"%s\"", c->spec->name);
+	}
+	return 0;
+}
+
+/* Step 2: hostPath checks (and *OrCreate creations), still before anything of ours exists. */
+static int check_host_paths(struct pp_pod_instance *pod, struct pp_error **err)
+{
+	for (size_t i = 0; i < pod->n_volumes; i++) {
+		struct pp_pod_volume *pv = &pod->volumes[i];
+		pv->fd = -1;
+		pv->is_dir = true;
+		if (pv->spec->kind != PP_VOLUME_HOST_PATH)
+			continue;
+		if (pp_pod_check_host_path(pv->spec, &pv->is_dir, err) < 0)
+			return -1;
+		pv->path = xstrdup(pv->spec->host_path);
+	}
+	return 0;
+}
+
+static void init_containers(struct pp_pod_instance *pod)
+{
+	const struct pp_pod *s = pod->spec;
+	pod->n_init = s->n_init_containers;
+	pod->n_containers = s->n_init_containers + s->n_containers;
+	pod->containers = xmalloc(sizeof(*pod->containers) * pod->n_containers);
+	for (size_t i = 0; i < pod->n_containers; i++) {
+		struct pp_pod_container *c = &pod->containers[i];
+		c->spec = i < pod->n_init ? &s->init_containers[i] : &s->containers[i - pod->n_init];
+		c->is_sidecar = c->spec->is_init && c->spec->has_restart_policy &&
+				c->spec->restart_policy == PP_RESTART_ALWAYS;
+		c->pidfd = c->out_fd = c->err_fd = -1;
+		c->state = PP_CTR_WAITING;
+	}
+	pod->n_volumes = s->n_volumes;
+	pod->volumes = xmalloc(sizeof(*pod->volumes) * (pod->n_volumes + 1));
+	for (size_t i = 0; i < pod->n_volumes; i++) {
+		pod->volumes[i].spec = &s->volumes[i];
+		pod->volumes[i].fd = -1;
+	}
+}
+
+/* Step 3: state and data directories, the pod cgroup, one cgroup per container. */
+static int create_dirs_and_cgroups(struct pp_pod_instance *pod, struct pp_error **err)
+{
+	if (pp_mkdir_p(pod->state_dir, STATE_DIR_MODE, err) < 0 ||
+	    pp_mkdir_p(pod->data_dir, DATA_DIR_MODE, err) < 0)
+		return -1;
+	cleanup_free char *cgname = xasprintf("pod-%s", pod->uid);
+	if (pp_cgroup_create(NULL, cgname, &pod->cgroup, err) < 0)
+		return -1;
+	for (size_t i = 0; i < pod->n_containers; i++) {
+		struct pp_pod_container *c = &pod->containers[i];
+		c->dir = xasprintf("%s/containers/%s", pod->data_dir, c->spec->name);
+		if (pp_cgroup_create(pod->cgroup, c->spec->name, &c->cgroup, err) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* Step 4: the sandbox (infra process, /dev/shm, /etc files). */
+static int create_sandbox(struct pp_pod_instance *pod, struct pp_error **err)
+{
+	int *fds = NULL;
+	size_t n = 0;
+	if (pp_cgroup_procs_fds(pod->cgroup, &fds, &n, err) < 0)
+		return -1;
+	struct pp_sandbox_config cfg = {
+		.pod = pod->spec,
+		.state_dir = pod->state_dir,
+		.cgroup_procs_fds = fds,
+		.n_cgroup_procs_fds = n,
+	};
+	int ret = pp_sandbox_create(&cfg, &pod->sandbox, err);
+	pp_cgroup_procs_fds_close(fds, n);
+	return ret;
+}
+
+int pp_pod_instance_create(struct pp_pod *spec, struct pp_image_store *store,
+			   struct pp_pod_instance **out, struct pp_error **err)
+{
+	struct pp_pod_instance *pod = xmalloc(sizeof(*pod));
+	pod->spec = spec;
+	pod->uid = spec->uid ? xstrdup(spec->uid) : new_uid();
+	pod->state_dir = xasprintf("%s/pods/%s", pp_run_dir(), pod->uid);
+	pod->data_dir = xasprintf("%s/pods/%s", pp_image_store_root(store), pod->uid);
+	init_containers(pod);
+
+	/* Checks first: a pod that cannot run creates nothing. */
+	if (resolve_images(pod, store, err) < 0 || check_host_paths(pod, err) < 0) {
+		pp_pod_instance_free(pod);
+		return -1;
+	}
+	/* Then every resource, each owned by pod and removed by destroy. */
+	if (create_dirs_and_cgroups(pod, err) < 0 || pp_pod_volumes_create(pod, err) < 0 ||
+	    create_sandbox(pod, err) < 0) {
+		pp_pod_instance_destroy(pod, NULL);
+		pp_pod_instance_free(pod);
+		return -1;
+	}
+	*out = pod;
+	return 0;
+}
+
+/* A fresh writable layer: a restarted container starts from the image again,
+ * as a new container does in Kubernetes. */
+static int fresh_layer(struct pp_pod_container *c, char **upper, char **work, char **rootfs,
+		       struct pp_error **err)
+{
+	*upper = xasprintf("%s/upper", c->dir);
+	*work = xasprintf("%s/work", c->dir);
+	*rootfs = xasprintf("%s/rootfs", c->dir);
+	if (pp_rm_rf(c->dir, err) < 0)
+		return -1;
+	if (pp_mkdir_p(*upper, 0755, err) < 0 || pp_mkdir_p(*work, 0700, err) < 0 ||
+	    pp_mkdir_p(*rootfs, 0755, err) < 0)
+		return -1;
+	return 0;
+}
+
+static void close_stdio(struct pp_pod_container *c)
+{
+	cleanup_closep(&c->out_fd);
+	cleanup_closep(&c->err_fd);
+}
+
+static void mark_start_error(struct pp_pod_container *c)
+{
+	c->state = PP_CTR_TERMINATED;
+	c->exit_code = PP_EXIT_START_ERROR;
+	c->signal = 0;
+	c->reason = "StartError";
+	clock_gettime(CLOCK_REALTIME, &c->finished_at);
+}
+
+struct start_ctx {
+	char **argv, **envp, **owned;
+	char *upper, *work, *rootfs;
+	struct pp_mount_spec *mounts;
+	size_t n_mounts;
+	int *cg_fds;
+	size_t n_cg_fds;
+	int out[2], errp[2], devnull;
+};
+
+static void start_ctx_free(struct start_ctx *s)
+{
+	strv_free(s->argv);
+	strv_free(s->envp);
+	strv_free(s->owned);
+	free(s->upper);
+	free(s->work);
+	free(s->rootfs);
+	free(s->mounts);
+	pp_cgroup_procs_fds_close(s->cg_fds, s->n_cg_fds);
+	for (int i = 0; i < 2; i++) {
+		cleanup_closep(&s->out[i]);
+		cleanup_closep(&s->errp[i]);
+	}
+	cleanup_closep(&s->devnull);
+}
+
+static int prepare_start(struct pp_pod_instance *pod, struct pp_pod_container *c,
+			 struct start_ctx *s, struct pp_error **err)
+{
+	if (pp_pod_container_env(pod, c, &s->envp, err) < 0 ||
+	    pp_pod_container_argv(pod, c, &s->argv, err) < 0 ||
+	    pp_pod_container_mounts(pod, c, s->envp, &s->mounts, &s->n_mounts, &s->owned, err) < 0 ||
+	    fresh_layer(c, &s->upper, &s->work, &s->rootfs, err) < 0 ||
+	    pp_cgroup_procs_fds(c->cgroup, &s->cg_fds, &s->n_cg_fds, err) < 0)
+		return -1;
+	if (pipe2(s->out, O_CLOEXEC) < 0 || pipe2(s->errp, O_CLOEXEC) < 0)
+		return pp_error_set(err, errno, "pipe");
+	s->devnull = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	if (s->devnull < 0)
+		return pp_error_set(err, errno, "open /dev/null");
+	return 0;
+}
+
+static void fill_user(const struct pp_pod *p, const struct pp_container *cs, struct pp_container_config *cfg)
+{
+	const struct pp_security_context *sc = &cs->security;
+	const struct pp_pod_security *ps = &p->security;
+	cfg->has_uid = sc->has_run_as_user || ps->has_run_as_user;
+	cfg->uid = (uid_t)(sc->has_run_as_user ? sc->run_as_user : ps->run_as_user);
+	cfg->has_gid = sc->has_run_as_group || ps->has_run_as_group;
+	cfg->gid = (gid_t)(sc->has_run_as_group ? sc->run_as_group : ps->run_as_group);
+}
+
+int pp_pod_instance_start_container(struct pp_pod_instance *pod, size_t i, struct pp_error **err)
+{
+	struct pp_pod_container *c = &pod->containers[i];
+	const struct pp_pod *p = pod->spec;
+	struct start_ctx s = {.out = {-1, -1}, .errp = {-1, -1}, .devnull = -1};
+	close_stdio(c);
+	if (prepare_start(pod, c, &s, err) < 0)
+		goto fail;
+
+	/* supplementalGroups and fsGroup join the user's groups, as kubelet does. */
+	gid_t gids[64];
+	size_t n_gids = 0;
+	for (size_t g = 0; g < p->security.n_supplemental_groups && n_gids < 63; g++)
+		gids[n_gids++] = (gid_t)p->security.supplemental_groups[g];
+	if (p->security.has_fs_group)
+		gids[n_gids++] = (gid_t)p->security.fs_group;
+
+	const char *lower[64];
+	size_t n_lower = 0;
+	for (char **l = c->image->layers; l && *l && n_lower < 64; l++)
+		lower[n_lower++] = *l;
+	struct pp_container_config cfg = {
+		.name = c->spec->name,
+		.lower_dirs = lower,
+		.n_lower_dirs = n_lower,
+		.upper_dir = s.upper,
+		.work_dir = s.work,
+		.rootfs_dir = s.rootfs,
+		.ns_pidfd = pod->sandbox->infra_pidfd,
+		.join_ns = pod->sandbox->join_ns,
+		.new_pid_ns = pod->sandbox->own_pid_ns,
+		.mounts = s.mounts,
+		.n_mounts = s.n_mounts,
+		.argv = s.argv,
+		.envp = s.envp,
+		.cwd = c->spec->working_dir ? c->spec->working_dir : c->image->config.working_dir,
+		.user = c->image->config.user,
+		.extra_gids = gids,
+		.n_extra_gids = n_gids,
+		.stdin_fd = s.devnull,
+		.stdout_fd = s.out[1],
+		.stderr_fd = s.errp[1],
+		.cgroup_procs_fds = s.cg_fds,
+		.n_cgroup_procs_fds = s.n_cg_fds,
+	};
+	fill_user(p, c->spec, &cfg);
+	struct pp_container_process proc;
+	if (pp_container_start(&cfg, &proc, err) < 0)
+		goto fail;
+	c->pid = proc.pid;
+	c->pidfd = proc.pidfd;
+	c->out_fd = steal_fd(&s.out[0]);
+	c->err_fd = steal_fd(&s.errp[0]);
+	c->state = PP_CTR_RUNNING;
+	c->reason = NULL;
+	clock_gettime(CLOCK_REALTIME, &c->started_at);
+	start_ctx_free(&s);
+	return 0;
+fail:
+	start_ctx_free(&s);
+	mark_start_error(c);
+	return -1;
+}
+
+void pp_pod_instance_container_exited(struct pp_pod_instance *pod, size_t i)
+{
+	struct pp_pod_container *c = &pod->containers[i];
+	siginfo_t info = {0};
+	if (waitid((idtype_t)P_PIDFD, (id_t)c->pidfd, &info, WEXITED) < 0)
+		info.si_code = CLD_KILLED, info.si_status = SIGKILL;
+	cleanup_closep(&c->pidfd);
+	c->state = PP_CTR_TERMINATED;
+	clock_gettime(CLOCK_REALTIME, &c->finished_at);
+	if (info.si_code == CLD_EXITED) {
+		c->exit_code = info.si_status;
+		c->signal = 0;
+	} else {
+		/* Killed by a signal: exit code 128+signal, as the CRI reports it. */
+		c->signal = info.si_status;
+		c->exit_code = 128 + info.si_status;
+	}
+	c->reason = c->exit_code == 0 ? "Completed" : "Error";
+}
+
+static int stop_signal(const struct pp_pod_container *c)
+{
+	const char *name = c->spec->lifecycle.stop_signal;
+	if (name == NULL)
+		name = c->image->config.stop_signal;
+	if (name == NULL)
+		return SIGTERM;
+	if (strncmp(name, "SIG", 3) == 0)
+		name += 3;
+	for (int s = 1; s < NSIG; s++) {
+		const char *abbrev = sigabbrev_np(s);
+		if (abbrev && strcmp(abbrev, name) == 0)
+			return s;
+	}
+	int n = atoi(name);
+	return n > 0 && n < NSIG ? n : SIGTERM;
+}
+
+void pp_pod_instance_signal_container(struct pp_pod_instance *pod, size_t i, bool force)
+{
+	struct pp_pod_container *c = &pod->containers[i];
+	if (c->state != PP_CTR_RUNNING || c->pidfd < 0)
+		return;
+	pp_pidfd_send_signal(c->pidfd, force ? SIGKILL : stop_signal(c));
+}
+
+int pp_pod_instance_destroy(struct pp_pod_instance *pod, struct pp_error **err)
+{
+	int ret = 0;
+	/* Processes first: every container, then the infra process, then
+	 * whatever is left in the pod cgroup (double-forked daemons). */
+	for (size_t i = 0; i < pod->n_containers; i++) {
+		struct pp_pod_container *c = &pod->containers[i];
+		if (c->state == PP_CTR_RUNNING && c->pidfd >= 0) {
+			pp_pidfd_kill_and_reap(c->pidfd);
+			cleanup_closep(&c->pidfd);
+			c->state = PP_CTR_TERMINATED;
+		}
+		close_stdio(c);
+	}
+	pp_sandbox_destroy(pod->sandbox);
+	pod->sandbox = NULL;
+	for (size_t i = 0; i < pod->n_volumes; i++)
+		cleanup_closep(&pod->volumes[i].fd);
+	if (pod->cgroup && pp_cgroup_destroy(pod->cgroup, err) < 0)
+		ret = -1;
+	/* Files last: the mounts that used them died with the containers'
+	 * mount namespaces. */
+	if (pp_rm_rf(pod->data_dir, ret < 0 ? NULL : err) < 0)
+		ret = -1;
+	if (pp_rm_rf(pod->state_dir, ret < 0 ? NULL : err) < 0)
+		ret = -1;
+	return ret;
+}
+
+void pp_pod_instance_free(struct pp_pod_instance *pod)
+{
+	if (pod == NULL)
+		return;
+	for (size_t i = 0; i < pod->n_containers; i++) {
+		struct pp_pod_container *c = &pod->containers[i];
+		pp_image_free(c->image);
+		pp_cgroup_free(c->cgroup);
+		free(c->dir);
+		cleanup_closep(&c->pidfd);
+		close_stdio(c);
+	}
+	for (size_t i = 0; i < pod->n_volumes; i++) {
+		free(pod->volumes[i].path);
+		cleanup_closep(&pod->volumes[i].fd);
+	}
+	free(pod->volumes);
+	free(pod->containers);
+	pp_cgroup_free(pod->cgroup);
+	pp_sandbox_destroy(pod->sandbox);
+	pp_pod_free(pod->spec);
+	free(pod->uid);
+	free(pod->state_dir);
+	free(pod->data_dir);
+	free(pod);
+}

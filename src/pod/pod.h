@@ -1,0 +1,97 @@
+/* A pod instance on this host: the spec, its resolved images, its cgroup,
+ * sandbox, volumes and containers. This layer turns the typed Pod spec into
+ * plain sandbox and container configs; it owns every resource it creates
+ * and pp_pod_instance_destroy removes all of them (idempotently, also after a
+ * failure half-way through pp_pod_instance_create). */
+#ifndef PEAPOD_POD_H
+#define PEAPOD_POD_H
+
+#include <stdbool.h>
+#include <sys/types.h>
+#include <time.h>
+
+#include "cgroup/cgroup.h"
+#include "image/image.h"
+#include "sandbox/sandbox.h"
+#include "spec/pod_spec.h"
+#include "util/error.h"
+
+enum pp_ctr_state { PP_CTR_WAITING = 0, PP_CTR_RUNNING, PP_CTR_TERMINATED };
+
+/* Exit code of a container whose process could not be started (containerd's StartError). */
+#define PP_EXIT_START_ERROR 128
+
+struct pp_pod_container {
+	const struct pp_container *spec;
+	struct pp_image *image;
+	bool is_sidecar;
+	char *dir; /* <pod data dir>/containers/<name> */
+	struct pp_cgroup *cgroup;
+	enum pp_ctr_state state;
+	pid_t pid;
+	int pidfd;
+	int out_fd, err_fd; /* read ends of the container's stdout and stderr */
+	int exit_code;
+	int signal;          /* terminating signal, 0 when it exited */
+	const char *reason;  /* Completed, Error, StartError */
+	int restart_count;
+	struct timespec started_at, finished_at;
+};
+
+struct pp_pod_volume {
+	const struct pp_volume *spec;
+	char *path; /* host directory (emptyDir on disk, hostPath) */
+	int fd;     /* detached tmpfs (emptyDir medium Memory), else -1 */
+	bool is_dir;
+};
+
+struct pp_pod_instance {
+	struct pp_pod *spec;
+	char *uid;
+	char *state_dir; /* /run/peapod/pods/<uid> */
+	char *data_dir;  /* <store root>/pods/<uid> */
+	struct pp_cgroup *cgroup;
+	struct pp_sandbox *sandbox;
+	struct pp_pod_volume *volumes;
+	size_t n_volumes;
+	/* init containers first, then app containers, in spec order */
+	struct pp_pod_container *containers;
+	size_t n_containers;
+	size_t n_init;
+};
+
+/* Everything up to a running sandbox: images resolved and hostPaths checked
+ * first (so a bad image or path creates nothing), then directories, cgroup,
+ * volumes and the infra process. Takes ownership of spec (also on failure). */
+int pp_pod_instance_create(struct pp_pod *spec, struct pp_image_store *store, struct pp_pod_instance **out,
+		  struct pp_error **err);
+
+/* Starts (or restarts, with a fresh writable layer) container i. On failure
+ * the container is left TERMINATED with reason StartError, exit code 128. */
+int pp_pod_instance_start_container(struct pp_pod_instance *pod, size_t i, struct pp_error **err);
+
+/* Records the exit of container i (its pidfd became readable). */
+void pp_pod_instance_container_exited(struct pp_pod_instance *pod, size_t i);
+
+/* Sends the container's stop signal (lifecycle.stopSignal, the image's
+ * StopSignal, else SIGTERM), or SIGKILL when force. */
+void pp_pod_instance_signal_container(struct pp_pod_instance *pod, size_t i, bool force);
+
+/* Kills whatever still runs, removes the containers' layers, volumes, cgroups,
+ * state and data directories. Safe to call on a half-created pod and twice. */
+int pp_pod_instance_destroy(struct pp_pod_instance *pod, struct pp_error **err);
+void pp_pod_instance_free(struct pp_pod_instance *pod);
+
+/* The container's process as Kubernetes composes it (exposed for tests):
+ * argv from command/args or the image's Entrypoint/Cmd, with $(VAR)
+ * expansion; env = image env < HOSTNAME < the manifest's env (expanded in
+ * order). Return NULL-terminated arrays. */
+int pp_pod_container_argv(const struct pp_pod_instance *pod, const struct pp_pod_container *c,
+			  char ***argv, struct pp_error **err);
+int pp_pod_container_env(const struct pp_pod_instance *pod, const struct pp_pod_container *c,
+			 char ***envp, struct pp_error **err);
+
+/* Where peapod keeps runtime state ($PEAPOD_RUN or /run/peapod). */
+const char *pp_run_dir(void);
+
+#endif

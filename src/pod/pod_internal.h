@@ -1,0 +1,14 @@
+/* Shared between the files of the pod layer only. */
+#ifndef PEAPOD_POD_INTERNAL_H
+#define PEAPOD_POD_INTERNAL_H
+
+#include "pod/pod.h"
+#include "runtime/container.h"
+
+int pp_pod_check_host_path(const struct pp_volume *v, bool *is_dir, struct pp_error **err);
+int pp_pod_volumes_create(struct pp_pod_instance *pod, struct pp_error **err);
+int pp_pod_container_mounts(struct pp_pod_instance *pod, const struct pp_pod_container *c,
+			    char **env, struct pp_mount_spec **out, size_t *n, char ***owned,
+			    struct pp_error **err);
+
+#endif

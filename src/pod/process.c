@@ -1,0 +1,208 @@
+/* The container process as kubelet and the CRI runtime compose it. */
+#include <stdio.h>
+#include <string.h>
+#include <sys/sysinfo.h>
+#include <unistd.h>
+
+#include "pod/pod.h"
+#include "spec/spec.h"
+#include "util/cleanup.h"
+
+#define DEFAULT_PATH "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+
+/* A growing NULL-terminated list of "NAME=value" where a later NAME replaces
+ * an earlier one in place (the order stays that of first definition). */
+struct envlist {
+	char **v;
+	size_t n;
+};
+
+static char **env_find(struct envlist *l, const char *name, size_t name_len)
+{
+	for (size_t i = 0; i < l->n; i++)
+		if (strncmp(l->v[i], name, name_len) == 0 && l->v[i][name_len] == '=')
+			return &l->v[i];
+	return NULL;
+}
+
+static void env_set(struct envlist *l, const char *name, const char *value)
+{
+	char *entry = xasprintf("%s=%s", name, value);
+	char **slot = env_find(l, name, strlen(name));
+	if (slot) {
+		free(*slot);
+		*slot = entry;
+		return;
+	}
+	l->v = xrealloc(l->v, sizeof(char *) * (l->n + 2));
+	l->v[l->n++] = entry;
+	l->v[l->n] = NULL;
+}
+
+static void env_set_entry(struct envlist *l, const char *entry)
+{
+	const char *eq = strchr(entry, '=');
+	if (eq == NULL)
+		return;
+	cleanup_free char *name = strndup(entry, (size_t)(eq - entry));
+	env_set(l, name, eq + 1);
+}
+
+static const char *envlist_lookup(void *ctx, const char *name)
+{
+	struct envlist *l = ctx;
+	char **slot = env_find(l, name, strlen(name));
+	return slot ? strchr(*slot, '=') + 1 : NULL;
+}
+
+static const char *kv_get(const struct pp_kv *kv, size_t n, const char *key)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(kv[i].key, key) == 0)
+			return kv[i].value;
+	return "";
+}
+
+/* fieldRef paths of the downward API that make sense on one host. */
+static int field_ref_value(const struct pp_pod_instance *pod, const char *path, char **out,
+			   struct pp_error **err)
+{
+	const struct pp_pod *p = pod->spec;
+	char host[256] = "";
+	gethostname(host, sizeof(host) - 1);
+	char key[256];
+	if (strcmp(path, "metadata.name") == 0)
+		*out = xstrdup(p->name);
+	else if (strcmp(path, "metadata.namespace") == 0)
+		*out = xstrdup(p->namespace_);
+	else if (strcmp(path, "metadata.uid") == 0)
+		*out = xstrdup(pod->uid);
+	else if (sscanf(path, "metadata.labels['%255[^']']", key) == 1)
+		*out = xstrdup(kv_get(p->labels, p->n_labels, key));
+	else if (sscanf(path, "metadata.annotations['%255[^']']", key) == 1)
+		*out = xstrdup(kv_get(p->annotations, p->n_annotations, key));
+	else if (strcmp(path, "spec.nodeName") == 0)
+		*out = xstrdup(p->node_name ? p->node_name : host);
+	else if (strcmp(path, "spec.serviceAccountName") == 0)
+		*out = xstrdup(p->service_account_name ? p->service_account_name : "default");
+	else if (strcmp(path, "status.podIP") == 0 || strcmp(path, "status.podIPs") == 0)
+		*out = xstrdup(pod->sandbox ? pod->sandbox->pod_ip : "");
+	else if (strcmp(path, "status.hostIP") == 0 || strcmp(path, "status.hostIPs") == 0)
+		*out = xstrdup("127.0.0.1");
+	else
+		return pp_error_set(err, EINVAL, "fieldRef %s is not supported", path);
+	return 0;
+}
+
+/* resourceFieldRef: a limit falls back to the node's capacity, a request to 0. */
+static char *resource_field_value(const struct pp_container *c, const char *res)
+{
+	const struct pp_resources *r = &c->resources;
+	if (strcmp(res, "limits.cpu") == 0)
+		return xasprintf("%lld", (long long)(r->limits_cpu.set ? (r->limits_cpu.milli + 999) / 1000
+								 : sysconf(_SC_NPROCESSORS_ONLN)));
+	if (strcmp(res, "requests.cpu") == 0)
+		return xasprintf("%lld", (long long)((r->requests_cpu.milli + 999) / 1000));
+	if (strcmp(res, "limits.memory") == 0) {
+		struct sysinfo si;
+		sysinfo(&si);
+		return xasprintf("%lld", (long long)(r->limits_memory.set ? r->limits_memory.value
+									  : (long long)si.totalram * si.mem_unit));
+	}
+	if (strcmp(res, "requests.memory") == 0)
+		return xasprintf("%lld", (long long)r->requests_memory.value);
+	return xstrdup("0");
+}
+
+/* kubelet: env vars in order, each value expanded against the ones before
+ * it (not the image's env, which the runtime merges in underneath). */
+static int manifest_env(const struct pp_pod_instance *pod, const struct pp_pod_container *c,
+			struct envlist *l, struct pp_error **err)
+{
+	for (size_t i = 0; i < c->spec->n_env; i++) {
+		const struct pp_env_var *e = &c->spec->env[i];
+		cleanup_free char *value = NULL;
+		switch (e->source) {
+		case PP_ENV_FIELD_REF:
+			if (field_ref_value(pod, e->field_path, &value, err) < 0)
+				return pp_error_wrap(err, "env %s", e->name);
+			break;
+		case PP_ENV_RESOURCE_FIELD_REF:
+			value = resource_field_value(c->spec, e->resource);
+			break;
+		case PP_ENV_VALUE:
+		default:
+			value = pp_expand_vars(e->value ? e->value : "", envlist_lookup, l);
+			break;
+		}
+		env_set(l, e->name, value);
+	}
+	return 0;
+}
+
+int pp_pod_container_env(const struct pp_pod_instance *pod, const struct pp_pod_container *c,
+			 char ***envp, struct pp_error **err)
+{
+	struct envlist manifest = {0}, all = {0};
+	if (manifest_env(pod, c, &manifest, err) < 0) {
+		strv_free(manifest.v);
+		return -1;
+	}
+	/* The default PATH, the image's env, HOSTNAME, then the manifest's. */
+	env_set_entry(&all, DEFAULT_PATH);
+	for (char **e = c->image->config.env; e && *e; e++)
+		env_set_entry(&all, *e);
+	env_set(&all, "HOSTNAME", pp_pod_hostname(pod->spec));
+	for (size_t i = 0; i < manifest.n; i++)
+		env_set_entry(&all, manifest.v[i]);
+	strv_free(manifest.v);
+	*envp = all.v;
+	return 0;
+}
+
+static void argv_append(char ***v, size_t *n, char *s)
+{
+	*v = xrealloc(*v, sizeof(char *) * (*n + 2));
+	(*v)[(*n)++] = s;
+	(*v)[*n] = NULL;
+}
+
+static void argv_append_expanded(char ***v, size_t *n, char **src, struct envlist *l)
+{
+	for (char **s = src; s && *s; s++)
+		argv_append(v, n, l ? pp_expand_vars(*s, envlist_lookup, l) : xstrdup(*s));
+}
+
+/* Kubernetes: command replaces the image's Entrypoint, args its Cmd; when
+ * only command is given the image's Cmd is dropped too. $(VAR) in command
+ * and args refers to the container's env from the manifest. */
+int pp_pod_container_argv(const struct pp_pod_instance *pod, const struct pp_pod_container *c,
+			  char ***argv, struct pp_error **err)
+{
+	const struct pp_container *s = c->spec;
+	const struct pp_image_config *ic = &c->image->config;
+	struct envlist l = {0};
+	if (manifest_env(pod, c, &l, err) < 0) {
+		strv_free(l.v);
+		return -1;
+	}
+	char **v = NULL;
+	size_t n = 0;
+	if (s->command) {
+		argv_append_expanded(&v, &n, s->command, &l);
+		argv_append_expanded(&v, &n, s->args, &l);
+	} else {
+		argv_append_expanded(&v, &n, ic->entrypoint, NULL);
+		if (s->args)
+			argv_append_expanded(&v, &n, s->args, &l);
+		else
+			argv_append_expanded(&v, &n, ic->cmd, NULL);
+	}
+	strv_free(l.v);
+	if (n == 0)
+		return pp_error_set(err, EINVAL,
+				    "container \"%s\": no command specified (the image has no Entrypoint or Cmd and the manifest no command)",
+				    s->name);
+	*argv = v;
+	return 0;
+}

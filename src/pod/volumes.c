@@ -1,0 +1,249 @@
+/* Pod volumes: emptyDir (a directory under the pod's data dir, or a tmpfs
+ * kept as a detached mount for medium: Memory) and hostPath (with kubelet's
+ * type checks), and the container mounts that use them. */
+#include <fcntl.h>
+#include <sys/mount.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "pod/pod_internal.h"
+#include "spec/spec.h"
+#include "util/cleanup.h"
+#include "util/fs.h"
+#include "util/path.h"
+
+/* kubelet makes emptyDir world-writable so any container user can use it. */
+#define EMPTYDIR_MODE 0777
+#define HOSTPATH_DIR_MODE 0755
+#define HOSTPATH_FILE_MODE 0644
+
+static const char *host_path_type_name(enum pp_host_path_type t)
+{
+	switch (t) {
+	case PP_HOSTPATH_DIRECTORY_OR_CREATE:
+		return "DirectoryOrCreate";
+	case PP_HOSTPATH_DIRECTORY:
+		return "Directory";
+	case PP_HOSTPATH_FILE_OR_CREATE:
+		return "FileOrCreate";
+	case PP_HOSTPATH_FILE:
+		return "File";
+	case PP_HOSTPATH_SOCKET:
+		return "Socket";
+	case PP_HOSTPATH_CHAR_DEVICE:
+		return "CharDevice";
+	case PP_HOSTPATH_BLOCK_DEVICE:
+		return "BlockDevice";
+	case PP_HOSTPATH_UNSET:
+	default:
+		return "";
+	}
+}
+
+/* Creates what the *OrCreate types ask for (the parent must exist, as in kubelet). */
+static int host_path_create(const struct pp_volume *v, struct pp_error **err)
+{
+	if (v->host_path_type == PP_HOSTPATH_DIRECTORY_OR_CREATE) {
+		if (mkdir(v->host_path, HOSTPATH_DIR_MODE) < 0 && errno != EEXIST)
+			return pp_error_set(err, errno, "create hostPath directory %s", v->host_path);
+	} else if (v->host_path_type == PP_HOSTPATH_FILE_OR_CREATE) {
+		int fd = open(v->host_path, O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, HOSTPATH_FILE_MODE);
+		if (fd < 0 && errno != EISDIR && errno != ELOOP)
+			return pp_error_set(err, errno, "create hostPath file %s", v->host_path);
+		if (fd >= 0)
+			close(fd);
+	}
+	return 0;
+}
+
+static bool host_path_type_ok(enum pp_host_path_type t, mode_t m)
+{
+	switch (t) {
+	case PP_HOSTPATH_DIRECTORY_OR_CREATE:
+	case PP_HOSTPATH_DIRECTORY:
+		return S_ISDIR(m);
+	case PP_HOSTPATH_FILE_OR_CREATE:
+	case PP_HOSTPATH_FILE:
+		return S_ISREG(m);
+	case PP_HOSTPATH_SOCKET:
+		return S_ISSOCK(m);
+	case PP_HOSTPATH_CHAR_DEVICE:
+		return S_ISCHR(m);
+	case PP_HOSTPATH_BLOCK_DEVICE:
+		return S_ISBLK(m);
+	case PP_HOSTPATH_UNSET:
+	default:
+		return true;
+	}
+}
+
+/* kubelet's hostPath type checker: creation for the *OrCreate types, then
+ * the type must match. Runs before anything of the pod exists. */
+int pp_pod_check_host_path(const struct pp_volume *v, bool *is_dir, struct pp_error **err)
+{
+	if (host_path_create(v, err) < 0)
+		return pp_error_wrap(err, "volume \"%s\"", v->name);
+	struct stat st;
+	if (stat(v->host_path, &st) < 0) {
+		if (errno == ENOENT && v->host_path_type == PP_HOSTPATH_UNSET) {
+			/* type "": no check, and like kubelet, a missing path is
+			 * created as a directory by the bind mount. */
+			if (pp_mkdir_p(v->host_path, HOSTPATH_DIR_MODE, err) < 0)
+				return pp_error_wrap(err, "volume \"%s\"", v->name);
+			*is_dir = true;
+			return 0;
+		}
+		return pp_error_set(err, errno, "volume \"%s\": hostPath %s", v->name, v->host_path);
+	}
+	if (!host_path_type_ok(v->host_path_type, st.st_mode))
+		return pp_error_set(err, 0, "volume \"%s\": hostPath type check failed: %s is not a %s",
+				    v->name, v->host_path, host_path_type_name(v->host_path_type));
+	*is_dir = S_ISDIR(st.st_mode);
+	return 0;
+}
+
+/* emptyDir medium: Memory: a tmpfs never attached on the host (see /dev/shm). */
+static int memory_empty_dir(const struct pp_volume *v, struct pp_error **err)
+{
+	cleanup_close int fs = fsopen("tmpfs", FSOPEN_CLOEXEC);
+	if (fs < 0)
+		return pp_error_set(err, errno, "fsopen tmpfs");
+	if (v->size_limit.set) {
+		cleanup_free char *sz = xasprintf("%lld", (long long)v->size_limit.value);
+		if (fsconfig(fs, FSCONFIG_SET_STRING, "size", sz, 0) < 0)
+			return pp_error_set(err, errno, "tmpfs size %s", sz);
+	}
+	if (fsconfig(fs, FSCONFIG_SET_STRING, "mode", "0777", 0) < 0 ||
+	    fsconfig(fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0)
+		return pp_error_set(err, errno, "create tmpfs");
+	int mnt = fsmount(fs, FSMOUNT_CLOEXEC, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV);
+	if (mnt < 0)
+		return pp_error_set(err, errno, "fsmount tmpfs");
+	return mnt;
+}
+
+int pp_pod_volumes_create(struct pp_pod_instance *pod, struct pp_error **err)
+{
+	for (size_t i = 0; i < pod->n_volumes; i++) {
+		struct pp_pod_volume *pv = &pod->volumes[i];
+		const struct pp_volume *v = pv->spec;
+		if (v->kind != PP_VOLUME_EMPTY_DIR)
+			continue;
+		if (v->medium_memory) {
+			pv->fd = memory_empty_dir(v, err);
+			if (pv->fd < 0)
+				return pp_error_wrap(err, "volume \"%s\"", v->name);
+			continue;
+		}
+		pv->path = xasprintf("%s/volumes/%s", pod->data_dir, v->name);
+		if (pp_mkdir_p(pv->path, EMPTYDIR_MODE, err) < 0 || chmod(pv->path, EMPTYDIR_MODE) < 0)
+			return pp_error_wrap(err, "volume \"%s\"", v->name);
+	}
+	return 0;
+}
+
+static const char *subpath_lookup(void *ctx, const char *name)
+{
+	char **env = ctx;
+	size_t len = strlen(name);
+	for (char **e = env; e && *e; e++)
+		if (strncmp(*e, name, len) == 0 && (*e)[len] == '=')
+			return *e + len + 1;
+	return NULL;
+}
+
+/* kubelet creates a missing subPath directory in the volume before the
+ * mount. It is created inside the volume (no symlink can send the mkdir
+ * elsewhere); the runtime then refuses a subPath that leaves the volume. */
+static int ensure_subpath(const struct pp_pod_volume *pv, const char *sub, struct pp_error **err)
+{
+	cleanup_close int own = -1;
+	int volfd = pv->fd;
+	if (volfd < 0) {
+		if (!pv->is_dir)
+			return pp_error_set(err, ENOTDIR, "subPath \"%s\" in volume \"%s\", which is not a directory", sub, pv->spec->name);
+		own = open(pv->path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+		if (own < 0)
+			return pp_error_set(err, errno, "open volume %s", pv->path);
+		volfd = own;
+	}
+	struct pp_error *probe = NULL;
+	int fd = pp_path_open_beneath(volfd, sub, O_PATH, &probe);
+	bool missing = fd < 0 && probe && probe->status == ENOENT;
+	pp_error_free(&probe);
+	if (fd >= 0 || !missing) {
+		if (fd >= 0)
+			close(fd);
+		return 0; /* exists, or an error the runtime reports when it mounts */
+	}
+	fd = pp_path_open_in_root(volfd, sub, O_PATH, HOSTPATH_DIR_MODE, false, err);
+	if (fd < 0)
+		return pp_error_wrap(err, "create subPath \"%s\" in volume \"%s\"", sub, pv->spec->name);
+	close(fd);
+	return 0;
+}
+
+static struct pp_pod_volume *find_volume(struct pp_pod_instance *pod, const char *name)
+{
+	for (size_t i = 0; i < pod->n_volumes; i++)
+		if (strcmp(pod->volumes[i].spec->name, name) == 0)
+			return &pod->volumes[i];
+	return NULL;
+}
+
+/* The container's mounts: /dev/shm and the /etc files of the sandbox, then
+ * its volumeMounts in order. Strings in *out point into pod and *owned. */
+int pp_pod_container_mounts(struct pp_pod_instance *pod, const struct pp_pod_container *c,
+			    char **env, struct pp_mount_spec **out, size_t *n, char ***owned,
+			    struct pp_error **err)
+{
+	const struct pp_sandbox *sb = pod->sandbox;
+	size_t cap = c->spec->n_volume_mounts + 4, k = 0, n_owned = 0;
+	struct pp_mount_spec *m = xmalloc(sizeof(*m) * cap);
+	char **own = xmalloc(sizeof(char *) * (c->spec->n_volume_mounts + 1));
+	if (sb->shm_fd >= 0)
+		m[k++] = (struct pp_mount_spec){.kind = PP_MOUNT_FD, .source_fd = sb->shm_fd, .target = "/dev/shm"};
+	else
+		m[k++] = (struct pp_mount_spec){.kind = PP_MOUNT_BIND, .source = "/dev/shm", .target = "/dev/shm"};
+	m[k++] = (struct pp_mount_spec){.kind = PP_MOUNT_BIND, .source = sb->hosts_path, .target = "/etc/hosts", .target_is_file = true};
+	m[k++] = (struct pp_mount_spec){.kind = PP_MOUNT_BIND, .source = sb->hostname_path, .target = "/etc/hostname", .target_is_file = true};
+	m[k++] = (struct pp_mount_spec){.kind = PP_MOUNT_BIND, .source = sb->resolv_path, .target = "/etc/resolv.conf", .target_is_file = true};
+	for (size_t i = 0; i < c->spec->n_volume_mounts; i++) {
+		const struct pp_volume_mount *vm = &c->spec->volume_mounts[i];
+		struct pp_pod_volume *pv = find_volume(pod, vm->name);
+		struct pp_mount_spec *s = &m[k++];
+		*s = (struct pp_mount_spec){.target = vm->mount_path, .read_only = vm->read_only};
+		if (pv->fd >= 0) {
+			s->kind = PP_MOUNT_FD;
+			s->source_fd = pv->fd;
+		} else {
+			s->kind = PP_MOUNT_BIND;
+			s->source = pv->path;
+			s->target_is_file = !pv->is_dir;
+		}
+		s->source_subpath = vm->sub_path;
+		if (vm->sub_path_expr) {
+			char *p = pp_expand_vars(vm->sub_path_expr, subpath_lookup, env);
+			own[n_owned++] = p;
+			if (p[0] == '/' || strstr(p, "..")) {
+				own[n_owned] = NULL;
+				strv_free(own);
+				free(m);
+				return pp_error_set(err, EINVAL, "container \"%s\": subPathExpr \"%s\" expands to \"%s\", which is not a relative path inside the volume",
+						    c->spec->name, vm->sub_path_expr, p);
+			}
+			s->source_subpath = p;
+		}
+		if (s->source_subpath && ensure_subpath(pv, s->source_subpath, err) < 0) {
+			own[n_owned] = NULL;
+			strv_free(own);
+			free(m);
+			return pp_error_wrap(err, "container \"%s\"", c->spec->name);
+		}
+	}
+	own[n_owned] = NULL;
+	*out = m;
+	*n = k;
+	*owned = own;
+	return 0;
+}

@@ -1,0 +1,316 @@
+/* Starting one container: the parent side (clone3 into the right PID
+ * namespace, wait on the sync pipe) and the child's setup sequence. */
+#include "runtime/container.h"
+
+#include <fcntl.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdint.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "runtime/runtime.h"
+#include "util/cleanup.h"
+#include "util/path.h"
+#include "util/proc.h"
+
+/* clone3's argument, version 0 (CLONE_ARGS_SIZE_VER0), declared here as
+ * <linux/sched.h> clashes with glibc's <sched.h>. */
+
+/* What a child whose setup failed writes to the sync pipe before _exit. */
+struct child_report {
+	int32_t status; /* errno, or 0 */
+	uint32_t len;	/* bytes of message that follow */
+};
+#define CHILD_MSG_MAX 4000
+
+#define POD_NAMESPACES (CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS)
+
+static int write_all(int fd, const void *buf, size_t len)
+{
+	for (const char *p = buf; len > 0;) {
+		ssize_t n = write(fd, p, len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return -1;
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+/* Reads up to len bytes, stopping early only at EOF. */
+static ssize_t read_full(int fd, void *buf, size_t len)
+{
+	size_t got = 0;
+	while (got < len) {
+		ssize_t n = read(fd, (char *)buf + got, len - got);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -1;
+		if (n == 0)
+			break;
+		got += (size_t)n;
+	}
+	return (ssize_t)got;
+}
+
+/* ---- child side ---- */
+
+static __attribute__((noreturn)) void child_fail(int syncfd, const struct pp_error *e)
+{
+	const char *msg = e != NULL ? e->msg : "unknown error";
+	size_t len = strnlen(msg, CHILD_MSG_MAX);
+	struct child_report r = {.status = e != NULL ? e->status : 0, .len = (uint32_t)len};
+	/* Nothing more can be done if the parent is gone. */
+	if (write_all(syncfd, &r, sizeof(r)) == 0)
+		(void)write_all(syncfd, msg, len);
+	_exit(PP_EXIT_SETUP_FAILED);
+}
+
+static int join_cgroups(const struct pp_container_config *cfg, struct pp_error **err)
+{
+	for (size_t i = 0; i < cfg->n_cgroup_procs_fds; i++)
+		/* "0" means the writing process itself. */
+		if (write(cfg->cgroup_procs_fds[i], "0", 1) < 0)
+			return pp_error_set(err, errno, "join cgroup (cgroup.procs fd %d)",
+					    cfg->cgroup_procs_fds[i]);
+	return 0;
+}
+
+static int join_pod_namespaces(const struct pp_container_config *cfg, struct pp_error **err)
+{
+	int ns = cfg->join_ns & POD_NAMESPACES;
+	if (ns == 0)
+		return 0;
+	/* With a pidfd, one setns joins several namespaces at once (5.8+). */
+	if (setns(cfg->ns_pidfd, ns) < 0)
+		return pp_error_set(err, errno, "join the pod namespaces");
+	return 0;
+}
+
+/* kubelet and runc create a missing workingDir; as root, before the user
+ * switch, inside the root. */
+static int ensure_cwd(int rootfd, const char *cwd, struct pp_error **err)
+{
+	cleanup_close int fd =
+	    pp_path_open_in_root(rootfd, cwd, O_PATH | O_DIRECTORY, PP_DIR_MODE, false, err);
+	if (fd < 0)
+		return pp_error_wrap(err, "working directory %s", cwd);
+	return 0;
+}
+
+/* Puts the stdio fds on 0, 1, 2 (-1 = /dev/null). Every source first moves
+ * above 2, as one may be another's target (stdout_fd == 2, say). */
+static int setup_stdio(const struct pp_container_config *cfg, struct pp_error **err)
+{
+	const int src[3] = {cfg->stdin_fd, cfg->stdout_fd, cfg->stderr_fd};
+	int tmp[3];
+	for (int i = 0; i < 3; i++) {
+		tmp[i] = src[i] >= 0 ? fcntl(src[i], F_DUPFD_CLOEXEC, 3)
+				     : open("/dev/null", O_RDWR | O_CLOEXEC);
+		if (tmp[i] < 0)
+			return pp_error_set(err, errno, "stdio: fd %d", src[i]);
+	}
+	for (int i = 0; i < 3; i++) {
+		if (dup2(tmp[i], i) < 0)
+			return pp_error_set(err, errno, "stdio: dup2 onto %d", i);
+		close(tmp[i]);
+	}
+	/* Everything else the caller had open closes on exec, the sync pipe
+	 * included (it is CLOEXEC already): its EOF tells the parent we exec'd. */
+	if (close_range(3, ~0U, CLOSE_RANGE_CLOEXEC) < 0)
+		return pp_error_set(err, errno, "close_range");
+	return 0;
+}
+
+static const char *env_path(char *const *envp)
+{
+	for (char *const *e = envp; *e != NULL; e++)
+		if (strncmp(*e, "PATH=", 5) == 0)
+			return *e + 5;
+	return PP_DEFAULT_PATH;
+}
+
+/* execve, looking argv[0] up in the container's PATH when it has no '/'.
+ * Returns only on failure, with runc's messages. */
+static int exec_process(const struct pp_container_config *cfg, struct pp_error **err)
+{
+	static char *const no_env[] = {NULL};
+	char *const *envp = cfg->envp != NULL ? cfg->envp : no_env;
+	const char *file = cfg->argv[0];
+	if (strchr(file, '/') != NULL) {
+		execve(file, cfg->argv, envp);
+		return pp_error_set(err, errno, "exec: \"%s\"", file);
+	}
+	cleanup_free char *path = xstrdup(env_path(envp));
+	int denied = 0;
+	for (char *p = path, *dir; (dir = strsep(&p, ":")) != NULL;) {
+		cleanup_free char *full = xasprintf("%s/%s", *dir != '\0' ? dir : ".", file);
+		execve(full, cfg->argv, envp);
+		if (errno == EACCES)
+			denied = EACCES;
+		else if (errno != ENOENT && errno != ENOTDIR)
+			return pp_error_set(err, errno, "exec: \"%s\"", full);
+	}
+	if (denied != 0)
+		return pp_error_set(err, denied, "exec: \"%s\"", file);
+	return pp_error_set(err, 0, "exec: \"%s\": executable file not found in $PATH", file);
+}
+
+/* The setup sequence, in the child. Returns only on failure. */
+static int child_setup(const struct pp_container_config *cfg, struct pp_error **err)
+{
+	const char *cwd = cfg->cwd != NULL && cfg->cwd[0] != '\0' ? cfg->cwd : "/";
+	struct pp_exec_user user;
+
+	/* 1. cgroups first, so that all of the setup is accounted there. */
+	if (join_cgroups(cfg, err) < 0)
+		return -1;
+	/* 2. the pod's namespaces, before any mount: mqueue and sysfs show the
+	 *    IPC and net namespaces of whoever mounts them. */
+	if (join_pod_namespaces(cfg, err) < 0)
+		return -1;
+	/* 3-6. private propagation, overlay root, /proc /dev /sys, volumes. */
+	cleanup_close int rootfd = pp_rootfs_prepare(cfg, err);
+	if (rootfd < 0)
+		return -1;
+	/* 7. from here on, "/" is the container's root. */
+	if (pp_rootfs_pivot(rootfd, err) < 0)
+		return -1;
+	if (ensure_cwd(rootfd, cwd, err) < 0)
+		return -1;
+	/* 8. user and groups, from the container's own passwd and group. */
+	if (pp_user_resolve(cfg, PP_PASSWD_PATH, PP_GROUP_PATH, &user, err) < 0)
+		return -1;
+	if (pp_user_switch(&user, err) < 0)
+		return pp_error_wrap(err, "user");
+	pp_exec_user_free(&user);
+	/* 9. working directory, checked with the user's own permissions. */
+	if (chdir(cwd) < 0)
+		return pp_error_set(err, errno, "chdir to working directory %s", cwd);
+	/* 10. stdio; every other fd closes on exec. */
+	if (setup_stdio(cfg, err) < 0)
+		return -1;
+	/* 11. exec: the sync pipe closes, the parent reads EOF. */
+	return exec_process(cfg, err);
+}
+
+static __attribute__((noreturn)) void child_main(const struct pp_container_config *cfg, int syncfd)
+{
+	struct pp_error *err = NULL;
+	/* The caller's handlers must never run in the child, and the container
+	 * must not inherit its blocked signals (the supervisor blocks SIGCHLD &
+	 * co. for its signalfd). */
+	pp_reset_signals();
+	/* A session of its own: a Ctrl-C on the terminal of `peapod run` reaches
+	 * peapod, which stops the pod in order, not the container directly. */
+	setsid();
+	child_setup(cfg, &err);
+	child_fail(syncfd, err);
+}
+
+/* ---- parent side ---- */
+
+static int validate(const struct pp_container_config *cfg, struct pp_error **err)
+{
+	if (cfg->argv == NULL || cfg->argv[0] == NULL || cfg->argv[0][0] == '\0')
+		return pp_error_set(err, EINVAL, "no command");
+	if (cfg->rootfs_dir == NULL || cfg->n_lower_dirs == 0)
+		return pp_error_set(err, EINVAL, "no root filesystem");
+	if (cfg->upper_dir != NULL && cfg->work_dir == NULL)
+		return pp_error_set(err, EINVAL, "upper dir without a work dir");
+	if ((cfg->join_ns & ~(POD_NAMESPACES | CLONE_NEWPID)) != 0)
+		return pp_error_set(err, EINVAL, "join_ns: unsupported namespaces %#x",
+				    cfg->join_ns);
+	if (cfg->join_ns != 0 && cfg->ns_pidfd < 0)
+		return pp_error_set(err, EINVAL, "join_ns without ns_pidfd");
+	return 0;
+}
+
+static void kill_and_reap(pid_t pid, int pidfd)
+{
+	pp_pidfd_send_signal(pidfd, SIGKILL);
+	while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+		;
+}
+
+/* clone3 with CLONE_PIDFD: the pidfd comes with the child, no PID reuse
+ * race. Returns 0 in the child, the pid in the parent, -1 on error. */
+static pid_t clone_child(const struct pp_container_config *cfg, int *pidfd, struct pp_error **err)
+{
+	uint64_t flags = CLONE_NEWNS | CLONE_PIDFD;
+	cleanup_close int own_pidns = -1;
+	if (cfg->join_ns & CLONE_NEWPID) {
+		/* setns(CLONE_NEWPID) only sets where our next child is born
+		 * (pid_for_children); keep ours to go back to after the clone. */
+		own_pidns = open("/proc/self/ns/pid_for_children", O_RDONLY | O_CLOEXEC);
+		if (own_pidns < 0)
+			return pp_error_set(err, errno, "open own PID namespace");
+		if (setns(cfg->ns_pidfd, CLONE_NEWPID) < 0)
+			return pp_error_set(err, errno, "join the pod PID namespace");
+	} else if (cfg->new_pid_ns) {
+		flags |= CLONE_NEWPID;
+	}
+	pid_t pid = pp_clone3(flags, pidfd);
+	if (pid == 0)
+		return 0;
+	int saved = errno;
+	if (own_pidns >= 0 && setns(own_pidns, CLONE_NEWPID) < 0) {
+		saved = errno;
+		if (pid > 0)
+			kill_and_reap(pid, *pidfd);
+		pid = -1;
+	}
+	if (pid < 0)
+		return pp_error_set(err, saved, "clone3");
+	return pid;
+}
+
+/* EOF with no data: the child exec'd. Otherwise its report. */
+static int read_child_result(int fd, struct pp_error **err)
+{
+	struct child_report r;
+	ssize_t n = read_full(fd, &r, sizeof(r));
+	if (n == 0)
+		return 0;
+	if (n != (ssize_t)sizeof(r))
+		return pp_error_set(err, n < 0 ? errno : EPROTO, "reading the setup result");
+	char msg[CHILD_MSG_MAX + 1];
+	n = read_full(fd, msg, r.len < CHILD_MSG_MAX ? r.len : CHILD_MSG_MAX);
+	msg[n > 0 ? n : 0] = '\0';
+	return pp_error_set(err, r.status, "%s", msg);
+}
+
+int pp_container_start(const struct pp_container_config *cfg, struct pp_container_process *out,
+		       struct pp_error **err)
+{
+	const char *name = cfg->name != NULL ? cfg->name : "";
+	int sync[2];
+	if (validate(cfg, err) < 0)
+		return pp_error_wrap(err, "container \"%s\"", name);
+	if (pipe2(sync, O_CLOEXEC) < 0)
+		return pp_error_set(err, errno, "container \"%s\": pipe", name);
+	cleanup_close int sync_rd = sync[0];
+	cleanup_close int sync_wr = sync[1];
+	int pidfd = -1;
+	pid_t pid = clone_child(cfg, &pidfd, err);
+	if (pid < 0)
+		return pp_error_wrap(err, "container \"%s\"", name);
+	if (pid == 0)
+		child_main(cfg, sync_wr); /* never returns */
+	/* Ours closed, the pipe's write end lives only in the child now. */
+	close(steal_fd(&sync_wr));
+	if (read_child_result(sync_rd, err) < 0) {
+		kill_and_reap(pid, pidfd);
+		close(pidfd);
+		return pp_error_wrap(err, "container \"%s\"", name);
+	}
+	out->pid = pid;
+	out->pidfd = pidfd;
+	return 0;
+}

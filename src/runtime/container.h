@@ -1,0 +1,94 @@
+/* One container: a process in its own mount namespace (and, unless shared, its
+ * own PID namespace), joining the pod's namespaces, with an overlay root,
+ * /proc /dev /sys mounted as runc does, the given mounts resolved safely
+ * inside the root, then pivot_root, user, working directory and exec.
+ * This layer knows nothing of YAML or pods: it takes plain structs. */
+#ifndef PEAPOD_CONTAINER_H
+#define PEAPOD_CONTAINER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "util/error.h"
+
+enum pp_mount_kind {
+	PP_MOUNT_BIND,     /* source: a host path, bind-mounted (recursively) */
+	PP_MOUNT_FD,       /* source_fd: a detached mount (fsmount/open_tree(OPEN_TREE_CLONE)),
+	                    * cloned in, so the same fd serves every container */
+	PP_MOUNT_TMPFS,    /* a new tmpfs with tmpfs_options */
+};
+
+struct pp_mount_spec {
+	enum pp_mount_kind kind;
+	const char *source;    /* PP_MOUNT_BIND */
+	int source_fd;         /* PP_MOUNT_FD */
+	/* optional path inside the source, resolved inside it (subPath): a
+	 * symlink or ".." that would leave the source is an error, and so is a
+	 * missing path. NULL = the source itself. */
+	const char *source_subpath;
+	const char *target;    /* absolute path in the container, resolved inside its root */
+	bool read_only;
+	bool target_is_file;   /* mount point created as an empty file when missing */
+	const char *tmpfs_options; /* PP_MOUNT_TMPFS, e.g. "size=65536k,mode=1777" */
+};
+
+struct pp_container_config {
+	const char *name; /* used in error messages */
+
+	/* Root filesystem: overlay of lower_dirs (topmost first) and upper_dir. */
+	const char *const *lower_dirs;
+	size_t n_lower_dirs;
+	const char *upper_dir; /* must exist, empty on first start */
+	const char *work_dir;  /* must exist, same filesystem as upper_dir */
+	const char *rootfs_dir; /* an empty directory used as the mount point */
+
+	/* Namespaces: the container joins those of ns_pidfd (the infra process)
+	 * listed in join_ns (CLONE_NEWNET|CLONE_NEWIPC|CLONE_NEWUTS|CLONE_NEWPID).
+	 * Without CLONE_NEWPID in join_ns, new_pid_ns gives the container its own
+	 * PID namespace (its process is PID 1 there); false = the caller's. */
+	int ns_pidfd;
+	int join_ns;
+	bool new_pid_ns;
+
+	/* Extra mounts after /proc, /dev, /dev/pts, /dev/mqueue, /sys; applied in order. */
+	const struct pp_mount_spec *mounts;
+	size_t n_mounts;
+
+	/* The process. argv[0] without '/' is looked up in the PATH of envp
+	 * inside the container. cwd NULL = "/". */
+	char *const *argv;
+	char *const *envp;
+	const char *cwd;
+	/* user: NULL/"" = root; else "name", "uid", "uid:gid", "name:group",
+	 * resolved against the container's /etc/passwd and /etc/group. */
+	const char *user;
+	bool has_uid, has_gid; /* securityContext runAsUser/runAsGroup override user */
+	uid_t uid;
+	gid_t gid;
+	const gid_t *extra_gids; /* supplementalGroups, added to the user's groups */
+	size_t n_extra_gids;
+
+	int stdin_fd, stdout_fd, stderr_fd; /* dup'ed onto 0, 1, 2 in the child; -1 = /dev/null */
+
+	/* cgroup.procs files (opened O_WRONLY by the caller) the process moves
+	 * itself into before doing anything else. */
+	const int *cgroup_procs_fds;
+	size_t n_cgroup_procs_fds;
+};
+
+struct pp_container_process {
+	pid_t pid;   /* in the caller's PID namespace */
+	int pidfd;   /* owned by the caller */
+};
+
+/* Starts the container and returns once its process has exec'd. Any failure
+ * during setup (bad mount, missing executable, bad user or working dir) is
+ * returned here as an error naming the container and the step, and the
+ * half-made process is gone: setup happens in the child's own mount
+ * namespace, so nothing it mounted survives it. The child is a child of the
+ * caller (wait for it through pidfd). */
+int pp_container_start(const struct pp_container_config *cfg, struct pp_container_process *out,
+		       struct pp_error **err);
+
+#endif

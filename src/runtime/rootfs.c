@@ -1,0 +1,340 @@
+/* The container's root filesystem, built in the child's own mount namespace
+ * with the new mount API: every filesystem is created detached (fsopen +
+ * fsmount, or open_tree for binds) and attached with move_mount onto a target
+ * that was resolved inside the root (util/path.h), so that no symlink in the
+ * image can send a mount to the host. */
+#include <fcntl.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+#include "runtime/runtime.h"
+#include "util/cleanup.h"
+#include "util/path.h"
+
+struct dev_node {
+	const char *name;
+	unsigned major, minor;
+};
+
+/* The device nodes runc creates in every container. */
+static const struct dev_node dev_nodes[] = {
+    {"null", 1, 3},   {"zero", 1, 5},	 {"full", 1, 7},
+    {"random", 1, 8}, {"urandom", 1, 9}, {"tty", 5, 0},
+};
+
+struct dev_link {
+	const char *name, *target;
+};
+
+static const struct dev_link dev_links[] = {
+    {"fd", "/proc/self/fd"},	   {"stdin", "/proc/self/fd/0"}, {"stdout", "/proc/self/fd/1"},
+    {"stderr", "/proc/self/fd/2"}, {"ptmx", "pts/ptmx"},	 {"core", "/proc/kcore"},
+};
+
+/* Applies "key=value,flag,..." to an fs context. */
+static int fs_configure(int fsfd, const char *options, struct pp_error **err)
+{
+	if (options == NULL)
+		return 0;
+	cleanup_free char *copy = xstrdup(options);
+	char *save = NULL;
+	for (char *opt = strtok_r(copy, ",", &save); opt; opt = strtok_r(NULL, ",", &save)) {
+		char *value = strchr(opt, '=');
+		int r;
+		if (value != NULL) {
+			*value++ = '\0';
+			r = fsconfig(fsfd, FSCONFIG_SET_STRING, opt, value, 0);
+		} else {
+			r = fsconfig(fsfd, FSCONFIG_SET_FLAG, opt, NULL, 0);
+		}
+		if (r < 0)
+			return pp_error_set(err, errno, "option %s", opt);
+	}
+	return 0;
+}
+
+/* A new filesystem as a detached mount. Returns its fd. */
+static int fs_new(const char *fstype, const char *options, unsigned attrs, struct pp_error **err)
+{
+	cleanup_close int fsfd = fsopen(fstype, FSOPEN_CLOEXEC);
+	if (fsfd < 0)
+		return pp_error_set(err, errno, "fsopen %s", fstype);
+	if (fsconfig(fsfd, FSCONFIG_SET_STRING, "source", fstype, 0) < 0)
+		return pp_error_set(err, errno, "source");
+	if (fs_configure(fsfd, options, err) < 0)
+		return -1;
+	if (fsconfig(fsfd, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0)
+		return pp_error_set(err, errno, "create %s", fstype);
+	int mntfd = fsmount(fsfd, FSMOUNT_CLOEXEC, attrs);
+	if (mntfd < 0)
+		return pp_error_set(err, errno, "fsmount %s", fstype);
+	return mntfd;
+}
+
+/* Attaches the detached mount mntfd at target, resolved (and created when
+ * missing) inside the root. */
+static int attach(int rootfd, const char *target, int mntfd, bool as_file, struct pp_error **err)
+{
+	cleanup_close int tfd =
+	    pp_path_open_in_root(rootfd, target, O_PATH, PP_DIR_MODE, as_file, err);
+	if (tfd < 0)
+		return -1;
+	if (move_mount(mntfd, "", tfd, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
+		return pp_error_set(err, errno, "move_mount");
+	return 0;
+}
+
+static int mount_new_fs(int rootfd, const char *target, const char *fstype, const char *options,
+			unsigned attrs, struct pp_error **err)
+{
+	cleanup_close int mntfd = fs_new(fstype, options, attrs, err);
+	if (mntfd < 0 || attach(rootfd, target, mntfd, false, err) < 0)
+		return pp_error_wrap(err, "mount %s", target);
+	return 0;
+}
+
+/* The overlay root, attached at rootfs_dir. Returns the fd of its root. */
+static int mount_overlay(const struct pp_container_config *cfg, struct pp_error **err)
+{
+	cleanup_close int fsfd = fsopen("overlay", FSOPEN_CLOEXEC);
+	if (fsfd < 0)
+		return pp_error_set(err, errno, "fsopen overlay");
+	if (fsconfig(fsfd, FSCONFIG_SET_STRING, "source", "overlay", 0) < 0)
+		return pp_error_set(err, errno, "overlay source");
+	/* "lowerdir+" (6.8+) appends one layer at a time, topmost first: no
+	 * ':' escaping and no page-size limit on the option string. */
+	for (size_t i = 0; i < cfg->n_lower_dirs; i++)
+		if (fsconfig(fsfd, FSCONFIG_SET_STRING, "lowerdir+", cfg->lower_dirs[i], 0) < 0)
+			return pp_error_set(err, errno, "overlay lower dir %s", cfg->lower_dirs[i]);
+	if (cfg->upper_dir != NULL) {
+		if (fsconfig(fsfd, FSCONFIG_SET_STRING, "upperdir", cfg->upper_dir, 0) < 0)
+			return pp_error_set(err, errno, "overlay upper dir %s", cfg->upper_dir);
+		if (fsconfig(fsfd, FSCONFIG_SET_STRING, "workdir", cfg->work_dir, 0) < 0)
+			return pp_error_set(err, errno, "overlay work dir %s", cfg->work_dir);
+	}
+	if (fsconfig(fsfd, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0)
+		return pp_error_set(err, errno, "overlay");
+	cleanup_close int mntfd = fsmount(fsfd, FSMOUNT_CLOEXEC, 0);
+	if (mntfd < 0)
+		return pp_error_set(err, errno, "fsmount overlay");
+	/* pivot_root wants the new root to be a mount in our namespace. */
+	if (move_mount(mntfd, "", AT_FDCWD, cfg->rootfs_dir, MOVE_MOUNT_F_EMPTY_PATH) < 0)
+		return pp_error_set(err, errno, "attach overlay at %s", cfg->rootfs_dir);
+	return steal_fd(&mntfd);
+}
+
+/* Where mknod is not allowed (EPERM: no CAP_MKNOD, as in a user
+ * namespace), the host's node is bind-mounted onto an empty file instead. */
+static int bind_host_dev(int devfd, const char *name, struct pp_error **err)
+{
+	cleanup_free char *host = xasprintf("/dev/%s", name);
+	cleanup_close int tree = open_tree(AT_FDCWD, host, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
+	if (tree < 0)
+		return pp_error_set(err, errno, "bind %s", host);
+	cleanup_close int fd = openat(devfd, name, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0);
+	if (fd < 0)
+		return pp_error_set(err, errno, "create %s", host);
+	if (move_mount(tree, "", devfd, name, MOVE_MOUNT_F_EMPTY_PATH) < 0)
+		return pp_error_set(err, errno, "bind %s", host);
+	return 0;
+}
+
+/* Device nodes and links in the fresh /dev tmpfs. The umask turns mknod's
+ * 0666 into 0644, hence the chmod afterwards. */
+static int populate_dev(int devfd, struct pp_error **err)
+{
+	for (size_t i = 0; i < sizeof(dev_nodes) / sizeof(dev_nodes[0]); i++) {
+		const struct dev_node *d = &dev_nodes[i];
+		dev_t dev = makedev(d->major, d->minor);
+		if (mknodat(devfd, d->name, S_IFCHR | PP_DEV_NODE_MODE, dev) < 0) {
+			if (errno != EPERM)
+				return pp_error_set(err, errno, "mknod /dev/%s", d->name);
+			if (bind_host_dev(devfd, d->name, err) < 0)
+				return -1;
+			continue;
+		}
+		if (fchmodat(devfd, d->name, PP_DEV_NODE_MODE, 0) < 0)
+			return pp_error_set(err, errno, "chmod /dev/%s", d->name);
+	}
+	for (size_t i = 0; i < sizeof(dev_links) / sizeof(dev_links[0]); i++)
+		if (symlinkat(dev_links[i].target, devfd, dev_links[i].name) < 0)
+			return pp_error_set(err, errno, "symlink /dev/%s", dev_links[i].name);
+	return 0;
+}
+
+static int mount_dev(int rootfd, struct pp_error **err)
+{
+	cleanup_close int devfd =
+	    fs_new("tmpfs", PP_DEV_TMPFS_OPTIONS, MOUNT_ATTR_NOSUID | MOUNT_ATTR_STRICTATIME, err);
+	if (devfd < 0 || attach(rootfd, "/dev", devfd, false, err) < 0)
+		return pp_error_wrap(err, "mount /dev");
+	/* The fsmount fd stays the root of the now attached tmpfs. */
+	return populate_dev(devfd, err);
+}
+
+static bool same_target(const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b);
+	while (la > 1 && a[la - 1] == '/')
+		la--;
+	while (lb > 1 && b[lb - 1] == '/')
+		lb--;
+	return la == lb && strncmp(a, b, la) == 0;
+}
+
+static bool has_mount_at(const struct pp_container_config *cfg, const char *target)
+{
+	for (size_t i = 0; i < cfg->n_mounts; i++)
+		if (cfg->mounts[i].target != NULL && same_target(cfg->mounts[i].target, target))
+			return true;
+	return false;
+}
+
+/* sysfs shows the network devices of the netns of whoever mounts it, so it
+ * is mounted after joining the pod's netns. Should the kernel refuse (EPERM,
+ * a netns owned by another user ns), fall back to the host's, read-only. */
+static int mount_sys(int rootfd, struct pp_error **err)
+{
+	const unsigned attrs =
+	    MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC | MOUNT_ATTR_NODEV;
+	cleanup_close int mntfd = fs_new("sysfs", NULL, attrs, err);
+	if (mntfd < 0 && (*err)->status == EPERM) {
+		pp_error_free(err);
+		mntfd =
+		    open_tree(AT_FDCWD, "/sys", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE);
+		struct mount_attr ma = {.attr_set = attrs};
+		if (mntfd < 0 ||
+		    mount_setattr(mntfd, "", AT_EMPTY_PATH | AT_RECURSIVE, &ma, sizeof(ma)) < 0)
+			pp_error_set(err, errno, "bind /sys");
+	}
+	if (mntfd < 0 || attach(rootfd, "/sys", mntfd, false, err) < 0)
+		return pp_error_wrap(err, "mount /sys");
+	return 0;
+}
+
+/* Step 5: the filesystems every container gets, as runc mounts them. */
+static int mount_standard(const struct pp_container_config *cfg, int rootfd, struct pp_error **err)
+{
+	const unsigned nosuid_noexec_nodev =
+	    MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC | MOUNT_ATTR_NODEV;
+	if (mount_new_fs(rootfd, "/proc", "proc", NULL, nosuid_noexec_nodev, err) < 0)
+		return -1;
+	if (mount_dev(rootfd, err) < 0)
+		return -1;
+	if (mount_new_fs(rootfd, "/dev/pts", "devpts", PP_DEVPTS_OPTIONS,
+			 MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC, err) < 0)
+		return -1;
+	/* mqueue belongs to the IPC namespace of the mounter: the pod's, by now. */
+	if (mount_new_fs(rootfd, "/dev/mqueue", "mqueue", NULL, nosuid_noexec_nodev, err) < 0)
+		return -1;
+	/* The pod usually passes its own /dev/shm, shared by its containers. */
+	if (!has_mount_at(cfg, "/dev/shm") &&
+	    mount_new_fs(rootfd, "/dev/shm", "tmpfs", PP_SHM_TMPFS_OPTIONS, nosuid_noexec_nodev,
+			 err) < 0)
+		return -1;
+	return mount_sys(rootfd, err);
+}
+
+/* Clones path inside the tree of dirfd: a symlink or ".." in a subPath that
+ * would leave its volume is refused, not clamped (kubelet refuses it too). */
+static int clone_subpath(int dirfd, const char *subpath, struct pp_error **err)
+{
+	cleanup_close int subfd = pp_path_open_beneath(dirfd, subpath, O_PATH, err);
+	if (subfd < 0)
+		return pp_error_wrap(err, "subPath");
+	int tree = open_tree(subfd, "",
+			     OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH | AT_RECURSIVE);
+	if (tree < 0)
+		return pp_error_set(err, errno, "clone subPath %s", subpath);
+	return tree;
+}
+
+/* The source of one cfg->mounts entry, as a detached tree. */
+static int mount_source(const struct pp_mount_spec *m, struct pp_error **err)
+{
+	const unsigned clone = OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE;
+	int tree;
+	switch (m->kind) {
+	case PP_MOUNT_TMPFS:
+		return fs_new("tmpfs", m->tmpfs_options, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV, err);
+	case PP_MOUNT_BIND: {
+		if (m->source_subpath == NULL) {
+			tree = open_tree(AT_FDCWD, m->source, clone);
+			return tree < 0 ? pp_error_set(err, errno, "clone %s", m->source) : tree;
+		}
+		cleanup_close int srcfd = open(m->source, O_PATH | O_DIRECTORY | O_CLOEXEC);
+		if (srcfd < 0)
+			return pp_error_set(err, errno, "open %s", m->source);
+		return clone_subpath(srcfd, m->source_subpath, err);
+	}
+	case PP_MOUNT_FD:
+		if (m->source_subpath != NULL)
+			return clone_subpath(m->source_fd, m->source_subpath, err);
+		/* A detached tree (fsmount/open_tree of the caller) may be cloned
+		 * from any mount namespace; a plain path fd of the caller's could not. */
+		tree = open_tree(m->source_fd, "", clone | AT_EMPTY_PATH);
+		return tree < 0 ? pp_error_set(err, errno, "clone source fd %d", m->source_fd)
+				: tree;
+	default:
+		return pp_error_set(err, EINVAL, "unknown mount kind %d", (int)m->kind);
+	}
+}
+
+/* Step 6, one entry. read_only is set on the detached tree, so the mount is
+ * never visible writable, and recursively, so submounts are read-only too. */
+static int mount_one(int rootfd, const struct pp_mount_spec *m, struct pp_error **err)
+{
+	const char *target = m->target != NULL ? m->target : "(null)";
+	if (m->target == NULL)
+		return pp_error_set(err, EINVAL, "mount without a target");
+	cleanup_close int tree = mount_source(m, err);
+	if (tree < 0)
+		return pp_error_wrap(err, "mount %s", target);
+	struct mount_attr ma = {.attr_set = MOUNT_ATTR_RDONLY};
+	if (m->read_only &&
+	    mount_setattr(tree, "", AT_EMPTY_PATH | AT_RECURSIVE, &ma, sizeof(ma)) < 0)
+		return pp_error_set(err, errno, "mount %s: read-only", target);
+	struct stat st;
+	if (fstat(tree, &st) < 0)
+		return pp_error_set(err, errno, "mount %s: stat source", target);
+	if (attach(rootfd, target, tree, m->target_is_file || !S_ISDIR(st.st_mode), err) < 0)
+		return pp_error_wrap(err, "mount %s", target);
+	return 0;
+}
+
+int pp_rootfs_prepare(const struct pp_container_config *cfg, struct pp_error **err)
+{
+	/* Our copy of the host's mount tree must not propagate anything back
+	 * to the host (or to other containers): make all of it private. */
+	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
+		return pp_error_set(err, errno, "make / private");
+	cleanup_close int rootfd = mount_overlay(cfg, err);
+	if (rootfd < 0)
+		return pp_error_wrap(err, "mount overlay root at %s", cfg->rootfs_dir);
+	if (mount_standard(cfg, rootfd, err) < 0)
+		return -1;
+	for (size_t i = 0; i < cfg->n_mounts; i++)
+		if (mount_one(rootfd, &cfg->mounts[i], err) < 0)
+			return -1;
+	return steal_fd(&rootfd);
+}
+
+int pp_rootfs_pivot(int rootfd, struct pp_error **err)
+{
+	if (fchdir(rootfd) < 0)
+		return pp_error_set(err, errno, "pivot_root: chdir to the new root");
+	/* pivot_root(".", ".") stacks the old root on top of the new one at "/";
+	 * unmounting "." then takes the old root away (lazily, as host mounts
+	 * may be busy), so no put_old directory is needed (runc's trick). */
+	if (syscall(SYS_pivot_root, ".", ".") < 0)
+		return pp_error_set(err, errno, "pivot_root");
+	if (umount2(".", MNT_DETACH) < 0)
+		return pp_error_set(err, errno, "pivot_root: unmount the old root");
+	if (chdir("/") < 0)
+		return pp_error_set(err, errno, "pivot_root: chdir /");
+	return 0;
+}

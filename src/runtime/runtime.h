@@ -1,0 +1,53 @@
+/* Internal to src/runtime: the steps of the container setup sequence that
+ * live in their own files, and the defaults they use (all in one place). */
+#ifndef PEAPOD_RUNTIME_INTERNAL_H
+#define PEAPOD_RUNTIME_INTERNAL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "runtime/container.h"
+#include "util/error.h"
+
+/* Defaults, as runc sets them up for a Kubernetes container. */
+#define PP_DEFAULT_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+#define PP_DEV_TMPFS_OPTIONS "mode=755,size=65536k"
+#define PP_SHM_TMPFS_OPTIONS "mode=1777,size=65536k"
+#define PP_DEVPTS_OPTIONS "newinstance,ptmxmode=0666,mode=0620,gid=5"
+#define PP_DIR_MODE 0755 /* mount points and working directories we create */
+#define PP_DEV_NODE_MODE 0666
+#define PP_PASSWD_PATH "/etc/passwd"
+#define PP_GROUP_PATH "/etc/group"
+#define PP_EXIT_SETUP_FAILED 127 /* the child's exit status when setup fails */
+
+/* rootfs.c */
+
+/* Steps 3-6, in the child's own mount namespace: makes / recursively
+ * private, mounts the overlay root at cfg->rootfs_dir, /proc /dev /sys and
+ * cfg->mounts inside it. Returns an fd of the new root. */
+int pp_rootfs_prepare(const struct pp_container_config *cfg, struct pp_error **err);
+
+/* Step 7: makes rootfd the root of the mount namespace and drops the old one. */
+int pp_rootfs_pivot(int rootfd, struct pp_error **err);
+
+/* user.c */
+
+struct pp_exec_user {
+	uid_t uid;
+	gid_t gid;
+	gid_t *groups; /* supplementary groups, primary gid first */
+	size_t n_groups;
+};
+
+/* Resolves cfg->user, has_uid/has_gid and extra_gids against the given
+ * passwd and group files (those of the container), as runc does. */
+int pp_user_resolve(const struct pp_container_config *cfg, const char *passwd_path,
+		    const char *group_path, struct pp_exec_user *out, struct pp_error **err);
+
+void pp_exec_user_free(struct pp_exec_user *u);
+
+/* setgroups, setresgid, setresuid. */
+int pp_user_switch(const struct pp_exec_user *u, struct pp_error **err);
+
+#endif

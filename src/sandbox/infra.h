@@ -1,0 +1,27 @@
+/* The infra process: pause-like. It creates and holds the pod's namespaces,
+ * reaps every child it inherits (it is PID 1 of the pod's PID namespace when
+ * that is shared) and exits only when told to (SIGTERM/SIGINT) or killed. */
+#ifndef PEAPOD_INFRA_H
+#define PEAPOD_INFRA_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "util/error.h"
+
+#define PP_INFRA_NAME "peapod-infra"
+
+struct pp_infra_config {
+	int clone_flags;      /* CLONE_NEWNET|CLONE_NEWIPC|CLONE_NEWUTS|CLONE_NEWPID subset */
+	const char *hostname; /* set when CLONE_NEWUTS */
+	const int *cgroup_procs_fds;
+	size_t n_cgroup_procs_fds;
+};
+
+/* Returns once the infra process holds its namespaces and is set up. */
+int pp_infra_start(const struct pp_infra_config *cfg, pid_t *pid, int *pidfd, struct pp_error **err);
+
+/* SIGKILLs and reaps it. */
+void pp_infra_stop(int pidfd);
+
+#endif

@@ -1,0 +1,129 @@
+#include "sandbox/sandbox.h"
+
+#include <fcntl.h>
+#include <sys/mount.h>
+#include <limits.h>
+#include <linux/sched.h>
+#include <net/if.h>
+#include <sched.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+
+#include "sandbox/infra.h"
+#include "util/cleanup.h"
+#include "util/fs.h"
+
+#define HOST_RESOLV "/etc/resolv.conf"
+#define POD_IP_LOOPBACK "127.0.0.1"
+
+/* The pod's /dev/shm: a tmpfs made with fsopen/fsmount and never attached
+ * anywhere on the host. Containers clone it in; it goes away when the last
+ * fd and the last container mount of it are gone. */
+static int make_shm(int64_t size, struct pp_error **err)
+{
+	cleanup_close int fs = fsopen("tmpfs", FSOPEN_CLOEXEC);
+	if (fs < 0)
+		return pp_error_set(err, errno, "fsopen tmpfs for /dev/shm");
+	cleanup_free char *sz = xasprintf("%lld", (long long)size);
+	if (fsconfig(fs, FSCONFIG_SET_STRING, "size", sz, 0) < 0 ||
+	    fsconfig(fs, FSCONFIG_SET_STRING, "mode", "1777", 0) < 0 ||
+	    fsconfig(fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0)
+		return pp_error_set(err, errno, "configure tmpfs for /dev/shm");
+	int mnt = fsmount(fs, FSMOUNT_CLOEXEC,
+			     MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC);
+	if (mnt < 0)
+		return pp_error_set(err, errno, "fsmount /dev/shm");
+	return mnt;
+}
+
+static int write_etc_files(const struct pp_sandbox_config *cfg, struct pp_sandbox *sb,
+			   struct pp_error **err)
+{
+	const struct pp_pod *pod = cfg->pod;
+	sb->hosts_path = xasprintf("%s/hosts", cfg->state_dir);
+	sb->hostname_path = xasprintf("%s/hostname", cfg->state_dir);
+	sb->resolv_path = xasprintf("%s/resolv.conf", cfg->state_dir);
+
+	cleanup_free char *hosts = pp_sandbox_hosts_content(pod, sb->pod_ip);
+	if (pp_write_file_atomic(sb->hosts_path, hosts, strlen(hosts), 0644, err) < 0)
+		return -1;
+	/* With hostNetwork the pod has the host's UTS namespace and name. */
+	char host_name[HOST_NAME_MAX + 1] = "";
+	if (pod->host_network)
+		gethostname(host_name, sizeof(host_name) - 1);
+	cleanup_free char *hostname =
+		xasprintf("%s\n", pod->host_network ? host_name : pp_pod_hostname(pod));
+	if (pp_write_file_atomic(sb->hostname_path, hostname, strlen(hostname), 0644, err) < 0)
+		return -1;
+	cleanup_free char *resolv = NULL;
+	if (pp_sandbox_resolv_content(pod, HOST_RESOLV, &resolv, err) < 0)
+		return -1;
+	return pp_write_file_atomic(sb->resolv_path, resolv, strlen(resolv), 0644, err);
+}
+
+int pp_sandbox_create(const struct pp_sandbox_config *cfg, struct pp_sandbox **out,
+		      struct pp_error **err)
+{
+	const struct pp_pod *pod = cfg->pod;
+	struct pp_sandbox *sb = xmalloc(sizeof(*sb));
+	sb->infra_pidfd = -1;
+	sb->shm_fd = -1;
+	sb->pod_ip = xstrdup(POD_IP_LOOPBACK);
+
+	/* 1. Which namespaces the pod has of its own. hostNetwork also means
+	 *    the host's UTS namespace, as kubelet does it. */
+	if (!pod->host_network)
+		sb->join_ns |= CLONE_NEWNET | CLONE_NEWUTS;
+	if (!pod->host_ipc)
+		sb->join_ns |= CLONE_NEWIPC;
+	if (pod->share_process_namespace && !pod->host_pid)
+		sb->join_ns |= CLONE_NEWPID;
+	sb->own_pid_ns = !pod->host_pid && !pod->share_process_namespace;
+
+	/* 2. /etc files, written before anything runs. */
+	if (write_etc_files(cfg, sb, err) < 0)
+		goto fail;
+
+	/* 3. The pod's /dev/shm (with hostIPC the containers use the host's). */
+	if (!pod->host_ipc) {
+		int64_t size = cfg->shm_size > 0 ? cfg->shm_size : PP_SHM_DEFAULT_SIZE;
+		sb->shm_fd = make_shm(size, err);
+		if (sb->shm_fd < 0)
+			goto fail;
+	}
+
+	/* 4. The infra process holding the namespaces. */
+	struct pp_infra_config icfg = {
+		.clone_flags = sb->join_ns,
+		.hostname = pp_pod_hostname(pod),
+		.cgroup_procs_fds = cfg->cgroup_procs_fds,
+		.n_cgroup_procs_fds = cfg->n_cgroup_procs_fds,
+	};
+	if (pp_infra_start(&icfg, &sb->infra_pid, &sb->infra_pidfd, err) < 0)
+		goto fail;
+	*out = sb;
+	return 0;
+fail:
+	pp_sandbox_destroy(sb);
+	return -1;
+}
+
+void pp_sandbox_destroy(struct pp_sandbox *sb)
+{
+	if (sb == NULL)
+		return;
+	if (sb->infra_pidfd >= 0)
+		pp_infra_stop(sb->infra_pidfd);
+	cleanup_closep(&sb->infra_pidfd);
+	cleanup_closep(&sb->shm_fd);
+	free(sb->hosts_path);
+	free(sb->hostname_path);
+	free(sb->resolv_path);
+	free(sb->pod_ip);
+	free(sb);
+}

@@ -1,0 +1,53 @@
+/* The pod sandbox: what the containers of one pod share.
+ * - the infra process ("peapod-infra", pause-like) holding the pod's network,
+ *   IPC and UTS namespaces, and the PID namespace when it is shared (then it
+ *   is PID 1 there and reaps every orphan);
+ * - the pod's /dev/shm (one tmpfs, kept as a detached mount: it is never
+ *   attached on the host, so it cannot leak there);
+ * - /etc/hosts, /etc/hostname, /etc/resolv.conf written per pod;
+ * - the pod cgroup (created by the caller, passed in). */
+#ifndef PEAPOD_SANDBOX_H
+#define PEAPOD_SANDBOX_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "spec/pod_spec.h"
+#include "util/error.h"
+
+#define PP_SHM_DEFAULT_SIZE (64LL * 1024 * 1024)
+
+struct pp_sandbox_config {
+	const struct pp_pod *pod;
+	const char *state_dir;  /* the pod's state directory (exists) */
+	const int *cgroup_procs_fds; /* the pod cgroup, for the infra process */
+	size_t n_cgroup_procs_fds;
+	int64_t shm_size;       /* bytes, 0 = default */
+};
+
+struct pp_sandbox {
+	pid_t infra_pid;
+	int infra_pidfd;
+	int join_ns;     /* CLONE_NEW* flags the containers join through infra_pidfd */
+	bool own_pid_ns; /* containers get their own PID namespace each */
+	int shm_fd;      /* detached tmpfs for /dev/shm, -1 with hostIPC */
+	char *hosts_path, *hostname_path, *resolv_path;
+	char *pod_ip;    /* the address in /etc/hosts; 127.0.0.1 until pods have networking */
+};
+
+/* Starts the infra process and prepares the shared files. On failure nothing
+ * is left (the infra process is killed and reaped). */
+int pp_sandbox_create(const struct pp_sandbox_config *cfg, struct pp_sandbox **out,
+		      struct pp_error **err);
+
+/* Stops the infra process (SIGKILL, reaped) and closes what the sandbox holds.
+ * Files in state_dir are removed with it by the caller. Idempotent. */
+void pp_sandbox_destroy(struct pp_sandbox *sb);
+
+/* The files, as kubelet writes them (exposed for tests). Return new strings. */
+char *pp_sandbox_hosts_content(const struct pp_pod *pod, const char *pod_ip);
+int pp_sandbox_resolv_content(const struct pp_pod *pod, const char *host_resolv, char **out,
+			      struct pp_error **err);
+
+#endif

@@ -1,0 +1,193 @@
+/* env and envFrom. Only values resolvable without a cluster are accepted. */
+#include <string.h>
+
+#include "spec/k8s_names.h"
+#include "spec/parse_internal.h"
+#include "util/cleanup.h"
+
+#define NO_CLUSTER_OBJECTS "is not supported: peapod has no ConfigMaps/Secrets"
+
+struct field_ref {
+	char *api_version;
+	char *field_path;
+};
+
+static const struct field field_ref_fields[] = {
+	F_STR("apiVersion", struct field_ref, api_version),
+	F_STR_REQ("fieldPath", struct field_ref, field_path),
+	F_END,
+};
+
+static bool is_supported_field_path(const char *p)
+{
+	static const char *const plain[] = {"metadata.name", "metadata.namespace", "metadata.uid",
+					    "spec.nodeName", "spec.serviceAccountName",
+					    "status.hostIP", "status.hostIPs", "status.podIP",
+					    "status.podIPs", NULL};
+	static const char *const subscripted[] = {"metadata.labels['", "metadata.annotations['",
+						  NULL};
+	for (int i = 0; plain[i]; i++)
+		if (strcmp(p, plain[i]) == 0)
+			return true;
+	for (int i = 0; subscripted[i]; i++) {
+		size_t n = strlen(subscripted[i]), len = strlen(p);
+		if (strncmp(p, subscripted[i], n) == 0 && len > n + 2 && strcmp(p + len - 2, "']") == 0)
+			return true;
+	}
+	return false;
+}
+
+static int parse_field_ref(struct pctx *c, const struct pp_ynode *n, const char *path, void *obj)
+{
+	struct pp_env_var *e = obj;
+	struct field_ref r = {0};
+	int ret = walk_map(c, n, path, field_ref_fields, &r);
+	e->source = PP_ENV_FIELD_REF;
+	e->field_path = r.field_path;
+	cleanup_free char *api = r.api_version;
+	if (ret < 0)
+		return -1;
+	if (api != NULL && strcmp(api, "v1") != 0) {
+		cleanup_free char *p = path_key(path, "apiVersion");
+		return perr(c, pp_ymap_get(n, "apiVersion")->pos, p, "unsupported value \"%s\": "
+			    "supported values: \"v1\"", api);
+	}
+	if (!is_supported_field_path(e->field_path)) {
+		cleanup_free char *p = path_key(path, "fieldPath");
+		return perr(c, pp_ymap_get(n, "fieldPath")->pos, p,
+			    "unsupported fieldPath \"%s\"", e->field_path);
+	}
+	return 0;
+}
+
+static int parse_divisor(struct pctx *c, const struct pp_ynode *n, const char *path, void *obj)
+{
+	struct pp_env_var *e = obj;
+	if (get_quantity(c, n, path, &e->divisor) < 0)
+		return -1;
+	if (e->divisor.milli == 0)
+		return perr(c, n->pos, path, "must be greater than 0");
+	return 0;
+}
+
+static const struct field resource_ref_fields[] = {
+	F_STR("containerName", struct pp_env_var, container_name),
+	F_STR_REQ("resource", struct pp_env_var, resource),
+	F_FN("divisor", parse_divisor),
+	F_END,
+};
+
+static bool is_supported_resource_ref(const char *r)
+{
+	static const char *const names[] = {"limits.cpu", "limits.memory",
+					    "limits.ephemeral-storage", "requests.cpu",
+					    "requests.memory", "requests.ephemeral-storage", NULL};
+	for (int i = 0; names[i]; i++)
+		if (strcmp(r, names[i]) == 0)
+			return true;
+	return strncmp(r, "limits.hugepages-", strlen("limits.hugepages-")) == 0 ||
+	       strncmp(r, "requests.hugepages-", strlen("requests.hugepages-")) == 0;
+}
+
+static int parse_resource_ref(struct pctx *c, const struct pp_ynode *n, const char *path, void *obj)
+{
+	struct pp_env_var *e = obj;
+	e->source = PP_ENV_RESOURCE_FIELD_REF;
+	if (walk_map(c, n, path, resource_ref_fields, e) < 0)
+		return -1;
+	if (!is_supported_resource_ref(e->resource)) {
+		cleanup_free char *p = path_key(path, "resource");
+		return perr(c, pp_ymap_get(n, "resource")->pos, p, "unsupported resource \"%s\"",
+			    e->resource);
+	}
+	return 0;
+}
+
+static const struct field value_from_fields[] = {
+	F_FN("fieldRef", parse_field_ref),
+	F_FN("resourceFieldRef", parse_resource_ref),
+	F_REFUSE("configMapKeyRef", "configMapKeyRef " NO_CLUSTER_OBJECTS),
+	F_REFUSE("secretKeyRef", "secretKeyRef " NO_CLUSTER_OBJECTS),
+	F_REFUSE("fileKeyRef", "fileKeyRef is not supported"),
+	F_END,
+};
+
+static int parse_value_from(struct pctx *c, const struct pp_ynode *n, const char *path, void *obj)
+{
+	if (walk_map(c, n, path, value_from_fields, obj) < 0)
+		return -1;
+	size_t sources = 0;
+	for (size_t i = 0; i + 1 < n->n; i += 2)
+		sources += !ynode_is_null(n->child[i + 1]);
+	if (sources == 0)
+		return perr(c, n->pos, path, "must specify one of: fieldRef, resourceFieldRef");
+	if (sources > 1)
+		return perr(c, n->pos, path, "may not have more than one field specified at a time");
+	return 0;
+}
+
+static const struct field env_fields[] = {
+	F_STR_REQ("name", struct pp_env_var, name),
+	F_STR("value", struct pp_env_var, value),
+	F_FN("valueFrom", parse_value_from),
+	F_END,
+};
+
+static int parse_env_var(struct pctx *c, const struct pp_ynode *n, const char *path, void *elem)
+{
+	struct pp_env_var *e = elem;
+	e->pos = n->pos;
+	if (walk_map(c, n, path, env_fields, e) < 0)
+		return -1;
+	if (!pp_is_env_var_name(e->name)) {
+		cleanup_free char *p = path_key(path, "name");
+		return perr(c, pp_ymap_get(n, "name")->pos, p,
+			    "invalid environment variable name \"%s\": must be [-._a-zA-Z]"
+			    "[-._a-zA-Z0-9]*",
+			    e->name);
+	}
+	if (e->source != PP_ENV_VALUE && e->value != NULL && e->value[0] != '\0') {
+		cleanup_free char *p = path_key(path, "valueFrom");
+		return perr(c, pp_ymap_get(n, "valueFrom")->pos, p,
+			    "may not be specified when `value` is not empty");
+	}
+	return 0;
+}
+
+int parse_env(struct pctx *c, const struct pp_ynode *n, const char *path, void *obj)
+{
+	struct pp_container *ct = obj;
+	return walk_seq(c, n, path, sizeof(struct pp_env_var), (void **)&ct->env, &ct->n_env,
+			parse_env_var);
+}
+
+struct env_from {
+	char *prefix;
+};
+
+static const struct field env_from_fields[] = {
+	F_REFUSE("configMapRef", "configMapRef " NO_CLUSTER_OBJECTS),
+	F_REFUSE("secretRef", "secretRef " NO_CLUSTER_OBJECTS),
+	F_STR("prefix", struct env_from, prefix),
+	F_END,
+};
+
+static int parse_env_from_item(struct pctx *c, const struct pp_ynode *n, const char *path,
+			       void *elem)
+{
+	struct env_from e = {0};
+	int r = walk_map(c, n, path, env_from_fields, &e);
+	free(e.prefix);
+	if (r < 0)
+		return -1;
+	return perr(c, n->pos, path, "must specify one of: configMapRef, secretRef");
+}
+
+int parse_env_from(struct pctx *c, const struct pp_ynode *n, const char *path, void *obj)
+{
+	struct env_from *items = NULL;
+	size_t count = 0;
+	int r = walk_seq(c, n, path, sizeof(*items), (void **)&items, &count, parse_env_from_item);
+	free(items);
+	return r;
+}

@@ -1,0 +1,43 @@
+/* Entry points: bytes or a file in, a validated struct pp_pod out. */
+#include <string.h>
+
+#include "spec/parse_internal.h"
+#include "util/cleanup.h"
+#include "util/fs.h"
+
+#define STDIN_NAME "<stdin>"
+
+int pp_spec_parse_buffer(const char *source_name, const char *buf, size_t len, struct pp_pod **out,
+			 struct pp_error **err)
+{
+	const char *source = strcmp(source_name, "-") == 0 ? STDIN_NAME : source_name;
+	struct pp_ynode *root = NULL;
+	*out = NULL;
+	if (pp_yaml_parse(source, buf, len, &root, err) < 0)
+		return -1;
+	if (root == NULL)
+		return pp_error_set(err, 0, "%s:1:1: empty manifest", source);
+	struct pp_pod *pod = xmalloc(sizeof(*pod));
+	pod->source = xstrdup(source);
+	struct pctx c = {.source = source, .err = err, .pod = pod};
+	int r = parse_pod(&c, root);
+	pp_ynode_free(root);
+	if (r < 0) {
+		pp_pod_free(pod);
+		return -1;
+	}
+	*out = pod;
+	return 0;
+}
+
+int pp_spec_parse_file(const char *path, struct pp_pod **out, struct pp_error **err)
+{
+	cleanup_free char *buf = NULL;
+	size_t len = 0;
+	const char *source = strcmp(path, "-") == 0 ? STDIN_NAME : path;
+	int r = strcmp(path, "-") == 0 ? pp_read_fd(0, PP_YAML_MAX_INPUT + 1, &buf, &len, err)
+				       : pp_read_file(path, PP_YAML_MAX_INPUT + 1, &buf, &len, err);
+	if (r < 0)
+		return pp_error_wrap(err, "%s", source);
+	return pp_spec_parse_buffer(path, buf, len, out, err);
+}

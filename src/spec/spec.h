@@ -1,0 +1,29 @@
+/* Manifest parsing: Kubernetes v1 Pod YAML -> struct pp_pod. */
+#ifndef PEAPOD_SPEC_H
+#define PEAPOD_SPEC_H
+
+#include <stddef.h>
+
+#include "spec/pod_spec.h"
+#include "util/error.h"
+
+/* Parses and validates a whole manifest. On failure returns -1 and the error
+ * message has the form "FILE:LINE:COLUMN: field.path: what is wrong", e.g.
+ * "pod.yaml:12:9: spec.containers[1].volumeMounts[0].name: volume \"data\" is not declared in spec.volumes".
+ * source_name is what messages call the file ("-" is shown as "<stdin>"). */
+int pp_spec_parse_buffer(const char *source_name, const char *buf, size_t len, struct pp_pod **out,
+			 struct pp_error **err);
+
+/* Reads path ("-" = standard input) and parses it. */
+int pp_spec_parse_file(const char *path, struct pp_pod **out, struct pp_error **err);
+
+/* Kubernetes $(VAR) expansion (k8s.io/kubernetes/third_party/forked/golang/expansion):
+ * $(NAME) is replaced when NAME is in the map, left as written otherwise;
+ * $$ is an escaped $. lookup returns NULL for unknown names. Returns a new string. */
+char *pp_expand_vars(const char *in, const char *(*lookup)(void *ctx, const char *name), void *ctx);
+
+/* Parses a resource quantity ("500m", "1.5", "64Mi", "1e3", ...). Returns -1
+ * with a message (no position) on a malformed quantity. */
+int pp_quantity_parse(const char *text, struct pp_quantity *out, struct pp_error **err);
+
+#endif

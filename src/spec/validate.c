@@ -1,0 +1,129 @@
+/* Cross-field checks made once the whole spec is parsed: uniqueness of names
+ * and references between containers and volumes. */
+#include <string.h>
+
+#include "spec/k8s_names.h"
+#include "spec/parse_internal.h"
+#include "util/cleanup.h"
+
+static char *container_path(const struct pp_container *ct, size_t i, const char *rest)
+{
+	return xasprintf("%s[%zu]%s", ct->is_init ? "spec.initContainers" : "spec.containers", i,
+			 rest);
+}
+
+static int check_volume_names(struct pctx *c, const struct pp_pod *pod)
+{
+	for (size_t i = 0; i < pod->n_volumes; i++) {
+		for (size_t j = 0; j < i; j++) {
+			if (strcmp(pod->volumes[i].name, pod->volumes[j].name) != 0)
+				continue;
+			cleanup_free char *p = xasprintf("spec.volumes[%zu].name", i);
+			return perr(c, pod->volumes[i].name_pos, p, "duplicate volume name \"%s\"",
+				    pod->volumes[i].name);
+		}
+	}
+	return 0;
+}
+
+/* Init and app containers share one name space. */
+static int check_container_names(struct pctx *c, const struct pp_pod *pod)
+{
+	size_t n = pod->n_init_containers + pod->n_containers;
+	for (size_t i = 0; i < n; i++) {
+		bool init_i = i < pod->n_init_containers;
+		size_t idx = init_i ? i : i - pod->n_init_containers;
+		const struct pp_container *ct =
+			init_i ? &pod->init_containers[i] : &pod->containers[idx];
+		for (size_t j = 0; j < i; j++) {
+			const struct pp_container *o = j < pod->n_init_containers
+							       ? &pod->init_containers[j]
+							       : &pod->containers[j - pod->n_init_containers];
+			if (strcmp(ct->name, o->name) != 0)
+				continue;
+			cleanup_free char *p = container_path(ct, idx, ".name");
+			return perr(c, ct->name_pos, p, "duplicate container name \"%s\"%s", ct->name,
+				    o->is_init != ct->is_init ? " (init and app containers share names)"
+							      : "");
+		}
+	}
+	return 0;
+}
+
+static bool volume_declared(const struct pp_pod *pod, const char *name)
+{
+	for (size_t i = 0; i < pod->n_volumes; i++)
+		if (strcmp(pod->volumes[i].name, name) == 0)
+			return true;
+	return false;
+}
+
+static int check_mounts(struct pctx *c, const struct pp_pod *pod, const struct pp_container *ct,
+			size_t idx)
+{
+	for (size_t i = 0; i < ct->n_volume_mounts; i++) {
+		const struct pp_volume_mount *m = &ct->volume_mounts[i];
+		cleanup_free char *base = container_path(ct, idx, "");
+		if (!volume_declared(pod, m->name)) {
+			cleanup_free char *p = xasprintf("%s.volumeMounts[%zu].name", base, i);
+			return perr(c, m->name_pos, p, "volume \"%s\" is not declared in spec.volumes",
+				    m->name);
+		}
+		for (size_t j = 0; j < i; j++) {
+			if (strcmp(m->mount_path, ct->volume_mounts[j].mount_path) != 0)
+				continue;
+			cleanup_free char *p = xasprintf("%s.volumeMounts[%zu].mountPath", base, i);
+			return perr(c, m->mount_path_pos, p, "duplicate mountPath \"%s\"",
+				    m->mount_path);
+		}
+	}
+	return 0;
+}
+
+static int check_ports(struct pctx *c, const struct pp_container *ct, size_t idx)
+{
+	for (size_t i = 0; i < ct->n_ports; i++) {
+		const struct pp_port *p = &ct->ports[i];
+		for (size_t j = 0; p->name && j < i; j++) {
+			if (ct->ports[j].name == NULL || strcmp(p->name, ct->ports[j].name) != 0)
+				continue;
+			cleanup_free char *path = container_path(ct, idx, "");
+			cleanup_free char *fp = xasprintf("%s.ports[%zu].name", path, i);
+			return perr(c, p->name_pos, fp, "duplicate port name \"%s\"", p->name);
+		}
+	}
+	return 0;
+}
+
+static int check_container_refs(struct pctx *c, const struct pp_pod *pod,
+				const struct pp_container *list, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (check_mounts(c, pod, &list[i], i) < 0 || check_ports(c, &list[i], i) < 0)
+			return -1;
+	return 0;
+}
+
+/* kubelet: the pod name cut to 63 characters, without a trailing '-' or '.'. */
+static char *default_hostname(const char *name)
+{
+	size_t len = strnlen(name, PP_DNS1123_LABEL_MAX);
+	while (len > 1 && (name[len - 1] == '-' || name[len - 1] == '.'))
+		len--;
+	char *h = strndup(name, len);
+	if (h == NULL)
+		abort();
+	return h;
+}
+
+int validate_pod(struct pctx *c, const struct pp_ynode *root)
+{
+	struct pp_pod *pod = c->pod;
+	if (check_volume_names(c, pod) < 0 || check_container_names(c, pod) < 0)
+		return -1;
+	if (check_container_refs(c, pod, pod->init_containers, pod->n_init_containers) < 0 ||
+	    check_container_refs(c, pod, pod->containers, pod->n_containers) < 0)
+		return -1;
+	pod->default_hostname = default_hostname(pod->name);
+	return 0;
+}

@@ -1,0 +1,518 @@
+#include "supervisor/supervisor.h"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/signalfd.h>
+#include <sys/timerfd.h>
+#include <time.h>
+
+#include "util/cleanup.h"
+
+#define NSEC_PER_SEC 1000000000LL
+/* kubelet's crash-loop back-off: 10 s doubling to 300 s, reset after 10 min of running. */
+#define BACKOFF_INITIAL_S 10
+#define BACKOFF_MAX_S 300
+#define BACKOFF_RESET_S 600
+/* Sidecars still get this long each when the app containers used up the grace period. */
+#define MIN_SIDECAR_GRACE_S 2
+#define LINE_MAX_BYTES (16 * 1024)
+#define READ_CHUNK (64 * 1024)
+#define MAX_EVENTS 32
+
+enum tag_kind { TAG_SIGNAL = 1, TAG_TIMER, TAG_PIDFD, TAG_OUT, TAG_ERR, TAG_INFRA };
+#define TAG(kind, i) (((uint64_t)(kind) << 32) | (uint64_t)(i))
+
+struct line_buf {
+	char *data;
+	size_t len;
+};
+
+struct ctr_run {
+	int64_t start_at;  /* monotonic ns when a (re)start is due, 0 = none */
+	int64_t backoff_s; /* next restart delay */
+	struct line_buf out, err;
+};
+
+enum stop_stage { STOP_NONE = 0, STOP_APPS, STOP_SIDECARS };
+
+struct sup {
+	struct pp_pod_instance *pod;
+	const struct pp_supervisor_hooks *hooks;
+	struct ctr_run *run;
+	int epfd, sigfd, timerfd;
+	size_t next_init; /* first init container not yet done (or started, for sidecars) */
+	bool apps_started;
+	enum stop_stage stopping;
+	int64_t stop_deadline; /* 0 once everything left has been SIGKILLed */
+	int64_t active_deadline;
+	int stop_signal;      /* the signal that stopped us, 0 otherwise */
+	int first_failure;    /* exit code of the first failed container, -1 none */
+	bool failed;
+	const char *reason;
+};
+
+static int64_t now_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * NSEC_PER_SEC + ts.tv_nsec;
+}
+
+static void event(struct sup *s, enum pp_event_level level, const char *ctr, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+static void event(struct sup *s, enum pp_event_level level, const char *ctr, const char *fmt, ...)
+{
+	if (s->hooks->event == NULL)
+		return;
+	va_list ap;
+	va_start(ap, fmt);
+	char *msg = NULL;
+	if (vasprintf(&msg, fmt, ap) < 0)
+		abort();
+	va_end(ap);
+	s->hooks->event(s->hooks->ctx, level, ctr, msg);
+	free(msg);
+}
+
+static void emit_lines(struct sup *s, size_t i, enum pp_stream stream, struct line_buf *b, bool eof)
+{
+	const char *name = s->pod->containers[i].spec->name;
+	size_t start = 0;
+	for (size_t k = 0; k < b->len; k++) {
+		if (b->data[k] == '\n') {
+			s->hooks->output(s->hooks->ctx, name, stream, b->data + start, k - start, false);
+			start = k + 1;
+		} else if (k - start + 1 >= LINE_MAX_BYTES) {
+			s->hooks->output(s->hooks->ctx, name, stream, b->data + start, k - start + 1, true);
+			start = k + 1;
+		}
+	}
+	if (eof && start < b->len) {
+		s->hooks->output(s->hooks->ctx, name, stream, b->data + start, b->len - start, true);
+		start = b->len;
+	}
+	memmove(b->data, b->data + start, b->len - start);
+	b->len -= start;
+}
+
+/* Reads what is available; at EOF (or when drain, everything left) closes the fd. */
+static void read_output(struct sup *s, size_t i, enum pp_stream stream, bool drain)
+{
+	struct pp_pod_container *c = &s->pod->containers[i];
+	int *fd = stream == PP_STREAM_STDOUT ? &c->out_fd : &c->err_fd;
+	struct line_buf *b = stream == PP_STREAM_STDOUT ? &s->run[i].out : &s->run[i].err;
+	if (*fd < 0)
+		return;
+	for (;;) {
+		b->data = xrealloc(b->data, b->len + READ_CHUNK);
+		ssize_t r = read(*fd, b->data + b->len, READ_CHUNK);
+		if (r > 0) {
+			b->len += (size_t)r;
+			emit_lines(s, i, stream, b, false);
+			if (!drain)
+				return;
+			continue;
+		}
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0 && errno == EAGAIN && !drain)
+			return;
+		/* EOF, error, or drained after the process exited: whatever a
+		 * leftover child writes later is not this container's output. */
+		emit_lines(s, i, stream, b, true);
+		epoll_ctl(s->epfd, EPOLL_CTL_DEL, *fd, NULL);
+		cleanup_closep(fd);
+		return;
+	}
+}
+
+static int watch(struct sup *s, int fd, uint64_t tag)
+{
+	struct epoll_event ev = {.events = EPOLLIN, .data.u64 = tag};
+	return epoll_ctl(s->epfd, EPOLL_CTL_ADD, fd, &ev);
+}
+
+static void container_terminated(struct sup *s, size_t i);
+
+static void start_container(struct sup *s, size_t i)
+{
+	struct pp_pod_container *c = &s->pod->containers[i];
+	cleanup_error struct pp_error *err = NULL;
+	s->run[i].start_at = 0;
+	if (pp_pod_instance_start_container(s->pod, i, &err) < 0) {
+		event(s, PP_EVENT_ERROR, c->spec->name, "%s", err->msg);
+		container_terminated(s, i);
+		return;
+	}
+	event(s, PP_EVENT_INFO, c->spec->name, "Started container %s", c->spec->name);
+	fcntl(c->out_fd, F_SETFL, O_NONBLOCK);
+	fcntl(c->err_fd, F_SETFL, O_NONBLOCK);
+	watch(s, c->pidfd, TAG(TAG_PIDFD, i));
+	watch(s, c->out_fd, TAG(TAG_OUT, i));
+	watch(s, c->err_fd, TAG(TAG_ERR, i));
+}
+
+static void schedule_restart(struct sup *s, size_t i)
+{
+	struct pp_pod_container *c = &s->pod->containers[i];
+	struct ctr_run *r = &s->run[i];
+	if (c->finished_at.tv_sec - c->started_at.tv_sec >= BACKOFF_RESET_S)
+		r->backoff_s = 0;
+	int64_t delay = r->backoff_s;
+	r->backoff_s = r->backoff_s ? r->backoff_s * 2 : BACKOFF_INITIAL_S;
+	if (r->backoff_s > BACKOFF_MAX_S)
+		r->backoff_s = BACKOFF_MAX_S;
+	r->start_at = now_ns() + delay * NSEC_PER_SEC;
+	c->restart_count++;
+	if (delay > 0)
+		event(s, PP_EVENT_WARNING, c->spec->name,
+		      "Back-off restarting failed container %s: next start in %llds", c->spec->name,
+		      (long long)delay);
+}
+
+static bool restarts(const struct sup *s, const struct pp_pod_container *c)
+{
+	if (c->is_sidecar)
+		return true;
+	switch (s->pod->spec->restart_policy) {
+	case PP_RESTART_ALWAYS:
+		/* Init containers run to completion: Always restarts them on failure only. */
+		return !c->spec->is_init || c->exit_code != 0;
+	case PP_RESTART_ON_FAILURE:
+		return c->exit_code != 0;
+	case PP_RESTART_NEVER:
+	default:
+		return false;
+	}
+}
+
+static void begin_stop(struct sup *s, int64_t grace_s);
+static void advance(struct sup *s);
+
+static void record_failure(struct sup *s, const struct pp_pod_container *c)
+{
+	if (c->exit_code != 0 && s->first_failure < 0)
+		s->first_failure = c->exit_code;
+}
+
+/* A container's process ended (or never started). */
+static void container_terminated(struct sup *s, size_t i)
+{
+	struct pp_pod_container *c = &s->pod->containers[i];
+	if (c->signal)
+		event(s, c->exit_code ? PP_EVENT_WARNING : PP_EVENT_INFO, c->spec->name,
+		      "container %s was killed by signal %d", c->spec->name, c->signal);
+	else if (c->exit_code != 0)
+		event(s, PP_EVENT_WARNING, c->spec->name, "container %s exited with code %d (%s)",
+		      c->spec->name, c->exit_code, c->reason);
+	else
+		event(s, PP_EVENT_INFO, c->spec->name, "container %s completed", c->spec->name);
+	if (s->stopping != STOP_NONE) {
+		advance(s);
+		return;
+	}
+	if (restarts(s, c)) {
+		schedule_restart(s, i);
+	} else if (c->spec->is_init && c->exit_code == 0) {
+		s->next_init = i + 1;
+	} else if (c->spec->is_init) {
+		/* An init container failed for good: the pod fails. */
+		s->failed = true;
+		record_failure(s, c);
+		begin_stop(s, s->pod->spec->termination_grace_period_seconds);
+		return;
+	} else {
+		record_failure(s, c);
+	}
+	advance(s);
+}
+
+static bool any_running(const struct sup *s, bool sidecars)
+{
+	for (size_t i = 0; i < s->pod->n_containers; i++) {
+		const struct pp_pod_container *c = &s->pod->containers[i];
+		if (c->state == PP_CTR_RUNNING && c->is_sidecar == sidecars)
+			return true;
+	}
+	return false;
+}
+
+/* App containers done and none will restart: the pod has completed. */
+static bool apps_completed(const struct sup *s)
+{
+	if (!s->apps_started)
+		return false;
+	for (size_t i = s->pod->n_init; i < s->pod->n_containers; i++)
+		if (s->pod->containers[i].state != PP_CTR_TERMINATED || s->run[i].start_at)
+			return false;
+	return true;
+}
+
+static void signal_stage(struct sup *s, bool sidecars, bool force)
+{
+	/* Sidecars stop one at a time, the last started first. */
+	for (size_t k = s->pod->n_containers; k-- > 0;) {
+		struct pp_pod_container *c = &s->pod->containers[k];
+		if (c->state != PP_CTR_RUNNING || c->is_sidecar != sidecars)
+			continue;
+		pp_pod_instance_signal_container(s->pod, k, force);
+		if (sidecars && !force)
+			return;
+	}
+}
+
+/* SIGKILL to everything still running; no deadline is left to wait for. */
+static void kill_all(struct sup *s)
+{
+	signal_stage(s, false, true);
+	signal_stage(s, true, true);
+	s->stop_deadline = 0;
+}
+
+static void begin_stop(struct sup *s, int64_t grace_s)
+{
+	if (s->stopping != STOP_NONE)
+		return;
+	s->stopping = STOP_APPS;
+	s->stop_deadline = now_ns() + grace_s * NSEC_PER_SEC;
+	for (size_t i = 0; i < s->pod->n_containers; i++)
+		s->run[i].start_at = 0;
+	if (any_running(s, false))
+		event(s, PP_EVENT_INFO, NULL, "Stopping containers (grace period %llds)", (long long)grace_s);
+	if (grace_s == 0)
+		kill_all(s);
+	else
+		signal_stage(s, false, false);
+	advance(s);
+}
+
+/* Moves the pod forward: init containers in order, then the app containers;
+ * when stopping, from the apps to the sidecars. */
+static void advance(struct sup *s)
+{
+	struct pp_pod_instance *pod = s->pod;
+	if (s->stopping == STOP_APPS && !any_running(s, false)) {
+		s->stopping = STOP_SIDECARS;
+		int64_t min_deadline = now_ns() + MIN_SIDECAR_GRACE_S * NSEC_PER_SEC;
+		if (s->stop_deadline && s->stop_deadline < min_deadline)
+			s->stop_deadline = min_deadline;
+		signal_stage(s, true, s->stop_deadline == 0);
+		return;
+	}
+	if (s->stopping == STOP_SIDECARS) {
+		signal_stage(s, true, s->stop_deadline == 0);
+		return;
+	}
+	while (s->next_init < pod->n_init) {
+		struct pp_pod_container *c = &pod->containers[s->next_init];
+		if (c->state == PP_CTR_WAITING && s->run[s->next_init].start_at == 0) {
+			start_container(s, s->next_init);
+			if (s->stopping != STOP_NONE)
+				return;
+		}
+		/* The next init container starts once a sidecar has started, or
+		 * once a regular one has completed. */
+		if (c->is_sidecar && c->state == PP_CTR_RUNNING)
+			s->next_init++;
+		else
+			return;
+	}
+	if (!s->apps_started) {
+		s->apps_started = true;
+		for (size_t i = pod->n_init; i < pod->n_containers; i++)
+			start_container(s, i);
+	}
+	if (s->stopping == STOP_NONE && apps_completed(s))
+		begin_stop(s, pod->spec->termination_grace_period_seconds);
+}
+
+/* The earliest of: a due restart, the stop deadline, the active deadline. */
+static void arm_timer(struct sup *s)
+{
+	int64_t next = 0;
+	for (size_t i = 0; i < s->pod->n_containers; i++)
+		if (s->run[i].start_at && (next == 0 || s->run[i].start_at < next))
+			next = s->run[i].start_at;
+	if (s->stopping != STOP_NONE && s->stop_deadline && (next == 0 || s->stop_deadline < next))
+		next = s->stop_deadline;
+	if (s->stopping == STOP_NONE && s->active_deadline && (next == 0 || s->active_deadline < next))
+		next = s->active_deadline;
+	struct itimerspec its = {0};
+	if (next) {
+		if (next <= 0)
+			next = 1;
+		its.it_value.tv_sec = next / NSEC_PER_SEC;
+		its.it_value.tv_nsec = next % NSEC_PER_SEC;
+	}
+	timerfd_settime(s->timerfd, TFD_TIMER_ABSTIME, &its, NULL);
+}
+
+static void on_timer(struct sup *s)
+{
+	uint64_t ticks;
+	if (read(s->timerfd, &ticks, sizeof(ticks)) < 0 && errno == EAGAIN)
+		return;
+	int64_t now = now_ns();
+	if (s->stopping != STOP_NONE && s->stop_deadline && now >= s->stop_deadline) {
+		event(s, PP_EVENT_WARNING, NULL, "Grace period over: killing what is left");
+		kill_all(s);
+		return;
+	}
+	if (s->stopping == STOP_NONE && s->active_deadline && now >= s->active_deadline) {
+		event(s, PP_EVENT_WARNING, NULL, "Pod was active on the node longer than the specified deadline");
+		s->failed = true;
+		s->reason = "DeadlineExceeded";
+		begin_stop(s, s->pod->spec->termination_grace_period_seconds);
+		return;
+	}
+	for (size_t i = 0; i < s->pod->n_containers; i++) {
+		if (s->run[i].start_at && s->run[i].start_at <= now) {
+			s->pod->containers[i].state = PP_CTR_WAITING;
+			start_container(s, i);
+		}
+	}
+	advance(s);
+}
+
+static void on_signal(struct sup *s)
+{
+	struct signalfd_siginfo si;
+	while (read(s->sigfd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
+		if (si.ssi_signo == SIGCHLD)
+			continue; /* exits arrive through the pidfds */
+		if (s->stopping != STOP_NONE) {
+			event(s, PP_EVENT_WARNING, NULL, "Second stop request: killing the pod now");
+			kill_all(s);
+			continue;
+		}
+		s->stop_signal = (int)si.ssi_signo;
+		begin_stop(s, s->pod->spec->termination_grace_period_seconds);
+	}
+}
+
+static void on_container_exit(struct sup *s, size_t i)
+{
+	struct pp_pod_container *c = &s->pod->containers[i];
+	epoll_ctl(s->epfd, EPOLL_CTL_DEL, c->pidfd, NULL);
+	pp_pod_instance_container_exited(s->pod, i);
+	/* Drain what it wrote before exiting, so its output comes before the exit. */
+	read_output(s, i, PP_STREAM_STDOUT, true);
+	read_output(s, i, PP_STREAM_STDERR, true);
+	container_terminated(s, i);
+}
+
+static bool finished(const struct sup *s)
+{
+	return s->stopping != STOP_NONE && !any_running(s, false) && !any_running(s, true);
+}
+
+static void dispatch(struct sup *s, uint64_t tag)
+{
+	size_t i = (size_t)(tag & 0xffffffffu);
+	switch ((enum tag_kind)(tag >> 32)) {
+	case TAG_SIGNAL:
+		on_signal(s);
+		break;
+	case TAG_TIMER:
+		on_timer(s);
+		break;
+	case TAG_PIDFD:
+		on_container_exit(s, i);
+		break;
+	case TAG_OUT:
+		read_output(s, i, PP_STREAM_STDOUT, false);
+		break;
+	case TAG_ERR:
+		read_output(s, i, PP_STREAM_STDERR, false);
+		break;
+	case TAG_INFRA:
+		/* The infra process never exits on its own: losing it means
+		 * losing the pod's namespaces. Say so and stop the pod. */
+		epoll_ctl(s->epfd, EPOLL_CTL_DEL, s->pod->sandbox->infra_pidfd, NULL);
+		event(s, PP_EVENT_ERROR, NULL, "the pod's infra process died: stopping the pod");
+		s->failed = true;
+		s->reason = "InfraDied";
+		begin_stop(s, 0);
+		break;
+	default:
+		break;
+	}
+}
+
+static void result(const struct sup *s, struct pp_run_result *res)
+{
+	res->reason = s->reason;
+	if (s->stop_signal) {
+		res->phase = PP_PHASE_STOPPED;
+		res->exit_code = 128 + s->stop_signal;
+	} else if (s->failed || s->first_failure >= 0) {
+		res->phase = PP_PHASE_FAILED;
+		res->exit_code = s->first_failure > 0 ? s->first_failure : 1;
+	} else {
+		res->phase = PP_PHASE_SUCCEEDED;
+		res->exit_code = 0;
+	}
+}
+
+static int setup_fds(struct sup *s, sigset_t *mask, struct pp_error **err)
+{
+	sigemptyset(mask);
+	sigaddset(mask, SIGINT);
+	sigaddset(mask, SIGTERM);
+	sigaddset(mask, SIGHUP);
+	sigaddset(mask, SIGCHLD);
+	s->epfd = epoll_create1(EPOLL_CLOEXEC);
+	s->sigfd = signalfd(-1, mask, SFD_CLOEXEC | SFD_NONBLOCK);
+	s->timerfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+	if (s->epfd < 0 || s->sigfd < 0 || s->timerfd < 0)
+		return pp_error_set(err, errno, "supervisor event loop");
+	if (watch(s, s->sigfd, TAG(TAG_SIGNAL, 0)) < 0 || watch(s, s->timerfd, TAG(TAG_TIMER, 0)) < 0 ||
+	    watch(s, s->pod->sandbox->infra_pidfd, TAG(TAG_INFRA, 0)) < 0)
+		return pp_error_set(err, errno, "epoll_ctl");
+	return 0;
+}
+
+int pp_supervisor_run(struct pp_pod_instance *pod, const struct pp_supervisor_hooks *hooks,
+		      struct pp_run_result *res, struct pp_error **err)
+{
+	struct sup s = {.pod = pod, .hooks = hooks, .epfd = -1, .sigfd = -1, .timerfd = -1, .first_failure = -1};
+	s.run = xmalloc(sizeof(*s.run) * (pod->n_containers + 1));
+	if (pod->spec->active_deadline_seconds > 0)
+		s.active_deadline = now_ns() + pod->spec->active_deadline_seconds * NSEC_PER_SEC;
+	/* The signals are blocked for the whole run: they arrive through the
+	 * signalfd, and children reset their mask before exec. */
+	sigset_t mask, old;
+	int ret = setup_fds(&s, &mask, err);
+	sigprocmask(SIG_BLOCK, &mask, &old);
+	if (ret == 0) {
+		advance(&s);
+		while (!finished(&s)) {
+			arm_timer(&s);
+			struct epoll_event evs[MAX_EVENTS];
+			int n = epoll_wait(s.epfd, evs, MAX_EVENTS, -1);
+			if (n < 0 && errno == EINTR)
+				continue;
+			if (n < 0) {
+				ret = pp_error_set(err, errno, "epoll_wait");
+				break;
+			}
+			for (int k = 0; k < n; k++)
+				dispatch(&s, evs[k].data.u64);
+		}
+		result(&s, res);
+	}
+	sigprocmask(SIG_SETMASK, &old, NULL);
+	for (size_t i = 0; i < pod->n_containers; i++) {
+		free(s.run[i].out.data);
+		free(s.run[i].err.data);
+	}
+	free(s.run);
+	cleanup_closep(&s.epfd);
+	cleanup_closep(&s.sigfd);
+	cleanup_closep(&s.timerfd);
+	return ret;
+}

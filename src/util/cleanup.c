@@ -1,0 +1,35 @@
+#include "util/cleanup.h"
+
+#include <stdarg.h>
+#include <string.h>
+
+char *xstrdup(const char *s)
+{
+	if (s == NULL)
+		return NULL;
+	char *r = strdup(s);
+	if (r == NULL)
+		abort();
+	return r;
+}
+
+char *xasprintf(const char *fmt, ...)
+{
+	va_list ap;
+	char *s = NULL;
+	va_start(ap, fmt);
+	int r = vasprintf(&s, fmt, ap);
+	va_end(ap);
+	if (r < 0)
+		abort();
+	return s;
+}
+
+void strv_free(char **v)
+{
+	if (v == NULL)
+		return;
+	for (char **p = v; *p; p++)
+		free(*p);
+	free(v);
+}

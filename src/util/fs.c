@@ -1,0 +1,161 @@
+#include "util/fs.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "util/cleanup.h"
+
+int pp_mkdir_p(const char *path, mode_t mode, struct pp_error **err)
+{
+	cleanup_free char *p = xstrdup(path);
+	for (char *s = p + 1;; s++) {
+		if (*s != '/' && *s != '\0')
+			continue;
+		char c = *s;
+		*s = '\0';
+		if (mkdir(p, mode) < 0 && errno != EEXIST)
+			return pp_error_set(err, errno, "mkdir %s", p);
+		*s = c;
+		if (c == '\0')
+			break;
+	}
+	struct stat st;
+	if (stat(path, &st) < 0)
+		return pp_error_set(err, errno, "stat %s", path);
+	if (!S_ISDIR(st.st_mode))
+		return pp_error_set(err, ENOTDIR, "%s", path);
+	return 0;
+}
+
+/* Removes everything below dirfd (which is on device dev). */
+static int rm_rf_at(int dirfd, dev_t dev, const char *path, struct pp_error **err)
+{
+	DIR *d = fdopendir(dirfd);
+	if (d == NULL) {
+		close(dirfd);
+		return pp_error_set(err, errno, "opendir %s", path);
+	}
+	int ret = 0;
+	struct dirent *de;
+	while (ret == 0 && (de = readdir(d)) != NULL) {
+		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+			continue;
+		struct stat st;
+		if (fstatat(dirfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
+			if (errno == ENOENT)
+				continue;
+			ret = pp_error_set(err, errno, "stat %s/%s", path, de->d_name);
+			break;
+		}
+		if (S_ISDIR(st.st_mode)) {
+			if (st.st_dev != dev) {
+				ret = pp_error_set(err, EBUSY, "%s/%s is a mount point", path, de->d_name);
+				break;
+			}
+			int fd = openat(dirfd, de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+			if (fd < 0) {
+				ret = pp_error_set(err, errno, "open %s/%s", path, de->d_name);
+				break;
+			}
+			cleanup_free char *sub = xasprintf("%s/%s", path, de->d_name);
+			ret = rm_rf_at(fd, dev, sub, err);
+			if (ret == 0 && unlinkat(dirfd, de->d_name, AT_REMOVEDIR) < 0 && errno != ENOENT)
+				ret = pp_error_set(err, errno, "rmdir %s", sub);
+		} else if (unlinkat(dirfd, de->d_name, 0) < 0 && errno != ENOENT) {
+			ret = pp_error_set(err, errno, "unlink %s/%s", path, de->d_name);
+		}
+	}
+	closedir(d);
+	return ret;
+}
+
+int pp_rm_rf(const char *path, struct pp_error **err)
+{
+	struct stat st;
+	if (lstat(path, &st) < 0) {
+		if (errno == ENOENT)
+			return 0;
+		return pp_error_set(err, errno, "stat %s", path);
+	}
+	if (!S_ISDIR(st.st_mode)) {
+		if (unlink(path) < 0 && errno != ENOENT)
+			return pp_error_set(err, errno, "unlink %s", path);
+		return 0;
+	}
+	int fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return pp_error_set(err, errno, "open %s", path);
+	if (rm_rf_at(fd, st.st_dev, path, err) < 0)
+		return -1;
+	if (rmdir(path) < 0 && errno != ENOENT)
+		return pp_error_set(err, errno, "rmdir %s", path);
+	return 0;
+}
+
+int pp_write_file_atomic(const char *path, const void *data, size_t len, mode_t mode,
+			 struct pp_error **err)
+{
+	cleanup_free char *tmp = xasprintf("%s.tmp.%d", path, (int)getpid());
+	cleanup_close int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+	if (fd < 0)
+		return pp_error_set(err, errno, "create %s", tmp);
+	const char *p = data;
+	while (len > 0) {
+		ssize_t w = write(fd, p, len);
+		if (w < 0) {
+			if (errno == EINTR)
+				continue;
+			int e = errno;
+			unlink(tmp);
+			return pp_error_set(err, e, "write %s", tmp);
+		}
+		p += w;
+		len -= (size_t)w;
+	}
+	if (fchmod(fd, mode) < 0 || rename(tmp, path) < 0) {
+		int e = errno;
+		unlink(tmp);
+		return pp_error_set(err, e, "write %s", path);
+	}
+	return 0;
+}
+
+int pp_read_fd(int fd, size_t max, char **out, size_t *len, struct pp_error **err)
+{
+	size_t cap = 4096, n = 0;
+	cleanup_free char *buf = xmalloc(cap + 1);
+	for (;;) {
+		if (n == cap) {
+			if (cap >= max)
+				return pp_error_set(err, EFBIG, "more than %zu bytes", max);
+			cap = cap * 2 > max ? max : cap * 2;
+			buf = xrealloc(buf, cap + 1);
+		}
+		ssize_t r = read(fd, buf + n, cap - n);
+		if (r < 0) {
+			if (errno == EINTR)
+				continue;
+			return pp_error_set(err, errno, "read");
+		}
+		if (r == 0)
+			break;
+		n += (size_t)r;
+	}
+	buf[n] = '\0';
+	*out = steal_ptr(&buf);
+	if (len)
+		*len = n;
+	return 0;
+}
+
+int pp_read_file(const char *path, size_t max, char **out, size_t *len, struct pp_error **err)
+{
+	cleanup_close int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return pp_error_set(err, errno, "open %s", path);
+	if (pp_read_fd(fd, max, out, len, err) < 0)
+		return pp_error_wrap(err, "%s", path);
+	return 0;
+}

@@ -1,0 +1,29 @@
+/* Small filesystem helpers for host-side paths peapod owns (state and store
+ * directories). Paths from images or manifests go through util/path.h. */
+#ifndef PEAPOD_FS_H
+#define PEAPOD_FS_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "util/error.h"
+
+/* mkdir -p with mode for the created components. */
+int pp_mkdir_p(const char *path, mode_t mode, struct pp_error **err);
+
+/* rm -rf without following symlinks or crossing into other mounts (a mount
+ * point below path makes it fail with EBUSY rather than empty the mount).
+ * A missing path is success: removal is idempotent. */
+int pp_rm_rf(const char *path, struct pp_error **err);
+
+/* Writes data to path atomically (temp file + fsync-less rename). */
+int pp_write_file_atomic(const char *path, const void *data, size_t len, mode_t mode,
+			 struct pp_error **err);
+
+/* Reads a whole file (at most max bytes, else EFBIG). *out is NUL-terminated. */
+int pp_read_file(const char *path, size_t max, char **out, size_t *len, struct pp_error **err);
+
+/* Reads a whole fd the same way. */
+int pp_read_fd(int fd, size_t max, char **out, size_t *len, struct pp_error **err);
+
+#endif

@@ -1,0 +1,27 @@
+/* Process helpers: clone3, pidfds, fds and stdio of new children. */
+#ifndef PEAPOD_PROC_H
+#define PEAPOD_PROC_H
+
+#include <signal.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+/* clone3 without a new stack: returns like fork (0 in the child). With
+ * CLONE_PIDFD in flags, *pidfd receives the child's pidfd (CLOEXEC). */
+pid_t pp_clone3(uint64_t flags, int *pidfd);
+
+int pp_pidfd_send_signal(int pidfd, int sig);
+
+/* SIGKILL through the pidfd, then wait for the exit. */
+void pp_pidfd_kill_and_reap(int pidfd);
+
+/* Closes every fd from 3 up except keep (or -1). */
+void pp_close_fds_except(int keep);
+
+/* Points 0, 1, 2 at /dev/null. */
+void pp_stdio_to_devnull(void);
+
+/* Restores every signal's default disposition and unblocks all signals. */
+void pp_reset_signals(void);
+
+#endif

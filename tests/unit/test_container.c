@@ -1,0 +1,757 @@
+/* pp_container_start on the real kernel: a throwaway busybox image, real
+ * overlay, namespaces and mounts. Must run as root. After every test: the
+ * child is reaped, no mount of the test shows on the host, the temp dir is
+ * gone. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include <fcntl.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/pidfd.h>
+#include <linux/capability.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "runtime/container.h"
+#include "util/cleanup.h"
+#include "util/fs.h"
+#include "util/path.h"
+
+#define BUSYBOX "/bin/busybox"
+#define INFRA_HOSTNAME "podhost"
+#define INFRA_STACK_SIZE (256 * 1024)
+#define OUTPUT_MAX (1 << 20)
+#define CGROUP2_ROOT "/sys/fs/cgroup/unified"
+#define CGROUP_RMDIR_TRIES 100
+
+static const char *const applets[] = {"sh",    "echo",	"cat",	"id",  "hostname",
+				      "touch", "stat",	"pwd",	"ls",  "readlink",
+				      "true",  "sleep", "grep", "test"};
+
+static const char passwd[] = "root:x:0:0:root:/root:/bin/sh\n"
+			     "app:x:1000:1000:app:/home/app:/bin/sh\n"
+			     "nobody:x:65534:65534:nobody:/nonexistent:/bin/false\n";
+static const char group[] = "root:x:0:\n"
+			    "app:x:1000:\n"
+			    "staff:x:1001:other,app\n"
+			    "audio:x:1002:other\n"
+			    "nogroup:x:65534:\n";
+
+static char *image;	 /* the lower dir, shared by all tests */
+static char *image_base; /* its temp dir */
+
+struct fixture {
+	char *base, *upper, *work, *rootfs;
+	struct pp_container_config cfg;
+};
+
+static char *const test_env[] = {"PATH=/bin", NULL};
+
+static void write_file(const char *path, const char *data)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, data, strlen(data)), (ssize_t)strlen(data));
+	close(fd);
+}
+
+static char *read_text(const char *path)
+{
+	struct pp_error *err = NULL;
+	char *s = NULL;
+	size_t len;
+	if (pp_read_file(path, OUTPUT_MAX, &s, &len, &err) < 0) {
+		pp_error_free(&err);
+		return NULL;
+	}
+	return s;
+}
+
+static bool exists(const char *path)
+{
+	struct stat st;
+	return lstat(path, &st) == 0;
+}
+
+static int build_image(void **state)
+{
+	char tmpl[] = "/tmp/pp-rt-img.XXXXXX";
+	assert_non_null(mkdtemp(tmpl));
+	image_base = xstrdup(tmpl);
+	image = xasprintf("%s/lower", image_base);
+	cleanup_free char *bin = xasprintf("%s/bin", image);
+	cleanup_free char *etc = xasprintf("%s/etc", image);
+	assert_int_equal(mkdir(image, 0755), 0);
+	assert_int_equal(mkdir(bin, 0755), 0);
+	assert_int_equal(mkdir(etc, 0755), 0);
+	cleanup_free char *cmd = xasprintf("cp %s %s/busybox", BUSYBOX, bin);
+	assert_int_equal(system(cmd), 0);
+	for (size_t i = 0; i < sizeof(applets) / sizeof(applets[0]); i++) {
+		cleanup_free char *link = xasprintf("%s/%s", bin, applets[i]);
+		assert_int_equal(symlink("busybox", link), 0);
+	}
+	cleanup_free char *pw = xasprintf("%s/passwd", etc);
+	cleanup_free char *gr = xasprintf("%s/group", etc);
+	cleanup_free char *lf = xasprintf("%s/lowerfile", etc);
+	write_file(pw, passwd);
+	write_file(gr, group);
+	write_file(lf, "lower\n");
+	return 0;
+}
+
+static int remove_image(void **state)
+{
+	struct pp_error *err = NULL;
+	assert_int_equal(pp_rm_rf(image_base, &err), 0);
+	free(image);
+	free(image_base);
+	return 0;
+}
+
+static int setup(void **state)
+{
+	struct fixture *f = xmalloc(sizeof(*f));
+	char tmpl[] = "/tmp/pp-rt.XXXXXX";
+	assert_non_null(mkdtemp(tmpl));
+	f->base = xstrdup(tmpl);
+	f->upper = xasprintf("%s/upper", f->base);
+	f->work = xasprintf("%s/work", f->base);
+	f->rootfs = xasprintf("%s/rootfs", f->base);
+	assert_int_equal(mkdir(f->upper, 0755), 0);
+	assert_int_equal(mkdir(f->work, 0755), 0);
+	assert_int_equal(mkdir(f->rootfs, 0755), 0);
+	f->cfg = (struct pp_container_config){
+	    .name = "t",
+	    .lower_dirs = (const char *const *)&image,
+	    .n_lower_dirs = 1,
+	    .upper_dir = f->upper,
+	    .work_dir = f->work,
+	    .rootfs_dir = f->rootfs,
+	    .ns_pidfd = -1,
+	    .new_pid_ns = true,
+	    .envp = test_env,
+	    .stdin_fd = -1,
+	    .stdout_fd = -1,
+	    .stderr_fd = STDERR_FILENO,
+	};
+	*state = f;
+	return 0;
+}
+
+/* No line of the host's mountinfo may mention the test's directory. */
+static void assert_no_mounts_below(const char *dir)
+{
+	cleanup_free char *mi = read_text("/proc/self/mountinfo");
+	assert_non_null(mi);
+	if (strstr(mi, dir) != NULL)
+		fail_msg("a mount under %s leaked to the host", dir);
+}
+
+static int teardown(void **state)
+{
+	struct fixture *f = *state;
+	struct pp_error *err = NULL;
+	/* Every child was reaped. */
+	assert_int_equal(waitpid(-1, NULL, WNOHANG), -1);
+	assert_int_equal(errno, ECHILD);
+	assert_no_mounts_below(f->base);
+	assert_int_equal(pp_rm_rf(f->base, &err), 0);
+	assert_false(exists(f->base));
+	free(f->base);
+	free(f->upper);
+	free(f->work);
+	free(f->rootfs);
+	free(f);
+	return 0;
+}
+
+/* Runs the container with stdout on a pipe; returns its exit status (or -1
+ * when it did not start, with *err). *out gets what it printed. */
+static int run(struct pp_container_config *cfg, char **out, struct pp_error **err)
+{
+	int p[2];
+	struct pp_container_process proc;
+	assert_int_equal(pipe2(p, O_CLOEXEC), 0);
+	cfg->stdout_fd = p[1];
+	int r = pp_container_start(cfg, &proc, err);
+	close(p[1]);
+	*out = NULL;
+	if (r < 0) {
+		close(p[0]);
+		return -1;
+	}
+	size_t len;
+	struct pp_error *rerr = NULL;
+	assert_int_equal(pp_read_fd(p[0], OUTPUT_MAX, out, &len, &rerr), 0);
+	close(p[0]);
+	int status;
+	assert_int_equal(waitpid(proc.pid, &status, 0), proc.pid);
+	close(proc.pidfd);
+	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+static void assert_output(struct pp_container_config *cfg, const char *expected)
+{
+	struct pp_error *err = NULL;
+	cleanup_free char *out = NULL;
+	char buf[512];
+	int status = run(cfg, &out, &err);
+	if (status < 0)
+		fail_msg("start failed: %s", pp_error_text(err, buf, sizeof(buf)));
+	assert_int_equal(status, 0);
+	assert_string_equal(out, expected);
+}
+
+/* Starts a container that must fail; returns the error text. */
+static char *start_error(struct pp_container_config *cfg)
+{
+	struct pp_error *err = NULL;
+	cleanup_free char *out = NULL;
+	char buf[1024];
+	assert_int_equal(run(cfg, &out, &err), -1);
+	assert_non_null(err);
+	char *text = xstrdup(pp_error_text(err, buf, sizeof(buf)));
+	pp_error_free(&err);
+	return text;
+}
+
+#define ARGV(...) ((char *const[]){__VA_ARGS__, NULL})
+#define SH(script) ARGV("sh", "-c", script)
+
+static void test_echo(void **state)
+{
+	struct fixture *f = *state;
+	f->cfg.argv = ARGV("echo", "hello");
+	assert_output(&f->cfg, "hello\n");
+}
+
+static void test_pid_namespace(void **state)
+{
+	struct fixture *f = *state;
+	f->cfg.argv = SH("echo $$");
+	assert_output(&f->cfg, "1\n");
+
+	/* Without a new PID ns, the container sees its pid as we do. */
+	struct pp_error *err = NULL;
+	struct pp_container_process proc;
+	int p[2];
+	char buf[32] = {0};
+	assert_int_equal(pipe2(p, O_CLOEXEC), 0);
+	f->cfg.new_pid_ns = false;
+	f->cfg.stdout_fd = p[1];
+	assert_int_equal(pp_container_start(&f->cfg, &proc, &err), 0);
+	close(p[1]);
+	assert_true(read(p[0], buf, sizeof(buf) - 1) > 0);
+	close(p[0]);
+	assert_int_equal(atoi(buf), proc.pid);
+	assert_int_equal(waitpid(proc.pid, NULL, 0), proc.pid);
+	close(proc.pidfd);
+}
+
+static void test_standard_mounts(void **state)
+{
+	struct fixture *f = *state;
+	f->cfg.argv = SH("for m in /proc /dev /dev/pts /dev/mqueue /dev/shm /sys; do"
+			 "  grep -q \" $m \" /proc/self/mountinfo && echo $m; done;"
+			 "touch /sys/x 2>/dev/null || echo sys-ro;"
+			 "echo x > /dev/null && stat -c '%a %t,%T' /dev/null /dev/zero /dev/tty;"
+			 "readlink /dev/fd; readlink /dev/ptmx; stat -c %a /dev/shm;"
+			 "test -c /dev/pts/ptmx && echo ptmx");
+	assert_output(&f->cfg, "/proc\n/dev\n/dev/pts\n/dev/mqueue\n/dev/shm\n/sys\nsys-ro\n"
+			       "666 1,3\n666 1,5\n666 5,0\n/proc/self/fd\npts/ptmx\n1777\nptmx\n");
+}
+
+static void test_overlay_writes_go_to_upper(void **state)
+{
+	struct fixture *f = *state;
+	f->cfg.argv = SH("echo new > /newfile; echo more >> /etc/lowerfile; cat /etc/lowerfile");
+	assert_output(&f->cfg, "lower\nmore\n");
+	cleanup_free char *upper_new = xasprintf("%s/newfile", f->upper);
+	cleanup_free char *upper_lf = xasprintf("%s/etc/lowerfile", f->upper);
+	cleanup_free char *lower_new = xasprintf("%s/newfile", image);
+	cleanup_free char *lower_lf = xasprintf("%s/etc/lowerfile", image);
+	cleanup_free char *up = read_text(upper_lf);
+	cleanup_free char *low = read_text(lower_lf);
+	assert_true(exists(upper_new));
+	assert_false(exists(lower_new));
+	assert_string_equal(up, "lower\nmore\n");
+	assert_string_equal(low, "lower\n");
+}
+
+static void test_bind_mounts(void **state)
+{
+	struct fixture *f = *state;
+	cleanup_free char *vol = xasprintf("%s/vol", f->base);
+	cleanup_free char *vol_f = xasprintf("%s/vol/f", f->base);
+	assert_int_equal(mkdir(vol, 0755), 0);
+	write_file(vol_f, "data\n");
+	struct pp_mount_spec mounts[] = {
+	    {.kind = PP_MOUNT_BIND, .source = vol, .target = "/ro", .read_only = true},
+	    {.kind = PP_MOUNT_BIND, .source = vol, .target = "/a/b/rw"},
+	    {.kind = PP_MOUNT_BIND, .source = vol_f, .target = "/etc/single"},
+	};
+	f->cfg.mounts = mounts;
+	f->cfg.n_mounts = 3;
+	f->cfg.argv = SH("cat /ro/f; touch /ro/g 2>/dev/null && echo writable || echo readonly;"
+			 "touch /a/b/rw/h && echo rw-ok; cat /etc/single");
+	assert_output(&f->cfg, "data\nreadonly\nrw-ok\ndata\n");
+	cleanup_free char *g = xasprintf("%s/g", vol);
+	cleanup_free char *h = xasprintf("%s/h", vol);
+	assert_false(exists(g));
+	assert_true(exists(h));
+}
+
+static void test_tmpfs_and_shm_mounts(void **state)
+{
+	struct fixture *f = *state;
+	struct pp_mount_spec mounts[] = {
+	    {.kind = PP_MOUNT_TMPFS, .target = "/scratch", .tmpfs_options = "size=1m,mode=1777"},
+	    {.kind = PP_MOUNT_TMPFS, .target = "/dev/shm", .tmpfs_options = "mode=700"},
+	};
+	f->cfg.mounts = mounts;
+	f->cfg.n_mounts = 2;
+	f->cfg.argv = SH("stat -c %a /scratch /dev/shm; grep -c ' /dev/shm ' /proc/self/mountinfo");
+	assert_output(&f->cfg, "1777\n700\n1\n");
+}
+
+/* A detached tmpfs made by the caller, cloned into two containers. */
+static void test_fd_mount(void **state)
+{
+	struct fixture *f = *state;
+	int fsfd = fsopen("tmpfs", FSOPEN_CLOEXEC);
+	assert_true(fsfd >= 0);
+	assert_int_equal(fsconfig(fsfd, FSCONFIG_CMD_CREATE, NULL, NULL, 0), 0);
+	int mntfd = fsmount(fsfd, FSMOUNT_CLOEXEC, 0);
+	assert_true(mntfd >= 0);
+	close(fsfd);
+	int fd = openat(mntfd, "hello", O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, "from-fd\n", 8), 8);
+	close(fd);
+	struct pp_mount_spec mounts[] = {
+	    {.kind = PP_MOUNT_FD, .source_fd = mntfd, .target = "/fdvol"}};
+	f->cfg.mounts = mounts;
+	f->cfg.n_mounts = 1;
+	f->cfg.argv = SH("cat /fdvol/hello; echo again > /fdvol/second");
+	assert_output(&f->cfg, "from-fd\n");
+	f->cfg.argv = SH("cat /fdvol/second");
+	assert_output(&f->cfg, "again\n");
+	close(mntfd);
+}
+
+static void test_subpath(void **state)
+{
+	struct fixture *f = *state;
+	cleanup_free char *vol = xasprintf("%s/vol", f->base);
+	cleanup_free char *sub = xasprintf("%s/vol/sub", f->base);
+	cleanup_free char *sub_f = xasprintf("%s/vol/sub/f", f->base);
+	cleanup_free char *esc = xasprintf("%s/vol/esc", f->base);
+	cleanup_free char *up = xasprintf("%s/vol/up", f->base);
+	assert_int_equal(mkdir(vol, 0755), 0);
+	assert_int_equal(mkdir(sub, 0755), 0);
+	write_file(sub_f, "sub\n");
+	assert_int_equal(symlink("/etc", esc), 0);
+	assert_int_equal(symlink("../..", up), 0);
+	struct pp_mount_spec m = {
+	    .kind = PP_MOUNT_BIND, .source = vol, .source_subpath = "sub", .target = "/s"};
+	f->cfg.mounts = &m;
+	f->cfg.n_mounts = 1;
+	f->cfg.argv = SH("cat /s/f");
+	assert_output(&f->cfg, "sub\n");
+
+	const char *bad[] = {"esc", "up", "../vol/sub", "sub/../../vol", "missing"};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		m.source_subpath = bad[i];
+		cleanup_free char *e = start_error(&f->cfg);
+		if (strstr(e, "container \"t\": mount /s: subPath") == NULL)
+			fail_msg("subPath %s: %s", bad[i], e);
+	}
+}
+
+/* Symlinks planted in the image as mount targets resolve inside the root:
+ * the mounts land there, never on the host path they name. */
+static void test_target_symlink_stays_inside(void **state)
+{
+	struct fixture *f = *state;
+	cleanup_free char *vol = xasprintf("%s/vol", f->base);
+	cleanup_free char *vol_f = xasprintf("%s/vol/f", f->base);
+	cleanup_free char *host = xasprintf("%s/hostside", f->base);
+	cleanup_free char *rel = xasprintf("../../../../../../..%s", host);
+	cleanup_free char *l_rel = xasprintf("%s/data", f->upper);
+	cleanup_free char *l_abs = xasprintf("%s/abs", f->upper);
+	cleanup_free char *l_etc = xasprintf("%s/etclink", f->upper);
+	assert_int_equal(mkdir(vol, 0755), 0);
+	assert_int_equal(mkdir(host, 0755), 0);
+	write_file(vol_f, "vol\n");
+	assert_int_equal(symlink(rel, l_rel), 0);
+	assert_int_equal(symlink(host, l_abs), 0);
+	assert_int_equal(symlink("/../../../etc", l_etc), 0);
+	struct pp_mount_spec mounts[] = {
+	    {.kind = PP_MOUNT_BIND, .source = vol, .target = "/data"},
+	    {.kind = PP_MOUNT_BIND, .source = vol, .target = "/abs/inner"},
+	    {.kind = PP_MOUNT_BIND, .source = vol, .target = "/etclink/sub"},
+	};
+	f->cfg.mounts = mounts;
+	f->cfg.n_mounts = 3;
+	f->cfg.argv = SH("cat /data/f /abs/inner/f /etc/sub/f");
+	assert_output(&f->cfg, "vol\nvol\nvol\n");
+	/* Nothing was created or mounted on the host side. */
+	cleanup_free char *host_inner = xasprintf("%s/inner", host);
+	assert_false(exists(host_inner));
+	assert_false(exists("/etc/sub"));
+	/* ... but inside the root, that is in the upper dir; /abs/inner went
+	 * through /abs to that same directory, where vol was mounted for /data. */
+	cleanup_free char *in_root = xasprintf("%s%s", f->upper, host);
+	cleanup_free char *vol_inner = xasprintf("%s/inner", vol);
+	assert_true(exists(in_root));
+	assert_true(exists(vol_inner));
+}
+
+static void test_user(void **state)
+{
+	struct fixture *f = *state;
+	static const gid_t extra[] = {3000};
+	f->cfg.argv = SH("id -u; id -g; id -G");
+	f->cfg.user = "app";
+	f->cfg.extra_gids = extra;
+	f->cfg.n_extra_gids = 1;
+	assert_output(&f->cfg, "1000\n1000\n1000 1001 3000\n");
+
+	f->cfg.n_extra_gids = 0;
+	f->cfg.user = "1000:audio"; /* a named group: no membership groups */
+	assert_output(&f->cfg, "1000\n1002\n1002\n");
+	f->cfg.user = "4242"; /* not in passwd: gid 0 */
+	assert_output(&f->cfg, "4242\n0\n0\n");
+	f->cfg.user = NULL;
+	assert_output(&f->cfg, "0\n0\n0\n");
+	/* runAsUser / runAsGroup override the image's user. */
+	f->cfg.user = "app";
+	f->cfg.has_uid = true;
+	f->cfg.uid = 65534;
+	assert_output(&f->cfg, "65534\n65534\n65534\n");
+	f->cfg.has_gid = true;
+	f->cfg.gid = 7;
+	assert_output(&f->cfg, "65534\n7\n7\n");
+}
+
+static void test_user_errors(void **state)
+{
+	struct fixture *f = *state;
+	f->cfg.argv = ARGV("true");
+	f->cfg.user = "ghost";
+	cleanup_free char *e1 = start_error(&f->cfg);
+	assert_string_equal(
+	    e1, "container \"t\": unable to find user ghost: no matching entries in passwd file");
+	f->cfg.user = "app:ghosts";
+	cleanup_free char *e2 = start_error(&f->cfg);
+	assert_string_equal(
+	    e2, "container \"t\": unable to find group ghosts: no matching entries in group file");
+}
+
+static void test_exec_errors(void **state)
+{
+	struct fixture *f = *state;
+	f->cfg.argv = ARGV("nosuchcmd");
+	cleanup_free char *e1 = start_error(&f->cfg);
+	assert_string_equal(
+	    e1, "container \"t\": exec: \"nosuchcmd\": executable file not found in $PATH");
+	f->cfg.argv = ARGV("/bin/nosuch");
+	cleanup_free char *e2 = start_error(&f->cfg);
+	assert_string_equal(e2,
+			    "container \"t\": exec: \"/bin/nosuch\": No such file or directory");
+	/* PATH comes from envp; none means the default PATH. */
+	f->cfg.envp = NULL;
+	f->cfg.argv = ARGV("echo", "default-path");
+	assert_output(&f->cfg, "default-path\n");
+}
+
+static void test_mount_errors(void **state)
+{
+	struct fixture *f = *state;
+	struct pp_mount_spec m = {
+	    .kind = PP_MOUNT_BIND, .source = "/nonexistent/vol", .target = "/x"};
+	f->cfg.mounts = &m;
+	f->cfg.n_mounts = 1;
+	f->cfg.argv = ARGV("true");
+	cleanup_free char *e = start_error(&f->cfg);
+	assert_string_equal(
+	    e, "container \"t\": mount /x: clone /nonexistent/vol: No such file or directory");
+}
+
+static void test_working_dir(void **state)
+{
+	struct fixture *f = *state;
+	f->cfg.argv = ARGV("pwd");
+	f->cfg.cwd = "/work/deep/dir";
+	f->cfg.user = "app";
+	assert_output(&f->cfg, "/work/deep/dir\n");
+	cleanup_free char *in_upper = xasprintf("%s/work/deep/dir", f->upper);
+	assert_true(exists(in_upper));
+	/* A file where a directory is wanted is an error naming it. */
+	f->cfg.cwd = "/etc/passwd";
+	cleanup_free char *e = start_error(&f->cfg);
+	assert_non_null(strstr(e, "working directory /etc/passwd"));
+}
+
+struct infra {
+	pid_t pid;
+	int pidfd;
+};
+
+static int infra_main(void *arg)
+{
+	int ready = *(int *)arg;
+	if (sethostname(INFRA_HOSTNAME, strlen(INFRA_HOSTNAME)) < 0)
+		_exit(1);
+	if (write(ready, "x", 1) != 1)
+		_exit(1);
+	for (;;)
+		pause();
+}
+
+/* An infra-like process holding new net, uts, ipc and pid namespaces. */
+static struct infra infra_start(void)
+{
+	static char *stack;
+	int p[2];
+	char c;
+	if (stack == NULL)
+		stack = xmalloc(INFRA_STACK_SIZE);
+	assert_int_equal(pipe2(p, O_CLOEXEC), 0);
+	struct infra in;
+	in.pid = clone(infra_main, stack + INFRA_STACK_SIZE,
+		       CLONE_NEWNET | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWPID | SIGCHLD, &p[1]);
+	assert_true(in.pid > 0);
+	close(p[1]);
+	assert_int_equal(read(p[0], &c, 1), 1);
+	close(p[0]);
+	in.pidfd = pidfd_open(in.pid, 0);
+	assert_true(in.pidfd >= 0);
+	return in;
+}
+
+static void infra_stop(struct infra *in)
+{
+	assert_int_equal(pidfd_send_signal(in->pidfd, SIGKILL, NULL, 0), 0);
+	assert_int_equal(waitpid(in->pid, NULL, 0), in->pid);
+	close(in->pidfd);
+}
+
+static void test_join_pod_namespaces(void **state)
+{
+	struct fixture *f = *state;
+	struct infra in = infra_start();
+	f->cfg.ns_pidfd = in.pidfd;
+	f->cfg.join_ns = CLONE_NEWNET | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWPID;
+	/* PID 1 is the infra; the netns has only lo (also in the sysfs we mounted). */
+	f->cfg.argv =
+	    SH("hostname; echo $$; ls /sys/class/net; test -d /proc/1 && echo infra-seen");
+	assert_output(&f->cfg, INFRA_HOSTNAME "\n2\nlo\ninfra-seen\n");
+	/* Our own pid_for_children is back: the next container is born in ours. */
+	f->cfg.join_ns = CLONE_NEWUTS;
+	f->cfg.new_pid_ns = true;
+	f->cfg.argv = SH("hostname; echo $$");
+	assert_output(&f->cfg, INFRA_HOSTNAME "\n1\n");
+	infra_stop(&in);
+}
+
+/* The container moves itself into the given cgroup before anything else. A
+ * throwaway cgroup of our own on the cgroup2 hierarchy (no controllers
+ * needed for membership). */
+static void test_cgroup(void **state)
+{
+	struct fixture *f = *state;
+	struct stat st;
+	if (stat(CGROUP2_ROOT, &st) < 0) {
+		skip();
+		return;
+	}
+	cleanup_free char *name = xasprintf("pp-rt-test-%d", (int)getpid());
+	cleanup_free char *dir = xasprintf("%s/%s", CGROUP2_ROOT, name);
+	cleanup_free char *procs = xasprintf("%s/cgroup.procs", dir);
+	cleanup_free char *expected = xasprintf("0::/%s\n", name);
+	assert_int_equal(mkdir(dir, 0755), 0);
+	int fd = open(procs, O_WRONLY | O_CLOEXEC);
+	assert_true(fd >= 0);
+	f->cfg.cgroup_procs_fds = &fd;
+	f->cfg.n_cgroup_procs_fds = 1;
+	f->cfg.argv = SH("grep ^0:: /proc/self/cgroup");
+	assert_output(&f->cfg, expected);
+	close(fd);
+	/* Reaped, so the cgroup is empty; its removal may lag a moment. */
+	int tries = 0;
+	while (rmdir(dir) < 0 && errno == EBUSY && tries++ < CGROUP_RMDIR_TRIES)
+		usleep(1000);
+	assert_false(exists(dir));
+}
+
+/* pp_path_open_in_root on its own: creation through dangling symlinks,
+ * ".." clamped at the root, symlink loops, files as the last component. */
+static void test_path_open_in_root(void **state)
+{
+	struct fixture *f = *state;
+	struct pp_error *err = NULL;
+	cleanup_free char *loop_a = xasprintf("%s/a", f->upper);
+	cleanup_free char *loop_b = xasprintf("%s/b", f->upper);
+	cleanup_free char *dang = xasprintf("%s/dang", f->upper);
+	assert_int_equal(symlink("b", loop_a), 0);
+	assert_int_equal(symlink("a", loop_b), 0);
+	assert_int_equal(symlink("../../x/y", dang), 0);
+	int rootfd = open(f->upper, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	assert_true(rootfd >= 0);
+
+	int fd = pp_path_open_in_root(rootfd, "/../../../p/q", O_PATH, 0755, false, &err);
+	assert_true(fd >= 0);
+	close(fd);
+	cleanup_free char *pq = xasprintf("%s/p/q", f->upper);
+	assert_true(exists(pq));
+
+	fd = pp_path_open_in_root(rootfd, "dang/z", O_PATH, 0755, true, &err);
+	assert_true(fd >= 0);
+	struct stat st;
+	assert_int_equal(fstat(fd, &st), 0);
+	assert_true(S_ISREG(st.st_mode));
+	close(fd);
+	cleanup_free char *xyz = xasprintf("%s/x/y/z", f->upper);
+	assert_true(exists(xyz));
+
+	assert_int_equal(pp_path_open_in_root(rootfd, "/a/c", O_PATH, 0755, false, &err), -1);
+	assert_int_equal(err->status, ELOOP);
+	pp_error_free(&err);
+	/* Without create_mode a missing path is an error. */
+	assert_int_equal(pp_path_open_in_root(rootfd, "/missing", O_PATH, 0, false, &err), -1);
+	assert_int_equal(err->status, ENOENT);
+	pp_error_free(&err);
+	/* Magic links are refused. */
+	int procfd = open("/proc", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	assert_int_equal(pp_path_open_in_root(procfd, "self/root", O_PATH, 0, false, &err), -1);
+	assert_int_equal(err->status, ELOOP);
+	pp_error_free(&err);
+	close(procfd);
+	close(rootfd);
+}
+
+/* Without CAP_MKNOD, /dev nodes are bind-mounted from the host. Runs in a
+ * forked child, which drops the capability and reaps its container. */
+static int start_without_mknod(struct pp_container_config *cfg)
+{
+	struct __user_cap_header_struct hdr = {.version = _LINUX_CAPABILITY_VERSION_3};
+	struct __user_cap_data_struct data[2];
+	struct pp_error *err = NULL;
+	struct pp_container_process proc;
+	int status;
+	if (syscall(SYS_capget, &hdr, data) < 0)
+		return 1;
+	data[0].effective &= ~(1U << CAP_MKNOD);
+	data[0].permitted &= ~(1U << CAP_MKNOD);
+	if (syscall(SYS_capset, &hdr, data) < 0)
+		return 2;
+	cfg->argv = SH("echo x > /dev/null && stat -c '%t,%T' /dev/null /dev/tty &&"
+		       "grep -c ' /dev/null ' /proc/self/mountinfo");
+	if (pp_container_start(cfg, &proc, &err) < 0) {
+		char buf[512];
+		fprintf(stderr, "%s\n", pp_error_text(err, buf, sizeof(buf)));
+		return 3;
+	}
+	if (waitpid(proc.pid, &status, 0) != proc.pid || status != 0)
+		return 4;
+	return 0;
+}
+
+static void test_dev_without_mknod(void **state)
+{
+	struct fixture *f = *state;
+	int p[2], status;
+	assert_int_equal(pipe2(p, O_CLOEXEC), 0);
+	f->cfg.stdout_fd = p[1];
+	pid_t pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0)
+		_exit(start_without_mknod(&f->cfg));
+	close(p[1]);
+	char *out = NULL;
+	size_t len;
+	struct pp_error *err = NULL;
+	assert_int_equal(pp_read_fd(p[0], OUTPUT_MAX, &out, &len, &err), 0);
+	close(p[0]);
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_int_equal(status, 0);
+	assert_string_equal(out, "1,3\n5,0\n1\n");
+	free(out);
+}
+
+static double now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+	return (x > y) - (x < y);
+}
+
+/* Not a pass/fail test: prints the median time of pp_container_start. */
+static void test_start_time(void **state)
+{
+	enum { RUNS = 30 };
+	struct fixture *f = *state;
+	struct pp_error *err = NULL;
+	double t[RUNS];
+	f->cfg.argv = ARGV("true");
+	for (int i = 0; i < RUNS; i++) {
+		struct pp_container_process proc;
+		double t0 = now_ms();
+		assert_int_equal(pp_container_start(&f->cfg, &proc, &err), 0);
+		t[i] = now_ms() - t0;
+		assert_int_equal(waitpid(proc.pid, NULL, 0), proc.pid);
+		close(proc.pidfd);
+	}
+	qsort(t, RUNS, sizeof(t[0]), cmp_double);
+	printf("pp_container_start(true): median %.2f ms, min %.2f ms, max %.2f ms\n", t[RUNS / 2],
+	       t[0], t[RUNS - 1]);
+}
+
+int main(void)
+{
+	if (geteuid() != 0) {
+		printf("test_container: skipped, needs root\n");
+		return 0;
+	}
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test_setup_teardown(test_echo, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_pid_namespace, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_standard_mounts, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_overlay_writes_go_to_upper, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_bind_mounts, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_tmpfs_and_shm_mounts, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_fd_mount, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_subpath, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_target_symlink_stays_inside, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_user, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_user_errors, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_exec_errors, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_mount_errors, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_working_dir, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_join_pod_namespaces, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_cgroup, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_path_open_in_root, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_dev_without_mknod, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_start_time, setup, teardown),
+	};
+	return cmocka_run_group_tests(tests, build_image, remove_image);
+}
