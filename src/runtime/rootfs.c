@@ -4,6 +4,8 @@
  * that was resolved inside the root (util/path.h), so that no symlink in the
  * image can send a mount to the host. */
 #include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
@@ -306,12 +308,38 @@ static int mount_one(int rootfd, const struct pp_mount_spec *m, struct pp_error 
 	return 0;
 }
 
+/* In a chroot "/" is not a mount point (EINVAL) and the mount that holds it
+ * is out of reach: make every mount we can see private instead. The one
+ * holding the chroot keeps the propagation its creator chose (`unshare
+ * --mount`, as chroot builders use, makes it private). */
+static int make_visible_mounts_private(struct pp_error **err)
+{
+	cleanup_fclose FILE *f = fopen("/proc/self/mountinfo", "re");
+	if (f == NULL)
+		return pp_error_set(err, errno, "make / private: read mountinfo");
+	char *line = NULL;
+	size_t cap = 0;
+	while (getline(&line, &cap, f) > 0) {
+		char target[PATH_MAX];
+		/* "ID PARENT MAJ:MIN ROOT MOUNTPOINT ..." (octal escapes are rare
+		 * in mount points; such a mount just stays as it is). */
+		if (sscanf(line, "%*s %*s %*s %*s %4095s", target) == 1)
+			mount(NULL, target, NULL, MS_REC | MS_PRIVATE, NULL);
+	}
+	free(line);
+	return 0;
+}
+
 int pp_rootfs_prepare(const struct pp_container_config *cfg, struct pp_error **err)
 {
 	/* Our copy of the host's mount tree must not propagate anything back
 	 * to the host (or to other containers): make all of it private. */
-	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
-		return pp_error_set(err, errno, "make / private");
+	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0) {
+		if (errno != EINVAL)
+			return pp_error_set(err, errno, "make / private");
+		if (make_visible_mounts_private(err) < 0)
+			return -1;
+	}
 	cleanup_close int rootfd = mount_overlay(cfg, err);
 	if (rootfd < 0)
 		return pp_error_wrap(err, "mount overlay root at %s", cfg->rootfs_dir);
@@ -330,8 +358,21 @@ int pp_rootfs_pivot(int rootfd, struct pp_error **err)
 	/* pivot_root(".", ".") stacks the old root on top of the new one at "/";
 	 * unmounting "." then takes the old root away (lazily, as host mounts
 	 * may be busy), so no put_old directory is needed (runc's trick). */
-	if (syscall(SYS_pivot_root, ".", ".") < 0)
-		return pp_error_set(err, errno, "pivot_root");
+	if (syscall(SYS_pivot_root, ".", ".") < 0) {
+		/* EINVAL: our root is not a mount point (peapod runs in a
+		 * chroot). Then, as runc --no-pivot: move the new root over "/"
+		 * and chroot into it. The host's tree stays below it, out of
+		 * reach of the container's processes. */
+		if (errno != EINVAL)
+			return pp_error_set(err, errno, "pivot_root");
+		if (mount(".", "/", NULL, MS_MOVE, NULL) < 0)
+			return pp_error_set(err, errno, "move the new root to /");
+		if (chroot(".") < 0)
+			return pp_error_set(err, errno, "chroot into the new root");
+		if (chdir("/") < 0)
+			return pp_error_set(err, errno, "chdir /");
+		return 0;
+	}
 	if (umount2(".", MNT_DETACH) < 0)
 		return pp_error_set(err, errno, "pivot_root: unmount the old root");
 	if (chdir("/") < 0)

@@ -1,4 +1,5 @@
 /* containers and initContainers: one pp_container each. */
+#include <ctype.h>
 #include <string.h>
 
 #include "spec/k8s_names.h"
@@ -40,7 +41,8 @@ static int parse_working_dir(struct pctx *c, const struct pp_ynode *n, const cha
 	if (get_string(c, n, path, &ct->working_dir) < 0)
 		return -1;
 	if (ct->working_dir[0] != '/')
-		return perr(c, n->pos, path, "must be an absolute path, got \"%s\"", ct->working_dir);
+		return perr(c, n->pos, path, "must be an absolute path, got \"%s\"",
+			    ct->working_dir);
 	return 0;
 }
 
@@ -64,8 +66,9 @@ static int parse_container_restart(struct pctx *c, const struct pp_ynode *n, con
 	struct pp_container *ct = obj;
 	int v;
 	if (!ct->is_init)
-		return perr(c, n->pos, path, "may not be set for non-init containers (only an init "
-					     "container with restartPolicy Always, a sidecar)");
+		return perr(c, n->pos, path,
+			    "may not be set for non-init containers (only an init "
+			    "container with restartPolicy Always, a sidecar)");
 	if (get_enum(c, n, path, words, &v) < 0)
 		return -1;
 	ct->has_restart_policy = true;
@@ -94,10 +97,11 @@ static int parse_port_name(struct pctx *c, const struct pp_ynode *n, const char 
 	if (get_string(c, n, path, &p->name) < 0)
 		return -1;
 	if (!pp_is_iana_svc_name(p->name))
-		return perr(c, n->pos, path,
-			    "invalid port name \"%s\": at most 15 of a-z, 0-9 and '-', with a letter, "
-			    "no leading, trailing or double '-'",
-			    p->name);
+		return perr(
+		    c, n->pos, path,
+		    "invalid port name \"%s\": at most 15 of a-z, 0-9 and '-', with a letter, "
+		    "no leading, trailing or double '-'",
+		    p->name);
 	return 0;
 }
 
@@ -122,14 +126,21 @@ static int parse_host_ip(struct pctx *c, const struct pp_ynode *n, const char *p
 }
 
 static const struct field port_fields[] = {
-	{.key = "containerPort", .kind = FK_INT32, .off = offsetof(struct pp_port, container_port),
-	 .min = 1, .max = PORT_MAX, .required = true},
-	{.key = "hostPort", .kind = FK_INT32, .off = offsetof(struct pp_port, host_port), .min = 1,
-	 .max = PORT_MAX},
-	F_FN("name", parse_port_name),
-	F_FN("protocol", parse_protocol),
-	F_FN("hostIP", parse_host_ip),
-	F_END,
+    {.key = "containerPort",
+     .kind = FK_INT32,
+     .off = offsetof(struct pp_port, container_port),
+     .min = 1,
+     .max = PORT_MAX,
+     .required = true},
+    {.key = "hostPort",
+     .kind = FK_INT32,
+     .off = offsetof(struct pp_port, host_port),
+     .min = 1,
+     .max = PORT_MAX},
+    F_FN("name", parse_port_name),
+    F_FN("protocol", parse_protocol),
+    F_FN("hostIP", parse_host_ip),
+    F_END,
 };
 
 static int parse_port(struct pctx *c, const struct pp_ynode *n, const char *path, void *elem)
@@ -147,31 +158,31 @@ static int parse_ports(struct pctx *c, const struct pp_ynode *n, const char *pat
 
 #define T struct pp_container
 static const struct field container_fields[] = {
-	F_FN_REQ("name", parse_container_name),
-	F_STR_REQ("image", T, image),
-	F_FN("imagePullPolicy", parse_pull_policy),
-	F_STRV("command", T, command),
-	F_STRV("args", T, args),
-	F_FN("workingDir", parse_working_dir),
-	F_FN("env", parse_env),
-	F_FN("envFrom", parse_env_from),
-	F_FN("ports", parse_ports),
-	F_FN("volumeMounts", parse_volume_mounts),
-	F_FN("resources", parse_resources),
-	F_FN("livenessProbe", parse_liveness),
-	F_FN("readinessProbe", parse_readiness),
-	F_FN("startupProbe", parse_startup),
-	F_FN("lifecycle", parse_lifecycle),
-	F_FN("securityContext", parse_container_security),
-	F_STR("terminationMessagePath", T, termination_message_path),
-	F_FN("terminationMessagePolicy", parse_message_policy),
-	F_BOOL("stdin", T, stdin_open),
-	F_BOOL("stdinOnce", T, stdin_once),
-	F_BOOL("tty", T, tty),
-	F_FN("restartPolicy", parse_container_restart),
-	F_IGN("resizePolicy", PP_YSEQ),
-	F_IGN("volumeDevices", PP_YSEQ),
-	F_END,
+    F_FN_REQ("name", parse_container_name),
+    F_STR_REQ("image", T, image),
+    F_FN("imagePullPolicy", parse_pull_policy),
+    F_STRV("command", T, command),
+    F_STRV("args", T, args),
+    F_FN("workingDir", parse_working_dir),
+    F_FN("env", parse_env),
+    F_FN("envFrom", parse_env_from),
+    F_FN("ports", parse_ports),
+    F_FN("volumeMounts", parse_volume_mounts),
+    F_FN("resources", parse_resources),
+    F_FN("livenessProbe", parse_liveness),
+    F_FN("readinessProbe", parse_readiness),
+    F_FN("startupProbe", parse_startup),
+    F_FN("lifecycle", parse_lifecycle),
+    F_FN("securityContext", parse_container_security),
+    F_STR("terminationMessagePath", T, termination_message_path),
+    F_FN("terminationMessagePolicy", parse_message_policy),
+    F_BOOL("stdin", T, stdin_open),
+    F_BOOL("stdinOnce", T, stdin_once),
+    F_BOOL("tty", T, tty),
+    F_FN("restartPolicy", parse_container_restart),
+    F_IGN("resizePolicy", PP_YSEQ),
+    F_IGN("volumeDevices", PP_YSEQ),
+    F_END,
 };
 #undef T
 
@@ -218,6 +229,10 @@ static int parse_container(struct pctx *c, const struct pp_ynode *n, const char 
 		return -1;
 	if (ct->image[0] == '\0')
 		return field_error(c, n, path, "image", "must not be empty");
+	if (isspace((unsigned char)ct->image[0]) ||
+	    isspace((unsigned char)ct->image[strlen(ct->image) - 1]))
+		return field_error(c, n, path, "image",
+				   "must not have leading or trailing whitespace");
 	if (ct->termination_message_path == NULL)
 		ct->termination_message_path = xstrdup(DEFAULT_TERMINATION_MESSAGE_PATH);
 	if (ct->termination_message_policy == NULL)

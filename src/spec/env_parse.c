@@ -13,17 +13,23 @@ struct field_ref {
 };
 
 static const struct field field_ref_fields[] = {
-	F_STR("apiVersion", struct field_ref, api_version),
-	F_STR_REQ("fieldPath", struct field_ref, field_path),
-	F_END,
+    F_STR("apiVersion", struct field_ref, api_version),
+    F_STR_REQ("fieldPath", struct field_ref, field_path),
+    F_END,
 };
 
 static bool is_supported_field_path(const char *p)
 {
-	static const char *const plain[] = {"metadata.name", "metadata.namespace", "metadata.uid",
-					    "spec.nodeName", "spec.serviceAccountName",
-					    "status.hostIP", "status.hostIPs", "status.podIP",
-					    "status.podIPs", NULL};
+	static const char *const plain[] = {"metadata.name",
+					    "metadata.namespace",
+					    "metadata.uid",
+					    "spec.nodeName",
+					    "spec.serviceAccountName",
+					    "status.hostIP",
+					    "status.hostIPs",
+					    "status.podIP",
+					    "status.podIPs",
+					    NULL};
 	static const char *const subscripted[] = {"metadata.labels['", "metadata.annotations['",
 						  NULL};
 	for (int i = 0; plain[i]; i++)
@@ -31,7 +37,8 @@ static bool is_supported_field_path(const char *p)
 			return true;
 	for (int i = 0; subscripted[i]; i++) {
 		size_t n = strlen(subscripted[i]), len = strlen(p);
-		if (strncmp(p, subscripted[i], n) == 0 && len > n + 2 && strcmp(p + len - 2, "']") == 0)
+		if (strncmp(p, subscripted[i], n) == 0 && len > n + 2 &&
+		    strcmp(p + len - 2, "']") == 0)
 			return true;
 	}
 	return false;
@@ -49,13 +56,15 @@ static int parse_field_ref(struct pctx *c, const struct pp_ynode *n, const char 
 		return -1;
 	if (api != NULL && strcmp(api, "v1") != 0) {
 		cleanup_free char *p = path_key(path, "apiVersion");
-		return perr(c, pp_ymap_get(n, "apiVersion")->pos, p, "unsupported value \"%s\": "
-			    "supported values: \"v1\"", api);
+		return perr(c, pp_ymap_get(n, "apiVersion")->pos, p,
+			    "unsupported value \"%s\": "
+			    "supported values: \"v1\"",
+			    api);
 	}
 	if (!is_supported_field_path(e->field_path)) {
 		cleanup_free char *p = path_key(path, "fieldPath");
-		return perr(c, pp_ymap_get(n, "fieldPath")->pos, p,
-			    "unsupported fieldPath \"%s\"", e->field_path);
+		return perr(c, pp_ymap_get(n, "fieldPath")->pos, p, "unsupported fieldPath \"%s\"",
+			    e->field_path);
 	}
 	return 0;
 }
@@ -71,17 +80,21 @@ static int parse_divisor(struct pctx *c, const struct pp_ynode *n, const char *p
 }
 
 static const struct field resource_ref_fields[] = {
-	F_STR("containerName", struct pp_env_var, container_name),
-	F_STR_REQ("resource", struct pp_env_var, resource),
-	F_FN("divisor", parse_divisor),
-	F_END,
+    F_STR("containerName", struct pp_env_var, container_name),
+    F_STR_REQ("resource", struct pp_env_var, resource),
+    F_FN("divisor", parse_divisor),
+    F_END,
 };
 
 static bool is_supported_resource_ref(const char *r)
 {
-	static const char *const names[] = {"limits.cpu", "limits.memory",
-					    "limits.ephemeral-storage", "requests.cpu",
-					    "requests.memory", "requests.ephemeral-storage", NULL};
+	static const char *const names[] = {"limits.cpu",
+					    "limits.memory",
+					    "limits.ephemeral-storage",
+					    "requests.cpu",
+					    "requests.memory",
+					    "requests.ephemeral-storage",
+					    NULL};
 	for (int i = 0; names[i]; i++)
 		if (strcmp(r, names[i]) == 0)
 			return true;
@@ -104,12 +117,12 @@ static int parse_resource_ref(struct pctx *c, const struct pp_ynode *n, const ch
 }
 
 static const struct field value_from_fields[] = {
-	F_FN("fieldRef", parse_field_ref),
-	F_FN("resourceFieldRef", parse_resource_ref),
-	F_REFUSE("configMapKeyRef", "configMapKeyRef " NO_CLUSTER_OBJECTS),
-	F_REFUSE("secretKeyRef", "secretKeyRef " NO_CLUSTER_OBJECTS),
-	F_REFUSE("fileKeyRef", "fileKeyRef is not supported"),
-	F_END,
+    F_FN("fieldRef", parse_field_ref),
+    F_FN("resourceFieldRef", parse_resource_ref),
+    F_REFUSE("configMapKeyRef", "configMapKeyRef " NO_CLUSTER_OBJECTS),
+    F_REFUSE("secretKeyRef", "secretKeyRef " NO_CLUSTER_OBJECTS),
+    F_REFUSE("fileKeyRef", "fileKeyRef is not supported"),
+    F_END,
 };
 
 static int parse_value_from(struct pctx *c, const struct pp_ynode *n, const char *path, void *obj)
@@ -122,15 +135,16 @@ static int parse_value_from(struct pctx *c, const struct pp_ynode *n, const char
 	if (sources == 0)
 		return perr(c, n->pos, path, "must specify one of: fieldRef, resourceFieldRef");
 	if (sources > 1)
-		return perr(c, n->pos, path, "may not have more than one field specified at a time");
+		return perr(c, n->pos, path,
+			    "may not have more than one field specified at a time");
 	return 0;
 }
 
 static const struct field env_fields[] = {
-	F_STR_REQ("name", struct pp_env_var, name),
-	F_STR("value", struct pp_env_var, value),
-	F_FN("valueFrom", parse_value_from),
-	F_END,
+    F_STR_REQ("name", struct pp_env_var, name),
+    F_STR("value", struct pp_env_var, value),
+    F_FN("valueFrom", parse_value_from),
+    F_END,
 };
 
 static int parse_env_var(struct pctx *c, const struct pp_ynode *n, const char *path, void *elem)
@@ -166,10 +180,10 @@ struct env_from {
 };
 
 static const struct field env_from_fields[] = {
-	F_REFUSE("configMapRef", "configMapRef " NO_CLUSTER_OBJECTS),
-	F_REFUSE("secretRef", "secretRef " NO_CLUSTER_OBJECTS),
-	F_STR("prefix", struct env_from, prefix),
-	F_END,
+    F_REFUSE("configMapRef", "configMapRef " NO_CLUSTER_OBJECTS),
+    F_REFUSE("secretRef", "secretRef " NO_CLUSTER_OBJECTS),
+    F_STR("prefix", struct env_from, prefix),
+    F_END,
 };
 
 static int parse_env_from_item(struct pctx *c, const struct pp_ynode *n, const char *path,

@@ -23,9 +23,10 @@ int parse_port_ref(struct pctx *c, const struct pp_ynode *n, const char *path, i
 		return perr(c, n->pos, path, "expected port number or name, got %s",
 			    ynode_type_name(n));
 	if (!pp_is_iana_svc_name(n->value))
-		return perr(c, n->pos, path,
-			    "invalid port name \"%s\": at most 15 of a-z, 0-9 and '-', with a letter",
-			    n->value);
+		return perr(
+		    c, n->pos, path,
+		    "invalid port name \"%s\": at most 15 of a-z, 0-9 and '-', with a letter",
+		    n->value);
 	*name = xstrdup(n->value);
 	return 0;
 }
@@ -58,9 +59,9 @@ static int http_scheme(struct pctx *c, const struct pp_ynode *n, const char *pat
 }
 
 static const struct field header_fields[] = {
-	F_STR_REQ("name", struct pp_kv, key),
-	F_STR("value", struct pp_kv, value),
-	F_END,
+    F_STR_REQ("name", struct pp_kv, key),
+    F_STR("value", struct pp_kv, value),
+    F_END,
 };
 
 static int http_header(struct pctx *c, const struct pp_ynode *n, const char *path, void *elem)
@@ -83,28 +84,28 @@ static int http_headers(struct pctx *c, const struct pp_ynode *n, const char *pa
 #define T struct pp_handler
 static const struct field exec_fields[] = {F_STRV("command", T, exec_command), F_END};
 static const struct field http_fields[] = {
-	F_STR("path", T, http_path),  F_FN_REQ("port", handler_port), F_STR("host", T, http_host),
-	F_FN("scheme", http_scheme), F_FN("httpHeaders", http_headers), F_END,
+    F_STR("path", T, http_path), F_FN_REQ("port", handler_port),    F_STR("host", T, http_host),
+    F_FN("scheme", http_scheme), F_FN("httpHeaders", http_headers), F_END,
 };
 static const struct field tcp_fields[] = {
-	F_FN_REQ("port", handler_port),
-	F_STR("host", T, http_host),
-	F_END,
+    F_FN_REQ("port", handler_port),
+    F_STR("host", T, http_host),
+    F_END,
 };
 static const struct field grpc_fields[] = {
-	F_FN_REQ("port", grpc_port),
-	F_STR("service", T, grpc_service),
-	F_END,
+    F_FN_REQ("port", grpc_port),
+    F_STR("service", T, grpc_service),
+    F_END,
 };
 static const struct field sleep_fields[] = {
-	{.key = "seconds", .kind = FK_INT64, .off = offsetof(T, sleep_seconds), .required = true},
-	F_END,
+    {.key = "seconds", .kind = FK_INT64, .off = offsetof(T, sleep_seconds), .required = true},
+    F_END,
 };
 #undef T
 
 /* One handler kind per handler, as the API server requires. */
-static int set_kind(struct pctx *c, const struct pp_ynode *n, const char *path, struct pp_handler *h,
-		    enum pp_handler_kind kind)
+static int set_kind(struct pctx *c, const struct pp_ynode *n, const char *path,
+		    struct pp_handler *h, enum pp_handler_kind kind)
 {
 	if (h->kind != PP_HANDLER_NONE)
 		return perr(c, n->pos, path, "may not specify more than 1 handler type");
@@ -116,9 +117,9 @@ int parse_handler_kind(struct pctx *c, const struct pp_ynode *n, const char *pat
 		       struct pp_handler *h, enum pp_handler_kind kind)
 {
 	static const struct field *const tables[] = {
-		[PP_HANDLER_EXEC] = exec_fields, [PP_HANDLER_HTTP_GET] = http_fields,
-		[PP_HANDLER_TCP_SOCKET] = tcp_fields, [PP_HANDLER_GRPC] = grpc_fields,
-		[PP_HANDLER_SLEEP] = sleep_fields,
+	    [PP_HANDLER_EXEC] = exec_fields,	  [PP_HANDLER_HTTP_GET] = http_fields,
+	    [PP_HANDLER_TCP_SOCKET] = tcp_fields, [PP_HANDLER_GRPC] = grpc_fields,
+	    [PP_HANDLER_SLEEP] = sleep_fields,
 	};
 	if (set_kind(c, n, path, h, kind) < 0 || walk_map(c, n, path, tables[kind], h) < 0)
 		return -1;
@@ -128,7 +129,8 @@ int parse_handler_kind(struct pctx *c, const struct pp_ynode *n, const char *pat
 	}
 	if (kind == PP_HANDLER_SLEEP && h->sleep_seconds < 0) {
 		cleanup_free char *p = path_key(path, "seconds");
-		return perr(c, pp_ymap_get(n, "seconds")->pos, p, "must be greater than or equal to 0");
+		return perr(c, pp_ymap_get(n, "seconds")->pos, p,
+			    "must be greater than or equal to 0");
 	}
 	return 0;
 }
@@ -151,11 +153,11 @@ static int lc_sleep(struct pctx *c, const struct pp_ynode *n, const char *path, 
 }
 
 static const struct field lifecycle_handler_fields[] = {
-	F_FN("exec", lc_exec),
-	F_FN("httpGet", lc_http),
-	F_FN("tcpSocket", lc_tcp),
-	F_FN("sleep", lc_sleep),
-	F_END,
+    F_FN("exec", lc_exec),
+    F_FN("httpGet", lc_http),
+    F_FN("tcpSocket", lc_tcp),
+    F_FN("sleep", lc_sleep),
+    F_END,
 };
 
 static int lifecycle_handler(struct pctx *c, const struct pp_ynode *n, const char *path,
@@ -165,8 +167,9 @@ static int lifecycle_handler(struct pctx *c, const struct pp_ynode *n, const cha
 	if (walk_map(c, n, path, lifecycle_handler_fields, h) < 0)
 		return -1;
 	if (h->kind == PP_HANDLER_NONE)
-		return perr(c, n->pos, path, "must specify a handler type (exec, httpGet, "
-					     "tcpSocket or sleep)");
+		return perr(c, n->pos, path,
+			    "must specify a handler type (exec, httpGet, "
+			    "tcpSocket or sleep)");
 	return 0;
 }
 
@@ -181,10 +184,10 @@ static int pre_stop(struct pctx *c, const struct pp_ynode *n, const char *path, 
 }
 
 static const struct field lifecycle_fields[] = {
-	F_FN("postStart", post_start),
-	F_FN("preStop", pre_stop),
-	F_STR("stopSignal", struct pp_lifecycle, stop_signal),
-	F_END,
+    F_FN("postStart", post_start),
+    F_FN("preStop", pre_stop),
+    F_STR("stopSignal", struct pp_lifecycle, stop_signal),
+    F_END,
 };
 
 int parse_lifecycle(struct pctx *c, const struct pp_ynode *n, const char *path, void *obj)

@@ -27,14 +27,14 @@ static int parse_rro(struct pctx *c, const struct pp_ynode *n, const char *path,
 
 #define T struct pp_volume_mount
 static const struct field mount_fields[] = {
-	F_STR_REQ("name", T, name),
-	F_STR_REQ("mountPath", T, mount_path),
-	F_BOOL("readOnly", T, read_only),
-	F_STR("subPath", T, sub_path),
-	F_STR("subPathExpr", T, sub_path_expr),
-	F_FN("mountPropagation", parse_propagation),
-	F_FN("recursiveReadOnly", parse_rro),
-	F_END,
+    F_STR_REQ("name", T, name),
+    F_STR_REQ("mountPath", T, mount_path),
+    F_BOOL("readOnly", T, read_only),
+    F_STR("subPath", T, sub_path),
+    F_STR("subPathExpr", T, sub_path_expr),
+    F_FN("mountPropagation", parse_propagation),
+    F_FN("recursiveReadOnly", parse_rro),
+    F_END,
 };
 #undef T
 

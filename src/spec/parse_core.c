@@ -51,8 +51,8 @@ static bool all_digits(const char *s, const char *set)
 /* go-yaml's float form: [-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)? */
 static bool is_float(const char *s)
 {
-	static const char *const specials[] = {".inf", ".Inf", ".INF", "+.inf", "-.inf", "+.Inf",
-					       "-.Inf", ".nan", ".NaN", ".NAN", NULL};
+	static const char *const specials[] = {".inf",	".Inf", ".INF", "+.inf", "-.inf", "+.Inf",
+					       "-.Inf", ".nan", ".NaN", ".NAN",	 NULL};
 	if (in_list(s, specials))
 		return true;
 	if (*s == '+' || *s == '-')
@@ -87,10 +87,10 @@ static bool is_int(const char *s)
 enum yscalar yscalar_type(const struct pp_ynode *n)
 {
 	static const char *const nulls[] = {"", "~", "null", "Null", "NULL", NULL};
-	static const char *const bools[] = {"y",     "Y",     "yes",   "Yes", "YES", "n",   "N",
-					    "no",    "No",    "NO",    "true", "True", "TRUE", "false",
-					    "False", "FALSE", "on",    "On",  "ON",  "off", "Off",
-					    "OFF",   NULL};
+	static const char *const bools[] = {"y",    "Y",     "yes",   "Yes",   "YES",  "n",
+					    "N",    "no",    "No",    "NO",    "true", "True",
+					    "TRUE", "false", "False", "FALSE", "on",   "On",
+					    "ON",   "off",   "Off",   "OFF",   NULL};
 	if (!n->plain)
 		return YS_STRING;
 	if (in_list(n->value, nulls))
@@ -131,8 +131,8 @@ const char *ynode_type_name(const struct pp_ynode *n)
 
 int expect_kind(struct pctx *c, const struct pp_ynode *n, const char *path, enum pp_ynode_kind kind)
 {
-	static const char *const names[] = {[PP_YSCALAR] = "scalar", [PP_YMAP] = "map",
-					    [PP_YSEQ] = "sequence"};
+	static const char *const names[] = {
+	    [PP_YSCALAR] = "scalar", [PP_YMAP] = "map", [PP_YSEQ] = "sequence"};
 	if (n->kind == kind)
 		return 0;
 	return perr(c, n->pos, path, "expected %s, got %s", names[kind], ynode_type_name(n));
@@ -142,7 +142,8 @@ int get_string(struct pctx *c, const struct pp_ynode *n, const char *path, char 
 {
 	if (n->kind != PP_YSCALAR || yscalar_type(n) != YS_STRING) {
 		if (n->kind == PP_YSCALAR && yscalar_type(n) != YS_NULL)
-			return perr(c, n->pos, path, "expected string, got %s %s (quote it: \"%s\")",
+			return perr(c, n->pos, path,
+				    "expected string, got %s %s (quote it: \"%s\")",
 				    ynode_type_name(n), n->value, n->value);
 		return perr(c, n->pos, path, "expected string, got %s", ynode_type_name(n));
 	}
@@ -153,8 +154,8 @@ int get_string(struct pctx *c, const struct pp_ynode *n, const char *path, char 
 
 int get_bool(struct pctx *c, const struct pp_ynode *n, const char *path, bool *out)
 {
-	static const char *const truths[] = {"y", "Y", "yes", "Yes", "YES", "true", "True",
-					     "TRUE", "on", "On", "ON", NULL};
+	static const char *const truths[] = {"y",    "Y",    "yes", "Yes", "YES", "true",
+					     "True", "TRUE", "on",  "On",  "ON",  NULL};
 	if (n->kind != PP_YSCALAR || yscalar_type(n) != YS_BOOL)
 		return perr(c, n->pos, path, "expected boolean, got %s", ynode_type_name(n));
 	*out = in_list(n->value, truths);
@@ -214,8 +215,8 @@ int get_enum(struct pctx *c, const struct pp_ynode *n, const char *path, const c
 	}
 	char list[256] = "";
 	for (int i = 0; words[i]; i++)
-		snprintf(list + strlen(list), sizeof(list) - strlen(list), "%s\"%s\"", i ? ", " : "",
-			 words[i]);
+		snprintf(list + strlen(list), sizeof(list) - strlen(list), "%s\"%s\"",
+			 i ? ", " : "", words[i]);
 	return perr(c, n->pos, path, "unsupported value \"%s\": supported values: %s", s, list);
 }
 

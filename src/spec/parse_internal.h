@@ -18,7 +18,7 @@ struct pctx {
 
 /* Sets "SOURCE:LINE:COL: PATH: message" and returns -1. */
 int perr(struct pctx *c, struct pp_pos pos, const char *path, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
+    __attribute__((format(printf, 4, 5)));
 
 /* "a.b" / "b" when a is empty; "a[3]". Caller frees. */
 char *path_key(const char *path, const char *key);
@@ -36,7 +36,8 @@ int get_bool(struct pctx *c, const struct pp_ynode *n, const char *path, bool *o
 int get_int64(struct pctx *c, const struct pp_ynode *n, const char *path, int64_t min, int64_t max,
 	      int64_t *out);
 int get_strv(struct pctx *c, const struct pp_ynode *n, const char *path, char ***out);
-int expect_kind(struct pctx *c, const struct pp_ynode *n, const char *path, enum pp_ynode_kind kind);
+int expect_kind(struct pctx *c, const struct pp_ynode *n, const char *path,
+		enum pp_ynode_kind kind);
 /* One of the words in the NULL-terminated list; returns its index in *out. */
 int get_enum(struct pctx *c, const struct pp_ynode *n, const char *path, const char *const *words,
 	     int *out);
@@ -58,7 +59,7 @@ enum field_kind {
 	FK_INT32,   /* int32_t at off, >= min */
 	FK_INT64,   /* int64_t at off, >= min */
 	FK_STRV,    /* char ** at off */
-	FK_FN,      /* custom parser */
+	FK_FN,	    /* custom parser */
 	FK_IGNORED, /* valid Kubernetes field peapod does not act on: type check only */
 	FK_SKIP,    /* accepted silently (read-only metadata, status) */
 	FK_REFUSED, /* valid Kubernetes field peapod refuses: msg */
@@ -72,33 +73,76 @@ struct field {
 	bool has_flag;
 	bool required;
 	int64_t min;
-	int64_t max; /* 0: the type's maximum */
+	int64_t max;		  /* 0: the type's maximum */
 	enum pp_ynode_kind shape; /* FK_IGNORED */
 	field_fn fn;
 	const char *msg; /* FK_REFUSED */
 };
 
-#define F_STR(k, T, m) {.key = k, .kind = FK_STRING, .off = offsetof(T, m)}
-#define F_STR_REQ(k, T, m) {.key = k, .kind = FK_STRING, .off = offsetof(T, m), .required = true}
-#define F_BOOL(k, T, m) {.key = k, .kind = FK_BOOL, .off = offsetof(T, m)}
-#define F_BOOL_HAS(k, T, m, h)                                                                      \
-	{.key = k, .kind = FK_BOOL, .off = offsetof(T, m), .has_off = offsetof(T, h), .has_flag = true}
-#define F_I32(k, T, m, lo) {.key = k, .kind = FK_INT32, .off = offsetof(T, m), .min = lo}
-#define F_I64(k, T, m, lo) {.key = k, .kind = FK_INT64, .off = offsetof(T, m), .min = lo}
-#define F_I64_HAS(k, T, m, h, lo)                                                                   \
-	{.key = k, .kind = FK_INT64, .off = offsetof(T, m), .has_off = offsetof(T, h),               \
-	 .has_flag = true, .min = lo}
+#define F_STR(k, T, m)                                                                             \
+	{                                                                                          \
+		.key = k, .kind = FK_STRING, .off = offsetof(T, m)                                 \
+	}
+#define F_STR_REQ(k, T, m)                                                                         \
+	{                                                                                          \
+		.key = k, .kind = FK_STRING, .off = offsetof(T, m), .required = true               \
+	}
+#define F_BOOL(k, T, m)                                                                            \
+	{                                                                                          \
+		.key = k, .kind = FK_BOOL, .off = offsetof(T, m)                                   \
+	}
+#define F_BOOL_HAS(k, T, m, h)                                                                     \
+	{                                                                                          \
+		.key = k, .kind = FK_BOOL, .off = offsetof(T, m), .has_off = offsetof(T, h),       \
+		.has_flag = true                                                                   \
+	}
+#define F_I32(k, T, m, lo)                                                                         \
+	{                                                                                          \
+		.key = k, .kind = FK_INT32, .off = offsetof(T, m), .min = lo                       \
+	}
+#define F_I64(k, T, m, lo)                                                                         \
+	{                                                                                          \
+		.key = k, .kind = FK_INT64, .off = offsetof(T, m), .min = lo                       \
+	}
+#define F_I64_HAS(k, T, m, h, lo)                                                                  \
+	{                                                                                          \
+		.key = k, .kind = FK_INT64, .off = offsetof(T, m), .has_off = offsetof(T, h),      \
+		.has_flag = true, .min = lo                                                        \
+	}
 /* user and group IDs: 0..2^31-1 as the API server checks */
-#define F_ID_HAS(k, T, m, h)                                                                        \
-	{.key = k, .kind = FK_INT64, .off = offsetof(T, m), .has_off = offsetof(T, h),               \
-	 .has_flag = true, .min = 0, .max = INT32_MAX}
-#define F_STRV(k, T, m) {.key = k, .kind = FK_STRV, .off = offsetof(T, m)}
-#define F_FN(k, f) {.key = k, .kind = FK_FN, .fn = f}
-#define F_FN_REQ(k, f) {.key = k, .kind = FK_FN, .fn = f, .required = true}
-#define F_IGN(k, s) {.key = k, .kind = FK_IGNORED, .shape = s}
-#define F_SKIP(k) {.key = k, .kind = FK_SKIP}
-#define F_REFUSE(k, m) {.key = k, .kind = FK_REFUSED, .msg = m}
-#define F_END {.key = NULL}
+#define F_ID_HAS(k, T, m, h)                                                                       \
+	{                                                                                          \
+		.key = k, .kind = FK_INT64, .off = offsetof(T, m), .has_off = offsetof(T, h),      \
+		.has_flag = true, .min = 0, .max = INT32_MAX                                       \
+	}
+#define F_STRV(k, T, m)                                                                            \
+	{                                                                                          \
+		.key = k, .kind = FK_STRV, .off = offsetof(T, m)                                   \
+	}
+#define F_FN(k, f)                                                                                 \
+	{                                                                                          \
+		.key = k, .kind = FK_FN, .fn = f                                                   \
+	}
+#define F_FN_REQ(k, f)                                                                             \
+	{                                                                                          \
+		.key = k, .kind = FK_FN, .fn = f, .required = true                                 \
+	}
+#define F_IGN(k, s)                                                                                \
+	{                                                                                          \
+		.key = k, .kind = FK_IGNORED, .shape = s                                           \
+	}
+#define F_SKIP(k)                                                                                  \
+	{                                                                                          \
+		.key = k, .kind = FK_SKIP                                                          \
+	}
+#define F_REFUSE(k, m)                                                                             \
+	{                                                                                          \
+		.key = k, .kind = FK_REFUSED, .msg = m                                             \
+	}
+#define F_END                                                                                      \
+	{                                                                                          \
+		.key = NULL                                                                        \
+	}
 
 /* Walks a map node against a NULL-key-terminated field table, filling obj.
  * Refuses unknown and duplicate keys and missing required fields. */

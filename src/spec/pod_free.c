@@ -24,8 +24,9 @@ static void handler_free(struct pp_handler *h)
 
 static void resources_free(struct pp_resources *r)
 {
-	struct pp_quantity *q[] = {&r->limits_cpu,   &r->limits_memory,   &r->limits_ephemeral_storage,
-				   &r->requests_cpu, &r->requests_memory, &r->requests_ephemeral_storage};
+	struct pp_quantity *q[] = {
+	    &r->limits_cpu,   &r->limits_memory,   &r->limits_ephemeral_storage,
+	    &r->requests_cpu, &r->requests_memory, &r->requests_ephemeral_storage};
 	for (size_t i = 0; i < sizeof(q) / sizeof(q[0]); i++)
 		free(q[i]->text);
 	kv_free(r->limits_other, r->n_limits_other);

@@ -18,10 +18,11 @@ static int parse_name(struct pctx *c, const struct pp_ynode *n, const char *path
 	if (get_string(c, n, path, &pod->name) < 0)
 		return -1;
 	if (!pp_is_dns1123_subdomain(pod->name))
-		return perr(c, n->pos, path,
-			    "invalid name \"%s\": must be a lowercase RFC 1123 subdomain (at most 253 "
-			    "characters of a-z, 0-9, '-' and '.', starting and ending alphanumeric)",
-			    pod->name);
+		return perr(
+		    c, n->pos, path,
+		    "invalid name \"%s\": must be a lowercase RFC 1123 subdomain (at most 253 "
+		    "characters of a-z, 0-9, '-' and '.', starting and ending alphanumeric)",
+		    pod->name);
 	return 0;
 }
 
@@ -48,10 +49,11 @@ static int check_meta_map(struct pctx *c, const struct pp_ynode *n, const char *
 				    "alphanumerics, '-', '_' or '.' (prefix a DNS subdomain)",
 				    k->value);
 		if (label_values && !pp_is_label_value(v->value ? v->value : ""))
-			return perr(c, v->pos, p,
-				    "invalid label value \"%s\": at most 63 alphanumerics, '-', '_' "
-				    "or '.', starting and ending alphanumeric",
-				    v->value);
+			return perr(
+			    c, v->pos, p,
+			    "invalid label value \"%s\": at most 63 alphanumerics, '-', '_' "
+			    "or '.', starting and ending alphanumeric",
+			    v->value);
 	}
 	return 0;
 }
@@ -73,23 +75,23 @@ static int parse_annotations(struct pctx *c, const struct pp_ynode *n, const cha
 }
 
 static const struct field metadata_fields[] = {
-	F_FN("name", parse_name),
-	F_STR("generateName", struct pp_pod, generate_name),
-	F_FN("namespace", parse_namespace),
-	F_STR("uid", struct pp_pod, uid),
-	F_FN("labels", parse_labels),
-	F_FN("annotations", parse_annotations),
-	/* set by the API server; harmless in a manifest saved with kubectl get -o yaml */
-	F_SKIP("creationTimestamp"),
-	F_SKIP("deletionTimestamp"),
-	F_SKIP("deletionGracePeriodSeconds"),
-	F_SKIP("resourceVersion"),
-	F_SKIP("generation"),
-	F_SKIP("selfLink"),
-	F_SKIP("managedFields"),
-	F_SKIP("ownerReferences"),
-	F_SKIP("finalizers"),
-	F_END,
+    F_FN("name", parse_name),
+    F_STR("generateName", struct pp_pod, generate_name),
+    F_FN("namespace", parse_namespace),
+    F_STR("uid", struct pp_pod, uid),
+    F_FN("labels", parse_labels),
+    F_FN("annotations", parse_annotations),
+    /* set by the API server; harmless in a manifest saved with kubectl get -o yaml */
+    F_SKIP("creationTimestamp"),
+    F_SKIP("deletionTimestamp"),
+    F_SKIP("deletionGracePeriodSeconds"),
+    F_SKIP("resourceVersion"),
+    F_SKIP("generation"),
+    F_SKIP("selfLink"),
+    F_SKIP("managedFields"),
+    F_SKIP("ownerReferences"),
+    F_SKIP("finalizers"),
+    F_END,
 };
 
 static int parse_metadata(struct pctx *c, const struct pp_ynode *n, const char *path, void *obj)
@@ -193,9 +195,9 @@ static int parse_searches(struct pctx *c, const struct pp_ynode *n, const char *
 }
 
 static const struct field kv_option_fields[] = {
-	F_STR_REQ("name", struct pp_kv, key),
-	F_STR("value", struct pp_kv, value),
-	F_END,
+    F_STR_REQ("name", struct pp_kv, key),
+    F_STR("value", struct pp_kv, value),
+    F_END,
 };
 
 static int parse_kv_option(struct pctx *c, const struct pp_ynode *n, const char *path, void *elem)
@@ -211,10 +213,10 @@ static int parse_dns_options(struct pctx *c, const struct pp_ynode *n, const cha
 }
 
 static const struct field dns_config_fields[] = {
-	F_FN("nameservers", parse_nameservers),
-	F_FN("searches", parse_searches),
-	F_FN("options", parse_dns_options),
-	F_END,
+    F_FN("nameservers", parse_nameservers),
+    F_FN("searches", parse_searches),
+    F_FN("options", parse_dns_options),
+    F_END,
 };
 
 static int parse_dns_config(struct pctx *c, const struct pp_ynode *n, const char *path, void *obj)
@@ -234,16 +236,17 @@ static int parse_alias_hostnames(struct pctx *c, const struct pp_ynode *n, const
 		if (pp_is_dns1123_subdomain(a->hostnames[i]))
 			continue;
 		cleanup_free char *p = path_index(path, i);
-		return perr(c, n->child[i]->pos, p, "invalid hostname \"%s\": must be a DNS-1123 subdomain",
+		return perr(c, n->child[i]->pos, p,
+			    "invalid hostname \"%s\": must be a DNS-1123 subdomain",
 			    a->hostnames[i]);
 	}
 	return 0;
 }
 
 static const struct field host_alias_fields[] = {
-	F_STR_REQ("ip", struct pp_host_alias, ip),
-	F_FN("hostnames", parse_alias_hostnames),
-	F_END,
+    F_STR_REQ("ip", struct pp_host_alias, ip),
+    F_FN("hostnames", parse_alias_hostnames),
+    F_END,
 };
 
 static int parse_host_alias(struct pctx *c, const struct pp_ynode *n, const char *path, void *elem)
@@ -267,48 +270,48 @@ static int parse_host_aliases(struct pctx *c, const struct pp_ynode *n, const ch
 
 #define SEQ F_IGN
 static const struct field spec_fields[] = {
-	F_FN_REQ("containers", parse_containers),
-	F_FN("initContainers", parse_init_containers),
-	F_FN("volumes", parse_volumes),
-	F_FN("restartPolicy", parse_restart_policy),
-	F_I64("terminationGracePeriodSeconds", struct pp_pod, termination_grace_period_seconds, 0),
-	F_I64("activeDeadlineSeconds", struct pp_pod, active_deadline_seconds, 1),
-	F_FN("hostname", parse_hostname),
-	F_FN("subdomain", parse_subdomain),
-	F_BOOL("hostNetwork", struct pp_pod, host_network),
-	F_BOOL("hostIPC", struct pp_pod, host_ipc),
-	F_BOOL("hostPID", struct pp_pod, host_pid),
-	F_BOOL("shareProcessNamespace", struct pp_pod, share_process_namespace),
-	F_FN("dnsPolicy", parse_dns_policy),
-	F_FN("dnsConfig", parse_dns_config),
-	F_FN("hostAliases", parse_host_aliases),
-	F_FN("securityContext", parse_security_context),
-	F_STR("nodeName", struct pp_pod, node_name),
-	F_STR("serviceAccountName", struct pp_pod, service_account_name),
-	F_BOOL_HAS("hostUsers", struct pp_pod, host_users, has_host_users),
-	F_REFUSE("ephemeralContainers", "may not be set when a pod is created"),
-	/* valid PodSpec fields peapod accepts without acting on them */
-	F_IGN("serviceAccount", PP_YSCALAR),
-	F_IGN("automountServiceAccountToken", PP_YSCALAR),
-	F_IGN("priority", PP_YSCALAR),
-	F_IGN("priorityClassName", PP_YSCALAR),
-	F_IGN("schedulerName", PP_YSCALAR),
-	F_IGN("runtimeClassName", PP_YSCALAR),
-	F_IGN("enableServiceLinks", PP_YSCALAR),
-	F_IGN("preemptionPolicy", PP_YSCALAR),
-	F_IGN("setHostnameAsFQDN", PP_YSCALAR),
-	F_IGN("affinity", PP_YMAP),
-	F_IGN("nodeSelector", PP_YMAP),
-	F_IGN("overhead", PP_YMAP),
-	F_IGN("os", PP_YMAP),
-	F_IGN("resources", PP_YMAP),
-	SEQ("tolerations", PP_YSEQ),
-	SEQ("topologySpreadConstraints", PP_YSEQ),
-	SEQ("readinessGates", PP_YSEQ),
-	SEQ("imagePullSecrets", PP_YSEQ),
-	SEQ("schedulingGates", PP_YSEQ),
-	SEQ("resourceClaims", PP_YSEQ),
-	F_END,
+    F_FN_REQ("containers", parse_containers),
+    F_FN("initContainers", parse_init_containers),
+    F_FN("volumes", parse_volumes),
+    F_FN("restartPolicy", parse_restart_policy),
+    F_I64("terminationGracePeriodSeconds", struct pp_pod, termination_grace_period_seconds, 0),
+    F_I64("activeDeadlineSeconds", struct pp_pod, active_deadline_seconds, 1),
+    F_FN("hostname", parse_hostname),
+    F_FN("subdomain", parse_subdomain),
+    F_BOOL("hostNetwork", struct pp_pod, host_network),
+    F_BOOL("hostIPC", struct pp_pod, host_ipc),
+    F_BOOL("hostPID", struct pp_pod, host_pid),
+    F_BOOL("shareProcessNamespace", struct pp_pod, share_process_namespace),
+    F_FN("dnsPolicy", parse_dns_policy),
+    F_FN("dnsConfig", parse_dns_config),
+    F_FN("hostAliases", parse_host_aliases),
+    F_FN("securityContext", parse_security_context),
+    F_STR("nodeName", struct pp_pod, node_name),
+    F_STR("serviceAccountName", struct pp_pod, service_account_name),
+    F_BOOL_HAS("hostUsers", struct pp_pod, host_users, has_host_users),
+    F_REFUSE("ephemeralContainers", "may not be set when a pod is created"),
+    /* valid PodSpec fields peapod accepts without acting on them */
+    F_IGN("serviceAccount", PP_YSCALAR),
+    F_IGN("automountServiceAccountToken", PP_YSCALAR),
+    F_IGN("priority", PP_YSCALAR),
+    F_IGN("priorityClassName", PP_YSCALAR),
+    F_IGN("schedulerName", PP_YSCALAR),
+    F_IGN("runtimeClassName", PP_YSCALAR),
+    F_IGN("enableServiceLinks", PP_YSCALAR),
+    F_IGN("preemptionPolicy", PP_YSCALAR),
+    F_IGN("setHostnameAsFQDN", PP_YSCALAR),
+    F_IGN("affinity", PP_YMAP),
+    F_IGN("nodeSelector", PP_YMAP),
+    F_IGN("overhead", PP_YMAP),
+    F_IGN("os", PP_YMAP),
+    F_IGN("resources", PP_YMAP),
+    SEQ("tolerations", PP_YSEQ),
+    SEQ("topologySpreadConstraints", PP_YSEQ),
+    SEQ("readinessGates", PP_YSEQ),
+    SEQ("imagePullSecrets", PP_YSEQ),
+    SEQ("schedulingGates", PP_YSEQ),
+    SEQ("resourceClaims", PP_YSEQ),
+    F_END,
 };
 #undef SEQ
 
@@ -342,7 +345,8 @@ static int parse_kind(struct pctx *c, const struct pp_ynode *n, const char *path
 	if (get_string(c, n, path, &kind) < 0)
 		return -1;
 	if (strcmp(kind, "Pod") != 0)
-		return perr(c, n->pos, path, "kind \"%s\" is not supported: peapod runs Pods", kind);
+		return perr(c, n->pos, path, "kind \"%s\" is not supported: peapod runs Pods",
+			    kind);
 	return 0;
 }
 
@@ -358,12 +362,12 @@ static int parse_api_version(struct pctx *c, const struct pp_ynode *n, const cha
 }
 
 static const struct field top_fields[] = {
-	F_FN_REQ("apiVersion", parse_api_version),
-	F_FN_REQ("kind", parse_kind),
-	F_FN_REQ("metadata", parse_metadata),
-	F_FN_REQ("spec", parse_spec),
-	F_SKIP("status"),
-	F_END,
+    F_FN_REQ("apiVersion", parse_api_version),
+    F_FN_REQ("kind", parse_kind),
+    F_FN_REQ("metadata", parse_metadata),
+    F_FN_REQ("spec", parse_spec),
+    F_SKIP("status"),
+    F_END,
 };
 
 /* kind and apiVersion first, so a Deployment is named as such rather than
@@ -388,7 +392,8 @@ int parse_pod(struct pctx *c, const struct pp_ynode *root)
 	struct pp_pod *pod = c->pod;
 	if (root->kind != PP_YMAP)
 		return pp_error_set(c->err, 0, "%s:%d:%d: a Pod manifest must be a map, got %s",
-				    c->source, root->pos.line, root->pos.col, ynode_type_name(root));
+				    c->source, root->pos.line, root->pos.col,
+				    ynode_type_name(root));
 	pod->termination_grace_period_seconds = DEFAULT_TERMINATION_GRACE_SECONDS;
 	pod->active_deadline_seconds = -1;
 	if (check_type_meta(c, root) < 0 || walk_map(c, root, "", top_fields, pod) < 0)

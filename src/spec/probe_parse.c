@@ -29,17 +29,17 @@ static int probe_grpc(struct pctx *c, const struct pp_ynode *n, const char *path
 
 #define T struct pp_probe
 static const struct field probe_fields[] = {
-	F_FN("exec", probe_exec),
-	F_FN("httpGet", probe_http),
-	F_FN("tcpSocket", probe_tcp),
-	F_FN("grpc", probe_grpc),
-	F_I32("initialDelaySeconds", T, initial_delay_seconds, 0),
-	F_I32("timeoutSeconds", T, timeout_seconds, 0),
-	F_I32("periodSeconds", T, period_seconds, 0),
-	F_I32("successThreshold", T, success_threshold, 0),
-	F_I32("failureThreshold", T, failure_threshold, 0),
-	F_I64("terminationGracePeriodSeconds", T, termination_grace_period_seconds, 1),
-	F_END,
+    F_FN("exec", probe_exec),
+    F_FN("httpGet", probe_http),
+    F_FN("tcpSocket", probe_tcp),
+    F_FN("grpc", probe_grpc),
+    F_I32("initialDelaySeconds", T, initial_delay_seconds, 0),
+    F_I32("timeoutSeconds", T, timeout_seconds, 0),
+    F_I32("periodSeconds", T, period_seconds, 0),
+    F_I32("successThreshold", T, success_threshold, 0),
+    F_I32("failureThreshold", T, failure_threshold, 0),
+    F_I64("terminationGracePeriodSeconds", T, termination_grace_period_seconds, 1),
+    F_END,
 };
 #undef T
 

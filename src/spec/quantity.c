@@ -25,15 +25,15 @@ struct suffix {
 };
 
 static const struct suffix suffixes[] = {
-	{"", 0, 0},   {"n", -9, 0}, {"u", -6, 0},  {"m", -3, 0},  {"k", 3, 0},
-	{"M", 6, 0},  {"G", 9, 0},  {"T", 12, 0},  {"P", 15, 0},  {"E", 18, 0},
-	{"Ki", 0, 10}, {"Mi", 0, 20}, {"Gi", 0, 30}, {"Ti", 0, 40}, {"Pi", 0, 50}, {"Ei", 0, 60},
+    {"", 0, 0},	   {"n", -9, 0},  {"u", -6, 0},	 {"m", -3, 0},	{"k", 3, 0},   {"M", 6, 0},
+    {"G", 9, 0},   {"T", 12, 0},  {"P", 15, 0},	 {"E", 18, 0},	{"Ki", 0, 10}, {"Mi", 0, 20},
+    {"Gi", 0, 30}, {"Ti", 0, 40}, {"Pi", 0, 50}, {"Ei", 0, 60},
 };
 
 struct decimal {
 	bool negative;
-	u128 digits;  /* significant digits, at most QTY_MAX_DIGITS of them */
-	int pow10;    /* value = digits * 10^pow10 * 2^pow2 (+ a bit when inexact) */
+	u128 digits; /* significant digits, at most QTY_MAX_DIGITS of them */
+	int pow10;   /* value = digits * 10^pow10 * 2^pow2 (+ a bit when inexact) */
 	int pow2;
 	bool inexact; /* non-zero digits were dropped */
 };
@@ -136,8 +136,9 @@ int pp_quantity_parse(const char *text, struct pp_quantity *out, struct pp_error
 		d.negative = *p++ == '-';
 	p = parse_number(p, &d);
 	if (p == NULL || !parse_suffix(p, &d))
-		return pp_error_set(err, 0, "quantity \"%s\" is not valid (expected e.g. 500m, 1.5, 64Mi, 1e3)",
-				    text);
+		return pp_error_set(
+		    err, 0, "quantity \"%s\" is not valid (expected e.g. 500m, 1.5, 64Mi, 1e3)",
+		    text);
 	/* Quantities round up, toward +infinity, also when negative. */
 	int64_t milli = scale(&d, QTY_MILLI_EXP, !d.negative);
 	int64_t value = scale(&d, 0, !d.negative);

@@ -41,7 +41,8 @@ static int parse_resource_map(struct pctx *c, const struct pp_ynode *n, const ch
 		cleanup_free char *p = path_key(path, name);
 		struct pp_quantity q = {0}, *slot = standard_slot(r, limits, name);
 		if (slot == NULL && !is_valid_resource_name(name))
-			return perr(c, n->child[i]->pos, p, "unsupported resource name \"%s\"", name);
+			return perr(c, n->child[i]->pos, p, "unsupported resource name \"%s\"",
+				    name);
 		if (slot != NULL && slot->set)
 			return perr(c, n->child[i]->pos, p, "duplicate field \"%s\"", name);
 		int ret = get_quantity(c, v, p, slot ? slot : &q);
@@ -66,10 +67,10 @@ static int parse_requests(struct pctx *c, const struct pp_ynode *n, const char *
 }
 
 static const struct field resources_fields[] = {
-	F_FN("limits", parse_limits),
-	F_FN("requests", parse_requests),
-	F_IGN("claims", PP_YSEQ),
-	F_END,
+    F_FN("limits", parse_limits),
+    F_FN("requests", parse_requests),
+    F_IGN("claims", PP_YSEQ),
+    F_END,
 };
 
 static int64_t limit_milli(const struct pp_resources *r, const char *name, bool *found)

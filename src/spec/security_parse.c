@@ -10,9 +10,9 @@ struct seccomp {
 };
 
 static const struct field seccomp_fields[] = {
-	F_STR_REQ("type", struct seccomp, type),
-	F_STR("localhostProfile", struct seccomp, localhost_profile),
-	F_END,
+    F_STR_REQ("type", struct seccomp, type),
+    F_STR("localhostProfile", struct seccomp, localhost_profile),
+    F_END,
 };
 
 int parse_seccomp(struct pctx *c, const struct pp_ynode *n, const char *path, char **type,
@@ -62,9 +62,9 @@ static int parse_supplemental_groups(struct pctx *c, const struct pp_ynode *n, c
 }
 
 static const struct field sysctl_fields[] = {
-	F_STR_REQ("name", struct pp_kv, key),
-	F_STR_REQ("value", struct pp_kv, value),
-	F_END,
+    F_STR_REQ("name", struct pp_kv, key),
+    F_STR_REQ("value", struct pp_kv, value),
+    F_END,
 };
 
 static int parse_sysctl(struct pctx *c, const struct pp_ynode *n, const char *path, void *elem)
@@ -81,20 +81,20 @@ static int parse_sysctls(struct pctx *c, const struct pp_ynode *n, const char *p
 
 #define T struct pp_pod_security
 static const struct field pod_security_fields[] = {
-	F_ID_HAS("runAsUser", T, run_as_user, has_run_as_user),
-	F_ID_HAS("runAsGroup", T, run_as_group, has_run_as_group),
-	F_BOOL_HAS("runAsNonRoot", T, run_as_non_root, has_run_as_non_root),
-	F_ID_HAS("fsGroup", T, fs_group, has_fs_group),
-	F_FN("supplementalGroups", parse_supplemental_groups),
-	F_FN("sysctls", parse_sysctls),
-	F_FN("seccompProfile", parse_pod_seccomp),
-	F_IGN("fsGroupChangePolicy", PP_YSCALAR),
-	F_IGN("supplementalGroupsPolicy", PP_YSCALAR),
-	F_IGN("seLinuxChangePolicy", PP_YSCALAR),
-	F_IGN("seLinuxOptions", PP_YMAP),
-	F_IGN("windowsOptions", PP_YMAP),
-	F_IGN("appArmorProfile", PP_YMAP),
-	F_END,
+    F_ID_HAS("runAsUser", T, run_as_user, has_run_as_user),
+    F_ID_HAS("runAsGroup", T, run_as_group, has_run_as_group),
+    F_BOOL_HAS("runAsNonRoot", T, run_as_non_root, has_run_as_non_root),
+    F_ID_HAS("fsGroup", T, fs_group, has_fs_group),
+    F_FN("supplementalGroups", parse_supplemental_groups),
+    F_FN("sysctls", parse_sysctls),
+    F_FN("seccompProfile", parse_pod_seccomp),
+    F_IGN("fsGroupChangePolicy", PP_YSCALAR),
+    F_IGN("supplementalGroupsPolicy", PP_YSCALAR),
+    F_IGN("seLinuxChangePolicy", PP_YSCALAR),
+    F_IGN("seLinuxOptions", PP_YMAP),
+    F_IGN("windowsOptions", PP_YMAP),
+    F_IGN("appArmorProfile", PP_YMAP),
+    F_END,
 };
 #undef T
 
@@ -106,9 +106,9 @@ int parse_security_context(struct pctx *c, const struct pp_ynode *n, const char 
 
 #define T struct pp_security_context
 static const struct field capabilities_fields[] = {
-	F_STRV("add", T, caps_add),
-	F_STRV("drop", T, caps_drop),
-	F_END,
+    F_STRV("add", T, caps_add),
+    F_STRV("drop", T, caps_drop),
+    F_END,
 };
 
 static int parse_capabilities(struct pctx *c, const struct pp_ynode *n, const char *path, void *obj)
@@ -135,21 +135,21 @@ static int parse_proc_mount(struct pctx *c, const struct pp_ynode *n, const char
 }
 
 static const struct field container_security_fields[] = {
-	F_ID_HAS("runAsUser", T, run_as_user, has_run_as_user),
-	F_ID_HAS("runAsGroup", T, run_as_group, has_run_as_group),
-	F_BOOL_HAS("runAsNonRoot", T, run_as_non_root, has_run_as_non_root),
-	F_BOOL_HAS("privileged", T, privileged, has_privileged),
-	F_BOOL_HAS("readOnlyRootFilesystem", T, read_only_root_filesystem,
-		   has_read_only_root_filesystem),
-	F_BOOL_HAS("allowPrivilegeEscalation", T, allow_privilege_escalation,
-		   has_allow_privilege_escalation),
-	F_FN("capabilities", parse_capabilities),
-	F_FN("seccompProfile", parse_container_seccomp),
-	F_FN("procMount", parse_proc_mount),
-	F_IGN("seLinuxOptions", PP_YMAP),
-	F_IGN("windowsOptions", PP_YMAP),
-	F_IGN("appArmorProfile", PP_YMAP),
-	F_END,
+    F_ID_HAS("runAsUser", T, run_as_user, has_run_as_user),
+    F_ID_HAS("runAsGroup", T, run_as_group, has_run_as_group),
+    F_BOOL_HAS("runAsNonRoot", T, run_as_non_root, has_run_as_non_root),
+    F_BOOL_HAS("privileged", T, privileged, has_privileged),
+    F_BOOL_HAS("readOnlyRootFilesystem", T, read_only_root_filesystem,
+	       has_read_only_root_filesystem),
+    F_BOOL_HAS("allowPrivilegeEscalation", T, allow_privilege_escalation,
+	       has_allow_privilege_escalation),
+    F_FN("capabilities", parse_capabilities),
+    F_FN("seccompProfile", parse_container_seccomp),
+    F_FN("procMount", parse_proc_mount),
+    F_IGN("seLinuxOptions", PP_YMAP),
+    F_IGN("windowsOptions", PP_YMAP),
+    F_IGN("appArmorProfile", PP_YMAP),
+    F_END,
 };
 #undef T
 
@@ -172,10 +172,12 @@ int parse_container_security(struct pctx *c, const struct pp_ynode *n, const cha
 	cleanup_free char *p = path_key(path, "allowPrivilegeEscalation");
 	struct pp_pos pos = pp_ymap_get(n, "allowPrivilegeEscalation")->pos;
 	if (s->has_privileged && s->privileged)
-		return perr(c, pos, p, "cannot set allowPrivilegeEscalation to false and "
-				       "privileged to true");
+		return perr(c, pos, p,
+			    "cannot set allowPrivilegeEscalation to false and "
+			    "privileged to true");
 	if (adds_sys_admin(s->caps_add))
-		return perr(c, pos, p, "cannot set allowPrivilegeEscalation to false and "
-				       "capabilities.add CAP_SYS_ADMIN");
+		return perr(c, pos, p,
+			    "cannot set allowPrivilegeEscalation to false and "
+			    "capabilities.add CAP_SYS_ADMIN");
 	return 0;
 }

@@ -9,8 +9,8 @@
 
 /* Parses and validates a whole manifest. On failure returns -1 and the error
  * message has the form "FILE:LINE:COLUMN: field.path: what is wrong", e.g.
- * "pod.yaml:12:9: spec.containers[1].volumeMounts[0].name: volume \"data\" is not declared in spec.volumes".
- * source_name is what messages call the file ("-" is shown as "<stdin>"). */
+ * "pod.yaml:12:9: spec.containers[1].volumeMounts[0].name: volume \"data\" is not declared in
+ * spec.volumes". source_name is what messages call the file ("-" is shown as "<stdin>"). */
 int pp_spec_parse_buffer(const char *source_name, const char *buf, size_t len, struct pp_pod **out,
 			 struct pp_error **err);
 

@@ -34,17 +34,19 @@ static int check_container_names(struct pctx *c, const struct pp_pod *pod)
 		bool init_i = i < pod->n_init_containers;
 		size_t idx = init_i ? i : i - pod->n_init_containers;
 		const struct pp_container *ct =
-			init_i ? &pod->init_containers[i] : &pod->containers[idx];
+		    init_i ? &pod->init_containers[i] : &pod->containers[idx];
 		for (size_t j = 0; j < i; j++) {
-			const struct pp_container *o = j < pod->n_init_containers
-							       ? &pod->init_containers[j]
-							       : &pod->containers[j - pod->n_init_containers];
+			const struct pp_container *o =
+			    j < pod->n_init_containers
+				? &pod->init_containers[j]
+				: &pod->containers[j - pod->n_init_containers];
 			if (strcmp(ct->name, o->name) != 0)
 				continue;
 			cleanup_free char *p = container_path(ct, idx, ".name");
-			return perr(c, ct->name_pos, p, "duplicate container name \"%s\"%s", ct->name,
-				    o->is_init != ct->is_init ? " (init and app containers share names)"
-							      : "");
+			return perr(
+			    c, ct->name_pos, p, "duplicate container name \"%s\"%s", ct->name,
+			    o->is_init != ct->is_init ? " (init and app containers share names)"
+						      : "");
 		}
 	}
 	return 0;
@@ -66,8 +68,8 @@ static int check_mounts(struct pctx *c, const struct pp_pod *pod, const struct p
 		cleanup_free char *base = container_path(ct, idx, "");
 		if (!volume_declared(pod, m->name)) {
 			cleanup_free char *p = xasprintf("%s.volumeMounts[%zu].name", base, i);
-			return perr(c, m->name_pos, p, "volume \"%s\" is not declared in spec.volumes",
-				    m->name);
+			return perr(c, m->name_pos, p,
+				    "volume \"%s\" is not declared in spec.volumes", m->name);
 		}
 		for (size_t j = 0; j < i; j++) {
 			if (strcmp(m->mount_path, ct->volume_mounts[j].mount_path) != 0)

@@ -33,18 +33,18 @@ static int parse_size_limit(struct pctx *c, const struct pp_ynode *n, const char
 }
 
 static const struct field empty_dir_fields[] = {
-	F_FN("medium", parse_medium),
-	F_FN("sizeLimit", parse_size_limit),
-	F_END,
+    F_FN("medium", parse_medium),
+    F_FN("sizeLimit", parse_size_limit),
+    F_END,
 };
 
 static int parse_host_path_type(struct pctx *c, const struct pp_ynode *n, const char *path,
 				void *obj)
 {
 	/* indexes match enum pp_host_path_type */
-	static const char *const words[] = {"",	    "DirectoryOrCreate", "Directory",
-					    "FileOrCreate", "File",		"Socket",
-					    "CharDevice",   "BlockDevice",	NULL};
+	static const char *const words[] = {
+	    "",		  "DirectoryOrCreate", "Directory", "FileOrCreate", "File", "Socket",
+	    "CharDevice", "BlockDevice",       NULL};
 	int v;
 	if (get_enum(c, n, path, words, &v) < 0)
 		return -1;
@@ -53,9 +53,9 @@ static int parse_host_path_type(struct pctx *c, const struct pp_ynode *n, const 
 }
 
 static const struct field host_path_fields[] = {
-	F_STR_REQ("path", struct pp_volume, host_path),
-	F_FN("type", parse_host_path_type),
-	F_END,
+    F_STR_REQ("path", struct pp_volume, host_path),
+    F_FN("type", parse_host_path_type),
+    F_END,
 };
 
 static int parse_host_path(struct pctx *c, const struct pp_ynode *n, const char *path, void *obj)
@@ -82,26 +82,43 @@ static int parse_empty_dir(struct pctx *c, const struct pp_ynode *n, const char 
 	return walk_map(c, n, path, empty_dir_fields, obj);
 }
 
-#define UNSUPPORTED(k) {.key = k, .kind = FK_SKIP, .msg = "unsupported"}
+#define UNSUPPORTED(k)                                                                             \
+	{                                                                                          \
+		.key = k, .kind = FK_SKIP, .msg = "unsupported"                                    \
+	}
 static const struct field volume_fields[] = {
-	F_FN_REQ("name", parse_volume_name),
-	F_FN("emptyDir", parse_empty_dir),
-	F_FN("hostPath", parse_host_path),
-	UNSUPPORTED("configMap"),	 UNSUPPORTED("secret"),
-	UNSUPPORTED("persistentVolumeClaim"), UNSUPPORTED("projected"),
-	UNSUPPORTED("downwardAPI"),	 UNSUPPORTED("nfs"),
-	UNSUPPORTED("csi"),		 UNSUPPORTED("ephemeral"),
-	UNSUPPORTED("image"),		 UNSUPPORTED("iscsi"),
-	UNSUPPORTED("gitRepo"),		 UNSUPPORTED("glusterfs"),
-	UNSUPPORTED("rbd"),		 UNSUPPORTED("cephfs"),
-	UNSUPPORTED("flexVolume"),	 UNSUPPORTED("cinder"),
-	UNSUPPORTED("flocker"),		 UNSUPPORTED("fc"),
-	UNSUPPORTED("azureFile"),	 UNSUPPORTED("azureDisk"),
-	UNSUPPORTED("vsphereVolume"),	 UNSUPPORTED("quobyte"),
-	UNSUPPORTED("photonPersistentDisk"), UNSUPPORTED("portworxVolume"),
-	UNSUPPORTED("scaleIO"),		 UNSUPPORTED("storageos"),
-	UNSUPPORTED("gcePersistentDisk"), UNSUPPORTED("awsElasticBlockStore"),
-	F_END,
+    F_FN_REQ("name", parse_volume_name),
+    F_FN("emptyDir", parse_empty_dir),
+    F_FN("hostPath", parse_host_path),
+    UNSUPPORTED("configMap"),
+    UNSUPPORTED("secret"),
+    UNSUPPORTED("persistentVolumeClaim"),
+    UNSUPPORTED("projected"),
+    UNSUPPORTED("downwardAPI"),
+    UNSUPPORTED("nfs"),
+    UNSUPPORTED("csi"),
+    UNSUPPORTED("ephemeral"),
+    UNSUPPORTED("image"),
+    UNSUPPORTED("iscsi"),
+    UNSUPPORTED("gitRepo"),
+    UNSUPPORTED("glusterfs"),
+    UNSUPPORTED("rbd"),
+    UNSUPPORTED("cephfs"),
+    UNSUPPORTED("flexVolume"),
+    UNSUPPORTED("cinder"),
+    UNSUPPORTED("flocker"),
+    UNSUPPORTED("fc"),
+    UNSUPPORTED("azureFile"),
+    UNSUPPORTED("azureDisk"),
+    UNSUPPORTED("vsphereVolume"),
+    UNSUPPORTED("quobyte"),
+    UNSUPPORTED("photonPersistentDisk"),
+    UNSUPPORTED("portworxVolume"),
+    UNSUPPORTED("scaleIO"),
+    UNSUPPORTED("storageos"),
+    UNSUPPORTED("gcePersistentDisk"),
+    UNSUPPORTED("awsElasticBlockStore"),
+    F_END,
 };
 #undef UNSUPPORTED
 

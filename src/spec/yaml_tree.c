@@ -34,14 +34,15 @@ static int next_event(struct builder *b, yaml_event_t *ev)
 		return 0;
 	const char *problem = b->parser.problem ? b->parser.problem : "invalid YAML";
 	yaml_mark_t m = b->parser.problem_mark;
-	return pp_error_set(b->err, 0, "%s:%zu:%zu: YAML syntax error: %s", b->source,
-			    m.line + 1, m.column + 1, problem);
+	return pp_error_set(b->err, 0, "%s:%zu:%zu: YAML syntax error: %s", b->source, m.line + 1,
+			    m.column + 1, problem);
 }
 
 static struct pp_ynode *new_node(struct builder *b, enum pp_ynode_kind kind, struct pp_pos pos)
 {
 	if (++b->nodes > PP_YAML_MAX_NODES) {
-		pp_error_set(b->err, 0, "%s:%d:%d: too many YAML nodes (more than %d, aliases included)",
+		pp_error_set(b->err, 0,
+			     "%s:%d:%d: too many YAML nodes (more than %d, aliases included)",
 			     b->source, pos.line, pos.col, PP_YAML_MAX_NODES);
 		return NULL;
 	}
@@ -215,8 +216,11 @@ static int build_document(struct builder *b, struct pp_ynode **out)
 	yaml_event_delete(&ev);
 	if (r < 0)
 		return -1;
-	if (next_event(b, &ev) < 0)
+	if (next_event(b, &ev) < 0) {
+		pp_ynode_free(*out);
+		*out = NULL;
 		return -1;
+	}
 	yaml_event_delete(&ev); /* DOCUMENT_END */
 	return 0;
 }

@@ -13,8 +13,8 @@
 static const char *lookup(void *ctx, const char *name)
 {
 	static const char *const vars[][2] = {
-		{"VAR_A", "A"}, {"VAR_B", "B"}, {"VAR_C", "C"}, {"VAR_REF", "$(VAR_A)"},
-		{"VAR_EMPTY", ""}, {"BLOCK", "$$(VAR_B)"},
+	    {"VAR_A", "A"},	     {"VAR_B", "B"},	{"VAR_C", "C"},
+	    {"VAR_REF", "$(VAR_A)"}, {"VAR_EMPTY", ""}, {"BLOCK", "$$(VAR_B)"},
 	};
 	(void)ctx;
 	for (size_t i = 0; i < sizeof(vars) / sizeof(vars[0]); i++)
@@ -75,8 +75,8 @@ static void test_null_lookup(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_expand),
-		cmocka_unit_test(test_null_lookup),
+	    cmocka_unit_test(test_expand),
+	    cmocka_unit_test(test_null_lookup),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

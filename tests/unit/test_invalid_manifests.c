@@ -68,7 +68,8 @@ static void test_invalid_manifests(void **state)
 	int n = scandir(dir, &names, NULL, alphasort);
 	int cases = 0, failed = 0;
 	if (n < 0)
-		fail_msg("cannot read %s (run from the repository root or set PEAPOD_MANIFESTS)", dir);
+		fail_msg("cannot read %s (run from the repository root or set PEAPOD_MANIFESTS)",
+			 dir);
 	for (int i = 0; i < n; i++) {
 		const char *name = names[i]->d_name;
 		size_t len = strlen(name);
@@ -88,7 +89,7 @@ static void test_invalid_manifests(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_invalid_manifests),
+	    cmocka_unit_test(test_invalid_manifests),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
