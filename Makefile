@@ -77,7 +77,7 @@ asan:
 
 FUZZ_SECONDS ?= 60
 fuzz:
-	@mkdir -p build-fuzz
+	@mkdir -p build-fuzz/corpus
 	clang -std=c11 -D_GNU_SOURCE -Isrc -g -O1 -fsanitize=fuzzer,address,undefined \
 		$(shell pkg-config --cflags $(PKGS)) -o build-fuzz/fuzz_manifest fuzz/fuzz_manifest.c \
 		$(filter src/spec/%.c src/util/%.c,$(LIB_SRC)) $(LDLIBS)

@@ -36,14 +36,28 @@ static char *new_uid(void)
 			 b[14], b[15]);
 }
 
+/* Errors about a manifest's content found here (an image not in the store,
+ * a hostPath that fails its check) name the place in the file too. */
+static int wrap_at(struct pp_error **err, const struct pp_pod *spec, struct pp_pos pos,
+		   const char *field)
+{
+	return pp_error_wrap(err, "%s:%d:%d: %s", spec->source ? spec->source : "-", pos.line,
+			     pos.col, field);
+}
+
 /* Step 1: every image must be in the store before anything is created. */
 static int resolve_images(struct pp_pod_instance *pod, struct pp_image_store *store,
 			  struct pp_error **err)
 {
 	for (size_t i = 0; i < pod->n_containers; i++) {
 		struct pp_pod_container *c = &pod->containers[i];
-		if (pp_image_get(store, c->spec->image, &c->image, err) < 0)
-			return pp_error_wrap(err, "container \"%s\"", c->spec->name);
+		if (pp_image_get(store, c->spec->image, &c->image, err) < 0) {
+			bool init = i < pod->n_init;
+			cleanup_free char *field =
+				xasprintf("spec.%s[%zu].image", init ? "initContainers" : "containers",
+					  init ? i : i - pod->n_init);
+			return wrap_at(err, pod->spec, c->spec->pos, field);
+		}
 	}
 	return 0;
 }
@@ -57,8 +71,10 @@ static int check_host_paths(struct pp_pod_instance *pod, struct pp_error **err)
 		pv->is_dir = true;
 		if (pv->spec->kind != PP_VOLUME_HOST_PATH)
 			continue;
-		if (pp_pod_check_host_path(pv->spec, &pv->is_dir, err) < 0)
-			return -1;
+		if (pp_pod_check_host_path(pv->spec, &pv->is_dir, err) < 0) {
+			cleanup_free char *field = xasprintf("spec.volumes[%zu].hostPath", i);
+			return wrap_at(err, pod->spec, pv->spec->pos, field);
+		}
 		pv->path = xstrdup(pv->spec->host_path);
 	}
 	return 0;

@@ -17,7 +17,6 @@ POD_TIMEOUT=${POD_TIMEOUT:-40}
 
 setup() {
 	TEST_DIR=$(mktemp -d "$SUITE_TMP/test.XXXXXX")
-	MANIFEST_N=0
 	BG_PID=
 }
 
@@ -38,8 +37,8 @@ teardown() {
 # placeholders @DIR@ (TEST_DIR), @IMAGE@ and @DEFAULTS_IMAGE@; prints its path.
 # Use quoted heredocs (<<'EOF') so that shell `$` reach the pod unchanged.
 write_manifest() {
-	MANIFEST_N=$((MANIFEST_N + 1))
-	local f="$TEST_DIR/pod-$MANIFEST_N.yaml"
+	local f
+	f=$(mktemp "$TEST_DIR/pod-XXXXXX.yaml")
 	sed -e "s|@DIR@|$TEST_DIR|g" -e "s|@IMAGE@|$IMAGE|g" \
 		-e "s|@DEFAULTS_IMAGE@|$DEFAULTS_IMAGE|g" >"$f"
 	echo "$f"
