@@ -40,12 +40,14 @@ static const char *host_path_type_name(enum pp_host_path_type t)
 	}
 }
 
-/* Creates what the *OrCreate types ask for (the parent must exist, as in kubelet). */
+/* Creates what the *OrCreate types ask for, as kubelet does: a directory
+ * with its parents (MkdirAll), a file only in an existing directory. */
 static int host_path_create(const struct pp_volume *v, struct pp_error **err)
 {
 	if (v->host_path_type == PP_HOSTPATH_DIRECTORY_OR_CREATE) {
-		if (mkdir(v->host_path, HOSTPATH_DIR_MODE) < 0 && errno != EEXIST)
-			return pp_error_set(err, errno, "create hostPath directory %s", v->host_path);
+		struct stat st;
+		if (lstat(v->host_path, &st) < 0 && pp_mkdir_p(v->host_path, HOSTPATH_DIR_MODE, err) < 0)
+			return pp_error_wrap(err, "create hostPath directory");
 	} else if (v->host_path_type == PP_HOSTPATH_FILE_OR_CREATE) {
 		int fd = open(v->host_path, O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, HOSTPATH_FILE_MODE);
 		if (fd < 0 && errno != EISDIR && errno != ELOOP)

@@ -139,7 +139,9 @@ wait_bg() {
 	BG_PID=
 	output=$(cat "$TEST_DIR/out")
 	stderr=$(cat "$TEST_DIR/err")
+	# shellcheck disable=SC2034 # lines and stderr_lines as bats' `run` sets them
 	mapfile -t lines <<<"$output"
+	# shellcheck disable=SC2034
 	mapfile -t stderr_lines <<<"$stderr"
 }
 
@@ -288,6 +290,7 @@ cleanup_leftovers() {
 		kill -KILL "$p" 2>/dev/null || true
 	done
 	for d in $(cgroup_parent_dirs); do
+		# shellcheck disable=SC2044 # pids, no spaces
 		for p in $(find "$d" -name cgroup.procs -exec cat {} + 2>/dev/null); do
 			kill -KILL "$p" 2>/dev/null || true
 		done

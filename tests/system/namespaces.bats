@@ -90,14 +90,17 @@ EOF
 ip -o link show lo | grep -q "[<,]UP[,>]" && echo "lo is up"
 ip -o -4 addr show dev lo | sed "s/.* inet \([^ ]*\) .*/addr \1/"
 ip -o link | sed "s/^[0-9]*: \([^:@]*\).*/has \1/"
+ls /sys/class/net | sed "s/^/sys /"
 ')"
 	assert_status 0
 	assert_line "[c] lo is up"
 	assert_line "[c] addr 127.0.0.1/8"
 	assert_line "[c] has lo"
+	assert_line "[c] sys lo"
 	local i
 	for i in $(ip -o link | awk -F': ' '{sub(/@.*/, "", $2); print $2}'); do
 		[ "$i" = lo ] || refute_line "[c] has $i"
+		[ "$i" = lo ] || refute_line "[c] sys $i"
 	done
 	assert_no_leaks
 }
@@ -383,6 +386,7 @@ spec:
           echo "uts `readlink /proc/self/ns/uts`"
           echo "hostname `hostname`"
           ip -o link | awk -F': ' '{sub(/@.*/, "", $2); print "link", $2}' | sort
+          ls /sys/class/net | sed 's/^/sys /' | sort
 EOF
 	assert_status 0
 	assert_line "[c] net $(readlink /proc/self/ns/net)"
@@ -390,6 +394,8 @@ EOF
 	local want
 	want=$(ip -o link | awk -F': ' '{sub(/@.*/, "", $2); print "[c] link", $2}' | sort)
 	[ "$(grep '^\[c\] link ' <<<"$output")" = "$want" ] || fail "interfaces differ from the host's:"$'\n'"$want"
+	want=$(ls /sys/class/net | sed 's/^/[c] sys /' | sort)
+	[ "$(grep '^\[c\] sys ' <<<"$output")" = "$want" ] || fail "/sys/class/net differs from the host's:"$'\n'"$want"
 	assert_no_leaks
 }
 

@@ -573,7 +573,7 @@ EOF2
 	start_pod_bg "$f"
 	wait_for_line "$TEST_DIR/out" "[first] ready"
 	wait_for_line "$TEST_DIR/out" "[second] ready"
-	local infra pods podcg c procs
+	local infra podcg c procs
 	infra=$(suite_infra_pids)
 	[ "$(wc -w <<<"$infra")" -eq 1 ] || fail "expected one peapod-infra process, found: $infra"
 	podcg=$(find "$(cgroup_parent_dirs | head -1)" -mindepth 1 -maxdepth 1 -type d -name 'pod-*')
@@ -600,5 +600,73 @@ EOF2
 	assert_status 0
 	assert_stdout "[c] hi"
 	refute_stderr_contains "peapod: "
+	assert_no_leaks
+}
+
+@test "a container killed by a signal fails the pod with 128+N" {
+	# With a shared PID namespace the container is not PID 1 (which the
+	# kernel protects from its own namespace's signals).
+	run_pod <<<"$(sh_pod killed Never 'echo dying; kill -KILL $$$$' |
+		sed 's/^spec:$/spec:\n  shareProcessNamespace: true/')"
+	assert_status 137
+	assert_stdout "[c] dying"
+	assert_no_leaks
+}
+
+@test "a failing init container is restarted under OnFailure, then the app runs" {
+	run_pod <<'EOF2'
+apiVersion: v1
+kind: Pod
+metadata:
+  name: init-retry
+spec:
+  restartPolicy: OnFailure
+  volumes: [{name: state, emptyDir: {}}]
+  initContainers:
+    - name: init
+      image: @IMAGE@
+      volumeMounts: [{name: state, mountPath: /state}]
+      command:
+        - sh
+        - -c
+        - |
+          if [ -e /state/tried ]; then echo "init ok"; exit 0; fi
+          touch /state/tried; echo "init fails"; exit 1
+  containers:
+    - {name: app, image: "@IMAGE@", command: ["echo", "app ran"]}
+EOF2
+	assert_status 0
+	assert_stdout "[init] init fails
+[init] init ok
+[app] app ran"
+	assert_no_leaks
+}
+
+@test "SIGTERM: a PID 1 without a TERM handler is killed once terminationGracePeriodSeconds ends" {
+	local f
+	f=$(write_manifest <<'EOF2'
+apiVersion: v1
+kind: Pod
+metadata:
+  name: no-handler
+spec:
+  restartPolicy: Always
+  terminationGracePeriodSeconds: 1
+  containers:
+    - name: c
+      image: @IMAGE@
+      command: ["sh", "-c", "echo ready; exec sleep 1000"]
+    - name: d
+      image: @IMAGE@
+      command: ["sh", "-c", "trap 'echo ignoring TERM' TERM; echo ready; while true; do sleep 0.1; done"]
+EOF2
+	)
+	start_pod_bg "$f"
+	wait_for_line "$TEST_DIR/out" "[c] ready"
+	wait_for_line "$TEST_DIR/out" "[d] ready"
+	kill -TERM "$BG_PID"
+	wait_bg 20
+	assert_status 143
+	assert_line "[d] ignoring TERM"
 	assert_no_leaks
 }

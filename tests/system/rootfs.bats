@@ -276,3 +276,30 @@ EOF
 	[ -n "$a" ] && [ "$a" = "$b" ] || fail "the containers' /etc files differ"
 	assert_no_leaks
 }
+
+@test "with hostNetwork /etc/hosts is the host's plus the hostAliases" {
+	run_pod <<'EOF2'
+apiVersion: v1
+kind: Pod
+metadata:
+  name: host-net-hosts
+spec:
+  hostNetwork: true
+  restartPolicy: Never
+  hostAliases:
+    - ip: 10.1.2.3
+      hostnames: [foo.local]
+  containers:
+    - name: c
+      image: @IMAGE@
+      command: ["cat", "/etc/hosts"]
+EOF2
+	assert_status 0
+	local line
+	while IFS= read -r line; do
+		[ -n "$line" ] || continue
+		assert_line "[c] $line"
+	done </etc/hosts
+	assert_line "[c] 10.1.2.3	foo.local"
+	assert_no_leaks
+}

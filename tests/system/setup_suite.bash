@@ -51,11 +51,15 @@ setup_suite() {
 	rm -rf "$SUITE_TMP/defaults-rootfs"
 }
 
-# peapod-infra processes whose parent is gone (reparented to init).
+# Live peapod-infra processes whose parent is gone (reparented to init or a subreaper).
 orphan_infra_pids() {
-	local p
+	local p pp
 	for p in $(pgrep -x peapod-infra); do
-		[ "$(awk '/^PPid:/ {print $2}' "/proc/$p/status" 2>/dev/null)" = 1 ] && echo "$p"
+		# A zombie is dead already (init may be slow to reap it).
+		[ "$(awk '/^State:/ {print $2}' "/proc/$p/status" 2>/dev/null)" = Z ] && continue
+		pp=$(awk '/^PPid:/ {print $2}' "/proc/$p/status" 2>/dev/null) || continue
+		# Its parent is peapod run; anything else (init, a subreaper) means it was orphaned.
+		[ "$(cat "/proc/$pp/comm" 2>/dev/null)" = peapod ] || echo "$p"
 	done
 	return 0
 }

@@ -217,6 +217,12 @@ EOF
 	assert_no_leaks
 }
 
+@test "hostPath FileOrCreate does not create a missing parent directory (as the Kubernetes docs say)" {
+	run_pod <<<"$(hostpath_pod hp-file-create-deep FileOrCreate "$TEST_DIR/no/parent/new.log" /log 'echo appended >> /log')"
+	assert_refused_creating_nothing "$TEST_DIR/no/parent/new.log"
+	[ ! -e "$TEST_DIR/no" ] || fail "a parent directory was created"
+}
+
 @test "hostPath Socket mounts a unix socket; a regular file fails the check" {
 	/usr/bin/python3 -c 'import socket, sys; socket.socket(socket.AF_UNIX).bind(sys.argv[1])' "$TEST_DIR/sock"
 	[ -S "$TEST_DIR/sock" ]
