@@ -61,6 +61,14 @@ int pp_image_list(struct pp_image_store *store, struct pp_image ***out, size_t *
  * any layer no other image uses go with its last tag. */
 int pp_image_remove(struct pp_image_store *store, const char *ref, struct pp_error **err);
 
+/* A pod pins the images it runs from so that neither `image rm` nor the
+ * garbage collection after an import removes a layer under a running
+ * container: the ids go to <root>/pods/<pod_uid>/images, written under the
+ * store lock after checking each image still exists. The pin goes with that
+ * directory (the pod's data directory, removed when the pod is). */
+int pp_image_pin(struct pp_image_store *store, const char *pod_uid, struct pp_image *const *images,
+		 size_t n, struct pp_error **err);
+
 void pp_image_free(struct pp_image *img);
 void pp_image_list_free(struct pp_image **imgs, size_t n);
 

@@ -31,7 +31,51 @@ static bool strset_has(const struct strset *set, const char *s)
 	return false;
 }
 
-/* Deletes images no tag points at; collects the layers of the others. */
+/* Reads every <root>/pods/<uid>/images: the ids running pods use. With
+ * owners, the pod uid of each id goes to owners (same index). */
+static void load_pins(const struct pp_image_store *s, struct strset *ids, struct strset *owners)
+{
+	cleanup_free char *dir = xasprintf("%s/%s", s->root, IMAGE_PODS_DIR);
+	DIR *d = opendir(dir);
+	if (d == NULL)
+		return;
+	struct dirent *de;
+	while ((de = readdir(d)) != NULL) {
+		if (de->d_name[0] == '.')
+			continue;
+		cleanup_free char *file = xasprintf("%s/%s/%s", dir, de->d_name, IMAGE_PIN_FILE);
+		cleanup_free char *text = NULL;
+		if (pp_read_file(file, 1 << 20, &text, NULL, NULL) < 0)
+			continue;
+		char *save = NULL;
+		for (char *id = strtok_r(text, "\n", &save); id; id = strtok_r(NULL, "\n", &save)) {
+			strset_add(ids, id);
+			if (owners)
+				strset_add(owners, de->d_name);
+		}
+	}
+	closedir(d);
+}
+
+bool image_is_pinned(const struct pp_image_store *s, const char *id, char **pod_uid)
+{
+	struct strset ids = {0}, owners = {0};
+	load_pins(s, &ids, &owners);
+	bool found = false;
+	for (size_t i = 0; i < ids.n && !found; i++) {
+		if (strcmp(ids.v[i], id) != 0)
+			continue;
+		found = true;
+		if (pod_uid)
+			*pod_uid = xstrdup(owners.v[i]);
+	}
+	strv_free(ids.v);
+	strv_free(owners.v);
+	return found;
+}
+
+/* Deletes images no tag points at and no pod pins; collects the layers of
+ * the others. */
 static int sweep_images(const struct pp_image_store *s, struct strset *live_layers,
 			struct pp_error **err)
 {
@@ -39,6 +83,7 @@ static int sweep_images(const struct pp_image_store *s, struct strset *live_laye
 	struct strset tagged = {0};
 	if (image_repos_load(s, &repos, err) < 0)
 		return -1;
+	load_pins(s, &tagged, NULL);
 	json_object_object_foreach(repos, key, val)
 	{
 		(void)key;

@@ -16,6 +16,7 @@
  * Every file is replaced atomically (write + rename). Untagged images are not
  * kept: an image whose last tag goes is removed, then every layer no image uses. */
 #ifndef PEAPOD_IMAGE_INTERNAL_H
+#include <stdbool.h>
 #define PEAPOD_IMAGE_INTERNAL_H
 
 #include <json-c/json.h>
@@ -46,8 +47,15 @@ struct pp_image_store {
 /* Takes the store lock (LOCK_SH or LOCK_EX); *fd is closed to release it. */
 int image_store_lock(const struct pp_image_store *s, int op, int *fd, struct pp_error **err);
 
-/* Removes untagged images, layers no image uses, and temp dirs of dead
- * importers. Call with the exclusive lock held. */
+/* The pin file of a pod, relative to the store root. */
+#define IMAGE_PODS_DIR "pods"
+#define IMAGE_PIN_FILE "images"
+
+/* True when some pod pins image id; *pod_uid (if not NULL) gets which. */
+bool image_is_pinned(const struct pp_image_store *s, const char *id, char **pod_uid);
+
+/* Removes untagged images no pod pins, layers no image uses, and temp
+ * dirs of dead importers. Call with the exclusive lock held. */
 int image_store_gc_locked(const struct pp_image_store *s, struct pp_error **err);
 
 /* image_json.c: images/<id>.json and repositories.json */

@@ -277,6 +277,9 @@ int pp_image_remove(struct pp_image_store *s, const char *ref, struct pp_error *
 	if (image_store_lock(s, LOCK_EX, &lock, err) < 0 || image_repos_load(s, &repos, err) < 0)
 		return -1;
 	int ret = lookup(s, repos, ref, &id, &tag, err);
+	cleanup_free char *pod = NULL;
+	if (ret == 0 && image_is_pinned(s, id, &pod))
+		ret = pp_error_set(err, 0, "image \"%s\" is in use by a running pod (uid %s): stop the pod first", ref, pod);
 	if (ret == 0) {
 		untag(repos, tag, id);
 		ret = image_repos_save(s, repos, err);
@@ -285,4 +288,29 @@ int pp_image_remove(struct pp_image_store *s, const char *ref, struct pp_error *
 	if (ret == 0)
 		ret = image_store_gc_locked(s, err);
 	return ret;
+}
+
+int pp_image_pin(struct pp_image_store *s, const char *pod_uid, struct pp_image *const *images,
+		 size_t n, struct pp_error **err)
+{
+	cleanup_close int lock = -1;
+	if (image_store_lock(s, LOCK_SH, &lock, err) < 0)
+		return -1;
+	/* Under the lock no removal runs: an image that exists now stays. */
+	size_t len = 0;
+	cleanup_free char *text = xstrdup("");
+	for (size_t i = 0; i < n; i++) {
+		cleanup_free char *json = xasprintf("%s/%s.json", s->images_dir, images[i]->id);
+		if (access(json, F_OK) < 0)
+			return pp_error_set(err, ENOENT, "image \"%s\" was removed meanwhile", images[i]->ref);
+		cleanup_free char *line = xasprintf("%s\n", images[i]->id);
+		text = xrealloc(text, len + strlen(line) + 1);
+		strcpy(text + len, line);
+		len += strlen(line);
+	}
+	cleanup_free char *dir = xasprintf("%s/%s/%s", s->root, IMAGE_PODS_DIR, pod_uid);
+	cleanup_free char *file = xasprintf("%s/%s", dir, IMAGE_PIN_FILE);
+	if (pp_mkdir_p(dir, 0700, err) < 0)
+		return -1;
+	return pp_write_file_atomic(file, text, len, 0600, err);
 }

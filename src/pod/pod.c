@@ -102,11 +102,20 @@ static void init_containers(struct pp_pod_instance *pod)
 	}
 }
 
-/* Step 3: state and data directories, the pod cgroup, one cgroup per container. */
-static int create_dirs_and_cgroups(struct pp_pod_instance *pod, struct pp_error **err)
+/* Step 3: state and data directories (with the pin that keeps our images'
+ * layers in the store while we run), the pod cgroup, one per container. */
+static int create_dirs_and_cgroups(struct pp_pod_instance *pod, struct pp_image_store *store,
+				   struct pp_error **err)
 {
 	if (pp_mkdir_p(pod->state_dir, STATE_DIR_MODE, err) < 0 ||
 	    pp_mkdir_p(pod->data_dir, DATA_DIR_MODE, err) < 0)
+		return -1;
+	struct pp_image **images = xmalloc(sizeof(*images) * (pod->n_containers + 1));
+	for (size_t i = 0; i < pod->n_containers; i++)
+		images[i] = pod->containers[i].image;
+	int pinned = pp_image_pin(store, pod->uid, images, pod->n_containers, err);
+	free(images);
+	if (pinned < 0)
 		return -1;
 	cleanup_free char *cgname = xasprintf("pod-%s", pod->uid);
 	if (pp_cgroup_create(NULL, cgname, &pod->cgroup, err) < 0)
@@ -154,7 +163,7 @@ int pp_pod_instance_create(struct pp_pod *spec, struct pp_image_store *store,
 		return -1;
 	}
 	/* Then every resource, each owned by pod and removed by destroy. */
-	if (create_dirs_and_cgroups(pod, err) < 0 || pp_pod_volumes_create(pod, err) < 0 ||
+	if (create_dirs_and_cgroups(pod, store, err) < 0 || pp_pod_volumes_create(pod, err) < 0 ||
 	    create_sandbox(pod, err) < 0) {
 		pp_pod_instance_destroy(pod, NULL);
 		pp_pod_instance_free(pod);

@@ -7,6 +7,7 @@
 #include <signal.h>
 #include <stdint.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -196,6 +197,12 @@ static int child_setup(const struct pp_container_config *cfg, struct pp_error **
 	/* 10. stdio; every other fd closes on exec. */
 	if (setup_stdio(cfg, err) < 0)
 		return -1;
+	/* The container dies with the process that started it (the pod's
+	 * supervisor), which then is no longer there to stop it in order:
+	 * cleanup of such a pod kills through the cgroup anyway. Set last, as
+	 * a change of credentials clears it. */
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0)
+		return pp_error_set(err, errno, "prctl PR_SET_PDEATHSIG");
 	/* 11. exec: the sync pipe closes, the parent reads EOF. */
 	return exec_process(cfg, err);
 }

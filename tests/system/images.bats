@@ -138,6 +138,44 @@ EOF
 	assert_no_leaks
 }
 
+@test "a running pod pins its image: rm is refused, a re-import keeps the old layer until the pod ends" {
+	local f
+	make_rootfs "$TEST_DIR/rootfs"
+	echo v1 >"$TEST_DIR/rootfs/version"
+	run_peapod image import "$TEST_DIR/rootfs" peapod-test/pinned:1
+	assert_status 0
+	f=$(write_manifest <<'EOF'
+apiVersion: v1
+kind: Pod
+metadata:
+  name: pinned
+spec:
+  restartPolicy: Never
+  terminationGracePeriodSeconds: 1
+  containers:
+    - name: c
+      image: peapod-test/pinned:1
+      command: ["sh", "-c", "trap 'cat /version; exit 0' TERM; echo ready; while true; do sleep 0.1; done"]
+EOF
+	)
+	start_pod_bg "$f"
+	wait_for_line "$TEST_DIR/out" "[c] ready"
+	run_peapod image rm peapod-test/pinned:1
+	assert_status 1
+	assert_stderr_contains 'image "peapod-test/pinned:1" is in use by a running pod'
+	ls_has peapod-test/pinned 1 || fail "the refused rm removed the tag"
+	echo v2 >"$TEST_DIR/rootfs/version"
+	run_peapod image import "$TEST_DIR/rootfs" peapod-test/pinned:1
+	assert_status 0
+	kill -TERM "$BG_PID"
+	wait_bg 20
+	# The running container still read its own (old) layer.
+	assert_line "[c] v1"
+	run_peapod image rm peapod-test/pinned:1
+	assert_status 0
+	assert_no_leaks
+}
+
 @test "image rm of an unknown image fails naming it" {
 	run_peapod image rm peapod-test/never-imported:1
 	[ "$status" -ne 0 ] || fail "rm of an unknown image succeeded"
