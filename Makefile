@@ -19,7 +19,7 @@ HELPER_SRC := $(sort $(wildcard tests/helpers/*.c))
 HELPER_BIN := $(HELPER_SRC:tests/helpers/%.c=$(BUILD)/helpers/%)
 
 DEBIAN_DEPS := build-essential pkg-config libyaml-dev libjson-c-dev libarchive-dev libcmocka-dev \
-	busybox-static bats iproute2 procps util-linux clang libclang-rt-14-dev python3
+	busybox-static bats iproute2 procps util-linux clang libclang-rt-14-dev python3 clang-format cppcheck
 
 .PHONY: all deps run check unit system asan fuzz format lint clean
 

@@ -55,6 +55,21 @@ else
 	count "$log/asan.tap"
 fi
 
+echo "## format and static analysis"
+if clang-format --dry-run -Werror $(find src tests fuzz -name '*.[ch]') >"$log/format.log" 2>&1; then
+	echo "ok - every C file is clang-formatted" | tee "$log/lint.tap"
+else
+	head -20 "$log/format.log"
+	echo "not ok - clang-format would change files (run make format)" | tee "$log/lint.tap"
+fi
+if make -s lint >"$log/cppcheck.log" 2>&1; then
+	echo "ok - cppcheck finds nothing" | tee -a "$log/lint.tap"
+else
+	cat "$log/cppcheck.log"
+	echo "not ok - cppcheck findings" | tee -a "$log/lint.tap"
+fi
+count "$log/lint.tap"
+
 echo "## fuzzing the manifest parser for ${FUZZ_SECONDS}s"
 if make -s fuzz FUZZ_SECONDS="$FUZZ_SECONDS" >"$log/fuzz.log" 2>&1; then
 	echo "ok - fuzz_manifest ran ${FUZZ_SECONDS}s without a crash or leak" | tee "$log/fuzz.tap"

@@ -50,7 +50,8 @@ int pp_cgroup_layout(enum pp_cgroup_layout *out, struct pp_error **err)
 		else if (access(CGROUP_ROOT "/freezer", F_OK) == 0)
 			probed = PP_CGROUP_V1;
 		else
-			return pp_error_set(err, ENOTSUP, "no usable cgroup hierarchy under %s", CGROUP_ROOT);
+			return pp_error_set(err, ENOTSUP, "no usable cgroup hierarchy under %s",
+					    CGROUP_ROOT);
 	}
 	*out = (enum pp_cgroup_layout)probed;
 	return 0;
@@ -78,7 +79,8 @@ static const char *parent_name(void)
 
 static bool valid_name(const char *name)
 {
-	return *name && strchr(name, '/') == NULL && strcmp(name, ".") != 0 && strcmp(name, "..") != 0;
+	return *name && strchr(name, '/') == NULL && strcmp(name, ".") != 0 &&
+	       strcmp(name, "..") != 0;
 }
 
 int pp_cgroup_create(const struct pp_cgroup *parent, const char *name, struct pp_cgroup **out,

@@ -13,9 +13,9 @@
 #include "util/error.h"
 
 enum pp_cgroup_layout {
-	PP_CGROUP_V2,     /* cgroup2 at /sys/fs/cgroup */
+	PP_CGROUP_V2,	  /* cgroup2 at /sys/fs/cgroup */
 	PP_CGROUP_HYBRID, /* v1 controllers + cgroup2 at /sys/fs/cgroup/unified */
-	PP_CGROUP_V1,     /* v1 only */
+	PP_CGROUP_V1,	  /* v1 only */
 };
 
 struct pp_cgroup;

@@ -31,7 +31,8 @@ static void print_output(void *ctx, const char *container, enum pp_stream stream
 	fflush(f);
 }
 
-static void print_event(void *ctx, enum pp_event_level level, const char *container, const char *msg)
+static void print_event(void *ctx, enum pp_event_level level, const char *container,
+			const char *msg)
 {
 	const struct run_opts *o = ctx;
 	if (level == PP_EVENT_INFO && !o->verbose)
@@ -45,15 +46,16 @@ static void usage(FILE *f)
 		   "  Runs the Kubernetes v1 Pod in FILE (- for standard input) in the foreground\n"
 		   "  until it completes; Ctrl-C stops it (a second Ctrl-C kills it at once).\n"
 		   "  Exit status: 0 when the pod Succeeded, the first failed container's exit\n"
-		   "  code (or 1) when it Failed, 128+N when stopped by signal N, 2 for a bad manifest.\n");
+		   "  code (or 1) when it Failed, 128+N when stopped by signal N, 2 for a bad "
+		   "manifest.\n");
 }
 
 static int parse_args(int argc, char **argv, struct run_opts *o)
 {
 	static const struct option longopts[] = {
-		{"filename", required_argument, NULL, 'f'}, {"root", required_argument, NULL, 'r'},
-		{"verbose", no_argument, NULL, 'v'},        {"no-prefix", no_argument, NULL, 'P'},
-		{"help", no_argument, NULL, 'h'},           {NULL, 0, NULL, 0},
+	    {"filename", required_argument, NULL, 'f'}, {"root", required_argument, NULL, 'r'},
+	    {"verbose", no_argument, NULL, 'v'},	{"no-prefix", no_argument, NULL, 'P'},
+	    {"help", no_argument, NULL, 'h'},		{NULL, 0, NULL, 0},
 	};
 	int c;
 	optind = 1;
@@ -93,7 +95,8 @@ static int parse_args(int argc, char **argv, struct run_opts *o)
 static void warn_ignored(const struct pp_pod *pod)
 {
 	for (char **f = pod->ignored_fields; f && *f; f++)
-		fprintf(stderr, "peapod: warning: %s: %s is not supported yet and is ignored\n", pod->source, *f);
+		fprintf(stderr, "peapod: warning: %s: %s is not supported yet and is ignored\n",
+			pod->source, *f);
 }
 
 static const char *phase_name(enum pp_pod_phase p)
@@ -135,7 +138,8 @@ int cmd_run(int argc, char **argv)
 		cli_print_error(err);
 		return CLI_EXIT_FAILURE;
 	}
-	struct pp_supervisor_hooks hooks = {.output = print_output, .event = print_event, .ctx = &o};
+	struct pp_supervisor_hooks hooks = {
+	    .output = print_output, .event = print_event, .ctx = &o};
 	struct pp_run_result res = {0};
 	int status = CLI_EXIT_FAILURE;
 	if (pp_supervisor_run(pod, &hooks, &res, &err) < 0) {
@@ -143,8 +147,9 @@ int cmd_run(int argc, char **argv)
 	} else {
 		status = res.exit_code;
 		if (o.verbose || res.phase != PP_PHASE_SUCCEEDED)
-			fprintf(stderr, "peapod: pod %s %s%s%s\n", pod->spec->name, phase_name(res.phase),
-				res.reason ? ": " : "", res.reason ? res.reason : "");
+			fprintf(stderr, "peapod: pod %s %s%s%s\n", pod->spec->name,
+				phase_name(res.phase), res.reason ? ": " : "",
+				res.reason ? res.reason : "");
 	}
 	if (pp_pod_instance_destroy(pod, &err) < 0) {
 		cli_print_error(err);

@@ -6,9 +6,9 @@
 #include "cli/cli.h"
 
 static const struct cli_command commands[] = {
-	{"run", cmd_run, "run a Pod manifest in the foreground until it completes"},
-	{"image", cmd_image, "manage local images (import, ls, rm)"},
-	{NULL, NULL, NULL},
+    {"run", cmd_run, "run a Pod manifest in the foreground until it completes"},
+    {"image", cmd_image, "manage local images (import, ls, rm)"},
+    {NULL, NULL, NULL},
 };
 
 static void usage(FILE *f)
@@ -24,7 +24,8 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return CLI_EXIT_USAGE;
 	}
-	if (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "help") == 0) {
+	if (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0 ||
+	    strcmp(argv[1], "help") == 0) {
 		usage(stdout);
 		return 0;
 	}

@@ -279,7 +279,9 @@ int pp_image_remove(struct pp_image_store *s, const char *ref, struct pp_error *
 	int ret = lookup(s, repos, ref, &id, &tag, err);
 	cleanup_free char *pod = NULL;
 	if (ret == 0 && image_is_pinned(s, id, &pod))
-		ret = pp_error_set(err, 0, "image \"%s\" is in use by a running pod (uid %s): stop the pod first", ref, pod);
+		ret = pp_error_set(
+		    err, 0, "image \"%s\" is in use by a running pod (uid %s): stop the pod first",
+		    ref, pod);
 	if (ret == 0) {
 		untag(repos, tag, id);
 		ret = image_repos_save(s, repos, err);
@@ -302,7 +304,8 @@ int pp_image_pin(struct pp_image_store *s, const char *pod_uid, struct pp_image 
 	for (size_t i = 0; i < n; i++) {
 		cleanup_free char *json = xasprintf("%s/%s.json", s->images_dir, images[i]->id);
 		if (access(json, F_OK) < 0)
-			return pp_error_set(err, ENOENT, "image \"%s\" was removed meanwhile", images[i]->ref);
+			return pp_error_set(err, ENOENT, "image \"%s\" was removed meanwhile",
+					    images[i]->ref);
 		cleanup_free char *line = xasprintf("%s\n", images[i]->id);
 		text = xrealloc(text, len + strlen(line) + 1);
 		strcpy(text + len, line);

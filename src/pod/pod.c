@@ -31,9 +31,9 @@ static char *new_uid(void)
 		abort();
 	b[6] = (unsigned char)((b[6] & 0x0f) | 0x40);
 	b[8] = (unsigned char)((b[8] & 0x3f) | 0x80);
-	return xasprintf("%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", b[0],
-			 b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13],
-			 b[14], b[15]);
+	return xasprintf("%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
+			 b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11],
+			 b[12], b[13], b[14], b[15]);
 }
 
 /* Errors about a manifest's content found here (an image not in the store,
@@ -54,8 +54,8 @@ static int resolve_images(struct pp_pod_instance *pod, struct pp_image_store *st
 		if (pp_image_get(store, c->spec->image, &c->image, err) < 0) {
 			bool init = i < pod->n_init;
 			cleanup_free char *field =
-				xasprintf("spec.%s[%zu].image", init ? "initContainers" : "containers",
-					  init ? i : i - pod->n_init);
+			    xasprintf("spec.%s[%zu].image", init ? "initContainers" : "containers",
+				      init ? i : i - pod->n_init);
 			return wrap_at(err, pod->spec, c->spec->pos, field);
 		}
 	}
@@ -88,7 +88,8 @@ static void init_containers(struct pp_pod_instance *pod)
 	pod->containers = xmalloc(sizeof(*pod->containers) * pod->n_containers);
 	for (size_t i = 0; i < pod->n_containers; i++) {
 		struct pp_pod_container *c = &pod->containers[i];
-		c->spec = i < pod->n_init ? &s->init_containers[i] : &s->containers[i - pod->n_init];
+		c->spec =
+		    i < pod->n_init ? &s->init_containers[i] : &s->containers[i - pod->n_init];
 		c->is_sidecar = c->spec->is_init && c->spec->has_restart_policy &&
 				c->spec->restart_policy == PP_RESTART_ALWAYS;
 		c->pidfd = c->out_fd = c->err_fd = -1;
@@ -137,10 +138,10 @@ static int create_sandbox(struct pp_pod_instance *pod, struct pp_error **err)
 	if (pp_cgroup_procs_fds(pod->cgroup, &fds, &n, err) < 0)
 		return -1;
 	struct pp_sandbox_config cfg = {
-		.pod = pod->spec,
-		.state_dir = pod->state_dir,
-		.cgroup_procs_fds = fds,
-		.n_cgroup_procs_fds = n,
+	    .pod = pod->spec,
+	    .state_dir = pod->state_dir,
+	    .cgroup_procs_fds = fds,
+	    .n_cgroup_procs_fds = n,
 	};
 	int ret = pp_sandbox_create(&cfg, &pod->sandbox, err);
 	pp_cgroup_procs_fds_close(fds, n);
@@ -236,7 +237,8 @@ static int prepare_start(struct pp_pod_instance *pod, struct pp_pod_container *c
 {
 	if (pp_pod_container_env(pod, c, &s->envp, err) < 0 ||
 	    pp_pod_container_argv(pod, c, &s->argv, err) < 0 ||
-	    pp_pod_container_mounts(pod, c, s->envp, &s->mounts, &s->n_mounts, &s->owned, err) < 0 ||
+	    pp_pod_container_mounts(pod, c, s->envp, &s->mounts, &s->n_mounts, &s->owned, err) <
+		0 ||
 	    fresh_layer(c, &s->upper, &s->work, &s->rootfs, err) < 0 ||
 	    pp_cgroup_procs_fds(c->cgroup, &s->cg_fds, &s->n_cg_fds, err) < 0)
 		return -1;
@@ -248,7 +250,8 @@ static int prepare_start(struct pp_pod_instance *pod, struct pp_pod_container *c
 	return 0;
 }
 
-static void fill_user(const struct pp_pod *p, const struct pp_container *cs, struct pp_container_config *cfg)
+static void fill_user(const struct pp_pod *p, const struct pp_container *cs,
+		      struct pp_container_config *cfg)
 {
 	const struct pp_security_context *sc = &cs->security;
 	const struct pp_pod_security *ps = &p->security;
@@ -280,28 +283,28 @@ int pp_pod_instance_start_container(struct pp_pod_instance *pod, size_t i, struc
 	for (char **l = c->image->layers; l && *l && n_lower < 64; l++)
 		lower[n_lower++] = *l;
 	struct pp_container_config cfg = {
-		.name = c->spec->name,
-		.lower_dirs = lower,
-		.n_lower_dirs = n_lower,
-		.upper_dir = s.upper,
-		.work_dir = s.work,
-		.rootfs_dir = s.rootfs,
-		.ns_pidfd = pod->sandbox->infra_pidfd,
-		.join_ns = pod->sandbox->join_ns,
-		.new_pid_ns = pod->sandbox->own_pid_ns,
-		.mounts = s.mounts,
-		.n_mounts = s.n_mounts,
-		.argv = s.argv,
-		.envp = s.envp,
-		.cwd = c->spec->working_dir ? c->spec->working_dir : c->image->config.working_dir,
-		.user = c->image->config.user,
-		.extra_gids = gids,
-		.n_extra_gids = n_gids,
-		.stdin_fd = s.devnull,
-		.stdout_fd = s.out[1],
-		.stderr_fd = s.errp[1],
-		.cgroup_procs_fds = s.cg_fds,
-		.n_cgroup_procs_fds = s.n_cg_fds,
+	    .name = c->spec->name,
+	    .lower_dirs = lower,
+	    .n_lower_dirs = n_lower,
+	    .upper_dir = s.upper,
+	    .work_dir = s.work,
+	    .rootfs_dir = s.rootfs,
+	    .ns_pidfd = pod->sandbox->infra_pidfd,
+	    .join_ns = pod->sandbox->join_ns,
+	    .new_pid_ns = pod->sandbox->own_pid_ns,
+	    .mounts = s.mounts,
+	    .n_mounts = s.n_mounts,
+	    .argv = s.argv,
+	    .envp = s.envp,
+	    .cwd = c->spec->working_dir ? c->spec->working_dir : c->image->config.working_dir,
+	    .user = c->image->config.user,
+	    .extra_gids = gids,
+	    .n_extra_gids = n_gids,
+	    .stdin_fd = s.devnull,
+	    .stdout_fd = s.out[1],
+	    .stderr_fd = s.errp[1],
+	    .cgroup_procs_fds = s.cg_fds,
+	    .n_cgroup_procs_fds = s.n_cg_fds,
 	};
 	fill_user(p, c->spec, &cfg);
 	struct pp_container_process proc;

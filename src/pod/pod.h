@@ -32,8 +32,8 @@ struct pp_pod_container {
 	int pidfd;
 	int out_fd, err_fd; /* read ends of the container's stdout and stderr */
 	int exit_code;
-	int signal;          /* terminating signal, 0 when it exited */
-	const char *reason;  /* Completed, Error, StartError */
+	int signal;	    /* terminating signal, 0 when it exited */
+	const char *reason; /* Completed, Error, StartError */
 	int restart_count;
 	struct timespec started_at, finished_at;
 };
@@ -41,7 +41,7 @@ struct pp_pod_container {
 struct pp_pod_volume {
 	const struct pp_volume *spec;
 	char *path; /* host directory (emptyDir on disk, hostPath) */
-	int fd;     /* detached tmpfs (emptyDir medium Memory), else -1 */
+	int fd;	    /* detached tmpfs (emptyDir medium Memory), else -1 */
 	bool is_dir;
 };
 
@@ -49,7 +49,7 @@ struct pp_pod_instance {
 	struct pp_pod *spec;
 	char *uid;
 	char *state_dir; /* /run/peapod/pods/<uid> */
-	char *data_dir;  /* <store root>/pods/<uid> */
+	char *data_dir;	 /* <store root>/pods/<uid> */
 	struct pp_cgroup *cgroup;
 	struct pp_sandbox *sandbox;
 	struct pp_pod_volume *volumes;
@@ -63,8 +63,8 @@ struct pp_pod_instance {
 /* Everything up to a running sandbox: images resolved and hostPaths checked
  * first (so a bad image or path creates nothing), then directories, cgroup,
  * volumes and the infra process. Takes ownership of spec (also on failure). */
-int pp_pod_instance_create(struct pp_pod *spec, struct pp_image_store *store, struct pp_pod_instance **out,
-		  struct pp_error **err);
+int pp_pod_instance_create(struct pp_pod *spec, struct pp_image_store *store,
+			   struct pp_pod_instance **out, struct pp_error **err);
 
 /* Starts (or restarts, with a fresh writable layer) container i. On failure
  * the container is left TERMINATED with reason StartError, exit code 128. */

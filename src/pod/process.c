@@ -99,15 +99,17 @@ static char *resource_field_value(const struct pp_container *c, const char *res)
 {
 	const struct pp_resources *r = &c->resources;
 	if (strcmp(res, "limits.cpu") == 0)
-		return xasprintf("%lld", (long long)(r->limits_cpu.set ? (r->limits_cpu.milli + 999) / 1000
-								 : sysconf(_SC_NPROCESSORS_ONLN)));
+		return xasprintf("%lld",
+				 (long long)(r->limits_cpu.set ? (r->limits_cpu.milli + 999) / 1000
+							       : sysconf(_SC_NPROCESSORS_ONLN)));
 	if (strcmp(res, "requests.cpu") == 0)
 		return xasprintf("%lld", (long long)((r->requests_cpu.milli + 999) / 1000));
 	if (strcmp(res, "limits.memory") == 0) {
 		struct sysinfo si;
 		sysinfo(&si);
-		return xasprintf("%lld", (long long)(r->limits_memory.set ? r->limits_memory.value
-									  : (long long)si.totalram * si.mem_unit));
+		return xasprintf("%lld", (long long)(r->limits_memory.set
+							 ? r->limits_memory.value
+							 : (long long)si.totalram * si.mem_unit));
 	}
 	if (strcmp(res, "requests.memory") == 0)
 		return xasprintf("%lld", (long long)r->requests_memory.value);
@@ -201,7 +203,8 @@ int pp_pod_container_argv(const struct pp_pod_instance *pod, const struct pp_pod
 	strv_free(l.v);
 	if (n == 0)
 		return pp_error_set(err, EINVAL,
-				    "container \"%s\": no command specified (the image has no Entrypoint or Cmd and the manifest no command)",
+				    "container \"%s\": no command specified (the image has no "
+				    "Entrypoint or Cmd and the manifest no command)",
 				    s->name);
 	*argv = v;
 	return 0;

@@ -46,10 +46,12 @@ static int host_path_create(const struct pp_volume *v, struct pp_error **err)
 {
 	if (v->host_path_type == PP_HOSTPATH_DIRECTORY_OR_CREATE) {
 		struct stat st;
-		if (lstat(v->host_path, &st) < 0 && pp_mkdir_p(v->host_path, HOSTPATH_DIR_MODE, err) < 0)
+		if (lstat(v->host_path, &st) < 0 &&
+		    pp_mkdir_p(v->host_path, HOSTPATH_DIR_MODE, err) < 0)
 			return pp_error_wrap(err, "create hostPath directory");
 	} else if (v->host_path_type == PP_HOSTPATH_FILE_OR_CREATE) {
-		int fd = open(v->host_path, O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, HOSTPATH_FILE_MODE);
+		int fd = open(v->host_path, O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC,
+			      HOSTPATH_FILE_MODE);
 		if (fd < 0 && errno != EISDIR && errno != ELOOP)
 			return pp_error_set(err, errno, "create hostPath file %s", v->host_path);
 		if (fd >= 0)
@@ -95,10 +97,12 @@ int pp_pod_check_host_path(const struct pp_volume *v, bool *is_dir, struct pp_er
 			*is_dir = true;
 			return 0;
 		}
-		return pp_error_set(err, errno, "volume \"%s\": hostPath %s", v->name, v->host_path);
+		return pp_error_set(err, errno, "volume \"%s\": hostPath %s", v->name,
+				    v->host_path);
 	}
 	if (!host_path_type_ok(v->host_path_type, st.st_mode))
-		return pp_error_set(err, 0, "volume \"%s\": hostPath type check failed: %s is not a %s",
+		return pp_error_set(err, 0,
+				    "volume \"%s\": hostPath type check failed: %s is not a %s",
 				    v->name, v->host_path, host_path_type_name(v->host_path_type));
 	*is_dir = S_ISDIR(st.st_mode);
 	return 0;
@@ -138,7 +142,8 @@ int pp_pod_volumes_create(struct pp_pod_instance *pod, struct pp_error **err)
 			continue;
 		}
 		pv->path = xasprintf("%s/volumes/%s", pod->data_dir, v->name);
-		if (pp_mkdir_p(pv->path, EMPTYDIR_MODE, err) < 0 || chmod(pv->path, EMPTYDIR_MODE) < 0)
+		if (pp_mkdir_p(pv->path, EMPTYDIR_MODE, err) < 0 ||
+		    chmod(pv->path, EMPTYDIR_MODE) < 0)
 			return pp_error_wrap(err, "volume \"%s\"", v->name);
 	}
 	return 0;
@@ -163,7 +168,10 @@ static int ensure_subpath(const struct pp_pod_volume *pv, const char *sub, struc
 	int volfd = pv->fd;
 	if (volfd < 0) {
 		if (!pv->is_dir)
-			return pp_error_set(err, ENOTDIR, "subPath \"%s\" in volume \"%s\", which is not a directory", sub, pv->spec->name);
+			return pp_error_set(
+			    err, ENOTDIR,
+			    "subPath \"%s\" in volume \"%s\", which is not a directory", sub,
+			    pv->spec->name);
 		own = open(pv->path, O_PATH | O_DIRECTORY | O_CLOEXEC);
 		if (own < 0)
 			return pp_error_set(err, errno, "open volume %s", pv->path);
@@ -180,7 +188,8 @@ static int ensure_subpath(const struct pp_pod_volume *pv, const char *sub, struc
 	}
 	fd = pp_path_open_in_root(volfd, sub, O_PATH, HOSTPATH_DIR_MODE, false, err);
 	if (fd < 0)
-		return pp_error_wrap(err, "create subPath \"%s\" in volume \"%s\"", sub, pv->spec->name);
+		return pp_error_wrap(err, "create subPath \"%s\" in volume \"%s\"", sub,
+				     pv->spec->name);
 	close(fd);
 	return 0;
 }
@@ -204,12 +213,23 @@ int pp_pod_container_mounts(struct pp_pod_instance *pod, const struct pp_pod_con
 	struct pp_mount_spec *m = xmalloc(sizeof(*m) * cap);
 	char **own = xmalloc(sizeof(char *) * (c->spec->n_volume_mounts + 1));
 	if (sb->shm_fd >= 0)
-		m[k++] = (struct pp_mount_spec){.kind = PP_MOUNT_FD, .source_fd = sb->shm_fd, .target = "/dev/shm"};
+		m[k++] = (struct pp_mount_spec){
+		    .kind = PP_MOUNT_FD, .source_fd = sb->shm_fd, .target = "/dev/shm"};
 	else
-		m[k++] = (struct pp_mount_spec){.kind = PP_MOUNT_BIND, .source = "/dev/shm", .target = "/dev/shm"};
-	m[k++] = (struct pp_mount_spec){.kind = PP_MOUNT_BIND, .source = sb->hosts_path, .target = "/etc/hosts", .target_is_file = true};
-	m[k++] = (struct pp_mount_spec){.kind = PP_MOUNT_BIND, .source = sb->hostname_path, .target = "/etc/hostname", .target_is_file = true};
-	m[k++] = (struct pp_mount_spec){.kind = PP_MOUNT_BIND, .source = sb->resolv_path, .target = "/etc/resolv.conf", .target_is_file = true};
+		m[k++] = (struct pp_mount_spec){
+		    .kind = PP_MOUNT_BIND, .source = "/dev/shm", .target = "/dev/shm"};
+	m[k++] = (struct pp_mount_spec){.kind = PP_MOUNT_BIND,
+					.source = sb->hosts_path,
+					.target = "/etc/hosts",
+					.target_is_file = true};
+	m[k++] = (struct pp_mount_spec){.kind = PP_MOUNT_BIND,
+					.source = sb->hostname_path,
+					.target = "/etc/hostname",
+					.target_is_file = true};
+	m[k++] = (struct pp_mount_spec){.kind = PP_MOUNT_BIND,
+					.source = sb->resolv_path,
+					.target = "/etc/resolv.conf",
+					.target_is_file = true};
 	for (size_t i = 0; i < c->spec->n_volume_mounts; i++) {
 		const struct pp_volume_mount *vm = &c->spec->volume_mounts[i];
 		struct pp_pod_volume *pv = find_volume(pod, vm->name);
@@ -231,8 +251,11 @@ int pp_pod_container_mounts(struct pp_pod_instance *pod, const struct pp_pod_con
 				own[n_owned] = NULL;
 				strv_free(own);
 				free(m);
-				return pp_error_set(err, EINVAL, "container \"%s\": subPathExpr \"%s\" expands to \"%s\", which is not a relative path inside the volume",
-						    c->spec->name, vm->sub_path_expr, p);
+				return pp_error_set(
+				    err, EINVAL,
+				    "container \"%s\": subPathExpr \"%s\" expands to \"%s\", which "
+				    "is not a relative path inside the volume",
+				    c->spec->name, vm->sub_path_expr, p);
 			}
 			s->source_subpath = p;
 		}

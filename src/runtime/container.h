@@ -13,23 +13,23 @@
 #include "util/error.h"
 
 enum pp_mount_kind {
-	PP_MOUNT_BIND,     /* source: a host path, bind-mounted (recursively) */
-	PP_MOUNT_FD,       /* source_fd: a detached mount (fsmount/open_tree(OPEN_TREE_CLONE)),
-	                    * cloned in, so the same fd serves every container */
-	PP_MOUNT_TMPFS,    /* a new tmpfs with tmpfs_options */
+	PP_MOUNT_BIND,	/* source: a host path, bind-mounted (recursively) */
+	PP_MOUNT_FD,	/* source_fd: a detached mount (fsmount/open_tree(OPEN_TREE_CLONE)),
+			 * cloned in, so the same fd serves every container */
+	PP_MOUNT_TMPFS, /* a new tmpfs with tmpfs_options */
 };
 
 struct pp_mount_spec {
 	enum pp_mount_kind kind;
-	const char *source;    /* PP_MOUNT_BIND */
-	int source_fd;         /* PP_MOUNT_FD */
+	const char *source; /* PP_MOUNT_BIND */
+	int source_fd;	    /* PP_MOUNT_FD */
 	/* optional path inside the source, resolved inside it (subPath): a
 	 * symlink or ".." that would leave the source is an error, and so is a
 	 * missing path. NULL = the source itself. */
 	const char *source_subpath;
-	const char *target;    /* absolute path in the container, resolved inside its root */
+	const char *target; /* absolute path in the container, resolved inside its root */
 	bool read_only;
-	bool target_is_file;   /* mount point created as an empty file when missing */
+	bool target_is_file;	   /* mount point created as an empty file when missing */
 	const char *tmpfs_options; /* PP_MOUNT_TMPFS, e.g. "size=65536k,mode=1777" */
 };
 
@@ -39,8 +39,8 @@ struct pp_container_config {
 	/* Root filesystem: overlay of lower_dirs (topmost first) and upper_dir. */
 	const char *const *lower_dirs;
 	size_t n_lower_dirs;
-	const char *upper_dir; /* must exist, empty on first start */
-	const char *work_dir;  /* must exist, same filesystem as upper_dir */
+	const char *upper_dir;	/* must exist, empty on first start */
+	const char *work_dir;	/* must exist, same filesystem as upper_dir */
 	const char *rootfs_dir; /* an empty directory used as the mount point */
 
 	/* Namespaces: the container joins those of ns_pidfd (the infra process)
@@ -78,8 +78,8 @@ struct pp_container_config {
 };
 
 struct pp_container_process {
-	pid_t pid;   /* in the caller's PID namespace */
-	int pidfd;   /* owned by the caller */
+	pid_t pid; /* in the caller's PID namespace */
+	int pidfd; /* owned by the caller */
 };
 
 /* Starts the container and returns once its process has exec'd. Any failure

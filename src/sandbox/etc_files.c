@@ -11,7 +11,8 @@
 #define CLUSTER_DOMAIN "cluster.local"
 #define MAX_RESOLV_FILE (64 * 1024)
 
-static void append(char **buf, size_t *len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void append(char **buf, size_t *len, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 
 static void append(char **buf, size_t *len, const char *fmt, ...)
 {
@@ -166,7 +167,8 @@ int pp_sandbox_resolv_content(const struct pp_pod *pod, const char *host_resolv,
 	for (size_t i = 0; i < r.n_servers; i++)
 		append(&buf, &len, "nameserver %s\n", r.servers[i]);
 	for (size_t i = 0; i < r.n_searches; i++)
-		append(&buf, &len, "%s%s%s", i ? " " : "search ", r.searches[i], i + 1 == r.n_searches ? "\n" : "");
+		append(&buf, &len, "%s%s%s", i ? " " : "search ", r.searches[i],
+		       i + 1 == r.n_searches ? "\n" : "");
 	for (size_t i = 0; i < r.n_options; i++)
 		append(&buf, &len, "%s%s%s%s%s", i ? " " : "options ", r.options[i].key,
 		       r.options[i].value ? ":" : "", r.options[i].value ? r.options[i].value : "",

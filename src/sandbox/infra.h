@@ -19,7 +19,8 @@ struct pp_infra_config {
 };
 
 /* Returns once the infra process holds its namespaces and is set up. */
-int pp_infra_start(const struct pp_infra_config *cfg, pid_t *pid, int *pidfd, struct pp_error **err);
+int pp_infra_start(const struct pp_infra_config *cfg, pid_t *pid, int *pidfd,
+		   struct pp_error **err);
 
 /* SIGKILLs and reaps it. */
 void pp_infra_stop(int pidfd);

@@ -34,8 +34,8 @@ static int make_shm(int64_t size, struct pp_error **err)
 	    fsconfig(fs, FSCONFIG_SET_STRING, "mode", "1777", 0) < 0 ||
 	    fsconfig(fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0)
 		return pp_error_set(err, errno, "configure tmpfs for /dev/shm");
-	int mnt = fsmount(fs, FSMOUNT_CLOEXEC,
-			     MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC);
+	int mnt =
+	    fsmount(fs, FSMOUNT_CLOEXEC, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC);
 	if (mnt < 0)
 		return pp_error_set(err, errno, "fsmount /dev/shm");
 	return mnt;
@@ -57,7 +57,7 @@ static int write_etc_files(const struct pp_sandbox_config *cfg, struct pp_sandbo
 	if (pod->host_network)
 		gethostname(host_name, sizeof(host_name) - 1);
 	cleanup_free char *hostname =
-		xasprintf("%s\n", pod->host_network ? host_name : pp_pod_hostname(pod));
+	    xasprintf("%s\n", pod->host_network ? host_name : pp_pod_hostname(pod));
 	if (pp_write_file_atomic(sb->hostname_path, hostname, strlen(hostname), 0644, err) < 0)
 		return -1;
 	cleanup_free char *resolv = NULL;
@@ -99,10 +99,10 @@ int pp_sandbox_create(const struct pp_sandbox_config *cfg, struct pp_sandbox **o
 
 	/* 4. The infra process holding the namespaces. */
 	struct pp_infra_config icfg = {
-		.clone_flags = sb->join_ns,
-		.hostname = pp_pod_hostname(pod),
-		.cgroup_procs_fds = cfg->cgroup_procs_fds,
-		.n_cgroup_procs_fds = cfg->n_cgroup_procs_fds,
+	    .clone_flags = sb->join_ns,
+	    .hostname = pp_pod_hostname(pod),
+	    .cgroup_procs_fds = cfg->cgroup_procs_fds,
+	    .n_cgroup_procs_fds = cfg->n_cgroup_procs_fds,
 	};
 	if (pp_infra_start(&icfg, &sb->infra_pid, &sb->infra_pidfd, err) < 0)
 		goto fail;

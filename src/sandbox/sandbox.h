@@ -20,20 +20,20 @@
 
 struct pp_sandbox_config {
 	const struct pp_pod *pod;
-	const char *state_dir;  /* the pod's state directory (exists) */
+	const char *state_dir;	     /* the pod's state directory (exists) */
 	const int *cgroup_procs_fds; /* the pod cgroup, for the infra process */
 	size_t n_cgroup_procs_fds;
-	int64_t shm_size;       /* bytes, 0 = default */
+	int64_t shm_size; /* bytes, 0 = default */
 };
 
 struct pp_sandbox {
 	pid_t infra_pid;
 	int infra_pidfd;
-	int join_ns;     /* CLONE_NEW* flags the containers join through infra_pidfd */
+	int join_ns;	 /* CLONE_NEW* flags the containers join through infra_pidfd */
 	bool own_pid_ns; /* containers get their own PID namespace each */
-	int shm_fd;      /* detached tmpfs for /dev/shm, -1 with hostIPC */
+	int shm_fd;	 /* detached tmpfs for /dev/shm, -1 with hostIPC */
 	char *hosts_path, *hostname_path, *resolv_path;
-	char *pod_ip;    /* the address in /etc/hosts; 127.0.0.1 until pods have networking */
+	char *pod_ip; /* the address in /etc/hosts; 127.0.0.1 until pods have networking */
 };
 
 /* Starts the infra process and prepares the shared files. On failure nothing

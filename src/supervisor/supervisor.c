@@ -49,8 +49,8 @@ struct sup {
 	enum stop_stage stopping;
 	int64_t stop_deadline; /* 0 once everything left has been SIGKILLed */
 	int64_t active_deadline;
-	int stop_signal;      /* the signal that stopped us, 0 otherwise */
-	int first_failure;    /* exit code of the first failed container, -1 none */
+	int stop_signal;   /* the signal that stopped us, 0 otherwise */
+	int first_failure; /* exit code of the first failed container, -1 none */
 	bool failed;
 	const char *reason;
 };
@@ -63,7 +63,7 @@ static int64_t now_ns(void)
 }
 
 static void event(struct sup *s, enum pp_event_level level, const char *ctr, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
+    __attribute__((format(printf, 4, 5)));
 static void event(struct sup *s, enum pp_event_level level, const char *ctr, const char *fmt, ...)
 {
 	if (s->hooks->event == NULL)
@@ -84,15 +84,18 @@ static void emit_lines(struct sup *s, size_t i, enum pp_stream stream, struct li
 	size_t start = 0;
 	for (size_t k = 0; k < b->len; k++) {
 		if (b->data[k] == '\n') {
-			s->hooks->output(s->hooks->ctx, name, stream, b->data + start, k - start, false);
+			s->hooks->output(s->hooks->ctx, name, stream, b->data + start, k - start,
+					 false);
 			start = k + 1;
 		} else if (k - start + 1 >= LINE_MAX_BYTES) {
-			s->hooks->output(s->hooks->ctx, name, stream, b->data + start, k - start + 1, true);
+			s->hooks->output(s->hooks->ctx, name, stream, b->data + start,
+					 k - start + 1, true);
 			start = k + 1;
 		}
 	}
 	if (eof && start < b->len) {
-		s->hooks->output(s->hooks->ctx, name, stream, b->data + start, b->len - start, true);
+		s->hooks->output(s->hooks->ctx, name, stream, b->data + start, b->len - start,
+				 true);
 		start = b->len;
 	}
 	memmove(b->data, b->data + start, b->len - start);
@@ -282,7 +285,8 @@ static void begin_stop(struct sup *s, int64_t grace_s)
 	for (size_t i = 0; i < s->pod->n_containers; i++)
 		s->run[i].start_at = 0;
 	if (any_running(s, false))
-		event(s, PP_EVENT_INFO, NULL, "Stopping containers (grace period %llds)", (long long)grace_s);
+		event(s, PP_EVENT_INFO, NULL, "Stopping containers (grace period %llds)",
+		      (long long)grace_s);
 	if (grace_s == 0)
 		kill_all(s);
 	else
@@ -339,7 +343,8 @@ static void arm_timer(struct sup *s)
 			next = s->run[i].start_at;
 	if (s->stopping != STOP_NONE && s->stop_deadline && (next == 0 || s->stop_deadline < next))
 		next = s->stop_deadline;
-	if (s->stopping == STOP_NONE && s->active_deadline && (next == 0 || s->active_deadline < next))
+	if (s->stopping == STOP_NONE && s->active_deadline &&
+	    (next == 0 || s->active_deadline < next))
 		next = s->active_deadline;
 	struct itimerspec its = {0};
 	if (next) {
@@ -363,7 +368,8 @@ static void on_timer(struct sup *s)
 		return;
 	}
 	if (s->stopping == STOP_NONE && s->active_deadline && now >= s->active_deadline) {
-		event(s, PP_EVENT_WARNING, NULL, "Pod was active on the node longer than the specified deadline");
+		event(s, PP_EVENT_WARNING, NULL,
+		      "Pod was active on the node longer than the specified deadline");
 		s->failed = true;
 		s->reason = "DeadlineExceeded";
 		begin_stop(s, s->pod->spec->termination_grace_period_seconds);
@@ -385,7 +391,8 @@ static void on_signal(struct sup *s)
 		if (si.ssi_signo == SIGCHLD)
 			continue; /* exits arrive through the pidfds */
 		if (s->stopping != STOP_NONE) {
-			event(s, PP_EVENT_WARNING, NULL, "Second stop request: killing the pod now");
+			event(s, PP_EVENT_WARNING, NULL,
+			      "Second stop request: killing the pod now");
 			kill_all(s);
 			continue;
 		}
@@ -470,7 +477,8 @@ static int setup_fds(struct sup *s, sigset_t *mask, struct pp_error **err)
 	s->timerfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
 	if (s->epfd < 0 || s->sigfd < 0 || s->timerfd < 0)
 		return pp_error_set(err, errno, "supervisor event loop");
-	if (watch(s, s->sigfd, TAG(TAG_SIGNAL, 0)) < 0 || watch(s, s->timerfd, TAG(TAG_TIMER, 0)) < 0 ||
+	if (watch(s, s->sigfd, TAG(TAG_SIGNAL, 0)) < 0 ||
+	    watch(s, s->timerfd, TAG(TAG_TIMER, 0)) < 0 ||
 	    watch(s, s->pod->sandbox->infra_pidfd, TAG(TAG_INFRA, 0)) < 0)
 		return pp_error_set(err, errno, "epoll_ctl");
 	return 0;
@@ -479,7 +487,12 @@ static int setup_fds(struct sup *s, sigset_t *mask, struct pp_error **err)
 int pp_supervisor_run(struct pp_pod_instance *pod, const struct pp_supervisor_hooks *hooks,
 		      struct pp_run_result *res, struct pp_error **err)
 {
-	struct sup s = {.pod = pod, .hooks = hooks, .epfd = -1, .sigfd = -1, .timerfd = -1, .first_failure = -1};
+	struct sup s = {.pod = pod,
+			.hooks = hooks,
+			.epfd = -1,
+			.sigfd = -1,
+			.timerfd = -1,
+			.first_failure = -1};
 	s.run = xmalloc(sizeof(*s.run) * (pod->n_containers + 1));
 	if (pod->spec->active_deadline_seconds > 0)
 		s.active_deadline = now_ns() + pod->spec->active_deadline_seconds * NSEC_PER_SEC;

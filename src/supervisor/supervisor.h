@@ -31,7 +31,7 @@ enum pp_pod_phase { PP_PHASE_SUCCEEDED = 0, PP_PHASE_FAILED, PP_PHASE_STOPPED };
 
 struct pp_run_result {
 	enum pp_pod_phase phase;
-	int exit_code;    /* 0, the first failed container's exit code, or 128+signal when stopped */
+	int exit_code; /* 0, the first failed container's exit code, or 128+signal when stopped */
 	const char *reason; /* e.g. "DeadlineExceeded", NULL otherwise */
 };
 

@@ -13,10 +13,11 @@ struct pp_error {
 
 /* Sets *err (freeing a previous one) and returns -1. errnum may be 0. */
 int pp_error_set(struct pp_error **err, int errnum, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 
 /* Prefixes the existing error's message with context ("ctx: old"); returns -1. */
-int pp_error_wrap(struct pp_error **err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+int pp_error_wrap(struct pp_error **err, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 
 void pp_error_free(struct pp_error **err);
 

@@ -51,17 +51,20 @@ static int rm_rf_at(int dirfd, dev_t dev, const char *path, struct pp_error **er
 		}
 		if (S_ISDIR(st.st_mode)) {
 			if (st.st_dev != dev) {
-				ret = pp_error_set(err, EBUSY, "%s/%s is a mount point", path, de->d_name);
+				ret = pp_error_set(err, EBUSY, "%s/%s is a mount point", path,
+						   de->d_name);
 				break;
 			}
-			int fd = openat(dirfd, de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+			int fd = openat(dirfd, de->d_name,
+					O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 			if (fd < 0) {
 				ret = pp_error_set(err, errno, "open %s/%s", path, de->d_name);
 				break;
 			}
 			cleanup_free char *sub = xasprintf("%s/%s", path, de->d_name);
 			ret = rm_rf_at(fd, dev, sub, err);
-			if (ret == 0 && unlinkat(dirfd, de->d_name, AT_REMOVEDIR) < 0 && errno != ENOENT)
+			if (ret == 0 && unlinkat(dirfd, de->d_name, AT_REMOVEDIR) < 0 &&
+			    errno != ENOENT)
 				ret = pp_error_set(err, errno, "rmdir %s", sub);
 		} else if (unlinkat(dirfd, de->d_name, 0) < 0 && errno != ENOENT) {
 			ret = pp_error_set(err, errno, "unlink %s/%s", path, de->d_name);

@@ -42,7 +42,8 @@ static void test_hosts_hostname_subdomain_aliases(void **state)
 	p.n_host_aliases = 1;
 	cleanup_free char *h = pp_sandbox_hosts_content(&p, "10.0.0.5");
 	assert_non_null(strstr(h, "10.0.0.5\tbox.sub.default.svc.cluster.local\tbox\n"));
-	assert_non_null(strstr(h, "# Entries added by HostAliases.\n10.1.2.3\tfoo.local\tbar.local\n"));
+	assert_non_null(
+	    strstr(h, "# Entries added by HostAliases.\n10.1.2.3\tfoo.local\tbar.local\n"));
 }
 
 static char *write_tmp(const char *content)
@@ -57,7 +58,8 @@ static char *write_tmp(const char *content)
 
 static void test_resolv_merge(void **state)
 {
-	cleanup_free char *host = write_tmp("# comment\nnameserver 1.1.1.1\nsearch a.example b.example\noptions ndots:2 edns0\n");
+	cleanup_free char *host = write_tmp(
+	    "# comment\nnameserver 1.1.1.1\nsearch a.example b.example\noptions ndots:2 edns0\n");
 	struct pp_pod p = base_pod();
 	char *ns[] = {"8.8.8.8", "1.1.1.1", NULL};
 	char *search[] = {"c.example", "a.example", NULL};
@@ -99,11 +101,11 @@ static void test_resolv_missing_host_file(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_hosts_default),
-		cmocka_unit_test(test_hosts_hostname_subdomain_aliases),
-		cmocka_unit_test(test_resolv_merge),
-		cmocka_unit_test(test_resolv_policy_none),
-		cmocka_unit_test(test_resolv_missing_host_file),
+	    cmocka_unit_test(test_hosts_default),
+	    cmocka_unit_test(test_hosts_hostname_subdomain_aliases),
+	    cmocka_unit_test(test_resolv_merge),
+	    cmocka_unit_test(test_resolv_policy_none),
+	    cmocka_unit_test(test_resolv_missing_host_file),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

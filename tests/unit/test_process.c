@@ -24,10 +24,11 @@ static char *image_env[] = {"PATH=/image/bin", "FROM_IMAGE=1", "OVERRIDE=image",
 /* Parses a pod whose only container has the given YAML lines. */
 static void setup_pod(struct fixture *f, const char *container_yaml)
 {
-	cleanup_free char *doc = xasprintf("apiVersion: v1\nkind: Pod\nmetadata:\n  name: web\n  namespace: team\n"
-					   "  labels: {tier: front}\nspec:\n  containers:\n  - name: c\n"
-					   "    image: busybox\n%s",
-					   container_yaml);
+	cleanup_free char *doc =
+	    xasprintf("apiVersion: v1\nkind: Pod\nmetadata:\n  name: web\n  namespace: team\n"
+		      "  labels: {tier: front}\nspec:\n  containers:\n  - name: c\n"
+		      "    image: busybox\n%s",
+		      container_yaml);
 	struct pp_pod *spec = NULL;
 	struct pp_error *err = NULL;
 	int r = pp_spec_parse_buffer("test.yaml", doc, strlen(doc), &spec, &err);
@@ -81,9 +82,12 @@ static void test_args_keep_entrypoint(void **state)
 static void test_expansion(void **state)
 {
 	struct fixture f;
-	setup_pod(&f, "    command: [\"echo\", \"$(A)-$(B)\", \"$$(A)\", \"$(MISSING)\", \"$(FROM_IMAGE)\"]\n"
-		      "    env:\n    - {name: A, value: one}\n    - {name: B, value: \"$(A)two\"}\n");
-	argv_is(&f, (const char *[]){"echo", "one-onetwo", "$(A)", "$(MISSING)", "$(FROM_IMAGE)", NULL});
+	setup_pod(
+	    &f,
+	    "    command: [\"echo\", \"$(A)-$(B)\", \"$$(A)\", \"$(MISSING)\", \"$(FROM_IMAGE)\"]\n"
+	    "    env:\n    - {name: A, value: one}\n    - {name: B, value: \"$(A)two\"}\n");
+	argv_is(&f, (const char *[]){"echo", "one-onetwo", "$(A)", "$(MISSING)", "$(FROM_IMAGE)",
+				     NULL});
 }
 
 static const char *env_get(char **env, const char *name)
@@ -98,12 +102,14 @@ static const char *env_get(char **env, const char *name)
 static void test_env_layers(void **state)
 {
 	struct fixture f;
-	setup_pod(&f, "    env:\n    - {name: OVERRIDE, value: manifest}\n"
-		      "    - {name: LATER, value: \"$(OVERRIDE)/$(FROM_IMAGE)\"}\n"
-		      "    - name: POD\n      valueFrom: {fieldRef: {fieldPath: metadata.name}}\n"
-		      "    - name: NS\n      valueFrom: {fieldRef: {fieldPath: metadata.namespace}}\n"
-		      "    - name: TIER\n      valueFrom: {fieldRef: {fieldPath: \"metadata.labels['tier']\"}}\n"
-		      "    - name: UID\n      valueFrom: {fieldRef: {fieldPath: metadata.uid}}\n");
+	setup_pod(&f,
+		  "    env:\n    - {name: OVERRIDE, value: manifest}\n"
+		  "    - {name: LATER, value: \"$(OVERRIDE)/$(FROM_IMAGE)\"}\n"
+		  "    - name: POD\n      valueFrom: {fieldRef: {fieldPath: metadata.name}}\n"
+		  "    - name: NS\n      valueFrom: {fieldRef: {fieldPath: metadata.namespace}}\n"
+		  "    - name: TIER\n      valueFrom: {fieldRef: {fieldPath: "
+		  "\"metadata.labels['tier']\"}}\n"
+		  "    - name: UID\n      valueFrom: {fieldRef: {fieldPath: metadata.uid}}\n");
 	char **env = NULL;
 	assert_int_equal(pp_pod_container_env(&f.pod, &f.ctr, &env, NULL), 0);
 	assert_string_equal(env_get(env, "PATH"), "/image/bin");
@@ -127,7 +133,8 @@ static void test_default_path(void **state)
 	f.image.config.env = NULL;
 	char **env = NULL;
 	assert_int_equal(pp_pod_container_env(&f.pod, &f.ctr, &env, NULL), 0);
-	assert_string_equal(env_get(env, "PATH"), "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
+	assert_string_equal(env_get(env, "PATH"),
+			    "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
 	strv_free(env);
 	pp_pod_free(f.pod.spec);
 }
@@ -149,10 +156,13 @@ static void test_no_command_at_all(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_image_defaults),   cmocka_unit_test(test_command_drops_image_cmd),
-		cmocka_unit_test(test_args_keep_entrypoint), cmocka_unit_test(test_expansion),
-		cmocka_unit_test(test_env_layers),       cmocka_unit_test(test_default_path),
-		cmocka_unit_test(test_no_command_at_all),
+	    cmocka_unit_test(test_image_defaults),
+	    cmocka_unit_test(test_command_drops_image_cmd),
+	    cmocka_unit_test(test_args_keep_entrypoint),
+	    cmocka_unit_test(test_expansion),
+	    cmocka_unit_test(test_env_layers),
+	    cmocka_unit_test(test_default_path),
+	    cmocka_unit_test(test_no_command_at_all),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
