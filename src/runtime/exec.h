@@ -1,0 +1,62 @@
+/* Running a new process in a running container (kubectl exec, exec probes,
+ * exec hooks): it enters every namespace of the container's main process
+ * (mount, PID, network, IPC, UTS, and later user/cgroup), its cgroup, its
+ * root, working directory, environment and user, exactly like the main
+ * process. Knows nothing of pods: the caller gives the container's pidfd and
+ * what it recorded when the container started. */
+#ifndef PEAPOD_EXEC_H
+#define PEAPOD_EXEC_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "util/error.h"
+
+/* Exit status of the exec'd process when it could not be started, as
+ * runc/docker report it: 127 the executable was not found, 126 otherwise. */
+#define PP_EXEC_NOT_FOUND 127
+#define PP_EXEC_CANNOT_RUN 126
+
+struct pp_exec_config {
+	int container_pidfd; /* the container's main process */
+	char *const *argv;   /* argv[0] without '/' is looked up in envp's PATH */
+	char *const *envp;
+	const char *cwd; /* NULL = "/" */
+	/* as in pp_container_config: resolved against the container's own
+	 * /etc/passwd and /etc/group */
+	const char *user;
+	bool has_uid, has_gid;
+	uid_t uid;
+	gid_t gid;
+	const gid_t *extra_gids;
+	size_t n_extra_gids;
+	/* cgroup.procs files of the container (O_WRONLY), joined first */
+	const int *cgroup_procs_fds;
+	size_t n_cgroup_procs_fds;
+	/* stdio of the process (-1 = /dev/null); ignored with tty */
+	int stdin_fd, stdout_fd, stderr_fd;
+	/* a terminal: a pty from the container's own /dev/pts, the process
+	 * its session leader with the pty as controlling terminal and stdio */
+	bool tty;
+	unsigned short rows, cols; /* initial window size with tty, 0 = leave */
+};
+
+struct pp_exec_process {
+	pid_t pid;	/* a child of the caller */
+	int pidfd;	/* owned by the caller */
+	int pty_master; /* with tty, owned by the caller; else -1 */
+};
+
+/* Starts the process; returns once it has exec'd. Not finding the executable
+ * or failing to set up is an error (err->status: ENOENT for a missing
+ * executable), with nothing left running. The caller's own namespaces,
+ * root and cwd are untouched (the work happens in the child), so the
+ * supervisor can use it for probes. */
+int pp_exec_start(const struct pp_exec_config *cfg, struct pp_exec_process *out,
+		  struct pp_error **err);
+
+/* Waits for it; returns its exit status (128+N when killed by signal N). */
+int pp_exec_wait(struct pp_exec_process *p);
+
+#endif
