@@ -35,7 +35,7 @@ $(BUILD)/libpeapod.a: $(LIB_OBJ)
 $(BUILD)/peapod: $(CLI_OBJ) $(BUILD)/libpeapod.a
 	$(CC) $(ALL_CFLAGS) -o $@ $(CLI_OBJ) $(BUILD)/libpeapod.a $(LDLIBS) $(LDFLAGS)
 
-$(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libpeapod.a
+$(BUILD)/tests/%: tests/unit/%.c $(wildcard tests/unit/*.h) $(BUILD)/libpeapod.a
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -o $@ $< $(BUILD)/libpeapod.a $(LDLIBS) -lcmocka $(LDFLAGS)
 

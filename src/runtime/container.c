@@ -17,71 +17,9 @@
 #include "util/path.h"
 #include "util/proc.h"
 
-/* clone3's argument, version 0 (CLONE_ARGS_SIZE_VER0), declared here as
- * <linux/sched.h> clashes with glibc's <sched.h>. */
-
-/* What a child whose setup failed writes to the sync pipe before _exit. */
-struct child_report {
-	int32_t status; /* errno, or 0 */
-	uint32_t len;	/* bytes of message that follow */
-};
-#define CHILD_MSG_MAX 4000
-
 #define POD_NAMESPACES (CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS)
 
-static int write_all(int fd, const void *buf, size_t len)
-{
-	for (const char *p = buf; len > 0;) {
-		ssize_t n = write(fd, p, len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return -1;
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
-/* Reads up to len bytes, stopping early only at EOF. */
-static ssize_t read_full(int fd, void *buf, size_t len)
-{
-	size_t got = 0;
-	while (got < len) {
-		ssize_t n = read(fd, (char *)buf + got, len - got);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -1;
-		if (n == 0)
-			break;
-		got += (size_t)n;
-	}
-	return (ssize_t)got;
-}
-
 /* ---- child side ---- */
-
-static __attribute__((noreturn)) void child_fail(int syncfd, const struct pp_error *e)
-{
-	const char *msg = e != NULL ? e->msg : "unknown error";
-	size_t len = strnlen(msg, CHILD_MSG_MAX);
-	struct child_report r = {.status = e != NULL ? e->status : 0, .len = (uint32_t)len};
-	/* Nothing more can be done if the parent is gone. */
-	if (write_all(syncfd, &r, sizeof(r)) == 0)
-		(void)write_all(syncfd, msg, len);
-	_exit(PP_EXIT_SETUP_FAILED);
-}
-
-static int join_cgroups(const struct pp_container_config *cfg, struct pp_error **err)
-{
-	for (size_t i = 0; i < cfg->n_cgroup_procs_fds; i++)
-		/* "0" means the writing process itself. */
-		if (write(cfg->cgroup_procs_fds[i], "0", 1) < 0)
-			return pp_error_set(err, errno, "join cgroup (cgroup.procs fd %d)",
-					    cfg->cgroup_procs_fds[i]);
-	return 0;
-}
 
 static int join_pod_namespaces(const struct pp_container_config *cfg, struct pp_error **err)
 {
@@ -105,64 +43,6 @@ static int ensure_cwd(int rootfd, const char *cwd, struct pp_error **err)
 	return 0;
 }
 
-/* Puts the stdio fds on 0, 1, 2 (-1 = /dev/null). Every source first moves
- * above 2, as one may be another's target (stdout_fd == 2, say). */
-static int setup_stdio(const struct pp_container_config *cfg, struct pp_error **err)
-{
-	const int src[3] = {cfg->stdin_fd, cfg->stdout_fd, cfg->stderr_fd};
-	int tmp[3];
-	for (int i = 0; i < 3; i++) {
-		tmp[i] = src[i] >= 0 ? fcntl(src[i], F_DUPFD_CLOEXEC, 3)
-				     : open("/dev/null", O_RDWR | O_CLOEXEC);
-		if (tmp[i] < 0)
-			return pp_error_set(err, errno, "stdio: fd %d", src[i]);
-	}
-	for (int i = 0; i < 3; i++) {
-		if (dup2(tmp[i], i) < 0)
-			return pp_error_set(err, errno, "stdio: dup2 onto %d", i);
-		close(tmp[i]);
-	}
-	/* Everything else the caller had open closes on exec, the sync pipe
-	 * included (it is CLOEXEC already): its EOF tells the parent we exec'd. */
-	if (close_range(3, ~0U, CLOSE_RANGE_CLOEXEC) < 0)
-		return pp_error_set(err, errno, "close_range");
-	return 0;
-}
-
-static const char *env_path(char *const *envp)
-{
-	for (char *const *e = envp; *e != NULL; e++)
-		if (strncmp(*e, "PATH=", 5) == 0)
-			return *e + 5;
-	return PP_DEFAULT_PATH;
-}
-
-/* execve, looking argv[0] up in the container's PATH when it has no '/'.
- * Returns only on failure, with runc's messages. */
-static int exec_process(const struct pp_container_config *cfg, struct pp_error **err)
-{
-	static char *const no_env[] = {NULL};
-	char *const *envp = cfg->envp != NULL ? cfg->envp : no_env;
-	const char *file = cfg->argv[0];
-	if (strchr(file, '/') != NULL) {
-		execve(file, cfg->argv, envp);
-		return pp_error_set(err, errno, "exec: \"%s\"", file);
-	}
-	cleanup_free char *path = xstrdup(env_path(envp));
-	int denied = 0;
-	for (char *p = path, *dir; (dir = strsep(&p, ":")) != NULL;) {
-		cleanup_free char *full = xasprintf("%s/%s", *dir != '\0' ? dir : ".", file);
-		execve(full, cfg->argv, envp);
-		if (errno == EACCES)
-			denied = EACCES;
-		else if (errno != ENOENT && errno != ENOTDIR)
-			return pp_error_set(err, errno, "exec: \"%s\"", full);
-	}
-	if (denied != 0)
-		return pp_error_set(err, denied, "exec: \"%s\"", file);
-	return pp_error_set(err, 0, "exec: \"%s\": executable file not found in $PATH", file);
-}
-
 /* The setup sequence, in the child. Returns only on failure. */
 static int child_setup(const struct pp_container_config *cfg, struct pp_error **err)
 {
@@ -170,7 +50,7 @@ static int child_setup(const struct pp_container_config *cfg, struct pp_error **
 	struct pp_exec_user user;
 
 	/* 1. cgroups first, so that all of the setup is accounted there. */
-	if (join_cgroups(cfg, err) < 0)
+	if (pp_child_join_cgroups(cfg->cgroup_procs_fds, cfg->n_cgroup_procs_fds, err) < 0)
 		return -1;
 	/* 2. the pod's namespaces, before any mount: mqueue and sysfs show the
 	 *    IPC and net namespaces of whoever mounts them. */
@@ -195,7 +75,7 @@ static int child_setup(const struct pp_container_config *cfg, struct pp_error **
 	if (chdir(cwd) < 0)
 		return pp_error_set(err, errno, "chdir to working directory %s", cwd);
 	/* 10. stdio; every other fd closes on exec. */
-	if (setup_stdio(cfg, err) < 0)
+	if (pp_child_setup_stdio(cfg->stdin_fd, cfg->stdout_fd, cfg->stderr_fd, err) < 0)
 		return -1;
 	/* The container dies with the process that started it (the pod's
 	 * supervisor), which then is no longer there to stop it in order:
@@ -204,7 +84,7 @@ static int child_setup(const struct pp_container_config *cfg, struct pp_error **
 	if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0)
 		return pp_error_set(err, errno, "prctl PR_SET_PDEATHSIG");
 	/* 11. exec: the sync pipe closes, the parent reads EOF. */
-	return exec_process(cfg, err);
+	return pp_child_exec(cfg->argv, cfg->envp, err);
 }
 
 static __attribute__((noreturn)) void child_main(const struct pp_container_config *cfg, int syncfd)
@@ -218,7 +98,7 @@ static __attribute__((noreturn)) void child_main(const struct pp_container_confi
 	 * peapod, which stops the pod in order, not the container directly. */
 	setsid();
 	child_setup(cfg, &err);
-	child_fail(syncfd, err);
+	pp_child_fail(syncfd, err);
 }
 
 /* ---- parent side ---- */
@@ -278,21 +158,6 @@ static pid_t clone_child(const struct pp_container_config *cfg, int *pidfd, stru
 	return pid;
 }
 
-/* EOF with no data: the child exec'd. Otherwise its report. */
-static int read_child_result(int fd, struct pp_error **err)
-{
-	struct child_report r;
-	ssize_t n = read_full(fd, &r, sizeof(r));
-	if (n == 0)
-		return 0;
-	if (n != (ssize_t)sizeof(r))
-		return pp_error_set(err, n < 0 ? errno : EPROTO, "reading the setup result");
-	char msg[CHILD_MSG_MAX + 1];
-	n = read_full(fd, msg, r.len < CHILD_MSG_MAX ? r.len : CHILD_MSG_MAX);
-	msg[n > 0 ? n : 0] = '\0';
-	return pp_error_set(err, r.status, "%s", msg);
-}
-
 int pp_container_start(const struct pp_container_config *cfg, struct pp_container_process *out,
 		       struct pp_error **err)
 {
@@ -312,7 +177,7 @@ int pp_container_start(const struct pp_container_config *cfg, struct pp_containe
 		child_main(cfg, sync_wr); /* never returns */
 	/* Ours closed, the pipe's write end lives only in the child now. */
 	close(steal_fd(&sync_wr));
-	if (read_child_result(sync_rd, err) < 0) {
+	if (pp_child_read_result(sync_rd, err) < 0) {
 		kill_and_reap(pid, pidfd);
 		close(pidfd);
 		return pp_error_wrap(err, "container \"%s\"", name);

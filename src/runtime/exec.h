@@ -56,7 +56,9 @@ struct pp_exec_process {
 int pp_exec_start(const struct pp_exec_config *cfg, struct pp_exec_process *out,
 		  struct pp_error **err);
 
-/* Waits for it; returns its exit status (128+N when killed by signal N). */
+/* Waits for it; returns its exit status (128+N when killed by signal N), or
+ * -1 with errno when it cannot be waited for. Closes p->pidfd (not
+ * p->pty_master, which may still hold output to read). */
 int pp_exec_wait(struct pp_exec_process *p);
 
 #endif

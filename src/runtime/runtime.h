@@ -50,4 +50,29 @@ void pp_exec_user_free(struct pp_exec_user *u);
 /* setgroups, setresgid, setresuid. */
 int pp_user_switch(const struct pp_exec_user *u, struct pp_error **err);
 
+/* child.c: the pieces the children of pp_container_start and pp_exec_start
+ * share. The parent makes a pipe (O_CLOEXEC), clones, closes the write end
+ * and calls pp_child_read_result: EOF means the child exec'd; a child whose
+ * setup failed reports its error with pp_child_fail. */
+
+/* Writes e (errno and message) to the sync pipe and _exits. */
+__attribute__((noreturn)) void pp_child_fail(int syncfd, const struct pp_error *e);
+
+/* 0 once the child has exec'd (EOF); -1 with the child's own error. */
+int pp_child_read_result(int syncfd, struct pp_error **err);
+
+/* Moves the calling process into each cgroup.procs file (opened O_WRONLY). */
+int pp_child_join_cgroups(const int *procs_fds, size_t n, struct pp_error **err);
+
+/* Puts the fds on 0, 1, 2 (-1 = /dev/null, opened in the current root) and
+ * marks every other fd close-on-exec. */
+int pp_child_setup_stdio(int stdin_fd, int stdout_fd, int stderr_fd, struct pp_error **err);
+
+/* execve, looking argv[0] up in envp's PATH (else PP_DEFAULT_PATH) when it
+ * has no '/'. Returns only on failure, with runc's messages: -1, or
+ * PP_CHILD_EXEC_NOT_FOUND when argv[0] is in no PATH directory (err->status
+ * 0, "exec: \"x\": executable file not found in $PATH"). */
+#define PP_CHILD_EXEC_NOT_FOUND (-2)
+int pp_child_exec(char *const *argv, char *const *envp, struct pp_error **err);
+
 #endif

@@ -1,0 +1,141 @@
+/* What the children of pp_container_start and pp_exec_start share: the
+ * sync pipe through which a child reports a setup error (EOF means it
+ * exec'd), cgroup joining, stdio and exec with the PATH lookup. */
+#include <fcntl.h>
+#include <stdint.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "runtime/runtime.h"
+#include "util/cleanup.h"
+
+/* What a child whose setup failed writes to the sync pipe before _exit. */
+struct child_report {
+	int32_t status; /* errno, or 0 */
+	uint32_t len;	/* bytes of message that follow */
+};
+#define CHILD_MSG_MAX 4000
+
+static int write_all(int fd, const void *buf, size_t len)
+{
+	for (const char *p = buf; len > 0;) {
+		ssize_t n = write(fd, p, len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return -1;
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+/* Reads up to len bytes, stopping early only at EOF. */
+static ssize_t read_full(int fd, void *buf, size_t len)
+{
+	size_t got = 0;
+	while (got < len) {
+		ssize_t n = read(fd, (char *)buf + got, len - got);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -1;
+		if (n == 0)
+			break;
+		got += (size_t)n;
+	}
+	return (ssize_t)got;
+}
+
+void pp_child_fail(int syncfd, const struct pp_error *e)
+{
+	const char *msg = e != NULL ? e->msg : "unknown error";
+	size_t len = strnlen(msg, CHILD_MSG_MAX);
+	struct child_report r = {.status = e != NULL ? e->status : 0, .len = (uint32_t)len};
+	/* Nothing more can be done if the parent is gone. */
+	if (write_all(syncfd, &r, sizeof(r)) == 0)
+		(void)write_all(syncfd, msg, len);
+	_exit(PP_EXIT_SETUP_FAILED);
+}
+
+int pp_child_read_result(int syncfd, struct pp_error **err)
+{
+	struct child_report r;
+	ssize_t n = read_full(syncfd, &r, sizeof(r));
+	if (n == 0)
+		return 0;
+	if (n != (ssize_t)sizeof(r))
+		return pp_error_set(err, n < 0 ? errno : EPROTO, "reading the setup result");
+	char msg[CHILD_MSG_MAX + 1];
+	n = read_full(syncfd, msg, r.len < CHILD_MSG_MAX ? r.len : CHILD_MSG_MAX);
+	msg[n > 0 ? n : 0] = '\0';
+	return pp_error_set(err, r.status, "%s", msg);
+}
+
+int pp_child_join_cgroups(const int *procs_fds, size_t n, struct pp_error **err)
+{
+	for (size_t i = 0; i < n; i++)
+		/* "0" means the writing process itself. */
+		if (write(procs_fds[i], "0", 1) < 0)
+			return pp_error_set(err, errno, "join cgroup (cgroup.procs fd %d)",
+					    procs_fds[i]);
+	return 0;
+}
+
+int pp_child_setup_stdio(int stdin_fd, int stdout_fd, int stderr_fd, struct pp_error **err)
+{
+	const int src[3] = {stdin_fd, stdout_fd, stderr_fd};
+	int tmp[3];
+	/* Every source first moves above 2, as one may be another's target
+	 * (stdout_fd == 2, say). */
+	for (int i = 0; i < 3; i++) {
+		tmp[i] = src[i] >= 0 ? fcntl(src[i], F_DUPFD_CLOEXEC, 3)
+				     : open("/dev/null", O_RDWR | O_CLOEXEC);
+		if (tmp[i] < 0)
+			return pp_error_set(err, errno, "stdio: fd %d", src[i]);
+	}
+	for (int i = 0; i < 3; i++) {
+		if (dup2(tmp[i], i) < 0)
+			return pp_error_set(err, errno, "stdio: dup2 onto %d", i);
+		close(tmp[i]);
+	}
+	/* Everything else the caller had open closes on exec, the sync pipe
+	 * included (it is CLOEXEC already): its EOF tells the parent we exec'd. */
+	if (close_range(3, ~0U, CLOSE_RANGE_CLOEXEC) < 0)
+		return pp_error_set(err, errno, "close_range");
+	return 0;
+}
+
+static const char *env_path(char *const *envp)
+{
+	for (char *const *e = envp; *e != NULL; e++)
+		if (strncmp(*e, "PATH=", 5) == 0)
+			return *e + 5;
+	return PP_DEFAULT_PATH;
+}
+
+int pp_child_exec(char *const *argv, char *const *envp, struct pp_error **err)
+{
+	static char *const no_env[] = {NULL};
+	const char *file = argv[0];
+	if (envp == NULL)
+		envp = no_env;
+	if (strchr(file, '/') != NULL) {
+		execve(file, argv, envp);
+		return pp_error_set(err, errno, "exec: \"%s\"", file);
+	}
+	cleanup_free char *path = xstrdup(env_path(envp));
+	int denied = 0;
+	for (char *p = path, *dir; (dir = strsep(&p, ":")) != NULL;) {
+		cleanup_free char *full = xasprintf("%s/%s", *dir != '\0' ? dir : ".", file);
+		execve(full, argv, envp);
+		if (errno == EACCES)
+			denied = EACCES;
+		else if (errno != ENOENT && errno != ENOTDIR)
+			return pp_error_set(err, errno, "exec: \"%s\"", full);
+	}
+	if (denied != 0)
+		return pp_error_set(err, denied, "exec: \"%s\"", file);
+	pp_error_set(err, 0, "exec: \"%s\": executable file not found in $PATH", file);
+	return PP_CHILD_EXEC_NOT_FOUND;
+}

@@ -1,0 +1,366 @@
+/* A new process in a running container (kubectl exec, probes, hooks), as
+ * runc exec / nsenter do it. The caller only ever changes its own
+ * pid_for_children, for the time of the clone; everything else (cgroups,
+ * namespaces, root, user, terminal) happens in the child, so the caller's
+ * namespaces, root and cwd stay as they were. */
+#include "runtime/exec.h"
+
+#include <fcntl.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include "runtime/container.h"
+#include "runtime/runtime.h"
+#include "util/cleanup.h"
+#include "util/proc.h"
+
+#ifndef P_PIDFD
+#define P_PIDFD 3
+#endif
+
+/* The namespaces the child joins with one setns on the container's pidfd,
+ * and their names under /proc/PID/ns. */
+static const struct {
+	int flag;
+	const char *name;
+} joined_ns[] = {
+    {CLONE_NEWNS, "mnt"},
+    {CLONE_NEWNET, "net"},
+    {CLONE_NEWIPC, "ipc"},
+    {CLONE_NEWUTS, "uts"},
+};
+
+/* What the parent found out before the clone. */
+struct exec_plan {
+	int setns_flags; /* namespaces of the container that are not ours */
+	bool join_pid;	 /* the container's PID namespace is not our pid_for_children */
+};
+
+/* ---- child side ---- */
+
+/* The terminal: a pty of the container's own devpts (we are in its mount
+ * namespace now), the master passed to the parent over sock. Returns the
+ * slave, which is our controlling terminal. The slave belongs to the user,
+ * as runc does it, so that the process may reopen /dev/tty or chmod it. */
+static int open_pty(const struct pp_exec_config *cfg, uid_t uid, int sock, struct pp_error **err)
+{
+	cleanup_close int master = open("/dev/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC);
+	if (master < 0)
+		return pp_error_set(err, errno, "tty: open /dev/ptmx");
+	int unlock = 0;
+	if (ioctl(master, TIOCSPTLCK, &unlock) < 0)
+		return pp_error_set(err, errno, "tty: unlockpt");
+	/* TIOCGPTPEER opens the slave of this very master, with no path lookup. */
+	cleanup_close int slave = ioctl(master, TIOCGPTPEER, O_RDWR | O_NOCTTY | O_CLOEXEC);
+	if (slave < 0)
+		return pp_error_set(err, errno, "tty: open the pty slave");
+	if (ioctl(slave, TIOCSCTTY, 0) < 0)
+		return pp_error_set(err, errno, "tty: TIOCSCTTY");
+	if (cfg->rows != 0 || cfg->cols != 0) {
+		struct winsize ws = {.ws_row = cfg->rows, .ws_col = cfg->cols};
+		if (ioctl(slave, TIOCSWINSZ, &ws) < 0)
+			return pp_error_set(err, errno, "tty: set the window size");
+	}
+	if (fchown(slave, uid, (gid_t)-1) < 0)
+		return pp_error_set(err, errno, "tty: chown the pty slave");
+	char byte = 0;
+	struct iovec iov = {.iov_base = &byte, .iov_len = 1};
+	union {
+		struct cmsghdr hdr;
+		char buf[CMSG_SPACE(sizeof(int))];
+	} ctl;
+	memset(&ctl, 0, sizeof(ctl));
+	struct msghdr msg = {.msg_iov = &iov,
+			     .msg_iovlen = 1,
+			     .msg_control = ctl.buf,
+			     .msg_controllen = sizeof(ctl)};
+	struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+	c->cmsg_level = SOL_SOCKET;
+	c->cmsg_type = SCM_RIGHTS;
+	c->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(c), &master, sizeof(int));
+	if (sendmsg(sock, &msg, MSG_NOSIGNAL) < 0)
+		return pp_error_set(err, errno, "tty: send the pty master");
+	return steal_fd(&slave);
+}
+
+/* Resolves the user as pp_container_start does (same fields). */
+static int resolve_user(const struct pp_exec_config *cfg, struct pp_exec_user *user,
+			struct pp_error **err)
+{
+	const struct pp_container_config c = {
+	    .user = cfg->user,
+	    .has_uid = cfg->has_uid,
+	    .has_gid = cfg->has_gid,
+	    .uid = cfg->uid,
+	    .gid = cfg->gid,
+	    .extra_gids = cfg->extra_gids,
+	    .n_extra_gids = cfg->n_extra_gids,
+	};
+	return pp_user_resolve(&c, PP_PASSWD_PATH, PP_GROUP_PATH, user, err);
+}
+
+/* The setup sequence, in the child (already in the container's PID
+ * namespace). Returns only on failure. */
+static int child_setup(const struct pp_exec_config *cfg, const struct exec_plan *plan, int ptysock,
+		       struct pp_error **err)
+{
+	const char *cwd = cfg->cwd != NULL && cfg->cwd[0] != '\0' ? cfg->cwd : "/";
+	struct pp_exec_user user = {0};
+	cleanup_close int slave = -1;
+
+	/* 1. cgroups first, as the container's own process did. */
+	if (pp_child_join_cgroups(cfg->cgroup_procs_fds, cfg->n_cgroup_procs_fds, err) < 0)
+		return -1;
+	/* 2. the namespaces, all at once through the pidfd. Joining the mount
+	 *    namespace makes "/" and the cwd the container's root. Namespaces
+	 *    the container shares with us (hostNetwork...) are left alone. */
+	if (plan->setns_flags != 0 && setns(cfg->container_pidfd, plan->setns_flags) < 0)
+		return pp_error_set(err, errno, "join the container's namespaces");
+	/* 3. the user, from the container's own passwd and group. */
+	if (resolve_user(cfg, &user, err) < 0)
+		return -1;
+	/* 4. the terminal, while still root (chown of the slave). */
+	if (cfg->tty) {
+		slave = open_pty(cfg, user.uid, ptysock, err);
+		if (slave < 0) {
+			pp_exec_user_free(&user);
+			return -1;
+		}
+	}
+	/* 5. user and groups. */
+	int r = pp_user_switch(&user, err);
+	pp_exec_user_free(&user);
+	if (r < 0)
+		return pp_error_wrap(err, "user");
+	/* 6. working directory, with the user's own permissions. */
+	if (chdir(cwd) < 0)
+		return pp_error_set(err, errno, "chdir to working directory %s", cwd);
+	/* 7. stdio; every other fd closes on exec. */
+	if (cfg->tty)
+		r = pp_child_setup_stdio(slave, slave, slave, err);
+	else
+		r = pp_child_setup_stdio(cfg->stdin_fd, cfg->stdout_fd, cfg->stderr_fd, err);
+	if (r < 0)
+		return -1;
+	/* Dies with its caller, like the container's own process (and for the
+	 * same reason); set last, as a change of credentials clears it. */
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0)
+		return pp_error_set(err, errno, "prctl PR_SET_PDEATHSIG");
+	/* 8. exec: the sync pipe closes, the parent reads EOF. */
+	if (pp_child_exec(cfg->argv, cfg->envp, err) == PP_CHILD_EXEC_NOT_FOUND)
+		(*err)->status = ENOENT;
+	return -1;
+}
+
+static __attribute__((noreturn)) void
+child_main(const struct pp_exec_config *cfg, const struct exec_plan *plan, int syncfd, int ptysock)
+{
+	struct pp_error *err = NULL;
+	/* The caller's handlers and blocked signals are not the process's. */
+	pp_reset_signals();
+	/* A session of its own, out of the caller's (and, with a tty, the
+	 * session of its terminal). */
+	setsid();
+	child_setup(cfg, plan, ptysock, &err);
+	pp_child_fail(syncfd, err);
+}
+
+/* ---- parent side ---- */
+
+/* The pid of the pidfd's process in our PID namespace, from its fdinfo. */
+static pid_t pidfd_pid(int pidfd, struct pp_error **err)
+{
+	char path[64];
+	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", pidfd);
+	cleanup_fclose FILE *f = fopen(path, "re");
+	if (f == NULL)
+		return pp_error_set(err, errno, "container pidfd %d", pidfd);
+	cleanup_free char *line = NULL;
+	size_t cap = 0;
+	while (getline(&line, &cap, f) > 0) {
+		int pid;
+		if (sscanf(line, "Pid: %d", &pid) == 1) {
+			if (pid <= 0) /* -1: exited and reaped; 0: not in our PID namespace */
+				return pp_error_set(err, ESRCH, "the container is not running");
+			return pid;
+		}
+	}
+	return pp_error_set(err, EBADF, "container pidfd %d: not a pidfd", pidfd);
+}
+
+static int ns_differs(const char *own, pid_t pid, const char *name, bool *differs,
+		      struct pp_error **err)
+{
+	char theirs[64];
+	struct stat a, b;
+	snprintf(theirs, sizeof(theirs), "/proc/%d/ns/%s", (int)pid, name);
+	if (stat(theirs, &b) < 0) /* ENOENT: a zombie has no namespaces */
+		return pp_error_set(err, errno == ENOENT ? ESRCH : errno,
+				    "the container's %s namespace", name);
+	if (stat(own, &a) < 0)
+		return pp_error_set(err, errno, "%s", own);
+	*differs = a.st_dev != b.st_dev || a.st_ino != b.st_ino;
+	return 0;
+}
+
+/* Which of the container's namespaces differ from ours. */
+static int plan_namespaces(int pidfd, struct exec_plan *plan, struct pp_error **err)
+{
+	char own[64];
+	bool differs;
+	pid_t pid = pidfd_pid(pidfd, err);
+	if (pid < 0)
+		return -1;
+	*plan = (struct exec_plan){0};
+	for (size_t i = 0; i < sizeof(joined_ns) / sizeof(joined_ns[0]); i++) {
+		snprintf(own, sizeof(own), "/proc/self/ns/%s", joined_ns[i].name);
+		if (ns_differs(own, pid, joined_ns[i].name, &differs, err) < 0)
+			return -1;
+		if (differs)
+			plan->setns_flags |= joined_ns[i].flag;
+	}
+	if (ns_differs("/proc/self/ns/pid_for_children", pid, "pid", &differs, err) < 0)
+		return -1;
+	plan->join_pid = differs;
+	/* The pid was still the container's when we looked: the pidfd's
+	 * process is alive, so its pid cannot have been reused. */
+	if (pp_pidfd_send_signal(pidfd, 0) < 0)
+		return pp_error_set(err, errno, "the container is not running");
+	return 0;
+}
+
+/* clone3 (CLONE_PIDFD) into the container's PID namespace: setns(NEWPID)
+ * only sets where our next child is born (pid_for_children, of this thread
+ * alone), and we set ours back right after. Signals stay blocked across the
+ * clone so that none of the caller's handlers runs in the child. Returns 0
+ * in the child, the pid in the parent, -1 on error. */
+static pid_t clone_into_pidns(int container_pidfd, bool join_pid, int *pidfd, struct pp_error **err)
+{
+	cleanup_close int own_pidns = -1;
+	sigset_t all, old;
+	if (join_pid) {
+		own_pidns = open("/proc/self/ns/pid_for_children", O_RDONLY | O_CLOEXEC);
+		if (own_pidns < 0)
+			return pp_error_set(err, errno, "open own PID namespace");
+		if (setns(container_pidfd, CLONE_NEWPID) < 0)
+			return pp_error_set(err, errno, "join the container's PID namespace");
+	}
+	sigfillset(&all);
+	sigprocmask(SIG_SETMASK, &all, &old);
+	pid_t pid = pp_clone3(CLONE_PIDFD, pidfd);
+	if (pid == 0)
+		return 0; /* signals are reset in child_main */
+	int saved = errno;
+	sigprocmask(SIG_SETMASK, &old, NULL);
+	if (own_pidns >= 0 && setns(own_pidns, CLONE_NEWPID) < 0) {
+		saved = errno;
+		if (pid > 0) {
+			pp_pidfd_kill_and_reap(*pidfd);
+			close(*pidfd);
+		}
+		pid = -1;
+	}
+	if (pid < 0)
+		return pp_error_set(err, saved, "clone3");
+	return pid;
+}
+
+/* The master the child sent, already queued when it has exec'd. */
+static int receive_master(int sock, struct pp_error **err)
+{
+	char byte;
+	struct iovec iov = {.iov_base = &byte, .iov_len = 1};
+	union {
+		struct cmsghdr hdr;
+		char buf[CMSG_SPACE(sizeof(int))];
+	} ctl;
+	struct msghdr msg = {.msg_iov = &iov,
+			     .msg_iovlen = 1,
+			     .msg_control = ctl.buf,
+			     .msg_controllen = sizeof(ctl)};
+	ssize_t n = recvmsg(sock, &msg, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
+	if (n < 0)
+		return pp_error_set(err, errno, "tty: receive the pty master");
+	struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+	if (n != 1 || c == NULL || c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS ||
+	    c->cmsg_len != CMSG_LEN(sizeof(int)))
+		return pp_error_set(err, EPROTO, "tty: no pty master from the child");
+	int fd;
+	memcpy(&fd, CMSG_DATA(c), sizeof(int));
+	return fd;
+}
+
+static int validate(const struct pp_exec_config *cfg, struct pp_error **err)
+{
+	if (cfg->argv == NULL || cfg->argv[0] == NULL || cfg->argv[0][0] == '\0')
+		return pp_error_set(err, EINVAL, "exec: no command");
+	if (cfg->container_pidfd < 0)
+		return pp_error_set(err, EINVAL, "exec: no container pidfd");
+	return 0;
+}
+
+int pp_exec_start(const struct pp_exec_config *cfg, struct pp_exec_process *out,
+		  struct pp_error **err)
+{
+	struct exec_plan plan;
+	int sync[2], sock[2] = {-1, -1};
+	if (validate(cfg, err) < 0 || plan_namespaces(cfg->container_pidfd, &plan, err) < 0)
+		return -1;
+	if (pipe2(sync, O_CLOEXEC) < 0)
+		return pp_error_set(err, errno, "exec: pipe");
+	cleanup_close int sync_rd = sync[0];
+	cleanup_close int sync_wr = sync[1];
+	if (cfg->tty && socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sock) < 0)
+		return pp_error_set(err, errno, "exec: socketpair");
+	cleanup_close int sock_parent = sock[0];
+	cleanup_close int sock_child = sock[1];
+	int pidfd = -1;
+	pid_t pid = clone_into_pidns(cfg->container_pidfd, plan.join_pid, &pidfd, err);
+	if (pid < 0)
+		return pp_error_wrap(err, "exec");
+	if (pid == 0)
+		child_main(cfg, &plan, sync_wr, sock_child); /* never returns */
+	/* Ours closed, the write end lives only in the child now. */
+	close(steal_fd(&sync_wr));
+	close(steal_fd(&sock_child));
+	int master = -1;
+	if (pp_child_read_result(sync_rd, err) < 0 ||
+	    (cfg->tty && (master = receive_master(sock_parent, err)) < 0)) {
+		pp_pidfd_kill_and_reap(pidfd);
+		close(pidfd);
+		return -1;
+	}
+	out->pid = pid;
+	out->pidfd = pidfd;
+	out->pty_master = master;
+	return 0;
+}
+
+int pp_exec_wait(struct pp_exec_process *p)
+{
+	siginfo_t info;
+	int r;
+	memset(&info, 0, sizeof(info));
+	while ((r = waitid((idtype_t)P_PIDFD, (id_t)p->pidfd, &info, WEXITED)) < 0 &&
+	       errno == EINTR)
+		;
+	int saved = errno;
+	if (p->pidfd >= 0)
+		close(p->pidfd);
+	p->pidfd = -1;
+	if (r < 0) {
+		errno = saved;
+		return -1;
+	}
+	return info.si_code == CLD_EXITED ? info.si_status : 128 + info.si_status;
+}
