@@ -52,7 +52,9 @@ struct pp_exec_process {
  * or failing to set up is an error (err->status: ENOENT for a missing
  * executable), with nothing left running. The caller's own namespaces,
  * root and cwd are untouched (the work happens in the child), so the
- * supervisor can use it for probes. */
+ * supervisor can use it for probes. Like the container's own process, it is
+ * in a session of its own and dies with the thread that started it
+ * (PR_SET_PDEATHSIG). */
 int pp_exec_start(const struct pp_exec_config *cfg, struct pp_exec_process *out,
 		  struct pp_error **err);
 

@@ -208,8 +208,6 @@ int pp_pty_relay(int master, int in_fd, int out_fd, struct pp_error **err)
 		copy_winsize(in_fd, master);
 	}
 	r->in_open = in_fd >= 0;
-	if (!r->in_open)
-		input_eof(r);
 	ret = relay_loop(r, err);
 out:
 	if (in_tty)

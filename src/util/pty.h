@@ -10,9 +10,10 @@
  * When in_fd is a terminal it is put in raw mode (restored before
  * returning, on error too) and its window size is copied to master at once
  * and on every SIGWINCH (blocked meanwhile, read through a signalfd). EOF on
- * in_fd (or in_fd < 0, no input) sends the terminal's EOF character (VEOF,
- * ^D) once instead of closing anything. master is made non-blocking for the
- * time of the call. SIGPIPE on out_fd is the caller's to ignore. */
+ * in_fd sends the terminal's EOF character (VEOF, ^D) once instead of
+ * closing anything; in_fd < 0 is no input at all (`exec -t` without -i).
+ * master is non-blocking for the time of the call. SIGPIPE on out_fd is the
+ * caller's to ignore. */
 int pp_pty_relay(int master, int in_fd, int out_fd, struct pp_error **err);
 
 #endif
