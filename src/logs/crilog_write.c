@@ -1,0 +1,278 @@
+/* The writer: records buffered in memory and written in as few write(2)
+ * calls as possible; rotation by size as kubelet does it. */
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "logs/crilog_internal.h"
+#include "spec/spec.h"
+#include "util/cleanup.h"
+
+#define WRITER_BUF_SIZE (256 * 1024)
+#define LOG_FILE_MODE 0640
+#define MIN_MAX_FILES 2
+
+struct pp_log_writer {
+	int fd;
+	int dirfd;
+	char *base; /* name of the current file in dirfd */
+	struct pp_log_opts opts;
+	int64_t size; /* bytes written to the current file */
+	char *buf;
+	size_t len, cap;
+	/* One clock read per flush: the records of one batch share it. */
+	char stamp[PP_LOG_TIME_LEN + 1];
+	bool have_stamp;
+};
+
+void pp_log_opts_default(struct pp_log_opts *o)
+{
+	o->max_size = PP_LOG_DEFAULT_MAX_SIZE;
+	o->max_files = PP_LOG_DEFAULT_MAX_FILES;
+
+	const char *size = getenv("PEAPOD_LOG_MAX_SIZE");
+	if (size != NULL && *size != '\0') {
+		struct pp_quantity q = {0};
+		struct pp_error *err = NULL;
+		if (pp_quantity_parse(size, &q, &err) == 0 && q.milli >= 0)
+			o->max_size = q.value;
+		pp_error_free(&err);
+		free(q.text);
+	}
+	const char *files = getenv("PEAPOD_LOG_MAX_FILES");
+	if (files != NULL && *files != '\0') {
+		char *end = NULL;
+		errno = 0;
+		long n = strtol(files, &end, 10);
+		if (errno == 0 && *end == '\0' && n >= MIN_MAX_FILES && n <= INT_MAX)
+			o->max_files = (int)n;
+	}
+}
+
+static int64_t now_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+static int write_all(struct pp_log_writer *w, const char *data, size_t len, struct pp_error **err)
+{
+	while (len > 0) {
+		ssize_t n = write(w->fd, data, len);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return pp_error_set(err, errno, "write log %s", w->base);
+		}
+		data += n;
+		len -= (size_t)n;
+		w->size += n;
+	}
+	return 0;
+}
+
+int pp_log_writer_flush(struct pp_log_writer *w, struct pp_error **err)
+{
+	size_t done = 0;
+	int ret = 0;
+	while (done < w->len) {
+		ssize_t n = write(w->fd, w->buf + done, w->len - done);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			ret = pp_error_set(err, errno, "write log %s", w->base);
+			break;
+		}
+		done += (size_t)n;
+		w->size += n;
+	}
+	/* What could not be written stays buffered, in order, for the next try. */
+	memmove(w->buf, w->buf + done, w->len - done);
+	w->len -= done;
+	w->have_stamp = false;
+	return ret;
+}
+
+static int open_current(struct pp_log_writer *w, struct pp_error **err)
+{
+	int fd = openat(w->dirfd, w->base, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, LOG_FILE_MODE);
+	if (fd < 0)
+		return pp_error_set(err, errno, "open log %s", w->base);
+	struct stat st;
+	if (fstat(fd, &st) < 0) {
+		close(fd);
+		return pp_error_set(err, errno, "stat log %s", w->base);
+	}
+	w->fd = fd;
+	w->size = st.st_size;
+	return 0;
+}
+
+/* Removes the oldest rotated files so that keep of them remain. */
+static int prune_rotated(struct pp_log_writer *w, size_t keep, struct pp_error **err)
+{
+	struct crilog_rotated *r = NULL;
+	size_t n = 0;
+	if (crilog_list_rotated(w->dirfd, w->base, &r, &n, err) < 0)
+		return -1;
+	int ret = 0;
+	for (size_t i = 0; i + keep < n; i++) {
+		if (unlinkat(w->dirfd, r[i].name, 0) < 0 && errno != ENOENT) {
+			ret = pp_error_set(err, errno, "remove rotated log %s", r[i].name);
+			break;
+		}
+	}
+	crilog_rotated_free(r, n);
+	return ret;
+}
+
+/* Renames the current file to "<base>.<YYYYmmdd-HHMMSS>[.N]", N from 1 when
+ * the plain name is taken (several rotations in one second). The stamp is in
+ * UTC so that names sort in time order whatever the local time zone does. */
+static int rename_current(struct pp_log_writer *w, struct pp_error **err)
+{
+	time_t t = (time_t)(now_ns() / 1000000000LL);
+	struct tm tm;
+	char stamp[32];
+	gmtime_r(&t, &tm);
+	strftime(stamp, sizeof(stamp), "%Y%m%d-%H%M%S", &tm);
+	for (unsigned long seq = 0;; seq++) {
+		cleanup_free char *name = seq == 0 ? xasprintf("%s.%s", w->base, stamp)
+						   : xasprintf("%s.%s.%lu", w->base, stamp, seq);
+		if (renameat2(w->dirfd, w->base, w->dirfd, name, RENAME_NOREPLACE) == 0)
+			return 0;
+		if (errno == EEXIST)
+			continue;
+		if (errno != EINVAL)
+			return pp_error_set(err, errno, "rotate log %s to %s", w->base, name);
+		/* A filesystem without RENAME_NOREPLACE: check, then rename. */
+		if (faccessat(w->dirfd, name, F_OK, AT_SYMLINK_NOFOLLOW) == 0)
+			continue;
+		if (renameat(w->dirfd, w->base, w->dirfd, name) < 0)
+			return pp_error_set(err, errno, "rotate log %s to %s", w->base, name);
+		return 0;
+	}
+}
+
+static int rotate(struct pp_log_writer *w, struct pp_error **err)
+{
+	if (pp_log_writer_flush(w, err) < 0)
+		return -1;
+	/* After the rename, max_files-1 rotated files and the new current one. */
+	if (prune_rotated(w, (size_t)w->opts.max_files - 2, err) < 0)
+		return -1;
+	if (rename_current(w, err) < 0)
+		return -1;
+	close(w->fd);
+	w->fd = -1;
+	return open_current(w, err);
+}
+
+int pp_log_writer_open(const char *path, const struct pp_log_opts *opts,
+		       struct pp_log_writer **out, struct pp_error **err)
+{
+	cleanup_free char *dir = xstrdup(path);
+	char *slash = strrchr(dir, '/');
+	const char *base = slash ? slash + 1 : path;
+	if (*base == '\0')
+		return pp_error_set(err, EINVAL, "log path %s names no file", path);
+	if (slash == dir)
+		dir[1] = '\0';
+	else if (slash != NULL)
+		*slash = '\0';
+	else
+		strcpy(dir, ".");
+
+	struct pp_log_writer *w = xmalloc(sizeof(*w));
+	w->fd = -1;
+	w->dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	w->base = xstrdup(base);
+	if (opts != NULL)
+		w->opts = *opts;
+	else
+		pp_log_opts_default(&w->opts);
+	/* kubelet refuses fewer than 2 (the current file and one rotated). */
+	if (w->opts.max_files < MIN_MAX_FILES)
+		w->opts.max_files = MIN_MAX_FILES;
+	w->cap = WRITER_BUF_SIZE;
+	w->buf = xmalloc(w->cap);
+	if (w->dirfd < 0) {
+		pp_error_set(err, errno, "open log directory %s", dir);
+		pp_log_writer_close(w);
+		return -1;
+	}
+	if (open_current(w, err) < 0) {
+		pp_error_wrap(err, "%s", path);
+		pp_log_writer_close(w);
+		return -1;
+	}
+	*out = w;
+	return 0;
+}
+
+static size_t put_header(struct pp_log_writer *w, char *p, enum pp_log_stream stream, bool partial)
+{
+	if (!w->have_stamp) {
+		pp_log_format_time(now_ns(), w->stamp);
+		w->have_stamp = true;
+	}
+	memcpy(p, w->stamp, PP_LOG_TIME_LEN);
+	memcpy(p + PP_LOG_TIME_LEN, stream == PP_LOG_STDERR ? " stderr " : " stdout ", 8);
+	p[PP_LOG_TIME_LEN + 8] = partial ? 'P' : 'F';
+	p[PP_LOG_TIME_LEN + 9] = ' ';
+	return CRILOG_HEADER_LEN;
+}
+
+/* A record larger than the buffer goes out on its own. */
+static int write_big(struct pp_log_writer *w, enum pp_log_stream stream, const char *line,
+		     size_t len, bool partial, struct pp_error **err)
+{
+	char head[CRILOG_HEADER_LEN];
+	put_header(w, head, stream, partial);
+	if (write_all(w, head, sizeof(head), err) < 0 || write_all(w, line, len, err) < 0 ||
+	    write_all(w, "\n", 1, err) < 0)
+		return -1;
+	return 0;
+}
+
+int pp_log_writer_append(struct pp_log_writer *w, enum pp_log_stream stream, const char *line,
+			 size_t len, bool partial, struct pp_error **err)
+{
+	size_t rec = CRILOG_HEADER_LEN + len + 1;
+	int64_t pending = w->size + (int64_t)w->len;
+	if (w->opts.max_size > 0 && pending > 0 && pending + (int64_t)rec > w->opts.max_size &&
+	    rotate(w, err) < 0)
+		return -1;
+	if (rec > w->cap - w->len && pp_log_writer_flush(w, err) < 0)
+		return -1;
+	if (rec > w->cap)
+		return write_big(w, stream, line, len, partial, err);
+	char *p = w->buf + w->len;
+	p += put_header(w, p, stream, partial);
+	memcpy(p, line, len);
+	p[len] = '\n';
+	w->len += rec;
+	return 0;
+}
+
+void pp_log_writer_close(struct pp_log_writer *w)
+{
+	if (w == NULL)
+		return;
+	if (w->fd >= 0 && w->len > 0) {
+		struct pp_error *err = NULL;
+		pp_log_writer_flush(w, &err);
+		pp_error_free(&err);
+	}
+	cleanup_closep(&w->fd);
+	cleanup_closep(&w->dirfd);
+	free(w->base);
+	free(w->buf);
+	free(w);
+}
