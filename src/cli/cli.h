@@ -1,6 +1,8 @@
 #ifndef PEAPOD_CLI_H
 #define PEAPOD_CLI_H
 
+#include <stdbool.h>
+
 #include "util/error.h"
 
 /* Exit codes: 0 success, 1 failure, 2 bad manifest or bad usage. */
@@ -15,6 +17,47 @@ struct cli_command {
 
 int cmd_run(int argc, char **argv);
 int cmd_image(int argc, char **argv);
+
+int cmd_apply(int argc, char **argv);
+int cmd_get(int argc, char **argv);
+int cmd_describe(int argc, char **argv);
+int cmd_inspect(int argc, char **argv);
+int cmd_logs(int argc, char **argv);
+int cmd_attach(int argc, char **argv);
+int cmd_exec(int argc, char **argv);
+int cmd_wait(int argc, char **argv);
+int cmd_delete(int argc, char **argv);
+int cmd_gc(int argc, char **argv);
+
+/* cli_pod.c */
+
+/* One request to the pod's supervisor, on a connection of its own; errors ignored. */
+void cli_ctl_request(const char *uid, const char *req);
+
+/* The pod's events file, followed by offset: warnings and errors (info
+ * too when verbose) printed as "peapod: message" on stderr. */
+#define CLI_EVENTS_POLL_MS 50
+struct cli_events {
+	const char *uid;
+	bool verbose;
+	long offset;
+};
+void cli_events_print(struct cli_events *ev);
+
+/* How `run` ends: from the final status (exit code, "pod NAME Failed: reason"). */
+int cli_run_result(const char *uid, const char *name, bool verbose, int stop_signal);
+
+/* Adds the manifest's spec, labels and annotations to a pod view's object,
+ * for the views of the whole pod (get -o json|yaml, inspect). */
+struct pp_pod_view;
+void cli_attach_spec(struct pp_pod_view *v);
+
+/* Prints a JSON document as YAML (kubectl get -o yaml). */
+struct json_object;
+void cli_print_yaml(struct json_object *doc);
+
+/* -n NS, else $PEAPOD_NAMESPACE, else "default". */
+const char *cli_namespace(const char *given);
 
 /* Prints "peapod: <message>" for err to stderr. */
 void cli_print_error(const struct pp_error *err);

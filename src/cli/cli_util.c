@@ -1,4 +1,5 @@
 /* Helpers shared by the CLI verbs. */
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -8,7 +9,7 @@ void cli_print_error(const struct pp_error *err)
 {
 	if (err == NULL || err->msg == NULL)
 		fprintf(stderr, "peapod: unknown error\n");
-	else if (err->status != 0)
+	else if (err->status != 0 && !(err->status == ENOENT && strstr(err->msg, " not found")))
 		fprintf(stderr, "peapod: %s: %s\n", err->msg, strerror(err->status));
 	else
 		fprintf(stderr, "peapod: %s\n", err->msg);

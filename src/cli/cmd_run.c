@@ -1,14 +1,20 @@
-/* peapod run -f FILE: runs a Pod in the foreground until it completes. */
+/* peapod run -f FILE: apply, follow the logs, wait for completion, delete:
+ * the pod runs under its own supervisor as any applied pod does, and this
+ * command shows it in the foreground. */
 #include <getopt.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/signalfd.h>
 #include <unistd.h>
 
 #include "cli/cli.h"
-#include "image/image.h"
-#include "pod/pod.h"
+#include "logs/crilog.h"
+#include "ops/ops.h"
 #include "spec/spec.h"
+#include "state/podstate.h"
+#include "supervisor/control.h"
 #include "supervisor/supervisor.h"
 #include "util/cleanup.h"
 
@@ -19,25 +25,16 @@ struct run_opts {
 	bool no_prefix;
 };
 
-static void print_output(void *ctx, const char *container, enum pp_stream stream, const char *line,
-			 size_t len, bool partial)
+static int print_record(void *ctx, const char *container, const struct pp_log_record *rec)
 {
 	const struct run_opts *o = ctx;
-	FILE *f = stream == PP_STREAM_STDOUT ? stdout : stderr;
+	FILE *f = rec->stream == PP_LOG_STDOUT ? stdout : stderr;
 	if (!o->no_prefix)
 		fprintf(f, "[%s] ", container);
-	fwrite(line, 1, len, f);
+	fwrite(rec->text, 1, rec->len, f);
 	fputc('\n', f);
 	fflush(f);
-}
-
-static void print_event(void *ctx, enum pp_event_level level, const char *container,
-			const char *msg)
-{
-	const struct run_opts *o = ctx;
-	if (level == PP_EVENT_INFO && !o->verbose)
-		return;
-	fprintf(stderr, "peapod: %s%s\n", level == PP_EVENT_ERROR ? "error: " : "", msg);
+	return 0;
 }
 
 static void usage(FILE *f)
@@ -99,9 +96,31 @@ static void warn_ignored(const struct pp_pod *pod)
 			pod->source, *f);
 }
 
-static const char *phase_name(enum pp_pod_phase p)
+/* Every container's name, init containers first. */
+static char **container_names(const struct pp_pod *spec)
 {
-	return p == PP_PHASE_SUCCEEDED ? "Succeeded" : p == PP_PHASE_FAILED ? "Failed" : "Stopped";
+	size_t n = spec->n_init_containers + spec->n_containers;
+	char **names = xmalloc(sizeof(char *) * (n + 1));
+	for (size_t i = 0; i < n; i++)
+		names[i] = xstrdup(i < spec->n_init_containers
+				       ? spec->init_containers[i].name
+				       : spec->containers[i - spec->n_init_containers].name);
+	return names;
+}
+
+/* Follows every container's log from its first instance on. */
+static int follow_all(char **names, const char *log_dir, struct pp_log_follow **out,
+		      struct pp_error **err)
+{
+	if (pp_log_follow_new(out, err) < 0)
+		return -1;
+	struct pp_log_read_opts all = {.tail = -1};
+	for (char **c = names; *c; c++) {
+		cleanup_free char *cdir = xasprintf("%s/%s", log_dir, *c);
+		if (pp_log_follow_add(*out, cdir, 0, *c, &all, err) < 0)
+			return -1;
+	}
+	return 0;
 }
 
 int cmd_run(int argc, char **argv)
@@ -111,52 +130,74 @@ int cmd_run(int argc, char **argv)
 		return CLI_EXIT_USAGE;
 	cleanup_error struct pp_error *err = NULL;
 	struct pp_pod *spec = NULL;
-	if (pp_spec_parse_file(o.file, &spec, &err) < 0) {
+	cleanup_free char *text = NULL;
+	size_t text_len = 0;
+	if (pp_spec_load(o.file, &spec, &text, &text_len, &err) < 0) {
 		cli_print_error(err);
 		return CLI_EXIT_USAGE;
 	}
 	warn_ignored(spec);
+	cleanup_free char *ns = xstrdup(spec->namespace_);
+	cleanup_free char *name = xstrdup(spec->name);
+	cleanup_strv char **names = container_names(spec);
 
-	/* From here on a Ctrl-C must not kill us half-way: the signals wait
-	 * (blocked) for the supervisor loop, which stops the pod in order. */
+	/* From here on a Ctrl-C must not kill us half-way: the signals arrive
+	 * through a signalfd and become stop requests to the supervisor. */
 	sigset_t stop, old;
 	sigemptyset(&stop);
 	sigaddset(&stop, SIGINT);
 	sigaddset(&stop, SIGTERM);
 	sigaddset(&stop, SIGHUP);
 	sigprocmask(SIG_BLOCK, &stop, &old);
+	cleanup_close int sigfd = signalfd(-1, &stop, SFD_CLOEXEC | SFD_NONBLOCK);
 
-	struct pp_image_store *store = NULL;
-	struct pp_pod_instance *pod = NULL;
-	if (pp_image_store_open(o.root, &store, &err) < 0) {
-		pp_pod_free(spec);
+	cleanup_free char *uid = NULL;
+	struct pp_apply_opts ao = {
+	    .store_root = o.root, .manifest = text, .manifest_len = text_len};
+	if (pp_pod_apply(spec, &ao, &uid, &err) < 0) {
 		cli_print_error(err);
+		sigprocmask(SIG_SETMASK, &old, NULL);
 		return CLI_EXIT_FAILURE;
 	}
-	if (pp_pod_instance_create(spec, store, &pod, &err) < 0) {
-		pp_image_store_free(store);
+	cleanup_free char *log_dir = pp_pod_log_dir(ns, name, uid);
+	struct pp_log_follow *follow = NULL;
+	struct cli_events ev = {.uid = uid, .verbose = o.verbose};
+	/* A pod may be over before we connect: then there is nothing to wait for. */
+	cleanup_close int ctl = pp_ctl_connect(uid, NULL);
+	int status = CLI_EXIT_FAILURE, stop_signal = 0;
+	if (follow_all(names, log_dir, &follow, &err) < 0) {
 		cli_print_error(err);
-		return CLI_EXIT_FAILURE;
+		struct pp_delete_opts kill = {.grace_s = 0, .timeout_ms = -1};
+		pp_pod_delete(ns, name, &kill, NULL);
+		goto out;
 	}
-	struct pp_supervisor_hooks hooks = {
-	    .output = print_output, .event = print_event, .ctx = &o};
-	struct pp_run_result res = {0};
-	int status = CLI_EXIT_FAILURE;
-	if (pp_supervisor_run(pod, &hooks, &res, &err) < 0) {
-		cli_print_error(err);
-	} else {
-		status = res.exit_code;
-		if (o.verbose || res.phase != PP_PHASE_SUCCEEDED)
-			fprintf(stderr, "peapod: pod %s %s%s%s\n", pod->spec->name,
-				phase_name(res.phase), res.reason ? ": " : "",
-				res.reason ? res.reason : "");
+	for (bool done = ctl < 0; !done;) {
+		struct pollfd p[3] = {{.fd = ctl, .events = POLLIN},
+				      {.fd = pp_log_follow_fd(follow), .events = POLLIN},
+				      {.fd = sigfd, .events = POLLIN}};
+		poll(p, 3, CLI_EVENTS_POLL_MS);
+		struct signalfd_siginfo si;
+		while (read(sigfd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
+			/* The first: graceful stop; the next: kill at once. */
+			cli_ctl_request(uid, stop_signal ? "stop 0" : "stop -1");
+			if (!stop_signal)
+				stop_signal = (int)si.ssi_signo;
+		}
+		if (p[0].revents)
+			done = pp_ctl_wait_closed(ctl, 0, NULL) == 0;
+		pp_log_follow_read(follow, print_record, &o, NULL);
+		cli_events_print(&ev);
 	}
-	if (pp_pod_instance_destroy(pod, &err) < 0) {
+	/* The supervisor is gone: what it wrote is all there is. */
+	pp_log_follow_read(follow, print_record, &o, NULL);
+	cli_events_print(&ev);
+	status = cli_run_result(uid, name, o.verbose, stop_signal);
+out:
+	pp_log_follow_free(follow);
+	if (pp_state_remove(ns, name, uid, &err) < 0) {
 		cli_print_error(err);
 		status = CLI_EXIT_FAILURE;
 	}
-	pp_pod_instance_free(pod);
-	pp_image_store_free(store);
 	sigprocmask(SIG_SETMASK, &old, NULL);
 	return status;
 }

@@ -7,6 +7,16 @@
 
 static const struct cli_command commands[] = {
     {"run", cmd_run, "run a Pod manifest in the foreground until it completes"},
+    {"apply", cmd_apply, "create a pod from a manifest; it keeps running in the background"},
+    {"get", cmd_get, "list pods (get pods [NAME] [-o wide|json|yaml|name])"},
+    {"describe", cmd_describe, "show a pod's containers, states and events"},
+    {"inspect", cmd_inspect, "a pod's full state as JSON"},
+    {"logs", cmd_logs, "print a container's logs"},
+    {"attach", cmd_attach, "stream a running container's output"},
+    {"exec", cmd_exec, "run a command in a running container"},
+    {"wait", cmd_wait, "wait for a condition on a pod"},
+    {"delete", cmd_delete, "stop a pod and remove it"},
+    {"gc", cmd_gc, "clean up after pods whose supervisor died, and after a reboot"},
     {"image", cmd_image, "manage local images (import, ls, rm)"},
     {NULL, NULL, NULL},
 };

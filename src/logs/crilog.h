@@ -37,8 +37,8 @@ void pp_log_opts_default(struct pp_log_opts *o);
 struct pp_log_writer;
 
 /* Creates or appends to path (parent directory must exist). */
-int pp_log_writer_open(const char *path, const struct pp_log_opts *opts,
-		       struct pp_log_writer **out, struct pp_error **err);
+int pp_log_writer_open(const char *path, const struct pp_log_opts *opts, struct pp_log_writer **out,
+		       struct pp_error **err);
 
 /* Buffers one record (line without its newline; partial = P). The
  * timestamp is taken by the writer (one clock read per flush is fine: the
@@ -56,7 +56,7 @@ void pp_log_writer_close(struct pp_log_writer *w);
 /* ---- reader (CLI) ---- */
 
 struct pp_log_record {
-	int64_t time_ns; /* since the epoch, UTC */
+	int64_t time_ns;       /* since the epoch, UTC */
 	const char *time_text; /* the timestamp as written (not NUL-terminated: time_len) */
 	size_t time_len;
 	enum pp_log_stream stream;
@@ -66,12 +66,11 @@ struct pp_log_record {
 };
 
 /* Returns 0 to go on, non-zero to stop reading. */
-typedef int (*pp_log_record_fn)(void *ctx, const char *container,
-				const struct pp_log_record *rec);
+typedef int (*pp_log_record_fn)(void *ctx, const char *container, const struct pp_log_record *rec);
 
 struct pp_log_read_opts {
-	int64_t tail;	      /* only the last N records; < 0: all */
-	int64_t since_ns;     /* only records at or after this time; 0: all */
+	int64_t tail;	  /* only the last N records; < 0: all */
+	int64_t since_ns; /* only records at or after this time; 0: all */
 };
 
 /* Reads one container instance's log: the rotated files of <dir>/<restart>.log
@@ -90,9 +89,8 @@ int pp_log_follow_new(struct pp_log_follow **out, struct pp_error **err);
  * (honouring opts for what is already there), and then each later
  * <restart+1>.log ... as restarts create them; rotation is followed (the old
  * file is read to its end before the new one). dir need not exist yet. */
-int pp_log_follow_add(struct pp_log_follow *f, const char *dir, int restart,
-		      const char *container, const struct pp_log_read_opts *opts,
-		      struct pp_error **err);
+int pp_log_follow_add(struct pp_log_follow *f, const char *dir, int restart, const char *container,
+		      const struct pp_log_read_opts *opts, struct pp_error **err);
 
 /* An fd that becomes readable (poll/epoll) when there may be new records. */
 int pp_log_follow_fd(const struct pp_log_follow *f);

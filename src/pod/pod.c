@@ -9,22 +9,16 @@
 #include <sys/wait.h>
 
 #include "pod/pod_internal.h"
+#include "state/podstate.h"
 #include "util/cleanup.h"
 #include "util/fs.h"
 #include "util/proc.h"
 
-#define DEFAULT_RUN_DIR "/run/peapod"
 #define STATE_DIR_MODE 0700
 #define DATA_DIR_MODE 0700
 
-const char *pp_run_dir(void)
-{
-	const char *d = getenv("PEAPOD_RUN");
-	return d && *d ? d : DEFAULT_RUN_DIR;
-}
-
 /* A random RFC 4122 version 4 UUID, as the API server gives pods. */
-static char *new_uid(void)
+char *pp_pod_new_uid(void)
 {
 	unsigned char b[16];
 	if (getrandom(b, sizeof(b), 0) != (ssize_t)sizeof(b))
@@ -153,7 +147,7 @@ int pp_pod_instance_create(struct pp_pod *spec, struct pp_image_store *store,
 {
 	struct pp_pod_instance *pod = xmalloc(sizeof(*pod));
 	pod->spec = spec;
-	pod->uid = spec->uid ? xstrdup(spec->uid) : new_uid();
+	pod->uid = spec->uid ? xstrdup(spec->uid) : pp_pod_new_uid();
 	pod->state_dir = xasprintf("%s/pods/%s", pp_run_dir(), pod->uid);
 	pod->data_dir = xasprintf("%s/pods/%s", pp_image_store_root(store), pod->uid);
 	init_containers(pod);
@@ -250,34 +244,37 @@ static int prepare_start(struct pp_pod_instance *pod, struct pp_pod_container *c
 	return 0;
 }
 
-static void fill_user(const struct pp_pod *p, const struct pp_container *cs,
-		      struct pp_container_config *cfg)
+void pp_pod_container_identity(const struct pp_pod_instance *pod, const struct pp_pod_container *c,
+			       struct pp_process_identity *id)
 {
-	const struct pp_security_context *sc = &cs->security;
+	const struct pp_pod *p = pod->spec;
+	const struct pp_security_context *sc = &c->spec->security;
 	const struct pp_pod_security *ps = &p->security;
-	cfg->has_uid = sc->has_run_as_user || ps->has_run_as_user;
-	cfg->uid = (uid_t)(sc->has_run_as_user ? sc->run_as_user : ps->run_as_user);
-	cfg->has_gid = sc->has_run_as_group || ps->has_run_as_group;
-	cfg->gid = (gid_t)(sc->has_run_as_group ? sc->run_as_group : ps->run_as_group);
+	*id = (struct pp_process_identity){0};
+	id->cwd = c->spec->working_dir ? c->spec->working_dir : c->image->config.working_dir;
+	id->user = c->image->config.user;
+	id->has_uid = sc->has_run_as_user || ps->has_run_as_user;
+	id->uid = (uid_t)(sc->has_run_as_user ? sc->run_as_user : ps->run_as_user);
+	id->has_gid = sc->has_run_as_group || ps->has_run_as_group;
+	id->gid = (gid_t)(sc->has_run_as_group ? sc->run_as_group : ps->run_as_group);
+	/* supplementalGroups and fsGroup join the user's groups, as kubelet does. */
+	for (size_t g = 0;
+	     g < ps->n_supplemental_groups && id->n_extra_gids < PP_MAX_EXTRA_GIDS - 1; g++)
+		id->extra_gids[id->n_extra_gids++] = (gid_t)ps->supplemental_groups[g];
+	if (ps->has_fs_group)
+		id->extra_gids[id->n_extra_gids++] = (gid_t)ps->fs_group;
 }
 
 int pp_pod_instance_start_container(struct pp_pod_instance *pod, size_t i, struct pp_error **err)
 {
 	struct pp_pod_container *c = &pod->containers[i];
-	const struct pp_pod *p = pod->spec;
 	struct start_ctx s = {.out = {-1, -1}, .errp = {-1, -1}, .devnull = -1};
 	close_stdio(c);
 	if (prepare_start(pod, c, &s, err) < 0)
 		goto fail;
 
-	/* supplementalGroups and fsGroup join the user's groups, as kubelet does. */
-	gid_t gids[64];
-	size_t n_gids = 0;
-	for (size_t g = 0; g < p->security.n_supplemental_groups && n_gids < 63; g++)
-		gids[n_gids++] = (gid_t)p->security.supplemental_groups[g];
-	if (p->security.has_fs_group)
-		gids[n_gids++] = (gid_t)p->security.fs_group;
-
+	struct pp_process_identity id;
+	pp_pod_container_identity(pod, c, &id);
 	const char *lower[64];
 	size_t n_lower = 0;
 	for (char **l = c->image->layers; l && *l && n_lower < 64; l++)
@@ -296,17 +293,20 @@ int pp_pod_instance_start_container(struct pp_pod_instance *pod, size_t i, struc
 	    .n_mounts = s.n_mounts,
 	    .argv = s.argv,
 	    .envp = s.envp,
-	    .cwd = c->spec->working_dir ? c->spec->working_dir : c->image->config.working_dir,
-	    .user = c->image->config.user,
-	    .extra_gids = gids,
-	    .n_extra_gids = n_gids,
+	    .cwd = id.cwd,
+	    .user = id.user,
+	    .has_uid = id.has_uid,
+	    .uid = id.uid,
+	    .has_gid = id.has_gid,
+	    .gid = id.gid,
+	    .extra_gids = id.extra_gids,
+	    .n_extra_gids = id.n_extra_gids,
 	    .stdin_fd = s.devnull,
 	    .stdout_fd = s.out[1],
 	    .stderr_fd = s.errp[1],
 	    .cgroup_procs_fds = s.cg_fds,
 	    .n_cgroup_procs_fds = s.n_cg_fds,
 	};
-	fill_user(p, c->spec, &cfg);
 	struct pp_container_process proc;
 	if (pp_container_start(&cfg, &proc, err) < 0)
 		goto fail;
@@ -395,8 +395,6 @@ int pp_pod_instance_destroy(struct pp_pod_instance *pod, struct pp_error **err)
 	 * mount namespaces. */
 	if (pp_rm_rf(pod->data_dir, ret < 0 ? NULL : err) < 0)
 		ret = -1;
-	if (pp_rm_rf(pod->state_dir, ret < 0 ? NULL : err) < 0)
-		ret = -1;
 	return ret;
 }
 
@@ -425,4 +423,17 @@ void pp_pod_instance_free(struct pp_pod_instance *pod)
 	free(pod->state_dir);
 	free(pod->data_dir);
 	free(pod);
+}
+
+int pp_pod_remove_leftovers(const char *data_dir, const char *uid, struct pp_error **err)
+{
+	cleanup_free char *cgname = xasprintf("pod-%s", uid);
+	struct pp_cgroup *cg = NULL;
+	int ret = pp_cgroup_create(NULL, cgname, &cg, err);
+	if (ret == 0)
+		ret = pp_cgroup_destroy(cg, err);
+	pp_cgroup_free(cg);
+	if (data_dir != NULL && pp_rm_rf(data_dir, ret < 0 ? NULL : err) < 0)
+		ret = -1;
+	return ret;
 }

@@ -77,10 +77,37 @@ void pp_pod_instance_container_exited(struct pp_pod_instance *pod, size_t i);
  * StopSignal, else SIGTERM), or SIGKILL when force. */
 void pp_pod_instance_signal_container(struct pp_pod_instance *pod, size_t i, bool force);
 
-/* Kills whatever still runs, removes the containers' layers, volumes, cgroups,
- * state and data directories. Safe to call on a half-created pod and twice. */
+/* Kills whatever still runs, removes the containers' layers, volumes, cgroups
+ * and the data directory. The state directory (status, events, the files the
+ * sandbox wrote there) belongs to the pod's record and is removed with it
+ * (src/state). Safe to call on a half-created pod and twice. */
 int pp_pod_instance_destroy(struct pp_pod_instance *pod, struct pp_error **err);
 void pp_pod_instance_free(struct pp_pod_instance *pod);
+
+/* What a pod whose supervisor died leaves behind, removed without its
+ * instance: every process in its cgroup (killed), its cgroups and its data
+ * directory data_dir (writable layers, emptyDirs, image pins). Idempotent. */
+int pp_pod_remove_leftovers(const char *data_dir, const char *uid, struct pp_error **err);
+
+/* Who the container's processes run as, and where: the image's User and
+ * WorkingDir unless the manifest overrides them; runAsUser/runAsGroup;
+ * supplementalGroups and fsGroup as extra groups (as kubelet does). Shared by
+ * the container's start and exec into it. */
+#define PP_MAX_EXTRA_GIDS 64
+struct pp_process_identity {
+	const char *cwd;  /* NULL = "/" */
+	const char *user; /* the image's USER, NULL = root */
+	bool has_uid, has_gid;
+	uid_t uid;
+	gid_t gid;
+	gid_t extra_gids[PP_MAX_EXTRA_GIDS];
+	size_t n_extra_gids;
+};
+void pp_pod_container_identity(const struct pp_pod_instance *pod, const struct pp_pod_container *c,
+			       struct pp_process_identity *id);
+
+/* A new random RFC 4122 version 4 UUID, as the API server gives pods. */
+char *pp_pod_new_uid(void);
 
 /* The container's process as Kubernetes composes it (exposed for tests):
  * argv from command/args or the image's Entrypoint/Cmd, with $(VAR)
@@ -90,8 +117,5 @@ int pp_pod_container_argv(const struct pp_pod_instance *pod, const struct pp_pod
 			  char ***argv, struct pp_error **err);
 int pp_pod_container_env(const struct pp_pod_instance *pod, const struct pp_pod_container *c,
 			 char ***envp, struct pp_error **err);
-
-/* Where peapod keeps runtime state ($PEAPOD_RUN or /run/peapod). */
-const char *pp_run_dir(void);
 
 #endif

@@ -30,7 +30,8 @@ int pp_spec_parse_buffer(const char *source_name, const char *buf, size_t len, s
 	return 0;
 }
 
-int pp_spec_parse_file(const char *path, struct pp_pod **out, struct pp_error **err)
+int pp_spec_load(const char *path, struct pp_pod **out, char **text, size_t *text_len,
+		 struct pp_error **err)
 {
 	cleanup_free char *buf = NULL;
 	size_t len = 0;
@@ -39,5 +40,16 @@ int pp_spec_parse_file(const char *path, struct pp_pod **out, struct pp_error **
 				       : pp_read_file(path, PP_YAML_MAX_INPUT + 1, &buf, &len, err);
 	if (r < 0)
 		return pp_error_wrap(err, "%s", source);
-	return pp_spec_parse_buffer(path, buf, len, out, err);
+	if (pp_spec_parse_buffer(path, buf, len, out, err) < 0)
+		return -1;
+	if (text != NULL) {
+		*text = steal_ptr(&buf);
+		*text_len = len;
+	}
+	return 0;
+}
+
+int pp_spec_parse_file(const char *path, struct pp_pod **out, struct pp_error **err)
+{
+	return pp_spec_load(path, out, NULL, NULL, err);
 }

@@ -16,6 +16,9 @@ int pp_spec_parse_buffer(const char *source_name, const char *buf, size_t len, s
 
 /* Reads path ("-" = standard input) and parses it. */
 int pp_spec_parse_file(const char *path, struct pp_pod **out, struct pp_error **err);
+/* The same, also returning the manifest's text (to keep with the pod). */
+int pp_spec_load(const char *path, struct pp_pod **out, char **text, size_t *text_len,
+		 struct pp_error **err);
 
 /* Kubernetes $(VAR) expansion (k8s.io/kubernetes/third_party/forked/golang/expansion):
  * $(NAME) is replaced when NAME is in the map, left as written otherwise;

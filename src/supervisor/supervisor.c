@@ -1,5 +1,3 @@
-#include "supervisor/supervisor.h"
-
 #include <fcntl.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -10,9 +8,9 @@
 #include <sys/timerfd.h>
 #include <time.h>
 
+#include "supervisor/supervisor_internal.h"
 #include "util/cleanup.h"
 
-#define NSEC_PER_SEC 1000000000LL
 /* kubelet's crash-loop back-off: 10 s doubling to 300 s, reset after 10 min of running. */
 #define BACKOFF_INITIAL_S 10
 #define BACKOFF_MAX_S 300
@@ -21,51 +19,35 @@
 #define MIN_SIDECAR_GRACE_S 2
 #define LINE_MAX_BYTES (16 * 1024)
 #define READ_CHUNK (64 * 1024)
+/* A big pipe lets a fast writer run ahead of us instead of waiting on each 64 KiB. */
+#define OUTPUT_PIPE_SIZE (1024 * 1024)
 #define MAX_EVENTS 32
 
-enum tag_kind { TAG_SIGNAL = 1, TAG_TIMER, TAG_PIDFD, TAG_OUT, TAG_ERR, TAG_INFRA };
+enum tag_kind {
+	TAG_SIGNAL = 1,
+	TAG_TIMER,
+	TAG_PIDFD,
+	TAG_OUT,
+	TAG_ERR,
+	TAG_INFRA,
+	TAG_CTL,
+	TAG_CLIENT
+};
 #define TAG(kind, i) (((uint64_t)(kind) << 32) | (uint64_t)(i))
 
-struct line_buf {
-	char *data;
-	size_t len;
-};
-
-struct ctr_run {
-	int64_t start_at;  /* monotonic ns when a (re)start is due, 0 = none */
-	int64_t backoff_s; /* next restart delay */
-	struct line_buf out, err;
-};
-
-enum stop_stage { STOP_NONE = 0, STOP_APPS, STOP_SIDECARS };
-
-struct sup {
-	struct pp_pod_instance *pod;
-	const struct pp_supervisor_hooks *hooks;
-	struct ctr_run *run;
-	int epfd, sigfd, timerfd;
-	size_t next_init; /* first init container not yet done (or started, for sidecars) */
-	bool apps_started;
-	enum stop_stage stopping;
-	int64_t stop_deadline; /* 0 once everything left has been SIGKILLed */
-	int64_t active_deadline;
-	int stop_signal;   /* the signal that stopped us, 0 otherwise */
-	int first_failure; /* exit code of the first failed container, -1 none */
-	bool failed;
-	const char *reason;
-};
-
-static int64_t now_ns(void)
+int64_t sup_now_ns(void)
 {
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return ts.tv_sec * NSEC_PER_SEC + ts.tv_nsec;
 }
 
-static void event(struct sup *s, enum pp_event_level level, const char *ctr, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-static void event(struct sup *s, enum pp_event_level level, const char *ctr, const char *fmt, ...)
+static void event(struct sup *s, enum pp_event_level level, const char *ctr, const char *reason,
+		  const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+static void event(struct sup *s, enum pp_event_level level, const char *ctr, const char *reason,
+		  const char *fmt, ...)
 {
+	s->dirty = true;
 	if (s->hooks->event == NULL)
 		return;
 	va_list ap;
@@ -74,32 +56,34 @@ static void event(struct sup *s, enum pp_event_level level, const char *ctr, con
 	if (vasprintf(&msg, fmt, ap) < 0)
 		abort();
 	va_end(ap);
-	s->hooks->event(s->hooks->ctx, level, ctr, msg);
+	s->hooks->event(s->hooks->ctx, level, ctr, reason, msg);
 	free(msg);
 }
 
 static void emit_lines(struct sup *s, size_t i, enum pp_stream stream, struct line_buf *b, bool eof)
 {
-	const char *name = s->pod->containers[i].spec->name;
+	const struct pp_pod_container *c = &s->pod->containers[i];
 	size_t start = 0;
-	for (size_t k = 0; k < b->len; k++) {
-		if (b->data[k] == '\n') {
-			s->hooks->output(s->hooks->ctx, name, stream, b->data + start, k - start,
-					 false);
-			start = k + 1;
-		} else if (k - start + 1 >= LINE_MAX_BYTES) {
-			s->hooks->output(s->hooks->ctx, name, stream, b->data + start,
-					 k - start + 1, true);
-			start = k + 1;
+	while (start < b->len) {
+		size_t left = b->len - start;
+		size_t max = left < LINE_MAX_BYTES ? left : LINE_MAX_BYTES;
+		const char *nl = memchr(b->data + start, '\n', max);
+		if (nl != NULL) {
+			size_t len = (size_t)(nl - (b->data + start));
+			s->hooks->output(s->hooks->ctx, c, stream, b->data + start, len, false);
+			start += len + 1;
+		} else if (max == LINE_MAX_BYTES || eof) {
+			/* Too long for one line, or the stream's last words. */
+			s->hooks->output(s->hooks->ctx, c, stream, b->data + start, max, true);
+			start += max;
+		} else {
+			break;
 		}
-	}
-	if (eof && start < b->len) {
-		s->hooks->output(s->hooks->ctx, name, stream, b->data + start, b->len - start,
-				 true);
-		start = b->len;
 	}
 	memmove(b->data, b->data + start, b->len - start);
 	b->len -= start;
+	if (s->hooks->flush)
+		s->hooks->flush(s->hooks->ctx, c);
 }
 
 /* Reads what is available; at EOF (or when drain, everything left) closes the fd. */
@@ -111,8 +95,10 @@ static void read_output(struct sup *s, size_t i, enum pp_stream stream, bool dra
 	if (*fd < 0)
 		return;
 	for (;;) {
-		b->data = xrealloc(b->data, b->len + READ_CHUNK);
-		ssize_t r = read(*fd, b->data + b->len, READ_CHUNK);
+		/* Between reads less than one line is kept, so this never overflows. */
+		if (b->data == NULL)
+			b->data = xmalloc(LINE_MAX_BYTES + READ_CHUNK);
+		ssize_t r = read(*fd, b->data + b->len, LINE_MAX_BYTES + READ_CHUNK - b->len);
 		if (r > 0) {
 			b->len += (size_t)r;
 			emit_lines(s, i, stream, b, false);
@@ -146,12 +132,17 @@ static void start_container(struct sup *s, size_t i)
 	struct pp_pod_container *c = &s->pod->containers[i];
 	cleanup_error struct pp_error *err = NULL;
 	s->run[i].start_at = 0;
+	s->run[i].ever_started = true;
+	s->dirty = true;
 	if (pp_pod_instance_start_container(s->pod, i, &err) < 0) {
-		event(s, PP_EVENT_ERROR, c->spec->name, "%s", err->msg);
+		event(s, PP_EVENT_ERROR, c->spec->name, "Failed", "%s", err->msg);
 		container_terminated(s, i);
 		return;
 	}
-	event(s, PP_EVENT_INFO, c->spec->name, "Started container %s", c->spec->name);
+	if (s->hooks->container_started)
+		s->hooks->container_started(s->hooks->ctx, c);
+	event(s, PP_EVENT_INFO, c->spec->name, "Started", "Started container %s", c->spec->name);
+	fcntl(c->out_fd, F_SETPIPE_SZ, OUTPUT_PIPE_SIZE);
 	fcntl(c->out_fd, F_SETFL, O_NONBLOCK);
 	fcntl(c->err_fd, F_SETFL, O_NONBLOCK);
 	watch(s, c->pidfd, TAG(TAG_PIDFD, i));
@@ -169,10 +160,16 @@ static void schedule_restart(struct sup *s, size_t i)
 	r->backoff_s = r->backoff_s ? r->backoff_s * 2 : BACKOFF_INITIAL_S;
 	if (r->backoff_s > BACKOFF_MAX_S)
 		r->backoff_s = BACKOFF_MAX_S;
-	r->start_at = now_ns() + delay * NSEC_PER_SEC;
+	r->start_at = sup_now_ns() + delay * NSEC_PER_SEC;
+	r->last = (struct ctr_termination){.set = true,
+					   .exit_code = c->exit_code,
+					   .signal = c->signal,
+					   .reason = c->reason,
+					   .started_at = c->started_at,
+					   .finished_at = c->finished_at};
 	c->restart_count++;
 	if (delay > 0)
-		event(s, PP_EVENT_WARNING, c->spec->name,
+		event(s, PP_EVENT_WARNING, c->spec->name, "BackOff",
 		      "Back-off restarting failed container %s: next start in %llds", c->spec->name,
 		      (long long)delay);
 }
@@ -193,7 +190,6 @@ static bool restarts(const struct sup *s, const struct pp_pod_container *c)
 	}
 }
 
-static void begin_stop(struct sup *s, int64_t grace_s);
 static void advance(struct sup *s);
 
 static void record_failure(struct sup *s, const struct pp_pod_container *c)
@@ -207,13 +203,15 @@ static void container_terminated(struct sup *s, size_t i)
 {
 	struct pp_pod_container *c = &s->pod->containers[i];
 	if (c->signal)
-		event(s, c->exit_code ? PP_EVENT_WARNING : PP_EVENT_INFO, c->spec->name,
+		event(s, c->exit_code ? PP_EVENT_WARNING : PP_EVENT_INFO, c->spec->name, "Killed",
 		      "container %s was killed by signal %d", c->spec->name, c->signal);
 	else if (c->exit_code != 0)
-		event(s, PP_EVENT_WARNING, c->spec->name, "container %s exited with code %d (%s)",
-		      c->spec->name, c->exit_code, c->reason);
+		event(s, PP_EVENT_WARNING, c->spec->name, "Error",
+		      "container %s exited with code %d (%s)", c->spec->name, c->exit_code,
+		      c->reason);
 	else
-		event(s, PP_EVENT_INFO, c->spec->name, "container %s completed", c->spec->name);
+		event(s, PP_EVENT_INFO, c->spec->name, "Completed", "container %s completed",
+		      c->spec->name);
 	if (s->stopping != STOP_NONE) {
 		advance(s);
 		return;
@@ -226,7 +224,7 @@ static void container_terminated(struct sup *s, size_t i)
 		/* An init container failed for good: the pod fails. */
 		s->failed = true;
 		record_failure(s, c);
-		begin_stop(s, s->pod->spec->termination_grace_period_seconds);
+		sup_begin_stop(s, s->pod->spec->termination_grace_period_seconds);
 		return;
 	} else {
 		record_failure(s, c);
@@ -269,26 +267,26 @@ static void signal_stage(struct sup *s, bool sidecars, bool force)
 }
 
 /* SIGKILL to everything still running; no deadline is left to wait for. */
-static void kill_all(struct sup *s)
+void sup_kill_all(struct sup *s)
 {
 	signal_stage(s, false, true);
 	signal_stage(s, true, true);
 	s->stop_deadline = 0;
 }
 
-static void begin_stop(struct sup *s, int64_t grace_s)
+void sup_begin_stop(struct sup *s, int64_t grace_s)
 {
 	if (s->stopping != STOP_NONE)
 		return;
 	s->stopping = STOP_APPS;
-	s->stop_deadline = now_ns() + grace_s * NSEC_PER_SEC;
+	s->stop_deadline = sup_now_ns() + grace_s * NSEC_PER_SEC;
 	for (size_t i = 0; i < s->pod->n_containers; i++)
 		s->run[i].start_at = 0;
 	if (any_running(s, false))
-		event(s, PP_EVENT_INFO, NULL, "Stopping containers (grace period %llds)",
+		event(s, PP_EVENT_INFO, NULL, "Killing", "Stopping containers (grace period %llds)",
 		      (long long)grace_s);
 	if (grace_s == 0)
-		kill_all(s);
+		sup_kill_all(s);
 	else
 		signal_stage(s, false, false);
 	advance(s);
@@ -301,7 +299,7 @@ static void advance(struct sup *s)
 	struct pp_pod_instance *pod = s->pod;
 	if (s->stopping == STOP_APPS && !any_running(s, false)) {
 		s->stopping = STOP_SIDECARS;
-		int64_t min_deadline = now_ns() + MIN_SIDECAR_GRACE_S * NSEC_PER_SEC;
+		int64_t min_deadline = sup_now_ns() + MIN_SIDECAR_GRACE_S * NSEC_PER_SEC;
 		if (s->stop_deadline && s->stop_deadline < min_deadline)
 			s->stop_deadline = min_deadline;
 		signal_stage(s, true, s->stop_deadline == 0);
@@ -331,7 +329,7 @@ static void advance(struct sup *s)
 			start_container(s, i);
 	}
 	if (s->stopping == STOP_NONE && apps_completed(s))
-		begin_stop(s, pod->spec->termination_grace_period_seconds);
+		sup_begin_stop(s, pod->spec->termination_grace_period_seconds);
 }
 
 /* The earliest of: a due restart, the stop deadline, the active deadline. */
@@ -361,18 +359,19 @@ static void on_timer(struct sup *s)
 	uint64_t ticks;
 	if (read(s->timerfd, &ticks, sizeof(ticks)) < 0 && errno == EAGAIN)
 		return;
-	int64_t now = now_ns();
+	int64_t now = sup_now_ns();
 	if (s->stopping != STOP_NONE && s->stop_deadline && now >= s->stop_deadline) {
-		event(s, PP_EVENT_WARNING, NULL, "Grace period over: killing what is left");
-		kill_all(s);
+		event(s, PP_EVENT_WARNING, NULL, "Killing",
+		      "Grace period over: killing what is left");
+		sup_kill_all(s);
 		return;
 	}
 	if (s->stopping == STOP_NONE && s->active_deadline && now >= s->active_deadline) {
-		event(s, PP_EVENT_WARNING, NULL,
+		event(s, PP_EVENT_WARNING, NULL, "DeadlineExceeded",
 		      "Pod was active on the node longer than the specified deadline");
 		s->failed = true;
 		s->reason = "DeadlineExceeded";
-		begin_stop(s, s->pod->spec->termination_grace_period_seconds);
+		sup_begin_stop(s, s->pod->spec->termination_grace_period_seconds);
 		return;
 	}
 	for (size_t i = 0; i < s->pod->n_containers; i++) {
@@ -391,13 +390,13 @@ static void on_signal(struct sup *s)
 		if (si.ssi_signo == SIGCHLD)
 			continue; /* exits arrive through the pidfds */
 		if (s->stopping != STOP_NONE) {
-			event(s, PP_EVENT_WARNING, NULL,
+			event(s, PP_EVENT_WARNING, NULL, "Killing",
 			      "Second stop request: killing the pod now");
-			kill_all(s);
+			sup_kill_all(s);
 			continue;
 		}
 		s->stop_signal = (int)si.ssi_signo;
-		begin_stop(s, s->pod->spec->termination_grace_period_seconds);
+		sup_begin_stop(s, s->pod->spec->termination_grace_period_seconds);
 	}
 }
 
@@ -436,14 +435,21 @@ static void dispatch(struct sup *s, uint64_t tag)
 	case TAG_ERR:
 		read_output(s, i, PP_STREAM_STDERR, false);
 		break;
+	case TAG_CTL:
+		sup_ctl_accept(s);
+		break;
+	case TAG_CLIENT:
+		sup_ctl_request(s, i);
+		break;
 	case TAG_INFRA:
 		/* The infra process never exits on its own: losing it means
 		 * losing the pod's namespaces. Say so and stop the pod. */
 		epoll_ctl(s->epfd, EPOLL_CTL_DEL, s->pod->sandbox->infra_pidfd, NULL);
-		event(s, PP_EVENT_ERROR, NULL, "the pod's infra process died: stopping the pod");
+		event(s, PP_EVENT_ERROR, NULL, "InfraDied",
+		      "the pod's infra process died: stopping the pod");
 		s->failed = true;
 		s->reason = "InfraDied";
-		begin_stop(s, 0);
+		sup_begin_stop(s, 0);
 		break;
 	default:
 		break;
@@ -453,9 +459,9 @@ static void dispatch(struct sup *s, uint64_t tag)
 static void result(const struct sup *s, struct pp_run_result *res)
 {
 	res->reason = s->reason;
-	if (s->stop_signal) {
+	if (s->stop_signal || s->stop_requested) {
 		res->phase = PP_PHASE_STOPPED;
-		res->exit_code = 128 + s->stop_signal;
+		res->exit_code = 128 + (s->stop_signal ? s->stop_signal : SIGTERM);
 	} else if (s->failed || s->first_failure >= 0) {
 		res->phase = PP_PHASE_FAILED;
 		res->exit_code = s->first_failure > 0 ? s->first_failure : 1;
@@ -479,9 +485,37 @@ static int setup_fds(struct sup *s, sigset_t *mask, struct pp_error **err)
 		return pp_error_set(err, errno, "supervisor event loop");
 	if (watch(s, s->sigfd, TAG(TAG_SIGNAL, 0)) < 0 ||
 	    watch(s, s->timerfd, TAG(TAG_TIMER, 0)) < 0 ||
-	    watch(s, s->pod->sandbox->infra_pidfd, TAG(TAG_INFRA, 0)) < 0)
+	    watch(s, s->pod->sandbox->infra_pidfd, TAG(TAG_INFRA, 0)) < 0 ||
+	    (s->hooks->ctl_fd >= 0 && watch(s, s->hooks->ctl_fd, TAG(TAG_CTL, 0)) < 0))
 		return pp_error_set(err, errno, "epoll_ctl");
 	return 0;
+}
+
+int sup_watch_client(struct sup *s, int fd, size_t slot)
+{
+	return watch(s, fd, TAG(TAG_CLIENT, slot));
+}
+
+static void loop(struct sup *s, struct pp_error **err, int *ret)
+{
+	advance(s);
+	sup_write_status(s);
+	if (s->hooks->running)
+		s->hooks->running(s->hooks->ctx);
+	while (!finished(s)) {
+		arm_timer(s);
+		struct epoll_event evs[MAX_EVENTS];
+		int n = epoll_wait(s->epfd, evs, MAX_EVENTS, -1);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			*ret = pp_error_set(err, errno, "epoll_wait");
+			break;
+		}
+		for (int k = 0; k < n; k++)
+			dispatch(s, evs[k].data.u64);
+		sup_write_status(s);
+	}
 }
 
 int pp_supervisor_run(struct pp_pod_instance *pod, const struct pp_supervisor_hooks *hooks,
@@ -492,33 +526,33 @@ int pp_supervisor_run(struct pp_pod_instance *pod, const struct pp_supervisor_ho
 			.epfd = -1,
 			.sigfd = -1,
 			.timerfd = -1,
-			.first_failure = -1};
+			.first_failure = -1,
+			.dirty = true};
+	for (size_t k = 0; k < MAX_CLIENTS; k++)
+		s.clients[k] = -1;
+	clock_gettime(CLOCK_REALTIME, &s.created);
+	s.started = s.created;
 	s.run = xmalloc(sizeof(*s.run) * (pod->n_containers + 1));
 	if (pod->spec->active_deadline_seconds > 0)
-		s.active_deadline = now_ns() + pod->spec->active_deadline_seconds * NSEC_PER_SEC;
+		s.active_deadline =
+		    sup_now_ns() + pod->spec->active_deadline_seconds * NSEC_PER_SEC;
 	/* The signals are blocked for the whole run: they arrive through the
 	 * signalfd, and children reset their mask before exec. */
 	sigset_t mask, old;
 	int ret = setup_fds(&s, &mask, err);
 	sigprocmask(SIG_BLOCK, &mask, &old);
 	if (ret == 0) {
-		advance(&s);
-		while (!finished(&s)) {
-			arm_timer(&s);
-			struct epoll_event evs[MAX_EVENTS];
-			int n = epoll_wait(s.epfd, evs, MAX_EVENTS, -1);
-			if (n < 0 && errno == EINTR)
-				continue;
-			if (n < 0) {
-				ret = pp_error_set(err, errno, "epoll_wait");
-				break;
-			}
-			for (int k = 0; k < n; k++)
-				dispatch(&s, evs[k].data.u64);
-		}
-		result(&s, res);
+		loop(&s, err, &ret);
+		result(&s, &s.res);
+		*res = s.res;
+		s.finished = true;
+		s.dirty = true;
+		sup_write_status(&s);
+		if (hooks->finish)
+			hooks->finish(hooks->ctx);
 	}
 	sigprocmask(SIG_SETMASK, &old, NULL);
+	sup_ctl_close_all(&s);
 	for (size_t i = 0; i < pod->n_containers; i++) {
 		free(s.run[i].out.data);
 		free(s.run[i].err.data);

@@ -1,9 +1,14 @@
 /* The pod's supervisor loop: starts init containers in order, sidecars, then
  * the app containers; restarts them per restartPolicy with kubelet's
- * back-off; forwards their output line by line; stops the pod on completion,
- * failure, activeDeadlineSeconds or a signal (SIGINT/SIGTERM/SIGHUP: the
- * graceful stop; a second one kills at once). One thread, one epoll over a
- * signalfd, a timerfd, the containers' pidfds and output pipes. */
+ * back-off; passes their output on line by line; keeps the pod's status
+ * (status.json, Kubernetes field names) and events; serves the control socket
+ * (stop, kill, exec); stops the pod on completion, failure,
+ * activeDeadlineSeconds, a stop request or a signal (SIGINT/SIGTERM/SIGHUP:
+ * the graceful stop; a second one kills at once). One thread, one epoll over
+ * a signalfd, a timerfd, the containers' pidfds and output pipes, the control
+ * socket and its clients.
+ *
+ * daemon.c runs it detached, one process per pod (`peapod apply`). */
 #ifndef PEAPOD_SUPERVISOR_H
 #define PEAPOD_SUPERVISOR_H
 
@@ -11,6 +16,7 @@
 #include <stddef.h>
 
 #include "pod/pod.h"
+#include "spec/spec.h"
 #include "util/error.h"
 
 enum pp_stream { PP_STREAM_STDOUT = 0, PP_STREAM_STDERR };
@@ -19,12 +25,24 @@ enum pp_event_level { PP_EVENT_INFO = 0, PP_EVENT_WARNING, PP_EVENT_ERROR };
 struct pp_supervisor_hooks {
 	/* One line of a container's output, without its newline. partial is
 	 * true when the line was split because it was too long or the stream
-	 * ended without a newline. */
-	void (*output)(void *ctx, const char *container, enum pp_stream stream, const char *line,
-		       size_t len, bool partial);
+	 * ended without a newline. flush follows each chunk read. */
+	void (*output)(void *ctx, const struct pp_pod_container *c, enum pp_stream stream,
+		       const char *line, size_t len, bool partial);
+	void (*flush)(void *ctx, const struct pp_pod_container *c);
+	/* Container c's process (instance c->restart_count) has started. */
+	void (*container_started)(void *ctx, const struct pp_pod_container *c);
 	/* Something the user may want to know, kubectl-events style. */
-	void (*event)(void *ctx, enum pp_event_level level, const char *container, const char *msg);
+	void (*event)(void *ctx, enum pp_event_level level, const char *container,
+		      const char *reason, const char *msg);
+	/* After the first round of container starts: the pod is up. */
+	void (*running)(void *ctx);
+	/* The loop is over and the final status written; called before the
+	 * control connections close, so a client that waits for them to close
+	 * knows that what finish does is done. */
+	void (*finish)(void *ctx);
 	void *ctx;
+	const char *status_path; /* status.json written on every change; NULL: none */
+	int ctl_fd;		 /* listening control socket, -1: none */
 };
 
 enum pp_pod_phase { PP_PHASE_SUCCEEDED = 0, PP_PHASE_FAILED, PP_PHASE_STOPPED };
@@ -35,8 +53,27 @@ struct pp_run_result {
 	const char *reason; /* e.g. "DeadlineExceeded", NULL otherwise */
 };
 
-/* Runs the pod until it completes or is stopped. The caller destroys it after. */
+/* Runs the pod until it completes or is stopped. */
 int pp_supervisor_run(struct pp_pod_instance *pod, const struct pp_supervisor_hooks *hooks,
 		      struct pp_run_result *res, struct pp_error **err);
+
+/* ---- the detached supervisor (daemon.c) ---- */
+
+struct pp_apply_opts {
+	const char *store_root; /* NULL: default */
+	const char *manifest;	/* the manifest's text, kept with the pod */
+	size_t manifest_len;
+};
+
+/* Starts a supervisor process for spec (taking ownership of it), detached
+ * from the caller (own session, reparented to init), and returns once the
+ * pod is up: its sandbox exists and its first containers were started. A
+ * pod that cannot be created (name taken, image missing, hostPath check)
+ * fails here with nothing left behind. *uid receives the pod's uid. */
+int pp_pod_apply(struct pp_pod *spec, const struct pp_apply_opts *opts, char **uid,
+		 struct pp_error **err);
+
+/* The supervisor's name in ps. */
+#define PP_SUPERVISOR_NAME "peapod-sup"
 
 #endif

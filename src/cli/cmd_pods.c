@@ -1,0 +1,206 @@
+/* peapod apply, delete, inspect, gc: the verbs that create, remove and show
+ * a pod as a whole. */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <json-c/json.h>
+
+#include "cli/cli.h"
+#include "ops/ops.h"
+#include "spec/spec.h"
+#include "supervisor/supervisor.h"
+#include "util/cleanup.h"
+
+#define DELETE_TIMEOUT_MS (-1)
+
+static void warn_ignored(const struct pp_pod *pod)
+{
+	for (char **f = pod->ignored_fields; f && *f; f++)
+		fprintf(stderr, "peapod: warning: %s: %s is not supported yet and is ignored\n",
+			pod->source, *f);
+}
+
+int cmd_apply(int argc, char **argv)
+{
+	static const struct option longopts[] = {{"filename", required_argument, NULL, 'f'},
+						 {"namespace", required_argument, NULL, 'n'},
+						 {"root", required_argument, NULL, 'r'},
+						 {NULL, 0, NULL, 0}};
+	const char *file = NULL, *ns = NULL, *root = NULL;
+	int c;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "f:n:", longopts, NULL)) != -1) {
+		if (c == 'f')
+			file = optarg;
+		else if (c == 'n')
+			ns = optarg;
+		else if (c == 'r')
+			root = optarg;
+		else
+			return CLI_EXIT_USAGE;
+	}
+	if (file == NULL || optind != argc) {
+		fprintf(stderr, "usage: peapod apply -f FILE [-n NAMESPACE]\n");
+		return CLI_EXIT_USAGE;
+	}
+	cleanup_error struct pp_error *err = NULL;
+	struct pp_pod *spec = NULL;
+	cleanup_free char *text = NULL;
+	size_t len = 0;
+	if (pp_spec_load(file, &spec, &text, &len, &err) < 0) {
+		cli_print_error(err);
+		return CLI_EXIT_USAGE;
+	}
+	warn_ignored(spec);
+	/* -n names the namespace of a manifest that has none, as kubectl does. */
+	if (ns != NULL && strcmp(spec->namespace_, "default") == 0) {
+		free(spec->namespace_);
+		spec->namespace_ = xstrdup(ns);
+	} else if (ns != NULL && strcmp(spec->namespace_, ns) != 0) {
+		fprintf(stderr,
+			"peapod: the namespace from the provided object \"%s\" does not match the "
+			"namespace \"%s\"\n",
+			spec->namespace_, ns);
+		pp_pod_free(spec);
+		return CLI_EXIT_USAGE;
+	}
+	cleanup_free char *name = xstrdup(spec->name);
+	struct pp_apply_opts o = {.store_root = root, .manifest = text, .manifest_len = len};
+	if (pp_pod_apply(spec, &o, NULL, &err) < 0) {
+		cli_print_error(err);
+		return CLI_EXIT_FAILURE;
+	}
+	printf("pod/%s created\n", name);
+	return 0;
+}
+
+static int delete_one(const char *ns, const char *name, const struct pp_delete_opts *o)
+{
+	cleanup_error struct pp_error *err = NULL;
+	if (pp_pod_delete(ns, name, o, &err) < 0) {
+		cli_print_error(err);
+		return CLI_EXIT_FAILURE;
+	}
+	printf("pod \"%s\" deleted\n", name);
+	fflush(stdout);
+	return 0;
+}
+
+int cmd_delete(int argc, char **argv)
+{
+	static const struct option longopts[] = {{"filename", required_argument, NULL, 'f'},
+						 {"namespace", required_argument, NULL, 'n'},
+						 {"grace-period", required_argument, NULL, 'g'},
+						 {"force", no_argument, NULL, 'F'},
+						 {"now", no_argument, NULL, 'N'},
+						 {NULL, 0, NULL, 0}};
+	const char *file = NULL, *ns = NULL;
+	struct pp_delete_opts o = {.grace_s = -1, .timeout_ms = DELETE_TIMEOUT_MS};
+	bool force = false;
+	int c;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "f:n:", longopts, NULL)) != -1) {
+		char *end = NULL;
+		switch (c) {
+		case 'f':
+			file = optarg;
+			break;
+		case 'n':
+			ns = optarg;
+			break;
+		case 'g':
+			o.grace_s = strtoll(optarg, &end, 10);
+			if (*optarg == '\0' || *end != '\0') {
+				fprintf(stderr, "peapod delete: bad --grace-period \"%s\"\n",
+					optarg);
+				return CLI_EXIT_USAGE;
+			}
+			break;
+		case 'F':
+			force = true;
+			break;
+		case 'N':
+			o.grace_s = 1;
+			break;
+		default:
+			return CLI_EXIT_USAGE;
+		}
+	}
+	/* kubectl: --force with no grace period (or 0) kills at once. */
+	if (force && o.grace_s < 0)
+		o.grace_s = 0;
+	if (optind < argc && strcmp(argv[optind], "pod") == 0)
+		optind++;
+	if (optind < argc && strcmp(argv[optind], "pods") == 0)
+		optind++;
+	if (file == NULL && optind == argc) {
+		fprintf(stderr, "usage: peapod delete [pod] NAME... [--grace-period N] [--force] | "
+				"-f FILE\n");
+		return CLI_EXIT_USAGE;
+	}
+	int status = 0;
+	if (file != NULL) {
+		cleanup_error struct pp_error *err = NULL;
+		struct pp_pod *spec = NULL;
+		if (pp_spec_parse_file(file, &spec, &err) < 0) {
+			cli_print_error(err);
+			return CLI_EXIT_USAGE;
+		}
+		status = delete_one(ns ? ns : spec->namespace_, spec->name, &o);
+		pp_pod_free(spec);
+	}
+	for (int i = optind; i < argc; i++) {
+		const char *name = strncmp(argv[i], "pod/", 4) == 0 ? argv[i] + 4 : argv[i];
+		if (delete_one(cli_namespace(ns), name, &o) != 0)
+			status = CLI_EXIT_FAILURE;
+	}
+	return status;
+}
+
+int cmd_inspect(int argc, char **argv)
+{
+	static const struct option longopts[] = {{"namespace", required_argument, NULL, 'n'},
+						 {NULL, 0, NULL, 0}};
+	const char *ns = NULL;
+	int c;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "n:", longopts, NULL)) != -1) {
+		if (c != 'n')
+			return CLI_EXIT_USAGE;
+		ns = optarg;
+	}
+	if (optind + 1 != argc) {
+		fprintf(stderr, "usage: peapod inspect NAME [-n NAMESPACE]\n");
+		return CLI_EXIT_USAGE;
+	}
+	cleanup_error struct pp_error *err = NULL;
+	struct pp_pod_view v;
+	if (pp_pod_view_load(cli_namespace(ns), argv[optind], &v, &err) < 0) {
+		cli_print_error(err);
+		return CLI_EXIT_FAILURE;
+	}
+	cli_attach_spec(&v);
+	printf("%s\n", json_object_to_json_string_ext(v.obj, JSON_C_TO_STRING_PRETTY |
+								 JSON_C_TO_STRING_NOSLASHESCAPE));
+	pp_pod_view_free(&v);
+	return 0;
+}
+
+int cmd_gc(int argc, char **argv)
+{
+	if (argc != 1) {
+		fprintf(stderr, "usage: peapod gc\n");
+		return CLI_EXIT_USAGE;
+	}
+	cleanup_error struct pp_error *err = NULL;
+	int removed = 0;
+	int ret = pp_pod_gc(NULL, &removed, &err);
+	printf("%d pod%s cleaned up\n", removed, removed == 1 ? "" : "s");
+	if (ret < 0) {
+		cli_print_error(err);
+		return CLI_EXIT_FAILURE;
+	}
+	return 0;
+}

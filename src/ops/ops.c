@@ -1,0 +1,200 @@
+/* Pod lookups with an honest status, delete and gc. */
+#include "ops/ops.h"
+
+#include <dirent.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "image/image.h"
+#include "pod/pod.h"
+#include "state/podstate.h"
+#include "supervisor/control.h"
+#include "util/cleanup.h"
+#include "util/fs.h"
+
+/* How long a dead pod's record may be without status before gc takes it
+ * (apply writes the status within milliseconds of taking the lock). */
+#define GC_LOCK_WAIT_MS 0
+
+static struct json_object *get_path(struct json_object *o, const char *path)
+{
+	cleanup_free char *p = xstrdup(path);
+	char *save = NULL;
+	for (char *k = strtok_r(p, ".", &save); k && o; k = strtok_r(NULL, ".", &save))
+		if (!json_object_object_get_ex(o, k, &o))
+			return NULL;
+	return o;
+}
+
+const char *pp_pod_view_str(const struct pp_pod_view *v, const char *path)
+{
+	struct json_object *o = get_path(v->obj, path);
+	return o && json_object_is_type(o, json_type_string) ? json_object_get_string(o) : NULL;
+}
+
+static void set_path_str(struct json_object *root, const char *obj, const char *key,
+			 const char *value)
+{
+	struct json_object *o = NULL;
+	if (!json_object_object_get_ex(root, obj, &o)) {
+		o = json_object_new_object();
+		json_object_object_add(root, obj, o);
+	}
+	json_object_object_add(o, key, json_object_new_string(value));
+}
+
+int pp_pod_view_load(const char *ns, const char *name, struct pp_pod_view *v, struct pp_error **err)
+{
+	*v = (struct pp_pod_view){0};
+	if (pp_name_lookup(ns, name, &v->uid, err) < 0)
+		return -1;
+	v->ns = xstrdup(ns);
+	v->name = xstrdup(name);
+	v->alive = pp_state_is_locked(v->uid);
+	cleanup_error struct pp_error *e = NULL;
+	if (pp_state_read_status(v->uid, &v->obj, &e) < 0) {
+		/* Being created (apply holds the lock), or its creator died. */
+		v->obj = json_object_new_object();
+		set_path_str(v->obj, "metadata", "name", name);
+		set_path_str(v->obj, "metadata", "namespace", ns);
+		set_path_str(v->obj, "metadata", "uid", v->uid);
+		set_path_str(v->obj, "status", "phase", v->alive ? "Pending" : "Unknown");
+		if (!v->alive)
+			set_path_str(v->obj, "status", "reason", "SupervisorDied");
+		return 0;
+	}
+	struct json_object *fin = get_path(v->obj, "peapod.finished");
+	v->finished = fin && json_object_get_boolean(fin);
+	if (!v->alive && !v->finished) {
+		set_path_str(v->obj, "status", "phase", "Unknown");
+		set_path_str(v->obj, "status", "reason", "SupervisorDied");
+		set_path_str(
+		    v->obj, "status", "message",
+		    "the pod's supervisor is gone: `peapod delete` or `peapod gc` cleans up");
+	}
+	return 0;
+}
+
+void pp_pod_view_free(struct pp_pod_view *v)
+{
+	free(v->ns);
+	free(v->name);
+	free(v->uid);
+	if (v->obj)
+		json_object_put(v->obj);
+	*v = (struct pp_pod_view){0};
+}
+
+/* A record nobody runs: whatever the pod left, then the record. Under the
+ * pod's lock, so that two cleanups never race. */
+static int remove_dead(const char *ns, const char *name, const char *uid, const char *data_dir,
+		       struct pp_error **err)
+{
+	cleanup_close int lock = pp_state_lock(uid, GC_LOCK_WAIT_MS, err);
+	if (lock < 0)
+		return -1;
+	if (pp_pod_remove_leftovers(data_dir, uid, err) < 0)
+		return -1;
+	return pp_state_remove(ns, name, uid, err);
+}
+
+static char *data_dir_of(const struct pp_pod_view *v)
+{
+	const char *d = pp_pod_view_str(v, "peapod.dataDir");
+	if (d != NULL)
+		return xstrdup(d);
+	struct pp_image_store *store = NULL;
+	if (pp_image_store_open(NULL, &store, NULL) < 0)
+		return NULL;
+	char *r = xasprintf("%s/pods/%s", pp_image_store_root(store), v->uid);
+	pp_image_store_free(store);
+	return r;
+}
+
+int pp_pod_delete(const char *ns, const char *name, const struct pp_delete_opts *o,
+		  struct pp_error **err)
+{
+	struct pp_pod_view v;
+	if (pp_pod_view_load(ns, name, &v, err) < 0)
+		return -1;
+	int ret = 0;
+	cleanup_close int fd = v.alive ? pp_ctl_connect(v.uid, NULL) : -1;
+	if (fd >= 0) {
+		cleanup_free char *req = xasprintf("stop %lld", (long long)o->grace_s);
+		if (pp_ctl_call(fd, req, NULL, NULL, NULL, err) < 0 ||
+		    pp_ctl_wait_closed(fd, o->timeout_ms, err) < 0)
+			ret = -1;
+		if (ret == 0)
+			ret = pp_state_remove(ns, name, v.uid, err);
+	} else if (v.alive && !v.finished) {
+		ret = pp_error_set(err, EBUSY,
+				   "pod \"%s\" is being created or its supervisor "
+				   "does not answer: try again",
+				   name);
+	} else {
+		/* Finished (the supervisor left nothing but the record), or
+		 * its supervisor died: clean up after it. */
+		cleanup_free char *data = data_dir_of(&v);
+		ret = v.finished ? pp_state_remove(ns, name, v.uid, err)
+				 : remove_dead(ns, name, v.uid, data, err);
+	}
+	pp_pod_view_free(&v);
+	return ret;
+}
+
+/* Pod data directories (layers, volumes, pins) whose record is gone: what a
+ * reboot leaves, as /run is a tmpfs. */
+static int gc_orphan_data(const char *store_root, int *removed, struct pp_error **err)
+{
+	cleanup_free char *pods = xasprintf("%s/pods", store_root);
+	DIR *d = opendir(pods);
+	if (d == NULL)
+		return errno == ENOENT ? 0 : pp_error_set(err, errno, "opendir %s", pods);
+	int ret = 0;
+	struct dirent *de;
+	while ((de = readdir(d)) != NULL) {
+		if (de->d_name[0] == '.')
+			continue;
+		cleanup_free char *state = pp_state_dir(de->d_name);
+		if (access(state, F_OK) == 0)
+			continue;
+		cleanup_free char *data = xasprintf("%s/%s", pods, de->d_name);
+		if (pp_pod_remove_leftovers(data, de->d_name, ret < 0 ? NULL : err) < 0)
+			ret = -1;
+		else
+			(*removed)++;
+	}
+	closedir(d);
+	return ret;
+}
+
+int pp_pod_gc(const char *store_root, int *removed, struct pp_error **err)
+{
+	*removed = 0;
+	struct pp_pod_ref *refs = NULL;
+	size_t n = 0;
+	if (pp_pod_list(NULL, &refs, &n, err) < 0)
+		return -1;
+	int ret = 0;
+	for (size_t i = 0; i < n; i++) {
+		struct pp_pod_view v;
+		if (pp_pod_view_load(refs[i].ns, refs[i].name, &v, NULL) < 0)
+			continue;
+		if (!v.alive && !v.finished) {
+			cleanup_free char *data = data_dir_of(&v);
+			if (remove_dead(v.ns, v.name, v.uid, data, ret < 0 ? NULL : err) < 0)
+				ret = -1;
+			else
+				(*removed)++;
+		}
+		pp_pod_view_free(&v);
+	}
+	pp_pod_refs_free(refs, n);
+	struct pp_image_store *store = NULL;
+	if (pp_image_store_open(store_root, &store, ret < 0 ? NULL : err) < 0)
+		return -1;
+	if (gc_orphan_data(pp_image_store_root(store), removed, ret < 0 ? NULL : err) < 0)
+		ret = -1;
+	pp_image_store_free(store);
+	return ret;
+}

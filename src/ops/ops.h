@@ -1,0 +1,47 @@
+/* What the CLI verbs do to the pods of this host, over their records
+ * (src/state) and supervisors (control socket): look one up with an honest
+ * status, delete, collect garbage. */
+#ifndef PEAPOD_OPS_H
+#define PEAPOD_OPS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <json-c/json.h>
+
+#include "util/error.h"
+
+/* A pod as the CLI shows it: its status.json, with status.phase "Unknown"
+ * and reason "SupervisorDied" when the supervisor is gone but the pod did
+ * not finish (and a "Pending" placeholder while apply is creating it). */
+struct pp_pod_view {
+	char *ns, *name, *uid;
+	struct json_object *obj; /* the pod object (apiVersion, kind, metadata, status, peapod) */
+	bool alive;		 /* its supervisor runs */
+	bool finished;		 /* completed: the record stays until deleted */
+};
+
+int pp_pod_view_load(const char *ns, const char *name, struct pp_pod_view *v,
+		     struct pp_error **err);
+void pp_pod_view_free(struct pp_pod_view *v);
+
+/* A string field of v->obj by path ("status.phase"), NULL when absent. */
+const char *pp_pod_view_str(const struct pp_pod_view *v, const char *path);
+
+struct pp_delete_opts {
+	int64_t grace_s; /* < 0: the pod's terminationGracePeriodSeconds */
+	int timeout_ms;	 /* how long to wait for the pod to be gone, -1: no limit */
+};
+
+/* kubectl delete: the graceful stop (SIGTERM or the stop signal, SIGKILL
+ * after the grace period), then the record goes. A pod whose supervisor
+ * died is cleaned up as gc does. Returns once the pod is gone. */
+int pp_pod_delete(const char *ns, const char *name, const struct pp_delete_opts *o,
+		  struct pp_error **err);
+
+/* Cleans up after pods whose supervisor died (processes, cgroups, layers,
+ * records) and, after a reboot, pod data without a record. *removed counts
+ * the pods cleaned up. store_root NULL: the default. */
+int pp_pod_gc(const char *store_root, int *removed, struct pp_error **err);
+
+#endif

@@ -1,0 +1,242 @@
+/* The on-disk record of the pods: paths, locks, the names index, status. */
+#include "state/podstate.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "util/cleanup.h"
+#include "util/fs.h"
+
+#define DEFAULT_RUN_DIR "/run/peapod"
+#define DEFAULT_LOG_ROOT "/var/log/peapod"
+#define STATE_DIR_MODE 0700
+#define NAMES_DIR_MODE 0700
+#define MAX_STATUS_BYTES (4 * 1024 * 1024)
+#define LOCK_POLL_MS 5
+
+const char *pp_run_dir(void)
+{
+	const char *d = getenv("PEAPOD_RUN");
+	return d && *d ? d : DEFAULT_RUN_DIR;
+}
+
+const char *pp_log_root(void)
+{
+	const char *d = getenv("PEAPOD_LOG_DIR");
+	return d && *d ? d : DEFAULT_LOG_ROOT;
+}
+
+char *pp_state_dir(const char *uid)
+{
+	return xasprintf("%s/pods/%s", pp_run_dir(), uid);
+}
+
+char *pp_state_file(const char *uid, const char *file)
+{
+	return xasprintf("%s/pods/%s/%s", pp_run_dir(), uid, file);
+}
+
+char *pp_pod_log_dir(const char *ns, const char *name, const char *uid)
+{
+	return xasprintf("%s/pods/%s_%s_%s", pp_log_root(), ns, name, uid);
+}
+
+static int open_lock(const char *uid, int flags, struct pp_error **err)
+{
+	cleanup_free char *path = pp_state_file(uid, PP_STATE_LOCK);
+	int fd = open(path, O_RDWR | O_CLOEXEC | flags, 0600);
+	if (fd < 0)
+		return pp_error_set(err, errno, "open %s", path);
+	return fd;
+}
+
+int pp_state_create(const char *uid, int *lock_fd, struct pp_error **err)
+{
+	cleanup_free char *pods = xasprintf("%s/pods", pp_run_dir());
+	cleanup_free char *dir = pp_state_dir(uid);
+	if (pp_mkdir_p(pods, STATE_DIR_MODE, err) < 0)
+		return -1;
+	if (mkdir(dir, STATE_DIR_MODE) < 0)
+		return pp_error_set(
+		    err, errno, errno == EEXIST ? "a pod with uid %s exists already" : "mkdir %s",
+		    errno == EEXIST ? uid : dir);
+	int fd = open_lock(uid, O_CREAT | O_EXCL, err);
+	if (fd < 0 || flock(fd, LOCK_EX | LOCK_NB) < 0) {
+		int saved = fd < 0 ? 0 : errno;
+		cleanup_closep(&fd);
+		pp_rm_rf(dir, NULL);
+		return saved ? pp_error_set(err, saved, "lock %s", dir) : -1;
+	}
+	*lock_fd = fd;
+	return 0;
+}
+
+bool pp_state_is_locked(const char *uid)
+{
+	cleanup_close int fd = open_lock(uid, 0, NULL);
+	if (fd < 0)
+		return false;
+	if (flock(fd, LOCK_SH | LOCK_NB) < 0)
+		return errno == EWOULDBLOCK;
+	return false;
+}
+
+int pp_state_lock(const char *uid, int timeout_ms, struct pp_error **err)
+{
+	cleanup_close int fd = open_lock(uid, 0, err);
+	if (fd < 0)
+		return -1;
+	for (int waited = 0;; waited += LOCK_POLL_MS) {
+		if (flock(fd, LOCK_EX | LOCK_NB) == 0)
+			return steal_fd(&fd);
+		if (errno != EWOULDBLOCK && errno != EINTR)
+			return pp_error_set(err, errno, "lock the state of pod %s", uid);
+		if (timeout_ms >= 0 && waited >= timeout_ms)
+			return pp_error_set(err, EWOULDBLOCK, "pod %s is busy", uid);
+		poll(NULL, 0, LOCK_POLL_MS);
+	}
+}
+
+static char *name_path(const char *ns, const char *name)
+{
+	return xasprintf("%s/names/%s/%s", pp_run_dir(), ns, name);
+}
+
+int pp_name_claim(const char *ns, const char *name, const char *uid, struct pp_error **err)
+{
+	cleanup_free char *dir = xasprintf("%s/names/%s", pp_run_dir(), ns);
+	cleanup_free char *path = name_path(ns, name);
+	cleanup_free char *tmp = xasprintf("%s/.%s.%s", dir, name, uid);
+	cleanup_free char *text = xasprintf("%s\n", uid);
+	if (pp_mkdir_p(dir, NAMES_DIR_MODE, err) < 0 ||
+	    pp_write_file_atomic(tmp, text, strlen(text), 0600, err) < 0)
+		return -1;
+	/* link(2) fails when the name exists: of two claims, exactly one wins,
+	 * and the winner's file is complete from the start. */
+	int ret = link(tmp, path);
+	int saved = errno;
+	unlink(tmp);
+	if (ret < 0 && saved == EEXIST)
+		return pp_error_set(err, 0, "pods \"%s\" already exists in namespace \"%s\"", name,
+				    ns);
+	if (ret < 0)
+		return pp_error_set(err, saved, "claim the name %s/%s", ns, name);
+	return 0;
+}
+
+int pp_name_lookup(const char *ns, const char *name, char **uid, struct pp_error **err)
+{
+	cleanup_free char *path = name_path(ns, name);
+	char *text = NULL;
+	size_t len = 0;
+	cleanup_error struct pp_error *e = NULL;
+	if (strchr(name, '/') != NULL || pp_read_file(path, 256, &text, &len, &e) < 0) {
+		if (e == NULL || e->status == ENOENT)
+			return pp_error_set(err, ENOENT,
+					    "pods \"%s\" not found in namespace \"%s\"", name, ns);
+		return pp_error_set(err, e->status, "%s", e->msg);
+	}
+	text[strcspn(text, "\n")] = '\0';
+	*uid = text;
+	return 0;
+}
+
+void pp_name_release(const char *ns, const char *name, const char *uid)
+{
+	char *cur = NULL;
+	if (pp_name_lookup(ns, name, &cur, NULL) == 0 && strcmp(cur, uid) == 0) {
+		cleanup_free char *path = name_path(ns, name);
+		unlink(path);
+	}
+	free(cur);
+}
+
+int pp_state_read_status(const char *uid, struct json_object **out, struct pp_error **err)
+{
+	cleanup_free char *path = pp_state_file(uid, PP_STATE_STATUS);
+	cleanup_free char *text = NULL;
+	size_t len = 0;
+	if (pp_read_file(path, MAX_STATUS_BYTES, &text, &len, err) < 0)
+		return -1;
+	*out = json_tokener_parse(text);
+	if (*out == NULL)
+		return pp_error_set(err, EINVAL, "%s: not valid JSON", path);
+	return 0;
+}
+
+static int ref_cmp(const void *a, const void *b)
+{
+	const struct pp_pod_ref *x = a, *y = b;
+	int c = strcmp(x->ns, y->ns);
+	return c ? c : strcmp(x->name, y->name);
+}
+
+static void list_ns(const char *ns, struct pp_pod_ref **refs, size_t *n)
+{
+	cleanup_free char *dir = xasprintf("%s/names/%s", pp_run_dir(), ns);
+	DIR *d = opendir(dir);
+	if (d == NULL)
+		return;
+	struct dirent *de;
+	while ((de = readdir(d)) != NULL) {
+		if (de->d_name[0] == '.')
+			continue;
+		char *uid = NULL;
+		if (pp_name_lookup(ns, de->d_name, &uid, NULL) < 0)
+			continue;
+		*refs = xrealloc(*refs, sizeof(**refs) * (*n + 1));
+		(*refs)[(*n)++] = (struct pp_pod_ref){xstrdup(ns), xstrdup(de->d_name), uid};
+	}
+	closedir(d);
+}
+
+int pp_pod_list(const char *ns, struct pp_pod_ref **out, size_t *n, struct pp_error **err)
+{
+	*out = NULL;
+	*n = 0;
+	if (ns != NULL) {
+		list_ns(ns, out, n);
+	} else {
+		cleanup_free char *dir = xasprintf("%s/names", pp_run_dir());
+		DIR *d = opendir(dir);
+		if (d == NULL && errno != ENOENT)
+			return pp_error_set(err, errno, "opendir %s", dir);
+		struct dirent *de;
+		while (d != NULL && (de = readdir(d)) != NULL)
+			if (de->d_name[0] != '.')
+				list_ns(de->d_name, out, n);
+		if (d != NULL)
+			closedir(d);
+	}
+	if (*n > 1)
+		qsort(*out, *n, sizeof(**out), ref_cmp);
+	return 0;
+}
+
+void pp_pod_refs_free(struct pp_pod_ref *refs, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		free(refs[i].ns);
+		free(refs[i].name);
+		free(refs[i].uid);
+	}
+	free(refs);
+}
+
+int pp_state_remove(const char *ns, const char *name, const char *uid, struct pp_error **err)
+{
+	cleanup_free char *logs = pp_pod_log_dir(ns, name, uid);
+	cleanup_free char *dir = pp_state_dir(uid);
+	int ret = pp_rm_rf(logs, err);
+	if (pp_rm_rf(dir, ret < 0 ? NULL : err) < 0)
+		ret = -1;
+	pp_name_release(ns, name, uid);
+	return ret;
+}

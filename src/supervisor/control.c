@@ -1,0 +1,177 @@
+/* The control socket, supervisor side: stop requests and what exec needs. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <json-c/json.h>
+
+#include "supervisor/control.h"
+#include "supervisor/supervisor_internal.h"
+#include "util/cleanup.h"
+
+static void reply(int fd, const char *text, const int *fds, size_t n_fds)
+{
+	union {
+		char buf[CMSG_SPACE(sizeof(int) * PP_CTL_MAX_FDS)];
+		struct cmsghdr align;
+	} u;
+	struct iovec iov = {.iov_base = (void *)text, .iov_len = strlen(text)};
+	struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1};
+	if (n_fds > 0) {
+		msg.msg_control = u.buf;
+		msg.msg_controllen = CMSG_SPACE(sizeof(int) * n_fds);
+		struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+		c->cmsg_level = SOL_SOCKET;
+		c->cmsg_type = SCM_RIGHTS;
+		c->cmsg_len = CMSG_LEN(sizeof(int) * n_fds);
+		memcpy(CMSG_DATA(c), fds, sizeof(int) * n_fds);
+	}
+	/* A client that went away meanwhile is not our problem. */
+	(void)sendmsg(fd, &msg, MSG_NOSIGNAL | MSG_DONTWAIT);
+}
+
+static void reply_error(int fd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void reply_error(int fd, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	char *msg = NULL;
+	if (vasprintf(&msg, fmt, ap) < 0)
+		abort();
+	va_end(ap);
+	cleanup_free char *text = xasprintf("error %s", msg);
+	free(msg);
+	reply(fd, text, NULL, 0);
+}
+
+void sup_ctl_accept(struct sup *s)
+{
+	for (;;) {
+		int fd = accept4(s->hooks->ctl_fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+		if (fd < 0)
+			return;
+		size_t k = 0;
+		while (k < MAX_CLIENTS && s->clients[k] >= 0)
+			k++;
+		if (k == MAX_CLIENTS || sup_watch_client(s, fd, k) < 0) {
+			reply_error(fd, "the supervisor is busy: too many connections");
+			close(fd);
+			continue;
+		}
+		s->clients[k] = fd;
+	}
+}
+
+static void client_close(struct sup *s, size_t k)
+{
+	epoll_ctl(s->epfd, EPOLL_CTL_DEL, s->clients[k], NULL);
+	cleanup_closep(&s->clients[k]);
+}
+
+void sup_ctl_close_all(struct sup *s)
+{
+	for (size_t k = 0; k < MAX_CLIENTS; k++)
+		if (s->clients[k] >= 0)
+			client_close(s, k);
+}
+
+static void do_stop(struct sup *s, int fd, long long grace)
+{
+	if (!s->stop_requested) {
+		s->stop_requested = true;
+		clock_gettime(CLOCK_REALTIME, &s->deletion_time);
+		s->dirty = true;
+	}
+	if (grace < 0)
+		grace = s->pod->spec->termination_grace_period_seconds;
+	if (s->stopping == STOP_NONE)
+		sup_begin_stop(s, grace);
+	else if (grace == 0)
+		sup_kill_all(s);
+	reply(fd, "ok", NULL, 0);
+}
+
+static struct json_object *exec_info(const struct pp_pod_instance *pod,
+				     const struct pp_pod_container *c, char **env)
+{
+	struct pp_process_identity id;
+	pp_pod_container_identity(pod, c, &id);
+	struct json_object *o = json_object_new_object();
+	struct json_object *e = json_object_new_array();
+	for (char **p = env; p && *p; p++)
+		json_object_array_add(e, json_object_new_string(*p));
+	json_object_object_add(o, "env", e);
+	if (id.cwd)
+		json_object_object_add(o, "cwd", json_object_new_string(id.cwd));
+	if (id.user)
+		json_object_object_add(o, "user", json_object_new_string(id.user));
+	if (id.has_uid)
+		json_object_object_add(o, "uid", json_object_new_int64(id.uid));
+	if (id.has_gid)
+		json_object_object_add(o, "gid", json_object_new_int64(id.gid));
+	struct json_object *g = json_object_new_array();
+	for (size_t k = 0; k < id.n_extra_gids; k++)
+		json_object_array_add(g, json_object_new_int64(id.extra_gids[k]));
+	json_object_object_add(o, "groups", g);
+	return o;
+}
+
+static void do_exec(struct sup *s, int fd, const char *name)
+{
+	struct pp_pod_instance *pod = s->pod;
+	struct pp_pod_container *c = NULL;
+	for (size_t i = 0; i < pod->n_containers && c == NULL; i++)
+		if (strcmp(pod->containers[i].spec->name, name) == 0)
+			c = &pod->containers[i];
+	if (c == NULL) {
+		reply_error(fd, "container %s is not valid for pod %s", name, pod->spec->name);
+		return;
+	}
+	if (c->state != PP_CTR_RUNNING || c->pidfd < 0 || s->finished) {
+		reply_error(fd, "container %s is not running", name);
+		return;
+	}
+	cleanup_error struct pp_error *err = NULL;
+	cleanup_strv char **env = NULL;
+	int *cg = NULL;
+	size_t n_cg = 0;
+	if (pp_pod_container_env(pod, c, &env, &err) < 0 ||
+	    pp_cgroup_procs_fds(c->cgroup, &cg, &n_cg, &err) < 0) {
+		reply_error(fd, "container %s: %s", name, err->msg);
+		return;
+	}
+	int fds[PP_CTL_MAX_FDS];
+	size_t n = 0;
+	fds[n++] = c->pidfd;
+	for (size_t k = 0; k < n_cg && n < PP_CTL_MAX_FDS; k++)
+		fds[n++] = cg[k];
+	struct json_object *o = exec_info(pod, c, env);
+	reply(fd, json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN), fds, n);
+	json_object_put(o);
+	pp_cgroup_procs_fds_close(cg, n_cg);
+}
+
+void sup_ctl_request(struct sup *s, size_t k)
+{
+	int fd = s->clients[k];
+	char buf[1024];
+	ssize_t n = recv(fd, buf, sizeof(buf) - 1, MSG_DONTWAIT);
+	if (n < 0 && (errno == EAGAIN || errno == EINTR))
+		return;
+	if (n <= 0) {
+		client_close(s, k);
+		return;
+	}
+	buf[n] = '\0';
+	long long grace;
+	if (sscanf(buf, "stop %lld", &grace) == 1)
+		do_stop(s, fd, grace);
+	else if (strncmp(buf, "exec ", 5) == 0)
+		do_exec(s, fd, buf + 5);
+	else
+		reply_error(fd, "unknown request \"%.40s\"", buf);
+}

@@ -1,0 +1,292 @@
+/* `peapod apply`: one detached supervisor process per pod. The caller
+ * claims the pod's state directory (and its lock) and name, then forks twice
+ * so that the supervisor has its own session and init as its parent; the
+ * supervisor inherits the lock, holds it until it exits, creates the pod and
+ * reports through a pipe once the pod is up (or why it could not be). */
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <json-c/json.h>
+
+#include "image/image.h"
+#include "logs/crilog.h"
+#include "state/podstate.h"
+#include "supervisor/control.h"
+#include "supervisor/supervisor.h"
+#include "util/cleanup.h"
+#include "util/fs.h"
+#include "util/proc.h"
+
+#define LOG_DIR_MODE 0755
+#define REPORT_MAX 8192
+
+struct daemon {
+	struct pp_pod_instance *pod;
+	struct pp_log_opts log_opts;
+	char *log_dir;
+	struct pp_log_writer **logs; /* per container, the current instance's file */
+	int events_fd;
+	int sync_fd; /* to the caller of apply until the pod is up, then -1 */
+};
+
+/* "ok", or "error <errno>\n<message>". */
+static void report(struct daemon *d, const struct pp_error *e)
+{
+	if (d->sync_fd < 0)
+		return;
+	cleanup_free char *msg = e ? xasprintf("error %d\n%s", e->status, e->msg) : xstrdup("ok");
+	(void)!write(d->sync_fd, msg, strlen(msg));
+	cleanup_closep(&d->sync_fd);
+}
+
+static size_t index_of(const struct daemon *d, const struct pp_pod_container *c)
+{
+	return (size_t)(c - d->pod->containers);
+}
+
+static void on_container_started(void *ctx, const struct pp_pod_container *c)
+{
+	struct daemon *d = ctx;
+	size_t i = index_of(d, c);
+	pp_log_writer_close(d->logs[i]);
+	d->logs[i] = NULL;
+	cleanup_free char *dir = xasprintf("%s/%s", d->log_dir, c->spec->name);
+	cleanup_free char *path = xasprintf("%s/%d.log", dir, c->restart_count);
+	/* Without its log the container still runs; its output is dropped. */
+	if (pp_mkdir_p(dir, LOG_DIR_MODE, NULL) == 0)
+		pp_log_writer_open(path, &d->log_opts, &d->logs[i], NULL);
+}
+
+static void on_output(void *ctx, const struct pp_pod_container *c, enum pp_stream stream,
+		      const char *line, size_t len, bool partial)
+{
+	struct daemon *d = ctx;
+	struct pp_log_writer *w = d->logs[index_of(d, c)];
+	if (w != NULL)
+		pp_log_writer_append(w, stream == PP_STREAM_STDOUT ? PP_LOG_STDOUT : PP_LOG_STDERR,
+				     line, len, partial, NULL);
+}
+
+static void on_flush(void *ctx, const struct pp_pod_container *c)
+{
+	struct daemon *d = ctx;
+	struct pp_log_writer *w = d->logs[index_of(d, c)];
+	if (w != NULL)
+		pp_log_writer_flush(w, NULL);
+}
+
+static void on_event(void *ctx, enum pp_event_level level, const char *container,
+		     const char *reason, const char *msg)
+{
+	static const char *const levels[] = {"info", "warning", "error"};
+	struct daemon *d = ctx;
+	if (d->events_fd < 0)
+		return;
+	char ts[PP_LOG_TIME_LEN + 1];
+	struct timespec now;
+	clock_gettime(CLOCK_REALTIME, &now);
+	pp_log_format_time(now.tv_sec * 1000000000LL + now.tv_nsec, ts);
+	struct json_object *o = json_object_new_object();
+	json_object_object_add(o, "time", json_object_new_string(ts));
+	json_object_object_add(
+	    o, "type", json_object_new_string(level == PP_EVENT_INFO ? "Normal" : "Warning"));
+	json_object_object_add(o, "level", json_object_new_string(levels[level]));
+	json_object_object_add(o, "reason", json_object_new_string(reason));
+	if (container)
+		json_object_object_add(o, "container", json_object_new_string(container));
+	json_object_object_add(o, "message", json_object_new_string(msg));
+	cleanup_free char *line =
+	    xasprintf("%s\n", json_object_to_json_string_ext(
+				  o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
+	json_object_put(o);
+	/* O_APPEND and one write per event: readers never see half a line. */
+	(void)!write(d->events_fd, line, strlen(line));
+}
+
+static void on_running(void *ctx)
+{
+	report(ctx, NULL);
+}
+
+/* Everything of the pod but its record goes before the clients learn that
+ * the supervisor is done. */
+static void on_finish(void *ctx)
+{
+	struct daemon *d = ctx;
+	pp_pod_instance_destroy(d->pod, NULL);
+	for (size_t i = 0; i < d->pod->n_containers; i++) {
+		pp_log_writer_close(d->logs[i]);
+		d->logs[i] = NULL;
+	}
+}
+
+static int open_files(struct daemon *d, const struct pp_pod *spec, struct pp_error **err)
+{
+	d->log_dir = pp_pod_log_dir(spec->namespace_, spec->name, spec->uid);
+	if (pp_mkdir_p(d->log_dir, LOG_DIR_MODE, err) < 0)
+		return -1;
+	cleanup_free char *events = pp_state_file(spec->uid, PP_STATE_EVENTS);
+	d->events_fd = open(events, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+	if (d->events_fd < 0)
+		return pp_error_set(err, errno, "open %s", events);
+	return 0;
+}
+
+static __attribute__((noreturn)) void supervisor_main(struct pp_pod *spec,
+						      const struct pp_apply_opts *opts, int sync_fd)
+{
+	struct daemon d = {.events_fd = -1, .sync_fd = sync_fd};
+	cleanup_error struct pp_error *err = NULL;
+	struct pp_image_store *store = NULL;
+	cleanup_free char *uid = xstrdup(spec->uid);
+	cleanup_free char *ns = xstrdup(spec->namespace_);
+	cleanup_free char *name = xstrdup(spec->name);
+	cleanup_free char *status = pp_state_file(uid, PP_STATE_STATUS);
+	cleanup_free char *sock = pp_state_file(uid, PP_STATE_SOCKET);
+	int ctl = -1, ret = -1;
+
+	prctl(PR_SET_NAME, PP_SUPERVISOR_NAME, 0, 0, 0);
+	pp_stdio_to_devnull();
+	if (chdir("/") < 0)
+		_exit(1);
+	pp_log_opts_default(&d.log_opts);
+	if (open_files(&d, spec, &err) < 0 ||
+	    pp_image_store_open(opts->store_root, &store, &err) < 0)
+		goto fail;
+	if (pp_pod_instance_create(spec, store, &d.pod, &err) < 0) {
+		spec = NULL; /* owned (and freed) by the failed create */
+		goto fail;
+	}
+	spec = NULL;
+	d.logs = xmalloc(sizeof(*d.logs) * (d.pod->n_containers + 1));
+	ctl = pp_ctl_listen(sock, &err);
+	if (ctl < 0) {
+		pp_pod_instance_destroy(d.pod, NULL);
+		goto fail;
+	}
+	struct pp_supervisor_hooks hooks = {
+	    .output = on_output,
+	    .flush = on_flush,
+	    .container_started = on_container_started,
+	    .event = on_event,
+	    .running = on_running,
+	    .finish = on_finish,
+	    .ctx = &d,
+	    .status_path = status,
+	    .ctl_fd = ctl,
+	};
+	struct pp_run_result res;
+	ret = pp_supervisor_run(d.pod, &hooks, &res, &err);
+	if (ret < 0 && d.sync_fd >= 0) {
+		/* Never got going: as if apply had not happened. */
+		pp_pod_instance_destroy(d.pod, NULL);
+		goto fail;
+	}
+	goto out;
+fail:
+	report(&d, err);
+	pp_state_remove(ns, name, uid, NULL);
+out:
+	cleanup_closep(&ctl);
+	unlink(sock);
+	cleanup_closep(&d.events_fd);
+	if (d.pod != NULL)
+		for (size_t i = 0; i < d.pod->n_containers; i++)
+			pp_log_writer_close(d.logs[i]);
+	free(d.logs);
+	free(d.log_dir);
+	pp_pod_instance_free(d.pod);
+	pp_pod_free(spec);
+	pp_image_store_free(store);
+	_exit(ret < 0 ? 1 : 0);
+}
+
+/* Reads the supervisor's report: 0 when the pod is up. */
+static int read_report(int fd, struct pp_error **err)
+{
+	char buf[REPORT_MAX + 1];
+	size_t len = 0;
+	for (;;) {
+		ssize_t n = read(fd, buf + len, REPORT_MAX - len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		len += (size_t)n;
+	}
+	buf[len] = '\0';
+	if (strcmp(buf, "ok") == 0)
+		return 0;
+	int status = 0;
+	char *nl = strchr(buf, '\n');
+	if (strncmp(buf, "error ", 6) == 0 && nl != NULL && sscanf(buf + 6, "%d", &status) == 1)
+		return pp_error_set(err, status, "%s", nl + 1);
+	return pp_error_set(err, 0, "the pod's supervisor died while starting the pod");
+}
+
+static int write_manifest(const char *uid, const struct pp_apply_opts *opts, struct pp_error **err)
+{
+	if (opts->manifest == NULL)
+		return 0;
+	cleanup_free char *path = pp_state_file(uid, PP_STATE_MANIFEST);
+	return pp_write_file_atomic(path, opts->manifest, opts->manifest_len, 0600, err);
+}
+
+int pp_pod_apply(struct pp_pod *spec, const struct pp_apply_opts *opts, char **uid_out,
+		 struct pp_error **err)
+{
+	if (spec->uid == NULL)
+		spec->uid = pp_pod_new_uid();
+	cleanup_free char *uid = xstrdup(spec->uid);
+	cleanup_free char *ns = xstrdup(spec->namespace_);
+	cleanup_free char *name = xstrdup(spec->name);
+	cleanup_close int lock = -1;
+	int sync[2] = {-1, -1};
+	if (pp_state_create(uid, &lock, err) < 0) {
+		pp_pod_free(spec);
+		return -1;
+	}
+	if (write_manifest(uid, opts, err) < 0 || pp_name_claim(ns, name, uid, err) < 0 ||
+	    pipe2(sync, O_CLOEXEC) < 0) {
+		if (sync[0] < 0 && (*err == NULL))
+			pp_error_set(err, errno, "pipe");
+		cleanup_free char *dir = pp_state_dir(uid);
+		pp_rm_rf(dir, NULL);
+		pp_name_release(ns, name, uid);
+		pp_pod_free(spec);
+		return -1;
+	}
+	pid_t a = fork();
+	if (a == 0) {
+		/* A session of its own, and a parent that exits at once: the
+		 * supervisor belongs to no terminal and is reparented to init. */
+		close(sync[0]);
+		setsid();
+		pid_t b = fork();
+		if (b != 0)
+			_exit(b < 0);
+		supervisor_main(spec, opts, sync[1]);
+	}
+	close(sync[1]);
+	cleanup_close int rd = sync[0];
+	pp_pod_free(spec);
+	if (a < 0) {
+		pp_state_remove(ns, name, uid, NULL);
+		return pp_error_set(err, errno, "fork");
+	}
+	while (waitpid(a, NULL, 0) < 0 && errno == EINTR)
+		;
+	/* Only the supervisor holds the lock now. */
+	cleanup_closep(&lock);
+	if (read_report(rd, err) < 0)
+		return -1;
+	if (uid_out != NULL)
+		*uid_out = steal_ptr(&uid);
+	return 0;
+}

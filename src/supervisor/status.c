@@ -1,0 +1,261 @@
+/* The pod's status as Kubernetes reports it (PodStatus field names), written
+ * to status.json atomically whenever it changes. The CLI's get, describe,
+ * inspect and wait read nothing else. */
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <json-c/json.h>
+
+#include "supervisor/supervisor_internal.h"
+#include "util/cleanup.h"
+#include "util/fs.h"
+
+#define TIME_BUF 32
+
+static struct json_object *jtime(const struct timespec *ts)
+{
+	char buf[TIME_BUF];
+	struct tm tm;
+	gmtime_r(&ts->tv_sec, &tm);
+	strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	return json_object_new_string(buf);
+}
+
+static void put(struct json_object *o, const char *key, struct json_object *v)
+{
+	json_object_object_add(o, key, v);
+}
+
+static void put_str(struct json_object *o, const char *key, const char *v)
+{
+	if (v != NULL)
+		put(o, key, json_object_new_string(v));
+}
+
+static struct json_object *terminated(int exit_code, int signal, const char *reason,
+				      const struct timespec *started,
+				      const struct timespec *finished)
+{
+	struct json_object *t = json_object_new_object();
+	put(t, "exitCode", json_object_new_int(exit_code));
+	if (signal)
+		put(t, "signal", json_object_new_int(signal));
+	put_str(t, "reason", reason);
+	if (started->tv_sec)
+		put(t, "startedAt", jtime(started));
+	put(t, "finishedAt", jtime(finished));
+	struct json_object *st = json_object_new_object();
+	put(st, "terminated", t);
+	return st;
+}
+
+static struct json_object *waiting(const char *reason)
+{
+	struct json_object *w = json_object_new_object();
+	put_str(w, "reason", reason);
+	struct json_object *st = json_object_new_object();
+	put(st, "waiting", w);
+	return st;
+}
+
+static bool init_done(const struct sup *s)
+{
+	return s->next_init >= s->pod->n_init;
+}
+
+/* Ready: running (readiness probes come with the lifecycle work). */
+static bool container_ready(const struct sup *s, const struct pp_pod_container *c)
+{
+	return c->state == PP_CTR_RUNNING && s->stopping == STOP_NONE && !s->finished;
+}
+
+static struct json_object *container_state(const struct sup *s, size_t i)
+{
+	const struct pp_pod_container *c = &s->pod->containers[i];
+	switch (c->state) {
+	case PP_CTR_RUNNING: {
+		struct json_object *r = json_object_new_object();
+		put(r, "startedAt", jtime(&c->started_at));
+		struct json_object *st = json_object_new_object();
+		put(st, "running", r);
+		return st;
+	}
+	case PP_CTR_TERMINATED:
+		if (s->run[i].start_at)
+			return waiting("CrashLoopBackOff");
+		return terminated(c->exit_code, c->signal, c->reason, &c->started_at,
+				  &c->finished_at);
+	case PP_CTR_WAITING:
+	default:
+		if (s->run[i].start_at)
+			return waiting("CrashLoopBackOff");
+		if (i >= s->pod->n_init && !init_done(s))
+			return waiting("PodInitializing");
+		return waiting(c->spec->is_init ? "PodInitializing" : "ContainerCreating");
+	}
+}
+
+static struct json_object *container_status(const struct sup *s, size_t i)
+{
+	const struct pp_pod_container *c = &s->pod->containers[i];
+	const struct ctr_run *r = &s->run[i];
+	struct json_object *o = json_object_new_object();
+	put_str(o, "name", c->spec->name);
+	put_str(o, "image", c->spec->image);
+	cleanup_free char *image_id = xasprintf("sha256:%s", c->image->id);
+	put_str(o, "imageID", image_id);
+	if (r->ever_started) {
+		cleanup_free char *id =
+		    xasprintf("peapod://%s/%s/%d", s->pod->uid, c->spec->name, c->restart_count);
+		put_str(o, "containerID", id);
+	}
+	put(o, "ready", json_object_new_boolean(container_ready(s, c)));
+	put(o, "started", json_object_new_boolean(c->state == PP_CTR_RUNNING));
+	put(o, "restartCount", json_object_new_int(c->restart_count));
+	put(o, "state", container_state(s, i));
+	put(o, "lastState",
+	    r->last.set ? terminated(r->last.exit_code, r->last.signal, r->last.reason,
+				     &r->last.started_at, &r->last.finished_at)
+			: json_object_new_object());
+	if (c->state == PP_CTR_RUNNING)
+		put(o, "pid", json_object_new_int(c->pid));
+	return o;
+}
+
+const char *sup_phase(const struct sup *s)
+{
+	if (s->finished)
+		return s->res.phase == PP_PHASE_SUCCEEDED ? "Succeeded" : "Failed";
+	if (!init_done(s) || !s->apps_started)
+		return "Pending";
+	return "Running";
+}
+
+static struct json_object *condition(const char *type, bool status, const struct timespec *t)
+{
+	struct json_object *o = json_object_new_object();
+	put_str(o, "type", type);
+	put_str(o, "status", status ? "True" : "False");
+	put(o, "lastTransitionTime", jtime(t));
+	return o;
+}
+
+static bool all_ready(const struct sup *s)
+{
+	for (size_t i = 0; i < s->pod->n_containers; i++) {
+		const struct pp_pod_container *c = &s->pod->containers[i];
+		if ((!c->spec->is_init || c->is_sidecar) && !container_ready(s, c))
+			return false;
+	}
+	return true;
+}
+
+static const char *qos_class(const struct pp_pod *p)
+{
+	bool any = false, guaranteed = true;
+	for (size_t i = 0; i < p->n_containers + p->n_init_containers; i++) {
+		const struct pp_container *c = i < p->n_containers
+						   ? &p->containers[i]
+						   : &p->init_containers[i - p->n_containers];
+		const struct pp_resources *r = &c->resources;
+		if (r->requests_cpu.set || r->requests_memory.set || r->limits_cpu.set ||
+		    r->limits_memory.set)
+			any = true;
+		if (!r->limits_cpu.set || !r->limits_memory.set ||
+		    (r->requests_cpu.set && r->requests_cpu.milli != r->limits_cpu.milli) ||
+		    (r->requests_memory.set && r->requests_memory.value != r->limits_memory.value))
+			guaranteed = false;
+	}
+	return !any ? "BestEffort" : guaranteed ? "Guaranteed" : "Burstable";
+}
+
+static struct json_object *pod_status(const struct sup *s)
+{
+	const struct pp_pod_instance *pod = s->pod;
+	struct json_object *st = json_object_new_object();
+	put_str(st, "phase", sup_phase(s));
+	struct json_object *conds = json_object_new_array();
+	json_object_array_add(conds, condition("PodScheduled", true, &s->created));
+	json_object_array_add(conds, condition("Initialized", init_done(s), &s->started));
+	bool ready = init_done(s) && s->apps_started && all_ready(s);
+	json_object_array_add(conds, condition("ContainersReady", ready, &s->started));
+	json_object_array_add(conds, condition("Ready", ready, &s->started));
+	put(st, "conditions", conds);
+	if (s->reason != NULL) {
+		put_str(st, "reason", s->reason);
+		if (strcmp(s->reason, "DeadlineExceeded") == 0)
+			put_str(st, "message",
+				"Pod was active on the node longer than the specified deadline");
+	}
+	put_str(st, "hostIP", "127.0.0.1");
+	const char *ip = pod->sandbox && pod->sandbox->pod_ip ? pod->sandbox->pod_ip : "127.0.0.1";
+	put_str(st, "podIP", ip);
+	struct json_object *ips = json_object_new_array(), *one = json_object_new_object();
+	put_str(one, "ip", ip);
+	json_object_array_add(ips, one);
+	put(st, "podIPs", ips);
+	put(st, "startTime", jtime(&s->started));
+	put_str(st, "qosClass", qos_class(pod->spec));
+	struct json_object *inits = json_object_new_array(), *apps = json_object_new_array();
+	for (size_t i = 0; i < pod->n_containers; i++)
+		json_object_array_add(i < pod->n_init ? inits : apps, container_status(s, i));
+	if (pod->n_init)
+		put(st, "initContainerStatuses", inits);
+	else
+		json_object_put(inits);
+	put(st, "containerStatuses", apps);
+	return st;
+}
+
+static struct json_object *metadata(const struct sup *s)
+{
+	const struct pp_pod *p = s->pod->spec;
+	struct json_object *m = json_object_new_object();
+	put_str(m, "name", p->name);
+	put_str(m, "namespace", p->namespace_);
+	put_str(m, "uid", s->pod->uid);
+	put(m, "creationTimestamp", jtime(&s->created));
+	if (s->stop_requested)
+		put(m, "deletionTimestamp", jtime(&s->deletion_time));
+	return m;
+}
+
+/* What only peapod knows: the supervisor, and how a finished pod ended. */
+static struct json_object *peapod_part(const struct sup *s)
+{
+	struct json_object *o = json_object_new_object();
+	put(o, "supervisorPid", json_object_new_int(getpid()));
+	put(o, "finished", json_object_new_boolean(s->finished));
+	put_str(o, "dataDir", s->pod->data_dir);
+	if (s->stopping != STOP_NONE)
+		put(o, "stopping", json_object_new_boolean(true));
+	if (s->finished) {
+		static const char *const results[] = {"Succeeded", "Failed", "Stopped"};
+		put(o, "exitCode", json_object_new_int(s->res.exit_code));
+		put_str(o, "result", results[s->res.phase]);
+		put_str(o, "reason", s->res.reason);
+	}
+	return o;
+}
+
+void sup_write_status(struct sup *s)
+{
+	if (!s->dirty || s->hooks->status_path == NULL)
+		return;
+	s->dirty = false;
+	struct json_object *o = json_object_new_object();
+	put_str(o, "apiVersion", "v1");
+	put_str(o, "kind", "Pod");
+	put(o, "metadata", metadata(s));
+	put(o, "status", pod_status(s));
+	put(o, "peapod", peapod_part(s));
+	size_t len = 0;
+	const char *text = json_object_to_json_string_length(
+	    o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &len);
+	/* A status that cannot be written is retried at the next change. */
+	if (pp_write_file_atomic(s->hooks->status_path, text, len, 0644, NULL) < 0)
+		s->dirty = true;
+	json_object_put(o);
+}

@@ -1,0 +1,79 @@
+/* Shared by the files of the supervisor: the loop's state. */
+#ifndef PEAPOD_SUPERVISOR_INTERNAL_H
+#define PEAPOD_SUPERVISOR_INTERNAL_H
+
+#include <stdint.h>
+#include <time.h>
+
+#include "supervisor/supervisor.h"
+
+#define NSEC_PER_SEC 1000000000LL
+
+struct line_buf {
+	char *data;
+	size_t len;
+};
+
+/* How a container's previous instance ended (lastState). */
+struct ctr_termination {
+	bool set;
+	int exit_code, signal;
+	const char *reason;
+	struct timespec started_at, finished_at;
+};
+
+struct ctr_run {
+	int64_t start_at;  /* monotonic ns when a (re)start is due, 0 = none */
+	int64_t backoff_s; /* next restart delay */
+	struct line_buf out, err;
+	struct ctr_termination last;
+	bool ever_started;
+};
+
+enum stop_stage { STOP_NONE = 0, STOP_APPS, STOP_SIDECARS };
+
+#define MAX_CLIENTS 64
+
+struct sup {
+	struct pp_pod_instance *pod;
+	const struct pp_supervisor_hooks *hooks;
+	struct ctr_run *run;
+	int epfd, sigfd, timerfd;
+	size_t next_init; /* first init container not yet done (or started, for sidecars) */
+	bool apps_started;
+	enum stop_stage stopping;
+	int64_t stop_deadline; /* 0 once everything left has been SIGKILLed */
+	int64_t active_deadline;
+	int stop_signal;     /* the signal that stopped us, 0 otherwise */
+	bool stop_requested; /* a delete through the control socket */
+	struct timespec deletion_time;
+	int first_failure; /* exit code of the first failed container, -1 none */
+	bool failed;
+	const char *reason;
+	bool finished;		  /* the loop is over: the status is final */
+	struct pp_run_result res; /* how it ended, once finished */
+	bool dirty;		  /* the status changed since it was last written */
+	struct timespec created, started;
+	int clients[MAX_CLIENTS]; /* control connections, -1 = free */
+};
+
+int64_t sup_now_ns(void);
+
+/* Stops the pod: app containers first, then sidecars; SIGKILL after grace_s. */
+void sup_begin_stop(struct sup *s, int64_t grace_s);
+/* SIGKILL to everything still running. */
+void sup_kill_all(struct sup *s);
+
+/* status.c: status.json from the loop's state (when the status changed). */
+void sup_write_status(struct sup *s);
+/* The pod's phase as Kubernetes computes it. */
+const char *sup_phase(const struct sup *s);
+
+/* control.c: the control socket. */
+void sup_ctl_accept(struct sup *s);
+void sup_ctl_request(struct sup *s, size_t client);
+void sup_ctl_close_all(struct sup *s);
+/* Adds a client connection to the loop's epoll. */
+int sup_watch_client(struct sup *s, int fd, size_t slot);
+
+#endif
