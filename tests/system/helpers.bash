@@ -249,6 +249,24 @@ suite_infra_pids() {
 	return 0
 }
 
+# Live pod supervisors (peapod-sup) of this suite.
+suite_supervisor_pids() {
+	local p st
+	for p in $(pgrep -x peapod-sup); do
+		st=$(awk '/^State:/ {print $2}' "/proc/$p/status" 2>/dev/null) || continue
+		[ -n "$st" ] && [ "$st" != Z ] || continue
+		belongs_to_suite "$p" && echo "$p"
+	done
+	return 0
+}
+
+# The suite's pod records: state and data directories, names, log directories.
+record_dirs() {
+	echo "$PEAPOD_ROOT/pods" "$PEAPOD_RUN/pods" "$PEAPOD_ROOT/containers" "$PEAPOD_LOG_DIR/pods"
+	[ -d "$PEAPOD_RUN/names" ] && find "$PEAPOD_RUN/names" -mindepth 1 -maxdepth 1 -type d
+	return 0
+}
+
 # Everything of ours still there, one line each (empty: no leak).
 list_leaks() {
 	local d
@@ -259,7 +277,10 @@ list_leaks() {
 	for d in $(suite_infra_pids); do
 		echo "process: peapod-infra pid $d (ppid $(awk '/^PPid:/ {print $2}' "/proc/$d/status" 2>/dev/null))"
 	done
-	for d in "$PEAPOD_ROOT/pods" "$PEAPOD_RUN/pods" "$PEAPOD_ROOT/containers"; do
+	for d in $(suite_supervisor_pids); do
+		echo "process: peapod-sup pid $d"
+	done
+	for d in $(record_dirs); do
 		[ -d "$d" ] && find "$d" -mindepth 1 -maxdepth 1 -printf 'directory: %p\n'
 	done
 	return 0
@@ -270,7 +291,7 @@ list_leaks() {
 assert_no_leaks() {
 	local i leaks
 	for ((i = 0; i < 20; i++)); do
-		[ -z "$(suite_infra_pids)" ] && break
+		[ -z "$(suite_infra_pids)$(suite_supervisor_pids)" ] && break
 		sleep 0.1
 	done
 	leaks=$(list_leaks)
@@ -286,7 +307,7 @@ assert_no_leaks() {
 # pod directories. Quiet and idempotent.
 cleanup_leftovers() {
 	local d p m
-	for p in $(suite_infra_pids); do
+	for p in $(suite_supervisor_pids) $(suite_infra_pids); do
 		kill -KILL "$p" 2>/dev/null || true
 	done
 	for d in $(cgroup_parent_dirs); do
@@ -307,7 +328,7 @@ cleanup_leftovers() {
 			sleep 0.1
 		done
 	done
-	for d in "$PEAPOD_ROOT/pods" "$PEAPOD_RUN/pods" "$PEAPOD_ROOT/containers"; do
+	for d in $(record_dirs); do
 		[ -d "$d" ] && find "$d" -mindepth 1 -maxdepth 1 -exec rm -rf {} + 2>/dev/null
 	done
 	return 0

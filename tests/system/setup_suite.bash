@@ -21,6 +21,7 @@ setup_suite() {
 	export SUITE_TMP
 	export PEAPOD_ROOT=$SUITE_TMP/root
 	export PEAPOD_RUN=$SUITE_TMP/run
+	export PEAPOD_LOG_DIR=$SUITE_TMP/log
 	export PEAPOD_CGROUP_PARENT=peapod-test-$$
 	export IMAGE=busybox:1.36
 	export DEFAULTS_IMAGE=peapod-test/defaults:1
@@ -58,8 +59,8 @@ orphan_infra_pids() {
 		# A zombie is dead already (init may be slow to reap it).
 		[ "$(awk '/^State:/ {print $2}' "/proc/$p/status" 2>/dev/null)" = Z ] && continue
 		pp=$(awk '/^PPid:/ {print $2}' "/proc/$p/status" 2>/dev/null) || continue
-		# Its parent is peapod run; anything else (init, a subreaper) means it was orphaned.
-		[ "$(cat "/proc/$pp/comm" 2>/dev/null)" = peapod ] || echo "$p"
+		# Its parent is its pod's supervisor; anything else (init, a subreaper) means it was orphaned.
+		[ "$(cat "/proc/$pp/comm" 2>/dev/null)" = peapod-sup ] || echo "$p"
 	done
 	return 0
 }
@@ -79,7 +80,7 @@ teardown_suite() {
 		grep -q "process: peapod-infra pid $p " <<<"$leaks" ||
 			leaks+=$'\n'"process: orphaned peapod-infra pid $p"
 	done
-	for p in "$PEAPOD_ROOT/pods" "$PEAPOD_RUN/pods"; do
+	for p in "$PEAPOD_ROOT/pods" "$PEAPOD_RUN/pods" "$PEAPOD_LOG_DIR/pods"; do
 		[ -d "$p" ] && [ -n "$(ls -A "$p")" ] && leaks+=$'\n'"directory: $p is not empty"
 	done
 
