@@ -129,6 +129,15 @@ static void pod_status_text(struct json_object *pod, char *out, size_t size)
 		snprintf(out, size, "Terminating");
 }
 
+static bool is_sidecar(struct json_object *pod, const char *name)
+{
+	struct json_object *list = jget(jget(pod, "peapod"), "sidecars");
+	for (size_t i = 0; list && name && i < json_object_array_length(list); i++)
+		if (strcmp(json_object_get_string(json_object_array_get_idx(list, i)), name) == 0)
+			return true;
+	return false;
+}
+
 static void ready_and_restarts(struct json_object *pod, int *ready, int *total, int *restarts)
 {
 	struct json_object *st = jget(pod, "status");
@@ -139,8 +148,8 @@ static void ready_and_restarts(struct json_object *pod, int *ready, int *total, 
 		for (size_t i = 0; cs && i < json_object_array_length(cs); i++) {
 			struct json_object *c = json_object_array_get_idx(cs, i);
 			*restarts += json_object_get_int(jget(c, "restartCount"));
-			/* Init containers count only when they are sidecars (running). */
-			if (l == 0 && !jget(jget(c, "state"), "running"))
+			/* Of the init containers, only sidecars count. */
+			if (l == 0 && !is_sidecar(pod, jstr(c, "name")))
 				continue;
 			(*total)++;
 			*ready += json_object_get_boolean(jget(c, "ready"));

@@ -15,6 +15,8 @@
 /* How long a dead pod's record may be without status before gc takes it
  * (apply writes the status within milliseconds of taking the lock). */
 #define GC_LOCK_WAIT_MS 0
+/* A supervisor that has closed its connections exits at once. */
+#define RECORD_LOCK_WAIT_MS 5000
 
 static struct json_object *get_path(struct json_object *o, const char *path)
 {
@@ -98,6 +100,19 @@ static int remove_dead(const char *ns, const char *name, const char *uid, const 
 	return pp_state_remove(ns, name, uid, err);
 }
 
+/* The record of a pod that is over, under its lock: of two deletes, one
+ * removes it and the other finds it gone, which is fine too. */
+static int remove_record(const char *ns, const char *name, const char *uid, struct pp_error **err)
+{
+	cleanup_error struct pp_error *e = NULL;
+	cleanup_close int lock = pp_state_lock(uid, RECORD_LOCK_WAIT_MS, &e);
+	if (lock < 0 && e->status == ENOENT)
+		return 0;
+	if (lock < 0)
+		return pp_error_set(err, e->status, "%s", e->msg);
+	return pp_state_remove(ns, name, uid, err);
+}
+
 static char *data_dir_of(const struct pp_pod_view *v)
 {
 	const char *d = pp_pod_view_str(v, "peapod.dataDir");
@@ -125,7 +140,7 @@ int pp_pod_delete(const char *ns, const char *name, const struct pp_delete_opts 
 		    pp_ctl_wait_closed(fd, o->timeout_ms, err) < 0)
 			ret = -1;
 		if (ret == 0)
-			ret = pp_state_remove(ns, name, v.uid, err);
+			ret = remove_record(ns, name, v.uid, err);
 	} else if (v.alive && !v.finished) {
 		ret = pp_error_set(err, EBUSY,
 				   "pod \"%s\" is being created or its supervisor "
@@ -135,7 +150,7 @@ int pp_pod_delete(const char *ns, const char *name, const struct pp_delete_opts 
 		/* Finished (the supervisor left nothing but the record), or
 		 * its supervisor died: clean up after it. */
 		cleanup_free char *data = data_dir_of(&v);
-		ret = v.finished ? pp_state_remove(ns, name, v.uid, err)
+		ret = v.finished ? remove_record(ns, name, v.uid, err)
 				 : remove_dead(ns, name, v.uid, data, err);
 	}
 	pp_pod_view_free(&v);

@@ -227,7 +227,7 @@ static int read_report(int fd, struct pp_error **err)
 	char *nl = strchr(buf, '\n');
 	if (strncmp(buf, "error ", 6) == 0 && nl != NULL && sscanf(buf + 6, "%d", &status) == 1)
 		return pp_error_set(err, status, "%s", nl + 1);
-	return pp_error_set(err, 0, "the pod's supervisor died while starting the pod");
+	return pp_error_set(err, ECHILD, "the pod's supervisor died while starting the pod");
 }
 
 static int write_manifest(const char *uid, const struct pp_apply_opts *opts, struct pp_error **err)
@@ -284,8 +284,24 @@ int pp_pod_apply(struct pp_pod *spec, const struct pp_apply_opts *opts, char **u
 		;
 	/* Only the supervisor holds the lock now. */
 	cleanup_closep(&lock);
-	if (read_report(rd, err) < 0)
+	if (read_report(rd, err) < 0) {
+		/* A supervisor that died without a word left its pod half
+		 * made: take it down as gc would (its own failures clean up
+		 * before they report). */
+		cleanup_close int dead =
+		    (*err)->status == ECHILD ? pp_state_lock(uid, 5000, NULL) : -1;
+		if (dead >= 0) {
+			struct pp_image_store *store = NULL;
+			if (pp_image_store_open(opts->store_root, &store, NULL) == 0) {
+				cleanup_free char *data =
+				    xasprintf("%s/pods/%s", pp_image_store_root(store), uid);
+				pp_pod_remove_leftovers(data, uid, NULL);
+				pp_image_store_free(store);
+			}
+			pp_state_remove(ns, name, uid, NULL);
+		}
 		return -1;
+	}
 	if (uid_out != NULL)
 		*uid_out = steal_ptr(&uid);
 	return 0;

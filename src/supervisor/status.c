@@ -229,6 +229,13 @@ static struct json_object *peapod_part(const struct sup *s)
 	put(o, "supervisorPid", json_object_new_int(getpid()));
 	put(o, "finished", json_object_new_boolean(s->finished));
 	put_str(o, "dataDir", s->pod->data_dir);
+	/* Sidecars count in READY like app containers (kubectl reads the spec). */
+	struct json_object *sidecars = json_object_new_array();
+	for (size_t i = 0; i < s->pod->n_init; i++)
+		if (s->pod->containers[i].is_sidecar)
+			json_object_array_add(
+			    sidecars, json_object_new_string(s->pod->containers[i].spec->name));
+	put(o, "sidecars", sidecars);
 	if (s->stopping != STOP_NONE)
 		put(o, "stopping", json_object_new_boolean(true));
 	if (s->finished) {
