@@ -183,6 +183,30 @@ static int gc_orphan_data(const char *store_root, int *removed, struct pp_error 
 	return ret;
 }
 
+/* Log directories (<ns>_<name>_<uid>) whose pod record is gone. */
+static int gc_orphan_logs(struct pp_error **err)
+{
+	cleanup_free char *pods = xasprintf("%s/pods", pp_log_root());
+	DIR *d = opendir(pods);
+	if (d == NULL)
+		return errno == ENOENT ? 0 : pp_error_set(err, errno, "opendir %s", pods);
+	int ret = 0;
+	struct dirent *de;
+	while ((de = readdir(d)) != NULL) {
+		const char *uid = strrchr(de->d_name, '_');
+		if (de->d_name[0] == '.' || uid == NULL)
+			continue;
+		cleanup_free char *state = pp_state_dir(uid + 1);
+		if (access(state, F_OK) == 0)
+			continue;
+		cleanup_free char *dir = xasprintf("%s/%s", pods, de->d_name);
+		if (pp_rm_rf(dir, ret < 0 ? NULL : err) < 0)
+			ret = -1;
+	}
+	closedir(d);
+	return ret;
+}
+
 int pp_pod_gc(const char *store_root, int *removed, struct pp_error **err)
 {
 	*removed = 0;
@@ -209,6 +233,8 @@ int pp_pod_gc(const char *store_root, int *removed, struct pp_error **err)
 	if (pp_image_store_open(store_root, &store, ret < 0 ? NULL : err) < 0)
 		return -1;
 	if (gc_orphan_data(pp_image_store_root(store), removed, ret < 0 ? NULL : err) < 0)
+		ret = -1;
+	if (gc_orphan_logs(ret < 0 ? NULL : err) < 0)
 		ret = -1;
 	pp_image_store_free(store);
 	return ret;

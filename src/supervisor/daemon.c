@@ -4,6 +4,7 @@
  * supervisor inherits the lock, holds it until it exits, creates the pod and
  * reports through a pipe once the pod is up (or why it could not be). */
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/prctl.h>
@@ -138,8 +139,8 @@ static int open_files(struct daemon *d, const struct pp_pod *spec, struct pp_err
 	return 0;
 }
 
-static __attribute__((noreturn)) void supervisor_main(struct pp_pod *spec,
-						      const struct pp_apply_opts *opts, int sync_fd)
+static __attribute__((noreturn)) void
+supervisor_main(struct pp_pod *spec, const struct pp_apply_opts *opts, int lock_fd, int sync_fd)
 {
 	struct daemon d = {.events_fd = -1, .sync_fd = sync_fd};
 	cleanup_error struct pp_error *err = NULL;
@@ -152,6 +153,12 @@ static __attribute__((noreturn)) void supervisor_main(struct pp_pod *spec,
 	int ctl = -1, ret = -1;
 
 	prctl(PR_SET_NAME, PP_SUPERVISOR_NAME, 0, 0, 0);
+	/* A long-lived process keeps none of its caller's fds (a test
+	 * harness waiting for its pipe to close, say), and no write to a
+	 * reader that went away may kill it. */
+	const int keep[] = {lock_fd, sync_fd};
+	pp_close_fds_except_n(keep, 2);
+	signal(SIGPIPE, SIG_IGN);
 	pp_stdio_to_devnull();
 	if (chdir("/") < 0)
 		_exit(1);
@@ -271,7 +278,7 @@ int pp_pod_apply(struct pp_pod *spec, const struct pp_apply_opts *opts, char **u
 		pid_t b = fork();
 		if (b != 0)
 			_exit(b < 0);
-		supervisor_main(spec, opts, sync[1]);
+		supervisor_main(spec, opts, lock, sync[1]);
 	}
 	close(sync[1]);
 	cleanup_close int rd = sync[0];

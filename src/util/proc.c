@@ -37,13 +37,26 @@ void pp_pidfd_kill_and_reap(int pidfd)
 
 void pp_close_fds_except(int keep)
 {
-	if (keep < 0) {
-		syscall(SYS_close_range, 3U, ~0U, 0U);
-		return;
+	pp_close_fds_except_n(&keep, 1);
+}
+
+void pp_close_fds_except_n(const int *keep, size_t n)
+{
+	unsigned from = 3;
+	/* Ascending order, one close_range per gap. */
+	for (int last = 2;;) {
+		int next = -1;
+		for (size_t i = 0; i < n; i++)
+			if (keep[i] > last && (next < 0 || keep[i] < next))
+				next = keep[i];
+		if (next < 0)
+			break;
+		if ((unsigned)next > from)
+			syscall(SYS_close_range, from, (unsigned)next - 1, 0U);
+		from = (unsigned)next + 1;
+		last = next;
 	}
-	if (keep > 3)
-		syscall(SYS_close_range, 3U, (unsigned)keep - 1, 0U);
-	syscall(SYS_close_range, (unsigned)keep + 1, ~0U, 0U);
+	syscall(SYS_close_range, from, ~0U, 0U);
 }
 
 void pp_stdio_to_devnull(void)

@@ -3,6 +3,7 @@
 #define PEAPOD_PROC_H
 
 #include <signal.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
 
@@ -17,6 +18,8 @@ void pp_pidfd_kill_and_reap(int pidfd);
 
 /* Closes every fd from 3 up except keep (or -1). */
 void pp_close_fds_except(int keep);
+/* The same, keeping the n fds of keep. */
+void pp_close_fds_except_n(const int *keep, size_t n);
 
 /* Points 0, 1, 2 at /dev/null. */
 void pp_stdio_to_devnull(void);
