@@ -365,9 +365,8 @@ int pp_log_follow_read(struct pp_log_follow *f, pp_log_record_fn fn, void *ctx,
 	return 0;
 }
 
-int pp_log_follow_add(struct pp_log_follow *f, const char *dir, int restart,
-		      const char *container, const struct pp_log_read_opts *opts,
-		      struct pp_error **err)
+int pp_log_follow_add(struct pp_log_follow *f, const char *dir, int restart, const char *container,
+		      const struct pp_log_read_opts *opts, struct pp_error **err)
 {
 	struct followed *c = xmalloc(sizeof(*c));
 	c->dir = xstrdup(dir);

@@ -28,7 +28,8 @@ int pp_log_read(const char *dir, int restart, const char *container,
 	/* Each file up to its size when opened: a snapshot of the log. */
 	for (size_t i = 0; ret >= 0 && i < srcs.n; i++) {
 		crilog_linebuf_reset(&lb); /* a partial line does not continue in the next file */
-		ret = crilog_read_lines(&srcs.v[i], srcs.v[i].end, &lb, crilog_deliver_line, &d, err);
+		ret =
+		    crilog_read_lines(&srcs.v[i], srcs.v[i].end, &lb, crilog_deliver_line, &d, err);
 		if (ret > 0)
 			break; /* fn asked to stop */
 	}

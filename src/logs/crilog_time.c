@@ -153,7 +153,8 @@ int pp_log_parse_time(const char *text, size_t len, int64_t *time_ns)
 		return -1;
 	if (mo < 1 || mo > 12 || d < 1 || d > days_in_month(y, mo) || h > 23 || mi > 59 || s > 59)
 		return -1;
-	int64_t secs = days_from_civil(y, mo, d) * SECS_PER_DAY + h * 3600LL + mi * 60LL + s - offset;
+	int64_t secs =
+	    days_from_civil(y, mo, d) * SECS_PER_DAY + h * 3600LL + mi * 60LL + s - offset;
 	int64_t ns;
 	if (__builtin_mul_overflow(secs, NS_PER_SEC, &ns) || __builtin_add_overflow(ns, frac, &ns))
 		return -1;

@@ -101,7 +101,8 @@ int pp_log_writer_flush(struct pp_log_writer *w, struct pp_error **err)
 
 static int open_current(struct pp_log_writer *w, struct pp_error **err)
 {
-	int fd = openat(w->dirfd, w->base, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, LOG_FILE_MODE);
+	int fd =
+	    openat(w->dirfd, w->base, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, LOG_FILE_MODE);
 	if (fd < 0)
 		return pp_error_set(err, errno, "open log %s", w->base);
 	struct stat st;
@@ -174,8 +175,8 @@ static int rotate(struct pp_log_writer *w, struct pp_error **err)
 	return open_current(w, err);
 }
 
-int pp_log_writer_open(const char *path, const struct pp_log_opts *opts,
-		       struct pp_log_writer **out, struct pp_error **err)
+int pp_log_writer_open(const char *path, const struct pp_log_opts *opts, struct pp_log_writer **out,
+		       struct pp_error **err)
 {
 	cleanup_free char *dir = xstrdup(path);
 	char *slash = strrchr(dir, '/');

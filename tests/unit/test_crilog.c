@@ -235,8 +235,9 @@ static void test_format(void **state)
 	struct stat st;
 	assert_int_equal(stat(path, &st), 0);
 	assert_int_equal(st.st_mode & 0777, 0640);
-	static const char *const want[] = {" stdout F hello world", " stderr P a long line, first part",
-					   " stderr F ", " stdout F "};
+	static const char *const want[] = {" stdout F hello world",
+					   " stderr P a long line, first part", " stderr F ",
+					   " stdout F "};
 	const char *p = data;
 	for (size_t i = 0; i < 4; i++) {
 		const char *nl = strchr(p, '\n');
@@ -443,8 +444,8 @@ static void test_read_tail_since(void **state)
 	int64_t t3;
 	assert_int_equal(pp_log_parse_time("2026-01-01T00:00:03Z", 20, &t3), 0);
 	read_all(dir, 0, -1, 0, &g);
-	static const char *const all[] = {"c:stdout:F:one",	"c:stdout:F:two",  "c:stderr:F:three",
-					  "c:stdout:P:four",	"c:stdout:F:five", "c:stdout:F:six",
+	static const char *const all[] = {"c:stdout:F:one",  "c:stdout:F:two",	"c:stderr:F:three",
+					  "c:stdout:P:four", "c:stdout:F:five", "c:stdout:F:six",
 					  "c:stdout:F:eight"};
 	assert_int_equal(g.n, 7);
 	for (size_t i = 0; i < 7; i++)
