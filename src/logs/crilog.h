@@ -110,7 +110,8 @@ int pp_log_follow_fd(const struct pp_log_follow *f);
 /* Reads every complete new record of every followed container, calling fn.
  * Never blocks. A record is only passed on once its newline is written.
  * When fn stops it, returns 0 and the fd stays readable: the rest comes on
- * the next call. Each call reads at most what was written before it began. */
+ * the next call. Each file is read up to its size when looked at: a call
+ * does not chase a writer that keeps writing (the fd says there is more). */
 int pp_log_follow_read(struct pp_log_follow *f, pp_log_record_fn fn, void *ctx,
 		       struct pp_error **err);
 
