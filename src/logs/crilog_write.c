@@ -115,35 +115,25 @@ static int open_current(struct pp_log_writer *w, struct pp_error **err)
 	return 0;
 }
 
-/* Removes the oldest rotated files so that keep of them remain. */
-static int prune_rotated(struct pp_log_writer *w, size_t keep, struct pp_error **err)
-{
-	struct crilog_rotated *r = NULL;
-	size_t n = 0;
-	if (crilog_list_rotated(w->dirfd, w->base, &r, &n, err) < 0)
-		return -1;
-	int ret = 0;
-	for (size_t i = 0; i + keep < n; i++) {
-		if (unlinkat(w->dirfd, r[i].name, 0) < 0 && errno != ENOENT) {
-			ret = pp_error_set(err, errno, "remove rotated log %s", r[i].name);
-			break;
-		}
-	}
-	crilog_rotated_free(r, n);
-	return ret;
-}
-
-/* Renames the current file to "<base>.<YYYYmmdd-HHMMSS>[.N]", N from 1 when
- * the plain name is taken (several rotations in one second). The stamp is in
- * UTC so that names sort in time order whatever the local time zone does. */
-static int rename_current(struct pp_log_writer *w, struct pp_error **err)
+/* Renames the current file to "<base>.<YYYYmmdd-HHMMSS>[.N]". Names must sort
+ * in rotation order (the reader and follower rely on it): the stamp is in
+ * UTC, whatever the local time zone does; within one second, or when the
+ * clock went back, the name follows the newest rotated file with the next N
+ * (a name freed by pruning is never reused: it would sort first). */
+static int rename_current(struct pp_log_writer *w, const struct crilog_rotated *newest,
+			  struct pp_error **err)
 {
 	time_t t = (time_t)(now_ns() / 1000000000LL);
 	struct tm tm;
 	char stamp[32];
+	unsigned long seq = 0;
 	gmtime_r(&t, &tm);
 	strftime(stamp, sizeof(stamp), "%Y%m%d-%H%M%S", &tm);
-	for (unsigned long seq = 0;; seq++) {
+	if (newest != NULL && strcmp(newest->stamp, stamp) >= 0) {
+		memcpy(stamp, newest->stamp, sizeof(newest->stamp));
+		seq = newest->seq + 1;
+	}
+	for (;; seq++) {
 		cleanup_free char *name = seq == 0 ? xasprintf("%s.%s", w->base, stamp)
 						   : xasprintf("%s.%s.%lu", w->base, stamp, seq);
 		if (renameat2(w->dirfd, w->base, w->dirfd, name, RENAME_NOREPLACE) == 0)
@@ -165,10 +155,20 @@ static int rotate(struct pp_log_writer *w, struct pp_error **err)
 {
 	if (pp_log_writer_flush(w, err) < 0)
 		return -1;
-	/* After the rename, max_files-1 rotated files and the new current one. */
-	if (prune_rotated(w, (size_t)w->opts.max_files - 2, err) < 0)
+	struct crilog_rotated *r = NULL;
+	size_t n = 0;
+	if (crilog_list_rotated(w->dirfd, w->base, &r, &n, err) < 0)
 		return -1;
-	if (rename_current(w, err) < 0)
+	/* After the rename: max_files-1 rotated files and the new current one. */
+	size_t keep = (size_t)w->opts.max_files - 2;
+	int ret = 0;
+	for (size_t i = 0; i + keep < n && ret == 0; i++)
+		if (unlinkat(w->dirfd, r[i].name, 0) < 0 && errno != ENOENT)
+			ret = pp_error_set(err, errno, "remove rotated log %s", r[i].name);
+	if (ret == 0)
+		ret = rename_current(w, n > 0 ? &r[n - 1] : NULL, err);
+	crilog_rotated_free(r, n);
+	if (ret < 0)
 		return -1;
 	close(w->fd);
 	w->fd = -1;
