@@ -92,9 +92,12 @@ void pp_pod_view_free(struct pp_pod_view *v)
 static int remove_dead(const char *ns, const char *name, const char *uid, const char *data_dir,
 		       struct pp_error **err)
 {
-	cleanup_close int lock = pp_state_lock(uid, GC_LOCK_WAIT_MS, err);
-	if (lock < 0)
-		return -1;
+	cleanup_error struct pp_error *e = NULL;
+	cleanup_close int lock = pp_state_lock(uid, GC_LOCK_WAIT_MS, &e);
+	/* No state directory at all (removed by hand, say): only its name
+	 * and leftovers remain, and nobody can be creating it. */
+	if (lock < 0 && e->status != ENOENT)
+		return pp_error_set(err, e->status, "%s", e->msg);
 	if (pp_pod_remove_leftovers(data_dir, uid, err) < 0)
 		return -1;
 	return pp_state_remove(ns, name, uid, err);
