@@ -134,7 +134,7 @@ static int prune_rotated(struct pp_log_writer *w, size_t keep, struct pp_error *
 }
 
 /* Renames the current file to "<base>.<YYYYmmdd-HHMMSS>[.N]", N from 1 when
- * the plain name is taken (several rotations in one second). The stamp is in
+ * the plain name was used (several rotations in one second). The stamp is in
  * UTC so that names sort in time order whatever the local time zone does. */
 static int rename_current(struct pp_log_writer *w, struct pp_error **err)
 {
@@ -143,7 +143,18 @@ static int rename_current(struct pp_log_writer *w, struct pp_error **err)
 	char stamp[32];
 	gmtime_r(&t, &tm);
 	strftime(stamp, sizeof(stamp), "%Y%m%d-%H%M%S", &tm);
-	for (unsigned long seq = 0;; seq++) {
+	/* After the highest N of this second, not at the lowest free one: once
+	 * the oldest were pruned, a lower N would sort the newest file first. */
+	unsigned long first = 0;
+	struct crilog_rotated *r = NULL;
+	size_t n = 0;
+	if (crilog_list_rotated(w->dirfd, w->base, &r, &n, NULL) == 0) {
+		for (size_t i = 0; i < n; i++)
+			if (strcmp(r[i].stamp, stamp) == 0 && r[i].seq >= first)
+				first = r[i].seq + 1;
+		crilog_rotated_free(r, n);
+	}
+	for (unsigned long seq = first;; seq++) {
 		cleanup_free char *name = seq == 0 ? xasprintf("%s.%s", w->base, stamp)
 						   : xasprintf("%s.%s.%lu", w->base, stamp, seq);
 		if (renameat2(w->dirfd, w->base, w->dirfd, name, RENAME_NOREPLACE) == 0)

@@ -249,10 +249,11 @@ EOF
 	run_peapod logs rot
 	assert_status 0
 	local res
-	# BUG: rename_current (src/logs/crilog_write.c) takes the lowest free
-	# "<stamp>.N" name; once prune_rotated removed the oldest of one second's
-	# rotations, a newer file gets a lower N, sorts as older, and is the one
-	# pruned next: a stale file stays (here lines 108-214 after 2890-2996).
+	# A bug fixed with this test: rename_current (src/logs/crilog_write.c)
+	# took the lowest free "<stamp>.N" name; once prune_rotated had removed
+	# the oldest of one second's rotations, a newer file got a lower N,
+	# sorted as older and was the one pruned next: a stale file stayed
+	# (lines 108-214 read after 2890-2996).
 	res=$(awk 'NR > 1 && $1 + 0 != prev + 1 { bad++ } { prev = $1 + 0 } END { print (NR > 0), bad + 0, prev }' <<<"$output")
 	if [ "$res" != "1 0 3000" ]; then
 		# The runs of consecutive numbers, instead of thousands of lines.
