@@ -1,0 +1,785 @@
+#!/usr/bin/env bats
+# Detached pods: apply starts one supervisor per pod; get, inspect and
+# describe show it as kubectl does; completed pods keep their record until
+# deleted; delete (graceful, --grace-period, --force, -f); a killed
+# supervisor (Unknown, delete, gc); concurrent applies; bad input.
+# Logs, exec, attach and wait are in pods_io.bats.
+
+load helpers
+load pods_helpers
+
+two_containers() {
+	cat <<'EOF'
+apiVersion: v1
+kind: Pod
+metadata:
+  name: two
+spec:
+  terminationGracePeriodSeconds: 1
+  containers:
+    - name: a
+      image: @IMAGE@
+      command: ["sh", "-c", "trap 'exit 0' TERM; while true; do sleep 0.1; done"]
+    - name: b
+      image: @IMAGE@
+      command: ["sh", "-c", "trap 'exit 0' TERM; while true; do sleep 0.1; done"]
+EOF
+}
+
+# ---------------------------------------------------------------------------
+# apply and get
+
+@test "apply returns with the pod running under its own supervisor; get shows READY 2/2 Running" {
+	apply_ok < <(two_containers)
+	assert_stdout "pod/two created"
+	# No waiting: apply returns once the pod is started.
+	run_peapod get pods two
+	assert_status 0
+	[ "${#lines[@]}" -eq 2 ] || fail "expected a header and one row"
+	[[ "${lines[0]}" =~ ^NAME\ +READY\ +STATUS\ +RESTARTS\ +AGE$ ]] || fail "bad header"
+	[[ "${lines[1]}" =~ ^two\ +2/2\ +Running\ +0\ +[0-9]+s$ ]] || fail "bad row"
+	# Also without a name, and with the aliases kubectl takes.
+	run_peapod get pods
+	assert_status 0
+	assert_line_re 'two +2/2 +Running +0 +[0-9]+s'
+	run_peapod get po
+	assert_line_re 'two +2/2 +Running +0 +[0-9]+s'
+
+	# One supervisor: comm peapod-sup, child of init, in another session than
+	# ours and without a terminal.
+	local sup
+	sup=$(sup_pid two)
+	[ "$(awk '/^PPid:/ {print $2}' "/proc/$sup/status")" = 1 ] ||
+		fail "the supervisor's parent is not init: $(grep PPid "/proc/$sup/status")"
+	[ "$(ps -o sid= -p "$sup")" != "$(ps -o sid= -p $$)" ] || fail "the supervisor is in our session"
+	[ "$(ps -o tty= -p "$sup" | tr -d ' ')" = "?" ] || fail "the supervisor has a terminal"
+	[ "$(suite_supervisor_pids | wc -l)" -eq 1 ] || fail "expected one supervisor"
+
+	delete_ok two
+	assert_stdout 'pod "two" deleted'
+	# delete returns once the pod is gone.
+	alive "$sup" && fail "the supervisor is still there after delete"
+	run_peapod get pods two
+	[ "$status" -ne 0 ] || fail "get of a deleted pod succeeded"
+	assert_stderr_contains 'pods "two" not found'
+	assert_no_leaks
+}
+
+@test "get -o name, json, yaml and wide" {
+	apply_ok < <(two_containers)
+	apply_ok < <(sh_pod other Always "trap 'exit 0' TERM; while true; do sleep 0.1; done")
+
+	run_peapod get pods two -o name
+	assert_status 0
+	assert_stdout "pod/two"
+	run_peapod get pods -o name
+	assert_stdout $'pod/other\npod/two'
+
+	run_peapod get pods two -o json
+	assert_status 0
+	local j=$output
+	[ "$(json_get 'd["kind"]' <<<"$j")" = Pod ] || fail "kind is not Pod"
+	[ "$(json_get 'd["apiVersion"]' <<<"$j")" = v1 ] || fail "apiVersion is not v1"
+	[ "$(json_get 'd["metadata"]["name"]' <<<"$j")" = two ] || fail "bad metadata.name"
+	[ "$(json_get 'd["metadata"]["namespace"]' <<<"$j")" = default ] || fail "bad metadata.namespace"
+	[ "$(json_get 'd["metadata"]["uid"]' <<<"$j")" = "$(pod_uid two)" ] || fail "bad metadata.uid"
+	[ "$(json_get 'd["status"]["phase"]' <<<"$j")" = Running ] || fail "bad status.phase"
+	[ "$(json_get '[c["name"] for c in d["spec"]["containers"]]' <<<"$j")" = '["a", "b"]' ] ||
+		fail "bad spec.containers"
+	[ "$(json_get 'sorted(c["name"] for c in d["status"]["containerStatuses"])' <<<"$j")" = '["a", "b"]' ] ||
+		fail "bad status.containerStatuses"
+
+	run_peapod get pods -o json
+	assert_status 0
+	[ "$(json_get 'd["kind"]' <<<"$output")" = List ] || fail "a listing is not a List"
+	[ "$(json_get '[i["metadata"]["name"] for i in d["items"]]' <<<"$output")" = '["other", "two"]' ] ||
+		fail "bad items"
+
+	run_peapod get pods two -o yaml
+	assert_status 0
+	assert_line "apiVersion: v1"
+	assert_line "kind: Pod"
+	assert_line "  name: two"
+	assert_line "  namespace: default"
+	assert_line "  phase: Running"
+	assert_line_re ' *- name: a'
+	if python3 -c 'import yaml' 2>/dev/null; then
+		[ "$(python3 -c 'import sys, yaml; print(yaml.safe_load(sys.stdin)["status"]["phase"])' <<<"$output")" = Running ] ||
+			fail "the yaml does not parse to the pod"
+	fi
+
+	run_peapod get pods two -o wide
+	assert_status 0
+	[[ "${lines[0]}" =~ ^NAME\ +READY\ +STATUS\ +RESTARTS\ +AGE\ +IP\ +NODE$ ]] || fail "bad wide header"
+	[[ "${lines[1]}" =~ ^two\ +2/2\ +Running\ +0\ +[0-9]+s\ +127\.0\.0\.1\ +$(hostname)$ ]] || fail "bad wide row"
+
+	run_peapod get pods two -o nonsense
+	[ "$status" -ne 0 ] || fail "an unknown output format was accepted"
+
+	delete_ok two other
+	assert_no_leaks
+}
+
+@test "get of a missing pod fails with not found; get without pods prints No resources found" {
+	run_peapod get pods x
+	assert_status 1
+	assert_stderr_contains 'pods "x" not found'
+	[ -z "$output" ] || fail "expected no stdout"
+
+	run_peapod get pods
+	assert_status 0
+	[ -z "$output" ] || fail "expected no stdout"
+	assert_stderr_contains "No resources found"
+
+	run_peapod get pods -n elsewhere
+	assert_status 0
+	assert_stderr_contains "No resources found in elsewhere namespace."
+
+	# Once a pod is deleted, the same.
+	apply_ok < <(sleeper_pod gone)
+	delete_ok gone
+	run_peapod get pods
+	assert_status 0
+	assert_stderr_contains "No resources found"
+	run_peapod describe pod gone
+	[ "$status" -ne 0 ] || fail "describe of a deleted pod succeeded"
+	assert_stderr_contains 'pods "gone" not found'
+	run_peapod inspect gone
+	[ "$status" -ne 0 ] || fail "inspect of a deleted pod succeeded"
+	assert_stderr_contains 'pods "gone" not found'
+	run_peapod delete gone
+	[ "$status" -ne 0 ] || fail "delete of a deleted pod succeeded"
+	assert_stderr_contains 'pods "gone" not found'
+	assert_no_leaks
+}
+
+@test "namespaces (-n and metadata.namespace) keep same-named pods apart" {
+	local f
+	f=$(sleeper_pod same | write_manifest)
+	run_peapod apply -f "$f" -n ns-a
+	assert_status 0
+	run_peapod apply -f "$f" -n ns-b
+	assert_status 0
+	# metadata.namespace.
+	apply_ok < <(sleeper_pod same | sed 's/^  name: same$/  name: same\n  namespace: ns-c/')
+	# The same name again in one namespace is refused.
+	run_peapod apply -f "$f" -n ns-a
+	assert_status 1
+	assert_stderr_contains 'pods "same" already exists'
+
+	local ua ub uc
+	ua=$(inspect_get same 'd["metadata"]["uid"]' ns-a)
+	ub=$(inspect_get same 'd["metadata"]["uid"]' ns-b)
+	uc=$(inspect_get same 'd["metadata"]["uid"]' ns-c)
+	[ -n "$ua" ] && [ "$ua" != "$ub" ] && [ "$ub" != "$uc" ] && [ "$ua" != "$uc" ] ||
+		fail "expected three pods: $ua $ub $uc"
+	[ "$(inspect_get same 'd["metadata"]["namespace"]' ns-b)" = ns-b ] || fail "bad namespace"
+	[ "$(inspect_get same 'd["metadata"]["namespace"]' ns-c)" = ns-c ] || fail "bad namespace"
+
+	run_peapod get pods -n ns-a
+	assert_status 0
+	[ "${#lines[@]}" -eq 2 ] || fail "expected one pod in ns-a"
+	assert_line_re 'same +1/1 +Running +0 +[0-9]+s'
+	# Not in the default namespace.
+	run_peapod get pods
+	assert_stderr_contains "No resources found in default namespace."
+	run_peapod get pods same
+	assert_status 1
+	# A manifest's namespace that -n contradicts is refused, as kubectl does.
+	run_peapod apply -f "$POD_FILE" -n ns-a
+	assert_status 2
+	assert_stderr_contains 'does not match the namespace "ns-a"'
+	[ "$(suite_supervisor_pids | wc -l)" -eq 3 ] || fail "expected three supervisors"
+
+	# Deleting one leaves the others.
+	run_peapod delete same -n ns-a
+	assert_status 0
+	run_peapod get pods same -n ns-a
+	assert_status 1
+	eventually 5 status_is_ns same ns-b Running
+	delete_ok same -n ns-b
+	delete_ok -f "$POD_FILE"
+	assert_no_leaks
+}
+
+status_is_ns() {
+	[ "$(get_row "$1" "$2" | awk '{print $3}')" = "$3" ]
+}
+
+# ---------------------------------------------------------------------------
+# inspect and describe
+
+@test "inspect: phase Running, conditions True, containerStatuses running" {
+	apply_ok < <(two_containers)
+	eventually 10 ready two
+	run_peapod inspect two
+	assert_status 0
+	local j=$output
+	[ "$(json_get 'd["status"]["phase"]' <<<"$j")" = Running ] || fail "phase"
+	local t
+	for t in PodScheduled Initialized ContainersReady Ready; do
+		[ "$(json_get "[c['status'] for c in d['status']['conditions'] if c['type'] == '$t'][0]" <<<"$j")" = True ] ||
+			fail "condition $t is not True"
+	done
+	[ "$(json_get 'len(d["status"]["containerStatuses"])' <<<"$j")" = 2 ] || fail "two container statuses"
+	local c
+	for c in 0 1; do
+		json_get "d['status']['containerStatuses'][$c]['state']['running']['startedAt']" <<<"$j" |
+			grep -qE '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z$' ||
+			fail "container $c: no state.running.startedAt"
+		[ "$(json_get "d['status']['containerStatuses'][$c]['ready']" <<<"$j")" = true ] || fail "ready"
+		[ "$(json_get "d['status']['containerStatuses'][$c]['started']" <<<"$j")" = true ] || fail "started"
+		[ "$(json_get "d['status']['containerStatuses'][$c]['restartCount']" <<<"$j")" = 0 ] || fail "restartCount"
+		[ "$(json_get "d['status']['containerStatuses'][$c]['image']" <<<"$j")" = "$IMAGE" ] || fail "image"
+		[ "$(json_get "d['status']['containerStatuses'][$c]['lastState']" <<<"$j")" = '{}' ] || fail "lastState"
+	done
+	[ "$(json_get 'sorted(c["name"] for c in d["status"]["containerStatuses"])' <<<"$j")" = '["a", "b"]' ] || fail names
+	[ "$(json_get 'd["status"]["podIP"]' <<<"$j")" = 127.0.0.1 ] || fail "podIP"
+	json_get 'd["status"]["startTime"]' <<<"$j" >/dev/null || fail "no startTime"
+	[ "$(json_get 'd["status"].get("initContainerStatuses")' <<<"$j")" = null ] || fail "no init containers"
+	delete_ok two
+	assert_no_leaks
+}
+
+@test "inspect and get: restartPolicy Always restarts a container that exits 1; restartCount and lastState" {
+	apply_ok <<'EOF'
+apiVersion: v1
+kind: Pod
+metadata:
+  name: crash
+spec:
+  restartPolicy: Always
+  terminationGracePeriodSeconds: 1
+  containers:
+    - name: c
+      image: @IMAGE@
+      command: ["sh", "-c"]
+      args:
+        - |
+          n=$(cat /data/n 2>/dev/null || echo 0)
+          echo $((n + 1)) > /data/n
+          echo "instance $n"
+          [ "$n" -ge 1 ] || exit 1
+          trap 'exit 0' TERM
+          while true; do sleep 0.1; done
+      volumeMounts: [{name: data, mountPath: /data}]
+  volumes:
+    - {name: data, emptyDir: {}}
+EOF
+	# The first restart comes at once (kubelet's back-off starts at 0).
+	eventually 15 restarts_at_least crash 1
+	eventually 15 ready crash
+	run_peapod inspect crash
+	local j=$output
+	[ "$(json_get 'd["status"]["containerStatuses"][0]["restartCount"]' <<<"$j")" = 1 ] || fail "restartCount"
+	[ "$(json_get 'd["status"]["containerStatuses"][0]["lastState"]["terminated"]["exitCode"]' <<<"$j")" = 1 ] ||
+		fail "lastState.terminated.exitCode is not 1"
+	[ "$(json_get 'd["status"]["containerStatuses"][0]["lastState"]["terminated"]["reason"]' <<<"$j")" = Error ] ||
+		fail "lastState.terminated.reason is not Error"
+	json_get 'd["status"]["containerStatuses"][0]["lastState"]["terminated"]["finishedAt"]' <<<"$j" >/dev/null ||
+		fail "no lastState.terminated.finishedAt"
+	json_get 'd["status"]["containerStatuses"][0]["state"]["running"]' <<<"$j" >/dev/null ||
+		fail "state is not running"
+	[ "$(json_get 'd["status"]["phase"]' <<<"$j")" = Running ] || fail "phase"
+
+	run_peapod get pods crash
+	[[ "${lines[1]}" =~ ^crash\ +1/1\ +Running\ +1\ +[0-9]+s$ ]] || fail "bad row"
+	run_peapod describe pod crash
+	assert_line_re ' +Restart Count: +1'
+	assert_line_re ' +Last State: +Terminated'
+	assert_line_re ' +ExitCode: +1'
+
+	delete_ok crash
+	assert_no_leaks
+}
+
+@test "a container that keeps failing is in CrashLoopBackOff; RESTARTS counts its restarts" {
+	apply_ok < <(sh_pod loop Always "echo failing; exit 1")
+	eventually 15 restarts_at_least loop 1
+	eventually 15 inspect_is loop 'd["status"]["containerStatuses"][0]["state"]["waiting"]["reason"]' CrashLoopBackOff
+	run_peapod inspect loop
+	[ "$(json_get 'd["status"]["containerStatuses"][0]["lastState"]["terminated"]["exitCode"]' <<<"$output")" = 1 ] ||
+		fail "lastState.terminated.exitCode"
+	[ "$(json_get 'd["status"]["containerStatuses"][0]["ready"]' <<<"$output")" = false ] || fail "ready"
+	run_peapod get pods loop
+	assert_line_re 'loop +0/1 +CrashLoopBackOff +[1-9][0-9]* +[0-9]+s'
+	# kubectl logs of a container in back-off shows its last instance.
+	# BUG: restartCount is incremented when the restart is scheduled, so during
+	# the back-off `logs` reads <restartCount>.log, which does not exist yet,
+	# and prints nothing (cmd_logs.c/supervisor.c schedule_restart).
+	run_peapod logs loop
+	assert_status 0
+	assert_stdout "failing"
+	delete_ok loop
+	assert_no_leaks
+}
+
+@test "init containers: Init:N/M while they run, then their terminated statuses in order" {
+	mkdir -p "$TEST_DIR/w"
+	apply_ok <<'EOF'
+apiVersion: v1
+kind: Pod
+metadata:
+  name: inits
+spec:
+  terminationGracePeriodSeconds: 1
+  initContainers:
+    - name: first
+      image: @IMAGE@
+      command: ["sh", "-c", "echo first > /w/order; while [ ! -e /w/go ]; do sleep 0.1; done"]
+      volumeMounts: [{name: w, mountPath: /w}]
+    - name: second
+      image: @IMAGE@
+      command: ["sh", "-c", "echo second >> /w/order"]
+      volumeMounts: [{name: w, mountPath: /w}]
+  containers:
+    - name: app
+      image: @IMAGE@
+      command: ["sh", "-c", "trap 'exit 0' TERM; while true; do sleep 0.1; done"]
+  volumes:
+    - {name: w, hostPath: {path: @DIR@/w, type: Directory}}
+EOF
+	eventually 10 test -e "$TEST_DIR/w/order"
+	run_peapod get pods inits
+	# kubectl: READY counts the app containers only (and sidecars), 0/1 here,
+	# and STATUS is Init:0/2 while the first init container runs.
+	# BUG: cmd_get.c (pod_status_text, ready_and_restarts) takes any running
+	# init container for a started sidecar (a status does not tell sidecars
+	# apart): get shows "1/2 Init:1/2" instead of "0/1 Init:0/2".
+	[[ "${lines[1]}" =~ ^inits\ +0/1\ +Init:0/2\ +0\ +[0-9]+s$ ]] ||
+		fail "bad row while the first init container runs"
+	run_peapod inspect inits
+	local j=$output
+	[ "$(json_get 'd["status"]["phase"]' <<<"$j")" = Pending ] || fail "phase is not Pending"
+	[ "$(json_get "[c['status'] for c in d['status']['conditions'] if c['type'] == 'Initialized'][0]" <<<"$j")" = False ] ||
+		fail "Initialized is not False"
+	json_get 'd["status"]["initContainerStatuses"][0]["state"]["running"]' <<<"$j" >/dev/null ||
+		fail "the first init container is not running"
+	[ "$(json_get 'd["status"]["initContainerStatuses"][1]["state"]["waiting"]["reason"]' <<<"$j")" = PodInitializing ] ||
+		fail "the second init container is not waiting"
+	[ "$(json_get 'd["status"]["containerStatuses"][0]["state"]["waiting"]["reason"]' <<<"$j")" = PodInitializing ] ||
+		fail "the app container is not waiting for PodInitializing"
+
+	touch "$TEST_DIR/w/go"
+	eventually 15 ready inits
+	run_peapod inspect inits
+	j=$output
+	[ "$(json_get '[c["name"] for c in d["status"]["initContainerStatuses"]]' <<<"$j")" = '["first", "second"]' ] ||
+		fail "initContainerStatuses"
+	local i
+	for i in 0 1; do
+		[ "$(json_get "d['status']['initContainerStatuses'][$i]['state']['terminated']['exitCode']" <<<"$j")" = 0 ] ||
+			fail "init $i: exitCode"
+		[ "$(json_get "d['status']['initContainerStatuses'][$i]['state']['terminated']['reason']" <<<"$j")" = Completed ] ||
+			fail "init $i: reason"
+		[ "$(json_get "d['status']['initContainerStatuses'][$i]['ready']" <<<"$j")" = false ] ||
+			fail "init $i: ready"
+	done
+	[ "$(json_get 'd["status"]["phase"]' <<<"$j")" = Running ] || fail "phase"
+	[ "$(cat "$TEST_DIR/w/order")" = $'first\nsecond' ] || fail "init containers out of order"
+	run_peapod get pods inits
+	[[ "${lines[1]}" =~ ^inits\ +1/1\ +Running\ +0\ +[0-9]+s$ ]] || fail "bad row once running"
+	run_peapod describe pod inits
+	assert_line "Init Containers:"
+	assert_line "  first:"
+	assert_line "  second:"
+	delete_ok inits
+	assert_no_leaks
+}
+
+@test "describe shows the pod, its containers, states, conditions and events" {
+	apply_ok < <(two_containers)
+	eventually 10 ready two
+	run_peapod describe pod two
+	assert_status 0
+	assert_line_re 'Name: +two'
+	assert_line_re 'Namespace: +default'
+	assert_line_re "UID: +$(pod_uid two)"
+	assert_line_re 'Status: +Running'
+	assert_line_re 'IP: +127\.0\.0\.1'
+	assert_line "Containers:"
+	assert_line "  a:"
+	assert_line "  b:"
+	assert_line_re " +Image: +$IMAGE"
+	assert_line_re ' +State: +Running'
+	assert_line_re ' +Ready: +True'
+	assert_line_re ' +Restart Count: +0'
+	assert_line "Conditions:"
+	assert_line_re ' +Ready +True'
+	assert_line "Events:"
+	assert_line_re ' +Normal +Started +[0-9T:.Z-]+ +Started container a'
+	assert_line_re ' +Normal +Started +[0-9T:.Z-]+ +Started container b'
+	# "describe NAME" works too, as kubectl's "describe pods NAME".
+	run_peapod describe two
+	assert_status 0
+	assert_line_re 'Name: +two'
+	delete_ok two
+	assert_no_leaks
+}
+
+# ---------------------------------------------------------------------------
+# Completed pods
+
+@test "a Never pod that completes keeps its record: Completed, logs readable, no process left; delete removes it" {
+	apply_ok < <(sh_pod done Never "echo hello; echo bye >&2")
+	eventually 15 phase_is done Succeeded
+	local sup
+	sup=$(state_status done | json_get 'd["peapod"]["supervisorPid"]')
+	eventually 10 none_alive "$sup"
+	run_peapod get pods done
+	assert_status 0
+	[[ "${lines[1]}" =~ ^done\ +0/1\ +Completed\ +0\ +[0-9]+s$ ]] || fail "bad row"
+	run_peapod inspect done
+	[ "$(json_get 'd["status"]["containerStatuses"][0]["state"]["terminated"]["exitCode"]' <<<"$output")" = 0 ] ||
+		fail "exitCode"
+	[ "$(json_get 'd["status"]["containerStatuses"][0]["state"]["terminated"]["reason"]' <<<"$output")" = Completed ] ||
+		fail "reason"
+	[ "$(json_get "[c['status'] for c in d['status']['conditions'] if c['type'] == 'Ready'][0]" <<<"$output")" = False ] ||
+		fail "Ready is not False"
+	# Nothing runs: no supervisor, no infra process, no container.
+	[ -z "$(suite_supervisor_pids)" ] || fail "a supervisor is left: $(suite_supervisor_pids)"
+	[ -z "$(suite_infra_pids)" ] || fail "an infra process is left: $(suite_infra_pids)"
+	local d
+	for d in $(cgroup_parent_dirs); do
+		[ -z "$(find "$d" -mindepth 1 -type d)" ] || fail "cgroups left: $(find "$d" -mindepth 1 -type d)"
+	done
+	run_peapod logs done
+	assert_status 0
+	assert_stdout $'hello\nbye'
+	# A second look is the same (get does not change anything).
+	run_peapod get pods
+	assert_line_re 'done +0/1 +Completed +0 +[0-9]+s'
+
+	delete_ok done
+	run_peapod get pods done
+	assert_status 1
+	assert_no_leaks
+}
+
+@test "a Never pod whose container exits 3 shows Error and phase Failed until deleted" {
+	apply_ok < <(sh_pod failed Never "echo oops; exit 3")
+	eventually 15 phase_is failed Failed
+	run_peapod get pods failed
+	[[ "${lines[1]}" =~ ^failed\ +0/1\ +Error\ +0\ +[0-9]+s$ ]] || fail "bad row"
+	run_peapod inspect failed
+	[ "$(json_get 'd["status"]["containerStatuses"][0]["state"]["terminated"]["exitCode"]' <<<"$output")" = 3 ] ||
+		fail "exitCode"
+	[ "$(json_get 'd["status"]["containerStatuses"][0]["state"]["terminated"]["reason"]' <<<"$output")" = Error ] ||
+		fail "reason"
+	run_peapod describe pod failed
+	assert_line_re 'Status: +Failed'
+	assert_line_re ' +Exit ?Code: +3'
+	run_peapod logs failed
+	assert_stdout "oops"
+	eventually 10 no_supervisor
+	eventually 10 no_infra
+	# An OnFailure pod that succeeds completes too.
+	apply_ok < <(sh_pod fine OnFailure "exit 0")
+	eventually 15 status_is fine Completed
+	delete_ok failed fine
+	assert_no_leaks
+}
+
+# ---------------------------------------------------------------------------
+# delete
+
+@test "delete: containers that stop on TERM are gone well within the grace period" {
+	apply_ok <<'EOF'
+apiVersion: v1
+kind: Pod
+metadata:
+  name: quick
+spec:
+  terminationGracePeriodSeconds: 30
+  containers:
+    - name: a
+      image: @IMAGE@
+      command: ["sh", "-c", "trap 'exit 0' TERM; while true; do sleep 0.1; done"]
+    - name: b
+      image: @IMAGE@
+      command: ["sh", "-c", "trap 'exit 0' TERM; while true; do sleep 0.1; done"]
+EOF
+	eventually 10 ready quick
+	local t0
+	t0=$(date +%s%N)
+	delete_ok quick
+	local ms
+	ms=$(ms_since "$t0")
+	[ "$ms" -lt 5000 ] || fail "delete took ${ms} ms with containers that stop on TERM"
+	assert_stdout 'pod "quick" deleted'
+	assert_no_leaks
+}
+
+@test "delete --grace-period 1 kills a container that ignores TERM; --force kills at once" {
+	local f
+	for f in slow forced; do
+		apply_ok <<EOF
+apiVersion: v1
+kind: Pod
+metadata:
+  name: $f
+spec:
+  terminationGracePeriodSeconds: 30
+  containers:
+    - name: c
+      image: @IMAGE@
+      command: ["sh", "-c", "trap '' TERM; while true; do sleep 0.1; done"]
+EOF
+		eventually 10 ready "$f"
+	done
+	local t0 ms
+	t0=$(date +%s%N)
+	delete_ok slow --grace-period 1
+	ms=$(ms_since "$t0")
+	[ "$ms" -ge 900 ] || fail "delete took ${ms} ms: the grace period was not waited for"
+	[ "$ms" -lt 10000 ] || fail "delete took ${ms} ms with --grace-period 1"
+
+	t0=$(date +%s%N)
+	delete_ok forced --force
+	ms=$(ms_since "$t0")
+	[ "$ms" -lt 5000 ] || fail "delete --force took ${ms} ms"
+	assert_no_leaks
+}
+
+@test "delete -f FILE deletes the pod the manifest names; delete pod/NAME and several names" {
+	apply_ok < <(sleeper_pod byfile)
+	local f=$POD_FILE
+	apply_ok < <(sleeper_pod one)
+	apply_ok < <(sleeper_pod two)
+	run_peapod delete -f "$f"
+	assert_status 0
+	assert_stdout 'pod "byfile" deleted'
+	run_peapod get pods byfile
+	assert_status 1
+	run_peapod delete pod/one two
+	assert_status 0
+	assert_line 'pod "one" deleted'
+	assert_line 'pod "two" deleted'
+	run_peapod get pods
+	assert_stderr_contains "No resources found"
+	assert_no_leaks
+}
+
+# ---------------------------------------------------------------------------
+# A supervisor killed with SIGKILL
+
+# kill_sup NAME: SIGKILLs the pod's supervisor and waits until it is gone.
+kill_sup() {
+	local sup
+	sup=$(sup_pid "$1") || return 1
+	kill -KILL "$sup"
+	eventually 10 none_alive "$sup"
+}
+
+@test "supervisor killed right after apply: Unknown, containers gone, delete cleans up" {
+	apply_ok < <(sleeper_pod early)
+	kill_sup early
+	eventually 10 status_is early Unknown
+	run_peapod get pods early
+	[[ "${lines[1]}" =~ ^early\ +[01]/1\ +Unknown\ +0\ +[0-9]+s$ ]] || fail "bad row"
+	[ "$(inspect_get early 'd["status"]["phase"]')" = Unknown ] || fail "phase is not Unknown"
+	# The containers and the infra process die with their supervisor.
+	eventually 10 no_infra
+	eventually 10 no_cgroup_procs || fail "processes left in the pod's cgroups"
+	run_peapod delete early
+	assert_status 0
+	assert_stdout 'pod "early" deleted'
+	run_peapod get pods early
+	assert_status 1
+	assert_no_leaks
+}
+
+@test "supervisor killed while running: Unknown, containers gone, gc cleans up" {
+	apply_ok < <(two_containers)
+	eventually 10 ready two
+	local pids
+	pids=$(container_pids two)
+	[ "$(wc -w <<<"$pids")" -eq 2 ] || fail "expected two container pids, got '$pids'"
+	kill_sup two
+	# shellcheck disable=SC2086
+	eventually 10 none_alive $pids || fail "containers outlived their supervisor: $pids"
+	eventually 10 no_infra
+	eventually 10 status_is two Unknown
+	run_peapod describe pod two
+	assert_line_re 'Status: +Unknown'
+	run_peapod gc
+	assert_status 0
+	assert_stdout "1 pod cleaned up"
+	run_peapod get pods two
+	assert_status 1
+	run_peapod gc
+	assert_stdout "0 pods cleaned up"
+	assert_no_leaks
+}
+
+@test "supervisor killed during a slow delete: the delete still leaves nothing behind" {
+	apply_ok <<'EOF'
+apiVersion: v1
+kind: Pod
+metadata:
+  name: stubborn
+spec:
+  terminationGracePeriodSeconds: 30
+  containers:
+    - name: c
+      image: @IMAGE@
+      command: ["sh", "-c", "trap '' TERM; while true; do sleep 0.1; done"]
+EOF
+	eventually 10 ready stubborn
+	local pids sup
+	pids=$(container_pids stubborn)
+	sup=$(sup_pid stubborn)
+	start_bg "$PEAPOD" delete stubborn --grace-period 30
+	eventually 10 status_is stubborn Terminating
+	kill -KILL "$sup"
+	# shellcheck disable=SC2086
+	eventually 10 none_alive $pids || fail "containers outlived their supervisor"
+	wait_bg 20
+	# BUG: pp_pod_delete (src/ops/ops.c) takes the control socket closing for
+	# the supervisor having finished and removes only the record
+	# (pp_state_remove): the pod's cgroups and data directory
+	# ($PEAPOD_ROOT/pods/<uid>) stay until `peapod gc`.
+	assert_status 0
+	assert_stdout 'pod "stubborn" deleted'
+	run_peapod get pods stubborn
+	assert_status 1
+	assert_no_leaks
+}
+
+@test "supervisor killed during a slow delete: a second delete (or gc) cleans up" {
+	apply_ok <<'EOF'
+apiVersion: v1
+kind: Pod
+metadata:
+  name: stubborn
+spec:
+  terminationGracePeriodSeconds: 30
+  containers:
+    - name: c
+      image: @IMAGE@
+      command: ["sh", "-c", "trap '' TERM; while true; do sleep 0.1; done"]
+EOF
+	eventually 10 ready stubborn
+	local sup
+	sup=$(sup_pid stubborn)
+	start_bg "$PEAPOD" delete stubborn --grace-period 30
+	eventually 10 status_is stubborn Terminating
+	kill -KILL "$sup"
+	wait_bg 20
+	# Whatever the first delete said, the pod is either gone or Unknown, and
+	# delete then gc leave nothing.
+	run_peapod get pods stubborn
+	if [ "$status" -eq 0 ]; then
+		assert_line_re 'stubborn +[01]/1 +Unknown +0 +[0-9]+s'
+		delete_ok stubborn
+	fi
+	run_peapod gc
+	assert_status 0
+	run_peapod get pods stubborn
+	assert_status 1
+	assert_no_leaks
+}
+
+# ---------------------------------------------------------------------------
+# Concurrency and bad input
+
+@test "two applies of the same name at once: exactly one wins, the other says already exists" {
+	local f i s1 s2
+	f=$(sleeper_pod race | write_manifest)
+	for i in 1 2 3; do
+		"$PEAPOD" apply -f "$f" >"$TEST_DIR/o1" 2>"$TEST_DIR/e1" &
+		local p1=$!
+		"$PEAPOD" apply -f "$f" >"$TEST_DIR/o2" 2>"$TEST_DIR/e2" &
+		local p2=$!
+		s1=0 s2=0
+		wait "$p1" || s1=$?
+		wait "$p2" || s2=$?
+		output="1: $s1 $(cat "$TEST_DIR/o1") $(cat "$TEST_DIR/e1")"$'\n'"2: $s2 $(cat "$TEST_DIR/o2") $(cat "$TEST_DIR/e2")"
+		if [ "$s1" -eq 0 ]; then
+			[ "$s2" -ne 0 ] || fail "both applies succeeded"
+			grep -qF 'pods "race" already exists' "$TEST_DIR/e2" || fail "no 'already exists' from the loser"
+			grep -qxF 'pod/race created' "$TEST_DIR/o1" || fail "no 'created' from the winner"
+		else
+			[ "$s2" -eq 0 ] || fail "both applies failed"
+			grep -qF 'pods "race" already exists' "$TEST_DIR/e1" || fail "no 'already exists' from the loser"
+			grep -qxF 'pod/race created' "$TEST_DIR/o2" || fail "no 'created' from the winner"
+		fi
+		# Nothing corrupted: one pod, one supervisor, one state directory.
+		run_peapod get pods
+		assert_status 0
+		[ "${#lines[@]}" -eq 2 ] || fail "expected one pod"
+		assert_line_re 'race +1/1 +Running +0 +[0-9]+s'
+		[ "$(suite_supervisor_pids | wc -l)" -eq 1 ] || fail "expected one supervisor"
+		[ "$(find "$PEAPOD_RUN/pods" -mindepth 1 -maxdepth 1 | wc -l)" -eq 1 ] ||
+			fail "expected one state directory: $(ls "$PEAPOD_RUN/pods")"
+		sup_pid race >/dev/null || fail "the pod's record does not name its supervisor"
+		delete_ok race
+		assert_no_leaks
+	done
+}
+
+@test "apply of an invalid manifest exits 2 with FILE:LINE and creates nothing" {
+	apply_pod <<'EOF'
+apiVersion: v1
+kind: Pod
+metadata:
+  name: invalid
+spec:
+  containers:
+    - name: c
+      image: @IMAGE@
+      imagePullPolicyy: Never
+EOF
+	assert_status 2
+	[[ "$stderr" == *"$POD_FILE:9:"* ]] || fail "no $POD_FILE:9: in the error"
+	assert_stderr_contains "imagePullPolicyy"
+	[ -z "$output" ] || fail "expected no stdout"
+	[ -z "$(pod_dirs)" ] || fail "pod directories were created: $(pod_dirs)"
+	run_peapod get pods invalid
+	assert_status 1
+	# A name that is not a DNS label.
+	apply_pod <<'EOF'
+apiVersion: v1
+kind: Pod
+metadata:
+  name: Not_Valid
+spec:
+  containers:
+    - {name: c, image: "@IMAGE@"}
+EOF
+	assert_status 2
+	assert_stderr_contains "$POD_FILE:4:"
+	# A file that does not exist.
+	run_peapod apply -f "$TEST_DIR/nope.yaml"
+	assert_status 2
+	[ -z "$(suite_supervisor_pids)" ] || fail "a supervisor was started"
+	assert_no_leaks
+}
+
+@test "apply with a missing image fails, leaves nothing and claims no name" {
+	apply_pod <<'EOF'
+apiVersion: v1
+kind: Pod
+metadata:
+  name: noimage
+spec:
+  containers:
+    - name: c
+      image: no-such-image:0
+EOF
+	assert_status 1
+	assert_stderr_contains "no-such-image"
+	[ -z "$output" ] || fail "expected no stdout"
+	run_peapod get pods noimage
+	assert_status 1
+	assert_stderr_contains 'pods "noimage" not found'
+	assert_no_leaks
+	# The name is free: the right image works.
+	sed "s|no-such-image:0|$IMAGE|" "$POD_FILE" | sed 's/^      image: .*$/&\n      command: ["sh", "-c", "trap \x27exit 0\x27 TERM; while true; do sleep 0.1; done"]/' >"$TEST_DIR/good.yaml"
+	run_peapod apply -f "$TEST_DIR/good.yaml"
+	assert_status 0
+	assert_stdout "pod/noimage created"
+	eventually 10 status_is noimage Running
+	delete_ok noimage
+	assert_no_leaks
+}
