@@ -70,6 +70,15 @@ static void term_reason(struct json_object *t, char *out, size_t size)
 		snprintf(out, size, "ExitCode:%d", json_object_get_int(jget(t, "exitCode")));
 }
 
+static bool is_sidecar(struct json_object *pod, const char *name)
+{
+	struct json_object *list = jget(jget(pod, "peapod"), "sidecars");
+	for (size_t i = 0; list && name && i < json_object_array_length(list); i++)
+		if (strcmp(json_object_get_string(json_object_array_get_idx(list, i)), name) == 0)
+			return true;
+	return false;
+}
+
 /* The STATUS column, as kubectl's printPod computes it. */
 static void pod_status_text(struct json_object *pod, char *out, size_t size)
 {
@@ -94,7 +103,7 @@ static void pod_status_text(struct json_object *pod, char *out, size_t size)
 		char r[64];
 		if (t && json_object_get_int(jget(t, "exitCode")) == 0)
 			continue;
-		if (jget(state, "running") && json_object_get_boolean(jget(c, "started")))
+		if (jget(state, "running") && is_sidecar(pod, jstr(c, "name")))
 			continue; /* a started sidecar */
 		initializing = true;
 		if (t) {
@@ -127,15 +136,6 @@ static void pod_status_text(struct json_object *pod, char *out, size_t size)
 	if (jget(jget(pod, "metadata"), "deletionTimestamp") &&
 	    !json_object_get_boolean(jget(jget(pod, "peapod"), "finished")))
 		snprintf(out, size, "Terminating");
-}
-
-static bool is_sidecar(struct json_object *pod, const char *name)
-{
-	struct json_object *list = jget(jget(pod, "peapod"), "sidecars");
-	for (size_t i = 0; list && name && i < json_object_array_length(list); i++)
-		if (strcmp(json_object_get_string(json_object_array_get_idx(list, i)), name) == 0)
-			return true;
-	return false;
 }
 
 static void ready_and_restarts(struct json_object *pod, int *ready, int *total, int *restarts)

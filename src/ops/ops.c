@@ -45,6 +45,28 @@ static void set_path_str(struct json_object *root, const char *obj, const char *
 	json_object_object_add(o, key, json_object_new_string(value));
 }
 
+/* Nothing is ready in a pod nobody runs. */
+static void mark_not_ready(struct json_object *obj)
+{
+	const char *lists[] = {"status.initContainerStatuses", "status.containerStatuses"};
+	for (size_t l = 0; l < 2; l++) {
+		struct json_object *cs = get_path(obj, lists[l]);
+		for (size_t i = 0; cs && i < json_object_array_length(cs); i++) {
+			struct json_object *c = json_object_array_get_idx(cs, i);
+			json_object_object_add(c, "ready", json_object_new_boolean(false));
+			json_object_object_add(c, "started", json_object_new_boolean(false));
+		}
+	}
+	struct json_object *conds = get_path(obj, "status.conditions");
+	for (size_t i = 0; conds && i < json_object_array_length(conds); i++) {
+		struct json_object *c = json_object_array_get_idx(conds, i), *t = NULL;
+		if (json_object_object_get_ex(c, "type", &t) &&
+		    (strcmp(json_object_get_string(t), "Ready") == 0 ||
+		     strcmp(json_object_get_string(t), "ContainersReady") == 0))
+			json_object_object_add(c, "status", json_object_new_string("False"));
+	}
+}
+
 int pp_pod_view_load(const char *ns, const char *name, struct pp_pod_view *v, struct pp_error **err)
 {
 	*v = (struct pp_pod_view){0};
@@ -68,6 +90,7 @@ int pp_pod_view_load(const char *ns, const char *name, struct pp_pod_view *v, st
 	struct json_object *fin = get_path(v->obj, "peapod.finished");
 	v->finished = fin && json_object_get_boolean(fin);
 	if (!v->alive && !v->finished) {
+		mark_not_ready(v->obj);
 		set_path_str(v->obj, "status", "phase", "Unknown");
 		set_path_str(v->obj, "status", "reason", "SupervisorDied");
 		set_path_str(
@@ -90,10 +113,10 @@ void pp_pod_view_free(struct pp_pod_view *v)
 /* A record nobody runs: whatever the pod left, then the record. Under the
  * pod's lock, so that two cleanups never race. */
 static int remove_dead(const char *ns, const char *name, const char *uid, const char *data_dir,
-		       struct pp_error **err)
+		       int wait_ms, struct pp_error **err)
 {
 	cleanup_error struct pp_error *e = NULL;
-	cleanup_close int lock = pp_state_lock(uid, GC_LOCK_WAIT_MS, &e);
+	cleanup_close int lock = pp_state_lock(uid, wait_ms, &e);
 	/* No state directory at all (removed by hand, say): only its name
 	 * and leftovers remain, and nobody can be creating it. */
 	if (lock < 0 && e->status != ENOENT)
@@ -114,6 +137,30 @@ static int remove_record(const char *ns, const char *name, const char *uid, stru
 	if (lock < 0)
 		return pp_error_set(err, e->status, "%s", e->msg);
 	return pp_state_remove(ns, name, uid, err);
+}
+
+static char *data_dir_of(const struct pp_pod_view *v);
+
+/* After the supervisor closed its connections: it finished the pod (only
+ * the record is left), or it died on the way (clean up after it). */
+static int remove_stopped(const char *ns, const char *name, const struct pp_pod_view *before,
+			  struct pp_error **err)
+{
+	struct pp_pod_view v;
+	if (pp_pod_view_load(ns, name, &v, NULL) < 0 || strcmp(v.uid, before->uid) != 0) {
+		if (v.uid != NULL)
+			pp_pod_view_free(&v);
+		return 0; /* removed by another delete meanwhile */
+	}
+	int ret;
+	if (v.finished) {
+		ret = remove_record(ns, name, v.uid, err);
+	} else {
+		cleanup_free char *data = data_dir_of(&v);
+		ret = remove_dead(ns, name, v.uid, data, RECORD_LOCK_WAIT_MS, err);
+	}
+	pp_pod_view_free(&v);
+	return ret;
 }
 
 static char *data_dir_of(const struct pp_pod_view *v)
@@ -143,7 +190,7 @@ int pp_pod_delete(const char *ns, const char *name, const struct pp_delete_opts 
 		    pp_ctl_wait_closed(fd, o->timeout_ms, err) < 0)
 			ret = -1;
 		if (ret == 0)
-			ret = remove_record(ns, name, v.uid, err);
+			ret = remove_stopped(ns, name, &v, err);
 	} else if (v.alive && !v.finished) {
 		ret = pp_error_set(err, EBUSY,
 				   "pod \"%s\" is being created or its supervisor "
@@ -154,7 +201,7 @@ int pp_pod_delete(const char *ns, const char *name, const struct pp_delete_opts 
 		 * its supervisor died: clean up after it. */
 		cleanup_free char *data = data_dir_of(&v);
 		ret = v.finished ? remove_record(ns, name, v.uid, err)
-				 : remove_dead(ns, name, v.uid, data, err);
+				 : remove_dead(ns, name, v.uid, data, GC_LOCK_WAIT_MS, err);
 	}
 	pp_pod_view_free(&v);
 	return ret;
@@ -224,7 +271,8 @@ int pp_pod_gc(const char *store_root, int *removed, struct pp_error **err)
 			continue;
 		if (!v.alive && !v.finished) {
 			cleanup_free char *data = data_dir_of(&v);
-			if (remove_dead(v.ns, v.name, v.uid, data, ret < 0 ? NULL : err) < 0)
+			if (remove_dead(v.ns, v.name, v.uid, data, GC_LOCK_WAIT_MS,
+					ret < 0 ? NULL : err) < 0)
 				ret = -1;
 			else
 				(*removed)++;

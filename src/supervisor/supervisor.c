@@ -167,7 +167,6 @@ static void schedule_restart(struct sup *s, size_t i)
 					   .reason = c->reason,
 					   .started_at = c->started_at,
 					   .finished_at = c->finished_at};
-	c->restart_count++;
 	if (delay > 0)
 		event(s, PP_EVENT_WARNING, c->spec->name, "BackOff",
 		      "Back-off restarting failed container %s: next start in %llds", c->spec->name,
@@ -376,6 +375,9 @@ static void on_timer(struct sup *s)
 	}
 	for (size_t i = 0; i < s->pod->n_containers; i++) {
 		if (s->run[i].start_at && s->run[i].start_at <= now) {
+			/* restartCount counts restarts made, as kubelet's does:
+			 * during a back-off it still names the last instance. */
+			s->pod->containers[i].restart_count++;
 			s->pod->containers[i].state = PP_CTR_WAITING;
 			start_container(s, i);
 		}

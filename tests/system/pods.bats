@@ -304,9 +304,6 @@ EOF
 	run_peapod get pods loop
 	assert_line_re 'loop +0/1 +CrashLoopBackOff +[1-9][0-9]* +[0-9]+s'
 	# kubectl logs of a container in back-off shows its last instance.
-	# BUG: restartCount is incremented when the restart is scheduled, so during
-	# the back-off `logs` reads <restartCount>.log, which does not exist yet,
-	# and prints nothing (cmd_logs.c/supervisor.c schedule_restart).
 	run_peapod logs loop
 	assert_status 0
 	assert_stdout "failing"
@@ -343,9 +340,6 @@ EOF
 	run_peapod get pods inits
 	# kubectl: READY counts the app containers only (and sidecars), 0/1 here,
 	# and STATUS is Init:0/2 while the first init container runs.
-	# BUG: cmd_get.c (pod_status_text, ready_and_restarts) takes any running
-	# init container for a started sidecar (a status does not tell sidecars
-	# apart): get shows "1/2 Init:1/2" instead of "0/1 Init:0/2".
 	[[ "${lines[1]}" =~ ^inits\ +0/1\ +Init:0/2\ +0\ +[0-9]+s$ ]] ||
 		fail "bad row while the first init container runs"
 	run_peapod inspect inits
@@ -635,10 +629,7 @@ EOF
 	# shellcheck disable=SC2086
 	eventually 10 none_alive $pids || fail "containers outlived their supervisor"
 	wait_bg 20
-	# BUG: pp_pod_delete (src/ops/ops.c) takes the control socket closing for
-	# the supervisor having finished and removes only the record
-	# (pp_state_remove): the pod's cgroups and data directory
-	# ($PEAPOD_ROOT/pods/<uid>) stay until `peapod gc`.
+	# The supervisor died half-way: delete cleans up after it.
 	assert_status 0
 	assert_stdout 'pod "stubborn" deleted'
 	run_peapod get pods stubborn
