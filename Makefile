@@ -76,13 +76,20 @@ asan:
 	$(MAKE) BUILD=build-asan CC=clang CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" all unit
 
 FUZZ_SECONDS ?= 60
+FUZZ_CC = clang -std=c11 -D_GNU_SOURCE -Isrc -g -O1 -fsanitize=fuzzer,address,undefined \
+	$(shell pkg-config --cflags $(PKGS))
+# The manifest parser for FUZZ_SECONDS, the CRI log reader for a third of it.
 fuzz:
-	@mkdir -p build-fuzz/corpus
-	clang -std=c11 -D_GNU_SOURCE -Isrc -g -O1 -fsanitize=fuzzer,address,undefined \
-		$(shell pkg-config --cflags $(PKGS)) -o build-fuzz/fuzz_manifest fuzz/fuzz_manifest.c \
+	@mkdir -p build-fuzz/corpus build-fuzz/corpus-crilog
+	$(FUZZ_CC) -o build-fuzz/fuzz_manifest fuzz/fuzz_manifest.c \
 		$(filter src/spec/%.c src/util/%.c,$(LIB_SRC)) $(LDLIBS)
+	$(FUZZ_CC) -o build-fuzz/fuzz_crilog fuzz/fuzz_crilog.c \
+		$(filter src/logs/%.c src/spec/%.c src/util/%.c,$(LIB_SRC)) $(LDLIBS)
 	build-fuzz/fuzz_manifest -max_total_time=$(FUZZ_SECONDS) -max_len=65536 -rss_limit_mb=1024 \
 		build-fuzz/corpus fuzz/corpus
+	build-fuzz/fuzz_crilog -max_total_time=$$(( $(FUZZ_SECONDS) / 3 + 1 )) -max_len=65536 \
+		-rss_limit_mb=1024 build-fuzz/corpus-crilog fuzz/corpus-crilog
+	rm -rf /tmp/peapod-fuzz-crilog.*
 
 format:
 	clang-format -i $(shell find src tests fuzz -name '*.[ch]')

@@ -56,6 +56,11 @@ void cli_attach_spec(struct pp_pod_view *v);
 struct json_object;
 void cli_print_yaml(struct json_object *doc);
 
+/* Parses and validates the manifest in file ("-": stdin), keeping its text;
+ * prints the error, or a warning for each field not acted on yet. */
+struct pp_pod;
+int cli_load_manifest(const char *file, struct pp_pod **spec, char **text, size_t *len);
+
 /* -n NS, else $PEAPOD_NAMESPACE, else "default". */
 const char *cli_namespace(const char *given);
 

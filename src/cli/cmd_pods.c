@@ -15,13 +15,6 @@
 
 #define DELETE_TIMEOUT_MS (-1)
 
-static void warn_ignored(const struct pp_pod *pod)
-{
-	for (char **f = pod->ignored_fields; f && *f; f++)
-		fprintf(stderr, "peapod: warning: %s: %s is not supported yet and is ignored\n",
-			pod->source, *f);
-}
-
 int cmd_apply(int argc, char **argv)
 {
 	static const struct option longopts[] = {{"filename", required_argument, NULL, 'f'},
@@ -49,11 +42,8 @@ int cmd_apply(int argc, char **argv)
 	struct pp_pod *spec = NULL;
 	cleanup_free char *text = NULL;
 	size_t len = 0;
-	if (pp_spec_load(file, &spec, &text, &len, &err) < 0) {
-		cli_print_error(err);
+	if (cli_load_manifest(file, &spec, &text, &len) < 0)
 		return CLI_EXIT_USAGE;
-	}
-	warn_ignored(spec);
 	/* -n names the namespace of a manifest that has none, as kubectl does. */
 	if (ns != NULL && strcmp(spec->namespace_, "default") == 0) {
 		free(spec->namespace_);

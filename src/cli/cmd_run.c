@@ -89,13 +89,6 @@ static int parse_args(int argc, char **argv, struct run_opts *o)
 	return 0;
 }
 
-static void warn_ignored(const struct pp_pod *pod)
-{
-	for (char **f = pod->ignored_fields; f && *f; f++)
-		fprintf(stderr, "peapod: warning: %s: %s is not supported yet and is ignored\n",
-			pod->source, *f);
-}
-
 /* Every container's name, init containers first. */
 static char **container_names(const struct pp_pod *spec)
 {
@@ -132,11 +125,8 @@ int cmd_run(int argc, char **argv)
 	struct pp_pod *spec = NULL;
 	cleanup_free char *text = NULL;
 	size_t text_len = 0;
-	if (pp_spec_load(o.file, &spec, &text, &text_len, &err) < 0) {
-		cli_print_error(err);
+	if (cli_load_manifest(o.file, &spec, &text, &text_len) < 0)
 		return CLI_EXIT_USAGE;
-	}
-	warn_ignored(spec);
 	cleanup_free char *ns = xstrdup(spec->namespace_);
 	cleanup_free char *name = xstrdup(spec->name);
 	cleanup_strv char **names = container_names(spec);
