@@ -56,6 +56,14 @@ for d in /sys/fs/cgroup/*/libpod_parent /sys/fs/cgroup/unified/libpod_parent; do
 	[ -e "$d" ] && LIBPOD_PARENT_EXISTED=1
 done
 
+# podman writes some state outside its store whatever the configuration
+# (podman import: /var/lib/containers/cache/blob-info-cache-v1.boltdb):
+# remove those paths at the end when they are ours.
+PODMAN_HOST_PATHS=""
+for d in /var/lib/containers /run/containers /run/libpod; do
+	[ -e "$d" ] || PODMAN_HOST_PATHS="$PODMAN_HOST_PATHS $d"
+done
+
 # Our processes: those whose environment names our private state.
 our_pids() { # COMM...: pids of our processes with one of these names
 	local p c want
@@ -116,6 +124,7 @@ cleanup() {
 	awk -v t="$TMP/" 'index($5, t) == 1 {print $5}' /proc/self/mountinfo | sort -r |
 		while read -r m; do umount -l "$m"; done
 	rm -rf "$TMP"
+	[ -z "$PODMAN_HOST_PATHS" ] || rm -rf $PODMAN_HOST_PATHS
 	local d
 	for d in /sys/fs/cgroup/*/peapod-bench /sys/fs/cgroup/unified/peapod-bench; do
 		[ -d "$d" ] && find "$d" -depth -type d -exec rmdir {} + 2>/dev/null
