@@ -21,7 +21,7 @@ HELPER_BIN := $(HELPER_SRC:tests/helpers/%.c=$(BUILD)/helpers/%)
 DEBIAN_DEPS := build-essential pkg-config libyaml-dev libjson-c-dev libarchive-dev libcmocka-dev \
 	busybox-static bats iproute2 procps util-linux clang libclang-rt-14-dev python3 clang-format cppcheck
 
-.PHONY: all deps run check unit system asan fuzz format lint clean
+.PHONY: all deps run check unit system asan fuzz format lint clean bench
 
 all: $(BUILD)/peapod
 
@@ -71,6 +71,17 @@ system: $(BUILD)/peapod $(HELPER_BIN)
 check: deps
 	$(MAKE) all unit helpers
 	tests/run-all.sh
+
+# Benchmarks, peapod against podman and runc (installed from Debian when
+# absent); not part of check. Prints one table and writes it to
+# $(BUILD)/bench/results.md. See bench/README.md for BENCH_* settings.
+$(BUILD)/bench/benchtime: bench/benchtime.c
+	@mkdir -p $(dir $@)
+	$(CC) -std=c11 -D_GNU_SOURCE -O2 -Wall -Wextra -Werror -o $@ $<
+
+bench: deps
+	$(MAKE) all helpers $(BUILD)/bench/benchtime
+	BUILD=$(BUILD) bench/bench.sh
 
 asan:
 	$(MAKE) BUILD=build-asan CC=clang CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" all unit
