@@ -265,7 +265,7 @@ void pp_pod_container_identity(const struct pp_pod_instance *pod, const struct p
 		id->extra_gids[id->n_extra_gids++] = (gid_t)ps->fs_group;
 }
 
-int pp_pod_instance_start_container(struct pp_pod_instance *pod, size_t i, struct pp_error **err)
+int pp_pod_instance_spawn_container(struct pp_pod_instance *pod, size_t i, struct pp_error **err)
 {
 	struct pp_pod_container *c = &pod->containers[i];
 	struct start_ctx s = {.out = {-1, -1}, .errp = {-1, -1}, .devnull = -1};
@@ -307,22 +307,42 @@ int pp_pod_instance_start_container(struct pp_pod_instance *pod, size_t i, struc
 	    .cgroup_procs_fds = s.cg_fds,
 	    .n_cgroup_procs_fds = s.n_cg_fds,
 	};
-	struct pp_container_process proc;
-	if (pp_container_start(&cfg, &proc, err) < 0)
+	if (pp_container_spawn(&cfg, &c->spawn, err) < 0)
 		goto fail;
-	c->pid = proc.pid;
-	c->pidfd = proc.pidfd;
+	c->spawning = true;
 	c->out_fd = steal_fd(&s.out[0]);
 	c->err_fd = steal_fd(&s.errp[0]);
-	c->state = PP_CTR_RUNNING;
-	c->reason = NULL;
-	clock_gettime(CLOCK_REALTIME, &c->started_at);
 	start_ctx_free(&s);
 	return 0;
 fail:
 	start_ctx_free(&s);
 	mark_start_error(c);
 	return -1;
+}
+
+int pp_pod_instance_finish_start(struct pp_pod_instance *pod, size_t i, struct pp_error **err)
+{
+	struct pp_pod_container *c = &pod->containers[i];
+	struct pp_container_process proc;
+	c->spawning = false;
+	if (pp_container_spawn_finish(&c->spawn, &proc, err) < 0) {
+		close_stdio(c);
+		mark_start_error(c);
+		return -1;
+	}
+	c->pid = proc.pid;
+	c->pidfd = proc.pidfd;
+	c->state = PP_CTR_RUNNING;
+	c->reason = NULL;
+	clock_gettime(CLOCK_REALTIME, &c->started_at);
+	return 0;
+}
+
+int pp_pod_instance_start_container(struct pp_pod_instance *pod, size_t i, struct pp_error **err)
+{
+	if (pp_pod_instance_spawn_container(pod, i, err) < 0)
+		return -1;
+	return pp_pod_instance_finish_start(pod, i, err);
 }
 
 void pp_pod_instance_container_exited(struct pp_pod_instance *pod, size_t i)
@@ -378,6 +398,11 @@ int pp_pod_instance_destroy(struct pp_pod_instance *pod, struct pp_error **err)
 	 * whatever is left in the pod cgroup (double-forked daemons). */
 	for (size_t i = 0; i < pod->n_containers; i++) {
 		struct pp_pod_container *c = &pod->containers[i];
+		if (c->spawning) {
+			struct pp_error *e = NULL;
+			if (pp_pod_instance_finish_start(pod, i, &e) < 0)
+				pp_error_free(&e);
+		}
 		if (c->state == PP_CTR_RUNNING && c->pidfd >= 0) {
 			pp_pidfd_kill_and_reap(c->pidfd);
 			cleanup_closep(&c->pidfd);

@@ -13,6 +13,7 @@
 #include "cgroup/cgroup.h"
 #include "image/image.h"
 #include "sandbox/sandbox.h"
+#include "runtime/container.h"
 #include "spec/pod_spec.h"
 #include "util/error.h"
 
@@ -36,6 +37,8 @@ struct pp_pod_container {
 	const char *reason; /* Completed, Error, StartError */
 	int restart_count;
 	struct timespec started_at, finished_at;
+	bool spawning; /* between spawn and finish_start */
+	struct pp_container_spawn spawn;
 };
 
 struct pp_pod_volume {
@@ -69,6 +72,12 @@ int pp_pod_instance_create(struct pp_pod *spec, struct pp_image_store *store,
 /* Starts (or restarts, with a fresh writable layer) container i. On failure
  * the container is left TERMINATED with reason StartError, exit code 128. */
 int pp_pod_instance_start_container(struct pp_pod_instance *pod, size_t i, struct pp_error **err);
+
+/* The same in two halves (see pp_container_spawn): spawn several, then
+ * finish each, and their setups run at once. After spawn, out_fd and err_fd
+ * are open; after finish the container is RUNNING or TERMINATED as above. */
+int pp_pod_instance_spawn_container(struct pp_pod_instance *pod, size_t i, struct pp_error **err);
+int pp_pod_instance_finish_start(struct pp_pod_instance *pod, size_t i, struct pp_error **err);
 
 /* Records the exit of container i (its pidfd became readable). */
 void pp_pod_instance_container_exited(struct pp_pod_instance *pod, size_t i);

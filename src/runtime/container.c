@@ -6,6 +6,7 @@
 #include <sched.h>
 #include <signal.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
@@ -158,11 +159,12 @@ static pid_t clone_child(const struct pp_container_config *cfg, int *pidfd, stru
 	return pid;
 }
 
-int pp_container_start(const struct pp_container_config *cfg, struct pp_container_process *out,
+int pp_container_spawn(const struct pp_container_config *cfg, struct pp_container_spawn *sp,
 		       struct pp_error **err)
 {
 	const char *name = cfg->name != NULL ? cfg->name : "";
 	int sync[2];
+	*sp = (struct pp_container_spawn){.pid = -1, .pidfd = -1, .sync_fd = -1};
 	if (validate(cfg, err) < 0)
 		return pp_error_wrap(err, "container \"%s\"", name);
 	if (pipe2(sync, O_CLOEXEC) < 0)
@@ -177,12 +179,32 @@ int pp_container_start(const struct pp_container_config *cfg, struct pp_containe
 		child_main(cfg, sync_wr); /* never returns */
 	/* Ours closed, the pipe's write end lives only in the child now. */
 	close(steal_fd(&sync_wr));
-	if (pp_child_read_result(sync_rd, err) < 0) {
-		kill_and_reap(pid, pidfd);
-		close(pidfd);
-		return pp_error_wrap(err, "container \"%s\"", name);
-	}
-	out->pid = pid;
-	out->pidfd = pidfd;
+	snprintf(sp->name, sizeof(sp->name), "%s", name);
+	sp->pid = pid;
+	sp->pidfd = pidfd;
+	sp->sync_fd = steal_fd(&sync_rd);
 	return 0;
+}
+
+int pp_container_spawn_finish(struct pp_container_spawn *sp, struct pp_container_process *out,
+			      struct pp_error **err)
+{
+	cleanup_close int sync_rd = steal_fd(&sp->sync_fd);
+	if (pp_child_read_result(sync_rd, err) < 0) {
+		kill_and_reap(sp->pid, sp->pidfd);
+		cleanup_closep(&sp->pidfd);
+		return pp_error_wrap(err, "container \"%s\"", sp->name);
+	}
+	out->pid = sp->pid;
+	out->pidfd = steal_fd(&sp->pidfd);
+	return 0;
+}
+
+int pp_container_start(const struct pp_container_config *cfg, struct pp_container_process *out,
+		       struct pp_error **err)
+{
+	struct pp_container_spawn sp;
+	if (pp_container_spawn(cfg, &sp, err) < 0)
+		return -1;
+	return pp_container_spawn_finish(&sp, out, err);
 }

@@ -91,4 +91,19 @@ struct pp_container_process {
 int pp_container_start(const struct pp_container_config *cfg, struct pp_container_process *out,
 		       struct pp_error **err);
 
+/* The same in two halves, so that several containers set up at once (their
+ * first cgroup v1 moves then share one RCU grace period, ~15 ms here, instead
+ * of paying one each): spawn clones the child and returns; finish waits for
+ * it to exec (or reports its setup error, the child killed and reaped). The
+ * config may be freed after spawn (the child has its own copy). */
+struct pp_container_spawn {
+	char name[64];
+	pid_t pid;
+	int pidfd, sync_fd;
+};
+int pp_container_spawn(const struct pp_container_config *cfg, struct pp_container_spawn *sp,
+		       struct pp_error **err);
+int pp_container_spawn_finish(struct pp_container_spawn *sp, struct pp_container_process *out,
+			      struct pp_error **err);
+
 #endif

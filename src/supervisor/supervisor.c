@@ -127,14 +127,28 @@ static int watch(struct sup *s, int fd, uint64_t tag)
 
 static void container_terminated(struct sup *s, size_t i);
 
-static void start_container(struct sup *s, size_t i)
+/* The first half of a start: the container's setup runs in its child. */
+static void spawn_container(struct sup *s, size_t i)
 {
 	struct pp_pod_container *c = &s->pod->containers[i];
 	cleanup_error struct pp_error *err = NULL;
 	s->run[i].start_at = 0;
 	s->run[i].ever_started = true;
 	s->dirty = true;
-	if (pp_pod_instance_start_container(s->pod, i, &err) < 0) {
+	if (pp_pod_instance_spawn_container(s->pod, i, &err) < 0) {
+		event(s, PP_EVENT_ERROR, c->spec->name, "Failed", "%s", err->msg);
+		container_terminated(s, i);
+	}
+}
+
+/* The second half: it exec'd (it runs) or its setup failed. */
+static void finish_container(struct sup *s, size_t i)
+{
+	struct pp_pod_container *c = &s->pod->containers[i];
+	cleanup_error struct pp_error *err = NULL;
+	if (!c->spawning)
+		return;
+	if (pp_pod_instance_finish_start(s->pod, i, &err) < 0) {
 		event(s, PP_EVENT_ERROR, c->spec->name, "Failed", "%s", err->msg);
 		container_terminated(s, i);
 		return;
@@ -148,6 +162,12 @@ static void start_container(struct sup *s, size_t i)
 	watch(s, c->pidfd, TAG(TAG_PIDFD, i));
 	watch(s, c->out_fd, TAG(TAG_OUT, i));
 	watch(s, c->err_fd, TAG(TAG_ERR, i));
+}
+
+static void start_container(struct sup *s, size_t i)
+{
+	spawn_container(s, i);
+	finish_container(s, i);
 }
 
 static void schedule_restart(struct sup *s, size_t i)
@@ -323,9 +343,13 @@ static void advance(struct sup *s)
 			return;
 	}
 	if (!s->apps_started) {
+		/* The app containers set up at once, as their order does not
+		 * matter (until postStart hooks): each then waits less. */
 		s->apps_started = true;
 		for (size_t i = pod->n_init; i < pod->n_containers; i++)
-			start_container(s, i);
+			spawn_container(s, i);
+		for (size_t i = pod->n_init; i < pod->n_containers; i++)
+			finish_container(s, i);
 	}
 	if (s->stopping == STOP_NONE && apps_completed(s))
 		sup_begin_stop(s, pod->spec->termination_grace_period_seconds);
