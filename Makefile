@@ -6,7 +6,8 @@ WARN := -Wall -Wextra -Werror -Wshadow -Wmissing-prototypes -Wstrict-prototypes 
 	-Wswitch-default -Wundef -Wpointer-arith -Wvla -Wno-unused-parameter
 CFLAGS ?= -O2 -g
 ALL_CFLAGS = -std=c11 -D_GNU_SOURCE -Isrc $(WARN) $(CFLAGS) $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-LDLIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+# libarchive is not linked: src/image/archive_api.c loads it when a tarball is imported.
+LDLIBS := $(shell pkg-config --libs yaml-0.1 json-c 2>/dev/null)
 BUILD ?= build
 
 LIB_SRC := $(sort $(shell find src -name '*.c' ! -path 'src/cli/*'))
@@ -37,7 +38,7 @@ $(BUILD)/peapod: $(CLI_OBJ) $(BUILD)/libpeapod.a
 
 $(BUILD)/tests/%: tests/unit/%.c $(wildcard tests/unit/*.h) $(BUILD)/libpeapod.a
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -o $@ $< $(BUILD)/libpeapod.a $(LDLIBS) -lcmocka $(LDFLAGS)
+	$(CC) $(ALL_CFLAGS) -o $@ $< $(BUILD)/libpeapod.a $(LDLIBS) -lcmocka -larchive $(LDFLAGS)
 
 # Helpers copied into test images: static, so they run in a busybox rootfs.
 $(BUILD)/helpers/%: tests/helpers/%.c

@@ -2,17 +2,19 @@
  * to the current directory, so the work happens in a forked child that
  * chdirs into the layer: the caller's cwd (process-wide) is never touched.
  * The child reports its error text back over a pipe. */
-#include <archive.h>
-#include <archive_entry.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 
+#include "image/archive_api.h"
 #include "image/image_internal.h"
 #include "util/cleanup.h"
 #include "util/fs.h"
+
+/* libarchive, loaded by image_extract_tar before it forks. */
+static const struct pp_archive_api *A;
 
 #define TAR_BLOCK_SIZE 10240
 #define TAR_ERR_MAX 4096
@@ -30,8 +32,8 @@ static int copy_entry_data(struct archive *in, struct archive *out)
 	size_t len;
 	la_int64_t off;
 	int r;
-	while ((r = archive_read_data_block(in, &buf, &len, &off)) == ARCHIVE_OK)
-		if (archive_write_data_block(out, buf, len, off) < ARCHIVE_WARN)
+	while ((r = A->archive_read_data_block(in, &buf, &len, &off)) == ARCHIVE_OK)
+		if (A->archive_write_data_block(out, buf, len, off) < ARCHIVE_WARN)
 			return -1;
 	return r == ARCHIVE_EOF ? 0 : -1;
 }
@@ -39,30 +41,30 @@ static int copy_entry_data(struct archive *in, struct archive *out)
 /* Runs in the child, in the layer directory. Fills msg on failure. */
 static int extract_here(int archive_fd, char *msg, size_t msg_len)
 {
-	struct archive *in = archive_read_new(), *out = archive_write_disk_new();
+	struct archive *in = A->archive_read_new(), *out = A->archive_write_disk_new();
 	struct archive_entry *entry;
 	int ret = -1, r, entries = 0;
-	archive_read_support_filter_all(in);
+	A->archive_read_support_filter_all(in);
 	/* tar only: format_all would also take mtree, whose text entries can
 	 * name host files ("contents=/etc/shadow") and pull them into the layer. */
-	archive_read_support_format_tar(in);
-	archive_read_support_format_gnutar(in);
-	archive_write_disk_set_options(out, extract_flags);
-	if (archive_read_open_fd(in, archive_fd, TAR_BLOCK_SIZE) != ARCHIVE_OK) {
-		snprintf(msg, msg_len, "%s", archive_error_string(in));
+	A->archive_read_support_format_tar(in);
+	A->archive_read_support_format_gnutar(in);
+	A->archive_write_disk_set_options(out, extract_flags);
+	if (A->archive_read_open_fd(in, archive_fd, TAR_BLOCK_SIZE) != ARCHIVE_OK) {
+		snprintf(msg, msg_len, "%s", A->archive_error_string(in));
 		goto out;
 	}
-	while ((r = archive_read_next_header(in, &entry)) != ARCHIVE_EOF) {
+	while ((r = A->archive_read_next_header(in, &entry)) != ARCHIVE_EOF) {
 		if (r < ARCHIVE_WARN) {
-			snprintf(msg, msg_len, "%s", archive_error_string(in));
+			snprintf(msg, msg_len, "%s", A->archive_error_string(in));
 			goto out;
 		}
-		const char *name = archive_entry_pathname(entry);
-		if (archive_write_header(out, entry) < ARCHIVE_WARN ||
-		    (archive_entry_size(entry) > 0 && copy_entry_data(in, out) < 0) ||
-		    archive_write_finish_entry(out) < ARCHIVE_WARN) {
-			const char *e = archive_error_string(out) ? archive_error_string(out)
-								  : archive_error_string(in);
+		const char *name = A->archive_entry_pathname(entry);
+		if (A->archive_write_header(out, entry) < ARCHIVE_WARN ||
+		    (A->archive_entry_size(entry) > 0 && copy_entry_data(in, out) < 0) ||
+		    A->archive_write_finish_entry(out) < ARCHIVE_WARN) {
+			const char *e = A->archive_error_string(out) ? A->archive_error_string(out)
+								     : A->archive_error_string(in);
 			snprintf(msg, msg_len, "%s: %s", name, e ? e : "extraction failed");
 			goto out;
 		}
@@ -71,12 +73,12 @@ static int extract_here(int archive_fd, char *msg, size_t msg_len)
 	if (entries == 0)
 		snprintf(msg, msg_len, "the archive has no entries");
 	else
-		ret = archive_write_close(out) == ARCHIVE_OK ? 0 : -1;
+		ret = A->archive_write_close(out) == ARCHIVE_OK ? 0 : -1;
 	if (ret < 0 && entries > 0)
-		snprintf(msg, msg_len, "%s", archive_error_string(out));
+		snprintf(msg, msg_len, "%s", A->archive_error_string(out));
 out:
-	archive_read_free(in);
-	archive_write_free(out);
+	A->archive_read_free(in);
+	A->archive_write_free(out);
 	return ret;
 }
 
@@ -111,6 +113,8 @@ static int wait_child(pid_t pid, int report_fd, const char *archive, struct pp_e
 
 int image_extract_tar(const char *archive, const char *dst, struct pp_error **err)
 {
+	if (pp_archive_api(&A, err) < 0)
+		return -1;
 	cleanup_close int fd = open(archive, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return pp_error_set(err, errno, "open %s", archive);

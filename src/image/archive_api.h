@@ -1,0 +1,43 @@
+/* libarchive, loaded when an image is imported from a tarball and only then:
+ * linked in, it and its dependencies (libxml2, ICU, libstdc++, compressors:
+ * a dozen libraries) would load with every CLI command and stay mapped in
+ * every pod's supervisor, which never needs them. The table keeps
+ * <archive.h>'s types, so calls are checked as direct calls would be. */
+#ifndef PEAPOD_ARCHIVE_API_H
+#define PEAPOD_ARCHIVE_API_H
+
+#include <archive.h>
+#include <archive_entry.h>
+
+#include "util/error.h"
+
+#define PP_ARCHIVE_FUNCS(X)                                                                        \
+	X(archive_read_new)                                                                        \
+	X(archive_read_free)                                                                       \
+	X(archive_read_support_filter_all)                                                         \
+	X(archive_read_support_format_tar)                                                         \
+	X(archive_read_support_format_gnutar)                                                      \
+	X(archive_read_open_fd)                                                                    \
+	X(archive_read_next_header)                                                                \
+	X(archive_read_data_block)                                                                 \
+	X(archive_write_disk_new)                                                                  \
+	X(archive_write_disk_set_options)                                                          \
+	X(archive_write_header)                                                                    \
+	X(archive_write_data_block)                                                                \
+	X(archive_write_finish_entry)                                                              \
+	X(archive_write_close)                                                                     \
+	X(archive_write_free)                                                                      \
+	X(archive_error_string)                                                                    \
+	X(archive_entry_pathname)                                                                  \
+	X(archive_entry_size)
+
+struct pp_archive_api {
+#define PP_ARCHIVE_DECL(f) __typeof__(f) *f;
+	PP_ARCHIVE_FUNCS(PP_ARCHIVE_DECL)
+#undef PP_ARCHIVE_DECL
+};
+
+/* Loads libarchive (once per process). */
+int pp_archive_api(const struct pp_archive_api **out, struct pp_error **err);
+
+#endif
