@@ -23,7 +23,8 @@ struct exec_opts {
 	bool in, tty;
 };
 
-static int parse_exec_args(int argc, char **argv, struct exec_opts *o)
+/* Options up to the next non-option ("+"): the command's own come after. */
+static int exec_options(int argc, char **argv, struct exec_opts *o)
 {
 	static const struct option longopts[] = {{"container", required_argument, NULL, 'c'},
 						 {"namespace", required_argument, NULL, 'n'},
@@ -31,8 +32,6 @@ static int parse_exec_args(int argc, char **argv, struct exec_opts *o)
 						 {"tty", no_argument, NULL, 't'},
 						 {NULL, 0, NULL, 0}};
 	int c;
-	optind = 1;
-	/* "+": options stop at the pod name; the command's own come after. */
 	while ((c = getopt_long(argc, argv, "+c:n:it", longopts, NULL)) != -1) {
 		if (c == 'c')
 			o->container = optarg;
@@ -45,22 +44,20 @@ static int parse_exec_args(int argc, char **argv, struct exec_opts *o)
 		else
 			return -1;
 	}
+	return 0;
+}
+
+static int parse_exec_args(int argc, char **argv, struct exec_opts *o)
+{
+	optind = 1;
+	if (exec_options(argc, argv, o) < 0)
+		return -1;
 	/* NAME [-c C] -- CMD: options may also follow the name. */
 	if (optind >= argc)
 		return -1;
 	int name = optind++;
-	while ((c = getopt_long(argc, argv, "+c:n:it", longopts, NULL)) != -1) {
-		if (c == 'c')
-			o->container = optarg;
-		else if (c == 'n')
-			o->ns = optarg;
-		else if (c == 'i')
-			o->in = true;
-		else if (c == 't')
-			o->tty = true;
-		else
-			return -1;
-	}
+	if (exec_options(argc, argv, o) < 0)
+		return -1;
 	if (optind >= argc)
 		return -1;
 	o->ns = cli_namespace(o->ns);

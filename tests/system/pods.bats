@@ -606,6 +606,30 @@ kill_sup() {
 	assert_no_leaks
 }
 
+@test "after a reboot (the state directory on tmpfs gone), gc removes the pods' data and logs" {
+	apply_ok < <(two_containers)
+	eventually 10 ready two
+	local pids uid
+	pids=$(container_pids two)
+	uid=$(pod_uid two)
+	kill_sup two
+	# shellcheck disable=SC2086
+	eventually 10 none_alive $pids || fail "containers outlived their supervisor: $pids"
+	eventually 10 no_infra
+	# A reboot: /run is a tmpfs, so the records are gone; the data and logs
+	# on disk stay (and here, unlike after a real reboot, the cgroups too).
+	rm -rf "${PEAPOD_RUN:?}/pods" "${PEAPOD_RUN:?}/names"
+	[ -d "$PEAPOD_ROOT/pods/$uid" ] || fail "no data directory to clean up"
+	run_peapod get pods
+	assert_status 0
+	run_peapod gc
+	assert_status 0
+	assert_stdout "1 pod cleaned up"
+	[ ! -e "$PEAPOD_ROOT/pods/$uid" ] || fail "data directory left"
+	[ -z "$(ls -A "$PEAPOD_LOG_DIR/pods")" ] || fail "logs left: $(ls "$PEAPOD_LOG_DIR/pods")"
+	assert_no_leaks
+}
+
 @test "supervisor killed during a slow delete: the delete still leaves nothing behind" {
 	apply_ok <<'EOF'
 apiVersion: v1
