@@ -1,7 +1,7 @@
 #!/bin/bash
 # The whole suite, as `make check` runs it: C tests (unit tests and the
 # runtime's real-kernel tests), the system tests (bats, real pods), the same C
-# tests under ASan+UBSan, and a bounded fuzz run of the manifest parser.
+# tests under ASan+UBSan, format and lint checks, and bounded fuzz runs.
 # Every part prints TAP; the last line is "N passed, N failed".
 set -u
 cd "$(dirname "$0")/.."
