@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <json-c/json.h>
 
@@ -12,13 +13,15 @@
 #include "logs/crilog.h"
 #include "ops/ops.h"
 #include "state/podstate.h"
+#include "supervisor/control.h"
 #include "util/cleanup.h"
 
 #define FOLLOW_POLL_MS 100
 
 struct logs_opts {
 	const char *ns, *container;
-	bool follow, previous, timestamps;
+	bool follow, previous, timestamps, in;
+	int in_fd; /* attach -i: the container's stdin, else -1 */
 	struct pp_log_read_opts read;
 };
 
@@ -92,6 +95,30 @@ static bool instance_over(const char *ns, const char *name, const char *containe
 	return over;
 }
 
+/* attach -i: what we read goes to the container's stdin; our EOF closes
+ * our end of it (the container sees EOF when nobody else holds one). */
+static void relay_stdin(struct logs_opts *o)
+{
+	char buf[16384];
+	ssize_t n = read(0, buf, sizeof(buf));
+	if (n > 0) {
+		for (ssize_t done = 0; done < n;) {
+			ssize_t w = write(o->in_fd, buf + done, (size_t)(n - done));
+			if (w < 0 && errno == EINTR)
+				continue;
+			if (w <= 0) {
+				cleanup_closep(&o->in_fd);
+				return;
+			}
+			done += w;
+		}
+		return;
+	}
+	if (n < 0 && errno == EINTR)
+		return;
+	cleanup_closep(&o->in_fd);
+}
+
 static int follow(const char *log_dir, const char *name, int restart, struct logs_opts *o,
 		  struct pp_error **err)
 {
@@ -106,13 +133,34 @@ static int follow(const char *log_dir, const char *name, int restart, struct log
 		fflush(stdout);
 		if (instance_over(o->ns, name, o->container, restart))
 			break;
-		struct pollfd p = {.fd = pp_log_follow_fd(f), .events = POLLIN};
-		poll(&p, 1, FOLLOW_POLL_MS);
+		struct pollfd p[2] = {{.fd = pp_log_follow_fd(f), .events = POLLIN},
+				      {.fd = o->in_fd >= 0 ? 0 : -1, .events = POLLIN}};
+		poll(p, 2, FOLLOW_POLL_MS);
+		if (p[1].revents)
+			relay_stdin(o);
 	}
 	ret = pp_log_follow_read(f, print_record, o, err);
 out:
 	pp_log_follow_free(f);
 	return ret;
+}
+
+/* The container's stdin, from its supervisor. */
+static int attach_stdin(const char *uid, struct logs_opts *o, struct pp_error **err)
+{
+	cleanup_close int ctl = pp_ctl_connect(uid, err);
+	cleanup_free char *req = xasprintf("attach %s", o->container);
+	int fds[PP_CTL_MAX_FDS];
+	size_t n = 0;
+	if (ctl < 0 || pp_ctl_call(ctl, req, NULL, fds, &n, err) < 0)
+		return -1;
+	if (n < 1)
+		return pp_error_set(err, EPROTO, "the supervisor sent no stdin for %s",
+				    o->container);
+	o->in_fd = fds[0];
+	for (size_t i = 1; i < n; i++)
+		close(fds[i]);
+	return 0;
 }
 
 /* "5s", "2m", "1h", "300": seconds. */
@@ -143,11 +191,12 @@ static int parse_logs_args(int argc, char **argv, struct logs_opts *o, bool atta
 						 {"tail", required_argument, NULL, 't'},
 						 {"since", required_argument, NULL, 's'},
 						 {"since-time", required_argument, NULL, 'S'},
+						 {"stdin", no_argument, NULL, 'i'},
 						 {NULL, 0, NULL, 0}};
 	int c;
 	int64_t d;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, attach ? "c:n:" : "c:n:fp", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, attach ? "c:n:i" : "c:n:fp", longopts, NULL)) != -1) {
 		char *end = NULL;
 		switch (c) {
 		case 'c':
@@ -161,6 +210,9 @@ static int parse_logs_args(int argc, char **argv, struct logs_opts *o, bool atta
 			break;
 		case 'p':
 			o->previous = true;
+			break;
+		case 'i':
+			o->in = true;
 			break;
 		case 'T':
 			o->timestamps = true;
@@ -197,7 +249,7 @@ static int parse_logs_args(int argc, char **argv, struct logs_opts *o, bool atta
 	if (optind < argc && strcmp(argv[optind], "pod") == 0)
 		optind++;
 	if (optind + 1 != argc) {
-		fprintf(stderr, attach ? "usage: peapod attach NAME [-c CONTAINER]\n"
+		fprintf(stderr, attach ? "usage: peapod attach [-i] NAME [-c CONTAINER]\n"
 				       : "usage: peapod logs NAME [-c CONTAINER] [-f] [--previous] "
 					 "[--tail N] [--since 5m] [--timestamps]\n");
 		return -1;
@@ -208,7 +260,7 @@ static int parse_logs_args(int argc, char **argv, struct logs_opts *o, bool atta
 
 static int logs(int argc, char **argv, bool attach)
 {
-	struct logs_opts o = {.read = {.tail = -1}};
+	struct logs_opts o = {.read = {.tail = -1}, .in_fd = -1};
 	if (parse_logs_args(argc, argv, &o, attach) < 0)
 		return CLI_EXIT_USAGE;
 	const char *name = argv[optind];
@@ -242,6 +294,10 @@ static int logs(int argc, char **argv, bool attach)
 	if (attach) {
 		o.follow = true;
 		o.read.tail = 0;
+		if (o.in && attach_stdin(v.uid, &o, &err) < 0) {
+			cli_print_error(err);
+			goto out;
+		}
 	}
 	cdir = xasprintf("%s/%s", dir, o.container);
 	int r = o.follow && !o.previous
@@ -254,6 +310,7 @@ static int logs(int argc, char **argv, bool attach)
 	else
 		status = 0;
 out:
+	cleanup_closep(&o.in_fd);
 	pp_pod_view_free(&v);
 	return status;
 }
@@ -263,8 +320,9 @@ int cmd_logs(int argc, char **argv)
 	return logs(argc, argv, false);
 }
 
-/* Without stdin support in the pod spec yet, attach streams the container's
- * output from now on, as kubectl attach shows it. */
+/* kubectl attach: the container's output from now on; with -i, our stdin
+ * goes to the container's (stdin: true in the manifest). A tty (tty: true)
+ * is not attached yet. */
 int cmd_attach(int argc, char **argv)
 {
 	return logs(argc, argv, true);

@@ -86,7 +86,7 @@ static void init_containers(struct pp_pod_instance *pod)
 		    i < pod->n_init ? &s->init_containers[i] : &s->containers[i - pod->n_init];
 		c->is_sidecar = c->spec->is_init && c->spec->has_restart_policy &&
 				c->spec->restart_policy == PP_RESTART_ALWAYS;
-		c->pidfd = c->out_fd = c->err_fd = -1;
+		c->pidfd = c->in_fd = c->out_fd = c->err_fd = -1;
 		c->state = PP_CTR_WAITING;
 	}
 	pod->n_volumes = s->n_volumes;
@@ -186,6 +186,7 @@ static int fresh_layer(struct pp_pod_container *c, char **upper, char **work, ch
 
 static void close_stdio(struct pp_pod_container *c)
 {
+	cleanup_closep(&c->in_fd);
 	cleanup_closep(&c->out_fd);
 	cleanup_closep(&c->err_fd);
 }
@@ -206,7 +207,7 @@ struct start_ctx {
 	size_t n_mounts;
 	int *cg_fds;
 	size_t n_cg_fds;
-	int out[2], errp[2], devnull;
+	int out[2], errp[2], in; /* in: the container's stdin (read end, or /dev/null) */
 };
 
 static void start_ctx_free(struct start_ctx *s)
@@ -223,7 +224,7 @@ static void start_ctx_free(struct start_ctx *s)
 		cleanup_closep(&s->out[i]);
 		cleanup_closep(&s->errp[i]);
 	}
-	cleanup_closep(&s->devnull);
+	cleanup_closep(&s->in);
 }
 
 static int prepare_start(struct pp_pod_instance *pod, struct pp_pod_container *c,
@@ -238,8 +239,18 @@ static int prepare_start(struct pp_pod_instance *pod, struct pp_pod_container *c
 		return -1;
 	if (pipe2(s->out, O_CLOEXEC) < 0 || pipe2(s->errp, O_CLOEXEC) < 0)
 		return pp_error_set(err, errno, "pipe");
-	s->devnull = open("/dev/null", O_RDONLY | O_CLOEXEC);
-	if (s->devnull < 0)
+	/* stdin: true: a pipe whose write end the supervisor keeps for attach;
+	 * otherwise nothing to read. */
+	if (c->spec->stdin_open) {
+		int in[2];
+		if (pipe2(in, O_CLOEXEC) < 0)
+			return pp_error_set(err, errno, "pipe");
+		s->in = in[0];
+		c->in_fd = in[1];
+		return 0;
+	}
+	s->in = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	if (s->in < 0)
 		return pp_error_set(err, errno, "open /dev/null");
 	return 0;
 }
@@ -268,7 +279,7 @@ void pp_pod_container_identity(const struct pp_pod_instance *pod, const struct p
 int pp_pod_instance_spawn_container(struct pp_pod_instance *pod, size_t i, struct pp_error **err)
 {
 	struct pp_pod_container *c = &pod->containers[i];
-	struct start_ctx s = {.out = {-1, -1}, .errp = {-1, -1}, .devnull = -1};
+	struct start_ctx s = {.out = {-1, -1}, .errp = {-1, -1}, .in = -1};
 	close_stdio(c);
 	if (prepare_start(pod, c, &s, err) < 0)
 		goto fail;
@@ -301,7 +312,7 @@ int pp_pod_instance_spawn_container(struct pp_pod_instance *pod, size_t i, struc
 	    .gid = id.gid,
 	    .extra_gids = id.extra_gids,
 	    .n_extra_gids = id.n_extra_gids,
-	    .stdin_fd = s.devnull,
+	    .stdin_fd = s.in,
 	    .stdout_fd = s.out[1],
 	    .stderr_fd = s.errp[1],
 	    .cgroup_procs_fds = s.cg_fds,

@@ -32,6 +32,7 @@ struct pp_pod_container {
 	pid_t pid;
 	int pidfd;
 	int out_fd, err_fd; /* read ends of the container's stdout and stderr */
+	int in_fd;	    /* write end of its stdin with stdin: true (for attach), else -1 */
 	int exit_code;
 	int signal;	    /* terminating signal, 0 when it exited */
 	const char *reason; /* Completed, Error, StartError */

@@ -155,6 +155,32 @@ static void do_exec(struct sup *s, int fd, const char *name)
 	pp_cgroup_procs_fds_close(cg, n_cg);
 }
 
+/* attach -i: the write end of the container's stdin. With stdinOnce the
+ * first attach takes it for good: when it lets go, the container reads EOF. */
+static void do_attach(struct sup *s, int fd, const char *name)
+{
+	struct pp_pod_container *c = NULL;
+	for (size_t i = 0; i < s->pod->n_containers && c == NULL; i++)
+		if (strcmp(s->pod->containers[i].spec->name, name) == 0)
+			c = &s->pod->containers[i];
+	if (c == NULL) {
+		reply_error(fd, "container %s is not valid for pod %s", name, s->pod->spec->name);
+		return;
+	}
+	if (!c->spec->stdin_open) {
+		reply_error(fd, "container %s does not take stdin (stdin: true)", name);
+		return;
+	}
+	if (c->state != PP_CTR_RUNNING || c->in_fd < 0) {
+		reply_error(fd, "container %s is not running%s", name,
+			    c->spec->stdin_once ? " or its stdin (stdinOnce) was taken" : "");
+		return;
+	}
+	reply(fd, "ok", &c->in_fd, 1);
+	if (c->spec->stdin_once)
+		cleanup_closep(&c->in_fd);
+}
+
 void sup_ctl_request(struct sup *s, size_t k)
 {
 	int fd = s->clients[k];
@@ -172,6 +198,8 @@ void sup_ctl_request(struct sup *s, size_t k)
 		do_stop(s, fd, grace);
 	else if (strncmp(buf, "exec ", 5) == 0)
 		do_exec(s, fd, buf + 5);
+	else if (strncmp(buf, "attach ", 7) == 0)
+		do_attach(s, fd, buf + 7);
 	else
 		reply_error(fd, "unknown request \"%.40s\"", buf);
 }

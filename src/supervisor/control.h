@@ -5,6 +5,9 @@
  *   "exec <container>"      what exec needs: a JSON reply (env, cwd, user,
  *                           uid, gid, groups) and, as SCM_RIGHTS, the
  *                           container's pidfd then its cgroup.procs fds
+ *   "attach <container>"    "ok" and, as SCM_RIGHTS, the write end of the
+ *                           container's stdin (stdin: true; with stdinOnce
+ *                           only once: its closing is the container's EOF)
  * Replies are "ok", "error <message>" or the JSON. A client that keeps its
  * connection open sees it close when the supervisor exits: that is how
  * `delete` and `run` wait for the end of a pod. */

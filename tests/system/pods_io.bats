@@ -510,3 +510,41 @@ EOF
 	assert_status 0
 	assert_no_leaks
 }
+
+@test "attach -i sends stdin to a container with stdin: true; with stdinOnce its end is the container's EOF" {
+	apply_ok <<'EOF2'
+apiVersion: v1
+kind: Pod
+metadata:
+  name: reader
+spec:
+  restartPolicy: Never
+  containers:
+    - name: c
+      image: @IMAGE@
+      stdin: true
+      stdinOnce: true
+      command: ["sh", "-c", "while read l; do echo \"got $l\"; done; echo eof"]
+EOF2
+	run --separate-stderr timeout -k 2 20 sh -c "printf 'hello\nworld\n' | '$PEAPOD' attach -i reader"
+	assert_status 0
+	assert_line "got hello"
+	assert_line "got world"
+	assert_line "eof"
+	eventually 10 status_is reader Completed
+	# stdinOnce: the stdin was handed out once.
+	run_peapod attach -i reader
+	[ "$status" -ne 0 ] || fail "a second attach -i got the stdin"
+	delete_ok reader
+	assert_no_leaks
+}
+
+@test "attach -i to a container without stdin: true is refused" {
+	apply_ok < <(sleeper_pod nostdin)
+	eventually 10 ready nostdin
+	run_peapod attach -i nostdin
+	[ "$status" -ne 0 ] || fail "attach -i succeeded"
+	assert_stderr_contains "stdin: true"
+	delete_ok nostdin
+	assert_no_leaks
+}
