@@ -157,8 +157,6 @@ int cmd_run(int argc, char **argv)
 	int status = CLI_EXIT_FAILURE, stop_signal = 0;
 	if (follow_all(names, log_dir, &follow, &err) < 0) {
 		cli_print_error(err);
-		struct pp_delete_opts kill = {.grace_s = 0, .timeout_ms = -1};
-		pp_pod_delete(ns, name, &kill, NULL);
 		goto out;
 	}
 	for (bool done = ctl < 0; !done;) {
@@ -184,7 +182,10 @@ int cmd_run(int argc, char **argv)
 	status = cli_run_result(uid, name, o.verbose, stop_signal);
 out:
 	pp_log_follow_free(follow);
-	if (pp_state_remove(ns, name, uid, &err) < 0) {
+	/* Finished: only its record is left. Otherwise (we could not follow
+	 * it, or its supervisor died) the pod goes at once, as delete would. */
+	struct pp_delete_opts now = {.grace_s = 0, .timeout_ms = -1};
+	if (pp_pod_delete(ns, name, &now, &err) < 0) {
 		cli_print_error(err);
 		status = CLI_EXIT_FAILURE;
 	}

@@ -565,6 +565,20 @@ kill_sup() {
 	eventually 10 none_alive "$sup"
 }
 
+@test "supervisor killed under peapod run: run fails and leaves nothing behind" {
+	local f
+	f=$(sleeper_pod runner | write_manifest)
+	start_bg timeout -k 2 30 "$PEAPOD" run -f "$f"
+	eventually 10 ready runner
+	kill_sup runner
+	wait "$BG_PID" && fail "peapod run succeeded although its pod's supervisor died"
+	BG_PID=
+	grep -q "supervisor" "$TEST_DIR/err" || fail "run said nothing: $(cat "$TEST_DIR/err")"
+	run_peapod get pods runner
+	assert_status 1
+	assert_no_leaks
+}
+
 @test "supervisor killed right after apply: Unknown, containers gone, delete cleans up" {
 	apply_ok < <(sleeper_pod early)
 	kill_sup early
