@@ -191,8 +191,13 @@ static void close_stdio(struct pp_pod_container *c)
 	cleanup_closep(&c->err_fd);
 }
 
-static void mark_start_error(struct pp_pod_container *c)
+/* The terminated state's message is why, as containerd reports it. */
+static void mark_start_error(struct pp_pod_container *c, const struct pp_error *err)
 {
+	free(c->message);
+	c->message = NULL;
+	if (err != NULL)
+		c->message = xstrdup(err->msg);
 	c->state = PP_CTR_TERMINATED;
 	c->exit_code = PP_EXIT_START_ERROR;
 	c->signal = 0;
@@ -208,6 +213,7 @@ struct start_ctx {
 	int *cg_fds;
 	size_t n_cg_fds;
 	int out[2], errp[2], in; /* in: the container's stdin (read end, or /dev/null) */
+	char *termlog;		 /* the file behind terminationMessagePath */
 };
 
 static void start_ctx_free(struct start_ctx *s)
@@ -218,6 +224,7 @@ static void start_ctx_free(struct start_ctx *s)
 	free(s->upper);
 	free(s->work);
 	free(s->rootfs);
+	free(s->termlog);
 	free(s->mounts);
 	pp_cgroup_procs_fds_close(s->cg_fds, s->n_cg_fds);
 	for (int i = 0; i < 2; i++) {
@@ -225,6 +232,27 @@ static void start_ctx_free(struct start_ctx *s)
 		cleanup_closep(&s->errp[i]);
 	}
 	cleanup_closep(&s->in);
+}
+
+/* terminationMessagePath: a file of the container's own directory,
+ * bind-mounted at that path, so that what the container writes there is
+ * still readable once it has exited (its mount namespace gone). */
+static int add_termination_log(struct pp_pod_container *c, struct start_ctx *s,
+			       struct pp_error **err)
+{
+	if (c->spec->termination_message_path == NULL)
+		return 0;
+	s->termlog = xasprintf("%s/termination-log", c->dir);
+	cleanup_close int fd = open(s->termlog, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+	if (fd < 0 || fchmod(fd, 0666) < 0)
+		return pp_error_set(err, errno, "create %s", s->termlog);
+	s->mounts = xrealloc(s->mounts, sizeof(*s->mounts) * (s->n_mounts + 1));
+	s->mounts[s->n_mounts++] =
+	    (struct pp_mount_spec){.kind = PP_MOUNT_BIND,
+				   .source = s->termlog,
+				   .target = c->spec->termination_message_path,
+				   .target_is_file = true};
+	return 0;
 }
 
 static int prepare_start(struct pp_pod_instance *pod, struct pp_pod_container *c,
@@ -236,6 +264,8 @@ static int prepare_start(struct pp_pod_instance *pod, struct pp_pod_container *c
 		0 ||
 	    fresh_layer(c, &s->upper, &s->work, &s->rootfs, err) < 0 ||
 	    pp_cgroup_procs_fds(c->cgroup, &s->cg_fds, &s->n_cg_fds, err) < 0)
+		return -1;
+	if (add_termination_log(c, s, err) < 0)
 		return -1;
 	if (pipe2(s->out, O_CLOEXEC) < 0 || pipe2(s->errp, O_CLOEXEC) < 0)
 		return pp_error_set(err, errno, "pipe");
@@ -327,7 +357,7 @@ int pp_pod_instance_spawn_container(struct pp_pod_instance *pod, size_t i, struc
 	return 0;
 fail:
 	start_ctx_free(&s);
-	mark_start_error(c);
+	mark_start_error(c, err ? *err : NULL);
 	return -1;
 }
 
@@ -338,7 +368,7 @@ int pp_pod_instance_finish_start(struct pp_pod_instance *pod, size_t i, struct p
 	c->spawning = false;
 	if (pp_container_spawn_finish(&c->spawn, &proc, err) < 0) {
 		close_stdio(c);
-		mark_start_error(c);
+		mark_start_error(c, err ? *err : NULL);
 		return -1;
 	}
 	c->pid = proc.pid;
@@ -354,6 +384,22 @@ int pp_pod_instance_start_container(struct pp_pod_instance *pod, size_t i, struc
 	if (pp_pod_instance_spawn_container(pod, i, err) < 0)
 		return -1;
 	return pp_pod_instance_finish_start(pod, i, err);
+}
+
+/* What the container left in its terminationMessagePath (kubelet reads at
+ * most 4096 bytes). */
+static void read_termination_message(struct pp_pod_container *c)
+{
+	free(c->message);
+	c->message = NULL;
+	if (c->spec->termination_message_path == NULL || c->dir == NULL)
+		return;
+	cleanup_free char *path = xasprintf("%s/termination-log", c->dir);
+	cleanup_close int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	char buf[PP_TERMINATION_MESSAGE_MAX];
+	ssize_t n = fd < 0 ? -1 : pread(fd, buf, sizeof(buf), 0);
+	if (n > 0)
+		c->message = strndup(buf, (size_t)n);
 }
 
 void pp_pod_instance_container_exited(struct pp_pod_instance *pod, size_t i)
@@ -374,6 +420,7 @@ void pp_pod_instance_container_exited(struct pp_pod_instance *pod, size_t i)
 		c->exit_code = 128 + info.si_status;
 	}
 	c->reason = c->exit_code == 0 ? "Completed" : "Error";
+	read_termination_message(c);
 }
 
 static int stop_signal(const struct pp_pod_container *c)
@@ -443,6 +490,7 @@ void pp_pod_instance_free(struct pp_pod_instance *pod)
 		pp_image_free(c->image);
 		pp_cgroup_free(c->cgroup);
 		free(c->dir);
+		free(c->message);
 		cleanup_closep(&c->pidfd);
 		close_stdio(c);
 	}

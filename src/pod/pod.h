@@ -19,6 +19,9 @@
 
 enum pp_ctr_state { PP_CTR_WAITING = 0, PP_CTR_RUNNING, PP_CTR_TERMINATED };
 
+/* kubelet reads at most this much of a termination message file. */
+#define PP_TERMINATION_MESSAGE_MAX 4096
+
 /* Exit code of a container whose process could not be started (containerd's StartError). */
 #define PP_EXIT_START_ERROR 128
 
@@ -36,6 +39,7 @@ struct pp_pod_container {
 	int exit_code;
 	int signal;	    /* terminating signal, 0 when it exited */
 	const char *reason; /* Completed, Error, StartError */
+	char *message;	    /* from its terminationMessagePath, NULL when empty */
 	int restart_count;
 	struct timespec started_at, finished_at;
 	bool spawning; /* between spawn and finish_start */

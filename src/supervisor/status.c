@@ -35,7 +35,7 @@ static void put_str(struct json_object *o, const char *key, const char *v)
 }
 
 static struct json_object *terminated(int exit_code, int signal, const char *reason,
-				      const struct timespec *started,
+				      const char *message, const struct timespec *started,
 				      const struct timespec *finished)
 {
 	struct json_object *t = json_object_new_object();
@@ -43,6 +43,7 @@ static struct json_object *terminated(int exit_code, int signal, const char *rea
 	if (signal)
 		put(t, "signal", json_object_new_int(signal));
 	put_str(t, "reason", reason);
+	put_str(t, "message", message);
 	if (started->tv_sec)
 		put(t, "startedAt", jtime(started));
 	put(t, "finishedAt", jtime(finished));
@@ -85,7 +86,7 @@ static struct json_object *container_state(const struct sup *s, size_t i)
 	case PP_CTR_TERMINATED:
 		if (s->run[i].start_at)
 			return waiting("CrashLoopBackOff");
-		return terminated(c->exit_code, c->signal, c->reason, &c->started_at,
+		return terminated(c->exit_code, c->signal, c->reason, c->message, &c->started_at,
 				  &c->finished_at);
 	case PP_CTR_WAITING:
 	default:
@@ -117,7 +118,7 @@ static struct json_object *container_status(const struct sup *s, size_t i)
 	put(o, "state", container_state(s, i));
 	put(o, "lastState",
 	    r->last.set ? terminated(r->last.exit_code, r->last.signal, r->last.reason,
-				     &r->last.started_at, &r->last.finished_at)
+				     r->last.message, &r->last.started_at, &r->last.finished_at)
 			: json_object_new_object());
 	if (c->state == PP_CTR_RUNNING)
 		put(o, "pid", json_object_new_int(c->pid));

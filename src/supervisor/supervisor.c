@@ -181,10 +181,12 @@ static void schedule_restart(struct sup *s, size_t i)
 	if (r->backoff_s > BACKOFF_MAX_S)
 		r->backoff_s = BACKOFF_MAX_S;
 	r->start_at = sup_now_ns() + delay * NSEC_PER_SEC;
+	free(r->last.message);
 	r->last = (struct ctr_termination){.set = true,
 					   .exit_code = c->exit_code,
 					   .signal = c->signal,
 					   .reason = c->reason,
+					   .message = c->message ? xstrdup(c->message) : NULL,
 					   .started_at = c->started_at,
 					   .finished_at = c->finished_at};
 	if (delay > 0)
@@ -582,6 +584,7 @@ int pp_supervisor_run(struct pp_pod_instance *pod, const struct pp_supervisor_ho
 	for (size_t i = 0; i < pod->n_containers; i++) {
 		free(s.run[i].out.data);
 		free(s.run[i].err.data);
+		free(s.run[i].last.message);
 	}
 	free(s.run);
 	cleanup_closep(&s.epfd);

@@ -19,6 +19,7 @@ struct ctr_termination {
 	bool set;
 	int exit_code, signal;
 	const char *reason;
+	char *message; /* owned */
 	struct timespec started_at, finished_at;
 };
 

@@ -812,3 +812,36 @@ EOF
 	delete_ok noimage
 	assert_no_leaks
 }
+
+@test "terminationMessagePath: what the container wrote there (or why it could not start) is its terminated state's message" {
+	apply_ok <<'EOF2'
+apiVersion: v1
+kind: Pod
+metadata:
+  name: msgs
+spec:
+  restartPolicy: Never
+  containers:
+    - name: a
+      image: @IMAGE@
+      command: ["sh", "-c", "echo bye from a > /dev/termination-log; exit 1"]
+    - name: b
+      image: @IMAGE@
+      terminationMessagePath: /tmp/msg
+      command: ["sh", "-c", "printf custom > /tmp/msg"]
+    - name: c
+      image: @IMAGE@
+      command: ["no-such-command"]
+EOF2
+	eventually 10 phase_is msgs Failed
+	inspect_is msgs 'd["status"]["containerStatuses"][0]["state"]["terminated"]["message"]' "bye from a" ||
+		fail "a: $(inspect_get msgs 'd["status"]["containerStatuses"][0]["state"]')"
+	inspect_is msgs 'd["status"]["containerStatuses"][1]["state"]["terminated"]["message"]' custom ||
+		fail "b: $(inspect_get msgs 'd["status"]["containerStatuses"][1]["state"]')"
+	[[ "$(inspect_get msgs 'd["status"]["containerStatuses"][2]["state"]["terminated"]["message"]')" == *"executable file not found"* ]] ||
+		fail "c: $(inspect_get msgs 'd["status"]["containerStatuses"][2]["state"]')"
+	inspect_is msgs 'd["status"]["containerStatuses"][2]["state"]["terminated"]["reason"]' StartError ||
+		fail "c is not a StartError"
+	delete_ok msgs
+	assert_no_leaks
+}
