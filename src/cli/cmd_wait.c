@@ -6,15 +6,18 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/inotify.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <json-c/json.h>
 
 #include "cli/cli.h"
 #include "ops/ops.h"
+#include "state/podstate.h"
 #include "util/cleanup.h"
 
-#define WAIT_POLL_MS 2
+#define WAIT_POLL_MS 100
 #define DEFAULT_TIMEOUT_S 30
 
 enum wait_kind { WAIT_CONDITION, WAIT_DELETE, WAIT_JSONPATH };
@@ -133,6 +136,46 @@ static int64_t now_ms(void)
 	return ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+/* Polls the condition until it holds, the pod is gone or the time is up. */
+static int wait_until(const char *ns, const char *name, const struct wait_for *wf,
+		      int64_t timeout_ms)
+{
+	const struct wait_for w = *wf;
+	int64_t deadline = now_ms() + timeout_ms;
+	/* Woken by each new status.json (it is renamed into place) or the end
+	 * of the state directory; a slow poll covers whatever inotify misses. */
+	cleanup_close int ino = inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
+	char *uid = NULL;
+	if (ino >= 0 && pp_name_lookup(ns, name, &uid, NULL) == 0) {
+		cleanup_free char *dir = pp_state_dir(uid);
+		inotify_add_watch(ino, dir, IN_MOVED_TO | IN_DELETE_SELF | IN_CLOSE_WRITE);
+	}
+	free(uid);
+	for (;;) {
+		int r = check(ns, name, &w);
+		if (r > 0) {
+			printf("pod/%s %s\n", name,
+			       w.kind == WAIT_DELETE ? "deleted" : "condition met");
+			return 0;
+		}
+		if (r < 0) {
+			fprintf(stderr, "peapod: pods \"%s\" not found\n", name);
+			return CLI_EXIT_FAILURE;
+		}
+		if (now_ms() >= deadline) {
+			fprintf(stderr, "peapod: timed out waiting for the condition on pods/%s\n",
+				name);
+			return CLI_EXIT_FAILURE;
+		}
+		struct pollfd p = {.fd = ino, .events = POLLIN};
+		int64_t left = deadline - now_ms();
+		poll(&p, 1, (int)(left < WAIT_POLL_MS ? (left > 0 ? left : 0) : WAIT_POLL_MS));
+		char events[4096];
+		while (ino >= 0 && read(ino, events, sizeof(events)) > 0)
+			;
+	}
+}
+
 int cmd_wait(int argc, char **argv)
 {
 	static const struct option longopts[] = {{"for", required_argument, NULL, 'F'},
@@ -162,28 +205,7 @@ int cmd_wait(int argc, char **argv)
 	const char *name = argv[optind];
 	if (strncmp(name, "pod/", 4) == 0)
 		name += 4;
-	int64_t deadline = now_ms() + timeout_ms;
-	for (;;) {
-		int r = check(cli_namespace(ns), name, &w);
-		if (r > 0) {
-			printf("pod/%s %s\n", name,
-			       w.kind == WAIT_DELETE ? "deleted" : "condition met");
-			status = 0;
-			break;
-		}
-		if (r < 0) {
-			fprintf(stderr, "peapod: pods \"%s\" not found\n", name);
-			status = CLI_EXIT_FAILURE;
-			break;
-		}
-		if (now_ms() >= deadline) {
-			fprintf(stderr, "peapod: timed out waiting for the condition on pods/%s\n",
-				name);
-			status = CLI_EXIT_FAILURE;
-			break;
-		}
-		poll(NULL, 0, WAIT_POLL_MS);
-	}
+	status = wait_until(cli_namespace(ns), name, &w, timeout_ms);
 	free(w.what);
 	free(w.value);
 	return status;
