@@ -42,6 +42,7 @@ static const struct {
 struct exec_plan {
 	int setns_flags; /* namespaces of the container that are not ours */
 	bool join_pid;	 /* the container's PID namespace is not our pid_for_children */
+	int root_fd;	 /* the container process's root (/proc/PID/root) */
 };
 
 /* ---- child side ---- */
@@ -125,6 +126,11 @@ static int child_setup(const struct pp_exec_config *cfg, const struct exec_plan 
 	 *    the container shares with us (hostNetwork...) are left alone. */
 	if (plan->setns_flags != 0 && setns(cfg->container_pidfd, plan->setns_flags) < 0)
 		return pp_error_set(err, errno, "join the container's namespaces");
+	/*    The namespace's root is the container's when it pivoted; a
+	 *    container set up inside a chroot (MS_MOVE + chroot) has its root
+	 *    below it: take the root its process has. */
+	if (fchdir(plan->root_fd) < 0 || chroot(".") < 0 || chdir("/") < 0)
+		return pp_error_set(err, errno, "enter the container's root");
 	/* 3. the user, from the container's own passwd and group. */
 	if (resolve_user(cfg, &user, err) < 0)
 		return -1;
@@ -220,7 +226,7 @@ static int plan_namespaces(int pidfd, struct exec_plan *plan, struct pp_error **
 	pid_t pid = pidfd_pid(pidfd, err);
 	if (pid < 0)
 		return -1;
-	*plan = (struct exec_plan){0};
+	*plan = (struct exec_plan){.root_fd = -1};
 	for (size_t i = 0; i < sizeof(joined_ns) / sizeof(joined_ns[0]); i++) {
 		snprintf(own, sizeof(own), "/proc/self/ns/%s", joined_ns[i].name);
 		if (ns_differs(own, pid, joined_ns[i].name, &differs, err) < 0)
@@ -231,10 +237,17 @@ static int plan_namespaces(int pidfd, struct exec_plan *plan, struct pp_error **
 	if (ns_differs("/proc/self/ns/pid_for_children", pid, "pid", &differs, err) < 0)
 		return -1;
 	plan->join_pid = differs;
+	char root[64];
+	snprintf(root, sizeof(root), "/proc/%d/root", (int)pid);
+	plan->root_fd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (plan->root_fd < 0)
+		return pp_error_set(err, errno == ENOENT ? ESRCH : errno, "the container's root");
 	/* The pid was still the container's when we looked: the pidfd's
 	 * process is alive, so its pid cannot have been reused. */
-	if (pp_pidfd_send_signal(pidfd, 0) < 0)
+	if (pp_pidfd_send_signal(pidfd, 0) < 0) {
+		cleanup_closep(&plan->root_fd);
 		return pp_error_set(err, errno, "the container is not running");
+	}
 	return 0;
 }
 
@@ -315,20 +328,25 @@ int pp_exec_start(const struct pp_exec_config *cfg, struct pp_exec_process *out,
 	int sync[2], sock[2] = {-1, -1};
 	if (validate(cfg, err) < 0 || plan_namespaces(cfg->container_pidfd, &plan, err) < 0)
 		return -1;
-	if (pipe2(sync, O_CLOEXEC) < 0)
+	if (pipe2(sync, O_CLOEXEC) < 0) {
+		cleanup_closep(&plan.root_fd);
 		return pp_error_set(err, errno, "exec: pipe");
+	}
 	cleanup_close int sync_rd = sync[0];
 	cleanup_close int sync_wr = sync[1];
-	if (cfg->tty && socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sock) < 0)
+	if (cfg->tty && socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sock) < 0) {
+		cleanup_closep(&plan.root_fd);
 		return pp_error_set(err, errno, "exec: socketpair");
+	}
 	cleanup_close int sock_parent = sock[0];
 	cleanup_close int sock_child = sock[1];
 	int pidfd = -1;
 	pid_t pid = clone_into_pidns(cfg->container_pidfd, plan.join_pid, &pidfd, err);
-	if (pid < 0)
-		return pp_error_wrap(err, "exec");
 	if (pid == 0)
 		child_main(cfg, &plan, sync_wr, sock_child); /* never returns */
+	cleanup_closep(&plan.root_fd);
+	if (pid < 0)
+		return pp_error_wrap(err, "exec");
 	/* Ours closed, the write end lives only in the child now. */
 	close(steal_fd(&sync_wr));
 	close(steal_fd(&sock_child));
