@@ -66,10 +66,17 @@ static bool init_done(const struct sup *s)
 	return s->next_init >= s->pod->n_init;
 }
 
-/* Ready: running (readiness probes come with the lifecycle work). */
-static bool container_ready(const struct sup *s, const struct pp_pod_container *c)
+/* Started: running and its startup probe passed (or it has none). */
+static bool container_started(const struct sup *s, size_t i)
 {
-	return c->state == PP_CTR_RUNNING && s->stopping == STOP_NONE && !s->finished;
+	return s->pod->containers[i].state == PP_CTR_RUNNING && s->run[i].started;
+}
+
+/* Ready: started and its readiness probe passed (or it has none). */
+static bool container_ready(const struct sup *s, size_t i)
+{
+	return container_started(s, i) && s->run[i].ready && s->stopping == STOP_NONE &&
+	       !s->finished;
 }
 
 static struct json_object *container_state(const struct sup *s, size_t i)
@@ -112,8 +119,8 @@ static struct json_object *container_status(const struct sup *s, size_t i)
 		    xasprintf("peapod://%s/%s/%d", s->pod->uid, c->spec->name, c->restart_count);
 		put_str(o, "containerID", id);
 	}
-	put(o, "ready", json_object_new_boolean(container_ready(s, c)));
-	put(o, "started", json_object_new_boolean(c->state == PP_CTR_RUNNING));
+	put(o, "ready", json_object_new_boolean(container_ready(s, i)));
+	put(o, "started", json_object_new_boolean(container_started(s, i)));
 	put(o, "restartCount", json_object_new_int(c->restart_count));
 	put(o, "state", container_state(s, i));
 	put(o, "lastState",
@@ -147,7 +154,7 @@ static bool all_ready(const struct sup *s)
 {
 	for (size_t i = 0; i < s->pod->n_containers; i++) {
 		const struct pp_pod_container *c = &s->pod->containers[i];
-		if ((!c->spec->is_init || c->is_sidecar) && !container_ready(s, c))
+		if ((!c->spec->is_init || c->is_sidecar) && !container_ready(s, i))
 			return false;
 	}
 	return true;

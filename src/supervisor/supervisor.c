@@ -23,18 +23,6 @@
 #define OUTPUT_PIPE_SIZE (1024 * 1024)
 #define MAX_EVENTS 32
 
-enum tag_kind {
-	TAG_SIGNAL = 1,
-	TAG_TIMER,
-	TAG_PIDFD,
-	TAG_OUT,
-	TAG_ERR,
-	TAG_INFRA,
-	TAG_CTL,
-	TAG_CLIENT
-};
-#define TAG(kind, i) (((uint64_t)(kind) << 32) | (uint64_t)(i))
-
 int64_t sup_now_ns(void)
 {
 	struct timespec ts;
@@ -42,10 +30,8 @@ int64_t sup_now_ns(void)
 	return ts.tv_sec * NSEC_PER_SEC + ts.tv_nsec;
 }
 
-static void event(struct sup *s, enum pp_event_level level, const char *ctr, const char *reason,
-		  const char *fmt, ...) __attribute__((format(printf, 5, 6)));
-static void event(struct sup *s, enum pp_event_level level, const char *ctr, const char *reason,
-		  const char *fmt, ...)
+void sup_event(struct sup *s, enum pp_event_level level, const char *ctr, const char *reason,
+	       const char *fmt, ...)
 {
 	s->dirty = true;
 	if (s->hooks->event == NULL)
@@ -119,7 +105,7 @@ static void read_output(struct sup *s, size_t i, enum pp_stream stream, bool dra
 	}
 }
 
-static int watch(struct sup *s, int fd, uint64_t tag)
+int sup_watch(struct sup *s, int fd, uint64_t tag)
 {
 	struct epoll_event ev = {.events = EPOLLIN, .data.u64 = tag};
 	return epoll_ctl(s->epfd, EPOLL_CTL_ADD, fd, &ev);
@@ -136,7 +122,7 @@ static void spawn_container(struct sup *s, size_t i)
 	s->run[i].ever_started = true;
 	s->dirty = true;
 	if (pp_pod_instance_spawn_container(s->pod, i, &err) < 0) {
-		event(s, PP_EVENT_ERROR, c->spec->name, "Failed", "%s", err->msg);
+		sup_event(s, PP_EVENT_ERROR, c->spec->name, "Failed", "%s", err->msg);
 		container_terminated(s, i);
 	}
 }
@@ -149,19 +135,21 @@ static void finish_container(struct sup *s, size_t i)
 	if (!c->spawning)
 		return;
 	if (pp_pod_instance_finish_start(s->pod, i, &err) < 0) {
-		event(s, PP_EVENT_ERROR, c->spec->name, "Failed", "%s", err->msg);
+		sup_event(s, PP_EVENT_ERROR, c->spec->name, "Failed", "%s", err->msg);
 		container_terminated(s, i);
 		return;
 	}
 	if (s->hooks->container_started)
 		s->hooks->container_started(s->hooks->ctx, c);
-	event(s, PP_EVENT_INFO, c->spec->name, "Started", "Started container %s", c->spec->name);
+	sup_event(s, PP_EVENT_INFO, c->spec->name, "Started", "Started container %s",
+		  c->spec->name);
 	fcntl(c->out_fd, F_SETPIPE_SZ, OUTPUT_PIPE_SIZE);
 	fcntl(c->out_fd, F_SETFL, O_NONBLOCK);
 	fcntl(c->err_fd, F_SETFL, O_NONBLOCK);
-	watch(s, c->pidfd, TAG(TAG_PIDFD, i));
-	watch(s, c->out_fd, TAG(TAG_OUT, i));
-	watch(s, c->err_fd, TAG(TAG_ERR, i));
+	sup_watch(s, c->pidfd, TAG(TAG_PIDFD, i));
+	sup_probes_reset(s, i);
+	sup_watch(s, c->out_fd, TAG(TAG_OUT, i));
+	sup_watch(s, c->err_fd, TAG(TAG_ERR, i));
 }
 
 static void start_container(struct sup *s, size_t i)
@@ -190,9 +178,9 @@ static void schedule_restart(struct sup *s, size_t i)
 					   .started_at = c->started_at,
 					   .finished_at = c->finished_at};
 	if (delay > 0)
-		event(s, PP_EVENT_WARNING, c->spec->name, "BackOff",
-		      "Back-off restarting failed container %s: next start in %llds", c->spec->name,
-		      (long long)delay);
+		sup_event(s, PP_EVENT_WARNING, c->spec->name, "BackOff",
+			  "Back-off restarting failed container %s: next start in %llds",
+			  c->spec->name, (long long)delay);
 }
 
 static bool restarts(const struct sup *s, const struct pp_pod_container *c)
@@ -224,15 +212,16 @@ static void container_terminated(struct sup *s, size_t i)
 {
 	struct pp_pod_container *c = &s->pod->containers[i];
 	if (c->signal)
-		event(s, c->exit_code ? PP_EVENT_WARNING : PP_EVENT_INFO, c->spec->name, "Killed",
-		      "container %s was killed by signal %d", c->spec->name, c->signal);
+		sup_event(s, c->exit_code ? PP_EVENT_WARNING : PP_EVENT_INFO, c->spec->name,
+			  "Killed", "container %s was killed by signal %d", c->spec->name,
+			  c->signal);
 	else if (c->exit_code != 0)
-		event(s, PP_EVENT_WARNING, c->spec->name, "Error",
-		      "container %s exited with code %d (%s)", c->spec->name, c->exit_code,
-		      c->reason);
+		sup_event(s, PP_EVENT_WARNING, c->spec->name, "Error",
+			  "container %s exited with code %d (%s)", c->spec->name, c->exit_code,
+			  c->reason);
 	else
-		event(s, PP_EVENT_INFO, c->spec->name, "Completed", "container %s completed",
-		      c->spec->name);
+		sup_event(s, PP_EVENT_INFO, c->spec->name, "Completed", "container %s completed",
+			  c->spec->name);
 	if (s->stopping != STOP_NONE) {
 		advance(s);
 		return;
@@ -301,11 +290,13 @@ void sup_begin_stop(struct sup *s, int64_t grace_s)
 		return;
 	s->stopping = STOP_APPS;
 	s->stop_deadline = sup_now_ns() + grace_s * NSEC_PER_SEC;
-	for (size_t i = 0; i < s->pod->n_containers; i++)
+	for (size_t i = 0; i < s->pod->n_containers; i++) {
 		s->run[i].start_at = 0;
+		sup_probes_stop(s, i);
+	}
 	if (any_running(s, false))
-		event(s, PP_EVENT_INFO, NULL, "Killing", "Stopping containers (grace period %llds)",
-		      (long long)grace_s);
+		sup_event(s, PP_EVENT_INFO, NULL, "Killing",
+			  "Stopping containers (grace period %llds)", (long long)grace_s);
 	if (grace_s == 0)
 		sup_kill_all(s);
 	else
@@ -357,10 +348,10 @@ static void advance(struct sup *s)
 		sup_begin_stop(s, pod->spec->termination_grace_period_seconds);
 }
 
-/* The earliest of: a due restart, the stop deadline, the active deadline. */
+/* The earliest of: a due restart, the stop deadline, the active deadline, a probe. */
 static void arm_timer(struct sup *s)
 {
-	int64_t next = 0;
+	int64_t next = sup_probes_next(s);
 	for (size_t i = 0; i < s->pod->n_containers; i++)
 		if (s->run[i].start_at && (next == 0 || s->run[i].start_at < next))
 			next = s->run[i].start_at;
@@ -386,19 +377,20 @@ static void on_timer(struct sup *s)
 		return;
 	int64_t now = sup_now_ns();
 	if (s->stopping != STOP_NONE && s->stop_deadline && now >= s->stop_deadline) {
-		event(s, PP_EVENT_WARNING, NULL, "Killing",
-		      "Grace period over: killing what is left");
+		sup_event(s, PP_EVENT_WARNING, NULL, "Killing",
+			  "Grace period over: killing what is left");
 		sup_kill_all(s);
 		return;
 	}
 	if (s->stopping == STOP_NONE && s->active_deadline && now >= s->active_deadline) {
-		event(s, PP_EVENT_WARNING, NULL, "DeadlineExceeded",
-		      "Pod was active on the node longer than the specified deadline");
+		sup_event(s, PP_EVENT_WARNING, NULL, "DeadlineExceeded",
+			  "Pod was active on the node longer than the specified deadline");
 		s->failed = true;
 		s->reason = "DeadlineExceeded";
 		sup_begin_stop(s, s->pod->spec->termination_grace_period_seconds);
 		return;
 	}
+	sup_probes_timer(s, now);
 	for (size_t i = 0; i < s->pod->n_containers; i++) {
 		if (s->run[i].start_at && s->run[i].start_at <= now) {
 			/* restartCount counts restarts made, as kubelet's does:
@@ -418,8 +410,8 @@ static void on_signal(struct sup *s)
 		if (si.ssi_signo == SIGCHLD)
 			continue; /* exits arrive through the pidfds */
 		if (s->stopping != STOP_NONE) {
-			event(s, PP_EVENT_WARNING, NULL, "Killing",
-			      "Second stop request: killing the pod now");
+			sup_event(s, PP_EVENT_WARNING, NULL, "Killing",
+				  "Second stop request: killing the pod now");
 			sup_kill_all(s);
 			continue;
 		}
@@ -432,6 +424,7 @@ static void on_container_exit(struct sup *s, size_t i)
 {
 	struct pp_pod_container *c = &s->pod->containers[i];
 	epoll_ctl(s->epfd, EPOLL_CTL_DEL, c->pidfd, NULL);
+	sup_probes_stop(s, i);
 	pp_pod_instance_container_exited(s->pod, i);
 	/* Drain what it wrote before exiting, so its output comes before the exit. */
 	read_output(s, i, PP_STREAM_STDOUT, true);
@@ -469,12 +462,15 @@ static void dispatch(struct sup *s, uint64_t tag)
 	case TAG_CLIENT:
 		sup_ctl_request(s, i);
 		break;
+	case TAG_PROBE:
+		sup_probe_done(s, i);
+		break;
 	case TAG_INFRA:
 		/* The infra process never exits on its own: losing it means
 		 * losing the pod's namespaces. Say so and stop the pod. */
 		epoll_ctl(s->epfd, EPOLL_CTL_DEL, s->pod->sandbox->infra_pidfd, NULL);
-		event(s, PP_EVENT_ERROR, NULL, "InfraDied",
-		      "the pod's infra process died: stopping the pod");
+		sup_event(s, PP_EVENT_ERROR, NULL, "InfraDied",
+			  "the pod's infra process died: stopping the pod");
 		s->failed = true;
 		s->reason = "InfraDied";
 		sup_begin_stop(s, 0);
@@ -511,17 +507,17 @@ static int setup_fds(struct sup *s, sigset_t *mask, struct pp_error **err)
 	s->timerfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
 	if (s->epfd < 0 || s->sigfd < 0 || s->timerfd < 0)
 		return pp_error_set(err, errno, "supervisor event loop");
-	if (watch(s, s->sigfd, TAG(TAG_SIGNAL, 0)) < 0 ||
-	    watch(s, s->timerfd, TAG(TAG_TIMER, 0)) < 0 ||
-	    watch(s, s->pod->sandbox->infra_pidfd, TAG(TAG_INFRA, 0)) < 0 ||
-	    (s->hooks->ctl_fd >= 0 && watch(s, s->hooks->ctl_fd, TAG(TAG_CTL, 0)) < 0))
+	if (sup_watch(s, s->sigfd, TAG(TAG_SIGNAL, 0)) < 0 ||
+	    sup_watch(s, s->timerfd, TAG(TAG_TIMER, 0)) < 0 ||
+	    sup_watch(s, s->pod->sandbox->infra_pidfd, TAG(TAG_INFRA, 0)) < 0 ||
+	    (s->hooks->ctl_fd >= 0 && sup_watch(s, s->hooks->ctl_fd, TAG(TAG_CTL, 0)) < 0))
 		return pp_error_set(err, errno, "epoll_ctl");
 	return 0;
 }
 
 int sup_watch_client(struct sup *s, int fd, size_t slot)
 {
-	return watch(s, fd, TAG(TAG_CLIENT, slot));
+	return sup_watch(s, fd, TAG(TAG_CLIENT, slot));
 }
 
 static void loop(struct sup *s, struct pp_error **err, int *ret)
@@ -561,6 +557,7 @@ int pp_supervisor_run(struct pp_pod_instance *pod, const struct pp_supervisor_ho
 	clock_gettime(CLOCK_REALTIME, &s.created);
 	s.started = s.created;
 	s.run = xmalloc(sizeof(*s.run) * (pod->n_containers + 1));
+	sup_probes_init(&s);
 	if (pod->spec->active_deadline_seconds > 0)
 		s.active_deadline =
 		    sup_now_ns() + pod->spec->active_deadline_seconds * NSEC_PER_SEC;
@@ -582,6 +579,7 @@ int pp_supervisor_run(struct pp_pod_instance *pod, const struct pp_supervisor_ho
 	sigprocmask(SIG_SETMASK, &old, NULL);
 	sup_ctl_close_all(&s);
 	for (size_t i = 0; i < pod->n_containers; i++) {
+		sup_probes_stop(&s, i);
 		free(s.run[i].out.data);
 		free(s.run[i].err.data);
 		free(s.run[i].last.message);

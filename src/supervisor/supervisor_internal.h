@@ -23,12 +23,29 @@ struct ctr_termination {
 	struct timespec started_at, finished_at;
 };
 
+/* The probes of a container, in the order they matter. */
+enum probe_kind { PROBE_STARTUP = 0, PROBE_LIVENESS, PROBE_READINESS, N_PROBES };
+
+struct probe_run {
+	int64_t next_at;  /* monotonic ns of the next run, 0 = none scheduled */
+	int64_t deadline; /* while one runs: when it times out */
+	int pidfd;	  /* while one runs: its process, else -1 */
+	pid_t pid;
+	int msg_fd; /* while one runs: the read end of its output */
+	int successes, failures;
+};
+
 struct ctr_run {
 	int64_t start_at;  /* monotonic ns when a (re)start is due, 0 = none */
 	int64_t backoff_s; /* next restart delay */
 	struct line_buf out, err;
 	struct ctr_termination last;
 	bool ever_started;
+	/* probes of the running instance (probe.c) */
+	struct probe_run probes[N_PROBES];
+	int64_t probes_since; /* monotonic ns the instance started at */
+	int64_t kill_at;      /* a probe killed it: SIGKILL due then, 0 = none */
+	bool started, ready;  /* startup probe passed (or none); readiness */
 };
 
 enum stop_stage { STOP_NONE = 0, STOP_APPS, STOP_SIDECARS };
@@ -60,6 +77,25 @@ struct sup {
 
 int64_t sup_now_ns(void);
 
+/* What an epoll event is about: a kind and an index. */
+enum tag_kind {
+	TAG_SIGNAL = 1,
+	TAG_TIMER,
+	TAG_PIDFD,
+	TAG_OUT,
+	TAG_ERR,
+	TAG_INFRA,
+	TAG_CTL,
+	TAG_CLIENT,
+	TAG_PROBE /* index: container * N_PROBES + probe */
+};
+#define TAG(kind, i) (((uint64_t)(kind) << 32) | (uint64_t)(i))
+
+int sup_watch(struct sup *s, int fd, uint64_t tag);
+/* An event (kubectl-style) for the user; marks the status dirty. */
+void sup_event(struct sup *s, enum pp_event_level level, const char *ctr, const char *reason,
+	       const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+
 /* Stops the pod: app containers first, then sidecars; SIGKILL after grace_s. */
 void sup_begin_stop(struct sup *s, int64_t grace_s);
 /* SIGKILL to everything still running. */
@@ -69,6 +105,18 @@ void sup_kill_all(struct sup *s);
 void sup_write_status(struct sup *s);
 /* The pod's phase as Kubernetes computes it. */
 const char *sup_phase(const struct sup *s);
+
+/* probe.c: liveness, readiness and startup probes. */
+void sup_probes_init(struct sup *s);
+/* Container i (re)started: its probes start from scratch. */
+void sup_probes_reset(struct sup *s, size_t i);
+/* Container i stopped (or the pod stops): no more probes, none running. */
+void sup_probes_stop(struct sup *s, size_t i);
+/* The earliest time a probe is due, times out or a kill escalates; 0 none. */
+int64_t sup_probes_next(const struct sup *s);
+void sup_probes_timer(struct sup *s, int64_t now);
+/* The probe process of slot TAG_PROBE's index ended. */
+void sup_probe_done(struct sup *s, size_t slot);
 
 /* control.c: the control socket. */
 void sup_ctl_accept(struct sup *s);

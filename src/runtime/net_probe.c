@@ -1,0 +1,171 @@
+/* tcpSocket and httpGet probes in a child in the pod's network namespace. */
+#include <ctype.h>
+#include <netdb.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+#include "runtime/net_probe.h"
+#include "util/cleanup.h"
+#include "util/proc.h"
+
+#define RESPONSE_MAX 4096
+#define PROBE_USER_AGENT "kube-probe/1.30"
+
+enum { EXIT_OK = 0, EXIT_FAILED = 1 };
+
+int pp_http_status_code(const char *buf, size_t len)
+{
+	/* "HTTP/1.x NNN" and then a space, CR or the end of what was read */
+	if (len < 12 || memcmp(buf, "HTTP/1.", 7) != 0 || buf[7] < '0' || buf[7] > '9' ||
+	    buf[8] != ' ')
+		return -1;
+	int code = 0;
+	for (size_t k = 9; k < 12; k++) {
+		if (buf[k] < '0' || buf[k] > '9')
+			return -1;
+		code = code * 10 + (buf[k] - '0');
+	}
+	if (len > 12 && buf[12] != ' ' && buf[12] != '\r' && buf[12] != '\n')
+		return -1;
+	return code < 100 ? -1 : code;
+}
+
+bool pp_http_status_ok(int code)
+{
+	return code >= 200 && code < 400;
+}
+
+/* Go's wording, as kubelet's messages have it: "connection refused". */
+static const char *errstr(int e)
+{
+	static char buf[128];
+	snprintf(buf, sizeof(buf), "%s", strerror(e));
+	buf[0] = (char)tolower((unsigned char)buf[0]);
+	return buf;
+}
+
+static bool has_header(const struct pp_net_probe *p, const char *name)
+{
+	for (size_t k = 0; k < p->n_headers; k++)
+		if (strcasecmp(p->headers[k].key, name) == 0)
+			return true;
+	return false;
+}
+
+static int send_all(int fd, const char *buf, size_t len)
+{
+	while (len > 0) {
+		ssize_t w = send(fd, buf, len, MSG_NOSIGNAL);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return -1;
+		buf += w;
+		len -= (size_t)w;
+	}
+	return 0;
+}
+
+static int http_exchange(const struct pp_net_probe *p, int fd, FILE *msg)
+{
+	const char *path = p->path && p->path[0] ? p->path : "/";
+	cleanup_free char *req = NULL;
+	size_t req_len = 0;
+	FILE *f = open_memstream(&req, &req_len);
+	if (f == NULL)
+		return EXIT_FAILED;
+	fprintf(f, "GET %s%s HTTP/1.1\r\n", path[0] == '/' ? "" : "/", path);
+	if (!has_header(p, "Host"))
+		fprintf(f, "Host: %s:%d\r\n", p->host, p->port);
+	if (!has_header(p, "User-Agent"))
+		fprintf(f, "User-Agent: %s\r\n", PROBE_USER_AGENT);
+	if (!has_header(p, "Accept"))
+		fprintf(f, "Accept: */*\r\n");
+	for (size_t k = 0; k < p->n_headers; k++)
+		fprintf(f, "%s: %s\r\n", p->headers[k].key, p->headers[k].value);
+	fprintf(f, "Connection: close\r\n\r\n");
+	fclose(f);
+	if (send_all(fd, req, req_len) < 0) {
+		fprintf(msg, "Get \"http://%s:%d%s\": %s", p->host, p->port, path, errstr(errno));
+		return EXIT_FAILED;
+	}
+	char buf[RESPONSE_MAX] = {0};
+	size_t len = 0;
+	while (len < sizeof(buf) && memchr(buf, '\n', len) == NULL) {
+		ssize_t r = recv(fd, buf + len, sizeof(buf) - len, 0);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			break;
+		len += (size_t)r;
+	}
+	int code = pp_http_status_code(buf, len);
+	if (code < 0) {
+		fprintf(msg, "Get \"http://%s:%d%s\": malformed HTTP response", p->host, p->port,
+			path);
+		return EXIT_FAILED;
+	}
+	if (!pp_http_status_ok(code)) {
+		fprintf(msg, "HTTP probe failed with statuscode: %d", code);
+		return EXIT_FAILED;
+	}
+	return EXIT_OK;
+}
+
+static int probe_child(const struct pp_net_probe *p, FILE *msg)
+{
+	if (p->netns_pidfd >= 0 && setns(p->netns_pidfd, CLONE_NEWNET) < 0) {
+		fprintf(msg, "cannot enter the pod's network namespace: %s", errstr(errno));
+		return EXIT_FAILED;
+	}
+	char port[16];
+	snprintf(port, sizeof(port), "%d", p->port);
+	struct addrinfo hints = {.ai_socktype = SOCK_STREAM, .ai_flags = AI_NUMERICSERV};
+	struct addrinfo *ai = NULL;
+	int r = getaddrinfo(p->host, port, &hints, &ai);
+	if (r != 0) {
+		fprintf(msg, "dial tcp: lookup %s: %s", p->host, gai_strerror(r));
+		return EXIT_FAILED;
+	}
+	int fd = socket(ai->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	struct timeval tv = {.tv_sec = p->timeout_s};
+	if (fd >= 0) {
+		setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+		setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	}
+	if (fd < 0 || connect(fd, ai->ai_addr, ai->ai_addrlen) < 0) {
+		fprintf(msg, "dial tcp %s:%d: connect: %s", p->host, p->port, errstr(errno));
+		freeaddrinfo(ai);
+		return EXIT_FAILED;
+	}
+	freeaddrinfo(ai);
+	r = p->http ? http_exchange(p, fd, msg) : EXIT_OK;
+	close(fd);
+	return r;
+}
+
+int pp_net_probe_start(const struct pp_net_probe *p, int msg_fd, pid_t *pid, int *pidfd,
+		       struct pp_error **err)
+{
+	pid_t child = pp_clone3(CLONE_PIDFD, pidfd);
+	if (child < 0)
+		return pp_error_set(err, errno, "probe: clone3");
+	if (child == 0) {
+		/* Dies with the supervisor; its signals are the default ones. */
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		pp_reset_signals();
+		FILE *msg = fdopen(msg_fd, "w");
+		int r = msg ? probe_child(p, msg) : EXIT_FAILED;
+		if (msg)
+			fflush(msg);
+		_exit(r);
+	}
+	*pid = child;
+	return 0;
+}

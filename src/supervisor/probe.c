@@ -1,0 +1,341 @@
+/* Liveness, readiness and startup probes, as kubelet runs them: each probe
+ * of a running container is due every periodSeconds (the first one
+ * initialDelaySeconds after the start); the startup probe goes first and
+ * the others wait for it; successThreshold successes in a row make the
+ * result success, failureThreshold failures in a row failure. A probe is a
+ * child process (exec: the command in the container; tcpSocket and
+ * httpGet: a helper in the pod's network namespace), its pidfd in the
+ * loop's epoll and its timeout a deadline of the loop's timer, so the loop
+ * never blocks on one. */
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <unistd.h>
+
+#include "runtime/exec.h"
+#include "runtime/net_probe.h"
+#include "supervisor/supervisor_internal.h"
+#include "util/cleanup.h"
+#include "util/proc.h"
+
+#define PROBE_MSG_MAX 1024
+
+static const char *const probe_names[N_PROBES] = {"Startup", "Liveness", "Readiness"};
+
+static const struct pp_probe *probe_spec(const struct sup *s, size_t i, enum probe_kind k)
+{
+	const struct pp_container *c = s->pod->containers[i].spec;
+	const struct pp_probe *p = k == PROBE_STARTUP	 ? &c->startup
+				   : k == PROBE_LIVENESS ? &c->liveness
+							 : &c->readiness;
+	/* grpc probes are not supported yet: ignored, with a warning at parse time. */
+	return p->set && p->handler.kind != PP_HANDLER_GRPC ? p : NULL;
+}
+
+void sup_probes_init(struct sup *s)
+{
+	for (size_t i = 0; i < s->pod->n_containers; i++)
+		for (size_t k = 0; k < N_PROBES; k++)
+			s->run[i].probes[k] = (struct probe_run){.pidfd = -1, .msg_fd = -1};
+}
+
+static void cancel(struct sup *s, struct probe_run *p)
+{
+	if (p->pidfd >= 0) {
+		epoll_ctl(s->epfd, EPOLL_CTL_DEL, p->pidfd, NULL);
+		pp_pidfd_kill_and_reap(p->pidfd);
+		cleanup_closep(&p->pidfd);
+	}
+	cleanup_closep(&p->msg_fd);
+	p->deadline = 0;
+}
+
+static void schedule(struct sup *s, size_t i, enum probe_kind k, int64_t now)
+{
+	const struct pp_probe *spec = probe_spec(s, i, k);
+	struct probe_run *p = &s->run[i].probes[k];
+	if (spec == NULL)
+		return;
+	int64_t first = s->run[i].probes_since + spec->initial_delay_seconds * NSEC_PER_SEC;
+	p->next_at = first > now ? first : now;
+}
+
+void sup_probes_reset(struct sup *s, size_t i)
+{
+	struct ctr_run *r = &s->run[i];
+	int64_t now = sup_now_ns();
+	sup_probes_stop(s, i);
+	r->probes_since = now;
+	r->started = probe_spec(s, i, PROBE_STARTUP) == NULL;
+	r->ready = probe_spec(s, i, PROBE_READINESS) == NULL;
+	if (!r->started) {
+		schedule(s, i, PROBE_STARTUP, now);
+		return;
+	}
+	schedule(s, i, PROBE_LIVENESS, now);
+	schedule(s, i, PROBE_READINESS, now);
+}
+
+void sup_probes_stop(struct sup *s, size_t i)
+{
+	struct ctr_run *r = &s->run[i];
+	for (size_t k = 0; k < N_PROBES; k++) {
+		cancel(s, &r->probes[k]);
+		r->probes[k] = (struct probe_run){.pidfd = -1, .msg_fd = -1};
+	}
+	r->kill_at = 0;
+}
+
+static void earliest(int64_t *next, int64_t t)
+{
+	if (t && (*next == 0 || t < *next))
+		*next = t;
+}
+
+int64_t sup_probes_next(const struct sup *s)
+{
+	int64_t next = 0;
+	if (s->stopping != STOP_NONE)
+		return 0;
+	for (size_t i = 0; i < s->pod->n_containers; i++) {
+		const struct ctr_run *r = &s->run[i];
+		earliest(&next, r->kill_at);
+		for (size_t k = 0; k < N_PROBES; k++)
+			earliest(&next, r->probes[k].pidfd >= 0 ? r->probes[k].deadline
+								: r->probes[k].next_at);
+	}
+	return next;
+}
+
+/* A liveness or startup probe failed for good: the container is stopped as
+ * a delete would, and restarts (or not) per restartPolicy when it exits. */
+static void kill_container(struct sup *s, size_t i, enum probe_kind k)
+{
+	const struct pp_probe *spec = probe_spec(s, i, k);
+	const char *name = s->pod->containers[i].spec->name;
+	int64_t grace = spec->termination_grace_period_seconds >= 0
+			    ? spec->termination_grace_period_seconds
+			    : s->pod->spec->termination_grace_period_seconds;
+	sup_event(s, PP_EVENT_INFO, name, "Killing",
+		  "Container %s failed %s probe, will be restarted", name,
+		  k == PROBE_STARTUP ? "startup" : "liveness");
+	sup_probes_stop(s, i);
+	pp_pod_instance_signal_container(s->pod, i, grace == 0);
+	if (grace > 0)
+		s->run[i].kill_at = sup_now_ns() + grace * NSEC_PER_SEC;
+}
+
+static void on_success(struct sup *s, size_t i, enum probe_kind k, int64_t now)
+{
+	struct ctr_run *r = &s->run[i];
+	if (k == PROBE_STARTUP && !r->started) {
+		r->started = true;
+		r->probes[k].next_at = 0;
+		s->dirty = true;
+		schedule(s, i, PROBE_LIVENESS, now);
+		schedule(s, i, PROBE_READINESS, now);
+	} else if (k == PROBE_READINESS && !r->ready) {
+		r->ready = true;
+		s->dirty = true;
+	}
+}
+
+static void on_result(struct sup *s, size_t i, enum probe_kind k, bool ok, const char *msg)
+{
+	const struct pp_probe *spec = probe_spec(s, i, k);
+	struct probe_run *p = &s->run[i].probes[k];
+	const char *name = s->pod->containers[i].spec->name;
+	int64_t now = sup_now_ns();
+	p->next_at = now + spec->period_seconds * NSEC_PER_SEC;
+	if (ok) {
+		p->failures = 0;
+		if (++p->successes >= spec->success_threshold) {
+			p->successes = spec->success_threshold;
+			on_success(s, i, k, now);
+		}
+		return;
+	}
+	p->successes = 0;
+	sup_event(s, PP_EVENT_WARNING, name, "Unhealthy", "%s probe failed: %s", probe_names[k],
+		  msg);
+	if (++p->failures < spec->failure_threshold)
+		return;
+	p->failures = spec->failure_threshold;
+	if (k == PROBE_READINESS) {
+		if (s->run[i].ready)
+			s->dirty = true;
+		s->run[i].ready = false;
+	} else {
+		kill_container(s, i, k);
+	}
+}
+
+/* ---- running one ---- */
+
+static int start_exec(struct sup *s, size_t i, const struct pp_probe *spec, int out_fd,
+		      struct probe_run *p, struct pp_error **err)
+{
+	struct pp_pod_container *c = &s->pod->containers[i];
+	cleanup_strv char **env = NULL;
+	int *cg = NULL;
+	size_t n_cg = 0;
+	if (pp_pod_container_env(s->pod, c, &env, err) < 0 ||
+	    pp_cgroup_procs_fds(c->cgroup, &cg, &n_cg, err) < 0)
+		return -1;
+	struct pp_process_identity id;
+	pp_pod_container_identity(s->pod, c, &id);
+	struct pp_exec_config cfg = {
+	    .container_pidfd = c->pidfd,
+	    .argv = spec->handler.exec_command,
+	    .envp = env,
+	    .cwd = id.cwd,
+	    .user = id.user,
+	    .has_uid = id.has_uid,
+	    .has_gid = id.has_gid,
+	    .uid = id.uid,
+	    .gid = id.gid,
+	    .extra_gids = id.extra_gids,
+	    .n_extra_gids = id.n_extra_gids,
+	    .cgroup_procs_fds = cg,
+	    .n_cgroup_procs_fds = n_cg,
+	    .stdin_fd = -1,
+	    .stdout_fd = out_fd,
+	    .stderr_fd = out_fd,
+	};
+	struct pp_exec_process proc;
+	int r = pp_exec_start(&cfg, &proc, err);
+	pp_cgroup_procs_fds_close(cg, n_cg);
+	if (r < 0)
+		return -1;
+	p->pid = proc.pid;
+	p->pidfd = proc.pidfd;
+	return 0;
+}
+
+/* A named port is one of the container's ports. */
+static int probe_port(const struct pp_container *c, const struct pp_handler *h)
+{
+	if (h->port_name == NULL)
+		return h->port;
+	for (size_t k = 0; k < c->n_ports; k++)
+		if (c->ports[k].name && strcmp(c->ports[k].name, h->port_name) == 0)
+			return c->ports[k].container_port;
+	return -1;
+}
+
+static int start_net(struct sup *s, size_t i, const struct pp_probe *spec, int out_fd,
+		     struct probe_run *p, struct pp_error **err)
+{
+	const struct pp_handler *h = &spec->handler;
+	const struct pp_sandbox *sb = s->pod->sandbox;
+	int port = probe_port(s->pod->containers[i].spec, h);
+	if (port <= 0)
+		return pp_error_set(err, 0, "port \"%s\" is not one of the container's ports",
+				    h->port_name);
+	if (h->kind == PP_HANDLER_HTTP_GET && h->http_scheme &&
+	    strcmp(h->http_scheme, "HTTPS") == 0)
+		return pp_error_set(err, 0, "HTTPS probes are not supported yet");
+	struct pp_net_probe np = {
+	    .netns_pidfd = sb->infra_pidfd,
+	    .host = h->http_host && h->http_host[0] ? h->http_host
+		    : sb->pod_ip		    ? sb->pod_ip
+						    : "127.0.0.1",
+	    .port = port,
+	    .http = h->kind == PP_HANDLER_HTTP_GET,
+	    .path = h->http_path,
+	    .headers = h->http_headers,
+	    .n_headers = h->n_http_headers,
+	    .timeout_s = spec->timeout_seconds,
+	};
+	return pp_net_probe_start(&np, out_fd, &p->pid, &p->pidfd, err);
+}
+
+static void run_probe(struct sup *s, size_t i, enum probe_kind k, int64_t now)
+{
+	const struct pp_probe *spec = probe_spec(s, i, k);
+	struct probe_run *p = &s->run[i].probes[k];
+	cleanup_error struct pp_error *err = NULL;
+	int fds[2];
+	p->next_at = 0;
+	if (pipe2(fds, O_CLOEXEC) < 0) {
+		on_result(s, i, k, false, strerror(errno));
+		return;
+	}
+	int r = spec->handler.kind == PP_HANDLER_EXEC ? start_exec(s, i, spec, fds[1], p, &err)
+						      : start_net(s, i, spec, fds[1], p, &err);
+	close(fds[1]);
+	if (r < 0) {
+		close(fds[0]);
+		on_result(s, i, k, false, err->msg);
+		return;
+	}
+	fcntl(fds[0], F_SETFL, O_NONBLOCK);
+	p->msg_fd = fds[0];
+	p->deadline = now + spec->timeout_seconds * NSEC_PER_SEC;
+	if (sup_watch(s, p->pidfd, TAG(TAG_PROBE, i * N_PROBES + k)) < 0) {
+		cancel(s, p);
+		on_result(s, i, k, false, strerror(errno));
+	}
+}
+
+void sup_probes_timer(struct sup *s, int64_t now)
+{
+	if (s->stopping != STOP_NONE)
+		return;
+	for (size_t i = 0; i < s->pod->n_containers; i++) {
+		struct ctr_run *r = &s->run[i];
+		if (r->kill_at && now >= r->kill_at) {
+			r->kill_at = 0;
+			pp_pod_instance_signal_container(s->pod, i, true);
+		}
+		if (s->pod->containers[i].state != PP_CTR_RUNNING)
+			continue;
+		for (size_t k = 0; k < N_PROBES; k++) {
+			struct probe_run *p = &r->probes[k];
+			if (p->pidfd >= 0 && now >= p->deadline) {
+				const struct pp_probe *spec = probe_spec(s, i, (enum probe_kind)k);
+				cancel(s, p);
+				char msg[64];
+				snprintf(msg, sizeof(msg), "timed out after %ds",
+					 spec->timeout_seconds);
+				on_result(s, i, (enum probe_kind)k, false, msg);
+			} else if (p->pidfd < 0 && p->next_at && now >= p->next_at) {
+				run_probe(s, i, (enum probe_kind)k, now);
+			}
+		}
+	}
+}
+
+/* What the probe printed, on one line, for the event. */
+static void read_msg(int fd, char *buf, size_t size)
+{
+	ssize_t n = fd >= 0 ? read(fd, buf, size - 1) : -1;
+	size_t len = n > 0 ? (size_t)n : 0;
+	while (len > 0 && (buf[len - 1] == '\n' || buf[len - 1] == '\r' || buf[len - 1] == ' '))
+		len--;
+	buf[len] = '\0';
+	for (size_t k = 0; k < len; k++)
+		if (buf[k] == '\n' || buf[k] == '\r')
+			buf[k] = ' ';
+}
+
+void sup_probe_done(struct sup *s, size_t slot)
+{
+	size_t i = slot / N_PROBES;
+	enum probe_kind k = (enum probe_kind)(slot % N_PROBES);
+	struct probe_run *p = &s->run[i].probes[k];
+	if (i >= s->pod->n_containers || p->pidfd < 0)
+		return;
+	epoll_ctl(s->epfd, EPOLL_CTL_DEL, p->pidfd, NULL);
+	struct pp_exec_process proc = {.pid = p->pid, .pidfd = p->pidfd, .pty_master = -1};
+	p->pidfd = -1;
+	int status = pp_exec_wait(&proc);
+	char msg[PROBE_MSG_MAX];
+	read_msg(p->msg_fd, msg, sizeof(msg));
+	cleanup_closep(&p->msg_fd);
+	p->deadline = 0;
+	if (status != 0 && msg[0] == '\0' && probe_spec(s, i, k)->handler.kind == PP_HANDLER_EXEC)
+		snprintf(msg, sizeof(msg), "command exited with code %d", status);
+	on_result(s, i, k, status == 0, msg);
+}

@@ -1,0 +1,148 @@
+#!/usr/bin/env bats
+# Container probes: readiness (READY column, Ready conditions), liveness
+# (restarts, Unhealthy and Killing events), startup (gates the others),
+# initialDelaySeconds; exec, tcpSocket and httpGet handlers.
+
+load helpers
+load pods_helpers
+
+# probe_pod NAME SCRIPT PROBES: a pod with one container c running
+# `sh -c SCRIPT` (stops at once on SIGTERM) and the probes' YAML (indented 4).
+probe_pod() {
+	cat <<EOF
+apiVersion: v1
+kind: Pod
+metadata:
+  name: $1
+spec:
+  terminationGracePeriodSeconds: 1
+  containers:
+    - name: c
+      image: @IMAGE@
+      command: ["sh", "-c", "trap 'exit 0' TERM; $2; while true; do sleep 0.1; done"]
+      ports:
+        - {name: web, containerPort: 8080}
+$(printf '%s\n' "$3" | indent 6)
+EOF
+}
+
+condition_is() {
+	[ "$(inspect_get "$1" "[c['status'] for c in d['status']['conditions'] if c['type'] == '$2'][0]")" = "$3" ]
+}
+
+ready_column_is() {
+	[ "$(get_column "$1" 2)" = "$2" ]
+}
+
+describe_has() {
+	pp describe pod "$1" | grep -qF -- "$2"
+}
+
+@test "readiness exec probe: not ready until the file exists, then READY 1/1 and Ready True" {
+	apply_ok < <(probe_pod rp true "readinessProbe:
+  exec: {command: [cat, /tmp/ready]}
+  periodSeconds: 1")
+	ready_column_is rp 0/1 || fail "READY is $(get_column rp 2), expected 0/1"
+	eventually 5 describe_has rp "Readiness probe failed"
+	ready_column_is rp 0/1 || fail "ready while the probe fails"
+	condition_is rp Ready False || fail "Ready is not False"
+	condition_is rp ContainersReady False || fail "ContainersReady is not False"
+	inspect_is rp 'd["status"]["containerStatuses"][0]["started"]' true || fail "not started"
+	pp exec rp -- touch /tmp/ready
+	eventually 10 ready_column_is rp 1/1
+	condition_is rp Ready True || fail "Ready is not True"
+	condition_is rp ContainersReady True || fail "ContainersReady is not True"
+	# Failing again: not ready after failureThreshold failures.
+	pp exec rp -- rm /tmp/ready
+	eventually 10 ready_column_is rp 0/1
+	inspect_is rp 'd["status"]["containerStatuses"][0]["restartCount"]' 0 || fail "restarted"
+	delete_ok rp
+	assert_no_leaks
+}
+
+@test "liveness exec probe failing: Unhealthy and Killing events, the container restarts" {
+	apply_ok < <(probe_pod lp true "livenessProbe:
+  exec: {command: [sh, -c, 'echo not alive; exit 1']}
+  periodSeconds: 1
+  failureThreshold: 2
+  terminationGracePeriodSeconds: 1")
+	eventually 15 restarts_at_least lp 1
+	run_peapod describe pod lp
+	assert_status 0
+	assert_stdout_contains "Liveness probe failed: not alive"
+	assert_stdout_contains "Container c failed liveness probe, will be restarted"
+	delete_ok lp
+	assert_no_leaks
+}
+
+@test "tcpSocket readiness probe on a named port, inside the pod's network namespace" {
+	apply_ok < <(probe_pod tp "sleep 3; mkdir -p /tmp/www; httpd -p 8080 -h /tmp/www" "readinessProbe:
+  tcpSocket: {port: web}
+  periodSeconds: 1")
+	ready_column_is tp 0/1 || fail "ready before anything listens"
+	eventually 15 ready_column_is tp 1/1
+	run_peapod describe pod tp
+	assert_stdout_contains "connection refused"
+	delete_ok tp
+	assert_no_leaks
+}
+
+@test "httpGet readiness probe: 404 is not ready, 200 is" {
+	apply_ok < <(probe_pod hp "mkdir -p /tmp/www; httpd -p 8080 -h /tmp/www" "readinessProbe:
+  httpGet:
+    path: /ok.html
+    port: 8080
+    httpHeaders: [{name: X-Probe, value: 'yes'}]
+  periodSeconds: 1")
+	eventually 10 describe_has hp "HTTP probe failed with statuscode: 404"
+	ready_column_is hp 0/1 || fail "ready on a 404"
+	pp exec hp -- sh -c 'echo ok > /tmp/www/ok.html'
+	eventually 10 ready_column_is hp 1/1
+	condition_is hp Ready True || fail "Ready is not True"
+	delete_ok hp
+	assert_no_leaks
+}
+
+@test "startup probe gates readiness; started follows it" {
+	apply_ok < <(probe_pod sp true "startupProbe:
+  exec: {command: [cat, /tmp/started]}
+  periodSeconds: 1
+  failureThreshold: 100
+readinessProbe:
+  exec: {command: ['true']}
+  periodSeconds: 1")
+	sleep 2
+	inspect_is sp 'd["status"]["containerStatuses"][0]["started"]' false || fail "started before the startup probe passed"
+	ready_column_is sp 0/1 || fail "ready before the startup probe passed"
+	pp exec sp -- touch /tmp/started
+	eventually 10 inspect_is sp 'd["status"]["containerStatuses"][0]["started"]' true
+	eventually 10 ready_column_is sp 1/1
+	delete_ok sp
+	assert_no_leaks
+}
+
+@test "initialDelaySeconds: no readiness before it" {
+	apply_ok < <(probe_pod ip true "readinessProbe:
+  exec: {command: ['true']}
+  initialDelaySeconds: 3
+  periodSeconds: 1")
+	ready_column_is ip 0/1 || fail "ready at once"
+	sleep 1
+	ready_column_is ip 0/1 || fail "ready after 1 s"
+	eventually 10 ready_column_is ip 1/1
+	delete_ok ip
+	assert_no_leaks
+}
+
+@test "startup probe failing (tcpSocket, nothing listens) kills and restarts the container" {
+	apply_ok < <(probe_pod sf true "startupProbe:
+  tcpSocket: {port: 9999}
+  periodSeconds: 1
+  failureThreshold: 2")
+	eventually 15 restarts_at_least sf 1
+	run_peapod describe pod sf
+	assert_stdout_contains "Startup probe failed"
+	assert_stdout_contains "Container c failed startup probe, will be restarted"
+	delete_ok sf
+	assert_no_leaks
+}
