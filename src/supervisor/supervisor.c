@@ -72,6 +72,40 @@ static void emit_lines(struct sup *s, size_t i, enum pp_stream stream, struct li
 		s->hooks->flush(s->hooks->ctx, c);
 }
 
+/* The last PP_LOG_TAIL_BYTES of the instance's output, both streams: one
+ * copy per chunk read, none per line. */
+static void keep_tail(struct ctr_run *r, const char *data, size_t len)
+{
+	if (len >= PP_LOG_TAIL_BYTES) {
+		memcpy(r->tail, data + len - PP_LOG_TAIL_BYTES, PP_LOG_TAIL_BYTES);
+		r->tail_len = PP_LOG_TAIL_BYTES;
+		return;
+	}
+	size_t keep = r->tail_len + len > PP_LOG_TAIL_BYTES ? PP_LOG_TAIL_BYTES - len : r->tail_len;
+	memmove(r->tail, r->tail + r->tail_len - keep, keep);
+	memcpy(r->tail + keep, data, len);
+	r->tail_len = keep + len;
+}
+
+/* terminationMessagePolicy FallbackToLogsOnError: a container that failed
+ * and left no message gets the last lines of its output. */
+static void fallback_message(struct sup *s, size_t i)
+{
+	struct pp_pod_container *c = &s->pod->containers[i];
+	struct ctr_run *r = &s->run[i];
+	const char *policy = c->spec->termination_message_policy;
+	if (c->message != NULL || c->exit_code == 0 || r->tail_len == 0 || policy == NULL ||
+	    strcmp(policy, "FallbackToLogsOnError") != 0)
+		return;
+	size_t start = r->tail_len, lines = 0;
+	/* Back from the end over at most PP_LOG_TAIL_LINES lines. */
+	if (start > 0 && r->tail[start - 1] == '\n')
+		start--;
+	while (start > 0 && !(r->tail[start - 1] == '\n' && ++lines == PP_LOG_TAIL_LINES))
+		start--;
+	c->message = strndup(r->tail + start, r->tail_len - start);
+}
+
 /* Reads what is available; at EOF (or when drain, everything left) closes the fd. */
 static void read_output(struct sup *s, size_t i, enum pp_stream stream, bool drain)
 {
@@ -86,6 +120,7 @@ static void read_output(struct sup *s, size_t i, enum pp_stream stream, bool dra
 			b->data = xmalloc(LINE_MAX_BYTES + READ_CHUNK);
 		ssize_t r = read(*fd, b->data + b->len, LINE_MAX_BYTES + READ_CHUNK - b->len);
 		if (r > 0) {
+			keep_tail(&s->run[i], b->data + b->len, (size_t)r);
 			b->len += (size_t)r;
 			emit_lines(s, i, stream, b, false);
 			if (!drain)
@@ -120,6 +155,7 @@ static void spawn_container(struct sup *s, size_t i)
 	cleanup_error struct pp_error *err = NULL;
 	s->run[i].start_at = 0;
 	s->run[i].ever_started = true;
+	s->run[i].tail_len = 0;
 	s->dirty = true;
 	if (pp_pod_instance_spawn_container(s->pod, i, &err) < 0) {
 		sup_event(s, PP_EVENT_ERROR, c->spec->name, "Failed", "%s", err->msg);
@@ -210,6 +246,7 @@ static void record_failure(struct sup *s, const struct pp_pod_container *c)
 /* A container's process ended (or never started). */
 static void container_terminated(struct sup *s, size_t i)
 {
+	fallback_message(s, i);
 	struct pp_pod_container *c = &s->pod->containers[i];
 	if (c->signal)
 		sup_event(s, c->exit_code ? PP_EVENT_WARNING : PP_EVENT_INFO, c->spec->name,

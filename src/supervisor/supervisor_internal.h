@@ -8,6 +8,9 @@
 #include "supervisor/supervisor.h"
 
 #define NSEC_PER_SEC 1000000000LL
+/* kubelet's fallback message: the last 80 lines, at most 2048 bytes. */
+#define PP_LOG_TAIL_BYTES 2048
+#define PP_LOG_TAIL_LINES 80
 
 struct line_buf {
 	char *data;
@@ -39,6 +42,10 @@ struct ctr_run {
 	int64_t start_at;  /* monotonic ns when a (re)start is due, 0 = none */
 	int64_t backoff_s; /* next restart delay */
 	struct line_buf out, err;
+	/* the instance's last output, for terminationMessagePolicy
+	 * FallbackToLogsOnError */
+	char tail[PP_LOG_TAIL_BYTES];
+	size_t tail_len;
 	struct ctr_termination last;
 	bool ever_started;
 	/* probes of the running instance (probe.c) */

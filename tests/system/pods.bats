@@ -845,3 +845,33 @@ EOF2
 	delete_ok msgs
 	assert_no_leaks
 }
+
+@test "terminationMessagePolicy FallbackToLogsOnError: a failed container without a message gets its last 80 lines" {
+	apply_ok <<'EOF2'
+apiVersion: v1
+kind: Pod
+metadata:
+  name: fallback
+spec:
+  restartPolicy: Never
+  containers:
+    - name: a
+      image: @IMAGE@
+      terminationMessagePolicy: FallbackToLogsOnError
+      command: ["sh", "-c", "for i in $(seq 1 100); do echo line $i; done; exit 2"]
+    - name: b
+      image: @IMAGE@
+      terminationMessagePolicy: FallbackToLogsOnError
+      command: ["sh", "-c", "echo all good"]
+EOF2
+	eventually 10 phase_is fallback Failed
+	local m
+	m=$(inspect_get fallback 'd["status"]["containerStatuses"][0]["state"]["terminated"]["message"]')
+	[ "$(head -n1 <<<"$m")" = "line 21" ] || fail "message starts with: $(head -n1 <<<"$m")"
+	[ "$(tail -n1 <<<"$m")" = "line 100" ] || fail "message ends with: $(tail -n1 <<<"$m")"
+	# Exit 0: no fallback.
+	[ -z "$(inspect_get fallback 'd["status"]["containerStatuses"][1]["state"]["terminated"].get("message", "")')" ] ||
+		fail "a successful container got a message"
+	delete_ok fallback
+	assert_no_leaks
+}
