@@ -186,10 +186,14 @@ int pp_pod_delete(const char *ns, const char *name, const struct pp_delete_opts 
 	cleanup_close int fd = v.alive ? pp_ctl_connect(v.uid, NULL) : -1;
 	if (fd >= 0) {
 		cleanup_free char *req = xasprintf("stop %lld", (long long)o->grace_s);
-		if (pp_ctl_call(fd, req, NULL, NULL, NULL, err) < 0 ||
-		    pp_ctl_wait_closed(fd, o->timeout_ms, err) < 0)
-			ret = -1;
-		if (ret == 0)
+		cleanup_error struct pp_error *e = NULL;
+		/* A supervisor that dies while we talk to it is cleaned up
+		 * after; only a stop that takes too long is an error. */
+		if ((pp_ctl_call(fd, req, NULL, NULL, NULL, &e) < 0 ||
+		     pp_ctl_wait_closed(fd, o->timeout_ms, &e) < 0) &&
+		    e->status == ETIMEDOUT)
+			ret = pp_error_set(err, e->status, "%s", e->msg);
+		else
 			ret = remove_stopped(ns, name, &v, err);
 	} else if (v.alive && !v.finished) {
 		ret = pp_error_set(err, EBUSY,
