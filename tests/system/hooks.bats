@@ -177,3 +177,73 @@ EOF
 	delete_ok pso
 	assert_no_leaks
 }
+
+@test "preStop httpGet: the request reaches the container before its stop signal" {
+	apply_ok <<'EOF'
+apiVersion: v1
+kind: Pod
+metadata:
+  name: psh
+spec:
+  terminationGracePeriodSeconds: 10
+  volumes:
+    - {name: hp, hostPath: {path: "@DIR@", type: Directory}}
+  containers:
+    - name: c
+      image: @IMAGE@
+      command:
+        - sh
+        - -c
+        - |
+          mkdir -p /tmp/www/cgi-bin
+          printf '#!/bin/sh\ntouch /hp/prestop\necho Content-Type: text/plain\necho\necho ok\n' > /tmp/www/cgi-bin/stop
+          chmod +x /tmp/www/cgi-bin/stop
+          httpd -p 8080 -h /tmp/www
+          trap 'if [ -e /hp/prestop ]; then touch /hp/term-after-prestop; fi; exit 0' TERM
+          touch /hp/up
+          while true; do sleep 0.1; done
+      ports:
+        - {name: web, containerPort: 8080}
+      volumeMounts: [{name: hp, mountPath: /hp}]
+      lifecycle:
+        preStop:
+          httpGet: {path: /cgi-bin/stop, port: web}
+EOF
+	eventually 10 test -e "$TEST_DIR/up"
+	delete_ok psh
+	[ -e "$TEST_DIR/prestop" ] || fail "the preStop request did not arrive"
+	[ -e "$TEST_DIR/term-after-prestop" ] || fail "TERM did not come after the preStop hook"
+	assert_no_leaks
+}
+
+@test "preStop of a sidecar runs after the app containers stopped" {
+	apply_ok <<'EOF'
+apiVersion: v1
+kind: Pod
+metadata:
+  name: pssc
+spec:
+  terminationGracePeriodSeconds: 10
+  volumes:
+    - {name: hp, hostPath: {path: "@DIR@", type: Directory}}
+  initContainers:
+    - name: side
+      image: @IMAGE@
+      restartPolicy: Always
+      command: ["sh", "-c", "trap 'exit 0' TERM; while true; do sleep 0.1; done"]
+      volumeMounts: [{name: hp, mountPath: /hp}]
+      lifecycle:
+        preStop:
+          exec: {command: [sh, -c, "if [ -e /hp/app-term ]; then touch /hp/side-prestop-after-app; fi; touch /hp/side-prestop"]}
+  containers:
+    - name: app
+      image: @IMAGE@
+      command: ["sh", "-c", "trap 'sleep 1; touch /hp/app-term; exit 0' TERM; touch /hp/up; while true; do sleep 0.1; done"]
+      volumeMounts: [{name: hp, mountPath: /hp}]
+EOF
+	eventually 10 test -e "$TEST_DIR/up"
+	delete_ok pssc
+	[ -e "$TEST_DIR/side-prestop" ] || fail "the sidecar's preStop hook did not run"
+	[ -e "$TEST_DIR/side-prestop-after-app" ] || fail "the sidecar's preStop hook ran before the app stopped"
+	assert_no_leaks
+}
