@@ -56,16 +56,14 @@ void sup_hook_cancel(struct sup *s, size_t i)
 	*h = (struct hook_run){.pidfd = -1, .msg_fd = -1};
 }
 
-/* "[sh -c exit 1]", as Go prints a command. */
-static void command_text(const struct pp_handler *h, char *buf, size_t size)
+/* "sh -c exit 1" (brackets: "[sh -c exit 1]", as Go prints a slice). */
+static void command_text(const struct pp_handler *h, bool brackets, char *buf, size_t size)
 {
-	size_t len = 0;
-	buf[0] = '\0';
-	len += (size_t)snprintf(buf, size, "[");
+	size_t len = (size_t)snprintf(buf, size, "%s", brackets ? "[" : "");
 	for (char *const *a = h->exec_command; a && *a && len < size; a++)
 		len += (size_t)snprintf(buf + len, size - len, "%s%s",
 					a == h->exec_command ? "" : " ", *a);
-	if (len < size)
+	if (brackets && len < size)
 		snprintf(buf + len, size - len, "]");
 }
 
@@ -77,7 +75,7 @@ static char *failure_message(const struct sup *s, size_t i, const struct pp_hand
 	const char *name = s->pod->containers[i].spec->name;
 	if (h->kind == PP_HANDLER_EXEC) {
 		char cmd[CMD_TEXT_MAX];
-		command_text(h, cmd, sizeof(cmd));
+		command_text(h, true, cmd, sizeof(cmd));
 		return xasprintf(
 		    "Exec lifecycle hook (%s) for Container \"%s\" in Pod \"%s_%s(%s)\" "
 		    "failed - error: %s",
@@ -99,8 +97,7 @@ static void post_start_ended(struct sup *s, size_t i, bool ok, const char *msg)
 	}
 	sup_event(s, PP_EVENT_WARNING, c->spec->name, "FailedPostStartHook", "%s", msg);
 	int64_t grace = s->pod->spec->termination_grace_period_seconds;
-	sup_event(s, PP_EVENT_INFO, c->spec->name, "Killing",
-		  "FailedPostStartHook: stopping container %s", c->spec->name);
+	sup_event(s, PP_EVENT_INFO, c->spec->name, "Killing", "FailedPostStartHook");
 	sup_stop_container(s, i, grace == 0);
 	if (grace > 0)
 		s->run[i].kill_at = sup_now_ns() + grace * NSEC_PER_SEC;
@@ -244,11 +241,13 @@ void sup_hook_done(struct sup *s, size_t i)
 		ended(s, i, k, true, "");
 		return;
 	}
-	char err[HOOK_MSG_MAX + 64];
-	if (h->kind == PP_HANDLER_EXEC)
-		snprintf(err, sizeof(err), "command '%s' exited with %d, message: \"%s\"",
-			 h->exec_command[0], status, out);
-	else
+	char err[HOOK_MSG_MAX + CMD_TEXT_MAX + 64];
+	if (h->kind == PP_HANDLER_EXEC) {
+		char cmd[CMD_TEXT_MAX];
+		command_text(h, false, cmd, sizeof(cmd));
+		snprintf(err, sizeof(err), "command '%s' exited with %d, message: \"%s\"", cmd,
+			 status, out);
+	} else
 		snprintf(err, sizeof(err), "%s", out[0] ? out : "request failed");
 	cleanup_free char *m = failure_message(s, i, h, err);
 	ended(s, i, k, false, m);
