@@ -121,7 +121,7 @@ static void kill_container(struct sup *s, size_t i, enum probe_kind k)
 		  "Container %s failed %s probe, will be restarted", name,
 		  k == PROBE_STARTUP ? "startup" : "liveness");
 	sup_probes_stop(s, i);
-	pp_pod_instance_signal_container(s->pod, i, grace == 0);
+	sup_stop_container(s, i, grace == 0);
 	if (grace > 0)
 		s->run[i].kill_at = sup_now_ns() + grace * NSEC_PER_SEC;
 }
@@ -173,8 +173,8 @@ static void on_result(struct sup *s, size_t i, enum probe_kind k, bool ok, const
 
 /* ---- running one ---- */
 
-static int start_exec(struct sup *s, size_t i, const struct pp_probe *spec, int out_fd,
-		      struct probe_run *p, struct pp_error **err)
+static int start_exec(struct sup *s, size_t i, const struct pp_handler *h, int out_fd, pid_t *pid,
+		      int *pidfd, struct pp_error **err)
 {
 	struct pp_pod_container *c = &s->pod->containers[i];
 	cleanup_strv char **env = NULL;
@@ -187,7 +187,7 @@ static int start_exec(struct sup *s, size_t i, const struct pp_probe *spec, int 
 	pp_pod_container_identity(s->pod, c, &id);
 	struct pp_exec_config cfg = {
 	    .container_pidfd = c->pidfd,
-	    .argv = spec->handler.exec_command,
+	    .argv = h->exec_command,
 	    .envp = env,
 	    .cwd = id.cwd,
 	    .user = id.user,
@@ -208,8 +208,8 @@ static int start_exec(struct sup *s, size_t i, const struct pp_probe *spec, int 
 	pp_cgroup_procs_fds_close(cg, n_cg);
 	if (r < 0)
 		return -1;
-	p->pid = proc.pid;
-	p->pidfd = proc.pidfd;
+	*pid = proc.pid;
+	*pidfd = proc.pidfd;
 	return 0;
 }
 
@@ -224,10 +224,9 @@ static int probe_port(const struct pp_container *c, const struct pp_handler *h)
 	return -1;
 }
 
-static int start_net(struct sup *s, size_t i, const struct pp_probe *spec, int out_fd,
-		     struct probe_run *p, struct pp_error **err)
+static int start_net(struct sup *s, size_t i, const struct pp_handler *h, int timeout_s, int out_fd,
+		     pid_t *pid, int *pidfd, struct pp_error **err)
 {
-	const struct pp_handler *h = &spec->handler;
 	const struct pp_sandbox *sb = s->pod->sandbox;
 	int port = probe_port(s->pod->containers[i].spec, h);
 	if (port <= 0)
@@ -246,9 +245,17 @@ static int start_net(struct sup *s, size_t i, const struct pp_probe *spec, int o
 	    .path = h->http_path,
 	    .headers = h->http_headers,
 	    .n_headers = h->n_http_headers,
-	    .timeout_s = spec->timeout_seconds,
+	    .timeout_s = timeout_s,
 	};
-	return pp_net_probe_start(&np, out_fd, &p->pid, &p->pidfd, err);
+	return pp_net_probe_start(&np, out_fd, pid, pidfd, err);
+}
+
+int sup_handler_start(struct sup *s, size_t i, const struct pp_handler *h, int timeout_s,
+		      int out_fd, pid_t *pid, int *pidfd, struct pp_error **err)
+{
+	if (h->kind == PP_HANDLER_EXEC)
+		return start_exec(s, i, h, out_fd, pid, pidfd, err);
+	return start_net(s, i, h, timeout_s, out_fd, pid, pidfd, err);
 }
 
 static void run_probe(struct sup *s, size_t i, enum probe_kind k, int64_t now)
@@ -262,8 +269,8 @@ static void run_probe(struct sup *s, size_t i, enum probe_kind k, int64_t now)
 		on_result(s, i, k, false, strerror(errno));
 		return;
 	}
-	int r = spec->handler.kind == PP_HANDLER_EXEC ? start_exec(s, i, spec, fds[1], p, &err)
-						      : start_net(s, i, spec, fds[1], p, &err);
+	int r = sup_handler_start(s, i, &spec->handler, spec->timeout_seconds, fds[1], &p->pid,
+				  &p->pidfd, &err);
 	close(fds[1]);
 	if (r < 0) {
 		close(fds[0]);
@@ -287,7 +294,7 @@ void sup_probes_timer(struct sup *s, int64_t now)
 		struct ctr_run *r = &s->run[i];
 		if (r->kill_at && now >= r->kill_at) {
 			r->kill_at = 0;
-			pp_pod_instance_signal_container(s->pod, i, true);
+			sup_stop_container(s, i, true);
 		}
 		if (s->pod->containers[i].state != PP_CTR_RUNNING)
 			continue;
@@ -308,7 +315,7 @@ void sup_probes_timer(struct sup *s, int64_t now)
 }
 
 /* What the probe printed, on one line, for the event. */
-static void read_msg(int fd, char *buf, size_t size)
+void sup_read_msg(int fd, char *buf, size_t size)
 {
 	ssize_t n = fd >= 0 ? read(fd, buf, size - 1) : -1;
 	size_t len = n > 0 ? (size_t)n : 0;
@@ -332,7 +339,7 @@ void sup_probe_done(struct sup *s, size_t slot)
 	p->pidfd = -1;
 	int status = pp_exec_wait(&proc);
 	char msg[PROBE_MSG_MAX];
-	read_msg(p->msg_fd, msg, sizeof(msg));
+	sup_read_msg(p->msg_fd, msg, sizeof(msg));
 	cleanup_closep(&p->msg_fd);
 	p->deadline = 0;
 	if (status != 0 && msg[0] == '\0' && probe_spec(s, i, k)->handler.kind == PP_HANDLER_EXEC)

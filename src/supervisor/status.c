@@ -66,10 +66,18 @@ static bool init_done(const struct sup *s)
 	return s->next_init >= s->pod->n_init;
 }
 
-/* Started: running and its startup probe passed (or it has none). */
+/* Its postStart hook still runs: not started yet, as kubelet reports it. */
+static bool in_post_start(const struct sup *s, size_t i)
+{
+	return s->run[i].hook.kind == HOOK_POST_START;
+}
+
+/* Started: running, its postStart hook ended and its startup probe passed
+ * (or it has none). */
 static bool container_started(const struct sup *s, size_t i)
 {
-	return s->pod->containers[i].state == PP_CTR_RUNNING && s->run[i].started;
+	return s->pod->containers[i].state == PP_CTR_RUNNING && !in_post_start(s, i) &&
+	       s->run[i].started;
 }
 
 /* Ready: started and its readiness probe passed (or it has none). */
@@ -82,6 +90,8 @@ static bool container_ready(const struct sup *s, size_t i)
 static struct json_object *container_state(const struct sup *s, size_t i)
 {
 	const struct pp_pod_container *c = &s->pod->containers[i];
+	if (c->state == PP_CTR_RUNNING && in_post_start(s, i))
+		return waiting("ContainerCreating");
 	switch (c->state) {
 	case PP_CTR_RUNNING: {
 		struct json_object *r = json_object_new_object();

@@ -156,6 +156,7 @@ static void spawn_container(struct sup *s, size_t i)
 	s->run[i].start_at = 0;
 	s->run[i].ever_started = true;
 	s->run[i].tail_len = 0;
+	s->run[i].stop_begun = false;
 	s->dirty = true;
 	if (pp_pod_instance_spawn_container(s->pod, i, &err) < 0) {
 		sup_event(s, PP_EVENT_ERROR, c->spec->name, "Failed", "%s", err->msg);
@@ -183,9 +184,10 @@ static void finish_container(struct sup *s, size_t i)
 	fcntl(c->out_fd, F_SETFL, O_NONBLOCK);
 	fcntl(c->err_fd, F_SETFL, O_NONBLOCK);
 	sup_watch(s, c->pidfd, TAG(TAG_PIDFD, i));
-	sup_probes_reset(s, i);
 	sup_watch(s, c->out_fd, TAG(TAG_OUT, i));
 	sup_watch(s, c->err_fd, TAG(TAG_ERR, i));
+	/* Probes start once the postStart hook (if any) has ended. */
+	sup_post_start(s, i);
 }
 
 static void start_container(struct sup *s, size_t i)
@@ -235,8 +237,6 @@ static bool restarts(const struct sup *s, const struct pp_pod_container *c)
 	}
 }
 
-static void advance(struct sup *s);
-
 static void record_failure(struct sup *s, const struct pp_pod_container *c)
 {
 	if (c->exit_code != 0 && s->first_failure < 0)
@@ -260,7 +260,7 @@ static void container_terminated(struct sup *s, size_t i)
 		sup_event(s, PP_EVENT_INFO, c->spec->name, "Completed", "container %s completed",
 			  c->spec->name);
 	if (s->stopping != STOP_NONE) {
-		advance(s);
+		sup_advance(s);
 		return;
 	}
 	if (restarts(s, c)) {
@@ -276,7 +276,7 @@ static void container_terminated(struct sup *s, size_t i)
 	} else {
 		record_failure(s, c);
 	}
-	advance(s);
+	sup_advance(s);
 }
 
 static bool any_running(const struct sup *s, bool sidecars)
@@ -302,12 +302,13 @@ static bool apps_completed(const struct sup *s)
 
 static void signal_stage(struct sup *s, bool sidecars, bool force)
 {
-	/* Sidecars stop one at a time, the last started first. */
+	/* App containers stop in parallel (their preStop hooks too); sidecars
+	 * one at a time, the last started first. */
 	for (size_t k = s->pod->n_containers; k-- > 0;) {
 		struct pp_pod_container *c = &s->pod->containers[k];
 		if (c->state != PP_CTR_RUNNING || c->is_sidecar != sidecars)
 			continue;
-		pp_pod_instance_signal_container(s->pod, k, force);
+		sup_stop_container(s, k, force);
 		if (sidecars && !force)
 			return;
 	}
@@ -338,12 +339,43 @@ void sup_begin_stop(struct sup *s, int64_t grace_s)
 		sup_kill_all(s);
 	else
 		signal_stage(s, false, false);
-	advance(s);
+	sup_advance(s);
+}
+
+/* Starts the app containers: all at once, or one at a time when some have
+ * a postStart hook (the next starts once the previous one's hook ended). */
+static void start_apps(struct sup *s)
+{
+	struct pp_pod_instance *pod = s->pod;
+	if (!s->apps_started) {
+		s->apps_started = true;
+		s->next_app = pod->n_init;
+		if (!sup_apps_have_post_start(s)) {
+			/* The app containers set up at once, as their order
+			 * does not matter: each then waits less. */
+			for (size_t i = pod->n_init; i < pod->n_containers; i++)
+				spawn_container(s, i);
+			for (size_t i = pod->n_init; i < pod->n_containers; i++)
+				finish_container(s, i);
+			s->next_app = pod->n_containers;
+		}
+	}
+	while (s->stopping == STOP_NONE && s->next_app < pod->n_containers) {
+		size_t i = s->next_app;
+		if (s->run[i].hook.kind == HOOK_POST_START)
+			return;
+		if (!s->run[i].ever_started) {
+			/* A failure re-enters here through container_terminated. */
+			start_container(s, i);
+			continue;
+		}
+		s->next_app++;
+	}
 }
 
 /* Moves the pod forward: init containers in order, then the app containers;
  * when stopping, from the apps to the sidecars. */
-static void advance(struct sup *s)
+void sup_advance(struct sup *s)
 {
 	struct pp_pod_instance *pod = s->pod;
 	if (s->stopping == STOP_APPS && !any_running(s, false)) {
@@ -367,20 +399,13 @@ static void advance(struct sup *s)
 		}
 		/* The next init container starts once a sidecar has started, or
 		 * once a regular one has completed. */
-		if (c->is_sidecar && c->state == PP_CTR_RUNNING)
+		if (c->is_sidecar && c->state == PP_CTR_RUNNING &&
+		    s->run[s->next_init].hook.kind != HOOK_POST_START)
 			s->next_init++;
 		else
 			return;
 	}
-	if (!s->apps_started) {
-		/* The app containers set up at once, as their order does not
-		 * matter (until postStart hooks): each then waits less. */
-		s->apps_started = true;
-		for (size_t i = pod->n_init; i < pod->n_containers; i++)
-			spawn_container(s, i);
-		for (size_t i = pod->n_init; i < pod->n_containers; i++)
-			finish_container(s, i);
-	}
+	start_apps(s);
 	if (s->stopping == STOP_NONE && apps_completed(s))
 		sup_begin_stop(s, pod->spec->termination_grace_period_seconds);
 }
@@ -389,6 +414,9 @@ static void advance(struct sup *s)
 static void arm_timer(struct sup *s)
 {
 	int64_t next = sup_probes_next(s);
+	int64_t hook = sup_hooks_next(s);
+	if (hook && (next == 0 || hook < next))
+		next = hook;
 	for (size_t i = 0; i < s->pod->n_containers; i++)
 		if (s->run[i].start_at && (next == 0 || s->run[i].start_at < next))
 			next = s->run[i].start_at;
@@ -427,6 +455,7 @@ static void on_timer(struct sup *s)
 		sup_begin_stop(s, s->pod->spec->termination_grace_period_seconds);
 		return;
 	}
+	sup_hooks_timer(s, now);
 	sup_probes_timer(s, now);
 	for (size_t i = 0; i < s->pod->n_containers; i++) {
 		if (s->run[i].start_at && s->run[i].start_at <= now) {
@@ -437,7 +466,7 @@ static void on_timer(struct sup *s)
 			start_container(s, i);
 		}
 	}
-	advance(s);
+	sup_advance(s);
 }
 
 static void on_signal(struct sup *s)
@@ -462,6 +491,7 @@ static void on_container_exit(struct sup *s, size_t i)
 	struct pp_pod_container *c = &s->pod->containers[i];
 	epoll_ctl(s->epfd, EPOLL_CTL_DEL, c->pidfd, NULL);
 	sup_probes_stop(s, i);
+	sup_hook_cancel(s, i);
 	pp_pod_instance_container_exited(s->pod, i);
 	/* Drain what it wrote before exiting, so its output comes before the exit. */
 	read_output(s, i, PP_STREAM_STDOUT, true);
@@ -501,6 +531,10 @@ static void dispatch(struct sup *s, uint64_t tag)
 		break;
 	case TAG_PROBE:
 		sup_probe_done(s, i);
+		break;
+	case TAG_HOOK:
+		sup_hook_done(s, i);
+		sup_advance(s);
 		break;
 	case TAG_INFRA:
 		/* The infra process never exits on its own: losing it means
@@ -559,7 +593,7 @@ int sup_watch_client(struct sup *s, int fd, size_t slot)
 
 static void loop(struct sup *s, struct pp_error **err, int *ret)
 {
-	advance(s);
+	sup_advance(s);
 	sup_write_status(s);
 	if (s->hooks->running)
 		s->hooks->running(s->hooks->ctx);
@@ -595,6 +629,7 @@ int pp_supervisor_run(struct pp_pod_instance *pod, const struct pp_supervisor_ho
 	s.started = s.created;
 	s.run = xmalloc(sizeof(*s.run) * (pod->n_containers + 1));
 	sup_probes_init(&s);
+	sup_hooks_init(&s);
 	if (pod->spec->active_deadline_seconds > 0)
 		s.active_deadline =
 		    sup_now_ns() + pod->spec->active_deadline_seconds * NSEC_PER_SEC;
@@ -617,6 +652,7 @@ int pp_supervisor_run(struct pp_pod_instance *pod, const struct pp_supervisor_ho
 	sup_ctl_close_all(&s);
 	for (size_t i = 0; i < pod->n_containers; i++) {
 		sup_probes_stop(&s, i);
+		sup_hook_cancel(&s, i);
 		free(s.run[i].out.data);
 		free(s.run[i].err.data);
 		free(s.run[i].last.message);

@@ -38,6 +38,17 @@ struct probe_run {
 	int successes, failures;
 };
 
+/* A lifecycle hook of the running instance (hooks.c). */
+enum hook_kind { HOOK_NONE = 0, HOOK_POST_START, HOOK_PRE_STOP };
+
+struct hook_run {
+	enum hook_kind kind; /* the one running, NONE when none */
+	int pidfd;	     /* exec and httpGet: its process, else -1 */
+	pid_t pid;
+	int msg_fd;	     /* the read end of its output, else -1 */
+	int64_t sleep_until; /* sleep: monotonic ns it ends at, else 0 */
+};
+
 struct ctr_run {
 	int64_t start_at;  /* monotonic ns when a (re)start is due, 0 = none */
 	int64_t backoff_s; /* next restart delay */
@@ -53,6 +64,8 @@ struct ctr_run {
 	int64_t probes_since; /* monotonic ns the instance started at */
 	int64_t kill_at;      /* a probe killed it: SIGKILL due then, 0 = none */
 	bool started, ready;  /* startup probe passed (or none); readiness */
+	struct hook_run hook;
+	bool stop_begun; /* the instance's preStop ran or its stop signal was sent */
 };
 
 enum stop_stage { STOP_NONE = 0, STOP_APPS, STOP_SIDECARS };
@@ -66,6 +79,7 @@ struct sup {
 	int epfd, sigfd, timerfd;
 	size_t next_init; /* first init container not yet done (or started, for sidecars) */
 	bool apps_started;
+	size_t next_app; /* with postStart hooks, app containers start one at a time */
 	enum stop_stage stopping;
 	int64_t stop_deadline; /* 0 once everything left has been SIGKILLed */
 	int64_t active_deadline;
@@ -94,7 +108,8 @@ enum tag_kind {
 	TAG_INFRA,
 	TAG_CTL,
 	TAG_CLIENT,
-	TAG_PROBE /* index: container * N_PROBES + probe */
+	TAG_PROBE, /* index: container * N_PROBES + probe */
+	TAG_HOOK   /* index: container */
 };
 #define TAG(kind, i) (((uint64_t)(kind) << 32) | (uint64_t)(i))
 
@@ -107,6 +122,8 @@ void sup_event(struct sup *s, enum pp_event_level level, const char *ctr, const 
 void sup_begin_stop(struct sup *s, int64_t grace_s);
 /* SIGKILL to everything still running. */
 void sup_kill_all(struct sup *s);
+/* Moves the pod forward (starts what is due, stops the next stage). */
+void sup_advance(struct sup *s);
 
 /* status.c: status.json from the loop's state (when the status changed). */
 void sup_write_status(struct sup *s);
@@ -124,6 +141,31 @@ int64_t sup_probes_next(const struct sup *s);
 void sup_probes_timer(struct sup *s, int64_t now);
 /* The probe process of slot TAG_PROBE's index ended. */
 void sup_probe_done(struct sup *s, size_t slot);
+
+/* Starts handler h (exec, httpGet, tcpSocket) of container i as a child
+ * process writing its message to out_fd; *pid and *pidfd receive it. */
+int sup_handler_start(struct sup *s, size_t i, const struct pp_handler *h, int timeout_s,
+		      int out_fd, pid_t *pid, int *pidfd, struct pp_error **err);
+/* What a handler printed, on one line. */
+void sup_read_msg(int fd, char *buf, size_t size);
+
+/* hooks.c: postStart and preStop. */
+void sup_hooks_init(struct sup *s);
+/* Container i has just started: runs its postStart hook. True while the
+ * hook runs (the container is not started until it ends). */
+bool sup_post_start(struct sup *s, size_t i);
+/* Whether any app container has a postStart hook. */
+bool sup_apps_have_post_start(const struct sup *s);
+/* Stops container i: its preStop hook, then its stop signal (once per
+ * instance); force: SIGKILL now, any hook abandoned. */
+void sup_stop_container(struct sup *s, size_t i, bool force);
+/* Abandons container i's running hook, if any. */
+void sup_hook_cancel(struct sup *s, size_t i);
+/* The earliest time a sleep hook ends; 0 none. */
+int64_t sup_hooks_next(const struct sup *s);
+void sup_hooks_timer(struct sup *s, int64_t now);
+/* The hook process of container i ended. */
+void sup_hook_done(struct sup *s, size_t i);
 
 /* control.c: the control socket. */
 void sup_ctl_accept(struct sup *s);
