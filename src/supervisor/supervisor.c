@@ -158,10 +158,17 @@ static void spawn_container(struct sup *s, size_t i)
 	s->run[i].tail_len = 0;
 	s->run[i].stop_begun = false;
 	s->dirty = true;
+	/* kubelet's events for a start: the image (always local here), the
+	 * container created, then (finish_container) started. */
+	sup_event(s, PP_EVENT_INFO, c->spec->name, "Pulled",
+		  "Container image \"%s\" already present on machine", c->spec->image);
 	if (pp_pod_instance_spawn_container(s->pod, i, &err) < 0) {
 		sup_event(s, PP_EVENT_ERROR, c->spec->name, "Failed", "%s", err->msg);
 		container_terminated(s, i);
+		return;
 	}
+	sup_event(s, PP_EVENT_INFO, c->spec->name, "Created", "Created container %s",
+		  c->spec->name);
 }
 
 /* The second half: it exec'd (it runs) or its setup failed. */

@@ -403,6 +403,9 @@ EOF
 	assert_line "Events:"
 	assert_line_re ' +Normal +Started +[0-9T:.Z-]+ +Started container a'
 	assert_line_re ' +Normal +Started +[0-9T:.Z-]+ +Started container b'
+	# kubelet's order for each container: Pulled, Created, Started.
+	assert_line_re ' +Normal +Pulled +[0-9T:.Z-]+ +Container image "[^"]+" already present on machine'
+	assert_line_re ' +Normal +Created +[0-9T:.Z-]+ +Created container a'
 	# "describe NAME" works too, as kubectl's "describe pods NAME".
 	run_peapod describe two
 	assert_status 0
