@@ -20,6 +20,8 @@ LOG_RUNS=${BENCH_LOG_RUNS:-$RUNS}
 EXEC_RUNS=${BENCH_EXEC_RUNS:-$((RUNS * 3))}
 WITH_PODMAN=${BENCH_PODMAN:-1}
 OUT=${BENCH_OUT:-$BUILD/bench/results.md}
+ONLY=${BENCH_ONLY:-} # space-separated subset of: pod exec true log density probes
+PROBE_IDLE=${BENCH_PROBE_IDLE:-30}
 IMAGE=busybox:1.36
 IMAGE_PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 
@@ -483,11 +485,57 @@ bench_density() {
 	log "podman density: ${R[pm.dens.start]} pods/s, PSS/pod ${R[pm.dens.pss]} kB, delete ${R[pm.dens.delete]} pods/s, leaks: ${R[pm.dens.leaks]}"
 }
 
-bench_pod
-bench_exec_mem
-bench_true
-bench_log
-bench_density
+# 8: supervisor CPU of an idle pod with 20 probed containers --------------------------
+probe_manifest() { # NAME KIND(tcp|exec): 20 containers, each an httpd on its own port
+	local k port
+	printf 'apiVersion: v1\nkind: Pod\nmetadata:\n  name: %s\nspec:\n  terminationGracePeriodSeconds: 2\n  containers:\n' "$1"
+	for k in $(seq 1 20); do
+		port=$((8000 + k))
+		printf '  - name: c%d\n    image: %s\n    imagePullPolicy: Never\n' "$k" "$IMAGE"
+		printf '    command: ["sh", "-c", "httpd -f -p %d & trap '"'"'exit 0'"'"' TERM; wait"]\n' "$port"
+		printf '    readinessProbe:\n      periodSeconds: 1\n'
+		if [ "$2" = tcp ]; then
+			printf '      tcpSocket: {port: %d}\n' "$port"
+		else
+			printf '      exec: {command: ["true"]}\n'
+		fi
+	done
+}
+sup_ticks() { # PID: utime+stime+cutime+cstime of a process, in clock ticks
+	sed 's/.*) //' "/proc/$1/stat" | awk '{print $12 + $13 + $14 + $15}'
+}
+bench_probes() {
+	log "8: idle pod, 20 containers with a 1 s readiness probe, supervisor CPU over ${PROBE_IDLE} s"
+	local kind sup t0 t1 w0 w1 hz
+	hz=$(getconf CLK_TCK)
+	for kind in tcp exec; do
+		probe_manifest "benchprobe-$kind" "$kind" >"$M/probe-$kind.yaml"
+		pp apply -f "$M/probe-$kind.yaml" >/dev/null
+		pp wait "benchprobe-$kind" --for=condition=Ready --timeout 60s >/dev/null
+		sup=$(our_pids peapod-sup)
+		[ "$(echo "$sup" | wc -w)" = 1 ] || { log "expected one supervisor, got: $sup"; return 1; }
+		sleep 2
+		t0=$(sup_ticks "$sup")
+		w0=$(date +%s%N)
+		sleep "$PROBE_IDLE"
+		t1=$(sup_ticks "$sup")
+		w1=$(date +%s%N)
+		R[pp.probecpu.$kind]=$(awk -v t="$((t1 - t0))" -v hz="$hz" -v w="$((w1 - w0))" \
+			'BEGIN{v = sprintf("%.2f", 100 * t / hz / (w / 1e9)); print v, v, v}')
+		log "probes ($kind): supervisor+children $((t1 - t0)) ticks over $(((w1 - w0) / 1000000)) ms: ${R[pp.probecpu.$kind]%% *}% of a core"
+		pp get pods "benchprobe-$kind" | grep -q '20/20' || { log "benchprobe-$kind not 20/20 ready at the end"; return 1; }
+		pp delete "benchprobe-$kind" >/dev/null
+		gone_check "benchprobe-$kind"
+	done
+}
+
+want() { [ -z "$ONLY" ] || [[ " $ONLY " == *" $1 "* ]]; }
+want pod && bench_pod
+want exec && bench_exec_mem
+want true && bench_true
+want log && bench_log
+want density && bench_density
+want probes && bench_probes
 
 # --- the table ------------------------------------------------------------------------
 fmt() { # KEY [unit]: "median (min-max)"
@@ -536,5 +584,7 @@ pp_pss_pod=$(awk -v k="$(med pp.pss)" 'BEGIN{printf "%d", k}')
 	echo "| 7b | density: helper PSS per pod (kB) | ${R[pp.dens.pss]:-n/a} | ${R[pm.dens.pss]:-n/a} | | $(awk -v a="${R[pp.dens.pss]:-0}" -v b="${R[pm.dens.pss]:-0}" 'BEGIN{ if (a > 0 && b > 0) printf "%.1fx", b / a; else print "-" }') | <= 1024 kB: $(verdict "${R[pp.dens.pss]:-99999}" '<=' 1024) |"
 	echo "| 7c | density: delete pods/s | ${R[pp.dens.delete]:-n/a} | ${R[pm.dens.delete]:-n/a} | | $(awk -v a="${R[pp.dens.delete]:-0}" -v b="${R[pm.dens.delete]:-0}" 'BEGIN{ if (b > 0) printf "%.1fx", a / b; else print "-" }') | |"
 	echo "| 7d | density: leaks after delete | ${R[pp.dens.leaks]:-n/a} | ${R[pm.dens.leaks]:-n/a} | | | none |"
+	echo "| 8a | idle pod, 20 containers, tcpSocket readiness every 1 s: supervisor CPU incl. children (% of a core) | $(fmt pp.probecpu.tcp) | | | | < 1%: $(verdict "$(med pp.probecpu.tcp)" '<=' 1) |"
+	echo "| 8b | same with exec readiness \`true\` (% of a core) | $(fmt pp.probecpu.exec) | | | | < 1%: $(verdict "$(med pp.probecpu.exec)" '<=' 1) |"
 } >"$OUT"
 cat "$OUT"

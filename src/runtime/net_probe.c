@@ -4,6 +4,7 @@
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
@@ -14,7 +15,6 @@
 #include "util/cleanup.h"
 #include "util/proc.h"
 
-#define RESPONSE_MAX 4096
 #define PROBE_USER_AGENT "kube-probe/1.30"
 
 enum { EXIT_OK = 0, EXIT_FAILED = 1 };
@@ -42,7 +42,7 @@ bool pp_http_status_ok(int code)
 }
 
 /* Go's wording, as kubelet's messages have it: "connection refused". */
-static const char *errstr(int e)
+const char *pp_net_probe_errstr(int e)
 {
 	static char buf[128];
 	snprintf(buf, sizeof(buf), "%s", strerror(e));
@@ -56,6 +56,63 @@ static bool has_header(const struct pp_net_probe *p, const char *name)
 		if (strcasecmp(p->headers[k].key, name) == 0)
 			return true;
 	return false;
+}
+
+static const char *req_path(const struct pp_net_probe *p)
+{
+	return p->path && p->path[0] ? p->path : "/";
+}
+
+char *pp_http_probe_request(const struct pp_net_probe *p, size_t *len)
+{
+	const char *path = req_path(p);
+	char *req = NULL;
+	FILE *f = open_memstream(&req, len);
+	if (f == NULL)
+		return NULL;
+	fprintf(f, "GET %s%s HTTP/1.1\r\n", path[0] == '/' ? "" : "/", path);
+	if (!has_header(p, "Host"))
+		fprintf(f, "Host: %s:%d\r\n", p->host, p->port);
+	if (!has_header(p, "User-Agent"))
+		fprintf(f, "User-Agent: %s\r\n", PROBE_USER_AGENT);
+	if (!has_header(p, "Accept"))
+		fprintf(f, "Accept: */*\r\n");
+	for (size_t k = 0; k < p->n_headers; k++)
+		fprintf(f, "%s: %s\r\n", p->headers[k].key, p->headers[k].value);
+	fprintf(f, "Connection: close\r\n\r\n");
+	if (fclose(f) != 0) {
+		free(req);
+		return NULL;
+	}
+	return req;
+}
+
+void pp_http_probe_send_failed(const struct pp_net_probe *p, int e, char *msg, size_t size)
+{
+	snprintf(msg, size, "Get \"http://%s:%d%s\": %s", p->host, p->port, req_path(p),
+		 pp_net_probe_errstr(e));
+}
+
+void pp_tcp_probe_connect_failed(const struct pp_net_probe *p, int e, char *msg, size_t size)
+{
+	snprintf(msg, size, "dial tcp %s:%d: connect: %s", p->host, p->port,
+		 pp_net_probe_errstr(e));
+}
+
+int pp_http_probe_check(const struct pp_net_probe *p, const char *buf, size_t len, char *msg,
+			size_t size)
+{
+	int code = pp_http_status_code(buf, len);
+	if (code < 0) {
+		snprintf(msg, size, "Get \"http://%s:%d%s\": malformed HTTP response", p->host,
+			 p->port, req_path(p));
+		return -1;
+	}
+	if (!pp_http_status_ok(code)) {
+		snprintf(msg, size, "HTTP probe failed with statuscode: %d", code);
+		return -1;
+	}
+	return 0;
 }
 
 static int send_all(int fd, const char *buf, size_t len)
@@ -74,28 +131,17 @@ static int send_all(int fd, const char *buf, size_t len)
 
 static int http_exchange(const struct pp_net_probe *p, int fd, FILE *msg)
 {
-	const char *path = p->path && p->path[0] ? p->path : "/";
-	cleanup_free char *req = NULL;
+	char text[PP_NET_PROBE_MSG_MAX];
 	size_t req_len = 0;
-	FILE *f = open_memstream(&req, &req_len);
-	if (f == NULL)
+	cleanup_free char *req = pp_http_probe_request(p, &req_len);
+	if (req == NULL)
 		return EXIT_FAILED;
-	fprintf(f, "GET %s%s HTTP/1.1\r\n", path[0] == '/' ? "" : "/", path);
-	if (!has_header(p, "Host"))
-		fprintf(f, "Host: %s:%d\r\n", p->host, p->port);
-	if (!has_header(p, "User-Agent"))
-		fprintf(f, "User-Agent: %s\r\n", PROBE_USER_AGENT);
-	if (!has_header(p, "Accept"))
-		fprintf(f, "Accept: */*\r\n");
-	for (size_t k = 0; k < p->n_headers; k++)
-		fprintf(f, "%s: %s\r\n", p->headers[k].key, p->headers[k].value);
-	fprintf(f, "Connection: close\r\n\r\n");
-	fclose(f);
 	if (send_all(fd, req, req_len) < 0) {
-		fprintf(msg, "Get \"http://%s:%d%s\": %s", p->host, p->port, path, errstr(errno));
+		pp_http_probe_send_failed(p, errno, text, sizeof(text));
+		fputs(text, msg);
 		return EXIT_FAILED;
 	}
-	char buf[RESPONSE_MAX] = {0};
+	char buf[PP_HTTP_RESPONSE_MAX] = {0};
 	size_t len = 0;
 	while (len < sizeof(buf) && memchr(buf, '\n', len) == NULL) {
 		ssize_t r = recv(fd, buf + len, sizeof(buf) - len, 0);
@@ -105,14 +151,8 @@ static int http_exchange(const struct pp_net_probe *p, int fd, FILE *msg)
 			break;
 		len += (size_t)r;
 	}
-	int code = pp_http_status_code(buf, len);
-	if (code < 0) {
-		fprintf(msg, "Get \"http://%s:%d%s\": malformed HTTP response", p->host, p->port,
-			path);
-		return EXIT_FAILED;
-	}
-	if (!pp_http_status_ok(code)) {
-		fprintf(msg, "HTTP probe failed with statuscode: %d", code);
+	if (pp_http_probe_check(p, buf, len, text, sizeof(text)) < 0) {
+		fputs(text, msg);
 		return EXIT_FAILED;
 	}
 	return EXIT_OK;
@@ -121,7 +161,8 @@ static int http_exchange(const struct pp_net_probe *p, int fd, FILE *msg)
 static int probe_child(const struct pp_net_probe *p, FILE *msg)
 {
 	if (p->netns_pidfd >= 0 && setns(p->netns_pidfd, CLONE_NEWNET) < 0) {
-		fprintf(msg, "cannot enter the pod's network namespace: %s", errstr(errno));
+		fprintf(msg, "cannot enter the pod's network namespace: %s",
+			pp_net_probe_errstr(errno));
 		return EXIT_FAILED;
 	}
 	char port[16];
@@ -140,7 +181,9 @@ static int probe_child(const struct pp_net_probe *p, FILE *msg)
 		setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 	}
 	if (fd < 0 || connect(fd, ai->ai_addr, ai->ai_addrlen) < 0) {
-		fprintf(msg, "dial tcp %s:%d: connect: %s", p->host, p->port, errstr(errno));
+		char text[PP_NET_PROBE_MSG_MAX];
+		pp_tcp_probe_connect_failed(p, errno, text, sizeof(text));
+		fputs(text, msg);
 		freeaddrinfo(ai);
 		return EXIT_FAILED;
 	}

@@ -27,6 +27,23 @@ struct pp_net_probe {
 int pp_net_probe_start(const struct pp_net_probe *p, int msg_fd, pid_t *pid, int *pidfd,
 		       struct pp_error **err);
 
+#define PP_NET_PROBE_MSG_MAX 1024
+#define PP_HTTP_RESPONSE_MAX 4096
+
+/* The pieces, for a caller that makes the connection itself (the
+ * supervisor, without a child): */
+/* The request an httpGet probe sends (malloc'ed; NULL: out of memory). */
+char *pp_http_probe_request(const struct pp_net_probe *p, size_t *len);
+/* What the first bytes of the response make of the probe: 0 success; -1
+ * failure with kubelet's message in msg. */
+int pp_http_probe_check(const struct pp_net_probe *p, const char *buf, size_t len, char *msg,
+			size_t size);
+/* kubelet's messages for a failed connect and a failed request. */
+void pp_tcp_probe_connect_failed(const struct pp_net_probe *p, int e, char *msg, size_t size);
+void pp_http_probe_send_failed(const struct pp_net_probe *p, int e, char *msg, size_t size);
+/* strerror(e) in Go's wording ("connection refused"). */
+const char *pp_net_probe_errstr(int e);
+
 /* The status code of an HTTP/1.x status line at the start of buf
  * ("HTTP/1.1 200 OK"), or -1 when buf does not start with one. */
 int pp_http_status_code(const char *buf, size_t len);

@@ -4,13 +4,20 @@
  * the others wait for it; successThreshold successes in a row make the
  * result success, failureThreshold failures in a row failure. A probe is a
  * child process (exec: the command in the container; tcpSocket and
- * httpGet: a helper in the pod's network namespace), its pidfd in the
- * loop's epoll and its timeout a deadline of the loop's timer, so the loop
- * never blocks on one. */
+ * httpGet to a name: a helper in the pod's network namespace), its pidfd in
+ * the loop's epoll, or, for tcpSocket and httpGet to an address (the pod's
+ * IP by default), a non-blocking connection of the supervisor itself, made
+ * in the pod's network namespace, in the loop's epoll. The timeout is a
+ * deadline of the loop's timer, so the loop never blocks on one. */
+#include <arpa/inet.h>
 #include <fcntl.h>
+#include <netinet/in.h>
+#include <sched.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "runtime/exec.h"
@@ -37,7 +44,12 @@ void sup_probes_init(struct sup *s)
 {
 	for (size_t i = 0; i < s->pod->n_containers; i++)
 		for (size_t k = 0; k < N_PROBES; k++)
-			s->run[i].probes[k] = (struct probe_run){.pidfd = -1, .msg_fd = -1};
+			s->run[i].probes[k] = PROBE_RUN_INIT;
+}
+
+static bool running(const struct probe_run *p)
+{
+	return p->pidfd >= 0 || p->sock >= 0;
 }
 
 static void cancel(struct sup *s, struct probe_run *p)
@@ -48,6 +60,15 @@ static void cancel(struct sup *s, struct probe_run *p)
 		cleanup_closep(&p->pidfd);
 	}
 	cleanup_closep(&p->msg_fd);
+	if (p->sock >= 0) {
+		epoll_ctl(s->epfd, EPOLL_CTL_DEL, p->sock, NULL);
+		cleanup_closep(&p->sock);
+	}
+	free(p->req);
+	free(p->resp);
+	p->req = p->resp = NULL;
+	p->req_len = p->req_off = p->resp_len = 0;
+	p->reading = false;
 	p->deadline = 0;
 }
 
@@ -81,8 +102,10 @@ void sup_probes_stop(struct sup *s, size_t i)
 {
 	struct ctr_run *r = &s->run[i];
 	for (size_t k = 0; k < N_PROBES; k++) {
+		uint32_t gen = r->probes[k].gen; /* still tells stale events apart */
 		cancel(s, &r->probes[k]);
-		r->probes[k] = (struct probe_run){.pidfd = -1, .msg_fd = -1};
+		r->probes[k] = PROBE_RUN_INIT;
+		r->probes[k].gen = gen;
 	}
 	r->kill_at = 0;
 }
@@ -102,8 +125,8 @@ int64_t sup_probes_next(const struct sup *s)
 		const struct ctr_run *r = &s->run[i];
 		earliest(&next, r->kill_at);
 		for (size_t k = 0; k < N_PROBES; k++)
-			earliest(&next, r->probes[k].pidfd >= 0 ? r->probes[k].deadline
-								: r->probes[k].next_at);
+			earliest(&next, running(&r->probes[k]) ? r->probes[k].deadline
+							       : r->probes[k].next_at);
 	}
 	return next;
 }
@@ -224,8 +247,9 @@ static int probe_port(const struct pp_container *c, const struct pp_handler *h)
 	return -1;
 }
 
-static int start_net(struct sup *s, size_t i, const struct pp_handler *h, int timeout_s, int out_fd,
-		     pid_t *pid, int *pidfd, struct pp_error **err)
+/* What a tcpSocket or httpGet handler connects to. */
+static int net_params(struct sup *s, size_t i, const struct pp_handler *h, int timeout_s,
+		      struct pp_net_probe *np, struct pp_error **err)
 {
 	const struct pp_sandbox *sb = s->pod->sandbox;
 	int port = probe_port(s->pod->containers[i].spec, h);
@@ -235,7 +259,7 @@ static int start_net(struct sup *s, size_t i, const struct pp_handler *h, int ti
 	if (h->kind == PP_HANDLER_HTTP_GET && h->http_scheme &&
 	    strcmp(h->http_scheme, "HTTPS") == 0)
 		return pp_error_set(err, 0, "HTTPS probes are not supported yet");
-	struct pp_net_probe np = {
+	*np = (struct pp_net_probe){
 	    .netns_pidfd = sb->infra_pidfd,
 	    .host = h->http_host && h->http_host[0] ? h->http_host
 		    : sb->pod_ip		    ? sb->pod_ip
@@ -247,6 +271,15 @@ static int start_net(struct sup *s, size_t i, const struct pp_handler *h, int ti
 	    .n_headers = h->n_http_headers,
 	    .timeout_s = timeout_s,
 	};
+	return 0;
+}
+
+static int start_net(struct sup *s, size_t i, const struct pp_handler *h, int timeout_s, int out_fd,
+		     pid_t *pid, int *pidfd, struct pp_error **err)
+{
+	struct pp_net_probe np;
+	if (net_params(s, i, h, timeout_s, &np, err) < 0)
+		return -1;
 	return pp_net_probe_start(&np, out_fd, pid, pidfd, err);
 }
 
@@ -258,6 +291,185 @@ int sup_handler_start(struct sup *s, size_t i, const struct pp_handler *h, int t
 	return start_net(s, i, h, timeout_s, out_fd, pid, pidfd, err);
 }
 
+/* ---- tcpSocket and httpGet in the supervisor ----
+ * A socket belongs to the network namespace it is created in: the
+ * (single-threaded) supervisor enters the pod's, creates it and returns to
+ * its own; the connection then runs in the loop like any other fd. */
+
+static int own_netns = -1; /* the supervisor's network namespace, once needed */
+
+static int pod_socket(const struct pp_sandbox *sb, int family, char *msg, size_t size)
+{
+	bool enter = sb->infra_pidfd >= 0 && (sb->join_ns & CLONE_NEWNET);
+	if (enter && own_netns < 0) {
+		own_netns = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+		if (own_netns < 0) {
+			snprintf(msg, size, "cannot open the supervisor's network namespace: %s",
+				 pp_net_probe_errstr(errno));
+			return -1;
+		}
+	}
+	if (enter && setns(sb->infra_pidfd, CLONE_NEWNET) < 0) {
+		snprintf(msg, size, "cannot enter the pod's network namespace: %s",
+			 pp_net_probe_errstr(errno));
+		return -1;
+	}
+	int fd = socket(family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	int e = errno;
+	if (enter && setns(own_netns, CLONE_NEWNET) < 0) {
+		/* Going on in the pod's namespace would be wrong for everything
+		 * else the supervisor does: stop here. */
+		fprintf(stderr, "peapod-sup: cannot return to its network namespace: %s\n",
+			strerror(errno));
+		abort();
+	}
+	if (fd < 0)
+		snprintf(msg, size, "socket: %s", pp_net_probe_errstr(e));
+	return fd;
+}
+
+static void net_finish(struct sup *s, size_t i, enum probe_kind k, bool ok, const char *msg)
+{
+	cancel(s, &s->run[i].probes[k]);
+	on_result(s, i, k, ok, msg);
+}
+
+/* Starts probe k of container i as a connection of the supervisor when its
+ * host is an address; false: it is not (a name), a child does it. */
+static bool start_socket(struct sup *s, size_t i, enum probe_kind k, int64_t now)
+{
+	const struct pp_probe *spec = probe_spec(s, i, k);
+	struct probe_run *p = &s->run[i].probes[k];
+	cleanup_error struct pp_error *err = NULL;
+	struct pp_net_probe np;
+	union {
+		struct sockaddr sa;
+		struct sockaddr_in in;
+		struct sockaddr_in6 in6;
+	} addr;
+	socklen_t alen;
+	char msg[PP_NET_PROBE_MSG_MAX];
+	if (i * N_PROBES + k > 0xffff ||
+	    net_params(s, i, &spec->handler, spec->timeout_seconds, &np, &err) < 0)
+		return false; /* the child path says why (or has room for the index) */
+	memset(&addr, 0, sizeof(addr));
+	if (inet_pton(AF_INET, np.host, &addr.in.sin_addr) == 1) {
+		addr.in.sin_family = AF_INET;
+		addr.in.sin_port = htons((uint16_t)np.port);
+		alen = sizeof(addr.in);
+	} else if (inet_pton(AF_INET6, np.host, &addr.in6.sin6_addr) == 1) {
+		addr.in6.sin6_family = AF_INET6;
+		addr.in6.sin6_port = htons((uint16_t)np.port);
+		alen = sizeof(addr.in6);
+	} else {
+		return false;
+	}
+	if (np.http && (p->req = pp_http_probe_request(&np, &p->req_len)) == NULL) {
+		on_result(s, i, k, false, strerror(ENOMEM));
+		return true;
+	}
+	p->sock = pod_socket(s->pod->sandbox, addr.sa.sa_family, msg, sizeof(msg));
+	if (p->sock < 0) {
+		net_finish(s, i, k, false, msg);
+		return true;
+	}
+	if (connect(p->sock, &addr.sa, alen) < 0 && errno != EINPROGRESS) {
+		pp_tcp_probe_connect_failed(&np, errno, msg, sizeof(msg));
+		net_finish(s, i, k, false, msg);
+		return true;
+	}
+	p->gen++;
+	p->deadline = now + spec->timeout_seconds * NSEC_PER_SEC;
+	size_t index = (i * N_PROBES + k) | (size_t)(p->gen & 0xffff) << 16;
+	struct epoll_event ev = {.events = EPOLLOUT, .data.u64 = TAG(TAG_PROBE_NET, index)};
+	if (epoll_ctl(s->epfd, EPOLL_CTL_ADD, p->sock, &ev) < 0)
+		net_finish(s, i, k, false, strerror(errno));
+	return true;
+}
+
+/* The connection is made (or failed): tcpSocket is done, httpGet sends its
+ * request. */
+static void net_connected(struct sup *s, size_t i, enum probe_kind k, struct probe_run *p,
+			  const struct pp_net_probe *np, size_t index)
+{
+	char msg[PP_NET_PROBE_MSG_MAX];
+	int e = 0;
+	socklen_t len = sizeof(e);
+	if (getsockopt(p->sock, SOL_SOCKET, SO_ERROR, &e, &len) < 0)
+		e = errno;
+	if (e != 0) {
+		pp_tcp_probe_connect_failed(np, e, msg, sizeof(msg));
+		net_finish(s, i, k, false, msg);
+		return;
+	}
+	struct sockaddr_storage peer;
+	socklen_t plen = sizeof(peer);
+	if (getpeername(p->sock, (struct sockaddr *)&peer, &plen) < 0)
+		return; /* still connecting: a spurious wakeup */
+	if (!np->http) {
+		net_finish(s, i, k, true, "");
+		return;
+	}
+	while (p->req_off < p->req_len) {
+		ssize_t w =
+		    send(p->sock, p->req + p->req_off, p->req_len - p->req_off, MSG_NOSIGNAL);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			return; /* the rest when there is room */
+		if (w <= 0) {
+			pp_http_probe_send_failed(np, w < 0 ? errno : EPIPE, msg, sizeof(msg));
+			net_finish(s, i, k, false, msg);
+			return;
+		}
+		p->req_off += (size_t)w;
+	}
+	p->resp = malloc(PP_HTTP_RESPONSE_MAX);
+	struct epoll_event ev = {.events = EPOLLIN, .data.u64 = TAG(TAG_PROBE_NET, index)};
+	if (p->resp == NULL || epoll_ctl(s->epfd, EPOLL_CTL_MOD, p->sock, &ev) < 0) {
+		net_finish(s, i, k, false, strerror(p->resp == NULL ? ENOMEM : errno));
+		return;
+	}
+	p->reading = true;
+}
+
+void sup_probe_net(struct sup *s, size_t index)
+{
+	size_t slot = index & 0xffff;
+	size_t i = slot / N_PROBES;
+	enum probe_kind k = (enum probe_kind)(slot % N_PROBES);
+	if (i >= s->pod->n_containers)
+		return;
+	struct probe_run *p = &s->run[i].probes[k];
+	const struct pp_probe *spec = probe_spec(s, i, k);
+	cleanup_error struct pp_error *err = NULL;
+	struct pp_net_probe np;
+	if (p->sock < 0 || (p->gen & 0xffff) != index >> 16 || spec == NULL ||
+	    net_params(s, i, &spec->handler, spec->timeout_seconds, &np, &err) < 0)
+		return; /* an event of a connection that is gone */
+	if (!p->reading) {
+		net_connected(s, i, k, p, &np, index);
+		return;
+	}
+	/* The status line: until a newline, the end, or a full buffer. */
+	while (p->resp_len < PP_HTTP_RESPONSE_MAX && memchr(p->resp, '\n', p->resp_len) == NULL) {
+		ssize_t r =
+		    recv(p->sock, p->resp + p->resp_len, PP_HTTP_RESPONSE_MAX - p->resp_len, 0);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			return; /* more to come */
+		if (r <= 0)
+			break;
+		p->resp_len += (size_t)r;
+	}
+	char msg[PP_NET_PROBE_MSG_MAX] = "";
+	bool ok = pp_http_probe_check(&np, p->resp, p->resp_len, msg, sizeof(msg)) == 0;
+	net_finish(s, i, k, ok, msg);
+}
+
+/* ---- starting one ---- */
+
 static void run_probe(struct sup *s, size_t i, enum probe_kind k, int64_t now)
 {
 	const struct pp_probe *spec = probe_spec(s, i, k);
@@ -265,6 +477,8 @@ static void run_probe(struct sup *s, size_t i, enum probe_kind k, int64_t now)
 	cleanup_error struct pp_error *err = NULL;
 	int fds[2];
 	p->next_at = 0;
+	if (spec->handler.kind != PP_HANDLER_EXEC && start_socket(s, i, k, now))
+		return;
 	if (pipe2(fds, O_CLOEXEC) < 0) {
 		on_result(s, i, k, false, strerror(errno));
 		return;
@@ -300,14 +514,14 @@ void sup_probes_timer(struct sup *s, int64_t now)
 			continue;
 		for (size_t k = 0; k < N_PROBES; k++) {
 			struct probe_run *p = &r->probes[k];
-			if (p->pidfd >= 0 && now >= p->deadline) {
+			if (running(p) && now >= p->deadline) {
 				const struct pp_probe *spec = probe_spec(s, i, (enum probe_kind)k);
 				cancel(s, p);
 				char msg[64];
 				snprintf(msg, sizeof(msg), "timed out after %ds",
 					 spec->timeout_seconds);
 				on_result(s, i, (enum probe_kind)k, false, msg);
-			} else if (p->pidfd < 0 && p->next_at && now >= p->next_at) {
+			} else if (!running(p) && p->next_at && now >= p->next_at) {
 				run_probe(s, i, (enum probe_kind)k, now);
 			}
 		}

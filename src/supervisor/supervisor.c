@@ -539,6 +539,9 @@ static void dispatch(struct sup *s, uint64_t tag)
 	case TAG_PROBE:
 		sup_probe_done(s, i);
 		break;
+	case TAG_PROBE_NET:
+		sup_probe_net(s, i);
+		break;
 	case TAG_HOOK:
 		sup_hook_done(s, i);
 		sup_advance(s);

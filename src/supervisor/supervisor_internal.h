@@ -35,8 +35,17 @@ struct probe_run {
 	int pidfd;	  /* while one runs: its process, else -1 */
 	pid_t pid;
 	int msg_fd; /* while one runs: the read end of its output */
+	/* tcpSocket and httpGet to an address run in the supervisor itself: */
+	int sock;     /* while one runs: its connection, else -1 */
+	uint32_t gen; /* counts the connections, to tell a stale event */
+	bool reading; /* httpGet: the request is sent, the response comes */
+	char *req;    /* httpGet: the request */
+	size_t req_len, req_off;
+	char *resp; /* httpGet: the start of the response */
+	size_t resp_len;
 	int successes, failures;
 };
+#define PROBE_RUN_INIT ((struct probe_run){.pidfd = -1, .msg_fd = -1, .sock = -1})
 
 /* A lifecycle hook of the running instance (hooks.c). */
 enum hook_kind { HOOK_NONE = 0, HOOK_POST_START, HOOK_PRE_STOP };
@@ -108,8 +117,9 @@ enum tag_kind {
 	TAG_INFRA,
 	TAG_CTL,
 	TAG_CLIENT,
-	TAG_PROBE, /* index: container * N_PROBES + probe */
-	TAG_HOOK   /* index: container */
+	TAG_PROBE,    /* index: container * N_PROBES + probe */
+	TAG_HOOK,     /* index: container */
+	TAG_PROBE_NET /* index: (container * N_PROBES + probe) | gen << 16 */
 };
 #define TAG(kind, i) (((uint64_t)(kind) << 32) | (uint64_t)(i))
 
@@ -141,6 +151,8 @@ int64_t sup_probes_next(const struct sup *s);
 void sup_probes_timer(struct sup *s, int64_t now);
 /* The probe process of slot TAG_PROBE's index ended. */
 void sup_probe_done(struct sup *s, size_t slot);
+/* The connection of an in-process probe (TAG_PROBE_NET's index) is ready. */
+void sup_probe_net(struct sup *s, size_t index);
 
 /* Starts handler h (exec, httpGet, tcpSocket) of container i as a child
  * process writing its message to out_fd; *pid and *pidfd receive it. */

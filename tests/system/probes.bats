@@ -103,6 +103,30 @@ describe_has() {
 	assert_no_leaks
 }
 
+@test "httpGet to a host name (localhost): the helper child resolves it in the pod" {
+	apply_ok < <(probe_pod hn "mkdir -p /tmp/www; httpd -p 8080 -h /tmp/www" "readinessProbe:
+  httpGet: {host: localhost, path: /ok.html, port: 8080}
+  periodSeconds: 1")
+	eventually 10 describe_has hn "HTTP probe failed with statuscode: 404"
+	pp exec hn -- sh -c 'echo ok > /tmp/www/ok.html'
+	eventually 10 ready_column_is hn 1/1
+	delete_ok hn
+	assert_no_leaks
+}
+
+@test "httpGet probe timeout: a server that accepts and never answers fails after timeoutSeconds" {
+	# nc accepts the connection and never writes: the probe's connection
+	# is made, its request sent, and no response comes.
+	apply_ok < <(probe_pod ht "nc -ll -p 8080 -e sleep 100 & true" "readinessProbe:
+  httpGet: {path: /, port: 8080}
+  timeoutSeconds: 1
+  periodSeconds: 1")
+	eventually 15 describe_has ht "Readiness probe failed: timed out after 1s"
+	ready_column_is ht 0/1 || fail "ready without a response"
+	delete_ok ht
+	assert_no_leaks
+}
+
 @test "startup probe gates readiness; started follows it" {
 	apply_ok < <(probe_pod sp true "startupProbe:
   exec: {command: [cat, /tmp/started]}

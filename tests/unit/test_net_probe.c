@@ -1,7 +1,9 @@
-/* HTTP probes: the status line and what counts as success. */
+/* HTTP probes: the request, the status line and what counts as success. */
+#include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -40,11 +42,54 @@ static void test_status_ok(void **state)
 	assert_false(pp_http_status_ok(503));
 }
 
+static void test_request(void **state)
+{
+	(void)state;
+	struct pp_kv headers[] = {{.key = "X-Probe", .value = "yes"},
+				  {.key = "accept", .value = "a/b"}};
+	struct pp_net_probe p = {.host = "10.0.0.1", .port = 8080, .http = true, .path = "ok"};
+	size_t len = 0;
+	char *req = pp_http_probe_request(&p, &len);
+	assert_non_null(req);
+	assert_int_equal(len, strlen(req));
+	assert_string_equal(req, "GET /ok HTTP/1.1\r\nHost: 10.0.0.1:8080\r\n"
+				 "User-Agent: kube-probe/1.30\r\nAccept: */*\r\n"
+				 "Connection: close\r\n\r\n");
+	free(req);
+	p.path = NULL;
+	p.headers = headers;
+	p.n_headers = 2;
+	req = pp_http_probe_request(&p, &len);
+	assert_non_null(req);
+	assert_string_equal(req, "GET / HTTP/1.1\r\nHost: 10.0.0.1:8080\r\n"
+				 "User-Agent: kube-probe/1.30\r\nX-Probe: yes\r\naccept: a/b\r\n"
+				 "Connection: close\r\n\r\n");
+	free(req);
+}
+
+static void test_check(void **state)
+{
+	(void)state;
+	struct pp_net_probe p = {.host = "10.0.0.1", .port = 80, .http = true, .path = "/h"};
+	char msg[256] = "";
+	const char *ok = "HTTP/1.1 204 No Content\r\n";
+	assert_int_equal(pp_http_probe_check(&p, ok, strlen(ok), msg, sizeof(msg)), 0);
+	const char *nf = "HTTP/1.1 404 Not Found\r\n";
+	assert_int_equal(pp_http_probe_check(&p, nf, strlen(nf), msg, sizeof(msg)), -1);
+	assert_string_equal(msg, "HTTP probe failed with statuscode: 404");
+	assert_int_equal(pp_http_probe_check(&p, "", 0, msg, sizeof(msg)), -1);
+	assert_string_equal(msg, "Get \"http://10.0.0.1:80/h\": malformed HTTP response");
+	pp_tcp_probe_connect_failed(&p, ECONNREFUSED, msg, sizeof(msg));
+	assert_string_equal(msg, "dial tcp 10.0.0.1:80: connect: connection refused");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_status_line),
 	    cmocka_unit_test(test_status_ok),
+	    cmocka_unit_test(test_request),
+	    cmocka_unit_test(test_check),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
