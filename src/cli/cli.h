@@ -61,6 +61,9 @@ void cli_print_yaml(struct json_object *doc);
 struct pp_pod;
 int cli_load_manifest(const char *file, struct pp_pod **spec, char **text, size_t *len);
 
+/* NAME from "NAME" or "pod/NAME", as kubectl takes it. */
+const char *cli_pod_name(const char *arg);
+
 /* -n NS, else $PEAPOD_NAMESPACE, else "default". */
 const char *cli_namespace(const char *given);
 

@@ -268,3 +268,8 @@ int cli_load_manifest(const char *file, struct pp_pod **spec, char **text, size_
 			(*spec)->source, *f);
 	return 0;
 }
+
+const char *cli_pod_name(const char *arg)
+{
+	return strncmp(arg, "pod/", 4) == 0 ? arg + 4 : arg;
+}

@@ -147,9 +147,7 @@ int cmd_exec(int argc, char **argv)
 			"usage: peapod exec [-i] [-t] NAME [-c CONTAINER] -- CMD [ARG...]\n");
 		return CLI_EXIT_USAGE;
 	}
-	const char *name = argv[name_idx];
-	if (strncmp(name, "pod/", 4) == 0)
-		name += 4;
+	const char *name = cli_pod_name(argv[name_idx]);
 	cleanup_error struct pp_error *err = NULL;
 	struct pp_pod_view v;
 	if (pp_pod_view_load(o.ns, name, &v, &err) < 0) {

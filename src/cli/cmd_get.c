@@ -265,7 +265,8 @@ int cmd_get(int argc, char **argv)
 	if (optind < argc) {
 		for (int i = optind; i < argc; i++) {
 			views = xrealloc(views, sizeof(*views) * (n + 1));
-			if (pp_pod_view_load(cli_namespace(ns), argv[i], &views[n], &err) < 0) {
+			if (pp_pod_view_load(cli_namespace(ns), cli_pod_name(argv[i]), &views[n],
+					     &err) < 0) {
 				cli_print_error(err);
 				status = CLI_EXIT_FAILURE;
 				continue;
@@ -385,7 +386,7 @@ int cmd_describe(int argc, char **argv)
 	}
 	cleanup_error struct pp_error *err = NULL;
 	struct pp_pod_view v;
-	if (pp_pod_view_load(cli_namespace(ns), argv[optind], &v, &err) < 0) {
+	if (pp_pod_view_load(cli_namespace(ns), cli_pod_name(argv[optind]), &v, &err) < 0) {
 		cli_print_error(err);
 		return CLI_EXIT_FAILURE;
 	}

@@ -263,9 +263,7 @@ static int logs(int argc, char **argv, bool attach)
 	struct logs_opts o = {.read = {.tail = -1}, .in_fd = -1};
 	if (parse_logs_args(argc, argv, &o, attach) < 0)
 		return CLI_EXIT_USAGE;
-	const char *name = argv[optind];
-	if (strncmp(name, "pod/", 4) == 0)
-		name += 4;
+	const char *name = cli_pod_name(argv[optind]);
 	cleanup_error struct pp_error *err = NULL;
 	struct pp_pod_view v;
 	if (pp_pod_view_load(o.ns, name, &v, &err) < 0) {

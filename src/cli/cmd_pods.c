@@ -142,7 +142,7 @@ int cmd_delete(int argc, char **argv)
 		pp_pod_free(spec);
 	}
 	for (int i = optind; i < argc; i++) {
-		const char *name = strncmp(argv[i], "pod/", 4) == 0 ? argv[i] + 4 : argv[i];
+		const char *name = cli_pod_name(argv[i]);
 		if (delete_one(cli_namespace(ns), name, &o) != 0)
 			status = CLI_EXIT_FAILURE;
 	}
@@ -167,7 +167,7 @@ int cmd_inspect(int argc, char **argv)
 	}
 	cleanup_error struct pp_error *err = NULL;
 	struct pp_pod_view v;
-	if (pp_pod_view_load(cli_namespace(ns), argv[optind], &v, &err) < 0) {
+	if (pp_pod_view_load(cli_namespace(ns), cli_pod_name(argv[optind]), &v, &err) < 0) {
 		cli_print_error(err);
 		return CLI_EXIT_FAILURE;
 	}

@@ -202,9 +202,7 @@ int cmd_wait(int argc, char **argv)
 		optind++;
 	if (for_arg == NULL || parse_for(for_arg, &w) < 0 || optind + 1 != argc)
 		goto usage;
-	const char *name = argv[optind];
-	if (strncmp(name, "pod/", 4) == 0)
-		name += 4;
+	const char *name = cli_pod_name(argv[optind]);
 	status = wait_until(cli_namespace(ns), name, &w, timeout_ms);
 	free(w.what);
 	free(w.value);

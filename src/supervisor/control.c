@@ -39,12 +39,9 @@ static void reply_error(int fd, const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
-	char *msg = NULL;
-	if (vasprintf(&msg, fmt, ap) < 0)
-		abort();
+	cleanup_free char *msg = xvasprintf(fmt, ap);
 	va_end(ap);
 	cleanup_free char *text = xasprintf("error %s", msg);
-	free(msg);
 	reply(fd, text, NULL, 0);
 }
 

@@ -38,12 +38,9 @@ void sup_event(struct sup *s, enum pp_event_level level, const char *ctr, const 
 		return;
 	va_list ap;
 	va_start(ap, fmt);
-	char *msg = NULL;
-	if (vasprintf(&msg, fmt, ap) < 0)
-		abort();
+	cleanup_free char *msg = xvasprintf(fmt, ap);
 	va_end(ap);
 	s->hooks->event(s->hooks->ctx, level, ctr, reason, msg);
-	free(msg);
 }
 
 static void emit_lines(struct sup *s, size_t i, enum pp_stream stream, struct line_buf *b, bool eof)
