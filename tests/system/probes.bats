@@ -104,6 +104,8 @@ describe_has() {
 }
 
 @test "httpGet to a host name (localhost): the helper child resolves it in the pod" {
+	# Names resolve as on the node (its /etc/hosts): a bare chroot may have none.
+	getent hosts localhost >/dev/null || skip "this host does not resolve localhost"
 	apply_ok < <(probe_pod hn "mkdir -p /tmp/www; httpd -p 8080 -h /tmp/www" "readinessProbe:
   httpGet: {host: localhost, path: /ok.html, port: 8080}
   periodSeconds: 1")
