@@ -64,6 +64,10 @@ int cli_load_manifest(const char *file, struct pp_pod **spec, char **text, size_
 /* NAME from "NAME" or "pod/NAME", as kubectl takes it. */
 const char *cli_pod_name(const char *arg);
 
+/* The pod named by the one NAME argument ([pod] NAME [-n NS]), for the
+ * verbs that show one pod; prints usage or the error. 0, or an exit code. */
+int cli_view_one(int argc, char **argv, const char *usage, struct pp_pod_view *v);
+
 /* -n NS, else $PEAPOD_NAMESPACE, else "default". */
 const char *cli_namespace(const char *given);
 

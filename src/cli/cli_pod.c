@@ -273,3 +273,30 @@ const char *cli_pod_name(const char *arg)
 {
 	return strncmp(arg, "pod/", 4) == 0 ? arg + 4 : arg;
 }
+
+int cli_view_one(int argc, char **argv, const char *usage, struct pp_pod_view *v)
+{
+	static const struct option longopts[] = {{"namespace", required_argument, NULL, 'n'},
+						 {NULL, 0, NULL, 0}};
+	const char *ns = NULL;
+	int c;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "n:", longopts, NULL)) != -1) {
+		if (c != 'n')
+			return CLI_EXIT_USAGE;
+		ns = optarg;
+	}
+	if (optind < argc &&
+	    (strcmp(argv[optind], "pod") == 0 || strcmp(argv[optind], "pods") == 0))
+		optind++;
+	if (optind + 1 != argc) {
+		fprintf(stderr, "usage: %s\n", usage);
+		return CLI_EXIT_USAGE;
+	}
+	cleanup_error struct pp_error *err = NULL;
+	if (pp_pod_view_load(cli_namespace(ns), cli_pod_name(argv[optind]), v, &err) < 0) {
+		cli_print_error(err);
+		return CLI_EXIT_FAILURE;
+	}
+	return 0;
+}

@@ -357,8 +357,8 @@ static void describe_events(const char *uid)
 		struct json_object *o = json_tokener_parse(line);
 		if (o == NULL)
 			continue;
-		printf("  %-8s %-18s %-32s %s\n", js(o, "type"), js(o, "reason"), jstr(o, "time"),
-		       jstr(o, "message"));
+		printf("  %-8s %-18s %-32s %s\n", js(o, "type"), js(o, "reason"), js(o, "time"),
+		       js(o, "message"));
 		json_object_put(o);
 	}
 	free(line);
@@ -367,32 +367,11 @@ static void describe_events(const char *uid)
 
 int cmd_describe(int argc, char **argv)
 {
-	static const struct option longopts[] = {{"namespace", required_argument, NULL, 'n'},
-						 {NULL, 0, NULL, 0}};
-	const char *ns = NULL;
-	int c;
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "n:", longopts, NULL)) != -1) {
-		if (c != 'n')
-			return CLI_EXIT_USAGE;
-		ns = optarg;
-	}
-	if (optind < argc &&
-	    (strcmp(argv[optind], "pod") == 0 || strcmp(argv[optind], "pods") == 0))
-		optind++;
-	if (optind + 1 != argc) {
-		fprintf(stderr, "usage: peapod describe pod NAME [-n NAMESPACE]\n");
-		return CLI_EXIT_USAGE;
-	}
-	cleanup_error struct pp_error *err = NULL;
 	struct pp_pod_view v;
-	if (pp_pod_view_load(cli_namespace(ns), cli_pod_name(argv[optind]), &v, &err) < 0) {
-		cli_print_error(err);
-		return CLI_EXIT_FAILURE;
-	}
+	int ret = cli_view_one(argc, argv, "peapod describe pod NAME [-n NAMESPACE]", &v);
+	if (ret != 0)
+		return ret;
 	struct json_object *meta = jget(v.obj, "metadata"), *st = jget(v.obj, "status");
-	char status[128];
-	pod_status_text(v.obj, status, sizeof(status));
 	printf("Name:             %s\n", v.name);
 	printf("Namespace:        %s\n", v.ns);
 	printf("UID:              %s\n", v.uid);

@@ -151,26 +151,10 @@ int cmd_delete(int argc, char **argv)
 
 int cmd_inspect(int argc, char **argv)
 {
-	static const struct option longopts[] = {{"namespace", required_argument, NULL, 'n'},
-						 {NULL, 0, NULL, 0}};
-	const char *ns = NULL;
-	int c;
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "n:", longopts, NULL)) != -1) {
-		if (c != 'n')
-			return CLI_EXIT_USAGE;
-		ns = optarg;
-	}
-	if (optind + 1 != argc) {
-		fprintf(stderr, "usage: peapod inspect NAME [-n NAMESPACE]\n");
-		return CLI_EXIT_USAGE;
-	}
-	cleanup_error struct pp_error *err = NULL;
 	struct pp_pod_view v;
-	if (pp_pod_view_load(cli_namespace(ns), cli_pod_name(argv[optind]), &v, &err) < 0) {
-		cli_print_error(err);
-		return CLI_EXIT_FAILURE;
-	}
+	int ret = cli_view_one(argc, argv, "peapod inspect NAME [-n NAMESPACE]", &v);
+	if (ret != 0)
+		return ret;
 	cli_attach_spec(&v);
 	printf("%s\n", json_object_to_json_string_ext(v.obj, JSON_C_TO_STRING_PRETTY |
 								 JSON_C_TO_STRING_NOSLASHESCAPE));
