@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/ioctl.h>
+#include <termios.h>
 #include <unistd.h>
 
 #include <json-c/json.h>
@@ -20,8 +22,11 @@
 
 struct logs_opts {
 	const char *ns, *container;
-	bool follow, previous, timestamps, in;
-	int in_fd; /* attach -i: the container's stdin, else -1 */
+	bool follow, previous, timestamps, in, tty;
+	int in_fd;	/* attach -i: the container's stdin, else -1 */
+	bool in_is_pty; /* in_fd is the container's terminal (tty: true) */
+	bool raw;	/* our terminal is in raw mode (attach -t), saved_tio to restore */
+	struct termios saved_tio;
 	struct pp_log_read_opts read;
 };
 
@@ -116,7 +121,29 @@ static void relay_stdin(struct logs_opts *o)
 	}
 	if (n < 0 && errno == EINTR)
 		return;
+	/* A terminal has no EOF of its own to pass on: its EOF character
+	 * (^D) is, once, what the process reads as one. */
+	if (o->in_is_pty) {
+		struct termios t;
+		char veof = tcgetattr(o->in_fd, &t) == 0 ? (char)t.c_cc[VEOF] : 4;
+		(void)!write(o->in_fd, &veof, 1);
+	}
 	cleanup_closep(&o->in_fd);
+}
+
+/* attach -t to a tty container: our terminal raw (the container's does the
+ * line editing and echo) and its size passed on. */
+static void terminal_raw(struct logs_opts *o)
+{
+	if (!o->tty || !o->in_is_pty || !isatty(0) || tcgetattr(0, &o->saved_tio) < 0)
+		return;
+	struct termios raw = o->saved_tio;
+	cfmakeraw(&raw);
+	if (tcsetattr(0, TCSANOW, &raw) == 0)
+		o->raw = true;
+	struct winsize ws;
+	if (ioctl(0, TIOCGWINSZ, &ws) == 0)
+		(void)ioctl(o->in_fd, TIOCSWINSZ, &ws);
 }
 
 static int follow(const char *log_dir, const char *name, int restart, struct logs_opts *o,
@@ -152,12 +179,14 @@ static int attach_stdin(const char *uid, struct logs_opts *o, struct pp_error **
 	cleanup_free char *req = xasprintf("attach %s", o->container);
 	int fds[PP_CTL_MAX_FDS];
 	size_t n = 0;
-	if (ctl < 0 || pp_ctl_call(ctl, req, NULL, fds, &n, err) < 0)
+	cleanup_free char *reply = NULL;
+	if (ctl < 0 || pp_ctl_call(ctl, req, &reply, fds, &n, err) < 0)
 		return -1;
 	if (n < 1)
 		return pp_error_set(err, EPROTO, "the supervisor sent no stdin for %s",
 				    o->container);
 	o->in_fd = fds[0];
+	o->in_is_pty = reply != NULL && strcmp(reply, "ok tty") == 0;
 	for (size_t i = 1; i < n; i++)
 		close(fds[i]);
 	return 0;
@@ -192,11 +221,12 @@ static int parse_logs_args(int argc, char **argv, struct logs_opts *o, bool atta
 						 {"since", required_argument, NULL, 's'},
 						 {"since-time", required_argument, NULL, 'S'},
 						 {"stdin", no_argument, NULL, 'i'},
+						 {"tty", no_argument, NULL, 'y'},
 						 {NULL, 0, NULL, 0}};
 	int c;
 	int64_t d;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, attach ? "c:n:i" : "c:n:fp", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, attach ? "c:n:it" : "c:n:fp", longopts, NULL)) != -1) {
 		char *end = NULL;
 		switch (c) {
 		case 'c':
@@ -214,10 +244,17 @@ static int parse_logs_args(int argc, char **argv, struct logs_opts *o, bool atta
 		case 'i':
 			o->in = true;
 			break;
+		case 'y':
+			o->tty = true;
+			break;
 		case 'T':
 			o->timestamps = true;
 			break;
 		case 't':
+			if (attach) {
+				o->tty = true;
+				break;
+			}
 			o->read.tail = strtoll(optarg, &end, 10);
 			if (*end != '\0') {
 				fprintf(stderr, "peapod logs: bad --tail \"%s\"\n", optarg);
@@ -249,7 +286,7 @@ static int parse_logs_args(int argc, char **argv, struct logs_opts *o, bool atta
 	if (optind < argc && strcmp(argv[optind], "pod") == 0)
 		optind++;
 	if (optind + 1 != argc) {
-		fprintf(stderr, attach ? "usage: peapod attach [-i] NAME [-c CONTAINER]\n"
+		fprintf(stderr, attach ? "usage: peapod attach [-i] [-t] NAME [-c CONTAINER]\n"
 				       : "usage: peapod logs NAME [-c CONTAINER] [-f] [--previous] "
 					 "[--tail N] [--since 5m] [--timestamps]\n");
 		return -1;
@@ -296,6 +333,7 @@ static int logs(int argc, char **argv, bool attach)
 			cli_print_error(err);
 			goto out;
 		}
+		terminal_raw(&o);
 	}
 	cdir = xasprintf("%s/%s", dir, o.container);
 	int r = o.follow && !o.previous
@@ -308,6 +346,8 @@ static int logs(int argc, char **argv, bool attach)
 	else
 		status = 0;
 out:
+	if (o.raw)
+		(void)tcsetattr(0, TCSANOW, &o.saved_tio);
 	cleanup_closep(&o.in_fd);
 	pp_pod_view_free(&v);
 	return status;
@@ -319,8 +359,8 @@ int cmd_logs(int argc, char **argv)
 }
 
 /* kubectl attach: the container's output from now on; with -i, our stdin
- * goes to the container's (stdin: true in the manifest). A tty (tty: true)
- * is not attached yet. */
+ * goes to the container's (stdin: true in the manifest), its terminal with
+ * tty: true (-t: ours in raw mode meanwhile). */
 int cmd_attach(int argc, char **argv)
 {
 	return logs(argc, argv, true);

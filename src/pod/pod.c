@@ -267,6 +267,10 @@ static int prepare_start(struct pp_pod_instance *pod, struct pp_pod_container *c
 		return -1;
 	if (add_termination_log(c, s, err) < 0)
 		return -1;
+	/* tty: true: the container's terminal carries all of its input and
+	 * output (the pty master comes back from its start). */
+	if (c->spec->tty)
+		return 0;
 	if (pipe2(s->out, O_CLOEXEC) < 0 || pipe2(s->errp, O_CLOEXEC) < 0)
 		return pp_error_set(err, errno, "pipe");
 	/* stdin: true: a pipe whose write end the supervisor keeps for attach;
@@ -345,6 +349,7 @@ int pp_pod_instance_spawn_container(struct pp_pod_instance *pod, size_t i, struc
 	    .stdin_fd = s.in,
 	    .stdout_fd = s.out[1],
 	    .stderr_fd = s.errp[1],
+	    .tty = c->spec->tty,
 	    .cgroup_procs_fds = s.cg_fds,
 	    .n_cgroup_procs_fds = s.n_cg_fds,
 	};
@@ -373,6 +378,13 @@ int pp_pod_instance_finish_start(struct pp_pod_instance *pod, size_t i, struct p
 	}
 	c->pid = proc.pid;
 	c->pidfd = proc.pidfd;
+	if (proc.pty_master >= 0) {
+		/* Everything it prints is its stdout (as kubelet logs a tty);
+		 * with stdin: true, attach writes to the same terminal. */
+		c->out_fd = proc.pty_master;
+		if (c->spec->stdin_open)
+			c->in_fd = fcntl(proc.pty_master, F_DUPFD_CLOEXEC, 3);
+	}
 	c->state = PP_CTR_RUNNING;
 	c->reason = NULL;
 	clock_gettime(CLOCK_REALTIME, &c->started_at);

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -45,7 +46,7 @@ static int ensure_cwd(int rootfd, const char *cwd, struct pp_error **err)
 }
 
 /* The setup sequence, in the child. Returns only on failure. */
-static int child_setup(const struct pp_container_config *cfg, struct pp_error **err)
+static int child_setup(const struct pp_container_config *cfg, int ptysock, struct pp_error **err)
 {
 	const char *cwd = cfg->cwd != NULL && cfg->cwd[0] != '\0' ? cfg->cwd : "/";
 	struct pp_exec_user user;
@@ -69,14 +70,25 @@ static int child_setup(const struct pp_container_config *cfg, struct pp_error **
 	/* 8. user and groups, from the container's own passwd and group. */
 	if (pp_user_resolve(cfg, PP_PASSWD_PATH, PP_GROUP_PATH, &user, err) < 0)
 		return -1;
-	if (pp_user_switch(&user, err) < 0)
-		return pp_error_wrap(err, "user");
+	/*    tty: the terminal, while still root (the slave is chowned to the user). */
+	cleanup_close int slave = -1;
+	if (cfg->tty && (slave = pp_child_open_pty(user.uid, 0, 0, ptysock, err)) < 0) {
+		pp_exec_user_free(&user);
+		return -1;
+	}
+	int r = pp_user_switch(&user, err);
 	pp_exec_user_free(&user);
+	if (r < 0)
+		return pp_error_wrap(err, "user");
 	/* 9. working directory, checked with the user's own permissions. */
 	if (chdir(cwd) < 0)
 		return pp_error_set(err, errno, "chdir to working directory %s", cwd);
 	/* 10. stdio; every other fd closes on exec. */
-	if (pp_child_setup_stdio(cfg->stdin_fd, cfg->stdout_fd, cfg->stderr_fd, err) < 0)
+	if (cfg->tty)
+		r = pp_child_setup_stdio(slave, slave, slave, err);
+	else
+		r = pp_child_setup_stdio(cfg->stdin_fd, cfg->stdout_fd, cfg->stderr_fd, err);
+	if (r < 0)
 		return -1;
 	/* The container dies with the process that started it (the pod's
 	 * supervisor), which then is no longer there to stop it in order:
@@ -88,7 +100,8 @@ static int child_setup(const struct pp_container_config *cfg, struct pp_error **
 	return pp_child_exec(cfg->argv, cfg->envp, err);
 }
 
-static __attribute__((noreturn)) void child_main(const struct pp_container_config *cfg, int syncfd)
+static __attribute__((noreturn)) void child_main(const struct pp_container_config *cfg, int syncfd,
+						 int ptysock)
 {
 	struct pp_error *err = NULL;
 	/* The caller's handlers must never run in the child, and the container
@@ -98,7 +111,7 @@ static __attribute__((noreturn)) void child_main(const struct pp_container_confi
 	/* A session of its own: a Ctrl-C on the terminal of `peapod run` reaches
 	 * peapod, which stops the pod in order, not the container directly. */
 	setsid();
-	child_setup(cfg, &err);
+	child_setup(cfg, ptysock, &err);
 	pp_child_fail(syncfd, err);
 }
 
@@ -164,25 +177,32 @@ int pp_container_spawn(const struct pp_container_config *cfg, struct pp_containe
 {
 	const char *name = cfg->name != NULL ? cfg->name : "";
 	int sync[2];
-	*sp = (struct pp_container_spawn){.pid = -1, .pidfd = -1, .sync_fd = -1};
+	*sp = (struct pp_container_spawn){.pid = -1, .pidfd = -1, .sync_fd = -1, .pty_sock = -1};
 	if (validate(cfg, err) < 0)
 		return pp_error_wrap(err, "container \"%s\"", name);
 	if (pipe2(sync, O_CLOEXEC) < 0)
 		return pp_error_set(err, errno, "container \"%s\": pipe", name);
 	cleanup_close int sync_rd = sync[0];
 	cleanup_close int sync_wr = sync[1];
+	int sock[2] = {-1, -1};
+	if (cfg->tty && socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sock) < 0)
+		return pp_error_set(err, errno, "container \"%s\": socketpair", name);
+	cleanup_close int sock_parent = sock[0];
+	cleanup_close int sock_child = sock[1];
 	int pidfd = -1;
 	pid_t pid = clone_child(cfg, &pidfd, err);
 	if (pid < 0)
 		return pp_error_wrap(err, "container \"%s\"", name);
 	if (pid == 0)
-		child_main(cfg, sync_wr); /* never returns */
-	/* Ours closed, the pipe's write end lives only in the child now. */
+		child_main(cfg, sync_wr, sock_child); /* never returns */
+	/* Ours closed, the write ends live only in the child now. */
 	close(steal_fd(&sync_wr));
+	cleanup_closep(&sock_child);
 	snprintf(sp->name, sizeof(sp->name), "%s", name);
 	sp->pid = pid;
 	sp->pidfd = pidfd;
 	sp->sync_fd = steal_fd(&sync_rd);
+	sp->pty_sock = steal_fd(&sock_parent);
 	return 0;
 }
 
@@ -190,13 +210,18 @@ int pp_container_spawn_finish(struct pp_container_spawn *sp, struct pp_container
 			      struct pp_error **err)
 {
 	cleanup_close int sync_rd = steal_fd(&sp->sync_fd);
-	if (pp_child_read_result(sync_rd, err) < 0) {
+	cleanup_close int pty_sock = steal_fd(&sp->pty_sock);
+	int master = -1;
+	/* With a tty the master is queued on the socket before the exec. */
+	if (pp_child_read_result(sync_rd, err) < 0 ||
+	    (pty_sock >= 0 && (master = pp_receive_pty_master(pty_sock, err)) < 0)) {
 		kill_and_reap(sp->pid, sp->pidfd);
 		cleanup_closep(&sp->pidfd);
 		return pp_error_wrap(err, "container \"%s\"", sp->name);
 	}
 	out->pid = sp->pid;
 	out->pidfd = steal_fd(&sp->pidfd);
+	out->pty_master = master;
 	return 0;
 }
 

@@ -70,6 +70,10 @@ struct pp_container_config {
 	size_t n_extra_gids;
 
 	int stdin_fd, stdout_fd, stderr_fd; /* dup'ed onto 0, 1, 2 in the child; -1 = /dev/null */
+	/* tty: true: a pty of the container's devpts on 0, 1 and 2 instead (the
+	 * std*_fd are not used), its controlling terminal; the master comes back
+	 * in pp_container_process.pty_master. */
+	bool tty;
 
 	/* cgroup.procs files (opened O_WRONLY by the caller) the process moves
 	 * itself into before doing anything else. */
@@ -78,8 +82,9 @@ struct pp_container_config {
 };
 
 struct pp_container_process {
-	pid_t pid; /* in the caller's PID namespace */
-	int pidfd; /* owned by the caller */
+	pid_t pid;	/* in the caller's PID namespace */
+	int pidfd;	/* owned by the caller */
+	int pty_master; /* with tty, owned by the caller; else -1 */
 };
 
 /* Starts the container and returns once its process has exec'd. Any failure
@@ -100,6 +105,7 @@ struct pp_container_spawn {
 	char name[64];
 	pid_t pid;
 	int pidfd, sync_fd;
+	int pty_sock; /* with tty: where the child sends the pty master; else -1 */
 };
 int pp_container_spawn(const struct pp_container_config *cfg, struct pp_container_spawn *sp,
 		       struct pp_error **err);

@@ -47,52 +47,6 @@ struct exec_plan {
 
 /* ---- child side ---- */
 
-/* The terminal: a pty of the container's own devpts (we are in its mount
- * namespace now), the master passed to the parent over sock. Returns the
- * slave, which is our controlling terminal. The slave belongs to the user,
- * as runc does it, so that the process may reopen /dev/tty or chmod it. */
-static int open_pty(const struct pp_exec_config *cfg, uid_t uid, int sock, struct pp_error **err)
-{
-	cleanup_close int master = open("/dev/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC);
-	if (master < 0)
-		return pp_error_set(err, errno, "tty: open /dev/ptmx");
-	int unlock = 0;
-	if (ioctl(master, TIOCSPTLCK, &unlock) < 0)
-		return pp_error_set(err, errno, "tty: unlockpt");
-	/* TIOCGPTPEER opens the slave of this very master, with no path lookup. */
-	cleanup_close int slave = ioctl(master, TIOCGPTPEER, O_RDWR | O_NOCTTY | O_CLOEXEC);
-	if (slave < 0)
-		return pp_error_set(err, errno, "tty: open the pty slave");
-	if (ioctl(slave, TIOCSCTTY, 0) < 0)
-		return pp_error_set(err, errno, "tty: TIOCSCTTY");
-	if (cfg->rows != 0 || cfg->cols != 0) {
-		struct winsize ws = {.ws_row = cfg->rows, .ws_col = cfg->cols};
-		if (ioctl(slave, TIOCSWINSZ, &ws) < 0)
-			return pp_error_set(err, errno, "tty: set the window size");
-	}
-	if (fchown(slave, uid, (gid_t)-1) < 0)
-		return pp_error_set(err, errno, "tty: chown the pty slave");
-	char byte = 0;
-	struct iovec iov = {.iov_base = &byte, .iov_len = 1};
-	union {
-		struct cmsghdr hdr;
-		char buf[CMSG_SPACE(sizeof(int))];
-	} ctl;
-	memset(&ctl, 0, sizeof(ctl));
-	struct msghdr msg = {.msg_iov = &iov,
-			     .msg_iovlen = 1,
-			     .msg_control = ctl.buf,
-			     .msg_controllen = sizeof(ctl)};
-	struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
-	c->cmsg_level = SOL_SOCKET;
-	c->cmsg_type = SCM_RIGHTS;
-	c->cmsg_len = CMSG_LEN(sizeof(int));
-	memcpy(CMSG_DATA(c), &master, sizeof(int));
-	if (sendmsg(sock, &msg, MSG_NOSIGNAL) < 0)
-		return pp_error_set(err, errno, "tty: send the pty master");
-	return steal_fd(&slave);
-}
-
 /* Resolves the user as pp_container_start does (same fields). */
 static int resolve_user(const struct pp_exec_config *cfg, struct pp_exec_user *user,
 			struct pp_error **err)
@@ -136,7 +90,7 @@ static int child_setup(const struct pp_exec_config *cfg, const struct exec_plan 
 		return -1;
 	/* 4. the terminal, while still root (chown of the slave). */
 	if (cfg->tty) {
-		slave = open_pty(cfg, user.uid, ptysock, err);
+		slave = pp_child_open_pty(user.uid, cfg->rows, cfg->cols, ptysock, err);
 		if (slave < 0) {
 			pp_exec_user_free(&user);
 			return -1;
@@ -287,31 +241,6 @@ static pid_t clone_into_pidns(int container_pidfd, bool join_pid, int *pidfd, st
 	return pid;
 }
 
-/* The master the child sent, already queued when it has exec'd. */
-static int receive_master(int sock, struct pp_error **err)
-{
-	char byte;
-	struct iovec iov = {.iov_base = &byte, .iov_len = 1};
-	union {
-		struct cmsghdr hdr;
-		char buf[CMSG_SPACE(sizeof(int))];
-	} ctl;
-	struct msghdr msg = {.msg_iov = &iov,
-			     .msg_iovlen = 1,
-			     .msg_control = ctl.buf,
-			     .msg_controllen = sizeof(ctl)};
-	ssize_t n = recvmsg(sock, &msg, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
-	if (n < 0)
-		return pp_error_set(err, errno, "tty: receive the pty master");
-	struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
-	if (n != 1 || c == NULL || c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS ||
-	    c->cmsg_len != CMSG_LEN(sizeof(int)))
-		return pp_error_set(err, EPROTO, "tty: no pty master from the child");
-	int fd;
-	memcpy(&fd, CMSG_DATA(c), sizeof(int));
-	return fd;
-}
-
 static int validate(const struct pp_exec_config *cfg, struct pp_error **err)
 {
 	if (cfg->argv == NULL || cfg->argv[0] == NULL || cfg->argv[0][0] == '\0')
@@ -352,7 +281,7 @@ int pp_exec_start(const struct pp_exec_config *cfg, struct pp_exec_process *out,
 	close(steal_fd(&sock_child));
 	int master = -1;
 	if (pp_child_read_result(sync_rd, err) < 0 ||
-	    (cfg->tty && (master = receive_master(sock_parent, err)) < 0)) {
+	    (cfg->tty && (master = pp_receive_pty_master(sock_parent, err)) < 0)) {
 		pp_pidfd_kill_and_reap(pidfd);
 		close(pidfd);
 		return -1;

@@ -75,4 +75,16 @@ int pp_child_setup_stdio(int stdin_fd, int stdout_fd, int stderr_fd, struct pp_e
 #define PP_CHILD_EXEC_NOT_FOUND (-2)
 int pp_child_exec(char *const *argv, char *const *envp, struct pp_error **err);
 
+/* pty.c */
+
+/* In the child, in the container's mount namespace: a pty of its devpts
+ * with the slave as controlling terminal (the caller is a session leader),
+ * owned by uid, of the given size (0 x 0 = left as is); the master goes to
+ * the parent over sock. Returns the slave. */
+int pp_child_open_pty(uid_t uid, unsigned short rows, unsigned short cols, int sock,
+		      struct pp_error **err);
+
+/* In the parent once the child has exec'd: the master it sent over sock. */
+int pp_receive_pty_master(int sock, struct pp_error **err);
+
 #endif

@@ -173,7 +173,7 @@ static void do_attach(struct sup *s, int fd, const char *name)
 			    c->spec->stdin_once ? " or its stdin (stdinOnce) was taken" : "");
 		return;
 	}
-	reply(fd, "ok", &c->in_fd, 1);
+	reply(fd, c->spec->tty ? "ok tty" : "ok", &c->in_fd, 1);
 	if (c->spec->stdin_once)
 		cleanup_closep(&c->in_fd);
 }

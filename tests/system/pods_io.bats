@@ -548,3 +548,59 @@ EOF2
 	delete_ok nostdin
 	assert_no_leaks
 }
+
+@test "tty: true gives the container a terminal on 0, 1 and 2; its output is logged as stdout" {
+	apply_ok <<'EOF2'
+apiVersion: v1
+kind: Pod
+metadata:
+  name: term
+spec:
+  restartPolicy: Never
+  containers:
+    - name: c
+      image: @IMAGE@
+      tty: true
+      command: ["sh", "-c", "[ -t 0 ] && [ -t 1 ] && [ -t 2 ] && echo all-ttys; tty; echo to-stderr >&2; exit 3"]
+EOF2
+	eventually 10 status_is term Error
+	run_peapod logs term
+	assert_status 0
+	assert_stdout_contains "all-ttys"
+	assert_stdout_contains "/dev/pts/0"
+	assert_stdout_contains "to-stderr"
+	# A terminal ends its lines with \r\n (ONLCR), and kubelet logs it as stdout.
+	local log
+	log=$(find "$PEAPOD_LOG_DIR/pods" -path '*/c/0.log')
+	grep -q ' stdout F all-ttys'$'\r''$' "$log" || fail "$(cat "$log")"
+	! grep -q ' stderr ' "$log" || fail "a tty container logged stderr"
+	inspect_is term 'd["status"]["containerStatuses"][0]["state"]["terminated"]["exitCode"]' 3 ||
+		fail "exit code not 3"
+	delete_ok term
+	assert_no_leaks
+}
+
+@test "attach -i to a tty container types into its terminal; our EOF is its ^D" {
+	apply_ok <<'EOF2'
+apiVersion: v1
+kind: Pod
+metadata:
+  name: termin
+spec:
+  restartPolicy: Never
+  containers:
+    - name: c
+      image: @IMAGE@
+      tty: true
+      stdin: true
+      command: ["sh", "-c", "while read l; do echo \"got [$l]\"; done; echo eof; exit 4"]
+EOF2
+	eventually 10 ready termin
+	run --separate-stderr timeout -k 2 20 sh -c "printf 'hello\n' | '$PEAPOD' attach -i termin"
+	assert_status 0
+	assert_stdout_contains "got [hello]"
+	assert_stdout_contains "eof"
+	eventually 10 status_is termin Error
+	delete_ok termin
+	assert_no_leaks
+}
