@@ -1,13 +1,13 @@
 # peapod: a pod runtime. `make run` sets up a fresh Debian machine and runs the
 # example pod; `make check` runs the whole test suite.
 CC ?= cc
-PKGS := yaml-0.1 json-c libarchive
+PKGS := yaml-0.1 json-c libarchive libseccomp
 WARN := -Wall -Wextra -Werror -Wshadow -Wmissing-prototypes -Wstrict-prototypes -Wformat=2 \
 	-Wswitch-default -Wundef -Wpointer-arith -Wvla -Wno-unused-parameter
 CFLAGS ?= -O2 -g
 ALL_CFLAGS = -std=c11 -D_GNU_SOURCE -Isrc $(WARN) $(CFLAGS) $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 # libarchive is not linked: src/image/archive_api.c loads it when a tarball is imported.
-LDLIBS := $(shell pkg-config --libs yaml-0.1 json-c 2>/dev/null)
+LDLIBS := $(shell pkg-config --libs yaml-0.1 json-c libseccomp 2>/dev/null)
 BUILD ?= build
 
 LIB_SRC := $(sort $(shell find src -name '*.c' ! -path 'src/cli/*'))
@@ -20,7 +20,8 @@ HELPER_SRC := $(sort $(wildcard tests/helpers/*.c))
 HELPER_BIN := $(HELPER_SRC:tests/helpers/%.c=$(BUILD)/helpers/%)
 
 DEBIAN_DEPS := build-essential pkg-config libyaml-dev libjson-c-dev libarchive-dev libcmocka-dev \
-	busybox-static bats iproute2 procps util-linux clang libclang-rt-14-dev python3 clang-format cppcheck
+	busybox-static bats iproute2 procps util-linux clang libclang-rt-14-dev python3 clang-format cppcheck \
+	libseccomp-dev
 
 .PHONY: all deps run check unit system asan fuzz format lint clean bench
 

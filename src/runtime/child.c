@@ -82,7 +82,8 @@ int pp_child_join_cgroups(const int *procs_fds, size_t n, struct pp_error **err)
 	return 0;
 }
 
-int pp_child_setup_stdio(int stdin_fd, int stdout_fd, int stderr_fd, struct pp_error **err)
+int pp_child_setup_stdio(int stdin_fd, int stdout_fd, int stderr_fd, int keep_fd,
+			 struct pp_error **err)
 {
 	const int src[3] = {stdin_fd, stdout_fd, stderr_fd};
 	int tmp[3];
@@ -99,9 +100,18 @@ int pp_child_setup_stdio(int stdin_fd, int stdout_fd, int stderr_fd, struct pp_e
 			return pp_error_set(err, errno, "stdio: dup2 onto %d", i);
 		close(tmp[i]);
 	}
-	/* Everything else the caller had open closes on exec, the sync pipe
-	 * included (it is CLOEXEC already): its EOF tells the parent we exec'd. */
-	if (close_range(3, ~0U, CLOSE_RANGE_CLOEXEC) < 0)
+	/* Every other fd of the caller's is closed now, not at exec: until
+	 * exec, a path through /proc/self/fd (an argv[0] of
+	 * "/proc/self/fd/N", CVE-2024-21626) would reach whatever is open.
+	 * keep_fd (the sync pipe, CLOEXEC) stays: its EOF at exec tells the
+	 * parent we exec'd. */
+	if (keep_fd < 3) {
+		if (close_range(3, ~0U, 0) < 0)
+			return pp_error_set(err, errno, "close_range");
+		return 0;
+	}
+	if ((keep_fd > 3 && close_range(3, (unsigned)keep_fd - 1, 0) < 0) ||
+	    close_range((unsigned)keep_fd + 1, ~0U, 0) < 0)
 		return pp_error_set(err, errno, "close_range");
 	return 0;
 }

@@ -35,20 +35,23 @@ static int join_pod_namespaces(const struct pp_container_config *cfg, struct pp_
 }
 
 /* kubelet and runc create a missing workingDir; as root, before the user
- * switch, inside the root. */
-static int ensure_cwd(int rootfd, const char *cwd, struct pp_error **err)
+ * switch, inside the root. Returns an O_PATH fd of it: the process enters
+ * it with fchdir, so no later lookup of the path (through a symlink or a
+ * /proc/self/fd magic link, CVE-2024-21626) can land elsewhere. */
+static int open_cwd(int rootfd, const char *cwd, struct pp_error **err)
 {
-	cleanup_close int fd =
-	    pp_path_open_in_root(rootfd, cwd, O_PATH | O_DIRECTORY, PP_DIR_MODE, false, err);
+	int fd = pp_path_open_in_root(rootfd, cwd, O_PATH | O_DIRECTORY, PP_DIR_MODE, false, err);
 	if (fd < 0)
 		return pp_error_wrap(err, "working directory %s", cwd);
-	return 0;
+	return fd;
 }
 
 /* The setup sequence, in the child. Returns only on failure. */
-static int child_setup(const struct pp_container_config *cfg, int ptysock, struct pp_error **err)
+static int child_setup(const struct pp_container_config *cfg, const struct pp_seccomp_filter *filter,
+		       int syncfd, int ptysock, struct pp_error **err)
 {
 	const char *cwd = cfg->cwd != NULL && cfg->cwd[0] != '\0' ? cfg->cwd : "/";
+	const struct pp_security *sec = cfg->security;
 	struct pp_exec_user user;
 
 	/* 1. cgroups first, so that all of the setup is accounted there. */
@@ -58,16 +61,21 @@ static int child_setup(const struct pp_container_config *cfg, int ptysock, struc
 	 *    IPC and net namespaces of whoever mounts them. */
 	if (join_pod_namespaces(cfg, err) < 0)
 		return -1;
-	/* 3-6. private propagation, overlay root, /proc /dev /sys, volumes. */
+	/* 3-6. private propagation, overlay root, /proc /dev /sys, volumes,
+	 *      masked and read-only paths. */
 	cleanup_close int rootfd = pp_rootfs_prepare(cfg, err);
 	if (rootfd < 0)
 		return -1;
 	/* 7. from here on, "/" is the container's root. */
 	if (pp_rootfs_pivot(rootfd, err) < 0)
 		return -1;
-	if (ensure_cwd(rootfd, cwd, err) < 0)
+	cleanup_close int cwdfd = open_cwd(rootfd, cwd, err);
+	if (cwdfd < 0)
 		return -1;
-	/* 8. user and groups, from the container's own passwd and group. */
+	if (sec != NULL && sec->read_only_rootfs && pp_rootfs_make_read_only(rootfd, err) < 0)
+		return -1;
+	/* 8. user and groups, from the container's own passwd and group;
+	 *    capabilities around the switch. */
 	if (pp_user_resolve(cfg, PP_PASSWD_PATH, PP_GROUP_PATH, &user, err) < 0)
 		return -1;
 	/*    tty: the terminal, while still root (the slave is chowned to the user). */
@@ -76,34 +84,46 @@ static int child_setup(const struct pp_container_config *cfg, int ptysock, struc
 		pp_exec_user_free(&user);
 		return -1;
 	}
-	int r = pp_user_switch(&user, err);
+	int r = pp_child_security_before_user(sec, filter, err);
+	if (r == 0 && pp_user_switch(&user, err) < 0)
+		r = pp_error_wrap(err, "user");
 	pp_exec_user_free(&user);
-	if (r < 0)
-		return pp_error_wrap(err, "user");
+	if (r < 0 || pp_child_security_after_user(sec, err) < 0)
+		return -1;
 	/* 9. working directory, checked with the user's own permissions. */
-	if (chdir(cwd) < 0)
+	if (fchdir(cwdfd) < 0)
 		return pp_error_set(err, errno, "chdir to working directory %s", cwd);
-	/* 10. stdio; every other fd closes on exec. */
+	/* 10. stdio; every other fd but the sync pipe is closed. */
 	if (cfg->tty)
-		r = pp_child_setup_stdio(slave, slave, slave, err);
+		r = pp_child_setup_stdio(slave, slave, slave, syncfd, err);
 	else
-		r = pp_child_setup_stdio(cfg->stdin_fd, cfg->stdout_fd, cfg->stderr_fd, err);
+		r = pp_child_setup_stdio(cfg->stdin_fd, cfg->stdout_fd, cfg->stderr_fd, syncfd,
+					 err);
 	if (r < 0)
 		return -1;
 	/* The container dies with the process that started it (the pod's
 	 * supervisor), which then is no longer there to stop it in order:
-	 * cleanup of such a pod kills through the cgroup anyway. Set last, as
-	 * a change of credentials clears it. */
+	 * cleanup of such a pod kills through the cgroup anyway. Set after
+	 * the user switch, as a change of credentials clears it. */
 	if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0)
 		return pp_error_set(err, errno, "prctl PR_SET_PDEATHSIG");
-	/* 11. exec: the sync pipe closes, the parent reads EOF. */
+	/* 11. no_new_privs and seccomp, the last steps. */
+	if (pp_child_security_last(sec, filter, err) < 0)
+		return -1;
+	/* 12. exec: the sync pipe closes, the parent reads EOF. */
 	return pp_child_exec(cfg->argv, cfg->envp, err);
 }
 
-static __attribute__((noreturn)) void child_main(const struct pp_container_config *cfg, int syncfd,
+static __attribute__((noreturn)) void child_main(const struct pp_container_config *cfg,
+						 const struct pp_seccomp_filter *filter, int syncfd,
 						 int ptysock)
 {
 	struct pp_error *err = NULL;
+	/* Until exec this process is peapod's binary in the container's PID
+	 * namespace: not dumpable, a process there without CAP_SYS_PTRACE
+	 * cannot open our /proc/PID/exe, mem or fd (CVE-2019-5736). exec
+	 * makes the container's program dumpable again. */
+	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 	/* The caller's handlers must never run in the child, and the container
 	 * must not inherit its blocked signals (the supervisor blocks SIGCHLD &
 	 * co. for its signalfd). */
@@ -111,7 +131,7 @@ static __attribute__((noreturn)) void child_main(const struct pp_container_confi
 	/* A session of its own: a Ctrl-C on the terminal of `peapod run` reaches
 	 * peapod, which stops the pod in order, not the container directly. */
 	setsid();
-	child_setup(cfg, ptysock, &err);
+	child_setup(cfg, filter, syncfd, ptysock, &err);
 	pp_child_fail(syncfd, err);
 }
 
@@ -180,21 +200,30 @@ int pp_container_spawn(const struct pp_container_config *cfg, struct pp_containe
 	*sp = (struct pp_container_spawn){.pid = -1, .pidfd = -1, .sync_fd = -1, .pty_sock = -1};
 	if (validate(cfg, err) < 0)
 		return pp_error_wrap(err, "container \"%s\"", name);
-	if (pipe2(sync, O_CLOEXEC) < 0)
+	/* Compiled here, once, not in the child. */
+	struct pp_seccomp_filter filter;
+	if (pp_security_prepare(cfg->security, &filter, err) < 0)
+		return pp_error_wrap(err, "container \"%s\"", name);
+	if (pipe2(sync, O_CLOEXEC) < 0) {
+		pp_seccomp_filter_free(&filter);
 		return pp_error_set(err, errno, "container \"%s\": pipe", name);
+	}
 	cleanup_close int sync_rd = sync[0];
 	cleanup_close int sync_wr = sync[1];
 	int sock[2] = {-1, -1};
-	if (cfg->tty && socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sock) < 0)
+	if (cfg->tty && socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sock) < 0) {
+		pp_seccomp_filter_free(&filter);
 		return pp_error_set(err, errno, "container \"%s\": socketpair", name);
+	}
 	cleanup_close int sock_parent = sock[0];
 	cleanup_close int sock_child = sock[1];
 	int pidfd = -1;
 	pid_t pid = clone_child(cfg, &pidfd, err);
+	if (pid == 0)
+		child_main(cfg, &filter, sync_wr, sock_child); /* never returns */
+	pp_seccomp_filter_free(&filter);
 	if (pid < 0)
 		return pp_error_wrap(err, "container \"%s\"", name);
-	if (pid == 0)
-		child_main(cfg, sync_wr, sock_child); /* never returns */
 	/* Ours closed, the write ends live only in the child now. */
 	close(steal_fd(&sync_wr));
 	cleanup_closep(&sock_child);

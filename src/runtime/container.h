@@ -10,7 +10,34 @@
 #include <stddef.h>
 #include <sys/types.h>
 
+#include "security/caps.h"
 #include "util/error.h"
+
+enum pp_seccomp_mode {
+	PP_SECCOMP_RUNTIME_DEFAULT = 0, /* the profile containerd ships */
+	PP_SECCOMP_UNCONFINED,
+	PP_SECCOMP_LOCALHOST, /* an OCI JSON profile file: seccomp_profile */
+};
+
+/* What the container's processes (and every process exec'd into it) may do.
+ * The zero value is the runtime default: containerd's 14 capabilities
+ * (bounding = permitted = effective, inheritable and ambient empty), masked
+ * and read-only /proc paths, /sys read-only, the default seccomp profile. */
+struct pp_security {
+	/* All capabilities, no masked or read-only paths, /sys writable, no
+	 * seccomp, every device (read by the device code). */
+	bool privileged;
+	bool has_caps; /* false: the default set */
+	pp_caps_t caps;
+	bool no_new_privs; /* allowPrivilegeEscalation: false */
+	enum pp_seccomp_mode seccomp;
+	const char *seccomp_profile; /* PP_SECCOMP_LOCALHOST: path on the host */
+	bool unmasked_proc;	     /* procMount: Unmasked */
+	bool read_only_rootfs;
+};
+
+/* The capabilities sec grants (privileged: all of them). */
+pp_caps_t pp_security_caps(const struct pp_security *sec);
 
 enum pp_mount_kind {
 	PP_MOUNT_BIND,	/* source: a host path, bind-mounted (recursively) */
@@ -74,6 +101,9 @@ struct pp_container_config {
 	 * std*_fd are not used), its controlling terminal; the master comes back
 	 * in pp_container_process.pty_master. */
 	bool tty;
+
+	/* NULL = the runtime default (see struct pp_security). */
+	const struct pp_security *security;
 
 	/* cgroup.procs files (opened O_WRONLY by the caller) the process moves
 	 * itself into before doing anything else. */

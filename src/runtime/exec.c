@@ -20,6 +20,7 @@
 #include "runtime/container.h"
 #include "runtime/runtime.h"
 #include "util/cleanup.h"
+#include "util/path.h"
 #include "util/proc.h"
 
 #ifndef P_PIDFD
@@ -43,6 +44,7 @@ struct exec_plan {
 	int setns_flags; /* namespaces of the container that are not ours */
 	bool join_pid;	 /* the container's PID namespace is not our pid_for_children */
 	int root_fd;	 /* the container process's root (/proc/PID/root) */
+	const struct pp_seccomp_filter *filter; /* the container's, compiled before the clone */
 };
 
 /* ---- child side ---- */
@@ -66,7 +68,7 @@ static int resolve_user(const struct pp_exec_config *cfg, struct pp_exec_user *u
 /* The setup sequence, in the child (already in the container's PID
  * namespace). Returns only on failure. */
 static int child_setup(const struct pp_exec_config *cfg, const struct exec_plan *plan, int ptysock,
-		       struct pp_error **err)
+		       int syncfd, struct pp_error **err)
 {
 	const char *cwd = cfg->cwd != NULL && cfg->cwd[0] != '\0' ? cfg->cwd : "/";
 	struct pp_exec_user user = {0};
@@ -96,26 +98,42 @@ static int child_setup(const struct pp_exec_config *cfg, const struct exec_plan 
 			return -1;
 		}
 	}
-	/* 5. user and groups. */
-	int r = pp_user_switch(&user, err);
+	/* 5. the working directory, resolved inside the root now (no magic
+	 *    link through one of our fds, CVE-2024-21626), entered after the
+	 *    user switch, with the user's own permissions. */
+	cleanup_close int cwdfd = pp_path_open_in_root(plan->root_fd, cwd, O_PATH | O_DIRECTORY, 0,
+						       false, err);
+	if (cwdfd < 0) {
+		int status = (*err)->status;
+		pp_exec_user_free(&user);
+		pp_error_free(err);
+		return pp_error_set(err, status, "chdir to working directory %s", cwd);
+	}
+	/* 6. user and groups, and the container's capabilities around the switch. */
+	int r = pp_child_security_before_user(cfg->security, plan->filter, err);
+	if (r == 0 && pp_user_switch(&user, err) < 0)
+		r = pp_error_wrap(err, "user");
 	pp_exec_user_free(&user);
-	if (r < 0)
-		return pp_error_wrap(err, "user");
-	/* 6. working directory, with the user's own permissions. */
-	if (chdir(cwd) < 0)
+	if (r < 0 || pp_child_security_after_user(cfg->security, err) < 0)
+		return -1;
+	if (fchdir(cwdfd) < 0)
 		return pp_error_set(err, errno, "chdir to working directory %s", cwd);
-	/* 7. stdio; every other fd closes on exec. */
+	/* 7. stdio; every other fd but the sync pipe is closed. */
 	if (cfg->tty)
-		r = pp_child_setup_stdio(slave, slave, slave, err);
+		r = pp_child_setup_stdio(slave, slave, slave, syncfd, err);
 	else
-		r = pp_child_setup_stdio(cfg->stdin_fd, cfg->stdout_fd, cfg->stderr_fd, err);
+		r = pp_child_setup_stdio(cfg->stdin_fd, cfg->stdout_fd, cfg->stderr_fd, syncfd,
+					 err);
 	if (r < 0)
 		return -1;
 	/* Dies with its caller, like the container's own process (and for the
 	 * same reason); set last, as a change of credentials clears it. */
 	if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0)
 		return pp_error_set(err, errno, "prctl PR_SET_PDEATHSIG");
-	/* 8. exec: the sync pipe closes, the parent reads EOF. */
+	/* 8. no_new_privs and the container's seccomp filter, last. */
+	if (pp_child_security_last(cfg->security, plan->filter, err) < 0)
+		return -1;
+	/* 9. exec: the sync pipe closes, the parent reads EOF. */
 	if (pp_child_exec(cfg->argv, cfg->envp, err) == PP_CHILD_EXEC_NOT_FOUND)
 		(*err)->status = ENOENT;
 	return -1;
@@ -125,12 +143,17 @@ static __attribute__((noreturn)) void
 child_main(const struct pp_exec_config *cfg, const struct exec_plan *plan, int syncfd, int ptysock)
 {
 	struct pp_error *err = NULL;
+	/* Not dumpable until exec: processes of the container (without
+	 * CAP_SYS_PTRACE) cannot open our /proc/PID/exe, the binary of the
+	 * supervisor or CLI, to overwrite it, nor our mem or fds
+	 * (CVE-2019-5736). exec makes the new program dumpable again. */
+	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 	/* The caller's handlers and blocked signals are not the process's. */
 	pp_reset_signals();
 	/* A session of its own, out of the caller's (and, with a tty, the
 	 * session of its terminal). */
 	setsid();
-	child_setup(cfg, plan, ptysock, &err);
+	child_setup(cfg, plan, ptysock, syncfd, &err);
 	pp_child_fail(syncfd, err);
 }
 
@@ -255,8 +278,15 @@ int pp_exec_start(const struct pp_exec_config *cfg, struct pp_exec_process *out,
 {
 	struct exec_plan plan;
 	int sync[2], sock[2] = {-1, -1};
-	if (validate(cfg, err) < 0 || plan_namespaces(cfg->container_pidfd, &plan, err) < 0)
+	if (validate(cfg, err) < 0)
 		return -1;
+	/* Compiled here, before the clone (cached for the default profile). */
+	struct pp_seccomp_filter filter __attribute__((cleanup(pp_seccomp_filter_free)));
+	if (pp_security_prepare(cfg->security, &filter, err) < 0)
+		return pp_error_wrap(err, "exec");
+	if (plan_namespaces(cfg->container_pidfd, &plan, err) < 0)
+		return -1;
+	plan.filter = &filter;
 	if (pipe2(sync, O_CLOEXEC) < 0) {
 		cleanup_closep(&plan.root_fd);
 		return pp_error_set(err, errno, "exec: pipe");

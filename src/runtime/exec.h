@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <sys/types.h>
 
+#include "runtime/container.h"
 #include "util/error.h"
 
 /* Exit status of the exec'd process when it could not be started, as
@@ -31,6 +32,9 @@ struct pp_exec_config {
 	gid_t gid;
 	const gid_t *extra_gids;
 	size_t n_extra_gids;
+	/* what the container's own process got (NULL = the runtime default):
+	 * the same capabilities, no_new_privs and seccomp filter */
+	const struct pp_security *security;
 	/* cgroup.procs files of the container (O_WRONLY), joined first */
 	const int *cgroup_procs_fds;
 	size_t n_cgroup_procs_fds;

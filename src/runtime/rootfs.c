@@ -59,8 +59,7 @@ static int fs_configure(int fsfd, const char *options, struct pp_error **err)
 	return 0;
 }
 
-/* A new filesystem as a detached mount. Returns its fd. */
-static int fs_new(const char *fstype, const char *options, unsigned attrs, struct pp_error **err)
+int pp_fs_new(const char *fstype, const char *options, unsigned attrs, struct pp_error **err)
 {
 	cleanup_close int fsfd = fsopen(fstype, FSOPEN_CLOEXEC);
 	if (fsfd < 0)
@@ -77,9 +76,7 @@ static int fs_new(const char *fstype, const char *options, unsigned attrs, struc
 	return mntfd;
 }
 
-/* Attaches the detached mount mntfd at target, resolved (and created when
- * missing) inside the root. */
-static int attach(int rootfd, const char *target, int mntfd, bool as_file, struct pp_error **err)
+int pp_rootfs_attach(int rootfd, const char *target, int mntfd, bool as_file, struct pp_error **err)
 {
 	cleanup_close int tfd =
 	    pp_path_open_in_root(rootfd, target, O_PATH, PP_DIR_MODE, as_file, err);
@@ -93,8 +90,8 @@ static int attach(int rootfd, const char *target, int mntfd, bool as_file, struc
 static int mount_new_fs(int rootfd, const char *target, const char *fstype, const char *options,
 			unsigned attrs, struct pp_error **err)
 {
-	cleanup_close int mntfd = fs_new(fstype, options, attrs, err);
-	if (mntfd < 0 || attach(rootfd, target, mntfd, false, err) < 0)
+	cleanup_close int mntfd = pp_fs_new(fstype, options, attrs, err);
+	if (mntfd < 0 || pp_rootfs_attach(rootfd, target, mntfd, false, err) < 0)
 		return pp_error_wrap(err, "mount %s", target);
 	return 0;
 }
@@ -171,8 +168,8 @@ static int populate_dev(int devfd, struct pp_error **err)
 static int mount_dev(int rootfd, struct pp_error **err)
 {
 	cleanup_close int devfd =
-	    fs_new("tmpfs", PP_DEV_TMPFS_OPTIONS, MOUNT_ATTR_NOSUID | MOUNT_ATTR_STRICTATIME, err);
-	if (devfd < 0 || attach(rootfd, "/dev", devfd, false, err) < 0)
+	    pp_fs_new("tmpfs", PP_DEV_TMPFS_OPTIONS, MOUNT_ATTR_NOSUID | MOUNT_ATTR_STRICTATIME, err);
+	if (devfd < 0 || pp_rootfs_attach(rootfd, "/dev", devfd, false, err) < 0)
 		return pp_error_wrap(err, "mount /dev");
 	/* The fsmount fd stays the root of the now attached tmpfs. */
 	return populate_dev(devfd, err);
@@ -199,11 +196,12 @@ static bool has_mount_at(const struct pp_container_config *cfg, const char *targ
 /* sysfs shows the network devices of the netns of whoever mounts it, so it
  * is mounted after joining the pod's netns. Should the kernel refuse (EPERM,
  * a netns owned by another user ns), fall back to the host's, read-only. */
-static int mount_sys(int rootfd, struct pp_error **err)
+static int mount_sys(int rootfd, bool writable, struct pp_error **err)
 {
-	const unsigned attrs =
-	    MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC | MOUNT_ATTR_NODEV;
-	cleanup_close int mntfd = fs_new("sysfs", NULL, attrs, err);
+	/* Read-only unless privileged, as runc mounts it. */
+	const unsigned attrs = (writable ? 0 : MOUNT_ATTR_RDONLY) | MOUNT_ATTR_NOSUID |
+			       MOUNT_ATTR_NOEXEC | MOUNT_ATTR_NODEV;
+	cleanup_close int mntfd = pp_fs_new("sysfs", NULL, attrs, err);
 	if (mntfd < 0 && (*err)->status == EPERM) {
 		pp_error_free(err);
 		mntfd =
@@ -213,7 +211,7 @@ static int mount_sys(int rootfd, struct pp_error **err)
 		    mount_setattr(mntfd, "", AT_EMPTY_PATH | AT_RECURSIVE, &ma, sizeof(ma)) < 0)
 			pp_error_set(err, errno, "bind /sys");
 	}
-	if (mntfd < 0 || attach(rootfd, "/sys", mntfd, false, err) < 0)
+	if (mntfd < 0 || pp_rootfs_attach(rootfd, "/sys", mntfd, false, err) < 0)
 		return pp_error_wrap(err, "mount /sys");
 	return 0;
 }
@@ -238,7 +236,7 @@ static int mount_standard(const struct pp_container_config *cfg, int rootfd, str
 	    mount_new_fs(rootfd, "/dev/shm", "tmpfs", PP_SHM_TMPFS_OPTIONS, nosuid_noexec_nodev,
 			 err) < 0)
 		return -1;
-	return mount_sys(rootfd, err);
+	return mount_sys(rootfd, cfg->security != NULL && cfg->security->privileged, err);
 }
 
 /* Clones path inside the tree of dirfd: a symlink or ".." in a subPath that
@@ -262,7 +260,7 @@ static int mount_source(const struct pp_mount_spec *m, struct pp_error **err)
 	int tree;
 	switch (m->kind) {
 	case PP_MOUNT_TMPFS:
-		return fs_new("tmpfs", m->tmpfs_options, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV, err);
+		return pp_fs_new("tmpfs", m->tmpfs_options, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV, err);
 	case PP_MOUNT_BIND: {
 		if (m->source_subpath == NULL) {
 			tree = open_tree(AT_FDCWD, m->source, clone);
@@ -303,7 +301,7 @@ static int mount_one(int rootfd, const struct pp_mount_spec *m, struct pp_error 
 	struct stat st;
 	if (fstat(tree, &st) < 0)
 		return pp_error_set(err, errno, "mount %s: stat source", target);
-	if (attach(rootfd, target, tree, m->target_is_file || !S_ISDIR(st.st_mode), err) < 0)
+	if (pp_rootfs_attach(rootfd, target, tree, m->target_is_file || !S_ISDIR(st.st_mode), err) < 0)
 		return pp_error_wrap(err, "mount %s", target);
 	return 0;
 }
@@ -348,6 +346,9 @@ int pp_rootfs_prepare(const struct pp_container_config *cfg, struct pp_error **e
 	for (size_t i = 0; i < cfg->n_mounts; i++)
 		if (mount_one(rootfd, &cfg->mounts[i], err) < 0)
 			return -1;
+	/* Last, so that no volume can be mounted over a mask. */
+	if (pp_rootfs_mask_paths(rootfd, cfg->security, err) < 0)
+		return -1;
 	return steal_fd(&rootfd);
 }
 

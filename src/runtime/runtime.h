@@ -8,6 +8,7 @@
 #include <sys/types.h>
 
 #include "runtime/container.h"
+#include "security/seccomp.h"
 #include "util/error.h"
 
 /* Defaults, as runc sets them up for a Kubernetes container. */
@@ -27,6 +28,25 @@
  * private, mounts the overlay root at cfg->rootfs_dir, /proc /dev /sys and
  * cfg->mounts inside it. Returns an fd of the new root. */
 int pp_rootfs_prepare(const struct pp_container_config *cfg, struct pp_error **err);
+
+/* A new filesystem as a detached mount (fsopen, "key=value,flag" options,
+ * fsmount with MOUNT_ATTR_* attrs). Returns its fd. */
+int pp_fs_new(const char *fstype, const char *options, unsigned attrs, struct pp_error **err);
+
+/* Attaches the detached mount mntfd at target, resolved (and created when
+ * missing) inside the root. */
+int pp_rootfs_attach(int rootfd, const char *target, int mntfd, bool as_file,
+		     struct pp_error **err);
+
+/* masked_paths.c: unless privileged or procMount Unmasked, the paths runc
+ * masks (an empty read-only tmpfs over directories, /dev/null over files)
+ * and those it makes read-only, resolved inside the root; missing ones are
+ * skipped. */
+int pp_rootfs_mask_paths(int rootfd, const struct pp_security *sec, struct pp_error **err);
+
+/* readOnlyRootFilesystem: the root mount itself read-only (volumes and
+ * /dev, /proc... keep their own flags). */
+int pp_rootfs_make_read_only(int rootfd, struct pp_error **err);
 
 /* Step 7: makes rootfd the root of the mount namespace and drops the old one. */
 int pp_rootfs_pivot(int rootfd, struct pp_error **err);
@@ -50,6 +70,26 @@ void pp_exec_user_free(struct pp_exec_user *u);
 /* setgroups, setresgid, setresuid. */
 int pp_user_switch(const struct pp_exec_user *u, struct pp_error **err);
 
+/* security.c: capabilities, no_new_privs and seccomp, shared by the
+ * children of pp_container_start and pp_exec_start. */
+
+/* In the parent, before the clone: compiles the seccomp filter sec asks
+ * for (none when privileged or Unconfined: f->len 0). */
+int pp_security_prepare(const struct pp_security *sec, struct pp_seccomp_filter *f,
+			struct pp_error **err);
+
+/* In the child, still root, before the user switch: the bounding set, KEEPCAPS, and the filter when it cannot wait for
+ * no_new_privs (installing one without it needs CAP_SYS_ADMIN). */
+int pp_child_security_before_user(const struct pp_security *sec,
+				  const struct pp_seccomp_filter *f, struct pp_error **err);
+
+/* After the user switch: the capability sets. */
+int pp_child_security_after_user(const struct pp_security *sec, struct pp_error **err);
+
+/* The very last step before exec: no_new_privs, then the filter. */
+int pp_child_security_last(const struct pp_security *sec, const struct pp_seccomp_filter *f,
+			   struct pp_error **err);
+
 /* child.c: the pieces the children of pp_container_start and pp_exec_start
  * share. The parent makes a pipe (O_CLOEXEC), clones, closes the write end
  * and calls pp_child_read_result: EOF means the child exec'd; a child whose
@@ -65,8 +105,9 @@ int pp_child_read_result(int syncfd, struct pp_error **err);
 int pp_child_join_cgroups(const int *procs_fds, size_t n, struct pp_error **err);
 
 /* Puts the fds on 0, 1, 2 (-1 = /dev/null, opened in the current root) and
- * marks every other fd close-on-exec. */
-int pp_child_setup_stdio(int stdin_fd, int stdout_fd, int stderr_fd, struct pp_error **err);
+ * closes every other fd but keep_fd (-1: none). */
+int pp_child_setup_stdio(int stdin_fd, int stdout_fd, int stderr_fd, int keep_fd,
+			 struct pp_error **err);
 
 /* execve, looking argv[0] up in envp's PATH (else PP_DEFAULT_PATH) when it
  * has no '/'. Returns only on failure, with runc's messages: -1, or
