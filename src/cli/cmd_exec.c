@@ -85,6 +85,27 @@ static char **json_strv(struct json_object *arr)
 	return v;
 }
 
+/* The container's restrictions, as the supervisor sent them (exec_info). */
+static void json_security(struct json_object *info, struct pp_security *sec)
+{
+	struct json_object *so = NULL, *v = NULL;
+	*sec = (struct pp_security){0};
+	if (!json_object_object_get_ex(info, "security", &so))
+		return;
+	if (json_object_object_get_ex(so, "privileged", &v))
+		sec->privileged = json_object_get_boolean(v);
+	if (json_object_object_get_ex(so, "caps", &v)) {
+		sec->has_caps = true;
+		sec->caps = (pp_caps_t)json_object_get_int64(v);
+	}
+	if (json_object_object_get_ex(so, "noNewPrivs", &v))
+		sec->no_new_privs = json_object_get_boolean(v);
+	if (json_object_object_get_ex(so, "seccomp", &v))
+		sec->seccomp = (enum pp_seccomp_mode)json_object_get_int(v);
+	if (json_object_object_get_ex(so, "seccompProfile", &v))
+		sec->seccomp_profile = json_object_get_string(v);
+}
+
 static int run_exec(const struct exec_opts *o, char **cmd, struct json_object *info, int *fds,
 		    size_t n_fds, struct pp_error **err)
 {
@@ -98,8 +119,11 @@ static int run_exec(const struct exec_opts *o, char **cmd, struct json_object *i
 		     i++)
 			groups[n_groups++] =
 			    (gid_t)json_object_get_int64(json_object_array_get_idx(g, i));
+	struct pp_security sec;
+	json_security(info, &sec);
 	struct pp_exec_config cfg = {
 	    .container_pidfd = fds[0],
+	    .security = &sec,
 	    .argv = cmd,
 	    .envp = env,
 	    .extra_gids = groups,

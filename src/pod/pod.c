@@ -56,6 +56,23 @@ static int resolve_images(struct pp_pod_instance *pod, struct pp_image_store *st
 	return 0;
 }
 
+/* Step 1b: securityContext, with the checks kubelet makes before a start. */
+static int resolve_security(struct pp_pod_instance *pod, struct pp_image_store *store,
+			    struct pp_error **err)
+{
+	for (size_t i = 0; i < pod->n_containers; i++) {
+		struct pp_pod_container *c = &pod->containers[i];
+		if (pp_pod_container_security(pod, c, pp_image_store_root(store), err) < 0) {
+			bool init = i < pod->n_init;
+			cleanup_free char *field = xasprintf(
+			    "spec.%s[%zu].securityContext", init ? "initContainers" : "containers",
+			    init ? i : i - pod->n_init);
+			return wrap_at(err, pod->spec, c->spec->pos, field);
+		}
+	}
+	return 0;
+}
+
 /* Step 2: hostPath checks (and *OrCreate creations), still before anything of ours exists. */
 static int check_host_paths(struct pp_pod_instance *pod, struct pp_error **err)
 {
@@ -153,7 +170,8 @@ int pp_pod_instance_create(struct pp_pod *spec, struct pp_image_store *store,
 	init_containers(pod);
 
 	/* Checks first: a pod that cannot run creates nothing. */
-	if (resolve_images(pod, store, err) < 0 || check_host_paths(pod, err) < 0) {
+	if (resolve_images(pod, store, err) < 0 || resolve_security(pod, store, err) < 0 ||
+	    check_host_paths(pod, err) < 0) {
 		pp_pod_instance_free(pod);
 		return -1;
 	}
@@ -350,6 +368,7 @@ int pp_pod_instance_spawn_container(struct pp_pod_instance *pod, size_t i, struc
 	    .stdout_fd = s.out[1],
 	    .stderr_fd = s.errp[1],
 	    .tty = c->spec->tty,
+	    .security = &c->security,
 	    .cgroup_procs_fds = s.cg_fds,
 	    .n_cgroup_procs_fds = s.n_cg_fds,
 	};
@@ -503,6 +522,7 @@ void pp_pod_instance_free(struct pp_pod_instance *pod)
 		pp_cgroup_free(c->cgroup);
 		free(c->dir);
 		free(c->message);
+		free(c->seccomp_profile);
 		cleanup_closep(&c->pidfd);
 		close_stdio(c);
 	}

@@ -43,6 +43,9 @@ struct pp_pod_container {
 	int restart_count;
 	struct timespec started_at, finished_at;
 	bool spawning; /* between spawn and finish_start */
+	/* capabilities, seccomp...: the container's and every exec's */
+	struct pp_security security;
+	char *seccomp_profile; /* Localhost profile path, owned (security points at it) */
 	struct pp_container_spawn spawn;
 };
 

@@ -15,6 +15,8 @@ typedef uint64_t pp_caps_t;
 
 #define PP_CAP_BIT(n) ((pp_caps_t)1 << (n))
 
+#define PP_CAP_SYS_ADMIN 21
+
 /* The highest capability this code knows (CAP_CHECKPOINT_RESTORE). */
 #define PP_CAP_LAST_KNOWN 40
 

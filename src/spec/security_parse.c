@@ -1,6 +1,8 @@
 /* securityContext at pod and container level. */
 #include <string.h>
+#include <strings.h>
 
+#include "security/caps.h"
 #include "spec/parse_internal.h"
 #include "util/cleanup.h"
 
@@ -14,6 +16,16 @@ static const struct field seccomp_fields[] = {
     F_STR("localhostProfile", struct seccomp, localhost_profile),
     F_END,
 };
+
+static bool relative_inside(const char *p)
+{
+	if (p[0] == '\0' || p[0] == '/')
+		return false;
+	for (const char *q = p; *q != '\0'; q += strcspn(q, "/"), q += strspn(q, "/"))
+		if (strncmp(q, "..", 2) == 0 && (q[2] == '/' || q[2] == '\0'))
+			return false;
+	return true;
+}
 
 int parse_seccomp(struct pctx *c, const struct pp_ynode *n, const char *path, char **type,
 		  char **localhost)
@@ -36,6 +48,11 @@ int parse_seccomp(struct pctx *c, const struct pp_ynode *n, const char *path, ch
 	if (!localhost_type && s.localhost_profile != NULL)
 		return perr(c, pp_ymap_get(n, "localhostProfile")->pos, lpath,
 			    "can only be set when type is Localhost");
+	/* Kubernetes' own rule: a path relative to the seccomp directory that
+	 * cannot leave it. */
+	if (localhost_type && !relative_inside(s.localhost_profile))
+		return perr(c, pp_ymap_get(n, "localhostProfile")->pos, lpath,
+			    "must be a relative path without '..'");
 	return 0;
 }
 
@@ -111,9 +128,34 @@ static const struct field capabilities_fields[] = {
     F_END,
 };
 
+/* Names without CAP_ as Kubernetes writes them (CAP_X and any case are
+ * taken too, as containerd does), or ALL; anything else is refused here
+ * rather than when the container starts. */
+static int check_cap_names(struct pctx *c, const struct pp_ynode *n, const char *path,
+			   const char *key)
+{
+	const struct pp_ynode *list = pp_ymap_get(n, key);
+	if (list == NULL || list->kind != PP_YSEQ)
+		return 0;
+	cleanup_free char *kpath = path_key(path, key);
+	for (size_t i = 0; i < list->n; i++) {
+		const struct pp_ynode *e = list->child[i];
+		if (e->kind != PP_YSCALAR || strcasecmp(e->value, "ALL") == 0 ||
+		    pp_cap_from_name(e->value) >= 0)
+			continue;
+		cleanup_free char *p = path_index(kpath, i);
+		return perr(c, e->pos, p, "unknown capability \"%s\"", e->value);
+	}
+	return 0;
+}
+
 static int parse_capabilities(struct pctx *c, const struct pp_ynode *n, const char *path, void *obj)
 {
-	return walk_map(c, n, path, capabilities_fields, obj);
+	if (walk_map(c, n, path, capabilities_fields, obj) < 0)
+		return -1;
+	if (check_cap_names(c, n, path, "add") < 0 || check_cap_names(c, n, path, "drop") < 0)
+		return -1;
+	return 0;
 }
 
 static int parse_container_seccomp(struct pctx *c, const struct pp_ynode *n, const char *path,
@@ -156,7 +198,7 @@ static const struct field container_security_fields[] = {
 static bool adds_sys_admin(char **caps)
 {
 	for (; caps && *caps; caps++)
-		if (strcmp(*caps, "SYS_ADMIN") == 0 || strcmp(*caps, "CAP_SYS_ADMIN") == 0)
+		if (pp_cap_from_name(*caps) == PP_CAP_SYS_ADMIN)
 			return true;
 	return false;
 }

@@ -114,6 +114,17 @@ static struct json_object *exec_info(const struct pp_pod_instance *pod,
 	for (size_t k = 0; k < id.n_extra_gids; k++)
 		json_object_array_add(g, json_object_new_int64(id.extra_gids[k]));
 	json_object_object_add(o, "groups", g);
+	/* What the exec'd process gets of the container's restrictions. */
+	const struct pp_security *sec = &c->security;
+	struct json_object *so = json_object_new_object();
+	json_object_object_add(so, "privileged", json_object_new_boolean(sec->privileged));
+	json_object_object_add(so, "caps", json_object_new_int64((int64_t)pp_security_caps(sec)));
+	json_object_object_add(so, "noNewPrivs", json_object_new_boolean(sec->no_new_privs));
+	json_object_object_add(so, "seccomp", json_object_new_int((int)sec->seccomp));
+	if (sec->seccomp_profile != NULL)
+		json_object_object_add(so, "seccompProfile",
+				       json_object_new_string(sec->seccomp_profile));
+	json_object_object_add(o, "security", so);
 	return o;
 }
 

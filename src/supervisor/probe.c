@@ -220,6 +220,7 @@ static int start_exec(struct sup *s, size_t i, const struct pp_handler *h, int o
 	    .gid = id.gid,
 	    .extra_gids = id.extra_gids,
 	    .n_extra_gids = id.n_extra_gids,
+	    .security = &c->security,
 	    .cgroup_procs_fds = cg,
 	    .n_cgroup_procs_fds = n_cg,
 	    .stdin_fd = -1,

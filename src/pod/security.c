@@ -1,0 +1,127 @@
+/* A container's securityContext (merged with the pod's) as the runtime's
+ * plain pp_security, and the checks kubelet makes before it creates a
+ * container: runAsNonRoot, and a Localhost seccomp profile that exists
+ * and compiles. Done when the pod is created, so a refused container
+ * creates nothing. */
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "pod/pod_internal.h"
+#include "security/seccomp.h"
+#include "util/cleanup.h"
+
+#define SECCOMP_DIR_ENV "PEAPOD_SECCOMP_DIR"
+#define SECCOMP_DIR_NAME "seccomp" /* under the store root, like kubelet's /var/lib/kubelet/seccomp */
+
+/* The uid part of the image's USER ("uid", "uid:gid", "name", "name:group"):
+ * 1 and *uid when numeric, 0 when a name, -1 when empty (root). */
+static int image_uid(const char *user, long long *uid)
+{
+	if (user == NULL || user[0] == '\0' || user[0] == ':')
+		return -1;
+	size_t len = strcspn(user, ":");
+	if (strspn(user, "0123456789") != len)
+		return 0;
+	*uid = strtoll(user, NULL, 10);
+	return 1;
+}
+
+/* kubelet's verifyRunAsNonRoot, with its messages. */
+static int check_non_root(const struct pp_pod_instance *pod, const struct pp_pod_container *c,
+			  struct pp_error **err)
+{
+	const struct pp_security_context *sc = &c->spec->security;
+	const struct pp_pod_security *ps = &pod->spec->security;
+	bool non_root = sc->has_run_as_non_root ? sc->run_as_non_root
+			: ps->has_run_as_non_root ? ps->run_as_non_root
+						  : false;
+	if (!non_root)
+		return 0;
+	const char *pod_name = pod->spec->name, *name = c->spec->name;
+	if (sc->has_run_as_user || ps->has_run_as_user) {
+		int64_t uid = sc->has_run_as_user ? sc->run_as_user : ps->run_as_user;
+		if (uid == 0)
+			return pp_error_set(err, EPERM,
+					    "container's runAsUser breaks non-root policy (pod: \"%s\", "
+					    "container: %s)",
+					    pod_name, name);
+		return 0;
+	}
+	long long uid = 0;
+	const char *user = c->image->config.user;
+	int kind = image_uid(user, &uid);
+	if (kind == 0)
+		return pp_error_set(err, EPERM,
+				    "container has runAsNonRoot and image has non-numeric user (%s), "
+				    "cannot verify user is non-root (pod: \"%s\", container: %s)",
+				    user, pod_name, name);
+	if (kind < 0 || uid == 0)
+		return pp_error_set(err, EPERM,
+				    "container has runAsNonRoot and image will run as root (pod: "
+				    "\"%s\", container: %s)",
+				    pod_name, name);
+	return 0;
+}
+
+static char *seccomp_dir(const char *store_root)
+{
+	const char *env = getenv(SECCOMP_DIR_ENV);
+	if (env != NULL && env[0] != '\0')
+		return xstrdup(env);
+	return xasprintf("%s/%s", store_root, SECCOMP_DIR_NAME);
+}
+
+/* seccompProfile: the container's, else the pod's, else RuntimeDefault
+ * (kubelet's --seccomp-default; without it Kubernetes runs Unconfined). */
+static int resolve_seccomp(const struct pp_pod_instance *pod, struct pp_pod_container *c,
+			   const char *store_root, struct pp_error **err)
+{
+	const struct pp_security_context *sc = &c->spec->security;
+	const struct pp_pod_security *ps = &pod->spec->security;
+	const char *type = sc->seccomp_type ? sc->seccomp_type : ps->seccomp_type;
+	const char *profile =
+	    sc->seccomp_type ? sc->seccomp_localhost_profile : ps->seccomp_localhost_profile;
+	struct pp_security *sec = &c->security;
+	if (type == NULL || strcmp(type, "RuntimeDefault") == 0) {
+		sec->seccomp = PP_SECCOMP_RUNTIME_DEFAULT;
+		return 0;
+	}
+	if (strcmp(type, "Unconfined") == 0) {
+		sec->seccomp = PP_SECCOMP_UNCONFINED;
+		return 0;
+	}
+	sec->seccomp = PP_SECCOMP_LOCALHOST;
+	cleanup_free char *dir = seccomp_dir(store_root);
+	c->seccomp_profile = xasprintf("%s/%s", dir, profile);
+	sec->seccomp_profile = c->seccomp_profile;
+	/* Compiled once now, so that a missing or bad profile refuses the pod
+	 * instead of failing each start. */
+	struct pp_seccomp_filter f;
+	if (sec->privileged)
+		return 0;
+	if (pp_seccomp_compile_file(c->seccomp_profile, pp_security_caps(sec), &f, err) < 0)
+		return -1;
+	pp_seccomp_filter_free(&f);
+	return 0;
+}
+
+int pp_pod_container_security(const struct pp_pod_instance *pod, struct pp_pod_container *c,
+			      const char *store_root, struct pp_error **err)
+{
+	const struct pp_security_context *sc = &c->spec->security;
+	struct pp_security *sec = &c->security;
+	*sec = (struct pp_security){0};
+	if (check_non_root(pod, c, err) < 0)
+		return -1;
+	sec->privileged = sc->has_privileged && sc->privileged;
+	sec->has_caps = true;
+	sec->caps = sec->privileged ? pp_caps_all() : pp_caps_compute(sc->caps_add, sc->caps_drop);
+	/* allowPrivilegeEscalation defaults to true; false sets no_new_privs. */
+	sec->no_new_privs = sc->has_allow_privilege_escalation && !sc->allow_privilege_escalation;
+	sec->read_only_rootfs = sc->has_read_only_root_filesystem && sc->read_only_root_filesystem;
+	sec->unmasked_proc = sc->proc_mount != NULL && strcmp(sc->proc_mount, "Unmasked") == 0;
+	if (resolve_seccomp(pod, c, store_root, err) < 0)
+		return pp_error_wrap(err, "container %s", c->spec->name);
+	return 0;
+}
