@@ -108,8 +108,13 @@ int pp_pod_check_host_path(const struct pp_volume *v, bool *is_dir, struct pp_er
 	return 0;
 }
 
+/* fsGroup: kubelet gives an emptyDir to the group, setgid, so that files
+ * created in it belong to the group too. */
+#define FSGROUP_DIR_MODE (EMPTYDIR_MODE | S_ISGID)
+
 /* emptyDir medium: Memory: a tmpfs never attached on the host (see /dev/shm). */
-static int memory_empty_dir(const struct pp_volume *v, struct pp_error **err)
+static int memory_empty_dir(const struct pp_volume *v, const struct pp_pod_security *ps,
+			    struct pp_error **err)
 {
 	cleanup_close int fs = fsopen("tmpfs", FSOPEN_CLOEXEC);
 	if (fs < 0)
@@ -119,8 +124,15 @@ static int memory_empty_dir(const struct pp_volume *v, struct pp_error **err)
 		if (fsconfig(fs, FSCONFIG_SET_STRING, "size", sz, 0) < 0)
 			return pp_error_set(err, errno, "tmpfs size %s", sz);
 	}
-	if (fsconfig(fs, FSCONFIG_SET_STRING, "mode", "0777", 0) < 0 ||
-	    fsconfig(fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0)
+	cleanup_free char *mode = xasprintf("%o", ps->has_fs_group ? FSGROUP_DIR_MODE : EMPTYDIR_MODE);
+	if (fsconfig(fs, FSCONFIG_SET_STRING, "mode", mode, 0) < 0)
+		return pp_error_set(err, errno, "create tmpfs");
+	if (ps->has_fs_group) {
+		cleanup_free char *gid = xasprintf("%lld", (long long)ps->fs_group);
+		if (fsconfig(fs, FSCONFIG_SET_STRING, "gid", gid, 0) < 0)
+			return pp_error_set(err, errno, "tmpfs gid %s", gid);
+	}
+	if (fsconfig(fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0)
 		return pp_error_set(err, errno, "create tmpfs");
 	int mnt = fsmount(fs, FSMOUNT_CLOEXEC, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV);
 	if (mnt < 0)
@@ -136,15 +148,19 @@ int pp_pod_volumes_create(struct pp_pod_instance *pod, struct pp_error **err)
 		if (v->kind != PP_VOLUME_EMPTY_DIR)
 			continue;
 		if (v->medium_memory) {
-			pv->fd = memory_empty_dir(v, err);
+			pv->fd = memory_empty_dir(v, &pod->spec->security, err);
 			if (pv->fd < 0)
 				return pp_error_wrap(err, "volume \"%s\"", v->name);
 			continue;
 		}
 		pv->path = xasprintf("%s/volumes/%s", pod->data_dir, v->name);
-		if (pp_mkdir_p(pv->path, EMPTYDIR_MODE, err) < 0 ||
-		    chmod(pv->path, EMPTYDIR_MODE) < 0)
+		if (pp_mkdir_p(pv->path, EMPTYDIR_MODE, err) < 0)
 			return pp_error_wrap(err, "volume \"%s\"", v->name);
+		const struct pp_pod_security *ps = &pod->spec->security;
+		if (ps->has_fs_group && chown(pv->path, (uid_t)-1, (gid_t)ps->fs_group) < 0)
+			return pp_error_set(err, errno, "volume \"%s\": fsGroup", v->name);
+		if (chmod(pv->path, ps->has_fs_group ? FSGROUP_DIR_MODE : EMPTYDIR_MODE) < 0)
+			return pp_error_set(err, errno, "volume \"%s\": chmod", v->name);
 	}
 	return 0;
 }

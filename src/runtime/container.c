@@ -177,6 +177,9 @@ static pid_t clone_child(const struct pp_container_config *cfg, int *pidfd, stru
 	} else if (cfg->new_pid_ns) {
 		flags |= CLONE_NEWPID;
 	}
+	/* The child inherits it: not dumpable from its first instruction in
+	 * the container's PID namespace (see child_main). */
+	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 	pid_t pid = pp_clone3(flags, pidfd);
 	if (pid == 0)
 		return 0;

@@ -122,7 +122,8 @@ struct pp_container_process {
  * returned here as an error naming the container and the step, and the
  * half-made process is gone: setup happens in the child's own mount
  * namespace, so nothing it mounted survives it. The child is a child of the
- * caller (wait for it through pidfd). */
+ * caller (wait for it through pidfd). The caller becomes non-dumpable
+ * (PR_SET_DUMPABLE 0), so that the child is from its first instruction. */
 int pp_container_start(const struct pp_container_config *cfg, struct pp_container_process *out,
 		       struct pp_error **err);
 

@@ -246,6 +246,9 @@ static pid_t clone_into_pidns(int container_pidfd, bool join_pid, int *pidfd, st
 	}
 	sigfillset(&all);
 	sigprocmask(SIG_SETMASK, &all, &old);
+	/* The child inherits it: not dumpable from its first instruction in
+	 * the container's PID namespace (see child_main). */
+	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 	pid_t pid = pp_clone3(CLONE_PIDFD, pidfd);
 	if (pid == 0)
 		return 0; /* signals are reset in child_main */

@@ -8,11 +8,13 @@
 #include <stdint.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 
+#include "security/caps.h"
 #include "util/cleanup.h"
 #include "util/proc.h"
 
@@ -46,6 +48,32 @@ static void __attribute__((noreturn)) infra_loop(void)
 		while (waitpid(-1, NULL, WNOHANG) > 0)
 			;
 	}
+}
+
+/* Once set up, the infra process (a copy of the supervisor, in the host's
+ * mount namespace, PID 1 of the pod when its PID namespace is shared) keeps
+ * nothing a container could use: it is not dumpable (its /proc/1/exe,
+ * root, mem and fds stay closed to the containers, CVE-2019-5736), its
+ * root is an empty read-only tmpfs instead of the host's, and it drops every
+ * capability (a container granted SYS_PTRACE that attaches to it gains
+ * nothing). Failure here is fatal: the supervisor sees InfraDied. */
+static int infra_confine(void)
+{
+	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
+		return -1;
+	cleanup_close int fs = fsopen("tmpfs", FSOPEN_CLOEXEC);
+	if (fs < 0 || fsconfig(fs, FSCONFIG_SET_STRING, "source", "tmpfs", 0) < 0 ||
+	    fsconfig(fs, FSCONFIG_SET_STRING, "size", "4k", 0) < 0 ||
+	    fsconfig(fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0)
+		return -1;
+	cleanup_close int mnt = fsmount(fs, FSMOUNT_CLOEXEC,
+					MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV |
+					    MOUNT_ATTR_NOEXEC);
+	if (mnt < 0 || fchdir(mnt) < 0 || chroot(".") < 0 || chdir("/") < 0)
+		return -1;
+	if (pp_caps_apply_bounding(0, NULL) < 0 || pp_caps_apply_sets(0, NULL) < 0)
+		return -1;
+	return prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
 }
 
 /* The child's setup; returns an error text or NULL. */
@@ -110,6 +138,8 @@ int pp_infra_start(const struct pp_infra_config *cfg, pid_t *pid, int *pidfd, st
 			if (write(cfg->cgroup_procs_fds[i], "0", 1) != 1)
 				_exit(1); /* the supervisor sees it die: InfraDied */
 		pp_close_fds_except(-1);
+		if (infra_confine() < 0)
+			_exit(1);
 		infra_loop();
 	}
 	int saved = errno;
