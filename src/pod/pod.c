@@ -64,9 +64,9 @@ static int resolve_security(struct pp_pod_instance *pod, struct pp_image_store *
 		struct pp_pod_container *c = &pod->containers[i];
 		if (pp_pod_container_security(pod, c, pp_image_store_root(store), err) < 0) {
 			bool init = i < pod->n_init;
-			cleanup_free char *field = xasprintf(
-			    "spec.%s[%zu].securityContext", init ? "initContainers" : "containers",
-			    init ? i : i - pod->n_init);
+			cleanup_free char *field = xasprintf("spec.%s[%zu].securityContext",
+							     init ? "initContainers" : "containers",
+							     init ? i : i - pod->n_init);
 			return wrap_at(err, pod->spec, c->spec->pos, field);
 		}
 	}

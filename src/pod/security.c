@@ -12,7 +12,8 @@
 #include "util/cleanup.h"
 
 #define SECCOMP_DIR_ENV "PEAPOD_SECCOMP_DIR"
-#define SECCOMP_DIR_NAME "seccomp" /* under the store root, like kubelet's /var/lib/kubelet/seccomp */
+#define SECCOMP_DIR_NAME                                                                           \
+	"seccomp" /* under the store root, like kubelet's /var/lib/kubelet/seccomp */
 
 /* The uid part of the image's USER ("uid", "uid:gid", "name", "name:group"):
  * 1 and *uid when numeric, 0 when a name, -1 when empty (root). */
@@ -33,7 +34,7 @@ static int check_non_root(const struct pp_pod_instance *pod, const struct pp_pod
 {
 	const struct pp_security_context *sc = &c->spec->security;
 	const struct pp_pod_security *ps = &pod->spec->security;
-	bool non_root = sc->has_run_as_non_root ? sc->run_as_non_root
+	bool non_root = sc->has_run_as_non_root	  ? sc->run_as_non_root
 			: ps->has_run_as_non_root ? ps->run_as_non_root
 						  : false;
 	if (!non_root)
@@ -42,20 +43,22 @@ static int check_non_root(const struct pp_pod_instance *pod, const struct pp_pod
 	if (sc->has_run_as_user || ps->has_run_as_user) {
 		int64_t uid = sc->has_run_as_user ? sc->run_as_user : ps->run_as_user;
 		if (uid == 0)
-			return pp_error_set(err, EPERM,
-					    "container's runAsUser breaks non-root policy (pod: \"%s\", "
-					    "container: %s)",
-					    pod_name, name);
+			return pp_error_set(
+			    err, EPERM,
+			    "container's runAsUser breaks non-root policy (pod: \"%s\", "
+			    "container: %s)",
+			    pod_name, name);
 		return 0;
 	}
 	long long uid = 0;
 	const char *user = c->image->config.user;
 	int kind = image_uid(user, &uid);
 	if (kind == 0)
-		return pp_error_set(err, EPERM,
-				    "container has runAsNonRoot and image has non-numeric user (%s), "
-				    "cannot verify user is non-root (pod: \"%s\", container: %s)",
-				    user, pod_name, name);
+		return pp_error_set(
+		    err, EPERM,
+		    "container has runAsNonRoot and image has non-numeric user (%s), "
+		    "cannot verify user is non-root (pod: \"%s\", container: %s)",
+		    user, pod_name, name);
 	if (kind < 0 || uid == 0)
 		return pp_error_set(err, EPERM,
 				    "container has runAsNonRoot and image will run as root (pod: "

@@ -124,7 +124,8 @@ static int memory_empty_dir(const struct pp_volume *v, const struct pp_pod_secur
 		if (fsconfig(fs, FSCONFIG_SET_STRING, "size", sz, 0) < 0)
 			return pp_error_set(err, errno, "tmpfs size %s", sz);
 	}
-	cleanup_free char *mode = xasprintf("%o", ps->has_fs_group ? FSGROUP_DIR_MODE : EMPTYDIR_MODE);
+	cleanup_free char *mode =
+	    xasprintf("%o", ps->has_fs_group ? FSGROUP_DIR_MODE : EMPTYDIR_MODE);
 	if (fsconfig(fs, FSCONFIG_SET_STRING, "mode", mode, 0) < 0)
 		return pp_error_set(err, errno, "create tmpfs");
 	if (ps->has_fs_group) {

@@ -101,8 +101,8 @@ static int child_setup(const struct pp_exec_config *cfg, const struct exec_plan 
 	/* 5. the working directory, resolved inside the root now (no magic
 	 *    link through one of our fds, CVE-2024-21626), entered after the
 	 *    user switch, with the user's own permissions. */
-	cleanup_close int cwdfd = pp_path_open_in_root(plan->root_fd, cwd, O_PATH | O_DIRECTORY, 0,
-						       false, err);
+	cleanup_close int cwdfd =
+	    pp_path_open_in_root(plan->root_fd, cwd, O_PATH | O_DIRECTORY, 0, false, err);
 	if (cwdfd < 0) {
 		int status = (*err)->status;
 		pp_exec_user_free(&user);

@@ -13,9 +13,17 @@
 
 /* containerd's defaults (pod-semantics.md). */
 static const char *const masked_paths[] = {
-    "/proc/acpi",	  "/proc/asound",	 "/proc/kcore",	    "/proc/keys",
-    "/proc/latency_stats", "/proc/timer_list",	 "/proc/timer_stats", "/proc/sched_debug",
-    "/proc/scsi",	  "/sys/firmware",	 "/sys/devices/virtual/powercap",
+    "/proc/acpi",
+    "/proc/asound",
+    "/proc/kcore",
+    "/proc/keys",
+    "/proc/latency_stats",
+    "/proc/timer_list",
+    "/proc/timer_stats",
+    "/proc/sched_debug",
+    "/proc/scsi",
+    "/sys/firmware",
+    "/sys/devices/virtual/powercap",
 };
 
 static const char *const read_only_paths[] = {
@@ -44,8 +52,8 @@ static int mask_one(int rootfd, int devnull, const char *path, struct pp_error *
 				 MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV |
 				     MOUNT_ATTR_NOEXEC,
 				 err);
-	else if ((tree = open_tree(devnull, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC |
-						      AT_EMPTY_PATH)) < 0)
+	else if ((tree = open_tree(devnull, "",
+				   OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH)) < 0)
 		pp_error_set(err, errno, "clone /dev/null");
 	if (tree < 0)
 		return pp_error_wrap(err, "mask %s", path);
@@ -59,8 +67,8 @@ static int read_only_one(int rootfd, const char *path, struct pp_error **err)
 	cleanup_close int fd = open_existing(rootfd, path);
 	if (fd < 0)
 		return errno == ENOENT ? 0 : pp_error_set(err, errno, "read-only %s", path);
-	cleanup_close int tree = open_tree(fd, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC |
-						       AT_EMPTY_PATH | AT_RECURSIVE);
+	cleanup_close int tree =
+	    open_tree(fd, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH | AT_RECURSIVE);
 	if (tree < 0)
 		return pp_error_set(err, errno, "read-only %s: clone", path);
 	struct mount_attr ma = {.attr_set = MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID |

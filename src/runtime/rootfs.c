@@ -167,8 +167,8 @@ static int populate_dev(int devfd, struct pp_error **err)
 
 static int mount_dev(int rootfd, struct pp_error **err)
 {
-	cleanup_close int devfd =
-	    pp_fs_new("tmpfs", PP_DEV_TMPFS_OPTIONS, MOUNT_ATTR_NOSUID | MOUNT_ATTR_STRICTATIME, err);
+	cleanup_close int devfd = pp_fs_new("tmpfs", PP_DEV_TMPFS_OPTIONS,
+					    MOUNT_ATTR_NOSUID | MOUNT_ATTR_STRICTATIME, err);
 	if (devfd < 0 || pp_rootfs_attach(rootfd, "/dev", devfd, false, err) < 0)
 		return pp_error_wrap(err, "mount /dev");
 	/* The fsmount fd stays the root of the now attached tmpfs. */
@@ -260,7 +260,8 @@ static int mount_source(const struct pp_mount_spec *m, struct pp_error **err)
 	int tree;
 	switch (m->kind) {
 	case PP_MOUNT_TMPFS:
-		return pp_fs_new("tmpfs", m->tmpfs_options, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV, err);
+		return pp_fs_new("tmpfs", m->tmpfs_options, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV,
+				 err);
 	case PP_MOUNT_BIND: {
 		if (m->source_subpath == NULL) {
 			tree = open_tree(AT_FDCWD, m->source, clone);
@@ -301,7 +302,8 @@ static int mount_one(int rootfd, const struct pp_mount_spec *m, struct pp_error 
 	struct stat st;
 	if (fstat(tree, &st) < 0)
 		return pp_error_set(err, errno, "mount %s: stat source", target);
-	if (pp_rootfs_attach(rootfd, target, tree, m->target_is_file || !S_ISDIR(st.st_mode), err) < 0)
+	if (pp_rootfs_attach(rootfd, target, tree, m->target_is_file || !S_ISDIR(st.st_mode), err) <
+	    0)
 		return pp_error_wrap(err, "mount %s", target);
 	return 0;
 }

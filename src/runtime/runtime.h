@@ -78,10 +78,10 @@ int pp_user_switch(const struct pp_exec_user *u, struct pp_error **err);
 int pp_security_prepare(const struct pp_security *sec, struct pp_seccomp_filter *f,
 			struct pp_error **err);
 
-/* In the child, still root, before the user switch: the bounding set, KEEPCAPS, and the filter when it cannot wait for
- * no_new_privs (installing one without it needs CAP_SYS_ADMIN). */
-int pp_child_security_before_user(const struct pp_security *sec,
-				  const struct pp_seccomp_filter *f, struct pp_error **err);
+/* In the child, still root, before the user switch: the bounding set, KEEPCAPS, and the filter when
+ * it cannot wait for no_new_privs (installing one without it needs CAP_SYS_ADMIN). */
+int pp_child_security_before_user(const struct pp_security *sec, const struct pp_seccomp_filter *f,
+				  struct pp_error **err);
 
 /* After the user switch: the capability sets. */
 int pp_child_security_after_user(const struct pp_security *sec, struct pp_error **err);

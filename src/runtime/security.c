@@ -36,8 +36,7 @@ int pp_security_prepare(const struct pp_security *sec, struct pp_seccomp_filter 
 	case PP_SECCOMP_LOCALHOST:
 		if (sec->seccomp_profile == NULL)
 			return pp_error_set(err, EINVAL, "seccomp: Localhost without a profile");
-		return pp_seccomp_compile_file(sec->seccomp_profile, pp_security_caps(sec), f,
-					       err);
+		return pp_seccomp_compile_file(sec->seccomp_profile, pp_security_caps(sec), f, err);
 	case PP_SECCOMP_RUNTIME_DEFAULT:
 		return pp_seccomp_compile_default(pp_security_caps(sec), f, err);
 	default:
@@ -45,8 +44,8 @@ int pp_security_prepare(const struct pp_security *sec, struct pp_seccomp_filter 
 	}
 }
 
-int pp_child_security_before_user(const struct pp_security *sec,
-				  const struct pp_seccomp_filter *f, struct pp_error **err)
+int pp_child_security_before_user(const struct pp_security *sec, const struct pp_seccomp_filter *f,
+				  struct pp_error **err)
 {
 	sec = or_default(sec);
 	if (!sec->no_new_privs && f->len > 0 && pp_seccomp_install(f, err) < 0)

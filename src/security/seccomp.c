@@ -121,8 +121,8 @@ int pp_seccomp_compile(const struct pp_seccomp_profile *profile, pp_caps_t caps,
 	if (ret < 0)
 		return -1;
 	size_t skip = ENOSYS_STUB_LEN;
-	if (max_nr >= 0 && ((SECCOMP_RET_ACTION_FULL & profile->default_action) ==
-			    SECCOMP_RET_ERRNO)) {
+	if (max_nr >= 0 &&
+	    ((SECCOMP_RET_ACTION_FULL & profile->default_action) == SECCOMP_RET_ERRNO)) {
 		put_enosys_stub(insns, max_nr);
 		skip = 0;
 	}
@@ -138,8 +138,7 @@ int pp_seccomp_compile(const struct pp_seccomp_profile *profile, pp_caps_t caps,
 	return 0;
 }
 
-int pp_seccomp_compile_default(pp_caps_t caps, struct pp_seccomp_filter *out,
-			       struct pp_error **err)
+int pp_seccomp_compile_default(pp_caps_t caps, struct pp_seccomp_filter *out, struct pp_error **err)
 {
 	static struct pp_seccomp_filter cached;
 	static pp_caps_t cached_caps;
@@ -170,7 +169,8 @@ int pp_seccomp_compile_file(const char *path, pp_caps_t caps, struct pp_seccomp_
 	if (fstat(fd, &st) < 0)
 		return pp_error_set(err, errno, "seccomp profile %s", path);
 	if (!S_ISREG(st.st_mode) || st.st_size > PROFILE_MAX_BYTES)
-		return pp_error_set(err, EINVAL, "seccomp profile %s: not a regular file of at most %d bytes",
+		return pp_error_set(err, EINVAL,
+				    "seccomp profile %s: not a regular file of at most %d bytes",
 				    path, PROFILE_MAX_BYTES);
 	cleanup_free char *buf = xmalloc((size_t)st.st_size + 1);
 	ssize_t n = pread(fd, buf, (size_t)st.st_size, 0);

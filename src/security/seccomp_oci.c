@@ -32,9 +32,12 @@ static const struct {
 	const char *name;
 	enum scmp_compare op;
 } ops[] = {
-    {"SCMP_CMP_NE", SCMP_CMP_NE},	  {"SCMP_CMP_LT", SCMP_CMP_LT},
-    {"SCMP_CMP_LE", SCMP_CMP_LE},	  {"SCMP_CMP_EQ", SCMP_CMP_EQ},
-    {"SCMP_CMP_GE", SCMP_CMP_GE},	  {"SCMP_CMP_GT", SCMP_CMP_GT},
+    {"SCMP_CMP_NE", SCMP_CMP_NE},
+    {"SCMP_CMP_LT", SCMP_CMP_LT},
+    {"SCMP_CMP_LE", SCMP_CMP_LE},
+    {"SCMP_CMP_EQ", SCMP_CMP_EQ},
+    {"SCMP_CMP_GE", SCMP_CMP_GE},
+    {"SCMP_CMP_GT", SCMP_CMP_GT},
     {"SCMP_CMP_MASKED_EQ", SCMP_CMP_MASKED_EQ},
 };
 
@@ -42,8 +45,8 @@ static const struct {
  * modes), in the spellings of OCI and of Docker's includes. */
 static bool our_arch(const char *a)
 {
-	static const char *const ours[] = {"SCMP_ARCH_X86_64", "SCMP_ARCH_X86", "SCMP_ARCH_X32",
-					   "amd64", "x86", "x32", NULL};
+	static const char *const ours[] = {
+	    "SCMP_ARCH_X86_64", "SCMP_ARCH_X86", "SCMP_ARCH_X32", "amd64", "x86", "x32", NULL};
 	for (const char *const *o = ours; *o != NULL; o++)
 		if (strcmp(a, *o) == 0)
 			return true;
@@ -59,9 +62,8 @@ static struct json_object *get(struct json_object *o, const char *key)
 static int parse_action(struct json_object *action, struct json_object *errno_ret,
 			const char *where, uint32_t *out, struct pp_error **err)
 {
-	const char *name = json_object_is_type(action, json_type_string)
-			       ? json_object_get_string(action)
-			       : NULL;
+	const char *name =
+	    json_object_is_type(action, json_type_string) ? json_object_get_string(action) : NULL;
 	for (size_t i = 0; name != NULL && i < sizeof(actions) / sizeof(actions[0]); i++) {
 		if (strcmp(name, actions[i].name) != 0)
 			continue;
@@ -86,7 +88,8 @@ static int parse_caps(struct json_object *list, const char *where, pp_caps_t *ou
 {
 	size_t n = json_object_is_type(list, json_type_array) ? json_object_array_length(list) : 0;
 	for (size_t i = 0; i < n; i++) {
-		int cap = pp_cap_from_name(json_object_get_string(json_object_array_get_idx(list, i)));
+		int cap =
+		    pp_cap_from_name(json_object_get_string(json_object_array_get_idx(list, i)));
 		if (cap < 0)
 			return pp_error_set(err, EINVAL, "%s: unknown capability", where);
 		*out |= PP_CAP_BIT(cap);
@@ -100,8 +103,8 @@ static int parse_conditions(struct json_object *rule, const char *where, struct 
 {
 	struct json_object *inc = get(rule, "includes"), *exc = get(rule, "excludes");
 	struct json_object *arches = inc != NULL ? get(inc, "arches") : NULL;
-	size_t n = json_object_is_type(arches, json_type_array) ? json_object_array_length(arches)
-								 : 0;
+	size_t n =
+	    json_object_is_type(arches, json_type_array) ? json_object_array_length(arches) : 0;
 	r->skip = n > 0;
 	for (size_t i = 0; i < n; i++)
 		if (our_arch(json_object_get_string(json_object_array_get_idx(arches, i))))
@@ -146,11 +149,10 @@ static int parse_names(struct json_object *rule, const char *where, struct pp_se
 		       struct pp_error **err)
 {
 	struct json_object *names = get(rule, "names"), *one = get(rule, "name");
-	size_t n = json_object_is_type(names, json_type_array) ? json_object_array_length(names)
-							       : 0;
+	size_t n =
+	    json_object_is_type(names, json_type_array) ? json_object_array_length(names) : 0;
 	if (n > PROFILE_MAX_NAMES)
-		return pp_error_set(err, E2BIG, "%s: more than %d names", where,
-				    PROFILE_MAX_NAMES);
+		return pp_error_set(err, E2BIG, "%s: more than %d names", where, PROFILE_MAX_NAMES);
 	char **v = xmalloc((n + 2) * sizeof(char *));
 	size_t k = 0;
 	for (size_t i = 0; i < n; i++) {
@@ -235,7 +237,8 @@ int pp_seccomp_profile_parse(const char *json, size_t len, struct pp_seccomp_pro
 	struct json_tokener *tok = json_tokener_new_ex(64); /* bounded nesting */
 	if (tok == NULL)
 		return pp_error_set(err, ENOMEM, "json tokener");
-	struct json_object *root = json_tokener_parse_ex(tok, json, (int)(len > INT32_MAX ? INT32_MAX : len));
+	struct json_object *root =
+	    json_tokener_parse_ex(tok, json, (int)(len > INT32_MAX ? INT32_MAX : len));
 	enum json_tokener_error jerr = json_tokener_get_error(tok);
 	json_tokener_free(tok);
 	if (root == NULL || jerr != json_tokener_success) {

@@ -1,0 +1,457 @@
+#!/usr/bin/env bats
+# The adversarial suite: every test is a real pod that tries something a
+# confined container must not be able to do (or reads back what it was
+# given), and checks that it was refused or contained and that nothing on
+# the host changed. sectool (tests/helpers/sectool.c) prints the kernel's
+# answer to one attempt: "ok" or the errno name.
+
+load helpers
+
+# The 14 capabilities containerd grants by default.
+DEFAULT_CAPS=00000000a80425fb
+
+# sec_pod CSEC SCRIPT [PODSPEC]: runs a pod of one container "c" with the
+# securityContext CSEC (a YAML flow mapping) running sh -c SCRIPT; PODSPEC
+# is extra pod spec text (indented two spaces).
+sec_pod() {
+	local csec=$1 script=$2 podspec=${3:-}
+	run_pod <<EOF
+apiVersion: v1
+kind: Pod
+metadata:
+  name: sec
+spec:
+  restartPolicy: Never
+  terminationGracePeriodSeconds: 1
+$podspec
+  containers:
+    - name: c
+      image: @IMAGE@
+      securityContext: $csec
+      command: ["sh", "-c"]
+      args:
+        - |
+$(printf '%s\n' "$script" | indent 10)
+EOF
+}
+
+# try_refused NAME ERRNO [CSEC]: sectool try NAME in a pod answers ERRNO.
+try_refused() {
+	sec_pod "${3:-{\}}" "sectool try $1"
+	assert_status 0
+	assert_line "[c] $2"
+	assert_no_leaks
+}
+
+# status_field NAME: the value of NAME in the container's /proc/self/status
+# lines that sec_pod's output holds.
+status_field() {
+	sed -n "s/^\[c\] $1:[[:space:]]*//p" <<<"$output"
+}
+
+host_caps_bounding() {
+	sed -n 's/^CapBnd:[[:space:]]*//p' /proc/self/status
+}
+
+STATUS='grep -E "^(Cap|NoNewPrivs|Seccomp)" /proc/self/status'
+
+# ---------------------------------------------------------------------------
+# Capabilities, no_new_privs and seccomp, read back
+
+@test "default: containerd's 14 capabilities, bounding = granted, inheritable and ambient empty" {
+	sec_pod '{}' "$STATUS"
+	assert_status 0
+	[ "$(status_field CapInh)" = 0000000000000000 ] || fail "CapInh"
+	[ "$(status_field CapPrm)" = "$DEFAULT_CAPS" ] || fail "CapPrm"
+	[ "$(status_field CapEff)" = "$DEFAULT_CAPS" ] || fail "CapEff"
+	[ "$(status_field CapBnd)" = "$DEFAULT_CAPS" ] || fail "CapBnd"
+	[ "$(status_field CapAmb)" = 0000000000000000 ] || fail "CapAmb"
+	assert_no_leaks
+}
+
+@test "default: no_new_privs off, the seccomp filter on" {
+	sec_pod '{}' "$STATUS"
+	[ "$(status_field NoNewPrivs)" = 0 ] || fail "NoNewPrivs"
+	[ "$(status_field Seccomp)" = 2 ] || fail "Seccomp mode"
+	assert_no_leaks
+}
+
+@test "a non-root user keeps the bounding set and nothing else" {
+	sec_pod '{runAsUser: 1000}' "$STATUS; id -u"
+	assert_line "[c] 1000"
+	[ "$(status_field CapPrm)" = 0000000000000000 ] || fail "CapPrm"
+	[ "$(status_field CapEff)" = 0000000000000000 ] || fail "CapEff"
+	[ "$(status_field CapBnd)" = "$DEFAULT_CAPS" ] || fail "CapBnd"
+	[ "$(status_field CapAmb)" = 0000000000000000 ] || fail "CapAmb"
+	assert_no_leaks
+}
+
+@test "allowPrivilegeEscalation: false sets no_new_privs" {
+	sec_pod '{allowPrivilegeEscalation: false}' "$STATUS"
+	[ "$(status_field NoNewPrivs)" = 1 ] || fail "NoNewPrivs"
+	[ "$(status_field Seccomp)" = 2 ] || fail "Seccomp mode"
+	assert_no_leaks
+}
+
+@test "capabilities drop ALL: every set empty, the bounding set too" {
+	sec_pod '{capabilities: {drop: [ALL]}}' "$STATUS; chown 1000 /tmp && echo chowned"
+	for f in CapInh CapPrm CapEff CapBnd CapAmb; do
+		[ "$(status_field $f)" = 0000000000000000 ] || fail "$f"
+	done
+	refute_line "[c] chowned"
+	assert_no_leaks
+}
+
+@test "capabilities add NET_ADMIN, drop CHOWN and KILL: exactly that" {
+	# default - CHOWN(0) - KILL(5) + NET_ADMIN(12)
+	sec_pod '{capabilities: {add: [NET_ADMIN], drop: [CHOWN, CAP_KILL]}}' "$STATUS"
+	[ "$(status_field CapEff)" = 00000000a80435da ] || fail "CapEff"
+	[ "$(status_field CapBnd)" = 00000000a80435da ] || fail "CapBnd"
+	assert_no_leaks
+}
+
+@test "capabilities add ALL: every capability this host's root has, and the filter allows their syscalls" {
+	sec_pod '{capabilities: {add: [ALL]}}' "$STATUS; sectool try unshare_mount"
+	[ "$(status_field CapEff)" = "$(host_caps_bounding)" ] || fail "CapEff"
+	[ "$(status_field Seccomp)" = 2 ] || fail "Seccomp mode"
+	assert_line "[c] ok"
+	assert_no_leaks
+}
+
+@test "privileged: all capabilities, no seccomp, /sys writable, nothing masked" {
+	sec_pod '{privileged: true}' "$STATUS; grep ' /sys ' /proc/mounts; wc -c </proc/timer_list"
+	[ "$(status_field CapEff)" = "$(host_caps_bounding)" ] || fail "CapEff"
+	[ "$(status_field Seccomp)" = 0 ] || fail "Seccomp mode"
+	assert_line_re '\[c\] sysfs /sys sysfs rw,.*'
+	refute_line "[c] 0"
+	assert_no_leaks
+}
+
+@test "seccompProfile Unconfined: no filter, capabilities unchanged" {
+	sec_pod '{seccompProfile: {type: Unconfined}}' "$STATUS"
+	[ "$(status_field Seccomp)" = 0 ] || fail "Seccomp mode"
+	[ "$(status_field CapEff)" = "$DEFAULT_CAPS" ] || fail "CapEff"
+	assert_no_leaks
+}
+
+@test "the pod-level seccompProfile applies unless the container sets its own" {
+	run_pod <<'EOF'
+apiVersion: v1
+kind: Pod
+metadata: {name: sec}
+spec:
+  restartPolicy: Never
+  securityContext: {seccompProfile: {type: Unconfined}}
+  containers:
+    - name: a
+      image: @IMAGE@
+      command: ["sh", "-c", "grep ^Seccomp: /proc/self/status"]
+    - name: b
+      image: @IMAGE@
+      securityContext: {seccompProfile: {type: RuntimeDefault}}
+      command: ["sh", "-c", "grep ^Seccomp: /proc/self/status"]
+EOF
+	assert_status 0
+	assert_line_re '\[a\] Seccomp:\s+0'
+	assert_line_re '\[b\] Seccomp:\s+2'
+	assert_no_leaks
+}
+
+@test "peapod exec gets the container's capabilities, no_new_privs and seccomp filter, and no fd of ours" {
+	local f
+	f=$(write_manifest <<'EOF'
+apiVersion: v1
+kind: Pod
+metadata: {name: secx}
+spec:
+  terminationGracePeriodSeconds: 1
+  containers:
+    - name: c
+      image: @IMAGE@
+      securityContext: {allowPrivilegeEscalation: false, capabilities: {drop: [ALL], add: [KILL]}}
+      command: ["sleep", "3600"]
+EOF
+)
+	run_peapod apply -f "$f"
+	assert_status 0
+	run_peapod exec secx -- sh -c "$STATUS; sectool try keyctl; sectool fds; echo end"
+	local exec_status=$status exec_output=$output
+	run_peapod delete pod secx
+	assert_status 0
+	status=$exec_status output=$exec_output
+	assert_status 0
+	assert_line_re 'CapEff:\s+0000000000000020'
+	assert_line_re 'CapBnd:\s+0000000000000020'
+	assert_line_re 'CapInh:\s+0000000000000000'
+	assert_line_re 'NoNewPrivs:\s+1'
+	assert_line_re 'Seccomp:\s+2'
+	assert_line EPERM
+	# sectool fds prints nothing: only 0, 1 and 2 are open.
+	[ "$(sed -n '/^EPERM$/,/^end$/p' <<<"$output" | wc -l)" -eq 2 ] || fail "fds leaked into exec"
+	assert_no_leaks
+}
+
+@test "the container's process has no fd but 0, 1 and 2" {
+	sec_pod '{}' 'sectool fds; echo end'
+	assert_status 0
+	assert_stdout "[c] end"
+	assert_no_leaks
+}
+
+# ---------------------------------------------------------------------------
+# System calls the default profile refuses
+
+@test "seccomp: keyctl is refused (EPERM)" {
+	try_refused keyctl EPERM
+}
+
+@test "seccomp: add_key is refused (EPERM)" {
+	try_refused add_key EPERM
+}
+
+@test "seccomp: bpf is refused (EPERM)" {
+	try_refused bpf EPERM
+}
+
+@test "seccomp: perf_event_open is refused (EPERM)" {
+	try_refused perf_event_open EPERM
+}
+
+@test "seccomp: kexec_load is refused (EPERM)" {
+	try_refused kexec_load EPERM
+}
+
+@test "seccomp: init_module, finit_module and delete_module are refused (EPERM)" {
+	sec_pod '{}' 'sectool try init_module; sectool try finit_module; sectool try delete_module'
+	assert_status 0
+	assert_stdout "[c] EPERM"$'\n'"[c] EPERM"$'\n'"[c] EPERM"
+	assert_no_leaks
+}
+
+@test "seccomp: a user namespace cannot be created (unshare, clone)" {
+	sec_pod '{}' 'sectool try unshare_user; sectool try clone_newuser; unshare -U true 2>/dev/null || echo refused'
+	assert_status 0
+	assert_stdout "[c] EPERM"$'\n'"[c] EPERM"$'\n'"[c] refused"
+	assert_no_leaks
+}
+
+@test "seccomp: clone3 answers ENOSYS, so that libc falls back to clone" {
+	try_refused clone3 ENOSYS
+}
+
+@test "seccomp: personality READ_IMPLIES_EXEC is refused, the query is allowed" {
+	sec_pod '{}' 'sectool try personality_rie; sectool try personality_query'
+	assert_stdout "[c] EPERM"$'\n'"[c] ok"
+	assert_no_leaks
+}
+
+@test "seccomp: AF_VSOCK sockets are refused, AF_INET allowed" {
+	sec_pod '{}' 'sectool try socket_vsock; sectool try socket_inet'
+	assert_stdout "[c] EPERM"$'\n'"[c] ok"
+	assert_no_leaks
+}
+
+@test "seccomp: a syscall newer than the profile answers ENOSYS, an old one not in it EPERM" {
+	# 1000: no syscall yet; 156 (_sysctl): older than the profile's newest, not in it.
+	sec_pod '{}' 'sectool try nr:1000; sectool try nr:156'
+	assert_stdout "[c] ENOSYS"$'\n'"[c] EPERM"
+	assert_no_leaks
+}
+
+@test "seccomp: swapon, reboot, acct, settimeofday, iopl are refused" {
+	sec_pod '{}' 'for t in swapon reboot acct settimeofday iopl; do sectool try $t; done'
+	assert_stdout "[c] EPERM"$'\n'"[c] EPERM"$'\n'"[c] EPERM"$'\n'"[c] EPERM"$'\n'"[c] EPERM"
+	assert_no_leaks
+}
+
+@test "seccomp: setns and userfaultfd are refused" {
+	sec_pod '{}' 'sectool try setns; sectool try userfaultfd'
+	assert_stdout "[c] EPERM"$'\n'"[c] EPERM"
+	assert_no_leaks
+}
+
+@test "seccomp: a Localhost profile from PEAPOD_SECCOMP_DIR is applied" {
+	mkdir -p "$TEST_DIR/seccomp/profiles"
+	cat >"$TEST_DIR/seccomp/profiles/no-mkdir.json" <<'EOF'
+{"defaultAction": "SCMP_ACT_ALLOW",
+ "architectures": ["SCMP_ARCH_X86_64"],
+ "syscalls": [{"names": ["mkdir", "mkdirat"], "action": "SCMP_ACT_ERRNO", "errnoRet": 13}]}
+EOF
+	PEAPOD_SECCOMP_DIR=$TEST_DIR/seccomp sec_pod \
+		'{seccompProfile: {type: Localhost, localhostProfile: profiles/no-mkdir.json}}' \
+		'mkdir /tmp/d 2>/dev/null || echo refused; sectool try keyctl'
+	assert_status 0
+	assert_stdout "[c] refused"$'\n'"[c] ok"
+	assert_no_leaks
+}
+
+@test "seccomp: a missing or invalid Localhost profile refuses the pod, nothing is created" {
+	mkdir -p "$TEST_DIR/seccomp"
+	echo '{"defaultAction": "SCMP_ACT_FOO"}' >"$TEST_DIR/seccomp/bad.json"
+	local before
+	before=$(pod_dirs)
+	PEAPOD_SECCOMP_DIR=$TEST_DIR/seccomp sec_pod \
+		'{seccompProfile: {type: Localhost, localhostProfile: missing.json}}' 'true'
+	[ "$status" -ne 0 ] || fail "a missing profile was accepted"
+	assert_stderr_contains "missing.json"
+	PEAPOD_SECCOMP_DIR=$TEST_DIR/seccomp sec_pod \
+		'{seccompProfile: {type: Localhost, localhostProfile: bad.json}}' 'true'
+	[ "$status" -ne 0 ] || fail "a bad profile was accepted"
+	assert_stderr_contains "unknown action SCMP_ACT_FOO"
+	[ "$(pod_dirs)" = "$before" ] || fail "a refused pod left directories"
+	assert_no_leaks
+}
+
+@test "seccomp: a localhostProfile that leaves the directory is refused at parse time" {
+	sec_pod '{seccompProfile: {type: Localhost, localhostProfile: ../../etc/profile.json}}' 'true'
+	assert_status 2
+	assert_stderr_contains "securityContext.seccompProfile.localhostProfile: must be a relative path without '..'"
+}
+
+# ---------------------------------------------------------------------------
+# Mounts, /proc and /sys
+
+@test "mount is refused and nothing is mounted" {
+	sec_pod '{}' 'sectool try mount; mount -t tmpfs none /mnt 2>/dev/null || echo refused; grep -c " /mnt " /proc/mounts'
+	assert_line "[c] EPERM"
+	assert_line "[c] refused"
+	assert_line "[c] 0"
+	assert_no_leaks
+}
+
+@test "umount of /proc is refused" {
+	try_refused umount_proc EPERM
+}
+
+@test "sethostname is refused; the host's hostname is unchanged" {
+	local before
+	before=$(hostname)
+	sec_pod '{}' 'hostname evil 2>/dev/null || echo refused; hostname'
+	assert_line "[c] refused"
+	assert_line "[c] sec"
+	[ "$(hostname)" = "$before" ] || fail "the host's hostname changed"
+	assert_no_leaks
+}
+
+@test "/proc/sys is read-only: writing kernel.hostname fails, the host is unchanged" {
+	local before
+	before=$(cat /proc/sys/kernel/hostname)
+	sec_pod '{}' 'echo evil >/proc/sys/kernel/hostname 2>/dev/null || echo refused; grep " /proc/sys " /proc/mounts'
+	assert_line "[c] refused"
+	assert_line_re '\[c\] proc /proc/sys proc ro,.*'
+	[ "$(cat /proc/sys/kernel/hostname)" = "$before" ] || fail "the hostname changed"
+	assert_no_leaks
+}
+
+@test "/proc/sysrq-trigger cannot be written" {
+	[ -e /proc/sysrq-trigger ] || skip "this kernel has no /proc/sysrq-trigger"
+	sec_pod '{}' 'echo h >/proc/sysrq-trigger || echo refused'
+	assert_line "[c] refused"
+	assert_no_leaks
+}
+
+@test "/proc/kcore is masked" {
+	[ -e /proc/kcore ] || skip "this kernel has no /proc/kcore"
+	sec_pod '{}' 'wc -c </proc/kcore'
+	assert_line "[c] 0"
+	assert_no_leaks
+}
+
+@test "/proc/keys and /proc/timer_list are masked by /dev/null" {
+	[ -e /proc/timer_list ] || skip "this kernel has no /proc/timer_list"
+	sec_pod '{}' 'wc -c </proc/timer_list; wc -c </proc/keys; echo x >/proc/timer_list && echo written'
+	assert_stdout "[c] 0"$'\n'"[c] 0"$'\n'"[c] written"
+	# Written to /dev/null: the host's file still has its content.
+	[ "$(wc -c </proc/timer_list)" -gt 0 ] || fail "the host's timer_list is empty"
+	assert_no_leaks
+}
+
+@test "/proc/acpi and /sys/firmware are empty and read-only" {
+	[ -d /sys/firmware ] && [ -d /proc/acpi ] || skip "this host has no /sys/firmware or /proc/acpi"
+	sec_pod '{}' 'ls -A /sys/firmware | wc -l; ls -A /proc/acpi | wc -l; touch /sys/firmware/x 2>/dev/null || echo refused'
+	assert_stdout "[c] 0"$'\n'"[c] 0"$'\n'"[c] refused"
+	assert_no_leaks
+}
+
+@test "procMount: Unmasked leaves /proc as it is" {
+	[ -e /proc/timer_list ] || skip "this kernel has no /proc/timer_list"
+	sec_pod '{procMount: Unmasked}' 'wc -c </proc/timer_list'
+	assert_status 0
+	refute_line "[c] 0"
+	assert_no_leaks
+}
+
+@test "/sys is read-only" {
+	sec_pod '{}' 'grep " /sys " /proc/mounts; echo 1 >/sys/kernel/uevent_helper 2>/dev/null || echo refused'
+	assert_line_re '\[c\] sysfs /sys sysfs ro,.*'
+	assert_line "[c] refused"
+	assert_no_leaks
+}
+
+@test "readOnlyRootFilesystem: the root is read-only, volumes stay writable" {
+	run_pod <<'EOF'
+apiVersion: v1
+kind: Pod
+metadata: {name: sec}
+spec:
+  restartPolicy: Never
+  volumes: [{name: v, emptyDir: {}}]
+  containers:
+    - name: c
+      image: @IMAGE@
+      securityContext: {readOnlyRootFilesystem: true}
+      volumeMounts: [{name: v, mountPath: /data}]
+      command: ["sh", "-c", "touch /x 2>/dev/null || echo refused; touch /data/x && echo volume-ok"]
+EOF
+	assert_status 0
+	assert_line "[c] refused"
+	assert_line "[c] volume-ok"
+	assert_no_leaks
+}
+
+# ---------------------------------------------------------------------------
+# Users
+
+@test "runAsNonRoot with the image's root user is refused, naming the container; nothing is created" {
+	local before
+	before=$(pod_dirs)
+	sec_pod '{runAsNonRoot: true}' 'true'
+	[ "$status" -ne 0 ] || fail "accepted"
+	assert_stderr_contains 'container has runAsNonRoot and image will run as root (pod: "sec", container: c)'
+	[ "$(pod_dirs)" = "$before" ] || fail "a refused pod left directories"
+	assert_no_leaks
+}
+
+@test "runAsNonRoot with runAsUser 0 is refused; with runAsUser 1000 it runs" {
+	sec_pod '{runAsNonRoot: true, runAsUser: 0}' 'true'
+	[ "$status" -ne 0 ] || fail "accepted"
+	assert_stderr_contains "container's runAsUser breaks non-root policy"
+	sec_pod '{runAsNonRoot: true, runAsUser: 1000}' 'id -u'
+	assert_status 0
+	assert_line "[c] 1000"
+	assert_no_leaks
+}
+
+@test "pod-level runAsUser, runAsGroup, supplementalGroups and fsGroup; emptyDirs belong to fsGroup, setgid" {
+	run_pod <<'EOF'
+apiVersion: v1
+kind: Pod
+metadata: {name: sec}
+spec:
+  restartPolicy: Never
+  securityContext: {runAsUser: 1000, runAsGroup: 3000, supplementalGroups: [4000], fsGroup: 2000}
+  volumes: [{name: v, emptyDir: {}}, {name: m, emptyDir: {medium: Memory}}]
+  containers:
+    - name: c
+      image: @IMAGE@
+      volumeMounts: [{name: v, mountPath: /data}, {name: m, mountPath: /mem}]
+      command: ["sh", "-c", "id -u; id -g; id -G | tr ' ' '\\n' | sort | tr '\\n' ' '; echo; stat -c '%g %A' /data /mem; touch /data/f; stat -c '%u %g' /data/f"]
+EOF
+	assert_status 0
+	assert_line "[c] 1000"
+	assert_line "[c] 3000"
+	assert_line "[c] 2000 3000 4000 "
+	assert_line "[c] 1000 2000"
+	[ "$(grep -c '2000 drwxrwsrwx' <<<"$output")" -eq 2 ] || fail "both emptyDirs belong to fsGroup, setgid"
+	assert_no_leaks
+}
