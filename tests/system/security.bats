@@ -455,3 +455,262 @@ EOF
 	[ "$(grep -c '2000 drwxrwsrwx' <<<"$output")" -eq 2 ] || fail "both emptyDirs belong to fsGroup, setgid"
 	assert_no_leaks
 }
+
+# ---------------------------------------------------------------------------
+# Parse-time refusals
+
+@test "allowPrivilegeEscalation: false with privileged or an added SYS_ADMIN is refused at parse time" {
+	sec_pod '{privileged: true, allowPrivilegeEscalation: false}' 'true'
+	assert_status 2
+	assert_stderr_contains ".yaml:12:"
+	assert_stderr_contains "securityContext.allowPrivilegeEscalation: cannot set allowPrivilegeEscalation to false and privileged to true"
+	sec_pod '{capabilities: {add: [sys_admin]}, allowPrivilegeEscalation: false}' 'true'
+	assert_status 2
+	assert_stderr_contains "cannot set allowPrivilegeEscalation to false and capabilities.add CAP_SYS_ADMIN"
+}
+
+@test "an unknown capability name is refused at parse time with its place" {
+	sec_pod '{capabilities: {drop: [CHOWN, NO_SUCH_CAP]}}' 'true'
+	assert_status 2
+	assert_stderr_contains 'securityContext.capabilities.drop[1]: unknown capability "NO_SUCH_CAP"'
+	assert_stderr_contains ".yaml:12:"
+}
+
+# ---------------------------------------------------------------------------
+# Paths from images and manifests stay inside the container
+
+# A busybox image whose /data is a symlink to a directory of the host, and
+# whose /etc/hosts is an absolute symlink to a host file.
+symlink_image() {
+	make_rootfs "$TEST_DIR/rootfs"
+	mkdir -p "$TEST_DIR/host-dir"
+	echo "host content" >"$TEST_DIR/host-dir/keep"
+	ln -s "$TEST_DIR/host-dir" "$TEST_DIR/rootfs/data"
+	ln -s "../../../../../../$TEST_DIR/host-dir" "$TEST_DIR/rootfs/rel"
+	rm -f "$TEST_DIR/rootfs/etc/hosts"
+	ln -s "$TEST_DIR/host-hosts" "$TEST_DIR/rootfs/etc/hosts"
+	cp "$HELPERS/sectool" "$TEST_DIR/rootfs/bin/sectool"
+	run_peapod image import "$TEST_DIR/rootfs" peapod-test/symlinks:1
+	assert_status 0
+}
+
+@test "a mount target that is a symlink in the image (absolute or climbing ..) lands inside the container" {
+	symlink_image
+	local before
+	before=$(tree_sum "$TEST_DIR/host-dir")
+	run_pod <<'EOF'
+apiVersion: v1
+kind: Pod
+metadata: {name: sec}
+spec:
+  restartPolicy: Never
+  volumes: [{name: v, emptyDir: {}}, {name: w, emptyDir: {}}]
+  containers:
+    - name: c
+      image: peapod-test/symlinks:1
+      volumeMounts: [{name: v, mountPath: /data}, {name: w, mountPath: /rel}]
+      command: ["sh", "-c", "touch /data/planted /rel/planted2 && echo written; ls /data /rel"]
+EOF
+	assert_status 0
+	assert_line "[c] written"
+	[ "$(tree_sum "$TEST_DIR/host-dir")" = "$before" ] || fail "the host directory changed"
+	[ ! -e "$TEST_DIR/host-dir/planted" ] || fail "the mount went to the host"
+	! grep -qF "$TEST_DIR/host-dir" /proc/self/mountinfo || fail "a mount on the host directory"
+	run_peapod image rm peapod-test/symlinks:1
+	assert_no_leaks
+}
+
+@test "/etc/hosts planted as a symlink to a host file: the host file is neither created nor written" {
+	symlink_image
+	run_pod <<'EOF'
+apiVersion: v1
+kind: Pod
+metadata: {name: sec}
+spec:
+  restartPolicy: Never
+  containers:
+    - name: c
+      image: peapod-test/symlinks:1
+      command: ["sh", "-c", "grep -c localhost /etc/hosts"]
+EOF
+	assert_status 0
+	[ ! -e "$TEST_DIR/host-hosts" ] || fail "the host file was created: $(cat "$TEST_DIR/host-hosts")"
+	run_peapod image rm peapod-test/symlinks:1
+	assert_no_leaks
+}
+
+@test "a subPath that a container made a symlink out of its volume is refused; the host is unchanged" {
+	mkdir -p "$TEST_DIR/host-dir"
+	echo secret >"$TEST_DIR/host-dir/file"
+	local before
+	before=$(tree_sum "$TEST_DIR/host-dir")
+	run_pod <<EOF
+apiVersion: v1
+kind: Pod
+metadata: {name: sec}
+spec:
+  restartPolicy: Never
+  volumes: [{name: v, emptyDir: {}}]
+  initContainers:
+    - name: plant
+      image: @IMAGE@
+      volumeMounts: [{name: v, mountPath: /v}]
+      command: ["sh", "-c", "ln -s $TEST_DIR/host-dir /v/abs; ln -s ../../../../../../../$TEST_DIR/host-dir /v/rel"]
+  containers:
+    - name: abs
+      image: @IMAGE@
+      volumeMounts: [{name: v, mountPath: /x, subPath: abs}]
+      command: ["sh", "-c", "echo evil >/x/file; ls /x"]
+    - name: rel
+      image: @IMAGE@
+      volumeMounts: [{name: v, mountPath: /x, subPath: rel}]
+      command: ["sh", "-c", "echo evil >/x/file; ls /x"]
+EOF
+	[ "$status" -ne 0 ] || fail "the pod succeeded"
+	assert_stderr_contains "leaves its root"
+	refute_stdout_contains "file"
+	[ "$(tree_sum "$TEST_DIR/host-dir")" = "$before" ] || fail "the host directory changed"
+	assert_no_leaks
+}
+
+@test "workingDir through a /proc/self/fd magic link (CVE-2024-21626) is refused" {
+	local n
+	for n in 3 4 5 6 7 8; do
+		run_pod <<EOF
+apiVersion: v1
+kind: Pod
+metadata: {name: sec}
+spec:
+  restartPolicy: Never
+  containers:
+    - name: c
+      image: @IMAGE@
+      workingDir: /proc/self/fd/$n
+      command: ["sh", "-c", "pwd; ls ..; echo escaped"]
+EOF
+		refute_line "[c] escaped"
+		assert_stderr_contains "working directory /proc/self/fd/$n"
+	done
+	assert_no_leaks
+}
+
+@test "a command through /proc/self/fd finds no fd of peapod's open" {
+	local n
+	for n in 3 4 5 6 7; do
+		run_pod <<EOF
+apiVersion: v1
+kind: Pod
+metadata: {name: sec}
+spec:
+  restartPolicy: Never
+  containers:
+    - {name: c, image: "@IMAGE@", command: ["/proc/self/fd/$n"]}
+EOF
+		[ "$status" -ne 0 ] || fail "fd $n ran"
+		assert_stderr_contains "/proc/self/fd/$n"
+	done
+	assert_no_leaks
+}
+
+@test "a setuid-root binary does not raise a user under no_new_privs (allowPrivilegeEscalation: false)" {
+	make_rootfs "$TEST_DIR/rootfs"
+	cp "$HELPERS/sectool" "$TEST_DIR/rootfs/bin/suid-sectool"
+	chown 0:0 "$TEST_DIR/rootfs/bin/suid-sectool"
+	chmod 4755 "$TEST_DIR/rootfs/bin/suid-sectool"
+	run_peapod image import "$TEST_DIR/rootfs" peapod-test/suid:1
+	assert_status 0
+	run_pod <<'EOF'
+apiVersion: v1
+kind: Pod
+metadata: {name: sec}
+spec:
+  restartPolicy: Never
+  securityContext: {runAsUser: 1000}
+  containers:
+    - name: escalates
+      image: peapod-test/suid:1
+      command: ["suid-sectool", "id"]
+    - name: nnp
+      image: peapod-test/suid:1
+      securityContext: {allowPrivilegeEscalation: false}
+      command: ["suid-sectool", "id"]
+EOF
+	assert_status 0
+	# Without no_new_privs the setuid bit works (the control), with it not.
+	assert_line "[escalates] 1000 0 0"
+	assert_line "[nnp] 1000 1000 1000"
+	run_peapod image rm peapod-test/suid:1
+	assert_no_leaks
+}
+
+# ---------------------------------------------------------------------------
+# The infra process and peapod's own binary
+
+@test "the infra process (PID 1 with shareProcessNamespace) cannot be ptraced, nor its exe or root opened" {
+	sec_pod '{}' 'sectool try ptrace_attach:1; sectool try open_exe_read:1; ls /proc/1/root/ 2>/dev/null || echo no-root' \
+		'  shareProcessNamespace: true'
+	assert_status 0
+	assert_stdout "[c] EPERM"$'\n'"[c] EACCES"$'\n'"[c] no-root"
+	assert_no_leaks
+}
+
+@test "a container granted SYS_PTRACE that attaches to the infra finds nothing: no capabilities, an empty root" {
+	sec_pod '{capabilities: {add: [SYS_PTRACE]}}' \
+		'sectool try ptrace_attach:1; grep -E "^(CapEff|CapBnd|NoNewPrivs)" /proc/1/status; ls -A /proc/1/root/ | wc -l' \
+		'  shareProcessNamespace: true'
+	assert_status 0
+	assert_line_re '\[c\] CapEff:\s+0000000000000000'
+	assert_line_re '\[c\] CapBnd:\s+0000000000000000'
+	assert_line_re '\[c\] NoNewPrivs:\s+1'
+	assert_line "[c] 0"
+	assert_no_leaks
+}
+
+@test "/proc/self/exe is the container's own binary; it cannot be opened for writing (CVE-2019-5736)" {
+	local sum
+	sum=$(md5sum <"$PEAPOD")
+	sec_pod '{}' 'readlink /proc/self/exe; sectool try open_exe_write:self'
+	assert_status 0
+	assert_stdout "[c] /bin/busybox"$'\n'"[c] ETXTBSY"
+	[ "$(md5sum <"$PEAPOD")" = "$sum" ] || fail "peapod's binary changed"
+	assert_no_leaks
+}
+
+@test "processes exec'd into a container never show peapod's binary to it (CVE-2019-5736)" {
+	local f i sum
+	sum=$(md5sum <"$PEAPOD")
+	f=$(write_manifest <<'EOF'
+apiVersion: v1
+kind: Pod
+metadata: {name: secw}
+spec:
+  terminationGracePeriodSeconds: 1
+  containers:
+    - name: c
+      image: @IMAGE@
+      command:
+        - sh
+        - -c
+        - |
+          : >/tmp/seen
+          while :; do
+            for p in /proc/[0-9]*; do
+              l=$(readlink "$p/exe" 2>/dev/null) || continue
+              case $l in /bin/busybox|/usr/local/bin/*) ;; *) echo "$p $l" >>/tmp/seen ;; esac
+            done
+          done
+EOF
+)
+	run_peapod apply -f "$f"
+	assert_status 0
+	for i in $(seq 1 15); do
+		timeout -k 5 "$POD_TIMEOUT" "$PEAPOD" exec secw -- true || fail "exec $i failed"
+	done
+	run_peapod exec secw -- cat /tmp/seen
+	local seen=$output
+	run_peapod delete pod secw
+	assert_status 0
+	[ -z "$seen" ] || { output=$seen; fail "the container saw a binary of the host"; }
+	[ "$(md5sum <"$PEAPOD")" = "$sum" ] || fail "peapod's binary changed"
+	assert_no_leaks
+}
