@@ -9,6 +9,7 @@
 #include <sys/wait.h>
 
 #include "pod/pod_internal.h"
+#include "security/seccomp.h"
 #include "state/podstate.h"
 #include "util/cleanup.h"
 #include "util/fs.h"
@@ -60,6 +61,9 @@ static int resolve_images(struct pp_pod_instance *pod, struct pp_image_store *st
 static int resolve_security(struct pp_pod_instance *pod, struct pp_image_store *store,
 			    struct pp_error **err)
 {
+	/* Compiled seccomp filters are kept beside the images (see seccomp.h). */
+	cleanup_free char *cache = xasprintf("%s/seccomp-cache", pp_image_store_root(store));
+	pp_seccomp_set_cache_dir(cache);
 	for (size_t i = 0; i < pod->n_containers; i++) {
 		struct pp_pod_container *c = &pod->containers[i];
 		if (pp_pod_container_security(pod, c, pp_image_store_root(store), err) < 0) {

@@ -64,8 +64,17 @@ struct pp_seccomp_filter {
 int pp_seccomp_compile(const struct pp_seccomp_profile *profile, pp_caps_t caps,
 		       struct pp_seccomp_filter *out, struct pp_error **err);
 
-/* The default profile compiled for caps; the last result is kept, so that
- * the containers of a pod (usually with the same caps) pay once. */
+/* pp_seccomp_compile, with the last result kept in memory and every result
+ * as a file in the cache directory (when set), keyed by a hash of the
+ * profile, the caps and libseccomp's version. */
+int pp_seccomp_compile_cached(const struct pp_seccomp_profile *profile, pp_caps_t caps,
+			      struct pp_seccomp_filter *out, struct pp_error **err);
+
+/* Where compiled filters are kept across processes (a directory only root
+ * writes, created 0700 when missing); NULL: nowhere. */
+void pp_seccomp_set_cache_dir(const char *dir);
+
+/* The default profile compiled for caps (cached as above). */
 int pp_seccomp_compile_default(pp_caps_t caps, struct pp_seccomp_filter *out,
 			       struct pp_error **err);
 
