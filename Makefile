@@ -91,9 +91,10 @@ asan:
 FUZZ_SECONDS ?= 60
 FUZZ_CC = clang -std=c11 -D_GNU_SOURCE -Isrc -g -O1 -fsanitize=fuzzer,address,undefined \
 	$(shell pkg-config --cflags $(PKGS))
-# The manifest parser for FUZZ_SECONDS, the CRI log reader for a third of it.
+# The manifest parser for FUZZ_SECONDS, the CRI log reader and the seccomp
+# profile parser for a third of it each.
 fuzz:
-	@mkdir -p build-fuzz/corpus build-fuzz/corpus-crilog
+	@mkdir -p build-fuzz/corpus build-fuzz/corpus-crilog build-fuzz/corpus-seccomp
 	$(FUZZ_CC) -o build-fuzz/fuzz_manifest fuzz/fuzz_manifest.c \
 		$(filter src/spec/%.c src/util/%.c src/security/caps.c,$(LIB_SRC)) $(LDLIBS)
 	$(FUZZ_CC) -o build-fuzz/fuzz_crilog fuzz/fuzz_crilog.c \
@@ -102,6 +103,10 @@ fuzz:
 		build-fuzz/corpus fuzz/corpus
 	build-fuzz/fuzz_crilog -max_total_time=$$(( $(FUZZ_SECONDS) / 3 + 1 )) -max_len=65536 \
 		-rss_limit_mb=1024 build-fuzz/corpus-crilog fuzz/corpus-crilog
+	$(FUZZ_CC) -o build-fuzz/fuzz_seccomp fuzz/fuzz_seccomp.c \
+		$(filter src/security/%.c src/util/%.c,$(LIB_SRC)) $(LDLIBS)
+	build-fuzz/fuzz_seccomp -max_total_time=$$(( $(FUZZ_SECONDS) / 3 + 1 )) -max_len=16384 \
+		-rss_limit_mb=1024 build-fuzz/corpus-seccomp fuzz/corpus-seccomp
 	rm -rf /tmp/peapod-fuzz-crilog.*
 
 format:

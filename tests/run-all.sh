@@ -72,7 +72,7 @@ count "$log/lint.tap"
 
 echo "## fuzzing the manifest parser for ${FUZZ_SECONDS}s and the CRI log reader for a third of it"
 if make -s fuzz FUZZ_SECONDS="$FUZZ_SECONDS" >"$log/fuzz.log" 2>&1; then
-	echo "ok - fuzz_manifest and fuzz_crilog ran without a crash or leak" | tee "$log/fuzz.tap"
+	echo "ok - fuzz_manifest, fuzz_crilog and fuzz_seccomp ran without a crash or leak" | tee "$log/fuzz.tap"
 else
 	tail -40 "$log/fuzz.log"
 	echo "not ok - a fuzz target found a problem (see above)" | tee "$log/fuzz.tap"
