@@ -104,6 +104,10 @@ static void json_security(struct json_object *info, struct pp_security *sec)
 		sec->seccomp = (enum pp_seccomp_mode)json_object_get_int(v);
 	if (json_object_object_get_ex(so, "seccompProfile", &v))
 		sec->seccomp_profile = json_object_get_string(v);
+	if (json_object_object_get_ex(so, "apparmor", &v))
+		sec->apparmor_profile = json_object_get_string(v);
+	if (json_object_object_get_ex(so, "selinux", &v))
+		sec->selinux_label = json_object_get_string(v);
 }
 
 static int run_exec(const struct exec_opts *o, char **cmd, struct json_object *info, int *fds,

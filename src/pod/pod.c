@@ -527,6 +527,7 @@ void pp_pod_instance_free(struct pp_pod_instance *pod)
 		free(c->dir);
 		free(c->message);
 		free(c->seccomp_profile);
+		free(c->selinux_label);
 		cleanup_closep(&c->pidfd);
 		close_stdio(c);
 	}

@@ -46,6 +46,7 @@ struct pp_pod_container {
 	/* capabilities, seccomp...: the container's and every exec's */
 	struct pp_security security;
 	char *seccomp_profile; /* Localhost profile path, owned (security points at it) */
+	char *selinux_label;   /* owned, likewise */
 	struct pp_container_spawn spawn;
 };
 

@@ -3,7 +3,9 @@
  * container: runAsNonRoot, and a Localhost seccomp profile that exists
  * and compiles. Done when the pod is created, so a refused container
  * creates nothing. */
+#include <fcntl.h>
 #include <limits.h>
+#include <unistd.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -109,6 +111,62 @@ static int resolve_seccomp(const struct pp_pod_instance *pod, struct pp_pod_cont
 	return 0;
 }
 
+/* Whether this host runs the LSM (as kubelet and runc check it). */
+static bool host_has_apparmor(void)
+{
+	char c = 'N';
+	int fd = open("/sys/module/apparmor/parameters/enabled", O_RDONLY | O_CLOEXEC);
+	if (fd >= 0) {
+		if (read(fd, &c, 1) != 1)
+			c = 'N';
+		close(fd);
+	}
+	return c == 'Y';
+}
+
+static bool host_has_selinux(void)
+{
+	return access("/sys/fs/selinux/enforce", F_OK) == 0;
+}
+
+/* appArmorProfile and seLinuxOptions: applied where the host has the LSM,
+ * refused where it does not (kubelet's wording for AppArmor). AppArmor's
+ * RuntimeDefault would be a profile the runtime loads; peapod has none. */
+static int resolve_lsm(const struct pp_pod_instance *pod, struct pp_pod_container *c,
+		       struct pp_error **err)
+{
+	const struct pp_security_context *sc = &c->spec->security;
+	const struct pp_pod_security *ps = &pod->spec->security;
+	const char *aa = sc->apparmor_type ? sc->apparmor_type : ps->apparmor_type;
+	const char *aa_profile =
+	    sc->apparmor_type ? sc->apparmor_localhost_profile : ps->apparmor_localhost_profile;
+	if (aa != NULL && strcmp(aa, "Unconfined") != 0) {
+		if (!host_has_apparmor())
+			return pp_error_set(
+			    err, ENOTSUP,
+			    "Cannot enforce AppArmor: AppArmor is not enabled on the "
+			    "host");
+		if (strcmp(aa, "Localhost") != 0)
+			return pp_error_set(err, ENOTSUP,
+					    "appArmorProfile %s: peapod has no default AppArmor "
+					    "profile; use Localhost",
+					    aa);
+		c->security.apparmor_profile = aa_profile;
+	}
+	const struct pp_selinux_options *o = sc->selinux.set ? &sc->selinux : &ps->selinux;
+	if (!o->set)
+		return 0;
+	if (!host_has_selinux())
+		return pp_error_set(err, ENOTSUP,
+				    "seLinuxOptions: SELinux is not enabled on the host");
+	if (o->user == NULL || o->role == NULL || o->type == NULL || o->level == NULL)
+		return pp_error_set(err, EINVAL,
+				    "seLinuxOptions: user, role, type and level are all needed");
+	c->selinux_label = xasprintf("%s:%s:%s:%s", o->user, o->role, o->type, o->level);
+	c->security.selinux_label = c->selinux_label;
+	return 0;
+}
+
 int pp_pod_container_security(const struct pp_pod_instance *pod, struct pp_pod_container *c,
 			      const char *store_root, struct pp_error **err)
 {
@@ -124,7 +182,7 @@ int pp_pod_container_security(const struct pp_pod_instance *pod, struct pp_pod_c
 	sec->no_new_privs = sc->has_allow_privilege_escalation && !sc->allow_privilege_escalation;
 	sec->read_only_rootfs = sc->has_read_only_root_filesystem && sc->read_only_root_filesystem;
 	sec->unmasked_proc = sc->proc_mount != NULL && strcmp(sc->proc_mount, "Unmasked") == 0;
-	if (resolve_seccomp(pod, c, store_root, err) < 0)
+	if (resolve_seccomp(pod, c, store_root, err) < 0 || resolve_lsm(pod, c, err) < 0)
 		return pp_error_wrap(err, "container %s", c->spec->name);
 	return 0;
 }

@@ -34,6 +34,10 @@ struct pp_security {
 	const char *seccomp_profile; /* PP_SECCOMP_LOCALHOST: path on the host */
 	bool unmasked_proc;	     /* procMount: Unmasked */
 	bool read_only_rootfs;
+	/* Set at exec when not NULL (the host must have the LSM): an AppArmor
+	 * profile name, an SELinux process label "user:role:type:level". */
+	const char *apparmor_profile;
+	const char *selinux_label;
 };
 
 /* The capabilities sec grants (privileged: all of them). */

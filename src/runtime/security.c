@@ -3,9 +3,13 @@
  * as root, the user switch, capset, then no_new_privs and the seccomp
  * filter right before exec (the filter earlier when no_new_privs is not
  * wanted, since installing it then needs CAP_SYS_ADMIN). */
+#include <fcntl.h>
+#include <string.h>
 #include <sys/prctl.h>
+#include <unistd.h>
 
 #include "runtime/runtime.h"
+#include "util/cleanup.h"
 
 static const struct pp_security default_security; /* zero: the runtime default */
 
@@ -58,10 +62,32 @@ int pp_child_security_after_user(const struct pp_security *sec, struct pp_error 
 	return pp_caps_apply_sets(pp_security_caps(sec), err);
 }
 
+/* Writes text to a /proc/self/attr file: the LSM applies it at the next exec. */
+static int write_attr(const char *path, const char *text, struct pp_error **err)
+{
+	int fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return pp_error_set(err, errno, "open %s", path);
+	ssize_t n = write(fd, text, strlen(text));
+	int saved = errno;
+	close(fd);
+	if (n != (ssize_t)strlen(text))
+		return pp_error_set(err, n < 0 ? saved : EIO, "set %s to %s", path, text);
+	return 0;
+}
+
 int pp_child_security_last(const struct pp_security *sec, const struct pp_seccomp_filter *f,
 			   struct pp_error **err)
 {
 	sec = or_default(sec);
+	if (sec->apparmor_profile != NULL) {
+		cleanup_free char *cmd = xasprintf("exec %s", sec->apparmor_profile);
+		if (write_attr("/proc/self/attr/apparmor/exec", cmd, err) < 0)
+			return pp_error_wrap(err, "AppArmor profile");
+	}
+	if (sec->selinux_label != NULL &&
+	    write_attr("/proc/self/attr/exec", sec->selinux_label, err) < 0)
+		return pp_error_wrap(err, "SELinux label");
 	if (sec->no_new_privs && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
 		return pp_error_set(err, errno, "prctl PR_SET_NO_NEW_PRIVS");
 	if (sec->no_new_privs && f->len > 0 && pp_seccomp_install(f, err) < 0)

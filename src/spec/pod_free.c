@@ -11,6 +11,14 @@ static void kv_free(struct pp_kv *kv, size_t n)
 	free(kv);
 }
 
+static void free_selinux(struct pp_selinux_options *o)
+{
+	free(o->user);
+	free(o->role);
+	free(o->type);
+	free(o->level);
+}
+
 static void handler_free(struct pp_handler *h)
 {
 	strv_free(h->exec_command);
@@ -39,6 +47,9 @@ static void security_free(struct pp_security_context *s)
 	strv_free(s->caps_drop);
 	free(s->seccomp_type);
 	free(s->seccomp_localhost_profile);
+	free(s->apparmor_type);
+	free(s->apparmor_localhost_profile);
+	free_selinux(&s->selinux);
 	free(s->proc_mount);
 }
 
@@ -116,6 +127,9 @@ static void pod_spec_free(struct pp_pod *pod)
 	kv_free(pod->security.sysctls, pod->security.n_sysctls);
 	free(pod->security.seccomp_type);
 	free(pod->security.seccomp_localhost_profile);
+	free(pod->security.apparmor_type);
+	free(pod->security.apparmor_localhost_profile);
+	free_selinux(&pod->security.selinux);
 }
 
 void pp_pod_free(struct pp_pod *pod)

@@ -125,6 +125,11 @@ struct pp_lifecycle {
 	char *stop_signal; /* e.g. "SIGTERM", NULL when absent */
 };
 
+struct pp_selinux_options {
+	bool set;
+	char *user, *role, *type, *level; /* NULL when absent */
+};
+
 /* securityContext, merged view: pod-level values are kept in pp_pod_security;
  * the container keeps what it sets itself (has_* tells). */
 struct pp_security_context {
@@ -138,7 +143,10 @@ struct pp_security_context {
 	char **caps_drop;
 	char *seccomp_type; /* RuntimeDefault | Unconfined | Localhost */
 	char *seccomp_localhost_profile;
-	char *proc_mount; /* Default | Unmasked */
+	char *proc_mount;    /* Default | Unmasked */
+	char *apparmor_type; /* appArmorProfile: RuntimeDefault | Unconfined | Localhost */
+	char *apparmor_localhost_profile;
+	struct pp_selinux_options selinux; /* set: seLinuxOptions present */
 	struct pp_pos pos;
 };
 
@@ -218,6 +226,9 @@ struct pp_pod_security {
 	size_t n_sysctls;
 	char *seccomp_type;
 	char *seccomp_localhost_profile;
+	char *apparmor_type;
+	char *apparmor_localhost_profile;
+	struct pp_selinux_options selinux;
 };
 
 struct pp_pod {

@@ -27,8 +27,10 @@ static bool relative_inside(const char *p)
 	return true;
 }
 
-int parse_seccomp(struct pctx *c, const struct pp_ynode *n, const char *path, char **type,
-		  char **localhost)
+/* seccompProfile and appArmorProfile have one shape; a seccomp
+ * localhostProfile is a path under the seccomp directory. */
+static int parse_profile(struct pctx *c, const struct pp_ynode *n, const char *path, char **type,
+			 char **localhost, bool is_path)
 {
 	static const char *const types[] = {"RuntimeDefault", "Unconfined", "Localhost", NULL};
 	struct seccomp s = {0};
@@ -50,16 +52,49 @@ int parse_seccomp(struct pctx *c, const struct pp_ynode *n, const char *path, ch
 			    "can only be set when type is Localhost");
 	/* Kubernetes' own rule: a path relative to the seccomp directory that
 	 * cannot leave it. */
-	if (localhost_type && !relative_inside(s.localhost_profile))
+	if (is_path && localhost_type && !relative_inside(s.localhost_profile))
 		return perr(c, pp_ymap_get(n, "localhostProfile")->pos, lpath,
 			    "must be a relative path without '..'");
 	return 0;
+}
+
+int parse_seccomp(struct pctx *c, const struct pp_ynode *n, const char *path, char **type,
+		  char **localhost)
+{
+	return parse_profile(c, n, path, type, localhost, true);
 }
 
 static int parse_pod_seccomp(struct pctx *c, const struct pp_ynode *n, const char *path, void *obj)
 {
 	struct pp_pod_security *s = obj;
 	return parse_seccomp(c, n, path, &s->seccomp_type, &s->seccomp_localhost_profile);
+}
+
+static int parse_pod_apparmor(struct pctx *c, const struct pp_ynode *n, const char *path, void *obj)
+{
+	struct pp_pod_security *s = obj;
+	return parse_profile(c, n, path, &s->apparmor_type, &s->apparmor_localhost_profile, false);
+}
+
+static const struct field selinux_fields[] = {
+    F_STR("user", struct pp_selinux_options, user),
+    F_STR("role", struct pp_selinux_options, role),
+    F_STR("type", struct pp_selinux_options, type),
+    F_STR("level", struct pp_selinux_options, level),
+    F_END,
+};
+
+/* seLinuxOptions (the pod layer refuses it where SELinux is not enabled). */
+static int parse_selinux(struct pctx *c, const struct pp_ynode *n, const char *path,
+			 struct pp_selinux_options *o)
+{
+	o->set = true;
+	return walk_map(c, n, path, selinux_fields, o);
+}
+
+static int parse_pod_selinux(struct pctx *c, const struct pp_ynode *n, const char *path, void *obj)
+{
+	return parse_selinux(c, n, path, &((struct pp_pod_security *)obj)->selinux);
 }
 
 static int parse_supplemental_groups(struct pctx *c, const struct pp_ynode *n, const char *path,
@@ -108,9 +143,9 @@ static const struct field pod_security_fields[] = {
     F_IGN("fsGroupChangePolicy", PP_YSCALAR),
     F_IGN("supplementalGroupsPolicy", PP_YSCALAR),
     F_IGN("seLinuxChangePolicy", PP_YSCALAR),
-    F_IGN("seLinuxOptions", PP_YMAP),
+    F_FN("seLinuxOptions", parse_pod_selinux),
     F_IGN("windowsOptions", PP_YMAP),
-    F_IGN("appArmorProfile", PP_YMAP),
+    F_FN("appArmorProfile", parse_pod_apparmor),
     F_END,
 };
 #undef T
@@ -165,6 +200,19 @@ static int parse_container_seccomp(struct pctx *c, const struct pp_ynode *n, con
 	return parse_seccomp(c, n, path, &s->seccomp_type, &s->seccomp_localhost_profile);
 }
 
+static int parse_container_apparmor(struct pctx *c, const struct pp_ynode *n, const char *path,
+				    void *obj)
+{
+	struct pp_security_context *s = obj;
+	return parse_profile(c, n, path, &s->apparmor_type, &s->apparmor_localhost_profile, false);
+}
+
+static int parse_container_selinux(struct pctx *c, const struct pp_ynode *n, const char *path,
+				   void *obj)
+{
+	return parse_selinux(c, n, path, &((struct pp_security_context *)obj)->selinux);
+}
+
 static int parse_proc_mount(struct pctx *c, const struct pp_ynode *n, const char *path, void *obj)
 {
 	static const char *const words[] = {"Default", "Unmasked", NULL};
@@ -188,9 +236,9 @@ static const struct field container_security_fields[] = {
     F_FN("capabilities", parse_capabilities),
     F_FN("seccompProfile", parse_container_seccomp),
     F_FN("procMount", parse_proc_mount),
-    F_IGN("seLinuxOptions", PP_YMAP),
+    F_FN("seLinuxOptions", parse_container_selinux),
     F_IGN("windowsOptions", PP_YMAP),
-    F_IGN("appArmorProfile", PP_YMAP),
+    F_FN("appArmorProfile", parse_container_apparmor),
     F_END,
 };
 #undef T

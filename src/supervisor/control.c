@@ -124,6 +124,11 @@ static struct json_object *exec_info(const struct pp_pod_instance *pod,
 	if (sec->seccomp_profile != NULL)
 		json_object_object_add(so, "seccompProfile",
 				       json_object_new_string(sec->seccomp_profile));
+	if (sec->apparmor_profile != NULL)
+		json_object_object_add(so, "apparmor",
+				       json_object_new_string(sec->apparmor_profile));
+	if (sec->selinux_label != NULL)
+		json_object_object_add(so, "selinux", json_object_new_string(sec->selinux_label));
 	json_object_object_add(o, "security", so);
 	return o;
 }

@@ -714,3 +714,27 @@ EOF
 	[ "$(md5sum <"$PEAPOD")" = "$sum" ] || fail "peapod's binary changed"
 	assert_no_leaks
 }
+
+# ---------------------------------------------------------------------------
+# AppArmor and SELinux
+
+@test "appArmorProfile is refused clearly on a host without AppArmor; Unconfined is accepted" {
+	if [ "$(cat /sys/module/apparmor/parameters/enabled 2>/dev/null)" = Y ]; then
+		skip "this host has AppArmor"
+	fi
+	sec_pod '{appArmorProfile: {type: Localhost, localhostProfile: k8s-deny-write}}' 'true'
+	[ "$status" -ne 0 ] || fail "accepted"
+	assert_stderr_contains "Cannot enforce AppArmor: AppArmor is not enabled on the host"
+	sec_pod '{appArmorProfile: {type: Unconfined}}' 'echo ran'
+	assert_status 0
+	assert_line "[c] ran"
+	assert_no_leaks
+}
+
+@test "seLinuxOptions are refused clearly on a host without SELinux" {
+	[ ! -e /sys/fs/selinux/enforce ] || skip "this host has SELinux"
+	sec_pod '{seLinuxOptions: {user: system_u, role: system_r, type: container_t, level: "s0:c1,c2"}}' 'true'
+	[ "$status" -ne 0 ] || fail "accepted"
+	assert_stderr_contains "seLinuxOptions: SELinux is not enabled on the host"
+	assert_no_leaks
+}
