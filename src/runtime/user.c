@@ -1,10 +1,14 @@
 /* The container's user, resolved as runc does: against the container's own
  * /etc/passwd and /etc/group (read after pivot_root, so never the host's;
  * NSS is not used, since it would load host libraries). */
+#include <fcntl.h>
 #include <grp.h>
+#include <linux/openat2.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "runtime/runtime.h"
@@ -40,9 +44,24 @@ typedef int (*entry_fn)(char **fields, size_t n, void *data);
  * fn returns non-zero. A missing file has no entries. */
 static int for_each_entry(const char *path, entry_fn fn, void *data, struct pp_error **err)
 {
-	cleanup_fclose FILE *f = fopen(path, "re");
-	if (f == NULL)
+	/* The file is the image's: no magic link (/proc/self/fd/N of one of
+	 * our fds) is followed, and only a regular file is read (a FIFO would
+	 * block the setup). */
+	struct open_how how = {.flags = O_RDONLY | O_NONBLOCK | O_CLOEXEC,
+			       .resolve = RESOLVE_NO_MAGICLINKS};
+	int fd = (int)syscall(SYS_openat2, AT_FDCWD, path, &how, sizeof(how));
+	if (fd < 0)
 		return errno == ENOENT ? 0 : pp_error_set(err, errno, "open %s", path);
+	struct stat st;
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		close(fd);
+		return pp_error_set(err, EINVAL, "%s is not a regular file", path);
+	}
+	cleanup_fclose FILE *f = fdopen(fd, "r");
+	if (f == NULL) {
+		close(fd);
+		return pp_error_set(err, errno, "open %s", path);
+	}
 	cleanup_free char *line = NULL;
 	size_t cap = 0;
 	while (getline(&line, &cap, f) > 0) {

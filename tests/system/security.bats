@@ -738,3 +738,24 @@ EOF
 	assert_stderr_contains "seLinuxOptions: SELinux is not enabled on the host"
 	assert_no_leaks
 }
+
+@test "the image's USER is looked up in its own /etc/passwd, never through a magic link to one of peapod's fds" {
+	make_rootfs "$TEST_DIR/rootfs"
+	rm "$TEST_DIR/rootfs/etc/passwd"
+	ln -s /proc/self/fd/0 "$TEST_DIR/rootfs/etc/passwd"
+	run_peapod image import "$TEST_DIR/rootfs" peapod-test/passwd-link:1 --user app
+	assert_status 0
+	run_pod <<'EOF'
+apiVersion: v1
+kind: Pod
+metadata: {name: sec}
+spec:
+  restartPolicy: Never
+  containers:
+    - {name: c, image: "peapod-test/passwd-link:1", command: ["id"]}
+EOF
+	[ "$status" -ne 0 ] || fail "the container ran"
+	assert_stderr_contains 'container "c": open /etc/passwd'
+	run_peapod image rm peapod-test/passwd-link:1
+	assert_no_leaks
+}
