@@ -14,6 +14,7 @@
 #include "ops/ops.h"
 #include "pod/pod.h"
 #include "runtime/exec.h"
+#include "security/seccomp.h"
 #include "supervisor/control.h"
 #include "util/cleanup.h"
 #include "util/pty.h"
@@ -104,6 +105,8 @@ static void json_security(struct json_object *info, struct pp_security *sec)
 		sec->seccomp = (enum pp_seccomp_mode)json_object_get_int(v);
 	if (json_object_object_get_ex(so, "seccompProfile", &v))
 		sec->seccomp_profile = json_object_get_string(v);
+	if (json_object_object_get_ex(so, "seccompCache", &v))
+		pp_seccomp_set_cache_dir(json_object_get_string(v));
 	if (json_object_object_get_ex(so, "apparmor", &v))
 		sec->apparmor_profile = json_object_get_string(v);
 	if (json_object_object_get_ex(so, "selinux", &v))

@@ -147,6 +147,11 @@ int pp_seccomp_compile(const struct pp_seccomp_profile *profile, pp_caps_t caps,
 
 static char *cache_dir;
 
+const char *pp_seccomp_cache_dir(void)
+{
+	return cache_dir;
+}
+
 void pp_seccomp_set_cache_dir(const char *dir)
 {
 	free(cache_dir);

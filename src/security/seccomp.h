@@ -73,6 +73,7 @@ int pp_seccomp_compile_cached(const struct pp_seccomp_profile *profile, pp_caps_
 /* Where compiled filters are kept across processes (a directory only root
  * writes, created 0700 when missing); NULL: nowhere. */
 void pp_seccomp_set_cache_dir(const char *dir);
+const char *pp_seccomp_cache_dir(void);
 
 /* The default profile compiled for caps (cached as above). */
 int pp_seccomp_compile_default(pp_caps_t caps, struct pp_seccomp_filter *out,

@@ -9,6 +9,7 @@
 
 #include <json-c/json.h>
 
+#include "security/seccomp.h"
 #include "supervisor/control.h"
 #include "supervisor/supervisor_internal.h"
 #include "util/cleanup.h"
@@ -124,6 +125,10 @@ static struct json_object *exec_info(const struct pp_pod_instance *pod,
 	if (sec->seccomp_profile != NULL)
 		json_object_object_add(so, "seccompProfile",
 				       json_object_new_string(sec->seccomp_profile));
+	/* exec compiles the filter where the pod's were: it finds them cached. */
+	if (pp_seccomp_cache_dir() != NULL)
+		json_object_object_add(so, "seccompCache",
+				       json_object_new_string(pp_seccomp_cache_dir()));
 	if (sec->apparmor_profile != NULL)
 		json_object_object_add(so, "apparmor",
 				       json_object_new_string(sec->apparmor_profile));
