@@ -47,8 +47,9 @@ static int open_cwd(int rootfd, const char *cwd, struct pp_error **err)
 }
 
 /* The setup sequence, in the child. Returns only on failure. */
-static int child_setup(const struct pp_container_config *cfg, const struct pp_seccomp_filter *filter,
-		       int syncfd, int ptysock, struct pp_error **err)
+static int child_setup(const struct pp_container_config *cfg,
+		       const struct pp_seccomp_filter *filter, int syncfd, int ptysock,
+		       struct pp_error **err)
 {
 	const char *cwd = cfg->cwd != NULL && cfg->cwd[0] != '\0' ? cfg->cwd : "/";
 	const struct pp_security *sec = cfg->security;
