@@ -29,7 +29,8 @@
 	X(archive_write_free)                                                                      \
 	X(archive_error_string)                                                                    \
 	X(archive_entry_pathname)                                                                  \
-	X(archive_entry_size)
+	X(archive_entry_size)                                                                      \
+	X(archive_entry_filetype)
 
 struct pp_archive_api {
 #define PP_ARCHIVE_DECL(f) __typeof__(f) *f;

@@ -4,6 +4,7 @@
  * The child reports its error text back over a pipe. */
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -26,6 +27,44 @@ static const int extract_flags =
     ARCHIVE_EXTRACT_FFLAGS | ARCHIVE_EXTRACT_XATTR | ARCHIVE_EXTRACT_SECURE_NODOTDOT |
     ARCHIVE_EXTRACT_SECURE_SYMLINKS | ARCHIVE_EXTRACT_SECURE_NOABSOLUTEPATHS;
 
+/* Bounds on one archive (a tar bomb stops there): bytes of file content
+ * (PEAPOD_IMAGE_MAX_BYTES overrides) and entries. */
+#define TAR_MAX_BYTES_DEFAULT (64LL << 30)
+#define TAR_MAX_ENTRIES 1000000
+#define TAR_MAX_BYTES_ENV "PEAPOD_IMAGE_MAX_BYTES"
+
+static long long max_bytes(void)
+{
+	const char *env = getenv(TAR_MAX_BYTES_ENV);
+	long long v = env != NULL ? strtoll(env, NULL, 10) : 0;
+	return v > 0 ? v : TAR_MAX_BYTES_DEFAULT;
+}
+
+/* What an image layer may not hold: device nodes (a block device in a
+ * layer would open the host's disk to whoever can read the node), and more
+ * than the bounds. Returns 0, or -1 with msg. */
+static int check_entry(struct archive_entry *entry, long long *bytes, int entries, char *msg,
+		       size_t msg_len)
+{
+	const char *name = A->archive_entry_pathname(entry);
+	unsigned type = (unsigned)A->archive_entry_filetype(entry);
+	if (type == AE_IFBLK || type == AE_IFCHR) {
+		snprintf(msg, msg_len, "%s: device nodes are not allowed in an image", name);
+		return -1;
+	}
+	la_int64_t size = A->archive_entry_size(entry);
+	*bytes += size > 0 ? size : 0;
+	if (*bytes > max_bytes()) {
+		snprintf(msg, msg_len, "%s: the archive holds more than %lld bytes", name, max_bytes());
+		return -1;
+	}
+	if (entries >= TAR_MAX_ENTRIES) {
+		snprintf(msg, msg_len, "the archive has more than %d entries", TAR_MAX_ENTRIES);
+		return -1;
+	}
+	return 0;
+}
+
 static int copy_entry_data(struct archive *in, struct archive *out)
 {
 	const void *buf;
@@ -44,6 +83,7 @@ static int extract_here(int archive_fd, char *msg, size_t msg_len)
 	struct archive *in = A->archive_read_new(), *out = A->archive_write_disk_new();
 	struct archive_entry *entry;
 	int ret = -1, r, entries = 0;
+	long long bytes = 0;
 	A->archive_read_support_filter_all(in);
 	/* tar only: format_all would also take mtree, whose text entries can
 	 * name host files ("contents=/etc/shadow") and pull them into the layer. */
@@ -60,6 +100,8 @@ static int extract_here(int archive_fd, char *msg, size_t msg_len)
 			goto out;
 		}
 		const char *name = A->archive_entry_pathname(entry);
+		if (check_entry(entry, &bytes, entries, msg, msg_len) < 0)
+			goto out;
 		if (A->archive_write_header(out, entry) < ARCHIVE_WARN ||
 		    (A->archive_entry_size(entry) > 0 && copy_entry_data(in, out) < 0) ||
 		    A->archive_write_finish_entry(out) < ARCHIVE_WARN) {

@@ -759,3 +759,95 @@ EOF
 	run_peapod image rm peapod-test/passwd-link:1
 	assert_no_leaks
 }
+
+# ---------------------------------------------------------------------------
+# Images that try to escape their layer
+
+# evil_tar FILE KIND: a tar archive with a busybox-less root and one hostile
+# entry: dotdot, absolute, blockdev, chardev, symlink-then-file, or big.
+evil_tar() {
+	python3 - "$1" "$2" "$TEST_DIR" <<'PY'
+import io, sys, tarfile
+path, kind, tmp = sys.argv[1], sys.argv[2], sys.argv[3]
+def add(t, name, data=b"x", **kw):
+    ti = tarfile.TarInfo(name)
+    for k, v in kw.items():
+        setattr(ti, k, v)
+    if ti.type == tarfile.REGTYPE:
+        ti.size = len(data)
+        t.addfile(ti, io.BytesIO(data))
+    else:
+        t.addfile(ti)
+with tarfile.open(path, "w") as t:
+    add(t, "etc", type=tarfile.DIRTYPE, mode=0o755)
+    add(t, "etc/passwd", b"root:x:0:0::/:/bin/sh\n")
+    if kind == "dotdot":
+        add(t, "../../../../../../.." + tmp + "/escaped-dotdot", b"evil")
+    elif kind == "absolute":
+        add(t, tmp + "/escaped-absolute", b"evil")
+    elif kind == "blockdev":
+        add(t, "disk", type=tarfile.BLKTYPE, devmajor=7, devminor=0, mode=0o600)
+    elif kind == "chardev":
+        add(t, "mem", type=tarfile.CHRTYPE, devmajor=1, devminor=1, mode=0o600)
+    elif kind == "symlink-then-file":
+        add(t, "out", type=tarfile.SYMTYPE, linkname=tmp)
+        add(t, "out/escaped-symlink", b"evil")
+    elif kind == "big":
+        add(t, "big", b"y" * (2 << 20))
+PY
+}
+
+@test "image import: entries with .. or an absolute path never land outside the layer" {
+	local kind
+	for kind in dotdot absolute symlink-then-file; do
+		evil_tar "$TEST_DIR/$kind.tar" "$kind"
+		run_peapod image import "$TEST_DIR/$kind.tar" "peapod-test/evil-$kind:1"
+		run_peapod image rm "peapod-test/evil-$kind:1"
+	done
+	[ -z "$(ls "$TEST_DIR" | grep escaped)" ] || fail "an entry escaped: $(ls "$TEST_DIR")"
+	assert_no_leaks
+}
+
+@test "image import: device nodes are refused with a clear error" {
+	local kind
+	for kind in blockdev chardev; do
+		evil_tar "$TEST_DIR/$kind.tar" "$kind"
+		run_peapod image import "$TEST_DIR/$kind.tar" "peapod-test/evil-$kind:1"
+		[ "$status" -ne 0 ] || fail "$kind accepted"
+		assert_stderr_contains "device nodes are not allowed in an image"
+		run_peapod image ls
+		refute_stdout_contains "evil-$kind"
+	done
+	assert_no_leaks
+}
+
+@test "image import: an archive larger than PEAPOD_IMAGE_MAX_BYTES is refused (tar bomb)" {
+	evil_tar "$TEST_DIR/big.tar" big
+	gzip -9 "$TEST_DIR/big.tar"
+	PEAPOD_IMAGE_MAX_BYTES=1048576 run_peapod image import "$TEST_DIR/big.tar.gz" peapod-test/bomb:1
+	[ "$status" -ne 0 ] || fail "the bomb was accepted"
+	assert_stderr_contains "the archive holds more than 1048576 bytes"
+	run_peapod image ls
+	refute_stdout_contains "bomb"
+	assert_no_leaks
+}
+
+@test "manifest: a billion-laughs document and deep nesting are refused, bounded" {
+	local prev
+	{
+		echo 'a: &a ["x","x","x","x","x","x","x","x","x","x"]'
+		for i in b c d e f g h i j; do
+			echo "$i: &$i [*$(printf '%s' "${prev:-a}"),*${prev:-a},*${prev:-a},*${prev:-a},*${prev:-a},*${prev:-a},*${prev:-a},*${prev:-a},*${prev:-a},*${prev:-a}]"
+			prev=$i
+		done
+	} >"$TEST_DIR/laughs.yaml"
+	unset prev
+	run_peapod run -f "$TEST_DIR/laughs.yaml"
+	assert_status 2
+	assert_stderr_contains "too many YAML nodes"
+	python3 -c 'print("a: " + "[" * 5000 + "]" * 5000)' >"$TEST_DIR/deep.yaml"
+	run_peapod run -f "$TEST_DIR/deep.yaml"
+	assert_status 2
+	assert_stderr_contains "YAML nesting deeper than 64 levels"
+	assert_no_leaks
+}
