@@ -55,7 +55,8 @@ static int check_entry(struct archive_entry *entry, long long *bytes, int entrie
 	la_int64_t size = A->archive_entry_size(entry);
 	*bytes += size > 0 ? size : 0;
 	if (*bytes > max_bytes()) {
-		snprintf(msg, msg_len, "%s: the archive holds more than %lld bytes", name, max_bytes());
+		snprintf(msg, msg_len, "%s: the archive holds more than %lld bytes", name,
+			 max_bytes());
 		return -1;
 	}
 	if (entries >= TAR_MAX_ENTRIES) {

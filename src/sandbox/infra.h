@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <sys/types.h>
 
+#include "spec/pod_spec.h"
 #include "util/error.h"
 
 #define PP_INFRA_NAME "peapod-infra"
@@ -16,6 +17,10 @@ struct pp_infra_config {
 	const char *hostname; /* set when CLONE_NEWUTS */
 	const int *cgroup_procs_fds;
 	size_t n_cgroup_procs_fds;
+	/* namespaced sysctls (checked by the parser), written in the new
+	 * namespaces: name (dots or slashes) and value */
+	const struct pp_kv *sysctls;
+	size_t n_sysctls;
 };
 
 /* Returns once the infra process holds its namespaces and is set up. */

@@ -97,8 +97,20 @@ int pp_sandbox_create(const struct pp_sandbox_config *cfg, struct pp_sandbox **o
 			goto fail;
 	}
 
-	/* 4. The infra process holding the namespaces. */
+	/* 4. The infra process holding the namespaces (and their sysctls:
+	 *    the host's own namespaces are never written). */
+	for (size_t i = 0; i < pod->security.n_sysctls; i++) {
+		const char *name = pod->security.sysctls[i].key;
+		bool net = name[0] == 'n';
+		if ((net && pod->host_network) || (!net && pod->host_ipc)) {
+			pp_error_set(err, EINVAL, "sysctl \"%s\" not allowed with %s enabled", name,
+				     net ? "hostNetwork" : "hostIPC");
+			goto fail;
+		}
+	}
 	struct pp_infra_config icfg = {
+	    .sysctls = pod->security.sysctls,
+	    .n_sysctls = pod->security.n_sysctls,
 	    .clone_flags = sb->join_ns,
 	    .hostname = pp_pod_hostname(pod),
 	    .cgroup_procs_fds = cfg->cgroup_procs_fds,

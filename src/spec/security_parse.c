@@ -119,9 +119,34 @@ static const struct field sysctl_fields[] = {
     F_END,
 };
 
+/* Only sysctls of the pod's own namespaces (kubelet's namespaced set): any
+ * other would be written to the host's kernel. */
+static bool namespaced_sysctl(const char *name)
+{
+	static const char *const prefixes[] = {"net.",	     "net/",	   "kernel.shm",
+					       "kernel/shm", "kernel.msg", "kernel/msg",
+					       "fs.mqueue.", "fs/mqueue/", NULL};
+	if (strcmp(name, "kernel.sem") == 0 || strcmp(name, "kernel/sem") == 0)
+		return true;
+	for (const char *const *p = prefixes; *p != NULL; p++)
+		if (strncmp(name, *p, strlen(*p)) == 0)
+			return true;
+	return false;
+}
+
 static int parse_sysctl(struct pctx *c, const struct pp_ynode *n, const char *path, void *elem)
 {
-	return walk_map(c, n, path, sysctl_fields, elem);
+	struct pp_kv *kv = elem;
+	if (walk_map(c, n, path, sysctl_fields, elem) < 0)
+		return -1;
+	cleanup_free char *npath = path_key(path, "name");
+	const struct pp_ynode *name = pp_ymap_get(n, "name");
+	if (!namespaced_sysctl(kv->key) || strstr(kv->key, "..") != NULL)
+		return perr(c, name->pos, npath,
+			    "sysctl \"%s\" is not namespaced (net.*, kernel.shm*, kernel.msg*, "
+			    "kernel.sem, fs.mqueue.*): it would change the host",
+			    kv->key);
+	return 0;
 }
 
 static int parse_sysctls(struct pctx *c, const struct pp_ynode *n, const char *path, void *obj)

@@ -851,3 +851,49 @@ PY
 	assert_stderr_contains "YAML nesting deeper than 64 levels"
 	assert_no_leaks
 }
+
+# ---------------------------------------------------------------------------
+# sysctls
+
+@test "namespaced sysctls are set in the pod's namespaces; the host's values are unchanged" {
+	local ports shm
+	ports=$(cat /proc/sys/net/ipv4/ip_local_port_range)
+	shm=$(cat /proc/sys/kernel/shm_rmid_forced)
+	run_pod <<'EOF'
+apiVersion: v1
+kind: Pod
+metadata: {name: sec}
+spec:
+  restartPolicy: Never
+  securityContext:
+    sysctls:
+      - {name: net.ipv4.ip_local_port_range, value: "40000 41000"}
+      - {name: kernel.shm_rmid_forced, value: "1"}
+      - {name: net/ipv4/ping_group_range, value: "0 2147483647"}
+  containers:
+    - name: c
+      image: @IMAGE@
+      command: ["sh", "-c", "cat /proc/sys/net/ipv4/ip_local_port_range /proc/sys/kernel/shm_rmid_forced /proc/sys/net/ipv4/ping_group_range"]
+EOF
+	assert_status 0
+	assert_line_re '\[c\] 40000\s+41000'
+	assert_line "[c] 1"
+	assert_line_re '\[c\] 0\s+2147483647'
+	[ "$(cat /proc/sys/net/ipv4/ip_local_port_range)" = "$ports" ] || fail "the host's port range changed"
+	[ "$(cat /proc/sys/kernel/shm_rmid_forced)" = "$shm" ] || fail "the host's shm_rmid_forced changed"
+	assert_no_leaks
+}
+
+@test "a sysctl outside the pod's namespaces is refused at parse time; a net sysctl with hostNetwork at start" {
+	local before
+	before=$(cat /proc/sys/kernel/panic)
+	sec_pod '{}' 'true' '  securityContext: {sysctls: [{name: kernel.panic, value: "7"}]}'
+	assert_status 2
+	assert_stderr_contains 'spec.securityContext.sysctls[0].name: sysctl "kernel.panic" is not namespaced'
+	sec_pod '{}' 'true' '  hostNetwork: true
+  securityContext: {sysctls: [{name: net.ipv4.tcp_syncookies, value: "0"}]}'
+	[ "$status" -ne 0 ] || fail "accepted"
+	assert_stderr_contains 'sysctl "net.ipv4.tcp_syncookies" not allowed with hostNetwork enabled'
+	[ "$(cat /proc/sys/kernel/panic)" = "$before" ] || fail "the host's kernel.panic changed"
+	assert_no_leaks
+}
