@@ -897,3 +897,34 @@ EOF
 	[ "$(cat /proc/sys/kernel/panic)" = "$before" ] || fail "the host's kernel.panic changed"
 	assert_no_leaks
 }
+
+@test "a subPath swapped for a symlink to the host while containers start never mounts the host's directory" {
+	mkdir -p "$TEST_DIR/host-dir"
+	echo secret >"$TEST_DIR/host-dir/file"
+	local before i ctrs=""
+	before=$(tree_sum "$TEST_DIR/host-dir")
+	for i in 1 2 3 4 5 6 7 8; do
+		ctrs+="    - {name: c$i, image: \"@IMAGE@\", volumeMounts: [{name: v, mountPath: /x, subPath: d}], command: [\"sh\", \"-c\", \"touch /x/planted-$i\"]}"$'\n'
+	done
+	# The swapper (a sidecar, started first) turns the subPath d into a
+	# symlink to the host directory and back, as fast as it can.
+	run_pod <<EOF
+apiVersion: v1
+kind: Pod
+metadata: {name: sec}
+spec:
+  restartPolicy: Never
+  terminationGracePeriodSeconds: 1
+  volumes: [{name: v, emptyDir: {}}]
+  initContainers:
+    - name: swapper
+      image: @IMAGE@
+      restartPolicy: Always
+      volumeMounts: [{name: v, mountPath: /v}]
+      command: ["sh", "-c", "mkdir -p /v/d; while :; do mv /v/d /v/real; ln -s $TEST_DIR/host-dir /v/d; rm /v/d; mv /v/real /v/d; done"]
+  containers:
+$ctrs
+EOF
+	[ "$(tree_sum "$TEST_DIR/host-dir")" = "$before" ] || fail "the host directory changed: $(ls "$TEST_DIR/host-dir")"
+	assert_no_leaks
+}
