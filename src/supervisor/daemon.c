@@ -197,8 +197,10 @@ supervisor_main(struct pp_pod *spec, const struct pp_apply_opts *opts, int lock_
 	}
 	goto out;
 fail:
-	report(&d, err);
+	/* Removed before the caller hears of the failure: once it has, the
+	 * pod must be gone (a caller checking that nothing was created). */
 	pp_state_remove(ns, name, uid, NULL);
+	report(&d, err);
 out:
 	cleanup_closep(&ctl);
 	unlink(sock);
