@@ -113,6 +113,12 @@ int pp_seccomp_compile(const struct pp_seccomp_profile *profile, pp_caps_t caps,
 	/* We set no_new_privs ourselves when asked to. */
 	if (ret == 0 && (r = seccomp_attr_set(ctx, SCMP_FLTATR_CTL_NNP, 0)) < 0)
 		ret = pp_error_set(err, -r, "seccomp: attribute");
+	/* A binary tree over syscall numbers instead of a list: the kernel
+	 * runs the filter for every syscall number when it is installed (to
+	 * cache the allowed ones), ~0.6 ms for the list, and every syscall of
+	 * the container walks it. */
+	if (ret == 0 && (r = seccomp_attr_set(ctx, SCMP_FLTATR_CTL_OPTIMIZE, 2)) < 0)
+		ret = pp_error_set(err, -r, "seccomp: optimize attribute");
 	struct sock_filter *insns = NULL;
 	size_t n = 0;
 	if (ret == 0)
@@ -161,7 +167,7 @@ void pp_seccomp_set_cache_dir(const char *dir)
 #define FNV_OFFSET 0xcbf29ce484222325ULL
 #define FNV_PRIME 0x100000001b3ULL
 /* Changes when the layout of what is hashed or of the file changes. */
-#define CACHE_FORMAT 1
+#define CACHE_FORMAT 2
 
 static uint64_t fnv(uint64_t h, const void *data, size_t len)
 {
