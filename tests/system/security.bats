@@ -928,3 +928,15 @@ EOF
 	[ "$(tree_sum "$TEST_DIR/host-dir")" = "$before" ] || fail "the host directory changed: $(ls "$TEST_DIR/host-dir")"
 	assert_no_leaks
 }
+
+@test "mknod of a block device: refused without CAP_MKNOD; the node is never the host's disk in /dev" {
+	sec_pod '{capabilities: {drop: [MKNOD]}}' 'sectool try mknod_blk:/tmp/loop0; ls /tmp'
+	assert_status 0
+	assert_stdout "[c] EPERM"
+	# With the default MKNOD the node can be made; opening it is for the
+	# device cgroup to refuse (its allow-list is not this suite's concern).
+	sec_pod '{}' 'sectool try mknod_blk:/tmp/loop0; ls /dev | grep -c -E "^(sd|vd|nvme|loop)" || true'
+	assert_line "[c] ok"
+	assert_line "[c] 0"
+	assert_no_leaks
+}
