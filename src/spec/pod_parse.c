@@ -269,6 +269,21 @@ static int parse_host_aliases(struct pctx *c, const struct pp_ynode *n, const ch
 }
 
 #define SEQ F_IGN
+/* hostUsers: false asks for a user namespace per pod, which peapod does not
+ * give yet: running such a pod with the host's root would be a silent
+ * loss of the isolation asked for, so it is refused. */
+static int parse_host_users(struct pctx *c, const struct pp_ynode *n, const char *path, void *obj)
+{
+	struct pp_pod *pod = obj;
+	if (get_bool(c, n, path, &pod->host_users) < 0)
+		return -1;
+	pod->has_host_users = true;
+	if (!pod->host_users)
+		return perr(c, n->pos, path,
+			    "false (a user namespace for the pod) is not supported by peapod yet");
+	return 0;
+}
+
 static const struct field spec_fields[] = {
     F_FN_REQ("containers", parse_containers),
     F_FN("initContainers", parse_init_containers),
@@ -288,7 +303,7 @@ static const struct field spec_fields[] = {
     F_FN("securityContext", parse_security_context),
     F_STR("nodeName", struct pp_pod, node_name),
     F_STR("serviceAccountName", struct pp_pod, service_account_name),
-    F_BOOL_HAS("hostUsers", struct pp_pod, host_users, has_host_users),
+    F_FN("hostUsers", parse_host_users),
     F_REFUSE("ephemeralContainers", "may not be set when a pod is created"),
     /* valid PodSpec fields peapod accepts without acting on them */
     F_IGN("serviceAccount", PP_YSCALAR),
