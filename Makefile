@@ -7,7 +7,7 @@ WARN := -Wall -Wextra -Werror -Wshadow -Wmissing-prototypes -Wstrict-prototypes 
 CFLAGS ?= -O2 -g
 ALL_CFLAGS = -std=c11 -D_GNU_SOURCE -Isrc $(WARN) $(CFLAGS) $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 # libarchive is not linked: src/image/archive_api.c loads it when a tarball is imported.
-LDLIBS := $(shell pkg-config --libs yaml-0.1 json-c libseccomp 2>/dev/null)
+LDLIBS := $(shell pkg-config --libs yaml-0.1 json-c libseccomp 2>/dev/null) -lm
 BUILD ?= build
 
 LIB_SRC := $(sort $(shell find src -name '*.c' ! -path 'src/cli/*'))

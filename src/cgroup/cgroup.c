@@ -5,33 +5,22 @@
 #include <linux/magic.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <time.h>
 
+#include "cgroup/cgroup_internal.h"
 #include "util/cleanup.h"
 #include "util/fs.h"
 
-#define CGROUP_ROOT "/sys/fs/cgroup"
 #define CGROUP_DEFAULT_PARENT "peapod"
 /* Removal waits for the last processes to exit: at most this many tries. */
 #define CGROUP_RMDIR_TRIES 200
 #define CGROUP_RMDIR_WAIT_NS (5 * 1000 * 1000)
-#define CGROUP_MAX_HIERARCHIES 4
-
-/* The hierarchies a layout uses for membership. The unified hierarchy (when
- * there is one) comes first: it has cgroup.kill and cgroup.events. On pure
- * v1 the freezer lets a kill reach processes that fork meanwhile. */
-static const char *const hierarchies_v2[] = {CGROUP_ROOT, NULL};
-static const char *const hierarchies_hybrid[] = {CGROUP_ROOT "/unified", NULL};
-static const char *const hierarchies_v1[] = {CGROUP_ROOT "/freezer", CGROUP_ROOT "/pids", NULL};
-
-struct pp_cgroup {
-	enum pp_cgroup_layout layout;
-	char *path; /* relative to each hierarchy's root, starts with '/' */
-	bool top;   /* directly under peapod's parent cgroup */
-};
+/* The pure-v2 leaf of the infra process (see cgroup.h). */
+#define CGROUP_INFRA_LEAF "_infra"
 
 static bool is_cgroup2(const char *path)
 {
@@ -39,36 +28,163 @@ static bool is_cgroup2(const char *path)
 	return statfs(path, &sfs) == 0 && sfs.f_type == CGROUP2_SUPER_MAGIC;
 }
 
-int pp_cgroup_layout(enum pp_cgroup_layout *out, struct pp_error **err)
+/* A v1 hierarchy mounted at dir (co-mounted ones, e.g. cpu,cpuacct behind
+ * two symlinks, count once: same superblock). */
+static bool add_v1(struct cg_host *h, const char *dir, dev_t *devs)
 {
-	static int probed = -1;
-	if (probed < 0) {
-		if (is_cgroup2(CGROUP_ROOT))
-			probed = PP_CGROUP_V2;
-		else if (is_cgroup2(CGROUP_ROOT "/unified"))
-			probed = PP_CGROUP_HYBRID;
-		else if (access(CGROUP_ROOT "/freezer", F_OK) == 0)
-			probed = PP_CGROUP_V1;
-		else
-			return pp_error_set(err, ENOTSUP, "no usable cgroup hierarchy under %s",
-					    CGROUP_ROOT);
+	struct stat st;
+	struct statfs sfs;
+	if (stat(dir, &st) < 0 || statfs(dir, &sfs) < 0 || sfs.f_type != CGROUP_SUPER_MAGIC)
+		return false;
+	for (size_t i = 0; i < h->n_member; i++)
+		if (devs[i] == st.st_dev)
+			return true;
+	if (h->n_member < CGROUP_MAX_HIERARCHIES) {
+		devs[h->n_member] = st.st_dev;
+		h->member[h->n_member++] = dir;
 	}
-	*out = (enum pp_cgroup_layout)probed;
+	return true;
+}
+
+static bool has_controller(const char *hierarchy, const char *name)
+{
+	cleanup_free char *file = xasprintf("%s/cgroup.controllers", hierarchy);
+	cleanup_free char *text = NULL;
+	if (pp_read_file(file, 4096, &text, NULL, NULL) < 0)
+		return false;
+	for (char *save = NULL, *w = strtok_r(text, " \n", &save); w;
+	     w = strtok_r(NULL, " \n", &save))
+		if (strcmp(w, name) == 0)
+			return true;
+	return false;
+}
+
+static void probe_v1(struct cg_host *h)
+{
+	static const char *const dirs[] = {CGROUP_ROOT "/freezer", CGROUP_ROOT "/pids",
+					   CGROUP_ROOT "/memory",  CGROUP_ROOT "/cpu",
+					   CGROUP_ROOT "/cpuacct", CGROUP_ROOT "/hugetlb"};
+	dev_t devs[CGROUP_MAX_HIERARCHIES];
+	/* Hybrid: the unified hierarchy first (cgroup.kill, cgroup.events);
+	 * its freezer is cgroup.freeze, so v1's is not needed. */
+	size_t first = 0;
+	if (h->layout == PP_CGROUP_HYBRID) {
+		devs[0] = 0;
+		h->member[h->n_member++] = CGROUP_ROOT "/unified";
+		first = 1;
+		if (has_controller(CGROUP_ROOT "/unified", "hugetlb")) {
+			h->hugetlb = CGROUP_ROOT "/unified";
+			h->hugetlb_v2 = true;
+		}
+	}
+	for (size_t i = first; i < sizeof(dirs) / sizeof(dirs[0]); i++) {
+		if (!add_v1(h, dirs[i], devs))
+			continue;
+		if (strstr(dirs[i], "/pids"))
+			h->pids = dirs[i];
+		else if (strstr(dirs[i], "/memory"))
+			h->memory = dirs[i];
+		else if (strcmp(dirs[i], CGROUP_ROOT "/cpu") == 0)
+			h->cpu = dirs[i];
+		else if (strstr(dirs[i], "/hugetlb") && h->hugetlb == NULL)
+			h->hugetlb = dirs[i];
+	}
+}
+
+static void probe_v2(struct cg_host *h)
+{
+	h->member[h->n_member++] = CGROUP_ROOT;
+	/* On v2 a controller is there when the root offers it; whether it
+	 * reaches peapod's parent depends on the delegation above it. */
+	h->cpu = has_controller(CGROUP_ROOT, "cpu") ? CGROUP_ROOT : NULL;
+	h->memory = has_controller(CGROUP_ROOT, "memory") ? CGROUP_ROOT : NULL;
+	h->pids = has_controller(CGROUP_ROOT, "pids") ? CGROUP_ROOT : NULL;
+	h->hugetlb = has_controller(CGROUP_ROOT, "hugetlb") ? CGROUP_ROOT : NULL;
+	h->hugetlb_v2 = true;
+}
+
+int cg_host(const struct cg_host **out, struct pp_error **err)
+{
+	static struct cg_host host;
+	static bool probed;
+	if (!probed) {
+		struct cg_host h = {0};
+		if (is_cgroup2(CGROUP_ROOT)) {
+			h.layout = PP_CGROUP_V2;
+			probe_v2(&h);
+		} else if (is_cgroup2(CGROUP_ROOT "/unified")) {
+			h.layout = PP_CGROUP_HYBRID;
+			probe_v1(&h);
+		} else {
+			h.layout = PP_CGROUP_V1;
+			probe_v1(&h);
+			/* Pure v1 kills through the freezer: without it, no layout. */
+			if (h.n_member == 0 || strcmp(h.member[0], CGROUP_ROOT "/freezer") != 0)
+				return pp_error_set(err, ENOTSUP,
+						    "no usable cgroup hierarchy under %s "
+						    "(cgroup2, or v1 with a freezer)",
+						    CGROUP_ROOT);
+		}
+		host = h;
+		probed = true;
+	}
+	*out = &host;
 	return 0;
 }
 
-static const char *const *layout_hierarchies(enum pp_cgroup_layout layout)
+int pp_cgroup_layout(enum pp_cgroup_layout *out, struct pp_error **err)
+{
+	const struct cg_host *h;
+	if (cg_host(&h, err) < 0)
+		return -1;
+	*out = h->layout;
+	return 0;
+}
+
+const char *pp_cgroup_layout_name(enum pp_cgroup_layout layout)
 {
 	switch (layout) {
 	case PP_CGROUP_V2:
-		return hierarchies_v2;
+		return "v2";
 	case PP_CGROUP_HYBRID:
-		return hierarchies_hybrid;
+		return "hybrid";
 	case PP_CGROUP_V1:
-		return hierarchies_v1;
+		return "v1";
 	default:
-		return hierarchies_v2;
+		return "unknown";
 	}
+}
+
+const char *pp_qos_class_name(enum pp_qos_class qos)
+{
+	switch (qos) {
+	case PP_QOS_GUARANTEED:
+		return "Guaranteed";
+	case PP_QOS_BURSTABLE:
+		return "Burstable";
+	case PP_QOS_BESTEFFORT:
+		return "BestEffort";
+	default:
+		return "BestEffort";
+	}
+}
+
+/* kubelet's QoS sub-groups; Guaranteed pods sit directly under the parent. */
+static const char *qos_dir(enum pp_qos_class qos)
+{
+	return qos == PP_QOS_BURSTABLE	  ? "burstable"
+	       : qos == PP_QOS_BESTEFFORT ? "besteffort"
+					  : NULL;
+}
+
+/* The probed host; the cgroup functions are only reached once a cgroup
+ * exists, so the probe has succeeded. */
+static const struct cg_host *host(void)
+{
+	const struct cg_host *h = NULL;
+	if (cg_host(&h, NULL) < 0)
+		abort();
+	return h;
 }
 
 static const char *parent_name(void)
@@ -83,28 +199,77 @@ static bool valid_name(const char *name)
 	       strcmp(name, "..") != 0;
 }
 
-int pp_cgroup_create(const struct pp_cgroup *parent, const char *name, struct pp_cgroup **out,
-		     struct pp_error **err)
+static int make_dirs(const struct cg_host *h, const char *path, struct pp_error **err)
 {
-	enum pp_cgroup_layout layout;
-	if (pp_cgroup_layout(&layout, err) < 0)
-		return -1;
-	if (!valid_name(name))
-		return pp_error_set(err, EINVAL, "invalid cgroup name \"%s\"", name);
-	cleanup_free char *path = parent ? xasprintf("%s/%s", parent->path, name)
-					 : xasprintf("/%s/%s", parent_name(), name);
-	for (const char *const *h = layout_hierarchies(layout); *h; h++) {
-		cleanup_free char *dir = xasprintf("%s%s", *h, path);
+	for (size_t i = 0; i < h->n_member; i++) {
+		cleanup_free char *dir = xasprintf("%s%s", h->member[i], path);
 		/* A second try covers the parent being removed by another pod's
 		 * teardown between our mkdirs. */
 		if (pp_mkdir_p(dir, 0755, NULL) < 0 && pp_mkdir_p(dir, 0755, err) < 0)
 			return pp_error_wrap(err, "create cgroup");
 	}
+	return 0;
+}
+
+static struct pp_cgroup *handle(enum pp_cgroup_layout layout, char *path, int owned_ancestors)
+{
 	struct pp_cgroup *cg = xmalloc(sizeof(*cg));
 	cg->layout = layout;
-	cg->path = steal_ptr(&path);
-	cg->top = parent == NULL;
-	*out = cg;
+	cg->path = path;
+	cg->owned_ancestors = owned_ancestors;
+	return cg;
+}
+
+int pp_cgroup_create(const struct pp_cgroup *parent, const char *name, struct pp_cgroup **out,
+		     struct pp_error **err)
+{
+	const struct cg_host *h;
+	if (cg_host(&h, err) < 0)
+		return -1;
+	if (!valid_name(name))
+		return pp_error_set(err, EINVAL, "invalid cgroup name \"%s\"", name);
+	cleanup_free char *path = parent ? xasprintf("%s/%s", parent->path, name)
+					 : xasprintf("/%s/%s", parent_name(), name);
+	if (make_dirs(h, path, err) < 0)
+		return -1;
+	*out = handle(h->layout, steal_ptr(&path), parent ? 0 : 1);
+	return 0;
+}
+
+static char *pod_path(enum pp_qos_class qos, const char *name)
+{
+	const char *q = qos_dir(qos);
+	return q ? xasprintf("/%s/%s/%s", parent_name(), q, name)
+		 : xasprintf("/%s/%s", parent_name(), name);
+}
+
+int pp_cgroup_create_pod(enum pp_qos_class qos, const char *name, struct pp_cgroup **out,
+			 struct pp_error **err)
+{
+	const struct cg_host *h;
+	if (cg_host(&h, err) < 0)
+		return -1;
+	if (!valid_name(name))
+		return pp_error_set(err, EINVAL, "invalid cgroup name \"%s\"", name);
+	cleanup_free char *path = pod_path(qos, name);
+	if (make_dirs(h, path, err) < 0)
+		return -1;
+	if (h->layout == PP_CGROUP_V2) {
+		/* Controllers reach a cgroup only through its parents'
+		 * subtree_control: peapod's parent, the QoS group, the pod. The
+		 * infra's leaf keeps the pod cgroup itself free of processes. */
+		cleanup_free char *parent = xasprintf("/%s", parent_name());
+		cg_v2_enable_controllers(h->member[0], parent);
+		if (qos_dir(qos)) {
+			cleanup_free char *q = xasprintf("%s/%s", parent, qos_dir(qos));
+			cg_v2_enable_controllers(h->member[0], q);
+		}
+		cg_v2_enable_controllers(h->member[0], path);
+		cleanup_free char *leaf = xasprintf("%s/%s", path, CGROUP_INFRA_LEAF);
+		if (make_dirs(h, leaf, err) < 0)
+			return -1;
+	}
+	*out = handle(h->layout, steal_ptr(&path), qos_dir(qos) ? 2 : 1);
 	return 0;
 }
 
@@ -113,23 +278,37 @@ const char *pp_cgroup_path(const struct pp_cgroup *cg)
 	return cg->path;
 }
 
-int pp_cgroup_procs_fds(const struct pp_cgroup *cg, int **fds, size_t *n, struct pp_error **err)
+static int open_procs(const char *path, int **fds, size_t *n, struct pp_error **err)
 {
+	const struct cg_host *h = host();
 	int *v = xmalloc(sizeof(int) * CGROUP_MAX_HIERARCHIES);
 	size_t i = 0;
-	for (const char *const *h = layout_hierarchies(cg->layout); *h; h++) {
-		cleanup_free char *file = xasprintf("%s%s/cgroup.procs", *h, cg->path);
+	for (; i < h->n_member; i++) {
+		cleanup_free char *file = xasprintf("%s%s/cgroup.procs", h->member[i], path);
 		v[i] = open(file, O_WRONLY | O_CLOEXEC);
 		if (v[i] < 0) {
 			int e = errno;
 			pp_cgroup_procs_fds_close(v, i);
 			return pp_error_set(err, e, "open %s", file);
 		}
-		i++;
 	}
 	*fds = v;
 	*n = i;
 	return 0;
+}
+
+int pp_cgroup_procs_fds(const struct pp_cgroup *cg, int **fds, size_t *n, struct pp_error **err)
+{
+	return open_procs(cg->path, fds, n, err);
+}
+
+int pp_cgroup_infra_procs_fds(const struct pp_cgroup *pod, int **fds, size_t *n,
+			      struct pp_error **err)
+{
+	if (pod->layout != PP_CGROUP_V2)
+		return open_procs(pod->path, fds, n, err);
+	cleanup_free char *leaf = xasprintf("%s/%s", pod->path, CGROUP_INFRA_LEAF);
+	return open_procs(leaf, fds, n, err);
 }
 
 void pp_cgroup_procs_fds_close(int *fds, size_t n)
@@ -149,6 +328,34 @@ static int write_file(const char *path, const char *value)
 		return -1;
 	size_t len = strlen(value);
 	return write(fd, value, len) == (ssize_t)len ? 0 : -1;
+}
+
+int cg_write(const char *hierarchy, const char *path, const char *file, const char *value)
+{
+	cleanup_free char *full = xasprintf("%s%s/%s", hierarchy, path, file);
+	return write_file(full, value);
+}
+
+bool cg_has_file(const char *hierarchy, const char *path, const char *file)
+{
+	cleanup_free char *full = xasprintf("%s%s/%s", hierarchy, path, file);
+	return access(full, F_OK) == 0;
+}
+
+uint64_t cg_read_key(const char *hierarchy, const char *path, const char *file, const char *key)
+{
+	cleanup_free char *full = xasprintf("%s%s/%s", hierarchy, path, file);
+	cleanup_free char *text = NULL;
+	if (pp_read_file(full, 1 << 16, &text, NULL, NULL) < 0)
+		return 0;
+	size_t klen = strlen(key);
+	for (const char *line = text; line && *line; line = strchr(line, '\n')) {
+		if (*line == '\n')
+			line++;
+		if (strncmp(line, key, klen) == 0 && line[klen] == ' ')
+			return strtoull(line + klen + 1, NULL, 10);
+	}
+	return 0;
 }
 
 /* Kills every pid listed in dir/cgroup.procs and recurses into children. */
@@ -177,7 +384,7 @@ static void kill_listed(const char *dir)
 
 int pp_cgroup_kill(const struct pp_cgroup *cg, struct pp_error **err)
 {
-	const char *h = layout_hierarchies(cg->layout)[0];
+	const char *h = host()->member[0];
 	cleanup_free char *dir = xasprintf("%s%s", h, cg->path);
 	if (access(dir, F_OK) < 0)
 		return 0;
@@ -229,8 +436,9 @@ static bool populated_at(const char *dir)
 
 bool pp_cgroup_is_populated(const struct pp_cgroup *cg)
 {
-	for (const char *const *h = layout_hierarchies(cg->layout); *h; h++) {
-		cleanup_free char *dir = xasprintf("%s%s", *h, cg->path);
+	const struct cg_host *h = host();
+	for (size_t i = 0; i < h->n_member; i++) {
+		cleanup_free char *dir = xasprintf("%s%s", h->member[i], cg->path);
 		if (access(dir, F_OK) == 0 && populated_at(dir))
 			return true;
 	}
@@ -265,9 +473,10 @@ int pp_cgroup_destroy(const struct pp_cgroup *cg, struct pp_error **err)
 		return 0;
 	if (pp_cgroup_kill(cg, err) < 0)
 		return -1;
+	const struct cg_host *h = host();
 	const struct timespec wait = {0, CGROUP_RMDIR_WAIT_NS};
-	for (const char *const *h = layout_hierarchies(cg->layout); *h; h++) {
-		cleanup_free char *dir = xasprintf("%s%s", *h, cg->path);
+	for (size_t i = 0; i < h->n_member; i++) {
+		cleanup_free char *dir = xasprintf("%s%s", h->member[i], cg->path);
 		int tries = 0;
 		/* Killed processes leave the cgroup asynchronously: rmdir fails
 		 * with EBUSY until they are gone. Retry a bounded number of times. */
@@ -278,13 +487,58 @@ int pp_cgroup_destroy(const struct pp_cgroup *cg, struct pp_error **err)
 				kill_listed(dir);
 			nanosleep(&wait, NULL);
 		}
-		/* The shared parent goes with its last pod (EBUSY while others live). */
-		if (cg->top) {
-			cleanup_free char *parent = xasprintf("%s/%s", *h, parent_name());
-			rmdir(parent);
+		/* The QoS group and the shared parent go with their last pod
+		 * (EBUSY while others live). */
+		for (int up = 0; up < cg->owned_ancestors; up++) {
+			char *slash = strrchr(dir, '/');
+			if (slash == NULL)
+				break;
+			*slash = '\0';
+			rmdir(dir);
 		}
 	}
 	return 0;
+}
+
+int pp_cgroup_remove_pod(const char *name, struct pp_error **err)
+{
+	const struct cg_host *h;
+	if (cg_host(&h, err) < 0)
+		return -1;
+	if (!valid_name(name))
+		return pp_error_set(err, EINVAL, "invalid cgroup name \"%s\"", name);
+	static const enum pp_qos_class all[] = {PP_QOS_GUARANTEED, PP_QOS_BURSTABLE,
+						PP_QOS_BESTEFFORT};
+	for (size_t q = 0; q < sizeof(all) / sizeof(all[0]); q++) {
+		struct pp_cgroup *cg =
+		    handle(h->layout, pod_path(all[q], name), qos_dir(all[q]) ? 2 : 1);
+		int ret = pp_cgroup_destroy(cg, err);
+		pp_cgroup_free(cg);
+		if (ret < 0)
+			return -1;
+	}
+	return 0;
+}
+
+int pp_cgroup_set_resources(const struct pp_cgroup *cg, const struct pp_cgroup_resources *r,
+			    struct pp_error **err)
+{
+	const struct cg_host *h = host();
+	int ret = h->layout == PP_CGROUP_V2 ? cg_v2_set_resources(h, cg, r, err)
+					    : cg_v1_set_resources(h, cg, r, err);
+	if (ret < 0 || cg_hugetlb_set(h, cg, r, err) < 0)
+		return pp_error_wrap(err, "cgroup %s", cg->path);
+	return 0;
+}
+
+uint64_t pp_cgroup_oom_kills(const struct pp_cgroup *cg)
+{
+	const struct cg_host *h = host();
+	if (h->memory == NULL)
+		return 0;
+	if (h->layout == PP_CGROUP_V2)
+		return cg_read_key(h->memory, cg->path, "memory.events", "oom_kill");
+	return cg_read_key(h->memory, cg->path, "memory.oom_control", "oom_kill");
 }
 
 void pp_cgroup_free(struct pp_cgroup *cg)

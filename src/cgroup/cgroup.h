@@ -1,14 +1,27 @@
 /* Pod and container cgroups on cgroup v2, v1 and the v1/v2 hybrid layout,
- * behind one interface. The layout is probed once per process.
+ * behind one interface. The layout is probed once per process; each layout
+ * has its backend (cgroup_v1.c, cgroup_v2.c; hybrid = v1 controllers plus
+ * the unified hierarchy for membership, kill and hugetlb).
  *
- * This is the membership and lifetime part (create, move a process in, kill
- * every process, remove); resource limits build on it. Only cgroups under
- * peapod's own parent (default "peapod", $PEAPOD_CGROUP_PARENT) are touched. */
+ * Tree, as kubelet's cgroupfs driver makes it (no systemd here):
+ *   <parent>/pod-<uid>                Guaranteed pods
+ *   <parent>/burstable/pod-<uid>      Burstable pods
+ *   <parent>/besteffort/pod-<uid>     BestEffort pods
+ *   .../pod-<uid>/<container>         one per container
+ * The infra process is in the pod's cgroup itself, except on pure v2 where
+ * the no-internal-processes rule puts it in the leaf pod-<uid>/_infra (a
+ * name no container can have: container names are DNS labels).
+ *
+ * Only cgroups under peapod's own parent (default "peapod",
+ * $PEAPOD_CGROUP_PARENT) are touched; on v2 the controllers must be enabled
+ * down to that parent by whoever owns it (systemd: Delegate=yes on the unit
+ * that runs peapod; cgroupfs: the host's root subtree_control). */
 #ifndef PEAPOD_CGROUP_H
 #define PEAPOD_CGROUP_H
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "util/error.h"
 
@@ -21,6 +34,21 @@ enum pp_cgroup_layout {
 struct pp_cgroup;
 
 int pp_cgroup_layout(enum pp_cgroup_layout *out, struct pp_error **err);
+/* "v2", "hybrid", "v1". */
+const char *pp_cgroup_layout_name(enum pp_cgroup_layout layout);
+
+/* Kubernetes QoS classes, and where their pods' cgroups go. */
+enum pp_qos_class { PP_QOS_GUARANTEED = 0, PP_QOS_BURSTABLE, PP_QOS_BESTEFFORT };
+const char *pp_qos_class_name(enum pp_qos_class qos);
+
+/* Creates (or reuses) the pod cgroup <parent>[/burstable|/besteffort]/<name>,
+ * enabling (v2) the controllers its containers need on the way. */
+int pp_cgroup_create_pod(enum pp_qos_class qos, const char *name, struct pp_cgroup **out,
+			 struct pp_error **err);
+
+/* Removes the pod cgroup <name> wherever its QoS class put it (a pod whose
+ * supervisor died: its class is not known any more). Idempotent. */
+int pp_cgroup_remove_pod(const char *name, struct pp_error **err);
 
 /* Creates (or reuses) <parent>/<name>; parent NULL means peapod's own parent
  * cgroup. The returned handle is owned by the caller (pp_cgroup_free). */
@@ -31,6 +59,44 @@ int pp_cgroup_create(const struct pp_cgroup *parent, const char *name, struct pp
  * process can move itself in by writing "0" before it does anything else. */
 int pp_cgroup_procs_fds(const struct pp_cgroup *cg, int **fds, size_t *n, struct pp_error **err);
 void pp_cgroup_procs_fds_close(int *fds, size_t n);
+
+/* The same for the pod's infra process (see the tree above). */
+int pp_cgroup_infra_procs_fds(const struct pp_cgroup *pod, int **fds, size_t *n,
+			      struct pp_error **err);
+
+/* Limits of one cgroup, already converted to the kernel's units (see
+ * pod/resources.h for Kubernetes' conversions). 0 = leave as it is. */
+#define PP_CGROUP_MAX_HUGETLB 4
+#define PP_CGROUP_CPU_PERIOD_US 100000
+struct pp_cgroup_hugetlb {
+	char size[16]; /* the kernel's name: "2MB", "1GB" */
+	int64_t limit; /* bytes */
+};
+struct pp_cgroup_resources {
+	uint64_t cpu_shares;  /* v1 cpu.shares; v2 cpu.weight from it */
+	int64_t cpu_quota_us; /* over PP_CGROUP_CPU_PERIOD_US */
+	int64_t memory_limit; /* bytes; swap is then off (memsw = limit, swap.max = 0) */
+	int64_t pids_max;     /* best effort: skipped where no pids controller reaches */
+	struct pp_cgroup_hugetlb hugetlb[PP_CGROUP_MAX_HUGETLB];
+	size_t n_hugetlb;
+};
+
+/* Writes the limits. A limit whose controller does not reach the cgroup on
+ * this host fails with ENOTSUP (naming it), except pids_max. */
+int pp_cgroup_set_resources(const struct pp_cgroup *cg, const struct pp_cgroup_resources *r,
+			    struct pp_error **err);
+
+/* How many processes the kernel OOM-killed in this cgroup (and below) so far:
+ * v1 memory.oom_control "oom_kill", v2 memory.events "oom_kill". 0 when
+ * there is no memory controller. */
+uint64_t pp_cgroup_oom_kills(const struct pp_cgroup *cg);
+
+/* cgroup v2 cpu.weight from v1 cpu.shares: the mapping of current runc
+ * (1.3.2+) and crun (1.23+), a quadratic in log2(shares) through
+ * (2 -> 1), (1024 -> 100), (262144 -> 10000):
+ *   weight = ceil(10^((l^2 + 125 l) / 612 - 7/34)), l = log2(shares)
+ * so one CPU (1024 shares) gets 100, the v2 default, as on v1. */
+uint64_t pp_cgroup_shares_to_weight(uint64_t shares);
 
 /* SIGKILLs every process in the cgroup and its children (cgroup.kill on v2;
  * freeze, kill, thaw on v1, so that no process can fork away meanwhile). */

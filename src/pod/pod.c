@@ -121,7 +121,7 @@ static void init_containers(struct pp_pod_instance *pod)
 /* Step 3: state and data directories (with the pin that keeps our images'
  * layers in the store while we run), the pod cgroup, one per container. */
 static int create_dirs_and_cgroups(struct pp_pod_instance *pod, struct pp_image_store *store,
-				   struct pp_error **err)
+				   int *infra_adj, struct pp_error **err)
 {
 	if (pp_mkdir_p(pod->state_dir, STATE_DIR_MODE, err) < 0 ||
 	    pp_mkdir_p(pod->data_dir, DATA_DIR_MODE, err) < 0)
@@ -133,30 +133,27 @@ static int create_dirs_and_cgroups(struct pp_pod_instance *pod, struct pp_image_
 	free(images);
 	if (pinned < 0)
 		return -1;
-	cleanup_free char *cgname = xasprintf("pod-%s", pod->uid);
-	if (pp_cgroup_create(NULL, cgname, &pod->cgroup, err) < 0)
-		return -1;
 	for (size_t i = 0; i < pod->n_containers; i++) {
 		struct pp_pod_container *c = &pod->containers[i];
 		c->dir = xasprintf("%s/containers/%s", pod->data_dir, c->spec->name);
-		if (pp_cgroup_create(pod->cgroup, c->spec->name, &c->cgroup, err) < 0)
-			return -1;
 	}
-	return 0;
+	return pp_pod_cgroups_create(pod, infra_adj, err);
 }
 
 /* Step 4: the sandbox (infra process, /dev/shm, /etc files). */
-static int create_sandbox(struct pp_pod_instance *pod, struct pp_error **err)
+static int create_sandbox(struct pp_pod_instance *pod, int infra_adj, struct pp_error **err)
 {
 	int *fds = NULL;
 	size_t n = 0;
-	if (pp_cgroup_procs_fds(pod->cgroup, &fds, &n, err) < 0)
+	if (pp_cgroup_infra_procs_fds(pod->cgroup, &fds, &n, err) < 0)
 		return -1;
 	struct pp_sandbox_config cfg = {
 	    .pod = pod->spec,
 	    .state_dir = pod->state_dir,
 	    .cgroup_procs_fds = fds,
 	    .n_cgroup_procs_fds = n,
+	    .infra_oom_score_adj = infra_adj,
+	    .set_infra_oom_score_adj = true,
 	};
 	int ret = pp_sandbox_create(&cfg, &pod->sandbox, err);
 	pp_cgroup_procs_fds_close(fds, n);
@@ -180,8 +177,9 @@ int pp_pod_instance_create(struct pp_pod *spec, struct pp_image_store *store,
 		return -1;
 	}
 	/* Then every resource, each owned by pod and removed by destroy. */
-	if (create_dirs_and_cgroups(pod, store, err) < 0 || pp_pod_volumes_create(pod, err) < 0 ||
-	    create_sandbox(pod, err) < 0) {
+	int infra_adj = 0;
+	if (create_dirs_and_cgroups(pod, store, &infra_adj, err) < 0 ||
+	    pp_pod_volumes_create(pod, err) < 0 || create_sandbox(pod, infra_adj, err) < 0) {
 		pp_pod_instance_destroy(pod, NULL);
 		pp_pod_instance_free(pod);
 		return -1;
@@ -375,7 +373,11 @@ int pp_pod_instance_spawn_container(struct pp_pod_instance *pod, size_t i, struc
 	    .security = &c->security,
 	    .cgroup_procs_fds = s.cg_fds,
 	    .n_cgroup_procs_fds = s.n_cg_fds,
+	    .set_oom_score_adj = true,
+	    .oom_score_adj = c->oom_score_adj,
 	};
+	/* OOM kills are counted per cgroup, which outlives a restart. */
+	c->oom_kills = pp_cgroup_oom_kills(c->cgroup);
 	if (pp_container_spawn(&cfg, &c->spawn, err) < 0)
 		goto fail;
 	c->spawning = true;
@@ -455,6 +457,11 @@ void pp_pod_instance_container_exited(struct pp_pod_instance *pod, size_t i)
 		c->exit_code = 128 + info.si_status;
 	}
 	c->reason = c->exit_code == 0 ? "Completed" : "Error";
+	/* The kernel OOM-killed in the container's cgroup since it started:
+	 * OOMKilled, whatever the exit code, as containerd reports it. Read
+	 * once here, after the exit: no watcher, no race with the exit. */
+	if (c->cgroup != NULL && pp_cgroup_oom_kills(c->cgroup) > c->oom_kills)
+		c->reason = "OOMKilled";
 	read_termination_message(c);
 }
 
@@ -538,6 +545,7 @@ void pp_pod_instance_free(struct pp_pod_instance *pod)
 	free(pod->volumes);
 	free(pod->containers);
 	pp_cgroup_free(pod->cgroup);
+	strv_free(pod->warnings);
 	pp_sandbox_destroy(pod->sandbox);
 	pp_pod_free(pod->spec);
 	free(pod->uid);
@@ -549,11 +557,7 @@ void pp_pod_instance_free(struct pp_pod_instance *pod)
 int pp_pod_remove_leftovers(const char *data_dir, const char *uid, struct pp_error **err)
 {
 	cleanup_free char *cgname = xasprintf("pod-%s", uid);
-	struct pp_cgroup *cg = NULL;
-	int ret = pp_cgroup_create(NULL, cgname, &cg, err);
-	if (ret == 0)
-		ret = pp_cgroup_destroy(cg, err);
-	pp_cgroup_free(cg);
+	int ret = pp_cgroup_remove_pod(cgname, err);
 	if (data_dir != NULL && pp_rm_rf(data_dir, ret < 0 ? NULL : err) < 0)
 		ret = -1;
 	return ret;

@@ -7,6 +7,7 @@
 #define PEAPOD_POD_H
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <sys/types.h>
 #include <time.h>
 
@@ -47,6 +48,8 @@ struct pp_pod_container {
 	struct pp_security security;
 	char *seccomp_profile; /* Localhost profile path, owned (security points at it) */
 	char *selinux_label;   /* owned, likewise */
+	int oom_score_adj;  /* kubelet's value, raised to what this host allows */
+	uint64_t oom_kills; /* the cgroup's OOM kill count when it last started */
 	struct pp_container_spawn spawn;
 };
 
@@ -70,6 +73,10 @@ struct pp_pod_instance {
 	struct pp_pod_container *containers;
 	size_t n_containers;
 	size_t n_init;
+	enum pp_qos_class qos;
+	/* What the pod asked for that this host does not do as asked (an
+	 * oom_score_adj raised, a limit not enforced): for the pod's events. */
+	char **warnings; /* NULL-terminated, or NULL */
 };
 
 /* Everything up to a running sandbox: images resolved and hostPaths checked

@@ -3,6 +3,7 @@
  * exec'd), cgroup joining, stdio and exec with the PATH lookup. */
 #include <fcntl.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -79,6 +80,16 @@ int pp_child_join_cgroups(const int *procs_fds, size_t n, struct pp_error **err)
 		if (write(procs_fds[i], "0", 1) < 0)
 			return pp_error_set(err, errno, "join cgroup (cgroup.procs fd %d)",
 					    procs_fds[i]);
+	return 0;
+}
+
+int pp_child_set_oom_score_adj(int value, struct pp_error **err)
+{
+	cleanup_close int fd = open("/proc/self/oom_score_adj", O_WRONLY | O_CLOEXEC);
+	char buf[16];
+	int len = snprintf(buf, sizeof(buf), "%d", value);
+	if (fd < 0 || write(fd, buf, (size_t)len) != len)
+		return pp_error_set(err, errno, "set oom_score_adj to %d", value);
 	return 0;
 }
 

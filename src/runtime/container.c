@@ -58,6 +58,9 @@ static int child_setup(const struct pp_container_config *cfg,
 	/* 1. cgroups first, so that all of the setup is accounted there. */
 	if (pp_child_join_cgroups(cfg->cgroup_procs_fds, cfg->n_cgroup_procs_fds, err) < 0)
 		return -1;
+	/*    and what the OOM killer thinks of it, inherited by all it starts. */
+	if (cfg->set_oom_score_adj && pp_child_set_oom_score_adj(cfg->oom_score_adj, err) < 0)
+		return -1;
 	/* 2. the pod's namespaces, before any mount: mqueue and sysfs show the
 	 *    IPC and net namespaces of whoever mounts them. */
 	if (join_pod_namespaces(cfg, err) < 0)

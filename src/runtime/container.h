@@ -113,6 +113,12 @@ struct pp_container_config {
 	 * itself into before doing anything else. */
 	const int *cgroup_procs_fds;
 	size_t n_cgroup_procs_fds;
+
+	/* Written to /proc/self/oom_score_adj in the child when set. The caller
+	 * picks a value the kernel accepts (not below its own without
+	 * CAP_SYS_RESOURCE). */
+	bool set_oom_score_adj;
+	int oom_score_adj;
 };
 
 struct pp_container_process {

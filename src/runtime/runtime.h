@@ -103,6 +103,8 @@ int pp_child_read_result(int syncfd, struct pp_error **err);
 
 /* Moves the calling process into each cgroup.procs file (opened O_WRONLY). */
 int pp_child_join_cgroups(const int *procs_fds, size_t n, struct pp_error **err);
+/* Writes the calling process's /proc/self/oom_score_adj. */
+int pp_child_set_oom_score_adj(int value, struct pp_error **err);
 
 /* Puts the fds on 0, 1, 2 (-1 = /dev/null, opened in the current root) and
  * closes every other fd but keep_fd (-1: none). */

@@ -5,6 +5,7 @@
 #include <net/if.h>
 #include <sched.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdint.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -101,6 +102,17 @@ static int write_sysctl(const struct pp_kv *kv)
 
 static const char *infra_setup(const struct pp_infra_config *cfg)
 {
+	/* What the OOM killer thinks of it (before confinement hides /proc). */
+	if (cfg->set_oom_score_adj) {
+		char adj[16];
+		int n = snprintf(adj, sizeof(adj), "%d", cfg->oom_score_adj);
+		int fd = open("/proc/self/oom_score_adj", O_WRONLY | O_CLOEXEC);
+		bool ok = fd >= 0 && write(fd, adj, (size_t)n) == n;
+		if (fd >= 0)
+			close(fd);
+		if (!ok)
+			return "set oom_score_adj";
+	}
 	if ((cfg->clone_flags & CLONE_NEWUTS) && cfg->hostname &&
 	    sethostname(cfg->hostname, strlen(cfg->hostname)) < 0)
 		return "set the hostname";

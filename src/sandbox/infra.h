@@ -4,6 +4,7 @@
 #ifndef PEAPOD_INFRA_H
 #define PEAPOD_INFRA_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <sys/types.h>
 
@@ -17,6 +18,8 @@ struct pp_infra_config {
 	const char *hostname; /* set when CLONE_NEWUTS */
 	const int *cgroup_procs_fds;
 	size_t n_cgroup_procs_fds;
+	int oom_score_adj; /* written when set_oom_score_adj */
+	bool set_oom_score_adj;
 	/* namespaced sysctls (checked by the parser), written in the new
 	 * namespaces: name (dots or slashes) and value */
 	const struct pp_kv *sysctls;

@@ -115,6 +115,8 @@ int pp_sandbox_create(const struct pp_sandbox_config *cfg, struct pp_sandbox **o
 	    .hostname = pp_pod_hostname(pod),
 	    .cgroup_procs_fds = cfg->cgroup_procs_fds,
 	    .n_cgroup_procs_fds = cfg->n_cgroup_procs_fds,
+	    .oom_score_adj = cfg->infra_oom_score_adj,
+	    .set_oom_score_adj = cfg->set_infra_oom_score_adj,
 	};
 	if (pp_infra_start(&icfg, &sb->infra_pid, &sb->infra_pidfd, err) < 0)
 		goto fail;

@@ -23,7 +23,9 @@ struct pp_sandbox_config {
 	const char *state_dir;	     /* the pod's state directory (exists) */
 	const int *cgroup_procs_fds; /* the pod cgroup, for the infra process */
 	size_t n_cgroup_procs_fds;
-	int64_t shm_size; /* bytes, 0 = default */
+	int64_t shm_size;	 /* bytes, 0 = default */
+	int infra_oom_score_adj; /* written when set_infra_oom_score_adj */
+	bool set_infra_oom_score_adj;
 };
 
 struct pp_sandbox {

@@ -115,10 +115,41 @@ static int check_request_limits(struct pctx *c, const struct pp_ynode *n, const 
 	return 0;
 }
 
+static void default_quantity(struct pp_quantity *request, const struct pp_quantity *limit)
+{
+	if (request->set || !limit->set)
+		return;
+	*request = *limit;
+	request->text = xstrdup(limit->text);
+}
+
+/* The API server's defaulting: a resource with a limit and no request gets
+ * the limit as its request. */
+static void default_requests(struct pp_resources *r)
+{
+	default_quantity(&r->requests_cpu, &r->limits_cpu);
+	default_quantity(&r->requests_memory, &r->limits_memory);
+	default_quantity(&r->requests_ephemeral_storage, &r->limits_ephemeral_storage);
+	for (size_t i = 0; i < r->n_limits_other; i++) {
+		bool found = false;
+		for (size_t k = 0; k < r->n_requests_other && !found; k++)
+			found = strcmp(r->requests_other[k].key, r->limits_other[i].key) == 0;
+		if (found)
+			continue;
+		r->requests_other = xrealloc(r->requests_other, sizeof(*r->requests_other) *
+								    (r->n_requests_other + 1));
+		r->requests_other[r->n_requests_other++] =
+		    (struct pp_kv){.key = xstrdup(r->limits_other[i].key),
+				   .value = xstrdup(r->limits_other[i].value)};
+	}
+}
+
 int parse_resources(struct pctx *c, const struct pp_ynode *n, const char *path, void *obj)
 {
 	struct pp_resources *r = &((struct pp_container *)obj)->resources;
-	if (walk_map(c, n, path, resources_fields, r) < 0)
+	if (walk_map(c, n, path, resources_fields, r) < 0 ||
+	    check_request_limits(c, n, path, r) < 0)
 		return -1;
-	return check_request_limits(c, n, path, r);
+	default_requests(r);
+	return 0;
 }

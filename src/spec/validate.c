@@ -118,10 +118,32 @@ static char *default_hostname(const char *name)
 	return h;
 }
 
+/* A sysctl of the host's own namespace would change the host: the API
+ * server refuses net.* with hostNetwork and the IPC ones with hostIPC. */
+static int check_sysctls_host_ns(struct pctx *c, const struct pp_ynode *root)
+{
+	const struct pp_pod *pod = c->pod;
+	const struct pp_ynode *spec = pp_ymap_get(root, "spec");
+	const struct pp_ynode *sc = spec ? pp_ymap_get(spec, "securityContext") : NULL;
+	const struct pp_ynode *list = sc ? pp_ymap_get(sc, "sysctls") : NULL;
+	for (size_t i = 0; list && i < pod->security.n_sysctls && i < list->n; i++) {
+		const char *name = pod->security.sysctls[i].key;
+		bool net = strncmp(name, "net", 3) == 0 && (name[3] == '.' || name[3] == '/');
+		if (!(net ? pod->host_network : pod->host_ipc))
+			continue;
+		const struct pp_ynode *n = pp_ymap_get(list->child[i], "name");
+		cleanup_free char *p = xasprintf("spec.securityContext.sysctls[%zu].name", i);
+		return perr(c, n ? n->pos : list->pos, p, "may not be specified when '%s' is true",
+			    net ? "hostNetwork" : "hostIPC");
+	}
+	return 0;
+}
+
 int validate_pod(struct pctx *c, const struct pp_ynode *root)
 {
 	struct pp_pod *pod = c->pod;
-	if (check_volume_names(c, pod) < 0 || check_container_names(c, pod) < 0)
+	if (check_volume_names(c, pod) < 0 || check_container_names(c, pod) < 0 ||
+	    check_sysctls_host_ns(c, root) < 0)
 		return -1;
 	if (check_container_refs(c, pod, pod->init_containers, pod->n_init_containers) < 0 ||
 	    check_container_refs(c, pod, pod->containers, pod->n_containers) < 0)

@@ -170,25 +170,6 @@ static bool all_ready(const struct sup *s)
 	return true;
 }
 
-static const char *qos_class(const struct pp_pod *p)
-{
-	bool any = false, guaranteed = true;
-	for (size_t i = 0; i < p->n_containers + p->n_init_containers; i++) {
-		const struct pp_container *c = i < p->n_containers
-						   ? &p->containers[i]
-						   : &p->init_containers[i - p->n_containers];
-		const struct pp_resources *r = &c->resources;
-		if (r->requests_cpu.set || r->requests_memory.set || r->limits_cpu.set ||
-		    r->limits_memory.set)
-			any = true;
-		if (!r->limits_cpu.set || !r->limits_memory.set ||
-		    (r->requests_cpu.set && r->requests_cpu.milli != r->limits_cpu.milli) ||
-		    (r->requests_memory.set && r->requests_memory.value != r->limits_memory.value))
-			guaranteed = false;
-	}
-	return !any ? "BestEffort" : guaranteed ? "Guaranteed" : "Burstable";
-}
-
 static struct json_object *pod_status(const struct sup *s)
 {
 	const struct pp_pod_instance *pod = s->pod;
@@ -215,7 +196,7 @@ static struct json_object *pod_status(const struct sup *s)
 	json_object_array_add(ips, one);
 	put(st, "podIPs", ips);
 	put(st, "startTime", jtime(&s->started));
-	put_str(st, "qosClass", qos_class(pod->spec));
+	put_str(st, "qosClass", pp_qos_class_name(pod->qos));
 	struct json_object *inits = json_object_new_array(), *apps = json_object_new_array();
 	for (size_t i = 0; i < pod->n_containers; i++)
 		json_object_array_add(i < pod->n_init ? inits : apps, container_status(s, i));
@@ -247,6 +228,14 @@ static struct json_object *peapod_part(const struct sup *s)
 	put(o, "supervisorPid", json_object_new_int(getpid()));
 	put(o, "finished", json_object_new_boolean(s->finished));
 	put_str(o, "dataDir", s->pod->data_dir);
+	if (s->pod->cgroup != NULL) {
+		enum pp_cgroup_layout layout = PP_CGROUP_V2;
+		struct json_object *cg = json_object_new_object();
+		pp_cgroup_layout(&layout, NULL);
+		put_str(cg, "layout", pp_cgroup_layout_name(layout));
+		put_str(cg, "path", pp_cgroup_path(s->pod->cgroup));
+		put(o, "cgroup", cg);
+	}
 	/* Sidecars count in READY like app containers (kubectl reads the spec). */
 	struct json_object *sidecars = json_object_new_array();
 	for (size_t i = 0; i < s->pod->n_init; i++)

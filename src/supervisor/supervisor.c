@@ -252,7 +252,14 @@ static void container_terminated(struct sup *s, size_t i)
 {
 	fallback_message(s, i);
 	struct pp_pod_container *c = &s->pod->containers[i];
-	if (c->signal)
+	if (c->reason != NULL && strcmp(c->reason, "OOMKilled") == 0)
+		sup_event(s, PP_EVENT_WARNING, c->spec->name, "OOMKilled",
+			  "container %s was killed for using more than its memory limit (%s)",
+			  c->spec->name,
+			  c->spec->resources.limits_memory.text
+			      ? c->spec->resources.limits_memory.text
+			      : "the pod's");
+	else if (c->signal)
 		sup_event(s, c->exit_code ? PP_EVENT_WARNING : PP_EVENT_INFO, c->spec->name,
 			  "Killed", "container %s was killed by signal %d", c->spec->name,
 			  c->signal);
@@ -600,6 +607,9 @@ int sup_watch_client(struct sup *s, int fd, size_t slot)
 
 static void loop(struct sup *s, struct pp_error **err, int *ret)
 {
+	/* What the host does not do as the manifest asked, said once. */
+	for (char **w = s->pod->warnings; w && *w; w++)
+		sup_event(s, PP_EVENT_WARNING, NULL, "ResourcesRestricted", "%s", *w);
 	sup_advance(s);
 	sup_write_status(s);
 	if (s->hooks->running)

@@ -1,0 +1,58 @@
+/* What Kubernetes makes of a pod's resources: its QoS class, the cgroup
+ * limits of the pod and of each container (kubelet's conversions), and each
+ * container's oom_score_adj. Pure functions, except where they say they read
+ * the host (/proc). */
+#ifndef PEAPOD_RESOURCES_H
+#define PEAPOD_RESOURCES_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "cgroup/cgroup.h"
+#include "spec/pod_spec.h"
+
+/* kubelet's numbers (pkg/kubelet/cm, pkg/kubelet/qos). */
+#define PP_OOM_ADJ_GUARANTEED (-997)
+#define PP_OOM_ADJ_BESTEFFORT 1000
+#define PP_OOM_ADJ_INFRA (-998)
+#define PP_CPU_SHARES_MIN 2
+#define PP_CPU_SHARES_MAX 262144
+#define PP_CPU_QUOTA_MIN_US 1000
+/* The pod's pids limit when $PEAPOD_POD_PIDS_LIMIT does not say (0 or -1
+ * there: unlimited). kubelet's podPidsLimit defaults to unlimited; a default
+ * like podman's keeps a fork bomb from taking the host's 32768 pids. */
+#define PP_POD_PIDS_LIMIT_DEFAULT 4096
+
+/* GetPodQOS: init and app containers, cpu and memory only, positive values. */
+enum pp_qos_class pp_pod_qos_class(const struct pp_pod *pod);
+
+/* MilliCPUToShares: max(2, milli * 1024 / 1000), at most 262144. */
+uint64_t pp_cpu_milli_to_shares(int64_t milli);
+/* MilliCPUToQuota: milli * 100000 / 1000 over a 100000 us period, at least
+ * 1000 us; 0 (no limit) for 0. */
+int64_t pp_cpu_milli_to_quota(int64_t milli);
+
+/* kubelet's GetContainerOOMScoreAdjust: Guaranteed -997, BestEffort 1000,
+ * Burstable 1000 - 1000 * memoryRequest / memoryCapacity clamped to [3, 999]. */
+int pp_oom_score_adj(enum pp_qos_class qos, int64_t memory_request, int64_t memory_capacity);
+
+/* "hugepages-2Mi" -> "2MB" (the kernel's name of the page size); false when
+ * the name is not a hugepages resource. */
+bool pp_hugepage_size_name(const char *resource, char *out, size_t size);
+
+/* A container's limits (cpu shares always, as kubelet sets 2 for none). */
+void pp_container_cgroup_resources(const struct pp_container *c, struct pp_cgroup_resources *out);
+/* The pod cgroup's: shares from the summed requests; quota, memory and huge
+ * pages as the sums when every container has a limit for them (init
+ * containers count as kubelet counts them: max(largest init, sum of apps)). */
+void pp_pod_cgroup_resources(const struct pp_pod *pod, int64_t pids_max,
+			     struct pp_cgroup_resources *out);
+
+/* Read from the host: $PEAPOD_POD_PIDS_LIMIT (or the default); MemTotal in
+ * bytes (0 when unknown); this process's own oom_score_adj, the lowest
+ * value a process without CAP_SYS_RESOURCE may give its children. */
+int64_t pp_pod_pids_limit(void);
+int64_t pp_host_memory_total(void);
+int pp_own_oom_score_adj(void);
+
+#endif
