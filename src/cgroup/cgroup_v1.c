@@ -37,18 +37,17 @@ static int set_i64(const char *hierarchy, const struct pp_cgroup *cg, const char
 int cg_v1_set_resources(const struct cg_host *h, const struct pp_cgroup *cg,
 			const struct pp_cgroup_resources *r, struct pp_error **err)
 {
-	if (r->cpu_shares || r->cpu_quota_us) {
-		if (need(h->cpu, "cpu", cg, err) < 0)
-			return -1;
-		if (r->cpu_shares &&
-		    set_i64(h->cpu, cg, "cpu.shares", (int64_t)r->cpu_shares, err) < 0)
-			return -1;
-		/* Period before quota: the quota is checked against it. */
-		if (r->cpu_quota_us &&
-		    (set_i64(h->cpu, cg, "cpu.cfs_period_us", PP_CGROUP_CPU_PERIOD_US, err) < 0 ||
-		     set_i64(h->cpu, cg, "cpu.cfs_quota_us", r->cpu_quota_us, err) < 0))
-			return -1;
-	}
+	/* Shares are relative, kubelet sets them on every cgroup: best effort
+	 * like pids, skipped without a cpu hierarchy. */
+	if (r->cpu_shares && h->cpu &&
+	    set_i64(h->cpu, cg, "cpu.shares", (int64_t)r->cpu_shares, err) < 0)
+		return -1;
+	/* Period before quota: the quota is checked against it. */
+	if (r->cpu_quota_us &&
+	    (need(h->cpu, "cpu", cg, err) < 0 ||
+	     set_i64(h->cpu, cg, "cpu.cfs_period_us", PP_CGROUP_CPU_PERIOD_US, err) < 0 ||
+	     set_i64(h->cpu, cg, "cpu.cfs_quota_us", r->cpu_quota_us, err) < 0))
+		return -1;
 	if (r->memory_limit) {
 		if (need(h->memory, "memory", cg, err) < 0 ||
 		    set_i64(h->memory, cg, "memory.limit_in_bytes", r->memory_limit, err) < 0)

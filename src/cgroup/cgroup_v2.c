@@ -62,7 +62,9 @@ int cg_v2_set_resources(const struct cg_host *h, const struct pp_cgroup *cg,
 			const struct pp_cgroup_resources *r, struct pp_error **err)
 {
 	char buf[64];
-	if (r->cpu_shares) {
+	/* A weight is relative, kubelet sets one on every cgroup: best effort
+	 * like pids, skipped where no cpu controller reaches. */
+	if (r->cpu_shares && cg_has_file(CGROUP_ROOT, cg->path, "cpu.weight")) {
 		snprintf(buf, sizeof(buf), "%" PRIu64, pp_cgroup_shares_to_weight(r->cpu_shares));
 		if (set(cg, "cpu.weight", buf, err) < 0)
 			return -1;
