@@ -226,9 +226,8 @@ int64_t pp_host_memory_total(void)
 
 int pp_own_oom_score_adj(void)
 {
-	cleanup_fclose FILE *f = fopen("/proc/self/oom_score_adj", "re");
-	int v = 0;
-	if (f == NULL || fscanf(f, "%d", &v) != 1)
+	cleanup_free char *text = NULL;
+	if (pp_read_file("/proc/self/oom_score_adj", 64, &text, NULL, NULL) < 0)
 		return 0;
-	return v;
+	return atoi(text);
 }

@@ -92,7 +92,7 @@ EOF
 		grep -qE "^[0-9]+:(cpu|cpu,cpuacct):$path/a\$" "/proc/$pid/cgroup" || fail "a not in its cpu cgroup"
 		;;
 	v2)
-		[ "$(cg_file x "$path/a" cpu.weight)" = 10 ] || fail "a cpu.weight"
+		[ "$(cg_file x "$path/a" cpu.weight)" = 35 ] || fail "a cpu.weight (256 shares)"
 		[ "$(cg_file x "$path/a" cpu.max)" = "50000 100000" ] || fail "a cpu.max"
 		[ "$(cg_file x "$path/a" memory.max)" = 67108864 ] || fail "a memory.max"
 		[ "$(cg_file x "$path/b" cpu.weight)" = 100 ] || fail "b cpu.weight"
