@@ -576,7 +576,9 @@ EOF2
 	local infra podcg c procs
 	infra=$(suite_infra_pids)
 	[ "$(wc -w <<<"$infra")" -eq 1 ] || fail "expected one peapod-infra process, found: $infra"
-	podcg=$(find "$(cgroup_parent_dirs | head -1)" -mindepth 1 -maxdepth 1 -type d -name 'pod-*')
+	# A BestEffort pod: under the parent's besteffort/ group, as kubelet puts it.
+	podcg=$(find "$(cgroup_parent_dirs | head -1)" -mindepth 1 -maxdepth 2 -type d -name 'pod-*')
+	[[ "$podcg" == */besteffort/pod-* ]] || fail "not under besteffort/: $podcg"
 	[ "$(wc -l <<<"$podcg")" -eq 1 ] && [ -n "$podcg" ] || fail "expected one pod-<uid> cgroup, found: $podcg"
 	for c in first second; do
 		[ -d "$podcg/$c" ] || fail "no cgroup $podcg/$c"
