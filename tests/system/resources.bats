@@ -379,3 +379,45 @@ run_in_private_cgroupfs() {
 	[ "$status" -ne 0 ] || fail "a memory limit was accepted without a memory controller"
 	[[ "$output" == *"memory.max: its controller is not enabled"* ]] || fail "unexpected: $output"
 }
+
+hugepages_pod() {
+	cat <<'EOF'
+apiVersion: v1
+kind: Pod
+metadata:
+  name: huge
+spec:
+  terminationGracePeriodSeconds: 1
+  containers:
+    - name: c
+      image: @IMAGE@
+      command: ["sh", "-c", "trap 'exit 0' TERM; while true; do sleep 0.1; done"]
+      resources:
+        limits: {memory: 64Mi, hugepages-2Mi: 4Mi}
+EOF
+}
+
+@test "hugepages-2Mi: a hugetlb.2MB limit where the hugetlb controller reaches peapod's cgroups, else refused naming the file" {
+	[ -d /sys/kernel/mm/hugepages/hugepages-2048kB ] || skip "no 2 MiB huge pages on this host"
+	local reaches=false
+	# v1 hugetlb hierarchy, or hugetlb enabled in the root of a cgroup2 that has it
+	if [ -d /sys/fs/cgroup/hugetlb ] || grep -qw hugetlb /sys/fs/cgroup/cgroup.subtree_control 2>/dev/null ||
+		grep -qw hugetlb /sys/fs/cgroup/unified/cgroup.subtree_control 2>/dev/null; then
+		reaches=true
+	fi
+	apply_pod < <(hugepages_pod)
+	if [ "$reaches" = false ]; then
+		# This host: hugetlb is on the unified hierarchy but the root (not
+		# ours) does not enable it for children, so nothing can enforce it.
+		[ "$status" -ne 0 ] || fail "a hugepages limit was accepted without hugetlb"
+		assert_stderr_contains "no hugetlb.2MB.max: the hugetlb controller does not reach this cgroup"
+		[ -z "$(ls -A "$PEAPOD_RUN/pods" 2>/dev/null)" ] || fail "the refused pod left state"
+		return
+	fi
+	[ "$status" -eq 0 ] || fail "apply failed"
+	local path file
+	path=$(cg_path huge)
+	file=$(ls /sys/fs/cgroup/hugetlb"$path"/c/hugetlb.2MB.limit_in_bytes /sys/fs/cgroup/unified"$path"/c/hugetlb.2MB.max /sys/fs/cgroup"$path"/c/hugetlb.2MB.max 2>/dev/null | head -1)
+	[ "$(cat "$file")" = 4194304 ] || fail "hugetlb limit: $(cat "$file")"
+	delete_ok huge
+}
