@@ -162,12 +162,13 @@ static void test_qos(void **state)
 static void test_defaulting_and_sums(void **state)
 {
 	(void)state;
-	struct pp_pod
-	    *pod = parse(POD_HEAD "  initContainers:\n" CTR("i", "{limits: {cpu: 2, memory: "
-								 "300Mi}}") "  containers:\n" CTR(
-		"a", "{requests: {cpu: 250m, memory: 32Mi}, limits: {cpu: 500m, "
-		     "memory: 64Mi, hugepages-2Mi: 4Mi}}")
-			     CTR("b", "{limits: {cpu: '1', memory: 128Mi, hugepages-2Mi: 2Mi}}"));
+	struct pp_pod *pod =
+	    parse(POD_HEAD "  initContainers:\n" CTR(
+		"i", "{limits: {cpu: 2, memory: "
+		     "300Mi}}") "  containers:\n" CTR("a", "{requests: {cpu: 250m, memory: 32Mi}, "
+							   "limits: {cpu: 500m, "
+							   "memory: 64Mi, hugepages-2Mi: 4Mi}}")
+		      CTR("b", "{limits: {cpu: '1', memory: 128Mi, hugepages-2Mi: 2Mi}}"));
 	const struct pp_resources *b = &pod->containers[1].resources;
 	/* API server defaulting: request = limit */
 	assert_true(b->requests_cpu.set);
