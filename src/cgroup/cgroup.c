@@ -19,6 +19,8 @@
 /* Removal waits for the last processes to exit: at most this many tries. */
 #define CGROUP_RMDIR_TRIES 200
 #define CGROUP_RMDIR_WAIT_NS (5 * 1000 * 1000)
+/* kubelet's MinShares, the besteffort group's cpu.shares. */
+#define CGROUP_MIN_SHARES 2
 /* The pure-v2 leaf of the infra process (see cgroup.h). */
 #define CGROUP_INFRA_LEAF "_infra"
 
@@ -267,6 +269,17 @@ int pp_cgroup_create_pod(enum pp_qos_class qos, const char *name, struct pp_cgro
 		cg_v2_enable_controllers(h->member[0], path);
 		cleanup_free char *leaf = xasprintf("%s/%s", path, CGROUP_INFRA_LEAF);
 		if (make_dirs(h, leaf, err) < 0)
+			return -1;
+	}
+	/* kubelet's besteffort group has the minimum cpu weight, so that its
+	 * pods only get what nobody else wants (best effort, as any weight). */
+	if (qos == PP_QOS_BESTEFFORT) {
+		struct pp_cgroup group = {.layout = h->layout,
+					  .path = xasprintf("/%s/%s", parent_name(), qos_dir(qos))};
+		const struct pp_cgroup_resources min = {.cpu_shares = CGROUP_MIN_SHARES};
+		int ret = pp_cgroup_set_resources(&group, &min, err);
+		free(group.path);
+		if (ret < 0)
 			return -1;
 	}
 	*out = handle(h->layout, steal_ptr(&path), qos_dir(qos) ? 2 : 1);

@@ -154,8 +154,9 @@ has_cap_sys_resource() {
 	fi
 	got=$(cat "/proc/$(pid_of_container gua c)/oom_score_adj")
 	[ "$got" = "$want" ] || fail "Guaranteed oom_score_adj: $got, want $want"
-	# the BestEffort pod's cpu.shares: kubelet's minimum, 2
+	# the BestEffort pod's cpu.shares, and its QoS group's: kubelet's minimum, 2
 	if [ "$(cg_layout be)" != v2 ]; then
+		[ "$(cg_file cpu "/$PEAPOD_CGROUP_PARENT/besteffort" cpu.shares)" = 2 ] || fail "besteffort group cpu.shares"
 		[ "$(cg_file cpu "$(cg_path be)" cpu.shares)" = 2 ] || fail "BestEffort pod cpu.shares"
 		[ "$(cg_file cpu "$(cg_path be)/c" cpu.shares)" = 2 ] || fail "BestEffort container cpu.shares"
 	fi
