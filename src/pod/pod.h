@@ -48,8 +48,8 @@ struct pp_pod_container {
 	struct pp_security security;
 	char *seccomp_profile; /* Localhost profile path, owned (security points at it) */
 	char *selinux_label;   /* owned, likewise */
-	int oom_score_adj;  /* kubelet's value, raised to what this host allows */
-	uint64_t oom_kills; /* the cgroup's OOM kill count when it last started */
+	int oom_score_adj;     /* kubelet's value, raised to what this host allows */
+	uint64_t oom_kills;    /* the cgroup's OOM kill count when it last started */
 	struct pp_container_spawn spawn;
 };
 

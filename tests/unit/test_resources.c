@@ -252,8 +252,8 @@ static void test_sysctls(void **state)
 	    "not namespaced");
 	expect_error(SYSCTL_POD("kernel.hostname", ""), "is not namespaced");
 	expect_error(SYSCTL_POD("kernel.semx", ""), "is not namespaced");
-	expect_error(SYSCTL_POD("Net.ipv4", ""), "is not a valid sysctl name");
-	expect_error(SYSCTL_POD("net..ipv4", ""), "is not a valid sysctl name");
+	expect_error(SYSCTL_POD("Net.ipv4", ""), "is not namespaced");
+	expect_error(SYSCTL_POD("net..ipv4", ""), "is not namespaced");
 	expect_error(SYSCTL_POD("net.ipv4.ip_forward", "  hostNetwork: true\n"),
 		     "t.yaml:9:15: spec.securityContext.sysctls[0].name: may not be specified when "
 		     "'hostNetwork' is true");
