@@ -23,7 +23,7 @@ DEBIAN_DEPS := build-essential pkg-config libyaml-dev libjson-c-dev libarchive-d
 	busybox-static bats iproute2 procps util-linux clang libclang-rt-14-dev python3 clang-format cppcheck \
 	libseccomp-dev
 
-.PHONY: all deps run check unit system asan fuzz format lint clean bench
+.PHONY: all deps run check unit system asan fuzz format lint clean bench breakdown
 
 all: $(BUILD)/peapod
 
@@ -84,6 +84,11 @@ $(BUILD)/bench/benchtime: bench/benchtime.c
 bench: deps
 	$(MAKE) all helpers $(BUILD)/bench/benchtime
 	BUILD=$(BUILD) bench/bench.sh
+
+# Where a pod's start and stop spend their time, step by step (PEAPOD_TRACE).
+breakdown: deps
+	$(MAKE) all helpers
+	BUILD=$(BUILD) bench/breakdown.sh
 
 asan:
 	$(MAKE) BUILD=build-asan CC=clang CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" all unit

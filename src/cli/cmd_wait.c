@@ -142,15 +142,7 @@ static int wait_until(const char *ns, const char *name, const struct wait_for *w
 {
 	const struct wait_for w = *wf;
 	int64_t deadline = now_ms() + timeout_ms;
-	/* Woken by each new status.json (it is renamed into place) or the end
-	 * of the state directory; a slow poll covers whatever inotify misses. */
-	cleanup_close int ino = inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
-	char *uid = NULL;
-	if (ino >= 0 && pp_name_lookup(ns, name, &uid, NULL) == 0) {
-		cleanup_free char *dir = pp_state_dir(uid);
-		inotify_add_watch(ino, dir, IN_MOVED_TO | IN_DELETE_SELF | IN_CLOSE_WRITE);
-	}
-	free(uid);
+	cleanup_close int ino = -1;
 	for (;;) {
 		int r = check(ns, name, &w);
 		if (r > 0) {
@@ -166,6 +158,21 @@ static int wait_until(const char *ns, const char *name, const struct wait_for *w
 			fprintf(stderr, "peapod: timed out waiting for the condition on pods/%s\n",
 				name);
 			return CLI_EXIT_FAILURE;
+		}
+		/* Woken by each new status.json (it is renamed into place) or
+		 * the end of the state directory; a slow poll covers whatever
+		 * inotify misses. Made only once we have to wait: the close of
+		 * an inotify with a watch waits for an SRCU grace period (~15 ms
+		 * here), the whole cost of a wait that finds the pod ready. */
+		if (ino < 0 && (ino = inotify_init1(IN_CLOEXEC | IN_NONBLOCK)) >= 0) {
+			char *uid = NULL;
+			if (pp_name_lookup(ns, name, &uid, NULL) == 0) {
+				cleanup_free char *dir = pp_state_dir(uid);
+				inotify_add_watch(ino, dir,
+						  IN_MOVED_TO | IN_DELETE_SELF | IN_CLOSE_WRITE);
+			}
+			free(uid);
+			continue; /* what changed before the watch */
 		}
 		struct pollfd p = {.fd = ino, .events = POLLIN};
 		int64_t left = deadline - now_ms();

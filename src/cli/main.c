@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "util/trace.h"
 
 static const struct cli_command commands[] = {
     {"run", cmd_run, "run a Pod manifest in the foreground until it completes"},
@@ -40,8 +41,12 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	for (const struct cli_command *c = commands; c->name; c++)
-		if (strcmp(argv[1], c->name) == 0)
-			return c->fn(argc - 1, argv + 1);
+		if (strcmp(argv[1], c->name) == 0) {
+			pp_trace("cli %s", c->name);
+			int r = c->fn(argc - 1, argv + 1);
+			pp_trace("cli %s exit", c->name);
+			return r;
+		}
 	fprintf(stderr, "peapod: unknown command \"%s\"\n", argv[1]);
 	usage(stderr);
 	return CLI_EXIT_USAGE;

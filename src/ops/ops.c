@@ -11,6 +11,7 @@
 #include "supervisor/control.h"
 #include "util/cleanup.h"
 #include "util/fs.h"
+#include "util/trace.h"
 
 /* How long a dead pod's record may be without status before gc takes it
  * (apply writes the status within milliseconds of taking the lock). */
@@ -193,8 +194,10 @@ int pp_pod_delete(const char *ns, const char *name, const struct pp_delete_opts 
 		     pp_ctl_wait_closed(fd, o->timeout_ms, &e) < 0) &&
 		    e->status == ETIMEDOUT)
 			ret = pp_error_set(err, e->status, "%s", e->msg);
-		else
+		else {
+			pp_trace("delete supervisor gone");
 			ret = remove_stopped(ns, name, &v, err);
+		}
 	} else if (v.alive && !v.finished) {
 		ret = pp_error_set(err, EBUSY,
 				   "pod \"%s\" is being created or its supervisor "
@@ -288,6 +291,16 @@ int pp_pod_gc(const char *store_root, int *removed, struct pp_error **err)
 	if (pp_image_store_open(store_root, &store, ret < 0 ? NULL : err) < 0)
 		return -1;
 	if (gc_orphan_data(pp_image_store_root(store), removed, ret < 0 ? NULL : err) < 0)
+		ret = -1;
+	/* Files of deleted pods whose removal a crash or reboot cut short
+	 * (not counted: their pods were deleted already). */
+	int trashed = 0;
+	if (pp_pod_empty_trash(pp_image_store_root(store), &trashed, ret < 0 ? NULL : err) < 0)
+		ret = -1;
+	cleanup_free char *run_trash = xasprintf("%s/%s", pp_run_dir(), PP_TRASH_NAME);
+	cleanup_free char *log_trash = xasprintf("%s/%s", pp_log_root(), PP_TRASH_NAME);
+	if (pp_empty_trash(run_trash, &trashed, ret < 0 ? NULL : err) < 0 ||
+	    pp_empty_trash(log_trash, &trashed, ret < 0 ? NULL : err) < 0)
 		ret = -1;
 	if (gc_orphan_logs(ret < 0 ? NULL : err) < 0)
 		ret = -1;

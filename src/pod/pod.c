@@ -14,6 +14,7 @@
 #include "util/cleanup.h"
 #include "util/fs.h"
 #include "util/proc.h"
+#include "util/trace.h"
 
 #define STATE_DIR_MODE 0700
 #define DATA_DIR_MODE 0700
@@ -168,6 +169,7 @@ int pp_pod_instance_create(struct pp_pod *spec, struct pp_image_store *store,
 	pod->uid = spec->uid ? xstrdup(spec->uid) : pp_pod_new_uid();
 	pod->state_dir = xasprintf("%s/pods/%s", pp_run_dir(), pod->uid);
 	pod->data_dir = xasprintf("%s/pods/%s", pp_image_store_root(store), pod->uid);
+	pod->trash_dir = xasprintf("%s/%s/%s", pp_image_store_root(store), PP_TRASH_NAME, pod->uid);
 	init_containers(pod);
 
 	/* Checks first: a pod that cannot run creates nothing. */
@@ -491,6 +493,12 @@ void pp_pod_instance_signal_container(struct pp_pod_instance *pod, size_t i, boo
 	pp_pidfd_send_signal(c->pidfd, force ? SIGKILL : stop_signal(c));
 }
 
+int pp_pod_empty_trash(const char *store_root, int *removed, struct pp_error **err)
+{
+	cleanup_free char *root = xasprintf("%s/%s", store_root, PP_TRASH_NAME);
+	return pp_empty_trash(root, removed, err);
+}
+
 int pp_pod_instance_destroy(struct pp_pod_instance *pod, struct pp_error **err)
 {
 	int ret = 0;
@@ -510,16 +518,21 @@ int pp_pod_instance_destroy(struct pp_pod_instance *pod, struct pp_error **err)
 		}
 		close_stdio(c);
 	}
+	pp_trace("pod containers gone");
 	pp_sandbox_destroy(pod->sandbox);
 	pod->sandbox = NULL;
+	pp_trace("pod sandbox gone");
 	for (size_t i = 0; i < pod->n_volumes; i++)
 		cleanup_closep(&pod->volumes[i].fd);
 	if (pod->cgroup && pp_cgroup_destroy(pod->cgroup, err) < 0)
 		ret = -1;
+	pp_trace("pod cgroups gone");
 	/* Files last: the mounts that used them died with the containers'
 	 * mount namespaces. */
-	if (pp_rm_rf(pod->data_dir, ret < 0 ? NULL : err) < 0)
+	/* A rename now, the unlinking by a short-lived child (util/fs.h). */
+	if (pp_discard_dir(pod->data_dir, pod->trash_dir, ret < 0 ? NULL : err) < 0)
 		ret = -1;
+	pp_trace("pod files gone");
 	return ret;
 }
 
@@ -551,6 +564,7 @@ void pp_pod_instance_free(struct pp_pod_instance *pod)
 	free(pod->uid);
 	free(pod->state_dir);
 	free(pod->data_dir);
+	free(pod->trash_dir);
 	free(pod);
 }
 

@@ -65,6 +65,7 @@ struct pp_pod_instance {
 	char *uid;
 	char *state_dir; /* /run/peapod/pods/<uid> */
 	char *data_dir;	 /* <store root>/pods/<uid> */
+	char *trash_dir; /* <store root>/trash/<uid>: data_dir on its way out */
 	struct pp_cgroup *cgroup;
 	struct pp_sandbox *sandbox;
 	struct pp_pod_volume *volumes;
@@ -113,6 +114,10 @@ void pp_pod_instance_free(struct pp_pod_instance *pod);
  * instance: every process in its cgroup (killed), its cgroups and its data
  * directory data_dir (writable layers, emptyDirs, image pins). Idempotent. */
 int pp_pod_remove_leftovers(const char *data_dir, const char *uid, struct pp_error **err);
+
+/* What destroy moved aside and a crash kept from being removed: everything
+ * under <store root>/trash. Idempotent; *removed counts the entries. */
+int pp_pod_empty_trash(const char *store_root, int *removed, struct pp_error **err);
 
 /* Who the container's processes run as, and where: the image's User and
  * WorkingDir unless the manifest overrides them; runAsUser/runAsGroup;

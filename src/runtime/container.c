@@ -18,6 +18,7 @@
 #include "util/cleanup.h"
 #include "util/path.h"
 #include "util/proc.h"
+#include "util/trace.h"
 
 #define POD_NAMESPACES (CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS)
 
@@ -56,8 +57,10 @@ static int child_setup(const struct pp_container_config *cfg,
 	struct pp_exec_user user;
 
 	/* 1. cgroups first, so that all of the setup is accounted there. */
+	pp_trace("ctr %s child", cfg->name);
 	if (pp_child_join_cgroups(cfg->cgroup_procs_fds, cfg->n_cgroup_procs_fds, err) < 0)
 		return -1;
+	pp_trace("ctr %s cgroups joined", cfg->name);
 	/*    and what the OOM killer thinks of it, inherited by all it starts. */
 	if (cfg->set_oom_score_adj && pp_child_set_oom_score_adj(cfg->oom_score_adj, err) < 0)
 		return -1;
@@ -65,11 +68,13 @@ static int child_setup(const struct pp_container_config *cfg,
 	 *    IPC and net namespaces of whoever mounts them. */
 	if (join_pod_namespaces(cfg, err) < 0)
 		return -1;
+	pp_trace("ctr %s namespaces joined", cfg->name);
 	/* 3-6. private propagation, overlay root, /proc /dev /sys, volumes,
 	 *      masked and read-only paths. */
 	cleanup_close int rootfd = pp_rootfs_prepare(cfg, err);
 	if (rootfd < 0)
 		return -1;
+	pp_trace("ctr %s rootfs mounted", cfg->name);
 	/* 7. from here on, "/" is the container's root. */
 	if (pp_rootfs_pivot(rootfd, err) < 0)
 		return -1;
@@ -94,10 +99,12 @@ static int child_setup(const struct pp_container_config *cfg,
 	pp_exec_user_free(&user);
 	if (r < 0 || pp_child_security_after_user(sec, err) < 0)
 		return -1;
+	pp_trace("ctr %s user and security", cfg->name);
 	/* 9. working directory, checked with the user's own permissions. */
 	if (fchdir(cwdfd) < 0)
 		return pp_error_set(err, errno, "chdir to working directory %s", cwd);
-	/* 10. stdio; every other fd but the sync pipe is closed. */
+	/* 10. stdio; every other fd but the sync pipe is closed (the trace's too). */
+	pp_trace_off();
 	if (cfg->tty)
 		r = pp_child_setup_stdio(slave, slave, slave, syncfd, err);
 	else

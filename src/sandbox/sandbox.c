@@ -17,6 +17,7 @@
 #include "sandbox/infra.h"
 #include "util/cleanup.h"
 #include "util/fs.h"
+#include "util/trace.h"
 
 #define HOST_RESOLV "/etc/resolv.conf"
 #define POD_IP_LOOPBACK "127.0.0.1"
@@ -85,6 +86,7 @@ int pp_sandbox_create(const struct pp_sandbox_config *cfg, struct pp_sandbox **o
 		sb->join_ns |= CLONE_NEWPID;
 	sb->own_pid_ns = !pod->host_pid && !pod->share_process_namespace;
 
+	pp_trace("sandbox create");
 	/* 2. /etc files, written before anything runs. */
 	if (write_etc_files(cfg, sb, err) < 0)
 		goto fail;
@@ -120,6 +122,7 @@ int pp_sandbox_create(const struct pp_sandbox_config *cfg, struct pp_sandbox **o
 	};
 	if (pp_infra_start(&icfg, &sb->infra_pid, &sb->infra_pidfd, err) < 0)
 		goto fail;
+	pp_trace("sandbox infra up");
 	*out = sb;
 	return 0;
 fail:

@@ -234,8 +234,12 @@ int pp_state_remove(const char *ns, const char *name, const char *uid, struct pp
 {
 	cleanup_free char *logs = pp_pod_log_dir(ns, name, uid);
 	cleanup_free char *dir = pp_state_dir(uid);
-	int ret = pp_rm_rf(logs, err);
-	if (pp_rm_rf(dir, ret < 0 ? NULL : err) < 0)
+	/* Out of the way at once, unlinked by a short-lived child. */
+	cleanup_free char *logs_trash =
+	    xasprintf("%s/%s/%s", pp_log_root(), PP_TRASH_NAME, strrchr(logs, '/') + 1);
+	cleanup_free char *dir_trash = xasprintf("%s/%s/%s", pp_run_dir(), PP_TRASH_NAME, uid);
+	int ret = pp_discard_dir(logs, logs_trash, err);
+	if (pp_discard_dir(dir, dir_trash, ret < 0 ? NULL : err) < 0)
 		ret = -1;
 	pp_name_release(ns, name, uid);
 	return ret;

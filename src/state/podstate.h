@@ -34,6 +34,9 @@
 
 /* $PEAPOD_RUN or /run/peapod; $PEAPOD_LOG_DIR or /var/log/peapod. */
 const char *pp_run_dir(void);
+/* Where removed records, logs and pod files wait for their unlinking:
+ * <run dir>/trash, <log root>/trash, <store root>/trash (util/fs.h). */
+#define PP_TRASH_NAME "trash"
 const char *pp_log_root(void);
 
 /* New strings. */

@@ -13,6 +13,7 @@
 #include "supervisor/control.h"
 #include "supervisor/supervisor_internal.h"
 #include "util/cleanup.h"
+#include "util/trace.h"
 
 static void reply(int fd, const char *text, const int *fds, size_t n_fds)
 {
@@ -80,6 +81,7 @@ void sup_ctl_close_all(struct sup *s)
 static void do_stop(struct sup *s, int fd, long long grace)
 {
 	if (!s->stop_requested) {
+		pp_trace("sup stop");
 		s->stop_requested = true;
 		clock_gettime(CLOCK_REALTIME, &s->deletion_time);
 		s->dirty = true;

@@ -23,6 +23,7 @@
 #include "util/cleanup.h"
 #include "util/fs.h"
 #include "util/proc.h"
+#include "util/trace.h"
 
 #define LOG_DIR_MODE 0755
 #define REPORT_MAX 8192
@@ -112,6 +113,7 @@ static void on_event(void *ctx, enum pp_event_level level, const char *container
 
 static void on_running(void *ctx)
 {
+	pp_trace("sup running");
 	report(ctx, NULL);
 }
 
@@ -120,6 +122,7 @@ static void on_running(void *ctx)
 static void on_finish(void *ctx)
 {
 	struct daemon *d = ctx;
+	pp_trace("sup finish");
 	pp_pod_instance_destroy(d->pod, NULL);
 	for (size_t i = 0; i < d->pod->n_containers; i++) {
 		pp_log_writer_close(d->logs[i]);
@@ -158,6 +161,7 @@ supervisor_main(struct pp_pod *spec, const struct pp_apply_opts *opts, int lock_
 	 * reader that went away may kill it. */
 	const int keep[] = {lock_fd, sync_fd};
 	pp_close_fds_except_n(keep, 2);
+	pp_trace("sup start");
 	signal(SIGPIPE, SIG_IGN);
 	pp_stdio_to_devnull();
 	if (chdir("/") < 0)

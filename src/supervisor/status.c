@@ -11,6 +11,7 @@
 #include "supervisor/supervisor_internal.h"
 #include "util/cleanup.h"
 #include "util/fs.h"
+#include "util/trace.h"
 
 #define TIME_BUF 32
 
@@ -179,6 +180,10 @@ static struct json_object *pod_status(const struct sup *s)
 	json_object_array_add(conds, condition("PodScheduled", true, &s->created));
 	json_object_array_add(conds, condition("Initialized", init_done(s), &s->started));
 	bool ready = init_done(s) && s->apps_started && all_ready(s);
+	static bool traced_ready;
+	if (ready && !traced_ready)
+		pp_trace("pod ready");
+	traced_ready = ready;
 	json_object_array_add(conds, condition("ContainersReady", ready, &s->started));
 	json_object_array_add(conds, condition("Ready", ready, &s->started));
 	put(st, "conditions", conds);

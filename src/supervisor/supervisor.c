@@ -10,6 +10,7 @@
 
 #include "supervisor/supervisor_internal.h"
 #include "util/cleanup.h"
+#include "util/trace.h"
 
 /* kubelet's crash-loop back-off: 10 s doubling to 300 s, reset after 10 min of running. */
 #define BACKOFF_INITIAL_S 10
@@ -159,6 +160,7 @@ static void spawn_container(struct sup *s, size_t i)
 	 * container created, then (finish_container) started. */
 	sup_event(s, PP_EVENT_INFO, c->spec->name, "Pulled",
 		  "Container image \"%s\" already present on machine", c->spec->image);
+	pp_trace("ctr %s spawn", c->spec->name);
 	if (pp_pod_instance_spawn_container(s->pod, i, &err) < 0) {
 		sup_event(s, PP_EVENT_ERROR, c->spec->name, "Failed", "%s", err->msg);
 		container_terminated(s, i);
@@ -180,6 +182,7 @@ static void finish_container(struct sup *s, size_t i)
 		container_terminated(s, i);
 		return;
 	}
+	pp_trace("ctr %s running", c->spec->name);
 	if (s->hooks->container_started)
 		s->hooks->container_started(s->hooks->ctx, c);
 	sup_event(s, PP_EVENT_INFO, c->spec->name, "Started", "Started container %s",

@@ -3,9 +3,14 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "util/cleanup.h"
+#include "util/proc.h"
+
+#define TRASH_DIR_MODE 0700
 
 int pp_mkdir_p(const char *path, mode_t mode, struct pp_error **err)
 {
@@ -161,4 +166,44 @@ int pp_read_file(const char *path, size_t max, char **out, size_t *len, struct p
 	if (pp_read_fd(fd, max, out, len, err) < 0)
 		return pp_error_wrap(err, "%s", path);
 	return 0;
+}
+
+int pp_discard_dir(const char *dir, const char *trash, struct pp_error **err)
+{
+	cleanup_free char *trash_root = xstrdup(trash);
+	char *slash = strrchr(trash_root, '/');
+	if (slash != NULL && slash != trash_root)
+		*slash = '\0';
+	if ((mkdir(trash_root, TRASH_DIR_MODE) < 0 && errno != EEXIST) || rename(dir, trash) < 0)
+		return errno == ENOENT ? 0 : pp_rm_rf(dir, err);
+	pid_t pid = fork();
+	if (pid == 0) {
+		prctl(PR_SET_NAME, "peapod-rm", 0, 0, 0);
+		pp_stdio_to_devnull();
+		pp_close_fds_except(-1);
+		_exit(pp_rm_rf(trash, NULL) < 0 ? 1 : 0);
+	}
+	if (pid < 0)
+		return pp_rm_rf(trash, err);
+	return 0;
+}
+
+int pp_empty_trash(const char *trash_root, int *removed, struct pp_error **err)
+{
+	DIR *d = opendir(trash_root);
+	if (d == NULL)
+		return errno == ENOENT ? 0 : pp_error_set(err, errno, "opendir %s", trash_root);
+	int ret = 0;
+	struct dirent *de;
+	while ((de = readdir(d)) != NULL) {
+		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+			continue;
+		cleanup_free char *path = xasprintf("%s/%s", trash_root, de->d_name);
+		if (pp_rm_rf(path, ret < 0 ? NULL : err) < 0)
+			ret = -1;
+		else
+			(*removed)++;
+	}
+	closedir(d);
+	return ret;
 }

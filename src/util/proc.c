@@ -8,6 +8,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "util/trace.h"
+
 #ifndef P_PIDFD
 #define P_PIDFD 3
 #endif
@@ -42,6 +44,7 @@ void pp_close_fds_except(int keep)
 
 void pp_close_fds_except_n(const int *keep, size_t n)
 {
+	pp_trace_forget();
 	unsigned from = 3;
 	/* Ascending order, one close_range per gap. */
 	for (int last = 2;;) {

@@ -263,11 +263,23 @@ suite_supervisor_pids() {
 # The suite's pod records: state and data directories, names, log directories.
 record_dirs() {
 	echo "$PEAPOD_ROOT/pods" "$PEAPOD_RUN/pods" "$PEAPOD_ROOT/containers" "$PEAPOD_LOG_DIR/pods"
+	trash_dirs
 	[ -d "$PEAPOD_RUN/names" ] && find "$PEAPOD_RUN/names" -mindepth 1 -maxdepth 1 -type d
 	return 0
 }
 
 # Everything of ours still there, one line each (empty: no leak).
+# trash_dirs: where deleted pods' files wait for their unlinking by a
+# short-lived peapod-rm child (util/fs.h pp_discard_dir).
+trash_dirs() {
+	echo "$PEAPOD_ROOT/trash" "$PEAPOD_RUN/trash" "$PEAPOD_LOG_DIR/trash"
+}
+trash_empty() {
+	local d
+	for d in $(trash_dirs); do
+		[ -z "$(ls -A "$d" 2>/dev/null)" ] || return 1
+	done
+}
 list_leaks() {
 	local d
 	awk -v t="$SUITE_TMP" 'index($0, t) {print "mount: " $5 " (" $0 ")"}' /proc/self/mountinfo
@@ -291,7 +303,7 @@ list_leaks() {
 assert_no_leaks() {
 	local i leaks
 	for ((i = 0; i < 20; i++)); do
-		[ -z "$(suite_infra_pids)$(suite_supervisor_pids)" ] && break
+		[ -z "$(suite_infra_pids)$(suite_supervisor_pids)" ] && trash_empty && break
 		sleep 0.1
 	done
 	leaks=$(list_leaks)

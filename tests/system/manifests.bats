@@ -9,7 +9,8 @@ INVALID_DIR=${INVALID_DIR:-$BATS_TEST_DIRNAME/../manifests/invalid}
 
 # state_snapshot: what exists in PEAPOD_RUN, PEAPOD_ROOT/pods and our cgroups.
 state_snapshot() {
-	find "$PEAPOD_RUN" -mindepth 1 2>/dev/null | sort
+	# (trash: what earlier tests' deletes are still unlinking)
+	find "$PEAPOD_RUN" -mindepth 1 -not -path "$PEAPOD_RUN/trash*" 2>/dev/null | sort
 	find "$PEAPOD_ROOT/pods" "$PEAPOD_ROOT/containers" -mindepth 1 2>/dev/null | sort
 	local d
 	for d in $(cgroup_parent_dirs); do

@@ -647,6 +647,30 @@ kill_sup() {
 	assert_no_leaks
 }
 
+@test "delete moves the pod's files, record and logs out of the way at once; gc empties what a crash left there" {
+	apply_ok < <(two_containers)
+	eventually 10 ready two
+	local uid
+	uid=$(pod_uid two)
+	delete_ok two
+	# Gone from where they were the moment delete returns...
+	[ ! -e "$PEAPOD_ROOT/pods/$uid" ] || fail "data directory still in place"
+	[ ! -e "$PEAPOD_RUN/pods/$uid" ] || fail "record still in place"
+	[ -z "$(ls -A "$PEAPOD_LOG_DIR/pods")" ] || fail "logs still in place"
+	# ...and unlinked shortly after by peapod-rm.
+	eventually 5 trash_empty || fail "trash not emptied: $(ls -R $(trash_dirs) 2>/dev/null)"
+	# What a crash (or reboot) kept peapod-rm from removing, gc removes.
+	local d
+	for d in $(trash_dirs); do
+		mkdir -p "$d/left/sub" && touch "$d/left/sub/file"
+	done
+	run_peapod gc
+	assert_status 0
+	assert_stdout "0 pods cleaned up"
+	trash_empty || fail "gc left: $(ls -R $(trash_dirs))"
+	assert_no_leaks
+}
+
 @test "supervisor killed during a slow delete: the delete still leaves nothing behind" {
 	apply_ok <<'EOF'
 apiVersion: v1

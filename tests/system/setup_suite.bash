@@ -74,13 +74,15 @@ teardown_suite() {
 
 	"$PEAPOD" image rm "$IMAGE" "$DEFAULTS_IMAGE" >/dev/null 2>&1 || true
 	sleep 0.2
+	local i
+	for ((i = 0; i < 20; i++)); do trash_empty && break; sleep 0.1; done
 	leaks=$(list_leaks)
 	for p in $(orphan_infra_pids); do
 		[[ " $SUITE_OLD_ORPHANS " == *" $p "* ]] && continue
 		grep -q "process: peapod-infra pid $p " <<<"$leaks" ||
 			leaks+=$'\n'"process: orphaned peapod-infra pid $p"
 	done
-	for p in "$PEAPOD_ROOT/pods" "$PEAPOD_RUN/pods" "$PEAPOD_LOG_DIR/pods"; do
+	for p in "$PEAPOD_ROOT/pods" "$PEAPOD_RUN/pods" "$PEAPOD_LOG_DIR/pods" $(trash_dirs); do
 		[ -d "$p" ] && [ -n "$(ls -A "$p")" ] && leaks+=$'\n'"directory: $p is not empty"
 	done
 
