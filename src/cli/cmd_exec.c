@@ -154,6 +154,10 @@ static int run_exec(const struct exec_opts *o, char **cmd, struct json_object *i
 		cfg.has_gid = true;
 		cfg.gid = (gid_t)json_object_get_int64(v);
 	}
+	if (json_object_object_get_ex(info, "oomScoreAdj", &v)) {
+		cfg.set_oom_score_adj = true;
+		cfg.oom_score_adj = json_object_get_int(v);
+	}
 	struct winsize ws;
 	if (o->tty && ioctl(0, TIOCGWINSZ, &ws) == 0) {
 		cfg.rows = ws.ws_row;

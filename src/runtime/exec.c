@@ -77,6 +77,13 @@ static int child_setup(const struct pp_exec_config *cfg, const struct exec_plan 
 	/* 1. cgroups first, as the container's own process did. */
 	if (pp_child_join_cgroups(cfg->cgroup_procs_fds, cfg->n_cgroup_procs_fds, err) < 0)
 		return -1;
+	/*    the container's oom_score_adj; one below the caller's own needs
+	 *    CAP_SYS_RESOURCE: without it the caller's (higher) value stays. */
+	if (cfg->set_oom_score_adj && pp_child_set_oom_score_adj(cfg->oom_score_adj, err) < 0) {
+		if ((*err)->status != EACCES && (*err)->status != EPERM)
+			return -1;
+		pp_error_free(err);
+	}
 	/* 2. the namespaces, all at once through the pidfd. Joining the mount
 	 *    namespace makes "/" and the cwd the container's root. Namespaces
 	 *    the container shares with us (hostNetwork...) are left alone. */

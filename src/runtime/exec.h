@@ -38,6 +38,10 @@ struct pp_exec_config {
 	/* cgroup.procs files of the container (O_WRONLY), joined first */
 	const int *cgroup_procs_fds;
 	size_t n_cgroup_procs_fds;
+	/* the container's oom_score_adj (as kubelet's exec gets it: the
+	 * container's, not the caller's), written when set */
+	bool set_oom_score_adj;
+	int oom_score_adj;
 	/* stdio of the process (-1 = /dev/null); ignored with tty */
 	int stdin_fd, stdout_fd, stderr_fd;
 	/* a terminal: a pty from the container's own /dev/pts, the process

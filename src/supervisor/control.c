@@ -117,6 +117,7 @@ static struct json_object *exec_info(const struct pp_pod_instance *pod,
 	for (size_t k = 0; k < id.n_extra_gids; k++)
 		json_object_array_add(g, json_object_new_int64(id.extra_gids[k]));
 	json_object_object_add(o, "groups", g);
+	json_object_object_add(o, "oomScoreAdj", json_object_new_int(c->oom_score_adj));
 	/* What the exec'd process gets of the container's restrictions. */
 	const struct pp_security *sec = &c->security;
 	struct json_object *so = json_object_new_object();

@@ -223,6 +223,8 @@ static int start_exec(struct sup *s, size_t i, const struct pp_handler *h, int o
 	    .security = &c->security,
 	    .cgroup_procs_fds = cg,
 	    .n_cgroup_procs_fds = n_cg,
+	    .set_oom_score_adj = true,
+	    .oom_score_adj = c->oom_score_adj,
 	    .stdin_fd = -1,
 	    .stdout_fd = out_fd,
 	    .stderr_fd = out_fd,

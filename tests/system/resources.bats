@@ -154,6 +154,9 @@ has_cap_sys_resource() {
 	fi
 	got=$(cat "/proc/$(pid_of_container gua c)/oom_score_adj")
 	[ "$got" = "$want" ] || fail "Guaranteed oom_score_adj: $got, want $want"
+	# exec'd processes get the container's, not the caller's
+	run_peapod exec be -- cat /proc/self/oom_score_adj
+	assert_stdout 1000
 	# the BestEffort pod's cpu.shares, and its QoS group's: kubelet's minimum, 2
 	if [ "$(cg_layout be)" != v2 ]; then
 		[ "$(cg_file cpu "/$PEAPOD_CGROUP_PARENT/besteffort" cpu.shares)" = 2 ] || fail "besteffort group cpu.shares"
