@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "image/image.h"
+#include "net/podnet.h"
 #include "pod/pod.h"
 #include "state/podstate.h"
 #include "supervisor/control.h"
@@ -137,6 +138,10 @@ static int remove_record(const char *ns, const char *name, const char *uid, stru
 		return 0;
 	if (lock < 0)
 		return pp_error_set(err, e->status, "%s", e->msg);
+	/* A network its supervisor could not leave (a failed DEL) is left now. */
+	cleanup_free char *state_dir = pp_state_dir(uid);
+	if (pp_pod_net_detach(state_dir, 0, err) < 0)
+		return -1;
 	return pp_state_remove(ns, name, uid, err);
 }
 

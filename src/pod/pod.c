@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 
+#include "net/podnet.h"
 #include "pod/pod_internal.h"
 #include "security/seccomp.h"
 #include "state/podstate.h"
@@ -150,6 +151,7 @@ static int create_sandbox(struct pp_pod_instance *pod, int infra_adj, struct pp_
 		return -1;
 	struct pp_sandbox_config cfg = {
 	    .pod = pod->spec,
+	    .uid = pod->uid,
 	    .state_dir = pod->state_dir,
 	    .cgroup_procs_fds = fds,
 	    .n_cgroup_procs_fds = n,
@@ -571,6 +573,11 @@ void pp_pod_instance_free(struct pp_pod_instance *pod)
 int pp_pod_remove_leftovers(const char *data_dir, const char *uid, struct pp_error **err)
 {
 	cleanup_free char *cgname = xasprintf("pod-%s", uid);
+	cleanup_free char *state_dir = pp_state_dir(uid);
+	/* The pod's processes are gone with its supervisor, and with them
+	 * its network namespace: what is left of its network lives outside. */
+	if (pp_pod_net_detach(state_dir, 0, err) < 0)
+		return -1;
 	int ret = pp_cgroup_remove_pod(cgname, err);
 	if (data_dir != NULL && pp_rm_rf(data_dir, ret < 0 ? NULL : err) < 0)
 		ret = -1;

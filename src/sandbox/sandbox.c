@@ -14,6 +14,7 @@
 #include <sys/syscall.h>
 #include <sys/wait.h>
 
+#include "net/podnet.h"
 #include "sandbox/infra.h"
 #include "util/cleanup.h"
 #include "util/fs.h"
@@ -74,7 +75,7 @@ int pp_sandbox_create(const struct pp_sandbox_config *cfg, struct pp_sandbox **o
 	struct pp_sandbox *sb = xmalloc(sizeof(*sb));
 	sb->infra_pidfd = -1;
 	sb->shm_fd = -1;
-	sb->pod_ip = xstrdup(POD_IP_LOOPBACK);
+	sb->state_dir = xstrdup(cfg->state_dir);
 
 	/* 1. Which namespaces the pod has of its own. hostNetwork also means
 	 *    the host's UTS namespace, as kubelet does it. */
@@ -87,11 +88,7 @@ int pp_sandbox_create(const struct pp_sandbox_config *cfg, struct pp_sandbox **o
 	sb->own_pid_ns = !pod->host_pid && !pod->share_process_namespace;
 
 	pp_trace("sandbox create");
-	/* 2. /etc files, written before anything runs. */
-	if (write_etc_files(cfg, sb, err) < 0)
-		goto fail;
-
-	/* 3. The pod's /dev/shm (with hostIPC the containers use the host's). */
+	/* 2. The pod's /dev/shm (with hostIPC the containers use the host's). */
 	if (!pod->host_ipc) {
 		int64_t size = cfg->shm_size > 0 ? cfg->shm_size : PP_SHM_DEFAULT_SIZE;
 		sb->shm_fd = make_shm(size, err);
@@ -99,7 +96,7 @@ int pp_sandbox_create(const struct pp_sandbox_config *cfg, struct pp_sandbox **o
 			goto fail;
 	}
 
-	/* 4. The infra process holding the namespaces (and their sysctls:
+	/* 3. The infra process holding the namespaces (and their sysctls:
 	 *    the host's own namespaces are never written). */
 	for (size_t i = 0; i < pod->security.n_sysctls; i++) {
 		const char *name = pod->security.sysctls[i].key;
@@ -123,6 +120,22 @@ int pp_sandbox_create(const struct pp_sandbox_config *cfg, struct pp_sandbox **o
 	if (pp_infra_start(&icfg, &sb->infra_pid, &sb->infra_pidfd, err) < 0)
 		goto fail;
 	pp_trace("sandbox infra up");
+
+	/* 4. The pod's network, in the namespace the infra process holds. */
+	struct pp_pod_net_req nreq = {
+	    .pod = pod, .uid = cfg->uid, .state_dir = cfg->state_dir, .infra_pid = sb->infra_pid};
+	if (pp_pod_net_attach(&nreq, &sb->pod_ips, err) < 0)
+		goto fail;
+	sb->host_ip = pp_net_host_ip();
+	/* A hostNetwork pod's IP is the host's, as kubelet reports it. */
+	sb->pod_ip = xstrdup(sb->pod_ips[0]	 ? sb->pod_ips[0]
+			     : pod->host_network ? sb->host_ip
+						 : POD_IP_LOOPBACK);
+	pp_trace("sandbox network up");
+
+	/* 5. /etc files (with the pod's address), written before any container runs. */
+	if (write_etc_files(cfg, sb, err) < 0)
+		goto fail;
 	*out = sb;
 	return 0;
 fail:
@@ -134,6 +147,11 @@ void pp_sandbox_destroy(struct pp_sandbox *sb)
 {
 	if (sb == NULL)
 		return;
+	/* The network first, while the infra process still holds the
+	 * namespace with the pod's interface (a failed DEL keeps its record
+	 * for gc). */
+	if (sb->state_dir != NULL)
+		pp_pod_net_detach(sb->state_dir, sb->infra_pidfd >= 0 ? sb->infra_pid : 0, NULL);
 	if (sb->infra_pidfd >= 0)
 		pp_infra_stop(sb->infra_pidfd);
 	cleanup_closep(&sb->infra_pidfd);
@@ -142,5 +160,8 @@ void pp_sandbox_destroy(struct pp_sandbox *sb)
 	free(sb->hostname_path);
 	free(sb->resolv_path);
 	free(sb->pod_ip);
+	strv_free(sb->pod_ips);
+	free(sb->host_ip);
+	free(sb->state_dir);
 	free(sb);
 }

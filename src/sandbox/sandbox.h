@@ -4,6 +4,8 @@
  *   is PID 1 there and reaps every orphan);
  * - the pod's /dev/shm (one tmpfs, kept as a detached mount: it is never
  *   attached on the host, so it cannot leak there);
+ * - the pod's network (src/net: CNI ADD once the infra holds the namespace,
+ *   DEL before it goes);
  * - /etc/hosts, /etc/hostname, /etc/resolv.conf written per pod;
  * - the pod cgroup (created by the caller, passed in). */
 #ifndef PEAPOD_SANDBOX_H
@@ -20,6 +22,7 @@
 
 struct pp_sandbox_config {
 	const struct pp_pod *pod;
+	const char *uid;
 	const char *state_dir;	     /* the pod's state directory (exists) */
 	const int *cgroup_procs_fds; /* the pod cgroup, for the infra process */
 	size_t n_cgroup_procs_fds;
@@ -35,7 +38,10 @@ struct pp_sandbox {
 	bool own_pid_ns; /* containers get their own PID namespace each */
 	int shm_fd;	 /* detached tmpfs for /dev/shm, -1 with hostIPC */
 	char *hosts_path, *hostname_path, *resolv_path;
-	char *pod_ip; /* the address in /etc/hosts; 127.0.0.1 until pods have networking */
+	char *pod_ip;	/* the pod's first address (/etc/hosts); 127.0.0.1 without a network */
+	char **pod_ips; /* every address of the pod, IPv4 first; NULL-terminated, may be empty */
+	char *host_ip;	/* the host's address, as status.hostIP */
+	char *state_dir;
 };
 
 /* Starts the infra process and prepares the shared files. On failure nothing

@@ -171,6 +171,18 @@ static bool all_ready(const struct sup *s)
 	return true;
 }
 
+/* [{"ip": ...}]: the list, or the one address when there is no list. */
+static struct json_object *sup_ip_list(const char *one, char *const *list)
+{
+	struct json_object *a = json_object_new_array();
+	for (size_t i = 0; list ? list[i] != NULL : i < 1; i++) {
+		struct json_object *o = json_object_new_object();
+		json_object_object_add(o, "ip", json_object_new_string(list ? list[i] : one));
+		json_object_array_add(a, o);
+	}
+	return a;
+}
+
 static struct json_object *pod_status(const struct sup *s)
 {
 	const struct pp_pod_instance *pod = s->pod;
@@ -193,13 +205,13 @@ static struct json_object *pod_status(const struct sup *s)
 			put_str(st, "message",
 				"Pod was active on the node longer than the specified deadline");
 	}
-	put_str(st, "hostIP", "127.0.0.1");
-	const char *ip = pod->sandbox && pod->sandbox->pod_ip ? pod->sandbox->pod_ip : "127.0.0.1";
+	const struct pp_sandbox *sb = pod->sandbox;
+	put_str(st, "hostIP", sb && sb->host_ip ? sb->host_ip : "127.0.0.1");
+	put(st, "hostIPs", sup_ip_list(sb && sb->host_ip ? sb->host_ip : "127.0.0.1", NULL));
+	const char *ip = sb && sb->pod_ip ? sb->pod_ip : "127.0.0.1";
 	put_str(st, "podIP", ip);
-	struct json_object *ips = json_object_new_array(), *one = json_object_new_object();
-	put_str(one, "ip", ip);
-	json_object_array_add(ips, one);
-	put(st, "podIPs", ips);
+	put(st, "podIPs",
+	    sup_ip_list(ip, sb && sb->pod_ips && sb->pod_ips[0] ? sb->pod_ips : NULL));
 	put(st, "startTime", jtime(&s->started));
 	put_str(st, "qosClass", pp_qos_class_name(pod->qos));
 	struct json_object *inits = json_object_new_array(), *apps = json_object_new_array();

@@ -1,0 +1,254 @@
+/* A pod joining and leaving its CNI network, with the record that makes the
+ * leaving possible after a crash. */
+#include "net/podnet.h"
+
+#include <arpa/inet.h>
+#include <ifaddrs.h>
+#include <net/if.h>
+#include <stdint.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <json-c/json.h>
+
+#include "net/cni.h"
+#include "net/netconf.h"
+#include "spec/spec.h"
+#include "util/cleanup.h"
+#include "util/fs.h"
+
+#define RECORD_MODE 0600
+#define MAX_RECORD (4 * 1024 * 1024)
+/* kubelet's limits for the bandwidth annotations (1k .. 1P bits/s), and its
+ * burst: math.MaxInt32 bits, "in practice no limit". */
+#define BANDWIDTH_MIN 1000LL
+#define BANDWIDTH_MAX 1000000000000000LL
+#define BANDWIDTH_BURST INT32_MAX
+
+static const char *annotation(const struct pp_pod *pod, const char *key)
+{
+	for (size_t i = 0; i < pod->n_annotations; i++)
+		if (strcmp(pod->annotations[i].key, key) == 0)
+			return pod->annotations[i].value;
+	return NULL;
+}
+
+/* portMappings for portmap: every container port with a hostPort. */
+static struct json_object *port_mappings(const struct pp_pod *pod)
+{
+	static const char *const proto[] = {"tcp", "udp", "sctp"};
+	struct json_object *a = json_object_new_array();
+	for (size_t c = 0; c < pod->n_containers; c++)
+		for (size_t i = 0; i < pod->containers[c].n_ports; i++) {
+			const struct pp_port *p = &pod->containers[c].ports[i];
+			if (p->host_port == 0)
+				continue;
+			struct json_object *m = json_object_new_object();
+			json_object_object_add(m, "hostPort", json_object_new_int(p->host_port));
+			json_object_object_add(m, "containerPort",
+					       json_object_new_int(p->container_port));
+			json_object_object_add(m, "protocol",
+					       json_object_new_string(proto[p->protocol]));
+			if (p->host_ip && *p->host_ip)
+				json_object_object_add(m, "hostIP",
+						       json_object_new_string(p->host_ip));
+			json_object_array_add(a, m);
+		}
+	return a;
+}
+
+static int bandwidth_value(const struct pp_pod *pod, const char *key, int64_t *bits,
+			   struct pp_error **err)
+{
+	const char *text = annotation(pod, key);
+	*bits = 0;
+	if (text == NULL)
+		return 0;
+	struct pp_quantity q = {0};
+	int r = pp_quantity_parse(text, &q, err);
+	free(q.text);
+	if (r < 0)
+		return pp_error_wrap(err, "metadata.annotations[%s]", key);
+	if (q.value < BANDWIDTH_MIN || q.value > BANDWIDTH_MAX)
+		return pp_error_set(err, EINVAL,
+				    "metadata.annotations[%s]: %s is out of range (1k .. 1P)", key,
+				    text);
+	*bits = q.value;
+	return 0;
+}
+
+/* runtimeConfig as kubelet gives it: portMappings, bandwidth. */
+static int runtime_config(const struct pp_pod *pod, struct json_object **out, struct pp_error **err)
+{
+	int64_t in = 0, eg = 0;
+	if (bandwidth_value(pod, PP_NET_INGRESS_ANNOTATION, &in, err) < 0 ||
+	    bandwidth_value(pod, PP_NET_EGRESS_ANNOTATION, &eg, err) < 0)
+		return -1;
+	struct json_object *rc = json_object_new_object();
+	struct json_object *pm = port_mappings(pod);
+	if (json_object_array_length(pm) > 0)
+		json_object_object_add(rc, "portMappings", pm);
+	else
+		json_object_put(pm);
+	if (in > 0 || eg > 0) {
+		struct json_object *bw = json_object_new_object();
+		if (in > 0) {
+			json_object_object_add(bw, "ingressRate", json_object_new_int64(in));
+			json_object_object_add(bw, "ingressBurst",
+					       json_object_new_int64(BANDWIDTH_BURST));
+		}
+		if (eg > 0) {
+			json_object_object_add(bw, "egressRate", json_object_new_int64(eg));
+			json_object_object_add(bw, "egressBurst",
+					       json_object_new_int64(BANDWIDTH_BURST));
+		}
+		json_object_object_add(rc, "bandwidth", bw);
+	}
+	*out = rc;
+	return 0;
+}
+
+static int write_record(const char *path, struct json_object *rec, struct pp_error **err)
+{
+	const char *s = json_object_to_json_string_ext(rec, JSON_C_TO_STRING_PRETTY);
+	return pp_write_file_atomic(path, s, strlen(s), RECORD_MODE, err);
+}
+
+static char *netns_path(pid_t pid)
+{
+	return pid > 0 ? xasprintf("/proc/%d/ns/net", (int)pid) : xstrdup("");
+}
+
+int pp_pod_net_attach(const struct pp_pod_net_req *req, char ***ips, struct pp_error **err)
+{
+	*ips = xmalloc(sizeof(char *));
+	const char *name = pp_net_name_for(req->pod);
+	if (name == NULL)
+		return 0;
+	struct json_object *conf = NULL, *rc = NULL, *result = NULL;
+	bool is_default = false;
+	if (pp_net_load(name, &conf, &is_default, err) < 0)
+		return -1;
+	if (runtime_config(req->pod, &rc, err) < 0) {
+		json_object_put(conf);
+		return -1;
+	}
+	cleanup_free char *args =
+	    xasprintf("IgnoreUnknown=1;K8S_POD_NAMESPACE=%s;K8S_POD_NAME=%s;"
+		      "K8S_POD_INFRA_CONTAINER_ID=%s;K8S_POD_UID=%s",
+		      req->pod->namespace_, req->pod->name, req->uid, req->uid);
+	cleanup_free char *netns = netns_path(req->infra_pid);
+	cleanup_free char *path = xasprintf("%s/%s", req->state_dir, PP_NET_RECORD);
+	struct json_object *rec = json_object_new_object();
+	json_object_object_add(rec, "network", json_object_new_string(name));
+	json_object_object_add(rec, "containerID", json_object_new_string(req->uid));
+	json_object_object_add(rec, "ifName", json_object_new_string(PP_NET_IFNAME));
+	json_object_object_add(rec, "args", json_object_new_string(args));
+	json_object_object_add(rec, "config", conf);
+	json_object_object_add(rec, "runtimeConfig", rc);
+	struct pp_cni_rt rt = {.container_id = req->uid,
+			       .netns = netns,
+			       .ifname = PP_NET_IFNAME,
+			       .args = args,
+			       .runtime_config = rc};
+	int ret = -1;
+	/* The record first: a supervisor killed during ADD leaves its DEL. */
+	if (write_record(path, rec, err) < 0)
+		goto out;
+	if (pp_cni_add(conf, &rt, &result, err) < 0) {
+		pp_error_wrap(err, "network \"%s\"", name);
+		unlink(path);
+		goto out;
+	}
+	json_object_object_add(rec, "result", result);
+	if (write_record(path, rec, err) < 0) {
+		pp_cni_del(conf, &rt, result, NULL);
+		unlink(path);
+		goto out;
+	}
+	free(*ips);
+	*ips = pp_cni_result_ips(result);
+	ret = 0;
+out:
+	json_object_put(rec);
+	return ret;
+}
+
+static int load_record(const char *state_dir, struct json_object **rec, char **path,
+		       struct pp_error **err)
+{
+	*rec = NULL;
+	*path = xasprintf("%s/%s", state_dir, PP_NET_RECORD);
+	cleanup_free char *text = NULL;
+	cleanup_error struct pp_error *e = NULL;
+	if (pp_read_file(*path, MAX_RECORD, &text, NULL, &e) < 0)
+		return e->status == ENOENT ? 0 : pp_error_set(err, e->status, "%s", e->msg);
+	*rec = json_tokener_parse(text);
+	if (*rec == NULL)
+		return pp_error_set(err, EINVAL, "%s: not JSON", *path);
+	return 0;
+}
+
+static const char *rec_str(struct json_object *rec, const char *key)
+{
+	struct json_object *v = NULL;
+	return json_object_object_get_ex(rec, key, &v) ? json_object_get_string(v) : "";
+}
+
+/* Runs DEL or CHECK from the record. */
+static int from_record(const char *state_dir, pid_t infra_pid, bool check, struct pp_error **err)
+{
+	struct json_object *rec = NULL;
+	cleanup_free char *path = NULL;
+	if (load_record(state_dir, &rec, &path, err) < 0)
+		return -1;
+	if (rec == NULL)
+		return check ? pp_error_set(err, ENOENT, "the pod has no network") : 0;
+	cleanup_free char *netns = netns_path(infra_pid);
+	struct json_object *conf = json_object_object_get(rec, "config");
+	struct json_object *result = json_object_object_get(rec, "result");
+	struct pp_cni_rt rt = {.container_id = rec_str(rec, "containerID"),
+			       .netns = netns,
+			       .ifname = rec_str(rec, "ifName"),
+			       .args = rec_str(rec, "args"),
+			       .runtime_config = json_object_object_get(rec, "runtimeConfig")};
+	int ret;
+	if (check) {
+		ret = pp_cni_check(conf, &rt, result, err);
+	} else {
+		ret = pp_cni_del(conf, &rt, result, err);
+		/* Kept when DEL failed: gc tries again. */
+		if (ret == 0)
+			unlink(path);
+	}
+	json_object_put(rec);
+	return ret;
+}
+
+int pp_pod_net_detach(const char *state_dir, pid_t infra_pid, struct pp_error **err)
+{
+	return from_record(state_dir, infra_pid, false, err);
+}
+
+int pp_pod_net_check(const char *state_dir, pid_t infra_pid, struct pp_error **err)
+{
+	return from_record(state_dir, infra_pid, true, err);
+}
+
+char *pp_net_host_ip(void)
+{
+	struct ifaddrs *ifa = NULL;
+	char buf[INET_ADDRSTRLEN] = "127.0.0.1";
+	if (getifaddrs(&ifa) < 0)
+		return xstrdup(buf);
+	for (struct ifaddrs *i = ifa; i; i = i->ifa_next) {
+		if (i->ifa_addr == NULL || i->ifa_addr->sa_family != AF_INET ||
+		    (i->ifa_flags & IFF_LOOPBACK) || !(i->ifa_flags & IFF_UP))
+			continue;
+		const struct sockaddr_in *sin = (const struct sockaddr_in *)(void *)i->ifa_addr;
+		inet_ntop(AF_INET, &sin->sin_addr, buf, sizeof(buf));
+		break;
+	}
+	freeifaddrs(ifa);
+	return xstrdup(buf);
+}
