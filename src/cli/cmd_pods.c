@@ -8,6 +8,7 @@
 #include <json-c/json.h>
 
 #include "cli/cli.h"
+#include "net/netconf.h"
 #include "ops/ops.h"
 #include "spec/spec.h"
 #include "supervisor/supervisor.h"
@@ -20,8 +21,9 @@ int cmd_apply(int argc, char **argv)
 	static const struct option longopts[] = {{"filename", required_argument, NULL, 'f'},
 						 {"namespace", required_argument, NULL, 'n'},
 						 {"root", required_argument, NULL, 'r'},
+						 {"network", required_argument, NULL, 'N'},
 						 {NULL, 0, NULL, 0}};
-	const char *file = NULL, *ns = NULL, *root = NULL;
+	const char *file = NULL, *ns = NULL, *root = NULL, *network = NULL;
 	int c;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "f:n:", longopts, NULL)) != -1) {
@@ -31,11 +33,14 @@ int cmd_apply(int argc, char **argv)
 			ns = optarg;
 		else if (c == 'r')
 			root = optarg;
+		else if (c == 'N')
+			network = optarg;
 		else
 			return CLI_EXIT_USAGE;
 	}
 	if (file == NULL || optind != argc) {
-		fprintf(stderr, "usage: peapod apply -f FILE [-n NAMESPACE]\n");
+		fprintf(stderr,
+			"usage: peapod apply -f FILE [-n NAMESPACE] [--network NAME|none]\n");
 		return CLI_EXIT_USAGE;
 	}
 	cleanup_error struct pp_error *err = NULL;
@@ -56,6 +61,8 @@ int cmd_apply(int argc, char **argv)
 		pp_pod_free(spec);
 		return CLI_EXIT_USAGE;
 	}
+	if (network != NULL)
+		pp_net_set_network(spec, network);
 	cleanup_free char *name = xstrdup(spec->name);
 	struct pp_apply_opts o = {.store_root = root, .manifest = text, .manifest_len = len};
 	if (pp_pod_apply(spec, &o, NULL, &err) < 0) {

@@ -12,6 +12,7 @@
 #include "cli/cli.h"
 #include "logs/crilog.h"
 #include "ops/ops.h"
+#include "net/netconf.h"
 #include "spec/spec.h"
 #include "state/podstate.h"
 #include "supervisor/control.h"
@@ -21,6 +22,7 @@
 struct run_opts {
 	const char *file;
 	const char *root;
+	const char *network;
 	bool verbose;
 	bool no_prefix;
 };
@@ -39,7 +41,8 @@ static int print_record(void *ctx, const char *container, const struct pp_log_re
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: peapod run -f FILE [--root DIR] [--verbose] [--no-prefix]\n"
+	fprintf(f, "usage: peapod run -f FILE [--root DIR] [--network NAME|none] [--verbose] "
+		   "[--no-prefix]\n"
 		   "  Runs the Kubernetes v1 Pod in FILE (- for standard input) in the foreground\n"
 		   "  until it completes; Ctrl-C stops it (a second Ctrl-C kills it at once).\n"
 		   "  Exit status: 0 when the pod Succeeded, the first failed container's exit\n"
@@ -50,9 +53,13 @@ static void usage(FILE *f)
 static int parse_args(int argc, char **argv, struct run_opts *o)
 {
 	static const struct option longopts[] = {
-	    {"filename", required_argument, NULL, 'f'}, {"root", required_argument, NULL, 'r'},
-	    {"verbose", no_argument, NULL, 'v'},	{"no-prefix", no_argument, NULL, 'P'},
-	    {"help", no_argument, NULL, 'h'},		{NULL, 0, NULL, 0},
+	    {"filename", required_argument, NULL, 'f'},
+	    {"root", required_argument, NULL, 'r'},
+	    {"verbose", no_argument, NULL, 'v'},
+	    {"no-prefix", no_argument, NULL, 'P'},
+	    {"help", no_argument, NULL, 'h'},
+	    {"network", required_argument, NULL, 'N'},
+	    {NULL, 0, NULL, 0},
 	};
 	int c;
 	optind = 1;
@@ -69,6 +76,9 @@ static int parse_args(int argc, char **argv, struct run_opts *o)
 			break;
 		case 'P':
 			o->no_prefix = true;
+			break;
+		case 'N':
+			o->network = optarg;
 			break;
 		case 'h':
 			usage(stdout);
@@ -127,6 +137,8 @@ int cmd_run(int argc, char **argv)
 	size_t text_len = 0;
 	if (cli_load_manifest(o.file, &spec, &text, &text_len) < 0)
 		return CLI_EXIT_USAGE;
+	if (o.network != NULL)
+		pp_net_set_network(spec, o.network);
 	cleanup_free char *ns = xstrdup(spec->namespace_);
 	cleanup_free char *name = xstrdup(spec->name);
 	cleanup_strv char **names = container_names(spec);

@@ -48,6 +48,20 @@ const char *pp_net_name_for(const struct pp_pod *pod)
 	return strcmp(name, PP_NET_NONE) == 0 ? NULL : name;
 }
 
+void pp_net_set_network(struct pp_pod *pod, const char *name)
+{
+	for (size_t i = 0; i < pod->n_annotations; i++)
+		if (strcmp(pod->annotations[i].key, PP_NET_ANNOTATION) == 0) {
+			free(pod->annotations[i].value);
+			pod->annotations[i].value = xstrdup(name);
+			return;
+		}
+	pod->annotations =
+	    xrealloc(pod->annotations, sizeof(*pod->annotations) * (pod->n_annotations + 1));
+	pod->annotations[pod->n_annotations++] =
+	    (struct pp_kv){xstrdup(PP_NET_ANNOTATION), xstrdup(name)};
+}
+
 /* The bridge is the pods' gateway (the host reaches them through it);
  * portmap serves hostPort, bandwidth the kubernetes.io/{ingress,egress}-bandwidth
  * annotations, firewall lets the pods' traffic through a FORWARD chain whose

@@ -38,6 +38,9 @@ char *pp_net_default_data_dir(void);
  * hostNetwork). */
 const char *pp_net_name_for(const struct pp_pod *pod);
 
+/* `--network NAME`: sets the pod's peapod.io/network annotation. */
+void pp_net_set_network(struct pp_pod *pod, const char *name);
+
 /* The default conflist's text (a new string), as written on first use. */
 char *pp_net_default_conflist(void);
 

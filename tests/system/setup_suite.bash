@@ -23,6 +23,10 @@ setup_suite() {
 	export PEAPOD_RUN=$SUITE_TMP/run
 	export PEAPOD_LOG_DIR=$SUITE_TMP/log
 	export PEAPOD_CGROUP_PARENT=peapod-test-$$
+	# The suite runs in the host's network namespace: its pods get loopback
+	# only. network.bats gives its pods networks inside a namespace of its own.
+	export PEAPOD_NETWORK=none
+	export PEAPOD_CNI_CONF_DIR=$SUITE_TMP/cni
 	export IMAGE=busybox:1.36
 	export DEFAULTS_IMAGE=peapod-test/defaults:1
 	mkdir -p "$PEAPOD_ROOT" "$PEAPOD_RUN"

@@ -1,0 +1,322 @@
+#!/usr/bin/env bats
+# Pod networking through CNI (Debian's containernetworking-plugins): the
+# default network (bridge peapod0, host-local), pod IPs in get/inspect,
+# /etc/hosts and `hostname -i`, pod-to-pod and host-to-pod traffic, hostPort
+# (portmap), hostNetwork, other networks by annotation or --network, a
+# failed ADD, a killed supervisor and gc. After each case: no veth, lease,
+# iptables rule or network record of the pod.
+#
+# Every peapod command of this file runs in a network namespace the file
+# creates ($PEAPOD is a wrapper that nsenters it), so the bridge, veths,
+# routes and iptables rules live and die there; no traffic leaves it.
+
+load helpers
+load pods_helpers
+
+setup_file() {
+	command -v nsenter >/dev/null && [ -x /usr/lib/cni/bridge ] ||
+		skip "needs nsenter and containernetworking-plugins in /usr/lib/cni"
+	export REAL_PEAPOD=$PEAPOD
+	export NET_NS=pp-test-net-$$
+	ip netns add "$NET_NS"
+	ip -n "$NET_NS" link set lo up
+	export NS_EXEC="nsenter --net=/run/netns/$NET_NS"
+	export PEAPOD=$BATS_FILE_TMPDIR/peapod
+	printf '#!/bin/sh\nexec nsenter --net=/run/netns/%s %s "$@"\n' "$NET_NS" "$REAL_PEAPOD" >"$PEAPOD"
+	chmod +x "$PEAPOD"
+	export PEAPOD_NETWORK=peapod
+	export LEASES=$PEAPOD_RUN/cni/networks
+}
+
+teardown_file() {
+	[ -n "${NET_NS:-}" ] && ip netns del "$NET_NS" 2>/dev/null
+	return 0
+}
+
+setup() {
+	TEST_DIR=$(mktemp -d "$SUITE_TMP/test.XXXXXX")
+	BG_PID=
+	export PEAPOD_CNI_CONF_DIR=$TEST_DIR/cni
+}
+
+# in_ns CMD...: CMD in the test's network namespace.
+in_ns() {
+	$NS_EXEC "$@"
+}
+
+# net_leaks: what of the pods' networks is left in the test namespace, one line each.
+net_leaks() {
+	in_ns ip -o link show type veth | sed 's/^/veth: /'
+	in_ns ip -o link show type ifb | sed 's/^/ifb: /'
+	find "$LEASES" -type f ! -name lock ! -name 'last_reserved_ip*' -printf 'lease: %p\n' 2>/dev/null
+	find "$PEAPOD_RUN/pods" -name network.json -printf 'record: %p\n' 2>/dev/null
+	# The pod's own rules and chains (the shared CNI-HOSTPORT-*, CNI-FORWARD
+	# and CNI-ADMIN chains and their jumps stay, as with any CNI runtime).
+	in_ns iptables-save | grep -E '^:CNI-DN-|^-A CNI-DN-|^-A CNI-HOSTPORT-DNAT .*dnat name|^-A CNI-FORWARD .* -[sd] ' |
+		sed 's/^/rule: /'
+	return 0
+}
+
+assert_no_net_leaks() {
+	local leaks
+	leaks=$(net_leaks)
+	if [ -n "$leaks" ]; then
+		echo "FAIL: left of the pod's network:"
+		echo "$leaks"
+		return 1
+	fi
+}
+
+teardown() {
+	local p
+	for p in $(suite_supervisor_pids); do
+		kill -KILL "$p" 2>/dev/null
+	done
+	for ((p = 0; p < 50; p++)); do
+		[ -z "$(suite_supervisor_pids)" ] && break
+		sleep 0.1
+	done
+	# What a failed case left: gc undoes it in the namespace.
+	"$PEAPOD" gc >/dev/null 2>&1 || true
+	cleanup_leftovers
+	rm -rf "$TEST_DIR"
+}
+
+web_pod() {
+	cat <<EOF
+apiVersion: v1
+kind: Pod
+metadata:
+  name: $1
+spec:
+  terminationGracePeriodSeconds: 1
+  containers:
+    - name: web
+      image: @IMAGE@
+      command: ["sh", "-c", "echo from-$1 > /tmp/index.html; exec httpd -f -p 8080 -h /tmp"]
+      ports:
+        - containerPort: 8080
+EOF
+}
+
+pod_ip() {
+	inspect_get "$1" 'd["status"]["podIP"]'
+}
+
+@test "a pod gets an IP on the default network: get -o wide, inspect, /etc/hosts, hostname -i" {
+	apply_ok < <(web_pod web)
+	local ip
+	ip=$(pod_ip web)
+	[[ "$ip" =~ ^10\.89\.[0-9]+\.[0-9]+$ ]] || fail "podIP $ip is not on 10.89.0.0/16"
+	[ "$(inspect_get web 'd["status"]["podIPs"][0]["ip"]')" = "$ip" ] || fail "podIPs"
+	[ -n "$(inspect_get web 'd["status"]["hostIP"]')" ] || fail "no hostIP"
+	run_peapod get pods web -o wide
+	local re="^web .* ${ip//./\\.} "
+	[[ "${lines[1]}" =~ $re ]] || fail "no IP column with $ip: ${lines[1]}"
+	run_peapod exec web -- hostname -i
+	assert_status 0
+	assert_stdout "$ip"
+	run_peapod exec web -- cat /etc/hosts
+	assert_line "$(printf '%s\tweb' "$ip")"
+	# The default conflist was written on first use, and the bridge exists.
+	[ -f "$PEAPOD_CNI_CONF_DIR/10-peapod.conflist" ] || fail "no default conflist"
+	in_ns ip link show peapod0 >/dev/null || fail "no bridge peapod0"
+	# The pod's lease, its veth on the bridge, its record.
+	[ -f "$LEASES/peapod/$ip" ] || fail "no host-local lease for $ip"
+	[ "$(in_ns ip -o link show master peapod0 | wc -l)" -eq 1 ] || fail "no veth on peapod0"
+	pp delete web >/dev/null
+	assert_no_net_leaks
+	assert_no_leaks
+}
+
+@test "two pods reach each other over HTTP by pod IP, and the host reaches them" {
+	apply_ok < <(web_pod alpha)
+	apply_ok < <(web_pod beta)
+	local a b
+	a=$(pod_ip alpha)
+	b=$(pod_ip beta)
+	[ "$a" != "$b" ] || fail "both pods have $a"
+	run_peapod exec alpha -- timeout 10 wget -q -O - "http://$b:8080/"
+	assert_status 0
+	assert_stdout "from-beta"
+	run_peapod exec beta -- timeout 10 wget -q -O - "http://$a:8080/"
+	assert_status 0
+	assert_stdout "from-alpha"
+	# The (test) host reaches a pod by its IP through the bridge.
+	run in_ns timeout 10 busybox wget -q -O - "http://$a:8080/"
+	assert_status 0
+	assert_stdout "from-alpha"
+	pp delete alpha beta >/dev/null
+	assert_no_net_leaks
+	assert_no_leaks
+}
+
+@test "hostPort: the host's port reaches the pod (portmap); its rules go with the pod" {
+	apply_ok <<'EOF'
+apiVersion: v1
+kind: Pod
+metadata:
+  name: hp
+spec:
+  terminationGracePeriodSeconds: 1
+  containers:
+    - name: web
+      image: @IMAGE@
+      command: ["sh", "-c", "echo via-hostport > /tmp/index.html; exec httpd -f -p 8080 -h /tmp"]
+      ports:
+        - containerPort: 8080
+          hostPort: 18080
+EOF
+	local host
+	host=$(inspect_get hp 'd["status"]["hostIP"]')
+	in_ns iptables-save -t nat | grep -q 'dport 18080' || fail "no portmap rule for 18080"
+	run in_ns timeout 10 busybox wget -q -O - "http://$host:18080/"
+	assert_status 0
+	assert_stdout "via-hostport"
+	pp delete hp >/dev/null
+	in_ns iptables-save -t nat | grep -q 'dport 18080' && fail "the portmap rule stayed"
+	assert_no_net_leaks
+	assert_no_leaks
+}
+
+@test "hostNetwork: the pod sees the host's interfaces and /etc/hosts; no CNI" {
+	in_ns ip link add pp-host-dummy type bridge
+	run_pod <<'EOF'
+apiVersion: v1
+kind: Pod
+metadata:
+  name: hn
+spec:
+  hostNetwork: true
+  restartPolicy: Never
+  containers:
+    - name: c
+      image: @IMAGE@
+      command: ["sh", "-c", "cat /proc/net/dev; echo ---; cat /etc/hosts"]
+EOF
+	in_ns ip link del pp-host-dummy
+	assert_status 0
+	assert_stdout_contains "pp-host-dummy"
+	refute_stdout_contains "eth0"
+	# The host's /etc/hosts, as kubelet gives a hostNetwork pod.
+	local hosts
+	hosts=$(awk '/^\[c\] ---$/ {f = 1; next} f' <<<"$output" | sed 's/^\[c\] //')
+	[ "$hosts" = "$(cat /etc/hosts)" ] || fail "not the host's /etc/hosts: $hosts"
+	[ -z "$(find "$LEASES" -type f ! -name lock ! -name 'last_reserved_ip*' 2>/dev/null)" ] ||
+		fail "a lease for a hostNetwork pod"
+	assert_no_net_leaks
+	assert_no_leaks
+}
+
+@test "--network none and the peapod.io/network annotation pick the pod's network" {
+	mkdir -p "$PEAPOD_CNI_CONF_DIR"
+	cat >"$PEAPOD_CNI_CONF_DIR/20-other.conflist" <<EOF
+{"cniVersion": "1.0.0", "name": "other", "plugins": [
+  {"type": "bridge", "bridge": "pp-other0", "isGateway": true,
+   "ipam": {"type": "host-local", "dataDir": "$LEASES",
+            "ranges": [[{"subnet": "10.90.7.0/24"}]]}}]}
+EOF
+	run_pod --network none <<'EOF'
+apiVersion: v1
+kind: Pod
+metadata:
+  name: lo-only
+spec:
+  restartPolicy: Never
+  containers:
+    - name: c
+      image: @IMAGE@
+      command: ["sh", "-c", "ls /sys/class/net"]
+EOF
+	assert_status 0
+	assert_stdout "[c] lo"
+	apply_ok <<'EOF'
+apiVersion: v1
+kind: Pod
+metadata:
+  name: other
+  annotations:
+    peapod.io/network: other
+spec:
+  terminationGracePeriodSeconds: 1
+  containers:
+    - name: c
+      image: @IMAGE@
+      command: ["sleep", "1000"]
+EOF
+	local ip
+	ip=$(pod_ip other)
+	[[ "$ip" =~ ^10\.90\.7\.[0-9]+$ ]] || fail "podIP $ip is not on network other"
+	[ -f "$LEASES/other/$ip" ] || fail "no lease in network other"
+	# No default conflist was needed.
+	[ ! -e "$PEAPOD_CNI_CONF_DIR/10-peapod.conflist" ] || fail "the default network was written"
+	pp delete other >/dev/null
+	in_ns ip link del pp-other0
+	assert_no_net_leaks
+	assert_no_leaks
+}
+
+@test "a network that is not configured fails the apply and leaves nothing" {
+	apply_pod --network nosuchnet < <(web_pod lost)
+	[ "$status" -ne 0 ] || fail "apply succeeded"
+	assert_stderr_contains 'network "nosuchnet"'
+	assert_no_net_leaks
+	assert_no_leaks
+}
+
+@test "an ADD that fails half-way (after bridge and portmap) is undone: no veth, lease, rule or record" {
+	mkdir -p "$PEAPOD_CNI_CONF_DIR"
+	cat >"$PEAPOD_CNI_CONF_DIR/10-peapod.conflist" <<EOF
+{"cniVersion": "1.0.0", "name": "peapod", "plugins": [
+  {"type": "bridge", "bridge": "peapod0", "isGateway": true,
+   "ipam": {"type": "host-local", "dataDir": "$LEASES",
+            "ranges": [[{"subnet": "10.89.0.0/16"}]]}},
+  {"type": "portmap", "capabilities": {"portMappings": true}},
+  {"type": "tuning", "sysctl": {"net.ipv4.conf.eth0.no_such_sysctl": "1"}}]}
+EOF
+	apply_pod <<'EOF'
+apiVersion: v1
+kind: Pod
+metadata:
+  name: half
+spec:
+  containers:
+    - name: c
+      image: @IMAGE@
+      command: ["sleep", "1000"]
+      ports:
+        - containerPort: 80
+          hostPort: 18081
+EOF
+	[ "$status" -ne 0 ] || fail "apply succeeded"
+	assert_stderr_contains "CNI tuning ADD"
+	assert_no_net_leaks
+	assert_no_leaks
+}
+
+@test "a supervisor killed with SIGKILL: gc undoes the pod's network (lease, portmap rules)" {
+	apply_ok <<'EOF'
+apiVersion: v1
+kind: Pod
+metadata:
+  name: crash
+spec:
+  containers:
+    - name: web
+      image: @IMAGE@
+      command: ["sleep", "1000"]
+      ports:
+        - containerPort: 8080
+          hostPort: 18082
+EOF
+	local ip sup
+	ip=$(pod_ip crash)
+	sup=$(sup_pid crash)
+	kill -KILL "$sup"
+	eventually 5 none_alive "$sup"
+	[ -f "$LEASES/peapod/$ip" ] || fail "the lease is already gone?"
+	run_peapod gc
+	assert_status 0
+	assert_no_net_leaks
+	assert_no_leaks
+}
