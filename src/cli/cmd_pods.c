@@ -11,6 +11,7 @@
 #include "net/netconf.h"
 #include "ops/ops.h"
 #include "spec/spec.h"
+#include "supervisor/control.h"
 #include "supervisor/supervisor.h"
 #include "util/cleanup.h"
 
@@ -156,6 +157,23 @@ int cmd_delete(int argc, char **argv)
 	return status;
 }
 
+/* peapod.networkCheck: the CNI CHECK of a running pod's network, "ok" or
+ * what the plugins found wrong (absent without a network). */
+static void add_network_check(struct pp_pod_view *v)
+{
+	cleanup_close int fd = v->alive ? pp_ctl_connect(v->uid, NULL) : -1;
+	cleanup_free char *reply = NULL;
+	cleanup_error struct pp_error *err = NULL;
+	struct json_object *pp = NULL;
+	if (fd < 0 || !json_object_object_get_ex(v->obj, "peapod", &pp))
+		return;
+	int r = pp_ctl_call(fd, "netcheck", &reply, NULL, NULL, &err);
+	if (r == 0 && strcmp(reply, "none") == 0)
+		return;
+	json_object_object_add(pp, "networkCheck",
+			       json_object_new_string(r == 0 ? "ok" : err->msg));
+}
+
 int cmd_inspect(int argc, char **argv)
 {
 	struct pp_pod_view v;
@@ -163,6 +181,7 @@ int cmd_inspect(int argc, char **argv)
 	if (ret != 0)
 		return ret;
 	cli_attach_spec(&v);
+	add_network_check(&v);
 	printf("%s\n", json_object_to_json_string_ext(v.obj, JSON_C_TO_STRING_PRETTY |
 								 JSON_C_TO_STRING_NOSLASHESCAPE));
 	pp_pod_view_free(&v);

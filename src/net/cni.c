@@ -72,9 +72,8 @@ static int plugin_error(const char *type, const char *cmd, int status, const cha
 				   json_object_get_string(msg), det ? ": " : "",
 				   det ? json_object_get_string(det) : "");
 	} else {
-		size_t n = errtext ? strlen(errtext) : 0;
-		while (n > 0 && errtext[n - 1] == '\n')
-			n--;
+		/* The first line (a Go panic goes on for pages). */
+		size_t n = errtext ? strcspn(errtext, "\n") : 0;
 		ret = pp_error_set(err, 0, "CNI %s %s: exit status %d%s%.*s", type, cmd, status,
 				   n ? ": " : "", (int)n, n ? errtext : "");
 	}
@@ -223,12 +222,24 @@ int pp_cni_del(struct json_object *conflist, const struct pp_cni_rt *rt,
 	return ret;
 }
 
+/* The bandwidth plugin of containernetworking-plugins 1.1.1 dereferences
+ * its runtimeConfig on CHECK without looking: without limits it crashes,
+ * and with none it has nothing to check either. */
+static bool check_would_crash(struct json_object *plugin, const struct pp_cni_rt *rt)
+{
+	return strcmp(plugin_type(plugin), "bandwidth") == 0 &&
+	       !(rt->runtime_config &&
+		 json_object_object_get_ex(rt->runtime_config, "bandwidth", NULL));
+}
+
 int pp_cni_check(struct json_object *conflist, const struct pp_cni_rt *rt,
 		 struct json_object *prev_result, struct pp_error **err)
 {
 	struct json_object *plugins = json_object_object_get(conflist, "plugins");
 	for (size_t i = 0; i < json_object_array_length(plugins); i++) {
 		struct json_object *pl = json_object_array_get_idx(plugins, i);
+		if (check_would_crash(pl, rt))
+			continue;
 		cleanup_free char *in = plugin_stdin(conflist, pl, prev_result, rt);
 		if (run_plugin("CHECK", plugin_type(pl), in, rt, NULL, err) < 0)
 			return -1;

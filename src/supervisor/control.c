@@ -9,6 +9,7 @@
 
 #include <json-c/json.h>
 
+#include "net/podnet.h"
 #include "security/seccomp.h"
 #include "supervisor/control.h"
 #include "supervisor/supervisor_internal.h"
@@ -202,6 +203,20 @@ static void do_attach(struct sup *s, int fd, const char *name)
 		cleanup_closep(&c->in_fd);
 }
 
+/* inspect: CNI CHECK of the pod's network, in the namespace the infra
+ * process holds (the supervisor has its pidfd: the pid is the infra's). */
+static void do_netcheck(struct sup *s, int fd)
+{
+	const struct pp_sandbox *sb = s->pod->sandbox;
+	cleanup_error struct pp_error *err = NULL;
+	if (sb == NULL || sb->pod_ips == NULL || sb->pod_ips[0] == NULL)
+		reply(fd, "none", NULL, 0);
+	else if (pp_pod_net_check(s->pod->state_dir, sb->infra_pid, &err) < 0)
+		reply_error(fd, "%s", err->msg);
+	else
+		reply(fd, "ok", NULL, 0);
+}
+
 void sup_ctl_request(struct sup *s, size_t k)
 {
 	int fd = s->clients[k];
@@ -221,6 +236,8 @@ void sup_ctl_request(struct sup *s, size_t k)
 		do_exec(s, fd, buf + 5);
 	else if (strncmp(buf, "attach ", 7) == 0)
 		do_attach(s, fd, buf + 7);
+	else if (strcmp(buf, "netcheck") == 0)
+		do_netcheck(s, fd);
 	else
 		reply_error(fd, "unknown request \"%.40s\"", buf);
 }

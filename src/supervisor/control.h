@@ -8,6 +8,8 @@
  *   "attach <container>"    "ok" and, as SCM_RIGHTS, the write end of the
  *                           container's stdin (stdin: true; with stdinOnce
  *                           only once: its closing is the container's EOF)
+ *   "netcheck"              CNI CHECK of the pod's network: "ok", "none"
+ *                           (no network) or the error
  * Replies are "ok", "error <message>" or the JSON. A client that keeps its
  * connection open sees it close when the supervisor exits: that is how
  * `delete` and `run` wait for the end of a pod. */

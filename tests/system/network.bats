@@ -124,6 +124,13 @@ pod_ip() {
 	# The pod's lease, its veth on the bridge, its record.
 	[ -f "$LEASES/peapod/$ip" ] || fail "no host-local lease for $ip"
 	[ "$(in_ns ip -o link show master peapod0 | wc -l)" -eq 1 ] || fail "no veth on peapod0"
+	# inspect runs CNI CHECK: fine, then not once the pod's veth is gone.
+	check=$(inspect_get web 'd["peapod"]["networkCheck"]')
+	[ "$check" = ok ] || fail "CHECK did not pass: $check"
+	in_ns ip link del "$(in_ns ip -o link show master peapod0 | awk -F'[:@ ]+' '{print $2}')"
+
+	check=$(inspect_get web 'd["peapod"]["networkCheck"]')
+	[[ "$check" == *"CNI bridge CHECK"* ]] || fail "CHECK passed without the veth: $check"
 	pp delete web >/dev/null
 	assert_no_net_leaks
 	assert_no_leaks
