@@ -99,6 +99,11 @@ spec:
 EOF
 }
 
+# listening POD PORT: a TCP socket of the pod listens on PORT.
+listening() {
+	pp exec "$1" -- netstat -ltn | grep -q ":$2 "
+}
+
 pod_ip() {
 	inspect_get "$1" 'd["status"]["podIP"]'
 }
@@ -324,6 +329,44 @@ EOF
 	[ -f "$LEASES/peapod/$ip" ] || fail "the lease is already gone?"
 	run_peapod gc
 	assert_status 0
+	assert_no_net_leaks
+	assert_no_leaks
+}
+
+@test "bandwidth annotations: tbf limits through the bandwidth plugin, as kubelet sets them; measured" {
+	apply_ok <<'EOF'
+apiVersion: v1
+kind: Pod
+metadata:
+  name: bw
+  annotations:
+    kubernetes.io/ingress-bandwidth: 100M
+    kubernetes.io/egress-bandwidth: 50M
+spec:
+  terminationGracePeriodSeconds: 1
+  containers:
+    - name: sink
+      image: @IMAGE@
+      command: ["nc", "-l", "-p", "9000", "-e", "dd", "of=/dev/null"]
+EOF
+	local ip veth
+	ip=$(pod_ip bw)
+	veth=$(in_ns ip -o link show master peapod0 | awk -F'[:@ ]+' '{print $2}')
+	# Ingress (to the pod): tbf on the host's end of the veth; egress: tbf on an ifb.
+	in_ns tc qdisc show dev "$veth" | grep -q 'tbf .*rate 100Mbit' || fail "no 100Mbit tbf on $veth"
+	in_ns tc qdisc show | grep -E 'dev bwp.* rate 50Mbit' >/dev/null || fail "no 50Mbit tbf on an ifb"
+	# kubelet's burst is MaxInt32 bits (256 MB): a transfer larger than
+	# that meets the limit, which the qdisc's overlimits count shows.
+	eventually 10 listening bw 9000
+	local start end bytes=$((320 * 1024 * 1024))
+	start=$(date +%s%N)
+	head -c "$bytes" /dev/zero | timeout 60 $NS_EXEC busybox nc "$ip" 9000
+	end=$(date +%s%N)
+	echo "# ingress limit 100 Mbit/s: $((bytes * 8 * 1000 / (end - start))) Mbit/s measured over $((bytes >> 20)) MiB" >&3
+	local over
+	over=$(in_ns tc -s qdisc show dev "$veth" | awk '/overlimits/ {gsub(/[,)]/, ""); for (i = 1; i < NF; i++) if ($i == "overlimits") print $(i + 1)}' | head -n1)
+	[ "${over:-0}" -gt 0 ] || fail "the tbf never held the pod's traffic back (overlimits ${over:-none})"
+	pp delete bw >/dev/null
 	assert_no_net_leaks
 	assert_no_leaks
 }
