@@ -64,9 +64,11 @@ void pp_net_set_network(struct pp_pod *pod, const char *name)
 
 /* The bridge is the pods' gateway (the host reaches them through it);
  * portmap serves hostPort, bandwidth the kubernetes.io/{ingress,egress}-bandwidth
- * annotations, firewall lets the pods' traffic through a FORWARD chain whose
- * policy is DROP. No ipMasq: see README (Networking). The infra process
- * brings up loopback itself, so there is no loopback plugin. */
+ * annotations. No ipMasq and no firewall plugin: nothing of a pod lives in
+ * iptables unless it asks for a hostPort, so the built-in fast path
+ * (fastpath.h) is the exact equivalent of these plugins (see README,
+ * Networking). The infra process brings up loopback itself, so there is no
+ * loopback plugin. */
 char *pp_net_default_conflist(void)
 {
 	cleanup_free char *data_dir = pp_net_default_data_dir();
@@ -89,7 +91,6 @@ char *pp_net_default_conflist(void)
 	    "      }\n"
 	    "    },\n"
 	    "    {\"type\": \"portmap\", \"capabilities\": {\"portMappings\": true}},\n"
-	    "    {\"type\": \"firewall\"},\n"
 	    "    {\"type\": \"bandwidth\", \"capabilities\": {\"bandwidth\": true}}\n"
 	    "  ]\n"
 	    "}\n",

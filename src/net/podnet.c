@@ -12,6 +12,7 @@
 #include <json-c/json.h>
 
 #include "net/cni.h"
+#include "net/fastpath.h"
 #include "net/netconf.h"
 #include "spec/spec.h"
 #include "util/cleanup.h"
@@ -151,18 +152,26 @@ int pp_pod_net_attach(const struct pp_pod_net_req *req, char ***ips, struct pp_e
 			       .ifname = PP_NET_IFNAME,
 			       .args = args,
 			       .runtime_config = rc};
+	/* The default network without hostPort or bandwidth limits: the
+	 * built-in equivalent of its plugins (fastpath.h). */
+	bool fast = is_default && json_object_object_length(rc) == 0 && pp_fastpath_enabled();
+	json_object_object_add(rec, "fastPath", json_object_new_boolean(fast));
 	int ret = -1;
 	/* The record first: a supervisor killed during ADD leaves its DEL. */
 	if (write_record(path, rec, err) < 0)
 		goto out;
-	if (pp_cni_add(conf, &rt, &result, err) < 0) {
+	if ((fast ? pp_fastpath_add(req->uid, req->infra_pid, &result, err)
+		  : pp_cni_add(conf, &rt, &result, err)) < 0) {
 		pp_error_wrap(err, "network \"%s\"", name);
 		unlink(path);
 		goto out;
 	}
 	json_object_object_add(rec, "result", result);
 	if (write_record(path, rec, err) < 0) {
-		pp_cni_del(conf, &rt, result, NULL);
+		if (fast)
+			pp_fastpath_del(req->uid, NULL);
+		else
+			pp_cni_del(conf, &rt, result, NULL);
 		unlink(path);
 		goto out;
 	}
@@ -212,11 +221,17 @@ static int from_record(const char *state_dir, pid_t infra_pid, bool check, struc
 			       .ifname = rec_str(rec, "ifName"),
 			       .args = rec_str(rec, "args"),
 			       .runtime_config = json_object_object_get(rec, "runtimeConfig")};
+	struct json_object *fp = NULL;
+	bool fast = json_object_object_get_ex(rec, "fastPath", &fp) && json_object_get_boolean(fp);
+	cleanup_strv char **ips = pp_cni_result_ips(result);
+	const char *ip = ips[0] ? ips[0] : "";
 	int ret;
 	if (check) {
-		ret = pp_cni_check(conf, &rt, result, err);
+		ret = fast ? pp_fastpath_check(rt.container_id, ip, infra_pid, err)
+			   : pp_cni_check(conf, &rt, result, err);
 	} else {
-		ret = pp_cni_del(conf, &rt, result, err);
+		ret = fast ? pp_fastpath_del(rt.container_id, err)
+			   : pp_cni_del(conf, &rt, result, err);
 		/* Kept when DEL failed: gc tries again. */
 		if (ret == 0)
 			unlink(path);

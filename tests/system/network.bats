@@ -129,13 +129,13 @@ pod_ip() {
 	# The pod's lease, its veth on the bridge, its record.
 	[ -f "$LEASES/peapod/$ip" ] || fail "no host-local lease for $ip"
 	[ "$(in_ns ip -o link show master peapod0 | wc -l)" -eq 1 ] || fail "no veth on peapod0"
-	# inspect runs CNI CHECK: fine, then not once the pod's veth is gone.
+	# inspect runs CHECK (here the fast path's): fine, then not once the pod's veth is gone.
 	check=$(inspect_get web 'd["peapod"]["networkCheck"]')
 	[ "$check" = ok ] || fail "CHECK did not pass: $check"
 	in_ns ip link del "$(in_ns ip -o link show master peapod0 | awk -F'[:@ ]+' '{print $2}')"
 
 	check=$(inspect_get web 'd["peapod"]["networkCheck"]')
-	[[ "$check" == *"CNI bridge CHECK"* ]] || fail "CHECK passed without the veth: $check"
+	[[ "$check" == *"no eth0 in the pod"* ]] || fail "CHECK passed without the veth: $check"
 	pp delete web >/dev/null
 	assert_no_net_leaks
 	assert_no_leaks
@@ -154,6 +154,13 @@ pod_ip() {
 	run_peapod exec beta -- timeout 10 wget -q -O - "http://$a:8080/"
 	assert_status 0
 	assert_stdout "from-alpha"
+	# The plugins' CHECK, with the plugins' path.
+	PEAPOD_NET_FASTPATH=0 apply_ok < <(web_pod gamma)
+	[ "$(inspect_get gamma 'd["peapod"]["networkCheck"]')" = ok ] || fail "CNI CHECK did not pass"
+	in_ns ip link del "$(in_ns ip -o link show master peapod0 | awk -F'[:@ ]+' '$0 ~ /veth/ {v = $2} END {print v}')"
+	[[ "$(inspect_get gamma 'd["peapod"]["networkCheck"]')" == *"CNI bridge CHECK"* ]] ||
+		fail "CNI CHECK passed without the veth"
+	pp delete gamma >/dev/null
 	# The (test) host reaches a pod by its IP through the bridge.
 	run in_ns timeout 10 busybox wget -q -O - "http://$a:8080/"
 	assert_status 0
@@ -367,6 +374,59 @@ EOF
 	over=$(in_ns tc -s qdisc show dev "$veth" | awk '/overlimits/ {gsub(/[,)]/, ""); for (i = 1; i < NF; i++) if ($i == "overlimits") print $(i + 1)}' | head -n1)
 	[ "${over:-0}" -gt 0 ] || fail "the tbf never held the pod's traffic back (overlimits ${over:-none})"
 	pp delete bw >/dev/null
+	assert_no_net_leaks
+	assert_no_leaks
+}
+
+# record_of NAME: the pod's network record.
+record_of() {
+	cat "$PEAPOD_RUN/pods/$(pod_uid "$1")/network.json"
+}
+
+@test "the built-in fast path and the CNI plugins are equivalent: one bridge, one lease pool, same lease files" {
+	apply_ok < <(web_pod fast)
+	PEAPOD_NET_FASTPATH=0 apply_ok < <(web_pod slow)
+	[ "$(record_of fast | json_get 'd["fastPath"]')" = true ] || fail "the default network did not take the fast path"
+	[ "$(record_of slow | json_get 'd["fastPath"]')" = false ] || fail "PEAPOD_NET_FASTPATH=0 took the fast path"
+	local f s
+	f=$(pod_ip fast)
+	s=$(pod_ip slow)
+	[ "$f" != "$s" ] || fail "both pods have $f"
+	# Both leases as host-local writes them: "<containerID>\r\n<ifname>".
+	[ "$(cat "$LEASES/peapod/$f")" = "$(printf '%s\r\neth0' "$(pod_uid fast)")" ] || fail "fast lease"
+	[ "$(cat "$LEASES/peapod/$s")" = "$(printf '%s\r\neth0' "$(pod_uid slow)")" ] || fail "CNI lease"
+	[ "$(in_ns ip -o link show master peapod0 | wc -l)" -eq 2 ] || fail "not both veths on peapod0"
+	# Same addresses and routes in both pods, and traffic both ways.
+	run_peapod exec fast -- ip route
+	assert_line "default via 10.89.0.1 dev eth0 "
+	run_peapod exec slow -- ip route
+	assert_line "default via 10.89.0.1 dev eth0 "
+	run_peapod exec fast -- timeout 10 wget -q -O - "http://$s:8080/"
+	assert_stdout "from-slow"
+	run_peapod exec slow -- timeout 10 wget -q -O - "http://$f:8080/"
+	assert_stdout "from-fast"
+	run in_ns timeout 10 busybox wget -q -O - "http://$f:8080/"
+	assert_stdout "from-fast"
+	[ "$(inspect_get fast 'd["peapod"]["networkCheck"]')" = ok ] || fail "fast path CHECK"
+	pp delete fast slow >/dev/null
+	# The fast path leaves the veth to the end of the pod's namespace.
+	eventually 5 sh -c "[ -z \"\$($NS_EXEC ip -o link show type veth)\" ]"
+	assert_no_net_leaks
+	assert_no_leaks
+}
+
+@test "fast path: a supervisor killed with SIGKILL; gc releases the lease, the veth went with the namespace" {
+	apply_ok < <(web_pod fastcrash)
+	[ "$(record_of fastcrash | json_get 'd["fastPath"]')" = true ] || fail "not the fast path"
+	local ip sup
+	ip=$(pod_ip fastcrash)
+	sup=$(sup_pid fastcrash)
+	kill -KILL "$sup"
+	eventually 5 none_alive "$sup"
+	[ -f "$LEASES/peapod/$ip" ] || fail "the lease is already gone?"
+	run_peapod gc
+	assert_status 0
+	eventually 5 sh -c "[ -z \"\$($NS_EXEC ip -o link show type veth)\" ]"
 	assert_no_net_leaks
 	assert_no_leaks
 }
