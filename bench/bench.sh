@@ -20,7 +20,7 @@ LOG_RUNS=${BENCH_LOG_RUNS:-$RUNS}
 EXEC_RUNS=${BENCH_EXEC_RUNS:-$((RUNS * 3))}
 WITH_PODMAN=${BENCH_PODMAN:-1}
 OUT=${BENCH_OUT:-$BUILD/bench/results.md}
-ONLY=${BENCH_ONLY:-} # space-separated subset of: pod exec true log density probes
+ONLY=${BENCH_ONLY:-} # space-separated subset of: pod exec true log density probes net
 PROBE_IDLE=${BENCH_PROBE_IDLE:-30}
 IMAGE=busybox:1.36
 IMAGE_PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
@@ -45,6 +45,10 @@ command -v runc >/dev/null && HAVE_RUNC=1
 TMP=$(mktemp -d /tmp/peapod-bench.XXXXXX)
 export PEAPOD_ROOT=$TMP/peapod/root PEAPOD_RUN=$TMP/peapod/run PEAPOD_LOG_DIR=$TMP/peapod/log
 export PEAPOD_CGROUP_PARENT=peapod-bench
+# The pods of every measurement but 9 have loopback only, as podman's
+# (--network none); 9 measures networking in a namespace of its own.
+export PEAPOD_NETWORK=none PEAPOD_CNI_CONF_DIR=$TMP/peapod/cni
+NET_NS=
 export CONTAINERS_CONF=$TMP/podman/containers.conf
 export CONTAINERS_STORAGE_CONF=$TMP/podman/storage.conf
 export CONTAINERS_REGISTRIES_CONF=$TMP/podman/registries.conf
@@ -112,6 +116,12 @@ cleanup() {
 	names=$("$PEAPOD" get pods -o name 2>/dev/null)
 	[ -n "$names" ] && "$PEAPOD" delete --force $names >/dev/null 2>&1
 	"$PEAPOD" gc >/dev/null 2>&1
+	if [ -n "$NET_NS" ]; then
+		names=$(nsenter --net="/run/netns/$NET_NS" "$PEAPOD" get pods -o name 2>/dev/null)
+		[ -n "$names" ] && nsenter --net="/run/netns/$NET_NS" "$PEAPOD" delete --force $names >/dev/null 2>&1
+		nsenter --net="/run/netns/$NET_NS" "$PEAPOD" gc >/dev/null 2>&1
+		ip netns del "$NET_NS"
+	fi
 	if [ "$WITH_PODMAN" = 1 ] && [ -f "$CONTAINERS_CONF" ]; then
 		podman pod rm -a -f -t 0 >/dev/null 2>&1
 		podman rm -a -f -t 0 >/dev/null 2>&1
@@ -532,6 +542,36 @@ bench_probes() {
 	done
 }
 
+# 9: pod networking, in a network namespace of the benchmark's own --------------------
+bench_net() {
+	log "9: 1-container pod with a network: apply -> Ready, delete -> gone ($RUNS runs each: none, fast path, CNI plugins)"
+	NET_NS=peapod-bench-net-$$
+	ip netns add "$NET_NS" || return 1
+	ip -n "$NET_NS" link set lo up
+	dens_manifest net1 >"$M/net1.yaml"
+	local mode i a d in="nsenter --net=/run/netns/$NET_NS"
+	for mode in none fast cni; do
+		: >"$TMP/net.$mode.ready"
+		: >"$TMP/net.$mode.delete"
+		for i in $(seq 0 "$RUNS"); do
+			a=$(
+				export PEAPOD_NETWORK=$([ $mode = none ] && echo none || echo peapod)
+				export PEAPOD_NET_FASTPATH=$([ $mode = cni ] && echo 0 || echo 1)
+				"$BT" run $in "$PEAPOD" apply -f "$M/net1.yaml" ::: $in "$PEAPOD" wait net1 --for=condition=Ready
+			)
+			d=$("$BT" run $in "$PEAPOD" delete net1)
+			$in "$PEAPOD" get pods net1 >/dev/null 2>&1 && { log "net1 still listed after delete"; return 1; }
+			[ "$i" = 0 ] && continue
+			echo "$a" >>"$TMP/net.$mode.ready"
+			echo "$d" >>"$TMP/net.$mode.delete"
+		done
+		record "net.$mode.ready" <"$TMP/net.$mode.ready"
+		record "net.$mode.delete" <"$TMP/net.$mode.delete"
+	done
+	ip netns del "$NET_NS"
+	NET_NS=
+}
+
 want() { [ -z "$ONLY" ] || [[ " $ONLY " == *" $1 "* ]]; }
 want pod && bench_pod
 want exec && bench_exec_mem
@@ -539,6 +579,7 @@ want true && bench_true
 want log && bench_log
 want density && bench_density
 want probes && bench_probes
+want net && bench_net
 
 # --- the table ------------------------------------------------------------------------
 fmt() { # KEY [unit]: "median (min-max)"
@@ -591,5 +632,7 @@ pp_pss_pod=$(med pp.pss)
 	echo "| 7d | density: leaks after delete | ${R[pp.dens.leaks]:-n/a} | ${R[pm.dens.leaks]:-n/a} | | | none |"
 	echo "| 8a | idle pod, 20 containers, tcpSocket readiness every 1 s: supervisor CPU incl. children (% of a core) | $(fmt pp.probecpu.tcp) | | | | < 1%: $(verdict "$(med pp.probecpu.tcp)" '<=' 1) |"
 	echo "| 8b | same with exec readiness \`true\` (% of a core) | $(fmt pp.probecpu.exec) | | | | < 1%: $(verdict "$(med pp.probecpu.exec)" '<=' 1) |"
+	echo "| 9a | 1-container pod, apply -> Ready (ms): loopback only / default network, fast path / CNI plugins | $(fmt net.none.ready) / $(fmt net.fast.ready) / $(fmt net.cni.ready) | | | | |"
+	echo "| 9b | delete -> gone (ms): loopback only / default network, fast path / CNI plugins | $(fmt net.none.delete) / $(fmt net.fast.delete) / $(fmt net.cni.delete) | | | | |"
 } >"$OUT"
 cat "$OUT"
