@@ -96,14 +96,18 @@ asan:
 FUZZ_SECONDS ?= 60
 FUZZ_CC = clang -std=c11 -D_GNU_SOURCE -Isrc -g -O1 -fsanitize=fuzzer,address,undefined \
 	$(shell pkg-config --cflags $(PKGS))
-# The manifest parser for FUZZ_SECONDS, the CRI log reader and the seccomp
-# profile parser for a third of it each.
+# The manifest parser for FUZZ_SECONDS; the CRI log reader, the seccomp
+# profile parser and the CNI configuration and result readers for a third of
+# it each.
 fuzz:
-	@mkdir -p build-fuzz/corpus build-fuzz/corpus-crilog build-fuzz/corpus-seccomp
+	@mkdir -p build-fuzz/corpus build-fuzz/corpus-crilog build-fuzz/corpus-seccomp build-fuzz/corpus-cni
 	$(FUZZ_CC) -o build-fuzz/fuzz_manifest fuzz/fuzz_manifest.c \
 		$(filter src/spec/%.c src/util/%.c src/security/caps.c,$(LIB_SRC)) $(LDLIBS)
 	$(FUZZ_CC) -o build-fuzz/fuzz_crilog fuzz/fuzz_crilog.c \
 		$(filter src/logs/%.c src/spec/%.c src/util/%.c src/security/caps.c,$(LIB_SRC)) $(LDLIBS)
+	$(FUZZ_CC) -o build-fuzz/fuzz_cni fuzz/fuzz_cni.c \
+		$(filter src/net/%.c src/spec/%.c src/state/%.c src/util/%.c src/security/caps.c,$(LIB_SRC)) \
+		$(LDLIBS)
 	build-fuzz/fuzz_manifest -max_total_time=$(FUZZ_SECONDS) -max_len=65536 -rss_limit_mb=1024 \
 		build-fuzz/corpus fuzz/corpus
 	build-fuzz/fuzz_crilog -max_total_time=$$(( $(FUZZ_SECONDS) / 3 + 1 )) -max_len=65536 \
@@ -112,7 +116,9 @@ fuzz:
 		$(filter src/security/%.c src/util/%.c,$(LIB_SRC)) $(LDLIBS)
 	build-fuzz/fuzz_seccomp -max_total_time=$$(( $(FUZZ_SECONDS) / 3 + 1 )) -max_len=16384 \
 		-rss_limit_mb=1024 build-fuzz/corpus-seccomp fuzz/corpus-seccomp
-	rm -rf /tmp/peapod-fuzz-crilog.*
+	build-fuzz/fuzz_cni -max_total_time=$$(( $(FUZZ_SECONDS) / 3 + 1 )) -max_len=65536 \
+		-rss_limit_mb=1024 build-fuzz/corpus-cni fuzz/corpus-cni
+	rm -rf /tmp/peapod-fuzz-crilog.* /tmp/peapod-fuzz-cni.*
 
 format:
 	clang-format -i $(shell find src tests fuzz -name '*.[ch]')

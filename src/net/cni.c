@@ -103,6 +103,8 @@ static int run_plugin(const char *cmd, const char *type, const char *stdin_json,
 	cleanup_close int in = memfd_with("cni-stdin", stdin_json, err);
 	cleanup_close int o = memfd_with("cni-stdout", NULL, err);
 	cleanup_close int e = memfd_with("cni-stderr", NULL, err);
+	cleanup_free char *otext = NULL;
+	cleanup_free char *etext = NULL;
 	int ret = -1;
 	if (in < 0 || o < 0 || e < 0)
 		goto out;
@@ -116,8 +118,6 @@ static int run_plugin(const char *cmd, const char *type, const char *stdin_json,
 	int status = 0;
 	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
 		;
-	cleanup_free char *otext = NULL;
-	cleanup_free char *etext = NULL;
 	lseek(o, 0, SEEK_SET);
 	lseek(e, 0, SEEK_SET);
 	if (pp_read_fd(o, MAX_PLUGIN_OUTPUT, &otext, NULL, err) < 0 ||
@@ -253,26 +253,32 @@ static bool ip_in_pod(struct json_object *result, struct json_object *ip)
 {
 	struct json_object *idx = NULL, *ifs = NULL, *sb = NULL;
 	if (!json_object_object_get_ex(ip, "interface", &idx) ||
-	    !json_object_object_get_ex(result, "interfaces", &ifs))
+	    !json_object_object_get_ex(result, "interfaces", &ifs) ||
+	    !json_object_is_type(ifs, json_type_array))
 		return true;
-	struct json_object *itf = json_object_array_get_idx(ifs, (size_t)json_object_get_int(idx));
-	return itf && json_object_object_get_ex(itf, "sandbox", &sb) &&
-	       *json_object_get_string(sb) != '\0';
+	int i = json_object_get_int(idx);
+	if (i < 0 || (size_t)i >= json_object_array_length(ifs))
+		return false;
+	struct json_object *itf = json_object_array_get_idx(ifs, (size_t)i);
+	return json_object_object_get_ex(itf, "sandbox", &sb) &&
+	       json_object_is_type(sb, json_type_string) && *json_object_get_string(sb) != '\0';
 }
 
 char **pp_cni_result_ips(struct json_object *result)
 {
 	struct json_object *ips = NULL;
 	size_t n = 0;
-	if (result)
-		json_object_object_get_ex(result, "ips", &ips);
+	if (result && (!json_object_object_get_ex(result, "ips", &ips) ||
+		       !json_object_is_type(ips, json_type_array)))
+		ips = NULL;
 	size_t cap = ips ? json_object_array_length(ips) : 0;
 	char **v = xmalloc(sizeof(*v) * (cap + 1));
 	/* Two passes: IPv4 addresses first, as kubelet lists podIPs. */
 	for (int pass = 0; pass < 2; pass++)
 		for (size_t i = 0; i < cap; i++) {
 			struct json_object *ip = json_object_array_get_idx(ips, i), *a = NULL;
-			if (!json_object_object_get_ex(ip, "address", &a) || !ip_in_pod(result, ip))
+			if (!json_object_object_get_ex(ip, "address", &a) ||
+			    !json_object_is_type(a, json_type_string) || !ip_in_pod(result, ip))
 				continue;
 			const char *addr = json_object_get_string(a);
 			bool v6 = strchr(addr, ':') != NULL;

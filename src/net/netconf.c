@@ -168,6 +168,28 @@ static int write_default(const char *dir, struct pp_error **err)
 	return 0;
 }
 
+int pp_net_conflist_check(struct json_object *list, const char *what, struct pp_error **err)
+{
+	struct json_object *plugins = NULL, *v = NULL;
+	if (!json_object_is_type(list, json_type_object) ||
+	    !json_object_object_get_ex(list, "plugins", &plugins) ||
+	    !json_object_is_type(plugins, json_type_array))
+		return pp_error_set(err, EINVAL, "%s: not a CNI network configuration list", what);
+	for (size_t i = 0; i < json_object_array_length(plugins); i++) {
+		struct json_object *p = json_object_array_get_idx(plugins, i), *t = NULL;
+		if (!json_object_is_type(p, json_type_object) ||
+		    !json_object_object_get_ex(p, "type", &t) ||
+		    !json_object_is_type(t, json_type_string))
+			return pp_error_set(err, EINVAL,
+					    "%s: plugins[%zu]: an object with a \"type\"", what, i);
+		if (json_object_object_get_ex(p, "capabilities", &v) &&
+		    !json_object_is_type(v, json_type_object))
+			return pp_error_set(
+			    err, EINVAL, "%s: plugins[%zu].capabilities: not an object", what, i);
+	}
+	return 0;
+}
+
 int pp_net_load(const char *name, struct json_object **conflist, bool *is_default,
 		struct pp_error **err)
 {
@@ -198,6 +220,10 @@ int pp_net_load(const char *name, struct json_object **conflist, bool *is_defaul
 		   json_object_array_length(plugins) == 0) {
 		json_object_put(o);
 		return pp_error_set(err, EINVAL, "%s: plugins: not a list of plugins", path);
+	}
+	if (pp_net_conflist_check(o, path, err) < 0) {
+		json_object_put(o);
+		return -1;
 	}
 	cleanup_free char *def = pp_net_default_conflist();
 	*is_default = strcmp(def, text) == 0;

@@ -51,4 +51,8 @@ char *pp_net_default_conflist(void);
 int pp_net_load(const char *name, struct json_object **conflist, bool *is_default,
 		struct pp_error **err);
 
+/* A conflist peapod can hand to its plugins: an object whose "plugins" is a
+ * list of objects, each with a string "type". what names it in the error. */
+int pp_net_conflist_check(struct json_object *list, const char *what, struct pp_error **err);
+
 #endif

@@ -193,8 +193,14 @@ static int load_record(const char *state_dir, struct json_object **rec, char **p
 	if (pp_read_file(*path, MAX_RECORD, &text, NULL, &e) < 0)
 		return e->status == ENOENT ? 0 : pp_error_set(err, e->status, "%s", e->msg);
 	*rec = json_tokener_parse(text);
-	if (*rec == NULL)
-		return pp_error_set(err, EINVAL, "%s: not JSON", *path);
+	struct json_object *conf = NULL;
+	if (*rec == NULL || !json_object_object_get_ex(*rec, "config", &conf) ||
+	    pp_net_conflist_check(conf, *path, err) < 0) {
+		if (*rec)
+			json_object_put(*rec);
+		*rec = NULL;
+		return pp_error_set(err, EINVAL, "%s: not a network record", *path);
+	}
 	return 0;
 }
 

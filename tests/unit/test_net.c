@@ -1,0 +1,148 @@
+/* CNI configuration and results: which network a pod asks for, conflist
+ * lookup by name (the default written on first use, a .conf as a list of
+ * one), the pod's addresses in a CNI result. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "net/cni.h"
+#include "net/netconf.h"
+#include "util/cleanup.h"
+#include "util/fs.h"
+
+static char tmpdir[] = "/tmp/peapod-test-net.XXXXXX";
+
+static int setup(void **state)
+{
+	if (mkdtemp(tmpdir) == NULL)
+		return -1;
+	setenv("PEAPOD_CNI_CONF_DIR", tmpdir, 1);
+	setenv("PEAPOD_RUN", "/run/peapod-test-net", 1);
+	unsetenv("PEAPOD_NETWORK");
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	return pp_rm_rf(tmpdir, NULL);
+}
+
+static void test_name_for(void **state)
+{
+	struct pp_kv ann[] = {{"other", "x"}, {PP_NET_ANNOTATION, "blue"}};
+	struct pp_pod p = {0};
+	assert_string_equal(pp_net_name_for(&p), PP_NET_DEFAULT_NAME);
+	setenv("PEAPOD_NETWORK", "none", 1);
+	assert_null(pp_net_name_for(&p));
+	setenv("PEAPOD_NETWORK", "green", 1);
+	assert_string_equal(pp_net_name_for(&p), "green");
+	p.annotations = ann;
+	p.n_annotations = 2;
+	assert_string_equal(pp_net_name_for(&p), "blue");
+	p.host_network = true;
+	assert_null(pp_net_name_for(&p));
+	unsetenv("PEAPOD_NETWORK");
+}
+
+static void test_set_network(void **state)
+{
+	struct pp_pod p = {0};
+	pp_net_set_network(&p, "a");
+	pp_net_set_network(&p, "b");
+	assert_int_equal(p.n_annotations, 1);
+	assert_string_equal(pp_net_name_for(&p), "b");
+	pp_net_set_network(&p, "none");
+	assert_null(pp_net_name_for(&p));
+	free(p.annotations[0].key);
+	free(p.annotations[0].value);
+	free(p.annotations);
+}
+
+static void test_default_written_once_and_recognised(void **state)
+{
+	struct json_object *c = NULL;
+	bool is_default = false;
+	assert_int_equal(pp_net_load(PP_NET_DEFAULT_NAME, &c, &is_default, NULL), 0);
+	assert_true(is_default);
+	struct json_object *plugins = json_object_object_get(c, "plugins");
+	assert_string_equal(json_object_get_string(json_object_object_get(
+				json_object_array_get_idx(plugins, 0), "type")),
+			    "bridge");
+	json_object_put(c);
+	cleanup_free char *path = xasprintf("%s/%s", tmpdir, PP_NET_DEFAULT_FILE);
+	assert_int_equal(access(path, F_OK), 0);
+	/* Edited by hand: still the network "peapod", no longer the default. */
+	cleanup_free char *text = NULL;
+	assert_int_equal(pp_read_file(path, 1 << 20, &text, NULL, NULL), 0);
+	cleanup_free char *edited = xasprintf(" %s", text);
+	assert_int_equal(pp_write_file_atomic(path, edited, strlen(edited), 0644, NULL), 0);
+	assert_int_equal(pp_net_load(PP_NET_DEFAULT_NAME, &c, &is_default, NULL), 0);
+	assert_false(is_default);
+	json_object_put(c);
+	unlink(path);
+}
+
+static void test_conf_as_list_and_missing(void **state)
+{
+	cleanup_free char *path = xasprintf("%s/50-one.conf", tmpdir);
+	const char *conf = "{\"cniVersion\": \"1.0.0\", \"name\": \"one\", \"type\": \"ptp\"}";
+	assert_int_equal(pp_write_file_atomic(path, conf, strlen(conf), 0644, NULL), 0);
+	struct json_object *c = NULL;
+	bool is_default = true;
+	assert_int_equal(pp_net_load("one", &c, &is_default, NULL), 0);
+	assert_false(is_default);
+	assert_string_equal(json_object_get_string(json_object_object_get(c, "name")), "one");
+	struct json_object *plugins = json_object_object_get(c, "plugins");
+	assert_int_equal(json_object_array_length(plugins), 1);
+	json_object_put(c);
+
+	cleanup_error struct pp_error *err = NULL;
+	assert_int_equal(pp_net_load("nope", &c, &is_default, &err), -1);
+	assert_non_null(strstr(err->msg, "network \"nope\""));
+	unlink(path);
+}
+
+static void test_result_ips(void **state)
+{
+	struct json_object *r =
+	    json_tokener_parse("{\"cniVersion\": \"1.0.0\","
+			       " \"interfaces\": [{\"name\": \"br\"}, {\"name\": \"eth0\", "
+			       "\"sandbox\": \"/proc/1/ns/net\"}],"
+			       " \"ips\": [{\"address\": \"fd00::5/64\", \"interface\": 1},"
+			       "          {\"address\": \"10.0.0.9/24\", \"interface\": 0},"
+			       "          {\"address\": \"10.89.0.7/16\", \"interface\": 1}]}");
+	char **ips = pp_cni_result_ips(r);
+	assert_string_equal(ips[0], "10.89.0.7");
+	assert_string_equal(ips[1], "fd00::5");
+	assert_null(ips[2]);
+	strv_free(ips);
+	json_object_put(r);
+	/* No result, or one without interfaces: every address is the pod's. */
+	ips = pp_cni_result_ips(NULL);
+	assert_null(ips[0]);
+	strv_free(ips);
+	r = json_tokener_parse("{\"ips\": [{\"address\": \"192.0.2.1/24\"}, {\"bogus\": 1}]}");
+	ips = pp_cni_result_ips(r);
+	assert_string_equal(ips[0], "192.0.2.1");
+	assert_null(ips[1]);
+	strv_free(ips);
+	json_object_put(r);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_name_for),
+	    cmocka_unit_test(test_set_network),
+	    cmocka_unit_test(test_default_written_once_and_recognised),
+	    cmocka_unit_test(test_conf_as_list_and_missing),
+	    cmocka_unit_test(test_result_ips),
+	};
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
