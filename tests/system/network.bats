@@ -275,10 +275,25 @@ EOF
 	assert_no_leaks
 }
 
-@test "a network that is not configured fails the apply and leaves nothing" {
+@test "a network that is not configured, or a bandwidth out of range, fails the apply and leaves nothing" {
 	apply_pod --network nosuchnet < <(web_pod lost)
 	[ "$status" -ne 0 ] || fail "apply succeeded"
 	assert_stderr_contains 'network "nosuchnet"'
+	apply_pod <<'EOF'
+apiVersion: v1
+kind: Pod
+metadata:
+  name: badbw
+  annotations:
+    kubernetes.io/ingress-bandwidth: "10"
+spec:
+  containers:
+    - name: c
+      image: @IMAGE@
+      command: ["sleep", "1000"]
+EOF
+	[ "$status" -ne 0 ] || fail "apply with a 10 bit/s limit succeeded"
+	assert_stderr_contains 'kubernetes.io/ingress-bandwidth]: 10 is out of range'
 	assert_no_net_leaks
 	assert_no_leaks
 }
@@ -427,6 +442,31 @@ record_of() {
 	run_peapod gc
 	assert_status 0
 	eventually 5 sh -c "[ -z \"\$($NS_EXEC ip -o link show type veth)\" ]"
+	assert_no_net_leaks
+	assert_no_leaks
+}
+
+@test "IPv6: a dual-stack conflist gives podIPs IPv4 first, then IPv6; /etc/hosts has the IPv4 one" {
+	mkdir -p "$PEAPOD_CNI_CONF_DIR"
+	cat >"$PEAPOD_CNI_CONF_DIR/30-dual.conflist" <<EOF
+{"cniVersion": "1.0.0", "name": "dual", "plugins": [
+  {"type": "bridge", "bridge": "pp-dual0", "isGateway": true,
+   "ipam": {"type": "host-local", "dataDir": "$LEASES",
+            "ranges": [[{"subnet": "fd00:89::/64"}], [{"subnet": "10.91.0.0/24"}]]}}]}
+EOF
+	apply_ok --network dual < <(web_pod dual)
+	local v4 v6
+	v4=$(inspect_get dual 'd["status"]["podIPs"][0]["ip"]')
+	v6=$(inspect_get dual 'd["status"]["podIPs"][1]["ip"]')
+	[[ "$v4" =~ ^10\.91\.0\.[0-9]+$ ]] || fail "podIPs[0] $v4"
+	[[ "$v6" == fd00:89::* ]] || fail "podIPs[1] $v6"
+	[ "$(pod_ip dual)" = "$v4" ] || fail "podIP is not the IPv4 address"
+	run_peapod exec dual -- ip -6 addr show dev eth0
+	assert_stdout_contains "$v6/64"
+	run_peapod exec dual -- hostname -i
+	assert_stdout "$v4"
+	pp delete dual >/dev/null
+	in_ns ip link del pp-dual0
 	assert_no_net_leaks
 	assert_no_leaks
 }
