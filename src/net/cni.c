@@ -2,6 +2,10 @@
 #include "net/cni.h"
 
 #include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <sys/syscall.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/wait.h>
@@ -12,6 +16,7 @@
 #include "util/proc.h"
 
 #define MAX_PLUGIN_OUTPUT (1024 * 1024)
+#define PLUGIN_TIMEOUT_MS_DEFAULT (60 * 1000)
 #define DEFAULT_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
 /* The plugin binary of type in CNI_PATH (a colon-separated list). */
@@ -82,6 +87,32 @@ static int plugin_error(const char *type, const char *cmd, int status, const cha
 	return ret;
 }
 
+/* $PEAPOD_CNI_TIMEOUT_MS, default a minute. */
+static int plugin_timeout_ms(void)
+{
+	const char *e = getenv("PEAPOD_CNI_TIMEOUT_MS");
+	int v = e ? atoi(e) : 0;
+	return v > 0 ? v : PLUGIN_TIMEOUT_MS_DEFAULT;
+}
+
+/* Waits for the plugin to exit, for at most plugin_timeout_ms(): a plugin
+ * that hangs must not hang the pod's supervisor. False when it had to be
+ * killed (it is then reaped by the caller like any other exit). */
+static bool wait_bounded(pid_t pid)
+{
+	cleanup_close int pfd = (int)syscall(SYS_pidfd_open, pid, 0);
+	if (pfd < 0)
+		return true; /* no pidfd: wait without a bound */
+	struct pollfd p = {.fd = pfd, .events = POLLIN};
+	int n;
+	while ((n = poll(&p, 1, plugin_timeout_ms())) < 0 && errno == EINTR)
+		;
+	if (n > 0)
+		return true;
+	pp_pidfd_send_signal(pfd, SIGKILL);
+	return false;
+}
+
 /* Runs one plugin; *out (may be NULL) receives its parsed stdout. */
 static int run_plugin(const char *cmd, const char *type, const char *stdin_json,
 		      const struct pp_cni_rt *rt, struct json_object **out, struct pp_error **err)
@@ -116,8 +147,14 @@ static int run_plugin(const char *cmd, const char *type, const char *stdin_json,
 		goto out;
 	}
 	int status = 0;
+	bool timed_out = !wait_bounded(pid);
 	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
 		;
+	if (timed_out) {
+		pp_error_set(err, ETIMEDOUT, "CNI %s %s: no answer in %d ms, killed", type, cmd,
+			     plugin_timeout_ms());
+		goto out;
+	}
 	lseek(o, 0, SEEK_SET);
 	lseek(e, 0, SEEK_SET);
 	if (pp_read_fd(o, MAX_PLUGIN_OUTPUT, &otext, NULL, err) < 0 ||

@@ -473,3 +473,21 @@ EOF
 	assert_no_net_leaks
 	assert_no_leaks
 }
+
+@test "a plugin that hangs is killed after PEAPOD_CNI_TIMEOUT_MS; the ADD is undone" {
+	mkdir -p "$PEAPOD_CNI_CONF_DIR" "$TEST_DIR/plugins"
+	printf '#!/bin/sh\nexec sleep 1000\n' >"$TEST_DIR/plugins/hang"
+	chmod +x "$TEST_DIR/plugins/hang"
+	cat >"$PEAPOD_CNI_CONF_DIR/40-hang.conflist" <<EOF
+{"cniVersion": "1.0.0", "name": "hang", "plugins": [
+  {"type": "bridge", "bridge": "peapod0", "isGateway": true,
+   "ipam": {"type": "host-local", "dataDir": "$LEASES", "ranges": [[{"subnet": "10.89.0.0/16"}]]}},
+  {"type": "hang"}]}
+EOF
+	PEAPOD_CNI_PATH=$TEST_DIR/plugins:/usr/lib/cni PEAPOD_CNI_TIMEOUT_MS=300 apply_pod --network hang < <(web_pod hung)
+	[ "$status" -ne 0 ] || fail "apply succeeded"
+	assert_stderr_contains "CNI hang ADD: no answer in 300 ms, killed"
+	pgrep -f "$TEST_DIR/plugins/hang" && fail "the plugin still runs"
+	assert_no_net_leaks
+	assert_no_leaks
+}
