@@ -11,6 +11,7 @@
 #include "net/podnet.h"
 #include "pod/pod_internal.h"
 #include "security/seccomp.h"
+#include "state/idrange.h"
 #include "state/podstate.h"
 #include "util/cleanup.h"
 #include "util/fs.h"
@@ -142,6 +143,17 @@ static int create_dirs_and_cgroups(struct pp_pod_instance *pod, struct pp_image_
 	return pp_pod_cgroups_create(pod, infra_adj, err);
 }
 
+/* hostUsers: false: the pod's id range, recorded before anything uses it. */
+static int alloc_id_range(struct pp_pod_instance *pod, struct pp_error **err)
+{
+	if (!pod->spec->has_host_users || pod->spec->host_users)
+		return 0;
+	if (pp_idrange_alloc(pod->uid, &pod->id_base, err) < 0)
+		return -1;
+	pod->userns = true;
+	return 0;
+}
+
 /* Step 4: the sandbox (infra process, /dev/shm, /etc files). */
 static int create_sandbox(struct pp_pod_instance *pod, int infra_adj, struct pp_error **err)
 {
@@ -157,6 +169,8 @@ static int create_sandbox(struct pp_pod_instance *pod, int infra_adj, struct pp_
 	    .n_cgroup_procs_fds = n,
 	    .infra_oom_score_adj = infra_adj,
 	    .set_infra_oom_score_adj = true,
+	    .id_base = pod->id_base,
+	    .id_count = pod->userns ? PP_IDRANGE_SIZE : 0,
 	};
 	int ret = pp_sandbox_create(&cfg, &pod->sandbox, err);
 	pp_cgroup_procs_fds_close(fds, n);
@@ -183,7 +197,8 @@ int pp_pod_instance_create(struct pp_pod *spec, struct pp_image_store *store,
 	/* Then every resource, each owned by pod and removed by destroy. */
 	int infra_adj = 0;
 	if (create_dirs_and_cgroups(pod, store, &infra_adj, err) < 0 ||
-	    pp_pod_volumes_create(pod, err) < 0 || create_sandbox(pod, infra_adj, err) < 0) {
+	    alloc_id_range(pod, err) < 0 || pp_pod_volumes_create(pod, err) < 0 ||
+	    create_sandbox(pod, infra_adj, err) < 0) {
 		pp_pod_instance_destroy(pod, NULL);
 		pp_pod_instance_free(pod);
 		return -1;
@@ -289,6 +304,10 @@ static int prepare_start(struct pp_pod_instance *pod, struct pp_pod_container *c
 	    fresh_layer(c, &s->upper, &s->work, &s->rootfs, err) < 0 ||
 	    pp_cgroup_procs_fds(c->cgroup, &s->cg_fds, &s->n_cg_fds, err) < 0)
 		return -1;
+	/* The writable layer's root is the overlay's "/": the pod's root owns
+	 * it, and what it writes there is its own ids on the host too. */
+	if (pod->userns && chown(s->upper, pod->id_base, pod->id_base) < 0)
+		return pp_error_set(err, errno, "chown %s", s->upper);
 	if (add_termination_log(c, s, err) < 0)
 		return -1;
 	/* tty: true: the container's terminal carries all of its input and
@@ -358,6 +377,9 @@ int pp_pod_instance_spawn_container(struct pp_pod_instance *pod, size_t i, struc
 	    .ns_pidfd = pod->sandbox->infra_pidfd,
 	    .join_ns = pod->sandbox->join_ns,
 	    .new_pid_ns = pod->sandbox->own_pid_ns,
+	    .userns = pod->userns,
+	    .userns_fd = pod->sandbox->userns_fd,
+	    .id_base = pod->id_base,
 	    .mounts = s.mounts,
 	    .n_mounts = s.n_mounts,
 	    .argv = s.argv,
@@ -535,6 +557,10 @@ int pp_pod_instance_destroy(struct pp_pod_instance *pod, struct pp_error **err)
 	if (pp_discard_dir(pod->data_dir, pod->trash_dir, ret < 0 ? NULL : err) < 0)
 		ret = -1;
 	pp_trace("pod files gone");
+	/* The id range last: nothing of the pod's is left to use it. */
+	if (pod->userns && pp_idrange_release(pod->uid, ret < 0 ? NULL : err) < 0)
+		ret = -1;
+	pod->userns = false;
 	return ret;
 }
 
@@ -580,6 +606,8 @@ int pp_pod_remove_leftovers(const char *data_dir, const char *uid, struct pp_err
 		return -1;
 	int ret = pp_cgroup_remove_pod(cgname, err);
 	if (data_dir != NULL && pp_rm_rf(data_dir, ret < 0 ? NULL : err) < 0)
+		ret = -1;
+	if (pp_idrange_release(uid, ret < 0 ? NULL : err) < 0)
 		ret = -1;
 	return ret;
 }

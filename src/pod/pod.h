@@ -68,6 +68,10 @@ struct pp_pod_instance {
 	char *trash_dir; /* <store root>/trash/<uid>: data_dir on its way out */
 	struct pp_cgroup *cgroup;
 	struct pp_sandbox *sandbox;
+	/* hostUsers: false: ids 0..PP_IDRANGE_SIZE-1 of the pod are id_base..
+	 * on the host (the range recorded under $PEAPOD_RUN, src/state/idrange.h) */
+	bool userns;
+	uint32_t id_base;
 	struct pp_pod_volume *volumes;
 	size_t n_volumes;
 	/* init containers first, then app containers, in spec order */
@@ -111,8 +115,9 @@ int pp_pod_instance_destroy(struct pp_pod_instance *pod, struct pp_error **err);
 void pp_pod_instance_free(struct pp_pod_instance *pod);
 
 /* What a pod whose supervisor died leaves behind, removed without its
- * instance: every process in its cgroup (killed), its cgroups and its data
- * directory data_dir (writable layers, emptyDirs, image pins). Idempotent. */
+ * instance: every process in its cgroup (killed), its cgroups, its data
+ * directory data_dir (writable layers, emptyDirs, image pins) and its user
+ * namespace id range. Idempotent. */
 int pp_pod_remove_leftovers(const char *data_dir, const char *uid, struct pp_error **err);
 
 /* What destroy moved aside and a crash kept from being removed: everything

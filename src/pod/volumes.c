@@ -112,10 +112,21 @@ int pp_pod_check_host_path(const struct pp_volume *v, bool *is_dir, struct pp_er
  * created in it belong to the group too. */
 #define FSGROUP_DIR_MODE (EMPTYDIR_MODE | S_ISGID)
 
+/* hostUsers: false: an emptyDir belongs to the pod's root (its ids seen
+ * from the host: id_base + id), so files the pod creates there are its own
+ * unprivileged ids on the host too; fsGroup is a gid of the pod's. */
+static long long volume_gid(const struct pp_pod_instance *pod)
+{
+	const struct pp_pod_security *ps = &pod->spec->security;
+	long long base = pod->userns ? pod->id_base : 0;
+	return ps->has_fs_group ? base + ps->fs_group : base;
+}
+
 /* emptyDir medium: Memory: a tmpfs never attached on the host (see /dev/shm). */
-static int memory_empty_dir(const struct pp_volume *v, const struct pp_pod_security *ps,
+static int memory_empty_dir(const struct pp_pod_instance *pod, const struct pp_volume *v,
 			    struct pp_error **err)
 {
+	const struct pp_pod_security *ps = &pod->spec->security;
 	cleanup_close int fs = fsopen("tmpfs", FSOPEN_CLOEXEC);
 	if (fs < 0)
 		return pp_error_set(err, errno, "fsopen tmpfs");
@@ -128,10 +139,15 @@ static int memory_empty_dir(const struct pp_volume *v, const struct pp_pod_secur
 	    xasprintf("%o", ps->has_fs_group ? FSGROUP_DIR_MODE : EMPTYDIR_MODE);
 	if (fsconfig(fs, FSCONFIG_SET_STRING, "mode", mode, 0) < 0)
 		return pp_error_set(err, errno, "create tmpfs");
-	if (ps->has_fs_group) {
-		cleanup_free char *gid = xasprintf("%lld", (long long)ps->fs_group);
+	if (ps->has_fs_group || pod->userns) {
+		cleanup_free char *gid = xasprintf("%lld", (long long)volume_gid(pod));
 		if (fsconfig(fs, FSCONFIG_SET_STRING, "gid", gid, 0) < 0)
 			return pp_error_set(err, errno, "tmpfs gid %s", gid);
+	}
+	if (pod->userns) {
+		cleanup_free char *uid = xasprintf("%u", pod->id_base);
+		if (fsconfig(fs, FSCONFIG_SET_STRING, "uid", uid, 0) < 0)
+			return pp_error_set(err, errno, "tmpfs uid %s", uid);
 	}
 	if (fsconfig(fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0)
 		return pp_error_set(err, errno, "create tmpfs");
@@ -149,7 +165,7 @@ int pp_pod_volumes_create(struct pp_pod_instance *pod, struct pp_error **err)
 		if (v->kind != PP_VOLUME_EMPTY_DIR)
 			continue;
 		if (v->medium_memory) {
-			pv->fd = memory_empty_dir(v, &pod->spec->security, err);
+			pv->fd = memory_empty_dir(pod, v, err);
 			if (pv->fd < 0)
 				return pp_error_wrap(err, "volume \"%s\"", v->name);
 			continue;
@@ -158,8 +174,10 @@ int pp_pod_volumes_create(struct pp_pod_instance *pod, struct pp_error **err)
 		if (pp_mkdir_p(pv->path, EMPTYDIR_MODE, err) < 0)
 			return pp_error_wrap(err, "volume \"%s\"", v->name);
 		const struct pp_pod_security *ps = &pod->spec->security;
-		if (ps->has_fs_group && chown(pv->path, (uid_t)-1, (gid_t)ps->fs_group) < 0)
-			return pp_error_set(err, errno, "volume \"%s\": fsGroup", v->name);
+		uid_t owner = pod->userns ? (uid_t)pod->id_base : (uid_t)-1;
+		if ((ps->has_fs_group || pod->userns) &&
+		    chown(pv->path, owner, (gid_t)volume_gid(pod)) < 0)
+			return pp_error_set(err, errno, "volume \"%s\": owner", v->name);
 		if (chmod(pv->path, ps->has_fs_group ? FSGROUP_DIR_MODE : EMPTYDIR_MODE) < 0)
 			return pp_error_set(err, errno, "volume \"%s\": chmod", v->name);
 	}

@@ -2,6 +2,7 @@
  * sync pipe through which a child reports a setup error (EOF means it
  * exec'd), cgroup joining, stdio and exec with the PATH lookup. */
 #include <fcntl.h>
+#include <sched.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
@@ -159,4 +160,15 @@ int pp_child_exec(char *const *argv, char *const *envp, struct pp_error **err)
 		return pp_error_set(err, denied, "exec: \"%s\"", file);
 	pp_error_set(err, 0, "exec: \"%s\": executable file not found in $PATH", file);
 	return PP_CHILD_EXEC_NOT_FOUND;
+}
+
+int pp_child_enter_userns(int userns_fd, struct pp_error **err)
+{
+	if (setns(userns_fd, CLONE_NEWUSER) < 0)
+		return pp_error_set(err, errno, "join the pod's user namespace");
+	/* Our ids are the host's root, unmapped there (nobody) until we
+	 * take the namespace's own root: files we create, ptys we open... */
+	if (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0)
+		return pp_error_set(err, errno, "become root of the pod's user namespace");
+	return 0;
 }

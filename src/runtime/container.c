@@ -83,6 +83,11 @@ static int child_setup(const struct pp_container_config *cfg,
 		return -1;
 	if (sec != NULL && sec->read_only_rootfs && pp_rootfs_make_read_only(rootfd, err) < 0)
 		return -1;
+	/*    hostUsers: false: the pod's user namespace, now that every mount
+	 *    is made (by the host's root: the mount namespace stays the
+	 *    host's, so nothing in the container can mount or unmount). */
+	if (cfg->userns && pp_child_enter_userns(cfg->userns_fd, err) < 0)
+		return -1;
 	/* 8. user and groups, from the container's own passwd and group;
 	 *    capabilities around the switch. */
 	if (pp_user_resolve(cfg, PP_PASSWD_PATH, PP_GROUP_PATH, &user, err) < 0)
@@ -161,6 +166,8 @@ static int validate(const struct pp_container_config *cfg, struct pp_error **err
 				    cfg->join_ns);
 	if (cfg->join_ns != 0 && cfg->ns_pidfd < 0)
 		return pp_error_set(err, EINVAL, "join_ns without ns_pidfd");
+	if (cfg->userns && cfg->userns_fd < 0)
+		return pp_error_set(err, EINVAL, "userns without userns_fd");
 	return 0;
 }
 

@@ -8,6 +8,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 #include "security/caps.h"
@@ -81,6 +82,15 @@ struct pp_container_config {
 	int ns_pidfd;
 	int join_ns;
 	bool new_pid_ns;
+	/* userns: the process enters the user namespace userns_fd (the pod's,
+	 * owning its other namespaces) once its root is set up: the mounts are
+	 * made by the host's root, the image layers idmapped into the
+	 * namespace (the filesystem must support idmapped mounts), /dev owned
+	 * by the namespace's root, id_base. The writable layer (upper_dir) and
+	 * volumes are the caller's to own. */
+	bool userns;
+	int userns_fd;
+	uint32_t id_base;
 
 	/* Extra mounts after /proc, /dev, /dev/pts, /dev/mqueue, /sys; applied in order. */
 	const struct pp_mount_spec *mounts;

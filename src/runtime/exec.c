@@ -44,6 +44,7 @@ struct exec_plan {
 	int setns_flags; /* namespaces of the container that are not ours */
 	bool join_pid;	 /* the container's PID namespace is not our pid_for_children */
 	int root_fd;	 /* the container process's root (/proc/PID/root) */
+	int userns_fd;	 /* its user namespace when not ours, else -1 */
 	const struct pp_seccomp_filter *filter; /* the container's, compiled before the clone */
 };
 
@@ -94,6 +95,10 @@ static int child_setup(const struct pp_exec_config *cfg, const struct exec_plan 
 	 *    below it: take the root its process has. */
 	if (fchdir(plan->root_fd) < 0 || chroot(".") < 0 || chdir("/") < 0)
 		return pp_error_set(err, errno, "enter the container's root");
+	/*    Its user namespace last, as the container's own process: the
+	 *    mount namespace is the host's user namespace's, joined as root. */
+	if (plan->userns_fd >= 0 && pp_child_enter_userns(plan->userns_fd, err) < 0)
+		return -1;
 	/* 3. the user, from the container's own passwd and group. */
 	if (resolve_user(cfg, &user, err) < 0)
 		return -1;
@@ -202,6 +207,12 @@ static int ns_differs(const char *own, pid_t pid, const char *name, bool *differ
 	return 0;
 }
 
+static void plan_close(struct exec_plan *plan)
+{
+	cleanup_closep(&plan->root_fd);
+	cleanup_closep(&plan->userns_fd);
+}
+
 /* Which of the container's namespaces differ from ours. */
 static int plan_namespaces(int pidfd, struct exec_plan *plan, struct pp_error **err)
 {
@@ -210,7 +221,7 @@ static int plan_namespaces(int pidfd, struct exec_plan *plan, struct pp_error **
 	pid_t pid = pidfd_pid(pidfd, err);
 	if (pid < 0)
 		return -1;
-	*plan = (struct exec_plan){.root_fd = -1};
+	*plan = (struct exec_plan){.root_fd = -1, .userns_fd = -1};
 	for (size_t i = 0; i < sizeof(joined_ns) / sizeof(joined_ns[0]); i++) {
 		snprintf(own, sizeof(own), "/proc/self/ns/%s", joined_ns[i].name);
 		if (ns_differs(own, pid, joined_ns[i].name, &differs, err) < 0)
@@ -221,16 +232,26 @@ static int plan_namespaces(int pidfd, struct exec_plan *plan, struct pp_error **
 	if (ns_differs("/proc/self/ns/pid_for_children", pid, "pid", &differs, err) < 0)
 		return -1;
 	plan->join_pid = differs;
+	if (ns_differs("/proc/self/ns/user", pid, "user", &differs, err) < 0)
+		return -1;
+	char path[64];
+	snprintf(path, sizeof(path), "/proc/%d/ns/user", (int)pid);
+	if (differs && (plan->userns_fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+		return pp_error_set(err, errno == ENOENT ? ESRCH : errno, "the container's user namespace");
 	char root[64];
 	snprintf(root, sizeof(root), "/proc/%d/root", (int)pid);
 	plan->root_fd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
-	if (plan->root_fd < 0)
-		return pp_error_set(err, errno == ENOENT ? ESRCH : errno, "the container's root");
+	if (plan->root_fd < 0) {
+		int e = errno == ENOENT ? ESRCH : errno;
+		cleanup_closep(&plan->userns_fd);
+		return pp_error_set(err, e, "the container's root");
+	}
 	/* The pid was still the container's when we looked: the pidfd's
 	 * process is alive, so its pid cannot have been reused. */
 	if (pp_pidfd_send_signal(pidfd, 0) < 0) {
-		cleanup_closep(&plan->root_fd);
-		return pp_error_set(err, errno, "the container is not running");
+		int e = errno;
+		plan_close(plan);
+		return pp_error_set(err, e, "the container is not running");
 	}
 	return 0;
 }
@@ -298,13 +319,13 @@ int pp_exec_start(const struct pp_exec_config *cfg, struct pp_exec_process *out,
 		return -1;
 	plan.filter = &filter;
 	if (pipe2(sync, O_CLOEXEC) < 0) {
-		cleanup_closep(&plan.root_fd);
+		plan_close(&plan);
 		return pp_error_set(err, errno, "exec: pipe");
 	}
 	cleanup_close int sync_rd = sync[0];
 	cleanup_close int sync_wr = sync[1];
 	if (cfg->tty && socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sock) < 0) {
-		cleanup_closep(&plan.root_fd);
+		plan_close(&plan);
 		return pp_error_set(err, errno, "exec: socketpair");
 	}
 	cleanup_close int sock_parent = sock[0];
@@ -313,7 +334,7 @@ int pp_exec_start(const struct pp_exec_config *cfg, struct pp_exec_process *out,
 	pid_t pid = clone_into_pidns(cfg->container_pidfd, plan.join_pid, &pidfd, err);
 	if (pid == 0)
 		child_main(cfg, &plan, sync_wr, sock_child); /* never returns */
-	cleanup_closep(&plan.root_fd);
+	plan_close(&plan);
 	if (pid < 0)
 		return pp_error_wrap(err, "exec");
 	/* Ours closed, the write end lives only in the child now. */

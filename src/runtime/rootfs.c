@@ -96,9 +96,33 @@ static int mount_new_fs(int rootfd, const char *target, const char *fstype, cons
 	return 0;
 }
 
+/* hostUsers: false: an image layer is overmounted, in our own mount
+ * namespace only, by an idmapped clone of itself, so that its files owned
+ * by the host's 0 show as the pod's root (id_base) and the other way round:
+ * one copy of an image serves pods of every range, never chowned. Overlay
+ * cannot be idmapped itself, but takes idmapped layers (5.19+). */
+static int idmap_layer(const char *dir, int userns_fd, struct pp_error **err)
+{
+	cleanup_close int tree = open_tree(AT_FDCWD, dir, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
+	if (tree < 0)
+		return pp_error_set(err, errno, "clone image layer %s", dir);
+	struct mount_attr ma = {.attr_set = MOUNT_ATTR_IDMAP, .userns_fd = (uint64_t)userns_fd};
+	if (mount_setattr(tree, "", AT_EMPTY_PATH, &ma, sizeof(ma)) < 0)
+		return pp_error_set(err, errno,
+				    "idmap image layer %s (hostUsers: false needs idmapped "
+				    "mounts, which this filesystem or kernel does not give)",
+				    dir);
+	if (move_mount(tree, "", AT_FDCWD, dir, MOVE_MOUNT_F_EMPTY_PATH) < 0)
+		return pp_error_set(err, errno, "overmount image layer %s", dir);
+	return 0;
+}
+
 /* The overlay root, attached at rootfs_dir. Returns the fd of its root. */
 static int mount_overlay(const struct pp_container_config *cfg, struct pp_error **err)
 {
+	for (size_t i = 0; cfg->userns && i < cfg->n_lower_dirs; i++)
+		if (idmap_layer(cfg->lower_dirs[i], cfg->userns_fd, err) < 0)
+			return -1;
 	cleanup_close int fsfd = fsopen("overlay", FSOPEN_CLOEXEC);
 	if (fsfd < 0)
 		return pp_error_set(err, errno, "fsopen overlay");
@@ -165,10 +189,15 @@ static int populate_dev(int devfd, struct pp_error **err)
 	return 0;
 }
 
-static int mount_dev(int rootfd, struct pp_error **err)
+static int mount_dev(const struct pp_container_config *cfg, int rootfd, struct pp_error **err)
 {
-	cleanup_close int devfd = pp_fs_new("tmpfs", PP_DEV_TMPFS_OPTIONS,
-					    MOUNT_ATTR_NOSUID | MOUNT_ATTR_STRICTATIME, err);
+	/* In a user namespace /dev belongs to its root, as if mounted there. */
+	cleanup_free char *options =
+	    cfg->userns ? xasprintf("%s,uid=%u,gid=%u", PP_DEV_TMPFS_OPTIONS, cfg->id_base,
+				    cfg->id_base)
+			: xstrdup(PP_DEV_TMPFS_OPTIONS);
+	cleanup_close int devfd =
+	    pp_fs_new("tmpfs", options, MOUNT_ATTR_NOSUID | MOUNT_ATTR_STRICTATIME, err);
 	if (devfd < 0 || pp_rootfs_attach(rootfd, "/dev", devfd, false, err) < 0)
 		return pp_error_wrap(err, "mount /dev");
 	/* The fsmount fd stays the root of the now attached tmpfs. */
@@ -223,10 +252,15 @@ static int mount_standard(const struct pp_container_config *cfg, int rootfd, str
 	    MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC | MOUNT_ATTR_NODEV;
 	if (mount_new_fs(rootfd, "/proc", "proc", NULL, nosuid_noexec_nodev, err) < 0)
 		return -1;
-	if (mount_dev(rootfd, err) < 0)
+	if (mount_dev(cfg, rootfd, err) < 0)
 		return -1;
-	if (mount_new_fs(rootfd, "/dev/pts", "devpts", PP_DEVPTS_OPTIONS,
-			 MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC, err) < 0)
+	/* devpts takes its gid= in the mounter's ids: the host's. */
+	cleanup_free char *pts =
+	    cfg->userns ? xasprintf("%s,gid=%u", PP_DEVPTS_OPTIONS_NO_GID,
+				    cfg->id_base + PP_DEVPTS_GID)
+			: xasprintf("%s,gid=%u", PP_DEVPTS_OPTIONS_NO_GID, PP_DEVPTS_GID);
+	if (mount_new_fs(rootfd, "/dev/pts", "devpts", pts, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC,
+			 err) < 0)
 		return -1;
 	/* mqueue belongs to the IPC namespace of the mounter: the pod's, by now. */
 	if (mount_new_fs(rootfd, "/dev/mqueue", "mqueue", NULL, nosuid_noexec_nodev, err) < 0)

@@ -15,7 +15,8 @@
 #define PP_DEFAULT_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 #define PP_DEV_TMPFS_OPTIONS "mode=755,size=65536k"
 #define PP_SHM_TMPFS_OPTIONS "mode=1777,size=65536k"
-#define PP_DEVPTS_OPTIONS "newinstance,ptmxmode=0666,mode=0620,gid=5"
+#define PP_DEVPTS_OPTIONS_NO_GID "newinstance,ptmxmode=0666,mode=0620"
+#define PP_DEVPTS_GID 5 /* tty */
 #define PP_DIR_MODE 0755 /* mount points and working directories we create */
 #define PP_DEV_NODE_MODE 0666
 #define PP_PASSWD_PATH "/etc/passwd"
@@ -100,6 +101,10 @@ __attribute__((noreturn)) void pp_child_fail(int syncfd, const struct pp_error *
 
 /* 0 once the child has exec'd (EOF); -1 with the child's own error. */
 int pp_child_read_result(int syncfd, struct pp_error **err);
+
+/* Enters the user namespace userns_fd (its maps written) and becomes its
+ * root: full capabilities there, none left on the host. */
+int pp_child_enter_userns(int userns_fd, struct pp_error **err);
 
 /* Moves the calling process into each cgroup.procs file (opened O_WRONLY). */
 int pp_child_join_cgroups(const int *procs_fds, size_t n, struct pp_error **err);

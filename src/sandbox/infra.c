@@ -7,6 +7,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mount.h>
@@ -135,11 +136,64 @@ static const char *infra_setup(const struct pp_infra_config *cfg)
 	return NULL;
 }
 
-int pp_infra_start(const struct pp_infra_config *cfg, pid_t *pid, int *pidfd, struct pp_error **err)
+static int write_map(pid_t pid, const char *file, uint32_t base, uint32_t count,
+		     struct pp_error **err)
 {
-	int ready[2];
+	char path[64], map[64];
+	snprintf(path, sizeof(path), "/proc/%d/%s", (int)pid, file);
+	int n = snprintf(map, sizeof(map), "0 %u %u\n", base, count);
+	cleanup_close int fd = open(path, O_WRONLY | O_CLOEXEC);
+	/* One write: the kernel takes a map whole, once. */
+	if (fd < 0 || write(fd, map, (size_t)n) != n)
+		return pp_error_set(err, errno, "write %s", path);
+	return 0;
+}
+
+int pp_userns_write_maps(pid_t pid, uint32_t base, uint32_t count, struct pp_error **err)
+{
+	if (write_map(pid, "uid_map", base, count, err) < 0 ||
+	    write_map(pid, "gid_map", base, count, err) < 0)
+		return pp_error_wrap(err, "user namespace id map");
+	return 0;
+}
+
+/* In a new user namespace, the child waits for its maps (until then its ids
+ * are unmapped and /proc/sys, sethostname's checks... see nobody), then
+ * becomes its root. A parent that failed closes the pipe: EOF. */
+static const char *become_userns_root(int go)
+{
+	char c;
+	ssize_t n;
+	while ((n = read(go, &c, 1)) < 0 && errno == EINTR)
+		;
+	if (n != 1)
+		_exit(1);
+	if (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0)
+		return "become root of the user namespace";
+	return NULL;
+}
+
+int pp_infra_start(const struct pp_infra_config *cfg, pid_t *pid, int *pidfd, int *userns_fd,
+		   struct pp_error **err)
+{
+	int ready[2], go[2] = {-1, -1};
+	uint64_t flags = (uint64_t)cfg->clone_flags | CLONE_PIDFD;
+	*userns_fd = -1;
 	if (pipe2(ready, O_CLOEXEC) < 0)
 		return pp_error_set(err, errno, "pipe");
+	/* Born in the user namespace, the other namespaces of the same clone
+	 * are owned by it (root in the pod may configure them, as with
+	 * containerd); its own mount namespace is too, so it may still make
+	 * the empty tmpfs it confines itself to. */
+	if (cfg->id_count > 0) {
+		flags |= CLONE_NEWUSER | CLONE_NEWNS;
+		if (pipe2(go, O_CLOEXEC) < 0) {
+			int e = errno;
+			close(ready[0]);
+			close(ready[1]);
+			return pp_error_set(err, e, "pipe");
+		}
+	}
 	/* Signals the loop waits for are blocked before the clone so none is
 	 * lost between the clone and sigwaitinfo. */
 	sigset_t block, old;
@@ -150,10 +204,16 @@ int pp_infra_start(const struct pp_infra_config *cfg, pid_t *pid, int *pidfd, st
 	sigprocmask(SIG_BLOCK, &block, &old);
 
 	int fd = -1;
-	pid_t child = pp_clone3((uint64_t)cfg->clone_flags | CLONE_PIDFD, &fd);
+	pid_t child = pp_clone3(flags, &fd);
 	if (child == 0) {
 		close(ready[0]);
-		const char *fail = infra_setup(cfg);
+		const char *fail = NULL;
+		if (go[0] >= 0) {
+			close(go[1]);
+			fail = become_userns_root(go[0]);
+		}
+		if (fail == NULL)
+			fail = infra_setup(cfg);
 		if (fail) {
 			dprintf(ready[1], "%d %s", errno, fail);
 			_exit(1);
@@ -182,9 +242,26 @@ int pp_infra_start(const struct pp_infra_config *cfg, pid_t *pid, int *pidfd, st
 	int saved = errno;
 	sigprocmask(SIG_SETMASK, &old, NULL);
 	close(ready[1]);
+	cleanup_close int go_rd = go[0];
+	cleanup_close int go_wr = go[1];
 	if (child < 0) {
 		close(ready[0]);
 		return pp_error_set(err, saved, "start the infra process");
+	}
+	if (go_wr >= 0) {
+		char path[64];
+		snprintf(path, sizeof(path), "/proc/%d/ns/user", (int)child);
+		cleanup_close int ns = open(path, O_RDONLY | O_CLOEXEC);
+		if (ns < 0 || pp_userns_write_maps(child, cfg->id_base, cfg->id_count, err) < 0 ||
+		    write(go_wr, "1", 1) != 1) {
+			if (ns < 0)
+				pp_error_set(err, errno, "open %s", path);
+			close(ready[0]);
+			pp_infra_stop(fd);
+			close(fd);
+			return -1;
+		}
+		*userns_fd = steal_fd(&ns);
 	}
 	char msg[256] = "";
 	ssize_t n = read(ready[0], msg, sizeof(msg) - 1);
@@ -194,6 +271,7 @@ int pp_infra_start(const struct pp_infra_config *cfg, pid_t *pid, int *pidfd, st
 		const char *text = strchr(msg, ' ');
 		pp_infra_stop(fd);
 		close(fd);
+		cleanup_closep(userns_fd);
 		return pp_error_set(err, e, "infra process: %s", text ? text + 1 : msg);
 	}
 	*pid = child;

@@ -6,6 +6,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 #include "spec/pod_spec.h"
@@ -24,11 +25,20 @@ struct pp_infra_config {
 	 * namespaces: name (dots or slashes) and value */
 	const struct pp_kv *sysctls;
 	size_t n_sysctls;
+	/* id_count > 0: the infra process is born in a new user namespace
+	 * owning every namespace above (and a mount namespace of its own),
+	 * mapping ids 0..id_count-1 to id_base.. on the host. */
+	uint32_t id_base, id_count;
 };
 
-/* Returns once the infra process holds its namespaces and is set up. */
-int pp_infra_start(const struct pp_infra_config *cfg, pid_t *pid, int *pidfd,
+/* Returns once the infra process holds its namespaces and is set up; with
+ * id_count, *userns_fd is its user namespace (else -1). */
+int pp_infra_start(const struct pp_infra_config *cfg, pid_t *pid, int *pidfd, int *userns_fd,
 		   struct pp_error **err);
+
+/* Writes uid_map and gid_map of process pid: "0 base count" (as root, the
+ * parent of the namespace: no newuidmap, setgroups stays allowed). */
+int pp_userns_write_maps(pid_t pid, uint32_t base, uint32_t count, struct pp_error **err);
 
 /* SIGKILLs and reaps it. */
 void pp_infra_stop(int pidfd);

@@ -76,6 +76,7 @@ int pp_sandbox_create(const struct pp_sandbox_config *cfg, struct pp_sandbox **o
 	sb->infra_pidfd = -1;
 	sb->shm_fd = -1;
 	sb->state_dir = xstrdup(cfg->state_dir);
+	sb->userns_fd = -1;
 
 	/* 1. Which namespaces the pod has of its own. hostNetwork also means
 	 *    the host's UTS namespace, as kubelet does it. */
@@ -116,8 +117,10 @@ int pp_sandbox_create(const struct pp_sandbox_config *cfg, struct pp_sandbox **o
 	    .n_cgroup_procs_fds = cfg->n_cgroup_procs_fds,
 	    .oom_score_adj = cfg->infra_oom_score_adj,
 	    .set_oom_score_adj = cfg->set_infra_oom_score_adj,
+	    .id_base = cfg->id_base,
+	    .id_count = cfg->id_count,
 	};
-	if (pp_infra_start(&icfg, &sb->infra_pid, &sb->infra_pidfd, err) < 0)
+	if (pp_infra_start(&icfg, &sb->infra_pid, &sb->infra_pidfd, &sb->userns_fd, err) < 0)
 		goto fail;
 	pp_trace("sandbox infra up");
 
@@ -156,6 +159,7 @@ void pp_sandbox_destroy(struct pp_sandbox *sb)
 		pp_infra_stop(sb->infra_pidfd);
 	cleanup_closep(&sb->infra_pidfd);
 	cleanup_closep(&sb->shm_fd);
+	cleanup_closep(&sb->userns_fd);
 	free(sb->hosts_path);
 	free(sb->hostname_path);
 	free(sb->resolv_path);

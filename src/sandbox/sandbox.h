@@ -29,6 +29,8 @@ struct pp_sandbox_config {
 	int64_t shm_size;	 /* bytes, 0 = default */
 	int infra_oom_score_adj; /* written when set_infra_oom_score_adj */
 	bool set_infra_oom_score_adj;
+	/* hostUsers: false: the pod's id range on the host (id_count > 0) */
+	uint32_t id_base, id_count;
 };
 
 struct pp_sandbox {
@@ -37,6 +39,7 @@ struct pp_sandbox {
 	int join_ns;	 /* CLONE_NEW* flags the containers join through infra_pidfd */
 	bool own_pid_ns; /* containers get their own PID namespace each */
 	int shm_fd;	 /* detached tmpfs for /dev/shm, -1 with hostIPC */
+	int userns_fd;	 /* the pod's user namespace (owns the others), -1 = the host's */
 	char *hosts_path, *hostname_path, *resolv_path;
 	char *pod_ip;	/* the pod's first address (/etc/hosts); 127.0.0.1 without a network */
 	char **pod_ips; /* every address of the pod, IPv4 first; NULL-terminated, may be empty */

@@ -269,18 +269,14 @@ static int parse_host_aliases(struct pctx *c, const struct pp_ynode *n, const ch
 }
 
 #define SEQ F_IGN
-/* hostUsers: false asks for a user namespace per pod, which peapod does not
- * give yet: running such a pod with the host's root would be a silent
- * loss of the isolation asked for, so it is refused. */
+/* hostUsers: false: a user namespace for the pod, with an id range of its
+ * own (see src/state/idrange.h). */
 static int parse_host_users(struct pctx *c, const struct pp_ynode *n, const char *path, void *obj)
 {
 	struct pp_pod *pod = obj;
 	if (get_bool(c, n, path, &pod->host_users) < 0)
 		return -1;
 	pod->has_host_users = true;
-	if (!pod->host_users)
-		return perr(c, n->pos, path,
-			    "false (a user namespace for the pod) is not supported by peapod yet");
 	return 0;
 }
 
@@ -338,6 +334,17 @@ static int check_pod_fields(struct pctx *c, const struct pp_ynode *n, const char
 		return perr(c, pp_ymap_get(n, "shareProcessNamespace")->pos,
 			    "spec.shareProcessNamespace",
 			    "shareProcessNamespace and hostPID cannot both be enabled");
+	/* The API server's rule: the host's namespaces belong to the host's
+	 * user namespace, which the pod's root must not act in. */
+	if (pod->has_host_users && !pod->host_users) {
+		const char *host = pod->host_network ? "hostNetwork"
+				   : pod->host_pid    ? "hostPID"
+				   : pod->host_ipc    ? "hostIPC"
+						      : NULL;
+		if (host != NULL)
+			return perr(c, pp_ymap_get(n, "hostUsers")->pos, "spec.hostUsers",
+				    "when hostUsers is false, %s must be false", host);
+	}
 	if (strcmp(pod->dns_policy, "None") == 0 && !pod->has_dns_config)
 		return perr(c, pp_ymap_get(n, "dnsPolicy")->pos, "spec.dnsPolicy",
 			    "dnsPolicy None requires spec.dnsConfig");

@@ -1,0 +1,102 @@
+#include "state/idrange.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "state/podstate.h"
+#include "util/cleanup.h"
+#include "util/fs.h"
+
+#define IDRANGE_DIR_MODE 0700
+#define IDRANGE_FILE_MODE 0600
+#define IDRANGE_LOCK ".lock"
+#define IDRANGE_UID_MAX 128 /* a pod uid, with room */
+
+/* The allocator's directory, created on first use, and its lock (flock,
+ * held until the returned fd is closed). */
+static int lock_dir(char **dir, struct pp_error **err)
+{
+	*dir = xasprintf("%s/userns", pp_run_dir());
+	if (pp_mkdir_p(*dir, IDRANGE_DIR_MODE, err) < 0)
+		return -1;
+	cleanup_free char *lock = xasprintf("%s/%s", *dir, IDRANGE_LOCK);
+	int fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, IDRANGE_FILE_MODE);
+	if (fd < 0)
+		return pp_error_set(err, errno, "open %s", lock);
+	while (flock(fd, LOCK_EX) < 0) {
+		if (errno != EINTR) {
+			int e = errno;
+			close(fd);
+			return pp_error_set(err, e, "lock %s", lock);
+		}
+	}
+	return fd;
+}
+
+int pp_idrange_alloc(const char *pod_uid, uint32_t *base, struct pp_error **err)
+{
+	cleanup_free char *dir = NULL;
+	cleanup_close int lock = lock_dir(&dir, err);
+	if (lock < 0)
+		return pp_error_wrap(err, "user namespace id ranges");
+	size_t len = strlen(pod_uid);
+	for (uint32_t slot = PP_IDRANGE_FIRST_SLOT; slot < PP_IDRANGE_SLOTS; slot++) {
+		char path[PATH_MAX];
+		snprintf(path, sizeof(path), "%s/%u", dir, slot);
+		cleanup_close int fd =
+		    open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, IDRANGE_FILE_MODE);
+		if (fd < 0 && errno == EEXIST)
+			continue;
+		if (fd < 0 || write(fd, pod_uid, len) != (ssize_t)len) {
+			int e = errno;
+			if (fd >= 0)
+				unlink(path);
+			return pp_error_set(err, e, "record id range %s", path);
+		}
+		*base = slot * PP_IDRANGE_SIZE;
+		return 0;
+	}
+	return pp_error_set(err, ENOSPC, "no free user namespace id range (%u in use)",
+			    PP_IDRANGE_SLOTS - PP_IDRANGE_FIRST_SLOT);
+}
+
+/* Whether the range file name in dir belongs to pod_uid. */
+static bool held_by(int dirfd, const char *name, const char *pod_uid)
+{
+	cleanup_close int fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	char buf[IDRANGE_UID_MAX + 1];
+	ssize_t n = fd < 0 ? -1 : read(fd, buf, sizeof(buf) - 1);
+	if (n < 0)
+		return false;
+	buf[n] = '\0';
+	return strcmp(buf, pod_uid) == 0;
+}
+
+int pp_idrange_release(const char *pod_uid, struct pp_error **err)
+{
+	cleanup_free char *dir = NULL;
+	cleanup_close int lock = lock_dir(&dir, err);
+	if (lock < 0)
+		return pp_error_wrap(err, "user namespace id ranges");
+	DIR *d = opendir(dir);
+	if (d == NULL)
+		return pp_error_set(err, errno, "open %s", dir);
+	int ret = 0;
+	struct dirent *de;
+	while ((de = readdir(d)) != NULL) {
+		if (de->d_name[0] == '.')
+			continue;
+		if (held_by(dirfd(d), de->d_name, pod_uid) &&
+		    unlinkat(dirfd(d), de->d_name, 0) < 0 && errno != ENOENT && ret == 0)
+			ret = pp_error_set(err, errno, "free id range %s/%s", dir, de->d_name);
+	}
+	closedir(d);
+	return ret;
+}
