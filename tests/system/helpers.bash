@@ -295,6 +295,9 @@ list_leaks() {
 	for d in $(record_dirs); do
 		[ -d "$d" ] && find "$d" -mindepth 1 -maxdepth 1 -printf 'directory: %p\n'
 	done
+	# User namespace id ranges (hostUsers: false) still allocated.
+	[ -d "$PEAPOD_RUN/userns" ] &&
+		find "$PEAPOD_RUN/userns" -mindepth 1 -maxdepth 1 ! -name .lock -printf 'id range: %p\n'
 	return 0
 }
 
@@ -343,6 +346,8 @@ cleanup_leftovers() {
 	for d in $(record_dirs); do
 		[ -d "$d" ] && find "$d" -mindepth 1 -maxdepth 1 -exec rm -rf {} + 2>/dev/null
 	done
+	[ -d "$PEAPOD_RUN/userns" ] &&
+		find "$PEAPOD_RUN/userns" -mindepth 1 -maxdepth 1 ! -name .lock -delete 2>/dev/null
 	return 0
 }
 
