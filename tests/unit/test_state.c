@@ -5,6 +5,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
@@ -13,6 +14,7 @@
 #include <cmocka.h>
 
 #include "ops/ops.h"
+#include "state/idrange.h"
 #include "state/podstate.h"
 #include "util/cleanup.h"
 #include "util/fs.h"
@@ -183,6 +185,57 @@ static void test_view_of_dead_supervisor(void **state)
 	pp_error_free(&err);
 }
 
+/* User namespace id ranges: the lowest free one, disjoint, freed by pod
+ * uid (idempotently), and given again once freed. */
+static void test_id_ranges(void **state)
+{
+	struct pp_error *err = NULL;
+	uint32_t a = 0, b = 0, c = 0;
+	assert_int_equal(pp_idrange_alloc("pod-a", &a, &err), 0);
+	assert_int_equal(pp_idrange_alloc("pod-b", &b, &err), 0);
+	assert_int_equal(a, PP_IDRANGE_FIRST_SLOT * PP_IDRANGE_SIZE);
+	assert_int_equal(b, a + PP_IDRANGE_SIZE);
+	assert_int_equal(pp_idrange_release("pod-a", &err), 0);
+	assert_int_equal(pp_idrange_release("pod-a", &err), 0);
+	assert_int_equal(pp_idrange_release("never-had-one", &err), 0);
+	assert_int_equal(pp_idrange_alloc("pod-c", &c, &err), 0);
+	assert_int_equal(c, a);
+	assert_int_equal(pp_idrange_release("pod-b", &err), 0);
+	assert_int_equal(pp_idrange_release("pod-c", &err), 0);
+}
+
+/* Eight processes allocate at once: eight different ranges. */
+static void test_concurrent_id_ranges(void **state)
+{
+	int p[2];
+	assert_int_equal(pipe(p), 0);
+	for (int i = 0; i < 8; i++) {
+		if (fork() == 0) {
+			char uid[16];
+			uint32_t first = 0;
+			snprintf(uid, sizeof(uid), "r%d", i);
+			if (pp_idrange_alloc(uid, &first, NULL) < 0)
+				_exit(1);
+			_exit(write(p[1], &first, sizeof(first)) == sizeof(first) ? 0 : 1);
+		}
+	}
+	close(p[1]);
+	uint32_t got[8];
+	for (int i = 0; i < 8; i++) {
+		assert_int_equal(read(p[0], &got[i], sizeof(got[i])), sizeof(got[i]));
+		for (int j = 0; j < i; j++)
+			assert_int_not_equal(got[i], got[j]);
+	}
+	close(p[0]);
+	while (wait(NULL) > 0)
+		;
+	for (int i = 0; i < 8; i++) {
+		char uid[16];
+		snprintf(uid, sizeof(uid), "r%d", i);
+		assert_int_equal(pp_idrange_release(uid, NULL), 0);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -191,6 +244,8 @@ int main(void)
 	    cmocka_unit_test(test_names),
 	    cmocka_unit_test(test_concurrent_claims),
 	    cmocka_unit_test(test_view_of_dead_supervisor),
+	    cmocka_unit_test(test_id_ranges),
+	    cmocka_unit_test(test_concurrent_id_ranges),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
