@@ -248,6 +248,8 @@ spec:
   containers:
 $(for c in c1 c2 c3; do printf '  - name: %s\n    image: %s\n    imagePullPolicy: Never\n    command: ["sh", "-c", "%s"]\n' "$c" "$IMAGE" "$IDLE"; done)
 EOF
+# The same pod with hostUsers: false (a user namespace and an id range of its own).
+sed 's/^spec:$/spec:\n  hostUsers: false/' "$M/pod3.yaml" >"$M/pod3-userns.yaml"
 cat >"$M/true.yaml" <<EOF
 apiVersion: v1
 kind: Pod
@@ -308,19 +310,29 @@ gone_check() { # NAME: the pod is gone: no record, no process of it
 # 1+2: 3-container pod, apply to Ready, delete to gone ------------------------------
 bench_pod() {
 	log "1-2: 3-container pod, apply -> Ready, delete -> gone ($RUNS runs)"
-	local i a d
+	local i a d au du
 	: >"$TMP/pp.ready"
 	: >"$TMP/pp.delete"
+	: >"$TMP/pp.ready.userns"
+	: >"$TMP/pp.delete.userns"
 	for i in $(seq 0 "$RUNS"); do # run 0 warms up
 		a=$("$BT" run "$PEAPOD" apply -f "$M/pod3.yaml" ::: "$PEAPOD" wait bench3 --for=condition=Ready)
 		d=$("$BT" run "$PEAPOD" delete bench3)
 		gone_check bench3
+		# Interleaved, so that both see the same noise of the machine.
+		au=$("$BT" run "$PEAPOD" apply -f "$M/pod3-userns.yaml" ::: "$PEAPOD" wait bench3 --for=condition=Ready)
+		du=$("$BT" run "$PEAPOD" delete bench3)
+		gone_check bench3
 		[ "$i" = 0 ] && continue
 		echo "$a" >>"$TMP/pp.ready"
 		echo "$d" >>"$TMP/pp.delete"
+		echo "$au" >>"$TMP/pp.ready.userns"
+		echo "$du" >>"$TMP/pp.delete.userns"
 	done
 	record pp.ready <"$TMP/pp.ready"
 	record pp.delete <"$TMP/pp.delete"
+	record pp.ready.userns <"$TMP/pp.ready.userns"
+	record pp.delete.userns <"$TMP/pp.delete.userns"
 
 	[ "$WITH_PODMAN" = 1 ] || return 0
 	: >"$TMP/pm.ready"
@@ -619,7 +631,9 @@ pp_pss_pod=$(med pp.pss)
 	echo "| # | measurement | peapod | podman | runc | ratio | target |"
 	echo "|---|---|---|---|---|---|---|"
 	echo "| 1 | 3-container pod, apply -> Ready (ms) | $(fmt pp.ready) | $(fmt pm.ready) | | $(ratio pp.ready pm.ready) (podman) | <= 15 ms: $(verdict "$(med pp.ready)" '<=' 15) |"
+	echo "| 1u | the same with hostUsers: false (ms) | $(fmt pp.ready.userns) | | | | <= 1-2 ms above 1 |"
 	echo "| 2 | delete -> gone (ms) | $(fmt pp.delete) | $(fmt pm.delete) | | $(ratio pp.delete pm.delete) (podman) | <= 20 ms: $(verdict "$(med pp.delete)" '<=' 20) |"
+	echo "| 2u | the same with hostUsers: false (ms) | $(fmt pp.delete.userns) | | | | |"
 	echo "| 3 | exec /bin/true (ms) | $(fmt pp.exec) | $(fmt pm.exec) | | $(ratio pp.exec pm.exec) (podman) | <= 5 ms: $(verdict "$(med pp.exec)" '<=' 5) |"
 	echo "| 4 | one-container pod /bin/true, start -> exit (ms) | $(fmt pp.true) | $(fmt pm.true) | $(fmt runc.true) | $(ratio pp.true runc.true) (runc), $(ratio pp.true pm.true) (podman) | |"
 	echo "| 5a | idle 3-container pod, helper PSS (kB) | $(fmt pp.pss) (${R[pp.nproc]:-?} procs) | $(fmt pm.pss) (${R[pm.nproc]:-?} procs) | | $(ratio pp.pss pm.pss) | <= 1024 kB/pod: $(verdict "$pp_pss_pod" '<=' 1024) |"

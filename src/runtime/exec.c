@@ -237,7 +237,8 @@ static int plan_namespaces(int pidfd, struct exec_plan *plan, struct pp_error **
 	char path[64];
 	snprintf(path, sizeof(path), "/proc/%d/ns/user", (int)pid);
 	if (differs && (plan->userns_fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
-		return pp_error_set(err, errno == ENOENT ? ESRCH : errno, "the container's user namespace");
+		return pp_error_set(err, errno == ENOENT ? ESRCH : errno,
+				    "the container's user namespace");
 	char root[64];
 	snprintf(root, sizeof(root), "/proc/%d/root", (int)pid);
 	plan->root_fd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);

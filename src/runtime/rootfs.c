@@ -193,9 +193,9 @@ static int mount_dev(const struct pp_container_config *cfg, int rootfd, struct p
 {
 	/* In a user namespace /dev belongs to its root, as if mounted there. */
 	cleanup_free char *options =
-	    cfg->userns ? xasprintf("%s,uid=%u,gid=%u", PP_DEV_TMPFS_OPTIONS, cfg->id_base,
-				    cfg->id_base)
-			: xstrdup(PP_DEV_TMPFS_OPTIONS);
+	    cfg->userns
+		? xasprintf("%s,uid=%u,gid=%u", PP_DEV_TMPFS_OPTIONS, cfg->id_base, cfg->id_base)
+		: xstrdup(PP_DEV_TMPFS_OPTIONS);
 	cleanup_close int devfd =
 	    pp_fs_new("tmpfs", options, MOUNT_ATTR_NOSUID | MOUNT_ATTR_STRICTATIME, err);
 	if (devfd < 0 || pp_rootfs_attach(rootfd, "/dev", devfd, false, err) < 0)
@@ -256,9 +256,9 @@ static int mount_standard(const struct pp_container_config *cfg, int rootfd, str
 		return -1;
 	/* devpts takes its gid= in the mounter's ids: the host's. */
 	cleanup_free char *pts =
-	    cfg->userns ? xasprintf("%s,gid=%u", PP_DEVPTS_OPTIONS_NO_GID,
-				    cfg->id_base + PP_DEVPTS_GID)
-			: xasprintf("%s,gid=%u", PP_DEVPTS_OPTIONS_NO_GID, PP_DEVPTS_GID);
+	    cfg->userns
+		? xasprintf("%s,gid=%u", PP_DEVPTS_OPTIONS_NO_GID, cfg->id_base + PP_DEVPTS_GID)
+		: xasprintf("%s,gid=%u", PP_DEVPTS_OPTIONS_NO_GID, PP_DEVPTS_GID);
 	if (mount_new_fs(rootfd, "/dev/pts", "devpts", pts, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC,
 			 err) < 0)
 		return -1;

@@ -16,7 +16,7 @@
 #define PP_DEV_TMPFS_OPTIONS "mode=755,size=65536k"
 #define PP_SHM_TMPFS_OPTIONS "mode=1777,size=65536k"
 #define PP_DEVPTS_OPTIONS_NO_GID "newinstance,ptmxmode=0666,mode=0620"
-#define PP_DEVPTS_GID 5 /* tty */
+#define PP_DEVPTS_GID 5	 /* tty */
 #define PP_DIR_MODE 0755 /* mount points and working directories we create */
 #define PP_DEV_NODE_MODE 0666
 #define PP_PASSWD_PATH "/etc/passwd"

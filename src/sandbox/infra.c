@@ -52,26 +52,35 @@ static void __attribute__((noreturn)) infra_loop(void)
 	}
 }
 
-/* Once set up, the infra process (a copy of the supervisor, in the host's
- * mount namespace, PID 1 of the pod when its PID namespace is shared) keeps
- * nothing a container could use: it is not dumpable (its /proc/1/exe,
- * root, mem and fds stay closed to the containers, CVE-2019-5736), its
- * root is an empty read-only tmpfs instead of the host's, and it drops every
- * capability (a container granted SYS_PTRACE that attaches to it gains
- * nothing). Failure here is fatal: the supervisor sees InfraDied. */
-static int infra_confine(void)
+/* The infra process's root: an empty read-only tmpfs, made by the parent
+ * (in the user namespace of a hostUsers: false pod, the infra process may
+ * not mount in the host's mount namespace, and a mount namespace of its own
+ * would pin a copy of every host mount for the pod's life). */
+static int make_empty_root(void)
 {
-	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
-		return -1;
 	cleanup_close int fs = fsopen("tmpfs", FSOPEN_CLOEXEC);
 	if (fs < 0 || fsconfig(fs, FSCONFIG_SET_STRING, "source", "tmpfs", 0) < 0 ||
 	    fsconfig(fs, FSCONFIG_SET_STRING, "size", "4k", 0) < 0 ||
 	    fsconfig(fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0)
 		return -1;
-	cleanup_close int mnt =
-	    fsmount(fs, FSMOUNT_CLOEXEC,
-		    MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC);
-	if (mnt < 0 || fchdir(mnt) < 0 || chroot(".") < 0 || chdir("/") < 0)
+	return fsmount(fs, FSMOUNT_CLOEXEC,
+		       MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV |
+			   MOUNT_ATTR_NOEXEC);
+}
+
+/* Once set up, the infra process (a copy of the supervisor, in the host's
+ * mount namespace, PID 1 of the pod when its PID namespace is shared) keeps
+ * nothing a container could use: it is not dumpable (its /proc/1/exe,
+ * root, mem and fds stay closed to the containers, CVE-2019-5736), its
+ * root is an empty read-only tmpfs (root_fd, detached) instead of the
+ * host's, and it drops every capability (a container granted SYS_PTRACE
+ * that attaches to it gains nothing). Failure here is fatal: the
+ * supervisor sees InfraDied. */
+static int infra_confine(int root_fd)
+{
+	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
+		return -1;
+	if (fchdir(root_fd) < 0 || chroot(".") < 0 || chdir("/") < 0 || close(root_fd) < 0)
 		return -1;
 	if (pp_caps_apply_bounding(0, NULL) < 0 || pp_caps_apply_sets(0, NULL) < 0)
 		return -1;
@@ -181,12 +190,18 @@ int pp_infra_start(const struct pp_infra_config *cfg, pid_t *pid, int *pidfd, in
 	*userns_fd = -1;
 	if (pipe2(ready, O_CLOEXEC) < 0)
 		return pp_error_set(err, errno, "pipe");
+	cleanup_close int root_fd = make_empty_root();
+	if (root_fd < 0) {
+		int e = errno;
+		close(ready[0]);
+		close(ready[1]);
+		return pp_error_set(err, e, "the infra process's empty root");
+	}
 	/* Born in the user namespace, the other namespaces of the same clone
-	 * are owned by it (root in the pod may configure them, as with
-	 * containerd); its own mount namespace is too, so it may still make
-	 * the empty tmpfs it confines itself to. */
+	 * are owned by it: root in the pod may configure them, as with
+	 * containerd. */
 	if (cfg->id_count > 0) {
-		flags |= CLONE_NEWUSER | CLONE_NEWNS;
+		flags |= CLONE_NEWUSER;
 		if (pipe2(go, O_CLOEXEC) < 0) {
 			int e = errno;
 			close(ready[0]);
@@ -218,10 +233,10 @@ int pp_infra_start(const struct pp_infra_config *cfg, pid_t *pid, int *pidfd, in
 			dprintf(ready[1], "%d %s", errno, fail);
 			_exit(1);
 		}
-		int keep[PP_INFRA_MAX_CGROUP_FDS + 1] = {ready[1]};
-		size_t n_keep = 1;
+		int keep[PP_INFRA_MAX_CGROUP_FDS + 2] = {ready[1], root_fd};
+		size_t n_keep = 2;
 		for (size_t i = 0;
-		     i < cfg->n_cgroup_procs_fds && n_keep < PP_INFRA_MAX_CGROUP_FDS + 1; i++)
+		     i < cfg->n_cgroup_procs_fds && n_keep < PP_INFRA_MAX_CGROUP_FDS + 2; i++)
 			keep[n_keep++] = cfg->cgroup_procs_fds[i];
 		pp_close_fds_except_n(keep, n_keep);
 		pp_stdio_to_devnull();
@@ -234,8 +249,8 @@ int pp_infra_start(const struct pp_infra_config *cfg, pid_t *pid, int *pidfd, in
 		for (size_t i = 0; i < cfg->n_cgroup_procs_fds; i++)
 			if (write(cfg->cgroup_procs_fds[i], "0", 1) != 1)
 				_exit(1); /* the supervisor sees it die: InfraDied */
-		pp_close_fds_except(-1);
-		if (infra_confine() < 0)
+		pp_close_fds_except(root_fd);
+		if (infra_confine(root_fd) < 0)
 			_exit(1);
 		infra_loop();
 	}

@@ -338,9 +338,9 @@ static int check_pod_fields(struct pctx *c, const struct pp_ynode *n, const char
 	 * user namespace, which the pod's root must not act in. */
 	if (pod->has_host_users && !pod->host_users) {
 		const char *host = pod->host_network ? "hostNetwork"
-				   : pod->host_pid    ? "hostPID"
-				   : pod->host_ipc    ? "hostIPC"
-						      : NULL;
+				   : pod->host_pid   ? "hostPID"
+				   : pod->host_ipc   ? "hostIPC"
+						     : NULL;
 		if (host != NULL)
 			return perr(c, pp_ymap_get(n, "hostUsers")->pos, "spec.hostUsers",
 				    "when hostUsers is false, %s must be false", host);

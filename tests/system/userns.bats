@@ -86,10 +86,88 @@ host_uid() {
 		[ "$(readlink "/proc/$infra/ns/net")" = "$(readlink "/proc/$pid/ns/net")" ] || continue
 		[ "$(readlink "/proc/$infra/ns/user")" = "$(readlink "/proc/$pid/ns/user")" ] ||
 			fail "the infra process is not in the pod's user namespace"
+		# ... and, like any pod's, in the host's mount namespace (holding
+		# no copy of the host's mounts), its root an empty tmpfs.
+		[ "$(readlink "/proc/$infra/ns/mnt")" = "$(readlink /proc/self/ns/mnt)" ] ||
+			fail "the infra process has a mount namespace of its own"
+		[ "$(host_uid "$infra")" = "$base" ]
 	done
 	# The default capabilities, relative to the pod's user namespace.
 	[ "$(awk '/^CapEff:/ {print $2}' "/proc/$pid/status")" = 00000000a80425fb ]
 	delete_ok u
+	assert_no_leaks
+}
+
+@test "runAsUser, runAsGroup and fsGroup are ids of the pod's range on the host" {
+	apply_ok <<'EOF'
+apiVersion: v1
+kind: Pod
+metadata:
+  name: ids
+spec:
+  hostUsers: false
+  terminationGracePeriodSeconds: 1
+  securityContext:
+    runAsUser: 1000
+    runAsGroup: 3000
+    fsGroup: 2000
+  volumes:
+    - name: e
+      emptyDir: {}
+  containers:
+    - name: c
+      image: @IMAGE@
+      volumeMounts:
+        - {name: e, mountPath: /e}
+      command: ["sh", "-c", "touch /e/mine; trap 'exit 0' TERM; while true; do sleep 0.1; done"]
+EOF
+	eventually 10 ready ids
+	local base pid dir
+	base=$(range_of ids)
+	pid=$(container_pids ids)
+	[ "$(host_uid "$pid")" = $((base + 1000)) ] || fail "host uid $(host_uid "$pid")"
+	[ "$(awk '/^Gid:/ {print $2}' "/proc/$pid/status")" = $((base + 3000)) ]
+	dir=$PEAPOD_ROOT/pods/$(pod_uid ids)/volumes/e
+	eventually 10 test -f "$dir/mine"
+	[ "$(stat -c %g "$dir")" = $((base + 2000)) ] || fail "emptyDir group $(stat -c %g "$dir")"
+	[ "$(stat -c %u:%g "$dir/mine")" = "$((base + 1000)):$((base + 2000))" ] ||
+		fail "file owner $(stat -c %u:%g "$dir/mine")"
+	run_peapod exec ids -- sh -c 'id -u; id -G; stat -c %g /e'
+	assert_status 0
+	assert_line 1000
+	assert_line 2000
+	delete_ok ids
+	assert_no_leaks
+}
+
+@test "a terminal, a read-only root and a restarted container in the pod's user namespace" {
+	apply_ok <<'EOF'
+apiVersion: v1
+kind: Pod
+metadata:
+  name: misc
+spec:
+  hostUsers: false
+  restartPolicy: Always
+  terminationGracePeriodSeconds: 1
+  containers:
+    - name: c
+      image: @IMAGE@
+      tty: true
+      securityContext: {readOnlyRootFilesystem: true}
+      command: ["sh", "-c", "tty > /dev/shm/tty; touch /ro 2>/dev/shm/ro; trap 'exit 0' TERM; sleep 1; exit 1"]
+EOF
+	eventually 15 restarts_at_least misc 1 || fail "the container never restarted"
+	eventually 10 ready misc
+	run_peapod exec misc -- sh -c 'cat /dev/shm/tty /dev/shm/ro; stat -c %u:%g $(cat /dev/shm/tty)'
+	assert_status 0
+	assert_line_re '^/dev/pts/[0-9]+$'
+	assert_stdout_contains 'Read-only file system'
+	assert_line 0:5
+	run_peapod exec -t misc -- id -u
+	assert_status 0
+	assert_stdout_contains 0
+	delete_ok misc
 	assert_no_leaks
 }
 
