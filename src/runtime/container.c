@@ -84,10 +84,14 @@ static int child_setup(const struct pp_container_config *cfg,
 	if (sec != NULL && sec->read_only_rootfs && pp_rootfs_make_read_only(rootfd, err) < 0)
 		return -1;
 	/*    hostUsers: false: the pod's user namespace, now that every mount
-	 *    is made (by the host's root: the mount namespace stays the
-	 *    host's, so nothing in the container can mount or unmount). */
+	 *    is made (by the host's root), then a copy of the mount namespace
+	 *    owned by it, as runc gives: root in the pod may mount there
+	 *    (privileged), while the mounts made so far are locked together,
+	 *    their flags (read-only, nosuid...) and masks for good. */
 	if (cfg->userns && pp_child_enter_userns(cfg->userns_fd, err) < 0)
 		return -1;
+	if (cfg->userns && unshare(CLONE_NEWNS) < 0)
+		return pp_error_set(err, errno, "a mount namespace of the pod's user namespace");
 	/* 8. user and groups, from the container's own passwd and group;
 	 *    capabilities around the switch. */
 	if (pp_user_resolve(cfg, PP_PASSWD_PATH, PP_GROUP_PATH, &user, err) < 0)

@@ -268,7 +268,7 @@ EOF
 	refute_line chowned
 	[ "$(cat "$hp/rootfile")" = host ] || fail "the host's file changed"
 	[ "$(stat -c %u "$hp/rootfile")" = 0 ]
-	# No mount (its mount namespace is the host's user namespace's), no device.
+	# No mount (no SYS_ADMIN, even in its own user namespace), no device node.
 	run_peapod exec deny -- sectool try mount
 	assert_stdout EPERM
 	run_peapod exec deny -- sectool try mknod_blk:/tmp/blk
@@ -347,5 +347,45 @@ EOF
 	[ "$(host_uid "$pid")" = 0 ]
 	[ "$(ranges_allocated)" -eq 0 ]
 	delete_ok host
+	assert_no_leaks
+}
+
+@test "privileged in the pod's user namespace: its own mounts, but not the host's nor the locked ones" {
+	local fwd host
+	fwd=$(cat /proc/sys/net/ipv4/ip_forward)
+	host=$(hostname)
+	run_pod <<'EOF'
+apiVersion: v1
+kind: Pod
+metadata:
+  name: priv
+spec:
+  hostUsers: false
+  restartPolicy: Never
+  containers:
+    - name: c
+      image: @IMAGE@
+      securityContext: {privileged: true, readOnlyRootFilesystem: true}
+      command: ["sh", "-c"]
+      args:
+        - |
+          mount -t tmpfs x /tmp && echo mounted-tmpfs
+          mount -o remount,rw / 2>/dev/null && echo remounted-root-rw
+          umount -l /proc 2>/dev/null && echo unmounted-proc
+          hostname changed && echo hostname-$(hostname)
+          echo 1 > /proc/sys/net/ipv4/ip_forward && echo forwarding-$(cat /proc/sys/net/ipv4/ip_forward)
+          grep -q 000001ffffffffff /proc/self/status && echo all-caps
+          true
+EOF
+	assert_status 0
+	assert_line "[c] mounted-tmpfs"
+	refute_line "[c] remounted-root-rw"
+	refute_line "[c] unmounted-proc"
+	# Its namespaces are the pod's: root there configures them.
+	assert_line "[c] hostname-changed"
+	assert_line "[c] forwarding-1"
+	assert_line "[c] all-caps"
+	[ "$(cat /proc/sys/net/ipv4/ip_forward)" = "$fwd" ] || fail "the host's ip_forward changed"
+	[ "$(hostname)" = "$host" ] || fail "the host's hostname changed"
 	assert_no_leaks
 }
