@@ -389,3 +389,29 @@ EOF
 	[ "$(hostname)" = "$host" ] || fail "the host's hostname changed"
 	assert_no_leaks
 }
+
+@test "even privileged, the pod's root cannot ptrace the infra process nor open its exe (CVE-2019-5736)" {
+	local sum
+	sum=$(md5sum <"$PEAPOD")
+	run_pod <<'EOF'
+apiVersion: v1
+kind: Pod
+metadata:
+  name: ptr
+spec:
+  hostUsers: false
+  shareProcessNamespace: true
+  restartPolicy: Never
+  containers:
+    - name: c
+      image: @IMAGE@
+      securityContext: {privileged: true}
+      command: ["sh", "-c", "sectool try ptrace_attach:1; sectool try open_exe_read:1; sectool try open_exe_write:1"]
+EOF
+	assert_status 0
+	# Its capabilities are the pod's user namespace's; the infra process's
+	# memory belongs to the host's.
+	assert_stdout "[c] EPERM"$'\n'"[c] EACCES"$'\n'"[c] EACCES"
+	[ "$(md5sum <"$PEAPOD")" = "$sum" ] || fail "peapod's binary changed"
+	assert_no_leaks
+}
