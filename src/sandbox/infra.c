@@ -112,8 +112,10 @@ static int write_sysctl(const struct pp_kv *kv)
 
 static const char *infra_setup(const struct pp_infra_config *cfg)
 {
-	/* What the OOM killer thinks of it (before confinement hides /proc). */
-	if (cfg->set_oom_score_adj) {
+	/* What the OOM killer thinks of it (before confinement hides /proc).
+	 * In a user namespace the parent writes it: our /proc files belong to
+	 * the host's root while we are not dumpable (inherited). */
+	if (cfg->set_oom_score_adj && cfg->id_count == 0) {
 		char adj[16];
 		int n = snprintf(adj, sizeof(adj), "%d", cfg->oom_score_adj);
 		int fd = open("/proc/self/oom_score_adj", O_WRONLY | O_CLOEXEC);
@@ -163,6 +165,17 @@ int pp_userns_write_maps(pid_t pid, uint32_t base, uint32_t count, struct pp_err
 	if (write_map(pid, "uid_map", base, count, err) < 0 ||
 	    write_map(pid, "gid_map", base, count, err) < 0)
 		return pp_error_wrap(err, "user namespace id map");
+	return 0;
+}
+
+static int write_oom_score_adj(pid_t pid, int value, struct pp_error **err)
+{
+	char path[64], text[16];
+	snprintf(path, sizeof(path), "/proc/%d/oom_score_adj", (int)pid);
+	int n = snprintf(text, sizeof(text), "%d", value);
+	cleanup_close int fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0 || write(fd, text, (size_t)n) != n)
+		return pp_error_set(err, errno, "infra process: set oom_score_adj");
 	return 0;
 }
 
@@ -268,6 +281,8 @@ int pp_infra_start(const struct pp_infra_config *cfg, pid_t *pid, int *pidfd, in
 		snprintf(path, sizeof(path), "/proc/%d/ns/user", (int)child);
 		cleanup_close int ns = open(path, O_RDONLY | O_CLOEXEC);
 		if (ns < 0 || pp_userns_write_maps(child, cfg->id_base, cfg->id_count, err) < 0 ||
+		    (cfg->set_oom_score_adj &&
+		     write_oom_score_adj(child, cfg->oom_score_adj, err) < 0) ||
 		    write(go_wr, "1", 1) != 1) {
 			if (ns < 0)
 				pp_error_set(err, errno, "open %s", path);
