@@ -270,7 +270,9 @@ int pp_infra_start(const struct pp_infra_config *cfg, pid_t *pid, int *pidfd, in
 	int saved = errno;
 	sigprocmask(SIG_SETMASK, &old, NULL);
 	close(ready[1]);
-	cleanup_close int go_rd = go[0];
+	/* The read end is the child's only. */
+	if (go[0] >= 0)
+		close(go[0]);
 	cleanup_close int go_wr = go[1];
 	if (child < 0) {
 		close(ready[0]);
