@@ -13,6 +13,7 @@
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include "net/podnet.h"
 #include "sandbox/infra.h"
@@ -65,7 +66,15 @@ static int write_etc_files(const struct pp_sandbox_config *cfg, struct pp_sandbo
 	cleanup_free char *resolv = NULL;
 	if (pp_sandbox_resolv_content(pod, HOST_RESOLV, &resolv, err) < 0)
 		return -1;
-	return pp_write_file_atomic(sb->resolv_path, resolv, strlen(resolv), 0644, err);
+	if (pp_write_file_atomic(sb->resolv_path, resolv, strlen(resolv), 0644, err) < 0)
+		return -1;
+	/* In a user namespace they are the pod's root's, as root's in any
+	 * other pod: it may rewrite them (kubelet mounts them read-write). */
+	const char *files[] = {sb->hosts_path, sb->hostname_path, sb->resolv_path};
+	for (size_t i = 0; cfg->id_count > 0 && i < sizeof(files) / sizeof(files[0]); i++)
+		if (chown(files[i], cfg->id_base, cfg->id_base) < 0)
+			return pp_error_set(err, errno, "chown %s", files[i]);
+	return 0;
 }
 
 int pp_sandbox_create(const struct pp_sandbox_config *cfg, struct pp_sandbox **out,

@@ -297,8 +297,10 @@ spec:
       command: ["sh", "-c", "trap 'exit 0' TERM; while true; do sleep 0.1; done"]
 EOF
 	eventually 10 ready sys
-	run_peapod exec sys -- sh -c 'ls /sys/class/net; hostname; cat /proc/sys/net/ipv4/ip_unprivileged_port_start; ps -o pid,comm | grep -c pause; cat /proc/1/comm'
+	run_peapod exec sys -- sh -c 'ls /sys/class/net; hostname; cat /proc/sys/net/ipv4/ip_unprivileged_port_start; echo "10.9.9.9 extra" >> /etc/hosts && echo hosts-written'
 	assert_status 0
+	# /etc/hosts is the pod's root's, as in any pod.
+	assert_line hosts-written
 	assert_line lo
 	refute_line eth0
 	assert_line inside
