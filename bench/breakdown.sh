@@ -11,7 +11,7 @@ TOP=$(dirname "$HERE")
 BUILD=${BUILD:-build}
 case $BUILD in /*) ;; *) BUILD=$TOP/$BUILD ;; esac
 PEAPOD=$BUILD/peapod
-RUNS=${BENCH_RUNS:-10}
+RUNS=${BENCH_RUNS:-10} # BENCH_USERNS=1: the pod with hostUsers: false
 CONTAINERS=${BENCH_CONTAINERS:-3}
 [ "$(id -u)" = 0 ] || { echo "breakdown: needs root" >&2; exit 1; }
 [ -x "$PEAPOD" ] || { echo "breakdown: build first: make all helpers" >&2; exit 1; }
@@ -30,7 +30,10 @@ HELPERS_DIR=$BUILD/helpers "$TOP/tests/lib/make-busybox-image.sh" "$PEAPOD" busy
 
 IDLE="trap 'exit 0' TERM; sleep 1000 & wait"
 {
-	printf 'apiVersion: v1\nkind: Pod\nmetadata:\n  name: bench3\nspec:\n  terminationGracePeriodSeconds: 10\n  containers:\n'
+	printf 'apiVersion: v1\nkind: Pod\nmetadata:\n  name: bench3\nspec:\n  terminationGracePeriodSeconds: 10\n'
+	# BENCH_USERNS=1: the same pod with hostUsers: false.
+	[ "${BENCH_USERNS:-0}" = 1 ] && printf '  hostUsers: false\n'
+	printf '  containers:\n'
 	for i in $(seq "$CONTAINERS"); do
 		printf '  - name: c%s\n    image: busybox:1.36\n    imagePullPolicy: Never\n    command: ["sh", "-c", "%s"]\n' "$i" "$IDLE"
 	done
