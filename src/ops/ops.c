@@ -8,6 +8,7 @@
 #include "image/image.h"
 #include "net/podnet.h"
 #include "pod/pod.h"
+#include "state/idrange.h"
 #include "state/podstate.h"
 #include "supervisor/control.h"
 #include "util/cleanup.h"
@@ -308,6 +309,9 @@ int pp_pod_gc(const char *store_root, int *removed, struct pp_error **err)
 	    pp_empty_trash(log_trash, &trashed, ret < 0 ? NULL : err) < 0)
 		ret = -1;
 	if (gc_orphan_logs(ret < 0 ? NULL : err) < 0)
+		ret = -1;
+	/* User namespace id ranges whose pod record is gone (not counted). */
+	if (pp_idrange_sweep(NULL, ret < 0 ? NULL : err) < 0)
 		ret = -1;
 	pp_image_store_free(store);
 	return ret;

@@ -67,15 +67,18 @@ int pp_idrange_alloc(const char *pod_uid, uint32_t *base, struct pp_error **err)
 			    PP_IDRANGE_SLOTS - PP_IDRANGE_FIRST_SLOT);
 }
 
-/* Whether the range file name in dir belongs to pod_uid. */
-static bool held_by(int dirfd, const char *name, const char *pod_uid)
+/* The pod uid the range file name in dir records ("" when unreadable). */
+static void holder(int dirfd, const char *name, char buf[IDRANGE_UID_MAX + 1])
 {
 	cleanup_close int fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	ssize_t n = fd < 0 ? -1 : read(fd, buf, IDRANGE_UID_MAX);
+	buf[n < 0 ? 0 : n] = '\0';
+}
+
+static bool held_by(int dirfd, const char *name, const char *pod_uid)
+{
 	char buf[IDRANGE_UID_MAX + 1];
-	ssize_t n = fd < 0 ? -1 : read(fd, buf, sizeof(buf) - 1);
-	if (n < 0)
-		return false;
-	buf[n] = '\0';
+	holder(dirfd, name, buf);
 	return strcmp(buf, pod_uid) == 0;
 }
 
@@ -96,6 +99,40 @@ int pp_idrange_release(const char *pod_uid, struct pp_error **err)
 		if (held_by(dirfd(d), de->d_name, pod_uid) &&
 		    unlinkat(dirfd(d), de->d_name, 0) < 0 && errno != ENOENT && ret == 0)
 			ret = pp_error_set(err, errno, "free id range %s/%s", dir, de->d_name);
+	}
+	closedir(d);
+	return ret;
+}
+
+int pp_idrange_sweep(int *freed, struct pp_error **err)
+{
+	cleanup_free char *dir = NULL;
+	cleanup_close int lock = lock_dir(&dir, err);
+	if (lock < 0)
+		return pp_error_wrap(err, "user namespace id ranges");
+	DIR *d = opendir(dir);
+	if (d == NULL)
+		return pp_error_set(err, errno, "open %s", dir);
+	int ret = 0;
+	struct dirent *de;
+	while ((de = readdir(d)) != NULL) {
+		char uid[IDRANGE_UID_MAX + 1];
+		if (de->d_name[0] == '.')
+			continue;
+		holder(dirfd(d), de->d_name, uid);
+		/* A uid is a name under pods/: nothing else may be looked up. */
+		if (uid[0] != '\0' && strchr(uid, '/') == NULL && uid[0] != '.') {
+			cleanup_free char *state = pp_state_dir(uid);
+			if (access(state, F_OK) == 0 || errno != ENOENT)
+				continue;
+		}
+		if (unlinkat(dirfd(d), de->d_name, 0) < 0 && errno != ENOENT) {
+			if (ret == 0)
+				ret = pp_error_set(err, errno, "free id range %s/%s", dir,
+						   de->d_name);
+		} else if (freed != NULL) {
+			(*freed)++;
+		}
 	}
 	closedir(d);
 	return ret;

@@ -22,4 +22,10 @@ int pp_idrange_alloc(const char *pod_uid, uint32_t *base, struct pp_error **err)
 /* Frees every range pod_uid holds (none: 0). Idempotent; for delete and gc. */
 int pp_idrange_release(const char *pod_uid, struct pp_error **err);
 
+/* Frees every range whose pod has no record (state directory) any more:
+ * what a crash between a pod's end and its range's release leaves. The
+ * allocator's lock orders it with allocations (a pod's record exists before
+ * its range). Returns how many it freed in *freed. For gc. */
+int pp_idrange_sweep(int *freed, struct pp_error **err);
+
 #endif

@@ -329,6 +329,8 @@ EOF
 	eventually 10 none_alive "$sup"
 	eventually 10 no_infra
 	[ "$(ranges_allocated)" -eq 1 ]
+	# A range whose pod has no record at all (a crash at the wrong moment).
+	printf ghost-uid >"$PEAPOD_RUN/userns/4000"
 	run_peapod gc
 	assert_status 0
 	[ "$(ranges_allocated)" -eq 0 ] || fail "gc left $(ranges_allocated) ranges"

@@ -204,6 +204,27 @@ static void test_id_ranges(void **state)
 	assert_int_equal(pp_idrange_release("pod-c", &err), 0);
 }
 
+/* gc's sweep frees the ranges of pods without a record, and only those. */
+static void test_id_range_sweep(void **state)
+{
+	struct pp_error *err = NULL;
+	uint32_t a = 0, b = 0;
+	int lock = -1, freed = 0;
+	assert_int_equal(pp_state_create("uid-kept", &lock, &err), 0);
+	assert_int_equal(pp_idrange_alloc("uid-kept", &a, &err), 0);
+	assert_int_equal(pp_idrange_alloc("uid-gone", &b, &err), 0);
+	assert_int_equal(pp_idrange_sweep(&freed, &err), 0);
+	assert_int_equal(freed, 1);
+	/* uid-gone's range is free again, uid-kept's is not. */
+	uint32_t c = 0;
+	assert_int_equal(pp_idrange_alloc("uid-new", &c, &err), 0);
+	assert_int_equal(c, b);
+	assert_int_equal(pp_idrange_release("uid-new", &err), 0);
+	assert_int_equal(pp_idrange_release("uid-kept", &err), 0);
+	close(lock);
+	assert_int_equal(pp_state_remove("default", "x", "uid-kept", &err), 0);
+}
+
 /* Eight processes allocate at once: eight different ranges. */
 static void test_concurrent_id_ranges(void **state)
 {
@@ -246,6 +267,7 @@ int main(void)
 	    cmocka_unit_test(test_view_of_dead_supervisor),
 	    cmocka_unit_test(test_id_ranges),
 	    cmocka_unit_test(test_concurrent_id_ranges),
+	    cmocka_unit_test(test_id_range_sweep),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
