@@ -197,7 +197,8 @@ static const char *subpath_lookup(void *ctx, const char *name)
 /* kubelet creates a missing subPath directory in the volume before the
  * mount. It is created inside the volume (no symlink can send the mkdir
  * elsewhere); the runtime then refuses a subPath that leaves the volume. */
-static int ensure_subpath(const struct pp_pod_volume *pv, const char *sub, struct pp_error **err)
+static int ensure_subpath(const struct pp_pod_instance *pod, const struct pp_pod_volume *pv,
+			  const char *sub, struct pp_error **err)
 {
 	cleanup_close int own = -1;
 	int volfd = pv->fd;
@@ -225,8 +226,15 @@ static int ensure_subpath(const struct pp_pod_volume *pv, const char *sub, struc
 	if (fd < 0)
 		return pp_error_wrap(err, "create subPath \"%s\" in volume \"%s\"", sub,
 				     pv->spec->name);
+	/* In a user namespace, a subPath made in the pod's own emptyDir is
+	 * its root's, as the emptyDir is. */
+	int r = 0;
+	if (pod->userns && pv->spec->kind == PP_VOLUME_EMPTY_DIR &&
+	    fchownat(fd, "", pod->id_base, (gid_t)volume_gid(pod), AT_EMPTY_PATH) < 0)
+		r = pp_error_set(err, errno, "subPath \"%s\" in volume \"%s\": owner", sub,
+				 pv->spec->name);
 	close(fd);
-	return 0;
+	return r;
 }
 
 static struct pp_pod_volume *find_volume(struct pp_pod_instance *pod, const char *name)
@@ -294,7 +302,7 @@ int pp_pod_container_mounts(struct pp_pod_instance *pod, const struct pp_pod_con
 			}
 			s->source_subpath = p;
 		}
-		if (s->source_subpath && ensure_subpath(pv, s->source_subpath, err) < 0) {
+		if (s->source_subpath && ensure_subpath(pod, pv, s->source_subpath, err) < 0) {
 			own[n_owned] = NULL;
 			strv_free(own);
 			free(m);

@@ -229,9 +229,10 @@ EOF
 @test "files the pod creates on an emptyDir and a hostPath are the pod's ids on the host" {
 	local hp=$TEST_DIR/hp
 	mkdir -m 0777 "$hp"
-	apply_ok < <(userns_pod vol "touch /e/made /h/made; mkdir /e/d; echo done > /e/ok; $SLEEP" \
+	apply_ok < <(userns_pod vol "touch /e/made /h/made /sub/made; mkdir /e/d; echo done > /e/ok; $SLEEP" \
 		"    - name: h
-      hostPath: {path: $hp, type: Directory}" "        - {name: h, mountPath: /h}")
+      hostPath: {path: $hp, type: Directory}" "        - {name: h, mountPath: /h}
+        - {name: e, mountPath: /sub, subPath: deep}")
 	eventually 10 ready vol
 	local base dir
 	base=$(range_of vol)
@@ -239,6 +240,9 @@ EOF
 	eventually 10 test -f "$dir/ok"
 	[ "$(stat -c %u:%g "$dir/made")" = "$base:$base" ] || fail "emptyDir file: $(stat -c %u:%g "$dir/made")"
 	[ "$(stat -c %u:%g "$dir/d")" = "$base:$base" ]
+	# A subPath the runtime made in the emptyDir is the pod's root's too.
+	[ "$(stat -c %u:%g "$dir/deep" "$dir/deep/made")" = "$base:$base"$'\n'"$base:$base" ] ||
+		fail "subPath: $(stat -c %u:%g "$dir/deep" "$dir/deep/made")"
 	[ "$(stat -c %u:%g "$hp/made")" = "$base:$base" ] || fail "hostPath file: $(stat -c %u:%g "$hp/made")"
 	# Inside, the same files are root's.
 	run_peapod exec vol -- stat -c %u:%g /e/made /h/made
