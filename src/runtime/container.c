@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -39,11 +40,22 @@ static int join_pod_namespaces(const struct pp_container_config *cfg, struct pp_
  * switch, inside the root. Returns an O_PATH fd of it: the process enters
  * it with fchdir, so no later lookup of the path (through a symlink or a
  * /proc/self/fd magic link, CVE-2024-21626) can land elsewhere. */
-static int open_cwd(int rootfd, const char *cwd, struct pp_error **err)
+static int open_cwd(const struct pp_container_config *cfg, int rootfd, const char *cwd,
+		    struct pp_error **err)
 {
 	int fd = pp_path_open_in_root(rootfd, cwd, O_PATH | O_DIRECTORY, PP_DIR_MODE, false, err);
 	if (fd < 0)
 		return pp_error_wrap(err, "working directory %s", cwd);
+	/* In a user namespace the image's files show as the pod's root's
+	 * (idmapped): one of the host's root is one we just made. It is the
+	 * pod's root's, as runc would have made it there. */
+	struct stat st;
+	if (cfg->userns && fstat(fd, &st) == 0 && st.st_uid == 0 &&
+	    fchownat(fd, "", cfg->id_base, cfg->id_base, AT_EMPTY_PATH) < 0) {
+		int e = errno;
+		close(fd);
+		return pp_error_set(err, e, "working directory %s: owner", cwd);
+	}
 	return fd;
 }
 
@@ -78,7 +90,7 @@ static int child_setup(const struct pp_container_config *cfg,
 	/* 7. from here on, "/" is the container's root. */
 	if (pp_rootfs_pivot(rootfd, err) < 0)
 		return -1;
-	cleanup_close int cwdfd = open_cwd(rootfd, cwd, err);
+	cleanup_close int cwdfd = open_cwd(cfg, rootfd, cwd, err);
 	if (cwdfd < 0)
 		return -1;
 	if (sec != NULL && sec->read_only_rootfs && pp_rootfs_make_read_only(rootfd, err) < 0)

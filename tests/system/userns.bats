@@ -423,3 +423,23 @@ EOF
 	[ "$(md5sum <"$PEAPOD")" = "$sum" ] || fail "peapod's binary changed"
 	assert_no_leaks
 }
+
+@test "a workingDir the runtime creates belongs to the pod's root" {
+	run_pod <<'EOF'
+apiVersion: v1
+kind: Pod
+metadata:
+  name: wd
+spec:
+  hostUsers: false
+  restartPolicy: Never
+  containers:
+    - name: c
+      image: @IMAGE@
+      workingDir: /made/here
+      command: ["sh", "-c", "pwd; stat -c %u:%g .; touch x && echo wrote; stat -c %u /bin"]
+EOF
+	assert_status 0
+	assert_stdout "[c] /made/here"$'\n'"[c] 0:0"$'\n'"[c] wrote"$'\n'"[c] 0"
+	assert_no_leaks
+}
