@@ -199,7 +199,7 @@ EOF
 	assert_no_leaks
 }
 
-@test "an exec probe and a postStart hook work in the pod's user namespace" {
+@test "an init container, exec and httpGet probes and a postStart hook work in the pod's user namespace" {
 	apply_ok <<'EOF'
 apiVersion: v1
 kind: Pod
@@ -208,7 +208,27 @@ metadata:
 spec:
   hostUsers: false
   terminationGracePeriodSeconds: 1
+  volumes:
+    - name: www
+      emptyDir: {}
+  initContainers:
+    - name: init
+      image: @IMAGE@
+      volumeMounts:
+        - {name: www, mountPath: /www}
+      command: ["sh", "-c", "echo ok > /www/ok.html"]
   containers:
+    - name: web
+      image: @IMAGE@
+      volumeMounts:
+        - {name: www, mountPath: /www}
+      command: ["sh", "-c", "exec httpd -f -p 8080 -h /www"]
+      readinessProbe:
+        httpGet: {path: /ok.html, port: 8080}
+        periodSeconds: 1
+      livenessProbe:
+        tcpSocket: {port: 8080}
+        periodSeconds: 1
     - name: c
       image: @IMAGE@
       command: ["sh", "-c", "trap 'exit 0' TERM; while true; do sleep 0.1; done"]
@@ -219,9 +239,13 @@ spec:
         exec: {command: ["sh", "-c", "test \"$(cat /tmp/hook)\" = 0"]}
         periodSeconds: 1
 EOF
-	eventually 15 ready probed || fail "the exec probe never passed"
-	run_peapod exec probed -- cat /tmp/hook
+	eventually 15 ready probed || fail "the probes never passed"
+	run_peapod exec probed -c c -- cat /tmp/hook
 	assert_stdout 0
+	run_peapod get pods probed
+	assert_line_re 'probed +2/2 +Running +0 +[0-9]+[smh]'
+	run_peapod describe pod probed
+	refute_stdout_contains Unhealthy
 	delete_ok probed
 	assert_no_leaks
 }
