@@ -162,13 +162,18 @@ int pp_child_exec(char *const *argv, char *const *envp, struct pp_error **err)
 	return PP_CHILD_EXEC_NOT_FOUND;
 }
 
-int pp_child_enter_userns(int userns_fd, struct pp_error **err)
+int pp_child_become_userns_root(struct pp_error **err)
 {
-	if (setns(userns_fd, CLONE_NEWUSER) < 0)
-		return pp_error_set(err, errno, "join the pod's user namespace");
 	/* Our ids are the host's root, unmapped there (nobody) until we
 	 * take the namespace's own root: files we create, ptys we open... */
 	if (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0)
 		return pp_error_set(err, errno, "become root of the pod's user namespace");
 	return 0;
+}
+
+int pp_child_enter_userns(int userns_fd, struct pp_error **err)
+{
+	if (setns(userns_fd, CLONE_NEWUSER) < 0)
+		return pp_error_set(err, errno, "join the pod's user namespace");
+	return pp_child_become_userns_root(err);
 }

@@ -33,10 +33,8 @@ static const struct {
 	int flag;
 	const char *name;
 } joined_ns[] = {
-    {CLONE_NEWNS, "mnt"},
-    {CLONE_NEWNET, "net"},
-    {CLONE_NEWIPC, "ipc"},
-    {CLONE_NEWUTS, "uts"},
+    {CLONE_NEWUSER, "user"}, /* hostUsers: false; the kernel joins it first */
+    {CLONE_NEWNS, "mnt"},    {CLONE_NEWNET, "net"}, {CLONE_NEWIPC, "ipc"}, {CLONE_NEWUTS, "uts"},
 };
 
 /* What the parent found out before the clone. */
@@ -44,7 +42,6 @@ struct exec_plan {
 	int setns_flags; /* namespaces of the container that are not ours */
 	bool join_pid;	 /* the container's PID namespace is not our pid_for_children */
 	int root_fd;	 /* the container process's root (/proc/PID/root) */
-	int userns_fd;	 /* its user namespace when not ours, else -1 */
 	const struct pp_seccomp_filter *filter; /* the container's, compiled before the clone */
 };
 
@@ -87,18 +84,19 @@ static int child_setup(const struct pp_exec_config *cfg, const struct exec_plan 
 	}
 	/* 2. the namespaces, all at once through the pidfd. Joining the mount
 	 *    namespace makes "/" and the cwd the container's root. Namespaces
-	 *    the container shares with us (hostNetwork...) are left alone. */
+	 *    the container shares with us (hostNetwork...) are left alone. A
+	 *    user namespace (hostUsers: false) is joined first, by the kernel:
+	 *    from there on we act as the pod's root, never the host's, in the
+	 *    container's namespaces (which it owns). */
 	if (plan->setns_flags != 0 && setns(cfg->container_pidfd, plan->setns_flags) < 0)
 		return pp_error_set(err, errno, "join the container's namespaces");
+	if ((plan->setns_flags & CLONE_NEWUSER) && pp_child_become_userns_root(err) < 0)
+		return -1;
 	/*    The namespace's root is the container's when it pivoted; a
 	 *    container set up inside a chroot (MS_MOVE + chroot) has its root
 	 *    below it: take the root its process has. */
 	if (fchdir(plan->root_fd) < 0 || chroot(".") < 0 || chdir("/") < 0)
 		return pp_error_set(err, errno, "enter the container's root");
-	/*    Its user namespace last, as the container's own process: the
-	 *    mount namespace is the host's user namespace's, joined as root. */
-	if (plan->userns_fd >= 0 && pp_child_enter_userns(plan->userns_fd, err) < 0)
-		return -1;
 	/* 3. the user, from the container's own passwd and group. */
 	if (resolve_user(cfg, &user, err) < 0)
 		return -1;
@@ -210,7 +208,6 @@ static int ns_differs(const char *own, pid_t pid, const char *name, bool *differ
 static void plan_close(struct exec_plan *plan)
 {
 	cleanup_closep(&plan->root_fd);
-	cleanup_closep(&plan->userns_fd);
 }
 
 /* Which of the container's namespaces differ from ours. */
@@ -221,7 +218,7 @@ static int plan_namespaces(int pidfd, struct exec_plan *plan, struct pp_error **
 	pid_t pid = pidfd_pid(pidfd, err);
 	if (pid < 0)
 		return -1;
-	*plan = (struct exec_plan){.root_fd = -1, .userns_fd = -1};
+	*plan = (struct exec_plan){.root_fd = -1};
 	for (size_t i = 0; i < sizeof(joined_ns) / sizeof(joined_ns[0]); i++) {
 		snprintf(own, sizeof(own), "/proc/self/ns/%s", joined_ns[i].name);
 		if (ns_differs(own, pid, joined_ns[i].name, &differs, err) < 0)
@@ -232,21 +229,11 @@ static int plan_namespaces(int pidfd, struct exec_plan *plan, struct pp_error **
 	if (ns_differs("/proc/self/ns/pid_for_children", pid, "pid", &differs, err) < 0)
 		return -1;
 	plan->join_pid = differs;
-	if (ns_differs("/proc/self/ns/user", pid, "user", &differs, err) < 0)
-		return -1;
-	char path[64];
-	snprintf(path, sizeof(path), "/proc/%d/ns/user", (int)pid);
-	if (differs && (plan->userns_fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
-		return pp_error_set(err, errno == ENOENT ? ESRCH : errno,
-				    "the container's user namespace");
 	char root[64];
 	snprintf(root, sizeof(root), "/proc/%d/root", (int)pid);
 	plan->root_fd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
-	if (plan->root_fd < 0) {
-		int e = errno == ENOENT ? ESRCH : errno;
-		cleanup_closep(&plan->userns_fd);
-		return pp_error_set(err, e, "the container's root");
-	}
+	if (plan->root_fd < 0)
+		return pp_error_set(err, errno == ENOENT ? ESRCH : errno, "the container's root");
 	/* The pid was still the container's when we looked: the pidfd's
 	 * process is alive, so its pid cannot have been reused. */
 	if (pp_pidfd_send_signal(pidfd, 0) < 0) {

@@ -105,6 +105,8 @@ int pp_child_read_result(int syncfd, struct pp_error **err);
 /* Enters the user namespace userns_fd (its maps written) and becomes its
  * root: full capabilities there, none left on the host. */
 int pp_child_enter_userns(int userns_fd, struct pp_error **err);
+/* The second half, for a process that joined it another way. */
+int pp_child_become_userns_root(struct pp_error **err);
 
 /* Moves the calling process into each cgroup.procs file (opened O_WRONLY). */
 int pp_child_join_cgroups(const int *procs_fds, size_t n, struct pp_error **err);
