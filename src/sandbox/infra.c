@@ -7,7 +7,6 @@
 #include <signal.h>
 #include <stdio.h>
 #include <stdint.h>
-#include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mount.h>
