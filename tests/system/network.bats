@@ -491,3 +491,26 @@ EOF
 	assert_no_net_leaks
 	assert_no_leaks
 }
+
+@test "hostUsers: false: pods in user namespaces get their IPs (fast path and CNI) and reach each other" {
+	apply_ok < <(web_pod ua | sed 's/^spec:$/spec:\n  hostUsers: false/')
+	PEAPOD_NET_FASTPATH=0 apply_ok < <(web_pod ub | sed 's/^spec:$/spec:\n  hostUsers: false/')
+	local a b
+	a=$(pod_ip ua)
+	b=$(pod_ip ub)
+	[[ "$a" =~ ^10\.89\. ]] && [[ "$b" =~ ^10\.89\. ]] || fail "pod IPs $a $b"
+	# Its network namespace is its user namespace's: root there sees eth0.
+	run_peapod exec ua -- sh -c 'cat /proc/self/uid_map; ls /sys/class/net'
+	assert_status 0
+	assert_line eth0
+	[[ "${lines[0]}" =~ ^\ +0\ +[1-9][0-9]*\ +65536$ ]] || fail "uid_map: ${lines[0]}"
+	run_peapod exec ua -- timeout 10 wget -q -O - "http://$b:8080/"
+	assert_status 0
+	assert_stdout "from-ub"
+	run in_ns timeout 10 busybox wget -q -O - "http://$a:8080/"
+	assert_status 0
+	assert_stdout "from-ua"
+	pp delete ua ub >/dev/null
+	assert_no_net_leaks
+	assert_no_leaks
+}
