@@ -15,7 +15,6 @@
 #include "util/cleanup.h"
 #include "util/fs.h"
 
-#define CGROUP_DEFAULT_PARENT "peapod"
 /* Removal waits for the last processes to exit: at most this many tries. */
 #define CGROUP_RMDIR_TRIES 200
 #define CGROUP_RMDIR_WAIT_NS (5 * 1000 * 1000)
@@ -282,7 +281,10 @@ int pp_cgroup_create_pod(enum pp_qos_class qos, const char *name, struct pp_cgro
 		if (ret < 0)
 			return -1;
 	}
-	*out = handle(h->layout, steal_ptr(&path), qos_dir(qos) ? 2 : 1);
+	/* The QoS group goes with its last pod; peapod's parent stays, as
+	 * kubelet's kubepods does (a pod being created under it meanwhile
+	 * would otherwise race its rmdir, and pp_cgroup_prewarm needs it). */
+	*out = handle(h->layout, steal_ptr(&path), qos_dir(qos) ? 1 : 0);
 	return 0;
 }
 
@@ -500,8 +502,8 @@ int pp_cgroup_destroy(const struct pp_cgroup *cg, struct pp_error **err)
 				kill_listed(dir);
 			nanosleep(&wait, NULL);
 		}
-		/* The QoS group and the shared parent go with their last pod
-		 * (EBUSY while others live). */
+		/* The QoS group goes with its last pod (EBUSY while others
+		 * live). */
 		for (int up = 0; up < cg->owned_ancestors; up++) {
 			char *slash = strrchr(dir, '/');
 			if (slash == NULL)
@@ -524,7 +526,7 @@ int pp_cgroup_remove_pod(const char *name, struct pp_error **err)
 						PP_QOS_BESTEFFORT};
 	for (size_t q = 0; q < sizeof(all) / sizeof(all[0]); q++) {
 		struct pp_cgroup *cg =
-		    handle(h->layout, pod_path(all[q], name), qos_dir(all[q]) ? 2 : 1);
+		    handle(h->layout, pod_path(all[q], name), qos_dir(all[q]) ? 1 : 0);
 		int ret = pp_cgroup_destroy(cg, err);
 		pp_cgroup_free(cg);
 		if (ret < 0)

@@ -6,12 +6,13 @@
 
 #define CGROUP_ROOT "/sys/fs/cgroup"
 #define CGROUP_MAX_HIERARCHIES 8
+#define CGROUP_DEFAULT_PARENT "peapod"
 
 struct pp_cgroup {
 	enum pp_cgroup_layout layout;
 	char *path; /* relative to each hierarchy's root, starts with '/' */
-	/* Ancestors removed with it when empty (its QoS group, peapod's
-	 * parent): 0 for a container's cgroup. */
+	/* Ancestors removed with it when empty (its QoS group): 0 for a
+	 * container's cgroup and a Guaranteed pod's. */
 	int owned_ancestors;
 };
 
