@@ -1,13 +1,13 @@
 # peapod: a pod runtime. `make run` sets up a fresh Debian machine and runs the
 # example pod; `make check` runs the whole test suite.
 CC ?= cc
-PKGS := yaml-0.1 json-c libarchive libseccomp
+PKGS := yaml-0.1 json-c libarchive libseccomp libnghttp2
 WARN := -Wall -Wextra -Werror -Wshadow -Wmissing-prototypes -Wstrict-prototypes -Wformat=2 \
 	-Wswitch-default -Wundef -Wpointer-arith -Wvla -Wno-unused-parameter
 CFLAGS ?= -O2 -g
 ALL_CFLAGS = -std=c11 -D_GNU_SOURCE -Isrc $(WARN) $(CFLAGS) $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 # libarchive is not linked: src/image/archive_api.c loads it when a tarball is imported.
-LDLIBS := $(shell pkg-config --libs yaml-0.1 json-c libseccomp 2>/dev/null) -lm
+LDLIBS := $(shell pkg-config --libs yaml-0.1 json-c libseccomp libnghttp2 2>/dev/null) -lm
 BUILD ?= build
 
 LIB_SRC := $(sort $(shell find src -name '*.c' ! -path 'src/cli/*'))
@@ -21,7 +21,7 @@ HELPER_BIN := $(HELPER_SRC:tests/helpers/%.c=$(BUILD)/helpers/%)
 
 DEBIAN_DEPS := build-essential pkg-config libyaml-dev libjson-c-dev libarchive-dev libcmocka-dev \
 	busybox-static bats iproute2 procps util-linux containernetworking-plugins iptables clang \
-	libclang-rt-14-dev python3 clang-format cppcheck libseccomp-dev
+	libclang-rt-14-dev python3 clang-format cppcheck libseccomp-dev libnghttp2-dev
 
 .PHONY: all deps run check unit system asan fuzz format lint clean bench breakdown
 
@@ -44,7 +44,9 @@ $(BUILD)/tests/%: tests/unit/%.c $(wildcard tests/unit/*.h) $(BUILD)/libpeapod.a
 # Helpers copied into test images: static, so they run in a busybox rootfs.
 $(BUILD)/helpers/%: tests/helpers/%.c
 	@mkdir -p $(dir $@)
-	$(CC) -std=c11 -D_GNU_SOURCE -O2 -Wall -Werror -static -o $@ $<
+	$(CC) -std=c11 -D_GNU_SOURCE -O2 -Wall -Werror -static -o $@ $< $(HELPER_LIBS)
+# The grpc probe tests' server: libnghttp2's server side (libnghttp2.a).
+$(BUILD)/helpers/grpc-health-server: HELPER_LIBS := -lnghttp2
 
 # Installs the Debian packages peapod needs to build and test (idempotent).
 deps:
@@ -97,10 +99,11 @@ FUZZ_SECONDS ?= 60
 FUZZ_CC = clang -std=c11 -D_GNU_SOURCE -Isrc -g -O1 -fsanitize=fuzzer,address,undefined \
 	$(shell pkg-config --cflags $(PKGS))
 # The manifest parser for FUZZ_SECONDS; the CRI log reader, the seccomp
-# profile parser and the CNI configuration and result readers for a third of
-# it each.
+# profile parser, the CNI configuration and result readers and the grpc
+# probe's exchange for a third of it each.
 fuzz:
-	@mkdir -p build-fuzz/corpus build-fuzz/corpus-crilog build-fuzz/corpus-seccomp build-fuzz/corpus-cni
+	@mkdir -p build-fuzz/corpus build-fuzz/corpus-crilog build-fuzz/corpus-seccomp build-fuzz/corpus-cni \
+		build-fuzz/corpus-grpc
 	$(FUZZ_CC) -o build-fuzz/fuzz_manifest fuzz/fuzz_manifest.c \
 		$(filter src/spec/%.c src/util/%.c src/security/caps.c,$(LIB_SRC)) $(LDLIBS)
 	$(FUZZ_CC) -o build-fuzz/fuzz_crilog fuzz/fuzz_crilog.c \
@@ -108,6 +111,8 @@ fuzz:
 	$(FUZZ_CC) -o build-fuzz/fuzz_cni fuzz/fuzz_cni.c \
 		$(filter src/net/%.c src/spec/%.c src/state/%.c src/util/%.c src/security/caps.c,$(LIB_SRC)) \
 		$(LDLIBS)
+	$(FUZZ_CC) -o build-fuzz/fuzz_grpc fuzz/fuzz_grpc.c \
+		src/runtime/grpc_health.c src/runtime/grpc_probe.c src/util/cleanup.c $(LDLIBS)
 	build-fuzz/fuzz_manifest -max_total_time=$(FUZZ_SECONDS) -max_len=65536 -rss_limit_mb=1024 \
 		build-fuzz/corpus fuzz/corpus
 	build-fuzz/fuzz_crilog -max_total_time=$$(( $(FUZZ_SECONDS) / 3 + 1 )) -max_len=65536 \
@@ -118,6 +123,8 @@ fuzz:
 		-rss_limit_mb=1024 build-fuzz/corpus-seccomp fuzz/corpus-seccomp
 	build-fuzz/fuzz_cni -max_total_time=$$(( $(FUZZ_SECONDS) / 3 + 1 )) -max_len=65536 \
 		-rss_limit_mb=1024 build-fuzz/corpus-cni fuzz/corpus-cni
+	build-fuzz/fuzz_grpc -max_total_time=$$(( $(FUZZ_SECONDS) / 3 + 1 )) -max_len=16384 \
+		-rss_limit_mb=1024 build-fuzz/corpus-grpc fuzz/corpus-grpc
 	rm -rf /tmp/peapod-fuzz-crilog.* /tmp/peapod-fuzz-cni.*
 
 format:

@@ -60,11 +60,6 @@ int parse_probe(struct pctx *c, const struct pp_ynode *n, const char *path, stru
 		return perr(c, n->pos, path,
 			    "must specify a handler type (exec, httpGet, tcpSocket or grpc)");
 	p->handler.pos = n->pos;
-	if (p->handler.kind == PP_HANDLER_GRPC) {
-		/* No HTTP/2 client yet: the probe is not run (as if absent). */
-		cleanup_free char *g = path_key(path, "grpc");
-		note_ignored(c, g);
-	}
 	default_if_zero(&p->timeout_seconds, PROBE_DEFAULT_TIMEOUT);
 	default_if_zero(&p->period_seconds, PROBE_DEFAULT_PERIOD);
 	default_if_zero(&p->success_threshold, PROBE_DEFAULT_SUCCESS);

@@ -6,8 +6,8 @@
  * child process (exec: the command in the container; tcpSocket and
  * httpGet to a name: a helper in the pod's network namespace), its pidfd in
  * the loop's epoll, or, for tcpSocket and httpGet to an address (the pod's
- * IP by default), a non-blocking connection of the supervisor itself, made
- * in the pod's network namespace, in the loop's epoll. The timeout is a
+ * IP by default) and grpc, a non-blocking connection of the supervisor
+ * itself, made in the pod's network namespace, in the loop's epoll. The timeout is a
  * deadline of the loop's timer, so the loop never blocks on one. */
 #include <arpa/inet.h>
 #include <fcntl.h>
@@ -36,8 +36,7 @@ static const struct pp_probe *probe_spec(const struct sup *s, size_t i, enum pro
 	const struct pp_probe *p = k == PROBE_STARTUP	 ? &c->startup
 				   : k == PROBE_LIVENESS ? &c->liveness
 							 : &c->readiness;
-	/* grpc probes are not supported yet: ignored, with a warning at parse time. */
-	return p->set && p->handler.kind != PP_HANDLER_GRPC ? p : NULL;
+	return p->set ? p : NULL;
 }
 
 void sup_probes_init(struct sup *s)
@@ -67,6 +66,9 @@ static void cancel(struct sup *s, struct probe_run *p)
 	free(p->req);
 	free(p->resp);
 	p->req = p->resp = NULL;
+	pp_grpc_probe_free(p->grpc);
+	p->grpc = NULL;
+	p->events = 0;
 	p->req_len = p->req_off = p->resp_len = 0;
 	p->reading = false;
 	p->deadline = 0;
@@ -255,7 +257,7 @@ static int net_params(struct sup *s, size_t i, const struct pp_handler *h, int t
 		      struct pp_net_probe *np, struct pp_error **err)
 {
 	const struct pp_sandbox *sb = s->pod->sandbox;
-	int port = probe_port(s->pod->containers[i].spec, h);
+	int port = h->kind == PP_HANDLER_GRPC ? h->port : probe_port(s->pod->containers[i].spec, h);
 	if (port <= 0)
 		return pp_error_set(err, 0, "port \"%s\" is not one of the container's ports",
 				    h->port_name);
@@ -264,9 +266,10 @@ static int net_params(struct sup *s, size_t i, const struct pp_handler *h, int t
 		return pp_error_set(err, 0, "HTTPS probes are not supported yet");
 	*np = (struct pp_net_probe){
 	    .netns_pidfd = sb->infra_pidfd,
-	    .host = h->http_host && h->http_host[0] ? h->http_host
-		    : sb->pod_ip		    ? sb->pod_ip
-						    : "127.0.0.1",
+	    /* grpc has no host: always the pod's IP */
+	    .host = h->kind != PP_HANDLER_GRPC && h->http_host && h->http_host[0] ? h->http_host
+		    : sb->pod_ip						  ? sb->pod_ip
+										  : "127.0.0.1",
 	    .port = port,
 	    .http = h->kind == PP_HANDLER_HTTP_GET,
 	    .path = h->http_path,
@@ -337,6 +340,20 @@ static void net_finish(struct sup *s, size_t i, enum probe_kind k, bool ok, cons
 	on_result(s, i, k, ok, msg);
 }
 
+/* The connection failed: kubelet's message for the probe's kind. */
+static void connect_failed(struct sup *s, size_t i, enum probe_kind k,
+			   const struct pp_net_probe *np, int e)
+{
+	char msg[PP_NET_PROBE_MSG_MAX + 128], dial[PP_NET_PROBE_MSG_MAX];
+	pp_tcp_probe_connect_failed(np, e, dial, sizeof(dial));
+	if (s->run[i].probes[k].grpc)
+		snprintf(msg, sizeof(msg), "failed to connect service \"%s:%d\": %s", np->host,
+			 np->port, dial);
+	else
+		snprintf(msg, sizeof(msg), "%s", dial);
+	net_finish(s, i, k, false, msg);
+}
+
 /* Starts probe k of container i as a connection of the supervisor when its
  * host is an address; false: it is not (a name), a child does it. */
 static bool start_socket(struct sup *s, size_t i, enum probe_kind k, int64_t now)
@@ -371,14 +388,19 @@ static bool start_socket(struct sup *s, size_t i, enum probe_kind k, int64_t now
 		on_result(s, i, k, false, strerror(ENOMEM));
 		return true;
 	}
+	if (spec->handler.kind == PP_HANDLER_GRPC &&
+	    (p->grpc = pp_grpc_probe_new(np.host, np.port, spec->handler.grpc_service,
+					 spec->timeout_seconds)) == NULL) {
+		on_result(s, i, k, false, strerror(ENOMEM));
+		return true;
+	}
 	p->sock = pod_socket(s->pod->sandbox, addr.sa.sa_family, msg, sizeof(msg));
 	if (p->sock < 0) {
 		net_finish(s, i, k, false, msg);
 		return true;
 	}
 	if (connect(p->sock, &addr.sa, alen) < 0 && errno != EINPROGRESS) {
-		pp_tcp_probe_connect_failed(&np, errno, msg, sizeof(msg));
-		net_finish(s, i, k, false, msg);
+		connect_failed(s, i, k, &np, errno);
 		return true;
 	}
 	p->gen++;
@@ -387,11 +409,81 @@ static bool start_socket(struct sup *s, size_t i, enum probe_kind k, int64_t now
 	struct epoll_event ev = {.events = EPOLLOUT, .data.u64 = TAG(TAG_PROBE_NET, index)};
 	if (epoll_ctl(s->epfd, EPOLL_CTL_ADD, p->sock, &ev) < 0)
 		net_finish(s, i, k, false, strerror(errno));
+	else
+		p->events = EPOLLOUT;
 	return true;
 }
 
+/* Sends what the grpc exchange has to send; 0, or -1 with errno. */
+static int grpc_flush(struct probe_run *p)
+{
+	const uint8_t *out;
+	size_t len, sent = 0;
+	pp_grpc_probe_output(p->grpc, &out, &len);
+	while (sent < len) {
+		ssize_t w = send(p->sock, out + sent, len - sent, MSG_NOSIGNAL);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			break; /* the rest when there is room */
+		if (w <= 0) {
+			if (w == 0)
+				errno = EPIPE;
+			return -1;
+		}
+		sent += (size_t)w;
+	}
+	pp_grpc_probe_sent(p->grpc, sent);
+	return 0;
+}
+
+/* The grpc exchange moves on: sends what it can, feeds it what arrived,
+ * and, once it has an answer, ends the probe; else waits for the socket
+ * (writable only while there is something left to send). */
+static void grpc_pump(struct sup *s, size_t i, enum probe_kind k, struct probe_run *p, size_t index)
+{
+	char msg[PP_NET_PROBE_MSG_MAX];
+	uint8_t buf[4096];
+	for (;;) {
+		if (grpc_flush(p) < 0) {
+			snprintf(msg, sizeof(msg),
+				 "error: health rpc probe failed: rpc error: code = Unavailable "
+				 "desc = write: %s",
+				 pp_net_probe_errstr(errno));
+			net_finish(s, i, k, false, msg);
+			return;
+		}
+		ssize_t r = recv(p->sock, buf, sizeof(buf), 0);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			break;
+		pp_grpc_probe_input(p->grpc, buf, r > 0 ? (size_t)r : 0);
+		if (r <= 0 ||
+		    pp_grpc_probe_result(p->grpc, msg, sizeof(msg)) != PP_GRPC_PROBE_PENDING)
+			break;
+	}
+	int r = pp_grpc_probe_result(p->grpc, msg, sizeof(msg));
+	if (r != PP_GRPC_PROBE_PENDING) {
+		net_finish(s, i, k, r == 0, msg);
+		return;
+	}
+	const uint8_t *out;
+	size_t len;
+	pp_grpc_probe_output(p->grpc, &out, &len);
+	uint32_t events = EPOLLIN | (len > 0 ? EPOLLOUT : 0);
+	if (events == p->events)
+		return;
+	struct epoll_event ev = {.events = events, .data.u64 = TAG(TAG_PROBE_NET, index)};
+	if (epoll_ctl(s->epfd, EPOLL_CTL_MOD, p->sock, &ev) < 0) {
+		net_finish(s, i, k, false, strerror(errno));
+		return;
+	}
+	p->events = events;
+}
+
 /* The connection is made (or failed): tcpSocket is done, httpGet sends its
- * request. */
+ * request, grpc starts its exchange. */
 static void net_connected(struct sup *s, size_t i, enum probe_kind k, struct probe_run *p,
 			  const struct pp_net_probe *np, size_t index)
 {
@@ -401,14 +493,18 @@ static void net_connected(struct sup *s, size_t i, enum probe_kind k, struct pro
 	if (getsockopt(p->sock, SOL_SOCKET, SO_ERROR, &e, &len) < 0)
 		e = errno;
 	if (e != 0) {
-		pp_tcp_probe_connect_failed(np, e, msg, sizeof(msg));
-		net_finish(s, i, k, false, msg);
+		connect_failed(s, i, k, np, e);
 		return;
 	}
 	struct sockaddr_storage peer;
 	socklen_t plen = sizeof(peer);
 	if (getpeername(p->sock, (struct sockaddr *)&peer, &plen) < 0)
 		return; /* still connecting: a spurious wakeup */
+	if (p->grpc) {
+		p->reading = true;
+		grpc_pump(s, i, k, p, index);
+		return;
+	}
 	if (!np->http) {
 		net_finish(s, i, k, true, "");
 		return;
@@ -454,6 +550,10 @@ void sup_probe_net(struct sup *s, size_t index)
 		net_connected(s, i, k, p, &np, index);
 		return;
 	}
+	if (p->grpc) {
+		grpc_pump(s, i, k, p, index);
+		return;
+	}
 	/* The status line: until a newline, the end, or a full buffer. */
 	while (p->resp_len < PP_HTTP_RESPONSE_MAX && memchr(p->resp, '\n', p->resp_len) == NULL) {
 		ssize_t r =
@@ -482,6 +582,10 @@ static void run_probe(struct sup *s, size_t i, enum probe_kind k, int64_t now)
 	p->next_at = 0;
 	if (spec->handler.kind != PP_HANDLER_EXEC && start_socket(s, i, k, now))
 		return;
+	if (spec->handler.kind == PP_HANDLER_GRPC) { /* only ever in the supervisor */
+		on_result(s, i, k, false, "the pod has no address to connect to");
+		return;
+	}
 	if (pipe2(fds, O_CLOEXEC) < 0) {
 		on_result(s, i, k, false, strerror(errno));
 		return;
@@ -521,8 +625,13 @@ void sup_probes_timer(struct sup *s, int64_t now)
 				const struct pp_probe *spec = probe_spec(s, i, (enum probe_kind)k);
 				cancel(s, p);
 				char msg[64];
-				snprintf(msg, sizeof(msg), "timed out after %ds",
-					 spec->timeout_seconds);
+				if (spec->handler.kind == PP_HANDLER_GRPC)
+					snprintf(msg, sizeof(msg),
+						 "timeout: health rpc did not complete within %ds",
+						 spec->timeout_seconds);
+				else
+					snprintf(msg, sizeof(msg), "timed out after %ds",
+						 spec->timeout_seconds);
 				on_result(s, i, (enum probe_kind)k, false, msg);
 			} else if (!running(p) && p->next_at && now >= p->next_at) {
 				run_probe(s, i, (enum probe_kind)k, now);

@@ -5,6 +5,7 @@
 #include <stdint.h>
 #include <time.h>
 
+#include "runtime/grpc_probe.h"
 #include "supervisor/supervisor.h"
 
 #define NSEC_PER_SEC 1000000000LL
@@ -35,7 +36,7 @@ struct probe_run {
 	int pidfd;	  /* while one runs: its process, else -1 */
 	pid_t pid;
 	int msg_fd; /* while one runs: the read end of its output */
-	/* tcpSocket and httpGet to an address run in the supervisor itself: */
+	/* tcpSocket, httpGet to an address and grpc run in the supervisor itself: */
 	int sock;     /* while one runs: its connection, else -1 */
 	uint32_t gen; /* counts the connections, to tell a stale event */
 	bool reading; /* httpGet: the request is sent, the response comes */
@@ -43,6 +44,8 @@ struct probe_run {
 	size_t req_len, req_off;
 	char *resp; /* httpGet: the start of the response */
 	size_t resp_len;
+	struct pp_grpc_probe *grpc; /* grpc: the HTTP/2 exchange */
+	uint32_t events;	    /* what the connection is in the epoll for */
 	int successes, failures;
 };
 #define PROBE_RUN_INIT ((struct probe_run){.pidfd = -1, .msg_fd = -1, .sock = -1})

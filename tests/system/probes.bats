@@ -1,7 +1,7 @@
 #!/usr/bin/env bats
 # Container probes: readiness (READY column, Ready conditions), liveness
 # (restarts, Unhealthy and Killing events), startup (gates the others),
-# initialDelaySeconds; exec, tcpSocket and httpGet handlers.
+# initialDelaySeconds; exec, tcpSocket, httpGet and grpc handlers.
 
 load helpers
 load pods_helpers
@@ -170,5 +170,61 @@ readinessProbe:
 	assert_stdout_contains "Startup probe failed"
 	assert_stdout_contains "Container c failed startup probe, will be restarted"
 	delete_ok sf
+	assert_no_leaks
+}
+
+# grpc: grpc-health-server (tests/helpers) answers the health service for
+# the server and the services named, SERVING while /tmp/status says so.
+GRPC_SERVER="grpc-health-server 9090 /tmp/status ready & true"
+
+@test "grpc readiness probe: NOT_SERVING is not ready, SERVING is, and back" {
+	apply_ok < <(probe_pod gr "$GRPC_SERVER" "readinessProbe:
+  grpc: {port: 9090, service: ready}
+  periodSeconds: 1")
+	eventually 10 describe_has gr 'Readiness probe failed: service unhealthy (responded with "NOT_SERVING")'
+	ready_column_is gr 0/1 || fail "ready while NOT_SERVING"
+	pp exec gr -- sh -c 'echo SERVING > /tmp/status'
+	eventually 10 ready_column_is gr 1/1
+	condition_is gr Ready True || fail "Ready is not True"
+	pp exec gr -- sh -c 'echo NOT_SERVING > /tmp/status'
+	eventually 10 ready_column_is gr 0/1
+	inspect_is gr 'd["status"]["containerStatuses"][0]["restartCount"]' 0 || fail "restarted"
+	delete_ok gr
+	assert_no_leaks
+}
+
+@test "grpc liveness probe: the server as a whole (no service); NOT_SERVING restarts the container" {
+	apply_ok < <(probe_pod gl "echo SERVING > /tmp/status; $GRPC_SERVER" "livenessProbe:
+  grpc: {port: 9090}
+  periodSeconds: 1
+  failureThreshold: 2
+  terminationGracePeriodSeconds: 1")
+	# Serving: probes pass (the first may find nothing listening yet) and
+	# nothing restarts.
+	eventually 10 inspect_is gl '"running" in d["status"]["containerStatuses"][0]["state"]' true
+	sleep 3
+	describe_has gl "service unhealthy" && fail "a liveness probe failed while SERVING"
+	inspect_is gl 'd["status"]["containerStatuses"][0]["restartCount"]' 0 || fail "restarted while SERVING"
+	pp exec gl -- sh -c 'echo NOT_SERVING > /tmp/status'
+	eventually 15 restarts_at_least gl 1
+	run_peapod describe pod gl
+	assert_stdout_contains 'Liveness probe failed: service unhealthy (responded with "NOT_SERVING")'
+	assert_stdout_contains "Container c failed liveness probe, will be restarted"
+	delete_ok gl
+	assert_no_leaks
+}
+
+@test "grpc probe of an unknown service fails with NotFound; a silent server times out" {
+	apply_ok < <(probe_pod gu "echo SERVING > /tmp/status; $GRPC_SERVER; nc -ll -p 9091 -e sleep 100 & true" "readinessProbe:
+  grpc: {port: 9090, service: nope}
+  periodSeconds: 1
+livenessProbe:
+  grpc: {port: 9091}
+  periodSeconds: 1
+  failureThreshold: 1000")
+	eventually 10 describe_has gu "Readiness probe failed: error: health rpc probe failed: rpc error: code = NotFound desc = unknown service"
+	ready_column_is gu 0/1 || fail "ready for an unknown service"
+	eventually 10 describe_has gu "Liveness probe failed: timeout: health rpc did not complete within 1s"
+	delete_ok gu
 	assert_no_leaks
 }
