@@ -1,4 +1,5 @@
-/* tcpSocket and httpGet probes in a child in the pod's network namespace. */
+/* tcpSocket and httpGet (HTTP and HTTPS) probes in a child in the pod's
+ * network namespace, and the HTTP pieces the supervisor uses itself. */
 #include <ctype.h>
 #include <netdb.h>
 #include <sched.h>
@@ -12,6 +13,7 @@
 #include <unistd.h>
 
 #include "runtime/net_probe.h"
+#include "runtime/tls.h"
 #include "util/cleanup.h"
 #include "util/proc.h"
 
@@ -87,10 +89,21 @@ char *pp_http_probe_request(const struct pp_net_probe *p, size_t *len)
 	return req;
 }
 
+static const char *scheme(const struct pp_net_probe *p)
+{
+	return p->https ? "https" : "http";
+}
+
 void pp_http_probe_send_failed(const struct pp_net_probe *p, int e, char *msg, size_t size)
 {
-	snprintf(msg, size, "Get \"http://%s:%d%s\": %s", p->host, p->port, req_path(p),
-		 pp_net_probe_errstr(e));
+	pp_http_probe_failed(p, pp_net_probe_errstr(e), msg, size);
+}
+
+void pp_http_probe_failed(const struct pp_net_probe *p, const char *text, char *msg, size_t size)
+{
+	const char *path = req_path(p);
+	snprintf(msg, size, "Get \"%s://%s:%d%s%s\": %s", scheme(p), p->host, p->port,
+		 path[0] == '/' ? "" : "/", path, text);
 }
 
 void pp_tcp_probe_connect_failed(const struct pp_net_probe *p, int e, char *msg, size_t size)
@@ -104,8 +117,7 @@ int pp_http_probe_check(const struct pp_net_probe *p, const char *buf, size_t le
 {
 	int code = pp_http_status_code(buf, len);
 	if (code < 0) {
-		snprintf(msg, size, "Get \"http://%s:%d%s\": malformed HTTP response", p->host,
-			 p->port, req_path(p));
+		pp_http_probe_failed(p, "malformed HTTP response", msg, size);
 		return -1;
 	}
 	if (!pp_http_status_ok(code)) {
@@ -115,18 +127,45 @@ int pp_http_probe_check(const struct pp_net_probe *p, const char *buf, size_t le
 	return 0;
 }
 
-static int send_all(int fd, const char *buf, size_t len)
+/* A TLS call on the (blocking, with timeouts) socket: wanting to read or
+ * write again means the timeout passed. */
+static ssize_t tls_done(struct pp_tls *t, ssize_t r, const char **why)
+{
+	if (r == PP_TLS_WANT_READ || r == PP_TLS_WANT_WRITE)
+		*why = "i/o timeout";
+	else if (r == PP_TLS_ERROR)
+		*why = pp_tls_error(t);
+	return r < 0 ? -1 : r;
+}
+
+/* Sends all of buf; -1 with why. */
+static int send_all(int fd, struct pp_tls *t, const char *buf, size_t len, const char **why)
 {
 	while (len > 0) {
-		ssize_t w = send(fd, buf, len, MSG_NOSIGNAL);
-		if (w < 0 && errno == EINTR)
+		ssize_t w = t ? tls_done(t, pp_tls_write(t, buf, len), why)
+			      : send(fd, buf, len, MSG_NOSIGNAL);
+		if (w < 0 && !t && errno == EINTR)
 			continue;
-		if (w <= 0)
+		if (w <= 0) {
+			if (!t)
+				*why = pp_net_probe_errstr(w < 0 ? errno : EPIPE);
 			return -1;
+		}
 		buf += w;
 		len -= (size_t)w;
 	}
 	return 0;
+}
+
+static ssize_t recv_some(int fd, struct pp_tls *t, char *buf, size_t len)
+{
+	const char *why;
+	for (;;) {
+		ssize_t r = t ? tls_done(t, pp_tls_read(t, buf, len), &why) : recv(fd, buf, len, 0);
+		if (r < 0 && !t && errno == EINTR)
+			continue;
+		return r;
+	}
 }
 
 static int http_exchange(const struct pp_net_probe *p, int fd, FILE *msg)
@@ -134,23 +173,33 @@ static int http_exchange(const struct pp_net_probe *p, int fd, FILE *msg)
 	char text[PP_NET_PROBE_MSG_MAX];
 	size_t req_len = 0;
 	cleanup_free char *req = pp_http_probe_request(p, &req_len);
+	cleanup_error struct pp_error *err = NULL;
+	struct pp_tls *t = NULL;
+	const char *why = "";
 	if (req == NULL)
 		return EXIT_FAILED;
-	if (send_all(fd, req, req_len) < 0) {
-		pp_http_probe_send_failed(p, errno, text, sizeof(text));
+	if (p->https &&
+	    (pp_tls_new(fd, p->host, &t, &err) < 0 || tls_done(t, pp_tls_handshake(t), &why) < 0)) {
+		pp_http_probe_failed(p, t ? why : err->msg, text, sizeof(text));
 		fputs(text, msg);
+		pp_tls_free(t);
+		return EXIT_FAILED;
+	}
+	if (send_all(fd, t, req, req_len, &why) < 0) {
+		pp_http_probe_failed(p, why, text, sizeof(text));
+		fputs(text, msg);
+		pp_tls_free(t);
 		return EXIT_FAILED;
 	}
 	char buf[PP_HTTP_RESPONSE_MAX] = {0};
 	size_t len = 0;
 	while (len < sizeof(buf) && memchr(buf, '\n', len) == NULL) {
-		ssize_t r = recv(fd, buf + len, sizeof(buf) - len, 0);
-		if (r < 0 && errno == EINTR)
-			continue;
+		ssize_t r = recv_some(fd, t, buf + len, sizeof(buf) - len);
 		if (r <= 0)
 			break;
 		len += (size_t)r;
 	}
+	pp_tls_free(t);
 	if (pp_http_probe_check(p, buf, len, text, sizeof(text)) < 0) {
 		fputs(text, msg);
 		return EXIT_FAILED;

@@ -1,4 +1,4 @@
-/* tcpSocket and httpGet probes: the connection is made by a short-lived
+/* tcpSocket and httpGet (HTTP and HTTPS) probes: the connection is made by a short-lived
  * child that enters the pod's network namespace, so the caller (the
  * supervisor) keeps its own. The child's exit status is the result (0
  * success); what went wrong goes to msg_fd as one line, kubelet's words. */
@@ -16,7 +16,8 @@ struct pp_net_probe {
 	int netns_pidfd;  /* a process in the pod's network namespace, -1: ours */
 	const char *host; /* an address or a name */
 	int port;
-	bool http; /* false: tcpSocket, connect only */
+	bool http;  /* false: tcpSocket, connect only */
+	bool https; /* http over TLS (the certificate not verified) */
 	const char *path;
 	const struct pp_kv *headers;
 	size_t n_headers;
@@ -38,9 +39,11 @@ char *pp_http_probe_request(const struct pp_net_probe *p, size_t *len);
  * failure with kubelet's message in msg. */
 int pp_http_probe_check(const struct pp_net_probe *p, const char *buf, size_t len, char *msg,
 			size_t size);
-/* kubelet's messages for a failed connect and a failed request. */
+/* kubelet's messages for a failed connect and a failed request (an errno,
+ * or what went wrong: `Get "URL": text`). */
 void pp_tcp_probe_connect_failed(const struct pp_net_probe *p, int e, char *msg, size_t size);
 void pp_http_probe_send_failed(const struct pp_net_probe *p, int e, char *msg, size_t size);
+void pp_http_probe_failed(const struct pp_net_probe *p, const char *text, char *msg, size_t size);
 /* strerror(e) in Go's wording ("connection refused"). */
 const char *pp_net_probe_errstr(int e);
 

@@ -22,6 +22,7 @@
 
 #include "runtime/exec.h"
 #include "runtime/net_probe.h"
+#include "runtime/tls.h"
 #include "supervisor/supervisor_internal.h"
 #include "util/cleanup.h"
 #include "util/proc.h"
@@ -68,6 +69,9 @@ static void cancel(struct sup *s, struct probe_run *p)
 	p->req = p->resp = NULL;
 	pp_grpc_probe_free(p->grpc);
 	p->grpc = NULL;
+	pp_tls_free(p->tls);
+	p->tls = NULL;
+	p->handshaken = false;
 	p->events = 0;
 	p->req_len = p->req_off = p->resp_len = 0;
 	p->reading = false;
@@ -261,9 +265,6 @@ static int net_params(struct sup *s, size_t i, const struct pp_handler *h, int t
 	if (port <= 0)
 		return pp_error_set(err, 0, "port \"%s\" is not one of the container's ports",
 				    h->port_name);
-	if (h->kind == PP_HANDLER_HTTP_GET && h->http_scheme &&
-	    strcmp(h->http_scheme, "HTTPS") == 0)
-		return pp_error_set(err, 0, "HTTPS probes are not supported yet");
 	*np = (struct pp_net_probe){
 	    .netns_pidfd = sb->infra_pidfd,
 	    /* grpc has no host: always the pod's IP */
@@ -272,6 +273,8 @@ static int net_params(struct sup *s, size_t i, const struct pp_handler *h, int t
 										  : "127.0.0.1",
 	    .port = port,
 	    .http = h->kind == PP_HANDLER_HTTP_GET,
+	    .https = h->kind == PP_HANDLER_HTTP_GET && h->http_scheme &&
+		     strcmp(h->http_scheme, "HTTPS") == 0,
 	    .path = h->http_path,
 	    .headers = h->http_headers,
 	    .n_headers = h->n_http_headers,
@@ -482,8 +485,37 @@ static void grpc_pump(struct sup *s, size_t i, enum probe_kind k, struct probe_r
 	p->events = events;
 }
 
+/* The connection waits for events (and nothing else): 0, or -1 with errno. */
+static int want(struct sup *s, struct probe_run *p, size_t index, uint32_t events)
+{
+	if (events == p->events)
+		return 0;
+	struct epoll_event ev = {.events = events, .data.u64 = TAG(TAG_PROBE_NET, index)};
+	if (epoll_ctl(s->epfd, EPOLL_CTL_MOD, p->sock, &ev) < 0)
+		return -1;
+	p->events = events;
+	return 0;
+}
+
+/* What an I/O call's r (a PP_TLS_* when negative) means for the probe:
+ * false, go on; true, it waits for the socket (or failed and is over). */
+static bool tls_wait(struct sup *s, size_t i, enum probe_kind k, struct probe_run *p,
+		     const struct pp_net_probe *np, size_t index, int r)
+{
+	char msg[PP_NET_PROBE_MSG_MAX];
+	if (r >= 0)
+		return false;
+	if (r == PP_TLS_ERROR) {
+		pp_http_probe_failed(np, pp_tls_error(p->tls), msg, sizeof(msg));
+		net_finish(s, i, k, false, msg);
+	} else if (want(s, p, index, r == PP_TLS_WANT_READ ? EPOLLIN : EPOLLOUT) < 0) {
+		net_finish(s, i, k, false, strerror(errno));
+	}
+	return true;
+}
+
 /* The connection is made (or failed): tcpSocket is done, httpGet sends its
- * request, grpc starts its exchange. */
+ * request (HTTPS: after the TLS handshake), grpc starts its exchange. */
 static void net_connected(struct sup *s, size_t i, enum probe_kind k, struct probe_run *p,
 			  const struct pp_net_probe *np, size_t index)
 {
@@ -509,23 +541,38 @@ static void net_connected(struct sup *s, size_t i, enum probe_kind k, struct pro
 		net_finish(s, i, k, true, "");
 		return;
 	}
+	cleanup_error struct pp_error *err = NULL;
+	if (np->https && !p->tls && pp_tls_new(p->sock, np->host, &p->tls, &err) < 0) {
+		pp_http_probe_failed(np, err->msg, msg, sizeof(msg));
+		net_finish(s, i, k, false, msg);
+		return;
+	}
+	if (p->tls && !p->handshaken) {
+		int r = pp_tls_handshake(p->tls);
+		if (tls_wait(s, i, k, p, np, index, r))
+			return;
+		p->handshaken = true;
+	}
 	while (p->req_off < p->req_len) {
 		ssize_t w =
-		    send(p->sock, p->req + p->req_off, p->req_len - p->req_off, MSG_NOSIGNAL);
-		if (w < 0 && errno == EINTR)
+		    p->tls
+			? pp_tls_write(p->tls, p->req + p->req_off, p->req_len - p->req_off)
+			: send(p->sock, p->req + p->req_off, p->req_len - p->req_off, MSG_NOSIGNAL);
+		if (w < 0 && !p->tls && errno == EINTR)
 			continue;
-		if (w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
-			return; /* the rest when there is room */
-		if (w <= 0) {
+		if (w < 0 && !p->tls && (errno == EAGAIN || errno == EWOULDBLOCK))
+			w = PP_TLS_WANT_WRITE; /* the rest when there is room */
+		else if (w <= 0 && !p->tls) {
 			pp_http_probe_send_failed(np, w < 0 ? errno : EPIPE, msg, sizeof(msg));
 			net_finish(s, i, k, false, msg);
 			return;
 		}
+		if (tls_wait(s, i, k, p, np, index, w < 0 ? (int)w : 0))
+			return;
 		p->req_off += (size_t)w;
 	}
 	p->resp = malloc(PP_HTTP_RESPONSE_MAX);
-	struct epoll_event ev = {.events = EPOLLIN, .data.u64 = TAG(TAG_PROBE_NET, index)};
-	if (p->resp == NULL || epoll_ctl(s->epfd, EPOLL_CTL_MOD, p->sock, &ev) < 0) {
+	if (p->resp == NULL || want(s, p, index, EPOLLIN) < 0) {
 		net_finish(s, i, k, false, strerror(p->resp == NULL ? ENOMEM : errno));
 		return;
 	}
@@ -556,12 +603,15 @@ void sup_probe_net(struct sup *s, size_t index)
 	}
 	/* The status line: until a newline, the end, or a full buffer. */
 	while (p->resp_len < PP_HTTP_RESPONSE_MAX && memchr(p->resp, '\n', p->resp_len) == NULL) {
-		ssize_t r =
-		    recv(p->sock, p->resp + p->resp_len, PP_HTTP_RESPONSE_MAX - p->resp_len, 0);
-		if (r < 0 && errno == EINTR)
+		char *at = p->resp + p->resp_len;
+		size_t room = PP_HTTP_RESPONSE_MAX - p->resp_len;
+		ssize_t r = p->tls ? pp_tls_read(p->tls, at, room) : recv(p->sock, at, room, 0);
+		if (r < 0 && !p->tls && errno == EINTR)
 			continue;
-		if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+		if (r < 0 && !p->tls && (errno == EAGAIN || errno == EWOULDBLOCK))
 			return; /* more to come */
+		if (r < 0 && p->tls && tls_wait(s, i, k, p, &np, index, (int)r))
+			return; /* more to come, or the TLS session failed */
 		if (r <= 0)
 			break;
 		p->resp_len += (size_t)r;

@@ -6,6 +6,7 @@
 #include <time.h>
 
 #include "runtime/grpc_probe.h"
+#include "runtime/tls.h"
 #include "supervisor/supervisor.h"
 
 #define NSEC_PER_SEC 1000000000LL
@@ -45,6 +46,8 @@ struct probe_run {
 	char *resp; /* httpGet: the start of the response */
 	size_t resp_len;
 	struct pp_grpc_probe *grpc; /* grpc: the HTTP/2 exchange */
+	struct pp_tls *tls;	    /* httpGet with HTTPS: the TLS session */
+	bool handshaken;	    /* its handshake is done */
 	uint32_t events;	    /* what the connection is in the epoll for */
 	int successes, failures;
 };

@@ -81,15 +81,30 @@ static void test_check(void **state)
 	assert_string_equal(msg, "Get \"http://10.0.0.1:80/h\": malformed HTTP response");
 	pp_tcp_probe_connect_failed(&p, ECONNREFUSED, msg, sizeof(msg));
 	assert_string_equal(msg, "dial tcp 10.0.0.1:80: connect: connection refused");
+	pp_http_probe_send_failed(&p, ECONNRESET, msg, sizeof(msg));
+	assert_string_equal(msg, "Get \"http://10.0.0.1:80/h\": connection reset by peer");
+}
+
+/* HTTPS: the same messages, with the scheme kubelet's URL has. */
+static void test_https_messages(void **state)
+{
+	(void)state;
+	struct pp_net_probe p = {
+	    .host = "10.0.0.1", .port = 8443, .http = true, .https = true, .path = "healthz"};
+	char msg[256] = "";
+	assert_int_equal(pp_http_probe_check(&p, "x", 1, msg, sizeof(msg)), -1);
+	assert_string_equal(msg, "Get \"https://10.0.0.1:8443/healthz\": malformed HTTP response");
+	pp_http_probe_failed(&p, "tls: wrong version number", msg, sizeof(msg));
+	assert_string_equal(msg,
+			    "Get \"https://10.0.0.1:8443/healthz\": tls: wrong version number");
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_status_line),
-	    cmocka_unit_test(test_status_ok),
-	    cmocka_unit_test(test_request),
-	    cmocka_unit_test(test_check),
+	    cmocka_unit_test(test_status_line),	   cmocka_unit_test(test_status_ok),
+	    cmocka_unit_test(test_request),	   cmocka_unit_test(test_check),
+	    cmocka_unit_test(test_https_messages),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
