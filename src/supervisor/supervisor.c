@@ -12,10 +12,6 @@
 #include "util/cleanup.h"
 #include "util/trace.h"
 
-/* kubelet's crash-loop back-off: 10 s doubling to 300 s, reset after 10 min of running. */
-#define BACKOFF_INITIAL_S 10
-#define BACKOFF_MAX_S 300
-#define BACKOFF_RESET_S 600
 /* Sidecars still get this long each when the app containers used up the grace period. */
 #define MIN_SIDECAR_GRACE_S 2
 #define LINE_MAX_BYTES (16 * 1024)
@@ -207,13 +203,10 @@ static void schedule_restart(struct sup *s, size_t i)
 {
 	struct pp_pod_container *c = &s->pod->containers[i];
 	struct ctr_run *r = &s->run[i];
-	if (c->finished_at.tv_sec - c->started_at.tv_sec >= BACKOFF_RESET_S)
-		r->backoff_s = 0;
-	int64_t delay = r->backoff_s;
-	r->backoff_s = r->backoff_s ? r->backoff_s * 2 : BACKOFF_INITIAL_S;
-	if (r->backoff_s > BACKOFF_MAX_S)
-		r->backoff_s = BACKOFF_MAX_S;
-	r->start_at = sup_now_ns() + delay * NSEC_PER_SEC;
+	int64_t ran = (c->finished_at.tv_sec - c->started_at.tv_sec) * NSEC_PER_SEC +
+		      (c->finished_at.tv_nsec - c->started_at.tv_nsec);
+	int64_t delay = pp_backoff_next(&s->backoff, &r->backoff_ns, ran);
+	r->start_at = sup_now_ns() + delay;
 	free(r->last.message);
 	r->last = (struct ctr_termination){.set = true,
 					   .exit_code = c->exit_code,
@@ -222,10 +215,14 @@ static void schedule_restart(struct sup *s, size_t i)
 					   .message = c->message ? xstrdup(c->message) : NULL,
 					   .started_at = c->started_at,
 					   .finished_at = c->finished_at};
-	if (delay > 0)
+	if (delay > 0 && delay % NSEC_PER_SEC == 0)
 		sup_event(s, PP_EVENT_WARNING, c->spec->name, "BackOff",
 			  "Back-off restarting failed container %s: next start in %llds",
-			  c->spec->name, (long long)delay);
+			  c->spec->name, (long long)(delay / NSEC_PER_SEC));
+	else if (delay > 0) /* scaled for a test */
+		sup_event(s, PP_EVENT_WARNING, c->spec->name, "BackOff",
+			  "Back-off restarting failed container %s: next start in %lldms",
+			  c->spec->name, (long long)(delay / 1000000));
 }
 
 static bool restarts(const struct sup *s, const struct pp_pod_container *c)
@@ -648,6 +645,7 @@ int pp_supervisor_run(struct pp_pod_instance *pod, const struct pp_supervisor_ho
 	clock_gettime(CLOCK_REALTIME, &s.created);
 	s.started = s.created;
 	s.run = xmalloc(sizeof(*s.run) * (pod->n_containers + 1));
+	pp_backoff_init(&s.backoff, getenv(PP_TIME_SCALE_ENV));
 	sup_probes_init(&s);
 	sup_hooks_init(&s);
 	if (pod->spec->active_deadline_seconds > 0)

@@ -7,6 +7,7 @@
 
 #include "runtime/grpc_probe.h"
 #include "runtime/tls.h"
+#include "supervisor/backoff.h"
 #include "supervisor/supervisor.h"
 
 #define NSEC_PER_SEC 1000000000LL
@@ -65,8 +66,8 @@ struct hook_run {
 };
 
 struct ctr_run {
-	int64_t start_at;  /* monotonic ns when a (re)start is due, 0 = none */
-	int64_t backoff_s; /* next restart delay */
+	int64_t start_at;   /* monotonic ns when a (re)start is due, 0 = none */
+	int64_t backoff_ns; /* next restart delay */
 	struct line_buf out, err;
 	/* the instance's last output, for terminationMessagePolicy
 	 * FallbackToLogsOnError */
@@ -90,6 +91,7 @@ enum stop_stage { STOP_NONE = 0, STOP_APPS, STOP_SIDECARS };
 struct sup {
 	struct pp_pod_instance *pod;
 	const struct pp_supervisor_hooks *hooks;
+	struct pp_backoff backoff; /* the crash-loop back-off's durations */
 	struct ctr_run *run;
 	int epfd, sigfd, timerfd;
 	size_t next_init; /* first init container not yet done (or started, for sidecars) */

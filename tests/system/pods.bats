@@ -902,3 +902,44 @@ EOF2
 	delete_ok fallback
 	assert_no_leaks
 }
+
+@test "crash-loop back-off (test time scale 0.01): doubling delays, reset after a long enough run" {
+	# PEAPOD_TEST_TIME_SCALE=0.01: back-off 100 ms doubling, reset after
+	# 6 s of running (kubelet's 10 s and 10 min, scaled; unit-tested unscaled).
+	# Runs 1-3 fail at once (restarts: at once, 100 ms, 200 ms); run 4 runs
+	# 7 s and fails: the back-off is forgotten, run 5 starts at once.
+	export PEAPOD_TEST_TIME_SCALE=0.01
+	apply_ok <<'EOF'
+apiVersion: v1
+kind: Pod
+metadata:
+  name: bo
+spec:
+  restartPolicy: Always
+  terminationGracePeriodSeconds: 1
+  volumes:
+    - {name: hp, hostPath: {path: "@DIR@", type: Directory}}
+  containers:
+    - name: c
+      image: @IMAGE@
+      volumeMounts: [{name: hp, mountPath: /hp}]
+      command:
+        - sh
+        - -c
+        - |
+          n=$(cat /hp/n 2>/dev/null || echo 0); n=$((n + 1)); echo $n > /hp/n
+          [ $n -le 3 ] && exit 1
+          [ $n -eq 4 ] && { sleep 7; exit 1; }
+          trap 'exit 0' TERM; while true; do sleep 0.1; done
+EOF
+	unset PEAPOD_TEST_TIME_SCALE
+	eventually 20 restarts_at_least bo 4
+	run_peapod describe pod bo
+	assert_status 0
+	assert_stdout_contains "next start in 100ms"
+	assert_stdout_contains "next start in 200ms"
+	[ "$(grep -c 'Back-off restarting failed container' <<<"$output")" -eq 2 ] ||
+		fail "not two BackOff events: the reset did not happen"
+	delete_ok bo
+	assert_no_leaks
+}
