@@ -168,7 +168,10 @@ static ssize_t recv_some(int fd, struct pp_tls *t, char *buf, size_t len)
 	}
 }
 
-static int http_exchange(const struct pp_net_probe *p, int fd, FILE *msg)
+/* One request and its response: a PP_HTTP_* verdict, its message (if
+ * any) written to msg. */
+static int http_exchange(const struct pp_net_probe *p, int fd, FILE *msg, int redirects,
+			 struct pp_http_target *next)
 {
 	char text[PP_NET_PROBE_MSG_MAX];
 	size_t req_len = 0;
@@ -177,43 +180,38 @@ static int http_exchange(const struct pp_net_probe *p, int fd, FILE *msg)
 	struct pp_tls *t = NULL;
 	const char *why = "";
 	if (req == NULL)
-		return EXIT_FAILED;
+		return PP_HTTP_FAILED;
 	if (p->https &&
 	    (pp_tls_new(fd, p->host, &t, &err) < 0 || tls_done(t, pp_tls_handshake(t), &why) < 0)) {
 		pp_http_probe_failed(p, t ? why : err->msg, text, sizeof(text));
 		fputs(text, msg);
 		pp_tls_free(t);
-		return EXIT_FAILED;
+		return PP_HTTP_FAILED;
 	}
 	if (send_all(fd, t, req, req_len, &why) < 0) {
 		pp_http_probe_failed(p, why, text, sizeof(text));
 		fputs(text, msg);
 		pp_tls_free(t);
-		return EXIT_FAILED;
+		return PP_HTTP_FAILED;
 	}
 	char buf[PP_HTTP_RESPONSE_MAX] = {0};
 	size_t len = 0;
-	while (len < sizeof(buf) && memchr(buf, '\n', len) == NULL) {
+	while (len < sizeof(buf) && pp_http_response_incomplete(buf, len)) {
 		ssize_t r = recv_some(fd, t, buf + len, sizeof(buf) - len);
 		if (r <= 0)
 			break;
 		len += (size_t)r;
 	}
 	pp_tls_free(t);
-	if (pp_http_probe_check(p, buf, len, text, sizeof(text)) < 0) {
+	int v = pp_http_probe_verdict(p, buf, len, redirects, next, text, sizeof(text));
+	if (v == PP_HTTP_FAILED || v == PP_HTTP_WARNING)
 		fputs(text, msg);
-		return EXIT_FAILED;
-	}
-	return EXIT_OK;
+	return v;
 }
 
-static int probe_child(const struct pp_net_probe *p, FILE *msg)
+/* A connected socket to p's host and port, or -1 with the message. */
+static int connect_to(const struct pp_net_probe *p, FILE *msg)
 {
-	if (p->netns_pidfd >= 0 && setns(p->netns_pidfd, CLONE_NEWNET) < 0) {
-		fprintf(msg, "cannot enter the pod's network namespace: %s",
-			pp_net_probe_errstr(errno));
-		return EXIT_FAILED;
-	}
 	char port[16];
 	snprintf(port, sizeof(port), "%d", p->port);
 	struct addrinfo hints = {.ai_socktype = SOCK_STREAM, .ai_flags = AI_NUMERICSERV};
@@ -221,7 +219,7 @@ static int probe_child(const struct pp_net_probe *p, FILE *msg)
 	int r = getaddrinfo(p->host, port, &hints, &ai);
 	if (r != 0) {
 		fprintf(msg, "dial tcp: lookup %s: %s", p->host, gai_strerror(r));
-		return EXIT_FAILED;
+		return -1;
 	}
 	int fd = socket(ai->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	struct timeval tv = {.tv_sec = p->timeout_s};
@@ -234,12 +232,39 @@ static int probe_child(const struct pp_net_probe *p, FILE *msg)
 		pp_tcp_probe_connect_failed(p, errno, text, sizeof(text));
 		fputs(text, msg);
 		freeaddrinfo(ai);
-		return EXIT_FAILED;
+		if (fd >= 0)
+			close(fd);
+		return -1;
 	}
 	freeaddrinfo(ai);
-	r = p->http ? http_exchange(p, fd, msg) : EXIT_OK;
-	close(fd);
-	return r;
+	return fd;
+}
+
+/* Exit status 0 success (a message: a warning), 1 failure. */
+static int probe_child(const struct pp_net_probe *p, FILE *msg)
+{
+	if (p->netns_pidfd >= 0 && setns(p->netns_pidfd, CLONE_NEWNET) < 0) {
+		fprintf(msg, "cannot enter the pod's network namespace: %s",
+			pp_net_probe_errstr(errno));
+		return EXIT_FAILED;
+	}
+	struct pp_net_probe at = *p;
+	cleanup_free char *path = NULL;
+	for (int redirects = 0;; redirects++) {
+		int fd = connect_to(&at, msg);
+		if (fd < 0)
+			return EXIT_FAILED;
+		struct pp_http_target next = {0};
+		int v = at.http ? http_exchange(&at, fd, msg, redirects, &next) : PP_HTTP_OK;
+		close(fd);
+		if (v != PP_HTTP_REDIRECT)
+			return v == PP_HTTP_FAILED ? EXIT_FAILED : EXIT_OK;
+		free(path);
+		path = next.path;
+		at.path = path;
+		at.port = next.port;
+		at.https = next.https;
+	}
 }
 
 int pp_net_probe_start(const struct pp_net_probe *p, int msg_fd, pid_t *pid, int *pidfd,

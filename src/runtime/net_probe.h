@@ -47,6 +47,34 @@ void pp_http_probe_failed(const struct pp_net_probe *p, const char *text, char *
 /* strerror(e) in Go's wording ("connection refused"). */
 const char *pp_net_probe_errstr(int e);
 
+/* ---- a whole response (http_response.c) ---- */
+enum { PP_HTTP_FAILED = -1, PP_HTTP_OK = 0, PP_HTTP_WARNING = 1, PP_HTTP_REDIRECT = 2 };
+#define PP_HTTP_MAX_REDIRECTS 10
+
+/* Where a redirect leads (on the same host); path malloc'ed. */
+struct pp_http_target {
+	bool https;
+	int port;
+	char *path;
+};
+
+/* Whether the response is still to be read on (while the connection
+ * lasts): its status line is incomplete, or it is a redirect (3xx), whose
+ * Location and body are needed. */
+bool pp_http_response_incomplete(const char *buf, size_t len);
+
+/* The verdict on the response read (redirects: how many were followed):
+ * PP_HTTP_OK; PP_HTTP_FAILED, kubelet's message in msg; PP_HTTP_WARNING, a
+ * success with kubelet's warning in msg (a redirect not followed);
+ * PP_HTTP_REDIRECT, to be followed to *next (its path to be freed). */
+int pp_http_probe_verdict(const struct pp_net_probe *p, const char *buf, size_t len, int redirects,
+			  struct pp_http_target *next, char *msg, size_t size);
+
+/* Location loc seen from probe p: *t and its host in host (size bytes);
+ * 0, or -1 when loc is malformed. */
+int pp_http_redirect_target(const struct pp_net_probe *p, const char *loc, struct pp_http_target *t,
+			    char *host, size_t size);
+
 /* The status code of an HTTP/1.x status line at the start of buf
  * ("HTTP/1.1 200 OK"), or -1 when buf does not start with one. */
 int pp_http_status_code(const char *buf, size_t len);

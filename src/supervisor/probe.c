@@ -72,6 +72,9 @@ static void cancel(struct sup *s, struct probe_run *p)
 	pp_tls_free(p->tls);
 	p->tls = NULL;
 	p->handshaken = false;
+	free(p->redirect.path);
+	p->redirect = (struct pp_http_target){0};
+	p->redirects = 0;
 	p->events = 0;
 	p->req_len = p->req_off = p->resp_len = 0;
 	p->reading = false;
@@ -357,6 +360,16 @@ static void connect_failed(struct sup *s, size_t i, enum probe_kind k,
 	net_finish(s, i, k, false, msg);
 }
 
+/* A redirect being followed: where the request goes now. */
+static void redirected(const struct probe_run *p, struct pp_net_probe *np)
+{
+	if (p->redirect.path == NULL)
+		return;
+	np->path = p->redirect.path;
+	np->port = p->redirect.port;
+	np->https = p->redirect.https;
+}
+
 /* Starts probe k of container i as a connection of the supervisor when its
  * host is an address; false: it is not (a name), a child does it. */
 static bool start_socket(struct sup *s, size_t i, enum probe_kind k, int64_t now)
@@ -375,6 +388,7 @@ static bool start_socket(struct sup *s, size_t i, enum probe_kind k, int64_t now
 	if (i * N_PROBES + k > 0xffff ||
 	    net_params(s, i, &spec->handler, spec->timeout_seconds, &np, &err) < 0)
 		return false; /* the child path says why (or has room for the index) */
+	redirected(p, &np);
 	memset(&addr, 0, sizeof(addr));
 	if (inet_pton(AF_INET, np.host, &addr.in.sin_addr) == 1) {
 		addr.in.sin_family = AF_INET;
@@ -407,7 +421,8 @@ static bool start_socket(struct sup *s, size_t i, enum probe_kind k, int64_t now
 		return true;
 	}
 	p->gen++;
-	p->deadline = now + spec->timeout_seconds * NSEC_PER_SEC;
+	if (p->redirects == 0) /* the timeout covers the redirects followed */
+		p->deadline = now + spec->timeout_seconds * NSEC_PER_SEC;
 	size_t index = (i * N_PROBES + k) | (size_t)(p->gen & 0xffff) << 16;
 	struct epoll_event ev = {.events = EPOLLOUT, .data.u64 = TAG(TAG_PROBE_NET, index)};
 	if (epoll_ctl(s->epfd, EPOLL_CTL_ADD, p->sock, &ev) < 0)
@@ -579,6 +594,29 @@ static void net_connected(struct sup *s, size_t i, enum probe_kind k, struct pro
 	p->reading = true;
 }
 
+/* kubelet's event for a success with a warning (a redirect not followed). */
+static void probe_warning(struct sup *s, size_t i, enum probe_kind k, const char *msg)
+{
+	const char *name = s->pod->containers[i].spec->name;
+	sup_event(s, PP_EVENT_WARNING, name, "ProbeWarning", "%s probe warning: %s", probe_names[k],
+		  msg);
+}
+
+/* A redirect on the same host: the next request on a new connection,
+ * within the same timeout. */
+static void follow(struct sup *s, size_t i, enum probe_kind k, struct probe_run *p,
+		   struct pp_http_target *next)
+{
+	int64_t deadline = p->deadline;
+	int n = p->redirects + 1;
+	cancel(s, p);
+	p->redirect = *next;
+	p->redirects = n;
+	p->deadline = deadline;
+	if (!start_socket(s, i, k, sup_now_ns()))
+		net_finish(s, i, k, false, "cannot follow the redirect");
+}
+
 void sup_probe_net(struct sup *s, size_t index)
 {
 	size_t slot = index & 0xffff;
@@ -593,6 +631,7 @@ void sup_probe_net(struct sup *s, size_t index)
 	if (p->sock < 0 || (p->gen & 0xffff) != index >> 16 || spec == NULL ||
 	    net_params(s, i, &spec->handler, spec->timeout_seconds, &np, &err) < 0)
 		return; /* an event of a connection that is gone */
+	redirected(p, &np);
 	if (!p->reading) {
 		net_connected(s, i, k, p, &np, index);
 		return;
@@ -602,7 +641,8 @@ void sup_probe_net(struct sup *s, size_t index)
 		return;
 	}
 	/* The status line: until a newline, the end, or a full buffer. */
-	while (p->resp_len < PP_HTTP_RESPONSE_MAX && memchr(p->resp, '\n', p->resp_len) == NULL) {
+	while (p->resp_len < PP_HTTP_RESPONSE_MAX &&
+	       pp_http_response_incomplete(p->resp, p->resp_len)) {
 		char *at = p->resp + p->resp_len;
 		size_t room = PP_HTTP_RESPONSE_MAX - p->resp_len;
 		ssize_t r = p->tls ? pp_tls_read(p->tls, at, room) : recv(p->sock, at, room, 0);
@@ -617,8 +657,16 @@ void sup_probe_net(struct sup *s, size_t index)
 		p->resp_len += (size_t)r;
 	}
 	char msg[PP_NET_PROBE_MSG_MAX] = "";
-	bool ok = pp_http_probe_check(&np, p->resp, p->resp_len, msg, sizeof(msg)) == 0;
-	net_finish(s, i, k, ok, msg);
+	struct pp_http_target next = {0};
+	int v =
+	    pp_http_probe_verdict(&np, p->resp, p->resp_len, p->redirects, &next, msg, sizeof(msg));
+	if (v == PP_HTTP_REDIRECT) {
+		follow(s, i, k, p, &next);
+		return;
+	}
+	if (v == PP_HTTP_WARNING)
+		probe_warning(s, i, k, msg);
+	net_finish(s, i, k, v != PP_HTTP_FAILED, v == PP_HTTP_FAILED ? msg : "");
 }
 
 /* ---- starting one ---- */
@@ -718,7 +766,10 @@ void sup_probe_done(struct sup *s, size_t slot)
 	sup_read_msg(p->msg_fd, msg, sizeof(msg));
 	cleanup_closep(&p->msg_fd);
 	p->deadline = 0;
-	if (status != 0 && msg[0] == '\0' && probe_spec(s, i, k)->handler.kind == PP_HANDLER_EXEC)
+	enum pp_handler_kind kind = probe_spec(s, i, k)->handler.kind;
+	if (status != 0 && msg[0] == '\0' && kind == PP_HANDLER_EXEC)
 		snprintf(msg, sizeof(msg), "command exited with code %d", status);
+	if (status == 0 && msg[0] && kind == PP_HANDLER_HTTP_GET)
+		probe_warning(s, i, k, msg); /* the helper child followed no redirect */
 	on_result(s, i, k, status == 0, msg);
 }

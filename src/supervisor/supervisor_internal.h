@@ -6,6 +6,7 @@
 #include <time.h>
 
 #include "runtime/grpc_probe.h"
+#include "runtime/net_probe.h"
 #include "runtime/tls.h"
 #include "supervisor/backoff.h"
 #include "supervisor/supervisor.h"
@@ -46,10 +47,12 @@ struct probe_run {
 	size_t req_len, req_off;
 	char *resp; /* httpGet: the start of the response */
 	size_t resp_len;
-	struct pp_grpc_probe *grpc; /* grpc: the HTTP/2 exchange */
-	struct pp_tls *tls;	    /* httpGet with HTTPS: the TLS session */
-	bool handshaken;	    /* its handshake is done */
-	uint32_t events;	    /* what the connection is in the epoll for */
+	struct pp_grpc_probe *grpc;	/* grpc: the HTTP/2 exchange */
+	struct pp_tls *tls;		/* httpGet with HTTPS: the TLS session */
+	bool handshaken;		/* its handshake is done */
+	struct pp_http_target redirect; /* httpGet: a redirect followed, else path NULL */
+	int redirects;			/* how many were */
+	uint32_t events;		/* what the connection is in the epoll for */
 	int successes, failures;
 };
 #define PROBE_RUN_INIT ((struct probe_run){.pidfd = -1, .msg_fd = -1, .sock = -1})

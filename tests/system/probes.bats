@@ -228,3 +228,51 @@ livenessProbe:
 	delete_ok gu
 	assert_no_leaks
 }
+
+running() {
+	[ -n "$(container_pids "$1")" ]
+}
+
+# cgi POD NAME STATUS LOCATION BODY: a busybox httpd CGI script
+# /cgi-bin/NAME in POD answering "HTTP/1.0 STATUS" with that Location and
+# body (its output starts with "HTTP/": httpd passes it on as it is).
+cgi() {
+	local sh
+	sh=$(printf 'printf "#!/bin/sh\\nprintf %s\\n" > /tmp/www/cgi-bin/%s && chmod +x /tmp/www/cgi-bin/%s' \
+		"'HTTP/1.0 $3\\\\r\\\\nLocation: $4\\\\r\\\\n\\\\r\\\\n$5'" "$2" "$2")
+	pp exec "$1" -- sh -c "$sh"
+}
+
+@test "httpGet redirects: same host followed, another host a ProbeWarning success" {
+	apply_ok < <(probe_pod hr "mkdir -p /tmp/www/cgi-bin; httpd -p 8080 -h /tmp/www" "readinessProbe:
+  httpGet: {path: /cgi-bin/r, port: 8080}
+  periodSeconds: 1
+livenessProbe:
+  httpGet: {path: /cgi-bin/away, port: 8080}
+  initialDelaySeconds: 2
+  periodSeconds: 1
+  failureThreshold: 1")
+	eventually 10 running hr
+	cgi hr r "302 Found" /ok.html ""
+	cgi hr away "301 Moved" http://elsewhere.invalid/ "moved away"
+	# followed to /ok.html, which is not there yet
+	eventually 10 describe_has hr "Readiness probe failed: HTTP probe failed with statuscode: 404"
+	pp exec hr -- sh -c 'echo ok > /tmp/www/ok.html'
+	eventually 10 ready_column_is hr 1/1
+	eventually 10 describe_has hr "Liveness probe warning: Probe terminated redirects, Response body: moved away"
+	inspect_is hr 'd["status"]["containerStatuses"][0]["restartCount"]' 0 || fail "a warning restarted it"
+	delete_ok hr
+	assert_no_leaks
+}
+
+@test "httpGet redirect loop: stopped after 10 redirects" {
+	apply_ok < <(probe_pod hl "mkdir -p /tmp/www/cgi-bin; httpd -p 8080 -h /tmp/www" "readinessProbe:
+  httpGet: {path: /cgi-bin/loop, port: 8080}
+  periodSeconds: 1")
+	eventually 10 running hl
+	cgi hl loop "302 Found" /cgi-bin/loop ""
+	eventually 10 describe_has hl '/cgi-bin/loop": stopped after 10 redirects'
+	ready_column_is hl 0/1 || fail "ready in a redirect loop"
+	delete_ok hl
+	assert_no_leaks
+}

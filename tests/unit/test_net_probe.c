@@ -3,6 +3,7 @@
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -99,12 +100,98 @@ static void test_https_messages(void **state)
 			    "Get \"https://10.0.0.1:8443/healthz\": tls: wrong version number");
 }
 
+static int verdict(const struct pp_net_probe *p, const char *resp, int redirects,
+		   struct pp_http_target *next, char *msg, size_t size)
+{
+	*next = (struct pp_http_target){0};
+	msg[0] = '\0';
+	return pp_http_probe_verdict(p, resp, strlen(resp), redirects, next, msg, size);
+}
+
+static void test_incomplete(void **state)
+{
+	(void)state;
+	assert_true(pp_http_response_incomplete("", 0));
+	assert_true(pp_http_response_incomplete("HTTP/1.1 200 OK", 15));
+	assert_false(pp_http_response_incomplete("HTTP/1.1 200 OK\r\n", 17));
+	assert_false(pp_http_response_incomplete("HTTP/1.1 500 x\r\n", 16));
+	/* a redirect is read to its end: its Location and body matter */
+	assert_true(pp_http_response_incomplete("HTTP/1.1 302 Found\r\n", 20));
+}
+
+static void test_redirects(void **state)
+{
+	(void)state;
+	struct pp_net_probe p = {.host = "10.0.0.1", .port = 80, .http = true, .path = "/a/x"};
+	struct pp_http_target t;
+	char msg[512];
+	assert_int_equal(verdict(&p, "HTTP/1.1 200 OK\r\n\r\n", 0, &t, msg, sizeof(msg)),
+			 PP_HTTP_OK);
+	/* same host: followed */
+	assert_int_equal(
+	    verdict(&p, "HTTP/1.1 302 Found\r\nlocation:  /ok \r\n\r\n", 0, &t, msg, sizeof(msg)),
+	    PP_HTTP_REDIRECT);
+	assert_string_equal(t.path, "/ok");
+	assert_int_equal(t.port, 80);
+	assert_false(t.https);
+	free(t.path);
+	assert_int_equal(
+	    verdict(&p, "HTTP/1.1 301 M\r\nLocation: b?q=1\r\n\r\n", 3, &t, msg, sizeof(msg)),
+	    PP_HTTP_REDIRECT);
+	assert_string_equal(t.path, "/a/b?q=1"); /* relative to /a/ */
+	free(t.path);
+	assert_int_equal(verdict(&p, "HTTP/1.1 307 T\r\nLocation: https://10.0.0.1:8443\r\n\r\n", 0,
+				 &t, msg, sizeof(msg)),
+			 PP_HTTP_REDIRECT);
+	assert_true(t.https);
+	assert_int_equal(t.port, 8443);
+	assert_string_equal(t.path, "/");
+	free(t.path);
+	assert_int_equal(verdict(&p, "HTTP/1.1 308 P\r\nLocation: https://10.0.0.1/s\r\n\r\n", 0,
+				 &t, msg, sizeof(msg)),
+			 PP_HTTP_REDIRECT);
+	assert_int_equal(t.port, 443);
+	free(t.path);
+	/* the 11th redirect: failure, with the URL it would have gone to */
+	assert_int_equal(
+	    verdict(&p, "HTTP/1.1 302 F\r\nLocation: /loop\r\n\r\n", 10, &t, msg, sizeof(msg)),
+	    PP_HTTP_FAILED);
+	assert_string_equal(msg, "Get \"http://10.0.0.1:80/loop\": stopped after 10 redirects");
+	assert_null(t.path);
+	/* another host, no Location, a code Go does not follow: success, warned */
+	assert_int_equal(verdict(&p,
+				 "HTTP/1.1 302 F\r\nLocation: http://example.com/x\r\n\r\nmoved", 0,
+				 &t, msg, sizeof(msg)),
+			 PP_HTTP_WARNING);
+	assert_string_equal(msg, "Probe terminated redirects, Response body: moved");
+	assert_null(t.path);
+	assert_int_equal(verdict(&p, "HTTP/1.1 302 F\r\n\r\n", 0, &t, msg, sizeof(msg)),
+			 PP_HTTP_WARNING);
+	assert_int_equal(
+	    verdict(&p, "HTTP/1.1 300 M\r\nLocation: /ok\r\n\r\n", 0, &t, msg, sizeof(msg)),
+	    PP_HTTP_WARNING);
+	/* malformed Locations: not followed */
+	static const char *const bad[] = {"http://[::1/x", "http://10.0.0.1:99999/", "http:///x",
+					  "http://10.0.0.1:8x/"};
+	for (size_t k = 0; k < sizeof(bad) / sizeof(bad[0]); k++) {
+		char resp[256];
+		snprintf(resp, sizeof(resp), "HTTP/1.1 302 F\r\nLocation: %s\r\n\r\n", bad[k]);
+		assert_int_equal(verdict(&p, resp, 0, &t, msg, sizeof(msg)), PP_HTTP_WARNING);
+		assert_null(t.path);
+	}
+	/* failures stay failures */
+	assert_int_equal(verdict(&p, "HTTP/1.1 404 NF\r\n\r\n", 0, &t, msg, sizeof(msg)),
+			 PP_HTTP_FAILED);
+	assert_string_equal(msg, "HTTP probe failed with statuscode: 404");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_status_line),	   cmocka_unit_test(test_status_ok),
 	    cmocka_unit_test(test_request),	   cmocka_unit_test(test_check),
-	    cmocka_unit_test(test_https_messages),
+	    cmocka_unit_test(test_https_messages), cmocka_unit_test(test_incomplete),
+	    cmocka_unit_test(test_redirects),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
