@@ -100,11 +100,11 @@ FUZZ_SECONDS ?= 60
 FUZZ_CC = clang -std=c11 -D_GNU_SOURCE -Isrc -g -O1 -fsanitize=fuzzer,address,undefined \
 	$(shell pkg-config --cflags $(PKGS))
 # The manifest parser for FUZZ_SECONDS; the CRI log reader, the seccomp
-# profile parser, the CNI configuration and result readers and the grpc
-# probe's exchange for a third of it each.
+# profile parser, the CNI configuration and result readers and the
+# probes' response parsing (httpGet, grpc) for a third of it each.
 fuzz:
 	@mkdir -p build-fuzz/corpus build-fuzz/corpus-crilog build-fuzz/corpus-seccomp build-fuzz/corpus-cni \
-		build-fuzz/corpus-grpc
+		build-fuzz/corpus-probe
 	$(FUZZ_CC) -o build-fuzz/fuzz_manifest fuzz/fuzz_manifest.c \
 		$(filter src/spec/%.c src/util/%.c src/security/caps.c,$(LIB_SRC)) $(LDLIBS)
 	$(FUZZ_CC) -o build-fuzz/fuzz_crilog fuzz/fuzz_crilog.c \
@@ -112,8 +112,9 @@ fuzz:
 	$(FUZZ_CC) -o build-fuzz/fuzz_cni fuzz/fuzz_cni.c \
 		$(filter src/net/%.c src/spec/%.c src/state/%.c src/util/%.c src/security/caps.c,$(LIB_SRC)) \
 		$(LDLIBS)
-	$(FUZZ_CC) -o build-fuzz/fuzz_grpc fuzz/fuzz_grpc.c \
-		src/runtime/grpc_health.c src/runtime/grpc_probe.c src/util/cleanup.c $(LDLIBS)
+	$(FUZZ_CC) -o build-fuzz/fuzz_probe fuzz/fuzz_probe.c \
+		src/runtime/grpc_health.c src/runtime/grpc_probe.c src/runtime/http_response.c \
+		src/runtime/net_probe.c src/runtime/tls.c $(filter src/util/%.c,$(LIB_SRC)) $(LDLIBS)
 	build-fuzz/fuzz_manifest -max_total_time=$(FUZZ_SECONDS) -max_len=65536 -rss_limit_mb=1024 \
 		build-fuzz/corpus fuzz/corpus
 	build-fuzz/fuzz_crilog -max_total_time=$$(( $(FUZZ_SECONDS) / 3 + 1 )) -max_len=65536 \
@@ -124,8 +125,8 @@ fuzz:
 		-rss_limit_mb=1024 build-fuzz/corpus-seccomp fuzz/corpus-seccomp
 	build-fuzz/fuzz_cni -max_total_time=$$(( $(FUZZ_SECONDS) / 3 + 1 )) -max_len=65536 \
 		-rss_limit_mb=1024 build-fuzz/corpus-cni fuzz/corpus-cni
-	build-fuzz/fuzz_grpc -max_total_time=$$(( $(FUZZ_SECONDS) / 3 + 1 )) -max_len=16384 \
-		-rss_limit_mb=1024 build-fuzz/corpus-grpc fuzz/corpus-grpc
+	build-fuzz/fuzz_probe -max_total_time=$$(( $(FUZZ_SECONDS) / 3 + 1 )) -max_len=16384 \
+		-rss_limit_mb=1024 build-fuzz/corpus-probe fuzz/corpus-probe
 	rm -rf /tmp/peapod-fuzz-crilog.* /tmp/peapod-fuzz-cni.*
 
 format:

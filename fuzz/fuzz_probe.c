@@ -1,13 +1,16 @@
-/* libFuzzer entry for the grpc probe: whatever a server in a pod sends back
- * (it is the pod's, so anything), the HTTP/2 exchange and the decoding of
- * the HealthCheckResponse must never crash, hang or leak, and end in a
- * verdict or in waiting for more. The input is both the server's byte
- * stream and, alone, a gRPC message. */
+/* libFuzzer entry for the probes' response parsing: whatever a server in a
+ * pod sends back (it is the pod's, so anything), the httpGet verdict
+ * (status, redirects, Location), the grpc probe's HTTP/2 exchange and the
+ * decoding of the HealthCheckResponse must never crash, hang or leak, and
+ * end in a verdict or in waiting for more. The input is all of these: an
+ * HTTP/1 response, the grpc server's byte stream, a gRPC message. */
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 
 #include "runtime/grpc_health.h"
 #include "runtime/grpc_probe.h"
+#include "runtime/net_probe.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -15,6 +18,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	int status;
 	(void)pp_grpc_health_response(data, size, &status);
+
+	struct pp_net_probe hp = {.host = "10.0.0.1", .port = 80, .http = true, .path = "/a/b"};
+	struct pp_http_target next = {0};
+	char text[1024];
+	(void)pp_http_response_incomplete((const char *)data, size);
+	if (pp_http_probe_verdict(&hp, (const char *)data, size, (int)(size % 12), &next, text,
+				  sizeof(text)) == PP_HTTP_REDIRECT)
+		free(next.path);
 
 	struct pp_grpc_probe *g = pp_grpc_probe_new("10.0.0.1", 9090, "svc", 1);
 	if (g == NULL)
