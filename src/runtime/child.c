@@ -2,6 +2,7 @@
  * sync pipe through which a child reports a setup error (EOF means it
  * exec'd), cgroup joining, stdio and exec with the PATH lookup. */
 #include <fcntl.h>
+#include <limits.h>
 #include <sched.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -128,6 +129,8 @@ int pp_child_setup_stdio(int stdin_fd, int stdout_fd, int stderr_fd, int keep_fd
 	return 0;
 }
 
+#define PP_CHILD_PATH_ENV_MAX 8192
+
 static const char *env_path(char *const *envp)
 {
 	for (char *const *e = envp; *e != NULL; e++)
@@ -146,10 +149,17 @@ int pp_child_exec(char *const *argv, char *const *envp, struct pp_error **err)
 		execve(file, argv, envp);
 		return pp_error_set(err, errno, "exec: \"%s\"", file);
 	}
-	cleanup_free char *path = xstrdup(env_path(envp));
+	/* On the stack, not the heap: an exec'ing child may share its
+	 * caller's memory (CLONE_VM), where a successful execve would leave
+	 * whatever it allocated. */
+	char path[PP_CHILD_PATH_ENV_MAX], full[PATH_MAX];
+	if (snprintf(path, sizeof(path), "%s", env_path(envp)) >= (int)sizeof(path))
+		return pp_error_set(err, E2BIG, "exec: $PATH is too long");
 	int denied = 0;
 	for (char *p = path, *dir; (dir = strsep(&p, ":")) != NULL;) {
-		cleanup_free char *full = xasprintf("%s/%s", *dir != '\0' ? dir : ".", file);
+		if (snprintf(full, sizeof(full), "%s/%s", *dir != '\0' ? dir : ".", file) >=
+		    (int)sizeof(full))
+			continue; /* no such file can exist */
 		execve(full, argv, envp);
 		if (errno == EACCES)
 			denied = EACCES;

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -39,9 +40,7 @@ static const struct {
 
 /* What the parent found out before the clone. */
 struct exec_plan {
-	int setns_flags; /* namespaces of the container that are not ours */
-	bool join_pid;	 /* the container's PID namespace is not our pid_for_children */
-	int root_fd;	 /* the container process's root (/proc/PID/root) */
+	const struct pp_exec_target *target;	/* namespaces and root */
 	const struct pp_seccomp_filter *filter; /* the container's, compiled before the clone */
 };
 
@@ -88,14 +87,15 @@ static int child_setup(const struct pp_exec_config *cfg, const struct exec_plan 
 	 *    user namespace (hostUsers: false) is joined first, by the kernel:
 	 *    from there on we act as the pod's root, never the host's, in the
 	 *    container's namespaces (which it owns). */
-	if (plan->setns_flags != 0 && setns(cfg->container_pidfd, plan->setns_flags) < 0)
+	if (plan->target->setns_flags != 0 &&
+	    setns(cfg->container_pidfd, plan->target->setns_flags) < 0)
 		return pp_error_set(err, errno, "join the container's namespaces");
-	if ((plan->setns_flags & CLONE_NEWUSER) && pp_child_become_userns_root(err) < 0)
+	if ((plan->target->setns_flags & CLONE_NEWUSER) && pp_child_become_userns_root(err) < 0)
 		return -1;
 	/*    The namespace's root is the container's when it pivoted; a
 	 *    container set up inside a chroot (MS_MOVE + chroot) has its root
 	 *    below it: take the root its process has. */
-	if (fchdir(plan->root_fd) < 0 || chroot(".") < 0 || chdir("/") < 0)
+	if (fchdir(plan->target->root_fd) < 0 || chroot(".") < 0 || chdir("/") < 0)
 		return pp_error_set(err, errno, "enter the container's root");
 	/* 3. the user, from the container's own passwd and group. */
 	if (resolve_user(cfg, &user, err) < 0)
@@ -112,7 +112,7 @@ static int child_setup(const struct pp_exec_config *cfg, const struct exec_plan 
 	 *    link through one of our fds, CVE-2024-21626), entered after the
 	 *    user switch, with the user's own permissions. */
 	cleanup_close int cwdfd =
-	    pp_path_open_in_root(plan->root_fd, cwd, O_PATH | O_DIRECTORY, 0, false, err);
+	    pp_path_open_in_root(plan->target->root_fd, cwd, O_PATH | O_DIRECTORY, 0, false, err);
 	if (cwdfd < 0) {
 		int status = (*err)->status;
 		pp_exec_user_free(&user);
@@ -149,9 +149,15 @@ static int child_setup(const struct pp_exec_config *cfg, const struct exec_plan 
 	return -1;
 }
 
-static __attribute__((noreturn)) void
-child_main(const struct pp_exec_config *cfg, const struct exec_plan *plan, int syncfd, int ptysock)
+struct child_args {
+	const struct pp_exec_config *cfg;
+	const struct exec_plan *plan;
+	int syncfd, ptysock;
+};
+
+static int child_main(void *p)
 {
+	const struct child_args *a = p;
 	struct pp_error *err = NULL;
 	/* Not dumpable until exec: processes of the container (without
 	 * CAP_SYS_PTRACE) cannot open our /proc/PID/exe, the binary of the
@@ -163,8 +169,15 @@ child_main(const struct pp_exec_config *cfg, const struct exec_plan *plan, int s
 	/* A session of its own, out of the caller's (and, with a tty, the
 	 * session of its terminal). */
 	setsid();
-	child_setup(cfg, plan, ptysock, syncfd, &err);
-	pp_child_fail(syncfd, err);
+	child_setup(a->cfg, a->plan, a->ptysock, a->syncfd, &err);
+	/* The heap may be the caller's (CLONE_VM): the error is freed before
+	 * the exit, its text sent from the stack. */
+	char msg[1024];
+	struct pp_error e = {.status = err ? err->status : 0, .msg = msg};
+	snprintf(msg, sizeof(msg), "%s", err ? err->msg : "unknown error");
+	pp_error_free(&err);
+	pp_child_fail(a->syncfd, &e);
+	return 1; /* not reached: pp_child_fail exits */
 }
 
 /* ---- parent side ---- */
@@ -205,20 +218,20 @@ static int ns_differs(const char *own, pid_t pid, const char *name, bool *differ
 	return 0;
 }
 
-static void plan_close(struct exec_plan *plan)
+void pp_exec_target_close(struct pp_exec_target *plan)
 {
 	cleanup_closep(&plan->root_fd);
 }
 
-/* Which of the container's namespaces differ from ours. */
-static int plan_namespaces(int pidfd, struct exec_plan *plan, struct pp_error **err)
+/* Which of the container's namespaces differ from ours, and its root. */
+int pp_exec_target_open(int pidfd, struct pp_exec_target *plan, struct pp_error **err)
 {
 	char own[64];
 	bool differs;
+	*plan = (struct pp_exec_target){.root_fd = -1};
 	pid_t pid = pidfd_pid(pidfd, err);
 	if (pid < 0)
 		return -1;
-	*plan = (struct exec_plan){.root_fd = -1};
 	for (size_t i = 0; i < sizeof(joined_ns) / sizeof(joined_ns[0]); i++) {
 		snprintf(own, sizeof(own), "/proc/self/ns/%s", joined_ns[i].name);
 		if (ns_differs(own, pid, joined_ns[i].name, &differs, err) < 0)
@@ -238,18 +251,43 @@ static int plan_namespaces(int pidfd, struct exec_plan *plan, struct pp_error **
 	 * process is alive, so its pid cannot have been reused. */
 	if (pp_pidfd_send_signal(pidfd, 0) < 0) {
 		int e = errno;
-		plan_close(plan);
+		pp_exec_target_close(plan);
 		return pp_error_set(err, e, "the container is not running");
 	}
 	return 0;
 }
 
-/* clone3 (CLONE_PIDFD) into the container's PID namespace: setns(NEWPID)
- * only sets where our next child is born (pid_for_children, of this thread
- * alone), and we set ours back right after. Signals stay blocked across the
- * clone so that none of the caller's handlers runs in the child. Returns 0
- * in the child, the pid in the parent, -1 on error. */
-static pid_t clone_into_pidns(int container_pidfd, bool join_pid, int *pidfd, struct pp_error **err)
+/* The child's own stack (it shares our memory), made once: the caller is
+ * suspended until the child execs or exits, so one child uses it at a time. */
+#define CHILD_STACK_SIZE (256 * 1024)
+
+static void *child_stack(void)
+{
+	static void *stack;
+	if (stack == NULL) {
+		void *p = mmap(NULL, CHILD_STACK_SIZE, PROT_READ | PROT_WRITE,
+			       MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+		if (p == MAP_FAILED)
+			return NULL;
+		stack = p;
+	}
+	return (char *)stack + CHILD_STACK_SIZE; /* stacks grow down here */
+}
+
+/* The child, into the container's PID namespace: setns(NEWPID) only sets
+ * where our next child is born (pid_for_children, of this thread alone),
+ * and we set ours back right after. Unless it joins a user namespace, it
+ * shares our memory until it execs (CLONE_VM | CLONE_VFORK, as posix_spawn
+ * does): no page tables to copy and no copy-on-write faults on either side,
+ * which an exec probe every second per container would otherwise pay each
+ * time. We are suspended meanwhile, so the child may use the heap and stdio
+ * (the callers are single-threaded) as long as it frees what it takes. The
+ * kernel lets no process that shares its memory into a user namespace
+ * (hostUsers: false): that child is a copy (clone3). Signals stay blocked
+ * across the clone so that none of the caller's handlers runs in the child.
+ * Returns the pid, or -1 on error. */
+static pid_t clone_into_pidns(int container_pidfd, bool join_pid, bool share_vm,
+			      struct child_args *args, int *pidfd, struct pp_error **err)
 {
 	cleanup_close int own_pidns = -1;
 	sigset_t all, old;
@@ -260,14 +298,21 @@ static pid_t clone_into_pidns(int container_pidfd, bool join_pid, int *pidfd, st
 		if (setns(container_pidfd, CLONE_NEWPID) < 0)
 			return pp_error_set(err, errno, "join the container's PID namespace");
 	}
+	void *stack = share_vm ? child_stack() : NULL;
+	if (share_vm && stack == NULL)
+		return pp_error_set(err, errno, "exec: the child's stack");
 	sigfillset(&all);
 	sigprocmask(SIG_SETMASK, &all, &old);
 	/* The child inherits it: not dumpable from its first instruction in
 	 * the container's PID namespace (see child_main). */
 	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
-	pid_t pid = pp_clone3(CLONE_PIDFD, pidfd);
+	/* signals are reset in child_main; with clone, CLONE_PIDFD puts the
+	 * pidfd where parent_tid points */
+	pid_t pid = share_vm ? clone(child_main, stack,
+				     CLONE_VM | CLONE_VFORK | CLONE_PIDFD | SIGCHLD, args, pidfd)
+			     : pp_clone3(CLONE_PIDFD, pidfd);
 	if (pid == 0)
-		return 0; /* signals are reset in child_main */
+		_exit(child_main(args)); /* the copy; child_main does not return */
 	int saved = errno;
 	sigprocmask(SIG_SETMASK, &old, NULL);
 	if (own_pidns >= 0 && setns(own_pidns, CLONE_NEWPID) < 0) {
@@ -295,7 +340,9 @@ static int validate(const struct pp_exec_config *cfg, struct pp_error **err)
 int pp_exec_start(const struct pp_exec_config *cfg, struct pp_exec_process *out,
 		  struct pp_error **err)
 {
-	struct exec_plan plan;
+	/* found out here unless the caller keeps it */
+	struct pp_exec_target own = {.root_fd = -1};
+	struct exec_plan plan = {.target = cfg->target ? cfg->target : &own};
 	int sync[2], sock[2] = {-1, -1};
 	if (validate(cfg, err) < 0)
 		return -1;
@@ -303,26 +350,28 @@ int pp_exec_start(const struct pp_exec_config *cfg, struct pp_exec_process *out,
 	struct pp_seccomp_filter filter __attribute__((cleanup(pp_seccomp_filter_free)));
 	if (pp_security_prepare(cfg->security, &filter, err) < 0)
 		return pp_error_wrap(err, "exec");
-	if (plan_namespaces(cfg->container_pidfd, &plan, err) < 0)
+	if (cfg->target == NULL && pp_exec_target_open(cfg->container_pidfd, &own, err) < 0)
 		return -1;
 	plan.filter = &filter;
 	if (pipe2(sync, O_CLOEXEC) < 0) {
-		plan_close(&plan);
+		pp_exec_target_close(&own);
 		return pp_error_set(err, errno, "exec: pipe");
 	}
 	cleanup_close int sync_rd = sync[0];
 	cleanup_close int sync_wr = sync[1];
 	if (cfg->tty && socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sock) < 0) {
-		plan_close(&plan);
+		pp_exec_target_close(&own);
 		return pp_error_set(err, errno, "exec: socketpair");
 	}
 	cleanup_close int sock_parent = sock[0];
 	cleanup_close int sock_child = sock[1];
 	int pidfd = -1;
-	pid_t pid = clone_into_pidns(cfg->container_pidfd, plan.join_pid, &pidfd, err);
-	if (pid == 0)
-		child_main(cfg, &plan, sync_wr, sock_child); /* never returns */
-	plan_close(&plan);
+	struct child_args args = {
+	    .cfg = cfg, .plan = &plan, .syncfd = sync_wr, .ptysock = sock_child};
+	pid_t pid =
+	    clone_into_pidns(cfg->container_pidfd, plan.target->join_pid,
+			     !(plan.target->setns_flags & CLONE_NEWUSER), &args, &pidfd, err);
+	pp_exec_target_close(&own);
 	if (pid < 0)
 		return pp_error_wrap(err, "exec");
 	/* Ours closed, the write end lives only in the child now. */

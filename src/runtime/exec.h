@@ -19,9 +19,25 @@
 #define PP_EXEC_NOT_FOUND 127
 #define PP_EXEC_CANNOT_RUN 126
 
+/* What entering a container takes, found out from its main process: the
+ * namespaces that are not the caller's and its root. Valid while the
+ * process lives; a caller that execs often (probes) keeps one per
+ * container instance instead of looking again each time. */
+struct pp_exec_target {
+	int setns_flags; /* namespaces of the container that are not ours */
+	bool join_pid;	 /* the container's PID namespace is not our pid_for_children */
+	int root_fd;	 /* the container process's root (/proc/PID/root), owned */
+};
+
+int pp_exec_target_open(int container_pidfd, struct pp_exec_target *t, struct pp_error **err);
+/* Idempotent. */
+void pp_exec_target_close(struct pp_exec_target *t);
+
 struct pp_exec_config {
 	int container_pidfd; /* the container's main process */
-	char *const *argv;   /* argv[0] without '/' is looked up in envp's PATH */
+	/* from pp_exec_target_open of that process, or NULL: found out here */
+	const struct pp_exec_target *target;
+	char *const *argv; /* argv[0] without '/' is looked up in envp's PATH */
 	char *const *envp;
 	const char *cwd; /* NULL = "/" */
 	/* as in pp_container_config: resolved against the container's own

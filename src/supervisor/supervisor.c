@@ -503,6 +503,7 @@ static void on_container_exit(struct sup *s, size_t i)
 	epoll_ctl(s->epfd, EPOLL_CTL_DEL, c->pidfd, NULL);
 	sup_probes_stop(s, i);
 	sup_hook_cancel(s, i);
+	sup_exec_cache_clear(s, i);
 	pp_pod_instance_container_exited(s->pod, i);
 	/* Drain what it wrote before exiting, so its output comes before the exit. */
 	read_output(s, i, PP_STREAM_STDOUT, true);
@@ -671,6 +672,7 @@ int pp_supervisor_run(struct pp_pod_instance *pod, const struct pp_supervisor_ho
 	for (size_t i = 0; i < pod->n_containers; i++) {
 		sup_probes_stop(&s, i);
 		sup_hook_cancel(&s, i);
+		sup_exec_cache_clear(&s, i);
 		free(s.run[i].out.data);
 		free(s.run[i].err.data);
 		free(s.run[i].last.message);

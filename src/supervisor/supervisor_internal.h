@@ -5,6 +5,7 @@
 #include <stdint.h>
 #include <time.h>
 
+#include "runtime/exec.h"
 #include "runtime/grpc_probe.h"
 #include "runtime/net_probe.h"
 #include "runtime/tls.h"
@@ -57,6 +58,17 @@ struct probe_run {
 };
 #define PROBE_RUN_INIT ((struct probe_run){.pidfd = -1, .msg_fd = -1, .sock = -1})
 
+/* What an exec into the running instance takes (exec probes and hooks),
+ * kept from its first exec until it exits (probe.c). */
+struct exec_cache {
+	bool set;
+	struct pp_exec_target target;
+	char **env;
+	int *cg; /* its cgroup.procs files */
+	size_t n_cg;
+};
+#define EXEC_CACHE_INIT ((struct exec_cache){.target = {.root_fd = -1}})
+
 /* A lifecycle hook of the running instance (hooks.c). */
 enum hook_kind { HOOK_NONE = 0, HOOK_POST_START, HOOK_PRE_STOP };
 
@@ -84,6 +96,7 @@ struct ctr_run {
 	int64_t kill_at;      /* a probe killed it: SIGKILL due then, 0 = none */
 	bool started, ready;  /* startup probe passed (or none); readiness */
 	struct hook_run hook;
+	struct exec_cache exec;
 	bool stop_begun; /* the instance's preStop ran or its stop signal was sent */
 };
 
@@ -157,11 +170,29 @@ void sup_probes_init(struct sup *s);
 void sup_probes_reset(struct sup *s, size_t i);
 /* Container i stopped (or the pod stops): no more probes, none running. */
 void sup_probes_stop(struct sup *s, size_t i);
+/* Container i's instance exited: what its execs took is let go. */
+void sup_exec_cache_clear(struct sup *s, size_t i);
 /* The earliest time a probe is due, times out or a kill escalates; 0 none. */
 int64_t sup_probes_next(const struct sup *s);
 void sup_probes_timer(struct sup *s, int64_t now);
 /* The probe process of slot TAG_PROBE's index ended. */
 void sup_probe_done(struct sup *s, size_t slot);
+/* The spec of probe k of container i, NULL when it has none. */
+const struct pp_probe *sup_probe_spec(const struct sup *s, size_t i, enum probe_kind k);
+/* A run of a probe is over: its process or connection let go; then its
+ * result counted (failures and successes in a row, events, kills). */
+void sup_probe_cancel(struct sup *s, struct probe_run *p);
+void sup_probe_result(struct sup *s, size_t i, enum probe_kind k, bool ok, const char *msg);
+/* kubelet's ProbeWarning event (a success with a warning). */
+void sup_probe_warning(struct sup *s, size_t i, enum probe_kind k, const char *msg);
+/* What a tcpSocket, httpGet or grpc handler connects to. */
+int sup_net_params(struct sup *s, size_t i, const struct pp_handler *h, int timeout_s,
+		   struct pp_net_probe *np, struct pp_error **err);
+
+/* probe_net.c: tcpSocket, httpGet and grpc as the supervisor's own
+ * connections. Starts probe k of container i that way when its host is an
+ * address; false: it is not (a name), a child does it. */
+bool sup_probe_socket_start(struct sup *s, size_t i, enum probe_kind k, int64_t now);
 /* The connection of an in-process probe (TAG_PROBE_NET's index) is ready. */
 void sup_probe_net(struct sup *s, size_t index);
 

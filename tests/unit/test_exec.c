@@ -567,6 +567,43 @@ static void test_pty_relay_terminal(void **state)
 	close(tm);
 }
 
+static int open_fds(void)
+{
+	int n = 0;
+	DIR *d = opendir("/proc/self/fd");
+	assert_non_null(d);
+	while (readdir(d) != NULL)
+		n++;
+	closedir(d);
+	return n;
+}
+
+/* A target kept by the caller (as the supervisor does for probes): the
+ * same process every time, nothing left open or running between execs,
+ * errors as without it; and it outlives nothing: closing it is idempotent. */
+static void test_kept_target(void **state)
+{
+	struct exec_fixture *x = *state;
+	struct pp_exec_target t;
+	struct pp_error *err = NULL;
+	int status;
+	assert_int_equal(pp_exec_target_open(x->ctr.pidfd, &t, &err), 0);
+	assert_true(t.root_fd >= 0);
+	x->cfg.target = &t;
+	assert_exec(&x->cfg, ARGV("hostname"), 0, INFRA_HOSTNAME "\n");
+	int fds = open_fds();
+	for (int k = 0; k < 20; k++)
+		assert_exec(&x->cfg, ARGV("cat", "/proc/1/comm"), 0, "sleep\n");
+	cleanup_free char *e = exec_error(&x->cfg, ARGV("nosuchcmd"), &status);
+	assert_string_equal(e, "exec: \"nosuchcmd\": executable file not found in $PATH");
+	assert_int_equal(status, ENOENT);
+	assert_int_equal(open_fds(), fds);
+	x->cfg.target = NULL;
+	pp_exec_target_close(&t);
+	assert_int_equal(t.root_fd, -1);
+	pp_exec_target_close(&t);
+}
+
 int main(void)
 {
 	if (geteuid() != 0) {
@@ -580,6 +617,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_user, exec_setup, exec_teardown),
 	    cmocka_unit_test_setup_teardown(test_cgroup, exec_setup, exec_teardown),
 	    cmocka_unit_test_setup_teardown(test_errors, exec_setup, exec_teardown),
+	    cmocka_unit_test_setup_teardown(test_kept_target, exec_setup, exec_teardown),
 	    cmocka_unit_test_setup_teardown(test_container_gone, exec_setup, exec_teardown),
 	    cmocka_unit_test_setup_teardown(test_caller_unchanged, exec_setup, exec_teardown),
 	    cmocka_unit_test_setup_teardown(test_shared_host_namespace, exec_setup, exec_teardown),
