@@ -48,6 +48,8 @@ $(BUILD)/helpers/%: tests/helpers/%.c
 	$(CC) -std=c11 -D_GNU_SOURCE -O2 -Wall -Werror -static -o $@ $< $(HELPER_LIBS)
 # The grpc probe tests' server: libnghttp2's server side (libnghttp2.a).
 $(BUILD)/helpers/grpc-health-server: HELPER_LIBS := -lnghttp2
+# The exec-probe benchmark's command: no libc, no start-up code (x86-64).
+$(BUILD)/helpers/nop: HELPER_LIBS := -nostdlib
 
 # Installs the Debian packages peapod needs to build and test (idempotent).
 deps:
