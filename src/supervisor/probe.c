@@ -212,11 +212,10 @@ void sup_exec_cache_clear(struct sup *s, size_t i)
 	struct exec_cache *x = &s->run[i].exec;
 	pp_exec_target_close(&x->target);
 	strv_free(x->env);
-	pp_cgroup_procs_fds_close(x->cg, x->n_cg);
 	*x = EXEC_CACHE_INIT;
 }
 
-/* What an exec into container i takes (its namespaces, root, cgroups and
+/* What an exec into container i takes (its namespaces, root and
  * environment), found out at its first exec and kept while it runs: a
  * probe every second would otherwise look them all up every time. */
 static int exec_cache(struct sup *s, size_t i, struct pp_error **err)
@@ -226,8 +225,7 @@ static int exec_cache(struct sup *s, size_t i, struct pp_error **err)
 	if (x->set)
 		return 0;
 	if (pp_exec_target_open(c->pidfd, &x->target, err) < 0 ||
-	    pp_pod_container_env(s->pod, c, &x->env, err) < 0 ||
-	    pp_cgroup_procs_fds(c->cgroup, &x->cg, &x->n_cg, err) < 0) {
+	    pp_pod_container_env(s->pod, c, &x->env, err) < 0) {
 		sup_exec_cache_clear(s, i);
 		return -1;
 	}
@@ -258,8 +256,6 @@ static int start_exec(struct sup *s, size_t i, const struct pp_handler *h, int o
 	    .extra_gids = id.extra_gids,
 	    .n_extra_gids = id.n_extra_gids,
 	    .security = &c->security,
-	    .cgroup_procs_fds = x->cg,
-	    .n_cgroup_procs_fds = x->n_cg,
 	    .set_oom_score_adj = true,
 	    .oom_score_adj = c->oom_score_adj,
 	    .stdin_fd = -1,
@@ -267,7 +263,15 @@ static int start_exec(struct sup *s, size_t i, const struct pp_handler *h, int o
 	    .stderr_fd = out_fd,
 	};
 	struct pp_exec_process proc;
-	if (pp_exec_start(&cfg, &proc, err) < 0)
+	int *cg = NULL;
+	size_t n_cg = 0;
+	if (pp_cgroup_procs_fds(c->cgroup, &cg, &n_cg, err) < 0)
+		return -1;
+	cfg.cgroup_procs_fds = cg;
+	cfg.n_cgroup_procs_fds = n_cg;
+	int r = pp_exec_start(&cfg, &proc, err);
+	pp_cgroup_procs_fds_close(cg, n_cg);
+	if (r < 0)
 		return -1;
 	*pid = proc.pid;
 	*pidfd = proc.pidfd;

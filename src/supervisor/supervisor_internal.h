@@ -64,8 +64,9 @@ struct exec_cache {
 	bool set;
 	struct pp_exec_target target;
 	char **env;
-	int *cg; /* its cgroup.procs files */
-	size_t n_cg;
+	/* not its cgroup.procs files: ~10 fds per container on a v1 host,
+	 * which every exec child would then have to close, for as much CPU
+	 * as opening them each time costs */
 };
 #define EXEC_CACHE_INIT ((struct exec_cache){.target = {.root_fd = -1}})
 
