@@ -63,8 +63,10 @@ static bool has_controller(const char *hierarchy, const char *name)
 static void probe_v1(struct cg_host *h)
 {
 	static const char *const dirs[] = {CGROUP_ROOT "/freezer", CGROUP_ROOT "/pids",
-					   CGROUP_ROOT "/memory",  CGROUP_ROOT "/cpu",
-					   CGROUP_ROOT "/cpuacct", CGROUP_ROOT "/hugetlb"};
+					   CGROUP_ROOT "/memory", CGROUP_ROOT "/cpu",
+					   CGROUP_ROOT "/cpuacct", CGROUP_ROOT "/hugetlb",
+					   /* the device allow-list (cgroup_ops.h) */
+					   CGROUP_ROOT "/devices"};
 	dev_t devs[CGROUP_MAX_HIERARCHIES];
 	/* Hybrid: the unified hierarchy first (cgroup.kill, cgroup.events);
 	 * its freezer is cgroup.freeze, so v1's is not needed. */

@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "cgroup/cgroup_ops.h"
 #include "pod/pod_internal.h"
 #include "pod/resources.h"
 #include "util/cleanup.h"
@@ -84,6 +85,10 @@ int pp_pod_cgroups_create(struct pp_pod_instance *pod, int *infra_adj, struct pp
 		struct pp_pod_container *c = &pod->containers[i];
 		if (pp_cgroup_create(pod->cgroup, c->spec->name, &c->cgroup, err) < 0)
 			return -1;
+		const struct pp_security_context *sc = &c->spec->security;
+		if (pp_cgroup_devices_apply(c->cgroup, sc->has_privileged && sc->privileged, err) <
+		    0)
+			return pp_error_wrap(err, "%s", field_of(pod, i, field, sizeof(field)));
 		pp_container_cgroup_resources(c->spec, &res);
 		if (pp_cgroup_set_resources(c->cgroup, &res, err) < 0)
 			return pp_error_wrap(err, "%s", field_of(pod, i, field, sizeof(field)));

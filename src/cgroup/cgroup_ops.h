@@ -1,0 +1,42 @@
+/* Operations on a pod's or container's cgroup beyond membership: the device
+ * allow-list (devices.c), freezing (freezer.c) and usage statistics
+ * (stats.c). They work on the cgroups of cgroup.h and find their files
+ * through the helpers here (dirs.c), for every layout. */
+#ifndef PEAPOD_CGROUP_OPS_H
+#define PEAPOD_CGROUP_OPS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "cgroup/cgroup.h"
+
+/* dirs.c */
+
+/* The cgroup's directory in the unified (cgroup2) hierarchy, or NULL on a
+ * pure v1 host. Caller frees. */
+char *pp_cgroup_unified_dir(const struct pp_cgroup *cg);
+
+/* The cgroup's directory in the v1 hierarchy of controller (e.g. "memory"),
+ * or NULL on pure v2. Caller frees. The directory may not exist. */
+char *pp_cgroup_v1_dir(const struct pp_cgroup *cg, const char *controller);
+
+/* devices.c */
+
+enum pp_devices_backend {
+	PP_DEVICES_V1,	/* the v1 devices controller: devices.deny "a", then devices.allow */
+	PP_DEVICES_BPF, /* a BPF_PROG_TYPE_CGROUP_DEVICE program on the unified cgroup */
+};
+
+/* The backend for this host: the eBPF program on pure v2, the v1 devices
+ * controller on v1 and hybrid hosts. $PEAPOD_CGROUP_DEVICES=bpf selects the
+ * eBPF program on a hybrid host too (its processes are in the unified
+ * hierarchy as well, and the kernel runs both checks). */
+enum pp_devices_backend pp_devices_backend(void);
+
+/* Restricts the container cgroup cg to the default device allow-list (as
+ * runc gives every container: mknod of any node, read/write of null, zero,
+ * full, random, urandom, tty, console, ptmx and the pts), or leaves every
+ * device allowed when privileged. Call before any process joins cg. */
+int pp_cgroup_devices_apply(const struct pp_cgroup *cg, bool privileged, struct pp_error **err);
+
+#endif

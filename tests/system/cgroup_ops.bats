@@ -1,0 +1,90 @@
+#!/usr/bin/env bats
+# Operations through the pod's cgroups: the device allow-list, killing every
+# process of a pod (double-forked ones too), pause/unpause and statistics.
+
+load helpers
+
+# A block device the host itself can open: the root filesystem's disk, else
+# any other (loop, zram), tried through a node made in TEST_DIR. Prints
+# MAJOR:MINOR. (Some sandboxes deny even root the disk under /.)
+host_block_device() {
+	local d cands
+	cands=$(mountpoint -d / 2>/dev/null; cat /sys/block/*/dev 2>/dev/null)
+	for d in $cands; do
+		[ "${d%%:*}" != 0 ] || continue
+		rm -f "$TEST_DIR/blk"
+		mknod "$TEST_DIR/blk" b "${d%%:*}" "${d##*:}" 2>/dev/null || continue
+		if dd if="$TEST_DIR/blk" of=/dev/null count=0 2>/dev/null; then
+			rm -f "$TEST_DIR/blk"
+			echo "$d"
+			return 0
+		fi
+	done
+	rm -f "$TEST_DIR/blk"
+	return 1
+}
+
+# devices_pod NAME PRIVILEGED MAJOR MINOR
+devices_pod() {
+	cat <<EOF
+apiVersion: v1
+kind: Pod
+metadata:
+  name: $1
+spec:
+  restartPolicy: Never
+  containers:
+    - name: c
+      image: @IMAGE@
+      securityContext:
+        privileged: $2
+      command: ["sh", "-c"]
+      args:
+        - |
+          mknod /dev/disk b $3 $4 && echo mknod ok
+          if dd if=/dev/disk of=/dev/null count=0 2>/tmp/err; then echo disk opened
+          else echo "disk: \$\$(cat /tmp/err)"; fi
+          echo hello >/dev/null && echo null ok
+          [ "\$\$(head -c 4 /dev/zero | wc -c)" = 4 ] && echo zero ok
+          [ "\$\$(head -c 4 /dev/urandom | wc -c)" = 4 ] && echo urandom ok
+          head -c 1 /dev/full >/dev/null && echo full ok
+EOF
+}
+
+check_devices_denied() {
+	local disk
+	disk=$(host_block_device) || skip "the host cannot open any of its block devices"
+	devices_pod devices-denied false "${disk%%:*}" "${disk##*:}" >"$TEST_DIR/pod.yaml"
+	run_pod <"$TEST_DIR/pod.yaml"
+	assert_status 0
+	assert_line "[c] mknod ok"
+	assert_line_re '\[c\] disk: .*Operation not permitted.*'
+	refute_line "[c] disk opened"
+	assert_line "[c] null ok"
+	assert_line "[c] zero ok"
+	assert_line "[c] urandom ok"
+	assert_line "[c] full ok"
+	assert_no_leaks
+}
+
+@test "devices: a container cannot open a host block device through a node it made; null, zero, urandom work" {
+	check_devices_denied
+}
+
+@test "devices: the eBPF device program (PEAPOD_CGROUP_DEVICES=bpf) denies the same on the unified hierarchy" {
+	[ -d /sys/fs/cgroup/unified ] || [ -f /sys/fs/cgroup/cgroup.controllers ] ||
+		skip "no cgroup2 hierarchy on this host"
+	PEAPOD_CGROUP_DEVICES=bpf check_devices_denied
+}
+
+@test "devices: a privileged container can open a host block device" {
+	local disk
+	disk=$(host_block_device) || skip "the host cannot open any of its block devices"
+	devices_pod devices-privileged true "${disk%%:*}" "${disk##*:}" >"$TEST_DIR/pod.yaml"
+	run_pod <"$TEST_DIR/pod.yaml"
+	assert_status 0
+	assert_line "[c] mknod ok"
+	assert_line "[c] disk opened"
+	assert_line "[c] null ok"
+	assert_no_leaks
+}
