@@ -3,6 +3,7 @@
 # process of a pod (double-forked ones too), pause/unpause and statistics.
 
 load helpers
+load pods_helpers
 
 # A block device the host itself can open: the root filesystem's disk, else
 # any other (loop, zram), tried through a node made in TEST_DIR. Prints
@@ -86,5 +87,54 @@ check_devices_denied() {
 	assert_line "[c] mknod ok"
 	assert_line "[c] disk opened"
 	assert_line "[c] null ok"
+	assert_no_leaks
+}
+
+# ---------------------------------------------------------------------------
+# Killing through the cgroup
+
+# suite_pids_of ARG: pids of the suite's cgroups whose command line has ARG.
+suite_pids_of() {
+	local d p
+	for d in $(cgroup_parent_dirs); do
+		for p in $(find "$d" -name cgroup.procs -exec cat {} + 2>/dev/null); do
+			tr '\0' ' ' <"/proc/$p/cmdline" 2>/dev/null | grep -qF -- "$1" && echo "$p"
+		done
+	done | sort -u
+}
+
+@test "delete kills a double-forked daemon that ignores SIGTERM and left its container's process tree" {
+	# With a shared PID namespace the daemon is reparented to the infra
+	# process: only the cgroup still ties it to the pod.
+	apply_ok <<'EOF'
+apiVersion: v1
+kind: Pod
+metadata:
+  name: daemon
+spec:
+  shareProcessNamespace: true
+  terminationGracePeriodSeconds: 1
+  containers:
+    - name: c
+      image: @IMAGE@
+      command: ["sh", "-c"]
+      args:
+        - |
+          (sh -c 'trap "" TERM; exec sleep 7771 </dev/null >/dev/null 2>&1' &)
+          echo forked
+          trap 'exit 0' TERM; while true; do sleep 0.1; done
+EOF
+	eventually 10 logs_have daemon forked
+	local daemon
+	eventually 10 test -n "$(suite_pids_of 'sleep 7771')"
+	daemon=$(suite_pids_of 'sleep 7771')
+	[ -n "$daemon" ] || fail "no daemon found"
+	# It is not a child of the container's process (its subshell exited).
+	local ctr
+	ctr=$(container_pids daemon)
+	[ "$(awk '/^PPid:/ {print $2}' "/proc/$daemon/status")" != "$ctr" ] ||
+		fail "the daemon is still a child of the container's process"
+	delete_ok daemon
+	none_alive $daemon || fail "the daemon $daemon is still alive after delete"
 	assert_no_leaks
 }
