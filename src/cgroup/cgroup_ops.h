@@ -39,4 +39,20 @@ enum pp_devices_backend pp_devices_backend(void);
  * device allowed when privileged. Call before any process joins cg. */
 int pp_cgroup_devices_apply(const struct pp_cgroup *cg, bool privileged, struct pp_error **err);
 
+/* freezer.c */
+
+/* How long a freeze may take before it is given up (and undone). */
+#define PP_CGROUP_FREEZE_TIMEOUT_MS 5000
+
+/* Freezes (or thaws) every process of cg and below, and returns once the
+ * kernel reports the cgroup frozen (thawed): cgroup.freeze and the "frozen"
+ * key of cgroup.events where there is a unified hierarchy (on the hybrid
+ * layout it has them without any controller), the v1 freezer's
+ * freezer.state otherwise. A freeze that does not complete in time is
+ * undone and reported. Idempotent. */
+int pp_cgroup_freeze(const struct pp_cgroup *cg, bool frozen, struct pp_error **err);
+
+/* Whether cg is frozen (false when it does not exist). */
+bool pp_cgroup_is_frozen(const struct pp_cgroup *cg);
+
 #endif

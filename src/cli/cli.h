@@ -28,6 +28,8 @@ int cmd_exec(int argc, char **argv);
 int cmd_wait(int argc, char **argv);
 int cmd_delete(int argc, char **argv);
 int cmd_gc(int argc, char **argv);
+int cmd_pause(int argc, char **argv);
+int cmd_unpause(int argc, char **argv);
 
 /* cli_pod.c */
 

@@ -133,6 +133,9 @@ static void pod_status_text(struct json_object *pod, char *out, size_t size)
 		if (running && strcmp(out, "Completed") == 0)
 			snprintf(out, size, "Running");
 	}
+	/* Not kubectl's: a frozen pod (peapod pause), as podman shows it. */
+	if (json_object_get_boolean(jget(jget(pod, "peapod"), "paused")))
+		snprintf(out, size, "Paused");
 	if (jget(jget(pod, "metadata"), "deletionTimestamp") &&
 	    !json_object_get_boolean(jget(jget(pod, "peapod"), "finished")))
 		snprintf(out, size, "Terminating");

@@ -17,6 +17,8 @@ static const struct cli_command commands[] = {
     {"exec", cmd_exec, "run a command in a running container"},
     {"wait", cmd_wait, "wait for a condition on a pod"},
     {"delete", cmd_delete, "stop a pod and remove it"},
+    {"pause", cmd_pause, "freeze every process of a pod"},
+    {"unpause", cmd_unpause, "thaw a paused pod"},
     {"gc", cmd_gc, "clean up after pods whose supervisor died, and after a reboot"},
     {"image", cmd_image, "manage local images (import, ls, rm)"},
     {NULL, NULL, NULL},

@@ -44,4 +44,9 @@ int pp_pod_delete(const char *ns, const char *name, const struct pp_delete_opts 
  * the pods cleaned up. store_root NULL: the default. */
 int pp_pod_gc(const char *store_root, int *removed, struct pp_error **err);
 
+/* pause.c: podman pod pause / unpause. Freezes (thaws) every process of a
+ * running pod through its supervisor; pausing a paused pod is no error,
+ * unpausing one that is not paused is. */
+int pp_pod_pause(const char *ns, const char *name, bool pause, struct pp_error **err);
+
 #endif

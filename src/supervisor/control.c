@@ -157,6 +157,11 @@ static void do_exec(struct sup *s, int fd, const char *name)
 		reply_error(fd, "container %s is not running", name);
 		return;
 	}
+	if (s->paused) {
+		reply_error(fd, "pod %s is paused: unpause it to exec into container %s",
+			    pod->spec->name, name);
+		return;
+	}
 	cleanup_error struct pp_error *err = NULL;
 	cleanup_strv char **env = NULL;
 	int *cg = NULL;
@@ -175,6 +180,22 @@ static void do_exec(struct sup *s, int fd, const char *name)
 	reply(fd, json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN), fds, n);
 	json_object_put(o);
 	pp_cgroup_procs_fds_close(cg, n_cg);
+}
+
+static void do_pause(struct sup *s, int fd, bool pause)
+{
+	cleanup_error struct pp_error *err = NULL;
+	if (!pause && !s->paused) {
+		reply_error(fd, "pod %s is not paused", s->pod->spec->name);
+		return;
+	}
+	if ((pause ? sup_pause(s, &err) : sup_unpause(s, &err)) < 0) {
+		reply_error(fd, "%s", err->msg);
+		return;
+	}
+	/* The status says so before the CLI returns. */
+	sup_write_status(s);
+	reply(fd, "ok", NULL, 0);
 }
 
 /* attach -i: the write end of the container's stdin. With stdinOnce the
@@ -238,6 +259,8 @@ void sup_ctl_request(struct sup *s, size_t k)
 		do_attach(s, fd, buf + 7);
 	else if (strcmp(buf, "netcheck") == 0)
 		do_netcheck(s, fd);
+	else if (strcmp(buf, "pause") == 0 || strcmp(buf, "unpause") == 0)
+		do_pause(s, fd, buf[0] == 'p');
 	else
 		reply_error(fd, "unknown request \"%.40s\"", buf);
 }

@@ -130,7 +130,7 @@ static void earliest(int64_t *next, int64_t t)
 int64_t sup_probes_next(const struct sup *s)
 {
 	int64_t next = 0;
-	if (s->stopping != STOP_NONE)
+	if (s->stopping != STOP_NONE || s->paused)
 		return 0;
 	for (size_t i = 0; i < s->pod->n_containers; i++) {
 		const struct ctr_run *r = &s->run[i];
@@ -377,9 +377,25 @@ static void run_probe(struct sup *s, size_t i, enum probe_kind k, int64_t now)
 	}
 }
 
+void sup_probes_shift(struct sup *s, int64_t d)
+{
+	for (size_t i = 0; i < s->pod->n_containers; i++) {
+		struct ctr_run *r = &s->run[i];
+		if (r->kill_at)
+			r->kill_at += d;
+		for (size_t k = 0; k < N_PROBES; k++) {
+			if (r->probes[k].deadline)
+				r->probes[k].deadline += d;
+			if (r->probes[k].next_at)
+				r->probes[k].next_at += d;
+		}
+	}
+}
+
 void sup_probes_timer(struct sup *s, int64_t now)
 {
-	if (s->stopping != STOP_NONE)
+	/* A frozen container cannot answer: no probe runs or times out. */
+	if (s->stopping != STOP_NONE || s->paused)
 		return;
 	for (size_t i = 0; i < s->pod->n_containers; i++) {
 		struct ctr_run *r = &s->run[i];

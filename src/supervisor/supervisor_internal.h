@@ -128,6 +128,8 @@ struct sup {
 	bool dirty;		  /* the status changed since it was last written */
 	struct timespec created, started;
 	int clients[MAX_CLIENTS]; /* control connections, -1 = free */
+	bool paused;		  /* the pod's cgroup is frozen (pause.c) */
+	int64_t paused_at;	  /* monotonic ns it was frozen at */
 };
 
 int64_t sup_now_ns(void);
@@ -221,6 +223,14 @@ int64_t sup_hooks_next(const struct sup *s);
 void sup_hooks_timer(struct sup *s, int64_t now);
 /* The hook process of container i ended. */
 void sup_hook_done(struct sup *s, size_t i);
+
+/* Shifts the probes' clocks by d ns (the time the pod was paused). */
+void sup_probes_shift(struct sup *s, int64_t d);
+
+/* pause.c: freezing the whole pod (podman pod pause). While paused no probe
+ * runs and no container (re)starts; exec is refused; a stop thaws first. */
+int sup_pause(struct sup *s, struct pp_error **err);
+int sup_unpause(struct sup *s, struct pp_error **err);
 
 /* control.c: the control socket. */
 void sup_ctl_accept(struct sup *s);

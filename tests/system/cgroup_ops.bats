@@ -138,3 +138,102 @@ EOF
 	none_alive $daemon || fail "the daemon $daemon is still alive after delete"
 	assert_no_leaks
 }
+
+# ---------------------------------------------------------------------------
+# pause and unpause
+
+# pod_frozen NAME: the kernel reports the pod's cgroup frozen.
+pod_frozen() {
+	local uid dir
+	uid=$(pod_uid "$1") || return 1
+	for dir in /sys/fs/cgroup/unified /sys/fs/cgroup; do
+		dir=$dir/$PEAPOD_CGROUP_PARENT/pod-$uid
+		if [ -f "$dir/cgroup.events" ]; then
+			grep -qx 'frozen 1' "$dir/cgroup.events"
+			return
+		fi
+	done
+	[ "$(cat "/sys/fs/cgroup/freezer/$PEAPOD_CGROUP_PARENT/pod-$uid/freezer.state")" = FROZEN ]
+}
+
+paused_pod() {
+	cat <<'EOF'
+apiVersion: v1
+kind: Pod
+metadata:
+  name: frozen
+spec:
+  terminationGracePeriodSeconds: 1
+  containers:
+    - name: c
+      image: @IMAGE@
+      command: ["sh", "-c", "trap 'exit 0' TERM; i=0; while true; do i=$((i+1)); echo tick $i; sleep 0.1; done"]
+      livenessProbe:
+        exec: {command: ["true"]}
+        periodSeconds: 1
+        timeoutSeconds: 1
+        failureThreshold: 1
+EOF
+}
+
+@test "pause freezes every process of the pod (get: Paused, exec refused, no probe fails); unpause resumes it" {
+	apply_ok < <(paused_pod)
+	eventually 10 logs_have frozen "tick 3"
+	local pid
+	pid=$(container_pids frozen)
+
+	run_peapod pause frozen
+	assert_status 0
+	assert_stdout "pod/frozen paused"
+	pod_frozen frozen || fail "the pod's cgroup is not frozen"
+	[ "$(state_status frozen | json_get 'd["peapod"]["paused"]')" = true ] ||
+		fail "status.json does not record the pause"
+	status_is frozen Paused || fail "get does not show Paused: $(get_row frozen)"
+	# Pausing again is no error.
+	run_peapod pause frozen
+	assert_status 0
+
+	run_peapod exec frozen -- true
+	[ "$status" -ne 0 ] || fail "exec into a paused pod succeeded"
+	assert_stderr_contains "paused"
+
+	# The liveness probe (1 s period and timeout, one failure kills) would
+	# fail against a frozen container: it must not run meanwhile.
+	sleep 3
+	pod_frozen frozen || fail "the pod thawed by itself"
+
+	run_peapod unpause frozen
+	assert_status 0
+	assert_stdout "pod/frozen unpaused"
+	pod_frozen frozen && fail "the pod's cgroup is still frozen"
+	eventually 10 status_is frozen Running
+	local last
+	last=$(pp logs frozen | tail -n1)
+	eventually 10 eval '[ "$(pp logs frozen | tail -n1)" != "$last" ]'
+	[ "$(container_pids frozen)" = "$pid" ] || fail "the container was restarted"
+	[ "$(inspect_get frozen 'd["status"]["containerStatuses"][0]["restartCount"]')" = 0 ] ||
+		fail "the container restarted"
+
+	run_peapod unpause frozen
+	[ "$status" -ne 0 ] || fail "unpause of a pod that is not paused succeeded"
+	assert_stderr_contains "not paused"
+	delete_ok frozen
+	assert_no_leaks
+}
+
+@test "delete of a paused pod thaws it, stops it gracefully and leaves nothing" {
+	apply_ok < <(paused_pod)
+	eventually 10 logs_have frozen "tick 1"
+	run_peapod pause frozen
+	assert_status 0
+	delete_ok frozen
+	assert_no_leaks
+}
+
+@test "pause and unpause of a pod that does not exist fail" {
+	run_peapod pause nosuchpod
+	[ "$status" -ne 0 ] || fail "pause succeeded"
+	run_peapod unpause nosuchpod
+	[ "$status" -ne 0 ] || fail "unpause succeeded"
+	assert_no_leaks
+}

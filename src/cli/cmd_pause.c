@@ -1,0 +1,49 @@
+/* peapod pause / unpause POD... (podman pod pause / unpause). */
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cli/cli.h"
+#include "ops/ops.h"
+#include "util/cleanup.h"
+
+static int pause_verb(int argc, char **argv, bool pause)
+{
+	static const struct option longopts[] = {{"namespace", required_argument, NULL, 'n'},
+						 {NULL, 0, NULL, 0}};
+	const char *ns = NULL;
+	int c;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "n:", longopts, NULL)) != -1) {
+		if (c == 'n')
+			ns = optarg;
+		else
+			return CLI_EXIT_USAGE;
+	}
+	if (optind >= argc) {
+		fprintf(stderr, "usage: peapod %s POD... [-n NAMESPACE]\n", argv[0]);
+		return CLI_EXIT_USAGE;
+	}
+	int ret = 0;
+	for (int i = optind; i < argc; i++) {
+		cleanup_error struct pp_error *err = NULL;
+		const char *name = cli_pod_name(argv[i]);
+		if (pp_pod_pause(cli_namespace(ns), name, pause, &err) < 0) {
+			cli_print_error(err);
+			ret = CLI_EXIT_FAILURE;
+			continue;
+		}
+		printf("pod/%s %s\n", name, pause ? "paused" : "unpaused");
+	}
+	return ret;
+}
+
+int cmd_pause(int argc, char **argv)
+{
+	return pause_verb(argc, argv, true);
+}
+
+int cmd_unpause(int argc, char **argv)
+{
+	return pause_verb(argc, argv, false);
+}
