@@ -20,6 +20,11 @@ char *pp_cgroup_unified_dir(const struct pp_cgroup *cg);
  * or NULL on pure v2. Caller frees. The directory may not exist. */
 char *pp_cgroup_v1_dir(const struct pp_cgroup *cg, const char *controller);
 
+/* The same from a cgroup's path (pp_cgroup_path: relative to each
+ * hierarchy's root, starting with '/'), for callers without a handle. */
+char *pp_cgroup_unified_dir_of(const char *path);
+char *pp_cgroup_v1_dir_of(const char *path, const char *controller);
+
 /* devices.c */
 
 enum pp_devices_backend {
@@ -54,5 +59,34 @@ int pp_cgroup_freeze(const struct pp_cgroup *cg, bool frozen, struct pp_error **
 
 /* Whether cg is frozen (false when it does not exist). */
 bool pp_cgroup_is_frozen(const struct pp_cgroup *cg);
+
+/* stats.c: usage as kubelet (cAdvisor) and podman read it. */
+
+struct pp_cgroup_stats {
+	bool has_cpu, has_memory, has_pids;
+	uint64_t cpu_usage_ns;	     /* CPU time used since the cgroup was made */
+	uint64_t memory_usage;	     /* bytes charged, page cache included */
+	uint64_t memory_working_set; /* usage minus inactive file pages */
+	uint64_t pids;		     /* tasks (threads) in the cgroup and below */
+};
+
+/* Reads the usage of the cgroup at path (as pp_cgroup_path gives it) from
+ * whichever hierarchy has it: cpu.stat usage_usec (unified) or
+ * cpuacct.usage (v1); memory.current and memory.stat inactive_file (v2) or
+ * memory.usage_in_bytes and total_inactive_file (v1); pids.current, else the
+ * threads listed in cgroup.threads (unified, no controller needed). What no
+ * hierarchy offers is left out (has_* false). -1 with ENOENT when the cgroup
+ * is gone. */
+int pp_cgroup_stats_read(const char *path, struct pp_cgroup_stats *out, struct pp_error **err);
+
+/* cAdvisor's working set: usage - inactive_file, 0 when that is larger. */
+uint64_t pp_memory_working_set(uint64_t usage, uint64_t inactive_file);
+
+/* CPU use between two samples of cpu_usage_ns taken wall_ns apart:
+ * percent of one CPU (podman stats: 100 = one CPU busy) and millicores
+ * (kubectl top: 1000m = one CPU). 0 when the samples say nothing (no time
+ * passed, or the counter went back: a restarted cgroup). */
+double pp_cpu_percent(uint64_t cpu0_ns, uint64_t cpu1_ns, uint64_t wall_ns);
+uint64_t pp_cpu_millicores(uint64_t cpu0_ns, uint64_t cpu1_ns, uint64_t wall_ns);
 
 #endif

@@ -30,6 +30,8 @@ int cmd_delete(int argc, char **argv);
 int cmd_gc(int argc, char **argv);
 int cmd_pause(int argc, char **argv);
 int cmd_unpause(int argc, char **argv);
+int cmd_stats(int argc, char **argv);
+int cmd_top(int argc, char **argv);
 
 /* cli_pod.c */
 

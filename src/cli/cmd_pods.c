@@ -186,6 +186,14 @@ int cmd_inspect(int argc, char **argv)
 		return ret;
 	cli_attach_spec(&v);
 	add_network_check(&v);
+	/* One sample of the pod's usage (no CPU rate: that takes two). */
+	struct pp_pod_usage u;
+	struct json_object *peapod = NULL;
+	if (v.alive && !v.finished && json_object_object_get_ex(v.obj, "peapod", &peapod) &&
+	    pp_pod_usage_begin(v.ns, v.name, &u, NULL) == 0) {
+		json_object_object_add(peapod, "stats", pp_pod_usage_json(&u));
+		pp_pod_usage_free(&u);
+	}
 	printf("%s\n", json_object_to_json_string_ext(v.obj, JSON_C_TO_STRING_PRETTY |
 								 JSON_C_TO_STRING_NOSLASHESCAPE));
 	pp_pod_view_free(&v);

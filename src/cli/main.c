@@ -19,6 +19,8 @@ static const struct cli_command commands[] = {
     {"delete", cmd_delete, "stop a pod and remove it"},
     {"pause", cmd_pause, "freeze every process of a pod"},
     {"unpause", cmd_unpause, "thaw a paused pod"},
+    {"stats", cmd_stats, "CPU, memory and pids of running pods, per container"},
+    {"top", cmd_top, "CPU and memory of running pods (top pod [POD] [--containers])"},
     {"gc", cmd_gc, "clean up after pods whose supervisor died, and after a reboot"},
     {"image", cmd_image, "manage local images (import, ls, rm)"},
     {NULL, NULL, NULL},

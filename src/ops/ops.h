@@ -49,4 +49,42 @@ int pp_pod_gc(const char *store_root, int *removed, struct pp_error **err);
  * unpausing one that is not paused is. */
 int pp_pod_pause(const char *ns, const char *name, bool pause, struct pp_error **err);
 
+/* stats.c: usage of a running pod and of its running containers, from
+ * their cgroups (peapod stats, peapod top pod, inspect). */
+#include "cgroup/cgroup_ops.h"
+
+/* Default time between the two samples CPU use is computed from. */
+#define PP_STATS_WINDOW_MS 1000
+
+struct pp_usage {
+	struct pp_cgroup_stats st;
+	bool has_rate;	    /* a second sample was taken (pp_pod_usage_end) */
+	double cpu_percent; /* 100 = one CPU */
+	uint64_t millicores;
+	uint64_t cpu0_ns; /* the first sample */
+};
+
+struct pp_ctr_usage {
+	char *name;
+	struct pp_usage u;
+};
+
+struct pp_pod_usage {
+	char *ns, *name, *cgroup;
+	struct pp_usage pod; /* the whole pod: infra and containers */
+	struct pp_ctr_usage *ctrs;
+	size_t n_ctrs;
+	int64_t t0_ns; /* monotonic time of the first sample */
+};
+
+/* First sample: the pod must be running (its supervisor alive). */
+int pp_pod_usage_begin(const char *ns, const char *name, struct pp_pod_usage *u,
+		       struct pp_error **err);
+/* Second sample: fills the CPU rates over the time since the first. */
+int pp_pod_usage_end(struct pp_pod_usage *u, struct pp_error **err);
+void pp_pod_usage_free(struct pp_pod_usage *u);
+
+/* The usage as JSON (inspect's "peapod": {"stats": ...}). */
+struct json_object *pp_pod_usage_json(const struct pp_pod_usage *u);
+
 #endif

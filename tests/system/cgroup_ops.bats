@@ -237,3 +237,101 @@ EOF
 	[ "$status" -ne 0 ] || fail "unpause succeeded"
 	assert_no_leaks
 }
+
+# ---------------------------------------------------------------------------
+# stats, top pod, inspect
+
+burner_pod() {
+	cat <<'EOF'
+apiVersion: v1
+kind: Pod
+metadata:
+  name: usage
+spec:
+  terminationGracePeriodSeconds: 1
+  containers:
+    - name: burner
+      image: @IMAGE@
+      command: ["sh", "-c", "trap 'exit 0' TERM; while true; do :; done"]
+    - name: holder
+      image: @IMAGE@
+      command: ["sh", "-c", "trap 'exit 0' TERM; head -c 33554432 /dev/zero >/dev/shm/fill && echo filled; while true; do sleep 0.1; done"]
+EOF
+}
+
+# The memory controller reaches the pod's containers on this host.
+have_memory_stats() {
+	[ "$(inspect_get usage 'd["peapod"]["stats"]["containers"][1].get("memoryWorkingSetBytes", -1)')" != -1 ]
+}
+
+@test "stats: a container burning CPU shows CPU use, the idle one little; memory and pids read back" {
+	apply_ok < <(burner_pod)
+	eventually 10 logs_have usage filled -c holder
+	run_peapod stats usage -i 0.5
+	assert_status 0
+	[[ "${lines[0]}" =~ ^POD\ +CONTAINER\ +CPU\ %\ +MEM\ USAGE\ +WORKING\ SET\ +PIDS$ ]] ||
+		fail "bad header"
+	[ "${#lines[@]}" -eq 4 ] || fail "expected a header, two containers and the pod"
+	local cpu pids
+	cpu=$(awk '$2 == "burner" {sub("%", "", $3); print int($3)}' <<<"$output")
+	# A busy loop on a 2-CPU host: well above zero (not asserting a share).
+	[ "$cpu" -ge 10 ] || fail "the burner shows ${cpu}% CPU"
+	local idle
+	idle=$(awk '$2 == "holder" {sub("%", "", $3); print int($3)}' <<<"$output")
+	[ "$idle" -lt "$cpu" ] || fail "the idle holder shows ${idle}% CPU, the burner ${cpu}%"
+	pids=$(awk '$2 == "holder" {print $6}' <<<"$output")
+	[ "$pids" -ge 1 ] || fail "the holder shows $pids pids"
+	assert_line_re 'usage +\(pod\) +[0-9.]+% +.*'
+	if have_memory_stats; then
+		# 32 MiB in /dev/shm (shmem, charged to the holder) is in its working set.
+		local ws
+		ws=$(inspect_get usage 'd["peapod"]["stats"]["containers"][1]["memoryWorkingSetBytes"]')
+		[ "$ws" -ge 33554432 ] || fail "holder's working set $ws < 32 MiB"
+		[ "$ws" -lt $((256 * 1024 * 1024)) ] || fail "holder's working set $ws is implausible"
+		awk '$2 == "holder" {exit !($4 ~ /MB$/)}' <<<"$output" || fail "holder's memory not in MB"
+	fi
+	delete_ok usage
+	assert_no_leaks
+}
+
+@test "top pod: CPU in millicores and memory in Mi, per pod and --containers" {
+	apply_ok < <(burner_pod)
+	eventually 10 logs_have usage filled -c holder
+	run_peapod top pod usage -i 0.5
+	assert_status 0
+	[[ "${lines[0]}" =~ ^NAME\ +CPU\(cores\)\ +MEMORY\(bytes\)$ ]] || fail "bad header"
+	local mc
+	mc=$(awk '$1 == "usage" {sub("m$", "", $2); print $2}' <<<"$output")
+	[ "$mc" -ge 100 ] || fail "the pod uses ${mc}m CPU"
+	if have_memory_stats; then
+		assert_line_re 'usage +[0-9]+m +(3[2-9]|[4-9][0-9]|[1-2][0-9][0-9])Mi'
+	fi
+	run_peapod top pod usage --containers -i 0.5
+	assert_status 0
+	[[ "${lines[0]}" =~ ^POD\ +NAME\ +CPU\(cores\)\ +MEMORY\(bytes\)$ ]] || fail "bad header"
+	assert_line_re 'usage +burner +[0-9]+m +.*'
+	assert_line_re 'usage +holder +[0-9]+m +.*'
+	# Every running pod without a name.
+	run_peapod top pod -i 0.2
+	assert_status 0
+	assert_line_re 'usage +[0-9]+m +.*'
+	delete_ok usage
+	run_peapod top pod usage -i 0.2
+	[ "$status" -ne 0 ] || fail "top of a deleted pod succeeded"
+	assert_no_leaks
+}
+
+@test "inspect has the pod's and each container's cumulative usage" {
+	apply_ok < <(burner_pod)
+	eventually 10 logs_have usage filled -c holder
+	local cpu0 cpu1
+	cpu0=$(inspect_get usage 'd["peapod"]["stats"]["containers"][0]["cpuUsageNanoseconds"]')
+	[ "$(inspect_get usage 'd["peapod"]["stats"]["containers"][0]["name"]')" = burner ] ||
+		fail "first container is not the burner"
+	eventually 10 eval '[ "$(inspect_get usage "d[\"peapod\"][\"stats\"][\"containers\"][0][\"cpuUsageNanoseconds\"]")" -gt "$cpu0" ]'
+	cpu1=$(inspect_get usage 'd["peapod"]["stats"]["cpuUsageNanoseconds"]')
+	[ "$cpu1" -ge "$cpu0" ] || fail "the pod used less CPU ($cpu1) than its container ($cpu0)"
+	[ "$(inspect_get usage 'd["peapod"]["stats"]["pids"]')" -ge 3 ] || fail "pod pids < 3"
+	delete_ok usage
+	assert_no_leaks
+}
