@@ -230,6 +230,24 @@ EOF
 	assert_no_leaks
 }
 
+@test "a paused pod whose supervisor died is cleaned up by gc: frozen processes killed, cgroups removed" {
+	apply_ok < <(paused_pod)
+	eventually 10 logs_have frozen "tick 1"
+	local pids sup
+	pids=$(container_pids frozen)
+	run_peapod pause frozen
+	assert_status 0
+	sup=$(sup_pid frozen)
+	kill -KILL "$sup"
+	eventually 10 none_alive "$sup"
+	run_peapod gc
+	assert_status 0
+	assert_stdout "1 pod cleaned up"
+	# shellcheck disable=SC2086
+	none_alive $pids || fail "frozen processes outlived gc: $pids"
+	assert_no_leaks
+}
+
 @test "pause and unpause of a pod that does not exist fail" {
 	run_peapod pause nosuchpod
 	[ "$status" -ne 0 ] || fail "pause succeeded"
