@@ -35,7 +35,8 @@ enum pp_devices_backend {
 /* The backend for this host: the eBPF program on pure v2, the v1 devices
  * controller on v1 and hybrid hosts. $PEAPOD_CGROUP_DEVICES=bpf selects the
  * eBPF program on a hybrid host too (its processes are in the unified
- * hierarchy as well, and the kernel runs both checks). */
+ * hierarchy as well, and the kernel runs both checks), and so does a hybrid
+ * host without a v1 devices hierarchy. */
 enum pp_devices_backend pp_devices_backend(void);
 
 /* Restricts the container cgroup cg to the default device allow-list (as

@@ -45,7 +45,8 @@ enum pp_devices_backend pp_devices_backend(void)
 	if (layout == PP_CGROUP_V2)
 		return PP_DEVICES_BPF;
 	const char *env = getenv("PEAPOD_CGROUP_DEVICES");
-	if (layout == PP_CGROUP_HYBRID && env && strcmp(env, "bpf") == 0)
+	if (layout == PP_CGROUP_HYBRID &&
+	    ((env && strcmp(env, "bpf") == 0) || access("/sys/fs/cgroup/devices", F_OK) < 0))
 		return PP_DEVICES_BPF;
 	return PP_DEVICES_V1;
 }

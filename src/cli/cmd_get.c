@@ -388,6 +388,8 @@ int cmd_describe(int argc, char **argv)
 	printf("QoS Class:        %s\n", jstr(st, "qosClass") ? jstr(st, "qosClass") : "<none>");
 	if (jget(meta, "deletionTimestamp"))
 		printf("Terminating since: %s\n", js(meta, "deletionTimestamp"));
+	if (json_object_get_boolean(jget(jget(v.obj, "peapod"), "paused")))
+		printf("Paused:           True (peapod unpause %s)\n", v.name);
 	describe_containers(st, "initContainerStatuses", "Init Containers");
 	describe_containers(st, "containerStatuses", "Containers");
 	struct json_object *conds = jget(st, "conditions");

@@ -119,6 +119,8 @@ static int parse_common(int argc, char **argv, const char *shorts, struct sample
 						 {"all-namespaces", no_argument, NULL, 'A'},
 						 {"interval", required_argument, NULL, 'i'},
 						 {"containers", no_argument, NULL, 'c'},
+						 /* podman's flag; one sample is all we print */
+						 {"no-stream", no_argument, NULL, 's'},
 						 {NULL, 0, NULL, 0}};
 	int c;
 	optind = 1;
@@ -131,6 +133,8 @@ static int parse_common(int argc, char **argv, const char *shorts, struct sample
 			continue;
 		else if (c == 'c' && containers != NULL)
 			*containers = true;
+		else if (c == 's')
+			continue;
 		else
 			return -1;
 	}

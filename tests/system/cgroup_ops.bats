@@ -189,6 +189,8 @@ EOF
 	[ "$(state_status frozen | json_get 'd["peapod"]["paused"]')" = true ] ||
 		fail "status.json does not record the pause"
 	status_is frozen Paused || fail "get does not show Paused: $(get_row frozen)"
+	run_peapod describe pod frozen
+	assert_line_re 'Paused: +True.*'
 	# Pausing again is no error.
 	run_peapod pause frozen
 	assert_status 0
@@ -285,7 +287,7 @@ have_memory_stats() {
 @test "stats: a container burning CPU shows CPU use, the idle one little; memory and pids read back" {
 	apply_ok < <(burner_pod)
 	eventually 10 logs_have usage filled -c holder
-	run_peapod stats usage -i 0.5
+	run_peapod stats usage -i 0.5 --no-stream
 	assert_status 0
 	[[ "${lines[0]}" =~ ^POD\ +CONTAINER\ +CPU\ %\ +MEM\ USAGE\ +WORKING\ SET\ +PIDS$ ]] ||
 		fail "bad header"
