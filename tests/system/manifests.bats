@@ -8,9 +8,13 @@ load helpers
 INVALID_DIR=${INVALID_DIR:-$BATS_TEST_DIRNAME/../manifests/invalid}
 
 # state_snapshot: what exists in PEAPOD_RUN, PEAPOD_ROOT/pods and our cgroups.
+# (The shared record directories, $PEAPOD_RUN/names/<namespace> and
+# $PEAPOD_RUN/pods, are not a pod's: whether an earlier test left them
+# depends on the order tests run in. Files and pod directories count.)
 state_snapshot() {
 	# (trash: what earlier tests' deletes are still unlinking)
-	find "$PEAPOD_RUN" -mindepth 1 -not -path "$PEAPOD_RUN/trash*" 2>/dev/null | sort
+	find "$PEAPOD_RUN" -mindepth 1 ! -type d -not -path "$PEAPOD_RUN/trash*" 2>/dev/null | sort
+	find "$PEAPOD_RUN/pods" -mindepth 1 2>/dev/null | sort
 	find "$PEAPOD_ROOT/pods" "$PEAPOD_ROOT/containers" -mindepth 1 2>/dev/null | sort
 	local d
 	for d in $(cgroup_parent_dirs); do
