@@ -9,6 +9,7 @@
 
 #include <json-c/json.h>
 
+#include "cgroup/cgroup_ops.h"
 #include "util/error.h"
 
 /* A pod as the CLI shows it: its status.json, with status.phase "Unknown"
@@ -51,7 +52,6 @@ int pp_pod_pause(const char *ns, const char *name, bool pause, struct pp_error *
 
 /* stats.c: usage of a running pod and of its running containers, from
  * their cgroups (peapod stats, peapod top pod, inspect). */
-#include "cgroup/cgroup_ops.h"
 
 /* Default time between the two samples CPU use is computed from. */
 #define PP_STATS_WINDOW_MS 1000
