@@ -58,9 +58,6 @@ int pp_cgroup_devices_apply(const struct pp_cgroup *cg, bool privileged, struct 
  * undone and reported. Idempotent. */
 int pp_cgroup_freeze(const struct pp_cgroup *cg, bool frozen, struct pp_error **err);
 
-/* Whether cg is frozen (false when it does not exist). */
-bool pp_cgroup_is_frozen(const struct pp_cgroup *cg);
-
 /* stats.c: usage as kubelet (cAdvisor) and podman read it. */
 
 struct pp_cgroup_stats {

@@ -128,13 +128,3 @@ int pp_cgroup_freeze(const struct pp_cgroup *cg, bool frozen, struct pp_error **
 	}
 	return ret < 0 ? pp_error_wrap(err, frozen ? "freeze" : "thaw") : 0;
 }
-
-bool pp_cgroup_is_frozen(const struct pp_cgroup *cg)
-{
-	cleanup_free char *dir = pp_cgroup_unified_dir(cg);
-	if (dir)
-		return v2_frozen(dir) == 1;
-	cleanup_free char *v1 = pp_cgroup_v1_dir(cg, "freezer");
-	char state[32];
-	return v1 && v1_state(v1, state, sizeof(state)) == 0 && strcmp(state, "FROZEN") == 0;
-}
