@@ -142,18 +142,20 @@ EOF
 # ---------------------------------------------------------------------------
 # pause and unpause
 
-# pod_frozen NAME: the kernel reports the pod's cgroup frozen.
+# pod_frozen NAME: the kernel reports the pod's cgroup frozen (wherever its
+# QoS class put it: <parent>[/burstable|/besteffort]/pod-UID).
 pod_frozen() {
-	local uid dir
+	local uid h f
 	uid=$(pod_uid "$1") || return 1
-	for dir in /sys/fs/cgroup/unified /sys/fs/cgroup; do
-		dir=$dir/$PEAPOD_CGROUP_PARENT/pod-$uid
-		if [ -f "$dir/cgroup.events" ]; then
-			grep -qx 'frozen 1' "$dir/cgroup.events"
+	for h in /sys/fs/cgroup/unified /sys/fs/cgroup; do
+		f=$(find "$h/$PEAPOD_CGROUP_PARENT" -maxdepth 3 -path "*/pod-$uid/cgroup.events" 2>/dev/null | head -n1)
+		if [ -n "$f" ]; then
+			grep -qx 'frozen 1' "$f"
 			return
 		fi
 	done
-	[ "$(cat "/sys/fs/cgroup/freezer/$PEAPOD_CGROUP_PARENT/pod-$uid/freezer.state")" = FROZEN ]
+	f=$(find "/sys/fs/cgroup/freezer/$PEAPOD_CGROUP_PARENT" -maxdepth 3 -path "*/pod-$uid/freezer.state" | head -n1)
+	[ "$(cat "$f")" = FROZEN ]
 }
 
 paused_pod() {
