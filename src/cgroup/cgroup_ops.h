@@ -28,21 +28,24 @@ char *pp_cgroup_v1_dir_of(const char *path, const char *controller);
 /* devices.c */
 
 enum pp_devices_backend {
-	PP_DEVICES_V1,	/* the v1 devices controller: devices.deny "a", then devices.allow */
-	PP_DEVICES_BPF, /* a BPF_PROG_TYPE_CGROUP_DEVICE program on the unified cgroup */
+	PP_DEVICES_V1,	 /* the v1 devices controller: devices.deny "a", then devices.allow */
+	PP_DEVICES_BPF,	 /* a BPF_PROG_TYPE_CGROUP_DEVICE program on the unified cgroup */
+	PP_DEVICES_NONE, /* pure v1 without a devices hierarchy: nothing can restrict */
 };
 
 /* The backend for this host: the eBPF program on pure v2, the v1 devices
- * controller on v1 and hybrid hosts. $PEAPOD_CGROUP_DEVICES=bpf selects the
- * eBPF program on a hybrid host too (its processes are in the unified
- * hierarchy as well, and the kernel runs both checks), and so does a hybrid
- * host without a v1 devices hierarchy. */
+ * controller on v1 and hybrid hosts where a devices hierarchy is mounted.
+ * $PEAPOD_CGROUP_DEVICES=bpf selects the eBPF program on a hybrid host too
+ * (its processes are in the unified hierarchy as well, and the kernel runs
+ * both checks), and so does a hybrid host without a v1 devices hierarchy. */
 enum pp_devices_backend pp_devices_backend(void);
 
 /* Restricts the container cgroup cg to the default device allow-list (as
  * runc gives every container: mknod of any node, read/write of null, zero,
  * full, random, urandom, tty, console, ptmx and the pts), or leaves every
- * device allowed when privileged. Call before any process joins cg. */
+ * device allowed when privileged. Call before any process joins cg. Returns
+ * 1 (not an error: the caller warns) when this host has no way to restrict
+ * devices (PP_DEVICES_NONE). */
 int pp_cgroup_devices_apply(const struct pp_cgroup *cg, bool privileged, struct pp_error **err);
 
 /* freezer.c */

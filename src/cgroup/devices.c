@@ -6,7 +6,9 @@
 
 #include <fcntl.h>
 #include <linux/bpf.h>
+#include <linux/magic.h>
 #include <string.h>
+#include <sys/statfs.h>
 #include <sys/syscall.h>
 
 #include "util/cleanup.h"
@@ -35,20 +37,27 @@ static const struct dev_rule default_rules[] = {
     {'c', 136, -1, "rwm"}, /* /dev/pts/N */
 };
 #define N_RULES (sizeof(default_rules) / sizeof(default_rules[0]))
+#define DEVICES_V1_ROOT "/sys/fs/cgroup/devices"
 #define BPF_LOG_SIZE 4096
+
+/* The v1 devices hierarchy is mounted (the cgroup layer then joins it). */
+static bool have_v1_devices(void)
+{
+	struct statfs sfs;
+	return statfs(DEVICES_V1_ROOT, &sfs) == 0 && sfs.f_type == CGROUP_SUPER_MAGIC;
+}
 
 enum pp_devices_backend pp_devices_backend(void)
 {
 	enum pp_cgroup_layout layout;
 	if (pp_cgroup_layout(&layout, NULL) < 0)
-		return PP_DEVICES_V1;
+		return PP_DEVICES_NONE;
 	if (layout == PP_CGROUP_V2)
 		return PP_DEVICES_BPF;
 	const char *env = getenv("PEAPOD_CGROUP_DEVICES");
-	if (layout == PP_CGROUP_HYBRID &&
-	    ((env && strcmp(env, "bpf") == 0) || access("/sys/fs/cgroup/devices", F_OK) < 0))
-		return PP_DEVICES_BPF;
-	return PP_DEVICES_V1;
+	if (have_v1_devices() && !(layout == PP_CGROUP_HYBRID && env && strcmp(env, "bpf") == 0))
+		return PP_DEVICES_V1;
+	return layout == PP_CGROUP_HYBRID ? PP_DEVICES_BPF : PP_DEVICES_NONE;
 }
 
 static int write_rule(const char *file, const char *line, struct pp_error **err)
@@ -199,6 +208,9 @@ int pp_cgroup_devices_apply(const struct pp_cgroup *cg, bool privileged, struct 
 	/* A privileged container keeps the parent's list: every device. */
 	if (privileged)
 		return 0;
-	int ret = pp_devices_backend() == PP_DEVICES_BPF ? apply_bpf(cg, err) : apply_v1(cg, err);
+	enum pp_devices_backend b = pp_devices_backend();
+	if (b == PP_DEVICES_NONE)
+		return 1;
+	int ret = b == PP_DEVICES_BPF ? apply_bpf(cg, err) : apply_v1(cg, err);
 	return ret < 0 ? pp_error_wrap(err, "device allow-list") : 0;
 }

@@ -73,6 +73,7 @@ int pp_pod_cgroups_create(struct pp_pod_instance *pod, int *infra_adj, struct pp
 {
 	struct pp_cgroup_resources res;
 	char field[64];
+	bool devices_warned = false;
 	pod->qos = pp_pod_qos_class(pod->spec);
 	cleanup_free char *cgname = xasprintf("pod-%s", pod->uid);
 	if (pp_cgroup_create_pod(pod->qos, cgname, &pod->cgroup, err) < 0)
@@ -86,9 +87,14 @@ int pp_pod_cgroups_create(struct pp_pod_instance *pod, int *infra_adj, struct pp
 		if (pp_cgroup_create(pod->cgroup, c->spec->name, &c->cgroup, err) < 0)
 			return -1;
 		const struct pp_security_context *sc = &c->spec->security;
-		if (pp_cgroup_devices_apply(c->cgroup, sc->has_privileged && sc->privileged, err) <
-		    0)
-			return pp_error_wrap(err, "%s", field_of(pod, i, field, sizeof(field)));
+		int dev =
+		    pp_cgroup_devices_apply(c->cgroup, sc->has_privileged && sc->privileged, err);
+		if (dev < 0)
+			return pp_error_wrap(err, "container %s", c->spec->name);
+		if (dev > 0 && !devices_warned)
+			warn(pod, xstrdup("no devices cgroup (v1) or cgroup2 on this host: the "
+					  "containers' device access is not restricted"));
+		devices_warned = devices_warned || dev > 0;
 		pp_container_cgroup_resources(c->spec, &res);
 		if (pp_cgroup_set_resources(c->cgroup, &res, err) < 0)
 			return pp_error_wrap(err, "%s", field_of(pod, i, field, sizeof(field)));

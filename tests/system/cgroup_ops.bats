@@ -453,3 +453,16 @@ check_layout_ops() {
 @test "pure v2 layout (emulated): eBPF device program, cgroup.freeze, cpu.stat, cgroup.kill" {
 	check_layout_ops v2
 }
+
+@test "pure v1 without a devices hierarchy: the pod runs and a warning says devices are not restricted" {
+	[ -d /sys/fs/cgroup/unified ] && [ -d /sys/fs/cgroup/devices ] ||
+		skip "emulating it needs a hybrid host with a v1 devices hierarchy"
+	POD_FILE=$(sh_pod nodevcg Never 'echo ran' | write_manifest)
+	run --separate-stderr timeout -k 5 "$POD_TIMEOUT" unshare -m --propagation private sh -c \
+		'umount -l /sys/fs/cgroup/unified && umount -l /sys/fs/cgroup/devices && exec "$@"' \
+		sh "$PEAPOD" run -f "$POD_FILE"
+	assert_status 0
+	assert_stdout "[c] ran"
+	assert_stderr_contains "device access is not restricted"
+	assert_no_leaks
+}
