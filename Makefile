@@ -123,7 +123,8 @@ fuzz:
 		-rss_limit_mb=1024 build-fuzz/corpus-crilog fuzz/corpus-crilog
 	$(FUZZ_CC) -o build-fuzz/fuzz_seccomp fuzz/fuzz_seccomp.c \
 		$(filter src/security/%.c src/util/%.c,$(LIB_SRC)) $(LDLIBS)
-	build-fuzz/fuzz_seccomp -max_total_time=$$(( $(FUZZ_SECONDS) / 3 + 1 )) -max_len=16384 \
+	LSAN_OPTIONS=suppressions=fuzz/lsan-libseccomp.supp \
+		build-fuzz/fuzz_seccomp -max_total_time=$$(( $(FUZZ_SECONDS) / 3 + 1 )) -max_len=16384 \
 		-rss_limit_mb=1024 build-fuzz/corpus-seccomp fuzz/corpus-seccomp
 	build-fuzz/fuzz_cni -max_total_time=$$(( $(FUZZ_SECONDS) / 3 + 1 )) -max_len=65536 \
 		-rss_limit_mb=1024 build-fuzz/corpus-cni fuzz/corpus-cni
