@@ -18,6 +18,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 
+#include "net/ipmasq.h"
 #include "net/netconf.h"
 #include "net/podnet.h"
 #include "util/cleanup.h"
@@ -436,6 +437,7 @@ int pp_fastpath_add(const char *container_id, pid_t infra_pid, struct json_objec
 	if (ensure_bridge(nl, &s, &bridge, err) < 0 || lease_acquire(container_id, &ip, err) < 0)
 		return -1;
 	cleanup_free char *ipstr = ip_str(ip);
+	cleanup_free char *cidr = xasprintf("%s/%d", ipstr, s.prefix);
 	if ((e = create_veth(nl, host, bridge, nsfd)) < 0) {
 		pp_error_set(err, -e, "create veth %s", host);
 		goto undo;
@@ -446,6 +448,8 @@ int pp_fastpath_add(const char *container_id, pid_t infra_pid, struct json_objec
 		goto undo;
 	}
 	if (pod_side(nsfd, ip, &s, err) < 0)
+		goto undo;
+	if (pp_ipmasq_add(PP_NET_DEFAULT_NAME, container_id, cidr, err) < 0)
 		goto undo;
 	*result = make_result(host, ip, &s, netns);
 	return 0;

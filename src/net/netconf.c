@@ -62,13 +62,13 @@ void pp_net_set_network(struct pp_pod *pod, const char *name)
 	    (struct pp_kv){xstrdup(PP_NET_ANNOTATION), xstrdup(name)};
 }
 
-/* The bridge is the pods' gateway (the host reaches them through it);
- * portmap serves hostPort, bandwidth the kubernetes.io/{ingress,egress}-bandwidth
- * annotations. No ipMasq and no firewall plugin: nothing of a pod lives in
- * iptables unless it asks for a hostPort, so the built-in fast path
- * (fastpath.h) is the exact equivalent of these plugins (see README,
- * Networking). The infra process brings up loopback itself, so there is no
- * loopback plugin. */
+/* The bridge is the pods' gateway (the host reaches them through it) and
+ * masquerades what pods send beyond their subnet (ipMasq, as podman's
+ * default network: egress works wherever the host's does); portmap serves
+ * hostPort, bandwidth the kubernetes.io/{ingress,egress}-bandwidth
+ * annotations. No firewall plugin. The built-in fast path (fastpath.h) does
+ * what bridge and host-local do, masquerade chain included (ipmasq.h). The
+ * infra process brings up loopback itself, so there is no loopback plugin. */
 char *pp_net_default_conflist(void)
 {
 	cleanup_free char *data_dir = pp_net_default_data_dir();
@@ -81,7 +81,7 @@ char *pp_net_default_conflist(void)
 	    "      \"type\": \"bridge\",\n"
 	    "      \"bridge\": \"%s\",\n"
 	    "      \"isGateway\": true,\n"
-	    "      \"ipMasq\": false,\n"
+	    "      \"ipMasq\": true,\n"
 	    "      \"hairpinMode\": true,\n"
 	    "      \"ipam\": {\n"
 	    "        \"type\": \"host-local\",\n"

@@ -13,6 +13,7 @@
 
 #include "net/cni.h"
 #include "net/fastpath.h"
+#include "net/ipmasq.h"
 #include "net/netconf.h"
 #include "spec/spec.h"
 #include "util/cleanup.h"
@@ -115,6 +116,25 @@ static int write_record(const char *path, struct json_object *rec, struct pp_err
 	return pp_write_file_atomic(path, s, strlen(s), RECORD_MODE, err);
 }
 
+/* What the bridge plugin's DEL leaves of its masquerade when it cannot see
+ * the pod's interface (namespace gone, ADD failed before the interface had
+ * its address): the pod's chain and its jump (ipmasq.h). v6 too when the
+ * pod had an IPv6 address, or nobody knows (no result). */
+static int masq_cleanup(struct json_object *conf, const char *container_id,
+			struct json_object *result, struct pp_error **err)
+{
+	if (!pp_ipmasq_wanted(conf))
+		return 0;
+	struct json_object *v = NULL;
+	const char *name =
+	    json_object_object_get_ex(conf, "name", &v) ? json_object_get_string(v) : "";
+	bool v6 = result == NULL;
+	cleanup_strv char **ips = result ? pp_cni_result_ips(result) : NULL;
+	for (size_t i = 0; ips && ips[i]; i++)
+		v6 = v6 || strchr(ips[i], ':') != NULL;
+	return pp_ipmasq_remove(name, container_id, v6, err);
+}
+
 static char *netns_path(pid_t pid)
 {
 	return pid > 0 ? xasprintf("/proc/%d/ns/net", (int)pid) : xstrdup("");
@@ -163,6 +183,7 @@ int pp_pod_net_attach(const struct pp_pod_net_req *req, char ***ips, struct pp_e
 	if ((fast ? pp_fastpath_add(req->uid, req->infra_pid, &result, err)
 		  : pp_cni_add(conf, &rt, &result, err)) < 0) {
 		pp_error_wrap(err, "network \"%s\"", name);
+		masq_cleanup(conf, req->uid, NULL, NULL);
 		unlink(path);
 		goto out;
 	}
@@ -172,6 +193,7 @@ int pp_pod_net_attach(const struct pp_pod_net_req *req, char ***ips, struct pp_e
 			pp_fastpath_del(req->uid, NULL);
 		else
 			pp_cni_del(conf, &rt, result, NULL);
+		masq_cleanup(conf, req->uid, result, NULL);
 		unlink(path);
 		goto out;
 	}
@@ -238,6 +260,8 @@ static int from_record(const char *state_dir, pid_t infra_pid, bool check, struc
 	} else {
 		ret = fast ? pp_fastpath_del(rt.container_id, err)
 			   : pp_cni_del(conf, &rt, result, err);
+		if (ret == 0)
+			ret = masq_cleanup(conf, rt.container_id, result, err);
 		/* Kept when DEL failed: gc tries again. */
 		if (ret == 0)
 			unlink(path);

@@ -36,6 +36,8 @@ teardown_file() {
 setup() {
 	TEST_DIR=$(mktemp -d "$SUITE_TMP/test.XXXXXX")
 	BG_PID=
+	OUT_PID=
+	OUT_NS=
 	export PEAPOD_CNI_CONF_DIR=$TEST_DIR/cni
 }
 
@@ -54,6 +56,9 @@ net_leaks() {
 	# and CNI-ADMIN chains and their jumps stay, as with any CNI runtime).
 	in_ns iptables-save | grep -E '^:CNI-DN-|^-A CNI-DN-|^-A CNI-HOSTPORT-DNAT .*dnat name|^-A CNI-FORWARD .* -[sd] ' |
 		sed 's/^/rule: /'
+	# The bridge's masquerade (ipMasq): the pod's chain and its jump.
+	{ in_ns iptables-save -t nat; in_ns ip6tables-save -t nat; } |
+		grep -E '^:CNI-[0-9a-f]{24} |^-A POSTROUTING .*-j CNI-[0-9a-f]{24}$' | sed 's/^/masq: /'
 	return 0
 }
 
@@ -82,6 +87,7 @@ teardown() {
 		[ -z "$(suite_supervisor_pids)" ] && break
 		sleep 0.1
 	done
+	outside_down
 	# What a failed case left: gc undoes it in the namespace.
 	"$PEAPOD" gc >/dev/null 2>&1 || true
 	cleanup_leftovers
@@ -112,6 +118,63 @@ listening() {
 
 pod_ip() {
 	inspect_get "$1" 'd["status"]["podIP"]'
+}
+
+# masq_chain NAME: the bridge plugin's masquerade chain of the pod
+# (utils.FormatChainName: CNI- and 24 hex digits of sha512(network + id)).
+masq_chain() {
+	printf 'CNI-%s' "$(printf 'peapod%s' "$(pod_uid "$1")" | sha512sum | cut -c1-24)"
+}
+
+# masq_rules NAME: the pod's masquerade rules in iptables-save's words, its
+# chain, address and id replaced by CHAIN, IP and ID.
+masq_rules() {
+	local chain uid ip
+	chain=$(masq_chain "$1")
+	uid=$(pod_uid "$1")
+	ip=$(pod_ip "$1")
+	in_ns iptables-save -t nat | grep -F -- "$chain" |
+		sed -e "s/$chain/CHAIN/g" -e "s/$uid/ID/g" -e "s/${ip//./\\.}/IP/g" -e 's/\[[0-9:]*\]//'
+}
+
+# nat_table: the test host's nat table without counters and dates.
+nat_table() {
+	in_ns iptables-save -t nat | grep -v '^#' | sed 's/\[[0-9:]*\]//'
+}
+
+# outside_up: a host beyond the test host: a namespace OUT_NS joined by a
+# veth pair (192.0.2.1/24 on the test host's side, 192.0.2.2/24 on its
+# own), with no route back to the pods' subnet, so that a pod reaches it
+# only masqueraded; an HTTP server there answers /cgi-bin/ip with the
+# client address it sees. Everything made inside the test's namespaces.
+outside_up() {
+	OUT_NS=pp-test-out-$$
+	ip netns add "$OUT_NS"
+	in_ns ip link add pp-out0 type veth peer name pp-out1
+	in_ns ip link set pp-out1 netns "$OUT_NS"
+	in_ns ip addr add 192.0.2.1/24 dev pp-out0
+	in_ns ip link set pp-out0 up
+	ip -n "$OUT_NS" link set lo up
+	ip -n "$OUT_NS" addr add 192.0.2.2/24 dev pp-out1
+	ip -n "$OUT_NS" link set pp-out1 up
+	mkdir -p "$TEST_DIR/www/cgi-bin"
+	printf '#!/bin/sh\nprintf "Content-Type: text/plain\\r\\n\\r\\n%%s\\n" "$REMOTE_ADDR"\n' \
+		>"$TEST_DIR/www/cgi-bin/ip"
+	chmod +x "$TEST_DIR/www/cgi-bin/ip"
+	nsenter --net="/run/netns/$OUT_NS" busybox httpd -f -p 192.0.2.2:8080 -h "$TEST_DIR/www" &
+	OUT_PID=$!
+}
+
+outside_down() {
+	if [ -n "${OUT_PID:-}" ]; then
+		kill -KILL "$OUT_PID" 2>/dev/null || true
+		wait "$OUT_PID" 2>/dev/null || true
+	fi
+	OUT_PID=
+	in_ns ip link del pp-out0 2>/dev/null || true
+	[ -n "${OUT_NS:-}" ] && ip netns del "$OUT_NS" 2>/dev/null
+	OUT_NS=
+	return 0
 }
 
 @test "a pod gets an IP on the default network: get -o wide, inspect, /etc/hosts, hostname -i" {
@@ -308,7 +371,7 @@ EOF
 	mkdir -p "$PEAPOD_CNI_CONF_DIR"
 	cat >"$PEAPOD_CNI_CONF_DIR/10-peapod.conflist" <<EOF
 {"cniVersion": "1.0.0", "name": "peapod", "plugins": [
-  {"type": "bridge", "bridge": "peapod0", "isGateway": true,
+  {"type": "bridge", "bridge": "peapod0", "isGateway": true, "ipMasq": true,
    "ipam": {"type": "host-local", "dataDir": "$LEASES",
             "ranges": [[{"subnet": "10.89.0.0/16"}]]}},
   {"type": "portmap", "capabilities": {"portMappings": true}},
@@ -446,6 +509,72 @@ record_of() {
 	run_peapod gc
 	assert_status 0
 	assert_no_net_leaks
+	assert_no_leaks
+}
+
+sleeper_pod() {
+	cat <<EOF
+apiVersion: v1
+kind: Pod
+metadata:
+  name: $1
+spec:
+  terminationGracePeriodSeconds: 1
+  containers:
+    - name: c
+      image: @IMAGE@
+      command: ["sleep", "1000"]
+EOF
+}
+
+@test "egress: pods reach a host beyond the test host, masqueraded (ipMasq), by the fast path and the plugins alike" {
+	local before
+	before=$(nat_table)
+	outside_up
+	apply_ok < <(sleeper_pod fastout)
+	PEAPOD_NET_FASTPATH=0 apply_ok < <(sleeper_pod slowout)
+	[ "$(record_of fastout | json_get 'd["fastPath"]')" = true ] || fail "not the fast path"
+	[ "$(record_of slowout | json_get 'd["fastPath"]')" = false ] || fail "the fast path"
+	# Without the masquerade the outside host could not answer (no route
+	# back to 10.89.0.0/16); with it, it sees the test host's address.
+	local p
+	for p in fastout slowout; do
+		run_peapod exec "$p" -- timeout 10 wget -q -O - http://192.0.2.2:8080/cgi-bin/ip
+		assert_status 0
+		assert_stdout "192.0.2.1"
+	done
+	# The plugin named its chain as peapod names it, and the fast path
+	# wrote the same rules (chain, address and id aside).
+	in_ns iptables-save -t nat | grep -q "^:$(masq_chain slowout) " || fail "no chain $(masq_chain slowout) of the plugin"
+	in_ns iptables-save -t nat | grep -q "^:$(masq_chain fastout) " || fail "no chain $(masq_chain fastout) of the fast path"
+	[ "$(masq_rules slowout | wc -l)" -eq 4 ] || fail "the plugin's rules: $(masq_rules slowout)"
+	diff <(masq_rules slowout) <(masq_rules fastout) || fail "the fast path's masquerade differs from the plugin's"
+	pp delete fastout slowout >/dev/null
+	outside_down
+	assert_no_net_leaks
+	diff <(echo "$before") <(nat_table) || fail "the nat table changed"
+	assert_no_leaks
+}
+
+@test "egress: the masquerade chain goes after a SIGKILLed supervisor and gc, plugins and fast path" {
+	local before
+	before=$(nat_table)
+	apply_ok < <(sleeper_pod fastkill)
+	PEAPOD_NET_FASTPATH=0 apply_ok < <(sleeper_pod slowkill)
+	local p sups=
+	for p in fastkill slowkill; do
+		in_ns iptables-save -t nat | grep -q "^-A POSTROUTING .*-j $(masq_chain $p)$" || fail "no jump to the chain of $p"
+		sups="$sups $(sup_pid $p)"
+	done
+	# shellcheck disable=SC2086 # pids
+	kill -KILL $sups
+	# shellcheck disable=SC2086
+	eventually 5 none_alive $sups
+	# The plugin's DEL without the pod's namespace leaves its chain: peapod removes it.
+	run_peapod gc
+	assert_status 0
+	assert_no_net_leaks
+	diff <(echo "$before") <(nat_table) || fail "the nat table changed"
 	assert_no_leaks
 }
 

@@ -12,9 +12,11 @@
 #include <unistd.h>
 
 #include "net/cni.h"
+#include "net/ipmasq.h"
 #include "net/netconf.h"
 #include "util/cleanup.h"
 #include "util/fs.h"
+#include "util/sha512.h"
 
 static char tmpdir[] = "/tmp/peapod-test-net.XXXXXX";
 
@@ -108,6 +110,48 @@ static void test_conf_as_list_and_missing(void **state)
 	unlink(path);
 }
 
+/* SHA-512 against Python's hashlib: empty, one block with the length in the
+ * next (112 bytes), several blocks. */
+static void test_sha512(void **state)
+{
+	(void)state;
+	static const struct {
+		size_t n;
+		const char *hex32;
+	} cases[] = {{0, "cf83e1357eefb8bdf1542850d66d8007"},
+		     {112, "c01d080efd492776a1c43bd23dd99d0a"},
+		     {200, "4b11459c33f52a22ee8236782714c150"}};
+	char in[200];
+	memset(in, 'a', sizeof(in));
+	for (size_t c = 0; c < sizeof(cases) / sizeof(cases[0]); c++) {
+		uint8_t sum[PP_SHA512_LEN];
+		pp_sha512(in, cases[c].n, sum);
+		char hex[33];
+		for (int i = 0; i < 16; i++)
+			snprintf(hex + 2 * i, 3, "%02x", sum[i]);
+		assert_string_equal(hex, cases[c].hex32);
+	}
+}
+
+/* The bridge plugin's names: utils.FormatChainName and FormatComment. */
+static void test_ipmasq_names(void **state)
+{
+	(void)state;
+	char chain[PP_IPMASQ_CHAIN_LEN + 1];
+	pp_ipmasq_chain("peapod", "0f7c2a54-1d2e-4b7a-9c3e-1234567890ab", chain);
+	assert_string_equal(chain, "CNI-15fb3806b515ddb51fc6521c");
+	cleanup_free char *c = pp_ipmasq_comment("pea\"pod", "u1");
+	assert_string_equal(c, "name: \"pea\\\"pod\" id: \"u1\"");
+	struct json_object *on = json_tokener_parse(
+	    "{\"plugins\": [{\"type\": \"loopback\"}, {\"type\": \"bridge\", \"ipMasq\": true}]}");
+	struct json_object *off =
+	    json_tokener_parse("{\"plugins\": [{\"type\": \"bridge\", \"ipMasq\": false}]}");
+	assert_true(pp_ipmasq_wanted(on));
+	assert_false(pp_ipmasq_wanted(off));
+	json_object_put(on);
+	json_object_put(off);
+}
+
 static void test_result_ips(void **state)
 {
 	struct json_object *r =
@@ -143,6 +187,8 @@ int main(void)
 	    cmocka_unit_test(test_default_written_once_and_recognised),
 	    cmocka_unit_test(test_conf_as_list_and_missing),
 	    cmocka_unit_test(test_result_ips),
+	    cmocka_unit_test(test_sha512),
+	    cmocka_unit_test(test_ipmasq_names),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
