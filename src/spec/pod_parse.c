@@ -4,6 +4,7 @@
 
 #include "spec/k8s_names.h"
 #include "spec/parse_internal.h"
+#include "spec/spec.h"
 #include "util/cleanup.h"
 
 #define DEFAULT_NAMESPACE "default"
@@ -66,12 +67,30 @@ static int parse_labels(struct pctx *c, const struct pp_ynode *n, const char *pa
 	return check_meta_map(c, n, path, true);
 }
 
+/* Annotations kubelet itself reads, checked as it does. */
+static int check_annotation_values(struct pctx *c, const struct pp_ynode *n, const char *path)
+{
+	for (size_t i = 0; i + 1 < n->n; i += 2) {
+		const struct pp_ynode *k = n->child[i], *v = n->child[i + 1];
+		if (strcmp(k->value, PP_INGRESS_BANDWIDTH_ANNOTATION) != 0 &&
+		    strcmp(k->value, PP_EGRESS_BANDWIDTH_ANNOTATION) != 0)
+			continue;
+		cleanup_free char *p = xasprintf("%s[%s]", path, k->value);
+		cleanup_error struct pp_error *e = NULL;
+		int64_t bits = 0;
+		if (pp_bandwidth_parse(v->value ? v->value : "", &bits, &e) < 0)
+			return perr(c, v->pos, p, "%s", e->msg);
+	}
+	return 0;
+}
+
 static int parse_annotations(struct pctx *c, const struct pp_ynode *n, const char *path, void *obj)
 {
 	struct pp_pod *pod = obj;
-	if (get_string_map(c, n, path, &pod->annotations, &pod->n_annotations) < 0)
+	if (get_string_map(c, n, path, &pod->annotations, &pod->n_annotations) < 0 ||
+	    check_meta_map(c, n, path, false) < 0)
 		return -1;
-	return check_meta_map(c, n, path, false);
+	return check_annotation_values(c, n, path);
 }
 
 static const struct field metadata_fields[] = {

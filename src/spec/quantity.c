@@ -149,3 +149,20 @@ int pp_quantity_parse(const char *text, struct pp_quantity *out, struct pp_error
 	out->text = xstrdup(text);
 	return 0;
 }
+
+/* kubelet's limits (pkg/util/bandwidth: validateBandwidthIsReasonable). */
+#define BANDWIDTH_MIN 1000LL
+#define BANDWIDTH_MAX 1000000000000000LL
+
+int pp_bandwidth_parse(const char *text, int64_t *bits, struct pp_error **err)
+{
+	struct pp_quantity q = {0};
+	int r = pp_quantity_parse(text, &q, err);
+	free(q.text);
+	if (r < 0)
+		return -1;
+	if (q.value < BANDWIDTH_MIN || q.value > BANDWIDTH_MAX)
+		return pp_error_set(err, EINVAL, "%s is out of range (1k .. 1P bits/s)", text);
+	*bits = q.value;
+	return 0;
+}

@@ -61,6 +61,39 @@ static void test_valid(void **state)
 	expect_q("-1.5", -1500, -1); /* towards +infinity */
 }
 
+/* kubelet's bandwidth limits: 1k .. 1P bits/s, fractions rounded up. */
+static void test_bandwidth(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *text;
+		int64_t bits; /* 0: refused */
+	} cases[] = {{"10M", 10000000},
+		     {"1k", 1000},
+		     {"1P", 1000000000000000LL},
+		     {"1.5Gi", 1610612736},
+		     {"999.5", 1000},
+		     {"999", 0},
+		     {"1001T", 0},
+		     {"-10M", 0},
+		     {"10 M", 0},
+		     {"", 0},
+		     {"1Pi", 0}};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct pp_error *err = NULL;
+		int64_t bits = -1;
+		int r = pp_bandwidth_parse(cases[i].text, &bits, &err);
+		if (cases[i].bits == 0) {
+			assert_int_equal(r, -1);
+			assert_non_null(err);
+			pp_error_free(&err);
+		} else {
+			assert_int_equal(r, 0);
+			assert_true(bits == cases[i].bits);
+		}
+	}
+}
+
 static void test_invalid(void **state)
 {
 	(void)state;
@@ -84,6 +117,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_valid),
 	    cmocka_unit_test(test_invalid),
+	    cmocka_unit_test(test_bandwidth),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
