@@ -126,29 +126,47 @@ static int run_tool(char *const argv[], const char *input, char **output, struct
 	return 0;
 }
 
-int pp_ipmasq_add(const char *network, const char *container_id, const char *address,
-		  struct pp_error **err)
+/* The restore input for one address: add (the chain, its rules, the jump)
+ * or delete (the jump, the chain). */
+static char *rules_for(const char *network, const char *container_id, const char *address, bool add)
 {
 	char chain[PP_IPMASQ_CHAIN_LEN + 1];
 	pp_ipmasq_chain(network, container_id, chain);
 	cleanup_free char *comment = pp_ipmasq_comment(network, container_id);
 	bool v6 = strchr(address, ':') != NULL;
-	size_t iplen = strcspn(address, "/");
+	int iplen = (int)strcspn(address, "/");
 	/* iptables-restore's quoting is iptables-save's: \" inside "...". */
 	cleanup_free char *c = NULL;
 	size_t l = 0;
 	go_quote(&c, &l, comment);
-	cleanup_free char *rules =
-	    xasprintf("*nat\n"
-		      ":%s - [0:0]\n"
-		      "-A %s -d %s -j ACCEPT -m comment --comment %s\n"
-		      "-A %s ! -d %s -j MASQUERADE -m comment --comment %s\n"
-		      "-A POSTROUTING -s %.*s -j %s -m comment --comment %s\n"
-		      "COMMIT\n",
-		      chain, chain, address, c, chain, v6 ? "ff00::/8" : "224.0.0.0/4", c,
-		      (int)iplen, address, chain, c);
+	if (!add)
+		return xasprintf("*nat\n"
+				 "-D POSTROUTING -s %.*s -j %s -m comment --comment %s\n"
+				 "-F %s\n"
+				 "-X %s\n"
+				 "COMMIT\n",
+				 iplen, address, chain, c, chain, chain);
+	return xasprintf("*nat\n"
+			 ":%s - [0:0]\n"
+			 "-A %s -d %s -j ACCEPT -m comment --comment %s\n"
+			 "-A %s ! -d %s -j MASQUERADE -m comment --comment %s\n"
+			 "-A POSTROUTING -s %.*s -j %s -m comment --comment %s\n"
+			 "COMMIT\n",
+			 chain, chain, address, c, chain, v6 ? "ff00::/8" : "224.0.0.0/4", c, iplen,
+			 address, chain, c);
+}
+
+static int restore(bool v6, const char *rules, struct pp_error **err)
+{
 	char *argv[] = {v6 ? "ip6tables-restore" : "iptables-restore", "-w", "--noflush", NULL};
-	if (run_tool(argv, rules, NULL, err) < 0)
+	return run_tool(argv, rules, NULL, err);
+}
+
+int pp_ipmasq_add(const char *network, const char *container_id, const char *address,
+		  struct pp_error **err)
+{
+	cleanup_free char *rules = rules_for(network, container_id, address, true);
+	if (restore(strchr(address, ':') != NULL, rules, err) < 0)
 		return pp_error_wrap(err, "masquerade for %s", address);
 	return 0;
 }
@@ -201,11 +219,8 @@ static int remove_family(const char *chain, bool v6, struct pp_error **err)
 	free(cmds);
 	if (!found)
 		return 1;
-	char *restore[] = {v6 ? "ip6tables-restore" : "iptables-restore", "-w", "--noflush", NULL};
 	cleanup_error struct pp_error *e = NULL;
-	if (run_tool(restore, input, NULL, &e) < 0)
-		return 0;
-	return 1;
+	return restore(v6, input, &e) < 0 ? 0 : 1;
 }
 
 int pp_ipmasq_remove(const char *network, const char *container_id, bool v6, struct pp_error **err)
@@ -222,4 +237,15 @@ int pp_ipmasq_remove(const char *network, const char *container_id, bool v6, str
 					    "remove chain %s: the nat table kept changing", chain);
 	}
 	return 0;
+}
+
+int pp_ipmasq_del(const char *network, const char *container_id, const char *address,
+		  struct pp_error **err)
+{
+	cleanup_free char *rules = rules_for(network, container_id, address, false);
+	cleanup_error struct pp_error *e = NULL;
+	bool v6 = strchr(address, ':') != NULL;
+	if (restore(v6, rules, &e) == 0)
+		return 0;
+	return pp_ipmasq_remove(network, container_id, v6, err);
 }

@@ -44,4 +44,9 @@ int pp_ipmasq_add(const char *network, const char *container_id, const char *add
  * and nothing else. Idempotent. */
 int pp_ipmasq_remove(const char *network, const char *container_id, bool v6, struct pp_error **err);
 
+/* Removes what pp_ipmasq_add added, in one iptables-restore when it is all
+ * there, else as pp_ipmasq_remove. Idempotent. */
+int pp_ipmasq_del(const char *network, const char *container_id, const char *address,
+		  struct pp_error **err);
+
 #endif

@@ -113,13 +113,21 @@ static int write_record(const char *path, struct json_object *rec, struct pp_err
  * its address): the pod's chain and its jump (ipmasq.h). v6 too when the
  * pod had an IPv6 address, or nobody knows (no result). */
 static int masq_cleanup(struct json_object *conf, const char *container_id,
-			struct json_object *result, struct pp_error **err)
+			struct json_object *result, bool fast, struct pp_error **err)
 {
 	if (!pp_ipmasq_wanted(conf))
 		return 0;
 	struct json_object *v = NULL;
 	const char *name =
 	    json_object_object_get_ex(conf, "name", &v) ? json_object_get_string(v) : "";
+	/* The fast path's own rules: deleted as added, in one exec. */
+	const char *address = NULL;
+	if (fast && result && json_object_object_get_ex(result, "ips", &v) &&
+	    json_object_array_length(v) == 1 &&
+	    json_object_object_get_ex(json_object_array_get_idx(v, 0), "address", &v))
+		address = json_object_get_string(v);
+	if (address != NULL)
+		return pp_ipmasq_del(name, container_id, address, err);
 	bool v6 = result == NULL;
 	cleanup_strv char **ips = result ? pp_cni_result_ips(result) : NULL;
 	for (size_t i = 0; ips && ips[i]; i++)
@@ -175,7 +183,7 @@ int pp_pod_net_attach(const struct pp_pod_net_req *req, char ***ips, struct pp_e
 	if ((fast ? pp_fastpath_add(req->uid, req->infra_pid, &result, err)
 		  : pp_cni_add(conf, &rt, &result, err)) < 0) {
 		pp_error_wrap(err, "network \"%s\"", name);
-		masq_cleanup(conf, req->uid, NULL, NULL);
+		masq_cleanup(conf, req->uid, NULL, false, NULL);
 		unlink(path);
 		goto out;
 	}
@@ -185,7 +193,7 @@ int pp_pod_net_attach(const struct pp_pod_net_req *req, char ***ips, struct pp_e
 			pp_fastpath_del(req->uid, NULL);
 		else
 			pp_cni_del(conf, &rt, result, NULL);
-		masq_cleanup(conf, req->uid, result, NULL);
+		masq_cleanup(conf, req->uid, result, fast, NULL);
 		unlink(path);
 		goto out;
 	}
@@ -253,7 +261,7 @@ static int from_record(const char *state_dir, pid_t infra_pid, bool check, struc
 		ret = fast ? pp_fastpath_del(rt.container_id, err)
 			   : pp_cni_del(conf, &rt, result, err);
 		if (ret == 0)
-			ret = masq_cleanup(conf, rt.container_id, result, err);
+			ret = masq_cleanup(conf, rt.container_id, result, fast, err);
 		/* Kept when DEL failed: gc tries again. */
 		if (ret == 0)
 			unlink(path);
