@@ -15,6 +15,7 @@
 #include <sys/syscall.h>
 #include <sys/wait.h>
 
+#include "sandbox/sysctl.h"
 #include "security/caps.h"
 #include "util/cleanup.h"
 #include "util/proc.h"
@@ -86,26 +87,6 @@ static int infra_confine(int root_fd)
 	return prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
 }
 
-/* sysctl name -> /proc/sys path: dots are separators unless the name uses
- * slashes, and then a dot is part of a component (an interface "eth0.100"). */
-static int write_sysctl(const struct pp_kv *kv)
-{
-	char path[256];
-	bool slashes = strchr(kv->key, '/') != NULL;
-	int n = snprintf(path, sizeof(path), "/proc/sys/%s", kv->key);
-	if (n < 0 || (size_t)n >= sizeof(path))
-		return -1;
-	for (char *p = path + strlen("/proc/sys/"); *p != '\0'; p++)
-		if (*p == '.' && !slashes)
-			*p = '/';
-	int fd = open(path, O_WRONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -1;
-	ssize_t w = write(fd, kv->value, strlen(kv->value));
-	close(fd);
-	return w == (ssize_t)strlen(kv->value) ? 0 : -1;
-}
-
 /* The child's setup; returns an error text or NULL. */
 #define PP_INFRA_MAX_CGROUP_FDS 16
 
@@ -129,10 +110,10 @@ static const char *infra_setup(const struct pp_infra_config *cfg)
 		return "set the hostname";
 	if ((cfg->clone_flags & CLONE_NEWNET) && loopback_up() < 0)
 		return "bring up the loopback interface";
-	/* /proc/sys/net and the IPC sysctls show the namespaces of the
-	 * process that opens them: ours, the pod's. */
+	/* The IPC sysctls show the namespace of the process that opens them:
+	 * ours, the pod's. The net.* ones wait for the pod's network (sysctl.h). */
 	for (size_t i = 0; i < cfg->n_sysctls; i++)
-		if (write_sysctl(&cfg->sysctls[i]) < 0)
+		if (!pp_sysctl_is_net(cfg->sysctls[i].key) && pp_sysctl_write(&cfg->sysctls[i]) < 0)
 			return "set a sysctl";
 	/* Its own session: a Ctrl-C on the terminal of `peapod run` goes to
 	 * peapod, which stops the pod in order, not straight to this process. */

@@ -21,8 +21,8 @@ struct pp_infra_config {
 	size_t n_cgroup_procs_fds;
 	int oom_score_adj; /* written when set_oom_score_adj */
 	bool set_oom_score_adj;
-	/* namespaced sysctls (checked by the parser), written in the new
-	 * namespaces: name (dots or slashes) and value */
+	/* namespaced sysctls (checked by the parser): the IPC ones are written
+	 * in the new namespaces, net.* ones left to the supervisor (sysctl.h) */
 	const struct pp_kv *sysctls;
 	size_t n_sysctls;
 	/* id_count > 0: the infra process is born in a new user namespace

@@ -17,6 +17,7 @@
 
 #include "net/podnet.h"
 #include "sandbox/infra.h"
+#include "sandbox/sysctl.h"
 #include "util/cleanup.h"
 #include "util/fs.h"
 #include "util/trace.h"
@@ -143,6 +144,10 @@ int pp_sandbox_create(const struct pp_sandbox_config *cfg, struct pp_sandbox **o
 	sb->pod_ip = xstrdup(sb->pod_ips[0]	 ? sb->pod_ips[0]
 			     : pod->host_network ? sb->host_ip
 						 : POD_IP_LOOPBACK);
+	/* 4b. The net.* sysctls, once eth0 exists, as containerd orders them (sysctl.h). */
+	if (pp_sysctl_write_net(sb->infra_pidfd, pod->security.sysctls, pod->security.n_sysctls,
+				err) < 0)
+		goto fail;
 	pp_trace("sandbox network up");
 
 	/* 5. /etc files (with the pod's address), written before any container runs. */

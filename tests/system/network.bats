@@ -578,6 +578,59 @@ EOF
 	assert_no_leaks
 }
 
+@test "sysctls of the pod's eth0 are written once the network is set up (as containerd), by the fast path and the plugins" {
+	local p
+	for p in fastsys slowsys; do
+		[ $p = slowsys ] && export PEAPOD_NET_FASTPATH=0
+		apply_ok <<EOF
+apiVersion: v1
+kind: Pod
+metadata:
+  name: $p
+spec:
+  terminationGracePeriodSeconds: 1
+  securityContext:
+    sysctls:
+      - {name: net.ipv4.conf.eth0.arp_ignore, value: "2"}
+      - {name: net/ipv4/conf/eth0/accept_local, value: "1"}
+      - {name: net.ipv4.ip_local_port_range, value: "40000 41000"}
+      - {name: kernel.shm_rmid_forced, value: "1"}
+  containers:
+    - name: c
+      image: @IMAGE@
+      command: ["sleep", "1000"]
+EOF
+		unset PEAPOD_NET_FASTPATH
+		run_peapod exec $p -- cat /proc/sys/net/ipv4/conf/eth0/arp_ignore /proc/sys/net/ipv4/conf/eth0/accept_local /proc/sys/net/ipv4/ip_local_port_range /proc/sys/kernel/shm_rmid_forced
+		assert_status 0
+		assert_line "2"
+		assert_line_re '^40000\s+41000$'
+		[ "${lines[1]}" = 1 ] && [ "${lines[3]}" = 1 ] || fail "accept_local, shm_rmid_forced: $output"
+	done
+	[ "$(record_of fastsys | json_get 'd["fastPath"]')" = true ] || fail "not the fast path"
+	[ "$(in_ns cat /proc/sys/net/ipv4/conf/all/arp_ignore)" = 0 ] || fail "the test host's arp_ignore changed"
+	pp delete fastsys slowsys >/dev/null
+	# Without a network there is no eth0: the pod fails, saying which sysctl.
+	apply_pod <<'EOF'
+apiVersion: v1
+kind: Pod
+metadata:
+  name: nosys
+  annotations: {peapod.io/network: none}
+spec:
+  securityContext:
+    sysctls: [{name: net.ipv4.conf.eth0.arp_ignore, value: "2"}]
+  containers:
+    - name: c
+      image: @IMAGE@
+      command: ["sleep", "1000"]
+EOF
+	[ "$status" -ne 0 ] || fail "a sysctl of a missing eth0 was accepted"
+	assert_stderr_contains 'sysctl net.ipv4.conf.eth0.arp_ignore=2'
+	assert_no_net_leaks
+	assert_no_leaks
+}
+
 @test "IPv6: a dual-stack conflist gives podIPs IPv4 first, then IPv6; /etc/hosts has the IPv4 one" {
 	mkdir -p "$PEAPOD_CNI_CONF_DIR"
 	cat >"$PEAPOD_CNI_CONF_DIR/30-dual.conflist" <<EOF
