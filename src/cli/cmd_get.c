@@ -160,7 +160,52 @@ static void ready_and_restarts(struct json_object *pod, int *ready, int *total, 
 	}
 }
 
-static void print_row(const struct pp_pod_view *v, enum output out)
+/* kubectl's NODE: spec.nodeName, which a pod run here does not need: this host. */
+static void node_of(const struct pp_pod_view *v, char *node, size_t size)
+{
+	const char *n = jstr(jget(v->obj, "spec"), "nodeName");
+	if (n != NULL && *n != '\0') {
+		snprintf(node, size, "%s", n);
+		return;
+	}
+	node[0] = '\0';
+	gethostname(node, size - 1);
+	node[size - 1] = '\0';
+}
+
+/* kubectl's READINESS GATES: <none>, or how many of spec.readinessGates
+ * have their condition True in status.conditions. */
+static void readiness_gates(const struct pp_pod_view *v, char *out, size_t size)
+{
+	struct json_object *gates = jget(jget(v->obj, "spec"), "readinessGates");
+	struct json_object *conds = jget(jget(v->obj, "status"), "conditions");
+	size_t n = gates && json_object_is_type(gates, json_type_array)
+		       ? json_object_array_length(gates)
+		       : 0;
+	if (n == 0) {
+		snprintf(out, size, "<none>");
+		return;
+	}
+	size_t ok = 0;
+	for (size_t i = 0; i < n; i++) {
+		const char *type = jstr(json_object_array_get_idx(gates, i), "conditionType");
+		for (size_t j = 0; type && conds && json_object_is_type(conds, json_type_array) &&
+				   j < json_object_array_length(conds);
+		     j++) {
+			struct json_object *c = json_object_array_get_idx(conds, j);
+			const char *t = jstr(c, "type"), *st = jstr(c, "status");
+			if (t && st && strcmp(t, type) == 0 && strcmp(st, "True") == 0) {
+				ok++;
+				break;
+			}
+		}
+	}
+	snprintf(out, size, "%zu/%zu", ok, n);
+}
+
+#define NODE_MAX 256
+
+static void print_row(const struct pp_pod_view *v, enum output out, int node_width)
 {
 	char status[128], age[32];
 	int ready, total, restarts;
@@ -172,10 +217,13 @@ static void print_row(const struct pp_pod_view *v, enum output out)
 	printf("%-24s %-7s %-20s %-9d %s", v->name, rd, status, restarts, age);
 	if (out == OUT_WIDE) {
 		const char *ip = jstr(jget(v->obj, "status"), "podIP");
-		char host[256] = "";
-		gethostname(host, sizeof(host) - 1);
-		printf("%*s%-16s %s", (int)(6 - strlen(age) > 0 ? 6 - strlen(age) : 1), "",
-		       ip ? ip : "<none>", host);
+		const char *nominated = jstr(jget(v->obj, "status"), "nominatedNodeName");
+		char node[NODE_MAX], gates[64];
+		node_of(v, node, sizeof(node));
+		readiness_gates(v, gates, sizeof(gates));
+		printf("%*s%-16s %-*s   %-16s %s", (int)(6 - strlen(age) > 0 ? 6 - strlen(age) : 1),
+		       "", ip ? ip : "<none>", node_width, node,
+		       nominated && *nominated ? nominated : "<none>", gates);
 	}
 	printf("\n");
 }
@@ -223,12 +271,20 @@ static int print_pods(struct pp_pod_view *views, size_t n, enum output out, bool
 	}
 	if (n == 0)
 		return 0;
+	int node_width = (int)strlen("NODE");
+	for (size_t i = 0; out == OUT_WIDE && i < n; i++) {
+		char node[NODE_MAX];
+		node_of(&views[i], node, sizeof(node));
+		if ((int)strlen(node) > node_width)
+			node_width = (int)strlen(node);
+	}
 	printf("%-24s %-7s %-20s %-9s %s", "NAME", "READY", "STATUS", "RESTARTS", "AGE");
 	if (out == OUT_WIDE)
-		printf("   %-16s %s", "IP", "NODE");
+		printf("   %-16s %-*s   %-16s %s", "IP", node_width, "NODE", "NOMINATED NODE",
+		       "READINESS GATES");
 	printf("\n");
 	for (size_t i = 0; i < n; i++)
-		print_row(&views[i], out);
+		print_row(&views[i], out, node_width);
 	return 0;
 }
 
@@ -292,7 +348,7 @@ int cmd_get(int argc, char **argv)
 			fprintf(stderr, "No resources found in %s namespace.\n",
 				all ? "any" : cli_namespace(ns));
 	}
-	if (out == OUT_JSON || out == OUT_YAML)
+	if (out == OUT_JSON || out == OUT_YAML || out == OUT_WIDE)
 		for (size_t i = 0; i < n; i++)
 			cli_attach_spec(&views[i]);
 	if (n > 0 || !single)

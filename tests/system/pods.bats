@@ -110,8 +110,31 @@ EOF
 
 	run_peapod get pods two -o wide
 	assert_status 0
-	[[ "${lines[0]}" =~ ^NAME\ +READY\ +STATUS\ +RESTARTS\ +AGE\ +IP\ +NODE$ ]] || fail "bad wide header"
-	[[ "${lines[1]}" =~ ^two\ +2/2\ +Running\ +0\ +[0-9]+s\ +127\.0\.0\.1\ +$(hostname)$ ]] || fail "bad wide row"
+	[[ "${lines[0]}" =~ ^NAME\ +READY\ +STATUS\ +RESTARTS\ +AGE\ +IP\ +NODE\ +NOMINATED\ NODE\ +READINESS\ GATES$ ]] ||
+		fail "bad wide header"
+	[[ "${lines[1]}" =~ ^two\ +2/2\ +Running\ +0\ +[0-9]+s\ +127\.0\.0\.1\ +$(hostname)\ +\<none\>\ +\<none\>$ ]] ||
+		fail "bad wide row"
+	# READINESS GATES as kubectl counts them: the gates whose condition is
+	# True (nothing here sets one); NODE: spec.nodeName when given.
+	apply_ok <<'EOF'
+apiVersion: v1
+kind: Pod
+metadata:
+  name: gated
+spec:
+  nodeName: elsewhere
+  readinessGates:
+    - conditionType: example.com/one
+    - conditionType: example.com/two
+  containers:
+    - name: c
+      image: @IMAGE@
+      command: ["sleep", "1000"]
+EOF
+	run_peapod get pods gated -o wide
+	assert_status 0
+	[[ "${lines[1]}" =~ ^gated\ .*\ elsewhere\ +\<none\>\ +0/2$ ]] || fail "bad wide row for gated: ${lines[1]}"
+	delete_ok gated
 
 	run_peapod get pods two -o nonsense
 	[ "$status" -ne 0 ] || fail "an unknown output format was accepted"
