@@ -238,7 +238,7 @@ running() {
 # body (its output starts with "HTTP/": httpd passes it on as it is).
 cgi() {
 	local sh
-	sh=$(printf 'printf "#!/bin/sh\\nprintf %s\\n" > /tmp/www/cgi-bin/%s && chmod +x /tmp/www/cgi-bin/%s' \
+	sh=$(printf 'mkdir -p /tmp/www/cgi-bin && printf "#!/bin/sh\\nprintf %s\\n" > /tmp/www/cgi-bin/%s && chmod +x /tmp/www/cgi-bin/%s' \
 		"'HTTP/1.0 $3\\\\r\\\\nLocation: $4\\\\r\\\\n\\\\r\\\\n$5'" "$2" "$2")
 	pp exec "$1" -- sh -c "$sh"
 }
