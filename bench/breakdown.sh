@@ -19,6 +19,8 @@ CONTAINERS=${BENCH_CONTAINERS:-3}
 TMP=$(mktemp -d /tmp/peapod-breakdown.XXXXXX)
 export PEAPOD_ROOT=$TMP/root PEAPOD_RUN=$TMP/run PEAPOD_LOG_DIR=$TMP/log
 export PEAPOD_CGROUP_PARENT=peapod-breakdown-$$
+# Loopback only, as bench.sh items 1-8: never the host's interfaces.
+export PEAPOD_NETWORK=${BENCH_NETWORK:-none}
 cleanup() {
 	"$PEAPOD" delete bench3 --force >/dev/null 2>&1 || true
 	"$PEAPOD" gc >/dev/null 2>&1 || true

@@ -285,7 +285,7 @@ int pp_cgroup_create_pod(enum pp_qos_class qos, const char *name, struct pp_cgro
 	}
 	/* The QoS group goes with its last pod; peapod's parent stays, as
 	 * kubelet's kubepods does (a pod being created under it meanwhile
-	 * would otherwise race its rmdir, and pp_cgroup_prewarm needs it). */
+	 * would otherwise race its rmdir). */
 	*out = handle(h->layout, steal_ptr(&path), qos_dir(qos) ? 1 : 0);
 	return 0;
 }

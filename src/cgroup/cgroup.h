@@ -115,17 +115,4 @@ const char *pp_cgroup_path(const struct pp_cgroup *cg);
 
 void pp_cgroup_free(struct pp_cgroup *cg);
 
-/* A pod start moves processes into cgroups (the infra, each container), and
- * the first move after a quiet spell waits for an RCU grace period: the
- * kernel's cgroup_threadgroup_rwsem is a per-CPU rwsem whose writer first
- * waits until every reader has switched to the slow path (~15 ms on an
- * idle host, more than the rest of a pod start); moves within about a grace
- * period of the last one do not wait. Called first by apply, this starts
- * that wait at once, in a throwaway child ("peapod-prewarm") that moves
- * itself into peapod's parent cgroup and exits, so it overlaps parsing and
- * setup instead of following them. Nothing is created: without the parent
- * cgroup (a first run) it does nothing. Returns the child's pid for the
- * caller to reap, or -1. $PEAPOD_NO_PREWARM turns it off (to measure). */
-pid_t pp_cgroup_prewarm(void);
-
 #endif

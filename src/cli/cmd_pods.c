@@ -7,7 +7,6 @@
 
 #include <json-c/json.h>
 
-#include "cgroup/cgroup.h"
 #include "cli/cli.h"
 #include "net/netconf.h"
 #include "ops/ops.h"
@@ -45,9 +44,6 @@ int cmd_apply(int argc, char **argv)
 			"usage: peapod apply -f FILE [-n NAMESPACE] [--network NAME|none]\n");
 		return CLI_EXIT_USAGE;
 	}
-	/* First of all: the cgroup moves' grace period runs meanwhile. Its
-	 * child, if still there at our exit, is reaped by init. */
-	(void)pp_cgroup_prewarm();
 	cleanup_error struct pp_error *err = NULL;
 	struct pp_pod *spec = NULL;
 	cleanup_free char *text = NULL;

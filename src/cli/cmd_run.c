@@ -7,10 +7,8 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/signalfd.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
-#include "cgroup/cgroup.h"
 #include "cli/cli.h"
 #include "logs/crilog.h"
 #include "ops/ops.h"
@@ -133,8 +131,6 @@ int cmd_run(int argc, char **argv)
 	struct run_opts o = {0};
 	if (parse_args(argc, argv, &o) < 0)
 		return CLI_EXIT_USAGE;
-	/* First of all: the cgroup moves' grace period runs meanwhile. */
-	pid_t prewarm = pp_cgroup_prewarm();
 	cleanup_error struct pp_error *err = NULL;
 	struct pp_pod *spec = NULL;
 	cleanup_free char *text = NULL;
@@ -160,10 +156,7 @@ int cmd_run(int argc, char **argv)
 	cleanup_free char *uid = NULL;
 	struct pp_apply_opts ao = {
 	    .store_root = o.root, .manifest = text, .manifest_len = text_len};
-	int apply_ret = pp_pod_apply(spec, &ao, &uid, &err);
-	if (prewarm > 0)
-		waitpid(prewarm, NULL, 0); /* long done by now: no zombie for our run */
-	if (apply_ret < 0) {
+	if (pp_pod_apply(spec, &ao, &uid, &err) < 0) {
 		cli_print_error(err);
 		sigprocmask(SIG_SETMASK, &old, NULL);
 		return CLI_EXIT_FAILURE;
