@@ -410,6 +410,7 @@ pod_cgroup_file() {
 }
 
 check_layout_ops() {
+	skip_unless_private_mounts
 	local layout=$1 disk daemon f
 	disk=$(host_block_device) || skip "the host cannot open any of its block devices"
 	layout_pod "${disk%%:*}" "${disk##*:}" >"$TEST_DIR/pod.yaml"
@@ -457,6 +458,7 @@ check_layout_ops() {
 @test "pure v1 without a devices hierarchy: the pod runs and a warning says devices are not restricted" {
 	[ -d /sys/fs/cgroup/unified ] && [ -d /sys/fs/cgroup/devices ] ||
 		skip "emulating it needs a hybrid host with a v1 devices hierarchy"
+	skip_unless_private_mounts
 	POD_FILE=$(sh_pod nodevcg Never 'echo ran' | write_manifest)
 	run --separate-stderr timeout -k 5 "$POD_TIMEOUT" unshare -m --propagation private sh -c \
 		'umount -l /sys/fs/cgroup/unified && umount -l /sys/fs/cgroup/devices && exec "$@"' \

@@ -385,3 +385,17 @@ tree_sum() {
 		find . -type f -exec md5sum {} + | sort -k2
 	) | md5sum | cut -d' ' -f1
 }
+
+# In a chroot (e.g. ../shared/tools/fresh-machine.sh) "/" is not a mount
+# point, so a private mount namespace (unshare -m, ip netns add) cannot be
+# made, and the kernel refuses to create user namespaces (EPERM). Tests that
+# need either skip there, saying why.
+skip_unless_private_mounts() {
+	unshare -m --propagation private true 2>/dev/null ||
+		skip "no private mount namespace here (in a chroot, / is not a mount point)"
+}
+skip_unless_userns() {
+	unshare -U true 2>/dev/null ||
+		skip "user namespaces cannot be created here (the kernel refuses them in a chroot)"
+}
+

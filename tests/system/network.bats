@@ -16,6 +16,7 @@ load pods_helpers
 setup_file() {
 	command -v nsenter >/dev/null && [ -x /usr/lib/cni/bridge ] ||
 		skip "needs nsenter and containernetworking-plugins in /usr/lib/cni"
+	skip_unless_private_mounts
 	export REAL_PEAPOD=$PEAPOD
 	export NET_NS=pp-test-net-$$
 	ip netns add "$NET_NS"
@@ -675,6 +676,7 @@ EOF
 }
 
 @test "hostUsers: false: pods in user namespaces get their IPs (fast path and CNI) and reach each other" {
+	skip_unless_userns
 	apply_ok < <(web_pod ua | sed 's/^spec:$/spec:\n  hostUsers: false/')
 	PEAPOD_NET_FASTPATH=0 apply_ok < <(web_pod ub | sed 's/^spec:$/spec:\n  hostUsers: false/')
 	local a b

@@ -326,6 +326,7 @@ run_in_private_cgroupfs() {
 }
 
 @test "pure cgroup v1 (v1 hierarchies only, in a private mount namespace): limits, kill through the freezer, removal" {
+	skip_unless_private_mounts
 	local c mounts=""
 	for c in freezer pids memory cpu cpuacct; do
 		[ -d "/sys/fs/cgroup/$c" ] || skip "no v1 $c hierarchy on this host"
@@ -347,6 +348,7 @@ run_in_private_cgroupfs() {
 }
 
 @test "pure cgroup v2 (cgroup2 at /sys/fs/cgroup in a private mount namespace): membership, infra leaf, kill, removal" {
+	skip_unless_private_mounts
 	# On this host every controller is bound to a v1 hierarchy, so a cgroup2
 	# mounted alone has none: memory, cpu and pids limits cannot be covered
 	# here (a limit is refused as not enforceable, checked below); what is

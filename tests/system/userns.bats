@@ -7,6 +7,10 @@
 load helpers
 load pods_helpers
 
+setup_file() {
+	skip_unless_userns
+}
+
 IDS_PER_POD=65536
 
 # userns_pod NAME SCRIPT [VOLUME_YAML MOUNT_YAML]: a detached pod with
