@@ -18,6 +18,7 @@ POD_TIMEOUT=${POD_TIMEOUT:-40}
 setup() {
 	TEST_DIR=$(mktemp -d "$SUITE_TMP/test.XXXXXX")
 	BG_PID=
+	[ -z "${FILE_SKIP:-}" ] || skip "$FILE_SKIP"
 }
 
 teardown() {
@@ -390,12 +391,25 @@ tree_sum() {
 # point, so a private mount namespace (unshare -m, ip netns add) cannot be
 # made, and the kernel refuses to create user namespaces (EPERM). Tests that
 # need either skip there, saying why.
-skip_unless_private_mounts() {
+# The *_missing functions print why not (nothing when possible). A whole
+# file skips by exporting FILE_SKIP from setup_file (bats 1.8 cannot skip
+# there): setup() then skips each test with that reason.
+private_mounts_missing() {
 	unshare -m --propagation private true 2>/dev/null ||
-		skip "no private mount namespace here (in a chroot, / is not a mount point)"
+		echo "no private mount namespace here (in a chroot, / is not a mount point)"
+}
+userns_missing() {
+	unshare -U true 2>/dev/null ||
+		echo "user namespaces cannot be created here (the kernel refuses them in a chroot)"
+}
+skip_unless_private_mounts() {
+	local why
+	why=$(private_mounts_missing)
+	[ -z "$why" ] || skip "$why"
 }
 skip_unless_userns() {
-	unshare -U true 2>/dev/null ||
-		skip "user namespaces cannot be created here (the kernel refuses them in a chroot)"
+	local why
+	why=$(userns_missing)
+	[ -z "$why" ] || skip "$why"
 }
 

@@ -8,7 +8,8 @@ load helpers
 load pods_helpers
 
 setup_file() {
-	skip_unless_userns
+	FILE_SKIP=$(userns_missing)
+	export FILE_SKIP
 }
 
 IDS_PER_POD=65536
