@@ -295,14 +295,19 @@ const char *pp_cgroup_path(const struct pp_cgroup *cg)
 	return cg->path;
 }
 
+/* What a new process needs to join the cgroup at path: v1's "tasks" files,
+ * v2's directory (see cgroup.h). */
 static int open_procs(const char *path, int **fds, size_t *n, struct pp_error **err)
 {
 	const struct cg_host *h = host();
 	int *v = xmalloc(sizeof(int) * CGROUP_MAX_HIERARCHIES);
 	size_t i = 0;
 	for (; i < h->n_member; i++) {
-		cleanup_free char *file = xasprintf("%s%s/cgroup.procs", h->member[i], path);
-		v[i] = open(file, O_WRONLY | O_CLOEXEC);
+		bool v2 = h->layout == PP_CGROUP_V2 ||
+			  (h->layout == PP_CGROUP_HYBRID && i == 0); /* unified first */
+		cleanup_free char *file = v2 ? xasprintf("%s%s", h->member[i], path)
+					     : xasprintf("%s%s/tasks", h->member[i], path);
+		v[i] = open(file, v2 ? O_RDONLY | O_DIRECTORY | O_CLOEXEC : O_WRONLY | O_CLOEXEC);
 		if (v[i] < 0) {
 			int e = errno;
 			pp_cgroup_procs_fds_close(v, i);
@@ -326,6 +331,40 @@ int pp_cgroup_infra_procs_fds(const struct pp_cgroup *pod, int **fds, size_t *n,
 		return open_procs(pod->path, fds, n, err);
 	cleanup_free char *leaf = xasprintf("%s/%s", pod->path, CGROUP_INFRA_LEAF);
 	return open_procs(leaf, fds, n, err);
+}
+
+int pp_cgroup_clone_dir(const int *fds, size_t n)
+{
+	struct stat st;
+	for (size_t i = 0; i < n; i++)
+		if (fstat(fds[i], &st) == 0 && S_ISDIR(st.st_mode))
+			return fds[i];
+	return -1;
+}
+
+int pp_cgroup_join_self(const int *fds, size_t n, bool cloned_into_dir, struct pp_error **err)
+{
+	struct stat st;
+	for (size_t i = 0; i < n; i++) {
+		if (fstat(fds[i], &st) < 0)
+			return pp_error_set(err, errno, "join cgroup (fd %d)", fds[i]);
+		cleanup_close int procs = -1;
+		int fd = fds[i];
+		if (S_ISDIR(st.st_mode)) {
+			/* cgroup2: born there by clone3, or through cgroup.procs */
+			if (cloned_into_dir)
+				continue;
+			procs = openat(fd, "cgroup.procs", O_WRONLY | O_CLOEXEC);
+			if (procs < 0)
+				return pp_error_set(err, errno, "join cgroup (cgroup.procs)");
+			fd = procs;
+		}
+		/* "0" means the writer itself: in v1's "tasks", this thread,
+		 * all of a process that has no other. */
+		if (write(fd, "0", 1) < 0)
+			return pp_error_set(err, errno, "join cgroup (fd %d)", fds[i]);
+	}
+	return 0;
 }
 
 void pp_cgroup_procs_fds_close(int *fds, size_t n)

@@ -56,10 +56,21 @@ int pp_cgroup_remove_pod(const char *name, struct pp_error **err);
 int pp_cgroup_create(const struct pp_cgroup *parent, const char *name, struct pp_cgroup **out,
 		     struct pp_error **err);
 
-/* Opens the cgroup.procs file of each hierarchy (O_WRONLY|O_CLOEXEC) so a new
- * process can move itself in by writing "0" before it does anything else. */
+/* Opens what a new process needs to move itself into the cgroup before it
+ * does anything else (pp_child_join_cgroups): the "tasks" file of each v1
+ * hierarchy (O_WRONLY), and the cgroup2 directory (O_RDONLY|O_DIRECTORY),
+ * which clone3 can create the process in (CLONE_INTO_CGROUP) or whose
+ * cgroup.procs it writes. Neither way waits for the RCU grace period that
+ * moving a whole thread group takes (cgroup_threadgroup_rwsem, ~8-15 ms
+ * here): a single-threaded child that writes "0" to "tasks" moves only
+ * itself, and CLONE_INTO_CGROUP moves no one. */
 int pp_cgroup_procs_fds(const struct pp_cgroup *cg, int **fds, size_t *n, struct pp_error **err);
 void pp_cgroup_procs_fds_close(int *fds, size_t n);
+/* The cgroup2 directory among them (for clone3's CLONE_INTO_CGROUP), or -1. */
+int pp_cgroup_clone_dir(const int *fds, size_t n);
+/* In the new, single-threaded process: moves itself into each cgroup of fds;
+ * cloned_into_dir: clone3 already made it in the cgroup2 one. */
+int pp_cgroup_join_self(const int *fds, size_t n, bool cloned_into_dir, struct pp_error **err);
 
 /* The same for the pod's infra process (see the tree above). */
 int pp_cgroup_infra_procs_fds(const struct pp_cgroup *pod, int **fds, size_t *n,

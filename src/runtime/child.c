@@ -75,16 +75,6 @@ int pp_child_read_result(int syncfd, struct pp_error **err)
 	return pp_error_set(err, r.status, "%s", msg);
 }
 
-int pp_child_join_cgroups(const int *procs_fds, size_t n, struct pp_error **err)
-{
-	for (size_t i = 0; i < n; i++)
-		/* "0" means the writing process itself. */
-		if (write(procs_fds[i], "0", 1) < 0)
-			return pp_error_set(err, errno, "join cgroup (cgroup.procs fd %d)",
-					    procs_fds[i]);
-	return 0;
-}
-
 int pp_child_set_oom_score_adj(int value, struct pp_error **err)
 {
 	cleanup_close int fd = open("/proc/self/oom_score_adj", O_WRONLY | O_CLOEXEC);

@@ -1,5 +1,6 @@
 /* Starting one container: the parent side (clone3 into the right PID
  * namespace, wait on the sync pipe) and the child's setup sequence. */
+#include "cgroup/cgroup.h"
 #include "runtime/container.h"
 
 #include <fcntl.h>
@@ -70,7 +71,7 @@ static int child_setup(const struct pp_container_config *cfg,
 
 	/* 1. cgroups first, so that all of the setup is accounted there. */
 	pp_trace("ctr %s child", cfg->name);
-	if (pp_child_join_cgroups(cfg->cgroup_procs_fds, cfg->n_cgroup_procs_fds, err) < 0)
+	if (pp_cgroup_join_self(cfg->cgroup_procs_fds, cfg->n_cgroup_procs_fds, true, err) < 0)
 		return -1;
 	pp_trace("ctr %s cgroups joined", cfg->name);
 	/*    and what the OOM killer thinks of it, inherited by all it starts. */
@@ -214,7 +215,10 @@ static pid_t clone_child(const struct pp_container_config *cfg, int *pidfd, stru
 	/* The child inherits it: not dumpable from its first instruction in
 	 * the container's PID namespace (see child_main). */
 	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
-	pid_t pid = pp_clone3(flags, pidfd);
+	/* Born in its cgroup2 cgroup (no migration to wait for); it moves
+	 * itself into the v1 ones first thing (child_setup). */
+	pid_t pid = pp_clone3_into(
+	    flags, pidfd, pp_cgroup_clone_dir(cfg->cgroup_procs_fds, cfg->n_cgroup_procs_fds));
 	if (pid == 0)
 		return 0;
 	int saved = errno;

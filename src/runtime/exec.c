@@ -18,6 +18,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "cgroup/cgroup.h"
 #include "runtime/container.h"
 #include "runtime/runtime.h"
 #include "util/cleanup.h"
@@ -42,6 +43,7 @@ static const struct {
 struct exec_plan {
 	const struct pp_exec_target *target;	/* namespaces and root */
 	const struct pp_seccomp_filter *filter; /* the container's, compiled before the clone */
+	int cgroup_dir; /* the cgroup2 directory the child is born in, or -1 */
 };
 
 /* ---- child side ---- */
@@ -72,7 +74,8 @@ static int child_setup(const struct pp_exec_config *cfg, const struct exec_plan 
 	cleanup_close int slave = -1;
 
 	/* 1. cgroups first, as the container's own process did. */
-	if (pp_child_join_cgroups(cfg->cgroup_procs_fds, cfg->n_cgroup_procs_fds, err) < 0)
+	if (pp_cgroup_join_self(cfg->cgroup_procs_fds, cfg->n_cgroup_procs_fds,
+				plan->cgroup_dir >= 0, err) < 0)
 		return -1;
 	/*    the container's oom_score_adj; one below the caller's own needs
 	 *    CAP_SYS_RESOURCE: without it the caller's (higher) value stays. */
@@ -271,7 +274,7 @@ static void *child_stack(void)
 			return NULL;
 		stack = p;
 	}
-	return (char *)stack + CHILD_STACK_SIZE; /* stacks grow down here */
+	return stack; /* the lowest address: stacks grow down here */
 }
 
 /* The child, into the container's PID namespace: setns(NEWPID) only sets
@@ -308,9 +311,15 @@ static pid_t clone_into_pidns(int container_pidfd, bool join_pid, bool share_vm,
 	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 	/* signals are reset in child_main; with clone, CLONE_PIDFD puts the
 	 * pidfd where parent_tid points */
-	pid_t pid = share_vm ? clone(child_main, stack,
-				     CLONE_VM | CLONE_VFORK | CLONE_PIDFD | SIGCHLD, args, pidfd)
-			     : pp_clone3(CLONE_PIDFD, pidfd);
+	pid_t pid;
+	if (!share_vm)
+		pid = pp_clone3_into(CLONE_PIDFD, pidfd, args->plan->cgroup_dir);
+	else if (pp_clone3_vm_supported())
+		pid = pp_clone3_vm(CLONE_VFORK | CLONE_PIDFD, pidfd, args->plan->cgroup_dir, stack,
+				   CHILD_STACK_SIZE, child_main, args);
+	else
+		pid = clone(child_main, (char *)stack + CHILD_STACK_SIZE,
+			    CLONE_VM | CLONE_VFORK | CLONE_PIDFD | SIGCHLD, args, pidfd);
 	if (pid == 0)
 		_exit(child_main(args)); /* the copy; child_main does not return */
 	int saved = errno;
@@ -353,6 +362,13 @@ int pp_exec_start(const struct pp_exec_config *cfg, struct pp_exec_process *out,
 	if (cfg->target == NULL && pp_exec_target_open(cfg->container_pidfd, &own, err) < 0)
 		return -1;
 	plan.filter = &filter;
+	/* clone3 makes the child in the cgroup2 cgroup; only where clone3
+	 * cannot give a child that shares our memory a stack of its own does
+	 * clone make it, and it moves itself through cgroup.procs. */
+	bool share_vm = !(plan.target->setns_flags & CLONE_NEWUSER);
+	plan.cgroup_dir = share_vm && !pp_clone3_vm_supported()
+			      ? -1
+			      : pp_cgroup_clone_dir(cfg->cgroup_procs_fds, cfg->n_cgroup_procs_fds);
 	if (pipe2(sync, O_CLOEXEC) < 0) {
 		pp_exec_target_close(&own);
 		return pp_error_set(err, errno, "exec: pipe");
@@ -368,9 +384,8 @@ int pp_exec_start(const struct pp_exec_config *cfg, struct pp_exec_process *out,
 	int pidfd = -1;
 	struct child_args args = {
 	    .cfg = cfg, .plan = &plan, .syncfd = sync_wr, .ptysock = sock_child};
-	pid_t pid =
-	    clone_into_pidns(cfg->container_pidfd, plan.target->join_pid,
-			     !(plan.target->setns_flags & CLONE_NEWUSER), &args, &pidfd, err);
+	pid_t pid = clone_into_pidns(cfg->container_pidfd, plan.target->join_pid, share_vm, &args,
+				     &pidfd, err);
 	pp_exec_target_close(&own);
 	if (pid < 0)
 		return pp_error_wrap(err, "exec");

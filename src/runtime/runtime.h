@@ -108,8 +108,6 @@ int pp_child_enter_userns(int userns_fd, struct pp_error **err);
 /* The second half, for a process that joined it another way. */
 int pp_child_become_userns_root(struct pp_error **err);
 
-/* Moves the calling process into each cgroup.procs file (opened O_WRONLY). */
-int pp_child_join_cgroups(const int *procs_fds, size_t n, struct pp_error **err);
 /* Writes the calling process's /proc/self/oom_score_adj. */
 int pp_child_set_oom_score_adj(int value, struct pp_error **err);
 

@@ -1,6 +1,7 @@
 #include "sandbox/infra.h"
 
 #include <fcntl.h>
+#include <limits.h>
 #include <linux/sched.h>
 #include <net/if.h>
 #include <sched.h>
@@ -14,7 +15,9 @@
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
+#include "cgroup/cgroup.h"
 #include "sandbox/sysctl.h"
 #include "security/caps.h"
 #include "util/cleanup.h"
@@ -50,6 +53,33 @@ static void __attribute__((noreturn)) infra_loop(void)
 		while (waitpid(-1, NULL, WNOHANG) > 0)
 			;
 	}
+}
+
+/* peapod-infra (src/infra), next to the running peapod binary, opened
+ * O_PATH: exec'ed through the fd from the infra process's empty root.
+ * -1 where it is not (not built for this architecture): the infra process
+ * then runs infra_loop itself. */
+static int open_infra_program(void)
+{
+	char exe[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	if (n <= 0)
+		return -1;
+	exe[n] = '\0';
+	char *slash = strrchr(exe, '/');
+	if (slash == NULL)
+		return -1;
+	*slash = '\0';
+	cleanup_free char *path = xasprintf("%s/%s", exe, PP_INFRA_NAME);
+	return open(path, O_PATH | O_CLOEXEC);
+}
+
+/* Runs peapod-infra, with argv[0] its name and our environment (which tells
+ * whose it is, as the supervisor's does); returns only if it cannot. */
+static void exec_infra_program(int fd)
+{
+	char *const argv[] = {(char *)PP_INFRA_NAME, NULL};
+	syscall(SYS_execveat, fd, "", argv, environ, AT_EMPTY_PATH);
 }
 
 /* The infra process's root: an empty read-only tmpfs, made by the parent
@@ -184,6 +214,7 @@ int pp_infra_start(const struct pp_infra_config *cfg, pid_t *pid, int *pidfd, in
 	if (pipe2(ready, O_CLOEXEC) < 0)
 		return pp_error_set(err, errno, "pipe");
 	cleanup_close int root_fd = make_empty_root();
+	cleanup_close int program = open_infra_program();
 	if (root_fd < 0) {
 		int e = errno;
 		close(ready[0]);
@@ -212,7 +243,10 @@ int pp_infra_start(const struct pp_infra_config *cfg, pid_t *pid, int *pidfd, in
 	sigprocmask(SIG_BLOCK, &block, &old);
 
 	int fd = -1;
-	pid_t child = pp_clone3(flags, &fd);
+	/* Born in the pod's cgroup2 cgroup, it moves itself into the v1 ones
+	 * (no migration of a thread group, so no RCU grace period to wait). */
+	pid_t child = pp_clone3_into(
+	    flags, &fd, pp_cgroup_clone_dir(cfg->cgroup_procs_fds, cfg->n_cgroup_procs_fds));
 	if (child == 0) {
 		close(ready[0]);
 		const char *fail = NULL;
@@ -226,25 +260,25 @@ int pp_infra_start(const struct pp_infra_config *cfg, pid_t *pid, int *pidfd, in
 			dprintf(ready[1], "%d %s", errno, fail);
 			_exit(1);
 		}
-		int keep[PP_INFRA_MAX_CGROUP_FDS + 2] = {ready[1], root_fd};
-		size_t n_keep = 2;
+		int keep[PP_INFRA_MAX_CGROUP_FDS + 3] = {ready[1], root_fd, program};
+		size_t n_keep = program >= 0 ? 3 : 2;
 		for (size_t i = 0;
-		     i < cfg->n_cgroup_procs_fds && n_keep < PP_INFRA_MAX_CGROUP_FDS + 2; i++)
+		     i < cfg->n_cgroup_procs_fds && n_keep < PP_INFRA_MAX_CGROUP_FDS + 3; i++)
 			keep[n_keep++] = cfg->cgroup_procs_fds[i];
 		pp_close_fds_except_n(keep, n_keep);
 		pp_stdio_to_devnull();
 		/* Ready as soon as the namespaces are: the containers join them
-		 * while this process moves into the pod cgroup. The first move
-		 * into a cgroup v1 hierarchy waits for an RCU grace period
-		 * (~15 ms here); done at the same time as the containers'
-		 * moves, it is shared with theirs instead of added to them. */
+		 * while this process moves into the pod's v1 cgroups. */
 		close(ready[1]);
-		for (size_t i = 0; i < cfg->n_cgroup_procs_fds; i++)
-			if (write(cfg->cgroup_procs_fds[i], "0", 1) != 1)
-				_exit(1); /* the supervisor sees it die: InfraDied */
-		pp_close_fds_except(root_fd);
+		if (pp_cgroup_join_self(cfg->cgroup_procs_fds, cfg->n_cgroup_procs_fds, true,
+					NULL) < 0)
+			_exit(1); /* the supervisor sees it die: InfraDied */
+		int keep_now[] = {root_fd, program};
+		pp_close_fds_except_n(keep_now, program >= 0 ? 2 : 1);
 		if (infra_confine(root_fd) < 0)
 			_exit(1);
+		if (program >= 0)
+			exec_infra_program(program);
 		infra_loop();
 	}
 	int saved = errno;

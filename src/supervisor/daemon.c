@@ -21,6 +21,7 @@
 #include "state/podstate.h"
 #include "supervisor/control.h"
 #include "supervisor/supervisor.h"
+#include "util/mem.h"
 #include "util/cleanup.h"
 #include "util/fs.h"
 #include "util/proc.h"
@@ -119,6 +120,9 @@ static void on_running(void *ctx)
 	 * free but resident: give it back, it is a long-lived process. */
 	malloc_trim(0);
 	report(ctx, NULL);
+	/* and the code and constants only setting up ran, once the client
+	 * knows: they stay in the page cache, shared (util/mem.h). */
+	pp_mem_release_file_pages();
 }
 
 /* Everything of the pod but its record goes before the clients learn that

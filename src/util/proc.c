@@ -16,12 +16,88 @@
 
 pid_t pp_clone3(uint64_t flags, int *pidfd)
 {
+	return pp_clone3_into(flags, pidfd, -1);
+}
+
+pid_t pp_clone3_into(uint64_t flags, int *pidfd, int cgroup_fd)
+{
 	struct clone_args args;
 	memset(&args, 0, sizeof(args));
 	args.flags = flags;
 	args.pidfd = (uint64_t)(uintptr_t)pidfd;
 	args.exit_signal = SIGCHLD;
+	if (cgroup_fd >= 0) {
+		args.flags |= CLONE_INTO_CGROUP;
+		args.cgroup = (uint64_t)cgroup_fd;
+	}
 	return (pid_t)syscall(SYS_clone3, &args, sizeof(args));
+}
+
+#if defined(__x86_64__)
+/* clone3 onto a stack of the child's own, as glibc's clone3.S: the child
+ * starts on that stack (the kernel points rsp at its top), calls fn(arg)
+ * and exits with what it returns; it never comes back here. syscall
+ * clobbers rcx and r11 only; r8 and r10 carry fn and arg across it. The
+ * top of an mmap'ed stack is 16-byte aligned, as call wants. */
+static pid_t clone3_on_stack(struct clone_args *args, int (*fn)(void *), void *arg)
+{
+	long ret;
+	register long r10 __asm__("r10") = (long)(uintptr_t)fn;
+	register long r8 __asm__("r8") = (long)(uintptr_t)arg;
+	__asm__ volatile("syscall\n\t"
+			 "test %%rax, %%rax\n\t"
+			 "jnz 1f\n\t"
+			 "xor %%ebp, %%ebp\n\t" /* the child: no frame above */
+			 "mov %%r8, %%rdi\n\t"
+			 "call *%%r10\n\t"
+			 "mov %%eax, %%edi\n\t"
+			 "mov %[exit], %%eax\n\t"
+			 "syscall\n\t"
+			 "hlt\n"
+			 "1:"
+			 : "=a"(ret)
+			 : "0"((long)SYS_clone3), "D"(args), "S"(sizeof(*args)), "r"(r10),
+			   "r"(r8), [exit] "i"(SYS_exit)
+			 : "rcx", "r11", "memory");
+	if (ret < 0) {
+		errno = (int)-ret;
+		return -1;
+	}
+	return (pid_t)ret;
+}
+#endif
+
+bool pp_clone3_vm_supported(void)
+{
+#if defined(__x86_64__)
+	return true;
+#else
+	return false;
+#endif
+}
+
+pid_t pp_clone3_vm(uint64_t flags, int *pidfd, int cgroup_fd, void *stack, size_t stack_size,
+		   int (*fn)(void *), void *arg)
+{
+#if defined(__x86_64__)
+	struct clone_args args;
+	memset(&args, 0, sizeof(args));
+	args.flags = flags | CLONE_VM;
+	args.pidfd = (uint64_t)(uintptr_t)pidfd;
+	args.exit_signal = SIGCHLD;
+	args.stack = (uint64_t)(uintptr_t)stack;
+	args.stack_size = stack_size;
+	if (cgroup_fd >= 0) {
+		args.flags |= CLONE_INTO_CGROUP;
+		args.cgroup = (uint64_t)cgroup_fd;
+	}
+	return clone3_on_stack(&args, fn, arg);
+#else
+	(void)flags, (void)pidfd, (void)cgroup_fd, (void)stack, (void)stack_size, (void)fn,
+	    (void)arg;
+	errno = ENOSYS;
+	return -1;
+#endif
 }
 
 int pp_pidfd_send_signal(int pidfd, int sig)

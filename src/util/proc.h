@@ -3,6 +3,7 @@
 #define PEAPOD_PROC_H
 
 #include <signal.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -10,6 +11,16 @@
 /* clone3 without a new stack: returns like fork (0 in the child). With
  * CLONE_PIDFD in flags, *pidfd receives the child's pidfd (CLOEXEC). */
 pid_t pp_clone3(uint64_t flags, int *pidfd);
+/* The same, the child born in the cgroup2 directory cgroup_fd (-1: ours). */
+pid_t pp_clone3_into(uint64_t flags, int *pidfd, int cgroup_fd);
+/* clone3 with CLONE_VM (and flags) onto stack (its lowest address, of
+ * stack_size bytes): the child runs fn(arg) and exits with its return value;
+ * returns the child's pid in the parent. Only where peapod knows the
+ * architecture's calling convention (pp_clone3_vm_supported; x86-64): ENOSYS
+ * elsewhere, where clone(2) does it without CLONE_INTO_CGROUP. */
+bool pp_clone3_vm_supported(void);
+pid_t pp_clone3_vm(uint64_t flags, int *pidfd, int cgroup_fd, void *stack, size_t stack_size,
+		   int (*fn)(void *), void *arg);
 
 int pp_pidfd_send_signal(int pidfd, int sig);
 

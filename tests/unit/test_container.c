@@ -348,7 +348,8 @@ static void test_join_pod_namespaces(void **state)
 	infra_stop(&in);
 }
 
-/* The container moves itself into the given cgroup before anything else. A
+/* The container is born in the given cgroup, or moves itself there before
+ * anything else. A
  * throwaway cgroup of our own on the cgroup2 hierarchy (no controllers
  * needed for membership). */
 static void test_cgroup(void **state)
@@ -364,11 +365,19 @@ static void test_cgroup(void **state)
 	cleanup_free char *procs = xasprintf("%s/cgroup.procs", dir);
 	cleanup_free char *expected = xasprintf("0::/%s\n", name);
 	assert_int_equal(mkdir(dir, 0755), 0);
-	int fd = open(procs, O_WRONLY | O_CLOEXEC);
+	/* The directory (as pp_cgroup_procs_fds gives a cgroup2 one): clone3
+	 * creates the process there. */
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	assert_true(fd >= 0);
 	f->cfg.cgroup_procs_fds = &fd;
 	f->cfg.n_cgroup_procs_fds = 1;
 	f->cfg.argv = SH("grep ^0:: /proc/self/cgroup");
+	assert_output(&f->cfg, expected);
+	close(fd);
+	/* A file to write "0" to (v1's tasks, or cgroup.procs): the process
+	 * moves itself. */
+	fd = open(procs, O_WRONLY | O_CLOEXEC);
+	assert_true(fd >= 0);
 	assert_output(&f->cfg, expected);
 	close(fd);
 	/* Reaped, so the cgroup is empty; its removal may lag a moment. */

@@ -51,9 +51,10 @@ static int exec_setup(void **state)
 	x->cgroup_fd = -1;
 	if (stat(CGROUP2_ROOT, &st) == 0) {
 		x->cgroup_dir = xasprintf("%s/" CGROUP_NAME_FMT, CGROUP2_ROOT, (int)getpid());
-		cleanup_free char *procs = xasprintf("%s/cgroup.procs", x->cgroup_dir);
 		assert_int_equal(mkdir(x->cgroup_dir, 0755), 0);
-		x->cgroup_fd = open(procs, O_WRONLY | O_CLOEXEC);
+		/* as pp_cgroup_procs_fds gives it: the directory, which clone3
+		 * creates the process in (CLONE_INTO_CGROUP) */
+		x->cgroup_fd = open(x->cgroup_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 		assert_true(x->cgroup_fd >= 0);
 	}
 	struct pp_container_config *c = &x->f->cfg;
@@ -252,6 +253,13 @@ static void test_cgroup(void **state)
 		return;
 	}
 	cleanup_free char *expected = xasprintf("0::/" CGROUP_NAME_FMT "\n", (int)getpid());
+	assert_exec(&x->cfg, SH("grep ^0:: /proc/self/cgroup"), 0, expected);
+	/* A cgroup.procs file (or v1's tasks) instead: the child writes itself
+	 * in. */
+	cleanup_free char *procs = xasprintf("%s/cgroup.procs", x->cgroup_dir);
+	cleanup_close int procs_fd = open(procs, O_WRONLY | O_CLOEXEC);
+	assert_true(procs_fd >= 0);
+	x->cfg.cgroup_procs_fds = &procs_fd;
 	assert_exec(&x->cfg, SH("grep ^0:: /proc/self/cgroup"), 0, expected);
 	/* Without the fds it stays in ours. */
 	cleanup_free char *ours = NULL;
