@@ -14,6 +14,7 @@
 
 #include "logs/crilog_internal.h"
 #include "util/cleanup.h"
+#include "util/proc.h"
 
 /* One mask for every watch: a directory can be watched for two containers
  * (the parent of both), and inotify_add_watch on it replaces the mask. */
@@ -408,6 +409,8 @@ void pp_log_follow_free(struct pp_log_follow *f)
 	free(f->watches);
 	cleanup_closep(&f->kick[0]);
 	cleanup_closep(&f->kick[1]);
-	cleanup_closep(&f->ifd);
+	/* The inotify instance's close waits for an SRCU grace period: `run`
+	 * and `logs -f` would take ~15 ms longer to return. */
+	pp_close_detached(f->ifd);
 	free(f);
 }

@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <linux/sched.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -111,6 +112,35 @@ void pp_pidfd_kill_and_reap(int pidfd)
 	pp_pidfd_send_signal(pidfd, SIGKILL);
 	while (waitid((idtype_t)P_PIDFD, (id_t)pidfd, &info, WEXITED) < 0 && errno == EINTR)
 		;
+}
+
+void pp_close_detached(int fd)
+{
+	int gate[2];
+	if (fd < 0)
+		return;
+	if (pipe2(gate, O_CLOEXEC) < 0) {
+		close(fd);
+		return;
+	}
+	pid_t pid = fork();
+	if (pid == 0) {
+		prctl(PR_SET_NAME, "peapod-close", 0, 0, 0);
+		int keep[] = {fd, gate[0]};
+		pp_stdio_to_devnull();
+		pp_close_fds_except_n(keep, 2);
+		/* EOF once the parent has closed its copy: ours is the last. */
+		char c;
+		while (read(gate[0], &c, 1) < 0 && errno == EINTR)
+			;
+		close(fd);
+		_exit(0);
+	}
+	/* Not the last reference while the child lives (without a child, it
+	 * is, and this close waits). */
+	close(fd);
+	close(gate[0]);
+	close(gate[1]);
 }
 
 void pp_close_fds_except(int keep)

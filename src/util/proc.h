@@ -27,6 +27,13 @@ int pp_pidfd_send_signal(int pidfd, int sig);
 /* SIGKILL through the pidfd, then wait for the exit. */
 void pp_pidfd_kill_and_reap(int pidfd);
 
+/* Closes fd whose last close would make us wait (an inotify instance's
+ * waits for an SRCU grace period, up to ~20 ms): a short-lived child
+ * ("peapod-close", no other fd, stdio on /dev/null) takes the last
+ * reference and waits instead; nobody waits for it (its parent, or init
+ * once we are gone, reaps it). */
+void pp_close_detached(int fd);
+
 /* Closes every fd from 3 up except keep (or -1). */
 void pp_close_fds_except(int keep);
 /* The same, keeping the n fds of keep. */

@@ -1,7 +1,8 @@
 /* Process and memory primitives on the real kernel: clone3 onto a stack of
  * the child's own sharing our memory (pp_clone3_vm), clone3 into a cgroup2
- * cgroup (pp_clone3_into), and the supervisor's release of its start-up
- * code pages (pp_mem_release_file_pages). */
+ * cgroup (pp_clone3_into), the supervisor's release of its start-up code
+ * pages (pp_mem_release_file_pages), and a last close left to a child
+ * (pp_close_detached). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -13,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/inotify.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -205,12 +207,33 @@ static void test_release_file_pages(void **state)
 	assert_string_equal(relocated[0], "alpha");
 }
 
+/* The last close of an inotify instance goes to a child: ours returns at
+ * once with the fd closed, and the child exits on its own. */
+static void test_close_detached(void **state)
+{
+	int fd = inotify_init1(IN_CLOEXEC);
+	assert_true(fd >= 0);
+	assert_true(inotify_add_watch(fd, "/", IN_CREATE) >= 0);
+	pp_close_detached(fd);
+	assert_int_equal(fcntl(fd, F_GETFD), -1);
+	assert_int_equal(errno, EBADF);
+	int status = -1;
+	pid_t pid = waitpid(-1, &status, 0);
+	assert_true(pid > 0);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 0);
+	/* Nothing else of ours. */
+	assert_int_equal(waitpid(-1, NULL, WNOHANG), -1);
+	assert_int_equal(errno, ECHILD);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_clone3_vm),
 	    cmocka_unit_test(test_clone3_into_cgroup),
 	    cmocka_unit_test(test_release_file_pages),
+	    cmocka_unit_test(test_close_detached),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
