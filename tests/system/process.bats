@@ -586,6 +586,25 @@ EOF2
 		[ -n "$procs" ] || fail "cgroup $podcg/$c has no process"
 	done
 	grep -qF "/${podcg#/sys/fs/cgroup/*/}" "/proc/$infra/cgroup" || fail "the infra is not in the pod's cgroup: $(cat "/proc/$infra/cgroup")"
+	# In every hierarchy (born in the cgroup2 one, moved into each v1 one
+	# through its tasks file): the containers' processes and the infra.
+	local d cg
+	for d in $(cgroup_parent_dirs); do
+		cg=$(find "$d" -mindepth 1 -maxdepth 2 -type d -name 'pod-*')
+		[ -n "$cg" ] || fail "no pod cgroup under $d"
+		grep -rqx "$infra" --include=cgroup.procs "$cg" || fail "the infra is not under $cg"
+		for c in first second; do
+			[ -n "$(cat "$cg/$c/cgroup.procs")" ] || fail "cgroup $cg/$c has no process"
+		done
+	done
+	# The infra runs peapod-infra once set up: no libc, no capabilities,
+	# no new privileges, a few pages.
+	[[ "$(readlink "/proc/$infra/exe")" == */peapod-infra ]] || fail "infra runs $(readlink "/proc/$infra/exe")"
+	grep -qx 'CapEff:.0000000000000000' "/proc/$infra/status" || fail "$(grep Cap "/proc/$infra/status")"
+	grep -qx 'NoNewPrivs:.1' "/proc/$infra/status" || fail "no_new_privs not set"
+	local rss
+	rss=$(awk '/^VmRSS:/ {print $2}' "/proc/$infra/status")
+	[ "$rss" -lt 200 ] || fail "infra RSS ${rss} kB"
 	kill -INT "$BG_PID"
 	wait_bg 20
 	assert_status 130
