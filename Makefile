@@ -10,7 +10,7 @@ ALL_CFLAGS = -std=c11 -D_GNU_SOURCE -Isrc $(WARN) $(CFLAGS) $(shell pkg-config -
 LDLIBS := $(shell pkg-config --libs yaml-0.1 json-c libseccomp libnghttp2 2>/dev/null) -lm
 BUILD ?= build
 
-LIB_SRC := $(sort $(shell find src -name '*.c' ! -path 'src/cli/*' ! -path 'src/infra/*'))
+LIB_SRC := $(sort $(shell find src -name '*.c' ! -path 'src/cli/*' ! -path 'src/progs/*'))
 CLI_SRC := $(sort $(wildcard src/cli/*.c))
 LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o)
 CLI_OBJ := $(CLI_SRC:%.c=$(BUILD)/%.o)
@@ -26,11 +26,12 @@ DEBIAN_DEPS := build-essential pkg-config libyaml-dev libjson-c-dev libarchive-d
 
 .PHONY: all deps run check unit system asan fuzz format lint clean bench breakdown
 
-# peapod-infra (src/infra): what a pod's infra process execs, x86-64 only;
-# elsewhere the infra process runs the same loop in peapod itself.
-INFRA_BIN := $(if $(filter x86_64,$(shell uname -m)),$(BUILD)/peapod-infra)
+# src/progs, x86-64 only: what a pod's infra process execs (peapod-infra)
+# and what starts a container's exec probes (peapod-exec); elsewhere peapod
+# does both itself.
+PROGS := $(if $(filter x86_64,$(shell uname -m)),$(BUILD)/peapod-infra $(BUILD)/peapod-exec)
 
-all: $(BUILD)/peapod $(INFRA_BIN)
+all: $(BUILD)/peapod $(PROGS)
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -45,13 +46,14 @@ $(BUILD)/libpeapod.a: $(LIB_OBJ)
 $(BUILD)/peapod: $(CLI_OBJ) $(BUILD)/libpeapod.a
 	$(CC) $(ALL_CFLAGS) -o $@ $(CLI_OBJ) $(BUILD)/libpeapod.a $(LDLIBS) -Wl,-z,now $(LDFLAGS)
 
-# No libc, no start-up code: it keeps two or three pages. Mode 0111: the
-# infra process (root without capabilities) may exec it but not read it,
-# which makes the kernel start it not dumpable.
-$(BUILD)/peapod-infra: src/infra/peapod-infra.c
+# No libc, no start-up code: each keeps two or three pages. Mode 0111: a
+# process without CAP_DAC_READ_SEARCH may exec them but not read them, which
+# makes the kernel start it not dumpable.
+$(BUILD)/peapod-%: src/progs/peapod-%.c src/progs/nolibc.h
 	@mkdir -p $(dir $@)
-	$(CC) -std=c11 -D_GNU_SOURCE -O2 $(WARN) -static -nostdlib -fno-stack-protector \
-		-fno-asynchronous-unwind-tables -fcf-protection=none -Wl,--build-id=none -o $@.tmp $<
+	$(CC) -std=c11 -D_GNU_SOURCE -Isrc -O2 $(WARN) -static -nostdlib -fno-stack-protector \
+		-fno-builtin -fno-asynchronous-unwind-tables -fcf-protection=none -Wl,--build-id=none \
+		-o $@.tmp $<
 	chmod 0111 $@.tmp
 	mv -f $@.tmp $@
 

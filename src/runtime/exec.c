@@ -15,6 +15,7 @@
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -90,6 +91,12 @@ static int child_setup(const struct pp_exec_config *cfg, const struct exec_plan 
 	 *    user namespace (hostUsers: false) is joined first, by the kernel:
 	 *    from there on we act as the pod's root, never the host's, in the
 	 *    container's namespaces (which it owns). */
+	/*    children_in_pidns: where our children are born, first, while we
+	 *    are still the host's root (the container's PID namespace is owned
+	 *    by the host's user namespace, also with hostUsers: false). */
+	if (cfg->children_in_pidns && plan->target->join_pid &&
+	    setns(cfg->container_pidfd, CLONE_NEWPID) < 0)
+		return pp_error_set(err, errno, "join the container's PID namespace");
 	if (plan->target->setns_flags != 0 &&
 	    setns(cfg->container_pidfd, plan->target->setns_flags) < 0)
 		return pp_error_set(err, errno, "join the container's namespaces");
@@ -135,8 +142,8 @@ static int child_setup(const struct pp_exec_config *cfg, const struct exec_plan 
 	if (cfg->tty)
 		r = pp_child_setup_stdio(slave, slave, slave, syncfd, err);
 	else
-		r = pp_child_setup_stdio(cfg->stdin_fd, cfg->stdout_fd, cfg->stderr_fd, syncfd,
-					 err);
+		r = pp_child_setup_stdio(cfg->run_program ? cfg->program_fd : cfg->stdin_fd,
+					 cfg->stdout_fd, cfg->stderr_fd, syncfd, err);
 	if (r < 0)
 		return -1;
 	/* Dies with its caller, like the container's own process (and for the
@@ -147,6 +154,12 @@ static int child_setup(const struct pp_exec_config *cfg, const struct exec_plan 
 	if (pp_child_security_last(cfg->security, plan->filter, err) < 0)
 		return -1;
 	/* 9. exec: the sync pipe closes, the parent reads EOF. */
+	if (cfg->run_program) {
+		static char *const no_env[] = {NULL};
+		syscall(SYS_execveat, 0, "", cfg->argv, cfg->envp ? cfg->envp : no_env,
+			AT_EMPTY_PATH);
+		return pp_error_set(err, errno, "exec: \"%s\"", cfg->argv[0]);
+	}
 	if (pp_child_exec(cfg->argv, cfg->envp, err) == PP_CHILD_EXEC_NOT_FOUND)
 		(*err)->status = ENOENT;
 	return -1;
@@ -384,8 +397,9 @@ int pp_exec_start(const struct pp_exec_config *cfg, struct pp_exec_process *out,
 	int pidfd = -1;
 	struct child_args args = {
 	    .cfg = cfg, .plan = &plan, .syncfd = sync_wr, .ptysock = sock_child};
-	pid_t pid = clone_into_pidns(cfg->container_pidfd, plan.target->join_pid, share_vm, &args,
-				     &pidfd, err);
+	pid_t pid =
+	    clone_into_pidns(cfg->container_pidfd, plan.target->join_pid && !cfg->children_in_pidns,
+			     share_vm, &args, &pidfd, err);
 	pp_exec_target_close(&own);
 	if (pid < 0)
 		return pp_error_wrap(err, "exec");

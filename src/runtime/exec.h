@@ -64,6 +64,15 @@ struct pp_exec_config {
 	 * its session leader with the pty as controlling terminal and stdio */
 	bool tty;
 	unsigned short rows, cols; /* initial window size with tty, 0 = leave */
+	/* A launcher of processes in the container (supervisor/launcher.c)
+	 * instead of a command: with run_program, program_fd (an O_PATH fd
+	 * of a program outside the container) is exec'ed with argv and envp,
+	 * and given as its stdin; with children_in_pidns the process stays in
+	 * the caller's PID namespace and only its children are born in the
+	 * container's. */
+	bool run_program;
+	int program_fd;
+	bool children_in_pidns;
 };
 
 struct pp_exec_process {

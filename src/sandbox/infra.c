@@ -1,7 +1,6 @@
 #include "sandbox/infra.h"
 
 #include <fcntl.h>
-#include <limits.h>
 #include <linux/sched.h>
 #include <net/if.h>
 #include <sched.h>
@@ -53,25 +52,6 @@ static void __attribute__((noreturn)) infra_loop(void)
 		while (waitpid(-1, NULL, WNOHANG) > 0)
 			;
 	}
-}
-
-/* peapod-infra (src/infra), next to the running peapod binary, opened
- * O_PATH: exec'ed through the fd from the infra process's empty root.
- * -1 where it is not (not built for this architecture): the infra process
- * then runs infra_loop itself. */
-static int open_infra_program(void)
-{
-	char exe[PATH_MAX];
-	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-	if (n <= 0)
-		return -1;
-	exe[n] = '\0';
-	char *slash = strrchr(exe, '/');
-	if (slash == NULL)
-		return -1;
-	*slash = '\0';
-	cleanup_free char *path = xasprintf("%s/%s", exe, PP_INFRA_NAME);
-	return open(path, O_PATH | O_CLOEXEC);
 }
 
 /* Runs peapod-infra, with argv[0] its name and our environment (which tells
@@ -214,7 +194,7 @@ int pp_infra_start(const struct pp_infra_config *cfg, pid_t *pid, int *pidfd, in
 	if (pipe2(ready, O_CLOEXEC) < 0)
 		return pp_error_set(err, errno, "pipe");
 	cleanup_close int root_fd = make_empty_root();
-	cleanup_close int program = open_infra_program();
+	cleanup_close int program = pp_open_program(PP_INFRA_NAME);
 	if (root_fd < 0) {
 		int e = errno;
 		close(ready[0]);

@@ -56,6 +56,14 @@ static bool running(const struct probe_run *p)
 
 void sup_probe_cancel(struct sup *s, struct probe_run *p)
 {
+	if (p->status_fd >= 0) {
+		/* the launcher's child: killed here, reaped by the launcher */
+		epoll_ctl(s->epfd, EPOLL_CTL_DEL, p->status_fd, NULL);
+		cleanup_closep(&p->status_fd);
+		if (p->pidfd >= 0)
+			pp_pidfd_send_signal(p->pidfd, SIGKILL);
+		cleanup_closep(&p->pidfd);
+	}
 	if (p->pidfd >= 0) {
 		epoll_ctl(s->epfd, EPOLL_CTL_DEL, p->pidfd, NULL);
 		pp_pidfd_kill_and_reap(p->pidfd);
@@ -210,6 +218,7 @@ void sup_probe_result(struct sup *s, size_t i, enum probe_kind k, bool ok, const
 void sup_exec_cache_clear(struct sup *s, size_t i)
 {
 	struct exec_cache *x = &s->run[i].exec;
+	sup_launcher_stop(x);
 	pp_exec_target_close(&x->target);
 	strv_free(x->env);
 	*x = EXEC_CACHE_INIT;
@@ -233,35 +242,47 @@ static int exec_cache(struct sup *s, size_t i, struct pp_error **err)
 	return 0;
 }
 
-static int start_exec(struct sup *s, size_t i, const struct pp_handler *h, int out_fd, pid_t *pid,
-		      int *pidfd, struct pp_error **err)
+int sup_exec_config(struct sup *s, size_t i, char *const *argv, struct pp_exec_config *cfg,
+		    struct pp_process_identity *id, struct pp_error **err)
 {
 	struct pp_pod_container *c = &s->pod->containers[i];
 	const struct exec_cache *x = &s->run[i].exec;
 	if (exec_cache(s, i, err) < 0)
 		return -1;
-	struct pp_process_identity id;
-	pp_pod_container_identity(s->pod, c, &id);
-	struct pp_exec_config cfg = {
+	pp_pod_container_identity(s->pod, c, id);
+	*cfg = (struct pp_exec_config){
 	    .container_pidfd = c->pidfd,
 	    .target = &x->target,
-	    .argv = h->exec_command,
+	    .argv = argv,
 	    .envp = x->env,
-	    .cwd = id.cwd,
-	    .user = id.user,
-	    .has_uid = id.has_uid,
-	    .has_gid = id.has_gid,
-	    .uid = id.uid,
-	    .gid = id.gid,
-	    .extra_gids = id.extra_gids,
-	    .n_extra_gids = id.n_extra_gids,
+	    .cwd = id->cwd,
+	    .user = id->user,
+	    .has_uid = id->has_uid,
+	    .has_gid = id->has_gid,
+	    .uid = id->uid,
+	    .gid = id->gid,
+	    .extra_gids = id->extra_gids,
+	    .n_extra_gids = id->n_extra_gids,
 	    .security = &c->security,
 	    .set_oom_score_adj = true,
 	    .oom_score_adj = c->oom_score_adj,
 	    .stdin_fd = -1,
-	    .stdout_fd = out_fd,
-	    .stderr_fd = out_fd,
+	    .stdout_fd = -1,
+	    .stderr_fd = -1,
 	};
+	return 0;
+}
+
+static int start_exec(struct sup *s, size_t i, const struct pp_handler *h, int out_fd, pid_t *pid,
+		      int *pidfd, struct pp_error **err)
+{
+	struct pp_pod_container *c = &s->pod->containers[i];
+	struct pp_process_identity id;
+	struct pp_exec_config cfg;
+	if (sup_exec_config(s, i, h->exec_command, &cfg, &id, err) < 0)
+		return -1;
+	cfg.stdout_fd = out_fd;
+	cfg.stderr_fd = out_fd;
 	struct pp_exec_process proc;
 	int *cg = NULL;
 	size_t n_cg = 0;
@@ -360,8 +381,13 @@ static void run_probe(struct sup *s, size_t i, enum probe_kind k, int64_t now)
 		sup_probe_result(s, i, k, false, strerror(errno));
 		return;
 	}
-	int r = sup_handler_start(s, i, &spec->handler, spec->timeout_seconds, fds[1], &p->pid,
-				  &p->pidfd, &err);
+	int r = 1;
+	if (spec->handler.kind == PP_HANDLER_EXEC)
+		r = sup_launcher_run(s, i, spec->handler.exec_command, fds[1], &p->pid, &p->pidfd,
+				     &p->status_fd, &err);
+	if (r > 0)
+		r = sup_handler_start(s, i, &spec->handler, spec->timeout_seconds, fds[1], &p->pid,
+				      &p->pidfd, &err);
 	close(fds[1]);
 	if (r < 0) {
 		close(fds[0]);
@@ -371,7 +397,8 @@ static void run_probe(struct sup *s, size_t i, enum probe_kind k, int64_t now)
 	fcntl(fds[0], F_SETFL, O_NONBLOCK);
 	p->msg_fd = fds[0];
 	p->deadline = now + spec->timeout_seconds * NSEC_PER_SEC;
-	if (sup_watch(s, p->pidfd, TAG(TAG_PROBE, i * N_PROBES + k)) < 0) {
+	if (sup_watch(s, p->status_fd >= 0 ? p->status_fd : p->pidfd,
+		      TAG(TAG_PROBE, i * N_PROBES + k)) < 0) {
 		sup_probe_cancel(s, p);
 		sup_probe_result(s, i, k, false, strerror(errno));
 	}
@@ -445,18 +472,28 @@ void sup_probe_done(struct sup *s, size_t slot)
 	size_t i = slot / N_PROBES;
 	enum probe_kind k = (enum probe_kind)(slot % N_PROBES);
 	struct probe_run *p = &s->run[i].probes[k];
-	if (i >= s->pod->n_containers || p->pidfd < 0)
+	if (i >= s->pod->n_containers || (p->pidfd < 0 && p->status_fd < 0))
 		return;
-	epoll_ctl(s->epfd, EPOLL_CTL_DEL, p->pidfd, NULL);
-	struct pp_exec_process proc = {.pid = p->pid, .pidfd = p->pidfd, .pty_master = -1};
-	p->pidfd = -1;
-	int status = pp_exec_wait(&proc);
+	int status;
+	if (p->status_fd >= 0) {
+		epoll_ctl(s->epfd, EPOLL_CTL_DEL, p->status_fd, NULL);
+		status = sup_launcher_status(p->status_fd);
+		cleanup_closep(&p->status_fd);
+		cleanup_closep(&p->pidfd);
+	} else {
+		epoll_ctl(s->epfd, EPOLL_CTL_DEL, p->pidfd, NULL);
+		struct pp_exec_process proc = {.pid = p->pid, .pidfd = p->pidfd, .pty_master = -1};
+		p->pidfd = -1;
+		status = pp_exec_wait(&proc);
+	}
 	char msg[PROBE_MSG_MAX];
 	sup_read_msg(p->msg_fd, msg, sizeof(msg));
 	cleanup_closep(&p->msg_fd);
 	p->deadline = 0;
 	enum pp_handler_kind kind = sup_probe_spec(s, i, k)->handler.kind;
-	if (status != 0 && msg[0] == '\0' && kind == PP_HANDLER_EXEC)
+	if (status < 0 && msg[0] == '\0')
+		snprintf(msg, sizeof(msg), "the probe's process was lost");
+	else if (status != 0 && msg[0] == '\0' && kind == PP_HANDLER_EXEC)
 		snprintf(msg, sizeof(msg), "command exited with code %d", status);
 	if (status == 0 && msg[0] && kind == PP_HANDLER_HTTP_GET)
 		sup_probe_warning(s, i, k, msg); /* the helper child followed no redirect */

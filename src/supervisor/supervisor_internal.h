@@ -39,7 +39,8 @@ struct probe_run {
 	int64_t deadline; /* while one runs: when it times out */
 	int pidfd;	  /* while one runs: its process, else -1 */
 	pid_t pid;
-	int msg_fd; /* while one runs: the read end of its output */
+	int msg_fd;    /* while one runs: the read end of its output */
+	int status_fd; /* an exec probe started by the launcher: its exit status, else -1 */
 	/* tcpSocket, httpGet to an address and grpc run in the supervisor itself: */
 	int sock;     /* while one runs: its connection, else -1 */
 	uint32_t gen; /* counts the connections, to tell a stale event */
@@ -56,7 +57,7 @@ struct probe_run {
 	uint32_t events;		/* what the connection is in the epoll for */
 	int successes, failures;
 };
-#define PROBE_RUN_INIT ((struct probe_run){.pidfd = -1, .msg_fd = -1, .sock = -1})
+#define PROBE_RUN_INIT ((struct probe_run){.pidfd = -1, .msg_fd = -1, .status_fd = -1, .sock = -1})
 
 /* What an exec into the running instance takes (exec probes and hooks),
  * kept from its first exec until it exits (probe.c). */
@@ -64,11 +65,19 @@ struct exec_cache {
 	bool set;
 	struct pp_exec_target target;
 	char **env;
+	/* the container's peapod-exec (launcher.c), from its first exec
+	 * probe: its socket, pid and pidfd; launcher_failed: it could not be
+	 * made or broke, the probes exec the usual way */
+	int launcher_sock;
+	pid_t launcher_pid;
+	int launcher_pidfd;
+	bool launcher_failed;
 	/* not its cgroup.procs files: ~10 fds per container on a v1 host,
 	 * which every exec child would then have to close, for as much CPU
 	 * as opening them each time costs */
 };
-#define EXEC_CACHE_INIT ((struct exec_cache){.target = {.root_fd = -1}})
+#define EXEC_CACHE_INIT                                                                            \
+	((struct exec_cache){.target = {.root_fd = -1}, .launcher_sock = -1, .launcher_pidfd = -1})
 
 /* A lifecycle hook of the running instance (hooks.c). */
 enum hook_kind { HOOK_NONE = 0, HOOK_POST_START, HOOK_PRE_STOP };
@@ -175,6 +184,22 @@ void sup_probes_reset(struct sup *s, size_t i);
 void sup_probes_stop(struct sup *s, size_t i);
 /* Container i's instance exited: what its execs took is let go. */
 void sup_exec_cache_clear(struct sup *s, size_t i);
+/* The exec of container i as its own process gets it (probe.c), argv aside. */
+int sup_exec_config(struct sup *s, size_t i, char *const *argv, struct pp_exec_config *cfg,
+		    struct pp_process_identity *id, struct pp_error **err);
+
+/* launcher.c: exec probes through the container's peapod-exec. Starts argv
+ * with its output to out_fd: 0 with its pid, pidfd and the read end of its
+ * status pipe (sup_launcher_status once readable); 1 when there is no
+ * launcher for the container (the caller execs the usual way); -1 on an
+ * error of the probe's own (err). */
+int sup_launcher_run(struct sup *s, size_t i, char *const *argv, int out_fd, pid_t *pid, int *pidfd,
+		     int *status_fd, struct pp_error **err);
+/* The exit status (as pp_exec_wait's) from a status pipe that is readable;
+ * -1 when the launcher went away without one. */
+int sup_launcher_status(int status_fd);
+/* Ends the container's launcher (idempotent). */
+void sup_launcher_stop(struct exec_cache *x);
 /* The earliest time a probe is due, times out or a kill escalates; 0 none. */
 int64_t sup_probes_next(const struct sup *s);
 void sup_probes_timer(struct sup *s, int64_t now);

@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <linux/sched.h>
 #include <string.h>
 #include <sys/prctl.h>
@@ -9,6 +10,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "util/cleanup.h"
 #include "util/trace.h"
 
 #ifndef P_PIDFD
@@ -99,6 +101,21 @@ pid_t pp_clone3_vm(uint64_t flags, int *pidfd, int cgroup_fd, void *stack, size_
 	errno = ENOSYS;
 	return -1;
 #endif
+}
+
+int pp_open_program(const char *name)
+{
+	char exe[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	if (n <= 0)
+		return -1;
+	exe[n] = '\0';
+	char *slash = strrchr(exe, '/');
+	if (slash == NULL)
+		return -1;
+	*slash = '\0';
+	cleanup_free char *path = xasprintf("%s/%s", exe, name);
+	return open(path, O_PATH | O_CLOEXEC);
 }
 
 int pp_pidfd_send_signal(int pidfd, int sig)

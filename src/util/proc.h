@@ -22,6 +22,12 @@ bool pp_clone3_vm_supported(void);
 pid_t pp_clone3_vm(uint64_t flags, int *pidfd, int cgroup_fd, void *stack, size_t stack_size,
 		   int (*fn)(void *), void *arg);
 
+/* A program of peapod's installed next to the running peapod binary
+ * (src/progs: peapod-infra, peapod-exec), opened O_PATH|O_CLOEXEC to be
+ * exec'ed through the fd; -1 when it is not there (not built for this
+ * architecture): callers then do without it. */
+int pp_open_program(const char *name);
+
 int pp_pidfd_send_signal(int pidfd, int sig);
 
 /* SIGKILL through the pidfd, then wait for the exit. */

@@ -293,6 +293,13 @@ list_leaks() {
 	for d in $(suite_supervisor_pids); do
 		echo "process: peapod-sup pid $d"
 	done
+	# exec probes' launchers (zombies, waiting for a late reaper, hold nothing)
+	for d in $(pgrep -x peapod-exec); do
+		case "$(awk '/^State:/ {print $2}' "/proc/$d/status" 2>/dev/null)" in
+		'' | Z | X) continue ;;
+		esac
+		belongs_to_suite "$d" && echo "process: peapod-exec pid $d"
+	done
 	for d in $(record_dirs); do
 		[ -d "$d" ] && find "$d" -mindepth 1 -maxdepth 1 -printf 'directory: %p\n'
 	done

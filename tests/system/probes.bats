@@ -60,6 +60,95 @@ describe_has() {
 	assert_no_leaks
 }
 
+# The launchers of exec probes (peapod-exec) of the supervisor of pod $1.
+launchers_of() {
+	pgrep -P "$(sup_pid "$1")" -x peapod-exec || true
+}
+
+# probes_ran NAME N: the probe command has appended at least N lines to
+# /tmp/probes in the container.
+probes_ran() {
+	[ "$(pp exec "$1" -- sh -c 'wc -l < /tmp/probes' 2>/dev/null)" -ge "$2" ]
+}
+
+@test "exec probes start from one peapod-exec per container: outside its PID namespace, in its cgroups, gone with it" {
+	apply_ok < <(probe_pod lx 'touch /tmp/ready' "readinessProbe:
+  exec: {command: [sh, -c, 'echo \$\$ >> /tmp/probes; cat /tmp/ready']}
+  periodSeconds: 1")
+	eventually 10 ready_column_is lx 1/1
+	local l
+	l=$(launchers_of lx)
+	[ "$(wc -w <<<"$l")" -eq 1 ] || fail "expected one peapod-exec, found: $l"
+	# In every cgroup of the container, so the probes are born there.
+	local main
+	main=$(container_pids lx)
+	[ -n "$main" ] || fail "no container process"
+	diff <(sed 's/^[0-9]*://' "/proc/$l/cgroup" | sort) <(sed 's/^[0-9]*://' "/proc/$main/cgroup" | sort) ||
+		fail "peapod-exec's cgroups differ from the container's"
+	# The container sees its probes come and go, never the launcher.
+	run_peapod exec lx -- ps -o comm
+	assert_status 0
+	[[ "$output" != *peapod-exec* ]] || fail "the container sees peapod-exec: $output"
+	eventually 5 probes_ran lx 2
+	# A restart (the main process killed) ends it; the next instance gets its own.
+	kill -KILL "$main"
+	eventually 15 restarts_at_least lx 1
+	kill -0 "$l" 2>/dev/null && fail "the first instance's peapod-exec $l is still there"
+	eventually 10 ready_column_is lx 1/1
+	[ "$(wc -w <<<"$(launchers_of lx)")" -eq 1 ] || fail "no peapod-exec for the new instance"
+	delete_ok lx
+	assert_no_leaks
+}
+
+@test "exec probes without peapod-exec (a seccomp profile refusing execveat): each probe execs the usual way" {
+	mkdir -p "$TEST_DIR/seccomp"
+	cat >"$TEST_DIR/seccomp/no-execveat.json" <<'EOF2'
+{"defaultAction": "SCMP_ACT_ALLOW",
+ "architectures": ["SCMP_ARCH_X86_64"],
+ "syscalls": [{"names": ["execveat"], "action": "SCMP_ACT_ERRNO", "errnoRet": 1}]}
+EOF2
+	PEAPOD_SECCOMP_DIR=$TEST_DIR/seccomp apply_ok <<'EOF2'
+apiVersion: v1
+kind: Pod
+metadata:
+  name: lf
+spec:
+  terminationGracePeriodSeconds: 1
+  containers:
+    - name: c
+      image: @IMAGE@
+      command: ["sh", "-c", "trap 'exit 0' TERM; while true; do sleep 0.1; done"]
+      securityContext:
+        seccompProfile: {type: Localhost, localhostProfile: no-execveat.json}
+      readinessProbe:
+        exec: {command: [sh, -c, 'echo $$ >> /tmp/probes; test -f /tmp/ready']}
+        periodSeconds: 1
+EOF2
+	eventually 10 probes_ran lf 2
+	[ -z "$(launchers_of lf)" ] || fail "a peapod-exec runs: $(launchers_of lf)"
+	ready_column_is lf 0/1 || fail "ready without /tmp/ready"
+	pp exec lf -- touch /tmp/ready
+	eventually 10 ready_column_is lf 1/1
+	delete_ok lf
+	assert_no_leaks
+}
+
+@test "exec probe timeout: the command is killed after timeoutSeconds and the probe fails" {
+	apply_ok < <(probe_pod lt true "readinessProbe:
+  exec: {command: [sh, -c, 'touch /tmp/started; exec sleep 30']}
+  periodSeconds: 1
+  timeoutSeconds: 1")
+	eventually 10 describe_has lt "Readiness probe failed: timed out after 1s"
+	pp exec lt -- test -f /tmp/started || fail "the probe did not start"
+	# No probe command lives past its timeout (plus the next one's second).
+	local n
+	n=$(pp exec lt -- ps -o args | grep -c 'sleep 30' || true)
+	[ "$n" -le 1 ] || fail "$n probe commands still running"
+	ready_column_is lt 0/1 || fail "ready"
+	delete_ok lt
+	assert_no_leaks
+}
+
 @test "liveness exec probe failing: Unhealthy and Killing events, the container restarts" {
 	apply_ok < <(probe_pod lp true "livenessProbe:
   exec: {command: [sh, -c, 'echo not alive; exit 1']}

@@ -8,45 +8,17 @@
  * Why a program of its own: a copy of the supervisor kept ~450 kB of PSS
  * per pod (its pages shared with the supervisor, libc and every library);
  * this one, without libc or start-up code, keeps two or three pages. It is
- * built -nostdlib -static for x86-64 (Makefile); elsewhere the infra
- * process keeps running the same loop in peapod itself. */
+ * built -nostdlib -static for x86-64 (Makefile, nolibc.h); elsewhere the
+ * infra process keeps running the same loop in peapod itself. */
 #include <signal.h>
 #include <sys/prctl.h>
-#include <sys/syscall.h>
 #include <sys/wait.h>
 
-#if !defined(__x86_64__)
-#error "peapod-infra is built for x86-64 only (see the Makefile)"
-#endif
+#include "progs/nolibc.h"
 
-void infra_main(void) __attribute__((noreturn, used));
+PROG_ENTRY;
 
-/* The kernel's entry: no argc/argv/environ needed; the stack is aligned
- * for the call as the ABI wants. */
-__asm__(".text\n"
-	".global _start\n"
-	"_start:\n"
-	"	xor %ebp, %ebp\n"
-	"	and $-16, %rsp\n"
-	"	call infra_main\n"
-	"	hlt\n");
-
-/* syscall with up to four arguments (the fourth in r10); clobbers rcx, r11. */
-static long sys4(long n, long a, long b, long c, long d)
-{
-	long ret;
-	register long r10 __asm__("r10") = d;
-	__asm__ volatile("syscall"
-			 : "=a"(ret)
-			 : "0"(n), "D"(a), "S"(b), "d"(c), "r"(r10)
-			 : "rcx", "r11", "memory");
-	return ret;
-}
-
-/* The kernel's signal set: one bit per signal, 8 bytes on x86-64. */
-#define SIG_BIT(sig) (1UL << ((sig)-1))
-
-void infra_main(void)
+void prog_main(long *sp)
 {
 	unsigned long set = SIG_BIT(SIGCHLD) | SIG_BIT(SIGTERM) | SIG_BIT(SIGINT);
 	/* Not dumpable (also from exec, as the binary is not readable to it):
