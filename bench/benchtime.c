@@ -9,11 +9,16 @@
  *   benchtime stats
  *       Reads one number a line on standard input and prints
  *       "median min max p10 p90 n" (p10/p90: nearest rank).
+ *   benchtime cpu N CMD [ARGS...]
+ *       Runs the command N times (posix_spawn, output to /dev/null) and
+ *       prints the CPU time (user + system) of one run in microseconds:
+ *       what a probe's command costs on its own.
  */
 #include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -110,12 +115,40 @@ static int cmd_stats(void)
 	return 0;
 }
 
+static int cmd_cpu(int argc, char **argv)
+{
+	int n = argc >= 2 ? atoi(argv[0]) : 0;
+	if (n <= 0)
+		return 2;
+	posix_spawn_file_actions_t fa;
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
+	posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
+	for (int i = 0; i < n; i++) {
+		pid_t pid;
+		int st;
+		if (posix_spawnp(&pid, argv[1], &fa, NULL, argv + 1, environ) != 0 ||
+		    waitpid(pid, &st, 0) < 0)
+			return 1;
+	}
+	posix_spawn_file_actions_destroy(&fa);
+	struct rusage r;
+	getrusage(RUSAGE_CHILDREN, &r);
+	double us = (double)(r.ru_utime.tv_sec + r.ru_stime.tv_sec) * 1e6 +
+		    (double)(r.ru_utime.tv_usec + r.ru_stime.tv_usec);
+	printf("%.1f\n", us / n);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
+	if (argc >= 4 && strcmp(argv[1], "cpu") == 0)
+		return cmd_cpu(argc - 2, argv + 2);
 	if (argc >= 2 && strcmp(argv[1], "run") == 0)
 		return cmd_run(argc - 2, argv + 2);
 	if (argc == 2 && strcmp(argv[1], "stats") == 0)
 		return cmd_stats();
-	fprintf(stderr, "usage: benchtime run [-v] CMD... [::: CMD...]... | benchtime stats\n");
+	fprintf(stderr, "usage: benchtime run [-v] CMD... [::: CMD...]... | benchtime stats | "
+			"benchtime cpu N CMD...\n");
 	return 2;
 }
