@@ -155,6 +155,9 @@ static void __attribute__((noreturn)) child(int out_fd)
 	/* Everything else of ours is close-on-exec; closed now all the same. */
 	sys4(SYS_close_range, 3, ~0UL, 0, 0);
 	sys4(SYS_rt_sigprocmask, SIG_SETMASK, (long)&none, 0, KERNEL_SIGSET_SIZE);
+	/* Dies with us (we die with the supervisor), as an exec'd probe did
+	 * with the supervisor. */
+	sys4(SYS_prctl, PR_SET_PDEATHSIG, SIGKILL, 0, 0);
 	const char *file = child_argv[0];
 	int slash = 0;
 	for (const char *c = file; *c; c++)
