@@ -19,7 +19,6 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "cgroup/cgroup.h"
 #include "supervisor/supervisor_internal.h"
 #include "util/cleanup.h"
 #include "util/proc.h"
@@ -43,7 +42,6 @@ void sup_launcher_stop(struct exec_cache *x)
 static int launcher_start(struct sup *s, size_t i, struct pp_error **err)
 {
 	struct exec_cache *x = &s->run[i].exec;
-	struct pp_pod_container *c = &s->pod->containers[i];
 	cleanup_close int program = pp_open_program(LAUNCHER_NAME);
 	if (program < 0)
 		return pp_error_set(err, errno, "%s", LAUNCHER_NAME);
@@ -62,16 +60,8 @@ static int launcher_start(struct sup *s, size_t i, struct pp_error **err)
 	cfg.program_fd = program;
 	cfg.children_in_pidns = true;
 	cfg.stdout_fd = theirs;
-	int *cg = NULL;
-	size_t n_cg = 0;
-	if (pp_cgroup_procs_fds(c->cgroup, &cg, &n_cg, err) < 0)
-		return -1;
-	cfg.cgroup_procs_fds = cg;
-	cfg.n_cgroup_procs_fds = n_cg;
 	struct pp_exec_process proc;
-	int r = pp_exec_start(&cfg, &proc, err);
-	pp_cgroup_procs_fds_close(cg, n_cg);
-	if (r < 0)
+	if (sup_exec_start(s, i, &cfg, &proc, err) < 0)
 		return -1;
 	x->launcher_sock = steal_fd(&ours);
 	x->launcher_pid = proc.pid;

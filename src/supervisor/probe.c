@@ -273,10 +273,25 @@ int sup_exec_config(struct sup *s, size_t i, char *const *argv, struct pp_exec_c
 	return 0;
 }
 
+int sup_exec_start(struct sup *s, size_t i, struct pp_exec_config *cfg,
+		   struct pp_exec_process *proc, struct pp_error **err)
+{
+	int *cg = NULL;
+	size_t n_cg = 0;
+	if (pp_cgroup_procs_fds(s->pod->containers[i].cgroup, &cg, &n_cg, err) < 0)
+		return -1;
+	cfg->cgroup_procs_fds = cg;
+	cfg->n_cgroup_procs_fds = n_cg;
+	int r = pp_exec_start(cfg, proc, err);
+	pp_cgroup_procs_fds_close(cg, n_cg);
+	cfg->cgroup_procs_fds = NULL;
+	cfg->n_cgroup_procs_fds = 0;
+	return r;
+}
+
 static int start_exec(struct sup *s, size_t i, const struct pp_handler *h, int out_fd, pid_t *pid,
 		      int *pidfd, struct pp_error **err)
 {
-	struct pp_pod_container *c = &s->pod->containers[i];
 	struct pp_process_identity id;
 	struct pp_exec_config cfg;
 	if (sup_exec_config(s, i, h->exec_command, &cfg, &id, err) < 0)
@@ -284,15 +299,7 @@ static int start_exec(struct sup *s, size_t i, const struct pp_handler *h, int o
 	cfg.stdout_fd = out_fd;
 	cfg.stderr_fd = out_fd;
 	struct pp_exec_process proc;
-	int *cg = NULL;
-	size_t n_cg = 0;
-	if (pp_cgroup_procs_fds(c->cgroup, &cg, &n_cg, err) < 0)
-		return -1;
-	cfg.cgroup_procs_fds = cg;
-	cfg.n_cgroup_procs_fds = n_cg;
-	int r = pp_exec_start(&cfg, &proc, err);
-	pp_cgroup_procs_fds_close(cg, n_cg);
-	if (r < 0)
+	if (sup_exec_start(s, i, &cfg, &proc, err) < 0)
 		return -1;
 	*pid = proc.pid;
 	*pidfd = proc.pidfd;

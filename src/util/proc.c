@@ -22,17 +22,24 @@ pid_t pp_clone3(uint64_t flags, int *pidfd)
 	return pp_clone3_into(flags, pidfd, -1);
 }
 
+/* clone3's arguments: flags, the pidfd's place, SIGCHLD at exit, and the
+ * cgroup2 directory to be born in (-1: ours). */
+static void clone_args_init(struct clone_args *args, uint64_t flags, int *pidfd, int cgroup_fd)
+{
+	memset(args, 0, sizeof(*args));
+	args->flags = flags;
+	args->pidfd = (uint64_t)(uintptr_t)pidfd;
+	args->exit_signal = SIGCHLD;
+	if (cgroup_fd >= 0) {
+		args->flags |= CLONE_INTO_CGROUP;
+		args->cgroup = (uint64_t)cgroup_fd;
+	}
+}
+
 pid_t pp_clone3_into(uint64_t flags, int *pidfd, int cgroup_fd)
 {
 	struct clone_args args;
-	memset(&args, 0, sizeof(args));
-	args.flags = flags;
-	args.pidfd = (uint64_t)(uintptr_t)pidfd;
-	args.exit_signal = SIGCHLD;
-	if (cgroup_fd >= 0) {
-		args.flags |= CLONE_INTO_CGROUP;
-		args.cgroup = (uint64_t)cgroup_fd;
-	}
+	clone_args_init(&args, flags, pidfd, cgroup_fd);
 	return (pid_t)syscall(SYS_clone3, &args, sizeof(args));
 }
 
@@ -84,16 +91,9 @@ pid_t pp_clone3_vm(uint64_t flags, int *pidfd, int cgroup_fd, void *stack, size_
 {
 #if defined(__x86_64__)
 	struct clone_args args;
-	memset(&args, 0, sizeof(args));
-	args.flags = flags | CLONE_VM;
-	args.pidfd = (uint64_t)(uintptr_t)pidfd;
-	args.exit_signal = SIGCHLD;
+	clone_args_init(&args, flags | CLONE_VM, pidfd, cgroup_fd);
 	args.stack = (uint64_t)(uintptr_t)stack;
 	args.stack_size = stack_size;
-	if (cgroup_fd >= 0) {
-		args.flags |= CLONE_INTO_CGROUP;
-		args.cgroup = (uint64_t)cgroup_fd;
-	}
 	return clone3_on_stack(&args, fn, arg);
 #else
 	(void)flags, (void)pidfd, (void)cgroup_fd, (void)stack, (void)stack_size, (void)fn,
