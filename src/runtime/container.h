@@ -119,8 +119,8 @@ struct pp_container_config {
 	/* NULL = the runtime default (see struct pp_security). */
 	const struct pp_security *security;
 
-	/* cgroup.procs files (opened O_WRONLY by the caller) the process moves
-	 * itself into before doing anything else. */
+	/* the container's cgroups, from pp_cgroup_procs_fds: the process is
+	 * born in the cgroup2 one and moves itself into the others first */
 	const int *cgroup_procs_fds;
 	size_t n_cgroup_procs_fds;
 

@@ -51,7 +51,7 @@ struct pp_exec_config {
 	/* what the container's own process got (NULL = the runtime default):
 	 * the same capabilities, no_new_privs and seccomp filter */
 	const struct pp_security *security;
-	/* cgroup.procs files of the container (O_WRONLY), joined first */
+	/* the container's cgroups, from pp_cgroup_procs_fds, joined first */
 	const int *cgroup_procs_fds;
 	size_t n_cgroup_procs_fds;
 	/* the container's oom_score_adj (as kubelet's exec gets it: the

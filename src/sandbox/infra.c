@@ -78,9 +78,9 @@ static int make_empty_root(void)
 			   MOUNT_ATTR_NOEXEC);
 }
 
-/* Once set up, the infra process (a copy of the supervisor, in the host's
- * mount namespace, PID 1 of the pod when its PID namespace is shared) keeps
- * nothing a container could use: it is not dumpable (its /proc/1/exe,
+/* Once set up, the infra process (a copy of the supervisor until it execs
+ * peapod-infra, in the host's mount namespace, PID 1 of the pod when its PID
+ * namespace is shared) keeps nothing a container could use: it is not dumpable (its /proc/1/exe,
  * root, mem and fds stay closed to the containers, CVE-2019-5736), its
  * root is an empty read-only tmpfs (root_fd, detached) instead of the
  * host's, and it drops every capability (a container granted SYS_PTRACE

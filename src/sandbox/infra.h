@@ -1,6 +1,8 @@
 /* The infra process: pause-like. It creates and holds the pod's namespaces,
  * reaps every child it inherits (it is PID 1 of the pod's PID namespace when
- * that is shared) and exits only when told to (SIGTERM/SIGINT) or killed. */
+ * that is shared) and exits only when told to (SIGTERM/SIGINT) or killed.
+ * Once set up it execs peapod-infra (src/progs), the same loop in a few
+ * pages, where that program is installed. */
 #ifndef PEAPOD_INFRA_H
 #define PEAPOD_INFRA_H
 

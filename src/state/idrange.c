@@ -75,36 +75,11 @@ static void holder(int dirfd, const char *name, char buf[IDRANGE_UID_MAX + 1])
 	buf[n < 0 ? 0 : n] = '\0';
 }
 
-static bool held_by(int dirfd, const char *name, const char *pod_uid)
-{
-	char buf[IDRANGE_UID_MAX + 1];
-	holder(dirfd, name, buf);
-	return strcmp(buf, pod_uid) == 0;
-}
+/* Whether range `name`, held by pod `uid` ("" when unreadable), goes. */
+typedef bool (*range_goes)(const char *uid, const void *arg);
 
-int pp_idrange_release(const char *pod_uid, struct pp_error **err)
-{
-	cleanup_free char *dir = NULL;
-	cleanup_close int lock = lock_dir(&dir, err);
-	if (lock < 0)
-		return pp_error_wrap(err, "user namespace id ranges");
-	DIR *d = opendir(dir);
-	if (d == NULL)
-		return pp_error_set(err, errno, "open %s", dir);
-	int ret = 0;
-	struct dirent *de;
-	while ((de = readdir(d)) != NULL) {
-		if (de->d_name[0] == '.')
-			continue;
-		if (held_by(dirfd(d), de->d_name, pod_uid) &&
-		    unlinkat(dirfd(d), de->d_name, 0) < 0 && errno != ENOENT && ret == 0)
-			ret = pp_error_set(err, errno, "free id range %s/%s", dir, de->d_name);
-	}
-	closedir(d);
-	return ret;
-}
-
-int pp_idrange_sweep(int *freed, struct pp_error **err)
+/* Frees, under the directory's lock, every range for which goes() says so. */
+static int free_ranges(range_goes goes, const void *arg, int *freed, struct pp_error **err)
 {
 	cleanup_free char *dir = NULL;
 	cleanup_close int lock = lock_dir(&dir, err);
@@ -120,12 +95,8 @@ int pp_idrange_sweep(int *freed, struct pp_error **err)
 		if (de->d_name[0] == '.')
 			continue;
 		holder(dirfd(d), de->d_name, uid);
-		/* A uid is a name under pods/: nothing else may be looked up. */
-		if (uid[0] != '\0' && strchr(uid, '/') == NULL && uid[0] != '.') {
-			cleanup_free char *state = pp_state_dir(uid);
-			if (access(state, F_OK) == 0 || errno != ENOENT)
-				continue;
-		}
+		if (!goes(uid, arg))
+			continue;
 		if (unlinkat(dirfd(d), de->d_name, 0) < 0 && errno != ENOENT) {
 			if (ret == 0)
 				ret = pp_error_set(err, errno, "free id range %s/%s", dir,
@@ -136,4 +107,32 @@ int pp_idrange_sweep(int *freed, struct pp_error **err)
 	}
 	closedir(d);
 	return ret;
+}
+
+static bool held_by(const char *uid, const void *pod_uid)
+{
+	return strcmp(uid, pod_uid) == 0;
+}
+
+int pp_idrange_release(const char *pod_uid, struct pp_error **err)
+{
+	return free_ranges(held_by, pod_uid, NULL, err);
+}
+
+/* A range whose pod has no state directory any more (or whose holder
+ * cannot be read). */
+static bool orphaned(const char *uid, const void *unused)
+{
+	/* A uid is a name under pods/: nothing else may be looked up. */
+	if (uid[0] != '\0' && strchr(uid, '/') == NULL && uid[0] != '.') {
+		cleanup_free char *state = pp_state_dir(uid);
+		if (access(state, F_OK) == 0 || errno != ENOENT)
+			return false;
+	}
+	return true;
+}
+
+int pp_idrange_sweep(int *freed, struct pp_error **err)
+{
+	return free_ranges(orphaned, NULL, freed, err);
 }

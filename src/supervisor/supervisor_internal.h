@@ -72,7 +72,7 @@ struct exec_cache {
 	pid_t launcher_pid;
 	int launcher_pidfd;
 	bool launcher_failed;
-	/* not its cgroup.procs files: ~10 fds per container on a v1 host,
+	/* not its cgroup files: ~10 fds per container on a v1 host,
 	 * which every exec child would then have to close, for as much CPU
 	 * as opening them each time costs */
 };

@@ -185,6 +185,21 @@ outside_down() {
 	return 0
 }
 
+# kill_supervisor_then_gc NAME: SIGKILL the pod's supervisor (its lease
+# stays), then gc frees all of its network and everything else.
+kill_supervisor_then_gc() {
+	local ip sup
+	ip=$(pod_ip "$1")
+	sup=$(sup_pid "$1")
+	kill -KILL "$sup"
+	eventually 5 none_alive "$sup"
+	[ -f "$LEASES/peapod/$ip" ] || fail "the lease is already gone?"
+	run_peapod gc
+	assert_status 0
+	assert_no_net_leaks
+	assert_no_leaks
+}
+
 @test "a pod gets an IP on the default network: get -o wide, inspect, /etc/hosts, hostname -i" {
 	apply_ok < <(web_pod web)
 	local ip
@@ -420,16 +435,7 @@ spec:
         - containerPort: 8080
           hostPort: 18082
 EOF
-	local ip sup
-	ip=$(pod_ip crash)
-	sup=$(sup_pid crash)
-	kill -KILL "$sup"
-	eventually 5 none_alive "$sup"
-	[ -f "$LEASES/peapod/$ip" ] || fail "the lease is already gone?"
-	run_peapod gc
-	assert_status 0
-	assert_no_net_leaks
-	assert_no_leaks
+	kill_supervisor_then_gc crash
 }
 
 @test "bandwidth annotations: tbf limits through the bandwidth plugin, as kubelet sets them; measured" {
@@ -508,16 +514,7 @@ record_of() {
 @test "fast path: a supervisor killed with SIGKILL; gc releases the lease, the veth went with the namespace" {
 	apply_ok < <(web_pod fastcrash)
 	[ "$(record_of fastcrash | json_get 'd["fastPath"]')" = true ] || fail "not the fast path"
-	local ip sup
-	ip=$(pod_ip fastcrash)
-	sup=$(sup_pid fastcrash)
-	kill -KILL "$sup"
-	eventually 5 none_alive "$sup"
-	[ -f "$LEASES/peapod/$ip" ] || fail "the lease is already gone?"
-	run_peapod gc
-	assert_status 0
-	assert_no_net_leaks
-	assert_no_leaks
+	kill_supervisor_then_gc fastcrash
 }
 
 sleeper_pod() {
