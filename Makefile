@@ -127,15 +127,15 @@ fuzz:
 	@mkdir -p build-fuzz/corpus build-fuzz/corpus-crilog build-fuzz/corpus-seccomp build-fuzz/corpus-cni \
 		build-fuzz/corpus-probe
 	$(FUZZ_CC) -o build-fuzz/fuzz_manifest fuzz/fuzz_manifest.c \
-		$(filter src/spec/%.c src/util/%.c src/security/caps.c,$(LIB_SRC)) $(LDLIBS)
+		$(filter src/manifest/%.c src/util/%.c src/security/caps.c,$(LIB_SRC)) $(LDLIBS)
 	$(FUZZ_CC) -o build-fuzz/fuzz_crilog fuzz/fuzz_crilog.c \
-		$(filter src/logs/%.c src/spec/%.c src/util/%.c src/security/caps.c,$(LIB_SRC)) $(LDLIBS)
+		$(filter src/logs/%.c src/manifest/%.c src/util/%.c src/security/caps.c,$(LIB_SRC)) $(LDLIBS)
 	$(FUZZ_CC) -o build-fuzz/fuzz_cni fuzz/fuzz_cni.c \
-		$(filter src/net/%.c src/spec/%.c src/state/%.c src/util/%.c src/security/caps.c,$(LIB_SRC)) \
+		$(filter src/net/%.c src/manifest/%.c src/state/%.c src/util/%.c src/security/caps.c,$(LIB_SRC)) \
 		$(LDLIBS)
 	$(FUZZ_CC) -o build-fuzz/fuzz_probe fuzz/fuzz_probe.c \
-		src/runtime/grpc_health.c src/runtime/grpc_probe.c src/runtime/http_response.c \
-		src/runtime/net_probe.c src/runtime/tls.c $(filter src/util/%.c,$(LIB_SRC)) $(LDLIBS)
+		src/probe/grpc_health.c src/probe/grpc_probe.c src/probe/http_response.c \
+		src/probe/net_probe.c src/probe/tls.c $(filter src/util/%.c,$(LIB_SRC)) $(LDLIBS)
 	build-fuzz/fuzz_manifest -max_total_time=$(FUZZ_SECONDS) -max_len=65536 -rss_limit_mb=1024 \
 		build-fuzz/corpus fuzz/corpus
 	build-fuzz/fuzz_crilog -max_total_time=$$(( $(FUZZ_SECONDS) / 3 + 1 )) -max_len=65536 \

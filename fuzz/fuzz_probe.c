@@ -8,9 +8,9 @@
 #include <stdint.h>
 #include <stdlib.h>
 
-#include "runtime/grpc_health.h"
-#include "runtime/grpc_probe.h"
-#include "runtime/net_probe.h"
+#include "probe/grpc_health.h"
+#include "probe/grpc_probe.h"
+#include "probe/net_probe.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

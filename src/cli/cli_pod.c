@@ -11,9 +11,9 @@
 
 #include "cli/cli.h"
 #include "ops/ops.h"
-#include "spec/yaml_tree.h"
+#include "manifest/yaml_tree.h"
 #include "util/fs.h"
-#include "spec/spec.h"
+#include "manifest/manifest.h"
 #include "state/podstate.h"
 #include "supervisor/control.h"
 #include "util/cleanup.h"

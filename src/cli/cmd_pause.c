@@ -28,7 +28,7 @@ static int pause_verb(int argc, char **argv, bool pause)
 	for (int i = optind; i < argc; i++) {
 		cleanup_error struct pp_error *err = NULL;
 		const char *name = cli_pod_name(argv[i]);
-		if (pp_pod_pause(cli_namespace(ns), name, pause, &err) < 0) {
+		if (pp_pod_freeze(cli_namespace(ns), name, pause, &err) < 0) {
 			cli_print_error(err);
 			ret = CLI_EXIT_FAILURE;
 			continue;

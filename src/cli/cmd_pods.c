@@ -10,7 +10,7 @@
 #include "cli/cli.h"
 #include "net/netconf.h"
 #include "ops/ops.h"
-#include "spec/spec.h"
+#include "manifest/manifest.h"
 #include "supervisor/control.h"
 #include "supervisor/supervisor.h"
 #include "util/cleanup.h"

@@ -13,7 +13,7 @@
 #include "logs/crilog.h"
 #include "ops/ops.h"
 #include "net/netconf.h"
-#include "spec/spec.h"
+#include "manifest/manifest.h"
 #include "state/podstate.h"
 #include "supervisor/control.h"
 #include "supervisor/supervisor.h"

@@ -10,7 +10,7 @@
 #include <unistd.h>
 
 #include "logs/crilog_internal.h"
-#include "spec/spec.h"
+#include "manifest/manifest.h"
 #include "util/cleanup.h"
 
 #define WRITER_BUF_SIZE (256 * 1024)

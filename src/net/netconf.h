@@ -18,7 +18,7 @@
 
 #include <json-c/json.h>
 
-#include "spec/pod_spec.h"
+#include "manifest/pod_spec.h"
 #include "util/error.h"
 
 #define PP_NET_ANNOTATION "peapod.io/network"

@@ -15,7 +15,7 @@
 #include "net/fastpath.h"
 #include "net/ipmasq.h"
 #include "net/netconf.h"
-#include "spec/spec.h"
+#include "manifest/manifest.h"
 #include "util/cleanup.h"
 #include "util/fs.h"
 

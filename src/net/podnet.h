@@ -12,7 +12,7 @@
 
 #include <sys/types.h>
 
-#include "spec/pod_spec.h"
+#include "manifest/pod_spec.h"
 #include "util/error.h"
 
 #define PP_NET_RECORD "network.json"

@@ -45,10 +45,10 @@ int pp_pod_delete(const char *ns, const char *name, const struct pp_delete_opts 
  * the pods cleaned up. store_root NULL: the default. */
 int pp_pod_gc(const char *store_root, int *removed, struct pp_error **err);
 
-/* pause.c: podman pod pause / unpause. Freezes (thaws) every process of a
- * running pod through its supervisor; pausing a paused pod is no error,
- * unpausing one that is not paused is. */
-int pp_pod_pause(const char *ns, const char *name, bool pause, struct pp_error **err);
+/* freeze.c: what `peapod pause` / `unpause` do (podman pod pause): freezes
+ * (thaws) every process of a running pod through its supervisor; freezing
+ * a frozen pod is no error, thawing one that is not frozen is. */
+int pp_pod_freeze(const char *ns, const char *name, bool freeze, struct pp_error **err);
 
 /* stats.c: usage of a running pod and of its running containers, from
  * their cgroups (peapod stats, peapod top pod, inspect). */

@@ -15,7 +15,7 @@
 #include "image/image.h"
 #include "sandbox/sandbox.h"
 #include "runtime/container.h"
-#include "spec/pod_spec.h"
+#include "manifest/pod_spec.h"
 #include "util/error.h"
 
 enum pp_ctr_state { PP_CTR_WAITING = 0, PP_CTR_RUNNING, PP_CTR_TERMINATED };

@@ -5,7 +5,7 @@
 #include <unistd.h>
 
 #include "pod/pod.h"
-#include "spec/spec.h"
+#include "manifest/manifest.h"
 #include "util/cleanup.h"
 
 #define DEFAULT_PATH "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"

@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "spec/spec.h"
+#include "manifest/manifest.h"
 #include "util/cleanup.h"
 #include "util/fs.h"
 

@@ -9,7 +9,7 @@
 #include <stdint.h>
 
 #include "cgroup/cgroup.h"
-#include "spec/pod_spec.h"
+#include "manifest/pod_spec.h"
 
 /* kubelet's numbers (pkg/kubelet/cm, pkg/kubelet/qos). */
 #define PP_OOM_ADJ_GUARANTEED (-997)

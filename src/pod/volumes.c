@@ -7,7 +7,7 @@
 #include <sys/stat.h>
 
 #include "pod/pod_internal.h"
-#include "spec/spec.h"
+#include "manifest/manifest.h"
 #include "util/cleanup.h"
 #include "util/fs.h"
 #include "util/path.h"

@@ -11,7 +11,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#include "spec/pod_spec.h"
+#include "manifest/pod_spec.h"
 #include "util/error.h"
 
 #define PP_INFRA_NAME "peapod-infra"

@@ -10,7 +10,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "spec/pod_spec.h"
+#include "manifest/pod_spec.h"
 #include "util/error.h"
 
 /* Whether the sysctl belongs to the network namespace (net.*). */

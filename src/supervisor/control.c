@@ -157,7 +157,7 @@ static void do_exec(struct sup *s, int fd, const char *name)
 		reply_error(fd, "container %s is not running", name);
 		return;
 	}
-	if (s->paused) {
+	if (s->frozen) {
 		reply_error(fd, "pod %s is paused: unpause it to exec into container %s",
 			    pod->spec->name, name);
 		return;
@@ -182,14 +182,14 @@ static void do_exec(struct sup *s, int fd, const char *name)
 	pp_cgroup_procs_fds_close(cg, n_cg);
 }
 
-static void do_pause(struct sup *s, int fd, bool pause)
+static void do_freeze(struct sup *s, int fd, bool freeze)
 {
 	cleanup_error struct pp_error *err = NULL;
-	if (!pause && !s->paused) {
+	if (!freeze && !s->frozen) {
 		reply_error(fd, "pod %s is not paused", s->pod->spec->name);
 		return;
 	}
-	if ((pause ? sup_pause(s, &err) : sup_unpause(s, &err)) < 0) {
+	if ((freeze ? sup_freeze(s, &err) : sup_thaw(s, &err)) < 0) {
 		reply_error(fd, "%s", err->msg);
 		return;
 	}
@@ -259,8 +259,8 @@ void sup_ctl_request(struct sup *s, size_t k)
 		do_attach(s, fd, buf + 7);
 	else if (strcmp(buf, "netcheck") == 0)
 		do_netcheck(s, fd);
-	else if (strcmp(buf, "pause") == 0 || strcmp(buf, "unpause") == 0)
-		do_pause(s, fd, buf[0] == 'p');
+	else if (strcmp(buf, "freeze") == 0 || strcmp(buf, "thaw") == 0)
+		do_freeze(s, fd, buf[0] == 'f');
 	else
 		reply_error(fd, "unknown request \"%.40s\"", buf);
 }

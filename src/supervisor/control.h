@@ -10,7 +10,7 @@
  *                           only once: its closing is the container's EOF)
  *   "netcheck"              CNI CHECK of the pod's network: "ok", "none"
  *                           (no network) or the error
- *   "pause", "unpause"       freeze / thaw the pod's cgroup; "ok" once done
+ *   "freeze", "thaw"         freeze / thaw the pod's cgroup; "ok" once done
  *                           and recorded in status.json
  * Replies are "ok", "error <message>" or the JSON. A client that keeps its
  * connection open sees it close when the supervisor exits: that is how

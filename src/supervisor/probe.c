@@ -21,8 +21,8 @@
 #include <unistd.h>
 
 #include "runtime/exec.h"
-#include "runtime/net_probe.h"
-#include "runtime/tls.h"
+#include "probe/net_probe.h"
+#include "probe/tls.h"
 #include "supervisor/supervisor_internal.h"
 #include "util/cleanup.h"
 #include "util/proc.h"
@@ -138,7 +138,7 @@ static void earliest(int64_t *next, int64_t t)
 int64_t sup_probes_next(const struct sup *s)
 {
 	int64_t next = 0;
-	if (s->stopping != STOP_NONE || s->paused)
+	if (s->stopping != STOP_NONE || s->frozen)
 		return 0;
 	for (size_t i = 0; i < s->pod->n_containers; i++) {
 		const struct ctr_run *r = &s->run[i];
@@ -429,7 +429,7 @@ void sup_probes_shift(struct sup *s, int64_t d)
 void sup_probes_timer(struct sup *s, int64_t now)
 {
 	/* A frozen container cannot answer: no probe runs or times out. */
-	if (s->stopping != STOP_NONE || s->paused)
+	if (s->stopping != STOP_NONE || s->frozen)
 		return;
 	for (size_t i = 0; i < s->pod->n_containers; i++) {
 		struct ctr_run *r = &s->run[i];

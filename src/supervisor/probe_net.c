@@ -14,8 +14,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "runtime/net_probe.h"
-#include "runtime/tls.h"
+#include "probe/net_probe.h"
+#include "probe/tls.h"
 #include "supervisor/supervisor_internal.h"
 #include "util/cleanup.h"
 

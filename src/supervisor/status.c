@@ -262,7 +262,7 @@ static struct json_object *peapod_part(const struct sup *s)
 	put(o, "sidecars", sidecars);
 	if (s->stopping != STOP_NONE)
 		put(o, "stopping", json_object_new_boolean(true));
-	if (s->paused)
+	if (s->frozen)
 		put(o, "paused", json_object_new_boolean(true));
 	if (s->finished) {
 		static const char *const results[] = {"Succeeded", "Failed", "Stopped"};

@@ -328,7 +328,7 @@ static void signal_stage(struct sup *s, bool sidecars, bool force)
 /* SIGKILL to everything still running; no deadline is left to wait for. */
 void sup_kill_all(struct sup *s)
 {
-	sup_unpause(s, NULL);
+	sup_thaw(s, NULL);
 	signal_stage(s, false, true);
 	signal_stage(s, true, true);
 	s->stop_deadline = 0;
@@ -339,7 +339,7 @@ void sup_begin_stop(struct sup *s, int64_t grace_s)
 	if (s->stopping != STOP_NONE)
 		return;
 	/* A frozen process cannot act on its stop signal: thaw the pod first. */
-	sup_unpause(s, NULL);
+	sup_thaw(s, NULL);
 	s->stopping = STOP_APPS;
 	s->stop_deadline = sup_now_ns() + grace_s * NSEC_PER_SEC;
 	for (size_t i = 0; i < s->pod->n_containers; i++) {
@@ -431,8 +431,8 @@ static void arm_timer(struct sup *s)
 	int64_t hook = sup_hooks_next(s);
 	if (hook && (next == 0 || hook < next))
 		next = hook;
-	/* A paused pod restarts nothing: sup_unpause moves the restarts later. */
-	for (size_t i = 0; i < s->pod->n_containers && !s->paused; i++)
+	/* A paused pod restarts nothing: sup_thaw moves the restarts later. */
+	for (size_t i = 0; i < s->pod->n_containers && !s->frozen; i++)
 		if (s->run[i].start_at && (next == 0 || s->run[i].start_at < next))
 			next = s->run[i].start_at;
 	if (s->stopping != STOP_NONE && s->stop_deadline && (next == 0 || s->stop_deadline < next))
@@ -472,7 +472,7 @@ static void on_timer(struct sup *s)
 	}
 	sup_hooks_timer(s, now);
 	sup_probes_timer(s, now);
-	for (size_t i = 0; i < s->pod->n_containers && !s->paused; i++) {
+	for (size_t i = 0; i < s->pod->n_containers && !s->frozen; i++) {
 		if (s->run[i].start_at && s->run[i].start_at <= now) {
 			/* restartCount counts restarts made, as kubelet's does:
 			 * during a back-off it still names the last instance. */

@@ -16,7 +16,7 @@
 #include <stddef.h>
 
 #include "pod/pod.h"
-#include "spec/spec.h"
+#include "manifest/manifest.h"
 #include "util/error.h"
 
 enum pp_stream { PP_STREAM_STDOUT = 0, PP_STREAM_STDERR };

@@ -6,9 +6,9 @@
 #include <time.h>
 
 #include "runtime/exec.h"
-#include "runtime/grpc_probe.h"
-#include "runtime/net_probe.h"
-#include "runtime/tls.h"
+#include "probe/grpc_probe.h"
+#include "probe/net_probe.h"
+#include "probe/tls.h"
 #include "supervisor/backoff.h"
 #include "supervisor/supervisor.h"
 
@@ -137,8 +137,8 @@ struct sup {
 	bool dirty;		  /* the status changed since it was last written */
 	struct timespec created, started;
 	int clients[MAX_CLIENTS]; /* control connections, -1 = free */
-	bool paused;		  /* the pod's cgroup is frozen (pause.c) */
-	int64_t paused_at;	  /* monotonic ns it was frozen at */
+	bool frozen;		  /* the pod's cgroup is frozen (freeze.c) */
+	int64_t frozen_at;	  /* monotonic ns it was frozen at */
 };
 
 int64_t sup_now_ns(void);
@@ -255,10 +255,10 @@ void sup_hook_done(struct sup *s, size_t i);
 /* Shifts the probes' clocks by d ns (the time the pod was paused). */
 void sup_probes_shift(struct sup *s, int64_t d);
 
-/* pause.c: freezing the whole pod (podman pod pause). While paused no probe
+/* freeze.c: freezing the whole pod (podman pod pause). While paused no probe
  * runs and no container (re)starts; exec is refused; a stop thaws first. */
-int sup_pause(struct sup *s, struct pp_error **err);
-int sup_unpause(struct sup *s, struct pp_error **err);
+int sup_freeze(struct sup *s, struct pp_error **err);
+int sup_thaw(struct sup *s, struct pp_error **err);
 
 /* control.c: the control socket. */
 void sup_ctl_accept(struct sup *s);

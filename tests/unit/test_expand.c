@@ -8,7 +8,7 @@
 
 #include <cmocka.h>
 
-#include "spec/spec.h"
+#include "manifest/manifest.h"
 
 static const char *lookup(void *ctx, const char *name)
 {

@@ -10,8 +10,8 @@
 
 #include <cmocka.h>
 
-#include "runtime/grpc_health.h"
-#include "runtime/grpc_probe.h"
+#include "probe/grpc_health.h"
+#include "probe/grpc_probe.h"
 
 static void test_request_encoding(void **state)
 {

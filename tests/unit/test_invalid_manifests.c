@@ -11,7 +11,7 @@
 
 #include <cmocka.h>
 
-#include "spec/spec.h"
+#include "manifest/manifest.h"
 #include "util/cleanup.h"
 #include "util/fs.h"
 

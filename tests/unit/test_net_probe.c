@@ -9,7 +9,7 @@
 
 #include <cmocka.h>
 
-#include "runtime/net_probe.h"
+#include "probe/net_probe.h"
 
 static int code(const char *s)
 {

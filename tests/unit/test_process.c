@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "pod/pod.h"
-#include "spec/spec.h"
+#include "manifest/manifest.h"
 #include "util/cleanup.h"
 
 struct fixture {

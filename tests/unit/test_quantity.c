@@ -8,7 +8,7 @@
 
 #include <cmocka.h>
 
-#include "spec/spec.h"
+#include "manifest/manifest.h"
 
 static void expect_q(const char *text, int64_t milli, int64_t value)
 {

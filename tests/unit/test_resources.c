@@ -12,7 +12,7 @@
 #include <cmocka.h>
 
 #include "pod/resources.h"
-#include "spec/spec.h"
+#include "manifest/manifest.h"
 
 #define GIB (1024LL * 1024 * 1024)
 #define MIB (1024LL * 1024)

@@ -2,9 +2,9 @@
  * volumes have their own files. */
 #include <string.h>
 
-#include "spec/k8s_names.h"
-#include "spec/parse_internal.h"
-#include "spec/spec.h"
+#include "manifest/k8s_names.h"
+#include "manifest/parse_internal.h"
+#include "manifest/manifest.h"
 #include "util/cleanup.h"
 
 #define DEFAULT_NAMESPACE "default"

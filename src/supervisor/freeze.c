@@ -5,31 +5,31 @@
 #include "cgroup/cgroup_ops.h"
 #include "supervisor/supervisor_internal.h"
 
-int sup_pause(struct sup *s, struct pp_error **err)
+int sup_freeze(struct sup *s, struct pp_error **err)
 {
 	if (s->finished || s->stopping != STOP_NONE)
 		return pp_error_set(err, 0, "pod %s is %s", s->pod->spec->name,
 				    s->finished ? "not running" : "terminating");
-	if (s->paused)
+	if (s->frozen)
 		return 0;
 	if (pp_cgroup_freeze(s->pod->cgroup, true, err) < 0)
 		return pp_error_wrap(err, "pause pod %s", s->pod->spec->name);
-	s->paused = true;
-	s->paused_at = sup_now_ns();
+	s->frozen = true;
+	s->frozen_at = sup_now_ns();
 	s->dirty = true;
 	sup_event(s, PP_EVENT_INFO, NULL, "Paused", "Pod paused: every process frozen");
 	return 0;
 }
 
 /* Idempotent: a pod that is not paused is left alone (and err untouched). */
-int sup_unpause(struct sup *s, struct pp_error **err)
+int sup_thaw(struct sup *s, struct pp_error **err)
 {
-	if (!s->paused)
+	if (!s->frozen)
 		return 0;
 	if (pp_cgroup_freeze(s->pod->cgroup, false, err) < 0)
 		return pp_error_wrap(err, "unpause pod %s", s->pod->spec->name);
-	int64_t d = sup_now_ns() - s->paused_at;
-	s->paused = false;
+	int64_t d = sup_now_ns() - s->frozen_at;
+	s->frozen = false;
 	sup_probes_shift(s, d);
 	for (size_t i = 0; i < s->pod->n_containers; i++)
 		if (s->run[i].start_at)

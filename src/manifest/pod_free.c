@@ -1,5 +1,5 @@
 /* Freeing a (possibly partly filled) pp_pod. */
-#include "spec/spec.h"
+#include "manifest/manifest.h"
 #include "util/cleanup.h"
 
 static void kv_free(struct pp_kv *kv, size_t n)

@@ -2,8 +2,8 @@
  * and references between containers and volumes. */
 #include <string.h>
 
-#include "spec/k8s_names.h"
-#include "spec/parse_internal.h"
+#include "manifest/k8s_names.h"
+#include "manifest/parse_internal.h"
 #include "util/cleanup.h"
 
 static char *container_path(const struct pp_container *ct, size_t i, const char *rest)

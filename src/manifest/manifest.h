@@ -1,11 +1,11 @@
 /* Manifest parsing: Kubernetes v1 Pod YAML -> struct pp_pod. */
-#ifndef PEAPOD_SPEC_H
-#define PEAPOD_SPEC_H
+#ifndef PEAPOD_MANIFEST_H
+#define PEAPOD_MANIFEST_H
 
 #include <stddef.h>
 #include <stdint.h>
 
-#include "spec/pod_spec.h"
+#include "manifest/pod_spec.h"
 #include "util/error.h"
 
 /* Parses and validates a whole manifest. On failure returns -1 and the error

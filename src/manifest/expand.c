@@ -1,7 +1,7 @@
 /* $(VAR) expansion exactly as k8s.io/kubernetes/third_party/forked/golang/expansion. */
 #include <string.h>
 
-#include "spec/spec.h"
+#include "manifest/manifest.h"
 #include "util/cleanup.h"
 
 struct buf {

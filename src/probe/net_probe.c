@@ -12,8 +12,8 @@
 #include <sys/time.h>
 #include <unistd.h>
 
-#include "runtime/net_probe.h"
-#include "runtime/tls.h"
+#include "probe/net_probe.h"
+#include "probe/tls.h"
 #include "util/cleanup.h"
 #include "util/proc.h"
 

@@ -1,5 +1,5 @@
 /* livenessProbe, readinessProbe, startupProbe. */
-#include "spec/parse_internal.h"
+#include "manifest/parse_internal.h"
 #include "util/cleanup.h"
 
 /* Defaults the API server fills in for zero values. */

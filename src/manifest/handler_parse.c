@@ -1,8 +1,8 @@
 /* Probe and lifecycle handlers: exec, httpGet, tcpSocket, grpc, sleep. */
 #include <string.h>
 
-#include "spec/k8s_names.h"
-#include "spec/parse_internal.h"
+#include "manifest/k8s_names.h"
+#include "manifest/parse_internal.h"
 #include "util/cleanup.h"
 
 #define PORT_MAX 65535

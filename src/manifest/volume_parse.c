@@ -1,8 +1,8 @@
 /* spec.volumes: emptyDir and hostPath; other sources are refused by name. */
 #include <string.h>
 
-#include "spec/k8s_names.h"
-#include "spec/parse_internal.h"
+#include "manifest/k8s_names.h"
+#include "manifest/parse_internal.h"
 #include "util/cleanup.h"
 
 static int parse_volume_name(struct pctx *c, const struct pp_ynode *n, const char *path, void *obj)

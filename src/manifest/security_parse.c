@@ -3,7 +3,7 @@
 #include <strings.h>
 
 #include "security/caps.h"
-#include "spec/parse_internal.h"
+#include "manifest/parse_internal.h"
 #include "util/cleanup.h"
 
 struct seccomp {

@@ -1,7 +1,7 @@
 /* Entry points: bytes or a file in, a validated struct pp_pod out. */
 #include <string.h>
 
-#include "spec/parse_internal.h"
+#include "manifest/parse_internal.h"
 #include "util/cleanup.h"
 #include "util/fs.h"
 

@@ -1,4 +1,4 @@
-#include "spec/yaml_tree.h"
+#include "manifest/yaml_tree.h"
 
 #include <string.h>
 #include <yaml.h>

@@ -9,7 +9,7 @@
 
 #include <cmocka.h>
 
-#include "spec/spec.h"
+#include "manifest/manifest.h"
 #include "util/cleanup.h"
 
 #define VALID_DIR "tests/manifests/valid"

@@ -9,7 +9,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "runtime/net_probe.h"
+#include "probe/net_probe.h"
 #include "util/cleanup.h"
 
 /* The end of the header block (after its blank line), or NULL. */

@@ -2,7 +2,7 @@
  * validate.c, once all volumes are known. */
 #include <string.h>
 
-#include "spec/parse_internal.h"
+#include "manifest/parse_internal.h"
 #include "util/cleanup.h"
 
 static int parse_propagation(struct pctx *c, const struct pp_ynode *n, const char *path, void *obj)

@@ -6,7 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "spec/parse_internal.h"
+#include "manifest/parse_internal.h"
 #include "util/cleanup.h"
 
 int perr(struct pctx *c, struct pp_pos pos, const char *path, const char *fmt, ...)

@@ -1,10 +1,10 @@
-/* pause and unpause: a request to the pod's supervisor, which freezes or
+/* What `peapod pause` and `unpause` do: a request to the pod's supervisor, which freezes or
  * thaws the pod's cgroup and records it in status.json. */
 #include "ops/ops.h"
 #include "supervisor/control.h"
 #include "util/cleanup.h"
 
-int pp_pod_pause(const char *ns, const char *name, bool pause, struct pp_error **err)
+int pp_pod_freeze(const char *ns, const char *name, bool freeze, struct pp_error **err)
 {
 	struct pp_pod_view v;
 	if (pp_pod_view_load(ns, name, &v, err) < 0)
@@ -15,7 +15,7 @@ int pp_pod_pause(const char *ns, const char *name, bool pause, struct pp_error *
 	} else {
 		cleanup_close int fd = pp_ctl_connect(v.uid, err);
 		ret = fd < 0 ? -1
-			     : pp_ctl_call(fd, pause ? "pause" : "unpause", NULL, NULL, NULL, err);
+			     : pp_ctl_call(fd, freeze ? "freeze" : "thaw", NULL, NULL, NULL, err);
 	}
 	pp_pod_view_free(&v);
 	return ret;

@@ -1,4 +1,4 @@
-#include "spec/k8s_names.h"
+#include "manifest/k8s_names.h"
 
 #include <arpa/inet.h>
 #include <ctype.h>

@@ -6,7 +6,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "spec/pod_spec.h"
+#include "manifest/pod_spec.h"
 #include "util/error.h"
 
 /* Limits that keep hostile input cheap (billion laughs, deep nesting). */

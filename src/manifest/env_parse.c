@@ -1,8 +1,8 @@
 /* env and envFrom. Only values resolvable without a cluster are accepted. */
 #include <string.h>
 
-#include "spec/k8s_names.h"
-#include "spec/parse_internal.h"
+#include "manifest/k8s_names.h"
+#include "manifest/parse_internal.h"
 #include "util/cleanup.h"
 
 #define NO_CLUSTER_OBJECTS "is not supported: peapod has no ConfigMaps/Secrets"

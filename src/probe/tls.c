@@ -9,7 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "runtime/tls.h"
+#include "probe/tls.h"
 #include "util/cleanup.h"
 
 #define LIBSSL_SONAME "libssl.so.3"

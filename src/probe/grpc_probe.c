@@ -5,8 +5,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "runtime/grpc_health.h"
-#include "runtime/grpc_probe.h"
+#include "probe/grpc_health.h"
+#include "probe/grpc_probe.h"
 #include "util/cleanup.h"
 
 #define PROBE_USER_AGENT "kube-probe/1.30"

@@ -6,8 +6,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "spec/spec.h"
-#include "spec/yaml_tree.h"
+#include "manifest/manifest.h"
+#include "manifest/yaml_tree.h"
 
 struct pctx {
 	const char *source;

@@ -1,8 +1,8 @@
 /* resources.limits / resources.requests of a container. */
 #include <string.h>
 
-#include "spec/k8s_names.h"
-#include "spec/parse_internal.h"
+#include "manifest/k8s_names.h"
+#include "manifest/parse_internal.h"
 #include "util/cleanup.h"
 
 #define HUGEPAGES_PREFIX "hugepages-"
