@@ -12,7 +12,6 @@
 
 #include "cli/cli.h"
 #include "ops/ops.h"
-#include "pod/pod.h"
 #include "runtime/exec.h"
 #include "security/seccomp.h"
 #include "supervisor/control.h"
@@ -77,87 +76,26 @@ static const char *default_container(const struct pp_pod_view *v)
 	return NULL;
 }
 
-static char **json_strv(struct json_object *arr)
+static int run_exec(const struct exec_opts *o, char **cmd, const struct pp_ctl_exec_reply *r,
+		    struct pp_error **err)
 {
-	size_t n = arr ? json_object_array_length(arr) : 0;
-	char **v = xmalloc(sizeof(char *) * (n + 1));
-	for (size_t i = 0; i < n; i++)
-		v[i] = xstrdup(json_object_get_string(json_object_array_get_idx(arr, i)));
-	return v;
-}
-
-/* The container's restrictions, as the supervisor sent them (exec_info). */
-static void json_security(struct json_object *info, struct pp_security *sec)
-{
-	struct json_object *so = NULL, *v = NULL;
-	*sec = (struct pp_security){0};
-	if (!json_object_object_get_ex(info, "security", &so))
-		return;
-	if (json_object_object_get_ex(so, "privileged", &v))
-		sec->privileged = json_object_get_boolean(v);
-	if (json_object_object_get_ex(so, "caps", &v)) {
-		sec->has_caps = true;
-		sec->caps = (pp_caps_t)json_object_get_int64(v);
-	}
-	if (json_object_object_get_ex(so, "noNewPrivs", &v))
-		sec->no_new_privs = json_object_get_boolean(v);
-	if (json_object_object_get_ex(so, "seccomp", &v))
-		sec->seccomp = (enum pp_seccomp_mode)json_object_get_int(v);
-	if (json_object_object_get_ex(so, "seccompProfile", &v))
-		sec->seccomp_profile = json_object_get_string(v);
-	if (json_object_object_get_ex(so, "seccompCache", &v))
-		pp_seccomp_set_cache_dir(json_object_get_string(v));
-	if (json_object_object_get_ex(so, "apparmor", &v))
-		sec->apparmor_profile = json_object_get_string(v);
-	if (json_object_object_get_ex(so, "selinux", &v))
-		sec->selinux_label = json_object_get_string(v);
-}
-
-static int run_exec(const struct exec_opts *o, char **cmd, struct json_object *info, int *fds,
-		    size_t n_fds, struct pp_error **err)
-{
-	struct json_object *v = NULL;
-	cleanup_strv char **env = json_strv(json_object_object_get_ex(info, "env", &v) ? v : NULL);
-	gid_t groups[PP_MAX_EXTRA_GIDS];
-	size_t n_groups = 0;
-	struct json_object *g = NULL;
-	if (json_object_object_get_ex(info, "groups", &g))
-		for (size_t i = 0; i < json_object_array_length(g) && n_groups < PP_MAX_EXTRA_GIDS;
-		     i++)
-			groups[n_groups++] =
-			    (gid_t)json_object_get_int64(json_object_array_get_idx(g, i));
-	struct pp_security sec;
-	json_security(info, &sec);
+	/* exec compiles the filter where the pod's were: it finds them cached. */
+	if (r->seccomp_cache != NULL)
+		pp_seccomp_set_cache_dir(r->seccomp_cache);
 	struct pp_exec_config cfg = {
-	    .container_pidfd = fds[0],
-	    .security = &sec,
+	    .container_pidfd = r->container_pidfd,
+	    .identity = r->identity,
 	    .argv = cmd,
-	    .envp = env,
-	    .extra_gids = groups,
-	    .n_extra_gids = n_groups,
-	    .cgroup_procs_fds = fds + 1,
-	    .n_cgroup_procs_fds = n_fds - 1,
+	    .envp = r->env,
+	    .cgroup_procs_fds = r->cgroup_procs_fds,
+	    .n_cgroup_procs_fds = r->n_cgroup_procs_fds,
+	    .set_oom_score_adj = true,
+	    .oom_score_adj = r->oom_score_adj,
 	    .stdin_fd = o->in ? 0 : -1,
 	    .stdout_fd = 1,
 	    .stderr_fd = 2,
 	    .tty = o->tty,
 	};
-	if (json_object_object_get_ex(info, "cwd", &v))
-		cfg.cwd = json_object_get_string(v);
-	if (json_object_object_get_ex(info, "user", &v))
-		cfg.user = json_object_get_string(v);
-	if (json_object_object_get_ex(info, "uid", &v)) {
-		cfg.has_uid = true;
-		cfg.uid = (uid_t)json_object_get_int64(v);
-	}
-	if (json_object_object_get_ex(info, "gid", &v)) {
-		cfg.has_gid = true;
-		cfg.gid = (gid_t)json_object_get_int64(v);
-	}
-	if (json_object_object_get_ex(info, "oomScoreAdj", &v)) {
-		cfg.set_oom_score_adj = true;
-		cfg.oom_score_adj = json_object_get_int(v);
-	}
 	struct winsize ws;
 	if (o->tty && ioctl(0, TIOCGWINSZ, &ws) == 0) {
 		cfg.rows = ws.ws_row;
@@ -194,24 +132,26 @@ int cmd_exec(int argc, char **argv)
 								       : "");
 	cleanup_close int ctl = pp_ctl_connect(v.uid, &err);
 	pp_pod_view_free(&v);
-	cleanup_free char *req = xasprintf("exec %s", container);
-	cleanup_free char *reply = NULL;
+	const struct pp_ctl_exec_request req = {.container = container};
+	cleanup_free char *msg = pp_ctl_exec_request_encode(&req);
+	cleanup_free char *text = NULL;
 	int fds[PP_CTL_MAX_FDS];
 	size_t n_fds = 0;
-	if (ctl < 0 || pp_ctl_call(ctl, req, &reply, fds, &n_fds, &err) < 0 || n_fds < 1) {
-		if (err == NULL)
-			pp_error_set(&err, 0, "container %s: no process to exec in", container);
+	struct pp_ctl_exec_reply reply = {0};
+	if (ctl < 0 || pp_ctl_call(ctl, msg, &text, fds, &n_fds, &err) < 0 ||
+	    pp_ctl_exec_reply_decode(text, strlen(text), fds, n_fds, &reply, &err) < 0) {
+		for (size_t i = 0; i < n_fds; i++)
+			close(fds[i]);
 		cli_print_error(err);
 		return CLI_EXIT_FAILURE;
 	}
 	cleanup_closep(&ctl);
-	struct json_object *info = json_tokener_parse(reply);
-	int status = run_exec(&o, argv + optind, info, fds, n_fds, &err);
+	int status = run_exec(&o, argv + optind, &reply, &err);
 	if (status < 0) {
 		cli_print_error(err);
 		status = err && err->status == ENOENT ? PP_EXEC_NOT_FOUND : PP_EXEC_CANNOT_RUN;
 	}
-	json_object_put(info);
+	pp_ctl_exec_reply_free(&reply);
 	for (size_t i = 0; i < n_fds; i++)
 		close(fds[i]);
 	return status;

@@ -60,8 +60,9 @@ static int resolve_images(struct pp_pod_instance *pod, struct pp_image_store *st
 	return 0;
 }
 
-/* Step 1b: securityContext, with the checks kubelet makes before a start. */
-static int resolve_security(struct pp_pod_instance *pod, struct pp_image_store *store,
+/* Step 1b: who each container runs as (the image's user, the
+ * securityContext), with the checks kubelet makes before a start. */
+static int resolve_identity(struct pp_pod_instance *pod, struct pp_image_store *store,
 			    struct pp_error **err)
 {
 	/* Compiled seccomp filters are kept beside the images (see seccomp.h). */
@@ -69,7 +70,7 @@ static int resolve_security(struct pp_pod_instance *pod, struct pp_image_store *
 	pp_seccomp_set_cache_dir(cache);
 	for (size_t i = 0; i < pod->n_containers; i++) {
 		struct pp_pod_container *c = &pod->containers[i];
-		if (pp_pod_container_security(pod, c, pp_image_store_root(store), err) < 0) {
+		if (pp_pod_container_identity(pod, c, pp_image_store_root(store), err) < 0) {
 			bool init = i < pod->n_init;
 			cleanup_free char *field = xasprintf("spec.%s[%zu].securityContext",
 							     init ? "initContainers" : "containers",
@@ -189,7 +190,7 @@ int pp_pod_instance_create(struct pp_pod *spec, struct pp_image_store *store,
 	init_containers(pod);
 
 	/* Checks first: a pod that cannot run creates nothing. */
-	if (resolve_images(pod, store, err) < 0 || resolve_security(pod, store, err) < 0 ||
+	if (resolve_images(pod, store, err) < 0 || resolve_identity(pod, store, err) < 0 ||
 	    check_host_paths(pod, err) < 0) {
 		pp_pod_instance_free(pod);
 		return -1;
@@ -332,27 +333,6 @@ static int prepare_start(struct pp_pod_instance *pod, struct pp_pod_container *c
 	return 0;
 }
 
-void pp_pod_container_identity(const struct pp_pod_instance *pod, const struct pp_pod_container *c,
-			       struct pp_process_identity *id)
-{
-	const struct pp_pod *p = pod->spec;
-	const struct pp_security_context *sc = &c->spec->security;
-	const struct pp_pod_security *ps = &p->security;
-	*id = (struct pp_process_identity){0};
-	id->cwd = c->spec->working_dir ? c->spec->working_dir : c->image->config.working_dir;
-	id->user = c->image->config.user;
-	id->has_uid = sc->has_run_as_user || ps->has_run_as_user;
-	id->uid = (uid_t)(sc->has_run_as_user ? sc->run_as_user : ps->run_as_user);
-	id->has_gid = sc->has_run_as_group || ps->has_run_as_group;
-	id->gid = (gid_t)(sc->has_run_as_group ? sc->run_as_group : ps->run_as_group);
-	/* supplementalGroups and fsGroup join the user's groups, as kubelet does. */
-	for (size_t g = 0;
-	     g < ps->n_supplemental_groups && id->n_extra_gids < PP_MAX_EXTRA_GIDS - 1; g++)
-		id->extra_gids[id->n_extra_gids++] = (gid_t)ps->supplemental_groups[g];
-	if (ps->has_fs_group)
-		id->extra_gids[id->n_extra_gids++] = (gid_t)ps->fs_group;
-}
-
 int pp_pod_instance_spawn_container(struct pp_pod_instance *pod, size_t i, struct pp_error **err)
 {
 	struct pp_pod_container *c = &pod->containers[i];
@@ -361,8 +341,6 @@ int pp_pod_instance_spawn_container(struct pp_pod_instance *pod, size_t i, struc
 	if (prepare_start(pod, c, &s, err) < 0)
 		goto fail;
 
-	struct pp_process_identity id;
-	pp_pod_container_identity(pod, c, &id);
 	const char *lower[64];
 	size_t n_lower = 0;
 	for (char **l = c->image->layers; l && *l && n_lower < 64; l++)
@@ -384,19 +362,11 @@ int pp_pod_instance_spawn_container(struct pp_pod_instance *pod, size_t i, struc
 	    .n_mounts = s.n_mounts,
 	    .argv = s.argv,
 	    .envp = s.envp,
-	    .cwd = id.cwd,
-	    .user = id.user,
-	    .has_uid = id.has_uid,
-	    .uid = id.uid,
-	    .has_gid = id.has_gid,
-	    .gid = id.gid,
-	    .extra_gids = id.extra_gids,
-	    .n_extra_gids = id.n_extra_gids,
+	    .identity = c->identity,
 	    .stdin_fd = s.in,
 	    .stdout_fd = s.out[1],
 	    .stderr_fd = s.errp[1],
 	    .tty = c->spec->tty,
-	    .security = &c->security,
 	    .cgroup_procs_fds = s.cg_fds,
 	    .n_cgroup_procs_fds = s.n_cg_fds,
 	    .set_oom_score_adj = true,

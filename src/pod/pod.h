@@ -44,9 +44,10 @@ struct pp_pod_container {
 	int restart_count;
 	struct timespec started_at, finished_at;
 	bool spawning; /* between spawn and finish_start */
-	/* capabilities, seccomp...: the container's and every exec's */
-	struct pp_security security;
-	char *seccomp_profile; /* Localhost profile path, owned (security points at it) */
+	/* user, groups, working directory, capabilities, seccomp...: the
+	 * container's and every exec's, worked out once when the pod is created */
+	struct pp_identity identity;
+	char *seccomp_profile; /* Localhost profile path, owned (identity points at it) */
 	char *selinux_label;   /* owned, likewise */
 	int oom_score_adj;     /* kubelet's value, raised to what this host allows */
 	uint64_t oom_kills;    /* the cgroup's OOM kill count when it last started */
@@ -123,23 +124,6 @@ int pp_pod_remove_leftovers(const char *data_dir, const char *uid, struct pp_err
 /* What destroy moved aside and a crash kept from being removed: everything
  * under <store root>/trash. Idempotent; *removed counts the entries. */
 int pp_pod_empty_trash(const char *store_root, int *removed, struct pp_error **err);
-
-/* Who the container's processes run as, and where: the image's User and
- * WorkingDir unless the manifest overrides them; runAsUser/runAsGroup;
- * supplementalGroups and fsGroup as extra groups (as kubelet does). Shared by
- * the container's start and exec into it. */
-#define PP_MAX_EXTRA_GIDS 64
-struct pp_process_identity {
-	const char *cwd;  /* NULL = "/" */
-	const char *user; /* the image's USER, NULL = root */
-	bool has_uid, has_gid;
-	uid_t uid;
-	gid_t gid;
-	gid_t extra_gids[PP_MAX_EXTRA_GIDS];
-	size_t n_extra_gids;
-};
-void pp_pod_container_identity(const struct pp_pod_instance *pod, const struct pp_pod_container *c,
-			       struct pp_process_identity *id);
 
 /* A new random RFC 4122 version 4 UUID, as the API server gives pods. */
 char *pp_pod_new_uid(void);

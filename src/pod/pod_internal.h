@@ -14,10 +14,10 @@ int pp_pod_container_mounts(struct pp_pod_instance *pod, const struct pp_pod_con
 			    char **env, struct pp_mount_spec **out, size_t *n, char ***owned,
 			    struct pp_error **err);
 
-/* security.c: fills c->security (and c->seccomp_profile) from the
- * securityContext; refuses runAsNonRoot with a root user and a Localhost
- * seccomp profile that is missing or invalid. */
-int pp_pod_container_security(const struct pp_pod_instance *pod, struct pp_pod_container *c,
+/* security.c: fills c->identity (and c->seccomp_profile) from the image
+ * and the securityContext; refuses runAsNonRoot with a root user and a
+ * Localhost seccomp profile that is missing or invalid. */
+int pp_pod_container_identity(const struct pp_pod_instance *pod, struct pp_pod_container *c,
 			      const char *store_root, struct pp_error **err);
 
 #endif

@@ -1,6 +1,6 @@
-/* A container's securityContext (merged with the pod's) as the runtime's
- * plain pp_security, and the checks kubelet makes before it creates a
- * container: runAsNonRoot, and a Localhost seccomp profile that exists
+/* A container's image user and securityContext (merged with the pod's) as
+ * the runtime's plain pp_identity, and the checks kubelet makes before it
+ * creates a container: runAsNonRoot, and a Localhost seccomp profile that exists
  * and compiles. Done when the pod is created, so a refused container
  * creates nothing. */
 #include <fcntl.h>
@@ -87,7 +87,7 @@ static int resolve_seccomp(const struct pp_pod_instance *pod, struct pp_pod_cont
 	const char *type = sc->seccomp_type ? sc->seccomp_type : ps->seccomp_type;
 	const char *profile =
 	    sc->seccomp_type ? sc->seccomp_localhost_profile : ps->seccomp_localhost_profile;
-	struct pp_security *sec = &c->security;
+	struct pp_security *sec = &c->identity.security;
 	if (type == NULL || strcmp(type, "RuntimeDefault") == 0) {
 		sec->seccomp = PP_SECCOMP_RUNTIME_DEFAULT;
 		return 0;
@@ -151,7 +151,7 @@ static int resolve_lsm(const struct pp_pod_instance *pod, struct pp_pod_containe
 					    "appArmorProfile %s: peapod has no default AppArmor "
 					    "profile; use Localhost",
 					    aa);
-		c->security.apparmor_profile = aa_profile;
+		c->identity.security.apparmor_profile = aa_profile;
 	}
 	const struct pp_selinux_options *o = sc->selinux.set ? &sc->selinux : &ps->selinux;
 	if (!o->set)
@@ -163,16 +163,38 @@ static int resolve_lsm(const struct pp_pod_instance *pod, struct pp_pod_containe
 		return pp_error_set(err, EINVAL,
 				    "seLinuxOptions: user, role, type and level are all needed");
 	c->selinux_label = xasprintf("%s:%s:%s:%s", o->user, o->role, o->type, o->level);
-	c->security.selinux_label = c->selinux_label;
+	c->identity.security.selinux_label = c->selinux_label;
 	return 0;
 }
 
-int pp_pod_container_security(const struct pp_pod_instance *pod, struct pp_pod_container *c,
+/* Who: the image's USER and WorkingDir unless the manifest overrides them;
+ * runAsUser/runAsGroup; supplementalGroups and fsGroup as extra groups. */
+static void resolve_user(const struct pp_pod_instance *pod, struct pp_pod_container *c)
+{
+	const struct pp_security_context *sc = &c->spec->security;
+	const struct pp_pod_security *ps = &pod->spec->security;
+	struct pp_identity *id = &c->identity;
+	id->cwd = c->spec->working_dir ? c->spec->working_dir : c->image->config.working_dir;
+	id->user = c->image->config.user;
+	id->has_uid = sc->has_run_as_user || ps->has_run_as_user;
+	id->uid = (uid_t)(sc->has_run_as_user ? sc->run_as_user : ps->run_as_user);
+	id->has_gid = sc->has_run_as_group || ps->has_run_as_group;
+	id->gid = (gid_t)(sc->has_run_as_group ? sc->run_as_group : ps->run_as_group);
+	/* supplementalGroups and fsGroup join the user's groups, as kubelet does. */
+	for (size_t g = 0;
+	     g < ps->n_supplemental_groups && id->n_extra_gids < PP_MAX_EXTRA_GIDS - 1; g++)
+		id->extra_gids[id->n_extra_gids++] = (gid_t)ps->supplemental_groups[g];
+	if (ps->has_fs_group)
+		id->extra_gids[id->n_extra_gids++] = (gid_t)ps->fs_group;
+}
+
+int pp_pod_container_identity(const struct pp_pod_instance *pod, struct pp_pod_container *c,
 			      const char *store_root, struct pp_error **err)
 {
 	const struct pp_security_context *sc = &c->spec->security;
-	struct pp_security *sec = &c->security;
-	*sec = (struct pp_security){0};
+	struct pp_security *sec = &c->identity.security;
+	c->identity = (struct pp_identity){0};
+	resolve_user(pod, c);
 	if (check_non_root(pod, c, err) < 0)
 		return -1;
 	sec->privileged = sc->has_privileged && sc->privileged;

@@ -65,8 +65,9 @@ static int child_setup(const struct pp_container_config *cfg,
 		       const struct pp_seccomp_filter *filter, int syncfd, int ptysock,
 		       struct pp_error **err)
 {
-	const char *cwd = cfg->cwd != NULL && cfg->cwd[0] != '\0' ? cfg->cwd : "/";
-	const struct pp_security *sec = cfg->security;
+	const struct pp_identity *id = &cfg->identity;
+	const char *cwd = id->cwd != NULL && id->cwd[0] != '\0' ? id->cwd : "/";
+	const struct pp_security *sec = &id->security;
 	struct pp_exec_user user;
 
 	/* 1. cgroups first, so that all of the setup is accounted there. */
@@ -94,7 +95,7 @@ static int child_setup(const struct pp_container_config *cfg,
 	cleanup_close int cwdfd = open_cwd(cfg, rootfd, cwd, err);
 	if (cwdfd < 0)
 		return -1;
-	if (sec != NULL && sec->read_only_rootfs && pp_rootfs_make_read_only(rootfd, err) < 0)
+	if (sec->read_only_rootfs && pp_rootfs_make_read_only(rootfd, err) < 0)
 		return -1;
 	/*    hostUsers: false: the pod's user namespace, now that every mount
 	 *    is made (by the host's root), then a copy of the mount namespace
@@ -107,7 +108,7 @@ static int child_setup(const struct pp_container_config *cfg,
 		return pp_error_set(err, errno, "a mount namespace of the pod's user namespace");
 	/* 8. user and groups, from the container's own passwd and group;
 	 *    capabilities around the switch. */
-	if (pp_user_resolve(cfg, PP_PASSWD_PATH, PP_GROUP_PATH, &user, err) < 0)
+	if (pp_user_resolve(id, PP_PASSWD_PATH, PP_GROUP_PATH, &user, err) < 0)
 		return -1;
 	/*    tty: the terminal, while still root (the slave is chowned to the user). */
 	cleanup_close int slave = -1;
@@ -243,7 +244,7 @@ int pp_container_spawn(const struct pp_container_config *cfg, struct pp_containe
 		return pp_error_wrap(err, "container \"%s\"", name);
 	/* Compiled here, once, not in the child. */
 	struct pp_seccomp_filter filter;
-	if (pp_security_prepare(cfg->security, &filter, err) < 0)
+	if (pp_security_prepare(&cfg->identity.security, &filter, err) < 0)
 		return pp_error_wrap(err, "container \"%s\"", name);
 	if (pipe2(sync, O_CLOEXEC) < 0) {
 		pp_seccomp_filter_free(&filter);

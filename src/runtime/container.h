@@ -11,38 +11,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#include "security/caps.h"
+#include "runtime/identity.h"
 #include "util/error.h"
-
-enum pp_seccomp_mode {
-	PP_SECCOMP_RUNTIME_DEFAULT = 0, /* the profile containerd ships */
-	PP_SECCOMP_UNCONFINED,
-	PP_SECCOMP_LOCALHOST, /* an OCI JSON profile file: seccomp_profile */
-};
-
-/* What the container's processes (and every process exec'd into it) may do.
- * The zero value is the runtime default: containerd's 14 capabilities
- * (bounding = permitted = effective, inheritable and ambient empty), masked
- * and read-only /proc paths, /sys read-only, the default seccomp profile. */
-struct pp_security {
-	/* All capabilities, no masked or read-only paths, /sys writable, no
-	 * seccomp, every device (read by the device code). */
-	bool privileged;
-	bool has_caps; /* false: the default set */
-	pp_caps_t caps;
-	bool no_new_privs; /* allowPrivilegeEscalation: false */
-	enum pp_seccomp_mode seccomp;
-	const char *seccomp_profile; /* PP_SECCOMP_LOCALHOST: path on the host */
-	bool unmasked_proc;	     /* procMount: Unmasked */
-	bool read_only_rootfs;
-	/* Set at exec when not NULL (the host must have the LSM): an AppArmor
-	 * profile name, an SELinux process label "user:role:type:level". */
-	const char *apparmor_profile;
-	const char *selinux_label;
-};
-
-/* The capabilities sec grants (privileged: all of them). */
-pp_caps_t pp_security_caps(const struct pp_security *sec);
 
 enum pp_mount_kind {
 	PP_MOUNT_BIND,	/* source: a host path, bind-mounted (recursively) */
@@ -97,27 +67,16 @@ struct pp_container_config {
 	size_t n_mounts;
 
 	/* The process. argv[0] without '/' is looked up in the PATH of envp
-	 * inside the container. cwd NULL = "/". */
+	 * inside the container. */
 	char *const *argv;
 	char *const *envp;
-	const char *cwd;
-	/* user: NULL/"" = root; else "name", "uid", "uid:gid", "name:group",
-	 * resolved against the container's /etc/passwd and /etc/group. */
-	const char *user;
-	bool has_uid, has_gid; /* securityContext runAsUser/runAsGroup override user */
-	uid_t uid;
-	gid_t gid;
-	const gid_t *extra_gids; /* supplementalGroups, added to the user's groups */
-	size_t n_extra_gids;
+	struct pp_identity identity;
 
 	int stdin_fd, stdout_fd, stderr_fd; /* dup'ed onto 0, 1, 2 in the child; -1 = /dev/null */
 	/* tty: true: a pty of the container's devpts on 0, 1 and 2 instead (the
 	 * std*_fd are not used), its controlling terminal; the master comes back
 	 * in pp_container_process.pty_master. */
 	bool tty;
-
-	/* NULL = the runtime default (see struct pp_security). */
-	const struct pp_security *security;
 
 	/* the container's cgroups, from pp_cgroup_procs_fds: the process is
 	 * born in the cgroup2 one and moves itself into the others first */

@@ -49,28 +49,13 @@ struct exec_plan {
 
 /* ---- child side ---- */
 
-/* Resolves the user as pp_container_start does (same fields). */
-static int resolve_user(const struct pp_exec_config *cfg, struct pp_exec_user *user,
-			struct pp_error **err)
-{
-	const struct pp_container_config c = {
-	    .user = cfg->user,
-	    .has_uid = cfg->has_uid,
-	    .has_gid = cfg->has_gid,
-	    .uid = cfg->uid,
-	    .gid = cfg->gid,
-	    .extra_gids = cfg->extra_gids,
-	    .n_extra_gids = cfg->n_extra_gids,
-	};
-	return pp_user_resolve(&c, PP_PASSWD_PATH, PP_GROUP_PATH, user, err);
-}
-
 /* The setup sequence, in the child (already in the container's PID
  * namespace). Returns only on failure. */
 static int child_setup(const struct pp_exec_config *cfg, const struct exec_plan *plan, int ptysock,
 		       int syncfd, struct pp_error **err)
 {
-	const char *cwd = cfg->cwd != NULL && cfg->cwd[0] != '\0' ? cfg->cwd : "/";
+	const struct pp_identity *id = &cfg->identity;
+	const char *cwd = id->cwd != NULL && id->cwd[0] != '\0' ? id->cwd : "/";
 	struct pp_exec_user user = {0};
 	cleanup_close int slave = -1;
 
@@ -108,7 +93,7 @@ static int child_setup(const struct pp_exec_config *cfg, const struct exec_plan 
 	if (fchdir(plan->target->root_fd) < 0 || chroot(".") < 0 || chdir("/") < 0)
 		return pp_error_set(err, errno, "enter the container's root");
 	/* 3. the user, from the container's own passwd and group. */
-	if (resolve_user(cfg, &user, err) < 0)
+	if (pp_user_resolve(id, PP_PASSWD_PATH, PP_GROUP_PATH, &user, err) < 0)
 		return -1;
 	/* 4. the terminal, while still root (chown of the slave). */
 	if (cfg->tty) {
@@ -130,11 +115,11 @@ static int child_setup(const struct pp_exec_config *cfg, const struct exec_plan 
 		return pp_error_set(err, status, "chdir to working directory %s", cwd);
 	}
 	/* 6. user and groups, and the container's capabilities around the switch. */
-	int r = pp_child_security_before_user(cfg->security, plan->filter, err);
+	int r = pp_child_security_before_user(&id->security, plan->filter, err);
 	if (r == 0 && pp_user_switch(&user, err) < 0)
 		r = pp_error_wrap(err, "user");
 	pp_exec_user_free(&user);
-	if (r < 0 || pp_child_security_after_user(cfg->security, err) < 0)
+	if (r < 0 || pp_child_security_after_user(&id->security, err) < 0)
 		return -1;
 	if (fchdir(cwdfd) < 0)
 		return pp_error_set(err, errno, "chdir to working directory %s", cwd);
@@ -151,7 +136,7 @@ static int child_setup(const struct pp_exec_config *cfg, const struct exec_plan 
 	if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0)
 		return pp_error_set(err, errno, "prctl PR_SET_PDEATHSIG");
 	/* 8. no_new_privs and the container's seccomp filter, last. */
-	if (pp_child_security_last(cfg->security, plan->filter, err) < 0)
+	if (pp_child_security_last(&id->security, plan->filter, err) < 0)
 		return -1;
 	/* 9. exec: the sync pipe closes, the parent reads EOF. */
 	if (cfg->run_program) {
@@ -370,7 +355,7 @@ int pp_exec_start(const struct pp_exec_config *cfg, struct pp_exec_process *out,
 		return -1;
 	/* Compiled here, before the clone (cached for the default profile). */
 	struct pp_seccomp_filter filter __attribute__((cleanup(pp_seccomp_filter_free)));
-	if (pp_security_prepare(cfg->security, &filter, err) < 0)
+	if (pp_security_prepare(&cfg->identity.security, &filter, err) < 0)
 		return pp_error_wrap(err, "exec");
 	if (cfg->target == NULL && pp_exec_target_open(cfg->container_pidfd, &own, err) < 0)
 		return -1;

@@ -39,18 +39,10 @@ struct pp_exec_config {
 	const struct pp_exec_target *target;
 	char *const *argv; /* argv[0] without '/' is looked up in envp's PATH */
 	char *const *envp;
-	const char *cwd; /* NULL = "/" */
-	/* as in pp_container_config: resolved against the container's own
-	 * /etc/passwd and /etc/group */
-	const char *user;
-	bool has_uid, has_gid;
-	uid_t uid;
-	gid_t gid;
-	const gid_t *extra_gids;
-	size_t n_extra_gids;
-	/* what the container's own process got (NULL = the runtime default):
-	 * the same capabilities, no_new_privs and seccomp filter */
-	const struct pp_security *security;
+	/* what the container's own process got: the same user (resolved
+	 * against the container's own /etc/passwd and /etc/group), working
+	 * directory, capabilities, no_new_privs and seccomp filter */
+	struct pp_identity identity;
 	/* the container's cgroups, from pp_cgroup_procs_fds, joined first */
 	const int *cgroup_procs_fds;
 	size_t n_cgroup_procs_fds;

@@ -270,7 +270,7 @@ static int mount_standard(const struct pp_container_config *cfg, int rootfd, str
 	    mount_new_fs(rootfd, "/dev/shm", "tmpfs", PP_SHM_TMPFS_OPTIONS, nosuid_noexec_nodev,
 			 err) < 0)
 		return -1;
-	return mount_sys(rootfd, cfg->security != NULL && cfg->security->privileged, err);
+	return mount_sys(rootfd, cfg->identity.security.privileged, err);
 }
 
 /* Clones path inside the tree of dirfd: a symlink or ".." in a subPath that
@@ -383,7 +383,7 @@ int pp_rootfs_prepare(const struct pp_container_config *cfg, struct pp_error **e
 		if (mount_one(rootfd, &cfg->mounts[i], err) < 0)
 			return -1;
 	/* Last, so that no volume can be mounted over a mask. */
-	if (pp_rootfs_mask_paths(rootfd, cfg->security, err) < 0)
+	if (pp_rootfs_mask_paths(rootfd, &cfg->identity.security, err) < 0)
 		return -1;
 	return steal_fd(&rootfd);
 }

@@ -61,9 +61,9 @@ struct pp_exec_user {
 	size_t n_groups;
 };
 
-/* Resolves cfg->user, has_uid/has_gid and extra_gids against the given
+/* Resolves id's user, has_uid/has_gid and extra_gids against the given
  * passwd and group files (those of the container), as runc does. */
-int pp_user_resolve(const struct pp_container_config *cfg, const char *passwd_path,
+int pp_user_resolve(const struct pp_identity *id, const char *passwd_path,
 		    const char *group_path, struct pp_exec_user *out, struct pp_error **err);
 
 void pp_exec_user_free(struct pp_exec_user *u);

@@ -125,23 +125,23 @@ static int add_member_group(char **f, size_t n, void *data)
 
 /* The user part: uid, primary gid and (when in passwd) name. A numeric uid
  * missing from passwd is fine (gid 0), an unknown name is not. */
-static int resolve_user_part(const struct pp_container_config *cfg, const char *spec,
+static int resolve_user_part(const struct pp_identity *id, const char *spec,
 			     const char *passwd_path, struct pp_exec_user *out, char **name,
 			     struct pp_error **err)
 {
 	struct entry_query q = {0};
-	unsigned id = 0;
-	if (cfg->has_uid)
-		id = cfg->uid;
-	else if (*spec != '\0' && !parse_id(spec, &id))
+	unsigned uid = 0;
+	if (id->has_uid)
+		uid = id->uid;
+	else if (*spec != '\0' && !parse_id(spec, &uid))
 		q.name = spec;
-	q.id = id;
+	q.id = uid;
 	if (for_each_entry(passwd_path, match_entry, &q, err) < 0)
 		return -1;
 	if (!q.found && q.name != NULL)
 		return pp_error_set(
 		    err, 0, "unable to find user %s: no matching entries in passwd file", spec);
-	out->uid = q.found ? q.found_id : id;
+	out->uid = q.found ? q.found_id : uid;
 	out->gid = q.found ? q.found_gid : 0;
 	*name = q.found_name;
 	return 0;
@@ -166,25 +166,25 @@ static int resolve_group_part(const char *group, const char *group_path, gid_t *
 	return 0;
 }
 
-int pp_user_resolve(const struct pp_container_config *cfg, const char *passwd_path,
+int pp_user_resolve(const struct pp_identity *id, const char *passwd_path,
 		    const char *group_path, struct pp_exec_user *out, struct pp_error **err)
 {
-	cleanup_free char *spec = xstrdup(cfg->user != NULL ? cfg->user : "");
+	cleanup_free char *spec = xstrdup(id->user != NULL ? id->user : "");
 	cleanup_free char *name = NULL;
 	char *group = strchr(spec, ':');
 	if (group != NULL)
 		*group++ = '\0';
 	/* runAsUser replaces the image's user, group included (containerd). */
-	if (cfg->has_uid)
+	if (id->has_uid)
 		group = NULL;
 	*out = (struct pp_exec_user){0};
-	if (resolve_user_part(cfg, spec, passwd_path, out, &name, err) < 0)
+	if (resolve_user_part(id, spec, passwd_path, out, &name, err) < 0)
 		return -1;
 	bool group_given = group != NULL && *group != '\0';
 	if (group_given && resolve_group_part(group, group_path, &out->gid, err) < 0)
 		return -1;
-	if (cfg->has_gid)
-		out->gid = cfg->gid;
+	if (id->has_gid)
+		out->gid = id->gid;
 	struct group_list l = {.user = name};
 	group_list_add(&l, out->gid);
 	/* As runc: the user's groups from /etc/group unless a group was named. */
@@ -193,8 +193,8 @@ int pp_user_resolve(const struct pp_container_config *cfg, const char *passwd_pa
 		free(l.gids);
 		return -1;
 	}
-	for (size_t i = 0; i < cfg->n_extra_gids; i++)
-		group_list_add(&l, cfg->extra_gids[i]);
+	for (size_t i = 0; i < id->n_extra_gids; i++)
+		group_list_add(&l, id->extra_gids[i]);
 	out->groups = l.gids;
 	out->n_groups = l.n;
 	return 0;

@@ -7,8 +7,6 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include <json-c/json.h>
-
 #include "net/podnet.h"
 #include "security/seccomp.h"
 #include "supervisor/control.h"
@@ -96,53 +94,8 @@ static void do_stop(struct sup *s, int fd, long long grace)
 	reply(fd, "ok", NULL, 0);
 }
 
-static struct json_object *exec_info(const struct pp_pod_instance *pod,
-				     const struct pp_pod_container *c, char **env)
-{
-	struct pp_process_identity id;
-	pp_pod_container_identity(pod, c, &id);
-	struct json_object *o = json_object_new_object();
-	struct json_object *e = json_object_new_array();
-	for (char **p = env; p && *p; p++)
-		json_object_array_add(e, json_object_new_string(*p));
-	json_object_object_add(o, "env", e);
-	if (id.cwd)
-		json_object_object_add(o, "cwd", json_object_new_string(id.cwd));
-	if (id.user)
-		json_object_object_add(o, "user", json_object_new_string(id.user));
-	if (id.has_uid)
-		json_object_object_add(o, "uid", json_object_new_int64(id.uid));
-	if (id.has_gid)
-		json_object_object_add(o, "gid", json_object_new_int64(id.gid));
-	struct json_object *g = json_object_new_array();
-	for (size_t k = 0; k < id.n_extra_gids; k++)
-		json_object_array_add(g, json_object_new_int64(id.extra_gids[k]));
-	json_object_object_add(o, "groups", g);
-	json_object_object_add(o, "oomScoreAdj", json_object_new_int(c->oom_score_adj));
-	/* What the exec'd process gets of the container's restrictions. */
-	const struct pp_security *sec = &c->security;
-	struct json_object *so = json_object_new_object();
-	json_object_object_add(so, "privileged", json_object_new_boolean(sec->privileged));
-	json_object_object_add(so, "caps", json_object_new_int64((int64_t)pp_security_caps(sec)));
-	json_object_object_add(so, "noNewPrivs", json_object_new_boolean(sec->no_new_privs));
-	json_object_object_add(so, "seccomp", json_object_new_int((int)sec->seccomp));
-	if (sec->seccomp_profile != NULL)
-		json_object_object_add(so, "seccompProfile",
-				       json_object_new_string(sec->seccomp_profile));
-	/* exec compiles the filter where the pod's were: it finds them cached. */
-	if (pp_seccomp_cache_dir() != NULL)
-		json_object_object_add(so, "seccompCache",
-				       json_object_new_string(pp_seccomp_cache_dir()));
-	if (sec->apparmor_profile != NULL)
-		json_object_object_add(so, "apparmor",
-				       json_object_new_string(sec->apparmor_profile));
-	if (sec->selinux_label != NULL)
-		json_object_object_add(so, "selinux", json_object_new_string(sec->selinux_label));
-	json_object_object_add(o, "security", so);
-	return o;
-}
-
-static void do_exec(struct sup *s, int fd, const char *name)
+/* What exec needs of container name: its identity, environment and fds. */
+static void exec_reply(struct sup *s, int fd, const char *name)
 {
 	struct pp_pod_instance *pod = s->pod;
 	struct pp_pod_container *c = NULL;
@@ -171,15 +124,36 @@ static void do_exec(struct sup *s, int fd, const char *name)
 		reply_error(fd, "container %s: %s", name, err->msg);
 		return;
 	}
+	/* exec compiles the filter where the pod's were: it finds them cached. */
+	const struct pp_ctl_exec_reply r = {
+	    .env = env,
+	    .identity = c->identity,
+	    .oom_score_adj = c->oom_score_adj,
+	    .seccomp_cache = pp_seccomp_cache_dir(),
+	    .container_pidfd = c->pidfd,
+	    .cgroup_procs_fds = cg,
+	    .n_cgroup_procs_fds = n_cg,
+	};
+	cleanup_free char *text = NULL;
 	int fds[PP_CTL_MAX_FDS];
-	size_t n = 0;
-	fds[n++] = c->pidfd;
-	for (size_t k = 0; k < n_cg && n < PP_CTL_MAX_FDS; k++)
-		fds[n++] = cg[k];
-	struct json_object *o = exec_info(pod, c, env);
-	reply(fd, json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN), fds, n);
-	json_object_put(o);
+	size_t n_fds = 0;
+	if (pp_ctl_exec_reply_encode(&r, &text, fds, &n_fds, &err) < 0)
+		reply_error(fd, "container %s: %s", name, err->msg);
+	else
+		reply(fd, text, fds, n_fds);
 	pp_cgroup_procs_fds_close(cg, n_cg);
+}
+
+static void do_exec(struct sup *s, int fd, const char *msg, size_t len)
+{
+	cleanup_error struct pp_error *err = NULL;
+	struct pp_ctl_exec_request req;
+	if (pp_ctl_exec_request_decode(msg, len, &req, &err) < 0) {
+		reply_error(fd, "%s", err->msg);
+		return;
+	}
+	exec_reply(s, fd, req.container);
+	pp_ctl_exec_request_free(&req);
 }
 
 static void do_freeze(struct sup *s, int fd, bool freeze)
@@ -253,8 +227,8 @@ void sup_ctl_request(struct sup *s, size_t k)
 	long long grace;
 	if (sscanf(buf, "stop %lld", &grace) == 1)
 		do_stop(s, fd, grace);
-	else if (strncmp(buf, "exec ", 5) == 0)
-		do_exec(s, fd, buf + 5);
+	else if (pp_ctl_is_exec_request(buf, (size_t)n))
+		do_exec(s, fd, buf, (size_t)n);
 	else if (strncmp(buf, "attach ", 7) == 0)
 		do_attach(s, fd, buf + 7);
 	else if (strcmp(buf, "netcheck") == 0)

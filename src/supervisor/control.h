@@ -2,9 +2,10 @@
  * one request per message, one reply per request. Requests:
  *   "stop <grace seconds>"  delete: graceful stop (-1 = the pod's
  *                           terminationGracePeriodSeconds); 0 kills at once
- *   "exec <container>"      what exec needs: a JSON reply (env, cwd, user,
- *                           uid, gid, groups) and, as SCM_RIGHTS, the
- *                           container's pidfd then its cgroup.procs fds
+ *   "exec {...}"            what exec needs (struct pp_ctl_exec_request):
+ *                           the reply (struct pp_ctl_exec_reply) and, as
+ *                           SCM_RIGHTS, the container's pidfd then its
+ *                           cgroup.procs fds
  *   "attach <container>"    "ok" and, as SCM_RIGHTS, the write end of the
  *                           container's stdin (stdin: true; with stdinOnce
  *                           only once: its closing is the container's EOF)
@@ -18,12 +19,58 @@
 #ifndef PEAPOD_CONTROL_H
 #define PEAPOD_CONTROL_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
+#include "runtime/identity.h"
 #include "util/error.h"
 
 #define PP_CTL_MAX_MSG 65536
 #define PP_CTL_MAX_FDS 16
+
+struct json_object;
+
+/* The exec request (control_msg.c): the CLI starts the process itself, so
+ * that its exit status and terminal come straight back; it asks the
+ * supervisor only for what the container's own process got. */
+struct pp_ctl_exec_request {
+	const char *container; /* its name in the pod */
+	struct json_object *doc; /* decoded: owns the strings */
+};
+
+/* The whole message, "exec " and its fields (free it). */
+char *pp_ctl_exec_request_encode(const struct pp_ctl_exec_request *req);
+/* Whether msg is an exec request (the supervisor's dispatch). */
+bool pp_ctl_is_exec_request(const char *msg, size_t len);
+/* Checks every field; an error names the one it refuses. */
+int pp_ctl_exec_request_decode(const char *msg, size_t len, struct pp_ctl_exec_request *req,
+			       struct pp_error **err);
+void pp_ctl_exec_request_free(struct pp_ctl_exec_request *req);
+
+/* The reply: what the container's own process got, and its fds. */
+struct pp_ctl_exec_reply {
+	char **env; /* NULL-terminated; decoded: owned */
+	struct pp_identity identity;
+	int oom_score_adj;
+	/* where the supervisor keeps compiled seccomp filters (seccomp.h): the
+	 * exec finds the container's there instead of compiling it, or NULL */
+	const char *seccomp_cache;
+	int container_pidfd; /* borrowed from the caller's fds */
+	const int *cgroup_procs_fds;
+	size_t n_cgroup_procs_fds;
+	struct json_object *doc; /* decoded: owns the strings */
+};
+
+/* The message text (free it) and the fds to send with it (room for
+ * PP_CTL_MAX_FDS): the pidfd, then the cgroup fds. */
+int pp_ctl_exec_reply_encode(const struct pp_ctl_exec_reply *r, char **msg, int *fds,
+			     size_t *n_fds, struct pp_error **err);
+/* Checks every field, and that the fds that came are those announced; an
+ * error names the field it refuses. The fds stay the caller's. */
+int pp_ctl_exec_reply_decode(const char *msg, size_t len, const int *fds, size_t n_fds,
+			     struct pp_ctl_exec_reply *r, struct pp_error **err);
+/* Idempotent. */
+void pp_ctl_exec_reply_free(struct pp_ctl_exec_reply *r);
 
 /* Connects to the pod's supervisor (ECONNREFUSED/ENOENT when it is gone). */
 int pp_ctl_connect(const char *uid, struct pp_error **err);

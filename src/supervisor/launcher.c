@@ -46,9 +46,8 @@ static int launcher_start(struct sup *s, size_t i, struct pp_error **err)
 	if (program < 0)
 		return pp_error_set(err, errno, "%s", LAUNCHER_NAME);
 	static char *const argv[] = {(char *)LAUNCHER_NAME, NULL};
-	struct pp_process_identity id;
 	struct pp_exec_config cfg;
-	if (sup_exec_config(s, i, argv, &cfg, &id, err) < 0)
+	if (sup_exec_config(s, i, argv, &cfg, err) < 0)
 		return -1;
 	int sv[2];
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)

@@ -243,27 +243,18 @@ static int exec_cache(struct sup *s, size_t i, struct pp_error **err)
 }
 
 int sup_exec_config(struct sup *s, size_t i, char *const *argv, struct pp_exec_config *cfg,
-		    struct pp_process_identity *id, struct pp_error **err)
+		    struct pp_error **err)
 {
 	struct pp_pod_container *c = &s->pod->containers[i];
 	const struct exec_cache *x = &s->run[i].exec;
 	if (exec_cache(s, i, err) < 0)
 		return -1;
-	pp_pod_container_identity(s->pod, c, id);
 	*cfg = (struct pp_exec_config){
 	    .container_pidfd = c->pidfd,
 	    .target = &x->target,
 	    .argv = argv,
 	    .envp = x->env,
-	    .cwd = id->cwd,
-	    .user = id->user,
-	    .has_uid = id->has_uid,
-	    .has_gid = id->has_gid,
-	    .uid = id->uid,
-	    .gid = id->gid,
-	    .extra_gids = id->extra_gids,
-	    .n_extra_gids = id->n_extra_gids,
-	    .security = &c->security,
+	    .identity = c->identity,
 	    .set_oom_score_adj = true,
 	    .oom_score_adj = c->oom_score_adj,
 	    .stdin_fd = -1,
@@ -292,9 +283,8 @@ int sup_exec_start(struct sup *s, size_t i, struct pp_exec_config *cfg,
 static int start_exec(struct sup *s, size_t i, const struct pp_handler *h, int out_fd, pid_t *pid,
 		      int *pidfd, struct pp_error **err)
 {
-	struct pp_process_identity id;
 	struct pp_exec_config cfg;
-	if (sup_exec_config(s, i, h->exec_command, &cfg, &id, err) < 0)
+	if (sup_exec_config(s, i, h->exec_command, &cfg, err) < 0)
 		return -1;
 	cfg.stdout_fd = out_fd;
 	cfg.stderr_fd = out_fd;

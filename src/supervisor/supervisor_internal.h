@@ -186,7 +186,7 @@ void sup_probes_stop(struct sup *s, size_t i);
 void sup_exec_cache_clear(struct sup *s, size_t i);
 /* The exec of container i as its own process gets it (probe.c), argv aside. */
 int sup_exec_config(struct sup *s, size_t i, char *const *argv, struct pp_exec_config *cfg,
-		    struct pp_process_identity *id, struct pp_error **err);
+		    struct pp_error **err);
 /* pp_exec_start of cfg into container i's cgroups. */
 int sup_exec_start(struct sup *s, size_t i, struct pp_exec_config *cfg,
 		   struct pp_exec_process *proc, struct pp_error **err);

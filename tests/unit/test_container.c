@@ -247,27 +247,26 @@ static void test_target_symlink_stays_inside(void **state)
 static void test_user(void **state)
 {
 	struct fixture *f = *state;
-	static const gid_t extra[] = {3000};
 	f->cfg.argv = SH("id -u; id -g; id -G");
-	f->cfg.user = "app";
-	f->cfg.extra_gids = extra;
-	f->cfg.n_extra_gids = 1;
+	f->cfg.identity.user = "app";
+	f->cfg.identity.extra_gids[0] = 3000;
+	f->cfg.identity.n_extra_gids = 1;
 	assert_output(&f->cfg, "1000\n1000\n1000 1001 3000\n");
 
-	f->cfg.n_extra_gids = 0;
-	f->cfg.user = "1000:audio"; /* a named group: no membership groups */
+	f->cfg.identity.n_extra_gids = 0;
+	f->cfg.identity.user = "1000:audio"; /* a named group: no membership groups */
 	assert_output(&f->cfg, "1000\n1002\n1002\n");
-	f->cfg.user = "4242"; /* not in passwd: gid 0 */
+	f->cfg.identity.user = "4242"; /* not in passwd: gid 0 */
 	assert_output(&f->cfg, "4242\n0\n0\n");
-	f->cfg.user = NULL;
+	f->cfg.identity.user = NULL;
 	assert_output(&f->cfg, "0\n0\n0\n");
 	/* runAsUser / runAsGroup override the image's user. */
-	f->cfg.user = "app";
-	f->cfg.has_uid = true;
-	f->cfg.uid = 65534;
+	f->cfg.identity.user = "app";
+	f->cfg.identity.has_uid = true;
+	f->cfg.identity.uid = 65534;
 	assert_output(&f->cfg, "65534\n65534\n65534\n");
-	f->cfg.has_gid = true;
-	f->cfg.gid = 7;
+	f->cfg.identity.has_gid = true;
+	f->cfg.identity.gid = 7;
 	assert_output(&f->cfg, "65534\n7\n7\n");
 }
 
@@ -275,11 +274,11 @@ static void test_user_errors(void **state)
 {
 	struct fixture *f = *state;
 	f->cfg.argv = ARGV("true");
-	f->cfg.user = "ghost";
+	f->cfg.identity.user = "ghost";
 	cleanup_free char *e1 = start_error(&f->cfg);
 	assert_string_equal(
 	    e1, "container \"t\": unable to find user ghost: no matching entries in passwd file");
-	f->cfg.user = "app:ghosts";
+	f->cfg.identity.user = "app:ghosts";
 	cleanup_free char *e2 = start_error(&f->cfg);
 	assert_string_equal(
 	    e2, "container \"t\": unable to find group ghosts: no matching entries in group file");
@@ -319,13 +318,13 @@ static void test_working_dir(void **state)
 {
 	struct fixture *f = *state;
 	f->cfg.argv = ARGV("pwd");
-	f->cfg.cwd = "/work/deep/dir";
-	f->cfg.user = "app";
+	f->cfg.identity.cwd = "/work/deep/dir";
+	f->cfg.identity.user = "app";
 	assert_output(&f->cfg, "/work/deep/dir\n");
 	cleanup_free char *in_upper = xasprintf("%s/work/deep/dir", f->upper);
 	assert_true(exists(in_upper));
 	/* A file where a directory is wanted is an error naming it. */
-	f->cfg.cwd = "/etc/passwd";
+	f->cfg.identity.cwd = "/etc/passwd";
 	cleanup_free char *e = start_error(&f->cfg);
 	assert_non_null(strstr(e, "working directory /etc/passwd"));
 }
@@ -526,12 +525,11 @@ static void test_start_time(void **state)
 	med = start_time(f, &min, &max);
 	printf("pp_container_start(true): median %.2f ms, min %.2f ms, max %.2f ms\n", med, min,
 	       max);
-	const struct pp_security privileged = {.privileged = true};
-	f->cfg.security = &privileged;
+	f->cfg.identity.security = (struct pp_security){.privileged = true};
 	med = start_time(f, &min, &max);
 	printf("pp_container_start(true), privileged: median %.2f ms, min %.2f ms, max %.2f ms\n",
 	       med, min, max);
-	f->cfg.security = NULL;
+	f->cfg.identity.security = (struct pp_security){0};
 }
 
 /* hostUsers: false at the runtime layer: an infra process in a new user

@@ -212,9 +212,9 @@ static void test_rootfs_cwd_env(void **state)
 	assert_true(exists(written));
 	assert_false(exists("/written"));
 	assert_exec(&x->cfg, ARGV("pwd"), 0, "/\n");
-	x->cfg.cwd = "/etc";
+	x->cfg.identity.cwd = "/etc";
 	assert_exec(&x->cfg, SH("pwd; cat lowerfile"), 0, "/etc\nlower\n");
-	x->cfg.cwd = NULL;
+	x->cfg.identity.cwd = NULL;
 	char *const env[] = {"PATH=/bin", "FOO=bar baz", NULL};
 	x->cfg.envp = env;
 	assert_exec(&x->cfg, SH("echo \"$FOO\""), 0, "bar baz\n");
@@ -226,20 +226,19 @@ static void test_rootfs_cwd_env(void **state)
 static void test_user(void **state)
 {
 	struct exec_fixture *x = *state;
-	static const gid_t extra[] = {3000};
-	x->cfg.user = "app";
+	x->cfg.identity.user = "app";
 	assert_exec(&x->cfg, SH("id -u; id -g; id -G"), 0, "1000\n1000\n1000 1001\n");
-	x->cfg.extra_gids = extra;
-	x->cfg.n_extra_gids = 1;
-	x->cfg.has_uid = true;
-	x->cfg.uid = 65534;
+	x->cfg.identity.extra_gids[0] = 3000;
+	x->cfg.identity.n_extra_gids = 1;
+	x->cfg.identity.has_uid = true;
+	x->cfg.identity.uid = 65534;
 	assert_exec(&x->cfg, SH("id -u; id -g; id -G"), 0, "65534\n65534\n65534 3000\n");
-	x->cfg.has_gid = true;
-	x->cfg.gid = 7;
-	x->cfg.n_extra_gids = 0;
+	x->cfg.identity.has_gid = true;
+	x->cfg.identity.gid = 7;
+	x->cfg.identity.n_extra_gids = 0;
 	assert_exec(&x->cfg, SH("id -u; id -g; id -G"), 0, "65534\n7\n7\n");
-	x->cfg.has_uid = x->cfg.has_gid = false;
-	x->cfg.user = "ghost";
+	x->cfg.identity.has_uid = x->cfg.identity.has_gid = false;
+	x->cfg.identity.user = "ghost";
 	int status;
 	cleanup_free char *e = exec_error(&x->cfg, ARGV("true"), &status);
 	assert_string_equal(e, "unable to find user ghost: no matching entries in passwd file");
@@ -307,11 +306,11 @@ static void test_errors(void **state)
 	cleanup_free char *e2 = exec_error(&x->cfg, ARGV("/bin/nosuch"), &status);
 	assert_string_equal(e2, "exec: \"/bin/nosuch\"");
 	assert_int_equal(status, ENOENT);
-	x->cfg.cwd = "/nonexistent";
+	x->cfg.identity.cwd = "/nonexistent";
 	cleanup_free char *e3 = exec_error(&x->cfg, ARGV("true"), &status);
 	assert_string_equal(e3, "chdir to working directory /nonexistent");
 	assert_int_equal(status, ENOENT);
-	x->cfg.cwd = NULL;
+	x->cfg.identity.cwd = NULL;
 	x->cfg.argv = NULL;
 	struct pp_exec_process proc;
 	struct pp_error *err = NULL;
@@ -384,8 +383,8 @@ static void test_caller_unchanged(void **state)
 	struct caller_state before;
 	int status;
 	caller_state_get(&before);
-	x->cfg.cwd = "/etc";
-	x->cfg.user = "app";
+	x->cfg.identity.cwd = "/etc";
+	x->cfg.identity.user = "app";
 	assert_exec(&x->cfg, ARGV("pwd"), 0, "/etc\n");
 	free(exec_error(&x->cfg, ARGV("nosuchcmd"), &status));
 	caller_state_check_and_free(&before);
@@ -464,8 +463,8 @@ static void test_tty(void **state)
 	x->cfg.rows = 24;
 	x->cfg.cols = 80;
 	x->cfg.stdout_fd = STDOUT_FILENO; /* ignored with a tty */
-	x->cfg.has_uid = true;
-	x->cfg.uid = 1000;
+	x->cfg.identity.has_uid = true;
+	x->cfg.identity.uid = 1000;
 	x->cfg.argv = SH("tty; stty size; stat -c %u $(tty); test -t 0 && test -t 2 && echo t;"
 			 "read line; echo got:$line");
 	if (pp_exec_start(&x->cfg, &proc, &err) < 0)
