@@ -63,8 +63,8 @@ struct pp_exec_user {
 
 /* Resolves id's user, has_uid/has_gid and extra_gids against the given
  * passwd and group files (those of the container), as runc does. */
-int pp_user_resolve(const struct pp_identity *id, const char *passwd_path,
-		    const char *group_path, struct pp_exec_user *out, struct pp_error **err);
+int pp_user_resolve(const struct pp_identity *id, const char *passwd_path, const char *group_path,
+		    struct pp_exec_user *out, struct pp_error **err);
 
 void pp_exec_user_free(struct pp_exec_user *u);
 

@@ -166,8 +166,8 @@ static int resolve_group_part(const char *group, const char *group_path, gid_t *
 	return 0;
 }
 
-int pp_user_resolve(const struct pp_identity *id, const char *passwd_path,
-		    const char *group_path, struct pp_exec_user *out, struct pp_error **err)
+int pp_user_resolve(const struct pp_identity *id, const char *passwd_path, const char *group_path,
+		    struct pp_exec_user *out, struct pp_error **err)
 {
 	cleanup_free char *spec = xstrdup(id->user != NULL ? id->user : "");
 	cleanup_free char *name = NULL;

@@ -34,7 +34,7 @@ struct json_object;
  * that its exit status and terminal come straight back; it asks the
  * supervisor only for what the container's own process got. */
 struct pp_ctl_exec_request {
-	const char *container; /* its name in the pod */
+	const char *container;	 /* its name in the pod */
 	struct json_object *doc; /* decoded: owns the strings */
 };
 
@@ -63,8 +63,8 @@ struct pp_ctl_exec_reply {
 
 /* The message text (free it) and the fds to send with it (room for
  * PP_CTL_MAX_FDS): the pidfd, then the cgroup fds. */
-int pp_ctl_exec_reply_encode(const struct pp_ctl_exec_reply *r, char **msg, int *fds,
-			     size_t *n_fds, struct pp_error **err);
+int pp_ctl_exec_reply_encode(const struct pp_ctl_exec_reply *r, char **msg, int *fds, size_t *n_fds,
+			     struct pp_error **err);
 /* Checks every field, and that the fds that came are those announced; an
  * error names the field it refuses. The fds stay the caller's. */
 int pp_ctl_exec_reply_decode(const char *msg, size_t len, const int *fds, size_t n_fds,

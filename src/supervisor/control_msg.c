@@ -332,10 +332,10 @@ static int dec_security(struct json_object *v, struct field_ctx *f, struct pp_er
 }
 
 static const struct field reply_fields[] = {
-    {"env", true, dec_env},	     {"cwd", false, dec_cwd},
-    {"user", false, dec_user},	     {"uid", false, dec_uid},
-    {"gid", false, dec_gid},	     {"groups", true, dec_groups},
-    {"oomScoreAdj", true, dec_oom},  {"security", true, dec_security},
+    {"env", true, dec_env},	    {"cwd", false, dec_cwd},
+    {"user", false, dec_user},	    {"uid", false, dec_uid},
+    {"gid", false, dec_gid},	    {"groups", true, dec_groups},
+    {"oomScoreAdj", true, dec_oom}, {"security", true, dec_security},
     {"cgroups", true, dec_cgroups},
 };
 
@@ -353,7 +353,8 @@ int pp_ctl_exec_reply_decode(const char *msg, size_t len, const int *fds, size_t
 	/* The fds: the container's pidfd, then one per cgroup. */
 	if (n_fds != 1 + f.n_cgroups) {
 		pp_error_set(err, EPROTO,
-			     "exec reply: cgroups: %zu cgroups announced, %zu fds came with it",
+			     "exec reply: cgroups: %zu announced, but %zu fds came (the pidfd "
+			     "and one per cgroup)",
 			     f.n_cgroups, n_fds);
 		goto fail;
 	}
@@ -411,8 +412,8 @@ static struct json_object *encode_security(const struct pp_security *sec, const 
 	return o;
 }
 
-int pp_ctl_exec_reply_encode(const struct pp_ctl_exec_reply *r, char **msg, int *fds,
-			     size_t *n_fds, struct pp_error **err)
+int pp_ctl_exec_reply_encode(const struct pp_ctl_exec_reply *r, char **msg, int *fds, size_t *n_fds,
+			     struct pp_error **err)
 {
 	const struct pp_identity *id = &r->identity;
 	if (r->n_cgroup_procs_fds > PP_CTL_MAX_FDS - 1)
@@ -461,7 +462,8 @@ char *pp_ctl_exec_request_encode(const struct pp_ctl_exec_request *req)
 {
 	struct json_object *o = json_object_new_object();
 	json_object_object_add(o, "container", json_object_new_string(req->container));
-	char *msg = xasprintf(EXEC_VERB "%s", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
+	char *msg =
+	    xasprintf(EXEC_VERB "%s", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
 	json_object_put(o);
 	return msg;
 }
@@ -471,10 +473,11 @@ bool pp_ctl_is_exec_request(const char *msg, size_t len)
 	return len >= strlen(EXEC_VERB) && strncmp(msg, EXEC_VERB, strlen(EXEC_VERB)) == 0;
 }
 
-/* What is wrong with the container's name v, or NULL. */
-static const char *bad_name(struct json_object *v)
+/* What is wrong with the container's name v (given: its key was there;
+ * json-c's null is NULL), or NULL. */
+static const char *bad_name(bool given, struct json_object *v)
 {
-	if (v == NULL)
+	if (!given)
 		return "missing";
 	if (!json_object_is_type(v, json_type_string))
 		return "not a string";
@@ -502,6 +505,7 @@ int pp_ctl_exec_request_decode(const char *msg, size_t len, struct pp_ctl_exec_r
 	if (req->doc == NULL)
 		return -1;
 	struct json_object *name = NULL;
+	bool given = false;
 	json_object_object_foreach(req->doc, key, v)
 	{
 		if (strcmp(key, "container") != 0) {
@@ -510,8 +514,9 @@ int pp_ctl_exec_request_decode(const char *msg, size_t len, struct pp_ctl_exec_r
 			return -1;
 		}
 		name = v;
+		given = true;
 	}
-	const char *problem = bad_name(name);
+	const char *problem = bad_name(given, name);
 	if (problem != NULL) {
 		pp_error_set(err, EPROTO, "exec request: container: %s", problem);
 		pp_ctl_exec_request_free(req);
