@@ -27,8 +27,9 @@ static const char *const seccomp_names[] = {
 
 /* ---- decoding ---- */
 
-/* What a field's decoder gets: the value, its path for messages, and the
- * reply being filled. */
+/* What a field's decoder works on besides the value: the field's path (for
+ * messages) and the reply it fills; the cgroup count announced is checked
+ * against the fds that came once the whole reply is read. */
 struct field_ctx {
 	const char *path;
 	struct pp_ctl_exec_reply *r;
