@@ -155,8 +155,10 @@ static int start_net(struct sup *s, size_t i, const struct pp_handler *h, int ti
 	return pp_net_probe_start(&np, out_fd, pid, pidfd, err);
 }
 
-int sup_handler_start(struct sup *s, size_t i, const struct pp_handler *h, int timeout_s,
-		      int out_fd, pid_t *pid, int *pidfd, struct pp_error **err)
+/* Starts handler h (exec, httpGet, tcpSocket) of container i as a child
+ * process writing its message to out_fd; *pid and *pidfd receive it. */
+static int handler_start(struct sup *s, size_t i, const struct pp_handler *h, int timeout_s,
+			 int out_fd, pid_t *pid, int *pidfd, struct pp_error **err)
 {
 	if (h->kind == PP_HANDLER_EXEC)
 		return start_exec(s, i, h, out_fd, pid, pidfd, err);
@@ -175,7 +177,7 @@ int sup_child_start(struct sup *s, size_t i, const struct pp_handler *h, int tim
 		r = sup_launcher_run(s, i, h->exec_command, fds[1], &c->pid, &c->pidfd,
 				     &c->status_fd, err);
 	if (r > 0)
-		r = sup_handler_start(s, i, h, timeout_s, fds[1], &c->pid, &c->pidfd, err);
+		r = handler_start(s, i, h, timeout_s, fds[1], &c->pid, &c->pidfd, err);
 	close(fds[1]);
 	if (r < 0) {
 		close(fds[0]);

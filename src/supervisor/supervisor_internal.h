@@ -262,10 +262,6 @@ int sup_exec_start(struct sup *s, size_t i, struct pp_exec_config *cfg,
 /* What a tcpSocket, httpGet or grpc handler connects to. */
 int sup_net_params(struct sup *s, size_t i, const struct pp_handler *h, int timeout_s,
 		   struct pp_net_probe *np, struct pp_error **err);
-/* Starts handler h (exec, httpGet, tcpSocket) of container i as a child
- * process writing its message to out_fd; *pid and *pidfd receive it. */
-int sup_handler_start(struct sup *s, size_t i, const struct pp_handler *h, int timeout_s,
-		      int out_fd, pid_t *pid, int *pidfd, struct pp_error **err);
 /* Starts handler h of container i as child c, its output to c->msg_fd;
  * an exec through the container's launcher when via_launcher (and it has
  * one). The caller watches sup_child_fd(c). */
