@@ -1,5 +1,6 @@
 /* tcpSocket and httpGet (HTTP and HTTPS) probes in a child in the pod's
- * network namespace, and the HTTP pieces the supervisor uses itself. */
+ * network namespace, and the HTTP pieces a caller with its own connection
+ * uses. */
 #include <ctype.h>
 #include <netdb.h>
 #include <sched.h>
@@ -274,7 +275,7 @@ int pp_net_probe_start(const struct pp_net_probe *p, int msg_fd, pid_t *pid, int
 	if (child < 0)
 		return pp_error_set(err, errno, "probe: clone3");
 	if (child == 0) {
-		/* Dies with the supervisor; its signals are the default ones. */
+		/* Dies with its parent; its signals are the default ones. */
 		prctl(PR_SET_PDEATHSIG, SIGKILL);
 		pp_reset_signals();
 		FILE *msg = fdopen(msg_fd, "w");

@@ -1,7 +1,18 @@
-/* tcpSocket and httpGet (HTTP and HTTPS) probes: the connection is made by a short-lived
- * child that enters the pod's network namespace, so the caller (the
- * supervisor) keeps its own. The child's exit status is the result (0
- * success); what went wrong goes to msg_fd as one line, kubelet's words. */
+/* src/probe: the probe clients, as kubelet's prober speaks them - TCP
+ * (tcpSocket), HTTP (httpGet, its redirects and kubelet's messages), TLS
+ * (HTTPS, the certificate not verified) and gRPC health
+ * (grpc.health.v1 over HTTP/2) - and a short-lived child that runs a TCP or
+ * HTTP probe in a given network namespace. This header is its main one.
+ * It knows nothing of the supervisor, pods or containers: the caller owns
+ * the scheduling, the event loop and the sockets it drives; nothing here
+ * keeps state between probes, prints, or touches cgroups, mounts or the
+ * caller's namespaces, and of the manifest it takes only the plain
+ * key/value type of the headers.
+ *
+ * tcpSocket and httpGet (HTTP and HTTPS) probes: the connection is made by
+ * a short-lived child that enters the pod's network namespace, so the
+ * caller keeps its own. The child's exit status is the result (0 success);
+ * what went wrong goes to msg_fd as one line, kubelet's words. */
 #ifndef PEAPOD_NET_PROBE_H
 #define PEAPOD_NET_PROBE_H
 
@@ -31,8 +42,8 @@ int pp_net_probe_start(const struct pp_net_probe *p, int msg_fd, pid_t *pid, int
 #define PP_NET_PROBE_MSG_MAX 1024
 #define PP_HTTP_RESPONSE_MAX 4096
 
-/* The pieces, for a caller that makes the connection itself (the
- * supervisor, without a child): */
+/* The pieces, for a caller that makes the connection itself (in its own
+ * event loop, without a child): */
 /* The request an httpGet probe sends (malloc'ed; NULL: out of memory). */
 char *pp_http_probe_request(const struct pp_net_probe *p, size_t *len);
 /* What the first bytes of the response make of the probe: 0 success; -1

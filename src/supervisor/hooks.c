@@ -4,19 +4,14 @@
  * preStop runs before the stop signal, which is sent when it ends, whatever
  * its result; its time counts against the grace period (the SIGKILL
  * deadline does not move). Handlers: exec and httpGet run as a child
- * process watched by pidfd in the loop's epoll (the probes' machinery),
+ * process watched by pidfd in the loop's epoll (exec_path.c's sup_child),
  * sleep is a deadline of the loop's timer, and tcpSocket (deprecated, not
  * supported as a lifecycle handler) does nothing. */
-#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/epoll.h>
-#include <unistd.h>
 
-#include "runtime/exec.h"
 #include "supervisor/supervisor_internal.h"
 #include "util/cleanup.h"
-#include "util/proc.h"
 
 #define HOOK_MSG_MAX 1024
 #define CMD_TEXT_MAX 256
@@ -31,7 +26,7 @@ static const struct pp_handler *hook_handler(const struct sup *s, size_t i, enum
 void sup_hooks_init(struct sup *s)
 {
 	for (size_t i = 0; i < s->pod->n_containers; i++)
-		s->run[i].hook = (struct hook_run){.pidfd = -1, .msg_fd = -1};
+		s->run[i].hook = HOOK_RUN_INIT;
 }
 
 bool sup_apps_have_post_start(const struct sup *s)
@@ -45,15 +40,10 @@ bool sup_apps_have_post_start(const struct sup *s)
 void sup_hook_cancel(struct sup *s, size_t i)
 {
 	struct hook_run *h = &s->run[i].hook;
-	if (h->pidfd >= 0) {
-		epoll_ctl(s->epfd, EPOLL_CTL_DEL, h->pidfd, NULL);
-		pp_pidfd_kill_and_reap(h->pidfd);
-		cleanup_closep(&h->pidfd);
-	}
-	cleanup_closep(&h->msg_fd);
+	sup_child_cancel(s, &h->child);
 	if (h->kind != HOOK_NONE)
 		s->dirty = true;
-	*h = (struct hook_run){.pidfd = -1, .msg_fd = -1};
+	*h = HOOK_RUN_INIT;
 }
 
 /* "sh -c exit 1" (brackets: "[sh -c exit 1]", as Go prints a slice). */
@@ -67,10 +57,11 @@ static void command_text(const struct pp_handler *h, bool brackets, char *buf, s
 		snprintf(buf + len, size - len, "]");
 }
 
-/* kubelet's message for a failed hook. */
+/* kubelet's message for a hook that failed with why. */
 static char *failure_message(const struct sup *s, size_t i, const struct pp_handler *h,
-			     const char *msg)
+			     const struct pp_error *why)
 {
+	const char *msg = why->msg;
 	const struct pp_pod *pod = s->pod->spec;
 	const char *name = s->pod->containers[i].spec->name;
 	if (h->kind == PP_HANDLER_EXEC) {
@@ -120,6 +111,13 @@ static void ended(struct sup *s, size_t i, enum hook_kind k, bool ok, const char
 		pre_stop_ended(s, i, ok, msg);
 }
 
+/* Hook k of container i failed with why. */
+static void failed(struct sup *s, size_t i, enum hook_kind k, const struct pp_error *why)
+{
+	cleanup_free char *m = failure_message(s, i, hook_handler(s, i, k), why);
+	ended(s, i, k, false, m);
+}
+
 /* Starts hook k of container i. True while it runs; false when it ended
  * at once (the result already handled). */
 static bool run_hook(struct sup *s, size_t i, enum hook_kind k)
@@ -138,31 +136,18 @@ static bool run_hook(struct sup *s, size_t i, enum hook_kind k)
 		hr->sleep_until = sup_now_ns() + h->sleep_seconds * NSEC_PER_SEC;
 		return true;
 	}
-	int fds[2];
-	if (pipe2(fds, O_CLOEXEC) < 0) {
-		cleanup_free char *m = failure_message(s, i, h, strerror(errno));
-		hr->kind = HOOK_NONE;
-		ended(s, i, k, false, m);
-		return false;
-	}
 	int64_t grace = s->pod->spec->termination_grace_period_seconds;
 	int timeout_s = grace > 0 && grace < INT32_MAX ? (int)grace : 1;
-	int r = sup_handler_start(s, i, h, timeout_s, fds[1], &hr->pid, &hr->pidfd, &err);
-	close(fds[1]);
-	if (r == 0 && sup_watch(s, hr->pidfd, TAG(TAG_HOOK, i)) < 0) {
+	int r = sup_child_start(s, i, h, timeout_s, false, &hr->child, &err);
+	if (r == 0 && sup_watch(s, sup_child_fd(&hr->child), TAG(TAG_HOOK, i)) < 0) {
 		r = pp_error_set(&err, errno, "epoll_ctl");
-		pp_pidfd_kill_and_reap(hr->pidfd);
-		cleanup_closep(&hr->pidfd);
+		sup_child_cancel(s, &hr->child);
 	}
 	if (r < 0) {
-		close(fds[0]);
 		hr->kind = HOOK_NONE;
-		cleanup_free char *m = failure_message(s, i, h, err->msg);
-		ended(s, i, k, false, m);
+		failed(s, i, k, err);
 		return false;
 	}
-	fcntl(fds[0], F_SETFL, O_NONBLOCK);
-	hr->msg_fd = fds[0];
 	return true;
 }
 
@@ -215,7 +200,7 @@ void sup_hooks_timer(struct sup *s, int64_t now)
 		struct hook_run *hr = &s->run[i].hook;
 		if (hr->sleep_until && now >= hr->sleep_until) {
 			enum hook_kind k = hr->kind;
-			*hr = (struct hook_run){.pidfd = -1, .msg_fd = -1};
+			*hr = HOOK_RUN_INIT;
 			ended(s, i, k, true, "");
 		}
 	}
@@ -226,29 +211,25 @@ void sup_hook_done(struct sup *s, size_t i)
 	if (i >= s->pod->n_containers)
 		return;
 	struct hook_run *hr = &s->run[i].hook;
-	if (hr->pidfd < 0)
+	if (hr->child.pidfd < 0)
 		return;
 	enum hook_kind k = hr->kind;
 	const struct pp_handler *h = hook_handler(s, i, k);
-	epoll_ctl(s->epfd, EPOLL_CTL_DEL, hr->pidfd, NULL);
-	struct pp_exec_process proc = {.pid = hr->pid, .pidfd = hr->pidfd, .pty_master = -1};
-	int status = pp_exec_wait(&proc);
 	char out[HOOK_MSG_MAX];
-	sup_read_msg(hr->msg_fd, out, sizeof(out));
-	cleanup_closep(&hr->msg_fd);
-	*hr = (struct hook_run){.pidfd = -1, .msg_fd = -1};
+	int status = sup_child_finish(s, &hr->child, out, sizeof(out));
+	*hr = HOOK_RUN_INIT;
 	if (status == 0) {
 		ended(s, i, k, true, "");
 		return;
 	}
-	char err[HOOK_MSG_MAX + CMD_TEXT_MAX + 64];
+	cleanup_error struct pp_error *err = NULL;
 	if (h->kind == PP_HANDLER_EXEC) {
 		char cmd[CMD_TEXT_MAX];
 		command_text(h, false, cmd, sizeof(cmd));
-		snprintf(err, sizeof(err), "command '%s' exited with %d, message: \"%s\"", cmd,
-			 status, out);
-	} else
-		snprintf(err, sizeof(err), "%s", out[0] ? out : "request failed");
-	cleanup_free char *m = failure_message(s, i, h, err);
-	ended(s, i, k, false, m);
+		pp_error_set(&err, 0, "command '%s' exited with %d, message: \"%s\"", cmd, status,
+			     out);
+	} else {
+		pp_error_set(&err, 0, "%s", out[0] ? out : "request failed");
+	}
+	failed(s, i, k, err);
 }

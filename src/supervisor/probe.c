@@ -2,32 +2,23 @@
  * of a running container is due every periodSeconds (the first one
  * initialDelaySeconds after the start); the startup probe goes first and
  * the others wait for it; successThreshold successes in a row make the
- * result success, failureThreshold failures in a row failure. A probe is a
- * child process (exec: the command in the container; tcpSocket and
- * httpGet to a name: a helper in the pod's network namespace), its pidfd in
- * the loop's epoll, or, for tcpSocket and httpGet to an address (the pod's
- * IP by default) and grpc, a non-blocking connection of the supervisor
- * itself, made in the pod's network namespace, in the loop's epoll. The timeout is a
- * deadline of the loop's timer, so the loop never blocks on one. */
-#include <arpa/inet.h>
-#include <fcntl.h>
-#include <netinet/in.h>
-#include <sched.h>
+ * result success, failureThreshold failures in a row failure. The
+ * scheduling here knows nothing of how a run is made: a transport (struct
+ * probe_transport) starts it, watches its fds in the loop's epoll and hands
+ * its result back through sup_probe_finish (exec: probe_child.c; tcpSocket,
+ * httpGet and grpc to an address: probe_net.c, to a name: probe_child.c).
+ * The timeout is a deadline of the loop's timer, so the loop never blocks
+ * on one. */
 #include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <sys/epoll.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
-#include "runtime/exec.h"
-#include "probe/net_probe.h"
-#include "probe/tls.h"
 #include "supervisor/supervisor_internal.h"
 #include "util/cleanup.h"
-#include "util/proc.h"
 
-#define PROBE_MSG_MAX 1024
+/* The bits of a TAG_PROBE index that tell a probe's slot, and those above
+ * them that carry its run's gen. */
+#define PROBE_SLOT_BITS 32
+#define PROBE_SLOT_MASK ((UINT64_C(1) << PROBE_SLOT_BITS) - 1)
+#define PROBE_GEN_MASK (TAG_INDEX_MASK >> PROBE_SLOT_BITS)
 
 static const char *const probe_names[N_PROBES] = {"Startup", "Liveness", "Readiness"};
 
@@ -51,43 +42,15 @@ void sup_probes_init(struct sup *s)
 
 static bool running(const struct probe_run *p)
 {
-	return p->pidfd >= 0 || p->sock >= 0;
+	return p->transport != NULL;
 }
 
-void sup_probe_cancel(struct sup *s, struct probe_run *p)
+/* The run of p is let go, whatever its transport. */
+static void cancel(struct sup *s, struct probe_run *p)
 {
-	if (p->status_fd >= 0) {
-		/* the launcher's child: killed here, reaped by the launcher */
-		epoll_ctl(s->epfd, EPOLL_CTL_DEL, p->status_fd, NULL);
-		cleanup_closep(&p->status_fd);
-		if (p->pidfd >= 0)
-			pp_pidfd_send_signal(p->pidfd, SIGKILL);
-		cleanup_closep(&p->pidfd);
-	}
-	if (p->pidfd >= 0) {
-		epoll_ctl(s->epfd, EPOLL_CTL_DEL, p->pidfd, NULL);
-		pp_pidfd_kill_and_reap(p->pidfd);
-		cleanup_closep(&p->pidfd);
-	}
-	cleanup_closep(&p->msg_fd);
-	if (p->sock >= 0) {
-		epoll_ctl(s->epfd, EPOLL_CTL_DEL, p->sock, NULL);
-		cleanup_closep(&p->sock);
-	}
-	free(p->req);
-	free(p->resp);
-	p->req = p->resp = NULL;
-	pp_grpc_probe_free(p->grpc);
-	p->grpc = NULL;
-	pp_tls_free(p->tls);
-	p->tls = NULL;
-	p->handshaken = false;
-	free(p->redirect.path);
-	p->redirect = (struct pp_http_target){0};
-	p->redirects = 0;
-	p->events = 0;
-	p->req_len = p->req_off = p->resp_len = 0;
-	p->reading = false;
+	if (p->transport != NULL)
+		p->transport->cancel(s, p);
+	p->transport = NULL;
 	p->deadline = 0;
 }
 
@@ -122,7 +85,7 @@ void sup_probes_stop(struct sup *s, size_t i)
 	struct ctr_run *r = &s->run[i];
 	for (size_t k = 0; k < N_PROBES; k++) {
 		uint32_t gen = r->probes[k].gen; /* still tells stale events apart */
-		sup_probe_cancel(s, &r->probes[k]);
+		cancel(s, &r->probes[k]);
 		r->probes[k] = PROBE_RUN_INIT;
 		r->probes[k].gen = gen;
 	}
@@ -183,7 +146,7 @@ static void on_success(struct sup *s, size_t i, enum probe_kind k, int64_t now)
 	}
 }
 
-void sup_probe_result(struct sup *s, size_t i, enum probe_kind k, bool ok, const char *msg)
+static void count_result(struct sup *s, size_t i, enum probe_kind k, bool ok, const char *msg)
 {
 	const struct pp_probe *spec = sup_probe_spec(s, i, k);
 	struct probe_run *p = &s->run[i].probes[k];
@@ -215,140 +178,31 @@ void sup_probe_result(struct sup *s, size_t i, enum probe_kind k, bool ok, const
 
 /* ---- running one ---- */
 
-void sup_exec_cache_clear(struct sup *s, size_t i)
+void sup_probe_finish(struct sup *s, size_t i, enum probe_kind k, bool ok, const char *msg)
 {
-	struct exec_cache *x = &s->run[i].exec;
-	sup_launcher_stop(x);
-	pp_exec_target_close(&x->target);
-	strv_free(x->env);
-	*x = EXEC_CACHE_INIT;
+	cancel(s, &s->run[i].probes[k]);
+	count_result(s, i, k, ok, msg);
 }
 
-/* What an exec into container i takes (its namespaces, root and
- * environment), found out at its first exec and kept while it runs: a
- * probe every second would otherwise look them all up every time. */
-static int exec_cache(struct sup *s, size_t i, struct pp_error **err)
+uint64_t sup_probe_tag(struct sup *s, size_t i, enum probe_kind k)
 {
-	struct pp_pod_container *c = &s->pod->containers[i];
-	struct exec_cache *x = &s->run[i].exec;
-	if (x->set)
-		return 0;
-	if (pp_exec_target_open(c->pidfd, &x->target, err) < 0 ||
-	    pp_pod_container_env(s->pod, c, &x->env, err) < 0) {
-		sup_exec_cache_clear(s, i);
-		return -1;
-	}
-	x->set = true;
-	return 0;
+	struct probe_run *p = &s->run[i].probes[k];
+	p->gen++;
+	return TAG(TAG_PROBE, (uint64_t)(i * N_PROBES + k) | ((uint64_t)p->gen & PROBE_GEN_MASK)
+								 << PROBE_SLOT_BITS);
 }
 
-int sup_exec_config(struct sup *s, size_t i, char *const *argv, struct pp_exec_config *cfg,
-		    struct pp_error **err)
+void sup_probe_event(struct sup *s, uint64_t index)
 {
-	struct pp_pod_container *c = &s->pod->containers[i];
-	const struct exec_cache *x = &s->run[i].exec;
-	if (exec_cache(s, i, err) < 0)
-		return -1;
-	*cfg = (struct pp_exec_config){
-	    .container_pidfd = c->pidfd,
-	    .target = &x->target,
-	    .argv = argv,
-	    .envp = x->env,
-	    .identity = c->identity,
-	    .set_oom_score_adj = true,
-	    .oom_score_adj = c->oom_score_adj,
-	    .stdin_fd = -1,
-	    .stdout_fd = -1,
-	    .stderr_fd = -1,
-	};
-	return 0;
-}
-
-int sup_exec_start(struct sup *s, size_t i, struct pp_exec_config *cfg,
-		   struct pp_exec_process *proc, struct pp_error **err)
-{
-	int *cg = NULL;
-	size_t n_cg = 0;
-	if (pp_cgroup_procs_fds(s->pod->containers[i].cgroup, &cg, &n_cg, err) < 0)
-		return -1;
-	cfg->cgroup_procs_fds = cg;
-	cfg->n_cgroup_procs_fds = n_cg;
-	int r = pp_exec_start(cfg, proc, err);
-	pp_cgroup_procs_fds_close(cg, n_cg);
-	cfg->cgroup_procs_fds = NULL;
-	cfg->n_cgroup_procs_fds = 0;
-	return r;
-}
-
-static int start_exec(struct sup *s, size_t i, const struct pp_handler *h, int out_fd, pid_t *pid,
-		      int *pidfd, struct pp_error **err)
-{
-	struct pp_exec_config cfg;
-	if (sup_exec_config(s, i, h->exec_command, &cfg, err) < 0)
-		return -1;
-	cfg.stdout_fd = out_fd;
-	cfg.stderr_fd = out_fd;
-	struct pp_exec_process proc;
-	if (sup_exec_start(s, i, &cfg, &proc, err) < 0)
-		return -1;
-	*pid = proc.pid;
-	*pidfd = proc.pidfd;
-	return 0;
-}
-
-/* A named port is one of the container's ports. */
-static int probe_port(const struct pp_container *c, const struct pp_handler *h)
-{
-	if (h->port_name == NULL)
-		return h->port;
-	for (size_t k = 0; k < c->n_ports; k++)
-		if (c->ports[k].name && strcmp(c->ports[k].name, h->port_name) == 0)
-			return c->ports[k].container_port;
-	return -1;
-}
-
-/* What a tcpSocket or httpGet handler connects to. */
-int sup_net_params(struct sup *s, size_t i, const struct pp_handler *h, int timeout_s,
-		   struct pp_net_probe *np, struct pp_error **err)
-{
-	const struct pp_sandbox *sb = s->pod->sandbox;
-	int port = h->kind == PP_HANDLER_GRPC ? h->port : probe_port(s->pod->containers[i].spec, h);
-	if (port <= 0)
-		return pp_error_set(err, 0, "port \"%s\" is not one of the container's ports",
-				    h->port_name);
-	*np = (struct pp_net_probe){
-	    .netns_pidfd = sb->infra_pidfd,
-	    /* grpc has no host: always the pod's IP */
-	    .host = h->kind != PP_HANDLER_GRPC && h->http_host && h->http_host[0] ? h->http_host
-		    : sb->pod_ip						  ? sb->pod_ip
-										  : "127.0.0.1",
-	    .port = port,
-	    .http = h->kind == PP_HANDLER_HTTP_GET,
-	    .https = h->kind == PP_HANDLER_HTTP_GET && h->http_scheme &&
-		     strcmp(h->http_scheme, "HTTPS") == 0,
-	    .path = h->http_path,
-	    .headers = h->http_headers,
-	    .n_headers = h->n_http_headers,
-	    .timeout_s = timeout_s,
-	};
-	return 0;
-}
-
-static int start_net(struct sup *s, size_t i, const struct pp_handler *h, int timeout_s, int out_fd,
-		     pid_t *pid, int *pidfd, struct pp_error **err)
-{
-	struct pp_net_probe np;
-	if (sup_net_params(s, i, h, timeout_s, &np, err) < 0)
-		return -1;
-	return pp_net_probe_start(&np, out_fd, pid, pidfd, err);
-}
-
-int sup_handler_start(struct sup *s, size_t i, const struct pp_handler *h, int timeout_s,
-		      int out_fd, pid_t *pid, int *pidfd, struct pp_error **err)
-{
-	if (h->kind == PP_HANDLER_EXEC)
-		return start_exec(s, i, h, out_fd, pid, pidfd, err);
-	return start_net(s, i, h, timeout_s, out_fd, pid, pidfd, err);
+	size_t slot = (size_t)(index & PROBE_SLOT_MASK);
+	size_t i = slot / N_PROBES;
+	enum probe_kind k = (enum probe_kind)(slot % N_PROBES);
+	if (i >= s->pod->n_containers)
+		return;
+	struct probe_run *p = &s->run[i].probes[k];
+	if (!running(p) || ((uint64_t)p->gen & PROBE_GEN_MASK) != index >> PROBE_SLOT_BITS)
+		return; /* an event of an fd that is gone */
+	p->transport->on_event(s, i, k);
 }
 
 /* kubelet's event for a success with a warning (a redirect not followed). */
@@ -361,44 +215,31 @@ void sup_probe_warning(struct sup *s, size_t i, enum probe_kind k, const char *m
 
 /* ---- starting one ---- */
 
+/* Who runs a probe, in the order they are asked: tcpSocket, httpGet and
+ * grpc in the supervisor when they go to an address, else a helper. */
+static const struct probe_transport *const exec_transports[] = {&sup_probe_exec, NULL};
+static const struct probe_transport *const net_transports[] = {&sup_probe_socket, &sup_probe_helper,
+							       NULL};
+
 static void run_probe(struct sup *s, size_t i, enum probe_kind k, int64_t now)
 {
 	const struct pp_probe *spec = sup_probe_spec(s, i, k);
 	struct probe_run *p = &s->run[i].probes[k];
 	cleanup_error struct pp_error *err = NULL;
-	int fds[2];
+	const struct probe_transport *const *t =
+	    spec->handler.kind == PP_HANDLER_EXEC ? exec_transports : net_transports;
+	int r = PROBE_DECLINED;
 	p->next_at = 0;
-	if (spec->handler.kind != PP_HANDLER_EXEC && sup_probe_socket_start(s, i, k, now))
-		return;
-	if (spec->handler.kind == PP_HANDLER_GRPC) { /* only ever in the supervisor */
-		sup_probe_result(s, i, k, false, "the pod has no address to connect to");
-		return;
+	for (; *t != NULL && r == PROBE_DECLINED; t++) {
+		p->transport = *t;
+		r = (*t)->start(s, i, k, &err);
 	}
-	if (pipe2(fds, O_CLOEXEC) < 0) {
-		sup_probe_result(s, i, k, false, strerror(errno));
+	if (r == 0) {
+		p->deadline = now + spec->timeout_seconds * NSEC_PER_SEC;
 		return;
 	}
-	int r = 1;
-	if (spec->handler.kind == PP_HANDLER_EXEC)
-		r = sup_launcher_run(s, i, spec->handler.exec_command, fds[1], &p->pid, &p->pidfd,
-				     &p->status_fd, &err);
-	if (r > 0)
-		r = sup_handler_start(s, i, &spec->handler, spec->timeout_seconds, fds[1], &p->pid,
-				      &p->pidfd, &err);
-	close(fds[1]);
-	if (r < 0) {
-		close(fds[0]);
-		sup_probe_result(s, i, k, false, err->msg);
-		return;
-	}
-	fcntl(fds[0], F_SETFL, O_NONBLOCK);
-	p->msg_fd = fds[0];
-	p->deadline = now + spec->timeout_seconds * NSEC_PER_SEC;
-	if (sup_watch(s, p->status_fd >= 0 ? p->status_fd : p->pidfd,
-		      TAG(TAG_PROBE, i * N_PROBES + k)) < 0) {
-		sup_probe_cancel(s, p);
-		sup_probe_result(s, i, k, false, strerror(errno));
-	}
+	cancel(s, p);
+	count_result(s, i, k, false, r < 0 ? err->msg : "no transport for the probe");
 }
 
 void sup_probes_shift(struct sup *s, int64_t d)
@@ -434,7 +275,7 @@ void sup_probes_timer(struct sup *s, int64_t now)
 			if (running(p) && now >= p->deadline) {
 				const struct pp_probe *spec =
 				    sup_probe_spec(s, i, (enum probe_kind)k);
-				sup_probe_cancel(s, p);
+				cancel(s, p);
 				char msg[64];
 				if (spec->handler.kind == PP_HANDLER_GRPC)
 					snprintf(msg, sizeof(msg),
@@ -443,56 +284,10 @@ void sup_probes_timer(struct sup *s, int64_t now)
 				else
 					snprintf(msg, sizeof(msg), "timed out after %ds",
 						 spec->timeout_seconds);
-				sup_probe_result(s, i, (enum probe_kind)k, false, msg);
+				count_result(s, i, (enum probe_kind)k, false, msg);
 			} else if (!running(p) && p->next_at && now >= p->next_at) {
 				run_probe(s, i, (enum probe_kind)k, now);
 			}
 		}
 	}
-}
-
-/* What the probe printed, on one line, for the event. */
-void sup_read_msg(int fd, char *buf, size_t size)
-{
-	ssize_t n = fd >= 0 ? read(fd, buf, size - 1) : -1;
-	size_t len = n > 0 ? (size_t)n : 0;
-	while (len > 0 && (buf[len - 1] == '\n' || buf[len - 1] == '\r' || buf[len - 1] == ' '))
-		len--;
-	buf[len] = '\0';
-	for (size_t k = 0; k < len; k++)
-		if (buf[k] == '\n' || buf[k] == '\r')
-			buf[k] = ' ';
-}
-
-void sup_probe_done(struct sup *s, size_t slot)
-{
-	size_t i = slot / N_PROBES;
-	enum probe_kind k = (enum probe_kind)(slot % N_PROBES);
-	struct probe_run *p = &s->run[i].probes[k];
-	if (i >= s->pod->n_containers || (p->pidfd < 0 && p->status_fd < 0))
-		return;
-	int status;
-	if (p->status_fd >= 0) {
-		epoll_ctl(s->epfd, EPOLL_CTL_DEL, p->status_fd, NULL);
-		status = sup_launcher_status(p->status_fd);
-		cleanup_closep(&p->status_fd);
-		cleanup_closep(&p->pidfd);
-	} else {
-		epoll_ctl(s->epfd, EPOLL_CTL_DEL, p->pidfd, NULL);
-		struct pp_exec_process proc = {.pid = p->pid, .pidfd = p->pidfd, .pty_master = -1};
-		p->pidfd = -1;
-		status = pp_exec_wait(&proc);
-	}
-	char msg[PROBE_MSG_MAX];
-	sup_read_msg(p->msg_fd, msg, sizeof(msg));
-	cleanup_closep(&p->msg_fd);
-	p->deadline = 0;
-	enum pp_handler_kind kind = sup_probe_spec(s, i, k)->handler.kind;
-	if (status < 0 && msg[0] == '\0')
-		snprintf(msg, sizeof(msg), "the probe's process was lost");
-	else if (status != 0 && msg[0] == '\0' && kind == PP_HANDLER_EXEC)
-		snprintf(msg, sizeof(msg), "command exited with code %d", status);
-	if (status == 0 && msg[0] && kind == PP_HANDLER_HTTP_GET)
-		sup_probe_warning(s, i, k, msg); /* the helper child followed no redirect */
-	sup_probe_result(s, i, k, status == 0, msg);
 }

@@ -1,8 +1,10 @@
-/* tcpSocket, httpGet (to an address) and grpc probes as connections of the
- * supervisor itself, in its event loop.
- * A socket belongs to the network namespace it is created in: the
- * (single-threaded) supervisor enters the pod's, creates it and returns to
- * its own; the connection then runs in the loop like any other fd. */
+/* The socket transport of the probes (sup_probe_socket): tcpSocket,
+ * httpGet (to an address) and grpc as connections of the supervisor
+ * itself, in its event loop, with the probe clients of src/probe doing the
+ * protocol. A socket belongs to the network namespace it is created in:
+ * the (single-threaded) supervisor enters the pod's, creates it and
+ * returns to its own (pod_socket, the one place that switches); the
+ * connection then runs in the loop like any other fd. */
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -21,22 +23,22 @@
 
 static int own_netns = -1; /* the supervisor's network namespace, once needed */
 
-static int pod_socket(const struct pp_sandbox *sb, int family, char *msg, size_t size)
+/* Where the network namespace is switched, and only here: a socket is
+ * created in the pod's (when it has its own) and the supervisor returns
+ * to its own at once. */
+static int pod_socket(const struct pp_sandbox *sb, int family, struct pp_error **err)
 {
 	bool enter = sb->infra_pidfd >= 0 && (sb->join_ns & CLONE_NEWNET);
 	if (enter && own_netns < 0) {
 		own_netns = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
-		if (own_netns < 0) {
-			snprintf(msg, size, "cannot open the supervisor's network namespace: %s",
-				 pp_net_probe_errstr(errno));
-			return -1;
-		}
+		if (own_netns < 0)
+			return pp_error_set(err, errno,
+					    "cannot open the supervisor's network namespace: %s",
+					    pp_net_probe_errstr(errno));
 	}
-	if (enter && setns(sb->infra_pidfd, CLONE_NEWNET) < 0) {
-		snprintf(msg, size, "cannot enter the pod's network namespace: %s",
-			 pp_net_probe_errstr(errno));
-		return -1;
-	}
+	if (enter && setns(sb->infra_pidfd, CLONE_NEWNET) < 0)
+		return pp_error_set(err, errno, "cannot enter the pod's network namespace: %s",
+				    pp_net_probe_errstr(errno));
 	int fd = socket(family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	int e = errno;
 	if (enter && setns(own_netns, CLONE_NEWNET) < 0) {
@@ -47,32 +49,35 @@ static int pod_socket(const struct pp_sandbox *sb, int family, char *msg, size_t
 		abort();
 	}
 	if (fd < 0)
-		snprintf(msg, size, "socket: %s", pp_net_probe_errstr(e));
+		return pp_error_set(err, e, "socket: %s", pp_net_probe_errstr(e));
 	return fd;
 }
 
-static void net_finish(struct sup *s, size_t i, enum probe_kind k, bool ok, const char *msg)
+static struct probe_conn *conn_of(struct sup *s, size_t i, enum probe_kind k)
 {
-	sup_probe_cancel(s, &s->run[i].probes[k]);
-	sup_probe_result(s, i, k, ok, msg);
+	return &s->run[i].probes[k].u.conn;
 }
 
 /* The connection failed: kubelet's message for the probe's kind. */
-static void connect_failed(struct sup *s, size_t i, enum probe_kind k,
-			   const struct pp_net_probe *np, int e)
+static int connect_failed(const struct probe_conn *p, const struct pp_net_probe *np, int e,
+			  struct pp_error **err)
 {
-	char msg[PP_NET_PROBE_MSG_MAX + 128], dial[PP_NET_PROBE_MSG_MAX];
+	char dial[PP_NET_PROBE_MSG_MAX];
 	pp_tcp_probe_connect_failed(np, e, dial, sizeof(dial));
-	if (s->run[i].probes[k].grpc)
-		snprintf(msg, sizeof(msg), "failed to connect service \"%s:%d\": %s", np->host,
-			 np->port, dial);
-	else
-		snprintf(msg, sizeof(msg), "%s", dial);
-	net_finish(s, i, k, false, msg);
+	if (p->grpc)
+		return pp_error_set(err, e, "failed to connect service \"%s:%d\": %s", np->host,
+				    np->port, dial);
+	return pp_error_set(err, e, "%s", dial);
+}
+
+/* The run is over with err's message. */
+static void failed(struct sup *s, size_t i, enum probe_kind k, const struct pp_error *err)
+{
+	sup_probe_finish(s, i, k, false, err->msg);
 }
 
 /* A redirect being followed: where the request goes now. */
-static void redirected(const struct probe_run *p, struct pp_net_probe *np)
+static void redirected(const struct probe_conn *p, struct pp_net_probe *np)
 {
 	if (p->redirect.path == NULL)
 		return;
@@ -81,13 +86,43 @@ static void redirected(const struct probe_run *p, struct pp_net_probe *np)
 	np->https = p->redirect.https;
 }
 
-/* Starts probe k of container i as a connection of the supervisor when its
- * host is an address; false: it is not (a name), a child does it. */
-bool sup_probe_socket_start(struct sup *s, size_t i, enum probe_kind k, int64_t now)
+/* The connection's socket, request and response let go; not where a
+ * redirect led. */
+static void conn_close(struct sup *s, struct probe_conn *p)
+{
+	if (p->sock >= 0) {
+		epoll_ctl(s->epfd, EPOLL_CTL_DEL, p->sock, NULL);
+		cleanup_closep(&p->sock);
+	}
+	free(p->req);
+	free(p->resp);
+	p->req = p->resp = NULL;
+	pp_grpc_probe_free(p->grpc);
+	p->grpc = NULL;
+	pp_tls_free(p->tls);
+	p->tls = NULL;
+	p->handshaken = false;
+	p->events = 0;
+	p->req_len = p->req_off = p->resp_len = 0;
+	p->reading = false;
+}
+
+static void conn_cancel(struct sup *s, struct probe_run *r)
+{
+	struct probe_conn *p = &r->u.conn;
+	conn_close(s, p);
+	free(p->redirect.path);
+	p->redirect = (struct pp_http_target){0};
+	p->redirects = 0;
+}
+
+/* Connects probe k of container i (to where a redirect led, if one did):
+ * 0 connecting, PROBE_DECLINED when its host is not an address, -1 (err). */
+static int conn_open(struct sup *s, size_t i, enum probe_kind k, struct pp_error **err)
 {
 	const struct pp_probe *spec = sup_probe_spec(s, i, k);
-	struct probe_run *p = &s->run[i].probes[k];
-	cleanup_error struct pp_error *err = NULL;
+	struct probe_conn *p = conn_of(s, i, k);
+	cleanup_error struct pp_error *why = NULL;
 	struct pp_net_probe np;
 	union {
 		struct sockaddr sa;
@@ -95,10 +130,8 @@ bool sup_probe_socket_start(struct sup *s, size_t i, enum probe_kind k, int64_t 
 		struct sockaddr_in6 in6;
 	} addr;
 	socklen_t alen;
-	char msg[PP_NET_PROBE_MSG_MAX];
-	if (i * N_PROBES + k > 0xffff ||
-	    sup_net_params(s, i, &spec->handler, spec->timeout_seconds, &np, &err) < 0)
-		return false; /* the child path says why (or has room for the index) */
+	if (sup_net_params(s, i, &spec->handler, spec->timeout_seconds, &np, &why) < 0)
+		return PROBE_DECLINED; /* the helper says why */
 	redirected(p, &np);
 	memset(&addr, 0, sizeof(addr));
 	if (inet_pton(AF_INET, np.host, &addr.in.sin_addr) == 1) {
@@ -110,41 +143,35 @@ bool sup_probe_socket_start(struct sup *s, size_t i, enum probe_kind k, int64_t 
 		addr.in6.sin6_port = htons((uint16_t)np.port);
 		alen = sizeof(addr.in6);
 	} else {
-		return false;
+		return PROBE_DECLINED;
 	}
-	if (np.http && (p->req = pp_http_probe_request(&np, &p->req_len)) == NULL) {
-		sup_probe_result(s, i, k, false, strerror(ENOMEM));
-		return true;
-	}
+	if (np.http && (p->req = pp_http_probe_request(&np, &p->req_len)) == NULL)
+		return pp_error_set(err, ENOMEM, "%s", strerror(ENOMEM));
 	if (spec->handler.kind == PP_HANDLER_GRPC &&
 	    (p->grpc = pp_grpc_probe_new(np.host, np.port, spec->handler.grpc_service,
-					 spec->timeout_seconds)) == NULL) {
-		sup_probe_result(s, i, k, false, strerror(ENOMEM));
-		return true;
-	}
-	p->sock = pod_socket(s->pod->sandbox, addr.sa.sa_family, msg, sizeof(msg));
-	if (p->sock < 0) {
-		net_finish(s, i, k, false, msg);
-		return true;
-	}
-	if (connect(p->sock, &addr.sa, alen) < 0 && errno != EINPROGRESS) {
-		connect_failed(s, i, k, &np, errno);
-		return true;
-	}
-	p->gen++;
-	if (p->redirects == 0) /* the timeout covers the redirects followed */
-		p->deadline = now + spec->timeout_seconds * NSEC_PER_SEC;
-	size_t index = (i * N_PROBES + k) | (size_t)(p->gen & 0xffff) << 16;
-	struct epoll_event ev = {.events = EPOLLOUT, .data.u64 = TAG(TAG_PROBE_NET, index)};
+					 spec->timeout_seconds)) == NULL)
+		return pp_error_set(err, ENOMEM, "%s", strerror(ENOMEM));
+	p->sock = pod_socket(s->pod->sandbox, addr.sa.sa_family, err);
+	if (p->sock < 0)
+		return -1;
+	if (connect(p->sock, &addr.sa, alen) < 0 && errno != EINPROGRESS)
+		return connect_failed(p, &np, errno, err);
+	p->tag = sup_probe_tag(s, i, k);
+	struct epoll_event ev = {.events = EPOLLOUT, .data.u64 = p->tag};
 	if (epoll_ctl(s->epfd, EPOLL_CTL_ADD, p->sock, &ev) < 0)
-		net_finish(s, i, k, false, strerror(errno));
-	else
-		p->events = EPOLLOUT;
-	return true;
+		return pp_error_set(err, errno, "%s", strerror(errno));
+	p->events = EPOLLOUT;
+	return 0;
+}
+
+static int conn_start(struct sup *s, size_t i, enum probe_kind k, struct pp_error **err)
+{
+	*conn_of(s, i, k) = (struct probe_conn){.sock = -1};
+	return conn_open(s, i, k, err);
 }
 
 /* Sends what the grpc exchange has to send; 0, or -1 with errno. */
-static int grpc_flush(struct probe_run *p)
+static int grpc_flush(struct probe_conn *p)
 {
 	const uint8_t *out;
 	size_t len, sent = 0;
@@ -169,7 +196,7 @@ static int grpc_flush(struct probe_run *p)
 /* The grpc exchange moves on: sends what it can, feeds it what arrived,
  * and, once it has an answer, ends the probe; else waits for the socket
  * (writable only while there is something left to send). */
-static void grpc_pump(struct sup *s, size_t i, enum probe_kind k, struct probe_run *p, size_t index)
+static void grpc_pump(struct sup *s, size_t i, enum probe_kind k, struct probe_conn *p)
 {
 	char msg[PP_NET_PROBE_MSG_MAX];
 	uint8_t buf[4096];
@@ -179,7 +206,7 @@ static void grpc_pump(struct sup *s, size_t i, enum probe_kind k, struct probe_r
 				 "error: health rpc probe failed: rpc error: code = Unavailable "
 				 "desc = write: %s",
 				 pp_net_probe_errstr(errno));
-			net_finish(s, i, k, false, msg);
+			sup_probe_finish(s, i, k, false, msg);
 			return;
 		}
 		ssize_t r = recv(p->sock, buf, sizeof(buf), 0);
@@ -194,7 +221,7 @@ static void grpc_pump(struct sup *s, size_t i, enum probe_kind k, struct probe_r
 	}
 	int r = pp_grpc_probe_result(p->grpc, msg, sizeof(msg));
 	if (r != PP_GRPC_PROBE_PENDING) {
-		net_finish(s, i, k, r == 0, msg);
+		sup_probe_finish(s, i, k, r == 0, msg);
 		return;
 	}
 	const uint8_t *out;
@@ -203,20 +230,20 @@ static void grpc_pump(struct sup *s, size_t i, enum probe_kind k, struct probe_r
 	uint32_t events = EPOLLIN | (len > 0 ? EPOLLOUT : 0);
 	if (events == p->events)
 		return;
-	struct epoll_event ev = {.events = events, .data.u64 = TAG(TAG_PROBE_NET, index)};
+	struct epoll_event ev = {.events = events, .data.u64 = p->tag};
 	if (epoll_ctl(s->epfd, EPOLL_CTL_MOD, p->sock, &ev) < 0) {
-		net_finish(s, i, k, false, strerror(errno));
+		sup_probe_finish(s, i, k, false, strerror(errno));
 		return;
 	}
 	p->events = events;
 }
 
 /* The connection waits for events (and nothing else): 0, or -1 with errno. */
-static int want(struct sup *s, struct probe_run *p, size_t index, uint32_t events)
+static int want(struct sup *s, struct probe_conn *p, uint32_t events)
 {
 	if (events == p->events)
 		return 0;
-	struct epoll_event ev = {.events = events, .data.u64 = TAG(TAG_PROBE_NET, index)};
+	struct epoll_event ev = {.events = events, .data.u64 = p->tag};
 	if (epoll_ctl(s->epfd, EPOLL_CTL_MOD, p->sock, &ev) < 0)
 		return -1;
 	p->events = events;
@@ -225,33 +252,35 @@ static int want(struct sup *s, struct probe_run *p, size_t index, uint32_t event
 
 /* What an I/O call's r (a PP_TLS_* when negative) means for the probe:
  * false, go on; true, it waits for the socket (or failed and is over). */
-static bool tls_wait(struct sup *s, size_t i, enum probe_kind k, struct probe_run *p,
-		     const struct pp_net_probe *np, size_t index, int r)
+static bool tls_wait(struct sup *s, size_t i, enum probe_kind k, struct probe_conn *p,
+		     const struct pp_net_probe *np, int r)
 {
 	char msg[PP_NET_PROBE_MSG_MAX];
 	if (r >= 0)
 		return false;
 	if (r == PP_TLS_ERROR) {
 		pp_http_probe_failed(np, pp_tls_error(p->tls), msg, sizeof(msg));
-		net_finish(s, i, k, false, msg);
-	} else if (want(s, p, index, r == PP_TLS_WANT_READ ? EPOLLIN : EPOLLOUT) < 0) {
-		net_finish(s, i, k, false, strerror(errno));
+		sup_probe_finish(s, i, k, false, msg);
+	} else if (want(s, p, r == PP_TLS_WANT_READ ? EPOLLIN : EPOLLOUT) < 0) {
+		sup_probe_finish(s, i, k, false, strerror(errno));
 	}
 	return true;
 }
 
 /* The connection is made (or failed): tcpSocket is done, httpGet sends its
  * request (HTTPS: after the TLS handshake), grpc starts its exchange. */
-static void net_connected(struct sup *s, size_t i, enum probe_kind k, struct probe_run *p,
-			  const struct pp_net_probe *np, size_t index)
+static void net_connected(struct sup *s, size_t i, enum probe_kind k, struct probe_conn *p,
+			  const struct pp_net_probe *np)
 {
 	char msg[PP_NET_PROBE_MSG_MAX];
+	cleanup_error struct pp_error *err = NULL;
 	int e = 0;
 	socklen_t len = sizeof(e);
 	if (getsockopt(p->sock, SOL_SOCKET, SO_ERROR, &e, &len) < 0)
 		e = errno;
 	if (e != 0) {
-		connect_failed(s, i, k, np, e);
+		connect_failed(p, np, e, &err);
+		failed(s, i, k, err);
 		return;
 	}
 	struct sockaddr_storage peer;
@@ -260,22 +289,21 @@ static void net_connected(struct sup *s, size_t i, enum probe_kind k, struct pro
 		return; /* still connecting: a spurious wakeup */
 	if (p->grpc) {
 		p->reading = true;
-		grpc_pump(s, i, k, p, index);
+		grpc_pump(s, i, k, p);
 		return;
 	}
 	if (!np->http) {
-		net_finish(s, i, k, true, "");
+		sup_probe_finish(s, i, k, true, "");
 		return;
 	}
-	cleanup_error struct pp_error *err = NULL;
 	if (np->https && !p->tls && pp_tls_new(p->sock, np->host, &p->tls, &err) < 0) {
 		pp_http_probe_failed(np, err->msg, msg, sizeof(msg));
-		net_finish(s, i, k, false, msg);
+		sup_probe_finish(s, i, k, false, msg);
 		return;
 	}
 	if (p->tls && !p->handshaken) {
 		int r = pp_tls_handshake(p->tls);
-		if (tls_wait(s, i, k, p, np, index, r))
+		if (tls_wait(s, i, k, p, np, r))
 			return;
 		p->handshaken = true;
 	}
@@ -290,57 +318,56 @@ static void net_connected(struct sup *s, size_t i, enum probe_kind k, struct pro
 			w = PP_TLS_WANT_WRITE; /* the rest when there is room */
 		else if (w <= 0 && !p->tls) {
 			pp_http_probe_send_failed(np, w < 0 ? errno : EPIPE, msg, sizeof(msg));
-			net_finish(s, i, k, false, msg);
+			sup_probe_finish(s, i, k, false, msg);
 			return;
 		}
-		if (tls_wait(s, i, k, p, np, index, w < 0 ? (int)w : 0))
+		if (tls_wait(s, i, k, p, np, w < 0 ? (int)w : 0))
 			return;
 		p->req_off += (size_t)w;
 	}
 	p->resp = malloc(PP_HTTP_RESPONSE_MAX);
-	if (p->resp == NULL || want(s, p, index, EPOLLIN) < 0) {
-		net_finish(s, i, k, false, strerror(p->resp == NULL ? ENOMEM : errno));
+	if (p->resp == NULL || want(s, p, EPOLLIN) < 0) {
+		sup_probe_finish(s, i, k, false, strerror(p->resp == NULL ? ENOMEM : errno));
 		return;
 	}
 	p->reading = true;
 }
 
 /* A redirect on the same host: the next request on a new connection,
- * within the same timeout. */
-static void follow(struct sup *s, size_t i, enum probe_kind k, struct probe_run *p,
+ * within the same timeout (the deadline is the run's, not the
+ * connection's). */
+static void follow(struct sup *s, size_t i, enum probe_kind k, struct probe_conn *p,
 		   struct pp_http_target *next)
 {
-	int64_t deadline = p->deadline;
-	int n = p->redirects + 1;
-	sup_probe_cancel(s, p);
+	cleanup_error struct pp_error *err = NULL;
+	conn_close(s, p);
+	free(p->redirect.path);
 	p->redirect = *next;
-	p->redirects = n;
-	p->deadline = deadline;
-	if (!sup_probe_socket_start(s, i, k, sup_now_ns()))
-		net_finish(s, i, k, false, "cannot follow the redirect");
+	p->redirects++;
+	int r = conn_open(s, i, k, &err);
+	if (r == PROBE_DECLINED)
+		sup_probe_finish(s, i, k, false, "cannot follow the redirect");
+	else if (r < 0)
+		failed(s, i, k, err);
 }
 
-void sup_probe_net(struct sup *s, size_t index)
+/* The connection is ready: it moves on as far as it can. */
+static void conn_event(struct sup *s, size_t i, enum probe_kind k)
 {
-	size_t slot = index & 0xffff;
-	size_t i = slot / N_PROBES;
-	enum probe_kind k = (enum probe_kind)(slot % N_PROBES);
-	if (i >= s->pod->n_containers)
-		return;
-	struct probe_run *p = &s->run[i].probes[k];
+	struct probe_conn *p = conn_of(s, i, k);
 	const struct pp_probe *spec = sup_probe_spec(s, i, k);
 	cleanup_error struct pp_error *err = NULL;
 	struct pp_net_probe np;
-	if (p->sock < 0 || (p->gen & 0xffff) != index >> 16 || spec == NULL ||
+	if (p->sock < 0 || spec == NULL ||
 	    sup_net_params(s, i, &spec->handler, spec->timeout_seconds, &np, &err) < 0)
 		return; /* an event of a connection that is gone */
 	redirected(p, &np);
 	if (!p->reading) {
-		net_connected(s, i, k, p, &np, index);
+		net_connected(s, i, k, p, &np);
 		return;
 	}
 	if (p->grpc) {
-		grpc_pump(s, i, k, p, index);
+		grpc_pump(s, i, k, p);
 		return;
 	}
 	/* The status line: until a newline, the end, or a full buffer. */
@@ -353,7 +380,7 @@ void sup_probe_net(struct sup *s, size_t index)
 			continue;
 		if (r < 0 && !p->tls && (errno == EAGAIN || errno == EWOULDBLOCK))
 			return; /* more to come */
-		if (r < 0 && p->tls && tls_wait(s, i, k, p, &np, index, (int)r))
+		if (r < 0 && p->tls && tls_wait(s, i, k, p, &np, (int)r))
 			return; /* more to come, or the TLS session failed */
 		if (r <= 0)
 			break;
@@ -369,5 +396,11 @@ void sup_probe_net(struct sup *s, size_t index)
 	}
 	if (v == PP_HTTP_WARNING)
 		sup_probe_warning(s, i, k, msg);
-	net_finish(s, i, k, v != PP_HTTP_FAILED, v == PP_HTTP_FAILED ? msg : "");
+	sup_probe_finish(s, i, k, v != PP_HTTP_FAILED, v == PP_HTTP_FAILED ? msg : "");
 }
+
+const struct probe_transport sup_probe_socket = {
+    .start = conn_start,
+    .on_event = conn_event,
+    .cancel = conn_cancel,
+};

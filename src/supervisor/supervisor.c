@@ -522,8 +522,9 @@ static bool finished(const struct sup *s)
 
 static void dispatch(struct sup *s, uint64_t tag)
 {
-	size_t i = (size_t)(tag & 0xffffffffu);
-	switch ((enum tag_kind)(tag >> 32)) {
+	uint64_t index = tag & TAG_INDEX_MASK;
+	size_t i = (size_t)index;
+	switch ((enum tag_kind)(tag >> TAG_KIND_SHIFT)) {
 	case TAG_SIGNAL:
 		on_signal(s);
 		break;
@@ -546,10 +547,7 @@ static void dispatch(struct sup *s, uint64_t tag)
 		sup_ctl_request(s, i);
 		break;
 	case TAG_PROBE:
-		sup_probe_done(s, i);
-		break;
-	case TAG_PROBE_NET:
-		sup_probe_net(s, i);
+		sup_probe_event(s, index);
 		break;
 	case TAG_HOOK:
 		sup_hook_done(s, i);

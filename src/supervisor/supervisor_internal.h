@@ -34,33 +34,10 @@ struct ctr_termination {
 /* The probes of a container, in the order they matter. */
 enum probe_kind { PROBE_STARTUP = 0, PROBE_LIVENESS, PROBE_READINESS, N_PROBES };
 
-struct probe_run {
-	int64_t next_at;  /* monotonic ns of the next run, 0 = none scheduled */
-	int64_t deadline; /* while one runs: when it times out */
-	int pidfd;	  /* while one runs: its process, else -1 */
-	pid_t pid;
-	int msg_fd;    /* while one runs: the read end of its output */
-	int status_fd; /* an exec probe started by the launcher: its exit status, else -1 */
-	/* tcpSocket, httpGet to an address and grpc run in the supervisor itself: */
-	int sock;     /* while one runs: its connection, else -1 */
-	uint32_t gen; /* counts the connections, to tell a stale event */
-	bool reading; /* httpGet: the request is sent, the response comes */
-	char *req;    /* httpGet: the request */
-	size_t req_len, req_off;
-	char *resp; /* httpGet: the start of the response */
-	size_t resp_len;
-	struct pp_grpc_probe *grpc;	/* grpc: the HTTP/2 exchange */
-	struct pp_tls *tls;		/* httpGet with HTTPS: the TLS session */
-	bool handshaken;		/* its handshake is done */
-	struct pp_http_target redirect; /* httpGet: a redirect followed, else path NULL */
-	int redirects;			/* how many were */
-	uint32_t events;		/* what the connection is in the epoll for */
-	int successes, failures;
-};
-#define PROBE_RUN_INIT ((struct probe_run){.pidfd = -1, .msg_fd = -1, .status_fd = -1, .sock = -1})
+/* ---- exec_path.c: the processes started in or for a container ---- */
 
 /* What an exec into the running instance takes (exec probes and hooks),
- * kept from its first exec until it exits (probe.c). */
+ * kept from its first exec until it exits (exec_path.c). */
 struct exec_cache {
 	bool set;
 	struct pp_exec_target target;
@@ -79,16 +56,62 @@ struct exec_cache {
 #define EXEC_CACHE_INIT                                                                            \
 	((struct exec_cache){.target = {.root_fd = -1}, .launcher_sock = -1, .launcher_pidfd = -1})
 
+/* A handler running as a child process (exec_path.c): an exec in the
+ * container (through its launcher or as its own process) or a helper child
+ * (httpGet and tcpSocket to a name). */
+struct sup_child {
+	pid_t pid;
+	int pidfd;     /* its process, else -1 */
+	int msg_fd;    /* the read end of its output, else -1 */
+	int status_fd; /* started by the launcher: its exit status, else -1 */
+};
+#define SUP_CHILD_INIT ((struct sup_child){.pidfd = -1, .msg_fd = -1, .status_fd = -1})
+
+/* ---- probe.c: a probe's runs, each through one transport (struct
+ * probe_transport), which keeps its own state ---- */
+
+/* tcpSocket, httpGet to an address and grpc: a connection of the
+ * supervisor itself (probe_net.c). */
+struct probe_conn {
+	int sock;     /* its connection, else -1 */
+	uint64_t tag; /* its epoll tag */
+	bool reading; /* httpGet: the request is sent, the response comes */
+	char *req;    /* httpGet: the request */
+	size_t req_len, req_off;
+	char *resp; /* httpGet: the start of the response */
+	size_t resp_len;
+	struct pp_grpc_probe *grpc;	/* grpc: the HTTP/2 exchange */
+	struct pp_tls *tls;		/* httpGet with HTTPS: the TLS session */
+	bool handshaken;		/* its handshake is done */
+	struct pp_http_target redirect; /* httpGet: a redirect followed, else path NULL */
+	int redirects;			/* how many were */
+	uint32_t events;		/* what the connection is in the epoll for */
+};
+
+struct probe_transport;
+
+struct probe_run {
+	int64_t next_at;  /* monotonic ns of the next run, 0 = none scheduled */
+	int64_t deadline; /* while one runs: when it times out */
+	const struct probe_transport *transport; /* while one runs: its transport, else NULL */
+	uint32_t gen;				 /* counts the fds watched, to tell a stale event */
+	union {					 /* the transport's state, while one runs */
+		struct sup_child child;
+		struct probe_conn conn;
+	} u;
+	int successes, failures;
+};
+#define PROBE_RUN_INIT ((struct probe_run){.transport = NULL})
+
 /* A lifecycle hook of the running instance (hooks.c). */
 enum hook_kind { HOOK_NONE = 0, HOOK_POST_START, HOOK_PRE_STOP };
 
 struct hook_run {
-	enum hook_kind kind; /* the one running, NONE when none */
-	int pidfd;	     /* exec and httpGet: its process, else -1 */
-	pid_t pid;
-	int msg_fd;	     /* the read end of its output, else -1 */
-	int64_t sleep_until; /* sleep: monotonic ns it ends at, else 0 */
+	enum hook_kind kind;	/* the one running, NONE when none */
+	struct sup_child child; /* exec and httpGet: its process */
+	int64_t sleep_until;	/* sleep: monotonic ns it ends at, else 0 */
 };
+#define HOOK_RUN_INIT ((struct hook_run){.child = SUP_CHILD_INIT})
 
 struct ctr_run {
 	int64_t start_at;   /* monotonic ns when a (re)start is due, 0 = none */
@@ -153,11 +176,13 @@ enum tag_kind {
 	TAG_INFRA,
 	TAG_CTL,
 	TAG_CLIENT,
-	TAG_PROBE,    /* index: container * N_PROBES + probe */
-	TAG_HOOK,     /* index: container */
-	TAG_PROBE_NET /* index: (container * N_PROBES + probe) | gen << 16 */
+	TAG_PROBE, /* index: container * N_PROBES + probe, its run's gen above */
+	TAG_HOOK   /* index: container */
 };
-#define TAG(kind, i) (((uint64_t)(kind) << 32) | (uint64_t)(i))
+/* The kind in the top byte, the index below. */
+#define TAG_KIND_SHIFT 56
+#define TAG_INDEX_MASK ((UINT64_C(1) << TAG_KIND_SHIFT) - 1)
+#define TAG(kind, i) (((uint64_t)(kind) << TAG_KIND_SHIFT) | (uint64_t)(i))
 
 int sup_watch(struct sup *s, int fd, uint64_t tag);
 /* An event (kubectl-style) for the user; marks the status dirty. */
@@ -176,20 +201,79 @@ void sup_write_status(struct sup *s);
 /* The pod's phase as Kubernetes computes it. */
 const char *sup_phase(const struct sup *s);
 
-/* probe.c: liveness, readiness and startup probes. */
+/* probe.c: liveness, readiness and startup probes, scheduled the same way
+ * whatever runs them. */
 void sup_probes_init(struct sup *s);
 /* Container i (re)started: its probes start from scratch. */
 void sup_probes_reset(struct sup *s, size_t i);
 /* Container i stopped (or the pod stops): no more probes, none running. */
 void sup_probes_stop(struct sup *s, size_t i);
+/* The earliest time a probe is due, times out or a kill escalates; 0 none. */
+int64_t sup_probes_next(const struct sup *s);
+void sup_probes_timer(struct sup *s, int64_t now);
+/* Shifts the probes' clocks by d ns (the time the pod was paused). */
+void sup_probes_shift(struct sup *s, int64_t d);
+/* An fd of a probe's run is ready (TAG_PROBE's index). */
+void sup_probe_event(struct sup *s, uint64_t index);
+/* The spec of probe k of container i, NULL when it has none. */
+const struct pp_probe *sup_probe_spec(const struct sup *s, size_t i, enum probe_kind k);
+
+/* How a run of a probe is carried out: one table per transport. A run
+ * starts with start; each event on the fds it watches (under
+ * sup_probe_tag's tags) goes to on_event, until the transport hands its
+ * result to sup_probe_finish; cancel lets it go early (a timeout, a stop). */
+enum { PROBE_DECLINED = 1 };
+struct probe_transport {
+	/* Starts a run of probe k of container i: 0 under way; PROBE_DECLINED,
+	 * not one this transport runs (nothing held); -1 it failed at once,
+	 * err->msg the user's message. */
+	int (*start)(struct sup *s, size_t i, enum probe_kind k, struct pp_error **err);
+	void (*on_event)(struct sup *s, size_t i, enum probe_kind k);
+	/* Lets go of what the run holds (idempotent). */
+	void (*cancel)(struct sup *s, struct probe_run *p);
+};
+/* exec: through the container's launcher, else its own exec'd process. */
+extern const struct probe_transport sup_probe_exec;
+/* tcpSocket, httpGet and grpc to an address: a connection of the
+ * supervisor in the pod's network namespace (probe_net.c). */
+extern const struct probe_transport sup_probe_socket;
+/* tcpSocket and httpGet to a name: a helper child in the pod's network
+ * namespace. */
+extern const struct probe_transport sup_probe_helper;
+
+/* A new epoll tag for an fd of probe k's run (older ones go stale). */
+uint64_t sup_probe_tag(struct sup *s, size_t i, enum probe_kind k);
+/* The run of probe k is over: what it holds let go, then its result
+ * counted (failures and successes in a row, events, kills). */
+void sup_probe_finish(struct sup *s, size_t i, enum probe_kind k, bool ok, const char *msg);
+/* kubelet's ProbeWarning event (a success with a warning). */
+void sup_probe_warning(struct sup *s, size_t i, enum probe_kind k, const char *msg);
+
+/* exec_path.c: every process the supervisor starts in or for a container
+ * (exec probes, hooks, the launcher, the helper child), one way. */
 /* Container i's instance exited: what its execs took is let go. */
 void sup_exec_cache_clear(struct sup *s, size_t i);
-/* The exec of container i as its own process gets it (probe.c), argv aside. */
+/* The exec of container i as its own process gets it, argv aside. */
 int sup_exec_config(struct sup *s, size_t i, char *const *argv, struct pp_exec_config *cfg,
 		    struct pp_error **err);
 /* pp_exec_start of cfg into container i's cgroups. */
 int sup_exec_start(struct sup *s, size_t i, struct pp_exec_config *cfg,
 		   struct pp_exec_process *proc, struct pp_error **err);
+/* What a tcpSocket, httpGet or grpc handler connects to. */
+int sup_net_params(struct sup *s, size_t i, const struct pp_handler *h, int timeout_s,
+		   struct pp_net_probe *np, struct pp_error **err);
+/* Starts handler h of container i as child c, its output to c->msg_fd;
+ * an exec through the container's launcher when via_launcher (and it has
+ * one). The caller watches sup_child_fd(c). */
+int sup_child_start(struct sup *s, size_t i, const struct pp_handler *h, int timeout_s,
+		    bool via_launcher, struct sup_child *c, struct pp_error **err);
+/* The fd that is readable once child c has ended. */
+int sup_child_fd(const struct sup_child *c);
+/* Child c has ended: its exit status (-1: lost) and what it printed, on
+ * one line, in msg; all it held let go. */
+int sup_child_finish(struct sup *s, struct sup_child *c, char *msg, size_t size);
+/* Kills child c and lets go of what it held (idempotent). */
+void sup_child_cancel(struct sup *s, struct sup_child *c);
 
 /* launcher.c: exec probes through the container's peapod-exec. Starts argv
  * with its output to out_fd: 0 with its pid, pidfd and the read end of its
@@ -203,36 +287,6 @@ int sup_launcher_run(struct sup *s, size_t i, char *const *argv, int out_fd, pid
 int sup_launcher_status(int status_fd);
 /* Ends the container's launcher (idempotent). */
 void sup_launcher_stop(struct exec_cache *x);
-/* The earliest time a probe is due, times out or a kill escalates; 0 none. */
-int64_t sup_probes_next(const struct sup *s);
-void sup_probes_timer(struct sup *s, int64_t now);
-/* The probe process of slot TAG_PROBE's index ended. */
-void sup_probe_done(struct sup *s, size_t slot);
-/* The spec of probe k of container i, NULL when it has none. */
-const struct pp_probe *sup_probe_spec(const struct sup *s, size_t i, enum probe_kind k);
-/* A run of a probe is over: its process or connection let go; then its
- * result counted (failures and successes in a row, events, kills). */
-void sup_probe_cancel(struct sup *s, struct probe_run *p);
-void sup_probe_result(struct sup *s, size_t i, enum probe_kind k, bool ok, const char *msg);
-/* kubelet's ProbeWarning event (a success with a warning). */
-void sup_probe_warning(struct sup *s, size_t i, enum probe_kind k, const char *msg);
-/* What a tcpSocket, httpGet or grpc handler connects to. */
-int sup_net_params(struct sup *s, size_t i, const struct pp_handler *h, int timeout_s,
-		   struct pp_net_probe *np, struct pp_error **err);
-
-/* probe_net.c: tcpSocket, httpGet and grpc as the supervisor's own
- * connections. Starts probe k of container i that way when its host is an
- * address; false: it is not (a name), a child does it. */
-bool sup_probe_socket_start(struct sup *s, size_t i, enum probe_kind k, int64_t now);
-/* The connection of an in-process probe (TAG_PROBE_NET's index) is ready. */
-void sup_probe_net(struct sup *s, size_t index);
-
-/* Starts handler h (exec, httpGet, tcpSocket) of container i as a child
- * process writing its message to out_fd; *pid and *pidfd receive it. */
-int sup_handler_start(struct sup *s, size_t i, const struct pp_handler *h, int timeout_s,
-		      int out_fd, pid_t *pid, int *pidfd, struct pp_error **err);
-/* What a handler printed, on one line. */
-void sup_read_msg(int fd, char *buf, size_t size);
 
 /* hooks.c: postStart and preStop. */
 void sup_hooks_init(struct sup *s);
@@ -251,9 +305,6 @@ int64_t sup_hooks_next(const struct sup *s);
 void sup_hooks_timer(struct sup *s, int64_t now);
 /* The hook process of container i ended. */
 void sup_hook_done(struct sup *s, size_t i);
-
-/* Shifts the probes' clocks by d ns (the time the pod was paused). */
-void sup_probes_shift(struct sup *s, int64_t d);
 
 /* freeze.c: freezing the whole pod (podman pod pause). While paused no probe
  * runs and no container (re)starts; exec is refused; a stop thaws first. */
