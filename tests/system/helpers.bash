@@ -71,9 +71,12 @@ indent() {
 	sed "s/^/$pad/"
 }
 
-# sh_pod NAME RESTART_POLICY SCRIPT: a pod with one busybox container "c"
-# running `sh -c SCRIPT` (SCRIPT still goes through Kubernetes' $(VAR)
-# expansion, so write $$ for a shell $$).
+# sh_pod NAME RESTART_POLICY SCRIPT [POD_LINES] [CONTAINER_LINES]: a pod
+# with one busybox container "c" running `sh -c SCRIPT` (SCRIPT still goes
+# through Kubernetes' $(VAR) expansion, so write $$ for a shell $$).
+# POD_LINES are more pod spec lines (indented two spaces: volumes,
+# shareProcessNamespace ...), CONTAINER_LINES more lines of the container
+# (indented six: volumeMounts, securityContext ...).
 sh_pod() {
 	cat <<EOF
 apiVersion: v1
@@ -83,13 +86,52 @@ metadata:
 spec:
   restartPolicy: $2
   terminationGracePeriodSeconds: 1
+${4:-}
   containers:
     - name: c
       image: @IMAGE@
+${5:-}
       command: ["sh", "-c"]
       args:
         - |
 $(printf '%s\n' "$3" | indent 10)
+EOF
+}
+
+# sync_pod NAME A SCRIPT_A B SCRIPT_B [POD_LINES]: a restartPolicy Never pod
+# of two busybox containers A and B running `sh -c` on their scripts, which
+# share an emptyDir "sync" at /sync to wait for each other. Both scripts may
+# call `await FILE TENTHS`: it waits up to TENTHS tenths of a second for
+# /sync/FILE and fails if it did not come.
+sync_pod() {
+	local await='await() { i=0; while [ ! -e "/sync/$1" ] && [ $i -lt "$2" ]; do sleep 0.1; i=`expr $i + 1`; done; [ -e "/sync/$1" ]; }'
+	cat <<EOF
+apiVersion: v1
+kind: Pod
+metadata:
+  name: $1
+spec:
+  restartPolicy: Never
+  terminationGracePeriodSeconds: 1
+${6:-}
+  volumes:
+    - name: sync
+      emptyDir: {}
+  containers:
+    - name: $2
+      image: @IMAGE@
+      volumeMounts: [{name: sync, mountPath: /sync}]
+      command: ["sh", "-c"]
+      args:
+        - |
+$(printf '%s\n' "$await" "$3" | indent 10)
+    - name: $4
+      image: @IMAGE@
+      volumeMounts: [{name: sync, mountPath: /sync}]
+      command: ["sh", "-c"]
+      args:
+        - |
+$(printf '%s\n' "$await" "$5" | indent 10)
 EOF
 }
 

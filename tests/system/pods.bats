@@ -265,30 +265,7 @@ status_is_ns() {
 }
 
 @test "inspect and get: restartPolicy Always restarts a container that exits 1; restartCount and lastState" {
-	apply_ok <<'EOF'
-apiVersion: v1
-kind: Pod
-metadata:
-  name: crash
-spec:
-  restartPolicy: Always
-  terminationGracePeriodSeconds: 1
-  containers:
-    - name: c
-      image: @IMAGE@
-      command: ["sh", "-c"]
-      args:
-        - |
-          n=$(cat /data/n 2>/dev/null || echo 0)
-          echo $((n + 1)) > /data/n
-          echo "instance $n"
-          [ "$n" -ge 1 ] || exit 1
-          trap 'exit 0' TERM
-          while true; do sleep 0.1; done
-      volumeMounts: [{name: data, mountPath: /data}]
-  volumes:
-    - {name: data, emptyDir: {}}
-EOF
+	apply_ok <<<"$(crash_once_pod crash)"
 	# The first restart comes at once (kubelet's back-off starts at 0).
 	eventually 15 restarts_at_least crash 1
 	eventually 15 ready crash
@@ -533,18 +510,7 @@ EOF
 @test "delete --grace-period 1 kills a container that ignores TERM; --force kills at once" {
 	local f
 	for f in slow forced; do
-		apply_ok <<EOF
-apiVersion: v1
-kind: Pod
-metadata:
-  name: $f
-spec:
-  terminationGracePeriodSeconds: 30
-  containers:
-    - name: c
-      image: @IMAGE@
-      command: ["sh", "-c", "trap '' TERM; while true; do sleep 0.1; done"]
-EOF
+		apply_ok <<<"$(deaf_pod "$f")"
 		eventually 10 ready "$f"
 	done
 	local t0 ms
@@ -695,18 +661,7 @@ kill_sup() {
 }
 
 @test "supervisor killed during a slow delete: the delete still leaves nothing behind" {
-	apply_ok <<'EOF'
-apiVersion: v1
-kind: Pod
-metadata:
-  name: stubborn
-spec:
-  terminationGracePeriodSeconds: 30
-  containers:
-    - name: c
-      image: @IMAGE@
-      command: ["sh", "-c", "trap '' TERM; while true; do sleep 0.1; done"]
-EOF
+	apply_ok <<<"$(deaf_pod stubborn)"
 	eventually 10 ready stubborn
 	local pids sup
 	pids=$(container_pids stubborn)
@@ -726,18 +681,7 @@ EOF
 }
 
 @test "supervisor killed during a slow delete: a second delete (or gc) cleans up" {
-	apply_ok <<'EOF'
-apiVersion: v1
-kind: Pod
-metadata:
-  name: stubborn
-spec:
-  terminationGracePeriodSeconds: 30
-  containers:
-    - name: c
-      image: @IMAGE@
-      command: ["sh", "-c", "trap '' TERM; while true; do sleep 0.1; done"]
-EOF
+	apply_ok <<<"$(deaf_pod stubborn)"
 	eventually 10 ready stubborn
 	local sup
 	sup=$(sup_pid stubborn)
