@@ -1,4 +1,9 @@
-/* tcpSocket and httpGet (HTTP and HTTPS) probes: the connection is made by a short-lived
+/* src/probe: owns the probe clients: tcpSocket, httpGet (HTTP and HTTPS),
+ * gRPC health, the HTTP response reader and TLS. Must not schedule probes or
+ * decide what a result does to a container (src/supervisor does), know the
+ * pod instance, print or exit.
+ *
+ * tcpSocket and httpGet (HTTP and HTTPS) probes: the connection is made by a short-lived
  * child that enters the pod's network namespace, so the caller (the
  * supervisor) keeps its own. The child's exit status is the result (0
  * success); what went wrong goes to msg_fd as one line, kubelet's words. */
