@@ -98,6 +98,10 @@ $(printf '%s\n' "$3" | indent 10)
 EOF
 }
 
+# UNTIL_TERM: a container script that runs until SIGTERM and then exits 0
+# at once (the trap runs between two short sleeps).
+UNTIL_TERM="trap 'exit 0' TERM; while true; do sleep 0.1; done"
+
 # sync_pod NAME A SCRIPT_A B SCRIPT_B [POD_LINES]: a restartPolicy Never pod
 # of two busybox containers A and B running `sh -c` on their scripts, which
 # share an emptyDir "sync" at /sync to wait for each other. Both scripts may

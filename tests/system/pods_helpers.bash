@@ -145,10 +145,11 @@ delete_ok() {
 	[ "$status" -eq 0 ] || fail "peapod delete $* failed"
 }
 
-# A pod with one container c that runs until stopped and stops at once on
-# SIGTERM (the trap runs between two short sleeps).
+# sleeper_pod NAME [POD_LINES] [CONTAINER_LINES]: a restartPolicy Always pod
+# with one container c that runs until stopped and stops at once on SIGTERM
+# (UNTIL_TERM); the lines as sh_pod takes them.
 sleeper_pod() {
-	sh_pod "$1" Always "trap 'exit 0' TERM; while true; do sleep 0.1; done"
+	sh_pod "$1" Always "$UNTIL_TERM" "${2:-}" "${3:-}"
 }
 
 # inspect_is NAME EXPR VALUE: inspect_get NAME EXPR prints VALUE.
