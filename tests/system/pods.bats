@@ -8,21 +8,23 @@
 load helpers
 load pods_helpers
 
+# two_containers [NAME] [GRACE]: a pod ("two", grace period 1 s) of two
+# containers a and b that run until SIGTERM (UNTIL_TERM).
 two_containers() {
-	cat <<'EOF'
+	cat <<EOF
 apiVersion: v1
 kind: Pod
 metadata:
-  name: two
+  name: ${1:-two}
 spec:
-  terminationGracePeriodSeconds: 1
+  terminationGracePeriodSeconds: ${2:-1}
   containers:
     - name: a
       image: @IMAGE@
-      command: ["sh", "-c", "trap 'exit 0' TERM; while true; do sleep 0.1; done"]
+      command: ["sh", "-c", "$UNTIL_TERM"]
     - name: b
       image: @IMAGE@
-      command: ["sh", "-c", "trap 'exit 0' TERM; while true; do sleep 0.1; done"]
+      command: ["sh", "-c", "$UNTIL_TERM"]
 EOF
 }
 
@@ -481,21 +483,7 @@ EOF
 # delete
 
 @test "delete: containers that stop on TERM are gone well within the grace period" {
-	apply_ok <<'EOF'
-apiVersion: v1
-kind: Pod
-metadata:
-  name: quick
-spec:
-  terminationGracePeriodSeconds: 30
-  containers:
-    - name: a
-      image: @IMAGE@
-      command: ["sh", "-c", "trap 'exit 0' TERM; while true; do sleep 0.1; done"]
-    - name: b
-      image: @IMAGE@
-      command: ["sh", "-c", "trap 'exit 0' TERM; while true; do sleep 0.1; done"]
-EOF
+	apply_ok < <(two_containers quick 30)
 	eventually 10 ready quick
 	local t0
 	t0=$(date +%s%N)
