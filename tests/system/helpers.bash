@@ -100,6 +100,7 @@ EOF
 
 # UNTIL_TERM: a container script that runs until SIGTERM and then exits 0
 # at once (the trap runs between two short sleeps).
+# shellcheck disable=SC2034 # used by the .bats files
 UNTIL_TERM="trap 'exit 0' TERM; while true; do sleep 0.1; done"
 
 # sync_pod NAME A SCRIPT_A B SCRIPT_B [POD_LINES]: a restartPolicy Never pod
@@ -108,6 +109,7 @@ UNTIL_TERM="trap 'exit 0' TERM; while true; do sleep 0.1; done"
 # call `await FILE TENTHS`: it waits up to TENTHS tenths of a second for
 # /sync/FILE and fails if it did not come.
 sync_pod() {
+	# shellcheck disable=SC2016 # expanded by the container's shell
 	local await='await() { i=0; while [ ! -e "/sync/$1" ] && [ $i -lt "$2" ]; do sleep 0.1; i=`expr $i + 1`; done; [ -e "/sync/$1" ]; }'
 	cat <<EOF
 apiVersion: v1
