@@ -202,6 +202,7 @@ POD
 # "instance N" (0 first), exits 1 the first time and runs until stopped
 # after its restart (the count lives in an emptyDir, which a restart keeps).
 crash_once_pod() {
+	# shellcheck disable=SC2016 # expanded by the container's shell
 	sh_pod "$1" Always '
 n=$(cat /data/n 2>/dev/null || echo 0)
 echo $((n + 1)) > /data/n
