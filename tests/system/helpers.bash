@@ -98,6 +98,22 @@ $(printf '%s\n' "$3" | indent 10)
 EOF
 }
 
+# pair_pod NAME COMMAND_A COMMAND_B: a restartPolicy Never pod of two busybox
+# containers a and b running the commands (YAML flow sequences).
+pair_pod() {
+	cat <<EOF
+apiVersion: v1
+kind: Pod
+metadata:
+  name: $1
+spec:
+  restartPolicy: Never
+  containers:
+    - {name: a, image: "@IMAGE@", command: $2}
+    - {name: b, image: "@IMAGE@", command: $3}
+EOF
+}
+
 # UNTIL_TERM: a container script that runs until SIGTERM and then exits 0
 # at once (the trap runs between two short sleeps).
 # shellcheck disable=SC2034 # used by the .bats files

@@ -6,21 +6,8 @@
 load helpers
 
 @test "containers share the pod's net, ipc and uts namespaces, which are not the host's" {
-	run_pod <<'EOF'
-apiVersion: v1
-kind: Pod
-metadata:
-  name: ns-share
-spec:
-  restartPolicy: Never
-  containers:
-    - name: a
-      image: @IMAGE@
-      command: ["sh", "-c", "for n in net ipc uts; do echo $n=`readlink /proc/self/ns/$n`; done"]
-    - name: b
-      image: @IMAGE@
-      command: ["sh", "-c", "for n in net ipc uts; do echo $n=`readlink /proc/self/ns/$n`; done"]
-EOF
+	local cmd='["sh", "-c", "for n in net ipc uts; do echo $n=`readlink /proc/self/ns/$n`; done"]'
+	run_pod <<<"$(pair_pod ns-share "$cmd" "$cmd")"
 	assert_status 0
 	local n a b
 	for n in net ipc uts; do
@@ -134,21 +121,8 @@ df -k /dev/shm | awk "NR == 2 {print \"size\", \$2}"
 }
 
 @test "all containers have the pod name as hostname" {
-	run_pod <<'EOF'
-apiVersion: v1
-kind: Pod
-metadata:
-  name: host-name-pod
-spec:
-  restartPolicy: Never
-  containers:
-    - name: a
-      image: @IMAGE@
-      command: ["sh", "-c", "echo `hostname` `uname -n` `cat /etc/hostname` $HOSTNAME"]
-    - name: b
-      image: @IMAGE@
-      command: ["sh", "-c", "echo `hostname` `uname -n` `cat /etc/hostname` $HOSTNAME"]
-EOF
+	local cmd='["sh", "-c", "echo `hostname` `uname -n` `cat /etc/hostname` $HOSTNAME"]'
+	run_pod <<<"$(pair_pod host-name-pod "$cmd" "$cmd")"
 	assert_status 0
 	assert_line "[a] host-name-pod host-name-pod host-name-pod host-name-pod"
 	assert_line "[b] host-name-pod host-name-pod host-name-pod host-name-pod"

@@ -212,17 +212,7 @@ EOF
 }
 
 @test "a pod whose containers all exit 0 exits 0" {
-	run_pod <<'EOF'
-apiVersion: v1
-kind: Pod
-metadata:
-  name: all-ok
-spec:
-  restartPolicy: Never
-  containers:
-    - {name: a, image: "@IMAGE@", command: ["true"]}
-    - {name: b, image: "@IMAGE@", command: ["sh", "-c", "exit 0"]}
-EOF
+	run_pod <<<"$(pair_pod all-ok '["true"]' '["sh", "-c", "exit 0"]')"
 	assert_status 0
 	assert_no_leaks
 }
@@ -233,17 +223,7 @@ EOF
 	assert_stdout "[c] failing"
 	assert_no_leaks
 
-	run_pod <<'EOF'
-apiVersion: v1
-kind: Pod
-metadata:
-  name: second-fails
-spec:
-  restartPolicy: Never
-  containers:
-    - {name: a, image: "@IMAGE@", command: ["true"]}
-    - {name: b, image: "@IMAGE@", command: ["sh", "-c", "exit 5"]}
-EOF
+	run_pod <<<"$(pair_pod second-fails '["true"]' '["sh", "-c", "exit 5"]')"
 	assert_status 5
 	assert_no_leaks
 }
