@@ -1,6 +1,7 @@
 /* src/util: owns the small idioms every layer shares: errors, cleanup
- * attributes, memory, files and safe paths, processes, ptys, the clock,
- * netns entering, directory iteration, digests, children's error reports.
+ * attributes, memory, files and safe paths, processes, ptys, the settings
+ * (every PEAPOD_* variable), the clock, netns entering, directory
+ * iteration, digests, children's error reports.
  * Must not include any other folder of src/, know pods, print or exit
  * (xmalloc aside: out of memory aborts).
  *
