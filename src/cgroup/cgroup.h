@@ -1,4 +1,10 @@
-/* Pod and container cgroups on cgroup v2, v1 and the v1/v2 hybrid layout,
+/* src/cgroup: owns the pod and container cgroups under peapod's parent
+ * (create, limits, devices, freezer, stats, kill, removal) and the probing of
+ * the host's layout; uses only src/util. Must not know pods or manifests
+ * (it takes names and numbers), touch a cgroup outside its parent, print or
+ * exit.
+ *
+ * Pod and container cgroups on cgroup v2, v1 and the v1/v2 hybrid layout,
  * behind one interface. The layout is probed once per process; each layout
  * has its backend (cgroup_v1.c, cgroup_v2.c; hybrid = v1 controllers plus
  * the unified hierarchy for membership, kill and hugetlb).

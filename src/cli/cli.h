@@ -1,3 +1,8 @@
+/* src/cli: owns the command line: one file per verb that parses flags,
+ * makes one library call (src/ops for the verbs on pods) and prints. The
+ * only place that prints to the user and picks exit codes. Must not do the
+ * work itself (no cgroup, mount, namespace or record handling here), nor be
+ * included by anything under src/. */
 #ifndef PEAPOD_CLI_H
 #define PEAPOD_CLI_H
 

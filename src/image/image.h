@@ -1,4 +1,9 @@
-/* Local image store under a root directory (default /var/lib/peapod).
+/* src/image: owns the local image store under PEAPOD_ROOT (refs, image
+ * configs, layers, pins, import, garbage collection); uses only src/util.
+ * Must not know pods or manifests, nor touch a pod's writable layers
+ * (src/pod's), print or exit.
+ *
+ * Local image store under a root directory (default /var/lib/peapod).
  * An image is an ordered list of layers (read-only directories, used as
  * overlay lower dirs) plus a config (what an OCI image config holds for
  * running: entrypoint, cmd, env, workdir, user, stop signal). Import of a

@@ -1,4 +1,8 @@
-/* Container logs in the CRI format, at the kubelet's layout.
+/* src/logs: owns the CRI log files: writing with rotation (for the
+ * supervisor), reading and following (for the CLI). Must not know the
+ * supervisor or the pods' records (it takes paths), print or exit.
+ *
+ * Container logs in the CRI format, at the kubelet's layout.
  *
  * One file per container per restart: <pod log dir>/<container>/<restart>.log,
  * each record "<RFC3339Nano UTC, 9 digits> <stdout|stderr> <P|F> <text>\n".

@@ -1,4 +1,10 @@
-/* Manifest parsing: Kubernetes v1 Pod YAML -> struct pp_pod. */
+/* src/manifest: owns the manifest: YAML -> the typed pod spec
+ * (pod_spec.h), validation with file:line:column errors, quantities and
+ * $(VAR) expansion. Pure code over src/security's names and src/util. Must
+ * not create anything on the host (processes, files, cgroups), nor include
+ * any layer above it; the layers below use pod_spec.h's types only.
+ *
+ * Manifest parsing: Kubernetes v1 Pod YAML -> struct pp_pod. */
 #ifndef PEAPOD_MANIFEST_H
 #define PEAPOD_MANIFEST_H
 

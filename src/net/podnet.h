@@ -1,4 +1,10 @@
-/* A pod's network: joining it when the infra process holds the pod's network
+/* src/net: owns the pod network: which network and conflist, exec'ing
+ * CNI plugins, the default network's fast path over netlink, masquerading,
+ * and each pod's network record (for DEL after a crash). Must not start
+ * processes in the pod other than plugins, know the supervisor, print or
+ * exit.
+ *
+ * A pod's network: joining it when the infra process holds the pod's network
  * namespace, leaving it at teardown, and after a crash from the record kept
  * in the pod's state directory:
  *

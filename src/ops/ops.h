@@ -1,4 +1,10 @@
-/* What the CLI verbs do to the pods of this host, over their records
+/* src/ops: owns the verbs on the pods of this host, each one library call
+ * for the CLI: apply (ops/apply.c), look up with an honest status, delete,
+ * gc, freeze, stats; over the records (src/state) and the supervisors'
+ * control sockets. Must not parse flags, print or exit (src/cli does), nor
+ * run a pod's containers itself (its supervisor does).
+ *
+ * What the CLI verbs do to the pods of this host, over their records
  * (src/state) and supervisors (control socket): look one up with an honest
  * status, delete, collect garbage. */
 #ifndef PEAPOD_OPS_H

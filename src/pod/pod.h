@@ -1,4 +1,10 @@
-/* A pod instance on this host: the spec, its resolved images, its cgroup,
+/* src/pod: owns a pod instance: the typed spec plus images become the
+ * cgroups, the sandbox, the volumes and the container configs, in a fixed
+ * order, and their idempotent removal. Must not read YAML (it takes the
+ * typed spec), run the event loop or keep status (src/supervisor does),
+ * print or exit.
+ *
+ * A pod instance on this host: the spec, its resolved images, its cgroup,
  * sandbox, volumes and containers. This layer turns the typed Pod spec into
  * plain sandbox and container configs; it owns every resource it creates
  * and pp_pod_instance_destroy removes all of them (idempotently, also after a

@@ -1,4 +1,9 @@
-/* What the libc-free programs of src/progs share: the entry point and raw
+/* src/progs: owns the small libc-free programs (peapod-infra, peapod-exec)
+ * that processes of a pod run for a long time. Must not include anything of
+ * src/ (no libc, no library: each program is one file and this header), nor
+ * allocate.
+ *
+ * What the libc-free programs of src/progs share: the entry point and raw
  * system calls (x86-64 only; the Makefile builds them there only). Types
  * and constants come from the C library's headers, no function from it. */
 #ifndef PEAPOD_NOLIBC_H

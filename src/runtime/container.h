@@ -1,4 +1,10 @@
-/* One container: a process in its own mount namespace (and, unless shared, its
+/* src/runtime: owns one container process: start (the setup sequence
+ * below), exec into a running one, its root filesystem, user and security
+ * steps, its terminal. Must not include src/manifest, src/pod or anything
+ * above it (it takes plain structs), print or exit (a child reports its
+ * error through the sync pipe).
+ *
+ * One container: a process in its own mount namespace (and, unless shared, its
  * own PID namespace), joining the pod's namespaces, with an overlay root,
  * /proc /dev /sys mounted as runc does, the given mounts resolved safely
  * inside the root, then pivot_root, user, working directory and exec.

@@ -1,4 +1,9 @@
-/* The pod sandbox: what the containers of one pod share.
+/* src/sandbox: owns what a pod's containers share: the infra process
+ * holding the namespaces, /dev/shm, the sysctls, the /etc files, and the
+ * call into src/net. Must not start containers or create the pod's cgroup
+ * (src/pod passes it in), print or exit.
+ *
+ * The pod sandbox: what the containers of one pod share.
  * - the infra process ("peapod-infra", pause-like) holding the pod's network,
  *   IPC and UTS namespaces, and the PID namespace when it is shared (then it
  *   is PID 1 there and reaps every orphan);

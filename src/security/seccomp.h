@@ -1,4 +1,8 @@
-/* seccomp filters built with libseccomp: the default profile containerd and
+/* src/security: owns capabilities (names, sets, the steps that apply
+ * them) and seccomp filters (the default profile, OCI JSON, compiling);
+ * uses only src/util. Must not know pods or containers, print or exit.
+ *
+ * seccomp filters built with libseccomp: the default profile containerd and
  * runc ship (moby's default.json: an allow-list by syscall, with argument
  * filters for clone, personality and socket, and syscalls that depend on
  * the granted capabilities), and Localhost profiles in the OCI JSON format.

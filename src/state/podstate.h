@@ -1,4 +1,9 @@
-/* The on-disk record of the pods on this host, shared by the supervisors and
+/* src/state: owns the records on disk under PEAPOD_RUN (a pod's state
+ * directory, lock, names index, status and events files) and the user
+ * namespace id ranges; uses only src/util. Must not start or signal
+ * processes, know the pod instance, print or exit.
+ *
+ * The on-disk record of the pods on this host, shared by the supervisors and
  * the CLI. No daemon: each pod's supervisor writes its pod's files, the CLI
  * reads them and talks to that one supervisor over its control socket.
  *

@@ -1,4 +1,11 @@
-/* The pod's supervisor loop: starts init containers in order, sidecars, then
+/* src/supervisor: owns a running pod's life: the detached per-pod
+ * process (peapod-sup), its event loop, restarts, probes and hooks (one exec
+ * path, exec_path.c), status and events, the control socket and its typed
+ * messages. Must not parse manifests, be called by src/pod or anything
+ * below it, nor print (its stdio is /dev/null: it writes status, events
+ * and logs).
+ *
+ * The pod's supervisor loop: starts init containers in order, sidecars, then
  * the app containers; restarts them per restartPolicy with kubelet's
  * back-off; passes their output on line by line; keeps the pod's status
  * (status.json, Kubernetes field names) and events; serves the control socket

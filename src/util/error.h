@@ -1,4 +1,11 @@
-/* Errors as crun does them: a fallible function returns a negative value and
+/* src/util: owns the small idioms every layer shares: errors, cleanup
+ * attributes, memory, files and safe paths, processes, ptys, the settings
+ * (every PEAPOD_* variable), the clock, netns entering, directory
+ * iteration, digests, children's error reports.
+ * Must not include any other folder of src/, know pods, print or exit
+ * (xmalloc aside: out of memory aborts).
+ *
+ * Errors as crun does them: a fallible function returns a negative value and
  * fills an error object with errno and a message; library code never prints
  * or exits. Only the CLI (and later the supervisor) logs. */
 #ifndef PEAPOD_ERROR_H

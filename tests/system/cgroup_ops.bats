@@ -27,29 +27,14 @@ host_block_device() {
 
 # devices_pod NAME PRIVILEGED MAJOR MINOR
 devices_pod() {
-	cat <<EOF
-apiVersion: v1
-kind: Pod
-metadata:
-  name: $1
-spec:
-  restartPolicy: Never
-  containers:
-    - name: c
-      image: @IMAGE@
-      securityContext:
-        privileged: $2
-      command: ["sh", "-c"]
-      args:
-        - |
-          mknod /dev/disk b $3 $4 && echo mknod ok
-          if dd if=/dev/disk of=/dev/null count=0 2>/tmp/err; then echo disk opened
-          else echo "disk: \$\$(cat /tmp/err)"; fi
-          echo hello >/dev/null && echo null ok
-          [ "\$\$(head -c 4 /dev/zero | wc -c)" = 4 ] && echo zero ok
-          [ "\$\$(head -c 4 /dev/urandom | wc -c)" = 4 ] && echo urandom ok
-          head -c 1 /dev/full >/dev/null && echo full ok
-EOF
+	sh_pod "$1" Never "mknod /dev/disk b $3 $4 && echo mknod ok
+if dd if=/dev/disk of=/dev/null count=0 2>/tmp/err; then echo disk opened
+else echo \"disk: \$\$(cat /tmp/err)\"; fi
+echo hello >/dev/null && echo null ok
+[ \"\$\$(head -c 4 /dev/zero | wc -c)\" = 4 ] && echo zero ok
+[ \"\$\$(head -c 4 /dev/urandom | wc -c)\" = 4 ] && echo urandom ok
+head -c 1 /dev/full >/dev/null && echo full ok" \
+		'' "      securityContext: {privileged: $2}"
 }
 
 check_devices_denied() {
@@ -106,24 +91,9 @@ suite_pids_of() {
 @test "delete kills a double-forked daemon that ignores SIGTERM and left its container's process tree" {
 	# With a shared PID namespace the daemon is reparented to the infra
 	# process: only the cgroup still ties it to the pod.
-	apply_ok <<'EOF'
-apiVersion: v1
-kind: Pod
-metadata:
-  name: daemon
-spec:
-  shareProcessNamespace: true
-  terminationGracePeriodSeconds: 1
-  containers:
-    - name: c
-      image: @IMAGE@
-      command: ["sh", "-c"]
-      args:
-        - |
-          (sh -c 'trap "" TERM; exec sleep 7771 </dev/null >/dev/null 2>&1' &)
-          echo forked
-          trap 'exit 0' TERM; while true; do sleep 0.1; done
-EOF
+	apply_ok <<<"$(sh_pod daemon Always "(sh -c 'trap \"\" TERM; exec sleep 7771 </dev/null >/dev/null 2>&1' &)
+echo forked
+trap 'exit 0' TERM; while true; do sleep 0.1; done" '  shareProcessNamespace: true')"
 	eventually 10 logs_have daemon forked
 	local daemon
 	eventually 10 test -n "$(suite_pids_of 'sleep 7771')"
@@ -382,26 +352,12 @@ in_layout() {
 }
 
 layout_pod() {
-	cat <<EOF
-apiVersion: v1
-kind: Pod
-metadata:
-  name: layout
-spec:
-  shareProcessNamespace: true
-  terminationGracePeriodSeconds: 1
-  containers:
-    - name: c
-      image: @IMAGE@
-      command: ["sh", "-c"]
-      args:
-        - |
-          mknod /dev/disk b $1 $2 && echo mknod ok
-          if dd if=/dev/disk of=/dev/null count=0 2>/dev/null; then echo disk opened; else echo disk denied; fi
-          echo x >/dev/null && echo null ok
-          (sh -c 'trap "" TERM; exec sleep 7772 </dev/null >/dev/null 2>&1' &)
-          trap 'exit 0' TERM; i=0; while true; do i=\$\$((i+1)); echo tick \$\$i; sleep 0.1; done
-EOF
+	sh_pod layout Always "mknod /dev/disk b $1 $2 && echo mknod ok
+if dd if=/dev/disk of=/dev/null count=0 2>/dev/null; then echo disk opened; else echo disk denied; fi
+echo x >/dev/null && echo null ok
+(sh -c 'trap \"\" TERM; exec sleep 7772 </dev/null >/dev/null 2>&1' &)
+trap 'exit 0' TERM; i=0; while true; do i=\$\$((i+1)); echo tick \$\$i; sleep 0.1; done" \
+		'  shareProcessNamespace: true'
 }
 
 # pod_cgroup_file HIERARCHY FILE: the pod's FILE in the host's HIERARCHY.

@@ -71,9 +71,12 @@ indent() {
 	sed "s/^/$pad/"
 }
 
-# sh_pod NAME RESTART_POLICY SCRIPT: a pod with one busybox container "c"
-# running `sh -c SCRIPT` (SCRIPT still goes through Kubernetes' $(VAR)
-# expansion, so write $$ for a shell $$).
+# sh_pod NAME RESTART_POLICY SCRIPT [POD_LINES] [CONTAINER_LINES]: a pod
+# with one busybox container "c" running `sh -c SCRIPT` (SCRIPT still goes
+# through Kubernetes' $(VAR) expansion, so write $$ for a shell $$).
+# POD_LINES are more pod spec lines (indented two spaces: volumes,
+# shareProcessNamespace ...), CONTAINER_LINES more lines of the container
+# (indented six: volumeMounts, securityContext ...).
 sh_pod() {
 	cat <<EOF
 apiVersion: v1
@@ -83,13 +86,74 @@ metadata:
 spec:
   restartPolicy: $2
   terminationGracePeriodSeconds: 1
+${4:-}
   containers:
     - name: c
       image: @IMAGE@
+${5:-}
       command: ["sh", "-c"]
       args:
         - |
 $(printf '%s\n' "$3" | indent 10)
+EOF
+}
+
+# pair_pod NAME COMMAND_A COMMAND_B: a restartPolicy Never pod of two busybox
+# containers a and b running the commands (YAML flow sequences).
+pair_pod() {
+	cat <<EOF
+apiVersion: v1
+kind: Pod
+metadata:
+  name: $1
+spec:
+  restartPolicy: Never
+  containers:
+    - {name: a, image: "@IMAGE@", command: $2}
+    - {name: b, image: "@IMAGE@", command: $3}
+EOF
+}
+
+# UNTIL_TERM: a container script that runs until SIGTERM and then exits 0
+# at once (the trap runs between two short sleeps).
+# shellcheck disable=SC2034 # used by the .bats files
+UNTIL_TERM="trap 'exit 0' TERM; while true; do sleep 0.1; done"
+
+# sync_pod NAME A SCRIPT_A B SCRIPT_B [POD_LINES]: a restartPolicy Never pod
+# of two busybox containers A and B running `sh -c` on their scripts, which
+# share an emptyDir "sync" at /sync to wait for each other. Both scripts may
+# call `await FILE TENTHS`: it waits up to TENTHS tenths of a second for
+# /sync/FILE and fails if it did not come.
+sync_pod() {
+	# shellcheck disable=SC2016 # expanded by the container's shell
+	local await='await() { i=0; while [ ! -e "/sync/$1" ] && [ $i -lt "$2" ]; do sleep 0.1; i=`expr $i + 1`; done; [ -e "/sync/$1" ]; }'
+	cat <<EOF
+apiVersion: v1
+kind: Pod
+metadata:
+  name: $1
+spec:
+  restartPolicy: Never
+  terminationGracePeriodSeconds: 1
+${6:-}
+  volumes:
+    - name: sync
+      emptyDir: {}
+  containers:
+    - name: $2
+      image: @IMAGE@
+      volumeMounts: [{name: sync, mountPath: /sync}]
+      command: ["sh", "-c"]
+      args:
+        - |
+$(printf '%s\n' "$await" "$3" | indent 10)
+    - name: $4
+      image: @IMAGE@
+      volumeMounts: [{name: sync, mountPath: /sync}]
+      command: ["sh", "-c"]
+      args:
+        - |
+$(printf '%s\n' "$await" "$5" | indent 10)
 EOF
 }
 

@@ -32,6 +32,9 @@ EOF
 # The container's TERM trap: records whether the preStop file was there.
 TERM_TRAP="trap 'if [ -e /hp/prestop ]; then touch /hp/term-after-prestop; else touch /hp/term-before-prestop; fi; exit 0' TERM; touch /hp/up; while true; do sleep 0.1; done"
 
+# A TERM trap that only records the signal.
+TERM_RECORD="trap 'touch /hp/term; exit 0' TERM; touch /hp/up; while true; do sleep 0.1; done"
+
 describe_has() {
 	pp describe pod "$1" | grep -qF -- "$2"
 }
@@ -55,7 +58,7 @@ started_is() {
 }
 
 @test "preStop sleep delays the stop signal" {
-	apply_ok < <(hook_pod pss 10 "trap 'touch /hp/term; exit 0' TERM; touch /hp/up; while true; do sleep 0.1; done" "preStop:
+	apply_ok < <(hook_pod pss 10 "$TERM_RECORD" "preStop:
   sleep: {seconds: 2}")
 	eventually 10 test -e "$TEST_DIR/up"
 	local t0 ms
@@ -69,7 +72,7 @@ started_is() {
 }
 
 @test "preStop sleep longer than the grace period: killed at the end of the grace period" {
-	apply_ok < <(hook_pod psl 2 "trap 'touch /hp/term; exit 0' TERM; touch /hp/up; while true; do sleep 0.1; done" "preStop:
+	apply_ok < <(hook_pod psl 2 "$TERM_RECORD" "preStop:
   sleep: {seconds: 30}")
 	eventually 10 test -e "$TEST_DIR/up"
 	local t0 ms

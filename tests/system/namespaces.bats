@@ -6,21 +6,8 @@
 load helpers
 
 @test "containers share the pod's net, ipc and uts namespaces, which are not the host's" {
-	run_pod <<'EOF'
-apiVersion: v1
-kind: Pod
-metadata:
-  name: ns-share
-spec:
-  restartPolicy: Never
-  containers:
-    - name: a
-      image: @IMAGE@
-      command: ["sh", "-c", "for n in net ipc uts; do echo $n=`readlink /proc/self/ns/$n`; done"]
-    - name: b
-      image: @IMAGE@
-      command: ["sh", "-c", "for n in net ipc uts; do echo $n=`readlink /proc/self/ns/$n`; done"]
-EOF
+	local cmd='["sh", "-c", "for n in net ipc uts; do echo $n=`readlink /proc/self/ns/$n`; done"]'
+	run_pod <<<"$(pair_pod ns-share "$cmd" "$cmd")"
 	assert_status 0
 	local n a b
 	for n in net ipc uts; do
@@ -34,51 +21,22 @@ EOF
 }
 
 @test "localhost (127.0.0.1) reaches another container's server (busybox httpd + wget)" {
-	run_pod <<'EOF'
-apiVersion: v1
-kind: Pod
-metadata:
-  name: localhost
-spec:
-  restartPolicy: Never
-  terminationGracePeriodSeconds: 1
-  volumes:
-    - name: sync
-      emptyDir: {}
-  containers:
-    - name: web
-      image: @IMAGE@
-      volumeMounts:
-        - name: sync
-          mountPath: /sync
-      command:
-        - sh
-        - -c
-        - |
-          mkdir -p /tmp/www
-          echo "hello over localhost" > /tmp/www/index.html
-          # httpd daemonizes; it dies with this container's PID namespace.
-          httpd -p 8080 -h /tmp/www
-          i=0
-          while [ ! -e /sync/done ] && [ $i -lt 200 ]; do sleep 0.1; i=`expr $i + 1`; done
-          echo web done
-    - name: client
-      image: @IMAGE@
-      volumeMounts:
-        - name: sync
-          mountPath: /sync
-      command:
-        - sh
-        - -c
-        - |
-          i=0
-          until wget -q -O - http://127.0.0.1:8080/index.html; do
-            i=`expr $i + 1`
-            [ $i -lt 100 ] || { echo "no answer"; touch /sync/done; exit 1; }
-            sleep 0.1
-          done
-          touch /sync/done
-EOF
+	run_pod <<<"$(sync_pod localhost web '
+mkdir -p /tmp/www
+echo "hello over localhost" > /tmp/www/index.html
+# httpd daemonizes; it dies with the PID namespace of this container.
+httpd -p 8080 -h /tmp/www
+await done 200
+echo web done
+' client '
+i=0
+until wget -q -O - http://127.0.0.1:8080/index.html; do
+  i=`expr $i + 1`
+  [ $i -lt 100 ] || { echo "no answer"; touch /sync/done; exit 1; }
+  sleep 0.1
+done
+touch /sync/done
+')"
 	assert_status 0
 	assert_line "[client] hello over localhost"
 	assert_line "[web] web done"
@@ -106,44 +64,18 @@ ls /sys/class/net | sed "s/^/sys /"
 }
 
 @test "SysV shared memory, semaphores and message queues are shared by the pod's containers" {
-	run_pod <<'EOF'
-apiVersion: v1
-kind: Pod
-metadata:
-  name: sysv-ipc
-spec:
-  restartPolicy: Never
-  volumes:
-    - name: sync
-      emptyDir: {}
-  containers:
-    - name: writer
-      image: @IMAGE@
-      volumeMounts: [{name: sync, mountPath: /sync}]
-      command:
-        - sh
-        - -c
-        - |
-          shmtool sysv-write 4242 "shared segment text" &&
-          shmtool sem-create 4243 &&
-          shmtool msg-send 4244 "queued message" &&
-          touch /sync/written
-    - name: reader
-      image: @IMAGE@
-      volumeMounts: [{name: sync, mountPath: /sync}]
-      command:
-        - sh
-        - -c
-        - |
-          i=0
-          while [ ! -e /sync/written ]; do
-            i=`expr $i + 1`; [ $i -lt 100 ] || exit 9; sleep 0.1
-          done
-          echo "shm: `shmtool sysv-read 4242`"
-          shmtool sem-exists 4243 && echo "sem: exists"
-          echo "msg: `shmtool msg-recv 4244`"
-          shmtool sysv-rm 4242
-EOF
+	run_pod <<<"$(sync_pod sysv-ipc writer '
+shmtool sysv-write 4242 "shared segment text" &&
+shmtool sem-create 4243 &&
+shmtool msg-send 4244 "queued message" &&
+touch /sync/written
+' reader '
+await written 100 || exit 9
+echo "shm: `shmtool sysv-read 4242`"
+shmtool sem-exists 4243 && echo "sem: exists"
+echo "msg: `shmtool msg-recv 4244`"
+shmtool sysv-rm 4242
+')"
 	assert_status 0
 	assert_line "[reader] shm: shared segment text"
 	assert_line "[reader] sem: exists"
@@ -163,35 +95,13 @@ shmtool sysv-write 4252 "pod only" && echo written
 }
 
 @test "POSIX shared memory in /dev/shm is shared by the pod's containers" {
-	run_pod <<'EOF'
-apiVersion: v1
-kind: Pod
-metadata:
-  name: posix-shm
-spec:
-  restartPolicy: Never
-  volumes:
-    - name: sync
-      emptyDir: {}
-  containers:
-    - name: writer
-      image: @IMAGE@
-      volumeMounts: [{name: sync, mountPath: /sync}]
-      command: ["sh", "-c", "shmtool posix-write peapod-test 'posix text' && ls /dev/shm && touch /sync/written"]
-    - name: reader
-      image: @IMAGE@
-      volumeMounts: [{name: sync, mountPath: /sync}]
-      command:
-        - sh
-        - -c
-        - |
-          i=0
-          while [ ! -e /sync/written ]; do
-            i=`expr $i + 1`; [ $i -lt 100 ] || exit 9; sleep 0.1
-          done
-          echo "posix: `shmtool posix-read peapod-test`"
-          ls /dev/shm
-EOF
+	run_pod <<<"$(sync_pod posix-shm writer '
+shmtool posix-write peapod-test "posix text" && ls /dev/shm && touch /sync/written
+' reader '
+await written 100 || exit 9
+echo "posix: `shmtool posix-read peapod-test`"
+ls /dev/shm
+')"
 	assert_status 0
 	assert_line "[writer] peapod-test"
 	assert_line "[reader] posix: posix text"
@@ -211,21 +121,8 @@ df -k /dev/shm | awk "NR == 2 {print \"size\", \$2}"
 }
 
 @test "all containers have the pod name as hostname" {
-	run_pod <<'EOF'
-apiVersion: v1
-kind: Pod
-metadata:
-  name: host-name-pod
-spec:
-  restartPolicy: Never
-  containers:
-    - name: a
-      image: @IMAGE@
-      command: ["sh", "-c", "echo `hostname` `uname -n` `cat /etc/hostname` $HOSTNAME"]
-    - name: b
-      image: @IMAGE@
-      command: ["sh", "-c", "echo `hostname` `uname -n` `cat /etc/hostname` $HOSTNAME"]
-EOF
+	local cmd='["sh", "-c", "echo `hostname` `uname -n` `cat /etc/hostname` $HOSTNAME"]'
+	run_pod <<<"$(pair_pod host-name-pod "$cmd" "$cmd")"
 	assert_status 0
 	assert_line "[a] host-name-pod host-name-pod host-name-pod host-name-pod"
 	assert_line "[b] host-name-pod host-name-pod host-name-pod host-name-pod"
@@ -252,44 +149,18 @@ EOF
 }
 
 @test "without shareProcessNamespace each container is PID 1 and sees only its own processes" {
-	run_pod <<'EOF'
-apiVersion: v1
-kind: Pod
-metadata:
-  name: pid-private
-spec:
-  restartPolicy: Never
-  terminationGracePeriodSeconds: 1
-  volumes:
-    - name: sync
-      emptyDir: {}
-  containers:
-    - name: a
-      image: @IMAGE@
-      volumeMounts: [{name: sync, mountPath: /sync}]
-      command:
-        - sh
-        - -c
-        - |
-          : token-a
-          # $$$$ is a shell $$ after Kubernetes' $$ escaping
-          echo "pid $$$$"
-          touch /sync/a-up
-          i=0
-          while [ ! -e /sync/b-done ] && [ $i -lt 200 ]; do sleep 0.1; i=`expr $i + 1`; done
-    - name: b
-      image: @IMAGE@
-      volumeMounts: [{name: sync, mountPath: /sync}]
-      command:
-        - sh
-        - -c
-        - |
-          echo "pid $$$$"
-          i=0
-          while [ ! -e /sync/a-up ] && [ $i -lt 100 ]; do sleep 0.1; i=`expr $i + 1`; done
-          if grep -l 'token[-]a' /proc/[0-9]*/cmdline 2>/dev/null; then echo "sees a"; else echo "does not see a"; fi
-          touch /sync/b-done
-EOF
+	run_pod <<<"$(sync_pod pid-private a '
+: token-a
+# $$$$ is a shell $$ after the $$ escaping of Kubernetes
+echo "pid $$$$"
+touch /sync/a-up
+await b-done 200
+' b '
+echo "pid $$$$"
+await a-up 100
+if grep -l "token[-]a" /proc/[0-9]*/cmdline 2>/dev/null; then echo "sees a"; else echo "does not see a"; fi
+touch /sync/b-done
+')"
 	assert_status 0
 	assert_line "[a] pid 1"
 	assert_line "[b] pid 1"
@@ -298,48 +169,21 @@ EOF
 }
 
 @test "with shareProcessNamespace PID 1 is the infra and containers see each other" {
-	run_pod <<'EOF'
-apiVersion: v1
-kind: Pod
-metadata:
-  name: pid-shared
-spec:
-  shareProcessNamespace: true
-  restartPolicy: Never
-  terminationGracePeriodSeconds: 1
-  volumes:
-    - name: sync
-      emptyDir: {}
-  containers:
-    - name: a
-      image: @IMAGE@
-      volumeMounts: [{name: sync, mountPath: /sync}]
-      command:
-        - sh
-        - -c
-        - |
-          : token-a
-          echo "a: secret of a" > /tmp/secret-a
-          echo "pid1 `cat /proc/1/comm`"
-          [ "$$$$" != 1 ] && echo "a is not pid 1"
-          touch /sync/a-up
-          i=0
-          while [ ! -e /sync/b-done ] && [ $i -lt 200 ]; do sleep 0.1; i=`expr $i + 1`; done
-    - name: b
-      image: @IMAGE@
-      volumeMounts: [{name: sync, mountPath: /sync}]
-      command:
-        - sh
-        - -c
-        - |
-          i=0
-          while [ ! -e /sync/a-up ] && [ $i -lt 100 ]; do sleep 0.1; i=`expr $i + 1`; done
-          echo "pid1 `cat /proc/1/comm`"
-          a=`grep -l 'token[-]a' /proc/[0-9]*/cmdline 2>/dev/null | head -1 | cut -d/ -f3`
-          if [ -n "$a" ]; then echo "sees a"; cat /proc/$a/root/tmp/secret-a; fi
-          [ -e /tmp/secret-a ] || echo "own /tmp has no secret-a"
-          touch /sync/b-done
-EOF
+	run_pod <<<"$(sync_pod pid-shared a '
+: token-a
+echo "a: secret of a" > /tmp/secret-a
+echo "pid1 `cat /proc/1/comm`"
+[ "$$$$" != 1 ] && echo "a is not pid 1"
+touch /sync/a-up
+await b-done 200
+' b '
+await a-up 100
+echo "pid1 `cat /proc/1/comm`"
+a=`grep -l "token[-]a" /proc/[0-9]*/cmdline 2>/dev/null | head -1 | cut -d/ -f3`
+if [ -n "$a" ]; then echo "sees a"; cat /proc/$a/root/tmp/secret-a; fi
+[ -e /tmp/secret-a ] || echo "own /tmp has no secret-a"
+touch /sync/b-done
+' '  shareProcessNamespace: true')"
 	assert_status 0
 	assert_line "[a] pid1 peapod-infra"
 	assert_line "[a] a is not pid 1"

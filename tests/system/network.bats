@@ -102,6 +102,19 @@ teardown() {
 	rm -rf "$TEST_DIR"
 }
 
+# bridge_conflist FILE NAME BRIDGE RANGES [PLUGINS]: writes FILE.conflist
+# for network NAME: the bridge plugin (BRIDGE, a gateway) with host-local
+# leases under LEASES in RANGES (host-local's list of range sets), then
+# PLUGINS (more plugin objects, each after a comma).
+bridge_conflist() {
+	mkdir -p "$PEAPOD_CNI_CONF_DIR"
+	cat >"$PEAPOD_CNI_CONF_DIR/$1.conflist" <<EOF
+{"cniVersion": "1.0.0", "name": "$2", "plugins": [
+  {"type": "bridge", "bridge": "$3", "isGateway": true,
+   "ipam": {"type": "host-local", "dataDir": "$LEASES", "ranges": $4}}${5:-}]}
+EOF
+}
+
 web_pod() {
 	cat <<EOF
 apiVersion: v1
@@ -320,13 +333,7 @@ EOF
 }
 
 @test "--network none and the peapod.io/network annotation pick the pod's network" {
-	mkdir -p "$PEAPOD_CNI_CONF_DIR"
-	cat >"$PEAPOD_CNI_CONF_DIR/20-other.conflist" <<EOF
-{"cniVersion": "1.0.0", "name": "other", "plugins": [
-  {"type": "bridge", "bridge": "pp-other0", "isGateway": true,
-   "ipam": {"type": "host-local", "dataDir": "$LEASES",
-            "ranges": [[{"subnet": "10.90.7.0/24"}]]}}]}
-EOF
+	bridge_conflist 20-other other pp-other0 '[[{"subnet": "10.90.7.0/24"}]]'
 	run_pod --network none <<'EOF'
 apiVersion: v1
 kind: Pod
@@ -517,21 +524,6 @@ record_of() {
 	kill_supervisor_then_gc fastcrash
 }
 
-sleeper_pod() {
-	cat <<EOF
-apiVersion: v1
-kind: Pod
-metadata:
-  name: $1
-spec:
-  terminationGracePeriodSeconds: 1
-  containers:
-    - name: c
-      image: @IMAGE@
-      command: ["sleep", "1000"]
-EOF
-}
-
 @test "egress: pods reach a host beyond the test host, masqueraded (ipMasq), by the fast path and the plugins alike" {
 	local before
 	before=$(nat_table)
@@ -637,13 +629,7 @@ EOF
 }
 
 @test "IPv6: a dual-stack conflist gives podIPs IPv4 first, then IPv6; /etc/hosts has the IPv4 one" {
-	mkdir -p "$PEAPOD_CNI_CONF_DIR"
-	cat >"$PEAPOD_CNI_CONF_DIR/30-dual.conflist" <<EOF
-{"cniVersion": "1.0.0", "name": "dual", "plugins": [
-  {"type": "bridge", "bridge": "pp-dual0", "isGateway": true,
-   "ipam": {"type": "host-local", "dataDir": "$LEASES",
-            "ranges": [[{"subnet": "fd00:89::/64"}], [{"subnet": "10.91.0.0/24"}]]}}]}
-EOF
+	bridge_conflist 30-dual dual pp-dual0 '[[{"subnet": "fd00:89::/64"}], [{"subnet": "10.91.0.0/24"}]]'
 	apply_ok --network dual < <(web_pod dual)
 	local v4 v6
 	v4=$(inspect_get dual 'd["status"]["podIPs"][0]["ip"]')
@@ -662,15 +648,10 @@ EOF
 }
 
 @test "a plugin that hangs is killed after PEAPOD_CNI_TIMEOUT_MS; the ADD is undone" {
-	mkdir -p "$PEAPOD_CNI_CONF_DIR" "$TEST_DIR/plugins"
+	mkdir -p "$TEST_DIR/plugins"
 	printf '#!/bin/sh\nexec sleep 1000\n' >"$TEST_DIR/plugins/hang"
 	chmod +x "$TEST_DIR/plugins/hang"
-	cat >"$PEAPOD_CNI_CONF_DIR/40-hang.conflist" <<EOF
-{"cniVersion": "1.0.0", "name": "hang", "plugins": [
-  {"type": "bridge", "bridge": "peapod0", "isGateway": true,
-   "ipam": {"type": "host-local", "dataDir": "$LEASES", "ranges": [[{"subnet": "10.89.0.0/16"}]]}},
-  {"type": "hang"}]}
-EOF
+	bridge_conflist 40-hang hang peapod0 '[[{"subnet": "10.89.0.0/16"}]]' ', {"type": "hang"}'
 	PEAPOD_CNI_PATH=$TEST_DIR/plugins:/usr/lib/cni PEAPOD_CNI_TIMEOUT_MS=300 apply_pod --network hang < <(web_pod hung)
 	[ "$status" -ne 0 ] || fail "apply succeeded"
 	assert_stderr_contains "CNI hang ADD: no answer in 300 ms, killed"

@@ -8,21 +8,23 @@
 load helpers
 load pods_helpers
 
+# two_containers [NAME] [GRACE]: a pod ("two", grace period 1 s) of two
+# containers a and b that run until SIGTERM (UNTIL_TERM).
 two_containers() {
-	cat <<'EOF'
+	cat <<EOF
 apiVersion: v1
 kind: Pod
 metadata:
-  name: two
+  name: ${1:-two}
 spec:
-  terminationGracePeriodSeconds: 1
+  terminationGracePeriodSeconds: ${2:-1}
   containers:
     - name: a
       image: @IMAGE@
-      command: ["sh", "-c", "trap 'exit 0' TERM; while true; do sleep 0.1; done"]
+      command: ["sh", "-c", "$UNTIL_TERM"]
     - name: b
       image: @IMAGE@
-      command: ["sh", "-c", "trap 'exit 0' TERM; while true; do sleep 0.1; done"]
+      command: ["sh", "-c", "$UNTIL_TERM"]
 EOF
 }
 
@@ -265,30 +267,7 @@ status_is_ns() {
 }
 
 @test "inspect and get: restartPolicy Always restarts a container that exits 1; restartCount and lastState" {
-	apply_ok <<'EOF'
-apiVersion: v1
-kind: Pod
-metadata:
-  name: crash
-spec:
-  restartPolicy: Always
-  terminationGracePeriodSeconds: 1
-  containers:
-    - name: c
-      image: @IMAGE@
-      command: ["sh", "-c"]
-      args:
-        - |
-          n=$(cat /data/n 2>/dev/null || echo 0)
-          echo $((n + 1)) > /data/n
-          echo "instance $n"
-          [ "$n" -ge 1 ] || exit 1
-          trap 'exit 0' TERM
-          while true; do sleep 0.1; done
-      volumeMounts: [{name: data, mountPath: /data}]
-  volumes:
-    - {name: data, emptyDir: {}}
-EOF
+	apply_ok <<<"$(crash_once_pod crash)"
 	# The first restart comes at once (kubelet's back-off starts at 0).
 	eventually 15 restarts_at_least crash 1
 	eventually 15 ready crash
@@ -504,21 +483,7 @@ EOF
 # delete
 
 @test "delete: containers that stop on TERM are gone well within the grace period" {
-	apply_ok <<'EOF'
-apiVersion: v1
-kind: Pod
-metadata:
-  name: quick
-spec:
-  terminationGracePeriodSeconds: 30
-  containers:
-    - name: a
-      image: @IMAGE@
-      command: ["sh", "-c", "trap 'exit 0' TERM; while true; do sleep 0.1; done"]
-    - name: b
-      image: @IMAGE@
-      command: ["sh", "-c", "trap 'exit 0' TERM; while true; do sleep 0.1; done"]
-EOF
+	apply_ok < <(two_containers quick 30)
 	eventually 10 ready quick
 	local t0
 	t0=$(date +%s%N)
@@ -533,18 +498,7 @@ EOF
 @test "delete --grace-period 1 kills a container that ignores TERM; --force kills at once" {
 	local f
 	for f in slow forced; do
-		apply_ok <<EOF
-apiVersion: v1
-kind: Pod
-metadata:
-  name: $f
-spec:
-  terminationGracePeriodSeconds: 30
-  containers:
-    - name: c
-      image: @IMAGE@
-      command: ["sh", "-c", "trap '' TERM; while true; do sleep 0.1; done"]
-EOF
+		apply_ok <<<"$(deaf_pod "$f")"
 		eventually 10 ready "$f"
 	done
 	local t0 ms
@@ -695,18 +649,7 @@ kill_sup() {
 }
 
 @test "supervisor killed during a slow delete: the delete still leaves nothing behind" {
-	apply_ok <<'EOF'
-apiVersion: v1
-kind: Pod
-metadata:
-  name: stubborn
-spec:
-  terminationGracePeriodSeconds: 30
-  containers:
-    - name: c
-      image: @IMAGE@
-      command: ["sh", "-c", "trap '' TERM; while true; do sleep 0.1; done"]
-EOF
+	apply_ok <<<"$(deaf_pod stubborn)"
 	eventually 10 ready stubborn
 	local pids sup
 	pids=$(container_pids stubborn)
@@ -726,18 +669,7 @@ EOF
 }
 
 @test "supervisor killed during a slow delete: a second delete (or gc) cleans up" {
-	apply_ok <<'EOF'
-apiVersion: v1
-kind: Pod
-metadata:
-  name: stubborn
-spec:
-  terminationGracePeriodSeconds: 30
-  containers:
-    - name: c
-      image: @IMAGE@
-      command: ["sh", "-c", "trap '' TERM; while true; do sleep 0.1; done"]
-EOF
+	apply_ok <<<"$(deaf_pod stubborn)"
 	eventually 10 ready stubborn
 	local sup
 	sup=$(sup_pid stubborn)

@@ -145,10 +145,11 @@ delete_ok() {
 	[ "$status" -eq 0 ] || fail "peapod delete $* failed"
 }
 
-# A pod with one container c that runs until stopped and stops at once on
-# SIGTERM (the trap runs between two short sleeps).
+# sleeper_pod NAME [POD_LINES] [CONTAINER_LINES]: a restartPolicy Always pod
+# with one container c that runs until stopped and stops at once on SIGTERM
+# (UNTIL_TERM); the lines as sh_pod takes them.
 sleeper_pod() {
-	sh_pod "$1" Always "trap 'exit 0' TERM; while true; do sleep 0.1; done"
+	sh_pod "$1" Always "$UNTIL_TERM" "${2:-}" "${3:-}"
 }
 
 # inspect_is NAME EXPR VALUE: inspect_get NAME EXPR prints VALUE.
@@ -178,4 +179,37 @@ no_cgroup_procs() {
 		[ -z "$(find "$d" -name cgroup.procs -exec cat {} + 2>/dev/null)" ] || return 1
 	done
 	return 0
+}
+
+# deaf_pod NAME: a pod with one container c that ignores SIGTERM and a grace
+# period of 30 s: only the end of the grace period (or --force) stops it.
+deaf_pod() {
+	cat <<POD
+apiVersion: v1
+kind: Pod
+metadata:
+  name: $1
+spec:
+  terminationGracePeriodSeconds: 30
+  containers:
+    - name: c
+      image: @IMAGE@
+      command: ["sh", "-c", "trap '' TERM; while true; do sleep 0.1; done"]
+POD
+}
+
+# crash_once_pod NAME: a restartPolicy Always pod whose container c prints
+# "instance N" (0 first), exits 1 the first time and runs until stopped
+# after its restart (the count lives in an emptyDir, which a restart keeps).
+crash_once_pod() {
+	# shellcheck disable=SC2016 # expanded by the container's shell
+	sh_pod "$1" Always '
+n=$(cat /data/n 2>/dev/null || echo 0)
+echo $((n + 1)) > /data/n
+echo "instance $n"
+[ "$n" -ge 1 ] || exit 1
+trap '"'exit 0'"' TERM
+while true; do sleep 0.1; done' \
+		'  volumes: [{name: data, emptyDir: {}}]' \
+		'      volumeMounts: [{name: data, mountPath: /data}]'
 }

@@ -6,6 +6,15 @@
 load helpers
 load pods_helpers
 
+# w_pod NAME SCRIPT: a restartPolicy Never pod whose container c runs SCRIPT
+# with the test's $TEST_DIR/w (made by the test) at /w, where the test
+# drops the files the script waits for.
+w_pod() {
+	sh_pod "$1" Never "$2" \
+		'  volumes: [{name: w, hostPath: {path: @DIR@/w, type: Directory}}]' \
+		'      volumeMounts: [{name: w, mountPath: /w}]'
+}
+
 CRI_TIME='[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]{1,9})?Z'
 
 # log_dir NAME C: the container's CRI log directory.
@@ -120,30 +129,7 @@ printf "no newline at the end"')
 }
 
 @test "logs --previous shows the instance before the restart" {
-	apply_ok <<'EOF'
-apiVersion: v1
-kind: Pod
-metadata:
-  name: again
-spec:
-  restartPolicy: Always
-  terminationGracePeriodSeconds: 1
-  containers:
-    - name: c
-      image: @IMAGE@
-      command: ["sh", "-c"]
-      args:
-        - |
-          n=$(cat /data/n 2>/dev/null || echo 0)
-          echo $((n + 1)) > /data/n
-          echo "instance $n"
-          [ "$n" -ge 1 ] || exit 1
-          trap 'exit 0' TERM
-          while true; do sleep 0.1; done
-      volumeMounts: [{name: data, mountPath: /data}]
-  volumes:
-    - {name: data, emptyDir: {}}
-EOF
+	apply_ok <<<"$(crash_once_pod again)"
 	eventually 15 logs_have again "instance 1"
 	run_peapod logs again
 	assert_status 0
@@ -160,30 +146,13 @@ EOF
 
 @test "logs -f follows new lines and ends when the container ends" {
 	mkdir -p "$TEST_DIR/w"
-	apply_ok <<'EOF'
-apiVersion: v1
-kind: Pod
-metadata:
-  name: follow
-spec:
-  restartPolicy: Never
-  terminationGracePeriodSeconds: 1
-  containers:
-    - name: c
-      image: @IMAGE@
-      command: ["sh", "-c"]
-      args:
-        - |
-          echo "line 1"
-          while [ ! -e /w/go ]; do sleep 0.1; done
-          echo "line 2"
-          echo "line 2 err" >&2
-          while [ ! -e /w/stop ]; do sleep 0.1; done
-          echo "last"
-      volumeMounts: [{name: w, mountPath: /w}]
-  volumes:
-    - {name: w, hostPath: {path: @DIR@/w, type: Directory}}
-EOF
+	apply_ok <<<"$(w_pod follow '
+echo "line 1"
+while [ ! -e /w/go ]; do sleep 0.1; done
+echo "line 2"
+echo "line 2 err" >&2
+while [ ! -e /w/stop ]; do sleep 0.1; done
+echo "last"')"
 	start_bg "$PEAPOD" logs -f follow
 	wait_for_line "$TEST_DIR/out" "line 1"
 	touch "$TEST_DIR/w/go"
@@ -378,27 +347,10 @@ EOF
 
 @test "attach streams the lines written after it started, and ends with the container" {
 	mkdir -p "$TEST_DIR/w"
-	apply_ok <<'EOF'
-apiVersion: v1
-kind: Pod
-metadata:
-  name: att
-spec:
-  restartPolicy: Never
-  terminationGracePeriodSeconds: 1
-  containers:
-    - name: c
-      image: @IMAGE@
-      command: ["sh", "-c"]
-      args:
-        - |
-          i=0
-          while [ ! -e /w/stop ]; do i=$((i + 1)); echo "tick $i"; sleep 0.2; done
-          echo "the end"
-      volumeMounts: [{name: w, mountPath: /w}]
-  volumes:
-    - {name: w, hostPath: {path: @DIR@/w, type: Directory}}
-EOF
+	apply_ok <<<"$(w_pod att '
+i=0
+while [ ! -e /w/stop ]; do i=$((i + 1)); echo "tick $i"; sleep 0.2; done
+echo "the end"')"
 	eventually 10 logs_have att "tick 2"
 	local before
 	before=$(pp logs att | tail -n1 | awk '{print $2}')

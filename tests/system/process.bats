@@ -5,6 +5,13 @@
 
 load helpers
 
+# state_pod NAME RESTART_POLICY SCRIPT: sh_pod with an emptyDir at /state,
+# which outlives the container's restarts (where a script counts its runs).
+state_pod() {
+	sh_pod "$1" "$2" "$3" '  volumes: [{name: state, emptyDir: {}}]' \
+		'      volumeMounts: [{name: state, mountPath: /state}]'
+}
+
 @test "command, args and env with \$(VAR) expansion and \$\$ escaping" {
 	run_pod <<'EOF'
 apiVersion: v1
@@ -205,17 +212,7 @@ EOF
 }
 
 @test "a pod whose containers all exit 0 exits 0" {
-	run_pod <<'EOF'
-apiVersion: v1
-kind: Pod
-metadata:
-  name: all-ok
-spec:
-  restartPolicy: Never
-  containers:
-    - {name: a, image: "@IMAGE@", command: ["true"]}
-    - {name: b, image: "@IMAGE@", command: ["sh", "-c", "exit 0"]}
-EOF
+	run_pod <<<"$(pair_pod all-ok '["true"]' '["sh", "-c", "exit 0"]')"
 	assert_status 0
 	assert_no_leaks
 }
@@ -226,63 +223,24 @@ EOF
 	assert_stdout "[c] failing"
 	assert_no_leaks
 
-	run_pod <<'EOF'
-apiVersion: v1
-kind: Pod
-metadata:
-  name: second-fails
-spec:
-  restartPolicy: Never
-  containers:
-    - {name: a, image: "@IMAGE@", command: ["true"]}
-    - {name: b, image: "@IMAGE@", command: ["sh", "-c", "exit 5"]}
-EOF
+	run_pod <<<"$(pair_pod second-fails '["true"]' '["sh", "-c", "exit 5"]')"
 	assert_status 5
 	assert_no_leaks
 }
 
 @test "restartPolicy Never does not restart a failed container" {
-	run_pod <<'EOF'
-apiVersion: v1
-kind: Pod
-metadata:
-  name: never
-spec:
-  restartPolicy: Never
-  volumes: [{name: state, emptyDir: {}}]
-  containers:
-    - name: c
-      image: @IMAGE@
-      volumeMounts: [{name: state, mountPath: /state}]
-      command: ["sh", "-c", "echo run >> /state/runs; echo attempt `wc -l < /state/runs`; exit 1"]
-EOF
+	run_pod <<<"$(state_pod never Never 'echo run >> /state/runs; echo attempt `wc -l < /state/runs`; exit 1')"
 	assert_status 1
 	assert_stdout "[c] attempt 1"
 	assert_no_leaks
 }
 
 @test "restartPolicy OnFailure restarts a failed container until it succeeds" {
-	run_pod <<'EOF'
-apiVersion: v1
-kind: Pod
-metadata:
-  name: on-failure
-spec:
-  restartPolicy: OnFailure
-  volumes: [{name: state, emptyDir: {}}]
-  containers:
-    - name: c
-      image: @IMAGE@
-      volumeMounts: [{name: state, mountPath: /state}]
-      command:
-        - sh
-        - -c
-        - |
-          if [ -e /state/failed-once ]; then echo "second run succeeds"; exit 0; fi
-          touch /state/failed-once
-          echo "first run fails"
-          exit 7
-EOF
+	run_pod <<<"$(state_pod on-failure OnFailure '
+if [ -e /state/failed-once ]; then echo "second run succeeds"; exit 0; fi
+touch /state/failed-once
+echo "first run fails"
+exit 7')"
 	assert_status 0
 	assert_stdout "[c] first run fails
 [c] second run succeeds"
@@ -290,28 +248,12 @@ EOF
 }
 
 @test "a restarted container gets a fresh root filesystem" {
-	run_pod <<'EOF'
-apiVersion: v1
-kind: Pod
-metadata:
-  name: fresh-root
-spec:
-  restartPolicy: OnFailure
-  volumes: [{name: state, emptyDir: {}}]
-  containers:
-    - name: c
-      image: @IMAGE@
-      volumeMounts: [{name: state, mountPath: /state}]
-      command:
-        - sh
-        - -c
-        - |
-          [ -e /tmp/from-first-run ] && echo "root kept" || echo "root fresh"
-          touch /tmp/from-first-run
-          if [ -e /state/once ]; then exit 0; fi
-          touch /state/once
-          exit 1
-EOF
+	run_pod <<<"$(state_pod fresh-root OnFailure '
+[ -e /tmp/from-first-run ] && echo "root kept" || echo "root fresh"
+touch /tmp/from-first-run
+if [ -e /state/once ]; then exit 0; fi
+touch /state/once
+exit 1')"
 	assert_status 0
 	assert_stdout "[c] root fresh
 [c] root fresh"

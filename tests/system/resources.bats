@@ -107,20 +107,7 @@ EOF
 }
 
 guaranteed_pod() {
-	cat <<'EOF'
-apiVersion: v1
-kind: Pod
-metadata:
-  name: gua
-spec:
-  terminationGracePeriodSeconds: 1
-  containers:
-    - name: c
-      image: @IMAGE@
-      command: ["sh", "-c", "trap 'exit 0' TERM; while true; do sleep 0.1; done"]
-      resources:
-        limits: {cpu: 100m, memory: 16Mi}
-EOF
+	sleeper_pod gua '' '      resources: {limits: {cpu: 100m, memory: 16Mi}}'
 }
 
 # has_cap_sys_resource: this shell may lower oom_score_adj (bit 24 of CapEff).
@@ -291,22 +278,12 @@ EOF
 # ---------------------------------------------------------------------------
 # The other layouts, in a private mount namespace with its own /sys/fs/cgroup.
 
+# layout_pod [CONTAINER_LINES]: a restartPolicy Never pod "lay" whose
+# container c runs until stopped; its container lines default to a memory
+# limit of 48Mi.
 layout_pod() {
-	cat <<'EOF'
-apiVersion: v1
-kind: Pod
-metadata:
-  name: lay
-spec:
-  restartPolicy: Never
-  terminationGracePeriodSeconds: 1
-  containers:
-    - name: c
-      image: @IMAGE@
-      command: ["sh", "-c", "trap 'exit 0' TERM; while true; do sleep 0.1; done"]
-      resources:
-        limits: {memory: 48Mi}
-EOF
+	local limit='      resources: {limits: {memory: 48Mi}}'
+	sh_pod lay Never "$UNTIL_TERM" '' "${1-$limit}"
 }
 
 # in_private_cgroupfs SCRIPT: runs SCRIPT (bash) in a new mount namespace
@@ -356,7 +333,7 @@ run_in_private_cgroupfs() {
 	local f uni=/sys/fs/cgroup/unified path
 	[ -d "$uni" ] || uni=/sys/fs/cgroup
 	run_in_private_cgroupfs "mount -t cgroup2 peapod-test /sys/fs/cgroup" \
-		"$(sed '/resources:/,$d' < <(layout_pod) | write_manifest)"
+		"$(layout_pod '' | write_manifest)"
 	eventually 20 inspect_is lay 'd["peapod"]["cgroup"]["layout"]' v2 || fail "not v2: $(cat "$TEST_DIR/err")"
 	path=$(cg_path lay)
 	[[ "$path" == "/$PEAPOD_CGROUP_PARENT/besteffort/pod-"* ]] || fail "path $path"
@@ -375,20 +352,7 @@ run_in_private_cgroupfs() {
 }
 
 hugepages_pod() {
-	cat <<'EOF'
-apiVersion: v1
-kind: Pod
-metadata:
-  name: huge
-spec:
-  terminationGracePeriodSeconds: 1
-  containers:
-    - name: c
-      image: @IMAGE@
-      command: ["sh", "-c", "trap 'exit 0' TERM; while true; do sleep 0.1; done"]
-      resources:
-        limits: {memory: 64Mi, hugepages-2Mi: 4Mi}
-EOF
+	sleeper_pod huge '' '      resources: {limits: {memory: 64Mi, hugepages-2Mi: 4Mi}}'
 }
 
 @test "hugepages-2Mi: a hugetlb.2MB limit where the hugetlb controller reaches peapod's cgroups, else refused naming the file" {

@@ -13,45 +13,20 @@ image_layers_sum() {
 @test "a write in one container is seen neither by the pod's other container nor by another pod, and the image is unchanged" {
 	local before
 	before=$(image_layers_sum)
-	run_pod <<'EOF'
-apiVersion: v1
-kind: Pod
-metadata:
-  name: overlay-writes
-spec:
-  restartPolicy: Never
-  volumes:
-    - name: sync
-      emptyDir: {}
-  containers:
-    - name: a
-      image: @IMAGE@
-      volumeMounts: [{name: sync, mountPath: /sync}]
-      command:
-        - sh
-        - -c
-        - |
-          echo written-by-a > /etc/marker
-          echo "hacker::0:0::/:/bin/sh" >> /etc/passwd
-          rm /bin/ls
-          echo data > /tmp/a-file
-          cat /etc/marker
-          touch /sync/a-done
-    - name: b
-      image: @IMAGE@
-      volumeMounts: [{name: sync, mountPath: /sync}]
-      command:
-        - sh
-        - -c
-        - |
-          i=0
-          while [ ! -e /sync/a-done ] && [ $i -lt 100 ]; do sleep 0.1; i=`expr $i + 1`; done
-          [ -e /sync/a-done ] || exit 9
-          [ -e /etc/marker ] && echo "b sees marker" || echo "b: no marker"
-          [ -e /tmp/a-file ] && echo "b sees a-file" || echo "b: no a-file"
-          grep -c hacker /etc/passwd
-          [ -e /bin/ls ] && echo "b: ls present"
-EOF
+	run_pod <<<"$(sync_pod overlay-writes a '
+echo written-by-a > /etc/marker
+echo "hacker::0:0::/:/bin/sh" >> /etc/passwd
+rm /bin/ls
+echo data > /tmp/a-file
+cat /etc/marker
+touch /sync/a-done
+' b '
+await a-done 100 || exit 9
+[ -e /etc/marker ] && echo "b sees marker" || echo "b: no marker"
+[ -e /tmp/a-file ] && echo "b sees a-file" || echo "b: no a-file"
+grep -c hacker /etc/passwd
+[ -e /bin/ls ] && echo "b: ls present"
+')"
 	assert_status 0
 	assert_line "[a] written-by-a"
 	assert_line "[b] b: no marker"

@@ -14,25 +14,7 @@ DEFAULT_CAPS=00000000a80425fb
 # securityContext CSEC (a YAML flow mapping) running sh -c SCRIPT; PODSPEC
 # is extra pod spec text (indented two spaces).
 sec_pod() {
-	local csec=$1 script=$2 podspec=${3:-}
-	run_pod <<EOF
-apiVersion: v1
-kind: Pod
-metadata:
-  name: sec
-spec:
-  restartPolicy: Never
-  terminationGracePeriodSeconds: 1
-$podspec
-  containers:
-    - name: c
-      image: @IMAGE@
-      securityContext: $csec
-      command: ["sh", "-c"]
-      args:
-        - |
-$(printf '%s\n' "$script" | indent 10)
-EOF
+	run_pod <<<"$(sh_pod sec Never "$2" "${3:-}" "      securityContext: $1")"
 }
 
 # try_refused NAME ERRNO [CSEC]: sectool try NAME in a pod answers ERRNO.
@@ -49,6 +31,15 @@ status_field() {
 	sed -n "s/^\[c\] $1:[[:space:]]*//p" <<<"$output"
 }
 
+# assert_fields VALUE NAME...: each NAME has VALUE in those lines.
+assert_fields() {
+	local value=$1 name
+	shift
+	for name in "$@"; do
+		[ "$(status_field "$name")" = "$value" ] || fail "$name is not $value"
+	done
+}
+
 host_caps_bounding() {
 	sed -n 's/^CapBnd:[[:space:]]*//p' /proc/self/status
 }
@@ -61,43 +52,36 @@ STATUS='grep -E "^(Cap|NoNewPrivs|Seccomp)" /proc/self/status'
 @test "default: containerd's 14 capabilities, bounding = granted, inheritable and ambient empty" {
 	sec_pod '{}' "$STATUS"
 	assert_status 0
-	[ "$(status_field CapInh)" = 0000000000000000 ] || fail "CapInh"
-	[ "$(status_field CapPrm)" = "$DEFAULT_CAPS" ] || fail "CapPrm"
-	[ "$(status_field CapEff)" = "$DEFAULT_CAPS" ] || fail "CapEff"
-	[ "$(status_field CapBnd)" = "$DEFAULT_CAPS" ] || fail "CapBnd"
-	[ "$(status_field CapAmb)" = 0000000000000000 ] || fail "CapAmb"
+	assert_fields 0000000000000000 CapInh CapAmb
+	assert_fields "$DEFAULT_CAPS" CapPrm CapEff CapBnd
 	assert_no_leaks
 }
 
 @test "default: no_new_privs off, the seccomp filter on" {
 	sec_pod '{}' "$STATUS"
-	[ "$(status_field NoNewPrivs)" = 0 ] || fail "NoNewPrivs"
-	[ "$(status_field Seccomp)" = 2 ] || fail "Seccomp mode"
+	assert_fields 0 NoNewPrivs
+	assert_fields 2 Seccomp
 	assert_no_leaks
 }
 
 @test "a non-root user keeps the bounding set and nothing else" {
 	sec_pod '{runAsUser: 1000}' "$STATUS; id -u"
 	assert_line "[c] 1000"
-	[ "$(status_field CapPrm)" = 0000000000000000 ] || fail "CapPrm"
-	[ "$(status_field CapEff)" = 0000000000000000 ] || fail "CapEff"
-	[ "$(status_field CapBnd)" = "$DEFAULT_CAPS" ] || fail "CapBnd"
-	[ "$(status_field CapAmb)" = 0000000000000000 ] || fail "CapAmb"
+	assert_fields 0000000000000000 CapPrm CapEff CapAmb
+	assert_fields "$DEFAULT_CAPS" CapBnd
 	assert_no_leaks
 }
 
 @test "allowPrivilegeEscalation: false sets no_new_privs" {
 	sec_pod '{allowPrivilegeEscalation: false}' "$STATUS"
-	[ "$(status_field NoNewPrivs)" = 1 ] || fail "NoNewPrivs"
-	[ "$(status_field Seccomp)" = 2 ] || fail "Seccomp mode"
+	assert_fields 1 NoNewPrivs
+	assert_fields 2 Seccomp
 	assert_no_leaks
 }
 
 @test "capabilities drop ALL: every set empty, the bounding set too" {
 	sec_pod '{capabilities: {drop: [ALL]}}' "$STATUS; chown 1000 /tmp && echo chowned"
-	for f in CapInh CapPrm CapEff CapBnd CapAmb; do
-		[ "$(status_field $f)" = 0000000000000000 ] || fail "$f"
-	done
+	assert_fields 0000000000000000 CapInh CapPrm CapEff CapBnd CapAmb
 	refute_line "[c] chowned"
 	assert_no_leaks
 }
@@ -105,23 +89,22 @@ STATUS='grep -E "^(Cap|NoNewPrivs|Seccomp)" /proc/self/status'
 @test "capabilities add NET_ADMIN, drop CHOWN and KILL: exactly that" {
 	# default - CHOWN(0) - KILL(5) + NET_ADMIN(12)
 	sec_pod '{capabilities: {add: [NET_ADMIN], drop: [CHOWN, CAP_KILL]}}' "$STATUS"
-	[ "$(status_field CapEff)" = 00000000a80435da ] || fail "CapEff"
-	[ "$(status_field CapBnd)" = 00000000a80435da ] || fail "CapBnd"
+	assert_fields 00000000a80435da CapEff CapBnd
 	assert_no_leaks
 }
 
 @test "capabilities add ALL: every capability this host's root has, and the filter allows their syscalls" {
 	sec_pod '{capabilities: {add: [ALL]}}' "$STATUS; sectool try unshare_mount"
-	[ "$(status_field CapEff)" = "$(host_caps_bounding)" ] || fail "CapEff"
-	[ "$(status_field Seccomp)" = 2 ] || fail "Seccomp mode"
+	assert_fields "$(host_caps_bounding)" CapEff
+	assert_fields 2 Seccomp
 	assert_line "[c] ok"
 	assert_no_leaks
 }
 
 @test "privileged: all capabilities, no seccomp, /sys writable, nothing masked" {
 	sec_pod '{privileged: true}' "$STATUS; grep ' /sys ' /proc/mounts; wc -c </proc/timer_list"
-	[ "$(status_field CapEff)" = "$(host_caps_bounding)" ] || fail "CapEff"
-	[ "$(status_field Seccomp)" = 0 ] || fail "Seccomp mode"
+	assert_fields "$(host_caps_bounding)" CapEff
+	assert_fields 0 Seccomp
 	assert_line_re '\[c\] sysfs /sys sysfs rw,.*'
 	refute_line "[c] 0"
 	assert_no_leaks
@@ -129,8 +112,8 @@ STATUS='grep -E "^(Cap|NoNewPrivs|Seccomp)" /proc/self/status'
 
 @test "seccompProfile Unconfined: no filter, capabilities unchanged" {
 	sec_pod '{seccompProfile: {type: Unconfined}}' "$STATUS"
-	[ "$(status_field Seccomp)" = 0 ] || fail "Seccomp mode"
-	[ "$(status_field CapEff)" = "$DEFAULT_CAPS" ] || fail "CapEff"
+	assert_fields 0 Seccomp
+	assert_fields "$DEFAULT_CAPS" CapEff
 	assert_no_leaks
 }
 

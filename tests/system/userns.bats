@@ -18,33 +18,14 @@ IDS_PER_POD=65536
 # hostUsers: false, one container c running sh -c SCRIPT, an emptyDir "e"
 # at /e and, when given, more volumes and mounts (indented as in the spec).
 userns_pod() {
-	cat <<EOF
-apiVersion: v1
-kind: Pod
-metadata:
-  name: $1
-spec:
-  hostUsers: false
-  restartPolicy: Never
-  terminationGracePeriodSeconds: 1
+	sh_pod "$1" Never "$2" "  hostUsers: false
   volumes:
     - name: e
       emptyDir: {}
-${3:-}
-  containers:
-    - name: c
-      image: @IMAGE@
-      volumeMounts:
+${3:-}" "      volumeMounts:
         - {name: e, mountPath: /e}
-${4:-}
-      command: ["sh", "-c"]
-      args:
-        - |
-$(printf '%s\n' "$2" | indent 10)
-EOF
+${4:-}"
 }
-
-SLEEP="trap 'exit 0' TERM; while true; do sleep 0.1; done"
 
 # range_of NAME: the first host id of the pod's range, from the allocator's
 # record under $PEAPOD_RUN/userns (a file per range, named by its slot,
@@ -70,7 +51,7 @@ host_uid() {
 }
 
 @test "root in the container is 0 inside and the pod's own unprivileged id on the host" {
-	apply_ok < <(userns_pod u "id -u > /e/inside; $SLEEP")
+	apply_ok < <(userns_pod u "id -u > /e/inside; $UNTIL_TERM")
 	eventually 10 ready u
 	local base pid infra
 	base=$(range_of u)
@@ -258,7 +239,7 @@ EOF
 @test "files the pod creates on an emptyDir and a hostPath are the pod's ids on the host" {
 	local hp=$TEST_DIR/hp
 	mkdir -m 0777 "$hp"
-	apply_ok < <(userns_pod vol "touch /e/made /h/made /sub/made; mkdir /e/d; echo done > /e/ok; $SLEEP" \
+	apply_ok < <(userns_pod vol "touch /e/made /h/made /sub/made; mkdir /e/d; echo done > /e/ok; $UNTIL_TERM" \
 		"    - name: h
       hostPath: {path: $hp, type: Directory}" "        - {name: h, mountPath: /h}
         - {name: e, mountPath: /sub, subPath: deep}")
@@ -288,7 +269,7 @@ EOF
 	chmod 0644 "$hp/rootfile"
 	echo secret >"$hp/private"
 	chmod 0600 "$hp/private"
-	apply_ok < <(userns_pod deny "$SLEEP" \
+	apply_ok < <(userns_pod deny "$UNTIL_TERM" \
 		"    - name: h
       hostPath: {path: $hp, type: Directory}" "        - {name: h, mountPath: /h}")
 	eventually 10 ready deny
@@ -343,8 +324,8 @@ EOF
 }
 
 @test "two pods get disjoint ranges; delete frees its range, gc frees a dead pod's" {
-	apply_ok < <(userns_pod one "$SLEEP")
-	apply_ok < <(userns_pod two "$SLEEP")
+	apply_ok < <(userns_pod one "$UNTIL_TERM")
+	apply_ok < <(userns_pod two "$UNTIL_TERM")
 	eventually 10 ready one
 	eventually 10 ready two
 	local a b
@@ -368,7 +349,7 @@ EOF
 	assert_status 0
 	[ "$(ranges_allocated)" -eq 0 ] || fail "gc left $(ranges_allocated) ranges"
 	# A freed range is given again.
-	apply_ok < <(userns_pod three "$SLEEP")
+	apply_ok < <(userns_pod three "$UNTIL_TERM")
 	eventually 10 ready three
 	[ "$(range_of three)" = "$a" ] || [ "$(range_of three)" = "$b" ] || fail "range $(range_of three) is new"
 	delete_ok three
@@ -376,7 +357,7 @@ EOF
 }
 
 @test "hostUsers: true and unset run in the host's user namespace, as before" {
-	apply_ok < <(userns_pod host "$SLEEP" | sed 's/hostUsers: false/hostUsers: true/')
+	apply_ok < <(userns_pod host "$UNTIL_TERM" | sed 's/hostUsers: false/hostUsers: true/')
 	eventually 10 ready host
 	local pid
 	pid=$(container_pids host)
@@ -391,29 +372,14 @@ EOF
 	local fwd host
 	fwd=$(cat /proc/sys/net/ipv4/ip_forward)
 	host=$(hostname)
-	run_pod <<'EOF'
-apiVersion: v1
-kind: Pod
-metadata:
-  name: priv
-spec:
-  hostUsers: false
-  restartPolicy: Never
-  containers:
-    - name: c
-      image: @IMAGE@
-      securityContext: {privileged: true, readOnlyRootFilesystem: true}
-      command: ["sh", "-c"]
-      args:
-        - |
-          mount -t tmpfs x /tmp && echo mounted-tmpfs
-          mount -o remount,rw / 2>/dev/null && echo remounted-root-rw
-          umount -l /proc 2>/dev/null && echo unmounted-proc
-          hostname changed && echo hostname-$(hostname)
-          echo 1 > /proc/sys/net/ipv4/ip_forward && echo forwarding-$(cat /proc/sys/net/ipv4/ip_forward)
-          grep -q 000001ffffffffff /proc/self/status && echo all-caps
-          true
-EOF
+	run_pod <<<"$(sh_pod priv Never '
+mount -t tmpfs x /tmp && echo mounted-tmpfs
+mount -o remount,rw / 2>/dev/null && echo remounted-root-rw
+umount -l /proc 2>/dev/null && echo unmounted-proc
+hostname changed && echo hostname-$(hostname)
+echo 1 > /proc/sys/net/ipv4/ip_forward && echo forwarding-$(cat /proc/sys/net/ipv4/ip_forward)
+grep -q 000001ffffffffff /proc/self/status && echo all-caps
+true' '  hostUsers: false' '      securityContext: {privileged: true, readOnlyRootFilesystem: true}')"
 	assert_status 0
 	assert_line "[c] mounted-tmpfs"
 	refute_line "[c] remounted-root-rw"

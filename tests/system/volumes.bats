@@ -7,29 +7,13 @@ load helpers
 # hostpath_pod NAME TYPE PATH MOUNT SCRIPT: a pod with one hostPath volume
 # "hp" (type TYPE, "" for none) mounted at MOUNT in container "c".
 hostpath_pod() {
-	cat <<EOF
-apiVersion: v1
-kind: Pod
-metadata:
-  name: $1
-spec:
-  restartPolicy: Never
-  volumes:
+	sh_pod "$1" Never "$5" "  volumes:
     - name: hp
       hostPath:
         path: $3
-        type: "$2"
-  containers:
-    - name: c
-      image: @IMAGE@
-      volumeMounts:
+        type: \"$2\"" "      volumeMounts:
         - name: hp
-          mountPath: $4
-      command: ["sh", "-c"]
-      args:
-        - |
-$(printf '%s\n' "$5" | indent 10)
-EOF
+          mountPath: $4"
 }
 
 # assert_hostpath_refused: the run failed with exit 1 naming PATH and
