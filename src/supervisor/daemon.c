@@ -189,7 +189,7 @@ supervisor_main(struct pp_pod *spec, const struct pp_apply_opts *opts, int lock_
 		pp_pod_instance_destroy(d.pod, NULL);
 		goto fail;
 	}
-	struct pp_supervisor_hooks hooks = {
+	struct pp_supervisor_callbacks callbacks = {
 	    .output = on_output,
 	    .flush = on_flush,
 	    .container_started = on_container_started,
@@ -201,7 +201,7 @@ supervisor_main(struct pp_pod *spec, const struct pp_apply_opts *opts, int lock_
 	    .ctl_fd = ctl,
 	};
 	struct pp_run_result res;
-	ret = pp_supervisor_run(d.pod, &hooks, &res, &err);
+	ret = pp_supervisor_run(d.pod, &callbacks, &res, &err);
 	if (ret < 0 && d.sync_fd >= 0) {
 		/* Never got going: as if apply had not happened. */
 		pp_pod_instance_destroy(d.pod, NULL);

@@ -22,7 +22,9 @@
 enum pp_stream { PP_STREAM_STDOUT = 0, PP_STREAM_STDERR };
 enum pp_event_level { PP_EVENT_INFO = 0, PP_EVENT_WARNING, PP_EVENT_ERROR };
 
-struct pp_supervisor_hooks {
+/* What the supervisor's caller (daemon.c) is told as the pod runs; not to
+ * be confused with the containers' lifecycle hooks (postStart, preStop). */
+struct pp_supervisor_callbacks {
 	/* One line of a container's output, without its newline. partial is
 	 * true when the line was split because it was too long or the stream
 	 * ended without a newline. flush follows each chunk read. */
@@ -54,7 +56,7 @@ struct pp_run_result {
 };
 
 /* Runs the pod until it completes or is stopped. */
-int pp_supervisor_run(struct pp_pod_instance *pod, const struct pp_supervisor_hooks *hooks,
+int pp_supervisor_run(struct pp_pod_instance *pod, const struct pp_supervisor_callbacks *callbacks,
 		      struct pp_run_result *res, struct pp_error **err);
 
 /* ---- the detached supervisor (daemon.c) ---- */
