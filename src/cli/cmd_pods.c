@@ -8,11 +8,10 @@
 #include <json-c/json.h>
 
 #include "cli/cli.h"
-#include "net/netconf.h"
+#include "ops/apply.h"
 #include "ops/ops.h"
 #include "manifest/manifest.h"
 #include "supervisor/control.h"
-#include "supervisor/supervisor.h"
 #include "util/cleanup.h"
 
 #define DELETE_TIMEOUT_MS (-1)
@@ -50,25 +49,16 @@ int cmd_apply(int argc, char **argv)
 	size_t len = 0;
 	if (cli_load_manifest(file, &spec, &text, &len) < 0)
 		return CLI_EXIT_USAGE;
-	/* -n names the namespace of a manifest that has none, as kubectl does. */
-	if (ns != NULL && strcmp(spec->namespace_, "default") == 0) {
-		free(spec->namespace_);
-		spec->namespace_ = xstrdup(ns);
-	} else if (ns != NULL && strcmp(spec->namespace_, ns) != 0) {
-		fprintf(stderr,
-			"peapod: the namespace from the provided object \"%s\" does not match the "
-			"namespace \"%s\"\n",
-			spec->namespace_, ns);
-		pp_pod_free(spec);
-		return CLI_EXIT_USAGE;
-	}
-	if (network != NULL)
-		pp_net_set_network(spec, network);
 	cleanup_free char *name = xstrdup(spec->name);
-	struct pp_apply_opts o = {.store_root = root, .manifest = text, .manifest_len = len};
-	if (pp_pod_apply(spec, &o, NULL, &err) < 0) {
+	struct pp_apply_opts o = {.store_root = root,
+				  .manifest = text,
+				  .manifest_len = len,
+				  .namespace_ = ns,
+				  .network = network};
+	int r = pp_pod_apply(spec, &o, NULL, &err);
+	if (r < 0) {
 		cli_print_error(err);
-		return CLI_EXIT_FAILURE;
+		return r == PP_APPLY_BAD_REQUEST ? CLI_EXIT_USAGE : CLI_EXIT_FAILURE;
 	}
 	printf("pod/%s created\n", name);
 	return 0;

@@ -11,12 +11,11 @@
 
 #include "cli/cli.h"
 #include "logs/crilog.h"
+#include "ops/apply.h"
 #include "ops/ops.h"
-#include "net/netconf.h"
 #include "manifest/manifest.h"
 #include "state/podstate.h"
 #include "supervisor/control.h"
-#include "supervisor/supervisor.h"
 #include "util/cleanup.h"
 
 struct run_opts {
@@ -137,8 +136,6 @@ int cmd_run(int argc, char **argv)
 	size_t text_len = 0;
 	if (cli_load_manifest(o.file, &spec, &text, &text_len) < 0)
 		return CLI_EXIT_USAGE;
-	if (o.network != NULL)
-		pp_net_set_network(spec, o.network);
 	cleanup_free char *ns = xstrdup(spec->namespace_);
 	cleanup_free char *name = xstrdup(spec->name);
 	cleanup_strv char **names = container_names(spec);
@@ -155,7 +152,7 @@ int cmd_run(int argc, char **argv)
 
 	cleanup_free char *uid = NULL;
 	struct pp_apply_opts ao = {
-	    .store_root = o.root, .manifest = text, .manifest_len = text_len};
+	    .store_root = o.root, .manifest = text, .manifest_len = text_len, .network = o.network};
 	if (pp_pod_apply(spec, &ao, &uid, &err) < 0) {
 		cli_print_error(err);
 		sigprocmask(SIG_SETMASK, &old, NULL);
