@@ -17,6 +17,7 @@
 #include "state/podstate.h"
 #include "supervisor/control.h"
 #include "util/cleanup.h"
+#include "util/settings.h"
 
 void cli_ctl_request(const char *uid, const char *req)
 {
@@ -95,8 +96,7 @@ const char *cli_namespace(const char *given)
 {
 	if (given != NULL && *given)
 		return given;
-	const char *env = getenv("PEAPOD_NAMESPACE");
-	return env && *env ? env : "default";
+	return pp_settings()->namespace_;
 }
 
 static struct json_object *ynode_to_json(const struct pp_ynode *n)

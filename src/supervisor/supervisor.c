@@ -11,6 +11,7 @@
 #include "supervisor/supervisor_internal.h"
 #include "util/cleanup.h"
 #include "util/trace.h"
+#include "util/settings.h"
 
 /* Sidecars still get this long each when the app containers used up the grace period. */
 #define MIN_SIDECAR_GRACE_S 2
@@ -652,7 +653,7 @@ int pp_supervisor_run(struct pp_pod_instance *pod, const struct pp_supervisor_ca
 	clock_gettime(CLOCK_REALTIME, &s.created);
 	s.started = s.created;
 	s.run = xmalloc(sizeof(*s.run) * (pod->n_containers + 1));
-	pp_backoff_init(&s.backoff, getenv(PP_TIME_SCALE_ENV));
+	pp_backoff_init(&s.backoff, pp_settings()->test_time_scale);
 	sup_probes_init(&s);
 	sup_hooks_init(&s);
 	if (pod->spec->active_deadline_seconds > 0)
