@@ -35,22 +35,6 @@ int cmd_top(int argc, char **argv);
 
 /* cli_pod.c */
 
-/* One request to the pod's supervisor, on a connection of its own; errors ignored. */
-void cli_ctl_request(const char *uid, const char *req);
-
-/* The pod's events file, followed by offset: warnings and errors (info
- * too when verbose) printed as "peapod: message" on stderr. */
-#define CLI_EVENTS_POLL_MS 50
-struct cli_events {
-	const char *uid;
-	bool verbose;
-	long offset;
-};
-void cli_events_print(struct cli_events *ev);
-
-/* How `run` ends: from the final status (exit code, "pod NAME Failed: reason"). */
-int cli_run_result(const char *uid, const char *name, bool verbose, int stop_signal);
-
 /* Adds the manifest's spec, labels and annotations to a pod view's object,
  * for the views of the whole pod (get -o json|yaml, inspect). */
 struct pp_pod_view;
