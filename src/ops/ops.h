@@ -29,6 +29,19 @@ void pp_pod_view_free(struct pp_pod_view *v);
 /* A string field of v->obj by path ("status.phase"), NULL when absent. */
 const char *pp_pod_view_str(const struct pp_pod_view *v, const char *path);
 
+/* The views of the pods of namespace ns (NULL: every namespace) that can be
+ * loaded, in pp_pod_list's order; pp_pod_views_free. */
+int pp_pod_views_list(const char *ns, struct pp_pod_view **views, size_t *n, struct pp_error **err);
+void pp_pod_views_free(struct pp_pod_view *views, size_t n);
+
+/* inspect.c: adds the manifest's spec, labels and annotations to the
+ * view's object, for the views of the whole pod (get -o json|yaml|wide). */
+void pp_pod_view_attach_spec(struct pp_pod_view *v);
+
+/* `peapod inspect`: the view with its spec, the CNI CHECK of its network
+ * (peapod.networkCheck) and one sample of its usage (peapod.stats). */
+int pp_pod_inspect(const char *ns, const char *name, struct pp_pod_view *v, struct pp_error **err);
+
 struct pp_delete_opts {
 	int64_t grace_s; /* < 0: the pod's terminationGracePeriodSeconds */
 	int timeout_ms;	 /* how long to wait for the pod to be gone, -1: no limit */
