@@ -97,6 +97,26 @@ int pp_pod_usage_begin(const char *ns, const char *name, struct pp_pod_usage *u,
 int pp_pod_usage_end(struct pp_pod_usage *u, struct pp_error **err);
 void pp_pod_usage_free(struct pp_pod_usage *u);
 
+/* What `peapod stats` and `top pod` sample: the pods named in namespace ns
+ * or, with no names, every running pod of ns (NULL: of every namespace). */
+struct pp_usage_request {
+	const char *ns;
+	const char *const *names;
+	size_t n_names;
+	int window_ms; /* between the two samples */
+	/* A named pod that cannot be sampled (not running, say) is left out
+	 * and told here; NULL: silently. */
+	void (*on_error)(void *ctx, const struct pp_error *e);
+	void *ctx;
+};
+
+/* Samples every pod of r twice, window_ms apart (once waiting for them all);
+ * *out gets the pods sampled (pp_pod_usages_free). -1 when the pods could
+ * not be listed. */
+int pp_pods_usage_sample(const struct pp_usage_request *r, struct pp_pod_usage **out, size_t *n_out,
+			 struct pp_error **err);
+void pp_pod_usages_free(struct pp_pod_usage *u, size_t n);
+
 /* The usage as JSON (inspect's "peapod": {"stats": ...}). */
 struct json_object *pp_pod_usage_json(const struct pp_pod_usage *u);
 
