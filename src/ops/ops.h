@@ -1,6 +1,9 @@
 /* What the CLI verbs do to the pods of this host, over their records
  * (src/state) and supervisors (control socket): look one up with an honest
- * status, delete, collect garbage. */
+ * status, list, inspect, delete, collect garbage, freeze, sample usage. The
+ * other verbs have a header each: apply.h, run.h, wait.h, logs.h (logs and
+ * attach), events.h (a pod's events); exec is cmd_exec.c's, over
+ * supervisor/control.h. */
 #ifndef PEAPOD_OPS_H
 #define PEAPOD_OPS_H
 
