@@ -93,6 +93,11 @@ static void input_ready(void *ctx)
 	relay_stdin(ctx);
 }
 
+static void flush_stdout(void *ctx)
+{
+	fflush(stdout);
+}
+
 /* "5s", "2m", "1h", "300": seconds. */
 static int parse_duration(const char *s, int64_t *out_ns)
 {
@@ -224,8 +229,9 @@ static int logs(int argc, char **argv, bool attach)
 		}
 		terminal_raw(&o);
 	}
-	struct pp_logs_input in = {.fd = input_fd, .ready = input_ready, .ctx = &o};
-	r = o.follow && !o.previous ? pp_pod_logs_follow(&t, &o.read, print_record, &o, &in, &err)
+	struct pp_logs_follow_io io = {
+	    .batch_done = flush_stdout, .fd = input_fd, .ready = input_ready, .ctx = &o};
+	r = o.follow && !o.previous ? pp_pod_logs_follow(&t, &o.read, print_record, &o, &io, &err)
 				    : pp_pod_logs_read(&t, &o.read, print_record, &o, &err);
 	if (r < 0)
 		cli_print_error(err);

@@ -65,7 +65,9 @@ int cmd_wait(int argc, char **argv)
 						 {"namespace", required_argument, NULL, 'n'},
 						 {NULL, 0, NULL, 0}};
 	struct pp_wait_for w = {0};
+	/* Before the first goto: what the cleanups free is set. */
 	cleanup_free char *buf = NULL;
+	cleanup_error struct pp_error *err = NULL;
 	int64_t timeout_ms = DEFAULT_TIMEOUT_S * 1000;
 	const char *ns = NULL, *for_arg = NULL;
 	int c;
@@ -86,7 +88,6 @@ int cmd_wait(int argc, char **argv)
 	if (for_arg == NULL || parse_for(for_arg, &w, &buf) < 0 || optind + 1 != argc)
 		goto usage;
 	const char *name = cli_pod_name(argv[optind]);
-	cleanup_error struct pp_error *err = NULL;
 	if (pp_pod_wait(cli_namespace(ns), name, &w, timeout_ms, &err) < 0) {
 		cli_print_error(err);
 		return CLI_EXIT_FAILURE;

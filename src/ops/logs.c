@@ -126,7 +126,7 @@ static bool instance_over(const struct pp_log_target *t)
 }
 
 static int follow(const struct pp_log_target *t, const struct pp_log_read_opts *opts,
-		  pp_log_record_fn fn, void *ctx, const struct pp_logs_input *in,
+		  pp_log_record_fn fn, void *ctx, const struct pp_logs_follow_io *io,
 		  struct pp_error **err)
 {
 	struct pp_log_follow *f = NULL;
@@ -137,13 +137,15 @@ static int follow(const struct pp_log_target *t, const struct pp_log_read_opts *
 	for (;;) {
 		if (pp_log_follow_read(f, fn, ctx, err) < 0)
 			goto out;
+		if (io->batch_done)
+			io->batch_done(io->ctx);
 		if (instance_over(t))
 			break;
 		struct pollfd p[2] = {{.fd = pp_log_follow_fd(f), .events = POLLIN},
-				      {.fd = in ? in->fd(in->ctx) : -1, .events = POLLIN}};
+				      {.fd = io->fd ? io->fd(io->ctx) : -1, .events = POLLIN}};
 		poll(p, 2, PP_LOGS_FOLLOW_POLL_MS);
-		if (p[1].revents)
-			in->ready(in->ctx);
+		if (p[1].revents && io->ready)
+			io->ready(io->ctx);
 	}
 	ret = pp_log_follow_read(f, fn, ctx, err);
 out:
@@ -152,10 +154,11 @@ out:
 }
 
 int pp_pod_logs_follow(const struct pp_log_target *t, const struct pp_log_read_opts *opts,
-		       pp_log_record_fn fn, void *ctx, const struct pp_logs_input *in,
+		       pp_log_record_fn fn, void *ctx, const struct pp_logs_follow_io *io,
 		       struct pp_error **err)
 {
-	return never_written_is_empty(follow(t, opts, fn, ctx, in, err), err);
+	static const struct pp_logs_follow_io none = {0};
+	return never_written_is_empty(follow(t, opts, fn, ctx, io ? io : &none, err), err);
 }
 
 int pp_pod_attach_stdin(const char *uid, const char *container, int *fd, bool *is_pty,

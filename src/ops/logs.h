@@ -33,20 +33,21 @@ void pp_log_target_free(struct pp_log_target *t);
 int pp_pod_logs_read(const struct pp_log_target *t, const struct pp_log_read_opts *opts,
 		     pp_log_record_fn fn, void *ctx, struct pp_error **err);
 
-/* Something else to watch while following (attach -i: our stdin). */
-struct pp_logs_input {
-	/* The fd to watch now, -1: none (any more). */
+/* The caller's side of following (every member may be NULL). */
+struct pp_logs_follow_io {
+	/* After each batch of records passed on (to flush what was printed). */
+	void (*batch_done)(void *ctx);
+	/* Something else to watch meanwhile (attach -i: our stdin): the fd to
+	 * watch now, -1: none (any more); ready: it is readable or at its end. */
 	int (*fd)(void *ctx);
-	/* It is readable (or at its end). */
 	void (*ready)(void *ctx);
 	void *ctx;
 };
 
 /* Follows the instance's log until the instance is over (or the pod is),
- * calling fn for each record as it is written; in (may be NULL) is served
- * meanwhile. */
+ * calling fn for each record as it is written, and io's members. */
 int pp_pod_logs_follow(const struct pp_log_target *t, const struct pp_log_read_opts *opts,
-		       pp_log_record_fn fn, void *ctx, const struct pp_logs_input *in,
+		       pp_log_record_fn fn, void *ctx, const struct pp_logs_follow_io *io,
 		       struct pp_error **err);
 
 /* attach -i: the container's stdin, from its supervisor; *is_pty when it is
