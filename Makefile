@@ -15,7 +15,7 @@ CLI_SRC := $(sort $(wildcard src/cli/*.c))
 LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o)
 CLI_OBJ := $(CLI_SRC:%.c=$(BUILD)/%.o)
 UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
-UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%) $(BUILD)/tests/test_settings_knobs
 HELPER_SRC := $(sort $(wildcard tests/helpers/*.c))
 HELPER_BIN := $(HELPER_SRC:tests/helpers/%.c=$(BUILD)/helpers/%)
 
@@ -31,7 +31,7 @@ DEBIAN_DEPS := build-essential pkg-config libyaml-dev libjson-c-dev libarchive-d
 # does both itself.
 PROGS := $(if $(filter x86_64,$(shell uname -m)),$(BUILD)/peapod-infra $(BUILD)/peapod-exec)
 
-all: $(BUILD)/peapod $(PROGS)
+all: $(BUILD)/peapod $(BUILD)/peapod-test $(PROGS)
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -45,6 +45,18 @@ $(BUILD)/libpeapod.a: $(LIB_OBJ)
 # (whose pages it gave back once set up, util/mem.h).
 $(BUILD)/peapod: $(CLI_OBJ) $(BUILD)/libpeapod.a
 	$(CC) $(ALL_CFLAGS) -o $@ $(CLI_OBJ) $(BUILD)/libpeapod.a $(LDLIBS) -Wl,-z,now $(LDFLAGS)
+
+# The test build: the same objects but the settings module compiled with
+# the test knobs (src/util/settings.h), which the user's build/peapod
+# ignores. The system tests run it ($PEAPOD); never installed.
+TEST_KNOBS_OBJ := $(BUILD)/test-knobs/src/util/settings.o
+$(TEST_KNOBS_OBJ): src/util/settings.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -DPP_TEST_KNOBS -MMD -MP -c $< -o $@
+
+$(BUILD)/peapod-test: $(CLI_OBJ) $(TEST_KNOBS_OBJ) $(BUILD)/libpeapod.a
+	$(CC) $(ALL_CFLAGS) -o $@ $(CLI_OBJ) $(TEST_KNOBS_OBJ) $(BUILD)/libpeapod.a $(LDLIBS) \
+		-Wl,-z,now $(LDFLAGS)
 
 # No libc, no start-up code: each keeps two or three pages. Mode 0111: a
 # process without CAP_DAC_READ_SEARCH may exec them but not read them, which
@@ -60,6 +72,12 @@ $(BUILD)/peapod-%: src/progs/peapod-%.c src/progs/nolibc.h
 $(BUILD)/tests/%: tests/unit/%.c $(wildcard tests/unit/*.h) $(BUILD)/libpeapod.a
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -o $@ $< $(BUILD)/libpeapod.a $(LDLIBS) -lcmocka -larchive $(LDFLAGS)
+
+# The settings' test again, against the test build's settings module.
+$(BUILD)/tests/test_settings_knobs: tests/unit/test_settings.c $(TEST_KNOBS_OBJ) $(BUILD)/libpeapod.a
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -DPP_TEST_KNOBS -o $@ $< $(TEST_KNOBS_OBJ) $(BUILD)/libpeapod.a $(LDLIBS) \
+		-lcmocka $(LDFLAGS)
 
 # Helpers copied into test images: static, so they run in a busybox rootfs.
 $(BUILD)/helpers/%: tests/helpers/%.c
@@ -90,7 +108,7 @@ run: deps
 helpers: $(HELPER_BIN)
 
 unit: $(UNIT_BIN)
-system: $(BUILD)/peapod $(HELPER_BIN)
+system: $(BUILD)/peapod-test $(HELPER_BIN)
 
 # The whole suite: unit tests, system tests, the same under ASan+UBSan, and a
 # bounded fuzz run of the manifest parser. Prints "N passed, N failed" last.
@@ -120,6 +138,8 @@ asan:
 FUZZ_SECONDS ?= 60
 FUZZ_CC = clang -std=c11 -D_GNU_SOURCE -Isrc -g -O1 -fsanitize=fuzzer,address,undefined \
 	$(shell pkg-config --cflags $(PKGS))
+# What src/util/settings.c needs beyond src/util: a quantity's parser.
+SETTINGS_DEPS := src/manifest/quantity.c
 # The manifest parser for FUZZ_SECONDS; the CRI log reader, the seccomp
 # profile parser, the CNI configuration and result readers, the
 # probes' response parsing (httpGet, grpc) and the control socket's exec
@@ -136,15 +156,17 @@ fuzz:
 		$(LDLIBS)
 	$(FUZZ_CC) -o build-fuzz/fuzz_probe fuzz/fuzz_probe.c \
 		src/probe/grpc_health.c src/probe/grpc_probe.c src/probe/http_response.c \
-		src/probe/net_probe.c src/probe/tls.c $(filter src/util/%.c,$(LIB_SRC)) $(LDLIBS)
+		src/probe/net_probe.c src/probe/tls.c $(filter src/util/%.c,$(LIB_SRC)) $(SETTINGS_DEPS) \
+		$(LDLIBS)
 	$(FUZZ_CC) -o build-fuzz/fuzz_control fuzz/fuzz_control.c src/supervisor/control_msg.c \
-		src/runtime/security.c $(filter src/security/%.c src/util/%.c,$(LIB_SRC)) $(LDLIBS)
+		src/runtime/security.c $(filter src/security/%.c src/util/%.c,$(LIB_SRC)) $(SETTINGS_DEPS) \
+		$(LDLIBS)
 	build-fuzz/fuzz_manifest -max_total_time=$(FUZZ_SECONDS) -max_len=65536 -rss_limit_mb=1024 \
 		build-fuzz/corpus fuzz/corpus
 	build-fuzz/fuzz_crilog -max_total_time=$$(( $(FUZZ_SECONDS) / 3 + 1 )) -max_len=65536 \
 		-rss_limit_mb=1024 build-fuzz/corpus-crilog fuzz/corpus-crilog
 	$(FUZZ_CC) -o build-fuzz/fuzz_seccomp fuzz/fuzz_seccomp.c \
-		$(filter src/security/%.c src/util/%.c,$(LIB_SRC)) $(LDLIBS)
+		$(filter src/security/%.c src/util/%.c,$(LIB_SRC)) $(SETTINGS_DEPS) $(LDLIBS)
 	LSAN_OPTIONS=suppressions=fuzz/lsan-libseccomp.supp \
 		build-fuzz/fuzz_seccomp -max_total_time=$$(( $(FUZZ_SECONDS) / 3 + 1 )) -max_len=16384 \
 		-rss_limit_mb=1024 build-fuzz/corpus-seccomp fuzz/corpus-seccomp
@@ -165,4 +187,4 @@ lint:
 clean:
 	rm -rf build build-asan build-fuzz
 
--include $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d)
+-include $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d) $(TEST_KNOBS_OBJ:.o=.d)

@@ -44,7 +44,7 @@ run_c_tests "$BUILD"
 
 echo "## system tests"
 out="$log/system.tap"
-PEAPOD="$PWD/$BUILD/peapod" HELPERS="$PWD/$BUILD/helpers" bats --tap tests/system >"$out" 2>&1
+PEAPOD="$PWD/$BUILD/peapod-test" HELPERS="$PWD/$BUILD/helpers" bats --tap tests/system >"$out" 2>&1
 cat "$out"
 count "$out"
 

@@ -14,6 +14,7 @@
 #include "cgroup/cgroup_internal.h"
 #include "util/cleanup.h"
 #include "util/fs.h"
+#include "util/settings.h"
 
 /* Removal waits for the last processes to exit: at most this many tries. */
 #define CGROUP_RMDIR_TRIES 200
@@ -192,8 +193,7 @@ static const struct cg_host *host(void)
 
 static const char *parent_name(void)
 {
-	const char *p = getenv("PEAPOD_CGROUP_PARENT");
-	return p && *p ? p : CGROUP_DEFAULT_PARENT;
+	return pp_settings()->cgroup_parent;
 }
 
 static bool valid_name(const char *name)

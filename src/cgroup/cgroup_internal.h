@@ -6,7 +6,6 @@
 
 #define CGROUP_ROOT "/sys/fs/cgroup"
 #define CGROUP_MAX_HIERARCHIES 8
-#define CGROUP_DEFAULT_PARENT "peapod"
 
 struct pp_cgroup {
 	enum pp_cgroup_layout layout;

@@ -12,6 +12,7 @@
 #include <sys/syscall.h>
 
 #include "util/cleanup.h"
+#include "util/settings.h"
 
 /* One rule: type 'c' or 'b', major/minor (-1 = any), access "rwm" letters. */
 struct dev_rule {
@@ -54,8 +55,8 @@ enum pp_devices_backend pp_devices_backend(void)
 		return PP_DEVICES_NONE;
 	if (layout == PP_CGROUP_V2)
 		return PP_DEVICES_BPF;
-	const char *env = getenv("PEAPOD_CGROUP_DEVICES");
-	if (have_v1_devices() && !(layout == PP_CGROUP_HYBRID && env && strcmp(env, "bpf") == 0))
+	bool bpf = pp_settings()->cgroup_devices_bpf;
+	if (have_v1_devices() && !(layout == PP_CGROUP_HYBRID && bpf))
 		return PP_DEVICES_V1;
 	return layout == PP_CGROUP_HYBRID ? PP_DEVICES_BPF : PP_DEVICES_NONE;
 }

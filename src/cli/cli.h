@@ -40,27 +40,6 @@ int cmd_top(int argc, char **argv);
 
 /* cli_pod.c */
 
-/* One request to the pod's supervisor, on a connection of its own; errors ignored. */
-void cli_ctl_request(const char *uid, const char *req);
-
-/* The pod's events file, followed by offset: warnings and errors (info
- * too when verbose) printed as "peapod: message" on stderr. */
-#define CLI_EVENTS_POLL_MS 50
-struct cli_events {
-	const char *uid;
-	bool verbose;
-	long offset;
-};
-void cli_events_print(struct cli_events *ev);
-
-/* How `run` ends: from the final status (exit code, "pod NAME Failed: reason"). */
-int cli_run_result(const char *uid, const char *name, bool verbose, int stop_signal);
-
-/* Adds the manifest's spec, labels and annotations to a pod view's object,
- * for the views of the whole pod (get -o json|yaml, inspect). */
-struct pp_pod_view;
-void cli_attach_spec(struct pp_pod_view *v);
-
 /* Prints a JSON document as YAML (kubectl get -o yaml). */
 struct json_object;
 void cli_print_yaml(struct json_object *doc);
@@ -73,8 +52,13 @@ int cli_load_manifest(const char *file, struct pp_pod **spec, char **text, size_
 /* NAME from "NAME" or "pod/NAME", as kubectl takes it. */
 const char *cli_pod_name(const char *arg);
 
+/* The namespace and name of the one pod of [pod] NAME [-n NS]; prints usage.
+ * 0, or an exit code. */
+int cli_one_pod_args(int argc, char **argv, const char *usage, const char **ns, const char **name);
+
 /* The pod named by the one NAME argument ([pod] NAME [-n NS]), for the
  * verbs that show one pod; prints usage or the error. 0, or an exit code. */
+struct pp_pod_view;
 int cli_view_one(int argc, char **argv, const char *usage, struct pp_pod_view *v);
 
 /* -n NS, else $PEAPOD_NAMESPACE, else "default". */

@@ -17,152 +17,13 @@
 #include "state/podstate.h"
 #include "supervisor/control.h"
 #include "util/cleanup.h"
-
-void cli_ctl_request(const char *uid, const char *req)
-{
-	cleanup_close int fd = pp_ctl_connect(uid, NULL);
-	if (fd >= 0)
-		pp_ctl_call(fd, req, NULL, NULL, NULL, NULL);
-}
-
-static const char *jstr(struct json_object *o, const char *key)
-{
-	struct json_object *v = NULL;
-	return json_object_object_get_ex(o, key, &v) ? json_object_get_string(v) : NULL;
-}
-
-static void print_event_line(const struct cli_events *ev, const char *line)
-{
-	struct json_object *o = json_tokener_parse(line);
-	if (o == NULL)
-		return;
-	const char *level = jstr(o, "level"), *msg = jstr(o, "message");
-	bool info = level == NULL || strcmp(level, "info") == 0;
-	if (msg != NULL && (!info || ev->verbose))
-		fprintf(stderr, "peapod: %s%s\n",
-			level && strcmp(level, "error") == 0 ? "error: " : "", msg);
-	json_object_put(o);
-}
-
-void cli_events_print(struct cli_events *ev)
-{
-	cleanup_free char *path = pp_state_file(ev->uid, PP_STATE_EVENTS);
-	cleanup_close int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0 || lseek(fd, ev->offset, SEEK_SET) < 0)
-		return;
-	char buf[8192];
-	ssize_t n;
-	while ((n = read(fd, buf, sizeof(buf) - 1)) > 0) {
-		buf[n] = '\0';
-		char *end = strrchr(buf, '\n');
-		if (end == NULL)
-			break; /* half an event: the rest comes with the next read */
-		*end = '\0';
-		char *save = NULL;
-		for (char *l = strtok_r(buf, "\n", &save); l; l = strtok_r(NULL, "\n", &save))
-			print_event_line(ev, l);
-		ev->offset += end - buf + 1;
-		if (lseek(fd, ev->offset, SEEK_SET) < 0)
-			break;
-	}
-}
-
-int cli_run_result(const char *uid, const char *name, bool verbose, int stop_signal)
-{
-	struct json_object *st = NULL, *pe = NULL, *code = NULL;
-	cleanup_error struct pp_error *err = NULL;
-	if (pp_state_read_status(uid, &st, &err) < 0 ||
-	    !json_object_object_get_ex(st, "peapod", &pe) ||
-	    !json_object_object_get_ex(pe, "exitCode", &code)) {
-		fprintf(stderr, "peapod: pod %s: its supervisor ended without a final status\n",
-			name);
-		if (st)
-			json_object_put(st);
-		return CLI_EXIT_FAILURE;
-	}
-	const char *result = jstr(pe, "result"), *reason = jstr(pe, "reason");
-	int status = stop_signal ? 128 + stop_signal : json_object_get_int(code);
-	if (stop_signal)
-		result = "Stopped";
-	if (verbose || result == NULL || strcmp(result, "Succeeded") != 0)
-		fprintf(stderr, "peapod: pod %s %s%s%s\n", name, result ? result : "Failed",
-			reason ? ": " : "", reason ? reason : "");
-	json_object_put(st);
-	return status;
-}
+#include "util/settings.h"
 
 const char *cli_namespace(const char *given)
 {
 	if (given != NULL && *given)
 		return given;
-	const char *env = getenv("PEAPOD_NAMESPACE");
-	return env && *env ? env : "default";
-}
-
-static struct json_object *ynode_to_json(const struct pp_ynode *n)
-{
-	if (n == NULL)
-		return NULL;
-	if (n->kind == PP_YMAP) {
-		struct json_object *o = json_object_new_object();
-		for (size_t i = 0; i + 1 < n->n; i += 2)
-			json_object_object_add(o, n->child[i]->value,
-					       ynode_to_json(n->child[i + 1]));
-		return o;
-	}
-	if (n->kind == PP_YSEQ) {
-		struct json_object *a = json_object_new_array();
-		for (size_t i = 0; i < n->n; i++)
-			json_object_array_add(a, ynode_to_json(n->child[i]));
-		return a;
-	}
-	if (n->plain) {
-		/* The YAML 1.1 types a plain scalar may have in a manifest. */
-		char *end = NULL;
-		long long v = strtoll(n->value, &end, 10);
-		if (*n->value && *end == '\0')
-			return json_object_new_int64(v);
-		if (strcmp(n->value, "true") == 0 || strcmp(n->value, "false") == 0)
-			return json_object_new_boolean(n->value[0] == 't');
-		if (strcmp(n->value, "null") == 0 || strcmp(n->value, "~") == 0)
-			return NULL;
-	}
-	return json_object_new_string(n->value);
-}
-
-void cli_attach_spec(struct pp_pod_view *v)
-{
-	cleanup_free char *path = pp_state_file(v->uid, PP_STATE_MANIFEST);
-	cleanup_free char *text = NULL;
-	size_t len = 0;
-	struct pp_ynode *root = NULL;
-	if (pp_read_file(path, PP_YAML_MAX_INPUT, &text, &len, NULL) < 0 ||
-	    pp_yaml_parse(path, text, len, &root, NULL) < 0 || root == NULL)
-		return;
-	struct json_object *meta = NULL;
-	const struct pp_ynode *m = pp_ymap_get(root, "metadata");
-	if (json_object_object_get_ex(v->obj, "metadata", &meta)) {
-		const char *keys[] = {"labels", "annotations"};
-		for (size_t i = 0; i < 2; i++) {
-			const struct pp_ynode *x = m ? pp_ymap_get(m, keys[i]) : NULL;
-			if (x != NULL)
-				json_object_object_add(meta, keys[i], ynode_to_json(x));
-		}
-	}
-	struct json_object *spec = ynode_to_json(pp_ymap_get(root, "spec"));
-	if (spec != NULL) {
-		/* apiVersion, kind, metadata, spec, status: kubectl's order. */
-		struct json_object *o = json_object_new_object();
-		json_object_object_foreach(v->obj, key, val)
-		{
-			json_object_object_add(o, key, json_object_get(val));
-			if (strcmp(key, "metadata") == 0)
-				json_object_object_add(o, "spec", spec);
-		}
-		json_object_put(v->obj);
-		v->obj = o;
-	}
-	pp_ynode_free(root);
+	return pp_settings()->namespace_;
 }
 
 static bool yaml_plain_ok(const char *s)
@@ -274,17 +135,17 @@ const char *cli_pod_name(const char *arg)
 	return strncmp(arg, "pod/", 4) == 0 ? arg + 4 : arg;
 }
 
-int cli_view_one(int argc, char **argv, const char *usage, struct pp_pod_view *v)
+int cli_one_pod_args(int argc, char **argv, const char *usage, const char **ns, const char **name)
 {
 	static const struct option longopts[] = {{"namespace", required_argument, NULL, 'n'},
 						 {NULL, 0, NULL, 0}};
-	const char *ns = NULL;
+	const char *given = NULL;
 	int c;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "n:", longopts, NULL)) != -1) {
 		if (c != 'n')
 			return CLI_EXIT_USAGE;
-		ns = optarg;
+		given = optarg;
 	}
 	if (optind < argc &&
 	    (strcmp(argv[optind], "pod") == 0 || strcmp(argv[optind], "pods") == 0))
@@ -293,8 +154,19 @@ int cli_view_one(int argc, char **argv, const char *usage, struct pp_pod_view *v
 		fprintf(stderr, "usage: %s\n", usage);
 		return CLI_EXIT_USAGE;
 	}
+	*ns = cli_namespace(given);
+	*name = cli_pod_name(argv[optind]);
+	return 0;
+}
+
+int cli_view_one(int argc, char **argv, const char *usage, struct pp_pod_view *v)
+{
+	const char *ns = NULL, *name = NULL;
+	int ret = cli_one_pod_args(argc, argv, usage, &ns, &name);
+	if (ret != 0)
+		return ret;
 	cleanup_error struct pp_error *err = NULL;
-	if (pp_pod_view_load(cli_namespace(ns), cli_pod_name(argv[optind]), v, &err) < 0) {
+	if (pp_pod_view_load(ns, name, v, &err) < 0) {
 		cli_print_error(err);
 		return CLI_EXIT_FAILURE;
 	}

@@ -7,8 +7,8 @@
 #include <json-c/json.h>
 
 #include "cli/cli.h"
+#include "ops/events.h"
 #include "ops/ops.h"
-#include "state/podstate.h"
 #include "util/cleanup.h"
 
 enum output { OUT_TABLE, OUT_WIDE, OUT_JSON, OUT_YAML, OUT_NAME };
@@ -333,29 +333,20 @@ int cmd_get(int argc, char **argv)
 			n++;
 		}
 	} else {
-		struct pp_pod_ref *refs = NULL;
-		size_t nr = 0;
-		if (pp_pod_list(all ? NULL : cli_namespace(ns), &refs, &nr, &err) < 0) {
+		if (pp_pod_views_list(all ? NULL : cli_namespace(ns), &views, &n, &err) < 0) {
 			cli_print_error(err);
 			return CLI_EXIT_FAILURE;
 		}
-		views = xmalloc(sizeof(*views) * (nr + 1));
-		for (size_t i = 0; i < nr; i++)
-			if (pp_pod_view_load(refs[i].ns, refs[i].name, &views[n], NULL) == 0)
-				n++;
-		pp_pod_refs_free(refs, nr);
 		if (n == 0 && out == OUT_TABLE)
 			fprintf(stderr, "No resources found in %s namespace.\n",
 				all ? "any" : cli_namespace(ns));
 	}
 	if (out == OUT_JSON || out == OUT_YAML || out == OUT_WIDE)
 		for (size_t i = 0; i < n; i++)
-			cli_attach_spec(&views[i]);
+			pp_pod_view_attach_spec(&views[i]);
 	if (n > 0 || !single)
 		print_pods(views, n, out, single && n == 1);
-	for (size_t i = 0; i < n; i++)
-		pp_pod_view_free(&views[i]);
-	free(views);
+	pp_pod_views_free(views, n);
 	return status;
 }
 
@@ -400,28 +391,27 @@ static void describe_containers(struct json_object *st, const char *list, const 
 	}
 }
 
+static void event_row(void *ctx, const struct pp_pod_event *e)
+{
+	fprintf(ctx, "  %-8s %-18s %-32s %s\n", e->type ? e->type : "", e->reason ? e->reason : "",
+		e->time ? e->time : "", e->message ? e->message : "");
+}
+
 static void describe_events(const char *uid)
 {
-	cleanup_free char *path = pp_state_file(uid, PP_STATE_EVENTS);
-	FILE *f = fopen(path, "re");
+	char *rows = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&rows, &len);
+	long offset = 0;
+	int r = f ? pp_pod_events_read(uid, &offset, event_row, f, NULL) : -1;
+	if (f)
+		fclose(f);
 	printf("Events:\n");
-	if (f == NULL) {
+	if (r < 0)
 		printf("  <none>\n");
-		return;
-	}
-	printf("  %-8s %-18s %-32s %s\n", "Type", "Reason", "Time", "Message");
-	char *line = NULL;
-	size_t cap = 0;
-	while (getline(&line, &cap, f) > 0) {
-		struct json_object *o = json_tokener_parse(line);
-		if (o == NULL)
-			continue;
-		printf("  %-8s %-18s %-32s %s\n", js(o, "type"), js(o, "reason"), js(o, "time"),
-		       js(o, "message"));
-		json_object_put(o);
-	}
-	free(line);
-	fclose(f);
+	else
+		printf("  %-8s %-18s %-32s %s\n%s", "Type", "Reason", "Time", "Message", rows);
+	free(rows);
 }
 
 int cmd_describe(int argc, char **argv)

@@ -1,6 +1,5 @@
 /* peapod logs and attach: a container's output from its CRI log files. */
 #include <getopt.h>
-#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,16 +8,9 @@
 #include <termios.h>
 #include <unistd.h>
 
-#include <json-c/json.h>
-
 #include "cli/cli.h"
-#include "logs/crilog.h"
-#include "ops/ops.h"
-#include "state/podstate.h"
-#include "supervisor/control.h"
+#include "ops/logs.h"
 #include "util/cleanup.h"
-
-#define FOLLOW_POLL_MS 100
 
 struct logs_opts {
 	const char *ns, *container;
@@ -41,63 +33,6 @@ static int print_record(void *ctx, const char *container, const struct pp_log_re
 	if (!rec->partial)
 		fputc('\n', f);
 	return ferror(f) ? -1 : 0;
-}
-
-/* The container's status object (init or app), NULL when there is none. */
-static struct json_object *container_status(struct json_object *pod, const char *name)
-{
-	struct json_object *st = NULL, *list = NULL;
-	if (!json_object_object_get_ex(pod, "status", &st))
-		return NULL;
-	const char *lists[] = {"initContainerStatuses", "containerStatuses"};
-	for (size_t l = 0; l < 2; l++) {
-		if (!json_object_object_get_ex(st, lists[l], &list))
-			continue;
-		for (size_t i = 0; i < json_object_array_length(list); i++) {
-			struct json_object *c = json_object_array_get_idx(list, i), *n = NULL;
-			if (json_object_object_get_ex(c, "name", &n) &&
-			    strcmp(json_object_get_string(n), name) == 0)
-				return c;
-		}
-	}
-	return NULL;
-}
-
-/* -c, else the only (or, as kubectl does, the first) app container. */
-static const char *pick_container(struct pp_pod_view *v, const char *given)
-{
-	if (given != NULL)
-		return given;
-	struct json_object *st = NULL, *list = NULL, *n = NULL;
-	if (!json_object_object_get_ex(v->obj, "status", &st) ||
-	    !json_object_object_get_ex(st, "containerStatuses", &list) ||
-	    json_object_array_length(list) == 0 ||
-	    !json_object_object_get_ex(json_object_array_get_idx(list, 0), "name", &n))
-		return NULL;
-	if (json_object_array_length(list) > 1)
-		fprintf(stderr, "Defaulted container \"%s\" out of the pod's containers\n",
-			json_object_get_string(n));
-	return json_object_get_string(n);
-}
-
-static int restart_count(struct json_object *cs)
-{
-	struct json_object *r = NULL;
-	return json_object_object_get_ex(cs, "restartCount", &r) ? json_object_get_int(r) : 0;
-}
-
-/* Whether the instance being followed is over (or the pod is). */
-static bool instance_over(const char *ns, const char *name, const char *container, int restart)
-{
-	struct pp_pod_view v;
-	if (pp_pod_view_load(ns, name, &v, NULL) < 0)
-		return true;
-	struct json_object *cs = container_status(v.obj, container), *state = NULL;
-	bool over = !v.alive || cs == NULL || restart_count(cs) > restart ||
-		    !json_object_object_get_ex(cs, "state", &state) ||
-		    json_object_object_get_ex(state, "terminated", NULL);
-	pp_pod_view_free(&v);
-	return over;
 }
 
 /* attach -i: what we read goes to the container's stdin; our EOF closes
@@ -146,50 +81,21 @@ static void terminal_raw(struct logs_opts *o)
 		(void)ioctl(o->in_fd, TIOCSWINSZ, &ws);
 }
 
-static int follow(const char *log_dir, const char *name, int restart, struct logs_opts *o,
-		  struct pp_error **err)
+/* attach -i: our stdin is watched while following, until it ends. */
+static int input_fd(void *ctx)
 {
-	struct pp_log_follow *f = NULL;
-	int ret = -1;
-	if (pp_log_follow_new(&f, err) < 0 ||
-	    pp_log_follow_add(f, log_dir, restart, o->container, &o->read, err) < 0)
-		goto out;
-	for (;;) {
-		if (pp_log_follow_read(f, print_record, o, err) < 0)
-			goto out;
-		fflush(stdout);
-		if (instance_over(o->ns, name, o->container, restart))
-			break;
-		struct pollfd p[2] = {{.fd = pp_log_follow_fd(f), .events = POLLIN},
-				      {.fd = o->in_fd >= 0 ? 0 : -1, .events = POLLIN}};
-		poll(p, 2, FOLLOW_POLL_MS);
-		if (p[1].revents)
-			relay_stdin(o);
-	}
-	ret = pp_log_follow_read(f, print_record, o, err);
-out:
-	pp_log_follow_free(f);
-	return ret;
+	const struct logs_opts *o = ctx;
+	return o->in_fd >= 0 ? 0 : -1;
 }
 
-/* The container's stdin, from its supervisor. */
-static int attach_stdin(const char *uid, struct logs_opts *o, struct pp_error **err)
+static void input_ready(void *ctx)
 {
-	cleanup_close int ctl = pp_ctl_connect(uid, err);
-	cleanup_free char *req = xasprintf("attach %s", o->container);
-	int fds[PP_CTL_MAX_FDS];
-	size_t n = 0;
-	cleanup_free char *reply = NULL;
-	if (ctl < 0 || pp_ctl_call(ctl, req, &reply, fds, &n, err) < 0)
-		return -1;
-	if (n < 1)
-		return pp_error_set(err, EPROTO, "the supervisor sent no stdin for %s",
-				    o->container);
-	o->in_fd = fds[0];
-	o->in_is_pty = reply != NULL && strcmp(reply, "ok tty") == 0;
-	for (size_t i = 1; i < n; i++)
-		close(fds[i]);
-	return 0;
+	relay_stdin(ctx);
+}
+
+static void flush_stdout(void *ctx)
+{
+	fflush(stdout);
 }
 
 /* "5s", "2m", "1h", "300": seconds. */
@@ -302,45 +208,31 @@ static int logs(int argc, char **argv, bool attach)
 		return CLI_EXIT_USAGE;
 	const char *name = cli_pod_name(argv[optind]);
 	cleanup_error struct pp_error *err = NULL;
-	struct pp_pod_view v;
-	if (pp_pod_view_load(o.ns, name, &v, &err) < 0) {
-		cli_print_error(err);
-		return CLI_EXIT_FAILURE;
-	}
+	struct pp_log_target t;
 	int status = CLI_EXIT_FAILURE;
-	cleanup_free char *dir = pp_pod_log_dir(o.ns, name, v.uid);
-	cleanup_free char *cdir = NULL;
-	o.container = pick_container(&v, o.container);
-	struct json_object *cs = o.container ? container_status(v.obj, o.container) : NULL;
-	if (cs == NULL) {
-		fprintf(stderr, "peapod: container %s is not valid for pod %s\n",
-			o.container ? o.container : "(none)", name);
+	int r = pp_pod_log_target(o.ns, name, o.container, o.previous, &t, &err);
+	if (t.defaulted)
+		fprintf(stderr, "Defaulted container \"%s\" out of the pod's containers\n",
+			t.container);
+	if (r < 0) {
+		cli_print_error(err);
 		goto out;
 	}
-	int restart = restart_count(cs);
-	if (o.previous && restart == 0) {
-		fprintf(stderr,
-			"peapod: previous terminated container \"%s\" in pod \"%s\" not found\n",
-			o.container, name);
-		goto out;
-	}
-	if (o.previous)
-		restart--;
+	o.container = t.container;
 	if (attach) {
 		o.follow = true;
 		o.read.tail = 0;
-		if (o.in && attach_stdin(v.uid, &o, &err) < 0) {
+		if (o.in &&
+		    pp_pod_attach_stdin(t.uid, t.container, &o.in_fd, &o.in_is_pty, &err) < 0) {
 			cli_print_error(err);
 			goto out;
 		}
 		terminal_raw(&o);
 	}
-	cdir = xasprintf("%s/%s", dir, o.container);
-	int r = o.follow && !o.previous
-		    ? follow(cdir, name, restart, &o, &err)
-		    : pp_log_read(cdir, restart, o.container, &o.read, print_record, &o, &err);
-	if (r < 0 && err != NULL && err->status == ENOENT)
-		r = 0; /* never started: no output yet */
+	struct pp_logs_follow_io io = {
+	    .batch_done = flush_stdout, .fd = input_fd, .ready = input_ready, .ctx = &o};
+	r = o.follow && !o.previous ? pp_pod_logs_follow(&t, &o.read, print_record, &o, &io, &err)
+				    : pp_pod_logs_read(&t, &o.read, print_record, &o, &err);
 	if (r < 0)
 		cli_print_error(err);
 	else
@@ -349,7 +241,7 @@ out:
 	if (o.raw)
 		(void)tcsetattr(0, TCSANOW, &o.saved_tio);
 	cleanup_closep(&o.in_fd);
-	pp_pod_view_free(&v);
+	pp_log_target_free(&t);
 	return status;
 }
 

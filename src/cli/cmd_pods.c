@@ -8,11 +8,9 @@
 #include <json-c/json.h>
 
 #include "cli/cli.h"
-#include "net/netconf.h"
+#include "ops/apply.h"
 #include "ops/ops.h"
 #include "manifest/manifest.h"
-#include "supervisor/control.h"
-#include "supervisor/supervisor.h"
 #include "util/cleanup.h"
 
 #define DELETE_TIMEOUT_MS (-1)
@@ -50,25 +48,16 @@ int cmd_apply(int argc, char **argv)
 	size_t len = 0;
 	if (cli_load_manifest(file, &spec, &text, &len) < 0)
 		return CLI_EXIT_USAGE;
-	/* -n names the namespace of a manifest that has none, as kubectl does. */
-	if (ns != NULL && strcmp(spec->namespace_, "default") == 0) {
-		free(spec->namespace_);
-		spec->namespace_ = xstrdup(ns);
-	} else if (ns != NULL && strcmp(spec->namespace_, ns) != 0) {
-		fprintf(stderr,
-			"peapod: the namespace from the provided object \"%s\" does not match the "
-			"namespace \"%s\"\n",
-			spec->namespace_, ns);
-		pp_pod_free(spec);
-		return CLI_EXIT_USAGE;
-	}
-	if (network != NULL)
-		pp_net_set_network(spec, network);
 	cleanup_free char *name = xstrdup(spec->name);
-	struct pp_apply_opts o = {.store_root = root, .manifest = text, .manifest_len = len};
-	if (pp_pod_apply(spec, &o, NULL, &err) < 0) {
+	struct pp_apply_opts o = {.store_root = root,
+				  .manifest = text,
+				  .manifest_len = len,
+				  .namespace_ = ns,
+				  .network = network};
+	int r = pp_pod_apply(spec, &o, NULL, &err);
+	if (r < 0) {
 		cli_print_error(err);
-		return CLI_EXIT_FAILURE;
+		return r == PP_APPLY_BAD_REQUEST ? CLI_EXIT_USAGE : CLI_EXIT_FAILURE;
 	}
 	printf("pod/%s created\n", name);
 	return 0;
@@ -157,38 +146,17 @@ int cmd_delete(int argc, char **argv)
 	return status;
 }
 
-/* peapod.networkCheck: the CNI CHECK of a running pod's network, "ok" or
- * what the plugins found wrong (absent without a network). */
-static void add_network_check(struct pp_pod_view *v)
-{
-	cleanup_close int fd = v->alive ? pp_ctl_connect(v->uid, NULL) : -1;
-	cleanup_free char *reply = NULL;
-	cleanup_error struct pp_error *err = NULL;
-	struct json_object *pp = NULL;
-	if (fd < 0 || !json_object_object_get_ex(v->obj, "peapod", &pp))
-		return;
-	int r = pp_ctl_call(fd, "netcheck", &reply, NULL, NULL, &err);
-	if (r == 0 && strcmp(reply, "none") == 0)
-		return;
-	json_object_object_add(pp, "networkCheck",
-			       json_object_new_string(r == 0 ? "ok" : err->msg));
-}
-
 int cmd_inspect(int argc, char **argv)
 {
-	struct pp_pod_view v;
-	int ret = cli_view_one(argc, argv, "peapod inspect NAME [-n NAMESPACE]", &v);
+	const char *ns = NULL, *name = NULL;
+	int ret = cli_one_pod_args(argc, argv, "peapod inspect NAME [-n NAMESPACE]", &ns, &name);
 	if (ret != 0)
 		return ret;
-	cli_attach_spec(&v);
-	add_network_check(&v);
-	/* One sample of the pod's usage (no CPU rate: that takes two). */
-	struct pp_pod_usage u;
-	struct json_object *peapod = NULL;
-	if (v.alive && !v.finished && json_object_object_get_ex(v.obj, "peapod", &peapod) &&
-	    pp_pod_usage_begin(v.ns, v.name, &u, NULL) == 0) {
-		json_object_object_add(peapod, "stats", pp_pod_usage_json(&u));
-		pp_pod_usage_free(&u);
+	cleanup_error struct pp_error *err = NULL;
+	struct pp_pod_view v;
+	if (pp_pod_inspect(ns, name, &v, &err) < 0) {
+		cli_print_error(err);
+		return CLI_EXIT_FAILURE;
 	}
 	printf("%s\n", json_object_to_json_string_ext(v.obj, JSON_C_TO_STRING_PRETTY |
 								 JSON_C_TO_STRING_NOSLASHESCAPE));

@@ -1,8 +1,6 @@
-/* peapod run -f FILE: apply, follow the logs, wait for completion, delete:
- * the pod runs under its own supervisor as any applied pod does, and this
- * command shows it in the foreground. */
+/* peapod run -f FILE: the pod in the foreground (ops/run.h), its output,
+ * its warnings and how it ended printed. */
 #include <getopt.h>
-#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -10,13 +8,8 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
-#include "logs/crilog.h"
-#include "ops/ops.h"
-#include "net/netconf.h"
+#include "ops/run.h"
 #include "manifest/manifest.h"
-#include "state/podstate.h"
-#include "supervisor/control.h"
-#include "supervisor/supervisor.h"
 #include "util/cleanup.h"
 
 struct run_opts {
@@ -99,31 +92,31 @@ static int parse_args(int argc, char **argv, struct run_opts *o)
 	return 0;
 }
 
-/* Every container's name, init containers first. */
-static char **container_names(const struct pp_pod *spec)
+static void print_event(void *ctx, const struct pp_pod_event *e)
 {
-	size_t n = spec->n_init_containers + spec->n_containers;
-	char **names = xmalloc(sizeof(char *) * (n + 1));
-	for (size_t i = 0; i < n; i++)
-		names[i] = xstrdup(i < spec->n_init_containers
-				       ? spec->init_containers[i].name
-				       : spec->containers[i - spec->n_init_containers].name);
-	return names;
+	const struct run_opts *o = ctx;
+	bool info = e->level == NULL || strcmp(e->level, "info") == 0;
+	if (e->message != NULL && (!info || o->verbose))
+		fprintf(stderr, "peapod: %s%s\n",
+			e->level && strcmp(e->level, "error") == 0 ? "error: " : "", e->message);
 }
 
-/* Follows every container's log from its first instance on. */
-static int follow_all(char **names, const char *log_dir, struct pp_log_follow **out,
-		      struct pp_error **err)
+/* The exit status, from how the pod ended. */
+static int print_outcome(const char *name, const struct run_opts *o,
+			 const struct pp_run_outcome *res)
 {
-	if (pp_log_follow_new(out, err) < 0)
-		return -1;
-	struct pp_log_read_opts all = {.tail = -1};
-	for (char **c = names; *c; c++) {
-		cleanup_free char *cdir = xasprintf("%s/%s", log_dir, *c);
-		if (pp_log_follow_add(*out, cdir, 0, *c, &all, err) < 0)
-			return -1;
+	if (!res->over)
+		return CLI_EXIT_FAILURE;
+	if (!res->has_status) {
+		fprintf(stderr, "peapod: pod %s: its supervisor ended without a final status\n",
+			name);
+		return CLI_EXIT_FAILURE;
 	}
-	return 0;
+	if (o->verbose || res->result == NULL || strcmp(res->result, "Succeeded") != 0)
+		fprintf(stderr, "peapod: pod %s %s%s%s\n", name,
+			res->result ? res->result : "Failed", res->reason ? ": " : "",
+			res->reason ? res->reason : "");
+	return res->exit_code;
 }
 
 int cmd_run(int argc, char **argv)
@@ -137,11 +130,7 @@ int cmd_run(int argc, char **argv)
 	size_t text_len = 0;
 	if (cli_load_manifest(o.file, &spec, &text, &text_len) < 0)
 		return CLI_EXIT_USAGE;
-	if (o.network != NULL)
-		pp_net_set_network(spec, o.network);
-	cleanup_free char *ns = xstrdup(spec->namespace_);
 	cleanup_free char *name = xstrdup(spec->name);
-	cleanup_strv char **names = container_names(spec);
 
 	/* From here on a Ctrl-C must not kill us half-way: the signals arrive
 	 * through a signalfd and become stop requests to the supervisor. */
@@ -153,54 +142,17 @@ int cmd_run(int argc, char **argv)
 	sigprocmask(SIG_BLOCK, &stop, &old);
 	cleanup_close int sigfd = signalfd(-1, &stop, SFD_CLOEXEC | SFD_NONBLOCK);
 
-	cleanup_free char *uid = NULL;
 	struct pp_apply_opts ao = {
-	    .store_root = o.root, .manifest = text, .manifest_len = text_len};
-	if (pp_pod_apply(spec, &ao, &uid, &err) < 0) {
-		cli_print_error(err);
-		sigprocmask(SIG_SETMASK, &old, NULL);
-		return CLI_EXIT_FAILURE;
-	}
-	cleanup_free char *log_dir = pp_pod_log_dir(ns, name, uid);
-	struct pp_log_follow *follow = NULL;
-	struct cli_events ev = {.uid = uid, .verbose = o.verbose};
-	/* A pod may be over before we connect: then there is nothing to wait for. */
-	cleanup_close int ctl = pp_ctl_connect(uid, NULL);
-	int status = CLI_EXIT_FAILURE, stop_signal = 0;
-	if (follow_all(names, log_dir, &follow, &err) < 0) {
-		cli_print_error(err);
-		goto out;
-	}
-	for (bool done = ctl < 0; !done;) {
-		struct pollfd p[3] = {{.fd = ctl, .events = POLLIN},
-				      {.fd = pp_log_follow_fd(follow), .events = POLLIN},
-				      {.fd = sigfd, .events = POLLIN}};
-		poll(p, 3, CLI_EVENTS_POLL_MS);
-		struct signalfd_siginfo si;
-		while (read(sigfd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
-			/* The first: graceful stop; the next: kill at once. */
-			cli_ctl_request(uid, stop_signal ? "stop 0" : "stop -1");
-			if (!stop_signal)
-				stop_signal = (int)si.ssi_signo;
-		}
-		if (p[0].revents)
-			done = pp_ctl_wait_closed(ctl, 0, NULL) == 0;
-		pp_log_follow_read(follow, print_record, &o, NULL);
-		cli_events_print(&ev);
-	}
-	/* The supervisor is gone: what it wrote is all there is. */
-	pp_log_follow_read(follow, print_record, &o, NULL);
-	cli_events_print(&ev);
-	status = cli_run_result(uid, name, o.verbose, stop_signal);
-out:
-	pp_log_follow_free(follow);
-	/* Finished: only its record is left. Otherwise (we could not follow
-	 * it, or its supervisor died) the pod goes at once, as delete would. */
-	struct pp_delete_opts now = {.grace_s = 0, .timeout_ms = -1};
-	if (pp_pod_delete(ns, name, &now, &err) < 0) {
+	    .store_root = o.root, .manifest = text, .manifest_len = text_len, .network = o.network};
+	struct pp_run_output out = {.record = print_record, .event = print_event, .ctx = &o};
+	struct pp_run_outcome res;
+	int r = pp_pod_run(spec, &ao, sigfd, &out, &res, &err);
+	int status = print_outcome(name, &o, &res);
+	if (r < 0) {
 		cli_print_error(err);
 		status = CLI_EXIT_FAILURE;
 	}
+	pp_run_outcome_free(&res);
 	sigprocmask(SIG_SETMASK, &old, NULL);
 	return status;
 }

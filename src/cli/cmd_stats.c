@@ -6,11 +6,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "cli/cli.h"
 #include "ops/ops.h"
-#include "state/podstate.h"
 #include "util/cleanup.h"
 
 #define MIB ((uint64_t)1 << 20)
@@ -32,57 +30,35 @@ static int parse_window(const char *s, int *ms)
 	return *ms > 0 ? 0 : -1;
 }
 
-static void sleep_ms(int ms)
+static void print_sample_error(void *ctx, const struct pp_error *e)
 {
-	struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
-	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
-		;
+	cli_print_error(e);
+	*(int *)ctx = CLI_EXIT_FAILURE;
 }
 
-/* Samples the pods named in argv (else every pod that runs) twice. */
+/* Samples the pods named in names (else every pod that runs) twice. */
 static int sample_pods(char **names, int n_names, const struct sample_opts *o,
 		       struct pp_pod_usage **out, size_t *n_out)
 {
 	int status = 0;
-	struct pp_pod_usage *u = NULL;
-	size_t n = 0;
-	struct pp_pod_ref *refs = NULL;
-	size_t nr = 0;
+	const char **stripped = xmalloc(sizeof(char *) * ((size_t)n_names + 1));
+	for (int i = 0; i < n_names; i++)
+		stripped[i] = cli_pod_name(names[i]);
+	struct pp_usage_request r = {
+	    .ns = n_names == 0 && o->all_ns ? NULL : cli_namespace(o->ns),
+	    .names = stripped,
+	    .n_names = (size_t)n_names,
+	    .window_ms = o->window_ms,
+	    .on_error = print_sample_error,
+	    .ctx = &status,
+	};
 	cleanup_error struct pp_error *err = NULL;
-	if (n_names == 0 &&
-	    pp_pod_list(o->all_ns ? NULL : cli_namespace(o->ns), &refs, &nr, &err) < 0) {
+	if (pp_pods_usage_sample(&r, out, n_out, &err) < 0) {
 		cli_print_error(err);
-		return CLI_EXIT_FAILURE;
+		status = CLI_EXIT_FAILURE;
 	}
-	size_t total = n_names > 0 ? (size_t)n_names : nr;
-	u = xmalloc(sizeof(*u) * (total + 1));
-	for (size_t i = 0; i < total; i++) {
-		cleanup_error struct pp_error *e = NULL;
-		const char *ns = n_names > 0 ? cli_namespace(o->ns) : refs[i].ns;
-		const char *name = n_names > 0 ? cli_pod_name(names[i]) : refs[i].name;
-		if (pp_pod_usage_begin(ns, name, &u[n], &e) == 0) {
-			n++;
-		} else if (n_names > 0) {
-			/* Pods not running are left out of a listing of all. */
-			cli_print_error(e);
-			status = CLI_EXIT_FAILURE;
-		}
-	}
-	pp_pod_refs_free(refs, nr);
-	if (n > 0)
-		sleep_ms(o->window_ms);
-	for (size_t i = 0; i < n; i++)
-		pp_pod_usage_end(&u[i], NULL);
-	*out = u;
-	*n_out = n;
+	free(stripped);
 	return status;
-}
-
-static void free_usages(struct pp_pod_usage *u, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		pp_pod_usage_free(&u[i]);
-	free(u);
 }
 
 /* podman's sizes: decimal units, four significant digits (go-units HumanSize). */
@@ -159,7 +135,7 @@ int cmd_stats(int argc, char **argv)
 		/* The whole pod, its infra process included. */
 		stats_row(u[i].name, "(pod)", &u[i].pod);
 	}
-	free_usages(u, n);
+	pp_pod_usages_free(u, n);
 	return status;
 }
 
@@ -215,6 +191,6 @@ int cmd_top(int argc, char **argv)
 		if (!containers)
 			top_row(u[i].name, NULL, mc, has_cpu, ws, has_mem);
 	}
-	free_usages(u, n);
+	pp_pod_usages_free(u, n);
 	return status;
 }

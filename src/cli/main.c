@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "util/settings.h"
 #include "util/trace.h"
 
 static const struct cli_command commands[] = {
@@ -35,6 +36,13 @@ static void usage(FILE *f)
 
 int main(int argc, char **argv)
 {
+	/* Once, before anything reads them; a supervisor, forked later,
+	 * inherits them. */
+	cleanup_error struct pp_error *err = NULL;
+	if (pp_settings_load(&err) < 0) {
+		cli_print_error(err);
+		return CLI_EXIT_USAGE;
+	}
 	if (argc < 2) {
 		usage(stderr);
 		return CLI_EXIT_USAGE;

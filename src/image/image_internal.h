@@ -25,8 +25,6 @@
 
 #include "image/image.h"
 
-#define IMAGE_DEFAULT_ROOT "/var/lib/peapod"
-#define IMAGE_ROOT_ENV "PEAPOD_ROOT"
 #define IMAGE_JSON_MAX (16u << 20)
 #define IMAGE_ID_MIN_PREFIX 4
 #define IMAGE_LAYER_ID_BYTES 32

@@ -12,13 +12,12 @@
 #include "image/sha256.h"
 #include "util/cleanup.h"
 #include "util/fs.h"
+#include "util/settings.h"
 
 int pp_image_store_open(const char *root, struct pp_image_store **out, struct pp_error **err)
 {
 	if (root == NULL || *root == '\0')
-		root = getenv(IMAGE_ROOT_ENV);
-	if (root == NULL || *root == '\0')
-		root = IMAGE_DEFAULT_ROOT;
+		root = pp_settings()->root;
 	struct pp_image_store *s = xmalloc(sizeof(*s));
 	s->root = xstrdup(root);
 	s->layers_dir = xasprintf("%s/layers", root);

@@ -13,6 +13,7 @@
 #include "image/image_internal.h"
 #include "util/cleanup.h"
 #include "util/fs.h"
+#include "util/settings.h"
 
 /* libarchive, loaded by image_extract_tar before it forks. */
 static const struct pp_archive_api *A;
@@ -28,16 +29,12 @@ static const int extract_flags =
     ARCHIVE_EXTRACT_SECURE_SYMLINKS | ARCHIVE_EXTRACT_SECURE_NOABSOLUTEPATHS;
 
 /* Bounds on one archive (a tar bomb stops there): bytes of file content
- * (PEAPOD_IMAGE_MAX_BYTES overrides) and entries. */
-#define TAR_MAX_BYTES_DEFAULT (64LL << 30)
+ * (PEAPOD_IMAGE_MAX_BYTES) and entries. */
 #define TAR_MAX_ENTRIES 1000000
-#define TAR_MAX_BYTES_ENV "PEAPOD_IMAGE_MAX_BYTES"
 
 static long long max_bytes(void)
 {
-	const char *env = getenv(TAR_MAX_BYTES_ENV);
-	long long v = env != NULL ? strtoll(env, NULL, 10) : 0;
-	return v > 0 ? v : TAR_MAX_BYTES_DEFAULT;
+	return (long long)pp_settings()->image_max_bytes;
 }
 
 /* What an image layer may not hold: device nodes (a block device in a

@@ -22,11 +22,12 @@
 #include <stdint.h>
 
 #include "util/error.h"
+#include "util/settings.h"
 
 enum pp_log_stream { PP_LOG_STDOUT = 0, PP_LOG_STDERR };
 
-#define PP_LOG_DEFAULT_MAX_SIZE (10LL * 1024 * 1024)
-#define PP_LOG_DEFAULT_MAX_FILES 5
+#define PP_LOG_DEFAULT_MAX_SIZE PP_SETTING_LOG_MAX_SIZE_DEFAULT
+#define PP_LOG_DEFAULT_MAX_FILES PP_SETTING_LOG_MAX_FILES_DEFAULT
 
 struct pp_log_opts {
 	int64_t max_size; /* bytes before rotation; <= 0: no rotation */

@@ -12,6 +12,7 @@
 #include "logs/crilog_internal.h"
 #include "manifest/manifest.h"
 #include "util/cleanup.h"
+#include "util/settings.h"
 
 #define WRITER_BUF_SIZE (256 * 1024)
 #define LOG_FILE_MODE 0640
@@ -32,26 +33,8 @@ struct pp_log_writer {
 
 void pp_log_opts_default(struct pp_log_opts *o)
 {
-	o->max_size = PP_LOG_DEFAULT_MAX_SIZE;
-	o->max_files = PP_LOG_DEFAULT_MAX_FILES;
-
-	const char *size = getenv("PEAPOD_LOG_MAX_SIZE");
-	if (size != NULL && *size != '\0') {
-		struct pp_quantity q = {0};
-		struct pp_error *err = NULL;
-		if (pp_quantity_parse(size, &q, &err) == 0 && q.milli >= 0)
-			o->max_size = q.value;
-		pp_error_free(&err);
-		free(q.text);
-	}
-	const char *files = getenv("PEAPOD_LOG_MAX_FILES");
-	if (files != NULL && *files != '\0') {
-		char *end = NULL;
-		errno = 0;
-		long n = strtol(files, &end, 10);
-		if (errno == 0 && *end == '\0' && n >= MIN_MAX_FILES && n <= INT_MAX)
-			o->max_files = (int)n;
-	}
+	o->max_size = pp_settings()->log_max_size;
+	o->max_files = pp_settings()->log_max_files;
 }
 
 static int64_t now_ns(void)

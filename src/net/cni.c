@@ -14,9 +14,9 @@
 #include "util/cleanup.h"
 #include "util/fs.h"
 #include "util/proc.h"
+#include "util/settings.h"
 
 #define MAX_PLUGIN_OUTPUT (1024 * 1024)
-#define PLUGIN_TIMEOUT_MS_DEFAULT (60 * 1000)
 #define DEFAULT_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
 /* The plugin binary of type in CNI_PATH (a colon-separated list). */
@@ -87,15 +87,7 @@ static int plugin_error(const char *type, const char *cmd, int status, const cha
 	return ret;
 }
 
-/* $PEAPOD_CNI_TIMEOUT_MS, default a minute. */
-static int plugin_timeout_ms(void)
-{
-	const char *e = getenv("PEAPOD_CNI_TIMEOUT_MS");
-	int v = e ? atoi(e) : 0;
-	return v > 0 ? v : PLUGIN_TIMEOUT_MS_DEFAULT;
-}
-
-/* Waits for the plugin to exit, for at most plugin_timeout_ms(): a plugin
+/* Waits for the plugin to exit, for at most PEAPOD_CNI_TIMEOUT_MS: a plugin
  * that hangs must not hang the pod's supervisor. False when it had to be
  * killed (it is then reaped by the caller like any other exit). */
 static bool wait_bounded(pid_t pid)
@@ -105,7 +97,7 @@ static bool wait_bounded(pid_t pid)
 		return true; /* no pidfd: wait without a bound */
 	struct pollfd p = {.fd = pfd, .events = POLLIN};
 	int n;
-	while ((n = poll(&p, 1, plugin_timeout_ms())) < 0 && errno == EINTR)
+	while ((n = poll(&p, 1, pp_settings()->cni_timeout_ms)) < 0 && errno == EINTR)
 		;
 	if (n > 0)
 		return true;
@@ -152,7 +144,7 @@ static int run_plugin(const char *cmd, const char *type, const char *stdin_json,
 		;
 	if (timed_out) {
 		pp_error_set(err, ETIMEDOUT, "CNI %s %s: no answer in %d ms, killed", type, cmd,
-			     plugin_timeout_ms());
+			     pp_settings()->cni_timeout_ms);
 		goto out;
 	}
 	lseek(o, 0, SEEK_SET);

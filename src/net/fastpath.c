@@ -23,6 +23,7 @@
 #include "net/podnet.h"
 #include "util/cleanup.h"
 #include "util/fs.h"
+#include "util/settings.h"
 
 #define NL_BUF 1024
 #define LEASE_DIR_MODE 0755
@@ -32,8 +33,7 @@
 
 bool pp_fastpath_enabled(void)
 {
-	const char *e = getenv("PEAPOD_NET_FASTPATH");
-	return e == NULL || strcmp(e, "0") != 0;
+	return pp_settings()->net_fastpath;
 }
 
 /* ---- netlink ---- */

@@ -9,23 +9,20 @@
 #include "state/podstate.h"
 #include "util/cleanup.h"
 #include "util/fs.h"
+#include "util/settings.h"
 
-#define CONF_DIR_DEFAULT "/etc/peapod/cni"
-#define PLUGIN_DIR_DEFAULT "/usr/lib/cni"
 #define CONF_DIR_MODE 0755
 #define CONF_FILE_MODE 0644
 #define MAX_CONF_FILE (1024 * 1024)
 
 const char *pp_net_conf_dir(void)
 {
-	const char *d = getenv("PEAPOD_CNI_CONF_DIR");
-	return d && *d ? d : CONF_DIR_DEFAULT;
+	return pp_settings()->cni_conf_dir;
 }
 
 const char *pp_net_plugin_dir(void)
 {
-	const char *d = getenv("PEAPOD_CNI_PATH");
-	return d && *d ? d : PLUGIN_DIR_DEFAULT;
+	return pp_settings()->cni_path;
 }
 
 char *pp_net_default_data_dir(void)
@@ -42,7 +39,7 @@ const char *pp_net_name_for(const struct pp_pod *pod)
 		if (strcmp(pod->annotations[i].key, PP_NET_ANNOTATION) == 0)
 			name = pod->annotations[i].value;
 	if (name == NULL || *name == '\0')
-		name = getenv("PEAPOD_NETWORK");
+		name = pp_settings()->network;
 	if (name == NULL || *name == '\0')
 		name = PP_NET_DEFAULT_NAME;
 	return strcmp(name, PP_NET_NONE) == 0 ? NULL : name;

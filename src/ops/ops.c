@@ -113,6 +113,29 @@ void pp_pod_view_free(struct pp_pod_view *v)
 	*v = (struct pp_pod_view){0};
 }
 
+int pp_pod_views_list(const char *ns, struct pp_pod_view **views, size_t *n, struct pp_error **err)
+{
+	struct pp_pod_ref *refs = NULL;
+	size_t nr = 0;
+	*views = NULL;
+	*n = 0;
+	if (pp_pod_list(ns, &refs, &nr, err) < 0)
+		return -1;
+	*views = xmalloc(sizeof(**views) * (nr + 1));
+	for (size_t i = 0; i < nr; i++)
+		if (pp_pod_view_load(refs[i].ns, refs[i].name, &(*views)[*n], NULL) == 0)
+			(*n)++;
+	pp_pod_refs_free(refs, nr);
+	return 0;
+}
+
+void pp_pod_views_free(struct pp_pod_view *views, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		pp_pod_view_free(&views[i]);
+	free(views);
+}
+
 /* A record nobody runs: whatever the pod left, then the record. Under the
  * pod's lock, so that two cleanups never race. */
 static int remove_dead(const char *ns, const char *name, const char *uid, const char *data_dir,

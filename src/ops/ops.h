@@ -6,7 +6,10 @@
  *
  * What the CLI verbs do to the pods of this host, over their records
  * (src/state) and supervisors (control socket): look one up with an honest
- * status, delete, collect garbage. */
+ * status, list, inspect, delete, collect garbage, freeze, sample usage. The
+ * other verbs have a header each: apply.h, run.h, wait.h, logs.h (logs and
+ * attach), events.h (a pod's events); exec is cmd_exec.c's, over
+ * supervisor/control.h. */
 #ifndef PEAPOD_OPS_H
 #define PEAPOD_OPS_H
 
@@ -34,6 +37,19 @@ void pp_pod_view_free(struct pp_pod_view *v);
 
 /* A string field of v->obj by path ("status.phase"), NULL when absent. */
 const char *pp_pod_view_str(const struct pp_pod_view *v, const char *path);
+
+/* The views of the pods of namespace ns (NULL: every namespace) that can be
+ * loaded, in pp_pod_list's order; pp_pod_views_free. */
+int pp_pod_views_list(const char *ns, struct pp_pod_view **views, size_t *n, struct pp_error **err);
+void pp_pod_views_free(struct pp_pod_view *views, size_t n);
+
+/* inspect.c: adds the manifest's spec, labels and annotations to the
+ * view's object, for the views of the whole pod (get -o json|yaml|wide). */
+void pp_pod_view_attach_spec(struct pp_pod_view *v);
+
+/* `peapod inspect`: the view with its spec, the CNI CHECK of its network
+ * (peapod.networkCheck) and one sample of its usage (peapod.stats). */
+int pp_pod_inspect(const char *ns, const char *name, struct pp_pod_view *v, struct pp_error **err);
 
 struct pp_delete_opts {
 	int64_t grace_s; /* < 0: the pod's terminationGracePeriodSeconds */
@@ -89,6 +105,26 @@ int pp_pod_usage_begin(const char *ns, const char *name, struct pp_pod_usage *u,
 /* Second sample: fills the CPU rates over the time since the first. */
 int pp_pod_usage_end(struct pp_pod_usage *u, struct pp_error **err);
 void pp_pod_usage_free(struct pp_pod_usage *u);
+
+/* What `peapod stats` and `top pod` sample: the pods named in namespace ns
+ * or, with no names, every running pod of ns (NULL: of every namespace). */
+struct pp_usage_request {
+	const char *ns;
+	const char *const *names;
+	size_t n_names;
+	int window_ms; /* between the two samples */
+	/* A named pod that cannot be sampled (not running, say) is left out
+	 * and told here; NULL: silently. */
+	void (*on_error)(void *ctx, const struct pp_error *e);
+	void *ctx;
+};
+
+/* Samples every pod of r twice, window_ms apart (once waiting for them all);
+ * *out gets the pods sampled (pp_pod_usages_free). -1 when the pods could
+ * not be listed. */
+int pp_pods_usage_sample(const struct pp_usage_request *r, struct pp_pod_usage **out, size_t *n_out,
+			 struct pp_error **err);
+void pp_pod_usages_free(struct pp_pod_usage *u, size_t n);
 
 /* The usage as JSON (inspect's "peapod": {"stats": ...}). */
 struct json_object *pp_pod_usage_json(const struct pp_pod_usage *u);

@@ -1,10 +1,16 @@
 /* The usage of a running pod and its running containers, sampled twice for
  * CPU rates, from the cgroups its supervisor records in status.json. */
+#include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "ops/ops.h"
+#include "state/podstate.h"
 #include "util/cleanup.h"
+
+#define MS_PER_S 1000
+#define NS_PER_MS 1000000L
 
 static int64_t mono_ns(void)
 {
@@ -143,4 +149,50 @@ struct json_object *pp_pod_usage_json(const struct pp_pod_usage *u)
 	}
 	json_object_object_add(o, "containers", cs);
 	return o;
+}
+
+static void sleep_ms(int ms)
+{
+	struct timespec ts = {ms / MS_PER_S, (long)(ms % MS_PER_S) * NS_PER_MS};
+	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+		;
+}
+
+int pp_pods_usage_sample(const struct pp_usage_request *r, struct pp_pod_usage **out, size_t *n_out,
+			 struct pp_error **err)
+{
+	struct pp_pod_ref *refs = NULL;
+	size_t nr = 0;
+	*out = NULL;
+	*n_out = 0;
+	if (r->n_names == 0 && pp_pod_list(r->ns, &refs, &nr, err) < 0)
+		return -1;
+	size_t total = r->n_names > 0 ? r->n_names : nr;
+	struct pp_pod_usage *u = xmalloc(sizeof(*u) * (total + 1));
+	size_t n = 0;
+	for (size_t i = 0; i < total; i++) {
+		cleanup_error struct pp_error *e = NULL;
+		const char *ns = r->n_names > 0 ? r->ns : refs[i].ns;
+		const char *name = r->n_names > 0 ? r->names[i] : refs[i].name;
+		if (pp_pod_usage_begin(ns, name, &u[n], &e) == 0)
+			n++;
+		else if (r->n_names > 0 && r->on_error != NULL)
+			/* Pods not running are left out of a listing of all. */
+			r->on_error(r->ctx, e);
+	}
+	pp_pod_refs_free(refs, nr);
+	if (n > 0)
+		sleep_ms(r->window_ms);
+	for (size_t i = 0; i < n; i++)
+		pp_pod_usage_end(&u[i], NULL);
+	*out = u;
+	*n_out = n;
+	return 0;
+}
+
+void pp_pod_usages_free(struct pp_pod_usage *u, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		pp_pod_usage_free(&u[i]);
+	free(u);
 }

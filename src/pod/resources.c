@@ -7,6 +7,7 @@
 #include "manifest/manifest.h"
 #include "util/cleanup.h"
 #include "util/fs.h"
+#include "util/settings.h"
 
 #define HUGEPAGES_PREFIX "hugepages-"
 #define KIB 1024LL
@@ -203,14 +204,7 @@ void pp_pod_cgroup_resources(const struct pp_pod *pod, int64_t pids_max,
 
 int64_t pp_pod_pids_limit(void)
 {
-	const char *v = getenv("PEAPOD_POD_PIDS_LIMIT");
-	if (v == NULL || *v == '\0')
-		return PP_POD_PIDS_LIMIT_DEFAULT;
-	char *end;
-	long long n = strtoll(v, &end, 10);
-	if (*end != '\0')
-		return PP_POD_PIDS_LIMIT_DEFAULT;
-	return n > 0 ? n : 0;
+	return pp_settings()->pod_pids_limit;
 }
 
 int64_t pp_host_memory_total(void)

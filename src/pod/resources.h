@@ -18,10 +18,6 @@
 #define PP_CPU_SHARES_MIN 2
 #define PP_CPU_SHARES_MAX 262144
 #define PP_CPU_QUOTA_MIN_US 1000
-/* The pod's pids limit when $PEAPOD_POD_PIDS_LIMIT does not say (0 or -1
- * there: unlimited). kubelet's podPidsLimit defaults to unlimited; a default
- * like podman's keeps a fork bomb from taking the host's 32768 pids. */
-#define PP_POD_PIDS_LIMIT_DEFAULT 4096
 
 /* GetPodQOS: init and app containers, cpu and memory only, positive values. */
 enum pp_qos_class pp_pod_qos_class(const struct pp_pod *pod);
@@ -48,7 +44,8 @@ void pp_container_cgroup_resources(const struct pp_container *c, struct pp_cgrou
 void pp_pod_cgroup_resources(const struct pp_pod *pod, int64_t pids_max,
 			     struct pp_cgroup_resources *out);
 
-/* Read from the host: $PEAPOD_POD_PIDS_LIMIT (or the default); MemTotal in
+/* The setting PEAPOD_POD_PIDS_LIMIT (util/settings.h; 0: none) and, read
+ * from the host: MemTotal in
  * bytes (0 when unknown); this process's own oom_score_adj, the lowest
  * value a process without CAP_SYS_RESOURCE may give its children. */
 int64_t pp_pod_pids_limit(void);

@@ -12,8 +12,8 @@
 #include "pod/pod_internal.h"
 #include "security/seccomp.h"
 #include "util/cleanup.h"
+#include "util/settings.h"
 
-#define SECCOMP_DIR_ENV "PEAPOD_SECCOMP_DIR"
 #define SECCOMP_DIR_NAME                                                                           \
 	"seccomp" /* under the store root, like kubelet's /var/lib/kubelet/seccomp */
 
@@ -71,9 +71,9 @@ static int check_non_root(const struct pp_pod_instance *pod, const struct pp_pod
 
 static char *seccomp_dir(const char *store_root)
 {
-	const char *env = getenv(SECCOMP_DIR_ENV);
-	if (env != NULL && env[0] != '\0')
-		return xstrdup(env);
+	const char *dir = pp_settings()->seccomp_dir;
+	if (dir != NULL)
+		return xstrdup(dir);
 	return xasprintf("%s/%s", store_root, SECCOMP_DIR_NAME);
 }
 

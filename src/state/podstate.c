@@ -13,9 +13,8 @@
 
 #include "util/cleanup.h"
 #include "util/fs.h"
+#include "util/settings.h"
 
-#define DEFAULT_RUN_DIR "/run/peapod"
-#define DEFAULT_LOG_ROOT "/var/log/peapod"
 #define STATE_DIR_MODE 0700
 #define NAMES_DIR_MODE 0700
 #define MAX_STATUS_BYTES (4 * 1024 * 1024)
@@ -23,14 +22,12 @@
 
 const char *pp_run_dir(void)
 {
-	const char *d = getenv("PEAPOD_RUN");
-	return d && *d ? d : DEFAULT_RUN_DIR;
+	return pp_settings()->run_dir;
 }
 
 const char *pp_log_root(void)
 {
-	const char *d = getenv("PEAPOD_LOG_DIR");
-	return d && *d ? d : DEFAULT_LOG_ROOT;
+	return pp_settings()->log_dir;
 }
 
 char *pp_state_dir(const char *uid)

@@ -1,19 +1,13 @@
 /* The crash-loop back-off's arithmetic (see backoff.h). */
-#include <stdlib.h>
 
 #include "supervisor/backoff.h"
 
 #define NS_PER_S 1000000000LL
 
-void pp_backoff_init(struct pp_backoff *b, const char *scale)
+void pp_backoff_init(struct pp_backoff *b, double scale)
 {
-	double f = 1;
-	if (scale && scale[0]) {
-		char *end;
-		double v = strtod(scale, &end);
-		if (*end == '\0' && v > 0 && v <= 1)
-			f = v;
-	}
+	/* !(<=) also takes NaN to 1 */
+	double f = scale > 0 && scale <= 1 ? scale : 1;
 	b->initial_ns = (int64_t)(PP_BACKOFF_INITIAL_S * NS_PER_S * f);
 	b->max_ns = (int64_t)(PP_BACKOFF_MAX_S * NS_PER_S * f);
 	b->reset_ns = (int64_t)(PP_BACKOFF_RESET_S * NS_PER_S * f);

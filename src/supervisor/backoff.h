@@ -10,17 +10,14 @@
 #define PP_BACKOFF_MAX_S 300
 #define PP_BACKOFF_RESET_S 600
 
-/* TEST-ONLY: a factor in (0, 1] for the durations above, so that tests of
- * back-off behaviour take seconds; users never set it. */
-#define PP_TIME_SCALE_ENV "PEAPOD_TEST_TIME_SCALE"
-
 struct pp_backoff {
 	int64_t initial_ns, max_ns, reset_ns;
 };
 
-/* kubelet's durations, scaled by scale (the environment variable's value;
- * NULL, or anything but a number in (0, 1]: 1). */
-void pp_backoff_init(struct pp_backoff *b, const char *scale);
+/* kubelet's durations, scaled by scale: 1, or in a test build the test
+ * knob PEAPOD_TEST_TIME_SCALE (util/settings.h) so that tests of back-off
+ * behaviour take seconds; anything but a number in (0, 1] means 1. */
+void pp_backoff_init(struct pp_backoff *b, double scale);
 
 /* An instance that ran for ran_ns ended: the delay before the restart;
  * *next_ns is the container's state (0 at first), the delay after this. */

@@ -49,7 +49,7 @@ static void reply_error(int fd, const char *fmt, ...)
 void sup_ctl_accept(struct sup *s)
 {
 	for (;;) {
-		int fd = accept4(s->hooks->ctl_fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+		int fd = accept4(s->callbacks->ctl_fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
 		if (fd < 0)
 			return;
 		size_t k = 0;

@@ -1,8 +1,7 @@
-/* `peapod apply`: one detached supervisor process per pod. The caller
- * claims the pod's state directory (and its lock) and name, then forks twice
- * so that the supervisor has its own session and init as its parent; the
- * supervisor inherits the lock, holds it until it exits, creates the pod and
- * reports through a pipe once the pod is up (or why it could not be). */
+/* One detached supervisor process per pod (started by ops/apply.c): forked
+ * twice so that it has its own session and init as its parent; it inherits
+ * the pod's lock, holds it until it exits, creates the pod and reports
+ * through a pipe once the pod is up (or why it could not be). */
 #include <fcntl.h>
 #include <malloc.h>
 #include <signal.h>
@@ -10,7 +9,6 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -150,8 +148,8 @@ static int open_files(struct daemon *d, const struct pp_pod *spec, struct pp_err
 	return 0;
 }
 
-static __attribute__((noreturn)) void
-supervisor_main(struct pp_pod *spec, const struct pp_apply_opts *opts, int lock_fd, int sync_fd)
+static __attribute__((noreturn)) void supervisor_main(struct pp_pod *spec, const char *store_root,
+						      int lock_fd, int sync_fd)
 {
 	struct daemon d = {.events_fd = -1, .sync_fd = sync_fd};
 	cleanup_error struct pp_error *err = NULL;
@@ -175,8 +173,7 @@ supervisor_main(struct pp_pod *spec, const struct pp_apply_opts *opts, int lock_
 	if (chdir("/") < 0)
 		_exit(1);
 	pp_log_opts_default(&d.log_opts);
-	if (open_files(&d, spec, &err) < 0 ||
-	    pp_image_store_open(opts->store_root, &store, &err) < 0)
+	if (open_files(&d, spec, &err) < 0 || pp_image_store_open(store_root, &store, &err) < 0)
 		goto fail;
 	if (pp_pod_instance_create(spec, store, &d.pod, &err) < 0) {
 		spec = NULL; /* owned (and freed) by the failed create */
@@ -189,7 +186,7 @@ supervisor_main(struct pp_pod *spec, const struct pp_apply_opts *opts, int lock_
 		pp_pod_instance_destroy(d.pod, NULL);
 		goto fail;
 	}
-	struct pp_supervisor_hooks hooks = {
+	struct pp_supervisor_callbacks callbacks = {
 	    .output = on_output,
 	    .flush = on_flush,
 	    .container_started = on_container_started,
@@ -201,7 +198,7 @@ supervisor_main(struct pp_pod *spec, const struct pp_apply_opts *opts, int lock_
 	    .ctl_fd = ctl,
 	};
 	struct pp_run_result res;
-	ret = pp_supervisor_run(d.pod, &hooks, &res, &err);
+	ret = pp_supervisor_run(d.pod, &callbacks, &res, &err);
 	if (ret < 0 && d.sync_fd >= 0) {
 		/* Never got going: as if apply had not happened. */
 		pp_pod_instance_destroy(d.pod, NULL);
@@ -228,8 +225,7 @@ out:
 	_exit(ret < 0 ? 1 : 0);
 }
 
-/* Reads the supervisor's report: 0 when the pod is up. */
-static int read_report(int fd, struct pp_error **err)
+int pp_supervisor_read_report(int fd, struct pp_error **err)
 {
 	char buf[REPORT_MAX + 1];
 	size_t len = 0;
@@ -251,79 +247,18 @@ static int read_report(int fd, struct pp_error **err)
 	return pp_error_set(err, ECHILD, "the pod's supervisor died while starting the pod");
 }
 
-static int write_manifest(const char *uid, const struct pp_apply_opts *opts, struct pp_error **err)
+pid_t pp_supervisor_spawn(struct pp_pod *spec, const char *store_root, int lock_fd, int sync_fd,
+			  int parent_fd)
 {
-	if (opts->manifest == NULL)
-		return 0;
-	cleanup_free char *path = pp_state_file(uid, PP_STATE_MANIFEST);
-	return pp_write_file_atomic(path, opts->manifest, opts->manifest_len, 0600, err);
-}
-
-int pp_pod_apply(struct pp_pod *spec, const struct pp_apply_opts *opts, char **uid_out,
-		 struct pp_error **err)
-{
-	if (spec->uid == NULL)
-		spec->uid = pp_pod_new_uid();
-	cleanup_free char *uid = xstrdup(spec->uid);
-	cleanup_free char *ns = xstrdup(spec->namespace_);
-	cleanup_free char *name = xstrdup(spec->name);
-	cleanup_close int lock = -1;
-	int sync[2] = {-1, -1};
-	if (pp_state_create(uid, &lock, err) < 0) {
-		pp_pod_free(spec);
-		return -1;
-	}
-	if (write_manifest(uid, opts, err) < 0 || pp_name_claim(ns, name, uid, err) < 0 ||
-	    pipe2(sync, O_CLOEXEC) < 0) {
-		if (sync[0] < 0 && (*err == NULL))
-			pp_error_set(err, errno, "pipe");
-		cleanup_free char *dir = pp_state_dir(uid);
-		pp_rm_rf(dir, NULL);
-		pp_name_release(ns, name, uid);
-		pp_pod_free(spec);
-		return -1;
-	}
 	pid_t a = fork();
-	if (a == 0) {
-		/* A session of its own, and a parent that exits at once: the
-		 * supervisor belongs to no terminal and is reparented to init. */
-		close(sync[0]);
-		setsid();
-		pid_t b = fork();
-		if (b != 0)
-			_exit(b < 0);
-		supervisor_main(spec, opts, lock, sync[1]);
-	}
-	close(sync[1]);
-	cleanup_close int rd = sync[0];
-	pp_pod_free(spec);
-	if (a < 0) {
-		pp_state_remove(ns, name, uid, NULL);
-		return pp_error_set(err, errno, "fork");
-	}
-	while (waitpid(a, NULL, 0) < 0 && errno == EINTR)
-		;
-	/* Only the supervisor holds the lock now. */
-	cleanup_closep(&lock);
-	if (read_report(rd, err) < 0) {
-		/* A supervisor that died without a word left its pod half
-		 * made: take it down as gc would (its own failures clean up
-		 * before they report). */
-		cleanup_close int dead =
-		    (*err)->status == ECHILD ? pp_state_lock(uid, 5000, NULL) : -1;
-		if (dead >= 0) {
-			struct pp_image_store *store = NULL;
-			if (pp_image_store_open(opts->store_root, &store, NULL) == 0) {
-				cleanup_free char *data =
-				    xasprintf("%s/pods/%s", pp_image_store_root(store), uid);
-				pp_pod_remove_leftovers(data, uid, NULL);
-				pp_image_store_free(store);
-			}
-			pp_state_remove(ns, name, uid, NULL);
-		}
-		return -1;
-	}
-	if (uid_out != NULL)
-		*uid_out = steal_ptr(&uid);
-	return 0;
+	if (a != 0)
+		return a;
+	/* A session of its own, and a parent that exits at once: the
+	 * supervisor belongs to no terminal and is reparented to init. */
+	close(parent_fd);
+	setsid();
+	pid_t b = fork();
+	if (b != 0)
+		_exit(b < 0);
+	supervisor_main(spec, store_root, lock_fd, sync_fd);
 }

@@ -275,7 +275,7 @@ static struct json_object *peapod_part(const struct sup *s)
 
 void sup_write_status(struct sup *s)
 {
-	if (!s->dirty || s->hooks->status_path == NULL)
+	if (!s->dirty || s->callbacks->status_path == NULL)
 		return;
 	s->dirty = false;
 	struct json_object *o = json_object_new_object();
@@ -288,7 +288,7 @@ void sup_write_status(struct sup *s)
 	const char *text = json_object_to_json_string_length(
 	    o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &len);
 	/* A status that cannot be written is retried at the next change. */
-	if (pp_write_file_atomic(s->hooks->status_path, text, len, 0644, NULL) < 0)
+	if (pp_write_file_atomic(s->callbacks->status_path, text, len, 0644, NULL) < 0)
 		s->dirty = true;
 	json_object_put(o);
 }

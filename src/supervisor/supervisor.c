@@ -11,6 +11,7 @@
 #include "supervisor/supervisor_internal.h"
 #include "util/cleanup.h"
 #include "util/trace.h"
+#include "util/settings.h"
 
 /* Sidecars still get this long each when the app containers used up the grace period. */
 #define MIN_SIDECAR_GRACE_S 2
@@ -31,13 +32,13 @@ void sup_event(struct sup *s, enum pp_event_level level, const char *ctr, const 
 	       const char *fmt, ...)
 {
 	s->dirty = true;
-	if (s->hooks->event == NULL)
+	if (s->callbacks->event == NULL)
 		return;
 	va_list ap;
 	va_start(ap, fmt);
 	cleanup_free char *msg = xvasprintf(fmt, ap);
 	va_end(ap);
-	s->hooks->event(s->hooks->ctx, level, ctr, reason, msg);
+	s->callbacks->event(s->callbacks->ctx, level, ctr, reason, msg);
 }
 
 static void emit_lines(struct sup *s, size_t i, enum pp_stream stream, struct line_buf *b, bool eof)
@@ -50,11 +51,13 @@ static void emit_lines(struct sup *s, size_t i, enum pp_stream stream, struct li
 		const char *nl = memchr(b->data + start, '\n', max);
 		if (nl != NULL) {
 			size_t len = (size_t)(nl - (b->data + start));
-			s->hooks->output(s->hooks->ctx, c, stream, b->data + start, len, false);
+			s->callbacks->output(s->callbacks->ctx, c, stream, b->data + start, len,
+					     false);
 			start += len + 1;
 		} else if (max == LINE_MAX_BYTES || eof) {
 			/* Too long for one line, or the stream's last words. */
-			s->hooks->output(s->hooks->ctx, c, stream, b->data + start, max, true);
+			s->callbacks->output(s->callbacks->ctx, c, stream, b->data + start, max,
+					     true);
 			start += max;
 		} else {
 			break;
@@ -62,8 +65,8 @@ static void emit_lines(struct sup *s, size_t i, enum pp_stream stream, struct li
 	}
 	memmove(b->data, b->data + start, b->len - start);
 	b->len -= start;
-	if (s->hooks->flush)
-		s->hooks->flush(s->hooks->ctx, c);
+	if (s->callbacks->flush)
+		s->callbacks->flush(s->callbacks->ctx, c);
 }
 
 /* The last PP_LOG_TAIL_BYTES of the instance's output, both streams: one
@@ -179,8 +182,8 @@ static void finish_container(struct sup *s, size_t i)
 		return;
 	}
 	pp_trace("ctr %s running", c->spec->name);
-	if (s->hooks->container_started)
-		s->hooks->container_started(s->hooks->ctx, c);
+	if (s->callbacks->container_started)
+		s->callbacks->container_started(s->callbacks->ctx, c);
 	sup_event(s, PP_EVENT_INFO, c->spec->name, "Started", "Started container %s",
 		  c->spec->name);
 	fcntl(c->out_fd, F_SETPIPE_SZ, OUTPUT_PIPE_SIZE);
@@ -598,7 +601,7 @@ static int setup_fds(struct sup *s, sigset_t *mask, struct pp_error **err)
 	if (sup_watch(s, s->sigfd, TAG(TAG_SIGNAL, 0)) < 0 ||
 	    sup_watch(s, s->timerfd, TAG(TAG_TIMER, 0)) < 0 ||
 	    sup_watch(s, s->pod->sandbox->infra_pidfd, TAG(TAG_INFRA, 0)) < 0 ||
-	    (s->hooks->ctl_fd >= 0 && sup_watch(s, s->hooks->ctl_fd, TAG(TAG_CTL, 0)) < 0))
+	    (s->callbacks->ctl_fd >= 0 && sup_watch(s, s->callbacks->ctl_fd, TAG(TAG_CTL, 0)) < 0))
 		return pp_error_set(err, errno, "epoll_ctl");
 	return 0;
 }
@@ -615,8 +618,8 @@ static void loop(struct sup *s, struct pp_error **err, int *ret)
 		sup_event(s, PP_EVENT_WARNING, NULL, "ResourcesRestricted", "%s", *w);
 	sup_advance(s);
 	sup_write_status(s);
-	if (s->hooks->running)
-		s->hooks->running(s->hooks->ctx);
+	if (s->callbacks->running)
+		s->callbacks->running(s->callbacks->ctx);
 	while (!finished(s)) {
 		arm_timer(s);
 		struct epoll_event evs[MAX_EVENTS];
@@ -633,11 +636,11 @@ static void loop(struct sup *s, struct pp_error **err, int *ret)
 	}
 }
 
-int pp_supervisor_run(struct pp_pod_instance *pod, const struct pp_supervisor_hooks *hooks,
+int pp_supervisor_run(struct pp_pod_instance *pod, const struct pp_supervisor_callbacks *callbacks,
 		      struct pp_run_result *res, struct pp_error **err)
 {
 	struct sup s = {.pod = pod,
-			.hooks = hooks,
+			.callbacks = callbacks,
 			.epfd = -1,
 			.sigfd = -1,
 			.timerfd = -1,
@@ -648,7 +651,7 @@ int pp_supervisor_run(struct pp_pod_instance *pod, const struct pp_supervisor_ho
 	clock_gettime(CLOCK_REALTIME, &s.created);
 	s.started = s.created;
 	s.run = xmalloc(sizeof(*s.run) * (pod->n_containers + 1));
-	pp_backoff_init(&s.backoff, getenv(PP_TIME_SCALE_ENV));
+	pp_backoff_init(&s.backoff, pp_settings()->test_time_scale);
 	sup_probes_init(&s);
 	sup_hooks_init(&s);
 	if (pod->spec->active_deadline_seconds > 0)
@@ -666,8 +669,8 @@ int pp_supervisor_run(struct pp_pod_instance *pod, const struct pp_supervisor_ho
 		s.finished = true;
 		s.dirty = true;
 		sup_write_status(&s);
-		if (hooks->finish)
-			hooks->finish(hooks->ctx);
+		if (callbacks->finish)
+			callbacks->finish(callbacks->ctx);
 	}
 	sigprocmask(SIG_SETMASK, &old, NULL);
 	sup_ctl_close_all(&s);

@@ -15,12 +15,13 @@
  * a signalfd, a timerfd, the containers' pidfds and output pipes, the control
  * socket and its clients.
  *
- * daemon.c runs it detached, one process per pod (`peapod apply`). */
+ * daemon.c runs it detached, one process per pod (ops/apply.c). */
 #ifndef PEAPOD_SUPERVISOR_H
 #define PEAPOD_SUPERVISOR_H
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <sys/types.h>
 
 #include "pod/pod.h"
 #include "manifest/manifest.h"
@@ -29,7 +30,9 @@
 enum pp_stream { PP_STREAM_STDOUT = 0, PP_STREAM_STDERR };
 enum pp_event_level { PP_EVENT_INFO = 0, PP_EVENT_WARNING, PP_EVENT_ERROR };
 
-struct pp_supervisor_hooks {
+/* What the supervisor's caller (daemon.c) is told as the pod runs; not to
+ * be confused with the containers' lifecycle hooks (postStart, preStop). */
+struct pp_supervisor_callbacks {
 	/* One line of a container's output, without its newline. partial is
 	 * true when the line was split because it was too long or the stream
 	 * ended without a newline. flush follows each chunk read. */
@@ -61,24 +64,25 @@ struct pp_run_result {
 };
 
 /* Runs the pod until it completes or is stopped. */
-int pp_supervisor_run(struct pp_pod_instance *pod, const struct pp_supervisor_hooks *hooks,
+int pp_supervisor_run(struct pp_pod_instance *pod, const struct pp_supervisor_callbacks *callbacks,
 		      struct pp_run_result *res, struct pp_error **err);
 
 /* ---- the detached supervisor (daemon.c) ---- */
 
-struct pp_apply_opts {
-	const char *store_root; /* NULL: default */
-	const char *manifest;	/* the manifest's text, kept with the pod */
-	size_t manifest_len;
-};
+/* Forks the pod's supervisor, detached from the caller (own session,
+ * reparented to init): it creates the pod from spec (whose ownership it
+ * takes: the caller frees its own copy) with the image store at store_root
+ * (NULL: the default), keeps lock_fd (the pod's state lock) until it exits,
+ * and reports on sync_fd once the pod is up or why it could not be; the
+ * child closes parent_fd (the caller's end of that pipe). Returns the pid
+ * of the intermediate child, which exits at once (to be waited for), or -1
+ * with errno. */
+pid_t pp_supervisor_spawn(struct pp_pod *spec, const char *store_root, int lock_fd, int sync_fd,
+			  int parent_fd);
 
-/* Starts a supervisor process for spec (taking ownership of it), detached
- * from the caller (own session, reparented to init), and returns once the
- * pod is up: its sandbox exists and its first containers were started. A
- * pod that cannot be created (name taken, image missing, hostPath check)
- * fails here with nothing left behind. *uid receives the pod's uid. */
-int pp_pod_apply(struct pp_pod *spec, const struct pp_apply_opts *opts, char **uid,
-		 struct pp_error **err);
+/* Reads the supervisor's report from fd until it is closed: 0 when the pod
+ * is up, else its error (status ECHILD: it died without a word). */
+int pp_supervisor_read_report(int fd, struct pp_error **err);
 
 /* The supervisor's name in ps. */
 #define PP_SUPERVISOR_NAME "peapod-sup"

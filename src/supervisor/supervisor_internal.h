@@ -139,7 +139,7 @@ enum stop_stage { STOP_NONE = 0, STOP_APPS, STOP_SIDECARS };
 
 struct sup {
 	struct pp_pod_instance *pod;
-	const struct pp_supervisor_hooks *hooks;
+	const struct pp_supervisor_callbacks *callbacks;
 	struct pp_backoff backoff; /* the crash-loop back-off's durations */
 	struct ctr_run *run;
 	int epfd, sigfd, timerfd;

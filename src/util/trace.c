@@ -1,4 +1,5 @@
 #include "util/trace.h"
+#include "util/settings.h"
 
 #include <fcntl.h>
 #include <stdarg.h>
@@ -19,8 +20,8 @@ void pp_trace(const char *fmt, ...)
 	if (trace_fd == TRACE_NONE || trace_disabled)
 		return;
 	if (trace_fd == TRACE_UNKNOWN) {
-		const char *path = getenv("PEAPOD_TRACE");
-		trace_fd = path != NULL && *path != '\0'
+		const char *path = pp_settings()->trace;
+		trace_fd = path != NULL
 			       ? open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600)
 			       : TRACE_NONE;
 		if (trace_fd < 0) {

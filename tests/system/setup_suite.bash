@@ -6,7 +6,8 @@ setup_suite() {
 	local here repo
 	here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 	repo=$(cd "$here/../.." && pwd)
-	export PEAPOD=${PEAPOD:-$repo/build/peapod}
+	# The test build: build/peapod with the test knobs (PEAPOD_TEST_TIME_SCALE).
+	export PEAPOD=${PEAPOD:-$repo/build/peapod-test}
 	export HELPERS=${HELPERS:-$repo/build/helpers}
 	if [ ! -x "$PEAPOD" ]; then
 		echo "peapod binary $PEAPOD is missing: run make" >&2

@@ -21,6 +21,7 @@
 #include "logs/crilog.h"
 #include "util/cleanup.h"
 #include "util/fs.h"
+#include "util/settings.h"
 
 #define POLL_MS 2000
 
@@ -281,26 +282,32 @@ static void test_opts_default(void **state)
 	struct pp_log_opts o;
 	unsetenv("PEAPOD_LOG_MAX_SIZE");
 	unsetenv("PEAPOD_LOG_MAX_FILES");
+	assert_int_equal(pp_settings_load(NULL), 0);
 	pp_log_opts_default(&o);
 	assert_int_equal(o.max_size, 10 * 1024 * 1024);
 	assert_int_equal(o.max_files, 5);
 	setenv("PEAPOD_LOG_MAX_SIZE", "1Mi", 1);
 	setenv("PEAPOD_LOG_MAX_FILES", "3", 1);
+	assert_int_equal(pp_settings_load(NULL), 0);
 	pp_log_opts_default(&o);
 	assert_int_equal(o.max_size, 1024 * 1024);
 	assert_int_equal(o.max_files, 3);
 	setenv("PEAPOD_LOG_MAX_SIZE", "lots", 1);
 	setenv("PEAPOD_LOG_MAX_FILES", "1", 1);
+	/* malformed: an error naming the variable; the default stays */
+	assert_int_equal(pp_settings_load(NULL), -1);
 	pp_log_opts_default(&o);
 	assert_int_equal(o.max_size, PP_LOG_DEFAULT_MAX_SIZE);
 	assert_int_equal(o.max_files, PP_LOG_DEFAULT_MAX_FILES);
 	setenv("PEAPOD_LOG_MAX_SIZE", "-1Ki", 1);
 	setenv("PEAPOD_LOG_MAX_FILES", "4x", 1);
+	assert_int_equal(pp_settings_load(NULL), -1);
 	pp_log_opts_default(&o);
 	assert_int_equal(o.max_size, PP_LOG_DEFAULT_MAX_SIZE);
 	assert_int_equal(o.max_files, PP_LOG_DEFAULT_MAX_FILES);
 	unsetenv("PEAPOD_LOG_MAX_SIZE");
 	unsetenv("PEAPOD_LOG_MAX_FILES");
+	pp_settings_load(NULL);
 }
 
 /* Each record "<30> stdout F record NNNNNNNN\n" is 56 bytes. */

@@ -20,6 +20,7 @@
 #include "image/sha256.h"
 #include "util/cleanup.h"
 #include "util/fs.h"
+#include "util/settings.h"
 
 struct fixture {
 	char *dir;     /* temp dir holding everything below */
@@ -407,8 +408,10 @@ static void test_root_from_env(void **state)
 	cleanup_free char *other = path_in(f->dir, "envroot");
 	struct pp_image_store *s = NULL;
 	setenv("PEAPOD_ROOT", other, 1);
+	pp_settings_load(NULL);
 	assert_int_equal(pp_image_store_open(NULL, &s, NULL), 0);
 	unsetenv("PEAPOD_ROOT");
+	pp_settings_load(NULL);
 	assert_string_equal(pp_image_store_root(s), other);
 	pp_image_store_free(s);
 	assert_int_equal(count_entries(other, "layers"), 0);

@@ -17,6 +17,7 @@
 #include "util/cleanup.h"
 #include "util/fs.h"
 #include "util/sha512.h"
+#include "util/settings.h"
 
 static char tmpdir[] = "/tmp/peapod-test-net.XXXXXX";
 
@@ -27,6 +28,7 @@ static int setup(void **state)
 	setenv("PEAPOD_CNI_CONF_DIR", tmpdir, 1);
 	setenv("PEAPOD_RUN", "/run/peapod-test-net", 1);
 	unsetenv("PEAPOD_NETWORK");
+	pp_settings_load(NULL); /* read once, as at a process start */
 	return 0;
 }
 
@@ -41,8 +43,10 @@ static void test_name_for(void **state)
 	struct pp_pod p = {0};
 	assert_string_equal(pp_net_name_for(&p), PP_NET_DEFAULT_NAME);
 	setenv("PEAPOD_NETWORK", "none", 1);
+	pp_settings_load(NULL);
 	assert_null(pp_net_name_for(&p));
 	setenv("PEAPOD_NETWORK", "green", 1);
+	pp_settings_load(NULL);
 	assert_string_equal(pp_net_name_for(&p), "green");
 	p.annotations = ann;
 	p.n_annotations = 2;
@@ -50,6 +54,7 @@ static void test_name_for(void **state)
 	p.host_network = true;
 	assert_null(pp_net_name_for(&p));
 	unsetenv("PEAPOD_NETWORK");
+	pp_settings_load(NULL);
 }
 
 static void test_set_network(void **state)

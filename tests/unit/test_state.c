@@ -18,6 +18,7 @@
 #include "state/podstate.h"
 #include "util/cleanup.h"
 #include "util/fs.h"
+#include "util/settings.h"
 
 static char base[] = "/tmp/peapod-state-test.XXXXXX";
 
@@ -29,6 +30,7 @@ static int setup(void **state)
 	cleanup_free char *log = xasprintf("%s/log", base);
 	setenv("PEAPOD_RUN", run, 1);
 	setenv("PEAPOD_LOG_DIR", log, 1);
+	pp_settings_load(NULL); /* read once, as at a process start */
 	return 0;
 }
 

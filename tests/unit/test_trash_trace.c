@@ -17,6 +17,7 @@
 #include "util/cleanup.h"
 #include "util/fs.h"
 #include "util/trace.h"
+#include "util/settings.h"
 
 static char base[] = "/tmp/peapod-trash-test.XXXXXX";
 
@@ -106,12 +107,14 @@ static void test_trace_lines(void **state)
 {
 	cleanup_free char *path = xasprintf("%s/trace", base);
 	setenv("PEAPOD_TRACE", path, 1);
+	pp_settings_load(NULL);
 	pp_trace("step %s %d", "one", 1);
 	pp_trace_forget(); /* as after closing every fd: opened again */
 	pp_trace("two");
 	pp_trace_off();
 	pp_trace("never");
 	unsetenv("PEAPOD_TRACE");
+	pp_settings_load(NULL);
 	char *text = NULL;
 	size_t len = 0;
 	struct pp_error *err = NULL;

@@ -1,0 +1,34 @@
+/* `peapod apply` and `run`'s start: a pod from its manifest, under a
+ * supervisor of its own. */
+#ifndef PEAPOD_OPS_APPLY_H
+#define PEAPOD_OPS_APPLY_H
+
+#include <stddef.h>
+
+#include "manifest/manifest.h"
+#include "util/error.h"
+
+struct pp_apply_opts {
+	const char *store_root; /* NULL: default */
+	const char *manifest;	/* the manifest's text, kept with the pod */
+	size_t manifest_len;
+	/* -n: the namespace of a manifest that names none, as kubectl takes
+	 * it; one that names another is refused. NULL: the manifest's. */
+	const char *namespace_;
+	/* --network NAME|none: instead of the manifest's annotation. */
+	const char *network;
+};
+
+/* What pp_pod_apply returns for a request at odds with its manifest (bad
+ * usage: nothing was created), as against -1 for a pod that failed. */
+#define PP_APPLY_BAD_REQUEST (-2)
+
+/* Starts a supervisor process for spec (taking ownership of it), detached
+ * from the caller, and returns once the pod is up: its sandbox exists and
+ * its first containers were started. A pod that cannot be created (name
+ * taken, image missing, hostPath check) fails here with nothing left
+ * behind. *uid (may be NULL) receives the pod's uid. */
+int pp_pod_apply(struct pp_pod *spec, const struct pp_apply_opts *opts, char **uid,
+		 struct pp_error **err);
+
+#endif
