@@ -7,7 +7,6 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/inotify.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <json-c/json.h>
@@ -16,6 +15,7 @@
 #include "ops/ops.h"
 #include "state/podstate.h"
 #include "util/cleanup.h"
+#include "util/clock.h"
 
 #define WAIT_POLL_MS 100
 #define DEFAULT_TIMEOUT_S 30
@@ -129,19 +129,12 @@ static int parse_timeout(const char *s, int64_t *ms)
 	return 0;
 }
 
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* Polls the condition until it holds, the pod is gone or the time is up. */
 static int wait_until(const char *ns, const char *name, const struct wait_for *wf,
 		      int64_t timeout_ms)
 {
 	const struct wait_for w = *wf;
-	int64_t deadline = now_ms() + timeout_ms;
+	int64_t deadline = pp_monotonic_ms() + timeout_ms;
 	cleanup_close int ino = -1;
 	for (;;) {
 		int r = check(ns, name, &w);
@@ -154,7 +147,7 @@ static int wait_until(const char *ns, const char *name, const struct wait_for *w
 			fprintf(stderr, "peapod: pods \"%s\" not found\n", name);
 			return CLI_EXIT_FAILURE;
 		}
-		if (now_ms() >= deadline) {
+		if (pp_monotonic_ms() >= deadline) {
 			fprintf(stderr, "peapod: timed out waiting for the condition on pods/%s\n",
 				name);
 			return CLI_EXIT_FAILURE;
@@ -175,8 +168,8 @@ static int wait_until(const char *ns, const char *name, const struct wait_for *w
 			continue; /* what changed before the watch */
 		}
 		struct pollfd p = {.fd = ino, .events = POLLIN};
-		int64_t left = deadline - now_ms();
-		poll(&p, 1, (int)(left < WAIT_POLL_MS ? (left > 0 ? left : 0) : WAIT_POLL_MS));
+		int left = pp_ms_left(deadline);
+		poll(&p, 1, left < WAIT_POLL_MS ? left : WAIT_POLL_MS);
 		char events[4096];
 		while (ino >= 0 && read(ino, events, sizeof(events)) > 0)
 			;

@@ -1,17 +1,10 @@
 /* The usage of a running pod and its running containers, sampled twice for
  * CPU rates, from the cgroups its supervisor records in status.json. */
 #include <string.h>
-#include <time.h>
 
 #include "ops/ops.h"
 #include "util/cleanup.h"
-
-static int64_t mono_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
-}
+#include "util/clock.h"
 
 static struct json_object *jget(struct json_object *o, const char *key)
 {
@@ -86,7 +79,7 @@ int pp_pod_usage_begin(const char *ns, const char *name, struct pp_pod_usage *u,
 		u->name = xstrdup(v.name);
 		u->cgroup = xstrdup(cg);
 		collect_running(u, jget(v.obj, "status"));
-		u->t0_ns = mono_ns();
+		u->t0_ns = pp_monotonic_ns();
 		sample_all(u, true, 0);
 	}
 	pp_pod_view_free(&v);
@@ -95,7 +88,7 @@ int pp_pod_usage_begin(const char *ns, const char *name, struct pp_pod_usage *u,
 
 int pp_pod_usage_end(struct pp_pod_usage *u, struct pp_error **err)
 {
-	int64_t wall = mono_ns() - u->t0_ns;
+	int64_t wall = pp_monotonic_ns() - u->t0_ns;
 	sample_all(u, false, wall > 0 ? (uint64_t)wall : 0);
 	return 0;
 }
