@@ -9,7 +9,6 @@
 #include <linux/rtnetlink.h>
 #include <linux/veth.h>
 #include <net/if.h>
-#include <sched.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
@@ -23,6 +22,7 @@
 #include "net/podnet.h"
 #include "util/cleanup.h"
 #include "util/fs.h"
+#include "util/netns.h"
 
 #define NL_BUF 1024
 #define LEASE_DIR_MODE 0755
@@ -346,20 +346,16 @@ static void delete_link(int nl, const char *name)
 }
 
 /* A netlink socket in the pod's namespace (a socket keeps the namespace it
- * was made in), and eth0's index there. This process is single-threaded:
- * setns moves all of it, and straight back. */
+ * was made in), and eth0's index there. */
 static int pod_socket(int netns_fd, int *eth0, struct pp_error **err)
 {
-	cleanup_close int self = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
-	if (self < 0)
-		return pp_error_set(err, errno, "open /proc/self/ns/net");
-	if (setns(netns_fd, CLONE_NEWNET) < 0)
-		return pp_error_set(err, errno, "enter the pod's network namespace");
+	cleanup_netns_visit struct pp_netns_visit visit = PP_NETNS_VISIT_INIT;
+	if (pp_netns_enter(&visit, netns_fd, err) < 0)
+		return -1;
 	int nl = nl_socket();
 	int saved = errno;
 	*eth0 = (int)if_nametoindex(PP_NET_IFNAME);
-	if (setns(self, CLONE_NEWNET) < 0)
-		abort(); /* back into our own namespace: cannot fail, must not */
+	pp_netns_leave(&visit);
 	if (nl < 0)
 		return pp_error_set(err, saved, "netlink socket in the pod");
 	if (*eth0 <= 0) {
