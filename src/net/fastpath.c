@@ -2,7 +2,6 @@
 #include "net/fastpath.h"
 
 #include <arpa/inet.h>
-#include <dirent.h>
 #include <fcntl.h>
 #include <linux/if_link.h>
 #include <linux/netlink.h>
@@ -21,6 +20,7 @@
 #include "net/netconf.h"
 #include "net/podnet.h"
 #include "util/cleanup.h"
+#include "util/dir.h"
 #include "util/fs.h"
 #include "util/netns.h"
 
@@ -458,19 +458,18 @@ undo:
 int pp_fastpath_del(const char *container_id, struct pp_error **err)
 {
 	cleanup_free char *dir = lease_dir();
-	DIR *d = opendir(dir);
-	if (d == NULL)
-		return errno == ENOENT ? 0 : pp_error_set(err, errno, "opendir %s", dir);
-	int ret = 0;
+	cleanup_dir struct pp_dir d = PP_DIR_INIT;
+	if (pp_dir_open(&d, dir, PP_DIR_MISSING_OK, err) < 0)
+		return -1;
+	int ret = 0, r;
 	struct dirent *de;
-	while ((de = readdir(d)) != NULL) {
+	while ((r = pp_dir_next(&d, &de, ret < 0 ? NULL : err)) > 0) {
 		struct in_addr a;
 		if (inet_pton(AF_INET, de->d_name, &a) == 1 &&
 		    lease_release(container_id, de->d_name, false, ret < 0 ? NULL : err) < 0)
 			ret = -1;
 	}
-	closedir(d);
-	return ret;
+	return r < 0 ? -1 : ret;
 }
 
 int pp_fastpath_check(const char *container_id, const char *ip, pid_t infra_pid,
