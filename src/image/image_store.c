@@ -8,8 +8,8 @@
 #include <sys/file.h>
 
 #include "image/image_internal.h"
-#include "image/sha256.h"
 #include "util/cleanup.h"
+#include "util/digest.h"
 #include "util/dir.h"
 #include "util/fs.h"
 
