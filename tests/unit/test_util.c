@@ -1,5 +1,6 @@
 /* The small idioms of src/util: the monotonic clock, the directory
- * iterator, digests (known vectors of FIPS 180-2). On a private temp dir. */
+ * iterator, digests (known vectors of FIPS 180-2), a child's report of its
+ * set-up. On a private temp dir. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -10,11 +11,13 @@
 #include <string.h>
 #include <fcntl.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
 
+#include "util/child_report.h"
 #include "util/cleanup.h"
 #include "util/clock.h"
 #include "util/digest.h"
@@ -235,6 +238,57 @@ static void test_digest_verify_and_parse(void **state)
 	assert_string_equal(pp_digest_algo_name(PP_DIGEST_SHA512), "sha512");
 }
 
+enum child_does { CHILD_FAILS, CHILD_EXITS, CHILD_READY };
+
+/* Forks a child that does what it is told on the report pipe; returns the
+ * parent's read of it and the child's exit status. */
+static int run_child(enum child_does what, bool need_ready, int *status, struct pp_error **err)
+{
+	int p[2];
+	assert_int_equal(pipe2(p, O_CLOEXEC), 0);
+	pid_t pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		close(p[0]);
+		if (what == CHILD_FAILS) {
+			struct pp_error *e = NULL;
+			pp_error_set(&e, EACCES, "mount %s", "/proc");
+			pp_child_report_error(p[1], e);
+		}
+		if (what == CHILD_READY && pp_child_report_ready(p[1]) < 0)
+			_exit(1);
+		_exit(0);
+	}
+	close(p[1]);
+	int r = pp_child_report_read(p[0], need_ready, err);
+	close(p[0]);
+	assert_int_equal(waitpid(pid, status, 0), pid);
+	return r;
+}
+
+static void test_child_report(void **state)
+{
+	struct pp_error *err = NULL;
+	int status;
+	/* a failed set-up: the child's errno and message, and its exit status */
+	assert_int_equal(run_child(CHILD_FAILS, false, &status, &err), -1);
+	assert_int_equal(err->status, EACCES);
+	assert_string_equal(err->msg, "mount /proc");
+	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == PP_CHILD_SETUP_FAILED);
+	pp_error_free(&err);
+	/* EOF: as if it exec'd; unless a word was needed */
+	assert_int_equal(run_child(CHILD_EXITS, false, &status, &err), 0);
+	assert_null(err);
+	assert_int_equal(run_child(CHILD_EXITS, true, &status, &err), -1);
+	assert_int_equal(err->status, ECHILD);
+	pp_error_free(&err);
+	assert_int_equal(run_child(CHILD_READY, true, &status, &err), 0);
+	assert_null(err);
+	assert_int_equal(run_child(CHILD_FAILS, true, &status, &err), -1);
+	assert_int_equal(err->status, EACCES);
+	pp_error_free(&err);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -244,6 +298,7 @@ int main(void)
 	    cmocka_unit_test(test_digest_vectors),
 	    cmocka_unit_test(test_digest_streaming),
 	    cmocka_unit_test(test_digest_verify_and_parse),
+	    cmocka_unit_test(test_child_report),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
