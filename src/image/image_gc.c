@@ -91,10 +91,9 @@ static int sweep_images(const struct pp_image_store *s, struct strset *live_laye
 	}
 	json_object_put(repos);
 	cleanup_dir struct pp_dir d = PP_DIR_INIT;
-	int ret = pp_dir_open(&d, s->images_dir, 0, err);
+	int ret = pp_dir_open(&d, s->images_dir, 0, err), more = 0;
 	struct dirent *de;
-	while (ret == 0 && (ret = pp_dir_next(&d, &de, err)) > 0) {
-		ret = 0;
+	while (ret == 0 && (more = pp_dir_next(&d, &de, err)) > 0) {
 		char *dot = strrchr(de->d_name, '.');
 		if (dot == NULL || strcmp(dot, ".json") != 0 || dot == de->d_name)
 			continue;
@@ -112,7 +111,7 @@ static int sweep_images(const struct pp_image_store *s, struct strset *live_laye
 		pp_image_free(img);
 	}
 	strv_free(tagged.v);
-	return ret;
+	return ret < 0 || more < 0 ? -1 : 0;
 }
 
 /* ".tmp-<pid>-XXXXXX" belongs to an import still running while <pid> lives. */
