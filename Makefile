@@ -39,7 +39,10 @@ $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -MMD -MP -c $< -o $@
 
+# Made anew each time: the object of a source that was removed must not
+# linger in the archive.
 $(BUILD)/libpeapod.a: $(LIB_OBJ)
+	rm -f $@
 	ar rcs $@ $^
 
 # -z now: every symbol bound at start (full RELRO); a supervisor that later
