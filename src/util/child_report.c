@@ -49,19 +49,31 @@ static ssize_t read_full(int fd, void *buf, size_t len)
 	return (ssize_t)got;
 }
 
-void pp_child_report_errno(int fd, int errnum, const char *msg)
+static int send_failure(int fd, int errnum, const char *msg)
 {
 	size_t len = strnlen(msg, REPORT_MSG_MAX);
 	struct report r = {.kind = REPORT_FAILED, .status = errnum, .len = (uint32_t)len};
+	if (write_all(fd, &r, sizeof(r)) < 0 || write_all(fd, msg, len) < 0)
+		return -1;
+	return 0;
+}
+
+int pp_child_report_send(int fd, const struct pp_error *e)
+{
+	return send_failure(fd, e != NULL ? e->status : 0, e != NULL ? e->msg : "unknown error");
+}
+
+void pp_child_report_errno(int fd, int errnum, const char *msg)
+{
 	/* Nothing more can be done if the parent is gone. */
-	if (write_all(fd, &r, sizeof(r)) == 0)
-		(void)write_all(fd, msg, len);
+	(void)send_failure(fd, errnum, msg);
 	_exit(PP_CHILD_SETUP_FAILED);
 }
 
 void pp_child_report_error(int fd, const struct pp_error *e)
 {
-	pp_child_report_errno(fd, e != NULL ? e->status : 0, e != NULL ? e->msg : "unknown error");
+	(void)pp_child_report_send(fd, e);
+	_exit(PP_CHILD_SETUP_FAILED);
 }
 
 int pp_child_report_ready(int fd)

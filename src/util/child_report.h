@@ -24,6 +24,10 @@ __attribute__((noreturn)) void pp_child_report_error(int fd, const struct pp_err
 /* The same from an errno value (0: none) and a message. */
 __attribute__((noreturn)) void pp_child_report_errno(int fd, int errnum, const char *msg);
 
+/* Writes e without exiting, for a child with more to undo before it goes
+ * (a supervisor removing what it made). 0, or -1 when the parent is gone. */
+int pp_child_report_send(int fd, const struct pp_error *e);
+
 /* The child set itself up and goes on (without exec): tells the parent so,
  * for a parent that must tell that from a child that died (need_ready). */
 int pp_child_report_ready(int fd);

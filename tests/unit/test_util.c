@@ -238,7 +238,7 @@ static void test_digest_verify_and_parse(void **state)
 	assert_string_equal(pp_digest_algo_name(PP_DIGEST_SHA512), "sha512");
 }
 
-enum child_does { CHILD_FAILS, CHILD_EXITS, CHILD_READY };
+enum child_does { CHILD_FAILS, CHILD_SENDS, CHILD_EXITS, CHILD_READY };
 
 /* Forks a child that does what it is told on the report pipe; returns the
  * parent's read of it and the child's exit status. */
@@ -254,6 +254,12 @@ static int run_child(enum child_does what, bool need_ready, int *status, struct 
 			struct pp_error *e = NULL;
 			pp_error_set(&e, EACCES, "mount %s", "/proc");
 			pp_child_report_error(p[1], e);
+		}
+		if (what == CHILD_SENDS) {
+			struct pp_error *e = NULL;
+			pp_error_set(&e, 0, "no such image");
+			/* the child goes on, and ends later */
+			_exit(pp_child_report_send(p[1], e) < 0 ? 1 : 3);
 		}
 		if (what == CHILD_READY && pp_child_report_ready(p[1]) < 0)
 			_exit(1);
@@ -286,6 +292,12 @@ static void test_child_report(void **state)
 	assert_null(err);
 	assert_int_equal(run_child(CHILD_FAILS, true, &status, &err), -1);
 	assert_int_equal(err->status, EACCES);
+	pp_error_free(&err);
+	/* sent without exiting: the same error, the child's own exit */
+	assert_int_equal(run_child(CHILD_SENDS, true, &status, &err), -1);
+	assert_int_equal(err->status, 0);
+	assert_string_equal(err->msg, "no such image");
+	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 3);
 	pp_error_free(&err);
 }
 
