@@ -7,6 +7,8 @@ WARN := -Wall -Wextra -Werror -Wshadow -Wmissing-prototypes -Wstrict-prototypes 
 CFLAGS ?= -O2 -g
 ALL_CFLAGS = -std=c11 -D_GNU_SOURCE -Isrc $(WARN) $(CFLAGS) $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 # libarchive is not linked: src/image/archive_api.c loads it when a tarball is imported.
+# Nor is OpenSSL: src/util/digest.c loads libcrypto on the first digest,
+# src/probe/tls.c libssl on the first TLS probe.
 LDLIBS := $(shell pkg-config --libs yaml-0.1 json-c libseccomp libnghttp2 2>/dev/null) -lm
 BUILD ?= build
 
@@ -37,7 +39,10 @@ $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -MMD -MP -c $< -o $@
 
+# Made anew each time: the object of a source that was removed must not
+# linger in the archive.
 $(BUILD)/libpeapod.a: $(LIB_OBJ)
+	rm -f $@
 	ar rcs $@ $^
 
 # -z now: every symbol bound at start (full RELRO); a supervisor that later
@@ -138,8 +143,6 @@ asan:
 FUZZ_SECONDS ?= 60
 FUZZ_CC = clang -std=c11 -D_GNU_SOURCE -Isrc -g -O1 -fsanitize=fuzzer,address,undefined \
 	$(shell pkg-config --cflags $(PKGS))
-# What src/util/settings.c needs beyond src/util: a quantity's parser.
-SETTINGS_DEPS := src/manifest/quantity.c
 # The manifest parser for FUZZ_SECONDS; the CRI log reader, the seccomp
 # profile parser, the CNI configuration and result readers, the
 # probes' response parsing (httpGet, grpc) and the control socket's exec
@@ -156,17 +159,17 @@ fuzz:
 		$(LDLIBS)
 	$(FUZZ_CC) -o build-fuzz/fuzz_probe fuzz/fuzz_probe.c \
 		src/probe/grpc_health.c src/probe/grpc_probe.c src/probe/http_response.c \
-		src/probe/net_probe.c src/probe/tls.c $(filter src/util/%.c,$(LIB_SRC)) $(SETTINGS_DEPS) \
+		src/probe/net_probe.c src/probe/tls.c $(filter src/util/%.c,$(LIB_SRC)) \
 		$(LDLIBS)
 	$(FUZZ_CC) -o build-fuzz/fuzz_control fuzz/fuzz_control.c src/supervisor/control_msg.c \
-		src/runtime/security.c $(filter src/security/%.c src/util/%.c,$(LIB_SRC)) $(SETTINGS_DEPS) \
+		src/runtime/security.c $(filter src/security/%.c src/util/%.c,$(LIB_SRC)) \
 		$(LDLIBS)
 	build-fuzz/fuzz_manifest -max_total_time=$(FUZZ_SECONDS) -max_len=65536 -rss_limit_mb=1024 \
 		build-fuzz/corpus fuzz/corpus
 	build-fuzz/fuzz_crilog -max_total_time=$$(( $(FUZZ_SECONDS) / 3 + 1 )) -max_len=65536 \
 		-rss_limit_mb=1024 build-fuzz/corpus-crilog fuzz/corpus-crilog
 	$(FUZZ_CC) -o build-fuzz/fuzz_seccomp fuzz/fuzz_seccomp.c \
-		$(filter src/security/%.c src/util/%.c,$(LIB_SRC)) $(SETTINGS_DEPS) $(LDLIBS)
+		$(filter src/security/%.c src/util/%.c,$(LIB_SRC)) $(LDLIBS)
 	LSAN_OPTIONS=suppressions=fuzz/lsan-libseccomp.supp \
 		build-fuzz/fuzz_seccomp -max_total_time=$$(( $(FUZZ_SECONDS) / 3 + 1 )) -max_len=16384 \
 		-rss_limit_mb=1024 build-fuzz/corpus-seccomp fuzz/corpus-seccomp

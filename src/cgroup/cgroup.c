@@ -1,6 +1,5 @@
 #include "cgroup/cgroup.h"
 
-#include <dirent.h>
 #include <fcntl.h>
 #include <linux/magic.h>
 #include <signal.h>
@@ -13,6 +12,7 @@
 
 #include "cgroup/cgroup_internal.h"
 #include "util/cleanup.h"
+#include "util/dir.h"
 #include "util/fs.h"
 #include "util/settings.h"
 
@@ -425,17 +425,16 @@ static void kill_listed(const char *dir)
 			if (pid > 0)
 				kill(pid, SIGKILL);
 	}
-	DIR *d = opendir(dir);
-	if (d == NULL)
-		return;
+	cleanup_dir struct pp_dir d = PP_DIR_INIT;
 	struct dirent *de;
-	while ((de = readdir(d)) != NULL) {
+	if (pp_dir_open(&d, dir, 0, NULL) < 0)
+		return;
+	while (pp_dir_next(&d, &de, NULL) > 0) {
 		if (de->d_type != DT_DIR || de->d_name[0] == '.')
 			continue;
 		cleanup_free char *sub = xasprintf("%s/%s", dir, de->d_name);
 		kill_listed(sub);
 	}
-	closedir(d);
 }
 
 int pp_cgroup_kill(const struct pp_cgroup *cg, struct pp_error **err)
@@ -476,17 +475,17 @@ static bool populated_at(const char *dir)
 		return false;
 	if (list[0] != '\0')
 		return true;
-	DIR *d = opendir(dir);
+	cleanup_dir struct pp_dir d = PP_DIR_INIT;
 	bool found = false;
 	struct dirent *de;
-	while (d && !found && (de = readdir(d)) != NULL) {
+	if (pp_dir_open(&d, dir, 0, NULL) < 0)
+		return false;
+	while (!found && pp_dir_next(&d, &de, NULL) > 0) {
 		if (de->d_type != DT_DIR || de->d_name[0] == '.')
 			continue;
 		cleanup_free char *sub = xasprintf("%s/%s", dir, de->d_name);
 		found = populated_at(sub);
 	}
-	if (d)
-		closedir(d);
 	return found;
 }
 
@@ -505,20 +504,20 @@ bool pp_cgroup_is_populated(const struct pp_cgroup *cg)
  * rmdir ignores, and sub-cgroups. */
 static int rmdir_tree(const char *dir)
 {
-	DIR *d = opendir(dir);
-	if (d == NULL)
-		return errno == ENOENT ? 0 : -1;
+	cleanup_dir struct pp_dir d = PP_DIR_INIT;
+	if (pp_dir_open(&d, dir, PP_DIR_MISSING_OK, NULL) < 0)
+		return -1;
 	struct dirent *de;
-	int ret = 0;
-	while ((de = readdir(d)) != NULL) {
+	int ret = 0, more;
+	while ((more = pp_dir_next(&d, &de, NULL)) > 0) {
 		if (de->d_type != DT_DIR || de->d_name[0] == '.')
 			continue;
 		cleanup_free char *sub = xasprintf("%s/%s", dir, de->d_name);
 		if (rmdir_tree(sub) < 0)
 			ret = -1;
 	}
-	closedir(d);
-	if (rmdir(dir) < 0 && errno != ENOENT)
+	pp_dir_close(&d);
+	if (more < 0 || (rmdir(dir) < 0 && errno != ENOENT))
 		ret = -1;
 	return ret;
 }

@@ -8,17 +8,11 @@
 #include <time.h>
 
 #include "util/cleanup.h"
+#include "util/clock.h"
 #include "util/fs.h"
 
 /* v1: FREEZING turns into FROZEN asynchronously; poll its state this often. */
 #define FREEZER_V1_POLL_NS (1000 * 1000)
-
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static int write_str(const char *file, const char *value, struct pp_error **err)
 {
@@ -60,19 +54,19 @@ static int v2_freeze(const char *dir, bool frozen, struct pp_error **err)
 		return pp_error_set(err, errno, "open %s", events);
 	if (write_str(file, frozen ? "1" : "0", err) < 0)
 		return -1;
-	int64_t deadline = now_ms() + PP_CGROUP_FREEZE_TIMEOUT_MS;
+	int64_t deadline = pp_monotonic_ms() + PP_CGROUP_FREEZE_TIMEOUT_MS;
 	for (;;) {
 		int state = v2_frozen(dir);
 		if (state < 0)
 			return pp_error_set(err, errno, "read %s", events);
 		if (state == (int)frozen)
 			return 0;
-		int64_t left = deadline - now_ms();
-		if (left <= 0)
+		int left = pp_ms_left(deadline);
+		if (left == 0)
 			return pp_error_set(err, ETIMEDOUT, "%s did not become %s", dir,
 					    frozen ? "frozen" : "thawed");
 		struct pollfd p = {.fd = efd, .events = POLLPRI};
-		if (poll(&p, 1, (int)left) < 0 && errno != EINTR)
+		if (poll(&p, 1, left) < 0 && errno != EINTR)
 			return pp_error_set(err, errno, "poll %s", events);
 	}
 }
@@ -95,7 +89,7 @@ static int v1_freeze(const char *dir, bool frozen, struct pp_error **err)
 	cleanup_free char *file = xasprintf("%s/freezer.state", dir);
 	const char *want = frozen ? "FROZEN" : "THAWED";
 	const struct timespec wait = {0, FREEZER_V1_POLL_NS};
-	int64_t deadline = now_ms() + PP_CGROUP_FREEZE_TIMEOUT_MS;
+	int64_t deadline = pp_monotonic_ms() + PP_CGROUP_FREEZE_TIMEOUT_MS;
 	for (;;) {
 		if (write_str(file, want, err) < 0)
 			return -1;
@@ -104,7 +98,7 @@ static int v1_freeze(const char *dir, bool frozen, struct pp_error **err)
 			return pp_error_set(err, errno, "read %s", file);
 		if (strcmp(state, want) == 0)
 			return 0;
-		if (now_ms() >= deadline)
+		if (pp_monotonic_ms() >= deadline)
 			return pp_error_set(err, ETIMEDOUT, "%s stays %s", dir, state);
 		nanosleep(&wait, NULL);
 	}

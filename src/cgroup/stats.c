@@ -2,12 +2,12 @@
  * the arithmetic kubelet (cAdvisor) and podman do on them. */
 #include "cgroup/cgroup_ops.h"
 
-#include <dirent.h>
 #include <inttypes.h>
 #include <string.h>
 #include <sys/stat.h>
 
 #include "util/cleanup.h"
+#include "util/dir.h"
 #include "util/fs.h"
 
 #define STAT_FILE_MAX (64 * 1024)
@@ -69,16 +69,17 @@ static bool count_lines(const char *dir, const char *file, uint64_t *out)
 		return false;
 	for (const char *p = text; *p; p++)
 		*out += *p == '\n';
-	DIR *d = opendir(dir);
+	/* sub-cgroups that cannot be listed count as none, as they may be gone */
+	cleanup_dir struct pp_dir d = PP_DIR_INIT;
 	struct dirent *de;
-	while (d && (de = readdir(d)) != NULL) {
+	if (pp_dir_open(&d, dir, 0, NULL) < 0)
+		return true;
+	while (pp_dir_next(&d, &de, NULL) > 0) {
 		if (de->d_type != DT_DIR || de->d_name[0] == '.')
 			continue;
 		cleanup_free char *sub = xasprintf("%s/%s", dir, de->d_name);
 		count_lines(sub, file, out);
 	}
-	if (d)
-		closedir(d);
 	return true;
 }
 

@@ -1,7 +1,6 @@
 /* Copies a root filesystem directory into a layer, like `cp -a --one-file-system`:
  * everything is opened relative to its parent fd with O_NOFOLLOW, so a symlink
  * in the source is copied as a symlink and never followed out of the tree. */
-#include <dirent.h>
 #include <fcntl.h>
 #include <search.h>
 #include <stdbool.h>
@@ -12,6 +11,7 @@
 
 #include "image/image_internal.h"
 #include "util/cleanup.h"
+#include "util/dir.h"
 
 #define COPY_BUF_SIZE (64 * 1024)
 #define XATTR_LIST_MAX_SIZE (64 * 1024)
@@ -206,22 +206,18 @@ static int copy_dir(struct copy_ctx *c, int sfd, int dfd, const char *rel, struc
 	int iter = dup(sfd);
 	if (iter < 0)
 		return pp_error_set(err, errno, "dup");
-	DIR *d = fdopendir(iter);
-	if (d == NULL) {
-		close(iter);
-		return pp_error_set(err, errno, "open %s", rel);
-	}
-	int ret = 0;
+	cleanup_dir struct pp_dir d = PP_DIR_INIT;
+	if (pp_dir_open_fd(&d, iter, rel, err) < 0)
+		return -1;
 	struct dirent *de;
-	while (ret == 0 && (de = readdir(d)) != NULL) {
-		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
-			continue;
+	int r;
+	while ((r = pp_dir_next(&d, &de, err)) > 0) {
 		cleanup_free char *sub =
 		    *rel ? xasprintf("%s/%s", rel, de->d_name) : xstrdup(de->d_name);
-		ret = copy_entry(c, sfd, dfd, de->d_name, sub, err);
+		if (copy_entry(c, sfd, dfd, de->d_name, sub, err) < 0)
+			return -1;
 	}
-	closedir(d);
-	return ret;
+	return r;
 }
 
 int image_copy_tree(const char *src, const char *dst, struct pp_error **err)

@@ -1,5 +1,4 @@
 /* Garbage collection of untagged images and unused layers, and tree sizes. */
-#include <dirent.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdbool.h>
@@ -9,6 +8,7 @@
 
 #include "image/image_internal.h"
 #include "util/cleanup.h"
+#include "util/dir.h"
 #include "util/fs.h"
 
 struct strset {
@@ -36,11 +36,12 @@ static bool strset_has(const struct strset *set, const char *s)
 static void load_pins(const struct pp_image_store *s, struct strset *ids, struct strset *owners)
 {
 	cleanup_free char *dir = xasprintf("%s/%s", s->root, IMAGE_PODS_DIR);
-	DIR *d = opendir(dir);
-	if (d == NULL)
-		return;
+	cleanup_dir struct pp_dir d = PP_DIR_INIT;
 	struct dirent *de;
-	while ((de = readdir(d)) != NULL) {
+	/* no pins readable: none (a missing directory is the usual case) */
+	if (pp_dir_open(&d, dir, PP_DIR_MISSING_OK, NULL) < 0)
+		return;
+	while (pp_dir_next(&d, &de, NULL) > 0) {
 		if (de->d_name[0] == '.')
 			continue;
 		cleanup_free char *file = xasprintf("%s/%s/%s", dir, de->d_name, IMAGE_PIN_FILE);
@@ -54,7 +55,6 @@ static void load_pins(const struct pp_image_store *s, struct strset *ids, struct
 				strset_add(owners, de->d_name);
 		}
 	}
-	closedir(d);
 }
 
 bool image_is_pinned(const struct pp_image_store *s, const char *id, char **pod_uid)
@@ -90,20 +90,16 @@ static int sweep_images(const struct pp_image_store *s, struct strset *live_laye
 		strset_add(&tagged, json_object_get_string(val));
 	}
 	json_object_put(repos);
-	DIR *d = opendir(s->images_dir);
-	if (d == NULL) {
-		strv_free(tagged.v);
-		return pp_error_set(err, errno, "open %s", s->images_dir);
-	}
-	int ret = 0;
+	cleanup_dir struct pp_dir d = PP_DIR_INIT;
+	int ret = pp_dir_open(&d, s->images_dir, 0, err), more = 0;
 	struct dirent *de;
-	while (ret == 0 && (de = readdir(d)) != NULL) {
+	while (ret == 0 && (more = pp_dir_next(&d, &de, err)) > 0) {
 		char *dot = strrchr(de->d_name, '.');
 		if (dot == NULL || strcmp(dot, ".json") != 0 || dot == de->d_name)
 			continue;
 		cleanup_free char *id = strndup(de->d_name, (size_t)(dot - de->d_name));
 		if (!strset_has(&tagged, id)) {
-			if (unlinkat(dirfd(d), de->d_name, 0) < 0 && errno != ENOENT)
+			if (unlinkat(pp_dir_fd(&d), de->d_name, 0) < 0 && errno != ENOENT)
 				ret = pp_error_set(err, errno, "remove %s/%s", s->images_dir,
 						   de->d_name);
 			continue;
@@ -114,9 +110,8 @@ static int sweep_images(const struct pp_image_store *s, struct strset *live_laye
 			strset_add(live_layers, strrchr(*l, '/') + 1);
 		pp_image_free(img);
 	}
-	closedir(d);
 	strv_free(tagged.v);
-	return ret;
+	return ret < 0 || more < 0 ? -1 : 0;
 }
 
 /* ".tmp-<pid>-XXXXXX" belongs to an import still running while <pid> lives. */
@@ -129,23 +124,21 @@ static bool tmp_dir_is_stale(const char *name)
 static int sweep_layers(const struct pp_image_store *s, const struct strset *live,
 			struct pp_error **err)
 {
-	DIR *d = opendir(s->layers_dir);
-	if (d == NULL)
-		return pp_error_set(err, errno, "open %s", s->layers_dir);
-	int ret = 0;
+	cleanup_dir struct pp_dir d = PP_DIR_INIT;
+	if (pp_dir_open(&d, s->layers_dir, 0, err) < 0)
+		return -1;
 	struct dirent *de;
-	while (ret == 0 && (de = readdir(d)) != NULL) {
+	int r;
+	while ((r = pp_dir_next(&d, &de, err)) > 0) {
 		const char *name = de->d_name;
-		if (strcmp(name, ".") == 0 || strcmp(name, "..") == 0)
-			continue;
 		bool tmp = strncmp(name, IMAGE_TMP_PREFIX, strlen(IMAGE_TMP_PREFIX)) == 0;
 		if (tmp ? !tmp_dir_is_stale(name) : strset_has(live, name))
 			continue;
 		cleanup_free char *path = xasprintf("%s/%s", s->layers_dir, name);
-		ret = pp_rm_rf(path, err);
+		if (pp_rm_rf(path, err) < 0)
+			return -1;
 	}
-	closedir(d);
-	return ret;
+	return r;
 }
 
 int image_store_gc_locked(const struct pp_image_store *s, struct pp_error **err)
@@ -161,20 +154,18 @@ int image_store_gc_locked(const struct pp_image_store *s, struct pp_error **err)
 
 static int64_t tree_size_at(int dfd)
 {
-	DIR *d = fdopendir(dfd);
-	if (d == NULL) {
-		close(dfd);
+	/* a size, not a check: what cannot be read counts as nothing */
+	cleanup_dir struct pp_dir d = PP_DIR_INIT;
+	if (pp_dir_open_fd(&d, dfd, "", NULL) < 0)
 		return 0;
-	}
 	int64_t total = 0;
 	struct dirent *de;
-	while ((de = readdir(d)) != NULL) {
+	while (pp_dir_next(&d, &de, NULL) > 0) {
 		struct stat st;
-		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0 ||
-		    fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+		if (fstatat(pp_dir_fd(&d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
 			continue;
 		if (S_ISDIR(st.st_mode)) {
-			int sub = openat(dirfd(d), de->d_name,
+			int sub = openat(pp_dir_fd(&d), de->d_name,
 					 O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 			if (sub >= 0)
 				total += tree_size_at(sub);
@@ -183,7 +174,6 @@ static int64_t tree_size_at(int dfd)
 			total += st.st_size / (st.st_nlink ? (int64_t)st.st_nlink : 1);
 		}
 	}
-	closedir(d);
 	return total;
 }
 

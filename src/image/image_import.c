@@ -10,8 +10,8 @@
 #include <time.h>
 
 #include "image/image_internal.h"
-#include "image/sha256.h"
 #include "util/cleanup.h"
+#include "util/digest.h"
 #include "util/fs.h"
 
 #define LAYER_ROOT_MODE 0755
@@ -71,10 +71,13 @@ static int commit_locked(const struct pp_image_store *s, const char *tmp, const 
 		return pp_error_set(err, errno, "rename %s to %s", tmp, layer);
 	char *layers[] = {layer_id, NULL};
 	cleanup_free char *json = image_json_build(cfg, layers, image_tree_size(layer), time(NULL));
-	pp_sha256_hex(json, strlen(json), id);
-	cleanup_free char *image_path = xasprintf("%s/%s.json", s->images_dir, id);
+	cleanup_free char *image_path = NULL;
 	struct json_object *repos = NULL;
-	int ret = pp_write_file_atomic(image_path, json, strlen(json), IMAGE_FILE_MODE, err);
+	int ret = pp_digest_hex(PP_DIGEST_SHA256, json, strlen(json), id, err);
+	if (ret == 0) {
+		image_path = xasprintf("%s/%s.json", s->images_dir, id);
+		ret = pp_write_file_atomic(image_path, json, strlen(json), IMAGE_FILE_MODE, err);
+	}
 	if (ret == 0)
 		ret = image_repos_load(s, &repos, err);
 	if (ret == 0) {
@@ -84,7 +87,8 @@ static int commit_locked(const struct pp_image_store *s, const char *tmp, const 
 	}
 	if (ret < 0) {
 		struct pp_error *undo_err = NULL;
-		unlink(image_path);
+		if (image_path != NULL)
+			unlink(image_path);
 		pp_rm_rf(layer, &undo_err);
 		pp_error_free(&undo_err);
 		return -1;

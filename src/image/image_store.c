@@ -1,6 +1,5 @@
 /* The store itself: layout, locking, lookups, removal and garbage collection.
  * See image_internal.h for the on-disk layout. */
-#include <dirent.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdbool.h>
@@ -9,8 +8,9 @@
 #include <sys/file.h>
 
 #include "image/image_internal.h"
-#include "image/sha256.h"
 #include "util/cleanup.h"
+#include "util/digest.h"
+#include "util/dir.h"
 #include "util/fs.h"
 #include "util/settings.h"
 
@@ -111,13 +111,14 @@ static int list_image_ids(const struct pp_image_store *s, char ***out, size_t *n
 			  struct pp_error **err)
 {
 	static const char suffix[] = ".json";
-	DIR *d = opendir(s->images_dir);
-	if (d == NULL)
-		return pp_error_set(err, errno, "open %s", s->images_dir);
-	char **ids = xmalloc(sizeof(char *));
+	cleanup_dir struct pp_dir d = PP_DIR_INIT;
+	if (pp_dir_open(&d, s->images_dir, 0, err) < 0)
+		return -1;
+	cleanup_strv char **ids = xmalloc(sizeof(char *));
 	size_t count = 0;
 	struct dirent *de;
-	while ((de = readdir(d)) != NULL) {
+	int r;
+	while ((r = pp_dir_next(&d, &de, err)) > 0) {
 		size_t len = strlen(de->d_name);
 		if (len != PP_SHA256_HEX_LEN + strlen(suffix) ||
 		    strcmp(de->d_name + PP_SHA256_HEX_LEN, suffix) != 0)
@@ -126,8 +127,9 @@ static int list_image_ids(const struct pp_image_store *s, char ***out, size_t *n
 		ids[count++] = strndup(de->d_name, PP_SHA256_HEX_LEN);
 		ids[count] = NULL;
 	}
-	closedir(d);
-	*out = ids;
+	if (r < 0)
+		return -1;
+	*out = steal_ptr(&ids);
 	*n = count;
 	return 0;
 }

@@ -11,6 +11,7 @@
 
 #include "image/archive_api.h"
 #include "image/image_internal.h"
+#include "util/child_report.h"
 #include "util/cleanup.h"
 #include "util/fs.h"
 #include "util/settings.h"
@@ -122,32 +123,31 @@ out:
 	return ret;
 }
 
-static void child_main(int archive_fd, const char *dst, int report_fd)
+static __attribute__((noreturn)) void child_main(int archive_fd, const char *dst, int report_fd)
 {
 	char msg[TAR_ERR_MAX] = "";
-	if (chdir(dst) < 0)
-		snprintf(msg, sizeof(msg), "chdir %s: %s", dst, strerror(errno));
-	else if (extract_here(archive_fd, msg, sizeof(msg)) == 0)
+	if (chdir(dst) < 0) {
+		snprintf(msg, sizeof(msg), "chdir %s", dst);
+		pp_child_report_errno(report_fd, errno, msg);
+	}
+	if (extract_here(archive_fd, msg, sizeof(msg)) == 0)
 		_exit(0);
-	if (write(report_fd, msg, strlen(msg)) < 0)
-		_exit(2);
-	_exit(1);
+	if (msg[0] == '\0')
+		_exit(PP_CHILD_SETUP_FAILED); /* the parent says what it can */
+	pp_child_report_errno(report_fd, 0, msg);
 }
 
 static int wait_child(pid_t pid, int report_fd, const char *archive, struct pp_error **err)
 {
-	cleanup_free char *msg = NULL;
-	struct pp_error *read_err = NULL;
 	int status;
-	int rd = pp_read_fd(report_fd, TAR_ERR_MAX, &msg, NULL, &read_err);
-	pp_error_free(&read_err);
+	int rd = pp_child_report_read(report_fd, false, err);
 	while (waitpid(pid, &status, 0) < 0)
 		if (errno != EINTR)
 			return pp_error_set(err, errno, "waitpid");
+	if (rd < 0)
+		return -1;
 	if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
 		return 0;
-	if (rd == 0 && msg[0] != '\0')
-		return pp_error_set(err, 0, "%s", msg);
 	return pp_error_set(err, 0, "extracting %s failed (wait status %d)", archive, status);
 }
 

@@ -1,7 +1,6 @@
 /* The files of one container instance: its rotated files found and sorted,
  * opened in order with the current file last, the start moved for a tail,
  * and complete lines read out of them. Shared by the reader and follower. */
-#include <dirent.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,6 +11,7 @@
 
 #include "logs/crilog_internal.h"
 #include "util/cleanup.h"
+#include "util/dir.h"
 
 #define MAX_SEQ_DIGITS 9
 
@@ -60,15 +60,14 @@ int crilog_list_rotated(int dirfd, const char *base, struct crilog_rotated **out
 	int fd = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0)
 		return pp_error_set(err, errno, "open log directory");
-	DIR *d = fdopendir(fd);
-	if (d == NULL) {
-		close(fd);
-		return pp_error_set(err, errno, "open log directory");
-	}
+	cleanup_dir struct pp_dir d = PP_DIR_INIT;
+	if (pp_dir_open_fd(&d, fd, "log directory", err) < 0)
+		return -1;
 	size_t blen = strlen(base), cnt = 0, cap = 0;
 	struct crilog_rotated *v = NULL;
 	struct dirent *de;
-	while ((de = readdir(d)) != NULL) {
+	int more;
+	while ((more = pp_dir_next(&d, &de, err)) > 0) {
 		struct crilog_rotated r;
 		if (strncmp(de->d_name, base, blen) != 0 || de->d_name[blen] != '.' ||
 		    !parse_suffix(de->d_name + blen + 1, &r))
@@ -80,7 +79,10 @@ int crilog_list_rotated(int dirfd, const char *base, struct crilog_rotated **out
 		r.name = xstrdup(de->d_name);
 		v[cnt++] = r;
 	}
-	closedir(d);
+	if (more < 0) {
+		crilog_rotated_free(v, cnt);
+		return -1;
+	}
 	if (cnt > 1)
 		qsort(v, cnt, sizeof(*v), cmp_rotated);
 	*out = v;

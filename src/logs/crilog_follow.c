@@ -3,7 +3,6 @@
  * afresh (new data, a rotation, a restart, a directory that appeared), so a
  * lost or merged event (or a queue overflow) cannot lose records: whatever is
  * written after the events are drained queues a new event. */
-#include <dirent.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,6 +13,7 @@
 
 #include "logs/crilog_internal.h"
 #include "util/cleanup.h"
+#include "util/dir.h"
 #include "util/proc.h"
 
 /* One mask for every watch: a directory can be watched for two containers
@@ -223,20 +223,17 @@ static bool log_exists(int dirfd, int restart)
 static int next_restart(int dirfd, int restart)
 {
 	int fd = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
-	if (d == NULL) {
-		cleanup_closep(&fd);
+	cleanup_dir struct pp_dir d = PP_DIR_INIT;
+	if (fd < 0 || pp_dir_open_fd(&d, fd, "log directory", NULL) < 0)
 		return -1;
-	}
 	int best = -1;
 	struct dirent *de;
-	while ((de = readdir(d)) != NULL) {
+	while (pp_dir_next(&d, &de, NULL) > 0) {
 		int n, len = 0;
 		if (sscanf(de->d_name, "%9d.log%n", &n, &len) == 1 && de->d_name[len] == '\0' &&
 		    n > restart && (best < 0 || n < best))
 			best = n;
 	}
-	closedir(d);
 	return best;
 }
 

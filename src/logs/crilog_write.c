@@ -10,8 +10,8 @@
 #include <unistd.h>
 
 #include "logs/crilog_internal.h"
-#include "manifest/manifest.h"
 #include "util/cleanup.h"
+#include "util/clock.h"
 #include "util/settings.h"
 
 #define WRITER_BUF_SIZE (256 * 1024)
@@ -35,13 +35,6 @@ void pp_log_opts_default(struct pp_log_opts *o)
 {
 	o->max_size = pp_settings()->log_max_size;
 	o->max_files = pp_settings()->log_max_files;
-}
-
-static int64_t now_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
 }
 
 static int write_all(struct pp_log_writer *w, const char *data, size_t len, struct pp_error **err)
@@ -106,7 +99,7 @@ static int open_current(struct pp_log_writer *w, struct pp_error **err)
 static int rename_current(struct pp_log_writer *w, const struct crilog_rotated *newest,
 			  struct pp_error **err)
 {
-	time_t t = (time_t)(now_ns() / 1000000000LL);
+	time_t t = (time_t)(pp_realtime_ns() / PP_NSEC_PER_SEC);
 	struct tm tm;
 	char stamp[32];
 	unsigned long seq = 0;
@@ -203,7 +196,7 @@ int pp_log_writer_open(const char *path, const struct pp_log_opts *opts, struct 
 static size_t put_header(struct pp_log_writer *w, char *p, enum pp_log_stream stream, bool partial)
 {
 	if (!w->have_stamp) {
-		pp_log_format_time(now_ns(), w->stamp);
+		pp_log_format_time(pp_realtime_ns(), w->stamp);
 		w->have_stamp = true;
 	}
 	memcpy(p, w->stamp, PP_LOG_TIME_LEN);

@@ -32,14 +32,4 @@ int pp_spec_load(const char *path, struct pp_pod **out, char **text, size_t *tex
  * $$ is an escaped $. lookup returns NULL for unknown names. Returns a new string. */
 char *pp_expand_vars(const char *in, const char *(*lookup)(void *ctx, const char *name), void *ctx);
 
-/* Parses a resource quantity ("500m", "1.5", "64Mi", "1e3", ...). Returns -1
- * with a message (no position) on a malformed quantity. */
-int pp_quantity_parse(const char *text, struct pp_quantity *out, struct pp_error **err);
-
-/* kubelet's bandwidth annotations: a quantity of bits per second, 1k .. 1P
- * (kubelet's limits). -1 with a message (no position) otherwise. */
-#define PP_INGRESS_BANDWIDTH_ANNOTATION "kubernetes.io/ingress-bandwidth"
-#define PP_EGRESS_BANDWIDTH_ANNOTATION "kubernetes.io/egress-bandwidth"
-int pp_bandwidth_parse(const char *text, int64_t *bits, struct pp_error **err);
-
 #endif

@@ -6,6 +6,7 @@
 #ifndef PEAPOD_POD_SPEC_H
 #define PEAPOD_POD_SPEC_H
 
+#include "util/quantity.h"
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -13,14 +14,6 @@
 struct pp_pos {
 	int line; /* 1-based, 0 when unknown */
 	int col;  /* 1-based */
-};
-
-/* A Kubernetes resource.Quantity. */
-struct pp_quantity {
-	bool set;
-	int64_t milli; /* value * 1000, saturated at INT64_MAX */
-	int64_t value; /* value rounded up to an integer, saturated */
-	char *text;    /* as written */
 };
 
 enum pp_restart_policy { PP_RESTART_ALWAYS = 0, PP_RESTART_ON_FAILURE, PP_RESTART_NEVER };

@@ -11,6 +11,7 @@
 #include <sys/wait.h>
 
 #include "net/netconf.h"
+#include "util/child_report.h"
 #include "util/cleanup.h"
 #include "util/fs.h"
 #include "util/proc.h"
@@ -52,16 +53,18 @@ static int memfd_with(const char *name, const char *data, struct pp_error **err)
 	return fd;
 }
 
+/* The child: a failure before the plugin runs goes back through report
+ * (CLOEXEC: EOF once the plugin runs). */
 static void __attribute__((noreturn))
-exec_plugin(const char *path, char **envp, int in, int out, int errfd)
+exec_plugin(const char *path, char **envp, int in, int out, int errfd, int report)
 {
 	pp_reset_signals();
 	if (dup2(in, 0) < 0 || dup2(out, 1) < 0 || dup2(errfd, 2) < 0)
-		_exit(127);
-	pp_close_fds_except(-1);
+		pp_child_report_errno(report, errno, "stdio");
+	pp_close_fds_except(report);
 	char *argv[] = {(char *)path, NULL};
 	execve(path, argv, envp);
-	_exit(127);
+	pp_child_report_errno(report, errno, "exec");
 }
 
 /* The error a plugin reported: {"code", "msg", "details"} on stdout, else its stderr. */
@@ -129,16 +132,28 @@ static int run_plugin(const char *cmd, const char *type, const char *stdin_json,
 	cleanup_free char *otext = NULL;
 	cleanup_free char *etext = NULL;
 	int ret = -1;
+	int report[2] = {-1, -1};
 	if (in < 0 || o < 0 || e < 0)
 		goto out;
+	if (pipe2(report, O_CLOEXEC) < 0) {
+		pp_error_set(err, errno, "pipe");
+		goto out;
+	}
 	pid_t pid = fork();
 	if (pid == 0)
-		exec_plugin(path, envp, in, o, e);
+		exec_plugin(path, envp, in, o, e, report[1]);
+	cleanup_closep(&report[1]);
 	if (pid < 0) {
 		pp_error_set(err, errno, "fork for CNI plugin %s", type);
 		goto out;
 	}
 	int status = 0;
+	if (pp_child_report_read(report[0], false, err) < 0) {
+		while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+			;
+		pp_error_wrap(err, "CNI plugin %s", path);
+		goto out;
+	}
 	bool timed_out = !wait_bounded(pid);
 	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
 		;
@@ -166,6 +181,8 @@ static int run_plugin(const char *cmd, const char *type, const char *stdin_json,
 	}
 	ret = 0;
 out:
+	cleanup_closep(&report[0]);
+	cleanup_closep(&report[1]);
 	for (char **v = envp; *v; v++)
 		free(*v);
 	return ret;

@@ -2,14 +2,12 @@
 #include "net/fastpath.h"
 
 #include <arpa/inet.h>
-#include <dirent.h>
 #include <fcntl.h>
 #include <linux/if_link.h>
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
 #include <linux/veth.h>
 #include <net/if.h>
-#include <sched.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
@@ -22,8 +20,10 @@
 #include "net/netconf.h"
 #include "net/podnet.h"
 #include "util/cleanup.h"
+#include "util/dir.h"
 #include "util/fs.h"
 #include "util/settings.h"
+#include "util/netns.h"
 
 #define NL_BUF 1024
 #define LEASE_DIR_MODE 0755
@@ -346,20 +346,16 @@ static void delete_link(int nl, const char *name)
 }
 
 /* A netlink socket in the pod's namespace (a socket keeps the namespace it
- * was made in), and eth0's index there. This process is single-threaded:
- * setns moves all of it, and straight back. */
+ * was made in), and eth0's index there. */
 static int pod_socket(int netns_fd, int *eth0, struct pp_error **err)
 {
-	cleanup_close int self = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
-	if (self < 0)
-		return pp_error_set(err, errno, "open /proc/self/ns/net");
-	if (setns(netns_fd, CLONE_NEWNET) < 0)
-		return pp_error_set(err, errno, "enter the pod's network namespace");
+	cleanup_netns_visit struct pp_netns_visit visit = PP_NETNS_VISIT_INIT;
+	if (pp_netns_enter(&visit, netns_fd, err) < 0)
+		return -1;
 	int nl = nl_socket();
 	int saved = errno;
 	*eth0 = (int)if_nametoindex(PP_NET_IFNAME);
-	if (setns(self, CLONE_NEWNET) < 0)
-		abort(); /* back into our own namespace: cannot fail, must not */
+	pp_netns_leave(&visit);
 	if (nl < 0)
 		return pp_error_set(err, saved, "netlink socket in the pod");
 	if (*eth0 <= 0) {
@@ -462,19 +458,18 @@ undo:
 int pp_fastpath_del(const char *container_id, struct pp_error **err)
 {
 	cleanup_free char *dir = lease_dir();
-	DIR *d = opendir(dir);
-	if (d == NULL)
-		return errno == ENOENT ? 0 : pp_error_set(err, errno, "opendir %s", dir);
-	int ret = 0;
+	cleanup_dir struct pp_dir d = PP_DIR_INIT;
+	if (pp_dir_open(&d, dir, PP_DIR_MISSING_OK, err) < 0)
+		return -1;
+	int ret = 0, r;
 	struct dirent *de;
-	while ((de = readdir(d)) != NULL) {
+	while ((r = pp_dir_next(&d, &de, ret < 0 ? NULL : err)) > 0) {
 		struct in_addr a;
 		if (inet_pton(AF_INET, de->d_name, &a) == 1 &&
 		    lease_release(container_id, de->d_name, false, ret < 0 ? NULL : err) < 0)
 			ret = -1;
 	}
-	closedir(d);
-	return ret;
+	return r < 0 ? -1 : ret;
 }
 
 int pp_fastpath_check(const char *container_id, const char *ip, pid_t infra_pid,

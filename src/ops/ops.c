@@ -1,7 +1,6 @@
 /* Pod lookups with an honest status, delete and gc. */
 #include "ops/ops.h"
 
-#include <dirent.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -12,6 +11,7 @@
 #include "state/podstate.h"
 #include "supervisor/control.h"
 #include "util/cleanup.h"
+#include "util/dir.h"
 #include "util/fs.h"
 #include "util/trace.h"
 
@@ -248,12 +248,12 @@ int pp_pod_delete(const char *ns, const char *name, const struct pp_delete_opts 
 static int gc_orphan_data(const char *store_root, int *removed, struct pp_error **err)
 {
 	cleanup_free char *pods = xasprintf("%s/pods", store_root);
-	DIR *d = opendir(pods);
-	if (d == NULL)
-		return errno == ENOENT ? 0 : pp_error_set(err, errno, "opendir %s", pods);
-	int ret = 0;
+	cleanup_dir struct pp_dir d = PP_DIR_INIT;
+	if (pp_dir_open(&d, pods, PP_DIR_MISSING_OK, err) < 0)
+		return -1;
+	int ret = 0, r;
 	struct dirent *de;
-	while ((de = readdir(d)) != NULL) {
+	while ((r = pp_dir_next(&d, &de, ret < 0 ? NULL : err)) > 0) {
 		if (de->d_name[0] == '.')
 			continue;
 		cleanup_free char *state = pp_state_dir(de->d_name);
@@ -265,20 +265,19 @@ static int gc_orphan_data(const char *store_root, int *removed, struct pp_error 
 		else
 			(*removed)++;
 	}
-	closedir(d);
-	return ret;
+	return r < 0 ? -1 : ret;
 }
 
 /* Log directories (<ns>_<name>_<uid>) whose pod record is gone. */
 static int gc_orphan_logs(struct pp_error **err)
 {
 	cleanup_free char *pods = xasprintf("%s/pods", pp_log_root());
-	DIR *d = opendir(pods);
-	if (d == NULL)
-		return errno == ENOENT ? 0 : pp_error_set(err, errno, "opendir %s", pods);
-	int ret = 0;
+	cleanup_dir struct pp_dir d = PP_DIR_INIT;
+	if (pp_dir_open(&d, pods, PP_DIR_MISSING_OK, err) < 0)
+		return -1;
+	int ret = 0, r;
 	struct dirent *de;
-	while ((de = readdir(d)) != NULL) {
+	while ((r = pp_dir_next(&d, &de, ret < 0 ? NULL : err)) > 0) {
 		const char *uid = strrchr(de->d_name, '_');
 		if (de->d_name[0] == '.' || uid == NULL)
 			continue;
@@ -289,8 +288,7 @@ static int gc_orphan_logs(struct pp_error **err)
 		if (pp_rm_rf(dir, ret < 0 ? NULL : err) < 0)
 			ret = -1;
 	}
-	closedir(d);
-	return ret;
+	return r < 0 ? -1 : ret;
 }
 
 int pp_pod_gc(const char *store_root, int *removed, struct pp_error **err)

@@ -8,16 +8,9 @@
 #include "ops/ops.h"
 #include "state/podstate.h"
 #include "util/cleanup.h"
+#include "util/clock.h"
 
 #define MS_PER_S 1000
-#define NS_PER_MS 1000000L
-
-static int64_t mono_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
-}
 
 static struct json_object *jget(struct json_object *o, const char *key)
 {
@@ -92,7 +85,7 @@ int pp_pod_usage_begin(const char *ns, const char *name, struct pp_pod_usage *u,
 		u->name = xstrdup(v.name);
 		u->cgroup = xstrdup(cg);
 		collect_running(u, jget(v.obj, "status"));
-		u->t0_ns = mono_ns();
+		u->t0_ns = pp_monotonic_ns();
 		sample_all(u, true, 0);
 	}
 	pp_pod_view_free(&v);
@@ -101,7 +94,7 @@ int pp_pod_usage_begin(const char *ns, const char *name, struct pp_pod_usage *u,
 
 int pp_pod_usage_end(struct pp_pod_usage *u, struct pp_error **err)
 {
-	int64_t wall = mono_ns() - u->t0_ns;
+	int64_t wall = pp_monotonic_ns() - u->t0_ns;
 	sample_all(u, false, wall > 0 ? (uint64_t)wall : 0);
 	return 0;
 }
@@ -153,7 +146,7 @@ struct json_object *pp_pod_usage_json(const struct pp_pod_usage *u)
 
 static void sleep_ms(int ms)
 {
-	struct timespec ts = {ms / MS_PER_S, (long)(ms % MS_PER_S) * NS_PER_MS};
+	struct timespec ts = {ms / MS_PER_S, (long)(ms % MS_PER_S) * PP_NSEC_PER_MSEC};
 	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
 		;
 }

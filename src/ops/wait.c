@@ -16,6 +16,7 @@
 #include "ops/ops.h"
 #include "state/podstate.h"
 #include "util/cleanup.h"
+#include "util/clock.h"
 
 #define WAIT_POLL_MS 100
 #define INOTIFY_BUF 4096
@@ -78,13 +79,6 @@ static int check(const char *ns, const char *name, const struct pp_wait_for *w)
 	return met;
 }
 
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* Woken by each new status.json (it is renamed into place) or the end of
  * the state directory; a slow poll covers whatever inotify misses. */
 static void watch_state_dir(int ino, const char *ns, const char *name)
@@ -100,7 +94,7 @@ int pp_pod_wait(const char *ns, const char *name, const struct pp_wait_for *wf, 
 		struct pp_error **err)
 {
 	const struct pp_wait_for w = *wf;
-	int64_t deadline = now_ms() + timeout_ms;
+	int64_t deadline = pp_monotonic_ms() + timeout_ms;
 	cleanup_close int ino = -1;
 	for (;;) {
 		int r = check(ns, name, &w);
@@ -108,7 +102,7 @@ int pp_pod_wait(const char *ns, const char *name, const struct pp_wait_for *wf, 
 			return 0;
 		if (r < 0)
 			return pp_error_set(err, ENOENT, "pods \"%s\" not found", name);
-		if (now_ms() >= deadline)
+		if (pp_monotonic_ms() >= deadline)
 			return pp_error_set(err, 0,
 					    "timed out waiting for the condition on pods/%s", name);
 		/* Made only once we have to wait: the close of an inotify
@@ -119,8 +113,8 @@ int pp_pod_wait(const char *ns, const char *name, const struct pp_wait_for *wf, 
 			continue; /* what changed before the watch */
 		}
 		struct pollfd p = {.fd = ino, .events = POLLIN};
-		int64_t left = deadline - now_ms();
-		poll(&p, 1, (int)(left < WAIT_POLL_MS ? (left > 0 ? left : 0) : WAIT_POLL_MS));
+		int left = pp_ms_left(deadline);
+		poll(&p, 1, left < WAIT_POLL_MS ? left : WAIT_POLL_MS);
 		char events[INOTIFY_BUF];
 		while (ino >= 0 && read(ino, events, sizeof(events)) > 0)
 			;

@@ -1,6 +1,6 @@
-/* What the children of pp_container_start and pp_exec_start share: the
- * sync pipe through which a child reports a setup error (EOF means it
- * exec'd), cgroup joining, stdio and exec with the PATH lookup. */
+/* What the children of pp_container_start and pp_exec_start share: cgroup
+ * joining, stdio and exec with the PATH lookup. Their set-up errors go to
+ * the parent through util/child_report.h. */
 #include <fcntl.h>
 #include <limits.h>
 #include <sched.h>
@@ -11,69 +11,6 @@
 
 #include "runtime/runtime.h"
 #include "util/cleanup.h"
-
-/* What a child whose setup failed writes to the sync pipe before _exit. */
-struct child_report {
-	int32_t status; /* errno, or 0 */
-	uint32_t len;	/* bytes of message that follow */
-};
-#define CHILD_MSG_MAX 4000
-
-static int write_all(int fd, const void *buf, size_t len)
-{
-	for (const char *p = buf; len > 0;) {
-		ssize_t n = write(fd, p, len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return -1;
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
-/* Reads up to len bytes, stopping early only at EOF. */
-static ssize_t read_full(int fd, void *buf, size_t len)
-{
-	size_t got = 0;
-	while (got < len) {
-		ssize_t n = read(fd, (char *)buf + got, len - got);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -1;
-		if (n == 0)
-			break;
-		got += (size_t)n;
-	}
-	return (ssize_t)got;
-}
-
-void pp_child_fail(int syncfd, const struct pp_error *e)
-{
-	const char *msg = e != NULL ? e->msg : "unknown error";
-	size_t len = strnlen(msg, CHILD_MSG_MAX);
-	struct child_report r = {.status = e != NULL ? e->status : 0, .len = (uint32_t)len};
-	/* Nothing more can be done if the parent is gone. */
-	if (write_all(syncfd, &r, sizeof(r)) == 0)
-		(void)write_all(syncfd, msg, len);
-	_exit(PP_EXIT_SETUP_FAILED);
-}
-
-int pp_child_read_result(int syncfd, struct pp_error **err)
-{
-	struct child_report r;
-	ssize_t n = read_full(syncfd, &r, sizeof(r));
-	if (n == 0)
-		return 0;
-	if (n != (ssize_t)sizeof(r))
-		return pp_error_set(err, n < 0 ? errno : EPROTO, "reading the setup result");
-	char msg[CHILD_MSG_MAX + 1];
-	n = read_full(syncfd, msg, r.len < CHILD_MSG_MAX ? r.len : CHILD_MSG_MAX);
-	msg[n > 0 ? n : 0] = '\0';
-	return pp_error_set(err, r.status, "%s", msg);
-}
 
 int pp_child_set_oom_score_adj(int value, struct pp_error **err)
 {

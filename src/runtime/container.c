@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "runtime/runtime.h"
+#include "util/child_report.h"
 #include "util/cleanup.h"
 #include "util/path.h"
 #include "util/proc.h"
@@ -166,7 +167,7 @@ static __attribute__((noreturn)) void child_main(const struct pp_container_confi
 	 * peapod, which stops the pod in order, not the container directly. */
 	setsid();
 	child_setup(cfg, filter, syncfd, ptysock, &err);
-	pp_child_fail(syncfd, err);
+	pp_child_report_error(syncfd, err);
 }
 
 /* ---- parent side ---- */
@@ -284,7 +285,7 @@ int pp_container_spawn_finish(struct pp_container_spawn *sp, struct pp_container
 	cleanup_close int pty_sock = steal_fd(&sp->pty_sock);
 	int master = -1;
 	/* With a tty the master is queued on the socket before the exec. */
-	if (pp_child_read_result(sync_rd, err) < 0 ||
+	if (pp_child_report_read(sync_rd, false, err) < 0 ||
 	    (pty_sock >= 0 && (master = pp_receive_pty_master(pty_sock, err)) < 0)) {
 		kill_and_reap(sp->pid, sp->pidfd);
 		cleanup_closep(&sp->pidfd);

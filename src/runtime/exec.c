@@ -22,6 +22,7 @@
 #include "cgroup/cgroup.h"
 #include "runtime/container.h"
 #include "runtime/runtime.h"
+#include "util/child_report.h"
 #include "util/cleanup.h"
 #include "util/path.h"
 #include "util/proc.h"
@@ -177,8 +178,7 @@ static int child_main(void *p)
 	struct pp_error e = {.status = err ? err->status : 0, .msg = msg};
 	snprintf(msg, sizeof(msg), "%s", err ? err->msg : "unknown error");
 	pp_error_free(&err);
-	pp_child_fail(a->syncfd, &e);
-	return 1; /* not reached: pp_child_fail exits */
+	pp_child_report_error(a->syncfd, &e);
 }
 
 /* ---- parent side ---- */
@@ -392,7 +392,7 @@ int pp_exec_start(const struct pp_exec_config *cfg, struct pp_exec_process *out,
 	close(steal_fd(&sync_wr));
 	close(steal_fd(&sock_child));
 	int master = -1;
-	if (pp_child_read_result(sync_rd, err) < 0 ||
+	if (pp_child_report_read(sync_rd, false, err) < 0 ||
 	    (cfg->tty && (master = pp_receive_pty_master(sock_parent, err)) < 0)) {
 		pp_pidfd_kill_and_reap(pidfd);
 		close(pidfd);

@@ -21,7 +21,6 @@
 #define PP_DEV_NODE_MODE 0666
 #define PP_PASSWD_PATH "/etc/passwd"
 #define PP_GROUP_PATH "/etc/group"
-#define PP_EXIT_SETUP_FAILED 127 /* the child's exit status when setup fails */
 
 /* rootfs.c */
 
@@ -92,15 +91,8 @@ int pp_child_security_last(const struct pp_security *sec, const struct pp_seccom
 			   struct pp_error **err);
 
 /* child.c: the pieces the children of pp_container_start and pp_exec_start
- * share. The parent makes a pipe (O_CLOEXEC), clones, closes the write end
- * and calls pp_child_read_result: EOF means the child exec'd; a child whose
- * setup failed reports its error with pp_child_fail. */
-
-/* Writes e (errno and message) to the sync pipe and _exits. */
-__attribute__((noreturn)) void pp_child_fail(int syncfd, const struct pp_error *e);
-
-/* 0 once the child has exec'd (EOF); -1 with the child's own error. */
-int pp_child_read_result(int syncfd, struct pp_error **err);
+ * share. Their set-up errors reach the parent through a sync pipe
+ * (util/child_report.h): EOF means the child exec'd. */
 
 /* Enters the user namespace userns_fd (its maps written) and becomes its
  * root: full capabilities there, none left on the host. */

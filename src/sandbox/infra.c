@@ -19,6 +19,7 @@
 #include "cgroup/cgroup.h"
 #include "sandbox/sysctl.h"
 #include "security/caps.h"
+#include "util/child_report.h"
 #include "util/cleanup.h"
 #include "util/proc.h"
 
@@ -236,10 +237,8 @@ int pp_infra_start(const struct pp_infra_config *cfg, pid_t *pid, int *pidfd, in
 		}
 		if (fail == NULL)
 			fail = infra_setup(cfg);
-		if (fail) {
-			dprintf(ready[1], "%d %s", errno, fail);
-			_exit(1);
-		}
+		if (fail)
+			pp_child_report_errno(ready[1], errno, fail);
 		int keep[PP_INFRA_MAX_CGROUP_FDS + 3] = {ready[1], root_fd, program};
 		size_t n_keep = program >= 0 ? 3 : 2;
 		for (size_t i = 0;
@@ -289,16 +288,13 @@ int pp_infra_start(const struct pp_infra_config *cfg, pid_t *pid, int *pidfd, in
 		}
 		*userns_fd = steal_fd(&ns);
 	}
-	char msg[256] = "";
-	ssize_t n = read(ready[0], msg, sizeof(msg) - 1);
+	int r = pp_child_report_read(ready[0], false, err);
 	close(ready[0]);
-	if (n > 0) {
-		int e = atoi(msg);
-		const char *text = strchr(msg, ' ');
+	if (r < 0) {
 		pp_infra_stop(fd);
 		close(fd);
 		cleanup_closep(userns_fd);
-		return pp_error_set(err, e, "infra process: %s", text ? text + 1 : msg);
+		return pp_error_wrap(err, "infra process");
 	}
 	*pid = child;
 	*pidfd = fd;

@@ -3,13 +3,13 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "util/cleanup.h"
+#include "util/netns.h"
 
 #define SYSCTL_PATH_MAX 256
 
@@ -49,19 +49,12 @@ int pp_sysctl_write_net(int pidfd, const struct pp_kv *kvs, size_t n, struct pp_
 		i++;
 	if (i == n)
 		return 0;
-	cleanup_close int self = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
-	if (self < 0)
-		return pp_error_set(err, errno, "open /proc/self/ns/net");
-	if (setns(pidfd, CLONE_NEWNET) < 0)
-		return pp_error_set(err, errno, "enter the pod's network namespace");
+	cleanup_netns_visit struct pp_netns_visit visit = PP_NETNS_VISIT_INIT;
+	if (pp_netns_enter(&visit, pidfd, err) < 0)
+		return -1;
 	/* /proc/sys/net shows the namespace of the process that opens it. */
-	int ret = 0;
 	for (; i < n; i++)
-		if (pp_sysctl_is_net(kvs[i].key) && pp_sysctl_write(&kvs[i]) < 0) {
-			ret = pp_error_set(err, errno, "sysctl %s=%s", kvs[i].key, kvs[i].value);
-			break;
-		}
-	if (setns(self, CLONE_NEWNET) < 0)
-		abort(); /* back into our own namespace: cannot fail, must not */
-	return ret;
+		if (pp_sysctl_is_net(kvs[i].key) && pp_sysctl_write(&kvs[i]) < 0)
+			return pp_error_set(err, errno, "sysctl %s=%s", kvs[i].key, kvs[i].value);
+	return 0;
 }

@@ -1,6 +1,5 @@
 #include "state/idrange.h"
 
-#include <dirent.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
@@ -12,6 +11,7 @@
 
 #include "state/podstate.h"
 #include "util/cleanup.h"
+#include "util/dir.h"
 #include "util/fs.h"
 
 #define IDRANGE_DIR_MODE 0700
@@ -85,19 +85,19 @@ static int free_ranges(range_goes goes, const void *arg, int *freed, struct pp_e
 	cleanup_close int lock = lock_dir(&dir, err);
 	if (lock < 0)
 		return pp_error_wrap(err, "user namespace id ranges");
-	DIR *d = opendir(dir);
-	if (d == NULL)
-		return pp_error_set(err, errno, "open %s", dir);
-	int ret = 0;
+	cleanup_dir struct pp_dir d = PP_DIR_INIT;
+	if (pp_dir_open(&d, dir, 0, err) < 0)
+		return -1;
+	int ret = 0, more;
 	struct dirent *de;
-	while ((de = readdir(d)) != NULL) {
+	while ((more = pp_dir_next(&d, &de, ret < 0 ? NULL : err)) > 0) {
 		char uid[IDRANGE_UID_MAX + 1];
 		if (de->d_name[0] == '.')
 			continue;
-		holder(dirfd(d), de->d_name, uid);
+		holder(pp_dir_fd(&d), de->d_name, uid);
 		if (!goes(uid, arg))
 			continue;
-		if (unlinkat(dirfd(d), de->d_name, 0) < 0 && errno != ENOENT) {
+		if (unlinkat(pp_dir_fd(&d), de->d_name, 0) < 0 && errno != ENOENT) {
 			if (ret == 0)
 				ret = pp_error_set(err, errno, "free id range %s/%s", dir,
 						   de->d_name);
@@ -105,8 +105,7 @@ static int free_ranges(range_goes goes, const void *arg, int *freed, struct pp_e
 			(*freed)++;
 		}
 	}
-	closedir(d);
-	return ret;
+	return more < 0 ? -1 : ret;
 }
 
 static bool held_by(const char *uid, const void *pod_uid)

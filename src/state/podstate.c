@@ -1,7 +1,6 @@
 /* The on-disk record of the pods: paths, locks, the names index, status. */
 #include "state/podstate.h"
 
-#include <dirent.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <stdlib.h>
@@ -12,6 +11,7 @@
 #include <unistd.h>
 
 #include "util/cleanup.h"
+#include "util/dir.h"
 #include "util/fs.h"
 #include "util/settings.h"
 
@@ -178,11 +178,12 @@ static int ref_cmp(const void *a, const void *b)
 static void list_ns(const char *ns, struct pp_pod_ref **refs, size_t *n)
 {
 	cleanup_free char *dir = xasprintf("%s/names/%s", pp_run_dir(), ns);
-	DIR *d = opendir(dir);
-	if (d == NULL)
-		return;
+	/* a namespace whose names cannot be read has no pods to show */
+	cleanup_dir struct pp_dir d = PP_DIR_INIT;
 	struct dirent *de;
-	while ((de = readdir(d)) != NULL) {
+	if (pp_dir_open(&d, dir, 0, NULL) < 0)
+		return;
+	while (pp_dir_next(&d, &de, NULL) > 0) {
 		if (de->d_name[0] == '.')
 			continue;
 		char *uid = NULL;
@@ -191,7 +192,6 @@ static void list_ns(const char *ns, struct pp_pod_ref **refs, size_t *n)
 		*refs = xrealloc(*refs, sizeof(**refs) * (*n + 1));
 		(*refs)[(*n)++] = (struct pp_pod_ref){xstrdup(ns), xstrdup(de->d_name), uid};
 	}
-	closedir(d);
 }
 
 int pp_pod_list(const char *ns, struct pp_pod_ref **out, size_t *n, struct pp_error **err)
@@ -202,15 +202,20 @@ int pp_pod_list(const char *ns, struct pp_pod_ref **out, size_t *n, struct pp_er
 		list_ns(ns, out, n);
 	} else {
 		cleanup_free char *dir = xasprintf("%s/names", pp_run_dir());
-		DIR *d = opendir(dir);
-		if (d == NULL && errno != ENOENT)
-			return pp_error_set(err, errno, "opendir %s", dir);
+		cleanup_dir struct pp_dir d = PP_DIR_INIT;
 		struct dirent *de;
-		while (d != NULL && (de = readdir(d)) != NULL)
+		int more;
+		if (pp_dir_open(&d, dir, PP_DIR_MISSING_OK, err) < 0)
+			return -1;
+		while ((more = pp_dir_next(&d, &de, err)) > 0)
 			if (de->d_name[0] != '.')
 				list_ns(de->d_name, out, n);
-		if (d != NULL)
-			closedir(d);
+		if (more < 0) {
+			pp_pod_refs_free(*out, *n);
+			*out = NULL;
+			*n = 0;
+			return -1;
+		}
 	}
 	if (*n > 1)
 		qsort(*out, *n, sizeof(**out), ref_cmp);

@@ -4,6 +4,7 @@
  * later by the time the pod was paused. */
 #include "cgroup/cgroup_ops.h"
 #include "supervisor/supervisor_internal.h"
+#include "util/clock.h"
 
 int sup_freeze(struct sup *s, struct pp_error **err)
 {
@@ -15,7 +16,7 @@ int sup_freeze(struct sup *s, struct pp_error **err)
 	if (pp_cgroup_freeze(s->pod->cgroup, true, err) < 0)
 		return pp_error_wrap(err, "pause pod %s", s->pod->spec->name);
 	s->frozen = true;
-	s->frozen_at = sup_now_ns();
+	s->frozen_at = pp_monotonic_ns();
 	s->dirty = true;
 	sup_event(s, PP_EVENT_INFO, NULL, "Paused", "Pod paused: every process frozen");
 	return 0;
@@ -28,7 +29,7 @@ int sup_thaw(struct sup *s, struct pp_error **err)
 		return 0;
 	if (pp_cgroup_freeze(s->pod->cgroup, false, err) < 0)
 		return pp_error_wrap(err, "unpause pod %s", s->pod->spec->name);
-	int64_t d = sup_now_ns() - s->frozen_at;
+	int64_t d = pp_monotonic_ns() - s->frozen_at;
 	s->frozen = false;
 	sup_probes_shift(s, d);
 	for (size_t i = 0; i < s->pod->n_containers; i++)

@@ -91,7 +91,7 @@ static void post_start_ended(struct sup *s, size_t i, bool ok, const char *msg)
 	sup_event(s, PP_EVENT_INFO, c->spec->name, "Killing", "FailedPostStartHook");
 	sup_stop_container(s, i, grace == 0);
 	if (grace > 0)
-		s->run[i].kill_at = sup_now_ns() + grace * NSEC_PER_SEC;
+		s->run[i].kill_at = pp_monotonic_ns() + grace * PP_NSEC_PER_SEC;
 }
 
 static void pre_stop_ended(struct sup *s, size_t i, bool ok, const char *msg)
@@ -133,7 +133,7 @@ static bool run_hook(struct sup *s, size_t i, enum hook_kind k)
 	hr->kind = k;
 	s->dirty = true;
 	if (h->kind == PP_HANDLER_SLEEP) {
-		hr->sleep_until = sup_now_ns() + h->sleep_seconds * NSEC_PER_SEC;
+		hr->sleep_until = pp_monotonic_ns() + h->sleep_seconds * PP_NSEC_PER_SEC;
 		return true;
 	}
 	int64_t grace = s->pod->spec->termination_grace_period_seconds;

@@ -60,14 +60,14 @@ static void schedule(struct sup *s, size_t i, enum probe_kind k, int64_t now)
 	struct probe_run *p = &s->run[i].probes[k];
 	if (spec == NULL)
 		return;
-	int64_t first = s->run[i].probes_since + spec->initial_delay_seconds * NSEC_PER_SEC;
+	int64_t first = s->run[i].probes_since + spec->initial_delay_seconds * PP_NSEC_PER_SEC;
 	p->next_at = first > now ? first : now;
 }
 
 void sup_probes_reset(struct sup *s, size_t i)
 {
 	struct ctr_run *r = &s->run[i];
-	int64_t now = sup_now_ns();
+	int64_t now = pp_monotonic_ns();
 	sup_probes_stop(s, i);
 	r->probes_since = now;
 	r->started = sup_probe_spec(s, i, PROBE_STARTUP) == NULL;
@@ -128,7 +128,7 @@ static void kill_container(struct sup *s, size_t i, enum probe_kind k)
 	sup_probes_stop(s, i);
 	sup_stop_container(s, i, grace == 0);
 	if (grace > 0)
-		s->run[i].kill_at = sup_now_ns() + grace * NSEC_PER_SEC;
+		s->run[i].kill_at = pp_monotonic_ns() + grace * PP_NSEC_PER_SEC;
 }
 
 static void on_success(struct sup *s, size_t i, enum probe_kind k, int64_t now)
@@ -151,8 +151,8 @@ static void count_result(struct sup *s, size_t i, enum probe_kind k, bool ok, co
 	const struct pp_probe *spec = sup_probe_spec(s, i, k);
 	struct probe_run *p = &s->run[i].probes[k];
 	const char *name = s->pod->containers[i].spec->name;
-	int64_t now = sup_now_ns();
-	p->next_at = now + spec->period_seconds * NSEC_PER_SEC;
+	int64_t now = pp_monotonic_ns();
+	p->next_at = now + spec->period_seconds * PP_NSEC_PER_SEC;
 	if (ok) {
 		p->failures = 0;
 		if (++p->successes >= spec->success_threshold) {
@@ -235,7 +235,7 @@ static void run_probe(struct sup *s, size_t i, enum probe_kind k, int64_t now)
 		r = (*t)->start(s, i, k, &err);
 	}
 	if (r == 0) {
-		p->deadline = now + spec->timeout_seconds * NSEC_PER_SEC;
+		p->deadline = now + spec->timeout_seconds * PP_NSEC_PER_SEC;
 		return;
 	}
 	cancel(s, p);

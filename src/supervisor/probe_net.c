@@ -20,8 +20,11 @@
 #include "probe/tls.h"
 #include "supervisor/supervisor_internal.h"
 #include "util/cleanup.h"
+#include "util/netns.h"
 
-static int own_netns = -1; /* the supervisor's network namespace, once needed */
+/* The supervisor's visits to pods' network namespaces: its own namespace's
+ * fd is opened at the first and kept. */
+static struct pp_netns_visit netns_visit = PP_NETNS_VISIT_INIT;
 
 /* Where the network namespace is switched, and only here: a socket is
  * created in the pod's (when it has its own) and the supervisor returns
@@ -29,25 +32,11 @@ static int own_netns = -1; /* the supervisor's network namespace, once needed */
 static int pod_socket(const struct pp_sandbox *sb, int family, struct pp_error **err)
 {
 	bool enter = sb->infra_pidfd >= 0 && (sb->join_ns & CLONE_NEWNET);
-	if (enter && own_netns < 0) {
-		own_netns = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
-		if (own_netns < 0)
-			return pp_error_set(err, errno,
-					    "cannot open the supervisor's network namespace: %s",
-					    pp_net_probe_errstr(errno));
-	}
-	if (enter && setns(sb->infra_pidfd, CLONE_NEWNET) < 0)
-		return pp_error_set(err, errno, "cannot enter the pod's network namespace: %s",
-				    pp_net_probe_errstr(errno));
+	if (enter && pp_netns_enter(&netns_visit, sb->infra_pidfd, err) < 0)
+		return -1;
 	int fd = socket(family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	int e = errno;
-	if (enter && setns(own_netns, CLONE_NEWNET) < 0) {
-		/* Going on in the pod's namespace would be wrong for everything
-		 * else the supervisor does: stop here. */
-		fprintf(stderr, "peapod-sup: cannot return to its network namespace: %s\n",
-			strerror(errno));
-		abort();
-	}
+	pp_netns_leave(&netns_visit);
 	if (fd < 0)
 		return pp_error_set(err, e, "socket: %s", pp_net_probe_errstr(e));
 	return fd;

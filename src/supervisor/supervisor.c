@@ -10,6 +10,7 @@
 
 #include "supervisor/supervisor_internal.h"
 #include "util/cleanup.h"
+#include "util/clock.h"
 #include "util/trace.h"
 #include "util/settings.h"
 
@@ -20,13 +21,6 @@
 /* A big pipe lets a fast writer run ahead of us instead of waiting on each 64 KiB. */
 #define OUTPUT_PIPE_SIZE (1024 * 1024)
 #define MAX_EVENTS 32
-
-int64_t sup_now_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * NSEC_PER_SEC + ts.tv_nsec;
-}
 
 void sup_event(struct sup *s, enum pp_event_level level, const char *ctr, const char *reason,
 	       const char *fmt, ...)
@@ -206,10 +200,10 @@ static void schedule_restart(struct sup *s, size_t i)
 {
 	struct pp_pod_container *c = &s->pod->containers[i];
 	struct ctr_run *r = &s->run[i];
-	int64_t ran = (c->finished_at.tv_sec - c->started_at.tv_sec) * NSEC_PER_SEC +
+	int64_t ran = (c->finished_at.tv_sec - c->started_at.tv_sec) * PP_NSEC_PER_SEC +
 		      (c->finished_at.tv_nsec - c->started_at.tv_nsec);
 	int64_t delay = pp_backoff_next(&s->backoff, &r->backoff_ns, ran);
-	r->start_at = sup_now_ns() + delay;
+	r->start_at = pp_monotonic_ns() + delay;
 	free(r->last.message);
 	r->last = (struct ctr_termination){.set = true,
 					   .exit_code = c->exit_code,
@@ -218,10 +212,10 @@ static void schedule_restart(struct sup *s, size_t i)
 					   .message = c->message ? xstrdup(c->message) : NULL,
 					   .started_at = c->started_at,
 					   .finished_at = c->finished_at};
-	if (delay > 0 && delay % NSEC_PER_SEC == 0)
+	if (delay > 0 && delay % PP_NSEC_PER_SEC == 0)
 		sup_event(s, PP_EVENT_WARNING, c->spec->name, "BackOff",
 			  "Back-off restarting failed container %s: next start in %llds",
-			  c->spec->name, (long long)(delay / NSEC_PER_SEC));
+			  c->spec->name, (long long)(delay / PP_NSEC_PER_SEC));
 	else if (delay > 0) /* scaled for a test */
 		sup_event(s, PP_EVENT_WARNING, c->spec->name, "BackOff",
 			  "Back-off restarting failed container %s: next start in %lldms",
@@ -344,7 +338,7 @@ void sup_begin_stop(struct sup *s, int64_t grace_s)
 	/* A frozen process cannot act on its stop signal: thaw the pod first. */
 	sup_thaw(s, NULL);
 	s->stopping = STOP_APPS;
-	s->stop_deadline = sup_now_ns() + grace_s * NSEC_PER_SEC;
+	s->stop_deadline = pp_monotonic_ns() + grace_s * PP_NSEC_PER_SEC;
 	for (size_t i = 0; i < s->pod->n_containers; i++) {
 		s->run[i].start_at = 0;
 		sup_probes_stop(s, i);
@@ -397,7 +391,7 @@ void sup_advance(struct sup *s)
 	struct pp_pod_instance *pod = s->pod;
 	if (s->stopping == STOP_APPS && !any_running(s, false)) {
 		s->stopping = STOP_SIDECARS;
-		int64_t min_deadline = sup_now_ns() + MIN_SIDECAR_GRACE_S * NSEC_PER_SEC;
+		int64_t min_deadline = pp_monotonic_ns() + MIN_SIDECAR_GRACE_S * PP_NSEC_PER_SEC;
 		if (s->stop_deadline && s->stop_deadline < min_deadline)
 			s->stop_deadline = min_deadline;
 		signal_stage(s, true, s->stop_deadline == 0);
@@ -447,8 +441,8 @@ static void arm_timer(struct sup *s)
 	if (next) {
 		if (next <= 0)
 			next = 1;
-		its.it_value.tv_sec = next / NSEC_PER_SEC;
-		its.it_value.tv_nsec = next % NSEC_PER_SEC;
+		its.it_value.tv_sec = next / PP_NSEC_PER_SEC;
+		its.it_value.tv_nsec = next % PP_NSEC_PER_SEC;
 	}
 	timerfd_settime(s->timerfd, TFD_TIMER_ABSTIME, &its, NULL);
 }
@@ -458,7 +452,7 @@ static void on_timer(struct sup *s)
 	uint64_t ticks;
 	if (read(s->timerfd, &ticks, sizeof(ticks)) < 0 && errno == EAGAIN)
 		return;
-	int64_t now = sup_now_ns();
+	int64_t now = pp_monotonic_ns();
 	if (s->stopping != STOP_NONE && s->stop_deadline && now >= s->stop_deadline) {
 		sup_event(s, PP_EVENT_WARNING, NULL, "Killing",
 			  "Grace period over: killing what is left");
@@ -656,7 +650,7 @@ int pp_supervisor_run(struct pp_pod_instance *pod, const struct pp_supervisor_ca
 	sup_hooks_init(&s);
 	if (pod->spec->active_deadline_seconds > 0)
 		s.active_deadline =
-		    sup_now_ns() + pod->spec->active_deadline_seconds * NSEC_PER_SEC;
+		    pp_monotonic_ns() + pod->spec->active_deadline_seconds * PP_NSEC_PER_SEC;
 	/* The signals are blocked for the whole run: they arrive through the
 	 * signalfd, and children reset their mask before exec. */
 	sigset_t mask, old;

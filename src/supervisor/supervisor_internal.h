@@ -11,8 +11,8 @@
 #include "probe/tls.h"
 #include "supervisor/backoff.h"
 #include "supervisor/supervisor.h"
+#include "util/clock.h"
 
-#define NSEC_PER_SEC 1000000000LL
 /* kubelet's fallback message: the last 80 lines, at most 2048 bytes. */
 #define PP_LOG_TAIL_BYTES 2048
 #define PP_LOG_TAIL_LINES 80
@@ -163,8 +163,6 @@ struct sup {
 	bool frozen;		  /* the pod's cgroup is frozen (freeze.c) */
 	int64_t frozen_at;	  /* monotonic ns it was frozen at */
 };
-
-int64_t sup_now_ns(void);
 
 /* What an epoll event is about: a kind and an index. */
 enum tag_kind {

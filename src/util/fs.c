@@ -1,6 +1,5 @@
 #include "util/fs.h"
 
-#include <dirent.h>
 #include <fcntl.h>
 #include <string.h>
 #include <sys/prctl.h>
@@ -8,6 +7,7 @@
 #include <unistd.h>
 
 #include "util/cleanup.h"
+#include "util/dir.h"
 #include "util/proc.h"
 
 #define TRASH_DIR_MODE 0700
@@ -37,46 +37,36 @@ int pp_mkdir_p(const char *path, mode_t mode, struct pp_error **err)
 /* Removes everything below dirfd (which is on device dev). */
 static int rm_rf_at(int dirfd, dev_t dev, const char *path, struct pp_error **err)
 {
-	DIR *d = fdopendir(dirfd);
-	if (d == NULL) {
-		close(dirfd);
-		return pp_error_set(err, errno, "opendir %s", path);
-	}
-	int ret = 0;
+	cleanup_dir struct pp_dir d = PP_DIR_INIT;
+	if (pp_dir_open_fd(&d, dirfd, path, err) < 0)
+		return -1;
 	struct dirent *de;
-	while (ret == 0 && (de = readdir(d)) != NULL) {
-		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
-			continue;
+	int r;
+	while ((r = pp_dir_next(&d, &de, err)) > 0) {
 		struct stat st;
 		if (fstatat(dirfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
 			if (errno == ENOENT)
 				continue;
-			ret = pp_error_set(err, errno, "stat %s/%s", path, de->d_name);
-			break;
+			return pp_error_set(err, errno, "stat %s/%s", path, de->d_name);
 		}
 		if (S_ISDIR(st.st_mode)) {
-			if (st.st_dev != dev) {
-				ret = pp_error_set(err, EBUSY, "%s/%s is a mount point", path,
-						   de->d_name);
-				break;
-			}
+			if (st.st_dev != dev)
+				return pp_error_set(err, EBUSY, "%s/%s is a mount point", path,
+						    de->d_name);
 			int fd = openat(dirfd, de->d_name,
 					O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-			if (fd < 0) {
-				ret = pp_error_set(err, errno, "open %s/%s", path, de->d_name);
-				break;
-			}
+			if (fd < 0)
+				return pp_error_set(err, errno, "open %s/%s", path, de->d_name);
 			cleanup_free char *sub = xasprintf("%s/%s", path, de->d_name);
-			ret = rm_rf_at(fd, dev, sub, err);
-			if (ret == 0 && unlinkat(dirfd, de->d_name, AT_REMOVEDIR) < 0 &&
-			    errno != ENOENT)
-				ret = pp_error_set(err, errno, "rmdir %s", sub);
+			if (rm_rf_at(fd, dev, sub, err) < 0)
+				return -1;
+			if (unlinkat(dirfd, de->d_name, AT_REMOVEDIR) < 0 && errno != ENOENT)
+				return pp_error_set(err, errno, "rmdir %s", sub);
 		} else if (unlinkat(dirfd, de->d_name, 0) < 0 && errno != ENOENT) {
-			ret = pp_error_set(err, errno, "unlink %s/%s", path, de->d_name);
+			return pp_error_set(err, errno, "unlink %s/%s", path, de->d_name);
 		}
 	}
-	closedir(d);
-	return ret;
+	return r;
 }
 
 int pp_rm_rf(const char *path, struct pp_error **err)
@@ -190,20 +180,17 @@ int pp_discard_dir(const char *dir, const char *trash, struct pp_error **err)
 
 int pp_empty_trash(const char *trash_root, int *removed, struct pp_error **err)
 {
-	DIR *d = opendir(trash_root);
-	if (d == NULL)
-		return errno == ENOENT ? 0 : pp_error_set(err, errno, "opendir %s", trash_root);
-	int ret = 0;
+	cleanup_dir struct pp_dir d = PP_DIR_INIT;
+	if (pp_dir_open(&d, trash_root, PP_DIR_MISSING_OK, err) < 0)
+		return -1;
+	int ret = 0, r;
 	struct dirent *de;
-	while ((de = readdir(d)) != NULL) {
-		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
-			continue;
+	while ((r = pp_dir_next(&d, &de, ret < 0 ? NULL : err)) > 0) {
 		cleanup_free char *path = xasprintf("%s/%s", trash_root, de->d_name);
 		if (pp_rm_rf(path, ret < 0 ? NULL : err) < 0)
 			ret = -1;
 		else
 			(*removed)++;
 	}
-	closedir(d);
-	return ret;
+	return r < 0 ? -1 : ret;
 }

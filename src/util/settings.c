@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "manifest/manifest.h"
+#include "util/quantity.h"
 
 static struct pp_settings settings;
 static bool loaded;

@@ -5,8 +5,9 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <time.h>
 #include <unistd.h>
+
+#include "util/clock.h"
 
 #define TRACE_LINE_MAX 256
 #define TRACE_UNKNOWN (-2) /* not looked at PEAPOD_TRACE yet */
@@ -29,11 +30,9 @@ void pp_trace(const char *fmt, ...)
 			return;
 		}
 	}
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
 	char line[TRACE_LINE_MAX];
-	int n = snprintf(line, sizeof(line), "%lld %d ",
-			 (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec, (int)getpid());
+	int n =
+	    snprintf(line, sizeof(line), "%lld %d ", (long long)pp_monotonic_ns(), (int)getpid());
 	va_list ap;
 	va_start(ap, fmt);
 	int m = vsnprintf(line + n, sizeof(line) - (size_t)n - 1, fmt, ap);

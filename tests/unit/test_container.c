@@ -4,6 +4,7 @@
  * gone. */
 #include "container_fixture.h"
 #include "sandbox/infra.h"
+#include "util/clock.h"
 
 /* Runs the container with stdout on a pipe; returns its exit status (or -1
  * when it did not start, with *err). *out gets what it printed. */
@@ -483,9 +484,7 @@ static void test_dev_without_mknod(void **state)
 
 static double now_ms(void)
 {
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+	return (double)pp_monotonic_ns() / PP_NSEC_PER_MSEC;
 }
 
 static int cmp_double(const void *a, const void *b)

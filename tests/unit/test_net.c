@@ -1,6 +1,8 @@
 /* CNI configuration and results: which network a pod asks for, conflist
  * lookup by name (the default written on first use, a .conf as a list of
  * one), the pod's addresses in a CNI result. */
+#include <fcntl.h>
+#include <sched.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -9,13 +11,17 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "net/cni.h"
 #include "net/ipmasq.h"
 #include "net/netconf.h"
 #include "util/cleanup.h"
+#include "util/digest.h"
 #include "util/fs.h"
+#include "util/netns.h"
 #include "util/sha512.h"
 #include "util/settings.h"
 
@@ -138,6 +144,24 @@ static void test_sha512(void **state)
 	}
 }
 
+/* The chain names' own SHA-512 (util/sha512.h) and libcrypto's agree on
+ * every length across the block and padding boundaries. */
+static void test_sha512_agrees_with_libcrypto(void **state)
+{
+	(void)state;
+	char in[300];
+	for (size_t i = 0; i < sizeof(in); i++)
+		in[i] = (char)('a' + i % 26);
+	for (size_t n = 0; n <= sizeof(in); n++) {
+		uint8_t sum[PP_SHA512_LEN];
+		char mine[2 * PP_SHA512_LEN + 1], theirs[2 * PP_SHA512_LEN + 1];
+		pp_sha512(in, n, sum);
+		pp_hex_encode(sum, sizeof(sum), mine);
+		assert_int_equal(pp_digest_hex(PP_DIGEST_SHA512, in, n, theirs, NULL), 0);
+		assert_string_equal(mine, theirs);
+	}
+}
+
 /* The bridge plugin's names: utils.FormatChainName and FormatComment. */
 static void test_ipmasq_names(void **state)
 {
@@ -184,6 +208,63 @@ static void test_result_ips(void **state)
 	json_object_put(r);
 }
 
+static ino_t own_netns_ino(void)
+{
+	struct stat st;
+	assert_int_equal(stat("/proc/self/ns/net", &st), 0);
+	return st.st_ino;
+}
+
+/* A visit to a child's new network namespace and back, twice with one
+ * home fd; leaving twice is harmless. */
+static void test_netns_visit(void **state)
+{
+	(void)state;
+	int ready[2], hold[2];
+	assert_int_equal(pipe(ready), 0);
+	assert_int_equal(pipe(hold), 0);
+	pid_t pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		close(hold[1]);
+		char c = unshare(CLONE_NEWNET) == 0 ? 'y' : 'n';
+		(void)!write(ready[1], &c, 1);
+		(void)!read(hold[0], &c, 1); /* until the parent is done */
+		_exit(0);
+	}
+	char c = 0;
+	assert_int_equal(read(ready[0], &c, 1), 1);
+	assert_int_equal(c, 'y');
+	cleanup_free char *path = xasprintf("/proc/%d/ns/net", (int)pid);
+	cleanup_close int target = open(path, O_RDONLY | O_CLOEXEC);
+	assert_true(target >= 0);
+	ino_t home = own_netns_ino();
+	struct pp_error *err = NULL;
+	{
+		cleanup_netns_visit struct pp_netns_visit v = PP_NETNS_VISIT_INIT;
+		for (int round = 0; round < 2; round++) {
+			assert_int_equal(pp_netns_enter(&v, target, &err), 0);
+			assert_true(own_netns_ino() != home);
+			pp_netns_leave(&v);
+			pp_netns_leave(&v);
+			assert_true(own_netns_ino() == home);
+		}
+		assert_int_equal(pp_netns_enter(&v, target, &err), 0);
+	} /* the cleanup leaves */
+	assert_true(own_netns_ino() == home);
+	struct pp_netns_visit bad = PP_NETNS_VISIT_INIT;
+	assert_int_equal(pp_netns_enter(&bad, ready[0], &err), -1);
+	assert_int_equal(err->status, EINVAL);
+	pp_netns_visit_end(&bad);
+	pp_error_free(&err);
+	assert_true(own_netns_ino() == home);
+	close(hold[1]);
+	waitpid(pid, NULL, 0);
+	close(ready[0]);
+	close(ready[1]);
+	close(hold[0]);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -193,7 +274,9 @@ int main(void)
 	    cmocka_unit_test(test_conf_as_list_and_missing),
 	    cmocka_unit_test(test_result_ips),
 	    cmocka_unit_test(test_sha512),
+	    cmocka_unit_test(test_sha512_agrees_with_libcrypto),
 	    cmocka_unit_test(test_ipmasq_names),
+	    cmocka_unit_test(test_netns_visit),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -7,7 +7,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "manifest/manifest.h"
+#include "util/quantity.h"
 #include "util/cleanup.h"
 
 typedef unsigned __int128 u128;

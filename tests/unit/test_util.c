@@ -1,0 +1,316 @@
+/* The small idioms of src/util: the monotonic clock, the directory
+ * iterator, digests (known vectors of FIPS 180-2), a child's report of its
+ * set-up. On a private temp dir. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "util/child_report.h"
+#include "util/cleanup.h"
+#include "util/clock.h"
+#include "util/digest.h"
+#include "util/dir.h"
+#include "util/fs.h"
+
+static char base[] = "/tmp/peapod-util-test.XXXXXX";
+
+static int setup(void **state)
+{
+	return mkdtemp(base) == NULL ? -1 : 0;
+}
+
+static int teardown(void **state)
+{
+	return pp_rm_rf(base, NULL);
+}
+
+static void test_clock(void **state)
+{
+	int64_t a = pp_monotonic_ns();
+	const struct timespec pause = {0, 2 * PP_NSEC_PER_MSEC};
+	nanosleep(&pause, NULL);
+	int64_t b = pp_monotonic_ns();
+	assert_true(b - a >= 2 * PP_NSEC_PER_MSEC);
+	int64_t ms = pp_monotonic_ms();
+	assert_true(ms >= b / PP_NSEC_PER_MSEC);
+	assert_int_equal(pp_ms_left(ms - 1), 0);
+	int left = pp_ms_left(ms + 10000);
+	assert_true(left > 9000 && left <= 10000);
+}
+
+static void touch(const char *dir, const char *name)
+{
+	cleanup_free char *p = xasprintf("%s/%s", dir, name);
+	FILE *f = fopen(p, "w");
+	assert_non_null(f);
+	fclose(f);
+}
+
+/* Every entry once, never "." or "..", in whatever order readdir gives. */
+static void test_dir_lists_entries(void **state)
+{
+	struct pp_error *err = NULL;
+	cleanup_free char *dir = xasprintf("%s/list", base);
+	assert_int_equal(pp_mkdir_p(dir, 0755, &err), 0);
+	const char *names[] = {"a", ".hidden", "..x", "z"};
+	for (size_t i = 0; i < 4; i++)
+		touch(dir, names[i]);
+	cleanup_dir struct pp_dir d = PP_DIR_INIT;
+	assert_int_equal(pp_dir_open(&d, dir, 0, &err), 0);
+	assert_true(pp_dir_fd(&d) >= 0);
+	unsigned seen = 0;
+	struct dirent *de;
+	int r;
+	while ((r = pp_dir_next(&d, &de, &err)) > 0) {
+		size_t i = 0;
+		while (i < 4 && strcmp(names[i], de->d_name) != 0)
+			i++;
+		assert_true(i < 4);
+		assert_false(seen & (1u << i));
+		seen |= 1u << i;
+	}
+	assert_int_equal(r, 0);
+	assert_int_equal(seen, 0xf);
+	assert_int_equal(pp_dir_next(&d, &de, &err), 0); /* stays at the end */
+	pp_dir_close(&d);
+	pp_dir_close(&d);
+	assert_int_equal(pp_dir_fd(&d), -1);
+}
+
+static void test_dir_missing_and_errors(void **state)
+{
+	struct pp_error *err = NULL;
+	cleanup_free char *missing = xasprintf("%s/none", base);
+	cleanup_dir struct pp_dir d = PP_DIR_INIT;
+	struct dirent *de;
+	/* allowed to be missing: reads as empty */
+	assert_int_equal(pp_dir_open(&d, missing, PP_DIR_MISSING_OK, &err), 0);
+	assert_int_equal(pp_dir_next(&d, &de, &err), 0);
+	/* not allowed: the error names the path */
+	assert_int_equal(pp_dir_open(&d, missing, 0, &err), -1);
+	assert_int_equal(err->status, ENOENT);
+	assert_non_null(strstr(err->msg, missing));
+	pp_error_free(&err);
+	/* a file is no directory, missing or not */
+	touch(base, "file");
+	cleanup_free char *file = xasprintf("%s/file", base);
+	assert_int_equal(pp_dir_open(&d, file, PP_DIR_MISSING_OK, &err), -1);
+	assert_int_equal(err->status, ENOTDIR);
+	pp_error_free(&err);
+	/* an fd that is no directory: taken and closed all the same */
+	int fd = open(file, O_RDONLY | O_CLOEXEC);
+	assert_true(fd >= 0);
+	assert_int_equal(pp_dir_open_fd(&d, fd, "file", &err), -1);
+	assert_int_equal(err->status, ENOTDIR);
+	assert_int_equal(fcntl(fd, F_GETFD), -1);
+	pp_error_free(&err);
+}
+
+static const char abc896[] = "abcdefghbcdefghicdefghijdefghijkefghijklfghijklmghijklmn"
+			     "hijklmnoijklmnopjklmnopqklmnopqrlmnopqrsmnopqrstnopqrstu";
+
+static const struct {
+	enum pp_digest_algo algo;
+	const char *in;
+	const char *hex;
+} vectors[] = {
+    {PP_DIGEST_SHA256, "", "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"},
+    {PP_DIGEST_SHA256, "abc", "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"},
+    {PP_DIGEST_SHA256, "abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq",
+     "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1"},
+    {PP_DIGEST_SHA512, "",
+     "cf83e1357eefb8bdf1542850d66d8007d620e4050b5715dc83f4a921d36ce9ce"
+     "47d0d13c5d85f2b0ff8318d2877eec2f63b931bd47417a81a538327af927da3e"},
+    {PP_DIGEST_SHA512, "abc",
+     "ddaf35a193617abacc417349ae20413112e6fa4e89a97ea20a9eeee64b55d39a"
+     "2192992a274fc1a836ba3c23a3feebbd454d4423643ce80e2a9ac94fa54ca49f"},
+    {PP_DIGEST_SHA512, abc896,
+     "8e959b75dae313da8cf4f72814fc143f8f7779c6eb9f7fa17299aeadb6889018"
+     "501d289e4900f7e4331b99dec4b5433ac7d329eeb6dd26545e96e55b874be909"},
+};
+
+static void test_digest_vectors(void **state)
+{
+	struct pp_error *err = NULL;
+	for (size_t i = 0; i < sizeof(vectors) / sizeof(vectors[0]); i++) {
+		char hex[PP_DIGEST_MAX_HEX + 1];
+		assert_int_equal(
+		    pp_digest_hex(vectors[i].algo, vectors[i].in, strlen(vectors[i].in), hex, &err),
+		    0);
+		assert_string_equal(hex, vectors[i].hex);
+		assert_int_equal(strlen(hex), 2 * pp_digest_len(vectors[i].algo));
+	}
+}
+
+/* A million "a", given in pieces of every size from 1 byte on: the digest
+ * of the whole, as a digest string. */
+static void test_digest_streaming(void **state)
+{
+	static const char *const want[] = {
+	    [PP_DIGEST_SHA256] =
+		"sha256:cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0",
+	    [PP_DIGEST_SHA512] = "sha512:e718483d0ce769644e2e42c7bc15b4638e1f98b13b2044285632a803"
+				 "afa973ebde0ff244877ea60a4cb0432ce577c31beb009c5c2c49aa2e4eadb2"
+				 "17ad8cc09b",
+	};
+	enum { TOTAL = 1000000, PIECE_MAX = 4096 };
+	static char a[PIECE_MAX];
+	memset(a, 'a', sizeof(a));
+	struct pp_error *err = NULL;
+	for (int algo = PP_DIGEST_SHA256; algo <= PP_DIGEST_SHA512; algo++) {
+		cleanup_digest struct pp_digest *d = NULL;
+		assert_int_equal(pp_digest_begin((enum pp_digest_algo)algo, &d, &err), 0);
+		size_t done = 0;
+		for (size_t piece = 1; done < TOTAL; piece = piece % PIECE_MAX + 1) {
+			size_t n = piece < TOTAL - done ? piece : TOTAL - done;
+			assert_int_equal(pp_digest_update(d, a, n, &err), 0);
+			done += n;
+		}
+		char s[PP_DIGEST_STRING_MAX];
+		assert_int_equal(pp_digest_end_string(d, s, &err), 0);
+		assert_string_equal(s, want[algo]);
+		/* ended: no more data, no second end */
+		assert_int_equal(pp_digest_update(d, "a", 1, &err), -1);
+		assert_int_equal(err->status, EINVAL);
+		assert_int_equal(pp_digest_end_string(d, s, &err), -1);
+		pp_error_free(&err);
+	}
+}
+
+static int verify(enum pp_digest_algo algo, const char *data, const char *expected,
+		  struct pp_error **err)
+{
+	cleanup_digest struct pp_digest *d = NULL;
+	if (pp_digest_begin(algo, &d, err) < 0 || pp_digest_update(d, data, strlen(data), err) < 0)
+		return -1;
+	return pp_digest_end_verify(d, expected, err);
+}
+
+static void test_digest_verify_and_parse(void **state)
+{
+	struct pp_error *err = NULL;
+	const char *abc256 =
+	    "sha256:ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad";
+	assert_int_equal(verify(PP_DIGEST_SHA256, "abc", abc256, &err), 0);
+	/* hex case does not matter */
+	assert_int_equal(
+	    verify(PP_DIGEST_SHA256, "abc",
+		   "sha256:BA7816BF8F01CFEA414140DE5DAE2223B00361A396177A9CB410FF61F20015AD", &err),
+	    0);
+	assert_int_equal(verify(PP_DIGEST_SHA256, "abd", abc256, &err), -1);
+	assert_int_equal(err->status, EBADMSG);
+	assert_non_null(strstr(err->msg, abc256));
+	/* the algorithm named is not the one computed */
+	assert_int_equal(verify(PP_DIGEST_SHA512, "abc", abc256, &err), -1);
+	assert_int_equal(err->status, EINVAL);
+	static const char *const bad[] = {
+	    "",
+	    "sha256",
+	    "sha256:",
+	    "md5:900150983cd24fb0d6963f7d28e17f72",
+	    "sha256:ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015a",
+	    "sha256:ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad0",
+	    "sha256:ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ag",
+	    "sha512:ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad",
+	};
+	enum pp_digest_algo algo;
+	const char *hex = NULL;
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		assert_int_equal(pp_digest_parse(bad[i], &algo, &hex, &err), -1);
+		assert_int_equal(err->status, EINVAL);
+	}
+	pp_error_free(&err);
+	assert_int_equal(pp_digest_parse(abc256, &algo, &hex, &err), 0);
+	assert_int_equal(algo, PP_DIGEST_SHA256);
+	assert_ptr_equal(hex, abc256 + strlen("sha256:"));
+	assert_string_equal(pp_digest_algo_name(PP_DIGEST_SHA512), "sha512");
+}
+
+enum child_does { CHILD_FAILS, CHILD_SENDS, CHILD_EXITS, CHILD_READY };
+
+/* Forks a child that does what it is told on the report pipe; returns the
+ * parent's read of it and the child's exit status. */
+static int run_child(enum child_does what, bool need_ready, int *status, struct pp_error **err)
+{
+	int p[2];
+	assert_int_equal(pipe2(p, O_CLOEXEC), 0);
+	pid_t pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		close(p[0]);
+		if (what == CHILD_FAILS) {
+			struct pp_error *e = NULL;
+			pp_error_set(&e, EACCES, "mount %s", "/proc");
+			pp_child_report_error(p[1], e);
+		}
+		if (what == CHILD_SENDS) {
+			struct pp_error *e = NULL;
+			pp_error_set(&e, 0, "no such image");
+			/* the child goes on, and ends later */
+			_exit(pp_child_report_send(p[1], e) < 0 ? 1 : 3);
+		}
+		if (what == CHILD_READY && pp_child_report_ready(p[1]) < 0)
+			_exit(1);
+		_exit(0);
+	}
+	close(p[1]);
+	int r = pp_child_report_read(p[0], need_ready, err);
+	close(p[0]);
+	assert_int_equal(waitpid(pid, status, 0), pid);
+	return r;
+}
+
+static void test_child_report(void **state)
+{
+	struct pp_error *err = NULL;
+	int status;
+	/* a failed set-up: the child's errno and message, and its exit status */
+	assert_int_equal(run_child(CHILD_FAILS, false, &status, &err), -1);
+	assert_int_equal(err->status, EACCES);
+	assert_string_equal(err->msg, "mount /proc");
+	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == PP_CHILD_SETUP_FAILED);
+	pp_error_free(&err);
+	/* EOF: as if it exec'd; unless a word was needed */
+	assert_int_equal(run_child(CHILD_EXITS, false, &status, &err), 0);
+	assert_null(err);
+	assert_int_equal(run_child(CHILD_EXITS, true, &status, &err), -1);
+	assert_int_equal(err->status, ECHILD);
+	pp_error_free(&err);
+	assert_int_equal(run_child(CHILD_READY, true, &status, &err), 0);
+	assert_null(err);
+	assert_int_equal(run_child(CHILD_FAILS, true, &status, &err), -1);
+	assert_int_equal(err->status, EACCES);
+	pp_error_free(&err);
+	/* sent without exiting: the same error, the child's own exit */
+	assert_int_equal(run_child(CHILD_SENDS, true, &status, &err), -1);
+	assert_int_equal(err->status, 0);
+	assert_string_equal(err->msg, "no such image");
+	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 3);
+	pp_error_free(&err);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_clock),
+	    cmocka_unit_test(test_dir_lists_entries),
+	    cmocka_unit_test(test_dir_missing_and_errors),
+	    cmocka_unit_test(test_digest_vectors),
+	    cmocka_unit_test(test_digest_streaming),
+	    cmocka_unit_test(test_digest_verify_and_parse),
+	    cmocka_unit_test(test_child_report),
+	};
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
