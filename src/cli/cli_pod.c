@@ -11,11 +11,8 @@
 
 #include "cli/cli.h"
 #include "ops/ops.h"
-#include "manifest/yaml_tree.h"
 #include "util/fs.h"
 #include "manifest/manifest.h"
-#include "state/podstate.h"
-#include "supervisor/control.h"
 #include "util/cleanup.h"
 #include "util/settings.h"
 

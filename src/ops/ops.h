@@ -8,8 +8,7 @@
  * (src/state) and supervisors (control socket): look one up with an honest
  * status, list, inspect, delete, collect garbage, freeze, sample usage. The
  * other verbs have a header each: apply.h, run.h, wait.h, logs.h (logs and
- * attach), events.h (a pod's events); exec is cmd_exec.c's, over
- * supervisor/control.h. */
+ * attach), events.h (a pod's events), exec.h. */
 #ifndef PEAPOD_OPS_H
 #define PEAPOD_OPS_H
 

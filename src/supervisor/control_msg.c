@@ -452,7 +452,8 @@ int pp_ctl_exec_reply_encode(const struct pp_ctl_exec_reply *r, char **msg, int 
 	*msg = xstrdup(text);
 	json_object_put(o);
 	fds[0] = r->container_pidfd;
-	memcpy(fds + 1, r->cgroup_procs_fds, r->n_cgroup_procs_fds * sizeof(int));
+	if (r->n_cgroup_procs_fds > 0)
+		memcpy(fds + 1, r->cgroup_procs_fds, r->n_cgroup_procs_fds * sizeof(int));
 	*n_fds = 1 + r->n_cgroup_procs_fds;
 	return 0;
 }
