@@ -112,10 +112,11 @@ static int check_tag(const char *s, const char *tag, size_t len, struct pp_error
 		if (is_alnum(c) || c == '_' || (i > 0 && (c == '.' || c == '-')))
 			continue;
 		cleanup_free char *q = quote(tag, len);
-		return ref_error(err, s,
-				 "invalid tag \"%s\": letters, digits, '_', '.' and '-', not starting "
-				 "with '.' or '-'",
-				 q);
+		return ref_error(
+		    err, s,
+		    "invalid tag \"%s\": letters, digits, '_', '.' and '-', not starting "
+		    "with '.' or '-'",
+		    q);
 	}
 	return 0;
 }
@@ -127,7 +128,8 @@ static int check_digest(const char *s, const char *digest, size_t len, struct pp
 		return ref_error(err, s, "empty digest after '@'");
 	const char *colon = memchr(digest, ':', len);
 	if (colon == NULL || colon == digest)
-		return ref_error(err, s, "digest must be ALGORITHM:HEX, e.g. sha256:<64 hex digits>");
+		return ref_error(err, s,
+				 "digest must be ALGORITHM:HEX, e.g. sha256:<64 hex digits>");
 	size_t algo_len = (size_t)(colon - digest), hex_len = len - algo_len - 1;
 	const struct digest_algorithm *a = NULL;
 	for (size_t i = 0; i < sizeof(digest_algorithms) / sizeof(digest_algorithms[0]); i++)
@@ -136,8 +138,8 @@ static int check_digest(const char *s, const char *digest, size_t len, struct pp
 			a = &digest_algorithms[i];
 	if (a == NULL) {
 		cleanup_free char *q = quote(digest, algo_len);
-		return ref_error(err, s, "unsupported digest algorithm \"%s\" (sha256 and sha512 are)",
-				 q);
+		return ref_error(err, s,
+				 "unsupported digest algorithm \"%s\" (sha256 and sha512 are)", q);
 	}
 	bool hex = true, lower = true;
 	for (size_t i = 0; i < hex_len; i++) {
@@ -227,13 +229,15 @@ static int check_path(const char *s, const char *path, struct pp_error **err)
 	for (const char *c = path;;) {
 		size_t len = strcspn(c, "/");
 		if (len == 0)
-			return ref_error(err, s, "empty path component (a leading, trailing or double '/')");
+			return ref_error(
+			    err, s, "empty path component (a leading, trailing or double '/')");
 		if (!path_component_ok(c, len)) {
 			cleanup_free char *q = quote(c, len);
-			return ref_error(err, s,
-					 "invalid path component \"%s\": lowercase letters and digits, "
-					 "separated by '.', '_', '__' or dashes",
-					 q);
+			return ref_error(
+			    err, s,
+			    "invalid path component \"%s\": lowercase letters and digits, "
+			    "separated by '.', '_', '__' or dashes",
+			    q);
 		}
 		if (c[len] == '\0')
 			return 0;
@@ -290,8 +294,8 @@ static int check_input(const char *s, size_t len, struct pp_error **err)
 	while (hex < len && is_lower_hex(s[hex]))
 		hex++;
 	if (len == IMAGE_ID_HEX_LEN && hex == len)
-		return ref_error(err, s,
-				 "a 64-digit hexadecimal string is an image id, not a repository name");
+		return ref_error(
+		    err, s, "a 64-digit hexadecimal string is an image id, not a repository name");
 	return 0;
 }
 

@@ -24,7 +24,8 @@
 /* Whole input: a name, a tag and a digest with their separators; longer
  * input is refused before it is looked at (and never quoted whole in an
  * error message). */
-#define PP_IMAGE_REF_INPUT_MAX (PP_IMAGE_REF_NAME_MAX + 1 + PP_IMAGE_REF_TAG_MAX + 1 + PP_IMAGE_REF_DIGEST_MAX)
+#define PP_IMAGE_REF_INPUT_MAX                                                                     \
+	(PP_IMAGE_REF_NAME_MAX + 1 + PP_IMAGE_REF_TAG_MAX + 1 + PP_IMAGE_REF_DIGEST_MAX)
 /* Registry ports are TCP ports. */
 #define PP_IMAGE_REF_PORT_MAX 65535
 
