@@ -224,10 +224,8 @@ int pp_auth_challenges_parse(const char *header, size_t len, struct pp_auth_chal
 			     struct pp_error **err)
 {
 	memset(out, 0, sizeof(*out));
-	if (header == NULL) {
-		header = "";
-		len = 0;
-	}
+	if (header == NULL)
+		return pp_error_set(err, 0, "invalid WWW-Authenticate header: no challenge");
 	if (len > PP_AUTH_HEADER_MAX)
 		return pp_error_set(err, 0, "invalid WWW-Authenticate header: longer than %d bytes",
 				    PP_AUTH_HEADER_MAX);

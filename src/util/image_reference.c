@@ -389,6 +389,11 @@ char *pp_image_ref_familiar(const struct pp_image_ref *ref)
 	if (strncmp(path, PP_IMAGE_REF_HUB_OFFICIAL, official) == 0 && path[official] == '/' &&
 	    strchr(path + official + 1, '/') == NULL)
 		path += official + 1;
+	/* "docker.io/foo.com/bar" shown as "foo.com/bar" would name another
+	 * registry: the short form must parse back to the same reference */
+	const char *slash = strchr(path, '/');
+	if (slash != NULL && is_domain(path, (size_t)(slash - path)))
+		return pp_image_ref_string(ref);
 	return with_suffix(path, ref);
 }
 

@@ -58,6 +58,11 @@ static const struct valid_case valid[] = {
      NULL, "sha256:" H64, NULL},
     {"my-registry.example.com/a-b/c_d/e__f/g.h/i---j:T_a.g-1", "my-registry.example.com",
      "a-b/c_d/e__f/g.h/i---j", "T_a.g-1", NULL, NULL},
+    /* a Hub namespace that looks like a host keeps "docker.io/" in the short
+     * form, which must name the same repository (docker drops it) */
+    {"docker.io/foo.com/bar", "docker.io", "foo.com/bar", "latest", NULL, NULL},
+    {"docker.io/localhost/x:1", "docker.io", "localhost/x", "1", NULL, NULL},
+    {"docker.io/library/foo.com", "docker.io", "library/foo.com", "latest", NULL, "foo.com:latest"},
     /* an uppercase first component cannot be a Hub namespace: docker takes it as a host */
     {"Foo/bar", "Foo", "bar", "latest", NULL, NULL},
     /* no '/': "host:port" is a name and a tag */
@@ -176,6 +181,11 @@ static void test_valid(void **state)
 		assert_int_equal(pp_image_ref_parse(got_full, &again, NULL), 0);
 		cleanup_free char *again_full = pp_image_ref_string(&again);
 		expect_str("string of the string", v->in, again_full, full);
+		/* and so does the short form */
+		cleanup_image_ref struct pp_image_ref short_form;
+		assert_int_equal(pp_image_ref_parse(got_familiar, &short_form, NULL), 0);
+		cleanup_free char *short_full = pp_image_ref_string(&short_form);
+		expect_str("string of the short form", v->in, short_full, full);
 	}
 	assert_true(sizeof(valid) / sizeof(valid[0]) >= 30);
 }
