@@ -81,6 +81,14 @@ static const struct valid_case valid[] = {
     /* names that look like ids but are not 64 hex digits */
     {"sha256:abcd", "docker.io", "library/sha256", "abcd", NULL, "sha256:abcd"},
     {"e3b0c442", "docker.io", "library/e3b0c442", "latest", NULL, "e3b0c442:latest"},
+    /* from distribution/reference's own tests */
+    {"test_com", "docker.io", "library/test_com", "latest", NULL, "test_com:latest"},
+    {"test.com:tag", "docker.io", "library/test.com", "tag", NULL, "test.com:tag"},
+    {"test.com:5000", "docker.io", "library/test.com", "5000", NULL, "test.com:5000"},
+    {"test:5000/repo@sha256:" H64, "test:5000", "repo", NULL, "sha256:" H64, NULL},
+    {"sub-dom1.foo.com/bar/baz/quux:some-long-tag", "sub-dom1.foo.com", "bar/baz/quux",
+     "some-long-tag", NULL, NULL},
+    {"xn--n3h.com/myimage:xn--n3h.com", "xn--n3h.com", "myimage", "xn--n3h.com", NULL, NULL},
     /* the image names peapod's own tests use */
     {"peapod-test/defaults:1", "docker.io", "peapod-test/defaults", "1", NULL,
      "peapod-test/defaults:1"},
@@ -143,6 +151,10 @@ static const struct invalid_case invalid[] = {
     {"[::1/app", "invalid registry host"},
     {"[]:5000/app", "invalid registry host"},
     {"a@b", "digest must be ALGORITHM:HEX"},
+    {"aa/asdf$$^/aa", "invalid path component \"asdf$$^\""},
+    {"test:5000/Uppercase/lowercase:tag", "must be lowercase"},
+    {"[fe80::1%eth0]:5000/repo", "invalid registry host"},
+    {"[2001:db8::1]", "invalid tag"},
     {"quay.io@sha256:" H64 "/x", "sha256 digest must be 64"},
 };
 
