@@ -15,6 +15,8 @@
 
 #define SCHEME_BEARER "Bearer"
 
+/* The last ASCII code, not printable. */
+#define ASCII_DEL 0x7f
 struct cursor {
 	const char *start, *p, *end;
 };
@@ -119,7 +121,7 @@ static int parse_quoted(struct cursor *c, char **out, struct pp_error **err)
 			ch = (unsigned char)*c->p;
 		}
 		/* qdtext and quoted-pair: HTAB, SP, visible characters, obs-text */
-		if (ch != '\t' && (ch < ' ' || ch == 0x7f))
+		if (ch != '\t' && (ch < ' ' || ch == ASCII_DEL))
 			return parse_error(c, err, "control character in a quoted string");
 		v[n++] = (char)ch;
 		c->p++;

@@ -15,6 +15,8 @@
  * registry; today's image store already treated it so). */
 static const char *const hub_aliases[] = {"index.docker.io", PP_IMAGE_REF_HUB_API_HOST, NULL};
 static const char localhost[] = "localhost";
+/* The last ASCII code, not printable. */
+#define ASCII_DEL 0x7f
 /* Bytes of the input quoted in a message when it is too long to quote. */
 #define QUOTE_PREFIX 64
 /* "\xNN" for one byte that is not printable. */
@@ -80,7 +82,7 @@ static char *quote(const char *s, size_t len)
 	char *o = q;
 	for (size_t i = 0; i < shown; i++) {
 		unsigned char c = (unsigned char)s[i];
-		if (c < ' ' || c >= 0x7f || c == '"' || c == '\\')
+		if (c < ' ' || c >= ASCII_DEL || c == '"' || c == '\\')
 			o += sprintf(o, "\\x%02x", c);
 		else
 			*o++ = (char)c;
@@ -286,7 +288,7 @@ static int check_input(const char *s, size_t len, struct pp_error **err)
 		return ref_error(err, s, "longer than %d characters", (int)PP_IMAGE_REF_INPUT_MAX);
 	for (size_t i = 0; i < len; i++) {
 		unsigned char c = (unsigned char)s[i];
-		if (c <= ' ' || c >= 0x7f)
+		if (c <= ' ' || c >= ASCII_DEL)
 			return ref_error(err, s, "%s at offset %zu",
 					 c == ' ' ? "space" : "control or non-ASCII character", i);
 	}
