@@ -77,7 +77,8 @@ int pp_image_pin(struct pp_image_store *store, const char *pod_uid, struct pp_im
 void pp_image_free(struct pp_image *img);
 void pp_image_list_free(struct pp_image **imgs, size_t n);
 
-/* Normalizes an image reference the way Kubernetes/podman users write them:
+/* Normalizes an image reference to the store's key, the short form docker and
+ * podman show (util/image_reference.h's grammar):
  * "busybox" -> "busybox:latest", "docker.io/library/busybox:1.36" ->
  * "busybox:1.36". NULL when ref is not a valid reference. Caller frees. */
 char *pp_image_normalize_ref(const char *ref);

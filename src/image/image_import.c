@@ -13,6 +13,7 @@
 #include "util/cleanup.h"
 #include "util/digest.h"
 #include "util/fs.h"
+#include "util/image_reference.h"
 
 #define LAYER_ROOT_MODE 0755
 
@@ -104,8 +105,12 @@ int pp_image_import(struct pp_image_store *s, const char *src, const char *ref,
 	cleanup_free char *tmp = NULL;
 	cleanup_free char *id = NULL;
 	cleanup_close int lock = -1;
-	if (norm == NULL)
-		return pp_error_set(err, 0, "invalid image reference \"%s\"", ref);
+	if (norm == NULL) {
+		/* parsed again for the message that says what is wrong */
+		cleanup_image_ref struct pp_image_ref bad;
+		(void)pp_image_ref_parse(ref, &bad, err);
+		return -1;
+	}
 	if (strchr(norm, '@') != NULL)
 		return pp_error_set(err, 0, "cannot import as a digest reference \"%s\"", ref);
 	if (populate(s, src, &tmp, err) < 0)

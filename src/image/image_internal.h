@@ -31,7 +31,6 @@
 #define IMAGE_TMP_PREFIX ".tmp-"
 #define IMAGE_DIR_MODE 0700
 #define IMAGE_FILE_MODE 0600
-#define IMAGE_REF_MAX 255
 
 struct pp_image_store {
 	char *root;

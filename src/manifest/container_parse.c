@@ -5,6 +5,7 @@
 #include "manifest/k8s_names.h"
 #include "manifest/parse_internal.h"
 #include "util/cleanup.h"
+#include "util/image_reference.h"
 
 #define PORT_MAX 65535
 #define DEFAULT_TERMINATION_MESSAGE_PATH "/dev/termination-log"
@@ -233,6 +234,10 @@ static int parse_container(struct pctx *c, const struct pp_ynode *n, const char 
 	    isspace((unsigned char)ct->image[strlen(ct->image) - 1]))
 		return field_error(c, n, path, "image",
 				   "must not have leading or trailing whitespace");
+	cleanup_error struct pp_error *ref_err = NULL;
+	cleanup_image_ref struct pp_image_ref ref;
+	if (pp_image_ref_parse(ct->image, &ref, &ref_err) < 0)
+		return field_error(c, n, path, "image", ref_err->msg);
 	if (ct->termination_message_path == NULL)
 		ct->termination_message_path = xstrdup(DEFAULT_TERMINATION_MESSAGE_PATH);
 	if (ct->termination_message_policy == NULL)

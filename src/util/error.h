@@ -1,7 +1,9 @@
 /* src/util: owns the small idioms every layer shares: errors, cleanup
  * attributes, memory, files and safe paths, processes, ptys, the settings
  * (every PEAPOD_* variable), the clock, netns entering, directory
- * iteration, digests, children's error reports.
+ * iteration, digests, children's error reports, the image reference
+ * grammar (shared by src/manifest and src/image, which may not include
+ * each other).
  * Must not include any other folder of src/, know pods, print or exit
  * (xmalloc aside: out of memory aborts).
  *

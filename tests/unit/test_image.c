@@ -166,6 +166,8 @@ static void check_layer(struct fixture *f, const struct pp_image *img)
 	assert_true(img->size > 0);
 }
 
+#define HEX64 "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+
 static void test_normalize_ref(void **state)
 {
 	static const char *const cases[][2] = {
@@ -176,7 +178,18 @@ static void test_normalize_ref(void **state)
 	    {"docker.io/bitnami/nginx", "bitnami/nginx:latest"},
 	    {"quay.io/a/b:1", "quay.io/a/b:1"},
 	    {"localhost:5000/app", "localhost:5000/app:latest"},
-	    {"busybox@sha256:abcd", "busybox@sha256:abcd"},
+	    {"busybox@sha256:" HEX64, "busybox@sha256:" HEX64},
+	    {"docker.io/library/busybox:1.36@sha256:" HEX64, "busybox:1.36@sha256:" HEX64},
+	    {"index.docker.io/library/busybox", "busybox:latest"},
+	    {"registry-1.docker.io/library/busybox", "busybox:latest"},
+	    {"library/a/b", "library/a/b:latest"},
+	    {"Foo/bar", "Foo/bar:latest"},
+	    {"docker.io", "docker.io:latest"},
+	    {"sha256:abcd", "sha256:abcd"},
+	    /* a digest is checked now: a short one or another algorithm is refused */
+	    {"busybox@sha256:abcd", NULL},
+	    {"busybox@md5:d41d8cd98f00b204e9800998ecf8427e", NULL},
+	    {HEX64, NULL},
 	    {"", NULL},
 	    {"Busybox", NULL},
 	    {"busybox:", NULL},
