@@ -18,6 +18,13 @@
 
 #include "util/error.h"
 
+/* One label of an image config: keys are free text (may hold '='), hence
+ * pairs rather than "key=value" strings. */
+struct pp_image_label {
+	char *key;
+	char *value;
+};
+
 struct pp_image_config {
 	char **entrypoint; /* NULL-terminated, NULL when unset */
 	char **cmd;
@@ -25,7 +32,16 @@ struct pp_image_config {
 	char *working_dir;
 	char *user;	   /* "name", "uid", "uid:gid", "name:group" */
 	char *stop_signal; /* e.g. "SIGTERM" */
+	/* From an OCI/Docker image config (src/image/oci.c); not yet kept in
+	 * the store's images/<id>.json, so NULL / 0 for stored images. */
+	char **volumes;		       /* container paths, sorted, NULL-terminated */
+	char **exposed_ports;	       /* "80/tcp", "53/udp", sorted, NULL-terminated */
+	struct pp_image_label *labels; /* sorted by key */
+	size_t n_labels;
 };
+
+/* Frees what cfg holds (not cfg itself) and zeroes it. */
+void pp_image_config_clear(struct pp_image_config *cfg);
 
 struct pp_image {
 	char *id;      /* hex sha256 of the image's JSON file (config, layer ids, created) */
