@@ -605,6 +605,15 @@ static int kind_from_shape(struct json_object *root, const struct kind_type **ki
 	return 0;
 }
 
+static bool is_index_kind(enum pp_oci_kind k)
+{
+	return k == PP_OCI_KIND_INDEX || k == PP_OCI_KIND_DOCKER_LIST;
+}
+
+/* The document's own mediaType is believed over the Content-Type, and an OCI
+ * type may come as its Docker twin or the reverse (their shapes are the
+ * same), but an index sent as a manifest, or the reverse, is refused, as
+ * containerd does. */
 static int negotiate(struct json_object *root, const char *ct, const struct kind_type **kind,
 		     struct pp_error **err)
 {
@@ -617,22 +626,22 @@ static int negotiate(struct json_object *root, const char *ct, const struct kind
 	if (version != NULL && json_object_is_type(version, json_type_int) &&
 	    json_object_get_int64(version) == 1)
 		return pp_error_set(err, 0, "%s", SCHEMA1_MSG);
-	if (ct[0] != '\0') {
-		*kind = kind_of(ct);
-		if (doc_type != NULL && strcmp(doc_type, ct) != 0)
-			return pp_error_set(err, 0,
-					    "mediaType: \"%.255s\" does not match the "
-					    "Content-Type %s",
-					    doc_type, ct);
-		return 0;
-	}
-	if (doc_type == NULL)
+	if (doc_type == NULL) {
+		if (ct[0] != '\0') {
+			*kind = kind_of(ct);
+			return 0;
+		}
 		return kind_from_shape(root, kind, err);
+	}
 	*kind = kind_of(doc_type);
 	if (*kind == NULL)
 		return pp_error_set(err, 0,
 				    "mediaType: \"%.255s\" is not an image manifest nor an index",
 				    doc_type);
+	if (ct[0] != '\0' && is_index_kind((*kind)->kind) != is_index_kind(kind_of(ct)->kind))
+		return pp_error_set(err, 0,
+				    "mediaType: \"%.255s\" does not match the Content-Type %s",
+				    doc_type, ct);
 	return 0;
 }
 

@@ -164,8 +164,9 @@ struct pp_oci_config {
  * NULL, "" or a generic type (application/json, application/octet-stream,
  * text/plain) let the document's own mediaType decide, and without one its
  * shape ("manifests" for an index, "config" and "layers" for a manifest), as
- * containerd does. A document whose mediaType contradicts the Content-Type,
- * schema 1 and any other type are refused. */
+ * containerd does. The document's mediaType, when present, gives the kind (an
+ * OCI type may come as its Docker twin); an index sent as a manifest or the
+ * reverse, schema 1 and any other type are refused. */
 int pp_oci_parse_manifest(const void *data, size_t len, const char *content_type,
 			  struct pp_oci_document **out, struct pp_error **err);
 void pp_oci_document_free(struct pp_oci_document *doc);
@@ -208,8 +209,10 @@ bool pp_oci_descriptor_is_attestation(const struct pp_oci_descriptor *d);
 /* The entry of idx to run on want (normalized): the exact platform first,
  * then the compatible ones in containerd's order (arm64 -> arm/v8..v5,
  * arm/vN -> arm/vN-1..v5, amd64/vN -> amd64/vN-1..v1 -> 386), then an entry
- * without a platform; attestations never. The first entry wins a tie. When
- * none fits, the error lists the platforms offered. */
+ * without a platform; attestations and entries of other media types never.
+ * The first entry wins a tie. The entry may itself be an index (nested
+ * indexes are allowed): the caller fetches it and selects again. When none
+ * fits, the error lists the platforms offered. */
 int pp_oci_index_select(const struct pp_oci_index *idx, const struct pp_oci_platform *want,
 			const struct pp_oci_descriptor **out, struct pp_error **err);
 

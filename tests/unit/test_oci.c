@@ -256,6 +256,13 @@ static void test_manifests(void **state)
 	d = parse_ok("{\"schemaVersion\":2,\"manifests\":[]}", NULL);
 	assert_int_equal(d->kind, PP_OCI_KIND_INDEX);
 	pp_oci_document_free(d);
+	/* an OCI type sent as its Docker twin: the document's mediaType wins */
+	d = parse_ok(OCI_MANIFEST, PP_DOCKER_MT_MANIFEST);
+	assert_int_equal(d->kind, PP_OCI_KIND_MANIFEST);
+	pp_oci_document_free(d);
+	d = parse_ok(DOCKER_LIST, PP_OCI_MT_INDEX);
+	assert_int_equal(d->kind, PP_OCI_KIND_DOCKER_LIST);
+	pp_oci_document_free(d);
 	/* the Content-Type alone may say it */
 	d = parse_ok(bare, PP_DOCKER_MT_MANIFEST);
 	assert_int_equal(d->kind, PP_OCI_KIND_DOCKER_MANIFEST);
@@ -401,7 +408,8 @@ static const struct bad BAD_MANIFESTS[] = {
     {NULL, "{\"fsLayers\":[]}", "schema 1"},
     {NULL, "{\"mediaType\":\"" PP_DOCKER_MT_SCHEMA1 "\"}", "schema 1"},
     {PP_OCI_MT_MANIFEST, OCI_INDEX, "mediaType: \"" PP_OCI_MT_INDEX "\" does not match"},
-    {PP_DOCKER_MT_MANIFEST, OCI_MANIFEST, "does not match the Content-Type"},
+    {PP_OCI_MT_INDEX, OCI_MANIFEST, "does not match the Content-Type"},
+    {PP_DOCKER_MT_MANIFEST, DOCKER_LIST, "does not match the Content-Type"},
     {"text/html", "<html></html>", "Content-Type text/html: not an image manifest"},
     {NULL, "{\"mediaType\":\"application/vnd.oci.image.config.v1+json\"}",
      "mediaType: \"application/vnd.oci.image.config.v1+json\" is not an image manifest"},
