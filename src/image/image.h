@@ -34,7 +34,10 @@ struct pp_image_config {
 	char *stop_signal; /* e.g. "SIGTERM" */
 	/* From an OCI/Docker image config (src/image/oci.c); not yet kept in
 	 * the store's images/<id>.json, so NULL / 0 for stored images. */
-	char **volumes;		       /* container paths, sorted, NULL-terminated */
+	/* container paths as the image wrote them, sorted, NULL-terminated;
+	 * a relative one is the image's mistake, which containerd's CRI
+	 * takes from the root: the user of this field must too */
+	char **volumes;
 	char **exposed_ports;	       /* "80/tcp", "53/udp", sorted, NULL-terminated */
 	struct pp_image_label *labels; /* sorted by key */
 	size_t n_labels;

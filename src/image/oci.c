@@ -766,11 +766,6 @@ static int parse_run_config(struct json_object *root, struct pp_image_config *ic
 	    get_kv(cfg, p, "Labels", PP_OCI_LABELS_MAX, &labels, &n_labels, err) < 0)
 		return -1;
 	labels_from_kv(ic, labels, n_labels);
-	for (size_t i = 0; ic->volumes != NULL && ic->volumes[i]; i++)
-		if (ic->volumes[i][0] != '/')
-			return pp_error_set(err, 0,
-					    "config.Volumes: \"%.80s\" is not an absolute path",
-					    ic->volumes[i]);
 	return 0;
 }
 

@@ -484,8 +484,6 @@ static const struct bad BAD_CONFIGS[] = {
     {NULL,
      "{\"architecture\":\"amd64\",\"os\":\"linux\",\"config\":{\"ExposedPorts\":{\"70000\":{}}}}",
      "config.ExposedPorts: \"70000\""},
-    {NULL, "{\"architecture\":\"amd64\",\"os\":\"linux\",\"config\":{\"Volumes\":{\"data\":{}}}}",
-     "config.Volumes: \"data\" is not an absolute path"},
     {NULL, "{\"architecture\":\"amd64\",\"os\":\"linux\",\"config\":{\"Volumes\":[\"/data\"]}}",
      "config.Volumes: not an object"},
     {NULL, "{\"architecture\":\"amd64\",\"os\":\"linux\",\"config\":{\"Entrypoint\":\"/bin/sh\"}}",
