@@ -1,7 +1,7 @@
 /* libFuzzer entry for the image documents' parsers (src/image/oci*.c): what a
  * registry or an archive hands over (anything) must never crash, hang or leak
- * in the manifest/index parser, the config parser, the platform choice or the
- * platform parser. What is accepted must also survive a round trip: its
+ * in the manifest/index parser, the config parser, the platform choice and
+ * check or the platform parser. What is accepted must also survive a round trip: its
  * serialization parses again and serializes to the same bytes.
  *
  * The first byte chooses the Content-Type the document comes with; the rest
@@ -97,6 +97,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	struct pp_oci_config *c = NULL;
 	if (pp_oci_parse_config(doc, len, &c, &err) == 0) {
+		struct pp_oci_platform want;
+		if (pp_oci_platform_parse(WANTS[data[0] % (sizeof(WANTS) / sizeof(WANTS[0]))],
+					  &want, NULL) < 0)
+			abort();
+		(void)pp_oci_config_check_platform(c, &want, &err);
+		pp_error_free(&err);
+		pp_oci_platform_clear(&want);
 		round_trip_config(c);
 		pp_oci_config_free(c);
 	}

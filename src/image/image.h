@@ -1,6 +1,7 @@
 /* src/image: owns the local image store under PEAPOD_ROOT (refs, image
- * configs, layers, pins, import, garbage collection); uses only src/util.
- * Must not know pods or manifests, nor touch a pod's writable layers
+ * configs, layers, pins, import, garbage collection) and the parsers of the
+ * JSON documents images come as (oci.h); uses only src/util.
+ * Must not know pods or pod manifests, nor touch a pod's writable layers
  * (src/pod's), print or exit.
  *
  * Local image store under a root directory (default /var/lib/peapod).

@@ -216,6 +216,12 @@ bool pp_oci_descriptor_is_attestation(const struct pp_oci_descriptor *d);
 int pp_oci_index_select(const struct pp_oci_index *idx, const struct pp_oci_platform *want,
 			const struct pp_oci_descriptor **out, struct pp_error **err);
 
+/* A single-platform image (a manifest without an index) runs on want: its
+ * config's os/architecture/variant is one of want's compatible platforms,
+ * as containerd checks before unpacking. */
+int pp_oci_config_check_platform(const struct pp_oci_config *c, const struct pp_oci_platform *want,
+				 struct pp_error **err);
+
 /* Compact JSON of a manifest, an index or a config, with the fields in a fixed
  * order and maps sorted by key, so that the same struct always gives the same
  * bytes (and the same digest). For documents peapod makes (image save); a

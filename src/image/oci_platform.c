@@ -337,3 +337,28 @@ int pp_oci_index_select(const struct pp_oci_index *idx, const struct pp_oci_plat
 		return pp_error_set(err, 0, "no image for %s: the index offers no image", w);
 	return pp_error_set(err, 0, "no image for %s: the index offers %s", w, list);
 }
+
+int pp_oci_config_check_platform(const struct pp_oci_config *c, const struct pp_oci_platform *want,
+				 struct pp_error **err)
+{
+	struct candidate v[VECTOR_MAX];
+	size_t n = want->architecture != NULL ? platform_vector(want, v) : 0;
+	struct pp_oci_platform image = {
+	    .os = c->os,
+	    .architecture = c->architecture,
+	    .variant = c->variant,
+	};
+	if (rank_of(&image, want->os, v, n) >= 0)
+		return 0;
+	/* the names as normalized, so that the message compares like with like */
+	struct pp_oci_platform shown = {
+	    .os = xstrdup(c->os),
+	    .architecture = xstrdup(c->architecture),
+	    .variant = xstrdup(c->variant),
+	};
+	pp_oci_platform_normalize(&shown);
+	cleanup_free char *have = pp_oci_platform_format(&shown);
+	cleanup_free char *w = pp_oci_platform_format(want);
+	pp_oci_platform_clear(&shown);
+	return pp_error_set(err, 0, "the image is for %s, which does not run on %s", have, w);
+}

@@ -836,6 +836,37 @@ static void test_platform_select(void **state)
 	pp_oci_document_free(d);
 }
 
+static void test_config_platform(void **state)
+{
+	(void)state;
+	struct pp_oci_config *arm64 = config_ok(FULL_CONFIG);	/* arm64/v8 */
+	struct pp_oci_config *amd64 = config_ok(DOCKER_CONFIG); /* amd64 */
+	static const struct {
+		const char *want;
+		int arm64, amd64;
+	} cases[] = {
+	    {"linux/arm64", 0, -1},   {"linux/amd64", -1, 0},	 {"linux/amd64/v3", -1, 0},
+	    {"linux/arm/v7", -1, -1}, {"windows/amd64", -1, -1},
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct pp_oci_platform w;
+		cleanup_error struct pp_error *err = NULL;
+		assert_int_equal(pp_oci_platform_parse(cases[i].want, &w, NULL), 0);
+		assert_int_equal(pp_oci_config_check_platform(arm64, &w, &err), cases[i].arm64);
+		assert_int_equal(pp_oci_config_check_platform(amd64, &w, &err), cases[i].amd64);
+		pp_oci_platform_clear(&w);
+	}
+	struct pp_oci_platform w;
+	cleanup_error struct pp_error *err = NULL;
+	assert_int_equal(pp_oci_platform_parse("linux/s390x", &w, NULL), 0);
+	assert_int_equal(pp_oci_config_check_platform(arm64, &w, &err), -1);
+	assert_string_equal(err->msg, "the image is for linux/arm64/v8, which does not run on "
+				      "linux/s390x");
+	pp_oci_platform_clear(&w);
+	pp_oci_config_free(arm64);
+	pp_oci_config_free(amd64);
+}
+
 static void test_write_manifest(void **state)
 {
 	(void)state;
@@ -917,6 +948,7 @@ int main(void)
 	    cmocka_unit_test(test_platform_normalize),
 	    cmocka_unit_test(test_platform_machine_and_spec),
 	    cmocka_unit_test(test_platform_select),
+	    cmocka_unit_test(test_config_platform),
 	    cmocka_unit_test(test_write_manifest),
 	    cmocka_unit_test(test_write_index_and_config),
 	};
