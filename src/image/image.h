@@ -1,6 +1,7 @@
 /* src/image: owns the local image store under PEAPOD_ROOT (refs, image
- * configs, layers, pins, import, garbage collection); uses only src/util.
- * Must not know pods or manifests, nor touch a pod's writable layers
+ * configs, layers, pins, import, garbage collection) and the parsers of the
+ * JSON documents images come as (oci.h); uses only src/util.
+ * Must not know pods or pod manifests, nor touch a pod's writable layers
  * (src/pod's), print or exit.
  *
  * Local image store under a root directory (default /var/lib/peapod).
@@ -18,6 +19,13 @@
 
 #include "util/error.h"
 
+/* One label of an image config: keys are free text (may hold '='), hence
+ * pairs rather than "key=value" strings. */
+struct pp_image_label {
+	char *key;
+	char *value;
+};
+
 struct pp_image_config {
 	char **entrypoint; /* NULL-terminated, NULL when unset */
 	char **cmd;
@@ -25,7 +33,19 @@ struct pp_image_config {
 	char *working_dir;
 	char *user;	   /* "name", "uid", "uid:gid", "name:group" */
 	char *stop_signal; /* e.g. "SIGTERM" */
+	/* From an OCI/Docker image config (src/image/oci.c); not yet kept in
+	 * the store's images/<id>.json, so NULL / 0 for stored images. */
+	/* container paths as the image wrote them, sorted, NULL-terminated;
+	 * a relative one is the image's mistake, which containerd's CRI
+	 * takes from the root: the user of this field must too */
+	char **volumes;
+	char **exposed_ports;	       /* "80/tcp", "53/udp", sorted, NULL-terminated */
+	struct pp_image_label *labels; /* sorted by key */
+	size_t n_labels;
 };
+
+/* Frees what cfg holds (not cfg itself) and zeroes it. */
+void pp_image_config_clear(struct pp_image_config *cfg);
 
 struct pp_image {
 	char *id;      /* hex sha256 of the image's JSON file (config, layer ids, created) */

@@ -72,12 +72,7 @@ void pp_image_free(struct pp_image *img)
 	free(img->id);
 	free(img->ref);
 	strv_free(img->layers);
-	strv_free(img->config.entrypoint);
-	strv_free(img->config.cmd);
-	strv_free(img->config.env);
-	free(img->config.working_dir);
-	free(img->config.user);
-	free(img->config.stop_signal);
+	pp_image_config_clear(&img->config);
 	free(img);
 }
 
