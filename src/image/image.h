@@ -7,9 +7,9 @@
  * Local image store under a root directory (default /var/lib/peapod).
  * An image is an ordered list of layers (read-only directories, used as
  * overlay lower dirs) plus a config (what an OCI image config holds for
- * running: entrypoint, cmd, env, workdir, user, stop signal). Import of a
- * directory or tar makes a one-layer image; pulling layered images can come
- * later without changing this interface. */
+ * running: entrypoint, cmd, env, workdir, user, stop signal). Import makes
+ * an image of one layer per directory or tar; adding images layer by layer
+ * (pull, load) is store.h's, which also documents the layout. */
 #ifndef PEAPOD_IMAGE_H
 #define PEAPOD_IMAGE_H
 
@@ -18,6 +18,11 @@
 #include <time.h>
 
 #include "util/error.h"
+
+/* The kernel's limit on overlay lower layers (fs/overlayfs/params.h,
+ * OVL_MAX_STACK): an image with more distinct layers cannot run, and the
+ * store refuses to load one. */
+#define PP_IMAGE_MAX_LAYERS 500
 
 /* One label of an image config: keys are free text (may hold '='), hence
  * pairs rather than "key=value" strings. */
@@ -48,9 +53,12 @@ struct pp_image_config {
 void pp_image_config_clear(struct pp_image_config *cfg);
 
 struct pp_image {
-	char *id;      /* hex sha256 of the image's JSON file (config, layer ids, created) */
-	char *ref;     /* normalized "name:tag", e.g. "busybox:1.36"; NULL if untagged */
-	char **layers; /* absolute paths of layer directories, topmost first, NULL-terminated */
+	char *id;  /* hex of the config's digest (before the layered store:
+		    * of the image's JSON file) */
+	char *ref; /* normalized "name:tag", e.g. "busybox:1.36"; NULL if untagged */
+	/* absolute paths of layer directories, topmost first, each once (see
+	 * image_json.c), at most PP_IMAGE_MAX_LAYERS, NULL-terminated */
+	char **layers;
 	struct pp_image_config config;
 	int64_t size; /* bytes on disk */
 	time_t created;
@@ -72,6 +80,12 @@ const char *pp_image_store_root(const struct pp_image_store *store);
 int pp_image_import(struct pp_image_store *store, const char *src, const char *ref,
 		    const struct pp_image_config *cfg, struct pp_image **out,
 		    struct pp_error **err);
+
+/* The same with several sources, lowest layer first (as a Dockerfile
+ * stacks them): one layer each, the last one on top. */
+int pp_image_import_layers(struct pp_image_store *store, const char *const *srcs, size_t n,
+			   const char *ref, const struct pp_image_config *cfg,
+			   struct pp_image **out, struct pp_error **err);
 
 /* Finds by ref ("busybox" means "busybox:latest"; "docker.io/library/busybox:1.36"
  * matches "busybox:1.36") or by a unique id prefix (at least 4 hex digits,

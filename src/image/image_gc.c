@@ -1,12 +1,16 @@
-/* Garbage collection of untagged images and unused layers, and tree sizes. */
+/* Garbage collection of untagged images, unused layers and blobs, and
+ * temporaries of dead processes; tree sizes. */
 #include <fcntl.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 
 #include "image/image_internal.h"
+#include "image/store.h"
+#include "util/digest.h"
 #include "util/cleanup.h"
 #include "util/dir.h"
 #include "util/fs.h"
@@ -74,10 +78,59 @@ bool image_is_pinned(const struct pp_image_store *s, const char *id, char **pod_
 	return found;
 }
 
-/* Deletes images no tag points at and no pod pins; collects the layers of
- * the others. */
-static int sweep_images(const struct pp_image_store *s, struct strset *live_layers,
+/* What the images kept reference. */
+struct live {
+	struct strset legacy_layers; /* layers/<id> names */
+	struct strset layers;	     /* layers/sha256/<hex> names */
+	struct strset blobs;	     /* blobs/sha256/<hex> names */
+};
+
+static void add_hexes(struct strset *set, char *const *digests)
+{
+	for (; digests && *digests; digests++) {
+		const char *colon = strchr(*digests, ':');
+		strset_add(set, colon ? colon + 1 : *digests);
+	}
+}
+
+static int collect_refs(const struct pp_image_store *s, const char *id, struct live *live,
 			struct pp_error **err)
+{
+	cleanup_strv char **blobs = NULL;
+	cleanup_strv char **diff_ids = NULL;
+	if (image_json_refs(s, id, &blobs, &diff_ids, err) < 0)
+		return -1;
+	if (diff_ids != NULL) {
+		add_hexes(&live->layers, diff_ids);
+		add_hexes(&live->blobs, blobs);
+		return 0;
+	}
+	struct pp_image *img = NULL;
+	if (image_json_load(s, id, &img, err) < 0)
+		return -1;
+	for (char **l = img->layers; l && *l; l++)
+		strset_add(&live->legacy_layers, strrchr(*l, '/') + 1);
+	pp_image_free(img);
+	return 0;
+}
+
+/* "<file>.tmp.<pid>" of pp_write_file_atomic, or ".tmp-<pid>-XXXXXX". */
+bool image_tmp_is_stale(const char *name)
+{
+	const char *p = NULL;
+	if (strncmp(name, IMAGE_TMP_PREFIX, strlen(IMAGE_TMP_PREFIX)) == 0)
+		p = name + strlen(IMAGE_TMP_PREFIX);
+	else if (strstr(name, IMAGE_ATOMIC_TMP_INFIX) != NULL)
+		p = strstr(name, IMAGE_ATOMIC_TMP_INFIX) + strlen(IMAGE_ATOMIC_TMP_INFIX);
+	if (p == NULL)
+		return false;
+	long pid = strtol(p, NULL, 10);
+	return pid > 0 && kill((pid_t)pid, 0) < 0 && errno == ESRCH;
+}
+
+/* Deletes images no tag points at and no pod pins, and temporaries of
+ * dead writers; collects what the others reference. */
+static int sweep_images(const struct pp_image_store *s, struct live *live, struct pp_error **err)
 {
 	struct json_object *repos = NULL;
 	struct strset tagged = {0};
@@ -95,34 +148,25 @@ static int sweep_images(const struct pp_image_store *s, struct strset *live_laye
 	struct dirent *de;
 	while (ret == 0 && (more = pp_dir_next(&d, &de, err)) > 0) {
 		char *dot = strrchr(de->d_name, '.');
-		if (dot == NULL || strcmp(dot, ".json") != 0 || dot == de->d_name)
+		bool stale = image_tmp_is_stale(de->d_name);
+		if (!stale && (dot == NULL || strcmp(dot, ".json") != 0 || dot == de->d_name))
 			continue;
 		cleanup_free char *id = strndup(de->d_name, (size_t)(dot - de->d_name));
-		if (!strset_has(&tagged, id)) {
+		if (stale || !strset_has(&tagged, id)) {
 			if (unlinkat(pp_dir_fd(&d), de->d_name, 0) < 0 && errno != ENOENT)
 				ret = pp_error_set(err, errno, "remove %s/%s", s->images_dir,
 						   de->d_name);
 			continue;
 		}
-		struct pp_image *img = NULL;
-		ret = image_json_load(s, id, &img, err);
-		for (char **l = img ? img->layers : NULL; l && *l; l++)
-			strset_add(live_layers, strrchr(*l, '/') + 1);
-		pp_image_free(img);
+		ret = collect_refs(s, id, live, err);
 	}
 	strv_free(tagged.v);
 	return ret < 0 || more < 0 ? -1 : 0;
 }
 
-/* ".tmp-<pid>-XXXXXX" belongs to an import still running while <pid> lives. */
-static bool tmp_dir_is_stale(const char *name)
-{
-	long pid = strtol(name + strlen(IMAGE_TMP_PREFIX), NULL, 10);
-	return pid > 0 && kill((pid_t)pid, 0) < 0 && errno == ESRCH;
-}
-
-static int sweep_layers(const struct pp_image_store *s, const struct strset *live,
-			struct pp_error **err)
+/* The legacy layers/<id> directories (and the "sha256" of the new layout). */
+static int sweep_legacy_layers(const struct pp_image_store *s, const struct strset *live,
+			       struct pp_error **err)
 {
 	cleanup_dir struct pp_dir d = PP_DIR_INIT;
 	if (pp_dir_open(&d, s->layers_dir, 0, err) < 0)
@@ -132,7 +176,8 @@ static int sweep_layers(const struct pp_image_store *s, const struct strset *liv
 	while ((r = pp_dir_next(&d, &de, err)) > 0) {
 		const char *name = de->d_name;
 		bool tmp = strncmp(name, IMAGE_TMP_PREFIX, strlen(IMAGE_TMP_PREFIX)) == 0;
-		if (tmp ? !tmp_dir_is_stale(name) : strset_has(live, name))
+		if (strcmp(name, "sha256") == 0 ||
+		    (tmp ? !image_tmp_is_stale(name) : strset_has(live, name)))
 			continue;
 		cleanup_free char *path = xasprintf("%s/%s", s->layers_dir, name);
 		if (pp_rm_rf(path, err) < 0)
@@ -141,14 +186,57 @@ static int sweep_layers(const struct pp_image_store *s, const struct strset *liv
 	return r;
 }
 
+/* layers/sha256 or blobs/sha256: removes entries no image keeps, stale
+ * temporaries and (no add running, so nobody holds or waits on one) the
+ * per-layer lock files. */
+static int sweep_digest_dir(const char *dir, const struct strset *live, struct pp_error **err)
+{
+	cleanup_dir struct pp_dir d = PP_DIR_INIT;
+	if (pp_dir_open(&d, dir, 0, err) < 0)
+		return -1;
+	struct dirent *de;
+	int r;
+	while ((r = pp_dir_next(&d, &de, err)) > 0) {
+		const char *name = de->d_name;
+		bool tmp = strncmp(name, IMAGE_TMP_PREFIX, strlen(IMAGE_TMP_PREFIX)) == 0;
+		if (tmp ? !image_tmp_is_stale(name) : strset_has(live, name))
+			continue;
+		cleanup_free char *path = xasprintf("%s/%s", dir, name);
+		if (pp_rm_rf(path, err) < 0)
+			return -1;
+	}
+	return r;
+}
+
+/* Layers and blobs, unless an add runs: a layer it just stored is in no
+ * record yet. Then the next collection does it. */
+static int sweep_content(const struct pp_image_store *s, const struct live *live,
+			 struct pp_error **err)
+{
+	cleanup_close int lock =
+	    open(s->add_lock_path, O_RDWR | O_CREAT | O_CLOEXEC, IMAGE_FILE_MODE);
+	if (lock < 0)
+		return pp_error_set(err, errno, "open %s", s->add_lock_path);
+	if (flock(lock, LOCK_EX | LOCK_NB) < 0)
+		return errno == EWOULDBLOCK ? 0
+					    : pp_error_set(err, errno, "lock %s", s->add_lock_path);
+	if (sweep_legacy_layers(s, &live->legacy_layers, err) < 0 ||
+	    sweep_digest_dir(s->digest_layers_dir, &live->layers, err) < 0 ||
+	    sweep_digest_dir(s->blobs_dir, &live->blobs, err) < 0)
+		return -1;
+	return 0;
+}
+
 int image_store_gc_locked(const struct pp_image_store *s, struct pp_error **err)
 {
-	struct strset live = {0};
+	struct live live = {0};
 	int ret = sweep_images(s, &live, err);
 	/* A broken image file means we cannot know which layers are in use. */
 	if (ret == 0)
-		ret = sweep_layers(s, &live, err);
-	strv_free(live.v);
+		ret = sweep_content(s, &live, err);
+	strv_free(live.legacy_layers.v);
+	strv_free(live.layers.v);
+	strv_free(live.blobs.v);
 	return ret;
 }
 

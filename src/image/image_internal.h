@@ -1,20 +1,5 @@
 /* Internals of the image store, shared by the files of src/image only.
- *
- * Layout under the store root (default /var/lib/peapod):
- *
- *   lock               flock(2) target: shared for reads, exclusive for any change
- *   repositories.json  {"busybox:1.36": "<image id>", ...}   (normalized ref -> id)
- *   images/<id>.json   OCI-image-config-like: created, config {Entrypoint, Cmd, Env,
- *                      WorkingDir, User, StopSignal}, rootfs.layers (layer ids,
- *                      topmost first), size; <id> is the sha256 of the file's bytes
- *   layers/<layer id>/ one layer: a directory tree used read-only as an overlay
- *                      lowerdir; <layer id> is 64 hex digits (random for imports)
- *   layers/.tmp-<pid>-XXXXXX  an import in progress (removed on failure, and by
- *                      the next garbage collection once <pid> is gone)
- *   containers/        per-container writable layers, owned by the runtime
- *
- * Every file is replaced atomically (write + rename). Untagged images are not
- * kept: an image whose last tag goes is removed, then every layer no image uses. */
+ * The on-disk layout is documented in store.h. */
 #ifndef PEAPOD_IMAGE_INTERNAL_H
 #include <stdbool.h>
 #define PEAPOD_IMAGE_INTERNAL_H
@@ -31,6 +16,13 @@
 #define IMAGE_TMP_PREFIX ".tmp-"
 #define IMAGE_DIR_MODE 0700
 #define IMAGE_FILE_MODE 0600
+/* An image record of the layered store (legacy ones have no "version"). */
+#define IMAGE_RECORD_VERSION 2
+#define IMAGE_LAYER_TREE "diff"
+#define IMAGE_LAYER_META "layer.json"
+#define IMAGE_LOCK_SUFFIX ".lock"
+/* What pp_write_file_atomic names its temporaries: "<file>.tmp.<pid>". */
+#define IMAGE_ATOMIC_TMP_INFIX ".tmp."
 
 struct pp_image_store {
 	char *root;
@@ -39,7 +31,34 @@ struct pp_image_store {
 	char *containers_dir;
 	char *repos_path;
 	char *lock_path;
+	char *add_lock_path;
+	char *blobs_dir;	 /* blobs/sha256 */
+	char *digest_layers_dir; /* layers/sha256 */
 };
+
+/* An add in progress (store.h). */
+struct pp_image_add {
+	struct pp_image_store *store;
+	int add_lock;	 /* add.lock, held shared */
+	char **diff_ids; /* the chain so far, lowest first, NULL-terminated */
+	size_t n_layers;
+	char **blobs; /* digests of the blobs added, NULL-terminated */
+	size_t n_blobs;
+	int64_t size; /* of the distinct layers */
+};
+
+/* Appends a digest to a NULL-terminated vector of n entries. */
+void image_strv_append(char ***v, size_t *n, const char *s);
+
+/* layers/sha256/<hex>/diff, the tree of a layer of the layered store. */
+char *image_layer_tree(const struct pp_image_store *s, const char *hex);
+
+/* True when name is <prefix><pid>-... (or <file>.tmp.<pid>) and <pid> is
+ * gone: a temporary of a process that died. */
+bool image_tmp_is_stale(const char *name);
+
+/* flock(op) on path (created if absent); *fd is closed to release it. */
+int image_lock_file(const char *path, int op, int *fd, struct pp_error **err);
 
 /* Takes the store lock (LOCK_SH or LOCK_EX); *fd is closed to release it. */
 int image_store_lock(const struct pp_image_store *s, int op, int *fd, struct pp_error **err);
@@ -56,8 +75,15 @@ bool image_is_pinned(const struct pp_image_store *s, const char *id, char **pod_
 int image_store_gc_locked(const struct pp_image_store *s, struct pp_error **err);
 
 /* image_json.c: images/<id>.json and repositories.json */
-char *image_json_build(const struct pp_image_config *cfg, char *const *layer_ids, int64_t size,
+/* A version 2 record: diff_ids lowest first ("sha256:<hex>"). Legacy
+ * records are read, never written. */
+char *image_json_build(const struct pp_image_config *cfg, char *const *diff_ids,
+		       const char *const *repo_digests, char *const *blobs, int64_t size,
 		       time_t created);
+/* The digests of the blobs a record keeps (its config's, and "blobs"), and
+ * its diff IDs ("sha256:<hex>"), for the collection. Legacy records: none. */
+int image_json_refs(const struct pp_image_store *s, const char *id, char ***blobs, char ***diff_ids,
+		    struct pp_error **err);
 int image_json_load(const struct pp_image_store *s, const char *id, struct pp_image **out,
 		    struct pp_error **err);
 int image_repos_load(const struct pp_image_store *s, struct json_object **out,

@@ -1,8 +1,11 @@
-/* (De)serialization of images/<id>.json and repositories.json with json-c. */
+/* (De)serialization of images/<id>.json (both record versions) and
+ * repositories.json with json-c. */
 #include <string.h>
 #include <time.h>
 
 #include "image/image_internal.h"
+#include "image/store.h"
+#include "util/digest.h"
 #include "util/cleanup.h"
 #include "util/fs.h"
 
@@ -26,13 +29,15 @@ static void put_str(struct json_object *obj, const char *key, const char *v)
 		json_object_object_add(obj, key, json_object_new_string(v));
 }
 
-char *image_json_build(const struct pp_image_config *cfg, char *const *layer_ids, int64_t size,
+char *image_json_build(const struct pp_image_config *cfg, char *const *diff_ids,
+		       const char *const *repo_digests, char *const *blobs, int64_t size,
 		       time_t created)
 {
 	struct json_object *root = json_object_new_object();
 	char when[TIME_BUF];
 	struct tm tm;
 	strftime(when, sizeof(when), TIME_FORMAT, gmtime_r(&created, &tm));
+	json_object_object_add(root, "version", json_object_new_int(IMAGE_RECORD_VERSION));
 	put_str(root, "created", when);
 	struct json_object *config = json_object_new_object();
 	if (cfg != NULL) {
@@ -44,10 +49,10 @@ char *image_json_build(const struct pp_image_config *cfg, char *const *layer_ids
 		put_str(config, "StopSignal", cfg->stop_signal);
 	}
 	json_object_object_add(root, "config", config);
-	struct json_object *rootfs = json_object_new_object();
-	put_str(rootfs, "type", "layers");
-	put_strv(rootfs, "layers", layer_ids);
-	json_object_object_add(root, "rootfs", rootfs);
+	put_strv(root, "layers", diff_ids);
+	if (repo_digests != NULL)
+		put_strv(root, "repo_digests", (char *const *)repo_digests);
+	put_strv(root, "blobs", blobs);
 	json_object_object_add(root, "size", json_object_new_int64(size));
 	char *text = xstrdup(json_object_to_json_string_ext(root, JSON_WRITE_FLAGS));
 	json_object_put(root);
@@ -103,8 +108,9 @@ static int parse_config(struct json_object *root, struct pp_image_config *c, str
 	return 0;
 }
 
-static int parse_layers(const struct pp_image_store *s, struct json_object *root,
-			struct pp_image *img, struct pp_error **err)
+/* Legacy record: rootfs.layers, topmost first, under layers/<id>. */
+static int parse_legacy_layers(const struct pp_image_store *s, struct json_object *root,
+			       struct pp_image *img, struct pp_error **err)
 {
 	struct json_object *rootfs;
 	cleanup_strv char **ids = NULL;
@@ -123,6 +129,50 @@ static int parse_layers(const struct pp_image_store *s, struct json_object *root
 		if (strchr(ids[i], '/') != NULL || ids[i][0] == '.')
 			return pp_error_set(err, 0, "rootfs.layers: bad layer id \"%s\"", ids[i]);
 		img->layers[i] = xasprintf("%s/%s", s->layers_dir, ids[i]);
+	}
+	return 0;
+}
+
+static bool strv_has(char *const *v, size_t n, const char *s)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(v[i], s) == 0)
+			return true;
+	return false;
+}
+
+/* Version 2: "layers", diff IDs lowest first; img->layers gets their trees
+ * topmost first, as overlay wants them. Overlay refuses one directory
+ * twice, so a layer the image has twice is used once, at its topmost
+ * place: the lower copy is hidden by the upper one anyway, except for
+ * what layers between them deleted, which the image then shows again (no
+ * real builder makes such an image; refusing it would be the alternative). */
+static int parse_layers(const struct pp_image_store *s, struct json_object *root,
+			struct pp_image *img, struct pp_error **err)
+{
+	cleanup_strv char **ids = NULL;
+	if (get_strv(root, "layers", &ids, err) < 0)
+		return -1;
+	if (ids == NULL || ids[0] == NULL)
+		return pp_error_set(err, 0, "layers: empty");
+	size_t n = 0;
+	while (ids[n])
+		n++;
+	img->layers = xmalloc((n + 1) * sizeof(char *));
+	size_t used = 0;
+	for (size_t i = n; i-- > 0;) {
+		const char *hex;
+		enum pp_digest_algo algo;
+		if (pp_digest_parse(ids[i], &algo, &hex, err) < 0 || algo != PP_DIGEST_SHA256)
+			return pp_error_set(err, 0, "layers[%zu]: bad diff ID \"%s\"", i, ids[i]);
+		cleanup_free char *tree = image_layer_tree(s, hex);
+		if (strv_has(img->layers, used, tree))
+			continue;
+		if (used == PP_IMAGE_MAX_LAYERS)
+			return pp_error_set(
+			    err, 0, "more than %d distinct layers: overlay cannot stack them",
+			    PP_IMAGE_MAX_LAYERS);
+		img->layers[used++] = steal_ptr(&tree);
 	}
 	return 0;
 }
@@ -167,8 +217,13 @@ int image_json_load(const struct pp_image_store *s, const char *id, struct pp_im
 	struct pp_image *img = xmalloc(sizeof(*img));
 	img->id = xstrdup(id);
 	int ret = parse_config(root, &img->config, err);
+	struct json_object *version;
+	bool v2 = json_object_object_get_ex(root, "version", &version);
+	if (ret == 0 && v2 && json_object_get_int(version) != IMAGE_RECORD_VERSION)
+		ret = pp_error_set(err, 0, "record version %d: not one this peapod reads",
+				   json_object_get_int(version));
 	if (ret == 0)
-		ret = parse_layers(s, root, img, err);
+		ret = v2 ? parse_layers(s, root, img, err) : parse_legacy_layers(s, root, img, err);
 	parse_meta(root, img);
 	json_object_put(root);
 	if (ret < 0) {
@@ -176,6 +231,40 @@ int image_json_load(const struct pp_image_store *s, const char *id, struct pp_im
 		return pp_error_wrap(err, "%s", path);
 	}
 	*out = img;
+	return 0;
+}
+
+int image_json_refs(const struct pp_image_store *s, const char *id, char ***blobs, char ***diff_ids,
+		    struct pp_error **err)
+{
+	cleanup_free char *path = xasprintf("%s/%s.json", s->images_dir, id);
+	struct json_object *root = NULL;
+	*blobs = NULL;
+	*diff_ids = NULL;
+	if (parse_json_file(path, &root, err) < 0)
+		return -1;
+	int ret = 0;
+	if (json_object_object_get_ex(root, "version", NULL)) {
+		ret = get_strv(root, "blobs", blobs, err);
+		if (ret == 0)
+			ret = get_strv(root, "layers", diff_ids, err);
+		size_t n = 0;
+		while (ret == 0 && *blobs != NULL && (*blobs)[n] != NULL)
+			n++;
+		if (ret == 0) {
+			/* the config, by the record's name */
+			*blobs = xrealloc(*blobs, (n + 2) * sizeof(char *));
+			(*blobs)[n] = xasprintf("sha256:%s", id);
+			(*blobs)[n + 1] = NULL;
+		}
+	}
+	json_object_put(root);
+	if (ret < 0) {
+		strv_free(*blobs);
+		strv_free(*diff_ids);
+		*blobs = *diff_ids = NULL;
+		return pp_error_wrap(err, "%s", path);
+	}
 	return 0;
 }
 

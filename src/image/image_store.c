@@ -1,5 +1,5 @@
-/* The store itself: layout, locking, lookups, removal and garbage collection.
- * See image_internal.h for the on-disk layout. */
+/* The store itself: opening, locking, lookups, removal and pins. See
+ * store.h for the on-disk layout. */
 #include <fcntl.h>
 #include <signal.h>
 #include <stdbool.h>
@@ -8,6 +8,7 @@
 #include <sys/file.h>
 
 #include "image/image_internal.h"
+#include "image/store.h"
 #include "util/cleanup.h"
 #include "util/digest.h"
 #include "util/dir.h"
@@ -25,7 +26,11 @@ int pp_image_store_open(const char *root, struct pp_image_store **out, struct pp
 	s->containers_dir = xasprintf("%s/containers", root);
 	s->repos_path = xasprintf("%s/repositories.json", root);
 	s->lock_path = xasprintf("%s/lock", root);
-	if (pp_mkdir_p(s->layers_dir, IMAGE_DIR_MODE, err) < 0 ||
+	s->add_lock_path = xasprintf("%s/add.lock", root);
+	s->blobs_dir = xasprintf("%s/blobs/sha256", root);
+	s->digest_layers_dir = xasprintf("%s/layers/sha256", root);
+	if (pp_mkdir_p(s->digest_layers_dir, IMAGE_DIR_MODE, err) < 0 ||
+	    pp_mkdir_p(s->blobs_dir, IMAGE_DIR_MODE, err) < 0 ||
 	    pp_mkdir_p(s->images_dir, IMAGE_DIR_MODE, err) < 0 ||
 	    pp_mkdir_p(s->containers_dir, IMAGE_DIR_MODE, err) < 0) {
 		pp_image_store_free(s);
@@ -45,6 +50,9 @@ void pp_image_store_free(struct pp_image_store *s)
 	free(s->containers_dir);
 	free(s->repos_path);
 	free(s->lock_path);
+	free(s->add_lock_path);
+	free(s->blobs_dir);
+	free(s->digest_layers_dir);
 	free(s);
 }
 
@@ -53,16 +61,26 @@ const char *pp_image_store_root(const struct pp_image_store *s)
 	return s->root;
 }
 
-int image_store_lock(const struct pp_image_store *s, int op, int *fd, struct pp_error **err)
+int image_lock_file(const char *path, int op, int *fd, struct pp_error **err)
 {
-	cleanup_close int lfd = open(s->lock_path, O_RDWR | O_CREAT | O_CLOEXEC, IMAGE_FILE_MODE);
+	cleanup_close int lfd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, IMAGE_FILE_MODE);
 	if (lfd < 0)
-		return pp_error_set(err, errno, "open %s", s->lock_path);
+		return pp_error_set(err, errno, "open %s", path);
 	while (flock(lfd, op) < 0)
 		if (errno != EINTR)
-			return pp_error_set(err, errno, "lock %s", s->lock_path);
+			return pp_error_set(err, errno, "lock %s", path);
 	*fd = steal_fd(&lfd);
 	return 0;
+}
+
+int image_store_lock(const struct pp_image_store *s, int op, int *fd, struct pp_error **err)
+{
+	return image_lock_file(s->lock_path, op, fd, err);
+}
+
+char *image_layer_tree(const struct pp_image_store *s, const char *hex)
+{
+	return xasprintf("%s/%s/%s", s->digest_layers_dir, hex, IMAGE_LAYER_TREE);
 }
 
 void pp_image_free(struct pp_image *img)
@@ -286,6 +304,14 @@ int pp_image_remove(struct pp_image_store *s, const char *ref, struct pp_error *
 	if (ret == 0)
 		ret = image_store_gc_locked(s, err);
 	return ret;
+}
+
+int pp_image_store_gc(struct pp_image_store *s, struct pp_error **err)
+{
+	cleanup_close int lock = -1;
+	if (image_store_lock(s, LOCK_EX, &lock, err) < 0)
+		return -1;
+	return image_store_gc_locked(s, err);
 }
 
 int pp_image_pin(struct pp_image_store *s, const char *pod_uid, struct pp_image *const *images,

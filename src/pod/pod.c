@@ -341,9 +341,9 @@ int pp_pod_instance_spawn_container(struct pp_pod_instance *pod, size_t i, struc
 	if (prepare_start(pod, c, &s, err) < 0)
 		goto fail;
 
-	const char *lower[64];
+	const char *lower[PP_IMAGE_MAX_LAYERS];
 	size_t n_lower = 0;
-	for (char **l = c->image->layers; l && *l && n_lower < 64; l++)
+	for (char **l = c->image->layers; l && *l && n_lower < PP_IMAGE_MAX_LAYERS; l++)
 		lower[n_lower++] = *l;
 	struct pp_container_config cfg = {
 	    .name = c->spec->name,

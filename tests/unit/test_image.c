@@ -226,8 +226,8 @@ static void test_import_dir(void **state)
 	assert_string_equal(img->config.user, "1000:1000");
 	assert_null(img->config.entrypoint);
 	assert_int_equal(strlen(img->id), PP_SHA256_HEX_LEN);
-	/* the id is the sha256 of the image file's bytes */
-	cleanup_free char *file = xasprintf("%s/images/%s.json", f->root, img->id);
+	/* the id is the digest of the image's config, kept as a blob */
+	cleanup_free char *file = xasprintf("%s/blobs/sha256/%s", f->root, img->id);
 	cleanup_free char *json = NULL;
 	size_t len = 0;
 	assert_int_equal(pp_read_file(file, 1 << 20, &json, &len, NULL), 0);
@@ -295,7 +295,7 @@ static void expect_refused(struct fixture *f, const struct tar_entry *entries, s
 		fprintf(stderr, "refused as expected: %s\n", err->msg);
 	pp_error_free(&err);
 	/* Only the good image from before: no temp dir, no image, no tag. */
-	assert_int_equal(count_entries(f->root, "layers"), 1);
+	assert_int_equal(count_entries(f->root, "layers/sha256"), 1);
 	assert_int_equal(count_entries(f->root, "images"), 1);
 	assert_int_equal(pp_image_get(f->store, "evil", &img, &err), -1);
 	assert_non_null(strstr(err->msg, "not found"));
@@ -332,7 +332,7 @@ static void test_malicious_tar(void **state)
 	write_text(mtree, spec, 0644);
 	assert_int_equal(pp_image_import(f->store, mtree, "evil", NULL, NULL, &err), -1);
 	pp_error_free(&err);
-	assert_int_equal(count_entries(f->root, "layers"), 1);
+	assert_int_equal(count_entries(f->root, "layers/sha256"), 1);
 }
 
 static void test_get(void **state)
@@ -377,13 +377,13 @@ static void test_list_remove_reimport(void **state)
 	cleanup_free char *b_id = xstrdup(b->id);
 	cleanup_free char *b_layer = xstrdup(b->layers[0]);
 	pp_image_free(b);
-	assert_int_equal(count_entries(f->root, "layers"), 2);
+	assert_int_equal(count_entries(f->root, "layers/sha256"), 2);
 	/* Re-import replaces the tag; the old layer goes with the old image. */
 	struct pp_image *b2 = import_ok(f, f->src, "b:1");
 	assert_string_not_equal(b2->id, b_id);
 	pp_image_free(b2);
 	assert_int_equal(access(b_layer, F_OK), -1);
-	assert_int_equal(count_entries(f->root, "layers"), 2);
+	assert_int_equal(count_entries(f->root, "layers/sha256"), 2);
 	assert_int_equal(count_entries(f->root, "images"), 2);
 	struct pp_image **imgs = NULL;
 	size_t n = 0;
@@ -391,7 +391,7 @@ static void test_list_remove_reimport(void **state)
 	assert_int_equal(n, 2);
 	pp_image_list_free(imgs, n);
 	assert_int_equal(pp_image_remove(f->store, "a:1", NULL), 0);
-	assert_int_equal(count_entries(f->root, "layers"), 1);
+	assert_int_equal(count_entries(f->root, "layers/sha256"), 1);
 	struct pp_error *err = NULL;
 	assert_int_equal(pp_image_remove(f->store, "a:1", &err), -1);
 	pp_error_free(&err);
@@ -404,7 +404,7 @@ static void test_list_remove_reimport(void **state)
 	assert_int_equal(pp_image_list(f->store, &imgs, &n, NULL), 0);
 	assert_int_equal(n, 0);
 	pp_image_list_free(imgs, n);
-	assert_int_equal(count_entries(f->root, "layers"), 0);
+	assert_int_equal(count_entries(f->root, "layers/sha256"), 0);
 	assert_int_equal(count_entries(f->root, "images"), 0);
 }
 
@@ -420,7 +420,7 @@ static void test_root_from_env(void **state)
 	pp_settings_load(NULL);
 	assert_string_equal(pp_image_store_root(s), other);
 	pp_image_store_free(s);
-	assert_int_equal(count_entries(other, "layers"), 0);
+	assert_int_equal(count_entries(other, "layers/sha256"), 0);
 	assert_int_equal(count_entries(other, "containers"), 0);
 }
 
