@@ -21,13 +21,14 @@
 #define SECS_PER_YEAR (365 * SECS_PER_DAY)
 
 static const char usage_text[] =
-    "usage: peapod image import SRC REF [--entrypoint JSON|WORD] [--cmd JSON|WORD]\n"
-    "                           [--env K=V]... [--workdir DIR] [--user USER]\n"
-    "                           [--stop-signal SIG] [--root DIR]\n"
+    "usage: peapod image import SRC... REF [--entrypoint JSON|WORD] [--cmd JSON|WORD]\n"
+    "                              [--env K=V]... [--workdir DIR] [--user USER]\n"
+    "                              [--stop-signal SIG] [--root DIR]\n"
     "       peapod image ls [--root DIR]\n"
     "       peapod image rm REF... [--root DIR]\n"
     "\n"
-    "SRC is a root filesystem directory or a tar archive (optionally compressed).\n"
+    "SRC is a root filesystem directory or a tar archive (optionally compressed);\n"
+    "several make one layer each, the first lowest, the last on top.\n"
     "--cmd and --entrypoint take a JSON array ('[\"sh\",\"-c\",\"echo hi\"]') or one word.\n";
 
 static int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -179,11 +180,13 @@ static int image_import(int argc, char **argv, struct image_opts *o)
 	cleanup_error struct pp_error *err = NULL;
 	struct pp_image_store *store = NULL;
 	struct pp_image *img = NULL;
-	if (argc - optind != 2)
-		return usage_error("import wants SRC and REF");
+	if (argc - optind < 2)
+		return usage_error("import wants SRC... and REF");
 	if (pp_image_store_open(o->root, &store, &err) < 0)
 		return fail(&err);
-	int ret = pp_image_import(store, argv[optind], argv[optind + 1], &o->cfg, &img, &err);
+	size_t n = (size_t)(argc - optind - 1);
+	int ret = pp_image_import_layers(store, (const char *const *)&argv[optind], n,
+					 argv[argc - 1], &o->cfg, &img, &err);
 	pp_image_store_free(store);
 	if (ret < 0)
 		return fail(&err);

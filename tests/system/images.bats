@@ -4,9 +4,11 @@
 
 load helpers
 
-# layer_count: how many layers the store holds.
+# layer_count: how many layers (and temporaries) the store holds, in the
+# layered layout (layers/sha256/<hex>) and the one before it (layers/<id>).
 layer_count() {
-	find "$PEAPOD_ROOT/layers" -mindepth 1 -maxdepth 1 | wc -l
+	find "$PEAPOD_ROOT/layers" "$PEAPOD_ROOT/layers/sha256" -mindepth 1 -maxdepth 1 \
+		! -name sha256 ! -name '*.lock' | wc -l
 }
 
 # ls_has REPO TAG: `peapod image ls` lists REPO with TAG.
@@ -74,6 +76,43 @@ EOF
 	assert_status 0
 	! ls_has peapod-test/dir 1 || fail "image ls still lists peapod-test/dir:1"
 	[ "$(layer_count)" -eq "$layers" ] || fail "the image's layer was not removed"
+	assert_no_leaks
+}
+
+@test "import of several directories stacks them: the upper layer's file wins, lower ones show" {
+	local layers i n=20
+	layers=$(layer_count)
+	make_rootfs "$TEST_DIR/base"
+	echo base >"$TEST_DIR/base/who"
+	echo "only in base" >"$TEST_DIR/base/base.txt"
+	local srcs=("$TEST_DIR/base")
+	for i in $(seq 2 $n); do
+		mkdir -p "$TEST_DIR/l$i/etc/layers"
+		echo "layer $i" >"$TEST_DIR/l$i/who"
+		echo "$i" >"$TEST_DIR/l$i/etc/layers/$i"
+		srcs+=("$TEST_DIR/l$i")
+	done
+	run_peapod image import "${srcs[@]}" peapod-test/layered:1 \
+		--cmd '["sh","-c","cat /who /base.txt; ls /etc/layers | wc -l"]'
+	assert_status 0
+	[ "$(layer_count)" -eq $((layers + n)) ] || fail "expected $n new layers, found $(($(layer_count) - layers))"
+	run_pod <<'EOF'
+apiVersion: v1
+kind: Pod
+metadata:
+  name: layered
+spec:
+  restartPolicy: Never
+  containers:
+    - {name: c, image: "peapod-test/layered:1"}
+EOF
+	assert_status 0
+	assert_line "[c] layer $n"
+	assert_line "[c] only in base"
+	assert_line "[c] $((n - 1))"
+	run_peapod image rm peapod-test/layered:1
+	assert_status 0
+	[ "$(layer_count)" -eq "$layers" ] || fail "the image's layers were not removed"
 	assert_no_leaks
 }
 
