@@ -1,4 +1,4 @@
-/* peapod image import|ls|rm: the local image store from the command line. */
+/* peapod image import|ls|rm|prune: the local image store from the command line. */
 #include <getopt.h>
 #include <json-c/json.h>
 #include <stdarg.h>
@@ -9,6 +9,7 @@
 
 #include "cli/cli.h"
 #include "image/image.h"
+#include "image/store.h"
 #include "util/cleanup.h"
 
 #define SHORT_ID_LEN 12
@@ -25,10 +26,12 @@ static const char usage_text[] =
     "                              [--env K=V]... [--workdir DIR] [--user USER]\n"
     "                              [--stop-signal SIG] [--root DIR]\n"
     "       peapod image ls [--root DIR]\n"
-    "       peapod image rm REF... [--root DIR]\n"
+    "       peapod image rm REF... [--force] [--root DIR]\n"
+    "       peapod image prune [--root DIR]   # what no image or pod uses, and leftovers\n"
     "\n"
     "SRC is a root filesystem directory or a tar archive (optionally compressed);\n"
     "several make one layer each, the first lowest, the last on top.\n"
+    "rm --force untags an image a pod runs; its layers stay until that pod ends.\n"
     "--cmd and --entrypoint take a JSON array ('[\"sh\",\"-c\",\"echo hi\"]') or one word.\n";
 
 static int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -99,6 +102,7 @@ enum {
 	OPT_USER,
 	OPT_STOP_SIGNAL,
 	OPT_ROOT,
+	OPT_FORCE,
 };
 
 static const struct option long_options[] = {
@@ -109,12 +113,14 @@ static const struct option long_options[] = {
     {"user", required_argument, NULL, OPT_USER},
     {"stop-signal", required_argument, NULL, OPT_STOP_SIGNAL},
     {"root", required_argument, NULL, OPT_ROOT},
+    {"force", no_argument, NULL, OPT_FORCE},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
 };
 
 struct image_opts {
 	const char *root;
+	bool force;
 	struct pp_image_config cfg;
 };
 
@@ -125,14 +131,20 @@ static void image_opts_free(struct image_opts *o)
 	strv_free(o->cfg.env);
 }
 
-/* Parses the options of every subcommand; import-only ones are refused
- * elsewhere. Returns -1 to continue, else an exit code. */
-static int parse_options(int argc, char **argv, bool import, struct image_opts *o)
+/* Parses the options of every subcommand; each refuses the others' ones.
+ * Returns -1 to continue, else an exit code. */
+static int parse_options(int argc, char **argv, bool import, bool rm, struct image_opts *o)
 {
 	int c;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "h", long_options, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "fh", long_options, NULL)) != -1) {
 		char ***argvp = c == OPT_ENTRYPOINT ? &o->cfg.entrypoint : &o->cfg.cmd;
+		if (c == 'f' || c == OPT_FORCE) {
+			if (!rm)
+				return usage_error("option --force is only for rm");
+			o->force = true;
+			continue;
+		}
 		if (!import && c != OPT_ROOT && c != 'h' && c != '?')
 			return usage_error("option --%s is only for import",
 					   long_options[c - OPT_ENTRYPOINT].name);
@@ -310,13 +322,28 @@ static int image_rm(int argc, char **argv, struct image_opts *o)
 	if (pp_image_store_open(o->root, &store, &err) < 0)
 		return fail(&err);
 	for (int i = optind; i < argc; i++) {
-		if (pp_image_remove(store, argv[i], &err) < 0)
+		int r = o->force ? pp_image_remove_force(store, argv[i], &err)
+				 : pp_image_remove(store, argv[i], &err);
+		if (r < 0)
 			status = fail(&err);
 		else
 			printf("Untagged: %s\n", argv[i]);
 	}
 	pp_image_store_free(store);
 	return status;
+}
+
+static int image_prune(int argc, char **argv, struct image_opts *o)
+{
+	cleanup_error struct pp_error *err = NULL;
+	struct pp_image_store *store = NULL;
+	if (argc - optind != 0)
+		return usage_error("prune takes no arguments, got \"%s\"", argv[optind]);
+	if (pp_image_store_open(o->root, &store, &err) < 0)
+		return fail(&err);
+	int ret = pp_image_store_gc(store, &err);
+	pp_image_store_free(store);
+	return ret < 0 ? fail(&err) : 0;
 }
 
 int cmd_image(int argc, char **argv)
@@ -326,7 +353,7 @@ int cmd_image(int argc, char **argv)
 		int (*fn)(int argc, char **argv, struct image_opts *o);
 	} subcommands[] = {
 	    {"import", image_import}, {"ls", image_ls},	    {"list", image_ls},
-	    {"rm", image_rm},	      {"remove", image_rm},
+	    {"rm", image_rm},	      {"remove", image_rm}, {"prune", image_prune},
 	};
 	if (argc < 2) {
 		fputs(usage_text, stderr);
@@ -342,7 +369,8 @@ int cmd_image(int argc, char **argv)
 			continue;
 		struct image_opts o = {0};
 		/* The subcommand is argv[0] for getopt. */
-		int ret = parse_options(argc - 1, argv + 1, subcommands[i].fn == image_import, &o);
+		int ret = parse_options(argc - 1, argv + 1, subcommands[i].fn == image_import,
+					subcommands[i].fn == image_rm, &o);
 		if (ret < 0)
 			ret = subcommands[i].fn(argc - 1, argv + 1, &o);
 		image_opts_free(&o);

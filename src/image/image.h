@@ -99,6 +99,10 @@ int pp_image_list(struct pp_image_store *store, struct pp_image ***out, size_t *
 /* Removes the tag ref (by id prefix: every tag of that image); the image and
  * any layer no other image uses go with its last tag. */
 int pp_image_remove(struct pp_image_store *store, const char *ref, struct pp_error **err);
+/* The same even when a running pod uses the image: the tags go now, the
+ * image and its layers stay while a pod pins them (a running container's
+ * lower dirs never vanish) and go with the first collection after. */
+int pp_image_remove_force(struct pp_image_store *store, const char *ref, struct pp_error **err);
 
 /* A pod pins the images it runs from so that neither `image rm` nor the
  * garbage collection after an import removes a layer under a running

@@ -282,7 +282,8 @@ static void untag(struct json_object *repos, const char *tag, const char *id)
 		json_object_object_del(repos, key);
 }
 
-int pp_image_remove(struct pp_image_store *s, const char *ref, struct pp_error **err)
+static int remove_image(struct pp_image_store *s, const char *ref, bool force,
+			struct pp_error **err)
 {
 	cleanup_close int lock = -1;
 	struct json_object *repos = NULL;
@@ -292,7 +293,7 @@ int pp_image_remove(struct pp_image_store *s, const char *ref, struct pp_error *
 		return -1;
 	int ret = lookup(s, repos, ref, &id, &tag, err);
 	cleanup_free char *pod = NULL;
-	if (ret == 0 && image_is_pinned(s, id, &pod))
+	if (ret == 0 && !force && image_is_pinned(s, id, &pod))
 		ret = pp_error_set(
 		    err, 0, "image \"%s\" is in use by a running pod (uid %s): stop the pod first",
 		    ref, pod);
@@ -304,6 +305,16 @@ int pp_image_remove(struct pp_image_store *s, const char *ref, struct pp_error *
 	if (ret == 0)
 		ret = image_store_gc_locked(s, err);
 	return ret;
+}
+
+int pp_image_remove(struct pp_image_store *s, const char *ref, struct pp_error **err)
+{
+	return remove_image(s, ref, false, err);
+}
+
+int pp_image_remove_force(struct pp_image_store *s, const char *ref, struct pp_error **err)
+{
+	return remove_image(s, ref, true, err);
 }
 
 int pp_image_store_gc(struct pp_image_store *s, struct pp_error **err)

@@ -215,6 +215,42 @@ EOF
 	assert_no_leaks
 }
 
+@test "rm --force untags an image a pod runs; its layer stays until the pod ends, then prune removes it" {
+	local f layers
+	layers=$(layer_count)
+	make_rootfs "$TEST_DIR/rootfs"
+	echo forced >"$TEST_DIR/rootfs/version"
+	run_peapod image import "$TEST_DIR/rootfs" peapod-test/forced:1
+	assert_status 0
+	f=$(write_manifest <<'EOF'
+apiVersion: v1
+kind: Pod
+metadata:
+  name: forced
+spec:
+  restartPolicy: Never
+  terminationGracePeriodSeconds: 1
+  containers:
+    - name: c
+      image: peapod-test/forced:1
+      command: ["sh", "-c", "trap 'cat /version; exit 0' TERM; echo ready; while true; do sleep 0.1; done"]
+EOF
+	)
+	start_pod_bg "$f"
+	wait_for_line "$TEST_DIR/out" "[c] ready"
+	run_peapod image rm --force peapod-test/forced:1
+	assert_status 0
+	! ls_has peapod-test/forced 1 || fail "the forced rm left the tag"
+	[ "$(layer_count)" -eq $((layers + 1)) ] || fail "the running pod's layer was removed"
+	kill -TERM "$BG_PID"
+	wait_bg 20
+	assert_line "[c] forced"
+	run_peapod image prune
+	assert_status 0
+	[ "$(layer_count)" -eq "$layers" ] || fail "prune left the layer of the ended pod"
+	assert_no_leaks
+}
+
 @test "image rm of an unknown image fails naming it" {
 	run_peapod image rm peapod-test/never-imported:1
 	[ "$status" -ne 0 ] || fail "rm of an unknown image succeeded"

@@ -235,6 +235,33 @@ static void test_rm_keeps_shared_layer(void **state)
 	assert_int_equal(system(cmd), 0);
 }
 
+/* A pod's pin keeps a forcibly removed image's layers until the pod ends. */
+static void test_force_rm_pinned(void **state)
+{
+	struct fixture *f = *state;
+	const char *layers[] = {"pinned", NULL};
+	add_image(f, "pin:1", layers, NULL);
+	struct pp_image *img = NULL;
+	struct pp_error *err = NULL;
+	assert_int_equal(pp_image_get(f->store, "pin:1", &img, NULL), 0);
+	assert_int_equal(pp_image_pin(f->store, "pod-uid", &img, 1, NULL), 0);
+	assert_int_equal(pp_image_remove(f->store, "pin:1", &err), -1);
+	assert_non_null(strstr(err->msg, "in use by a running pod"));
+	pp_error_free(&err);
+	assert_int_equal(pp_image_remove_force(f->store, "pin:1", NULL), 0);
+	struct pp_image *gone = NULL;
+	assert_int_equal(pp_image_get(f->store, "pin:1", &gone, &err), -1);
+	pp_error_free(&err);
+	assert_int_equal(access(img->layers[0], F_OK), 0);
+	/* the pod ends: its data directory (and pin) goes */
+	cleanup_free char *pod_dir = xasprintf("%s/pods/pod-uid", f->root);
+	assert_int_equal(pp_rm_rf(pod_dir, NULL), 0);
+	assert_int_equal(pp_image_store_gc(f->store, NULL), 0);
+	assert_int_equal(access(img->layers[0], F_OK), -1);
+	assert_int_equal(count_layers(f), 0);
+	pp_image_free(img);
+}
+
 /* A layer twice in one image: once, at its topmost place. */
 static void test_repeated_layer(void **state)
 {
@@ -491,6 +518,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_shared_layer_stored_once, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_rm_keeps_shared_layer, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_repeated_layer, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_force_rm_pinned, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_concurrent_adders, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_killed_mid_unpack, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_killed_before_commit, setup, teardown),
