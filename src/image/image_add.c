@@ -27,6 +27,10 @@ int pp_image_add_begin(struct pp_image_store *s, struct pp_image_add **out, stru
 	int lock = -1;
 	if (image_lock_file(s->add_lock_path, LOCK_SH, &lock, err) < 0)
 		return -1;
+	/* what adds killed earlier left, so that they do not pile up between
+	 * collections */
+	image_remove_stale_tmp(s->digest_layers_dir);
+	image_remove_stale_tmp(s->blobs_dir);
 	struct pp_image_add *a = xmalloc(sizeof(*a));
 	a->store = s;
 	a->add_lock = lock;

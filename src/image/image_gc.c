@@ -208,6 +208,24 @@ static int sweep_digest_dir(const char *dir, const struct strset *live, struct p
 	return r;
 }
 
+void image_remove_stale_tmp(const char *dir)
+{
+	/* best effort: what stays is retried by the collection */
+	cleanup_dir struct pp_dir d = PP_DIR_INIT;
+	struct dirent *de;
+	if (pp_dir_open(&d, dir, PP_DIR_MISSING_OK, NULL) < 0)
+		return;
+	while (pp_dir_next(&d, &de, NULL) > 0) {
+		if (strncmp(de->d_name, IMAGE_TMP_PREFIX, strlen(IMAGE_TMP_PREFIX)) != 0 ||
+		    !image_tmp_is_stale(de->d_name))
+			continue;
+		cleanup_free char *path = xasprintf("%s/%s", dir, de->d_name);
+		struct pp_error *rm_err = NULL;
+		pp_rm_rf(path, &rm_err);
+		pp_error_free(&rm_err);
+	}
+}
+
 /* Layers and blobs, unless an add runs: a layer it just stored is in no
  * record yet. Then the next collection does it. */
 static int sweep_content(const struct pp_image_store *s, const struct live *live,

@@ -57,6 +57,10 @@ char *image_layer_tree(const struct pp_image_store *s, const char *hex);
  * gone: a temporary of a process that died. */
 bool image_tmp_is_stale(const char *name);
 
+/* Removes the ".tmp-<pid>-..." entries of dir whose <pid> is gone (safe
+ * without any lock: nobody else writes them). */
+void image_remove_stale_tmp(const char *dir);
+
 /* flock(op) on path (created if absent); *fd is closed to release it. */
 int image_lock_file(const char *path, int op, int *fd, struct pp_error **err);
 

@@ -367,6 +367,11 @@ static void test_killed_mid_unpack(void **state)
 	assert_int_equal(access(doomed, F_OK), -1);
 	assert_int_equal(count_tmp(f), 1);
 	assert_int_equal(count_layers(f), 1);
+	/* the next add removes the temporary; the collection the layer */
+	struct pp_image_add *add = NULL;
+	assert_int_equal(pp_image_add_begin(f->store, &add, NULL), 0);
+	assert_int_equal(count_tmp(f), 0);
+	pp_image_add_free(add);
 	struct pp_image **imgs = NULL;
 	size_t n = 0;
 	assert_int_equal(pp_image_list(f->store, &imgs, &n, NULL), 0);
