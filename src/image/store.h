@@ -31,7 +31,8 @@
  *   images/<id>.json       an image record; <id> is the hex of its config's
  *                          digest (as podman and containerd), version 2:
  *                          {version, created, config (what runs), layers (diff
- *                          IDs, lowest first), repo_digests, size}
+ *                          IDs, lowest first), repo_digests, blobs (the
+ *                          manifests it keeps), size}
  *   layers/<64 hex>/, images/<id>.json without "version"
  *                          the one-layer images `image import` made before
  *                          this layout: read as they are, never rewritten (no
