@@ -20,13 +20,13 @@
 #include "supervisor/control.h"
 #include "supervisor/supervisor.h"
 #include "util/mem.h"
+#include "util/child_report.h"
 #include "util/cleanup.h"
 #include "util/fs.h"
 #include "util/proc.h"
 #include "util/trace.h"
 
 #define LOG_DIR_MODE 0755
-#define REPORT_MAX 8192
 
 struct daemon {
 	struct pp_pod_instance *pod;
@@ -37,13 +37,16 @@ struct daemon {
 	int sync_fd; /* to the caller of apply until the pod is up, then -1 */
 };
 
-/* "ok", or "error <errno>\n<message>". */
+/* Ready, or the error that stopped it (util/child_report.h, as every
+ * child reports its set-up). */
 static void report(struct daemon *d, const struct pp_error *e)
 {
 	if (d->sync_fd < 0)
 		return;
-	cleanup_free char *msg = e ? xasprintf("error %d\n%s", e->status, e->msg) : xstrdup("ok");
-	(void)!write(d->sync_fd, msg, strlen(msg));
+	if (e != NULL)
+		(void)pp_child_report_send(d->sync_fd, e);
+	else
+		(void)pp_child_report_ready(d->sync_fd);
 	cleanup_closep(&d->sync_fd);
 }
 
@@ -227,24 +230,15 @@ out:
 
 int pp_supervisor_read_report(int fd, struct pp_error **err)
 {
-	char buf[REPORT_MAX + 1];
-	size_t len = 0;
-	for (;;) {
-		ssize_t n = read(fd, buf + len, REPORT_MAX - len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			break;
-		len += (size_t)n;
-	}
-	buf[len] = '\0';
-	if (strcmp(buf, "ok") == 0)
+	cleanup_error struct pp_error *e = NULL;
+	if (pp_child_report_read(fd, true, &e) == 0)
 		return 0;
-	int status = 0;
-	char *nl = strchr(buf, '\n');
-	if (strncmp(buf, "error ", 6) == 0 && nl != NULL && sscanf(buf + 6, "%d", &status) == 1)
-		return pp_error_set(err, status, "%s", nl + 1);
-	return pp_error_set(err, ECHILD, "the pod's supervisor died while starting the pod");
+	/* Gone without a word (killed, or a crash): the caller cleans up. */
+	if (e->status == ECHILD)
+		return pp_error_set(err, ECHILD, "the pod's supervisor died while starting the pod");
+	*err = e;
+	e = NULL;
+	return -1;
 }
 
 pid_t pp_supervisor_spawn(struct pp_pod *spec, const char *store_root, int lock_fd, int sync_fd,
