@@ -8,7 +8,8 @@ CFLAGS ?= -O2 -g
 ALL_CFLAGS = -std=c11 -D_GNU_SOURCE -Isrc $(WARN) $(CFLAGS) $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 # libarchive is not linked: src/image/archive_api.c loads it when a tarball is imported.
 # Nor is OpenSSL: src/util/digest.c loads libcrypto on the first digest,
-# src/probe/tls.c libssl on the first TLS probe.
+# src/probe/tls.c libssl on the first TLS probe, src/registry/curl_api.c
+# libcurl on the first registry transfer (libcurl4-openssl-dev: its headers).
 LDLIBS := $(shell pkg-config --libs yaml-0.1 json-c libseccomp libnghttp2 2>/dev/null) -lm
 BUILD ?= build
 
@@ -24,7 +25,7 @@ HELPER_BIN := $(HELPER_SRC:tests/helpers/%.c=$(BUILD)/helpers/%)
 DEBIAN_DEPS := build-essential pkg-config libyaml-dev libjson-c-dev libarchive-dev libcmocka-dev \
 	busybox-static bats iproute2 procps util-linux containernetworking-plugins iptables clang \
 	libclang-rt-14-dev python3 clang-format cppcheck libseccomp-dev libnghttp2-dev \
-	libssl-dev openssl
+	libssl-dev openssl libcurl4-openssl-dev docker-registry skopeo
 
 .PHONY: all deps run check unit system asan fuzz format lint clean bench breakdown
 
