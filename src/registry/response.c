@@ -77,7 +77,7 @@ int pp_registry_token_parse(const char *body, size_t len, char **token, int64_t 
  * control characters as '?'; code (lower, '_' as ' ') or message form. */
 static void append_field(char *buf, size_t cap, size_t *n, const char *s, bool code)
 {
-	for (size_t i = 0; s[i] && i < PP_REGISTRY_ERROR_FIELD_MAX && *n + 1 < cap; i++) {
+	for (size_t i = 0; i < PP_REGISTRY_ERROR_FIELD_MAX && s[i] && *n + 1 < cap; i++) {
 		unsigned char ch = (unsigned char)s[i];
 		if (ch < ' ' || ch == 0x7f)
 			ch = '?';
