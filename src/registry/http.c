@@ -315,11 +315,16 @@ int pp_registry_perform(struct pp_registry_op *op, struct pp_registry_request *r
 			return r;
 		}
 		int64_t wait;
+		/* the time limit bounds retries without progress, not a long
+		 * download: bytes received start it again */
+		if (resp->body_bytes > 0)
+			op->deadline_ms = pp_monotonic_ms() + (int64_t)c->retry_time_limit_s * 1000;
 		if (resp->code != CURLE_OK) {
 			if (!dropped(resp->code) || attempt >= PP_REGISTRY_ATTEMPTS_MAX)
 				return pp_registry_op_error(op, err, 0, "%s", resp->curl_error);
-			/* bytes came: go on from there at once; none: back off */
-			wait = req->range_from > 0 || resp->body_bytes > 0 ? 0 : backoff;
+			/* bytes came: go on from there at once (resumed when the
+			 * request can); none: back off */
+			wait = resp->body_bytes > 0 ? 0 : backoff;
 		} else if (resp->status == 401 && req->registry && !answered_challenge) {
 			answered_challenge = true;
 			if (pp_registry_authenticate(op, resp, err) < 0)

@@ -29,7 +29,7 @@
 /* A manifest or token request, all of it. */
 #define PP_REGISTRY_REQUEST_TIMEOUT_S 60
 /* Retries (429, 5xx, a dropped connection) stop once an operation has
- * lasted this long. */
+ * gone this long without receiving a byte of what it asked for. */
 #define PP_REGISTRY_RETRY_TIME_LIMIT_S 300
 /* The first back-off; it doubles up to the maximum (a Retry-After header
  * overrides it). */
@@ -101,7 +101,7 @@ static inline void cleanup_registry_clientp(struct pp_registry_client **c)
 
 /* A manifest or index as the registry sent it. */
 struct pp_registry_manifest {
-	void *data; /* the bytes, exactly as received (their digest is the digest) */
+	void *data; /* the bytes as received (their digest is the digest), a NUL after */
 	size_t len;
 	char *media_type;		   /* the Content-Type, parameters cut; "" when absent */
 	char digest[PP_DIGEST_STRING_MAX]; /* "sha256:<hex>" */

@@ -7,6 +7,9 @@
   registry-fixture.py real DIR    Debian's docker-registry with its storage
                                   in DIR, filled with skopeo from an OCI
                                   layout written here
+  registry-fixture.py secure DIR  the same behind TLS (a certificate for
+                                  127.0.0.1 made here, its path printed) and
+                                  htpasswd's Basic authentication (user, secret)
 
 Each prints one JSON line (ports, digests) when ready and runs until its
 stdin closes (the test ended, or died), then stops what it started."""
@@ -253,14 +256,40 @@ def free_port():
         return s.getsockname()[1]
 
 
-def run_real(workdir):
+def htpasswd_line(user, password):
+    """user:bcrypt, as distribution's htpasswd wants (libxcrypt's $2b$); the
+    lowest cost, as every request checks it."""
+    import warnings
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        import crypt
+    return "%s:%s\n" % (user, crypt.crypt(password, crypt.mksalt(crypt.METHOD_BLOWFISH, rounds=16)))
+
+
+def secure_config(workdir):
+    """TLS with a fresh certificate for 127.0.0.1, and htpasswd auth."""
+    cert, key = os.path.join(workdir, "cert.pem"), os.path.join(workdir, "key.pem")
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
+                    "ec_paramgen_curve:prime256v1", "-nodes", "-days", "1", "-subj",
+                    "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
+                    "-keyout", key, "-out", cert], check=True, stdout=subprocess.DEVNULL,
+                   stderr=subprocess.DEVNULL)
+    users = os.path.join(workdir, "htpasswd")
+    with open(users, "w") as f:
+        f.write(htpasswd_line("user", "secret"))
+    return cert, ("  tls:\n    certificate: %s\n    key: %s\n"
+                  "auth:\n  htpasswd:\n    realm: peapod-test\n    path: %s\n" % (cert, key, users))
+
+
+def run_real(workdir, secure=False):
     port = free_port()
     storage = os.path.join(workdir, "storage")
     config = os.path.join(workdir, "config.yml")
+    cert, extra = secure_config(workdir) if secure else (None, "")
     with open(config, "w") as f:
         f.write("version: 0.1\nlog:\n  level: error\nstorage:\n  filesystem:\n"
                 "    rootdirectory: %s\n  delete:\n    enabled: true\n"
-                "http:\n  addr: %s:%d\n" % (storage, HOST, port))
+                "http:\n  addr: %s:%d\n%s" % (storage, HOST, port, extra))
     reg = subprocess.Popen(["docker-registry", "serve", config], stdout=subprocess.DEVNULL,
                            stderr=open(os.path.join(workdir, "registry.log"), "w"))
     try:
@@ -272,12 +301,15 @@ def run_real(workdir):
                 time.sleep(0.05)
         layout = os.path.join(workdir, "layout")
         out = oci_layout(layout)
-        subprocess.run(["skopeo", "copy", "--quiet", "--dest-tls-verify=false",
-                        "oci:%s:v1" % layout, "docker://%s:%d/team/app:v1" % (HOST, port)],
+        creds = ["--dest-creds", "user:secret"] if secure else []
+        subprocess.run(["skopeo", "copy", "--quiet", "--dest-tls-verify=false"] + creds +
+                       ["oci:%s:v1" % layout, "docker://%s:%d/team/app:v1" % (HOST, port)],
                        check=True, stdout=subprocess.DEVNULL)
         with open(os.path.join(layout, "index.json")) as f:
             out["manifest"] = json.load(f)["manifests"][0]["digest"]
         out["port"] = port
+        if cert:
+            out["ca_file"] = cert
         print(json.dumps(out), flush=True)
         sys.stdin.read()
     finally:
@@ -287,4 +319,5 @@ def run_real(workdir):
 
 
 if __name__ == "__main__":
-    {"fake": run_fake, "real": run_real}[sys.argv[1]](sys.argv[2])
+    {"fake": run_fake, "real": run_real,
+     "secure": lambda d: run_real(d, secure=True)}[sys.argv[1]](sys.argv[2])

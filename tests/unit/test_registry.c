@@ -158,7 +158,7 @@ struct server {
 	char host[64];
 };
 
-static struct server fake, real;
+static struct server fake, real, secure;
 
 static int info_int(const struct server *s, const char *key)
 {
@@ -275,7 +275,8 @@ static struct pp_registry_client *client_for(const struct server *s,
 {
 	struct pp_registry_options o = extra ? *extra : (struct pp_registry_options){0};
 	const char *insecure[] = {s->host, NULL};
-	o.insecure_hosts = insecure;
+	if (!json_object_object_get_ex(s->info, "ca_file", NULL))
+		o.insecure_hosts = insecure; /* else HTTPS */
 	o.backoff_initial_ms = 100;
 	o.retry_time_limit_s = o.retry_time_limit_s ?: 10;
 	o.stall_timeout_s = 2;
@@ -554,22 +555,30 @@ static bool have(const char *prog)
 	return system(cmd) == 0;
 }
 
-static int real_setup(void **state)
+/* Starts docker-registry in mode ("real", "secure") unless it or skopeo
+ * is missing (then s->pid stays 0 and the tests skip). */
+static int registry_start(struct server *s, const char *mode)
 {
-	(void)state;
 	if (!have("docker-registry") || !have("skopeo"))
-		return 0; /* the tests skip */
+		return 0;
 	char tmpl[] = "/tmp/peapod-registry-real.XXXXXX";
 	if (mkdtemp(tmpl) == NULL)
 		return -1;
 	/* the fixture removes the directory when it stops */
-	return server_start(&real, "real", tmpl);
+	return server_start(s, mode, tmpl);
+}
+
+static int real_setup(void **state)
+{
+	(void)state;
+	return registry_start(&real, "real") < 0 || registry_start(&secure, "secure") < 0 ? -1 : 0;
 }
 
 static int real_teardown(void **state)
 {
 	(void)state;
 	server_stop(&real);
+	server_stop(&secure);
 	return 0;
 }
 
@@ -624,6 +633,48 @@ static void test_real_pull(void **state)
 	pp_error_free(&err);
 }
 
+/* TLS checked against the CA file, htpasswd's Basic challenge answered. */
+static void test_real_tls_basic(void **state)
+{
+	(void)state;
+	if (secure.pid == 0)
+		skip();
+	struct pp_registry_options o = {.ca_file = info_str(&secure, "ca_file"),
+					.static_host = secure.host,
+					.username = "user",
+					.password = "secret"};
+	cleanup_registry_client struct pp_registry_client *c = client_for(&secure, &o);
+	struct pp_registry_manifest m;
+	struct pp_error *err = NULL;
+	if (pp_registry_get_manifest(c, secure.host, "team/app", "v1", &m, &err) < 0)
+		fail_msg("%s", err->msg);
+	assert_string_equal(m.digest, info_str(&secure, "manifest"));
+	pp_registry_manifest_free(&m);
+	if (blob_to_file(c, &secure, "team/app", info_str(&secure, "layer"),
+			 info_int(&secure, "layer_size"), &err) < 0)
+		fail_msg("%s", err->msg);
+	/* no credentials; wrong ones; a certificate nobody vouches for */
+	o.username = o.password = o.static_host = NULL;
+	cleanup_registry_client struct pp_registry_client *anon = client_for(&secure, &o);
+	expect_error(pp_registry_get_manifest(anon, secure.host, "team/app", "v1", &m, &err), &err,
+		     "team/app: manifest v1: unauthorized: the registry asks for credentials");
+	pp_error_free(&err);
+	o = (struct pp_registry_options){.ca_file = info_str(&secure, "ca_file"),
+					 .static_host = secure.host,
+					 .username = "user",
+					 .password = "guess"};
+	cleanup_registry_client struct pp_registry_client *wrong = client_for(&secure, &o);
+	expect_error(pp_registry_get_manifest(wrong, secure.host, "team/app", "v1", &m, &err), &err,
+		     "unauthorized: authentication required");
+	assert_int_equal(err->status, EACCES);
+	pp_error_free(&err);
+	o.ca_file = NULL; /* the system's CAs: none of them made this one */
+	cleanup_registry_client struct pp_registry_client *untrusting = client_for(&secure, &o);
+	expect_error(pp_registry_get_manifest(untrusting, secure.host, "team/app", "v1", &m, &err),
+		     &err, "team/app: manifest v1: SSL certificate problem");
+	pp_error_free(&err);
+}
+
 int main(void)
 {
 	/* a dropped connection must not kill the test */
@@ -644,6 +695,7 @@ int main(void)
 	};
 	const struct CMUnitTest with_real[] = {
 	    cmocka_unit_test(test_real_pull),
+	    cmocka_unit_test(test_real_tls_basic),
 	};
 	int failed = cmocka_run_group_tests_name("registry parsers", parsers, NULL, NULL);
 	failed += cmocka_run_group_tests_name("registry client, fake registry", with_fake,
