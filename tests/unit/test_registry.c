@@ -547,6 +547,80 @@ static void test_fake_auth(void **state)
 	pp_error_free(&err);
 }
 
+static bool token_for(struct json_object *line, const void *repo)
+{
+	return path_has(line, "/token?") && path_has(line, repo);
+}
+
+/* A token lives as long as the token server says (less a margin). */
+static void test_fake_token_expiry(void **state)
+{
+	(void)state;
+	cleanup_registry_client struct pp_registry_client *c = client_for(&fake, NULL);
+	struct pp_error *err = NULL;
+	const char *blob = info_str(&fake, "blob");
+	int size = info_int(&fake, "size");
+	assert_int_equal(blob_to_file(c, &fake, "short/app", blob, size, &err), 0);
+	assert_int_equal(count_requests(token_for, "short%2Fapp"), 1);
+	usleep(1100 * 1000);
+	assert_int_equal(blob_to_file(c, &fake, "short/app", blob, size, &err), 0);
+	assert_int_equal(count_requests(token_for, "short%2Fapp"), 2);
+	/* tokens are per repository */
+	assert_int_equal(blob_to_file(c, &fake, "auth/other", blob, size, &err), 0);
+	assert_int_equal(count_requests(token_for, "auth%2Fother"), 1);
+}
+
+struct lookup {
+	int calls;
+	int result;
+};
+
+static int lookup_credentials(void *ctx, const char *host, char **user, char **password,
+			      struct pp_error **err)
+{
+	struct lookup *l = ctx;
+	l->calls++;
+	if (l->result < 0)
+		return pp_error_set(err, EIO, "the credentials store is locked");
+	if (l->result == 0 || strcmp(host, fake.host) != 0)
+		return 0;
+	*user = xstrdup("user");
+	*password = xstrdup("secret");
+	return 1;
+}
+
+static void test_fake_credentials_callback(void **state)
+{
+	(void)state;
+	struct lookup l = {0, 1};
+	struct pp_registry_options o = {.credentials = lookup_credentials, .credentials_ctx = &l};
+	cleanup_registry_client struct pp_registry_client *c = client_for(&fake, &o);
+	struct pp_registry_manifest m;
+	struct pp_error *err = NULL;
+	if (pp_registry_get_manifest(c, fake.host, "basic/app", "v1", &m, &err) < 0)
+		fail_msg("%s", err->msg);
+	pp_registry_manifest_free(&m);
+	assert_true(l.calls >= 1);
+	/* none found; the lookup failing */
+	l.result = 0;
+	cleanup_registry_client struct pp_registry_client *none = client_for(&fake, &o);
+	expect_error(pp_registry_get_manifest(none, fake.host, "basic/app", "v1", &m, &err), &err,
+		     "there are none for");
+	pp_error_free(&err);
+	l.result = -1;
+	cleanup_registry_client struct pp_registry_client *broken = client_for(&fake, &o);
+	expect_error(pp_registry_get_manifest(broken, fake.host, "basic/app", "v1", &m, &err), &err,
+		     "/basic/app: manifest v1: credentials: the credentials store is locked");
+	assert_int_equal(err->status, EIO);
+	pp_error_free(&err);
+	/* a static username without a password or host is refused */
+	struct pp_registry_client *bad = NULL;
+	o = (struct pp_registry_options){.username = "user", .password = "secret"};
+	assert_int_equal(pp_registry_client_new(&o, &bad, &err), -1);
+	assert_null(bad);
+	pp_error_free(&err);
+}
+
 /* ---- Debian's docker-registry, filled by skopeo ---- */
 
 static bool have(const char *prog)
@@ -692,6 +766,8 @@ int main(void)
 	    cmocka_unit_test(test_fake_resume),
 	    cmocka_unit_test(test_fake_bad_blobs),
 	    cmocka_unit_test(test_fake_auth),
+	    cmocka_unit_test(test_fake_token_expiry),
+	    cmocka_unit_test(test_fake_credentials_callback),
 	};
 	const struct CMUnitTest with_real[] = {
 	    cmocka_unit_test(test_real_pull),
