@@ -8,7 +8,8 @@ CFLAGS ?= -O2 -g
 ALL_CFLAGS = -std=c11 -D_GNU_SOURCE -Isrc $(WARN) $(CFLAGS) $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 # libarchive is not linked: src/image/archive_api.c loads it when a tarball is imported.
 # Nor is OpenSSL: src/util/digest.c loads libcrypto on the first digest,
-# src/probe/tls.c libssl on the first TLS probe.
+# src/probe/tls.c libssl on the first TLS probe, src/registry/curl_api.c
+# libcurl on the first registry transfer (libcurl4-openssl-dev: its headers).
 LDLIBS := $(shell pkg-config --libs yaml-0.1 json-c libseccomp libnghttp2 2>/dev/null) -lm
 BUILD ?= build
 
@@ -24,7 +25,7 @@ HELPER_BIN := $(HELPER_SRC:tests/helpers/%.c=$(BUILD)/helpers/%)
 DEBIAN_DEPS := build-essential pkg-config libyaml-dev libjson-c-dev libarchive-dev libcmocka-dev \
 	busybox-static bats iproute2 procps util-linux containernetworking-plugins iptables clang \
 	libclang-rt-14-dev python3 clang-format cppcheck libseccomp-dev libnghttp2-dev \
-	libssl-dev openssl
+	libssl-dev openssl libcurl4-openssl-dev docker-registry skopeo
 
 .PHONY: all deps run check unit system asan fuzz format lint clean bench breakdown
 
@@ -146,12 +147,13 @@ FUZZ_CC = clang -std=c11 -D_GNU_SOURCE -Isrc -g -O1 -fsanitize=fuzzer,address,un
 # The manifest parser for FUZZ_SECONDS; the CRI log reader, the seccomp
 # profile parser, the CNI configuration and result readers, the
 # probes' response parsing (httpGet, grpc), the control socket's exec
-# messages, image references and registries' WWW-Authenticate headers, and
-# the image documents (manifests, indexes, configs) for a third of it each.
+# messages, image references and registries' WWW-Authenticate headers, the
+# image documents (manifests, indexes, configs), and the registry client's
+# answers (tokens, errors bodies, headers, redirects) for a third of it each.
 fuzz:
 	@mkdir -p build-fuzz/corpus build-fuzz/corpus-crilog build-fuzz/corpus-seccomp build-fuzz/corpus-cni \
 		build-fuzz/corpus-probe build-fuzz/corpus-control build-fuzz/corpus-image-ref-auth \
-		build-fuzz/corpus-oci
+		build-fuzz/corpus-oci build-fuzz/corpus-registry
 	$(FUZZ_CC) -o build-fuzz/fuzz_manifest fuzz/fuzz_manifest.c \
 		$(filter src/manifest/%.c src/util/%.c src/security/caps.c,$(LIB_SRC)) $(LDLIBS)
 	$(FUZZ_CC) -o build-fuzz/fuzz_crilog fuzz/fuzz_crilog.c \
@@ -171,6 +173,8 @@ fuzz:
 	$(FUZZ_CC) -o build-fuzz/fuzz_oci fuzz/fuzz_oci.c src/image/oci.c src/image/oci_platform.c \
 		src/image/oci_write.c src/image/image_config.c $(filter src/util/%.c,$(LIB_SRC)) \
 		$(LDLIBS)
+	$(FUZZ_CC) -o build-fuzz/fuzz_registry fuzz/fuzz_registry.c src/registry/response.c \
+		$(filter src/util/%.c,$(LIB_SRC)) $(LDLIBS)
 	build-fuzz/fuzz_manifest -max_total_time=$(FUZZ_SECONDS) -max_len=65536 -rss_limit_mb=1024 \
 		build-fuzz/corpus fuzz/corpus
 	build-fuzz/fuzz_crilog -max_total_time=$$(( $(FUZZ_SECONDS) / 3 + 1 )) -max_len=65536 \
@@ -190,6 +194,8 @@ fuzz:
 		-rss_limit_mb=1024 build-fuzz/corpus-image-ref-auth fuzz/corpus-image-ref-auth
 	build-fuzz/fuzz_oci -max_total_time=$$(( $(FUZZ_SECONDS) / 3 + 1 )) -max_len=65536 \
 		-rss_limit_mb=1024 build-fuzz/corpus-oci fuzz/corpus-oci
+	build-fuzz/fuzz_registry -max_total_time=$$(( $(FUZZ_SECONDS) / 3 + 1 )) -max_len=16384 \
+		-rss_limit_mb=1024 build-fuzz/corpus-registry fuzz/corpus-registry
 	rm -rf /tmp/peapod-fuzz-crilog.* /tmp/peapod-fuzz-cni.*
 
 format:
