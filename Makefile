@@ -146,12 +146,13 @@ FUZZ_CC = clang -std=c11 -D_GNU_SOURCE -Isrc -g -O1 -fsanitize=fuzzer,address,un
 # The manifest parser for FUZZ_SECONDS; the CRI log reader, the seccomp
 # profile parser, the CNI configuration and result readers, the
 # probes' response parsing (httpGet, grpc), the control socket's exec
-# messages, image references and registries' WWW-Authenticate headers, and
-# the image documents (manifests, indexes, configs) for a third of it each.
+# messages, image references and registries' WWW-Authenticate headers, the
+# image documents (manifests, indexes, configs) and image layers (entry
+# paths, whole tar streams unpacked) for a third of it each.
 fuzz:
 	@mkdir -p build-fuzz/corpus build-fuzz/corpus-crilog build-fuzz/corpus-seccomp build-fuzz/corpus-cni \
 		build-fuzz/corpus-probe build-fuzz/corpus-control build-fuzz/corpus-image-ref-auth \
-		build-fuzz/corpus-oci
+		build-fuzz/corpus-oci build-fuzz/corpus-layer
 	$(FUZZ_CC) -o build-fuzz/fuzz_manifest fuzz/fuzz_manifest.c \
 		$(filter src/manifest/%.c src/util/%.c src/security/caps.c,$(LIB_SRC)) $(LDLIBS)
 	$(FUZZ_CC) -o build-fuzz/fuzz_crilog fuzz/fuzz_crilog.c \
@@ -171,6 +172,9 @@ fuzz:
 	$(FUZZ_CC) -o build-fuzz/fuzz_oci fuzz/fuzz_oci.c src/image/oci.c src/image/oci_platform.c \
 		src/image/oci_write.c src/image/image_config.c $(filter src/util/%.c,$(LIB_SRC)) \
 		$(LDLIBS)
+	$(FUZZ_CC) -o build-fuzz/fuzz_layer_path fuzz/fuzz_layer_path.c src/image/layer_path.c \
+		src/image/layer_apply.c src/image/layer_unpack.c src/image/archive_api.c \
+		$(filter src/util/%.c,$(LIB_SRC)) $(LDLIBS)
 	build-fuzz/fuzz_manifest -max_total_time=$(FUZZ_SECONDS) -max_len=65536 -rss_limit_mb=1024 \
 		build-fuzz/corpus fuzz/corpus
 	build-fuzz/fuzz_crilog -max_total_time=$$(( $(FUZZ_SECONDS) / 3 + 1 )) -max_len=65536 \
@@ -190,7 +194,9 @@ fuzz:
 		-rss_limit_mb=1024 build-fuzz/corpus-image-ref-auth fuzz/corpus-image-ref-auth
 	build-fuzz/fuzz_oci -max_total_time=$$(( $(FUZZ_SECONDS) / 3 + 1 )) -max_len=65536 \
 		-rss_limit_mb=1024 build-fuzz/corpus-oci fuzz/corpus-oci
-	rm -rf /tmp/peapod-fuzz-crilog.* /tmp/peapod-fuzz-cni.*
+	build-fuzz/fuzz_layer_path -max_total_time=$$(( $(FUZZ_SECONDS) / 3 + 1 )) -max_len=65536 \
+		-rss_limit_mb=1024 build-fuzz/corpus-layer fuzz/corpus-layer
+	rm -rf /tmp/peapod-fuzz-crilog.* /tmp/peapod-fuzz-cni.* /tmp/peapod-fuzz-layer.*
 
 format:
 	clang-format -i $(shell find src tests fuzz -name '*.[ch]')
