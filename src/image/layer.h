@@ -23,7 +23,9 @@
  *    whole image refused, as rootless containerd does);
  *  - xattrs in trusted.overlay.* are skipped with a warning (an image may
  *    not plant overlay metadata: redirects, opaque marks outside whiteouts),
- *    so are xattrs outside user.*, security.*, trusted.*, and ACLs;
+ *    so are xattrs outside user.*, security.*, trusted.* (ACLs as
+ *    system.posix_acl_* among them); libarchive's own ACL records are not
+ *    applied (image layers do not carry them);
  *  - paths: "./" prefixes, "." components and duplicate slashes dropped;
  *    ".." resolved by name, refused if it would leave the layer; absolute
  *    paths refused. Every file is created relative to the layer's fd, its

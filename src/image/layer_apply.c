@@ -70,6 +70,15 @@ static int parent_error(int e, const char *path, struct pp_error **err)
 	return pp_error_set(err, e, "%s: open the parent directory", path);
 }
 
+/* A directory the layer implies: 0755 whatever the umask. 0 when made or
+ * already there. */
+static int make_implicit_dir(int dirfd, const char *name)
+{
+	if (mkdirat(dirfd, name, LAYER_IMPLICIT_DIR_MODE) < 0)
+		return errno == EEXIST ? 0 : -1;
+	return fchmodat(dirfd, name, LAYER_IMPLICIT_DIR_MODE, 0);
+}
+
 /* Opens directory dir (normalized, not "") of the layer, O_PATH; creates
  * the missing components when create. */
 static int open_dir(struct layer_unpack *u, const char *dir, bool create, struct pp_error **err)
@@ -87,7 +96,7 @@ static int open_dir(struct layer_unpack *u, const char *dir, bool create, struct
 		next = strchr(c, '/');
 		if (next != NULL)
 			*next++ = '\0';
-		if (mkdirat(cur, c, LAYER_IMPLICIT_DIR_MODE) < 0 && errno != EEXIST)
+		if (make_implicit_dir(cur, c) < 0)
 			return pp_error_set(err, errno, "%s: create the parent directory %s", dir,
 					    c);
 		int sub = openat2_beneath(cur, c, O_PATH | O_DIRECTORY);
@@ -427,7 +436,7 @@ static int make_opaque(struct layer_unpack *u, const char *path, struct pp_error
 		int parent = open_parent(u, path, &base, err);
 		if (parent < 0)
 			return -1;
-		if (mkdirat(parent, base, LAYER_IMPLICIT_DIR_MODE) < 0 && errno != EEXIST)
+		if (make_implicit_dir(parent, base) < 0)
 			return pp_error_set(err, errno, "%s: mkdir", path);
 		fd = openat(parent, base, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	}
@@ -513,7 +522,8 @@ int layer_apply_entry(struct layer_unpack *u, struct archive_entry *entry, struc
 
 int layer_apply_dir_times(struct layer_unpack *u, struct pp_error **err)
 {
-	for (size_t i = u->n_dirs; i-- > 0;) {
+	/* In entry order: a directory given twice gets its last entry's time. */
+	for (size_t i = 0; i < u->n_dirs; i++) {
 		const struct layer_dir_time *d = &u->dirs[i];
 		cleanup_close int fd =
 		    d->path[0] == '\0'

@@ -31,6 +31,14 @@ static void stream_fail(struct layer_stream *s, int errnum, const char *msg)
 		pp_error_set(&s->u->stream_err, errnum, "%s", msg);
 }
 
+/* ARCHIVE_WARN is a note (a pax keyword unknown, a name not in the
+ * locale's charset); ARCHIVE_RETRY (a damaged header libarchive would skip
+ * over) is refused with the failures: a layer is whole or not used. */
+static bool archive_ok(int r)
+{
+	return r == ARCHIVE_OK || r == ARCHIVE_WARN;
+}
+
 /* The next bytes of the blob, hashed and counted; 0 at its end. */
 static ssize_t read_blob(struct layer_stream *s)
 {
@@ -77,7 +85,7 @@ static ssize_t read_tar(struct layer_stream *s, const void **buf)
 	int r = u->A->archive_read_data_block(s->raw, buf, &len, &off);
 	if (r == ARCHIVE_EOF)
 		return 0;
-	if (r < ARCHIVE_WARN) {
+	if (!archive_ok(r)) {
 		const char *e = u->A->archive_error_string(s->raw);
 		stream_fail(s, EBADMSG, e ? e : "decompressing the layer failed");
 		return -1;
@@ -128,7 +136,7 @@ static int open_raw(struct layer_stream *s, struct pp_error **err)
 	r = A->archive_read_next_header(s->raw, &entry);
 	if (r == ARCHIVE_EOF)
 		return pp_error_set(err, EBADMSG, "the layer is empty");
-	if (r < ARCHIVE_WARN)
+	if (!archive_ok(r))
 		return archive_fail(u, s->raw, "read the layer", err);
 	switch (A->archive_filter_code(s->raw, 0)) {
 	case ARCHIVE_FILTER_GZIP:
@@ -156,7 +164,7 @@ static int read_entries(struct layer_stream *s, struct pp_error **err)
 	struct archive_entry *entry;
 	int r;
 	while ((r = A->archive_read_next_header(u->tar, &entry)) != ARCHIVE_EOF) {
-		if (r < ARCHIVE_WARN)
+		if (!archive_ok(r))
 			return archive_fail(u, u->tar, "read the layer's tar", err);
 		if (++u->res->entries > u->src->limits.max_entries)
 			return pp_error_set(err, EFBIG, "the layer has more than %lld entries",

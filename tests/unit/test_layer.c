@@ -665,9 +665,22 @@ static void test_replace(void **state)
 	tar_file(&t, "c", "c replaces the symlink\n");
 	tar_dir(&t, "d");
 	tar_file(&t, "d/kept", "kept\n");
-	tar_dir(&t, "d");
+	struct archive_entry *e = entry_new("d", AE_IFDIR, 0700);
+	archive_entry_set_mtime(e, MTIME_DIR, 0);
+	tar_write(&t, e, NULL, 0);
+	tar_file(&t, "implicit/parents/f", "f\n");
 	struct pp_layer_result res;
+	/* implicit directories are 0755 whatever the umask */
+	mode_t old_umask = umask(077);
 	cleanup_free char *dir = unpack_ok(f, &t, PP_OCI_COMPRESSION_NONE, &res);
+	umask(old_umask);
+	struct stat st;
+	stat_in(dir, "implicit/parents", &st);
+	assert_int_equal(st.st_mode & 07777, 0755);
+	/* the last entry of a directory gives its mode and time */
+	stat_in(dir, "d", &st);
+	assert_int_equal(st.st_mode & 07777, 0700);
+	assert_int_equal(st.st_mtim.tv_sec, MTIME_DIR);
 	cleanup_free char *in = read_in(dir, "a/in");
 	assert_string_equal(in, "in\n");
 	cleanup_free char *b = read_in(dir, "b");
