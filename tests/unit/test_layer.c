@@ -760,6 +760,23 @@ static void test_digest_mismatch(void **state)
 	assert_int_equal(unpack_src(f->dir, &b, &src, &res, &err), -1);
 	assert_int_equal(err->status, ENOTEMPTY);
 	pp_error_free(&err);
+	/* a sha512 descriptor digest: computed with its algorithm, the diff_id
+	 * still sha256 (a plain layer: both hashed apart) */
+	char hex512[PP_DIGEST_MAX_HEX + 1];
+	assert_int_equal(pp_digest_hex(PP_DIGEST_SHA512, t.buf, t.used, hex512, NULL), 0);
+	cleanup_free char *d512 = xasprintf("sha512:%s", hex512);
+	struct blob plain;
+	blob_make(&plain, &t, PP_OCI_COMPRESSION_NONE);
+	src = source_of(&plain, PP_OCI_COMPRESSION_NONE);
+	src.digest = d512;
+	cleanup_free char *dir512 = new_layer_dir(f);
+	if (unpack_src(dir512, &plain, &src, &res, &err) < 0)
+		fail_msg("sha512: %s", err->msg);
+	assert_string_equal(res.digest, d512);
+	assert_string_equal(res.diff_id, plain.diff_id);
+	pp_layer_result_clear(&res);
+	free(plain.data);
+	src = source_of(&b, PP_OCI_COMPRESSION_GZIP);
 	/* an absent digest: the computed one is returned */
 	src.digest = NULL;
 	assert_int_equal(unpack_src(dir, &b, &src, &res, &err), 0);
