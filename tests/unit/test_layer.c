@@ -9,6 +9,7 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <linux/capability.h>
+#include <locale.h>
 #include <sched.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -368,6 +369,7 @@ static void test_unpack_compressions(void **state)
 					      PP_OCI_COMPRESSION_ZSTD};
 	for (size_t i = 0; i < sizeof(cs) / sizeof(cs[0]); i++) {
 		struct tar t;
+		assert_non_null(setlocale(LC_CTYPE, "C.UTF-8"));
 		tar_begin(&t);
 		tar_dir(&t, "./");
 		tar_dir(&t, "./etc/");
@@ -375,11 +377,18 @@ static void test_unpack_compressions(void **state)
 		tar_file(&t, "usr/share/doc/x/README", "implicit parents\n");
 		tar_file(&t, "later", "first\n");
 		tar_file(&t, "./later", "second\n");
+		/* names are bytes: UTF-8 ones land as they are (peapod runs in the C locale) */
+		/* written as Go's archive/tar does: a pax "path" record (libarchive's
+		 * writer needs a UTF-8 locale for that; the reader stays in C) */
+		tar_file(&t, "caf\xc3\xa9/\xe6\x97\xa5", "utf-8\n");
+		setlocale(LC_CTYPE, "C");
 		struct pp_layer_result res;
 		cleanup_free char *dir = unpack_ok(f, &t, cs[i], &res);
 		check_basic(dir);
+		cleanup_free char *utf8 = read_in(dir, "caf\xc3\xa9/\xe6\x97\xa5");
+		assert_string_equal(utf8, "utf-8\n");
 		assert_int_equal(res.compression, cs[i]);
-		assert_int_equal(res.entries, 6);
+		assert_int_equal(res.entries, 7);
 		assert_int_equal(res.n_warnings, 0);
 		pp_layer_result_clear(&res);
 		tar_free(&t);
