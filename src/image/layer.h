@@ -18,14 +18,15 @@
  *    ".wh..wh..opq" -> its directory marked opaque (trusted.overlay.opaque=y);
  *    any other ".wh." name is refused;
  *  - character and block devices are skipped with a warning: a device node
- *    in a layer would open the host's devices to whoever reads it (image
- *    import refuses them; a pulled layer is skipped over rather than the
- *    whole image refused, as rootless containerd does);
- *  - xattrs in trusted.overlay.* are skipped with a warning (an image may
- *    not plant overlay metadata: redirects, opaque marks outside whiteouts),
- *    so are xattrs outside user.*, security.*, trusted.* (ACLs as
- *    system.posix_acl_* among them); libarchive's own ACL records are not
- *    applied (image layers do not carry them);
+ *    in a layer would open the host's devices to whoever reads it. (Image
+ *    import refuses them; here the node is skipped rather than the whole
+ *    image refused, as rootless containerd does: old base images carry
+ *    /dev nodes.) Fifos are created, as image import creates them;
+ *  - xattrs in trusted.overlay.* and user.overlay.* are skipped with a
+ *    warning (an image may not plant overlay metadata: redirects, opaque
+ *    marks outside whiteouts), so are xattrs outside user.*, security.*,
+ *    trusted.* (ACLs as system.posix_acl_* among them); libarchive's own
+ *    ACL records are not applied (image layers do not carry them);
  *  - paths: "./" prefixes, "." components and duplicate slashes dropped;
  *    ".." resolved by name, refused if it would leave the layer; absolute
  *    paths refused. Every file is created relative to the layer's fd, its

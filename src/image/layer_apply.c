@@ -196,10 +196,19 @@ static int clear_existing(struct layer_unpack *u, int parent, const char *base, 
 	return 0;
 }
 
+static bool has_prefix(const char *s, const char *prefix)
+{
+	return strncmp(s, prefix, strlen(prefix)) == 0;
+}
+
+/* Overlay's own xattrs (trusted.overlay.*, and user.overlay.* which a
+ * userxattr mount reads) are never taken from an image. */
 static bool xattr_allowed(const char *name)
 {
-	return strncmp(name, "user.", 5) == 0 || strncmp(name, "security.", 9) == 0 ||
-	       strncmp(name, "trusted.", 8) == 0;
+	if (has_prefix(name, "trusted.overlay.") || has_prefix(name, "user.overlay."))
+		return false;
+	return has_prefix(name, "user.") || has_prefix(name, "security.") ||
+	       has_prefix(name, "trusted.");
 }
 
 static int set_xattrs(struct layer_unpack *u, int fd, struct archive_entry *entry, const char *path,
@@ -210,7 +219,7 @@ static int set_xattrs(struct layer_unpack *u, int fd, struct archive_entry *entr
 	size_t size;
 	u->A->archive_entry_xattr_reset(entry);
 	while (u->A->archive_entry_xattr_next(entry, &name, &value, &size) == ARCHIVE_OK) {
-		if (strncmp(name, "trusted.overlay.", 16) == 0 || !xattr_allowed(name)) {
+		if (!xattr_allowed(name)) {
 			layer_warn(u, "%s: xattr %s skipped", path, name);
 			continue;
 		}
