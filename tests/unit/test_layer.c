@@ -477,6 +477,17 @@ static void test_hardlinks(void **state)
 	pp_layer_result_clear(&res);
 	tar_free(&t);
 
+	/* to a directory, to the root */
+	tar_begin(&t);
+	tar_dir(&t, "d");
+	tar_hardlink(&t, "x", "d");
+	unpack_fails(f, &t, EPERM, "an earlier entry");
+	tar_free(&t);
+	tar_begin(&t);
+	tar_hardlink(&t, "x", "./");
+	unpack_fails(f, &t, EINVAL, "not a file of the layer");
+	tar_free(&t);
+
 	/* to nothing earlier, out of the layer, through a symlink */
 	tar_begin(&t);
 	tar_hardlink(&t, "x", "missing");
@@ -568,7 +579,11 @@ static void test_metadata(void **state)
 	struct fixture *f = *state;
 	struct tar t;
 	tar_begin(&t);
-	struct archive_entry *e = entry_new("usr", AE_IFDIR, 0755);
+	struct archive_entry *e = entry_new("./", AE_IFDIR, 0750);
+	archive_entry_set_uid(e, 7);
+	archive_entry_set_mtime(e, MTIME_DIR, 0);
+	tar_write(&t, e, NULL, 0);
+	e = entry_new("usr", AE_IFDIR, 0755);
 	archive_entry_set_mtime(e, MTIME_DIR, 0);
 	tar_write(&t, e, NULL, 0);
 	e = entry_new("usr/bin", AE_IFDIR, 0751);
@@ -641,6 +656,11 @@ static void test_metadata(void **state)
 	stat_in(dir, "run/fifo", &st);
 	assert_true(S_ISFIFO(st.st_mode));
 	assert_int_equal(st.st_mode & 07777, 0620);
+	/* the root's own entry */
+	stat_in(dir, ".", &st);
+	assert_int_equal(st.st_mode & 07777, 0750);
+	assert_int_equal(st.st_uid, 7);
+	assert_int_equal(st.st_mtim.tv_sec, MTIME_DIR);
 	/* directories' mtimes survive the entries written into them */
 	stat_in(dir, "usr", &st);
 	assert_int_equal(st.st_mtim.tv_sec, MTIME_DIR);
@@ -708,6 +728,11 @@ static void test_replace(void **state)
 static void test_refused_paths(void **state)
 {
 	struct fixture *f = *state;
+	struct tar r;
+	tar_begin(&r);
+	tar_file(&r, ".", "the root as a file\n");
+	unpack_fails(f, &r, EINVAL, "root entry is not a directory");
+	tar_free(&r);
 	const char *bad[] = {"../x", "/abs", "a/../../x", "a/.wh.", ".wh..wh.plnk", ".wh.x/y"};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		struct tar t;
