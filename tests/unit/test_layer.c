@@ -395,6 +395,61 @@ static void test_unpack_compressions(void **state)
 	}
 }
 
+/* From a pipe, as a download feeds it: short reads, the writer's pace. */
+static void test_unpack_pipe(void **state)
+{
+	struct fixture *f = *state;
+	enum { CHUNK = 1000, BIG = 300000 };
+	cleanup_free char *big = xmalloc(BIG);
+	for (size_t i = 0; i < BIG; i++)
+		big[i] = (char)(i * 7 % 251);
+	struct tar t;
+	tar_begin(&t);
+	tar_file(&t, "a", "a\n");
+	tar_write(&t, entry_new("big", AE_IFREG, 0644), big, BIG);
+	tar_end(&t);
+	struct blob b;
+	blob_make(&b, &t, PP_OCI_COMPRESSION_ZSTD);
+	int p[2];
+	assert_int_equal(pipe2(p, O_CLOEXEC), 0);
+	pid_t pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		close(p[0]);
+		for (size_t off = 0; off < b.len; off += CHUNK) {
+			size_t n = b.len - off < CHUNK ? b.len - off : CHUNK;
+			if (write(p[1], b.data + off, n) != (ssize_t)n)
+				_exit(1);
+		}
+		_exit(0);
+	}
+	close(p[1]);
+	cleanup_free char *dir = new_layer_dir(f);
+	cleanup_close int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	struct pp_layer_source src = source_of(&b, PP_OCI_COMPRESSION_ZSTD);
+	src.fd = p[0];
+	struct pp_layer_result res;
+	struct pp_error *err = NULL;
+	if (pp_layer_unpack(dfd, &src, &res, &err) < 0)
+		fail_msg("unpack from a pipe: %s", err->msg);
+	close(p[0]);
+	int status;
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_int_equal(status, 0);
+	assert_string_equal(res.digest, b.digest);
+	assert_string_equal(res.diff_id, b.diff_id);
+	cleanup_free char *path = xasprintf("%s/big", dir);
+	char *got = NULL;
+	size_t len;
+	assert_int_equal(pp_read_file(path, 2 * BIG, &got, &len, NULL), 0);
+	assert_int_equal(len, BIG);
+	assert_memory_equal(got, big, BIG);
+	free(got);
+	pp_layer_result_clear(&res);
+	free(b.data);
+	tar_free(&t);
+}
+
 /* A layer declared gzip but sent plain is taken (containerd does); one
  * declared plain but compressed is not a tar. */
 static void test_compression_mismatch(void **state)
@@ -974,6 +1029,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_classify),
 	    cmocka_unit_test_setup_teardown(test_unpack_compressions, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_unpack_pipe, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_compression_mismatch, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_whiteouts, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_hardlinks, setup, teardown),
