@@ -98,6 +98,9 @@ struct pp_layer_limits {
 
 struct pp_layer_source {
 	int fd; /* read to its end; not closed */
+	/* The descriptor's: only its decompressor is enabled (libarchive would
+	 * otherwise guess among a dozen), so a compressed blob declared plain
+	 * fails as no tar; one declared compressed but plain is taken. */
 	enum pp_oci_compression compression;
 	/* The descriptor's digest and size; digest NULL when unknown (an
 	 * uncompressed archive member: then it is the diff_id), size < 0 when
@@ -130,7 +133,8 @@ struct pp_layer_result {
  * different from the expected ones (EBADMSG): the stream is read to its end
  * first, so a digest is only known good after everything was written. On
  * any failure the directory holds a partial, untrusted layer: the caller
- * removes it (pp_rm_rf) and never uses it. */
+ * removes it (pp_rm_rf) and never uses it. Nothing is fsynced: the store
+ * syncs (syncfs) before it records a layer as complete. */
 int pp_layer_unpack(int dirfd, const struct pp_layer_source *src, struct pp_layer_result *res,
 		    struct pp_error **err);
 
