@@ -1,4 +1,5 @@
-/* libarchive, loaded when an image is imported from a tarball and only then:
+/* libarchive, loaded when an image is imported from a tarball or a layer
+ * unpacked (image/layer.h), and only then:
  * linked in, it and its dependencies (libxml2, ICU, libstdc++, compressors:
  * a dozen libraries) would load with every CLI command and stay mapped in
  * every pod's supervisor, which never needs them. The table keeps
@@ -30,7 +31,21 @@
 	X(archive_error_string)                                                                    \
 	X(archive_entry_pathname)                                                                  \
 	X(archive_entry_size)                                                                      \
-	X(archive_entry_filetype)
+	X(archive_entry_filetype)                                                                  \
+	X(archive_read_support_filter_gzip)                                                        \
+	X(archive_read_support_filter_zstd)                                                        \
+	X(archive_read_support_format_raw)                                                         \
+	X(archive_read_open)                                                                       \
+	X(archive_filter_code)                                                                     \
+	X(archive_entry_perm)                                                                      \
+	X(archive_entry_uid)                                                                       \
+	X(archive_entry_gid)                                                                       \
+	X(archive_entry_mtime)                                                                     \
+	X(archive_entry_mtime_nsec)                                                                \
+	X(archive_entry_symlink)                                                                   \
+	X(archive_entry_hardlink)                                                                  \
+	X(archive_entry_xattr_reset)                                                               \
+	X(archive_entry_xattr_next)
 
 struct pp_archive_api {
 #define PP_ARCHIVE_DECL(f) __typeof__(f) *f;

@@ -1,6 +1,7 @@
 /* src/image: owns the local image store under PEAPOD_ROOT (refs, image
- * configs, layers, pins, import, garbage collection) and the parsers of the
- * JSON documents images come as (oci.h); uses only src/util.
+ * configs, layers, pins, import, garbage collection), the parsers of the
+ * JSON documents images come as (oci.h) and the unpacker of their layers
+ * (layer.h); uses only src/util.
  * Must not know pods or pod manifests, nor touch a pod's writable layers
  * (src/pod's), print or exit.
  *

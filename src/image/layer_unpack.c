@@ -1,0 +1,303 @@
+/* The stream side of the layer unpacker (image/layer.h): the blob read from
+ * the caller's fd and hashed as read (the descriptor's digest), its
+ * compression undone by a first libarchive reader in "raw" format, the tar
+ * stream that comes out hashed (the diff_id) and read as a tar by a second
+ * reader, whose entries layer_apply.c writes. Both digests and the sizes
+ * are checked once the stream has been read to its end. */
+#include <dirent.h>
+#include <fcntl.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include "image/layer_internal.h"
+#include "util/cleanup.h"
+
+/* Bytes read from the fd at a time: large enough that the syscalls and the
+ * digest updates cost little next to inflating. */
+#define LAYER_READ_BUF (256 * 1024)
+
+/* What the read callbacks work with. */
+struct layer_stream {
+	struct layer_unpack *u;
+	struct archive *raw; /* decompressed bytes come out of it */
+	struct pp_digest *blob_digest, *tar_digest;
+	/* A plain layer's tar stream is its blob, byte for byte: hashed once
+	 * (SHA-256 costs ~0.1 s per 200 MB). */
+	bool tar_is_blob;
+	char *buf;
+};
+
+static void stream_fail(struct layer_stream *s, int errnum, const char *msg)
+{
+	if (s->u->stream_err == NULL)
+		pp_error_set(&s->u->stream_err, errnum, "%s", msg);
+}
+
+/* ARCHIVE_WARN is a note (a pax keyword unknown, a name not in the
+ * locale's charset); ARCHIVE_RETRY (a damaged header libarchive would skip
+ * over) is refused with the failures: a layer is whole or not used. */
+static bool archive_ok(int r)
+{
+	return r == ARCHIVE_OK || r == ARCHIVE_WARN;
+}
+
+/* The next bytes of the blob, hashed and counted; 0 at its end. */
+static ssize_t read_blob(struct layer_stream *s)
+{
+	struct layer_unpack *u = s->u;
+	if (u->stream_err != NULL)
+		return -1;
+	ssize_t n;
+	do
+		n = read(u->src->fd, s->buf, LAYER_READ_BUF);
+	while (n < 0 && errno == EINTR);
+	if (n < 0) {
+		stream_fail(s, errno, "read the layer");
+		return -1;
+	}
+	u->res->compressed_size += n;
+	if (u->res->compressed_size > u->src->limits.max_bytes) {
+		stream_fail(s, EFBIG, "the layer's blob is larger than the bound");
+		return -1;
+	}
+	if (u->src->size >= 0 && u->res->compressed_size > u->src->size) {
+		stream_fail(s, EBADMSG, "the layer's blob is larger than its descriptor's size");
+		return -1;
+	}
+	if (pp_digest_update(s->blob_digest, s->buf, (size_t)n, &u->stream_err) < 0)
+		return -1;
+	return n;
+}
+
+static la_ssize_t blob_callback(struct archive *a, void *data, const void **buf)
+{
+	struct layer_stream *s = data;
+	*buf = s->buf;
+	return read_blob(s);
+}
+
+/* The next bytes of the tar stream, hashed and counted; 0 at its end. */
+static ssize_t read_tar(struct layer_stream *s, const void **buf)
+{
+	struct layer_unpack *u = s->u;
+	size_t len;
+	la_int64_t off;
+	if (u->stream_err != NULL)
+		return -1;
+	int r = u->A->archive_read_data_block(s->raw, buf, &len, &off);
+	if (r == ARCHIVE_EOF)
+		return 0;
+	if (!archive_ok(r)) {
+		const char *e = u->A->archive_error_string(s->raw);
+		stream_fail(s, EBADMSG, e ? e : "decompressing the layer failed");
+		return -1;
+	}
+	u->res->size += (int64_t)len;
+	if (u->res->size > u->src->limits.max_bytes) {
+		stream_fail(s, EFBIG, "the layer's tar stream is larger than the bound");
+		return -1;
+	}
+	if (!s->tar_is_blob && pp_digest_update(s->tar_digest, *buf, len, &u->stream_err) < 0)
+		return -1;
+	return (ssize_t)len;
+}
+
+static la_ssize_t tar_callback(struct archive *a, void *data, const void **buf)
+{
+	return read_tar(data, buf);
+}
+
+/* A libarchive failure, or the callback's error behind it. */
+static int archive_fail(struct layer_unpack *u, struct archive *a, const char *what,
+			struct pp_error **err)
+{
+	if (u->stream_err != NULL)
+		return pp_error_set(err, u->stream_err->status, "%s", u->stream_err->msg);
+	const char *e = u->A->archive_error_string(a);
+	return pp_error_set(err, EBADMSG, "%s: %s", what, e ? e : "failed");
+}
+
+/* The first reader: only the declared compression's filter (none for a
+ * plain tar), never one that would run an external program (libarchive
+ * says ARCHIVE_WARN then). */
+static int open_raw(struct layer_stream *s, struct pp_error **err)
+{
+	struct layer_unpack *u = s->u;
+	const struct pp_archive_api *A = u->A;
+	int r = ARCHIVE_OK;
+	if (u->src->compression == PP_OCI_COMPRESSION_GZIP)
+		r = A->archive_read_support_filter_gzip(s->raw);
+	else if (u->src->compression == PP_OCI_COMPRESSION_ZSTD)
+		r = A->archive_read_support_filter_zstd(s->raw);
+	if (r != ARCHIVE_OK)
+		return pp_error_set(err, ENOTSUP, "libarchive cannot decompress this layer itself");
+	A->archive_read_support_format_raw(s->raw);
+	if (A->archive_read_open(s->raw, s, NULL, blob_callback, NULL) != ARCHIVE_OK)
+		return archive_fail(u, s->raw, "open the layer", err);
+	struct archive_entry *entry;
+	r = A->archive_read_next_header(s->raw, &entry);
+	if (r == ARCHIVE_EOF)
+		return pp_error_set(err, EBADMSG, "the layer is empty");
+	if (!archive_ok(r))
+		return archive_fail(u, s->raw, "read the layer", err);
+	switch (A->archive_filter_code(s->raw, 0)) {
+	case ARCHIVE_FILTER_GZIP:
+		u->res->compression = PP_OCI_COMPRESSION_GZIP;
+		break;
+	case ARCHIVE_FILTER_ZSTD:
+		u->res->compression = PP_OCI_COMPRESSION_ZSTD;
+		break;
+	default:
+		u->res->compression = PP_OCI_COMPRESSION_NONE;
+		break;
+	}
+	return 0;
+}
+
+static int read_entries(struct layer_stream *s, struct pp_error **err)
+{
+	struct layer_unpack *u = s->u;
+	const struct pp_archive_api *A = u->A;
+	/* tar only: format_all would also take mtree, whose entries can name
+	 * host files. */
+	A->archive_read_support_format_tar(u->tar);
+	if (A->archive_read_open(u->tar, s, NULL, tar_callback, NULL) != ARCHIVE_OK)
+		return archive_fail(u, u->tar, "read the layer's tar", err);
+	struct archive_entry *entry;
+	int r;
+	while ((r = A->archive_read_next_header(u->tar, &entry)) != ARCHIVE_EOF) {
+		if (!archive_ok(r))
+			return archive_fail(u, u->tar, "read the layer's tar", err);
+		if (++u->res->entries > u->src->limits.max_entries)
+			return pp_error_set(err, EFBIG, "the layer has more than %lld entries",
+					    (long long)u->src->limits.max_entries);
+		if (A->archive_entry_size(entry) > u->src->limits.max_bytes)
+			return pp_error_set(err, EFBIG, "%s: larger than the bound",
+					    A->archive_entry_pathname(entry));
+		if (layer_apply_entry(u, entry, err) < 0)
+			return -1;
+	}
+	return layer_apply_dir_times(u, err);
+}
+
+/* The digests cover the whole streams: what follows the tar's end-of-archive
+ * blocks, and the blob after the compressed data, is read and hashed too. */
+static int drain(struct layer_stream *s, struct pp_error **err)
+{
+	const void *buf;
+	ssize_t n;
+	while ((n = read_tar(s, &buf)) > 0)
+		;
+	while (n == 0 && (n = read_blob(s)) > 0)
+		;
+	if (n < 0)
+		return archive_fail(s->u, s->raw, "read the layer", err);
+	return 0;
+}
+
+static int check_digest(const char *what, const char *got, const char *want, struct pp_error **err)
+{
+	if (want != NULL && strcasecmp(got, want) != 0)
+		return pp_error_set(err, EBADMSG, "the layer's %s is %s, not %s", what, got, want);
+	return 0;
+}
+
+static int finish(struct layer_stream *s, struct pp_error **err)
+{
+	struct layer_unpack *u = s->u;
+	struct pp_layer_result *res = u->res;
+	if (pp_digest_end_string(s->blob_digest, res->digest, err) < 0)
+		return -1;
+	if (s->tar_is_blob)
+		memcpy(res->diff_id, res->digest, sizeof(res->diff_id));
+	else if (pp_digest_end_string(s->tar_digest, res->diff_id, err) < 0)
+		return -1;
+	if (u->src->size >= 0 && res->compressed_size != u->src->size)
+		return pp_error_set(err, EBADMSG, "the layer's blob has %lld bytes, not %lld",
+				    (long long)res->compressed_size, (long long)u->src->size);
+	if (check_digest("digest", res->digest, u->src->digest, err) < 0)
+		return -1;
+	return check_digest("diff_id", res->diff_id, u->src->diff_id, err);
+}
+
+static int check_source(const struct pp_layer_source *src, enum pp_digest_algo *blob_algo,
+			enum pp_digest_algo *tar_algo, struct pp_error **err)
+{
+	const char *hex;
+	if (src->limits.max_bytes <= 0 || src->limits.max_entries <= 0)
+		return pp_error_set(err, EINVAL, "layer limits must be positive");
+	if (src->diff_id == NULL)
+		return pp_error_set(err, EINVAL, "a layer needs its diff_id");
+	if (pp_digest_parse(src->diff_id, tar_algo, &hex, err) < 0)
+		return pp_error_wrap(err, "diff_id");
+	*blob_algo = PP_DIGEST_SHA256;
+	if (src->digest != NULL && pp_digest_parse(src->digest, blob_algo, &hex, err) < 0)
+		return pp_error_wrap(err, "digest");
+	return 0;
+}
+
+/* The layer directory is empty: a hardlink may only name an entry of this
+ * layer, which holds only if nothing else is there. */
+static int check_empty(int dirfd, struct pp_error **err)
+{
+	int fd = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return pp_error_set(err, errno, "open the layer directory");
+	DIR *d = fdopendir(fd);
+	if (d == NULL) {
+		close(fd);
+		return pp_error_set(err, errno, "read the layer directory");
+	}
+	struct dirent *de;
+	int ret = 0;
+	while (ret == 0 && (de = readdir(d)) != NULL)
+		if (strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0)
+			ret = pp_error_set(err, ENOTEMPTY, "the layer directory is not empty");
+	closedir(d);
+	return ret;
+}
+
+int pp_layer_unpack(int dirfd, const struct pp_layer_source *src, struct pp_layer_result *res,
+		    struct pp_error **err)
+{
+	memset(res, 0, sizeof(*res));
+	enum pp_digest_algo blob_algo, tar_algo;
+	const struct pp_archive_api *A;
+	if (check_source(src, &blob_algo, &tar_algo, err) < 0 || check_empty(dirfd, err) < 0 ||
+	    pp_archive_api(&A, err) < 0)
+		return -1;
+	struct layer_unpack u = {.A = A, .src = src, .res = res, .rootfd = dirfd, .parent_fd = -1};
+	cleanup_free char *buf = xmalloc(LAYER_READ_BUF);
+	struct layer_stream s = {.u = &u, .buf = buf};
+	int ret = -1;
+	if (pp_digest_begin(blob_algo, &s.blob_digest, err) < 0 ||
+	    pp_digest_begin(tar_algo, &s.tar_digest, err) < 0)
+		goto out;
+	s.raw = A->archive_read_new();
+	u.tar = A->archive_read_new();
+	if (s.raw == NULL || u.tar == NULL)
+		abort();
+	if (open_raw(&s, err) < 0)
+		goto out;
+	s.tar_is_blob = res->compression == PP_OCI_COMPRESSION_NONE && blob_algo == tar_algo;
+	if (read_entries(&s, err) < 0 || drain(&s, err) < 0 || finish(&s, err) < 0)
+		goto out;
+	ret = 0;
+out:
+	if (u.tar != NULL)
+		A->archive_read_free(u.tar);
+	if (s.raw != NULL)
+		A->archive_read_free(s.raw);
+	pp_digest_free(s.blob_digest);
+	pp_digest_free(s.tar_digest);
+	pp_error_free(&u.stream_err);
+	layer_apply_release(&u);
+	return ret;
+}
+
+void pp_layer_result_clear(struct pp_layer_result *res)
+{
+	strv_free(res->warnings);
+	memset(res, 0, sizeof(*res));
+}
