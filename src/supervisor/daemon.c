@@ -235,7 +235,8 @@ int pp_supervisor_read_report(int fd, struct pp_error **err)
 		return 0;
 	/* Gone without a word (killed, or a crash): the caller cleans up. */
 	if (e->status == ECHILD)
-		return pp_error_set(err, ECHILD, "the pod's supervisor died while starting the pod");
+		return pp_error_set(err, ECHILD,
+				    "the pod's supervisor died while starting the pod");
 	*err = e;
 	e = NULL;
 	return -1;
