@@ -23,10 +23,11 @@
  * few KiB; the history of huge images stays far below). */
 #define PP_OCI_MANIFEST_MAX (4u << 20)
 #define PP_OCI_CONFIG_MAX (8u << 20)
-/* At most 128 layers: an image's layers are stacked as overlay lowerdirs,
- * and the kernel takes at most 500 of them, but the mount options must fit in
- * one page (4096 bytes) with the upper and work dirs: 128 short layer paths
- * fit; Docker's own limit is 127 + 1 for the same reason. */
+/* At most 128 layers in an image from a registry or an archive: Docker's
+ * own bound (127 + 1, from aufs) that every real image keeps, and far from
+ * the kernel's 500 lower layers (PP_IMAGE_MAX_LAYERS; rootfs.c appends them
+ * with fsconfig's lowerdir+, so the mount options' page size is no limit):
+ * a document with more is hostile or broken, refused before any download. */
 #define PP_OCI_LAYERS_MAX 128
 #define PP_OCI_INDEX_MAX 1024	    /* entries of an index (real ones: a few dozen) */
 #define PP_OCI_HISTORY_MAX 1024	    /* history entries, empty layers included */
