@@ -1,4 +1,4 @@
-/* peapod image import|ls|rm|prune: the local image store from the command line. */
+/* peapod image pull|import|ls|rm|prune: the local image store from the command line. */
 #include <getopt.h>
 #include <json-c/json.h>
 #include <stdarg.h>
@@ -10,6 +10,7 @@
 #include "cli/cli.h"
 #include "image/image.h"
 #include "image/store.h"
+#include "pull/pull.h"
 #include "util/cleanup.h"
 
 #define SHORT_ID_LEN 12
@@ -22,7 +23,9 @@
 #define SECS_PER_YEAR (365 * SECS_PER_DAY)
 
 static const char usage_text[] =
-    "usage: peapod image import SRC... REF [--entrypoint JSON|WORD] [--cmd JSON|WORD]\n"
+    "usage: peapod image pull [--platform OS/ARCH[/VARIANT]] [--creds USER:PASS]\n"
+    "                            [--tls-verify=false] [-q] [--root DIR] REF\n"
+    "       peapod image import SRC... REF [--entrypoint JSON|WORD] [--cmd JSON|WORD]\n"
     "                              [--env K=V]... [--workdir DIR] [--user USER]\n"
     "                              [--stop-signal SIG] [--root DIR]\n"
     "       peapod image ls [--root DIR]\n"
@@ -32,6 +35,8 @@ static const char usage_text[] =
     "SRC is a root filesystem directory or a tar archive (optionally compressed);\n"
     "several make one layer each, the first lowest, the last on top.\n"
     "rm --force untags an image a pod runs; its layers stay until that pod ends.\n"
+    "pull --tls-verify=false speaks plain HTTP to REF's registry (never implied,\n"
+    "not even for localhost); -q prints only the image id.\n"
     "--cmd and --entrypoint take a JSON array ('[\"sh\",\"-c\",\"echo hi\"]') or one word.\n";
 
 static int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -346,6 +351,121 @@ static int image_prune(int argc, char **argv, struct image_opts *o)
 	return ret < 0 ? fail(&err) : 0;
 }
 
+/* One line per event on stderr, as podman's pull does when not on a
+ * terminal; stdout keeps only the id. */
+static void print_pull_event(void *ctx, const struct pp_pull_event *ev)
+{
+	switch (ev->kind) {
+	case PP_PULL_EV_START:
+		fprintf(stderr, "Pulling %s\n", ev->text);
+		break;
+	case PP_PULL_EV_BLOB:
+		fprintf(stderr, "Copying blob %s (%lld bytes)\n", ev->digest, (long long)ev->size);
+		break;
+	case PP_PULL_EV_BLOB_SKIPPED:
+		fprintf(stderr, "Copying blob %s skipped: already exists\n", ev->digest);
+		break;
+	case PP_PULL_EV_WARNING:
+		fprintf(stderr, "peapod: warning: layer %s: %s\n", ev->digest, ev->text);
+		break;
+	case PP_PULL_EV_WRITING:
+		fprintf(stderr, "Writing image %s\n", ev->digest);
+		break;
+	default:
+		break;
+	}
+}
+
+enum { PULL_OPT_PLATFORM = 256, PULL_OPT_CREDS, PULL_OPT_TLS_VERIFY, PULL_OPT_ROOT };
+
+static const struct option pull_options[] = {
+    {"platform", required_argument, NULL, PULL_OPT_PLATFORM},
+    {"creds", required_argument, NULL, PULL_OPT_CREDS},
+    {"tls-verify", optional_argument, NULL, PULL_OPT_TLS_VERIFY},
+    {"root", required_argument, NULL, PULL_OPT_ROOT},
+    {"quiet", no_argument, NULL, 'q'},
+    {"help", no_argument, NULL, 'h'},
+    {NULL, 0, NULL, 0},
+};
+
+struct pull_args {
+	struct pp_pull_options opts;
+	const char *root;
+	char *user; /* --creds' USER (PASS points into it) */
+	bool quiet;
+};
+
+/* Returns -1 to continue, else an exit code. */
+static int parse_pull_options(int argc, char **argv, struct pull_args *a)
+{
+	int c;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "qh", pull_options, NULL)) != -1) {
+		switch (c) {
+		case PULL_OPT_PLATFORM:
+			a->opts.platform = optarg;
+			break;
+		case PULL_OPT_CREDS: {
+			char *colon = strchr(optarg, ':');
+			if (colon == NULL || colon == optarg)
+				return usage_error("--creds wants USER:PASS");
+			free(a->user);
+			a->user = xstrdup(optarg);
+			a->user[colon - optarg] = '\0';
+			a->opts.username = a->user;
+			a->opts.password = a->user + (colon - optarg) + 1;
+			break;
+		}
+		case PULL_OPT_TLS_VERIFY:
+			if (optarg == NULL || strcmp(optarg, "true") == 0)
+				a->opts.plain_http = false;
+			else if (strcmp(optarg, "false") == 0)
+				a->opts.plain_http = true;
+			else
+				return usage_error("--tls-verify is true or false, not \"%s\"",
+						   optarg);
+			break;
+		case PULL_OPT_ROOT:
+			a->root = optarg;
+			break;
+		case 'q':
+			a->quiet = true;
+			break;
+		case 'h':
+			fputs(usage_text, stdout);
+			return 0;
+		default:
+			fputs(usage_text, stderr);
+			return CLI_EXIT_USAGE;
+		}
+	}
+	if (argc - optind != 1)
+		return usage_error("pull wants one REF");
+	if (!a->quiet)
+		a->opts.progress = print_pull_event;
+	return -1;
+}
+
+static int image_pull(int argc, char **argv)
+{
+	cleanup_error struct pp_error *err = NULL;
+	struct pull_args a = {0};
+	struct pp_image_store *store = NULL;
+	cleanup_free char *id = NULL;
+	int ret = parse_pull_options(argc, argv, &a);
+	if (ret < 0 && pp_image_store_open(a.root, &store, &err) < 0)
+		ret = fail(&err);
+	if (ret < 0 && pp_pull_image(store, argv[optind], &a.opts, &id, &err) < 0)
+		ret = fail(&err);
+	if (ret < 0) {
+		printf("%s\n", id);
+		ret = 0;
+	}
+	pp_image_store_free(store);
+	free(a.user);
+	return ret;
+}
+
 int cmd_image(int argc, char **argv)
 {
 	static const struct {
@@ -359,6 +479,8 @@ int cmd_image(int argc, char **argv)
 		fputs(usage_text, stderr);
 		return CLI_EXIT_USAGE;
 	}
+	if (strcmp(argv[1], "pull") == 0)
+		return image_pull(argc - 1, argv + 1);
 	if (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0 ||
 	    strcmp(argv[1], "help") == 0) {
 		fputs(usage_text, stdout);
