@@ -1,0 +1,157 @@
+#!/usr/bin/env bats
+# image pull from a real registry: Debian's docker-registry on 127.0.0.1,
+# started by tests/lib/registry-fixture.py and filled with skopeo from an OCI
+# layout of the busybox rootfs (tests/lib/make-oci-layout.py): layers, a
+# whiteout, the config honoured by a pod, a layer shared between two images,
+# errors that leave the store as it was.
+
+load helpers
+
+# setup_file: the registry (held by the fixture until its stdin, a fifo
+# whose only writer is a sleep, closes) and the two images pushed to it.
+setup_file() {
+	local here d i
+	if ! command -v docker-registry >/dev/null || ! command -v skopeo >/dev/null; then
+		export FILE_SKIP="docker-registry or skopeo is missing (make deps)"
+		return 0
+	fi
+	here=$(cd "$(dirname "$BATS_TEST_FILENAME")/../lib" && pwd)
+	d=$(mktemp -d "$SUITE_TMP/registry.XXXXXX")
+	export REG_DIR=$d
+	mkdir "$d/registry"
+	mkfifo "$d/stdin"
+	python3 "$here/registry-fixture.py" real "$d/registry" <"$d/stdin" >"$d/ready" 2>"$d/log" 3>&- &
+	echo $! >"$d/fixture.pid"
+	sleep 3600 >"$d/stdin" 3>&- &
+	echo $! >"$d/holder.pid"
+	for ((i = 0; i < 300; i++)); do
+		[ -s "$d/ready" ] && break
+		sleep 0.1
+	done
+	REG=127.0.0.1:$(python3 -c 'import json,sys; print(json.load(sys.stdin)["port"])' <"$d/ready")
+	export REG
+	make_rootfs "$d/rootfs"
+	BASE_LAYER=$(python3 "$here/make-oci-layout.py" "$d/rootfs" "$d/layout")
+	export BASE_LAYER
+	for i in 1 2; do
+		skopeo copy --quiet --dest-tls-verify=false "oci:$d/layout:$i" \
+			"docker://$REG/test/img:$i" >/dev/null
+	done
+}
+
+teardown_file() {
+	[ -n "${REG_DIR:-}" ] || return 0
+	local fixture i
+	fixture=$(cat "$REG_DIR/fixture.pid")
+	kill "$(cat "$REG_DIR/holder.pid")" 2>/dev/null || true
+	# the fixture stops its registry and removes its directory on EOF
+	for ((i = 0; i < 100; i++)); do
+		kill -0 "$fixture" 2>/dev/null || break
+		sleep 0.1
+	done
+	rm -rf "$REG_DIR"
+}
+
+# store_state: what the image store holds (locks aside).
+store_state() {
+	(
+		cd "$PEAPOD_ROOT" || exit 1
+		find layers images blobs -mindepth 1 ! -name '*.lock' 2>/dev/null | sort
+		cat repositories.json
+	)
+}
+
+@test "pull a layered image, run it (config, whiteout), share its base layer, rm it" {
+	local before id
+	before=$(store_state)
+	run_peapod image pull --tls-verify=false "$REG/test/img:1"
+	assert_status 0
+	assert_stderr_line "Pulling $REG/test/img:1"
+	[ "$(grep -c '^Copying blob sha256:[0-9a-f]\{64\} ([0-9]* bytes)$' <<<"$stderr")" -eq 3 ] ||
+		fail "expected 3 layers downloaded"
+	assert_stderr_contains "Writing image sha256:"
+	assert_line_re '^[0-9a-f]{64}$'
+	id=${lines[-1]}
+	run_peapod image ls
+	assert_line_re "^$REG/test/img +1 +${id:0:12} .*"
+
+	run_pod <<EOF
+apiVersion: v1
+kind: Pod
+metadata:
+  name: pulled
+spec:
+  restartPolicy: Never
+  containers:
+    - {name: c, image: "$REG/test/img:1"}
+EOF
+	assert_status 0
+	assert_line "[c] hello from layer 2"
+	assert_line "[c] from layer 3"
+	assert_line "[c] config env in /app"
+	refute_stdout_contains "gone-is-there"
+
+	# the second image shares the base layer: only its own one comes
+	run_peapod image pull --tls-verify=false "$REG/test/img:2"
+	assert_status 0
+	assert_stderr_line "Copying blob $BASE_LAYER skipped: already exists"
+	[ "$(grep -c '^Copying blob .* bytes)$' <<<"$stderr")" -eq 1 ] ||
+		fail "expected 1 layer downloaded"
+
+	run_peapod image rm "$REG/test/img:1" "$REG/test/img:2"
+	assert_status 0
+	[ "$(store_state)" = "$before" ] || fail "the store kept something: $(diff <(echo "$before") <(store_state))"
+	assert_no_leaks
+}
+
+@test "pull -q prints only the image id; a pull again downloads nothing" {
+	local before
+	before=$(store_state)
+	run_peapod image pull -q --tls-verify=false "$REG/test/img:2"
+	assert_status 0
+	assert_line_re '^[0-9a-f]{64}$'
+	[ "${#lines[@]}" -eq 1 ] || fail "more than the id on stdout"
+	[ -z "$stderr" ] || fail "-q printed on stderr"
+	run_peapod image pull --tls-verify=false "$REG/test/img:2"
+	assert_status 0
+	[ "$(grep -c 'skipped: already exists' <<<"$stderr")" -eq 2 ] || fail "downloaded again"
+	run_peapod image rm "$REG/test/img:2"
+	assert_status 0
+	[ "$(store_state)" = "$before" ] || fail "the store kept something"
+	assert_no_leaks
+}
+
+@test "pull of a missing tag fails clearly and leaves the store as it was" {
+	local before
+	before=$(store_state)
+	run_peapod image pull --tls-verify=false "$REG/test/img:missing"
+	assert_status 1
+	assert_stderr_contains "pull $REG/test/img:missing"
+	assert_stderr_contains "manifest"
+	assert_stderr_contains "unknown"
+	[ "$(store_state)" = "$before" ] || fail "the failed pull left something"
+	# a repository that does not exist either
+	run_peapod image pull --tls-verify=false "$REG/test/nothing:1"
+	assert_status 1
+	[ "$(store_state)" = "$before" ] || fail "the failed pull left something"
+	assert_no_leaks
+}
+
+@test "pull from a plain-HTTP registry without --tls-verify=false fails; bad flags are usage errors" {
+	local before
+	before=$(store_state)
+	run_peapod image pull "$REG/test/img:1"
+	assert_status 1
+	assert_stderr_contains "pull $REG/test/img:1"
+	[ "$(store_state)" = "$before" ] || fail "the failed pull left something"
+	run_peapod image pull --tls-verify=maybe "$REG/test/img:1"
+	assert_status 2
+	run_peapod image pull --creds nocolon "$REG/test/img:1"
+	assert_status 2
+	run_peapod image pull
+	assert_status 2
+	run_peapod image pull --tls-verify=false "Bad/Ref:1"
+	assert_status 1
+	assert_stderr_contains "invalid image reference"
+	assert_no_leaks
+}
