@@ -39,8 +39,10 @@ struct pp_image_config {
 	char *working_dir;
 	char *user;	   /* "name", "uid", "uid:gid", "name:group" */
 	char *stop_signal; /* e.g. "SIGTERM" */
-	/* From an OCI/Docker image config (src/image/oci.c); not yet kept in
-	 * the store's images/<id>.json, so NULL / 0 for stored images. */
+	/* From an OCI/Docker image config (src/image/oci.c), kept in the
+	 * store's images/<id>.json by a pull; NULL / 0 for imported images
+	 * (no flag sets them) and for records written before. Nothing runs
+	 * with them yet: image inspect and the CRI's Volumes will. */
 	/* container paths as the image wrote them, sorted, NULL-terminated;
 	 * a relative one is the image's mistake, which containerd's CRI
 	 * takes from the root: the user of this field must too */

@@ -29,6 +29,18 @@ static void put_str(struct json_object *obj, const char *key, const char *v)
 		json_object_object_add(obj, key, json_object_new_string(v));
 }
 
+/* Labels as an object, keys in the config's (sorted) order. */
+static void put_labels(struct json_object *obj, const struct pp_image_config *cfg)
+{
+	if (cfg->n_labels == 0)
+		return;
+	struct json_object *labels = json_object_new_object();
+	for (size_t i = 0; i < cfg->n_labels; i++)
+		json_object_object_add(labels, cfg->labels[i].key,
+				       json_object_new_string(cfg->labels[i].value));
+	json_object_object_add(obj, "Labels", labels);
+}
+
 char *image_json_build(const struct pp_image_config *cfg, char *const *diff_ids,
 		       const char *const *repo_digests, char *const *blobs, int64_t size,
 		       time_t created)
@@ -47,6 +59,9 @@ char *image_json_build(const struct pp_image_config *cfg, char *const *diff_ids,
 		put_str(config, "WorkingDir", cfg->working_dir);
 		put_str(config, "User", cfg->user);
 		put_str(config, "StopSignal", cfg->stop_signal);
+		put_strv(config, "Volumes", cfg->volumes);
+		put_strv(config, "ExposedPorts", cfg->exposed_ports);
+		put_labels(config, cfg);
 	}
 	json_object_object_add(root, "config", config);
 	put_strv(root, "layers", diff_ids);
@@ -91,6 +106,26 @@ static int get_str(struct json_object *obj, const char *key, char **out, struct 
 	return 0;
 }
 
+static int get_labels(struct json_object *obj, struct pp_image_config *c, struct pp_error **err)
+{
+	struct json_object *labels;
+	if (!json_object_object_get_ex(obj, "Labels", &labels) ||
+	    json_object_is_type(labels, json_type_null))
+		return 0;
+	if (!json_object_is_type(labels, json_type_object))
+		return pp_error_set(err, 0, "Labels: not an object");
+	size_t n = (size_t)json_object_object_length(labels);
+	c->labels = xmalloc((n + 1) * sizeof(*c->labels));
+	json_object_object_foreach(labels, key, val)
+	{
+		if (!json_object_is_type(val, json_type_string))
+			return pp_error_set(err, 0, "Labels.%s: not a string", key);
+		c->labels[c->n_labels].key = xstrdup(key);
+		c->labels[c->n_labels++].value = xstrdup(json_object_get_string(val));
+	}
+	return 0;
+}
+
 static int parse_config(struct json_object *root, struct pp_image_config *c, struct pp_error **err)
 {
 	struct json_object *config;
@@ -103,7 +138,10 @@ static int parse_config(struct json_object *root, struct pp_image_config *c, str
 	    get_strv(config, "Env", &c->env, err) < 0 ||
 	    get_str(config, "WorkingDir", &c->working_dir, err) < 0 ||
 	    get_str(config, "User", &c->user, err) < 0 ||
-	    get_str(config, "StopSignal", &c->stop_signal, err) < 0)
+	    get_str(config, "StopSignal", &c->stop_signal, err) < 0 ||
+	    get_strv(config, "Volumes", &c->volumes, err) < 0 ||
+	    get_strv(config, "ExposedPorts", &c->exposed_ports, err) < 0 ||
+	    get_labels(config, c, err) < 0)
 		return pp_error_wrap(err, "config");
 	return 0;
 }

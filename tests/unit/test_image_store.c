@@ -517,6 +517,61 @@ static void test_import_layers(void **state)
 	assert_int_equal(count_layers(f), 2);
 }
 
+/* What a pull commits from an image config comes back from the record:
+ * the fields a pod runs with and Volumes, ExposedPorts, Labels. */
+static void test_config_round_trip(void **state)
+{
+	struct fixture *f = *state;
+	char *entrypoint[] = {"/bin/sh", "-c", NULL};
+	char *env[] = {"PATH=/bin", "A=b", NULL};
+	char *volumes[] = {"/data", "/var/cache", NULL};
+	char *ports[] = {"53/udp", "80/tcp", NULL};
+	struct pp_image_label labels[] = {{"a.b", "x=y"}, {"version", "1"}};
+	struct pp_image_config cfg = {.entrypoint = entrypoint,
+				      .env = env,
+				      .working_dir = "/app",
+				      .user = "app",
+				      .stop_signal = "SIGQUIT",
+				      .volumes = volumes,
+				      .exposed_ports = ports,
+				      .labels = labels,
+				      .n_labels = 2};
+	struct pp_image_add *add = NULL;
+	struct pp_error *err = NULL;
+	struct layer_src l = {.name = "cfg", .ready_fd = -1};
+	assert_int_equal(pp_image_add_begin(f->store, &add, NULL), 0);
+	assert_int_equal(add_layer(add, &l, &err), 0);
+	const char *config = "{\"cfg\":1}";
+	char digest[PP_DIGEST_STRING_MAX];
+	fake_digest(config, digest);
+	const char *tags[] = {"cfg:1", NULL};
+	struct pp_image_add_names names = {.tags = tags};
+	if (pp_image_add_blob(add, digest, config, strlen(config), &err) < 0 ||
+	    pp_image_add_commit(add, digest, &cfg, &names, NULL, &err) < 0)
+		fail_msg("commit: %s", err->msg);
+	pp_image_add_free(add);
+	struct pp_image *img = NULL;
+	if (pp_image_get(f->store, "cfg:1", &img, &err) < 0)
+		fail_msg("get: %s", err->msg);
+	const struct pp_image_config *c = &img->config;
+	assert_string_equal(c->entrypoint[1], "-c");
+	assert_null(c->cmd);
+	assert_string_equal(c->env[1], "A=b");
+	assert_string_equal(c->working_dir, "/app");
+	assert_string_equal(c->user, "app");
+	assert_string_equal(c->stop_signal, "SIGQUIT");
+	assert_string_equal(c->volumes[0], "/data");
+	assert_string_equal(c->volumes[1], "/var/cache");
+	assert_null(c->volumes[2]);
+	assert_string_equal(c->exposed_ports[0], "53/udp");
+	assert_null(c->exposed_ports[2]);
+	assert_int_equal(c->n_labels, 2);
+	assert_string_equal(c->labels[0].key, "a.b");
+	assert_string_equal(c->labels[0].value, "x=y");
+	assert_string_equal(c->labels[1].key, "version");
+	pp_image_free(img);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -531,6 +586,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_bad_digests, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_legacy_layout, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_import_layers, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_config_round_trip, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
