@@ -9,7 +9,9 @@ writes into LAYOUT (created) two images for this host's platform:
            adding /app/extra; config Entrypoint ["/bin/sh", "-c"], a Cmd that
            prints what the test checks, Env, WorkingDir /app;
   tag "2": the same base layer (so a pull of both downloads it once) and a
-           layer adding /app/two.
+           layer adding /app/two;
+  tag "multi": an index of image 1 claimed for linux/s390x, image 1 again as
+           a BuildKit attestation, and image 2 for this host's platform.
 Prints the base layer's digest."""
 import gzip
 import hashlib
@@ -82,10 +84,22 @@ def main(rootfs, layout):
         "WorkingDir": "/app"})
     img2 = image(layout, [base, layer(layout, tar_of(files=(("app/two", b"image two\n"),)), True)],
                  {"Cmd": ["cat", "/app/two"], "Env": ["PATH=/bin"]})
+    machine = platform.machine()
+    multi = json.dumps({
+        "schemaVersion": 2, "mediaType": "application/vnd.oci.image.index.v1+json",
+        "manifests": [
+            dict(img1, platform={"os": "linux", "architecture": "s390x"}),
+            dict(img1, platform={"os": "unknown", "architecture": "unknown"},
+                 annotations={"vnd.docker.reference.type": "attestation-manifest"}),
+            dict(img2, platform={"os": "linux", "architecture": ARCH.get(machine, machine)})]
+    }).encode()
+    top = {"mediaType": "application/vnd.oci.image.index.v1+json",
+           "digest": write_blob(layout, multi), "size": len(multi),
+           "annotations": {"org.opencontainers.image.ref.name": "multi"}}
     img1["annotations"] = {"org.opencontainers.image.ref.name": "1"}
     img2["annotations"] = {"org.opencontainers.image.ref.name": "2"}
     with open(os.path.join(layout, "index.json"), "w") as f:
-        json.dump({"schemaVersion": 2, "manifests": [img1, img2]}, f)
+        json.dump({"schemaVersion": 2, "manifests": [img1, img2, top]}, f)
     with open(os.path.join(layout, "oci-layout"), "w") as f:
         json.dump({"imageLayoutVersion": "1.0.0"}, f)
     print(base[0]["digest"])

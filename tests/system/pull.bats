@@ -33,8 +33,8 @@ setup_file() {
 	make_rootfs "$d/rootfs"
 	BASE_LAYER=$(python3 "$here/make-oci-layout.py" "$d/rootfs" "$d/layout")
 	export BASE_LAYER
-	for i in 1 2; do
-		skopeo copy --quiet --dest-tls-verify=false "oci:$d/layout:$i" \
+	for i in 1 2 multi; do
+		skopeo copy --all --quiet --dest-tls-verify=false "oci:$d/layout:$i" \
 			"docker://$REG/test/img:$i" >/dev/null
 	done
 }
@@ -116,6 +116,31 @@ EOF
 	assert_status 0
 	[ "$(grep -c 'skipped: already exists' <<<"$stderr")" -eq 2 ] || fail "downloaded again"
 	run_peapod image rm "$REG/test/img:2"
+	assert_status 0
+	[ "$(store_state)" = "$before" ] || fail "the store kept something"
+	assert_no_leaks
+}
+
+@test "pull of an index takes this host's entry, or --platform's, checked against its config" {
+	local before id2
+	before=$(store_state)
+	run_peapod image pull -q --tls-verify=false "$REG/test/img:2"
+	assert_status 0
+	id2=${lines[0]}
+	run_peapod image pull --tls-verify=false "$REG/test/img:multi"
+	assert_status 0
+	[ "${lines[-1]}" = "$id2" ] || fail "not the host's entry (image 2: $id2)"
+	run_peapod image ls
+	assert_line_re "^$REG/test/img +multi +${id2:0:12} .*"
+	# the s390x entry is image 1, whose config says this host's architecture
+	run_peapod image pull --platform linux/s390x --tls-verify=false "$REG/test/img:multi"
+	assert_status 1
+	assert_stderr_contains "pull $REG/test/img:multi: config"
+	assert_stderr_contains "does not run on linux/s390x"
+	run_peapod image pull --platform linux/riscv64 --tls-verify=false "$REG/test/img:multi"
+	assert_status 1
+	assert_stderr_contains "linux/s390x"
+	run_peapod image rm "$REG/test/img:multi" "$REG/test/img:2"
 	assert_status 0
 	[ "$(store_state)" = "$before" ] || fail "the store kept something"
 	assert_no_leaks
