@@ -57,8 +57,11 @@ static int get_document(struct pull *p, const char *reference, struct pp_oci_doc
 	int ret = pp_registry_get_manifest(p->client, p->host, p->ref.path, reference, &m, err);
 	if (ret == 0)
 		ret = pp_oci_parse_manifest(m.data, m.len, m.media_type, doc, err);
-	if (ret == 0)
-		ret = pp_image_add_blob(p->add, m.digest, m.data, m.len, err);
+	if (ret == 0 && pp_image_add_blob(p->add, m.digest, m.data, m.len, err) < 0) {
+		pp_oci_document_free(*doc);
+		*doc = NULL;
+		ret = -1;
+	}
 	if (ret == 0)
 		snprintf(digest, PP_DIGEST_STRING_MAX, "%s", m.digest);
 	pp_registry_manifest_free(&m);
