@@ -10,9 +10,11 @@ writes into LAYOUT (created) two images for this host's platform:
            prints what the test checks, Env, WorkingDir /app;
   tag "2": the same base layer (so a pull of both downloads it once) and a
            layer adding /app/two;
+  tag "3": the same base layer and a layer adding /app/three, which the
+           test corrupts in the registry's storage;
   tag "multi": an index of image 1 claimed for linux/s390x, image 1 again as
            a BuildKit attestation, and image 2 for this host's platform.
-Prints the base layer's digest."""
+Prints the base layer's digest, then tag 3's own layer's."""
 import gzip
 import hashlib
 import io
@@ -84,6 +86,9 @@ def main(rootfs, layout):
         "WorkingDir": "/app"})
     img2 = image(layout, [base, layer(layout, tar_of(files=(("app/two", b"image two\n"),)), True)],
                  {"Cmd": ["cat", "/app/two"], "Env": ["PATH=/bin"]})
+    three_only = layer(layout, tar_of(files=(("app/three", b"image three\n"),)), True)
+    img3 = image(layout, [base, three_only], {"Cmd": ["cat", "/app/three"]})
+    img3["annotations"] = {"org.opencontainers.image.ref.name": "3"}
     machine = platform.machine()
     multi = json.dumps({
         "schemaVersion": 2, "mediaType": "application/vnd.oci.image.index.v1+json",
@@ -99,10 +104,11 @@ def main(rootfs, layout):
     img1["annotations"] = {"org.opencontainers.image.ref.name": "1"}
     img2["annotations"] = {"org.opencontainers.image.ref.name": "2"}
     with open(os.path.join(layout, "index.json"), "w") as f:
-        json.dump({"schemaVersion": 2, "manifests": [img1, img2, top]}, f)
+        json.dump({"schemaVersion": 2, "manifests": [img1, img2, img3, top]}, f)
     with open(os.path.join(layout, "oci-layout"), "w") as f:
         json.dump({"imageLayoutVersion": "1.0.0"}, f)
     print(base[0]["digest"])
+    print(three_only[0]["digest"])
 
 
 if __name__ == "__main__":

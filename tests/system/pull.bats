@@ -31,9 +31,11 @@ setup_file() {
 	REG=127.0.0.1:$(python3 -c 'import json,sys; print(json.load(sys.stdin)["port"])' <"$d/ready")
 	export REG
 	make_rootfs "$d/rootfs"
-	BASE_LAYER=$(python3 "$here/make-oci-layout.py" "$d/rootfs" "$d/layout")
-	export BASE_LAYER
-	for i in 1 2 multi; do
+	python3 "$here/make-oci-layout.py" "$d/rootfs" "$d/layout" >"$d/layers"
+	BASE_LAYER=$(sed -n 1p "$d/layers")
+	CORRUPT_LAYER=$(sed -n 2p "$d/layers")
+	export BASE_LAYER CORRUPT_LAYER
+	for i in 1 2 3 multi; do
 		skopeo copy --all --quiet --dest-tls-verify=false "oci:$d/layout:$i" \
 			"docker://$REG/test/img:$i" >/dev/null
 	done
@@ -159,6 +161,24 @@ EOF
 	run_peapod image pull --tls-verify=false "$REG/test/nothing:1"
 	assert_status 1
 	[ "$(store_state)" = "$before" ] || fail "the failed pull left something"
+	assert_no_leaks
+}
+
+@test "pull of a layer whose bytes do not match its digest fails and leaves the store as it was" {
+	local before hex data
+	before=$(store_state)
+	hex=${CORRUPT_LAYER#sha256:}
+	data=$REG_DIR/registry/storage/docker/registry/v2/blobs/sha256/${hex:0:2}/$hex/data
+	[ -f "$data" ] || fail "no blob at $data"
+	# the same size, other bytes: only the digest tells
+	python3 -c 'import sys; p = sys.argv[1]; b = bytearray(open(p, "rb").read()); b[-1] ^= 0xff; open(p, "wb").write(b)' "$data"
+	run_peapod image pull --tls-verify=false "$REG/test/img:3"
+	assert_status 1
+	assert_stderr_contains "pull $REG/test/img:3: layer 1 ($CORRUPT_LAYER)"
+	assert_stderr_contains "the bytes' digest is sha256:"
+	# the base layer came whole, and went with the failed pull
+	assert_stderr_line "Copying blob $BASE_LAYER ($(stat -c %s "$REG_DIR/registry/storage/docker/registry/v2/blobs/sha256/${BASE_LAYER:7:2}/${BASE_LAYER#sha256:}/data") bytes)"
+	[ "$(store_state)" = "$before" ] || fail "the failed pull left something: $(diff <(echo "$before") <(store_state))"
 	assert_no_leaks
 }
 
