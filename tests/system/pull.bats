@@ -106,7 +106,7 @@ EOF
 	assert_no_leaks
 }
 
-@test "pull -q prints only the image id; a pull again downloads nothing" {
+@test "pull -q prints only the image id; a pull again downloads nothing; a pull by digest" {
 	local before
 	before=$(store_state)
 	run_peapod image pull -q --tls-verify=false "$REG/test/img:2"
@@ -117,7 +117,17 @@ EOF
 	run_peapod image pull --tls-verify=false "$REG/test/img:2"
 	assert_status 0
 	[ "$(grep -c 'skipped: already exists' <<<"$stderr")" -eq 2 ] || fail "downloaded again"
-	run_peapod image rm "$REG/test/img:2"
+	# by digest: the same image, named by its digest (image ls: TAG <none>)
+	local id digest
+	id=${lines[-1]}
+	digest=$(python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["manifests"][1]["digest"])' \
+		"$REG_DIR/layout/index.json")
+	run_peapod image pull -q --tls-verify=false "$REG/test/img@$digest"
+	assert_status 0
+	assert_stdout "$id"
+	run_peapod image ls
+	assert_line_re "^$REG/test/img +<none> +${id:0:12} .*"
+	run_peapod image rm "$REG/test/img:2" "$REG/test/img@$digest"
 	assert_status 0
 	[ "$(store_state)" = "$before" ] || fail "the store kept something"
 	assert_no_leaks
