@@ -7,7 +7,7 @@ writes into LAYOUT (created) two images for this host's platform:
   tag "1": ROOTFS (gzip), then a layer adding /app/greeting and /app/gone
            (gzip), then an uncompressed layer whiting out /app/gone and
            adding /app/extra; config Entrypoint ["/bin/sh", "-c"], a Cmd that
-           prints what the test checks, Env, WorkingDir /app;
+           prints what the test checks, Env, WorkingDir /app, User app;
   tag "2": the same base layer (so a pull of both downloads it once) and a
            layer adding /app/two;
   tag "3": the same base layer and a layer adding /app/three, which the
@@ -81,9 +81,9 @@ def main(rootfs, layout):
     img1 = image(layout, [base, two, three], {
         "Entrypoint": ["/bin/sh", "-c"],
         "Cmd": ["cat greeting extra; test -e gone && echo gone-is-there; "
-                "echo \"$GREETING in $(pwd)\""],
+                "echo \"$GREETING in $(pwd) as $(id -u)\""],
         "Env": ["PATH=/bin", "GREETING=config env"],
-        "WorkingDir": "/app"})
+        "WorkingDir": "/app", "User": "app"})
     img2 = image(layout, [base, layer(layout, tar_of(files=(("app/two", b"image two\n"),)), True)],
                  {"Cmd": ["cat", "/app/two"], "Env": ["PATH=/bin"]})
     three_only = layer(layout, tar_of(files=(("app/three", b"image three\n"),)), True)

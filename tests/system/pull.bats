@@ -90,7 +90,7 @@ EOF
 	assert_status 0
 	assert_line "[c] hello from layer 2"
 	assert_line "[c] from layer 3"
-	assert_line "[c] config env in /app"
+	assert_line "[c] config env in /app as 1000"
 	refute_stdout_contains "gone-is-there"
 
 	# the second image shares the base layer: only its own one comes
