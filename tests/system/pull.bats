@@ -133,6 +133,24 @@ EOF
 	assert_no_leaks
 }
 
+@test "two pulls of one image at once download each layer once" {
+	local before a b
+	before=$(store_state)
+	"$PEAPOD" image pull --tls-verify=false "$REG/test/img:1" >"$TEST_DIR/a.out" 2>"$TEST_DIR/a.err" &
+	a=$!
+	"$PEAPOD" image pull --tls-verify=false "$REG/test/img:1" >"$TEST_DIR/b.out" 2>"$TEST_DIR/b.err" &
+	b=$!
+	wait "$a" || fail "the first pull failed: $(cat "$TEST_DIR/a.err")"
+	wait "$b" || fail "the second pull failed: $(cat "$TEST_DIR/b.err")"
+	[ "$(cat "$TEST_DIR/a.out")" = "$(cat "$TEST_DIR/b.out")" ] || fail "two ids"
+	[ "$(cat "$TEST_DIR/a.err" "$TEST_DIR/b.err" | grep -c '^Copying blob .* bytes)$')" -eq 3 ] ||
+		fail "layers downloaded twice: $(cat "$TEST_DIR/a.err" "$TEST_DIR/b.err")"
+	run_peapod image rm "$REG/test/img:1"
+	assert_status 0
+	[ "$(store_state)" = "$before" ] || fail "the store kept something"
+	assert_no_leaks
+}
+
 @test "pull of an index takes this host's entry, or --platform's, checked against its config" {
 	local before id2
 	before=$(store_state)
