@@ -333,12 +333,20 @@ cgi() {
 }
 
 @test "httpGet redirects: same host followed, another host a ProbeWarning success" {
-	apply_ok < <(probe_pod hr "mkdir -p /tmp/www/cgi-bin; httpd -p 8080 -h /tmp/www" "readinessProbe:
+	# The startup probe holds the others back until httpd listens (it has
+	# bound its port when its command returns) and the test has made both
+	# scripts: a liveness probe (one failure kills) before that would
+	# restart the container under the test's exec, and the first 404 the
+	# readiness probe reports can only be the followed redirect's.
+	apply_ok < <(probe_pod hr "mkdir -p /tmp/www/cgi-bin; httpd -p 8080 -h /tmp/www; touch /tmp/up" "startupProbe:
+  exec: {command: [sh, -c, 'test -e /tmp/up && test -x /tmp/www/cgi-bin/away']}
+  periodSeconds: 1
+  failureThreshold: 100
+readinessProbe:
   httpGet: {path: /cgi-bin/r, port: 8080}
   periodSeconds: 1
 livenessProbe:
   httpGet: {path: /cgi-bin/away, port: 8080}
-  initialDelaySeconds: 2
   periodSeconds: 1
   failureThreshold: 1")
 	eventually 10 running hr

@@ -127,6 +127,10 @@ EOF
 }
 
 @test "a terminal, a read-only root and a restarted container in the pod's user namespace" {
+	# Each instance sets its traps, then records under its number, in the
+	# pod's /dev/shm (which a restart keeps), its terminal and its failed
+	# write to the root. It ends (exit 1) only on the test's USR1: the test
+	# makes the restart, and no instance ends on its own under an exec.
 	apply_ok <<'EOF'
 apiVersion: v1
 kind: Pod
@@ -141,11 +145,34 @@ spec:
       image: @IMAGE@
       tty: true
       securityContext: {readOnlyRootFilesystem: true}
-      command: ["sh", "-c", "tty > /dev/shm/tty; touch /ro 2>/dev/shm/ro; trap 'exit 0' TERM; sleep 1; exit 1"]
+      command:
+        - sh
+        - -c
+        - |
+          trap 'exit 0' TERM; trap 'exit 1' USR1
+          n=$(cat /dev/shm/n 2>/dev/null || echo 0); echo $((n + 1)) > /dev/shm/n
+          tty > /dev/shm/tty.$n; touch /ro 2>/dev/shm/ro.$n; : > /dev/shm/up.$n
+          while true; do sleep 0.1; done
 EOF
+	eventually 10 ready misc
+	eventually 10 pp exec misc -- test -e /dev/shm/up.0 || fail "the first instance never came up"
+	local first userns pid
+	first=$(container_pids misc)
+	userns=$(readlink "/proc/$first/ns/user")
+	kill -USR1 "$first"
 	eventually 15 restarts_at_least misc 1 || fail "the container never restarted"
 	eventually 10 ready misc
-	run_peapod exec misc -- sh -c 'cat /dev/shm/tty /dev/shm/ro; stat -c %u:%g $(cat /dev/shm/tty)'
+	inspect_is misc 'd["status"]["containerStatuses"][0]["restartCount"]' 1 || fail "restartCount is not 1"
+	inspect_is misc 'd["status"]["containerStatuses"][0]["lastState"]["terminated"]["exitCode"]' 1 ||
+		fail "the first instance did not end with its exit 1"
+	# The restarted instance is in the pod's user namespace, as the first was.
+	pid=$(container_pids misc)
+	[ -n "$pid" ] && [ "$pid" != "$first" ] || fail "no new instance: pid '$pid', the first was $first"
+	[ "$(readlink "/proc/$pid/ns/user")" = "$userns" ] || fail "the restarted instance left the pod's user namespace"
+	[ "$(host_uid "$pid")" = "$(range_of misc)" ] || fail "the restarted instance has host uid $(host_uid "$pid")"
+	# What the restarted instance saw: a terminal of its own, a read-only root.
+	eventually 10 pp exec misc -- test -e /dev/shm/up.1 || fail "the restarted instance never came up"
+	run_peapod exec misc -- sh -c 'cat /dev/shm/tty.1 /dev/shm/ro.1; stat -c %u:%g $(cat /dev/shm/tty.1)'
 	assert_status 0
 	assert_line_re '^/dev/pts/[0-9]+$'
 	assert_stdout_contains 'Read-only file system'
