@@ -246,6 +246,13 @@ static char *pod_path(enum pp_qos_class qos, const char *name)
 		 : xasprintf("/%s/%s", parent_name(), name);
 }
 
+/* What a pod cgroup's removal also removes when it was the last: its QoS
+ * group, if any, and peapod's parent (rmdir fails while others live). */
+static int pod_ancestors(enum pp_qos_class qos)
+{
+	return qos_dir(qos) ? 2 : 1;
+}
+
 int pp_cgroup_create_pod(enum pp_qos_class qos, const char *name, struct pp_cgroup **out,
 			 struct pp_error **err)
 {
@@ -283,10 +290,10 @@ int pp_cgroup_create_pod(enum pp_qos_class qos, const char *name, struct pp_cgro
 		if (ret < 0)
 			return -1;
 	}
-	/* The QoS group goes with its last pod; peapod's parent stays, as
-	 * kubelet's kubepods does (a pod being created under it meanwhile
-	 * would otherwise race its rmdir). */
-	*out = handle(h->layout, steal_ptr(&path), qos_dir(qos) ? 1 : 0);
+	/* The QoS group and peapod's parent go with their last pod, so that
+	 * nothing of peapod's stays on a host without pods (a pod being
+	 * created under them meanwhile makes them again: make_dirs' retry). */
+	*out = handle(h->layout, steal_ptr(&path), pod_ancestors(qos));
 	return 0;
 }
 
@@ -542,8 +549,8 @@ int pp_cgroup_destroy(const struct pp_cgroup *cg, struct pp_error **err)
 				kill_listed(dir);
 			nanosleep(&wait, NULL);
 		}
-		/* The QoS group goes with its last pod (EBUSY while others
-		 * live). */
+		/* The QoS group and the parent go with their last pod
+		 * (EBUSY while others live). */
 		for (int up = 0; up < cg->owned_ancestors; up++) {
 			char *slash = strrchr(dir, '/');
 			if (slash == NULL)
@@ -566,7 +573,7 @@ int pp_cgroup_remove_pod(const char *name, struct pp_error **err)
 						PP_QOS_BESTEFFORT};
 	for (size_t q = 0; q < sizeof(all) / sizeof(all[0]); q++) {
 		struct pp_cgroup *cg =
-		    handle(h->layout, pod_path(all[q], name), qos_dir(all[q]) ? 1 : 0);
+		    handle(h->layout, pod_path(all[q], name), pod_ancestors(all[q]));
 		int ret = pp_cgroup_destroy(cg, err);
 		pp_cgroup_free(cg);
 		if (ret < 0)

@@ -150,7 +150,14 @@ has_cap_sys_resource() {
 		[ "$(cg_file cpu "$(cg_path be)" cpu.shares)" = 2 ] || fail "BestEffort pod cpu.shares"
 		[ "$(cg_file cpu "$(cg_path be)/c" cpu.shares)" = 2 ] || fail "BestEffort container cpu.shares"
 	fi
-	delete_ok gua be
+	# The QoS group goes with its last pod, and peapod's parent with the
+	# host's last pod: nothing of peapod's stays in any hierarchy.
+	delete_ok be
+	[ -z "$(find /sys/fs/cgroup -maxdepth 3 -type d -path "*/$PEAPOD_CGROUP_PARENT/besteffort")" ] ||
+		fail "the besteffort group outlived its last pod"
+	[ -n "$(cgroup_parent_dirs)" ] || fail "the parent went while gua still runs"
+	delete_ok gua
+	[ -z "$(cgroup_parent_dirs)" ] || fail "peapod's parent outlived the last pod: $(cgroup_parent_dirs)"
 }
 
 @test "a Burstable container's oom_score_adj is 1000 - 1000*request/MemTotal" {
