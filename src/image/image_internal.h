@@ -81,6 +81,11 @@ int image_store_gc_locked(const struct pp_image_store *s, struct pp_error **err)
 /* image_json.c: images/<id>.json and repositories.json */
 /* A version 2 record: diff_ids lowest first ("sha256:<hex>"). Legacy
  * records are read, never written. */
+/* A string member (nothing when v is NULL), an array of strings (nothing
+ * when v is NULL): the image JSON files' and the OCI documents' writers. */
+void image_json_put_str(struct json_object *obj, const char *key, const char *v);
+void image_json_put_strv(struct json_object *obj, const char *key, char *const *v);
+
 char *image_json_build(const struct pp_image_config *cfg, char *const *diff_ids,
 		       const char *const *repo_digests, char *const *blobs, int64_t size,
 		       time_t created);

@@ -13,22 +13,6 @@
 #define TIME_BUF 64
 #define JSON_WRITE_FLAGS (JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE)
 
-static void put_strv(struct json_object *obj, const char *key, char *const *v)
-{
-	if (v == NULL)
-		return;
-	struct json_object *arr = json_object_new_array();
-	for (; *v; v++)
-		json_object_array_add(arr, json_object_new_string(*v));
-	json_object_object_add(obj, key, arr);
-}
-
-static void put_str(struct json_object *obj, const char *key, const char *v)
-{
-	if (v != NULL)
-		json_object_object_add(obj, key, json_object_new_string(v));
-}
-
 /* Labels as an object, keys in the config's (sorted) order. */
 static void put_labels(struct json_object *obj, const struct pp_image_config *cfg)
 {
@@ -50,24 +34,24 @@ char *image_json_build(const struct pp_image_config *cfg, char *const *diff_ids,
 	struct tm tm;
 	strftime(when, sizeof(when), TIME_FORMAT, gmtime_r(&created, &tm));
 	json_object_object_add(root, "version", json_object_new_int(IMAGE_RECORD_VERSION));
-	put_str(root, "created", when);
+	image_json_put_str(root, "created", when);
 	struct json_object *config = json_object_new_object();
 	if (cfg != NULL) {
-		put_strv(config, "Entrypoint", cfg->entrypoint);
-		put_strv(config, "Cmd", cfg->cmd);
-		put_strv(config, "Env", cfg->env);
-		put_str(config, "WorkingDir", cfg->working_dir);
-		put_str(config, "User", cfg->user);
-		put_str(config, "StopSignal", cfg->stop_signal);
-		put_strv(config, "Volumes", cfg->volumes);
-		put_strv(config, "ExposedPorts", cfg->exposed_ports);
+		image_json_put_strv(config, "Entrypoint", cfg->entrypoint);
+		image_json_put_strv(config, "Cmd", cfg->cmd);
+		image_json_put_strv(config, "Env", cfg->env);
+		image_json_put_str(config, "WorkingDir", cfg->working_dir);
+		image_json_put_str(config, "User", cfg->user);
+		image_json_put_str(config, "StopSignal", cfg->stop_signal);
+		image_json_put_strv(config, "Volumes", cfg->volumes);
+		image_json_put_strv(config, "ExposedPorts", cfg->exposed_ports);
 		put_labels(config, cfg);
 	}
 	json_object_object_add(root, "config", config);
-	put_strv(root, "layers", diff_ids);
+	image_json_put_strv(root, "layers", diff_ids);
 	if (repo_digests != NULL)
-		put_strv(root, "repo_digests", (char *const *)repo_digests);
-	put_strv(root, "blobs", blobs);
+		image_json_put_strv(root, "repo_digests", (char *const *)repo_digests);
+	image_json_put_strv(root, "blobs", blobs);
 	json_object_object_add(root, "size", json_object_new_int64(size));
 	char *text = xstrdup(json_object_to_json_string_ext(root, JSON_WRITE_FLAGS));
 	json_object_put(root);

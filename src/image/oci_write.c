@@ -7,27 +7,12 @@
 
 #include <json-c/json.h>
 
+#include "image/image_internal.h"
 #include "image/oci.h"
 #include "util/cleanup.h"
 
 #define JSON_FLAGS (JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE)
 #define SCHEMA_VERSION 2
-
-static void put_str(struct json_object *o, const char *key, const char *v)
-{
-	if (v != NULL)
-		json_object_object_add(o, key, json_object_new_string(v));
-}
-
-static void put_strv(struct json_object *o, const char *key, char *const *v)
-{
-	if (v == NULL)
-		return;
-	struct json_object *arr = json_object_new_array();
-	for (; *v; v++)
-		json_object_array_add(arr, json_object_new_string(*v));
-	json_object_object_add(o, key, arr);
-}
 
 struct pair {
 	const char *key;
@@ -80,21 +65,21 @@ static void put_set(struct json_object *o, const char *key, char *const *v)
 static struct json_object *platform_json(const struct pp_oci_platform *p)
 {
 	struct json_object *o = json_object_new_object();
-	put_str(o, "architecture", p->architecture);
-	put_str(o, "os", p->os);
-	put_str(o, "os.version", p->os_version);
-	put_strv(o, "os.features", p->os_features);
-	put_str(o, "variant", p->variant);
+	image_json_put_str(o, "architecture", p->architecture);
+	image_json_put_str(o, "os", p->os);
+	image_json_put_str(o, "os.version", p->os_version);
+	image_json_put_strv(o, "os.features", p->os_features);
+	image_json_put_str(o, "variant", p->variant);
 	return o;
 }
 
 static struct json_object *descriptor_json(const struct pp_oci_descriptor *d)
 {
 	struct json_object *o = json_object_new_object();
-	put_str(o, "mediaType", d->media_type);
-	put_str(o, "digest", d->digest);
+	image_json_put_str(o, "mediaType", d->media_type);
+	image_json_put_str(o, "digest", d->digest);
 	json_object_object_add(o, "size", json_object_new_int64(d->size));
-	put_strv(o, "urls", d->urls);
+	image_json_put_strv(o, "urls", d->urls);
 	put_kv(o, "annotations", d->annotations, d->n_annotations);
 	if (d->platform != NULL)
 		json_object_object_add(o, "platform", platform_json(d->platform));
@@ -112,7 +97,7 @@ char *pp_oci_manifest_to_json(const struct pp_oci_manifest *m)
 {
 	struct json_object *o = json_object_new_object();
 	json_object_object_add(o, "schemaVersion", json_object_new_int(SCHEMA_VERSION));
-	put_str(o, "mediaType", m->media_type);
+	image_json_put_str(o, "mediaType", m->media_type);
 	json_object_object_add(o, "config", descriptor_json(&m->config));
 	struct json_object *layers = json_object_new_array();
 	for (size_t i = 0; i < m->n_layers; i++)
@@ -126,7 +111,7 @@ char *pp_oci_index_to_json(const struct pp_oci_index *idx)
 {
 	struct json_object *o = json_object_new_object();
 	json_object_object_add(o, "schemaVersion", json_object_new_int(SCHEMA_VERSION));
-	put_str(o, "mediaType", idx->media_type);
+	image_json_put_str(o, "mediaType", idx->media_type);
 	struct json_object *list = json_object_new_array();
 	for (size_t i = 0; i < idx->n_manifests; i++)
 		json_object_array_add(list, descriptor_json(&idx->manifests[i]));
@@ -138,28 +123,28 @@ char *pp_oci_index_to_json(const struct pp_oci_index *idx)
 static struct json_object *run_config_json(const struct pp_image_config *ic)
 {
 	struct json_object *o = json_object_new_object();
-	put_str(o, "User", ic->user);
+	image_json_put_str(o, "User", ic->user);
 	put_set(o, "ExposedPorts", ic->exposed_ports);
-	put_strv(o, "Env", ic->env);
-	put_strv(o, "Entrypoint", ic->entrypoint);
-	put_strv(o, "Cmd", ic->cmd);
+	image_json_put_strv(o, "Env", ic->env);
+	image_json_put_strv(o, "Entrypoint", ic->entrypoint);
+	image_json_put_strv(o, "Cmd", ic->cmd);
 	put_set(o, "Volumes", ic->volumes);
-	put_str(o, "WorkingDir", ic->working_dir);
+	image_json_put_str(o, "WorkingDir", ic->working_dir);
 	cleanup_free struct pair *p = xmalloc(ic->n_labels * sizeof(*p) + 1);
 	for (size_t i = 0; i < ic->n_labels; i++)
 		p[i] = (struct pair){ic->labels[i].key, ic->labels[i].value};
 	put_pairs(o, "Labels", p, ic->n_labels);
-	put_str(o, "StopSignal", ic->stop_signal);
+	image_json_put_str(o, "StopSignal", ic->stop_signal);
 	return o;
 }
 
 static struct json_object *history_json(const struct pp_oci_history *h)
 {
 	struct json_object *o = json_object_new_object();
-	put_str(o, "created", h->created);
-	put_str(o, "created_by", h->created_by);
-	put_str(o, "author", h->author);
-	put_str(o, "comment", h->comment);
+	image_json_put_str(o, "created", h->created);
+	image_json_put_str(o, "created_by", h->created_by);
+	image_json_put_str(o, "author", h->author);
+	image_json_put_str(o, "comment", h->comment);
 	if (h->empty_layer)
 		json_object_object_add(o, "empty_layer", json_object_new_boolean(1));
 	return o;
@@ -168,16 +153,16 @@ static struct json_object *history_json(const struct pp_oci_history *h)
 char *pp_oci_config_to_json(const struct pp_oci_config *c)
 {
 	struct json_object *o = json_object_new_object();
-	put_str(o, "created", c->created);
-	put_str(o, "architecture", c->architecture);
-	put_str(o, "os", c->os);
-	put_str(o, "os.version", c->os_version);
-	put_str(o, "variant", c->variant);
+	image_json_put_str(o, "created", c->created);
+	image_json_put_str(o, "architecture", c->architecture);
+	image_json_put_str(o, "os", c->os);
+	image_json_put_str(o, "os.version", c->os_version);
+	image_json_put_str(o, "variant", c->variant);
 	json_object_object_add(o, "config", run_config_json(&c->config));
 	struct json_object *rootfs = json_object_new_object();
-	put_str(rootfs, "type", "layers");
+	image_json_put_str(rootfs, "type", "layers");
 	char *none[] = {NULL};
-	put_strv(rootfs, "diff_ids", c->diff_ids ? c->diff_ids : none);
+	image_json_put_strv(rootfs, "diff_ids", c->diff_ids ? c->diff_ids : none);
 	json_object_object_add(o, "rootfs", rootfs);
 	if (c->history != NULL) {
 		struct json_object *h = json_object_new_array();
