@@ -8,11 +8,21 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "pull/credentials.h"
 #include "pull/registries_conf.h"
 #include "util/cleanup.h"
 #include "util/toml.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+int LLVMFuzzerInitialize(int *argc, char ***argv);
+
+/* No credential helper may run: a name the input makes up is looked up in
+ * a PATH that has none. */
+int LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+	setenv("PATH", "/nonexistent-peapod-fuzz", 1);
+	return 0;
+}
 
 /* Every string of the tree is a C string as long as its bytes say. */
 static void walk(const struct pp_toml_value *v, int depth)
@@ -81,18 +91,49 @@ static void fuzz_registries_conf(const char *s, size_t len)
 	pp_registries_conf_clear(&conf);
 }
 
+static void fuzz_credentials(const char *s, size_t len)
+{
+	static const struct pp_credentials_query queries[] = {
+	    {.host = "reg.io", .repo = "team/app"},
+	    {.host = "docker.io", .repo = "library/busybox"},
+	    {.host = "127.0.0.1:5000", .repo = NULL},
+	};
+	for (size_t i = 0; i < sizeof(queries) / sizeof(queries[0]); i++) {
+		char *user = NULL, *password = NULL;
+		struct pp_error *err = NULL;
+		int r =
+		    pp_credentials_parse(s, len, "auth.json", &queries[i], &user, &password, &err);
+		if (r < 0) {
+			if (err == NULL || user != NULL || password != NULL)
+				abort();
+			pp_error_free(&err);
+		} else if (r == 1) {
+			/* they go into a Basic header: user:password */
+			if (user == NULL || password == NULL || user[0] == '\0' ||
+			    strchr(user, ':'))
+				abort();
+		} else if (user != NULL || password != NULL)
+			abort();
+		free(user);
+		free(password);
+	}
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	if (size < 1)
 		return 0;
 	const char *s = (const char *)data + 1;
 	size_t len = size - 1;
-	switch (data[0] % 2) {
+	switch (data[0] % 3) {
 	case 0:
 		fuzz_toml(s, len);
 		break;
 	case 1:
 		fuzz_registries_conf(s, len);
+		break;
+	case 2:
+		fuzz_credentials(s, len);
 		break;
 	default:
 		break;

@@ -24,7 +24,8 @@
 
 static const char usage_text[] =
     "usage: peapod image pull [--platform OS/ARCH[/VARIANT]] [--creds USER:PASS]\n"
-    "                            [--tls-verify=false] [-q] [--root DIR] REF\n"
+    "                            [--authfile FILE] [--tls-verify=false] [-q]\n"
+    "                            [--root DIR] REF\n"
     "       peapod image import SRC... REF [--entrypoint JSON|WORD] [--cmd JSON|WORD]\n"
     "                              [--env K=V]... [--workdir DIR] [--user USER]\n"
     "                              [--stop-signal SIG] [--root DIR]\n"
@@ -40,6 +41,8 @@ static const char usage_text[] =
     "--tls-verify=true overrides); -q prints only the image id.\n"
     "Mirrors, insecure and blocked registries: $PEAPOD_REGISTRIES_CONF\n"
     "(/etc/containers/registries.conf and its .d/*.conf); CAs: certs.d.\n"
+    "Credentials: --creds, else --authfile or $REGISTRY_AUTH_FILE, else podman's\n"
+    "auth.json places, then ~/.docker/config.json (credential helpers run).\n"
     "--cmd and --entrypoint take a JSON array ('[\"sh\",\"-c\",\"echo hi\"]') or one word.\n";
 
 static int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -382,11 +385,18 @@ static void print_pull_event(void *ctx, const struct pp_pull_event *ev)
 	}
 }
 
-enum { PULL_OPT_PLATFORM = 256, PULL_OPT_CREDS, PULL_OPT_TLS_VERIFY, PULL_OPT_ROOT };
+enum {
+	PULL_OPT_PLATFORM = 256,
+	PULL_OPT_CREDS,
+	PULL_OPT_AUTHFILE,
+	PULL_OPT_TLS_VERIFY,
+	PULL_OPT_ROOT
+};
 
 static const struct option pull_options[] = {
     {"platform", required_argument, NULL, PULL_OPT_PLATFORM},
     {"creds", required_argument, NULL, PULL_OPT_CREDS},
+    {"authfile", required_argument, NULL, PULL_OPT_AUTHFILE},
     {"tls-verify", optional_argument, NULL, PULL_OPT_TLS_VERIFY},
     {"root", required_argument, NULL, PULL_OPT_ROOT},
     {"quiet", no_argument, NULL, 'q'},
@@ -422,6 +432,9 @@ static int parse_pull_options(int argc, char **argv, struct pull_args *a)
 			a->opts.password = a->user + (colon - optarg) + 1;
 			break;
 		}
+		case PULL_OPT_AUTHFILE:
+			a->opts.authfile = optarg;
+			break;
 		case PULL_OPT_TLS_VERIFY:
 			if (optarg == NULL || strcmp(optarg, "true") == 0) {
 				a->opts.plain_http = false;

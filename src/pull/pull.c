@@ -6,12 +6,14 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include "image/layer.h"
 #include "image/oci.h"
 #include "image/store.h"
 #include "pull/certs_dir.h"
+#include "pull/credentials.h"
 #include "pull/pull.h"
 #include "pull/registries_conf.h"
 #include "registry/registry.h"
@@ -30,6 +32,11 @@ struct pull {
 	size_t n_endpoints;
 	const char *host;
 	const char *repo;
+	const struct pp_pull_endpoint *endpoint;
+	/* The credentials files' answer for cred_host (looked up once: a
+	 * Basic registry asks on every request) */
+	char *cred_host, *cred_user, *cred_password;
+	int cred_found;
 	struct pp_oci_platform want;
 	struct pp_image_add *add;
 	char top_digest[PP_DIGEST_STRING_MAX]; /* what the reference names: index or manifest */
@@ -42,6 +49,40 @@ static void emit(const struct pull *p, enum pp_pull_event_kind kind, const char 
 		return;
 	struct pp_pull_event ev = {.kind = kind, .text = text, .digest = digest, .size = size};
 	p->opts->progress(p->opts->progress_ctx, &ev);
+}
+
+/* The registry client's credentials callback: --creds win (the client
+ * falls back to them), else the files users keep (credentials.h), for the
+ * endpoint's repository when host is its registry. */
+static int pull_credentials(void *ctx, const char *host, char **user, char **password,
+			    struct pp_error **err)
+{
+	struct pull *p = ctx;
+	if (p->opts->username)
+		return 0;
+	if (p->cred_host == NULL || strcmp(p->cred_host, host) != 0) {
+		bool ours = strcasecmp(host, p->host) == 0;
+		struct pp_credentials_query q = {
+		    .authfile = p->opts->authfile,
+		    .host = ours ? p->endpoint->host : host,
+		    .repo = ours ? p->endpoint->repo : NULL,
+		};
+		free(p->cred_host);
+		free(p->cred_user);
+		free(p->cred_password);
+		p->cred_user = p->cred_password = NULL;
+		p->cred_host = NULL;
+		int r = pp_credentials_lookup(&q, &p->cred_user, &p->cred_password, err);
+		if (r < 0)
+			return -1;
+		p->cred_host = xstrdup(host);
+		p->cred_found = r;
+	}
+	if (!p->cred_found)
+		return 0;
+	*user = xstrdup(p->cred_user);
+	*password = xstrdup(p->cred_password);
+	return 1;
 }
 
 /* A client for endpoint e: plain HTTP when registries.conf says insecure
@@ -62,6 +103,8 @@ static int client_new(struct pull *p, const struct pp_pull_endpoint *e,
 	    .insecure_hosts = plain ? plain_hosts : NULL,
 	    .ca_pem = pem,
 	    .ca_pem_len = pem_len,
+	    .credentials = pull_credentials,
+	    .credentials_ctx = p,
 	    .static_host = p->opts->username ? host : NULL,
 	    .username = p->opts->username,
 	    .password = p->opts->password,
@@ -101,6 +144,9 @@ static int first_document(struct pull *p, struct pp_oci_document **doc, struct p
 		p->client = NULL;
 		p->host = pp_image_ref_api_host(&api);
 		p->repo = e->repo;
+		p->endpoint = e;
+		free(p->cred_host);
+		p->cred_host = NULL;
 		int r = client_new(p, e, &p->client, err);
 		if (r == 0)
 			r = get_document(p, pp_image_ref_pull_reference(&p->ref), doc,
@@ -326,6 +372,9 @@ int pp_pull_image(struct pp_image_store *store, const char *ref, const struct pp
 	}
 	pp_registry_client_free(p.client);
 	pp_pull_endpoints_free(p.endpoints, p.n_endpoints);
+	free(p.cred_host);
+	free(p.cred_user);
+	free(p.cred_password);
 	pp_oci_platform_clear(&p.want);
 	pp_image_ref_free(&p.ref);
 	return ret < 0 ? pp_error_wrap(err, "pull %s", ref) : 0;

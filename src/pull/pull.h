@@ -42,9 +42,13 @@ struct pp_pull_event {
 struct pp_pull_options {
 	/* "os/arch[/variant]" to pick from an index; NULL: this host's */
 	const char *platform;
-	/* Credentials for the reference's registry (--creds); NULL: anonymous */
+	/* Credentials for the reference's registry (--creds); NULL: those of
+	 * the files users keep (credentials.h), else anonymous */
 	const char *username;
 	const char *password;
+	/* The credentials file (--authfile), the only one read; NULL:
+	 * $REGISTRY_AUTH_FILE, else podman's and docker's places */
+	const char *authfile;
 	/* Talk to the reference's registry (and its mirrors) in plain HTTP
 	 * (--tls-verify=false): never implied, not even for 127.0.0.1 or
 	 * localhost, but by registries.conf's insecure = true */
