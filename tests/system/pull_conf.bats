@@ -6,35 +6,7 @@
 # with htpasswd ("secure"), each holding team/app:v1.
 
 load helpers
-
-# start_fixture MODE NAME: the fixture in MODE, held until its stdin (a
-# fifo whose only writer is a sleep) closes; NAME_PORT and NAME_DIR set.
-start_fixture() {
-	local mode=$1 name=$2 here d
-	here=$(cd "$(dirname "$BATS_TEST_FILENAME")/../lib" && pwd)
-	d=$(mktemp -d "$SUITE_TMP/registry-$name.XXXXXX")
-	mkdir "$d/registry"
-	mkfifo "$d/stdin"
-	python3 "$here/registry-fixture.py" "$mode" "$d/registry" <"$d/stdin" >"$d/ready" 2>"$d/log" 3>&- &
-	echo $! >"$d/fixture.pid"
-	sleep 3600 >"$d/stdin" 3>&- &
-	echo $! >"$d/holder.pid"
-	echo "$d" >>"$SUITE_TMP/pull-conf-fixtures"
-	printf -v "${name}_DIR" %s "$d"
-	export "${name}_DIR"
-}
-
-wait_fixture() {
-	local name=$1 d i
-	d=${name}_DIR
-	d=${!d}
-	for ((i = 0; i < 600; i++)); do
-		[ -s "$d/ready" ] && break
-		sleep 0.1
-	done
-	printf -v "${name}_PORT" %s "$(python3 -c 'import json,sys; print(json.load(sys.stdin)["port"])' <"$d/ready")"
-	export "${name}_PORT"
-}
+load registry_helpers
 
 setup_file() {
 	if ! command -v docker-registry >/dev/null || ! command -v skopeo >/dev/null; then
@@ -51,33 +23,7 @@ setup_file() {
 }
 
 teardown_file() {
-	local d i fixture
-	[ -f "$SUITE_TMP/pull-conf-fixtures" ] || return 0
-	while read -r d; do
-		fixture=$(cat "$d/fixture.pid")
-		kill "$(cat "$d/holder.pid")" 2>/dev/null || true
-		for ((i = 0; i < 100; i++)); do
-			kill -0 "$fixture" 2>/dev/null || break
-			sleep 0.1
-		done
-		rm -rf "$d"
-	done <"$SUITE_TMP/pull-conf-fixtures"
-	rm -f "$SUITE_TMP/pull-conf-fixtures"
-}
-
-# conf <<EOF: the test's registries.conf, used by every pull after it.
-conf() {
-	cat >"$TEST_DIR/registries.conf"
-	export PEAPOD_REGISTRIES_CONF=$TEST_DIR/registries.conf
-	export PEAPOD_CERTS_DIRS=$TEST_DIR/certs.d
-}
-
-store_state() {
-	(
-		cd "$PEAPOD_ROOT" || exit 1
-		find layers images blobs -mindepth 1 ! -name '*.lock' 2>/dev/null | sort
-		cat repositories.json 2>/dev/null
-	)
+	stop_fixtures
 }
 
 @test "registries.conf: insecure = true is what makes a registry plain HTTP" {
