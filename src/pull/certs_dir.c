@@ -48,6 +48,8 @@ int pp_certs_dir_ca(const char *dirs, const char *host, char **pem, size_t *len,
 {
 	*pem = NULL;
 	*len = 0;
+	if (strchr(host, '/') || host[0] == '.' || host[0] == '\0')
+		return 0; /* never a path of its own */
 	cleanup_free char *list = xstrdup(dirs);
 	cleanup_free char *dir = NULL;
 	char *save = NULL;
@@ -60,7 +62,7 @@ int pp_certs_dir_ca(const char *dirs, const char *host, char **pem, size_t *len,
 		}
 		free(d);
 	}
-	if (dir == NULL || strchr(host, '/') || host[0] == '.')
+	if (dir == NULL)
 		return 0;
 	char **names = NULL;
 	size_t n = 0;

@@ -94,7 +94,7 @@ static int set_pair(const char *what, const char *u, size_t ul, const char *p, s
 		    char **user, char **password, struct pp_error **err)
 {
 	if (ul == 0 || memchr(u, '\0', ul) || memchr(p, '\0', pl) || memchr(u, ':', ul))
-		return pp_error_set(err, EINVAL, "%s: not a user name and password", what);
+		return pp_error_set(err, 0, "%s: not a user name and password", what);
 	*user = strndup(u, ul);
 	*password = strndup(p, pl);
 	if (*user == NULL || *password == NULL)
@@ -109,11 +109,11 @@ static int auth_entry(const char *file, const char *key, struct json_object *ent
 {
 	struct json_object *auth = NULL, *token = NULL;
 	if (!json_object_is_type(entry, json_type_object))
-		return pp_error_set(err, EINVAL, "%s: auths.\"%s\": not an object", file, key);
+		return pp_error_set(err, 0, "%s: auths.\"%s\": not an object", file, key);
 	json_object_object_get_ex(entry, "identitytoken", &token);
 	if (json_object_object_get_ex(entry, "auth", &auth) &&
 	    !json_object_is_type(auth, json_type_string))
-		return pp_error_set(err, EINVAL, "%s: auths.\"%s\".auth: not a string", file, key);
+		return pp_error_set(err, 0, "%s: auths.\"%s\".auth: not a string", file, key);
 	const char *a = auth ? json_object_get_string(auth) : "";
 	if (*a == '\0' && token && json_object_get_string_len(token) > 0)
 		return pp_error_set(err, ENOTSUP,
@@ -126,8 +126,8 @@ static int auth_entry(const char *file, const char *key, struct json_object *ent
 	cleanup_free char *pair = b64_decode(a, &len);
 	char *colon = pair ? memchr(pair, ':', len) : NULL;
 	if (colon == NULL)
-		return pp_error_set(
-		    err, EINVAL, "%s: auths.\"%s\".auth: not base64 of user:password", file, key);
+		return pp_error_set(err, 0, "%s: auths.\"%s\".auth: not base64 of user:password",
+				    file, key);
 	cleanup_free char *what = xasprintf("%s: auths.\"%s\".auth", file, key);
 	return set_pair(what, pair, (size_t)(colon - pair), colon + 1,
 			len - (size_t)(colon - pair) - 1, user, password, err);
@@ -140,7 +140,7 @@ static int from_auths(const char *file, struct json_object *auths,
 		      struct pp_error **err)
 {
 	if (!json_object_is_type(auths, json_type_object))
-		return pp_error_set(err, EINVAL, "%s: auths: not an object", file);
+		return pp_error_set(err, 0, "%s: auths: not an object", file);
 	cleanup_free char *key = q->repo ? xasprintf("%s/%s", q->host, q->repo) : xstrdup(q->host);
 	for (;;) {
 		struct json_object *e;
@@ -234,8 +234,7 @@ static int from_helper(const char *file, const char *name, const struct pp_crede
 		       char **user, char **password, struct pp_error **err)
 {
 	if (*name == '\0' || strpbrk(name, "/ \t\n") || name[0] == '.')
-		return pp_error_set(err, EINVAL, "%s: credential helper \"%s\": not a name", file,
-				    name);
+		return pp_error_set(err, 0, "%s: credential helper \"%s\": not a name", file, name);
 	cleanup_free char *prog = xasprintf("docker-credential-%s", name);
 	/* docker keeps Docker Hub under its v1 URL */
 	const char *server = strcmp(hub_normalized(q->host), HUB_KEY_HOST) == 0
@@ -258,8 +257,8 @@ static int from_helper(const char *file, const char *name, const struct pp_crede
 	if (!json_object_object_get_ex(j, "Username", &u) ||
 	    !json_object_object_get_ex(j, "Secret", &s) ||
 	    !json_object_is_type(u, json_type_string) || !json_object_is_type(s, json_type_string))
-		r = pp_error_set(err, EINVAL, "%s: %s get %s: not {\"Username\", \"Secret\"} JSON",
-				 file, prog, server);
+		r = pp_error_set(err, 0, "%s: %s get %s: not {\"Username\", \"Secret\"} JSON", file,
+				 prog, server);
 	else if (strcmp(json_object_get_string(u), "<token>") == 0)
 		r = pp_error_set(err, ENOTSUP,
 				 "%s: %s get %s: an identity token, which is not supported", file,
@@ -296,24 +295,23 @@ int pp_credentials_parse(const char *data, size_t len, const char *file,
 	while (used < len && strchr(" \t\r\n", data[used]) && data[used] != '\0')
 		used++;
 	if (root == NULL || je != json_tokener_success)
-		r = pp_error_set(err, EINVAL, "%s: not JSON: %s", file,
-				 json_tokener_error_desc(je));
+		r = pp_error_set(err, 0, "%s: not JSON: %s", file, json_tokener_error_desc(je));
 	else if (used != len)
-		r = pp_error_set(err, EINVAL, "%s: not JSON: more after the value", file);
+		r = pp_error_set(err, 0, "%s: not JSON: more after the value", file);
 	if (r == 0 && !json_object_is_type(root, json_type_object))
-		r = pp_error_set(err, EINVAL, "%s: not a JSON object", file);
+		r = pp_error_set(err, 0, "%s: not a JSON object", file);
 	struct json_object *helpers = NULL, *auths = NULL, *store = NULL, *h = NULL;
 	if (r == 0 && json_object_object_get_ex(root, "credHelpers", &helpers)) {
 		if (!json_object_is_type(helpers, json_type_object))
-			r = pp_error_set(err, EINVAL, "%s: credHelpers: not an object", file);
+			r = pp_error_set(err, 0, "%s: credHelpers: not an object", file);
 		else if (json_object_object_get_ex(helpers, q->host, &h) ||
 			 (strcmp(hub_normalized(q->host), HUB_KEY_HOST) == 0 &&
 			  json_object_object_get_ex(helpers, PP_CREDENTIALS_DOCKER_HUB_KEY, &h))) {
 			r = json_object_is_type(h, json_type_string)
 				? from_helper(file, json_object_get_string(h), q, user, password,
 					      err)
-				: pp_error_set(err, EINVAL, "%s: credHelpers.\"%s\": not a string",
-					       file, q->host);
+				: pp_error_set(err, 0, "%s: credHelpers.\"%s\": not a string", file,
+					       q->host);
 			json_object_put(root);
 			return r;
 		}
@@ -322,7 +320,7 @@ int pp_credentials_parse(const char *data, size_t len, const char *file,
 		r = from_auths(file, auths, q, user, password, err);
 	if (r == 0 && json_object_object_get_ex(root, "credsStore", &store)) {
 		if (!json_object_is_type(store, json_type_string))
-			r = pp_error_set(err, EINVAL, "%s: credsStore: not a string", file);
+			r = pp_error_set(err, 0, "%s: credsStore: not a string", file);
 		else if (json_object_get_string_len(store) > 0)
 			r = from_helper(file, json_object_get_string(store), q, user, password,
 					err);

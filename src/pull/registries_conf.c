@@ -23,7 +23,7 @@ static int bad(const char *file, const struct pp_toml_value *v, struct pp_error 
 	va_start(ap, fmt);
 	cleanup_free char *msg = xvasprintf(fmt, ap);
 	va_end(ap);
-	return pp_error_set(err, EINVAL, "%s:%d:%d: %s", file, v->line, v->col, msg);
+	return pp_error_set(err, 0, "%s:%d:%d: %s", file, v->line, v->col, msg);
 }
 
 static int want(const char *file, const struct pp_toml_value *v, const char *field,
@@ -356,7 +356,7 @@ static int endpoint(const char *location, const char *rest, bool insecure, bool 
 	cleanup_free char *full = xasprintf("%s%s", location, rest);
 	char *slash = strchr(full, '/');
 	if (slash == NULL || slash[1] == '\0')
-		return pp_error_set(err, EINVAL, "registries.conf: location %s gives no repository",
+		return pp_error_set(err, 0, "registries.conf: location %s gives no repository",
 				    full);
 	*slash = '\0';
 	out->host = xstrdup(full);

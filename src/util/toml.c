@@ -32,7 +32,7 @@ static int fail_at(struct parser *p, size_t pos, struct pp_error **err, const ch
 	va_start(ap, fmt);
 	cleanup_free char *msg = xvasprintf(fmt, ap);
 	va_end(ap);
-	return pp_error_set(err, EINVAL, "%s:%d:%zu: %s", p->file, p->line, pos - p->line_start + 1,
+	return pp_error_set(err, 0, "%s:%d:%zu: %s", p->file, p->line, pos - p->line_start + 1,
 			    msg);
 }
 
