@@ -338,6 +338,9 @@ static int pull_setup(struct pull *p, const char *ref, struct pp_error **err)
 				    : pp_oci_platform_host(&p->want, err);
 	if (ret < 0)
 		return -1;
+	/* as podman: a named credentials file must be there, challenged or not */
+	if (p->opts->authfile && access(p->opts->authfile, R_OK) < 0)
+		return pp_error_set(err, errno, "--authfile %s", p->opts->authfile);
 	struct pp_registries_conf conf = {0};
 	const char *path =
 	    p->opts->registries_conf ? p->opts->registries_conf : pp_settings()->registries_conf;
