@@ -78,6 +78,19 @@ bool image_is_pinned(const struct pp_image_store *s, const char *id, char **pod_
  * dirs of dead importers. Call with the exclusive lock held. */
 int image_store_gc_locked(const struct pp_image_store *s, struct pp_error **err);
 
+/* How many pods pin image id. */
+size_t image_pin_count(const struct pp_image_store *s, const char *id);
+
+/* The ids of images/<id>.json (tagged or not). */
+int image_list_ids(const struct pp_image_store *s, char ***out, size_t *n, struct pp_error **err);
+
+/* Every tag of repositories.json that points at id, sorted, NULL-terminated. */
+char **image_tags_of(struct json_object *repos, const char *id);
+
+/* The size layer.json of a stored layer gives, or -1 when the layer is
+ * absent or not complete. */
+int64_t image_layer_size(const struct pp_image_store *s, const char *hex);
+
 /* image_json.c: images/<id>.json and repositories.json */
 /* A version 2 record: diff_ids lowest first ("sha256:<hex>"). Legacy
  * records are read, never written. */
