@@ -82,6 +82,8 @@ static void human_age(time_t created, char *buf, size_t len)
 		snprintf(buf, len, "About an hour ago");
 	else if (age >= SECS_PER_MIN)
 		snprintf(buf, len, "About a minute ago");
+	else if (age == 1)
+		snprintf(buf, len, "1 second ago");
 	else
 		snprintf(buf, len, "%ld seconds ago", age);
 }

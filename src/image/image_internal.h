@@ -113,12 +113,6 @@ int image_repos_load(const struct pp_image_store *s, struct json_object **out,
 int image_repos_save(const struct pp_image_store *s, struct json_object *repos,
 		     struct pp_error **err);
 
-/* image_copy.c: copies the tree at src into the existing directory dst,
- * preserving modes, owners, times, symlinks (never followed), hardlinks,
- * device nodes and (best-effort) xattrs. Mount points below src are copied
- * as empty directories. */
-int image_copy_tree(const char *src, const char *dst, struct pp_error **err);
-
 /* image_tar.c: extracts a tar archive (any compression) into the existing
  * directory dst, refusing absolute paths, ".." and symlink traversal. */
 int image_extract_tar(const char *archive, const char *dst, struct pp_error **err);

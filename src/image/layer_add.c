@@ -13,6 +13,7 @@
 #include "image/image_internal.h"
 #include "image/store.h"
 #include "util/cleanup.h"
+#include "util/copy_tree.h"
 #include "util/fs.h"
 
 #define LAYER_ROOT_MODE 0755
@@ -24,7 +25,7 @@ int pp_layer_unpack_dir(void *ctx, int fd, int dst_dirfd, const char *dst,
 	(void)fd;
 	(void)dst_dirfd;
 	(void)diff_id;
-	return image_copy_tree(ctx, dst, err);
+	return pp_copy_tree(ctx, dst, err);
 }
 
 int pp_layer_unpack_tar_file(void *ctx, int fd, int dst_dirfd, const char *dst,

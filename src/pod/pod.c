@@ -298,11 +298,12 @@ static int add_termination_log(struct pp_pod_container *c, struct start_ctx *s,
 static int prepare_start(struct pp_pod_instance *pod, struct pp_pod_container *c,
 			 struct start_ctx *s, struct pp_error **err)
 {
-	if (pp_pod_container_env(pod, c, &s->envp, err) < 0 ||
+	/* the fresh layer first: the image's volumes are made in its directory */
+	if (fresh_layer(c, &s->upper, &s->work, &s->rootfs, err) < 0 ||
+	    pp_pod_container_env(pod, c, &s->envp, err) < 0 ||
 	    pp_pod_container_argv(pod, c, &s->argv, err) < 0 ||
 	    pp_pod_container_mounts(pod, c, s->envp, &s->mounts, &s->n_mounts, &s->owned, err) <
 		0 ||
-	    fresh_layer(c, &s->upper, &s->work, &s->rootfs, err) < 0 ||
 	    pp_cgroup_procs_fds(c->cgroup, &s->cg_fds, &s->n_cg_fds, err) < 0)
 		return -1;
 	/* The writable layer's root is the overlay's "/": the pod's root owns
