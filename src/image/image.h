@@ -123,9 +123,11 @@ int pp_image_remove_force(struct pp_image_store *store, const char *ref, struct 
  * garbage collection after an import removes a layer under a running
  * container: the ids go to <root>/pods/<pod_uid>/images, written under the
  * store lock after checking each image still exists. The pin goes with that
- * directory (the pod's data directory, removed when the pod is). */
-int pp_image_pin(struct pp_image_store *store, const char *pod_uid, struct pp_image *const *images,
-		 size_t n, struct pp_error **err);
+ * directory (the pod's data directory, removed when the pod is). pod_name
+ * ("namespace/name", may be NULL) goes next to it, for `image rm` to say
+ * which pod holds an image. */
+int pp_image_pin(struct pp_image_store *store, const char *pod_uid, const char *pod_name,
+		 struct pp_image *const *images, size_t n, struct pp_error **err);
 
 /* Fills img's os, architecture and variant from its config blob (what the
  * pull or the import stored under the image's id), so records need no

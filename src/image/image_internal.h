@@ -70,6 +70,9 @@ int image_store_lock(const struct pp_image_store *s, int op, int *fd, struct pp_
 /* The pin file of a pod, relative to the store root. */
 #define IMAGE_PODS_DIR "pods"
 #define IMAGE_PIN_FILE "images"
+/* next to it: "namespace/name" of the pod, for messages */
+#define IMAGE_PIN_OWNER_FILE "pod"
+#define IMAGE_POD_NAME_MAX 1024
 
 /* True when some pod pins image id; *pod_uid (if not NULL) gets which. */
 bool image_is_pinned(const struct pp_image_store *s, const char *id, char **pod_uid);

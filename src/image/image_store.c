@@ -322,10 +322,17 @@ static int remove_image(struct pp_image_store *s, const char *ref, bool force,
 		return -1;
 	int ret = lookup(s, repos, ref, &id, &tag, err);
 	cleanup_free char *pod = NULL;
-	if (ret == 0 && !force && image_is_pinned(s, id, &pod))
-		ret = pp_error_set(
-		    err, 0, "image \"%s\" is in use by a running pod (uid %s): stop the pod first",
-		    ref, pod);
+	if (ret == 0 && !force && image_is_pinned(s, id, &pod)) {
+		cleanup_free char *owner =
+		    xasprintf("%s/%s/%s/%s", s->root, IMAGE_PODS_DIR, pod, IMAGE_PIN_OWNER_FILE);
+		cleanup_free char *name = NULL;
+		if (pp_read_file(owner, IMAGE_POD_NAME_MAX, &name, NULL, NULL) < 0)
+			name = xstrdup("?");
+		ret = pp_error_set(err, 0,
+				   "image \"%s\" is in use by a running pod, %s (uid %s): stop it "
+				   "first, or rm --force (its layers then stay until the pod ends)",
+				   ref, name, pod);
+	}
 	if (ret == 0) {
 		untag(repos, tag, id);
 		ret = image_repos_save(s, repos, err);
@@ -354,8 +361,8 @@ int pp_image_store_gc(struct pp_image_store *s, struct pp_error **err)
 	return image_store_gc_locked(s, err);
 }
 
-int pp_image_pin(struct pp_image_store *s, const char *pod_uid, struct pp_image *const *images,
-		 size_t n, struct pp_error **err)
+int pp_image_pin(struct pp_image_store *s, const char *pod_uid, const char *pod_name,
+		 struct pp_image *const *images, size_t n, struct pp_error **err)
 {
 	cleanup_close int lock = -1;
 	if (image_store_lock(s, LOCK_SH, &lock, err) < 0)
@@ -377,6 +384,11 @@ int pp_image_pin(struct pp_image_store *s, const char *pod_uid, struct pp_image 
 	cleanup_free char *file = xasprintf("%s/%s", dir, IMAGE_PIN_FILE);
 	if (pp_mkdir_p(dir, 0700, err) < 0)
 		return -1;
+	if (pod_name != NULL) {
+		cleanup_free char *owner = xasprintf("%s/%s", dir, IMAGE_PIN_OWNER_FILE);
+		if (pp_write_file_atomic(owner, pod_name, strlen(pod_name), 0600, err) < 0)
+			return -1;
+	}
 	return pp_write_file_atomic(file, text, len, 0600, err);
 }
 

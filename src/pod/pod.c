@@ -133,7 +133,8 @@ static int create_dirs_and_cgroups(struct pp_pod_instance *pod, struct pp_image_
 	struct pp_image **images = xmalloc(sizeof(*images) * (pod->n_containers + 1));
 	for (size_t i = 0; i < pod->n_containers; i++)
 		images[i] = pod->containers[i].image;
-	int pinned = pp_image_pin(store, pod->uid, images, pod->n_containers, err);
+	cleanup_free char *name = xasprintf("%s/%s", pod->spec->namespace_, pod->spec->name);
+	int pinned = pp_image_pin(store, pod->uid, name, images, pod->n_containers, err);
 	free(images);
 	if (pinned < 0)
 		return -1;

@@ -244,7 +244,7 @@ static void test_force_rm_pinned(void **state)
 	struct pp_image *img = NULL;
 	struct pp_error *err = NULL;
 	assert_int_equal(pp_image_get(f->store, "pin:1", &img, NULL), 0);
-	assert_int_equal(pp_image_pin(f->store, "pod-uid", &img, 1, NULL), 0);
+	assert_int_equal(pp_image_pin(f->store, "pod-uid", "default/p", &img, 1, NULL), 0);
 	assert_int_equal(pp_image_remove(f->store, "pin:1", &err), -1);
 	assert_non_null(strstr(err->msg, "in use by a running pod"));
 	pp_error_free(&err);
