@@ -7,8 +7,7 @@
 # layer and BENCH_LAYERS - 1 more on top (`image import` of several
 # sources: one layer each), each adding a few files and replacing one of
 # the layer below. Run by `make bench-layers`; private state under a temp
-# dir, nothing left. BENCH_TRACE=1 also prints breakdown.sh's per-step
-# table for each image.
+# dir, nothing left. BENCH_RUNS (20), BENCH_LAYERS (5).
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 TOP=$(dirname "$HERE")
@@ -80,7 +79,6 @@ start() { # NAME: ms from apply to Ready; the pod deleted after
 	echo "$t"
 }
 
-[ "${BENCH_TRACE:-0}" = 1 ] && export PEAPOD_TRACE=$TMP/trace
 log "3-container pod, apply -> Ready: busybox (1 layer) and layered:1 ($LAYERS layers), interleaved, $RUNS runs"
 : >"$TMP/one.ms"
 : >"$TMP/multi.ms"
