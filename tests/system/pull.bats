@@ -373,3 +373,38 @@ EOF
 	[ "$(store_state)" = "$before" ] || fail "the store kept something: $(diff <(echo "$before") <(store_state))"
 	assert_no_leaks
 }
+
+@test "an image's Volumes in a pod with hostUsers: false: seeded with the image's owners as the pod sees them, writable by its root" {
+	skip_unless_userns
+	local before
+	before=$(store_state)
+	run_peapod image pull -q --tls-verify=false "$REG/test/img:vol"
+	assert_status 0
+	run_pod <<EOF
+apiVersion: v1
+kind: Pod
+metadata:
+  name: imgvol-userns
+spec:
+  restartPolicy: Never
+  hostUsers: false
+  containers:
+    - name: c
+      image: "$REG/test/img:vol"
+      command:
+        - sh
+        - -c
+        - |
+          echo "seed owner \$(stat -c %u:%g /data/seed), dir owner \$(stat -c %u /data)"
+          echo w >/data/new && echo "data writable"
+          echo w >/empty/new && echo "empty writable, owner \$(stat -c %u /empty)"
+EOF
+	assert_status 0
+	assert_line "[c] seed owner 1000:1000, dir owner 0"
+	assert_line "[c] data writable"
+	assert_line "[c] empty writable, owner 0"
+	run_peapod image rm "$REG/test/img:vol"
+	assert_status 0
+	[ "$(store_state)" = "$before" ] || fail "the store kept something"
+	assert_no_leaks
+}
