@@ -247,40 +247,6 @@ static struct pp_pod_volume *find_volume(struct pp_pod_instance *pod, const char
 	return NULL;
 }
 
-/* "data", "/data/", "//a/./b/../c" -> "/data", "/data", "/a/c": an image
- * Volumes path as containerd takes it (filepath.Clean, relative ones from
- * the root). Caller frees. */
-static char *clean_volume_path(const char *p)
-{
-	size_t len = strlen(p);
-	char *out = xmalloc(len + 2);
-	size_t n = 0;
-	while (*p) {
-		while (*p == '/')
-			p++;
-		size_t seg = strcspn(p, "/");
-		if (seg == 0)
-			break;
-		if (seg == 1 && p[0] == '.') {
-			/* nothing */
-		} else if (seg == 2 && p[0] == '.' && p[1] == '.') {
-			while (n > 0 && out[n - 1] != '/')
-				n--;
-			if (n > 0)
-				n--; /* the '/' before the dropped component */
-		} else {
-			out[n++] = '/';
-			memcpy(out + n, p, seg);
-			n += seg;
-		}
-		p += seg;
-	}
-	if (n == 0)
-		out[n++] = '/';
-	out[n] = '\0';
-	return out;
-}
-
 /* A path the container gets a mount at anyway (pp_pod_container_mounts'
  * fixed ones, its termination log, its volumeMounts). */
 static bool mount_covers(const struct pp_pod_container *c, const char *path)
@@ -296,7 +262,7 @@ static bool mount_covers(const struct pp_pod_container *c, const char *path)
 		    j < c->spec->n_volume_mounts ? c->spec->volume_mounts[j].mount_path : termlog;
 		if (t == NULL)
 			continue;
-		cleanup_free char *clean = clean_volume_path(t);
+		cleanup_free char *clean = pp_path_clean(t);
 		if (strcmp(clean, path) == 0)
 			return true;
 	}
@@ -323,7 +289,7 @@ static int image_volumes(const struct pp_pod_instance *pod, const struct pp_pod_
 {
 	char **vols = c->image ? c->image->config.volumes : NULL;
 	for (size_t i = 0; vols && vols[i]; i++) {
-		cleanup_free char *path = clean_volume_path(vols[i]);
+		cleanup_free char *path = pp_path_clean(vols[i]);
 		if (strcmp(path, "/") == 0 || mount_covers(c, path))
 			continue;
 		char *src = xasprintf("%s/volumes/%zu", c->dir, i);
