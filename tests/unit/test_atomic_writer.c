@@ -1,0 +1,258 @@
+/* kubelet's atomic writer (src/util/atomic_writer.c) on a private temp dir:
+ * the layout, updates that add and remove files, idempotence, modes, bad
+ * paths. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "util/atomic_writer.h"
+#include "util/cleanup.h"
+#include "util/fs.h"
+
+static char base[] = "/tmp/peapod-aw-test.XXXXXX";
+
+static int setup(void **state)
+{
+	(void)state;
+	return mkdtemp(base) == NULL ? -1 : 0;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	return pp_rm_rf(base, NULL);
+}
+
+/* A fresh empty volume directory for one test. */
+static char *volume(const char *name)
+{
+	char *dir = xasprintf("%s/%s", base, name);
+	assert_int_equal(mkdir(dir, 0755), 0);
+	return dir;
+}
+
+static char *read_at(const char *dir, const char *rel)
+{
+	cleanup_free char *p = xasprintf("%s/%s", dir, rel);
+	char *out = NULL;
+	size_t len;
+	if (pp_read_file(p, 1 << 20, &out, &len, NULL) < 0)
+		return NULL;
+	return out;
+}
+
+static char *link_at(const char *dir, const char *rel)
+{
+	cleanup_free char *p = xasprintf("%s/%s", dir, rel);
+	char buf[512];
+	ssize_t n = readlink(p, buf, sizeof(buf) - 1);
+	if (n < 0)
+		return NULL;
+	buf[n] = '\0';
+	return xstrdup(buf);
+}
+
+static bool exists(const char *dir, const char *rel)
+{
+	cleanup_free char *p = xasprintf("%s/%s", dir, rel);
+	struct stat st;
+	return lstat(p, &st) == 0;
+}
+
+/* The number of timestamped data directories in dir. */
+static int data_dirs(const char *dir)
+{
+	cleanup_free char *cmd =
+	    xasprintf("ls -A %s | grep -c '^\\.\\.[0-9][0-9][0-9][0-9]_' || true", dir);
+	FILE *f = popen(cmd, "r");
+	int n = -1;
+	assert_non_null(f);
+	assert_int_equal(fscanf(f, "%d", &n), 1);
+	pclose(f);
+	return n;
+}
+
+#define FILE_(p, s, m)                                                                             \
+	{                                                                                          \
+		.path = (p), .data = (s), .len = sizeof(s) - 1, .mode = (m)                        \
+	}
+
+static void test_layout(void **state)
+{
+	(void)state;
+	cleanup_free char *dir = volume("layout");
+	struct pp_aw_file files[] = {FILE_("name", "pod-a", 0644),
+				     FILE_("conf/app.ini", "x=1\n", 0400),
+				     FILE_("empty", "", 0600)};
+	bool changed = false;
+	struct pp_error *err = NULL;
+	assert_int_equal(pp_atomic_write(dir, files, 3, &changed, &err), 0);
+	assert_true(changed);
+	cleanup_free char *data = link_at(dir, "..data");
+	assert_non_null(data);
+	/* ..YYYY_MM_DD_HH_MM_SS.NNNNNNNNN */
+	assert_int_equal(strlen(data), strlen("..2026_12_06_00_07_01.123456789"));
+	assert_int_equal(strncmp(data, "..", 2), 0);
+	assert_int_equal(data[21], '.');
+	cleanup_free char *l1 = link_at(dir, "name");
+	cleanup_free char *l2 = link_at(dir, "conf");
+	cleanup_free char *l3 = link_at(dir, "empty");
+	assert_string_equal(l1, "..data/name");
+	assert_string_equal(l2, "..data/conf");
+	assert_string_equal(l3, "..data/empty");
+	cleanup_free char *c1 = read_at(dir, "name");
+	cleanup_free char *c2 = read_at(dir, "conf/app.ini");
+	assert_string_equal(c1, "pod-a");
+	assert_string_equal(c2, "x=1\n");
+	struct stat st;
+	cleanup_free char *p = xasprintf("%s/conf/app.ini", dir);
+	assert_int_equal(stat(p, &st), 0);
+	assert_int_equal(st.st_mode & 07777, 0400);
+	assert_false(exists(dir, PP_AW_DATA_TMP));
+	assert_int_equal(data_dirs(dir), 1);
+}
+
+static void test_idempotent(void **state)
+{
+	(void)state;
+	cleanup_free char *dir = volume("same");
+	struct pp_aw_file files[] = {FILE_("a", "1", 0644), FILE_("b/c", "2", 0644)};
+	bool changed = false;
+	assert_int_equal(pp_atomic_write(dir, files, 2, &changed, NULL), 0);
+	assert_true(changed);
+	cleanup_free char *before = link_at(dir, "..data");
+	assert_int_equal(pp_atomic_write(dir, files, 2, &changed, NULL), 0);
+	assert_false(changed);
+	cleanup_free char *after = link_at(dir, "..data");
+	assert_string_equal(before, after);
+	/* a lost visible symlink comes back without a rewrite */
+	cleanup_free char *a = xasprintf("%s/a", dir);
+	assert_int_equal(unlink(a), 0);
+	assert_int_equal(pp_atomic_write(dir, files, 2, &changed, NULL), 0);
+	assert_false(changed);
+	cleanup_free char *l = link_at(dir, "a");
+	assert_string_equal(l, "..data/a");
+	/* a mode change alone is a change */
+	files[0].mode = 0600;
+	assert_int_equal(pp_atomic_write(dir, files, 2, &changed, NULL), 0);
+	assert_true(changed);
+	cleanup_free char *third = link_at(dir, "..data");
+	assert_string_not_equal(third, before);
+	assert_false(exists(dir, before));
+	assert_int_equal(data_dirs(dir), 1);
+}
+
+static void test_update_add_remove(void **state)
+{
+	(void)state;
+	cleanup_free char *dir = volume("update");
+	struct pp_aw_file v1[] = {FILE_("keep", "old", 0644), FILE_("gone", "x", 0644),
+				  FILE_("d/gone", "y", 0644)};
+	struct pp_aw_file v2[] = {FILE_("keep", "new", 0644), FILE_("added/f", "z", 0644)};
+	bool changed = false;
+	assert_int_equal(pp_atomic_write(dir, v1, 3, &changed, NULL), 0);
+	cleanup_free char *old = link_at(dir, "..data");
+	assert_int_equal(pp_atomic_write(dir, v2, 2, &changed, NULL), 0);
+	assert_true(changed);
+	cleanup_free char *keep = read_at(dir, "keep");
+	cleanup_free char *added = read_at(dir, "added/f");
+	assert_string_equal(keep, "new");
+	assert_string_equal(added, "z");
+	assert_false(exists(dir, "gone"));
+	assert_false(exists(dir, "d"));
+	assert_false(exists(dir, old));
+	assert_int_equal(data_dirs(dir), 1);
+	/* a file the user put there is not ours to remove */
+	cleanup_free char *mine = xasprintf("%s/mine", dir);
+	assert_int_equal(pp_write_file_atomic(mine, "m", 1, 0644, NULL), 0);
+	assert_int_equal(pp_atomic_write(dir, v1, 3, &changed, NULL), 0);
+	assert_true(exists(dir, "mine"));
+	/* and an empty payload leaves only the bookkeeping */
+	assert_int_equal(pp_atomic_write(dir, NULL, 0, &changed, NULL), 0);
+	assert_true(changed);
+	assert_false(exists(dir, "keep"));
+	assert_false(exists(dir, "gone"));
+	assert_true(exists(dir, "..data"));
+	assert_int_equal(data_dirs(dir), 1);
+}
+
+static void test_bad_paths(void **state)
+{
+	(void)state;
+	static const char *const bad[] = {"",	    "/etc/passwd", "..",   "../x", "a/../b",
+					  "..data", "..a/b",	   "a/..", NULL};
+	static const char *const good[] = {"a", "a/b", "a/..b", "a..", "a/.../b", "./a", NULL};
+	for (size_t i = 0; bad[i]; i++) {
+		struct pp_error *err = NULL;
+		assert_int_equal(pp_aw_validate_path(bad[i], &err), -1);
+		assert_int_equal(err->status, EINVAL);
+		assert_non_null(strstr(err->msg, "invalid path"));
+		pp_error_free(&err);
+	}
+	for (size_t i = 0; good[i]; i++)
+		assert_int_equal(pp_aw_validate_path(good[i], NULL), 0);
+	char longname[PP_AW_MAX_NAME + 2];
+	memset(longname, 'n', sizeof(longname) - 1);
+	longname[sizeof(longname) - 1] = '\0';
+	assert_int_equal(pp_aw_validate_path(longname, NULL), -1);
+	longname[PP_AW_MAX_NAME] = '\0';
+	assert_int_equal(pp_aw_validate_path(longname, NULL), 0);
+	char *longpath = xmalloc(PP_AW_MAX_PATH + 2);
+	for (size_t i = 0; i <= PP_AW_MAX_PATH; i++)
+		longpath[i] = i % 2 ? '/' : 'p';
+	longpath[PP_AW_MAX_PATH + 1] = '\0';
+	assert_int_equal(pp_aw_validate_path(longpath, NULL), -1);
+	free(longpath);
+}
+
+static void test_bad_payload_changes_nothing(void **state)
+{
+	(void)state;
+	cleanup_free char *dir = volume("bad");
+	struct pp_aw_file v1[] = {FILE_("a", "1", 0644)};
+	assert_int_equal(pp_atomic_write(dir, v1, 1, NULL, NULL), 0);
+	cleanup_free char *before = link_at(dir, "..data");
+	struct pp_aw_file dup[] = {FILE_("b", "1", 0644), FILE_("./b", "2", 0644)};
+	struct pp_aw_file clash[] = {FILE_("b", "1", 0644), FILE_("b/c", "2", 0644)};
+	struct pp_aw_file escape[] = {FILE_("b", "1", 0644), FILE_("../b", "2", 0644)};
+	struct pp_error *err = NULL;
+	assert_int_equal(pp_atomic_write(dir, dup, 2, NULL, &err), -1);
+	assert_non_null(strstr(err->msg, "duplicate path b"));
+	pp_error_free(&err);
+	assert_int_equal(pp_atomic_write(dir, clash, 2, NULL, &err), -1);
+	assert_non_null(strstr(err->msg, "both a file and the directory"));
+	pp_error_free(&err);
+	assert_int_equal(pp_atomic_write(dir, escape, 2, NULL, &err), -1);
+	assert_non_null(strstr(err->msg, "must not contain '..'"));
+	pp_error_free(&err);
+	cleanup_free char *after = link_at(dir, "..data");
+	assert_string_equal(before, after);
+	assert_false(exists(dir, "b"));
+	assert_int_equal(data_dirs(dir), 1);
+	/* a missing volume directory is an error naming it */
+	cleanup_free char *missing = xasprintf("%s/missing", base);
+	assert_int_equal(pp_atomic_write(missing, v1, 1, NULL, &err), -1);
+	assert_non_null(strstr(err->msg, missing));
+	pp_error_free(&err);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_layout),
+	    cmocka_unit_test(test_idempotent),
+	    cmocka_unit_test(test_update_add_remove),
+	    cmocka_unit_test(test_bad_paths),
+	    cmocka_unit_test(test_bad_payload_changes_nothing),
+	};
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
