@@ -173,6 +173,15 @@ int parse_resources(struct pctx *c, const struct pp_ynode *n, const char *path, 
 int parse_env(struct pctx *c, const struct pp_ynode *n, const char *path, void *obj);
 int parse_env_from(struct pctx *c, const struct pp_ynode *n, const char *path, void *obj);
 int parse_volume_mounts(struct pctx *c, const struct pp_ynode *n, const char *path, void *obj);
+int parse_downward_api_volume(struct pctx *c, const struct pp_ynode *n, const char *path,
+			      void *obj);
+int parse_projected_volume(struct pctx *c, const struct pp_ynode *n, const char *path, void *obj);
 int validate_pod(struct pctx *c, const struct pp_ynode *root);
+
+/* projection_parse.c, shared with env's resourceFieldRef: the resources a
+ * resourceFieldRef may name, and the API server's complaint about a
+ * divisor (NULL when it is fine). */
+bool pp_resource_ref_supported(const char *resource);
+const char *pp_resource_divisor_error(const char *resource, const struct pp_quantity *divisor);
 
 #endif

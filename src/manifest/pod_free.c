@@ -107,12 +107,34 @@ static void containers_free(struct pp_container *c, size_t n)
 	free(c);
 }
 
+static void projection_free(struct pp_projection *p)
+{
+	for (size_t i = 0; p->files && i < p->n_files; i++) {
+		free(p->files[i].path);
+		free(p->files[i].field_path);
+		free(p->files[i].container_name);
+		free(p->files[i].resource);
+		free(p->files[i].divisor.text);
+	}
+	free(p->files);
+	for (size_t i = 0; p->items && i < p->n_items; i++) {
+		free(p->items[i].key);
+		free(p->items[i].path);
+	}
+	free(p->items);
+	free(p->name);
+	free(p->field);
+}
+
 static void pod_spec_free(struct pp_pod *pod)
 {
 	for (size_t i = 0; pod->volumes && i < pod->n_volumes; i++) {
 		free(pod->volumes[i].name);
 		free(pod->volumes[i].size_limit.text);
 		free(pod->volumes[i].host_path);
+		for (size_t j = 0; pod->volumes[i].sources && j < pod->volumes[i].n_sources; j++)
+			projection_free(&pod->volumes[i].sources[j]);
+		free(pod->volumes[i].sources);
 	}
 	free(pod->volumes);
 	for (size_t i = 0; pod->host_aliases && i < pod->n_host_aliases; i++) {

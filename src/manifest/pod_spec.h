@@ -171,7 +171,59 @@ struct pp_container {
 	struct pp_pos name_pos;
 };
 
-enum pp_volume_kind { PP_VOLUME_EMPTY_DIR = 0, PP_VOLUME_HOST_PATH };
+enum pp_volume_kind {
+	PP_VOLUME_EMPTY_DIR = 0,
+	PP_VOLUME_HOST_PATH,
+	PP_VOLUME_DOWNWARD_API, /* one downwardAPI projection in sources */
+	PP_VOLUME_PROJECTED,
+};
+
+/* One file of a downwardAPI volume or projection: a fieldRef of the pod's
+ * metadata, or a resourceFieldRef of one of its containers. */
+struct pp_dapi_file {
+	char *path;		    /* relative, as written */
+	char *field_path;	    /* fieldRef.fieldPath; NULL for a resourceFieldRef */
+	char *container_name;	    /* resourceFieldRef.containerName */
+	char *resource;		    /* resourceFieldRef.resource, e.g. limits.memory */
+	struct pp_quantity divisor; /* set=false when absent (1) */
+	bool has_mode;
+	int32_t mode; /* 0..0777 */
+	struct pp_pos pos;
+};
+
+/* items of a configMap or secret projection: key to path. */
+struct pp_key_to_path {
+	char *key;
+	char *path;
+	bool has_mode;
+	int32_t mode;
+	struct pp_pos pos;
+};
+
+enum pp_projection_kind {
+	PP_PROJECTION_DOWNWARD_API = 0,
+	PP_PROJECTION_CONFIG_MAP,
+	PP_PROJECTION_SECRET,
+};
+
+/* One source of a projected volume (or the whole of a downwardAPI volume). */
+struct pp_projection {
+	enum pp_projection_kind kind;
+	/* downwardAPI */
+	struct pp_dapi_file *files;
+	size_t n_files;
+	/* configMap, secret: the object's name, items (all keys when none) */
+	char *name;
+	bool optional;
+	struct pp_key_to_path *items;
+	size_t n_items;
+	char *field; /* "spec.volumes[0].projected.sources[1].configMap", for errors */
+	struct pp_pos pos;
+};
+
+/* The default file mode of downwardAPI and projected volumes (the API
+ * server's DownwardAPIVolumeSourceDefaultMode, ProjectedVolumeSourceDefaultMode). */
+#define PP_PROJECTED_DEFAULT_MODE 0644
 
 enum pp_host_path_type {
 	PP_HOSTPATH_UNSET = 0, /* "" : no check */
@@ -193,6 +245,10 @@ struct pp_volume {
 	/* hostPath */
 	char *host_path;
 	enum pp_host_path_type host_path_type;
+	/* downwardAPI, projected */
+	struct pp_projection *sources;
+	size_t n_sources;
+	int32_t default_mode; /* PP_PROJECTED_DEFAULT_MODE when absent */
 	struct pp_pos pos;
 	struct pp_pos name_pos;
 };

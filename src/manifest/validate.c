@@ -139,11 +139,42 @@ static int check_sysctls_host_ns(struct pctx *c, const struct pp_ynode *root)
 	return 0;
 }
 
+static bool container_declared(const struct pp_pod *pod, const char *name)
+{
+	for (size_t i = 0; i < pod->n_init_containers; i++)
+		if (strcmp(pod->init_containers[i].name, name) == 0)
+			return true;
+	for (size_t i = 0; i < pod->n_containers; i++)
+		if (strcmp(pod->containers[i].name, name) == 0)
+			return true;
+	return false;
+}
+
+/* A downwardAPI file's resourceFieldRef names a container of the pod
+ * (kubelet would fail the volume's set-up with "container not found"). */
+static int check_resource_refs(struct pctx *c, const struct pp_pod *pod)
+{
+	for (size_t i = 0; i < pod->n_volumes; i++)
+		for (size_t j = 0; j < pod->volumes[i].n_sources; j++) {
+			const struct pp_projection *s = &pod->volumes[i].sources[j];
+			for (size_t k = 0; k < s->n_files; k++) {
+				const struct pp_dapi_file *f = &s->files[k];
+				if (f->resource == NULL || container_declared(pod, f->container_name))
+					continue;
+				cleanup_free char *p = xasprintf(
+				    "%s.items[%zu].resourceFieldRef.containerName", s->field, k);
+				return perr(c, f->pos, p, "container \"%s\" is not in the pod",
+					    f->container_name);
+			}
+		}
+	return 0;
+}
+
 int validate_pod(struct pctx *c, const struct pp_ynode *root)
 {
 	struct pp_pod *pod = c->pod;
 	if (check_volume_names(c, pod) < 0 || check_container_names(c, pod) < 0 ||
-	    check_sysctls_host_ns(c, root) < 0)
+	    check_sysctls_host_ns(c, root) < 0 || check_resource_refs(c, pod) < 0)
 		return -1;
 	if (check_container_refs(c, pod, pod->init_containers, pod->n_init_containers) < 0 ||
 	    check_container_refs(c, pod, pod->containers, pod->n_containers) < 0)

@@ -1,6 +1,7 @@
 /* Pod volumes: emptyDir (a directory under the pod's data dir, or a tmpfs
  * kept as a detached mount for medium: Memory) and hostPath (with kubelet's
- * type checks), and the container mounts that use them; the anonymous
+ * type checks), downwardAPI and projected (volume_dapi.c), and the
+ * container mounts that use them; the anonymous
  * volumes an image's config asks for (Volumes), as containerd's CRI makes
  * them. */
 #include <fcntl.h>
@@ -164,6 +165,11 @@ int pp_pod_volumes_create(struct pp_pod_instance *pod, struct pp_error **err)
 	for (size_t i = 0; i < pod->n_volumes; i++) {
 		struct pp_pod_volume *pv = &pod->volumes[i];
 		const struct pp_volume *v = pv->spec;
+		if (v->kind == PP_VOLUME_DOWNWARD_API || v->kind == PP_VOLUME_PROJECTED) {
+			if (pp_pod_projected_volume_create(pod, pv, err) < 0)
+				return -1;
+			continue;
+		}
 		if (v->kind != PP_VOLUME_EMPTY_DIR)
 			continue;
 		if (v->medium_memory) {
@@ -349,7 +355,11 @@ int pp_pod_container_mounts(struct pp_pod_instance *pod, const struct pp_pod_con
 		const struct pp_volume_mount *vm = &c->spec->volume_mounts[i];
 		struct pp_pod_volume *pv = find_volume(pod, vm->name);
 		struct pp_mount_spec *s = &m[k++];
-		*s = (struct pp_mount_spec){.target = vm->mount_path, .read_only = vm->read_only};
+		/* kubelet's API data volumes (downwardAPI, projected) are read-only */
+		bool api_data = pv->spec->kind == PP_VOLUME_DOWNWARD_API ||
+				pv->spec->kind == PP_VOLUME_PROJECTED;
+		*s = (struct pp_mount_spec){.target = vm->mount_path,
+					    .read_only = vm->read_only || api_data};
 		if (pv->fd >= 0) {
 			s->kind = PP_MOUNT_FD;
 			s->source_fd = pv->fd;

@@ -106,6 +106,15 @@ fail:
 	return -1;
 }
 
+int pp_aw_check_payload(const struct pp_aw_file *files, size_t n, struct pp_error **err)
+{
+	char **paths = NULL;
+	if (clean_payload(files, n, &paths, err) < 0)
+		return -1;
+	strv_free(paths);
+	return 0;
+}
+
 /* The current timestamped directory's name, NULL when there is none. */
 static char *current_data_dir(int dfd)
 {
@@ -347,17 +356,14 @@ fail:
 	return -1;
 }
 
-int pp_atomic_write(const char *dir, const struct pp_aw_file *files, size_t n, bool *changed,
-		    struct pp_error **err)
+static int write_at(const char *dir, int dfd, const struct pp_aw_file *files, size_t n,
+		    bool *changed, struct pp_error **err)
 {
 	if (changed)
 		*changed = false;
 	cleanup_strv char **paths = NULL;
 	if (clean_payload(files, n, &paths, err) < 0)
 		return -1;
-	cleanup_close int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (dfd < 0)
-		return pp_error_set(err, errno, "open %s", dir);
 	cleanup_free char *old = current_data_dir(dfd);
 	if (!payload_differs(dfd, old, files, paths, n))
 		return link_visible(dfd, paths, err) < 0 ? pp_error_wrap(err, "%s", dir) : 0;
@@ -366,4 +372,23 @@ int pp_atomic_write(const char *dir, const struct pp_aw_file *files, size_t n, b
 	if (changed)
 		*changed = true;
 	return 0;
+}
+
+int pp_atomic_write(const char *dir, const struct pp_aw_file *files, size_t n, bool *changed,
+		    struct pp_error **err)
+{
+	cleanup_close int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0) {
+		if (changed)
+			*changed = false;
+		return pp_error_set(err, errno, "open %s", dir);
+	}
+	return write_at(dir, dfd, files, n, changed, err);
+}
+
+int pp_atomic_write_fd(int dirfd, const struct pp_aw_file *files, size_t n, bool *changed,
+		       struct pp_error **err)
+{
+	cleanup_free char *dir = xasprintf("/proc/self/fd/%d", dirfd);
+	return write_at(dir, dirfd, files, n, changed, err);
 }

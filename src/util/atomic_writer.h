@@ -42,6 +42,11 @@ struct pp_aw_file {
  * first element must not start with ".." (those names are the writer's). */
 int pp_aw_validate_path(const char *path, struct pp_error **err);
 
+/* Every path valid, and after cleaning (Go's path.Clean) no duplicate and
+ * no file that is also the directory of another: what pp_atomic_write
+ * checks before it writes anything. */
+int pp_aw_check_payload(const struct pp_aw_file *files, size_t n, struct pp_error **err);
+
 /* Makes dir (an existing directory) hold exactly files, as above.
  * Idempotent: when the current payload already has the same paths, bytes
  * and modes nothing is rewritten and *changed (may be NULL) is false (a
@@ -52,5 +57,10 @@ int pp_aw_validate_path(const char *path, struct pp_error **err);
  * of the same dir: callers serialise updates of one volume. */
 int pp_atomic_write(const char *dir, const struct pp_aw_file *files, size_t n, bool *changed,
 		    struct pp_error **err);
+
+/* The same on an open directory (e.g. a detached tmpfs: dirfd from
+ * fsmount), which the writer reaches through /proc/self/fd. */
+int pp_atomic_write_fd(int dirfd, const struct pp_aw_file *files, size_t n, bool *changed,
+		       struct pp_error **err);
 
 #endif
