@@ -172,8 +172,7 @@ bool pp_resource_ref_supported(const char *r)
 	       strncmp(r, "requests.hugepages-", strlen("requests.hugepages-")) == 0;
 }
 
-static int parse_file_divisor(struct pctx *c, const struct pp_ynode *n, const char *path,
-			      void *obj)
+static int parse_file_divisor(struct pctx *c, const struct pp_ynode *n, const char *path, void *obj)
 {
 	return get_quantity(c, n, path, &((struct pp_dapi_file *)obj)->divisor);
 }
@@ -288,8 +287,7 @@ static const struct field key_to_path_fields[] = {
     F_END,
 };
 
-static int parse_key_to_path(struct pctx *c, const struct pp_ynode *n, const char *path,
-			     void *elem)
+static int parse_key_to_path(struct pctx *c, const struct pp_ynode *n, const char *path, void *elem)
 {
 	struct pp_key_to_path *k = elem;
 	k->pos = n->pos;
@@ -305,12 +303,11 @@ static int parse_key_to_path(struct pctx *c, const struct pp_ynode *n, const cha
 	return check_local_path(c, n, path, k->path);
 }
 
-static int parse_object_items(struct pctx *c, const struct pp_ynode *n, const char *path,
-			      void *obj)
+static int parse_object_items(struct pctx *c, const struct pp_ynode *n, const char *path, void *obj)
 {
 	struct pp_projection *p = obj;
-	return walk_seq(c, n, path, sizeof(struct pp_key_to_path), (void **)&p->items,
-			&p->n_items, parse_key_to_path);
+	return walk_seq(c, n, path, sizeof(struct pp_key_to_path), (void **)&p->items, &p->n_items,
+			parse_key_to_path);
 }
 
 static const struct field object_projection_fields[] = {
@@ -381,8 +378,7 @@ static int parse_source(struct pctx *c, const struct pp_ynode *n, const char *pa
 	if (sources > 1)
 		return perr(c, n->pos, path, "may not specify more than 1 volume type per source");
 	if (sources == 0)
-		return perr(c, n->pos, path,
-			    "must specify one of: downwardAPI, configMap, secret");
+		return perr(c, n->pos, path, "must specify one of: downwardAPI, configMap, secret");
 	return 0;
 }
 
@@ -393,8 +389,7 @@ static int parse_sources(struct pctx *c, const struct pp_ynode *n, const char *p
 			&v->n_sources, parse_source);
 }
 
-static int parse_default_mode(struct pctx *c, const struct pp_ynode *n, const char *path,
-			      void *obj)
+static int parse_default_mode(struct pctx *c, const struct pp_ynode *n, const char *path, void *obj)
 {
 	return get_mode(c, n, path, &((struct pp_volume *)obj)->default_mode);
 }
@@ -425,8 +420,10 @@ static int check_duplicate_paths(struct pctx *c, const struct pp_volume *v, cons
 			struct pp_error *e = NULL;
 			struct pp_aw_file pair[2] = {files[j], files[i]};
 			if (pp_aw_check_payload(pair, 2, &e) < 0) {
-				r = perr(c, pos[i], path, "conflicting duplicate paths: %s",
-					 e->msg);
+				const char *why = e->msg;
+				if (strncmp(why, "invalid payload: ", 17) == 0)
+					why += 17;
+				r = perr(c, pos[i], path, "conflicting duplicate paths: %s", why);
 				pp_error_free(&e);
 			}
 		}
@@ -448,8 +445,7 @@ static const struct field dapi_volume_fields[] = {
     F_END,
 };
 
-int parse_downward_api_volume(struct pctx *c, const struct pp_ynode *n, const char *path,
-			      void *obj)
+int parse_downward_api_volume(struct pctx *c, const struct pp_ynode *n, const char *path, void *obj)
 {
 	struct pp_volume *v = obj;
 	v->kind = PP_VOLUME_DOWNWARD_API;

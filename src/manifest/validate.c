@@ -159,7 +159,8 @@ static int check_resource_refs(struct pctx *c, const struct pp_pod *pod)
 			const struct pp_projection *s = &pod->volumes[i].sources[j];
 			for (size_t k = 0; k < s->n_files; k++) {
 				const struct pp_dapi_file *f = &s->files[k];
-				if (f->resource == NULL || container_declared(pod, f->container_name))
+				if (f->resource == NULL ||
+				    container_declared(pod, f->container_name))
 					continue;
 				cleanup_free char *p = xasprintf(
 				    "%s.items[%zu].resourceFieldRef.containerName", s->field, k);

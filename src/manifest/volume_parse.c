@@ -141,7 +141,9 @@ static int check_source(struct pctx *c, const struct pp_ynode *n, const char *pa
 				    k->value);
 	}
 	if (first == NULL)
-		return perr(c, n->pos, path, "must specify a volume type (emptyDir, hostPath, downwardAPI or projected)");
+		return perr(
+		    c, n->pos, path,
+		    "must specify a volume type (emptyDir, hostPath, downwardAPI or projected)");
 	return 0;
 }
 

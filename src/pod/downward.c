@@ -225,8 +225,8 @@ int pp_pod_resource_ref_value(const struct pp_pod_instance *pod, const char *con
 	else /* MergeContainerResourceLimits: an unset limit is the node's */
 		amount = limits ? node_allocatable(pod, name) : 0;
 	/* divisor 1 when absent; the value rounded up, as kubelet's math.Ceil */
-	int64_t d = divisor && divisor->set ? (cpu ? divisor->milli : divisor->value)
-					    : (cpu ? 1000 : 1);
+	int64_t d =
+	    divisor && divisor->set ? (cpu ? divisor->milli : divisor->value) : (cpu ? 1000 : 1);
 	*out = xasprintf("%lld", (long long)ceil_div(amount, d));
 	return 0;
 }

@@ -49,8 +49,8 @@ static void payload_add(struct payload *p, const char *path, char *data, int32_t
 {
 	p->files = xrealloc(p->files, sizeof(*p->files) * (p->n + 1));
 	p->data = xrealloc(p->data, sizeof(char *) * (p->n + 2));
-	p->files[p->n] =
-	    (struct pp_aw_file){.path = path, .data = data, .len = strlen(data), .mode = (mode_t)mode};
+	p->files[p->n] = (struct pp_aw_file){
+	    .path = path, .data = data, .len = strlen(data), .mode = (mode_t)mode};
 	p->data[p->n++] = data;
 	p->data[p->n] = NULL;
 }

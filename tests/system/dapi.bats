@@ -214,13 +214,13 @@ refused() {
       downwardAPI:
         items:
           - {path: node, fieldRef: {fieldPath: spec.nodeName}}" \
-		"12:52: spec.volumes[0].downwardAPI.items[0].fieldRef.fieldPath: unsupported value \"spec.nodeName\""
+		"12:48: spec.volumes[0].downwardAPI.items[0].fieldRef.fieldPath: unsupported value \"spec.nodeName\""
 	refused "  volumes:
     - name: v
       downwardAPI:
         items:
           - {path: m, resourceFieldRef: {containerName: c, resource: limits.memory, divisor: 3Mi}}" \
-		"12:91: spec.volumes[0].downwardAPI.items[0].resourceFieldRef.divisor: invalid value \"3Mi\": only divisor's values 1, 1k"
+		"12:94: spec.volumes[0].downwardAPI.items[0].resourceFieldRef.divisor: invalid value \"3Mi\": only divisor's values 1, 1k"
 	refused "  volumes:
     - name: v
       downwardAPI:
@@ -232,14 +232,14 @@ refused() {
       downwardAPI:
         defaultMode: 01000
         items: []" \
-		"10:22: spec.volumes[0].downwardAPI.defaultMode: invalid value 512: must be a number between 0 and 0777 (octal), both inclusive"
+		"11:22: spec.volumes[0].downwardAPI.defaultMode: invalid value 512: must be a number between 0 and 0777 (octal), both inclusive"
 	refused "  volumes:
     - name: v
       projected:
         sources:
           - downwardAPI: {items: [{path: a, fieldRef: {fieldPath: metadata.name}}]}
           - downwardAPI: {items: [{path: ./a, fieldRef: {fieldPath: metadata.uid}}]}" \
-		"13:36: spec.volumes[0].projected: conflicting duplicate paths"
+		"13:35: spec.volumes[0].projected: conflicting duplicate paths: duplicate path a"
 }
 
 @test "a configMap or secret projection fails the pod naming the source until objects exist" {
