@@ -86,32 +86,22 @@ static const struct field resource_ref_fields[] = {
     F_END,
 };
 
-static bool is_supported_resource_ref(const char *r)
-{
-	static const char *const names[] = {"limits.cpu",
-					    "limits.memory",
-					    "limits.ephemeral-storage",
-					    "requests.cpu",
-					    "requests.memory",
-					    "requests.ephemeral-storage",
-					    NULL};
-	for (int i = 0; names[i]; i++)
-		if (strcmp(r, names[i]) == 0)
-			return true;
-	return strncmp(r, "limits.hugepages-", strlen("limits.hugepages-")) == 0 ||
-	       strncmp(r, "requests.hugepages-", strlen("requests.hugepages-")) == 0;
-}
-
 static int parse_resource_ref(struct pctx *c, const struct pp_ynode *n, const char *path, void *obj)
 {
 	struct pp_env_var *e = obj;
 	e->source = PP_ENV_RESOURCE_FIELD_REF;
 	if (walk_map(c, n, path, resource_ref_fields, e) < 0)
 		return -1;
-	if (!is_supported_resource_ref(e->resource)) {
+	if (!pp_resource_ref_supported(e->resource)) {
 		cleanup_free char *p = path_key(path, "resource");
 		return perr(c, pp_ymap_get(n, "resource")->pos, p, "unsupported resource \"%s\"",
 			    e->resource);
+	}
+	const char *bad = pp_resource_divisor_error(e->resource, &e->divisor);
+	if (bad != NULL) {
+		cleanup_free char *p = path_key(path, "divisor");
+		return perr(c, pp_ymap_get(n, "divisor")->pos, p, "invalid value \"%s\": %s",
+			    e->divisor.text, bad);
 	}
 	return 0;
 }

@@ -171,11 +171,34 @@ static int check_resource_refs(struct pctx *c, const struct pp_pod *pod)
 	return 0;
 }
 
+/* The same for env's resourceFieldRef (containerName may be left out:
+ * the container itself). */
+static int check_env_resource_refs(struct pctx *c, const struct pp_pod *pod,
+				   const struct pp_container *cts, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		for (size_t k = 0; k < cts[i].n_env; k++) {
+			const struct pp_env_var *e = &cts[i].env[k];
+			if (e->source != PP_ENV_RESOURCE_FIELD_REF || e->container_name == NULL ||
+			    e->container_name[0] == '\0' ||
+			    container_declared(pod, e->container_name))
+				continue;
+			cleanup_free char *base = container_path(&cts[i], i, "");
+			cleanup_free char *q = xasprintf(
+			    "%s.env[%zu].valueFrom.resourceFieldRef.containerName", base, k);
+			return perr(c, e->pos, q, "container \"%s\" is not in the pod",
+				    e->container_name);
+		}
+	return 0;
+}
+
 int validate_pod(struct pctx *c, const struct pp_ynode *root)
 {
 	struct pp_pod *pod = c->pod;
 	if (check_volume_names(c, pod) < 0 || check_container_names(c, pod) < 0 ||
-	    check_sysctls_host_ns(c, root) < 0 || check_resource_refs(c, pod) < 0)
+	    check_sysctls_host_ns(c, root) < 0 || check_resource_refs(c, pod) < 0 ||
+	    check_env_resource_refs(c, pod, pod->init_containers, pod->n_init_containers) < 0 ||
+	    check_env_resource_refs(c, pod, pod->containers, pod->n_containers) < 0)
 		return -1;
 	if (check_container_refs(c, pod, pod->init_containers, pod->n_init_containers) < 0 ||
 	    check_container_refs(c, pod, pod->containers, pod->n_containers) < 0)
