@@ -161,7 +161,7 @@ fuzz:
 	@mkdir -p build-fuzz/corpus build-fuzz/corpus-crilog build-fuzz/corpus-seccomp build-fuzz/corpus-cni \
 		build-fuzz/corpus-probe build-fuzz/corpus-control build-fuzz/corpus-image-ref-auth \
 		build-fuzz/corpus-oci build-fuzz/corpus-registry build-fuzz/corpus-layer \
-		build-fuzz/corpus-pull-conf
+		build-fuzz/corpus-pull-conf build-fuzz/corpus-atomic-writer
 	$(FUZZ_CC) -o build-fuzz/fuzz_manifest fuzz/fuzz_manifest.c \
 		$(filter src/manifest/%.c src/util/%.c src/security/caps.c,$(LIB_SRC)) $(LDLIBS)
 	$(FUZZ_CC) -o build-fuzz/fuzz_crilog fuzz/fuzz_crilog.c \
@@ -188,6 +188,8 @@ fuzz:
 		$(filter src/util/%.c,$(LIB_SRC)) $(LDLIBS)
 	$(FUZZ_CC) -o build-fuzz/fuzz_pull_conf fuzz/fuzz_pull_conf.c \
 		$(filter src/pull/registries_conf.c src/pull/credentials.c src/util/%.c,$(LIB_SRC)) $(LDLIBS)
+	$(FUZZ_CC) -o build-fuzz/fuzz_atomic_writer fuzz/fuzz_atomic_writer.c \
+		$(filter src/util/%.c,$(LIB_SRC)) $(LDLIBS)
 	build-fuzz/fuzz_manifest -max_total_time=$(FUZZ_SECONDS) -max_len=65536 -rss_limit_mb=1024 \
 		build-fuzz/corpus fuzz/corpus
 	build-fuzz/fuzz_crilog -max_total_time=$$(( $(FUZZ_SECONDS) / 3 + 1 )) -max_len=65536 \
@@ -213,7 +215,9 @@ fuzz:
 		-rss_limit_mb=1024 build-fuzz/corpus-layer fuzz/corpus-layer
 	build-fuzz/fuzz_pull_conf -max_total_time=$$(( $(FUZZ_SECONDS) / 3 + 1 )) -max_len=65536 \
 		-rss_limit_mb=1024 build-fuzz/corpus-pull-conf fuzz/corpus-pull-conf
-	rm -rf /tmp/peapod-fuzz-crilog.* /tmp/peapod-fuzz-cni.* /tmp/peapod-fuzz-layer.*
+	build-fuzz/fuzz_atomic_writer -max_total_time=$$(( $(FUZZ_SECONDS) / 3 + 1 )) -max_len=16384 \
+		-rss_limit_mb=1024 build-fuzz/corpus-atomic-writer fuzz/corpus-atomic-writer
+	rm -rf /tmp/peapod-fuzz-aw.* /tmp/peapod-fuzz-crilog.* /tmp/peapod-fuzz-cni.* /tmp/peapod-fuzz-layer.*
 
 format:
 	clang-format -i $(shell find src tests fuzz -name '*.[ch]')

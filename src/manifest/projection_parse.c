@@ -42,7 +42,8 @@ static int check_local_path(struct pctx *c, const struct pp_ynode *owner, const 
 	if (strncmp(value, "..", 2) == 0)
 		return perr(c, pos, p, "invalid value \"%s\": must not start with '..'", value);
 	struct pp_error *e = NULL;
-	if (pp_aw_validate_path(value, &e) < 0) {
+	struct pp_aw_file one = {.path = value};
+	if (pp_aw_check_payload(&one, 1, &e) < 0) {
 		int r = perr(c, pos, p, "%s", e->msg);
 		pp_error_free(&e);
 		return r;

@@ -80,6 +80,12 @@ static int clean_payload(const struct pp_aw_file *files, size_t n, char ***out,
 				     files[i].path);
 			goto fail;
 		}
+		/* "./..x" is valid as written but cleans to a name of the writer's */
+		if (strncmp(paths[i], "..", 2) == 0) {
+			pp_error_set(err, EINVAL, "invalid path: must not start with '..': %s",
+				     files[i].path);
+			goto fail;
+		}
 	}
 	for (size_t i = 0; i < n; i++)
 		for (size_t j = 0; j < n; j++) {

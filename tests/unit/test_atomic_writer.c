@@ -224,7 +224,11 @@ static void test_bad_payload_changes_nothing(void **state)
 	struct pp_aw_file dup[] = {FILE_("b", "1", 0644), FILE_("./b", "2", 0644)};
 	struct pp_aw_file clash[] = {FILE_("b", "1", 0644), FILE_("b/c", "2", 0644)};
 	struct pp_aw_file escape[] = {FILE_("b", "1", 0644), FILE_("../b", "2", 0644)};
+	struct pp_aw_file hidden[] = {FILE_("./..x", "1", 0644)};
 	struct pp_error *err = NULL;
+	assert_int_equal(pp_atomic_write(dir, hidden, 1, NULL, &err), -1);
+	assert_non_null(strstr(err->msg, "must not start with '..'"));
+	pp_error_free(&err);
 	assert_int_equal(pp_atomic_write(dir, dup, 2, NULL, &err), -1);
 	assert_non_null(strstr(err->msg, "duplicate path b"));
 	pp_error_free(&err);
