@@ -155,8 +155,9 @@ FUZZ_CC = clang -std=c11 -D_GNU_SOURCE -Isrc -g -O1 -fsanitize=fuzzer,address,un
 # messages, image references and registries' WWW-Authenticate headers, the
 # image documents (manifests, indexes, configs), the registry client's
 # answers (tokens, errors bodies, headers, redirects), image layers (entry
-# paths, whole tar streams unpacked) and the files a pull reads (TOML,
-# registries.conf, credentials) for a third of it each.
+# paths, whole tar streams unpacked), the files a pull reads (TOML,
+# registries.conf, credentials) and the atomic writer's payloads (paths
+# classified, written, read back) for a third of it each.
 fuzz:
 	@mkdir -p build-fuzz/corpus build-fuzz/corpus-crilog build-fuzz/corpus-seccomp build-fuzz/corpus-cni \
 		build-fuzz/corpus-probe build-fuzz/corpus-control build-fuzz/corpus-image-ref-auth \

@@ -32,9 +32,12 @@ int pp_pod_resource_ref_value(const struct pp_pod_instance *pod, const char *con
 			      struct pp_error **err);
 
 /* volume_dapi.c: a downwardAPI or projected volume: a detached tmpfs
- * (kubelet's are memory-backed) in pv->fd holding the files, laid out by
- * the atomic writer. */
-int pp_pod_projected_volume_create(struct pp_pod_instance *pod, struct pp_pod_volume *pv,
-				   struct pp_error **err);
+ * (kubelet's are memory-backed) in pv->fd, made on the first call, holding
+ * the files laid out by the atomic writer. Called again (an object or the
+ * pod's metadata changed), it rewrites what differs in one switch of
+ * ..data; *changed (may be NULL) says whether anything did. Must run in the
+ * process that holds pv->fd (the supervisor). */
+int pp_pod_projected_volume_sync(struct pp_pod_instance *pod, struct pp_pod_volume *pv,
+				 bool *changed, struct pp_error **err);
 
 #endif

@@ -45,12 +45,21 @@ struct payload {
 	size_t n;
 };
 
-static void payload_add(struct payload *p, const char *path, char *data, int32_t mode)
+/* kubelet's SetVolumeOwnership for a read-only volume: with fsGroup, every
+ * file is the group's and readable by it (mode | 0440). */
+static void payload_add(const struct pp_pod_instance *pod, struct payload *p, const char *path,
+			char *data, int32_t mode)
 {
+	const struct pp_pod_security *ps = &pod->spec->security;
+	gid_t gid = 0;
+	if (ps->has_fs_group) {
+		gid = (gid_t)((pod->userns ? pod->id_base : 0) + ps->fs_group);
+		mode |= 0440;
+	}
 	p->files = xrealloc(p->files, sizeof(*p->files) * (p->n + 1));
 	p->data = xrealloc(p->data, sizeof(char *) * (p->n + 2));
 	p->files[p->n] = (struct pp_aw_file){
-	    .path = path, .data = data, .len = strlen(data), .mode = (mode_t)mode};
+	    .path = path, .data = data, .len = strlen(data), .mode = (mode_t)mode, .gid = gid};
 	p->data[p->n++] = data;
 	p->data[p->n] = NULL;
 }
@@ -74,7 +83,7 @@ static int project_downward_api(const struct pp_pod_instance *pod, const struct 
 							&f->divisor, &value, err);
 		if (r < 0)
 			return pp_error_wrap(err, "%s.items[%zu]", s->field, i);
-		payload_add(out, f->path, value, f->has_mode ? f->mode : v->default_mode);
+		payload_add(pod, out, f->path, value, f->has_mode ? f->mode : v->default_mode);
 	}
 	return 0;
 }
@@ -90,23 +99,25 @@ static int project_object(const struct pp_pod_instance *pod, const struct pp_vol
 			    s->field, kind, s->name, kind);
 }
 
-int pp_pod_projected_volume_create(struct pp_pod_instance *pod, struct pp_pod_volume *pv,
-				   struct pp_error **err)
+int pp_pod_projected_volume_sync(struct pp_pod_instance *pod, struct pp_pod_volume *pv,
+				 bool *changed, struct pp_error **err)
 {
 	const struct pp_volume *v = pv->spec;
 	struct payload p = {0};
 	int r = 0;
+	if (changed)
+		*changed = false;
 	for (size_t i = 0; i < v->n_sources && r == 0; i++) {
 		const struct pp_projection *s = &v->sources[i];
 		r = s->kind == PP_PROJECTION_DOWNWARD_API ? project_downward_api(pod, v, s, &p, err)
 							  : project_object(pod, v, s, &p, err);
 	}
-	if (r == 0) {
+	if (r == 0 && pv->fd < 0) {
 		pv->fd = projected_tmpfs(pod, err);
 		r = pv->fd < 0 ? -1 : 0;
 	}
 	if (r == 0)
-		r = pp_atomic_write_fd(pv->fd, p.files, p.n, NULL, err);
+		r = pp_atomic_write_fd(pv->fd, p.files, p.n, changed, err);
 	payload_free(&p);
 	if (r < 0)
 		return pp_error_wrap(err, "volume \"%s\"", v->name);

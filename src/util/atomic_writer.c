@@ -141,7 +141,8 @@ static bool same_file(int dfd, const char *name, const struct pp_aw_file *f)
 	cleanup_close int fd = openat(dfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
 	struct stat st;
 	if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) ||
-	    (st.st_mode & 07777) != (f->mode & 07777) || (size_t)st.st_size != f->len)
+	    (st.st_mode & 07777) != (f->mode & 07777) || st.st_gid != f->gid ||
+	    (size_t)st.st_size != f->len)
 		return false;
 	cleanup_free char *buf = NULL;
 	size_t len = 0;
@@ -224,7 +225,9 @@ static int write_one(int dfd, const char *rel, const struct pp_aw_file *f, struc
 			return pp_error_set(err, errno, "write %s", rel);
 		off += (size_t)w;
 	}
-	/* the mode as asked, whatever the umask */
+	if (f->gid != 0 && fchown(fd, (uid_t)-1, f->gid) < 0)
+		return pp_error_set(err, errno, "chown %s", rel);
+	/* the mode as asked, whatever the umask (after chown, which clears setgid) */
 	if (fchmod(fd, f->mode & 07777) < 0)
 		return pp_error_set(err, errno, "chmod %s", rel);
 	return 0;

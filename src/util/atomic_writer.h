@@ -35,6 +35,7 @@ struct pp_aw_file {
 	const void *data;
 	size_t len;
 	mode_t mode; /* permission bits (07777), applied with fchmod: no umask */
+	gid_t gid;   /* the file's group (kubelet's fsGroup); 0: root's, as written */
 };
 
 /* kubelet's validatePath: not empty, not absolute, at most PP_AW_MAX_PATH
@@ -48,8 +49,8 @@ int pp_aw_validate_path(const char *path, struct pp_error **err);
 int pp_aw_check_payload(const struct pp_aw_file *files, size_t n, struct pp_error **err);
 
 /* Makes dir (an existing directory) hold exactly files, as above.
- * Idempotent: when the current payload already has the same paths, bytes
- * and modes nothing is rewritten and *changed (may be NULL) is false (a
+ * Idempotent: when the current payload already has the same paths, bytes,
+ * modes and groups nothing is rewritten and *changed (may be NULL) is false (a
  * missing top-level symlink is still restored). Paths are validated and
  * cleaned first (a duplicate, or a file that is also another's directory,
  * is EINVAL); on any error nothing visible has changed and the new

@@ -5,6 +5,7 @@
 # divisors, read-only tmpfs mounts, subPath, and the sources refused.
 
 load helpers
+load pods_helpers
 
 @test "a downwardAPI volume holds the pod's metadata in kubelet's layout, read-only on a tmpfs" {
 	run_pod <<'EOF'
@@ -253,5 +254,26 @@ refused() {
 	run_pod_file "$f"
 	assert_status 1
 	assert_stderr_contains 'spec.volumes[0].projected.sources[1].configMap: configMap "app-config": peapod cannot resolve configMap objects yet'
+	assert_no_leaks
+}
+
+@test "fsGroup owns the files of a running pod's downwardAPI volume; delete leaves nothing" {
+	apply_ok < <(sleeper_pod dapi-fsgroup "  securityContext: {runAsUser: 1000, fsGroup: 2000}
+  volumes:
+    - name: v
+      downwardAPI:
+        items:
+          - {path: secret-ish, fieldRef: {fieldPath: metadata.name}, mode: 0400}" \
+		"      volumeMounts: [{name: v, mountPath: /v}]")
+	run_peapod exec dapi-fsgroup -- sh -c 'id -u; stat -L -c "%a %g" /v/secret-ish; cat /v/secret-ish; echo; ls -A /v | wc -l'
+	assert_status 0
+	assert_line "1000"
+	assert_line "440 2000"
+	assert_line "dapi-fsgroup"
+	assert_line "3"
+	# memory-backed, never attached on the host: nothing of it on disk
+	[ -z "$(find "$PEAPOD_ROOT" "$PEAPOD_RUN" -name '..data' 2>/dev/null)" ] ||
+		fail "the volume's files are on disk: $(find "$PEAPOD_ROOT" "$PEAPOD_RUN" -name '..data')"
+	delete_ok dapi-fsgroup
 	assert_no_leaks
 }

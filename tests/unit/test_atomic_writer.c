@@ -141,6 +141,16 @@ static void test_idempotent(void **state)
 	assert_false(changed);
 	cleanup_free char *l = link_at(dir, "a");
 	assert_string_equal(l, "..data/a");
+	/* a group change alone is a change (kubelet's fsGroup) */
+	files[1].gid = 1234;
+	assert_int_equal(pp_atomic_write(dir, files, 2, &changed, NULL), 0);
+	assert_true(changed);
+	struct stat st;
+	cleanup_free char *c = xasprintf("%s/b/c", dir);
+	assert_int_equal(stat(c, &st), 0);
+	assert_int_equal(st.st_gid, 1234);
+	assert_int_equal(pp_atomic_write(dir, files, 2, &changed, NULL), 0);
+	assert_false(changed);
 	/* a mode change alone is a change */
 	files[0].mode = 0600;
 	assert_int_equal(pp_atomic_write(dir, files, 2, &changed, NULL), 0);
