@@ -371,13 +371,16 @@ static const struct field source_fields[] = {
 
 static int parse_source(struct pctx *c, const struct pp_ynode *n, const char *path, void *elem)
 {
-	if (walk_map(c, n, path, source_fields, elem) < 0)
+	if (expect_kind(c, n, path, PP_YMAP) < 0)
 		return -1;
+	/* one kind per source, checked first: a second would overwrite the first */
 	size_t sources = 0;
 	for (size_t i = 0; i + 1 < n->n; i += 2)
 		sources += !ynode_is_null(n->child[i + 1]);
 	if (sources > 1)
 		return perr(c, n->pos, path, "may not specify more than 1 volume type per source");
+	if (walk_map(c, n, path, source_fields, elem) < 0)
+		return -1;
 	if (sources == 0)
 		return perr(c, n->pos, path, "must specify one of: downwardAPI, configMap, secret");
 	return 0;
