@@ -452,6 +452,8 @@ static const struct field dapi_volume_fields[] = {
 int parse_downward_api_volume(struct pctx *c, const struct pp_ynode *n, const char *path, void *obj)
 {
 	struct pp_volume *v = obj;
+	if (v->sources != NULL) /* projected too: check_source's refusal, before an overwrite */
+		return perr(c, n->pos, path, "may not specify more than 1 volume type");
 	v->kind = PP_VOLUME_DOWNWARD_API;
 	v->default_mode = PP_PROJECTED_DEFAULT_MODE;
 	v->sources = xmalloc(sizeof(*v->sources));
@@ -473,6 +475,8 @@ static const struct field projected_fields[] = {
 int parse_projected_volume(struct pctx *c, const struct pp_ynode *n, const char *path, void *obj)
 {
 	struct pp_volume *v = obj;
+	if (v->sources != NULL) /* downwardAPI too: as above */
+		return perr(c, n->pos, path, "may not specify more than 1 volume type");
 	v->kind = PP_VOLUME_PROJECTED;
 	v->default_mode = PP_PROJECTED_DEFAULT_MODE;
 	if (walk_map(c, n, path, projected_fields, v) < 0)
