@@ -9,7 +9,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <signal.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -259,6 +262,91 @@ static void test_bad_payload_changes_nothing(void **state)
 	pp_error_free(&err);
 }
 
+#define TORN_SIZE 65536
+#define TORN_UPDATES 300
+
+/* Reads name below dfd whole; 0 and the version (its repeated byte) when
+ * it is one version throughout, 1 when torn, -1 when it vanished (the old
+ * directory removed under the reader: it retries). */
+static int read_version(int dfd, const char *name, char *version)
+{
+	int fd = openat(dfd, name, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	static char buf[TORN_SIZE + 1];
+	size_t len = 0;
+	ssize_t r;
+	while ((r = read(fd, buf + len, sizeof(buf) - len)) > 0)
+		len += (size_t)r;
+	close(fd);
+	if (len != TORN_SIZE)
+		return 1;
+	for (size_t i = 1; i < len; i++)
+		if (buf[i] != buf[0])
+			return 1;
+	*version = buf[0];
+	return 0;
+}
+
+/* The reader: files whole, and the two files read through one ..data of
+ * the same version, until the writer is done (stdin closed). */
+static int reader(const char *dir, int done_fd)
+{
+	int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0)
+		return 2;
+	for (;;) {
+		char va, vb, vv;
+		int data = openat(dfd, PP_AW_DATA_DIR, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (data >= 0) {
+			int ra = read_version(data, "a", &va), rb = read_version(data, "b", &vb);
+			close(data);
+			if (ra == 1 || rb == 1 || (ra == 0 && rb == 0 && va != vb))
+				return 1;
+		}
+		if (read_version(dfd, "a", &vv) == 1)
+			return 1;
+		char c;
+		if (read(done_fd, &c, 1) == 0)
+			return 0;
+	}
+}
+
+static void test_reader_never_sees_half_an_update(void **state)
+{
+	(void)state;
+	cleanup_free char *dir = volume("torn");
+	cleanup_free char *content = xmalloc(TORN_SIZE);
+	memset(content, 'A', TORN_SIZE);
+	struct pp_aw_file files[] = {
+	    {.path = "a", .data = content, .len = TORN_SIZE, .mode = 0644},
+	    {.path = "b", .data = content, .len = TORN_SIZE, .mode = 0644}};
+	assert_int_equal(pp_atomic_write(dir, files, 2, NULL, NULL), 0);
+	int pipefd[2];
+	assert_int_equal(pipe(pipefd), 0);
+	/* the reader's end non-blocking: a poll of "done" between rounds */
+	assert_int_equal(fcntl(pipefd[0], F_SETFL, O_NONBLOCK), 0);
+	pid_t pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		close(pipefd[1]);
+		_exit(reader(dir, pipefd[0]));
+	}
+	close(pipefd[0]);
+	for (int i = 1; i <= TORN_UPDATES; i++) {
+		memset(content, 'A' + i % 26, TORN_SIZE);
+		bool changed = false;
+		assert_int_equal(pp_atomic_write(dir, files, 2, &changed, NULL), 0);
+		assert_true(changed || i % 26 == 0);
+	}
+	close(pipefd[1]);
+	int wstatus = 0;
+	assert_int_equal(waitpid(pid, &wstatus, 0), pid);
+	assert_true(WIFEXITED(wstatus));
+	assert_int_equal(WEXITSTATUS(wstatus), 0);
+	assert_int_equal(data_dirs(dir), 1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -267,6 +355,7 @@ int main(void)
 	    cmocka_unit_test(test_update_add_remove),
 	    cmocka_unit_test(test_bad_paths),
 	    cmocka_unit_test(test_bad_payload_changes_nothing),
+	    cmocka_unit_test(test_reader_never_sees_half_an_update),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
