@@ -277,3 +277,38 @@ refused() {
 	delete_ok dapi-fsgroup
 	assert_no_leaks
 }
+
+@test "env fieldRef: the whole set kubelet resolves on one node" {
+	run_pod <<'EOF2'
+apiVersion: v1
+kind: Pod
+metadata:
+  name: dapi-env
+  namespace: ns-env
+  labels: {app: web}
+  annotations: {owner: "team a"}
+spec:
+  restartPolicy: Never
+  nodeName: node-1
+  serviceAccountName: builder
+  containers:
+    - name: c
+      image: @IMAGE@
+      env:
+        - {name: NAME, valueFrom: {fieldRef: {fieldPath: metadata.name}}}
+        - {name: NS, valueFrom: {fieldRef: {fieldPath: metadata.namespace}}}
+        - {name: APP, valueFrom: {fieldRef: {fieldPath: "metadata.labels['app']"}}}
+        - {name: OWNER, valueFrom: {fieldRef: {fieldPath: "metadata.annotations['owner']"}}}
+        - {name: NODE, valueFrom: {fieldRef: {fieldPath: spec.nodeName}}}
+        - {name: SA, valueFrom: {fieldRef: {fieldPath: spec.serviceAccountName}}}
+        - {name: POD_IP, valueFrom: {fieldRef: {fieldPath: status.podIP}}}
+        - {name: POD_IPS, valueFrom: {fieldRef: {fieldPath: status.podIPs}}}
+        - {name: HOST_IP, valueFrom: {fieldRef: {fieldPath: status.hostIP}}}
+      command: ["sh", "-c", "echo \"$NAME $NS $APP [$OWNER] $NODE $SA pod=$POD_IP ips=$POD_IPS host=$HOST_IP\""]
+EOF2
+	assert_status 0
+	# the suite's pods have no network (PEAPOD_NETWORK=none): loopback, as
+	# `get pods -o wide` shows; the host is this node's 127.0.0.1
+	assert_line "[c] dapi-env ns-env web [team a] node-1 builder pod=127.0.0.1 ips=127.0.0.1 host=127.0.0.1"
+	assert_no_leaks
+}
