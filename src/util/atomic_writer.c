@@ -297,8 +297,9 @@ static bool has_top(char **paths, const char *name)
 }
 
 /* kubelet's removeUserVisiblePaths: the top-level symlinks into ..data
- * whose name the new payload no longer has. */
-static void unlink_stale(int dfd, char **paths)
+ * whose name the new payload no longer has; and data directories other
+ * than the current one (the old one, and any a crash left half-written). */
+static void unlink_stale(const char *dir, int dfd, char **paths, const char *current)
 {
 	int fd = openat(dfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0)
@@ -308,20 +309,33 @@ static void unlink_stale(int dfd, char **paths)
 		close(fd);
 		return;
 	}
+	char **stale_dirs = xmalloc(sizeof(char *));
+	size_t n_stale = 0;
 	struct dirent *e;
 	while ((e = readdir(d)) != NULL) {
-		if (strncmp(e->d_name, "..", 2) == 0 || strcmp(e->d_name, ".") == 0 ||
-		    has_top(paths, e->d_name))
+		const char *name = e->d_name;
+		if (strncmp(name, "..", 2) == 0 && name[2] >= '0' && name[2] <= '9' &&
+		    strcmp(name, current) != 0) {
+			stale_dirs = xrealloc(stale_dirs, sizeof(char *) * (n_stale + 2));
+			stale_dirs[n_stale++] = xasprintf("%s/%s", dir, name);
+			stale_dirs[n_stale] = NULL;
+			continue;
+		}
+		if (strncmp(name, "..", 2) == 0 || strcmp(name, ".") == 0 || has_top(paths, name))
 			continue;
 		char target[PP_AW_MAX_NAME + sizeof(PP_AW_DATA_DIR) + 2];
-		ssize_t len = readlinkat(dfd, e->d_name, target, sizeof(target) - 1);
+		ssize_t len = readlinkat(dfd, name, target, sizeof(target) - 1);
 		if (len <= 0)
 			continue; /* not a symlink: not one of ours */
 		target[len] = '\0';
 		if (strncmp(target, PP_AW_DATA_DIR "/", sizeof(PP_AW_DATA_DIR)) == 0)
-			unlinkat(dfd, e->d_name, 0);
+			unlinkat(dfd, name, 0);
 	}
 	closedir(d);
+	stale_dirs[n_stale] = NULL;
+	for (size_t i = 0; i < n_stale; i++)
+		pp_rm_rf(stale_dirs[i], NULL);
+	strv_free(stale_dirs);
 }
 
 /* Writes the payload into a new data directory and switches ..data to it. */
@@ -353,8 +367,8 @@ static int switch_payload(const char *dir, int dfd, const char *old, const struc
 	}
 	if (link_visible(dfd, paths, err) < 0)
 		return -1; /* the new data is in place: the next write retries */
-	unlink_stale(dfd, paths);
-	if (old != NULL) {
+	unlink_stale(dir, dfd, paths, fresh);
+	if (old != NULL) { /* gone already, unless the sweep failed: say why */
 		cleanup_free char *old_path = xasprintf("%s/%s", dir, old);
 		if (pp_rm_rf(old_path, err) < 0)
 			return pp_error_wrap(err, "remove old data directory");

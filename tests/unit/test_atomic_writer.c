@@ -184,6 +184,13 @@ static void test_update_add_remove(void **state)
 	assert_false(exists(dir, "d"));
 	assert_false(exists(dir, old));
 	assert_int_equal(data_dirs(dir), 1);
+	/* a data directory a crash left half-written goes with the next update */
+	cleanup_free char *crashed = xasprintf("%s/..2020_01_01_00_00_00.000000001", dir);
+	assert_int_equal(mkdir(crashed, 0755), 0);
+	assert_int_equal(pp_atomic_write(dir, v1, 3, &changed, NULL), 0);
+	assert_true(changed);
+	assert_false(exists(dir, "..2020_01_01_00_00_00.000000001"));
+	assert_int_equal(data_dirs(dir), 1);
 	/* a file the user put there is not ours to remove */
 	cleanup_free char *mine = xasprintf("%s/mine", dir);
 	assert_int_equal(pp_write_file_atomic(mine, "m", 1, 0644, NULL), 0);
