@@ -40,12 +40,17 @@ struct pp_image_store {
 struct pp_image_add {
 	struct pp_image_store *store;
 	int add_lock;	 /* add.lock, held shared */
-	char **diff_ids; /* the chain so far, lowest first, NULL-terminated */
+	/* The chain, lowest first, NULL-terminated: a slot per layer, filled
+	 * in any order (pp_image_add_layer_at), NULL until its layer is in. */
+	char **diff_ids;
+	int64_t *layer_sizes; /* the slots' layer.json sizes */
 	size_t n_layers;
 	char **blobs; /* digests of the blobs added, NULL-terminated */
 	size_t n_blobs;
-	int64_t size; /* of the distinct layers */
 };
+
+/* The size of the distinct layers of an add's chain. */
+int64_t image_add_size(const struct pp_image_add *a);
 
 /* Appends a digest to a NULL-terminated vector of n entries. */
 void image_strv_append(char ***v, size_t *n, const char *s);

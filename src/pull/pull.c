@@ -1,43 +1,22 @@
 /* The pull, step by step: reference, manifest (through indexes to the
- * platform's entry), config, layers, commit. Each layer is downloaded only
- * when the store's add asks for its tree, i.e. when no image has it yet
- * (the store checks under the layer's lock, so two pulls sharing a layer
- * download it once). */
-#include <fcntl.h>
+ * platform's entry), config, layers (pull_layers.c), commit. */
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
-#include "image/layer.h"
-#include "image/oci.h"
-#include "image/store.h"
-#include "pull/pull.h"
-#include "registry/registry.h"
+#include "pull/pull_internal.h"
 #include "util/cleanup.h"
-#include "util/image_reference.h"
-#include "util/settings.h"
 
-struct pull {
-	struct pp_image_store *store;
-	const struct pp_pull_options *opts;
-	struct pp_registry_client *client;
-	struct pp_image_ref ref;
-	const char *host; /* the API host */
-	struct pp_oci_platform want;
-	struct pp_image_add *add;
-	char top_digest[PP_DIGEST_STRING_MAX]; /* what the reference names: index or manifest */
-};
-
-static void emit(const struct pull *p, enum pp_pull_event_kind kind, const char *text,
-		 const char *digest, int64_t size)
+void pull_emit(const struct pull *p, enum pp_pull_event_kind kind, const char *text,
+	       const char *digest, int64_t size, int64_t done)
 {
 	if (p->opts->progress == NULL)
 		return;
-	struct pp_pull_event ev = {.kind = kind, .text = text, .digest = digest, .size = size};
+	struct pp_pull_event ev = {
+	    .kind = kind, .text = text, .digest = digest, .size = size, .done = done};
 	p->opts->progress(p->opts->progress_ctx, &ev);
 }
 
-static int client_new(struct pull *p, struct pp_error **err)
+int pull_client_new(const struct pull *p, struct pp_registry_client **out, struct pp_error **err)
 {
 	const char *plain[] = {p->host, NULL};
 	struct pp_registry_options o = {
@@ -46,7 +25,7 @@ static int client_new(struct pull *p, struct pp_error **err)
 	    .username = p->opts->username,
 	    .password = p->opts->password,
 	};
-	return pp_registry_client_new(&o, &p->client, err);
+	return pp_registry_client_new(&o, out, err);
 }
 
 /* GETs reference, keeps its bytes in the store, parses it. */
@@ -144,68 +123,6 @@ static int get_config(struct pull *p, const struct pp_oci_manifest *m, struct pp
 	return ret;
 }
 
-struct layer_job {
-	struct pull *p;
-	const struct pp_oci_layer *layer;
-	const char *diff_id;
-	bool downloaded;
-};
-
-/* The store's unpacker (pp_layer_unpack_fn) for a layer it does not have:
- * download to an unlinked file of the store's file system, then unpack. */
-static int fetch_and_unpack(void *ctx, int unused_fd, int dst_dirfd, const char *dst,
-			    char diff_id[PP_DIGEST_STRING_MAX], struct pp_error **err)
-{
-	struct layer_job *j = ctx;
-	struct pull *p = j->p;
-	const struct pp_oci_descriptor *d = &j->layer->desc;
-	j->downloaded = true;
-	emit(p, PP_PULL_EV_BLOB, NULL, d->digest, d->size);
-	cleanup_free char *tmp = xasprintf("%s/%s%d-XXXXXX", pp_image_store_root(p->store),
-					   PP_PULL_TMP_PREFIX, (int)getpid());
-	cleanup_close int fd = mkostemp(tmp, O_CLOEXEC);
-	if (fd < 0)
-		return pp_error_set(err, errno, "create %s", tmp);
-	unlink(tmp);
-	if (pp_registry_get_blob_fd(p->client, p->host, p->ref.path, d->digest, d->size, fd, err) <
-	    0)
-		return -1;
-	if (lseek(fd, 0, SEEK_SET) < 0)
-		return pp_error_set(err, errno, "seek %s", tmp);
-	struct pp_layer_source src = {
-	    .fd = fd,
-	    .compression = j->layer->compression,
-	    .digest = d->digest,
-	    .size = d->size,
-	    .diff_id = j->diff_id,
-	    .limits = {.max_bytes = pp_settings()->image_max_bytes,
-		       .max_entries = PP_LAYER_MAX_ENTRIES_DEFAULT},
-	};
-	struct pp_layer_result res = {0};
-	int ret = pp_layer_unpack(dst_dirfd, &src, &res, err);
-	for (size_t i = 0; i < res.n_warnings; i++)
-		emit(p, PP_PULL_EV_WARNING, res.warnings[i], d->digest, 0);
-	if (ret == 0)
-		snprintf(diff_id, PP_DIGEST_STRING_MAX, "%s", res.diff_id);
-	pp_layer_result_clear(&res);
-	return ret;
-}
-
-static int add_layers(struct pull *p, const struct pp_oci_manifest *m,
-		      const struct pp_oci_config *c, struct pp_error **err)
-{
-	for (size_t i = 0; i < m->n_layers; i++) {
-		struct layer_job j = {.p = p, .layer = &m->layers[i], .diff_id = c->diff_ids[i]};
-		if (pp_image_add_layer(p->add, c->diff_ids[i], m->layers[i].desc.digest, -1,
-				       fetch_and_unpack, &j, err) < 0)
-			return pp_error_wrap(err, "layer %zu (%s)", i, m->layers[i].desc.digest);
-		if (!j.downloaded)
-			emit(p, PP_PULL_EV_BLOB_SKIPPED, NULL, m->layers[i].desc.digest,
-			     m->layers[i].desc.size);
-	}
-	return 0;
-}
-
 static int commit(struct pull *p, const struct pp_oci_manifest *m, const struct pp_oci_config *c,
 		  char **id_out, struct pp_error **err)
 {
@@ -215,7 +132,7 @@ static int commit(struct pull *p, const struct pp_oci_manifest *m, const struct 
 	const char *tags[] = {tag, NULL};
 	const char *digests[] = {repo_digest, NULL};
 	struct pp_image_add_names names = {.tags = tags, .repo_digests = digests};
-	emit(p, PP_PULL_EV_WRITING, NULL, m->config.digest, m->config.size);
+	pull_emit(p, PP_PULL_EV_WRITING, NULL, m->config.digest, m->config.size, 0);
 	return pp_image_add_commit(p->add, m->config.digest, &c->config, &names, id_out, err);
 }
 
@@ -230,7 +147,7 @@ static int pull_steps(struct pull *p, char **id_out, struct pp_error **err)
 	if (ret < 0)
 		pp_error_wrap(err, "config %s", doc->manifest->config.digest);
 	if (ret == 0)
-		ret = add_layers(p, doc->manifest, cfg, err);
+		ret = pull_layers(p, doc->manifest, cfg, err);
 	if (ret == 0 && commit(p, doc->manifest, cfg, id_out, err) < 0)
 		ret = pp_error_wrap(err, "commit");
 	pp_oci_config_free(cfg);
@@ -247,7 +164,7 @@ static int pull_setup(struct pull *p, const char *ref, struct pp_error **err)
 				    : pp_oci_platform_host(&p->want, err);
 	if (ret < 0)
 		return -1;
-	return client_new(p, err);
+	return pull_client_new(p, &p->client, err);
 }
 
 int pp_pull_image(struct pp_image_store *store, const char *ref, const struct pp_pull_options *opts,
@@ -258,7 +175,7 @@ int pp_pull_image(struct pp_image_store *store, const char *ref, const struct pp
 	int ret = pull_setup(&p, ref, err);
 	if (ret == 0) {
 		cleanup_free char *full = pp_image_ref_string(&p.ref);
-		emit(&p, PP_PULL_EV_START, full, NULL, 0);
+		pull_emit(&p, PP_PULL_EV_START, full, NULL, 0, 0);
 		ret = pp_image_add_begin(store, &p.add, err);
 	}
 	if (ret == 0) {
