@@ -6,8 +6,10 @@
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "cli/cli.h"
+#include "cli/pull_display.h"
 #include "image/image.h"
 #include "image/store.h"
 #include "pull/pull.h"
@@ -351,31 +353,6 @@ static int image_prune(int argc, char **argv, struct image_opts *o)
 	return ret < 0 ? fail(&err) : 0;
 }
 
-/* One line per event on stderr, as podman's pull does when not on a
- * terminal; stdout keeps only the id. */
-static void print_pull_event(void *ctx, const struct pp_pull_event *ev)
-{
-	switch (ev->kind) {
-	case PP_PULL_EV_START:
-		fprintf(stderr, "Pulling %s\n", ev->text);
-		break;
-	case PP_PULL_EV_BLOB:
-		fprintf(stderr, "Copying blob %s (%lld bytes)\n", ev->digest, (long long)ev->size);
-		break;
-	case PP_PULL_EV_BLOB_SKIPPED:
-		fprintf(stderr, "Copying blob %s skipped: already exists\n", ev->digest);
-		break;
-	case PP_PULL_EV_WARNING:
-		fprintf(stderr, "peapod: warning: layer %s: %s\n", ev->digest, ev->text);
-		break;
-	case PP_PULL_EV_WRITING:
-		fprintf(stderr, "Writing image %s\n", ev->digest);
-		break;
-	default:
-		break;
-	}
-}
-
 enum { PULL_OPT_PLATFORM = 256, PULL_OPT_CREDS, PULL_OPT_TLS_VERIFY, PULL_OPT_ROOT };
 
 static const struct option pull_options[] = {
@@ -393,6 +370,7 @@ struct pull_args {
 	const char *root;
 	char *user; /* --creds' USER (PASS points into it) */
 	bool quiet;
+	struct pull_display display; /* on stderr: stdout keeps only the id */
 };
 
 /* Returns -1 to continue, else an exit code. */
@@ -441,8 +419,11 @@ static int parse_pull_options(int argc, char **argv, struct pull_args *a)
 	}
 	if (argc - optind != 1)
 		return usage_error("pull wants one REF");
-	if (!a->quiet)
-		a->opts.progress = print_pull_event;
+	if (!a->quiet) {
+		pull_display_init(&a->display, stderr, isatty(STDERR_FILENO));
+		a->opts.progress = pull_display_event;
+		a->opts.progress_ctx = &a->display;
+	}
 	return -1;
 }
 
@@ -462,6 +443,7 @@ static int image_pull(int argc, char **argv)
 		ret = 0;
 	}
 	pp_image_store_free(store);
+	pull_display_free(&a.display);
 	free(a.user);
 	return ret;
 }

@@ -149,8 +149,9 @@ int pp_image_add_commit(struct pp_image_add *a, const char *config_digest,
 	if (access(blob, F_OK) < 0)
 		return pp_error_set(err, errno, "image %s: its config blob is not stored",
 				    config_digest);
-	cleanup_free char *json = image_json_build(
-	    cfg, a->diff_ids, names ? names->repo_digests : NULL, a->blobs, image_add_size(a), time(NULL));
+	cleanup_free char *json =
+	    image_json_build(cfg, a->diff_ids, names ? names->repo_digests : NULL, a->blobs,
+			     image_add_size(a), time(NULL));
 	cleanup_close int lock = -1;
 	if (image_store_lock(s, LOCK_EX, &lock, err) < 0 ||
 	    commit_locked(a, hex, json, names, err) < 0)

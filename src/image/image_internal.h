@@ -39,7 +39,7 @@ struct pp_image_store {
 /* An add in progress (store.h). */
 struct pp_image_add {
 	struct pp_image_store *store;
-	int add_lock;	 /* add.lock, held shared */
+	int add_lock; /* add.lock, held shared */
 	/* The chain, lowest first, NULL-terminated: a slot per layer, filled
 	 * in any order (pp_image_add_layer_at), NULL until its layer is in. */
 	char **diff_ids;

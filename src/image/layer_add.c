@@ -186,8 +186,8 @@ static int add_new_layer(struct pp_image_add *a, size_t index, const char *hex, 
 int pp_image_add_layer(struct pp_image_add *a, const char *diff_id, const char *compressed, int fd,
 		       pp_layer_unpack_fn unpack, void *ctx, struct pp_error **err)
 {
-	return pp_image_add_layer_at(a, pp_image_add_reserve(a, 1), diff_id, compressed, fd,
-				     unpack, ctx, err);
+	return pp_image_add_layer_at(a, pp_image_add_reserve(a, 1), diff_id, compressed, fd, unpack,
+				     ctx, err);
 }
 
 int pp_image_add_layer_at(struct pp_image_add *a, size_t index, const char *diff_id,

@@ -36,10 +36,10 @@ struct layer_task {
 	size_t index;
 	const struct pp_oci_layer *layer;
 	const char *diff_id;
-	atomic_llong received; /* bytes of the current attempt */
-	long long shown;       /* received when last told (the caller's thread) */
-	bool downloaded;       /* stream_unpack ran: not found in the store */
-	bool restart;	       /* the attempt failed in a way a new one may not */
+	atomic_llong received;		   /* bytes of the current attempt */
+	long long shown;		   /* received when last told (the caller's thread) */
+	bool downloaded;		   /* stream_unpack ran: not found in the store */
+	bool restart;			   /* the attempt failed in a way a new one may not */
 	struct pp_registry_client *client; /* the worker's */
 };
 
@@ -70,8 +70,8 @@ static void queue_event(struct layer_task *t, enum pp_pull_event_kind kind, cons
 {
 	struct layers *ls = t->ls;
 	struct queued_event *e = xmalloc(sizeof(*e));
-	*e = (struct queued_event){.task = t, .kind = kind, .text = text ? xstrdup(text) : NULL,
-				   .done = done};
+	*e = (struct queued_event){
+	    .task = t, .kind = kind, .text = text ? xstrdup(text) : NULL, .done = done};
 	pthread_mutex_lock(&ls->lock);
 	*ls->tail = e;
 	ls->tail = &e->next;
@@ -223,8 +223,7 @@ static int add_layer(struct layer_task *t, struct pp_error **err)
 		if (pp_image_add_layer_at(p->add, t->index, t->diff_id, desc->digest, -1,
 					  stream_unpack, t, err) == 0)
 			break;
-		if (!t->restart || attempt == PP_PULL_LAYER_ATTEMPTS ||
-		    atomic_load(&t->ls->failed))
+		if (!t->restart || attempt == PP_PULL_LAYER_ATTEMPTS || atomic_load(&t->ls->failed))
 			return pp_error_wrap(err, "layer %zu (%s)", t->index, desc->digest);
 		queue_event(t, PP_PULL_EV_BLOB_RESTART, (*err)->msg, 0);
 		pp_error_free(err);
@@ -360,8 +359,10 @@ int pull_layers(struct pull *p, const struct pp_oci_manifest *m, const struct pp
 	ls.tasks = xmalloc((m->n_layers + 1) * sizeof(*ls.tasks));
 	size_t first = pp_image_add_reserve(p->add, m->n_layers);
 	for (size_t i = 0; i < m->n_layers; i++)
-		ls.tasks[i] = (struct layer_task){
-		    .ls = &ls, .index = first + i, .layer = &m->layers[i], .diff_id = c->diff_ids[i]};
+		ls.tasks[i] = (struct layer_task){.ls = &ls,
+						  .index = first + i,
+						  .layer = &m->layers[i],
+						  .diff_id = c->diff_ids[i]};
 	size_t want = m->n_layers < PP_PULL_PARALLEL_LAYERS ? m->n_layers : PP_PULL_PARALLEL_LAYERS;
 	pthread_t threads[PP_PULL_PARALLEL_LAYERS];
 	size_t started = 0;
