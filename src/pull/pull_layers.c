@@ -370,7 +370,10 @@ int pull_layers(struct pull *p, const struct pp_oci_manifest *m, const struct pp
 	pthread_mutex_lock(&ls.lock);
 	while (ls.running > 0) {
 		tell(&ls);
-		wait_a_tick(&ls);
+		/* tell drops the lock: what changed meanwhile is seen here,
+		 * not waited for */
+		if (ls.running > 0 && ls.head == NULL)
+			wait_a_tick(&ls);
 	}
 	tell(&ls);
 	pthread_mutex_unlock(&ls.lock);
