@@ -184,7 +184,7 @@ fuzz:
 		$(filter src/util/%.c,$(LIB_SRC)) $(LDLIBS)
 	$(FUZZ_CC) -o build-fuzz/fuzz_layer_path fuzz/fuzz_layer_path.c src/image/layer_path.c \
 		src/image/layer_apply.c src/image/layer_unpack.c src/image/archive_api.c \
-		$(filter src/util/%.c,$(LIB_SRC)) $(LDLIBS)
+		src/image/gunzip.c $(filter src/util/%.c,$(LIB_SRC)) $(LDLIBS)
 	build-fuzz/fuzz_manifest -max_total_time=$(FUZZ_SECONDS) -max_len=65536 -rss_limit_mb=1024 \
 		build-fuzz/corpus fuzz/corpus
 	build-fuzz/fuzz_crilog -max_total_time=$$(( $(FUZZ_SECONDS) / 3 + 1 )) -max_len=65536 \
