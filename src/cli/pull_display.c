@@ -40,8 +40,17 @@ void pull_display_free(struct pull_display *d)
 	d->n = 0;
 }
 
+static bool is_layer_event(enum pp_pull_event_kind k)
+{
+	return k == PP_PULL_EV_BLOB || k == PP_PULL_EV_BLOB_SKIPPED || k == PP_PULL_EV_PROGRESS ||
+	       k == PP_PULL_EV_BLOB_RESTART || k == PP_PULL_EV_BLOB_DONE;
+}
+
+/* The line of the layer an event is about; NULL for the other events. */
 static struct pull_display_layer *layer_of(struct pull_display *d, const struct pp_pull_event *ev)
 {
+	if (!is_layer_event(ev->kind) || ev->digest == NULL)
+		return NULL;
 	for (size_t i = 0; i < d->n; i++)
 		if (strcmp(d->layers[i].digest, ev->digest) == 0)
 			return &d->layers[i];
@@ -121,7 +130,7 @@ static void terminal_line(struct pull_display *d, const char *line)
 
 static void on_terminal(struct pull_display *d, const struct pp_pull_event *ev)
 {
-	struct pull_display_layer *l = ev->digest ? layer_of(d, ev) : NULL;
+	struct pull_display_layer *l = layer_of(d, ev);
 	switch (ev->kind) {
 	case PP_PULL_EV_PROGRESS:
 		l->done = ev->done;
@@ -165,7 +174,7 @@ static void on_terminal(struct pull_display *d, const struct pp_pull_event *ev)
 
 static void on_log(struct pull_display *d, const struct pp_pull_event *ev)
 {
-	struct pull_display_layer *l = ev->digest ? layer_of(d, ev) : NULL;
+	struct pull_display_layer *l = layer_of(d, ev);
 	char rate[32];
 	switch (ev->kind) {
 	case PP_PULL_EV_START:
