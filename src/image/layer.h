@@ -109,6 +109,10 @@ struct pp_layer_source {
 	int64_t size;
 	/* The config's rootfs.diff_ids entry: required. */
 	const char *diff_id;
+	/* The caller checks the bytes against digest itself as they pass (a
+	 * registry download does): a compressed blob is not hashed twice, and
+	 * the result's digest is then digest as given. */
+	bool digest_checked;
 	struct pp_layer_limits limits;
 };
 

@@ -37,6 +37,9 @@ struct layer_stream {
 	/* A plain layer's tar stream is its blob, byte for byte: hashed once
 	 * (SHA-256 costs ~0.1 s per 200 MB). */
 	bool tar_is_blob;
+	/* The blob's digest is computed here (not when the caller checks it
+	 * and the tar stream is not the blob). */
+	bool hash_blob;
 	char *buf;
 };
 
@@ -77,7 +80,7 @@ static ssize_t read_blob(struct layer_stream *s)
 		stream_fail(s, EBADMSG, "the layer's blob is larger than its descriptor's size");
 		return -1;
 	}
-	if (pp_digest_update(s->blob_digest, s->buf, (size_t)n, &u->stream_err) < 0)
+	if (s->hash_blob && pp_digest_update(s->blob_digest, s->buf, (size_t)n, &u->stream_err) < 0)
 		return -1;
 	return n;
 }
@@ -286,7 +289,9 @@ static int finish(struct layer_stream *s, struct pp_error **err)
 {
 	struct layer_unpack *u = s->u;
 	struct pp_layer_result *res = u->res;
-	if (pp_digest_end_string(s->blob_digest, res->digest, err) < 0)
+	if (!s->hash_blob)
+		snprintf(res->digest, sizeof(res->digest), "%s", u->src->digest);
+	else if (pp_digest_end_string(s->blob_digest, res->digest, err) < 0)
 		return -1;
 	if (s->tar_is_blob)
 		memcpy(res->diff_id, res->digest, sizeof(res->diff_id));
@@ -348,7 +353,10 @@ int pp_layer_unpack(int dirfd, const struct pp_layer_source *src, struct pp_laye
 		return -1;
 	struct layer_unpack u = {.A = A, .src = src, .res = res, .rootfd = dirfd, .parent_fd = -1};
 	cleanup_free char *buf = xmalloc(LAYER_READ_BUF);
-	struct layer_stream s = {.u = &u, .buf = buf};
+	/* a plain layer's blob is its tar: hashed once for both */
+	bool hash_blob = !src->digest_checked || src->digest == NULL ||
+			 src->compression == PP_OCI_COMPRESSION_NONE;
+	struct layer_stream s = {.u = &u, .buf = buf, .hash_blob = hash_blob};
 	int ret = -1;
 	if (pp_digest_begin(blob_algo, &s.blob_digest, err) < 0 ||
 	    pp_digest_begin(tar_algo, &s.tar_digest, err) < 0)
@@ -365,7 +373,8 @@ int pp_layer_unpack(int dirfd, const struct pp_layer_source *src, struct pp_laye
 		if (open_raw(&s, err) < 0)
 			goto out;
 	}
-	s.tar_is_blob = res->compression == PP_OCI_COMPRESSION_NONE && blob_algo == tar_algo;
+	s.tar_is_blob =
+	    s.hash_blob && res->compression == PP_OCI_COMPRESSION_NONE && blob_algo == tar_algo;
 	if (read_entries(&s, err) < 0 || drain(&s, err) < 0 || finish(&s, err) < 0)
 		goto out;
 	ret = 0;

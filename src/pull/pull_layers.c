@@ -176,6 +176,7 @@ static int stream_unpack(void *ctx, int unused_fd, int dst_dirfd, const char *ds
 	    .digest = desc->digest,
 	    .size = desc->size,
 	    .diff_id = t->diff_id,
+	    .digest_checked = true, /* by the registry client, as the bytes pass */
 	    .limits = {.max_bytes = pp_settings()->image_max_bytes,
 		       .max_entries = PP_LAYER_MAX_ENTRIES_DEFAULT},
 	};

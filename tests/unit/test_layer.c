@@ -946,6 +946,17 @@ static void test_digest_mismatch(void **state)
 	assert_string_equal(res.diff_id, plain.diff_id);
 	pp_layer_result_clear(&res);
 	free(plain.data);
+	/* a digest its caller checks (a registry download) is not hashed
+	 * again: taken as given; the diff_id still checked */
+	src = source_of(&b, PP_OCI_COMPRESSION_GZIP);
+	src.digest = other;
+	src.digest_checked = true;
+	cleanup_free char *checked = new_layer_dir(f);
+	if (unpack_src(checked, &b, &src, &res, &err) < 0)
+		fail_msg("digest_checked: %s", err->msg);
+	assert_string_equal(res.digest, other);
+	assert_string_equal(res.diff_id, b.diff_id);
+	pp_layer_result_clear(&res);
 	src = source_of(&b, PP_OCI_COMPRESSION_GZIP);
 	/* an absent digest: the computed one is returned */
 	src.digest = NULL;
