@@ -22,6 +22,9 @@ struct cli_command {
 
 int cmd_run(int argc, char **argv);
 int cmd_image(int argc, char **argv);
+/* image load, image save (cmd_image_archive.c) */
+int cmd_image_load(int argc, char **argv);
+int cmd_image_save(int argc, char **argv);
 
 int cmd_apply(int argc, char **argv);
 int cmd_get(int argc, char **argv);

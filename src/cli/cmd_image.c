@@ -1,4 +1,5 @@
-/* peapod image pull|import|ls|rm|prune: the local image store from the command line. */
+/* peapod image pull|import|ls|rm|prune (load|save: cmd_image_archive.c): the local image store from
+ * the command line. */
 #include <getopt.h>
 #include <json-c/json.h>
 #include <stdarg.h>
@@ -28,6 +29,8 @@ static const char usage_text[] =
     "       peapod image import SRC... REF [--entrypoint JSON|WORD] [--cmd JSON|WORD]\n"
     "                              [--env K=V]... [--workdir DIR] [--user USER]\n"
     "                              [--stop-signal SIG] [--root DIR]\n"
+    "       peapod image load [-i FILE|DIR|-] [-q] [--root DIR]\n"
+    "       peapod image save [-o FILE|-] [--format docker-archive|oci-archive] IMAGE...\n"
     "       peapod image ls [--root DIR]\n"
     "       peapod image rm REF... [--force] [--root DIR]\n"
     "       peapod image prune [--root DIR]   # what no image or pod uses, and leftovers\n"
@@ -481,6 +484,10 @@ int cmd_image(int argc, char **argv)
 	}
 	if (strcmp(argv[1], "pull") == 0)
 		return image_pull(argc - 1, argv + 1);
+	if (strcmp(argv[1], "load") == 0)
+		return cmd_image_load(argc - 1, argv + 1);
+	if (strcmp(argv[1], "save") == 0)
+		return cmd_image_save(argc - 1, argv + 1);
 	if (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0 ||
 	    strcmp(argv[1], "help") == 0) {
 		fputs(usage_text, stdout);

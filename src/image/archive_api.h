@@ -45,7 +45,8 @@
 	X(archive_entry_symlink)                                                                   \
 	X(archive_entry_hardlink)                                                                  \
 	X(archive_entry_xattr_reset)                                                               \
-	X(archive_entry_xattr_next)
+	X(archive_entry_xattr_next)                                                                \
+	X(archive_filter_bytes)
 
 struct pp_archive_api {
 #define PP_ARCHIVE_DECL(f) __typeof__(f) *f;

@@ -19,8 +19,12 @@
  *                          tar): diff/ the unpacked tree (an overlay lower dir:
  *                          whiteouts as 0/0 char devices, opaque dirs by xattr),
  *                          layer.json {diff_id, compressed_digest, size,
- *                          complete: true}. A layer is stored once, shared by
- *                          every image that has it.
+ *                          complete: true}, tar-split (what image save
+ *                          rebuilds the layer's identical tar from: its
+ *                          headers and padding, the contents by reference to
+ *                          diff/; absent for imported layers and those
+ *                          unpacked before it existed). A layer is stored
+ *                          once, shared by every image that has it.
  *   layers/sha256/.tmp-<pid>-XXXXXX/  a layer being unpacked; renamed to its
  *                          digest once diff/ and layer.json (written last) are
  *                          complete, so a directory under its digest name is
@@ -61,6 +65,11 @@ struct pp_image_add;
  * diff_id (else leaves it ""), which the store checks against the diff ID
  * the caller announced. The store gives the unpacker a private directory: it
  * need not clean up on failure. */
+/* Where an unpacker given the tree dst keeps the layer's tar-split record
+ * (pp_layer_source.split_path, image/tar_split.h): beside the tree. The
+ * caller frees. */
+char *pp_image_layer_split_path(const char *dst);
+
 typedef int (*pp_layer_unpack_fn)(void *ctx, int fd, int dst_dirfd, const char *dst,
 				  char diff_id[PP_DIGEST_STRING_MAX], struct pp_error **err);
 
