@@ -25,7 +25,7 @@ HELPER_BIN := $(HELPER_SRC:tests/helpers/%.c=$(BUILD)/helpers/%)
 DEBIAN_DEPS := build-essential pkg-config libyaml-dev libjson-c-dev libarchive-dev libcmocka-dev \
 	busybox-static bats iproute2 procps util-linux containernetworking-plugins iptables clang \
 	libclang-rt-14-dev python3 clang-format cppcheck libseccomp-dev libnghttp2-dev \
-	libssl-dev openssl libcurl4-openssl-dev docker-registry skopeo
+	libssl-dev openssl libcurl4-openssl-dev docker-registry skopeo podman zstd libcap2-bin
 
 .PHONY: all deps run check unit system asan fuzz format lint clean bench breakdown
 

@@ -126,7 +126,7 @@ static int extract_entry(const struct pp_archive_api *A, struct archive *a, stru
 	return write_file(A, a, fd, err);
 }
 
-int image_archive_extract(int in_fd, const char *what, const char *dst, struct pp_error **err)
+int image_archive_extract(int in_fd, const char *dst, struct pp_error **err)
 {
 	const struct pp_archive_api *A;
 	if (pp_archive_api(&A, err) < 0)
@@ -142,7 +142,9 @@ int image_archive_extract(int in_fd, const char *what, const char *dst, struct p
 	A->archive_read_support_format_gnutar(a);
 	int ret = 0;
 	if (A->archive_read_open_fd(a, in_fd, EXTRACT_BLOCK_SIZE) != ARCHIVE_OK)
-		ret = pp_error_set(err, EBADMSG, "%s: %s", what, A->archive_error_string(a));
+		ret =
+		    pp_error_set(err, EBADMSG, "not an image archive (a tar, maybe compressed): %s",
+				 A->archive_error_string(a));
 	int64_t bytes = 0, entries = 0;
 	struct archive_entry *e;
 	int r;
@@ -152,20 +154,19 @@ int image_archive_extract(int in_fd, const char *what, const char *dst, struct p
 		    r == ARCHIVE_OK || r == ARCHIVE_WARN ? A->archive_entry_pathname(e) : NULL;
 		if (name == NULL) {
 			ret = pp_error_set(err, EBADMSG,
-					   "%s: not an image archive (a tar, maybe compressed): %s",
-					   what, A->archive_error_string(a));
+					   "not an image archive (a tar, maybe compressed): %s",
+					   A->archive_error_string(a));
 			break;
 		}
 		bytes += A->archive_entry_size(e) > 0 ? A->archive_entry_size(e) : 0;
 		if (++entries > EXTRACT_MAX_ENTRIES || bytes > pp_settings()->image_max_bytes)
-			ret = pp_error_set(err, EFBIG, "%s: %s: more than the archive bound", what,
+			ret = pp_error_set(err, EFBIG, "entry \"%s\": more than the archive bound",
 					   name);
 		else if (!normalize(name, path, sizeof(path)))
-			ret = pp_error_set(err, EINVAL,
-					   "%s: entry \"%s\": a path outside the archive", what,
+			ret = pp_error_set(err, EINVAL, "entry \"%s\": a path outside the archive",
 					   name);
 		else if (path[0] != '\0' && extract_entry(A, a, e, rootfd, path, err) < 0)
-			ret = pp_error_wrap(err, "%s: entry \"%s\"", what, name);
+			ret = pp_error_wrap(err, "entry \"%s\"", name);
 	}
 	A->archive_read_free(a);
 	return ret;

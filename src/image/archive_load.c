@@ -37,8 +37,7 @@ struct pending {
 
 struct load {
 	struct pp_image_store *store;
-	const char *what; /* the input, for errors */
-	int rootfd;	  /* the layout or the extracted archive */
+	int rootfd; /* the layout or the extracted archive */
 	struct pp_oci_platform host;
 	struct pending *images;
 	size_t n_images;
@@ -428,7 +427,7 @@ static int open_input(struct load *l, const char *input, char **tmp, struct pp_e
 		free(steal_ptr(tmp));
 		return pp_error_set(err, errno, "mkdtemp in %s", l->store->digest_layers_dir);
 	}
-	if (image_archive_extract(fd, input, *tmp, err) < 0)
+	if (image_archive_extract(fd, *tmp, err) < 0)
 		return -1;
 	l->rootfd = open(*tmp, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (l->rootfd < 0)
@@ -453,7 +452,7 @@ static void load_release(struct load *l)
 int pp_image_load(struct pp_image_store *store, const char *input, struct pp_image_loaded **out,
 		  size_t *n, struct pp_error **err)
 {
-	struct load l = {.store = store, .what = input, .rootfd = -1};
+	struct load l = {.store = store, .rootfd = -1};
 	cleanup_free char *tmp = NULL;
 	int ret = pp_oci_platform_host(&l.host, err);
 	if (ret == 0)

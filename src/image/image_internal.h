@@ -111,9 +111,8 @@ int image_copy_tree(const char *src, const char *dst, struct pp_error **err);
 int image_extract_tar(const char *archive, const char *dst, struct pp_error **err);
 
 /* archive_extract.c: the tar read from in_fd (any compression) into the
- * existing empty directory dst, every entry's name checked (image load);
- * what names the input in errors. */
-int image_archive_extract(int in_fd, const char *what, const char *dst, struct pp_error **err);
+ * existing empty directory dst, every entry's name checked (image load). */
+int image_archive_extract(int in_fd, const char *dst, struct pp_error **err);
 
 /* Apparent size of the tree (hardlinked files counted once). */
 int64_t image_tree_size(const char *dir);
