@@ -150,11 +150,12 @@ FUZZ_CC = clang -std=c11 -D_GNU_SOURCE -Isrc -g -O1 -fsanitize=fuzzer,address,un
 # messages, image references and registries' WWW-Authenticate headers, the
 # image documents (manifests, indexes, configs), the registry client's
 # answers (tokens, errors bodies, headers, redirects) and image layers (entry
-# paths, whole tar streams unpacked) for a third of it each.
+# paths, whole tar streams unpacked), docker-archive manifest.json for a third
+# of it each.
 fuzz:
 	@mkdir -p build-fuzz/corpus build-fuzz/corpus-crilog build-fuzz/corpus-seccomp build-fuzz/corpus-cni \
 		build-fuzz/corpus-probe build-fuzz/corpus-control build-fuzz/corpus-image-ref-auth \
-		build-fuzz/corpus-oci build-fuzz/corpus-registry build-fuzz/corpus-layer
+		build-fuzz/corpus-oci build-fuzz/corpus-registry build-fuzz/corpus-layer build-fuzz/corpus-archive
 	$(FUZZ_CC) -o build-fuzz/fuzz_manifest fuzz/fuzz_manifest.c \
 		$(filter src/manifest/%.c src/util/%.c src/security/caps.c,$(LIB_SRC)) $(LDLIBS)
 	$(FUZZ_CC) -o build-fuzz/fuzz_crilog fuzz/fuzz_crilog.c \
@@ -178,7 +179,9 @@ fuzz:
 		$(filter src/util/%.c,$(LIB_SRC)) $(LDLIBS)
 	$(FUZZ_CC) -o build-fuzz/fuzz_layer_path fuzz/fuzz_layer_path.c src/image/layer_path.c \
 		src/image/layer_apply.c src/image/layer_unpack.c src/image/archive_api.c \
-		$(filter src/util/%.c,$(LIB_SRC)) $(LDLIBS)
+		src/image/tar_split.c $(filter src/util/%.c,$(LIB_SRC)) $(LDLIBS)
+	$(FUZZ_CC) -o build-fuzz/fuzz_archive_manifest fuzz/fuzz_archive_manifest.c \
+		src/image/archive_manifest.c $(filter src/util/%.c,$(LIB_SRC)) $(LDLIBS)
 	build-fuzz/fuzz_manifest -max_total_time=$(FUZZ_SECONDS) -max_len=65536 -rss_limit_mb=1024 \
 		build-fuzz/corpus fuzz/corpus
 	build-fuzz/fuzz_crilog -max_total_time=$$(( $(FUZZ_SECONDS) / 3 + 1 )) -max_len=65536 \
@@ -202,6 +205,8 @@ fuzz:
 		-rss_limit_mb=1024 build-fuzz/corpus-registry fuzz/corpus-registry
 	build-fuzz/fuzz_layer_path -max_total_time=$$(( $(FUZZ_SECONDS) / 3 + 1 )) -max_len=65536 \
 		-rss_limit_mb=1024 build-fuzz/corpus-layer fuzz/corpus-layer
+	build-fuzz/fuzz_archive_manifest -max_total_time=$$(( $(FUZZ_SECONDS) / 3 + 1 )) \
+		-max_len=65536 -rss_limit_mb=1024 build-fuzz/corpus-archive fuzz/corpus-archive
 	rm -rf /tmp/peapod-fuzz-crilog.* /tmp/peapod-fuzz-cni.* /tmp/peapod-fuzz-layer.*
 
 format:
