@@ -25,8 +25,10 @@
  * io.containerd.image.name, blobs/sha256/), layers uncompressed. Each
  * layer's tar is rebuilt byte for byte from its tar-split record
  * (tar_split.h), so the config is written as it was stored and the image
- * keeps its id; a layer without a record (from `image import`, or
- * unpacked before records existed) cannot be saved: an error says which. */
+ * keeps its id. A layer without a record (from `image import`, or unpacked
+ * before records existed) is rebuilt from its tree, deterministically
+ * (layer_tar.c): its tar is another one, so the config is rewritten with
+ * the new diff IDs and the saved image has another id. */
 #ifndef PEAPOD_IMAGE_ARCHIVE_H
 #define PEAPOD_IMAGE_ARCHIVE_H
 

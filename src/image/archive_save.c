@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "image/archive.h"
@@ -20,6 +21,7 @@
 #include "util/image_reference.h"
 
 #define TAR_BLOCK 512
+#define TAR_COPY_BUF (256 * 1024)
 #define TAR_NAME_LEN 100
 #define TAR_FILE_MODE 0644
 #define TAR_OCTAL_SIZE_MAX 077777777777LL
@@ -130,12 +132,39 @@ static int layer_write_cb(void *ctx, const void *data, size_t len, struct pp_err
 	return out_write(((struct layer_sink *)ctx)->o, data, len, err);
 }
 
-/* The layer's tar as member name (once); *size gets its length. */
-static int out_layer(struct out *o, const struct pp_image_store *s, const char *diff_id,
+/* A rebuilt layer's tar, from its file. */
+static int out_tar_file(struct out *o, int fd, const char *name, int64_t *size,
+			struct pp_error **err)
+{
+	struct stat st;
+	if (fstat(fd, &st) < 0 || lseek(fd, 0, SEEK_SET) < 0)
+		return pp_error_set(err, errno, "%s", name);
+	if (out_header(o, name, st.st_size, err) < 0)
+		return -1;
+	cleanup_free char *buf = xmalloc(TAR_COPY_BUF);
+	int64_t left = st.st_size;
+	while (left > 0) {
+		ssize_t n = read(fd, buf, TAR_COPY_BUF);
+		if (n <= 0)
+			return pp_error_set(err, n < 0 ? errno : EIO, "read %s", name);
+		if (out_write(o, buf, (size_t)n, err) < 0)
+			return -1;
+		left -= n;
+	}
+	o->sizes[o->n_written - 1] = st.st_size;
+	*size = st.st_size;
+	return out_pad(o, st.st_size, err);
+}
+
+/* The layer's tar as member name (once): rebuilt (tar >= 0) or from its
+ * tar-split record; *size gets its length. */
+static int out_layer(struct out *o, const struct pp_image_store *s, const char *diff_id, int tar,
 		     const char *name, int64_t *size, struct pp_error **err)
 {
 	if (out_has(o, name, 0, size))
 		return 0;
+	if (tar >= 0)
+		return out_tar_file(o, tar, name, size, err);
 	const char *hex = strchr(diff_id, ':') + 1;
 	cleanup_free char *dir = xasprintf("%s/%s", s->digest_layers_dir, hex);
 	struct layer_sink ls = {.o = o, .name = name};
@@ -150,9 +179,11 @@ static int out_layer(struct out *o, const struct pp_image_store *s, const char *
 
 /* One image to save. */
 struct saved {
-	char *id;
+	char *id;   /* of the config saved (another when a layer was rebuilt) */
 	char *name; /* the whole reference ("docker.io/library/busybox:1.36"), NULL if untagged */
-	char **diff_ids;
+	char **stored;	 /* the layers' diff IDs in the store */
+	char **diff_ids; /* those of the tars saved */
+	int *tars;	 /* a rebuilt layer's tar (image_layer_tar), else -1 */
 	char *config;
 	size_t config_len;
 };
@@ -161,8 +192,104 @@ static void saved_clear(struct saved *v)
 {
 	free(v->id);
 	free(v->name);
+	for (size_t i = 0; v->tars != NULL && v->stored[i] != NULL; i++)
+		if (v->tars[i] >= 0)
+			close(v->tars[i]);
+	free(v->tars);
+	strv_free(v->stored);
 	strv_free(v->diff_ids);
 	free(v->config);
+}
+
+/* A layer without a tar-split record: its tree written as a tar to an
+ * unlinked file of the store; *diff_id gets the tar's digest. */
+static int rebuild_layer(const struct pp_image_store *s, const char *stored, int *fd,
+			 char **diff_id, struct pp_error **err)
+{
+	cleanup_free char *tree = image_layer_tree(s, strchr(stored, ':') + 1);
+	cleanup_free char *tmp =
+	    xasprintf("%s/%s%d-save-XXXXXX", s->root, IMAGE_TMP_PREFIX, (int)getpid());
+	*fd = mkostemp(tmp, O_CLOEXEC);
+	if (*fd < 0)
+		return pp_error_set(err, errno, "create %s", tmp);
+	unlink(tmp);
+	struct pp_digest *d = NULL;
+	int ret = image_layer_tar(tree, *fd, err);
+	if (ret == 0 && lseek(*fd, 0, SEEK_SET) < 0)
+		ret = pp_error_set(err, errno, "seek %s", tmp);
+	if (ret == 0)
+		ret = pp_digest_begin(PP_DIGEST_SHA256, &d, err);
+	cleanup_free char *buf = xmalloc(TAR_COPY_BUF);
+	ssize_t n = 0;
+	while (ret == 0 && (n = read(*fd, buf, TAR_COPY_BUF)) > 0)
+		ret = pp_digest_update(d, buf, (size_t)n, err);
+	if (ret == 0 && n < 0)
+		ret = pp_error_set(err, errno, "read %s", tmp);
+	char digest[PP_DIGEST_STRING_MAX];
+	if (ret == 0)
+		ret = pp_digest_end_string(d, digest, err);
+	pp_digest_free(d);
+	if (ret < 0)
+		return pp_error_wrap(err, "layer %s", stored);
+	*diff_id = xstrdup(digest);
+	return 0;
+}
+
+/* The config with the rebuilt layers' diff IDs: a new config, a new id. */
+static int rewrite_config(struct saved *v, struct pp_error **err)
+{
+	struct pp_oci_config *c = NULL;
+	if (pp_oci_parse_config(v->config, v->config_len, &c, err) < 0)
+		return pp_error_wrap(err, "config sha256:%s", v->id);
+	size_t n = 0;
+	while (v->diff_ids[n] != NULL)
+		n++;
+	if (c->n_diff_ids != n) {
+		pp_oci_config_free(c);
+		return pp_error_set(err, EINVAL, "config sha256:%s: %zu diff_ids for %zu layers",
+				    v->id, c->n_diff_ids, n);
+	}
+	for (size_t i = 0; i < n; i++) {
+		free(c->diff_ids[i]);
+		c->diff_ids[i] = xstrdup(v->diff_ids[i]);
+	}
+	free(v->config);
+	v->config = pp_oci_config_to_json(c);
+	v->config_len = strlen(v->config);
+	pp_oci_config_free(c);
+	char hex[PP_SHA256_HEX_LEN + 1];
+	if (pp_digest_hex(PP_DIGEST_SHA256, v->config, v->config_len, hex, err) < 0)
+		return -1;
+	free(v->id);
+	v->id = xstrdup(hex);
+	return 0;
+}
+
+/* Each layer: its tar-split record, else rebuilt from its tree. */
+static int saved_layers(const struct pp_image_store *s, struct saved *v, struct pp_error **err)
+{
+	size_t n = 0;
+	bool rebuilt = false;
+	while (v->stored[n] != NULL)
+		n++;
+	v->tars = xmalloc((n + 1) * sizeof(*v->tars));
+	v->diff_ids = xmalloc((n + 1) * sizeof(*v->diff_ids));
+	memset(v->diff_ids, 0, (n + 1) * sizeof(*v->diff_ids));
+	for (size_t i = 0; i < n; i++)
+		v->tars[i] = -1;
+	for (size_t i = 0; i < n; i++) {
+		const char *hex = strchr(v->stored[i], ':') + 1;
+		cleanup_free char *split =
+		    xasprintf("%s/%s/%s", s->digest_layers_dir, hex, TAR_SPLIT_FILE);
+		if (access(split, F_OK) == 0) {
+			v->diff_ids[i] = xstrdup(v->stored[i]);
+			continue;
+		}
+		if (rebuild_layer(s, v->stored[i], &v->tars[i], &v->diff_ids[i], err) < 0)
+			return -1;
+		rebuilt = true;
+	}
+	return rebuilt ? rewrite_config(v, err) : 0;
 }
 
 static int saved_get(struct pp_image_store *s, const char *ref, struct saved *v,
@@ -181,15 +308,17 @@ static int saved_get(struct pp_image_store *s, const char *ref, struct saved *v,
 		}
 	}
 	pp_image_free(img);
-	if (image_json_refs(s, v->id, &blobs, &v->diff_ids, err) < 0)
+	if (image_json_refs(s, v->id, &blobs, &v->stored, err) < 0)
 		return -1;
-	if (v->diff_ids == NULL || v->diff_ids[0] == NULL)
+	if (v->stored == NULL || v->stored[0] == NULL)
 		return pp_error_set(err, ENOTSUP,
 				    "%s: an image `image import` made before the layered store: "
 				    "it has no config to save",
 				    ref);
 	cleanup_free char *path = xasprintf("%s/%s", s->blobs_dir, v->id);
-	return pp_read_file(path, PP_OCI_CONFIG_MAX, &v->config, &v->config_len, err);
+	if (pp_read_file(path, PP_OCI_CONFIG_MAX, &v->config, &v->config_len, err) < 0)
+		return -1;
+	return saved_layers(s, v, err);
 }
 
 /* docker-archive: layers and config, then manifest.json. */
@@ -209,11 +338,12 @@ static int save_docker(struct out *o, const struct pp_image_store *s, struct sav
 		json_object_object_add(e, "Layers", layers);
 		if (v[i].name != NULL)
 			json_object_array_add(tags, json_object_new_string(v[i].name));
-		for (char **d = v[i].diff_ids; ret == 0 && *d; d++) {
-			cleanup_free char *name = xasprintf("%s.tar", strchr(*d, ':') + 1);
+		for (size_t j = 0; ret == 0 && v[i].diff_ids[j]; j++) {
+			const char *d = v[i].diff_ids[j];
+			cleanup_free char *name = xasprintf("%s.tar", strchr(d, ':') + 1);
 			int64_t size;
 			json_object_array_add(layers, json_object_new_string(name));
-			ret = out_layer(o, s, *d, name, &size, err);
+			ret = out_layer(o, s, d, v[i].tars[j], name, &size, err);
 		}
 		if (ret == 0)
 			ret = out_file(o, config, v[i].config, v[i].config_len, err);
@@ -249,7 +379,8 @@ static int save_oci_image(struct out *o, const struct pp_image_store *s, struct 
 		    xasprintf("blobs/sha256/%s", strchr(v->diff_ids[i], ':') + 1);
 		m.layers[i].desc.media_type = PP_OCI_MT_LAYER;
 		m.layers[i].desc.digest = v->diff_ids[i];
-		ret = out_layer(o, s, v->diff_ids[i], name, &m.layers[i].desc.size, err);
+		ret =
+		    out_layer(o, s, v->diff_ids[i], v->tars[i], name, &m.layers[i].desc.size, err);
 	}
 	cleanup_free char *config = xasprintf("blobs/sha256/%s", v->id);
 	if (ret == 0)

@@ -114,6 +114,11 @@ int image_extract_tar(const char *archive, const char *dst, struct pp_error **er
  * existing empty directory dst, every entry's name checked (image load). */
 int image_archive_extract(int in_fd, const char *dst, struct pp_error **err);
 
+/* layer_tar.c: the layer tree (an overlay lower dir) written to out_fd as
+ * an image layer's tar, deterministically (image save of a layer without a
+ * tar-split record). */
+int image_layer_tar(const char *tree, int out_fd, struct pp_error **err);
+
 /* Apparent size of the tree (hardlinked files counted once). */
 int64_t image_tree_size(const char *dir);
 
