@@ -22,9 +22,12 @@
  *                          complete: true}, tar-split (what image save
  *                          rebuilds the layer's identical tar from: its
  *                          headers and padding, the contents by reference to
- *                          diff/; absent for imported layers and those
- *                          unpacked before it existed). A layer is stored
- *                          once, shared by every image that has it.
+ *                          diff/, so the layer's diff ID and the image's id
+ *                          stay; absent for imported layers and those
+ *                          unpacked before it existed: save rebuilds those
+ *                          from diff/, another tar, another image id).
+ *                          A layer is stored once, shared by every image
+ *                          that has it.
  *   layers/sha256/.tmp-<pid>-XXXXXX/  a layer being unpacked; renamed to its
  *                          digest once diff/ and layer.json (written last) are
  *                          complete, so a directory under its digest name is
