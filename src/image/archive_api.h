@@ -62,7 +62,8 @@
 	X(archive_entry_set_size)                                                                  \
 	X(archive_entry_set_symlink)                                                               \
 	X(archive_entry_set_hardlink)                                                              \
-	X(archive_entry_xattr_add_entry)
+	X(archive_entry_xattr_add_entry)                                                           \
+	X(archive_entry_sparse_count)
 
 struct pp_archive_api {
 #define PP_ARCHIVE_DECL(f) __typeof__(f) *f;

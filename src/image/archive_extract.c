@@ -95,6 +95,21 @@ static int extract_entry(const struct pp_archive_api *A, struct archive *a, stru
 	if (dfd < 0)
 		return -1;
 	char target[PATH_MAX];
+	const char *link = A->archive_entry_hardlink(e);
+	if (link != NULL) {
+		if (!normalize(link, target, sizeof(target)) || target[0] == '\0')
+			return pp_error_set(err, EINVAL, "hardlink to \"%s\" leaves the archive",
+					    link);
+		/* the target's directories opened as the entry's: never through a
+		 * symlink, so the link cannot reach a file outside */
+		const char *tbase = NULL;
+		cleanup_close int tfd = open_parent(rootfd, target, &tbase, err);
+		if (tfd < 0)
+			return -1;
+		if (linkat(tfd, tbase, dfd, base, 0) < 0)
+			return pp_error_set(err, errno, "hardlink to %s", link);
+		return 0;
+	}
 	switch (A->archive_entry_filetype(e)) {
 	case AE_IFDIR:
 		if (mkdirat(dfd, base, EXTRACT_DIR_MODE) < 0 && errno != EEXIST)
@@ -108,15 +123,6 @@ static int extract_entry(const struct pp_archive_api *A, struct archive *a, stru
 		break;
 	default:
 		return pp_error_set(err, EINVAL, "not a file, directory or link");
-	}
-	const char *link = A->archive_entry_hardlink(e);
-	if (link != NULL) {
-		if (!normalize(link, target, sizeof(target)) || target[0] == '\0')
-			return pp_error_set(err, EINVAL, "hardlink to \"%s\" leaves the archive",
-					    link);
-		if (linkat(rootfd, target, dfd, base, 0) < 0)
-			return pp_error_set(err, errno, "hardlink to %s", target);
-		return 0;
 	}
 	cleanup_close int fd = openat(
 	    dfd, base, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, EXTRACT_FILE_MODE);

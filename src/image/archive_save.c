@@ -265,7 +265,8 @@ static int rewrite_config(struct saved *v, struct pp_error **err)
 	return 0;
 }
 
-/* Each layer: its tar-split record, else rebuilt from its tree. */
+/* Each layer: its tar-split record, else (none, or one that cannot
+ * rebuild it) rebuilt from its tree. */
 static int saved_layers(const struct pp_image_store *s, struct saved *v, struct pp_error **err)
 {
 	size_t n = 0;
@@ -279,9 +280,11 @@ static int saved_layers(const struct pp_image_store *s, struct saved *v, struct 
 		v->tars[i] = -1;
 	for (size_t i = 0; i < n; i++) {
 		const char *hex = strchr(v->stored[i], ':') + 1;
-		cleanup_free char *split =
-		    xasprintf("%s/%s/%s", s->digest_layers_dir, hex, TAR_SPLIT_FILE);
-		if (access(split, F_OK) == 0) {
+		cleanup_free char *dir = xasprintf("%s/%s", s->digest_layers_dir, hex);
+		struct pp_error *check_err = NULL;
+		int usable = tar_split_check(dir, &check_err);
+		pp_error_free(&check_err);
+		if (usable == 0) {
 			v->diff_ids[i] = xstrdup(v->stored[i]);
 			continue;
 		}

@@ -174,6 +174,9 @@ static void split_entry(struct layer_stream *s, struct archive_entry *entry)
 	    A->archive_entry_hardlink(entry) == NULL && p.action == PP_LAYER_PATH_ENTRY &&
 	    p.path[0] != '\0')
 		path = p.path;
+	/* a sparse file's stored bytes are not its contents: no record */
+	if (A->archive_entry_sparse_count(entry) > 0)
+		tar_split_abandon(s->split);
 	tar_split_entry(s->split, A->archive_filter_bytes(s->u->tar, 0),
 			A->archive_entry_size(entry), path);
 }

@@ -129,6 +129,11 @@ void tar_split_entry(struct tar_split_writer *w, int64_t data_start, int64_t siz
 	drop_skipped(w);
 }
 
+void tar_split_abandon(struct tar_split_writer *w)
+{
+	w->failed = true;
+}
+
 void tar_split_writer_close(struct tar_split_writer *w, bool ok)
 {
 	if (w == NULL)
@@ -175,6 +180,10 @@ struct pass {
 	struct pp_digest *digest;
 	int64_t total;
 	char *buf;
+	/* the first pass: the files referenced, to check them */
+	char **names;
+	size_t n_names;
+	int64_t *sizes;
 };
 
 static int emit(struct pass *p, const void *data, size_t len, struct pp_error **err)
@@ -191,6 +200,11 @@ static int copy_file(struct pass *p, const char *name, uint64_t size, struct pp_
 {
 	if (p->sink == NULL) {
 		p->total += (int64_t)size;
+		p->sizes = xrealloc(p->sizes, (p->n_names + 1) * sizeof(*p->sizes));
+		p->sizes[p->n_names] = (int64_t)size;
+		p->names = xrealloc(p->names, (p->n_names + 2) * sizeof(*p->names));
+		p->names[p->n_names++] = xstrdup(name);
+		p->names[p->n_names] = NULL;
 		return 0;
 	}
 	cleanup_close int fd = pp_path_open_beneath(p->difd, name, O_RDONLY | O_NOFOLLOW, err);
@@ -266,33 +280,88 @@ static int run_pass(const char *path, struct pass *p, struct pp_error **err)
 	}
 }
 
-int tar_split_reassemble(const char *layer_dir, const char *diff_id,
-			 const struct tar_split_sink *sink, struct pp_error **err)
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* After the first pass: each file there, a regular file of its size, and
+ * no path twice (an entry a later one replaced: its contents are gone). */
+static int check_files(struct pass *p, struct pp_error **err)
+{
+	for (size_t i = 0; i < p->n_names; i++) {
+		struct stat st;
+		cleanup_close int fd =
+		    pp_path_open_beneath(p->difd, p->names[i], O_PATH | O_NOFOLLOW, err);
+		if (fd < 0)
+			return pp_error_wrap(err, "diff/%s", p->names[i]);
+		if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size != p->sizes[i])
+			return pp_error_set(err, EBADMSG, "diff/%s: not the file the layer had",
+					    p->names[i]);
+	}
+	if (p->n_names > 1)
+		qsort(p->names, p->n_names, sizeof(*p->names), cmp_str);
+	for (size_t i = 1; i < p->n_names; i++)
+		if (strcmp(p->names[i - 1], p->names[i]) == 0)
+			return pp_error_set(err, EBADMSG, "%s: twice in the layer", p->names[i]);
+	return 0;
+}
+
+static int first_pass(const char *layer_dir, struct pass *p, struct pp_error **err)
 {
 	cleanup_free char *path = xasprintf("%s/%s", layer_dir, TAR_SPLIT_FILE);
 	cleanup_free char *diff = xasprintf("%s/diff", layer_dir);
 	if (access(path, F_OK) < 0)
 		return pp_error_set(err, ENOENT, "%s: the layer has no tar-split record",
 				    layer_dir);
+	p->difd = open(diff, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (p->difd < 0)
+		return pp_error_set(err, errno, "open %s", diff);
+	if (run_pass(path, p, err) < 0 || check_files(p, err) < 0)
+		return -1;
+	return 0;
+}
+
+static void pass_release(struct pass *p)
+{
+	if (p->difd >= 0)
+		close(p->difd);
+	strv_free(p->names);
+	free(p->sizes);
+}
+
+int tar_split_check(const char *layer_dir, struct pp_error **err)
+{
+	cleanup_free char *buf = xmalloc(TAR_SPLIT_CHUNK_MAX);
+	struct pass p = {.difd = -1, .buf = buf};
+	int ret = first_pass(layer_dir, &p, err);
+	pass_release(&p);
+	return ret;
+}
+
+int tar_split_reassemble(const char *layer_dir, const char *diff_id,
+			 const struct tar_split_sink *sink, struct pp_error **err)
+{
+	cleanup_free char *path = xasprintf("%s/%s", layer_dir, TAR_SPLIT_FILE);
 	cleanup_free char *buf = xmalloc(
 	    TAR_SPLIT_COPY_BUF > TAR_SPLIT_CHUNK_MAX ? TAR_SPLIT_COPY_BUF : TAR_SPLIT_CHUNK_MAX);
-	cleanup_close int difd = open(diff, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (difd < 0)
-		return pp_error_set(err, errno, "open %s", diff);
 	enum pp_digest_algo algo;
 	const char *hex;
 	if (pp_digest_parse(diff_id, &algo, &hex, err) < 0)
 		return -1;
-	struct pass p = {.difd = difd, .buf = buf};
-	if (run_pass(path, &p, err) < 0 || sink->size_cb(sink->ctx, p.total, err) < 0)
-		return -1;
+	struct pass p = {.difd = -1, .buf = buf};
+	int ret = first_pass(layer_dir, &p, err);
+	if (ret == 0)
+		ret = sink->size_cb(sink->ctx, p.total, err);
 	p.sink = sink;
-	if (pp_digest_begin(algo, &p.digest, err) < 0)
-		return -1;
-	int ret = run_pass(path, &p, err);
+	if (ret == 0)
+		ret = pp_digest_begin(algo, &p.digest, err);
+	if (ret == 0)
+		ret = run_pass(path, &p, err);
 	if (ret == 0)
 		ret = pp_digest_end_verify(p.digest, diff_id, err);
 	pp_digest_free(p.digest);
+	pass_release(&p);
 	if (ret < 0)
 		return pp_error_wrap(err, "layer %s", diff_id);
 	return 0;

@@ -42,6 +42,14 @@ void tar_split_entry(struct tar_split_writer *w, int64_t data_start, int64_t siz
  * removed: the layer is then saved as any layer without one is. */
 void tar_split_writer_close(struct tar_split_writer *w, bool ok);
 
+/* The layer's record can rebuild its tar: present, whole, every file it
+ * references in diff/ with its size, none twice. (Only the reassembly's
+ * digest proves the bytes.) */
+int tar_split_check(const char *layer_dir, struct pp_error **err);
+
+/* Gives up the record of a layer it cannot describe (a sparse entry). */
+void tar_split_abandon(struct tar_split_writer *w);
+
 /* Reassembles the tar of the layer whose directory is layer_dir (holding
  * tar-split and diff/): first *size (the stream's length) through
  * size_cb, then the bytes through write_cb; checks they hash to diff_id.

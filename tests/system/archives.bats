@@ -241,6 +241,19 @@ with tarfile.open(sys.argv[1], "w") as t:
 PY
 	refused "$TEST_DIR/evil2.tar" "manifest.json" '"../../etc/passwd" is not a relative member name'
 
+	# links out: a hardlink through a symlink, manifest.json a symlink to a host file
+	python3 - "$TEST_DIR/links.tar" "$TEST_DIR/links2.tar" <<'PY'
+import sys, tarfile
+with tarfile.open(sys.argv[1], "w") as t:
+    i = tarfile.TarInfo("sym"); i.type = tarfile.SYMTYPE; i.linkname = "/etc"; t.addfile(i)
+    i = tarfile.TarInfo("x"); i.type = tarfile.LNKTYPE; i.linkname = "sym/passwd"; t.addfile(i)
+with tarfile.open(sys.argv[2], "w") as t:
+    i = tarfile.TarInfo("manifest.json"); i.type = tarfile.SYMTYPE
+    i.linkname = "/etc/os-release"; t.addfile(i)
+PY
+	refused "$TEST_DIR/links.tar" 'entry "x"' "sym: not a directory of the archive"
+	refused "$TEST_DIR/links2.tar" "manifest.json"
+
 	echo "not an archive" >"$TEST_DIR/text"
 	refused "$TEST_DIR/text" "not an image archive"
 

@@ -177,6 +177,7 @@ static void round_trip(bool gzip)
 	struct sink s = {0};
 	struct tar_split_sink sink = {.size_cb = size_cb, .write_cb = write_cb, .ctx = &s};
 	struct pp_error *err = NULL;
+	assert_int_equal(tar_split_check(dir, NULL), 0);
 	if (tar_split_reassemble(dir, diff_id, &sink, &err) < 0)
 		fail_msg("reassemble: %s", err->msg);
 	assert_int_equal(s.size, (int64_t)t.used);
@@ -205,6 +206,36 @@ static void round_trip(bool gzip)
 	assert_int_equal(pp_rm_rf(dir, NULL), 0);
 }
 
+/* The same path twice: the first one's contents are gone from diff/, the
+ * record cannot rebuild the tar, and says so before anything is written. */
+static void build_twice(struct tar *t)
+{
+	t->buf = xmalloc(TAR_BUF_MAX);
+	t->used = 0;
+	t->a = archive_write_new();
+	assert_int_equal(archive_write_set_format_pax(t->a), ARCHIVE_OK);
+	assert_int_equal(archive_write_open_memory(t->a, t->buf, TAR_BUF_MAX, &t->used),
+			 ARCHIVE_OK);
+	add(t, "f", AE_IFREG, 10, NULL);
+	add(t, "f", AE_IFREG, 10, NULL);
+	assert_int_equal(archive_write_close(t->a), ARCHIVE_OK);
+	archive_write_free(t->a);
+}
+
+static void test_twice(void **state)
+{
+	struct tar t;
+	char diff_id[PP_DIGEST_STRING_MAX];
+	build_twice(&t);
+	cleanup_free char *dir = unpack(&t, false, diff_id);
+	struct pp_error *err = NULL;
+	assert_int_equal(tar_split_check(dir, &err), -1);
+	assert_non_null(strstr(err->msg, "twice"));
+	pp_error_free(&err);
+	free(t.buf);
+	assert_int_equal(pp_rm_rf(dir, NULL), 0);
+}
+
 static void test_plain(void **state)
 {
 	round_trip(false);
@@ -220,6 +251,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_plain),
 	    cmocka_unit_test(test_gzip),
+	    cmocka_unit_test(test_twice),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
