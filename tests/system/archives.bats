@@ -263,6 +263,28 @@ PY
 	assert_no_leaks
 }
 
+@test "a load killed (SIGKILL) half-way leaves nothing after the next collection" {
+	local before pid i
+	before=$(store_state)
+	mkfifo "$TEST_DIR/fifo"
+	"$PEAPOD" image load -i "$TEST_DIR/fifo" >/dev/null 2>&1 &
+	pid=$!
+	exec 8>"$TEST_DIR/fifo"
+	head -c 1000000 "$ARC/podman-docker.tar" >&8
+	for ((i = 0; i < 200; i++)); do
+		ls -a "$PEAPOD_ROOT/layers/sha256/" | grep -q -- '-load-' && break
+		sleep 0.05
+	done
+	kill -KILL "$pid"
+	wait "$pid" || true
+	exec 8>&-
+	ls -a "$PEAPOD_ROOT/layers/sha256/" | grep -q -- '-load-' || fail "no temporary seen"
+	run_peapod image prune
+	assert_status 0
+	! ls -a "$PEAPOD_ROOT/layers/sha256/" | grep -q '^\.tmp-' || fail "a temporary is left"
+	[ "$(store_state)" = "$before" ] || fail "the store kept something"
+}
+
 @test "image save of layers without a tar-split record: rebuilt from the tree, a new id" {
 	local before m id
 	before=$(store_state)
