@@ -8,7 +8,8 @@
  *    org.opencontainers.image.ref.name when that is a whole reference (a
  *    bare tag such as "latest" names nothing);
  *  - a docker-archive (docker save, podman save): manifest.json's entries,
- *    named by their RepoTags; the older form (<id>/layer.tar, <id>.json)
+ *    named by their RepoTags (without any: by the repositories file's
+ *    entries whose <id>/layer.tar is the image's top layer); the older form (<id>/layer.tar, <id>.json)
  *    and Docker 25+'s (an OCI layout with manifest.json beside index.json:
  *    manifest.json wins, for its RepoTags).
  * A tar file is first extracted into a private temporary directory of the
@@ -63,6 +64,18 @@ int pp_docker_archive_parse_manifest(const void *data, size_t len,
 				     struct pp_docker_archive_manifest **out,
 				     struct pp_error **err);
 void pp_docker_archive_manifest_free(struct pp_docker_archive_manifest *m);
+
+/* A docker-archive's repositories file ({"repo": {"tag": "<id>"}}, what
+ * names an image without RepoTags): pairs "repo:tag" -> id, sorted by name
+ * (pure: fuzzed with manifest.json). */
+struct pp_docker_archive_repo {
+	char *name; /* "repo:tag" */
+	char *id;   /* the v1 id of the image's top layer: its directory */
+};
+int pp_docker_archive_parse_repositories(const void *data, size_t len,
+					 struct pp_docker_archive_repo **out, size_t *n,
+					 struct pp_error **err);
+void pp_docker_archive_repos_free(struct pp_docker_archive_repo *r, size_t n);
 
 /* A member name an archive's document gives is safe: not empty, relative,
  * no ".." component. */

@@ -316,6 +316,44 @@ static char *digest_from_name(const char *member)
 	return NULL;
 }
 
+/* The file a member is (symlinks resolved inside the archive). */
+static bool member_stat(struct load *l, const char *name, struct stat *st)
+{
+	struct pp_error *e = NULL;
+	cleanup_close int fd = pp_path_open_in_root(l->rootfd, name, O_RDONLY, 0, false, &e);
+	pp_error_free(&e);
+	return fd >= 0 && fstat(fd, st) == 0;
+}
+
+/* The older form's names for an image without RepoTags: the repositories
+ * entries whose id's <id>/layer.tar is the image's top layer (the same file,
+ * or a symlink to it). */
+static void repositories_tags(struct load *l, struct pending *p,
+			      const struct pp_docker_archive_image *img)
+{
+	cleanup_free char *data = NULL;
+	size_t len, n = 0;
+	struct pp_docker_archive_repo *r = NULL;
+	struct pp_error *e = NULL;
+	struct stat top, st;
+	if (!member_stat(l, img->layers[img->n_layers - 1], &top) ||
+	    faccessat(l->rootfd, "repositories", F_OK, AT_SYMLINK_NOFOLLOW) < 0 ||
+	    read_member(l, "repositories", PP_ARCHIVE_MANIFEST_MAX, &data, &len, &e) < 0 ||
+	    pp_docker_archive_parse_repositories(data, len, &r, &n, &e) < 0) {
+		pp_error_free(&e);
+		return;
+	}
+	for (size_t i = 0; i < n; i++) {
+		cleanup_free char *tag = pp_image_normalize_ref(r[i].name);
+		cleanup_free char *member = xasprintf("%s/layer.tar", r[i].id);
+		if (tag != NULL && pp_archive_member_name_ok(member) &&
+		    member_stat(l, member, &st) && st.st_dev == top.st_dev &&
+		    st.st_ino == top.st_ino)
+			pending_tag(p, tag);
+	}
+	pp_docker_archive_repos_free(r, n);
+}
+
 static int load_docker_image(struct load *l, struct pending *p,
 			     const struct pp_docker_archive_image *img, struct pp_error **err)
 {
@@ -329,6 +367,8 @@ static int load_docker_image(struct load *l, struct pending *p,
 					    "RepoTags: \"%s\" is not an image reference", *t);
 		pending_tag(p, tag);
 	}
+	if (p->n_tags == 0 && img->n_layers > 0)
+		repositories_tags(l, p, img);
 	if (check_named(p, err) < 0)
 		return -1;
 	if (read_member(l, img->config, PP_OCI_CONFIG_MAX, &cfg, &len, err) < 0 ||

@@ -87,21 +87,97 @@ static int parse_image(struct json_object *o, size_t i, struct pp_docker_archive
 	return 0;
 }
 
-int pp_docker_archive_parse_manifest(const void *data, size_t len,
-				     struct pp_docker_archive_manifest **out, struct pp_error **err)
+static struct json_object *parse_json(const char *what, const void *data, size_t len,
+				      struct pp_error **err)
 {
-	if (len > PP_ARCHIVE_MANIFEST_MAX)
-		return pp_error_set(err, EFBIG, "manifest.json: more than %u bytes",
-				    PP_ARCHIVE_MANIFEST_MAX);
+	if (len > PP_ARCHIVE_MANIFEST_MAX) {
+		pp_error_set(err, EFBIG, "%s: more than %u bytes", what, PP_ARCHIVE_MANIFEST_MAX);
+		return NULL;
+	}
 	struct json_tokener *tok = json_tokener_new_ex(PP_ARCHIVE_JSON_DEPTH);
 	struct json_object *root = json_tokener_parse_ex(tok, data, (int)len);
 	enum json_tokener_error jerr = json_tokener_get_error(tok);
 	json_tokener_free(tok);
 	if (root == NULL || jerr != json_tokener_success) {
 		json_object_put(root);
-		return pp_error_set(err, EINVAL, "manifest.json: not JSON: %s",
-				    json_tokener_error_desc(jerr));
+		pp_error_set(err, EINVAL, "%s: not JSON: %s", what, json_tokener_error_desc(jerr));
+		return NULL;
 	}
+	return root;
+}
+
+static int cmp_repo(const void *a, const void *b)
+{
+	return strcmp(((const struct pp_docker_archive_repo *)a)->name,
+		      ((const struct pp_docker_archive_repo *)b)->name);
+}
+
+int pp_docker_archive_parse_repositories(const void *data, size_t len,
+					 struct pp_docker_archive_repo **out, size_t *n,
+					 struct pp_error **err)
+{
+	struct json_object *root = parse_json("repositories", data, len, err);
+	if (root == NULL)
+		return -1;
+	struct pp_docker_archive_repo *r = NULL;
+	size_t count = 0;
+	int ret = 0;
+	if (!json_object_is_type(root, json_type_object)) {
+		json_object_put(root);
+		return pp_error_set(err, EINVAL, "repositories: not an object");
+	}
+	json_object_object_foreach(root, repo, tags)
+	{
+		if (!json_object_is_type(tags, json_type_object)) {
+			ret = pp_error_set(err, EINVAL, "repositories.%s: not an object", repo);
+			break;
+		}
+		json_object_object_foreach(tags, tag, id)
+		{
+			if (!json_object_is_type(id, json_type_string)) {
+				ret = pp_error_set(err, EINVAL, "repositories.%s.%s: not a string",
+						   repo, tag);
+				break;
+			}
+			if (count == PP_ARCHIVE_TAGS_MAX) {
+				ret = pp_error_set(err, EFBIG, "repositories: more than %d tags",
+						   PP_ARCHIVE_TAGS_MAX);
+				break;
+			}
+			r = xrealloc(r, (count + 1) * sizeof(*r));
+			r[count].name = xasprintf("%s:%s", repo, tag);
+			r[count++].id = xstrdup(json_object_get_string(id));
+		}
+		if (ret < 0)
+			break;
+	}
+	json_object_put(root);
+	if (ret < 0) {
+		pp_docker_archive_repos_free(r, count);
+		return -1;
+	}
+	if (count > 1)
+		qsort(r, count, sizeof(*r), cmp_repo);
+	*out = r;
+	*n = count;
+	return 0;
+}
+
+void pp_docker_archive_repos_free(struct pp_docker_archive_repo *r, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		free(r[i].name);
+		free(r[i].id);
+	}
+	free(r);
+}
+
+int pp_docker_archive_parse_manifest(const void *data, size_t len,
+				     struct pp_docker_archive_manifest **out, struct pp_error **err)
+{
+	struct json_object *root = parse_json("manifest.json", data, len, err);
+	if (root == NULL)
+		return -1;
 	int ret = 0;
 	struct pp_docker_archive_manifest *m = xmalloc(sizeof(*m));
 	memset(m, 0, sizeof(*m));

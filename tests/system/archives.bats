@@ -93,7 +93,7 @@ EOF
 	assert_no_leaks
 }
 
-@test "podman save (oci-archive), gzip and zstd, stdin, an OCI layout dir, Docker 25's form" {
+@test "podman save (oci-archive), gzip and zstd, stdin, an OCI layout dir, Docker 25's form, repositories" {
 	local before f
 	before=$(store_state)
 	gzip -c "$ARC/podman-docker.tar" >"$TEST_DIR/a.tar.gz"
@@ -112,6 +112,25 @@ EOF
 		run_peapod image rm test/cap:1
 		assert_status 0
 	done
+	# the older form without RepoTags: named by its repositories file
+	python3 - "$ARC/skopeo.tar" "$TEST_DIR/norepotags.tar" <<'PY'
+import io, json, sys, tarfile
+with tarfile.open(sys.argv[1]) as src, tarfile.open(sys.argv[2], "w") as dst:
+    for m in src.getmembers():
+        data = src.extractfile(m).read() if m.isfile() else None
+        if m.name == "manifest.json":
+            doc = json.loads(data)
+            for img in doc:
+                img["RepoTags"] = None
+            data = json.dumps(doc).encode()
+            m.size = len(data)
+        dst.addfile(m, io.BytesIO(data) if data is not None else None)
+PY
+	run_peapod image load -i "$TEST_DIR/norepotags.tar"
+	assert_status 0
+	assert_stdout "Loaded image: test/cap:1"
+	run_peapod image rm test/cap:1
+
 	run --separate-stderr "$PEAPOD" image load <"$TEST_DIR/a.tar.gz"
 	assert_status 0
 	assert_stdout "Loaded image: test/cap:1"
