@@ -9,8 +9,8 @@
  *    bare tag such as "latest" names nothing);
  *  - a docker-archive (docker save, podman save): manifest.json's entries,
  *    named by their RepoTags (without any: by the repositories file's
- *    entries whose <id>/layer.tar is the image's top layer); the older form (<id>/layer.tar, <id>.json)
- *    and Docker 25+'s (an OCI layout with manifest.json beside index.json:
+ *    entries whose <id>/layer.tar is the image's top layer); the older
+ *    form (<id>/layer.tar, <id>.json) and Docker 25+'s (an OCI layout with manifest.json beside index.json:
  *    manifest.json wins, for its RepoTags).
  * A tar file is first extracted into a private temporary directory of the
  * store (as the layers are, so one file system) with every entry name
