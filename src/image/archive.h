@@ -10,9 +10,12 @@
  *  - a docker-archive (docker save, podman save): manifest.json's entries,
  *    named by their RepoTags (without any: by the repositories file's
  *    entries whose <id>/layer.tar is the image's top layer); the older
- *    form (<id>/layer.tar, <id>.json) and Docker 25+'s (an OCI layout with manifest.json beside
- * index.json: manifest.json wins, for its RepoTags). A tar file is first extracted into a private
- * temporary directory of the store (as the layers are, so one file system) with every entry name
+ *    form (<id>/layer.tar, <id>.json) and Docker 25+'s (an OCI layout
+ *    with manifest.json beside index.json: manifest.json wins, for its
+ *    RepoTags).
+ *
+ * A tar file is first extracted into a private temporary directory of the
+ * store (as the layers are, so one file system) with every entry name
  * checked (no absolute path, no "..", no path through a symlink); members
  * are then opened inside that directory only (RESOLVE_IN_ROOT). Every blob
  * is checked against its digest and size, every layer against the config's
