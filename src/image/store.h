@@ -63,16 +63,16 @@
 /* An image being added. */
 struct pp_image_add;
 
-/* Fills the empty directory dst (dst_dirfd open on it) with the layer read
- * from fd. When it hashed the uncompressed tar, it writes "sha256:<hex>" to
- * diff_id (else leaves it ""), which the store checks against the diff ID
- * the caller announced. The store gives the unpacker a private directory: it
- * need not clean up on failure. */
 /* Where an unpacker given the tree dst keeps the layer's tar-split record
  * (pp_layer_source.split_path, image/tar_split.h): beside the tree. The
  * caller frees. */
 char *pp_image_layer_split_path(const char *dst);
 
+/* Fills the empty directory dst (dst_dirfd open on it) with the layer read
+ * from fd. When it hashed the uncompressed tar, it writes "sha256:<hex>" to
+ * diff_id (else leaves it ""), which the store checks against the diff ID
+ * the caller announced. The store gives the unpacker a private directory: it
+ * need not clean up on failure. */
 typedef int (*pp_layer_unpack_fn)(void *ctx, int fd, int dst_dirfd, const char *dst,
 				  char diff_id[PP_DIGEST_STRING_MAX], struct pp_error **err);
 
