@@ -27,7 +27,7 @@ DEBIAN_DEPS := build-essential pkg-config libyaml-dev libjson-c-dev libarchive-d
 	libclang-rt-14-dev python3 clang-format cppcheck libseccomp-dev libnghttp2-dev \
 	libssl-dev openssl libcurl4-openssl-dev docker-registry skopeo podman zstd libcap2-bin
 
-.PHONY: all deps run check unit system asan fuzz format lint clean bench breakdown
+.PHONY: all deps run check unit system asan fuzz format lint clean bench breakdown bench-layers
 
 # src/progs, x86-64 only: what a pod's infra process execs (peapod-infra)
 # and what starts a container's exec probes (peapod-exec); elsewhere peapod
@@ -132,6 +132,11 @@ $(BUILD)/bench/benchtime: bench/benchtime.c
 bench: deps
 	$(MAKE) all helpers $(BUILD)/bench/benchtime
 	BUILD=$(BUILD) bench/bench.sh
+
+# Pod start from a 5-layer image against the one-layer busybox image.
+bench-layers: deps
+	$(MAKE) all helpers $(BUILD)/bench/benchtime
+	BUILD=$(BUILD) bench/layers.sh
 
 # Where a pod's start and stop spend their time, step by step (PEAPOD_TRACE).
 breakdown: deps

@@ -14,6 +14,7 @@
 #include "image/store.h"
 #include "image/tar_split.h"
 #include "util/cleanup.h"
+#include "util/copy_tree.h"
 #include "util/fs.h"
 
 #define LAYER_ROOT_MODE 0755
@@ -25,7 +26,7 @@ int pp_layer_unpack_dir(void *ctx, int fd, int dst_dirfd, const char *dst,
 	(void)fd;
 	(void)dst_dirfd;
 	(void)diff_id;
-	return image_copy_tree(ctx, dst, err);
+	return pp_copy_tree(ctx, dst, err);
 }
 
 int pp_layer_unpack_tar_file(void *ctx, int fd, int dst_dirfd, const char *dst,
@@ -59,9 +60,7 @@ static int random_hex(char out[PP_SHA256_HEX_LEN + 1], struct pp_error **err)
 	return 0;
 }
 
-/* The size layer.json of a stored layer gives, or -1 when the layer is
- * absent or not complete. */
-static int64_t stored_layer_size(const struct pp_image_store *s, const char *hex)
+int64_t image_layer_size(const struct pp_image_store *s, const char *hex)
 {
 	cleanup_free char *meta =
 	    xasprintf("%s/%s/%s", s->digest_layers_dir, hex, IMAGE_LAYER_META);
@@ -189,7 +188,7 @@ int pp_image_add_layer(struct pp_image_add *a, const char *diff_id, const char *
 	cleanup_close int lock = -1;
 	if (image_lock_file(lock_path, LOCK_EX, &lock, err) < 0)
 		return -1;
-	int64_t size = stored_layer_size(s, hex);
+	int64_t size = image_layer_size(s, hex);
 	if (size >= 0) {
 		append_layer(a, hex, size);
 		return 0;
