@@ -1,5 +1,5 @@
 /* peapod image pull|import|rm|prune: the local image store from the command line
- * (ls, inspect and tag: cmd_image_info.c). */
+ * (ls, inspect and tag: cmd_image_info.c; load and save: cmd_image_archive.c). */
 #include <getopt.h>
 #include <json-c/json.h>
 #include <stdarg.h>
@@ -20,6 +20,8 @@ static const char usage_text[] =
     "       peapod image import SRC... REF [--entrypoint JSON|WORD] [--cmd JSON|WORD]\n"
     "                              [--env K=V]... [--workdir DIR] [--user USER]\n"
     "                              [--stop-signal SIG] [--root DIR]\n"
+    "       peapod image load [-i FILE|DIR|-] [-q] [--root DIR]\n"
+    "       peapod image save [-o FILE|-] [--format docker-archive|oci-archive] IMAGE...\n"
     "       peapod image ls [--digests] [-q] [-o json] [--root DIR]\n"
     "       peapod image inspect IMAGE... [--root DIR]\n"
     "       peapod image tag SOURCE TARGET... [--root DIR]\n"
@@ -393,6 +395,7 @@ int cmd_image(int argc, char **argv)
 	} own_options[] = {
 	    {"pull", image_pull},     {"ls", cmd_image_ls},	      {"list", cmd_image_ls},
 	    {"images", cmd_image_ls}, {"inspect", cmd_image_inspect}, {"tag", cmd_image_tag},
+	    {"load", cmd_image_load}, {"save", cmd_image_save},
 	};
 	if (argc < 2) {
 		fputs(usage_text, stderr);

@@ -120,6 +120,15 @@ int image_repos_save(const struct pp_image_store *s, struct json_object *repos,
  * directory dst, refusing absolute paths, ".." and symlink traversal. */
 int image_extract_tar(const char *archive, const char *dst, struct pp_error **err);
 
+/* archive_extract.c: the tar read from in_fd (any compression) into the
+ * existing empty directory dst, every entry's name checked (image load). */
+int image_archive_extract(int in_fd, const char *dst, struct pp_error **err);
+
+/* layer_tar.c: the layer tree (an overlay lower dir) written to out_fd as
+ * an image layer's tar, deterministically (image save of a layer without a
+ * tar-split record). */
+int image_layer_tar(const char *tree, int out_fd, struct pp_error **err);
+
 /* Apparent size of the tree (hardlinked files counted once). */
 int64_t image_tree_size(const char *dir);
 

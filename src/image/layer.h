@@ -110,6 +110,9 @@ struct pp_layer_source {
 	/* The config's rootfs.diff_ids entry: required. */
 	const char *diff_id;
 	struct pp_layer_limits limits;
+	/* Where to keep the layer's tar-split record (tar_split.h: what image
+	 * save rebuilds the identical tar from); NULL: none. */
+	const char *split_path;
 };
 
 struct pp_layer_result {

@@ -12,6 +12,7 @@
 
 #include "image/image_internal.h"
 #include "image/store.h"
+#include "image/tar_split.h"
 #include "util/cleanup.h"
 #include "util/copy_tree.h"
 #include "util/fs.h"
@@ -35,6 +36,13 @@ int pp_layer_unpack_tar_file(void *ctx, int fd, int dst_dirfd, const char *dst,
 	(void)dst_dirfd;
 	(void)diff_id;
 	return image_extract_tar(ctx, dst, err);
+}
+
+char *pp_image_layer_split_path(const char *dst)
+{
+	const char *slash = strrchr(dst, '/');
+	int dir_len = slash ? (int)(slash - dst) : 1;
+	return xasprintf("%.*s/%s", dir_len, slash ? dst : ".", TAR_SPLIT_FILE);
 }
 
 /* A name for a layer nobody knows the diff ID of: random, so never shared. */

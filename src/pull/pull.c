@@ -260,6 +260,7 @@ static int fetch_and_unpack(void *ctx, int unused_fd, int dst_dirfd, const char 
 	if (fd < 0)
 		return pp_error_set(err, errno, "create %s", tmp);
 	unlink(tmp);
+	cleanup_free char *split = pp_image_layer_split_path(dst);
 	if (pp_registry_get_blob_fd(p->client, p->host, p->repo, d->digest, d->size, fd, err) < 0)
 		return -1;
 	if (lseek(fd, 0, SEEK_SET) < 0)
@@ -272,6 +273,7 @@ static int fetch_and_unpack(void *ctx, int unused_fd, int dst_dirfd, const char 
 	    .diff_id = j->diff_id,
 	    .limits = {.max_bytes = pp_settings()->image_max_bytes,
 		       .max_entries = PP_LAYER_MAX_ENTRIES_DEFAULT},
+	    .split_path = split,
 	};
 	struct pp_layer_result res = {0};
 	int ret = pp_layer_unpack(dst_dirfd, &src, &res, err);
