@@ -22,6 +22,15 @@ struct cli_command {
 
 int cmd_run(int argc, char **argv);
 int cmd_image(int argc, char **argv);
+/* cmd_image_info.c: image ls, inspect, tag (argv[0] is the subcommand);
+ * system df */
+int cmd_image_ls(int argc, char **argv);
+int cmd_image_inspect(int argc, char **argv);
+int cmd_image_tag(int argc, char **argv);
+int cmd_system(int argc, char **argv);
+/* image load, image save (cmd_image_archive.c) */
+int cmd_image_load(int argc, char **argv);
+int cmd_image_save(int argc, char **argv);
 
 int cmd_apply(int argc, char **argv);
 int cmd_get(int argc, char **argv);

@@ -1,11 +1,11 @@
-/* peapod image pull|import|ls|rm|prune: the local image store from the command line. */
+/* peapod image pull|import|rm|prune: the local image store from the command line
+ * (ls, inspect and tag: cmd_image_info.c; load and save: cmd_image_archive.c). */
 #include <getopt.h>
 #include <json-c/json.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "cli/cli.h"
@@ -15,22 +15,18 @@
 #include "pull/pull.h"
 #include "util/cleanup.h"
 
-#define SHORT_ID_LEN 12
-#define SIZE_UNIT 1000.0
-#define SECS_PER_MIN 60
-#define SECS_PER_HOUR (60 * SECS_PER_MIN)
-#define SECS_PER_DAY (24 * SECS_PER_HOUR)
-#define SECS_PER_WEEK (7 * SECS_PER_DAY)
-#define SECS_PER_MONTH (30 * SECS_PER_DAY)
-#define SECS_PER_YEAR (365 * SECS_PER_DAY)
-
 static const char usage_text[] =
     "usage: peapod image pull [--platform OS/ARCH[/VARIANT]] [--creds USER:PASS]\n"
-    "                            [--tls-verify=false] [-q] [--root DIR] REF\n"
+    "                            [--authfile FILE] [--tls-verify=false] [-q]\n"
+    "                            [--root DIR] REF\n"
     "       peapod image import SRC... REF [--entrypoint JSON|WORD] [--cmd JSON|WORD]\n"
     "                              [--env K=V]... [--workdir DIR] [--user USER]\n"
     "                              [--stop-signal SIG] [--root DIR]\n"
-    "       peapod image ls [--root DIR]\n"
+    "       peapod image load [-i FILE|DIR|-] [-q] [--root DIR]\n"
+    "       peapod image save [-o FILE|-] [--format docker-archive|oci-archive] IMAGE...\n"
+    "       peapod image ls [--digests] [-q] [-o json] [--root DIR]\n"
+    "       peapod image inspect IMAGE... [--root DIR]\n"
+    "       peapod image tag SOURCE TARGET... [--root DIR]\n"
     "       peapod image rm REF... [--force] [--root DIR]\n"
     "       peapod image prune [--root DIR]   # what no image or pod uses, and leftovers\n"
     "\n"
@@ -38,7 +34,12 @@ static const char usage_text[] =
     "several make one layer each, the first lowest, the last on top.\n"
     "rm --force untags an image a pod runs; its layers stay until that pod ends.\n"
     "pull --tls-verify=false speaks plain HTTP to REF's registry (never implied,\n"
-    "not even for localhost); -q prints only the image id.\n"
+    "not even for localhost, but by registries.conf's insecure = true, which\n"
+    "--tls-verify=true overrides); -q prints only the image id.\n"
+    "Mirrors, insecure and blocked registries: $PEAPOD_REGISTRIES_CONF\n"
+    "(/etc/containers/registries.conf and its .d/*.conf); CAs: certs.d.\n"
+    "Credentials: --creds, else --authfile or $REGISTRY_AUTH_FILE, else podman's\n"
+    "auth.json places, then ~/.docker/config.json (credential helpers run).\n"
     "--cmd and --entrypoint take a JSON array ('[\"sh\",\"-c\",\"echo hi\"]') or one word.\n";
 
 static int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -214,111 +215,6 @@ static int image_import(int argc, char **argv, struct image_opts *o)
 	return 0;
 }
 
-/* Like podman (go-units HumanSizeWithPrecision): decimal units, 3 digits. */
-static void human_size(int64_t bytes, char *buf, size_t len)
-{
-	static const char *const units[] = {"B", "kB", "MB", "GB", "TB", "PB"};
-	const size_t n_units = sizeof(units) / sizeof(units[0]);
-	double v = (double)bytes;
-	size_t u = 0;
-	while (v >= SIZE_UNIT && u + 1 < n_units) {
-		v /= SIZE_UNIT;
-		u++;
-	}
-	snprintf(buf, len, "%.3g %s", v, units[u]);
-}
-
-/* Like podman (go-units HumanDuration) + " ago". */
-static void human_age(time_t created, char *buf, size_t len)
-{
-	static const struct {
-		long secs;
-		const char *name;
-	} steps[] = {
-	    {SECS_PER_YEAR, "years"}, {SECS_PER_MONTH, "months"}, {SECS_PER_WEEK, "weeks"},
-	    {SECS_PER_DAY, "days"},   {SECS_PER_HOUR, "hours"},	  {SECS_PER_MIN, "minutes"},
-	};
-	long age = (long)difftime(time(NULL), created);
-	if (age < 1) {
-		snprintf(buf, len, "Less than a second ago");
-		return;
-	}
-	for (size_t i = 0; i < sizeof(steps) / sizeof(steps[0]); i++) {
-		long n = age / steps[i].secs;
-		if (n >= 2) {
-			snprintf(buf, len, "%ld %s ago", n, steps[i].name);
-			return;
-		}
-	}
-	if (age >= SECS_PER_HOUR)
-		snprintf(buf, len, "About an hour ago");
-	else if (age >= SECS_PER_MIN)
-		snprintf(buf, len, "About a minute ago");
-	else
-		snprintf(buf, len, "%ld seconds ago", age);
-}
-
-/* "host:5000/a/b:tag" -> repository "host:5000/a/b", tag "tag". */
-static void split_ref(const char *ref, char **repo, const char **tag)
-{
-	const char *slash = strrchr(ref, '/');
-	const char *colon = strrchr(slash ? slash : ref, ':');
-	const char *at = strchr(ref, '@');
-	if (at != NULL) {
-		*repo = strndup(ref, (size_t)(at - ref));
-		*tag = "<none>";
-	} else if (colon != NULL) {
-		*repo = strndup(ref, (size_t)(colon - ref));
-		*tag = colon + 1;
-	} else {
-		*repo = xstrdup(ref);
-		*tag = "<none>";
-	}
-}
-
-static void print_images(struct pp_image **imgs, size_t n)
-{
-	int repo_w = (int)strlen("REPOSITORY"), tag_w = (int)strlen("TAG");
-	for (size_t i = 0; i < n; i++) {
-		cleanup_free char *repo = NULL;
-		const char *tag;
-		split_ref(imgs[i]->ref, &repo, &tag);
-		repo_w = (int)strlen(repo) > repo_w ? (int)strlen(repo) : repo_w;
-		tag_w = (int)strlen(tag) > tag_w ? (int)strlen(tag) : tag_w;
-	}
-	printf("%-*s  %-*s  %-*s  %-22s  %s\n", repo_w, "REPOSITORY", tag_w, "TAG", SHORT_ID_LEN,
-	       "IMAGE ID", "CREATED", "SIZE");
-	for (size_t i = 0; i < n; i++) {
-		cleanup_free char *repo = NULL;
-		const char *tag;
-		char age[64], size[32];
-		split_ref(imgs[i]->ref, &repo, &tag);
-		human_age(imgs[i]->created, age, sizeof(age));
-		human_size(imgs[i]->size, size, sizeof(size));
-		printf("%-*s  %-*s  %.*s  %-22s  %s\n", repo_w, repo, tag_w, tag, SHORT_ID_LEN,
-		       imgs[i]->id, age, size);
-	}
-}
-
-static int image_ls(int argc, char **argv, struct image_opts *o)
-{
-	cleanup_error struct pp_error *err = NULL;
-	struct pp_image_store *store = NULL;
-	struct pp_image **imgs = NULL;
-	size_t n = 0;
-	if (argc - optind != 0)
-		return usage_error("ls takes no arguments, got \"%s\"", argv[optind]);
-	if (pp_image_store_open(o->root, &store, &err) < 0)
-		return fail(&err);
-	int ret = pp_image_list(store, &imgs, &n, &err);
-	pp_image_store_free(store);
-	if (ret < 0)
-		return fail(&err);
-	print_images(imgs, n);
-	pp_image_list_free(imgs, n);
-	return 0;
-}
-
 static int image_rm(int argc, char **argv, struct image_opts *o)
 {
 	cleanup_error struct pp_error *err = NULL;
@@ -353,11 +249,18 @@ static int image_prune(int argc, char **argv, struct image_opts *o)
 	return ret < 0 ? fail(&err) : 0;
 }
 
-enum { PULL_OPT_PLATFORM = 256, PULL_OPT_CREDS, PULL_OPT_TLS_VERIFY, PULL_OPT_ROOT };
+enum {
+	PULL_OPT_PLATFORM = 256,
+	PULL_OPT_CREDS,
+	PULL_OPT_AUTHFILE,
+	PULL_OPT_TLS_VERIFY,
+	PULL_OPT_ROOT
+};
 
 static const struct option pull_options[] = {
     {"platform", required_argument, NULL, PULL_OPT_PLATFORM},
     {"creds", required_argument, NULL, PULL_OPT_CREDS},
+    {"authfile", required_argument, NULL, PULL_OPT_AUTHFILE},
     {"tls-verify", optional_argument, NULL, PULL_OPT_TLS_VERIFY},
     {"root", required_argument, NULL, PULL_OPT_ROOT},
     {"quiet", no_argument, NULL, 'q'},
@@ -394,12 +297,17 @@ static int parse_pull_options(int argc, char **argv, struct pull_args *a)
 			a->opts.password = a->user + (colon - optarg) + 1;
 			break;
 		}
+		case PULL_OPT_AUTHFILE:
+			a->opts.authfile = optarg;
+			break;
 		case PULL_OPT_TLS_VERIFY:
-			if (optarg == NULL || strcmp(optarg, "true") == 0)
+			if (optarg == NULL || strcmp(optarg, "true") == 0) {
 				a->opts.plain_http = false;
-			else if (strcmp(optarg, "false") == 0)
+				a->opts.tls_verify = true;
+			} else if (strcmp(optarg, "false") == 0) {
 				a->opts.plain_http = true;
-			else
+				a->opts.tls_verify = false;
+			} else
 				return usage_error("--tls-verify is true or false, not \"%s\"",
 						   optarg);
 			break;
@@ -454,15 +362,27 @@ int cmd_image(int argc, char **argv)
 		const char *name;
 		int (*fn)(int argc, char **argv, struct image_opts *o);
 	} subcommands[] = {
-	    {"import", image_import}, {"ls", image_ls},	    {"list", image_ls},
-	    {"rm", image_rm},	      {"remove", image_rm}, {"prune", image_prune},
+	    {"import", image_import},
+	    {"rm", image_rm},
+	    {"remove", image_rm},
+	    {"prune", image_prune},
+	};
+	/* the verbs with options of their own */
+	static const struct {
+		const char *name;
+		int (*fn)(int argc, char **argv);
+	} own_options[] = {
+	    {"pull", image_pull},     {"ls", cmd_image_ls},	      {"list", cmd_image_ls},
+	    {"images", cmd_image_ls}, {"inspect", cmd_image_inspect}, {"tag", cmd_image_tag},
+	    {"load", cmd_image_load}, {"save", cmd_image_save},
 	};
 	if (argc < 2) {
 		fputs(usage_text, stderr);
 		return CLI_EXIT_USAGE;
 	}
-	if (strcmp(argv[1], "pull") == 0)
-		return image_pull(argc - 1, argv + 1);
+	for (size_t i = 0; i < sizeof(own_options) / sizeof(own_options[0]); i++)
+		if (strcmp(argv[1], own_options[i].name) == 0)
+			return own_options[i].fn(argc - 1, argv + 1);
 	if (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0 ||
 	    strcmp(argv[1], "help") == 0) {
 		fputs(usage_text, stdout);

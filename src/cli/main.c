@@ -23,7 +23,8 @@ static const struct cli_command commands[] = {
     {"stats", cmd_stats, "CPU, memory and pids of running pods, per container"},
     {"top", cmd_top, "CPU and memory of running pods (top pod [POD] [--containers])"},
     {"gc", cmd_gc, "clean up after pods whose supervisor died, and after a reboot"},
-    {"image", cmd_image, "manage local images (import, ls, rm)"},
+    {"image", cmd_image, "manage local images (pull, import, ls, inspect, tag, rm)"},
+    {"system", cmd_system, "what the image store and the pods use on disk (system df)"},
     {NULL, NULL, NULL},
 };
 

@@ -151,7 +151,8 @@ static void on_terminal(struct pull_display *d, const struct pp_pull_event *ev)
 		break;
 	case PP_PULL_EV_WARNING: {
 		cleanup_free char *line =
-		    xasprintf("peapod: warning: layer %s: %s", ev->digest, ev->text);
+		    ev->digest ? xasprintf("peapod: warning: layer %s: %s", ev->digest, ev->text)
+			       : xasprintf("peapod: warning: %s", ev->text);
 		terminal_line(d, line);
 		return;
 	}
@@ -199,7 +200,10 @@ static void on_log(struct pull_display *d, const struct pp_pull_event *ev)
 			(long long)ev->done, rate);
 		break;
 	case PP_PULL_EV_WARNING:
-		fprintf(d->out, "peapod: warning: layer %s: %s\n", ev->digest, ev->text);
+		if (ev->digest)
+			fprintf(d->out, "peapod: warning: layer %s: %s\n", ev->digest, ev->text);
+		else
+			fprintf(d->out, "peapod: warning: %s\n", ev->text);
 		break;
 	case PP_PULL_EV_WRITING:
 		fprintf(d->out, "Writing image %s\n", ev->digest);

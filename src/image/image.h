@@ -65,6 +65,18 @@ struct pp_image {
 	struct pp_image_config config;
 	int64_t size; /* bytes on disk */
 	time_t created;
+	/* Read back from the record (NULL for the records `image import` made
+	 * before the layered store): "name@sha256:..." the image was pulled
+	 * by, and the diff IDs "sha256:<hex>", lowest first. */
+	char **repo_digests;
+	char **diff_ids;
+	/* Every tag of the image, sorted (pp_image_get and pp_image_list). */
+	char **tags;
+	/* From the image's config blob: pp_image_read_platform fills them
+	 * (NULL before, and for the images of before the layered store). */
+	char *os;
+	char *architecture;
+	char *variant;
 };
 
 struct pp_image_store;
@@ -111,9 +123,52 @@ int pp_image_remove_force(struct pp_image_store *store, const char *ref, struct 
  * garbage collection after an import removes a layer under a running
  * container: the ids go to <root>/pods/<pod_uid>/images, written under the
  * store lock after checking each image still exists. The pin goes with that
- * directory (the pod's data directory, removed when the pod is). */
-int pp_image_pin(struct pp_image_store *store, const char *pod_uid, struct pp_image *const *images,
-		 size_t n, struct pp_error **err);
+ * directory (the pod's data directory, removed when the pod is). pod_name
+ * ("namespace/name", may be NULL) goes next to it, for `image rm` to say
+ * which pod holds an image. */
+int pp_image_pin(struct pp_image_store *store, const char *pod_uid, const char *pod_name,
+		 struct pp_image *const *images, size_t n, struct pp_error **err);
+
+/* Fills img's os, architecture and variant from its config blob (what the
+ * pull or the import stored under the image's id), so records need no
+ * copy of them. An image of before the layered store has no config blob:
+ * they stay NULL. */
+int pp_image_read_platform(struct pp_image_store *store, struct pp_image *img,
+			   struct pp_error **err);
+
+/* Points the tag target (normalized; a digest reference or an invalid one
+ * is refused) at the image source names (a tag or an id prefix), moving it
+ * if it named another image (which then goes if nothing else keeps it). */
+int pp_image_tag(struct pp_image_store *store, const char *source, const char *target,
+		 struct pp_error **err);
+
+/* What the store holds and what is shared (`peapod system df`). A layer
+ * that several images use is counted once in every total. */
+struct pp_image_usage_entry {
+	char *id;
+	char **tags; /* sorted, NULL-terminated; empty for an untagged image */
+	time_t created;
+	int64_t size;	     /* its layers */
+	int64_t shared_size; /* of its layers another image uses too */
+	size_t n_pods;	     /* pods that run it */
+};
+
+struct pp_image_usage {
+	struct pp_image_usage_entry *images; /* newest first */
+	size_t n_images;
+	size_t n_active;	/* images some pod runs */
+	size_t n_layers;	/* distinct layers */
+	size_t n_shared_layers; /* used by two images or more */
+	int64_t size;		/* every distinct layer once */
+	int64_t shared_size;	/* the layers used by two images or more, once each */
+	int64_t reclaimable;	/* the layers no running pod's image uses */
+	size_t n_containers;	/* containers' writable layers under pods/ */
+	int64_t containers_size;
+};
+
+int pp_image_store_usage(struct pp_image_store *store, struct pp_image_usage *out,
+			 struct pp_error **err);
+void pp_image_usage_clear(struct pp_image_usage *u);
 
 void pp_image_free(struct pp_image *img);
 void pp_image_list_free(struct pp_image **imgs, size_t n);

@@ -78,6 +78,17 @@ bool image_is_pinned(const struct pp_image_store *s, const char *id, char **pod_
 	return found;
 }
 
+size_t image_pin_count(const struct pp_image_store *s, const char *id)
+{
+	struct strset ids = {0};
+	load_pins(s, &ids, NULL);
+	size_t n = 0;
+	for (size_t i = 0; i < ids.n; i++)
+		n += strcmp(ids.v[i], id) == 0;
+	strv_free(ids.v);
+	return n;
+}
+
 /* What the images kept reference. */
 struct live {
 	struct strset legacy_layers; /* layers/<id> names */

@@ -75,6 +75,9 @@ int image_store_lock(const struct pp_image_store *s, int op, int *fd, struct pp_
 /* The pin file of a pod, relative to the store root. */
 #define IMAGE_PODS_DIR "pods"
 #define IMAGE_PIN_FILE "images"
+/* next to it: "namespace/name" of the pod, for messages */
+#define IMAGE_PIN_OWNER_FILE "pod"
+#define IMAGE_POD_NAME_MAX 1024
 
 /* True when some pod pins image id; *pod_uid (if not NULL) gets which. */
 bool image_is_pinned(const struct pp_image_store *s, const char *id, char **pod_uid);
@@ -82,6 +85,19 @@ bool image_is_pinned(const struct pp_image_store *s, const char *id, char **pod_
 /* Removes untagged images no pod pins, layers no image uses, and temp
  * dirs of dead importers. Call with the exclusive lock held. */
 int image_store_gc_locked(const struct pp_image_store *s, struct pp_error **err);
+
+/* How many pods pin image id. */
+size_t image_pin_count(const struct pp_image_store *s, const char *id);
+
+/* The ids of images/<id>.json (tagged or not). */
+int image_list_ids(const struct pp_image_store *s, char ***out, size_t *n, struct pp_error **err);
+
+/* Every tag of repositories.json that points at id, sorted, NULL-terminated. */
+char **image_tags_of(struct json_object *repos, const char *id);
+
+/* The size layer.json of a stored layer gives, or -1 when the layer is
+ * absent or not complete. */
+int64_t image_layer_size(const struct pp_image_store *s, const char *hex);
 
 /* image_json.c: images/<id>.json and repositories.json */
 /* A version 2 record: diff_ids lowest first ("sha256:<hex>"). Legacy
@@ -105,15 +121,18 @@ int image_repos_load(const struct pp_image_store *s, struct json_object **out,
 int image_repos_save(const struct pp_image_store *s, struct json_object *repos,
 		     struct pp_error **err);
 
-/* image_copy.c: copies the tree at src into the existing directory dst,
- * preserving modes, owners, times, symlinks (never followed), hardlinks,
- * device nodes and (best-effort) xattrs. Mount points below src are copied
- * as empty directories. */
-int image_copy_tree(const char *src, const char *dst, struct pp_error **err);
-
 /* image_tar.c: extracts a tar archive (any compression) into the existing
  * directory dst, refusing absolute paths, ".." and symlink traversal. */
 int image_extract_tar(const char *archive, const char *dst, struct pp_error **err);
+
+/* archive_extract.c: the tar read from in_fd (any compression) into the
+ * existing empty directory dst, every entry's name checked (image load). */
+int image_archive_extract(int in_fd, const char *dst, struct pp_error **err);
+
+/* layer_tar.c: the layer tree (an overlay lower dir) written to out_fd as
+ * an image layer's tar, deterministically (image save of a layer without a
+ * tar-split record). */
+int image_layer_tar(const char *tree, int out_fd, struct pp_error **err);
 
 /* Apparent size of the tree (hardlinked files counted once). */
 int64_t image_tree_size(const char *dir);

@@ -246,6 +246,10 @@ int image_json_load(const struct pp_image_store *s, const char *id, struct pp_im
 				   json_object_get_int(version));
 	if (ret == 0)
 		ret = v2 ? parse_layers(s, root, img, err) : parse_legacy_layers(s, root, img, err);
+	if (ret == 0 && v2)
+		ret = get_strv(root, "repo_digests", &img->repo_digests, err);
+	if (ret == 0 && v2)
+		ret = get_strv(root, "layers", &img->diff_ids, err);
 	parse_meta(root, img);
 	json_object_put(root);
 	if (ret < 0) {

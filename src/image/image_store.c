@@ -8,11 +8,13 @@
 #include <sys/file.h>
 
 #include "image/image_internal.h"
+#include "image/oci.h"
 #include "image/store.h"
 #include "util/cleanup.h"
 #include "util/digest.h"
 #include "util/dir.h"
 #include "util/fs.h"
+#include "util/image_reference.h"
 #include "util/settings.h"
 
 int pp_image_store_open(const char *root, struct pp_image_store **out, struct pp_error **err)
@@ -90,6 +92,12 @@ void pp_image_free(struct pp_image *img)
 	free(img->id);
 	free(img->ref);
 	strv_free(img->layers);
+	strv_free(img->repo_digests);
+	strv_free(img->diff_ids);
+	strv_free(img->tags);
+	free(img->os);
+	free(img->architecture);
+	free(img->variant);
 	pp_image_config_clear(&img->config);
 	free(img);
 }
@@ -120,8 +128,7 @@ static const char *id_prefix(const char *ref)
 }
 
 /* Names of images/<id>.json, without ".json". */
-static int list_image_ids(const struct pp_image_store *s, char ***out, size_t *n,
-			  struct pp_error **err)
+int image_list_ids(const struct pp_image_store *s, char ***out, size_t *n, struct pp_error **err)
 {
 	static const char suffix[] = ".json";
 	cleanup_dir struct pp_dir d = PP_DIR_INIT;
@@ -154,7 +161,7 @@ static int resolve_id(const struct pp_image_store *s, const char *prefix, char *
 	cleanup_strv char **ids = NULL;
 	size_t n = 0;
 	*out = NULL;
-	if (list_image_ids(s, &ids, &n, err) < 0)
+	if (image_list_ids(s, &ids, &n, err) < 0)
 		return -1;
 	for (size_t i = 0; i < n; i++) {
 		if (strncmp(ids[i], prefix, strlen(prefix)) != 0)
@@ -187,6 +194,24 @@ static const char *tag_of(struct json_object *repos, const char *id)
 			return key;
 	}
 	return NULL;
+}
+
+static int compare_strings(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+char **image_tags_of(struct json_object *repos, const char *id)
+{
+	char **v = xmalloc(sizeof(char *));
+	size_t n = 0;
+	json_object_object_foreach(repos, key, val)
+	{
+		if (strcmp(json_object_get_string(val), id) == 0)
+			image_strv_append(&v, &n, key);
+	}
+	qsort(v, n, sizeof(char *), compare_strings);
+	return v;
 }
 
 /* Finds the image id for ref (tag first, then id prefix). *tag is the
@@ -226,8 +251,11 @@ int pp_image_get(struct pp_image_store *s, const char *ref, struct pp_image **ou
 	int ret = lookup(s, repos, ref, &id, &tag, err);
 	if (ret == 0)
 		ret = image_json_load(s, id, out, err);
-	if (ret == 0)
-		(*out)->ref = xstrdup(tag ? tag : tag_of(repos, id));
+	if (ret == 0) {
+		const char *first = tag ? tag : tag_of(repos, id);
+		(*out)->ref = first ? xstrdup(first) : NULL;
+		(*out)->tags = image_tags_of(repos, id);
+	}
 	json_object_put(repos);
 	return ret;
 }
@@ -257,6 +285,7 @@ int pp_image_list(struct pp_image_store *s, struct pp_image ***out, size_t *n,
 		if (ret < 0)
 			break;
 		img->ref = xstrdup(key);
+		img->tags = image_tags_of(repos, img->id);
 		imgs[count++] = img;
 	}
 	json_object_put(repos);
@@ -293,10 +322,17 @@ static int remove_image(struct pp_image_store *s, const char *ref, bool force,
 		return -1;
 	int ret = lookup(s, repos, ref, &id, &tag, err);
 	cleanup_free char *pod = NULL;
-	if (ret == 0 && !force && image_is_pinned(s, id, &pod))
-		ret = pp_error_set(
-		    err, 0, "image \"%s\" is in use by a running pod (uid %s): stop the pod first",
-		    ref, pod);
+	if (ret == 0 && !force && image_is_pinned(s, id, &pod)) {
+		cleanup_free char *owner =
+		    xasprintf("%s/%s/%s/%s", s->root, IMAGE_PODS_DIR, pod, IMAGE_PIN_OWNER_FILE);
+		cleanup_free char *name = NULL;
+		if (pp_read_file(owner, IMAGE_POD_NAME_MAX, &name, NULL, NULL) < 0)
+			name = xstrdup("?");
+		ret = pp_error_set(err, 0,
+				   "image \"%s\" is in use by a running pod, %s (uid %s): stop it "
+				   "first, or rm --force (its layers then stay until the pod ends)",
+				   ref, name, pod);
+	}
 	if (ret == 0) {
 		untag(repos, tag, id);
 		ret = image_repos_save(s, repos, err);
@@ -325,8 +361,8 @@ int pp_image_store_gc(struct pp_image_store *s, struct pp_error **err)
 	return image_store_gc_locked(s, err);
 }
 
-int pp_image_pin(struct pp_image_store *s, const char *pod_uid, struct pp_image *const *images,
-		 size_t n, struct pp_error **err)
+int pp_image_pin(struct pp_image_store *s, const char *pod_uid, const char *pod_name,
+		 struct pp_image *const *images, size_t n, struct pp_error **err)
 {
 	cleanup_close int lock = -1;
 	if (image_store_lock(s, LOCK_SH, &lock, err) < 0)
@@ -348,5 +384,63 @@ int pp_image_pin(struct pp_image_store *s, const char *pod_uid, struct pp_image 
 	cleanup_free char *file = xasprintf("%s/%s", dir, IMAGE_PIN_FILE);
 	if (pp_mkdir_p(dir, 0700, err) < 0)
 		return -1;
+	if (pod_name != NULL) {
+		cleanup_free char *owner = xasprintf("%s/%s", dir, IMAGE_PIN_OWNER_FILE);
+		if (pp_write_file_atomic(owner, pod_name, strlen(pod_name), 0600, err) < 0)
+			return -1;
+	}
 	return pp_write_file_atomic(file, text, len, 0600, err);
+}
+
+int pp_image_tag(struct pp_image_store *s, const char *source, const char *target,
+		 struct pp_error **err)
+{
+	cleanup_free char *norm = pp_image_normalize_ref(target);
+	if (norm == NULL) {
+		/* parsed again for the message that says what is wrong */
+		cleanup_image_ref struct pp_image_ref bad;
+		(void)pp_image_ref_parse(target, &bad, err);
+		return pp_error_wrap(err, "tag \"%s\"", target);
+	}
+	if (strchr(norm, '@') != NULL)
+		return pp_error_set(err, 0, "tag \"%s\": a digest reference cannot be a tag",
+				    target);
+	cleanup_close int lock = -1;
+	struct json_object *repos = NULL;
+	cleanup_free char *id = NULL;
+	cleanup_free char *tag = NULL;
+	if (image_store_lock(s, LOCK_EX, &lock, err) < 0 || image_repos_load(s, &repos, err) < 0)
+		return -1;
+	int ret = lookup(s, repos, source, &id, &tag, err);
+	if (ret == 0) {
+		json_object_object_add(repos, norm, json_object_new_string(id));
+		ret = image_repos_save(s, repos, err);
+	}
+	json_object_put(repos);
+	/* the image the tag left goes if nothing else keeps it */
+	if (ret == 0)
+		ret = image_store_gc_locked(s, err);
+	return ret;
+}
+
+int pp_image_read_platform(struct pp_image_store *s, struct pp_image *img, struct pp_error **err)
+{
+	cleanup_free char *path = xasprintf("%s/%s", s->blobs_dir, img->id);
+	cleanup_free char *text = NULL;
+	size_t len = 0;
+	if (img->diff_ids == NULL)
+		return 0; /* an image of before the layered store: no config blob */
+	if (pp_read_file(path, IMAGE_JSON_MAX, &text, &len, err) < 0)
+		return pp_error_wrap(err, "image %s: config", img->id);
+	struct pp_oci_config *cfg = NULL;
+	if (pp_oci_parse_config(text, len, &cfg, err) < 0)
+		return pp_error_wrap(err, "image %s: config %s", img->id, path);
+	free(img->os);
+	free(img->architecture);
+	free(img->variant);
+	img->os = steal_ptr(&cfg->os);
+	img->architecture = steal_ptr(&cfg->architecture);
+	img->variant = steal_ptr(&cfg->variant);
+	pp_oci_config_free(cfg);
+	return 0;
 }

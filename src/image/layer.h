@@ -114,6 +114,9 @@ struct pp_layer_source {
 	 * the result's digest is then digest as given. */
 	bool digest_checked;
 	struct pp_layer_limits limits;
+	/* Where to keep the layer's tar-split record (tar_split.h: what image
+	 * save rebuilds the identical tar from); NULL: none. */
+	const char *split_path;
 };
 
 struct pp_layer_result {

@@ -12,7 +12,9 @@
 
 #include "image/image_internal.h"
 #include "image/store.h"
+#include "image/tar_split.h"
 #include "util/cleanup.h"
+#include "util/copy_tree.h"
 #include "util/fs.h"
 
 #define LAYER_ROOT_MODE 0755
@@ -24,7 +26,7 @@ int pp_layer_unpack_dir(void *ctx, int fd, int dst_dirfd, const char *dst,
 	(void)fd;
 	(void)dst_dirfd;
 	(void)diff_id;
-	return image_copy_tree(ctx, dst, err);
+	return pp_copy_tree(ctx, dst, err);
 }
 
 int pp_layer_unpack_tar_file(void *ctx, int fd, int dst_dirfd, const char *dst,
@@ -34,6 +36,13 @@ int pp_layer_unpack_tar_file(void *ctx, int fd, int dst_dirfd, const char *dst,
 	(void)dst_dirfd;
 	(void)diff_id;
 	return image_extract_tar(ctx, dst, err);
+}
+
+char *pp_image_layer_split_path(const char *dst)
+{
+	const char *slash = strrchr(dst, '/');
+	int dir_len = slash ? (int)(slash - dst) : 1;
+	return xasprintf("%.*s/%s", dir_len, slash ? dst : ".", TAR_SPLIT_FILE);
 }
 
 /* A name for a layer nobody knows the diff ID of: random, so never shared. */
@@ -51,9 +60,7 @@ static int random_hex(char out[PP_SHA256_HEX_LEN + 1], struct pp_error **err)
 	return 0;
 }
 
-/* The size layer.json of a stored layer gives, or -1 when the layer is
- * absent or not complete. */
-static int64_t stored_layer_size(const struct pp_image_store *s, const char *hex)
+int64_t image_layer_size(const struct pp_image_store *s, const char *hex)
 {
 	cleanup_free char *meta =
 	    xasprintf("%s/%s/%s", s->digest_layers_dir, hex, IMAGE_LAYER_META);
@@ -215,7 +222,7 @@ int pp_image_add_layer_at(struct pp_image_add *a, size_t index, const char *diff
 	cleanup_close int lock = -1;
 	if (image_lock_file(lock_path, LOCK_EX, &lock, err) < 0)
 		return -1;
-	int64_t size = stored_layer_size(s, hex);
+	int64_t size = image_layer_size(s, hex);
 	if (size >= 0) {
 		set_layer(a, index, hex, size);
 		return 0;

@@ -12,6 +12,7 @@
 
 #include "image/gunzip.h"
 #include "image/layer_internal.h"
+#include "image/tar_split.h"
 #include "util/cleanup.h"
 
 /* Bytes read from the fd at a time: large enough that the syscalls and the
@@ -41,6 +42,7 @@ struct layer_stream {
 	 * and the tar stream is not the blob). */
 	bool hash_blob;
 	char *buf;
+	struct tar_split_writer *split; /* NULL when not recorded */
 };
 
 static void stream_fail(struct layer_stream *s, int errnum, const char *msg)
@@ -157,6 +159,8 @@ static ssize_t read_tar(struct layer_stream *s, const void **buf)
 	}
 	if (!s->tar_is_blob && pp_digest_update(s->tar_digest, *buf, len, &u->stream_err) < 0)
 		return -1;
+	if (s->split != NULL)
+		tar_split_feed(s->split, *buf, len);
 	return (ssize_t)len;
 }
 
@@ -236,6 +240,28 @@ static int open_gunzip(struct layer_stream *s, struct pp_error **err)
 	return 0;
 }
 
+/* The tar-split record: a plain file's contents are those diff/<path>
+ * will hold; any other entry's (a hardlink's with data) stay in it. The
+ * header was just read: the reader's position is where the contents start. */
+static void split_entry(struct layer_stream *s, struct archive_entry *entry)
+{
+	const struct pp_archive_api *A = s->u->A;
+	if (s->split == NULL)
+		return;
+	struct pp_layer_path p;
+	const char *path = NULL;
+	pp_layer_path_classify(A->archive_entry_pathname(entry), &p);
+	if (A->archive_entry_filetype(entry) == AE_IFREG &&
+	    A->archive_entry_hardlink(entry) == NULL && p.action == PP_LAYER_PATH_ENTRY &&
+	    p.path[0] != '\0')
+		path = p.path;
+	/* a sparse file's stored bytes are not its contents: no record */
+	if (A->archive_entry_sparse_count(entry) > 0)
+		tar_split_abandon(s->split);
+	tar_split_entry(s->split, A->archive_filter_bytes(s->u->tar, 0),
+			A->archive_entry_size(entry), path);
+}
+
 static int read_entries(struct layer_stream *s, struct pp_error **err)
 {
 	struct layer_unpack *u = s->u;
@@ -256,6 +282,7 @@ static int read_entries(struct layer_stream *s, struct pp_error **err)
 		if (A->archive_entry_size(entry) > u->src->limits.max_bytes)
 			return pp_error_set(err, EFBIG, "%s: larger than the bound",
 					    A->archive_entry_pathname(entry));
+		split_entry(s, entry);
 		if (layer_apply_entry(u, entry, err) < 0)
 			return -1;
 	}
@@ -364,6 +391,8 @@ int pp_layer_unpack(int dirfd, const struct pp_layer_source *src, struct pp_laye
 	u.tar = A->archive_read_new();
 	if (u.tar == NULL)
 		abort();
+	if (src->split_path != NULL && tar_split_writer_open(src->split_path, &s.split, err) < 0)
+		goto out;
 	if (src->compression == PP_OCI_COMPRESSION_GZIP && (s.gz = pp_gunzip_new()) != NULL) {
 		if (open_gunzip(&s, err) < 0)
 			goto out;
@@ -379,6 +408,7 @@ int pp_layer_unpack(int dirfd, const struct pp_layer_source *src, struct pp_laye
 		goto out;
 	ret = 0;
 out:
+	tar_split_writer_close(s.split, ret == 0);
 	if (u.tar != NULL)
 		A->archive_read_free(u.tar);
 	if (s.raw != NULL)

@@ -19,8 +19,15 @@
  *                          tar): diff/ the unpacked tree (an overlay lower dir:
  *                          whiteouts as 0/0 char devices, opaque dirs by xattr),
  *                          layer.json {diff_id, compressed_digest, size,
- *                          complete: true}. A layer is stored once, shared by
- *                          every image that has it.
+ *                          complete: true}, tar-split (what image save
+ *                          rebuilds the layer's identical tar from: its
+ *                          headers and padding, the contents by reference to
+ *                          diff/, so the layer's diff ID and the image's id
+ *                          stay; absent for imported layers and those
+ *                          unpacked before it existed: save rebuilds those
+ *                          from diff/, another tar, another image id).
+ *                          A layer is stored once, shared by every image
+ *                          that has it.
  *   layers/sha256/.tmp-<pid>-XXXXXX/  a layer being unpacked; renamed to its
  *                          digest once diff/ and layer.json (written last) are
  *                          complete, so a directory under its digest name is
@@ -55,6 +62,11 @@
 
 /* An image being added. */
 struct pp_image_add;
+
+/* Where an unpacker given the tree dst keeps the layer's tar-split record
+ * (pp_layer_source.split_path, image/tar_split.h): beside the tree. The
+ * caller frees. */
+char *pp_image_layer_split_path(const char *dst);
 
 /* Fills the empty directory dst (dst_dirfd open on it) with the layer read
  * from fd. When it hashed the uncompressed tar, it writes "sha256:<hex>" to

@@ -133,7 +133,8 @@ static int create_dirs_and_cgroups(struct pp_pod_instance *pod, struct pp_image_
 	struct pp_image **images = xmalloc(sizeof(*images) * (pod->n_containers + 1));
 	for (size_t i = 0; i < pod->n_containers; i++)
 		images[i] = pod->containers[i].image;
-	int pinned = pp_image_pin(store, pod->uid, images, pod->n_containers, err);
+	cleanup_free char *name = xasprintf("%s/%s", pod->spec->namespace_, pod->spec->name);
+	int pinned = pp_image_pin(store, pod->uid, name, images, pod->n_containers, err);
 	free(images);
 	if (pinned < 0)
 		return -1;
@@ -298,11 +299,12 @@ static int add_termination_log(struct pp_pod_container *c, struct start_ctx *s,
 static int prepare_start(struct pp_pod_instance *pod, struct pp_pod_container *c,
 			 struct start_ctx *s, struct pp_error **err)
 {
-	if (pp_pod_container_env(pod, c, &s->envp, err) < 0 ||
+	/* the fresh layer first: the image's volumes are made in its directory */
+	if (fresh_layer(c, &s->upper, &s->work, &s->rootfs, err) < 0 ||
+	    pp_pod_container_env(pod, c, &s->envp, err) < 0 ||
 	    pp_pod_container_argv(pod, c, &s->argv, err) < 0 ||
 	    pp_pod_container_mounts(pod, c, s->envp, &s->mounts, &s->n_mounts, &s->owned, err) <
 		0 ||
-	    fresh_layer(c, &s->upper, &s->work, &s->rootfs, err) < 0 ||
 	    pp_cgroup_procs_fds(c->cgroup, &s->cg_fds, &s->n_cg_fds, err) < 0)
 		return -1;
 	/* The writable layer's root is the overlay's "/": the pod's root owns

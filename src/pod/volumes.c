@@ -1,6 +1,8 @@
 /* Pod volumes: emptyDir (a directory under the pod's data dir, or a tmpfs
  * kept as a detached mount for medium: Memory) and hostPath (with kubelet's
- * type checks), and the container mounts that use them. */
+ * type checks), and the container mounts that use them; the anonymous
+ * volumes an image's config asks for (Volumes), as containerd's CRI makes
+ * them. */
 #include <fcntl.h>
 #include <sys/mount.h>
 #include <string.h>
@@ -245,16 +247,86 @@ static struct pp_pod_volume *find_volume(struct pp_pod_instance *pod, const char
 	return NULL;
 }
 
-/* The container's mounts: /dev/shm and the /etc files of the sandbox, then
- * its volumeMounts in order. Strings in *out point into pod and *owned. */
+/* A path the container gets a mount at anyway (pp_pod_container_mounts'
+ * fixed ones, its termination log, its volumeMounts). */
+static bool mount_covers(const struct pp_pod_container *c, const char *path)
+{
+	static const char *const fixed[] = {"/dev/shm", "/etc/hosts", "/etc/hostname",
+					    "/etc/resolv.conf"};
+	for (size_t i = 0; i < sizeof(fixed) / sizeof(fixed[0]); i++)
+		if (strcmp(fixed[i], path) == 0)
+			return true;
+	const char *termlog = c->spec->termination_message_path;
+	for (size_t j = 0; j <= c->spec->n_volume_mounts; j++) {
+		const char *t =
+		    j < c->spec->n_volume_mounts ? c->spec->volume_mounts[j].mount_path : termlog;
+		if (t == NULL)
+			continue;
+		cleanup_free char *clean = pp_path_clean(t);
+		if (strcmp(clean, path) == 0)
+			return true;
+	}
+	return false;
+}
+
+static size_t count_strv(char *const *v)
+{
+	size_t n = 0;
+	while (v && v[n])
+		n++;
+	return n;
+}
+
+/* The image's Volumes that no mount of the container covers, as
+ * containerd's CRI does: each an anonymous directory of the container's
+ * (<container dir>/volumes/<n>, gone with its writable layer, so a restart
+ * starts afresh like containerd's new container), seeded from the image by
+ * the runtime and mounted read-write, before the container's own mounts
+ * (which may sit below it). The whole root ("/") is no volume. */
+static int image_volumes(const struct pp_pod_instance *pod, const struct pp_pod_container *c,
+			 struct pp_mount_spec *m, size_t *k, char **own, size_t *n_owned,
+			 struct pp_error **err)
+{
+	char **vols = c->image ? c->image->config.volumes : NULL;
+	for (size_t i = 0; vols && vols[i]; i++) {
+		cleanup_free char *path = pp_path_clean(vols[i]);
+		if (strcmp(path, "/") == 0 || mount_covers(c, path))
+			continue;
+		char *src = xasprintf("%s/volumes/%zu", c->dir, i);
+		own[(*n_owned)++] = src;
+		if (pp_mkdir_p(src, HOSTPATH_DIR_MODE, err) < 0)
+			return pp_error_wrap(err, "image volume %s", vols[i]);
+		/* in a user namespace, the pod's root owns what the image has
+		 * not got (the seed copies the image's owners over it) */
+		if (pod->userns && chown(src, pod->id_base, pod->id_base) < 0)
+			return pp_error_set(err, errno, "image volume %s: owner", vols[i]);
+		own[(*n_owned)++] = steal_ptr(&path);
+		m[(*k)++] = (struct pp_mount_spec){.kind = PP_MOUNT_BIND,
+						   .source = src,
+						   .target = own[*n_owned - 1],
+						   .seed_from_root = true};
+	}
+	return 0;
+}
+
+/* The container's mounts: the image's Volumes, /dev/shm and the /etc files
+ * of the sandbox, then its volumeMounts in order. Strings in *out point
+ * into pod and *owned. */
 int pp_pod_container_mounts(struct pp_pod_instance *pod, const struct pp_pod_container *c,
 			    char **env, struct pp_mount_spec **out, size_t *n, char ***owned,
 			    struct pp_error **err)
 {
 	const struct pp_sandbox *sb = pod->sandbox;
-	size_t cap = c->spec->n_volume_mounts + 4, k = 0, n_owned = 0;
+	size_t n_image = c->image ? count_strv(c->image->config.volumes) : 0;
+	size_t cap = c->spec->n_volume_mounts + 4 + n_image, k = 0, n_owned = 0;
 	struct pp_mount_spec *m = xmalloc(sizeof(*m) * cap);
-	char **own = xmalloc(sizeof(char *) * (c->spec->n_volume_mounts + 1));
+	char **own = xmalloc(sizeof(char *) * (c->spec->n_volume_mounts + 2 * n_image + 1));
+	if (image_volumes(pod, c, m, &k, own, &n_owned, err) < 0) {
+		own[n_owned] = NULL;
+		strv_free(own);
+		free(m);
+		return pp_error_wrap(err, "container \"%s\"", c->spec->name);
+	}
 	if (sb->shm_fd >= 0)
 		m[k++] = (struct pp_mount_spec){
 		    .kind = PP_MOUNT_FD, .source_fd = sb->shm_fd, .target = "/dev/shm"};

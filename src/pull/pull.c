@@ -2,9 +2,16 @@
  * platform's entry), config, layers (pull_layers.c), commit. */
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <unistd.h>
 
+#include "pull/certs_dir.h"
+#include "pull/credentials.h"
 #include "pull/pull_internal.h"
+#include "pull/registries_conf.h"
 #include "util/cleanup.h"
+#include "util/image_reference.h"
+#include "util/settings.h"
 
 void pull_emit(const struct pull *p, enum pp_pull_event_kind kind, const char *text,
 	       const char *digest, int64_t size, int64_t done)
@@ -16,12 +23,71 @@ void pull_emit(const struct pull *p, enum pp_pull_event_kind kind, const char *t
 	p->opts->progress(p->opts->progress_ctx, &ev);
 }
 
-int pull_client_new(const struct pull *p, struct pp_registry_client **out, struct pp_error **err)
+/* The registry client's credentials callback: --creds win (the client
+ * falls back to them), else the files users keep (credentials.h), for the
+ * endpoint's repository when host is its registry. The layers' clients
+ * call it from their threads: the answer is kept under cred_lock. */
+static int credentials_locked(struct pull *p, const char *host, char **user, char **password,
+			      struct pp_error **err)
 {
-	const char *plain[] = {p->host, NULL};
+	if (p->cred_host == NULL || strcmp(p->cred_host, host) != 0) {
+		bool ours = strcasecmp(host, p->host) == 0;
+		struct pp_credentials_query q = {
+		    .authfile = p->opts->authfile,
+		    .host = ours ? p->endpoint->host : host,
+		    .repo = ours ? p->endpoint->repo : NULL,
+		};
+		free(p->cred_host);
+		free(p->cred_user);
+		free(p->cred_password);
+		p->cred_user = p->cred_password = NULL;
+		p->cred_host = NULL;
+		int r = pp_credentials_lookup(&q, &p->cred_user, &p->cred_password, err);
+		if (r < 0)
+			return -1;
+		p->cred_host = xstrdup(host);
+		p->cred_found = r;
+	}
+	if (!p->cred_found)
+		return 0;
+	*user = xstrdup(p->cred_user);
+	*password = xstrdup(p->cred_password);
+	return 1;
+}
+
+static int pull_credentials(void *ctx, const char *host, char **user, char **password,
+			    struct pp_error **err)
+{
+	struct pull *p = ctx;
+	if (p->opts->username)
+		return 0;
+	pthread_mutex_lock(&p->cred_lock);
+	int r = credentials_locked(p, host, user, password, err);
+	pthread_mutex_unlock(&p->cred_lock);
+	return r;
+}
+
+/* A client for endpoint e: plain HTTP when registries.conf says insecure
+ * (the CLI's --tls-verify overrides it both ways), else HTTPS with the CAs
+ * of its certs.d directory if it has one. */
+static int client_new(struct pull *p, const struct pp_pull_endpoint *e,
+		      struct pp_registry_client **out, struct pp_error **err)
+{
+	struct pp_image_ref api = {.domain = e->host};
+	const char *host = pp_image_ref_api_host(&api);
+	bool plain = p->opts->plain_http || (e->insecure && !p->opts->tls_verify);
+	const char *plain_hosts[] = {host, NULL};
+	cleanup_free char *pem = NULL;
+	size_t pem_len = 0;
+	if (!plain && pp_certs_dir_ca(pp_settings()->certs_dirs, e->host, &pem, &pem_len, err) < 0)
+		return -1;
 	struct pp_registry_options o = {
-	    .insecure_hosts = p->opts->plain_http ? plain : NULL,
-	    .static_host = p->opts->username ? p->host : NULL,
+	    .insecure_hosts = plain ? plain_hosts : NULL,
+	    .ca_pem = pem,
+	    .ca_pem_len = pem_len,
+	    .credentials = pull_credentials,
+	    .credentials_ctx = p,
+	    .static_host = p->opts->username ? host : NULL,
 	    .username = p->opts->username,
 	    .password = p->opts->password,
 	};
@@ -33,7 +99,7 @@ static int get_document(struct pull *p, const char *reference, struct pp_oci_doc
 			char digest[PP_DIGEST_STRING_MAX], struct pp_error **err)
 {
 	struct pp_registry_manifest m = {0};
-	int ret = pp_registry_get_manifest(p->client, p->host, p->ref.path, reference, &m, err);
+	int ret = pp_registry_get_manifest(p->client, p->host, p->repo, reference, &m, err);
 	if (ret == 0)
 		ret = pp_oci_parse_manifest(m.data, m.len, m.media_type, doc, err);
 	if (ret == 0 && pp_image_add_blob(p->add, m.digest, m.data, m.len, err) < 0) {
@@ -47,13 +113,43 @@ static int get_document(struct pull *p, const char *reference, struct pp_oci_doc
 	return ret;
 }
 
+/* The reference's own document, from the first endpoint that serves it:
+ * a mirror that fails is told as a warning and the next one asked; the
+ * rest of the pull then uses that endpoint. The last error (the
+ * registry's) is the one returned. */
+static int first_document(struct pull *p, struct pp_oci_document **doc, struct pp_error **err)
+{
+	for (size_t i = 0; i < p->n_endpoints; i++) {
+		const struct pp_pull_endpoint *e = &p->endpoints[i];
+		struct pp_image_ref api = {.domain = e->host};
+		pp_registry_client_free(p->client);
+		p->client = NULL;
+		p->host = pp_image_ref_api_host(&api);
+		p->repo = e->repo;
+		p->endpoint = e;
+		free(p->cred_host);
+		p->cred_host = NULL;
+		int r = client_new(p, e, &p->client, err);
+		if (r == 0)
+			r = get_document(p, pp_image_ref_pull_reference(&p->ref), doc,
+					 p->top_digest, err);
+		if (r == 0 || !e->mirror)
+			return r;
+		cleanup_free char *msg =
+		    xasprintf("mirror %s/%s: %s; trying the next", e->host, e->repo, (*err)->msg);
+		pull_emit(p, PP_PULL_EV_WARNING, msg, NULL, 0, 0);
+		pp_error_free(err);
+	}
+	return pp_error_set(err, EINVAL, "no registry to pull from"); /* not reached */
+}
+
 /* The manifest to pull: the reference's, or the platform's entry of its
  * index (of nested indexes). */
 static int resolve_manifest(struct pull *p, struct pp_oci_document **out, struct pp_error **err)
 {
 	struct pp_oci_document *doc = NULL;
 	char digest[PP_DIGEST_STRING_MAX];
-	if (get_document(p, pp_image_ref_pull_reference(&p->ref), &doc, p->top_digest, err) < 0)
+	if (first_document(p, &doc, err) < 0)
 		return -1;
 	for (int depth = 0; doc->index != NULL; depth++) {
 		const struct pp_oci_descriptor *d;
@@ -108,7 +204,7 @@ static int get_config(struct pull *p, const struct pp_oci_manifest *m, struct pp
 				    (long long)m->config.size, PP_OCI_CONFIG_MAX);
 	struct buffer b = {0};
 	struct pp_registry_sink sink = {.write = buffer_write, .rewind = buffer_rewind, .ctx = &b};
-	int ret = pp_registry_get_blob(p->client, p->host, p->ref.path, m->config.digest,
+	int ret = pp_registry_get_blob(p->client, p->host, p->repo, m->config.digest,
 				       m->config.size, &sink, err);
 	if (ret == 0)
 		ret = pp_oci_parse_config(b.data ? b.data : "", b.len, out, err);
@@ -159,19 +255,30 @@ static int pull_setup(struct pull *p, const char *ref, struct pp_error **err)
 {
 	if (pp_image_ref_parse(ref, &p->ref, err) < 0)
 		return -1;
-	p->host = pp_image_ref_api_host(&p->ref);
 	int ret = p->opts->platform ? pp_oci_platform_parse(p->opts->platform, &p->want, err)
 				    : pp_oci_platform_host(&p->want, err);
 	if (ret < 0)
 		return -1;
-	return pull_client_new(p, &p->client, err);
+	/* as podman: a named credentials file must be there, challenged or not */
+	if (p->opts->authfile && access(p->opts->authfile, R_OK) < 0)
+		return pp_error_set(err, errno, "--authfile %s", p->opts->authfile);
+	struct pp_registries_conf conf = {0};
+	const char *path =
+	    p->opts->registries_conf ? p->opts->registries_conf : pp_settings()->registries_conf;
+	ret = pp_registries_conf_load(path, &conf, err);
+	if (ret == 0)
+		ret = pp_registries_conf_endpoints(&conf, &p->ref, &p->endpoints, &p->n_endpoints,
+						   err);
+	pp_registries_conf_clear(&conf);
+	return ret;
 }
 
 int pp_pull_image(struct pp_image_store *store, const char *ref, const struct pp_pull_options *opts,
 		  char **id_out, struct pp_error **err)
 {
 	struct pp_pull_options none = {0};
-	struct pull p = {.store = store, .opts = opts ? opts : &none};
+	struct pull p = {
+	    .store = store, .opts = opts ? opts : &none, .cred_lock = PTHREAD_MUTEX_INITIALIZER};
 	int ret = pull_setup(&p, ref, err);
 	if (ret == 0) {
 		cleanup_free char *full = pp_image_ref_string(&p.ref);
@@ -189,6 +296,11 @@ int pp_pull_image(struct pp_image_store *store, const char *ref, const struct pp
 		pp_error_free(&gc_err);
 	}
 	pp_registry_client_free(p.client);
+	pp_pull_endpoints_free(p.endpoints, p.n_endpoints);
+	free(p.cred_host);
+	free(p.cred_user);
+	free(p.cred_password);
+	pthread_mutex_destroy(&p.cred_lock);
 	pp_oci_platform_clear(&p.want);
 	pp_image_ref_free(&p.ref);
 	return ret < 0 ? pp_error_wrap(err, "pull %s", ref) : 0;

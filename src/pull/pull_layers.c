@@ -125,7 +125,7 @@ static void *download_main(void *arg)
 	struct layer_task *t = d->t;
 	struct pull *p = t->ls->p;
 	struct pp_registry_sink sink = {stream_write, stream_rewind, d};
-	pp_registry_get_blob(t->client, p->host, p->ref.path, t->layer->desc.digest,
+	pp_registry_get_blob(t->client, p->host, p->repo, t->layer->desc.digest,
 			     t->layer->desc.size, &sink, &d->err);
 	close(d->fd); /* the unpacker sees the end of the stream */
 	return NULL;
@@ -159,6 +159,9 @@ static int stream_unpack(void *ctx, int unused_fd, int dst_dirfd, const char *ds
 		queue_event(t, PP_PULL_EV_BLOB, NULL, 0);
 	t->downloaded = true;
 	atomic_store(&t->received, 0);
+	/* the tar-split record, beside the tree (what image save rebuilds
+	 * the identical tar from) */
+	cleanup_free char *split = pp_image_layer_split_path(dst);
 	int sv[2];
 	if (stream_pair(sv, err) < 0)
 		return -1;
@@ -177,6 +180,7 @@ static int stream_unpack(void *ctx, int unused_fd, int dst_dirfd, const char *ds
 	    .size = desc->size,
 	    .diff_id = t->diff_id,
 	    .digest_checked = true, /* by the registry client, as the bytes pass */
+	    .split_path = split,
 	    .limits = {.max_bytes = pp_settings()->image_max_bytes,
 		       .max_entries = PP_LAYER_MAX_ENTRIES_DEFAULT},
 	};
@@ -236,10 +240,17 @@ static int add_layer(struct layer_task *t, struct pp_error **err)
 	return 0;
 }
 
+/* A worker and its registry client (made on the caller's thread). */
+struct worker {
+	struct layers *ls;
+	struct pp_registry_client *client;
+	pthread_t thread;
+};
+
 static void *worker_main(void *arg)
 {
-	struct layers *ls = arg;
-	struct pp_registry_client *client = NULL;
+	struct worker *w = arg;
+	struct layers *ls = w->ls;
 	struct pp_error *err = NULL;
 	for (;;) {
 		pthread_mutex_lock(&ls->lock);
@@ -248,11 +259,8 @@ static void *worker_main(void *arg)
 		if (i == ls->n)
 			break;
 		struct layer_task *t = &ls->tasks[i];
-		int r = client ? 0 : pull_client_new(ls->p, &client, &err);
-		t->client = client;
-		if (r == 0)
-			r = add_layer(t, &err);
-		if (r < 0) {
+		t->client = w->client;
+		if (add_layer(t, &err) < 0) {
 			pthread_mutex_lock(&ls->lock);
 			if (ls->err == NULL)
 				ls->err = steal_ptr(&err);
@@ -262,7 +270,6 @@ static void *worker_main(void *arg)
 			break;
 		}
 	}
-	pp_registry_client_free(client);
 	pthread_mutex_lock(&ls->lock);
 	ls->running--;
 	pthread_cond_signal(&ls->changed);
@@ -322,7 +329,10 @@ static int preload(struct pp_error **err)
 	return pp_archive_api(&A, err);
 }
 
-static int start_workers(struct layers *ls, pthread_t *threads, size_t want, size_t *started,
+/* Starts want workers (fewer if threads cannot be made, at least one),
+ * each with a registry client of its own: a copy of the caller's, which
+ * has the registry's token already. */
+static int start_workers(struct layers *ls, struct worker *w, size_t want, size_t *started,
 			 struct pp_error **err)
 {
 	pthread_condattr_t ca;
@@ -332,15 +342,16 @@ static int start_workers(struct layers *ls, pthread_t *threads, size_t want, siz
 	pthread_condattr_destroy(&ca);
 	*started = 0;
 	for (size_t i = 0; i < want; i++) {
+		w[i].ls = ls;
+		w[i].client = pp_registry_client_clone(ls->p->client);
 		pthread_mutex_lock(&ls->lock);
 		ls->running++;
 		pthread_mutex_unlock(&ls->lock);
-		int r = pthread_create(&threads[i], NULL, worker_main, ls);
+		int r = pthread_create(&w[i].thread, NULL, worker_main, &w[i]);
 		if (r != 0) {
 			pthread_mutex_lock(&ls->lock);
 			ls->running--;
 			pthread_mutex_unlock(&ls->lock);
-			/* fewer workers do, as long as there is one */
 			if (i == 0)
 				return pp_error_set(err, r, "start the layers' downloads");
 			break;
@@ -365,9 +376,9 @@ int pull_layers(struct pull *p, const struct pp_oci_manifest *m, const struct pp
 						  .layer = &m->layers[i],
 						  .diff_id = c->diff_ids[i]};
 	size_t want = m->n_layers < PP_PULL_PARALLEL_LAYERS ? m->n_layers : PP_PULL_PARALLEL_LAYERS;
-	pthread_t threads[PP_PULL_PARALLEL_LAYERS];
+	struct worker workers[PP_PULL_PARALLEL_LAYERS] = {0};
 	size_t started = 0;
-	int ret = start_workers(&ls, threads, want, &started, err);
+	int ret = start_workers(&ls, workers, want, &started, err);
 	pthread_mutex_lock(&ls.lock);
 	while (ls.running > 0) {
 		tell(&ls);
@@ -379,7 +390,9 @@ int pull_layers(struct pull *p, const struct pp_oci_manifest *m, const struct pp
 	tell(&ls);
 	pthread_mutex_unlock(&ls.lock);
 	for (size_t i = 0; i < started; i++)
-		pthread_join(threads[i], NULL);
+		pthread_join(workers[i].thread, NULL);
+	for (size_t i = 0; i < want; i++)
+		pp_registry_client_free(workers[i].client);
 	if (ret == 0 && ls.err != NULL) {
 		*err = steal_ptr(&ls.err);
 		ret = -1;

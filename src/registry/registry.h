@@ -69,6 +69,10 @@ struct pp_registry_options {
 	const char *const *insecure_hosts;
 	const char *ca_file; /* NULL: libcurl's default bundle */
 	const char *ca_dir;
+	/* CA certificates (PEM) used instead of the above (a registry's
+	 * certs.d directory with the system bundle); NULL: none */
+	const char *ca_pem;
+	size_t ca_pem_len;
 	/* Asked on a registry's first challenge; before the static ones */
 	pp_registry_credentials_fn credentials;
 	void *credentials_ctx;
@@ -91,6 +95,12 @@ struct pp_registry_client;
 int pp_registry_client_new(const struct pp_registry_options *opts, struct pp_registry_client **out,
 			   struct pp_error **err);
 void pp_registry_client_free(struct pp_registry_client *c);
+
+/* A new client with c's settings and what it learnt (its live tokens, the
+ * hosts that want Basic credentials), for another thread: a pull's layers
+ * then ask the token server no more than its manifest did. Its own
+ * connections. */
+struct pp_registry_client *pp_registry_client_clone(const struct pp_registry_client *c);
 
 static inline void cleanup_registry_clientp(struct pp_registry_client **c)
 {

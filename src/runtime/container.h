@@ -39,6 +39,12 @@ struct pp_mount_spec {
 	bool read_only;
 	bool target_is_file;	   /* mount point created as an empty file when missing */
 	const char *tmpfs_options; /* PP_MOUNT_TMPFS, e.g. "size=65536k,mode=1777" */
+	/* PP_MOUNT_BIND of an image's Volumes entry: before the mount, what the
+	 * container's root holds at target (a directory, resolved inside the
+	 * root) is copied into source, owners, modes and times kept, as
+	 * containerd's CRI seeds an image volume; nothing when the root has no
+	 * directory there. */
+	bool seed_from_root;
 };
 
 struct pp_container_config {

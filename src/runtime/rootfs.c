@@ -15,6 +15,7 @@
 
 #include "runtime/runtime.h"
 #include "util/cleanup.h"
+#include "util/copy_tree.h"
 #include "util/path.h"
 
 struct dev_node {
@@ -319,6 +320,36 @@ static int mount_source(const struct pp_mount_spec *m, struct pp_error **err)
 	}
 }
 
+/* seed_from_root: the image's content at the target, copied into the
+ * (new, empty) source directory before the bind mount hides it. The copy
+ * reads the overlay root, so layers idmapped for a user namespace give
+ * the volume the ids the container sees. */
+static int seed_from_root(int rootfd, const struct pp_mount_spec *m, struct pp_error **err)
+{
+	struct pp_error *probe = NULL;
+	cleanup_close int src =
+	    pp_path_open_in_root(rootfd, m->target, O_RDONLY | O_DIRECTORY, 0, false, &probe);
+	if (src < 0) {
+		/* nothing there (or not a directory): an empty volume */
+		bool absent = probe && (probe->status == ENOENT || probe->status == ENOTDIR);
+		if (absent) {
+			pp_error_free(&probe);
+			return 0;
+		}
+		if (err != NULL)
+			*err = probe;
+		else
+			pp_error_free(&probe);
+		return pp_error_wrap(err, "image volume %s", m->target);
+	}
+	cleanup_close int dst = open(m->source, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (dst < 0)
+		return pp_error_set(err, errno, "image volume %s: open %s", m->target, m->source);
+	if (pp_copy_tree_at(src, dst, m->target, err) < 0)
+		return pp_error_wrap(err, "image volume %s: seed from the image", m->target);
+	return 0;
+}
+
 /* Step 6, one entry. read_only is set on the detached tree, so the mount is
  * never visible writable, and recursively, so submounts are read-only too. */
 static int mount_one(int rootfd, const struct pp_mount_spec *m, struct pp_error **err)
@@ -326,6 +357,8 @@ static int mount_one(int rootfd, const struct pp_mount_spec *m, struct pp_error 
 	const char *target = m->target != NULL ? m->target : "(null)";
 	if (m->target == NULL)
 		return pp_error_set(err, EINVAL, "mount without a target");
+	if (m->seed_from_root && m->kind == PP_MOUNT_BIND && seed_from_root(rootfd, m, err) < 0)
+		return -1;
 	cleanup_close int tree = mount_source(m, err);
 	if (tree < 0)
 		return pp_error_wrap(err, "mount %s", target);

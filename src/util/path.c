@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "util/cleanup.h"
+#include "util/mem.h"
 
 /* The kernel's own bound on symlinks followed in one lookup (MAXSYMLINKS). */
 #define PATH_MAX_SYMLINKS 40
@@ -178,4 +179,31 @@ int pp_path_open_beneath(int dirfd, const char *path, int flags, struct pp_error
 	if (fd < 0)
 		return pp_error_set(err, errno, "open %s", path);
 	return fd;
+}
+
+char *pp_path_clean(const char *p)
+{
+	char *out = xmalloc(strlen(p) + 2);
+	size_t n = 0;
+	while (*p) {
+		while (*p == '/')
+			p++;
+		size_t seg = strcspn(p, "/");
+		if (seg == 2 && p[0] == '.' && p[1] == '.') {
+			/* back to the '/' before the last component, if any */
+			while (n > 0 && out[n - 1] != '/')
+				n--;
+			if (n > 0)
+				n--;
+		} else if (seg > 0 && !(seg == 1 && p[0] == '.')) {
+			out[n++] = '/';
+			memcpy(out + n, p, seg);
+			n += seg;
+		}
+		p += seg;
+	}
+	if (n == 0)
+		out[n++] = '/';
+	out[n] = '\0';
+	return out;
 }

@@ -27,4 +27,10 @@ int pp_path_open_in_root(int rootfd, const char *path, int flags, mode_t create_
  * Returns the fd, or -1 and err. */
 int pp_path_open_beneath(int dirfd, const char *path, int flags, struct pp_error **err);
 
+/* The path made absolute and lexically clean, as Go's filepath.Clean of
+ * "/" + p: "data", "/data/", "//a/./b/../c", "/../x" -> "/data", "/data",
+ * "/a/c", "/x"; "" -> "/". For paths an image names (its Volumes, which
+ * containerd takes from the root when relative). Caller frees. */
+char *pp_path_clean(const char *p);
+
 #endif

@@ -13,7 +13,11 @@ writes into LAYOUT (created) two images for this host's platform:
   tag "3": the same base layer and a layer adding /app/three, which the
            test corrupts in the registry's storage;
   tag "multi": an index of image 1 claimed for linux/s390x, image 1 again as
-           a BuildKit attestation, and image 2 for this host's platform.
+           a BuildKit attestation, and image 2 for this host's platform;
+  tag "vol": the same base layer and a layer with /data/seed (owned by
+           1000:1000), /data/sub/deep, /rel/r and /over/x; config Volumes
+           "/data", "rel" (relative: taken from the root), "/over/" and
+           "/empty" (nothing in the image there), a Label and ExposedPorts.
 Prints the base layer's digest, then tag 3's own layer's."""
 import gzip
 import hashlib
@@ -38,7 +42,8 @@ def write_blob(layout, data):
     return d
 
 
-def tar_of(rootfs=None, files=()):
+def tar_of(rootfs=None, files=(), owner=None):
+    """files: (name, text) pairs; owner: {name: uid} (gid the same)."""
     raw = io.BytesIO()
     with tarfile.open(fileobj=raw, mode="w", format=tarfile.PAX_FORMAT) as tar:
         if rootfs:
@@ -47,6 +52,7 @@ def tar_of(rootfs=None, files=()):
             info = tarfile.TarInfo(name)
             info.size = len(text)
             info.mode = 0o644
+            info.uid = info.gid = (owner or {}).get(name, 0)
             tar.addfile(info, io.BytesIO(text))
     return raw.getvalue()
 
@@ -89,6 +95,15 @@ def main(rootfs, layout):
     three_only = layer(layout, tar_of(files=(("app/three", b"image three\n"),)), True)
     img3 = image(layout, [base, three_only], {"Cmd": ["cat", "/app/three"]})
     img3["annotations"] = {"org.opencontainers.image.ref.name": "3"}
+    vol_layer = layer(layout, tar_of(files=(
+        ("data/seed", b"seeded from the image\n"), ("data/sub/deep", b"deep\n"),
+        ("rel/r", b"relative volume\n"), ("over/x", b"hidden by the pod's mount\n")),
+        owner={"data/seed": 1000}), True)
+    img_vol = image(layout, [base, vol_layer], {
+        "Cmd": ["sh", "-c", "ls /data"], "Env": ["PATH=/bin"],
+        "Volumes": {"/data": {}, "rel": {}, "/over/": {}, "/empty": {}},
+        "Labels": {"org.example.test": "volumes"}, "ExposedPorts": {"8080/tcp": {}}})
+    img_vol["annotations"] = {"org.opencontainers.image.ref.name": "vol"}
     machine = platform.machine()
     multi = json.dumps({
         "schemaVersion": 2, "mediaType": "application/vnd.oci.image.index.v1+json",
@@ -104,7 +119,7 @@ def main(rootfs, layout):
     img1["annotations"] = {"org.opencontainers.image.ref.name": "1"}
     img2["annotations"] = {"org.opencontainers.image.ref.name": "2"}
     with open(os.path.join(layout, "index.json"), "w") as f:
-        json.dump({"schemaVersion": 2, "manifests": [img1, img2, img3, top]}, f)
+        json.dump({"schemaVersion": 2, "manifests": [img1, img2, img3, top, img_vol]}, f)
     with open(os.path.join(layout, "oci-layout"), "w") as f:
         json.dump({"imageLayoutVersion": "1.0.0"}, f)
     print(base[0]["digest"])

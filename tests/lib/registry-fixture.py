@@ -10,15 +10,20 @@
   registry-fixture.py secure DIR  the same behind TLS (a certificate for
                                   127.0.0.1 made here, its path printed) and
                                   htpasswd's Basic authentication (user, secret)
+  registry-fixture.py token DIR   the same in plain HTTP with token
+                                  authentication: a token server here (see
+                                  TokenServer) signs RS256 JWTs; it logs each
+                                  token request as a JSON line to DIR/../tokens.log
   registry-fixture.py layout LOG LAYOUT
                                   serves the images of the OCI layout LAYOUT
                                   (tags: its index's ref.name annotations) as
                                   every repository; the repository's first
                                   path component picks a fault (see
-                                  serve_layout); every request is logged to LOG
+                                  layout_handler); every request is logged to LOG
 
 Each prints one JSON line (ports, digests) when ready and runs until its
 stdin closes (the test ended, or died), then stops what it started."""
+import base64
 import gzip
 import hashlib
 import http.server
@@ -289,11 +294,126 @@ def secure_config(workdir):
                   "auth:\n  htpasswd:\n    realm: peapod-test\n    path: %s\n" % (cert, key, users))
 
 
-def run_real(workdir, secure=False):
+def b64url(data):
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def libtrust_key_id(spki_der):
+    """The key ID distribution looks a token's "kid" up by (libtrust's:
+    base32 of the first 240 bits of the SHA-256 of the public key's DER, in
+    groups of 4)."""
+    b32 = base64.b32encode(hashlib.sha256(spki_der).digest()[:30]).decode().rstrip("=")
+    return ":".join(b32[i:i + 4] for i in range(0, len(b32), 4))
+
+
+class TokenServer:
+    """A token server as distribution's token auth expects (docs: "Token
+    Authentication Specification"): GET /token?service=S&scope=S... With
+    Basic user:secret it grants what the scopes ask; anonymous, pull on
+    repositories under public/ only; a wrong password is a 401. Each request
+    is logged: {"account", "scopes", "status"}."""
+    SERVICE = "peapod-registry"
+    ISSUER = "peapod-token-issuer"
+    USER, PASSWORD = "user", "secret"
+
+    def __init__(self, workdir, log):
+        self.key = os.path.join(workdir, "token-key.pem")
+        self.cert = os.path.join(workdir, "token-cert.pem")
+        subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+                        "-subj", "/CN=peapod token issuer", "-keyout", self.key,
+                        "-out", self.cert], check=True, stdout=subprocess.DEVNULL,
+                       stderr=subprocess.DEVNULL)
+        spki = subprocess.run(["openssl", "pkey", "-in", self.key, "-pubout", "-outform", "DER"],
+                              check=True, stdout=subprocess.PIPE).stdout
+        self.kid = libtrust_key_id(spki)
+        self.log = open(log, "a", buffering=1)
+        self.lock = threading.Lock()
+        self.count = 0
+
+    def sign(self, claims):
+        header = b64url(json.dumps({"typ": "JWT", "alg": "RS256", "kid": self.kid}).encode())
+        payload = b64url(json.dumps(claims).encode())
+        signing_input = ("%s.%s" % (header, payload)).encode()
+        sig = subprocess.run(["openssl", "dgst", "-sha256", "-sign", self.key], input=signing_input,
+                             check=True, stdout=subprocess.PIPE).stdout
+        return "%s.%s" % (signing_input.decode(), b64url(sig))
+
+    def answer(self, query, authorization):
+        """(status, body) for one token request."""
+        from urllib.parse import parse_qs
+        q = parse_qs(query)
+        scopes = q.get("scope", [])
+        account = None
+        if authorization and authorization.startswith("Basic "):
+            user, _, password = base64.b64decode(authorization[6:]).decode().partition(":")
+            if (user, password) != (self.USER, self.PASSWORD):
+                return 401, account or user, scopes, json.dumps({"errors": [{
+                    "code": "UNAUTHORIZED", "message": "wrong user name or password"}]})
+            account = user
+        access = []
+        for scope in scopes:
+            kind, _, rest = scope.partition(":")
+            name, _, actions = rest.rpartition(":")
+            granted = [a for a in actions.split(",")
+                       if account or (a == "pull" and name.startswith("public/"))]
+            access.append({"type": kind, "name": name, "actions": granted})
+        now = int(time.time())
+        with self.lock:
+            self.count += 1
+            jti = "peapod-%d" % self.count
+        token = self.sign({"iss": self.ISSUER, "sub": account or "", "aud": self.SERVICE,
+                           "exp": now + 300, "nbf": now - 10, "iat": now, "jti": jti,
+                           "access": access})
+        return 200, account, scopes, json.dumps({"token": token, "expires_in": 300,
+                                                 "issued_at": time.strftime(
+                                                     "%Y-%m-%dT%H:%M:%SZ", time.gmtime(now))})
+
+    def serve(self):
+        server = self
+
+        class H(http.server.BaseHTTPRequestHandler):
+            def log_message(self, *a):
+                pass
+
+            def do_GET(self):
+                path, _, query = self.path.partition("?")
+                if path != "/token":
+                    self.send_response(404)
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+                    return
+                status, account, scopes, body = server.answer(
+                    query, self.headers.get("Authorization"))
+                server.log.write(json.dumps({"account": account, "scopes": scopes,
+                                             "status": status}) + "\n")
+                data = body.encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+        httpd = http.server.ThreadingHTTPServer((HOST, 0), H)
+        threading.Thread(target=httpd.serve_forever, daemon=True).start()
+        return httpd.server_port
+
+    def config(self, port):
+        return ("auth:\n  token:\n    realm: http://%s:%d/token\n    service: %s\n"
+                "    issuer: %s\n    rootcertbundle: %s\n"
+                % (HOST, port, self.SERVICE, self.ISSUER, self.cert))
+
+
+def run_real(workdir, secure=False, token=False):
     port = free_port()
     storage = os.path.join(workdir, "storage")
     config = os.path.join(workdir, "config.yml")
     cert, extra = secure_config(workdir) if secure else (None, "")
+    token_server = None
+    if token:
+        token_log = os.path.join(os.path.dirname(os.path.abspath(workdir)), "tokens.log")
+        token_server = TokenServer(workdir, token_log)
+        token_port = token_server.serve()
+        extra = token_server.config(token_port)
     with open(config, "w") as f:
         f.write("version: 0.1\nlog:\n  level: error\nstorage:\n  filesystem:\n"
                 "    rootdirectory: %s\n  delete:\n    enabled: true\n"
@@ -309,15 +429,20 @@ def run_real(workdir, secure=False):
                 time.sleep(0.05)
         layout = os.path.join(workdir, "layout")
         out = oci_layout(layout)
-        creds = ["--dest-creds", "user:secret"] if secure else []
-        subprocess.run(["skopeo", "copy", "--quiet", "--dest-tls-verify=false"] + creds +
-                       ["oci:%s:v1" % layout, "docker://%s:%d/team/app:v1" % (HOST, port)],
-                       check=True, stdout=subprocess.DEVNULL)
+        creds = ["--dest-creds", "user:secret"] if secure or token else []
+        repos = ["public/app", "team/app"] if token else ["team/app"]
+        for repo in repos:
+            subprocess.run(["skopeo", "copy", "--quiet", "--dest-tls-verify=false"] + creds +
+                           ["oci:%s:v1" % layout, "docker://%s:%d/%s:v1" % (HOST, port, repo)],
+                           check=True, stdout=subprocess.DEVNULL)
         with open(os.path.join(layout, "index.json")) as f:
             out["manifest"] = json.load(f)["manifests"][0]["digest"]
         out["port"] = port
         if cert:
             out["ca_file"] = cert
+        if token_server:
+            out["token_port"] = token_port
+            out["token_log"] = token_log
         print(json.dumps(out), flush=True)
         sys.stdin.read()
     finally:
@@ -402,4 +527,5 @@ if __name__ == "__main__":
         run_layout(sys.argv[2], sys.argv[3])
         sys.exit(0)
     {"fake": run_fake, "real": run_real,
-     "secure": lambda d: run_real(d, secure=True)}[sys.argv[1]](sys.argv[2])
+     "secure": lambda d: run_real(d, secure=True),
+     "token": lambda d: run_real(d, token=True)}[sys.argv[1]](sys.argv[2])

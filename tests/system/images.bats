@@ -201,7 +201,7 @@ EOF
 	wait_for_line "$TEST_DIR/out" "[c] ready"
 	run_peapod image rm peapod-test/pinned:1
 	assert_status 1
-	assert_stderr_contains 'image "peapod-test/pinned:1" is in use by a running pod'
+	assert_stderr_contains 'image "peapod-test/pinned:1" is in use by a running pod, default/pinned (uid '
 	ls_has peapod-test/pinned 1 || fail "the refused rm removed the tag"
 	echo v2 >"$TEST_DIR/rootfs/version"
 	run_peapod image import "$TEST_DIR/rootfs" peapod-test/pinned:1

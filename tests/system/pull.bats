@@ -35,7 +35,7 @@ setup_file() {
 	BASE_LAYER=$(sed -n 1p "$d/layers")
 	CORRUPT_LAYER=$(sed -n 2p "$d/layers")
 	export BASE_LAYER CORRUPT_LAYER
-	for i in 1 2 3 multi; do
+	for i in 1 2 3 multi vol; do
 		skopeo copy --all --quiet --dest-tls-verify=false "oci:$d/layout:$i" \
 			"docker://$REG/test/img:$i" >/dev/null
 	done
@@ -226,5 +226,185 @@ EOF
 	run_peapod image pull --tls-verify=false "Bad/Ref:1"
 	assert_status 1
 	assert_stderr_contains "invalid image reference"
+	assert_no_leaks
+}
+
+@test "image inspect, ls --digests / -q / -o json and system df of pulled images, a layer shared counted once" {
+	local before id1 id2 digest
+	before=$(store_state)
+	run_peapod image pull -q --tls-verify=false "$REG/test/img:1"
+	assert_status 0
+	id1=${lines[-1]}
+	run_peapod image pull -q --tls-verify=false "$REG/test/img:2"
+	assert_status 0
+	id2=${lines[-1]}
+
+	run_peapod image inspect "$REG/test/img:1"
+	assert_status 0
+	python3 -c '
+import json, sys
+id1, reg = sys.argv[1], sys.argv[2]
+[img] = json.load(sys.stdin)
+assert img["Id"] == id1, img["Id"]
+assert img["RepoTags"] == [reg + "/test/img:1"], img["RepoTags"]
+[rd] = img["RepoDigests"]
+assert rd.startswith(reg + "/test/img@sha256:") and rd.endswith(img["Digest"]), rd
+assert img["Os"] == "linux" and img["Architecture"], img
+c = img["Config"]
+assert c["Entrypoint"] == ["/bin/sh", "-c"] and c["WorkingDir"] == "/app" and c["User"] == "app", c
+assert img["RootFS"]["Type"] == "layers" and len(img["RootFS"]["Layers"]) == 3, img["RootFS"]
+assert len(img["GraphDriver"]["Data"]["LowerDir"].split(":")) == 3, img["GraphDriver"]
+' "$id1" "$REG" <<<"$output" || fail "inspect: $output"
+	digest=$(python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["Digest"])' <<<"$output")
+
+	run_peapod image ls --digests
+	assert_status 0
+	assert_line_re "^REPOSITORY +TAG +DIGEST +IMAGE ID +CREATED +SIZE$"
+	assert_line_re "^$REG/test/img +1 +$digest +${id1:0:12} .*"
+	run_peapod image ls -q
+	assert_status 0
+	assert_line "${id1:0:12}"
+	assert_line "${id2:0:12}"
+	run_peapod image ls -o json
+	assert_status 0
+	python3 -c '
+import json, sys
+imgs = {i["Id"]: i for i in json.load(sys.stdin)}
+a, b = imgs[sys.argv[1]], imgs[sys.argv[2]]
+assert len(a["RepoDigests"]) == 1 and a["Names"] == a["RepoTags"], a
+# the base layer is both images
+assert a["SharedSize"] > 0 and a["SharedSize"] == b["SharedSize"], (a, b)
+assert a["Size"] > a["SharedSize"], a
+' "$id1" "$id2" <<<"$output" || fail "ls -o json: $output"
+
+	# the base layer counted once
+	run_peapod system df -v
+	assert_status 0
+	assert_line_re "^TYPE +TOTAL +ACTIVE +SIZE +RECLAIMABLE$"
+	# (the suite's busybox images are there too, sharing nothing)
+	assert_line_re "^Images +[0-9]+ +0 .*\(100%\)$"
+	assert_line_re "^Layers: [0-9]+, of which 1 shared by several images \(.*, counted once\)$"
+	assert_line_re "^$REG/test/img:1 +${id1:0:12} .* [0-9.]+ [kM]B +[0-9]+ B +0$"
+
+	# tag: a new name for an image; a tag that moves; bad targets refused
+	run_peapod image tag "$REG/test/img:1" mine:latest other.example/x/y:2
+	assert_status 0
+	run_peapod image inspect mine
+	assert_status 0
+	assert_stdout_contains '"other.example/x/y:2"'
+	run_peapod image tag "$REG/test/img:2" mine
+	assert_status 0
+	run_peapod image ls
+	assert_line_re "^mine +latest +${id2:0:12} .*"
+	run_peapod image tag mine 'Upper/Case'
+	assert_status 1
+	assert_stderr_contains 'tag "Upper/Case": invalid image reference'
+	run_peapod image tag mine "x@sha256:$id1"
+	assert_status 1
+	assert_stderr_contains "a digest reference cannot be a tag"
+	run_peapod image tag no-such-image mine2
+	assert_status 1
+	assert_stderr_contains 'image "no-such-image:latest" not found'
+
+	run_peapod image rm "$REG/test/img:1" "$REG/test/img:2" mine other.example/x/y:2
+	assert_status 0
+	[ "$(store_state)" = "$before" ] || fail "the store kept something: $(diff <(echo "$before") <(store_state))"
+	assert_no_leaks
+}
+
+@test "an image's Volumes: anonymous, seeded from the image, writable under readOnlyRootFilesystem, a pod mount wins, gone with the pod" {
+	local before
+	before=$(store_state)
+	run_peapod image pull -q --tls-verify=false "$REG/test/img:vol"
+	assert_status 0
+	run_peapod image inspect "$REG/test/img:vol"
+	assert_status 0
+	python3 -c '
+import json, sys
+c = json.load(sys.stdin)[0]["Config"]
+assert sorted(c["Volumes"]) == ["/data", "/empty", "/over/", "rel"], c
+assert c["Labels"] == {"org.example.test": "volumes"}, c
+assert c["ExposedPorts"] == {"8080/tcp": {}}, c
+' <<<"$output" || fail "inspect: $output"
+
+	run_pod <<EOF
+apiVersion: v1
+kind: Pod
+metadata:
+  name: imgvol
+spec:
+  restartPolicy: Never
+  volumes:
+    - {name: scratch, emptyDir: {}}
+  containers:
+    - name: c
+      image: "$REG/test/img:vol"
+      securityContext: {readOnlyRootFilesystem: true}
+      volumeMounts:
+        - {name: scratch, mountPath: /over}
+      command:
+        - sh
+        - -c
+        - |
+          cat /data/seed /data/sub/deep /rel/r
+          echo "seed owner \$(stat -c %u:%g /data/seed)"
+          echo w >/data/new && echo "data writable"
+          echo w >/rel/new && echo "rel writable"
+          echo w >/empty/new && echo "empty writable"
+          echo w >/root-file 2>/dev/null || echo "root read-only"
+          if [ -e /over/x ]; then echo "over has the image's files"; else echo "over is the pod's"; fi
+          echo w >/over/new && echo "over writable"
+EOF
+	assert_status 0
+	assert_line "[c] seeded from the image"
+	assert_line "[c] deep"
+	assert_line "[c] relative volume"
+	assert_line "[c] seed owner 1000:1000"
+	assert_line "[c] data writable"
+	assert_line "[c] rel writable"
+	assert_line "[c] empty writable"
+	assert_line "[c] root read-only"
+	assert_line "[c] over is the pod's"
+	assert_line "[c] over writable"
+	[ -z "$(pod_dirs)" ] || fail "left: $(pod_dirs)"
+
+	run_peapod image rm "$REG/test/img:vol"
+	assert_status 0
+	[ "$(store_state)" = "$before" ] || fail "the store kept something: $(diff <(echo "$before") <(store_state))"
+	assert_no_leaks
+}
+
+@test "an image's Volumes in a pod with hostUsers: false: seeded with the image's owners as the pod sees them, writable by its root" {
+	skip_unless_userns
+	local before
+	before=$(store_state)
+	run_peapod image pull -q --tls-verify=false "$REG/test/img:vol"
+	assert_status 0
+	run_pod <<EOF
+apiVersion: v1
+kind: Pod
+metadata:
+  name: imgvol-userns
+spec:
+  restartPolicy: Never
+  hostUsers: false
+  containers:
+    - name: c
+      image: "$REG/test/img:vol"
+      command:
+        - sh
+        - -c
+        - |
+          echo "seed owner \$(stat -c %u:%g /data/seed), dir owner \$(stat -c %u /data)"
+          echo w >/data/new && echo "data writable"
+          echo w >/empty/new && echo "empty writable, owner \$(stat -c %u /empty)"
+EOF
+	assert_status 0
+	assert_line "[c] seed owner 1000:1000, dir owner 0"
+	assert_line "[c] data writable"
+	assert_line "[c] empty writable, owner 0"
+	run_peapod image rm "$REG/test/img:vol"
+	assert_status 0
+	[ "$(store_state)" = "$before" ] || fail "the store kept something"
 	assert_no_leaks
 }

@@ -236,6 +236,70 @@ static void test_rm_keeps_shared_layer(void **state)
 	assert_int_equal(system(cmd), 0);
 }
 
+/* system df's numbers: a shared layer counted once in the totals, as
+ * shared in each image that has it; a pinned image's layers are not
+ * reclaimable. */
+static void test_usage_counts_shared_once(void **state)
+{
+	struct fixture *f = *state;
+	const char *a[] = {"base", "a", NULL}, *b[] = {"base", "b", NULL};
+	add_image(f, "a:1", a, NULL);
+	add_image(f, "b:1", b, NULL);
+	struct pp_image *img = NULL;
+	assert_int_equal(pp_image_get(f->store, "a:1", &img, NULL), 0);
+	assert_non_null(img->diff_ids);
+	assert_non_null(img->diff_ids[1]);
+	assert_null(img->diff_ids[2]);
+	assert_string_equal(img->tags[0], "a:1");
+	assert_null(img->tags[1]);
+	assert_int_equal(pp_image_pin(f->store, "pod-uid", "default/p", &img, 1, NULL), 0);
+	pp_image_free(img);
+
+	struct pp_image_usage u;
+	assert_int_equal(pp_image_store_usage(f->store, &u, NULL), 0);
+	assert_int_equal(u.n_images, 2);
+	assert_int_equal(u.n_active, 1);
+	assert_int_equal(u.n_layers, 3);
+	assert_int_equal(u.n_shared_layers, 1);
+	/* each layer holds "<name>.txt" and "common.txt", both its name */
+	int64_t base = 2 * (int64_t)strlen("base"), la = 2 * (int64_t)strlen("a"),
+		lb = 2 * (int64_t)strlen("b");
+	assert_int_equal(u.size, base + la + lb);
+	assert_int_equal(u.shared_size, base);
+	assert_int_equal(u.reclaimable, lb); /* a:1 runs */
+	for (size_t i = 0; i < u.n_images; i++) {
+		assert_int_equal(u.images[i].shared_size, base);
+		assert_int_equal(u.images[i].n_pods, strcmp(u.images[i].tags[0], "a:1") == 0);
+	}
+	pp_image_usage_clear(&u);
+}
+
+/* tag: a second name; moving a tag collects the image it left; bad
+ * targets refused. */
+static void test_tag(void **state)
+{
+	struct fixture *f = *state;
+	const char *a[] = {"a", NULL}, *b[] = {"b", NULL};
+	add_image(f, "a:1", a, NULL);
+	add_image(f, "b:1", b, NULL);
+	struct pp_error *err = NULL;
+	assert_int_equal(pp_image_tag(f->store, "a:1", "docker.io/library/x:2", NULL), 0);
+	struct pp_image *img = NULL;
+	assert_int_equal(pp_image_get(f->store, "x:2", &img, NULL), 0);
+	assert_string_equal(img->tags[0], "a:1");
+	assert_string_equal(img->tags[1], "x:2");
+	pp_image_free(img);
+	/* b:1 moves to a's image: b's image and layer go */
+	assert_int_equal(pp_image_tag(f->store, "x:2", "b:1", NULL), 0);
+	assert_int_equal(count_layers(f), 1);
+	assert_int_equal(pp_image_tag(f->store, "a:1", "Bad", &err), -1);
+	assert_non_null(strstr(err->msg, "invalid image reference"));
+	pp_error_free(&err);
+	assert_int_equal(pp_image_tag(f->store, "nope:1", "c:1", &err), -1);
+	assert_non_null(strstr(err->msg, "not found"));
+	pp_error_free(&err);
+}
+
 /* A pod's pin keeps a forcibly removed image's layers until the pod ends. */
 static void test_force_rm_pinned(void **state)
 {
@@ -245,7 +309,7 @@ static void test_force_rm_pinned(void **state)
 	struct pp_image *img = NULL;
 	struct pp_error *err = NULL;
 	assert_int_equal(pp_image_get(f->store, "pin:1", &img, NULL), 0);
-	assert_int_equal(pp_image_pin(f->store, "pod-uid", &img, 1, NULL), 0);
+	assert_int_equal(pp_image_pin(f->store, "pod-uid", "default/p", &img, 1, NULL), 0);
 	assert_int_equal(pp_image_remove(f->store, "pin:1", &err), -1);
 	assert_non_null(strstr(err->msg, "in use by a running pod"));
 	pp_error_free(&err);
@@ -659,6 +723,8 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_rm_keeps_shared_layer, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_repeated_layer, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_force_rm_pinned, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_usage_counts_shared_once, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_tag, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_concurrent_adders, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_slots_in_parallel, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_killed_mid_unpack, setup, teardown),

@@ -30,6 +30,8 @@ static const char *const all[] = {
     "PEAPOD_LOG_MAX_FILES",
     "PEAPOD_POD_PIDS_LIMIT",
     "PEAPOD_IMAGE_MAX_BYTES",
+    "PEAPOD_REGISTRIES_CONF",
+    "PEAPOD_CERTS_DIRS",
     "PEAPOD_TEST_TIME_SCALE",
 };
 
@@ -65,6 +67,8 @@ static void test_defaults(void **state)
 	assert_int_equal(s->log_max_files, 5);
 	assert_int_equal(s->pod_pids_limit, 4096);
 	assert_int_equal(s->image_max_bytes, 64LL << 30);
+	assert_string_equal(s->registries_conf, "/etc/containers/registries.conf");
+	assert_string_equal(s->certs_dirs, "/etc/containers/certs.d:/etc/docker/certs.d");
 	assert_true(s->test_time_scale == 1);
 }
 
@@ -74,6 +78,8 @@ static void test_values(void **state)
 	setenv("PEAPOD_ROOT", "/srv/pp", 1);
 	setenv("PEAPOD_RUN", "", 1); /* empty: the default */
 	setenv("PEAPOD_NETWORK", "none", 1);
+	setenv("PEAPOD_REGISTRIES_CONF", "/srv/registries.conf", 1);
+	setenv("PEAPOD_CERTS_DIRS", "/srv/certs.d", 1);
 	setenv("PEAPOD_CNI_TIMEOUT_MS", "300", 1);
 	setenv("PEAPOD_NET_FASTPATH", "0", 1);
 	setenv("PEAPOD_CGROUP_DEVICES", "bpf", 1);
@@ -93,6 +99,8 @@ static void test_values(void **state)
 	assert_int_equal(s->log_max_files, 3);
 	assert_int_equal(s->pod_pids_limit, 0);
 	assert_int_equal(s->image_max_bytes, 1048576);
+	assert_string_equal(s->registries_conf, "/srv/registries.conf");
+	assert_string_equal(s->certs_dirs, "/srv/certs.d");
 	clear(NULL);
 }
 

@@ -19,6 +19,7 @@
 
 #include "util/child_report.h"
 #include "util/cleanup.h"
+#include "util/path.h"
 #include "util/clock.h"
 #include "util/digest.h"
 #include "util/dir.h"
@@ -34,6 +35,20 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	return pp_rm_rf(base, NULL);
+}
+
+static void test_path_clean(void **state)
+{
+	static const char *const cases[][2] = {
+	    {"data", "/data"},	   {"/data/", "/data"}, {"//a/./b/../c", "/a/c"},
+	    {"/../x", "/x"},	   {"", "/"},		{"/", "/"},
+	    {"a/b/../../..", "/"}, {"./.", "/"},	{"/a/..b/c.", "/a/..b/c."},
+	};
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		cleanup_free char *got = pp_path_clean(cases[i][0]);
+		assert_string_equal(got, cases[i][1]);
+	}
 }
 
 static void test_clock(void **state)
@@ -305,6 +320,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_clock),
+	    cmocka_unit_test(test_path_clean),
 	    cmocka_unit_test(test_dir_lists_entries),
 	    cmocka_unit_test(test_dir_missing_and_errors),
 	    cmocka_unit_test(test_digest_vectors),

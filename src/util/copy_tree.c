@@ -1,6 +1,6 @@
-/* Copies a root filesystem directory into a layer, like `cp -a --one-file-system`:
- * everything is opened relative to its parent fd with O_NOFOLLOW, so a symlink
- * in the source is copied as a symlink and never followed out of the tree. */
+/* Copies a directory tree, like `cp -a --one-file-system`: everything is
+ * opened relative to its parent fd with O_NOFOLLOW, so a symlink in the
+ * source is copied as a symlink and never followed out of the tree. */
 #include <fcntl.h>
 #include <search.h>
 #include <stdbool.h>
@@ -9,7 +9,8 @@
 #include <sys/stat.h>
 #include <sys/xattr.h>
 
-#include "image/image_internal.h"
+#include "util/copy_tree.h"
+#include "util/mem.h"
 #include "util/cleanup.h"
 #include "util/dir.h"
 
@@ -220,16 +221,15 @@ static int copy_dir(struct copy_ctx *c, int sfd, int dfd, const char *rel, struc
 	return r;
 }
 
-int image_copy_tree(const char *src, const char *dst, struct pp_error **err)
+int pp_copy_tree_at(int src_fd, int dst_fd, const char *what, struct pp_error **err)
 {
 	struct stat st;
-	/* The source root itself may be a symlink the user named; follow it. */
-	cleanup_close int sfd = open(src, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (sfd < 0 || fstat(sfd, &st) < 0)
-		return pp_error_set(err, errno, "open %s", src);
-	cleanup_close int dfd = open(dst, OPEN_DIR_FLAGS);
-	if (dfd < 0)
-		return pp_error_set(err, errno, "open %s", dst);
+	if (fstat(src_fd, &st) < 0)
+		return pp_error_set(err, errno, "stat %s", what);
+	cleanup_close int sfd = openat(src_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	cleanup_close int dfd = openat(dst_fd, ".", OPEN_DIR_FLAGS);
+	if (sfd < 0 || dfd < 0)
+		return pp_error_set(err, errno, "open %s", what);
 	struct copy_ctx c = {.dst_root = dfd, .src_dev = st.st_dev, .links = NULL};
 	int ret = copy_dir(&c, sfd, dfd, "", err);
 	if (ret == 0)
@@ -238,6 +238,18 @@ int image_copy_tree(const char *src, const char *dst, struct pp_error **err)
 		copy_xattrs(sfd, dfd);
 	tdestroy(c.links, hardlink_free);
 	if (ret < 0)
-		return pp_error_wrap(err, "copy %s", src);
+		return pp_error_wrap(err, "copy %s", what);
 	return 0;
+}
+
+int pp_copy_tree(const char *src, const char *dst, struct pp_error **err)
+{
+	/* The source root itself may be a symlink the user named; follow it. */
+	cleanup_close int sfd = open(src, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (sfd < 0)
+		return pp_error_set(err, errno, "open %s", src);
+	cleanup_close int dfd = open(dst, OPEN_DIR_FLAGS);
+	if (dfd < 0)
+		return pp_error_set(err, errno, "open %s", dst);
+	return pp_copy_tree_at(sfd, dfd, src, err);
 }
