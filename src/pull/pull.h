@@ -94,7 +94,9 @@ struct pp_pull_options {
  * repository@manifest-digest as its repo digest. *id_out (may be NULL) gets
  * the image id (hex of the config's digest). The error names ref and the
  * step; on failure the store is left as it was (what the pull added is
- * collected before returning). */
+ * collected before returning). Runs up to 2 * PP_PULL_PARALLEL_LAYERS
+ * threads of its own (they inherit the caller's signal mask; all are
+ * joined before it returns). */
 int pp_pull_image(struct pp_image_store *store, const char *ref, const struct pp_pull_options *opts,
 		  char **id_out, struct pp_error **err);
 

@@ -1,11 +1,13 @@
-/* A pull's layers: PP_PULL_PARALLEL_LAYERS workers, each with its own
- * registry client, take the layers in order; for each, the store's add
+/* A pull's layers: PP_PULL_PARALLEL_LAYERS workers (threads), each with
+ * its own registry client, take the layers in order; for each, the store's add
  * (pp_image_add_layer_at: the layer's lock, a private directory) calls
  * stream_unpack, which downloads on a second thread into one end of a
  * socket pair while unpacking from the other: download, decompression and
  * extraction overlap, and no temporary file is written. Both digests are
- * checked at the end of the stream (by the registry client and by the
- * unpacker); any failure discards the private directory.
+ * checked at the end of the stream (the blob's by the registry client, the
+ * diff ID by the unpacker); any failure discards the private directory.
+ * The workers' clients are copies of the pull's (pull.c), made on the
+ * caller's thread, with the registry's token already.
  *
  * The caller's thread only waits and tells: events queued by the workers
  * and each layer's byte count are handed to the progress callback there,
