@@ -3,9 +3,41 @@
 # layout mode) that serves pull.bats' images (tests/lib/make-oci-layout.py)
 # with faults chosen by the repository's first component, and logs every
 # request: a pull killed with SIGKILL mid-download, two pulls of one image
-# sharing each download, a resumption answered with the whole blob.
+# sharing each download, a resumption answered with the whole blob; and a
+# zstd image (image 2's layers recompressed) pulled on a terminal (script).
 
 load helpers
+
+# add_zstd_image LAYOUT: tag "zstd", image 2 with its layers compressed by
+# zstd (the same tars, so the same config and diff IDs).
+add_zstd_image() {
+	python3 - "$1" <<'EOF'
+import gzip, hashlib, json, os, subprocess, sys
+layout = sys.argv[1]
+path = lambda d: os.path.join(layout, "blobs", "sha256", d.split(":")[1])
+def put(data):
+    d = "sha256:" + hashlib.sha256(data).hexdigest()
+    open(path(d), "wb").write(data)
+    return d
+index = json.load(open(os.path.join(layout, "index.json")))
+two = [m for m in index["manifests"]
+       if m.get("annotations", {}).get("org.opencontainers.image.ref.name") == "2"][0]
+manifest = json.load(open(path(two["digest"])))
+for l in manifest["layers"]:
+    tar = open(path(l["digest"]), "rb").read()
+    if l["mediaType"].endswith("+gzip"):
+        tar = gzip.decompress(tar)
+    blob = subprocess.run(["zstd", "-q", "-c"], input=tar, stdout=subprocess.PIPE,
+                          check=True).stdout
+    l.update(mediaType="application/vnd.oci.image.layer.v1.tar+zstd", digest=put(blob),
+             size=len(blob))
+data = json.dumps(manifest).encode()
+index["manifests"].append({"mediaType": manifest["mediaType"], "digest": put(data),
+                           "size": len(data),
+                           "annotations": {"org.opencontainers.image.ref.name": "zstd"}})
+json.dump(index, open(os.path.join(layout, "index.json"), "w"))
+EOF
+}
 
 setup_file() {
 	local here d i
@@ -14,6 +46,7 @@ setup_file() {
 	export FAULT_DIR=$d
 	make_rootfs "$d/rootfs"
 	python3 "$here/make-oci-layout.py" "$d/rootfs" "$d/layout" >"$d/layers"
+	add_zstd_image "$d/layout"
 	mkfifo "$d/stdin"
 	python3 "$here/registry-fixture.py" layout "$d/requests" "$d/layout" \
 		<"$d/stdin" >"$d/ready" 2>"$d/log" 3>&- &
@@ -171,6 +204,34 @@ EOF
 	assert_line "[c] hello from layer 2"
 	assert_line "[c] config env in /app as 1000"
 	run_peapod image rm "$REG/norange/img:1"
+	assert_status 0
+	[ "$(store_state)" = "$before" ] || fail "the store kept something: $(diff <(echo "$before") <(store_state))"
+	assert_no_leaks
+}
+
+@test "a zstd image pulls and runs; on a terminal the pull redraws one line per layer" {
+	local before out
+	before=$(store_state)
+	out=$TEST_DIR/tty.out
+	# script(1) gives the pull a terminal
+	script -qec "$PEAPOD image pull --tls-verify=false $REG/ok/img:zstd" /dev/null >"$out" ||
+		fail "the pull failed: $(cat -v "$out")"
+	grep -q $'\033\\[[0-9]*A' "$out" || fail "no line redrawn: $(cat -v "$out")"
+	grep -Eq 'Copying blob [0-9a-f]{12} \[=+\] .* done' "$out" || fail "no layer done: $(cat -v "$out")"
+	grep -q '^Writing image sha256:' "$out" || fail "no Writing line: $(cat -v "$out")"
+	run_pod <<EOF
+apiVersion: v1
+kind: Pod
+metadata:
+  name: zstd
+spec:
+  restartPolicy: Never
+  containers:
+    - {name: c, image: "$REG/ok/img:zstd"}
+EOF
+	assert_status 0
+	assert_line "[c] image two"
+	run_peapod image rm "$REG/ok/img:zstd"
 	assert_status 0
 	[ "$(store_state)" = "$before" ] || fail "the store kept something: $(diff <(echo "$before") <(store_state))"
 	assert_no_leaks
