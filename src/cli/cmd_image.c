@@ -36,7 +36,10 @@ static const char usage_text[] =
     "several make one layer each, the first lowest, the last on top.\n"
     "rm --force untags an image a pod runs; its layers stay until that pod ends.\n"
     "pull --tls-verify=false speaks plain HTTP to REF's registry (never implied,\n"
-    "not even for localhost); -q prints only the image id.\n"
+    "not even for localhost, but by registries.conf's insecure = true, which\n"
+    "--tls-verify=true overrides); -q prints only the image id.\n"
+    "Mirrors, insecure and blocked registries: $PEAPOD_REGISTRIES_CONF\n"
+    "(/etc/containers/registries.conf and its .d/*.conf); CAs: certs.d.\n"
     "--cmd and --entrypoint take a JSON array ('[\"sh\",\"-c\",\"echo hi\"]') or one word.\n";
 
 static int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -366,7 +369,10 @@ static void print_pull_event(void *ctx, const struct pp_pull_event *ev)
 		fprintf(stderr, "Copying blob %s skipped: already exists\n", ev->digest);
 		break;
 	case PP_PULL_EV_WARNING:
-		fprintf(stderr, "peapod: warning: layer %s: %s\n", ev->digest, ev->text);
+		if (ev->digest)
+			fprintf(stderr, "peapod: warning: layer %s: %s\n", ev->digest, ev->text);
+		else
+			fprintf(stderr, "peapod: warning: %s\n", ev->text);
 		break;
 	case PP_PULL_EV_WRITING:
 		fprintf(stderr, "Writing image %s\n", ev->digest);
@@ -417,11 +423,13 @@ static int parse_pull_options(int argc, char **argv, struct pull_args *a)
 			break;
 		}
 		case PULL_OPT_TLS_VERIFY:
-			if (optarg == NULL || strcmp(optarg, "true") == 0)
+			if (optarg == NULL || strcmp(optarg, "true") == 0) {
 				a->opts.plain_http = false;
-			else if (strcmp(optarg, "false") == 0)
+				a->opts.tls_verify = true;
+			} else if (strcmp(optarg, "false") == 0) {
 				a->opts.plain_http = true;
-			else
+				a->opts.tls_verify = false;
+			} else
 				return usage_error("--tls-verify is true or false, not \"%s\"",
 						   optarg);
 			break;

@@ -11,7 +11,9 @@
 #include "image/layer.h"
 #include "image/oci.h"
 #include "image/store.h"
+#include "pull/certs_dir.h"
 #include "pull/pull.h"
+#include "pull/registries_conf.h"
 #include "registry/registry.h"
 #include "util/cleanup.h"
 #include "util/image_reference.h"
@@ -22,7 +24,12 @@ struct pull {
 	const struct pp_pull_options *opts;
 	struct pp_registry_client *client;
 	struct pp_image_ref ref;
-	const char *host; /* the API host */
+	/* Where to pull from, in order (registries.conf: mirrors, then the
+	 * registry), and the one that answered: its API host and repository */
+	struct pp_pull_endpoint *endpoints;
+	size_t n_endpoints;
+	const char *host;
+	const char *repo;
 	struct pp_oci_platform want;
 	struct pp_image_add *add;
 	char top_digest[PP_DIGEST_STRING_MAX]; /* what the reference names: index or manifest */
@@ -37,16 +44,29 @@ static void emit(const struct pull *p, enum pp_pull_event_kind kind, const char 
 	p->opts->progress(p->opts->progress_ctx, &ev);
 }
 
-static int client_new(struct pull *p, struct pp_error **err)
+/* A client for endpoint e: plain HTTP when registries.conf says insecure
+ * (the CLI's --tls-verify overrides it both ways), else HTTPS with the CAs
+ * of its certs.d directory if it has one. */
+static int client_new(struct pull *p, const struct pp_pull_endpoint *e,
+		      struct pp_registry_client **out, struct pp_error **err)
 {
-	const char *plain[] = {p->host, NULL};
+	struct pp_image_ref api = {.domain = e->host};
+	const char *host = pp_image_ref_api_host(&api);
+	bool plain = p->opts->plain_http || (e->insecure && !p->opts->tls_verify);
+	const char *plain_hosts[] = {host, NULL};
+	cleanup_free char *pem = NULL;
+	size_t pem_len = 0;
+	if (!plain && pp_certs_dir_ca(pp_settings()->certs_dirs, e->host, &pem, &pem_len, err) < 0)
+		return -1;
 	struct pp_registry_options o = {
-	    .insecure_hosts = p->opts->plain_http ? plain : NULL,
-	    .static_host = p->opts->username ? p->host : NULL,
+	    .insecure_hosts = plain ? plain_hosts : NULL,
+	    .ca_pem = pem,
+	    .ca_pem_len = pem_len,
+	    .static_host = p->opts->username ? host : NULL,
 	    .username = p->opts->username,
 	    .password = p->opts->password,
 	};
-	return pp_registry_client_new(&o, &p->client, err);
+	return pp_registry_client_new(&o, out, err);
 }
 
 /* GETs reference, keeps its bytes in the store, parses it. */
@@ -54,7 +74,7 @@ static int get_document(struct pull *p, const char *reference, struct pp_oci_doc
 			char digest[PP_DIGEST_STRING_MAX], struct pp_error **err)
 {
 	struct pp_registry_manifest m = {0};
-	int ret = pp_registry_get_manifest(p->client, p->host, p->ref.path, reference, &m, err);
+	int ret = pp_registry_get_manifest(p->client, p->host, p->repo, reference, &m, err);
 	if (ret == 0)
 		ret = pp_oci_parse_manifest(m.data, m.len, m.media_type, doc, err);
 	if (ret == 0 && pp_image_add_blob(p->add, m.digest, m.data, m.len, err) < 0) {
@@ -68,13 +88,40 @@ static int get_document(struct pull *p, const char *reference, struct pp_oci_doc
 	return ret;
 }
 
+/* The reference's own document, from the first endpoint that serves it:
+ * a mirror that fails is told as a warning and the next one asked; the
+ * rest of the pull then uses that endpoint. The last error (the
+ * registry's) is the one returned. */
+static int first_document(struct pull *p, struct pp_oci_document **doc, struct pp_error **err)
+{
+	for (size_t i = 0; i < p->n_endpoints; i++) {
+		const struct pp_pull_endpoint *e = &p->endpoints[i];
+		struct pp_image_ref api = {.domain = e->host};
+		pp_registry_client_free(p->client);
+		p->client = NULL;
+		p->host = pp_image_ref_api_host(&api);
+		p->repo = e->repo;
+		int r = client_new(p, e, &p->client, err);
+		if (r == 0)
+			r = get_document(p, pp_image_ref_pull_reference(&p->ref), doc,
+					 p->top_digest, err);
+		if (r == 0 || !e->mirror)
+			return r;
+		cleanup_free char *msg =
+		    xasprintf("mirror %s/%s: %s; trying the next", e->host, e->repo, (*err)->msg);
+		emit(p, PP_PULL_EV_WARNING, msg, NULL, 0);
+		pp_error_free(err);
+	}
+	return pp_error_set(err, EINVAL, "no registry to pull from"); /* not reached */
+}
+
 /* The manifest to pull: the reference's, or the platform's entry of its
  * index (of nested indexes). */
 static int resolve_manifest(struct pull *p, struct pp_oci_document **out, struct pp_error **err)
 {
 	struct pp_oci_document *doc = NULL;
 	char digest[PP_DIGEST_STRING_MAX];
-	if (get_document(p, pp_image_ref_pull_reference(&p->ref), &doc, p->top_digest, err) < 0)
+	if (first_document(p, &doc, err) < 0)
 		return -1;
 	for (int depth = 0; doc->index != NULL; depth++) {
 		const struct pp_oci_descriptor *d;
@@ -129,7 +176,7 @@ static int get_config(struct pull *p, const struct pp_oci_manifest *m, struct pp
 				    (long long)m->config.size, PP_OCI_CONFIG_MAX);
 	struct buffer b = {0};
 	struct pp_registry_sink sink = {.write = buffer_write, .rewind = buffer_rewind, .ctx = &b};
-	int ret = pp_registry_get_blob(p->client, p->host, p->ref.path, m->config.digest,
+	int ret = pp_registry_get_blob(p->client, p->host, p->repo, m->config.digest,
 				       m->config.size, &sink, err);
 	if (ret == 0)
 		ret = pp_oci_parse_config(b.data ? b.data : "", b.len, out, err);
@@ -167,8 +214,7 @@ static int fetch_and_unpack(void *ctx, int unused_fd, int dst_dirfd, const char 
 	if (fd < 0)
 		return pp_error_set(err, errno, "create %s", tmp);
 	unlink(tmp);
-	if (pp_registry_get_blob_fd(p->client, p->host, p->ref.path, d->digest, d->size, fd, err) <
-	    0)
+	if (pp_registry_get_blob_fd(p->client, p->host, p->repo, d->digest, d->size, fd, err) < 0)
 		return -1;
 	if (lseek(fd, 0, SEEK_SET) < 0)
 		return pp_error_set(err, errno, "seek %s", tmp);
@@ -242,12 +288,19 @@ static int pull_setup(struct pull *p, const char *ref, struct pp_error **err)
 {
 	if (pp_image_ref_parse(ref, &p->ref, err) < 0)
 		return -1;
-	p->host = pp_image_ref_api_host(&p->ref);
 	int ret = p->opts->platform ? pp_oci_platform_parse(p->opts->platform, &p->want, err)
 				    : pp_oci_platform_host(&p->want, err);
 	if (ret < 0)
 		return -1;
-	return client_new(p, err);
+	struct pp_registries_conf conf = {0};
+	const char *path =
+	    p->opts->registries_conf ? p->opts->registries_conf : pp_settings()->registries_conf;
+	ret = pp_registries_conf_load(path, &conf, err);
+	if (ret == 0)
+		ret = pp_registries_conf_endpoints(&conf, &p->ref, &p->endpoints, &p->n_endpoints,
+						   err);
+	pp_registries_conf_clear(&conf);
+	return ret;
 }
 
 int pp_pull_image(struct pp_image_store *store, const char *ref, const struct pp_pull_options *opts,
@@ -272,6 +325,7 @@ int pp_pull_image(struct pp_image_store *store, const char *ref, const struct pp
 		pp_error_free(&gc_err);
 	}
 	pp_registry_client_free(p.client);
+	pp_pull_endpoints_free(p.endpoints, p.n_endpoints);
 	pp_oci_platform_clear(&p.want);
 	pp_image_ref_free(&p.ref);
 	return ret < 0 ? pp_error_wrap(err, "pull %s", ref) : 0;

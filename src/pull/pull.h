@@ -1,6 +1,8 @@
 /* src/pull: owns the pull of an image from a registry into the local store:
  * it joins the registry client (src/registry) and the layered store's add
- * API (src/image/store.h). Above both, since src/registry already uses
+ * API (src/image/store.h), under the host's registry settings
+ * (registries_conf.h: mirrors, insecure and blocked registries;
+ * certs_dir.h: a registry's CAs). Above both, since src/registry already uses
  * src/image's parsers and src/image must not know registries.
  * Must not print or exit: what happens is told through a callback, one
  * event at a time, and the caller (the CLI, later a pod's supervisor)
@@ -43,14 +45,23 @@ struct pp_pull_options {
 	/* Credentials for the reference's registry (--creds); NULL: anonymous */
 	const char *username;
 	const char *password;
-	/* Talk to the reference's registry in plain HTTP (--tls-verify=false):
-	 * never implied, not even for 127.0.0.1 or localhost */
+	/* Talk to the reference's registry (and its mirrors) in plain HTTP
+	 * (--tls-verify=false): never implied, not even for 127.0.0.1 or
+	 * localhost, but by registries.conf's insecure = true */
 	bool plain_http;
+	/* HTTPS even where registries.conf says insecure (--tls-verify=true) */
+	bool tls_verify;
+	/* containers-registries.conf(5) file (and its drop-ins, FILE.d/\*.conf):
+	 * mirrors, insecure and blocked registries; NULL: the setting
+	 * (PEAPOD_REGISTRIES_CONF). A missing file means no settings. */
+	const char *registries_conf;
 	void (*progress)(void *ctx, const struct pp_pull_event *ev); /* may be NULL */
 	void *progress_ctx;
 };
 
-/* Pulls ref ("busybox:1.36", "quay.io/a/b@sha256:...") into store: the
+/* Pulls ref ("busybox:1.36", "quay.io/a/b@sha256:...") into store, from
+ * where registries.conf says (a blocked registry is refused: EACCES;
+ * mirrors first, each that fails falls through to the next): the
  * manifest (from an index, the entry for the platform), the config (checked
  * against the manifest and the platform), then each layer the store does
  * not have yet by diff ID, downloaded to an unlinked temporary file (its

@@ -43,6 +43,11 @@ int pp_registry_client_new(const struct pp_registry_options *opts, struct pp_reg
 	c->insecure_hosts[n] = NULL;
 	c->ca_file = dup_or_null(o->ca_file);
 	c->ca_dir = dup_or_null(o->ca_dir);
+	if (o->ca_pem) {
+		c->ca_pem = xmalloc(o->ca_pem_len + 1);
+		memcpy(c->ca_pem, o->ca_pem, o->ca_pem_len);
+		c->ca_pem_len = o->ca_pem_len;
+	}
 	c->credentials = o->credentials;
 	c->credentials_ctx = o->credentials_ctx;
 	c->static_host = dup_or_null(o->static_host);
@@ -79,6 +84,7 @@ void pp_registry_client_free(struct pp_registry_client *c)
 	strv_free(c->insecure_hosts);
 	free(c->ca_file);
 	free(c->ca_dir);
+	free(c->ca_pem);
 	free(c->static_host);
 	free(c->username);
 	free(c->password);

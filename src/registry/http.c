@@ -209,6 +209,12 @@ static void hop(struct pp_registry_client *c, struct pp_registry_request *req, c
 		api->curl_easy_setopt(h, CURLOPT_CAINFO, c->ca_file);
 	if (c->ca_dir)
 		api->curl_easy_setopt(h, CURLOPT_CAPATH, c->ca_dir);
+	if (c->ca_pem) {
+		/* libcurl then reads neither CAINFO nor its default bundle */
+		struct curl_blob blob = {
+		    .data = c->ca_pem, .len = c->ca_pem_len, .flags = CURL_BLOB_NOCOPY};
+		api->curl_easy_setopt(h, CURLOPT_CAINFO_BLOB, &blob);
+	}
 	resp->curl_error[0] = '\0';
 	resp->code = api->curl_easy_perform(h);
 	if (resp->code != CURLE_OK && resp->curl_error[0] == '\0')

@@ -31,6 +31,8 @@ struct pp_registry_client {
 	char **insecure_hosts;
 	char *ca_file;
 	char *ca_dir;
+	char *ca_pem;
+	size_t ca_pem_len;
 	pp_registry_credentials_fn credentials;
 	void *credentials_ctx;
 	char *static_host;

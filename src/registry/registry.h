@@ -69,6 +69,10 @@ struct pp_registry_options {
 	const char *const *insecure_hosts;
 	const char *ca_file; /* NULL: libcurl's default bundle */
 	const char *ca_dir;
+	/* CA certificates (PEM) used instead of the above (a registry's
+	 * certs.d directory with the system bundle); NULL: none */
+	const char *ca_pem;
+	size_t ca_pem_len;
 	/* Asked on a registry's first challenge; before the static ones */
 	pp_registry_credentials_fn credentials;
 	void *credentials_ctx;

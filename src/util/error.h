@@ -3,7 +3,7 @@
  * (every PEAPOD_* variable), the clock, netns entering, directory
  * iteration, digests, children's error reports, the image reference
  * grammar (shared by src/manifest and src/image, which may not include
- * each other).
+ * each other), a strict TOML reader (for registries.conf).
  * Must not include any other folder of src/, know pods, print or exit
  * (xmalloc aside: out of memory aborts).
  *

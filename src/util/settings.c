@@ -150,6 +150,9 @@ int pp_settings_load(struct pp_error **err)
 	cgroup_settings(&s, err, &ret);
 	net_settings(&s, err, &ret);
 	limit_settings(&s, err, &ret);
+	path_setting(&s.registries_conf, "PEAPOD_REGISTRIES_CONF",
+		     PP_SETTING_REGISTRIES_CONF_DEFAULT);
+	path_setting(&s.certs_dirs, "PEAPOD_CERTS_DIRS", PP_SETTING_CERTS_DIRS_DEFAULT);
 	test_knobs(&s, err, &ret);
 	settings = s;
 	loaded = true;

@@ -28,6 +28,11 @@
 /* kubelet's podPidsLimit defaults to none; a default like podman's keeps a
  * fork bomb from taking the host's 32768 pids. */
 #define PP_SETTING_POD_PIDS_LIMIT_DEFAULT 4096
+/* containers-registries.conf(5): podman's, so that its mirrors and
+ * insecure registries hold for peapod too (drop-ins in <file>.d/) */
+#define PP_SETTING_REGISTRIES_CONF_DEFAULT "/etc/containers/registries.conf"
+/* Where podman and docker keep per-registry CAs (<dir>/<host:port>/\*.crt) */
+#define PP_SETTING_CERTS_DIRS_DEFAULT "/etc/containers/certs.d:/etc/docker/certs.d"
 /* A tar bomb stops there. */
 #define PP_SETTING_IMAGE_MAX_BYTES_DEFAULT (64LL << 30)
 
@@ -53,6 +58,9 @@ struct pp_settings {
 	int log_max_files;	 /* PEAPOD_LOG_MAX_FILES, >= PP_SETTING_LOG_MAX_FILES_MIN */
 	int64_t pod_pids_limit;	 /* PEAPOD_POD_PIDS_LIMIT; 0: none */
 	int64_t image_max_bytes; /* PEAPOD_IMAGE_MAX_BYTES, > 0 */
+	/* Registries. */
+	const char *registries_conf; /* PEAPOD_REGISTRIES_CONF */
+	const char *certs_dirs;	     /* PEAPOD_CERTS_DIRS: ':'-separated */
 	/* Test knob (PP_TEST_KNOBS only, else 1): PEAPOD_TEST_TIME_SCALE, a
 	 * factor in (0, 1] on the crash-loop back-off's durations. */
 	double test_time_scale;
