@@ -30,6 +30,8 @@
 /* How long a failed pull shows ErrImagePull before ImagePullBackOff: kubelet
  * says ErrImagePull until the pod's next sync, which finds the back-off. */
 #define PULL_ERROR_SHOWN_NS (1 * PP_NSEC_PER_SEC)
+/* The pull's process name (ps), not to be taken for the supervisor. */
+#define PP_PULL_CHILD_NAME "peapod-pull"
 /* A report line of the child's; longer ones are cut. */
 #define PULL_LINE_MAX 4096
 
@@ -114,6 +116,7 @@ static __attribute__((noreturn)) void child_main(int fd, pid_t parent, const cha
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
 	if (getppid() != parent)
 		_exit(1);
+	prctl(PR_SET_NAME, PP_PULL_CHILD_NAME, 0, 0, 0);
 	pp_close_fds_except(fd);
 	pp_reset_signals();
 	struct pp_image_store *store = NULL;

@@ -297,7 +297,13 @@ while True:
 	assert_status 0
 	eventually 10 has_event p "c Pulling: Pulling image"
 	reason_is p ContainerCreating || fail "not ContainerCreating: $(state_status p)"
+	local pid pulls=()
+	for pid in $(pgrep -x peapod-pull); do
+		belongs_to_suite "$pid" && pulls+=("$pid")
+	done
+	[ "${#pulls[@]}" -eq 1 ] || fail "expected one peapod-pull process: ${pulls[*]}"
 	delete_ok p
+	none_alive "${pulls[@]}" || fail "the pull's process outlived the pod"
 	kill "$silent"
 	wait "$silent" 2>/dev/null || true
 	run_peapod image prune
