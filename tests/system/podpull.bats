@@ -279,36 +279,35 @@ EOF
 }
 
 @test "delete while pulling leaves nothing" {
-	local before port
+	local before port here layer
 	before=$(store_state)
-	# a registry that accepts and never answers: the pull hangs
-	python3 -c '
-import socket, sys, time
-s = socket.socket(); s.bind(("127.0.0.1", 0)); s.listen(8)
-print(s.getsockname()[1], flush=True)
-conns = []
-while True:
-    c, _ = s.accept(); conns.append(c)' >"$TEST_DIR/port" 3>&- &
-	local silent=$!
+	push pp/slow:1
+	# a proxy to the registry that hangs half-way through the base layer:
+	# the pull has stored the manifest and the config, and downloads
+	here=$(cd "$(dirname "$BATS_TEST_FILENAME")/../lib" && pwd)
+	layer=$(sed -n 1p "$REG_DIR/layers")
+	python3 "$here/slow-proxy.py" "$REG" "$layer" >"$TEST_DIR/port" 3>&- &
+	local proxy=$!
 	eventually 5 test -s "$TEST_DIR/port"
 	port=$(cat "$TEST_DIR/port")
 	printf '[[registry]]\nlocation = "127.0.0.1:%s"\ninsecure = true\n' "$port" >>"$PEAPOD_REGISTRIES_CONF"
-	pod_with "127.0.0.1:$port/pp/hang:1"
+	pod_with "127.0.0.1:$port/pp/slow:1"
 	assert_status 0
-	eventually 10 has_event p "c Pulling: Pulling image"
+	eventually 10 has_event p "c PullProgress: .*downloading layer $layer"
 	reason_is p ContainerCreating || fail "not ContainerCreating: $(state_status p)"
 	local pid pulls=()
 	for pid in $(pgrep -x peapod-pull); do
 		belongs_to_suite "$pid" && pulls+=("$pid")
 	done
 	[ "${#pulls[@]}" -eq 1 ] || fail "expected one peapod-pull process: ${pulls[*]}"
+	[ "$(store_state)" != "$before" ] || fail "the pull had stored nothing yet"
 	delete_ok p
 	none_alive "${pulls[@]}" || fail "the pull's process outlived the pod"
-	kill "$silent"
-	wait "$silent" 2>/dev/null || true
-	run_peapod image prune
+	kill "$proxy"
+	wait "$proxy" 2>/dev/null || true
+	# what the killed pull stored was collected by the pod's supervisor
 	[ "$(store_state)" = "$before" ] || fail "the store kept something: $(diff <(echo "$before") <(store_state))"
-	[ -z "$(find "$PEAPOD_ROOT" -maxdepth 1 -name '.tmp-pull-*')" ] || fail "a download was left"
+	[ -z "$(find "$PEAPOD_ROOT" -maxdepth 3 -name '.tmp*')" ] || fail "temporaries left: $(find "$PEAPOD_ROOT" -maxdepth 3 -name '.tmp*')"
 	assert_no_leaks
 }
 
