@@ -255,6 +255,33 @@ EOF
 	assert_no_leaks
 }
 
+@test "a container the pulled image makes invalid waits with CreateContainerConfigError" {
+	push pp/cfg:1
+	apply_pod <<EOF
+apiVersion: v1
+kind: Pod
+metadata:
+  name: p
+spec:
+  containers:
+    - name: c
+      image: $REG/pp/cfg:1
+      command: ["true"]
+      securityContext: {runAsNonRoot: true, runAsUser: 0}
+EOF
+	assert_status 0
+	eventually 20 reason_is p CreateContainerConfigError
+	inspect_get p 'd["status"]["containerStatuses"][0]["state"]["waiting"]["message"]' |
+		grep -F "runAsUser breaks non-root policy" >/dev/null || fail "no message: $(state_status p)"
+	has_event p "c Pulled: Successfully pulled image" || fail "not pulled: $(events p)"
+	has_event p "c Failed: Error: container's runAsUser breaks non-root policy" || fail "no event: $(events p)"
+	has_event p "c Started" && fail "it started: $(events p)"
+	delete_ok p
+	run_peapod image rm "$REG/pp/cfg:1"
+	assert_status 0
+	assert_no_leaks
+}
+
 @test "init containers keep their order while their images are pulled" {
 	push pp/init-a:1
 	push pp/app:1
