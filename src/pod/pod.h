@@ -63,7 +63,8 @@ struct pp_pod_container {
 struct pp_pod_volume {
 	const struct pp_volume *spec;
 	char *path; /* host directory (emptyDir on disk, hostPath) */
-	int fd;	    /* detached tmpfs (emptyDir medium Memory), else -1 */
+	int fd;	    /* detached mount: emptyDir medium Memory (a tmpfs), or an emptyDir
+		     * mounted with propagation (shared, see volumes.c); else -1 */
 	bool is_dir;
 };
 

@@ -1,5 +1,6 @@
 /* Pod volumes: emptyDir (a directory under the pod's data dir, or a tmpfs
- * kept as a detached mount for medium: Memory) and hostPath (with kubelet's
+ * kept as a detached mount for medium: Memory; either one a shared detached
+ * mount when a container mounts it with propagation) and hostPath (with kubelet's
  * type checks), and the container mounts that use them; the anonymous
  * volumes an image's config asks for (Volumes), as containerd's CRI makes
  * them. */
@@ -159,6 +160,42 @@ static int memory_empty_dir(const struct pp_pod_instance *pod, const struct pp_v
 	return mnt;
 }
 
+/* Whether a container mounts the volume with HostToContainer or Bidirectional. */
+static bool volume_propagates(const struct pp_pod_instance *pod, const char *name)
+{
+	for (size_t i = 0; i < pod->n_containers; i++) {
+		const struct pp_container *ct = pod->containers[i].spec;
+		for (size_t j = 0; j < ct->n_volume_mounts; j++)
+			if (ct->volume_mounts[j].propagation != PP_PROPAGATION_NONE &&
+			    strcmp(ct->volume_mounts[j].name, name) == 0)
+				return true;
+	}
+	return false;
+}
+
+/* An emptyDir some container mounts with propagation: a detached tree of
+ * its own, in a new peer group that every container's mount of it joins
+ * (kubelet gets the same from its rshared root directory). A Bidirectional
+ * container's mounts there reach the containers that mount it
+ * HostToContainer, never the host; they go with the last of the pod's
+ * processes and fds, so no teardown can leak them. *fd: a detached tmpfs
+ * (medium Memory), or -1 to clone path. */
+static int share_empty_dir(const char *path, int *fd, struct pp_error **err)
+{
+	if (*fd < 0) {
+		*fd = open_tree(AT_FDCWD, path, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
+		if (*fd < 0)
+			return pp_error_set(err, errno, "clone %s", path);
+	}
+	/* private first: a clone of a directory of a shared host mount would
+	 * otherwise share the host's group, and propagate to the host. */
+	struct mount_attr priv = {.propagation = MS_PRIVATE}, shared = {.propagation = MS_SHARED};
+	if (mount_setattr(*fd, "", AT_EMPTY_PATH, &priv, sizeof(priv)) < 0 ||
+	    mount_setattr(*fd, "", AT_EMPTY_PATH, &shared, sizeof(shared)) < 0)
+		return pp_error_set(err, errno, "make the volume a shared mount");
+	return 0;
+}
+
 int pp_pod_volumes_create(struct pp_pod_instance *pod, struct pp_error **err)
 {
 	for (size_t i = 0; i < pod->n_volumes; i++) {
@@ -168,7 +205,8 @@ int pp_pod_volumes_create(struct pp_pod_instance *pod, struct pp_error **err)
 			continue;
 		if (v->medium_memory) {
 			pv->fd = memory_empty_dir(pod, v, err);
-			if (pv->fd < 0)
+			if (pv->fd < 0 || (volume_propagates(pod, v->name) &&
+					   share_empty_dir(NULL, &pv->fd, err) < 0))
 				return pp_error_wrap(err, "volume \"%s\"", v->name);
 			continue;
 		}
@@ -182,6 +220,8 @@ int pp_pod_volumes_create(struct pp_pod_instance *pod, struct pp_error **err)
 			return pp_error_set(err, errno, "volume \"%s\": owner", v->name);
 		if (chmod(pv->path, ps->has_fs_group ? FSGROUP_DIR_MODE : EMPTYDIR_MODE) < 0)
 			return pp_error_set(err, errno, "volume \"%s\": chmod", v->name);
+		if (volume_propagates(pod, v->name) && share_empty_dir(pv->path, &pv->fd, err) < 0)
+			return pp_error_wrap(err, "volume \"%s\"", v->name);
 	}
 	return 0;
 }
@@ -309,6 +349,21 @@ static int image_volumes(const struct pp_pod_instance *pod, const struct pp_pod_
 	return 0;
 }
 
+/* kubelet's translateMountPropagation, and the rslave / rshared the CRI
+ * asks runc for. */
+static enum pp_mount_propagation_mode mount_propagation(enum pp_mount_propagation p)
+{
+	switch (p) {
+	case PP_PROPAGATION_HOST_TO_CONTAINER:
+		return PP_MOUNT_RSLAVE;
+	case PP_PROPAGATION_BIDIRECTIONAL:
+		return PP_MOUNT_RSHARED;
+	case PP_PROPAGATION_NONE:
+	default:
+		return PP_MOUNT_RPRIVATE;
+	}
+}
+
 /* The container's mounts: the image's Volumes, /dev/shm and the /etc files
  * of the sandbox, then its volumeMounts in order. Strings in *out point
  * into pod and *owned. */
@@ -349,7 +404,9 @@ int pp_pod_container_mounts(struct pp_pod_instance *pod, const struct pp_pod_con
 		const struct pp_volume_mount *vm = &c->spec->volume_mounts[i];
 		struct pp_pod_volume *pv = find_volume(pod, vm->name);
 		struct pp_mount_spec *s = &m[k++];
-		*s = (struct pp_mount_spec){.target = vm->mount_path, .read_only = vm->read_only};
+		*s = (struct pp_mount_spec){.target = vm->mount_path,
+					    .read_only = vm->read_only,
+					    .propagation = mount_propagation(vm->propagation)};
 		if (pv->fd >= 0) {
 			s->kind = PP_MOUNT_FD;
 			s->source_fd = pv->fd;
