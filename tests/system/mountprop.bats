@@ -4,6 +4,7 @@
 # on the host and in containers while the pod runs.
 
 load helpers
+load pods_helpers
 
 # shared_dir DIR: DIR (created) becomes a mount of its own, shared: the
 # host's mounts are private here, and propagation needs a shared source
@@ -28,7 +29,8 @@ mounted() {
 	local s=$TEST_DIR/shared
 	shared_dir "$s"
 	mkdir "$s/vol"
-	POD_FILE=$(write_manifest <<'EOF'
+	local f
+	f=$(write_manifest <<'EOF'
 apiVersion: v1
 kind: Pod
 metadata:
@@ -60,7 +62,7 @@ spec:
 EOF
 	)
 	mkdir "$s/vol/sub"
-	start_pod_bg "$POD_FILE"
+	start_pod_bg "$f"
 	wait_for_line "$TEST_DIR/out" "[c] ready"
 	mount -t tmpfs peapod-test-h2c "$s/vol/sub"
 	echo from-host >"$s/vol/sub/hello"
@@ -181,6 +183,62 @@ EOF
 		assert_line "[reader] private: 0"
 		assert_no_leaks
 	done
+}
+
+@test "delete of a running pod whose containers made propagated mounts succeeds and leaves no mount of the pod's" {
+	local s=$TEST_DIR/shared
+	shared_dir "$s"
+	mkdir "$s/vol"
+	apply_ok <<'EOF'
+apiVersion: v1
+kind: Pod
+metadata:
+  name: mounts-at-delete
+spec:
+  terminationGracePeriodSeconds: 1
+  volumes:
+    - name: hp
+      hostPath: {path: @DIR@/shared/vol, type: Directory}
+    - name: disk
+      emptyDir: {}
+    - name: mem
+      emptyDir: {medium: Memory}
+  containers:
+    - name: mounter
+      image: @IMAGE@
+      securityContext: {privileged: true}
+      volumeMounts:
+        - {name: hp, mountPath: /host, mountPropagation: Bidirectional}
+        - {name: disk, mountPath: /disk, mountPropagation: Bidirectional}
+        - {name: mem, mountPath: /mem, mountPropagation: Bidirectional}
+      command:
+        - sh
+        - -c
+        - |
+          for d in /host /disk /mem; do
+            mkdir $d/m && mount -t tmpfs peapod-test-del $d/m && mkdir $d/m/deeper && mount -t tmpfs peapod-test-del $d/m/deeper || exit 1
+          done
+          touch /host/done
+          trap 'exit 0' TERM; while true; do sleep 0.1; done
+    - name: reader
+      image: @IMAGE@
+      volumeMounts:
+        - {name: disk, mountPath: /disk, mountPropagation: HostToContainer}
+        - {name: mem, mountPath: /mem, mountPropagation: HostToContainer}
+      command: ["sh", "-c", "trap 'exit 0' TERM; while true; do sleep 0.1; done"]
+EOF
+	eventually 20 test -e "$s/vol/done"
+	mounted "$s/vol/m/deeper" || fail "the container's nested mount did not reach the host"
+	# the emptyDirs' mounts are the pod's own: none is on the host
+	local uid
+	uid=$(pod_uid mounts-at-delete)
+	run grep -F "$uid" /proc/self/mountinfo
+	[ -z "$output" ] || fail "a mount of the pod's is on the host: $output"
+	delete_ok mounts-at-delete
+	# the hostPath's mounts stay, as kubelet leaves them (the container's to undo)
+	mounted "$s/vol/m/deeper" || fail "the hostPath's mounts were taken from the host"
+	unmount_all "$s"
+	assert_no_leaks
 }
 
 @test "Bidirectional in a container that is not privileged is refused with FILE:LINE:COL and creates nothing" {
