@@ -81,12 +81,12 @@ static int check_bind_source(const struct pp_mount_spec *m, struct pp_error **er
 				      ? xasprintf("%s/%s", m->source, m->source_subpath)
 				      : xstrdup(m->source);
 	if (m->propagation == PP_MOUNT_RSHARED && !shared)
-		return pp_error_set(err, EINVAL,
+		return pp_error_set(err, 0,
 				    "path \"%s\" is mounted on \"%s\" but it is not a shared mount",
 				    path, mountpoint);
 	if (!shared && !slave)
 		return pp_error_set(
-		    err, EINVAL,
+		    err, 0,
 		    "path \"%s\" is mounted on \"%s\" but it is not a shared or slave mount", path,
 		    mountpoint);
 	return 0;
