@@ -124,3 +124,24 @@ int pp_mount_set_propagation(int tree, enum pp_mount_propagation_mode mode, stru
 							      : "rprivate");
 	return 0;
 }
+
+int pp_mount_refuse_shared_parent(int tfd, const char *root, struct pp_error **err)
+{
+	struct statx stx;
+	if (statx(tfd, "", AT_EMPTY_PATH, STATX_MNT_ID, &stx) < 0)
+		return pp_error_set(err, errno, "statx");
+	if (!(stx.stx_mask & STATX_MNT_ID))
+		return pp_error_set(err, ENOTSUP, "statx: no mount id");
+	cleanup_free char *mountpoint = NULL, *optional = NULL;
+	if (lookup_mount(stx.stx_mnt_id, &mountpoint, &optional, err) < 0)
+		return -1;
+	if (strstr(optional, " shared:") == NULL)
+		return 0;
+	size_t n = strlen(root);
+	const char *inside =
+	    strncmp(mountpoint, root, n) == 0 && mountpoint[n] == '/' ? mountpoint + n : mountpoint;
+	return pp_error_set(err, 0,
+			    "it is inside the Bidirectional mount %s, where a mount would "
+			    "propagate out of the container (to the host) and outlive it",
+			    inside);
+}

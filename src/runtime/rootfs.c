@@ -355,7 +355,8 @@ static int seed_from_root(int rootfd, const struct pp_mount_spec *m, struct pp_e
  * *cloned: the source already cloned (a propagating mount), taken over;
  * else -1. Propagation is set on every tree: a shared source (a pod's
  * emptyDir that some container mounts with propagation) gives shared clones. */
-static int mount_one(int rootfd, const struct pp_mount_spec *m, int *cloned, struct pp_error **err)
+static int mount_one(int rootfd, const struct pp_mount_spec *m, int *cloned, const char *guard_root,
+		     struct pp_error **err)
 {
 	const char *target = m->target != NULL ? m->target : "(null)";
 	if (m->target == NULL)
@@ -374,10 +375,24 @@ static int mount_one(int rootfd, const struct pp_mount_spec *m, int *cloned, str
 	struct stat st;
 	if (fstat(tree, &st) < 0)
 		return pp_error_set(err, errno, "mount %s: stat source", target);
-	if (pp_rootfs_attach(rootfd, target, tree, m->target_is_file || !S_ISDIR(st.st_mode), err) <
-	    0)
+	bool as_file = m->target_is_file || !S_ISDIR(st.st_mode);
+	if (guard_root != NULL) {
+		cleanup_close int tfd =
+		    pp_path_open_in_root(rootfd, target, O_PATH, PP_DIR_MODE, as_file, err);
+		if (tfd < 0 || pp_mount_refuse_shared_parent(tfd, guard_root, err) < 0)
+			return pp_error_wrap(err, "mount %s", target);
+	}
+	if (pp_rootfs_attach(rootfd, target, tree, as_file, err) < 0)
 		return pp_error_wrap(err, "mount %s", target);
 	return 0;
+}
+
+static bool has_shared_mount(const struct pp_container_config *cfg)
+{
+	for (size_t i = 0; i < cfg->n_mounts; i++)
+		if (cfg->mounts[i].propagation == PP_MOUNT_RSHARED)
+			return true;
+	return false;
 }
 
 /* In a chroot "/" is not a mount point (EINVAL) and the mount that holds it
@@ -417,8 +432,10 @@ static int prepare_root(const struct pp_container_config *cfg, int *cloned, stru
 		return pp_error_wrap(err, "mount overlay root at %s", cfg->rootfs_dir);
 	if (mount_standard(cfg, rootfd, err) < 0)
 		return -1;
+	/* With an rshared mount, no other may go inside it (propagation.c). */
+	const char *guard_root = has_shared_mount(cfg) ? cfg->rootfs_dir : NULL;
 	for (size_t i = 0; i < cfg->n_mounts; i++)
-		if (mount_one(rootfd, &cfg->mounts[i], &cloned[i], err) < 0)
+		if (mount_one(rootfd, &cfg->mounts[i], &cloned[i], guard_root, err) < 0)
 			return -1;
 	/* Last, so that no volume can be mounted over a mask. */
 	if (pp_rootfs_mask_paths(rootfd, &cfg->identity.security, err) < 0)

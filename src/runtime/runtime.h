@@ -49,6 +49,12 @@ int pp_rootfs_mount_source(const struct pp_mount_spec *m, struct pp_error **err)
  * PP_MOUNT_FD; -1 for the others. */
 int pp_rootfs_clone_early(const struct pp_container_config *cfg, int *trees, struct pp_error **err);
 
+/* Refuses a mount at tfd (resolved inside the root mounted at root) when
+ * the mount holding it is shared: inside an rshared (Bidirectional) mount,
+ * a mount of ours would propagate to the host and outlive the container,
+ * stacked anew at each restart (runc lets it; we do not). */
+int pp_mount_refuse_shared_parent(int tfd, const char *root, struct pp_error **err);
+
 /* Sets mode on the detached tree, recursively (rprivate, rslave, rshared). */
 int pp_mount_set_propagation(int tree, enum pp_mount_propagation_mode mode, struct pp_error **err);
 

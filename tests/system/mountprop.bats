@@ -302,3 +302,36 @@ EOF
 	unmount_all "$p"
 	assert_no_leaks
 }
+
+@test "a mount inside a Bidirectional mount of the same container is refused: it would outlive the pod on the host" {
+	local s=$TEST_DIR/shared
+	shared_dir "$s"
+	mkdir "$s/vol"
+	run_pod <<'EOF2'
+apiVersion: v1
+kind: Pod
+metadata:
+  name: nested-in-bidirectional
+spec:
+  restartPolicy: Never
+  volumes:
+    - name: hp
+      hostPath: {path: @DIR@/shared/vol, type: Directory}
+    - name: cache
+      emptyDir: {}
+  containers:
+    - name: c
+      image: @IMAGE@
+      securityContext: {privileged: true}
+      volumeMounts:
+        - {name: hp, mountPath: /host, mountPropagation: Bidirectional}
+        - {name: cache, mountPath: /host/cache}
+      command: ["echo", "started"]
+EOF2
+	assert_status 128
+	assert_stderr_contains 'container "c": mount /host/cache: it is inside the Bidirectional mount /host, where a mount would propagate out of the container (to the host) and outlive it'
+	refute_stdout_contains started
+	mounted "$s/vol/cache" && fail "the emptyDir was mounted on the host"
+	unmount_all "$s"
+	assert_no_leaks
+}
