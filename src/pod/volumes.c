@@ -1,10 +1,12 @@
 /* Pod volumes: emptyDir (a directory under the pod's data dir, or a tmpfs
- * kept as a detached mount for medium: Memory; either one a shared detached
- * mount when a container mounts it with propagation) and hostPath (with kubelet's
+ * kept as a detached mount for medium: Memory; either one a shared mount in
+ * a mount namespace of the pod's when a container mounts it with
+ * propagation) and hostPath (with kubelet's
  * type checks), and the container mounts that use them; the anonymous
  * volumes an image's config asks for (Volumes), as containerd's CRI makes
  * them. */
 #include <fcntl.h>
+#include <sched.h>
 #include <sys/mount.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -173,31 +175,59 @@ static bool volume_propagates(const struct pp_pod_instance *pod, const char *nam
 	return false;
 }
 
-/* An emptyDir some container mounts with propagation: a detached tree of
- * its own, in a new peer group that every container's mount of it joins
- * (kubelet gets the same from its rshared root directory). A Bidirectional
- * container's mounts there reach the containers that mount it
- * HostToContainer, never the host; they go with the last of the pod's
- * processes and fds, so no teardown can leak them. *fd: a detached tmpfs
- * (medium Memory), or -1 to clone path. */
-static int share_empty_dir(const char *path, int *fd, struct pp_error **err)
+/* The volumes namespace, in it: nothing done here may reach the host, and
+ * each volume gets a peer group of its own. */
+static int volumes_ns_populate(struct pp_pod_instance *pod, struct pp_error **err)
 {
-	if (*fd < 0) {
-		*fd = open_tree(AT_FDCWD, path, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
-		if (*fd < 0)
-			return pp_error_set(err, errno, "clone %s", path);
+	/* EINVAL: in a chroot "/" is no mount point; its creator chose. */
+	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0 && errno != EINVAL)
+		return pp_error_set(err, errno, "make / private");
+	for (size_t i = 0; i < pod->n_volumes; i++) {
+		const struct pp_pod_volume *pv = &pod->volumes[i];
+		if (!pv->in_volumes_ns)
+			continue;
+		/* a medium Memory tmpfs moves in; pv->fd still holds it */
+		int r = pv->fd >= 0
+			    ? move_mount(pv->fd, "", AT_FDCWD, pv->path, MOVE_MOUNT_F_EMPTY_PATH)
+			    : mount(pv->path, pv->path, NULL, MS_BIND, NULL);
+		if (r < 0 || mount(NULL, pv->path, NULL, MS_PRIVATE, NULL) < 0 ||
+		    mount(NULL, pv->path, NULL, MS_SHARED, NULL) < 0)
+			return pp_error_set(err, errno, "volume \"%s\": shared mount",
+					    pv->spec->name);
 	}
-	/* private first: a clone of a directory of a shared host mount would
-	 * otherwise share the host's group, and propagate to the host. */
-	struct mount_attr priv = {.propagation = MS_PRIVATE}, shared = {.propagation = MS_SHARED};
-	if (mount_setattr(*fd, "", AT_EMPTY_PATH, &priv, sizeof(priv)) < 0 ||
-	    mount_setattr(*fd, "", AT_EMPTY_PATH, &shared, sizeof(shared)) < 0)
-		return pp_error_set(err, errno, "make the volume a shared mount");
 	return 0;
+}
+
+/* The emptyDirs some container mounts with propagation live, each a shared
+ * mount, in a mount namespace of the pod's own that only an fd holds (kubelet
+ * gets the same from its rshared root directory, on the host): every
+ * container's mount of one is cloned from there, so a Bidirectional
+ * container's mounts reach it, and through it the containers that mount it
+ * HostToContainer, started or restarted later too, never the host. The
+ * namespace, and every mount in it, goes with its fd (a detached tree would
+ * not do: nothing propagates into one). Made by the supervisor in passing:
+ * unshare, mounts, then back to its own namespace. */
+static int volumes_ns_create(struct pp_pod_instance *pod, struct pp_error **err)
+{
+	cleanup_close int own = open("/proc/self/ns/mnt", O_RDONLY | O_CLOEXEC);
+	if (own < 0)
+		return pp_error_set(err, errno, "open our mount namespace");
+	if (unshare(CLONE_NEWNS) < 0)
+		return pp_error_set(err, errno, "a mount namespace for the pod's volumes");
+	int r = volumes_ns_populate(pod, err);
+	if (r == 0) {
+		pod->volumes_ns_fd = open("/proc/self/ns/mnt", O_RDONLY | O_CLOEXEC);
+		if (pod->volumes_ns_fd < 0)
+			r = pp_error_set(err, errno, "open the volumes mount namespace");
+	}
+	if (setns(own, CLONE_NEWNS) < 0 && r == 0)
+		r = pp_error_set(err, errno, "back to our mount namespace");
+	return r;
 }
 
 int pp_pod_volumes_create(struct pp_pod_instance *pod, struct pp_error **err)
 {
+	bool any_shared = false;
 	for (size_t i = 0; i < pod->n_volumes; i++) {
 		struct pp_pod_volume *pv = &pod->volumes[i];
 		const struct pp_volume *v = pv->spec;
@@ -205,12 +235,18 @@ int pp_pod_volumes_create(struct pp_pod_instance *pod, struct pp_error **err)
 			continue;
 		if (v->medium_memory) {
 			pv->fd = memory_empty_dir(pod, v, err);
-			if (pv->fd < 0 || (volume_propagates(pod, v->name) &&
-					   share_empty_dir(NULL, &pv->fd, err) < 0))
+			if (pv->fd < 0)
 				return pp_error_wrap(err, "volume \"%s\"", v->name);
-			continue;
 		}
 		pv->path = xasprintf("%s/volumes/%s", pod->data_dir, v->name);
+		pv->in_volumes_ns = volume_propagates(pod, v->name);
+		if (v->medium_memory) {
+			/* its mount point in the volumes namespace */
+			if (pv->in_volumes_ns && pp_mkdir_p(pv->path, EMPTYDIR_MODE, err) < 0)
+				return pp_error_wrap(err, "volume \"%s\"", v->name);
+			any_shared |= pv->in_volumes_ns;
+			continue;
+		}
 		if (pp_mkdir_p(pv->path, EMPTYDIR_MODE, err) < 0)
 			return pp_error_wrap(err, "volume \"%s\"", v->name);
 		const struct pp_pod_security *ps = &pod->spec->security;
@@ -220,10 +256,9 @@ int pp_pod_volumes_create(struct pp_pod_instance *pod, struct pp_error **err)
 			return pp_error_set(err, errno, "volume \"%s\": owner", v->name);
 		if (chmod(pv->path, ps->has_fs_group ? FSGROUP_DIR_MODE : EMPTYDIR_MODE) < 0)
 			return pp_error_set(err, errno, "volume \"%s\": chmod", v->name);
-		if (volume_propagates(pod, v->name) && share_empty_dir(pv->path, &pv->fd, err) < 0)
-			return pp_error_wrap(err, "volume \"%s\"", v->name);
+		any_shared |= pv->in_volumes_ns;
 	}
-	return 0;
+	return any_shared ? volumes_ns_create(pod, err) : 0;
 }
 
 static const char *subpath_lookup(void *ctx, const char *name)
@@ -407,7 +442,11 @@ int pp_pod_container_mounts(struct pp_pod_instance *pod, const struct pp_pod_con
 		*s = (struct pp_mount_spec){.target = vm->mount_path,
 					    .read_only = vm->read_only,
 					    .propagation = mount_propagation(vm->propagation)};
-		if (pv->fd >= 0) {
+		if (pv->in_volumes_ns) {
+			s->kind = PP_MOUNT_BIND;
+			s->source = pv->path;
+			s->in_volumes_ns = true;
+		} else if (pv->fd >= 0) {
 			s->kind = PP_MOUNT_FD;
 			s->source_fd = pv->fd;
 		} else {

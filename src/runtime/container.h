@@ -59,6 +59,9 @@ struct pp_mount_spec {
 	 * directory there. */
 	bool seed_from_root;
 	enum pp_mount_propagation_mode propagation;
+	/* PP_MOUNT_BIND: source is a path of the mount namespace
+	 * cfg->volumes_ns_fd, cloned there (recursively) */
+	bool in_volumes_ns;
 };
 
 struct pp_container_config {
@@ -87,6 +90,10 @@ struct pp_container_config {
 	bool userns;
 	int userns_fd;
 	uint32_t id_base;
+
+	/* A mount namespace some mounts take their source from
+	 * (pp_mount_spec.in_volumes_ns), or -1. */
+	int volumes_ns_fd;
 
 	/* Extra mounts after /proc, /dev, /dev/pts, /dev/mqueue, /sys; applied in order. */
 	const struct pp_mount_spec *mounts;

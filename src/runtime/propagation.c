@@ -4,12 +4,16 @@
  * its source: the sources of propagating mounts are cloned by the child
  * while it is still in the caller's (the host's) mount namespace, so that
  * their clones are peers of the host's mounts; then each clone gets its own
- * propagation. The caller's detached trees (PP_MOUNT_FD: a pod's emptyDir)
- * are cloned there too, as the kernel lets only the namespace a detached
- * tree was cloned in clone it again. The container's root and the rest of
- * its tree stay private: nothing else it mounts reaches the host. */
+ * propagation. The caller's detached trees (PP_MOUNT_FD) are cloned there
+ * too, as the kernel lets only the namespace a detached tree was cloned in
+ * clone it again; and so are, in the caller's volumes namespace
+ * (in_volumes_ns), the shared mounts a pod's containers share (a pod's
+ * emptyDir mounted with propagation: src/pod/volumes.c). The container's
+ * root and the rest of its tree stay private: nothing else it mounts
+ * reaches the host. */
 #include <fcntl.h>
 #include <limits.h>
+#include <sched.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/mount.h>
@@ -92,24 +96,53 @@ static int check_bind_source(const struct pp_mount_spec *m, struct pp_error **er
 	return 0;
 }
 
+/* The sources of in_volumes_ns mounts, cloned in cfg->volumes_ns_fd, then
+ * back to our mount namespace. */
+static int clone_in_volumes_ns(const struct pp_container_config *cfg, int *trees,
+			       struct pp_error **err)
+{
+	cleanup_close int own = open("/proc/self/ns/mnt", O_RDONLY | O_CLOEXEC);
+	if (own < 0)
+		return pp_error_set(err, errno, "open our mount namespace");
+	if (setns(cfg->volumes_ns_fd, CLONE_NEWNS) < 0)
+		return pp_error_set(err, errno, "join the pod's volumes mount namespace");
+	int r = 0;
+	for (size_t i = 0; r == 0 && i < cfg->n_mounts; i++) {
+		const struct pp_mount_spec *m = &cfg->mounts[i];
+		if (!m->in_volumes_ns)
+			continue;
+		trees[i] = pp_rootfs_mount_source(m, err);
+		if (trees[i] < 0)
+			r = pp_error_wrap(err, "mount %s",
+					  m->target != NULL ? m->target : "(null)");
+	}
+	if (setns(own, CLONE_NEWNS) < 0 && r == 0)
+		r = pp_error_set(err, errno, "back to our mount namespace");
+	return r;
+}
+
 int pp_rootfs_clone_early(const struct pp_container_config *cfg, int *trees, struct pp_error **err)
 {
+	bool volumes_ns = false;
 	for (size_t i = 0; i < cfg->n_mounts; i++)
 		trees[i] = -1;
 	for (size_t i = 0; i < cfg->n_mounts; i++) {
 		const struct pp_mount_spec *m = &cfg->mounts[i];
-		if (m->propagation == PP_MOUNT_RPRIVATE && m->kind != PP_MOUNT_FD)
+		volumes_ns |= m->in_volumes_ns;
+		if (m->in_volumes_ns ||
+		    (m->propagation == PP_MOUNT_RPRIVATE && m->kind != PP_MOUNT_FD))
 			continue;
 		const char *target = m->target != NULL ? m->target : "(null)";
-		/* A PP_MOUNT_FD source is the caller's detached tree: it made it
-		 * shared when it asks for propagation. */
+		/* A PP_MOUNT_FD source is the caller's detached tree. */
 		if (m->kind == PP_MOUNT_BIND && check_bind_source(m, err) < 0)
 			return pp_error_wrap(err, "mount %s", target);
 		trees[i] = pp_rootfs_mount_source(m, err);
 		if (trees[i] < 0)
 			return pp_error_wrap(err, "mount %s", target);
 	}
-	return 0;
+	if (volumes_ns && cfg->volumes_ns_fd < 0)
+		return pp_error_set(err, EINVAL, "mounts from a volumes namespace, but none given");
+	return volumes_ns ? clone_in_volumes_ns(cfg, trees, err) : 0;
 }
 
 int pp_mount_set_propagation(int tree, enum pp_mount_propagation_mode mode, struct pp_error **err)

@@ -335,3 +335,52 @@ EOF2
 	unmount_all "$s"
 	assert_no_leaks
 }
+
+@test "a HostToContainer container started after a Bidirectional one mounted on an emptyDir sees the mount" {
+	# The reader fails once (a restart, as kubelet's), then looks again:
+	# the mount was made before this second container started.
+	local medium
+	for medium in '{}' '{medium: Memory}'; do
+		run_pod <<EOF2
+apiVersion: v1
+kind: Pod
+metadata:
+  name: started-later
+spec:
+  restartPolicy: OnFailure
+  terminationGracePeriodSeconds: 1
+  volumes:
+    - name: shared
+      emptyDir: $medium
+  containers:
+    - name: mounter
+      image: @IMAGE@
+      securityContext: {privileged: true}
+      volumeMounts:
+        - {name: shared, mountPath: /shared, mountPropagation: Bidirectional}
+      command:
+        - sh
+        - -c
+        - mkdir /shared/m && mount -t tmpfs peapod-test-later /shared/m && echo from-mounter > /shared/m/f && touch /shared/done && sleep 3
+    - name: reader
+      image: @IMAGE@
+      volumeMounts:
+        - {name: shared, mountPath: /seen, mountPropagation: HostToContainer}
+        - {name: shared, mountPath: /private}
+      command:
+        - sh
+        - -c
+        - |
+          i=0
+          while [ ! -e /seen/done ] && [ \$i -lt 200 ]; do sleep 0.1; i=\`expr \$i + 1\`; done
+          [ -e /seen/restarted ] || { touch /seen/restarted; exit 1; }
+          echo "seen: \`cat /seen/m/f\`"
+          echo "private: \`cat /private/m/f\`"
+EOF2
+		assert_status 0
+		assert_line "[reader] seen: from-mounter"
+		# None is rprivate, not empty: a recursive bind of what is there
+		assert_line "[reader] private: from-mounter"
+		assert_no_leaks
+	done
+}
