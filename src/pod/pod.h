@@ -63,8 +63,8 @@ struct pp_pod_container {
 struct pp_pod_volume {
 	const struct pp_volume *spec;
 	char *path; /* host directory (emptyDir on disk, hostPath) */
-	int fd;	    /* detached tmpfs (emptyDir medium Memory; attached in the
-		     * volumes namespace when in_volumes_ns), else -1 */
+	int fd;	    /* detached tmpfs (emptyDir medium Memory), the root of its mount
+		     * in the volumes namespace (in_volumes_ns), else -1 */
 	bool is_dir;
 	/* an emptyDir some container mounts with propagation: a shared mount
 	 * at path in the pod's volumes namespace, cloned from there */

@@ -6,7 +6,6 @@
  * volumes an image's config asks for (Volumes), as containerd's CRI makes
  * them. */
 #include <fcntl.h>
-#include <sched.h>
 #include <sys/mount.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -15,6 +14,7 @@
 #include "manifest/manifest.h"
 #include "util/cleanup.h"
 #include "util/fs.h"
+#include "util/mntns.h"
 #include "util/path.h"
 
 /* kubelet makes emptyDir world-writable so any container user can use it. */
@@ -176,14 +176,15 @@ static bool volume_propagates(const struct pp_pod_instance *pod, const char *nam
 }
 
 /* The volumes namespace, in it: nothing done here may reach the host, and
- * each volume gets a peer group of its own. */
+ * each volume gets a peer group of its own; pv->fd becomes the root of its
+ * mount there (what containers clone, from inside the namespace). */
 static int volumes_ns_populate(struct pp_pod_instance *pod, struct pp_error **err)
 {
 	/* EINVAL: in a chroot "/" is no mount point; its creator chose. */
 	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0 && errno != EINVAL)
 		return pp_error_set(err, errno, "make / private");
 	for (size_t i = 0; i < pod->n_volumes; i++) {
-		const struct pp_pod_volume *pv = &pod->volumes[i];
+		struct pp_pod_volume *pv = &pod->volumes[i];
 		if (!pv->in_volumes_ns)
 			continue;
 		/* a medium Memory tmpfs moves in; pv->fd still holds it */
@@ -194,6 +195,8 @@ static int volumes_ns_populate(struct pp_pod_instance *pod, struct pp_error **er
 		    mount(NULL, pv->path, NULL, MS_SHARED, NULL) < 0)
 			return pp_error_set(err, errno, "volume \"%s\": shared mount",
 					    pv->spec->name);
+		if (pv->fd < 0 && (pv->fd = open(pv->path, O_PATH | O_DIRECTORY | O_CLOEXEC)) < 0)
+			return pp_error_set(err, errno, "volume \"%s\": open", pv->spec->name);
 	}
 	return 0;
 }
@@ -205,24 +208,18 @@ static int volumes_ns_populate(struct pp_pod_instance *pod, struct pp_error **er
  * container's mounts reach it, and through it the containers that mount it
  * HostToContainer, started or restarted later too, never the host. The
  * namespace, and every mount in it, goes with its fd (a detached tree would
- * not do: nothing propagates into one). Made by the supervisor in passing:
- * unshare, mounts, then back to its own namespace. */
+ * not do: nothing propagates into one). Made by the supervisor in passing. */
 static int volumes_ns_create(struct pp_pod_instance *pod, struct pp_error **err)
 {
-	cleanup_close int own = open("/proc/self/ns/mnt", O_RDONLY | O_CLOEXEC);
-	if (own < 0)
-		return pp_error_set(err, errno, "open our mount namespace");
-	if (unshare(CLONE_NEWNS) < 0)
-		return pp_error_set(err, errno, "a mount namespace for the pod's volumes");
-	int r = volumes_ns_populate(pod, err);
-	if (r == 0) {
-		pod->volumes_ns_fd = open("/proc/self/ns/mnt", O_RDONLY | O_CLOEXEC);
-		if (pod->volumes_ns_fd < 0)
-			r = pp_error_set(err, errno, "open the volumes mount namespace");
-	}
-	if (setns(own, CLONE_NEWNS) < 0 && r == 0)
-		r = pp_error_set(err, errno, "back to our mount namespace");
-	return r;
+	cleanup_mntns_visit struct pp_mntns_visit v = PP_MNTNS_VISIT_INIT;
+	if (pp_mntns_enter(&v, -1, err) < 0)
+		return pp_error_wrap(err, "the pod's volumes namespace");
+	if (volumes_ns_populate(pod, err) < 0)
+		return -1;
+	pod->volumes_ns_fd = open("/proc/self/ns/mnt", O_RDONLY | O_CLOEXEC);
+	if (pod->volumes_ns_fd < 0)
+		return pp_error_set(err, errno, "open the volumes mount namespace");
+	return 0;
 }
 
 int pp_pod_volumes_create(struct pp_pod_instance *pod, struct pp_error **err)
@@ -442,11 +439,8 @@ int pp_pod_container_mounts(struct pp_pod_instance *pod, const struct pp_pod_con
 		*s = (struct pp_mount_spec){.target = vm->mount_path,
 					    .read_only = vm->read_only,
 					    .propagation = mount_propagation(vm->propagation)};
-		if (pv->in_volumes_ns) {
-			s->kind = PP_MOUNT_BIND;
-			s->source = pv->path;
-			s->in_volumes_ns = true;
-		} else if (pv->fd >= 0) {
+		if (pv->fd >= 0) {
+			s->in_volumes_ns = pv->in_volumes_ns;
 			s->kind = PP_MOUNT_FD;
 			s->source_fd = pv->fd;
 		} else {

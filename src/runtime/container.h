@@ -59,8 +59,8 @@ struct pp_mount_spec {
 	 * directory there. */
 	bool seed_from_root;
 	enum pp_mount_propagation_mode propagation;
-	/* PP_MOUNT_BIND: source is a path of the mount namespace
-	 * cfg->volumes_ns_fd, cloned there (recursively) */
+	/* PP_MOUNT_FD: source_fd is the root of a mount in the mount
+	 * namespace cfg->volumes_ns_fd, cloned (recursively) from inside it */
 	bool in_volumes_ns;
 };
 

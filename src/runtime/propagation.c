@@ -13,7 +13,6 @@
  * reaches the host. */
 #include <fcntl.h>
 #include <limits.h>
-#include <sched.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/mount.h>
@@ -22,6 +21,7 @@
 
 #include "runtime/runtime.h"
 #include "util/cleanup.h"
+#include "util/mntns.h"
 #include "util/path.h"
 
 /* The mount point and the optional fields ("shared:N master:M ...", with a
@@ -96,29 +96,24 @@ static int check_bind_source(const struct pp_mount_spec *m, struct pp_error **er
 	return 0;
 }
 
-/* The sources of in_volumes_ns mounts, cloned in cfg->volumes_ns_fd, then
- * back to our mount namespace. */
+/* The sources of in_volumes_ns mounts, cloned in cfg->volumes_ns_fd (only
+ * there may a mount of that namespace be cloned), then back. */
 static int clone_in_volumes_ns(const struct pp_container_config *cfg, int *trees,
 			       struct pp_error **err)
 {
-	cleanup_close int own = open("/proc/self/ns/mnt", O_RDONLY | O_CLOEXEC);
-	if (own < 0)
-		return pp_error_set(err, errno, "open our mount namespace");
-	if (setns(cfg->volumes_ns_fd, CLONE_NEWNS) < 0)
-		return pp_error_set(err, errno, "join the pod's volumes mount namespace");
-	int r = 0;
-	for (size_t i = 0; r == 0 && i < cfg->n_mounts; i++) {
+	cleanup_mntns_visit struct pp_mntns_visit v = PP_MNTNS_VISIT_INIT;
+	if (pp_mntns_enter(&v, cfg->volumes_ns_fd, err) < 0)
+		return pp_error_wrap(err, "the pod's volumes namespace");
+	for (size_t i = 0; i < cfg->n_mounts; i++) {
 		const struct pp_mount_spec *m = &cfg->mounts[i];
 		if (!m->in_volumes_ns)
 			continue;
 		trees[i] = pp_rootfs_mount_source(m, err);
 		if (trees[i] < 0)
-			r = pp_error_wrap(err, "mount %s",
-					  m->target != NULL ? m->target : "(null)");
+			return pp_error_wrap(err, "mount %s",
+					     m->target != NULL ? m->target : "(null)");
 	}
-	if (setns(own, CLONE_NEWNS) < 0 && r == 0)
-		r = pp_error_set(err, errno, "back to our mount namespace");
-	return r;
+	return 0;
 }
 
 int pp_rootfs_clone_early(const struct pp_container_config *cfg, int *trees, struct pp_error **err)
