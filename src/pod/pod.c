@@ -246,6 +246,7 @@ int pp_pod_instance_create(struct pp_pod *spec, struct pp_image_store *store,
 	struct pp_pod_instance *pod = xmalloc(sizeof(*pod));
 	pod->spec = spec;
 	pod->store = store;
+	pod->volumes_ns_fd = -1;
 	pod->uid = spec->uid ? xstrdup(spec->uid) : pp_pod_new_uid();
 	pod->state_dir = xasprintf("%s/pods/%s", pp_run_dir(), pod->uid);
 	pod->data_dir = xasprintf("%s/pods/%s", pp_image_store_root(store), pod->uid);
@@ -424,6 +425,7 @@ int pp_pod_instance_spawn_container(struct pp_pod_instance *pod, size_t i, struc
 	    .new_pid_ns = pod->sandbox->own_pid_ns,
 	    .userns = pod->userns,
 	    .userns_fd = pod->sandbox->userns_fd,
+	    .volumes_ns_fd = pod->volumes_ns_fd,
 	    .id_base = pod->id_base,
 	    .mounts = s.mounts,
 	    .n_mounts = s.n_mounts,
@@ -585,6 +587,8 @@ int pp_pod_instance_destroy(struct pp_pod_instance *pod, struct pp_error **err)
 	pp_trace("pod sandbox gone");
 	for (size_t i = 0; i < pod->n_volumes; i++)
 		cleanup_closep(&pod->volumes[i].fd);
+	/* the last reference: the namespace goes, and every mount in it */
+	cleanup_closep(&pod->volumes_ns_fd);
 	if (pod->cgroup && pp_cgroup_destroy(pod->cgroup, err) < 0)
 		ret = -1;
 	pp_trace("pod cgroups gone");
@@ -620,6 +624,7 @@ void pp_pod_instance_free(struct pp_pod_instance *pod)
 		free(pod->volumes[i].path);
 		cleanup_closep(&pod->volumes[i].fd);
 	}
+	cleanup_closep(&pod->volumes_ns_fd);
 	free(pod->volumes);
 	free(pod->containers);
 	pp_cgroup_free(pod->cgroup);

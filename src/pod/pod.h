@@ -67,8 +67,12 @@ struct pp_pod_container {
 struct pp_pod_volume {
 	const struct pp_volume *spec;
 	char *path; /* host directory (emptyDir on disk, hostPath) */
-	int fd;	    /* detached tmpfs (emptyDir medium Memory), else -1 */
+	int fd;	    /* detached tmpfs (emptyDir medium Memory), the root of its mount
+		     * in the volumes namespace (in_volumes_ns), else -1 */
 	bool is_dir;
+	/* an emptyDir some container mounts with propagation: a shared mount
+	 * at path in the pod's volumes namespace, cloned from there */
+	bool in_volumes_ns;
 };
 
 struct pp_pod_instance {
@@ -86,6 +90,9 @@ struct pp_pod_instance {
 	uint32_t id_base;
 	struct pp_pod_volume *volumes;
 	size_t n_volumes;
+	/* the mount namespace holding the emptyDirs mounted with propagation
+	 * (volumes.c), or -1 */
+	int volumes_ns_fd;
 	/* init containers first, then app containers, in spec order */
 	struct pp_pod_container *containers;
 	size_t n_containers;
