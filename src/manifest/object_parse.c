@@ -1,0 +1,288 @@
+/* ConfigMap and Secret documents -> struct pp_config_object, with the API
+ * server's checks (ValidateConfigMap, ValidateSecret). */
+#include <stdlib.h>
+#include <string.h>
+
+#include "manifest/config_object.h"
+#include "manifest/k8s_names.h"
+#include "manifest/parse_internal.h"
+#include "util/base64.h"
+#include "util/cleanup.h"
+
+/* What the document's maps hold until they are merged into items. */
+struct object_maps {
+	struct pp_config_object *o;
+	const struct pp_ynode *data, *binary_data, *string_data;
+	char *generate_name;
+};
+
+static int parse_name(struct pctx *c, const struct pp_ynode *n, const char *path, void *obj)
+{
+	struct object_maps *m = obj;
+	if (get_string(c, n, path, &m->o->name) < 0)
+		return -1;
+	if (!pp_is_dns1123_subdomain(m->o->name))
+		return perr(
+		    c, n->pos, path,
+		    "invalid name \"%s\": must be a lowercase RFC 1123 subdomain (at most 253 "
+		    "characters of a-z, 0-9, '-' and '.', starting and ending alphanumeric)",
+		    m->o->name);
+	return 0;
+}
+
+static int parse_namespace(struct pctx *c, const struct pp_ynode *n, const char *path, void *obj)
+{
+	struct object_maps *m = obj;
+	if (get_string(c, n, path, &m->o->namespace_) < 0)
+		return -1;
+	if (!pp_is_dns1123_label(m->o->namespace_))
+		return perr(c, n->pos, path, "invalid namespace \"%s\": must be a DNS-1123 label",
+			    m->o->namespace_);
+	return 0;
+}
+
+static int parse_labels(struct pctx *c, const struct pp_ynode *n, const char *path, void *obj)
+{
+	struct object_maps *m = obj;
+	if (get_string_map(c, n, path, &m->o->labels, &m->o->n_labels) < 0)
+		return -1;
+	return check_meta_map(c, n, path, true);
+}
+
+static int parse_annotations(struct pctx *c, const struct pp_ynode *n, const char *path, void *obj)
+{
+	struct object_maps *m = obj;
+	if (get_string_map(c, n, path, &m->o->annotations, &m->o->n_annotations) < 0)
+		return -1;
+	return check_meta_map(c, n, path, false);
+}
+
+static int parse_uid(struct pctx *c, const struct pp_ynode *n, const char *path, void *obj)
+{
+	return get_string(c, n, path, &((struct object_maps *)obj)->o->uid);
+}
+
+static int parse_created(struct pctx *c, const struct pp_ynode *n, const char *path, void *obj)
+{
+	return get_string(c, n, path, &((struct object_maps *)obj)->o->created);
+}
+
+static const struct field metadata_fields[] = {
+    F_FN("name", parse_name),
+    F_STR("generateName", struct object_maps, generate_name),
+    F_FN("namespace", parse_namespace),
+    F_FN("uid", parse_uid),
+    F_FN("labels", parse_labels),
+    F_FN("annotations", parse_annotations),
+    F_FN("creationTimestamp", parse_created),
+    /* set by the API server; harmless in a manifest saved with kubectl get -o yaml */
+    F_SKIP("deletionTimestamp"),
+    F_SKIP("deletionGracePeriodSeconds"),
+    F_SKIP("resourceVersion"),
+    F_SKIP("generation"),
+    F_SKIP("selfLink"),
+    F_SKIP("managedFields"),
+    F_SKIP("ownerReferences"),
+    F_SKIP("finalizers"),
+    F_END,
+};
+
+static int parse_metadata(struct pctx *c, const struct pp_ynode *n, const char *path, void *obj)
+{
+	struct object_maps *m = obj;
+	if (walk_map(c, n, path, metadata_fields, m) < 0)
+		return -1;
+	if (m->o->name == NULL && m->generate_name != NULL)
+		return perr(c, n->pos, "metadata.name",
+			    "required field \"name\" is missing: peapod does not generate names "
+			    "from metadata.generateName");
+	if (m->o->name == NULL)
+		return perr(c, n->pos, "metadata.name", "required field \"name\" is missing");
+	return 0;
+}
+
+static int keep_map(struct pctx *c, const struct pp_ynode *n, const char *path,
+		    const struct pp_ynode **slot)
+{
+	if (expect_kind(c, n, path, PP_YMAP) < 0)
+		return -1;
+	*slot = n;
+	return 0;
+}
+
+static int parse_data(struct pctx *c, const struct pp_ynode *n, const char *path, void *obj)
+{
+	return keep_map(c, n, path, &((struct object_maps *)obj)->data);
+}
+
+static int parse_binary_data(struct pctx *c, const struct pp_ynode *n, const char *path, void *obj)
+{
+	return keep_map(c, n, path, &((struct object_maps *)obj)->binary_data);
+}
+
+static int parse_string_data(struct pctx *c, const struct pp_ynode *n, const char *path, void *obj)
+{
+	return keep_map(c, n, path, &((struct object_maps *)obj)->string_data);
+}
+
+static int parse_immutable(struct pctx *c, const struct pp_ynode *n, const char *path, void *obj)
+{
+	struct object_maps *m = obj;
+	m->o->has_immutable = true;
+	return get_bool(c, n, path, &m->o->immutable);
+}
+
+static int parse_type(struct pctx *c, const struct pp_ynode *n, const char *path, void *obj)
+{
+	return get_string(c, n, path, &((struct object_maps *)obj)->o->type);
+}
+
+static int parse_kind(struct pctx *c, const struct pp_ynode *n, const char *path, void *obj)
+{
+	return 0; /* checked by the caller, which chose this parser by it */
+}
+
+static int parse_api_version(struct pctx *c, const struct pp_ynode *n, const char *path, void *obj)
+{
+	cleanup_free char *v = NULL;
+	if (get_string(c, n, path, &v) < 0)
+		return -1;
+	if (strcmp(v, "v1") != 0)
+		return perr(c, n->pos, path, "apiVersion \"%s\" is not supported: %s is \"v1\"", v,
+			    pp_object_kind_name(((struct object_maps *)obj)->o->kind));
+	return 0;
+}
+
+static const struct field configmap_fields[] = {
+    F_FN_REQ("apiVersion", parse_api_version),
+    F_FN_REQ("kind", parse_kind),
+    F_FN_REQ("metadata", parse_metadata),
+    F_FN("data", parse_data),
+    F_FN("binaryData", parse_binary_data),
+    F_FN("immutable", parse_immutable),
+    F_END,
+};
+
+static const struct field secret_fields[] = {
+    F_FN_REQ("apiVersion", parse_api_version),
+    F_FN_REQ("kind", parse_kind),
+    F_FN_REQ("metadata", parse_metadata),
+    F_FN("data", parse_data),
+    F_FN("stringData", parse_string_data),
+    F_FN("type", parse_type),
+    F_FN("immutable", parse_immutable),
+    F_END,
+};
+
+static struct pp_data_item *find_item(struct pp_config_object *o, const char *key)
+{
+	for (size_t i = 0; i < o->n_items; i++)
+		if (strcmp(o->items[i].key, key) == 0)
+			return &o->items[i];
+	return NULL;
+}
+
+/* One key of a data map: checked, decoded (base64), added or replacing. */
+static int add_item(struct pctx *c, const struct pp_ynode *k, const struct pp_ynode *v,
+		    const char *path, bool base64, bool binary)
+{
+	struct pp_config_object *o = c->object;
+	cleanup_free char *p = path_key(path, k->value);
+	const char *why = pp_object_key_error(k->value);
+	if (why != NULL)
+		return perr(c, k->pos, p, "invalid key \"%s\": %s", k->value, why);
+	cleanup_free char *text = NULL;
+	if (ynode_is_null(v))
+		text = xstrdup("");
+	else if (get_string(c, v, p, &text) < 0)
+		return -1;
+	unsigned char *value = NULL;
+	size_t len = 0;
+	if (base64) {
+		cleanup_error struct pp_error *e = NULL;
+		if (pp_base64_decode(text, &value, &len, &e) < 0)
+			return perr(c, v->pos, p, "%s", e->msg);
+	} else {
+		len = strlen(text);
+		value = (unsigned char *)steal_ptr(&text);
+	}
+	struct pp_data_item *it = find_item(o, k->value);
+	if (it == NULL) {
+		o->items = xrealloc(o->items, (o->n_items + 1) * sizeof(*o->items));
+		it = &o->items[o->n_items++];
+		it->key = xstrdup(k->value);
+	} else {
+		free(it->value);
+	}
+	it->value = value;
+	it->len = len;
+	it->binary = binary;
+	return 0;
+}
+
+static int add_map(struct pctx *c, const struct pp_ynode *n, const char *path, bool base64,
+		   bool binary, const char *dup_of)
+{
+	if (n == NULL)
+		return 0;
+	/* get_string_map checks duplicates and types; the values are read again
+	 * here because they may be binary. */
+	struct pp_kv *kv = NULL;
+	size_t count = 0;
+	int r = get_string_map(c, n, path, &kv, &count);
+	for (size_t i = 0; i < count; i++) {
+		free(kv[i].key);
+		free(kv[i].value);
+	}
+	free(kv);
+	if (r < 0)
+		return -1;
+	for (size_t i = 0; i + 1 < n->n; i += 2) {
+		const struct pp_ynode *k = n->child[i];
+		if (dup_of != NULL && find_item(c->object, k->value) != NULL) {
+			cleanup_free char *p = path_key(path, k->value);
+			return perr(c, k->pos, p, "duplicate of key present in %s", dup_of);
+		}
+		if (add_item(c, k, n->child[i + 1], path, base64, binary) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+static int cmp_items(const void *a, const void *b)
+{
+	return strcmp(((const struct pp_data_item *)a)->key, ((const struct pp_data_item *)b)->key);
+}
+
+int parse_config_object(struct pctx *c, const struct pp_ynode *root)
+{
+	struct pp_config_object *o = c->object;
+	struct object_maps m = {.o = o};
+	bool secret = o->kind == PP_OBJ_SECRET;
+	o->pos = root->pos;
+	int r = walk_map(c, root, "", secret ? secret_fields : configmap_fields, &m);
+	free(m.generate_name);
+	if (r < 0)
+		return -1;
+	if (secret) {
+		if (add_map(c, m.data, "data", true, true, NULL) < 0 ||
+		    add_map(c, m.string_data, "stringData", false, true, NULL) < 0)
+			return -1;
+		if (o->type == NULL || o->type[0] == '\0') {
+			free(o->type);
+			o->type = xstrdup(PP_SECRET_TYPE_OPAQUE);
+		}
+	} else if (add_map(c, m.data, "data", false, false, NULL) < 0 ||
+		   add_map(c, m.binary_data, "binaryData", true, true, "data") < 0) {
+		return -1;
+	}
+	if (o->namespace_ == NULL)
+		o->namespace_ = xstrdup("default");
+	if (o->n_items > 0)
+		qsort(o->items, o->n_items, sizeof(*o->items), cmp_items);
+	cleanup_error struct pp_error *e = NULL;
+	if (pp_object_validate(o, &e) < 0)
+		return pp_error_set(c->err, 0, "%s:%d:%d: %s", c->source, root->pos.line,
+				    root->pos.col, e->msg);
+	return 0;
+}
