@@ -25,7 +25,7 @@ const char *cli_namespace(const char *given)
 
 static bool yaml_plain_ok(const char *s)
 {
-	if (*s == '\0' || strchr(":#{}[],&*!|>'\"%@`\n", s[0]) || s[0] == '-' || s[0] == ' ' ||
+	if (*s == '\0' || strchr(s, '\n') != NULL || strchr(":#{}[],&*!|>'\"%@`", s[0]) || s[0] == '-' || s[0] == ' ' ||
 	    strstr(s, ": ") || strstr(s, " #") || s[strlen(s) - 1] == ' ' ||
 	    s[strlen(s) - 1] == ':')
 		return false;

@@ -187,7 +187,7 @@ static int add_item(struct pctx *c, const struct pp_ynode *k, const struct pp_yn
 		    const char *path, bool base64, bool binary)
 {
 	struct pp_config_object *o = c->object;
-	cleanup_free char *p = path_key(path, k->value);
+	cleanup_free char *p = xasprintf("%s[%s]", path, k->value); /* the API server's form */
 	const char *why = pp_object_key_error(k->value);
 	if (why != NULL)
 		return perr(c, k->pos, p, "invalid key \"%s\": %s", k->value, why);
@@ -240,7 +240,7 @@ static int add_map(struct pctx *c, const struct pp_ynode *n, const char *path, b
 	for (size_t i = 0; i + 1 < n->n; i += 2) {
 		const struct pp_ynode *k = n->child[i];
 		if (dup_of != NULL && find_item(c->object, k->value) != NULL) {
-			cleanup_free char *p = path_key(path, k->value);
+			cleanup_free char *p = xasprintf("%s[%s]", path, k->value);
 			return perr(c, k->pos, p, "duplicate of key present in %s", dup_of);
 		}
 		if (add_item(c, k, n->child[i + 1], path, base64, binary) < 0)

@@ -36,8 +36,7 @@ int pp_set_prepare(struct pp_manifest_set *set, const char *ns, struct pp_error 
 	return 0;
 }
 
-int pp_set_apply(struct pp_manifest_set *set, const struct pp_apply_opts *o,
-		 pp_set_report_fn report, void *ctx)
+int pp_set_apply_objects(struct pp_manifest_set *set, pp_set_report_fn report, void *ctx)
 {
 	int status = 0;
 	for (size_t i = 0; i < set->n; i++) {
@@ -52,6 +51,13 @@ int pp_set_apply(struct pp_manifest_set *set, const struct pp_apply_opts *o,
 		if (r < 0)
 			status = -1;
 	}
+	return status;
+}
+
+int pp_set_apply(struct pp_manifest_set *set, const struct pp_apply_opts *o,
+		 pp_set_report_fn report, void *ctx)
+{
+	int status = pp_set_apply_objects(set, report, ctx);
 	for (size_t i = 0; i < set->n; i++) {
 		struct pp_manifest_item *it = &set->items[i];
 		if (it->pod == NULL)

@@ -30,6 +30,9 @@ int pp_set_prepare(struct pp_manifest_set *set, const char *ns, struct pp_error 
 int pp_set_apply(struct pp_manifest_set *set, const struct pp_apply_opts *o,
 		 pp_set_report_fn report, void *ctx);
 
+/* The ConfigMaps and Secrets of set only (run -f: before its one Pod). */
+int pp_set_apply_objects(struct pp_manifest_set *set, pp_set_report_fn report, void *ctx);
+
 /* delete -f: the Pods first, then the ConfigMaps and Secrets; -1 when any
  * could not be deleted (not found included, as kubectl). */
 int pp_set_delete(const struct pp_manifest_set *set, const char *ns,
