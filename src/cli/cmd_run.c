@@ -102,15 +102,19 @@ static int cli_run_load(const char *file, struct pp_pod **spec, char **text, siz
 	if (cli_load_set(files, 1, false, &set) < 0)
 		return -1;
 	size_t pods = 0, at = 0;
+	const struct pp_manifest_item *second = NULL;
 	for (size_t i = 0; i < set.n; i++)
-		if (set.items[i].pod != NULL) {
-			pods++;
+		if (set.items[i].pod != NULL && pods++ == 0)
 			at = i;
-		}
+		else if (set.items[i].pod != NULL && second == NULL)
+			second = &set.items[i];
 	int r = -1;
-	if (pods != 1)
-		fprintf(stderr, "peapod run: %s holds %zu Pods: run takes one (apply takes many)\n",
-			file, pods);
+	if (pods == 0)
+		fprintf(stderr, "peapod: %s: no Pod to run\n", file);
+	else if (second != NULL)
+		fprintf(stderr,
+			"peapod: %s:%d:%d: a second Pod: run takes one (apply takes many)\n",
+			second->pod->source, second->pos.line, second->pos.col);
 	else if (pp_set_prepare(&set, NULL, &err) < 0)
 		cli_print_error(err);
 	else if (pp_set_apply_objects(&set, cli_report, NULL) == 0)

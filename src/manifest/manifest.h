@@ -15,7 +15,8 @@
 #include "manifest/pod_spec.h"
 #include "util/error.h"
 
-/* Parses and validates a whole manifest. On failure returns -1 and the error
+/* Parses and validates a whole manifest: one Pod (several objects are
+ * pp_manifest_set_parse's). On failure returns -1 and the error
  * message has the form "FILE:LINE:COLUMN: field.path: what is wrong", e.g.
  * "pod.yaml:12:9: spec.containers[1].volumeMounts[0].name: volume \"data\" is not declared in
  * spec.volumes". source_name is what messages call the file ("-" is shown as "<stdin>"). */
@@ -37,6 +38,7 @@ struct pp_manifest_item {
 	struct pp_config_object *object; /* a ConfigMap or Secret, or NULL */
 	char *text;			    /* a Pod's document (YAML or JSON), kept with it */
 	size_t text_len;
+	struct pp_pos pos; /* where the object starts */
 };
 
 struct pp_manifest_set {

@@ -121,6 +121,7 @@ static int add_pod(struct pctx *c, struct pp_manifest_set *set, const struct pp_
 	}
 	struct pp_manifest_item *it = new_item(set);
 	it->pod = pod;
+	it->pos = root->pos;
 	if (text != NULL) {
 		it->text = xmalloc(text_len + 1);
 		memcpy(it->text, text, text_len);
@@ -143,7 +144,9 @@ static int add_config(struct pctx *c, struct pp_manifest_set *set, const struct 
 		pp_object_free(o);
 		return -1;
 	}
-	new_item(set)->object = o;
+	struct pp_manifest_item *it = new_item(set);
+	it->object = o;
+	it->pos = root->pos;
 	return 0;
 }
 
@@ -152,8 +155,9 @@ static int add_object(struct pctx *c, struct pp_manifest_set *set, const struct 
 		      const char *text, size_t text_len, int depth)
 {
 	if (root->kind != PP_YMAP)
-		return pp_error_set(c->err, 0, "%s:%d:%d: an object must be a map, got %s",
-				    c->source, root->pos.line, root->pos.col,
+		return pp_error_set(c->err, 0, "%s:%d:%d: %s must be a map, got %s", c->source,
+				    root->pos.line, root->pos.col,
+				    depth > 0 ? "a List's item" : "a Pod manifest",
 				    ynode_type_name(root));
 	const struct pp_ynode *kind = pp_ymap_get(root, "kind");
 	if (kind == NULL || ynode_is_null(kind))
@@ -170,8 +174,8 @@ static int add_object(struct pctx *c, struct pp_manifest_set *set, const struct 
 	if (strcmp(k, "List") == 0 || (strlen(k) > 4 && strcmp(k + strlen(k) - 4, "List") == 0))
 		return add_list(c, set, root, depth);
 	return perr(c, kind->pos, "kind",
-		    "kind \"%s\" is not supported: peapod takes Pods, ConfigMaps, Secrets and "
-		    "Lists of them",
+		    "kind \"%s\" is not supported: peapod runs Pods (and keeps ConfigMaps and "
+		    "Secrets)",
 		    k);
 }
 
