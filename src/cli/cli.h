@@ -86,7 +86,8 @@ int cmd_create(int argc, char **argv);
  * the error. 0, or -1. */
 struct pp_manifest_set;
 int cli_load_set(char **files, size_t n, bool recursive, struct pp_manifest_set *set);
-/* Prints "kind/name result" or the error, as kubectl apply/delete do. */
+/* Prints "kind/name result" or the error, as kubectl apply/delete do, to
+ * ctx (a FILE *; NULL: stdout). */
 void cli_report(void *ctx, const char *resource, const char *name, const char *result,
 		const struct pp_error *err);
 

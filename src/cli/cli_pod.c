@@ -25,9 +25,9 @@ const char *cli_namespace(const char *given)
 
 static bool yaml_plain_ok(const char *s)
 {
-	if (*s == '\0' || strchr(s, '\n') != NULL || strchr(":#{}[],&*!|>'\"%@`", s[0]) || s[0] == '-' || s[0] == ' ' ||
-	    strstr(s, ": ") || strstr(s, " #") || s[strlen(s) - 1] == ' ' ||
-	    s[strlen(s) - 1] == ':')
+	if (*s == '\0' || strchr(s, '\n') != NULL || strchr(":#{}[],&*!|>'\"%@`", s[0]) ||
+	    s[0] == '-' || s[0] == ' ' || strstr(s, ": ") || strstr(s, " #") ||
+	    s[strlen(s) - 1] == ' ' || s[strlen(s) - 1] == ':')
 		return false;
 	static const char *const special[] = {"true", "false", "null", "~",
 					      "yes",  "no",    "on",   "off"};

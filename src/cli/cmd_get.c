@@ -316,9 +316,10 @@ int cmd_get(int argc, char **argv)
 				       argc - optind - 1, format, ns);
 	if (optind >= argc || (strcmp(argv[optind], "pods") && strcmp(argv[optind], "pod") &&
 			       strcmp(argv[optind], "po"))) {
-		fprintf(stderr,
-			"usage: peapod get pods|configmaps|secrets [NAME...] [-o wide|json|yaml|name] "
-			"[-n NS|-A]\n");
+		fprintf(
+		    stderr,
+		    "usage: peapod get pods|configmaps|secrets [NAME...] [-o wide|json|yaml|name] "
+		    "[-n NS|-A]\n");
 		return CLI_EXIT_USAGE;
 	}
 	optind++;

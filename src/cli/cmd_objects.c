@@ -44,11 +44,12 @@ void cli_report(void *ctx, const char *resource, const char *name, const char *r
 		cli_print_error(err);
 		return;
 	}
+	FILE *f = ctx != NULL ? ctx : stdout;
 	if (strcmp(result, "deleted") == 0)
-		printf("%s \"%s\" deleted\n", resource, name);
+		fprintf(f, "%s \"%s\" deleted\n", resource, name);
 	else
-		printf("%s/%s %s\n", resource, name, result);
-	fflush(stdout);
+		fprintf(f, "%s/%s %s\n", resource, name, result);
+	fflush(f);
 }
 
 static size_t data_count(const struct pp_config_object *o)
@@ -59,9 +60,9 @@ static size_t data_count(const struct pp_config_object *o)
 static void print_json_or_yaml(struct json_object *doc, const char *format)
 {
 	if (strcmp(format, "json") == 0)
-		printf("%s\n", json_object_to_json_string_ext(doc, JSON_C_TO_STRING_PRETTY |
-								       JSON_C_TO_STRING_SPACED |
-								       JSON_C_TO_STRING_NOSLASHESCAPE));
+		printf("%s\n", json_object_to_json_string_ext(
+				   doc, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED |
+					    JSON_C_TO_STRING_NOSLASHESCAPE));
 	else
 		cli_print_yaml(doc);
 }
@@ -240,19 +241,18 @@ struct create_args {
 
 static int parse_create_flags(int argc, char **argv, struct create_args *a)
 {
-	static const struct option longopts[] = {
-	    {"from-literal", required_argument, NULL, 'l'},
-	    {"from-file", required_argument, NULL, 'f'},
-	    {"from-env-file", required_argument, NULL, 'e'},
-	    {"namespace", required_argument, NULL, 'n'},
-	    {"type", required_argument, NULL, 't'},
-	    {"cert", required_argument, NULL, 'c'},
-	    {"key", required_argument, NULL, 'k'},
-	    {"docker-server", required_argument, NULL, 'S'},
-	    {"docker-username", required_argument, NULL, 'U'},
-	    {"docker-password", required_argument, NULL, 'P'},
-	    {"docker-email", required_argument, NULL, 'E'},
-	    {NULL, 0, NULL, 0}};
+	static const struct option longopts[] = {{"from-literal", required_argument, NULL, 'l'},
+						 {"from-file", required_argument, NULL, 'f'},
+						 {"from-env-file", required_argument, NULL, 'e'},
+						 {"namespace", required_argument, NULL, 'n'},
+						 {"type", required_argument, NULL, 't'},
+						 {"cert", required_argument, NULL, 'c'},
+						 {"key", required_argument, NULL, 'k'},
+						 {"docker-server", required_argument, NULL, 'S'},
+						 {"docker-username", required_argument, NULL, 'U'},
+						 {"docker-password", required_argument, NULL, 'P'},
+						 {"docker-email", required_argument, NULL, 'E'},
+						 {NULL, 0, NULL, 0}};
 	int c;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "n:", longopts, NULL)) != -1) {
@@ -261,7 +261,7 @@ static int parse_create_flags(int argc, char **argv, struct create_args *a)
 		case 'l':
 		case 'f':
 		case 'e':
-			sk = c == 'l' ? PP_SOURCE_LITERAL
+			sk = c == 'l'	? PP_SOURCE_LITERAL
 			     : c == 'f' ? PP_SOURCE_FILE
 					: PP_SOURCE_ENV_FILE;
 			if (a->n_sources == sizeof(a->sources) / sizeof(*a->sources)) {
@@ -325,7 +325,8 @@ int cmd_create(int argc, char **argv)
 		r = pp_object_build(kind, ns, name, a.type, a.sources, a.n_sources, &o, &err);
 	} else if (strcmp(sub, "tls") == 0) {
 		if (a.cert == NULL || a.key == NULL) {
-			fprintf(stderr, "peapod create secret tls: --cert and --key are required\n");
+			fprintf(stderr,
+				"peapod create secret tls: --cert and --key are required\n");
 			return CLI_EXIT_USAGE;
 		}
 		r = pp_secret_build_tls(ns, name, a.cert, a.key, &o, &err);

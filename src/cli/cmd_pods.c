@@ -31,12 +31,10 @@ static int add_file(char **files, size_t *n, const char *arg)
 
 int cmd_apply(int argc, char **argv)
 {
-	static const struct option longopts[] = {{"filename", required_argument, NULL, 'f'},
-						 {"namespace", required_argument, NULL, 'n'},
-						 {"recursive", no_argument, NULL, 'R'},
-						 {"root", required_argument, NULL, 'r'},
-						 {"network", required_argument, NULL, 'N'},
-						 {NULL, 0, NULL, 0}};
+	static const struct option longopts[] = {
+	    {"filename", required_argument, NULL, 'f'}, {"namespace", required_argument, NULL, 'n'},
+	    {"recursive", no_argument, NULL, 'R'},	{"root", required_argument, NULL, 'r'},
+	    {"network", required_argument, NULL, 'N'},	{NULL, 0, NULL, 0}};
 	char *files[MAX_FILES];
 	size_t n_files = 0;
 	const char *ns = NULL, *root = NULL, *network = NULL;

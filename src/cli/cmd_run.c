@@ -117,7 +117,7 @@ static int cli_run_load(const char *file, struct pp_pod **spec, char **text, siz
 			second->pod->source, second->pos.line, second->pos.col);
 	else if (pp_set_prepare(&set, NULL, &err) < 0)
 		cli_print_error(err);
-	else if (pp_set_apply_objects(&set, cli_report, NULL) == 0)
+	else if (pp_set_apply_objects(&set, cli_report, stderr) == 0)
 		r = 0;
 	if (r == 0) {
 		*spec = steal_ptr(&set.items[at].pod);

@@ -77,8 +77,9 @@ static int need_json(const struct pp_config_object *o, const char *key, struct p
 	json_object_put(doc);
 	json_tokener_free(tok);
 	if (!ok)
-		return pp_error_set(err, 0, "data[%s]: Invalid value: \"<secret contents redacted>\": "
-					    "must be a JSON object",
+		return pp_error_set(err, 0,
+				    "data[%s]: Invalid value: \"<secret contents redacted>\": "
+				    "must be a JSON object",
 				    key);
 	return 0;
 }
@@ -102,7 +103,8 @@ static int validate_secret_type(const struct pp_config_object *o, struct pp_erro
 				    "value: a basic-auth Secret needs one of them at least");
 	if (strcmp(t, "kubernetes.io/service-account-token") == 0) {
 		for (size_t i = 0; i < o->n_annotations; i++)
-			if (strcmp(o->annotations[i].key, "kubernetes.io/service-account.name") == 0)
+			if (strcmp(o->annotations[i].key, "kubernetes.io/service-account.name") ==
+			    0)
 				return 0;
 		return pp_error_set(
 		    err, 0,

@@ -22,13 +22,15 @@ int pp_spec_parse_buffer(const char *source_name, const char *buf, size_t len, s
 	else if (set.items[0].pod == NULL)
 		r = pp_error_set(err, 0, "%s:%d:%d: kind: a %s is not a Pod", source,
 				 set.items[0].pos.line, set.items[0].pos.col,
-				 set.items[0].object->kind == PP_OBJ_SECRET ? "Secret" : "ConfigMap");
+				 set.items[0].object->kind == PP_OBJ_SECRET ? "Secret"
+									    : "ConfigMap");
 	else if (set.n > 1)
-		r = pp_error_set(err, 0, "%s:%d:%d: a second %s: one Pod expected (apply takes many)",
+		r = pp_error_set(err, 0,
+				 "%s:%d:%d: a second %s: one Pod expected (apply takes many)",
 				 source, set.items[1].pos.line, set.items[1].pos.col,
-				 set.items[1].pod ? "Pod"
+				 set.items[1].pod			      ? "Pod"
 				 : set.items[1].object->kind == PP_OBJ_SECRET ? "Secret"
-									       : "ConfigMap");
+									      : "ConfigMap");
 	else
 		*out = steal_ptr(&set.items[0].pod);
 	pp_manifest_set_free(&set);

@@ -34,9 +34,9 @@ int pp_spec_load(const char *path, struct pp_pod **out, char **text, size_t *tex
 /* One object of an input: a Pod or a ConfigMap or a Secret. */
 struct pp_config_object;
 struct pp_manifest_item {
-	struct pp_pod *pod;		    /* a Pod, or NULL */
+	struct pp_pod *pod;		 /* a Pod, or NULL */
 	struct pp_config_object *object; /* a ConfigMap or Secret, or NULL */
-	char *text;			    /* a Pod's document (YAML or JSON), kept with it */
+	char *text;			 /* a Pod's document (YAML or JSON), kept with it */
 	size_t text_len;
 	struct pp_pos pos; /* where the object starts */
 };

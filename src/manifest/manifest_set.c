@@ -43,7 +43,8 @@ static struct json_object *ynode_to_json(const struct pp_ynode *n)
 	if (n->kind == PP_YMAP) {
 		struct json_object *o = json_object_new_object();
 		for (size_t i = 0; i + 1 < n->n; i += 2)
-			json_object_object_add(o, n->child[i]->value, ynode_to_json(n->child[i + 1]));
+			json_object_object_add(o, n->child[i]->value,
+					       ynode_to_json(n->child[i + 1]));
 		return o;
 	}
 	if (n->kind == PP_YSEQ) {
@@ -56,7 +57,7 @@ static struct json_object *ynode_to_json(const struct pp_ynode *n)
 	case YS_NULL:
 		return NULL;
 	case YS_BOOL: {
-		static const char *const truths[] = {"y",  "Y",	 "yes", "Yes", "YES", "true",
+		static const char *const truths[] = {"y",    "Y",    "yes", "Yes", "YES", "true",
 						     "True", "TRUE", "on",  "On",  "ON"};
 		bool t = false;
 		for (size_t i = 0; i < sizeof(truths) / sizeof(*truths); i++)
@@ -78,7 +79,7 @@ static char *tree_text(const struct pp_ynode *n, size_t *len)
 {
 	struct json_object *j = ynode_to_json(n);
 	char *s = xstrdup(json_object_to_json_string_ext(j, JSON_C_TO_STRING_PLAIN |
-								 JSON_C_TO_STRING_NOSLASHESCAPE));
+								JSON_C_TO_STRING_NOSLASHESCAPE));
 	json_object_put(j);
 	*len = strlen(s);
 	return s;
@@ -277,8 +278,8 @@ static int load_file(const char *path, struct pp_manifest_set *set, struct pp_er
 static bool manifest_ext(const char *name)
 {
 	const char *dot = strrchr(name, '.');
-	return dot != NULL && (strcmp(dot, ".yaml") == 0 || strcmp(dot, ".yml") == 0 ||
-			       strcmp(dot, ".json") == 0);
+	return dot != NULL &&
+	       (strcmp(dot, ".yaml") == 0 || strcmp(dot, ".yml") == 0 || strcmp(dot, ".json") == 0);
 }
 
 static int cmp_names(const struct dirent **a, const struct dirent **b)

@@ -164,14 +164,10 @@ static const struct field configmap_fields[] = {
 };
 
 static const struct field secret_fields[] = {
-    F_FN_REQ("apiVersion", parse_api_version),
-    F_FN_REQ("kind", parse_kind),
-    F_FN_REQ("metadata", parse_metadata),
-    F_FN("data", parse_data),
-    F_FN("stringData", parse_string_data),
-    F_FN("type", parse_type),
-    F_FN("immutable", parse_immutable),
-    F_END,
+    F_FN_REQ("apiVersion", parse_api_version), F_FN_REQ("kind", parse_kind),
+    F_FN_REQ("metadata", parse_metadata),      F_FN("data", parse_data),
+    F_FN("stringData", parse_string_data),     F_FN("type", parse_type),
+    F_FN("immutable", parse_immutable),	       F_END,
 };
 
 static struct pp_data_item *find_item(struct pp_config_object *o, const char *key)

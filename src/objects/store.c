@@ -102,7 +102,8 @@ static struct json_object *data_json(const struct pp_config_object *o, bool bina
 			json_object_object_add(d, it->key, json_object_new_string(b));
 		} else {
 			json_object_object_add(
-			    d, it->key, json_object_new_string_len((const char *)it->value, (int)it->len));
+			    d, it->key,
+			    json_object_new_string_len((const char *)it->value, (int)it->len));
 		}
 	}
 	if (json_object_object_length(d) == 0) {
@@ -253,11 +254,10 @@ static int write_object(const struct pp_config_object *o, struct pp_error **err)
 		return pp_error_set(err, errno, "chmod %s", dir);
 	cleanup_free char *path = object_path(o->kind, o->namespace_, o->name);
 	struct json_object *j = pp_object_to_json(o);
-	const char *text = json_object_to_json_string_ext(
-	    j, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE);
-	int r = pp_write_file_atomic(path, text, strlen(text), secret ? SECRET_FILE_MODE
-								      : CONFIGMAP_FILE_MODE,
-				     err);
+	const char *text = json_object_to_json_string_ext(j, JSON_C_TO_STRING_PRETTY |
+								 JSON_C_TO_STRING_NOSLASHESCAPE);
+	int r = pp_write_file_atomic(path, text, strlen(text),
+				     secret ? SECRET_FILE_MODE : CONFIGMAP_FILE_MODE, err);
 	json_object_put(j);
 	return r;
 }

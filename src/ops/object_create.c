@@ -29,8 +29,8 @@ static struct pp_config_object *new_object(enum pp_object_kind kind, const char 
 }
 
 /* Takes value (len bytes, NUL after them). */
-static int add_value(struct pp_config_object *o, const char *key, unsigned char *value,
-		     size_t len, bool binary, struct pp_error **err)
+static int add_value(struct pp_config_object *o, const char *key, unsigned char *value, size_t len,
+		     bool binary, struct pp_error **err)
 {
 	const char *why = pp_object_key_error(key);
 	if (why != NULL) {
@@ -73,7 +73,11 @@ static bool is_utf8(const unsigned char *s, size_t len)
 {
 	for (size_t i = 0; i < len;) {
 		unsigned char ch = s[i];
-		size_t n = ch < 0x80 ? 1 : (ch >> 5) == 6 ? 2 : (ch >> 4) == 14 ? 3 : (ch >> 3) == 30 ? 4 : 0;
+		size_t n = ch < 0x80	     ? 1
+			   : (ch >> 5) == 6  ? 2
+			   : (ch >> 4) == 14 ? 3
+			   : (ch >> 3) == 30 ? 4
+					     : 0;
 		if (n == 0 || i + n > len)
 			return false;
 		for (size_t k = 1; k < n; k++)
@@ -119,8 +123,8 @@ static int add_file_source(struct pp_config_object *o, const char *arg, struct p
 	const char *eq = strchr(arg, '=');
 	if (eq != NULL) {
 		if (eq == arg || eq[1] == '\0')
-			return pp_error_set(err, 0,
-					    "key names or file paths cannot be empty: %s", arg);
+			return pp_error_set(err, 0, "key names or file paths cannot be empty: %s",
+					    arg);
 		cleanup_free char *key = xasprintf("%.*s", (int)(eq - arg), arg);
 		return add_file(o, key, eq + 1, err);
 	}
@@ -188,8 +192,7 @@ static int cmp_items(const void *a, const void *b)
 	return strcmp(((const struct pp_data_item *)a)->key, ((const struct pp_data_item *)b)->key);
 }
 
-static int finish(struct pp_config_object *o, struct pp_config_object **out,
-		  struct pp_error **err)
+static int finish(struct pp_config_object *o, struct pp_config_object **out, struct pp_error **err)
 {
 	if (o->n_items > 0)
 		qsort(o->items, o->n_items, sizeof(*o->items), cmp_items);
@@ -206,11 +209,12 @@ static int check_name(enum pp_object_kind kind, const char *name, struct pp_erro
 {
 	if (pp_is_dns1123_subdomain(name))
 		return 0;
-	return pp_error_set(err, 0,
-			    "%s \"%s\" is invalid: metadata.name: Invalid value: \"%s\": a lowercase "
-			    "RFC 1123 subdomain must consist of lower case alphanumeric characters, "
-			    "'-' or '.', and must start and end with an alphanumeric character",
-			    pp_object_kind_name(kind), name, name);
+	return pp_error_set(
+	    err, 0,
+	    "%s \"%s\" is invalid: metadata.name: Invalid value: \"%s\": a lowercase "
+	    "RFC 1123 subdomain must consist of lower case alphanumeric characters, "
+	    "'-' or '.', and must start and end with an alphanumeric character",
+	    pp_object_kind_name(kind), name, name);
 }
 
 int pp_object_build(enum pp_object_kind kind, const char *ns, const char *name, const char *type,

@@ -4,7 +4,9 @@
 
 #include <string.h>
 
+#include "state/podstate.h"
 #include "util/cleanup.h"
+#include "util/fs.h"
 
 static int set_namespace(char **obj_ns, const char *ns, const char *source, struct pp_error **err)
 {
@@ -26,8 +28,9 @@ int pp_set_prepare(struct pp_manifest_set *set, const char *ns, struct pp_error 
 {
 	for (size_t i = 0; i < set->n; i++) {
 		struct pp_manifest_item *it = &set->items[i];
-		int r = it->pod ? set_namespace(&it->pod->namespace_, ns, it->pod->source, err)
-				: set_namespace(&it->object->namespace_, ns, it->object->source, err);
+		int r = it->pod
+			    ? set_namespace(&it->pod->namespace_, ns, it->pod->source, err)
+			    : set_namespace(&it->object->namespace_, ns, it->object->source, err);
 		if (r < 0)
 			return r;
 		if (it->object != NULL && pp_object_check_apply(it->object, err) < 0)
@@ -54,6 +57,21 @@ int pp_set_apply_objects(struct pp_manifest_set *set, pp_set_report_fn report, v
 	return status;
 }
 
+/* A pod of that name whose manifest is the same text: kubectl's
+ * "unchanged" (peapod does not update pods: another text is refused by
+ * pp_pod_apply as a name taken). */
+static bool pod_unchanged(const struct pp_manifest_item *it)
+{
+	cleanup_free char *uid = NULL, *text = NULL;
+	size_t len = 0;
+	if (pp_name_lookup(it->pod->namespace_, it->pod->name, &uid, NULL) < 0 || uid == NULL)
+		return false;
+	cleanup_free char *path = pp_state_file(uid, PP_STATE_MANIFEST);
+	if (pp_read_file(path, it->text_len + 1, &text, &len, NULL) < 0)
+		return false;
+	return len == it->text_len && memcmp(text, it->text, len) == 0;
+}
+
 int pp_set_apply(struct pp_manifest_set *set, const struct pp_apply_opts *o,
 		 pp_set_report_fn report, void *ctx)
 {
@@ -63,6 +81,10 @@ int pp_set_apply(struct pp_manifest_set *set, const struct pp_apply_opts *o,
 		if (it->pod == NULL)
 			continue;
 		cleanup_error struct pp_error *err = NULL;
+		if (pod_unchanged(it)) {
+			report(ctx, "pod", it->pod->name, "unchanged", NULL);
+			continue;
+		}
 		cleanup_free char *name = xstrdup(it->pod->name);
 		struct pp_apply_opts po = *o;
 		po.manifest = it->text;
@@ -76,8 +98,8 @@ int pp_set_apply(struct pp_manifest_set *set, const struct pp_apply_opts *o,
 	return status;
 }
 
-int pp_set_delete(const struct pp_manifest_set *set, const char *ns,
-		  const struct pp_delete_opts *o, pp_set_report_fn report, void *ctx)
+int pp_set_delete(const struct pp_manifest_set *set, const char *ns, const struct pp_delete_opts *o,
+		  pp_set_report_fn report, void *ctx)
 {
 	int status = 0;
 	for (int pass = 0; pass < 2; pass++) {

@@ -35,8 +35,8 @@ int pp_set_apply_objects(struct pp_manifest_set *set, pp_set_report_fn report, v
 
 /* delete -f: the Pods first, then the ConfigMaps and Secrets; -1 when any
  * could not be deleted (not found included, as kubectl). */
-int pp_set_delete(const struct pp_manifest_set *set, const char *ns,
-		  const struct pp_delete_opts *o, pp_set_report_fn report, void *ctx);
+int pp_set_delete(const struct pp_manifest_set *set, const char *ns, const struct pp_delete_opts *o,
+		  pp_set_report_fn report, void *ctx);
 
 /* ---- create configmap / create secret ---- */
 
