@@ -332,6 +332,12 @@ static int load_path(const char *path, bool recursive, int depth, bool named,
 	return load_file(path, set, err);
 }
 
+static bool is_dir(const char *path)
+{
+	struct stat st;
+	return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
 int pp_manifest_set_load(char *const *paths, size_t n_paths, bool recursive,
 			 struct pp_manifest_set *set, struct pp_error **err)
 {
@@ -349,9 +355,11 @@ int pp_manifest_set_load(char *const *paths, size_t n_paths, bool recursive,
 			return -1;
 		}
 	}
-	if (set->n == 0) {
-		return pp_error_set(err, 0, "no objects passed (%s%s)", paths[0],
+	if (set->n == 0 && n_paths == 1 && strcmp(paths[0], "-") != 0 && !is_dir(paths[0]))
+		return pp_error_set(err, 0, "%s:1:1: empty manifest", paths[0]);
+	if (set->n == 0)
+		return pp_error_set(err, 0, "no objects passed (%s%s)",
+				    strcmp(paths[0], "-") == 0 ? STDIN_NAME : paths[0],
 				    n_paths > 1 ? ", ..." : "");
-	}
 	return 0;
 }

@@ -170,19 +170,32 @@ static const struct field secret_fields[] = {
     F_FN("immutable", parse_immutable),	       F_END,
 };
 
-static struct pp_data_item *find_item(struct pp_config_object *o, const char *key)
+/* One key of a data map, read in document order; merged once all are. */
+struct entry {
+	const struct pp_ynode *key;
+	struct pp_data_item item;
+	int rank; /* data 0, binaryData or stringData 1 */
+	size_t seq;
+};
+
+struct entries {
+	struct entry *e;
+	size_t n;
+};
+
+static void entries_free(struct entries *es)
 {
-	for (size_t i = 0; i < o->n_items; i++)
-		if (strcmp(o->items[i].key, key) == 0)
-			return &o->items[i];
-	return NULL;
+	for (size_t i = 0; i < es->n; i++) {
+		free(es->e[i].item.key);
+		free(es->e[i].item.value);
+	}
+	free(es->e);
 }
 
-/* One key of a data map: checked, decoded (base64), added or replacing. */
-static int add_item(struct pctx *c, const struct pp_ynode *k, const struct pp_ynode *v,
-		    const char *path, bool base64, bool binary)
+/* One key: checked, its value read (and base64-decoded). */
+static int read_entry(struct pctx *c, const struct pp_ynode *k, const struct pp_ynode *v,
+		      const char *path, bool base64, struct pp_data_item *it)
 {
-	struct pp_config_object *o = c->object;
 	cleanup_free char *p = xasprintf("%s[%s]", path, k->value); /* the API server's form */
 	const char *why = pp_object_key_error(k->value);
 	if (why != NULL)
@@ -192,62 +205,76 @@ static int add_item(struct pctx *c, const struct pp_ynode *k, const struct pp_yn
 		text = xstrdup("");
 	else if (get_string(c, v, p, &text) < 0)
 		return -1;
-	unsigned char *value = NULL;
-	size_t len = 0;
 	if (base64) {
 		cleanup_error struct pp_error *e = NULL;
-		if (pp_base64_decode(text, &value, &len, &e) < 0)
+		if (pp_base64_decode(text, &it->value, &it->len, &e) < 0)
 			return perr(c, v->pos, p, "%s", e->msg);
 	} else {
-		len = strlen(text);
-		value = (unsigned char *)steal_ptr(&text);
+		it->len = strlen(text);
+		it->value = (unsigned char *)steal_ptr(&text);
 	}
-	struct pp_data_item *it = find_item(o, k->value);
-	if (it == NULL) {
-		o->items = xrealloc(o->items, (o->n_items + 1) * sizeof(*o->items));
-		it = &o->items[o->n_items++];
-		it->key = xstrdup(k->value);
-	} else {
-		free(it->value);
-	}
-	it->value = value;
-	it->len = len;
-	it->binary = binary;
+	it->key = xstrdup(k->value);
 	return 0;
 }
 
-static int add_map(struct pctx *c, const struct pp_ynode *n, const char *path, bool base64,
-		   bool binary, const char *dup_of)
+static int read_map(struct pctx *c, const struct pp_ynode *n, const char *path, bool base64,
+		    bool binary, int rank, struct entries *es)
 {
 	if (n == NULL)
 		return 0;
-	/* get_string_map checks duplicates and types; the values are read again
-	 * here because they may be binary. */
-	struct pp_kv *kv = NULL;
-	size_t count = 0;
-	int r = get_string_map(c, n, path, &kv, &count);
-	for (size_t i = 0; i < count; i++) {
-		free(kv[i].key);
-		free(kv[i].value);
-	}
-	free(kv);
-	if (r < 0)
-		return -1;
 	for (size_t i = 0; i + 1 < n->n; i += 2) {
-		const struct pp_ynode *k = n->child[i];
-		if (dup_of != NULL && find_item(c->object, k->value) != NULL) {
-			cleanup_free char *p = xasprintf("%s[%s]", path, k->value);
-			return perr(c, k->pos, p, "duplicate of key present in %s", dup_of);
-		}
-		if (add_item(c, k, n->child[i + 1], path, base64, binary) < 0)
+		es->e = xrealloc(es->e, (es->n + 1) * sizeof(*es->e));
+		struct entry *e = &es->e[es->n];
+		*e = (struct entry){.key = n->child[i], .rank = rank, .seq = es->n};
+		e->item.binary = binary;
+		if (read_entry(c, n->child[i], n->child[i + 1], path, base64, &e->item) < 0) {
+			free(e->item.key);
+			free(e->item.value);
 			return -1;
+		}
+		es->n++;
 	}
 	return 0;
 }
 
-static int cmp_items(const void *a, const void *b)
+static int cmp_entries(const void *a, const void *b)
 {
-	return strcmp(((const struct pp_data_item *)a)->key, ((const struct pp_data_item *)b)->key);
+	const struct entry *x = a, *y = b;
+	int r = strcmp(x->item.key, y->item.key);
+	if (r != 0)
+		return r;
+	if (x->rank != y->rank)
+		return x->rank - y->rank;
+	return x->seq < y->seq ? -1 : 1;
+}
+
+/* Sorted by key: a key twice in one map is refused; a Secret's stringData
+ * replaces its data's value; a ConfigMap's binaryData may not repeat data. */
+static int merge_entries(struct pctx *c, struct entries *es, bool secret)
+{
+	struct pp_config_object *o = c->object;
+	if (es->n > 0)
+		qsort(es->e, es->n, sizeof(*es->e), cmp_entries);
+	o->items = xmalloc((es->n + 1) * sizeof(*o->items));
+	for (size_t i = 0; i < es->n; i++) {
+		struct entry *e = &es->e[i], *next = i + 1 < es->n ? &es->e[i + 1] : NULL;
+		bool same = next != NULL && strcmp(e->item.key, next->item.key) == 0;
+		if (same && e->rank == next->rank) {
+			const char *map =
+			    next->rank ? (secret ? "stringData" : "binaryData") : "data";
+			cleanup_free char *p = xasprintf("%s[%s]", map, next->item.key);
+			return perr(c, next->key->pos, p, "duplicate field \"%s\"", next->item.key);
+		}
+		if (same && !secret) {
+			cleanup_free char *p = xasprintf("binaryData[%s]", next->item.key);
+			return perr(c, next->key->pos, p, "duplicate of key present in data");
+		}
+		if (same)
+			continue; /* stringData's wins */
+		o->items[o->n_items++] = e->item;
+		e->item = (struct pp_data_item){0};
+	}
+	return 0;
 }
 
 int parse_config_object(struct pctx *c, const struct pp_ynode *root)
@@ -260,22 +287,28 @@ int parse_config_object(struct pctx *c, const struct pp_ynode *root)
 	free(m.generate_name);
 	if (r < 0)
 		return -1;
-	if (secret) {
-		if (add_map(c, m.data, "data", true, true, NULL) < 0 ||
-		    add_map(c, m.string_data, "stringData", false, true, NULL) < 0)
-			return -1;
-		if (o->type == NULL || o->type[0] == '\0') {
-			free(o->type);
-			o->type = xstrdup(PP_SECRET_TYPE_OPAQUE);
-		}
-	} else if (add_map(c, m.data, "data", false, false, NULL) < 0 ||
-		   add_map(c, m.binary_data, "binaryData", true, true, "data") < 0) {
+	struct entries es = {0};
+	if (secret)
+		r = read_map(c, m.data, "data", true, true, 0, &es) < 0 ||
+			    read_map(c, m.string_data, "stringData", false, true, 1, &es) < 0 ||
+			    merge_entries(c, &es, true) < 0
+			? -1
+			: 0;
+	else
+		r = read_map(c, m.data, "data", false, false, 0, &es) < 0 ||
+			    read_map(c, m.binary_data, "binaryData", true, true, 1, &es) < 0 ||
+			    merge_entries(c, &es, false) < 0
+			? -1
+			: 0;
+	entries_free(&es);
+	if (r < 0)
 		return -1;
+	if (secret && (o->type == NULL || o->type[0] == '\0')) {
+		free(o->type);
+		o->type = xstrdup(PP_SECRET_TYPE_OPAQUE);
 	}
 	if (o->namespace_ == NULL)
 		o->namespace_ = xstrdup("default");
-	if (o->n_items > 0)
-		qsort(o->items, o->n_items, sizeof(*o->items), cmp_items);
 	cleanup_error struct pp_error *e = NULL;
 	if (pp_object_validate(o, &e) < 0)
 		return pp_error_set(c->err, 0, "%s:%d:%d: %s", c->source, root->pos.line,

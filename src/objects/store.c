@@ -151,10 +151,11 @@ static int read_object(const char *path, enum pp_object_kind kind, const char *n
 {
 	cleanup_free char *buf = NULL;
 	size_t len = 0;
-	if (pp_read_file(path, OBJECT_FILE_MAX, &buf, &len, err) < 0) {
-		if ((*err)->status == ENOENT)
+	cleanup_error struct pp_error *rerr = NULL;
+	if (pp_read_file(path, OBJECT_FILE_MAX, &buf, &len, &rerr) < 0) {
+		if (rerr->status == ENOENT)
 			return not_found(kind, name, err);
-		return -1;
+		return pp_error_set(err, rerr->status, "%s", rerr->msg);
 	}
 	struct pp_manifest_set set = {0};
 	int r = pp_manifest_set_parse(path, buf, len, &set, err);
