@@ -40,6 +40,10 @@ int cli_load_set(char **files, size_t n, bool recursive, struct pp_manifest_set 
 void cli_report(void *ctx, const char *resource, const char *name, const char *result,
 		const struct pp_error *err)
 {
+	if (result != NULL && strcmp(result, PP_SET_WARNING) == 0) {
+		fprintf(stderr, "Warning: pod/%s: %s\n", name, err ? err->msg : "");
+		return;
+	}
 	if (err != NULL || result == NULL) {
 		cli_print_error(err);
 		return;

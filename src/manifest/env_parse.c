@@ -144,8 +144,8 @@ static int parse_key_ref(struct pctx *c, const struct pp_ynode *n, const char *p
 	const char *why = pp_object_key_error(e->ref_key);
 	if (why != NULL) {
 		cleanup_free char *p = path_key(path, "key");
-		return perr(c, pp_ymap_get(n, "key")->pos, p, "invalid key \"%s\": %s",
-			    e->ref_key, why);
+		return perr(c, pp_ymap_get(n, "key")->pos, p, "invalid key \"%s\": %s", e->ref_key,
+			    why);
 	}
 	return 0;
 }
@@ -284,7 +284,8 @@ static int parse_env_from_item(struct pctx *c, const struct pp_ynode *n, const c
 		return -1;
 	const struct pp_ynode *cm = pp_ymap_get(n, "configMapRef");
 	const struct pp_ynode *sec = pp_ymap_get(n, "secretRef");
-	bool has_cm = cm != NULL && !ynode_is_null(cm), has_sec = sec != NULL && !ynode_is_null(sec);
+	bool has_cm = cm != NULL && !ynode_is_null(cm),
+	     has_sec = sec != NULL && !ynode_is_null(sec);
 	if (!has_cm && !has_sec)
 		return perr(c, n->pos, path, "must specify one of: configMapRef or secretRef");
 	if (has_cm && has_sec)

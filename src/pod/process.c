@@ -116,11 +116,34 @@ static char *resource_field_value(const struct pp_container *c, const char *res)
 	return xstrdup("0");
 }
 
-/* kubelet: env vars in order, each value expanded against the ones before
- * it (not the image's env, which the runtime merges in underneath). */
+/* envFrom, each source in order (a later one's key wins). */
+static int env_from(const struct pp_pod_instance *pod, const struct pp_pod_container *c,
+		    struct envlist *l, struct pp_error **err)
+{
+	for (size_t i = 0; i < c->spec->n_env_from; i++) {
+		struct pp_kv *kv = NULL;
+		size_t n = 0;
+		if (pp_pod_env_from_values(pod->spec->namespace_, &c->spec->env_from[i], &kv, &n,
+					   NULL, err) < 0)
+			return -1;
+		for (size_t k = 0; k < n; k++) {
+			env_set(l, kv[k].key, kv[k].value);
+			free(kv[k].key);
+			free(kv[k].value);
+		}
+		free(kv);
+	}
+	return 0;
+}
+
+/* kubelet: envFrom, then env vars in order, each value expanded against
+ * the ones before it (not the image's env, which the runtime merges in
+ * underneath). */
 static int manifest_env(const struct pp_pod_instance *pod, const struct pp_pod_container *c,
 			struct envlist *l, struct pp_error **err)
 {
+	if (env_from(pod, c, l, err) < 0)
+		return -1;
 	for (size_t i = 0; i < c->spec->n_env; i++) {
 		const struct pp_env_var *e = &c->spec->env[i];
 		cleanup_free char *value = NULL;
@@ -131,6 +154,13 @@ static int manifest_env(const struct pp_pod_instance *pod, const struct pp_pod_c
 			break;
 		case PP_ENV_RESOURCE_FIELD_REF:
 			value = resource_field_value(c->spec, e->resource);
+			break;
+		case PP_ENV_CONFIGMAP_KEY:
+		case PP_ENV_SECRET_KEY:
+			if (pp_pod_env_key_value(pod->spec->namespace_, e, &value, err) < 0)
+				return -1;
+			if (value == NULL)
+				continue; /* optional and missing: not set */
 			break;
 		case PP_ENV_VALUE:
 		default:

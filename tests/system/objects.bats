@@ -323,3 +323,104 @@ EOF
 	assert_line "configmap/two"
 	assert_no_leaks
 }
+
+# logs_line NAME TEXT: waits (5 s at most) for TEXT as a line of NAME's logs.
+logs_line() {
+	local i
+	for ((i = 0; i < 50; i++)); do
+		pp logs "$1" 2>/dev/null | grep -qxF -- "$2" && return 0
+		sleep 0.1
+	done
+	echo "logs of $1:" >&2
+	pp logs "$1" >&2
+	return 1
+}
+
+@test "env: configMapKeyRef, secretKeyRef (optional), envFrom with a prefix; invalid names skipped with kubelet's warning" {
+	cat >"$TEST_DIR/objs.yaml" <<'EOF'
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: conf}
+data: {mode: fast, k1: v1, 1bad: x, shared: from-cm}
+binaryData: {bin: AAE=}
+---
+apiVersion: v1
+kind: Secret
+metadata: {name: creds}
+stringData: {password: pw-123, shared: from-secret}
+EOF
+	pp apply -f "$TEST_DIR/objs.yaml" >/dev/null
+	apply_pod <<EOF
+apiVersion: v1
+kind: Pod
+metadata: {name: envpod}
+spec:
+  terminationGracePeriodSeconds: 1
+  containers:
+  - name: c
+    image: @IMAGE@
+    command: ["sh", "-c", "echo \"MODE=\$MODE PW=\$APP_password K1=\$k1 SHARED=\$shared OPT=\${OPT-unset} BIN=\${bin-unset} EXP=\$EXP\"; $UNTIL_TERM"]
+    envFrom:
+    - configMapRef: {name: conf}
+    - secretRef: {name: creds}
+    - secretRef: {name: creds}
+      prefix: APP_
+    - configMapRef: {name: absent, optional: true}
+    env:
+    - name: MODE
+      valueFrom: {configMapKeyRef: {name: conf, key: mode}}
+    - name: OPT
+      valueFrom: {secretKeyRef: {name: absent, key: x, optional: true}}
+    - name: EXP
+      value: "\$(MODE)-\$(k1)"
+EOF
+	assert_status 0
+	assert_stderr_contains "Keys [1bad] from the EnvFrom configMap default/conf were skipped since they are considered invalid environment variable names."
+	logs_line envpod "MODE=fast PW=pw-123 K1=v1 SHARED=from-secret OPT=unset BIN=unset EXP=fast-v1"
+	# The secret's value is in no event.
+	run_peapod describe pod envpod
+	refute_stdout_contains "pw-123"
+	pp delete envpod >/dev/null
+	assert_no_leaks
+}
+
+@test "env: a missing ConfigMap fails the start with kubelet's message; the container starts once it is applied" {
+	export PEAPOD_TEST_TIME_SCALE=0.01
+	apply_pod <<EOF
+apiVersion: v1
+kind: Pod
+metadata: {name: waiter}
+spec:
+  terminationGracePeriodSeconds: 1
+  containers:
+  - name: c
+    image: @IMAGE@
+    command: ["sh", "-c", "echo got=\$WANT; $UNTIL_TERM"]
+    env:
+    - name: WANT
+      valueFrom: {configMapKeyRef: {name: later, key: v}}
+EOF
+	assert_status 0
+	run_peapod describe pod waiter
+	assert_stdout_contains 'configmap "later" not found'
+	# A key missing from an object that exists: kubelet's message too.
+	printf 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: later}\ndata: {other: x}\n' >"$TEST_DIR/cm.yaml"
+	pp apply -f "$TEST_DIR/cm.yaml" >/dev/null
+	local i
+	for ((i = 0; i < 50; i++)); do
+		pp describe pod waiter | grep -qF "couldn't find key v in ConfigMap default/later" && break
+		sleep 0.1
+	done
+	run_peapod describe pod waiter
+	assert_stdout_contains "couldn't find key v in ConfigMap default/later"
+	printf 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: later}\ndata: {v: hello}\n' >"$TEST_DIR/cm.yaml"
+	pp apply -f "$TEST_DIR/cm.yaml" >/dev/null
+	# The back-off is 100 ms doubling (scaled): a few seconds at most.
+	for ((i = 0; i < 100; i++)); do
+		pp logs waiter 2>/dev/null | grep -qx got=hello && break
+		sleep 0.1
+	done
+	logs_line waiter got=hello
+	pp delete waiter >/dev/null
+	assert_no_leaks
+}

@@ -357,13 +357,47 @@ static void test_build_errors(void **state)
 	pp_object_free(o);
 }
 
+static void test_env_refs_parsed(void **state)
+{
+	(void)state;
+	const char *text = "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n"
+			   "  containers:\n  - name: c\n    image: busybox\n"
+			   "    envFrom:\n    - configMapRef: {name: conf}\n"
+			   "    - secretRef: {name: s, optional: true}\n      prefix: P_\n"
+			   "    env:\n    - name: A\n"
+			   "      valueFrom: {secretKeyRef: {name: s, key: k, optional: true}}\n";
+	struct pp_pod *pod = NULL;
+	cleanup_error struct pp_error *err = NULL;
+	if (pp_spec_parse_buffer("p.yaml", text, strlen(text), &pod, &err) < 0)
+		fail_msg("%s", err->msg);
+	const struct pp_container *c = &pod->containers[0];
+	assert_int_equal(c->n_env_from, 2);
+	assert_false(c->env_from[0].secret);
+	assert_string_equal(c->env_from[0].name, "conf");
+	assert_true(c->env_from[1].secret);
+	assert_true(c->env_from[1].optional);
+	assert_string_equal(c->env_from[1].prefix, "P_");
+	assert_int_equal(c->env[0].source, PP_ENV_SECRET_KEY);
+	assert_string_equal(c->env[0].ref_name, "s");
+	assert_string_equal(c->env[0].ref_key, "k");
+	assert_true(c->env[0].ref_optional);
+	pp_pod_free(pod);
+	const char *both = "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n"
+			   "  containers:\n  - name: c\n    image: busybox\n"
+			   "    envFrom:\n    - configMapRef: {name: conf}\n"
+			   "      secretRef: {name: s}\n";
+	assert_int_equal(pp_spec_parse_buffer("p.yaml", both, strlen(both), &pod, &err), -1);
+	assert_non_null(strstr(err->msg, "p.yaml:9:7: spec.containers[0].envFrom[0]: may not have "
+					 "more than one field"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_base64),	 cmocka_unit_test(test_several_documents),
 	    cmocka_unit_test(test_json_input),	 cmocka_unit_test(test_refused),
 	    cmocka_unit_test(test_store),	 cmocka_unit_test(test_build),
-	    cmocka_unit_test(test_build_errors),
+	    cmocka_unit_test(test_build_errors), cmocka_unit_test(test_env_refs_parsed),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
