@@ -252,13 +252,16 @@ int pp_manifest_set_parse(const char *source_name, const char *buf, size_t len,
 			       docs[i].end - docs[i].start, 0);
 	pp_ydocs_free(docs, n);
 	if (r < 0) {
-		struct pp_manifest_set added = {.items = set->items + before, .n = set->n - before};
-		for (size_t i = 0; i < added.n; i++) {
-			pp_pod_free(added.items[i].pod);
-			pp_object_free(added.items[i].object);
-			free(added.items[i].text);
+		for (size_t i = before; i < set->n; i++) {
+			pp_pod_free(set->items[i].pod);
+			pp_object_free(set->items[i].object);
+			free(set->items[i].text);
 		}
 		set->n = before;
+		if (before == 0) {
+			free(set->items);
+			set->items = NULL;
+		}
 	}
 	return r;
 }
