@@ -201,6 +201,10 @@ static int read_entry(struct pctx *c, const struct pp_ynode *k, const struct pp_
 	if (why != NULL)
 		return perr(c, k->pos, p, "invalid key \"%s\": %s", k->value, why);
 	cleanup_free char *text = NULL;
+	/* A Secret's value is never echoed in a message (get_string's would). */
+	if (c->object->kind == PP_OBJ_SECRET && !ynode_is_null(v) &&
+	    (v->kind != PP_YSCALAR || yscalar_type(v) != YS_STRING))
+		return perr(c, v->pos, p, "expected string, got %s (quote it)", ynode_type_name(v));
 	if (ynode_is_null(v))
 		text = xstrdup("");
 	else if (get_string(c, v, p, &text) < 0)

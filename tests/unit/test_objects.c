@@ -200,6 +200,15 @@ static void test_refused(void **state)
 	refused("apiVersion: v1\nkind: Secret\nmetadata: {name: s}\n"
 		"type: kubernetes.io/basic-auth\n",
 		"data[username]: Required value");
+	/* A Secret's value is not echoed, even when of the wrong type. */
+	struct pp_manifest_set set = {0};
+	cleanup_free char *msg = NULL;
+	assert_int_equal(parse("apiVersion: v1\nkind: Secret\nmetadata: {name: s}\n"
+			       "stringData: {pin: 987654}\n",
+			       &set, &msg),
+			 -1);
+	assert_non_null(strstr(msg, "in.yaml:4:19: stringData[pin]: expected string, got number"));
+	assert_null(strstr(msg, "987654"));
 	refused("apiVersion: v1\nkind: Deployment\nmetadata: {name: d}\n",
 		"in.yaml:2:7: kind: kind \"Deployment\" is not supported");
 	refused("apiVersion: v2\nkind: ConfigMap\nmetadata: {name: c}\n", "apiVersion \"v2\"");
