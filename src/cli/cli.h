@@ -77,8 +77,8 @@ void cli_human_age(const char *ts, char *out, size_t size);
 /* cmd_objects.c: ConfigMaps and Secrets. The resource word ("configmaps",
  * "cm", "secret"...) -> 0 ConfigMap, 1 Secret, -1 neither. */
 int cli_object_kind(const char *word);
-/* get KIND [NAME...] with -o FORMAT (NULL: table) in ns. */
-int cli_get_objects(int kind, char **names, int n, const char *format, const char *ns);
+/* get KIND [NAME...] with -o FORMAT (NULL: table) in ns (all: -A). */
+int cli_get_objects(int kind, char **names, int n, const char *format, const char *ns, bool all);
 int cli_describe_object(int kind, const char *name, const char *ns);
 int cli_delete_objects(int kind, char **names, int n, const char *ns);
 int cmd_create(int argc, char **argv);

@@ -313,7 +313,7 @@ int cmd_get(int argc, char **argv)
 	}
 	if (optind < argc && cli_object_kind(argv[optind]) >= 0)
 		return cli_get_objects(cli_object_kind(argv[optind]), argv + optind + 1,
-				       argc - optind - 1, format, ns);
+				       argc - optind - 1, format, ns, all);
 	if (optind >= argc || (strcmp(argv[optind], "pods") && strcmp(argv[optind], "pod") &&
 			       strcmp(argv[optind], "po"))) {
 		fprintf(

@@ -72,7 +72,7 @@ static void print_json_or_yaml(struct json_object *doc, const char *format)
 }
 
 static int print_objects(enum pp_object_kind kind, struct pp_config_object **objs, size_t n,
-			 const char *format, bool single)
+			 const char *format, bool single, bool all)
 {
 	if (format != NULL && (strcmp(format, "json") == 0 || strcmp(format, "yaml") == 0)) {
 		struct json_object *doc;
@@ -103,13 +103,17 @@ static int print_objects(enum pp_object_kind kind, struct pp_config_object **obj
 	}
 	if (n == 0)
 		return 0;
-	int w = (int)strlen("NAME"), tw = (int)strlen("TYPE");
+	int w = (int)strlen("NAME"), tw = (int)strlen("TYPE"), nw = (int)strlen("NAMESPACE");
 	for (size_t i = 0; i < n; i++) {
+		if ((int)strlen(objs[i]->namespace_) > nw)
+			nw = (int)strlen(objs[i]->namespace_);
 		if ((int)strlen(objs[i]->name) > w)
 			w = (int)strlen(objs[i]->name);
 		if (kind == PP_OBJ_SECRET && (int)strlen(objs[i]->type) > tw)
 			tw = (int)strlen(objs[i]->type);
 	}
+	if (all)
+		printf("%-*s   ", nw, "NAMESPACE");
 	if (kind == PP_OBJ_SECRET)
 		printf("%-*s   %-*s   %-4s   %s\n", w, "NAME", tw, "TYPE", "DATA", "AGE");
 	else
@@ -117,6 +121,8 @@ static int print_objects(enum pp_object_kind kind, struct pp_config_object **obj
 	for (size_t i = 0; i < n; i++) {
 		char age[32];
 		cli_human_age(objs[i]->created, age, sizeof(age));
+		if (all)
+			printf("%-*s   ", nw, objs[i]->namespace_);
 		if (kind == PP_OBJ_SECRET)
 			printf("%-*s   %-*s   %-4zu   %s\n", w, objs[i]->name, tw, objs[i]->type,
 			       data_count(objs[i]), age);
@@ -133,13 +139,14 @@ static const char *object_name(const char *arg)
 	return slash ? slash + 1 : arg;
 }
 
-int cli_get_objects(int kind, char **names, int n, const char *format, const char *ns)
+int cli_get_objects(int kind, char **names, int n, const char *format, const char *ns, bool all)
 {
 	cleanup_error struct pp_error *err = NULL;
 	struct pp_config_object **objs = NULL;
 	size_t count = 0;
 	int status = 0;
 	ns = cli_namespace(ns);
+	all = all && n == 0;
 	if (n > 0) {
 		for (int i = 0; i < n; i++) {
 			struct pp_config_object *o = NULL;
@@ -151,14 +158,17 @@ int cli_get_objects(int kind, char **names, int n, const char *format, const cha
 			objs = xrealloc(objs, (count + 1) * sizeof(*objs));
 			objs[count++] = o;
 		}
-	} else if (pp_object_list(kind, ns, &objs, &count, &err) < 0) {
+	} else if (pp_object_list(kind, all ? NULL : ns, &objs, &count, &err) < 0) {
 		cli_print_error(err);
 		return CLI_EXIT_FAILURE;
 	} else if (count == 0 && format == NULL) {
-		fprintf(stderr, "No resources found in %s namespace.\n", ns);
+		if (all)
+			fprintf(stderr, "No resources found\n");
+		else
+			fprintf(stderr, "No resources found in %s namespace.\n", ns);
 	}
 	if (count > 0 || n != 1) {
-		int r = print_objects(kind, objs, count, format, n == 1 && count == 1);
+		int r = print_objects(kind, objs, count, format, n == 1 && count == 1, all);
 		if (r != 0)
 			status = r;
 	}

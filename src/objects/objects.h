@@ -40,7 +40,8 @@ int pp_object_apply(struct pp_config_object *o, enum pp_object_apply_result *res
 int pp_object_get(enum pp_object_kind kind, const char *ns, const char *name,
 		  struct pp_config_object **out, struct pp_error **err);
 
-/* Every object of a kind in ns, sorted by name (*n may be 0). */
+/* Every object of a kind in ns (NULL: in every namespace, namespaces in
+ * name order), sorted by name (*n may be 0). */
 int pp_object_list(enum pp_object_kind kind, const char *ns, struct pp_config_object ***out,
 		   size_t *n, struct pp_error **err);
 void pp_object_list_free(struct pp_config_object **objs, size_t n);

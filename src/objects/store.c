@@ -324,11 +324,46 @@ static int cmp_names(const struct dirent **a, const struct dirent **b)
 	return strcmp((*a)->d_name, (*b)->d_name);
 }
 
+static int list_namespace(enum pp_object_kind kind, const char *ns, struct pp_config_object ***out,
+			  size_t *n, struct pp_error **err);
+
+/* Every namespace's, namespaces in name order. */
+static int list_all(enum pp_object_kind kind, struct pp_config_object ***out, size_t *n,
+		    struct pp_error **err)
+{
+	cleanup_free char *root = xasprintf("%s/%s", pp_settings()->root, OBJECTS_DIR);
+	struct dirent **names = NULL;
+	int count = scandir(root, &names, NULL, cmp_names);
+	if (count < 0)
+		return errno == ENOENT ? 0 : pp_error_set(err, errno, "%s", root);
+	int r = 0;
+	for (int i = 0; i < count; i++) {
+		if (r == 0 && names[i]->d_name[0] != '.')
+			r = list_namespace(kind, names[i]->d_name, out, n, err);
+		free(names[i]);
+	}
+	free(names);
+	return r;
+}
+
 int pp_object_list(enum pp_object_kind kind, const char *ns, struct pp_config_object ***out,
 		   size_t *n, struct pp_error **err)
 {
 	*out = NULL;
 	*n = 0;
+	int r = ns != NULL ? list_namespace(kind, ns, out, n, err) : list_all(kind, out, n, err);
+	if (r < 0) {
+		pp_object_list_free(*out, *n);
+		*out = NULL;
+		*n = 0;
+	}
+	return r;
+}
+
+/* Appends ns's objects of kind to *out. */
+static int list_namespace(enum pp_object_kind kind, const char *ns, struct pp_config_object ***out,
+			  size_t *n, struct pp_error **err)
+{
 	cleanup_free char *dir = kind_dir(kind, ns);
 	struct dirent **names = NULL;
 	int count = scandir(dir, &names, NULL, cmp_names);
@@ -355,10 +390,5 @@ int pp_object_list(enum pp_object_kind kind, const char *ns, struct pp_config_ob
 		free(names[i]);
 	}
 	free(names);
-	if (r < 0) {
-		pp_object_list_free(*out, *n);
-		*out = NULL;
-		*n = 0;
-	}
 	return r;
 }

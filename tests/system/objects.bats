@@ -259,6 +259,11 @@ EOF
 	assert_line "password:  6 bytes"
 	refute_stdout_contains s3cr3t
 	[ "$(stat -c %a "$PEAPOD_ROOT/objects/other-ns/secrets/pw.json")" = 600 ]
+	run_peapod get secrets -A
+	assert_line_re 'NAMESPACE +NAME +TYPE +DATA +AGE'
+	assert_line_re 'other-ns +pw +Opaque +1 +[0-9]+s'
+	run_peapod get secrets
+	assert_stderr_contains "No resources found in default namespace."
 
 	printf 'CERT' >"$TEST_DIR/tls.crt"
 	printf 'KEY' >"$TEST_DIR/tls.key"

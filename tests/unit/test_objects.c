@@ -307,6 +307,15 @@ static void test_store(void **state)
 	pp_object_list_free(list, n);
 	assert_int_equal(pp_object_list(PP_OBJ_CONFIGMAP, "none", &list, &n, NULL), 0);
 	assert_int_equal(n, 0);
+	/* Every namespace's. */
+	o = one("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a, namespace: zz}\n");
+	assert_int_equal(pp_object_apply(o, &res, NULL), 0);
+	pp_object_free(o);
+	assert_int_equal(pp_object_list(PP_OBJ_CONFIGMAP, NULL, &list, &n, NULL), 0);
+	assert_int_equal(n, 2);
+	assert_string_equal(list[0]->namespace_, "default");
+	assert_string_equal(list[1]->namespace_, "zz");
+	pp_object_list_free(list, n);
 
 	assert_int_equal(pp_object_delete(PP_OBJ_CONFIGMAP, "default", "f", NULL), 0);
 	assert_int_equal(pp_object_delete(PP_OBJ_CONFIGMAP, "default", "f", &err),
