@@ -5,9 +5,7 @@
 #include <string.h>
 
 #include "pod/pod.h"
-#include "state/podstate.h"
 #include "util/cleanup.h"
-#include "util/fs.h"
 
 static int set_namespace(char **obj_ns, const char *ns, const char *source, struct pp_error **err)
 {
@@ -56,21 +54,6 @@ int pp_set_apply_objects(struct pp_manifest_set *set, pp_set_report_fn report, v
 			status = -1;
 	}
 	return status;
-}
-
-/* A pod of that name whose manifest is the same text: kubectl's
- * "unchanged" (peapod does not update pods: another text is refused by
- * pp_pod_apply as a name taken). */
-static bool pod_unchanged(const struct pp_manifest_item *it)
-{
-	cleanup_free char *uid = NULL, *text = NULL;
-	size_t len = 0;
-	if (pp_name_lookup(it->pod->namespace_, it->pod->name, &uid, NULL) < 0 || uid == NULL)
-		return false;
-	cleanup_free char *path = pp_state_file(uid, PP_STATE_MANIFEST);
-	if (pp_read_file(path, it->text_len + 1, &text, &len, NULL) < 0)
-		return false;
-	return len == it->text_len && memcmp(text, it->text, len) == 0;
 }
 
 /* kubelet's InvalidEnvironmentVariableNames, said once at apply (the
@@ -122,10 +105,6 @@ int pp_set_apply(struct pp_manifest_set *set, const struct pp_apply_opts *o,
 		if (it->pod == NULL)
 			continue;
 		cleanup_error struct pp_error *err = NULL;
-		if (pod_unchanged(it)) {
-			report(ctx, "pod", it->pod->name, "unchanged", NULL);
-			continue;
-		}
 		warn_invalid_env_keys(it->pod, it->pod->init_containers, it->pod->n_init_containers,
 				      report, ctx);
 		warn_invalid_env_keys(it->pod, it->pod->containers, it->pod->n_containers, report,
