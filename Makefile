@@ -25,9 +25,11 @@ HELPER_BIN := $(HELPER_SRC:tests/helpers/%.c=$(BUILD)/helpers/%)
 DEBIAN_DEPS := build-essential pkg-config libyaml-dev libjson-c-dev libarchive-dev libcmocka-dev \
 	busybox-static bats iproute2 procps util-linux containernetworking-plugins iptables clang \
 	libclang-rt-14-dev python3 clang-format cppcheck libseccomp-dev libnghttp2-dev \
-	libssl-dev openssl libcurl4-openssl-dev docker-registry skopeo
+	libssl-dev openssl libcurl4-openssl-dev docker-registry skopeo podman zstd libcap2-bin \
+	libisal-dev
 
-.PHONY: all deps run check unit system asan fuzz format lint clean bench breakdown bench-layers
+.PHONY: all deps run check unit system asan fuzz format lint clean bench breakdown bench-layers \
+	bench-pull
 
 # src/progs, x86-64 only: what a pod's infra process execs (peapod-infra)
 # and what starts a container's exec probes (peapod-exec); elsewhere peapod
@@ -138,6 +140,12 @@ bench-layers: deps
 	$(MAKE) all helpers $(BUILD)/bench/benchtime
 	BUILD=$(BUILD) bench/layers.sh
 
+# A cold image pull from a local registry: peapod against podman and skopeo
+# (bench/README.md, "Pull"); not part of check either.
+bench-pull: deps
+	$(MAKE) all
+	BUILD=$(BUILD) bench/pull.sh
+
 # Where a pod's start and stop spend their time, step by step (PEAPOD_TRACE).
 breakdown: deps
 	$(MAKE) all helpers
@@ -155,14 +163,14 @@ FUZZ_CC = clang -std=c11 -D_GNU_SOURCE -Isrc -g -O1 -fsanitize=fuzzer,address,un
 # messages, image references and registries' WWW-Authenticate headers, the
 # image documents (manifests, indexes, configs), the registry client's
 # answers (tokens, errors bodies, headers, redirects), image layers (entry
-# paths, whole tar streams unpacked) and the files a pull reads (TOML,
-# registries.conf, credentials) and inputs of several objects (ConfigMaps,
-# Secrets, Lists, JSON) for a third of it each.
+# paths, whole tar streams unpacked), the files a pull reads (TOML,
+# registries.conf, credentials), docker-archive manifest.json and inputs of
+# several objects (ConfigMaps, Secrets, Lists, JSON) for a third of it each.
 fuzz:
 	@mkdir -p build-fuzz/corpus build-fuzz/corpus-crilog build-fuzz/corpus-seccomp build-fuzz/corpus-cni \
 		build-fuzz/corpus-probe build-fuzz/corpus-control build-fuzz/corpus-image-ref-auth \
 		build-fuzz/corpus-oci build-fuzz/corpus-registry build-fuzz/corpus-layer \
-		build-fuzz/corpus-pull-conf build-fuzz/corpus-objects
+		build-fuzz/corpus-pull-conf build-fuzz/corpus-archive build-fuzz/corpus-objects
 	$(FUZZ_CC) -o build-fuzz/fuzz_manifest fuzz/fuzz_manifest.c \
 		$(filter src/manifest/%.c src/util/%.c src/security/caps.c,$(LIB_SRC)) $(LDLIBS)
 	$(FUZZ_CC) -o build-fuzz/fuzz_crilog fuzz/fuzz_crilog.c \
@@ -186,11 +194,13 @@ fuzz:
 		$(filter src/util/%.c,$(LIB_SRC)) $(LDLIBS)
 	$(FUZZ_CC) -o build-fuzz/fuzz_layer_path fuzz/fuzz_layer_path.c src/image/layer_path.c \
 		src/image/layer_apply.c src/image/layer_unpack.c src/image/archive_api.c \
-		$(filter src/util/%.c,$(LIB_SRC)) $(LDLIBS)
+		src/image/tar_split.c src/image/gunzip.c $(filter src/util/%.c,$(LIB_SRC)) $(LDLIBS)
 	$(FUZZ_CC) -o build-fuzz/fuzz_pull_conf fuzz/fuzz_pull_conf.c \
 		$(filter src/pull/registries_conf.c src/pull/credentials.c src/util/%.c,$(LIB_SRC)) $(LDLIBS)
 	$(FUZZ_CC) -o build-fuzz/fuzz_objects fuzz/fuzz_objects.c src/objects/store.c \
 		$(filter src/manifest/%.c src/util/%.c src/security/caps.c,$(LIB_SRC)) $(LDLIBS)
+	$(FUZZ_CC) -o build-fuzz/fuzz_archive_manifest fuzz/fuzz_archive_manifest.c \
+		src/image/archive_manifest.c $(filter src/util/%.c,$(LIB_SRC)) $(LDLIBS)
 	build-fuzz/fuzz_manifest -max_total_time=$(FUZZ_SECONDS) -max_len=65536 -rss_limit_mb=1024 \
 		build-fuzz/corpus fuzz/corpus
 	build-fuzz/fuzz_crilog -max_total_time=$$(( $(FUZZ_SECONDS) / 3 + 1 )) -max_len=65536 \
@@ -218,6 +228,8 @@ fuzz:
 		-rss_limit_mb=1024 build-fuzz/corpus-pull-conf fuzz/corpus-pull-conf
 	build-fuzz/fuzz_objects -max_total_time=$$(( $(FUZZ_SECONDS) / 3 + 1 )) -max_len=65536 \
 		-rss_limit_mb=1024 build-fuzz/corpus-objects fuzz/corpus-objects
+	build-fuzz/fuzz_archive_manifest -max_total_time=$$(( $(FUZZ_SECONDS) / 3 + 1 )) \
+		-max_len=65536 -rss_limit_mb=1024 build-fuzz/corpus-archive fuzz/corpus-archive
 	rm -rf /tmp/peapod-fuzz-crilog.* /tmp/peapod-fuzz-cni.* /tmp/peapod-fuzz-layer.*
 
 format:

@@ -2,9 +2,11 @@
  * chooses: even, the rest is a tar entry's name for the pure path
  * classification, whose results must hold together (a normalized path has
  * no empty, "." or ".." component and no ".wh." directory; a refusal has a
- * reason); odd, the rest is a whole uncompressed layer unpacked into a
- * fresh directory under a private temp dir, which must afterwards hold that
- * directory only (nothing written beside it). Must run as root, as the
+ * reason); odd, the rest is a whole layer unpacked into a fresh directory
+ * under a private temp dir, which must afterwards hold that directory only
+ * (nothing written beside it): declared uncompressed (1 modulo 4) or gzip
+ * (3 modulo 4: the gzip stream decoder, isa-l's when libisal2 is there, and
+ * the sniffing of a plain tar sent as gzip). Must run as root, as the
  * unpacker does. */
 #include <dirent.h>
 #include <fcntl.h>
@@ -87,7 +89,7 @@ static int count_entries(const char *dir)
 	return n;
 }
 
-static void fuzz_unpack(const uint8_t *data, size_t size)
+static void fuzz_unpack(const uint8_t *data, size_t size, enum pp_oci_compression c)
 {
 	if (base == NULL) {
 		base = strdup("/tmp/peapod-fuzz-layer.XXXXXX");
@@ -103,7 +105,7 @@ static void fuzz_unpack(const uint8_t *data, size_t size)
 		abort();
 	struct pp_layer_source src = {
 	    .fd = fd,
-	    .compression = PP_OCI_COMPRESSION_NONE,
+	    .compression = c,
 	    .size = -1,
 	    .diff_id = FUZZ_DIFF_ID,
 	    .limits = {.max_bytes = FUZZ_LAYER_MAX_BYTES, .max_entries = FUZZ_LAYER_MAX_ENTRIES},
@@ -127,6 +129,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (data[0] % 2 == 0)
 		fuzz_classify(data + 1, size - 1);
 	else
-		fuzz_unpack(data + 1, size - 1);
+		fuzz_unpack(data + 1, size - 1,
+			    data[0] % 4 == 3 ? PP_OCI_COMPRESSION_GZIP : PP_OCI_COMPRESSION_NONE);
 	return 0;
 }

@@ -29,6 +29,9 @@ int cmd_image_ls(int argc, char **argv);
 int cmd_image_inspect(int argc, char **argv);
 int cmd_image_tag(int argc, char **argv);
 int cmd_system(int argc, char **argv);
+/* image load, image save (cmd_image_archive.c) */
+int cmd_image_load(int argc, char **argv);
+int cmd_image_save(int argc, char **argv);
 
 int cmd_apply(int argc, char **argv);
 int cmd_get(int argc, char **argv);

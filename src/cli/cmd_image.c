@@ -1,13 +1,15 @@
 /* peapod image pull|import|rm|prune: the local image store from the command line
- * (ls, inspect and tag: cmd_image_info.c). */
+ * (ls, inspect and tag: cmd_image_info.c; load and save: cmd_image_archive.c). */
 #include <getopt.h>
 #include <json-c/json.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli/cli.h"
+#include "cli/pull_display.h"
 #include "image/image.h"
 #include "image/store.h"
 #include "pull/pull.h"
@@ -20,6 +22,8 @@ static const char usage_text[] =
     "       peapod image import SRC... REF [--entrypoint JSON|WORD] [--cmd JSON|WORD]\n"
     "                              [--env K=V]... [--workdir DIR] [--user USER]\n"
     "                              [--stop-signal SIG] [--root DIR]\n"
+    "       peapod image load [-i FILE|DIR|-] [-q] [--root DIR]\n"
+    "       peapod image save [-o FILE|-] [--format docker-archive|oci-archive] IMAGE...\n"
     "       peapod image ls [--digests] [-q] [-o json] [--root DIR]\n"
     "       peapod image inspect IMAGE... [--root DIR]\n"
     "       peapod image tag SOURCE TARGET... [--root DIR]\n"
@@ -245,34 +249,6 @@ static int image_prune(int argc, char **argv, struct image_opts *o)
 	return ret < 0 ? fail(&err) : 0;
 }
 
-/* One line per event on stderr, as podman's pull does when not on a
- * terminal; stdout keeps only the id. */
-static void print_pull_event(void *ctx, const struct pp_pull_event *ev)
-{
-	switch (ev->kind) {
-	case PP_PULL_EV_START:
-		fprintf(stderr, "Pulling %s\n", ev->text);
-		break;
-	case PP_PULL_EV_BLOB:
-		fprintf(stderr, "Copying blob %s (%lld bytes)\n", ev->digest, (long long)ev->size);
-		break;
-	case PP_PULL_EV_BLOB_SKIPPED:
-		fprintf(stderr, "Copying blob %s skipped: already exists\n", ev->digest);
-		break;
-	case PP_PULL_EV_WARNING:
-		if (ev->digest)
-			fprintf(stderr, "peapod: warning: layer %s: %s\n", ev->digest, ev->text);
-		else
-			fprintf(stderr, "peapod: warning: %s\n", ev->text);
-		break;
-	case PP_PULL_EV_WRITING:
-		fprintf(stderr, "Writing image %s\n", ev->digest);
-		break;
-	default:
-		break;
-	}
-}
-
 enum {
 	PULL_OPT_PLATFORM = 256,
 	PULL_OPT_CREDS,
@@ -297,6 +273,7 @@ struct pull_args {
 	const char *root;
 	char *user; /* --creds' USER (PASS points into it) */
 	bool quiet;
+	struct pull_display display; /* on stderr: stdout keeps only the id */
 };
 
 /* Returns -1 to continue, else an exit code. */
@@ -350,8 +327,11 @@ static int parse_pull_options(int argc, char **argv, struct pull_args *a)
 	}
 	if (argc - optind != 1)
 		return usage_error("pull wants one REF");
-	if (!a->quiet)
-		a->opts.progress = print_pull_event;
+	if (!a->quiet) {
+		pull_display_init(&a->display, stderr, isatty(STDERR_FILENO));
+		a->opts.progress = pull_display_event;
+		a->opts.progress_ctx = &a->display;
+	}
 	return -1;
 }
 
@@ -371,6 +351,7 @@ static int image_pull(int argc, char **argv)
 		ret = 0;
 	}
 	pp_image_store_free(store);
+	pull_display_free(&a.display);
 	free(a.user);
 	return ret;
 }
@@ -393,6 +374,7 @@ int cmd_image(int argc, char **argv)
 	} own_options[] = {
 	    {"pull", image_pull},     {"ls", cmd_image_ls},	      {"list", cmd_image_ls},
 	    {"images", cmd_image_ls}, {"inspect", cmd_image_inspect}, {"tag", cmd_image_tag},
+	    {"load", cmd_image_load}, {"save", cmd_image_save},
 	};
 	if (argc < 2) {
 		fputs(usage_text, stderr);

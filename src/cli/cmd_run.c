@@ -128,11 +128,24 @@ static int cli_run_load(const char *file, struct pp_pod **spec, char **text, siz
 	return r;
 }
 
+/* An image pull's progress: shown while the pod waits for it (an image
+ * already present says nothing). */
+static bool pull_progress(const struct pp_pod_event *e)
+{
+	static const char *const shown[] = {"Pulling", "PullProgress", "BackOff"};
+	if (e->reason == NULL || e->message == NULL)
+		return false;
+	for (size_t i = 0; i < sizeof(shown) / sizeof(shown[0]); i++)
+		if (strcmp(e->reason, shown[i]) == 0)
+			return true;
+	return strcmp(e->reason, "Pulled") == 0 && strncmp(e->message, "Successfully", 12) == 0;
+}
+
 static void print_event(void *ctx, const struct pp_pod_event *e)
 {
 	const struct run_opts *o = ctx;
 	bool info = e->level == NULL || strcmp(e->level, "info") == 0;
-	if (e->message != NULL && (!info || o->verbose))
+	if (e->message != NULL && (!info || o->verbose || pull_progress(e)))
 		fprintf(stderr, "peapod: %s%s\n",
 			e->level && strcmp(e->level, "error") == 0 ? "error: " : "", e->message);
 }

@@ -1,10 +1,11 @@
 #include "image/archive_api.h"
 
 #include <dlfcn.h>
+#include <pthread.h>
 
 #define LIBARCHIVE_SONAME "libarchive.so.13"
 
-int pp_archive_api(const struct pp_archive_api **out, struct pp_error **err)
+static int load(const struct pp_archive_api **out, struct pp_error **err)
 {
 	static struct pp_archive_api api;
 	static void *lib;
@@ -24,4 +25,14 @@ int pp_archive_api(const struct pp_archive_api **out, struct pp_error **err)
 	}
 	*out = &api;
 	return 0;
+}
+
+/* Layers are unpacked by several threads at once (a pull's). */
+int pp_archive_api(const struct pp_archive_api **out, struct pp_error **err)
+{
+	static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+	pthread_mutex_lock(&lock);
+	int r = load(out, err);
+	pthread_mutex_unlock(&lock);
+	return r;
 }

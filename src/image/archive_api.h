@@ -45,7 +45,25 @@
 	X(archive_entry_symlink)                                                                   \
 	X(archive_entry_hardlink)                                                                  \
 	X(archive_entry_xattr_reset)                                                               \
-	X(archive_entry_xattr_next)
+	X(archive_entry_xattr_next)                                                                \
+	X(archive_filter_bytes)                                                                    \
+	X(archive_write_new)                                                                       \
+	X(archive_write_set_format_pax_restricted)                                                 \
+	X(archive_write_open_fd)                                                                   \
+	X(archive_write_data)                                                                      \
+	X(archive_entry_new)                                                                       \
+	X(archive_entry_free)                                                                      \
+	X(archive_entry_set_pathname)                                                              \
+	X(archive_entry_set_filetype)                                                              \
+	X(archive_entry_set_perm)                                                                  \
+	X(archive_entry_set_uid)                                                                   \
+	X(archive_entry_set_gid)                                                                   \
+	X(archive_entry_set_mtime)                                                                 \
+	X(archive_entry_set_size)                                                                  \
+	X(archive_entry_set_symlink)                                                               \
+	X(archive_entry_set_hardlink)                                                              \
+	X(archive_entry_xattr_add_entry)                                                           \
+	X(archive_entry_sparse_count)
 
 struct pp_archive_api {
 #define PP_ARCHIVE_DECL(f) __typeof__(f) *f;

@@ -32,6 +32,7 @@ int pp_image_add_begin(struct pp_image_store *s, struct pp_image_add **out, stru
 	image_remove_stale_tmp(s->digest_layers_dir);
 	image_remove_stale_tmp(s->blobs_dir);
 	struct pp_image_add *a = xmalloc(sizeof(*a));
+	memset(a, 0, sizeof(*a));
 	a->store = s;
 	a->add_lock = lock;
 	*out = a;
@@ -44,7 +45,10 @@ void pp_image_add_free(struct pp_image_add *a)
 		return;
 	if (a->add_lock >= 0)
 		close(a->add_lock);
-	strv_free(a->diff_ids);
+	for (size_t i = 0; i < a->n_layers; i++)
+		free(a->diff_ids[i]);
+	free(a->diff_ids);
+	free(a->layer_sizes);
 	strv_free(a->blobs);
 	free(a);
 }
@@ -137,12 +141,17 @@ int pp_image_add_commit(struct pp_image_add *a, const char *config_digest,
 		return pp_error_wrap(err, "image config");
 	if (a->n_layers == 0)
 		return pp_error_set(err, EINVAL, "image %s: no layers", config_digest);
+	for (size_t i = 0; i < a->n_layers; i++)
+		if (a->diff_ids[i] == NULL)
+			return pp_error_set(err, EINVAL, "image %s: layer %zu was not added",
+					    config_digest, i);
 	cleanup_free char *blob = xasprintf("%s/%s", s->blobs_dir, hex);
 	if (access(blob, F_OK) < 0)
 		return pp_error_set(err, errno, "image %s: its config blob is not stored",
 				    config_digest);
-	cleanup_free char *json = image_json_build(
-	    cfg, a->diff_ids, names ? names->repo_digests : NULL, a->blobs, a->size, time(NULL));
+	cleanup_free char *json =
+	    image_json_build(cfg, a->diff_ids, names ? names->repo_digests : NULL, a->blobs,
+			     image_add_size(a), time(NULL));
 	cleanup_close int lock = -1;
 	if (image_store_lock(s, LOCK_EX, &lock, err) < 0 ||
 	    commit_locked(a, hex, json, names, err) < 0)

@@ -39,13 +39,18 @@ struct pp_image_store {
 /* An add in progress (store.h). */
 struct pp_image_add {
 	struct pp_image_store *store;
-	int add_lock;	 /* add.lock, held shared */
-	char **diff_ids; /* the chain so far, lowest first, NULL-terminated */
+	int add_lock; /* add.lock, held shared */
+	/* The chain, lowest first, NULL-terminated: a slot per layer, filled
+	 * in any order (pp_image_add_layer_at), NULL until its layer is in. */
+	char **diff_ids;
+	int64_t *layer_sizes; /* the slots' layer.json sizes */
 	size_t n_layers;
 	char **blobs; /* digests of the blobs added, NULL-terminated */
 	size_t n_blobs;
-	int64_t size; /* of the distinct layers */
 };
+
+/* The size of the distinct layers of an add's chain. */
+int64_t image_add_size(const struct pp_image_add *a);
 
 /* Appends a digest to a NULL-terminated vector of n entries. */
 void image_strv_append(char ***v, size_t *n, const char *s);
@@ -119,6 +124,15 @@ int image_repos_save(const struct pp_image_store *s, struct json_object *repos,
 /* image_tar.c: extracts a tar archive (any compression) into the existing
  * directory dst, refusing absolute paths, ".." and symlink traversal. */
 int image_extract_tar(const char *archive, const char *dst, struct pp_error **err);
+
+/* archive_extract.c: the tar read from in_fd (any compression) into the
+ * existing empty directory dst, every entry's name checked (image load). */
+int image_archive_extract(int in_fd, const char *dst, struct pp_error **err);
+
+/* layer_tar.c: the layer tree (an overlay lower dir) written to out_fd as
+ * an image layer's tar, deterministically (image save of a layer without a
+ * tar-split record). */
+int image_layer_tar(const char *tree, int out_fd, struct pp_error **err);
 
 /* Apparent size of the tree (hardlinked files counted once). */
 int64_t image_tree_size(const char *dir);

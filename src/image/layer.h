@@ -109,7 +109,14 @@ struct pp_layer_source {
 	int64_t size;
 	/* The config's rootfs.diff_ids entry: required. */
 	const char *diff_id;
+	/* The caller checks the bytes against digest itself as they pass (a
+	 * registry download does): a compressed blob is not hashed twice, and
+	 * the result's digest is then digest as given. */
+	bool digest_checked;
 	struct pp_layer_limits limits;
+	/* Where to keep the layer's tar-split record (tar_split.h: what image
+	 * save rebuilds the identical tar from); NULL: none. */
+	const char *split_path;
 };
 
 struct pp_layer_result {

@@ -12,6 +12,7 @@
 
 #include "image/image_internal.h"
 #include "image/store.h"
+#include "image/tar_split.h"
 #include "util/cleanup.h"
 #include "util/copy_tree.h"
 #include "util/fs.h"
@@ -35,6 +36,13 @@ int pp_layer_unpack_tar_file(void *ctx, int fd, int dst_dirfd, const char *dst,
 	(void)dst_dirfd;
 	(void)diff_id;
 	return image_extract_tar(ctx, dst, err);
+}
+
+char *pp_image_layer_split_path(const char *dst)
+{
+	const char *slash = strrchr(dst, '/');
+	int dir_len = slash ? (int)(slash - dst) : 1;
+	return xasprintf("%.*s/%s", dir_len, slash ? dst : ".", TAR_SPLIT_FILE);
 }
 
 /* A name for a layer nobody knows the diff ID of: random, so never shared. */
@@ -115,19 +123,43 @@ static void remove_quietly(const char *path)
 	pp_error_free(&rm_err);
 }
 
-static void append_layer(struct pp_image_add *a, const char *hex, int64_t size)
+/* Fills slot index of the chain (each slot is written by one caller only:
+ * no lock needed). */
+static void set_layer(struct pp_image_add *a, size_t index, const char *hex, int64_t size)
 {
-	cleanup_free char *diff_id = xasprintf("sha256:%s", hex);
-	for (size_t i = 0; i < a->n_layers; i++)
-		if (strcmp(a->diff_ids[i], diff_id) == 0)
-			size = 0; /* counted once */
-	image_strv_append(&a->diff_ids, &a->n_layers, diff_id);
-	a->size += size;
+	a->diff_ids[index] = xasprintf("sha256:%s", hex);
+	a->layer_sizes[index] = size;
+}
+
+int64_t image_add_size(const struct pp_image_add *a)
+{
+	int64_t size = 0;
+	for (size_t i = 0; i < a->n_layers; i++) {
+		bool seen = false;
+		for (size_t j = 0; j < i && !seen; j++)
+			seen = strcmp(a->diff_ids[i], a->diff_ids[j]) == 0;
+		if (!seen) /* a layer twice in the chain is counted once */
+			size += a->layer_sizes[i];
+	}
+	return size;
+}
+
+size_t pp_image_add_reserve(struct pp_image_add *a, size_t n)
+{
+	size_t first = a->n_layers;
+	a->diff_ids = xrealloc(a->diff_ids, (first + n + 1) * sizeof(char *));
+	a->layer_sizes = xrealloc(a->layer_sizes, (first + n + 1) * sizeof(int64_t));
+	for (size_t i = first; i <= first + n; i++) {
+		a->diff_ids[i] = NULL;
+		a->layer_sizes[i] = 0;
+	}
+	a->n_layers = first + n;
+	return first;
 }
 
 /* Unpacks, checks, describes and renames the layer into place. Called with
  * the layer's lock held when its diff ID is known. */
-static int add_new_layer(struct pp_image_add *a, const char *hex, bool announced,
+static int add_new_layer(struct pp_image_add *a, size_t index, const char *hex, bool announced,
 			 const char *compressed, int fd, pp_layer_unpack_fn unpack, void *ctx,
 			 struct pp_error **err)
 {
@@ -154,19 +186,29 @@ static int add_new_layer(struct pp_image_add *a, const char *hex, bool announced
 			remove_quietly(tmp);
 		return -1;
 	}
-	append_layer(a, hex, size);
+	set_layer(a, index, hex, size);
 	return 0;
 }
 
 int pp_image_add_layer(struct pp_image_add *a, const char *diff_id, const char *compressed, int fd,
 		       pp_layer_unpack_fn unpack, void *ctx, struct pp_error **err)
 {
+	return pp_image_add_layer_at(a, pp_image_add_reserve(a, 1), diff_id, compressed, fd, unpack,
+				     ctx, err);
+}
+
+int pp_image_add_layer_at(struct pp_image_add *a, size_t index, const char *diff_id,
+			  const char *compressed, int fd, pp_layer_unpack_fn unpack, void *ctx,
+			  struct pp_error **err)
+{
 	const struct pp_image_store *s = a->store;
 	char hex[PP_SHA256_HEX_LEN + 1];
+	if (index >= a->n_layers || a->diff_ids[index] != NULL)
+		return pp_error_set(err, EINVAL, "layer slot %zu: not reserved, or filled", index);
 	if (diff_id == NULL) {
 		if (random_hex(hex, err) < 0)
 			return -1;
-		return add_new_layer(a, hex, false, compressed, fd, unpack, ctx, err);
+		return add_new_layer(a, index, hex, false, compressed, fd, unpack, ctx, err);
 	}
 	enum pp_digest_algo algo;
 	const char *h;
@@ -182,10 +224,10 @@ int pp_image_add_layer(struct pp_image_add *a, const char *diff_id, const char *
 		return -1;
 	int64_t size = image_layer_size(s, hex);
 	if (size >= 0) {
-		append_layer(a, hex, size);
+		set_layer(a, index, hex, size);
 		return 0;
 	}
-	if (add_new_layer(a, hex, true, compressed, fd, unpack, ctx, err) < 0)
+	if (add_new_layer(a, index, hex, true, compressed, fd, unpack, ctx, err) < 0)
 		return pp_error_wrap(err, "layer %s", diff_id);
 	return 0;
 }

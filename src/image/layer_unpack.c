@@ -10,22 +10,39 @@
 #include <strings.h>
 #include <unistd.h>
 
+#include "image/gunzip.h"
 #include "image/layer_internal.h"
+#include "image/tar_split.h"
 #include "util/cleanup.h"
 
 /* Bytes read from the fd at a time: large enough that the syscalls and the
  * digest updates cost little next to inflating. */
 #define LAYER_READ_BUF (256 * 1024)
 
+/* Where the tar stream comes from. */
+enum tar_source {
+	FROM_LIBARCHIVE, /* the raw reader's filter (zstd; gzip without libisal2) */
+	FROM_GUNZIP,	 /* isa-l (gzip, libisal2 loaded: image/gunzip.h) */
+	FROM_BLOB,	 /* the blob itself: declared gzip, sent plain */
+};
+
 /* What the read callbacks work with. */
 struct layer_stream {
 	struct layer_unpack *u;
-	struct archive *raw; /* decompressed bytes come out of it */
+	enum tar_source from;
+	struct archive *raw;  /* FROM_LIBARCHIVE: decompressed bytes come out of it */
+	struct pp_gunzip *gz; /* FROM_GUNZIP */
+	char *out;	      /* FROM_GUNZIP: what it inflated */
+	size_t first_len;     /* FROM_BLOB: the bytes the sniffing read, in buf */
 	struct pp_digest *blob_digest, *tar_digest;
 	/* A plain layer's tar stream is its blob, byte for byte: hashed once
 	 * (SHA-256 costs ~0.1 s per 200 MB). */
 	bool tar_is_blob;
+	/* The blob's digest is computed here (not when the caller checks it
+	 * and the tar stream is not the blob). */
+	bool hash_blob;
 	char *buf;
+	struct tar_split_writer *split; /* NULL when not recorded */
 };
 
 static void stream_fail(struct layer_stream *s, int errnum, const char *msg)
@@ -65,7 +82,7 @@ static ssize_t read_blob(struct layer_stream *s)
 		stream_fail(s, EBADMSG, "the layer's blob is larger than its descriptor's size");
 		return -1;
 	}
-	if (pp_digest_update(s->blob_digest, s->buf, (size_t)n, &u->stream_err) < 0)
+	if (s->hash_blob && pp_digest_update(s->blob_digest, s->buf, (size_t)n, &u->stream_err) < 0)
 		return -1;
 	return n;
 }
@@ -77,14 +94,12 @@ static la_ssize_t blob_callback(struct archive *a, void *data, const void **buf)
 	return read_blob(s);
 }
 
-/* The next bytes of the tar stream, hashed and counted; 0 at its end. */
-static ssize_t read_tar(struct layer_stream *s, const void **buf)
+/* The next bytes of the tar stream from libarchive's filter; 0 at its end. */
+static ssize_t next_from_libarchive(struct layer_stream *s, const void **buf)
 {
 	struct layer_unpack *u = s->u;
 	size_t len;
 	la_int64_t off;
-	if (u->stream_err != NULL)
-		return -1;
 	int r = u->A->archive_read_data_block(s->raw, buf, &len, &off);
 	if (r == ARCHIVE_EOF)
 		return 0;
@@ -93,6 +108,50 @@ static ssize_t read_tar(struct layer_stream *s, const void **buf)
 		stream_fail(s, EBADMSG, e ? e : "decompressing the layer failed");
 		return -1;
 	}
+	return (ssize_t)len;
+}
+
+/* The next bytes isa-l inflates, the blob read as it needs it. */
+static ssize_t next_from_gunzip(struct layer_stream *s, const void **buf)
+{
+	for (;;) {
+		ssize_t n = pp_gunzip_read(s->gz, s->out, LAYER_READ_BUF, &s->u->stream_err);
+		if (n != 0) {
+			*buf = s->out;
+			return n;
+		}
+		n = read_blob(s);
+		if (n < 0)
+			return -1;
+		if (n == 0)
+			return pp_gunzip_end(s->gz, &s->u->stream_err);
+		pp_gunzip_input(s->gz, s->buf, (size_t)n);
+	}
+}
+
+static ssize_t next_from_blob(struct layer_stream *s, const void **buf)
+{
+	*buf = s->buf;
+	if (s->first_len > 0) {
+		ssize_t n = (ssize_t)s->first_len;
+		s->first_len = 0;
+		return n;
+	}
+	return read_blob(s);
+}
+
+/* The next bytes of the tar stream, hashed and counted; 0 at its end. */
+static ssize_t read_tar(struct layer_stream *s, const void **buf)
+{
+	struct layer_unpack *u = s->u;
+	if (u->stream_err != NULL)
+		return -1;
+	ssize_t n = s->from == FROM_GUNZIP ? next_from_gunzip(s, buf)
+		    : s->from == FROM_BLOB ? next_from_blob(s, buf)
+					   : next_from_libarchive(s, buf);
+	if (n <= 0)
+		return n;
+	size_t len = (size_t)n;
 	u->res->size += (int64_t)len;
 	if (u->res->size > u->src->limits.max_bytes) {
 		stream_fail(s, EFBIG, "the layer's tar stream is larger than the bound");
@@ -100,6 +159,8 @@ static ssize_t read_tar(struct layer_stream *s, const void **buf)
 	}
 	if (!s->tar_is_blob && pp_digest_update(s->tar_digest, *buf, len, &u->stream_err) < 0)
 		return -1;
+	if (s->split != NULL)
+		tar_split_feed(s->split, *buf, len);
 	return (ssize_t)len;
 }
 
@@ -114,7 +175,7 @@ static int archive_fail(struct layer_unpack *u, struct archive *a, const char *w
 {
 	if (u->stream_err != NULL)
 		return pp_error_set(err, u->stream_err->status, "%s", u->stream_err->msg);
-	const char *e = u->A->archive_error_string(a);
+	const char *e = a ? u->A->archive_error_string(a) : NULL;
 	return pp_error_set(err, EBADMSG, "%s: %s", what, e ? e : "failed");
 }
 
@@ -155,6 +216,52 @@ static int open_raw(struct layer_stream *s, struct pp_error **err)
 	return 0;
 }
 
+/* A gzip layer with libisal2: the first bytes tell gzip (inflated by
+ * isa-l) from a plain tar sent for one (taken as it is). */
+static int open_gunzip(struct layer_stream *s, struct pp_error **err)
+{
+	struct layer_unpack *u = s->u;
+	ssize_t n = read_blob(s);
+	if (n < 0)
+		return archive_fail(u, NULL, "read the layer", err);
+	if (n == 0)
+		return pp_error_set(err, EBADMSG, "the layer is empty");
+	const unsigned char *b = (const unsigned char *)s->buf;
+	if (b[0] == 0x1f && (n < 2 || b[1] == 0x8b)) {
+		s->from = FROM_GUNZIP;
+		s->out = xmalloc(LAYER_READ_BUF);
+		pp_gunzip_input(s->gz, s->buf, (size_t)n);
+		u->res->compression = PP_OCI_COMPRESSION_GZIP;
+	} else {
+		s->from = FROM_BLOB;
+		s->first_len = (size_t)n;
+		u->res->compression = PP_OCI_COMPRESSION_NONE;
+	}
+	return 0;
+}
+
+/* The tar-split record: a plain file's contents are those diff/<path>
+ * will hold; any other entry's (a hardlink's with data) stay in it. The
+ * header was just read: the reader's position is where the contents start. */
+static void split_entry(struct layer_stream *s, struct archive_entry *entry)
+{
+	const struct pp_archive_api *A = s->u->A;
+	if (s->split == NULL)
+		return;
+	struct pp_layer_path p;
+	const char *path = NULL;
+	pp_layer_path_classify(A->archive_entry_pathname(entry), &p);
+	if (A->archive_entry_filetype(entry) == AE_IFREG &&
+	    A->archive_entry_hardlink(entry) == NULL && p.action == PP_LAYER_PATH_ENTRY &&
+	    p.path[0] != '\0')
+		path = p.path;
+	/* a sparse file's stored bytes are not its contents: no record */
+	if (A->archive_entry_sparse_count(entry) > 0)
+		tar_split_abandon(s->split);
+	tar_split_entry(s->split, A->archive_filter_bytes(s->u->tar, 0),
+			A->archive_entry_size(entry), path);
+}
+
 static int read_entries(struct layer_stream *s, struct pp_error **err)
 {
 	struct layer_unpack *u = s->u;
@@ -175,6 +282,7 @@ static int read_entries(struct layer_stream *s, struct pp_error **err)
 		if (A->archive_entry_size(entry) > u->src->limits.max_bytes)
 			return pp_error_set(err, EFBIG, "%s: larger than the bound",
 					    A->archive_entry_pathname(entry));
+		split_entry(s, entry);
 		if (layer_apply_entry(u, entry, err) < 0)
 			return -1;
 	}
@@ -192,7 +300,8 @@ static int drain(struct layer_stream *s, struct pp_error **err)
 	while (n == 0 && (n = read_blob(s)) > 0)
 		;
 	if (n < 0)
-		return archive_fail(s->u, s->raw, "read the layer", err);
+		return archive_fail(s->u, s->from == FROM_LIBARCHIVE ? s->raw : NULL,
+				    "read the layer", err);
 	return 0;
 }
 
@@ -207,7 +316,9 @@ static int finish(struct layer_stream *s, struct pp_error **err)
 {
 	struct layer_unpack *u = s->u;
 	struct pp_layer_result *res = u->res;
-	if (pp_digest_end_string(s->blob_digest, res->digest, err) < 0)
+	if (!s->hash_blob)
+		snprintf(res->digest, sizeof(res->digest), "%s", u->src->digest);
+	else if (pp_digest_end_string(s->blob_digest, res->digest, err) < 0)
 		return -1;
 	if (s->tar_is_blob)
 		memcpy(res->diff_id, res->digest, sizeof(res->diff_id));
@@ -269,26 +380,41 @@ int pp_layer_unpack(int dirfd, const struct pp_layer_source *src, struct pp_laye
 		return -1;
 	struct layer_unpack u = {.A = A, .src = src, .res = res, .rootfd = dirfd, .parent_fd = -1};
 	cleanup_free char *buf = xmalloc(LAYER_READ_BUF);
-	struct layer_stream s = {.u = &u, .buf = buf};
+	/* a plain layer's blob is its tar: hashed once for both */
+	bool hash_blob = !src->digest_checked || src->digest == NULL ||
+			 src->compression == PP_OCI_COMPRESSION_NONE;
+	struct layer_stream s = {.u = &u, .buf = buf, .hash_blob = hash_blob};
 	int ret = -1;
 	if (pp_digest_begin(blob_algo, &s.blob_digest, err) < 0 ||
 	    pp_digest_begin(tar_algo, &s.tar_digest, err) < 0)
 		goto out;
-	s.raw = A->archive_read_new();
 	u.tar = A->archive_read_new();
-	if (s.raw == NULL || u.tar == NULL)
+	if (u.tar == NULL)
 		abort();
-	if (open_raw(&s, err) < 0)
+	if (src->split_path != NULL && tar_split_writer_open(src->split_path, &s.split, err) < 0)
 		goto out;
-	s.tar_is_blob = res->compression == PP_OCI_COMPRESSION_NONE && blob_algo == tar_algo;
+	if (src->compression == PP_OCI_COMPRESSION_GZIP && (s.gz = pp_gunzip_new()) != NULL) {
+		if (open_gunzip(&s, err) < 0)
+			goto out;
+	} else {
+		if ((s.raw = A->archive_read_new()) == NULL)
+			abort();
+		if (open_raw(&s, err) < 0)
+			goto out;
+	}
+	s.tar_is_blob =
+	    s.hash_blob && res->compression == PP_OCI_COMPRESSION_NONE && blob_algo == tar_algo;
 	if (read_entries(&s, err) < 0 || drain(&s, err) < 0 || finish(&s, err) < 0)
 		goto out;
 	ret = 0;
 out:
+	tar_split_writer_close(s.split, ret == 0);
 	if (u.tar != NULL)
 		A->archive_read_free(u.tar);
 	if (s.raw != NULL)
 		A->archive_read_free(s.raw);
+	pp_gunzip_free(s.gz);
+	free(s.out);
 	pp_digest_free(s.blob_digest);
 	pp_digest_free(s.tar_digest);
 	pp_error_free(&u.stream_err);

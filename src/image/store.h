@@ -19,8 +19,15 @@
  *                          tar): diff/ the unpacked tree (an overlay lower dir:
  *                          whiteouts as 0/0 char devices, opaque dirs by xattr),
  *                          layer.json {diff_id, compressed_digest, size,
- *                          complete: true}. A layer is stored once, shared by
- *                          every image that has it.
+ *                          complete: true}, tar-split (what image save
+ *                          rebuilds the layer's identical tar from: its
+ *                          headers and padding, the contents by reference to
+ *                          diff/, so the layer's diff ID and the image's id
+ *                          stay; absent for imported layers and those
+ *                          unpacked before it existed: save rebuilds those
+ *                          from diff/, another tar, another image id).
+ *                          A layer is stored once, shared by every image
+ *                          that has it.
  *   layers/sha256/.tmp-<pid>-XXXXXX/  a layer being unpacked; renamed to its
  *                          digest once diff/ and layer.json (written last) are
  *                          complete, so a directory under its digest name is
@@ -56,6 +63,11 @@
 /* An image being added. */
 struct pp_image_add;
 
+/* Where an unpacker given the tree dst keeps the layer's tar-split record
+ * (pp_layer_source.split_path, image/tar_split.h): beside the tree. The
+ * caller frees. */
+char *pp_image_layer_split_path(const char *dst);
+
 /* Fills the empty directory dst (dst_dirfd open on it) with the layer read
  * from fd. When it hashed the uncompressed tar, it writes "sha256:<hex>" to
  * diff_id (else leaves it ""), which the store checks against the diff ID
@@ -73,13 +85,30 @@ int pp_image_add_begin(struct pp_image_store *store, struct pp_image_add **out,
 int pp_image_add_blob(struct pp_image_add *add, const char *digest, const void *data, size_t len,
 		      struct pp_error **err);
 
-/* Appends a layer to the image's chain (call lowest first). diff_id
+/* Appends a layer to the image's chain (call lowest first): reserves its
+ * slot, then pp_image_add_layer_at. diff_id
  * "sha256:<hex>", or NULL when nobody knows it (a directory import): the
  * layer then gets a random name in the same namespace, never shared.
  * compressed_digest (the blob it came as) goes to layer.json; may be NULL.
  * When the layer is stored already, fd is not read. */
 int pp_image_add_layer(struct pp_image_add *add, const char *diff_id, const char *compressed_digest,
 		       int fd, pp_layer_unpack_fn unpack, void *ctx, struct pp_error **err);
+
+/* Appends n empty slots to the chain and returns the index of the first:
+ * their layers are then added in any order, each by one caller, with
+ * pp_image_add_layer_at; the chain stays in slot order (lowest first).
+ * Not concurrent with other calls on add. */
+size_t pp_image_add_reserve(struct pp_image_add *add, size_t n);
+
+/* pp_image_add_layer into the reserved slot index. Calls for distinct
+ * slots may run at once from several threads (nothing else on add
+ * meanwhile): each takes its own layer's lock and unpacks into its own
+ * private directory; two slots of one diff ID unpack it once (the second
+ * waits on the layer's lock, as a second process does). A slot left empty
+ * fails the commit. */
+int pp_image_add_layer_at(struct pp_image_add *add, size_t index, const char *diff_id,
+			  const char *compressed_digest, int fd, pp_layer_unpack_fn unpack,
+			  void *ctx, struct pp_error **err);
 
 /* Names and records of a commit. tags: normalized refs ("busybox:1.36"),
  * NULL-terminated, may be NULL; repo_digests: "name@sha256:...", likewise. */

@@ -84,6 +84,7 @@ struct pp_volume_mount {
 	char *recursive_read_only; /* Disabled | IfPossible | Enabled, NULL when absent */
 	struct pp_pos pos;
 	struct pp_pos name_pos, mount_path_pos;
+	struct pp_pos propagation_pos; /* of mountPropagation's value, when set */
 };
 
 struct pp_resources {

@@ -60,6 +60,19 @@ static bool volume_declared(const struct pp_pod *pod, const char *name)
 	return false;
 }
 
+/* A Bidirectional mount sends the container's mounts to the host: the API
+ * server allows it to privileged containers only. */
+static int check_propagation(struct pctx *c, const struct pp_container *ct,
+			     const struct pp_volume_mount *m, const char *base, size_t i)
+{
+	bool privileged = ct->security.has_privileged && ct->security.privileged;
+	if (m->propagation != PP_PROPAGATION_BIDIRECTIONAL || privileged)
+		return 0;
+	cleanup_free char *p = xasprintf("%s.volumeMounts[%zu].mountPropagation", base, i);
+	return perr(c, m->propagation_pos, p,
+		    "Bidirectional mount propagation is available only to privileged containers");
+}
+
 static int check_mounts(struct pctx *c, const struct pp_pod *pod, const struct pp_container *ct,
 			size_t idx)
 {
@@ -78,6 +91,8 @@ static int check_mounts(struct pctx *c, const struct pp_pod *pod, const struct p
 			return perr(c, m->mount_path_pos, p, "duplicate mountPath \"%s\"",
 				    m->mount_path);
 		}
+		if (check_propagation(c, ct, m, base, i) < 0)
+			return -1;
 	}
 	return 0;
 }

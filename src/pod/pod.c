@@ -15,6 +15,7 @@
 #include "state/podstate.h"
 #include "util/cleanup.h"
 #include "util/fs.h"
+#include "util/image_reference.h"
 #include "util/proc.h"
 #include "util/trace.h"
 
@@ -43,40 +44,106 @@ static int wrap_at(struct pp_error **err, const struct pp_pod *spec, struct pp_p
 			     pos.col, field);
 }
 
-/* Step 1: every image must be in the store before anything is created. */
-static int resolve_images(struct pp_pod_instance *pod, struct pp_image_store *store,
-			  struct pp_error **err)
+/* The policy kubelet applies: the manifest's, else Always for a :latest (or
+ * untagged) reference, IfNotPresent for any other tag or a digest alone. */
+enum pp_pull_policy pp_pod_pull_policy(const struct pp_container *spec)
 {
-	for (size_t i = 0; i < pod->n_containers; i++) {
-		struct pp_pod_container *c = &pod->containers[i];
-		if (pp_image_get(store, c->spec->image, &c->image, err) < 0) {
-			bool init = i < pod->n_init;
-			cleanup_free char *field =
-			    xasprintf("spec.%s[%zu].image", init ? "initContainers" : "containers",
-				      init ? i : i - pod->n_init);
-			return wrap_at(err, pod->spec, c->spec->pos, field);
-		}
+	if (spec->pull_policy != PP_PULL_DEFAULT)
+		return spec->pull_policy;
+	struct pp_image_ref ref = {0};
+	enum pp_pull_policy p = PP_PULL_IF_NOT_PRESENT;
+	if (pp_image_ref_parse(spec->image, &ref, NULL) == 0 && ref.tag != NULL &&
+	    strcmp(ref.tag, "latest") == 0)
+		p = PP_PULL_ALWAYS;
+	pp_image_ref_free(&ref);
+	return p;
+}
+
+static char *container_field(const struct pp_pod_instance *pod, size_t i, const char *what)
+{
+	bool init = i < pod->n_init;
+	return xasprintf("spec.%s[%zu].%s", init ? "initContainers" : "containers",
+			 init ? i : i - pod->n_init, what);
+}
+
+/* The pin keeps the images of every prepared container (the file is
+ * rewritten whole each time one more is). */
+static int pin_images(struct pp_pod_instance *pod, struct pp_error **err)
+{
+	struct pp_image **images = xmalloc(sizeof(*images) * (pod->n_containers + 1));
+	size_t n = 0;
+	for (size_t i = 0; i < pod->n_containers; i++)
+		if (pod->containers[i].image != NULL)
+			images[n++] = pod->containers[i].image;
+	cleanup_free char *name = xasprintf("%s/%s", pod->spec->namespace_, pod->spec->name);
+	int ret = n == 0 ? 0 : pp_image_pin(pod->store, pod->uid, name, images, n, err);
+	free(images);
+	return ret;
+}
+
+/* A container's image and who it runs as (the image's user, the
+ * securityContext, with the checks kubelet makes before a start). On
+ * failure the container has no image: c->image is set only when both are
+ * done. */
+static int prepare_container(struct pp_pod_instance *pod, size_t i, bool *missing,
+			     struct pp_error **err)
+{
+	struct pp_pod_container *c = &pod->containers[i];
+	struct pp_image *img = NULL;
+	if (pp_image_get(pod->store, c->spec->image, &img, err) < 0) {
+		*missing = true;
+		return -1;
+	}
+	*missing = false;
+	c->image = img;
+	if (pp_pod_container_identity(pod, c, pp_image_store_root(pod->store), err) < 0) {
+		c->image = NULL;
+		pp_image_free(img);
+		return -1;
 	}
 	return 0;
 }
 
-/* Step 1b: who each container runs as (the image's user, the
- * securityContext), with the checks kubelet makes before a start. */
-static int resolve_identity(struct pp_pod_instance *pod, struct pp_image_store *store,
-			    struct pp_error **err)
+int pp_pod_instance_prepare_container(struct pp_pod_instance *pod, size_t i, struct pp_error **err)
+{
+	struct pp_pod_container *c = &pod->containers[i];
+	bool missing = false;
+	if (c->image != NULL)
+		return 0;
+	if (prepare_container(pod, i, &missing, err) < 0)
+		return -1;
+	if (pin_images(pod, err) < 0) {
+		pp_image_free(c->image);
+		c->image = NULL;
+		return -1;
+	}
+	return 0;
+}
+
+/* Step 1: the containers whose image is here already (and not to be pulled
+ * again: Always) are prepared now, and a refused one (runAsNonRoot, a bad
+ * seccomp profile) fails the pod before anything is created. The others
+ * are prepared by the supervisor once their image is pulled. */
+static int prepare_present(struct pp_pod_instance *pod, struct pp_error **err)
 {
 	/* Compiled seccomp filters are kept beside the images (see seccomp.h). */
-	cleanup_free char *cache = xasprintf("%s/seccomp-cache", pp_image_store_root(store));
+	cleanup_free char *cache = xasprintf("%s/seccomp-cache", pp_image_store_root(pod->store));
 	pp_seccomp_set_cache_dir(cache);
 	for (size_t i = 0; i < pod->n_containers; i++) {
 		struct pp_pod_container *c = &pod->containers[i];
-		if (pp_pod_container_identity(pod, c, pp_image_store_root(store), err) < 0) {
-			bool init = i < pod->n_init;
-			cleanup_free char *field = xasprintf("spec.%s[%zu].securityContext",
-							     init ? "initContainers" : "containers",
-							     init ? i : i - pod->n_init);
-			return wrap_at(err, pod->spec, c->spec->pos, field);
+		bool missing = false;
+		if (pp_pod_pull_policy(c->spec) == PP_PULL_ALWAYS)
+			continue;
+		struct pp_error *e = NULL;
+		if (prepare_container(pod, i, &missing, &e) == 0)
+			continue;
+		if (missing) {
+			pp_error_free(&e);
+			continue;
 		}
+		*err = e;
+		cleanup_free char *field = container_field(pod, i, "securityContext");
+		return wrap_at(err, pod->spec, c->spec->pos, field);
 	}
 	return 0;
 }
@@ -124,19 +191,13 @@ static void init_containers(struct pp_pod_instance *pod)
 
 /* Step 3: state and data directories (with the pin that keeps our images'
  * layers in the store while we run), the pod cgroup, one per container. */
-static int create_dirs_and_cgroups(struct pp_pod_instance *pod, struct pp_image_store *store,
-				   int *infra_adj, struct pp_error **err)
+static int create_dirs_and_cgroups(struct pp_pod_instance *pod, int *infra_adj,
+				   struct pp_error **err)
 {
 	if (pp_mkdir_p(pod->state_dir, STATE_DIR_MODE, err) < 0 ||
 	    pp_mkdir_p(pod->data_dir, DATA_DIR_MODE, err) < 0)
 		return -1;
-	struct pp_image **images = xmalloc(sizeof(*images) * (pod->n_containers + 1));
-	for (size_t i = 0; i < pod->n_containers; i++)
-		images[i] = pod->containers[i].image;
-	cleanup_free char *name = xasprintf("%s/%s", pod->spec->namespace_, pod->spec->name);
-	int pinned = pp_image_pin(store, pod->uid, name, images, pod->n_containers, err);
-	free(images);
-	if (pinned < 0)
+	if (pin_images(pod, err) < 0)
 		return -1;
 	for (size_t i = 0; i < pod->n_containers; i++) {
 		struct pp_pod_container *c = &pod->containers[i];
@@ -184,6 +245,8 @@ int pp_pod_instance_create(struct pp_pod *spec, struct pp_image_store *store,
 {
 	struct pp_pod_instance *pod = xmalloc(sizeof(*pod));
 	pod->spec = spec;
+	pod->store = store;
+	pod->volumes_ns_fd = -1;
 	pod->uid = spec->uid ? xstrdup(spec->uid) : pp_pod_new_uid();
 	pod->state_dir = xasprintf("%s/pods/%s", pp_run_dir(), pod->uid);
 	pod->data_dir = xasprintf("%s/pods/%s", pp_image_store_root(store), pod->uid);
@@ -191,16 +254,14 @@ int pp_pod_instance_create(struct pp_pod *spec, struct pp_image_store *store,
 	init_containers(pod);
 
 	/* Checks first: a pod that cannot run creates nothing. */
-	if (resolve_images(pod, store, err) < 0 || resolve_identity(pod, store, err) < 0 ||
-	    check_host_paths(pod, err) < 0) {
+	if (prepare_present(pod, err) < 0 || check_host_paths(pod, err) < 0) {
 		pp_pod_instance_free(pod);
 		return -1;
 	}
 	/* Then every resource, each owned by pod and removed by destroy. */
 	int infra_adj = 0;
-	if (create_dirs_and_cgroups(pod, store, &infra_adj, err) < 0 ||
-	    alloc_id_range(pod, err) < 0 || pp_pod_volumes_create(pod, err) < 0 ||
-	    create_sandbox(pod, infra_adj, err) < 0) {
+	if (create_dirs_and_cgroups(pod, &infra_adj, err) < 0 || alloc_id_range(pod, err) < 0 ||
+	    pp_pod_volumes_create(pod, err) < 0 || create_sandbox(pod, infra_adj, err) < 0) {
 		pp_pod_instance_destroy(pod, NULL);
 		pp_pod_instance_free(pod);
 		return -1;
@@ -343,6 +404,11 @@ int pp_pod_instance_spawn_container(struct pp_pod_instance *pod, size_t i, struc
 	struct pp_pod_container *c = &pod->containers[i];
 	struct start_ctx s = {.out = {-1, -1}, .errp = {-1, -1}, .in = -1};
 	close_stdio(c);
+	if (c->image == NULL) {
+		pp_error_set(err, 0, "container %s: image \"%s\" is not ready", c->spec->name,
+			     c->spec->image);
+		goto fail;
+	}
 	if (prepare_start(pod, c, &s, err) < 0)
 		goto fail;
 
@@ -362,6 +428,7 @@ int pp_pod_instance_spawn_container(struct pp_pod_instance *pod, size_t i, struc
 	    .new_pid_ns = pod->sandbox->own_pid_ns,
 	    .userns = pod->userns,
 	    .userns_fd = pod->sandbox->userns_fd,
+	    .volumes_ns_fd = pod->volumes_ns_fd,
 	    .id_base = pod->id_base,
 	    .mounts = s.mounts,
 	    .n_mounts = s.n_mounts,
@@ -469,7 +536,7 @@ void pp_pod_instance_container_exited(struct pp_pod_instance *pod, size_t i)
 static int stop_signal(const struct pp_pod_container *c)
 {
 	const char *name = c->spec->lifecycle.stop_signal;
-	if (name == NULL)
+	if (name == NULL && c->image != NULL)
 		name = c->image->config.stop_signal;
 	if (name == NULL)
 		return SIGTERM;
@@ -523,6 +590,8 @@ int pp_pod_instance_destroy(struct pp_pod_instance *pod, struct pp_error **err)
 	pp_trace("pod sandbox gone");
 	for (size_t i = 0; i < pod->n_volumes; i++)
 		cleanup_closep(&pod->volumes[i].fd);
+	/* the last reference: the namespace goes, and every mount in it */
+	cleanup_closep(&pod->volumes_ns_fd);
 	if (pod->cgroup && pp_cgroup_destroy(pod->cgroup, err) < 0)
 		ret = -1;
 	pp_trace("pod cgroups gone");
@@ -558,6 +627,7 @@ void pp_pod_instance_free(struct pp_pod_instance *pod)
 		free(pod->volumes[i].path);
 		cleanup_closep(&pod->volumes[i].fd);
 	}
+	cleanup_closep(&pod->volumes_ns_fd);
 	free(pod->volumes);
 	free(pod->containers);
 	pp_cgroup_free(pod->cgroup);

@@ -34,6 +34,10 @@ enum pp_ctr_state { PP_CTR_WAITING = 0, PP_CTR_RUNNING, PP_CTR_TERMINATED };
 
 struct pp_pod_container {
 	const struct pp_container *spec;
+	/* NULL until the container is prepared: its image in the store (and
+	 * pinned), its identity worked out. A pod starts before every image
+	 * is here: the supervisor pulls the missing ones and prepares their
+	 * containers then (pp_pod_instance_prepare_container). */
 	struct pp_image *image;
 	bool is_sidecar;
 	char *dir; /* <pod data dir>/containers/<name> */
@@ -63,12 +67,17 @@ struct pp_pod_container {
 struct pp_pod_volume {
 	const struct pp_volume *spec;
 	char *path; /* host directory (emptyDir on disk, hostPath) */
-	int fd;	    /* detached tmpfs (emptyDir medium Memory), else -1 */
+	int fd;	    /* detached tmpfs (emptyDir medium Memory), the root of its mount
+		     * in the volumes namespace (in_volumes_ns), else -1 */
 	bool is_dir;
+	/* an emptyDir some container mounts with propagation: a shared mount
+	 * at path in the pod's volumes namespace, cloned from there */
+	bool in_volumes_ns;
 };
 
 struct pp_pod_instance {
 	struct pp_pod *spec;
+	struct pp_image_store *store; /* the caller's, open while the pod lives */
 	char *uid;
 	char *state_dir; /* /run/peapod/pods/<uid> */
 	char *data_dir;	 /* <store root>/pods/<uid> */
@@ -81,6 +90,9 @@ struct pp_pod_instance {
 	uint32_t id_base;
 	struct pp_pod_volume *volumes;
 	size_t n_volumes;
+	/* the mount namespace holding the emptyDirs mounted with propagation
+	 * (volumes.c), or -1 */
+	int volumes_ns_fd;
 	/* init containers first, then app containers, in spec order */
 	struct pp_pod_container *containers;
 	size_t n_containers;
@@ -91,13 +103,28 @@ struct pp_pod_instance {
 	char **warnings; /* NULL-terminated, or NULL */
 };
 
-/* Everything up to a running sandbox: images resolved and hostPaths checked
- * first (so a bad image or path creates nothing), then directories, cgroup,
- * volumes and the infra process. Takes ownership of spec (also on failure). */
+/* Everything up to a running sandbox: the containers whose image is in the
+ * store (and whose pull policy is not Always) prepared and hostPaths checked
+ * first (so a refused container or a bad path creates nothing), then
+ * directories, cgroup, volumes and the infra process. A container whose
+ * image is missing is left unprepared (image NULL) for the supervisor to
+ * pull. Takes ownership of spec (also on failure); store must outlive the
+ * instance. */
 int pp_pod_instance_create(struct pp_pod *spec, struct pp_image_store *store,
 			   struct pp_pod_instance **out, struct pp_error **err);
 
-/* Starts (or restarts, with a fresh writable layer) container i. On failure
+/* The pull policy kubelet applies to a container: imagePullPolicy, else
+ * Always for a ":latest" or untagged reference, IfNotPresent otherwise. */
+enum pp_pull_policy pp_pod_pull_policy(const struct pp_container *spec);
+
+/* Prepares container i once its image is in the store: the image found and
+ * pinned with the pod's others, the container's identity from its
+ * /etc/passwd and securityContext (kubelet's checks: runAsNonRoot, the
+ * seccomp profile). Nothing changes on failure. No-op when prepared. */
+int pp_pod_instance_prepare_container(struct pp_pod_instance *pod, size_t i, struct pp_error **err);
+
+/* Starts (or restarts, with a fresh writable layer) container i. It must
+ * have been prepared. On failure
  * the container is left TERMINATED with reason StartError, exit code 128. */
 int pp_pod_instance_start_container(struct pp_pod_instance *pod, size_t i, struct pp_error **err);
 

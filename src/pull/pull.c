@@ -1,65 +1,35 @@
 /* The pull, step by step: reference, manifest (through indexes to the
- * platform's entry), config, layers, commit. Each layer is downloaded only
- * when the store's add asks for its tree, i.e. when no image has it yet
- * (the store checks under the layer's lock, so two pulls sharing a layer
- * download it once). */
-#include <fcntl.h>
+ * platform's entry), config, layers (pull_layers.c), commit. */
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <unistd.h>
 
-#include "image/layer.h"
-#include "image/oci.h"
-#include "image/store.h"
 #include "pull/certs_dir.h"
 #include "pull/credentials.h"
-#include "pull/pull.h"
+#include "pull/pull_internal.h"
 #include "pull/registries_conf.h"
-#include "registry/registry.h"
 #include "util/cleanup.h"
 #include "util/image_reference.h"
 #include "util/settings.h"
 
-struct pull {
-	struct pp_image_store *store;
-	const struct pp_pull_options *opts;
-	struct pp_registry_client *client;
-	struct pp_image_ref ref;
-	/* Where to pull from, in order (registries.conf: mirrors, then the
-	 * registry), and the one that answered: its API host and repository */
-	struct pp_pull_endpoint *endpoints;
-	size_t n_endpoints;
-	const char *host;
-	const char *repo;
-	const struct pp_pull_endpoint *endpoint;
-	/* The credentials files' answer for cred_host (looked up once: a
-	 * Basic registry asks on every request) */
-	char *cred_host, *cred_user, *cred_password;
-	int cred_found;
-	struct pp_oci_platform want;
-	struct pp_image_add *add;
-	char top_digest[PP_DIGEST_STRING_MAX]; /* what the reference names: index or manifest */
-};
-
-static void emit(const struct pull *p, enum pp_pull_event_kind kind, const char *text,
-		 const char *digest, int64_t size)
+void pull_emit(const struct pull *p, enum pp_pull_event_kind kind, const char *text,
+	       const char *digest, int64_t size, int64_t done)
 {
 	if (p->opts->progress == NULL)
 		return;
-	struct pp_pull_event ev = {.kind = kind, .text = text, .digest = digest, .size = size};
+	struct pp_pull_event ev = {
+	    .kind = kind, .text = text, .digest = digest, .size = size, .done = done};
 	p->opts->progress(p->opts->progress_ctx, &ev);
 }
 
 /* The registry client's credentials callback: --creds win (the client
  * falls back to them), else the files users keep (credentials.h), for the
- * endpoint's repository when host is its registry. */
-static int pull_credentials(void *ctx, const char *host, char **user, char **password,
-			    struct pp_error **err)
+ * endpoint's repository when host is its registry. The layers' clients
+ * call it from their threads: the answer is kept under cred_lock. */
+static int credentials_locked(struct pull *p, const char *host, char **user, char **password,
+			      struct pp_error **err)
 {
-	struct pull *p = ctx;
-	if (p->opts->username)
-		return 0;
 	if (p->cred_host == NULL || strcmp(p->cred_host, host) != 0) {
 		bool ours = strcasecmp(host, p->host) == 0;
 		struct pp_credentials_query q = {
@@ -83,6 +53,18 @@ static int pull_credentials(void *ctx, const char *host, char **user, char **pas
 	*user = xstrdup(p->cred_user);
 	*password = xstrdup(p->cred_password);
 	return 1;
+}
+
+static int pull_credentials(void *ctx, const char *host, char **user, char **password,
+			    struct pp_error **err)
+{
+	struct pull *p = ctx;
+	if (p->opts->username)
+		return 0;
+	pthread_mutex_lock(&p->cred_lock);
+	int r = credentials_locked(p, host, user, password, err);
+	pthread_mutex_unlock(&p->cred_lock);
+	return r;
 }
 
 /* A client for endpoint e: plain HTTP when registries.conf says insecure
@@ -155,7 +137,7 @@ static int first_document(struct pull *p, struct pp_oci_document **doc, struct p
 			return r;
 		cleanup_free char *msg =
 		    xasprintf("mirror %s/%s: %s; trying the next", e->host, e->repo, (*err)->msg);
-		emit(p, PP_PULL_EV_WARNING, msg, NULL, 0);
+		pull_emit(p, PP_PULL_EV_WARNING, msg, NULL, 0, 0);
 		pp_error_free(err);
 	}
 	return pp_error_set(err, EINVAL, "no registry to pull from"); /* not reached */
@@ -237,67 +219,6 @@ static int get_config(struct pull *p, const struct pp_oci_manifest *m, struct pp
 	return ret;
 }
 
-struct layer_job {
-	struct pull *p;
-	const struct pp_oci_layer *layer;
-	const char *diff_id;
-	bool downloaded;
-};
-
-/* The store's unpacker (pp_layer_unpack_fn) for a layer it does not have:
- * download to an unlinked file of the store's file system, then unpack. */
-static int fetch_and_unpack(void *ctx, int unused_fd, int dst_dirfd, const char *dst,
-			    char diff_id[PP_DIGEST_STRING_MAX], struct pp_error **err)
-{
-	struct layer_job *j = ctx;
-	struct pull *p = j->p;
-	const struct pp_oci_descriptor *d = &j->layer->desc;
-	j->downloaded = true;
-	emit(p, PP_PULL_EV_BLOB, NULL, d->digest, d->size);
-	cleanup_free char *tmp = xasprintf("%s/%s%d-XXXXXX", pp_image_store_root(p->store),
-					   PP_PULL_TMP_PREFIX, (int)getpid());
-	cleanup_close int fd = mkostemp(tmp, O_CLOEXEC);
-	if (fd < 0)
-		return pp_error_set(err, errno, "create %s", tmp);
-	unlink(tmp);
-	if (pp_registry_get_blob_fd(p->client, p->host, p->repo, d->digest, d->size, fd, err) < 0)
-		return -1;
-	if (lseek(fd, 0, SEEK_SET) < 0)
-		return pp_error_set(err, errno, "seek %s", tmp);
-	struct pp_layer_source src = {
-	    .fd = fd,
-	    .compression = j->layer->compression,
-	    .digest = d->digest,
-	    .size = d->size,
-	    .diff_id = j->diff_id,
-	    .limits = {.max_bytes = pp_settings()->image_max_bytes,
-		       .max_entries = PP_LAYER_MAX_ENTRIES_DEFAULT},
-	};
-	struct pp_layer_result res = {0};
-	int ret = pp_layer_unpack(dst_dirfd, &src, &res, err);
-	for (size_t i = 0; i < res.n_warnings; i++)
-		emit(p, PP_PULL_EV_WARNING, res.warnings[i], d->digest, 0);
-	if (ret == 0)
-		snprintf(diff_id, PP_DIGEST_STRING_MAX, "%s", res.diff_id);
-	pp_layer_result_clear(&res);
-	return ret;
-}
-
-static int add_layers(struct pull *p, const struct pp_oci_manifest *m,
-		      const struct pp_oci_config *c, struct pp_error **err)
-{
-	for (size_t i = 0; i < m->n_layers; i++) {
-		struct layer_job j = {.p = p, .layer = &m->layers[i], .diff_id = c->diff_ids[i]};
-		if (pp_image_add_layer(p->add, c->diff_ids[i], m->layers[i].desc.digest, -1,
-				       fetch_and_unpack, &j, err) < 0)
-			return pp_error_wrap(err, "layer %zu (%s)", i, m->layers[i].desc.digest);
-		if (!j.downloaded)
-			emit(p, PP_PULL_EV_BLOB_SKIPPED, NULL, m->layers[i].desc.digest,
-			     m->layers[i].desc.size);
-	}
-	return 0;
-}
-
 static int commit(struct pull *p, const struct pp_oci_manifest *m, const struct pp_oci_config *c,
 		  char **id_out, struct pp_error **err)
 {
@@ -307,7 +228,7 @@ static int commit(struct pull *p, const struct pp_oci_manifest *m, const struct 
 	const char *tags[] = {tag, NULL};
 	const char *digests[] = {repo_digest, NULL};
 	struct pp_image_add_names names = {.tags = tags, .repo_digests = digests};
-	emit(p, PP_PULL_EV_WRITING, NULL, m->config.digest, m->config.size);
+	pull_emit(p, PP_PULL_EV_WRITING, NULL, m->config.digest, m->config.size, 0);
 	return pp_image_add_commit(p->add, m->config.digest, &c->config, &names, id_out, err);
 }
 
@@ -322,7 +243,7 @@ static int pull_steps(struct pull *p, char **id_out, struct pp_error **err)
 	if (ret < 0)
 		pp_error_wrap(err, "config %s", doc->manifest->config.digest);
 	if (ret == 0)
-		ret = add_layers(p, doc->manifest, cfg, err);
+		ret = pull_layers(p, doc->manifest, cfg, err);
 	if (ret == 0 && commit(p, doc->manifest, cfg, id_out, err) < 0)
 		ret = pp_error_wrap(err, "commit");
 	pp_oci_config_free(cfg);
@@ -356,11 +277,12 @@ int pp_pull_image(struct pp_image_store *store, const char *ref, const struct pp
 		  char **id_out, struct pp_error **err)
 {
 	struct pp_pull_options none = {0};
-	struct pull p = {.store = store, .opts = opts ? opts : &none};
+	struct pull p = {
+	    .store = store, .opts = opts ? opts : &none, .cred_lock = PTHREAD_MUTEX_INITIALIZER};
 	int ret = pull_setup(&p, ref, err);
 	if (ret == 0) {
 		cleanup_free char *full = pp_image_ref_string(&p.ref);
-		emit(&p, PP_PULL_EV_START, full, NULL, 0);
+		pull_emit(&p, PP_PULL_EV_START, full, NULL, 0, 0);
 		ret = pp_image_add_begin(store, &p.add, err);
 	}
 	if (ret == 0) {
@@ -378,6 +300,7 @@ int pp_pull_image(struct pp_image_store *store, const char *ref, const struct pp
 	free(p.cred_host);
 	free(p.cred_user);
 	free(p.cred_password);
+	pthread_mutex_destroy(&p.cred_lock);
 	pp_oci_platform_clear(&p.want);
 	pp_image_ref_free(&p.ref);
 	return ret < 0 ? pp_error_wrap(err, "pull %s", ref) : 0;

@@ -19,24 +19,38 @@
 /* An index entry may itself be an index (the image spec allows nesting;
  * real registries serve one level): followed at most this deep. */
 #define PP_PULL_INDEX_DEPTH_MAX 4
-/* A layer's download, next to the store's layers (same file system, so no
- * copy across devices); unlinked as soon as it is open, so a killed pull
- * leaves nothing behind. */
-#define PP_PULL_TMP_PREFIX ".tmp-pull-"
+/* Layers downloaded and unpacked at once (as containerd's default of 3):
+ * each by its own thread and registry client. */
+#define PP_PULL_PARALLEL_LAYERS 3
+/* A layer starts over (a fresh private directory) when a resumed
+ * download comes back whole and the stream already unpacked cannot be
+ * rewound: at most this many times in all. */
+#define PP_PULL_LAYER_ATTEMPTS 3
+/* PP_PULL_EV_PROGRESS at most this often per layer. */
+#define PP_PULL_PROGRESS_INTERVAL_MS 200
 
+/* What a pull tells its caller, in this order: START; then per layer
+ * either BLOB_SKIPPED, or BLOB, PROGRESS..., (RESTART, PROGRESS...)...,
+ * BLOB_DONE, with several layers' events interleaved (they download at
+ * once); WARNINGs as they come; WRITING last. Layers are named by their
+ * compressed digest (as podman's "Copying blob"). */
 enum pp_pull_event_kind {
 	PP_PULL_EV_START,	 /* text: the reference, normalized in full */
-	PP_PULL_EV_BLOB,	 /* digest, size: a layer being downloaded */
-	PP_PULL_EV_BLOB_SKIPPED, /* digest: a layer the store has already (by diff ID) */
-	PP_PULL_EV_WARNING,	 /* text: an entry of a layer skipped, and why */
+	PP_PULL_EV_BLOB,	 /* digest, size: a layer's download begins */
+	PP_PULL_EV_BLOB_SKIPPED, /* digest, size: a layer the store has already (by diff ID) */
+	PP_PULL_EV_PROGRESS,	 /* digest, done of size bytes received so far */
+	PP_PULL_EV_BLOB_RESTART, /* digest, text (why): the layer starts over from byte 0 */
+	PP_PULL_EV_BLOB_DONE,	 /* digest, done = size: downloaded, unpacked, verified */
+	PP_PULL_EV_WARNING,	 /* text; digest (NULL: a mirror failed): what was skipped */
 	PP_PULL_EV_WRITING,	 /* digest: the image's config (its id) being recorded */
 };
 
 struct pp_pull_event {
 	enum pp_pull_event_kind kind;
-	const char *text;
-	const char *digest;
-	int64_t size;
+	const char *text;   /* or NULL */
+	const char *digest; /* or NULL */
+	int64_t size;	    /* the blob's size from its descriptor, bytes */
+	int64_t done;	    /* PROGRESS, BLOB_DONE: bytes received */
 };
 
 struct pp_pull_options {
@@ -59,7 +73,10 @@ struct pp_pull_options {
 	 * mirrors, insecure and blocked registries; NULL: the setting
 	 * (PEAPOD_REGISTRIES_CONF). A missing file means no settings. */
 	const char *registries_conf;
-	void (*progress)(void *ctx, const struct pp_pull_event *ev); /* may be NULL */
+	/* Called on the thread that called pp_pull_image, one event at a time
+	 * (never from the pull's own threads); the event's strings live for
+	 * the call only. May be NULL. */
+	void (*progress)(void *ctx, const struct pp_pull_event *ev);
 	void *progress_ctx;
 };
 
@@ -68,13 +85,18 @@ struct pp_pull_options {
  * mirrors first, each that fails falls through to the next): the
  * manifest (from an index, the entry for the platform), the config (checked
  * against the manifest and the platform), then each layer the store does
- * not have yet by diff ID, downloaded to an unlinked temporary file (its
- * digest checked) and unpacked from it (its diff ID checked). The image is
+ * not have yet by diff ID, PP_PULL_PARALLEL_LAYERS at a time, unpacked as
+ * its bytes arrive (streamed through a socket pair from the downloading
+ * thread to the unpacking one, into the store's private directory for it);
+ * its digest and its diff ID are checked at the end of the stream, and a
+ * mismatch discards the unpacked tree. The image is
  * tagged with the familiar form of ref (how pp_image_get finds it) and keeps
  * repository@manifest-digest as its repo digest. *id_out (may be NULL) gets
  * the image id (hex of the config's digest). The error names ref and the
  * step; on failure the store is left as it was (what the pull added is
- * collected before returning). */
+ * collected before returning). Runs up to 2 * PP_PULL_PARALLEL_LAYERS
+ * threads of its own (they inherit the caller's signal mask; all are
+ * joined before it returns). */
 int pp_pull_image(struct pp_image_store *store, const char *ref, const struct pp_pull_options *opts,
 		  char **id_out, struct pp_error **err);
 

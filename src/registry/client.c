@@ -62,6 +62,47 @@ int pp_registry_client_new(const struct pp_registry_options *opts, struct pp_reg
 	return 0;
 }
 
+struct pp_registry_client *pp_registry_client_clone(const struct pp_registry_client *c)
+{
+	struct pp_registry_client *n = xmalloc(sizeof(*n));
+	*n = *c;
+	n->api = NULL;
+	n->curl = NULL;
+	n->user_agent = xstrdup(c->user_agent);
+	size_t k = 0;
+	while (c->insecure_hosts[k])
+		k++;
+	n->insecure_hosts = xmalloc((k + 1) * sizeof(char *));
+	for (size_t i = 0; i <= k; i++)
+		n->insecure_hosts[i] = c->insecure_hosts[i] ? xstrdup(c->insecure_hosts[i]) : NULL;
+	n->ca_file = dup_or_null(c->ca_file);
+	n->ca_dir = dup_or_null(c->ca_dir);
+	if (c->ca_pem) {
+		n->ca_pem = xmalloc(c->ca_pem_len + 1);
+		memcpy(n->ca_pem, c->ca_pem, c->ca_pem_len);
+	}
+	n->static_host = dup_or_null(c->static_host);
+	n->username = dup_or_null(c->username);
+	n->password = dup_or_null(c->password);
+	n->tokens = NULL;
+	for (struct pp_registry_token **tail = &n->tokens, *t = c->tokens; t; t = t->next) {
+		struct pp_registry_token *copy = xmalloc(sizeof(*copy));
+		*copy = (struct pp_registry_token){NULL, xstrdup(t->host), xstrdup(t->repo),
+						   xstrdup(t->token), t->expires_ms};
+		*tail = copy;
+		tail = &copy->next;
+	}
+	n->basic_hosts = NULL;
+	for (struct pp_registry_basic_host **tail = &n->basic_hosts, *b = c->basic_hosts; b;
+	     b = b->next) {
+		struct pp_registry_basic_host *copy = xmalloc(sizeof(*copy));
+		*copy = (struct pp_registry_basic_host){NULL, xstrdup(b->host)};
+		*tail = copy;
+		tail = &copy->next;
+	}
+	return n;
+}
+
 static void free_tokens(struct pp_registry_token *t)
 {
 	while (t) {

@@ -1,13 +1,16 @@
 /* libcurl loaded on first use (see curl_api.h). */
 #include <dlfcn.h>
+#include <pthread.h>
 #include <stddef.h>
 
 #include "registry/curl_api.h"
 
 static struct pp_curl_api api;
 static int loaded;
+/* Clients of several threads may load it at once (a pull's layers). */
+static pthread_mutex_t load_lock = PTHREAD_MUTEX_INITIALIZER;
 
-const struct pp_curl_api *pp_curl_api(struct pp_error **err)
+static const struct pp_curl_api *load(struct pp_error **err)
 {
 	if (loaded)
 		return &api;
@@ -25,6 +28,22 @@ const struct pp_curl_api *pp_curl_api(struct pp_error **err)
 	}
 	PP_CURL_FUNCS(PP_CURL_LOAD)
 #undef PP_CURL_LOAD
+	/* curl_easy_init would call it on first use, but it is not thread-safe
+	 * in every libcurl (CURL_VERSION_THREADSAFE is 7.84's): called here,
+	 * once, under the lock. */
+	CURLcode code = api.curl_global_init(CURL_GLOBAL_DEFAULT);
+	if (code != CURLE_OK) {
+		pp_error_set(err, 0, "curl_global_init: %s", api.curl_easy_strerror(code));
+		return NULL;
+	}
 	loaded = 1;
 	return &api;
+}
+
+const struct pp_curl_api *pp_curl_api(struct pp_error **err)
+{
+	pthread_mutex_lock(&load_lock);
+	const struct pp_curl_api *r = load(err);
+	pthread_mutex_unlock(&load_lock);
+	return r;
 }

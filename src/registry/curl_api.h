@@ -17,6 +17,7 @@
 #define PP_CURL_DEBIAN_PACKAGE "libcurl4"
 
 #define PP_CURL_FUNCS(X)                                                                           \
+	X(curl_global_init)                                                                        \
 	X(curl_easy_init)                                                                          \
 	X(curl_easy_reset)                                                                         \
 	X(curl_easy_setopt)                                                                        \
@@ -35,8 +36,9 @@ struct pp_curl_api {
 #undef PP_CURL_DECL
 };
 
-/* The table, libcurl loaded on the first call (kept for the process's
- * life); an error naming the Debian package when it is missing. */
+/* The table, libcurl loaded (and curl_global_init called) on the first
+ * call, kept for the process's life; thread-safe; an error naming the
+ * Debian package when it is missing. */
 const struct pp_curl_api *pp_curl_api(struct pp_error **err);
 
 #endif

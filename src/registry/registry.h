@@ -96,6 +96,12 @@ int pp_registry_client_new(const struct pp_registry_options *opts, struct pp_reg
 			   struct pp_error **err);
 void pp_registry_client_free(struct pp_registry_client *c);
 
+/* A new client with c's settings and what it learnt (its live tokens, the
+ * hosts that want Basic credentials), for another thread: a pull's layers
+ * then ask the token server no more than its manifest did. Its own
+ * connections. */
+struct pp_registry_client *pp_registry_client_clone(const struct pp_registry_client *c);
+
 static inline void cleanup_registry_clientp(struct pp_registry_client **c)
 {
 	pp_registry_client_free(*c);

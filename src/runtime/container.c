@@ -84,7 +84,8 @@ static int child_setup(const struct pp_container_config *cfg,
 	if (join_pod_namespaces(cfg, err) < 0)
 		return -1;
 	pp_trace("ctr %s namespaces joined", cfg->name);
-	/* 3-6. private propagation, overlay root, /proc /dev /sys, volumes,
+	/* 3-6. propagating volumes cloned, a mount namespace of its own,
+	 *      private propagation, overlay root, /proc /dev /sys, volumes,
 	 *      masked and read-only paths. */
 	cleanup_close int rootfd = pp_rootfs_prepare(cfg, err);
 	if (rootfd < 0)
@@ -201,7 +202,9 @@ static void kill_and_reap(pid_t pid, int pidfd)
  * race. Returns 0 in the child, the pid in the parent, -1 on error. */
 static pid_t clone_child(const struct pp_container_config *cfg, int *pidfd, struct pp_error **err)
 {
-	uint64_t flags = CLONE_NEWNS | CLONE_PIDFD;
+	/* Born in our mount namespace: it takes its own (CLONE_NEWNS) once
+	 * it has cloned what must be cloned here (pp_rootfs_prepare). */
+	uint64_t flags = CLONE_PIDFD;
 	cleanup_close int own_pidns = -1;
 	if (cfg->join_ns & CLONE_NEWPID) {
 		/* setns(CLONE_NEWPID) only sets where our next child is born

@@ -53,10 +53,11 @@ static struct json_object *terminated(int exit_code, int signal, const char *rea
 	return st;
 }
 
-static struct json_object *waiting(const char *reason)
+static struct json_object *waiting(const char *reason, const char *message)
 {
 	struct json_object *w = json_object_new_object();
 	put_str(w, "reason", reason);
+	put_str(w, "message", message);
 	struct json_object *st = json_object_new_object();
 	put(st, "waiting", w);
 	return st;
@@ -91,8 +92,12 @@ static bool container_ready(const struct sup *s, size_t i)
 static struct json_object *container_state(const struct sup *s, size_t i)
 {
 	const struct pp_pod_container *c = &s->pod->containers[i];
+	const char *reason = NULL, *message = NULL;
+	/* Its image: pulled, or why not (ErrImagePull, ImagePullBackOff...). */
+	if (sup_image_waiting(s, i, &reason, &message) && reason != NULL)
+		return waiting(reason, message);
 	if (c->state == PP_CTR_RUNNING && in_post_start(s, i))
-		return waiting("ContainerCreating");
+		return waiting("ContainerCreating", NULL);
 	switch (c->state) {
 	case PP_CTR_RUNNING: {
 		struct json_object *r = json_object_new_object();
@@ -103,16 +108,16 @@ static struct json_object *container_state(const struct sup *s, size_t i)
 	}
 	case PP_CTR_TERMINATED:
 		if (s->run[i].start_at)
-			return waiting("CrashLoopBackOff");
+			return waiting("CrashLoopBackOff", NULL);
 		return terminated(c->exit_code, c->signal, c->reason, c->message, &c->started_at,
 				  &c->finished_at);
 	case PP_CTR_WAITING:
 	default:
 		if (s->run[i].start_at)
-			return waiting("CrashLoopBackOff");
+			return waiting("CrashLoopBackOff", NULL);
 		if (i >= s->pod->n_init && !init_done(s))
-			return waiting("PodInitializing");
-		return waiting(c->spec->is_init ? "PodInitializing" : "ContainerCreating");
+			return waiting("PodInitializing", NULL);
+		return waiting(c->spec->is_init ? "PodInitializing" : "ContainerCreating", NULL);
 	}
 }
 
@@ -123,7 +128,8 @@ static struct json_object *container_status(const struct sup *s, size_t i)
 	struct json_object *o = json_object_new_object();
 	put_str(o, "name", c->spec->name);
 	put_str(o, "image", c->spec->image);
-	cleanup_free char *image_id = xasprintf("sha256:%s", c->image->id);
+	/* "" until the image is here, as kubelet shows it */
+	cleanup_free char *image_id = c->image ? xasprintf("sha256:%s", c->image->id) : xstrdup("");
 	put_str(o, "imageID", image_id);
 	if (r->ever_started) {
 		cleanup_free char *id =
@@ -149,6 +155,12 @@ const char *sup_phase(const struct sup *s)
 		return s->res.phase == PP_PHASE_SUCCEEDED ? "Succeeded" : "Failed";
 	if (!init_done(s) || !s->apps_started)
 		return "Pending";
+	/* An app container that has not started yet (its image is being
+	 * pulled): kubelet counts it waiting, and the pod Pending. */
+	const char *reason = NULL, *message = NULL;
+	for (size_t i = s->pod->n_init; i < s->pod->n_containers; i++)
+		if (sup_image_waiting(s, i, &reason, &message) && !s->run[i].ever_started)
+			return "Pending";
 	return "Running";
 }
 

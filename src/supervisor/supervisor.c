@@ -149,10 +149,13 @@ static void spawn_container(struct sup *s, size_t i)
 	s->run[i].tail_len = 0;
 	s->run[i].stop_begun = false;
 	s->dirty = true;
-	/* kubelet's events for a start: the image (always local here), the
-	 * container created, then (finish_container) started. */
-	sup_event(s, PP_EVENT_INFO, c->spec->name, "Pulled",
-		  "Container image \"%s\" already present on machine", c->spec->image);
+	/* kubelet's events for a start: the image (unless it was pulled for
+	 * it: image_pull.c said so), the container created, then
+	 * (finish_container) started. */
+	if (!s->run[i].img.just_pulled)
+		sup_event(s, PP_EVENT_INFO, c->spec->name, "Pulled",
+			  "Container image \"%s\" already present on machine", c->spec->image);
+	s->run[i].img.just_pulled = false;
 	pp_trace("ctr %s spawn", c->spec->name);
 	if (pp_pod_instance_spawn_container(s->pod, i, &err) < 0) {
 		sup_event(s, PP_EVENT_ERROR, c->spec->name, "Failed", "%s", err->msg);
@@ -339,6 +342,7 @@ void sup_begin_stop(struct sup *s, int64_t grace_s)
 	sup_thaw(s, NULL);
 	s->stopping = STOP_APPS;
 	s->stop_deadline = pp_monotonic_ns() + grace_s * PP_NSEC_PER_SEC;
+	sup_pulls_stop(s);
 	for (size_t i = 0; i < s->pod->n_containers; i++) {
 		s->run[i].start_at = 0;
 		sup_probes_stop(s, i);
@@ -353,29 +357,42 @@ void sup_begin_stop(struct sup *s, int64_t grace_s)
 	sup_advance(s);
 }
 
-/* Starts the app containers: all at once, or one at a time when some have
- * a postStart hook (the next starts once the previous one's hook ended). */
+/* An app container's first start is due: its image is ready. */
+static bool first_start_due(const struct sup *s, size_t i)
+{
+	return s->stopping == STOP_NONE && !s->run[i].ever_started &&
+	       s->pod->containers[i].image != NULL;
+}
+
+/* Starts the app containers: all at once (those whose image is ready; the
+ * others once it is), or one at a time when some have a postStart hook
+ * (the next starts once the previous one's hook ended). */
 static void start_apps(struct sup *s)
 {
 	struct pp_pod_instance *pod = s->pod;
 	if (!s->apps_started) {
 		s->apps_started = true;
 		s->next_app = pod->n_init;
-		if (!sup_apps_have_post_start(s)) {
-			/* The app containers set up at once, as their order
-			 * does not matter: each then waits less. */
-			for (size_t i = pod->n_init; i < pod->n_containers; i++)
+		s->apps_parallel = !sup_apps_have_post_start(s);
+	}
+	if (s->apps_parallel) {
+		/* The app containers set up at once, as their order does not
+		 * matter: each then waits less. (A failed start re-enters
+		 * here: each is checked again before its spawn.) */
+		for (size_t i = pod->n_init; i < pod->n_containers; i++)
+			if (first_start_due(s, i))
 				spawn_container(s, i);
-			for (size_t i = pod->n_init; i < pod->n_containers; i++)
-				finish_container(s, i);
-			s->next_app = pod->n_containers;
-		}
+		for (size_t i = pod->n_init; i < pod->n_containers; i++)
+			finish_container(s, i);
+		return;
 	}
 	while (s->stopping == STOP_NONE && s->next_app < pod->n_containers) {
 		size_t i = s->next_app;
 		if (s->run[i].hook.kind == HOOK_POST_START)
 			return;
 		if (!s->run[i].ever_started) {
+			if (pod->containers[i].image == NULL)
+				return; /* its pull's end moves us on */
 			/* A failure re-enters here through container_terminated. */
 			start_container(s, i);
 			continue;
@@ -404,6 +421,8 @@ void sup_advance(struct sup *s)
 	while (s->next_init < pod->n_init) {
 		struct pp_pod_container *c = &pod->containers[s->next_init];
 		if (c->state == PP_CTR_WAITING && s->run[s->next_init].start_at == 0) {
+			if (c->image == NULL)
+				return; /* its pull's end moves us on */
 			start_container(s, s->next_init);
 			if (s->stopping != STOP_NONE)
 				return;
@@ -428,6 +447,9 @@ static void arm_timer(struct sup *s)
 	int64_t hook = sup_hooks_next(s);
 	if (hook && (next == 0 || hook < next))
 		next = hook;
+	int64_t pull = sup_pulls_next(s);
+	if (pull && (next == 0 || pull < next))
+		next = pull;
 	/* A paused pod restarts nothing: sup_thaw moves the restarts later. */
 	for (size_t i = 0; i < s->pod->n_containers && !s->frozen; i++)
 		if (s->run[i].start_at && (next == 0 || s->run[i].start_at < next))
@@ -469,6 +491,7 @@ static void on_timer(struct sup *s)
 	}
 	sup_hooks_timer(s, now);
 	sup_probes_timer(s, now);
+	sup_pulls_timer(s, now);
 	for (size_t i = 0; i < s->pod->n_containers && !s->frozen; i++) {
 		if (s->run[i].start_at && s->run[i].start_at <= now) {
 			/* restartCount counts restarts made, as kubelet's does:
@@ -550,6 +573,9 @@ static void dispatch(struct sup *s, uint64_t tag)
 		sup_hook_done(s, i);
 		sup_advance(s);
 		break;
+	case TAG_PULL:
+		sup_pull_event(s);
+		break;
 	case TAG_INFRA:
 		/* The infra process never exits on its own: losing it means
 		 * losing the pod's namespaces. Say so and stop the pod. */
@@ -611,6 +637,9 @@ static void loop(struct sup *s, struct pp_error **err, int *ret)
 	for (char **w = s->pod->warnings; w && *w; w++)
 		sup_event(s, PP_EVENT_WARNING, NULL, "ResourcesRestricted", "%s", *w);
 	sup_advance(s);
+	/* The missing images' pulls begin (the pod reports up meanwhile,
+	 * Pending, as kubelet's does). */
+	sup_pulls_kick(s);
 	sup_write_status(s);
 	if (s->callbacks->running)
 		s->callbacks->running(s->callbacks->ctx);
@@ -648,6 +677,7 @@ int pp_supervisor_run(struct pp_pod_instance *pod, const struct pp_supervisor_ca
 	pp_backoff_init(&s.backoff, pp_settings()->test_time_scale);
 	sup_probes_init(&s);
 	sup_hooks_init(&s);
+	sup_pulls_init(&s);
 	if (pod->spec->active_deadline_seconds > 0)
 		s.active_deadline =
 		    pp_monotonic_ns() + pod->spec->active_deadline_seconds * PP_NSEC_PER_SEC;
@@ -667,6 +697,7 @@ int pp_supervisor_run(struct pp_pod_instance *pod, const struct pp_supervisor_ca
 			callbacks->finish(callbacks->ctx);
 	}
 	sigprocmask(SIG_SETMASK, &old, NULL);
+	sup_pulls_free(&s);
 	sup_ctl_close_all(&s);
 	for (size_t i = 0; i < pod->n_containers; i++) {
 		sup_probes_stop(&s, i);

@@ -1,5 +1,7 @@
 /* src/supervisor: owns a running pod's life: the detached per-pod
- * process (peapod-sup), its event loop, restarts, probes and hooks (one exec
+ * process (peapod-sup), its event loop, its images' pulls (image_pull.c:
+ * per pull policy, in a child process, kubelet's reasons and back-off),
+ * restarts, probes and hooks (one exec
  * path, exec_path.c), status and events, the control socket and its typed
  * messages. Must not parse manifests, be called by src/pod or anything
  * below it, nor print (its stdio is /dev/null: it writes status, events

@@ -113,7 +113,37 @@ struct hook_run {
 };
 #define HOOK_RUN_INIT ((struct hook_run){.child = SUP_CHILD_INIT})
 
+/* A container whose image is not ready yet (image_pull.c). */
+struct image_wait {
+	bool waiting; /* its image is not prepared yet */
+	/* why it waits, as kubelet says it: ErrImagePull, ImagePullBackOff,
+	 * ErrImageNeverPull, CreateContainerConfigError; NULL before the
+	 * first failure (ContainerCreating or PodInitializing) */
+	const char *reason;
+	char *message;	    /* owned, with reason */
+	int64_t retry_at;   /* monotonic ns of the next attempt, 0 none */
+	int64_t notice_at;  /* monotonic ns ErrImagePull becomes ImagePullBackOff, 0 none */
+	int64_t queued_at;  /* when the attempt under way became due */
+	int64_t backoff_ns; /* the last delay, 0 before a failure */
+	bool just_pulled;   /* its first start says Pulled already */
+};
+
+/* The pod's pull under way: one at a time, as kubelet pulls serially, in a
+ * child process that reports on a pipe (image_pull.c). */
+struct pull_child {
+	bool active;
+	size_t ctr;
+	pid_t pid;
+	int pidfd;
+	int fd; /* the read end of its report pipe */
+	struct line_buf buf;
+	int64_t began;
+	char *id;    /* its result: the image id, */
+	char *error; /* or why it failed */
+};
+
 struct ctr_run {
+	struct image_wait img;
 	int64_t start_at;   /* monotonic ns when a (re)start is due, 0 = none */
 	int64_t backoff_ns; /* next restart delay */
 	struct line_buf out, err;
@@ -161,6 +191,8 @@ struct sup {
 	struct timespec created, started;
 	int clients[MAX_CLIENTS]; /* control connections, -1 = free */
 	bool frozen;		  /* the pod's cgroup is frozen (freeze.c) */
+	bool apps_parallel;	  /* the app containers set up at once (no postStart) */
+	struct pull_child pull;	  /* the image pull under way (image_pull.c) */
 	int64_t frozen_at;	  /* monotonic ns it was frozen at */
 };
 
@@ -175,7 +207,8 @@ enum tag_kind {
 	TAG_CTL,
 	TAG_CLIENT,
 	TAG_PROBE, /* index: container * N_PROBES + probe, its run's gen above */
-	TAG_HOOK   /* index: container */
+	TAG_HOOK,  /* index: container */
+	TAG_PULL   /* the image pull's report pipe */
 };
 /* The kind in the top byte, the index below. */
 #define TAG_KIND_SHIFT 56
@@ -303,6 +336,26 @@ int64_t sup_hooks_next(const struct sup *s);
 void sup_hooks_timer(struct sup *s, int64_t now);
 /* The hook process of container i ended. */
 void sup_hook_done(struct sup *s, size_t i);
+
+/* image_pull.c: the images the containers wait for, pulled one at a time
+ * by the pod's own child process, per the containers' pull policy, with
+ * kubelet's reasons, events and back-off. */
+void sup_pulls_init(struct sup *s);
+/* Starts the next due attempt when none runs (and the pod runs on). */
+void sup_pulls_kick(struct sup *s);
+/* The earliest time an attempt or a notice is due; 0 none. */
+int64_t sup_pulls_next(const struct sup *s);
+void sup_pulls_timer(struct sup *s, int64_t now);
+/* The pull's report pipe is readable. */
+void sup_pull_event(struct sup *s);
+/* The pod stops: the pull under way is killed (what it stored collected),
+ * nothing more is tried. */
+void sup_pulls_stop(struct sup *s);
+/* Frees what the waits hold. */
+void sup_pulls_free(struct sup *s);
+/* Whether container i waits for its image (then *reason and *message say
+ * why, or are NULL while it is being pulled for the first time). */
+bool sup_image_waiting(const struct sup *s, size_t i, const char **reason, const char **message);
 
 /* freeze.c: freezing the whole pod (podman pod pause). While paused no probe
  * runs and no container (re)starts; exec is refused; a stop thaws first. */

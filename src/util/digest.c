@@ -6,6 +6,7 @@
 #include <openssl/crypto.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
+#include <pthread.h>
 #include <stdbool.h>
 #include <string.h>
 #include <strings.h>
@@ -49,7 +50,7 @@ static const struct {
     [PP_DIGEST_SHA512] = {"sha512", PP_SHA512_LEN},
 };
 
-static int load(struct pp_error **err)
+static int load_unlocked(struct pp_error **err)
 {
 	if (lib != NULL)
 		return 0;
@@ -70,6 +71,16 @@ static int load(struct pp_error **err)
 		return pp_error_set(err, 0, "%s: initialisation failed", LIBCRYPTO_SONAME);
 	lib = h;
 	return 0;
+}
+
+/* Digests are computed by several threads at once (a pull's layers). */
+static int load(struct pp_error **err)
+{
+	static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+	pthread_mutex_lock(&lock);
+	int r = load_unlocked(err);
+	pthread_mutex_unlock(&lock);
+	return r;
 }
 
 /* libcrypto's own reason, then its error queue emptied. */

@@ -14,6 +14,12 @@
                                   authentication: a token server here (see
                                   TokenServer) signs RS256 JWTs; it logs each
                                   token request as a JSON line to DIR/../tokens.log
+  registry-fixture.py layout LOG LAYOUT
+                                  serves the images of the OCI layout LAYOUT
+                                  (tags: its index's ref.name annotations) as
+                                  every repository; the repository's first
+                                  path component picks a fault (see
+                                  layout_handler); every request is logged to LOG
 
 Each prints one JSON line (ports, digests) when ready and runs until its
 stdin closes (the test ended, or died), then stops what it started."""
@@ -445,7 +451,81 @@ def run_real(workdir, secure=False, token=False):
         shutil.rmtree(workdir, ignore_errors=True)
 
 
+def layout_handler(fake, layout):
+    """ok/...: served as distribution serves (Range answered with 206);
+    stall/...: a blob of more than LAYOUT_FAULT_MIN bytes sends half its
+    bytes and stalls for STALL_SECONDS (a pull to kill mid-download);
+    norange/...: such a blob's first GET is cut halfway, and a Range
+    request is answered with the whole blob (200), as some CDNs do."""
+    with open(os.path.join(layout, "index.json")) as f:
+        index = json.load(f)
+    tags = {m.get("annotations", {}).get("org.opencontainers.image.ref.name"): m
+            for m in index["manifests"]}
+
+    def read_blob(digest):
+        path = os.path.join(layout, "blobs", "sha256", digest.split(":", 1)[-1])
+        if "/" in digest or not os.path.isfile(path):
+            return None
+        with open(path, "rb") as f:
+            return f.read()
+
+    class H(handler(fake, "registry")):
+        def do_GET(self):
+            fake.record(self.server.server_port, self)
+            parts = self.path.split("/")  # "", "v2", fault, name, kind, ref
+            if self.path == "/v2/":
+                return self.send(200, b"{}", [("Content-Type", "application/json")])
+            if len(parts) != 6 or parts[1] != "v2":
+                return self.errors(404, "NAME_UNKNOWN", "no such thing")
+            fault, kind, ref = parts[2], parts[4], parts[5]
+            if kind == "manifests":
+                desc = tags.get(ref) or {"digest": ref, "mediaType": None}
+                data = read_blob(desc["digest"]) if desc.get("digest") else None
+                if data is None:
+                    return self.errors(404, "MANIFEST_UNKNOWN", "manifest unknown")
+                mt = desc["mediaType"] or json.loads(data).get("mediaType")
+                return self.send(200, data, [("Content-Type", mt),
+                                             ("Docker-Content-Digest", sha256(data))])
+            data = read_blob(ref)
+            if data is None:
+                return self.errors(404, "BLOB_UNKNOWN", "blob unknown to registry")
+            rng = self.headers.get("Range")
+            big = len(data) > LAYOUT_FAULT_MIN
+            n = fake.hit(parts[2] + "/" + parts[3] + "@" + ref)
+            if big and (fault == "stall" or (fault == "norange" and n == 1)):
+                self.send_response(200)
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data[:len(data) // 2])
+                self.wfile.flush()
+                if fault == "stall":
+                    time.sleep(STALL_SECONDS)
+                self.close_connection = True
+                self.connection.shutdown(socket.SHUT_RDWR)
+                return
+            if rng and fault == "ok":
+                first = int(rng.split("=")[1].rstrip("-"))
+                return self.send(206, data[first:], [
+                    ("Content-Range", "bytes %d-%d/%d" % (first, len(data) - 1, len(data)))])
+            self.send(200, data)
+    return H
+
+
+LAYOUT_FAULT_MIN = 4096
+
+
+def run_layout(log, layout):
+    fake = Fake(log)
+    srv = Server((HOST, 0), layout_handler(fake, layout))
+    threading.Thread(target=srv.serve_forever, daemon=True).start()
+    print(json.dumps({"port": srv.server_port}), flush=True)
+    sys.stdin.read()
+
+
 if __name__ == "__main__":
+    if sys.argv[1] == "layout":
+        run_layout(sys.argv[2], sys.argv[3])
+        sys.exit(0)
     {"fake": run_fake, "real": run_real,
      "secure": lambda d: run_real(d, secure=True),
      "token": lambda d: run_real(d, token=True)}[sys.argv[1]](sys.argv[2])

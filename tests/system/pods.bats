@@ -767,7 +767,7 @@ EOF
 	assert_no_leaks
 }
 
-@test "apply with a missing image fails, leaves nothing and claims no name" {
+@test "apply with a missing image (pull policy Never) waits, and delete leaves nothing and frees the name" {
 	apply_pod <<'EOF'
 apiVersion: v1
 kind: Pod
@@ -777,10 +777,14 @@ spec:
   containers:
     - name: c
       image: no-such-image:0
+      imagePullPolicy: Never
 EOF
-	assert_status 1
-	assert_stderr_contains "no-such-image"
-	[ -z "$output" ] || fail "expected no stdout"
+	assert_status 0
+	assert_stdout "pod/noimage created"
+	# kubelet's reason: the pod waits (Pending) until the image is there
+	eventually 10 status_is noimage ErrImageNeverPull
+	phase_is noimage Pending || fail "not Pending"
+	delete_ok noimage
 	run_peapod get pods noimage
 	assert_status 1
 	assert_stderr_contains 'pods "noimage" not found'

@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+#include <pthread.h>
 
 #include "image/image.h"
 #include "image/store.h"
@@ -342,6 +343,85 @@ static void test_repeated_layer(void **state)
 	pp_image_free(img);
 }
 
+struct slot_job {
+	struct pp_image_add *add;
+	size_t index;
+	struct layer_src src;
+	int ret;
+	struct pp_error *err;
+};
+
+static void *fill_slot(void *arg)
+{
+	struct slot_job *j = arg;
+	char diff_id[PP_DIGEST_STRING_MAX];
+	fake_digest(j->src.name, diff_id);
+	j->ret = pp_image_add_layer_at(j->add, j->index, diff_id, NULL, -1, test_unpack, &j->src,
+				       &j->err);
+	return NULL;
+}
+
+/* A pull's layers: reserved slots filled by threads at once, in any order;
+ * one diff ID in two slots unpacked once; the chain in slot order; an empty
+ * slot fails the commit. */
+static void test_slots_in_parallel(void **state)
+{
+	struct fixture *f = *state;
+	cleanup_free char *count = xasprintf("%s/count", f->dir);
+	const char *names[] = {"p0", "p1", "p0", "p3"};
+	struct slot_job jobs[4];
+	pthread_t threads[4];
+	struct pp_image_add *add = NULL;
+	assert_int_equal(pp_image_add_begin(f->store, &add, NULL), 0);
+	assert_int_equal(pp_image_add_reserve(add, 4), 0);
+	for (int i = 3; i >= 0; i--) {
+		jobs[i] = (struct slot_job){
+		    .add = add,
+		    .index = (size_t)i,
+		    .src = {.name = names[i], .count_file = count, .slow_ms = 100, .ready_fd = -1}};
+		assert_int_equal(pthread_create(&threads[i], NULL, fill_slot, &jobs[i]), 0);
+	}
+	for (int i = 0; i < 4; i++) {
+		assert_int_equal(pthread_join(threads[i], NULL), 0);
+		if (jobs[i].ret < 0)
+			fail_msg("slot %d: %s", i, jobs[i].err->msg);
+	}
+	cleanup_free char *unpacks = read_text(f->dir, "count");
+	assert_string_equal(unpacks, "xxx"); /* p0 once */
+	commit(add, "slots:1", NULL);
+	pp_image_add_free(add);
+	struct pp_image *img = NULL;
+	assert_int_equal(pp_image_get(f->store, "slots:1", &img, NULL), 0);
+	cleanup_free char *p0 = layer_tree(f, "p0");
+	cleanup_free char *p1 = layer_tree(f, "p1");
+	cleanup_free char *p3 = layer_tree(f, "p3");
+	/* topmost first, a repeated layer at its topmost place */
+	assert_string_equal(img->layers[0], p3);
+	assert_string_equal(img->layers[1], p0);
+	assert_string_equal(img->layers[2], p1);
+	assert_null(img->layers[3]);
+	pp_image_free(img);
+
+	/* a slot never filled, or filled twice */
+	struct pp_error *err = NULL;
+	assert_int_equal(pp_image_add_begin(f->store, &add, NULL), 0);
+	assert_int_equal(pp_image_add_reserve(add, 2), 0);
+	jobs[0] = (struct slot_job){.add = add, .index = 1, .src = {.name = "p1", .ready_fd = -1}};
+	fill_slot(&jobs[0]);
+	assert_int_equal(jobs[0].ret, 0);
+	fill_slot(&jobs[0]);
+	assert_int_equal(jobs[0].ret, -1);
+	pp_error_free(&jobs[0].err);
+	const char *config = "{\"tag\":\"gap\"}";
+	char digest[PP_DIGEST_STRING_MAX];
+	fake_digest(config, digest);
+	assert_int_equal(pp_image_add_blob(add, digest, config, strlen(config), NULL), 0);
+	assert_int_equal(pp_image_add_commit(add, digest, NULL, NULL, NULL, &err), -1);
+	assert_non_null(strstr(err->msg, "layer 0 was not added"));
+	pp_error_free(&err);
+	pp_image_add_free(add);
+}
+
 /* Child of the concurrency test: adds base (slowly) and its own top. */
 static void concurrent_adder(struct fixture *f, const char *tag, const char *count)
 {
@@ -646,6 +726,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_usage_counts_shared_once, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_tag, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_concurrent_adders, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_slots_in_parallel, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_killed_mid_unpack, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_killed_before_commit, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_gc_spares_running_add, setup, teardown),
