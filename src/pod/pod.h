@@ -170,6 +170,10 @@ int pp_pod_container_argv(const struct pp_pod_instance *pod, const struct pp_pod
 int pp_pod_container_env(const struct pp_pod_instance *pod, const struct pp_pod_container *c,
 			 char ***envp, struct pp_error **err);
 
+/* process.c: whether container i's env can be made now (its ConfigMaps
+ * and Secrets there), kubelet's message when not. */
+int pp_pod_container_env_check(const struct pp_pod_instance *pod, size_t i, struct pp_error **err);
+
 /* env_refs.c: a container env's references to ConfigMaps and Secrets
  * (objects/objects.h), as kubelet resolves them. The value of a
  * configMapKeyRef or secretKeyRef (*value NULL: an optional one that is

@@ -172,6 +172,16 @@ static int manifest_env(const struct pp_pod_instance *pod, const struct pp_pod_c
 	return 0;
 }
 
+int pp_pod_container_env_check(const struct pp_pod_instance *pod, size_t i, struct pp_error **err)
+{
+	struct envlist l = {0};
+	int r = manifest_env(pod, &pod->containers[i], &l, err);
+	for (size_t k = 0; k < l.n; k++)
+		explicit_bzero(l.v[k], strlen(l.v[k])); /* Secrets' values */
+	strv_free(l.v);
+	return r;
+}
+
 int pp_pod_container_env(const struct pp_pod_instance *pod, const struct pp_pod_container *c,
 			 char ***envp, struct pp_error **err)
 {

@@ -391,7 +391,8 @@ EOF
 	assert_no_leaks
 }
 
-@test "env: a missing ConfigMap fails the start with kubelet's message; the container starts once it is applied" {
+@test "env: a missing ConfigMap: the container waits in CreateContainerConfigError with kubelet's message, and starts once it is applied" {
+	# PEAPOD_TEST_TIME_SCALE=0.01: the retries' back-off is 100 ms doubling.
 	export PEAPOD_TEST_TIME_SCALE=0.01
 	apply_pod <<EOF
 apiVersion: v1
@@ -408,26 +409,24 @@ spec:
       valueFrom: {configMapKeyRef: {name: later, key: v}}
 EOF
 	assert_status 0
+	run_peapod get pods waiter
+	assert_line_re 'waiter +0/1 +CreateContainerConfigError +0 +[0-9]+s'
+	[ "$(inspect_get waiter 'd["status"]["phase"]')" = Pending ]
+	[ "$(inspect_get waiter 'd["status"]["containerStatuses"][0]["state"]["waiting"]["message"]')" = 'configmap "later" not found' ]
 	run_peapod describe pod waiter
-	assert_stdout_contains 'configmap "later" not found'
+	assert_stdout_contains 'Error: configmap "later" not found'
 	# A key missing from an object that exists: kubelet's message too.
 	printf 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: later}\ndata: {other: x}\n' >"$TEST_DIR/cm.yaml"
 	pp apply -f "$TEST_DIR/cm.yaml" >/dev/null
-	local i
-	for ((i = 0; i < 50; i++)); do
-		pp describe pod waiter | grep -qF "couldn't find key v in ConfigMap default/later" && break
-		sleep 0.1
-	done
-	run_peapod describe pod waiter
-	assert_stdout_contains "couldn't find key v in ConfigMap default/later"
+	waiting_message() {
+		[ "$(inspect_get waiter 'd["status"]["containerStatuses"][0]["state"]["waiting"]["message"]')" = "$1" ]
+	}
+	eventually 10 waiting_message "couldn't find key v in ConfigMap default/later"
 	printf 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: later}\ndata: {v: hello}\n' >"$TEST_DIR/cm.yaml"
 	pp apply -f "$TEST_DIR/cm.yaml" >/dev/null
-	# The back-off is 100 ms doubling (scaled): a few seconds at most.
-	for ((i = 0; i < 100; i++)); do
-		pp logs waiter 2>/dev/null | grep -qx got=hello && break
-		sleep 0.1
-	done
-	logs_line waiter got=hello
+	eventually 20 logs_line waiter got=hello
+	run_peapod get pods waiter
+	assert_line_re 'waiter +1/1 +Running +0 +[0-9]+s'
 	pp delete waiter >/dev/null
 	assert_no_leaks
 }
