@@ -54,11 +54,6 @@ int cmd_top(int argc, char **argv);
 struct json_object;
 void cli_print_yaml(struct json_object *doc);
 
-/* Parses and validates the manifest in file ("-": stdin), keeping its text;
- * prints the error, or a warning for each field not acted on yet. */
-struct pp_pod;
-int cli_load_manifest(const char *file, struct pp_pod **spec, char **text, size_t *len);
-
 /* NAME from "NAME" or "pod/NAME", as kubectl takes it. */
 const char *cli_pod_name(const char *arg);
 
