@@ -7,6 +7,7 @@
 #define PEAPOD_CLI_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 #include "util/error.h"
 
@@ -53,11 +54,6 @@ int cmd_top(int argc, char **argv);
 struct json_object;
 void cli_print_yaml(struct json_object *doc);
 
-/* Parses and validates the manifest in file ("-": stdin), keeping its text;
- * prints the error, or a warning for each field not acted on yet. */
-struct pp_pod;
-int cli_load_manifest(const char *file, struct pp_pod **spec, char **text, size_t *len);
-
 /* NAME from "NAME" or "pod/NAME", as kubectl takes it. */
 const char *cli_pod_name(const char *arg);
 
@@ -72,6 +68,26 @@ int cli_view_one(int argc, char **argv, const char *usage, struct pp_pod_view *v
 
 /* -n NS, else $PEAPOD_NAMESPACE, else "default". */
 const char *cli_namespace(const char *given);
+
+/* kubectl's age of an RFC 3339 timestamp ("5m2s", "3d"; "<unknown>"). */
+void cli_human_age(const char *ts, char *out, size_t size);
+
+/* cmd_objects.c: ConfigMaps and Secrets. The resource word ("configmaps",
+ * "cm", "secret"...) -> 0 ConfigMap, 1 Secret, -1 neither. */
+int cli_object_kind(const char *word);
+/* get KIND [NAME...] with -o FORMAT (NULL: table) in ns (all: -A). */
+int cli_get_objects(int kind, char **names, int n, const char *format, const char *ns, bool all);
+int cli_describe_object(int kind, const char *name, const char *ns);
+int cli_delete_objects(int kind, char **names, int n, const char *ns);
+int cmd_create(int argc, char **argv);
+/* -f FILE|DIR (repeated), -R: every object of the input, validated; prints
+ * the error. 0, or -1. */
+struct pp_manifest_set;
+int cli_load_set(char **files, size_t n, bool recursive, struct pp_manifest_set *set);
+/* Prints "kind/name result" or the error, as kubectl apply/delete do, to
+ * ctx (a FILE *; NULL: stdout). */
+void cli_report(void *ctx, const char *resource, const char *name, const char *result,
+		const struct pp_error *err);
 
 /* Prints "peapod: <message>" for err to stderr. */
 void cli_print_error(const struct pp_error *err);

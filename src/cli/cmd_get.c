@@ -33,7 +33,7 @@ static const char *js(struct json_object *o, const char *key)
 }
 
 /* kubectl's HumanDuration. */
-static void human_age(const char *ts, char *out, size_t size)
+void cli_human_age(const char *ts, char *out, size_t size)
 {
 	struct tm tm = {0};
 	if (ts == NULL || strptime(ts, "%Y-%m-%dT%H:%M:%SZ", &tm) == NULL) {
@@ -211,7 +211,7 @@ static void print_row(const struct pp_pod_view *v, enum output out, int node_wid
 	int ready, total, restarts;
 	pod_status_text(v->obj, status, sizeof(status));
 	ready_and_restarts(v->obj, &ready, &total, &restarts);
-	human_age(jstr(jget(v->obj, "metadata"), "creationTimestamp"), age, sizeof(age));
+	cli_human_age(jstr(jget(v->obj, "metadata"), "creationTimestamp"), age, sizeof(age));
 	char rd[32];
 	snprintf(rd, sizeof(rd), "%d/%d", ready, total);
 	printf("%-24s %-7s %-20s %-9d %s", v->name, rd, status, restarts, age);
@@ -294,12 +294,14 @@ int cmd_get(int argc, char **argv)
 						 {"namespace", required_argument, NULL, 'n'},
 						 {"all-namespaces", no_argument, NULL, 'A'},
 						 {NULL, 0, NULL, 0}};
-	const char *ns = NULL;
+	const char *ns = NULL, *format = NULL;
 	bool all = false;
 	enum output out = OUT_TABLE;
 	int c;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "o:n:A", longopts, NULL)) != -1) {
+		if (c == 'o')
+			format = optarg;
 		if (c == 'o' && parse_output(optarg, &out) == 0)
 			continue;
 		if (c == 'n')
@@ -309,10 +311,15 @@ int cmd_get(int argc, char **argv)
 		else
 			return CLI_EXIT_USAGE;
 	}
+	if (optind < argc && cli_object_kind(argv[optind]) >= 0)
+		return cli_get_objects(cli_object_kind(argv[optind]), argv + optind + 1,
+				       argc - optind - 1, format, ns, all);
 	if (optind >= argc || (strcmp(argv[optind], "pods") && strcmp(argv[optind], "pod") &&
 			       strcmp(argv[optind], "po"))) {
-		fprintf(stderr,
-			"usage: peapod get pods [NAME...] [-o wide|json|yaml|name] [-n NS|-A]\n");
+		fprintf(
+		    stderr,
+		    "usage: peapod get pods|configmaps|secrets [NAME...] [-o wide|json|yaml|name] "
+		    "[-n NS|-A]\n");
 		return CLI_EXIT_USAGE;
 	}
 	optind++;
@@ -414,8 +421,40 @@ static void describe_events(const char *uid)
 	free(rows);
 }
 
+/* describe configmap|secret NAME [-n NS] */
+static int describe_object(int argc, char **argv)
+{
+	static const struct option longopts[] = {{"namespace", required_argument, NULL, 'n'},
+						 {NULL, 0, NULL, 0}};
+	const char *ns = NULL;
+	int c;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "n:", longopts, NULL)) != -1) {
+		if (c != 'n')
+			return CLI_EXIT_USAGE;
+		ns = optarg;
+	}
+	if (optind + 2 != argc) {
+		fprintf(stderr, "usage: peapod describe configmap|secret NAME [-n NAMESPACE]\n");
+		return CLI_EXIT_USAGE;
+	}
+	return cli_describe_object(cli_object_kind(argv[optind]), argv[optind + 1], ns);
+}
+
 int cmd_describe(int argc, char **argv)
 {
+	/* The first word that is no flag nor a flag's value: the resource. */
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "-n") == 0 || strcmp(argv[i], "--namespace") == 0) {
+			i++;
+			continue;
+		}
+		if (argv[i][0] != '-') {
+			if (cli_object_kind(argv[i]) >= 0)
+				return describe_object(argc, argv);
+			break;
+		}
+	}
 	struct pp_pod_view v;
 	int ret = cli_view_one(argc, argv, "peapod describe pod NAME [-n NAMESPACE]", &v);
 	if (ret != 0)

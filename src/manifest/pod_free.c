@@ -62,6 +62,17 @@ static void env_free(struct pp_env_var *e, size_t n)
 		free(e[i].resource);
 		free(e[i].container_name);
 		free(e[i].divisor.text);
+		free(e[i].ref_name);
+		free(e[i].ref_key);
+	}
+	free(e);
+}
+
+static void env_from_free(struct pp_env_from *e, size_t n)
+{
+	for (size_t i = 0; e && i < n; i++) {
+		free(e[i].prefix);
+		free(e[i].name);
 	}
 	free(e);
 }
@@ -74,6 +85,7 @@ static void container_free(struct pp_container *c)
 	strv_free(c->args);
 	free(c->working_dir);
 	env_free(c->env, c->n_env);
+	env_from_free(c->env_from, c->n_env_from);
 	for (size_t i = 0; c->ports && i < c->n_ports; i++) {
 		free(c->ports[i].name);
 		free(c->ports[i].host_ip);

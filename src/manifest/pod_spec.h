@@ -25,7 +25,13 @@ struct pp_kv {
 };
 
 /* env[].valueFrom.fieldRef is the only valueFrom resolvable without a cluster. */
-enum pp_env_source { PP_ENV_VALUE = 0, PP_ENV_FIELD_REF, PP_ENV_RESOURCE_FIELD_REF };
+enum pp_env_source {
+	PP_ENV_VALUE = 0,
+	PP_ENV_FIELD_REF,
+	PP_ENV_RESOURCE_FIELD_REF,
+	PP_ENV_CONFIGMAP_KEY, /* valueFrom.configMapKeyRef */
+	PP_ENV_SECRET_KEY,    /* valueFrom.secretKeyRef */
+};
 
 struct pp_env_var {
 	char *name;
@@ -35,6 +41,18 @@ struct pp_env_var {
 	char *resource;	  /* resourceFieldRef.resource, e.g. limits.memory */
 	char *container_name;
 	struct pp_quantity divisor; /* resourceFieldRef.divisor, set=false when absent */
+	char *ref_name;		    /* configMapKeyRef / secretKeyRef: the object */
+	char *ref_key;		    /* and its key */
+	bool ref_optional;
+	struct pp_pos pos;
+};
+
+/* envFrom: every key of a ConfigMap or Secret, prefixed. */
+struct pp_env_from {
+	char *prefix; /* NULL: none */
+	bool secret;  /* secretRef, else configMapRef */
+	char *name;
+	bool optional;
 	struct pp_pos pos;
 };
 
@@ -153,6 +171,8 @@ struct pp_container {
 	char *working_dir;
 	struct pp_env_var *env;
 	size_t n_env;
+	struct pp_env_from *env_from; /* applied before env, as kubelet does */
+	size_t n_env_from;
 	struct pp_port *ports;
 	size_t n_ports;
 	struct pp_volume_mount *volume_mounts;

@@ -305,6 +305,9 @@ static void mark_start_error(struct pp_pod_container *c, const struct pp_error *
 	c->signal = 0;
 	c->reason = "StartError";
 	clock_gettime(CLOCK_REALTIME, &c->finished_at);
+	/* It never ran: the restart back-off grows (a stale started_at made
+	 * it look long-lived, and restarted at once, in a loop). */
+	c->started_at = c->finished_at;
 }
 
 struct start_ctx {

@@ -170,4 +170,21 @@ int pp_pod_container_argv(const struct pp_pod_instance *pod, const struct pp_pod
 int pp_pod_container_env(const struct pp_pod_instance *pod, const struct pp_pod_container *c,
 			 char ***envp, struct pp_error **err);
 
+/* process.c: whether container i's env can be made now (its ConfigMaps
+ * and Secrets there), kubelet's message when not. */
+int pp_pod_container_env_check(const struct pp_pod_instance *pod, size_t i, struct pp_error **err);
+
+/* env_refs.c: a container env's references to ConfigMaps and Secrets
+ * (objects/objects.h), as kubelet resolves them. The value of a
+ * configMapKeyRef or secretKeyRef (*value NULL: an optional one that is
+ * missing); a missing object is kubelet's `configmap "x" not found`, a
+ * missing key `couldn't find key k in ConfigMap ns/x`. */
+int pp_pod_env_key_value(const char *ns, const struct pp_env_var *e, char **value,
+			 struct pp_error **err);
+/* The variables of an envFrom (prefix applied), in key order; the keys
+ * that are not valid variable names are skipped, and listed in *invalid
+ * when invalid is not NULL (kubelet's InvalidEnvironmentVariableNames). */
+int pp_pod_env_from_values(const char *ns, const struct pp_env_from *e, struct pp_kv **kv,
+			   size_t *n, char ***invalid, struct pp_error **err);
+
 #endif

@@ -55,11 +55,34 @@ static const char *envlist_lookup(void *ctx, const char *name)
 	return slot ? strchr(*slot, '=') + 1 : NULL;
 }
 
-/* kubelet: env vars in order, each value expanded against the ones before
- * it (not the image's env, which the runtime merges in underneath). */
+/* envFrom, each source in order (a later one's key wins). */
+static int env_from(const struct pp_pod_instance *pod, const struct pp_pod_container *c,
+		    struct envlist *l, struct pp_error **err)
+{
+	for (size_t i = 0; i < c->spec->n_env_from; i++) {
+		struct pp_kv *kv = NULL;
+		size_t n = 0;
+		if (pp_pod_env_from_values(pod->spec->namespace_, &c->spec->env_from[i], &kv, &n,
+					   NULL, err) < 0)
+			return -1;
+		for (size_t k = 0; k < n; k++) {
+			env_set(l, kv[k].key, kv[k].value);
+			free(kv[k].key);
+			free(kv[k].value);
+		}
+		free(kv);
+	}
+	return 0;
+}
+
+/* kubelet: envFrom, then env vars in order, each value expanded against
+ * the ones before it (not the image's env, which the runtime merges in
+ * underneath). */
 static int manifest_env(const struct pp_pod_instance *pod, const struct pp_pod_container *c,
 			struct envlist *l, struct pp_error **err)
 {
+	if (env_from(pod, c, l, err) < 0)
+		return -1;
 	for (size_t i = 0; i < c->spec->n_env; i++) {
 		const struct pp_env_var *e = &c->spec->env[i];
 		cleanup_free char *value = NULL;
@@ -75,6 +98,13 @@ static int manifest_env(const struct pp_pod_instance *pod, const struct pp_pod_c
 				e->resource, &e->divisor, &value, err) < 0)
 				return pp_error_wrap(err, "env %s", e->name);
 			break;
+		case PP_ENV_CONFIGMAP_KEY:
+		case PP_ENV_SECRET_KEY:
+			if (pp_pod_env_key_value(pod->spec->namespace_, e, &value, err) < 0)
+				return -1;
+			if (value == NULL)
+				continue; /* optional and missing: not set */
+			break;
 		case PP_ENV_VALUE:
 		default:
 			value = pp_expand_vars(e->value ? e->value : "", envlist_lookup, l);
@@ -83,6 +113,16 @@ static int manifest_env(const struct pp_pod_instance *pod, const struct pp_pod_c
 		env_set(l, e->name, value);
 	}
 	return 0;
+}
+
+int pp_pod_container_env_check(const struct pp_pod_instance *pod, size_t i, struct pp_error **err)
+{
+	struct envlist l = {0};
+	int r = manifest_env(pod, &pod->containers[i], &l, err);
+	for (size_t k = 0; k < l.n; k++)
+		explicit_bzero(l.v[k], strlen(l.v[k])); /* Secrets' values */
+	strv_free(l.v);
+	return r;
 }
 
 int pp_pod_container_env(const struct pp_pod_instance *pod, const struct pp_pod_container *c,

@@ -214,6 +214,17 @@ static void image_ready(struct sup *s, size_t i, bool pulled)
 	s->dirty = true;
 }
 
+void sup_config_error(struct sup *s, size_t i, const struct pp_error *err)
+{
+	struct pp_pod_container *c = &s->pod->containers[i];
+	struct image_wait *w = &s->run[i].img;
+	w->waiting = true;
+	set_reason(w, "CreateContainerConfigError", err->msg);
+	sup_event(s, PP_EVENT_WARNING, c->spec->name, "Failed", "Error: %s", err->msg);
+	schedule_retry(s, i);
+	w->notice_at = 0; /* it stays CreateContainerConfigError */
+}
+
 static void never_pull(struct sup *s, size_t i)
 {
 	struct pp_pod_container *c = &s->pod->containers[i];

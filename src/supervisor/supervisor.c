@@ -144,6 +144,12 @@ static void spawn_container(struct sup *s, size_t i)
 {
 	struct pp_pod_container *c = &s->pod->containers[i];
 	cleanup_error struct pp_error *err = NULL;
+	/* Its env's ConfigMaps and Secrets, before its first start. (A
+	 * restart that lacks one fails as a StartError, and is retried.) */
+	if (!s->run[i].ever_started && pp_pod_container_env_check(s->pod, i, &err) < 0) {
+		sup_config_error(s, i, err);
+		return;
+	}
 	s->run[i].start_at = 0;
 	s->run[i].ever_started = true;
 	s->run[i].tail_len = 0;
@@ -361,7 +367,7 @@ void sup_begin_stop(struct sup *s, int64_t grace_s)
 static bool first_start_due(const struct sup *s, size_t i)
 {
 	return s->stopping == STOP_NONE && !s->run[i].ever_started &&
-	       s->pod->containers[i].image != NULL;
+	       s->pod->containers[i].image != NULL && !s->run[i].img.waiting;
 }
 
 /* Starts the app containers: all at once (those whose image is ready; the
@@ -391,8 +397,8 @@ static void start_apps(struct sup *s)
 		if (s->run[i].hook.kind == HOOK_POST_START)
 			return;
 		if (!s->run[i].ever_started) {
-			if (pod->containers[i].image == NULL)
-				return; /* its pull's end moves us on */
+			if (pod->containers[i].image == NULL || s->run[i].img.waiting)
+				return; /* its pull's (or config retry's) end moves us on */
 			/* A failure re-enters here through container_terminated. */
 			start_container(s, i);
 			continue;
@@ -421,8 +427,8 @@ void sup_advance(struct sup *s)
 	while (s->next_init < pod->n_init) {
 		struct pp_pod_container *c = &pod->containers[s->next_init];
 		if (c->state == PP_CTR_WAITING && s->run[s->next_init].start_at == 0) {
-			if (c->image == NULL)
-				return; /* its pull's end moves us on */
+			if (c->image == NULL || s->run[s->next_init].img.waiting)
+				return; /* its pull's (or config retry's) end moves us on */
 			start_container(s, s->next_init);
 			if (s->stopping != STOP_NONE)
 				return;

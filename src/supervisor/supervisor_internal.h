@@ -353,6 +353,11 @@ void sup_pull_event(struct sup *s);
 void sup_pulls_stop(struct sup *s);
 /* Frees what the waits hold. */
 void sup_pulls_free(struct sup *s);
+/* A container whose first start cannot be configured (its env names a
+ * ConfigMap or Secret that is not there): it waits as kubelet shows it,
+ * CreateContainerConfigError and the message, and is tried again with the
+ * pull back-off (as kubelet's next syncs do). */
+void sup_config_error(struct sup *s, size_t i, const struct pp_error *err);
 /* Whether container i waits for its image (then *reason and *message say
  * why, or are NULL while it is being pulled for the first time). */
 bool sup_image_waiting(const struct sup *s, size_t i, const char **reason, const char **message);
