@@ -16,6 +16,8 @@ static const struct cli_command commands[] = {
     {"logs", cmd_logs, "print a container's logs"},
     {"attach", cmd_attach, "stream a running container's output"},
     {"exec", cmd_exec, "run a command in a running container"},
+    {"cp", cmd_cp, "copy files and directories to and from a container"},
+    {"port-forward", cmd_port_forward, "forward local ports to a pod's ports"},
     {"wait", cmd_wait, "wait for a condition on a pod"},
     {"delete", cmd_delete, "stop a pod and remove it"},
     {"pause", cmd_pause, "freeze every process of a pod"},
