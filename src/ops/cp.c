@@ -22,14 +22,17 @@
 struct cp_end {
 	int dir;
 	char *name;
-	bool whole_dir; /* the source is a directory's content ("/", "dir/.") */
+	/* the source's name in a destination that is an existing directory;
+	 * NULL: its content goes there ("/", "dir/.") */
+	char *as;
 };
 
 static void cp_end_free(struct cp_end *e)
 {
 	cleanup_closep(&e->dir);
 	free(e->name);
-	e->name = NULL;
+	free(e->as);
+	e->name = e->as = NULL;
 }
 
 /* "a/b/" -> "a" and "b"; "b" -> "." and "b"; "/" -> "/" and ".". */
@@ -73,14 +76,23 @@ static int local_error(struct pp_error **err, int e, const char *path)
 }
 
 /* The source in the container: its parent resolved inside the root, the
- * entry itself not followed. */
+ * entry itself not followed, unless the path ends with "/" (a directory's,
+ * followed inside the root, as a shell and tar take it). */
 static int container_source(int root, const struct pp_cp_opts *o, const char *container,
 			    struct cp_end *src, struct pp_error **err)
 {
 	cleanup_free char *clean = pp_path_clean(o->pod_path);
 	cleanup_free char *dir = NULL;
 	split_path(clean, &dir, &src->name);
-	src->whole_dir = strcmp(clean, "/") == 0;
+	size_t len = strlen(o->pod_path);
+	if (strcmp(clean, "/") != 0)
+		src->as = xstrdup(src->name);
+	if (len > 0 && o->pod_path[len - 1] == '/') {
+		free(dir);
+		dir = xstrdup(clean);
+		free(src->name);
+		src->name = xstrdup(".");
+	}
 	src->dir = pp_path_open_in_root(root, dir, CP_DIR_OPEN, 0, false, err);
 	struct stat st;
 	if (src->dir < 0 || fstatat(src->dir, src->name, &st, AT_SYMLINK_NOFOLLOW) < 0)
@@ -98,7 +110,8 @@ static int local_source(const char *path, struct cp_end *src, struct pp_error **
 		dir = xstrdup(path);
 		free(src->name);
 		src->name = xstrdup(".");
-		src->whole_dir = true;
+	} else {
+		src->as = xstrdup(src->name);
 	}
 	src->dir = open(dir, CP_DIR_OPEN);
 	struct stat st;
@@ -115,7 +128,7 @@ static void set_destination(struct cp_end *dst, int dir_fd, const struct cp_end 
 {
 	if (dir_fd >= 0) {
 		dst->dir = dir_fd;
-		dst->name = xstrdup(src->whole_dir ? "." : src->name);
+		dst->name = xstrdup(src->as ? src->as : ".");
 		free(parent_base);
 	} else {
 		dst->name = parent_base;
