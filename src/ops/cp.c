@@ -195,20 +195,19 @@ static int container_root_id(const struct pp_container_reach *r, const char *map
 static int copy_ends(const struct pp_cp_opts *o, const struct pp_container_reach *r, int root,
 		     struct pp_error **err)
 {
-	struct cp_tree t = {.on_skip = o->on_skip, .ctx = o->ctx};
+	struct cp_tree t = {.on_skip = o->on_skip, .ctx = o->ctx, .drop_setid = !o->to_pod};
 	struct cp_end src = {.dir = -1}, dst = {.dir = -1};
 	int ret = -1;
 	unsigned uid = 0, gid = 0;
 	if (o->to_pod) {
 		if (container_root_id(r, "uid_map", &uid, err) < 0 ||
-		    container_root_id(r, "gid_map", &gid, err) < 0)
+		    container_root_id(r, "gid_map", &gid, err) < 0 ||
+		    local_source(o->local_path, &src, err) < 0 ||
+		    container_destination(root, o, r->container, &src, &dst, err) < 0)
 			goto out;
 		t.set_owner = true;
 		t.uid = uid;
 		t.gid = gid;
-		if (local_source(o->local_path, &src, err) < 0 ||
-		    container_destination(root, o, r->container, &src, &dst, err) < 0)
-			goto out;
 	} else if (container_source(root, o, r->container, &src, err) < 0 ||
 		   local_destination(o->local_path, &src, &dst, err) < 0) {
 		goto out;

@@ -13,6 +13,9 @@ struct cp_tree {
 	bool set_owner;
 	uid_t uid;
 	gid_t gid;
+	/* set-user-ID and set-group-ID bits of files dropped: what comes out of
+	 * a container never becomes a set-id program of the caller's */
+	bool drop_setid;
 	/* an entry that is not copied (a socket, a device) and why */
 	void (*on_skip)(void *ctx, const char *path, const char *why);
 	void *ctx;

@@ -30,8 +30,10 @@ static int apply_meta(const struct cp_tree *t, int ddir, const char *name, int f
 	if (r < 0)
 		return pp_error_set(err, errno, "chown %s", rel);
 	if (!S_ISLNK(st->st_mode)) {
-		r = fd >= 0 ? fchmod(fd, st->st_mode & 07777)
-			    : fchmodat(ddir, name, st->st_mode & 07777, 0);
+		mode_t mode = st->st_mode & 07777;
+		if (t->drop_setid && !S_ISDIR(st->st_mode))
+			mode &= ~(mode_t)(S_ISUID | S_ISGID);
+		r = fd >= 0 ? fchmod(fd, mode) : fchmodat(ddir, name, mode, 0);
 		if (r < 0)
 			return pp_error_set(err, errno, "chmod %s", rel);
 	}

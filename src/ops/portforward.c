@@ -62,6 +62,9 @@ struct pf_conn {
 	struct pf_end end[2];
 	struct pf_buf buf[2]; /* buf[i]: read from fd[i], written to fd[1 - i] */
 	uint32_t events[2];   /* what fd[i] is registered for */
+	/* fd[i] hung up while buf[i] was full: out of the epoll set (a hang-up
+	 * is reported as long as it lasts) until buf[i] is flushed */
+	bool parked[2];
 	int local;
 	struct pf_conn *prev, *next;
 };
@@ -265,6 +268,16 @@ static int connect_in_pod(struct pf_loop *l, int port, struct pp_error **err)
 static int conn_rearm(struct pf_loop *l, struct pf_conn *c)
 {
 	for (int i = 0; i < 2; i++) {
+		if (c->parked[i] && c->buf[i].len == 0) {
+			/* flushed: what is left to read, and the end, come now */
+			struct epoll_event ev = {.events = EPOLLIN, .data.ptr = &c->end[i]};
+			if (epoll_ctl(l->ep, EPOLL_CTL_ADD, c->fd[i], &ev) < 0)
+				return -1;
+			c->parked[i] = false;
+			c->events[i] = EPOLLIN;
+		}
+		if (c->parked[i])
+			continue;
 		uint32_t want = 0;
 		if (!c->buf[i].eof && c->buf[i].len == 0)
 			want |= EPOLLIN;
@@ -348,11 +361,16 @@ static void conn_event(struct pf_loop *l, struct pf_end *e, uint32_t events)
 {
 	struct pf_conn *c = e->conn;
 	int i = e->side;
-	bool failed = false;
-	if (events & (EPOLLIN | EPOLLHUP | EPOLLERR))
+	bool failed = (events & EPOLLERR) != 0;
+	bool can_read = c->buf[i].len == 0 && !c->buf[i].eof;
+	if (!failed && can_read && (events & (EPOLLIN | EPOLLHUP)))
 		failed = conn_read(c, i) < 0 || conn_flush(c, i) < 0;
 	if (!failed && (events & EPOLLOUT))
 		failed = conn_flush(c, 1 - i) < 0;
+	if (!failed && (events & EPOLLHUP) && c->buf[i].len > 0 && !c->parked[i]) {
+		failed = epoll_ctl(l->ep, EPOLL_CTL_DEL, c->fd[i], NULL) < 0;
+		c->parked[i] = true;
+	}
 	bool done = c->buf[0].eof && c->buf[1].eof && c->buf[0].len == 0 && c->buf[1].len == 0;
 	if (failed || done) {
 		/* A reset by either end is how connections often end: not an error. */

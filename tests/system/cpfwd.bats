@@ -65,6 +65,11 @@ in_pod() {
 	run_peapod cp web:/etc/passwd "$TEST_DIR"
 	assert_status 0
 	grep -q '^root:' "$TEST_DIR/passwd"
+	# What comes out of a container is never a set-id program of ours.
+	in_pod web -- sh -c 'cp /bin/busybox /tmp/suid && chmod 6755 /tmp/suid'
+	run_peapod cp web:/tmp/suid "$TEST_DIR/suid"
+	assert_status 0
+	[ "$(stat -c %a "$TEST_DIR/suid")" = 755 ]
 	# -c and NAMESPACE/POD:PATH as kubectl takes them
 	run_peapod cp -c d "$TEST_DIR/f" default/web:/tmp/in-d
 	assert_status 0
