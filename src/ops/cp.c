@@ -67,6 +67,8 @@ static bool is_dot(const char *name)
 static int container_error(struct pp_error **err, int e, const struct pp_cp_opts *o,
 			   const char *container)
 {
+	if (err != NULL && *err != NULL && (*err)->status != 0)
+		e = (*err)->status; /* from the resolution, errno may have moved since */
 	return pp_error_set(err, e, "pod %s, container %s: %s", o->name, container, o->pod_path);
 }
 
@@ -94,9 +96,12 @@ static int container_source(int root, const struct pp_cp_opts *o, const char *co
 		src->name = xstrdup(".");
 	}
 	src->dir = pp_path_open_in_root(root, dir, CP_DIR_OPEN, 0, false, err);
-	struct stat st;
-	if (src->dir < 0 || fstatat(src->dir, src->name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+	if (src->dir < 0)
 		return container_error(err, errno, o, container);
+	struct stat st;
+	if (fstatat(src->dir, src->name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+		return pp_error_set(err, errno, "pod %s, container %s: %s", o->name, container,
+				    o->pod_path);
 	return 0;
 }
 
