@@ -256,6 +256,12 @@ wait_forwarding() {
 	[ "$status" -eq 0 ] || fail "curl: $output"
 	[ "$output" = "hello from web" ]
 	grep -qx "Handling connection for $port" "$TEST_DIR/out"
+	# localhost is ::1 too, on the same port, where the host has IPv6
+	if ip -6 addr show dev lo 2>/dev/null | grep -q '::1/128'; then
+		grep -qxF "Forwarding from [::1]:$port -> 8080" "$TEST_DIR/out"
+		run curl -sS --max-time 10 "http://[::1]:$port/"
+		[ "$output" = "hello from web" ] || fail "over ::1: $output"
+	fi
 
 	# Two connections open together: the first's request is finished only
 	# after the second got its whole answer.
