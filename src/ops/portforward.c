@@ -450,7 +450,7 @@ static void loop_free(struct pf_loop *l)
 int pp_pod_port_forward(const struct pp_port_forward_opts *o, struct pp_error **err)
 {
 	struct pp_container_reach r;
-	if (pp_container_reach(o->ns, o->name, NULL, &r, err) < 0)
+	if (pp_pod_reach(o->ns, o->name, &r, err) < 0)
 		return -1;
 	struct pf_loop l = {.o = o, .ep = -1, .visit = PP_NETNS_VISIT_INIT};
 	l.netns = pp_container_reach_open(&r, "ns/net", O_RDONLY, err);

@@ -14,18 +14,6 @@
 #include "util/cleanup.h"
 #include "util/proc.h"
 
-/* The first app container, as kubectl picks it without -c. */
-static const char *first_container(const struct pp_pod_view *v)
-{
-	struct json_object *st = NULL, *list = NULL, *n = NULL;
-	if (json_object_object_get_ex(v->obj, "status", &st) &&
-	    json_object_object_get_ex(st, "containerStatuses", &list) &&
-	    json_object_array_length(list) > 0 &&
-	    json_object_object_get_ex(json_object_array_get_idx(list, 0), "name", &n))
-		return json_object_get_string(n);
-	return NULL;
-}
-
 static void close_fds(const int *fds, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
@@ -73,38 +61,89 @@ static int pidfd_pid(int pidfd, const char *container, struct pp_error **err)
 	return pp_error_set(err, ESRCH, "container %s is not running", container);
 }
 
-int pp_container_reach(const char *ns, const char *name, const char *container,
-		       struct pp_container_reach *r, struct pp_error **err)
+/* The names of the pod's containers in status order: the app containers,
+ * then the init containers (sidecars run beside them). */
+static char **container_names(const struct pp_pod_view *v)
+{
+	static const char *const lists[] = {"containerStatuses", "initContainerStatuses"};
+	struct json_object *st = NULL;
+	char **names = xmalloc(sizeof(*names));
+	size_t n = 0;
+	if (!json_object_object_get_ex(v->obj, "status", &st))
+		return names;
+	for (size_t k = 0; k < 2; k++) {
+		struct json_object *list = NULL, *nm = NULL;
+		if (!json_object_object_get_ex(st, lists[k], &list))
+			continue;
+		for (size_t i = 0; i < json_object_array_length(list); i++)
+			if (json_object_object_get_ex(json_object_array_get_idx(list, i), "name",
+						      &nm)) {
+				names = xrealloc(names, (n + 2) * sizeof(*names));
+				names[n++] = xstrdup(json_object_get_string(nm));
+				names[n] = NULL;
+			}
+	}
+	return names;
+}
+
+/* Asks for container (on r->ctl) and fills the rest of r. */
+static int reach_one(struct pp_container_reach *r, const char *name, const char *container,
+		     struct pp_error **err)
+{
+	free(r->container);
+	r->container = xstrdup(container);
+	cleanup_closep(&r->pidfd);
+	if (ask_supervisor(r->ctl, r->container, &r->pidfd, err) < 0)
+		return pp_error_wrap(err, "pod %s", name);
+	r->pid = pidfd_pid(r->pidfd, r->container, err);
+	return r->pid < 0 ? -1 : 0;
+}
+
+/* container NULL: the first of the pod's containers that runs (any
+ * reaches the namespaces they share), else that one. */
+static int reach(const char *ns, const char *name, const char *container, bool any_running,
+		 struct pp_container_reach *r, struct pp_error **err)
 {
 	*r = (struct pp_container_reach){.pidfd = -1, .ctl = -1};
 	struct pp_pod_view v;
 	if (pp_pod_view_load(ns, name, &v, err) < 0)
 		return -1;
-	const char *first = first_container(&v);
-	if (container == NULL && first == NULL) {
-		pp_pod_view_free(&v);
-		return pp_error_set(err, 0, "pod %s has no container", name);
-	}
-	r->container = xstrdup(container ? container : first);
+	cleanup_strv char **names = container_names(&v);
 	bool alive = v.alive && !v.finished;
 	cleanup_free char *uid = xstrdup(v.uid);
 	pp_pod_view_free(&v);
-	if (!alive) {
-		pp_container_reach_free(r);
+	if (container == NULL && names[0] == NULL)
+		return pp_error_set(err, 0, "pod %s has no container", name);
+	if (!alive)
 		return pp_error_set(err, 0, "pod %s is not running", name);
-	}
 	r->ctl = pp_ctl_connect(uid, err);
-	if (r->ctl < 0 || ask_supervisor(r->ctl, r->container, &r->pidfd, err) < 0) {
-		pp_error_wrap(err, "pod %s", name);
+	if (r->ctl < 0) {
 		pp_container_reach_free(r);
-		return -1;
+		return pp_error_wrap(err, "pod %s", name);
 	}
-	r->pid = pidfd_pid(r->pidfd, r->container, err);
-	if (r->pid < 0) {
-		pp_container_reach_free(r);
-		return -1;
+	if (!any_running && reach_one(r, name, container ? container : names[0], err) == 0)
+		return 0;
+	for (size_t i = 0; any_running && names[i] != NULL; i++) {
+		cleanup_error struct pp_error *e = NULL;
+		if (reach_one(r, name, names[i], &e) == 0)
+			return 0;
+		if (i == 0) /* the first container's reason, if none runs */
+			*err = steal_ptr(&e);
 	}
-	return 0;
+	pp_container_reach_free(r);
+	return -1;
+}
+
+int pp_container_reach(const char *ns, const char *name, const char *container,
+		       struct pp_container_reach *r, struct pp_error **err)
+{
+	return reach(ns, name, container, false, r, err);
+}
+
+int pp_pod_reach(const char *ns, const char *name, struct pp_container_reach *r,
+		 struct pp_error **err)
+{
+	return reach(ns, name, NULL, true, r, err);
 }
 
 int pp_container_reach_open(const struct pp_container_reach *r, const char *what, int flags,

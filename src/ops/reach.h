@@ -18,6 +18,11 @@ struct pp_container_reach {
  * container, as kubectl picks it. Errors name the pod and the container. */
 int pp_container_reach(const char *ns, const char *name, const char *container,
 		       struct pp_container_reach *r, struct pp_error **err);
+/* The first container of the pod that runs (app containers, then
+ * sidecars), for what its containers share (the network namespace). */
+int pp_pod_reach(const char *ns, const char *name, struct pp_container_reach *r,
+		 struct pp_error **err);
+
 /* Opens /proc/PID/<what> of the container's process ("root", "ns/net",
  * "uid_map") with flags, then checks that the pidfd's process still lives,
  * so that the pid was not reused meanwhile. Returns the fd or -1 and err. */

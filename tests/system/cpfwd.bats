@@ -344,6 +344,20 @@ PY
 	assert_stderr_contains "lost connection to pod web"
 }
 
+@test "port-forward: through whichever container runs (the first one exited)" {
+	pair_pod half '["true"]' '["sh", "-c", "echo b >/tmp/index.html; exec httpd -f -p 8080 -h /tmp"]' | apply_ok
+	eventually 20 in_pod half -c b -- wget -q -O /dev/null http://127.0.0.1:8080/
+	eventually 20 test "$(inspect_get half 'd["status"]["containerStatuses"][0]["state"]["terminated"]["reason"]')" = Completed
+	forward_bg half :8080
+	wait_forwarding 8080
+	run curl -sS --max-time 10 "http://127.0.0.1:$(fwd_port 8080)/"
+	[ "$output" = b ]
+	kill -INT "$BG_PID"
+	wait_bg 10
+	assert_status 0
+	delete_ok half
+}
+
 @test "port-forward: errors: no pod, bad ports, a local port in use, not running" {
 	run_peapod port-forward nope 80
 	assert_status 1
