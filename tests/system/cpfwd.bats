@@ -77,6 +77,7 @@ in_pod() {
 	run in_pod web -c c -- cat /tmp/in-d
 	[ "$status" -ne 0 ]
 	delete_ok web
+	assert_no_leaks
 }
 
 @test "cp: a directory both ways, nested, with symlinks and modes" {
@@ -109,6 +110,7 @@ in_pod() {
 	[ "$(stat -c %a "$TEST_DIR/back/a")" = 750 ]
 	[ "$(stat -c %a "$TEST_DIR/back/a/run.sh")" = 755 ]
 	delete_ok web
+	assert_no_leaks
 }
 
 @test "cp: symlinks in the container never lead out of its root" {
@@ -148,6 +150,7 @@ in_pod() {
 	[ "$(in_pod web -- cat /tmp/up)" = mine ]
 	in_pod web -- test ! -L /tmp/up
 	delete_ok web
+	assert_no_leaks
 }
 
 @test "cp: into a volume's path lands in the volume, seen by the other container" {
@@ -162,6 +165,7 @@ in_pod() {
 	assert_status 0
 	[ "$(cat "$TEST_DIR/x.css")" = body ]
 	delete_ok web
+	assert_no_leaks
 }
 
 @test "cp: into a pod with its own user namespace, files belong to the container's root" {
@@ -176,6 +180,7 @@ in_pod() {
 	assert_status 0
 	[ "$(in_pod web -c d -- stat -c '%u %g' /w/f)" = "0 0" ]
 	delete_ok web
+	assert_no_leaks
 }
 
 @test "cp: errors: no pod, no container, no path, not running, bad usage" {
@@ -242,6 +247,7 @@ wait_forwarding() {
 	done
 	dump_bg
 	return 1
+	assert_no_leaks
 }
 
 @test "port-forward: an HTTP request and a second connection at once, random port, SIGINT ends it" {
@@ -285,6 +291,7 @@ PY
 	run curl -sS --max-time 5 "http://127.0.0.1:$port/"
 	[ "$status" -ne 0 ]
 	delete_ok web
+	assert_no_leaks
 }
 
 @test "port-forward: LOCAL:REMOTE, several ports, --address, a raw TCP stream both ways (busybox nc)" {
@@ -325,6 +332,7 @@ PY
 	wait_bg 10
 	assert_status 0
 	delete_ok raw
+	assert_no_leaks
 }
 
 @test "port-forward: a connection to a closed port ends alone; deleting the pod ends the forward" {
@@ -342,6 +350,7 @@ PY
 	wait_bg 10
 	assert_status 1
 	assert_stderr_contains "lost connection to pod web"
+	assert_no_leaks
 }
 
 @test "port-forward: through whichever container runs (the first one exited)" {
@@ -356,6 +365,7 @@ PY
 	wait_bg 10
 	assert_status 0
 	delete_ok half
+	assert_no_leaks
 }
 
 @test "port-forward: errors: no pod, bad ports, a local port in use, not running" {
@@ -392,4 +402,5 @@ s=socket.socket(); s.bind(("127.0.0.1",0)); s.listen(1); print(s.getsockname()[1
 	assert_status 1
 	assert_stderr_contains "not running"
 	delete_ok done
+	assert_no_leaks
 }
