@@ -33,7 +33,8 @@ static int apply_meta(const struct cp_tree *t, int ddir, const char *name, int f
 		mode_t mode = st->st_mode & 07777;
 		if (t->drop_setid && !S_ISDIR(st->st_mode))
 			mode &= ~(mode_t)(S_ISUID | S_ISGID);
-		r = fd >= 0 ? fchmod(fd, mode) : fchmodat(ddir, name, mode, 0);
+		/* by name: never through a symlink swapped in meanwhile */
+		r = fd >= 0 ? fchmod(fd, mode) : fchmodat(ddir, name, mode, AT_SYMLINK_NOFOLLOW);
 		if (r < 0)
 			return pp_error_set(err, errno, "chmod %s", rel);
 	}
@@ -79,9 +80,13 @@ static int copy_file(const struct cp_tree *t, int sdir, const char *sname, int d
 		     const char *dname, const struct stat *st, const char *rel,
 		     struct pp_error **err)
 {
-	cleanup_close int sfd = openat(sdir, sname, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	/* O_NONBLOCK: a fifo swapped in since the stat must not block us */
+	cleanup_close int sfd = openat(sdir, sname, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	struct stat now;
 	if (sfd < 0)
 		return pp_error_set(err, errno, "open %s", rel);
+	if (fstat(sfd, &now) < 0 || !S_ISREG(now.st_mode))
+		return pp_error_set(err, EAGAIN, "%s changed while copied", rel);
 	const int flags = O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC;
 	cleanup_close int dfd = openat(ddir, dname, flags, S_IRUSR | S_IWUSR);
 	if (dfd < 0 && errno == EEXIST) {
