@@ -37,7 +37,7 @@ static bool parse_remote(const char *arg, struct remote *r)
 	} else {
 		r->pod = pod;
 	}
-	r->path = colon[1] ? colon + 1 : "/";
+	r->path = colon + 1; /* "": refused, as kubectl does */
 	return true;
 }
 
@@ -86,6 +86,13 @@ int cmd_cp(int argc, char **argv)
 		return CLI_EXIT_USAGE;
 	}
 	struct remote *r = src_remote ? &src : &dst;
+	if (r->path[0] == '\0') {
+		fprintf(stderr, "peapod: cp: %s: the path in POD:PATH can not be empty\n",
+			argv[src_remote ? optind : optind + 1]);
+		remote_free(&src);
+		remote_free(&dst);
+		return CLI_EXIT_USAGE;
+	}
 	const struct pp_cp_opts o = {
 	    .ns = cli_namespace(r->ns ? r->ns : ns),
 	    .name = r->pod,

@@ -205,6 +205,9 @@ in_pod() {
 	assert_status 2
 	run_peapod cp web:/a web:/b
 	assert_status 2
+	run_peapod cp web: "$TEST_DIR/x"
+	assert_status 2
+	assert_stderr_contains "can not be empty"
 	delete_ok web
 
 	sh_pod done Never 'true' | apply_ok
