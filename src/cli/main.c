@@ -16,6 +16,8 @@ static const struct cli_command commands[] = {
     {"logs", cmd_logs, "print a container's logs"},
     {"attach", cmd_attach, "stream a running container's output"},
     {"exec", cmd_exec, "run a command in a running container"},
+    {"cp", cmd_cp, "copy files and directories to and from a container"},
+    {"port-forward", cmd_port_forward, "forward local ports to a pod's ports"},
     {"wait", cmd_wait, "wait for a condition on a pod"},
     {"delete", cmd_delete, "stop a pod and remove it; delete configmap|secret NAME"},
     {"create", cmd_create, "create configmap|secret generic|tls|docker-registry NAME"},
@@ -33,7 +35,7 @@ static void usage(FILE *f)
 {
 	fprintf(f, "usage: peapod COMMAND [ARGS...]\n\ncommands:\n");
 	for (const struct cli_command *c = commands; c->name; c++)
-		fprintf(f, "  %-8s %s\n", c->name, c->help);
+		fprintf(f, "  %-13s %s\n", c->name, c->help);
 }
 
 int main(int argc, char **argv)
