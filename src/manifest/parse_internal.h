@@ -181,6 +181,8 @@ int parse_volume_mounts(struct pctx *c, const struct pp_ynode *n, const char *pa
 int parse_downward_api_volume(struct pctx *c, const struct pp_ynode *n, const char *path,
 			      void *obj);
 int parse_projected_volume(struct pctx *c, const struct pp_ynode *n, const char *path, void *obj);
+int parse_config_map_volume(struct pctx *c, const struct pp_ynode *n, const char *path, void *obj);
+int parse_secret_volume(struct pctx *c, const struct pp_ynode *n, const char *path, void *obj);
 int validate_pod(struct pctx *c, const struct pp_ynode *root);
 /* object_parse.c: a ConfigMap or Secret document into c->object. */
 int parse_config_object(struct pctx *c, const struct pp_ynode *root);

@@ -197,6 +197,8 @@ enum pp_volume_kind {
 	PP_VOLUME_HOST_PATH,
 	PP_VOLUME_DOWNWARD_API, /* one downwardAPI projection in sources */
 	PP_VOLUME_PROJECTED,
+	PP_VOLUME_CONFIG_MAP, /* one configMap projection in sources */
+	PP_VOLUME_SECRET,     /* one secret projection in sources */
 };
 
 /* One file of a downwardAPI volume or projection: a fieldRef of the pod's
@@ -266,13 +268,21 @@ struct pp_volume {
 	/* hostPath */
 	char *host_path;
 	enum pp_host_path_type host_path_type;
-	/* downwardAPI, projected */
+	/* downwardAPI, projected, configMap, secret */
 	struct pp_projection *sources;
 	size_t n_sources;
 	int32_t default_mode; /* PP_PROJECTED_DEFAULT_MODE when absent */
 	struct pp_pos pos;
 	struct pp_pos name_pos;
 };
+
+/* The volumes of API data (downwardAPI, projected, configMap, secret):
+ * files laid out by the atomic writer from their sources, read-only. */
+static inline bool pp_volume_is_projected(const struct pp_volume *v)
+{
+	return v->kind == PP_VOLUME_DOWNWARD_API || v->kind == PP_VOLUME_PROJECTED ||
+	       v->kind == PP_VOLUME_CONFIG_MAP || v->kind == PP_VOLUME_SECRET;
+}
 
 struct pp_host_alias {
 	char *ip;

@@ -466,6 +466,78 @@ int parse_downward_api_volume(struct pctx *c, const struct pp_ynode *n, const ch
 	return check_duplicate_paths(c, v, path);
 }
 
+/* configMap and secret volumes: one projection, its object named by
+ * `name` (configMap) or `secretName` (secret), defaultMode in the volume. */
+static int parse_volume_object_items(struct pctx *c, const struct pp_ynode *n, const char *path,
+				     void *obj)
+{
+	return parse_object_items(c, n, path, &((struct pp_volume *)obj)->sources[0]);
+}
+
+static int parse_volume_object_name(struct pctx *c, const struct pp_ynode *n, const char *path,
+				    void *obj)
+{
+	struct pp_projection *p = &((struct pp_volume *)obj)->sources[0];
+	free(p->name);
+	p->name = NULL;
+	return get_string(c, n, path, &p->name);
+}
+
+static int parse_volume_object_optional(struct pctx *c, const struct pp_ynode *n, const char *path,
+					void *obj)
+{
+	return get_bool(c, n, path, &((struct pp_volume *)obj)->sources[0].optional);
+}
+
+static const struct field config_map_volume_fields[] = {
+    F_FN("name", parse_volume_object_name),
+    F_FN("items", parse_volume_object_items),
+    F_FN("optional", parse_volume_object_optional),
+    F_FN("defaultMode", parse_default_mode),
+    F_END,
+};
+
+static const struct field secret_volume_fields[] = {
+    F_FN("secretName", parse_volume_object_name),
+    F_FN("items", parse_volume_object_items),
+    F_FN("optional", parse_volume_object_optional),
+    F_FN("defaultMode", parse_default_mode),
+    F_END,
+};
+
+static int parse_object_volume(struct pctx *c, const struct pp_ynode *n, const char *path,
+			       struct pp_volume *v, enum pp_projection_kind kind)
+{
+	if (v->sources != NULL) /* another projecting type too: as above */
+		return perr(c, n->pos, path, "may not specify more than 1 volume type");
+	bool secret = kind == PP_PROJECTION_SECRET;
+	v->kind = secret ? PP_VOLUME_SECRET : PP_VOLUME_CONFIG_MAP;
+	v->default_mode = PP_PROJECTED_DEFAULT_MODE;
+	v->sources = xmalloc(sizeof(*v->sources));
+	v->n_sources = 1;
+	struct pp_projection *p = &v->sources[0];
+	p->kind = kind;
+	p->pos = n->pos;
+	p->field = xstrdup(path);
+	if (walk_map(c, n, path, secret ? secret_volume_fields : config_map_volume_fields, v) < 0)
+		return -1;
+	if (p->name == NULL || p->name[0] == '\0') {
+		cleanup_free char *np = path_key(path, secret ? "secretName" : "name");
+		return perr(c, n->pos, np, "required value");
+	}
+	return check_duplicate_paths(c, v, path);
+}
+
+int parse_config_map_volume(struct pctx *c, const struct pp_ynode *n, const char *path, void *obj)
+{
+	return parse_object_volume(c, n, path, obj, PP_PROJECTION_CONFIG_MAP);
+}
+
+int parse_secret_volume(struct pctx *c, const struct pp_ynode *n, const char *path, void *obj)
+{
+	return parse_object_volume(c, n, path, obj, PP_PROJECTION_SECRET);
+}
+
 static const struct field projected_fields[] = {
     F_FN("sources", parse_sources),
     F_FN("defaultMode", parse_default_mode),

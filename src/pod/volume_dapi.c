@@ -2,12 +2,13 @@
  * projected plugins make them: a memory-backed directory (here a detached
  * tmpfs, never attached on the host, as emptyDir medium: Memory) whose
  * files the atomic writer lays out (util/atomic_writer.h). Containers get
- * it read-only (volumes.c). configMap and secret sources are resolved by
- * project_object, the one place that needs the object store. */
+ * it read-only (volumes.c). configMap and secret volumes and sources are
+ * read from the object store (src/objects) by project_object. */
 #include <fcntl.h>
 #include <string.h>
 #include <sys/mount.h>
 
+#include "objects/objects.h"
 #include "pod/pod_internal.h"
 #include "util/atomic_writer.h"
 #include "util/cleanup.h"
@@ -43,12 +44,15 @@ struct payload {
 	struct pp_aw_file *files;
 	char **data;
 	size_t n;
+	char **paths; /* the paths it copied (an object's keys go with it) */
+	size_t n_paths;
 };
 
 /* kubelet's SetVolumeOwnership for a read-only volume: with fsGroup, every
- * file is the group's and readable by it (mode | 0440). */
-static void payload_add(const struct pp_pod_instance *pod, struct payload *p, const char *path,
-			char *data, int32_t mode)
+ * file is the group's and readable by it (mode | 0440). data is the
+ * payload's from now on (len bytes, a NUL after them). */
+static void payload_add_len(const struct pp_pod_instance *pod, struct payload *p, const char *path,
+			    char *data, size_t len, int32_t mode)
 {
 	const struct pp_pod_security *ps = &pod->spec->security;
 	gid_t gid = 0;
@@ -59,15 +63,36 @@ static void payload_add(const struct pp_pod_instance *pod, struct payload *p, co
 	p->files = xrealloc(p->files, sizeof(*p->files) * (p->n + 1));
 	p->data = xrealloc(p->data, sizeof(char *) * (p->n + 2));
 	p->files[p->n] = (struct pp_aw_file){
-	    .path = path, .data = data, .len = strlen(data), .mode = (mode_t)mode, .gid = gid};
+	    .path = path, .data = data, .len = len, .mode = (mode_t)mode, .gid = gid};
 	p->data[p->n++] = data;
 	p->data[p->n] = NULL;
+}
+
+static void payload_add(const struct pp_pod_instance *pod, struct payload *p, const char *path,
+			char *data, int32_t mode)
+{
+	payload_add_len(pod, p, path, data, strlen(data), mode);
+}
+
+/* A copy of path and of len bytes (an object's key and value, which may
+ * hold NULs): the object may be freed before the payload is written. */
+static void payload_add_bytes(const struct pp_pod_instance *pod, struct payload *p,
+			      const char *path, const unsigned char *bytes, size_t len,
+			      int32_t mode)
+{
+	char *data = xmalloc(len + 1);
+	memcpy(data, bytes, len);
+	p->paths = xrealloc(p->paths, sizeof(char *) * (p->n_paths + 2));
+	p->paths[p->n_paths] = xstrdup(path);
+	p->paths[++p->n_paths] = NULL;
+	payload_add_len(pod, p, p->paths[p->n_paths - 1], data, len, mode);
 }
 
 static void payload_free(struct payload *p)
 {
 	free(p->files);
 	strv_free(p->data);
+	strv_free(p->paths);
 }
 
 static int project_downward_api(const struct pp_pod_instance *pod, const struct pp_volume *v,
@@ -88,15 +113,50 @@ static int project_downward_api(const struct pp_pod_instance *pod, const struct 
 	return 0;
 }
 
-/* configMap and secret sources. The hook for the object store: until it
- * is wired in, a pod that projects an object fails to start, naming the
- * source. */
+/* configMap and secret sources, from the object store as kubelet reads
+ * them from the API server: every key (a file each, named by the key) or
+ * the items' keys to their paths. A missing object or key fails the volume
+ * with kubelet's message, unless the source is optional (then it adds
+ * nothing). */
 static int project_object(const struct pp_pod_instance *pod, const struct pp_volume *v,
 			  const struct pp_projection *s, struct payload *out, struct pp_error **err)
 {
-	const char *kind = s->kind == PP_PROJECTION_SECRET ? "secret" : "configMap";
-	return pp_error_set(err, ENOTSUP, "%s: %s \"%s\": peapod cannot resolve %s objects yet",
-			    s->field, kind, s->name, kind);
+	bool secret = s->kind == PP_PROJECTION_SECRET;
+	struct pp_config_object *o = NULL;
+	int r = pp_object_get(secret ? PP_OBJ_SECRET : PP_OBJ_CONFIGMAP, pod->spec->namespace_,
+			      s->name, &o, err);
+	if (r == PP_OBJECT_NOT_FOUND) {
+		if (s->optional) {
+			pp_error_free(err);
+			return 0;
+		}
+		pp_error_free(err);
+		return pp_error_set(err, ENOENT, "%s: %s \"%s\" not found", s->field,
+				    secret ? "secret" : "configmap", s->name);
+	}
+	if (r < 0)
+		return pp_error_wrap(err, "%s", s->field);
+	if (s->n_items == 0)
+		for (size_t i = 0; i < o->n_items; i++)
+			payload_add_bytes(pod, out, o->items[i].key, o->items[i].value,
+					  o->items[i].len, v->default_mode);
+	for (size_t i = 0; i < s->n_items && r == 0; i++) {
+		const struct pp_key_to_path *k = &s->items[i];
+		const struct pp_data_item *it = pp_object_find(o, k->key);
+		if (it == NULL) {
+			if (!s->optional)
+				r = pp_error_set(
+				    err, ENOENT,
+				    "%s.items[%zu]: %s references non-existent %s key: %s",
+				    s->field, i, secret ? "secret" : "configmap",
+				    secret ? "secret" : "config", k->key);
+			continue;
+		}
+		payload_add_bytes(pod, out, k->path, it->value, it->len,
+				  k->has_mode ? k->mode : v->default_mode);
+	}
+	pp_object_free(o);
+	return r;
 }
 
 int pp_pod_projected_volume_sync(struct pp_pod_instance *pod, struct pp_pod_volume *pv,

@@ -228,7 +228,7 @@ int pp_pod_volumes_create(struct pp_pod_instance *pod, struct pp_error **err)
 	for (size_t i = 0; i < pod->n_volumes; i++) {
 		struct pp_pod_volume *pv = &pod->volumes[i];
 		const struct pp_volume *v = pv->spec;
-		if (v->kind == PP_VOLUME_DOWNWARD_API || v->kind == PP_VOLUME_PROJECTED) {
+		if (pp_volume_is_projected(v)) {
 			if (pp_pod_projected_volume_sync(pod, pv, NULL, err) < 0)
 				return -1;
 			continue;
@@ -441,9 +441,9 @@ int pp_pod_container_mounts(struct pp_pod_instance *pod, const struct pp_pod_con
 		const struct pp_volume_mount *vm = &c->spec->volume_mounts[i];
 		struct pp_pod_volume *pv = find_volume(pod, vm->name);
 		struct pp_mount_spec *s = &m[k++];
-		/* kubelet's API data volumes (downwardAPI, projected) are read-only */
-		bool api_data = pv->spec->kind == PP_VOLUME_DOWNWARD_API ||
-				pv->spec->kind == PP_VOLUME_PROJECTED;
+		/* kubelet's API data volumes (downwardAPI, projected, configMap,
+		 * secret) are read-only */
+		bool api_data = pp_volume_is_projected(pv->spec);
 		*s = (struct pp_mount_spec){.target = vm->mount_path,
 					    .read_only = vm->read_only || api_data,
 					    .propagation = mount_propagation(vm->propagation)};

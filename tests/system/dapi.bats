@@ -243,7 +243,7 @@ refused() {
 		"13:35: spec.volumes[0].projected: conflicting duplicate paths: duplicate path a"
 }
 
-@test "a configMap or secret projection fails the pod naming the source until objects exist" {
+@test "a projection of a missing configMap fails the pod naming the source; an optional one adds nothing" {
 	f=$(sh_pod cm-proj Never "true" "  volumes:
     - name: v
       projected:
@@ -253,7 +253,19 @@ refused() {
 		"      volumeMounts: [{name: v, mountPath: /v}]" | write_manifest)
 	run_pod_file "$f"
 	assert_status 1
-	assert_stderr_contains 'spec.volumes[0].projected.sources[1].configMap: configMap "app-config": peapod cannot resolve configMap objects yet'
+	assert_stderr_contains 'spec.volumes[0].projected.sources[1].configMap: configmap "app-config" not found'
+	assert_no_leaks
+	f=$(sh_pod cm-proj Never "ls /v; cat /v/a" "  volumes:
+    - name: v
+      projected:
+        sources:
+          - downwardAPI: {items: [{path: a, fieldRef: {fieldPath: metadata.name}}]}
+          - configMap: {name: app-config, optional: true}" \
+		"      volumeMounts: [{name: v, mountPath: /v}]" | write_manifest)
+	run_pod_file "$f"
+	assert_status 0
+	assert_stdout "[c] a
+[c] cm-proj"
 	assert_no_leaks
 }
 
