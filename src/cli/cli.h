@@ -39,6 +39,7 @@ int cmd_inspect(int argc, char **argv);
 int cmd_logs(int argc, char **argv);
 int cmd_attach(int argc, char **argv);
 int cmd_exec(int argc, char **argv);
+int cmd_debug(int argc, char **argv);
 int cmd_wait(int argc, char **argv);
 int cmd_delete(int argc, char **argv);
 int cmd_gc(int argc, char **argv);

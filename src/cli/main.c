@@ -16,6 +16,7 @@ static const struct cli_command commands[] = {
     {"logs", cmd_logs, "print a container's logs"},
     {"attach", cmd_attach, "stream a running container's output"},
     {"exec", cmd_exec, "run a command in a running container"},
+    {"debug", cmd_debug, "add an ephemeral debug container to a running pod"},
     {"wait", cmd_wait, "wait for a condition on a pod"},
     {"delete", cmd_delete, "stop a pod and remove it"},
     {"pause", cmd_pause, "freeze every process of a pod"},

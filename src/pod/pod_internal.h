@@ -20,4 +20,7 @@ int pp_pod_container_mounts(struct pp_pod_instance *pod, const struct pp_pod_con
 int pp_pod_container_identity(const struct pp_pod_instance *pod, struct pp_pod_container *c,
 			      const char *store_root, struct pp_error **err);
 
+/* ephemeral.c: lets go of what an ephemeral container's slot owns. */
+void pp_pod_ephemeral_free(struct pp_pod_container *c);
+
 #endif
