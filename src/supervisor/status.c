@@ -136,7 +136,8 @@ static struct json_object *container_status(const struct sup *s, size_t i)
 		    xasprintf("peapod://%s/%s/%d", s->pod->uid, c->spec->name, c->restart_count);
 		put_str(o, "containerID", id);
 	}
-	put(o, "ready", json_object_new_boolean(container_ready(s, i)));
+	/* an ephemeral container is never ready (the API server's) */
+	put(o, "ready", json_object_new_boolean(!c->is_ephemeral && container_ready(s, i)));
 	put(o, "started", json_object_new_boolean(container_started(s, i)));
 	put(o, "restartCount", json_object_new_int(c->restart_count));
 	put(o, "state", container_state(s, i));

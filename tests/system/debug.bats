@@ -83,6 +83,26 @@ ephemeral_running() {
 	assert_no_leaks
 }
 
+@test "debug -it: a terminal, a shell in the target's PID namespace, its exit code recorded" {
+	noshell_pod term
+	run --separate-stderr timeout -k 5 "$POD_TIMEOUT" "$PEAPOD" debug term -it --image "$IMAGE" \
+		--target app -c sh1 -- sh <<<'echo marker-$((6*7)); ps -o pid,args; exit 5'
+	assert_status 0
+	assert_stdout_contains "marker-42"
+	assert_line_re ' *1 /idle.*'
+	assert_stderr_contains "If you don't see a command prompt, try pressing enter."
+	eventually 10 terminated_code term sh1 5
+	[ "$(inspect_get term "d['spec']['ephemeralContainers'][0]['tty']")" = true ]
+	[ "$(ephemeral_get term sh1 "['ready']")" = false ]
+	run_peapod describe pod term
+	assert_status 0
+	assert_stdout_contains "Ephemeral Containers:"
+	assert_stdout_contains "sh1"
+	run_peapod delete term
+	assert_status 0
+	assert_no_leaks
+}
+
 @test "debug without --target: the pod's namespaces, a PID namespace of its own" {
 	noshell_pod solo
 	run --separate-stderr timeout -k 5 "$POD_TIMEOUT" "$PEAPOD" debug solo -i --image "$IMAGE" \
