@@ -423,6 +423,9 @@ int sup_add_ephemeral(struct sup *s, const struct pp_ephemeral_request *req, str
 	size_t i;
 	if (pp_pod_instance_add_ephemeral(s->pod, req, &i, err) < 0)
 		return -1;
+	/* Its run: called from the control socket's dispatch, where nothing
+	 * holds a pointer into s->run. */
+	s->run = xrealloc(s->run, sizeof(*s->run) * (i + 1));
 	struct ctr_run *r = &s->run[i];
 	*r = (struct ctr_run){0};
 	r->hook = HOOK_RUN_INIT;
@@ -712,8 +715,8 @@ int pp_supervisor_run(struct pp_pod_instance *pod, const struct pp_supervisor_ca
 		s.clients[k] = -1;
 	clock_gettime(CLOCK_REALTIME, &s.created);
 	s.started = s.created;
-	/* the ephemeral containers' slots too (sup_add_ephemeral) */
-	s.run = xmalloc(sizeof(*s.run) * (pod->n_containers + PP_POD_MAX_EPHEMERAL));
+	/* grown by sup_add_ephemeral: every use of it is by index */
+	s.run = xmalloc(sizeof(*s.run) * (pod->n_containers + 1));
 	pp_backoff_init(&s.backoff, pp_settings()->test_time_scale);
 	sup_probes_init(&s);
 	sup_hooks_init(&s);

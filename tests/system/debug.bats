@@ -173,6 +173,32 @@ ephemeral_running() {
 	assert_no_leaks
 }
 
+@test "debug: a paused pod is refused; at most 8 ephemeral containers, each with its own log" {
+	local k # not i: bats' run sets a global i
+	noshell_pod many
+	pp pause many
+	run_peapod debug many --image "$IMAGE" -c p0 -- true
+	assert_status 1
+	assert_stderr_contains "pod many is paused"
+	pp unpause many
+	for k in 1 2 3 4 5 6 7 8; do
+		run_peapod debug many --image "$IMAGE" -c "e$k" -- echo "I am e$k"
+		assert_status 0
+	done
+	run_peapod debug many --image "$IMAGE" -c e9 -- true
+	assert_status 1
+	assert_stderr_contains "pod many has 8 ephemeral containers already"
+	for k in 1 2 3 4 5 6 7 8; do
+		eventually 10 terminated_code many "e$k" 0
+		run_peapod logs many -c "e$k"
+		assert_stdout "I am e$k"
+	done
+	[ "$(inspect_get many "[c['name'] for c in d['spec']['ephemeralContainers']]")" = '["e1", "e2", "e3", "e4", "e5", "e6", "e7", "e8"]' ]
+	run_peapod delete many
+	assert_status 0
+	assert_no_leaks
+}
+
 @test "debug: an image that cannot be pulled is reported, the pod runs on" {
 	noshell_pod nopull
 	run_peapod debug nopull -i --image "127.0.0.1:1/none:1" -c bad -- true
