@@ -75,6 +75,7 @@ static void check_debug_request(const char *msg, size_t len)
 	same_string(req.name, req2.name);
 	same_string(req.image, req2.image);
 	same_string(req.target, req2.target);
+	same_string(req.pull_policy, req2.pull_policy);
 	if ((req.command == NULL) != (req2.command == NULL) || req.stdin_open != req2.stdin_open ||
 	    req.tty != req2.tty)
 		abort();

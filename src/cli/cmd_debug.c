@@ -21,7 +21,7 @@
 #define NAME_RANDOM_LEN 5
 
 struct debug_opts {
-	const char *ns, *image, *target, *container;
+	const char *ns, *image, *target, *container, *pull_policy;
 	bool in, tty, quiet;
 };
 
@@ -34,8 +34,9 @@ struct attach {
 
 static const char usage_text[] =
     "usage: peapod debug [-n NS] POD [-i] [-t] --image IMAGE [--target CONTAINER]\n"
-    "                    [-c NAME] [-q] [-- COMMAND [ARG...]]\n"
-    "  Adds an ephemeral container (IMAGE, pulled when missing) to the running POD,\n"
+    "                    [-c NAME] [--image-pull-policy POLICY] [-q] [-- COMMAND [ARG...]]\n"
+    "  Adds an ephemeral container (IMAGE, pulled per POLICY: Always, IfNotPresent,\n"
+    "  Never; default: Always for :latest, else IfNotPresent) to the running POD,\n"
     "  in its network, IPC and UTS namespaces; with --target, in that container's PID\n"
     "  namespace (ps shows its processes, /proc/1/root its files). Its name is NAME,\n"
     "  else debugger-xxxxx. -i attaches our stdin (-t: a terminal) to it; without -i\n"
@@ -44,15 +45,17 @@ static const char usage_text[] =
 
 static int debug_options(int argc, char **argv, struct debug_opts *o)
 {
-	static const struct option longopts[] = {{"namespace", required_argument, NULL, 'n'},
-						 {"image", required_argument, NULL, 'I'},
-						 {"target", required_argument, NULL, 'T'},
-						 {"container", required_argument, NULL, 'c'},
-						 {"stdin", no_argument, NULL, 'i'},
-						 {"tty", no_argument, NULL, 't'},
-						 {"quiet", no_argument, NULL, 'q'},
-						 {"help", no_argument, NULL, 'h'},
-						 {NULL, 0, NULL, 0}};
+	static const struct option longopts[] = {
+	    {"namespace", required_argument, NULL, 'n'},
+	    {"image", required_argument, NULL, 'I'},
+	    {"image-pull-policy", required_argument, NULL, 'P'},
+	    {"target", required_argument, NULL, 'T'},
+	    {"container", required_argument, NULL, 'c'},
+	    {"stdin", no_argument, NULL, 'i'},
+	    {"tty", no_argument, NULL, 't'},
+	    {"quiet", no_argument, NULL, 'q'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0}};
 	int c;
 	while ((c = getopt_long(argc, argv, "+n:c:itqh", longopts, NULL)) != -1) {
 		switch (c) {
@@ -64,6 +67,9 @@ static int debug_options(int argc, char **argv, struct debug_opts *o)
 			break;
 		case 'T':
 			o->target = optarg;
+			break;
+		case 'P':
+			o->pull_policy = optarg;
 			break;
 		case 'c':
 			o->container = optarg;
@@ -102,6 +108,14 @@ static int parse_debug_args(int argc, char **argv, struct debug_opts *o)
 		return -1;
 	if (o->image == NULL) {
 		fprintf(stderr, "peapod debug: --image is required\n");
+		return -1;
+	}
+	if (o->pull_policy != NULL && strcmp(o->pull_policy, "Always") != 0 &&
+	    strcmp(o->pull_policy, "IfNotPresent") != 0 && strcmp(o->pull_policy, "Never") != 0) {
+		fprintf(stderr,
+			"peapod debug: --image-pull-policy \"%s\": not Always, IfNotPresent or "
+			"Never\n",
+			o->pull_policy);
 		return -1;
 	}
 	if (o->tty && !o->in) {
@@ -235,6 +249,7 @@ int cmd_debug(int argc, char **argv)
 					    .image = o.image,
 					    .target = o.target,
 					    .command = optind < argc ? argv + optind : NULL,
+					    .pull_policy = o.pull_policy,
 					    .stdin_open = o.in,
 					    .tty = o.tty};
 	cleanup_error struct pp_error *err = NULL;

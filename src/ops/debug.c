@@ -21,6 +21,7 @@ static int send_request(const struct pp_pod_view *v, const struct pp_debug_opts 
 						 .image = o->image,
 						 .target = o->target,
 						 .command = o->command,
+						 .pull_policy = o->pull_policy,
 						 .stdin_open = o->stdin_open,
 						 .tty = o->tty};
 	cleanup_free char *msg = pp_ctl_debug_request_encode(&req);

@@ -78,8 +78,9 @@ int pp_pod_freeze(const char *ns, const char *name, bool freeze, struct pp_error
 struct pp_debug_opts {
 	const char *container; /* its name */
 	const char *image;
-	const char *target; /* whose PID namespace it joins, or NULL */
-	char **command;	    /* NULL-terminated, NULL: the image's */
+	const char *target;	 /* whose PID namespace it joins, or NULL */
+	char **command;		 /* NULL-terminated, NULL: the image's */
+	const char *pull_policy; /* Always, IfNotPresent, Never; NULL: the default */
 	bool stdin_open, tty;
 };
 int pp_pod_debug(const char *ns, const char *name, const struct pp_debug_opts *o,

@@ -62,7 +62,7 @@ static struct pp_container *make_spec(const struct pp_ephemeral_request *req)
 	*c = (struct pp_container){0};
 	c->name = xstrdup(req->name);
 	c->image = xstrdup(req->image);
-	c->pull_policy = PP_PULL_DEFAULT;
+	c->pull_policy = req->pull_policy;
 	size_t n = 0;
 	while (req->command != NULL && req->command[n] != NULL)
 		n++;

@@ -130,8 +130,9 @@ static inline size_t pp_pod_n_all(const struct pp_pod_instance *pod)
 struct pp_ephemeral_request {
 	const char *name;
 	const char *image;
-	char *const *command; /* NULL-terminated, or NULL: the image's */
-	const char *target;   /* a container whose PID namespace it joins, or NULL */
+	char *const *command;		 /* NULL-terminated, or NULL: the image's */
+	const char *target;		 /* a container whose PID namespace it joins, or NULL */
+	enum pp_pull_policy pull_policy; /* PP_PULL_DEFAULT: kubelet's default */
 	bool stdin_open, tty;
 };
 

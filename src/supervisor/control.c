@@ -212,6 +212,16 @@ static void do_netcheck(struct sup *s, int fd)
 		reply(fd, "ok", NULL, 0);
 }
 
+/* A policy the decoder checked, by name. */
+static enum pp_pull_policy pull_policy(const char *name)
+{
+	if (name == NULL)
+		return PP_PULL_DEFAULT;
+	if (strcmp(name, "Always") == 0)
+		return PP_PULL_ALWAYS;
+	return strcmp(name, "Never") == 0 ? PP_PULL_NEVER : PP_PULL_IF_NOT_PRESENT;
+}
+
 /* peapod debug: an ephemeral container added to the running pod. */
 static void do_debug(struct sup *s, int fd, const char *msg, size_t len)
 {
@@ -225,6 +235,7 @@ static void do_debug(struct sup *s, int fd, const char *msg, size_t len)
 						.image = req.image,
 						.command = req.command,
 						.target = req.target,
+						.pull_policy = pull_policy(req.pull_policy),
 						.stdin_open = req.stdin_open,
 						.tty = req.tty};
 	if (sup_add_ephemeral(s, &er, &err) < 0)

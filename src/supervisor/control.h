@@ -81,6 +81,8 @@ struct pp_ctl_debug_request {
 	const char *name, *image;
 	const char *target; /* NULL: none */
 	char **command;	    /* NULL-terminated, NULL: the image's; owned when decoded */
+	/* imagePullPolicy: "Always", "IfNotPresent", "Never", or NULL: the default */
+	const char *pull_policy;
 	bool stdin_open, tty;
 	struct json_object *doc;
 };

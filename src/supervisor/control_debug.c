@@ -27,6 +27,9 @@ char *pp_ctl_debug_request_encode(const struct pp_ctl_debug_request *req)
 			json_object_array_add(a, json_object_new_string(*c));
 		json_object_object_add(o, "command", a);
 	}
+	if (req->pull_policy != NULL)
+		json_object_object_add(o, "imagePullPolicy",
+				       json_object_new_string(req->pull_policy));
 	json_object_object_add(o, "stdin", json_object_new_boolean(req->stdin_open));
 	json_object_object_add(o, "tty", json_object_new_boolean(req->tty));
 	char *msg = xasprintf(DEBUG_VERB "%s",
@@ -88,6 +91,15 @@ static int get_field(const char *key, struct json_object *v, struct pp_ctl_debug
 		return get_string(v, key, &req->target, err);
 	if (strcmp(key, "command") == 0)
 		return get_command(v, req, err);
+	if (strcmp(key, "imagePullPolicy") == 0) {
+		if (get_string(v, key, &req->pull_policy, err) < 0)
+			return -1;
+		if (strcmp(req->pull_policy, "Always") != 0 &&
+		    strcmp(req->pull_policy, "IfNotPresent") != 0 &&
+		    strcmp(req->pull_policy, "Never") != 0)
+			return bad(err, key, "not Always, IfNotPresent or Never");
+		return 0;
+	}
 	if (strcmp(key, "stdin") == 0 || strcmp(key, "tty") == 0) {
 		if (!json_object_is_type(v, json_type_boolean))
 			return bad(err, key, "not a boolean");

@@ -273,8 +273,10 @@ static struct json_object *ephemeral_specs(const struct sup *s)
 				json_object_array_add(cmd, json_object_new_string(*p));
 			put(o, "command", cmd);
 		}
-		put_str(o, "imagePullPolicy",
-			pp_pod_pull_policy(c->spec) == PP_PULL_ALWAYS ? "Always" : "IfNotPresent");
+		static const char *const policies[] = {[PP_PULL_ALWAYS] = "Always",
+						       [PP_PULL_IF_NOT_PRESENT] = "IfNotPresent",
+						       [PP_PULL_NEVER] = "Never"};
+		put_str(o, "imagePullPolicy", policies[pp_pod_pull_policy(c->spec)]);
 		put_str(o, "terminationMessagePolicy", "File");
 		if (c->has_target)
 			put_str(o, "targetContainerName", s->pod->containers[c->target].spec->name);

@@ -169,6 +169,9 @@ ephemeral_running() {
 	run_peapod debug done
 	assert_status 2
 	assert_stderr_contains "--image is required"
+	run_peapod debug done --image "$IMAGE" --image-pull-policy Sometimes
+	assert_status 2
+	assert_stderr_contains "not Always, IfNotPresent or Never"
 	run_peapod delete done
 	assert_no_leaks
 }
@@ -204,6 +207,10 @@ ephemeral_running() {
 	run_peapod debug nopull -i --image "127.0.0.1:1/none:1" -c bad -- true
 	assert_status 1
 	assert_stderr_contains "ErrImagePull"
+	run_peapod debug nopull -i --image "peapod-test/absent:1" --image-pull-policy Never -c never -- true
+	assert_status 1
+	assert_stderr_contains 'ErrImageNeverPull: Container image "peapod-test/absent:1" is not present with pull policy of Never'
+	[ "$(inspect_get nopull "[c['imagePullPolicy'] for c in d['spec']['ephemeralContainers']]")" = '["IfNotPresent", "Never"]' ]
 	phase_is nopull Running
 	run_peapod delete nopull
 	assert_status 0

@@ -26,6 +26,7 @@ static void test_round_trip(void **state)
 		      "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
 	     .target = "app",
 	     .command = cmd,
+	     .pull_policy = "Never",
 	     .stdin_open = true,
 	     .tty = true},
 	};
@@ -43,6 +44,10 @@ static void test_round_trip(void **state)
 			assert_null(got.target);
 		else
 			assert_string_equal(got.target, r->target);
+		if (r->pull_policy == NULL)
+			assert_null(got.pull_policy);
+		else
+			assert_string_equal(got.pull_policy, r->pull_policy);
 		size_t n = 0;
 		for (; r->command && r->command[n]; n++)
 			assert_string_equal(got.command[n], r->command[n]);
@@ -79,6 +84,8 @@ static void test_bad(void **state)
 	     "debug request: command[]: not a string"},
 	    {"debug {\"name\":\"a\\u0000b\",\"image\":\"b\"}",
 	     "debug request: name: a NUL in the string"},
+	    {"debug {\"name\":\"a\",\"image\":\"b\",\"imagePullPolicy\":\"Sometimes\"}",
+	     "debug request: imagePullPolicy: not Always, IfNotPresent or Never"},
 	    {"debug {\"name\":\"a\",\"image\":\"b\",\"ports\":[]}",
 	     "debug request: ports: unknown field"},
 	};
