@@ -42,6 +42,7 @@ int cmd_attach(int argc, char **argv);
 int cmd_exec(int argc, char **argv);
 int cmd_cp(int argc, char **argv);
 int cmd_port_forward(int argc, char **argv);
+int cmd_debug(int argc, char **argv);
 int cmd_wait(int argc, char **argv);
 int cmd_delete(int argc, char **argv);
 int cmd_gc(int argc, char **argv);

@@ -477,6 +477,7 @@ int cmd_describe(int argc, char **argv)
 		printf("Paused:           True (peapod unpause %s)\n", v.name);
 	describe_containers(st, "initContainerStatuses", "Init Containers");
 	describe_containers(st, "containerStatuses", "Containers");
+	describe_containers(st, "ephemeralContainerStatuses", "Ephemeral Containers");
 	struct json_object *conds = jget(st, "conditions");
 	if (conds) {
 		printf("Conditions:\n  %-18s %s\n", "Type", "Status");

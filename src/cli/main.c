@@ -18,6 +18,7 @@ static const struct cli_command commands[] = {
     {"exec", cmd_exec, "run a command in a running container"},
     {"cp", cmd_cp, "copy files and directories to and from a container"},
     {"port-forward", cmd_port_forward, "forward local ports to a pod's ports"},
+    {"debug", cmd_debug, "add an ephemeral debug container to a running pod"},
     {"wait", cmd_wait, "wait for a condition on a pod"},
     {"delete", cmd_delete, "stop a pod and remove it; delete configmap|secret NAME"},
     {"create", cmd_create, "create configmap|secret generic|tls|docker-registry NAME"},

@@ -29,6 +29,10 @@ enum pp_ctr_state { PP_CTR_WAITING = 0, PP_CTR_RUNNING, PP_CTR_TERMINATED };
 /* kubelet reads at most this much of a termination message file. */
 #define PP_TERMINATION_MESSAGE_MAX 4096
 
+/* Ephemeral containers (peapod debug) a pod takes at most: their slots are
+ * allocated with the pod's, so that adding one moves nothing. */
+#define PP_POD_MAX_EPHEMERAL 8
+
 /* Exit code of a container whose process could not be started (containerd's StartError). */
 #define PP_EXIT_START_ERROR 128
 
@@ -62,6 +66,13 @@ struct pp_pod_container {
 	int oom_score_adj;     /* kubelet's value, raised to what this host allows */
 	uint64_t oom_kills;    /* the cgroup's OOM kill count when it last started */
 	struct pp_container_spawn spawn;
+	/* An ephemeral container (peapod debug): its spec is owned here, it
+	 * never restarts; with has_target it joins the PID namespace of
+	 * container target (an index) */
+	bool is_ephemeral;
+	bool has_target;
+	size_t target;
+	struct pp_container *owned_spec;
 };
 
 struct pp_pod_volume {
@@ -97,6 +108,9 @@ struct pp_pod_instance {
 	struct pp_pod_container *containers;
 	size_t n_containers;
 	size_t n_init;
+	/* then the ephemeral containers added to the running pod (peapod
+	 * debug), at n_containers..: room for PP_POD_MAX_EPHEMERAL */
+	size_t n_ephemeral;
 	enum pp_qos_class qos;
 	/* What the pod asked for that this host does not do as asked (an
 	 * oom_score_adj raised, a limit not enforced): for the pod's events. */
@@ -112,6 +126,31 @@ struct pp_pod_instance {
  * instance. */
 int pp_pod_instance_create(struct pp_pod *spec, struct pp_image_store *store,
 			   struct pp_pod_instance **out, struct pp_error **err);
+
+/* Every container, the ephemeral ones (after n_containers) included. */
+static inline size_t pp_pod_n_all(const struct pp_pod_instance *pod)
+{
+	return pod->n_containers + pod->n_ephemeral;
+}
+
+/* What `peapod debug` asks for: kubectl's ephemeral container. */
+struct pp_ephemeral_request {
+	const char *name;
+	const char *image;
+	char *const *command;		 /* NULL-terminated, or NULL: the image's */
+	const char *target;		 /* a container whose PID namespace it joins, or NULL */
+	enum pp_pull_policy pull_policy; /* PP_PULL_DEFAULT: kubelet's default */
+	bool stdin_open, tty;
+};
+
+/* Adds an ephemeral container to the running pod (as the API server does:
+ * its name unique among all the pod's containers, the target one of them;
+ * never removed). Its cgroup is made, its image resolved when present
+ * (prepared, as pp_pod_instance_prepare_container; else for the caller
+ * to pull); *index is its index. Nothing changes on failure. */
+int pp_pod_instance_add_ephemeral(struct pp_pod_instance *pod,
+				  const struct pp_ephemeral_request *req, size_t *index,
+				  struct pp_error **err);
 
 /* The pull policy kubelet applies to a container: imagePullPolicy, else
  * Always for a ":latest" or untagged reference, IfNotPresent otherwise. */

@@ -39,5 +39,7 @@ int pp_pod_resource_ref_value(const struct pp_pod_instance *pod, const char *con
  * process that holds pv->fd (the supervisor). */
 int pp_pod_projected_volume_sync(struct pp_pod_instance *pod, struct pp_pod_volume *pv,
 				 bool *changed, struct pp_error **err);
+/* ephemeral.c: lets go of what an ephemeral container's slot owns. */
+void pp_pod_ephemeral_free(struct pp_pod_container *c);
 
 #endif

@@ -188,6 +188,8 @@ static int validate(const struct pp_container_config *cfg, struct pp_error **err
 		return pp_error_set(err, EINVAL, "join_ns without ns_pidfd");
 	if (cfg->userns && cfg->userns_fd < 0)
 		return pp_error_set(err, EINVAL, "userns without userns_fd");
+	if (cfg->join_target_pid_ns && cfg->target_pidfd < 0)
+		return pp_error_set(err, EINVAL, "join_target_pid_ns without target_pidfd");
 	return 0;
 }
 
@@ -206,14 +208,18 @@ static pid_t clone_child(const struct pp_container_config *cfg, int *pidfd, stru
 	 * it has cloned what must be cloned here (pp_rootfs_prepare). */
 	uint64_t flags = CLONE_PIDFD;
 	cleanup_close int own_pidns = -1;
-	if (cfg->join_ns & CLONE_NEWPID) {
+	int pidns_of = cfg->join_target_pid_ns	       ? cfg->target_pidfd
+		       : (cfg->join_ns & CLONE_NEWPID) ? cfg->ns_pidfd
+						       : -1;
+	if (pidns_of >= 0) {
 		/* setns(CLONE_NEWPID) only sets where our next child is born
 		 * (pid_for_children); keep ours to go back to after the clone. */
 		own_pidns = open("/proc/self/ns/pid_for_children", O_RDONLY | O_CLOEXEC);
 		if (own_pidns < 0)
 			return pp_error_set(err, errno, "open own PID namespace");
-		if (setns(cfg->ns_pidfd, CLONE_NEWPID) < 0)
-			return pp_error_set(err, errno, "join the pod PID namespace");
+		if (setns(pidns_of, CLONE_NEWPID) < 0)
+			return pp_error_set(err, errno, "join the %s PID namespace",
+					    cfg->join_target_pid_ns ? "target's" : "pod");
 	} else if (cfg->new_pid_ns) {
 		flags |= CLONE_NEWPID;
 	}

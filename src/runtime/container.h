@@ -81,6 +81,11 @@ struct pp_container_config {
 	int ns_pidfd;
 	int join_ns;
 	bool new_pid_ns;
+	/* join_target_pid_ns: the PID namespace of target_pidfd's process
+	 * instead (an ephemeral container's --target, CRI's
+	 * NamespaceMode_TARGET: it sees that container's processes) */
+	bool join_target_pid_ns;
+	int target_pidfd;
 	/* userns: the process enters the user namespace userns_fd (the pod's,
 	 * owning its other namespaces) once its root is set up: the mounts are
 	 * made by the host's root, the image layers idmapped into the

@@ -362,6 +362,10 @@ void sup_config_error(struct sup *s, size_t i, const struct pp_error *err);
  * why, or are NULL while it is being pulled for the first time). */
 bool sup_image_waiting(const struct sup *s, size_t i, const char **reason, const char **message);
 
+/* supervisor.c: peapod debug: adds an ephemeral container to the running
+ * pod (pod.h), started once its image is ready, never restarted. */
+int sup_add_ephemeral(struct sup *s, const struct pp_ephemeral_request *req, struct pp_error **err);
+
 /* freeze.c: freezing the whole pod (podman pod pause). While paused no probe
  * runs and no container (re)starts; exec is refused; a stop thaws first. */
 int sup_freeze(struct sup *s, struct pp_error **err);

@@ -336,3 +336,21 @@ EOF
 	run_peapod image rm "$REG/pp/two:1"
 	assert_no_leaks
 }
+
+@test "debug: the ephemeral container's image is pulled by the pod's supervisor, then it runs" {
+	push pp/dbg:1
+	pod_with "$IMAGE" "" p
+	assert_status 0
+	eventually 20 phase_is p Running
+	run_peapod debug p -i --image "$REG/pp/dbg:1" -c dbg --target c -- sh -c 'echo debugged; ps -o args'
+	assert_status 0
+	assert_line "debugged"
+	assert_stdout_contains "sleep 0.1"
+	eventually 10 has_event p "dbg Pulled: Successfully pulled image \"$REG/pp/dbg:1\""
+	has_event p "dbg Pulling: Pulling image"
+	[ "$(inspect_get p "d['status']['ephemeralContainerStatuses'][0]['imageID']")" != "" ]
+	run_peapod delete p
+	assert_status 0
+	run_peapod image rm "$REG/pp/dbg:1"
+	assert_no_leaks
+}
