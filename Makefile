@@ -170,7 +170,7 @@ fuzz:
 	@mkdir -p build-fuzz/corpus build-fuzz/corpus-crilog build-fuzz/corpus-seccomp build-fuzz/corpus-cni \
 		build-fuzz/corpus-probe build-fuzz/corpus-control build-fuzz/corpus-image-ref-auth \
 		build-fuzz/corpus-oci build-fuzz/corpus-registry build-fuzz/corpus-layer \
-		build-fuzz/corpus-pull-conf build-fuzz/corpus-archive
+		build-fuzz/corpus-pull-conf build-fuzz/corpus-archive build-fuzz/corpus-selector
 	$(FUZZ_CC) -o build-fuzz/fuzz_manifest fuzz/fuzz_manifest.c \
 		$(filter src/manifest/%.c src/util/%.c src/security/caps.c,$(LIB_SRC)) $(LDLIBS)
 	$(FUZZ_CC) -o build-fuzz/fuzz_crilog fuzz/fuzz_crilog.c \
@@ -222,6 +222,10 @@ fuzz:
 		-rss_limit_mb=1024 build-fuzz/corpus-registry fuzz/corpus-registry
 	build-fuzz/fuzz_layer_path -max_total_time=$$(( $(FUZZ_SECONDS) / 3 + 1 )) -max_len=65536 \
 		-rss_limit_mb=1024 build-fuzz/corpus-layer fuzz/corpus-layer
+	$(FUZZ_CC) -o build-fuzz/fuzz_selector fuzz/fuzz_selector.c \
+		$(filter src/util/%.c,$(LIB_SRC)) $(LDLIBS)
+	build-fuzz/fuzz_selector -max_total_time=$$(( $(FUZZ_SECONDS) / 3 + 1 )) -max_len=4096 \
+		-rss_limit_mb=1024 build-fuzz/corpus-selector fuzz/corpus-selector
 	build-fuzz/fuzz_pull_conf -max_total_time=$$(( $(FUZZ_SECONDS) / 3 + 1 )) -max_len=65536 \
 		-rss_limit_mb=1024 build-fuzz/corpus-pull-conf fuzz/corpus-pull-conf
 	build-fuzz/fuzz_archive_manifest -max_total_time=$$(( $(FUZZ_SECONDS) / 3 + 1 )) \
