@@ -70,6 +70,20 @@ int cli_one_pod_args(int argc, char **argv, const char *usage, const char **ns, 
 struct pp_pod_view;
 int cli_view_one(int argc, char **argv, const char *usage, struct pp_pod_view *v);
 
+/* cli_select.c: -l/--selector and --field-selector, as kubectl. */
+struct cli_select {
+	const char *labels, *fields; /* as given, NULL: not given */
+	const char *ns;		     /* -n, NULL: the default */
+	bool all_ns;		     /* -A */
+};
+bool cli_select_given(const struct cli_select *s);
+/* With a selector, the pods it picks (none: *n 0); without one, nothing
+ * (the verb takes names). Names and a selector together, or a bad
+ * selector: kubectl's error, printed. 0, or an exit code. */
+int cli_select_pods(const struct cli_select *s, int n_names, struct pp_pod_view **views, size_t *n);
+/* "No resources found in NS namespace." on stderr, as kubectl. */
+void cli_no_resources(const struct cli_select *s);
+
 /* -n NS, else $PEAPOD_NAMESPACE, else "default". */
 const char *cli_namespace(const char *given);
 
