@@ -45,7 +45,7 @@ void pp_pod_views_free(struct pp_pod_view *views, size_t n);
 /* select.c: the pods a label selector (-l) and a field selector
  * (--field-selector, on the fields in pp_pod_selector_fields) pick; either
  * NULL picks every pod. The views come with their spec attached (their
- * labels), in pp_pod_list's order. */
+ * labels), sorted by namespace and name as the API server lists them. */
 struct pp_selector;
 extern const char *const pp_pod_selector_fields[];
 int pp_pod_views_select(const char *ns, const struct pp_selector *labels,

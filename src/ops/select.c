@@ -1,5 +1,6 @@
 /* Which pods a label selector (-l) and a field selector (--field-selector)
  * pick, for get, delete, logs, describe and wait. */
+#include <stdlib.h>
 #include <string.h>
 
 #include "ops/ops.h"
@@ -36,6 +37,14 @@ bool pp_pod_view_selected(const struct pp_pod_view *v, const struct pp_selector 
 	       (fields == NULL || pp_selector_matches(fields, field_of, (void *)v));
 }
 
+/* As the API server lists them: by namespace, then name. */
+static int by_namespace_and_name(const void *a, const void *b)
+{
+	const struct pp_pod_view *x = a, *y = b;
+	int c = strcmp(x->ns, y->ns);
+	return c ? c : strcmp(x->name, y->name);
+}
+
 int pp_pod_views_select(const char *ns, const struct pp_selector *labels,
 			const struct pp_selector *fields, struct pp_pod_view **views, size_t *n,
 			struct pp_error **err)
@@ -51,5 +60,6 @@ int pp_pod_views_select(const char *ns, const struct pp_selector *labels,
 			pp_pod_view_free(&(*views)[i]);
 	}
 	*n = kept;
+	qsort(*views, *n, sizeof(**views), by_namespace_and_name);
 	return 0;
 }
