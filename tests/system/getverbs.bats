@@ -80,3 +80,110 @@ names() {
 	assert_status 2
 	assert_stderr_contains "name cannot be provided when a selector is specified"
 }
+
+# staged NAME: Pending for a second (an init container), Running for a
+# second, then Succeeded.
+staged() {
+	cat <<EOF
+apiVersion: v1
+kind: Pod
+metadata:
+  name: $1
+spec:
+  restartPolicy: Never
+  initContainers:
+    - {name: init, image: "@IMAGE@", command: ["sleep", "1"]}
+  containers:
+    - {name: c, image: "@IMAGE@", command: ["sleep", "1"]}
+EOF
+}
+
+@test "get -w: a row each time the pod's row changes, Pending -> Running -> Succeeded" {
+	env --default-signal=INT "$PEAPOD" get pods -w \
+		-o custom-columns=NAME:.metadata.name,PHASE:.status.phase >"$TEST_DIR/out" 2>"$TEST_DIR/err" 3>&- &
+	BG_PID=$!
+	env --default-signal=INT "$PEAPOD" get pods --watch >"$TEST_DIR/table" 2>&1 3>&- &
+	local table_pid=$!
+	sleep 0.5 # both watching (nothing to wait on: no pod yet)
+	apply_ok < <(staged staged)
+	wait_for_line "$TEST_DIR/out" "staged   Succeeded" 30
+	eventually 10 grep -qE '^staged +0/1 +Completed +0 ' "$TEST_DIR/table" ||
+		{ kill -INT "$table_pid"; false; }
+	kill -INT "$BG_PID" "$table_pid"
+	wait "$table_pid" || true
+	wait_bg 10
+	# One header, then the phases in order, each once.
+	[ "$(head -n1 "$TEST_DIR/out")" = "NAME     PHASE" ] || fail "header"
+	[ "$(grep -c PHASE "$TEST_DIR/out")" -eq 1 ] || fail "one header"
+	phases=$(awk 'NR > 1 {print $2}' "$TEST_DIR/out" | uniq | paste -sd' ')
+	[ "$phases" = "Pending Running Succeeded" ] || fail "phases: $phases"
+	grep -q "Init:0/1" "$TEST_DIR/table" || { cat "$TEST_DIR/table"; false; }
+	grep -q " Running " "$TEST_DIR/table" || { cat "$TEST_DIR/table"; false; }
+	[ "$(grep -c '^NAME ' "$TEST_DIR/table")" -eq 1 ] || { cat "$TEST_DIR/table"; false; }
+}
+
+@test "get --watch-only: only the changes after it started" {
+	apply_ok < <(labelled old a b)
+	eventually 20 status_is old Running
+	env --default-signal=INT "$PEAPOD" get pods --watch-only --no-headers >"$TEST_DIR/out" 2>"$TEST_DIR/err" 3>&- &
+	BG_PID=$!
+	sleep 0.5
+	apply_ok < <(labelled new a b)
+	eventually 20 status_is new Running
+	eventually 10 grep -q '^new .* Running' "$TEST_DIR/out"
+	kill -INT "$BG_PID"
+	wait_bg 10
+	refute_line_re() { ! grep -qE "$1" <<<"$output" || fail "a line matches $1"; }
+	refute_line_re '^old '
+	refute_line_re '^NAME'
+}
+
+@test "get -o jsonpath, custom-columns, --no-headers, --show-labels, -L, --sort-by" {
+	three_pods
+	run_peapod get pods -o 'jsonpath={.items[*].metadata.name}'
+	assert_status 0
+	assert_stdout "db web-1 web-2"
+	run_peapod get pods -l app=web -o 'jsonpath={range .items[*]}{.metadata.name}{"\t"}{.status.phase}{"\n"}{end}'
+	assert_stdout $'web-1\tRunning\nweb-2\tRunning'
+	run_peapod get pods -o 'jsonpath={.items[?(@.metadata.labels.tier=="front")].metadata.name}'
+	assert_stdout "web-1"
+	run_peapod get pod db -o 'jsonpath={.metadata.labels.app}'
+	assert_stdout "db"
+	run_peapod get pod db -o 'jsonpath={.spec.nope}'
+	assert_status 1
+	assert_stderr_contains "nope is not found"
+	run_peapod get pods -o custom-columns=NAME:.metadata.name,TIER:.metadata.labels.tier,NODE:.spec.nodeName
+	assert_status 0
+	assert_stdout "$(printf '%s\n' 'NAME    TIER    NODE' 'db      back    <none>' \
+		'web-1   front   <none>' 'web-2   back    <none>')"
+	run_peapod get pods -o custom-columns=NAME:.metadata.name --no-headers --sort-by=.metadata.labels.tier
+	assert_stdout "$(printf '%s\n' db web-2 web-1)"
+	run_peapod get pods -l app=db --show-labels
+	assert_line_re "NAME +READY +STATUS +RESTARTS +AGE +LABELS"
+	assert_line_re "db +1/1 +Running +0 +[0-9]+s +app=db,tier=back"
+	run_peapod get pods -L tier,example.com/app --no-headers
+	assert_line_re "web-1 +1/1 +Running +0 +[0-9]+s +front"
+	[ "${#lines[@]}" -eq 3 ] || fail "no header"
+	run_peapod get pods -l app=db -L tier,example.com/app
+	assert_line_re "NAME +READY +STATUS +RESTARTS +AGE +TIER +APP"
+	run_peapod get pods -o custom-columns=NAME
+	assert_status 2
+	assert_stderr_contains "expected <header>:<json-path-expr>"
+	run_peapod get pods -o 'jsonpath={range .items[*]}'
+	assert_status 2
+	run_peapod get pods -o table
+	assert_status 2
+	assert_stderr_contains "allowed formats are"
+}
+
+@test "get pods,KIND and get all; unknown kinds" {
+	apply_ok < <(labelled one a b)
+	run_peapod get all -o name
+	assert_status 0
+	assert_stdout "pod/one"
+	run_peapod get pod/one -o name
+	assert_stdout "pod/one"
+	run_peapod get pods,nope
+	assert_status 2
+	assert_stderr_contains 'the server doesn'\''t have a resource type "nope"'
+}
