@@ -187,3 +187,86 @@ EOF
 	assert_status 2
 	assert_stderr_contains 'the server doesn'\''t have a resource type "nope"'
 }
+
+@test "wait -l and delete -l: each pod picked; none picked" {
+	three_pods
+	run_peapod wait --for=condition=Ready -l app=web --timeout 20s
+	assert_status 0
+	assert_stdout "$(printf '%s\n' 'pod/web-1 condition met' 'pod/web-2 condition met')"
+	run_peapod wait --for=condition=Ready -l app=nope --timeout 1s
+	assert_status 1
+	assert_stderr_contains "no matching resources found"
+	run_peapod delete pods -l 'tier=back' --field-selector metadata.name!=db
+	assert_status 0
+	assert_stdout 'pod "web-2" deleted'
+	run_peapod get pods -o name
+	assert_stdout "$(printf '%s\n' pod/db pod/web-1)"
+	run_peapod delete pods -l app=nope
+	assert_status 0
+	assert_stderr_contains "No resources found in default namespace."
+	run_peapod delete pods --all
+	assert_status 0
+	assert_line 'pod "db" deleted'
+	assert_line 'pod "web-1" deleted'
+}
+
+# talker NAME APP: a pod of an init container and two containers a and b,
+# each printing its name and the pod's, then (a, b) waiting for SIGTERM.
+talker() {
+	cat <<EOF
+apiVersion: v1
+kind: Pod
+metadata:
+  name: $1
+  labels: {app: $2}
+spec:
+  terminationGracePeriodSeconds: 1
+  initContainers:
+    - {name: init, image: "@IMAGE@", command: ["sh", "-c", "echo init of $1"]}
+  containers:
+    - {name: a, image: "@IMAGE@", command: ["sh", "-c", "echo a of $1; $UNTIL_TERM"]}
+    - {name: b, image: "@IMAGE@", command: ["sh", "-c", "echo b of $1; echo 0123456789; $UNTIL_TERM"]}
+EOF
+}
+
+@test "logs --all-containers, -l with --prefix, --max-log-requests, --limit-bytes" {
+	apply_ok < <(talker t1 talk)
+	apply_ok < <(talker t2 talk)
+	eventually 20 logs_have t1 "0123456789" -c b
+	eventually 20 logs_have t2 "0123456789" -c b
+	run_peapod logs t1 --all-containers
+	assert_status 0
+	assert_stdout "$(printf '%s\n' 'init of t1' 'a of t1' 'b of t1' 0123456789)"
+	run_peapod logs -l app=talk -c a --prefix
+	assert_status 0
+	assert_stdout "$(printf '%s\n' '[pod/t1/a] a of t1' '[pod/t2/a] a of t2')"
+	run_peapod logs -l app=talk --all-containers --prefix
+	assert_line '[pod/t2/init] init of t2'
+	assert_line '[pod/t1/b] 0123456789'
+	[ "${#lines[@]}" -eq 8 ] || fail "8 lines"
+	run_peapod logs -l app=talk --all-containers -f
+	assert_status 1
+	assert_stderr_contains "you are attempting to follow 6 log streams, but maximum allowed concurrency is 5, use --max-log-requests to increase the limit"
+	# followed at once, each stream in its own reader, until the pods go
+	start_bg "$PEAPOD" logs -l app=talk -c b -f --prefix --max-log-requests 2
+	wait_for_line "$TEST_DIR/out" "[pod/t1/b] 0123456789"
+	wait_for_line "$TEST_DIR/out" "[pod/t2/b] 0123456789"
+	delete_ok t1 t2
+	wait_bg 20
+	assert_status 0
+	run_peapod logs -l app=nope
+	assert_stderr_contains "No resources found in default namespace."
+}
+
+@test "logs --limit-bytes cuts the log; -p the previous instance" {
+	apply_ok < <(talker t1 talk)
+	eventually 20 logs_have t1 "0123456789" -c b
+	run_peapod logs t1 -c b --limit-bytes 12
+	assert_status 0
+	[ "$output" = "b of t1
+0123" ] || fail "12 bytes"
+	run_peapod logs t1 -c b --limit-bytes 0
+	assert_status 2
+	run_peapod logs t1 -c b -p
+	assert_status 1
+}
