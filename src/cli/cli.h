@@ -7,6 +7,7 @@
 #define PEAPOD_CLI_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 #include "util/error.h"
 
@@ -86,6 +87,13 @@ void cli_no_resources(const struct cli_select *s);
 
 /* -n NS, else $PEAPOD_NAMESPACE, else "default". */
 const char *cli_namespace(const char *given);
+
+/* cli_util.c: reading the pod objects (NULL-safe), and kubectl's ages. */
+struct json_object *cli_jget(struct json_object *o, const char *key);
+const char *cli_jstr(struct json_object *o, const char *key); /* NULL when absent */
+const char *cli_js(struct json_object *o, const char *key);   /* "" when absent */
+/* kubectl's HumanDuration since the RFC 3339 time ts; "<unknown>" */
+void cli_human_age(const char *ts, char *out, size_t size);
 
 /* Prints "peapod: <message>" for err to stderr. */
 void cli_print_error(const struct pp_error *err);

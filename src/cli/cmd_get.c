@@ -1,4 +1,4 @@
-/* peapod get pods and describe pod: kubectl's columns and views. */
+/* peapod get: kubectl's columns and output formats over the pod objects. */
 #include <ctype.h>
 #include <getopt.h>
 #include <stdlib.h>
@@ -9,73 +9,28 @@
 #include <json-c/json.h>
 
 #include "cli/cli.h"
-#include "ops/events.h"
 #include "ops/ops.h"
 #include "util/cleanup.h"
 #include "util/jsonpath.h"
 
 enum output { OUT_TABLE, OUT_WIDE, OUT_JSON, OUT_YAML, OUT_NAME, OUT_JSONPATH, OUT_CUSTOM };
 
-static struct json_object *jget(struct json_object *o, const char *key)
-{
-	struct json_object *v = NULL;
-	return o && json_object_object_get_ex(o, key, &v) ? v : NULL;
-}
-
-static const char *jstr(struct json_object *o, const char *key)
-{
-	struct json_object *v = jget(o, key);
-	return v ? json_object_get_string(v) : NULL;
-}
-
-/* For printing: "" when absent. */
-static const char *js(struct json_object *o, const char *key)
-{
-	const char *s = jstr(o, key);
-	return s ? s : "";
-}
-
-/* kubectl's HumanDuration. */
-static void human_age(const char *ts, char *out, size_t size)
-{
-	struct tm tm = {0};
-	if (ts == NULL || strptime(ts, "%Y-%m-%dT%H:%M:%SZ", &tm) == NULL) {
-		snprintf(out, size, "<unknown>");
-		return;
-	}
-	long long s = (long long)(time(NULL) - timegm(&tm));
-	if (s < 0)
-		s = 0;
-	if (s < 120)
-		snprintf(out, size, "%llds", s);
-	else if (s < 600)
-		snprintf(out, size, s % 60 ? "%lldm%llds" : "%lldm", s / 60, s % 60);
-	else if (s < 3 * 3600)
-		snprintf(out, size, "%lldm", s / 60);
-	else if (s < 8 * 3600)
-		snprintf(out, size, "%lldh%lldm", s / 3600, s / 60 % 60);
-	else if (s < 48 * 3600)
-		snprintf(out, size, "%lldh", s / 3600);
-	else
-		snprintf(out, size, "%lldd", s / 86400);
-}
-
 /* The reason of a terminated state: its reason, else Signal:N / ExitCode:N. */
 static void term_reason(struct json_object *t, char *out, size_t size)
 {
-	const char *r = jstr(t, "reason");
-	struct json_object *sig = jget(t, "signal");
+	const char *r = cli_jstr(t, "reason");
+	struct json_object *sig = cli_jget(t, "signal");
 	if (r != NULL)
 		snprintf(out, size, "%s", r);
 	else if (sig != NULL)
 		snprintf(out, size, "Signal:%d", json_object_get_int(sig));
 	else
-		snprintf(out, size, "ExitCode:%d", json_object_get_int(jget(t, "exitCode")));
+		snprintf(out, size, "ExitCode:%d", json_object_get_int(cli_jget(t, "exitCode")));
 }
 
 static bool is_sidecar(struct json_object *pod, const char *name)
 {
-	struct json_object *list = jget(jget(pod, "peapod"), "sidecars");
+	struct json_object *list = cli_jget(cli_jget(pod, "peapod"), "sidecars");
 	for (size_t i = 0; list && name && i < json_object_array_length(list); i++)
 		if (strcmp(json_object_get_string(json_object_array_get_idx(list, i)), name) == 0)
 			return true;
@@ -85,9 +40,9 @@ static bool is_sidecar(struct json_object *pod, const char *name)
 /* The STATUS column, as kubectl's printPod computes it. */
 static void pod_status_text(struct json_object *pod, char *out, size_t size)
 {
-	struct json_object *st = jget(pod, "status");
-	const char *phase = jstr(st, "phase");
-	const char *reason = jstr(st, "reason");
+	struct json_object *st = cli_jget(pod, "status");
+	const char *phase = cli_jstr(st, "phase");
+	const char *reason = cli_jstr(st, "reason");
 	snprintf(out, size, "%s",
 		 reason && strcmp(reason, "SupervisorDied") != 0 ? reason
 		 : phase					 ? phase
@@ -96,69 +51,72 @@ static void pod_status_text(struct json_object *pod, char *out, size_t size)
 		snprintf(out, size, "Unknown");
 		return;
 	}
-	struct json_object *inits = jget(st, "initContainerStatuses");
+	struct json_object *inits = cli_jget(st, "initContainerStatuses");
 	size_t n_init = inits ? json_object_array_length(inits) : 0;
 	bool initializing = false;
 	for (size_t i = 0; i < n_init; i++) {
 		struct json_object *c = json_object_array_get_idx(inits, i);
-		struct json_object *state = jget(c, "state"), *t = jget(state, "terminated");
-		struct json_object *w = jget(state, "waiting");
+		struct json_object *state = cli_jget(c, "state"),
+				   *t = cli_jget(state, "terminated");
+		struct json_object *w = cli_jget(state, "waiting");
 		char r[64];
-		if (t && json_object_get_int(jget(t, "exitCode")) == 0)
+		if (t && json_object_get_int(cli_jget(t, "exitCode")) == 0)
 			continue;
-		if (jget(state, "running") && is_sidecar(pod, jstr(c, "name")))
+		if (cli_jget(state, "running") && is_sidecar(pod, cli_jstr(c, "name")))
 			continue; /* a started sidecar */
 		initializing = true;
 		if (t) {
 			term_reason(t, r, sizeof(r));
 			snprintf(out, size, "Init:%s", r);
-		} else if (w && jstr(w, "reason") && strcmp(jstr(w, "reason"), "PodInitializing")) {
-			snprintf(out, size, "Init:%s", js(w, "reason"));
+		} else if (w && cli_jstr(w, "reason") &&
+			   strcmp(cli_jstr(w, "reason"), "PodInitializing")) {
+			snprintf(out, size, "Init:%s", cli_js(w, "reason"));
 		} else {
 			snprintf(out, size, "Init:%zu/%zu", i, n_init);
 		}
 		break;
 	}
 	if (!initializing) {
-		struct json_object *cs = jget(st, "containerStatuses");
+		struct json_object *cs = cli_jget(st, "containerStatuses");
 		bool running = false;
 		for (size_t k = cs ? json_object_array_length(cs) : 0; k-- > 0;) {
-			struct json_object *state = jget(json_object_array_get_idx(cs, k), "state");
-			struct json_object *w = jget(state, "waiting"),
-					   *t = jget(state, "terminated");
-			if (w && jstr(w, "reason"))
-				snprintf(out, size, "%s", js(w, "reason"));
+			struct json_object *state =
+			    cli_jget(json_object_array_get_idx(cs, k), "state");
+			struct json_object *w = cli_jget(state, "waiting"),
+					   *t = cli_jget(state, "terminated");
+			if (w && cli_jstr(w, "reason"))
+				snprintf(out, size, "%s", cli_js(w, "reason"));
 			else if (t)
 				term_reason(t, out, size);
-			else if (jget(state, "running"))
+			else if (cli_jget(state, "running"))
 				running = true;
 		}
 		if (running && strcmp(out, "Completed") == 0)
 			snprintf(out, size, "Running");
 	}
 	/* Not kubectl's: a frozen pod (peapod pause), as podman shows it. */
-	if (json_object_get_boolean(jget(jget(pod, "peapod"), "paused")))
+	if (json_object_get_boolean(cli_jget(cli_jget(pod, "peapod"), "paused")))
 		snprintf(out, size, "Paused");
-	if (jget(jget(pod, "metadata"), "deletionTimestamp") &&
-	    !json_object_get_boolean(jget(jget(pod, "peapod"), "finished")))
+	if (cli_jget(cli_jget(pod, "metadata"), "deletionTimestamp") &&
+	    !json_object_get_boolean(cli_jget(cli_jget(pod, "peapod"), "finished")))
 		snprintf(out, size, "Terminating");
 }
 
 static void ready_and_restarts(struct json_object *pod, int *ready, int *total, int *restarts)
 {
-	struct json_object *st = jget(pod, "status");
+	struct json_object *st = cli_jget(pod, "status");
 	*ready = *total = *restarts = 0;
 	const char *lists[] = {"initContainerStatuses", "containerStatuses"};
 	for (size_t l = 0; l < 2; l++) {
-		struct json_object *cs = jget(st, lists[l]);
+		struct json_object *cs = cli_jget(st, lists[l]);
 		for (size_t i = 0; cs && i < json_object_array_length(cs); i++) {
 			struct json_object *c = json_object_array_get_idx(cs, i);
-			*restarts += json_object_get_int(jget(c, "restartCount"));
+			*restarts += json_object_get_int(cli_jget(c, "restartCount"));
 			/* Of the init containers, only sidecars count. */
-			if (l == 0 && !is_sidecar(pod, jstr(c, "name")))
+			if (l == 0 && !is_sidecar(pod, cli_jstr(c, "name")))
 				continue;
 			(*total)++;
-			*ready += json_object_get_boolean(jget(c, "ready"));
+			*ready += json_object_get_boolean(cli_jget(c, "ready"));
 		}
 	}
 }
@@ -166,7 +124,7 @@ static void ready_and_restarts(struct json_object *pod, int *ready, int *total, 
 /* kubectl's NODE: spec.nodeName, which a pod run here does not need: this host. */
 static void node_of(const struct pp_pod_view *v, char *node, size_t size)
 {
-	const char *n = jstr(jget(v->obj, "spec"), "nodeName");
+	const char *n = cli_jstr(cli_jget(v->obj, "spec"), "nodeName");
 	if (n != NULL && *n != '\0') {
 		snprintf(node, size, "%s", n);
 		return;
@@ -180,8 +138,8 @@ static void node_of(const struct pp_pod_view *v, char *node, size_t size)
  * have their condition True in status.conditions. */
 static void readiness_gates(const struct pp_pod_view *v, char *out, size_t size)
 {
-	struct json_object *gates = jget(jget(v->obj, "spec"), "readinessGates");
-	struct json_object *conds = jget(jget(v->obj, "status"), "conditions");
+	struct json_object *gates = cli_jget(cli_jget(v->obj, "spec"), "readinessGates");
+	struct json_object *conds = cli_jget(cli_jget(v->obj, "status"), "conditions");
 	size_t n = gates && json_object_is_type(gates, json_type_array)
 		       ? json_object_array_length(gates)
 		       : 0;
@@ -191,12 +149,12 @@ static void readiness_gates(const struct pp_pod_view *v, char *out, size_t size)
 	}
 	size_t ok = 0;
 	for (size_t i = 0; i < n; i++) {
-		const char *type = jstr(json_object_array_get_idx(gates, i), "conditionType");
+		const char *type = cli_jstr(json_object_array_get_idx(gates, i), "conditionType");
 		for (size_t j = 0; type && conds && json_object_is_type(conds, json_type_array) &&
 				   j < json_object_array_length(conds);
 		     j++) {
 			struct json_object *c = json_object_array_get_idx(conds, j);
-			const char *t = jstr(c, "type"), *st = jstr(c, "status");
+			const char *t = cli_jstr(c, "type"), *st = cli_jstr(c, "status");
 			if (t && st && strcmp(t, type) == 0 && strcmp(st, "True") == 0) {
 				ok++;
 				break;
@@ -233,14 +191,14 @@ struct get_opts {
 
 static const char *label_value(const struct pp_pod_view *v, const char *key)
 {
-	const char *s = jstr(jget(jget(v->obj, "metadata"), "labels"), key);
+	const char *s = cli_jstr(cli_jget(cli_jget(v->obj, "metadata"), "labels"), key);
 	return s ? s : "";
 }
 
 /* --show-labels: "a=b,c=d" sorted by key, or <none>. */
 static char *labels_text(const struct pp_pod_view *v)
 {
-	struct json_object *labels = jget(jget(v->obj, "metadata"), "labels");
+	struct json_object *labels = cli_jget(cli_jget(v->obj, "metadata"), "labels");
 	const char *keys[256];
 	size_t n = 0;
 	if (labels && json_object_is_type(labels, json_type_object)) {
@@ -263,7 +221,7 @@ static char *labels_text(const struct pp_pod_view *v)
 	size_t len = 0;
 	FILE *f = open_memstream(&text, &len);
 	for (size_t i = 0; i < n; i++)
-		fprintf(f, "%s%s=%s", i ? "," : "", keys[i], jstr(labels, keys[i]));
+		fprintf(f, "%s%s=%s", i ? "," : "", keys[i], cli_jstr(labels, keys[i]));
 	fclose(f);
 	return text;
 }
@@ -286,13 +244,14 @@ static void write_row(FILE *f, const struct pp_pod_view *v, const struct get_opt
 	pod_status_text(v->obj, status, sizeof(status));
 	ready_and_restarts(v->obj, &ready, &total, &restarts);
 	if (with_age)
-		human_age(jstr(jget(v->obj, "metadata"), "creationTimestamp"), age, sizeof(age));
+		cli_human_age(cli_jstr(cli_jget(v->obj, "metadata"), "creationTimestamp"), age,
+			      sizeof(age));
 	char rd[32];
 	snprintf(rd, sizeof(rd), "%d/%d", ready, total);
 	fprintf(f, "%-24s %-7s %-20s %-9d %-6s", v->name, rd, status, restarts, age);
 	if (o->out == OUT_WIDE) {
-		const char *ip = jstr(jget(v->obj, "status"), "podIP");
-		const char *nominated = jstr(jget(v->obj, "status"), "nominatedNodeName");
+		const char *ip = cli_jstr(cli_jget(v->obj, "status"), "podIP");
+		const char *nominated = cli_jstr(cli_jget(v->obj, "status"), "nominatedNodeName");
 		char node[NODE_MAX], gates[64];
 		node_of(v, node, sizeof(node));
 		readiness_gates(v, gates, sizeof(gates));
@@ -833,105 +792,4 @@ int cmd_get(int argc, char **argv)
 out:
 	get_opts_free(&o);
 	return status;
-}
-
-static void describe_state(const char *title, struct json_object *state)
-{
-	json_object_object_foreach(state, kind, detail)
-	{
-		char cap[32];
-		snprintf(cap, sizeof(cap), "%s", kind);
-		cap[0] = (char)(cap[0] - 'a' + 'A');
-		printf("    %-16s %s\n", title, cap);
-		json_object_object_foreach(detail, k, v)
-		{
-			char key[40];
-			snprintf(key, sizeof(key), "%s:", k);
-			key[0] = (char)(key[0] - 'a' + 'A');
-			printf("      %-14s %s\n", key, json_object_get_string(v));
-		}
-	}
-}
-
-static void describe_containers(struct json_object *st, const char *list, const char *title)
-{
-	struct json_object *cs = jget(st, list);
-	if (cs == NULL || json_object_array_length(cs) == 0)
-		return;
-	printf("%s:\n", title);
-	for (size_t i = 0; i < json_object_array_length(cs); i++) {
-		struct json_object *c = json_object_array_get_idx(cs, i);
-		printf("  %s:\n", js(c, "name"));
-		printf("    Container ID:    %s\n",
-		       jstr(c, "containerID") ? jstr(c, "containerID") : "");
-		printf("    Image:           %s\n", js(c, "image"));
-		printf("    Image ID:        %s\n", js(c, "imageID"));
-		describe_state("State:", jget(c, "state"));
-		struct json_object *last = jget(c, "lastState");
-		if (last && json_object_object_length(last) > 0)
-			describe_state("Last State:", last);
-		printf("    Ready:           %s\n",
-		       json_object_get_boolean(jget(c, "ready")) ? "True" : "False");
-		printf("    Restart Count:   %d\n", json_object_get_int(jget(c, "restartCount")));
-	}
-}
-
-static void event_row(void *ctx, const struct pp_pod_event *e)
-{
-	fprintf(ctx, "  %-8s %-18s %-32s %s\n", e->type ? e->type : "", e->reason ? e->reason : "",
-		e->time ? e->time : "", e->message ? e->message : "");
-}
-
-static void describe_events(const char *uid)
-{
-	char *rows = NULL;
-	size_t len = 0;
-	FILE *f = open_memstream(&rows, &len);
-	long offset = 0;
-	int r = f ? pp_pod_events_read(uid, &offset, event_row, f, NULL) : -1;
-	if (f)
-		fclose(f);
-	printf("Events:\n");
-	if (r < 0)
-		printf("  <none>\n");
-	else
-		printf("  %-8s %-18s %-32s %s\n%s", "Type", "Reason", "Time", "Message", rows);
-	free(rows);
-}
-
-int cmd_describe(int argc, char **argv)
-{
-	struct pp_pod_view v;
-	int ret = cli_view_one(argc, argv, "peapod describe pod NAME [-n NAMESPACE]", &v);
-	if (ret != 0)
-		return ret;
-	struct json_object *meta = jget(v.obj, "metadata"), *st = jget(v.obj, "status");
-	printf("Name:             %s\n", v.name);
-	printf("Namespace:        %s\n", v.ns);
-	printf("UID:              %s\n", v.uid);
-	printf("Start Time:       %s\n", jstr(st, "startTime") ? jstr(st, "startTime") : "<none>");
-	printf("Status:           %s\n", js(st, "phase"));
-	if (jstr(st, "reason"))
-		printf("Reason:           %s\n", js(st, "reason"));
-	if (jstr(st, "message"))
-		printf("Message:          %s\n", js(st, "message"));
-	printf("IP:               %s\n", jstr(st, "podIP") ? jstr(st, "podIP") : "<none>");
-	printf("QoS Class:        %s\n", jstr(st, "qosClass") ? jstr(st, "qosClass") : "<none>");
-	if (jget(meta, "deletionTimestamp"))
-		printf("Terminating since: %s\n", js(meta, "deletionTimestamp"));
-	if (json_object_get_boolean(jget(jget(v.obj, "peapod"), "paused")))
-		printf("Paused:           True (peapod unpause %s)\n", v.name);
-	describe_containers(st, "initContainerStatuses", "Init Containers");
-	describe_containers(st, "containerStatuses", "Containers");
-	struct json_object *conds = jget(st, "conditions");
-	if (conds) {
-		printf("Conditions:\n  %-18s %s\n", "Type", "Status");
-		for (size_t i = 0; i < json_object_array_length(conds); i++) {
-			struct json_object *k = json_object_array_get_idx(conds, i);
-			printf("  %-18s %s\n", js(k, "type"), js(k, "status"));
-		}
-	}
-	describe_events(v.uid);
-	pp_pod_view_free(&v);
-	return 0;
 }

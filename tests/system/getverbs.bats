@@ -270,3 +270,101 @@ EOF
 	run_peapod logs t1 -c b -p
 	assert_status 1
 }
+
+@test "describe pod: kubectl's sections in kubectl's order; aligned events with ages" {
+	apply_ok <<'EOF'
+apiVersion: v1
+kind: Pod
+metadata:
+  name: full
+  labels: {app: web, tier: front}
+  annotations: {note: hello}
+spec:
+  terminationGracePeriodSeconds: 1
+  initContainers:
+    - {name: init, image: "@IMAGE@", command: ["true"]}
+  containers:
+    - name: c
+      image: "@IMAGE@"
+      command: ["sh", "-c"]
+      args: ["trap 'exit 0' TERM; while true; do sleep 0.1; done"]
+      ports: [{containerPort: 8080}]
+      env:
+        - {name: GREETING, value: hi}
+        - name: MY_POD
+          valueFrom: {fieldRef: {fieldPath: metadata.name}}
+      resources:
+        limits: {cpu: 500m, memory: 64Mi}
+        requests: {cpu: 250m, memory: 32Mi}
+      livenessProbe:
+        exec: {command: ["true"]}
+        periodSeconds: 5
+      readinessProbe:
+        tcpSocket: {port: 8080}
+        initialDelaySeconds: 1
+        failureThreshold: 5
+      volumeMounts:
+        - {name: data, mountPath: /data}
+        - {name: data, mountPath: /ro, readOnly: true, subPath: sub}
+  volumes:
+    - name: data
+      emptyDir: {}
+EOF
+	eventually 20 status_is full Running
+	run_peapod describe pod full
+	assert_status 0
+	echo "$output" >"$TEST_DIR/describe"
+	# The sections, in kubectl's order.
+	order=$(grep -oE '^(Name|Namespace|Priority|Node|Start Time|Labels|Annotations|Status|IP|IPs|Init Containers|Containers|Conditions|Volumes|QoS Class|Node-Selectors|Tolerations|Events):' <<<"$output" | paste -sd' ')
+	[ "$order" = "Name: Namespace: Priority: Node: Start Time: Labels: Annotations: Status: IP: IPs: Init Containers: Containers: Conditions: Volumes: QoS Class: Node-Selectors: Tolerations: Events:" ] ||
+		fail "order: $order"
+	assert_line_re 'Labels: +app=web'
+	assert_line_re ' +tier=front'
+	assert_line_re 'Annotations: +note=hello'
+	assert_line_re 'Start Time: +[A-Z][a-z]{2}, [0-9]{2} [A-Z][a-z]{2} [0-9]{4} [0-9:]{8} [+-][0-9]{4}'
+	assert_line_re '  IP:  127\.0\.0\.1'
+	assert_line_re ' +Port: +8080/TCP'
+	assert_line "    Command:"
+	assert_line "      sh"
+	assert_line "    Args:"
+	assert_line_re ' +State: +Running'
+	assert_line_re ' +Started: +[A-Z][a-z]{2}, .*'
+	assert_line_re ' +Limits:'
+	assert_line_re ' +cpu: +500m'
+	assert_line_re ' +memory: +32Mi'
+	assert_line_re ' +Liveness: +exec \[true\] delay=0s timeout=1s period=5s #success=1 #failure=3'
+	assert_line_re ' +Readiness: +tcp-socket :8080 delay=1s timeout=1s period=10s #success=1 #failure=5'
+	assert_line_re ' +GREETING: +hi'
+	assert_line_re ' +MY_POD: +\(v1:metadata\.name\)'
+	assert_line '      /data from data (rw)'
+	assert_line '      /ro from data (ro,path="sub")'
+	assert_line_re '  Initialized +True '
+	assert_line_re '  Ready +False '
+	assert_line_re '    Type: +EmptyDir \(a temporary directory that shares a pod.s lifetime\)'
+	assert_line_re 'QoS Class: +Burstable'
+	assert_line_re 'Node-Selectors: +<none>'
+	assert_line_re '  Type +Reason +Age +From +Message'
+	assert_line_re '  ---- +------ +---- +---- +-------'
+	assert_line_re '  Normal +Started +[0-9]+s +kubelet +Started container c'
+	# Aligned: every row's Reason starts in the header's column.
+	col=$(grep -m1 -b -o 'Reason' <<<"$(grep '^  Type  *Reason' <<<"$output")" | cut -d: -f1)
+	while IFS= read -r l; do
+		[ "${l:$col:1}" != " " ] && [ "${l:$((col - 1)):1}" = " " ] || fail "not aligned: $l"
+	done < <(sed -n '/^Events:/,$p' <<<"$output" | tail -n +2)
+	run_peapod describe pods -l tier=front
+	assert_line_re 'Name: +full'
+	run_peapod describe pod nope
+	assert_status 1
+}
+
+@test "describe: a pod without events says Events: <none>" {
+	apply_ok < <(labelled quiet a b)
+	eventually 20 status_is quiet Running
+	uid=$(pod_uid quiet)
+	: >"$PEAPOD_RUN/pods/$uid/events"
+	run_peapod describe quiet
+	assert_status 0
+	assert_line_re 'Events: +<none>'
+	assert_line_re 'Volumes: +<none>'
+	assert_line_re ' +Environment: +<none>'
+}
