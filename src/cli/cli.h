@@ -36,6 +36,7 @@ int cmd_image_save(int argc, char **argv);
 int cmd_apply(int argc, char **argv);
 int cmd_get(int argc, char **argv);
 int cmd_describe(int argc, char **argv);
+int cmd_events(int argc, char **argv);
 int cmd_inspect(int argc, char **argv);
 int cmd_logs(int argc, char **argv);
 int cmd_attach(int argc, char **argv);

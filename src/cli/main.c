@@ -10,8 +10,9 @@
 static const struct cli_command commands[] = {
     {"run", cmd_run, "run a Pod manifest in the foreground until it completes"},
     {"apply", cmd_apply, "create a pod from a manifest; it keeps running in the background"},
-    {"get", cmd_get, "list pods (get pods [NAME] [-o wide|json|yaml|name])"},
+    {"get", cmd_get, "list pods (get pods [NAME] [-l SEL] [-w] [-o wide|json|jsonpath=...])"},
     {"describe", cmd_describe, "show a pod's containers, states and events"},
+    {"events", cmd_events, "list the pods' events (events [--for pod/NAME] [-w])"},
     {"inspect", cmd_inspect, "a pod's full state as JSON"},
     {"logs", cmd_logs, "print a container's logs"},
     {"attach", cmd_attach, "stream a running container's output"},

@@ -2,7 +2,8 @@
  * supervisor renames each new status.json into its state directory; apply
  * links a name into names/<ns>/ and makes the state directory; delete
  * removes both. The watches are laid again after each wake, on whatever
- * directories exist by then. */
+ * directories exist by then. Appends to a pod's events file wake it too
+ * (events -w). */
 #include <poll.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -13,7 +14,8 @@
 #include "util/cleanup.h"
 #include "util/dir.h"
 
-#define WATCH_MASK (IN_CREATE | IN_MOVED_TO | IN_CLOSE_WRITE | IN_DELETE | IN_MOVED_FROM)
+#define WATCH_MASK                                                                                 \
+	(IN_CREATE | IN_MOVED_TO | IN_CLOSE_WRITE | IN_MODIFY | IN_DELETE | IN_MOVED_FROM)
 #define INOTIFY_BUF 8192
 
 struct pp_pod_watch {

@@ -368,3 +368,34 @@ EOF
 	assert_line_re 'Volumes: +<none>'
 	assert_line_re ' +Environment: +<none>'
 }
+
+@test "events: LAST SEEN TYPE REASON OBJECT MESSAGE, --for pod/NAME, -A, -w" {
+	env --default-signal=INT "$PEAPOD" events -w >"$TEST_DIR/out" 2>"$TEST_DIR/err" 3>&- &
+	BG_PID=$!
+	sleep 0.5
+	apply_ok < <(labelled e1 a b)
+	apply_ok < <(labelled e2 a b)
+	eventually 20 status_is e1 Running
+	eventually 20 status_is e2 Running
+	run_peapod events
+	assert_status 0
+	assert_line_re 'LAST SEEN +TYPE +REASON +OBJECT +MESSAGE'
+	assert_line_re '[0-9]+s +Normal +Started +Pod/e1 +Started container c'
+	assert_line_re '[0-9]+s +Normal +Started +Pod/e2 +Started container c'
+	run_peapod events --for pod/e2
+	refute_stdout_contains "Pod/e1"
+	assert_line_re '[0-9]+s +Normal +Created +Pod/e2 +Created container c'
+	run_peapod events -A
+	assert_line_re 'NAMESPACE +LAST SEEN +TYPE +REASON +OBJECT +MESSAGE'
+	assert_line_re 'default +[0-9]+s +Normal +Started +Pod/e1 +Started container c'
+	run_peapod events --for e1
+	assert_status 2
+	run_peapod events -n empty
+	assert_stderr_contains "No resources found in empty namespace."
+	# -w saw them come, one header
+	eventually 10 grep -qE 'Normal +Started +Pod/e2 +Started container c' "$TEST_DIR/out"
+	grep -qE 'Normal +Started +Pod/e1 +Started container c' "$TEST_DIR/out" || { cat "$TEST_DIR/out"; false; }
+	[ "$(grep -c 'LAST SEEN' "$TEST_DIR/out")" -eq 1 ] || { cat "$TEST_DIR/out"; false; }
+	kill -INT "$BG_PID"
+	wait_bg 10
+}
