@@ -439,7 +439,7 @@ static void describe_pod(const struct pp_pod_view *v)
 		printf("Conditions:\n  %-26s %s\n", "Type", "Status");
 		for (size_t i = 0; i < jlen(conds); i++) {
 			struct json_object *k = jidx(conds, i);
-			printf("  %-26s %s \n", js(k, "type"), js(k, "status"));
+			printf("  %-26s %s\n", js(k, "type"), js(k, "status"));
 		}
 	}
 	describe_volumes(jget(spec, "volumes"));
