@@ -183,7 +183,7 @@ struct get_opts {
 	bool no_headers, show_labels, watch, watch_only;
 	char *label_cols[MAX_COLUMNS]; /* -L */
 	size_t n_label_cols;
-	int node_width;
+	int node_width, ns_width; /* ns_width: -A's NAMESPACE column */
 	int label_width[MAX_COLUMNS];
 	bool header_done;
 	struct cli_select sel;
@@ -248,6 +248,8 @@ static void write_row(FILE *f, const struct pp_pod_view *v, const struct get_opt
 			      sizeof(age));
 	char rd[32];
 	snprintf(rd, sizeof(rd), "%d/%d", ready, total);
+	if (o->sel.all_ns)
+		fprintf(f, "%-*s   ", o->ns_width, v->ns);
 	fprintf(f, "%-24s %-7s %-20s %-9d %-6s", v->name, rd, status, restarts, age);
 	if (o->out == OUT_WIDE) {
 		const char *ip = cli_jstr(cli_jget(v->obj, "status"), "podIP");
@@ -273,6 +275,8 @@ static void print_header(struct get_opts *o)
 	o->header_done = true;
 	char line[1024];
 	FILE *f = fmemopen(line, sizeof(line), "w");
+	if (o->sel.all_ns)
+		fprintf(f, "%-*s   ", o->ns_width, "NAMESPACE");
 	fprintf(f, "%-24s %-7s %-20s %-9s %-6s", "NAME", "READY", "STATUS", "RESTARTS", "AGE");
 	if (o->out == OUT_WIDE)
 		fprintf(f, "%-16s %-*s   %-16s %-15s", "IP", o->node_width, "NODE",
@@ -309,6 +313,10 @@ static void print_row(const struct pp_pod_view *v, const struct get_opts *o)
 static void table_widths(struct pp_pod_view *views, size_t n, struct get_opts *o)
 {
 	o->node_width = (int)strlen("NODE");
+	o->ns_width = (int)strlen("NAMESPACE");
+	for (size_t i = 0; i < n; i++)
+		if ((int)strlen(views[i].ns) > o->ns_width)
+			o->ns_width = (int)strlen(views[i].ns);
 	for (size_t i = 0; o->out == OUT_WIDE && i < n; i++) {
 		char node[NODE_MAX];
 		node_of(&views[i], node, sizeof(node));

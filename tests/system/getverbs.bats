@@ -399,3 +399,13 @@ EOF
 	kill -INT "$BG_PID"
 	wait_bg 10
 }
+
+@test "get -A: a NAMESPACE column first, as kubectl" {
+	apply_ok -n other < <(labelled n1 a b)
+	apply_ok < <(labelled n2 a b)
+	run_peapod get pods -A -l app=a
+	assert_status 0
+	assert_line_re 'NAMESPACE +NAME +READY +STATUS +RESTARTS +AGE'
+	assert_line_re 'default +n2 +[0-9]/1 .*'
+	assert_line_re 'other +n1 +[0-9]/1 .*'
+}
