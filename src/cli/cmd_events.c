@@ -74,7 +74,8 @@ static void read_new(const struct cli_select *sel, const char *for_pod, struct o
 					 NULL);
 	}
 	pp_pod_views_free(views, n);
-	qsort(l->rows, l->n, sizeof(*l->rows), by_time);
+	if (l->n > 1)
+		qsort(l->rows, l->n, sizeof(*l->rows), by_time);
 }
 
 static void print_rows(struct ev_list *l, bool all_ns, bool header, int *w)

@@ -60,6 +60,7 @@ int pp_pod_views_select(const char *ns, const struct pp_selector *labels,
 			pp_pod_view_free(&(*views)[i]);
 	}
 	*n = kept;
-	qsort(*views, *n, sizeof(**views), by_namespace_and_name);
+	if (*n > 1)
+		qsort(*views, *n, sizeof(**views), by_namespace_and_name);
 	return 0;
 }
