@@ -450,6 +450,59 @@ static void describe_pod(const struct pp_pod_view *v)
 }
 
 /* describe pod NAME..., describe pods (every pod of the namespace), -l. */
+static int describe_pods(struct cli_select *sel, char **names, int n_names)
+{
+	struct pp_pod_view *views = NULL;
+	size_t n = 0;
+	int status = 0;
+	if (cli_select_given(sel) || n_names == 0) {
+		if (!cli_select_given(sel))
+			sel->labels = ""; /* every pod */
+		status = cli_select_pods(sel, n_names, &views, &n);
+		if (status != 0)
+			return status;
+		if (n == 0)
+			cli_no_resources(sel);
+	} else {
+		views = xmalloc(sizeof(*views) * (size_t)n_names);
+		for (int i = 0; i < n_names; i++) {
+			cleanup_error struct pp_error *err = NULL;
+			if (pp_pod_view_load(cli_namespace(sel->ns), cli_pod_name(names[i]),
+					     &views[n], &err) < 0) {
+				cli_print_error(err);
+				status = CLI_EXIT_FAILURE;
+				continue;
+			}
+			pp_pod_view_attach_spec(&views[n++]);
+		}
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (i > 0)
+			printf("\n\n");
+		describe_pod(&views[i]);
+	}
+	pp_pod_views_free(views, n);
+	return status;
+}
+
+/* The kinds describe knows; another kind plugs in here. */
+static const struct describe_kind {
+	const char *names[4];
+	int (*describe)(struct cli_select *sel, char **names, int n_names);
+} kinds[] = {
+    {{"pods", "pod", "po", NULL}, describe_pods},
+};
+
+static const struct describe_kind *find_kind(const char *name, size_t len)
+{
+	for (size_t k = 0; k < sizeof(kinds) / sizeof(*kinds); k++)
+		for (size_t i = 0; kinds[k].names[i]; i++)
+			if (strlen(kinds[k].names[i]) == len &&
+			    strncmp(kinds[k].names[i], name, len) == 0)
+				return &kinds[k];
+	return NULL;
+}
+
 int cmd_describe(int argc, char **argv)
 {
 	static const struct option longopts[] = {{"namespace", required_argument, NULL, 'n'},
@@ -477,40 +530,18 @@ int cmd_describe(int argc, char **argv)
 				"[-l SELECTOR] [--field-selector F]\n");
 		return CLI_EXIT_USAGE;
 	}
-	/* "pod NAME", "pods", "pod/NAME", or (as before) "NAME" */
-	if (strcmp(argv[optind], "pod") == 0 || strcmp(argv[optind], "pods") == 0 ||
-	    strcmp(argv[optind], "po") == 0)
+	/* "KIND NAME...", "KIND", "KIND/NAME", or (as before) "NAME": a pod */
+	const char *arg = argv[optind], *slash = strchr(arg, '/');
+	const struct describe_kind *kind =
+	    find_kind(arg, slash ? (size_t)(slash - arg) : strlen(arg));
+	if (kind != NULL && slash == NULL)
 		optind++;
-	struct pp_pod_view *views = NULL;
-	size_t n = 0;
-	int status = 0;
-	int n_names = argc - optind;
-	if (cli_select_given(&sel) || n_names == 0) {
-		if (!cli_select_given(&sel))
-			sel.labels = ""; /* every pod */
-		status = cli_select_pods(&sel, n_names, &views, &n);
-		if (status != 0)
-			return status;
-		if (n == 0)
-			cli_no_resources(&sel);
-	} else {
-		views = xmalloc(sizeof(*views) * (size_t)n_names);
-		for (int i = optind; i < argc; i++) {
-			cleanup_error struct pp_error *err = NULL;
-			if (pp_pod_view_load(cli_namespace(sel.ns), cli_pod_name(argv[i]),
-					     &views[n], &err) < 0) {
-				cli_print_error(err);
-				status = CLI_EXIT_FAILURE;
-				continue;
-			}
-			pp_pod_view_attach_spec(&views[n++]);
-		}
+	else if (kind == NULL && slash != NULL) {
+		fprintf(stderr, "error: the server doesn't have a resource type \"%.*s\"\n",
+			(int)(slash - arg), arg);
+		return CLI_EXIT_USAGE;
 	}
-	for (size_t i = 0; i < n; i++) {
-		if (i > 0)
-			printf("\n\n");
-		describe_pod(&views[i]);
-	}
-	pp_pod_views_free(views, n);
-	return status;
+	if (kind == NULL)
+		kind = &kinds[0];
+	return kind->describe(&sel, argv + optind, argc - optind);
 }

@@ -353,8 +353,13 @@ EOF
 	done < <(sed -n '/^Events:/,$p' <<<"$output" | tail -n +2)
 	run_peapod describe pods -l tier=front
 	assert_line_re 'Name: +full'
+	run_peapod describe pod/full
+	assert_line_re 'Name: +full'
 	run_peapod describe pod nope
 	assert_status 1
+	run_peapod describe nope/x
+	assert_status 2
+	assert_stderr_contains 'the server doesn'\''t have a resource type "nope"'
 }
 
 @test "describe: a pod without events says Events: <none>" {
