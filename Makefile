@@ -164,13 +164,15 @@ FUZZ_CC = clang -std=c11 -D_GNU_SOURCE -Isrc -g -O1 -fsanitize=fuzzer,address,un
 # image documents (manifests, indexes, configs), the registry client's
 # answers (tokens, errors bodies, headers, redirects), image layers (entry
 # paths, whole tar streams unpacked), the files a pull reads (TOML,
-# registries.conf, credentials) and docker-archive manifest.json for a third
-# of it each.
+# registries.conf, credentials), docker-archive manifest.json, the atomic
+# writer's payloads (paths classified, written, read back) and inputs of
+# several objects (ConfigMaps, Secrets, Lists, JSON) for a third of it each.
 fuzz:
 	@mkdir -p build-fuzz/corpus build-fuzz/corpus-crilog build-fuzz/corpus-seccomp build-fuzz/corpus-cni \
 		build-fuzz/corpus-probe build-fuzz/corpus-control build-fuzz/corpus-image-ref-auth \
 		build-fuzz/corpus-oci build-fuzz/corpus-registry build-fuzz/corpus-layer \
-		build-fuzz/corpus-pull-conf build-fuzz/corpus-archive build-fuzz/corpus-selector
+		build-fuzz/corpus-pull-conf build-fuzz/corpus-archive build-fuzz/corpus-atomic-writer \
+		build-fuzz/corpus-objects build-fuzz/corpus-selector
 	$(FUZZ_CC) -o build-fuzz/fuzz_manifest fuzz/fuzz_manifest.c \
 		$(filter src/manifest/%.c src/util/%.c src/security/caps.c,$(LIB_SRC)) $(LDLIBS)
 	$(FUZZ_CC) -o build-fuzz/fuzz_crilog fuzz/fuzz_crilog.c \
@@ -183,6 +185,7 @@ fuzz:
 		src/probe/net_probe.c src/probe/tls.c $(filter src/util/%.c,$(LIB_SRC)) \
 		$(LDLIBS)
 	$(FUZZ_CC) -o build-fuzz/fuzz_control fuzz/fuzz_control.c src/supervisor/control_msg.c \
+		src/supervisor/control_debug.c \
 		src/runtime/security.c $(filter src/security/%.c src/util/%.c,$(LIB_SRC)) \
 		$(LDLIBS)
 	$(FUZZ_CC) -o build-fuzz/fuzz_image_ref_auth fuzz/fuzz_image_ref_auth.c src/image/auth_challenge.c \
@@ -197,8 +200,12 @@ fuzz:
 		src/image/tar_split.c src/image/gunzip.c $(filter src/util/%.c,$(LIB_SRC)) $(LDLIBS)
 	$(FUZZ_CC) -o build-fuzz/fuzz_pull_conf fuzz/fuzz_pull_conf.c \
 		$(filter src/pull/registries_conf.c src/pull/credentials.c src/util/%.c,$(LIB_SRC)) $(LDLIBS)
+	$(FUZZ_CC) -o build-fuzz/fuzz_objects fuzz/fuzz_objects.c src/objects/store.c \
+		$(filter src/manifest/%.c src/util/%.c src/security/caps.c,$(LIB_SRC)) $(LDLIBS)
 	$(FUZZ_CC) -o build-fuzz/fuzz_archive_manifest fuzz/fuzz_archive_manifest.c \
 		src/image/archive_manifest.c $(filter src/util/%.c,$(LIB_SRC)) $(LDLIBS)
+	$(FUZZ_CC) -o build-fuzz/fuzz_atomic_writer fuzz/fuzz_atomic_writer.c \
+		$(filter src/util/%.c,$(LIB_SRC)) $(LDLIBS)
 	build-fuzz/fuzz_manifest -max_total_time=$(FUZZ_SECONDS) -max_len=65536 -rss_limit_mb=1024 \
 		build-fuzz/corpus fuzz/corpus
 	build-fuzz/fuzz_crilog -max_total_time=$$(( $(FUZZ_SECONDS) / 3 + 1 )) -max_len=65536 \
@@ -228,9 +235,13 @@ fuzz:
 		-rss_limit_mb=1024 build-fuzz/corpus-selector fuzz/corpus-selector
 	build-fuzz/fuzz_pull_conf -max_total_time=$$(( $(FUZZ_SECONDS) / 3 + 1 )) -max_len=65536 \
 		-rss_limit_mb=1024 build-fuzz/corpus-pull-conf fuzz/corpus-pull-conf
+	build-fuzz/fuzz_objects -max_total_time=$$(( $(FUZZ_SECONDS) / 3 + 1 )) -max_len=65536 \
+		-rss_limit_mb=1024 build-fuzz/corpus-objects fuzz/corpus-objects
 	build-fuzz/fuzz_archive_manifest -max_total_time=$$(( $(FUZZ_SECONDS) / 3 + 1 )) \
 		-max_len=65536 -rss_limit_mb=1024 build-fuzz/corpus-archive fuzz/corpus-archive
-	rm -rf /tmp/peapod-fuzz-crilog.* /tmp/peapod-fuzz-cni.* /tmp/peapod-fuzz-layer.*
+	build-fuzz/fuzz_atomic_writer -max_total_time=$$(( $(FUZZ_SECONDS) / 3 + 1 )) -max_len=16384 \
+		-rss_limit_mb=1024 build-fuzz/corpus-atomic-writer fuzz/corpus-atomic-writer
+	rm -rf /tmp/peapod-fuzz-aw.* /tmp/peapod-fuzz-crilog.* /tmp/peapod-fuzz-cni.* /tmp/peapod-fuzz-layer.*
 
 format:
 	clang-format -i $(shell find src tests fuzz -name '*.[ch]')

@@ -1,9 +1,10 @@
-/* libFuzzer entry for the control socket's exec messages: whatever reaches
+/* libFuzzer entry for the control socket's exec and debug messages: whatever reaches
  * the supervisor's socket (any local root process may write there) or the
  * CLI's end must never crash, hang or leak, and what decodes must encode
  * and decode again to the same struct. The first byte says how many fds
  * came with a reply (they are numbers only: decoding never uses them); the
- * rest is the message, tried as a request and as a reply. */
+ * rest is the message, tried as an exec request, a reply and a debug
+ * request. */
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -59,6 +60,35 @@ static void check_reply_round_trip(const struct pp_ctl_exec_reply *r)
 	free(msg);
 }
 
+/* peapod debug's request: decoded, encoded again, decoded the same. */
+static void check_debug_request(const char *msg, size_t len)
+{
+	struct pp_error *err = NULL;
+	struct pp_ctl_debug_request req, req2;
+	if (pp_ctl_debug_request_decode(msg, len, &req, &err) < 0) {
+		pp_error_free(&err);
+		return;
+	}
+	char *again = pp_ctl_debug_request_encode(&req);
+	if (pp_ctl_debug_request_decode(again, strlen(again), &req2, &err) < 0)
+		abort();
+	same_string(req.name, req2.name);
+	same_string(req.image, req2.image);
+	same_string(req.target, req2.target);
+	same_string(req.pull_policy, req2.pull_policy);
+	if ((req.command == NULL) != (req2.command == NULL) || req.stdin_open != req2.stdin_open ||
+	    req.tty != req2.tty)
+		abort();
+	size_t k = 0;
+	for (; req.command && req.command[k]; k++)
+		same_string(req.command[k], req2.command[k]);
+	if (req.command && req2.command[k] != NULL)
+		abort();
+	pp_ctl_debug_request_free(&req2);
+	pp_ctl_debug_request_free(&req);
+	free(again);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	if (size == 0)
@@ -89,5 +119,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		pp_ctl_exec_reply_free(&r);
 	}
 	pp_error_free(&err);
+	check_debug_request(msg, len);
 	return 0;
 }

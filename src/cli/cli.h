@@ -41,6 +41,9 @@ int cmd_inspect(int argc, char **argv);
 int cmd_logs(int argc, char **argv);
 int cmd_attach(int argc, char **argv);
 int cmd_exec(int argc, char **argv);
+int cmd_cp(int argc, char **argv);
+int cmd_port_forward(int argc, char **argv);
+int cmd_debug(int argc, char **argv);
 int cmd_wait(int argc, char **argv);
 int cmd_delete(int argc, char **argv);
 int cmd_gc(int argc, char **argv);
@@ -54,11 +57,6 @@ int cmd_top(int argc, char **argv);
 /* Prints a JSON document as YAML (kubectl get -o yaml). */
 struct json_object;
 void cli_print_yaml(struct json_object *doc);
-
-/* Parses and validates the manifest in file ("-": stdin), keeping its text;
- * prints the error, or a warning for each field not acted on yet. */
-struct pp_pod;
-int cli_load_manifest(const char *file, struct pp_pod **spec, char **text, size_t *len);
 
 /* NAME from "NAME" or "pod/NAME", as kubectl takes it. */
 const char *cli_pod_name(const char *arg);
@@ -95,6 +93,23 @@ const char *cli_jstr(struct json_object *o, const char *key); /* NULL when absen
 const char *cli_js(struct json_object *o, const char *key);   /* "" when absent */
 /* kubectl's HumanDuration since the RFC 3339 time ts; "<unknown>" */
 void cli_human_age(const char *ts, char *out, size_t size);
+
+/* cmd_objects.c: ConfigMaps and Secrets. The resource word ("configmaps",
+ * "cm", "secret"...) -> 0 ConfigMap, 1 Secret, -1 neither. */
+int cli_object_kind(const char *word);
+/* get KIND [NAME...] with -o FORMAT (NULL: table) in ns (all: -A). */
+int cli_get_objects(int kind, char **names, int n, const char *format, const char *ns, bool all);
+int cli_describe_object(int kind, const char *name, const char *ns);
+int cli_delete_objects(int kind, char **names, int n, const char *ns);
+int cmd_create(int argc, char **argv);
+/* -f FILE|DIR (repeated), -R: every object of the input, validated; prints
+ * the error. 0, or -1. */
+struct pp_manifest_set;
+int cli_load_set(char **files, size_t n, bool recursive, struct pp_manifest_set *set);
+/* Prints "kind/name result" or the error, as kubectl apply/delete do, to
+ * ctx (a FILE *; NULL: stdout). */
+void cli_report(void *ctx, const char *resource, const char *name, const char *result,
+		const struct pp_error *err);
 
 /* Prints "peapod: <message>" for err to stderr. */
 void cli_print_error(const struct pp_error *err);

@@ -11,8 +11,6 @@
 
 #include "cli/cli.h"
 #include "ops/ops.h"
-#include "util/fs.h"
-#include "manifest/manifest.h"
 #include "util/cleanup.h"
 #include "util/settings.h"
 
@@ -25,9 +23,9 @@ const char *cli_namespace(const char *given)
 
 static bool yaml_plain_ok(const char *s)
 {
-	if (*s == '\0' || strchr(":#{}[],&*!|>'\"%@`\n", s[0]) || s[0] == '-' || s[0] == ' ' ||
-	    strstr(s, ": ") || strstr(s, " #") || s[strlen(s) - 1] == ' ' ||
-	    s[strlen(s) - 1] == ':')
+	if (*s == '\0' || strchr(s, '\n') != NULL || strchr(":#{}[],&*!|>'\"%@`", s[0]) ||
+	    s[0] == '-' || s[0] == ' ' || strstr(s, ": ") || strstr(s, " #") ||
+	    s[strlen(s) - 1] == ' ' || s[strlen(s) - 1] == ':')
 		return false;
 	static const char *const special[] = {"true", "false", "null", "~",
 					      "yes",  "no",    "on",   "off"};
@@ -112,19 +110,6 @@ static void yaml_value(struct json_object *v, int indent, bool in_seq)
 void cli_print_yaml(struct json_object *doc)
 {
 	yaml_value(doc, 0, false);
-}
-
-int cli_load_manifest(const char *file, struct pp_pod **spec, char **text, size_t *len)
-{
-	cleanup_error struct pp_error *err = NULL;
-	if (pp_spec_load(file, spec, text, len, &err) < 0) {
-		cli_print_error(err);
-		return -1;
-	}
-	for (char **f = (*spec)->ignored_fields; f && *f; f++)
-		fprintf(stderr, "peapod: warning: %s: %s is not supported yet and is ignored\n",
-			(*spec)->source, *f);
-	return 0;
 }
 
 const char *cli_pod_name(const char *arg)

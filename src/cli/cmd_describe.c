@@ -434,6 +434,8 @@ static void describe_pod(const struct pp_pod_view *v)
 	describe_containers(jget(spec, "initContainers"), jget(st, "initContainerStatuses"),
 			    "Init Containers");
 	describe_containers(jget(spec, "containers"), jget(st, "containerStatuses"), "Containers");
+	describe_containers(jget(spec, "ephemeralContainers"),
+			    jget(st, "ephemeralContainerStatuses"), "Ephemeral Containers");
 	struct json_object *conds = jget(st, "conditions");
 	if (jlen(conds) > 0) {
 		printf("Conditions:\n  %-26s %s\n", "Type", "Status");
@@ -485,12 +487,42 @@ static int describe_pods(struct cli_select *sel, char **names, int n_names)
 	return status;
 }
 
+/* describe configmap|secret NAME... (cmd_objects.c) */
+static int describe_objects(int kind, struct cli_select *sel, char **names, int n_names)
+{
+	if (cli_select_given(sel) || n_names == 0) {
+		fprintf(stderr, "usage: peapod describe configmap|secret NAME... [-n NAMESPACE]\n");
+		return CLI_EXIT_USAGE;
+	}
+	int status = 0;
+	for (int i = 0; i < n_names; i++) {
+		const char *slash = strchr(names[i], '/');
+		if (i > 0)
+			printf("\n\n");
+		int r = cli_describe_object(kind, slash ? slash + 1 : names[i], sel->ns);
+		status = r > status ? r : status;
+	}
+	return status;
+}
+
+static int describe_configmaps(struct cli_select *sel, char **names, int n_names)
+{
+	return describe_objects(cli_object_kind("configmaps"), sel, names, n_names);
+}
+
+static int describe_secrets(struct cli_select *sel, char **names, int n_names)
+{
+	return describe_objects(cli_object_kind("secrets"), sel, names, n_names);
+}
+
 /* The kinds describe knows; another kind plugs in here. */
 static const struct describe_kind {
 	const char *names[4];
 	int (*describe)(struct cli_select *sel, char **names, int n_names);
 } kinds[] = {
     {{"pods", "pod", "po", NULL}, describe_pods},
+    {{"configmaps", "configmap", "cm", NULL}, describe_configmaps},
+    {{"secrets", "secret", NULL, NULL}, describe_secrets},
 };
 
 static const struct describe_kind *find_kind(const char *name, size_t len)

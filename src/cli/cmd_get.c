@@ -176,6 +176,7 @@ struct column {
  * -w/--watch/--watch-only, -l/--field-selector. */
 struct get_opts {
 	enum output out;
+	const char *format;	      /* -o as given, NULL: none */
 	struct pp_jsonpath *jsonpath; /* -o jsonpath= */
 	struct column cols[MAX_COLUMNS];
 	size_t n_cols; /* -o custom-columns= */
@@ -662,13 +663,40 @@ static int get_pods(struct get_opts *o, char **names, int n_names)
 	return status;
 }
 
+/* ConfigMaps and Secrets (cmd_objects.c): their own table and -o json,
+ * yaml, name; the pods' other flags are not theirs yet. */
+static int get_objects(int kind, struct get_opts *o, char **names, int n_names)
+{
+	if (cli_select_given(&o->sel) || o->watch || o->watch_only || o->show_labels ||
+	    o->n_label_cols > 0 || o->sort_by != NULL || o->no_headers || o->out == OUT_JSONPATH ||
+	    o->out == OUT_CUSTOM || o->out == OUT_WIDE) {
+		fprintf(stderr, "error: -l, --field-selector, -w, -o wide|jsonpath|custom-columns, "
+				"--no-headers, --show-labels, -L and --sort-by are for pods only "
+				"(for now)\n");
+		return CLI_EXIT_USAGE;
+	}
+	return cli_get_objects(kind, names, n_names, o->format, o->sel.ns, o->sel.all_ns);
+}
+
+static int get_configmaps(struct get_opts *o, char **names, int n_names)
+{
+	return get_objects(cli_object_kind("configmaps"), o, names, n_names);
+}
+
+static int get_secrets(struct get_opts *o, char **names, int n_names)
+{
+	return get_objects(cli_object_kind("secrets"), o, names, n_names);
+}
+
 /* The kinds get knows; another kind plugs in here (names, then its lister). */
 static const struct get_kind {
 	const char *names[4];
 	int (*get)(struct get_opts *o, char **names, int n_names);
-	bool in_all; /* listed by `get all` */
+	bool in_all; /* listed by `get all` (kubectl's all: not configmaps, secrets) */
 } kinds[] = {
     {{"pods", "pod", "po", NULL}, get_pods, true},
+    {{"configmaps", "configmap", "cm", NULL}, get_configmaps, false},
+    {{"secrets", "secret", NULL, NULL}, get_secrets, false},
 };
 
 static const struct get_kind *find_kind(const char *name)
@@ -702,6 +730,7 @@ static int parse_get_args(int argc, char **argv, struct get_opts *o)
 	while ((c = getopt_long(argc, argv, "o:n:Al:wL:", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'o':
+			o->format = optarg;
 			if (parse_output(optarg, o) < 0)
 				return -1;
 			break;
@@ -755,7 +784,7 @@ int cmd_get(int argc, char **argv)
 		goto out;
 	if (optind >= argc) {
 		fprintf(stderr,
-			"usage: peapod get pods|all[,KIND...] [NAME...] [-o "
+			"usage: peapod get pods|configmaps|secrets|all[,KIND...] [NAME...] [-o "
 			"wide|json|yaml|name|jsonpath=T|custom-columns=C] [-n NS|-A] [-l SEL] "
 			"[--field-selector F] [-w|--watch-only] [--no-headers] [--show-labels] "
 			"[-L KEY,...] [--sort-by PATH]\n");

@@ -10,6 +10,7 @@
 
 #include "cli/cli.h"
 #include "image/image.h"
+#include "image/oci.h"
 #include "util/cleanup.h"
 
 #define SHORT_ID_LEN 12
@@ -353,43 +354,10 @@ static int parse_root(int argc, char **argv, const char *usage, const char **roo
 	return -1;
 }
 
-/* {"KEY": {}, ...}, as Docker and podman show Volumes and ExposedPorts. */
-static void put_set(struct json_object *o, const char *key, char *const *v)
-{
-	if (v == NULL || v[0] == NULL)
-		return;
-	struct json_object *m = json_object_new_object();
-	for (; *v; v++)
-		json_object_object_add(m, *v, json_object_new_object());
-	json_object_object_add(o, key, m);
-}
-
 static void put_str(struct json_object *o, const char *key, const char *v)
 {
 	if (v != NULL)
 		json_object_object_add(o, key, json_object_new_string(v));
-}
-
-static void put_strv(struct json_object *o, const char *key, char *const *v)
-{
-	if (v != NULL)
-		json_object_object_add(o, key, strv_json(v));
-}
-
-static struct json_object *config_json(const struct pp_image_config *c)
-{
-	struct json_object *o = json_object_new_object();
-	put_str(o, "User", c->user);
-	put_set(o, "ExposedPorts", c->exposed_ports);
-	put_strv(o, "Env", c->env);
-	put_strv(o, "Entrypoint", c->entrypoint);
-	put_strv(o, "Cmd", c->cmd);
-	put_set(o, "Volumes", c->volumes);
-	put_str(o, "WorkingDir", c->working_dir);
-	if (c->n_labels > 0)
-		json_object_object_add(o, "Labels", labels_json(c));
-	put_str(o, "StopSignal", c->stop_signal);
-	return o;
 }
 
 /* GraphDriver as podman's overlay driver shows it: the layer directories,
@@ -427,7 +395,7 @@ static struct json_object *inspect_json(const struct pp_image *img)
 	json_object_object_add(o, "RepoTags", strv_json(img->tags));
 	json_object_object_add(o, "RepoDigests", strv_json(img->repo_digests));
 	json_object_object_add(o, "Created", json_object_new_string(when));
-	json_object_object_add(o, "Config", config_json(&img->config));
+	json_object_object_add(o, "Config", pp_oci_run_config_json(&img->config));
 	put_str(o, "Architecture", img->architecture);
 	put_str(o, "Os", img->os);
 	put_str(o, "Variant", img->variant);

@@ -294,11 +294,12 @@ struct stream {
 	char *ns, *pod, *container; /* container NULL: the pod's default */
 };
 
-/* The containers of a pod (spec): init containers first, as kubectl. */
+/* The containers of a pod (spec): init containers first, then the app and
+ * the ephemeral ones, as kubectl. */
 static void add_streams(struct stream **s, size_t *n, const struct pp_pod_view *v,
 			const struct logs_opts *o)
 {
-	static const char *const lists[] = {"initContainers", "containers"};
+	static const char *const lists[] = {"initContainers", "containers", "ephemeralContainers"};
 	struct json_object *spec = NULL, *list = NULL;
 	if (!o->all_containers || !json_object_object_get_ex(v->obj, "spec", &spec)) {
 		*s = xrealloc(*s, sizeof(**s) * (*n + 1));
@@ -306,7 +307,7 @@ static void add_streams(struct stream **s, size_t *n, const struct pp_pod_view *
 					       o->container ? xstrdup(o->container) : NULL};
 		return;
 	}
-	for (size_t l = 0; l < 2; l++) {
+	for (size_t l = 0; l < sizeof(lists) / sizeof(*lists); l++) {
 		if (!json_object_object_get_ex(spec, lists[l], &list) ||
 		    !json_object_is_type(list, json_type_array))
 			continue;

@@ -9,58 +9,73 @@
 
 #include "cli/cli.h"
 #include "ops/apply.h"
+#include "ops/objects.h"
 #include "ops/ops.h"
 #include "manifest/manifest.h"
 #include "util/cleanup.h"
 
 #define DELETE_TIMEOUT_MS (-1)
 
+/* kubectl's -f: repeated; each a file, a directory or "-". */
+#define MAX_FILES 64
+
+static int add_file(char **files, size_t *n, const char *arg)
+{
+	if (*n == MAX_FILES) {
+		fprintf(stderr, "peapod: more than %d -f\n", MAX_FILES);
+		return -1;
+	}
+	files[(*n)++] = (char *)arg;
+	return 0;
+}
+
 int cmd_apply(int argc, char **argv)
 {
-	static const struct option longopts[] = {{"filename", required_argument, NULL, 'f'},
-						 {"namespace", required_argument, NULL, 'n'},
-						 {"root", required_argument, NULL, 'r'},
-						 {"network", required_argument, NULL, 'N'},
-						 {NULL, 0, NULL, 0}};
-	const char *file = NULL, *ns = NULL, *root = NULL, *network = NULL;
+	static const struct option longopts[] = {
+	    {"filename", required_argument, NULL, 'f'}, {"namespace", required_argument, NULL, 'n'},
+	    {"recursive", no_argument, NULL, 'R'},	{"root", required_argument, NULL, 'r'},
+	    {"network", required_argument, NULL, 'N'},	{NULL, 0, NULL, 0}};
+	char *files[MAX_FILES];
+	size_t n_files = 0;
+	const char *ns = NULL, *root = NULL, *network = NULL;
+	bool recursive = false;
 	int c;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "f:n:", longopts, NULL)) != -1) {
-		if (c == 'f')
-			file = optarg;
-		else if (c == 'n')
+	while ((c = getopt_long(argc, argv, "f:n:R", longopts, NULL)) != -1) {
+		if (c == 'f') {
+			if (add_file(files, &n_files, optarg) < 0)
+				return CLI_EXIT_USAGE;
+		} else if (c == 'n') {
 			ns = optarg;
-		else if (c == 'r')
+		} else if (c == 'R') {
+			recursive = true;
+		} else if (c == 'r') {
 			root = optarg;
-		else if (c == 'N')
+		} else if (c == 'N') {
 			network = optarg;
-		else
+		} else {
 			return CLI_EXIT_USAGE;
+		}
 	}
-	if (file == NULL || optind != argc) {
-		fprintf(stderr,
-			"usage: peapod apply -f FILE [-n NAMESPACE] [--network NAME|none]\n");
+	if (n_files == 0 || optind != argc) {
+		fprintf(stderr, "usage: peapod apply -f FILE|DIR|- [-f ...] [-R] [-n NAMESPACE] "
+				"[--network NAME|none]\n");
 		return CLI_EXIT_USAGE;
 	}
 	cleanup_error struct pp_error *err = NULL;
-	struct pp_pod *spec = NULL;
-	cleanup_free char *text = NULL;
-	size_t len = 0;
-	if (cli_load_manifest(file, &spec, &text, &len) < 0)
+	struct pp_manifest_set set = {0};
+	if (cli_load_set(files, n_files, recursive, &set) < 0)
 		return CLI_EXIT_USAGE;
-	cleanup_free char *name = xstrdup(spec->name);
-	struct pp_apply_opts o = {.store_root = root,
-				  .manifest = text,
-				  .manifest_len = len,
-				  .namespace_ = ns,
-				  .network = network};
-	int r = pp_pod_apply(spec, &o, NULL, &err);
-	if (r < 0) {
+	/* Every object checked before any is written. */
+	if (pp_set_prepare(&set, ns, &err) < 0) {
 		cli_print_error(err);
-		return r == PP_APPLY_BAD_REQUEST ? CLI_EXIT_USAGE : CLI_EXIT_FAILURE;
+		pp_manifest_set_free(&set);
+		return CLI_EXIT_USAGE;
 	}
-	printf("pod/%s created\n", name);
-	return 0;
+	struct pp_apply_opts o = {.store_root = root, .network = network};
+	int r = pp_set_apply(&set, &o, cli_report, NULL);
+	pp_manifest_set_free(&set);
+	return r < 0 ? CLI_EXIT_FAILURE : 0;
 }
 
 static int delete_one(const char *ns, const char *name, const struct pp_delete_opts *o)
@@ -97,6 +112,7 @@ int cmd_delete(int argc, char **argv)
 {
 	static const struct option longopts[] = {{"filename", required_argument, NULL, 'f'},
 						 {"namespace", required_argument, NULL, 'n'},
+						 {"recursive", no_argument, NULL, 'R'},
 						 {"grace-period", required_argument, NULL, 'g'},
 						 {"force", no_argument, NULL, 'F'},
 						 {"now", no_argument, NULL, 'N'},
@@ -104,18 +120,21 @@ int cmd_delete(int argc, char **argv)
 						 {"field-selector", required_argument, NULL, 'S'},
 						 {"all", no_argument, NULL, 'a'},
 						 {NULL, 0, NULL, 0}};
-	const char *file = NULL, *ns = NULL;
+	char *files[MAX_FILES];
+	size_t n_files = 0;
+	const char *ns = NULL;
 	struct cli_select sel = {0};
 	bool all = false;
 	struct pp_delete_opts o = {.grace_s = -1, .timeout_ms = DELETE_TIMEOUT_MS};
-	bool force = false;
+	bool force = false, recursive = false;
 	int c;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "f:n:l:", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "f:n:Rl:", longopts, NULL)) != -1) {
 		char *end = NULL;
 		switch (c) {
 		case 'f':
-			file = optarg;
+			if (add_file(files, &n_files, optarg) < 0)
+				return CLI_EXIT_USAGE;
 			break;
 		case 'l':
 			sel.labels = optarg;
@@ -128,6 +147,9 @@ int cmd_delete(int argc, char **argv)
 			break;
 		case 'n':
 			ns = optarg;
+			break;
+		case 'R':
+			recursive = true;
 			break;
 		case 'g':
 			o.grace_s = strtoll(optarg, &end, 10);
@@ -150,6 +172,14 @@ int cmd_delete(int argc, char **argv)
 	/* kubectl: --force with no grace period (or 0) kills at once. */
 	if (force && o.grace_s < 0)
 		o.grace_s = 0;
+	if (n_files == 0 && optind < argc && cli_object_kind(argv[optind]) >= 0) {
+		if (optind + 1 == argc) {
+			fprintf(stderr, "usage: peapod delete configmap|secret NAME... [-n NS]\n");
+			return CLI_EXIT_USAGE;
+		}
+		return cli_delete_objects(cli_object_kind(argv[optind]), argv + optind + 1,
+					  argc - optind - 1, ns);
+	}
 	if (optind < argc && strcmp(argv[optind], "pod") == 0)
 		optind++;
 	if (optind < argc && strcmp(argv[optind], "pods") == 0)
@@ -159,21 +189,20 @@ int cmd_delete(int argc, char **argv)
 		sel.labels = ""; /* --all: the empty selector, every pod */
 	if (cli_select_given(&sel))
 		return delete_selected(&sel, argc - optind, &o);
-	if (file == NULL && optind == argc) {
+	if (n_files == 0 && optind == argc) {
 		fprintf(stderr, "usage: peapod delete [pod] NAME...|-l SELECTOR|--all "
-				"[--field-selector F] [--grace-period N] [--force] | -f FILE\n");
+				"[--field-selector F] [--grace-period N] [--force] | "
+				"configmap|secret NAME... | -f FILE|DIR|- [-R]\n");
 		return CLI_EXIT_USAGE;
 	}
 	int status = 0;
-	if (file != NULL) {
-		cleanup_error struct pp_error *err = NULL;
-		struct pp_pod *spec = NULL;
-		if (pp_spec_parse_file(file, &spec, &err) < 0) {
-			cli_print_error(err);
+	if (n_files > 0) {
+		struct pp_manifest_set set = {0};
+		if (cli_load_set(files, n_files, recursive, &set) < 0)
 			return CLI_EXIT_USAGE;
-		}
-		status = delete_one(ns ? ns : spec->namespace_, spec->name, &o);
-		pp_pod_free(spec);
+		if (pp_set_delete(&set, ns, &o, cli_report, NULL) < 0)
+			status = CLI_EXIT_FAILURE;
+		pp_manifest_set_free(&set);
 	}
 	for (int i = optind; i < argc; i++) {
 		const char *name = cli_pod_name(argv[i]);

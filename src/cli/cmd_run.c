@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "ops/objects.h"
 #include "ops/run.h"
 #include "manifest/manifest.h"
 #include "util/cleanup.h"
@@ -92,6 +93,41 @@ static int parse_args(int argc, char **argv, struct run_opts *o)
 	return 0;
 }
 
+/* The input's one Pod, its ConfigMaps and Secrets applied. */
+static int cli_run_load(const char *file, struct pp_pod **spec, char **text, size_t *len)
+{
+	cleanup_error struct pp_error *err = NULL;
+	struct pp_manifest_set set = {0};
+	char *files[] = {(char *)file};
+	if (cli_load_set(files, 1, false, &set) < 0)
+		return -1;
+	size_t pods = 0, at = 0;
+	const struct pp_manifest_item *second = NULL;
+	for (size_t i = 0; i < set.n; i++)
+		if (set.items[i].pod != NULL && pods++ == 0)
+			at = i;
+		else if (set.items[i].pod != NULL && second == NULL)
+			second = &set.items[i];
+	int r = -1;
+	if (pods == 0)
+		fprintf(stderr, "peapod: %s: no Pod to run\n", file);
+	else if (second != NULL)
+		fprintf(stderr,
+			"peapod: %s:%d:%d: a second Pod: run takes one (apply takes many)\n",
+			second->pod->source, second->pos.line, second->pos.col);
+	else if (pp_set_prepare(&set, NULL, &err) < 0)
+		cli_print_error(err);
+	else if (pp_set_apply_objects(&set, cli_report, stderr) == 0)
+		r = 0;
+	if (r == 0) {
+		*spec = steal_ptr(&set.items[at].pod);
+		*text = steal_ptr(&set.items[at].text);
+		*len = set.items[at].text_len;
+	}
+	pp_manifest_set_free(&set);
+	return r;
+}
+
 /* An image pull's progress: shown while the pod waits for it (an image
  * already present says nothing). */
 static bool pull_progress(const struct pp_pod_event *e)
@@ -141,7 +177,8 @@ int cmd_run(int argc, char **argv)
 	struct pp_pod *spec = NULL;
 	cleanup_free char *text = NULL;
 	size_t text_len = 0;
-	if (cli_load_manifest(o.file, &spec, &text, &text_len) < 0)
+	/* A file may hold the pod's ConfigMaps and Secrets too: applied first. */
+	if (cli_run_load(o.file, &spec, &text, &text_len) < 0)
 		return CLI_EXIT_USAGE;
 	cleanup_free char *name = xstrdup(spec->name);
 

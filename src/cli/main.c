@@ -9,16 +9,21 @@
 
 static const struct cli_command commands[] = {
     {"run", cmd_run, "run a Pod manifest in the foreground until it completes"},
-    {"apply", cmd_apply, "create a pod from a manifest; it keeps running in the background"},
-    {"get", cmd_get, "list pods (get pods [NAME] [-l SEL] [-w] [-o wide|json|jsonpath=...])"},
+    {"apply", cmd_apply, "create pods, ConfigMaps, Secrets from manifests (-f FILE|DIR|-)"},
+    {"get", cmd_get,
+     "list pods, configmaps, secrets (get pods|cm|secrets [NAME] [-l SEL] [-w] [-o ...])"},
     {"describe", cmd_describe, "show a pod's containers, states and events"},
     {"events", cmd_events, "list the pods' events (events [--for pod/NAME] [-w])"},
     {"inspect", cmd_inspect, "a pod's full state as JSON"},
     {"logs", cmd_logs, "print a container's logs"},
     {"attach", cmd_attach, "stream a running container's output"},
     {"exec", cmd_exec, "run a command in a running container"},
+    {"cp", cmd_cp, "copy files and directories to and from a container"},
+    {"port-forward", cmd_port_forward, "forward local ports to a pod's ports"},
+    {"debug", cmd_debug, "add an ephemeral debug container to a running pod"},
     {"wait", cmd_wait, "wait for a condition on a pod"},
-    {"delete", cmd_delete, "stop a pod and remove it"},
+    {"delete", cmd_delete, "stop a pod and remove it; delete configmap|secret NAME"},
+    {"create", cmd_create, "create configmap|secret generic|tls|docker-registry NAME"},
     {"pause", cmd_pause, "freeze every process of a pod"},
     {"unpause", cmd_unpause, "thaw a paused pod"},
     {"stats", cmd_stats, "CPU, memory and pids of running pods, per container"},
@@ -33,7 +38,7 @@ static void usage(FILE *f)
 {
 	fprintf(f, "usage: peapod COMMAND [ARGS...]\n\ncommands:\n");
 	for (const struct cli_command *c = commands; c->name; c++)
-		fprintf(f, "  %-8s %s\n", c->name, c->help);
+		fprintf(f, "  %-13s %s\n", c->name, c->help);
 }
 
 int main(int argc, char **argv)

@@ -231,4 +231,11 @@ char *pp_oci_manifest_to_json(const struct pp_oci_manifest *m);
 char *pp_oci_index_to_json(const struct pp_oci_index *idx);
 char *pp_oci_config_to_json(const struct pp_oci_config *c);
 
+/* The "config" member of an image config (what runs: User, ExposedPorts,
+ * Env, Entrypoint, Cmd, Volumes, WorkingDir, Labels, StopSignal; unset
+ * fields left out), which is also the Config that `image inspect` shows as
+ * podman and docker do. A new json-c object; the caller puts it. */
+struct json_object;
+struct json_object *pp_oci_run_config_json(const struct pp_image_config *cfg);
+
 #endif

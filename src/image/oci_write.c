@@ -120,7 +120,7 @@ char *pp_oci_index_to_json(const struct pp_oci_index *idx)
 	return finish(o);
 }
 
-static struct json_object *run_config_json(const struct pp_image_config *ic)
+struct json_object *pp_oci_run_config_json(const struct pp_image_config *ic)
 {
 	struct json_object *o = json_object_new_object();
 	image_json_put_str(o, "User", ic->user);
@@ -158,7 +158,7 @@ char *pp_oci_config_to_json(const struct pp_oci_config *c)
 	image_json_put_str(o, "os", c->os);
 	image_json_put_str(o, "os.version", c->os_version);
 	image_json_put_str(o, "variant", c->variant);
-	json_object_object_add(o, "config", run_config_json(&c->config));
+	json_object_object_add(o, "config", pp_oci_run_config_json(&c->config));
 	struct json_object *rootfs = json_object_new_object();
 	image_json_put_str(rootfs, "type", "layers");
 	char *none[] = {NULL};

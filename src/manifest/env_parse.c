@@ -1,11 +1,12 @@
-/* env and envFrom. Only values resolvable without a cluster are accepted. */
+/* env and envFrom: values, the downward API, and keys of this host's
+ * ConfigMaps and Secrets (resolved by the pod layer at each start). */
 #include <string.h>
 
 #include "manifest/k8s_names.h"
 #include "manifest/parse_internal.h"
 #include "util/cleanup.h"
 
-#define NO_CLUSTER_OBJECTS "is not supported: peapod has no ConfigMaps/Secrets"
+#include "manifest/config_object.h"
 
 struct field_ref {
 	char *api_version;
@@ -86,41 +87,76 @@ static const struct field resource_ref_fields[] = {
     F_END,
 };
 
-static bool is_supported_resource_ref(const char *r)
-{
-	static const char *const names[] = {"limits.cpu",
-					    "limits.memory",
-					    "limits.ephemeral-storage",
-					    "requests.cpu",
-					    "requests.memory",
-					    "requests.ephemeral-storage",
-					    NULL};
-	for (int i = 0; names[i]; i++)
-		if (strcmp(r, names[i]) == 0)
-			return true;
-	return strncmp(r, "limits.hugepages-", strlen("limits.hugepages-")) == 0 ||
-	       strncmp(r, "requests.hugepages-", strlen("requests.hugepages-")) == 0;
-}
-
 static int parse_resource_ref(struct pctx *c, const struct pp_ynode *n, const char *path, void *obj)
 {
 	struct pp_env_var *e = obj;
 	e->source = PP_ENV_RESOURCE_FIELD_REF;
 	if (walk_map(c, n, path, resource_ref_fields, e) < 0)
 		return -1;
-	if (!is_supported_resource_ref(e->resource)) {
+	if (!pp_resource_ref_supported(e->resource)) {
 		cleanup_free char *p = path_key(path, "resource");
 		return perr(c, pp_ymap_get(n, "resource")->pos, p, "unsupported resource \"%s\"",
 			    e->resource);
 	}
+	const char *bad = pp_resource_divisor_error(e->resource, &e->divisor);
+	if (bad != NULL) {
+		cleanup_free char *p = path_key(path, "divisor");
+		return perr(c, pp_ymap_get(n, "divisor")->pos, p, "invalid value \"%s\": %s",
+			    e->divisor.text, bad);
+	}
 	return 0;
+}
+
+static const struct field key_ref_fields[] = {
+    F_STR("name", struct pp_env_var, ref_name),
+    F_STR_REQ("key", struct pp_env_var, ref_key),
+    F_BOOL("optional", struct pp_env_var, ref_optional),
+    F_END,
+};
+
+/* configMapKeyRef / secretKeyRef, checked as the API server does. */
+static int parse_key_ref(struct pctx *c, const struct pp_ynode *n, const char *path,
+			 struct pp_env_var *e, enum pp_env_source source)
+{
+	e->source = source;
+	if (walk_map(c, n, path, key_ref_fields, e) < 0)
+		return -1;
+	if (e->ref_name == NULL || e->ref_name[0] == '\0') {
+		cleanup_free char *p = path_key(path, "name");
+		return perr(c, n->pos, p, "required field \"name\" is missing");
+	}
+	if (!pp_is_dns1123_subdomain(e->ref_name)) {
+		cleanup_free char *p = path_key(path, "name");
+		return perr(c, pp_ymap_get(n, "name")->pos, p,
+			    "invalid name \"%s\": must be a lowercase RFC 1123 subdomain",
+			    e->ref_name);
+	}
+	const char *why = pp_object_key_error(e->ref_key);
+	if (why != NULL) {
+		cleanup_free char *p = path_key(path, "key");
+		return perr(c, pp_ymap_get(n, "key")->pos, p, "invalid key \"%s\": %s", e->ref_key,
+			    why);
+	}
+	return 0;
+}
+
+static int parse_configmap_key_ref(struct pctx *c, const struct pp_ynode *n, const char *path,
+				   void *obj)
+{
+	return parse_key_ref(c, n, path, obj, PP_ENV_CONFIGMAP_KEY);
+}
+
+static int parse_secret_key_ref(struct pctx *c, const struct pp_ynode *n, const char *path,
+				void *obj)
+{
+	return parse_key_ref(c, n, path, obj, PP_ENV_SECRET_KEY);
 }
 
 static const struct field value_from_fields[] = {
     F_FN("fieldRef", parse_field_ref),
     F_FN("resourceFieldRef", parse_resource_ref),
-    F_REFUSE("configMapKeyRef", "configMapKeyRef " NO_CLUSTER_OBJECTS),
-    F_REFUSE("secretKeyRef", "secretKeyRef " NO_CLUSTER_OBJECTS),
+    F_FN("configMapKeyRef", parse_configmap_key_ref),
+    F_FN("secretKeyRef", parse_secret_key_ref),
     F_REFUSE("fileKeyRef", "fileKeyRef is not supported"),
     F_END,
 };
@@ -133,7 +169,9 @@ static int parse_value_from(struct pctx *c, const struct pp_ynode *n, const char
 	for (size_t i = 0; i + 1 < n->n; i += 2)
 		sources += !ynode_is_null(n->child[i + 1]);
 	if (sources == 0)
-		return perr(c, n->pos, path, "must specify one of: fieldRef, resourceFieldRef");
+		return perr(c, n->pos, path,
+			    "must specify one of: fieldRef, resourceFieldRef, configMapKeyRef or "
+			    "secretKeyRef");
 	if (sources > 1)
 		return perr(c, n->pos, path,
 			    "may not have more than one field specified at a time");
@@ -175,33 +213,88 @@ int parse_env(struct pctx *c, const struct pp_ynode *n, const char *path, void *
 			parse_env_var);
 }
 
-struct env_from {
-	char *prefix;
+struct object_ref {
+	char *name;
+	bool optional;
 };
 
+static const struct field object_ref_fields[] = {
+    F_STR("name", struct object_ref, name),
+    F_BOOL("optional", struct object_ref, optional),
+    F_END,
+};
+
+static int parse_object_ref(struct pctx *c, const struct pp_ynode *n, const char *path,
+			    struct pp_env_from *e, bool secret)
+{
+	struct object_ref r = {0};
+	int ret = walk_map(c, n, path, object_ref_fields, &r);
+	free(e->name);
+	e->name = r.name;
+	e->optional = r.optional;
+	e->secret = secret;
+	if (ret < 0)
+		return -1;
+	if (e->name == NULL || e->name[0] == '\0') {
+		cleanup_free char *p = path_key(path, "name");
+		return perr(c, n->pos, p, "required field \"name\" is missing");
+	}
+	if (!pp_is_dns1123_subdomain(e->name)) {
+		cleanup_free char *p = path_key(path, "name");
+		return perr(c, pp_ymap_get(n, "name")->pos, p,
+			    "invalid name \"%s\": must be a lowercase RFC 1123 subdomain", e->name);
+	}
+	return 0;
+}
+
+static int parse_configmap_ref(struct pctx *c, const struct pp_ynode *n, const char *path,
+			       void *obj)
+{
+	return parse_object_ref(c, n, path, obj, false);
+}
+
+static int parse_secret_ref(struct pctx *c, const struct pp_ynode *n, const char *path, void *obj)
+{
+	return parse_object_ref(c, n, path, obj, true);
+}
+
 static const struct field env_from_fields[] = {
-    F_REFUSE("configMapRef", "configMapRef " NO_CLUSTER_OBJECTS),
-    F_REFUSE("secretRef", "secretRef " NO_CLUSTER_OBJECTS),
-    F_STR("prefix", struct env_from, prefix),
+    F_FN("configMapRef", parse_configmap_ref),
+    F_FN("secretRef", parse_secret_ref),
+    F_STR("prefix", struct pp_env_from, prefix),
     F_END,
 };
 
 static int parse_env_from_item(struct pctx *c, const struct pp_ynode *n, const char *path,
 			       void *elem)
 {
-	struct env_from e = {0};
-	int r = walk_map(c, n, path, env_from_fields, &e);
-	free(e.prefix);
-	if (r < 0)
+	struct pp_env_from *e = elem;
+	e->pos = n->pos;
+	if (walk_map(c, n, path, env_from_fields, e) < 0)
 		return -1;
-	return perr(c, n->pos, path, "must specify one of: configMapRef, secretRef");
+	const struct pp_ynode *cm = pp_ymap_get(n, "configMapRef");
+	const struct pp_ynode *sec = pp_ymap_get(n, "secretRef");
+	bool has_cm = cm != NULL && !ynode_is_null(cm),
+	     has_sec = sec != NULL && !ynode_is_null(sec);
+	if (!has_cm && !has_sec)
+		return perr(c, n->pos, path, "must specify one of: configMapRef or secretRef");
+	if (has_cm && has_sec)
+		return perr(c, n->pos, path,
+			    "may not have more than one field specified at a time");
+	if (e->prefix != NULL && e->prefix[0] != '\0' && !pp_is_env_var_name(e->prefix)) {
+		cleanup_free char *p = path_key(path, "prefix");
+		return perr(c, pp_ymap_get(n, "prefix")->pos, p,
+			    "invalid prefix \"%s\": a valid environment variable name must "
+			    "consist of alphabetic characters, digits, '_', '-', or '.', and must "
+			    "not start with a digit",
+			    e->prefix);
+	}
+	return 0;
 }
 
 int parse_env_from(struct pctx *c, const struct pp_ynode *n, const char *path, void *obj)
 {
-	struct env_from *items = NULL;
-	size_t count = 0;
-	int r = walk_seq(c, n, path, sizeof(*items), (void **)&items, &count, parse_env_from_item);
-	free(items);
-	return r;
+	struct pp_container *ct = obj;
+	return walk_seq(c, n, path, sizeof(struct pp_env_from), (void **)&ct->env_from,
+			&ct->n_env_from, parse_env_from_item);
 }

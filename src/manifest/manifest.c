@@ -1,6 +1,7 @@
 /* Entry points: bytes or a file in, a validated struct pp_pod out. */
 #include <string.h>
 
+#include "manifest/config_object.h"
 #include "manifest/parse_internal.h"
 #include "util/cleanup.h"
 #include "util/fs.h"
@@ -11,23 +12,29 @@ int pp_spec_parse_buffer(const char *source_name, const char *buf, size_t len, s
 			 struct pp_error **err)
 {
 	const char *source = strcmp(source_name, "-") == 0 ? STDIN_NAME : source_name;
-	struct pp_ynode *root = NULL;
+	struct pp_manifest_set set = {0};
 	*out = NULL;
-	if (pp_yaml_parse(source, buf, len, &root, err) < 0)
+	if (pp_manifest_set_parse(source_name, buf, len, &set, err) < 0)
 		return -1;
-	if (root == NULL)
-		return pp_error_set(err, 0, "%s:1:1: empty manifest", source);
-	struct pp_pod *pod = xmalloc(sizeof(*pod));
-	pod->source = xstrdup(source);
-	struct pctx c = {.source = source, .err = err, .pod = pod};
-	int r = parse_pod(&c, root);
-	pp_ynode_free(root);
-	if (r < 0) {
-		pp_pod_free(pod);
-		return -1;
-	}
-	*out = pod;
-	return 0;
+	int r = 0;
+	if (set.n == 0)
+		r = pp_error_set(err, 0, "%s:1:1: empty manifest", source);
+	else if (set.items[0].pod == NULL)
+		r = pp_error_set(err, 0, "%s:%d:%d: kind: a %s is not a Pod", source,
+				 set.items[0].pos.line, set.items[0].pos.col,
+				 set.items[0].object->kind == PP_OBJ_SECRET ? "Secret"
+									    : "ConfigMap");
+	else if (set.n > 1)
+		r = pp_error_set(err, 0,
+				 "%s:%d:%d: a second %s: one Pod expected (apply takes many)",
+				 source, set.items[1].pos.line, set.items[1].pos.col,
+				 set.items[1].pod			      ? "Pod"
+				 : set.items[1].object->kind == PP_OBJ_SECRET ? "Secret"
+									      : "ConfigMap");
+	else
+		*out = steal_ptr(&set.items[0].pod);
+	pp_manifest_set_free(&set);
+	return r;
 }
 
 int pp_spec_load(const char *path, struct pp_pod **out, char **text, size_t *text_len,

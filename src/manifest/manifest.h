@@ -8,13 +8,15 @@
 #ifndef PEAPOD_MANIFEST_H
 #define PEAPOD_MANIFEST_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #include "manifest/pod_spec.h"
 #include "util/error.h"
 
-/* Parses and validates a whole manifest. On failure returns -1 and the error
+/* Parses and validates a whole manifest: one Pod (several objects are
+ * pp_manifest_set_parse's). On failure returns -1 and the error
  * message has the form "FILE:LINE:COLUMN: field.path: what is wrong", e.g.
  * "pod.yaml:12:9: spec.containers[1].volumeMounts[0].name: volume \"data\" is not declared in
  * spec.volumes". source_name is what messages call the file ("-" is shown as "<stdin>"). */
@@ -26,6 +28,39 @@ int pp_spec_parse_file(const char *path, struct pp_pod **out, struct pp_error **
 /* The same, also returning the manifest's text (to keep with the pod). */
 int pp_spec_load(const char *path, struct pp_pod **out, char **text, size_t *text_len,
 		 struct pp_error **err);
+
+/* ---- several objects at once, as kubectl apply -f takes them ---- */
+
+/* One object of an input: a Pod or a ConfigMap or a Secret. */
+struct pp_config_object;
+struct pp_manifest_item {
+	struct pp_pod *pod;		 /* a Pod, or NULL */
+	struct pp_config_object *object; /* a ConfigMap or Secret, or NULL */
+	char *text;			 /* a Pod's document (YAML or JSON), kept with it */
+	size_t text_len;
+	struct pp_pos pos; /* where the object starts */
+};
+
+struct pp_manifest_set {
+	struct pp_manifest_item *items;
+	size_t n;
+};
+
+/* Appends the objects of one input to set: YAML documents separated by
+ * "---", a JSON object, or a v1 List of them (flattened). Every object is
+ * validated; on the first bad one returns -1 with "FILE:LINE:COLUMN:
+ * field.path: message" and leaves set as it was before the call. */
+int pp_manifest_set_parse(const char *source_name, const char *buf, size_t len,
+			  struct pp_manifest_set *set, struct pp_error **err);
+
+/* kubectl's -f: each path in order; "-" is standard input, a directory
+ * holds .yaml, .yml and .json files taken in name order (and, when
+ * recursive, its subdirectories' the same way). All or nothing: on error
+ * set is left empty. An input with no object at all is an error. */
+int pp_manifest_set_load(char *const *paths, size_t n_paths, bool recursive,
+			 struct pp_manifest_set *set, struct pp_error **err);
+
+void pp_manifest_set_free(struct pp_manifest_set *set);
 
 /* Kubernetes $(VAR) expansion (k8s.io/kubernetes/third_party/forked/golang/expansion):
  * $(NAME) is replaced when NAME is in the map, left as written otherwise;

@@ -11,7 +11,9 @@ static int parse_propagation(struct pctx *c, const struct pp_ynode *n, const cha
 	int v;
 	if (get_enum(c, n, path, words, &v) < 0)
 		return -1;
-	((struct pp_volume_mount *)obj)->propagation = (enum pp_mount_propagation)v;
+	struct pp_volume_mount *m = obj;
+	m->propagation = (enum pp_mount_propagation)v;
+	m->propagation_pos = n->pos;
 	return 0;
 }
 

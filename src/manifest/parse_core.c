@@ -180,7 +180,11 @@ int get_int64(struct pctx *c, const struct pp_ynode *n, const char *path, int64_
 	errno = 0;
 	const char *s = n->value;
 	bool hex = strstr(s, "0x") != NULL || strstr(s, "0X") != NULL;
-	long long v = strtoll(s, NULL, hex ? 16 : 10);
+	/* YAML 1.1, as the API server's decoder: 0644 is octal (file modes) */
+	const char *digits = s + (*s == '+' || *s == '-');
+	bool octal =
+	    digits[0] == '0' && digits[1] != '\0' && strspn(digits, "01234567") == strlen(digits);
+	long long v = strtoll(s, NULL, hex ? 16 : octal ? 8 : 10);
 	if (errno == ERANGE || v < min || v > max)
 		return range_error(c, n, path, min, max);
 	*out = v;

@@ -13,6 +13,7 @@ struct pctx {
 	const char *source;
 	struct pp_error **err;
 	struct pp_pod *pod;
+	struct pp_config_object *object; /* object_parse.c */
 	size_t n_ignored;
 };
 
@@ -46,6 +47,10 @@ int get_quantity(struct pctx *c, const struct pp_ynode *n, const char *path,
 /* A map of string to string (labels, nodeSelector...). */
 int get_string_map(struct pctx *c, const struct pp_ynode *n, const char *path, struct pp_kv **out,
 		   size_t *count);
+
+/* Label or annotation keys (and label values when label_values) of a
+ * metadata map, checked as the API server does. */
+int check_meta_map(struct pctx *c, const struct pp_ynode *n, const char *path, bool label_values);
 
 /* Remembers a field peapod accepts but does not act on. */
 void note_ignored(struct pctx *c, const char *path);
@@ -173,6 +178,19 @@ int parse_resources(struct pctx *c, const struct pp_ynode *n, const char *path, 
 int parse_env(struct pctx *c, const struct pp_ynode *n, const char *path, void *obj);
 int parse_env_from(struct pctx *c, const struct pp_ynode *n, const char *path, void *obj);
 int parse_volume_mounts(struct pctx *c, const struct pp_ynode *n, const char *path, void *obj);
+int parse_downward_api_volume(struct pctx *c, const struct pp_ynode *n, const char *path,
+			      void *obj);
+int parse_projected_volume(struct pctx *c, const struct pp_ynode *n, const char *path, void *obj);
+int parse_config_map_volume(struct pctx *c, const struct pp_ynode *n, const char *path, void *obj);
+int parse_secret_volume(struct pctx *c, const struct pp_ynode *n, const char *path, void *obj);
 int validate_pod(struct pctx *c, const struct pp_ynode *root);
+/* object_parse.c: a ConfigMap or Secret document into c->object. */
+int parse_config_object(struct pctx *c, const struct pp_ynode *root);
+
+/* projection_parse.c, shared with env's resourceFieldRef: the resources a
+ * resourceFieldRef may name, and the API server's complaint about a
+ * divisor (NULL when it is fine). */
+bool pp_resource_ref_supported(const char *resource);
+const char *pp_resource_divisor_error(const char *resource, const struct pp_quantity *divisor);
 
 #endif

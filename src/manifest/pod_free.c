@@ -62,6 +62,17 @@ static void env_free(struct pp_env_var *e, size_t n)
 		free(e[i].resource);
 		free(e[i].container_name);
 		free(e[i].divisor.text);
+		free(e[i].ref_name);
+		free(e[i].ref_key);
+	}
+	free(e);
+}
+
+static void env_from_free(struct pp_env_from *e, size_t n)
+{
+	for (size_t i = 0; e && i < n; i++) {
+		free(e[i].prefix);
+		free(e[i].name);
 	}
 	free(e);
 }
@@ -74,6 +85,7 @@ static void container_free(struct pp_container *c)
 	strv_free(c->args);
 	free(c->working_dir);
 	env_free(c->env, c->n_env);
+	env_from_free(c->env_from, c->n_env_from);
 	for (size_t i = 0; c->ports && i < c->n_ports; i++) {
 		free(c->ports[i].name);
 		free(c->ports[i].host_ip);
@@ -107,12 +119,34 @@ static void containers_free(struct pp_container *c, size_t n)
 	free(c);
 }
 
+static void projection_free(struct pp_projection *p)
+{
+	for (size_t i = 0; p->files && i < p->n_files; i++) {
+		free(p->files[i].path);
+		free(p->files[i].field_path);
+		free(p->files[i].container_name);
+		free(p->files[i].resource);
+		free(p->files[i].divisor.text);
+	}
+	free(p->files);
+	for (size_t i = 0; p->items && i < p->n_items; i++) {
+		free(p->items[i].key);
+		free(p->items[i].path);
+	}
+	free(p->items);
+	free(p->name);
+	free(p->field);
+}
+
 static void pod_spec_free(struct pp_pod *pod)
 {
 	for (size_t i = 0; pod->volumes && i < pod->n_volumes; i++) {
 		free(pod->volumes[i].name);
 		free(pod->volumes[i].size_limit.text);
 		free(pod->volumes[i].host_path);
+		for (size_t j = 0; pod->volumes[i].sources && j < pod->volumes[i].n_sources; j++)
+			projection_free(&pod->volumes[i].sources[j]);
+		free(pod->volumes[i].sources);
 	}
 	free(pod->volumes);
 	for (size_t i = 0; pod->host_aliases && i < pod->n_host_aliases; i++) {

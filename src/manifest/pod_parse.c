@@ -38,8 +38,7 @@ static int parse_namespace(struct pctx *c, const struct pp_ynode *n, const char 
 	return 0;
 }
 
-static int check_meta_map(struct pctx *c, const struct pp_ynode *n, const char *path,
-			  bool label_values)
+int check_meta_map(struct pctx *c, const struct pp_ynode *n, const char *path, bool label_values)
 {
 	for (size_t i = 0; i + 1 < n->n; i += 2) {
 		const struct pp_ynode *k = n->child[i], *v = n->child[i + 1];

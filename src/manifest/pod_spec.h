@@ -25,7 +25,13 @@ struct pp_kv {
 };
 
 /* env[].valueFrom.fieldRef is the only valueFrom resolvable without a cluster. */
-enum pp_env_source { PP_ENV_VALUE = 0, PP_ENV_FIELD_REF, PP_ENV_RESOURCE_FIELD_REF };
+enum pp_env_source {
+	PP_ENV_VALUE = 0,
+	PP_ENV_FIELD_REF,
+	PP_ENV_RESOURCE_FIELD_REF,
+	PP_ENV_CONFIGMAP_KEY, /* valueFrom.configMapKeyRef */
+	PP_ENV_SECRET_KEY,    /* valueFrom.secretKeyRef */
+};
 
 struct pp_env_var {
 	char *name;
@@ -35,6 +41,18 @@ struct pp_env_var {
 	char *resource;	  /* resourceFieldRef.resource, e.g. limits.memory */
 	char *container_name;
 	struct pp_quantity divisor; /* resourceFieldRef.divisor, set=false when absent */
+	char *ref_name;		    /* configMapKeyRef / secretKeyRef: the object */
+	char *ref_key;		    /* and its key */
+	bool ref_optional;
+	struct pp_pos pos;
+};
+
+/* envFrom: every key of a ConfigMap or Secret, prefixed. */
+struct pp_env_from {
+	char *prefix; /* NULL: none */
+	bool secret;  /* secretRef, else configMapRef */
+	char *name;
+	bool optional;
 	struct pp_pos pos;
 };
 
@@ -66,6 +84,7 @@ struct pp_volume_mount {
 	char *recursive_read_only; /* Disabled | IfPossible | Enabled, NULL when absent */
 	struct pp_pos pos;
 	struct pp_pos name_pos, mount_path_pos;
+	struct pp_pos propagation_pos; /* of mountPropagation's value, when set */
 };
 
 struct pp_resources {
@@ -152,6 +171,8 @@ struct pp_container {
 	char *working_dir;
 	struct pp_env_var *env;
 	size_t n_env;
+	struct pp_env_from *env_from; /* applied before env, as kubelet does */
+	size_t n_env_from;
 	struct pp_port *ports;
 	size_t n_ports;
 	struct pp_volume_mount *volume_mounts;
@@ -171,7 +192,61 @@ struct pp_container {
 	struct pp_pos name_pos;
 };
 
-enum pp_volume_kind { PP_VOLUME_EMPTY_DIR = 0, PP_VOLUME_HOST_PATH };
+enum pp_volume_kind {
+	PP_VOLUME_EMPTY_DIR = 0,
+	PP_VOLUME_HOST_PATH,
+	PP_VOLUME_DOWNWARD_API, /* one downwardAPI projection in sources */
+	PP_VOLUME_PROJECTED,
+	PP_VOLUME_CONFIG_MAP, /* one configMap projection in sources */
+	PP_VOLUME_SECRET,     /* one secret projection in sources */
+};
+
+/* One file of a downwardAPI volume or projection: a fieldRef of the pod's
+ * metadata, or a resourceFieldRef of one of its containers. */
+struct pp_dapi_file {
+	char *path;		    /* relative, as written */
+	char *field_path;	    /* fieldRef.fieldPath; NULL for a resourceFieldRef */
+	char *container_name;	    /* resourceFieldRef.containerName */
+	char *resource;		    /* resourceFieldRef.resource, e.g. limits.memory */
+	struct pp_quantity divisor; /* set=false when absent (1) */
+	bool has_mode;
+	int32_t mode; /* 0..0777 */
+	struct pp_pos pos;
+};
+
+/* items of a configMap or secret projection: key to path. */
+struct pp_key_to_path {
+	char *key;
+	char *path;
+	bool has_mode;
+	int32_t mode;
+	struct pp_pos pos;
+};
+
+enum pp_projection_kind {
+	PP_PROJECTION_DOWNWARD_API = 0,
+	PP_PROJECTION_CONFIG_MAP,
+	PP_PROJECTION_SECRET,
+};
+
+/* One source of a projected volume (or the whole of a downwardAPI volume). */
+struct pp_projection {
+	enum pp_projection_kind kind;
+	/* downwardAPI */
+	struct pp_dapi_file *files;
+	size_t n_files;
+	/* configMap, secret: the object's name, items (all keys when none) */
+	char *name;
+	bool optional;
+	struct pp_key_to_path *items;
+	size_t n_items;
+	char *field; /* "spec.volumes[0].projected.sources[1].configMap", for errors */
+	struct pp_pos pos;
+};
+
+/* The default file mode of downwardAPI and projected volumes (the API
+ * server's DownwardAPIVolumeSourceDefaultMode, ProjectedVolumeSourceDefaultMode). */
+#define PP_PROJECTED_DEFAULT_MODE 0644
 
 enum pp_host_path_type {
 	PP_HOSTPATH_UNSET = 0, /* "" : no check */
@@ -193,9 +268,21 @@ struct pp_volume {
 	/* hostPath */
 	char *host_path;
 	enum pp_host_path_type host_path_type;
+	/* downwardAPI, projected, configMap, secret */
+	struct pp_projection *sources;
+	size_t n_sources;
+	int32_t default_mode; /* PP_PROJECTED_DEFAULT_MODE when absent */
 	struct pp_pos pos;
 	struct pp_pos name_pos;
 };
+
+/* The volumes of API data (downwardAPI, projected, configMap, secret):
+ * files laid out by the atomic writer from their sources, read-only. */
+static inline bool pp_volume_is_projected(const struct pp_volume *v)
+{
+	return v->kind == PP_VOLUME_DOWNWARD_API || v->kind == PP_VOLUME_PROJECTED ||
+	       v->kind == PP_VOLUME_CONFIG_MAP || v->kind == PP_VOLUME_SECRET;
+}
 
 struct pp_host_alias {
 	char *ip;

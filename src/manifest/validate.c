@@ -60,6 +60,19 @@ static bool volume_declared(const struct pp_pod *pod, const char *name)
 	return false;
 }
 
+/* A Bidirectional mount sends the container's mounts to the host: the API
+ * server allows it to privileged containers only. */
+static int check_propagation(struct pctx *c, const struct pp_container *ct,
+			     const struct pp_volume_mount *m, const char *base, size_t i)
+{
+	bool privileged = ct->security.has_privileged && ct->security.privileged;
+	if (m->propagation != PP_PROPAGATION_BIDIRECTIONAL || privileged)
+		return 0;
+	cleanup_free char *p = xasprintf("%s.volumeMounts[%zu].mountPropagation", base, i);
+	return perr(c, m->propagation_pos, p,
+		    "Bidirectional mount propagation is available only to privileged containers");
+}
+
 static int check_mounts(struct pctx *c, const struct pp_pod *pod, const struct pp_container *ct,
 			size_t idx)
 {
@@ -78,6 +91,8 @@ static int check_mounts(struct pctx *c, const struct pp_pod *pod, const struct p
 			return perr(c, m->mount_path_pos, p, "duplicate mountPath \"%s\"",
 				    m->mount_path);
 		}
+		if (check_propagation(c, ct, m, base, i) < 0)
+			return -1;
 	}
 	return 0;
 }
@@ -139,11 +154,66 @@ static int check_sysctls_host_ns(struct pctx *c, const struct pp_ynode *root)
 	return 0;
 }
 
+static bool container_declared(const struct pp_pod *pod, const char *name)
+{
+	for (size_t i = 0; i < pod->n_init_containers; i++)
+		if (strcmp(pod->init_containers[i].name, name) == 0)
+			return true;
+	for (size_t i = 0; i < pod->n_containers; i++)
+		if (strcmp(pod->containers[i].name, name) == 0)
+			return true;
+	return false;
+}
+
+/* A downwardAPI file's resourceFieldRef names a container of the pod
+ * (kubelet would fail the volume's set-up with "container not found"). */
+static int check_resource_refs(struct pctx *c, const struct pp_pod *pod)
+{
+	for (size_t i = 0; i < pod->n_volumes; i++)
+		for (size_t j = 0; j < pod->volumes[i].n_sources; j++) {
+			const struct pp_projection *s = &pod->volumes[i].sources[j];
+			for (size_t k = 0; k < s->n_files; k++) {
+				const struct pp_dapi_file *f = &s->files[k];
+				if (f->resource == NULL ||
+				    container_declared(pod, f->container_name))
+					continue;
+				cleanup_free char *p = xasprintf(
+				    "%s.items[%zu].resourceFieldRef.containerName", s->field, k);
+				return perr(c, f->pos, p, "container \"%s\" is not in the pod",
+					    f->container_name);
+			}
+		}
+	return 0;
+}
+
+/* The same for env's resourceFieldRef (containerName may be left out:
+ * the container itself). */
+static int check_env_resource_refs(struct pctx *c, const struct pp_pod *pod,
+				   const struct pp_container *cts, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		for (size_t k = 0; k < cts[i].n_env; k++) {
+			const struct pp_env_var *e = &cts[i].env[k];
+			if (e->source != PP_ENV_RESOURCE_FIELD_REF || e->container_name == NULL ||
+			    e->container_name[0] == '\0' ||
+			    container_declared(pod, e->container_name))
+				continue;
+			cleanup_free char *base = container_path(&cts[i], i, "");
+			cleanup_free char *q = xasprintf(
+			    "%s.env[%zu].valueFrom.resourceFieldRef.containerName", base, k);
+			return perr(c, e->pos, q, "container \"%s\" is not in the pod",
+				    e->container_name);
+		}
+	return 0;
+}
+
 int validate_pod(struct pctx *c, const struct pp_ynode *root)
 {
 	struct pp_pod *pod = c->pod;
 	if (check_volume_names(c, pod) < 0 || check_container_names(c, pod) < 0 ||
-	    check_sysctls_host_ns(c, root) < 0)
+	    check_sysctls_host_ns(c, root) < 0 || check_resource_refs(c, pod) < 0 ||
+	    check_env_resource_refs(c, pod, pod->init_containers, pod->n_init_containers) < 0 ||
+	    check_env_resource_refs(c, pod, pod->containers, pod->n_containers) < 0)
 		return -1;
 	if (check_container_refs(c, pod, pod->init_containers, pod->n_init_containers) < 0 ||
 	    check_container_refs(c, pod, pod->containers, pod->n_containers) < 0)

@@ -1,4 +1,6 @@
-/* spec.volumes: emptyDir and hostPath; other sources are refused by name. */
+/* spec.volumes: emptyDir and hostPath here, downwardAPI, projected,
+ * configMap and secret in projection_parse.c; other sources are refused by
+ * name. */
 #include <string.h>
 
 #include "manifest/k8s_names.h"
@@ -90,11 +92,11 @@ static const struct field volume_fields[] = {
     F_FN_REQ("name", parse_volume_name),
     F_FN("emptyDir", parse_empty_dir),
     F_FN("hostPath", parse_host_path),
-    UNSUPPORTED("configMap"),
-    UNSUPPORTED("secret"),
+    F_FN("configMap", parse_config_map_volume),
+    F_FN("secret", parse_secret_volume),
     UNSUPPORTED("persistentVolumeClaim"),
-    UNSUPPORTED("projected"),
-    UNSUPPORTED("downwardAPI"),
+    F_FN("projected", parse_projected_volume),
+    F_FN("downwardAPI", parse_downward_api_volume),
     UNSUPPORTED("nfs"),
     UNSUPPORTED("csi"),
     UNSUPPORTED("ephemeral"),
@@ -134,12 +136,17 @@ static int check_source(struct pctx *c, const struct pp_ynode *n, const char *pa
 		if (first != NULL)
 			return perr(c, k->pos, p, "may not specify more than 1 volume type");
 		first = k;
-		if (strcmp(k->value, "emptyDir") != 0 && strcmp(k->value, "hostPath") != 0)
+		if (strcmp(k->value, "emptyDir") != 0 && strcmp(k->value, "hostPath") != 0 &&
+		    strcmp(k->value, "downwardAPI") != 0 && strcmp(k->value, "projected") != 0 &&
+		    strcmp(k->value, "configMap") != 0 && strcmp(k->value, "secret") != 0)
 			return perr(c, k->pos, p, "volume type \"%s\" is not supported yet",
 				    k->value);
 	}
 	if (first == NULL)
-		return perr(c, n->pos, path, "must specify a volume type (emptyDir or hostPath)");
+		return perr(c, n->pos, path,
+			    "must specify a volume type (emptyDir, hostPath, configMap, secret, "
+			    "downwardAPI or "
+			    "projected)");
 	return 0;
 }
 

@@ -206,8 +206,9 @@ static bool is_empty_document(const struct pp_ynode *n)
 	       (n->value[0] == '\0' || strcmp(n->value, "~") == 0 || strcmp(n->value, "null") == 0);
 }
 
-/* Reads one document (DOCUMENT_START already consumed) up to its end. */
-static int build_document(struct builder *b, struct pp_ynode **out)
+/* Reads one document (DOCUMENT_START already consumed) up to its end;
+ * *end is the byte offset just past it. */
+static int build_document(struct builder *b, struct pp_ynode **out, size_t *end)
 {
 	yaml_event_t ev;
 	if (next_event(b, &ev) < 0)
@@ -221,6 +222,7 @@ static int build_document(struct builder *b, struct pp_ynode **out)
 		*out = NULL;
 		return -1;
 	}
+	*end = ev.end_mark.index;
 	yaml_event_delete(&ev); /* DOCUMENT_END */
 	return 0;
 }
@@ -235,7 +237,16 @@ static void clear_anchors(struct builder *b)
 	b->n_anchors = 0;
 }
 
-static int build_stream(struct builder *b, struct pp_ynode **out)
+void pp_ydocs_free(struct pp_ydoc *docs, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		pp_ynode_free(docs[i].root);
+	free(docs);
+}
+
+/* Every non-empty document of the stream; with one_only, a second one is an
+ * error. */
+static int build_stream(struct builder *b, bool one_only, struct pp_ydoc **docs, size_t *n)
 {
 	yaml_event_t ev;
 	if (next_event(b, &ev) < 0) /* STREAM_START */
@@ -251,40 +262,64 @@ static int build_stream(struct builder *b, struct pp_ynode **out)
 		if (type != YAML_DOCUMENT_START_EVENT)
 			return 0; /* STREAM_END */
 		clear_anchors(b);
-		if (build_document(b, &doc) < 0)
+		size_t end = 0;
+		if (build_document(b, &doc, &end) < 0)
 			return -1;
 		if (is_empty_document(doc)) {
 			pp_ynode_free(doc);
 			continue;
 		}
-		if (*out != NULL) {
+		if (one_only && *n > 0) {
 			pp_ynode_free(doc);
 			return at_mark(b, start,
 				       "multiple YAML documents; peapod runs one Pod per file");
 		}
-		*out = doc;
+		*docs = xrealloc(*docs, (*n + 1) * sizeof(**docs));
+		(*docs)[(*n)++] = (struct pp_ydoc){.root = doc, .start = start.index, .end = end};
 	}
 }
 
-int pp_yaml_parse(const char *source, const char *buf, size_t len, struct pp_ynode **out,
-		  struct pp_error **err)
+static int parse_stream(const char *source, const char *buf, size_t len, bool one_only,
+			struct pp_ydoc **docs, size_t *n, struct pp_error **err)
 {
 	struct builder b = {.source = source, .err = err};
-	*out = NULL;
+	*docs = NULL;
+	*n = 0;
 	if (len > PP_YAML_MAX_INPUT)
 		return pp_error_set(err, 0, "%s:1:1: manifest is larger than %u bytes", source,
 				    PP_YAML_MAX_INPUT);
 	if (!yaml_parser_initialize(&b.parser))
 		abort();
 	yaml_parser_set_input_string(&b.parser, (const unsigned char *)buf, len);
-	int r = build_stream(&b, out);
+	int r = build_stream(&b, one_only, docs, n);
 	yaml_parser_delete(&b.parser);
 	clear_anchors(&b);
 	if (r < 0) {
-		pp_ynode_free(*out);
-		*out = NULL;
+		pp_ydocs_free(*docs, *n);
+		*docs = NULL;
+		*n = 0;
 	}
 	return r;
+}
+
+int pp_yaml_parse(const char *source, const char *buf, size_t len, struct pp_ynode **out,
+		  struct pp_error **err)
+{
+	struct pp_ydoc *docs = NULL;
+	size_t n = 0;
+	*out = NULL;
+	if (parse_stream(source, buf, len, true, &docs, &n, err) < 0)
+		return -1;
+	if (n == 1)
+		*out = docs[0].root;
+	free(docs);
+	return 0;
+}
+
+int pp_yaml_parse_docs(const char *source, const char *buf, size_t len, struct pp_ydoc **docs,
+		       size_t *n, struct pp_error **err)
+{
+	return parse_stream(source, buf, len, false, docs, n, err);
 }
 
 const struct pp_ynode *pp_ymap_key(const struct pp_ynode *n, const char *key)

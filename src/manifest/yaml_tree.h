@@ -33,6 +33,18 @@ int pp_yaml_parse(const char *source, const char *buf, size_t len, struct pp_yno
 
 void pp_ynode_free(struct pp_ynode *n);
 
+/* One document of a stream, and where its text is (byte offsets). */
+struct pp_ydoc {
+	struct pp_ynode *root;
+	size_t start, end;
+};
+
+/* Every non-empty document of a stream ("---"-separated), in order. The node
+ * budget counts for the whole stream. */
+int pp_yaml_parse_docs(const char *source, const char *buf, size_t len, struct pp_ydoc **docs,
+		       size_t *n, struct pp_error **err);
+void pp_ydocs_free(struct pp_ydoc *docs, size_t n);
+
 /* Number of key/value pairs of a map. */
 static inline size_t pp_ymap_len(const struct pp_ynode *n)
 {

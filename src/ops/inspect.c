@@ -62,6 +62,11 @@ void pp_pod_view_attach_spec(struct pp_pod_view *v)
 		}
 	}
 	struct json_object *spec = ynode_to_json(pp_ymap_get(root, "spec"));
+	/* The ephemeral containers added since (peapod debug): in the status. */
+	struct json_object *pp = NULL, *eph = NULL;
+	if (spec != NULL && json_object_object_get_ex(v->obj, "peapod", &pp) &&
+	    json_object_object_get_ex(pp, "ephemeralContainers", &eph))
+		json_object_object_add(spec, "ephemeralContainers", json_object_get(eph));
 	if (spec != NULL) {
 		/* apiVersion, kind, metadata, spec, status: kubectl's order. */
 		struct json_object *o = json_object_new_object();

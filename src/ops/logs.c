@@ -20,8 +20,9 @@ static struct json_object *container_status(struct json_object *pod, const char 
 	struct json_object *st = NULL, *list = NULL;
 	if (!json_object_object_get_ex(pod, "status", &st))
 		return NULL;
-	const char *lists[] = {"initContainerStatuses", "containerStatuses"};
-	for (size_t l = 0; l < 2; l++) {
+	const char *lists[] = {"initContainerStatuses", "containerStatuses",
+			       "ephemeralContainerStatuses"};
+	for (size_t l = 0; l < 3; l++) {
 		if (!json_object_object_get_ex(st, lists[l], &list))
 			continue;
 		for (size_t i = 0; i < json_object_array_length(list); i++) {

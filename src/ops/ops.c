@@ -51,8 +51,9 @@ static void set_path_str(struct json_object *root, const char *obj, const char *
 /* Nothing is ready in a pod nobody runs. */
 static void mark_not_ready(struct json_object *obj)
 {
-	const char *lists[] = {"status.initContainerStatuses", "status.containerStatuses"};
-	for (size_t l = 0; l < 2; l++) {
+	const char *lists[] = {"status.initContainerStatuses", "status.containerStatuses",
+			       "status.ephemeralContainerStatuses"};
+	for (size_t l = 0; l < 3; l++) {
 		struct json_object *cs = get_path(obj, lists[l]);
 		for (size_t i = 0; cs && i < json_object_array_length(cs); i++) {
 			struct json_object *c = json_object_array_get_idx(cs, i);

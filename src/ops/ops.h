@@ -92,6 +92,26 @@ int pp_pod_gc(const char *store_root, int *removed, struct pp_error **err);
  * a frozen pod is no error, thawing one that is not frozen is. */
 int pp_pod_freeze(const char *ns, const char *name, bool freeze, struct pp_error **err);
 
+/* debug.c: what `peapod debug` does (kubectl debug): adds the ephemeral
+ * container to a running pod through its supervisor (refused for a pod
+ * that is not Running, a name taken, a target that is not one of its
+ * containers); its image is pulled by the supervisor when missing. */
+struct pp_debug_opts {
+	const char *container; /* its name */
+	const char *image;
+	const char *target;	 /* whose PID namespace it joins, or NULL */
+	char **command;		 /* NULL-terminated, NULL: the image's */
+	const char *pull_policy; /* Always, IfNotPresent, Never; NULL: the default */
+	bool stdin_open, tty;
+};
+int pp_pod_debug(const char *ns, const char *name, const struct pp_debug_opts *o,
+		 struct pp_error **err);
+/* Waits until ephemeral container `container` runs or is over (for an
+ * attach); an error when it cannot start (its image cannot be pulled) or
+ * the pod ends first. */
+int pp_pod_debug_wait(const char *ns, const char *name, const char *container,
+		      struct pp_error **err);
+
 /* stats.c: usage of a running pod and of its running containers, from
  * their cgroups (peapod stats, peapod top pod, inspect). */
 

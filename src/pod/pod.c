@@ -61,6 +61,8 @@ enum pp_pull_policy pp_pod_pull_policy(const struct pp_container *spec)
 
 static char *container_field(const struct pp_pod_instance *pod, size_t i, const char *what)
 {
+	if (i >= pod->n_containers)
+		return xasprintf("spec.ephemeralContainers[%zu].%s", i - pod->n_containers, what);
 	bool init = i < pod->n_init;
 	return xasprintf("spec.%s[%zu].%s", init ? "initContainers" : "containers",
 			 init ? i : i - pod->n_init, what);
@@ -70,9 +72,9 @@ static char *container_field(const struct pp_pod_instance *pod, size_t i, const 
  * rewritten whole each time one more is). */
 static int pin_images(struct pp_pod_instance *pod, struct pp_error **err)
 {
-	struct pp_image **images = xmalloc(sizeof(*images) * (pod->n_containers + 1));
+	struct pp_image **images = xmalloc(sizeof(*images) * (pp_pod_n_all(pod) + 1));
 	size_t n = 0;
-	for (size_t i = 0; i < pod->n_containers; i++)
+	for (size_t i = 0; i < pp_pod_n_all(pod); i++)
 		if (pod->containers[i].image != NULL)
 			images[n++] = pod->containers[i].image;
 	cleanup_free char *name = xasprintf("%s/%s", pod->spec->namespace_, pod->spec->name);
@@ -171,7 +173,10 @@ static void init_containers(struct pp_pod_instance *pod)
 	const struct pp_pod *s = pod->spec;
 	pod->n_init = s->n_init_containers;
 	pod->n_containers = s->n_init_containers + s->n_containers;
-	pod->containers = xmalloc(sizeof(*pod->containers) * pod->n_containers);
+	/* the ephemeral containers' slots too, set up when one is added */
+	pod->n_ephemeral = 0;
+	pod->containers =
+	    xmalloc(sizeof(*pod->containers) * (pod->n_containers + PP_POD_MAX_EPHEMERAL));
 	for (size_t i = 0; i < pod->n_containers; i++) {
 		struct pp_pod_container *c = &pod->containers[i];
 		c->spec =
@@ -180,6 +185,8 @@ static void init_containers(struct pp_pod_instance *pod)
 				c->spec->restart_policy == PP_RESTART_ALWAYS;
 		c->pidfd = c->in_fd = c->out_fd = c->err_fd = -1;
 		c->state = PP_CTR_WAITING;
+		c->is_ephemeral = c->has_target = false;
+		c->owned_spec = NULL;
 	}
 	pod->n_volumes = s->n_volumes;
 	pod->volumes = xmalloc(sizeof(*pod->volumes) * (pod->n_volumes + 1));
@@ -246,6 +253,7 @@ int pp_pod_instance_create(struct pp_pod *spec, struct pp_image_store *store,
 	struct pp_pod_instance *pod = xmalloc(sizeof(*pod));
 	pod->spec = spec;
 	pod->store = store;
+	pod->volumes_ns_fd = -1;
 	pod->uid = spec->uid ? xstrdup(spec->uid) : pp_pod_new_uid();
 	pod->state_dir = xasprintf("%s/pods/%s", pp_run_dir(), pod->uid);
 	pod->data_dir = xasprintf("%s/pods/%s", pp_image_store_root(store), pod->uid);
@@ -304,6 +312,9 @@ static void mark_start_error(struct pp_pod_container *c, const struct pp_error *
 	c->signal = 0;
 	c->reason = "StartError";
 	clock_gettime(CLOCK_REALTIME, &c->finished_at);
+	/* It never ran: the restart back-off grows (a stale started_at made
+	 * it look long-lived, and restarted at once, in a loop). */
+	c->started_at = c->finished_at;
 }
 
 struct start_ctx {
@@ -405,6 +416,11 @@ int pp_pod_instance_spawn_container(struct pp_pod_instance *pod, size_t i, struc
 			     c->spec->image);
 		goto fail;
 	}
+	if (c->has_target && pod->containers[c->target].pidfd < 0) {
+		pp_error_set(err, 0, "container %s: target container %s is not running",
+			     c->spec->name, pod->containers[c->target].spec->name);
+		goto fail;
+	}
 	if (prepare_start(pod, c, &s, err) < 0)
 		goto fail;
 
@@ -422,8 +438,11 @@ int pp_pod_instance_spawn_container(struct pp_pod_instance *pod, size_t i, struc
 	    .ns_pidfd = pod->sandbox->infra_pidfd,
 	    .join_ns = pod->sandbox->join_ns,
 	    .new_pid_ns = pod->sandbox->own_pid_ns,
+	    .join_target_pid_ns = c->has_target,
+	    .target_pidfd = c->has_target ? pod->containers[c->target].pidfd : -1,
 	    .userns = pod->userns,
 	    .userns_fd = pod->sandbox->userns_fd,
+	    .volumes_ns_fd = pod->volumes_ns_fd,
 	    .id_base = pod->id_base,
 	    .mounts = s.mounts,
 	    .n_mounts = s.n_mounts,
@@ -565,7 +584,7 @@ int pp_pod_instance_destroy(struct pp_pod_instance *pod, struct pp_error **err)
 	int ret = 0;
 	/* Processes first: every container, then the infra process, then
 	 * whatever is left in the pod cgroup (double-forked daemons). */
-	for (size_t i = 0; i < pod->n_containers; i++) {
+	for (size_t i = 0; i < pp_pod_n_all(pod); i++) {
 		struct pp_pod_container *c = &pod->containers[i];
 		if (c->spawning) {
 			struct pp_error *e = NULL;
@@ -585,6 +604,8 @@ int pp_pod_instance_destroy(struct pp_pod_instance *pod, struct pp_error **err)
 	pp_trace("pod sandbox gone");
 	for (size_t i = 0; i < pod->n_volumes; i++)
 		cleanup_closep(&pod->volumes[i].fd);
+	/* the last reference: the namespace goes, and every mount in it */
+	cleanup_closep(&pod->volumes_ns_fd);
 	if (pod->cgroup && pp_cgroup_destroy(pod->cgroup, err) < 0)
 		ret = -1;
 	pp_trace("pod cgroups gone");
@@ -605,8 +626,9 @@ void pp_pod_instance_free(struct pp_pod_instance *pod)
 {
 	if (pod == NULL)
 		return;
-	for (size_t i = 0; i < pod->n_containers; i++) {
+	for (size_t i = 0; i < pp_pod_n_all(pod); i++) {
 		struct pp_pod_container *c = &pod->containers[i];
+		pp_pod_ephemeral_free(c);
 		pp_image_free(c->image);
 		pp_cgroup_free(c->cgroup);
 		free(c->dir);
@@ -620,6 +642,7 @@ void pp_pod_instance_free(struct pp_pod_instance *pod)
 		free(pod->volumes[i].path);
 		cleanup_closep(&pod->volumes[i].fd);
 	}
+	cleanup_closep(&pod->volumes_ns_fd);
 	free(pod->volumes);
 	free(pod->containers);
 	pp_cgroup_free(pod->cgroup);

@@ -29,6 +29,10 @@ enum pp_ctr_state { PP_CTR_WAITING = 0, PP_CTR_RUNNING, PP_CTR_TERMINATED };
 /* kubelet reads at most this much of a termination message file. */
 #define PP_TERMINATION_MESSAGE_MAX 4096
 
+/* Ephemeral containers (peapod debug) a pod takes at most: their slots are
+ * allocated with the pod's, so that adding one moves nothing. */
+#define PP_POD_MAX_EPHEMERAL 8
+
 /* Exit code of a container whose process could not be started (containerd's StartError). */
 #define PP_EXIT_START_ERROR 128
 
@@ -62,13 +66,24 @@ struct pp_pod_container {
 	int oom_score_adj;     /* kubelet's value, raised to what this host allows */
 	uint64_t oom_kills;    /* the cgroup's OOM kill count when it last started */
 	struct pp_container_spawn spawn;
+	/* An ephemeral container (peapod debug): its spec is owned here, it
+	 * never restarts; with has_target it joins the PID namespace of
+	 * container target (an index) */
+	bool is_ephemeral;
+	bool has_target;
+	size_t target;
+	struct pp_container *owned_spec;
 };
 
 struct pp_pod_volume {
 	const struct pp_volume *spec;
 	char *path; /* host directory (emptyDir on disk, hostPath) */
-	int fd;	    /* detached tmpfs (emptyDir medium Memory), else -1 */
+	int fd;	    /* detached tmpfs (emptyDir medium Memory), the root of its mount
+		     * in the volumes namespace (in_volumes_ns), else -1 */
 	bool is_dir;
+	/* an emptyDir some container mounts with propagation: a shared mount
+	 * at path in the pod's volumes namespace, cloned from there */
+	bool in_volumes_ns;
 };
 
 struct pp_pod_instance {
@@ -86,10 +101,16 @@ struct pp_pod_instance {
 	uint32_t id_base;
 	struct pp_pod_volume *volumes;
 	size_t n_volumes;
+	/* the mount namespace holding the emptyDirs mounted with propagation
+	 * (volumes.c), or -1 */
+	int volumes_ns_fd;
 	/* init containers first, then app containers, in spec order */
 	struct pp_pod_container *containers;
 	size_t n_containers;
 	size_t n_init;
+	/* then the ephemeral containers added to the running pod (peapod
+	 * debug), at n_containers..: room for PP_POD_MAX_EPHEMERAL */
+	size_t n_ephemeral;
 	enum pp_qos_class qos;
 	/* What the pod asked for that this host does not do as asked (an
 	 * oom_score_adj raised, a limit not enforced): for the pod's events. */
@@ -105,6 +126,31 @@ struct pp_pod_instance {
  * instance. */
 int pp_pod_instance_create(struct pp_pod *spec, struct pp_image_store *store,
 			   struct pp_pod_instance **out, struct pp_error **err);
+
+/* Every container, the ephemeral ones (after n_containers) included. */
+static inline size_t pp_pod_n_all(const struct pp_pod_instance *pod)
+{
+	return pod->n_containers + pod->n_ephemeral;
+}
+
+/* What `peapod debug` asks for: kubectl's ephemeral container. */
+struct pp_ephemeral_request {
+	const char *name;
+	const char *image;
+	char *const *command;		 /* NULL-terminated, or NULL: the image's */
+	const char *target;		 /* a container whose PID namespace it joins, or NULL */
+	enum pp_pull_policy pull_policy; /* PP_PULL_DEFAULT: kubelet's default */
+	bool stdin_open, tty;
+};
+
+/* Adds an ephemeral container to the running pod (as the API server does:
+ * its name unique among all the pod's containers, the target one of them;
+ * never removed). Its cgroup is made, its image resolved when present
+ * (prepared, as pp_pod_instance_prepare_container; else for the caller
+ * to pull); *index is its index. Nothing changes on failure. */
+int pp_pod_instance_add_ephemeral(struct pp_pod_instance *pod,
+				  const struct pp_ephemeral_request *req, size_t *index,
+				  struct pp_error **err);
 
 /* The pull policy kubelet applies to a container: imagePullPolicy, else
  * Always for a ":latest" or untagged reference, IfNotPresent otherwise. */
@@ -162,5 +208,22 @@ int pp_pod_container_argv(const struct pp_pod_instance *pod, const struct pp_pod
 			  char ***argv, struct pp_error **err);
 int pp_pod_container_env(const struct pp_pod_instance *pod, const struct pp_pod_container *c,
 			 char ***envp, struct pp_error **err);
+
+/* process.c: whether container i's env can be made now (its ConfigMaps
+ * and Secrets there), kubelet's message when not. */
+int pp_pod_container_env_check(const struct pp_pod_instance *pod, size_t i, struct pp_error **err);
+
+/* env_refs.c: a container env's references to ConfigMaps and Secrets
+ * (objects/objects.h), as kubelet resolves them. The value of a
+ * configMapKeyRef or secretKeyRef (*value NULL: an optional one that is
+ * missing); a missing object is kubelet's `configmap "x" not found`, a
+ * missing key `couldn't find key k in ConfigMap ns/x`. */
+int pp_pod_env_key_value(const char *ns, const struct pp_env_var *e, char **value,
+			 struct pp_error **err);
+/* The variables of an envFrom (prefix applied), in key order; the keys
+ * that are not valid variable names are skipped, and listed in *invalid
+ * when invalid is not NULL (kubelet's InvalidEnvironmentVariableNames). */
+int pp_pod_env_from_values(const char *ns, const struct pp_env_from *e, struct pp_kv **kv,
+			   size_t *n, char ***invalid, struct pp_error **err);
 
 #endif

@@ -20,4 +20,26 @@ int pp_pod_container_mounts(struct pp_pod_instance *pod, const struct pp_pod_con
 int pp_pod_container_identity(const struct pp_pod_instance *pod, struct pp_pod_container *c,
 			      const char *store_root, struct pp_error **err);
 
+/* downward.c: the downward API's values. fieldRef paths (metadata.*,
+ * spec.nodeName, spec.serviceAccountName, status.podIP(s), status.hostIP(s);
+ * metadata.labels and .annotations as kubelet's key="value" lines) and
+ * resourceFieldRef of a container of the pod (an unset limit is the node's
+ * allocatable), divided by divisor (may be NULL) and rounded up. */
+int pp_pod_field_ref_value(const struct pp_pod_instance *pod, const char *path, char **out,
+			   struct pp_error **err);
+int pp_pod_resource_ref_value(const struct pp_pod_instance *pod, const char *container,
+			      const char *resource, const struct pp_quantity *divisor, char **out,
+			      struct pp_error **err);
+
+/* volume_dapi.c: a downwardAPI or projected volume: a detached tmpfs
+ * (kubelet's are memory-backed) in pv->fd, made on the first call, holding
+ * the files laid out by the atomic writer. Called again (an object or the
+ * pod's metadata changed), it rewrites what differs in one switch of
+ * ..data; *changed (may be NULL) says whether anything did. Must run in the
+ * process that holds pv->fd (the supervisor). */
+int pp_pod_projected_volume_sync(struct pp_pod_instance *pod, struct pp_pod_volume *pv,
+				 bool *changed, struct pp_error **err);
+/* ephemeral.c: lets go of what an ephemeral container's slot owns. */
+void pp_pod_ephemeral_free(struct pp_pod_container *c);
+
 #endif

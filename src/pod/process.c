@@ -4,7 +4,7 @@
 #include <sys/sysinfo.h>
 #include <unistd.h>
 
-#include "pod/pod.h"
+#include "pod/pod_internal.h"
 #include "manifest/manifest.h"
 #include "util/cleanup.h"
 
@@ -55,82 +55,55 @@ static const char *envlist_lookup(void *ctx, const char *name)
 	return slot ? strchr(*slot, '=') + 1 : NULL;
 }
 
-static const char *kv_get(const struct pp_kv *kv, size_t n, const char *key)
+/* envFrom, each source in order (a later one's key wins). */
+static int env_from(const struct pp_pod_instance *pod, const struct pp_pod_container *c,
+		    struct envlist *l, struct pp_error **err)
 {
-	for (size_t i = 0; i < n; i++)
-		if (strcmp(kv[i].key, key) == 0)
-			return kv[i].value;
-	return "";
-}
-
-/* fieldRef paths of the downward API that make sense on one host. */
-static int field_ref_value(const struct pp_pod_instance *pod, const char *path, char **out,
-			   struct pp_error **err)
-{
-	const struct pp_pod *p = pod->spec;
-	char host[256] = "";
-	gethostname(host, sizeof(host) - 1);
-	char key[256];
-	if (strcmp(path, "metadata.name") == 0)
-		*out = xstrdup(p->name);
-	else if (strcmp(path, "metadata.namespace") == 0)
-		*out = xstrdup(p->namespace_);
-	else if (strcmp(path, "metadata.uid") == 0)
-		*out = xstrdup(pod->uid);
-	else if (sscanf(path, "metadata.labels['%255[^']']", key) == 1)
-		*out = xstrdup(kv_get(p->labels, p->n_labels, key));
-	else if (sscanf(path, "metadata.annotations['%255[^']']", key) == 1)
-		*out = xstrdup(kv_get(p->annotations, p->n_annotations, key));
-	else if (strcmp(path, "spec.nodeName") == 0)
-		*out = xstrdup(p->node_name ? p->node_name : host);
-	else if (strcmp(path, "spec.serviceAccountName") == 0)
-		*out = xstrdup(p->service_account_name ? p->service_account_name : "default");
-	else if (strcmp(path, "status.podIP") == 0 || strcmp(path, "status.podIPs") == 0)
-		*out = xstrdup(pod->sandbox ? pod->sandbox->pod_ip : "");
-	else if (strcmp(path, "status.hostIP") == 0 || strcmp(path, "status.hostIPs") == 0)
-		*out = xstrdup("127.0.0.1");
-	else
-		return pp_error_set(err, EINVAL, "fieldRef %s is not supported", path);
+	for (size_t i = 0; i < c->spec->n_env_from; i++) {
+		struct pp_kv *kv = NULL;
+		size_t n = 0;
+		if (pp_pod_env_from_values(pod->spec->namespace_, &c->spec->env_from[i], &kv, &n,
+					   NULL, err) < 0)
+			return -1;
+		for (size_t k = 0; k < n; k++) {
+			env_set(l, kv[k].key, kv[k].value);
+			free(kv[k].key);
+			free(kv[k].value);
+		}
+		free(kv);
+	}
 	return 0;
 }
 
-/* resourceFieldRef: a limit falls back to the node's capacity, a request to 0. */
-static char *resource_field_value(const struct pp_container *c, const char *res)
-{
-	const struct pp_resources *r = &c->resources;
-	if (strcmp(res, "limits.cpu") == 0)
-		return xasprintf("%lld",
-				 (long long)(r->limits_cpu.set ? (r->limits_cpu.milli + 999) / 1000
-							       : sysconf(_SC_NPROCESSORS_ONLN)));
-	if (strcmp(res, "requests.cpu") == 0)
-		return xasprintf("%lld", (long long)((r->requests_cpu.milli + 999) / 1000));
-	if (strcmp(res, "limits.memory") == 0) {
-		struct sysinfo si;
-		sysinfo(&si);
-		return xasprintf("%lld", (long long)(r->limits_memory.set
-							 ? r->limits_memory.value
-							 : (long long)si.totalram * si.mem_unit));
-	}
-	if (strcmp(res, "requests.memory") == 0)
-		return xasprintf("%lld", (long long)r->requests_memory.value);
-	return xstrdup("0");
-}
-
-/* kubelet: env vars in order, each value expanded against the ones before
- * it (not the image's env, which the runtime merges in underneath). */
+/* kubelet: envFrom, then env vars in order, each value expanded against
+ * the ones before it (not the image's env, which the runtime merges in
+ * underneath). */
 static int manifest_env(const struct pp_pod_instance *pod, const struct pp_pod_container *c,
 			struct envlist *l, struct pp_error **err)
 {
+	if (env_from(pod, c, l, err) < 0)
+		return -1;
 	for (size_t i = 0; i < c->spec->n_env; i++) {
 		const struct pp_env_var *e = &c->spec->env[i];
 		cleanup_free char *value = NULL;
 		switch (e->source) {
 		case PP_ENV_FIELD_REF:
-			if (field_ref_value(pod, e->field_path, &value, err) < 0)
+			if (pp_pod_field_ref_value(pod, e->field_path, &value, err) < 0)
 				return pp_error_wrap(err, "env %s", e->name);
 			break;
 		case PP_ENV_RESOURCE_FIELD_REF:
-			value = resource_field_value(c->spec, e->resource);
+			/* containerName defaults to the container itself */
+			if (pp_pod_resource_ref_value(
+				pod, e->container_name ? e->container_name : c->spec->name,
+				e->resource, &e->divisor, &value, err) < 0)
+				return pp_error_wrap(err, "env %s", e->name);
+			break;
+		case PP_ENV_CONFIGMAP_KEY:
+		case PP_ENV_SECRET_KEY:
+			if (pp_pod_env_key_value(pod->spec->namespace_, e, &value, err) < 0)
+				return -1;
+			if (value == NULL)
+				continue; /* optional and missing: not set */
 			break;
 		case PP_ENV_VALUE:
 		default:
@@ -140,6 +113,16 @@ static int manifest_env(const struct pp_pod_instance *pod, const struct pp_pod_c
 		env_set(l, e->name, value);
 	}
 	return 0;
+}
+
+int pp_pod_container_env_check(const struct pp_pod_instance *pod, size_t i, struct pp_error **err)
+{
+	struct envlist l = {0};
+	int r = manifest_env(pod, &pod->containers[i], &l, err);
+	for (size_t k = 0; k < l.n; k++)
+		explicit_bzero(l.v[k], strlen(l.v[k])); /* Secrets' values */
+	strv_free(l.v);
+	return r;
 }
 
 int pp_pod_container_env(const struct pp_pod_instance *pod, const struct pp_pod_container *c,

@@ -1,6 +1,8 @@
 /* Pod volumes: emptyDir (a directory under the pod's data dir, or a tmpfs
- * kept as a detached mount for medium: Memory) and hostPath (with kubelet's
- * type checks), and the container mounts that use them; the anonymous
+ * kept as a detached mount for medium: Memory; either one a shared mount in
+ * a mount namespace of the pod's when a container mounts it with
+ * propagation) and hostPath (with kubelet's type checks), downwardAPI and
+ * projected (volume_dapi.c), and the container mounts that use them; the anonymous
  * volumes an image's config asks for (Volumes), as containerd's CRI makes
  * them. */
 #include <fcntl.h>
@@ -12,6 +14,7 @@
 #include "manifest/manifest.h"
 #include "util/cleanup.h"
 #include "util/fs.h"
+#include "util/mntns.h"
 #include "util/path.h"
 
 /* kubelet makes emptyDir world-writable so any container user can use it. */
@@ -159,20 +162,93 @@ static int memory_empty_dir(const struct pp_pod_instance *pod, const struct pp_v
 	return mnt;
 }
 
+/* Whether a container mounts the volume with HostToContainer or Bidirectional. */
+static bool volume_propagates(const struct pp_pod_instance *pod, const char *name)
+{
+	for (size_t i = 0; i < pod->n_containers; i++) {
+		const struct pp_container *ct = pod->containers[i].spec;
+		for (size_t j = 0; j < ct->n_volume_mounts; j++)
+			if (ct->volume_mounts[j].propagation != PP_PROPAGATION_NONE &&
+			    strcmp(ct->volume_mounts[j].name, name) == 0)
+				return true;
+	}
+	return false;
+}
+
+/* The volumes namespace, in it: nothing done here may reach the host, and
+ * each volume gets a peer group of its own; pv->fd becomes the root of its
+ * mount there (what containers clone, from inside the namespace). */
+static int volumes_ns_populate(struct pp_pod_instance *pod, struct pp_error **err)
+{
+	/* EINVAL: in a chroot "/" is no mount point; its creator chose. */
+	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0 && errno != EINVAL)
+		return pp_error_set(err, errno, "make / private");
+	for (size_t i = 0; i < pod->n_volumes; i++) {
+		struct pp_pod_volume *pv = &pod->volumes[i];
+		if (!pv->in_volumes_ns)
+			continue;
+		/* a medium Memory tmpfs moves in; pv->fd still holds it */
+		int r = pv->fd >= 0
+			    ? move_mount(pv->fd, "", AT_FDCWD, pv->path, MOVE_MOUNT_F_EMPTY_PATH)
+			    : mount(pv->path, pv->path, NULL, MS_BIND, NULL);
+		if (r < 0 || mount(NULL, pv->path, NULL, MS_PRIVATE, NULL) < 0 ||
+		    mount(NULL, pv->path, NULL, MS_SHARED, NULL) < 0)
+			return pp_error_set(err, errno, "volume \"%s\": shared mount",
+					    pv->spec->name);
+		if (pv->fd < 0 && (pv->fd = open(pv->path, O_PATH | O_DIRECTORY | O_CLOEXEC)) < 0)
+			return pp_error_set(err, errno, "volume \"%s\": open", pv->spec->name);
+	}
+	return 0;
+}
+
+/* The emptyDirs some container mounts with propagation live, each a shared
+ * mount, in a mount namespace of the pod's own that only an fd holds (kubelet
+ * gets the same from its rshared root directory, on the host): every
+ * container's mount of one is cloned from there, so a Bidirectional
+ * container's mounts reach it, and through it the containers that mount it
+ * HostToContainer, started or restarted later too, never the host. The
+ * namespace, and every mount in it, goes with its fd (a detached tree would
+ * not do: nothing propagates into one). Made by the supervisor in passing. */
+static int volumes_ns_create(struct pp_pod_instance *pod, struct pp_error **err)
+{
+	cleanup_mntns_visit struct pp_mntns_visit v = PP_MNTNS_VISIT_INIT;
+	if (pp_mntns_enter(&v, -1, err) < 0)
+		return pp_error_wrap(err, "the pod's volumes namespace");
+	if (volumes_ns_populate(pod, err) < 0)
+		return -1;
+	pod->volumes_ns_fd = open("/proc/self/ns/mnt", O_RDONLY | O_CLOEXEC);
+	if (pod->volumes_ns_fd < 0)
+		return pp_error_set(err, errno, "open the volumes mount namespace");
+	return 0;
+}
+
 int pp_pod_volumes_create(struct pp_pod_instance *pod, struct pp_error **err)
 {
+	bool any_shared = false;
 	for (size_t i = 0; i < pod->n_volumes; i++) {
 		struct pp_pod_volume *pv = &pod->volumes[i];
 		const struct pp_volume *v = pv->spec;
+		if (pp_volume_is_projected(v)) {
+			if (pp_pod_projected_volume_sync(pod, pv, NULL, err) < 0)
+				return -1;
+			continue;
+		}
 		if (v->kind != PP_VOLUME_EMPTY_DIR)
 			continue;
 		if (v->medium_memory) {
 			pv->fd = memory_empty_dir(pod, v, err);
 			if (pv->fd < 0)
 				return pp_error_wrap(err, "volume \"%s\"", v->name);
-			continue;
 		}
 		pv->path = xasprintf("%s/volumes/%s", pod->data_dir, v->name);
+		pv->in_volumes_ns = volume_propagates(pod, v->name);
+		if (v->medium_memory) {
+			/* its mount point in the volumes namespace */
+			if (pv->in_volumes_ns && pp_mkdir_p(pv->path, EMPTYDIR_MODE, err) < 0)
+				return pp_error_wrap(err, "volume \"%s\"", v->name);
+			any_shared |= pv->in_volumes_ns;
+			continue;
+		}
 		if (pp_mkdir_p(pv->path, EMPTYDIR_MODE, err) < 0)
 			return pp_error_wrap(err, "volume \"%s\"", v->name);
 		const struct pp_pod_security *ps = &pod->spec->security;
@@ -182,8 +258,9 @@ int pp_pod_volumes_create(struct pp_pod_instance *pod, struct pp_error **err)
 			return pp_error_set(err, errno, "volume \"%s\": owner", v->name);
 		if (chmod(pv->path, ps->has_fs_group ? FSGROUP_DIR_MODE : EMPTYDIR_MODE) < 0)
 			return pp_error_set(err, errno, "volume \"%s\": chmod", v->name);
+		any_shared |= pv->in_volumes_ns;
 	}
-	return 0;
+	return any_shared ? volumes_ns_create(pod, err) : 0;
 }
 
 static const char *subpath_lookup(void *ctx, const char *name)
@@ -309,6 +386,21 @@ static int image_volumes(const struct pp_pod_instance *pod, const struct pp_pod_
 	return 0;
 }
 
+/* kubelet's translateMountPropagation, and the rslave / rshared the CRI
+ * asks runc for. */
+static enum pp_mount_propagation_mode mount_propagation(enum pp_mount_propagation p)
+{
+	switch (p) {
+	case PP_PROPAGATION_HOST_TO_CONTAINER:
+		return PP_MOUNT_RSLAVE;
+	case PP_PROPAGATION_BIDIRECTIONAL:
+		return PP_MOUNT_RSHARED;
+	case PP_PROPAGATION_NONE:
+	default:
+		return PP_MOUNT_RPRIVATE;
+	}
+}
+
 /* The container's mounts: the image's Volumes, /dev/shm and the /etc files
  * of the sandbox, then its volumeMounts in order. Strings in *out point
  * into pod and *owned. */
@@ -349,8 +441,14 @@ int pp_pod_container_mounts(struct pp_pod_instance *pod, const struct pp_pod_con
 		const struct pp_volume_mount *vm = &c->spec->volume_mounts[i];
 		struct pp_pod_volume *pv = find_volume(pod, vm->name);
 		struct pp_mount_spec *s = &m[k++];
-		*s = (struct pp_mount_spec){.target = vm->mount_path, .read_only = vm->read_only};
+		/* kubelet's API data volumes (downwardAPI, projected, configMap,
+		 * secret) are read-only */
+		bool api_data = pp_volume_is_projected(pv->spec);
+		*s = (struct pp_mount_spec){.target = vm->mount_path,
+					    .read_only = vm->read_only || api_data,
+					    .propagation = mount_propagation(vm->propagation)};
 		if (pv->fd >= 0) {
+			s->in_volumes_ns = pv->in_volumes_ns;
 			s->kind = PP_MOUNT_FD;
 			s->source_fd = pv->fd;
 		} else {

@@ -84,7 +84,8 @@ static int child_setup(const struct pp_container_config *cfg,
 	if (join_pod_namespaces(cfg, err) < 0)
 		return -1;
 	pp_trace("ctr %s namespaces joined", cfg->name);
-	/* 3-6. private propagation, overlay root, /proc /dev /sys, volumes,
+	/* 3-6. propagating volumes cloned, a mount namespace of its own,
+	 *      private propagation, overlay root, /proc /dev /sys, volumes,
 	 *      masked and read-only paths. */
 	cleanup_close int rootfd = pp_rootfs_prepare(cfg, err);
 	if (rootfd < 0)
@@ -187,6 +188,8 @@ static int validate(const struct pp_container_config *cfg, struct pp_error **err
 		return pp_error_set(err, EINVAL, "join_ns without ns_pidfd");
 	if (cfg->userns && cfg->userns_fd < 0)
 		return pp_error_set(err, EINVAL, "userns without userns_fd");
+	if (cfg->join_target_pid_ns && cfg->target_pidfd < 0)
+		return pp_error_set(err, EINVAL, "join_target_pid_ns without target_pidfd");
 	return 0;
 }
 
@@ -201,16 +204,22 @@ static void kill_and_reap(pid_t pid, int pidfd)
  * race. Returns 0 in the child, the pid in the parent, -1 on error. */
 static pid_t clone_child(const struct pp_container_config *cfg, int *pidfd, struct pp_error **err)
 {
-	uint64_t flags = CLONE_NEWNS | CLONE_PIDFD;
+	/* Born in our mount namespace: it takes its own (CLONE_NEWNS) once
+	 * it has cloned what must be cloned here (pp_rootfs_prepare). */
+	uint64_t flags = CLONE_PIDFD;
 	cleanup_close int own_pidns = -1;
-	if (cfg->join_ns & CLONE_NEWPID) {
+	int pidns_of = cfg->join_target_pid_ns	       ? cfg->target_pidfd
+		       : (cfg->join_ns & CLONE_NEWPID) ? cfg->ns_pidfd
+						       : -1;
+	if (pidns_of >= 0) {
 		/* setns(CLONE_NEWPID) only sets where our next child is born
 		 * (pid_for_children); keep ours to go back to after the clone. */
 		own_pidns = open("/proc/self/ns/pid_for_children", O_RDONLY | O_CLOEXEC);
 		if (own_pidns < 0)
 			return pp_error_set(err, errno, "open own PID namespace");
-		if (setns(cfg->ns_pidfd, CLONE_NEWPID) < 0)
-			return pp_error_set(err, errno, "join the pod PID namespace");
+		if (setns(pidns_of, CLONE_NEWPID) < 0)
+			return pp_error_set(err, errno, "join the %s PID namespace",
+					    cfg->join_target_pid_ns ? "target's" : "pod");
 	} else if (cfg->new_pid_ns) {
 		flags |= CLONE_NEWPID;
 	}

@@ -27,6 +27,19 @@ enum pp_mount_kind {
 	PP_MOUNT_TMPFS, /* a new tmpfs with tmpfs_options */
 };
 
+/* A mount's propagation, as kubelet's CRI asks runc for it. */
+enum pp_mount_propagation_mode {
+	PP_MOUNT_RPRIVATE = 0, /* mountPropagation None: cut off from its source */
+	/* HostToContainer: rslave, mounts made later under the source (on the
+	 * host, or in a container with RSHARED) reach the container. The
+	 * source must be on a shared or slave mount (BIND: checked). */
+	PP_MOUNT_RSLAVE,
+	/* Bidirectional: rshared, in the peer group of the source's mount, so
+	 * that mounts made in the container reach the host and the other
+	 * containers too. The source must be on a shared mount (BIND: checked). */
+	PP_MOUNT_RSHARED,
+};
+
 struct pp_mount_spec {
 	enum pp_mount_kind kind;
 	const char *source; /* PP_MOUNT_BIND */
@@ -45,6 +58,10 @@ struct pp_mount_spec {
 	 * containerd's CRI seeds an image volume; nothing when the root has no
 	 * directory there. */
 	bool seed_from_root;
+	enum pp_mount_propagation_mode propagation;
+	/* PP_MOUNT_FD: source_fd is the root of a mount in the mount
+	 * namespace cfg->volumes_ns_fd, cloned (recursively) from inside it */
+	bool in_volumes_ns;
 };
 
 struct pp_container_config {
@@ -64,6 +81,11 @@ struct pp_container_config {
 	int ns_pidfd;
 	int join_ns;
 	bool new_pid_ns;
+	/* join_target_pid_ns: the PID namespace of target_pidfd's process
+	 * instead (an ephemeral container's --target, CRI's
+	 * NamespaceMode_TARGET: it sees that container's processes) */
+	bool join_target_pid_ns;
+	int target_pidfd;
 	/* userns: the process enters the user namespace userns_fd (the pod's,
 	 * owning its other namespaces) once its root is set up: the mounts are
 	 * made by the host's root, the image layers idmapped into the
@@ -73,6 +95,10 @@ struct pp_container_config {
 	bool userns;
 	int userns_fd;
 	uint32_t id_base;
+
+	/* A mount namespace some mounts take their source from
+	 * (pp_mount_spec.in_volumes_ns), or -1. */
+	int volumes_ns_fd;
 
 	/* Extra mounts after /proc, /dev, /dev/pts, /dev/mqueue, /sys; applied in order. */
 	const struct pp_mount_spec *mounts;

@@ -5,6 +5,7 @@
  * image can send a mount to the host. */
 #include <fcntl.h>
 #include <limits.h>
+#include <sched.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/mount.h>
@@ -288,8 +289,7 @@ static int clone_subpath(int dirfd, const char *subpath, struct pp_error **err)
 	return tree;
 }
 
-/* The source of one cfg->mounts entry, as a detached tree. */
-static int mount_source(const struct pp_mount_spec *m, struct pp_error **err)
+int pp_rootfs_mount_source(const struct pp_mount_spec *m, struct pp_error **err)
 {
 	const unsigned clone = OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE;
 	int tree;
@@ -351,28 +351,48 @@ static int seed_from_root(int rootfd, const struct pp_mount_spec *m, struct pp_e
 }
 
 /* Step 6, one entry. read_only is set on the detached tree, so the mount is
- * never visible writable, and recursively, so submounts are read-only too. */
-static int mount_one(int rootfd, const struct pp_mount_spec *m, struct pp_error **err)
+ * never visible writable, and recursively, so submounts are read-only too.
+ * *cloned: the source already cloned (a propagating mount), taken over;
+ * else -1. Propagation is set on every tree: a shared source (a pod's
+ * emptyDir that some container mounts with propagation) gives shared clones. */
+static int mount_one(int rootfd, const struct pp_mount_spec *m, int *cloned, const char *guard_root,
+		     struct pp_error **err)
 {
 	const char *target = m->target != NULL ? m->target : "(null)";
 	if (m->target == NULL)
 		return pp_error_set(err, EINVAL, "mount without a target");
 	if (m->seed_from_root && m->kind == PP_MOUNT_BIND && seed_from_root(rootfd, m, err) < 0)
 		return -1;
-	cleanup_close int tree = mount_source(m, err);
+	cleanup_close int tree = *cloned >= 0 ? steal_fd(cloned) : pp_rootfs_mount_source(m, err);
 	if (tree < 0)
 		return pp_error_wrap(err, "mount %s", target);
 	struct mount_attr ma = {.attr_set = MOUNT_ATTR_RDONLY};
 	if (m->read_only &&
 	    mount_setattr(tree, "", AT_EMPTY_PATH | AT_RECURSIVE, &ma, sizeof(ma)) < 0)
 		return pp_error_set(err, errno, "mount %s: read-only", target);
+	if (pp_mount_set_propagation(tree, m->propagation, err) < 0)
+		return pp_error_wrap(err, "mount %s", target);
 	struct stat st;
 	if (fstat(tree, &st) < 0)
 		return pp_error_set(err, errno, "mount %s: stat source", target);
-	if (pp_rootfs_attach(rootfd, target, tree, m->target_is_file || !S_ISDIR(st.st_mode), err) <
-	    0)
+	bool as_file = m->target_is_file || !S_ISDIR(st.st_mode);
+	if (guard_root != NULL) {
+		cleanup_close int tfd =
+		    pp_path_open_in_root(rootfd, target, O_PATH, PP_DIR_MODE, as_file, err);
+		if (tfd < 0 || pp_mount_refuse_shared_parent(tfd, guard_root, err) < 0)
+			return pp_error_wrap(err, "mount %s", target);
+	}
+	if (pp_rootfs_attach(rootfd, target, tree, as_file, err) < 0)
 		return pp_error_wrap(err, "mount %s", target);
 	return 0;
+}
+
+static bool has_shared_mount(const struct pp_container_config *cfg)
+{
+	for (size_t i = 0; i < cfg->n_mounts; i++)
+		if (cfg->mounts[i].propagation == PP_MOUNT_RSHARED)
+			return true;
+	return false;
 }
 
 /* In a chroot "/" is not a mount point (EINVAL) and the mount that holds it
@@ -397,7 +417,7 @@ static int make_visible_mounts_private(struct pp_error **err)
 	return 0;
 }
 
-int pp_rootfs_prepare(const struct pp_container_config *cfg, struct pp_error **err)
+static int prepare_root(const struct pp_container_config *cfg, int *cloned, struct pp_error **err)
 {
 	/* Our copy of the host's mount tree must not propagate anything back
 	 * to the host (or to other containers): make all of it private. */
@@ -412,13 +432,32 @@ int pp_rootfs_prepare(const struct pp_container_config *cfg, struct pp_error **e
 		return pp_error_wrap(err, "mount overlay root at %s", cfg->rootfs_dir);
 	if (mount_standard(cfg, rootfd, err) < 0)
 		return -1;
+	/* With an rshared mount, no other may go inside it (propagation.c). */
+	const char *guard_root = has_shared_mount(cfg) ? cfg->rootfs_dir : NULL;
 	for (size_t i = 0; i < cfg->n_mounts; i++)
-		if (mount_one(rootfd, &cfg->mounts[i], err) < 0)
+		if (mount_one(rootfd, &cfg->mounts[i], &cloned[i], guard_root, err) < 0)
 			return -1;
 	/* Last, so that no volume can be mounted over a mask. */
 	if (pp_rootfs_mask_paths(rootfd, &cfg->identity.security, err) < 0)
 		return -1;
 	return steal_fd(&rootfd);
+}
+
+int pp_rootfs_prepare(const struct pp_container_config *cfg, struct pp_error **err)
+{
+	/* Still in the caller's mount namespace: the sources of propagating
+	 * mounts and the caller's detached trees, cloned (propagation.c).
+	 * Then a mount namespace of our own, a copy of the caller's. */
+	int *cloned = xmalloc(sizeof(int) * (cfg->n_mounts + 1));
+	int r = pp_rootfs_clone_early(cfg, cloned, err);
+	if (r == 0 && unshare(CLONE_NEWNS) < 0)
+		r = pp_error_set(err, errno, "a mount namespace of its own");
+	if (r == 0)
+		r = prepare_root(cfg, cloned, err);
+	for (size_t i = 0; i < cfg->n_mounts; i++)
+		cleanup_closep(&cloned[i]);
+	free(cloned);
+	return r;
 }
 
 int pp_rootfs_pivot(int rootfd, struct pp_error **err)

@@ -24,7 +24,8 @@
 
 /* rootfs.c */
 
-/* Steps 3-6, in the child's own mount namespace: makes / recursively
+/* Steps 3-6: clones the mount sources that must be cloned in the caller's
+ * mount namespace, enters a mount namespace of its own, makes / recursively
  * private, mounts the overlay root at cfg->rootfs_dir, /proc /dev /sys and
  * cfg->mounts inside it. Returns an fd of the new root. */
 int pp_rootfs_prepare(const struct pp_container_config *cfg, struct pp_error **err);
@@ -37,6 +38,25 @@ int pp_fs_new(const char *fstype, const char *options, unsigned attrs, struct pp
  * missing) inside the root. */
 int pp_rootfs_attach(int rootfd, const char *target, int mntfd, bool as_file,
 		     struct pp_error **err);
+
+/* The source of one cfg->mounts entry, as a detached tree (a clone of a
+ * bind source keeps its peer group). */
+int pp_rootfs_mount_source(const struct pp_mount_spec *m, struct pp_error **err);
+
+/* propagation.c: in the caller's mount namespace, clones into trees[i]
+ * the source of every mount of cfg with propagation (once its host mount is
+ * checked to allow it: containerd's words when not) or of kind
+ * PP_MOUNT_FD; -1 for the others. */
+int pp_rootfs_clone_early(const struct pp_container_config *cfg, int *trees, struct pp_error **err);
+
+/* Refuses a mount at tfd (resolved inside the root mounted at root) when
+ * the mount holding it is shared: inside an rshared (Bidirectional) mount,
+ * a mount of ours would propagate to the host and outlive the container,
+ * stacked anew at each restart (runc lets it; we do not). */
+int pp_mount_refuse_shared_parent(int tfd, const char *root, struct pp_error **err);
+
+/* Sets mode on the detached tree, recursively (rprivate, rslave, rshared). */
+int pp_mount_set_propagation(int tree, enum pp_mount_propagation_mode mode, struct pp_error **err);
 
 /* masked_paths.c: unless privileged or procMount Unmasked, the paths runc
  * masks (an empty read-only tmpfs over directories, /dev/null over files)

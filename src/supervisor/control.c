@@ -99,7 +99,7 @@ static void exec_reply(struct sup *s, int fd, const char *name)
 {
 	struct pp_pod_instance *pod = s->pod;
 	struct pp_pod_container *c = NULL;
-	for (size_t i = 0; i < pod->n_containers && c == NULL; i++)
+	for (size_t i = 0; i < pp_pod_n_all(pod) && c == NULL; i++)
 		if (strcmp(pod->containers[i].spec->name, name) == 0)
 			c = &pod->containers[i];
 	if (c == NULL) {
@@ -177,7 +177,7 @@ static void do_freeze(struct sup *s, int fd, bool freeze)
 static void do_attach(struct sup *s, int fd, const char *name)
 {
 	struct pp_pod_container *c = NULL;
-	for (size_t i = 0; i < s->pod->n_containers && c == NULL; i++)
+	for (size_t i = 0; i < pp_pod_n_all(s->pod) && c == NULL; i++)
 		if (strcmp(s->pod->containers[i].spec->name, name) == 0)
 			c = &s->pod->containers[i];
 	if (c == NULL) {
@@ -212,10 +212,44 @@ static void do_netcheck(struct sup *s, int fd)
 		reply(fd, "ok", NULL, 0);
 }
 
+/* A policy the decoder checked, by name. */
+static enum pp_pull_policy pull_policy(const char *name)
+{
+	if (name == NULL)
+		return PP_PULL_DEFAULT;
+	if (strcmp(name, "Always") == 0)
+		return PP_PULL_ALWAYS;
+	return strcmp(name, "Never") == 0 ? PP_PULL_NEVER : PP_PULL_IF_NOT_PRESENT;
+}
+
+/* peapod debug: an ephemeral container added to the running pod. */
+static void do_debug(struct sup *s, int fd, const char *msg, size_t len)
+{
+	cleanup_error struct pp_error *err = NULL;
+	struct pp_ctl_debug_request req;
+	if (pp_ctl_debug_request_decode(msg, len, &req, &err) < 0) {
+		reply_error(fd, "%s", err->msg);
+		return;
+	}
+	const struct pp_ephemeral_request er = {.name = req.name,
+						.image = req.image,
+						.command = req.command,
+						.target = req.target,
+						.pull_policy = pull_policy(req.pull_policy),
+						.stdin_open = req.stdin_open,
+						.tty = req.tty};
+	if (sup_add_ephemeral(s, &er, &err) < 0)
+		reply_error(fd, "%s", err->msg);
+	else
+		reply(fd, "ok", NULL, 0);
+	pp_ctl_debug_request_free(&req);
+}
+
 void sup_ctl_request(struct sup *s, size_t k)
 {
 	int fd = s->clients[k];
-	char buf[1024];
+	/* a debug request carries a command line */
+	char buf[8192];
 	ssize_t n = recv(fd, buf, sizeof(buf) - 1, MSG_DONTWAIT);
 	if (n < 0 && (errno == EAGAIN || errno == EINTR))
 		return;
@@ -229,6 +263,8 @@ void sup_ctl_request(struct sup *s, size_t k)
 		do_stop(s, fd, grace);
 	else if (pp_ctl_is_exec_request(buf, (size_t)n))
 		do_exec(s, fd, buf, (size_t)n);
+	else if (pp_ctl_is_debug_request(buf, (size_t)n))
+		do_debug(s, fd, buf, (size_t)n);
 	else if (strncmp(buf, "attach ", 7) == 0)
 		do_attach(s, fd, buf + 7);
 	else if (strcmp(buf, "netcheck") == 0)

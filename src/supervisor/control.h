@@ -9,6 +9,9 @@
  *   "attach <container>"    "ok" and, as SCM_RIGHTS, the write end of the
  *                           container's stdin (stdin: true; with stdinOnce
  *                           only once: its closing is the container's EOF)
+ *   "debug {...}"           peapod debug: an ephemeral container added
+ *                           (struct pp_ctl_debug_request); "ok" once it
+ *                           is (it starts once its image is ready)
  *   "netcheck"              CNI CHECK of the pod's network: "ok", "none"
  *                           (no network) or the error
  *   "freeze", "thaw"         freeze / thaw the pod's cgroup; "ok" once done
@@ -71,6 +74,24 @@ int pp_ctl_exec_reply_decode(const char *msg, size_t len, const int *fds, size_t
 			     struct pp_ctl_exec_reply *r, struct pp_error **err);
 /* Idempotent. */
 void pp_ctl_exec_reply_free(struct pp_ctl_exec_reply *r);
+
+/* The debug request (control_debug.c): kubectl debug's ephemeral
+ * container. Encoded by the CLI; decoded strings are owned by doc. */
+struct pp_ctl_debug_request {
+	const char *name, *image;
+	const char *target; /* NULL: none */
+	char **command;	    /* NULL-terminated, NULL: the image's; owned when decoded */
+	/* imagePullPolicy: "Always", "IfNotPresent", "Never", or NULL: the default */
+	const char *pull_policy;
+	bool stdin_open, tty;
+	struct json_object *doc;
+};
+char *pp_ctl_debug_request_encode(const struct pp_ctl_debug_request *req);
+bool pp_ctl_is_debug_request(const char *msg, size_t len);
+int pp_ctl_debug_request_decode(const char *msg, size_t len, struct pp_ctl_debug_request *req,
+				struct pp_error **err);
+/* Idempotent. */
+void pp_ctl_debug_request_free(struct pp_ctl_debug_request *req);
 
 /* Connects to the pod's supervisor (ECONNREFUSED/ENOENT when it is gone). */
 int pp_ctl_connect(const char *uid, struct pp_error **err);

@@ -133,7 +133,7 @@ static void on_finish(void *ctx)
 	struct daemon *d = ctx;
 	pp_trace("sup finish");
 	pp_pod_instance_destroy(d->pod, NULL);
-	for (size_t i = 0; i < d->pod->n_containers; i++) {
+	for (size_t i = 0; i < pp_pod_n_all(d->pod); i++) {
 		pp_log_writer_close(d->logs[i]);
 		d->logs[i] = NULL;
 	}
@@ -183,7 +183,8 @@ static __attribute__((noreturn)) void supervisor_main(struct pp_pod *spec, const
 		goto fail;
 	}
 	spec = NULL;
-	d.logs = xmalloc(sizeof(*d.logs) * (d.pod->n_containers + 1));
+	/* room for the ephemeral containers to come (peapod debug) */
+	d.logs = xmalloc(sizeof(*d.logs) * (d.pod->n_containers + PP_POD_MAX_EPHEMERAL));
 	ctl = pp_ctl_listen(sock, &err);
 	if (ctl < 0) {
 		pp_pod_instance_destroy(d.pod, NULL);
@@ -218,7 +219,7 @@ out:
 	unlink(sock);
 	cleanup_closep(&d.events_fd);
 	if (d.pod != NULL)
-		for (size_t i = 0; i < d.pod->n_containers; i++)
+		for (size_t i = 0; i < pp_pod_n_all(d.pod); i++)
 			pp_log_writer_close(d.logs[i]);
 	free(d.logs);
 	free(d.log_dir);

@@ -45,7 +45,7 @@ void sup_pulls_init(struct sup *s)
 {
 	s->pull = (struct pull_child){.pidfd = -1, .fd = -1};
 	int64_t now = pp_monotonic_ns();
-	for (size_t i = 0; i < s->pod->n_containers; i++) {
+	for (size_t i = 0; i < pp_pod_n_all(s->pod); i++) {
 		struct image_wait *w = &s->run[i].img;
 		*w = (struct image_wait){0};
 		if (s->pod->containers[i].image != NULL)
@@ -214,6 +214,17 @@ static void image_ready(struct sup *s, size_t i, bool pulled)
 	s->dirty = true;
 }
 
+void sup_config_error(struct sup *s, size_t i, const struct pp_error *err)
+{
+	struct pp_pod_container *c = &s->pod->containers[i];
+	struct image_wait *w = &s->run[i].img;
+	w->waiting = true;
+	set_reason(w, "CreateContainerConfigError", err->msg);
+	sup_event(s, PP_EVENT_WARNING, c->spec->name, "Failed", "Error: %s", err->msg);
+	schedule_retry(s, i);
+	w->notice_at = 0; /* it stays CreateContainerConfigError */
+}
+
 static void never_pull(struct sup *s, size_t i)
 {
 	struct pp_pod_container *c = &s->pod->containers[i];
@@ -269,14 +280,14 @@ void sup_pulls_kick(struct sup *s)
 	bool started = false;
 	while (!s->pull.active) {
 		int64_t now = pp_monotonic_ns();
-		size_t due = s->pod->n_containers;
+		size_t due = pp_pod_n_all(s->pod);
 		/* The first due in the pod's order: init containers first. */
-		for (size_t i = 0; i < s->pod->n_containers && due == s->pod->n_containers; i++) {
+		for (size_t i = 0; i < pp_pod_n_all(s->pod) && due == pp_pod_n_all(s->pod); i++) {
 			const struct image_wait *w = &s->run[i].img;
 			if (w->waiting && w->retry_at && w->retry_at <= now)
 				due = i;
 		}
-		if (due == s->pod->n_containers)
+		if (due == pp_pod_n_all(s->pod))
 			break;
 		attempt(s, due);
 		started = true;
@@ -290,7 +301,7 @@ int64_t sup_pulls_next(const struct sup *s)
 	int64_t next = 0;
 	if (s->stopping != STOP_NONE || s->finished)
 		return 0;
-	for (size_t i = 0; i < s->pod->n_containers; i++) {
+	for (size_t i = 0; i < pp_pod_n_all(s->pod); i++) {
 		const struct image_wait *w = &s->run[i].img;
 		if (!w->waiting)
 			continue;
@@ -306,7 +317,7 @@ int64_t sup_pulls_next(const struct sup *s)
 
 void sup_pulls_timer(struct sup *s, int64_t now)
 {
-	for (size_t i = 0; i < s->pod->n_containers; i++) {
+	for (size_t i = 0; i < pp_pod_n_all(s->pod); i++) {
 		struct image_wait *w = &s->run[i].img;
 		if (!w->waiting || !w->notice_at || w->notice_at > now)
 			continue;
@@ -417,7 +428,7 @@ void sup_pull_event(struct sup *s)
 
 void sup_pulls_stop(struct sup *s)
 {
-	for (size_t i = 0; i < s->pod->n_containers; i++)
+	for (size_t i = 0; i < pp_pod_n_all(s->pod); i++)
 		s->run[i].img.retry_at = s->run[i].img.notice_at = 0;
 	if (!s->pull.active)
 		return;
@@ -436,6 +447,6 @@ void sup_pulls_free(struct sup *s)
 		pp_pidfd_kill_and_reap(s->pull.pidfd);
 		pull_release(s);
 	}
-	for (size_t i = 0; i < s->pod->n_containers; i++)
+	for (size_t i = 0; i < pp_pod_n_all(s->pod); i++)
 		free(s->run[i].img.message);
 }

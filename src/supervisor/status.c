@@ -136,7 +136,8 @@ static struct json_object *container_status(const struct sup *s, size_t i)
 		    xasprintf("peapod://%s/%s/%d", s->pod->uid, c->spec->name, c->restart_count);
 		put_str(o, "containerID", id);
 	}
-	put(o, "ready", json_object_new_boolean(container_ready(s, i)));
+	/* an ephemeral container is never ready (the API server's) */
+	put(o, "ready", json_object_new_boolean(!c->is_ephemeral && container_ready(s, i)));
 	put(o, "started", json_object_new_boolean(container_started(s, i)));
 	put(o, "restartCount", json_object_new_int(c->restart_count));
 	put(o, "state", container_state(s, i));
@@ -234,6 +235,12 @@ static struct json_object *pod_status(const struct sup *s)
 	else
 		json_object_put(inits);
 	put(st, "containerStatuses", apps);
+	if (pod->n_ephemeral) {
+		struct json_object *eph = json_object_new_array();
+		for (size_t i = pod->n_containers; i < pp_pod_n_all(pod); i++)
+			json_object_array_add(eph, container_status(s, i));
+		put(st, "ephemeralContainerStatuses", eph);
+	}
 	return st;
 }
 
@@ -248,6 +255,40 @@ static struct json_object *metadata(const struct sup *s)
 	if (s->stop_requested)
 		put(m, "deletionTimestamp", jtime(&s->deletion_time));
 	return m;
+}
+
+/* spec.ephemeralContainers as the API server keeps them (the manifest
+ * has the rest of the spec): peapod debug's, in the order added. */
+static struct json_object *ephemeral_specs(const struct sup *s)
+{
+	struct json_object *a = json_object_new_array();
+	for (size_t i = s->pod->n_containers; i < pp_pod_n_all(s->pod); i++) {
+		const struct pp_pod_container *c = &s->pod->containers[i];
+		struct json_object *o = json_object_new_object();
+		put_str(o, "name", c->spec->name);
+		put_str(o, "image", c->spec->image);
+		if (c->spec->command != NULL) {
+			struct json_object *cmd = json_object_new_array();
+			for (char **p = c->spec->command; *p; p++)
+				json_object_array_add(cmd, json_object_new_string(*p));
+			put(o, "command", cmd);
+		}
+		static const char *const policies[] = {[PP_PULL_ALWAYS] = "Always",
+						       [PP_PULL_IF_NOT_PRESENT] = "IfNotPresent",
+						       [PP_PULL_NEVER] = "Never"};
+		put_str(o, "imagePullPolicy", policies[pp_pod_pull_policy(c->spec)]);
+		put_str(o, "terminationMessagePolicy", "File");
+		if (c->has_target)
+			put_str(o, "targetContainerName", s->pod->containers[c->target].spec->name);
+		if (c->spec->stdin_open)
+			put(o, "stdin", json_object_new_boolean(true));
+		if (c->spec->stdin_once)
+			put(o, "stdinOnce", json_object_new_boolean(true));
+		if (c->spec->tty)
+			put(o, "tty", json_object_new_boolean(true));
+		json_object_array_add(a, o);
+	}
+	return a;
 }
 
 /* What only peapod knows: the supervisor, and how a finished pod ended. */
@@ -272,6 +313,9 @@ static struct json_object *peapod_part(const struct sup *s)
 			json_object_array_add(
 			    sidecars, json_object_new_string(s->pod->containers[i].spec->name));
 	put(o, "sidecars", sidecars);
+	/* merged into spec by the views (ops/inspect.c) */
+	if (s->pod->n_ephemeral)
+		put(o, "ephemeralContainers", ephemeral_specs(s));
 	if (s->stopping != STOP_NONE)
 		put(o, "stopping", json_object_new_boolean(true));
 	if (s->frozen)

@@ -144,6 +144,12 @@ static void spawn_container(struct sup *s, size_t i)
 {
 	struct pp_pod_container *c = &s->pod->containers[i];
 	cleanup_error struct pp_error *err = NULL;
+	/* Its env's ConfigMaps and Secrets, before its first start. (A
+	 * restart that lacks one fails as a StartError, and is retried.) */
+	if (!s->run[i].ever_started && pp_pod_container_env_check(s->pod, i, &err) < 0) {
+		sup_config_error(s, i, err);
+		return;
+	}
 	s->run[i].start_at = 0;
 	s->run[i].ever_started = true;
 	s->run[i].tail_len = 0;
@@ -270,7 +276,9 @@ static void container_terminated(struct sup *s, size_t i)
 	else
 		sup_event(s, PP_EVENT_INFO, c->spec->name, "Completed", "container %s completed",
 			  c->spec->name);
-	if (s->stopping != STOP_NONE) {
+	/* An ephemeral container is never restarted, and how it ended is
+	 * not the pod's. */
+	if (s->stopping != STOP_NONE || c->is_ephemeral) {
 		sup_advance(s);
 		return;
 	}
@@ -292,7 +300,7 @@ static void container_terminated(struct sup *s, size_t i)
 
 static bool any_running(const struct sup *s, bool sidecars)
 {
-	for (size_t i = 0; i < s->pod->n_containers; i++) {
+	for (size_t i = 0; i < pp_pod_n_all(s->pod); i++) {
 		const struct pp_pod_container *c = &s->pod->containers[i];
 		if (c->state == PP_CTR_RUNNING && c->is_sidecar == sidecars)
 			return true;
@@ -315,7 +323,7 @@ static void signal_stage(struct sup *s, bool sidecars, bool force)
 {
 	/* App containers stop in parallel (their preStop hooks too); sidecars
 	 * one at a time, the last started first. */
-	for (size_t k = s->pod->n_containers; k-- > 0;) {
+	for (size_t k = pp_pod_n_all(s->pod); k-- > 0;) {
 		struct pp_pod_container *c = &s->pod->containers[k];
 		if (c->state != PP_CTR_RUNNING || c->is_sidecar != sidecars)
 			continue;
@@ -361,7 +369,7 @@ void sup_begin_stop(struct sup *s, int64_t grace_s)
 static bool first_start_due(const struct sup *s, size_t i)
 {
 	return s->stopping == STOP_NONE && !s->run[i].ever_started &&
-	       s->pod->containers[i].image != NULL;
+	       s->pod->containers[i].image != NULL && !s->run[i].img.waiting;
 }
 
 /* Starts the app containers: all at once (those whose image is ready; the
@@ -391,14 +399,53 @@ static void start_apps(struct sup *s)
 		if (s->run[i].hook.kind == HOOK_POST_START)
 			return;
 		if (!s->run[i].ever_started) {
-			if (pod->containers[i].image == NULL)
-				return; /* its pull's end moves us on */
+			if (pod->containers[i].image == NULL || s->run[i].img.waiting)
+				return; /* its pull's (or config retry's) end moves us on */
 			/* A failure re-enters here through container_terminated. */
 			start_container(s, i);
 			continue;
 		}
 		s->next_app++;
 	}
+}
+
+/* The ephemeral containers whose image is ready start once (no restart). */
+static void start_ephemerals(struct sup *s)
+{
+	for (size_t i = s->pod->n_containers; i < pp_pod_n_all(s->pod); i++)
+		if (s->stopping == STOP_NONE && !s->run[i].ever_started &&
+		    s->pod->containers[i].image != NULL)
+			start_container(s, i);
+}
+
+int sup_add_ephemeral(struct sup *s, const struct pp_ephemeral_request *req, struct pp_error **err)
+{
+	if (s->stopping != STOP_NONE || s->finished)
+		return pp_error_set(err, 0, "pod %s is not running: it is being stopped",
+				    s->pod->spec->name);
+	if (s->frozen)
+		return pp_error_set(err, 0, "pod %s is paused: unpause it first",
+				    s->pod->spec->name);
+	size_t i;
+	if (pp_pod_instance_add_ephemeral(s->pod, req, &i, err) < 0)
+		return -1;
+	/* Its run: called from the control socket's dispatch, where nothing
+	 * holds a pointer into s->run. */
+	s->run = xrealloc(s->run, sizeof(*s->run) * (i + 1));
+	struct ctr_run *r = &s->run[i];
+	*r = (struct ctr_run){0};
+	r->hook = HOOK_RUN_INIT;
+	r->exec = EXEC_CACHE_INIT;
+	for (size_t k = 0; k < N_PROBES; k++)
+		r->probes[k] = PROBE_RUN_INIT;
+	/* Its image, as any container's: looked up, or pulled per the
+	 * default policy (image_pull.c); then sup_advance starts it. */
+	r->img.waiting = true;
+	r->img.retry_at = pp_monotonic_ns();
+	s->dirty = true;
+	sup_pulls_kick(s);
+	sup_advance(s);
+	return 0;
 }
 
 /* Moves the pod forward: init containers in order, then the app containers;
@@ -418,11 +465,12 @@ void sup_advance(struct sup *s)
 		signal_stage(s, true, s->stop_deadline == 0);
 		return;
 	}
+	start_ephemerals(s);
 	while (s->next_init < pod->n_init) {
 		struct pp_pod_container *c = &pod->containers[s->next_init];
 		if (c->state == PP_CTR_WAITING && s->run[s->next_init].start_at == 0) {
-			if (c->image == NULL)
-				return; /* its pull's end moves us on */
+			if (c->image == NULL || s->run[s->next_init].img.waiting)
+				return; /* its pull's (or config retry's) end moves us on */
 			start_container(s, s->next_init);
 			if (s->stopping != STOP_NONE)
 				return;
@@ -673,6 +721,7 @@ int pp_supervisor_run(struct pp_pod_instance *pod, const struct pp_supervisor_ca
 		s.clients[k] = -1;
 	clock_gettime(CLOCK_REALTIME, &s.created);
 	s.started = s.created;
+	/* grown by sup_add_ephemeral: every use of it is by index */
 	s.run = xmalloc(sizeof(*s.run) * (pod->n_containers + 1));
 	pp_backoff_init(&s.backoff, pp_settings()->test_time_scale);
 	sup_probes_init(&s);
@@ -699,7 +748,7 @@ int pp_supervisor_run(struct pp_pod_instance *pod, const struct pp_supervisor_ca
 	sigprocmask(SIG_SETMASK, &old, NULL);
 	sup_pulls_free(&s);
 	sup_ctl_close_all(&s);
-	for (size_t i = 0; i < pod->n_containers; i++) {
+	for (size_t i = 0; i < pp_pod_n_all(pod); i++) {
 		sup_probes_stop(&s, i);
 		sup_hook_cancel(&s, i);
 		sup_exec_cache_clear(&s, i);

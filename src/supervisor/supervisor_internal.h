@@ -353,9 +353,18 @@ void sup_pull_event(struct sup *s);
 void sup_pulls_stop(struct sup *s);
 /* Frees what the waits hold. */
 void sup_pulls_free(struct sup *s);
+/* A container whose first start cannot be configured (its env names a
+ * ConfigMap or Secret that is not there): it waits as kubelet shows it,
+ * CreateContainerConfigError and the message, and is tried again with the
+ * pull back-off (as kubelet's next syncs do). */
+void sup_config_error(struct sup *s, size_t i, const struct pp_error *err);
 /* Whether container i waits for its image (then *reason and *message say
  * why, or are NULL while it is being pulled for the first time). */
 bool sup_image_waiting(const struct sup *s, size_t i, const char **reason, const char **message);
+
+/* supervisor.c: peapod debug: adds an ephemeral container to the running
+ * pod (pod.h), started once its image is ready, never restarted. */
+int sup_add_ephemeral(struct sup *s, const struct pp_ephemeral_request *req, struct pp_error **err);
 
 /* freeze.c: freezing the whole pod (podman pod pause). While paused no probe
  * runs and no container (re)starts; exec is refused; a stop thaws first. */

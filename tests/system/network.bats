@@ -275,6 +275,30 @@ kill_supervisor_then_gc() {
 	assert_no_leaks
 }
 
+@test "port-forward reaches a pod with a pod IP through its own loopback" {
+	apply_ok < <(web_pod alpha)
+	[ -n "$(pod_ip alpha)" ]
+	eventually 20 listening alpha 8080
+	env --default-signal=INT,TERM "$PEAPOD" port-forward alpha :8080 >"$TEST_DIR/out" 2>"$TEST_DIR/err" 3>&- &
+	BG_PID=$!
+	local port= i
+	for ((i = 0; i < 100; i++)); do
+		port=$(sed -n 's/^Forwarding from 127\.0\.0\.1:\([0-9]*\) -> 8080$/\1/p' "$TEST_DIR/out")
+		[ -z "$port" ] || break
+		sleep 0.1
+	done
+	[ -n "$port" ] || { dump_bg; fail "no Forwarding line"; }
+	run in_ns timeout 10 busybox wget -q -O - "http://127.0.0.1:$port/"
+	assert_status 0
+	assert_stdout "from-alpha"
+	kill -INT "$BG_PID"
+	wait_bg 10
+	assert_status 0
+	pp delete alpha >/dev/null
+	assert_no_net_leaks
+	assert_no_leaks
+}
+
 @test "hostPort: the host's port reaches the pod (portmap); its rules go with the pod" {
 	apply_ok <<'EOF'
 apiVersion: v1

@@ -8,6 +8,7 @@
 # registries.conf of PEAPOD_REGISTRIES_CONF says.
 
 load helpers
+load registry_helpers
 load pods_helpers
 
 UNTIL_TERM='trap "exit 0" TERM; while true; do sleep 0.1; done'
@@ -19,22 +20,12 @@ setup_file() {
 		return 0
 	fi
 	here=$(cd "$(dirname "$BATS_TEST_FILENAME")/../lib" && pwd)
-	d=$(mktemp -d "$SUITE_TMP/podpull.XXXXXX")
-	export REG_DIR=$d
-	mkdir "$d/registry"
-	mkfifo "$d/stdin"
 	# the registry's access log (info) tells which blobs were asked for
-	REGISTRY_LOG_LEVEL=info python3 "$here/registry-fixture.py" real "$d/registry" \
-		<"$d/stdin" >"$d/ready" 2>"$d/log" 3>&- &
-	echo $! >"$d/fixture.pid"
-	sleep 3600 >"$d/stdin" 3>&- &
-	echo $! >"$d/holder.pid"
-	for ((i = 0; i < 300; i++)); do
-		[ -s "$d/ready" ] && break
-		sleep 0.1
-	done
-	REG=127.0.0.1:$(python3 -c 'import json,sys; print(json.load(sys.stdin)["port"])' <"$d/ready")
-	export REG
+	REGISTRY_LOG_LEVEL=info start_fixture real R
+	wait_fixture R
+	d=$R_DIR
+	export REG_DIR=$d
+	export REG=127.0.0.1:$R_PORT
 	make_rootfs "$d/rootfs"
 	python3 "$here/make-oci-layout.py" "$d/rootfs" "$d/layout" >"$d/layers"
 	export PEAPOD_REGISTRIES_CONF=$d/registries.conf
@@ -46,30 +37,13 @@ EOF
 }
 
 teardown_file() {
-	[ -n "${REG_DIR:-}" ] || return 0
-	local fixture i
-	fixture=$(cat "$REG_DIR/fixture.pid")
-	kill "$(cat "$REG_DIR/holder.pid")" 2>/dev/null || true
-	for ((i = 0; i < 100; i++)); do
-		kill -0 "$fixture" 2>/dev/null || break
-		sleep 0.1
-	done
-	rm -rf "$REG_DIR"
+	stop_fixtures
 }
 
 # push REPO:TAG: the layout's image 1 (three layers) to the registry.
 push() {
 	skopeo copy --quiet --dest-tls-verify=false "oci:$REG_DIR/layout:1" \
 		"docker://$REG/$1" >/dev/null
-}
-
-# store_state: what the image store holds (locks aside).
-store_state() {
-	(
-		cd "$PEAPOD_ROOT" || exit 1
-		find layers images blobs -mindepth 1 ! -name '*.lock' 2>/dev/null | sort
-		cat repositories.json
-	)
 }
 
 # events NAME: the pod's events, "reason: message" a line.
@@ -360,5 +334,23 @@ EOF
 	eventually 30 phase_is b Running
 	delete_ok a b
 	run_peapod image rm "$REG/pp/two:1"
+	assert_no_leaks
+}
+
+@test "debug: the ephemeral container's image is pulled by the pod's supervisor, then it runs" {
+	push pp/dbg:1
+	pod_with "$IMAGE" "" p
+	assert_status 0
+	eventually 20 phase_is p Running
+	run_peapod debug p -i --image "$REG/pp/dbg:1" -c dbg --target c -- sh -c 'echo debugged; ps -o args'
+	assert_status 0
+	assert_line "debugged"
+	assert_stdout_contains "sleep 0.1"
+	eventually 10 has_event p "dbg Pulled: Successfully pulled image \"$REG/pp/dbg:1\""
+	has_event p "dbg Pulling: Pulling image"
+	[ "$(inspect_get p "d['status']['ephemeralContainerStatuses'][0]['imageID']")" != "" ]
+	run_peapod delete p
+	assert_status 0
+	run_peapod image rm "$REG/pp/dbg:1"
 	assert_no_leaks
 }

@@ -6,6 +6,7 @@
 # errors that leave the store as it was.
 
 load helpers
+load registry_helpers
 
 # setup_file: the registry (held by the fixture until its stdin, a fifo
 # whose only writer is a sleep, closes) and the two images pushed to it.
@@ -16,20 +17,11 @@ setup_file() {
 		return 0
 	fi
 	here=$(cd "$(dirname "$BATS_TEST_FILENAME")/../lib" && pwd)
-	d=$(mktemp -d "$SUITE_TMP/registry.XXXXXX")
+	start_fixture real R
+	wait_fixture R
+	d=$R_DIR
 	export REG_DIR=$d
-	mkdir "$d/registry"
-	mkfifo "$d/stdin"
-	python3 "$here/registry-fixture.py" real "$d/registry" <"$d/stdin" >"$d/ready" 2>"$d/log" 3>&- &
-	echo $! >"$d/fixture.pid"
-	sleep 3600 >"$d/stdin" 3>&- &
-	echo $! >"$d/holder.pid"
-	for ((i = 0; i < 300; i++)); do
-		[ -s "$d/ready" ] && break
-		sleep 0.1
-	done
-	REG=127.0.0.1:$(python3 -c 'import json,sys; print(json.load(sys.stdin)["port"])' <"$d/ready")
-	export REG
+	export REG=127.0.0.1:$R_PORT
 	make_rootfs "$d/rootfs"
 	python3 "$here/make-oci-layout.py" "$d/rootfs" "$d/layout" >"$d/layers"
 	BASE_LAYER=$(sed -n 1p "$d/layers")
@@ -42,25 +34,7 @@ setup_file() {
 }
 
 teardown_file() {
-	[ -n "${REG_DIR:-}" ] || return 0
-	local fixture i
-	fixture=$(cat "$REG_DIR/fixture.pid")
-	kill "$(cat "$REG_DIR/holder.pid")" 2>/dev/null || true
-	# the fixture stops its registry and removes its directory on EOF
-	for ((i = 0; i < 100; i++)); do
-		kill -0 "$fixture" 2>/dev/null || break
-		sleep 0.1
-	done
-	rm -rf "$REG_DIR"
-}
-
-# store_state: what the image store holds (locks aside).
-store_state() {
-	(
-		cd "$PEAPOD_ROOT" || exit 1
-		find layers images blobs -mindepth 1 ! -name '*.lock' 2>/dev/null | sort
-		cat repositories.json
-	)
+	stop_fixtures
 }
 
 @test "pull a layered image, run it (config, whiteout), share its base layer, rm it" {

@@ -7,6 +7,7 @@
 # zstd image (image 2's layers recompressed) pulled on a terminal (script).
 
 load helpers
+load registry_helpers
 
 # add_zstd_image LAYOUT: tag "zstd", image 2 with its layers compressed by
 # zstd (the same tars, so the same config and diff IDs).
@@ -72,15 +73,6 @@ teardown_file() {
 	done
 	kill "$fixture" 2>/dev/null || true
 	rm -rf "$FAULT_DIR"
-}
-
-# store_state: what the image store holds (locks aside).
-store_state() {
-	(
-		cd "$PEAPOD_ROOT" || exit 1
-		find layers images blobs -mindepth 1 ! -name '*.lock' 2>/dev/null | sort
-		cat repositories.json 2>/dev/null
-	)
 }
 
 # blob_gets REPO DIGEST: how many GETs of the blob the registry answered.

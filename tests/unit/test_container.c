@@ -315,6 +315,37 @@ static void test_mount_errors(void **state)
 	    e, "container \"t\": mount /x: clone /nonexistent/vol: No such file or directory");
 }
 
+/* mountPropagation: the source's host mount must allow it (containerd's
+ * checks), and the container's mount gets rslave, rshared or rprivate. */
+static void test_mount_propagation(void **state)
+{
+	struct fixture *f = *state;
+	cleanup_free char *vol = xasprintf("%s/vol", f->base);
+	assert_int_equal(mkdir(vol, 0755), 0);
+	assert_int_equal(mount(vol, vol, NULL, MS_BIND, NULL), 0);
+	assert_int_equal(mount(NULL, vol, NULL, MS_PRIVATE, NULL), 0);
+	struct pp_mount_spec m = {
+	    .kind = PP_MOUNT_BIND, .source = vol, .target = "/v", .propagation = PP_MOUNT_RSLAVE};
+	f->cfg.mounts = &m;
+	f->cfg.n_mounts = 1;
+	f->cfg.argv = ARGV("true");
+	cleanup_free char *e = start_error(&f->cfg);
+	cleanup_free char *want = xasprintf("container \"t\": mount /v: path \"%s\" is mounted on "
+					    "\"%s\" but it is not a shared or slave mount",
+					    vol, vol);
+	assert_string_equal(e, want);
+	assert_int_equal(mount(NULL, vol, NULL, MS_SHARED, NULL), 0);
+	f->cfg.argv = SH("grep ' /v ' /proc/self/mountinfo | grep -c ' master:'");
+	assert_output(&f->cfg, "1\n");
+	m.propagation = PP_MOUNT_RSHARED;
+	f->cfg.argv = SH("grep ' /v ' /proc/self/mountinfo | grep -c ' shared:'");
+	assert_output(&f->cfg, "1\n");
+	m.propagation = PP_MOUNT_RPRIVATE;
+	f->cfg.argv = SH("grep ' /v ' /proc/self/mountinfo | grep -cE 'shared:|master:' || true");
+	assert_output(&f->cfg, "0\n");
+	assert_int_equal(umount2(vol, MNT_DETACH), 0);
+}
+
 static void test_working_dir(void **state)
 {
 	struct fixture *f = *state;
@@ -663,6 +694,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_user_errors, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_exec_errors, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_mount_errors, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_mount_propagation, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_working_dir, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_join_pod_namespaces, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_cgroup, setup, teardown),

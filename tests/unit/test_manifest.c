@@ -124,6 +124,7 @@ static void test_volumes_and_mounts(void **state)
 	    HEAD "  volumes:\n  - name: a\n    emptyDir: {medium: Memory, sizeLimit: 64Mi}\n"
 		 "  - name: b\n    hostPath: {path: /srv, type: Directory}\n  - name: e\n"
 		 "    emptyDir: {}\n  containers:\n  - name: c\n    image: i\n"
+		 "    securityContext: {privileged: true}\n"
 		 "    volumeMounts:\n    - {name: a, mountPath: /a, readOnly: true}\n"
 		 "    - {name: b, mountPath: /b, subPath: x/y, mountPropagation: "
 		 "Bidirectional}\n");

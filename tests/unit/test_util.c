@@ -10,6 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <fcntl.h>
+#include <limits.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -24,6 +26,7 @@
 #include "util/digest.h"
 #include "util/dir.h"
 #include "util/fs.h"
+#include "util/mntns.h"
 
 static char base[] = "/tmp/peapod-util-test.XXXXXX";
 
@@ -316,10 +319,48 @@ static void test_child_report(void **state)
 	pp_error_free(&err);
 }
 
+/* A visit to a new mount namespace and back, then to it again by fd: its
+ * mount is seen only inside, and the working directory comes back. */
+static void test_mntns_visit(void **state)
+{
+	(void)state;
+	char tmpl[] = "/tmp/pp-mntns.XXXXXX";
+	char *dir = mkdtemp(tmpl);
+	assert_non_null(dir);
+	char before[PATH_MAX], after[PATH_MAX];
+	assert_non_null(getcwd(before, sizeof(before)));
+	struct pp_mntns_visit v = PP_MNTNS_VISIT_INIT;
+	struct pp_error *err = NULL;
+	if (pp_mntns_enter(&v, -1, &err) < 0) {
+		pp_error_free(&err);
+		rmdir(dir);
+		skip(); /* not root */
+	}
+	assert_true(mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) == 0 || errno == EINVAL);
+	assert_int_equal(mount("tmpfs", dir, "tmpfs", 0, NULL), 0);
+	int ns = open("/proc/self/ns/mnt", O_RDONLY | O_CLOEXEC);
+	assert_true(ns >= 0);
+	pp_mntns_leave(&v);
+	pp_mntns_leave(&v); /* idempotent */
+	struct stat d, parent;
+	assert_int_equal(stat(dir, &d), 0);
+	assert_int_equal(stat("/tmp", &parent), 0);
+	assert_true(d.st_dev == parent.st_dev);
+	assert_non_null(getcwd(after, sizeof(after)));
+	assert_string_equal(before, after);
+	assert_int_equal(pp_mntns_enter(&v, ns, &err), 0);
+	assert_int_equal(stat(dir, &d), 0);
+	assert_true(d.st_dev != parent.st_dev);
+	pp_mntns_leave(&v);
+	close(ns); /* the namespace, and its tmpfs, go */
+	assert_int_equal(rmdir(dir), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_clock),
+	    cmocka_unit_test(test_mntns_visit),
 	    cmocka_unit_test(test_path_clean),
 	    cmocka_unit_test(test_dir_lists_entries),
 	    cmocka_unit_test(test_dir_missing_and_errors),

@@ -1,0 +1,394 @@
+/* The object store: one JSON file per object, written atomically; a
+ * namespace's writers serialised by a flock on its directory. */
+#include <dirent.h>
+#include <fcntl.h>
+#include <json-c/json.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "manifest/manifest.h"
+#include "objects/objects.h"
+#include "util/base64.h"
+#include "util/cleanup.h"
+#include "util/fs.h"
+#include "util/settings.h"
+
+#define OBJECTS_DIR "objects"
+#define NS_DIR_MODE 0755
+#define CONFIGMAP_DIR_MODE 0755
+#define CONFIGMAP_FILE_MODE 0644
+#define SECRET_DIR_MODE 0700
+#define SECRET_FILE_MODE 0600
+/* Bigger than any valid object's JSON: 1 MiB of data, base64, and its keys. */
+#define OBJECT_FILE_MAX (4u * 1024 * 1024)
+
+const char *pp_object_result_name(enum pp_object_apply_result r)
+{
+	switch (r) {
+	case PP_OBJECT_CREATED:
+		return "created";
+	case PP_OBJECT_CONFIGURED:
+		return "configured";
+	case PP_OBJECT_UNCHANGED:
+	default:
+		return "unchanged";
+	}
+}
+
+static char *ns_dir(const char *ns)
+{
+	return xasprintf("%s/%s/%s", pp_settings()->root, OBJECTS_DIR, ns);
+}
+
+static char *kind_dir(enum pp_object_kind kind, const char *ns)
+{
+	cleanup_free char *d = ns_dir(ns);
+	return xasprintf("%s/%s", d, pp_object_kind_plural(kind));
+}
+
+static char *object_path(enum pp_object_kind kind, const char *ns, const char *name)
+{
+	cleanup_free char *d = kind_dir(kind, ns);
+	return xasprintf("%s/%s.json", d, name);
+}
+
+static int not_found(enum pp_object_kind kind, const char *name, struct pp_error **err)
+{
+	pp_error_set(err, 0, "%s \"%s\" not found", pp_object_kind_plural(kind), name);
+	return PP_OBJECT_NOT_FOUND;
+}
+
+/* The namespace's directory, made on first use, locked until fd is closed. */
+static int lock_namespace(const char *ns, struct pp_error **err)
+{
+	cleanup_free char *d = ns_dir(ns);
+	if (pp_mkdir_p(d, NS_DIR_MODE, err) < 0)
+		return -1;
+	int fd = open(d, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return pp_error_set(err, errno, "%s", d);
+	while (flock(fd, LOCK_EX) < 0) {
+		if (errno != EINTR) {
+			pp_error_set(err, errno, "lock %s", d);
+			close(fd);
+			return -1;
+		}
+	}
+	return fd;
+}
+
+static struct json_object *kv_json(const struct pp_kv *kv, size_t n)
+{
+	struct json_object *o = json_object_new_object();
+	for (size_t i = 0; i < n; i++)
+		json_object_object_add(o, kv[i].key, json_object_new_string(kv[i].value));
+	return o;
+}
+
+static struct json_object *data_json(const struct pp_config_object *o, bool binary)
+{
+	struct json_object *d = json_object_new_object();
+	for (size_t i = 0; i < o->n_items; i++) {
+		const struct pp_data_item *it = &o->items[i];
+		if (it->binary != binary)
+			continue;
+		if (binary) {
+			cleanup_free char *b = pp_base64_encode(it->value, it->len);
+			json_object_object_add(d, it->key, json_object_new_string(b));
+		} else {
+			json_object_object_add(
+			    d, it->key,
+			    json_object_new_string_len((const char *)it->value, (int)it->len));
+		}
+	}
+	if (json_object_object_length(d) == 0) {
+		json_object_put(d);
+		return NULL;
+	}
+	return d;
+}
+
+struct json_object *pp_object_to_json(const struct pp_config_object *o)
+{
+	struct json_object *j = json_object_new_object();
+	json_object_object_add(j, "apiVersion", json_object_new_string("v1"));
+	json_object_object_add(j, "kind", json_object_new_string(pp_object_kind_name(o->kind)));
+	struct json_object *m = json_object_new_object();
+	json_object_object_add(m, "name", json_object_new_string(o->name));
+	json_object_object_add(m, "namespace", json_object_new_string(o->namespace_));
+	if (o->uid != NULL)
+		json_object_object_add(m, "uid", json_object_new_string(o->uid));
+	if (o->created != NULL)
+		json_object_object_add(m, "creationTimestamp", json_object_new_string(o->created));
+	if (o->n_labels > 0)
+		json_object_object_add(m, "labels", kv_json(o->labels, o->n_labels));
+	if (o->n_annotations > 0)
+		json_object_object_add(m, "annotations", kv_json(o->annotations, o->n_annotations));
+	json_object_object_add(j, "metadata", m);
+	bool secret = o->kind == PP_OBJ_SECRET;
+	struct json_object *data = data_json(o, secret);
+	if (data != NULL)
+		json_object_object_add(j, "data", data);
+	struct json_object *bin = secret ? NULL : data_json(o, true);
+	if (bin != NULL)
+		json_object_object_add(j, "binaryData", bin);
+	if (secret)
+		json_object_object_add(j, "type", json_object_new_string(o->type));
+	if (o->has_immutable)
+		json_object_object_add(j, "immutable", json_object_new_boolean(o->immutable));
+	return j;
+}
+
+/* The stored file, read back through the manifest parser: the same checks
+ * as any input. */
+static int read_object(const char *path, enum pp_object_kind kind, const char *name,
+		       struct pp_config_object **out, struct pp_error **err)
+{
+	cleanup_free char *buf = NULL;
+	size_t len = 0;
+	cleanup_error struct pp_error *rerr = NULL;
+	if (pp_read_file(path, OBJECT_FILE_MAX, &buf, &len, &rerr) < 0) {
+		if (rerr->status == ENOENT)
+			return not_found(kind, name, err);
+		return pp_error_set(err, rerr->status, "%s", rerr->msg);
+	}
+	struct pp_manifest_set set = {0};
+	int r = pp_manifest_set_parse(path, buf, len, &set, err);
+	explicit_bzero(buf, len);
+	if (r < 0)
+		return -1;
+	if (set.n != 1 || set.items[0].object == NULL || set.items[0].object->kind != kind) {
+		pp_manifest_set_free(&set);
+		return pp_error_set(err, 0, "%s: not a %s", path, pp_object_kind_name(kind));
+	}
+	*out = steal_ptr(&set.items[0].object);
+	pp_manifest_set_free(&set);
+	return 0;
+}
+
+int pp_object_get(enum pp_object_kind kind, const char *ns, const char *name,
+		  struct pp_config_object **out, struct pp_error **err)
+{
+	*out = NULL;
+	cleanup_free char *path = object_path(kind, ns, name);
+	return read_object(path, kind, name, out, err);
+}
+
+/* The API server's update rules (ValidateConfigMapUpdate,
+ * ValidateSecretUpdate). */
+static int check_update(const struct pp_config_object *old, const struct pp_config_object *o,
+			struct pp_error **err)
+{
+	const char *what = pp_object_kind_name(o->kind);
+	if (o->kind == PP_OBJ_SECRET && strcmp(old->type, o->type) != 0)
+		return pp_error_set(err, 0,
+				    "%s \"%s\" is invalid: type: Invalid value: \"%s\": field is "
+				    "immutable",
+				    what, o->name, o->type);
+	if (!old->immutable)
+		return 0;
+	if (!o->immutable)
+		return pp_error_set(err, 0,
+				    "%s \"%s\" is invalid: immutable: Forbidden: field is "
+				    "immutable when `immutable` is set",
+				    what, o->name);
+	if (!pp_object_data_equal(old, o))
+		return pp_error_set(err, 0,
+				    "%s \"%s\" is invalid: data: Forbidden: field is immutable "
+				    "when `immutable` is set",
+				    what, o->name);
+	return 0;
+}
+
+int pp_object_check_apply(const struct pp_config_object *o, struct pp_error **err)
+{
+	struct pp_config_object *old = NULL;
+	int r = pp_object_get(o->kind, o->namespace_, o->name, &old, err);
+	if (r == PP_OBJECT_NOT_FOUND) {
+		pp_error_free(err);
+		return 0;
+	}
+	if (r < 0)
+		return -1;
+	r = check_update(old, o, err);
+	pp_object_free(old);
+	if (r < 0 && o->source != NULL)
+		pp_error_wrap(err, "%s:%d:%d", o->source, o->pos.line, o->pos.col);
+	return r;
+}
+
+static char *new_uid(void)
+{
+	unsigned char b[16];
+	if (getrandom(b, sizeof(b), 0) != (ssize_t)sizeof(b))
+		abort();
+	b[6] = (unsigned char)((b[6] & 0x0f) | 0x40);
+	b[8] = (unsigned char)((b[8] & 0x3f) | 0x80);
+	return xasprintf("%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
+			 b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11],
+			 b[12], b[13], b[14], b[15]);
+}
+
+static char *now_rfc3339(void)
+{
+	time_t t = time(NULL);
+	struct tm tm;
+	char buf[32];
+	gmtime_r(&t, &tm);
+	strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	return xstrdup(buf);
+}
+
+static int write_object(const struct pp_config_object *o, struct pp_error **err)
+{
+	bool secret = o->kind == PP_OBJ_SECRET;
+	cleanup_free char *dir = kind_dir(o->kind, o->namespace_);
+	if (pp_mkdir_p(dir, secret ? SECRET_DIR_MODE : CONFIGMAP_DIR_MODE, err) < 0)
+		return -1;
+	/* A directory made before by someone else's umask: root's only all the same. */
+	if (secret && chmod(dir, SECRET_DIR_MODE) < 0)
+		return pp_error_set(err, errno, "chmod %s", dir);
+	cleanup_free char *path = object_path(o->kind, o->namespace_, o->name);
+	struct json_object *j = pp_object_to_json(o);
+	const char *text = json_object_to_json_string_ext(j, JSON_C_TO_STRING_PRETTY |
+								 JSON_C_TO_STRING_NOSLASHESCAPE);
+	int r = pp_write_file_atomic(path, text, strlen(text),
+				     secret ? SECRET_FILE_MODE : CONFIGMAP_FILE_MODE, err);
+	json_object_put(j);
+	return r;
+}
+
+int pp_object_apply(struct pp_config_object *o, enum pp_object_apply_result *res,
+		    struct pp_error **err)
+{
+	cleanup_close int lock = lock_namespace(o->namespace_, err);
+	if (lock < 0)
+		return -1;
+	struct pp_config_object *old = NULL;
+	int r = pp_object_get(o->kind, o->namespace_, o->name, &old, err);
+	if (r == PP_OBJECT_NOT_FOUND) {
+		pp_error_free(err);
+		free(o->uid);
+		free(o->created);
+		o->uid = new_uid();
+		o->created = now_rfc3339();
+		*res = PP_OBJECT_CREATED;
+		return write_object(o, err);
+	}
+	if (r < 0)
+		return -1;
+	free(o->uid);
+	free(o->created);
+	o->uid = xstrdup(old->uid ? old->uid : "");
+	o->created = xstrdup(old->created ? old->created : "");
+	r = check_update(old, o, err);
+	bool same = r == 0 && pp_object_equal(old, o) && old->has_immutable == o->has_immutable;
+	pp_object_free(old);
+	if (r < 0)
+		return -1;
+	*res = same ? PP_OBJECT_UNCHANGED : PP_OBJECT_CONFIGURED;
+	return same ? 0 : write_object(o, err);
+}
+
+int pp_object_delete(enum pp_object_kind kind, const char *ns, const char *name,
+		     struct pp_error **err)
+{
+	cleanup_free char *path = object_path(kind, ns, name);
+	if (access(path, F_OK) < 0)
+		return not_found(kind, name, err);
+	cleanup_close int lock = lock_namespace(ns, err);
+	if (lock < 0)
+		return -1;
+	if (unlink(path) < 0) {
+		if (errno == ENOENT)
+			return not_found(kind, name, err);
+		return pp_error_set(err, errno, "remove %s", path);
+	}
+	return 0;
+}
+
+void pp_object_list_free(struct pp_config_object **objs, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		pp_object_free(objs[i]);
+	free(objs);
+}
+
+static int cmp_names(const struct dirent **a, const struct dirent **b)
+{
+	return strcmp((*a)->d_name, (*b)->d_name);
+}
+
+static int list_namespace(enum pp_object_kind kind, const char *ns, struct pp_config_object ***out,
+			  size_t *n, struct pp_error **err);
+
+/* Every namespace's, namespaces in name order. */
+static int list_all(enum pp_object_kind kind, struct pp_config_object ***out, size_t *n,
+		    struct pp_error **err)
+{
+	cleanup_free char *root = xasprintf("%s/%s", pp_settings()->root, OBJECTS_DIR);
+	struct dirent **names = NULL;
+	int count = scandir(root, &names, NULL, cmp_names);
+	if (count < 0)
+		return errno == ENOENT ? 0 : pp_error_set(err, errno, "%s", root);
+	int r = 0;
+	for (int i = 0; i < count; i++) {
+		if (r == 0 && names[i]->d_name[0] != '.')
+			r = list_namespace(kind, names[i]->d_name, out, n, err);
+		free(names[i]);
+	}
+	free(names);
+	return r;
+}
+
+int pp_object_list(enum pp_object_kind kind, const char *ns, struct pp_config_object ***out,
+		   size_t *n, struct pp_error **err)
+{
+	*out = NULL;
+	*n = 0;
+	int r = ns != NULL ? list_namespace(kind, ns, out, n, err) : list_all(kind, out, n, err);
+	if (r < 0) {
+		pp_object_list_free(*out, *n);
+		*out = NULL;
+		*n = 0;
+	}
+	return r;
+}
+
+/* Appends ns's objects of kind to *out. */
+static int list_namespace(enum pp_object_kind kind, const char *ns, struct pp_config_object ***out,
+			  size_t *n, struct pp_error **err)
+{
+	cleanup_free char *dir = kind_dir(kind, ns);
+	struct dirent **names = NULL;
+	int count = scandir(dir, &names, NULL, cmp_names);
+	if (count < 0)
+		return errno == ENOENT ? 0 : pp_error_set(err, errno, "%s", dir);
+	int r = 0;
+	for (int i = 0; i < count; i++) {
+		const char *f = names[i]->d_name;
+		size_t len = strlen(f);
+		if (r == 0 && len > 5 && f[0] != '.' && strcmp(f + len - 5, ".json") == 0) {
+			cleanup_free char *name = xasprintf("%.*s", (int)(len - 5), f);
+			cleanup_free char *path = xasprintf("%s/%s", dir, f);
+			struct pp_config_object *o = NULL;
+			int g = read_object(path, kind, name, &o, err);
+			if (g == PP_OBJECT_NOT_FOUND) { /* deleted meanwhile */
+				pp_error_free(err);
+			} else if (g < 0) {
+				r = -1;
+			} else {
+				*out = xrealloc(*out, (*n + 1) * sizeof(**out));
+				(*out)[(*n)++] = o;
+			}
+		}
+		free(names[i]);
+	}
+	free(names);
+	return r;
+}

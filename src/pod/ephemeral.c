@@ -1,0 +1,138 @@
+/* Ephemeral containers (kubectl debug): added to a running pod, never
+ * restarted, never removed, gone with the pod. Their slots come with the
+ * pod's containers array (PP_POD_MAX_EPHEMERAL), so adding one moves no
+ * container another part holds a pointer to. */
+#include <string.h>
+
+#include "cgroup/cgroup.h"
+#include "cgroup/cgroup_ops.h"
+#include "manifest/k8s_names.h"
+#include "pod/pod_internal.h"
+#include "util/cleanup.h"
+#include "util/image_reference.h"
+
+static struct pp_pod_container *find(struct pp_pod_instance *pod, const char *name, size_t *index)
+{
+	for (size_t i = 0; i < pp_pod_n_all(pod); i++)
+		if (strcmp(pod->containers[i].spec->name, name) == 0) {
+			if (index != NULL)
+				*index = i;
+			return &pod->containers[i];
+		}
+	return NULL;
+}
+
+static int check_request(struct pp_pod_instance *pod, const struct pp_ephemeral_request *req,
+			 size_t *target, struct pp_error **err)
+{
+	const char *pod_name = pod->spec->name;
+	if (req->name == NULL || !pp_is_dns1123_label(req->name))
+		return pp_error_set(err, EINVAL,
+				    "ephemeral container name \"%s\": not a DNS-1123 label",
+				    req->name ? req->name : "");
+	if (find(pod, req->name, NULL) != NULL)
+		return pp_error_set(err, EEXIST,
+				    "pod %s already has a container named \"%s\": ephemeral "
+				    "containers cannot be replaced or removed",
+				    pod_name, req->name);
+	struct pp_image_ref ref = {0};
+	int r = req->image ? pp_image_ref_parse(req->image, &ref, err) : -1;
+	pp_image_ref_free(&ref);
+	if (r < 0)
+		return req->image ? pp_error_wrap(err, "ephemeral container %s: image", req->name)
+				  : pp_error_set(err, EINVAL, "ephemeral container %s: no image",
+						 req->name);
+	if (pod->n_ephemeral >= PP_POD_MAX_EPHEMERAL)
+		return pp_error_set(err, ENOSPC, "pod %s has %d ephemeral containers already",
+				    pod_name, PP_POD_MAX_EPHEMERAL);
+	if (req->target != NULL) {
+		struct pp_pod_container *t = find(pod, req->target, target);
+		if (t == NULL || t->is_ephemeral)
+			return pp_error_set(err, ENOENT,
+					    "target container \"%s\" not found in pod %s",
+					    req->target, pod_name);
+	}
+	return 0;
+}
+
+/* kubectl's ephemeral container: no ports, probes, resources or mounts. */
+static struct pp_container *make_spec(const struct pp_ephemeral_request *req)
+{
+	struct pp_container *c = xmalloc(sizeof(*c));
+	*c = (struct pp_container){0};
+	c->name = xstrdup(req->name);
+	c->image = xstrdup(req->image);
+	c->pull_policy = req->pull_policy;
+	size_t n = 0;
+	while (req->command != NULL && req->command[n] != NULL)
+		n++;
+	if (n > 0) {
+		c->command = xmalloc(sizeof(char *) * (n + 1));
+		for (size_t k = 0; k < n; k++)
+			c->command[k] = xstrdup(req->command[k]);
+		c->command[n] = NULL;
+	}
+	c->termination_message_policy = xstrdup("File");
+	c->stdin_open = req->stdin_open;
+	/* Our attach is its only client: its EOF is the container's. */
+	c->stdin_once = req->stdin_open;
+	c->tty = req->tty;
+	return c;
+}
+
+static void free_spec(struct pp_container *c)
+{
+	if (c == NULL)
+		return;
+	free(c->name);
+	free(c->image);
+	strv_free(c->command);
+	free(c->termination_message_policy);
+	free(c);
+}
+
+int pp_pod_instance_add_ephemeral(struct pp_pod_instance *pod,
+				  const struct pp_ephemeral_request *req, size_t *index,
+				  struct pp_error **err)
+{
+	size_t target = 0;
+	if (check_request(pod, req, &target, err) < 0)
+		return -1;
+	struct pp_container *spec = make_spec(req);
+	struct pp_cgroup *cg = NULL;
+	if (pp_cgroup_create(pod->cgroup, spec->name, &cg, err) < 0 ||
+	    pp_cgroup_devices_apply(cg, false, err) < 0) {
+		if (cg != NULL)
+			pp_cgroup_destroy(cg, NULL);
+		pp_cgroup_free(cg);
+		free_spec(spec);
+		return pp_error_wrap(err, "ephemeral container %s", req->name);
+	}
+	size_t i = pp_pod_n_all(pod);
+	struct pp_pod_container *c = &pod->containers[i];
+	*c = (struct pp_pod_container){
+	    .spec = spec,
+	    .owned_spec = spec,
+	    .is_ephemeral = true,
+	    .has_target = req->target != NULL,
+	    .target = target,
+	    .dir = xasprintf("%s/containers/%s", pod->data_dir, spec->name),
+	    .cgroup = cg,
+	    .state = PP_CTR_WAITING,
+	    .pidfd = -1,
+	    .in_fd = -1,
+	    .out_fd = -1,
+	    .err_fd = -1,
+	    /* the pod's QoS class decides it: that of its other containers */
+	    .oom_score_adj = pod->n_containers ? pod->containers[0].oom_score_adj : 0,
+	};
+	pod->n_ephemeral++;
+	*index = i;
+	return 0;
+}
+
+void pp_pod_ephemeral_free(struct pp_pod_container *c)
+{
+	free_spec(c->owned_spec);
+	c->owned_spec = NULL;
+}
