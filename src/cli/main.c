@@ -10,8 +10,10 @@
 static const struct cli_command commands[] = {
     {"run", cmd_run, "run a Pod manifest in the foreground until it completes"},
     {"apply", cmd_apply, "create pods, ConfigMaps, Secrets from manifests (-f FILE|DIR|-)"},
-    {"get", cmd_get, "list pods, configmaps, secrets (get pods|cm|secrets [NAME] [-o ...])"},
+    {"get", cmd_get,
+     "list pods, configmaps, secrets (get pods|cm|secrets [NAME] [-l SEL] [-w] [-o ...])"},
     {"describe", cmd_describe, "show a pod's containers, states and events"},
+    {"events", cmd_events, "list the pods' events (events [--for pod/NAME] [-w])"},
     {"inspect", cmd_inspect, "a pod's full state as JSON"},
     {"logs", cmd_logs, "print a container's logs"},
     {"attach", cmd_attach, "stream a running container's output"},
