@@ -209,6 +209,17 @@ int pp_pod_container_argv(const struct pp_pod_instance *pod, const struct pp_pod
 int pp_pod_container_env(const struct pp_pod_instance *pod, const struct pp_pod_container *c,
 			 char ***envp, struct pp_error **err);
 
+/* volume_dapi.c: whether volume v's files come (in part) from the
+ * ConfigMap (secret false) or Secret called name. */
+bool pp_volume_uses_object(const struct pp_volume *v, bool secret, const char *name);
+/* Rewrites the files of volume i (downwardAPI, projected, configMap or
+ * secret) from the object store, in one switch of its ..data; *changed
+ * (may be NULL) says whether anything did. On a failure (a non-optional
+ * object or key gone) nothing changes: the volume keeps its last content,
+ * as kubelet's. Must run in the supervisor (which holds the volume's fd). */
+int pp_pod_instance_resync_volume(struct pp_pod_instance *pod, size_t i, bool *changed,
+				  struct pp_error **err);
+
 /* process.c: whether container i's env can be made now (its ConfigMaps
  * and Secrets there), kubelet's message when not. */
 int pp_pod_container_env_check(const struct pp_pod_instance *pod, size_t i, struct pp_error **err);

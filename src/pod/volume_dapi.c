@@ -184,3 +184,27 @@ int pp_pod_projected_volume_sync(struct pp_pod_instance *pod, struct pp_pod_volu
 	pv->is_dir = true;
 	return 0;
 }
+
+bool pp_volume_uses_object(const struct pp_volume *v, bool secret, const char *name)
+{
+	if (!pp_volume_is_projected(v))
+		return false;
+	enum pp_projection_kind want = secret ? PP_PROJECTION_SECRET : PP_PROJECTION_CONFIG_MAP;
+	for (size_t i = 0; i < v->n_sources; i++)
+		if (v->sources[i].kind == want && v->sources[i].name != NULL &&
+		    strcmp(v->sources[i].name, name) == 0)
+			return true;
+	return false;
+}
+
+int pp_pod_instance_resync_volume(struct pp_pod_instance *pod, size_t i, bool *changed,
+				  struct pp_error **err)
+{
+	struct pp_pod_volume *pv = &pod->volumes[i];
+	if (changed)
+		*changed = false;
+	/* Made at the pod's creation: a resync only ever rewrites it. */
+	if (!pp_volume_is_projected(pv->spec) || pv->fd < 0)
+		return 0;
+	return pp_pod_projected_volume_sync(pod, pv, changed, err);
+}
