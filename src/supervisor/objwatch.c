@@ -63,11 +63,8 @@ bool sup_objwatch_object_name(const char *file, char *name, size_t size)
 	return true;
 }
 
-int sup_objwatch_init(struct sup *s, struct pp_error **err)
+static int watch_dirs(struct sup *s, struct pp_error **err)
 {
-	s->objwatch.fd = s->objwatch.wd[0] = s->objwatch.wd[1] = -1;
-	if (!pod_uses_objects(s->pod))
-		return 0;
 	s->objwatch.fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
 	if (s->objwatch.fd < 0)
 		return pp_error_set(err, errno, "inotify_init1");
@@ -85,6 +82,21 @@ int sup_objwatch_init(struct sup *s, struct pp_error **err)
 	return sup_watch(s, s->objwatch.fd, TAG(TAG_OBJWATCH, 0)) < 0
 		   ? pp_error_set(err, errno, "epoll_ctl")
 		   : 0;
+}
+
+void sup_objwatch_init(struct sup *s)
+{
+	s->objwatch.fd = s->objwatch.wd[0] = s->objwatch.wd[1] = -1;
+	if (!pod_uses_objects(s->pod))
+		return;
+	cleanup_error struct pp_error *err = NULL;
+	if (watch_dirs(s, &err) < 0) {
+		/* The pod runs all the same (as it did before it was watched):
+		 * e.g. past fs.inotify.max_user_instances, said once. */
+		sup_event(s, PP_EVENT_WARNING, NULL, "ObjectWatchFailed",
+			  "ConfigMap and Secret changes will not reach this pod: %s", err->msg);
+		cleanup_closep(&s->objwatch.fd);
+	}
 }
 
 void sup_objwatch_close(struct sup *s)

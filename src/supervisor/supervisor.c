@@ -704,7 +704,8 @@ static int setup_fds(struct sup *s, sigset_t *mask, struct pp_error **err)
 	    sup_watch(s, s->pod->sandbox->infra_pidfd, TAG(TAG_INFRA, 0)) < 0 ||
 	    (s->callbacks->ctl_fd >= 0 && sup_watch(s, s->callbacks->ctl_fd, TAG(TAG_CTL, 0)) < 0))
 		return pp_error_set(err, errno, "epoll_ctl");
-	return sup_objwatch_init(s, err);
+	sup_objwatch_init(s);
+	return 0;
 }
 
 int sup_watch_client(struct sup *s, int fd, size_t slot)

@@ -237,8 +237,9 @@ void sup_advance(struct sup *s);
 
 /* objwatch.c: the ConfigMaps and Secrets the pod uses, watched (inotify
  * on the store's directories of its namespace): a change rewrites the
- * volumes that use the object and wakes containers waiting for one. */
-int sup_objwatch_init(struct sup *s, struct pp_error **err);
+ * volumes that use the object and wakes containers waiting for one. A
+ * watch that cannot be made is a warning event, not a failure. */
+void sup_objwatch_init(struct sup *s);
 void sup_objwatch_event(struct sup *s);
 void sup_objwatch_close(struct sup *s);
 /* The object's name in a directory entry of the store (<name>.json, not a
