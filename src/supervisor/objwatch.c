@@ -89,6 +89,15 @@ void sup_objwatch_init(struct sup *s)
 	s->objwatch.fd = s->objwatch.wd[0] = s->objwatch.wd[1] = -1;
 	if (!pod_uses_objects(s->pod))
 		return;
+	/* kubelet's event for a volume whose object is missing: the
+	 * containers wait (ContainerCreating) until it is applied */
+	for (size_t i = 0; i < s->pod->n_volumes; i++) {
+		const struct pp_pod_volume *pv = &s->pod->volumes[i];
+		if (pv->setup_error != NULL)
+			sup_event(s, PP_EVENT_WARNING, NULL, "FailedMount",
+				  "MountVolume.SetUp failed for volume \"%s\" : %s", pv->spec->name,
+				  pv->setup_error);
+	}
 	cleanup_error struct pp_error *err = NULL;
 	if (watch_dirs(s, &err) < 0) {
 		/* The pod runs all the same (as it did before it was watched):
@@ -122,6 +131,7 @@ static void resync_volumes(struct sup *s, bool secret, const char *name)
 		else if (changed)
 			pp_trace("volume %s updated from %s %s", v->name,
 				 secret ? "secret" : "configmap", name);
+		s->dirty = true;
 	}
 }
 

@@ -494,6 +494,10 @@ void sup_advance(struct sup *s)
 		signal_stage(s, true, s->stop_deadline == 0);
 		return;
 	}
+	/* kubelet mounts every volume before it starts any container: one
+	 * waiting for its ConfigMap or Secret holds them all (objwatch.c). */
+	if (pp_pod_instance_volumes_pending(pod))
+		return;
 	start_ephemerals(s);
 	while (s->next_init < pod->n_init) {
 		struct pp_pod_container *c = &pod->containers[s->next_init];

@@ -240,3 +240,73 @@ EOF
 	assert_status 0
 	assert_no_leaks
 }
+
+@test "a volume's missing Secret or key: the pod waits (ContainerCreating, FailedMount), the volume empty; it starts once they are applied" {
+	apply_pod <<EOF
+apiVersion: v1
+kind: Pod
+metadata: {name: mountwait}
+spec:
+  terminationGracePeriodSeconds: 1
+  initContainers:
+  - name: init
+    image: @IMAGE@
+    command: ["sh", "-c", "echo init-saw=\$(cat /sec/user)"]
+    volumeMounts: [{name: sec, mountPath: /sec}]
+  containers:
+  - name: c
+    image: @IMAGE@
+    command: ["sh", "-c", "echo saw=\$(cat /sec/user)/\$(cat /cm/k); $UNTIL_TERM"]
+    volumeMounts: [{name: sec, mountPath: /sec}, {name: cm, mountPath: /cm}]
+  volumes:
+  - name: sec
+    secret: {secretName: later-sec}
+  - name: cm
+    configMap: {name: later-cm, items: [{key: k, path: k}]}
+EOF
+	assert_status 0
+	[ "$(inspect_get mountwait 'd["status"]["phase"]')" = Pending ]
+	run_peapod describe pod mountwait
+	assert_stdout_contains 'FailedMount'
+	assert_stdout_contains 'MountVolume.SetUp failed for volume "sec" : spec.volumes[0].secret: secret "later-sec" not found'
+	assert_stdout_contains 'MountVolume.SetUp failed for volume "cm" : spec.volumes[1].configMap: configmap "later-cm" not found'
+	[ "$(inspect_get mountwait 'd["status"]["initContainerStatuses"][0]["state"]["waiting"]["reason"]')" = PodInitializing ]
+	# one of the two there, the other's key missing: still waiting
+	printf 'apiVersion: v1\nkind: Secret\nmetadata: {name: later-sec}\nstringData: {user: admin}\n' >"$TEST_DIR/sec.yaml"
+	pp apply -f "$TEST_DIR/sec.yaml" >/dev/null
+	cm later-cm other=x
+	key_missing() {
+		pp describe pod mountwait | grep -q 'configmap references non-existent config key: k'
+	}
+	eventually 10 key_missing
+	[ "$(inspect_get mountwait 'd["status"]["phase"]')" = Pending ]
+	! pp logs mountwait -c init 2>/dev/null | grep -q init-saw
+	cm later-cm k=v
+	eventually 10 logs_have mountwait saw=admin/v
+	pp logs mountwait -c init | grep -qx init-saw=admin
+	eventually 10 status_is mountwait Running
+	pp delete mountwait >/dev/null
+	assert_no_leaks
+}
+
+@test "a pod waiting for its volume's object is deleted cleanly" {
+	apply_pod <<EOF
+apiVersion: v1
+kind: Pod
+metadata: {name: neverthere}
+spec:
+  terminationGracePeriodSeconds: 1
+  containers:
+  - name: c
+    image: @IMAGE@
+    command: ["sh", "-c", "$UNTIL_TERM"]
+    volumeMounts: [{name: cm, mountPath: /cm}]
+  volumes:
+  - name: cm
+    configMap: {name: nope}
+EOF
+	assert_status 0
+	eventually 10 status_is neverthere ContainerCreating
+	pp delete neverthere >/dev/null
+	assert_no_leaks
+}
