@@ -148,7 +148,7 @@ static void wake_config_waiters(struct sup *s)
 			w->retry_at = now;
 			any = true;
 		}
-		/* a restart waiting for one (sup_restart_config_error) */
+		/* a restart waiting for one (supervisor.c: restart_config_error) */
 		if (s->run[i].config_restart && s->run[i].start_at) {
 			s->run[i].start_at = now;
 			any = true;
