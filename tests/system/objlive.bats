@@ -285,6 +285,13 @@ EOF
 	eventually 10 logs_have mountwait saw=admin/v
 	pp logs mountwait -c init | grep -qx init-saw=admin
 	eventually 10 status_is mountwait Running
+	# a Secret's update reaches its volume too
+	printf 'apiVersion: v1\nkind: Secret\nmetadata: {name: later-sec}\nstringData: {user: root2}\n' >"$TEST_DIR/sec.yaml"
+	pp apply -f "$TEST_DIR/sec.yaml" >/dev/null
+	sec_user() {
+		[ "$(pp exec mountwait -c c -- cat /sec/user)" = root2 ]
+	}
+	eventually 10 sec_user
 	pp delete mountwait >/dev/null
 	assert_no_leaks
 }
