@@ -124,7 +124,13 @@ static int child_pull(struct pp_image_store *store, const char *ref,
 		opts.username = k < n ? creds[k]->user : NULL;
 		opts.password = k < n ? creds[k]->password : NULL;
 		pp_error_free(err);
-		ret = pp_pull_image(store, ref, &opts, id, err);
+		/* the image here (Always): the registry's digest first, and
+		 * nothing more when it is the stored one */
+		ret = pp_pull_check_current(store, ref, &opts, id, err);
+		if (ret == 1)
+			return 0;
+		if (ret == 0)
+			ret = pp_pull_image(store, ref, &opts, id, err);
 		if (ret == 0)
 			return 0;
 		char *m = msgs ? xasprintf("%s, %s", msgs, (*err)->msg) : xstrdup((*err)->msg);
