@@ -173,6 +173,17 @@ EOF
 		fail "not a HEAD: $(cat "$TEST_DIR/manifests")"
 	grep -q '/v2/pp/always/blobs/' "$TEST_DIR/reg.log" && fail "a blob was asked for: $(grep '/blobs/' "$TEST_DIR/reg.log")"
 	delete_ok p
+	# the tag moved: the digest differs, the new image is pulled
+	local old
+	old=$(pp image inspect "$REG/pp/always:1" | json_get 'd[0]["Id"]')
+	skopeo copy --quiet --dest-tls-verify=false "oci:$REG_DIR/layout:2" \
+		"docker://$REG/pp/always:1" >/dev/null
+	pod_with "$REG/pp/always:1" Always
+	assert_status 0
+	eventually 20 phase_is p Running
+	has_event p "c Pulled: Successfully pulled image" || fail "no Pulled event: $(events p)"
+	[ "$(pp image inspect "$REG/pp/always:1" | json_get 'd[0]["Id"]')" != "$old" ] || fail "the old image kept"
+	delete_ok p
 	run_peapod image rm "$REG/pp/always:1"
 	assert_no_leaks
 }
