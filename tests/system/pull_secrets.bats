@@ -69,7 +69,8 @@ reason_is() {
 	[ "$(inspect_get "$1" "d['status']['containerStatuses'][0]['state']['waiting']['reason']" 2>/dev/null)" = "$2" ]
 }
 
-# secret_pod NAME SECRET...: a pod of team/busy:1 with those imagePullSecrets.
+# secret_pod NAME SECRET...: a pod of team/busy:1 (or $POD_IMAGE) with
+# those imagePullSecrets.
 secret_pod() {
 	local name=$1 refs="" s
 	shift
@@ -84,7 +85,7 @@ spec:
   imagePullSecrets: [${refs%, }]
   containers:
     - name: c
-      image: $REG/team/busy:1
+      image: ${POD_IMAGE:-$REG/team/busy:1}
       command: ["sh", "-c", '$UNTIL_TERM']
 EOF
 }
@@ -170,6 +171,24 @@ EOF
 	no_password p
 	delete_ok p
 	run_peapod delete secret wrong right elsewhere
+	run_peapod image rm "$REG/team/busy:1"
+	assert_no_leaks
+}
+
+@test "imagePullSecrets: peapod debug's container pulls with its pod's Secrets" {
+	run_peapod create secret docker-registry regcred --docker-server="$REG" \
+		--docker-username=user --docker-password=secret
+	assert_status 0
+	POD_IMAGE=$IMAGE secret_pod p regcred
+	assert_status 0
+	eventually 20 phase_is p Running
+	run_peapod debug p -i --image "$REG/team/busy:1" -c dbg -- echo debugged
+	assert_status 0
+	assert_line "debugged"
+	eventually 10 has_event p "dbg Pulled: Successfully pulled image \"$REG/team/busy:1\""
+	no_password p
+	delete_ok p
+	run_peapod delete secret regcred
 	run_peapod image rm "$REG/team/busy:1"
 	assert_no_leaks
 }
