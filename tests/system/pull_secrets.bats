@@ -192,3 +192,23 @@ EOF
 	run_peapod image rm "$REG/team/busy:1"
 	assert_no_leaks
 }
+
+@test "imagePullSecrets: a malformed Secret fails the pull, naming it and never a value" {
+	apply_ok <<EOF
+apiVersion: v1
+kind: Secret
+metadata: {name: bad}
+type: kubernetes.io/dockerconfigjson
+stringData:
+  .dockerconfigjson: '{"auths": {"$REG": {"auth": "c2VjcmV0"}}}'
+EOF
+	secret_pod p bad
+	assert_status 0
+	eventually 20 reason_is p ErrImagePull
+	has_event p "c Failed: Error: secret \"bad\" (.dockerconfigjson): auths.\"$REG\".auth: not base64 of user:password" ||
+		fail "no error naming the secret: $(events p)"
+	! events p | grep -q c2VjcmV0 || fail "the value shows: $(events p)"
+	delete_ok p
+	run_peapod delete secret bad
+	assert_no_leaks
+}
