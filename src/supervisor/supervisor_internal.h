@@ -360,6 +360,13 @@ void sup_hook_done(struct sup *s, size_t i);
  * by the pod's own child process, per the containers' pull policy, with
  * kubelet's reasons, events and back-off. */
 void sup_pulls_init(struct sup *s);
+/* pull_secrets.c: the credentials of the pod's imagePullSecrets for image,
+ * best first (pointers into kr, which the caller clears; *creds freed);
+ * a Secret missing is told in an event. -1 when one is malformed. */
+struct pp_keyring;
+struct pp_credential;
+int sup_pull_credentials(struct sup *s, const char *image, struct pp_keyring *kr,
+			 const struct pp_credential ***creds, size_t *n, struct pp_error **err);
 /* Starts the next due attempt when none runs (and the pod runs on). */
 void sup_pulls_kick(struct sup *s);
 /* The earliest time an attempt or a notice is due; 0 none. */
