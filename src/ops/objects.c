@@ -56,46 +56,6 @@ int pp_set_apply_objects(struct pp_manifest_set *set, pp_set_report_fn report, v
 	return status;
 }
 
-/* kubelet's InvalidEnvironmentVariableNames, said once at apply (the
- * keys are skipped at each start). */
-static void warn_invalid_env_keys(const struct pp_pod *pod, const struct pp_container *cs, size_t n,
-				  pp_set_report_fn report, void *ctx)
-{
-	for (size_t i = 0; i < n; i++)
-		for (size_t k = 0; k < cs[i].n_env_from; k++) {
-			const struct pp_env_from *e = &cs[i].env_from[k];
-			struct pp_kv *kv = NULL;
-			size_t count = 0;
-			char **invalid = NULL;
-			cleanup_error struct pp_error *err = NULL;
-			if (pp_pod_env_from_values(pod->namespace_, e, &kv, &count, &invalid,
-						   NULL) < 0)
-				continue; /* missing: the container's start says so */
-			for (size_t j = 0; j < count; j++) {
-				free(kv[j].key);
-				explicit_bzero(kv[j].value, strlen(kv[j].value));
-				free(kv[j].value);
-			}
-			free(kv);
-			if (invalid == NULL)
-				continue;
-			cleanup_free char *keys = NULL;
-			for (char **x = invalid; *x; x++) {
-				char *more =
-				    xasprintf("%s%s%s", keys ? keys : "", keys ? ", " : "", *x);
-				free(keys);
-				keys = more;
-			}
-			strv_free(invalid);
-			pp_error_set(
-			    &err, 0,
-			    "Keys [%s] from the EnvFrom %s %s/%s were skipped since they are "
-			    "considered invalid environment variable names.",
-			    keys, e->secret ? "secret" : "configMap", pod->namespace_, e->name);
-			report(ctx, "pod", pod->name, PP_SET_WARNING, err);
-		}
-}
-
 int pp_set_apply(struct pp_manifest_set *set, const struct pp_apply_opts *o,
 		 pp_set_report_fn report, void *ctx)
 {
@@ -105,10 +65,6 @@ int pp_set_apply(struct pp_manifest_set *set, const struct pp_apply_opts *o,
 		if (it->pod == NULL)
 			continue;
 		cleanup_error struct pp_error *err = NULL;
-		warn_invalid_env_keys(it->pod, it->pod->init_containers, it->pod->n_init_containers,
-				      report, ctx);
-		warn_invalid_env_keys(it->pod, it->pod->containers, it->pod->n_containers, report,
-				      ctx);
 		cleanup_free char *name = xstrdup(it->pod->name);
 		struct pp_apply_opts po = *o;
 		po.manifest = it->text;

@@ -14,8 +14,7 @@
 
 /* What happened to one object: resource ("pod", "configmap", "secret"),
  * its name, and either result ("created", "configured", "unchanged",
- * "deleted") or err; result PP_SET_WARNING with err: a warning only
- * (kubelet's InvalidEnvironmentVariableNames for an envFrom). */
+ * "deleted") or err; result PP_SET_WARNING with err: a warning only. */
 #define PP_SET_WARNING "warning"
 typedef void (*pp_set_report_fn)(void *ctx, const char *resource, const char *name,
 				 const char *result, const struct pp_error *err);

@@ -231,8 +231,11 @@ int pp_pod_instance_resync_volume(struct pp_pod_instance *pod, size_t i, bool *c
 bool pp_pod_instance_volumes_pending(const struct pp_pod_instance *pod);
 
 /* process.c: whether container i's env can be made now (its ConfigMaps
- * and Secrets there), kubelet's message when not. */
-int pp_pod_container_env_check(const struct pp_pod_instance *pod, size_t i, struct pp_error **err);
+ * and Secrets there), kubelet's message when not. *warnings (may be NULL;
+ * a strv the caller frees, left NULL when none) gets kubelet's
+ * InvalidEnvironmentVariableNames messages: the envFrom keys skipped. */
+int pp_pod_container_env_check(const struct pp_pod_instance *pod, size_t i, char ***warnings,
+			       struct pp_error **err);
 
 /* env_refs.c: a container env's references to ConfigMaps and Secrets
  * (objects/objects.h), as kubelet resolves them. The value of a

@@ -55,22 +55,52 @@ static const char *envlist_lookup(void *ctx, const char *name)
 	return slot ? strchr(*slot, '=') + 1 : NULL;
 }
 
-/* envFrom, each source in order (a later one's key wins). */
+/* kubelet's InvalidEnvironmentVariableNames: the keys of an envFrom that
+ * are not variable names, skipped; appended to *warnings (a strv). */
+static void warn_invalid(const struct pp_pod_instance *pod, const struct pp_env_from *e,
+			 char **invalid, char ***warnings)
+{
+	size_t n = 0;
+	while (*warnings != NULL && (*warnings)[n] != NULL)
+		n++;
+	cleanup_free char *keys = NULL;
+	for (char **x = invalid; *x; x++) {
+		char *more = xasprintf("%s%s%s", keys ? keys : "", keys ? ", " : "", *x);
+		free(keys);
+		keys = more;
+	}
+	*warnings = xrealloc(*warnings, sizeof(char *) * (n + 2));
+	(*warnings)[n] =
+	    xasprintf("Keys [%s] from the EnvFrom %s %s/%s were skipped since they are "
+		      "considered invalid environment variable names.",
+		      keys, e->secret ? "secret" : "configMap", pod->spec->namespace_, e->name);
+	(*warnings)[n + 1] = NULL;
+}
+
+/* envFrom, each source in order (a later one's key wins); warnings (may
+ * be NULL) gets kubelet's InvalidEnvironmentVariableNames messages. */
 static int env_from(const struct pp_pod_instance *pod, const struct pp_pod_container *c,
-		    struct envlist *l, struct pp_error **err)
+		    struct envlist *l, char ***warnings, struct pp_error **err)
 {
 	for (size_t i = 0; i < c->spec->n_env_from; i++) {
+		const struct pp_env_from *e = &c->spec->env_from[i];
 		struct pp_kv *kv = NULL;
 		size_t n = 0;
-		if (pp_pod_env_from_values(pod->spec->namespace_, &c->spec->env_from[i], &kv, &n,
-					   NULL, err) < 0)
+		char **invalid = NULL;
+		if (pp_pod_env_from_values(pod->spec->namespace_, e, &kv, &n,
+					   warnings ? &invalid : NULL, err) < 0)
 			return -1;
 		for (size_t k = 0; k < n; k++) {
 			env_set(l, kv[k].key, kv[k].value);
 			free(kv[k].key);
+			explicit_bzero(kv[k].value, strlen(kv[k].value));
 			free(kv[k].value);
 		}
 		free(kv);
+		if (invalid != NULL) {
+			warn_invalid(pod, e, invalid, warnings);
+			strv_free(invalid);
+		}
 	}
 	return 0;
 }
@@ -79,9 +109,9 @@ static int env_from(const struct pp_pod_instance *pod, const struct pp_pod_conta
  * the ones before it (not the image's env, which the runtime merges in
  * underneath). */
 static int manifest_env(const struct pp_pod_instance *pod, const struct pp_pod_container *c,
-			struct envlist *l, struct pp_error **err)
+			struct envlist *l, char ***warnings, struct pp_error **err)
 {
-	if (env_from(pod, c, l, err) < 0)
+	if (env_from(pod, c, l, warnings, err) < 0)
 		return -1;
 	for (size_t i = 0; i < c->spec->n_env; i++) {
 		const struct pp_env_var *e = &c->spec->env[i];
@@ -115,10 +145,11 @@ static int manifest_env(const struct pp_pod_instance *pod, const struct pp_pod_c
 	return 0;
 }
 
-int pp_pod_container_env_check(const struct pp_pod_instance *pod, size_t i, struct pp_error **err)
+int pp_pod_container_env_check(const struct pp_pod_instance *pod, size_t i, char ***warnings,
+			       struct pp_error **err)
 {
 	struct envlist l = {0};
-	int r = manifest_env(pod, &pod->containers[i], &l, err);
+	int r = manifest_env(pod, &pod->containers[i], &l, warnings, err);
 	for (size_t k = 0; k < l.n; k++)
 		explicit_bzero(l.v[k], strlen(l.v[k])); /* Secrets' values */
 	strv_free(l.v);
@@ -129,7 +160,7 @@ int pp_pod_container_env(const struct pp_pod_instance *pod, const struct pp_pod_
 			 char ***envp, struct pp_error **err)
 {
 	struct envlist manifest = {0}, all = {0};
-	if (manifest_env(pod, c, &manifest, err) < 0) {
+	if (manifest_env(pod, c, &manifest, NULL, err) < 0) {
 		strv_free(manifest.v);
 		return -1;
 	}
@@ -167,7 +198,7 @@ int pp_pod_container_argv(const struct pp_pod_instance *pod, const struct pp_pod
 	const struct pp_container *s = c->spec;
 	const struct pp_image_config *ic = &c->image->config;
 	struct envlist l = {0};
-	if (manifest_env(pod, c, &l, err) < 0) {
+	if (manifest_env(pod, c, &l, NULL, err) < 0) {
 		strv_free(l.v);
 		return -1;
 	}

@@ -171,13 +171,17 @@ static void spawn_container(struct sup *s, size_t i)
 	cleanup_error struct pp_error *err = NULL;
 	/* Its env's ConfigMaps and Secrets, before each start (kubelet makes
 	 * the env at each): one missing is CreateContainerConfigError. */
-	if (pp_pod_container_env_check(s->pod, i, &err) < 0) {
+	cleanup_strv char **warnings = NULL;
+	if (pp_pod_container_env_check(s->pod, i, &warnings, &err) < 0) {
 		if (s->run[i].ever_started)
 			restart_config_error(s, i, err);
 		else
 			sup_config_error(s, i, err);
 		return;
 	}
+	for (char **w = warnings; w && *w; w++)
+		sup_event(s, PP_EVENT_WARNING, c->spec->name, "InvalidEnvironmentVariableNames",
+			  "%s", *w);
 	s->run[i].config_restart = false;
 	s->run[i].start_at = 0;
 	s->run[i].ever_started = true;

@@ -343,7 +343,7 @@ logs_line() {
 	return 1
 }
 
-@test "env: configMapKeyRef, secretKeyRef (optional), envFrom with a prefix; invalid names skipped with kubelet's warning" {
+@test "env: configMapKeyRef, secretKeyRef (optional), envFrom with a prefix; invalid names skipped with kubelet's event" {
 	cat >"$TEST_DIR/objs.yaml" <<'EOF'
 apiVersion: v1
 kind: ConfigMap
@@ -382,8 +382,10 @@ spec:
       value: "\$(MODE)-\$(k1)"
 EOF
 	assert_status 0
-	assert_stderr_contains "Keys [1bad] from the EnvFrom configMap default/conf were skipped since they are considered invalid environment variable names."
 	logs_line envpod "MODE=fast PW=pw-123 K1=v1 SHARED=from-secret OPT=unset BIN=unset EXP=fast-v1"
+	# kubelet's event for the skipped key, on the pod, at the start
+	run_peapod events --for pod/envpod
+	assert_line_re "[0-9smhd]+ +Warning +InvalidEnvironmentVariableNames +Pod/envpod +Keys \[1bad\] from the EnvFrom configMap default/conf were skipped since they are considered invalid environment variable names\.$"
 	# The secret's value is in no event.
 	run_peapod describe pod envpod
 	refute_stdout_contains "pw-123"
