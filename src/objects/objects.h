@@ -1,10 +1,13 @@
-/* src/objects: owns the ConfigMap and Secret objects of this host, per
- * namespace, as the API server would keep them: the store under
- * $PEAPOD_ROOT/objects/<namespace>/{configmaps,secrets}/<name>.json (each
+/* src/objects: owns the ConfigMap, Secret and PersistentVolumeClaim
+ * objects of this host, per namespace, as the API server would keep them:
+ * the store under $PEAPOD_ROOT/objects/<namespace>/{configmaps,secrets,
+ * persistentvolumeclaims}/<name>.json (each
  * file the object's v1 JSON, written atomically; secrets/ is mode 0700 and
  * its files 0600: readable by root only), create-or-update with the API
  * server's rules (immutable), look-ups by name for the pod layer, listing,
- * deletion and the API's JSON form. Types and parsing are src/manifest's
+ * deletion and the API's JSON form. A claim's data is the directory
+ * $PEAPOD_ROOT/volumes/<namespace>/<claim>, made with the claim and removed
+ * with it (reclaim policy Delete). Types and parsing are src/manifest's
  * (config_object.h). Must not print, nor include any layer above it. */
 #ifndef PEAPOD_OBJECTS_H
 #define PEAPOD_OBJECTS_H
@@ -46,7 +49,11 @@ int pp_object_list(enum pp_object_kind kind, const char *ns, struct pp_config_ob
 		   size_t *n, struct pp_error **err);
 void pp_object_list_free(struct pp_config_object **objs, size_t n);
 
-/* Removes it; PP_OBJECT_NOT_FOUND when there is none. */
+/* The directory holding a claim's data (made when the claim is created). */
+char *pp_pvc_data_dir(const char *ns, const char *name);
+
+/* Removes it (a claim with its data directory: whether a pod still uses
+ * it is the caller's check); PP_OBJECT_NOT_FOUND when there is none. */
 int pp_object_delete(enum pp_object_kind kind, const char *ns, const char *name,
 		     struct pp_error **err);
 

@@ -4,6 +4,7 @@
 
 #include <string.h>
 
+#include "ops/claims.h"
 #include "pod/pod.h"
 #include "util/cleanup.h"
 
@@ -141,8 +142,10 @@ int pp_set_delete(const struct pp_manifest_set *set, const char *ns, const struc
 			} else {
 				resource = pp_object_kind_lower(it->object->kind);
 				name = it->object->name;
-				r = pp_object_delete(it->object->kind,
-						     ns ? ns : it->object->namespace_, name, &err);
+				const char *ons = ns ? ns : it->object->namespace_;
+				r = it->object->kind == PP_OBJ_PVC
+					? pp_claim_delete(ons, name, &err)
+					: pp_object_delete(it->object->kind, ons, name, &err);
 			}
 			report(ctx, resource, name, r < 0 ? NULL : "deleted", err);
 			if (r < 0)
