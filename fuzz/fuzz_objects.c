@@ -1,5 +1,5 @@
 /* libFuzzer entry for inputs of several objects (multi-document YAML, JSON,
- * Lists) with ConfigMaps and Secrets: any input must parse or fail with an
+ * Lists) with ConfigMaps, Secrets and PersistentVolumeClaims: any input must parse or fail with an
  * error, never crash, hang or leak; a parsed object must survive its API
  * JSON form (the object store's file) unchanged. */
 #include <json-c/json.h>
