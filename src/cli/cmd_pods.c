@@ -31,14 +31,17 @@ static int add_file(char **files, size_t *n, const char *arg)
 
 int cmd_apply(int argc, char **argv)
 {
-	static const struct option longopts[] = {
-	    {"filename", required_argument, NULL, 'f'}, {"namespace", required_argument, NULL, 'n'},
-	    {"recursive", no_argument, NULL, 'R'},	{"root", required_argument, NULL, 'r'},
-	    {"network", required_argument, NULL, 'N'},	{NULL, 0, NULL, 0}};
+	static const struct option longopts[] = {{"filename", required_argument, NULL, 'f'},
+						 {"namespace", required_argument, NULL, 'n'},
+						 {"recursive", no_argument, NULL, 'R'},
+						 {"root", required_argument, NULL, 'r'},
+						 {"network", required_argument, NULL, 'N'},
+						 {"force", no_argument, NULL, 'F'},
+						 {NULL, 0, NULL, 0}};
 	char *files[MAX_FILES];
 	size_t n_files = 0;
 	const char *ns = NULL, *root = NULL, *network = NULL;
-	bool recursive = false;
+	bool recursive = false, force = false;
 	int c;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "f:n:R", longopts, NULL)) != -1) {
@@ -53,13 +56,15 @@ int cmd_apply(int argc, char **argv)
 			root = optarg;
 		} else if (c == 'N') {
 			network = optarg;
+		} else if (c == 'F') {
+			force = true;
 		} else {
 			return CLI_EXIT_USAGE;
 		}
 	}
 	if (n_files == 0 || optind != argc) {
 		fprintf(stderr, "usage: peapod apply -f FILE|DIR|- [-f ...] [-R] [-n NAMESPACE] "
-				"[--network NAME|none]\n");
+				"[--network NAME|none] [--force]\n");
 		return CLI_EXIT_USAGE;
 	}
 	cleanup_error struct pp_error *err = NULL;
@@ -72,7 +77,7 @@ int cmd_apply(int argc, char **argv)
 		pp_manifest_set_free(&set);
 		return CLI_EXIT_USAGE;
 	}
-	struct pp_apply_opts o = {.store_root = root, .network = network};
+	struct pp_apply_opts o = {.store_root = root, .network = network, .force = force};
 	int r = pp_set_apply(&set, &o, cli_report, NULL);
 	pp_manifest_set_free(&set);
 	return r < 0 ? CLI_EXIT_FAILURE : 0;

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "ops/claims.h"
+#include "ops/pod_update.h"
 #include "pod/pod.h"
 #include "util/cleanup.h"
 
@@ -111,12 +112,28 @@ int pp_set_apply(struct pp_manifest_set *set, const struct pp_apply_opts *o,
 		warn_invalid_env_keys(it->pod, it->pod->containers, it->pod->n_containers, report,
 				      ctx);
 		cleanup_free char *name = xstrdup(it->pod->name);
+		/* a pod of that name: the API server's update rules */
+		enum pp_pod_update_result ur;
+		if (pp_pod_update(it->pod, it->text, it->text_len, o->force, &ur, &err) < 0) {
+			report(ctx, "pod", name, NULL, err);
+			status = -1;
+			continue;
+		}
+		if (ur == PP_POD_UPDATE_UNCHANGED || ur == PP_POD_UPDATE_CONFIGURED) {
+			report(ctx, "pod", name,
+			       ur == PP_POD_UPDATE_UNCHANGED ? "unchanged" : "configured", NULL);
+			continue;
+		}
 		struct pp_apply_opts po = *o;
 		po.manifest = it->text;
 		po.manifest_len = it->text_len;
 		po.namespace_ = NULL; /* set by pp_set_prepare */
 		int r = pp_pod_apply(steal_ptr(&it->pod), &po, NULL, &err);
-		report(ctx, "pod", name, r < 0 ? NULL : "created", err);
+		report(ctx, "pod", name,
+		       r < 0			      ? NULL
+		       : ur == PP_POD_UPDATE_RECREATE ? "configured"
+						      : "created",
+		       err);
 		if (r < 0)
 			status = -1;
 	}

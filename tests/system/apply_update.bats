@@ -1,0 +1,85 @@
+#!/usr/bin/env bats
+# apply of a Pod that exists, as kubectl and the API server treat it: the
+# same manifest is unchanged and touches nothing; labels, annotations and
+# added tolerations are configured in place; any other change is refused
+# with the API server's message; apply --force deletes and recreates.
+
+load helpers
+load pods_helpers
+
+# labelled NAME LABEL [POD_LINES] [SCRIPT]: a sleeper pod with a label app=LABEL.
+labelled() {
+	sh_pod "$1" Always "${4:-$UNTIL_TERM}" "${3:-}" | sed "s/^  name: $1\$/  name: $1\\n  labels: {app: $2}/"
+}
+
+@test "apply of the same manifest: unchanged, the pod untouched" {
+	local f uid sup
+	f=$(labelled same web | write_manifest)
+	run_peapod apply -f "$f"
+	assert_stdout "pod/same created"
+	eventually 20 status_is same Running
+	uid=$(pod_uid same)
+	sup=$(sup_pid same)
+	run_peapod apply -f "$f"
+	assert_status 0
+	assert_stdout "pod/same unchanged"
+	[ "$(pod_uid same)" = "$uid" ] || fail "the pod was recreated"
+	[ "$(sup_pid same)" = "$sup" ] || fail "the supervisor changed"
+	[ "$(inspect_get same 'd["status"]["containerStatuses"][0]["restartCount"]')" = 0 ]
+	# the same objects written another way (JSON) are the same too
+	run_peapod apply -f <(python3 -c 'import sys,yaml,json; print(json.dumps(yaml.safe_load(open(sys.argv[1]))))' "$f" 2>/dev/null || cat "$f")
+	assert_stdout "pod/same unchanged"
+	delete_ok same
+	assert_no_leaks
+}
+
+@test "apply of changed labels, annotations and added tolerations: configured in place" {
+	local f g uid
+	f=$(labelled meta web | write_manifest)
+	apply_ok <"$f"
+	eventually 20 status_is meta Running
+	uid=$(pod_uid meta)
+	g=$(labelled meta api "  tolerations: [{key: gpu, operator: Exists}]" | sed 's/^  labels: {app: api}$/  labels: {app: api}\n  annotations: {note: hello}/' | write_manifest)
+	run_peapod apply -f "$g"
+	assert_status 0
+	assert_stdout "pod/meta configured"
+	[ "$(pod_uid meta)" = "$uid" ] || fail "the pod was recreated"
+	[ "$(inspect_get meta 'd["metadata"]["labels"]["app"]')" = api ]
+	[ "$(inspect_get meta 'd["metadata"]["annotations"]["note"]')" = hello ]
+	[ "$(inspect_get meta 'd["spec"]["tolerations"][0]["key"]')" = gpu ]
+	[ "$(inspect_get meta 'd["status"]["containerStatuses"][0]["restartCount"]')" = 0 ]
+	run_peapod apply -f "$g"
+	assert_stdout "pod/meta unchanged"
+	# a toleration taken away is not an addition: refused
+	run_peapod apply -f "$f"
+	assert_status 1
+	assert_stderr_contains 'The Pod "meta" is invalid: spec: Forbidden: pod updates may not change fields other than `spec.containers[*].image`'
+	delete_ok meta
+	assert_no_leaks
+}
+
+@test "apply of another change: refused with the API server's message, the pod untouched; --force recreates it" {
+	local f g uid
+	f=$(labelled other web | write_manifest)
+	apply_ok <"$f"
+	eventually 20 status_is other Running
+	uid=$(pod_uid other)
+	g=$(labelled other web "" "echo v2; $UNTIL_TERM" | write_manifest)
+	run_peapod apply -f "$g"
+	assert_status 1
+	assert_stderr_contains 'The Pod "other" is invalid: spec: Forbidden: pod updates may not change fields other than `spec.containers[*].image`,`spec.initContainers[*].image`,`spec.activeDeadlineSeconds`,`spec.tolerations` (only additions to existing tolerations)'
+	[ "$(pod_uid other)" = "$uid" ] || fail "the pod was recreated"
+	eventually 20 status_is other Running
+
+	run_peapod apply -f "$g" --force
+	assert_status 0
+	assert_stdout "pod/other configured"
+	[ "$(pod_uid other)" != "$uid" ] || fail "the pod was not recreated"
+	eventually 20 status_is other Running
+	run_peapod logs other
+	assert_stdout "v2"
+	run_peapod apply -f "$g" --force
+	assert_stdout "pod/other unchanged"
+	delete_ok other
+	assert_no_leaks
+}
