@@ -80,6 +80,14 @@ labelled() {
 	assert_stdout "v2"
 	run_peapod apply -f "$g" --force
 	assert_stdout "pod/other unchanged"
+
+	# a new image: allowed by the API server, not made in place by peapod
+	# yet: refused saying so, the pod untouched
+	uid=$(pod_uid other)
+	run_peapod apply -f <(sed "s|image: $IMAGE|image: $DEFAULTS_IMAGE|" "$g")
+	assert_status 1
+	assert_stderr_contains "pod \"other\": a container's image is not changed in place yet: apply --force recreates the pod"
+	[ "$(pod_uid other)" = "$uid" ] || fail "the pod was recreated"
 	delete_ok other
 	assert_no_leaks
 }
