@@ -8,6 +8,7 @@
 #include "manifest/yaml_tree.h"
 #include "ops/ops.h"
 #include "state/podstate.h"
+#include "supervisor/control.h"
 #include "util/cleanup.h"
 #include "util/fs.h"
 
@@ -52,10 +53,19 @@ static bool meta_changed(struct json_object *a, struct json_object *b, const cha
 				  member(member(b, "metadata"), key));
 }
 
+struct diff {
+	bool meta, tolerations, deadline;
+	int images;
+	/* the app containers (indexes) whose image changed */
+	size_t *apps;
+	size_t n_apps;
+};
+
 /* Takes the images out of both lists of containers (same length, same
  * names: else the rest of the comparison finds the change); counts the
- * ones that differ. */
-static int take_images(struct json_object *a, struct json_object *b, const char *key)
+ * ones that differ (and notes which, for the app containers). */
+static int take_images(struct json_object *a, struct json_object *b, const char *key,
+		       struct diff *d)
 {
 	struct json_object *la = member(a, key), *lb = member(b, key);
 	if (!json_object_is_type(la, json_type_array) ||
@@ -69,8 +79,13 @@ static int take_images(struct json_object *a, struct json_object *b, const char 
 		if (!json_object_is_type(ca, json_type_object) ||
 		    !json_object_is_type(cb, json_type_object))
 			continue;
-		if (!json_object_equal(member(ca, "image"), member(cb, "image")))
+		if (!json_object_equal(member(ca, "image"), member(cb, "image"))) {
 			changed++;
+			if (strcmp(key, "containers") == 0) {
+				d->apps = xrealloc(d->apps, (d->n_apps + 1) * sizeof(*d->apps));
+				d->apps[d->n_apps++] = i;
+			}
+		}
 		json_object_object_del(ca, "image");
 		json_object_object_del(cb, "image");
 	}
@@ -96,18 +111,13 @@ static bool tolerations_added(struct json_object *a, struct json_object *b, bool
 	return true;
 }
 
-struct diff {
-	bool meta, tolerations, deadline;
-	int images;
-};
-
 /* The API server's rule over the two specs (copies: changed here). */
 static bool allowed(struct json_object *old, struct json_object *new, struct diff *d)
 {
 	struct json_object *sa = member(old, "spec"), *sb = member(new, "spec");
 	if (sa == NULL || sb == NULL)
 		return json_object_equal(sa, sb);
-	d->images = take_images(sa, sb, "containers") + take_images(sa, sb, "initContainers");
+	d->images = take_images(sa, sb, "containers", d) + take_images(sa, sb, "initContainers", d);
 	if (!tolerations_added(sa, sb, &d->tolerations))
 		return false;
 	json_object_object_del(sa, "tolerations");
@@ -141,11 +151,6 @@ static int load_old(const struct pp_pod *spec, char **uid, struct json_object **
 /* The in-place changes peapod cannot make yet. */
 static int refuse_in_place(const struct pp_pod *spec, const struct diff *d, struct pp_error **err)
 {
-	if (d->images > 0)
-		return pp_error_set(err, 0,
-				    "pod \"%s\": a container's image is not changed in place yet: "
-				    "apply --force recreates the pod",
-				    spec->name);
 	if (d->deadline)
 		return pp_error_set(
 		    err, 0,
@@ -153,6 +158,29 @@ static int refuse_in_place(const struct pp_pod *spec, const struct diff *d, stru
 		    "apply --force recreates the pod",
 		    spec->name);
 	return 0;
+}
+
+/* The new images, each to the pod's supervisor: it restarts the container
+ * with it. A pod that finished keeps them for its record only. */
+static int send_images(const struct pp_pod *spec, const struct diff *d, struct pp_error **err)
+{
+	if (d->n_apps == 0)
+		return 0;
+	struct pp_pod_view v;
+	if (pp_pod_view_load(spec->namespace_, spec->name, &v, err) < 0)
+		return -1;
+	int r = 0;
+	if (v.alive && !v.finished) {
+		cleanup_close int fd = pp_ctl_connect(v.uid, err);
+		r = fd < 0 ? -1 : 0;
+		for (size_t k = 0; r == 0 && k < d->n_apps; k++) {
+			const struct pp_container *c = &spec->containers[d->apps[k]];
+			cleanup_free char *req = xasprintf("image %s %s", c->name, c->image);
+			r = pp_ctl_call(fd, req, NULL, NULL, NULL, err);
+		}
+	}
+	pp_pod_view_free(&v);
+	return r;
 }
 
 int pp_pod_update(const struct pp_pod *spec, const char *text, size_t len, bool force,
@@ -170,6 +198,7 @@ int pp_pod_update(const struct pp_pod *spec, const char *text, size_t len, bool 
 	struct diff d = {.meta = meta_changed(old, new, "labels") ||
 				 meta_changed(old, new, "annotations")};
 	bool ok = allowed(old, new, &d);
+	cleanup_free size_t *apps = d.apps;
 	if (ok && !d.meta && !d.tolerations && !d.deadline && d.images == 0) {
 		*res = PP_POD_UPDATE_UNCHANGED;
 		return 0;
@@ -190,7 +219,9 @@ int pp_pod_update(const struct pp_pod *spec, const char *text, size_t len, bool 
 		*res = PP_POD_UPDATE_RECREATE;
 		return 0;
 	}
-	/* labels, annotations, tolerations: the record is the manifest */
+	if (send_images(spec, &d, err) < 0)
+		return -1;
+	/* labels, annotations, tolerations, images: the record is the manifest */
 	cleanup_free char *path = pp_state_file(uid, PP_STATE_MANIFEST);
 	if (pp_write_file_atomic(path, text, len, MANIFEST_MODE, err) < 0)
 		return -1;

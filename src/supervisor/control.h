@@ -14,6 +14,8 @@
  *                           is (it starts once its image is ready)
  *   "netcheck"              CNI CHECK of the pod's network: "ok", "none"
  *                           (no network) or the error
+ *   "image <c> <image>"     apply's new image for app container c: it is
+ *                           stopped and started again with it; "ok" at once
  *   "freeze", "thaw"         freeze / thaw the pod's cgroup; "ok" once done
  *                           and recorded in status.json
  * Replies are "ok", "error <message>" or the JSON. A client that keeps its

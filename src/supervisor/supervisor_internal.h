@@ -153,6 +153,9 @@ struct ctr_run {
 	size_t tail_len;
 	struct ctr_termination last;
 	bool ever_started;
+	/* apply changed its image: once it has stopped, it starts again at
+	 * once with the new image (sup_change_image) */
+	bool image_changed;
 	/* probes of the running instance (probe.c) */
 	struct probe_run probes[N_PROBES];
 	int64_t probes_since; /* monotonic ns the instance started at */
@@ -365,6 +368,12 @@ bool sup_image_waiting(const struct sup *s, size_t i, const char **reason, const
 /* supervisor.c: peapod debug: adds an ephemeral container to the running
  * pod (pod.h), started once its image is ready, never restarted. */
 int sup_add_ephemeral(struct sup *s, const struct pp_ephemeral_request *req, struct pp_error **err);
+
+/* apply of a new image for app container name, as kubelet treats a changed
+ * container spec: the container is stopped (its grace period), then started
+ * again at once with the new image, pulled first as any image is
+ * (restartCount + 1, whatever the restartPolicy). */
+int sup_change_image(struct sup *s, const char *name, const char *image, struct pp_error **err);
 
 /* freeze.c: freezing the whole pod (podman pod pause). While paused no probe
  * runs and no container (re)starts; exec is refused; a stop thaws first. */

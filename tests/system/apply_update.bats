@@ -12,6 +12,11 @@ labelled() {
 	sh_pod "$1" Always "${4:-$UNTIL_TERM}" "${3:-}" | sed "s/^  name: $1\$/  name: $1\\n  labels: {app: $2}/"
 }
 
+# pull_failing NAME: the pod's STATUS is ErrImagePull or ImagePullBackOff.
+pull_failing() {
+	[[ "$(get_column "$1" 3)" =~ ^(ErrImagePull|ImagePullBackOff)$ ]]
+}
+
 @test "apply of the same manifest: unchanged, the pod untouched" {
 	local f uid sup
 	f=$(labelled same web | write_manifest)
@@ -81,13 +86,54 @@ labelled() {
 	run_peapod apply -f "$g" --force
 	assert_stdout "pod/other unchanged"
 
-	# a new image: allowed by the API server, not made in place by peapod
-	# yet: refused saying so, the pod untouched
+	# activeDeadlineSeconds: allowed by the API server, not changed in
+	# place by peapod yet: refused saying so, the pod untouched
 	uid=$(pod_uid other)
-	run_peapod apply -f <(sed "s|image: $IMAGE|image: $DEFAULTS_IMAGE|" "$g")
+	run_peapod apply -f <(sed 's/^spec:$/spec:\n  activeDeadlineSeconds: 600/' "$g")
 	assert_status 1
-	assert_stderr_contains "pod \"other\": a container's image is not changed in place yet: apply --force recreates the pod"
+	assert_stderr_contains "pod \"other\": activeDeadlineSeconds is not changed in place yet: apply --force recreates the pod"
 	[ "$(pod_uid other)" = "$uid" ] || fail "the pod was recreated"
 	delete_ok other
+	assert_no_leaks
+}
+
+@test "apply of a new image: the container is stopped and started again with it, restartCount 1, the pod kept" {
+	local f g uid
+	pp image tag "$IMAGE" peapod-test/retagged:2 >/dev/null
+	f=$(labelled img web "" "echo started; $UNTIL_TERM" | write_manifest)
+	apply_ok <"$f"
+	eventually 20 status_is img Running
+	uid=$(pod_uid img)
+	g=$(sed "s|image: $IMAGE|image: peapod-test/retagged:2|" "$f" | write_manifest)
+	run_peapod apply -f "$g"
+	assert_status 0
+	assert_stdout "pod/img configured"
+	eventually 20 restarts_at_least img 1
+	eventually 20 status_is img Running
+	[ "$(pod_uid img)" = "$uid" ] || fail "the pod was recreated"
+	[ "$(inspect_get img 'd["status"]["containerStatuses"][0]["image"]')" = peapod-test/retagged:2 ]
+	[ "$(inspect_get img 'd["status"]["containerStatuses"][0]["restartCount"]')" = 1 ]
+	[ "$(inspect_get img 'd["spec"]["containers"][0]["image"]')" = peapod-test/retagged:2 ]
+	run_peapod describe pod img
+	assert_stdout_contains "Container c definition changed, will be restarted"
+	run_peapod logs img --previous
+	assert_stdout "started"
+	run_peapod apply -f "$g"
+	assert_stdout "pod/img unchanged"
+	delete_ok img
+	pp image rm peapod-test/retagged:2 >/dev/null
+	assert_no_leaks
+}
+
+@test "apply of a new image that cannot be had: the container waits for it as kubelet shows it" {
+	local f uid
+	f=$(labelled gone web | write_manifest)
+	apply_ok <"$f"
+	eventually 20 status_is gone Running
+	run_peapod apply -f <(sed "s|image: $IMAGE|image: 127.0.0.1:1/none:1|" "$f")
+	assert_status 0
+	assert_stdout "pod/gone configured"
+	eventually 30 pull_failing gone
+	delete_ok gone
 	assert_no_leaks
 }
