@@ -120,10 +120,18 @@ static int parse_class(struct pctx *c, const struct pp_ynode *n, const char *pat
 	return parse_name_ref(c, n, path, &o->storage_class);
 }
 
+/* A claim names a PersistentVolume to bind to: there are none here yet
+ * (each claim gets its own directory), so naming one is refused rather
+ * than bound to something else. */
 static int parse_claim_volume(struct pctx *c, const struct pp_ynode *n, const char *path, void *obj)
 {
 	struct pp_config_object *o = obj;
-	return parse_name_ref(c, n, path, &o->volume_name);
+	if (parse_name_ref(c, n, path, &o->volume_name) < 0)
+		return -1;
+	return perr(c, n->pos, path,
+		    "binding to PersistentVolume \"%s\" is not supported yet: peapod has no "
+		    "PersistentVolumes; leave volumeName out and the claim gets its own directory",
+		    o->volume_name);
 }
 
 static const struct field spec_fields[] = {

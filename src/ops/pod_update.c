@@ -61,6 +61,11 @@ struct diff {
 	size_t n_apps;
 };
 
+static void diff_free(struct diff *d)
+{
+	free(d->apps);
+}
+
 /* Takes the images out of both lists of containers (same length, same
  * names: else the rest of the comparison finds the change); counts the
  * ones that differ (and notes which, for the app containers). */
@@ -195,10 +200,9 @@ int pp_pod_update(const struct pp_pod *spec, const char *text, size_t len, bool 
 	cleanup_json struct json_object *new = text_json(spec->source, text, len, err);
 	if (new == NULL)
 		return -1;
-	struct diff d = {.meta = meta_changed(old, new, "labels") ||
-				 meta_changed(old, new, "annotations")};
+	__attribute__((cleanup(diff_free))) struct diff d = {
+	    .meta = meta_changed(old, new, "labels") || meta_changed(old, new, "annotations")};
 	bool ok = allowed(old, new, &d);
-	cleanup_free size_t *apps = d.apps;
 	if (ok && !d.meta && !d.tolerations && !d.deadline && d.images == 0) {
 		*res = PP_POD_UPDATE_UNCHANGED;
 		return 0;

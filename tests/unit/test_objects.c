@@ -452,6 +452,9 @@ static void test_pvc_parse(void **state)
 	refused(PVC_HEAD "spec: {accessModes: [ReadWriteOnce], storageClassName: Bad_Name, "
 			 "resources: {requests: {storage: 1}}}\n",
 		"spec.storageClassName: Invalid value");
+	refused(PVC_HEAD "spec: {accessModes: [ReadWriteOnce], volumeName: pv1, resources: "
+			 "{requests: {storage: 1}}}\n",
+		"spec.volumeName: binding to PersistentVolume \"pv1\" is not supported yet");
 	refused(PVC_HEAD "data: {a: b}\nspec: {accessModes: [ReadWriteOnce]}\n",
 		"unknown field \"data\"");
 	refused(PVC_HEAD, "spec");
