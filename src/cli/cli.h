@@ -34,6 +34,7 @@ int cmd_image_load(int argc, char **argv);
 int cmd_image_save(int argc, char **argv);
 
 int cmd_apply(int argc, char **argv);
+int cmd_replace(int argc, char **argv);
 int cmd_get(int argc, char **argv);
 int cmd_describe(int argc, char **argv);
 int cmd_inspect(int argc, char **argv);

@@ -29,7 +29,9 @@ static int add_file(char **files, size_t *n, const char *arg)
 	return 0;
 }
 
-int cmd_apply(int argc, char **argv)
+/* apply, and replace --force (replace: every pod of the input deleted
+ * first, then made anew). */
+static int apply_or_replace(int argc, char **argv, bool replace)
 {
 	static const struct option longopts[] = {{"filename", required_argument, NULL, 'f'},
 						 {"namespace", required_argument, NULL, 'n'},
@@ -62,9 +64,14 @@ int cmd_apply(int argc, char **argv)
 			return CLI_EXIT_USAGE;
 		}
 	}
-	if (n_files == 0 || optind != argc) {
-		fprintf(stderr, "usage: peapod apply -f FILE|DIR|- [-f ...] [-R] [-n NAMESPACE] "
-				"[--network NAME|none] [--force]\n");
+	if (n_files == 0 || optind != argc || (replace && !force)) {
+		if (replace && !force && n_files > 0)
+			fprintf(stderr, "peapod replace: only replace --force is supported (apply "
+					"updates a pod in place)\n");
+		fprintf(stderr,
+			"usage: peapod %s -f FILE|DIR|- [-f ...] [-R] [-n NAMESPACE] "
+			"[--network NAME|none] [--force]\n",
+			replace ? "replace" : "apply");
 		return CLI_EXIT_USAGE;
 	}
 	cleanup_error struct pp_error *err = NULL;
@@ -77,10 +84,21 @@ int cmd_apply(int argc, char **argv)
 		pp_manifest_set_free(&set);
 		return CLI_EXIT_USAGE;
 	}
-	struct pp_apply_opts o = {.store_root = root, .network = network, .force = force};
+	struct pp_apply_opts o = {
+	    .store_root = root, .network = network, .force = force, .recreate = replace};
 	int r = pp_set_apply(&set, &o, cli_report, NULL);
 	pp_manifest_set_free(&set);
 	return r < 0 ? CLI_EXIT_FAILURE : 0;
+}
+
+int cmd_apply(int argc, char **argv)
+{
+	return apply_or_replace(argc, argv, false);
+}
+
+int cmd_replace(int argc, char **argv)
+{
+	return apply_or_replace(argc, argv, true);
 }
 
 static int delete_one(const char *ns, const char *name, const struct pp_delete_opts *o)

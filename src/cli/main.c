@@ -10,6 +10,7 @@
 static const struct cli_command commands[] = {
     {"run", cmd_run, "run a Pod manifest in the foreground until it completes"},
     {"apply", cmd_apply, "create pods, ConfigMaps, Secrets from manifests (-f FILE|DIR|-)"},
+    {"replace", cmd_replace, "replace --force -f: delete the input's pods and create them anew"},
     {"get", cmd_get, "list pods, configmaps, secrets (get pods|cm|secrets [NAME] [-o ...])"},
     {"describe", cmd_describe, "show a pod's containers, states and events"},
     {"inspect", cmd_inspect, "a pod's full state as JSON"},

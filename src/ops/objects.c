@@ -7,6 +7,7 @@
 #include "ops/claims.h"
 #include "ops/pod_update.h"
 #include "pod/pod.h"
+#include "state/podstate.h"
 #include "util/cleanup.h"
 
 static int set_namespace(char **obj_ns, const char *ns, const char *source, struct pp_error **err)
@@ -98,6 +99,26 @@ static void warn_invalid_env_keys(const struct pp_pod *pod, const struct pp_cont
 		}
 }
 
+/* replace --force: the pod of that name, if any, deleted (reported as
+ * kubectl does) before it is made anew. */
+static int recreate_pod(const struct pp_pod *pod, pp_set_report_fn report, void *ctx,
+			struct pp_error **err)
+{
+	cleanup_free char *uid = NULL;
+	cleanup_error struct pp_error *e = NULL;
+	if (pp_name_lookup(pod->namespace_, pod->name, &uid, &e) < 0) {
+		if (e->status == ENOENT)
+			return 0; /* none: only made */
+		*err = steal_ptr(&e);
+		return -1;
+	}
+	struct pp_delete_opts d = {.grace_s = -1, .timeout_ms = -1};
+	if (pp_pod_delete(pod->namespace_, pod->name, &d, err) < 0)
+		return -1;
+	report(ctx, "pod", pod->name, "deleted", NULL);
+	return 0;
+}
+
 int pp_set_apply(struct pp_manifest_set *set, const struct pp_apply_opts *o,
 		 pp_set_report_fn report, void *ctx)
 {
@@ -113,8 +134,14 @@ int pp_set_apply(struct pp_manifest_set *set, const struct pp_apply_opts *o,
 				      ctx);
 		cleanup_free char *name = xstrdup(it->pod->name);
 		/* a pod of that name: the API server's update rules */
-		enum pp_pod_update_result ur;
-		if (pp_pod_update(it->pod, it->text, it->text_len, o->force, &ur, &err) < 0) {
+		enum pp_pod_update_result ur = PP_POD_UPDATE_ABSENT;
+		if (o->recreate && recreate_pod(it->pod, report, ctx, &err) < 0) {
+			report(ctx, "pod", name, NULL, err);
+			status = -1;
+			continue;
+		}
+		if (!o->recreate &&
+		    pp_pod_update(it->pod, it->text, it->text_len, o->force, &ur, &err) < 0) {
 			report(ctx, "pod", name, NULL, err);
 			status = -1;
 			continue;
@@ -129,11 +156,10 @@ int pp_set_apply(struct pp_manifest_set *set, const struct pp_apply_opts *o,
 		po.manifest_len = it->text_len;
 		po.namespace_ = NULL; /* set by pp_set_prepare */
 		int r = pp_pod_apply(steal_ptr(&it->pod), &po, NULL, &err);
-		report(ctx, "pod", name,
-		       r < 0			      ? NULL
-		       : ur == PP_POD_UPDATE_RECREATE ? "configured"
-						      : "created",
-		       err);
+		const char *verb = o->recreate			  ? "replaced"
+				   : ur == PP_POD_UPDATE_RECREATE ? "configured"
+								  : "created";
+		report(ctx, "pod", name, r < 0 ? NULL : verb, err);
 		if (r < 0)
 			status = -1;
 	}

@@ -137,3 +137,24 @@ pull_failing() {
 	delete_ok gone
 	assert_no_leaks
 }
+
+@test "replace --force -f: the pod deleted and made anew, as kubectl says it; without --force refused" {
+	local f uid
+	f=$(labelled rep web | write_manifest)
+	run_peapod replace --force -f "$f"
+	assert_status 0
+	assert_stdout "pod/rep replaced"
+	eventually 20 status_is rep Running
+	uid=$(pod_uid rep)
+	run_peapod replace --force -f "$f"
+	assert_status 0
+	assert_stdout 'pod "rep" deleted
+pod/rep replaced'
+	[ "$(pod_uid rep)" != "$uid" ] || fail "the pod was not recreated"
+	eventually 20 status_is rep Running
+	run_peapod replace -f "$f"
+	assert_status 2
+	assert_stderr_contains "only replace --force is supported"
+	delete_ok rep
+	assert_no_leaks
+}
