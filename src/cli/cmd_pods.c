@@ -165,7 +165,8 @@ int cmd_delete(int argc, char **argv)
 		o.grace_s = 0;
 	if (n_files == 0 && optind < argc && cli_object_kind(argv[optind]) >= 0) {
 		if (optind + 1 == argc) {
-			fprintf(stderr, "usage: peapod delete configmap|secret NAME... [-n NS]\n");
+			fprintf(stderr,
+				"usage: peapod delete configmap|secret|pvc NAME... [-n NS]\n");
 			return CLI_EXIT_USAGE;
 		}
 		return cli_delete_objects(cli_object_kind(argv[optind]), argv + optind + 1,
@@ -177,7 +178,7 @@ int cmd_delete(int argc, char **argv)
 		optind++;
 	if (n_files == 0 && optind == argc) {
 		fprintf(stderr, "usage: peapod delete [pod] NAME... [--grace-period N] [--force] | "
-				"configmap|secret NAME... | -f FILE|DIR|- [-R]\n");
+				"configmap|secret|pvc NAME... | -f FILE|DIR|- [-R]\n");
 		return CLI_EXIT_USAGE;
 	}
 	int status = 0;
