@@ -55,6 +55,7 @@ static bool meta_changed(struct json_object *a, struct json_object *b, const cha
 
 struct diff {
 	bool meta, tolerations, deadline;
+	int64_t old_deadline; /* -1: none */
 	int images;
 	/* the app containers (indexes) whose image changed */
 	size_t *apps;
@@ -127,8 +128,9 @@ static bool allowed(struct json_object *old, struct json_object *new, struct dif
 		return false;
 	json_object_object_del(sa, "tolerations");
 	json_object_object_del(sb, "tolerations");
-	d->deadline = !json_object_equal(member(sa, "activeDeadlineSeconds"),
-					 member(sb, "activeDeadlineSeconds"));
+	struct json_object *was = member(sa, "activeDeadlineSeconds");
+	d->old_deadline = json_object_is_type(was, json_type_int) ? json_object_get_int64(was) : -1;
+	d->deadline = !json_object_equal(was, member(sb, "activeDeadlineSeconds"));
 	json_object_object_del(sa, "activeDeadlineSeconds");
 	json_object_object_del(sb, "activeDeadlineSeconds");
 	return json_object_equal(sa, sb);
@@ -153,23 +155,35 @@ static int load_old(const struct pp_pod *spec, char **uid, struct json_object **
 	return *old == NULL ? -1 : 0;
 }
 
-/* The in-place changes peapod cannot make yet. */
-static int refuse_in_place(const struct pp_pod *spec, const struct diff *d, struct pp_error **err)
+/* The API server's rule for activeDeadlineSeconds: a first one, or a
+ * smaller one; never taken away. */
+static int check_deadline(const struct pp_pod *spec, const struct diff *d, struct pp_error **err)
 {
-	if (d->deadline)
+	int64_t now = spec->active_deadline_seconds;
+	if (d->old_deadline < 0)
+		return 0;
+	if (now < 0)
 		return pp_error_set(
 		    err, 0,
-		    "pod \"%s\": activeDeadlineSeconds is not changed in place yet: "
-		    "apply --force recreates the pod",
+		    "The Pod \"%s\" is invalid: spec.activeDeadlineSeconds: Invalid "
+		    "value: \"null\": must not update from a positive integer to nil "
+		    "value",
 		    spec->name);
+	if (now > d->old_deadline)
+		return pp_error_set(
+		    err, 0,
+		    "The Pod \"%s\" is invalid: spec.activeDeadlineSeconds: Invalid "
+		    "value: %lld: must be less than or equal to previous value",
+		    spec->name, (long long)now);
 	return 0;
 }
 
-/* The new images, each to the pod's supervisor: it restarts the container
- * with it. A pod that finished keeps them for its record only. */
-static int send_images(const struct pp_pod *spec, const struct diff *d, struct pp_error **err)
+/* The new images, each to the pod's supervisor (it restarts the container
+ * with it), and the new deadline. A pod that finished keeps them for its
+ * record only. */
+static int send_changes(const struct pp_pod *spec, const struct diff *d, struct pp_error **err)
 {
-	if (d->n_apps == 0)
+	if (d->n_apps == 0 && !d->deadline)
 		return 0;
 	struct pp_pod_view v;
 	if (pp_pod_view_load(spec->namespace_, spec->name, &v, err) < 0)
@@ -181,6 +195,11 @@ static int send_images(const struct pp_pod *spec, const struct diff *d, struct p
 		for (size_t k = 0; r == 0 && k < d->n_apps; k++) {
 			const struct pp_container *c = &spec->containers[d->apps[k]];
 			cleanup_free char *req = xasprintf("image %s %s", c->name, c->image);
+			r = pp_ctl_call(fd, req, NULL, NULL, NULL, err);
+		}
+		if (r == 0 && d->deadline) {
+			cleanup_free char *req =
+			    xasprintf("deadline %lld", (long long)spec->active_deadline_seconds);
 			r = pp_ctl_call(fd, req, NULL, NULL, NULL, err);
 		}
 	}
@@ -207,7 +226,7 @@ int pp_pod_update(const struct pp_pod *spec, const char *text, size_t len, bool 
 		*res = PP_POD_UPDATE_UNCHANGED;
 		return 0;
 	}
-	if (ok && refuse_in_place(spec, &d, err) < 0) {
+	if (ok && d.deadline && check_deadline(spec, &d, err) < 0) {
 		if (!force)
 			return -1;
 		pp_error_free(err);
@@ -223,9 +242,10 @@ int pp_pod_update(const struct pp_pod *spec, const char *text, size_t len, bool 
 		*res = PP_POD_UPDATE_RECREATE;
 		return 0;
 	}
-	if (send_images(spec, &d, err) < 0)
+	if (send_changes(spec, &d, err) < 0)
 		return -1;
-	/* labels, annotations, tolerations, images: the record is the manifest */
+	/* labels, annotations, tolerations, images, the deadline: the record
+	 * is the manifest */
 	cleanup_free char *path = pp_state_file(uid, PP_STATE_MANIFEST);
 	if (pp_write_file_atomic(path, text, len, MANIFEST_MODE, err) < 0)
 		return -1;

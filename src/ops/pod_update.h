@@ -3,8 +3,9 @@
  * labels, annotations and added tolerations are written to the pod's
  * record in place; a container's new image restarts that container with
  * it (the supervisor's "image" request, as kubelet does on a changed
- * container hash; an init container's is recorded only);
- * activeDeadlineSeconds is refused in place (not yet); any other change is
+ * container hash; an init container's is recorded only); a first or
+ * smaller activeDeadlineSeconds counts from the pod's start (the
+ * supervisor's "deadline" request); any other change is
  * refused with the API server's message, or with force deletes the pod and
  * makes it anew. */
 #ifndef PEAPOD_OPS_POD_UPDATE_H

@@ -265,6 +265,18 @@ static void do_image(struct sup *s, int fd, char *args)
 	reply(fd, "ok", NULL, 0);
 }
 
+/* "deadline <seconds>": apply's new activeDeadlineSeconds. */
+static void do_deadline(struct sup *s, int fd, long long seconds)
+{
+	cleanup_error struct pp_error *err = NULL;
+	if (sup_set_deadline(s, seconds, &err) < 0) {
+		reply_error(fd, "%s", err->msg);
+		return;
+	}
+	sup_write_status(s);
+	reply(fd, "ok", NULL, 0);
+}
+
 void sup_ctl_request(struct sup *s, size_t k)
 {
 	int fd = s->clients[k];
@@ -289,6 +301,8 @@ void sup_ctl_request(struct sup *s, size_t k)
 		do_attach(s, fd, buf + 7);
 	else if (strncmp(buf, "image ", 6) == 0)
 		do_image(s, fd, buf + 6);
+	else if (sscanf(buf, "deadline %lld", &grace) == 1)
+		do_deadline(s, fd, grace);
 	else if (strcmp(buf, "netcheck") == 0)
 		do_netcheck(s, fd);
 	else if (strcmp(buf, "freeze") == 0 || strcmp(buf, "thaw") == 0)

@@ -496,6 +496,18 @@ int sup_change_image(struct sup *s, const char *name, const char *image, struct 
 	return 0;
 }
 
+int sup_set_deadline(struct sup *s, int64_t seconds, struct pp_error **err)
+{
+	if (seconds <= 0)
+		return pp_error_set(err, 0, "activeDeadlineSeconds must be positive");
+	if (s->stopping != STOP_NONE)
+		return pp_error_set(err, 0, "pod %s is stopping", s->pod->spec->name);
+	s->pod->spec->active_deadline_seconds = seconds;
+	s->active_deadline = s->started_ns + seconds * PP_NSEC_PER_SEC;
+	s->dirty = true;
+	return 0;
+}
+
 void sup_advance(struct sup *s)
 {
 	struct pp_pod_instance *pod = s->pod;
@@ -776,9 +788,10 @@ int pp_supervisor_run(struct pp_pod_instance *pod, const struct pp_supervisor_ca
 	sup_probes_init(&s);
 	sup_hooks_init(&s);
 	sup_pulls_init(&s);
+	s.started_ns = pp_monotonic_ns();
 	if (pod->spec->active_deadline_seconds > 0)
 		s.active_deadline =
-		    pp_monotonic_ns() + pod->spec->active_deadline_seconds * PP_NSEC_PER_SEC;
+		    s.started_ns + pod->spec->active_deadline_seconds * PP_NSEC_PER_SEC;
 	/* The signals are blocked for the whole run: they arrive through the
 	 * signalfd, and children reset their mask before exec. */
 	sigset_t mask, old;

@@ -182,6 +182,7 @@ struct sup {
 	enum stop_stage stopping;
 	int64_t stop_deadline; /* 0 once everything left has been SIGKILLed */
 	int64_t active_deadline;
+	int64_t started_ns;  /* monotonic ns the pod started: its deadline's base */
 	int stop_signal;     /* the signal that stopped us, 0 otherwise */
 	bool stop_requested; /* a delete through the control socket */
 	struct timespec deletion_time;
@@ -374,6 +375,10 @@ int sup_add_ephemeral(struct sup *s, const struct pp_ephemeral_request *req, str
  * again at once with the new image, pulled first as any image is
  * (restartCount + 1, whatever the restartPolicy). */
 int sup_change_image(struct sup *s, const char *name, const char *image, struct pp_error **err);
+
+/* apply of a new activeDeadlineSeconds (the API server allows only a
+ * first one or a smaller one): counted from the pod's start, as before. */
+int sup_set_deadline(struct sup *s, int64_t seconds, struct pp_error **err);
 
 /* freeze.c: freezing the whole pod (podman pod pause). While paused no probe
  * runs and no container (re)starts; exec is refused; a stop thaws first. */

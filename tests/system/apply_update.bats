@@ -86,14 +86,36 @@ pull_failing() {
 	run_peapod apply -f "$g" --force
 	assert_stdout "pod/other unchanged"
 
-	# activeDeadlineSeconds: allowed by the API server, not changed in
-	# place by peapod yet: refused saying so, the pod untouched
-	uid=$(pod_uid other)
-	run_peapod apply -f <(sed 's/^spec:$/spec:\n  activeDeadlineSeconds: 600/' "$g")
-	assert_status 1
-	assert_stderr_contains "pod \"other\": activeDeadlineSeconds is not changed in place yet: apply --force recreates the pod"
-	[ "$(pod_uid other)" = "$uid" ] || fail "the pod was recreated"
 	delete_ok other
+	assert_no_leaks
+}
+
+@test "apply of activeDeadlineSeconds: a first or smaller one counts from the pod's start; larger or removed refused" {
+	local f uid
+	f=$(labelled dl web "  activeDeadlineSeconds: 600" | write_manifest)
+	apply_ok <"$f"
+	eventually 20 status_is dl Running
+	uid=$(pod_uid dl)
+	run_peapod apply -f <(sed 's/activeDeadlineSeconds: 600/activeDeadlineSeconds: 700/' "$f")
+	assert_status 1
+	assert_stderr_contains 'The Pod "dl" is invalid: spec.activeDeadlineSeconds: Invalid value: 700: must be less than or equal to previous value'
+	run_peapod apply -f <(sed '/activeDeadlineSeconds/d' "$f")
+	assert_status 1
+	assert_stderr_contains 'The Pod "dl" is invalid: spec.activeDeadlineSeconds: Invalid value: "null": must not update from a positive integer to nil value'
+	run_peapod apply -f <(sed 's/activeDeadlineSeconds: 600/activeDeadlineSeconds: 500/' "$f")
+	assert_status 0
+	assert_stdout "pod/dl configured"
+	[ "$(inspect_get dl 'd["spec"]["activeDeadlineSeconds"]')" = 500 ]
+	status_is dl Running || fail "the pod stopped"
+	# 1 s from a start more than 1 s ago: the pod fails at once, as kubelet's
+	sleep 1.2
+	run_peapod apply -f <(sed 's/activeDeadlineSeconds: 600/activeDeadlineSeconds: 1/' "$f")
+	assert_status 0
+	assert_stdout "pod/dl configured"
+	eventually 20 phase_is dl Failed
+	[ "$(inspect_get dl 'd["status"]["reason"]')" = DeadlineExceeded ]
+	[ "$(pod_uid dl)" = "$uid" ] || fail "the pod was recreated"
+	delete_ok dl
 	assert_no_leaks
 }
 
