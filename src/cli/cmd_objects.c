@@ -22,6 +22,9 @@ int cli_object_kind(const char *w)
 	if (strcmp(w, "persistentvolumeclaims") == 0 || strcmp(w, "persistentvolumeclaim") == 0 ||
 	    strcmp(w, "pvc") == 0)
 		return PP_OBJ_PVC;
+	if (strcmp(w, "persistentvolumes") == 0 || strcmp(w, "persistentvolume") == 0 ||
+	    strcmp(w, "pv") == 0)
+		return PP_OBJ_PV;
 	return -1;
 }
 
@@ -112,6 +115,10 @@ static int print_objects(enum pp_object_kind kind, struct pp_config_object **obj
 		cli_print_pvcs(objs, n, all);
 		return 0;
 	}
+	if (kind == PP_OBJ_PV) {
+		cli_print_pvs(objs, n);
+		return 0;
+	}
 	int w = (int)strlen("NAME"), tw = (int)strlen("TYPE"), nw = (int)strlen("NAMESPACE");
 	for (size_t i = 0; i < n; i++) {
 		if ((int)strlen(objs[i]->namespace_) > nw)
@@ -154,8 +161,9 @@ int cli_get_objects(int kind, char **names, int n, const char *format, const cha
 	struct pp_config_object **objs = NULL;
 	size_t count = 0;
 	int status = 0;
-	ns = cli_namespace(ns);
-	all = all && n == 0;
+	/* PersistentVolumes are of no namespace */
+	ns = kind == PP_OBJ_PV ? PP_CLUSTER_SCOPE : cli_namespace(ns);
+	all = all && n == 0 && kind != PP_OBJ_PV;
 	if (n > 0) {
 		for (int i = 0; i < n; i++) {
 			struct pp_config_object *o = NULL;
@@ -172,6 +180,8 @@ int cli_get_objects(int kind, char **names, int n, const char *format, const cha
 		return CLI_EXIT_FAILURE;
 	} else if (count == 0 && format == NULL) {
 		if (all)
+			fprintf(stderr, "No resources found\n");
+		else if (kind == PP_OBJ_PV)
 			fprintf(stderr, "No resources found\n");
 		else
 			fprintf(stderr, "No resources found in %s namespace.\n", ns);
@@ -198,11 +208,12 @@ int cli_describe_object(int kind, const char *name, const char *ns)
 {
 	cleanup_error struct pp_error *err = NULL;
 	struct pp_config_object *o = NULL;
-	if (pp_object_get(kind, cli_namespace(ns), object_name(name), &o, &err) < 0) {
+	if (pp_object_get(kind, kind == PP_OBJ_PV ? PP_CLUSTER_SCOPE : cli_namespace(ns),
+			  object_name(name), &o, &err) < 0) {
 		cli_print_error(err);
 		return CLI_EXIT_FAILURE;
 	}
-	if (kind == PP_OBJ_PVC) {
+	if (kind == PP_OBJ_PVC || kind == PP_OBJ_PV) {
 		cli_describe_pvc(o);
 		pp_object_free(o);
 		return 0;
@@ -238,8 +249,9 @@ int cli_delete_objects(int kind, char **names, int n, const char *ns)
 	for (int i = 0; i < n; i++) {
 		cleanup_error struct pp_error *err = NULL;
 		const char *name = object_name(names[i]);
-		int r = kind == PP_OBJ_PVC ? pp_claim_delete(cli_namespace(ns), name, &err)
-					   : pp_object_delete(kind, cli_namespace(ns), name, &err);
+		int r = kind == PP_OBJ_PVC  ? pp_claim_delete(cli_namespace(ns), name, &err)
+			: kind == PP_OBJ_PV ? pp_volume_delete(name, &err)
+					    : pp_object_delete(kind, cli_namespace(ns), name, &err);
 		cli_report(NULL, pp_object_kind_lower(kind), name, r < 0 ? NULL : "deleted",
 			   r < 0 ? err : NULL);
 		if (r < 0)

@@ -1,5 +1,6 @@
-/* PersistentVolumeClaims as kubectl shows them: get pvc's columns and
- * describe pvc (the rest of get / delete is cmd_objects.c's). */
+/* PersistentVolumeClaims and PersistentVolumes as kubectl shows them: get
+ * pvc's and get pv's columns, describe (the rest of get / delete is
+ * cmd_objects.c's). */
 #include <stdio.h>
 #include <string.h>
 
@@ -28,6 +29,15 @@ static char *volume_name(const struct pp_config_object *o)
 	return xasprintf("pvc-%s", o->uid ? o->uid : "");
 }
 
+/* Bound: its own directory, or its PersistentVolume is there and fits;
+ * Pending otherwise (as a claim waits for its volume). */
+static const char *claim_status(const struct pp_config_object *o)
+{
+	cleanup_free char *path = NULL;
+	cleanup_error struct pp_error *err = NULL;
+	return pp_pvc_path(o, &path, &err) == 0 ? "Bound" : "Pending";
+}
+
 void cli_print_pvcs(struct pp_config_object **objs, size_t n, bool all)
 {
 	int w = (int)strlen("NAME"), nw = (int)strlen("NAMESPACE"), vw = (int)strlen("VOLUME");
@@ -43,7 +53,7 @@ void cli_print_pvcs(struct pp_config_object **objs, size_t n, bool all)
 	}
 	if (all)
 		printf("%-*s   ", nw, "NAMESPACE");
-	printf("%-*s   %-6s   %-*s   %-*s   %-12s   %-*s   %s\n", w, "NAME", "STATUS", vw, "VOLUME",
+	printf("%-*s   %-7s   %-*s   %-*s   %-12s   %-*s   %s\n", w, "NAME", "STATUS", vw, "VOLUME",
 	       cw, "CAPACITY", "ACCESS MODES", sw, "STORAGECLASS", "AGE");
 	for (size_t i = 0; i < n; i++) {
 		const struct pp_config_object *o = objs[i];
@@ -53,8 +63,8 @@ void cli_print_pvcs(struct pp_config_object **objs, size_t n, bool all)
 		cleanup_free char *v = volume_name(o);
 		if (all)
 			printf("%-*s   ", nw, o->namespace_);
-		printf("%-*s   %-6s   %-*s   %-*s   %-12s   %-*s   %s\n", w, o->name, "Bound", vw,
-		       v, cw, o->storage, modes, sw,
+		printf("%-*s   %-7s   %-*s   %-*s   %-12s   %-*s   %s\n", w, o->name,
+		       claim_status(o), vw, v, cw, o->storage, modes, sw,
 		       o->storage_class ? o->storage_class : "<unset>", age);
 	}
 }
@@ -68,8 +78,34 @@ static void print_kv(const char *title, const struct pp_kv *kv, size_t n)
 		printf("%*s%s=%s\n", i ? 15 : 0, "", kv[i].key, kv[i].value);
 }
 
+static void describe_pv(const struct pp_config_object *o)
+{
+	char modes[64];
+	access_modes(o->access_modes, modes, sizeof(modes));
+	cleanup_strv char **claims = NULL;
+	cleanup_error struct pp_error *err = NULL;
+	if (pp_volume_claims(o->name, &claims, &err) < 0)
+		claims = NULL;
+	bool bound = claims != NULL && claims[0] != NULL;
+	printf("%-17s%s\n", "Name:", o->name);
+	printf("%-17s%s\n", "StorageClass:", o->storage_class ? o->storage_class : "");
+	printf("%-17s%s\n", "Status:", bound ? "Bound" : "Available");
+	printf("%-17s%s\n", "Claim:", bound ? claims[0] : "");
+	printf("%-17s%s\n", "Reclaim Policy:", "Retain");
+	printf("%-17s%s\n", "Access Modes:", modes);
+	printf("%-17s%s\n", "VolumeMode:", "Filesystem");
+	printf("%-17s%s\n", "Capacity:", o->storage);
+	printf("Source:\n    Type:  HostPath (bare host directory volume)\n    Path:  %s\n",
+	       o->host_path);
+	printf("%-17s<none>\n", "Events:");
+}
+
 void cli_describe_pvc(const struct pp_config_object *o)
 {
+	if (o->kind == PP_OBJ_PV) {
+		describe_pv(o);
+		return;
+	}
 	char modes[64];
 	access_modes(o->access_modes, modes, sizeof(modes));
 	cleanup_free char *v = volume_name(o);
@@ -80,7 +116,7 @@ void cli_describe_pvc(const struct pp_config_object *o)
 	printf("%-15s%s\n", "Name:", o->name);
 	printf("%-15s%s\n", "Namespace:", o->namespace_);
 	printf("%-15s%s\n", "StorageClass:", o->storage_class ? o->storage_class : "");
-	printf("%-15s%s\n", "Status:", "Bound");
+	printf("%-15s%s\n", "Status:", claim_status(o));
 	printf("%-15s%s\n", "Volume:", v);
 	print_kv("Labels:", o->labels, o->n_labels);
 	print_kv("Annotations:", o->annotations, o->n_annotations);
@@ -93,4 +129,26 @@ void cli_describe_pvc(const struct pp_config_object *o)
 	for (size_t i = 0; users != NULL && users[i] != NULL; i++)
 		printf("%*s%s\n", i ? 15 : 0, "", users[i]);
 	printf("%-15s<none>\n", "Events:");
+}
+
+/* kubectl's get pv: NAME CAPACITY ACCESS MODES RECLAIM POLICY STATUS CLAIM
+ * STORAGECLASS AGE; Bound when a claim names it. */
+void cli_print_pvs(struct pp_config_object **objs, size_t n)
+{
+	printf("%-20s   %-8s   %-12s   %-14s   %-9s   %-20s   %-12s   %s\n", "NAME", "CAPACITY",
+	       "ACCESS MODES", "RECLAIM POLICY", "STATUS", "CLAIM", "STORAGECLASS", "AGE");
+	for (size_t i = 0; i < n; i++) {
+		const struct pp_config_object *o = objs[i];
+		char age[32], modes[64];
+		cli_human_age(o->created, age, sizeof(age));
+		access_modes(o->access_modes, modes, sizeof(modes));
+		cleanup_strv char **claims = NULL;
+		cleanup_error struct pp_error *err = NULL;
+		if (pp_volume_claims(o->name, &claims, &err) < 0)
+			claims = NULL;
+		bool bound = claims != NULL && claims[0] != NULL;
+		printf("%-20s   %-8s   %-12s   %-14s   %-9s   %-20s   %-12s   %s\n", o->name,
+		       o->storage, modes, "Retain", bound ? "Bound" : "Available",
+		       bound ? claims[0] : "", o->storage_class ? o->storage_class : "", age);
+	}
 }

@@ -10,7 +10,11 @@
 
 #include "manifest/pod_spec.h"
 
-enum pp_object_kind { PP_OBJ_CONFIGMAP, PP_OBJ_SECRET, PP_OBJ_PVC };
+enum pp_object_kind { PP_OBJ_CONFIGMAP, PP_OBJ_SECRET, PP_OBJ_PVC, PP_OBJ_PV };
+
+/* Where the store keeps the cluster-scoped PersistentVolumes: a name no
+ * namespace can have (namespaces are DNS labels). */
+#define PP_CLUSTER_SCOPE "_cluster"
 
 /* A claim's spec.accessModes, as bits (the API server's names in order). */
 enum pp_access_mode {
@@ -64,9 +68,13 @@ struct pp_config_object {
 	char *storage;	       /* resources.requests.storage, as written */
 	char *storage_class;   /* storageClassName, or NULL */
 	char *volume_name;     /* volumeName, or NULL */
+	/* a PersistentVolume's spec (access_modes, storage: its capacity,
+	 * storage_class too): a directory of the host, kept (Retain) */
+	char *host_path;	     /* hostPath.path or local.path */
+	char *claim_ns, *claim_name; /* claimRef, or NULL */
 };
 
-/* "ConfigMap" / "Secret" / "PersistentVolumeClaim"; "configmap" /
+/* "ConfigMap" / "Secret" / "PersistentVolumeClaim" / "PersistentVolume"; "configmap" /
  * "secret" / "persistentvolumeclaim" (kubectl's resource in
  * "configmap/NAME created"); "configmaps" / "secrets" /
  * "persistentvolumeclaims" (its plural). */

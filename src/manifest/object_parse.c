@@ -180,6 +180,15 @@ static const struct field pvc_fields[] = {
     F_END,
 };
 
+static const struct field pv_fields[] = {
+    F_FN_REQ("apiVersion", parse_api_version),
+    F_FN_REQ("kind", parse_kind),
+    F_FN_REQ("metadata", parse_metadata),
+    F_FN_REQ("spec", parse_pv_spec),
+    F_SKIP("status"),
+    F_END,
+};
+
 /* One key of a data map, read in document order; merged once all are. */
 struct entry {
 	const struct pp_ynode *key;
@@ -297,15 +306,16 @@ int parse_config_object(struct pctx *c, const struct pp_ynode *root)
 	struct object_maps m = {.o = o};
 	bool secret = o->kind == PP_OBJ_SECRET;
 	o->pos = root->pos;
-	const struct field *fields = o->kind == PP_OBJ_PVC ? pvc_fields
-				     : secret		   ? secret_fields
-							   : configmap_fields;
+	const struct field *fields = o->kind == PP_OBJ_PV    ? pv_fields
+				     : o->kind == PP_OBJ_PVC ? pvc_fields
+				     : secret		     ? secret_fields
+							     : configmap_fields;
 	int r = walk_map(c, root, "", fields, &m);
 	free(m.generate_name);
 	if (r < 0)
 		return -1;
 	struct entries es = {0};
-	if (o->kind == PP_OBJ_PVC)
+	if (o->kind == PP_OBJ_PVC || o->kind == PP_OBJ_PV)
 		r = 0;
 	else if (secret)
 		r = read_map(c, m.data, "data", true, true, 0, &es) < 0 ||
@@ -325,6 +335,11 @@ int parse_config_object(struct pctx *c, const struct pp_ynode *root)
 	if (secret && (o->type == NULL || o->type[0] == '\0')) {
 		free(o->type);
 		o->type = xstrdup(PP_SECRET_TYPE_OPAQUE);
+	}
+	if (o->kind == PP_OBJ_PV) {
+		/* cluster-scoped: a namespace in its metadata means nothing */
+		free(o->namespace_);
+		o->namespace_ = xstrdup(PP_CLUSTER_SCOPE);
 	}
 	if (o->namespace_ == NULL)
 		o->namespace_ = xstrdup("default");

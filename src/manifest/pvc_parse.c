@@ -120,18 +120,12 @@ static int parse_class(struct pctx *c, const struct pp_ynode *n, const char *pat
 	return parse_name_ref(c, n, path, &o->storage_class);
 }
 
-/* A claim names a PersistentVolume to bind to: there are none here yet
- * (each claim gets its own directory), so naming one is refused rather
- * than bound to something else. */
+/* A claim names the PersistentVolume it binds to (the only way peapod
+ * binds one: no matching by class or size). */
 static int parse_claim_volume(struct pctx *c, const struct pp_ynode *n, const char *path, void *obj)
 {
 	struct pp_config_object *o = obj;
-	if (parse_name_ref(c, n, path, &o->volume_name) < 0)
-		return -1;
-	return perr(c, n->pos, path,
-		    "binding to PersistentVolume \"%s\" is not supported yet: peapod has no "
-		    "PersistentVolumes; leave volumeName out and the claim gets its own directory",
-		    o->volume_name);
+	return parse_name_ref(c, n, path, &o->volume_name);
 }
 
 static const struct field spec_fields[] = {
@@ -161,6 +155,129 @@ int parse_pvc_spec(struct pctx *c, const struct pp_ynode *n, const char *path, v
 	return 0;
 }
 
+/* ---- PersistentVolume: a directory of the host (hostPath or local) ---- */
+
+static int parse_abs_path(struct pctx *c, const struct pp_ynode *n, const char *path, void *obj)
+{
+	struct pp_config_object *o = obj;
+	if (o->host_path != NULL)
+		return perr(c, n->pos, path, "may not specify more than 1 volume type");
+	if (get_string(c, n, path, &o->host_path) < 0)
+		return -1;
+	cleanup_free char *slashed = xasprintf("%s/", o->host_path);
+	if (o->host_path[0] != '/' || strstr(slashed, "/../") != NULL)
+		return perr(c, n->pos, path,
+			    "Invalid value: \"%s\": must be an absolute path without '..'",
+			    o->host_path);
+	return 0;
+}
+
+static const struct field host_path_fields[] = {
+    F_FN_REQ("path", parse_abs_path),
+    /* kubelet's checks of the path's type: the directory must exist here */
+    F_SKIP("type"),
+    F_END,
+};
+
+static const struct field local_fields[] = {
+    F_FN_REQ("path", parse_abs_path),
+    F_SKIP("fsType"),
+    F_END,
+};
+
+static int parse_host_path(struct pctx *c, const struct pp_ynode *n, const char *path, void *obj)
+{
+	return walk_map(c, n, path, host_path_fields, obj);
+}
+
+static int parse_local(struct pctx *c, const struct pp_ynode *n, const char *path, void *obj)
+{
+	return walk_map(c, n, path, local_fields, obj);
+}
+
+static const struct field capacity_fields[] = {
+    F_FN_REQ("storage", parse_storage),
+    F_END,
+};
+
+static int parse_capacity(struct pctx *c, const struct pp_ynode *n, const char *path, void *obj)
+{
+	return walk_map(c, n, path, capacity_fields, obj);
+}
+
+static int parse_reclaim(struct pctx *c, const struct pp_ynode *n, const char *path, void *obj)
+{
+	static const char *const words[] = {"Retain", "Delete", "Recycle", NULL};
+	int v;
+	if (get_enum(c, n, path, words, &v) < 0)
+		return -1;
+	if (v != 0)
+		return perr(c, n->pos, path,
+			    "%s is not supported: peapod keeps a PersistentVolume's data (Retain)",
+			    words[v]);
+	return 0;
+}
+
+static int parse_ref_ns(struct pctx *c, const struct pp_ynode *n, const char *path, void *obj)
+{
+	return get_string(c, n, path, &((struct pp_config_object *)obj)->claim_ns);
+}
+
+static int parse_ref_name(struct pctx *c, const struct pp_ynode *n, const char *path, void *obj)
+{
+	return get_string(c, n, path, &((struct pp_config_object *)obj)->claim_name);
+}
+
+static const struct field claim_ref_fields[] = {
+    F_FN("namespace", parse_ref_ns),
+    F_FN_REQ("name", parse_ref_name),
+    F_SKIP("kind"),
+    F_SKIP("apiVersion"),
+    F_SKIP("uid"),
+    F_SKIP("resourceVersion"),
+    F_END,
+};
+
+static int parse_claim_ref(struct pctx *c, const struct pp_ynode *n, const char *path, void *obj)
+{
+	return walk_map(c, n, path, claim_ref_fields, obj);
+}
+
+static const struct field pv_spec_fields[] = {
+    F_FN("accessModes", parse_access_modes),
+    F_FN("capacity", parse_capacity),
+    F_FN("hostPath", parse_host_path),
+    F_FN("local", parse_local),
+    F_FN("storageClassName", parse_class),
+    F_FN("persistentVolumeReclaimPolicy", parse_reclaim),
+    F_FN("claimRef", parse_claim_ref),
+    F_FN("volumeMode", parse_volume_mode),
+    /* a local volume's node: this host */
+    F_SKIP("nodeAffinity"),
+    F_SKIP("mountOptions"),
+    F_END,
+};
+
+int parse_pv_spec(struct pctx *c, const struct pp_ynode *n, const char *path, void *obj)
+{
+	struct pp_config_object *o = c->object;
+	(void)obj;
+	if (walk_map(c, n, path, pv_spec_fields, o) < 0)
+		return -1;
+	if (o->access_modes == 0)
+		return perr(c, n->pos, "spec.accessModes",
+			    "Required value: at least 1 access mode is required");
+	if (o->storage == NULL)
+		return perr(c, n->pos, "spec.capacity", "Required value");
+	if (o->host_path == NULL)
+		return perr(c, n->pos, "spec",
+			    "Required value: must specify a volume type: peapod takes hostPath or "
+			    "local");
+	if (o->claim_name != NULL && o->claim_ns == NULL)
+		o->claim_ns = xstrdup("default");
+	return 0;
+}
+
 static bool str_eq(const char *a, const char *b)
 {
 	return (a == NULL && b == NULL) || (a != NULL && b != NULL && strcmp(a, b) == 0);
@@ -169,6 +286,15 @@ static bool str_eq(const char *a, const char *b)
 int pp_pvc_check_update(const struct pp_config_object *old, const struct pp_config_object *o,
 			struct pp_error **err)
 {
+	if (o->kind == PP_OBJ_PV) {
+		if (!str_eq(old->host_path, o->host_path))
+			return pp_error_set(
+			    err, 0,
+			    "PersistentVolume \"%s\" is invalid: spec.persistentvolumesource: "
+			    "Forbidden: spec.persistentvolumesource is immutable after creation",
+			    o->name);
+		return 0;
+	}
 	if (old->access_modes != o->access_modes || !str_eq(old->storage_class, o->storage_class) ||
 	    (o->volume_name != NULL && !str_eq(old->volume_name, o->volume_name)))
 		return pp_error_set(

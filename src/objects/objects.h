@@ -52,6 +52,13 @@ void pp_object_list_free(struct pp_config_object **objs, size_t n);
 /* The directory holding a claim's data (made when the claim is created). */
 char *pp_pvc_data_dir(const char *ns, const char *name);
 
+/* Where a claim's data is: its own directory, or the hostPath / local
+ * PersistentVolume its volumeName binds it to (kept in the store under
+ * PP_CLUSTER_SCOPE), checked: the volume exists, its claimRef (if any)
+ * names the claim, its access modes cover the claim's, its capacity the
+ * request, and it is of the claim's storage class (if the claim names one). */
+int pp_pvc_path(const struct pp_config_object *claim, char **path, struct pp_error **err);
+
 /* Removes it (a claim with its data directory: whether a pod still uses
  * it is the caller's check); PP_OBJECT_NOT_FOUND when there is none. */
 int pp_object_delete(enum pp_object_kind kind, const char *ns, const char *name,

@@ -16,6 +16,7 @@
 #include "util/base64.h"
 #include "util/cleanup.h"
 #include "util/fs.h"
+#include "util/quantity.h"
 #include "util/settings.h"
 
 #define OBJECTS_DIR "objects"
@@ -152,9 +153,81 @@ static void pvc_json(struct json_object *j, const struct pp_config_object *o)
 	json_object_object_add(j, "status", st);
 }
 
+/* A PersistentVolume: the host's directory; Retain. Its status (Bound or
+ * Available) depends on the claims: src/ops shows it. */
+static void pv_json(struct json_object *j, const struct pp_config_object *o)
+{
+	struct json_object *spec = json_object_new_object();
+	struct json_object *cap = json_object_new_object();
+	json_object_object_add(cap, "storage", json_object_new_string(o->storage));
+	json_object_object_add(spec, "capacity", cap);
+	json_object_object_add(spec, "accessModes", access_modes_json(o->access_modes));
+	struct json_object *hp = json_object_new_object();
+	json_object_object_add(hp, "path", json_object_new_string(o->host_path));
+	json_object_object_add(spec, "hostPath", hp);
+	json_object_object_add(spec, "persistentVolumeReclaimPolicy",
+			       json_object_new_string("Retain"));
+	if (o->storage_class != NULL)
+		json_object_object_add(spec, "storageClassName",
+				       json_object_new_string(o->storage_class));
+	if (o->claim_name != NULL) {
+		struct json_object *ref = json_object_new_object();
+		json_object_object_add(ref, "namespace", json_object_new_string(o->claim_ns));
+		json_object_object_add(ref, "name", json_object_new_string(o->claim_name));
+		json_object_object_add(spec, "claimRef", ref);
+	}
+	json_object_object_add(spec, "volumeMode", json_object_new_string("Filesystem"));
+	json_object_object_add(j, "spec", spec);
+}
+
 char *pp_pvc_data_dir(const char *ns, const char *name)
 {
 	return xasprintf("%s/%s/%s/%s", pp_settings()->root, PVC_DATA_DIR, ns, name);
+}
+
+static bool modes_cover(unsigned have, unsigned want)
+{
+	return (have & want) == want;
+}
+
+int pp_pvc_path(const struct pp_config_object *claim, char **path, struct pp_error **err)
+{
+	*path = NULL;
+	if (claim->volume_name == NULL) {
+		*path = pp_pvc_data_dir(claim->namespace_, claim->name);
+		return 0;
+	}
+	struct pp_config_object *pv = NULL;
+	if (pp_object_get(PP_OBJ_PV, PP_CLUSTER_SCOPE, claim->volume_name, &pv, err) < 0)
+		return pp_error_wrap(err, "persistentvolumeclaim \"%s\" is Pending", claim->name);
+	struct pp_quantity have = {0}, want = {0};
+	cleanup_error struct pp_error *qe = NULL;
+	bool small = pp_quantity_parse(pv->storage, &have, &qe) == 0 &&
+		     pp_quantity_parse(claim->storage, &want, &qe) == 0 && have.milli < want.milli;
+	free(have.text);
+	free(want.text);
+	int r = 0;
+	if (pv->claim_name != NULL && (strcmp(pv->claim_name, claim->name) != 0 ||
+				       strcmp(pv->claim_ns, claim->namespace_) != 0))
+		r = pp_error_set(err, 0, "persistentvolume \"%s\" is reserved for claim %s/%s",
+				 pv->name, pv->claim_ns, pv->claim_name);
+	else if (!modes_cover(pv->access_modes, claim->access_modes))
+		r = pp_error_set(err, 0,
+				 "persistentvolume \"%s\" does not offer the claim's access modes",
+				 pv->name);
+	else if (small)
+		r = pp_error_set(err, 0,
+				 "persistentvolume \"%s\" has %s, less than the claim's request %s",
+				 pv->name, pv->storage, claim->storage);
+	else if (claim->storage_class != NULL &&
+		 (pv->storage_class == NULL ||
+		  strcmp(pv->storage_class, claim->storage_class) != 0))
+		r = pp_error_set(err, 0, "persistentvolume \"%s\" is not of storage class \"%s\"",
+				 pv->name, claim->storage_class);
+	else
+		*path = xstrdup(pv->host_path);
+	pp_object_free(pv);
+	return r;
 }
 
 struct json_object *pp_object_to_json(const struct pp_config_object *o)
@@ -164,7 +237,8 @@ struct json_object *pp_object_to_json(const struct pp_config_object *o)
 	json_object_object_add(j, "kind", json_object_new_string(pp_object_kind_name(o->kind)));
 	struct json_object *m = json_object_new_object();
 	json_object_object_add(m, "name", json_object_new_string(o->name));
-	json_object_object_add(m, "namespace", json_object_new_string(o->namespace_));
+	if (o->kind != PP_OBJ_PV)
+		json_object_object_add(m, "namespace", json_object_new_string(o->namespace_));
 	if (o->uid != NULL)
 		json_object_object_add(m, "uid", json_object_new_string(o->uid));
 	if (o->created != NULL)
@@ -176,6 +250,10 @@ struct json_object *pp_object_to_json(const struct pp_config_object *o)
 	json_object_object_add(j, "metadata", m);
 	if (o->kind == PP_OBJ_PVC) {
 		pvc_json(j, o);
+		return j;
+	}
+	if (o->kind == PP_OBJ_PV) {
+		pv_json(j, o);
 		return j;
 	}
 	bool secret = o->kind == PP_OBJ_SECRET;
@@ -340,7 +418,8 @@ int pp_object_apply(struct pp_config_object *o, enum pp_object_apply_result *res
 		o->uid = new_uid();
 		o->created = now_rfc3339();
 		*res = PP_OBJECT_CREATED;
-		if (o->kind == PP_OBJ_PVC && make_pvc_dir(o, err) < 0)
+		/* a claim bound to a PersistentVolume uses the volume's directory */
+		if (o->kind == PP_OBJ_PVC && o->volume_name == NULL && make_pvc_dir(o, err) < 0)
 			return -1;
 		return write_object(o, err);
 	}
@@ -374,7 +453,8 @@ int pp_object_delete(enum pp_object_kind kind, const char *ns, const char *name,
 		return pp_error_set(err, errno, "remove %s", path);
 	}
 	if (kind == PP_OBJ_PVC) {
-		/* reclaim policy Delete: the data goes with the claim */
+		/* reclaim policy Delete: the data of a claim's own directory goes
+		 * with it (a PersistentVolume's stays: Retain) */
 		cleanup_free char *dir = pp_pvc_data_dir(ns, name);
 		return pp_rm_rf(dir, err);
 	}

@@ -23,4 +23,12 @@ int pp_claims_check_pod(const struct pp_pod *spec, struct pp_error **err);
  * data go (PP_OBJECT_NOT_FOUND when there is none). */
 int pp_claim_delete(const char *ns, const char *name, struct pp_error **err);
 
+/* The claims of every namespace bound to PersistentVolume pv
+ * ("ns/name", NULL-terminated; strv_free). */
+int pp_volume_claims(const char *pv, char ***claims, struct pp_error **err);
+
+/* delete pv: refused while a claim is bound to it (kubernetes' pv-
+ * protection keeps it Terminating); the host's directory stays (Retain). */
+int pp_volume_delete(const char *name, struct pp_error **err);
+
 #endif

@@ -12,7 +12,8 @@
 
 static int set_namespace(char **obj_ns, const char *ns, const char *source, struct pp_error **err)
 {
-	if (ns == NULL || strcmp(*obj_ns, ns) == 0)
+	/* a PersistentVolume is of no namespace: -n means nothing to it */
+	if (ns == NULL || strcmp(*obj_ns, ns) == 0 || strcmp(*obj_ns, PP_CLUSTER_SCOPE) == 0)
 		return 0;
 	if (strcmp(*obj_ns, "default") == 0) {
 		free(*obj_ns);
@@ -170,10 +171,13 @@ int pp_set_delete(const struct pp_manifest_set *set, const char *ns, const struc
 		  pp_set_report_fn report, void *ctx)
 {
 	int status = 0;
-	for (int pass = 0; pass < 2; pass++) {
+	/* the pods, then the objects, the PersistentVolumes last (their claims
+	 * are gone then) */
+	for (int pass = 0; pass < 3; pass++) {
 		for (size_t i = 0; i < set->n; i++) {
 			const struct pp_manifest_item *it = &set->items[i];
-			if ((pass == 0) != (it->pod != NULL))
+			int item_pass = it->pod != NULL ? 0 : it->object->kind == PP_OBJ_PV ? 2 : 1;
+			if (pass != item_pass)
 				continue;
 			cleanup_error struct pp_error *err = NULL;
 			int r;
@@ -188,6 +192,8 @@ int pp_set_delete(const struct pp_manifest_set *set, const char *ns, const struc
 				const char *ons = ns ? ns : it->object->namespace_;
 				r = it->object->kind == PP_OBJ_PVC
 					? pp_claim_delete(ons, name, &err)
+				    : it->object->kind == PP_OBJ_PV
+					? pp_volume_delete(name, &err)
 					: pp_object_delete(it->object->kind, ons, name, &err);
 			}
 			report(ctx, resource, name, r < 0 ? NULL : "deleted", err);

@@ -158,12 +158,13 @@ static int claim_path(struct pp_pod_instance *pod, size_t i, struct pp_error **e
 	struct pp_pod_volume *pv = &pod->volumes[i];
 	struct pp_config_object *claim = NULL;
 	int r = pp_object_get(PP_OBJ_PVC, pod->spec->namespace_, pv->spec->claim_name, &claim, err);
+	if (r == 0)
+		r = pp_pvc_path(claim, &pv->path, err);
 	pp_object_free(claim);
 	cleanup_free char *field =
 	    xasprintf("spec.volumes[%zu].persistentVolumeClaim.claimName", i);
 	if (r < 0)
 		return wrap_at(err, pod->spec, pv->spec->pos, field);
-	pv->path = pp_pvc_data_dir(pod->spec->namespace_, pv->spec->claim_name);
 	struct stat st;
 	errno = 0;
 	if (stat(pv->path, &st) < 0 || !S_ISDIR(st.st_mode)) {

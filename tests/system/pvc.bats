@@ -181,3 +181,73 @@ long_pod() {
 	assert_status 0
 	assert_no_leaks
 }
+
+@test "a hostPath PersistentVolume bound by a claim's volumeName: the pod uses the host's directory, which stays (Retain)" {
+	local f
+	mkdir "$TEST_DIR/pvdata"
+	echo seed >"$TEST_DIR/pvdata/seed"
+	f=$( (cat <<'EOF'
+apiVersion: v1
+kind: PersistentVolume
+metadata: {name: pv-host}
+spec:
+  capacity: {storage: 2Gi}
+  accessModes: [ReadWriteOnce]
+  hostPath: {path: @DIR@/pvdata}
+  claimRef: {namespace: default, name: bound}
+---
+apiVersion: v1
+kind: PersistentVolumeClaim
+metadata: {name: bound}
+spec:
+  accessModes: [ReadWriteOnce]
+  volumeName: pv-host
+  resources: {requests: {storage: 1Gi}}
+---
+EOF
+		long_pod user bound) | write_manifest)
+	run_peapod apply -f "$f"
+	assert_status 0
+	assert_line "persistentvolume/pv-host created"
+	assert_line "persistentvolumeclaim/bound created"
+	assert_line "pod/user created"
+	eventually 20 status_is user Running
+	run_peapod exec user -- sh -c 'cat /data/seed; echo from-pod > /data/out'
+	assert_stdout "seed"
+	[ "$(cat "$TEST_DIR/pvdata/out")" = from-pod ] || fail "not the host's directory"
+	[ ! -e "$PEAPOD_ROOT/volumes/default/bound" ] || fail "a directory of its own was made"
+
+	run_peapod get pv
+	assert_status 0
+	[[ "${lines[0]}" =~ ^NAME\ +CAPACITY\ +ACCESS\ MODES\ +RECLAIM\ POLICY\ +STATUS\ +CLAIM\ +STORAGECLASS\ +AGE$ ]] ||
+		fail "bad header: ${lines[0]}"
+	assert_line_re '^pv-host +2Gi +RWO +Retain +Bound +default/bound +[0-9]+s$'
+	run_peapod get pvc bound
+	assert_line_re '^bound +Bound +pv-host +1Gi +RWO +<unset> +[0-9]+s$'
+	run_peapod describe pv pv-host
+	assert_line_re '^Status: +Bound$'
+	assert_stdout_contains "Path:  $TEST_DIR/pvdata"
+
+	run_peapod delete pv pv-host
+	assert_status 1
+	assert_stderr_contains 'persistentvolume "pv-host" is bound to claim default/bound: delete the claim first'
+	run_peapod delete -f "$f"
+	assert_status 0
+	assert_line 'pod "user" deleted'
+	assert_line 'persistentvolumeclaim "bound" deleted'
+	assert_line 'persistentvolume "pv-host" deleted'
+	# Retain: the host's data stays
+	[ "$(cat "$TEST_DIR/pvdata/out")" = from-pod ] || fail "the volume's data went"
+
+	# a claim whose volume is not there is Pending, and a pod using it refused
+	run_peapod apply -f <(printf 'apiVersion: v1\nkind: PersistentVolumeClaim\nmetadata: {name: waits}\nspec:\n  accessModes: [ReadWriteOnce]\n  volumeName: nope\n  resources: {requests: {storage: 1Gi}}\n')
+	assert_status 0
+	run_peapod get pvc waits
+	assert_line_re '^waits +Pending +nope +1Gi +RWO +<unset> +[0-9]+s$'
+	run_peapod apply -f "$(long_pod stuck waits | write_manifest)"
+	assert_status 1
+	assert_stderr_contains 'spec.volumes[0].persistentVolumeClaim.claimName: persistentvolumeclaim "waits" is Pending: persistentvolumes "nope" not found'
+	run_peapod delete pvc waits
+	assert_status 0
+	assert_no_leaks
+}

@@ -452,12 +452,67 @@ static void test_pvc_parse(void **state)
 	refused(PVC_HEAD "spec: {accessModes: [ReadWriteOnce], storageClassName: Bad_Name, "
 			 "resources: {requests: {storage: 1}}}\n",
 		"spec.storageClassName: Invalid value");
-	refused(PVC_HEAD "spec: {accessModes: [ReadWriteOnce], volumeName: pv1, resources: "
-			 "{requests: {storage: 1}}}\n",
-		"spec.volumeName: binding to PersistentVolume \"pv1\" is not supported yet");
 	refused(PVC_HEAD "data: {a: b}\nspec: {accessModes: [ReadWriteOnce]}\n",
 		"unknown field \"data\"");
 	refused(PVC_HEAD, "spec");
+}
+
+#define PV_HEAD "apiVersion: v1\nkind: PersistentVolume\nmetadata: {name: pv1, namespace: x}\n"
+
+/* PersistentVolumes: hostPath or local, Retain, cluster-scoped; a claim
+ * binds to one by volumeName when it fits. */
+static void test_pv(void **state)
+{
+	(void)state;
+	struct pp_config_object *pv =
+	    one(PV_HEAD "spec:\n  capacity: {storage: 2Gi}\n  accessModes: [ReadWriteOnce]\n"
+			"  local: {path: /srv/pv1}\n  storageClassName: local\n"
+			"  claimRef: {name: c}\n  nodeAffinity: {}\n");
+	assert_int_equal(pv->kind, PP_OBJ_PV);
+	assert_string_equal(pv->namespace_, PP_CLUSTER_SCOPE);
+	assert_string_equal(pv->host_path, "/srv/pv1");
+	assert_string_equal(pv->claim_ns, "default");
+	assert_string_equal(pv->claim_name, "c");
+	enum pp_object_apply_result res;
+	assert_int_equal(pp_object_apply(pv, &res, NULL), 0);
+	pp_object_free(pv);
+
+	struct pp_config_object *c =
+	    one(PVC_HEAD "spec: {accessModes: [ReadWriteOnce], volumeName: pv1, storageClassName: "
+			 "local, resources: {requests: {storage: 1Gi}}}\n");
+	free(c->name);
+	c->name = xstrdup("c");
+	cleanup_free char *path = NULL;
+	cleanup_error struct pp_error *err = NULL;
+	if (pp_pvc_path(c, &path, &err) < 0)
+		fail_msg("%s", err->msg);
+	assert_string_equal(path, "/srv/pv1");
+	free(c->storage);
+	c->storage = xstrdup("3Gi");
+	assert_int_equal(pp_pvc_path(c, &path, &err), -1);
+	assert_non_null(strstr(err->msg, "has 2Gi, less than the claim's request 3Gi"));
+	pp_error_free(&err);
+	free(c->name);
+	c->name = xstrdup("other");
+	assert_int_equal(pp_pvc_path(c, &path, &err), -1);
+	assert_non_null(strstr(err->msg, "is reserved for claim default/c"));
+	pp_error_free(&err);
+	pp_object_free(c);
+	assert_int_equal(pp_object_delete(PP_OBJ_PV, PP_CLUSTER_SCOPE, "pv1", NULL), 0);
+
+	refused(PV_HEAD "spec: {capacity: {storage: 1Gi}, accessModes: [ReadWriteOnce]}\n",
+		"spec: Required value: must specify a volume type");
+	refused(PV_HEAD "spec: {capacity: {storage: 1Gi}, accessModes: [ReadWriteOnce], "
+			"hostPath: {path: rel}}\n",
+		"spec.hostPath.path: Invalid value: \"rel\": must be an absolute path");
+	refused(PV_HEAD "spec: {capacity: {storage: 1Gi}, accessModes: [ReadWriteOnce], "
+			"hostPath: {path: /a}, local: {path: /b}}\n",
+		"may not specify more than 1 volume type");
+	refused(PV_HEAD "spec: {capacity: {storage: 1Gi}, accessModes: [ReadWriteOnce], "
+			"hostPath: {path: /a}, persistentVolumeReclaimPolicy: Delete}\n",
+		"Delete is not supported: peapod keeps a PersistentVolume's data (Retain)");
+	refused(PV_HEAD "spec: {accessModes: [ReadWriteOnce], hostPath: {path: /a}}\n",
+		"spec.capacity: Required value");
 }
 
 /* A claim in the store: its directory made with it and removed with it;
@@ -547,7 +602,7 @@ int main(void)
 	    cmocka_unit_test(test_store),	 cmocka_unit_test(test_build),
 	    cmocka_unit_test(test_build_errors), cmocka_unit_test(test_env_refs_parsed),
 	    cmocka_unit_test(test_pvc_parse),	 cmocka_unit_test(test_pvc_store),
-	    cmocka_unit_test(test_pvc_volume),
+	    cmocka_unit_test(test_pvc_volume),	 cmocka_unit_test(test_pv),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
