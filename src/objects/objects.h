@@ -7,7 +7,8 @@
  * server's rules (immutable), look-ups by name for the pod layer, listing,
  * deletion and the API's JSON form. A claim's data is the directory
  * $PEAPOD_ROOT/volumes/<namespace>/<claim>, made with the claim and removed
- * with it (reclaim policy Delete). Types and parsing are src/manifest's
+ * with it (reclaim policy Delete), or the directory of the PersistentVolume
+ * (cluster-scoped, kept under PP_CLUSTER_SCOPE) the claim names (Retain). Types and parsing are src/manifest's
  * (config_object.h). Must not print, nor include any layer above it. */
 #ifndef PEAPOD_OBJECTS_H
 #define PEAPOD_OBJECTS_H
