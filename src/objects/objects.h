@@ -1,14 +1,15 @@
-/* src/objects: owns the ConfigMap, Secret and PersistentVolumeClaim
- * objects of this host, per namespace, as the API server would keep them:
- * the store under $PEAPOD_ROOT/objects/<namespace>/{configmaps,secrets,
- * persistentvolumeclaims}/<name>.json (each
- * file the object's v1 JSON, written atomically; secrets/ is mode 0700 and
- * its files 0600: readable by root only), create-or-update with the API
- * server's rules (immutable), look-ups by name for the pod layer, listing,
- * deletion and the API's JSON form. A claim's data is the directory
+/* src/objects: owns the ConfigMap, Secret, PersistentVolumeClaim and
+ * PersistentVolume objects of this host, per namespace, as the API server
+ * would keep them: the store under $PEAPOD_ROOT/objects/<namespace>/
+ * {configmaps,secrets,persistentvolumeclaims}/<name>.json and
+ * objects/_cluster/persistentvolumes/<name>.json (each file the object's v1
+ * JSON, written atomically; secrets/ is mode 0700 and its files 0600:
+ * readable by root only), create-or-update with the API server's rules
+ * (immutable), look-ups by name for the pod layer, listing, deletion and
+ * the API's JSON form. A claim's data is the directory
  * $PEAPOD_ROOT/volumes/<namespace>/<claim>, made with the claim and removed
  * with it (reclaim policy Delete), or the directory of the PersistentVolume
- * (cluster-scoped, kept under PP_CLUSTER_SCOPE) the claim names (Retain). Types and parsing are src/manifest's
+ * the claim names (Retain). Types and parsing are src/manifest's
  * (config_object.h). Must not print, nor include any layer above it. */
 #ifndef PEAPOD_OBJECTS_H
 #define PEAPOD_OBJECTS_H
