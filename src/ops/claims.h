@@ -1,8 +1,9 @@
-/* PersistentVolumeClaims and the pods that use them: the checks the API
- * server and kubelet make (a claim must exist, ReadWriteOncePod admits one
- * pod) and delete refused while a pod uses the claim (kubernetes' pvc-
- * protection finalizer keeps it Terminating until the pod goes; peapod
- * refuses instead, naming the pod). */
+/* PersistentVolumeClaims and the pods that use them, PersistentVolumes and
+ * the claims bound to them: the checks the API server and kubelet make (a
+ * claim must exist and its volume be had, ReadWriteOncePod admits one pod)
+ * and delete refused while a pod uses the claim or a claim the volume
+ * (kubernetes' pvc- and pv-protection finalizers keep them Terminating
+ * until then; peapod refuses instead, naming the user). */
 #ifndef PEAPOD_OPS_CLAIMS_H
 #define PEAPOD_OPS_CLAIMS_H
 
