@@ -487,6 +487,8 @@ static void test_pv(void **state)
 	if (pp_pvc_path(c, &path, &err) < 0)
 		fail_msg("%s", err->msg);
 	assert_string_equal(path, "/srv/pv1");
+	free(path);
+	path = NULL;
 	free(c->storage);
 	c->storage = xstrdup("3Gi");
 	assert_int_equal(pp_pvc_path(c, &path, &err), -1);
