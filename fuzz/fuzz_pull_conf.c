@@ -3,6 +3,7 @@
  * references would be pulled from), and the credentials files (auth.json,
  * ~/.docker/config.json). None may crash, hang or leak; what they accept
  * must hold together. */
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -119,13 +120,42 @@ static void fuzz_credentials(const char *s, size_t len)
 	}
 }
 
+/* A pod's imagePullSecrets: a Secret's .dockerconfigjson or .dockercfg
+ * made kubelet's keyring, looked up for a few images. */
+static void fuzz_keyring(const char *s, size_t len, bool bare)
+{
+	static const char *images[] = {"reg.io/team/app", "docker.io/library/busybox",
+				       "127.0.0.1:5000/a", "x.y.z/a/b/c"};
+	struct pp_keyring kr = {0};
+	struct pp_error *err = NULL;
+	if (pp_keyring_add(&kr, s, len, bare, "secret", &err) < 0) {
+		if (err == NULL || strncmp(err->msg, "secret: ", 8) != 0)
+			abort();
+		pp_error_free(&err);
+	}
+	for (size_t i = 0; i < sizeof(images) / sizeof(images[0]); i++) {
+		const struct pp_credential **c = NULL;
+		size_t n = 0;
+		pp_keyring_lookup(&kr, images[i], &c, &n);
+		if (n > kr.n)
+			abort();
+		for (size_t j = 0; j < n; j++)
+			if (c[j]->user == NULL || c[j]->password == NULL || c[j]->user[0] == '\0' ||
+			    strchr(c[j]->user, ':') ||
+			    (j > 0 && strcmp(c[j - 1]->key, c[j]->key) < 0))
+				abort();
+		free(c);
+	}
+	pp_keyring_clear(&kr);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	if (size < 1)
 		return 0;
 	const char *s = (const char *)data + 1;
 	size_t len = size - 1;
-	switch (data[0] % 3) {
+	switch (data[0] % 5) {
 	case 0:
 		fuzz_toml(s, len);
 		break;
@@ -134,6 +164,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		break;
 	case 2:
 		fuzz_credentials(s, len);
+		break;
+	case 3:
+	case 4:
+		fuzz_keyring(s, len, data[0] % 5 == 4);
 		break;
 	default:
 		break;

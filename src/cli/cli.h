@@ -37,6 +37,7 @@ int cmd_apply(int argc, char **argv);
 int cmd_replace(int argc, char **argv);
 int cmd_get(int argc, char **argv);
 int cmd_describe(int argc, char **argv);
+int cmd_events(int argc, char **argv);
 int cmd_inspect(int argc, char **argv);
 int cmd_logs(int argc, char **argv);
 int cmd_attach(int argc, char **argv);
@@ -70,10 +71,28 @@ int cli_one_pod_args(int argc, char **argv, const char *usage, const char **ns, 
 struct pp_pod_view;
 int cli_view_one(int argc, char **argv, const char *usage, struct pp_pod_view *v);
 
+/* cli_select.c: -l/--selector and --field-selector, as kubectl. */
+struct cli_select {
+	const char *labels, *fields; /* as given, NULL: not given */
+	const char *ns;		     /* -n, NULL: the default */
+	bool all_ns;		     /* -A */
+};
+bool cli_select_given(const struct cli_select *s);
+/* With a selector, the pods it picks (none: *n 0); without one, nothing
+ * (the verb takes names). Names and a selector together, or a bad
+ * selector: kubectl's error, printed. 0, or an exit code. */
+int cli_select_pods(const struct cli_select *s, int n_names, struct pp_pod_view **views, size_t *n);
+/* "No resources found in NS namespace." on stderr, as kubectl. */
+void cli_no_resources(const struct cli_select *s);
+
 /* -n NS, else $PEAPOD_NAMESPACE, else "default". */
 const char *cli_namespace(const char *given);
 
-/* kubectl's age of an RFC 3339 timestamp ("5m2s", "3d"; "<unknown>"). */
+/* cli_util.c: reading the pod objects (NULL-safe), and kubectl's ages. */
+struct json_object *cli_jget(struct json_object *o, const char *key);
+const char *cli_jstr(struct json_object *o, const char *key); /* NULL when absent */
+const char *cli_js(struct json_object *o, const char *key);   /* "" when absent */
+/* kubectl's HumanDuration since the RFC 3339 time ts; "<unknown>" */
 void cli_human_age(const char *ts, char *out, size_t size);
 
 /* cmd_objects.c: ConfigMaps and Secrets. The resource word ("configmaps",

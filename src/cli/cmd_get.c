@@ -1,5 +1,7 @@
-/* peapod get pods and describe pod: kubectl's columns and views. */
+/* peapod get: kubectl's columns and output formats over the pod objects. */
+#include <ctype.h>
 #include <getopt.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -7,72 +9,28 @@
 #include <json-c/json.h>
 
 #include "cli/cli.h"
-#include "ops/events.h"
 #include "ops/ops.h"
 #include "util/cleanup.h"
+#include "util/jsonpath.h"
 
-enum output { OUT_TABLE, OUT_WIDE, OUT_JSON, OUT_YAML, OUT_NAME };
-
-static struct json_object *jget(struct json_object *o, const char *key)
-{
-	struct json_object *v = NULL;
-	return o && json_object_object_get_ex(o, key, &v) ? v : NULL;
-}
-
-static const char *jstr(struct json_object *o, const char *key)
-{
-	struct json_object *v = jget(o, key);
-	return v ? json_object_get_string(v) : NULL;
-}
-
-/* For printing: "" when absent. */
-static const char *js(struct json_object *o, const char *key)
-{
-	const char *s = jstr(o, key);
-	return s ? s : "";
-}
-
-/* kubectl's HumanDuration. */
-void cli_human_age(const char *ts, char *out, size_t size)
-{
-	struct tm tm = {0};
-	if (ts == NULL || strptime(ts, "%Y-%m-%dT%H:%M:%SZ", &tm) == NULL) {
-		snprintf(out, size, "<unknown>");
-		return;
-	}
-	long long s = (long long)(time(NULL) - timegm(&tm));
-	if (s < 0)
-		s = 0;
-	if (s < 120)
-		snprintf(out, size, "%llds", s);
-	else if (s < 600)
-		snprintf(out, size, s % 60 ? "%lldm%llds" : "%lldm", s / 60, s % 60);
-	else if (s < 3 * 3600)
-		snprintf(out, size, "%lldm", s / 60);
-	else if (s < 8 * 3600)
-		snprintf(out, size, "%lldh%lldm", s / 3600, s / 60 % 60);
-	else if (s < 48 * 3600)
-		snprintf(out, size, "%lldh", s / 3600);
-	else
-		snprintf(out, size, "%lldd", s / 86400);
-}
+enum output { OUT_TABLE, OUT_WIDE, OUT_JSON, OUT_YAML, OUT_NAME, OUT_JSONPATH, OUT_CUSTOM };
 
 /* The reason of a terminated state: its reason, else Signal:N / ExitCode:N. */
 static void term_reason(struct json_object *t, char *out, size_t size)
 {
-	const char *r = jstr(t, "reason");
-	struct json_object *sig = jget(t, "signal");
+	const char *r = cli_jstr(t, "reason");
+	struct json_object *sig = cli_jget(t, "signal");
 	if (r != NULL)
 		snprintf(out, size, "%s", r);
 	else if (sig != NULL)
 		snprintf(out, size, "Signal:%d", json_object_get_int(sig));
 	else
-		snprintf(out, size, "ExitCode:%d", json_object_get_int(jget(t, "exitCode")));
+		snprintf(out, size, "ExitCode:%d", json_object_get_int(cli_jget(t, "exitCode")));
 }
 
 static bool is_sidecar(struct json_object *pod, const char *name)
 {
-	struct json_object *list = jget(jget(pod, "peapod"), "sidecars");
+	struct json_object *list = cli_jget(cli_jget(pod, "peapod"), "sidecars");
 	for (size_t i = 0; list && name && i < json_object_array_length(list); i++)
 		if (strcmp(json_object_get_string(json_object_array_get_idx(list, i)), name) == 0)
 			return true;
@@ -82,9 +40,9 @@ static bool is_sidecar(struct json_object *pod, const char *name)
 /* The STATUS column, as kubectl's printPod computes it. */
 static void pod_status_text(struct json_object *pod, char *out, size_t size)
 {
-	struct json_object *st = jget(pod, "status");
-	const char *phase = jstr(st, "phase");
-	const char *reason = jstr(st, "reason");
+	struct json_object *st = cli_jget(pod, "status");
+	const char *phase = cli_jstr(st, "phase");
+	const char *reason = cli_jstr(st, "reason");
 	snprintf(out, size, "%s",
 		 reason && strcmp(reason, "SupervisorDied") != 0 ? reason
 		 : phase					 ? phase
@@ -93,69 +51,72 @@ static void pod_status_text(struct json_object *pod, char *out, size_t size)
 		snprintf(out, size, "Unknown");
 		return;
 	}
-	struct json_object *inits = jget(st, "initContainerStatuses");
+	struct json_object *inits = cli_jget(st, "initContainerStatuses");
 	size_t n_init = inits ? json_object_array_length(inits) : 0;
 	bool initializing = false;
 	for (size_t i = 0; i < n_init; i++) {
 		struct json_object *c = json_object_array_get_idx(inits, i);
-		struct json_object *state = jget(c, "state"), *t = jget(state, "terminated");
-		struct json_object *w = jget(state, "waiting");
+		struct json_object *state = cli_jget(c, "state"),
+				   *t = cli_jget(state, "terminated");
+		struct json_object *w = cli_jget(state, "waiting");
 		char r[64];
-		if (t && json_object_get_int(jget(t, "exitCode")) == 0)
+		if (t && json_object_get_int(cli_jget(t, "exitCode")) == 0)
 			continue;
-		if (jget(state, "running") && is_sidecar(pod, jstr(c, "name")))
+		if (cli_jget(state, "running") && is_sidecar(pod, cli_jstr(c, "name")))
 			continue; /* a started sidecar */
 		initializing = true;
 		if (t) {
 			term_reason(t, r, sizeof(r));
 			snprintf(out, size, "Init:%s", r);
-		} else if (w && jstr(w, "reason") && strcmp(jstr(w, "reason"), "PodInitializing")) {
-			snprintf(out, size, "Init:%s", js(w, "reason"));
+		} else if (w && cli_jstr(w, "reason") &&
+			   strcmp(cli_jstr(w, "reason"), "PodInitializing")) {
+			snprintf(out, size, "Init:%s", cli_js(w, "reason"));
 		} else {
 			snprintf(out, size, "Init:%zu/%zu", i, n_init);
 		}
 		break;
 	}
 	if (!initializing) {
-		struct json_object *cs = jget(st, "containerStatuses");
+		struct json_object *cs = cli_jget(st, "containerStatuses");
 		bool running = false;
 		for (size_t k = cs ? json_object_array_length(cs) : 0; k-- > 0;) {
-			struct json_object *state = jget(json_object_array_get_idx(cs, k), "state");
-			struct json_object *w = jget(state, "waiting"),
-					   *t = jget(state, "terminated");
-			if (w && jstr(w, "reason"))
-				snprintf(out, size, "%s", js(w, "reason"));
+			struct json_object *state =
+			    cli_jget(json_object_array_get_idx(cs, k), "state");
+			struct json_object *w = cli_jget(state, "waiting"),
+					   *t = cli_jget(state, "terminated");
+			if (w && cli_jstr(w, "reason"))
+				snprintf(out, size, "%s", cli_js(w, "reason"));
 			else if (t)
 				term_reason(t, out, size);
-			else if (jget(state, "running"))
+			else if (cli_jget(state, "running"))
 				running = true;
 		}
 		if (running && strcmp(out, "Completed") == 0)
 			snprintf(out, size, "Running");
 	}
 	/* Not kubectl's: a frozen pod (peapod pause), as podman shows it. */
-	if (json_object_get_boolean(jget(jget(pod, "peapod"), "paused")))
+	if (json_object_get_boolean(cli_jget(cli_jget(pod, "peapod"), "paused")))
 		snprintf(out, size, "Paused");
-	if (jget(jget(pod, "metadata"), "deletionTimestamp") &&
-	    !json_object_get_boolean(jget(jget(pod, "peapod"), "finished")))
+	if (cli_jget(cli_jget(pod, "metadata"), "deletionTimestamp") &&
+	    !json_object_get_boolean(cli_jget(cli_jget(pod, "peapod"), "finished")))
 		snprintf(out, size, "Terminating");
 }
 
 static void ready_and_restarts(struct json_object *pod, int *ready, int *total, int *restarts)
 {
-	struct json_object *st = jget(pod, "status");
+	struct json_object *st = cli_jget(pod, "status");
 	*ready = *total = *restarts = 0;
 	const char *lists[] = {"initContainerStatuses", "containerStatuses"};
 	for (size_t l = 0; l < 2; l++) {
-		struct json_object *cs = jget(st, lists[l]);
+		struct json_object *cs = cli_jget(st, lists[l]);
 		for (size_t i = 0; cs && i < json_object_array_length(cs); i++) {
 			struct json_object *c = json_object_array_get_idx(cs, i);
-			*restarts += json_object_get_int(jget(c, "restartCount"));
+			*restarts += json_object_get_int(cli_jget(c, "restartCount"));
 			/* Of the init containers, only sidecars count. */
-			if (l == 0 && !is_sidecar(pod, jstr(c, "name")))
+			if (l == 0 && !is_sidecar(pod, cli_jstr(c, "name")))
 				continue;
 			(*total)++;
-			*ready += json_object_get_boolean(jget(c, "ready"));
+			*ready += json_object_get_boolean(cli_jget(c, "ready"));
 		}
 	}
 }
@@ -163,7 +124,7 @@ static void ready_and_restarts(struct json_object *pod, int *ready, int *total, 
 /* kubectl's NODE: spec.nodeName, which a pod run here does not need: this host. */
 static void node_of(const struct pp_pod_view *v, char *node, size_t size)
 {
-	const char *n = jstr(jget(v->obj, "spec"), "nodeName");
+	const char *n = cli_jstr(cli_jget(v->obj, "spec"), "nodeName");
 	if (n != NULL && *n != '\0') {
 		snprintf(node, size, "%s", n);
 		return;
@@ -177,8 +138,8 @@ static void node_of(const struct pp_pod_view *v, char *node, size_t size)
  * have their condition True in status.conditions. */
 static void readiness_gates(const struct pp_pod_view *v, char *out, size_t size)
 {
-	struct json_object *gates = jget(jget(v->obj, "spec"), "readinessGates");
-	struct json_object *conds = jget(jget(v->obj, "status"), "conditions");
+	struct json_object *gates = cli_jget(cli_jget(v->obj, "spec"), "readinessGates");
+	struct json_object *conds = cli_jget(cli_jget(v->obj, "status"), "conditions");
 	size_t n = gates && json_object_is_type(gates, json_type_array)
 		       ? json_object_array_length(gates)
 		       : 0;
@@ -188,12 +149,12 @@ static void readiness_gates(const struct pp_pod_view *v, char *out, size_t size)
 	}
 	size_t ok = 0;
 	for (size_t i = 0; i < n; i++) {
-		const char *type = jstr(json_object_array_get_idx(gates, i), "conditionType");
+		const char *type = cli_jstr(json_object_array_get_idx(gates, i), "conditionType");
 		for (size_t j = 0; type && conds && json_object_is_type(conds, json_type_array) &&
 				   j < json_object_array_length(conds);
 		     j++) {
 			struct json_object *c = json_object_array_get_idx(conds, j);
-			const char *t = jstr(c, "type"), *st = jstr(c, "status");
+			const char *t = cli_jstr(c, "type"), *st = cli_jstr(c, "status");
 			if (t && st && strcmp(t, type) == 0 && strcmp(st, "True") == 0) {
 				ok++;
 				break;
@@ -204,289 +165,680 @@ static void readiness_gates(const struct pp_pod_view *v, char *out, size_t size)
 }
 
 #define NODE_MAX 256
+#define MAX_COLUMNS 64
 
-static void print_row(const struct pp_pod_view *v, enum output out, int node_width)
+struct column {
+	char *header;
+	struct pp_jsonpath *path;
+};
+
+/* What get prints and how: -o, --no-headers, --show-labels, -L, --sort-by,
+ * -w/--watch/--watch-only, -l/--field-selector. */
+struct get_opts {
+	enum output out;
+	const char *format;	      /* -o as given, NULL: none */
+	struct pp_jsonpath *jsonpath; /* -o jsonpath= */
+	struct column cols[MAX_COLUMNS];
+	size_t n_cols; /* -o custom-columns= */
+	struct pp_jsonpath *sort_by;
+	bool no_headers, show_labels, watch, watch_only;
+	char *label_cols[MAX_COLUMNS]; /* -L */
+	size_t n_label_cols;
+	int node_width, ns_width; /* ns_width: -A's NAMESPACE column */
+	int label_width[MAX_COLUMNS];
+	bool header_done;
+	struct cli_select sel;
+};
+
+static const char *label_value(const struct pp_pod_view *v, const char *key)
 {
-	char status[128], age[32];
+	const char *s = cli_jstr(cli_jget(cli_jget(v->obj, "metadata"), "labels"), key);
+	return s ? s : "";
+}
+
+/* --show-labels: "a=b,c=d" sorted by key, or <none>. */
+static char *labels_text(const struct pp_pod_view *v)
+{
+	struct json_object *labels = cli_jget(cli_jget(v->obj, "metadata"), "labels");
+	const char *keys[256];
+	size_t n = 0;
+	if (labels && json_object_is_type(labels, json_type_object)) {
+		json_object_object_foreach(labels, k, val)
+		{
+			(void)val;
+			if (n < 256)
+				keys[n++] = k;
+		}
+	}
+	if (n == 0)
+		return xstrdup("<none>");
+	for (size_t i = 1; i < n; i++) /* few: insertion sort */
+		for (size_t j = i; j > 0 && strcmp(keys[j - 1], keys[j]) > 0; j--) {
+			const char *t = keys[j];
+			keys[j] = keys[j - 1];
+			keys[j - 1] = t;
+		}
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+	for (size_t i = 0; i < n; i++)
+		fprintf(f, "%s%s=%s", i ? "," : "", keys[i], cli_jstr(labels, keys[i]));
+	fclose(f);
+	return text;
+}
+
+/* -L a/b: the column "B" */
+static void label_header(const char *key, char *out, size_t size)
+{
+	const char *slash = strrchr(key, '/');
+	snprintf(out, size, "%s", slash ? slash + 1 : key);
+	for (char *c = out; *c; c++)
+		*c = (char)toupper((unsigned char)*c);
+}
+
+/* One row of the pods table; with_age false leaves AGE out (what get -w
+ * compares to tell a change). */
+static void write_row(FILE *f, const struct pp_pod_view *v, const struct get_opts *o, bool with_age)
+{
+	char status[128], age[32] = "";
 	int ready, total, restarts;
 	pod_status_text(v->obj, status, sizeof(status));
 	ready_and_restarts(v->obj, &ready, &total, &restarts);
-	cli_human_age(jstr(jget(v->obj, "metadata"), "creationTimestamp"), age, sizeof(age));
+	if (with_age)
+		cli_human_age(cli_jstr(cli_jget(v->obj, "metadata"), "creationTimestamp"), age,
+			      sizeof(age));
 	char rd[32];
 	snprintf(rd, sizeof(rd), "%d/%d", ready, total);
-	printf("%-24s %-7s %-20s %-9d %s", v->name, rd, status, restarts, age);
-	if (out == OUT_WIDE) {
-		const char *ip = jstr(jget(v->obj, "status"), "podIP");
-		const char *nominated = jstr(jget(v->obj, "status"), "nominatedNodeName");
+	if (o->sel.all_ns)
+		fprintf(f, "%-*s   ", o->ns_width, v->ns);
+	fprintf(f, "%-24s %-7s %-20s %-9d %-6s", v->name, rd, status, restarts, age);
+	if (o->out == OUT_WIDE) {
+		const char *ip = cli_jstr(cli_jget(v->obj, "status"), "podIP");
+		const char *nominated = cli_jstr(cli_jget(v->obj, "status"), "nominatedNodeName");
 		char node[NODE_MAX], gates[64];
 		node_of(v, node, sizeof(node));
 		readiness_gates(v, gates, sizeof(gates));
-		printf("%*s%-16s %-*s   %-16s %s", (int)(6 - strlen(age) > 0 ? 6 - strlen(age) : 1),
-		       "", ip ? ip : "<none>", node_width, node,
-		       nominated && *nominated ? nominated : "<none>", gates);
+		fprintf(f, "%-16s %-*s   %-16s %-15s", ip ? ip : "<none>", o->node_width, node,
+			nominated && *nominated ? nominated : "<none>", gates);
 	}
-	printf("\n");
+	for (size_t i = 0; i < o->n_label_cols; i++)
+		fprintf(f, "   %-*s", o->label_width[i], label_value(v, o->label_cols[i]));
+	if (o->show_labels) {
+		cleanup_free char *l = labels_text(v);
+		fprintf(f, "   %s", l);
+	}
 }
 
-static int parse_output(const char *o, enum output *out)
+static void print_header(struct get_opts *o)
 {
-	static const char *const names[] = {"", "wide", "json", "yaml", "name"};
-	for (size_t i = 1; i < sizeof(names) / sizeof(*names); i++)
-		if (strcmp(o, names[i]) == 0) {
-			*out = (enum output)i;
-			return 0;
-		}
-	fprintf(stderr, "peapod get: unknown output format \"%s\" (wide, json, yaml, name)\n", o);
-	return -1;
+	if (o->no_headers || o->header_done)
+		return;
+	o->header_done = true;
+	char line[1024];
+	FILE *f = fmemopen(line, sizeof(line), "w");
+	if (o->sel.all_ns)
+		fprintf(f, "%-*s   ", o->ns_width, "NAMESPACE");
+	fprintf(f, "%-24s %-7s %-20s %-9s %-6s", "NAME", "READY", "STATUS", "RESTARTS", "AGE");
+	if (o->out == OUT_WIDE)
+		fprintf(f, "%-16s %-*s   %-16s %-15s", "IP", o->node_width, "NODE",
+			"NOMINATED NODE", "READINESS GATES");
+	for (size_t i = 0; i < o->n_label_cols; i++) {
+		char h[128];
+		label_header(o->label_cols[i], h, sizeof(h));
+		fprintf(f, "   %-*s", o->label_width[i], h);
+	}
+	if (o->show_labels)
+		fprintf(f, "   LABELS");
+	fputc('\0', f);
+	fclose(f);
+	line[sizeof(line) - 1] = '\0';
+	/* trailing blanks of the padded last column */
+	for (size_t n = strlen(line); n > 0 && line[n - 1] == ' '; n--)
+		line[n - 1] = '\0';
+	printf("%s\n", line);
 }
 
-static int print_pods(struct pp_pod_view *views, size_t n, enum output out, bool single)
+static void print_row(const struct pp_pod_view *v, const struct get_opts *o)
 {
-	if (out == OUT_JSON || out == OUT_YAML) {
-		struct json_object *doc;
-		if (single) {
-			doc = json_object_get(views[0].obj);
-		} else {
-			doc = json_object_new_object();
-			json_object_object_add(doc, "apiVersion", json_object_new_string("v1"));
-			json_object_object_add(doc, "kind", json_object_new_string("List"));
-			struct json_object *items = json_object_new_array();
-			for (size_t i = 0; i < n; i++)
-				json_object_array_add(items, json_object_get(views[i].obj));
-			json_object_object_add(doc, "items", items);
+	char *row = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&row, &len);
+	write_row(f, v, o, true);
+	fclose(f);
+	while (len > 0 && row[len - 1] == ' ')
+		row[--len] = '\0';
+	printf("%s\n", row);
+	free(row);
+}
+
+static void table_widths(struct pp_pod_view *views, size_t n, struct get_opts *o)
+{
+	o->node_width = (int)strlen("NODE");
+	o->ns_width = (int)strlen("NAMESPACE");
+	for (size_t i = 0; i < n; i++)
+		if ((int)strlen(views[i].ns) > o->ns_width)
+			o->ns_width = (int)strlen(views[i].ns);
+	for (size_t i = 0; o->out == OUT_WIDE && i < n; i++) {
+		char node[NODE_MAX];
+		node_of(&views[i], node, sizeof(node));
+		if ((int)strlen(node) > o->node_width)
+			o->node_width = (int)strlen(node);
+	}
+	for (size_t c = 0; c < o->n_label_cols; c++) {
+		char h[128];
+		label_header(o->label_cols[c], h, sizeof(h));
+		o->label_width[c] = (int)strlen(h);
+		for (size_t i = 0; i < n; i++) {
+			int w = (int)strlen(label_value(&views[i], o->label_cols[c]));
+			o->label_width[c] = w > o->label_width[c] ? w : o->label_width[c];
 		}
-		if (out == OUT_JSON)
+	}
+}
+
+/* -o custom-columns: kubectl's tabwriter, columns 3 blanks apart. */
+static void print_custom_columns(struct pp_pod_view *views, size_t n, const struct get_opts *o)
+{
+	size_t rows = n + 1;
+	char **cells = xmalloc(sizeof(*cells) * rows * o->n_cols);
+	int width[MAX_COLUMNS] = {0};
+	for (size_t r = 0; r < rows; r++)
+		for (size_t c = 0; c < o->n_cols; c++) {
+			char *cell = NULL;
+			if (r == 0) {
+				cell = xstrdup(o->cols[c].header);
+			} else {
+				size_t len = 0;
+				FILE *f = open_memstream(&cell, &len);
+				pp_jsonpath_print(o->cols[c].path, views[r - 1].obj, true, f, NULL);
+				fclose(f);
+				if (len == 0) {
+					free(cell);
+					cell = xstrdup("<none>");
+				}
+			}
+			cells[r * o->n_cols + c] = cell;
+			if ((int)strlen(cell) > width[c])
+				width[c] = (int)strlen(cell);
+		}
+	for (size_t r = o->no_headers ? 1 : 0; r < rows; r++)
+		for (size_t c = 0; c < o->n_cols; c++)
+			printf(c + 1 < o->n_cols ? "%-*s   " : "%-*s\n",
+			       c + 1 < o->n_cols ? width[c] : 0, cells[r * o->n_cols + c]);
+	for (size_t i = 0; i < rows * o->n_cols; i++)
+		free(cells[i]);
+	free(cells);
+}
+
+static struct json_object *list_doc(struct pp_pod_view *views, size_t n, bool single)
+{
+	if (single)
+		return json_object_get(views[0].obj);
+	struct json_object *doc = json_object_new_object();
+	json_object_object_add(doc, "apiVersion", json_object_new_string("v1"));
+	json_object_object_add(doc, "kind", json_object_new_string("List"));
+	struct json_object *items = json_object_new_array();
+	for (size_t i = 0; i < n; i++)
+		json_object_array_add(items, json_object_get(views[i].obj));
+	json_object_object_add(doc, "items", items);
+	return doc;
+}
+
+static int print_pods(struct pp_pod_view *views, size_t n, struct get_opts *o, bool single)
+{
+	if (o->out == OUT_JSON || o->out == OUT_YAML || o->out == OUT_JSONPATH) {
+		struct json_object *doc = list_doc(views, n, single);
+		int r = 0;
+		if (o->out == OUT_JSON) {
 			printf("%s\n", json_object_to_json_string_ext(
 					   doc, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED |
 						    JSON_C_TO_STRING_NOSLASHESCAPE));
-		else
+		} else if (o->out == OUT_YAML) {
 			cli_print_yaml(doc);
+		} else {
+			cleanup_error struct pp_error *err = NULL;
+			r = pp_jsonpath_print(o->jsonpath, doc, false, stdout, &err);
+			if (r < 0)
+				fprintf(stderr, "error: error executing jsonpath: %s\n", err->msg);
+		}
 		json_object_put(doc);
-		return 0;
+		return r;
 	}
-	if (out == OUT_NAME) {
+	if (o->out == OUT_NAME) {
 		for (size_t i = 0; i < n; i++)
 			printf("pod/%s\n", views[i].name);
 		return 0;
 	}
 	if (n == 0)
 		return 0;
-	int node_width = (int)strlen("NODE");
-	for (size_t i = 0; out == OUT_WIDE && i < n; i++) {
-		char node[NODE_MAX];
-		node_of(&views[i], node, sizeof(node));
-		if ((int)strlen(node) > node_width)
-			node_width = (int)strlen(node);
+	if (o->out == OUT_CUSTOM) {
+		print_custom_columns(views, n, o);
+		return 0;
 	}
-	printf("%-24s %-7s %-20s %-9s %s", "NAME", "READY", "STATUS", "RESTARTS", "AGE");
-	if (out == OUT_WIDE)
-		printf("   %-16s %-*s   %-16s %s", "IP", node_width, "NODE", "NOMINATED NODE",
-		       "READINESS GATES");
-	printf("\n");
+	table_widths(views, n, o);
+	print_header(o);
 	for (size_t i = 0; i < n; i++)
-		print_row(&views[i], out, node_width);
+		print_row(&views[i], o);
+	return 0;
+}
+
+/* -o custom-columns=NAME:.metadata.name,PHASE:.status.phase */
+static int parse_custom_columns(const char *spec, struct get_opts *o)
+{
+	cleanup_free char *copy = xstrdup(spec);
+	char *save = NULL;
+	for (char *col = strtok_r(copy, ",", &save); col; col = strtok_r(NULL, ",", &save)) {
+		char *colon = strchr(col, ':');
+		if (colon == NULL || colon == col || colon[1] == '\0') {
+			fprintf(stderr,
+				"error: unexpected custom-columns spec: %s, expected "
+				"<header>:<json-path-expr>\n",
+				col);
+			return -1;
+		}
+		if (o->n_cols == MAX_COLUMNS) {
+			fprintf(stderr, "error: more than %d custom columns\n", MAX_COLUMNS);
+			return -1;
+		}
+		*colon = '\0';
+		cleanup_error struct pp_error *err = NULL;
+		struct column *c = &o->cols[o->n_cols];
+		if (pp_jsonpath_parse_relaxed(colon + 1, &c->path, &err) < 0) {
+			fprintf(stderr, "error: %s\n", err->msg);
+			return -1;
+		}
+		c->header = xstrdup(col);
+		o->n_cols++;
+	}
+	if (o->n_cols == 0) {
+		fprintf(stderr, "error: custom-columns format specified but no custom columns "
+				"given\n");
+		return -1;
+	}
+	return 0;
+}
+
+static int parse_output(const char *arg, struct get_opts *o)
+{
+	static const char *const names[] = {"", "wide", "json", "yaml", "name"};
+	for (size_t i = 1; i < sizeof(names) / sizeof(*names); i++)
+		if (strcmp(arg, names[i]) == 0) {
+			o->out = (enum output)i;
+			return 0;
+		}
+	cleanup_error struct pp_error *err = NULL;
+	if (strncmp(arg, "jsonpath=", 9) == 0) {
+		o->out = OUT_JSONPATH;
+		if (pp_jsonpath_parse(arg + 9, &o->jsonpath, &err) == 0)
+			return 0;
+		fprintf(stderr, "error: %s\n", err->msg);
+		return -1;
+	}
+	if (strncmp(arg, "custom-columns=", 15) == 0) {
+		o->out = OUT_CUSTOM;
+		return parse_custom_columns(arg + 15, o);
+	}
+	fprintf(stderr,
+		"error: unable to match a printer suitable for the output format \"%s\", allowed "
+		"formats are: custom-columns,json,jsonpath,name,wide,yaml\n",
+		arg);
+	return -1;
+}
+
+static int parse_label_columns(const char *arg, struct get_opts *o)
+{
+	cleanup_free char *copy = xstrdup(arg);
+	char *save = NULL;
+	for (char *k = strtok_r(copy, ",", &save); k; k = strtok_r(NULL, ",", &save)) {
+		if (o->n_label_cols == MAX_COLUMNS)
+			return -1;
+		o->label_cols[o->n_label_cols++] = xstrdup(k);
+	}
+	return 0;
+}
+
+static void get_opts_free(struct get_opts *o)
+{
+	pp_jsonpath_free(o->jsonpath);
+	pp_jsonpath_free(o->sort_by);
+	for (size_t i = 0; i < o->n_cols; i++) {
+		free(o->cols[i].header);
+		pp_jsonpath_free(o->cols[i].path);
+	}
+	for (size_t i = 0; i < o->n_label_cols; i++)
+		free(o->label_cols[i]);
+}
+
+static const struct pp_jsonpath *sort_key;
+
+static int compare_views(const void *a, const void *b)
+{
+	struct json_object *x = pp_jsonpath_first(sort_key, ((const struct pp_pod_view *)a)->obj);
+	struct json_object *y = pp_jsonpath_first(sort_key, ((const struct pp_pod_view *)b)->obj);
+	if (x == NULL || y == NULL)
+		return (x == NULL) - (y == NULL);
+	bool xn = json_object_is_type(x, json_type_int) || json_object_is_type(x, json_type_double);
+	bool yn = json_object_is_type(y, json_type_int) || json_object_is_type(y, json_type_double);
+	if (xn && yn) {
+		double d = json_object_get_double(x) - json_object_get_double(y);
+		return d < 0 ? -1 : d > 0;
+	}
+	return strcmp(json_object_get_string(x), json_object_get_string(y));
+}
+
+/* The row as get -w compares it: the table row without AGE, or the object. */
+static char *row_signature(const struct pp_pod_view *v, const struct get_opts *o)
+{
+	if (o->out != OUT_TABLE && o->out != OUT_WIDE && o->out != OUT_NAME && o->out != OUT_CUSTOM)
+		return xstrdup(json_object_to_json_string(v->obj));
+	char *row = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&row, &len);
+	write_row(f, v, o, false);
+	if (o->out == OUT_CUSTOM)
+		for (size_t c = 0; c < o->n_cols; c++)
+			pp_jsonpath_print(o->cols[c].path, v->obj, true, f, NULL);
+	fclose(f);
+	return row;
+}
+
+struct seen {
+	char *key, *sig; /* ns/name, its last row */
+};
+
+/* Lists the pods get shows: the names given, else those the selectors pick. */
+static int load_views(struct get_opts *o, char **names, int n_names, struct pp_pod_view **views,
+		      size_t *n, bool quiet)
+{
+	cleanup_error struct pp_error *err = NULL;
+	int status = 0;
+	*views = NULL;
+	*n = 0;
+	if (cli_select_given(&o->sel))
+		return cli_select_pods(&o->sel, n_names, views, n);
+	if (n_names > 0) {
+		for (int i = 0; i < n_names; i++) {
+			*views = xrealloc(*views, sizeof(**views) * (*n + 1));
+			if (pp_pod_view_load(cli_namespace(o->sel.ns), cli_pod_name(names[i]),
+					     &(*views)[*n], &err) < 0) {
+				if (!quiet)
+					cli_print_error(err);
+				status = CLI_EXIT_FAILURE;
+				continue;
+			}
+			pp_pod_view_attach_spec(&(*views)[*n]);
+			(*n)++;
+		}
+		return status;
+	}
+	if (pp_pod_views_select(o->sel.all_ns ? NULL : cli_namespace(o->sel.ns), NULL, NULL, views,
+				n, &err) < 0) {
+		cli_print_error(err);
+		return CLI_EXIT_FAILURE;
+	}
+	return 0;
+}
+
+/* get -w: a row each time a pod's row changes, until interrupted. */
+static int watch_pods(struct get_opts *o, char **names, int n_names, struct pp_pod_view *views,
+		      size_t n)
+{
+	cleanup_error struct pp_error *err = NULL;
+	struct pp_pod_watch *w = NULL;
+	if (pp_pod_watch_open(&w, &err) < 0) {
+		cli_print_error(err);
+		return CLI_EXIT_FAILURE;
+	}
+	struct seen *seen = NULL;
+	size_t n_seen = 0;
+	bool first = true;
+	for (;;) {
+		for (size_t i = 0; i < n; i++) {
+			cleanup_free char *key = xasprintf("%s/%s", views[i].ns, views[i].name);
+			char *sig = row_signature(&views[i], o);
+			size_t k = 0;
+			while (k < n_seen && strcmp(seen[k].key, key) != 0)
+				k++;
+			if (k == n_seen) {
+				seen = xrealloc(seen, sizeof(*seen) * (n_seen + 1));
+				seen[n_seen++] = (struct seen){.key = xstrdup(key)};
+			} else if (strcmp(seen[k].sig, sig) == 0) {
+				free(sig);
+				continue;
+			}
+			free(seen[k].sig);
+			seen[k].sig = sig;
+			if (first && o->watch_only)
+				continue;
+			if (o->out == OUT_TABLE || o->out == OUT_WIDE)
+				print_header(o);
+			if (o->out == OUT_TABLE || o->out == OUT_WIDE)
+				print_row(&views[i], o);
+			else
+				print_pods(&views[i], 1, o, true);
+			if (o->out == OUT_CUSTOM)
+				o->no_headers = true; /* one header, as kubectl */
+		}
+		first = false;
+		fflush(stdout);
+		pp_pod_views_free(views, n);
+		views = NULL;
+		n = 0;
+		if (pp_pod_watch_next(w, &err) < 0)
+			break;
+		load_views(o, names, n_names, &views, &n, true);
+	}
+	cli_print_error(err);
+	for (size_t i = 0; i < n_seen; i++) {
+		free(seen[i].key);
+		free(seen[i].sig);
+	}
+	free(seen);
+	pp_pod_watch_free(w);
+	return CLI_EXIT_FAILURE;
+}
+
+static int get_pods(struct get_opts *o, char **names, int n_names)
+{
+	struct pp_pod_view *views = NULL;
+	size_t n = 0;
+	int status = load_views(o, names, n_names, &views, &n, false);
+	if (status == CLI_EXIT_USAGE)
+		return status;
+	bool single = n_names == 1;
+	if (n == 0 && n_names == 0 && !o->watch && !o->watch_only &&
+	    (o->out == OUT_TABLE || o->out == OUT_WIDE || o->out == OUT_CUSTOM))
+		cli_no_resources(&o->sel);
+	if (o->sort_by != NULL && n > 1) {
+		sort_key = o->sort_by;
+		qsort(views, n, sizeof(*views), compare_views);
+	}
+	if (o->watch || o->watch_only) {
+		if (o->out == OUT_TABLE || o->out == OUT_WIDE)
+			table_widths(views, n, o);
+		return watch_pods(o, names, n_names, views, n);
+	}
+	if ((n > 0 || !single) && print_pods(views, n, o, single && n == 1) < 0)
+		status = CLI_EXIT_FAILURE;
+	pp_pod_views_free(views, n);
+	return status;
+}
+
+/* ConfigMaps and Secrets (cmd_objects.c): their own table and -o json,
+ * yaml, name; the pods' other flags are not theirs yet. */
+static int get_objects(int kind, struct get_opts *o, char **names, int n_names)
+{
+	if (cli_select_given(&o->sel) || o->watch || o->watch_only || o->show_labels ||
+	    o->n_label_cols > 0 || o->sort_by != NULL || o->no_headers || o->out == OUT_JSONPATH ||
+	    o->out == OUT_CUSTOM || o->out == OUT_WIDE) {
+		fprintf(stderr, "error: -l, --field-selector, -w, -o wide|jsonpath|custom-columns, "
+				"--no-headers, --show-labels, -L and --sort-by are for pods only "
+				"(for now)\n");
+		return CLI_EXIT_USAGE;
+	}
+	return cli_get_objects(kind, names, n_names, o->format, o->sel.ns, o->sel.all_ns);
+}
+
+static int get_configmaps(struct get_opts *o, char **names, int n_names)
+{
+	return get_objects(cli_object_kind("configmaps"), o, names, n_names);
+}
+
+static int get_secrets(struct get_opts *o, char **names, int n_names)
+{
+	return get_objects(cli_object_kind("secrets"), o, names, n_names);
+}
+
+static int get_claims(struct get_opts *o, char **names, int n_names)
+{
+	return get_objects(cli_object_kind("pvc"), o, names, n_names);
+}
+
+static int get_volumes(struct get_opts *o, char **names, int n_names)
+{
+	return get_objects(cli_object_kind("pv"), o, names, n_names);
+}
+
+/* The kinds get knows; another kind plugs in here (names, then its lister). */
+static const struct get_kind {
+	const char *names[4];
+	int (*get)(struct get_opts *o, char **names, int n_names);
+	bool in_all; /* listed by `get all` (kubectl's all: not configmaps, secrets) */
+} kinds[] = {
+    {{"pods", "pod", "po", NULL}, get_pods, true},
+    {{"configmaps", "configmap", "cm", NULL}, get_configmaps, false},
+    {{"secrets", "secret", NULL, NULL}, get_secrets, false},
+    {{"persistentvolumeclaims", "persistentvolumeclaim", "pvc", NULL}, get_claims, false},
+    {{"persistentvolumes", "persistentvolume", "pv", NULL}, get_volumes, false},
+};
+
+static const struct get_kind *find_kind(const char *name)
+{
+	for (size_t k = 0; k < sizeof(kinds) / sizeof(*kinds); k++)
+		for (size_t i = 0; kinds[k].names[i]; i++)
+			if (strcmp(kinds[k].names[i], name) == 0)
+				return &kinds[k];
+	return NULL;
+}
+
+static int parse_get_args(int argc, char **argv, struct get_opts *o)
+{
+	enum { OPT_FIELD = 256, OPT_NO_HEADERS, OPT_SHOW_LABELS, OPT_SORT_BY, OPT_WATCH_ONLY };
+	static const struct option longopts[] = {
+	    {"output", required_argument, NULL, 'o'},
+	    {"namespace", required_argument, NULL, 'n'},
+	    {"all-namespaces", no_argument, NULL, 'A'},
+	    {"selector", required_argument, NULL, 'l'},
+	    {"field-selector", required_argument, NULL, OPT_FIELD},
+	    {"watch", no_argument, NULL, 'w'},
+	    {"watch-only", no_argument, NULL, OPT_WATCH_ONLY},
+	    {"no-headers", no_argument, NULL, OPT_NO_HEADERS},
+	    {"show-labels", no_argument, NULL, OPT_SHOW_LABELS},
+	    {"label-columns", required_argument, NULL, 'L'},
+	    {"sort-by", required_argument, NULL, OPT_SORT_BY},
+	    {NULL, 0, NULL, 0}};
+	int c;
+	cleanup_error struct pp_error *err = NULL;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "o:n:Al:wL:", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'o':
+			o->format = optarg;
+			if (parse_output(optarg, o) < 0)
+				return -1;
+			break;
+		case 'n':
+			o->sel.ns = optarg;
+			break;
+		case 'A':
+			o->sel.all_ns = true;
+			break;
+		case 'l':
+			o->sel.labels = optarg;
+			break;
+		case OPT_FIELD:
+			o->sel.fields = optarg;
+			break;
+		case 'w':
+			o->watch = true;
+			break;
+		case OPT_WATCH_ONLY:
+			o->watch_only = true;
+			break;
+		case OPT_NO_HEADERS:
+			o->no_headers = true;
+			break;
+		case OPT_SHOW_LABELS:
+			o->show_labels = true;
+			break;
+		case 'L':
+			if (parse_label_columns(optarg, o) < 0)
+				return -1;
+			break;
+		case OPT_SORT_BY:
+			if (pp_jsonpath_parse_relaxed(optarg, &o->sort_by, &err) < 0) {
+				fprintf(stderr, "error: --sort-by: %s\n", err->msg);
+				return -1;
+			}
+			break;
+		default:
+			return -1;
+		}
+	}
 	return 0;
 }
 
 int cmd_get(int argc, char **argv)
 {
-	static const struct option longopts[] = {{"output", required_argument, NULL, 'o'},
-						 {"namespace", required_argument, NULL, 'n'},
-						 {"all-namespaces", no_argument, NULL, 'A'},
-						 {NULL, 0, NULL, 0}};
-	const char *ns = NULL, *format = NULL;
-	bool all = false;
-	enum output out = OUT_TABLE;
-	int c;
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "o:n:A", longopts, NULL)) != -1) {
-		if (c == 'o')
-			format = optarg;
-		if (c == 'o' && parse_output(optarg, &out) == 0)
+	struct get_opts o = {.out = OUT_TABLE};
+	int status = CLI_EXIT_USAGE;
+	cleanup_free char *list = NULL; /* before the first goto */
+	if (parse_get_args(argc, argv, &o) < 0)
+		goto out;
+	if (optind >= argc) {
+		fprintf(stderr,
+			"usage: peapod get pods|configmaps|secrets|all[,KIND...] [NAME...] [-o "
+			"wide|json|yaml|name|jsonpath=T|custom-columns=C] [-n NS|-A] [-l SEL] "
+			"[--field-selector F] [-w|--watch-only] [--no-headers] [--show-labels] "
+			"[-L KEY,...] [--sort-by PATH]\n");
+		goto out;
+	}
+	/* "pods", "pods,configmaps", "pod/NAME", "all" */
+	const struct get_kind *todo[sizeof(kinds) / sizeof(*kinds)];
+	size_t n_todo = 0;
+	list = xstrdup(argv[optind]);
+	char *slash = strchr(list, '/'), *save = NULL;
+	if (slash != NULL)
+		*slash = '\0';
+	for (char *k = strtok_r(list, ",", &save); k; k = strtok_r(NULL, ",", &save)) {
+		for (size_t i = 0; strcmp(k, "all") == 0 && i < sizeof(kinds) / sizeof(*kinds); i++)
+			if (kinds[i].in_all && n_todo < sizeof(todo) / sizeof(*todo))
+				todo[n_todo++] = &kinds[i];
+		if (strcmp(k, "all") == 0)
 			continue;
-		if (c == 'n')
-			ns = optarg;
-		else if (c == 'A')
-			all = true;
-		else
-			return CLI_EXIT_USAGE;
-	}
-	if (optind < argc && cli_object_kind(argv[optind]) >= 0)
-		return cli_get_objects(cli_object_kind(argv[optind]), argv + optind + 1,
-				       argc - optind - 1, format, ns, all);
-	if (optind >= argc || (strcmp(argv[optind], "pods") && strcmp(argv[optind], "pod") &&
-			       strcmp(argv[optind], "po"))) {
-		fprintf(
-		    stderr,
-		    "usage: peapod get pods|configmaps|secrets [NAME...] [-o wide|json|yaml|name] "
-		    "[-n NS|-A]\n");
-		return CLI_EXIT_USAGE;
-	}
-	optind++;
-	cleanup_error struct pp_error *err = NULL;
-	struct pp_pod_view *views = NULL;
-	size_t n = 0;
-	int status = 0;
-	bool single = argc - optind == 1;
-	if (optind < argc) {
-		for (int i = optind; i < argc; i++) {
-			views = xrealloc(views, sizeof(*views) * (n + 1));
-			if (pp_pod_view_load(cli_namespace(ns), cli_pod_name(argv[i]), &views[n],
-					     &err) < 0) {
-				cli_print_error(err);
-				status = CLI_EXIT_FAILURE;
-				continue;
-			}
-			n++;
+		const struct get_kind *kind = find_kind(k);
+		if (kind == NULL) {
+			fprintf(stderr, "error: the server doesn't have a resource type \"%s\"\n",
+				k);
+			goto out;
 		}
+		if (n_todo < sizeof(todo) / sizeof(*todo))
+			todo[n_todo++] = kind;
+	}
+	if (slash != NULL) { /* get pod/NAME: the name is the argument */
+		argv[optind] = argv[optind] + (slash - list) + 1;
 	} else {
-		if (pp_pod_views_list(all ? NULL : cli_namespace(ns), &views, &n, &err) < 0) {
-			cli_print_error(err);
-			return CLI_EXIT_FAILURE;
-		}
-		if (n == 0 && out == OUT_TABLE)
-			fprintf(stderr, "No resources found in %s namespace.\n",
-				all ? "any" : cli_namespace(ns));
+		optind++;
 	}
-	if (out == OUT_JSON || out == OUT_YAML || out == OUT_WIDE)
-		for (size_t i = 0; i < n; i++)
-			pp_pod_view_attach_spec(&views[i]);
-	if (n > 0 || !single)
-		print_pods(views, n, out, single && n == 1);
-	pp_pod_views_free(views, n);
+	if (n_todo > 1 && (o.watch || o.watch_only)) {
+		fprintf(stderr, "error: you may only specify a single resource type\n");
+		goto out;
+	}
+	status = 0;
+	for (size_t i = 0; i < n_todo; i++) {
+		int r = todo[i]->get(&o, argv + optind, argc - optind);
+		status = r > status ? r : status;
+	}
+out:
+	get_opts_free(&o);
 	return status;
-}
-
-static void describe_state(const char *title, struct json_object *state)
-{
-	json_object_object_foreach(state, kind, detail)
-	{
-		char cap[32];
-		snprintf(cap, sizeof(cap), "%s", kind);
-		cap[0] = (char)(cap[0] - 'a' + 'A');
-		printf("    %-16s %s\n", title, cap);
-		json_object_object_foreach(detail, k, v)
-		{
-			char key[40];
-			snprintf(key, sizeof(key), "%s:", k);
-			key[0] = (char)(key[0] - 'a' + 'A');
-			printf("      %-14s %s\n", key, json_object_get_string(v));
-		}
-	}
-}
-
-static void describe_containers(struct json_object *st, const char *list, const char *title)
-{
-	struct json_object *cs = jget(st, list);
-	if (cs == NULL || json_object_array_length(cs) == 0)
-		return;
-	printf("%s:\n", title);
-	for (size_t i = 0; i < json_object_array_length(cs); i++) {
-		struct json_object *c = json_object_array_get_idx(cs, i);
-		printf("  %s:\n", js(c, "name"));
-		printf("    Container ID:    %s\n",
-		       jstr(c, "containerID") ? jstr(c, "containerID") : "");
-		printf("    Image:           %s\n", js(c, "image"));
-		printf("    Image ID:        %s\n", js(c, "imageID"));
-		describe_state("State:", jget(c, "state"));
-		struct json_object *last = jget(c, "lastState");
-		if (last && json_object_object_length(last) > 0)
-			describe_state("Last State:", last);
-		printf("    Ready:           %s\n",
-		       json_object_get_boolean(jget(c, "ready")) ? "True" : "False");
-		printf("    Restart Count:   %d\n", json_object_get_int(jget(c, "restartCount")));
-	}
-}
-
-static void event_row(void *ctx, const struct pp_pod_event *e)
-{
-	fprintf(ctx, "  %-8s %-18s %-32s %s\n", e->type ? e->type : "", e->reason ? e->reason : "",
-		e->time ? e->time : "", e->message ? e->message : "");
-}
-
-static void describe_events(const char *uid)
-{
-	char *rows = NULL;
-	size_t len = 0;
-	FILE *f = open_memstream(&rows, &len);
-	long offset = 0;
-	int r = f ? pp_pod_events_read(uid, &offset, event_row, f, NULL) : -1;
-	if (f)
-		fclose(f);
-	printf("Events:\n");
-	if (r < 0)
-		printf("  <none>\n");
-	else
-		printf("  %-8s %-18s %-32s %s\n%s", "Type", "Reason", "Time", "Message", rows);
-	free(rows);
-}
-
-/* describe configmap|secret NAME [-n NS] */
-static int describe_object(int argc, char **argv)
-{
-	static const struct option longopts[] = {{"namespace", required_argument, NULL, 'n'},
-						 {NULL, 0, NULL, 0}};
-	const char *ns = NULL;
-	int c;
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "n:", longopts, NULL)) != -1) {
-		if (c != 'n')
-			return CLI_EXIT_USAGE;
-		ns = optarg;
-	}
-	if (optind + 2 != argc) {
-		fprintf(stderr, "usage: peapod describe configmap|secret NAME [-n NAMESPACE]\n");
-		return CLI_EXIT_USAGE;
-	}
-	return cli_describe_object(cli_object_kind(argv[optind]), argv[optind + 1], ns);
-}
-
-int cmd_describe(int argc, char **argv)
-{
-	/* The first word that is no flag nor a flag's value: the resource. */
-	for (int i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "-n") == 0 || strcmp(argv[i], "--namespace") == 0) {
-			i++;
-			continue;
-		}
-		if (argv[i][0] != '-') {
-			if (cli_object_kind(argv[i]) >= 0)
-				return describe_object(argc, argv);
-			break;
-		}
-	}
-	struct pp_pod_view v;
-	int ret = cli_view_one(argc, argv, "peapod describe pod NAME [-n NAMESPACE]", &v);
-	if (ret != 0)
-		return ret;
-	struct json_object *meta = jget(v.obj, "metadata"), *st = jget(v.obj, "status");
-	printf("Name:             %s\n", v.name);
-	printf("Namespace:        %s\n", v.ns);
-	printf("UID:              %s\n", v.uid);
-	printf("Start Time:       %s\n", jstr(st, "startTime") ? jstr(st, "startTime") : "<none>");
-	printf("Status:           %s\n", js(st, "phase"));
-	if (jstr(st, "reason"))
-		printf("Reason:           %s\n", js(st, "reason"));
-	if (jstr(st, "message"))
-		printf("Message:          %s\n", js(st, "message"));
-	printf("IP:               %s\n", jstr(st, "podIP") ? jstr(st, "podIP") : "<none>");
-	printf("QoS Class:        %s\n", jstr(st, "qosClass") ? jstr(st, "qosClass") : "<none>");
-	if (jget(meta, "deletionTimestamp"))
-		printf("Terminating since: %s\n", js(meta, "deletionTimestamp"));
-	if (json_object_get_boolean(jget(jget(v.obj, "peapod"), "paused")))
-		printf("Paused:           True (peapod unpause %s)\n", v.name);
-	describe_containers(st, "initContainerStatuses", "Init Containers");
-	describe_containers(st, "containerStatuses", "Containers");
-	describe_containers(st, "ephemeralContainerStatuses", "Ephemeral Containers");
-	struct json_object *conds = jget(st, "conditions");
-	if (conds) {
-		printf("Conditions:\n  %-18s %s\n", "Type", "Status");
-		for (size_t i = 0; i < json_object_array_length(conds); i++) {
-			struct json_object *k = json_object_array_get_idx(conds, i);
-			printf("  %-18s %s\n", js(k, "type"), js(k, "status"));
-		}
-	}
-	describe_events(v.uid);
-	pp_pod_view_free(&v);
-	return 0;
 }

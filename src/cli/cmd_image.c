@@ -244,7 +244,7 @@ static int image_prune(int argc, char **argv, struct image_opts *o)
 		return usage_error("prune takes no arguments, got \"%s\"", argv[optind]);
 	if (pp_image_store_open(o->root, &store, &err) < 0)
 		return fail(&err);
-	int ret = pp_image_store_gc(store, &err);
+	int ret = pp_image_store_prune(store, &err);
 	pp_image_store_free(store);
 	return ret < 0 ? fail(&err) : 0;
 }

@@ -98,6 +98,11 @@ static void rfc3339(time_t t, char *buf, size_t len)
 /* "host:5000/a/b:tag" -> repository "host:5000/a/b", tag "tag". */
 static void split_ref(const char *ref, char **repo, const char **tag)
 {
+	if (ref == NULL) { /* a dangling image */
+		*repo = xstrdup("<none>");
+		*tag = "<none>";
+		return;
+	}
 	const char *slash = strrchr(ref, '/');
 	const char *colon = strrchr(slash ? slash : ref, ':');
 	const char *at = strchr(ref, '@');

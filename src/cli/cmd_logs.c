@@ -5,11 +5,13 @@
 #include <string.h>
 #include <time.h>
 #include <sys/ioctl.h>
+#include <sys/wait.h>
 #include <termios.h>
 #include <unistd.h>
 
 #include "cli/cli.h"
 #include "ops/logs.h"
+#include "ops/ops.h"
 #include "util/cleanup.h"
 
 struct logs_opts {
@@ -20,18 +22,44 @@ struct logs_opts {
 	bool raw;	/* our terminal is in raw mode (attach -t), saved_tio to restore */
 	struct termios saved_tio;
 	struct pp_log_read_opts read;
+	/* logs only */
+	struct cli_select sel; /* -l, --field-selector */
+	bool all_containers, prefix;
+	long max_log_requests;
+	long long limit_bytes; /* < 0: no limit */
+	long long printed;
+	const char *pod; /* the pod of the records, for --prefix */
 };
+
+#define DEFAULT_MAX_LOG_REQUESTS 5
 
 static int print_record(void *ctx, const char *container, const struct pp_log_record *rec)
 {
-	const struct logs_opts *o = ctx;
+	struct logs_opts *o = ctx;
 	FILE *f = stdout;
+	char *line = NULL;
+	size_t len = 0;
+	FILE *m = open_memstream(&line, &len);
+	if (o->prefix)
+		fprintf(m, "[pod/%s/%s] ", o->pod, container ? container : o->container);
 	if (o->timestamps)
-		fprintf(f, "%.*s ", (int)rec->time_len, rec->time_text);
-	fwrite(rec->text, 1, rec->len, f);
+		fprintf(m, "%.*s ", (int)rec->time_len, rec->time_text);
+	fwrite(rec->text, 1, rec->len, m);
 	/* A line split in P records is whole again on the screen. */
 	if (!rec->partial)
-		fputc('\n', f);
+		fputc('\n', m);
+	fclose(m);
+	/* --limit-bytes: what the log holds, cut at the limit, then done. */
+	bool done = o->limit_bytes >= 0 && o->printed + (long long)len >= o->limit_bytes;
+	if (o->limit_bytes >= 0 && o->printed + (long long)len > o->limit_bytes)
+		len = (size_t)(o->limit_bytes - o->printed);
+	fwrite(line, 1, len, f);
+	o->printed += (long long)len;
+	free(line);
+	if (done) {
+		fflush(f);
+		exit(0); /* the CLI's own process: nothing else to undo */
+	}
 	return ferror(f) ? -1 : 0;
 }
 
@@ -128,11 +156,18 @@ static int parse_logs_args(int argc, char **argv, struct logs_opts *o, bool atta
 						 {"since-time", required_argument, NULL, 'S'},
 						 {"stdin", no_argument, NULL, 'i'},
 						 {"tty", no_argument, NULL, 'y'},
+						 {"selector", required_argument, NULL, 'l'},
+						 {"field-selector", required_argument, NULL, 'F'},
+						 {"all-containers", no_argument, NULL, 'a'},
+						 {"prefix", no_argument, NULL, 'P'},
+						 {"max-log-requests", required_argument, NULL, 'M'},
+						 {"limit-bytes", required_argument, NULL, 'B'},
 						 {NULL, 0, NULL, 0}};
 	int c;
 	int64_t d;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, attach ? "c:n:it" : "c:n:fp", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, attach ? "c:n:it" : "c:n:fpl:", longopts, NULL)) !=
+	       -1) {
 		char *end = NULL;
 		switch (c) {
 		case 'c':
@@ -146,6 +181,35 @@ static int parse_logs_args(int argc, char **argv, struct logs_opts *o, bool atta
 			break;
 		case 'p':
 			o->previous = true;
+			break;
+		case 'l':
+			o->sel.labels = optarg;
+			break;
+		case 'F':
+			o->sel.fields = optarg;
+			break;
+		case 'a':
+			o->all_containers = true;
+			break;
+		case 'P':
+			o->prefix = true;
+			break;
+		case 'M':
+			o->max_log_requests = strtol(optarg, &end, 10);
+			if (*optarg == '\0' || *end != '\0' || o->max_log_requests <= 0) {
+				fprintf(stderr, "peapod logs: bad --max-log-requests \"%s\"\n",
+					optarg);
+				return -1;
+			}
+			break;
+		case 'B':
+			o->limit_bytes = strtoll(optarg, &end, 10);
+			if (*optarg == '\0' || *end != '\0' || o->limit_bytes <= 0) {
+				fprintf(stderr,
+					"error: --limit-bytes must be greater than 0, not \"%s\"\n",
+					optarg);
+				return -1;
+			}
 			break;
 		case 'i':
 			o->in = true;
@@ -191,22 +255,158 @@ static int parse_logs_args(int argc, char **argv, struct logs_opts *o, bool atta
 	}
 	if (optind < argc && strcmp(argv[optind], "pod") == 0)
 		optind++;
-	if (optind + 1 != argc) {
+	if (optind + 1 != argc && !(cli_select_given(&o->sel) && optind == argc)) {
 		fprintf(stderr, attach ? "usage: peapod attach [-i] [-t] NAME [-c CONTAINER]\n"
-				       : "usage: peapod logs NAME [-c CONTAINER] [-f] [--previous] "
-					 "[--tail N] [--since 5m] [--timestamps]\n");
+				       : "usage: peapod logs NAME|-l SELECTOR [-c CONTAINER|"
+					 "--all-containers] [-f] [-p] [--tail N] [--since 5m] "
+					 "[--timestamps] [--prefix] [--limit-bytes N] "
+					 "[--max-log-requests N]\n");
 		return -1;
 	}
+	o->sel.ns = o->ns;
 	o->ns = cli_namespace(o->ns);
 	return 0;
 }
 
+/* One container's log, read or followed, as its target says. */
+static int log_stream(struct logs_opts *o, const char *ns, const char *pod, const char *container)
+{
+	cleanup_error struct pp_error *err = NULL;
+	struct pp_log_target t;
+	int r = pp_pod_log_target(ns, pod, container, o->previous, &t, &err);
+	if (r == 0) {
+		o->pod = pod;
+		o->container = t.container;
+		struct pp_logs_follow_io io = {.batch_done = flush_stdout, .ctx = o};
+		r = o->follow && !o->previous
+			? pp_pod_logs_follow(&t, &o->read, print_record, o, &io, &err)
+			: pp_pod_logs_read(&t, &o->read, print_record, o, &err);
+	}
+	if (r < 0)
+		cli_print_error(err);
+	pp_log_target_free(&t);
+	o->container = NULL; /* was t's */
+	fflush(stdout);
+	return r < 0 ? CLI_EXIT_FAILURE : 0;
+}
+
+struct stream {
+	char *ns, *pod, *container; /* container NULL: the pod's default */
+};
+
+/* The containers of a pod (spec): init containers first, then the app and
+ * the ephemeral ones, as kubectl. */
+static void add_streams(struct stream **s, size_t *n, const struct pp_pod_view *v,
+			const struct logs_opts *o)
+{
+	static const char *const lists[] = {"initContainers", "containers", "ephemeralContainers"};
+	struct json_object *spec = NULL, *list = NULL;
+	if (!o->all_containers || !json_object_object_get_ex(v->obj, "spec", &spec)) {
+		*s = xrealloc(*s, sizeof(**s) * (*n + 1));
+		(*s)[(*n)++] = (struct stream){xstrdup(v->ns), xstrdup(v->name),
+					       o->container ? xstrdup(o->container) : NULL};
+		return;
+	}
+	for (size_t l = 0; l < sizeof(lists) / sizeof(*lists); l++) {
+		if (!json_object_object_get_ex(spec, lists[l], &list) ||
+		    !json_object_is_type(list, json_type_array))
+			continue;
+		for (size_t i = 0; i < json_object_array_length(list); i++) {
+			struct json_object *c = json_object_array_get_idx(list, i), *name = NULL;
+			if (!json_object_object_get_ex(c, "name", &name))
+				continue;
+			*s = xrealloc(*s, sizeof(**s) * (*n + 1));
+			(*s)[(*n)++] = (struct stream){xstrdup(v->ns), xstrdup(v->name),
+						       xstrdup(json_object_get_string(name))};
+		}
+	}
+}
+
+/* -f over several streams: one child each, as kubectl's concurrent
+ * requests; lines stay whole (one write a record, line-buffered). */
+static int follow_streams(struct logs_opts *o, struct stream *s, size_t n)
+{
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	pid_t *pids = xmalloc(sizeof(*pids) * n);
+	for (size_t i = 0; i < n; i++) {
+		pids[i] = fork();
+		if (pids[i] == 0)
+			_exit(log_stream(o, s[i].ns, s[i].pod, s[i].container));
+	}
+	int status = 0;
+	for (size_t i = 0; i < n; i++) {
+		int ws = 0;
+		if (pids[i] < 0 || waitpid(pids[i], &ws, 0) < 0 || !WIFEXITED(ws) ||
+		    WEXITSTATUS(ws) != 0)
+			status = CLI_EXIT_FAILURE;
+	}
+	free(pids);
+	return status;
+}
+
+/* logs -l SELECTOR and/or --all-containers: each pod picked, each of its
+ * containers with --all-containers. */
+static int logs_many(struct logs_opts *o, int n_names, char **names)
+{
+	struct pp_pod_view *views = NULL;
+	size_t n_views = 0;
+	int status = 0;
+	if (cli_select_given(&o->sel)) {
+		status = cli_select_pods(&o->sel, n_names, &views, &n_views);
+		if (status != 0)
+			return status;
+		if (n_views == 0)
+			cli_no_resources(&o->sel);
+	} else {
+		cleanup_error struct pp_error *err = NULL;
+		views = xmalloc(sizeof(*views));
+		if (pp_pod_view_load(o->ns, cli_pod_name(names[0]), &views[0], &err) < 0) {
+			cli_print_error(err);
+			free(views);
+			return CLI_EXIT_FAILURE;
+		}
+		pp_pod_view_attach_spec(&views[0]);
+		n_views = 1;
+	}
+	struct stream *s = NULL;
+	size_t n = 0;
+	for (size_t i = 0; i < n_views; i++)
+		add_streams(&s, &n, &views[i], o);
+	pp_pod_views_free(views, n_views);
+	if (o->follow && (long)n > o->max_log_requests) {
+		fprintf(stderr,
+			"error: you are attempting to follow %zu log streams, but maximum allowed "
+			"concurrency is %ld, use --max-log-requests to increase the limit\n",
+			n, o->max_log_requests);
+		status = CLI_EXIT_FAILURE;
+	} else if (o->follow && !o->previous && n > 1) {
+		status = follow_streams(o, s, n);
+	} else {
+		for (size_t i = 0; i < n; i++)
+			if (log_stream(o, s[i].ns, s[i].pod, s[i].container) != 0)
+				status = CLI_EXIT_FAILURE;
+	}
+	for (size_t i = 0; i < n; i++) {
+		free(s[i].ns);
+		free(s[i].pod);
+		free(s[i].container);
+	}
+	free(s);
+	return status;
+}
+
 static int logs(int argc, char **argv, bool attach)
 {
-	struct logs_opts o = {.read = {.tail = -1}, .in_fd = -1};
+	struct logs_opts o = {.read = {.tail = -1},
+			      .in_fd = -1,
+			      .limit_bytes = -1,
+			      .max_log_requests = DEFAULT_MAX_LOG_REQUESTS};
 	if (parse_logs_args(argc, argv, &o, attach) < 0)
 		return CLI_EXIT_USAGE;
+	if (!attach && (cli_select_given(&o.sel) || o.all_containers))
+		return logs_many(&o, argc - optind, argv + optind);
 	const char *name = cli_pod_name(argv[optind]);
+	o.pod = name;
 	cleanup_error struct pp_error *err = NULL;
 	struct pp_log_target t;
 	int status = CLI_EXIT_FAILURE;

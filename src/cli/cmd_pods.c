@@ -113,6 +113,24 @@ static int delete_one(const char *ns, const char *name, const struct pp_delete_o
 	return 0;
 }
 
+/* delete -l / --field-selector / --all: every pod picked, in turn. */
+static int delete_selected(const struct cli_select *sel, int n_names,
+			   const struct pp_delete_opts *o)
+{
+	struct pp_pod_view *views = NULL;
+	size_t n = 0;
+	int status = cli_select_pods(sel, n_names, &views, &n);
+	if (status != 0)
+		return status;
+	if (n == 0)
+		cli_no_resources(sel);
+	for (size_t i = 0; i < n; i++)
+		if (delete_one(views[i].ns, views[i].name, o) != 0)
+			status = CLI_EXIT_FAILURE;
+	pp_pod_views_free(views, n);
+	return status;
+}
+
 int cmd_delete(int argc, char **argv)
 {
 	static const struct option longopts[] = {{"filename", required_argument, NULL, 'f'},
@@ -121,20 +139,34 @@ int cmd_delete(int argc, char **argv)
 						 {"grace-period", required_argument, NULL, 'g'},
 						 {"force", no_argument, NULL, 'F'},
 						 {"now", no_argument, NULL, 'N'},
+						 {"selector", required_argument, NULL, 'l'},
+						 {"field-selector", required_argument, NULL, 'S'},
+						 {"all", no_argument, NULL, 'a'},
 						 {NULL, 0, NULL, 0}};
 	char *files[MAX_FILES];
 	size_t n_files = 0;
 	const char *ns = NULL;
+	struct cli_select sel = {0};
+	bool all = false;
 	struct pp_delete_opts o = {.grace_s = -1, .timeout_ms = DELETE_TIMEOUT_MS};
 	bool force = false, recursive = false;
 	int c;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "f:n:R", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "f:n:Rl:", longopts, NULL)) != -1) {
 		char *end = NULL;
 		switch (c) {
 		case 'f':
 			if (add_file(files, &n_files, optarg) < 0)
 				return CLI_EXIT_USAGE;
+			break;
+		case 'l':
+			sel.labels = optarg;
+			break;
+		case 'S':
+			sel.fields = optarg;
+			break;
+		case 'a':
+			all = true;
 			break;
 		case 'n':
 			ns = optarg;
@@ -176,9 +208,15 @@ int cmd_delete(int argc, char **argv)
 		optind++;
 	if (optind < argc && strcmp(argv[optind], "pods") == 0)
 		optind++;
+	sel.ns = ns;
+	if (all && !cli_select_given(&sel))
+		sel.labels = ""; /* --all: the empty selector, every pod */
+	if (cli_select_given(&sel))
+		return delete_selected(&sel, argc - optind, &o);
 	if (n_files == 0 && optind == argc) {
-		fprintf(stderr, "usage: peapod delete [pod] NAME... [--grace-period N] [--force] | "
-				"configmap|secret|pvc NAME... | -f FILE|DIR|- [-R]\n");
+		fprintf(stderr, "usage: peapod delete [pod] NAME...|-l SELECTOR|--all "
+				"[--field-selector F] [--grace-period N] [--force] | "
+				"configmap|secret|pvc|pv NAME... | -f FILE|DIR|- [-R]\n");
 		return CLI_EXIT_USAGE;
 	}
 	int status = 0;

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "ops/ops.h"
 #include "ops/wait.h"
 #include "util/cleanup.h"
 
@@ -58,22 +59,64 @@ static int parse_timeout(const char *s, int64_t *ms)
 	return 0;
 }
 
+static int wait_one(const char *ns, const char *name, const struct pp_wait_for *w,
+		    int64_t timeout_ms)
+{
+	cleanup_error struct pp_error *err = NULL;
+	if (pp_pod_wait(ns, name, w, timeout_ms, &err) < 0) {
+		cli_print_error(err);
+		return CLI_EXIT_FAILURE;
+	}
+	printf("pod/%s %s\n", name, w->kind == PP_WAIT_DELETE ? "deleted" : "condition met");
+	fflush(stdout);
+	return 0;
+}
+
+/* wait -l: each pod picked, in turn, as kubectl (each with the timeout). */
+static int wait_selected(const struct cli_select *sel, int n_names, const struct pp_wait_for *w,
+			 int64_t timeout_ms)
+{
+	struct pp_pod_view *views = NULL;
+	size_t n = 0;
+	int status = cli_select_pods(sel, n_names, &views, &n);
+	if (status != 0)
+		return status;
+	if (n == 0) {
+		fprintf(stderr, "error: no matching resources found\n");
+		status = CLI_EXIT_FAILURE;
+	}
+	for (size_t i = 0; i < n; i++)
+		if (wait_one(views[i].ns, views[i].name, w, timeout_ms) != 0)
+			status = CLI_EXIT_FAILURE;
+	pp_pod_views_free(views, n);
+	return status;
+}
+
 int cmd_wait(int argc, char **argv)
 {
 	static const struct option longopts[] = {{"for", required_argument, NULL, 'F'},
 						 {"timeout", required_argument, NULL, 'T'},
 						 {"namespace", required_argument, NULL, 'n'},
+						 {"selector", required_argument, NULL, 'l'},
+						 {"field-selector", required_argument, NULL, 'S'},
+						 {"all", no_argument, NULL, 'a'},
 						 {NULL, 0, NULL, 0}};
+	struct cli_select sel = {0};
 	struct pp_wait_for w = {0};
 	/* Before the first goto: what the cleanups free is set. */
 	cleanup_free char *buf = NULL;
-	cleanup_error struct pp_error *err = NULL;
 	int64_t timeout_ms = DEFAULT_TIMEOUT_S * 1000;
 	const char *ns = NULL, *for_arg = NULL;
 	int c;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "n:", longopts, NULL)) != -1) {
-		if (c == 'F')
+	while ((c = getopt_long(argc, argv, "n:l:", longopts, NULL)) != -1) {
+		if (c == 'l')
+			sel.labels = optarg;
+		else if (c == 'S')
+			sel.fields = optarg;
+		else if (c == 'a')
+			sel.labels = sel.labels ? sel.labels : "";
+		else if (c == 'F')
 			for_arg = optarg;
 		else if (c == 'T' && parse_timeout(optarg, &timeout_ms) == 0)
 			continue;
@@ -85,18 +128,16 @@ int cmd_wait(int argc, char **argv)
 	if (optind < argc &&
 	    (strcmp(argv[optind], "pod") == 0 || strcmp(argv[optind], "pods") == 0))
 		optind++;
-	if (for_arg == NULL || parse_for(for_arg, &w, &buf) < 0 || optind + 1 != argc)
+	if (for_arg == NULL || parse_for(for_arg, &w, &buf) < 0)
 		goto usage;
-	const char *name = cli_pod_name(argv[optind]);
-	if (pp_pod_wait(cli_namespace(ns), name, &w, timeout_ms, &err) < 0) {
-		cli_print_error(err);
-		return CLI_EXIT_FAILURE;
-	}
-	printf("pod/%s %s\n", name, w.kind == PP_WAIT_DELETE ? "deleted" : "condition met");
-	return 0;
+	sel.ns = ns;
+	if (cli_select_given(&sel))
+		return wait_selected(&sel, argc - optind, &w, timeout_ms);
+	if (optind + 1 != argc)
+		goto usage;
+	return wait_one(cli_namespace(ns), cli_pod_name(argv[optind]), &w, timeout_ms);
 usage:
-	fprintf(stderr,
-		"usage: peapod wait NAME --for=condition=Ready|delete|jsonpath='{.path}'=VALUE "
-		"[--timeout 30s]\n");
+	fprintf(stderr, "usage: peapod wait NAME|-l SELECTOR --for=condition=Ready|delete|"
+			"jsonpath='{.path}'=VALUE [--timeout 30s] [--field-selector F]\n");
 	return CLI_EXIT_USAGE;
 }

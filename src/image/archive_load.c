@@ -160,19 +160,6 @@ static void pending_tag(struct pending *p, const char *tag)
 	image_strv_append(&p->tags, &p->n_tags, tag);
 }
 
-/* The store keeps named images only (an untagged one is collected):
- * an image the archive names not is refused, not loaded and lost. */
-static int check_named(const struct pending *p, struct pp_error **err)
-{
-	if (p->n_tags == 0)
-		return pp_error_set(
-		    err, EINVAL,
-		    "no image name (RepoTags, the annotation "
-		    "io.containerd.image.name, or org.opencontainers.image.ref.name "
-		    "holding a whole reference, not a bare tag)");
-	return 0;
-}
-
 /* The config, parsed and kept: *p gets it and its digest. */
 static int take_config(struct pending *p, const char *digest, const char *data, size_t len,
 		       size_t n_layers, struct pp_error **err)
@@ -291,8 +278,7 @@ static int load_oci(struct load *l, struct pp_error **err)
 		if (pp_oci_descriptor_is_attestation(d))
 			continue;
 		struct pending *p = new_pending(l, err);
-		if (p == NULL || oci_entry_tags(p, d, err) < 0 || check_named(p, err) < 0 ||
-		    load_oci_entry(l, p, d, err) < 0)
+		if (p == NULL || oci_entry_tags(p, d, err) < 0 || load_oci_entry(l, p, d, err) < 0)
 			ret = pp_error_wrap(err, "index.json manifests[%zu]", i);
 	}
 	pp_oci_document_free(doc);
@@ -369,8 +355,6 @@ static int load_docker_image(struct load *l, struct pending *p,
 	}
 	if (p->n_tags == 0 && img->n_layers > 0)
 		repositories_tags(l, p, img);
-	if (check_named(p, err) < 0)
-		return -1;
 	if (read_member(l, img->config, PP_OCI_CONFIG_MAX, &cfg, &len, err) < 0 ||
 	    pp_digest_hex(PP_DIGEST_SHA256, cfg, len, hex, err) < 0)
 		return -1;
@@ -432,7 +416,10 @@ static int commit_all(struct load *l, struct pp_image_loaded **out, size_t *n,
 	memset(res, 0, (l->n_images + 1) * sizeof(*res));
 	for (size_t i = 0; i < l->n_images; i++) {
 		struct pending *p = &l->images[i];
-		struct pp_image_add_names names = {.tags = (const char *const *)p->tags};
+		/* an image the archive does not name: kept untagged, as
+		 * podman's <none>, until image prune or rm of its id */
+		struct pp_image_add_names names = {.tags = (const char *const *)p->tags,
+						   .dangling = p->n_tags == 0};
 		if (pp_image_add_commit(p->add, p->config_digest, &p->cfg->config, &names,
 					&res[i].id, err) < 0) {
 			pp_image_loaded_free(res, i);

@@ -119,7 +119,10 @@ static int commit_locked(struct pp_image_add *a, const char *hex, const char *js
 	cleanup_free char *path = xasprintf("%s/%s.json", s->images_dir, hex);
 	if (pp_write_file_atomic(path, json, strlen(json), IMAGE_FILE_MODE, err) < 0)
 		return -1;
-	if (names == NULL || names->tags == NULL)
+	bool untagged = names == NULL || names->tags == NULL || names->tags[0] == NULL;
+	if (untagged && names != NULL && names->dangling)
+		return image_dangling_set(s, hex, true, err);
+	if (untagged)
 		return 0;
 	struct json_object *repos = NULL;
 	if (image_repos_load(s, &repos, err) < 0)

@@ -148,6 +148,14 @@ static int sweep_images(const struct pp_image_store *s, struct live *live, struc
 	if (image_repos_load(s, &repos, err) < 0)
 		return -1;
 	load_pins(s, &tagged, NULL);
+	cleanup_strv char **dangling = NULL;
+	if (image_dangling_load(s, &dangling, err) < 0) {
+		json_object_put(repos);
+		strv_free(tagged.v);
+		return -1;
+	}
+	for (char **d = dangling; d && *d; d++)
+		strset_add(&tagged, *d);
 	json_object_object_foreach(repos, key, val)
 	{
 		(void)key;

@@ -120,6 +120,15 @@ int image_repos_load(const struct pp_image_store *s, struct json_object **out,
 		     struct pp_error **err);
 int image_repos_save(const struct pp_image_store *s, struct json_object *repos,
 		     struct pp_error **err);
+/* dangling.json: the ids of the untagged images kept until image prune
+ * (podman's dangling images: what image load brought that its archive does
+ * not name), a JSON object of id: true; read and written under the store
+ * lock. The ids, NULL-terminated (*ids NULL when there are none). */
+#define IMAGE_DANGLING_FILE "dangling.json"
+int image_dangling_load(const struct pp_image_store *s, char ***ids, struct pp_error **err);
+/* Adds id to the set (keep) or takes it out; the file goes when empty. */
+int image_dangling_set(const struct pp_image_store *s, const char *id, bool keep,
+		       struct pp_error **err);
 
 /* image_tar.c: extracts a tar archive (any compression) into the existing
  * directory dst, refusing absolute paths, ".." and symlink traversal. */

@@ -320,3 +320,59 @@ int image_repos_save(const struct pp_image_store *s, struct json_object *repos,
 	const char *text = json_object_to_json_string_ext(repos, JSON_WRITE_FLAGS);
 	return pp_write_file_atomic(s->repos_path, text, strlen(text), IMAGE_FILE_MODE, err);
 }
+
+int image_dangling_load(const struct pp_image_store *s, char ***ids, struct pp_error **err)
+{
+	*ids = NULL;
+	cleanup_free char *path = xasprintf("%s/%s", s->root, IMAGE_DANGLING_FILE);
+	if (access(path, F_OK) < 0 && errno == ENOENT)
+		return 0;
+	struct json_object *root = NULL;
+	if (parse_json_file(path, &root, err) < 0)
+		return -1;
+	if (!json_object_is_type(root, json_type_object)) {
+		json_object_put(root);
+		return pp_error_set(err, 0, "%s: not an object", path);
+	}
+	size_t n = 0;
+	*ids = xmalloc(((size_t)json_object_object_length(root) + 1) * sizeof(char *));
+	json_object_object_foreach(root, key, val)
+	{
+		(void)val;
+		(*ids)[n++] = xstrdup(key);
+	}
+	(*ids)[n] = NULL;
+	json_object_put(root);
+	return 0;
+}
+
+int image_dangling_set(const struct pp_image_store *s, const char *id, bool keep,
+		       struct pp_error **err)
+{
+	cleanup_free char *path = xasprintf("%s/%s", s->root, IMAGE_DANGLING_FILE);
+	struct json_object *root = NULL;
+	if (access(path, F_OK) < 0 && errno == ENOENT)
+		root = json_object_new_object();
+	else if (parse_json_file(path, &root, err) < 0)
+		return -1;
+	if (!json_object_is_type(root, json_type_object)) {
+		json_object_put(root);
+		return pp_error_set(err, 0, "%s: not an object", path);
+	}
+	bool has = json_object_object_get_ex(root, id, NULL);
+	int ret = 0;
+	if (has != keep) {
+		if (keep)
+			json_object_object_add(root, id, json_object_new_boolean(1));
+		else
+			json_object_object_del(root, id);
+		const char *text = json_object_to_json_string_ext(root, JSON_WRITE_FLAGS);
+		ret = json_object_object_length(root) == 0
+			  ? (unlink(path) < 0 && errno != ENOENT
+				 ? pp_error_set(err, errno, "remove %s", path)
+				 : 0)
+			  : pp_write_file_atomic(path, text, strlen(text), IMAGE_FILE_MODE, err);
+	}
+	json_object_put(root);
+	return ret;
+}

@@ -265,7 +265,37 @@ static int compare_images(const void *a, const void *b)
 	const struct pp_image *x = *(struct pp_image *const *)a, *y = *(struct pp_image *const *)b;
 	if (x->created != y->created)
 		return x->created > y->created ? -1 : 1;
-	return strcmp(x->ref, y->ref);
+	return strcmp(x->ref ? x->ref : "", y->ref ? y->ref : "");
+}
+
+/* The dangling images that have no tag (ref NULL) appended to imgs. */
+static int list_dangling(const struct pp_image_store *s, struct json_object *repos,
+			 struct pp_image ***imgs, size_t *count, struct pp_error **err)
+{
+	cleanup_strv char **ids = NULL;
+	if (image_dangling_load(s, &ids, err) < 0)
+		return -1;
+	for (char **id = ids; id && *id; id++) {
+		if (tag_of(repos, *id) != NULL)
+			continue;
+		struct pp_image *img;
+		struct pp_error *e = NULL;
+		/* a record gone (removed by hand) is not listed */
+		if (image_json_load(s, *id, &img, &e) < 0) {
+			bool gone = e->status == ENOENT;
+			if (!gone && err != NULL) {
+				*err = e;
+				return -1;
+			}
+			pp_error_free(&e);
+			if (!gone)
+				return -1;
+			continue;
+		}
+		*imgs = xrealloc(*imgs, (*count + 2) * sizeof(**imgs));
+		(*imgs)[(*count)++] = img;
+	}
+	return 0;
 }
 
 int pp_image_list(struct pp_image_store *s, struct pp_image ***out, size_t *n,
@@ -288,6 +318,8 @@ int pp_image_list(struct pp_image_store *s, struct pp_image ***out, size_t *n,
 		img->tags = image_tags_of(repos, img->id);
 		imgs[count++] = img;
 	}
+	if (ret == 0)
+		ret = list_dangling(s, repos, &imgs, &count, err);
 	json_object_put(repos);
 	if (ret < 0) {
 		pp_image_list_free(imgs, count);
@@ -337,6 +369,8 @@ static int remove_image(struct pp_image_store *s, const char *ref, bool force,
 		untag(repos, tag, id);
 		ret = image_repos_save(s, repos, err);
 	}
+	if (ret == 0)
+		ret = image_dangling_set(s, id, false, err);
 	json_object_put(repos);
 	if (ret == 0)
 		ret = image_store_gc_locked(s, err);
@@ -358,6 +392,17 @@ int pp_image_store_gc(struct pp_image_store *s, struct pp_error **err)
 	cleanup_close int lock = -1;
 	if (image_store_lock(s, LOCK_EX, &lock, err) < 0)
 		return -1;
+	return image_store_gc_locked(s, err);
+}
+
+int pp_image_store_prune(struct pp_image_store *s, struct pp_error **err)
+{
+	cleanup_close int lock = -1;
+	if (image_store_lock(s, LOCK_EX, &lock, err) < 0)
+		return -1;
+	cleanup_free char *path = xasprintf("%s/%s", s->root, IMAGE_DANGLING_FILE);
+	if (unlink(path) < 0 && errno != ENOENT)
+		return pp_error_set(err, errno, "remove %s", path);
 	return image_store_gc_locked(s, err);
 }
 

@@ -12,6 +12,9 @@
  *                          sweeps when an add runs (a layer just added is
  *                          referenced by no image yet, so it would look unused)
  *   repositories.json      {"busybox:1.36": "<image id>", ...}: the repo tags
+ *   dangling.json          {"<image id>": true, ...}: untagged images kept until
+ *                          image prune (image load of an unnamed image); absent
+ *                          when there are none
  *   blobs/sha256/<hex>     manifests and configs, as they came (bytes unchanged,
  *                          so their digests stay verifiable); written to
  *                          .tmp-<pid>-XXXXXX then renamed
@@ -56,6 +59,8 @@
 #define PEAPOD_IMAGE_STORE_H
 
 #include <stddef.h>
+
+#include <stdbool.h>
 
 #include "image/image.h"
 #include "util/digest.h"
@@ -115,6 +120,9 @@ int pp_image_add_layer_at(struct pp_image_add *add, size_t index, const char *di
 struct pp_image_add_names {
 	const char *const *tags;
 	const char *const *repo_digests;
+	/* No tags: kept untagged (podman's dangling image, "<none>" in image
+	 * ls) until image prune or image rm of its id, not collected at once */
+	bool dangling;
 };
 
 /* Writes the image record (id = config_digest's hex; the config blob must
@@ -129,9 +137,11 @@ int pp_image_add_commit(struct pp_image_add *add, const char *config_digest,
  * an add never committed stay until a collection finds them unused. */
 void pp_image_add_free(struct pp_image_add *add);
 
-/* Collects untagged unpinned images, unused layers and blobs, and stale
- * temporaries (what image rm does after untagging). */
+/* Collects untagged unpinned images (not the dangling ones), unused layers
+ * and blobs, and stale temporaries (what image rm does after untagging). */
 int pp_image_store_gc(struct pp_image_store *store, struct pp_error **err);
+/* The same, the dangling images too (image prune). */
+int pp_image_store_prune(struct pp_image_store *store, struct pp_error **err);
 
 /* The ready unpackers of today: ctx is the path of a directory to copy or
  * of a tar archive file (any compression) to extract; fd is not used.

@@ -155,6 +155,9 @@ static void pod_spec_free(struct pp_pod *pod)
 		strv_free(pod->host_aliases[i].hostnames);
 	}
 	free(pod->host_aliases);
+	for (size_t i = 0; pod->image_pull_secrets && i < pod->n_image_pull_secrets; i++)
+		free(pod->image_pull_secrets[i].name);
+	free(pod->image_pull_secrets);
 	strv_free(pod->dns_config.nameservers);
 	strv_free(pod->dns_config.searches);
 	kv_free(pod->dns_config.options, pod->dns_config.n_options);

@@ -286,6 +286,26 @@ static int parse_host_aliases(struct pctx *c, const struct pp_ynode *n, const ch
 			&pod->n_host_aliases, parse_host_alias);
 }
 
+/* imagePullSecrets: LocalObjectReferences; an entry without a name is
+ * valid (the API server lets it by) and skipped by kubelet. */
+static const struct field pull_secret_fields[] = {
+    F_STR("name", struct pp_pull_secret_ref, name),
+    F_END,
+};
+
+static int parse_pull_secret(struct pctx *c, const struct pp_ynode *n, const char *path, void *elem)
+{
+	return walk_map(c, n, path, pull_secret_fields, elem);
+}
+
+static int parse_pull_secrets(struct pctx *c, const struct pp_ynode *n, const char *path, void *obj)
+{
+	struct pp_pod *pod = obj;
+	return walk_seq(c, n, path, sizeof(struct pp_pull_secret_ref),
+			(void **)&pod->image_pull_secrets, &pod->n_image_pull_secrets,
+			parse_pull_secret);
+}
+
 #define SEQ F_IGN
 /* hostUsers: false: a user namespace for the pod, with an id range of its
  * own (see src/state/idrange.h). */
@@ -318,6 +338,7 @@ static const struct field spec_fields[] = {
     F_STR("nodeName", struct pp_pod, node_name),
     F_STR("serviceAccountName", struct pp_pod, service_account_name),
     F_FN("hostUsers", parse_host_users),
+    F_FN("imagePullSecrets", parse_pull_secrets),
     F_REFUSE("ephemeralContainers", "may not be set when a pod is created"),
     /* valid PodSpec fields peapod accepts without acting on them */
     F_IGN("serviceAccount", PP_YSCALAR),
@@ -337,7 +358,6 @@ static const struct field spec_fields[] = {
     SEQ("tolerations", PP_YSEQ),
     SEQ("topologySpreadConstraints", PP_YSEQ),
     SEQ("readinessGates", PP_YSEQ),
-    SEQ("imagePullSecrets", PP_YSEQ),
     SEQ("schedulingGates", PP_YSEQ),
     SEQ("resourceClaims", PP_YSEQ),
     F_END,

@@ -293,6 +293,11 @@ struct pp_host_alias {
 	char **hostnames; /* NULL-terminated */
 };
 
+/* An entry of spec.imagePullSecrets: a Secret of the pod's namespace */
+struct pp_pull_secret_ref {
+	char *name; /* NULL when the entry has none (skipped, as kubelet does) */
+};
+
 struct pp_dns_config {
 	char **nameservers; /* NULL-terminated or NULL */
 	char **searches;
@@ -349,6 +354,8 @@ struct pp_pod {
 	char *node_name;
 	char *service_account_name;
 	bool has_host_users, host_users;
+	struct pp_pull_secret_ref *image_pull_secrets;
+	size_t n_image_pull_secrets;
 	/* Fields accepted because they are valid Pod spec but that peapod does not
 	 * act on yet; the CLI warns about each (e.g. "spec.affinity"). */
 	char **ignored_fields;	/* NULL-terminated or NULL */

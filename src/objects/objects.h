@@ -66,6 +66,13 @@ int pp_pvc_path(const struct pp_config_object *claim, char **path, struct pp_err
 int pp_object_delete(enum pp_object_kind kind, const char *ns, const char *name,
 		     struct pp_error **err);
 
+/* The directory holding the objects of a kind in ns (made, with the
+ * store's modes, when missing): what a watcher of their changes (the
+ * supervisor's inotify, supervisor/objwatch.c) watches. Each object is
+ * <name>.json in it, written by a rename over it and removed by unlink.
+ * NULL on an error. */
+char *pp_object_kind_dir(enum pp_object_kind kind, const char *ns, struct pp_error **err);
+
 /* The object as the API shows it (kubectl get -o json): apiVersion, kind,
  * metadata, data / binaryData (base64) / type / immutable. */
 struct json_object;

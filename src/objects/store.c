@@ -438,6 +438,19 @@ int pp_object_apply(struct pp_config_object *o, enum pp_object_apply_result *res
 	return same ? 0 : write_object(o, err);
 }
 
+char *pp_object_kind_dir(enum pp_object_kind kind, const char *ns, struct pp_error **err)
+{
+	bool secret = kind == PP_OBJ_SECRET;
+	cleanup_free char *nsd = ns_dir(ns);
+	char *dir = kind_dir(kind, ns);
+	if (pp_mkdir_p(nsd, NS_DIR_MODE, err) < 0 ||
+	    pp_mkdir_p(dir, secret ? SECRET_DIR_MODE : CONFIGMAP_DIR_MODE, err) < 0) {
+		free(dir);
+		return NULL;
+	}
+	return dir;
+}
+
 int pp_object_delete(enum pp_object_kind kind, const char *ns, const char *name,
 		     struct pp_error **err)
 {

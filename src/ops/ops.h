@@ -42,6 +42,27 @@ const char *pp_pod_view_str(const struct pp_pod_view *v, const char *path);
 int pp_pod_views_list(const char *ns, struct pp_pod_view **views, size_t *n, struct pp_error **err);
 void pp_pod_views_free(struct pp_pod_view *views, size_t n);
 
+/* select.c: the pods a label selector (-l) and a field selector
+ * (--field-selector, on the fields in pp_pod_selector_fields) pick; either
+ * NULL picks every pod. The views come with their spec attached (their
+ * labels), sorted by namespace and name as the API server lists them. */
+struct pp_selector;
+extern const char *const pp_pod_selector_fields[];
+int pp_pod_views_select(const char *ns, const struct pp_selector *labels,
+			const struct pp_selector *fields, struct pp_pod_view **views, size_t *n,
+			struct pp_error **err);
+bool pp_pod_view_selected(const struct pp_pod_view *v, const struct pp_selector *labels,
+			  const struct pp_selector *fields);
+
+/* watch.c: get -w, woken when a pod's record changes (a pod applied, a
+ * new status.json, a pod removed): inotify on the records under
+ * PEAPOD_RUN, no polling. pp_pod_watch_next blocks until a change (EINTR:
+ * a signal), then the caller lists the pods again. */
+struct pp_pod_watch;
+int pp_pod_watch_open(struct pp_pod_watch **w, struct pp_error **err);
+int pp_pod_watch_next(struct pp_pod_watch *w, struct pp_error **err);
+void pp_pod_watch_free(struct pp_pod_watch *w);
+
 /* inspect.c: adds the manifest's spec, labels and annotations to the
  * view's object, for the views of the whole pod (get -o json|yaml|wide). */
 void pp_pod_view_attach_spec(struct pp_pod_view *v);

@@ -666,6 +666,7 @@ void pp_pod_instance_free(struct pp_pod_instance *pod)
 	}
 	for (size_t i = 0; i < pod->n_volumes; i++) {
 		free(pod->volumes[i].path);
+		free(pod->volumes[i].setup_error);
 		cleanup_closep(&pod->volumes[i].fd);
 	}
 	cleanup_closep(&pod->volumes_ns_fd);

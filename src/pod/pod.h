@@ -84,6 +84,12 @@ struct pp_pod_volume {
 	/* an emptyDir some container mounts with propagation: a shared mount
 	 * at path in the pod's volumes namespace, cloned from there */
 	bool in_volumes_ns;
+	/* a configMap, secret or projected volume whose object (or a key of
+	 * its items) is missing: kubelet's SetUp failure, the message naming
+	 * the field; the volume is there, empty, and no container starts
+	 * until a resync fills it (pp_pod_instance_resync_volume); NULL once
+	 * set up */
+	char *setup_error;
 };
 
 struct pp_pod_instance {
@@ -208,6 +214,21 @@ int pp_pod_container_argv(const struct pp_pod_instance *pod, const struct pp_pod
 			  char ***argv, struct pp_error **err);
 int pp_pod_container_env(const struct pp_pod_instance *pod, const struct pp_pod_container *c,
 			 char ***envp, struct pp_error **err);
+
+/* volume_dapi.c: whether volume v's files come (in part) from the
+ * ConfigMap (secret false) or Secret called name. */
+bool pp_volume_uses_object(const struct pp_volume *v, bool secret, const char *name);
+/* Rewrites the files of volume i (downwardAPI, projected, configMap or
+ * secret) from the object store, in one switch of its ..data; *changed
+ * (may be NULL) says whether anything did; a volume that waited for its
+ * object is set up (setup_error cleared). On a failure (a non-optional
+ * object or key gone) nothing changes: the volume keeps its last content,
+ * as kubelet's; err names the field (no "volume" prefix). Must run in the supervisor (which holds
+ * the volume's fd). */
+int pp_pod_instance_resync_volume(struct pp_pod_instance *pod, size_t i, bool *changed,
+				  struct pp_error **err);
+/* Whether some volume waits for its object (its setup_error set). */
+bool pp_pod_instance_volumes_pending(const struct pp_pod_instance *pod);
 
 /* process.c: whether container i's env can be made now (its ConfigMaps
  * and Secrets there), kubelet's message when not. */

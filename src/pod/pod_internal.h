@@ -39,6 +39,11 @@ int pp_pod_resource_ref_value(const struct pp_pod_instance *pod, const char *con
  * process that holds pv->fd (the supervisor). */
 int pp_pod_projected_volume_sync(struct pp_pod_instance *pod, struct pp_pod_volume *pv,
 				 bool *changed, struct pp_error **err);
+/* The first sync, at the pod's creation: a missing object or key (not
+ * optional) leaves the volume empty with pv->setup_error set (kubelet
+ * keeps such a pod waiting for it) rather than failing. */
+int pp_pod_projected_volume_create(struct pp_pod_instance *pod, struct pp_pod_volume *pv,
+				   struct pp_error **err);
 /* ephemeral.c: lets go of what an ephemeral container's slot owns. */
 void pp_pod_ephemeral_free(struct pp_pod_container *c);
 

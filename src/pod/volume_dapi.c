@@ -4,7 +4,9 @@
  * files the atomic writer lays out (util/atomic_writer.h). Containers get
  * it read-only (volumes.c). configMap and secret volumes and sources are
  * read from the object store (src/objects) by project_object. */
+#include <errno.h>
 #include <fcntl.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
 
@@ -159,8 +161,10 @@ static int project_object(const struct pp_pod_instance *pod, const struct pp_vol
 	return r;
 }
 
-int pp_pod_projected_volume_sync(struct pp_pod_instance *pod, struct pp_pod_volume *pv,
-				 bool *changed, struct pp_error **err)
+/* The payload from the sources, written over the volume (made first if
+ * need be); err without the volume's name. */
+static int sync_payload(struct pp_pod_instance *pod, struct pp_pod_volume *pv, bool *changed,
+			struct pp_error **err)
 {
 	const struct pp_volume *v = pv->spec;
 	struct payload p = {0};
@@ -180,7 +184,73 @@ int pp_pod_projected_volume_sync(struct pp_pod_instance *pod, struct pp_pod_volu
 		r = pp_atomic_write_fd(pv->fd, p.files, p.n, changed, err);
 	payload_free(&p);
 	if (r < 0)
-		return pp_error_wrap(err, "volume \"%s\"", v->name);
+		return -1;
 	pv->is_dir = true;
 	return 0;
+}
+
+int pp_pod_projected_volume_sync(struct pp_pod_instance *pod, struct pp_pod_volume *pv,
+				 bool *changed, struct pp_error **err)
+{
+	if (sync_payload(pod, pv, changed, err) < 0)
+		return pp_error_wrap(err, "volume \"%s\"", pv->spec->name);
+	return 0;
+}
+
+int pp_pod_projected_volume_create(struct pp_pod_instance *pod, struct pp_pod_volume *pv,
+				   struct pp_error **err)
+{
+	if (sync_payload(pod, pv, NULL, err) == 0)
+		return 0;
+	/* Only a missing object or key (project_object's ENOENT) waits. */
+	if (*err == NULL || (*err)->status != ENOENT || pv->fd >= 0)
+		return pp_error_wrap(err, "volume \"%s\"", pv->spec->name);
+	pv->setup_error = xstrdup((*err)->msg);
+	pp_error_free(err);
+	pv->fd = projected_tmpfs(pod, err);
+	if (pv->fd < 0)
+		return pp_error_wrap(err, "volume \"%s\"", pv->spec->name);
+	pv->is_dir = true;
+	return 0;
+}
+
+bool pp_volume_uses_object(const struct pp_volume *v, bool secret, const char *name)
+{
+	if (!pp_volume_is_projected(v))
+		return false;
+	enum pp_projection_kind want = secret ? PP_PROJECTION_SECRET : PP_PROJECTION_CONFIG_MAP;
+	for (size_t i = 0; i < v->n_sources; i++)
+		if (v->sources[i].kind == want && v->sources[i].name != NULL &&
+		    strcmp(v->sources[i].name, name) == 0)
+			return true;
+	return false;
+}
+
+int pp_pod_instance_resync_volume(struct pp_pod_instance *pod, size_t i, bool *changed,
+				  struct pp_error **err)
+{
+	struct pp_pod_volume *pv = &pod->volumes[i];
+	if (changed)
+		*changed = false;
+	/* Made at the pod's creation: a resync only ever rewrites it. */
+	if (!pp_volume_is_projected(pv->spec) || pv->fd < 0)
+		return 0;
+	if (sync_payload(pod, pv, changed, err) < 0) {
+		if (pv->setup_error != NULL) {
+			free(pv->setup_error);
+			pv->setup_error = xstrdup((*err)->msg);
+		}
+		return -1;
+	}
+	free(pv->setup_error);
+	pv->setup_error = NULL;
+	return 0;
+}
+
+bool pp_pod_instance_volumes_pending(const struct pp_pod_instance *pod)
+{
+	for (size_t i = 0; i < pod->n_volumes; i++)
+		if (pod->volumes[i].setup_error != NULL)
+			return true;
+	return false;
 }

@@ -229,7 +229,7 @@ int pp_pod_volumes_create(struct pp_pod_instance *pod, struct pp_error **err)
 		struct pp_pod_volume *pv = &pod->volumes[i];
 		const struct pp_volume *v = pv->spec;
 		if (pp_volume_is_projected(v)) {
-			if (pp_pod_projected_volume_sync(pod, pv, NULL, err) < 0)
+			if (pp_pod_projected_volume_create(pod, pv, err) < 0)
 				return -1;
 			continue;
 		}

@@ -3,6 +3,7 @@
 #include "pull/credentials.h"
 
 #include <fcntl.h>
+#include <fnmatch.h>
 #include <json.h>
 #include <spawn.h>
 #include <stdbool.h>
@@ -374,4 +375,182 @@ int pp_credentials_lookup(const struct pp_credentials_query *q, char **user, cha
 		free(paths[i]);
 	}
 	return r;
+}
+
+/* ---- kubelet's keyring ---- */
+
+/* "https://host/v1/" -> "host"; "host/a//b/" -> "host/a/b". */
+static char *keyring_key(const char *loc)
+{
+	const char *s = loc;
+	if (strncmp(s, "https://", 8) == 0)
+		s += 8;
+	else if (strncmp(s, "http://", 7) == 0)
+		s += 7;
+	size_t hl = strcspn(s, "/");
+	const char *path = s + hl;
+	if (strncmp(path, "/v1/", 4) == 0 || strncmp(path, "/v2/", 4) == 0)
+		path += 3;
+	/* path.Clean of an absolute path: no empty, "." or ".." parts */
+	char *out = xmalloc(hl + strlen(path) + 2);
+	memcpy(out, s, hl);
+	size_t o = hl;
+	cleanup_free char *copy = xstrdup(path);
+	char *save = NULL;
+	for (char *part = strtok_r(copy, "/", &save); part; part = strtok_r(NULL, "/", &save)) {
+		if (strcmp(part, ".") == 0)
+			continue;
+		if (strcmp(part, "..") == 0) {
+			while (o > hl && out[o - 1] != '/')
+				o--;
+			if (o > hl)
+				o--;
+			continue;
+		}
+		out[o++] = '/';
+		size_t pl = strlen(part);
+		memcpy(out + o, part, pl);
+		o += pl;
+	}
+	out[o] = '\0';
+	return out;
+}
+
+/* An entry's pair: "auth" wins over "username" and "password" (as
+ * kubelet's DockerConfigEntry). 0 when it has none. */
+static int keyring_entry(const char *what, const char *key, struct json_object *entry, char **user,
+			 char **password, struct pp_error **err)
+{
+	struct json_object *auth = NULL, *u = NULL, *pw = NULL;
+	if (json_object_is_type(entry, json_type_object) &&
+	    (!json_object_object_get_ex(entry, "auth", &auth) ||
+	     json_object_get_string_len(auth) == 0) &&
+	    json_object_object_get_ex(entry, "username", &u)) {
+		json_object_object_get_ex(entry, "password", &pw);
+		if (!json_object_is_type(u, json_type_string) ||
+		    (pw && !json_object_is_type(pw, json_type_string)))
+			return pp_error_set(err, 0, "%s: \"%s\": username or password not a string",
+					    what, key);
+		cleanup_free char *w = xasprintf("%s: \"%s\"", what, key);
+		const char *ps = pw ? json_object_get_string(pw) : "";
+		return set_pair(w, json_object_get_string(u), (size_t)json_object_get_string_len(u),
+				ps, strlen(ps), user, password, err);
+	}
+	return auth_entry(what, key, entry, user, password, err);
+}
+
+int pp_keyring_add(struct pp_keyring *kr, const char *data, size_t len, bool bare, const char *what,
+		   struct pp_error **err)
+{
+	if (len > PP_CREDENTIALS_FILE_MAX)
+		return pp_error_set(err, EFBIG, "%s: larger than %d bytes", what,
+				    PP_CREDENTIALS_FILE_MAX);
+	struct json_tokener *tok = json_tokener_new();
+	if (tok == NULL)
+		abort();
+	struct json_object *root = json_tokener_parse_ex(tok, data, (int)len);
+	enum json_tokener_error je = json_tokener_get_error(tok);
+	json_tokener_free(tok);
+	struct json_object *auths = root;
+	int r = 0;
+	if (root == NULL || je != json_tokener_success)
+		r = pp_error_set(err, 0, "%s: not JSON: %s", what, json_tokener_error_desc(je));
+	else if (!bare && (!json_object_is_type(root, json_type_object) ||
+			   !json_object_object_get_ex(root, "auths", &auths)))
+		r = pp_error_set(err, 0, "%s: no \"auths\" object", what);
+	else if (!json_object_is_type(auths, json_type_object))
+		r = pp_error_set(err, 0, "%s: not an object of registries", what);
+	if (r < 0) {
+		json_object_put(root);
+		return -1;
+	}
+	json_object_object_foreach(auths, k, v)
+	{
+		char *user = NULL, *password = NULL;
+		r = keyring_entry(what, k, v, &user, &password, err);
+		if (r < 0)
+			break;
+		if (r == 0)
+			continue;
+		kr->creds = xrealloc(kr->creds, (kr->n + 1) * sizeof(*kr->creds));
+		kr->creds[kr->n++] = (struct pp_credential){
+		    .key = keyring_key(k), .user = user, .password = password};
+		r = 0;
+	}
+	json_object_put(root);
+	return r < 0 ? -1 : 0;
+}
+
+/* kubelet's URLsMatch of a key against an image, both schemeless. */
+static bool keyring_match(const char *key, const char *image)
+{
+	size_t kh = strcspn(key, "/"), ih = strcspn(image, "/");
+	cleanup_free char *khost = strndup(key, kh), *ihost = strndup(image, ih);
+	if (khost == NULL || ihost == NULL)
+		abort();
+	char *kport = strrchr(khost, ':'), *iport = strrchr(ihost, ':');
+	if (strcmp(kport ? kport : "", iport ? iport : "") != 0)
+		return false;
+	if (kport)
+		*kport = '\0';
+	if (iport)
+		*iport = '\0';
+	char *ks = NULL, *is = NULL;
+	char *kp = strtok_r(khost, ".", &ks), *ip = strtok_r(ihost, ".", &is);
+	for (; kp && ip; kp = strtok_r(NULL, ".", &ks), ip = strtok_r(NULL, ".", &is))
+		if (fnmatch(kp, ip, 0) != 0)
+			return false;
+	if (kp || ip)
+		return false;
+	return strncmp(image + ih, key + kh, strlen(key + kh)) == 0;
+}
+
+/* kubelet's isDefaultRegistryMatch */
+static bool keyring_is_hub(const char *image)
+{
+	size_t h = strcspn(image, "/");
+	if (h == 0)
+		return false;
+	if (image[h] == '\0')
+		return true;
+	if (strncmp(image, "docker.io/", 10) == 0 || strncmp(image, "index.docker.io/", 16) == 0)
+		return true;
+	return memchr(image, '.', h) == NULL && memchr(image, ':', h) == NULL;
+}
+
+static int keyring_cmp(const void *a, const void *b)
+{
+	const struct pp_credential *x = *(const struct pp_credential *const *)a;
+	const struct pp_credential *y = *(const struct pp_credential *const *)b;
+	int c = strcmp(y->key, x->key); /* reverse */
+	/* stable: the order added */
+	return c ? c : (x < y ? -1 : x > y);
+}
+
+void pp_keyring_lookup(const struct pp_keyring *kr, const char *image,
+		       const struct pp_credential ***out, size_t *n)
+{
+	*out = xmalloc((kr->n + 1) * sizeof(**out));
+	*n = 0;
+	for (size_t i = 0; i < kr->n; i++)
+		if (keyring_match(kr->creds[i].key, image))
+			(*out)[(*n)++] = &kr->creds[i];
+	if (*n == 0 && keyring_is_hub(image))
+		for (size_t i = 0; i < kr->n; i++)
+			if (strcmp(kr->creds[i].key, HUB_KEY_HOST) == 0)
+				(*out)[(*n)++] = &kr->creds[i];
+	qsort(*out, *n, sizeof(**out), keyring_cmp);
+}
+
+void pp_keyring_clear(struct pp_keyring *kr)
+{
+	for (size_t i = 0; i < kr->n; i++) {
+		free(kr->creds[i].key);
+		free(kr->creds[i].user);
+		if (kr->creds[i].password)
+			explicit_bzero(kr->creds[i].password, strlen(kr->creds[i].password));
+		free(kr->creds[i].password);
+	}
+	free(kr->creds);
+	*kr = (struct pp_keyring){0};
 }

@@ -11,6 +11,7 @@
 #ifndef PEAPOD_PULL_CREDENTIALS_H
 #define PEAPOD_PULL_CREDENTIALS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "util/error.h"
@@ -36,5 +37,42 @@ int pp_credentials_lookup(const struct pp_credentials_query *q, char **user, cha
 int pp_credentials_parse(const char *data, size_t len, const char *file,
 			 const struct pp_credentials_query *q, char **user, char **password,
 			 struct pp_error **err);
+
+/* ---- kubelet's keyring, for a pod's imagePullSecrets ----
+ * As k8s.io/kubernetes/pkg/credentialprovider: each "auths" key (a
+ * Secret's .dockerconfigjson's, or the whole .dockercfg map) made
+ * schemeless ("https://" and "http://" cut, a "/v1/" or "/v2/" path cut,
+ * the path cleaned: "host[:port][/path]"); an image matches a key whose
+ * host has as many dot-separated parts, each matching as a glob, the same
+ * port, and whose path is a string prefix of the image's; the keys tried
+ * in reverse sorted order (most specific first), the credentials of one
+ * key in the order they were added; none matching, a Docker Hub image gets
+ * the key "index.docker.io"'s. */
+
+struct pp_credential {
+	char *key; /* schemeless, as above */
+	char *user;
+	char *password;
+};
+
+struct pp_keyring {
+	struct pp_credential *creds;
+	size_t n;
+};
+
+/* Adds the entries of one document: bare (a .dockercfg) is the auths map
+ * itself, else {"auths": {...}} (a .dockerconfigjson). An entry has "auth"
+ * (base64 of user:password) or "username" and "password"; one with neither
+ * is skipped. what names the document in errors (never a value of it). */
+int pp_keyring_add(struct pp_keyring *kr, const char *data, size_t len, bool bare, const char *what,
+		   struct pp_error **err);
+
+/* The credentials for image ("host[:port]/repo", normalized as
+ * pp_image_ref_repository() says: "docker.io/library/busybox"), best
+ * first: pointers into kr, in *out (malloc'ed; *n may be 0). */
+void pp_keyring_lookup(const struct pp_keyring *kr, const char *image,
+		       const struct pp_credential ***out, size_t *n);
+
+void pp_keyring_clear(struct pp_keyring *kr);
 
 #endif

@@ -305,3 +305,81 @@ int pp_pull_image(struct pp_image_store *store, const char *ref, const struct pp
 	pp_image_ref_free(&p.ref);
 	return ret < 0 ? pp_error_wrap(err, "pull %s", ref) : 0;
 }
+
+/* The stored image's digest for the reference's repository, or NULL. */
+static char *stored_digest(struct pull *p, const char *ref, char **id)
+{
+	struct pp_image *img = NULL;
+	if (pp_image_get(p->store, ref, &img, NULL) < 0)
+		return NULL;
+	cleanup_free char *repo = pp_image_ref_repository(&p->ref);
+	size_t rl = strlen(repo);
+	char *found = NULL;
+	for (char **d = img->repo_digests; d && *d && !found; d++)
+		if (strncmp(*d, repo, rl) == 0 && (*d)[rl] == '@')
+			found = xstrdup(*d + rl + 1);
+	if (found)
+		*id = xstrdup(img->id);
+	pp_image_free(img);
+	return found;
+}
+
+/* The registry's digest for the reference, from the first endpoint that
+ * answers (as first_document: a mirror that fails is a warning). */
+static int head_digest(struct pull *p, char digest[PP_DIGEST_STRING_MAX], struct pp_error **err)
+{
+	for (size_t i = 0; i < p->n_endpoints; i++) {
+		const struct pp_pull_endpoint *e = &p->endpoints[i];
+		struct pp_image_ref api = {.domain = e->host};
+		pp_registry_client_free(p->client);
+		p->client = NULL;
+		p->host = pp_image_ref_api_host(&api);
+		p->repo = e->repo;
+		p->endpoint = e;
+		free(p->cred_host);
+		p->cred_host = NULL;
+		int r = client_new(p, e, &p->client, err);
+		if (r == 0)
+			r = pp_registry_head_manifest(p->client, p->host, p->repo,
+						      pp_image_ref_pull_reference(&p->ref), digest,
+						      err);
+		if (r == 0 || !e->mirror)
+			return r;
+		cleanup_free char *msg =
+		    xasprintf("mirror %s/%s: %s; trying the next", e->host, e->repo, (*err)->msg);
+		pull_emit(p, PP_PULL_EV_WARNING, msg, NULL, 0, 0);
+		pp_error_free(err);
+	}
+	return pp_error_set(err, EINVAL, "no registry to pull from"); /* not reached */
+}
+
+int pp_pull_check_current(struct pp_image_store *store, const char *ref,
+			  const struct pp_pull_options *opts, char **id_out, struct pp_error **err)
+{
+	struct pp_pull_options none = {0};
+	struct pull p = {
+	    .store = store, .opts = opts ? opts : &none, .cred_lock = PTHREAD_MUTEX_INITIALIZER};
+	cleanup_free char *id = NULL;
+	cleanup_free char *have = NULL;
+	char digest[PP_DIGEST_STRING_MAX] = "";
+	int ret = pull_setup(&p, ref, err);
+	if (ret == 0)
+		have = stored_digest(&p, ref, &id);
+	if (ret == 0 && have != NULL) {
+		ret = head_digest(&p, digest, err);
+		if (ret < 0)
+			pp_error_wrap(err, "manifest");
+	}
+	int current = ret == 0 && have != NULL && strcmp(have, digest) == 0;
+	if (current && id_out)
+		*id_out = xstrdup(id);
+	pp_registry_client_free(p.client);
+	pp_pull_endpoints_free(p.endpoints, p.n_endpoints);
+	free(p.cred_host);
+	free(p.cred_user);
+	free(p.cred_password);
+	pthread_mutex_destroy(&p.cred_lock);
+	pp_oci_platform_clear(&p.want);
+	pp_image_ref_free(&p.ref);
+	return ret < 0 ? pp_error_wrap(err, "check %s", ref) : current;
+}

@@ -100,4 +100,16 @@ struct pp_pull_options {
 int pp_pull_image(struct pp_image_store *store, const char *ref, const struct pp_pull_options *opts,
 		  char **id_out, struct pp_error **err);
 
+/* Whether the image store has for ref is the registry's current one, as a
+ * pull policy of Always asks (kubelet through containerd: the manifest
+ * resolved, nothing more fetched when its content is here): the stored
+ * image's repo digest for ref's repository compared with the digest the
+ * registry gives for ref (a HEAD of the manifest; mirrors, insecure
+ * registries, CAs and credentials as pp_pull_image). 1 when they are the
+ * same (*id_out, which may be NULL: the image's id), 0 when not or when
+ * the store has no such image (then the registry is not asked), -1 when
+ * the registry could not say (the error names ref). */
+int pp_pull_check_current(struct pp_image_store *store, const char *ref,
+			  const struct pp_pull_options *opts, char **id_out, struct pp_error **err);
+
 #endif

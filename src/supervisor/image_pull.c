@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "image/store.h"
+#include "pull/credentials.h"
 #include "pull/pull.h"
 #include "supervisor/supervisor_internal.h"
 #include "util/cleanup.h"
@@ -108,8 +109,44 @@ static void child_progress(void *ctx, const struct pp_pull_event *ev)
 		write_report(fd, line);
 }
 
+/* As kubelet: each credential of the pod's imagePullSecrets in turn
+ * until one works, then (none matching, or all failing) those of the
+ * host's files, else anonymous. The errors of all, as kubelet's
+ * aggregate: "[e1, e2]". */
+static int child_pull(struct pp_image_store *store, const char *ref,
+		      const struct pp_credential *const *creds, size_t n, int *fd, char **id,
+		      struct pp_error **err)
+{
+	struct pp_pull_options opts = {.progress = child_progress, .progress_ctx = fd};
+	cleanup_free char *msgs = NULL;
+	int ret = -1;
+	for (size_t k = 0; k <= n; k++) {
+		opts.username = k < n ? creds[k]->user : NULL;
+		opts.password = k < n ? creds[k]->password : NULL;
+		pp_error_free(err);
+		/* the image here (Always): the registry's digest first, and
+		 * nothing more when it is the stored one */
+		ret = pp_pull_check_current(store, ref, &opts, id, err);
+		if (ret == 1)
+			return 0;
+		if (ret == 0)
+			ret = pp_pull_image(store, ref, &opts, id, err);
+		if (ret == 0)
+			return 0;
+		char *m = msgs ? xasprintf("%s, %s", msgs, (*err)->msg) : xstrdup((*err)->msg);
+		free(msgs);
+		msgs = m;
+	}
+	if (n > 0) {
+		pp_error_free(err);
+		return pp_error_set(err, EACCES, "[%s]", msgs);
+	}
+	return ret;
+}
+
 static __attribute__((noreturn)) void child_main(int fd, pid_t parent, const char *store_root,
-						 const char *ref)
+						 const char *ref,
+						 const struct pp_credential *const *creds, size_t n)
 {
 	/* It dies with the supervisor, and holds nothing of the pod's (the
 	 * pod's lock, the control connections whose closing clients wait for). */
@@ -122,10 +159,9 @@ static __attribute__((noreturn)) void child_main(int fd, pid_t parent, const cha
 	struct pp_image_store *store = NULL;
 	struct pp_error *err = NULL;
 	cleanup_free char *id = NULL;
-	struct pp_pull_options opts = {.progress = child_progress, .progress_ctx = &fd};
 	int ret = pp_image_store_open(store_root, &store, &err);
 	if (ret == 0)
-		ret = pp_pull_image(store, ref, &opts, &id, &err);
+		ret = child_pull(store, ref, creds, n, &fd, &id, &err);
 	cleanup_free char *line =
 	    ret == 0 ? xasprintf("O %s", id) : xasprintf("E %s", err ? err->msg : "failed");
 	write_report(fd, line);
@@ -154,13 +190,27 @@ static int start_child(struct sup *s, size_t i, struct pp_error **err)
 	int pipefd[2];
 	if (pipe2(pipefd, O_CLOEXEC) < 0)
 		return pp_error_set(err, errno, "pipe");
+	/* read here (the objects store is local files), handed to the child
+	 * in its copy of this memory */
+	struct pp_keyring kr = {0};
+	const struct pp_credential **creds = NULL;
+	size_t n = 0;
+	if (sup_pull_credentials(s, c->spec->image, &kr, &creds, &n, err) < 0) {
+		close(pipefd[0]);
+		close(pipefd[1]);
+		pp_keyring_clear(&kr);
+		return -1;
+	}
 	pid_t parent = getpid();
 	int pidfd = -1;
 	pid_t pid = pp_clone3(CLONE_PIDFD, &pidfd);
 	if (pid == 0) {
 		close(pipefd[0]);
-		child_main(pipefd[1], parent, pp_image_store_root(s->pod->store), c->spec->image);
+		child_main(pipefd[1], parent, pp_image_store_root(s->pod->store), c->spec->image,
+			   creds, n);
 	}
+	free(creds);
+	pp_keyring_clear(&kr);
 	close(pipefd[1]);
 	if (pid < 0) {
 		close(pipefd[0]);

@@ -96,6 +96,9 @@ static struct json_object *container_state(const struct sup *s, size_t i)
 	/* Its image: pulled, or why not (ErrImagePull, ImagePullBackOff...). */
 	if (sup_image_waiting(s, i, &reason, &message) && reason != NULL)
 		return waiting(reason, message);
+	/* a restart waiting for an object its env needs */
+	if (s->run[i].config_restart && s->run[i].start_at)
+		return waiting(s->run[i].img.reason, s->run[i].img.message);
 	if (c->state == PP_CTR_RUNNING && in_post_start(s, i))
 		return waiting("ContainerCreating", NULL);
 	switch (c->state) {

@@ -21,6 +21,9 @@
 /* A big pipe lets a fast writer run ahead of us instead of waiting on each 64 KiB. */
 #define OUTPUT_PIPE_SIZE (1024 * 1024)
 #define MAX_EVENTS 32
+/* A restart in CreateContainerConfigError tries again after this (an
+ * applied object wakes it at once: objwatch.c). */
+#define CONFIG_RESTART_RETRY_NS (10 * PP_NSEC_PER_SEC)
 
 void sup_event(struct sup *s, enum pp_event_level level, const char *ctr, const char *reason,
 	       const char *fmt, ...)
@@ -139,17 +142,43 @@ int sup_watch(struct sup *s, int fd, uint64_t tag)
 
 static void container_terminated(struct sup *s, size_t i);
 
+/* A restart found an object its env needs missing: kubelet's
+ * CreateContainerConfigError, no container made (restartCount counts the
+ * restarts made), tried again later, or as soon as an object changes
+ * (objwatch.c). */
+static void restart_config_error(struct sup *s, size_t i, const struct pp_error *err)
+{
+	struct pp_pod_container *c = &s->pod->containers[i];
+	struct ctr_run *r = &s->run[i];
+	if (c->restart_count > 0)
+		c->restart_count--;
+	free(r->img.message);
+	r->img.reason = "CreateContainerConfigError";
+	r->img.message = xstrdup(err->msg);
+	r->config_restart = true;
+	double f = pp_settings()->test_time_scale;
+	r->start_at =
+	    pp_monotonic_ns() + (f > 0 && f <= 1 ? (int64_t)((double)CONFIG_RESTART_RETRY_NS * f)
+						 : CONFIG_RESTART_RETRY_NS);
+	s->dirty = true;
+	sup_event(s, PP_EVENT_WARNING, c->spec->name, "Failed", "Error: %s", err->msg);
+}
+
 /* The first half of a start: the container's setup runs in its child. */
 static void spawn_container(struct sup *s, size_t i)
 {
 	struct pp_pod_container *c = &s->pod->containers[i];
 	cleanup_error struct pp_error *err = NULL;
-	/* Its env's ConfigMaps and Secrets, before its first start. (A
-	 * restart that lacks one fails as a StartError, and is retried.) */
-	if (!s->run[i].ever_started && pp_pod_container_env_check(s->pod, i, &err) < 0) {
-		sup_config_error(s, i, err);
+	/* Its env's ConfigMaps and Secrets, before each start (kubelet makes
+	 * the env at each): one missing is CreateContainerConfigError. */
+	if (pp_pod_container_env_check(s->pod, i, &err) < 0) {
+		if (s->run[i].ever_started)
+			restart_config_error(s, i, err);
+		else
+			sup_config_error(s, i, err);
 		return;
 	}
+	s->run[i].config_restart = false;
 	s->run[i].start_at = 0;
 	s->run[i].ever_started = true;
 	s->run[i].tail_len = 0;
@@ -523,6 +552,10 @@ void sup_advance(struct sup *s)
 		signal_stage(s, true, s->stop_deadline == 0);
 		return;
 	}
+	/* kubelet mounts every volume before it starts any container: one
+	 * waiting for its ConfigMap or Secret holds them all (objwatch.c). */
+	if (pp_pod_instance_volumes_pending(pod))
+		return;
 	start_ephemerals(s);
 	while (s->next_init < pod->n_init) {
 		struct pp_pod_container *c = &pod->containers[s->next_init];
@@ -685,6 +718,10 @@ static void dispatch(struct sup *s, uint64_t tag)
 	case TAG_PULL:
 		sup_pull_event(s);
 		break;
+	case TAG_OBJWATCH:
+		sup_objwatch_event(s);
+		sup_advance(s);
+		break;
 	case TAG_INFRA:
 		/* The infra process never exits on its own: losing it means
 		 * losing the pod's namespaces. Say so and stop the pod. */
@@ -732,6 +769,7 @@ static int setup_fds(struct sup *s, sigset_t *mask, struct pp_error **err)
 	    sup_watch(s, s->pod->sandbox->infra_pidfd, TAG(TAG_INFRA, 0)) < 0 ||
 	    (s->callbacks->ctl_fd >= 0 && sup_watch(s, s->callbacks->ctl_fd, TAG(TAG_CTL, 0)) < 0))
 		return pp_error_set(err, errno, "epoll_ctl");
+	sup_objwatch_init(s);
 	return 0;
 }
 
@@ -776,6 +814,7 @@ int pp_supervisor_run(struct pp_pod_instance *pod, const struct pp_supervisor_ca
 			.epfd = -1,
 			.sigfd = -1,
 			.timerfd = -1,
+			.objwatch = {.fd = -1},
 			.first_failure = -1,
 			.dirty = true};
 	for (size_t k = 0; k < MAX_CLIENTS; k++)
@@ -822,5 +861,6 @@ int pp_supervisor_run(struct pp_pod_instance *pod, const struct pp_supervisor_ca
 	cleanup_closep(&s.epfd);
 	cleanup_closep(&s.sigfd);
 	cleanup_closep(&s.timerfd);
+	sup_objwatch_close(&s);
 	return ret;
 }

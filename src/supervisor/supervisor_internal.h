@@ -156,6 +156,9 @@ struct ctr_run {
 	/* apply changed its image: once it has stopped, it starts again at
 	 * once with the new image (sup_change_image) */
 	bool image_changed;
+	/* a restart found an object its env needs missing: start_at is the
+	 * retry, img.reason/message say why (CreateContainerConfigError) */
+	bool config_restart;
 	/* probes of the running instance (probe.c) */
 	struct probe_run probes[N_PROBES];
 	int64_t probes_since; /* monotonic ns the instance started at */
@@ -198,6 +201,10 @@ struct sup {
 	bool apps_parallel;	  /* the app containers set up at once (no postStart) */
 	struct pull_child pull;	  /* the image pull under way (image_pull.c) */
 	int64_t frozen_at;	  /* monotonic ns it was frozen at */
+	struct {
+		int fd;	   /* inotify, -1 when the pod uses no object */
+		int wd[2]; /* its configmaps/ and secrets/ directories */
+	} objwatch;
 };
 
 /* What an epoll event is about: a kind and an index. */
@@ -210,9 +217,10 @@ enum tag_kind {
 	TAG_INFRA,
 	TAG_CTL,
 	TAG_CLIENT,
-	TAG_PROBE, /* index: container * N_PROBES + probe, its run's gen above */
-	TAG_HOOK,  /* index: container */
-	TAG_PULL   /* the image pull's report pipe */
+	TAG_PROBE,   /* index: container * N_PROBES + probe, its run's gen above */
+	TAG_HOOK,    /* index: container */
+	TAG_PULL,    /* the image pull's report pipe */
+	TAG_OBJWATCH /* the inotify of the objects the pod uses (objwatch.c) */
 };
 /* The kind in the top byte, the index below. */
 #define TAG_KIND_SHIFT 56
@@ -230,6 +238,17 @@ void sup_begin_stop(struct sup *s, int64_t grace_s);
 void sup_kill_all(struct sup *s);
 /* Moves the pod forward (starts what is due, stops the next stage). */
 void sup_advance(struct sup *s);
+
+/* objwatch.c: the ConfigMaps and Secrets the pod uses, watched (inotify
+ * on the store's directories of its namespace): a change rewrites the
+ * volumes that use the object and wakes containers waiting for one. A
+ * watch that cannot be made is a warning event, not a failure. */
+void sup_objwatch_init(struct sup *s);
+void sup_objwatch_event(struct sup *s);
+void sup_objwatch_close(struct sup *s);
+/* The object's name in a directory entry of the store (<name>.json, not a
+ * hidden temporary file); false for anything else. Pure, for the tests. */
+bool sup_objwatch_object_name(const char *file, char *name, size_t size);
 
 /* status.c: status.json from the loop's state (when the status changed). */
 void sup_write_status(struct sup *s);
@@ -345,6 +364,13 @@ void sup_hook_done(struct sup *s, size_t i);
  * by the pod's own child process, per the containers' pull policy, with
  * kubelet's reasons, events and back-off. */
 void sup_pulls_init(struct sup *s);
+/* pull_secrets.c: the credentials of the pod's imagePullSecrets for image,
+ * best first (pointers into kr, which the caller clears; *creds freed);
+ * a Secret missing is told in an event. -1 when one is malformed. */
+struct pp_keyring;
+struct pp_credential;
+int sup_pull_credentials(struct sup *s, const char *image, struct pp_keyring *kr,
+			 const struct pp_credential ***creds, size_t *n, struct pp_error **err);
 /* Starts the next due attempt when none runs (and the pod runs on). */
 void sup_pulls_kick(struct sup *s);
 /* The earliest time an attempt or a notice is due; 0 none. */

@@ -3,7 +3,8 @@
  * (every PEAPOD_* variable), the clock, netns entering, directory
  * iteration, digests, children's error reports, the image reference
  * grammar (shared by src/manifest and src/image, which may not include
- * each other), a strict TOML reader (for registries.conf).
+ * each other), a strict TOML reader (for registries.conf), kubectl's label
+ * selectors and JSONPath templates.
  * Must not include any other folder of src/, know pods, print or exit
  * (xmalloc aside: out of memory aborts).
  *

@@ -205,6 +205,56 @@ PY
 	[ "$(store_state)" = "$before" ] || fail "the store kept something"
 }
 
+@test "an image the archive does not name: loaded untagged (<none>), kept until image prune or rm of its id" {
+	local before
+	before=$(store_state)
+	cp -r "$ARC/layout" "$TEST_DIR/unnamed"
+	python3 - "$TEST_DIR/unnamed/index.json" <<'PY'
+import json, sys
+idx = json.load(open(sys.argv[1]))
+for m in idx["manifests"]:
+    m.pop("annotations", None)
+json.dump(idx, open(sys.argv[1], "w"))
+PY
+	run_peapod image load -i "$TEST_DIR/unnamed"
+	assert_status 0
+	assert_stdout "Loaded image: sha256:$ID"
+	run_peapod image ls
+	assert_line_re "^<none> +<none> +${ID:0:12} .*"
+	# another image's removal (a collection) keeps it
+	run_peapod image import "$ARC/rootfs" test/tmp:1
+	assert_status 0
+	run_peapod image rm test/tmp:1
+	assert_status 0
+	run_peapod image ls
+	assert_line_re "^<none> +<none> +${ID:0:12} .*"
+	run_peapod image inspect "${ID:0:12}"
+	assert_status 0
+	run_peapod image rm "${ID:0:12}"
+	assert_status 0
+	[ "$(store_state)" = "$before" ] || fail "rm left something: $(diff <(echo "$before") <(store_state))"
+	[ ! -e "$PEAPOD_ROOT/dangling.json" ] || fail "dangling.json left: $(cat "$PEAPOD_ROOT/dangling.json")"
+
+	run_peapod image load -i "$TEST_DIR/unnamed"
+	assert_status 0
+	run_peapod image prune
+	assert_status 0
+	[ "$(store_state)" = "$before" ] || fail "prune left something"
+	[ ! -e "$PEAPOD_ROOT/dangling.json" ] || fail "dangling.json left after prune"
+
+	# tagged later, it is an image like any other: its last tag removed, it goes
+	run_peapod image load -i "$TEST_DIR/unnamed"
+	run_peapod image tag "$ID" test/named:1
+	assert_status 0
+	run_peapod image ls
+	assert_line_re "^test/named +1 +${ID:0:12} .*"
+	refute_stdout_contains "<none>"
+	run_peapod image rm test/named:1
+	assert_status 0
+	[ "$(store_state)" = "$before" ] || fail "the image stayed after its tag went"
+	[ ! -e "$PEAPOD_ROOT/dangling.json" ] || fail "dangling.json left after rm"
+}
+
 # refused FILE TEXT...: the load fails saying each TEXT; the store is unchanged.
 refused() {
 	local f=$1 before

@@ -243,17 +243,17 @@ refused() {
 		"13:35: spec.volumes[0].projected: conflicting duplicate paths: duplicate path a"
 }
 
-@test "a projection of a missing configMap fails the pod naming the source; an optional one adds nothing" {
-	f=$(sh_pod cm-proj Never "true" "  volumes:
+@test "a projection of a missing configMap waits naming the source; an optional one adds nothing" {
+	apply_ok < <(sh_pod cm-proj Never "true" "  volumes:
     - name: v
       projected:
         sources:
           - downwardAPI: {items: [{path: a, fieldRef: {fieldPath: metadata.name}}]}
           - configMap: {name: app-config, items: [{key: nginx.conf, path: conf/nginx.conf}]}" \
-		"      volumeMounts: [{name: v, mountPath: /v}]" | write_manifest)
-	run_pod_file "$f"
-	assert_status 1
-	assert_stderr_contains 'spec.volumes[0].projected.sources[1].configMap: configmap "app-config" not found'
+		"      volumeMounts: [{name: v, mountPath: /v}]")
+	run_peapod describe pod cm-proj
+	assert_stdout_contains 'MountVolume.SetUp failed for volume "v" : spec.volumes[0].projected.sources[1].configMap: configmap "app-config" not found'
+	run_peapod delete cm-proj
 	assert_no_leaks
 	f=$(sh_pod cm-proj Never "ls /v; cat /v/a" "  volumes:
     - name: v

@@ -166,6 +166,23 @@ EOF
 	while read -r layer; do
 		grep -q "/blobs/$layer" "$TEST_DIR/reg.log" && fail "layer $layer downloaded again"
 	done <"$REG_DIR/layers"
+	# the manifest's digest only (one HEAD): no manifest body, no config
+	grep 'msg="response completed".*/v2/pp/always/manifests/' "$TEST_DIR/reg.log" >"$TEST_DIR/manifests"
+	[ "$(wc -l <"$TEST_DIR/manifests")" -eq 1 ] || fail "not one manifest request: $(cat "$TEST_DIR/manifests")"
+	grep -q 'http.request.method=HEAD .*http.request.uri=/v2/pp/always/manifests/1 ' "$TEST_DIR/manifests" ||
+		fail "not a HEAD: $(cat "$TEST_DIR/manifests")"
+	grep -q '/v2/pp/always/blobs/' "$TEST_DIR/reg.log" && fail "a blob was asked for: $(grep '/blobs/' "$TEST_DIR/reg.log")"
+	delete_ok p
+	# the tag moved: the digest differs, the new image is pulled
+	local old
+	old=$(pp image inspect "$REG/pp/always:1" | json_get 'd[0]["Id"]')
+	skopeo copy --quiet --dest-tls-verify=false "oci:$REG_DIR/layout:2" \
+		"docker://$REG/pp/always:1" >/dev/null
+	pod_with "$REG/pp/always:1" Always
+	assert_status 0
+	eventually 20 phase_is p Running
+	has_event p "c Pulled: Successfully pulled image" || fail "no Pulled event: $(events p)"
+	[ "$(pp image inspect "$REG/pp/always:1" | json_get 'd[0]["Id"]')" != "$old" ] || fail "the old image kept"
 	delete_ok p
 	run_peapod image rm "$REG/pp/always:1"
 	assert_no_leaks

@@ -101,7 +101,7 @@ EOF
 	esac
 	# ephemeral-storage has no cgroup: said once, as a warning event
 	run_peapod describe pod res
-	assert_stdout_contains "QoS Class:        Burstable"
+	assert_stdout_contains "QoS Class:                   Burstable"
 	assert_stdout_contains "ephemeral-storage is not enforced"
 	delete_ok res
 }
@@ -129,7 +129,7 @@ has_cap_sys_resource() {
 	[[ "$(cg_path gua)" == "/$PEAPOD_CGROUP_PARENT/pod-"* ]] || fail "gua path $(cg_path gua)"
 	[[ "$(cg_path be)" == "/$PEAPOD_CGROUP_PARENT/besteffort/pod-"* ]] || fail "be path $(cg_path be)"
 	run_peapod describe pod gua
-	assert_stdout_contains "QoS Class:        Guaranteed"
+	assert_stdout_contains "QoS Class:                   Guaranteed"
 	# BestEffort: 1000. Guaranteed: -997, which needs CAP_SYS_RESOURCE to go
 	# below our own value: where the host withholds it, our own, with a warning.
 	[ "$(cat "/proc/$(pid_of_container be c)/oom_score_adj")" = 1000 ] || fail "BestEffort oom_score_adj"

@@ -3,6 +3,7 @@
  * credHelpers and credsStore through docker's helper protocol (a helper
  * script written here), podman's search order, and clear errors. */
 #include <setjmp.h>
+#include <stdbool.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -225,13 +226,68 @@ static int teardown(void **state)
 	return pp_rm_rf(dir, &err);
 }
 
+/* kubelet's keyring (credentialprovider/keyring_test.go's cases): keys
+ * made schemeless, path prefixes, globs in the host, ports, Docker Hub. */
+static const char *keyring_users(const char *doc, bool bare, const char *image)
+{
+	static char out[256];
+	struct pp_keyring kr = {0};
+	struct pp_error *err = NULL;
+	if (pp_keyring_add(&kr, doc, strlen(doc), bare, "s", &err) < 0)
+		fail_msg("%s", err->msg);
+	const struct pp_credential **c = NULL;
+	size_t n = 0;
+	pp_keyring_lookup(&kr, image, &c, &n);
+	out[0] = '\0';
+	for (size_t i = 0; i < n; i++)
+		snprintf(out + strlen(out), sizeof(out) - strlen(out), "%s%s", i ? " " : "",
+			 c[i]->user);
+	free(c);
+	pp_keyring_clear(&kr);
+	return out;
+}
+
+static void test_keyring(void **state)
+{
+	(void)state;
+	/* u1:p1 for the host, u2:p2 for a namespace: the namespace first */
+	const char *doc = "{\"auths\": {\"https://reg.io/v1/\": {\"auth\": \"" U1 "\"},"
+			  "\"reg.io/team\": {\"auth\": \"" U2 "\"},"
+			  "\"*.corp.io:5000\": {\"username\": \"g\", \"password\": \"x\"},"
+			  "\"https://index.docker.io/v1/\": {\"auth\": \"" HUB "\"}}}";
+	assert_string_equal(keyring_users(doc, false, "reg.io/team/app"), "u2 u1");
+	assert_string_equal(keyring_users(doc, false, "reg.io/other/app"), "u1");
+	/* a string prefix of the path, as kubelet's URLsMatch */
+	assert_string_equal(keyring_users(doc, false, "reg.io/teamx/app"), "u2 u1");
+	assert_string_equal(keyring_users(doc, false, "a.reg.io/team/app"), "");
+	assert_string_equal(keyring_users(doc, false, "r.corp.io:5000/a"), "g");
+	assert_string_equal(keyring_users(doc, false, "r.corp.io/a"), "");
+	assert_string_equal(keyring_users(doc, false, "a.b.corp.io:5000/a"), "");
+	/* Docker Hub's v1 key: index.docker.io, for docker.io images */
+	assert_string_equal(keyring_users(doc, false, "docker.io/library/busybox"), "hub");
+	/* .dockercfg: the map itself; an entry with neither auth nor user skipped */
+	const char *cfg = "{\"reg.io:5000\": {\"auth\": \"" U1 "\"}, \"x.io\": {\"email\": \"e\"}}";
+	assert_string_equal(keyring_users(cfg, true, "reg.io:5000/a/b"), "u1");
+	assert_string_equal(keyring_users(cfg, true, "reg.io/a/b"), "");
+	/* errors name the document and the key, never a value */
+	struct pp_keyring kr = {0};
+	struct pp_error *err = NULL;
+	const char *bad = "{\"auths\": {\"r.io\": {\"auth\": \"bm9jb2xvbg==\"}}}";
+	assert_int_equal(pp_keyring_add(&kr, bad, strlen(bad), false, "secret \"s\"", &err), -1);
+	assert_non_null(strstr(err->msg, "secret \"s\": auths.\"r.io\".auth: not base64 of"));
+	pp_error_free(&err);
+	assert_int_equal(pp_keyring_add(&kr, "{}", 2, false, "s", &err), -1);
+	assert_string_equal(err->msg, "s: no \"auths\" object");
+	pp_error_free(&err);
+	pp_keyring_clear(&kr);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_auths),
-	    cmocka_unit_test(test_errors),
-	    cmocka_unit_test(test_helpers),
-	    cmocka_unit_test(test_lookup_order),
+	    cmocka_unit_test(test_auths),   cmocka_unit_test(test_errors),
+	    cmocka_unit_test(test_helpers), cmocka_unit_test(test_lookup_order),
+	    cmocka_unit_test(test_keyring),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -88,6 +88,22 @@ static void test_parsed(void **state)
 	pp_pod_free(pod);
 }
 
+/* Which volumes an object's change rewrites (supervisor/objwatch.c). */
+static void test_uses_object(void **state)
+{
+	(void)state;
+	struct pp_pod *pod = parse();
+	const struct pp_volume *info = &pod->volumes[0], *all = &pod->volumes[1];
+	assert_true(pp_volume_uses_object(all, false, "cm"));
+	assert_true(pp_volume_uses_object(all, true, "s"));
+	/* the kinds apart: a Secret called cm is not the ConfigMap */
+	assert_false(pp_volume_uses_object(all, true, "cm"));
+	assert_false(pp_volume_uses_object(all, false, "s"));
+	assert_false(pp_volume_uses_object(all, false, "c"));
+	assert_false(pp_volume_uses_object(info, false, "cm"));
+	pp_pod_free(pod);
+}
+
 static char *field(const struct pp_pod_instance *pi, const char *path)
 {
 	char *out = NULL;
@@ -176,6 +192,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_parsed),
+	    cmocka_unit_test(test_uses_object),
 	    cmocka_unit_test(test_field_values),
 	    cmocka_unit_test(test_resource_values),
 	};

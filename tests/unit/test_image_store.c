@@ -236,6 +236,46 @@ static void test_rm_keeps_shared_layer(void **state)
 	assert_int_equal(system(cmd), 0);
 }
 
+/* An untagged image committed dangling (image load of an unnamed image):
+ * collections keep it, image ls lists it without a ref, prune removes it;
+ * committed untagged otherwise, the next collection removes it. */
+static void test_dangling(void **state)
+{
+	struct fixture *f = *state;
+	struct pp_error *err = NULL;
+	for (int dangling = 0; dangling <= 1; dangling++) {
+		struct pp_image_add *add = NULL;
+		assert_int_equal(pp_image_add_begin(f->store, &add, NULL), 0);
+		struct layer_src l = {.name = "d", .ready_fd = -1};
+		if (add_layer(add, &l, &err) < 0)
+			fail_msg("%s", err->msg);
+		const char *config = "{\"untagged\":1}";
+		char digest[PP_DIGEST_STRING_MAX];
+		fake_digest(config, digest);
+		struct pp_image_add_names names = {.dangling = dangling};
+		cleanup_free char *id = NULL;
+		if (pp_image_add_blob(add, digest, config, strlen(config), &err) < 0 ||
+		    pp_image_add_commit(add, digest, NULL, &names, &id, &err) < 0)
+			fail_msg("%s", err->msg);
+		pp_image_add_free(add);
+		assert_int_equal(pp_image_store_gc(f->store, NULL), 0);
+		struct pp_image **imgs = NULL;
+		size_t n = 0;
+		assert_int_equal(pp_image_list(f->store, &imgs, &n, NULL), 0);
+		assert_int_equal(n, (size_t)dangling);
+		if (dangling) {
+			assert_null(imgs[0]->ref);
+			assert_string_equal(imgs[0]->id, id);
+		}
+		pp_image_list_free(imgs, n);
+		assert_int_equal(count_layers(f), dangling);
+	}
+	assert_int_equal(pp_image_store_prune(f->store, NULL), 0);
+	assert_int_equal(count_layers(f), 0);
+	cleanup_free char *file = xasprintf("%s/dangling.json", f->root);
+	assert_int_equal(access(file, F_OK), -1);
+}
+
 /* system df's numbers: a shared layer counted once in the totals, as
  * shared in each image that has it; a pinned image's layers are not
  * reclaimable. */
@@ -720,6 +760,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup_teardown(test_shared_layer_stored_once, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_dangling, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_rm_keeps_shared_layer, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_repeated_layer, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_force_rm_pinned, setup, teardown),

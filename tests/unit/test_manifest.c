@@ -229,6 +229,28 @@ static void test_init_and_sidecar(void **state)
 	pp_pod_free(pod);
 }
 
+static void test_image_pull_secrets(void **state)
+{
+	(void)state;
+	struct pp_pod *pod = parse_ok(HEAD "  imagePullSecrets: [{name: regcred}, {}, {name: b}]\n"
+					   "  containers:\n  - {name: c, image: i}\n");
+	assert_int_equal(pod->n_image_pull_secrets, 3);
+	assert_string_equal(pod->image_pull_secrets[0].name, "regcred");
+	assert_null(pod->image_pull_secrets[1].name);
+	assert_string_equal(pod->image_pull_secrets[2].name, "b");
+	assert_null(pod->ignored_fields);
+	pp_pod_free(pod);
+	char *m = parse_err(HEAD "  imagePullSecrets: [regcred]\n"
+				 "  containers:\n  - {name: c, image: i}\n");
+	if (strstr(m, "spec.imagePullSecrets[0]") == NULL || strncmp(m, "<stdin>:6:", 10) != 0)
+		fail_msg("%s", m);
+	free(m);
+	m = parse_err(HEAD "  imagePullSecrets: [{nam: x}]\n"
+			   "  containers:\n  - {name: c, image: i}\n");
+	assert_non_null(strstr(m, "spec.imagePullSecrets[0].nam"));
+	free(m);
+}
+
 static void test_errors(void **state)
 {
 	(void)state;
@@ -300,6 +322,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_defaults),
 	    cmocka_unit_test(test_hostname),
+	    cmocka_unit_test(test_image_pull_secrets),
 	    cmocka_unit_test(test_env_and_ports),
 	    cmocka_unit_test(test_volumes_and_mounts),
 	    cmocka_unit_test(test_probes_and_lifecycle),
