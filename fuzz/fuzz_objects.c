@@ -1,7 +1,8 @@
 /* libFuzzer entry for inputs of several objects (multi-document YAML, JSON,
- * Lists) with ConfigMaps and Secrets: any input must parse or fail with an
- * error, never crash, hang or leak; a parsed object must survive its API
- * JSON form (the object store's file) unchanged. */
+ * Lists) with ConfigMaps, Secrets, PersistentVolumeClaims and
+ * PersistentVolumes: any input must parse or fail with an error, never
+ * crash, hang or leak; a parsed object must survive its API JSON form (the
+ * object store's file) unchanged. */
 #include <json-c/json.h>
 #include <stddef.h>
 #include <stdint.h>

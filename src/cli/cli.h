@@ -34,6 +34,7 @@ int cmd_image_load(int argc, char **argv);
 int cmd_image_save(int argc, char **argv);
 
 int cmd_apply(int argc, char **argv);
+int cmd_replace(int argc, char **argv);
 int cmd_get(int argc, char **argv);
 int cmd_describe(int argc, char **argv);
 int cmd_events(int argc, char **argv);
@@ -101,6 +102,11 @@ int cli_object_kind(const char *word);
 int cli_get_objects(int kind, char **names, int n, const char *format, const char *ns, bool all);
 int cli_describe_object(int kind, const char *name, const char *ns);
 int cli_delete_objects(int kind, char **names, int n, const char *ns);
+/* cmd_pvc.c: get pvc's and pv's tables, describe pvc|pv. */
+struct pp_config_object;
+void cli_print_pvcs(struct pp_config_object **objs, size_t n, bool all);
+void cli_print_pvs(struct pp_config_object **objs, size_t n);
+void cli_describe_pvc(const struct pp_config_object *o);
 int cmd_create(int argc, char **argv);
 /* -f FILE|DIR (repeated), -R: every object of the input, validated; prints
  * the error. 0, or -1. */

@@ -515,6 +515,16 @@ static int describe_secrets(struct cli_select *sel, char **names, int n_names)
 	return describe_objects(cli_object_kind("secrets"), sel, names, n_names);
 }
 
+static int describe_claims(struct cli_select *sel, char **names, int n_names)
+{
+	return describe_objects(cli_object_kind("pvc"), sel, names, n_names);
+}
+
+static int describe_pvs(struct cli_select *sel, char **names, int n_names)
+{
+	return describe_objects(cli_object_kind("pv"), sel, names, n_names);
+}
+
 /* The kinds describe knows; another kind plugs in here. */
 static const struct describe_kind {
 	const char *names[4];
@@ -523,6 +533,8 @@ static const struct describe_kind {
     {{"pods", "pod", "po", NULL}, describe_pods},
     {{"configmaps", "configmap", "cm", NULL}, describe_configmaps},
     {{"secrets", "secret", NULL, NULL}, describe_secrets},
+    {{"persistentvolumeclaims", "persistentvolumeclaim", "pvc", NULL}, describe_claims},
+    {{"persistentvolumes", "persistentvolume", "pv", NULL}, describe_pvs},
 };
 
 static const struct describe_kind *find_kind(const char *name, size_t len)

@@ -688,6 +688,16 @@ static int get_secrets(struct get_opts *o, char **names, int n_names)
 	return get_objects(cli_object_kind("secrets"), o, names, n_names);
 }
 
+static int get_claims(struct get_opts *o, char **names, int n_names)
+{
+	return get_objects(cli_object_kind("pvc"), o, names, n_names);
+}
+
+static int get_volumes(struct get_opts *o, char **names, int n_names)
+{
+	return get_objects(cli_object_kind("pv"), o, names, n_names);
+}
+
 /* The kinds get knows; another kind plugs in here (names, then its lister). */
 static const struct get_kind {
 	const char *names[4];
@@ -697,6 +707,8 @@ static const struct get_kind {
     {{"pods", "pod", "po", NULL}, get_pods, true},
     {{"configmaps", "configmap", "cm", NULL}, get_configmaps, false},
     {{"secrets", "secret", NULL, NULL}, get_secrets, false},
+    {{"persistentvolumeclaims", "persistentvolumeclaim", "pvc", NULL}, get_claims, false},
+    {{"persistentvolumes", "persistentvolume", "pv", NULL}, get_volumes, false},
 };
 
 static const struct get_kind *find_kind(const char *name)

@@ -1,4 +1,5 @@
-/* ConfigMaps and Secrets: get, describe, delete, create; and the helpers
+/* ConfigMaps, Secrets and PersistentVolumeClaims: get, describe, delete,
+ * create (the claims' table and description: cmd_pvc.c); and the helpers
  * apply -f and delete -f share (several inputs, reports as kubectl's). */
 #include <getopt.h>
 #include <stdio.h>
@@ -8,6 +9,7 @@
 #include <json-c/json.h>
 
 #include "cli/cli.h"
+#include "ops/claims.h"
 #include "ops/objects.h"
 #include "util/cleanup.h"
 
@@ -17,6 +19,12 @@ int cli_object_kind(const char *w)
 		return PP_OBJ_CONFIGMAP;
 	if (strcmp(w, "secrets") == 0 || strcmp(w, "secret") == 0)
 		return PP_OBJ_SECRET;
+	if (strcmp(w, "persistentvolumeclaims") == 0 || strcmp(w, "persistentvolumeclaim") == 0 ||
+	    strcmp(w, "pvc") == 0)
+		return PP_OBJ_PVC;
+	if (strcmp(w, "persistentvolumes") == 0 || strcmp(w, "persistentvolume") == 0 ||
+	    strcmp(w, "pv") == 0)
+		return PP_OBJ_PV;
 	return -1;
 }
 
@@ -103,6 +111,14 @@ static int print_objects(enum pp_object_kind kind, struct pp_config_object **obj
 	}
 	if (n == 0)
 		return 0;
+	if (kind == PP_OBJ_PVC) {
+		cli_print_pvcs(objs, n, all);
+		return 0;
+	}
+	if (kind == PP_OBJ_PV) {
+		cli_print_pvs(objs, n);
+		return 0;
+	}
 	int w = (int)strlen("NAME"), tw = (int)strlen("TYPE"), nw = (int)strlen("NAMESPACE");
 	for (size_t i = 0; i < n; i++) {
 		if ((int)strlen(objs[i]->namespace_) > nw)
@@ -145,8 +161,9 @@ int cli_get_objects(int kind, char **names, int n, const char *format, const cha
 	struct pp_config_object **objs = NULL;
 	size_t count = 0;
 	int status = 0;
-	ns = cli_namespace(ns);
-	all = all && n == 0;
+	/* PersistentVolumes are of no namespace */
+	ns = kind == PP_OBJ_PV ? PP_CLUSTER_SCOPE : cli_namespace(ns);
+	all = all && n == 0 && kind != PP_OBJ_PV;
 	if (n > 0) {
 		for (int i = 0; i < n; i++) {
 			struct pp_config_object *o = NULL;
@@ -163,6 +180,8 @@ int cli_get_objects(int kind, char **names, int n, const char *format, const cha
 		return CLI_EXIT_FAILURE;
 	} else if (count == 0 && format == NULL) {
 		if (all)
+			fprintf(stderr, "No resources found\n");
+		else if (kind == PP_OBJ_PV)
 			fprintf(stderr, "No resources found\n");
 		else
 			fprintf(stderr, "No resources found in %s namespace.\n", ns);
@@ -189,9 +208,15 @@ int cli_describe_object(int kind, const char *name, const char *ns)
 {
 	cleanup_error struct pp_error *err = NULL;
 	struct pp_config_object *o = NULL;
-	if (pp_object_get(kind, cli_namespace(ns), object_name(name), &o, &err) < 0) {
+	if (pp_object_get(kind, kind == PP_OBJ_PV ? PP_CLUSTER_SCOPE : cli_namespace(ns),
+			  object_name(name), &o, &err) < 0) {
 		cli_print_error(err);
 		return CLI_EXIT_FAILURE;
+	}
+	if (kind == PP_OBJ_PVC || kind == PP_OBJ_PV) {
+		cli_describe_pvc(o);
+		pp_object_free(o);
+		return 0;
 	}
 	printf("%-14s%s\n", "Name:", o->name);
 	printf("%-14s%s\n", "Namespace:", o->namespace_);
@@ -224,7 +249,9 @@ int cli_delete_objects(int kind, char **names, int n, const char *ns)
 	for (int i = 0; i < n; i++) {
 		cleanup_error struct pp_error *err = NULL;
 		const char *name = object_name(names[i]);
-		int r = pp_object_delete(kind, cli_namespace(ns), name, &err);
+		int r = kind == PP_OBJ_PVC  ? pp_claim_delete(cli_namespace(ns), name, &err)
+			: kind == PP_OBJ_PV ? pp_volume_delete(name, &err)
+					    : pp_object_delete(kind, cli_namespace(ns), name, &err);
 		cli_report(NULL, pp_object_kind_lower(kind), name, r < 0 ? NULL : "deleted",
 			   r < 0 ? err : NULL);
 		if (r < 0)

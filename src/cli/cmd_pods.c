@@ -29,16 +29,21 @@ static int add_file(char **files, size_t *n, const char *arg)
 	return 0;
 }
 
-int cmd_apply(int argc, char **argv)
+/* apply, and replace --force (replace: every pod of the input deleted
+ * first, then made anew). */
+static int apply_or_replace(int argc, char **argv, bool replace)
 {
-	static const struct option longopts[] = {
-	    {"filename", required_argument, NULL, 'f'}, {"namespace", required_argument, NULL, 'n'},
-	    {"recursive", no_argument, NULL, 'R'},	{"root", required_argument, NULL, 'r'},
-	    {"network", required_argument, NULL, 'N'},	{NULL, 0, NULL, 0}};
+	static const struct option longopts[] = {{"filename", required_argument, NULL, 'f'},
+						 {"namespace", required_argument, NULL, 'n'},
+						 {"recursive", no_argument, NULL, 'R'},
+						 {"root", required_argument, NULL, 'r'},
+						 {"network", required_argument, NULL, 'N'},
+						 {"force", no_argument, NULL, 'F'},
+						 {NULL, 0, NULL, 0}};
 	char *files[MAX_FILES];
 	size_t n_files = 0;
 	const char *ns = NULL, *root = NULL, *network = NULL;
-	bool recursive = false;
+	bool recursive = false, force = false;
 	int c;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "f:n:R", longopts, NULL)) != -1) {
@@ -53,13 +58,20 @@ int cmd_apply(int argc, char **argv)
 			root = optarg;
 		} else if (c == 'N') {
 			network = optarg;
+		} else if (c == 'F') {
+			force = true;
 		} else {
 			return CLI_EXIT_USAGE;
 		}
 	}
-	if (n_files == 0 || optind != argc) {
-		fprintf(stderr, "usage: peapod apply -f FILE|DIR|- [-f ...] [-R] [-n NAMESPACE] "
-				"[--network NAME|none]\n");
+	if (n_files == 0 || optind != argc || (replace && !force)) {
+		if (replace && !force && n_files > 0)
+			fprintf(stderr, "peapod replace: only replace --force is supported (apply "
+					"updates a pod in place)\n");
+		fprintf(stderr,
+			"usage: peapod %s -f FILE|DIR|- [-f ...] [-R] [-n NAMESPACE] "
+			"[--network NAME|none] [--force]\n",
+			replace ? "replace" : "apply");
 		return CLI_EXIT_USAGE;
 	}
 	cleanup_error struct pp_error *err = NULL;
@@ -72,10 +84,21 @@ int cmd_apply(int argc, char **argv)
 		pp_manifest_set_free(&set);
 		return CLI_EXIT_USAGE;
 	}
-	struct pp_apply_opts o = {.store_root = root, .network = network};
+	struct pp_apply_opts o = {
+	    .store_root = root, .network = network, .force = force, .recreate = replace};
 	int r = pp_set_apply(&set, &o, cli_report, NULL);
 	pp_manifest_set_free(&set);
 	return r < 0 ? CLI_EXIT_FAILURE : 0;
+}
+
+int cmd_apply(int argc, char **argv)
+{
+	return apply_or_replace(argc, argv, false);
+}
+
+int cmd_replace(int argc, char **argv)
+{
+	return apply_or_replace(argc, argv, true);
 }
 
 static int delete_one(const char *ns, const char *name, const struct pp_delete_opts *o)
@@ -174,7 +197,8 @@ int cmd_delete(int argc, char **argv)
 		o.grace_s = 0;
 	if (n_files == 0 && optind < argc && cli_object_kind(argv[optind]) >= 0) {
 		if (optind + 1 == argc) {
-			fprintf(stderr, "usage: peapod delete configmap|secret NAME... [-n NS]\n");
+			fprintf(stderr,
+				"usage: peapod delete configmap|secret|pvc NAME... [-n NS]\n");
 			return CLI_EXIT_USAGE;
 		}
 		return cli_delete_objects(cli_object_kind(argv[optind]), argv + optind + 1,
@@ -192,7 +216,7 @@ int cmd_delete(int argc, char **argv)
 	if (n_files == 0 && optind == argc) {
 		fprintf(stderr, "usage: peapod delete [pod] NAME...|-l SELECTOR|--all "
 				"[--field-selector F] [--grace-period N] [--force] | "
-				"configmap|secret NAME... | -f FILE|DIR|- [-R]\n");
+				"configmap|secret|pvc|pv NAME... | -f FILE|DIR|- [-R]\n");
 		return CLI_EXIT_USAGE;
 	}
 	int status = 0;

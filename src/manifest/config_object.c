@@ -10,17 +10,26 @@
 
 const char *pp_object_kind_name(enum pp_object_kind kind)
 {
-	return kind == PP_OBJ_SECRET ? "Secret" : "ConfigMap";
+	return kind == PP_OBJ_PV       ? "PersistentVolume"
+	       : kind == PP_OBJ_PVC    ? "PersistentVolumeClaim"
+	       : kind == PP_OBJ_SECRET ? "Secret"
+				       : "ConfigMap";
 }
 
 const char *pp_object_kind_lower(enum pp_object_kind kind)
 {
-	return kind == PP_OBJ_SECRET ? "secret" : "configmap";
+	return kind == PP_OBJ_PV       ? "persistentvolume"
+	       : kind == PP_OBJ_PVC    ? "persistentvolumeclaim"
+	       : kind == PP_OBJ_SECRET ? "secret"
+				       : "configmap";
 }
 
 const char *pp_object_kind_plural(enum pp_object_kind kind)
 {
-	return kind == PP_OBJ_SECRET ? "secrets" : "configmaps";
+	return kind == PP_OBJ_PV       ? "persistentvolumes"
+	       : kind == PP_OBJ_PVC    ? "persistentvolumeclaims"
+	       : kind == PP_OBJ_SECRET ? "secrets"
+				       : "configmaps";
 }
 
 const struct pp_data_item *pp_object_find(const struct pp_config_object *o, const char *key)
@@ -163,6 +172,10 @@ static bool kv_equal(const struct pp_kv *a, size_t na, const struct pp_kv *b, si
 bool pp_object_equal(const struct pp_config_object *a, const struct pp_config_object *b)
 {
 	return pp_object_data_equal(a, b) && a->immutable == b->immutable &&
+	       a->access_modes == b->access_modes && str_eq(a->storage, b->storage) &&
+	       str_eq(a->storage_class, b->storage_class) &&
+	       str_eq(a->volume_name, b->volume_name) && str_eq(a->host_path, b->host_path) &&
+	       str_eq(a->claim_ns, b->claim_ns) && str_eq(a->claim_name, b->claim_name) &&
 	       kv_equal(a->labels, a->n_labels, b->labels, b->n_labels) &&
 	       kv_equal(a->annotations, a->n_annotations, b->annotations, b->n_annotations);
 }
@@ -195,5 +208,11 @@ void pp_object_free(struct pp_config_object *o)
 		free(o->items[i].value);
 	}
 	free(o->items);
+	free(o->storage);
+	free(o->storage_class);
+	free(o->volume_name);
+	free(o->host_path);
+	free(o->claim_ns);
+	free(o->claim_name);
 	free(o);
 }

@@ -172,11 +172,15 @@ static int add_object(struct pctx *c, struct pp_manifest_set *set, const struct 
 		return add_config(c, set, root, PP_OBJ_CONFIGMAP);
 	if (strcmp(k, "Secret") == 0)
 		return add_config(c, set, root, PP_OBJ_SECRET);
+	if (strcmp(k, "PersistentVolumeClaim") == 0)
+		return add_config(c, set, root, PP_OBJ_PVC);
+	if (strcmp(k, "PersistentVolume") == 0)
+		return add_config(c, set, root, PP_OBJ_PV);
 	if (strcmp(k, "List") == 0 || (strlen(k) > 4 && strcmp(k + strlen(k) - 4, "List") == 0))
 		return add_list(c, set, root, depth);
 	return perr(c, kind->pos, "kind",
-		    "kind \"%s\" is not supported: peapod runs Pods (and keeps ConfigMaps and "
-		    "Secrets)",
+		    "kind \"%s\" is not supported: peapod runs Pods (and keeps ConfigMaps, "
+		    "Secrets and PersistentVolumeClaims)",
 		    k);
 }
 

@@ -170,6 +170,25 @@ static const struct field secret_fields[] = {
     F_FN("immutable", parse_immutable),	       F_END,
 };
 
+static const struct field pvc_fields[] = {
+    F_FN_REQ("apiVersion", parse_api_version),
+    F_FN_REQ("kind", parse_kind),
+    F_FN_REQ("metadata", parse_metadata),
+    F_FN_REQ("spec", parse_pvc_spec),
+    /* what the API server reports; a claim saved with kubectl get -o yaml */
+    F_SKIP("status"),
+    F_END,
+};
+
+static const struct field pv_fields[] = {
+    F_FN_REQ("apiVersion", parse_api_version),
+    F_FN_REQ("kind", parse_kind),
+    F_FN_REQ("metadata", parse_metadata),
+    F_FN_REQ("spec", parse_pv_spec),
+    F_SKIP("status"),
+    F_END,
+};
+
 /* One key of a data map, read in document order; merged once all are. */
 struct entry {
 	const struct pp_ynode *key;
@@ -287,12 +306,18 @@ int parse_config_object(struct pctx *c, const struct pp_ynode *root)
 	struct object_maps m = {.o = o};
 	bool secret = o->kind == PP_OBJ_SECRET;
 	o->pos = root->pos;
-	int r = walk_map(c, root, "", secret ? secret_fields : configmap_fields, &m);
+	const struct field *fields = o->kind == PP_OBJ_PV    ? pv_fields
+				     : o->kind == PP_OBJ_PVC ? pvc_fields
+				     : secret		     ? secret_fields
+							     : configmap_fields;
+	int r = walk_map(c, root, "", fields, &m);
 	free(m.generate_name);
 	if (r < 0)
 		return -1;
 	struct entries es = {0};
-	if (secret)
+	if (o->kind == PP_OBJ_PVC || o->kind == PP_OBJ_PV)
+		r = 0;
+	else if (secret)
 		r = read_map(c, m.data, "data", true, true, 0, &es) < 0 ||
 			    read_map(c, m.string_data, "stringData", false, true, 1, &es) < 0 ||
 			    merge_entries(c, &es, true) < 0
@@ -310,6 +335,11 @@ int parse_config_object(struct pctx *c, const struct pp_ynode *root)
 	if (secret && (o->type == NULL || o->type[0] == '\0')) {
 		free(o->type);
 		o->type = xstrdup(PP_SECRET_TYPE_OPAQUE);
+	}
+	if (o->kind == PP_OBJ_PV) {
+		/* cluster-scoped: a namespace in its metadata means nothing */
+		free(o->namespace_);
+		o->namespace_ = xstrdup(PP_CLUSTER_SCOPE);
 	}
 	if (o->namespace_ == NULL)
 		o->namespace_ = xstrdup("default");

@@ -186,6 +186,9 @@ int parse_secret_volume(struct pctx *c, const struct pp_ynode *n, const char *pa
 int validate_pod(struct pctx *c, const struct pp_ynode *root);
 /* object_parse.c: a ConfigMap or Secret document into c->object. */
 int parse_config_object(struct pctx *c, const struct pp_ynode *root);
+/* A PersistentVolumeClaim's spec, into c->object (pvc_parse.c). */
+int parse_pvc_spec(struct pctx *c, const struct pp_ynode *n, const char *path, void *obj);
+int parse_pv_spec(struct pctx *c, const struct pp_ynode *n, const char *path, void *obj);
 
 /* projection_parse.c, shared with env's resourceFieldRef: the resources a
  * resourceFieldRef may name, and the API server's complaint about a

@@ -144,6 +144,7 @@ static void pod_spec_free(struct pp_pod *pod)
 		free(pod->volumes[i].name);
 		free(pod->volumes[i].size_limit.text);
 		free(pod->volumes[i].host_path);
+		free(pod->volumes[i].claim_name);
 		for (size_t j = 0; pod->volumes[i].sources && j < pod->volumes[i].n_sources; j++)
 			projection_free(&pod->volumes[i].sources[j]);
 		free(pod->volumes[i].sources);

@@ -199,6 +199,7 @@ enum pp_volume_kind {
 	PP_VOLUME_PROJECTED,
 	PP_VOLUME_CONFIG_MAP, /* one configMap projection in sources */
 	PP_VOLUME_SECRET,     /* one secret projection in sources */
+	PP_VOLUME_PVC,	      /* persistentVolumeClaim: the claim's directory */
 };
 
 /* One file of a downwardAPI volume or projection: a fieldRef of the pod's
@@ -268,6 +269,9 @@ struct pp_volume {
 	/* hostPath */
 	char *host_path;
 	enum pp_host_path_type host_path_type;
+	/* persistentVolumeClaim */
+	char *claim_name;
+	bool claim_read_only;
 	/* downwardAPI, projected, configMap, secret */
 	struct pp_projection *sources;
 	size_t n_sources;

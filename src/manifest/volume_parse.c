@@ -1,4 +1,4 @@
-/* spec.volumes: emptyDir and hostPath here, downwardAPI, projected,
+/* spec.volumes: emptyDir, hostPath and persistentVolumeClaim here, downwardAPI, projected,
  * configMap and secret in projection_parse.c; other sources are refused by
  * name. */
 #include <string.h>
@@ -78,6 +78,33 @@ static int parse_host_path(struct pctx *c, const struct pp_ynode *n, const char 
 	return 0;
 }
 
+static int parse_claim_name(struct pctx *c, const struct pp_ynode *n, const char *path, void *obj)
+{
+	struct pp_volume *v = obj;
+	if (get_string(c, n, path, &v->claim_name) < 0)
+		return -1;
+	if (v->claim_name[0] == '\0')
+		return perr(c, n->pos, path, "Required value");
+	if (!pp_is_dns1123_subdomain(v->claim_name))
+		return perr(c, n->pos, path,
+			    "Invalid value: \"%s\": a lowercase RFC 1123 subdomain must consist "
+			    "of lower case alphanumeric characters, '-' or '.'",
+			    v->claim_name);
+	return 0;
+}
+
+static const struct field claim_fields[] = {
+    F_FN_REQ("claimName", parse_claim_name),
+    F_BOOL("readOnly", struct pp_volume, claim_read_only),
+    F_END,
+};
+
+static int parse_claim(struct pctx *c, const struct pp_ynode *n, const char *path, void *obj)
+{
+	((struct pp_volume *)obj)->kind = PP_VOLUME_PVC;
+	return walk_map(c, n, path, claim_fields, obj);
+}
+
 static int parse_empty_dir(struct pctx *c, const struct pp_ynode *n, const char *path, void *obj)
 {
 	((struct pp_volume *)obj)->kind = PP_VOLUME_EMPTY_DIR;
@@ -94,7 +121,7 @@ static const struct field volume_fields[] = {
     F_FN("hostPath", parse_host_path),
     F_FN("configMap", parse_config_map_volume),
     F_FN("secret", parse_secret_volume),
-    UNSUPPORTED("persistentVolumeClaim"),
+    F_FN("persistentVolumeClaim", parse_claim),
     F_FN("projected", parse_projected_volume),
     F_FN("downwardAPI", parse_downward_api_volume),
     UNSUPPORTED("nfs"),
@@ -138,15 +165,15 @@ static int check_source(struct pctx *c, const struct pp_ynode *n, const char *pa
 		first = k;
 		if (strcmp(k->value, "emptyDir") != 0 && strcmp(k->value, "hostPath") != 0 &&
 		    strcmp(k->value, "downwardAPI") != 0 && strcmp(k->value, "projected") != 0 &&
-		    strcmp(k->value, "configMap") != 0 && strcmp(k->value, "secret") != 0)
+		    strcmp(k->value, "configMap") != 0 && strcmp(k->value, "secret") != 0 &&
+		    strcmp(k->value, "persistentVolumeClaim") != 0)
 			return perr(c, k->pos, p, "volume type \"%s\" is not supported yet",
 				    k->value);
 	}
 	if (first == NULL)
 		return perr(c, n->pos, path,
 			    "must specify a volume type (emptyDir, hostPath, configMap, secret, "
-			    "downwardAPI or "
-			    "projected)");
+			    "downwardAPI, projected or persistentVolumeClaim)");
 	return 0;
 }
 

@@ -1,10 +1,15 @@
-/* src/objects: owns the ConfigMap and Secret objects of this host, per
- * namespace, as the API server would keep them: the store under
- * $PEAPOD_ROOT/objects/<namespace>/{configmaps,secrets}/<name>.json (each
- * file the object's v1 JSON, written atomically; secrets/ is mode 0700 and
- * its files 0600: readable by root only), create-or-update with the API
- * server's rules (immutable), look-ups by name for the pod layer, listing,
- * deletion and the API's JSON form. Types and parsing are src/manifest's
+/* src/objects: owns the ConfigMap, Secret, PersistentVolumeClaim and
+ * PersistentVolume objects of this host, per namespace, as the API server
+ * would keep them: the store under $PEAPOD_ROOT/objects/<namespace>/
+ * {configmaps,secrets,persistentvolumeclaims}/<name>.json and
+ * objects/_cluster/persistentvolumes/<name>.json (each file the object's v1
+ * JSON, written atomically; secrets/ is mode 0700 and its files 0600:
+ * readable by root only), create-or-update with the API server's rules
+ * (immutable), look-ups by name for the pod layer, listing, deletion and
+ * the API's JSON form. A claim's data is the directory
+ * $PEAPOD_ROOT/volumes/<namespace>/<claim>, made with the claim and removed
+ * with it (reclaim policy Delete), or the directory of the PersistentVolume
+ * the claim names (Retain). Types and parsing are src/manifest's
  * (config_object.h). Must not print, nor include any layer above it. */
 #ifndef PEAPOD_OBJECTS_H
 #define PEAPOD_OBJECTS_H
@@ -46,7 +51,18 @@ int pp_object_list(enum pp_object_kind kind, const char *ns, struct pp_config_ob
 		   size_t *n, struct pp_error **err);
 void pp_object_list_free(struct pp_config_object **objs, size_t n);
 
-/* Removes it; PP_OBJECT_NOT_FOUND when there is none. */
+/* The directory holding a claim's data (made when the claim is created). */
+char *pp_pvc_data_dir(const char *ns, const char *name);
+
+/* Where a claim's data is: its own directory, or the hostPath / local
+ * PersistentVolume its volumeName binds it to (kept in the store under
+ * PP_CLUSTER_SCOPE), checked: the volume exists, its claimRef (if any)
+ * names the claim, its access modes cover the claim's, its capacity the
+ * request, and it is of the claim's storage class (if the claim names one). */
+int pp_pvc_path(const struct pp_config_object *claim, char **path, struct pp_error **err);
+
+/* Removes it (a claim with its data directory: whether a pod still uses
+ * it is the caller's check); PP_OBJECT_NOT_FOUND when there is none. */
 int pp_object_delete(enum pp_object_kind kind, const char *ns, const char *name,
 		     struct pp_error **err);
 

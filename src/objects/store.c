@@ -16,9 +16,13 @@
 #include "util/base64.h"
 #include "util/cleanup.h"
 #include "util/fs.h"
+#include "util/quantity.h"
 #include "util/settings.h"
 
 #define OBJECTS_DIR "objects"
+/* Where the claims' data lives: volumes/<namespace>/<claim>. */
+#define PVC_DATA_DIR "volumes"
+#define PVC_DATA_MODE 0777
 #define NS_DIR_MODE 0755
 #define CONFIGMAP_DIR_MODE 0755
 #define CONFIGMAP_FILE_MODE 0644
@@ -113,6 +117,119 @@ static struct json_object *data_json(const struct pp_config_object *o, bool bina
 	return d;
 }
 
+static struct json_object *access_modes_json(unsigned modes)
+{
+	struct json_object *a = json_object_new_array();
+	for (int i = 0; i < PP_ACCESS_MODE_COUNT; i++)
+		if (modes & (1u << i))
+			json_object_array_add(a, json_object_new_string(pp_access_mode_name(i)));
+	return a;
+}
+
+/* A claim is bound to its own directory from its creation: status says
+ * Bound with the requested capacity (no quota enforces it). */
+static void pvc_json(struct json_object *j, const struct pp_config_object *o)
+{
+	struct json_object *spec = json_object_new_object();
+	json_object_object_add(spec, "accessModes", access_modes_json(o->access_modes));
+	struct json_object *req = json_object_new_object();
+	json_object_object_add(req, "storage", json_object_new_string(o->storage));
+	struct json_object *res = json_object_new_object();
+	json_object_object_add(res, "requests", req);
+	json_object_object_add(spec, "resources", res);
+	if (o->storage_class != NULL)
+		json_object_object_add(spec, "storageClassName",
+				       json_object_new_string(o->storage_class));
+	if (o->volume_name != NULL)
+		json_object_object_add(spec, "volumeName", json_object_new_string(o->volume_name));
+	json_object_object_add(spec, "volumeMode", json_object_new_string("Filesystem"));
+	json_object_object_add(j, "spec", spec);
+	struct json_object *st = json_object_new_object();
+	json_object_object_add(st, "phase", json_object_new_string("Bound"));
+	json_object_object_add(st, "accessModes", access_modes_json(o->access_modes));
+	struct json_object *cap = json_object_new_object();
+	json_object_object_add(cap, "storage", json_object_new_string(o->storage));
+	json_object_object_add(st, "capacity", cap);
+	json_object_object_add(j, "status", st);
+}
+
+/* A PersistentVolume: the host's directory; Retain. Its status (Bound or
+ * Available) depends on the claims: src/ops shows it. */
+static void pv_json(struct json_object *j, const struct pp_config_object *o)
+{
+	struct json_object *spec = json_object_new_object();
+	struct json_object *cap = json_object_new_object();
+	json_object_object_add(cap, "storage", json_object_new_string(o->storage));
+	json_object_object_add(spec, "capacity", cap);
+	json_object_object_add(spec, "accessModes", access_modes_json(o->access_modes));
+	struct json_object *hp = json_object_new_object();
+	json_object_object_add(hp, "path", json_object_new_string(o->host_path));
+	json_object_object_add(spec, "hostPath", hp);
+	json_object_object_add(spec, "persistentVolumeReclaimPolicy",
+			       json_object_new_string("Retain"));
+	if (o->storage_class != NULL)
+		json_object_object_add(spec, "storageClassName",
+				       json_object_new_string(o->storage_class));
+	if (o->claim_name != NULL) {
+		struct json_object *ref = json_object_new_object();
+		json_object_object_add(ref, "namespace", json_object_new_string(o->claim_ns));
+		json_object_object_add(ref, "name", json_object_new_string(o->claim_name));
+		json_object_object_add(spec, "claimRef", ref);
+	}
+	json_object_object_add(spec, "volumeMode", json_object_new_string("Filesystem"));
+	json_object_object_add(j, "spec", spec);
+}
+
+char *pp_pvc_data_dir(const char *ns, const char *name)
+{
+	return xasprintf("%s/%s/%s/%s", pp_settings()->root, PVC_DATA_DIR, ns, name);
+}
+
+static bool modes_cover(unsigned have, unsigned want)
+{
+	return (have & want) == want;
+}
+
+int pp_pvc_path(const struct pp_config_object *claim, char **path, struct pp_error **err)
+{
+	*path = NULL;
+	if (claim->volume_name == NULL) {
+		*path = pp_pvc_data_dir(claim->namespace_, claim->name);
+		return 0;
+	}
+	struct pp_config_object *pv = NULL;
+	if (pp_object_get(PP_OBJ_PV, PP_CLUSTER_SCOPE, claim->volume_name, &pv, err) < 0)
+		return pp_error_wrap(err, "persistentvolumeclaim \"%s\" is Pending", claim->name);
+	struct pp_quantity have = {0}, want = {0};
+	cleanup_error struct pp_error *qe = NULL;
+	bool small = pp_quantity_parse(pv->storage, &have, &qe) == 0 &&
+		     pp_quantity_parse(claim->storage, &want, &qe) == 0 && have.milli < want.milli;
+	free(have.text);
+	free(want.text);
+	int r = 0;
+	if (pv->claim_name != NULL && (strcmp(pv->claim_name, claim->name) != 0 ||
+				       strcmp(pv->claim_ns, claim->namespace_) != 0))
+		r = pp_error_set(err, 0, "persistentvolume \"%s\" is reserved for claim %s/%s",
+				 pv->name, pv->claim_ns, pv->claim_name);
+	else if (!modes_cover(pv->access_modes, claim->access_modes))
+		r = pp_error_set(err, 0,
+				 "persistentvolume \"%s\" does not offer the claim's access modes",
+				 pv->name);
+	else if (small)
+		r = pp_error_set(err, 0,
+				 "persistentvolume \"%s\" has %s, less than the claim's request %s",
+				 pv->name, pv->storage, claim->storage);
+	else if (claim->storage_class != NULL &&
+		 (pv->storage_class == NULL ||
+		  strcmp(pv->storage_class, claim->storage_class) != 0))
+		r = pp_error_set(err, 0, "persistentvolume \"%s\" is not of storage class \"%s\"",
+				 pv->name, claim->storage_class);
+	else
+		*path = xstrdup(pv->host_path);
+	pp_object_free(pv);
+	return r;
+}
+
 struct json_object *pp_object_to_json(const struct pp_config_object *o)
 {
 	struct json_object *j = json_object_new_object();
@@ -120,7 +237,8 @@ struct json_object *pp_object_to_json(const struct pp_config_object *o)
 	json_object_object_add(j, "kind", json_object_new_string(pp_object_kind_name(o->kind)));
 	struct json_object *m = json_object_new_object();
 	json_object_object_add(m, "name", json_object_new_string(o->name));
-	json_object_object_add(m, "namespace", json_object_new_string(o->namespace_));
+	if (o->kind != PP_OBJ_PV)
+		json_object_object_add(m, "namespace", json_object_new_string(o->namespace_));
 	if (o->uid != NULL)
 		json_object_object_add(m, "uid", json_object_new_string(o->uid));
 	if (o->created != NULL)
@@ -130,6 +248,14 @@ struct json_object *pp_object_to_json(const struct pp_config_object *o)
 	if (o->n_annotations > 0)
 		json_object_object_add(m, "annotations", kv_json(o->annotations, o->n_annotations));
 	json_object_object_add(j, "metadata", m);
+	if (o->kind == PP_OBJ_PVC) {
+		pvc_json(j, o);
+		return j;
+	}
+	if (o->kind == PP_OBJ_PV) {
+		pv_json(j, o);
+		return j;
+	}
 	bool secret = o->kind == PP_OBJ_SECRET;
 	struct json_object *data = data_json(o, secret);
 	if (data != NULL)
@@ -185,6 +311,8 @@ static int check_update(const struct pp_config_object *old, const struct pp_conf
 			struct pp_error **err)
 {
 	const char *what = pp_object_kind_name(o->kind);
+	if (o->kind == PP_OBJ_PVC)
+		return pp_pvc_check_update(old, o, err);
 	if (o->kind == PP_OBJ_SECRET && strcmp(old->type, o->type) != 0)
 		return pp_error_set(err, 0,
 				    "%s \"%s\" is invalid: type: Invalid value: \"%s\": field is "
@@ -263,6 +391,18 @@ static int write_object(const struct pp_config_object *o, struct pp_error **err)
 	return r;
 }
 
+/* The claim's directory, world-writable as kubelet's emptyDir is: any
+ * container user may write to it. */
+static int make_pvc_dir(const struct pp_config_object *o, struct pp_error **err)
+{
+	cleanup_free char *dir = pp_pvc_data_dir(o->namespace_, o->name);
+	if (pp_mkdir_p(dir, PVC_DATA_MODE, err) < 0)
+		return -1;
+	if (chmod(dir, PVC_DATA_MODE) < 0)
+		return pp_error_set(err, errno, "chmod %s", dir);
+	return 0;
+}
+
 int pp_object_apply(struct pp_config_object *o, enum pp_object_apply_result *res,
 		    struct pp_error **err)
 {
@@ -278,6 +418,9 @@ int pp_object_apply(struct pp_config_object *o, enum pp_object_apply_result *res
 		o->uid = new_uid();
 		o->created = now_rfc3339();
 		*res = PP_OBJECT_CREATED;
+		/* a claim bound to a PersistentVolume uses the volume's directory */
+		if (o->kind == PP_OBJ_PVC && o->volume_name == NULL && make_pvc_dir(o, err) < 0)
+			return -1;
 		return write_object(o, err);
 	}
 	if (r < 0)
@@ -321,6 +464,12 @@ int pp_object_delete(enum pp_object_kind kind, const char *ns, const char *name,
 		if (errno == ENOENT)
 			return not_found(kind, name, err);
 		return pp_error_set(err, errno, "remove %s", path);
+	}
+	if (kind == PP_OBJ_PVC) {
+		/* reclaim policy Delete: the data of a claim's own directory goes
+		 * with it (a PersistentVolume's stays: Retain) */
+		cleanup_free char *dir = pp_pvc_data_dir(ns, name);
+		return pp_rm_rf(dir, err);
 	}
 	return 0;
 }

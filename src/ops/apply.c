@@ -9,6 +9,7 @@
 
 #include "image/image.h"
 #include "net/netconf.h"
+#include "ops/claims.h"
 #include "pod/pod.h"
 #include "state/podstate.h"
 #include "supervisor/supervisor.h"
@@ -68,6 +69,8 @@ int pp_pod_apply(struct pp_pod *spec, const struct pp_apply_opts *opts, char **u
 		 struct pp_error **err)
 {
 	int r = apply_overrides(spec, opts, err);
+	if (r == 0 && pp_claims_check_pod(spec, err) < 0)
+		r = PP_APPLY_BAD_REQUEST;
 	if (r < 0) {
 		pp_pod_free(spec);
 		return r;

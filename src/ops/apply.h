@@ -17,6 +17,12 @@ struct pp_apply_opts {
 	const char *namespace_;
 	/* --network NAME|none: instead of the manifest's annotation. */
 	const char *network;
+	/* apply --force: a pod whose change cannot be made in place is
+	 * deleted and made anew (pp_set_apply; ops/pod_update.h) */
+	bool force;
+	/* replace --force: every pod of the input that exists is deleted
+	 * first (graceful stop), then made anew ("replaced") */
+	bool recreate;
 };
 
 /* What pp_pod_apply returns for a request at odds with its manifest (bad

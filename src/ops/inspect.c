@@ -11,7 +11,7 @@
 #include "util/cleanup.h"
 #include "util/fs.h"
 
-static struct json_object *ynode_to_json(const struct pp_ynode *n)
+struct json_object *pp_ynode_to_json(const struct pp_ynode *n)
 {
 	if (n == NULL)
 		return NULL;
@@ -19,13 +19,13 @@ static struct json_object *ynode_to_json(const struct pp_ynode *n)
 		struct json_object *o = json_object_new_object();
 		for (size_t i = 0; i + 1 < n->n; i += 2)
 			json_object_object_add(o, n->child[i]->value,
-					       ynode_to_json(n->child[i + 1]));
+					       pp_ynode_to_json(n->child[i + 1]));
 		return o;
 	}
 	if (n->kind == PP_YSEQ) {
 		struct json_object *a = json_object_new_array();
 		for (size_t i = 0; i < n->n; i++)
-			json_object_array_add(a, ynode_to_json(n->child[i]));
+			json_object_array_add(a, pp_ynode_to_json(n->child[i]));
 		return a;
 	}
 	if (n->plain) {
@@ -58,10 +58,10 @@ void pp_pod_view_attach_spec(struct pp_pod_view *v)
 		for (size_t i = 0; i < 2; i++) {
 			const struct pp_ynode *x = m ? pp_ymap_get(m, keys[i]) : NULL;
 			if (x != NULL)
-				json_object_object_add(meta, keys[i], ynode_to_json(x));
+				json_object_object_add(meta, keys[i], pp_ynode_to_json(x));
 		}
 	}
-	struct json_object *spec = ynode_to_json(pp_ymap_get(root, "spec"));
+	struct json_object *spec = pp_ynode_to_json(pp_ymap_get(root, "spec"));
 	/* The ephemeral containers added since (peapod debug): in the status. */
 	struct json_object *pp = NULL, *eph = NULL;
 	if (spec != NULL && json_object_object_get_ex(v->obj, "peapod", &pp) &&

@@ -4,12 +4,16 @@
 
 #include <string.h>
 
+#include "ops/claims.h"
+#include "ops/pod_update.h"
 #include "pod/pod.h"
+#include "state/podstate.h"
 #include "util/cleanup.h"
 
 static int set_namespace(char **obj_ns, const char *ns, const char *source, struct pp_error **err)
 {
-	if (ns == NULL || strcmp(*obj_ns, ns) == 0)
+	/* a PersistentVolume is of no namespace: -n means nothing to it */
+	if (ns == NULL || strcmp(*obj_ns, ns) == 0 || strcmp(*obj_ns, PP_CLUSTER_SCOPE) == 0)
 		return 0;
 	if (strcmp(*obj_ns, "default") == 0) {
 		free(*obj_ns);
@@ -56,6 +60,26 @@ int pp_set_apply_objects(struct pp_manifest_set *set, pp_set_report_fn report, v
 	return status;
 }
 
+/* replace --force: the pod of that name, if any, deleted (reported as
+ * kubectl does) before it is made anew. */
+static int recreate_pod(const struct pp_pod *pod, pp_set_report_fn report, void *ctx,
+			struct pp_error **err)
+{
+	cleanup_free char *uid = NULL;
+	cleanup_error struct pp_error *e = NULL;
+	if (pp_name_lookup(pod->namespace_, pod->name, &uid, &e) < 0) {
+		if (e->status == ENOENT)
+			return 0; /* none: only made */
+		*err = steal_ptr(&e);
+		return -1;
+	}
+	struct pp_delete_opts d = {.grace_s = -1, .timeout_ms = -1};
+	if (pp_pod_delete(pod->namespace_, pod->name, &d, err) < 0)
+		return -1;
+	report(ctx, "pod", pod->name, "deleted", NULL);
+	return 0;
+}
+
 int pp_set_apply(struct pp_manifest_set *set, const struct pp_apply_opts *o,
 		 pp_set_report_fn report, void *ctx)
 {
@@ -66,12 +90,33 @@ int pp_set_apply(struct pp_manifest_set *set, const struct pp_apply_opts *o,
 			continue;
 		cleanup_error struct pp_error *err = NULL;
 		cleanup_free char *name = xstrdup(it->pod->name);
+		/* a pod of that name: the API server's update rules */
+		enum pp_pod_update_result ur = PP_POD_UPDATE_ABSENT;
+		if (o->recreate && recreate_pod(it->pod, report, ctx, &err) < 0) {
+			report(ctx, "pod", name, NULL, err);
+			status = -1;
+			continue;
+		}
+		if (!o->recreate &&
+		    pp_pod_update(it->pod, it->text, it->text_len, o->force, &ur, &err) < 0) {
+			report(ctx, "pod", name, NULL, err);
+			status = -1;
+			continue;
+		}
+		if (ur == PP_POD_UPDATE_UNCHANGED || ur == PP_POD_UPDATE_CONFIGURED) {
+			report(ctx, "pod", name,
+			       ur == PP_POD_UPDATE_UNCHANGED ? "unchanged" : "configured", NULL);
+			continue;
+		}
 		struct pp_apply_opts po = *o;
 		po.manifest = it->text;
 		po.manifest_len = it->text_len;
 		po.namespace_ = NULL; /* set by pp_set_prepare */
 		int r = pp_pod_apply(steal_ptr(&it->pod), &po, NULL, &err);
-		report(ctx, "pod", name, r < 0 ? NULL : "created", err);
+		const char *verb = o->recreate			  ? "replaced"
+				   : ur == PP_POD_UPDATE_RECREATE ? "configured"
+								  : "created";
+		report(ctx, "pod", name, r < 0 ? NULL : verb, err);
 		if (r < 0)
 			status = -1;
 	}
@@ -82,10 +127,13 @@ int pp_set_delete(const struct pp_manifest_set *set, const char *ns, const struc
 		  pp_set_report_fn report, void *ctx)
 {
 	int status = 0;
-	for (int pass = 0; pass < 2; pass++) {
+	/* the pods, then the objects, the PersistentVolumes last (their claims
+	 * are gone then) */
+	for (int pass = 0; pass < 3; pass++) {
 		for (size_t i = 0; i < set->n; i++) {
 			const struct pp_manifest_item *it = &set->items[i];
-			if ((pass == 0) != (it->pod != NULL))
+			int item_pass = it->pod != NULL ? 0 : it->object->kind == PP_OBJ_PV ? 2 : 1;
+			if (pass != item_pass)
 				continue;
 			cleanup_error struct pp_error *err = NULL;
 			int r;
@@ -97,8 +145,12 @@ int pp_set_delete(const struct pp_manifest_set *set, const char *ns, const struc
 			} else {
 				resource = pp_object_kind_lower(it->object->kind);
 				name = it->object->name;
-				r = pp_object_delete(it->object->kind,
-						     ns ? ns : it->object->namespace_, name, &err);
+				const char *ons = ns ? ns : it->object->namespace_;
+				r = it->object->kind == PP_OBJ_PVC
+					? pp_claim_delete(ons, name, &err)
+				    : it->object->kind == PP_OBJ_PV
+					? pp_volume_delete(name, &err)
+					: pp_object_delete(it->object->kind, ons, name, &err);
 			}
 			report(ctx, resource, name, r < 0 ? NULL : "deleted", err);
 			if (r < 0)

@@ -1,7 +1,9 @@
-/* The verbs on several objects at once (apply -f, delete -f of a whole
- * input: Pods, ConfigMaps, Secrets) and on ConfigMaps and Secrets alone
- * (create configmap|secret; get, describe and delete go straight to the
- * store, objects/objects.h). */
+/* The verbs on several objects at once (apply -f, replace --force -f,
+ * delete -f of a whole input: Pods, ConfigMaps, Secrets,
+ * PersistentVolumeClaims, PersistentVolumes) and on ConfigMaps and Secrets
+ * alone (create configmap|secret; get, describe and delete go straight to
+ * the store, objects/objects.h, or through ops/claims.h for claims and
+ * volumes). */
 #ifndef PEAPOD_OPS_OBJECTS_H
 #define PEAPOD_OPS_OBJECTS_H
 

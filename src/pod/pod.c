@@ -9,6 +9,7 @@
 #include <sys/wait.h>
 
 #include "net/podnet.h"
+#include "objects/objects.h"
 #include "pod/pod_internal.h"
 #include "security/seccomp.h"
 #include "state/idrange.h"
@@ -150,6 +151,29 @@ static int prepare_present(struct pp_pod_instance *pod, struct pp_error **err)
 	return 0;
 }
 
+/* A persistentVolumeClaim volume: the claim's directory, which the claim
+ * made and which outlives the pod. */
+static int claim_path(struct pp_pod_instance *pod, size_t i, struct pp_error **err)
+{
+	struct pp_pod_volume *pv = &pod->volumes[i];
+	struct pp_config_object *claim = NULL;
+	int r = pp_object_get(PP_OBJ_PVC, pod->spec->namespace_, pv->spec->claim_name, &claim, err);
+	if (r == 0)
+		r = pp_pvc_path(claim, &pv->path, err);
+	pp_object_free(claim);
+	cleanup_free char *field =
+	    xasprintf("spec.volumes[%zu].persistentVolumeClaim.claimName", i);
+	if (r < 0)
+		return wrap_at(err, pod->spec, pv->spec->pos, field);
+	struct stat st;
+	errno = 0;
+	if (stat(pv->path, &st) < 0 || !S_ISDIR(st.st_mode)) {
+		pp_error_set(err, errno ? errno : ENOTDIR, "the claim's directory %s", pv->path);
+		return wrap_at(err, pod->spec, pv->spec->pos, field);
+	}
+	return 0;
+}
+
 /* Step 2: hostPath checks (and *OrCreate creations), still before anything of ours exists. */
 static int check_host_paths(struct pp_pod_instance *pod, struct pp_error **err)
 {
@@ -157,6 +181,8 @@ static int check_host_paths(struct pp_pod_instance *pod, struct pp_error **err)
 		struct pp_pod_volume *pv = &pod->volumes[i];
 		pv->fd = -1;
 		pv->is_dir = true;
+		if (pv->spec->kind == PP_VOLUME_PVC && claim_path(pod, i, err) < 0)
+			return -1;
 		if (pv->spec->kind != PP_VOLUME_HOST_PATH)
 			continue;
 		if (pp_pod_check_host_path(pv->spec, &pv->is_dir, err) < 0) {

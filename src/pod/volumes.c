@@ -444,8 +444,9 @@ int pp_pod_container_mounts(struct pp_pod_instance *pod, const struct pp_pod_con
 		/* kubelet's API data volumes (downwardAPI, projected, configMap,
 		 * secret) are read-only */
 		bool api_data = pp_volume_is_projected(pv->spec);
+		bool claim_ro = pv->spec->kind == PP_VOLUME_PVC && pv->spec->claim_read_only;
 		*s = (struct pp_mount_spec){.target = vm->mount_path,
-					    .read_only = vm->read_only || api_data,
+					    .read_only = vm->read_only || api_data || claim_ro,
 					    .propagation = mount_propagation(vm->propagation)};
 		if (pv->fd >= 0) {
 			s->in_volumes_ns = pv->in_volumes_ns;

@@ -245,6 +245,38 @@ static void do_debug(struct sup *s, int fd, const char *msg, size_t len)
 	pp_ctl_debug_request_free(&req);
 }
 
+/* "image <container> <image>": apply's new image for a container. */
+static void do_image(struct sup *s, int fd, char *args)
+{
+	cleanup_error struct pp_error *err = NULL;
+	char *sp = strchr(args, ' ');
+	if (sp == NULL || sp[1] == '\0') {
+		reply_error(fd, "usage: image <container> <image>");
+		return;
+	}
+	*sp = '\0';
+	if (sup_change_image(s, args, sp + 1, &err) < 0) {
+		reply_error(fd, "%s", err->msg);
+		return;
+	}
+	/* pulls_kick: the new image's look-up or pull begins now */
+	sup_pulls_kick(s);
+	sup_write_status(s);
+	reply(fd, "ok", NULL, 0);
+}
+
+/* "deadline <seconds>": apply's new activeDeadlineSeconds. */
+static void do_deadline(struct sup *s, int fd, long long seconds)
+{
+	cleanup_error struct pp_error *err = NULL;
+	if (sup_set_deadline(s, seconds, &err) < 0) {
+		reply_error(fd, "%s", err->msg);
+		return;
+	}
+	sup_write_status(s);
+	reply(fd, "ok", NULL, 0);
+}
+
 void sup_ctl_request(struct sup *s, size_t k)
 {
 	int fd = s->clients[k];
@@ -267,6 +299,10 @@ void sup_ctl_request(struct sup *s, size_t k)
 		do_debug(s, fd, buf, (size_t)n);
 	else if (strncmp(buf, "attach ", 7) == 0)
 		do_attach(s, fd, buf + 7);
+	else if (strncmp(buf, "image ", 6) == 0)
+		do_image(s, fd, buf + 6);
+	else if (sscanf(buf, "deadline %lld", &grace) == 1)
+		do_deadline(s, fd, grace);
 	else if (strcmp(buf, "netcheck") == 0)
 		do_netcheck(s, fd);
 	else if (strcmp(buf, "freeze") == 0 || strcmp(buf, "thaw") == 0)

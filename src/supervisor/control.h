@@ -14,6 +14,10 @@
  *                           is (it starts once its image is ready)
  *   "netcheck"              CNI CHECK of the pod's network: "ok", "none"
  *                           (no network) or the error
+ *   "image <c> <image>"     apply's new image for app container c: it is
+ *                           stopped and started again with it; "ok" at once
+ *   "deadline <seconds>"    apply's new activeDeadlineSeconds, from the
+ *                           pod's start
  *   "freeze", "thaw"         freeze / thaw the pod's cgroup; "ok" once done
  *                           and recorded in status.json
  * Replies are "ok", "error <message>" or the JSON. A client that keeps its

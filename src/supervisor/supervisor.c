@@ -238,13 +238,13 @@ static void start_container(struct sup *s, size_t i)
 	finish_container(s, i);
 }
 
-static void schedule_restart(struct sup *s, size_t i)
+static void schedule_restart(struct sup *s, size_t i, bool at_once)
 {
 	struct pp_pod_container *c = &s->pod->containers[i];
 	struct ctr_run *r = &s->run[i];
 	int64_t ran = (c->finished_at.tv_sec - c->started_at.tv_sec) * PP_NSEC_PER_SEC +
 		      (c->finished_at.tv_nsec - c->started_at.tv_nsec);
-	int64_t delay = pp_backoff_next(&s->backoff, &r->backoff_ns, ran);
+	int64_t delay = at_once ? 0 : pp_backoff_next(&s->backoff, &r->backoff_ns, ran);
 	r->start_at = pp_monotonic_ns() + delay;
 	free(r->last.message);
 	r->last = (struct ctr_termination){.set = true,
@@ -315,8 +315,17 @@ static void container_terminated(struct sup *s, size_t i)
 		sup_advance(s);
 		return;
 	}
-	if (restarts(s, c)) {
-		schedule_restart(s, i);
+	if (s->run[i].image_changed) {
+		/* kubelet: the container's definition changed, it is restarted
+		 * (whatever the restartPolicy) once its new image is ready */
+		s->run[i].image_changed = false;
+		pp_image_free(c->image);
+		c->image = NULL;
+		s->run[i].img.waiting = true;
+		s->run[i].img.retry_at = pp_monotonic_ns();
+		schedule_restart(s, i, true);
+	} else if (restarts(s, c)) {
+		schedule_restart(s, i, false);
 	} else if (c->spec->is_init && c->exit_code == 0) {
 		s->next_init = i + 1;
 	} else if (c->spec->is_init) {
@@ -483,6 +492,55 @@ int sup_add_ephemeral(struct sup *s, const struct pp_ephemeral_request *req, str
 
 /* Moves the pod forward: init containers in order, then the app containers;
  * when stopping, from the apps to the sidecars. */
+int sup_change_image(struct sup *s, const char *name, const char *image, struct pp_error **err)
+{
+	size_t i = s->pod->n_init;
+	while (i < s->pod->n_containers && strcmp(s->pod->containers[i].spec->name, name) != 0)
+		i++;
+	if (i == s->pod->n_containers)
+		return pp_error_set(err, 0, "no app container \"%s\" in pod %s", name,
+				    s->pod->spec->name);
+	struct pp_pod_container *c = &s->pod->containers[i];
+	if (strcmp(c->spec->image, image) == 0)
+		return 0;
+	if (s->stopping != STOP_NONE)
+		return pp_error_set(err, 0, "pod %s is stopping", s->pod->spec->name);
+	/* The supervisor owns its pod's spec: the new image is its own. */
+	struct pp_container *spec = (struct pp_container *)c->spec;
+	free(spec->image);
+	spec->image = xstrdup(image);
+	s->dirty = true;
+	sup_event(s, PP_EVENT_INFO, name, "Killing",
+		  "Container %s definition changed, will be restarted", name);
+	if (c->state == PP_CTR_RUNNING) {
+		int64_t grace = s->pod->spec->termination_grace_period_seconds;
+		s->run[i].image_changed = true;
+		sup_probes_stop(s, i);
+		sup_stop_container(s, i, grace == 0);
+		if (grace > 0)
+			s->run[i].kill_at = pp_monotonic_ns() + grace * PP_NSEC_PER_SEC;
+		return 0;
+	}
+	/* Not running: its next start (a restart under way) takes the new image. */
+	pp_image_free(c->image);
+	c->image = NULL;
+	s->run[i].img.waiting = true;
+	s->run[i].img.retry_at = pp_monotonic_ns();
+	return 0;
+}
+
+int sup_set_deadline(struct sup *s, int64_t seconds, struct pp_error **err)
+{
+	if (seconds <= 0)
+		return pp_error_set(err, 0, "activeDeadlineSeconds must be positive");
+	if (s->stopping != STOP_NONE)
+		return pp_error_set(err, 0, "pod %s is stopping", s->pod->spec->name);
+	s->pod->spec->active_deadline_seconds = seconds;
+	s->active_deadline = s->started_ns + seconds * PP_NSEC_PER_SEC;
+	s->dirty = true;
+	return 0;
+}
+
 void sup_advance(struct sup *s)
 {
 	struct pp_pod_instance *pod = s->pod;
@@ -537,7 +595,8 @@ static void arm_timer(struct sup *s)
 		next = pull;
 	/* A paused pod restarts nothing: sup_thaw moves the restarts later. */
 	for (size_t i = 0; i < s->pod->n_containers && !s->frozen; i++)
-		if (s->run[i].start_at && (next == 0 || s->run[i].start_at < next))
+		if (s->run[i].start_at && !s->run[i].img.waiting &&
+		    (next == 0 || s->run[i].start_at < next))
 			next = s->run[i].start_at;
 	if (s->stopping != STOP_NONE && s->stop_deadline && (next == 0 || s->stop_deadline < next))
 		next = s->stop_deadline;
@@ -578,7 +637,9 @@ static void on_timer(struct sup *s)
 	sup_probes_timer(s, now);
 	sup_pulls_timer(s, now);
 	for (size_t i = 0; i < s->pod->n_containers && !s->frozen; i++) {
-		if (s->run[i].start_at && s->run[i].start_at <= now) {
+		/* a restart for a new image waits for it (its pull's end re-arms) */
+		if (s->run[i].start_at && s->run[i].start_at <= now && !s->run[i].img.waiting &&
+		    s->pod->containers[i].image != NULL) {
 			/* restartCount counts restarts made, as kubelet's does:
 			 * during a back-off it still names the last instance. */
 			s->pod->containers[i].restart_count++;
@@ -770,9 +831,10 @@ int pp_supervisor_run(struct pp_pod_instance *pod, const struct pp_supervisor_ca
 	sup_probes_init(&s);
 	sup_hooks_init(&s);
 	sup_pulls_init(&s);
+	s.started_ns = pp_monotonic_ns();
 	if (pod->spec->active_deadline_seconds > 0)
 		s.active_deadline =
-		    pp_monotonic_ns() + pod->spec->active_deadline_seconds * PP_NSEC_PER_SEC;
+		    s.started_ns + pod->spec->active_deadline_seconds * PP_NSEC_PER_SEC;
 	/* The signals are blocked for the whole run: they arrive through the
 	 * signalfd, and children reset their mask before exec. */
 	sigset_t mask, old;

@@ -153,6 +153,9 @@ struct ctr_run {
 	size_t tail_len;
 	struct ctr_termination last;
 	bool ever_started;
+	/* apply changed its image: once it has stopped, it starts again at
+	 * once with the new image (sup_change_image) */
+	bool image_changed;
 	/* a restart found an object its env needs missing: start_at is the
 	 * retry, img.reason/message say why (CreateContainerConfigError) */
 	bool config_restart;
@@ -182,6 +185,7 @@ struct sup {
 	enum stop_stage stopping;
 	int64_t stop_deadline; /* 0 once everything left has been SIGKILLed */
 	int64_t active_deadline;
+	int64_t started_ns;  /* monotonic ns the pod started: its deadline's base */
 	int stop_signal;     /* the signal that stopped us, 0 otherwise */
 	bool stop_requested; /* a delete through the control socket */
 	struct timespec deletion_time;
@@ -391,6 +395,16 @@ bool sup_image_waiting(const struct sup *s, size_t i, const char **reason, const
 /* supervisor.c: peapod debug: adds an ephemeral container to the running
  * pod (pod.h), started once its image is ready, never restarted. */
 int sup_add_ephemeral(struct sup *s, const struct pp_ephemeral_request *req, struct pp_error **err);
+
+/* apply of a new image for app container name, as kubelet treats a changed
+ * container spec: the container is stopped (its grace period), then started
+ * again at once with the new image, pulled first as any image is
+ * (restartCount + 1, whatever the restartPolicy). */
+int sup_change_image(struct sup *s, const char *name, const char *image, struct pp_error **err);
+
+/* apply of a new activeDeadlineSeconds (the API server allows only a
+ * first one or a smaller one): counted from the pod's start, as before. */
+int sup_set_deadline(struct sup *s, int64_t seconds, struct pp_error **err);
 
 /* freeze.c: freezing the whole pod (podman pod pause). While paused no probe
  * runs and no container (re)starts; exec is refused; a stop thaws first. */

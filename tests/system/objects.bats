@@ -145,13 +145,13 @@ EOF
 	[ "$(pp get cm from-json -o json | json_get 'd["data"]["smile"]')" = "😀" ]
 
 	# Again with -R: the objects unchanged or created; the pod, running,
-	# is not made twice (peapod does not update pods).
+	# is not made twice: the same manifest, unchanged.
 	run_peapod apply -f "$d" -R
-	assert_status 1
+	assert_status 0
 	assert_line "configmap/from-json unchanged"
 	assert_line "secret/listed unchanged"
 	assert_line "configmap/deep created"
-	assert_stderr_contains 'pods "dir-pod" already exists'
+	assert_line "pod/dir-pod unchanged"
 	run_peapod delete -f "$d" -R
 	assert_status 0
 	assert_line 'pod "dir-pod" deleted'

@@ -409,6 +409,193 @@ static void test_env_refs_parsed(void **state)
 					 "more than one field"));
 }
 
+#define PVC_HEAD "apiVersion: v1\nkind: PersistentVolumeClaim\nmetadata: {name: data}\n"
+
+/* PersistentVolumeClaims: parsed and validated as the API server does. */
+static void test_pvc_parse(void **state)
+{
+	(void)state;
+	struct pp_config_object *o =
+	    one(PVC_HEAD "spec:\n  accessModes: [ReadWriteOnce, ReadOnlyMany]\n"
+			 "  resources: {requests: {storage: 5Gi}, limits: {storage: 6Gi}}\n"
+			 "  storageClassName: fast\n  volumeMode: Filesystem\n"
+			 "status: {phase: Bound}\n");
+	assert_int_equal(o->kind, PP_OBJ_PVC);
+	assert_int_equal(o->access_modes, PP_ACCESS_RWO | PP_ACCESS_ROX);
+	assert_string_equal(o->storage, "5Gi");
+	assert_string_equal(o->storage_class, "fast");
+	assert_null(o->volume_name);
+	assert_string_equal(o->namespace_, "default");
+	pp_object_free(o);
+
+	refused(PVC_HEAD "spec: {resources: {requests: {storage: 1Gi}}}\n",
+		"in.yaml:4:7: spec.accessModes: Required value: at least 1 access mode");
+	refused(PVC_HEAD "spec: {accessModes: [ReadWriteOnce]}\n",
+		"spec.resources[storage]: Required value");
+	refused(PVC_HEAD "spec: {accessModes: [Sometimes], resources: {requests: {storage: 1}}}\n",
+		"spec.accessModes[0]: Unsupported value: \"Sometimes\"");
+	refused(PVC_HEAD "spec: {accessModes: [ReadWriteOncePod, ReadWriteOnce], resources: "
+			 "{requests: {storage: 1}}}\n",
+		"may not use ReadWriteOncePod with other access modes");
+	refused(PVC_HEAD "spec: {accessModes: [ReadWriteOnce], resources: {requests: {storage: "
+			 "lots}}}\n",
+		"spec.resources.requests.storage");
+	refused(PVC_HEAD "spec: {accessModes: [ReadWriteOnce], resources: {requests: {storage: "
+			 "0}}}\n",
+		"must be greater than zero");
+	refused(PVC_HEAD "spec: {accessModes: [ReadWriteOnce], volumeMode: Block, resources: "
+			 "{requests: {storage: 1}}}\n",
+		"volumeMode Block is not supported");
+	refused(PVC_HEAD "spec: {accessModes: [ReadWriteOnce], selector: {}, resources: "
+			 "{requests: {storage: 1}}}\n",
+		"spec.selector: is not supported");
+	refused(PVC_HEAD "spec: {accessModes: [ReadWriteOnce], storageClassName: Bad_Name, "
+			 "resources: {requests: {storage: 1}}}\n",
+		"spec.storageClassName: Invalid value");
+	refused(PVC_HEAD "data: {a: b}\nspec: {accessModes: [ReadWriteOnce]}\n",
+		"unknown field \"data\"");
+	refused(PVC_HEAD, "spec");
+}
+
+#define PV_HEAD "apiVersion: v1\nkind: PersistentVolume\nmetadata: {name: pv1, namespace: x}\n"
+
+/* PersistentVolumes: hostPath or local, Retain, cluster-scoped; a claim
+ * binds to one by volumeName when it fits. */
+static void test_pv(void **state)
+{
+	(void)state;
+	struct pp_config_object *pv =
+	    one(PV_HEAD "spec:\n  capacity: {storage: 2Gi}\n  accessModes: [ReadWriteOnce]\n"
+			"  local: {path: /srv/pv1}\n  storageClassName: local\n"
+			"  claimRef: {name: c}\n  nodeAffinity: {}\n");
+	assert_int_equal(pv->kind, PP_OBJ_PV);
+	assert_string_equal(pv->namespace_, PP_CLUSTER_SCOPE);
+	assert_string_equal(pv->host_path, "/srv/pv1");
+	assert_string_equal(pv->claim_ns, "default");
+	assert_string_equal(pv->claim_name, "c");
+	enum pp_object_apply_result res;
+	assert_int_equal(pp_object_apply(pv, &res, NULL), 0);
+	pp_object_free(pv);
+
+	struct pp_config_object *c =
+	    one(PVC_HEAD "spec: {accessModes: [ReadWriteOnce], volumeName: pv1, storageClassName: "
+			 "local, resources: {requests: {storage: 1Gi}}}\n");
+	free(c->name);
+	c->name = xstrdup("c");
+	cleanup_free char *path = NULL;
+	cleanup_error struct pp_error *err = NULL;
+	if (pp_pvc_path(c, &path, &err) < 0)
+		fail_msg("%s", err->msg);
+	assert_string_equal(path, "/srv/pv1");
+	free(path);
+	path = NULL;
+	free(c->storage);
+	c->storage = xstrdup("3Gi");
+	assert_int_equal(pp_pvc_path(c, &path, &err), -1);
+	assert_non_null(strstr(err->msg, "has 2Gi, less than the claim's request 3Gi"));
+	pp_error_free(&err);
+	free(c->name);
+	c->name = xstrdup("other");
+	assert_int_equal(pp_pvc_path(c, &path, &err), -1);
+	assert_non_null(strstr(err->msg, "is reserved for claim default/c"));
+	pp_error_free(&err);
+	pp_object_free(c);
+	assert_int_equal(pp_object_delete(PP_OBJ_PV, PP_CLUSTER_SCOPE, "pv1", NULL), 0);
+
+	refused(PV_HEAD "spec: {capacity: {storage: 1Gi}, accessModes: [ReadWriteOnce]}\n",
+		"spec: Required value: must specify a volume type");
+	refused(PV_HEAD "spec: {capacity: {storage: 1Gi}, accessModes: [ReadWriteOnce], "
+			"hostPath: {path: rel}}\n",
+		"spec.hostPath.path: Invalid value: \"rel\": must be an absolute path");
+	refused(PV_HEAD "spec: {capacity: {storage: 1Gi}, accessModes: [ReadWriteOnce], "
+			"hostPath: {path: /a}, local: {path: /b}}\n",
+		"may not specify more than 1 volume type");
+	refused(PV_HEAD "spec: {capacity: {storage: 1Gi}, accessModes: [ReadWriteOnce], "
+			"hostPath: {path: /a}, persistentVolumeReclaimPolicy: Delete}\n",
+		"Delete is not supported: peapod keeps a PersistentVolume's data (Retain)");
+	refused(PV_HEAD "spec: {accessModes: [ReadWriteOnce], hostPath: {path: /a}}\n",
+		"spec.capacity: Required value");
+}
+
+/* A claim in the store: its directory made with it and removed with it;
+ * the spec immutable but for a growing request. */
+static void test_pvc_store(void **state)
+{
+	(void)state;
+	enum pp_object_apply_result res;
+	cleanup_error struct pp_error *err = NULL;
+	struct pp_config_object *o =
+	    one(PVC_HEAD "spec: {accessModes: [ReadWriteOncePod], resources: {requests: {storage: "
+			 "1Gi}}}\n");
+	if (pp_object_apply(o, &res, &err) < 0)
+		fail_msg("%s", err->msg);
+	assert_int_equal(res, PP_OBJECT_CREATED);
+	pp_object_free(o);
+	cleanup_free char *dir = pp_pvc_data_dir("default", "data");
+	struct stat st;
+	assert_int_equal(stat(dir, &st), 0);
+	assert_true(S_ISDIR(st.st_mode));
+	assert_int_equal(st.st_mode & 07777, 0777);
+
+	struct pp_config_object *got = NULL;
+	assert_int_equal(pp_object_get(PP_OBJ_PVC, "default", "data", &got, NULL), 0);
+	assert_int_equal(got->access_modes, PP_ACCESS_RWOP);
+	assert_string_equal(got->storage, "1Gi");
+	pp_object_free(got);
+
+	o = one(PVC_HEAD "spec: {accessModes: [ReadWriteOncePod], resources: {requests: {storage: "
+			 "1Gi}}}\n");
+	assert_int_equal(pp_object_apply(o, &res, NULL), 0);
+	assert_int_equal(res, PP_OBJECT_UNCHANGED);
+	pp_object_free(o);
+	o = one(PVC_HEAD "spec: {accessModes: [ReadWriteOncePod], resources: {requests: {storage: "
+			 "2Gi}}}\n");
+	assert_int_equal(pp_object_apply(o, &res, NULL), 0);
+	assert_int_equal(res, PP_OBJECT_CONFIGURED);
+	pp_object_free(o);
+	o = one(PVC_HEAD "spec: {accessModes: [ReadWriteOncePod], resources: {requests: {storage: "
+			 "1Gi}}}\n");
+	assert_int_equal(pp_object_check_apply(o, &err), -1);
+	assert_non_null(strstr(err->msg, "can not be less than status.capacity"));
+	pp_error_free(&err);
+	pp_object_free(o);
+	o = one(PVC_HEAD "spec: {accessModes: [ReadWriteMany], resources: {requests: {storage: "
+			 "2Gi}}}\n");
+	assert_int_equal(pp_object_apply(o, &res, &err), -1);
+	assert_non_null(strstr(err->msg, "PersistentVolumeClaim \"data\" is invalid: spec: "
+					 "Forbidden: spec is immutable after creation"));
+	pp_error_free(&err);
+	pp_object_free(o);
+
+	assert_int_equal(pp_object_delete(PP_OBJ_PVC, "default", "data", NULL), 0);
+	assert_int_equal(stat(dir, &st), -1);
+	assert_int_equal(pp_object_get(PP_OBJ_PVC, "default", "data", &got, &err),
+			 PP_OBJECT_NOT_FOUND);
+	assert_string_equal(err->msg, "persistentvolumeclaims \"data\" not found");
+}
+
+/* A pod's persistentVolumeClaim volume. */
+static void test_pvc_volume(void **state)
+{
+	(void)state;
+	const char *head = "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n"
+			   "  containers: [{name: c, image: busybox}]\n  volumes:\n";
+	cleanup_free char *ok = xasprintf(
+	    "%s  - {name: d, persistentVolumeClaim: {claimName: data, readOnly: true}}\n", head);
+	struct pp_pod *pod = NULL;
+	struct pp_error *err = NULL;
+	if (pp_spec_parse_buffer("p.yaml", ok, strlen(ok), &pod, &err) < 0)
+		fail_msg("%s", err->msg);
+	assert_int_equal(pod->volumes[0].kind, PP_VOLUME_PVC);
+	assert_string_equal(pod->volumes[0].claim_name, "data");
+	assert_true(pod->volumes[0].claim_read_only);
+	pp_pod_free(pod);
+	cleanup_free char *bad = xasprintf("%s  - {name: d, persistentVolumeClaim: {}}\n", head);
+	assert_int_equal(pp_spec_parse_buffer("p.yaml", bad, strlen(bad), &pod, &err), -1);
+	assert_non_null(strstr(err->msg, "spec.volumes[0].persistentVolumeClaim.claimName"));
+	pp_error_free(&err);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -416,6 +603,8 @@ int main(void)
 	    cmocka_unit_test(test_json_input),	 cmocka_unit_test(test_refused),
 	    cmocka_unit_test(test_store),	 cmocka_unit_test(test_build),
 	    cmocka_unit_test(test_build_errors), cmocka_unit_test(test_env_refs_parsed),
+	    cmocka_unit_test(test_pvc_parse),	 cmocka_unit_test(test_pvc_store),
+	    cmocka_unit_test(test_pvc_volume),	 cmocka_unit_test(test_pv),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
