@@ -326,6 +326,15 @@ static void container_terminated(struct sup *s, size_t i)
 		schedule_restart(s, i, true);
 	} else if (restarts(s, c)) {
 		schedule_restart(s, i, false);
+		/* kubelet makes sure of the image at every start: with Always
+		 * the registry is asked again (a HEAD when the image is here)
+		 * once the back-off is over, and the restart waits for it */
+		if (pp_pod_pull_policy(c->spec) == PP_PULL_ALWAYS) {
+			pp_image_free(c->image);
+			c->image = NULL;
+			s->run[i].img.waiting = true;
+			s->run[i].img.retry_at = s->run[i].start_at;
+		}
 	} else if (c->spec->is_init && c->exit_code == 0) {
 		s->next_init = i + 1;
 	} else if (c->spec->is_init) {

@@ -188,6 +188,47 @@ EOF
 	assert_no_leaks
 }
 
+@test "Always asks the registry again at every restart, and a restart takes the tag's new image" {
+	push pp/again:1
+	local mark
+	mark=$(wc -l <"$REG_DIR/registry/registry.log")
+	apply_pod <<EOF
+apiVersion: v1
+kind: Pod
+metadata:
+  name: p
+spec:
+  terminationGracePeriodSeconds: 1
+  containers:
+    - name: c
+      image: $REG/pp/again:1
+      imagePullPolicy: Always
+      command: ["sh", "-c", "sleep 0.3"]
+EOF
+	assert_status 0
+	eventually 30 restarts_at_least p 2
+	[ "$(events p | grep -c 'c Pulling: ')" -ge 3 ] || fail "not one pull per start: $(events p)"
+	tail -n +"$((mark + 1))" "$REG_DIR/registry/registry.log" |
+		grep -c 'msg="response completed".*/v2/pp/again/manifests/1 ' >"$TEST_DIR/n"
+	[ "$(cat "$TEST_DIR/n")" -ge 3 ] || fail "the registry was asked $(cat "$TEST_DIR/n") times"
+	# the tag moves: the next restart runs the new image
+	local old
+	old=$(inspect_get p "d['status']['containerStatuses'][0]['imageID']")
+	skopeo copy --quiet --dest-tls-verify=false "oci:$REG_DIR/layout:2" \
+		"docker://$REG/pp/again:1" >/dev/null
+	eventually 30 image_id_changed p "$old"
+	delete_ok p
+	run_peapod image rm "$REG/pp/again:1"
+	assert_no_leaks
+}
+
+# image_id_changed NAME OLD: app container 0 reports an imageID other than OLD (and not "").
+image_id_changed() {
+	local id
+	id=$(inspect_get "$1" "d['status']['containerStatuses'][0]['imageID']" 2>/dev/null) || return 1
+	[ -n "$id" ] && [ "$id" != "$2" ]
+}
+
 @test "the default policy: Always for :latest, IfNotPresent for another tag" {
 	make_rootfs "$TEST_DIR/rootfs"
 	# present under :latest, but nothing listens on 127.0.0.1:9: Always fails
