@@ -277,7 +277,7 @@ image_id_changed() {
 	assert_stdout_contains "Back-off pulling image"
 	assert_stdout_contains "Failed to pull image"
 	# retried: another Pulling after the back-off
-	eventually 10 test "$(events p | grep -c 'c Pulling:')" -ge 2
+	eventually 30 test "$(events p | grep -c 'c Pulling:')" -ge 2
 	push pp/late:1
 	eventually 30 phase_is p Running
 	has_event p "c Pulled: Successfully pulled image" || fail "no Pulled event"
