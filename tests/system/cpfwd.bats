@@ -359,7 +359,7 @@ PY
 @test "port-forward: through whichever container runs (the first one exited)" {
 	pair_pod half '["true"]' '["sh", "-c", "echo b >/tmp/index.html; exec httpd -f -p 8080 -h /tmp"]' | apply_ok
 	eventually 20 in_pod half -c b -- wget -q -O /dev/null http://127.0.0.1:8080/
-	eventually 20 test "$(inspect_get half 'd["status"]["containerStatuses"][0]["state"]["terminated"]["reason"]')" = Completed
+	eventually 20 inspect_is half 'd["status"]["containerStatuses"][0]["state"]["terminated"]["reason"]' Completed
 	forward_bg half :8080
 	wait_forwarding 8080
 	run curl -sS --max-time 10 "http://127.0.0.1:$(fwd_port 8080)/"

@@ -143,7 +143,7 @@ started_is() {
 	eventually 20 restarts_at_least psx 1
 	eventually 5 describe_has psx FailedPostStartHook
 	describe_has psx post-broke || fail "the hook's output is not in the event"
-	eventually 5 test "$(grep -c run "$TEST_DIR/runs")" -ge 2
+	eventually 5 sh -c "[ \$(grep -c run '$TEST_DIR/runs') -ge 2 ]"
 	delete_ok psx
 	assert_no_leaks
 }

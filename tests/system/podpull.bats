@@ -73,6 +73,12 @@ waiting_is() {
 	[ "$(inspect_get "$1" "'%s: %s' % (d['status']['containerStatuses'][0]['state']['waiting']['reason'], d['status']['containerStatuses'][0]['state']['waiting']['message'])" 2>/dev/null)" = "$2" ]
 }
 
+# pulls_at_least NAME N: N or more Pulling events of container c (counted
+# at each try: eventually re-runs a command, not a $(...) expanded once).
+pulls_at_least() {
+	[ "$(events "$1" | grep -c 'c Pulling:')" -ge "$2" ]
+}
+
 reason_is() {
 	[ "$(waiting_reason "$1" 2>/dev/null)" = "$2" ]
 }
@@ -277,7 +283,7 @@ image_id_changed() {
 	assert_stdout_contains "Back-off pulling image"
 	assert_stdout_contains "Failed to pull image"
 	# retried: another Pulling after the back-off
-	eventually 30 test "$(events p | grep -c 'c Pulling:')" -ge 2
+	eventually 30 pulls_at_least p 2
 	push pp/late:1
 	eventually 30 phase_is p Running
 	has_event p "c Pulled: Successfully pulled image" || fail "no Pulled event"
