@@ -113,11 +113,14 @@ static int get_document(struct pull *p, const char *reference, struct pp_oci_doc
 	return ret;
 }
 
-/* The reference's own document, from the first endpoint that serves it:
- * a mirror that fails is told as a warning and the next one asked; the
- * rest of the pull then uses that endpoint. The last error (the
- * registry's) is the one returned. */
-static int first_document(struct pull *p, struct pp_oci_document **doc, struct pp_error **err)
+/* A request of the reference to the endpoint p uses (p->client, p->host,
+ * p->repo set). */
+typedef int (*endpoint_request_fn)(struct pull *p, void *ctx, struct pp_error **err);
+
+/* ask, to the first endpoint that answers it: a mirror that fails is told
+ * as a warning and the next one asked; the rest of the pull then uses that
+ * endpoint. The last error (the registry's) is the one returned. */
+static int first_endpoint(struct pull *p, endpoint_request_fn ask, void *ctx, struct pp_error **err)
 {
 	for (size_t i = 0; i < p->n_endpoints; i++) {
 		const struct pp_pull_endpoint *e = &p->endpoints[i];
@@ -131,8 +134,7 @@ static int first_document(struct pull *p, struct pp_oci_document **doc, struct p
 		p->cred_host = NULL;
 		int r = client_new(p, e, &p->client, err);
 		if (r == 0)
-			r = get_document(p, pp_image_ref_pull_reference(&p->ref), doc,
-					 p->top_digest, err);
+			r = ask(p, ctx, err);
 		if (r == 0 || !e->mirror)
 			return r;
 		cleanup_free char *msg =
@@ -141,6 +143,17 @@ static int first_document(struct pull *p, struct pp_oci_document **doc, struct p
 		pp_error_free(err);
 	}
 	return pp_error_set(err, EINVAL, "no registry to pull from"); /* not reached */
+}
+
+static int ask_document(struct pull *p, void *doc, struct pp_error **err)
+{
+	return get_document(p, pp_image_ref_pull_reference(&p->ref), doc, p->top_digest, err);
+}
+
+/* The reference's own document, from the first endpoint that serves it. */
+static int first_document(struct pull *p, struct pp_oci_document **doc, struct pp_error **err)
+{
+	return first_endpoint(p, ask_document, doc, err);
 }
 
 /* The manifest to pull: the reference's, or the platform's entry of its
@@ -324,33 +337,17 @@ static char *stored_digest(struct pull *p, const char *ref, char **id)
 	return found;
 }
 
+static int ask_digest(struct pull *p, void *digest, struct pp_error **err)
+{
+	return pp_registry_head_manifest(p->client, p->host, p->repo,
+					 pp_image_ref_pull_reference(&p->ref), digest, err);
+}
+
 /* The registry's digest for the reference, from the first endpoint that
- * answers (as first_document: a mirror that fails is a warning). */
+ * answers (a mirror that fails is a warning, as for a pull). */
 static int head_digest(struct pull *p, char digest[PP_DIGEST_STRING_MAX], struct pp_error **err)
 {
-	for (size_t i = 0; i < p->n_endpoints; i++) {
-		const struct pp_pull_endpoint *e = &p->endpoints[i];
-		struct pp_image_ref api = {.domain = e->host};
-		pp_registry_client_free(p->client);
-		p->client = NULL;
-		p->host = pp_image_ref_api_host(&api);
-		p->repo = e->repo;
-		p->endpoint = e;
-		free(p->cred_host);
-		p->cred_host = NULL;
-		int r = client_new(p, e, &p->client, err);
-		if (r == 0)
-			r = pp_registry_head_manifest(p->client, p->host, p->repo,
-						      pp_image_ref_pull_reference(&p->ref), digest,
-						      err);
-		if (r == 0 || !e->mirror)
-			return r;
-		cleanup_free char *msg =
-		    xasprintf("mirror %s/%s: %s; trying the next", e->host, e->repo, (*err)->msg);
-		pull_emit(p, PP_PULL_EV_WARNING, msg, NULL, 0, 0);
-		pp_error_free(err);
-	}
-	return pp_error_set(err, EINVAL, "no registry to pull from"); /* not reached */
+	return first_endpoint(p, ask_digest, digest, err);
 }
 
 int pp_pull_check_current(struct pp_image_store *store, const char *ref,
