@@ -29,7 +29,7 @@ DEBIAN_DEPS := build-essential pkg-config libyaml-dev libjson-c-dev libarchive-d
 	libisal-dev curl
 
 .PHONY: all deps run check unit system asan fuzz format lint clean bench breakdown bench-layers \
-	bench-pull
+	bench-pull soak
 
 # src/progs, x86-64 only: what a pod's infra process execs (peapod-infra)
 # and what starts a container's exec probes (peapod-exec); elsewhere peapod
@@ -145,6 +145,12 @@ bench-layers: deps
 bench-pull: deps
 	$(MAKE) all
 	BUILD=$(BUILD) bench/pull.sh
+
+# `make soak`: hundreds of pods for an hour, sampled every minute (bench/README.md,
+# "Soak"); SOAK_MINUTES, SOAK_PODS, SOAK_SAMPLE. Not part of check.
+soak: deps
+	$(MAKE) all helpers
+	BUILD=$(BUILD) bench/soak.sh
 
 # Where a pod's start and stop spend their time, step by step (PEAPOD_TRACE).
 breakdown: deps
