@@ -30,7 +30,7 @@ DEBIAN_DEPS := build-essential pkg-config libyaml-dev libjson-c-dev libarchive-d
 	busybox-static bats iproute2 procps util-linux containernetworking-plugins iptables clang \
 	libclang-rt-14-dev python3 clang-format cppcheck libseccomp-dev libnghttp2-dev \
 	libssl-dev openssl libcurl4-openssl-dev docker-registry skopeo podman zstd libcap2-bin \
-	libisal-dev curl protobuf-c-compiler libprotobuf-c-dev
+	libisal-dev curl protobuf-c-compiler libprotobuf-c-dev python3-grpcio
 
 .PHONY: all deps run check unit system asan fuzz format lint clean bench breakdown bench-layers \
 	bench-pull

@@ -81,7 +81,10 @@ static int find_image(struct pp_image_store *store, const char *ref, struct pp_i
 	cleanup_error struct pp_error *get_err = NULL;
 	if (pp_image_get(store, ref, out, &get_err) == 0)
 		return 0;
-	if (get_err && get_err->status != ENOENT && get_err->status != EINVAL)
+	/* The store says "not found" without an errno (its message is the
+	 * CLI's); an invalid reference is not found either. */
+	if (get_err && get_err->status != 0 && get_err->status != ENOENT &&
+	    get_err->status != EINVAL)
 		return pp_error_set(err, get_err->status, "%s", get_err->msg);
 	if (strchr(ref, '@') == NULL)
 		return 0;
