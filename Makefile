@@ -189,7 +189,7 @@ fuzz:
 		build-fuzz/corpus-probe build-fuzz/corpus-control build-fuzz/corpus-image-ref-auth \
 		build-fuzz/corpus-oci build-fuzz/corpus-registry build-fuzz/corpus-layer \
 		build-fuzz/corpus-pull-conf build-fuzz/corpus-archive build-fuzz/corpus-atomic-writer \
-		build-fuzz/corpus-objects build-fuzz/corpus-selector
+		build-fuzz/corpus-objects build-fuzz/corpus-selector build-fuzz/corpus-cri
 	$(FUZZ_CC) -o build-fuzz/fuzz_manifest fuzz/fuzz_manifest.c \
 		$(filter src/manifest/%.c src/util/%.c src/security/caps.c,$(LIB_SRC)) $(LDLIBS)
 	$(FUZZ_CC) -o build-fuzz/fuzz_crilog fuzz/fuzz_crilog.c \
@@ -223,6 +223,10 @@ fuzz:
 		src/image/archive_manifest.c $(filter src/util/%.c,$(LIB_SRC)) $(LDLIBS)
 	$(FUZZ_CC) -o build-fuzz/fuzz_atomic_writer fuzz/fuzz_atomic_writer.c \
 		$(filter src/util/%.c,$(LIB_SRC)) $(LDLIBS)
+	$(MAKE) $(CRI_GEN)
+	$(FUZZ_CC) -I$(BUILD)/gen -o build-fuzz/fuzz_cri fuzz/fuzz_cri.c $(BUILD)/gen/cri/api.pb-c.c \
+		$(filter src/cri/%.c src/image/%.c src/pull/%.c src/registry/%.c src/net/%.c \
+		src/manifest/%.c src/state/%.c src/util/%.c src/security/caps.c,$(LIB_SRC)) $(LDLIBS)
 	build-fuzz/fuzz_manifest -max_total_time=$(FUZZ_SECONDS) -max_len=65536 -rss_limit_mb=1024 \
 		build-fuzz/corpus fuzz/corpus
 	build-fuzz/fuzz_crilog -max_total_time=$$(( $(FUZZ_SECONDS) / 3 + 1 )) -max_len=65536 \
@@ -258,7 +262,9 @@ fuzz:
 		-max_len=65536 -rss_limit_mb=1024 build-fuzz/corpus-archive fuzz/corpus-archive
 	build-fuzz/fuzz_atomic_writer -max_total_time=$$(( $(FUZZ_SECONDS) / 3 + 1 )) -max_len=16384 \
 		-rss_limit_mb=1024 build-fuzz/corpus-atomic-writer fuzz/corpus-atomic-writer
-	rm -rf /tmp/peapod-fuzz-aw.* /tmp/peapod-fuzz-crilog.* /tmp/peapod-fuzz-cni.* /tmp/peapod-fuzz-layer.*
+	build-fuzz/fuzz_cri -max_total_time=$$(( $(FUZZ_SECONDS) / 3 + 1 )) -max_len=65536 \
+		-rss_limit_mb=1024 build-fuzz/corpus-cri fuzz/corpus-cri
+	rm -rf /tmp/peapod-fuzz-cri.* /tmp/peapod-fuzz-aw.* /tmp/peapod-fuzz-crilog.* /tmp/peapod-fuzz-cni.* /tmp/peapod-fuzz-layer.*
 
 format:
 	clang-format -i $(shell find src tests fuzz -name '*.[ch]')

@@ -21,6 +21,9 @@ static void *zalloc(size_t n)
 }
 
 struct stream {
+	/* every open stream of the connection: nghttp2_session_del does not
+	 * call on_close, so pp_grpc_conn_free frees what is left */
+	struct stream *prev, *next;
 	char *path;
 	bool post;
 	bool grpc_type; /* content-type application/grpc or application/grpc+... */
@@ -35,6 +38,7 @@ struct stream {
 
 struct pp_grpc_conn {
 	nghttp2_session *session;
+	struct stream *streams;
 	const struct pp_grpc_method *table;
 	void *ctx;
 	uint8_t *out;
@@ -53,10 +57,16 @@ int pp_grpc_reply_error(struct pp_grpc_reply *reply, int code, const char *fmt, 
 	return code;
 }
 
-static void stream_free(struct stream *st)
+static void stream_free(struct pp_grpc_conn *c, struct stream *st)
 {
 	if (st == NULL)
 		return;
+	if (st->prev)
+		st->prev->next = st->next;
+	else
+		c->streams = st->next;
+	if (st->next)
+		st->next->prev = st->prev;
 	free(st->path);
 	free(st->body);
 	free(st->reply.message);
@@ -69,9 +79,14 @@ static int on_begin_headers(nghttp2_session *s, const nghttp2_frame *f, void *us
 {
 	if (f->hd.type != NGHTTP2_HEADERS || f->headers.cat != NGHTTP2_HCAT_REQUEST)
 		return 0;
+	struct pp_grpc_conn *c = user;
 	struct stream *st = zalloc(sizeof(*st));
+	st->next = c->streams;
+	if (c->streams)
+		c->streams->prev = st;
+	c->streams = st;
 	if (nghttp2_session_set_stream_user_data(s, f->hd.stream_id, st) != 0) {
-		stream_free(st);
+		stream_free(c, st);
 		return NGHTTP2_ERR_CALLBACK_FAILURE;
 	}
 	return 0;
@@ -283,7 +298,7 @@ static int on_frame(nghttp2_session *s, const nghttp2_frame *f, void *user)
 
 static int on_close(nghttp2_session *s, int32_t id, uint32_t error, void *user)
 {
-	stream_free(nghttp2_session_get_stream_user_data(s, id));
+	stream_free(user, nghttp2_session_get_stream_user_data(s, id));
 	nghttp2_session_set_stream_user_data(s, id, NULL);
 	return 0;
 }
@@ -327,8 +342,9 @@ void pp_grpc_conn_free(struct pp_grpc_conn *c)
 {
 	if (c == NULL)
 		return;
-	/* Deleting the session closes its streams (on_close frees them). */
 	nghttp2_session_del(c->session);
+	while (c->streams)
+		stream_free(c, c->streams);
 	free(c->out);
 	free(c);
 }
