@@ -39,6 +39,7 @@ struct stream {
 struct pp_grpc_conn {
 	nghttp2_session *session;
 	struct stream *streams;
+	bool failed; /* the peer broke the protocol: nothing more is read */
 	const struct pp_grpc_method *table;
 	void *ctx;
 	uint8_t *out;
@@ -351,8 +352,16 @@ void pp_grpc_conn_free(struct pp_grpc_conn *c)
 
 int pp_grpc_conn_recv(struct pp_grpc_conn *c, const uint8_t *data, size_t len)
 {
+	if (c->failed)
+		return -1;
 	ssize_t n = nghttp2_session_mem_recv(c->session, data, len);
-	return n < 0 ? -1 : 0;
+	if (n >= 0)
+		return 0;
+	/* Not HTTP/2, or a fatal protocol error: a GOAWAY (when nghttp2 has
+	 * not queued one) and nothing more read. */
+	c->failed = true;
+	nghttp2_session_terminate_session(c->session, NGHTTP2_PROTOCOL_ERROR);
+	return -1;
 }
 
 size_t pp_grpc_conn_output(struct pp_grpc_conn *c, const uint8_t **data)
@@ -383,6 +392,6 @@ void pp_grpc_conn_consumed(struct pp_grpc_conn *c, size_t n)
 
 bool pp_grpc_conn_done(struct pp_grpc_conn *c)
 {
-	return c->out_len == 0 && !nghttp2_session_want_read(c->session) &&
-	       !nghttp2_session_want_write(c->session);
+	return c->out_len == 0 && !nghttp2_session_want_write(c->session) &&
+	       (c->failed || !nghttp2_session_want_read(c->session));
 }
