@@ -71,7 +71,8 @@ static bool plugin_present(const char *type)
 }
 
 /* NetworkReady: the network a pod joins by default can be set up (its
- * configuration loads and is usable, and the fast path takes it or its
+ * configuration loads, the default one written on first use as a pod's
+ * start would; it is usable, and the fast path takes it or its
  * plugins are installed). *message says why not (a new string). */
 static bool network_ready(char **message)
 {

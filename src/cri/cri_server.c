@@ -128,10 +128,12 @@ static int make_socket(struct pp_cri_server *srv, struct pp_error **err)
 	umask(old);
 	if (r < 0)
 		return pp_error_set(err, e, "CRI socket %s: bind", srv->path);
-	if (chmod(srv->path, PP_CRI_SOCKET_MODE) < 0)
-		return pp_error_set(err, errno, "CRI socket %s: chmod", srv->path);
-	if (listen(srv->listen_fd, LISTEN_BACKLOG) < 0)
-		return pp_error_set(err, errno, "CRI socket %s: listen", srv->path);
+	if (chmod(srv->path, PP_CRI_SOCKET_MODE) < 0 ||
+	    listen(srv->listen_fd, LISTEN_BACKLOG) < 0) {
+		e = errno;
+		unlink(srv->path);
+		return pp_error_set(err, e, "CRI socket %s: chmod, listen", srv->path);
+	}
 	return 0;
 }
 
