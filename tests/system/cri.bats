@@ -74,12 +74,16 @@ start_cri() {
 	fail "no socket at $SOCK"
 }
 
-# stop_cri: SIGTERM, and the server must go (and take its socket).
+# stop_cri: SIGTERM; the server must end cleanly (exit 0, nothing on its
+# stderr: under ASan, no leak report).
 stop_cri() {
 	[ -n "${CRI_PID:-}" ] || return 0
+	local st=0
 	kill -TERM "$CRI_PID" 2>/dev/null || true
-	wait "$CRI_PID" 2>/dev/null || true
+	wait "$CRI_PID" 2>/dev/null || st=$?
 	CRI_PID=
+	[ "$st" -eq 0 ] || fail "cri-serve exited with $st: $(cat "$TEST_DIR/cri.err")"
+	[ ! -s "$TEST_DIR/cri.err" ] || fail "cri-serve said: $(cat "$TEST_DIR/cri.err")"
 }
 
 crictl() {
