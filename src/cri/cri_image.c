@@ -59,14 +59,19 @@ static char *full_ref(const char *ref)
 	return s;
 }
 
-static char **full_refs(char **refs, size_t *n)
+/* refs in full; with no_digests, those naming a digest left out (a pull
+ * by digest keys the store with "name@sha256:...", which containerd shows
+ * as a repo digest only, never a tag). */
+static char **full_refs(char **refs, bool no_digests, size_t *n)
 {
-	*n = 0;
+	size_t max = 0;
 	for (char **p = refs; p && *p; p++)
-		(*n)++;
-	char **out = xmalloc((*n + 1) * sizeof(*out));
-	for (size_t k = 0; k < *n; k++)
-		out[k] = full_ref(refs[k]);
+		max++;
+	char **out = xmalloc((max + 1) * sizeof(*out));
+	*n = 0;
+	for (size_t k = 0; k < max; k++)
+		if (!no_digests || strchr(refs[k], '@') == NULL)
+			out[(*n)++] = full_ref(refs[k]);
 	out[*n] = NULL;
 	return out;
 }
@@ -109,8 +114,8 @@ static Runtime__V1__Image *image_msg(const struct pp_image *img)
 	Runtime__V1__Image *m = xmalloc(sizeof(*m));
 	runtime__v1__image__init(m);
 	m->id = xasprintf(SHA256_PREFIX "%s", img->id);
-	m->repo_tags = full_refs(img->tags, &m->n_repo_tags);
-	m->repo_digests = full_refs(img->repo_digests, &m->n_repo_digests);
+	m->repo_tags = full_refs(img->tags, true, &m->n_repo_tags);
+	m->repo_digests = full_refs(img->repo_digests, false, &m->n_repo_digests);
 	m->size = img->size > 0 ? (uint64_t)img->size : 1; /* the API says > 0 */
 	/* The image's user: a uid ("1000" or "1000:1000") or a name. */
 	const char *user = img->config.user;

@@ -175,8 +175,8 @@ assert conds["RuntimeReady"]["status"] is True, conds
 	assert_server_alive
 }
 
-@test "cri: pull, images, inspecti (containerd's ids and names, the config), rmi, RemoveImage twice, gone" {
-	local before id
+@test "cri: pull, images, inspecti (containerd's ids and names, the config), rmi, RemoveImage twice, gone; by digest" {
+	local before id digest
 	before=$(store_state)
 	start_cri
 	crictl pull "$REG/public/app:v1"
@@ -201,6 +201,7 @@ assert len(img["repoDigests"]) == 1 and img["repoDigests"][0].startswith(reg + "
 assert int(img["size"]) > 0, img
 assert out["info"]["imageSpec"]["rootfs"]["type"] == "layers", out["info"]
 ' "$id" "$REG" <<<"$output" || fail "unexpected inspecti: $output"
+	digest=$(python3 -c 'import json, sys; print(json.load(sys.stdin)["status"]["repoDigests"][0])' <<<"$output")
 	# by id, as kubelet's image gc does
 	crictl inspecti "$id"
 	assert_status 0
@@ -217,6 +218,22 @@ assert out["info"]["imageSpec"]["rootfs"]["type"] == "layers", out["info"]
 	assert_stdout "OK "
 	crictl images -q
 	assert_status 0
+	refute_line "$id"
+	# pulled by digest: a repo digest, no tag (as containerd shows it)
+	crictl pull "$digest"
+	assert_status 0
+	assert_line "Image is up to date for $id"
+	crictl inspecti "$digest"
+	assert_status 0
+	python3 -c '
+import json, sys
+img = json.load(sys.stdin)["status"]
+assert img["repoTags"] == [], img
+assert img["repoDigests"] == [sys.argv[1]], img
+' "$digest" <<<"$output" || fail "unexpected inspecti: $output"
+	cri_call /runtime.v1.ImageService/RemoveImage "1={1=$digest}"
+	assert_stdout "OK "
+	crictl images -q
 	refute_line "$id"
 	[ "$(store_state)" = "$before" ] || fail "the store kept something: $(diff <(echo "$before") <(store_state))"
 }
