@@ -7,9 +7,12 @@
 #include <json-c/json.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "cri/cri_internal.h"
+#include "image/store.h"
 #include "pull/pull.h"
 #include "util/base64.h"
 #include "util/cleanup.h"
@@ -313,6 +316,102 @@ static int pull_credentials(const Runtime__V1__AuthConfig *a, char **user, char 
 	return 0;
 }
 
+/* The pull itself, its answer in reply. */
+static void pull_now(struct pp_cri_service *svc, const char *ref, const char *user,
+		     const char *password, struct pp_grpc_reply *reply)
+{
+	cleanup_free char *id = NULL;
+	cleanup_error struct pp_error *err = NULL;
+	struct pp_pull_options opts = {.username = user, .password = password};
+	if (pp_pull_image(svc->store, ref, &opts, &id, &err) < 0) {
+		reply_pp_error(reply, "PullImage", err);
+		return;
+	}
+	Runtime__V1__PullImageResponse resp = RUNTIME__V1__PULL_IMAGE_RESPONSE__INIT;
+	cleanup_free char *image_ref = xasprintf(SHA256_PREFIX "%s", id);
+	resp.image_ref = image_ref;
+	cri_reply_message(reply, &resp.base);
+}
+
+struct pull_job {
+	char *ref;
+	char *user;
+	char *password;
+};
+
+/* How a job's child hands its reply back on the pipe: the code, the
+ * message's length and bytes, the body's length and bytes. */
+struct reply_head {
+	int32_t code;
+	uint32_t message_len;
+	uint32_t body_len;
+};
+
+static bool write_all(int fd, const void *data, size_t len)
+{
+	const char *p = data;
+	while (len > 0) {
+		ssize_t n = write(fd, p, len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return false;
+		p += n;
+		len -= (size_t)n;
+	}
+	return true;
+}
+
+/* In the job's child. */
+static int pull_child(struct pp_cri_service *svc, void *arg, int fd)
+{
+	struct pull_job *job = arg;
+	struct pp_grpc_reply reply = {.code = PP_GRPC_OK};
+	pull_now(svc, job->ref, job->user, job->password, &reply);
+	struct reply_head h = {.code = reply.code,
+			       .message_len = reply.message ? (uint32_t)strlen(reply.message) : 0,
+			       .body_len = (uint32_t)reply.len};
+	bool ok = write_all(fd, &h, sizeof(h)) && write_all(fd, reply.message, h.message_len) &&
+		  write_all(fd, reply.body, h.body_len);
+	return ok ? 0 : 1;
+}
+
+static void pull_done(struct pp_cri_service *svc, struct pp_grpc_call *call, const char *out,
+		      size_t len, int wstatus)
+{
+	struct pp_grpc_reply reply = {0};
+	struct reply_head h;
+	if (len >= sizeof(h))
+		memcpy(&h, out, sizeof(h));
+	if (WIFSIGNALED(wstatus)) {
+		/* What the killed pull had stored is collected now. */
+		struct pp_error *err = NULL;
+		pp_image_store_gc(svc->store, &err);
+		pp_error_free(&err);
+	}
+	if (len < sizeof(h) || (size_t)h.message_len + h.body_len != len - sizeof(h)) {
+		pp_grpc_reply_error(&reply, PP_GRPC_INTERNAL,
+				    "PullImage: the pull's process ended without an answer (%s %d)",
+				    WIFSIGNALED(wstatus) ? "signal" : "exit status",
+				    WIFSIGNALED(wstatus) ? WTERMSIG(wstatus)
+							 : WEXITSTATUS(wstatus));
+	} else {
+		reply.code = h.code;
+		if (h.code != PP_GRPC_OK) {
+			reply.message = xmalloc(h.message_len + 1);
+			memcpy(reply.message, out + sizeof(h), h.message_len);
+			reply.message[h.message_len] = '\0';
+		}
+		reply.len = h.body_len;
+		reply.body = xmalloc(h.body_len ? h.body_len : 1);
+		memcpy(reply.body, out + sizeof(h) + h.message_len, h.body_len);
+	}
+	pp_grpc_call_finish(call, &reply);
+}
+
+/* PullImage: the pull runs in a child of the server (cri_job_start), so
+ * that every other request is answered meanwhile (kubelet lists its
+ * sandboxes every second); the answer comes when the child ends. */
 void cri_pull_image(void *ctx, const uint8_t *msg, size_t len, struct pp_grpc_reply *reply)
 {
 	struct pp_cri_service *svc = ctx;
@@ -320,25 +419,23 @@ void cri_pull_image(void *ctx, const uint8_t *msg, size_t len, struct pp_grpc_re
 	    cri_unpack(&runtime__v1__pull_image_request__descriptor, msg, len, "PullImage", reply);
 	if (req == NULL)
 		return;
-	cleanup_free char *user = NULL;
-	cleanup_free char *password = NULL;
-	cleanup_free char *id = NULL;
-	cleanup_error struct pp_error *err = NULL;
+	struct pull_job job = {0};
 	const char *ref = spec_image(req->image);
 	if (*ref == '\0') {
 		pp_grpc_reply_error(reply, PP_GRPC_INVALID_ARGUMENT, "PullImage: no image given");
-	} else if (pull_credentials(req->auth, &user, &password, reply) == PP_GRPC_OK) {
-		struct pp_pull_options opts = {.username = user, .password = password};
-		if (pp_pull_image(svc->store, ref, &opts, &id, &err) < 0) {
-			reply_pp_error(reply, "PullImage", err);
-		} else {
-			Runtime__V1__PullImageResponse resp =
-			    RUNTIME__V1__PULL_IMAGE_RESPONSE__INIT;
-			cleanup_free char *image_ref = xasprintf(SHA256_PREFIX "%s", id);
-			resp.image_ref = image_ref;
-			cri_reply_message(reply, &resp.base);
+	} else if (pull_credentials(req->auth, &job.user, &job.password, reply) == PP_GRPC_OK) {
+		cleanup_error struct pp_error *err = NULL;
+		job.ref = (char *)ref;
+		struct pp_grpc_call *call = pp_grpc_reply_defer(reply);
+		if (cri_job_start(svc, call, pull_child, &job, pull_done, &err) < 0) {
+			char buf[512];
+			pp_grpc_reply_error(reply, PP_GRPC_INTERNAL,
+					    "PullImage: cannot start the pull's process: %s",
+					    pp_error_text(err, buf, sizeof(buf)));
 		}
 	}
+	free(job.user);
+	free(job.password);
 	runtime__v1__pull_image_request__free_unpacked(req, NULL);
 }
 

@@ -11,12 +11,28 @@
 #include "cri/grpc.h"
 #include "image/image.h"
 
+struct pp_cri_server;
+
 /* The RPCs' context: what the server knows besides the pods' records. */
 struct pp_cri_service {
+	struct pp_cri_server *server; /* NULL: no jobs (cri_job_start fails) */
 	struct pp_image_store *store;
 	char *socket_path;
 	char *pod_cidr; /* UpdateRuntimeConfig's, NULL until given */
 };
+
+/* A deferred call's work, in a child forked from the server (so that the
+ * server goes on serving): fn runs there with the write end of a pipe,
+ * writes its result to it and returns the child's exit code; the server
+ * reads the pipe and, once the child has ended, calls done with what was
+ * written and the wait status, which answers call (pp_grpc_call_finish).
+ * The child dies with the server (PR_SET_PDEATHSIG) and holds none of its
+ * descriptors. */
+typedef int (*cri_job_fn)(struct pp_cri_service *svc, void *arg, int fd);
+typedef void (*cri_job_done)(struct pp_cri_service *svc, struct pp_grpc_call *call, const char *out,
+			     size_t len, int wstatus);
+int cri_job_start(struct pp_cri_service *svc, struct pp_grpc_call *call, cri_job_fn fn, void *arg,
+		  cri_job_done done, struct pp_error **err);
 
 /* The table of every runtime.v1 method (cri_methods.c). */
 extern const struct pp_grpc_method pp_cri_methods[];

@@ -5,7 +5,10 @@
 #include <libgen.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/epoll.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -15,6 +18,7 @@
 #include "cri/cri_internal.h"
 #include "util/cleanup.h"
 #include "util/fs.h"
+#include "image/store.h"
 #include "util/settings.h"
 
 /* Bytes read from a connection at a time. */
@@ -23,11 +27,27 @@
 #define EVENTS_PER_CALL 32
 #define LISTEN_BACKLOG 64
 
+/* What an epoll event's pointer is (the listening socket: NULL). */
+enum watched { WATCH_CONN = 1, WATCH_JOB };
+
 struct conn {
+	enum watched kind;
 	int fd;
 	struct pp_grpc_conn *grpc;
 	bool want_out; /* EPOLLOUT asked: output is waiting for room */
 	struct conn *next;
+};
+
+/* A deferred call's child (cri_job_start). */
+struct job {
+	enum watched kind;
+	int fd; /* the pipe's read end */
+	pid_t pid;
+	struct pp_grpc_call *call;
+	cri_job_done done;
+	char *out;
+	size_t len, cap;
+	struct job *next;
 };
 
 struct pp_cri_server {
@@ -38,6 +58,7 @@ struct pp_cri_server {
 	char *lock_path;
 	struct conn *conns;
 	size_t n_conns;
+	struct job *jobs;
 	struct pp_cri_service svc;
 };
 
@@ -164,6 +185,7 @@ int pp_cri_server_open(const char *path, struct pp_cri_server **out, struct pp_e
 		goto fail;
 	}
 	srv->svc.socket_path = xstrdup(srv->path);
+	srv->svc.server = srv;
 	srv->epfd = epoll_create1(EPOLL_CLOEXEC);
 	if (srv->epfd < 0 || watch(srv, EPOLL_CTL_ADD, srv->listen_fd, EPOLLIN, NULL) < 0) {
 		pp_error_set(err, errno, "CRI server: epoll");
@@ -211,7 +233,7 @@ static void accept_all(struct pp_cri_server *srv)
 			continue;
 		}
 		struct conn *c = xmalloc(sizeof(*c));
-		*c = (struct conn){.fd = fd, .grpc = g, .next = srv->conns};
+		*c = (struct conn){.kind = WATCH_CONN, .fd = fd, .grpc = g, .next = srv->conns};
 		if (watch(srv, EPOLL_CTL_ADD, fd, EPOLLIN | EPOLLOUT, c) < 0) {
 			pp_grpc_conn_free(g);
 			free(c);
@@ -274,6 +296,112 @@ static void conn_event(struct pp_cri_server *srv, struct conn *c, uint32_t event
 		conn_close(srv, c);
 }
 
+/* In a job's child: every descriptor of the server closed (the epoll set
+ * without EPOLL_CTL_DEL: it is the server's too). */
+static void close_in_child(struct pp_cri_server *srv)
+{
+	close(srv->epfd);
+	close(srv->listen_fd);
+	close(srv->lock_fd);
+	for (struct conn *c = srv->conns; c; c = c->next)
+		close(c->fd);
+	for (struct job *j = srv->jobs; j; j = j->next)
+		close(j->fd);
+}
+
+int cri_job_start(struct pp_cri_service *svc, struct pp_grpc_call *call, cri_job_fn fn, void *arg,
+		  cri_job_done done, struct pp_error **err)
+{
+	struct pp_cri_server *srv = svc->server;
+	if (srv == NULL)
+		return pp_error_set(err, ENOTSUP, "no server to run the job");
+	int p[2];
+	if (pipe2(p, O_CLOEXEC) < 0)
+		return pp_error_set(err, errno, "pipe");
+	pid_t parent = getpid();
+	pid_t pid = fork();
+	if (pid < 0) {
+		int e = errno;
+		close(p[0]);
+		close(p[1]);
+		return pp_error_set(err, e, "fork");
+	}
+	if (pid == 0) {
+		/* Dies with the server; signals as a fresh process has them. */
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		if (getppid() != parent)
+			_exit(1);
+		sigset_t none;
+		sigemptyset(&none);
+		sigprocmask(SIG_SETMASK, &none, NULL);
+		signal(SIGPIPE, SIG_DFL);
+		close(p[0]);
+		close_in_child(srv);
+		_exit(fn(svc, arg, p[1]));
+	}
+	close(p[1]);
+	fcntl(p[0], F_SETFL, O_NONBLOCK);
+	struct job *j = xmalloc(sizeof(*j));
+	*j = (struct job){.kind = WATCH_JOB, .fd = p[0], .pid = pid, .call = call, .done = done};
+	if (watch(srv, EPOLL_CTL_ADD, j->fd, EPOLLIN, j) < 0) {
+		int e = errno;
+		kill(pid, SIGKILL);
+		waitpid(pid, NULL, 0);
+		close(j->fd);
+		free(j);
+		return pp_error_set(err, e, "epoll");
+	}
+	j->next = srv->jobs;
+	srv->jobs = j;
+	return 0;
+}
+
+static void job_unlink(struct pp_cri_server *srv, struct job *j)
+{
+	for (struct job **p = &srv->jobs; *p; p = &(*p)->next)
+		if (*p == j) {
+			*p = j->next;
+			break;
+		}
+	if (srv->epfd >= 0)
+		epoll_ctl(srv->epfd, EPOLL_CTL_DEL, j->fd, NULL);
+	close(j->fd);
+}
+
+/* Reads the child's result; at its end (the child closed the pipe by
+ * exiting) reaps it and answers the call. */
+static void job_event(struct pp_cri_server *srv, struct job *j)
+{
+	for (;;) {
+		if (j->len + READ_CHUNK > j->cap) {
+			j->cap = j->len + READ_CHUNK * 2;
+			j->out = xrealloc(j->out, j->cap);
+		}
+		ssize_t n = read(j->fd, j->out + j->len, j->cap - j->len - 1);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			return;
+		if (n <= 0)
+			break;
+		j->len += (size_t)n;
+	}
+	job_unlink(srv, j);
+	int st = 0;
+	while (waitpid(j->pid, &st, 0) < 0 && errno == EINTR)
+		;
+	j->out[j->len] = '\0';
+	j->done(&srv->svc, j->call, j->out, j->len, st);
+	free(j->out);
+	free(j);
+	/* The answer is queued on its connection: out it goes. */
+	for (struct conn *c = srv->conns, *next; c; c = next) {
+		next = c->next;
+		if (!conn_flush(srv, c))
+			conn_close(srv, c);
+	}
+}
+
 int pp_cri_server_on_ready(struct pp_cri_server *srv, int fd, uint32_t events,
 			   struct pp_error **err)
 {
@@ -282,8 +410,11 @@ int pp_cri_server_on_ready(struct pp_cri_server *srv, int fd, uint32_t events,
 	if (n < 0)
 		return errno == EINTR ? 0 : pp_error_set(err, errno, "CRI server: epoll_wait");
 	for (int k = 0; k < n; k++) {
-		if (evs[k].data.ptr == NULL)
+		enum watched *kind = evs[k].data.ptr;
+		if (kind == NULL)
 			accept_all(srv);
+		else if (*kind == WATCH_JOB)
+			job_event(srv, evs[k].data.ptr);
 		else
 			conn_event(srv, evs[k].data.ptr, evs[k].events);
 	}
@@ -302,6 +433,15 @@ void pp_cri_server_forget(struct pp_cri_server *srv)
 	srv->epfd = -1;
 	while (srv->conns)
 		conn_close(srv, srv->conns);
+	/* Their connections are gone: the calls are only freed. */
+	while (srv->jobs) {
+		struct job *j = srv->jobs;
+		job_unlink(srv, j);
+		struct pp_grpc_reply none = {0};
+		pp_grpc_call_finish(j->call, &none);
+		free(j->out);
+		free(j);
+	}
 	if (srv->listen_fd >= 0)
 		close(srv->listen_fd);
 	if (srv->lock_fd >= 0)
@@ -322,5 +462,17 @@ void pp_cri_server_close(struct pp_cri_server *srv)
 	 * cannot have made its own socket there yet. */
 	if (srv->listen_fd >= 0)
 		unlink(srv->path);
+	/* The jobs' children end with the server; what a killed pull had
+	 * stored (blobs, layers under way) is collected now. */
+	for (struct job *j = srv->jobs; j; j = j->next) {
+		kill(j->pid, SIGKILL);
+		while (waitpid(j->pid, NULL, 0) < 0 && errno == EINTR)
+			;
+	}
+	if (srv->jobs && srv->svc.store) {
+		struct pp_error *err = NULL;
+		pp_image_store_gc(srv->svc.store, &err);
+		pp_error_free(&err);
+	}
 	pp_cri_server_forget(srv);
 }

@@ -46,11 +46,29 @@ struct pp_grpc_reply {
 	char *message;
 	uint8_t *body;
 	size_t len;
+	struct pp_grpc_call *call; /* set by the gRPC layer (pp_grpc_reply_defer) */
 };
+
+/* A handler's code for a call it answers later (pp_grpc_reply_defer). */
+#define PP_GRPC_DEFERRED (-1)
+
+struct pp_grpc_call;
 
 /* Sets reply's code and message (printf-like); returns code. */
 int pp_grpc_reply_error(struct pp_grpc_reply *reply, int code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+
+/* For a handler whose work goes on after it returns (PullImage: a child
+ * process pulls): the call, to answer with pp_grpc_call_finish; reply's
+ * code becomes PP_GRPC_DEFERRED. The connection serves its other streams
+ * meanwhile. */
+struct pp_grpc_call *pp_grpc_reply_defer(struct pp_grpc_reply *reply);
+
+/* Answers a deferred call with reply (its buffers taken) and frees the call.
+ * When the client has gone meanwhile (the stream reset, the connection
+ * closed), the answer is dropped. The connection's output must be written
+ * afterwards (pp_grpc_conn_output). */
+void pp_grpc_call_finish(struct pp_grpc_call *call, struct pp_grpc_reply *reply);
 
 typedef void (*pp_grpc_handler)(void *ctx, const uint8_t *msg, size_t len,
 				struct pp_grpc_reply *reply);

@@ -31,9 +31,17 @@ struct stream {
 	bool answered;
 	uint8_t *body; /* the request as received, prefix included */
 	size_t len, cap;
-	struct pp_grpc_reply reply; /* what goes back; body prefixed at send */
+	struct pp_grpc_reply reply;    /* what goes back; body prefixed at send */
+	struct pp_grpc_call *deferred; /* the handler answers later */
 	uint8_t *resp;
 	size_t resp_len, resp_off;
+};
+
+/* A deferred call: its stream, until the stream or the connection goes. */
+struct pp_grpc_call {
+	struct pp_grpc_conn *conn;
+	struct stream *st;
+	int32_t id;
 };
 
 struct pp_grpc_conn {
@@ -68,6 +76,8 @@ static void stream_free(struct pp_grpc_conn *c, struct stream *st)
 		c->streams = st->next;
 	if (st->next)
 		st->next->prev = st->prev;
+	if (st->deferred)
+		st->deferred->st = NULL; /* its answer will be dropped */
 	free(st->path);
 	free(st->body);
 	free(st->reply.message);
@@ -254,16 +264,15 @@ static void call(struct pp_grpc_conn *c, struct stream *st)
 	m->fn(c->ctx, st->body + GRPC_PREFIX, n, r);
 }
 
-static int respond(nghttp2_session *s, struct pp_grpc_conn *c, int32_t id, struct stream *st)
+struct pp_grpc_call *pp_grpc_reply_defer(struct pp_grpc_reply *reply)
 {
-	if (st->answered)
-		return 0;
-	st->answered = true;
-	if (!st->post)
-		return respond_http(s, id, "405");
-	if (!st->grpc_type)
-		return respond_http(s, id, "415");
-	call(c, st);
+	reply->code = PP_GRPC_DEFERRED;
+	return reply->call;
+}
+
+/* Queues st->reply on the stream id. */
+static int send_reply(nghttp2_session *s, int32_t id, struct stream *st)
+{
 	if (st->reply.code != PP_GRPC_OK)
 		return respond_error(s, id, st->reply.code, st->reply.message);
 	size_t n = st->reply.len;
@@ -279,6 +288,48 @@ static int respond(nghttp2_session *s, struct pp_grpc_conn *c, int32_t id, struc
 	nghttp2_nv hdrs[] = {NV(":status", "200", 3), NV("content-type", "application/grpc", 16)};
 	nghttp2_data_provider body = {.source.ptr = st, .read_callback = read_response};
 	return nghttp2_submit_response(s, id, hdrs, 2, &body);
+}
+
+static int respond(nghttp2_session *s, struct pp_grpc_conn *c, int32_t id, struct stream *st)
+{
+	if (st->answered)
+		return 0;
+	st->answered = true;
+	if (!st->post)
+		return respond_http(s, id, "405");
+	if (!st->grpc_type)
+		return respond_http(s, id, "415");
+	struct pp_grpc_call *dc = zalloc(sizeof(*dc));
+	*dc = (struct pp_grpc_call){.conn = c, .st = st, .id = id};
+	st->reply.call = dc;
+	call(c, st);
+	st->reply.call = NULL;
+	if (st->reply.code == PP_GRPC_DEFERRED) {
+		st->deferred = dc;
+		return 0;
+	}
+	free(dc);
+	return send_reply(s, id, st);
+}
+
+void pp_grpc_call_finish(struct pp_grpc_call *dc, struct pp_grpc_reply *reply)
+{
+	struct stream *st = dc->st;
+	if (st == NULL) {
+		free(reply->message);
+		free(reply->body);
+	} else {
+		st->deferred = NULL;
+		free(st->reply.message);
+		free(st->reply.body);
+		st->reply = *reply;
+		st->reply.call = NULL;
+		if (send_reply(dc->conn->session, dc->id, st) != 0)
+			nghttp2_submit_rst_stream(dc->conn->session, NGHTTP2_FLAG_NONE, dc->id,
+						  NGHTTP2_INTERNAL_ERROR);
+	}
+	memset(reply, 0, sizeof(*reply));
+	free(dc);
 }
 
 static int on_frame(nghttp2_session *s, const nghttp2_frame *f, void *user)

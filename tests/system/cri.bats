@@ -330,3 +330,38 @@ print("ready", flush=True); time.sleep(30)' "$SOCK" >"$TEST_DIR/idle" &
 	crictl images
 	assert_status 0
 }
+
+@test "cri: a pull under way holds nothing else up; its process ends with the server, what it stored collected" {
+	local before layer port pull child i
+	before=$(store_state)
+	# a proxy to the registry that hangs half-way through the image's layer
+	layer=$(skopeo inspect --tls-verify=false "docker://$REG/public/app:v1" |
+		python3 -c 'import json, sys; print(json.load(sys.stdin)["Layers"][0])')
+	python3 "$LIB/slow-proxy.py" "$REG" "$layer" >"$TEST_DIR/port" 3>&- &
+	BG_PID=$!
+	for ((i = 0; i < 100; i++)); do
+		[ -s "$TEST_DIR/port" ] && break
+		sleep 0.1
+	done
+	port=$(cat "$TEST_DIR/port")
+	printf '[[registry]]\nlocation = "127.0.0.1:%s"\ninsecure = true\n' "$port" >>"$PEAPOD_REGISTRIES_CONF"
+	start_cri
+	"$CRICTL" --runtime-endpoint "unix://$SOCK" --image-endpoint "unix://$SOCK" --timeout 60s \
+		pull "127.0.0.1:$port/public/app:v1" >"$TEST_DIR/pull.out" 2>&1 3>&- &
+	pull=$!
+	for ((i = 0; i < 100; i++)); do
+		child=$(pgrep -P "$CRI_PID" | head -1)
+		[ -n "$child" ] && break
+		sleep 0.1
+	done
+	[ -n "$child" ] || fail "no pull process under the server"
+	# the server answers while the pull hangs
+	assert_server_alive
+	crictl images
+	assert_status 0
+	kill -0 "$pull" 2>/dev/null || fail "the pull ended: $(cat "$TEST_DIR/pull.out")"
+	stop_cri
+	! kill -0 "$child" 2>/dev/null || fail "the pull's process outlived the server"
+	wait "$pull" && fail "the pull succeeded: $(cat "$TEST_DIR/pull.out")"
+	[ "$(store_state)" = "$before" ] || fail "the store kept something: $(diff <(echo "$before") <(store_state))"
+}

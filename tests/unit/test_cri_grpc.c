@@ -100,8 +100,18 @@ static void echo(void *ctx, const uint8_t *msg, size_t len, struct pp_grpc_reply
 	reply->len = len;
 }
 
+/* Answers later: the call is kept here until the test finishes it. */
+static struct pp_grpc_call *deferred;
+
+static void later(void *ctx, const uint8_t *msg, size_t len, struct pp_grpc_reply *reply)
+{
+	deferred = pp_grpc_reply_defer(reply);
+	assert_non_null(deferred);
+}
+
 static const struct pp_grpc_method table[] = {
     {"/test.Svc/Echo", echo},
+    {"/test.Svc/Defer", later},
     {"/test.Svc/Later", NULL},
     {NULL, NULL},
 };
@@ -136,6 +146,16 @@ static void call(const char *method, const char *path, const char *type, const u
 	struct pp_grpc_conn *server = pp_grpc_conn_new(table, NULL);
 	assert_non_null(server);
 	for (int round = 0; round < 2000 && !r->closed; round++) {
+		if (round == 10 && deferred) {
+			/* the deferred answer, while the stream waits */
+			assert_false(r->closed);
+			struct pp_grpc_reply rep = {.code = PP_GRPC_OK};
+			rep.body = malloc(2);
+			memcpy(rep.body, "ok", 2);
+			rep.len = 2;
+			pp_grpc_call_finish(deferred, &rep);
+			deferred = NULL;
+		}
 		const uint8_t *out;
 		ssize_t n;
 		while ((n = nghttp2_session_mem_send(client, &out)) > 0)
@@ -237,6 +257,42 @@ static void test_too_big(void **state)
 	free(big);
 }
 
+static void test_deferred(void **state)
+{
+	struct result r;
+	call("POST", "/test.Svc/Defer", "application/grpc", hello, sizeof(hello), &r);
+	assert_null(deferred);
+	assert_string_equal(r.grpc_status, "0");
+	static const uint8_t ok[] = {0, 0, 0, 0, 2, 'o', 'k'};
+	assert_int_equal(r.body_len, sizeof(ok));
+	assert_memory_equal(r.body, ok, sizeof(ok));
+
+	/* the connection gone before the answer: it is dropped */
+	struct pp_grpc_conn *c = pp_grpc_conn_new(table, NULL);
+	nghttp2_session_callbacks *cb;
+	assert_int_equal(nghttp2_session_callbacks_new(&cb), 0);
+	nghttp2_session *client;
+	assert_int_equal(nghttp2_session_client_new(&client, cb, &r), 0);
+	nghttp2_session_callbacks_del(cb);
+	assert_int_equal(nghttp2_submit_settings(client, NGHTTP2_FLAG_NONE, NULL, 0), 0);
+	nghttp2_nv hdrs[] = {NV(":method", "POST"), NV(":scheme", "http"),
+			     NV(":path", "/test.Svc/Defer"), NV(":authority", "x"),
+			     NV("content-type", "application/grpc")};
+	struct request rq = {.data = hello, .len = sizeof(hello)};
+	nghttp2_data_provider prov = {.source.ptr = &rq, .read_callback = read_request};
+	assert_true(nghttp2_submit_request(client, NULL, hdrs, 5, &prov, NULL) > 0);
+	const uint8_t *out;
+	ssize_t n;
+	while ((n = nghttp2_session_mem_send(client, &out)) > 0)
+		assert_int_equal(pp_grpc_conn_recv(c, out, (size_t)n), 0);
+	assert_non_null(deferred);
+	pp_grpc_conn_free(c);
+	nghttp2_session_del(client);
+	struct pp_grpc_reply rep = {.code = PP_GRPC_OK, .body = malloc(1), .len = 1};
+	pp_grpc_call_finish(deferred, &rep);
+	deferred = NULL;
+}
+
 static void test_garbage_ends_session(void **state)
 {
 	struct pp_grpc_conn *c = pp_grpc_conn_new(table, NULL);
@@ -257,7 +313,7 @@ int main(void)
 	    cmocka_unit_test(test_unary_call),		 cmocka_unit_test(test_error_trailers_only),
 	    cmocka_unit_test(test_unimplemented),	 cmocka_unit_test(test_not_grpc),
 	    cmocka_unit_test(test_bad_framing),		 cmocka_unit_test(test_too_big),
-	    cmocka_unit_test(test_garbage_ends_session),
+	    cmocka_unit_test(test_garbage_ends_session), cmocka_unit_test(test_deferred),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
