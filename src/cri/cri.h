@@ -5,8 +5,9 @@
  * table; cri_runtime.c: RuntimeService; cri_image.c: ImageService on the
  * image store and src/pull).
  * Above src/image, src/pull and src/net; nothing below includes it.
- * Single-threaded and non-blocking (a PullImage runs to its end on the
- * caller's thread); another event loop drives it: it watches
+ * Single-threaded and non-blocking (a PullImage runs in a forked child,
+ * cri_job_start, whose pipe is in the server's epoll set); another event
+ * loop drives it: it watches
  * pp_cri_server_fd() for EPOLLIN and calls pp_cri_server_on_ready(). Never
  * prints or exits. */
 #ifndef PEAPOD_CRI_H
