@@ -380,7 +380,7 @@ static void pull_done(struct pp_cri_service *svc, struct pp_grpc_call *call, con
 		      size_t len, int wstatus)
 {
 	struct pp_grpc_reply reply = {0};
-	struct reply_head h;
+	struct reply_head h = {0};
 	if (len >= sizeof(h))
 		memcpy(&h, out, sizeof(h));
 	if (WIFSIGNALED(wstatus)) {
