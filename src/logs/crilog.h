@@ -59,8 +59,17 @@ int pp_log_writer_append(struct pp_log_writer *w, enum pp_log_stream stream, con
 /* Writes what is buffered. Called after each chunk read from a container. */
 int pp_log_writer_flush(struct pp_log_writer *w, struct pp_error **err);
 
-/* Flushes and closes; NULL is fine. */
+/* Flushes and closes; NULL is fine. A record that could not be written
+ * whole (a full disk) is cut off the file: every line of a log file is a
+ * whole record. */
 void pp_log_writer_close(struct pp_log_writer *w);
+
+/* A full disk (or any write error): the writer keeps what it buffered
+ * (256 KiB) and drops what comes after, trying again each second; the
+ * container never waits for its log. When that starts (failing true, errnum
+ * the write's errno) and when it ends (failing false, dropped: the records
+ * lost meanwhile), the next call returns true, once per change. */
+bool pp_log_writer_changed(struct pp_log_writer *w, bool *failing, int *errnum, uint64_t *dropped);
 
 /* ---- reader (CLI) ---- */
 

@@ -29,7 +29,26 @@ struct pp_log_writer {
 	/* One clock read per flush: the records of one batch share it. */
 	char stamp[PP_LOG_TIME_LEN + 1];
 	bool have_stamp;
+	/* A write failed (ENOSPC...): nothing is tried before retry_at
+	 * (monotonic ns); what comes meanwhile is dropped and counted. */
+	bool failing, reported_failing;
+	int errnum;
+	int64_t retry_at;
+	uint64_t dropped;
+	/* Bytes at the file's end of a record not written whole: cut off at
+	 * close if its rest never made it. */
+	int64_t torn;
 };
+
+#define RETRY_NS (1000LL * 1000 * 1000)
+
+static int failed(struct pp_log_writer *w, struct pp_error **err)
+{
+	w->failing = true;
+	w->errnum = errno;
+	w->retry_at = pp_monotonic_ns() + RETRY_NS;
+	return pp_error_set(err, errno, "write log %s", w->base);
+}
 
 void pp_log_opts_default(struct pp_log_opts *o)
 {
@@ -44,7 +63,7 @@ static int write_all(struct pp_log_writer *w, const char *data, size_t len, stru
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
-			return pp_error_set(err, errno, "write log %s", w->base);
+			return failed(w, err);
 		}
 		data += n;
 		len -= (size_t)n;
@@ -55,6 +74,8 @@ static int write_all(struct pp_log_writer *w, const char *data, size_t len, stru
 
 int pp_log_writer_flush(struct pp_log_writer *w, struct pp_error **err)
 {
+	if (w->failing && pp_monotonic_ns() < w->retry_at)
+		return pp_error_set(err, w->errnum, "write log %s: waiting to try again", w->base);
 	size_t done = 0;
 	int ret = 0;
 	while (done < w->len) {
@@ -62,11 +83,18 @@ int pp_log_writer_flush(struct pp_log_writer *w, struct pp_error **err)
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0) {
-			ret = pp_error_set(err, errno, "write log %s", w->base);
+			ret = failed(w, err);
 			break;
 		}
 		done += (size_t)n;
 		w->size += n;
+	}
+	if (ret == 0)
+		w->failing = false;
+	/* The bytes written past the last whole record: a record cut short. */
+	if (done > 0) {
+		const char *nl = memrchr(w->buf, '\n', done);
+		w->torn = nl ? (int64_t)(w->buf + done - nl - 1) : w->torn + (int64_t)done;
 	}
 	/* What could not be written stays buffered, in order, for the next try. */
 	memmove(w->buf, w->buf + done, w->len - done);
@@ -129,18 +157,20 @@ static int rename_current(struct pp_log_writer *w, const struct crilog_rotated *
 
 static int rotate(struct pp_log_writer *w, struct pp_error **err)
 {
-	if (pp_log_writer_flush(w, err) < 0)
-		return -1;
 	struct crilog_rotated *r = NULL;
 	size_t n = 0;
 	if (crilog_list_rotated(w->dirfd, w->base, &r, &n, err) < 0)
 		return -1;
-	/* After the rename: max_files-1 rotated files and the new current one. */
+	/* After the rename: max_files-1 rotated files and the new current one.
+	 * The oldest go first, before the flush: on a disk our own logs
+	 * filled, that is the room the flush needs. */
 	size_t keep = (size_t)w->opts.max_files - 2;
 	int ret = 0;
 	for (size_t i = 0; i + keep < n && ret == 0; i++)
 		if (unlinkat(w->dirfd, r[i].name, 0) < 0 && errno != ENOENT)
 			ret = pp_error_set(err, errno, "remove rotated log %s", r[i].name);
+	if (ret == 0)
+		ret = pp_log_writer_flush(w, err);
 	if (ret == 0)
 		ret = rename_current(w, n > 0 ? &r[n - 1] : NULL, err);
 	crilog_rotated_free(r, n);
@@ -148,6 +178,7 @@ static int rotate(struct pp_log_writer *w, struct pp_error **err)
 		return -1;
 	close(w->fd);
 	w->fd = -1;
+	w->torn = 0;
 	return open_current(w, err);
 }
 
@@ -212,9 +243,15 @@ static int write_big(struct pp_log_writer *w, enum pp_log_stream stream, const c
 {
 	char head[CRILOG_HEADER_LEN];
 	put_header(w, head, stream, partial);
+	int64_t before = w->size;
 	if (write_all(w, head, sizeof(head), err) < 0 || write_all(w, line, len, err) < 0 ||
-	    write_all(w, "\n", 1, err) < 0)
+	    write_all(w, "\n", 1, err) < 0) {
+		/* no record cut short in the file: what was written goes */
+		if (ftruncate(w->fd, before) == 0)
+			w->size = before;
 		return -1;
+	}
+	w->failing = false;
 	return 0;
 }
 
@@ -222,12 +259,23 @@ int pp_log_writer_append(struct pp_log_writer *w, enum pp_log_stream stream, con
 			 size_t len, bool partial, struct pp_error **err)
 {
 	size_t rec = CRILOG_HEADER_LEN + len + 1;
+	/* Failing (a full disk): kept while the buffer has room, else
+	 * dropped, until the next try. */
+	bool waiting = w->failing && pp_monotonic_ns() < w->retry_at;
+	if (waiting && rec > w->cap - w->len) {
+		w->dropped++;
+		return pp_error_set(err, w->errnum, "log %s: a record dropped", w->base);
+	}
 	int64_t pending = w->size + (int64_t)w->len;
-	if (w->opts.max_size > 0 && pending > 0 && pending + (int64_t)rec > w->opts.max_size &&
-	    rotate(w, err) < 0)
+	if (!waiting && w->opts.max_size > 0 && pending > 0 &&
+	    pending + (int64_t)rec > w->opts.max_size && rotate(w, err) < 0) {
+		w->dropped++;
 		return -1;
-	if (rec > w->cap - w->len && pp_log_writer_flush(w, err) < 0)
+	}
+	if (rec > w->cap - w->len && pp_log_writer_flush(w, err) < 0) {
+		w->dropped++;
 		return -1;
+	}
 	if (rec > w->cap)
 		return write_big(w, stream, line, len, partial, err);
 	char *p = w->buf + w->len;
@@ -246,10 +294,25 @@ void pp_log_writer_close(struct pp_log_writer *w)
 		struct pp_error *err = NULL;
 		pp_log_writer_flush(w, &err);
 		pp_error_free(&err);
+		if (w->len > 0 && w->torn > 0 && ftruncate(w->fd, w->size - w->torn) == 0)
+			w->size -= w->torn;
 	}
 	cleanup_closep(&w->fd);
 	cleanup_closep(&w->dirfd);
 	free(w->base);
 	free(w->buf);
 	free(w);
+}
+
+bool pp_log_writer_changed(struct pp_log_writer *w, bool *failing, int *errnum, uint64_t *dropped)
+{
+	if (w == NULL || w->failing == w->reported_failing)
+		return false;
+	w->reported_failing = w->failing;
+	*failing = w->failing;
+	*errnum = w->errnum;
+	*dropped = w->dropped;
+	if (!w->failing)
+		w->dropped = 0;
+	return true;
 }

@@ -69,22 +69,49 @@ static void on_container_started(void *ctx, const struct pp_pod_container *c)
 		pp_log_writer_open(path, &d->log_opts, &d->logs[i], NULL);
 }
 
+static void on_event(void *ctx, enum pp_event_level level, const char *container,
+		     const char *reason, const char *msg);
+
+/* A container's log that cannot be written (a full disk): its output is
+ * dropped, never waited for (the container runs on, as with containerd),
+ * and the pod's events say when that starts and when it ends. */
+static void log_health(struct daemon *d, const struct pp_pod_container *c, struct pp_log_writer *w)
+{
+	bool failing;
+	int errnum;
+	uint64_t dropped;
+	if (!pp_log_writer_changed(w, &failing, &errnum, &dropped))
+		return;
+	cleanup_free char *msg =
+	    failing ? xasprintf("Container %s's log could not be written (%s): its output is "
+				"dropped until there is room",
+				c->spec->name, strerror(errnum))
+		    : xasprintf("Container %s's log is written again; %llu records were dropped",
+				c->spec->name, (unsigned long long)dropped);
+	on_event(d, failing ? PP_EVENT_WARNING : PP_EVENT_INFO, c->spec->name,
+		 failing ? "LogWriteFailed" : "LogWriteResumed", msg);
+}
+
 static void on_output(void *ctx, const struct pp_pod_container *c, enum pp_stream stream,
 		      const char *line, size_t len, bool partial)
 {
 	struct daemon *d = ctx;
 	struct pp_log_writer *w = d->logs[index_of(d, c)];
-	if (w != NULL)
-		pp_log_writer_append(w, stream == PP_STREAM_STDOUT ? PP_LOG_STDOUT : PP_LOG_STDERR,
-				     line, len, partial, NULL);
+	if (w == NULL)
+		return;
+	pp_log_writer_append(w, stream == PP_STREAM_STDOUT ? PP_LOG_STDOUT : PP_LOG_STDERR, line,
+			     len, partial, NULL);
+	log_health(d, c, w);
 }
 
 static void on_flush(void *ctx, const struct pp_pod_container *c)
 {
 	struct daemon *d = ctx;
 	struct pp_log_writer *w = d->logs[index_of(d, c)];
-	if (w != NULL)
-		pp_log_writer_flush(w, NULL);
+	if (w == NULL)
+		return;
+	pp_log_writer_flush(w, NULL);
+	log_health(d, c, w);
 }
 
 static void on_event(void *ctx, enum pp_event_level level, const char *container,
