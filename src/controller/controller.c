@@ -34,10 +34,8 @@
 #include "util/fs.h"
 #include "util/proc.h"
 
-#define CTRL_COMM "peapod-ctrl"
 #define WORKLOADS_DIR "workloads"
 #define DIR_MODE 0755
-#define WAIT_STEP_MS 50
 
 static const struct pp_ctrl_kind *const ctrl_kinds[PP_WL_KIND_COUNT] = {
     [PP_WL_DEPLOYMENT] = &pp_ctrl_deployment,
@@ -178,6 +176,9 @@ static void write_event(const char *path, const char *type, const char *reason, 
 	    xasprintf("%s\n", json_object_to_json_string_ext(
 				  o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
 	json_object_put(o);
+	cleanup_free char *dir = xstrdup(path);
+	*strrchr(dir, '/') = '\0';
+	pp_mkdir_p(dir, DIR_MODE, NULL);
 	cleanup_close int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
 	if (fd >= 0)
 		(void)!write(fd, line, strlen(line));

@@ -20,8 +20,8 @@
 /* ---- the arithmetic (pure) ---- */
 
 void pp_rolling_resolve(const struct pp_int_or_percent *surge,
-			const struct pp_int_or_percent *unavail, int32_t replicas, int32_t *max_surge,
-			int32_t *max_unavail)
+			const struct pp_int_or_percent *unavail, int32_t replicas,
+			int32_t *max_surge, int32_t *max_unavail)
 {
 	*max_surge = pp_int_or_percent_scaled(surge, replicas, true);
 	*max_unavail = pp_int_or_percent_scaled(unavail, replicas, false);
@@ -119,7 +119,9 @@ static int load_rs(struct pp_ctrl *c, struct rs_list *l, struct pp_error **err)
 			continue;
 		}
 		l->v = xrealloc(l->v, (l->n + 1) * sizeof(*l->v));
-		l->v[l->n++] = (struct rs){.w = ws[i], .obj = objs[i], .replicas = ws[i]->replicas,
+		l->v[l->n++] = (struct rs){.w = ws[i],
+					   .obj = objs[i],
+					   .replicas = ws[i]->replicas,
 					   .revision = revision_of(ws[i])};
 	}
 	free(ws);
@@ -242,20 +244,21 @@ static struct json_object *deploy_status(struct pp_ctrl *c, struct rs_list *l, s
 	struct json_object *conds = json_object_new_array();
 	bool min_ok = available >= d->replicas - max_unavail;
 	json_object_array_add(
-	    conds, pp_ctrl_condition(old_conds, "Available", min_ok ? "True" : "False",
-				     min_ok ? "MinimumReplicasAvailable" : "MinimumReplicasUnavailable",
-				     min_ok ? "Deployment has minimum availability."
-					    : "Deployment does not have minimum availability."));
+	    conds,
+	    pp_ctrl_condition(old_conds, "Available", min_ok ? "True" : "False",
+			      min_ok ? "MinimumReplicasAvailable" : "MinimumReplicasUnavailable",
+			      min_ok ? "Deployment has minimum availability."
+				     : "Deployment does not have minimum availability."));
 	bool complete = nrs != NULL && updated == d->replicas && replicas == d->replicas &&
 			available == d->replicas;
 	cleanup_free char *msg =
 	    nrs == NULL ? xstrdup("")
 	    : complete	? xasprintf("ReplicaSet \"%s\" has successfully progressed.", nrs->w->name)
 			: xasprintf("ReplicaSet \"%s\" is progressing.", nrs->w->name);
-	json_object_array_add(conds, pp_ctrl_condition(old_conds, "Progressing", "True",
-						       complete ? "NewReplicaSetAvailable"
-								: "ReplicaSetUpdated",
-						       msg));
+	json_object_array_add(
+	    conds,
+	    pp_ctrl_condition(old_conds, "Progressing", "True",
+			      complete ? "NewReplicaSetAvailable" : "ReplicaSetUpdated", msg));
 	json_object_object_add(s, "conditions", conds);
 	return s;
 }
@@ -413,7 +416,8 @@ static int deploy_teardown(struct pp_ctrl *c, struct pp_error **err)
 	free(owners);
 	for (size_t i = 0; i < l.n; i++) {
 		pp_workload_delete(PP_WL_REPLICASET, c->ns, l.v[i].w->name, NULL);
-		cleanup_free char *ev = pp_ctrl_events_path(PP_WL_REPLICASET, c->ns, l.v[i].w->name);
+		cleanup_free char *ev =
+		    pp_ctrl_events_path(PP_WL_REPLICASET, c->ns, l.v[i].w->name);
 		unlink(ev);
 	}
 	rs_list_free(&l);
