@@ -118,6 +118,14 @@ assert r[0]["uid"], r'
 	run_peapod apply -f "$f"
 	assert_stdout "deployment.apps/web unchanged"
 
+	# a pod whose supervisor died (Unknown): replaced
+	pod=$(pp get pods -o name | head -1)
+	pod=${pod#pod/}
+	kill -KILL "$(sup_pid "$pod")"
+	eventually 30 bash -c "! '$PEAPOD' get pod $pod >/dev/null 2>&1"
+	eventually 30 count_is running_ready web- 3
+	[ "$(pods_of web-)" -eq 3 ] || fail "$(pp get pods)"
+
 	run_peapod delete deployment web
 	assert_status 0
 	assert_stdout 'deployment.apps "web" deleted'
