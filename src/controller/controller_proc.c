@@ -48,7 +48,7 @@ static char *lock_file(enum pp_workload_kind kind, const char *ns, const char *n
 struct loop {
 	struct pp_ctrl c;
 	const struct pp_ctrl_kind *k;
-	char *uid; /* the workload's, as first seen */
+	char *uid;	    /* the workload's, as first seen */
 	int64_t backoff_ms; /* after a failed pass: the next try's delay */
 	int ino, tfd, sfd, ep;
 };
@@ -104,7 +104,7 @@ static int pass(struct loop *l)
 	/* a pass that failed (a pod that could not be made) is tried again
 	 * after a back-off, as the controllers' rate-limited queues do */
 	if (l->k->sync(c, &err) < 0) {
-		l->backoff_ms = l->backoff_ms == 0		    ? BACKOFF_MIN_MS
+		l->backoff_ms = l->backoff_ms == 0		     ? BACKOFF_MIN_MS
 				: l->backoff_ms * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS
 								     : l->backoff_ms * 2;
 		pp_ctrl_wake_at(c, pp_ctrl_now_ms() + l->backoff_ms);
