@@ -331,7 +331,7 @@ suite_ctrl_pids() {
 	for p in $(pgrep -x peapod-ctrl); do
 		st=$(awk '/^State:/ {print $2}' "/proc/$p/status" 2>/dev/null) || continue
 		[ -n "$st" ] && [ "$st" != Z ] || continue
-		belongs_to_suite "$p" && echo "$p"
+		belongs_to_suite "$p" 2>/dev/null && echo "$p"
 	done
 	return 0
 }

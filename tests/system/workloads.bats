@@ -144,18 +144,25 @@ assert r[0]["uid"], r'
 	eventually 30 rolled_out roll
 	g=$(deployment roll 3 "  strategy: {type: RollingUpdate, rollingUpdate: {maxUnavailable: 1, maxSurge: 0}}" 1 peapod-test/rolled:2 | write_manifest)
 	samples=$TEST_DIR/samples
+	# sample the ready count through the whole rollout
+	(
+		while [ ! -e "$TEST_DIR/stop" ]; do
+			running_ready roll- >>"$samples"
+		done
+	) &
+	BG_PID=$!
 	run_peapod apply -f "$g"
 	assert_stdout "deployment.apps/roll configured"
-	# sample the ready count until the rollout is over
-	while ! { rolled_out roll && [ "$(pods_of roll-)" -eq 3 ]; }; do
-		running_ready roll- >>"$samples"
-	done
 	run_peapod rollout status deployment/roll --timeout 60s
 	assert_status 0
 	assert_line 'deployment "roll" successfully rolled out'
+	eventually 20 count_is pods_of roll- 3
+	touch "$TEST_DIR/stop"
+	wait "$BG_PID"
+	BG_PID=
 	min=$(sort -n "$samples" | head -1)
 	echo "ready counts sampled: $(sort -n "$samples" | uniq -c | tr '\n' ' ')"
-	[ "$(wc -l <"$samples")" -ge 2 ] || fail "too few samples"
+	[ "$(wc -l <"$samples")" -ge 5 ] || fail "too few samples"
 	[ "$min" -ge 2 ] || fail "only $min Ready during the rollout"
 	# every pod of the new template; the old ReplicaSet kept, scaled to 0
 	run_peapod get rs
@@ -191,6 +198,12 @@ assert imgs == ["peapod-test/rolled:2"] * 3, imgs'
 	assert_status 0
 	eventually 30 count_is running_ready sc- 3
 	eventually 20 rolled_out sc
+	# apply of a changed replicas: configured, scaled (no new template)
+	run_peapod apply -f <(deployment sc 2 | sed "s|@IMAGE@|$IMAGE|")
+	assert_stdout "deployment.apps/sc configured"
+	eventually 20 count_is pods_of sc- 2
+	eventually 20 rolled_out sc
+	[ "$(pp get rs -o name | wc -l)" -eq 1 ] || fail "a new ReplicaSet: $(pp get rs)"
 	run_peapod scale deployment nope --replicas 2
 	assert_status 1
 	assert_stderr_contains 'deployments.apps "nope" not found'
