@@ -110,7 +110,10 @@ void cli_describe_pvc(const struct pp_config_object *o);
 int cmd_create(int argc, char **argv);
 /* cmd_workloads.c: Deployments, ReplicaSets, DaemonSets (kind: enum
  * pp_workload_kind). */
-int cli_get_workloads(int kind, char **names, int n, const char *format, const char *ns, bool all);
+/* quiet_empty: no "No resources found" for none (get all: kubectl lists
+ * the kinds that have some) */
+int cli_get_workloads(int kind, char **names, int n, const char *format, const char *ns, bool all,
+		      bool quiet_empty);
 int cli_describe_deployments(struct cli_select *sel, char **names, int n_names);
 int cli_describe_replicasets(struct cli_select *sel, char **names, int n_names);
 int cli_describe_daemonsets(struct cli_select *sel, char **names, int n_names);

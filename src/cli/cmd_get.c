@@ -700,6 +700,9 @@ static int get_volumes(struct get_opts *o, char **names, int n_names)
 	return get_objects(cli_object_kind("pv"), o, names, n_names);
 }
 
+/* get all: the workload kinds with none say nothing (the pods say it) */
+static bool listing_all;
+
 static int get_workloads(int kind, struct get_opts *o, char **names, int n_names)
 {
 	if (cli_select_given(&o->sel) || o->watch || o->watch_only || o->show_labels ||
@@ -710,7 +713,8 @@ static int get_workloads(int kind, struct get_opts *o, char **names, int n_names
 				"(for now)\n");
 		return CLI_EXIT_USAGE;
 	}
-	return cli_get_workloads(kind, names, n_names, o->format, o->sel.ns, o->sel.all_ns);
+	return cli_get_workloads(kind, names, n_names, o->format, o->sel.ns, o->sel.all_ns,
+				 listing_all);
 }
 
 static int get_deployments(struct get_opts *o, char **names, int n_names)
@@ -847,6 +851,7 @@ int cmd_get(int argc, char **argv)
 	if (slash != NULL)
 		*slash = '\0';
 	for (char *k = strtok_r(list, ",", &save); k; k = strtok_r(NULL, ",", &save)) {
+		listing_all = listing_all || strcmp(k, "all") == 0;
 		for (size_t i = 0; strcmp(k, "all") == 0 && i < sizeof(kinds) / sizeof(*kinds); i++)
 			if (kinds[i].in_all && n_todo < sizeof(todo) / sizeof(*todo))
 				todo[n_todo++] = &kinds[i];

@@ -151,7 +151,8 @@ static void print_table(enum pp_workload_kind kind, struct pp_workload **ws,
 	free(w);
 }
 
-int cli_get_workloads(int kind, char **names, int n, const char *format, const char *ns, bool all)
+int cli_get_workloads(int kind, char **names, int n, const char *format, const char *ns, bool all,
+		      bool quiet_empty)
 {
 	cleanup_error struct pp_error *err = NULL;
 	struct pp_workload **ws = NULL;
@@ -179,7 +180,7 @@ int cli_get_workloads(int kind, char **names, int n, const char *format, const c
 	} else if (pp_workload_list(kind, all ? NULL : ns, &ws, &objs, &count, &err) < 0) {
 		cli_print_error(err);
 		return CLI_EXIT_FAILURE;
-	} else if (count == 0 && format == NULL) {
+	} else if (count == 0 && format == NULL && !quiet_empty) {
 		if (all)
 			fprintf(stderr, "No resources found\n");
 		else
