@@ -255,10 +255,15 @@ static struct json_object *deploy_status(struct pp_ctrl *c, struct rs_list *l, s
 	    nrs == NULL ? xstrdup("")
 	    : complete	? xasprintf("ReplicaSet \"%s\" has successfully progressed.", nrs->w->name)
 			: xasprintf("ReplicaSet \"%s\" is progressing.", nrs->w->name);
-	json_object_array_add(
-	    conds,
-	    pp_ctrl_condition(old_conds, "Progressing", "True",
-			      complete ? "NewReplicaSetAvailable" : "ReplicaSetUpdated", msg));
+	if (d->paused)
+		json_object_array_add(conds, pp_ctrl_condition(old_conds, "Progressing", "Unknown",
+							       "DeploymentPaused",
+							       "Deployment is paused"));
+	else
+		json_object_array_add(conds, pp_ctrl_condition(old_conds, "Progressing", "True",
+							       complete ? "NewReplicaSetAvailable"
+									: "ReplicaSetUpdated",
+							       msg));
 	json_object_object_add(s, "conditions", conds);
 	return s;
 }
@@ -298,6 +303,21 @@ static int deploy_sync(struct pp_ctrl *c, struct pp_error **err)
 		}
 		if (l.v[i].revision > max_rev)
 			max_rev = l.v[i].revision;
+	}
+	if (d->paused) {
+		/* no rollout while paused: each ReplicaSet kept as it is */
+		int ret = 0;
+		for (size_t i = 0; i < l.n; i++) {
+			struct rs *x = &l.v[i];
+			cleanup_error struct pp_error *xerr = NULL;
+			if (pp_rs_reconcile(c, x->w, x->replicas, &x->n, &xerr) < 0)
+				ret = -1;
+			pp_workload_set_status(PP_WL_REPLICASET, c->ns, x->w->name, x->w->uid,
+					       pp_rs_status(x->w, &x->n), NULL);
+		}
+		pp_ctrl_set_status(c, deploy_status(c, &l, nrs, max_unavail), NULL);
+		rs_list_free(&l);
+		return ret;
 	}
 	if (nrs == NULL) {
 		int32_t first = 0;

@@ -204,6 +204,15 @@ assert imgs == ["peapod-test/rolled:2"] * 3, imgs'
 	eventually 20 count_is pods_of sc- 2
 	eventually 20 rolled_out sc
 	[ "$(pp get rs -o name | wc -l)" -eq 1 ] || fail "a new ReplicaSet: $(pp get rs)"
+	# rollout restart: a new ReplicaSet, the old one scaled to 0
+	run_peapod rollout restart deployment/sc
+	assert_stdout "deployment.apps/sc restarted"
+	run_peapod rollout status deployment/sc --timeout 60s
+	assert_status 0
+	eventually 20 count_is pods_of sc- 2
+	run_peapod get rs
+	[ "$(echo "$output" | awk '$2 == 2 && $3 == 2' | wc -l)" -eq 1 ] || fail "rs: $output"
+	[ "$(echo "$output" | awk '$2 == 0 && $3 == 0' | wc -l)" -eq 1 ] || fail "rs: $output"
 	run_peapod scale deployment nope --replicas 2
 	assert_status 1
 	assert_stderr_contains 'deployments.apps "nope" not found'
@@ -232,6 +241,25 @@ assert imgs == ["peapod-test/rolled:2"] * 3, imgs'
 	[ -n "$down" ] && [ -n "$up" ] && [ "$down" -lt "$up" ] || fail "not scaled down before up"
 	[ "$(pods_of rec-)" -eq 2 ]
 	delete_ok -f "$g"
+	assert_no_leaks
+}
+
+@test "a paused Deployment keeps its pods through a template change; unpaused, it rolls" {
+	local f g h
+	f=$(deployment pz 2 | write_manifest)
+	run_peapod apply -f "$f"
+	eventually 30 rolled_out pz
+	g=$(deployment pz 2 "  paused: true" 2 | write_manifest)
+	run_peapod apply -f "$g"
+	assert_stdout "deployment.apps/pz configured"
+	eventually 10 bash -c "'$PEAPOD' get deploy pz -o jsonpath='{.status.conditions[1].reason}' | grep -qx DeploymentPaused"
+	[ "$(pp get rs -o name | wc -l)" -eq 1 ] || fail "rolled while paused: $(pp get rs)"
+	h=$(deployment pz 2 "" 2 | write_manifest)
+	run_peapod apply -f "$h"
+	run_peapod rollout status deployment/pz --timeout 60s
+	assert_status 0
+	[ "$(pp get rs -o name | wc -l)" -eq 2 ] || fail "no rollout: $(pp get rs)"
+	delete_ok -f "$h"
 	assert_no_leaks
 }
 
