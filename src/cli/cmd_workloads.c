@@ -516,7 +516,7 @@ int cmd_scale(int argc, char **argv)
 
 /* kubectl's DeploymentStatusViewer: the message and whether it is done. */
 static bool rollout_message(struct json_object *obj, const struct pp_workload *w, char *out,
-			    size_t size)
+			    size_t size, bool *failed)
 {
 	struct json_object *st = cli_jget(obj, "status");
 	int64_t gen = jint(cli_jget(obj, "metadata"), "generation");
@@ -528,6 +528,14 @@ static bool rollout_message(struct json_object *obj, const struct pp_workload *w
 		snprintf(out, size, "Waiting for deployment spec update to be observed...");
 		return false;
 	}
+	struct json_object *conds = cli_jget(st, "conditions");
+	for (size_t i = 0; conds && i < json_object_array_length(conds); i++)
+		if (strcmp(cli_js(json_object_array_get_idx(conds, i), "reason"),
+			   "ProgressDeadlineExceeded") == 0) {
+			snprintf(out, size, "deployment \"%s\" exceeded its progress deadline", n);
+			*failed = true;
+			return false;
+		}
 	if (updated < w->replicas) {
 		snprintf(out, size,
 			 "Waiting for deployment \"%s\" rollout to finish: %lld out of %d new "
@@ -580,9 +588,14 @@ static int rollout_status(const char *ns, const char *name, long timeout_s)
 			return CLI_EXIT_FAILURE;
 		}
 		char msg[512];
-		bool done = rollout_message(obj, w, msg, sizeof(msg));
+		bool failed = false;
+		bool done = rollout_message(obj, w, msg, sizeof(msg), &failed);
 		pp_workload_free(w);
 		json_object_put(obj);
+		if (failed) {
+			fprintf(stderr, "error: %s\n", msg);
+			return CLI_EXIT_FAILURE;
+		}
 		if (strcmp(msg, last) != 0) {
 			printf("%s\n", msg);
 			fflush(stdout);

@@ -415,6 +415,13 @@ int pp_ctrl_pod_delete(struct pp_ctrl *c, const struct pp_ctrl_owner *owner,
 struct json_object *pp_ctrl_condition(struct json_object *old_conds, const char *type,
 				      const char *status, const char *reason, const char *msg)
 {
+	return pp_ctrl_condition_at(old_conds, type, status, reason, msg, NULL);
+}
+
+struct json_object *pp_ctrl_condition_at(struct json_object *old_conds, const char *type,
+					 const char *status, const char *reason, const char *msg,
+					 const char *update_time)
+{
 	struct json_object *c = json_object_new_object();
 	json_object_object_add(c, "type", json_object_new_string(type));
 	json_object_object_add(c, "status", json_object_new_string(status));
@@ -438,6 +445,8 @@ struct json_object *pp_ctrl_condition(struct json_object *old_conds, const char 
 	struct tm tm;
 	gmtime_r(&t, &tm);
 	strftime(now, sizeof(now), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	if (update_time != NULL)
+		upd = update_time;
 	json_object_object_add(c, "lastUpdateTime", json_object_new_string(upd ? upd : now));
 	json_object_object_add(c, "lastTransitionTime",
 			       json_object_new_string(trans ? trans : now));

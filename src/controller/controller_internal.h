@@ -32,6 +32,10 @@ struct json_object *pp_rs_status(const struct pp_workload *rs, const struct pp_r
  * old one's times when it did not change (old: the stored conditions). */
 struct json_object *pp_ctrl_condition(struct json_object *old_conds, const char *type,
 				      const char *status, const char *reason, const char *msg);
+/* The same with lastUpdateTime given (RFC 3339; NULL: as above). */
+struct json_object *pp_ctrl_condition_at(struct json_object *old_conds, const char *type,
+					 const char *status, const char *reason, const char *msg,
+					 const char *update_time);
 
 /* The rolling update's arithmetic (deployment.c; unit-tested). */
 struct pp_rolling_in {

@@ -6,6 +6,7 @@
 #include <json-c/json.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "controller/controller.h"
@@ -217,6 +218,35 @@ static void scale_rs(struct pp_ctrl *c, struct rs *r, int32_t to)
 	r->replicas = to;
 }
 
+static int64_t jint(struct json_object *o, const char *k)
+{
+	struct json_object *v = NULL;
+	return json_object_object_get_ex(o, k, &v) ? json_object_get_int64(v) : -1;
+}
+
+static int64_t rfc3339_s(const char *s)
+{
+	struct tm tm = {0};
+	if (s == NULL || strptime(s, "%Y-%m-%dT%H:%M:%S", &tm) == NULL)
+		return 0;
+	return (int64_t)timegm(&tm);
+}
+
+/* The stored Progressing condition's lastUpdateTime: the last progress. */
+static const char *progressing_update_time(struct json_object *conds)
+{
+	for (size_t i = 0; conds && json_object_is_type(conds, json_type_array) &&
+			   i < json_object_array_length(conds);
+	     i++) {
+		struct json_object *c = json_object_array_get_idx(conds, i), *t = NULL, *u = NULL;
+		if (json_object_object_get_ex(c, "type", &t) &&
+		    strcmp(json_object_get_string(t), "Progressing") == 0 &&
+		    json_object_object_get_ex(c, "lastUpdateTime", &u))
+			return json_object_get_string(u);
+	}
+	return NULL;
+}
+
 static struct json_object *deploy_status(struct pp_ctrl *c, struct rs_list *l, struct rs *nrs,
 					 int32_t max_unavail)
 {
@@ -255,15 +285,44 @@ static struct json_object *deploy_status(struct pp_ctrl *c, struct rs_list *l, s
 	    nrs == NULL ? xstrdup("")
 	    : complete	? xasprintf("ReplicaSet \"%s\" has successfully progressed.", nrs->w->name)
 			: xasprintf("ReplicaSet \"%s\" is progressing.", nrs->w->name);
-	if (d->paused)
+	if (d->paused) {
 		json_object_array_add(conds, pp_ctrl_condition(old_conds, "Progressing", "Unknown",
 							       "DeploymentPaused",
 							       "Deployment is paused"));
-	else
+	} else if (complete || nrs == NULL) {
 		json_object_array_add(conds, pp_ctrl_condition(old_conds, "Progressing", "True",
 							       complete ? "NewReplicaSetAvailable"
 									: "ReplicaSetUpdated",
 							       msg));
+	} else {
+		/* progressDeadlineSeconds: no count moved for that long */
+		bool progressed = old_st == NULL || jint(old_st, "updatedReplicas") != updated ||
+				  jint(old_st, "availableReplicas") != available ||
+				  jint(old_st, "readyReplicas") != ready ||
+				  jint(old_st, "replicas") != replicas ||
+				  jint(old_st, "observedGeneration") != d->generation;
+		const char *last = progressing_update_time(old_conds);
+		char now[32];
+		time_t t = time(NULL);
+		struct tm tm;
+		gmtime_r(&t, &tm);
+		strftime(now, sizeof(now), "%Y-%m-%dT%H:%M:%SZ", &tm);
+		if (progressed || last == NULL)
+			last = now;
+		int64_t since = rfc3339_s(last);
+		if (t - since >= d->progress_deadline_seconds) {
+			cleanup_free char *m =
+			    xasprintf("ReplicaSet \"%s\" has timed out progressing.", nrs->w->name);
+			json_object_array_add(
+			    conds, pp_ctrl_condition_at(old_conds, "Progressing", "False",
+							"ProgressDeadlineExceeded", m, last));
+		} else {
+			json_object_array_add(conds,
+					      pp_ctrl_condition_at(old_conds, "Progressing", "True",
+								   "ReplicaSetUpdated", msg, last));
+			pp_ctrl_wake_at(c, (since + d->progress_deadline_seconds) * 1000 + 500);
+		}
+	}
 	json_object_object_add(s, "conditions", conds);
 	return s;
 }

@@ -263,6 +263,20 @@ assert imgs == ["peapod-test/rolled:2"] * 3, imgs'
 	assert_no_leaks
 }
 
+@test "a rollout that makes no progress for progressDeadlineSeconds: ProgressDeadlineExceeded, rollout status fails" {
+	local f
+	f=$(deployment stuck 1 "  progressDeadlineSeconds: 2" | sed 's|^          env: .*|          readinessProbe: {exec: {command: ["false"]}, periodSeconds: 1}|' | write_manifest)
+	run_peapod apply -f "$f"
+	assert_status 0
+	run_peapod rollout status deployment/stuck --timeout 60s
+	assert_status 1
+	assert_stderr_contains 'error: deployment "stuck" exceeded its progress deadline'
+	run_peapod describe deployment stuck
+	assert_line_re "^  Progressing +False +ProgressDeadlineExceeded$"
+	delete_ok deployment stuck
+	assert_no_leaks
+}
+
 @test "a ReplicaSet alone: kept at its count, its pods named NAME-<5>" {
 	local f
 	f=$(write_manifest <<'EOF'
