@@ -14,6 +14,10 @@ struct pctx {
 	struct pp_error **err;
 	struct pp_pod *pod;
 	struct pp_config_object *object; /* object_parse.c */
+	struct pp_workload *workload;	 /* workload_parse.c */
+	/* put before every field path in messages ("spec.template." while
+	 * a workload's pod template is parsed as a Pod); NULL: none */
+	const char *prefix;
 	size_t n_ignored;
 };
 
@@ -194,6 +198,12 @@ int parse_config_object(struct pctx *c, const struct pp_ynode *root);
 /* A PersistentVolumeClaim's spec, into c->object (pvc_parse.c). */
 int parse_pvc_spec(struct pctx *c, const struct pp_ynode *n, const char *path, void *obj);
 int parse_pv_spec(struct pctx *c, const struct pp_ynode *n, const char *path, void *obj);
+/* workload_parse.c: a Deployment, ReplicaSet, DaemonSet or Job document
+ * into c->workload (its kind set). */
+int parse_workload(struct pctx *c, const struct pp_ynode *root);
+/* manifest_set.c: a YAML tree as JSON (plain scalars typed as YAML 1.1). */
+struct json_object;
+struct json_object *ynode_to_json(const struct pp_ynode *n);
 
 /* projection_parse.c, shared with env's resourceFieldRef: the resources a
  * resourceFieldRef may name, and the API server's complaint about a
