@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 
 #include "manifest/config_object.h"
+#include "manifest/job.h"
 #include "manifest/parse_internal.h"
 #include "util/cleanup.h"
 #include "util/fs.h"
@@ -176,6 +177,8 @@ static int add_object(struct pctx *c, struct pp_manifest_set *set, const struct 
 		return add_config(c, set, root, PP_OBJ_PVC);
 	if (strcmp(k, "PersistentVolume") == 0)
 		return add_config(c, set, root, PP_OBJ_PV);
+	if (strcmp(k, "CronJob") == 0)
+		return perr(c, kind->pos, "kind", "%s", PP_CRONJOB_REFUSAL);
 	if (strcmp(k, "List") == 0 || (strlen(k) > 4 && strcmp(k + strlen(k) - 4, "List") == 0))
 		return add_list(c, set, root, depth);
 	return perr(c, kind->pos, "kind",

@@ -15,6 +15,9 @@ struct pctx {
 	struct pp_pod *pod;
 	struct pp_config_object *object; /* object_parse.c */
 	size_t n_ignored;
+	/* put before every path of a message: "spec.template." while a Job's
+	 * template is parsed as a Pod (job_parse.c); NULL: none */
+	const char *path_prefix;
 };
 
 /* Sets "SOURCE:LINE:COL: PATH: message" and returns -1. */
@@ -188,6 +191,9 @@ int validate_pod(struct pctx *c, const struct pp_ynode *root);
 int parse_config_object(struct pctx *c, const struct pp_ynode *root);
 /* A PersistentVolumeClaim's spec, into c->object (pvc_parse.c). */
 int parse_pvc_spec(struct pctx *c, const struct pp_ynode *n, const char *path, void *obj);
+/* A Job document into job (job_parse.c). */
+struct pp_job;
+int parse_job(struct pctx *c, const struct pp_ynode *root, struct pp_job *job);
 int parse_pv_spec(struct pctx *c, const struct pp_ynode *n, const char *path, void *obj);
 
 /* projection_parse.c, shared with env's resourceFieldRef: the resources a
