@@ -143,8 +143,11 @@ static int parse_metadata(struct pctx *c, const struct pp_ynode *n, const char *
 static int get_int32(struct pctx *c, const struct pp_ynode *n, const char *path, int32_t *out)
 {
 	int64_t v = 0;
-	if (get_int64(c, n, path, 0, INT32_MAX, &v) < 0)
+	/* the API server's words for a negative one: "greater than or equal to 0" */
+	if (get_int64(c, n, path, 0, INT64_MAX, &v) < 0)
 		return -1;
+	if (v > INT32_MAX)
+		return perr(c, n->pos, path, "must be less than or equal to %d", INT32_MAX);
 	*out = (int32_t)v;
 	return 0;
 }
@@ -178,8 +181,12 @@ static int parse_deadline(struct pctx *c, const struct pp_ynode *n, const char *
 
 static int parse_ttl(struct pctx *c, const struct pp_ynode *n, const char *path, void *obj)
 {
-	return get_int64(c, n, path, 0, INT32_MAX,
-			 &((struct job_parse *)obj)->job->ttl_seconds_after_finished);
+	struct pp_job *job = ((struct job_parse *)obj)->job;
+	int32_t v = 0;
+	if (get_int32(c, n, path, &v) < 0)
+		return -1;
+	job->ttl_seconds_after_finished = v;
+	return 0;
 }
 
 static int parse_completion_mode(struct pctx *c, const struct pp_ynode *n, const char *path,
