@@ -124,7 +124,10 @@ struct ended {
 static int by_time(const void *a, const void *b)
 {
 	const struct ended *x = a, *y = b;
-	return (x->at > y->at) - (x->at < y->at);
+	if (x->at != y->at)
+		return (x->at > y->at) - (x->at < y->at);
+	/* at the same time, a failure after the success: it is backed off */
+	return (int)y->success - (int)x->success;
 }
 
 static void count_ended(const struct pp_job *job, struct pp_job_status *s, struct ended *e,

@@ -132,6 +132,16 @@ char *pp_job_completed_indexes(const struct pp_job_status *s);
 /* Reads it back into s->completed (n indexes); -1 on a malformed list. */
 int pp_job_parse_completed_indexes(const char *text, size_t n, struct pp_job_status *s);
 
+/* status as the API shows it (conditions, startTime, completionTime,
+ * active, ready, succeeded, failed, completedIndexes), and what the
+ * controller keeps to count each pod once under "peapodTracking" (the pods
+ * not counted yet, the back-off record). The reader takes what the writer
+ * made; anything else is an error naming the field. */
+struct json_object;
+struct json_object *pp_job_status_to_json(const struct pp_job *job, const struct pp_job_status *s);
+int pp_job_status_from_json(const struct pp_job *job, struct json_object *status,
+			    struct pp_job_status *s, struct pp_error **err);
+
 /* kubectl's STATUS column: Complete, Failed, Suspended or Running. */
 const char *pp_job_status_word(const struct pp_job_status *s);
 /* kubectl's COMPLETIONS column: "1/3", or "0/1 of 3" for a work queue. */

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include <cmocka.h>
+#include <json-c/json.h>
 
 #include "controller/job_decide.h"
 #include "manifest/job.h"
@@ -684,6 +685,68 @@ static void test_suspend(void **state)
 	fx_free(&f);
 }
 
+/* The status survives the controller: written as the API's JSON, read back
+ * the same (the tracking too), and a bad one refused naming the field. */
+static void test_status_json(void **state)
+{
+	(void)state;
+	struct fixture f;
+	fx_init(&f, "  completions: 4\n  parallelism: 2\n  completionMode: Indexed\n");
+	fx_decide(&f);
+	fx_end(&f, 1, PP_JOB_POD_SUCCEEDED);
+	f.env.now_ms += 1 * S;
+	fx_end(&f, 0, PP_JOB_POD_FAILED);
+	fx_decide(&f);
+	struct json_object *j = pp_job_status_to_json(f.job, &f.st);
+	const char *text = json_object_to_json_string_ext(j, JSON_C_TO_STRING_PLAIN);
+	assert_non_null(strstr(text, "\"startTime\":\"2027-01-15T08:00:00Z\""));
+	/* the back-off holds every new pod: none active (the count is then left out) */
+	assert_null(strstr(text, "\"active\""));
+	assert_non_null(strstr(text, "\"ready\":0"));
+	assert_non_null(strstr(text, "\"succeeded\":1"));
+	assert_non_null(strstr(text, "\"failed\":1"));
+	assert_non_null(strstr(text, "\"completedIndexes\":\"1\""));
+	struct pp_job_status back;
+	struct pp_error *err = NULL;
+	assert_int_equal(pp_job_status_from_json(f.job, j, &back, &err), 0);
+	assert_int_equal(back.start_ms, f.st.start_ms);
+	assert_int_equal(back.active, 0);
+	assert_int_equal(back.succeeded, 1);
+	assert_int_equal(back.failed, 1);
+	assert_int_equal(back.failures_since_success, 1);
+	assert_int_equal(back.last_failure_ms, f.st.last_failure_ms);
+	assert_int_equal(back.n_uncounted, f.st.n_uncounted);
+	assert_memory_equal(back.completed, f.st.completed, 4);
+	pp_job_status_free(&back);
+	json_object_put(j);
+	/* a finished one: its condition and times */
+	fx_free(&f);
+	fx_init(&f, "");
+	fx_decide(&f);
+	f.env.now_ms += 3 * S;
+	fx_end(&f, 0, PP_JOB_POD_SUCCEEDED);
+	fx_decide(&f);
+	j = pp_job_status_to_json(f.job, &f.st);
+	assert_int_equal(pp_job_status_from_json(f.job, j, &back, &err), 0);
+	assert_string_equal(pp_job_status_word(&back), "Complete");
+	assert_int_equal(back.completion_ms, T0 + 3 * S);
+	assert_int_equal(back.cond[PP_JOB_COND_COMPLETE].transition_ms, T0 + 3 * S);
+	assert_string_equal(back.cond[PP_JOB_COND_COMPLETE].reason, PP_JOB_REASON_COMPLETE);
+	pp_job_status_free(&back);
+	json_object_put(j);
+	j = json_tokener_parse("{\"succeeded\": -1}");
+	assert_int_equal(pp_job_status_from_json(f.job, j, &back, &err), -1);
+	assert_string_equal(err->msg, "status.succeeded: not a count");
+	pp_error_free(&err);
+	json_object_put(j);
+	j = json_tokener_parse("{\"startTime\": \"yesterday\"}");
+	assert_int_equal(pp_job_status_from_json(f.job, j, &back, &err), -1);
+	assert_string_equal(err->msg, "status.startTime: not a time");
+	pp_error_free(&err);
+	json_object_put(j);
+	fx_free(&f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -704,6 +767,7 @@ int main(void)
 	    cmocka_unit_test(test_vanished_and_adopted),
 	    cmocka_unit_test(test_excess),
 	    cmocka_unit_test(test_suspend),
+	    cmocka_unit_test(test_status_json),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
