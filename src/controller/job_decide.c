@@ -558,3 +558,45 @@ char *pp_job_completions_text(const struct pp_job *job, const struct pp_job_stat
 		return xasprintf("%d/1 of %d", s->succeeded, job->parallelism);
 	return xasprintf("%d/1", s->succeeded);
 }
+
+char *pp_human_duration(int64_t ms)
+{
+	int64_t sec = ms / 1000;
+	if (sec < -1)
+		return xstrdup("<invalid>");
+	if (sec < 0)
+		return xstrdup("0s");
+	if (sec < 120)
+		return xasprintf("%llds", (long long)sec);
+	long long m = sec / 60, h = sec / 3600, d = h / 24;
+	if (m < 10)
+		return sec % 60 ? xasprintf("%lldm%llds", m, (long long)(sec % 60))
+				: xasprintf("%lldm", m);
+	if (m < 60 * 3)
+		return xasprintf("%lldm", m);
+	if (h < 8)
+		return m % 60 ? xasprintf("%lldh%lldm", h, m % 60) : xasprintf("%lldh", h);
+	if (h < 48)
+		return xasprintf("%lldh", h);
+	if (h < 24 * 8)
+		return h % 24 ? xasprintf("%lldd%lldh", d, h % 24) : xasprintf("%lldd", d);
+	if (h < 24 * 365 * 2)
+		return xasprintf("%lldd", d);
+	if (h < 24 * 365 * 8)
+		return d % 365 ? xasprintf("%lldy%lldd", d / 365, d % 365)
+			       : xasprintf("%lldy", d / 365);
+	return xasprintf("%lldy", d / 365);
+}
+
+char *pp_job_duration_text(const struct pp_job_status *s, int64_t now_ms)
+{
+	if (s->start_ms == 0)
+		return xstrdup("");
+	return pp_human_duration((s->completion_ms ? s->completion_ms : now_ms) - s->start_ms);
+}
+
+char *pp_job_pods_statuses_text(const struct pp_job_status *s)
+{
+	return xasprintf("%d Active (%d Ready) / %d Succeeded / %d Failed", s->active, s->ready,
+			 s->succeeded, s->failed);
+}

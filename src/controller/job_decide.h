@@ -146,6 +146,13 @@ int pp_job_status_from_json(const struct pp_job *job, struct json_object *status
 const char *pp_job_status_word(const struct pp_job_status *s);
 /* kubectl's COMPLETIONS column: "1/3", or "0/1 of 3" for a work queue. */
 char *pp_job_completions_text(const struct pp_job *job, const struct pp_job_status *s);
+/* kubectl's DURATION column: HumanDuration of completionTime - startTime,
+ * or of now - startTime while it has not completed; "" before it started. */
+char *pp_job_duration_text(const struct pp_job_status *s, int64_t now_ms);
+/* k8s.io/apimachinery duration.HumanDuration of ms. */
+char *pp_human_duration(int64_t ms);
+/* describe's "Pods Statuses": "1 Active (0 Ready) / 2 Succeeded / 0 Failed". */
+char *pp_job_pods_statuses_text(const struct pp_job_status *s);
 /* Whether the job has finished (Complete or Failed), and when. */
 bool pp_job_finished(const struct pp_job_status *s, int64_t *at_ms);
 

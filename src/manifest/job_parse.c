@@ -336,7 +336,7 @@ static int parse_template(struct pctx *c, struct pp_job *job, const struct pp_yn
 	struct pp_pod *pod = xmalloc(sizeof(*pod));
 	pod->source = xstrdup(c->source);
 	struct pctx pc = {
-	    .source = c->source, .err = c->err, .pod = pod, .path_prefix = "spec.template."};
+	    .source = c->source, .err = c->err, .pod = pod, .prefix = "spec.template."};
 	job->template_ = pod;
 	if (parse_pod(&pc, &root) < 0)
 		return -1;

@@ -18,7 +18,7 @@ int perr(struct pctx *c, struct pp_pos pos, const char *path, const char *fmt, .
 		abort();
 	va_end(ap);
 	return pp_error_set(c->err, 0, "%s:%d:%d: %s%s: %s", c->source, pos.line, pos.col,
-			    c->path_prefix ? c->path_prefix : "", path, msg);
+			    c->prefix ? c->prefix : "", path, msg);
 }
 
 char *path_key(const char *path, const char *key)

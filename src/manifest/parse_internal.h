@@ -17,7 +17,7 @@ struct pctx {
 	size_t n_ignored;
 	/* put before every path of a message: "spec.template." while a Job's
 	 * template is parsed as a Pod (job_parse.c); NULL: none */
-	const char *path_prefix;
+	const char *prefix;
 };
 
 /* Sets "SOURCE:LINE:COL: PATH: message" and returns -1. */

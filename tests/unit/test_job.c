@@ -747,6 +747,44 @@ static void test_status_json(void **state)
 	fx_free(&f);
 }
 
+/* What get jobs and describe job show. */
+static void test_view(void **state)
+{
+	(void)state;
+	static const struct {
+		int64_t s;
+		const char *want;
+	} cases[] = {{0, "0s"},
+		     {119, "119s"},
+		     {120, "2m"},
+		     {150, "2m30s"},
+		     {600, "10m"},
+		     {3 * 3600 - 1, "179m"},
+		     {3 * 3600, "3h"},
+		     {4 * 3600 + 60, "4h1m"},
+		     {8 * 3600, "8h"},
+		     {47 * 3600, "47h"},
+		     {50 * 3600, "2d2h"},
+		     {10 * 86400, "10d"},
+		     {800 * 86400, "2y70d"},
+		     {3000 * 86400, "8y"}};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(*cases); i++) {
+		cleanup_free char *t = pp_human_duration(cases[i].s * S);
+		assert_string_equal(t, cases[i].want);
+	}
+	struct pp_job_status s = {.start_ms = T0, .active = 1, .succeeded = 2};
+	cleanup_free char *running = pp_job_duration_text(&s, T0 + 75 * S);
+	assert_string_equal(running, "75s");
+	s.completion_ms = T0 + 30 * S;
+	cleanup_free char *done = pp_job_duration_text(&s, T0 + 75 * S);
+	assert_string_equal(done, "30s");
+	cleanup_free char *ps = pp_job_pods_statuses_text(&s);
+	assert_string_equal(ps, "1 Active (0 Ready) / 2 Succeeded / 0 Failed");
+	struct pp_job_status none = {0};
+	cleanup_free char *empty = pp_job_duration_text(&none, T0);
+	assert_string_equal(empty, "");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -768,6 +806,7 @@ int main(void)
 	    cmocka_unit_test(test_excess),
 	    cmocka_unit_test(test_suspend),
 	    cmocka_unit_test(test_status_json),
+	    cmocka_unit_test(test_view),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
