@@ -108,6 +108,17 @@ void cli_print_pvcs(struct pp_config_object **objs, size_t n, bool all);
 void cli_print_pvs(struct pp_config_object **objs, size_t n);
 void cli_describe_pvc(const struct pp_config_object *o);
 int cmd_create(int argc, char **argv);
+/* cmd_workloads.c: Deployments, ReplicaSets, DaemonSets (kind: enum
+ * pp_workload_kind). */
+int cli_get_workloads(int kind, char **names, int n, const char *format, const char *ns, bool all);
+int cli_describe_deployments(struct cli_select *sel, char **names, int n_names);
+int cli_describe_replicasets(struct cli_select *sel, char **names, int n_names);
+int cli_describe_daemonsets(struct cli_select *sel, char **names, int n_names);
+int cli_delete_workloads(int kind, char **names, int n, const char *ns);
+int cmd_scale(int argc, char **argv);
+int cmd_rollout(int argc, char **argv);
+/* cmd_describe.c: the Events table of an events file (a controller's). */
+void cli_describe_events(const char *path, const char *from);
 /* -f FILE|DIR (repeated), -R: every object of the input, validated; prints
  * the error. 0, or -1. */
 struct pp_manifest_set;

@@ -348,9 +348,15 @@ struct event_rows {
 	size_t n;
 };
 
+struct event_rows_from {
+	struct event_rows r;
+	const char *from;
+};
+
 static void event_row(void *ctx, const struct pp_pod_event *e)
 {
 	struct event_rows *r = ctx;
+	const char *from = ((struct event_rows_from *)ctx)->from;
 	char age[32];
 	cli_human_age(e->time, age, sizeof(age));
 	r->cells = xrealloc(r->cells, sizeof(*r->cells) * 5 * (r->n + 1));
@@ -358,17 +364,33 @@ static void event_row(void *ctx, const struct pp_pod_event *e)
 	row[0] = xstrdup(e->type ? e->type : "Normal");
 	row[1] = xstrdup(e->reason ? e->reason : "");
 	row[2] = xstrdup(age);
-	row[3] = xstrdup("kubelet"); /* the supervisor plays the kubelet's part */
+	row[3] = xstrdup(from); /* the supervisor plays the kubelet's part */
 	row[4] = xstrdup(e->message ? e->message : "");
 }
 
 /* kubectl's event table: columns as wide as their widest cell, 2 apart,
  * each header underlined. */
+static void print_events(struct event_rows_from *rf);
+
 static void describe_events(const char *uid)
 {
-	struct event_rows r = {0};
+	struct event_rows_from rf = {.from = "kubelet"};
 	long offset = 0;
-	(void)pp_pod_events_read(uid, &offset, event_row, &r, NULL);
+	(void)pp_pod_events_read(uid, &offset, event_row, &rf, NULL);
+	print_events(&rf);
+}
+
+void cli_describe_events(const char *path, const char *from)
+{
+	struct event_rows_from rf = {.from = from};
+	long offset = 0;
+	(void)pp_events_file_read(path, &offset, event_row, &rf, NULL);
+	print_events(&rf);
+}
+
+static void print_events(struct event_rows_from *rf)
+{
+	struct event_rows r = rf->r;
 	if (r.n == 0) {
 		printf("Events:                      <none>\n");
 		return;
@@ -431,6 +453,11 @@ static void describe_pod(const struct pp_pod_view *v)
 	printf("IPs:%s\n", jlen(ips) == 0 ? "              <none>" : "");
 	for (size_t i = 0; i < jlen(ips); i++)
 		printf("  IP:  %s\n", js(jidx(ips, i), "ip"));
+	struct json_object *refs = jget(meta, "ownerReferences");
+	for (size_t i = 0; i < jlen(refs); i++)
+		if (json_object_get_boolean(jget(jidx(refs, i), "controller")))
+			printf("%-18s%s/%s\n", "Controlled By:", js(jidx(refs, i), "kind"),
+			       js(jidx(refs, i), "name"));
 	describe_containers(jget(spec, "initContainers"), jget(st, "initContainerStatuses"),
 			    "Init Containers");
 	describe_containers(jget(spec, "containers"), jget(st, "containerStatuses"), "Containers");
@@ -527,7 +554,7 @@ static int describe_pvs(struct cli_select *sel, char **names, int n_names)
 
 /* The kinds describe knows; another kind plugs in here. */
 static const struct describe_kind {
-	const char *names[4];
+	const char *names[5];
 	int (*describe)(struct cli_select *sel, char **names, int n_names);
 } kinds[] = {
     {{"pods", "pod", "po", NULL}, describe_pods},
@@ -535,6 +562,9 @@ static const struct describe_kind {
     {{"secrets", "secret", NULL, NULL}, describe_secrets},
     {{"persistentvolumeclaims", "persistentvolumeclaim", "pvc", NULL}, describe_claims},
     {{"persistentvolumes", "persistentvolume", "pv", NULL}, describe_pvs},
+    {{"deployments", "deployment", "deploy", "deployment.apps"}, cli_describe_deployments},
+    {{"replicasets", "replicaset", "rs", "replicaset.apps"}, cli_describe_replicasets},
+    {{"daemonsets", "daemonset", "ds", "daemonset.apps"}, cli_describe_daemonsets},
 };
 
 static const struct describe_kind *find_kind(const char *name, size_t len)

@@ -9,6 +9,7 @@
 #include <json-c/json.h>
 
 #include "cli/cli.h"
+#include "manifest/workload.h"
 #include "ops/ops.h"
 #include "util/cleanup.h"
 #include "util/jsonpath.h"
@@ -698,9 +699,37 @@ static int get_volumes(struct get_opts *o, char **names, int n_names)
 	return get_objects(cli_object_kind("pv"), o, names, n_names);
 }
 
+static int get_workloads(int kind, struct get_opts *o, char **names, int n_names)
+{
+	if (cli_select_given(&o->sel) || o->watch || o->watch_only || o->show_labels ||
+	    o->n_label_cols > 0 || o->sort_by != NULL || o->no_headers || o->out == OUT_CUSTOM ||
+	    o->out == OUT_WIDE) {
+		fprintf(stderr, "error: -l, --field-selector, -w, -o wide|custom-columns, "
+				"--no-headers, --show-labels, -L and --sort-by are for pods only "
+				"(for now)\n");
+		return CLI_EXIT_USAGE;
+	}
+	return cli_get_workloads(kind, names, n_names, o->format, o->sel.ns, o->sel.all_ns);
+}
+
+static int get_deployments(struct get_opts *o, char **names, int n_names)
+{
+	return get_workloads(PP_WL_DEPLOYMENT, o, names, n_names);
+}
+
+static int get_replicasets(struct get_opts *o, char **names, int n_names)
+{
+	return get_workloads(PP_WL_REPLICASET, o, names, n_names);
+}
+
+static int get_daemonsets(struct get_opts *o, char **names, int n_names)
+{
+	return get_workloads(PP_WL_DAEMONSET, o, names, n_names);
+}
+
 /* The kinds get knows; another kind plugs in here (names, then its lister). */
 static const struct get_kind {
-	const char *names[4];
+	const char *names[5];
 	int (*get)(struct get_opts *o, char **names, int n_names);
 	bool in_all; /* listed by `get all` (kubectl's all: not configmaps, secrets) */
 } kinds[] = {
@@ -709,6 +738,9 @@ static const struct get_kind {
     {{"secrets", "secret", NULL, NULL}, get_secrets, false},
     {{"persistentvolumeclaims", "persistentvolumeclaim", "pvc", NULL}, get_claims, false},
     {{"persistentvolumes", "persistentvolume", "pv", NULL}, get_volumes, false},
+    {{"deployments", "deployment", "deploy", "deployment.apps"}, get_deployments, true},
+    {{"replicasets", "replicaset", "rs", "replicaset.apps"}, get_replicasets, true},
+    {{"daemonsets", "daemonset", "ds", "daemonset.apps"}, get_daemonsets, true},
 };
 
 static const struct get_kind *find_kind(const char *name)

@@ -9,6 +9,7 @@
 #include <json-c/json.h>
 
 #include "cli/cli.h"
+#include "manifest/workload.h"
 #include "ops/claims.h"
 #include "ops/objects.h"
 #include "util/cleanup.h"
@@ -37,6 +38,8 @@ int cli_load_set(char **files, size_t n, bool recursive, struct pp_manifest_set 
 	}
 	for (size_t i = 0; i < set->n; i++) {
 		const struct pp_pod *pod = set->items[i].pod;
+		if (set->items[i].workload != NULL)
+			pod = set->items[i].workload->tmpl;
 		for (char **f = pod ? pod->ignored_fields : NULL; f && *f; f++)
 			fprintf(stderr,
 				"peapod: warning: %s: %s is not supported yet and is ignored\n",

@@ -8,6 +8,7 @@
 #include <json-c/json.h>
 
 #include "cli/cli.h"
+#include "controller/controller.h"
 #include "ops/apply.h"
 #include "ops/objects.h"
 #include "ops/ops.h"
@@ -87,6 +88,9 @@ static int apply_or_replace(int argc, char **argv, bool replace)
 	struct pp_apply_opts o = {
 	    .store_root = root, .network = network, .force = force, .recreate = replace};
 	int r = pp_set_apply(&set, &o, cli_report, NULL);
+	if (pp_workloads_apply(&set, cli_report, NULL) < 0)
+		r = -1;
+	(void)pp_workloads_resume(NULL);
 	pp_manifest_set_free(&set);
 	return r < 0 ? CLI_EXIT_FAILURE : 0;
 }
@@ -204,6 +208,24 @@ int cmd_delete(int argc, char **argv)
 		return cli_delete_objects(cli_object_kind(argv[optind]), argv + optind + 1,
 					  argc - optind - 1, ns);
 	}
+	if (n_files == 0 && optind < argc && pp_workload_kind_lookup(argv[optind]) >= 0 &&
+	    pp_ctrl_kind_of(pp_workload_kind_lookup(argv[optind])) != NULL) {
+		if (optind + 1 == argc) {
+			fprintf(stderr, "usage: peapod delete deployment|replicaset|daemonset "
+					"NAME... [-n NS]\n");
+			return CLI_EXIT_USAGE;
+		}
+		return cli_delete_workloads(pp_workload_kind_lookup(argv[optind]),
+					    argv + optind + 1, argc - optind - 1, ns);
+	}
+	if (n_files == 0 && optind < argc && strchr(argv[optind], '/') != NULL &&
+	    strncmp(argv[optind], "pod/", 4) != 0 && strncmp(argv[optind], "pods/", 5) != 0) {
+		cleanup_free char *k = xasprintf(
+		    "%.*s", (int)(strchr(argv[optind], '/') - argv[optind]), argv[optind]);
+		int wk = pp_workload_kind_lookup(k);
+		if (wk >= 0 && pp_ctrl_kind_of(wk) != NULL)
+			return cli_delete_workloads(wk, argv + optind, argc - optind, ns);
+	}
 	if (optind < argc && strcmp(argv[optind], "pod") == 0)
 		optind++;
 	if (optind < argc && strcmp(argv[optind], "pods") == 0)
@@ -224,6 +246,9 @@ int cmd_delete(int argc, char **argv)
 		struct pp_manifest_set set = {0};
 		if (cli_load_set(files, n_files, recursive, &set) < 0)
 			return CLI_EXIT_USAGE;
+		(void)pp_workloads_resume(NULL);
+		if (pp_workloads_delete_set(&set, ns, cli_report, NULL) < 0)
+			status = CLI_EXIT_FAILURE;
 		if (pp_set_delete(&set, ns, &o, cli_report, NULL) < 0)
 			status = CLI_EXIT_FAILURE;
 		pp_manifest_set_free(&set);
@@ -264,6 +289,10 @@ int cmd_gc(int argc, char **argv)
 	int removed = 0;
 	int ret = pp_pod_gc(NULL, &removed, &err);
 	printf("%d pod%s cleaned up\n", removed, removed == 1 ? "" : "s");
+	/* the workloads whose controller is gone get one again */
+	cleanup_error struct pp_error *rerr = NULL;
+	if (pp_workloads_resume(&rerr) < 0)
+		cli_print_error(rerr);
 	if (ret < 0) {
 		cli_print_error(err);
 		return CLI_EXIT_FAILURE;

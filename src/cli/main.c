@@ -29,6 +29,8 @@ static const struct cli_command commands[] = {
     {"unpause", cmd_unpause, "thaw a paused pod"},
     {"stats", cmd_stats, "CPU, memory and pids of running pods, per container"},
     {"top", cmd_top, "CPU and memory of running pods (top pod [POD] [--containers])"},
+    {"scale", cmd_scale, "set a Deployment's or ReplicaSet's replicas (--replicas N)"},
+    {"rollout", cmd_rollout, "rollout status|restart deployment/NAME"},
     {"gc", cmd_gc, "clean up after pods whose supervisor died, and after a reboot"},
     {"image", cmd_image, "manage local images (pull, import, ls, inspect, tag, rm)"},
     {"system", cmd_system, "what the image store and the pods use on disk (system df)"},

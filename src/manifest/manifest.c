@@ -22,12 +22,12 @@ int pp_spec_parse_buffer(const char *source_name, const char *buf, size_t len, s
 	else if (set.items[0].pod == NULL)
 		r = pp_error_set(err, 0, "%s:%d:%d: kind: a %s is not a Pod", source,
 				 set.items[0].pos.line, set.items[0].pos.col,
-				 pp_object_kind_name(set.items[0].object->kind));
+				 pp_manifest_item_kind(&set.items[0]));
 	else if (set.n > 1)
-		r = pp_error_set(
-		    err, 0, "%s:%d:%d: a second %s: one Pod expected (apply takes many)", source,
-		    set.items[1].pos.line, set.items[1].pos.col,
-		    set.items[1].pod ? "Pod" : pp_object_kind_name(set.items[1].object->kind));
+		r = pp_error_set(err, 0,
+				 "%s:%d:%d: a second %s: one Pod expected (apply takes many)",
+				 source, set.items[1].pos.line, set.items[1].pos.col,
+				 pp_manifest_item_kind(&set.items[1]));
 	else
 		*out = steal_ptr(&set.items[0].pod);
 	pp_manifest_set_free(&set);

@@ -31,12 +31,16 @@ int pp_spec_load(const char *path, struct pp_pod **out, char **text, size_t *tex
 
 /* ---- several objects at once, as kubectl apply -f takes them ---- */
 
-/* One object of an input: a Pod or a ConfigMap or a Secret. */
+/* One object of an input: a Pod, a ConfigMap, a Secret, a claim, a volume or a workload. */
 struct pp_config_object;
+struct pp_workload;
 struct pp_manifest_item {
 	struct pp_pod *pod;		 /* a Pod, or NULL */
 	struct pp_config_object *object; /* a ConfigMap or Secret, or NULL */
-	char *text;			 /* a Pod's document (YAML or JSON), kept with it */
+	/* a Deployment, ReplicaSet, DaemonSet or Job (workload.h), or NULL;
+	 * its text is the object as JSON */
+	struct pp_workload *workload;
+	char *text; /* a Pod's document (YAML or JSON), kept with it */
 	size_t text_len;
 	struct pp_pos pos; /* where the object starts */
 };
@@ -61,6 +65,9 @@ int pp_manifest_set_load(char *const *paths, size_t n_paths, bool recursive,
 			 struct pp_manifest_set *set, struct pp_error **err);
 
 void pp_manifest_set_free(struct pp_manifest_set *set);
+
+/* The item's kind: "Pod", "ConfigMap", ..., "Deployment". */
+const char *pp_manifest_item_kind(const struct pp_manifest_item *it);
 
 /* Kubernetes $(VAR) expansion (k8s.io/kubernetes/third_party/forked/golang/expansion):
  * $(NAME) is replaced when NAME is in the map, left as written otherwise;

@@ -9,6 +9,7 @@
 #include "manifest/config_object.h"
 #include "manifest/job.h"
 #include "manifest/parse_internal.h"
+#include "manifest/workload.h"
 #include "util/cleanup.h"
 #include "util/fs.h"
 
@@ -23,11 +24,21 @@ void pp_manifest_set_free(struct pp_manifest_set *set)
 	for (size_t i = 0; i < set->n; i++) {
 		pp_pod_free(set->items[i].pod);
 		pp_object_free(set->items[i].object);
+		pp_workload_free(set->items[i].workload);
 		free(set->items[i].text);
 	}
 	free(set->items);
 	set->items = NULL;
 	set->n = 0;
+}
+
+const char *pp_manifest_item_kind(const struct pp_manifest_item *it)
+{
+	if (it->pod != NULL)
+		return "Pod";
+	if (it->workload != NULL)
+		return pp_workload_kind_info(it->workload->kind)->kind;
+	return pp_object_kind_name(it->object->kind);
 }
 
 static struct pp_manifest_item *new_item(struct pp_manifest_set *set)
@@ -39,7 +50,7 @@ static struct pp_manifest_item *new_item(struct pp_manifest_set *set)
 }
 
 /* A List item has no text of its own: its tree, as JSON (a YAML subset). */
-static struct json_object *ynode_to_json(const struct pp_ynode *n)
+struct json_object *ynode_to_json(const struct pp_ynode *n)
 {
 	if (n->kind == PP_YMAP) {
 		struct json_object *o = json_object_new_object();
@@ -152,6 +163,24 @@ static int add_config(struct pctx *c, struct pp_manifest_set *set, const struct 
 	return 0;
 }
 
+static int add_workload(struct pctx *c, struct pp_manifest_set *set, const struct pp_ynode *root,
+			enum pp_workload_kind kind)
+{
+	struct pp_workload *w = xmalloc(sizeof(*w));
+	w->kind = kind;
+	w->source = xstrdup(c->source);
+	struct pctx wc = {.source = c->source, .err = c->err, .workload = w};
+	if (parse_workload(&wc, root) < 0) {
+		pp_workload_free(w);
+		return -1;
+	}
+	struct pp_manifest_item *it = new_item(set);
+	it->workload = w;
+	it->pos = root->pos;
+	it->text = tree_text(root, &it->text_len);
+	return 0;
+}
+
 /* One object, by its kind (kind first, so a Deployment is named as such). */
 static int add_object(struct pctx *c, struct pp_manifest_set *set, const struct pp_ynode *root,
 		      const char *text, size_t text_len, int depth)
@@ -179,11 +208,15 @@ static int add_object(struct pctx *c, struct pp_manifest_set *set, const struct 
 		return add_config(c, set, root, PP_OBJ_PV);
 	if (strcmp(k, "CronJob") == 0)
 		return perr(c, kind->pos, "kind", "%s", PP_CRONJOB_REFUSAL);
+	for (int wk = 0; wk < PP_WL_KIND_COUNT; wk++)
+		if (strcmp(k, pp_workload_kind_info(wk)->kind) == 0)
+			return add_workload(c, set, root, wk);
 	if (strcmp(k, "List") == 0 || (strlen(k) > 4 && strcmp(k + strlen(k) - 4, "List") == 0))
 		return add_list(c, set, root, depth);
 	return perr(c, kind->pos, "kind",
-		    "kind \"%s\" is not supported: peapod runs Pods (and keeps ConfigMaps, "
-		    "Secrets and PersistentVolumeClaims)",
+		    "kind \"%s\" is not supported: peapod runs Pods, Deployments, ReplicaSets, "
+		    "DaemonSets and Jobs (and keeps ConfigMaps, Secrets and "
+		    "PersistentVolumeClaims)",
 		    k);
 }
 
@@ -262,6 +295,7 @@ int pp_manifest_set_parse(const char *source_name, const char *buf, size_t len,
 		for (size_t i = before; i < set->n; i++) {
 			pp_pod_free(set->items[i].pod);
 			pp_object_free(set->items[i].object);
+			pp_workload_free(set->items[i].workload);
 			free(set->items[i].text);
 		}
 		set->n = before;

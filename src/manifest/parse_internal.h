@@ -14,10 +14,11 @@ struct pctx {
 	struct pp_error **err;
 	struct pp_pod *pod;
 	struct pp_config_object *object; /* object_parse.c */
-	size_t n_ignored;
-	/* put before every path of a message: "spec.template." while a Job's
-	 * template is parsed as a Pod (job_parse.c); NULL: none */
+	struct pp_workload *workload;	 /* workload_parse.c */
+	/* put before every field path in messages ("spec.template." while
+	 * a workload's pod template is parsed as a Pod); NULL: none */
 	const char *prefix;
+	size_t n_ignored;
 };
 
 /* Sets "SOURCE:LINE:COL: PATH: message" and returns -1. */
@@ -195,6 +196,12 @@ int parse_pvc_spec(struct pctx *c, const struct pp_ynode *n, const char *path, v
 struct pp_job;
 int parse_job(struct pctx *c, const struct pp_ynode *root, struct pp_job *job);
 int parse_pv_spec(struct pctx *c, const struct pp_ynode *n, const char *path, void *obj);
+/* workload_parse.c: a Deployment, ReplicaSet, DaemonSet or Job document
+ * into c->workload (its kind set). */
+int parse_workload(struct pctx *c, const struct pp_ynode *root);
+/* manifest_set.c: a YAML tree as JSON (plain scalars typed as YAML 1.1). */
+struct json_object;
+struct json_object *ynode_to_json(const struct pp_ynode *n);
 
 /* projection_parse.c, shared with env's resourceFieldRef: the resources a
  * resourceFieldRef may name, and the API server's complaint about a

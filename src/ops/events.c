@@ -61,6 +61,12 @@ int pp_pod_events_read(const char *uid, long *offset, pp_pod_event_fn fn, void *
 		       struct pp_error **err)
 {
 	cleanup_free char *path = pp_state_file(uid, PP_STATE_EVENTS);
+	return pp_events_file_read(path, offset, fn, ctx, err);
+}
+
+int pp_events_file_read(const char *path, long *offset, pp_pod_event_fn fn, void *ctx,
+			struct pp_error **err)
+{
 	cleanup_close int fd = open(path, O_RDONLY | O_CLOEXEC);
 	cleanup_free char *buf = NULL;
 	size_t len = 0;

@@ -24,4 +24,8 @@ typedef void (*pp_pod_event_fn)(void *ctx, const struct pp_pod_event *e);
 int pp_pod_events_read(const char *uid, long *offset, pp_pod_event_fn fn, void *ctx,
 		       struct pp_error **err);
 
+/* The same from an events file of that format (a workload controller's). */
+int pp_events_file_read(const char *path, long *offset, pp_pod_event_fn fn, void *ctx,
+			struct pp_error **err);
+
 #endif

@@ -54,8 +54,8 @@ void pp_pod_view_attach_spec(struct pp_pod_view *v)
 	struct json_object *meta = NULL;
 	const struct pp_ynode *m = pp_ymap_get(root, "metadata");
 	if (json_object_object_get_ex(v->obj, "metadata", &meta)) {
-		const char *keys[] = {"labels", "annotations"};
-		for (size_t i = 0; i < 2; i++) {
+		const char *keys[] = {"labels", "annotations", "ownerReferences"};
+		for (size_t i = 0; i < 3; i++) {
 			const struct pp_ynode *x = m ? pp_ymap_get(m, keys[i]) : NULL;
 			if (x != NULL)
 				json_object_object_add(meta, keys[i], pp_ynode_to_json(x));

@@ -4,6 +4,7 @@
 
 #include <string.h>
 
+#include "manifest/workload.h"
 #include "ops/claims.h"
 #include "ops/pod_update.h"
 #include "pod/pod.h"
@@ -31,9 +32,11 @@ int pp_set_prepare(struct pp_manifest_set *set, const char *ns, struct pp_error 
 {
 	for (size_t i = 0; i < set->n; i++) {
 		struct pp_manifest_item *it = &set->items[i];
-		int r = it->pod
-			    ? set_namespace(&it->pod->namespace_, ns, it->pod->source, err)
-			    : set_namespace(&it->object->namespace_, ns, it->object->source, err);
+		int r =
+		    it->pod ? set_namespace(&it->pod->namespace_, ns, it->pod->source, err)
+		    : it->object
+			? set_namespace(&it->object->namespace_, ns, it->object->source, err)
+			: set_namespace(&it->workload->namespace_, ns, it->workload->source, err);
 		if (r < 0)
 			return r;
 		if (it->object != NULL && pp_object_check_apply(it->object, err) < 0)
@@ -132,6 +135,8 @@ int pp_set_delete(const struct pp_manifest_set *set, const char *ns, const struc
 	for (int pass = 0; pass < 3; pass++) {
 		for (size_t i = 0; i < set->n; i++) {
 			const struct pp_manifest_item *it = &set->items[i];
+			if (it->pod == NULL && it->object == NULL)
+				continue; /* a workload: src/controller's */
 			int item_pass = it->pod != NULL ? 0 : it->object->kind == PP_OBJ_PV ? 2 : 1;
 			if (pass != item_pass)
 				continue;

@@ -325,6 +325,17 @@ suite_supervisor_pids() {
 	return 0
 }
 
+# Live workload controllers (peapod-ctrl) of this suite.
+suite_ctrl_pids() {
+	local p st
+	for p in $(pgrep -x peapod-ctrl); do
+		st=$(awk '/^State:/ {print $2}' "/proc/$p/status" 2>/dev/null) || continue
+		[ -n "$st" ] && [ "$st" != Z ] || continue
+		belongs_to_suite "$p" && echo "$p"
+	done
+	return 0
+}
+
 # The suite's pod records: state and data directories, names, log directories.
 record_dirs() {
 	echo "$PEAPOD_ROOT/pods" "$PEAPOD_RUN/pods" "$PEAPOD_ROOT/containers" "$PEAPOD_LOG_DIR/pods"
@@ -357,6 +368,10 @@ list_leaks() {
 	for d in $(suite_supervisor_pids); do
 		echo "process: peapod-sup pid $d"
 	done
+	for d in $(suite_ctrl_pids); do
+		echo "process: peapod-ctrl pid $d"
+	done
+	[ -d "$PEAPOD_RUN/workloads" ] && find "$PEAPOD_RUN/workloads" -type f -printf 'workload file: %p\n'
 	# exec probes' launchers (zombies, waiting for a late reaper, hold nothing)
 	for d in $(pgrep -x peapod-exec); do
 		case "$(awk '/^State:/ {print $2}' "/proc/$d/status" 2>/dev/null)" in
@@ -378,7 +393,7 @@ list_leaks() {
 assert_no_leaks() {
 	local i leaks
 	for ((i = 0; i < 20; i++)); do
-		[ -z "$(suite_infra_pids)$(suite_supervisor_pids)" ] && trash_empty && break
+		[ -z "$(suite_infra_pids)$(suite_supervisor_pids)$(suite_ctrl_pids)" ] && trash_empty && break
 		sleep 0.1
 	done
 	leaks=$(list_leaks)
@@ -394,9 +409,12 @@ assert_no_leaks() {
 # pod directories. Quiet and idempotent.
 cleanup_leftovers() {
 	local d p m
-	for p in $(suite_supervisor_pids) $(suite_infra_pids); do
+	for p in $(suite_ctrl_pids) $(suite_supervisor_pids) $(suite_infra_pids); do
 		kill -KILL "$p" 2>/dev/null || true
 	done
+	[ -d "$PEAPOD_ROOT/objects" ] && find "$PEAPOD_ROOT/objects" -mindepth 2 -maxdepth 2 \
+		\( -name deployments -o -name replicasets -o -name daemonsets \) -exec rm -rf {} + 2>/dev/null
+	[ -d "$PEAPOD_RUN/workloads" ] && rm -rf "$PEAPOD_RUN/workloads" 2>/dev/null
 	for d in $(cgroup_parent_dirs); do
 		# shellcheck disable=SC2044 # pids, no spaces
 		for p in $(find "$d" -name cgroup.procs -exec cat {} + 2>/dev/null); do
