@@ -1,16 +1,21 @@
 /* Jobs as kubectl 1.31 shows them: get's STATUS, COMPLETIONS and DURATION
  * cells, and describe job. */
 #include <json-c/json.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <sys/inotify.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "cli/cli.h"
 #include "controller/controller.h"
 #include "controller/job_decide.h"
 #include "manifest/job.h"
 #include "objects/workload_store.h"
+#include "ops/wait.h"
 #include "util/cleanup.h"
 
 /* kubectl's tabwriter: the widest key of the section, 2 spaces after it */
@@ -207,4 +212,74 @@ int cli_describe_jobs(struct cli_select *sel, char **names, int n_names)
 		status = r > status ? r : status;
 	}
 	return status;
+}
+
+/* ---- wait --for=condition=complete job/NAME ---- */
+
+/* 1: w holds; 0: not yet; -1: the job is not there (*err set). */
+static int job_wait_check(const char *ns, const char *name, const struct pp_wait_for *w,
+			  struct pp_error **err)
+{
+	struct pp_workload *job = NULL;
+	struct json_object *obj = NULL;
+	int r = pp_workload_get(PP_WL_JOB, ns, name, &job, &obj, err);
+	if (r < 0)
+		return w->kind == PP_WAIT_DELETE && r == PP_OBJECT_NOT_FOUND ? 1 : -1;
+	int met = 0;
+	struct json_object *conds = cli_jget(cli_jget(obj, "status"), "conditions");
+	for (size_t i = 0;
+	     w->kind == PP_WAIT_CONDITION && conds && i < json_object_array_length(conds); i++) {
+		struct json_object *c = json_object_array_get_idx(conds, i);
+		met = met || (strcasecmp(cli_js(c, "type"), w->what) == 0 &&
+			      strcasecmp(cli_js(c, "status"), w->value) == 0);
+	}
+	pp_workload_free(job);
+	json_object_put(obj);
+	return met;
+}
+
+int cli_wait_job(const char *ns, const char *name, const struct pp_wait_for *w, int64_t timeout_ms)
+{
+	cleanup_error struct pp_error *err = NULL;
+	if (w->kind == PP_WAIT_JSONPATH) {
+		fprintf(stderr, "error: wait for a job takes --for=condition=TYPE or delete\n");
+		return CLI_EXIT_USAGE;
+	}
+	/* the job's directory watched: its file is renamed over at each status write */
+	cleanup_free char *dir = pp_workload_dir(PP_WL_JOB, ns, &err);
+	if (dir == NULL) {
+		cli_print_error(err);
+		return CLI_EXIT_FAILURE;
+	}
+	cleanup_close int in = inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
+	if (in < 0 || inotify_add_watch(in, dir,
+					IN_MOVED_TO | IN_CLOSE_WRITE | IN_DELETE | IN_MOVED_FROM |
+					    IN_CREATE) < 0) {
+		perror("peapod wait: inotify");
+		return CLI_EXIT_FAILURE;
+	}
+	int64_t deadline = now_ms() + timeout_ms;
+	for (;;) {
+		int r = job_wait_check(ns, name, w, &err);
+		if (r < 0) {
+			cli_print_error(err);
+			return CLI_EXIT_FAILURE;
+		}
+		if (r > 0)
+			break;
+		int64_t left = deadline - now_ms();
+		if (left <= 0) {
+			fprintf(stderr, "error: timed out waiting for the condition on jobs/%s\n",
+				name);
+			return CLI_EXIT_FAILURE;
+		}
+		struct pollfd p = {.fd = in, .events = POLLIN};
+		if (poll(&p, 1, left > INT32_MAX ? INT32_MAX : (int)left) > 0) {
+			char buf[4096];
+			while (read(in, buf, sizeof(buf)) > 0)
+				;
+		}
+	}
+	printf("job.batch/%s %s\n", name, w->kind == PP_WAIT_DELETE ? "deleted" : "condition met");
+	return 0;
 }

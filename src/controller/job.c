@@ -194,6 +194,12 @@ static int job_sync(struct pp_ctrl *c, struct pp_error **err)
 		if (p != NULL && !d.delete_job)
 			pp_ctrl_pod_delete(c, &owner, p, NULL);
 	}
+	/* a pod whose supervisor died before it ended: counted as failed
+	 * above, removed now (a replacement is the decision's) */
+	for (size_t i = 0; r == 0 && i < c->n_pods; i++)
+		if (strcmp(c->pods[i].owner_uid, c->w->uid) == 0 && !c->pods[i].alive &&
+		    !c->pods[i].finished && !d.delete_job)
+			pp_ctrl_pod_delete(c, &owner, &c->pods[i], NULL);
 	if (r == 0 && d.n_create > 0 && create_pods(c, job, &st, &d, err) < 0) {
 		pp_ctrl_set_status(c, pp_job_status_to_json(job, &st), NULL);
 		r = -1;

@@ -69,7 +69,9 @@ parallelism: 2" 'echo "+ $HOSTNAME" >> /shared/log; sleep 1; echo "- $HOSTNAME" 
 	run_peapod apply -f "$f"
 	assert_status 0
 	assert_line "job.batch/count created"
-	eventually 60 job_status_is count Complete
+	run_peapod wait --for=condition=complete job/count --timeout 60s
+	assert_status 0
+	assert_line "job.batch/count condition met"
 	run_peapod get jobs count
 	assert_status 0
 	assert_line_re "^NAME +STATUS +COMPLETIONS +DURATION +AGE$"
@@ -109,7 +111,9 @@ parallelism: 2" 'echo "+ $HOSTNAME" >> /shared/log; sleep 1; echo "- $HOSTNAME" 
 	f=$(job fails "backoffLimit: 2" 'exit 3' | write_manifest)
 	run_peapod apply -f "$f"
 	assert_status 0
-	eventually 60 job_status_is fails Failed
+	run_peapod wait --for=condition=failed jobs/fails --timeout 60s
+	assert_status 0
+	assert_line "job.batch/fails condition met"
 	run_peapod get job fails -o jsonpath='{.status.failed} {.status.conditions[0].reason}: {.status.conditions[0].message}'
 	assert_stdout "3 BackoffLimitExceeded: Job has reached the specified backoff limit"
 	run_peapod get jobs fails
