@@ -245,6 +245,8 @@ int cli_wait_job(const char *ns, const char *name, const struct pp_wait_for *w, 
 		fprintf(stderr, "error: wait for a job takes --for=condition=TYPE or delete\n");
 		return CLI_EXIT_USAGE;
 	}
+	/* a controller killed meanwhile would leave nothing to wait for */
+	(void)pp_workloads_resume(NULL);
 	/* the job's directory watched: its file is renamed over at each status write */
 	cleanup_free char *dir = pp_workload_dir(PP_WL_JOB, ns, &err);
 	if (dir == NULL) {

@@ -130,6 +130,30 @@ parallelism: 2" 'echo "+ $HOSTNAME" >> /shared/log; sleep 1; echo "- $HOSTNAME" 
 	assert_no_leaks
 }
 
+@test "the job controller killed with SIGKILL: a later command resumes it, each pod counted once" {
+	local f p
+	f=$(job survive "completions: 3" 'sleep 1' | write_manifest)
+	run_peapod apply -f "$f"
+	assert_status 0
+	eventually 30 job_pod_count_is survive 1
+	for p in $(suite_ctrl_pids); do
+		kill -KILL "$p"
+	done
+	eventually 10 test -z "$(suite_ctrl_pids)"
+	# wait (as get, describe...) resumes the controllers whose lock is free
+	run_peapod wait --for=condition=complete job/survive --timeout 60s
+	assert_status 0
+	[ -n "$(suite_ctrl_pids)" ] || fail "no controller resumed"
+	run_peapod get job survive -o jsonpath='{.status.succeeded} {.status.failed}'
+	assert_stdout "3 "
+	run job_pods survive
+	[ "${#lines[@]}" -eq 3 ] || fail "pods: ${lines[*]}"
+	run_peapod delete job survive
+	assert_status 0
+	eventually 20 job_pod_count_is survive 0
+	assert_no_leaks
+}
+
 @test "activeDeadlineSeconds: the job fails DeadlineExceeded and its running pods are deleted" {
 	local f
 	f=$(job slow "activeDeadlineSeconds: 2
