@@ -9,6 +9,7 @@
 #include <json-c/json.h>
 
 #include "cli/cli.h"
+#include "controller/controller.h"
 #include "manifest/workload.h"
 #include "ops/ops.h"
 #include "util/cleanup.h"
@@ -840,6 +841,8 @@ int cmd_get(int argc, char **argv)
 			"[-L KEY,...] [--sort-by PATH]\n");
 		goto out;
 	}
+	/* a workload whose controller was killed gets one again */
+	(void)pp_workloads_resume(NULL);
 	/* "pods", "pods,configmaps", "pod/NAME", "all" */
 	const struct get_kind *todo[sizeof(kinds) / sizeof(*kinds)];
 	size_t n_todo = 0;

@@ -41,9 +41,13 @@ int cli_load_set(char **files, size_t n, bool recursive, struct pp_manifest_set 
 		if (set->items[i].workload != NULL)
 			pod = set->items[i].workload->tmpl;
 		for (char **f = pod ? pod->ignored_fields : NULL; f && *f; f++)
-			fprintf(stderr,
-				"peapod: warning: %s: %s is not supported yet and is ignored\n",
-				pod->source, *f);
+			if (set->items[i].workload == NULL ||
+			    (strcmp(*f, "spec.nodeSelector") != 0 &&
+			     strcmp(*f, "spec.affinity") != 0))
+				fprintf(
+				    stderr,
+				    "peapod: warning: %s: %s is not supported yet and is ignored\n",
+				    pod->source, *f);
 	}
 	return 0;
 }

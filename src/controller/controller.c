@@ -34,10 +34,8 @@
 #include "util/fs.h"
 #include "util/proc.h"
 
-#define CTRL_COMM "peapod-ctrl"
 #define WORKLOADS_DIR "workloads"
 #define DIR_MODE 0755
-#define WAIT_STEP_MS 50
 
 static const struct pp_ctrl_kind *const ctrl_kinds[PP_WL_KIND_COUNT] = {
     [PP_WL_DEPLOYMENT] = &pp_ctrl_deployment,
@@ -178,6 +176,9 @@ static void write_event(const char *path, const char *type, const char *reason, 
 	    xasprintf("%s\n", json_object_to_json_string_ext(
 				  o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
 	json_object_put(o);
+	cleanup_free char *dir = xstrdup(path);
+	*strrchr(dir, '/') = '\0';
+	pp_mkdir_p(dir, DIR_MODE, NULL);
 	cleanup_close int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
 	if (fd >= 0)
 		(void)!write(fd, line, strlen(line));
@@ -409,4 +410,38 @@ int pp_ctrl_pod_delete(struct pp_ctrl *c, const struct pp_ctrl_owner *owner,
 	pp_ctrl_event_on(c, owner->kind, owner->name, "Normal", "SuccessfulDelete",
 			 "Deleted pod: %s", p->name);
 	return 0;
+}
+
+struct json_object *pp_ctrl_condition(struct json_object *old_conds, const char *type,
+				      const char *status, const char *reason, const char *msg)
+{
+	struct json_object *c = json_object_new_object();
+	json_object_object_add(c, "type", json_object_new_string(type));
+	json_object_object_add(c, "status", json_object_new_string(status));
+	const char *upd = NULL, *trans = NULL;
+	for (size_t i = 0; old_conds && json_object_is_type(old_conds, json_type_array) &&
+			   i < json_object_array_length(old_conds);
+	     i++) {
+		struct json_object *o = json_object_array_get_idx(old_conds, i);
+		const char *t = json_object_get_string(jget(o, "type"));
+		if (t == NULL || strcmp(t, type) != 0)
+			continue;
+		const char *s = json_object_get_string(jget(o, "status"));
+		const char *r = json_object_get_string(jget(o, "reason"));
+		if (s && strcmp(s, status) == 0)
+			trans = json_object_get_string(jget(o, "lastTransitionTime"));
+		if (s && r && strcmp(s, status) == 0 && strcmp(r, reason) == 0)
+			upd = json_object_get_string(jget(o, "lastUpdateTime"));
+	}
+	char now[32];
+	time_t t = time(NULL);
+	struct tm tm;
+	gmtime_r(&t, &tm);
+	strftime(now, sizeof(now), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	json_object_object_add(c, "lastUpdateTime", json_object_new_string(upd ? upd : now));
+	json_object_object_add(c, "lastTransitionTime",
+			       json_object_new_string(trans ? trans : now));
+	json_object_object_add(c, "reason", json_object_new_string(reason));
+	json_object_object_add(c, "message", json_object_new_string(msg));
+	return c;
 }
