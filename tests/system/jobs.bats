@@ -173,6 +173,48 @@ completions: 2" "$UNTIL_TERM" | write_manifest)
 	assert_no_leaks
 }
 
+@test "OnFailure: the container's restarts count toward backoffLimit" {
+	local f
+	f=$(job restarts "backoffLimit: 2" 'exit 1' | sed 's/restartPolicy: Never/restartPolicy: OnFailure/' | write_manifest)
+	run_peapod apply -f "$f"
+	assert_status 0
+	run_peapod wait --for=condition=failed job/restarts --timeout 60s
+	assert_status 0
+	run_peapod get job restarts -o jsonpath='{.status.conditions[0].reason}'
+	assert_stdout "BackoffLimitExceeded"
+	# one pod, restarted in place, deleted when the job failed
+	eventually 20 job_pod_count_is restarts 0
+	run_peapod describe job restarts
+	assert_line_re "^  Normal +SuccessfulCreate +.*$"
+	[ "$(grep -c SuccessfulCreate <<<"$output")" -eq 1 ] || fail "more than one pod made"
+	run_peapod delete job restarts
+	assert_status 0
+	assert_no_leaks
+}
+
+@test "suspend: no pods while suspended (Suspended), they start when it is resumed" {
+	local f g
+	f=$(job later "suspend: true
+completions: 2
+parallelism: 2" 'true' | write_manifest)
+	run_peapod apply -f "$f"
+	assert_status 0
+	eventually 20 job_status_is later Suspended
+	job_pod_count_is later 0 || fail "pods of a suspended job"
+	g=$(sed 's/suspend: true/suspend: false/' "$f" | write_manifest)
+	run_peapod apply -f "$g"
+	assert_status 0
+	assert_line "job.batch/later configured"
+	run_peapod wait --for=condition=complete job/later --timeout 60s
+	assert_status 0
+	run_peapod describe job later
+	assert_line_re "^  Normal +Suspended +.* +Job suspended$"
+	assert_line_re "^  Normal +Resumed +.* +Job resumed$"
+	run_peapod delete job later
+	assert_status 0
+	assert_no_leaks
+}
+
 @test "ttlSecondsAfterFinished: the finished job and its pods are deleted" {
 	local f
 	f=$(job brief "ttlSecondsAfterFinished: 1" 'true' | write_manifest)
