@@ -601,8 +601,9 @@ int cmd_describe(int argc, char **argv)
 			return CLI_EXIT_USAGE;
 	}
 	if (optind == argc) {
-		fprintf(stderr, "usage: peapod describe pod[s] [NAME...] [-n NS|-A] "
-				"[-l SELECTOR] [--field-selector F]\n");
+		fprintf(stderr,
+			"usage: peapod describe pod[s]|deployment|rs|ds|KIND [NAME...] [-n NS|-A] "
+			"[-l SELECTOR] [--field-selector F]\n");
 		return CLI_EXIT_USAGE;
 	}
 	/* "KIND NAME...", "KIND", "KIND/NAME", or (as before) "NAME": a pod */

@@ -835,7 +835,9 @@ int cmd_get(int argc, char **argv)
 		goto out;
 	if (optind >= argc) {
 		fprintf(stderr,
-			"usage: peapod get pods|configmaps|secrets|all[,KIND...] [NAME...] [-o "
+			"usage: peapod get "
+			"pods|configmaps|secrets|pvc|pv|deployments|replicasets|daemonsets|all[,"
+			"KIND...] [NAME...] [-o "
 			"wide|json|yaml|name|jsonpath=T|custom-columns=C] [-n NS|-A] [-l SEL] "
 			"[--field-selector F] [-w|--watch-only] [--no-headers] [--show-labels] "
 			"[-L KEY,...] [--sort-by PATH]\n");

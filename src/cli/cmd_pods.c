@@ -236,9 +236,10 @@ int cmd_delete(int argc, char **argv)
 	if (cli_select_given(&sel))
 		return delete_selected(&sel, argc - optind, &o);
 	if (n_files == 0 && optind == argc) {
-		fprintf(stderr, "usage: peapod delete [pod] NAME...|-l SELECTOR|--all "
-				"[--field-selector F] [--grace-period N] [--force] | "
-				"configmap|secret|pvc|pv NAME... | -f FILE|DIR|- [-R]\n");
+		fprintf(stderr,
+			"usage: peapod delete [pod] NAME...|-l SELECTOR|--all "
+			"[--field-selector F] [--grace-period N] [--force] | "
+			"configmap|secret|pvc|pv|deployment|rs|ds NAME... | -f FILE|DIR|- [-R]\n");
 		return CLI_EXIT_USAGE;
 	}
 	int status = 0;

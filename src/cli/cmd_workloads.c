@@ -258,6 +258,40 @@ static void describe_template(const struct pp_workload *w)
 	}
 }
 
+/* kubectl's OldReplicaSets / NewReplicaSet lines. */
+static void describe_replicasets_of(const struct pp_workload *d)
+{
+	struct pp_workload **ws = NULL;
+	struct json_object **objs = NULL;
+	size_t n = 0;
+	if (pp_workload_list(PP_WL_REPLICASET, d->namespace_, &ws, &objs, &n, NULL) < 0)
+		return;
+	cleanup_free char *hash = pp_template_hash(d->tmpl_json, 0);
+	cleanup_free char *new_name = xasprintf("%s-%s", d->name, hash);
+	char *old = xstrdup(""), *cur = xstrdup("<none>");
+	for (size_t i = 0; i < n; i++) {
+		if (ws[i]->owner_uid == NULL || strcmp(ws[i]->owner_uid, d->uid) != 0)
+			continue;
+		char *t = xasprintf("%s (%lld/%d replicas created)", ws[i]->name,
+				    (long long)jint(cli_jget(objs[i], "status"), "replicas"),
+				    ws[i]->replicas);
+		if (strcmp(ws[i]->name, new_name) == 0) {
+			free(cur);
+			cur = t;
+		} else {
+			char *o = xasprintf("%s%s%s", old, old[0] ? ", " : "", t);
+			free(old);
+			free(t);
+			old = o;
+		}
+	}
+	printf("%-23s%s\n", "OldReplicaSets:", old[0] ? old : "<none>");
+	printf("%-23s%s\n", "NewReplicaSet:", cur);
+	free(old);
+	free(cur);
+	pp_workload_list_free(ws, objs, n);
+}
+
 static int describe_one(enum pp_workload_kind kind, const char *ns, const char *name)
 {
 	cleanup_error struct pp_error *err = NULL;
@@ -323,10 +357,8 @@ static int describe_one(enum pp_workload_kind kind, const char *ns, const char *
 			       cli_js(c, "reason"));
 		}
 	}
-	if (kind == PP_WL_DEPLOYMENT) {
-		struct json_object *rs = cli_jget(cli_jget(obj, "status"), "peapod");
-		(void)rs;
-	}
+	if (kind == PP_WL_DEPLOYMENT)
+		describe_replicasets_of(w);
 	cleanup_free char *events = pp_ctrl_events_path(kind, ns, name);
 	cli_describe_events(events, kind == PP_WL_DEPLOYMENT   ? "deployment-controller"
 				    : kind == PP_WL_REPLICASET ? "replicaset-controller"

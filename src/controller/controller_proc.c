@@ -30,6 +30,8 @@
 #define DIR_MODE 0755
 #define WAIT_STEP_MS 50
 #define INOTIFY_BUF 8192
+#define BACKOFF_MIN_MS 1000
+#define BACKOFF_MAX_MS (5 * 60 * 1000)
 
 static char *lock_dir(enum pp_workload_kind kind, const char *ns)
 {
@@ -46,8 +48,8 @@ static char *lock_file(enum pp_workload_kind kind, const char *ns, const char *n
 struct loop {
 	struct pp_ctrl c;
 	const struct pp_ctrl_kind *k;
-	char *uid; /* the workload's, as first seen */
-	char *obj_file;
+	char *uid;	    /* the workload's, as first seen */
+	int64_t backoff_ms; /* after a failed pass: the next try's delay */
 	int ino, tfd, sfd, ep;
 };
 
@@ -99,7 +101,16 @@ static int pass(struct loop *l)
 		if (pp_ctrl_load_pods(c, owners, 1, &err) < 0)
 			return 0;
 	}
-	l->k->sync(c, &err);
+	/* a pass that failed (a pod that could not be made) is tried again
+	 * after a back-off, as the controllers' rate-limited queues do */
+	if (l->k->sync(c, &err) < 0) {
+		l->backoff_ms = l->backoff_ms == 0		     ? BACKOFF_MIN_MS
+				: l->backoff_ms * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS
+								     : l->backoff_ms * 2;
+		pp_ctrl_wake_at(c, pp_ctrl_now_ms() + l->backoff_ms);
+	} else {
+		l->backoff_ms = 0;
+	}
 	/* Watch each pod's state directory: status.json renamed over, the
 	 * supervisor's lock closed at its death. */
 	for (size_t i = 0; i < c->n_pods; i++) {

@@ -366,15 +366,20 @@ static int deploy_sync(struct pp_ctrl *c, struct pp_error **err)
 		}
 	}
 	/* each ReplicaSet's pods to its count: the old ones' first */
+	int ret = 0;
 	for (size_t i = 0; i < l.n; i++) {
 		struct rs *x = &l.v[i];
 		if (x == nrs)
 			continue;
-		pp_rs_reconcile(c, x->w, x->replicas, &x->n, NULL);
+		cleanup_error struct pp_error *xerr = NULL;
+		if (pp_rs_reconcile(c, x->w, x->replicas, &x->n, &xerr) < 0)
+			ret = -1;
 		pp_workload_set_status(PP_WL_REPLICASET, c->ns, x->w->name, x->w->uid,
 				       pp_rs_status(x->w, &x->n), NULL);
 	}
-	pp_rs_reconcile(c, nrs->w, nrs->replicas, &nrs->n, NULL);
+	cleanup_error struct pp_error *nerr = NULL;
+	if (pp_rs_reconcile(c, nrs->w, nrs->replicas, &nrs->n, &nerr) < 0)
+		ret = -1;
 	pp_workload_set_status(PP_WL_REPLICASET, c->ns, nrs->w->name, nrs->w->uid,
 			       pp_rs_status(nrs->w, &nrs->n), NULL);
 	/* old ones beyond the history limit, empty, go */
@@ -392,7 +397,7 @@ static int deploy_sync(struct pp_ctrl *c, struct pp_error **err)
 	}
 	pp_ctrl_set_status(c, deploy_status(c, &l, nrs, max_unavail), NULL);
 	rs_list_free(&l);
-	return 0;
+	return ret;
 }
 
 /* Deleted: its ReplicaSets' pods, then the ReplicaSets. */

@@ -209,8 +209,10 @@ static void test_refused(void **state)
 			 -1);
 	assert_non_null(strstr(msg, "in.yaml:4:19: stringData[pin]: expected string, got number"));
 	assert_null(strstr(msg, "987654"));
+	refused("apiVersion: apps/v1\nkind: StatefulSet\nmetadata: {name: d}\n",
+		"in.yaml:2:7: kind: kind \"StatefulSet\" is not supported");
 	refused("apiVersion: v1\nkind: Deployment\nmetadata: {name: d}\n",
-		"in.yaml:2:7: kind: kind \"Deployment\" is not supported");
+		"in.yaml:1:13: apiVersion: apiVersion \"v1\" is not supported for kind Deployment");
 	refused("apiVersion: v2\nkind: ConfigMap\nmetadata: {name: c}\n", "apiVersion \"v2\"");
 	/* The bad object comes after good ones: the whole input refused. */
 	refused("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: ok}\n---\n"
