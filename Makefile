@@ -195,7 +195,8 @@ fuzz:
 		build-fuzz/corpus-probe build-fuzz/corpus-control build-fuzz/corpus-image-ref-auth \
 		build-fuzz/corpus-oci build-fuzz/corpus-registry build-fuzz/corpus-layer \
 		build-fuzz/corpus-pull-conf build-fuzz/corpus-archive build-fuzz/corpus-atomic-writer \
-		build-fuzz/corpus-objects build-fuzz/corpus-selector build-fuzz/corpus-cri
+		build-fuzz/corpus-objects build-fuzz/corpus-selector build-fuzz/corpus-cri \
+		build-fuzz/corpus-job
 	$(FUZZ_CC) -o build-fuzz/fuzz_manifest fuzz/fuzz_manifest.c \
 		$(filter src/manifest/%.c src/util/%.c src/security/caps.c,$(LIB_SRC)) $(LDLIBS)
 	$(FUZZ_CC) -o build-fuzz/fuzz_crilog fuzz/fuzz_crilog.c \
@@ -260,6 +261,11 @@ fuzz:
 		$(filter src/util/%.c,$(LIB_SRC)) $(LDLIBS)
 	build-fuzz/fuzz_selector -max_total_time=$$(( $(FUZZ_SECONDS) / 3 + 1 )) -max_len=4096 \
 		-rss_limit_mb=1024 build-fuzz/corpus-selector fuzz/corpus-selector
+	$(FUZZ_CC) -o build-fuzz/fuzz_job fuzz/fuzz_job.c src/controller/job_decide.c \
+		src/controller/job_status_json.c \
+		$(filter src/manifest/%.c src/util/%.c src/security/caps.c,$(LIB_SRC)) $(LDLIBS)
+	build-fuzz/fuzz_job -max_total_time=$$(( $(FUZZ_SECONDS) / 3 + 1 )) -max_len=65536 \
+		-rss_limit_mb=1024 build-fuzz/corpus-job fuzz/corpus-job
 	build-fuzz/fuzz_pull_conf -max_total_time=$$(( $(FUZZ_SECONDS) / 3 + 1 )) -max_len=65536 \
 		-rss_limit_mb=1024 build-fuzz/corpus-pull-conf fuzz/corpus-pull-conf
 	build-fuzz/fuzz_objects -max_total_time=$$(( $(FUZZ_SECONDS) / 3 + 1 )) -max_len=65536 \

@@ -7,6 +7,7 @@
 #define PEAPOD_CLI_H
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <stddef.h>
 
 #include "util/error.h"
@@ -118,6 +119,15 @@ int cli_get_workloads(int kind, char **names, int n, const char *format, const c
 int cli_describe_deployments(struct cli_select *sel, char **names, int n_names);
 int cli_describe_replicasets(struct cli_select *sel, char **names, int n_names);
 int cli_describe_daemonsets(struct cli_select *sel, char **names, int n_names);
+/* cmd_jobs.c: describe job; get's STATUS, COMPLETIONS and DURATION cells. */
+int cli_describe_jobs(struct cli_select *sel, char **names, int n_names);
+struct pp_workload;
+struct json_object;
+void cli_job_cells(const struct pp_workload *w, struct json_object *obj, char **status,
+		   char **completions, char **duration);
+/* wait --for=condition=complete|failed|delete job/NAME */
+struct pp_wait_for;
+int cli_wait_job(const char *ns, const char *name, const struct pp_wait_for *w, int64_t timeout_ms);
 int cli_delete_workloads(int kind, char **names, int n, const char *ns);
 int cmd_scale(int argc, char **argv);
 int cmd_rollout(int argc, char **argv);

@@ -565,6 +565,7 @@ static const struct describe_kind {
     {{"deployments", "deployment", "deploy", "deployment.apps"}, cli_describe_deployments},
     {{"replicasets", "replicaset", "rs", "replicaset.apps"}, cli_describe_replicasets},
     {{"daemonsets", "daemonset", "ds", "daemonset.apps"}, cli_describe_daemonsets},
+    {{"jobs", "job", "job.batch", "jobs.batch"}, cli_describe_jobs},
 };
 
 static const struct describe_kind *find_kind(const char *name, size_t len)

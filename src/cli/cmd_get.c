@@ -732,6 +732,11 @@ static int get_daemonsets(struct get_opts *o, char **names, int n_names)
 	return get_workloads(PP_WL_DAEMONSET, o, names, n_names);
 }
 
+static int get_jobs(struct get_opts *o, char **names, int n_names)
+{
+	return get_workloads(PP_WL_JOB, o, names, n_names);
+}
+
 /* The kinds get knows; another kind plugs in here (names, then its lister). */
 static const struct get_kind {
 	const char *names[5];
@@ -746,6 +751,7 @@ static const struct get_kind {
     {{"deployments", "deployment", "deploy", "deployment.apps"}, get_deployments, true},
     {{"replicasets", "replicaset", "rs", "replicaset.apps"}, get_replicasets, true},
     {{"daemonsets", "daemonset", "ds", "daemonset.apps"}, get_daemonsets, true},
+    {{"jobs", "job", "job.batch", "jobs.batch"}, get_jobs, true},
 };
 
 static const struct get_kind *find_kind(const char *name)

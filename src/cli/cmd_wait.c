@@ -135,6 +135,12 @@ int cmd_wait(int argc, char **argv)
 		return wait_selected(&sel, argc - optind, &w, timeout_ms);
 	if (optind + 1 != argc)
 		goto usage;
+	/* job/NAME: its conditions (complete, failed) or its deletion */
+	const char *slash = strchr(argv[optind], '/');
+	if (slash != NULL &&
+	    (strncmp(argv[optind], "job/", 4) == 0 || strncmp(argv[optind], "jobs/", 5) == 0 ||
+	     strncmp(argv[optind], "job.batch/", 10) == 0))
+		return cli_wait_job(cli_namespace(ns), slash + 1, &w, timeout_ms);
 	return wait_one(cli_namespace(ns), cli_pod_name(argv[optind]), &w, timeout_ms);
 usage:
 	fprintf(stderr, "usage: peapod wait NAME|-l SELECTOR --for=condition=Ready|delete|"

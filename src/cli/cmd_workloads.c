@@ -124,10 +124,8 @@ static void print_table(enum pp_workload_kind kind, struct pp_workload **ws,
 			r[6] = ns;
 			r[7] = xstrdup(age);
 		} else {
-			for (size_t c = 1; c < nc; c++)
-				r[c] = xstrdup("");
-			free(r[nc - 1]);
-			r[nc - 1] = xstrdup(age);
+			cli_job_cells(ws[i], objs[i], &r[1], &r[2], &r[3]);
+			r[4] = xstrdup(age);
 		}
 	}
 	int *w = xmalloc(sizeof(int) * cols);

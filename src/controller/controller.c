@@ -41,7 +41,7 @@ static const struct pp_ctrl_kind *const ctrl_kinds[PP_WL_KIND_COUNT] = {
     [PP_WL_DEPLOYMENT] = &pp_ctrl_deployment,
     [PP_WL_REPLICASET] = &pp_ctrl_replicaset,
     [PP_WL_DAEMONSET] = &pp_ctrl_daemonset,
-    [PP_WL_JOB] = NULL, /* the jobs branch's pp_ctrl_job */
+    [PP_WL_JOB] = &pp_ctrl_job,
 };
 
 const struct pp_ctrl_kind *pp_ctrl_kind_of(enum pp_workload_kind kind)

@@ -86,7 +86,8 @@ struct pp_ctrl_kind {
 };
 
 /* The kinds' tables (deployment.c, replicaset.c, daemonset.c; jobs: job.c). */
-extern const struct pp_ctrl_kind pp_ctrl_deployment, pp_ctrl_replicaset, pp_ctrl_daemonset;
+extern const struct pp_ctrl_kind pp_ctrl_deployment, pp_ctrl_replicaset, pp_ctrl_daemonset,
+    pp_ctrl_job;
 const struct pp_ctrl_kind *pp_ctrl_kind_of(enum pp_workload_kind kind);
 
 /* ---- what the CLI and the node process call ---- */

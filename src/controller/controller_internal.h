@@ -58,4 +58,9 @@ int32_t pp_rolling_new_replicas(const struct pp_rolling_in *in);
  * ones first, then down to minAvailable). */
 int32_t pp_rolling_old_scale_down(const struct pp_rolling_in *in);
 
+/* job.c: refuses an apply that changes what a Job may not change (its
+ * template, completions, completionMode, selector) with the API server's
+ * message; 0 when it is new or allowed. */
+int pp_job_check_update(const struct pp_workload *w, struct pp_error **err);
+
 #endif

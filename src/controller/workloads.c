@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "controller/controller.h"
+#include "controller/controller_internal.h"
 #include "manifest/manifest.h"
 #include "objects/workload_store.h"
 #include "util/cleanup.h"
@@ -32,7 +33,7 @@ int pp_workloads_apply(struct pp_manifest_set *set, pp_ctrl_report_fn report, vo
 		else if (pp_ctrl_kind_of(w->kind) == NULL)
 			pp_error_set(&err, 0, "kind %s is not supported yet",
 				     pp_workload_kind_info(w->kind)->kind);
-		else
+		else if (w->kind != PP_WL_JOB || pp_job_check_update(w, &err) == 0)
 			r = pp_workload_apply(w, set->items[i].text, &res, &err);
 		if (r == 0)
 			r = pp_ctrl_start(w->kind, w->namespace_, w->name, &err);

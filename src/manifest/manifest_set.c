@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 
 #include "manifest/config_object.h"
+#include "manifest/job.h"
 #include "manifest/parse_internal.h"
 #include "manifest/workload.h"
 #include "util/cleanup.h"
@@ -205,6 +206,8 @@ static int add_object(struct pctx *c, struct pp_manifest_set *set, const struct 
 		return add_config(c, set, root, PP_OBJ_PVC);
 	if (strcmp(k, "PersistentVolume") == 0)
 		return add_config(c, set, root, PP_OBJ_PV);
+	if (strcmp(k, "CronJob") == 0)
+		return perr(c, kind->pos, "kind", "%s", PP_CRONJOB_REFUSAL);
 	for (int wk = 0; wk < PP_WL_KIND_COUNT; wk++)
 		if (strcmp(k, pp_workload_kind_info(wk)->kind) == 0)
 			return add_workload(c, set, root, wk);

@@ -197,6 +197,9 @@ int validate_pod(struct pctx *c, const struct pp_ynode *root);
 int parse_config_object(struct pctx *c, const struct pp_ynode *root);
 /* A PersistentVolumeClaim's spec, into c->object (pvc_parse.c). */
 int parse_pvc_spec(struct pctx *c, const struct pp_ynode *n, const char *path, void *obj);
+/* A Job document into job (job_parse.c). */
+struct pp_job;
+int parse_job(struct pctx *c, const struct pp_ynode *root, struct pp_job *job);
 int parse_pv_spec(struct pctx *c, const struct pp_ynode *n, const char *path, void *obj);
 /* workload_parse.c: a Deployment, ReplicaSet, DaemonSet or Job document
  * into c->workload (its kind set). */

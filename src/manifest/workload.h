@@ -93,6 +93,8 @@ struct pp_workload {
 	struct pp_int_or_percent max_surge, max_unavailable; /* default 25% each */
 	/* DaemonSet: updateStrategy RollingUpdate (maxUnavailable) or OnDelete */
 	bool on_delete;
+	/* Job: its own fields, parsed by job_parse.c (job.h) */
+	struct pp_job *job;
 };
 
 /* The labels as a selector's pp_sel_get_fn context. */

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "manifest/k8s_names.h"
+#include "manifest/job.h"
 #include "manifest/parse_internal.h"
 #include "manifest/workload.h"
 #include "util/cleanup.h"
@@ -87,6 +88,7 @@ void pp_workload_free(struct pp_workload *w)
 	kv_free(w->node_selector, w->n_node_selector);
 	free(w->affinity_json);
 	free(w->spec_json);
+	pp_job_free(w->job);
 	free(w);
 }
 
@@ -598,10 +600,24 @@ static const struct field daemonset_spec[] = {
     F_END,
 };
 
-/* The Job's own fields are the jobs controller's (see its spec table). */
+/* The Job's own fields: checked and typed by job_parse.c (parse_job). */
 static const struct field job_spec[] = {
     F_FN("selector", parse_selector),
     F_FN_REQ("template", parse_template_req),
+    F_SKIP("parallelism"),
+    F_SKIP("completions"),
+    F_SKIP("backoffLimit"),
+    F_SKIP("activeDeadlineSeconds"),
+    F_SKIP("ttlSecondsAfterFinished"),
+    F_SKIP("completionMode"),
+    F_SKIP("suspend"),
+    F_SKIP("manualSelector"),
+    F_SKIP("podFailurePolicy"),
+    F_SKIP("successPolicy"),
+    F_SKIP("backoffLimitPerIndex"),
+    F_SKIP("maxFailedIndexes"),
+    F_SKIP("podReplacementPolicy"),
+    F_SKIP("managedBy"),
     F_END,
 };
 
@@ -707,5 +723,13 @@ int parse_workload(struct pctx *c, const struct pp_ynode *root)
 		return -1;
 	if (w->namespace_ == NULL)
 		w->namespace_ = xstrdup("default");
+	if (w->kind == PP_WL_JOB) {
+		w->job = xmalloc(sizeof(*w->job));
+		w->job->source = xstrdup(c->source);
+		struct pctx jc = {.source = c->source, .err = c->err};
+		if (parse_job(&jc, root, w->job) < 0)
+			return -1;
+		/* the namespace apply -n gives (set_namespace) is the workload's */
+	}
 	return 0;
 }
