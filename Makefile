@@ -12,6 +12,9 @@ ALL_CFLAGS = -std=c11 -D_GNU_SOURCE -Isrc $(WARN) $(CFLAGS) $(shell pkg-config -
 # libcurl on the first registry transfer (libcurl4-openssl-dev: its headers).
 LDLIBS := $(shell pkg-config --libs yaml-0.1 json-c libseccomp libnghttp2 2>/dev/null) -lm
 BUILD ?= build
+# peapod version: git describe at build, else this.
+VERSION := 0.1.0
+GIT_VERSION := $(shell git describe --tags --always --dirty 2>/dev/null || echo v$(VERSION))
 
 LIB_SRC := $(sort $(shell find src -name '*.c' ! -path 'src/cli/*' ! -path 'src/progs/*'))
 CLI_SRC := $(sort $(wildcard src/cli/*.c))
@@ -44,6 +47,7 @@ $(BUILD)/%.o: %.c
 
 # Made anew each time: the object of a source that was removed must not
 # linger in the archive.
+$(BUILD)/src/cli/cmd_version.o: ALL_CFLAGS += -DPEAPOD_VERSION='"$(GIT_VERSION)"'
 $(BUILD)/libpeapod.a: $(LIB_OBJ)
 	rm -f $@
 	ar rcs $@ $^

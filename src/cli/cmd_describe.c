@@ -536,6 +536,12 @@ static const struct describe_kind {
     {{"persistentvolumeclaims", "persistentvolumeclaim", "pvc", NULL}, describe_claims},
     {{"persistentvolumes", "persistentvolume", "pv", NULL}, describe_pvs},
 };
+const struct option cli_opts_describe[] = {{"namespace", required_argument, NULL, 'n'},
+					   {"all-namespaces", no_argument, NULL, 'A'},
+					   {"selector", required_argument, NULL, 'l'},
+					   {"field-selector", required_argument, NULL, 'S'},
+					   {NULL, 0, NULL, 0}};
+const char cli_shorts_describe[] = "n:Al:";
 
 static const struct describe_kind *find_kind(const char *name, size_t len)
 {
@@ -549,15 +555,10 @@ static const struct describe_kind *find_kind(const char *name, size_t len)
 
 int cmd_describe(int argc, char **argv)
 {
-	static const struct option longopts[] = {{"namespace", required_argument, NULL, 'n'},
-						 {"all-namespaces", no_argument, NULL, 'A'},
-						 {"selector", required_argument, NULL, 'l'},
-						 {"field-selector", required_argument, NULL, 'S'},
-						 {NULL, 0, NULL, 0}};
 	struct cli_select sel = {0};
 	int c;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "n:Al:", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, cli_shorts_describe, cli_opts_describe, NULL)) != -1) {
 		if (c == 'n')
 			sel.ns = optarg;
 		else if (c == 'A')

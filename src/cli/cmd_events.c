@@ -77,6 +77,12 @@ static void read_new(const struct cli_select *sel, const char *for_pod, struct o
 	if (l->n > 1)
 		qsort(l->rows, l->n, sizeof(*l->rows), by_time);
 }
+const struct option cli_opts_events[] = {{"namespace", required_argument, NULL, 'n'},
+					 {"all-namespaces", no_argument, NULL, 'A'},
+					 {"for", required_argument, NULL, 'F'},
+					 {"watch", no_argument, NULL, 'w'},
+					 {NULL, 0, NULL, 0}};
+const char cli_shorts_events[] = "n:Aw";
 
 static void print_rows(struct ev_list *l, bool all_ns, bool header, int *w)
 {
@@ -117,17 +123,12 @@ static void print_rows(struct ev_list *l, bool all_ns, bool header, int *w)
 
 int cmd_events(int argc, char **argv)
 {
-	static const struct option longopts[] = {{"namespace", required_argument, NULL, 'n'},
-						 {"all-namespaces", no_argument, NULL, 'A'},
-						 {"for", required_argument, NULL, 'F'},
-						 {"watch", no_argument, NULL, 'w'},
-						 {NULL, 0, NULL, 0}};
 	struct cli_select sel = {.labels = ""}; /* every pod */
 	const char *for_pod = NULL;
 	bool watch = false;
 	int c;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "n:Aw", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, cli_shorts_events, cli_opts_events, NULL)) != -1) {
 		if (c == 'n') {
 			sel.ns = optarg;
 		} else if (c == 'A') {

@@ -720,26 +720,27 @@ static const struct get_kind *find_kind(const char *name)
 	return NULL;
 }
 
+enum { OPT_FIELD = 256, OPT_NO_HEADERS, OPT_SHOW_LABELS, OPT_SORT_BY, OPT_WATCH_ONLY };
+const struct option cli_opts_get[] = {{"output", required_argument, NULL, 'o'},
+				      {"namespace", required_argument, NULL, 'n'},
+				      {"all-namespaces", no_argument, NULL, 'A'},
+				      {"selector", required_argument, NULL, 'l'},
+				      {"field-selector", required_argument, NULL, OPT_FIELD},
+				      {"watch", no_argument, NULL, 'w'},
+				      {"watch-only", no_argument, NULL, OPT_WATCH_ONLY},
+				      {"no-headers", no_argument, NULL, OPT_NO_HEADERS},
+				      {"show-labels", no_argument, NULL, OPT_SHOW_LABELS},
+				      {"label-columns", required_argument, NULL, 'L'},
+				      {"sort-by", required_argument, NULL, OPT_SORT_BY},
+				      {NULL, 0, NULL, 0}};
+const char cli_shorts_get[] = "o:n:Al:wL:";
+
 static int parse_get_args(int argc, char **argv, struct get_opts *o)
 {
-	enum { OPT_FIELD = 256, OPT_NO_HEADERS, OPT_SHOW_LABELS, OPT_SORT_BY, OPT_WATCH_ONLY };
-	static const struct option longopts[] = {
-	    {"output", required_argument, NULL, 'o'},
-	    {"namespace", required_argument, NULL, 'n'},
-	    {"all-namespaces", no_argument, NULL, 'A'},
-	    {"selector", required_argument, NULL, 'l'},
-	    {"field-selector", required_argument, NULL, OPT_FIELD},
-	    {"watch", no_argument, NULL, 'w'},
-	    {"watch-only", no_argument, NULL, OPT_WATCH_ONLY},
-	    {"no-headers", no_argument, NULL, OPT_NO_HEADERS},
-	    {"show-labels", no_argument, NULL, OPT_SHOW_LABELS},
-	    {"label-columns", required_argument, NULL, 'L'},
-	    {"sort-by", required_argument, NULL, OPT_SORT_BY},
-	    {NULL, 0, NULL, 0}};
 	int c;
 	cleanup_error struct pp_error *err = NULL;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "o:n:Al:wL:", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, cli_shorts_get, cli_opts_get, NULL)) != -1) {
 		switch (c) {
 		case 'o':
 			o->format = optarg;
