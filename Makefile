@@ -85,6 +85,11 @@ $(BUILD)/tests/%: tests/unit/%.c $(wildcard tests/unit/*.h) $(BUILD)/libpeapod.a
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -o $@ $< $(BUILD)/libpeapod.a $(LDLIBS) -lcmocka -larchive $(LDFLAGS)
 
+# The help's tables against the verbs' (src/cli without its main).
+CLI_LIB_OBJ := $(filter-out $(BUILD)/src/cli/main.o,$(CLI_OBJ))
+$(BUILD)/tests/test_cli_help: tests/unit/test_cli_help.c $(CLI_LIB_OBJ) $(BUILD)/libpeapod.a
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -o $@ $< $(CLI_LIB_OBJ) $(BUILD)/libpeapod.a $(LDLIBS) -lcmocka $(LDFLAGS)
 # The settings' test again, against the test build's settings module.
 $(BUILD)/tests/test_settings_knobs: tests/unit/test_settings.c $(TEST_KNOBS_OBJ) $(BUILD)/libpeapod.a
 	@mkdir -p $(dir $@)

@@ -165,7 +165,19 @@ bool cli_precheck(const struct cli_command *c, int argc, char **argv, int *exit_
 	opterr = 0;
 	optind = 0; /* glibc: start afresh */
 	bool stop = false;
-	while (!stop && (idx = -1, ch = getopt_long(argc, copy, shorts, opts, &idx)) != -1) {
+	for (;;) {
+		idx = -1;
+		if (stop)
+			break;
+		ch = getopt_long(argc, copy, shorts, opts, &idx);
+		/* "+" verbs (exec, debug) stop at their POD: their flags go on
+		 * after it, up to the "--" before the command */
+		if (ch == -1 && plus && optind < argc && strcmp(copy[optind - 1], "--") != 0) {
+			optind++;
+			continue;
+		}
+		if (ch == -1)
+			break;
 		const char *arg = copy[optind - 1];
 		/* the flag as typed: an unknown one is the last word read */
 		cleanup_free char *flag = NULL;

@@ -155,6 +155,15 @@ int cmd_events(int argc, char **argv)
 		fprintf(stderr, "usage: peapod events [-n NS|-A] [--for pod/NAME] [-w]\n");
 		return CLI_EXIT_USAGE;
 	}
+	if (for_pod != NULL && !watch) { /* a pod that is not: exit 1 naming it */
+		cleanup_error struct pp_error *err = NULL;
+		struct pp_pod_view v;
+		if (pp_pod_view_load(cli_namespace(sel.ns), for_pod, &v, &err) < 0) {
+			cli_print_error(err);
+			return CLI_EXIT_FAILURE;
+		}
+		pp_pod_view_free(&v);
+	}
 	struct offsets off = {0};
 	struct ev_list l = {0};
 	int w[5] = {(int)strlen("NAMESPACE"), (int)strlen("LAST SEEN"), (int)strlen("TYPE"),

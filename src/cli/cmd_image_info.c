@@ -440,7 +440,9 @@ int cmd_image_inspect(int argc, char **argv)
 		json_object_array_add(arr, inspect_json(img));
 		pp_image_free(img);
 	}
-	printf("%s\n", json_object_to_json_string_ext(arr, JSON_FLAGS));
+	/* none found: only the errors, as for the other verbs' missing objects */
+	if (json_object_array_length(arr) > 0 || status == 0)
+		printf("%s\n", json_object_to_json_string_ext(arr, JSON_FLAGS));
 	json_object_put(arr);
 	pp_image_store_free(store);
 	return status;

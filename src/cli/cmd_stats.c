@@ -128,8 +128,9 @@ int cmd_stats(int argc, char **argv)
 	struct pp_pod_usage *u = NULL;
 	size_t n = 0;
 	int status = sample_pods(argv + optind, argc - optind, &o, &u, &n);
-	printf("%-24s %-20s %-8s %-11s %-12s %s\n", "POD", "CONTAINER", "CPU %", "MEM USAGE",
-	       "WORKING SET", "PIDS");
+	if (n > 0 || status == 0) /* not after only errors */
+		printf("%-24s %-20s %-8s %-11s %-12s %s\n", "POD", "CONTAINER", "CPU %",
+		       "MEM USAGE", "WORKING SET", "PIDS");
 	for (size_t i = 0; i < n; i++) {
 		for (size_t k = 0; k < u[i].n_ctrs; k++)
 			stats_row(u[i].name, u[i].ctrs[k].name, &u[i].ctrs[k].u);
@@ -171,9 +172,9 @@ int cmd_top(int argc, char **argv)
 	struct pp_pod_usage *u = NULL;
 	size_t n = 0;
 	int status = sample_pods(argv + optind, argc - optind, &o, &u, &n);
-	if (containers)
+	if (containers && (n > 0 || status == 0))
 		printf("%-24s %-20s %-12s %s\n", "POD", "NAME", "CPU(cores)", "MEMORY(bytes)");
-	else
+	else if (n > 0 || status == 0)
 		printf("%-24s %-12s %s\n", "NAME", "CPU(cores)", "MEMORY(bytes)");
 	for (size_t i = 0; i < n; i++) {
 		/* As metrics-server: a pod's usage is the sum of its containers'. */
