@@ -165,14 +165,18 @@ bool cli_precheck(const struct cli_command *c, int argc, char **argv, int *exit_
 	opterr = 0;
 	optind = 0; /* glibc: start afresh */
 	bool stop = false;
+	int skipped = 0, pod_word = 0;
 	for (;;) {
 		idx = -1;
 		if (stop)
 			break;
 		ch = getopt_long(argc, copy, shorts, opts, &idx);
-		/* "+" verbs (exec, debug) stop at their POD: their flags go on
-		 * after it, up to the "--" before the command */
-		if (ch == -1 && plus && optind < argc && strcmp(copy[optind - 1], "--") != 0) {
+		/* "+" verbs (exec, debug) take flags before and after their
+		 * [pod] POD, then the command, whose flags are its own */
+		if (ch == -1 && plus && optind < argc && strcmp(copy[optind - 1], "--") != 0 &&
+		    skipped < 1 + pod_word) {
+			pod_word = skipped == 0 && strcmp(copy[optind], "pod") == 0;
+			skipped++;
 			optind++;
 			continue;
 		}

@@ -13,7 +13,7 @@
 
 #include "cgroup/cgroup.h"
 #include "image/gunzip.h"
-#include "image/image_internal.h"
+#include "image/image.h"
 #include "util/cleanup.h"
 
 #ifndef SYS_mount_setattr
@@ -105,5 +105,5 @@ void pp_features_probe(struct pp_features *f)
 
 int pp_store_format_version(void)
 {
-	return IMAGE_RECORD_VERSION;
+	return pp_image_store_format();
 }
