@@ -67,7 +67,7 @@ const struct cli_command *cli_find_command(const char *name);
 /* cli_help.c: `peapod help`, `peapod VERB --help`, and the check of a
  * verb's flags before it runs. */
 void cli_print_usage(FILE *f);
-/* 0 printed, CLI_EXIT_FAILURE: no such verb (printed). */
+/* 0 printed, CLI_EXIT_USAGE: no such verb (printed). */
 int cli_print_verb_help(FILE *f, const char *verb);
 /* Before the verb parses: -h/--help prints its help (*exit 0); a flag it
  * does not take or one missing its argument prints one line naming it

@@ -88,7 +88,7 @@ int cli_print_verb_help(FILE *f, const char *verb)
 	const struct cli_command *c = cli_find_command(verb);
 	if (c == NULL || c->group == CLI_GROUP_HIDDEN) {
 		fprintf(stderr, "peapod: unknown command \"%s\"; see 'peapod --help'\n", verb);
-		return CLI_EXIT_FAILURE;
+		return CLI_EXIT_USAGE;
 	}
 	fprintf(f, "%c%s.\n", c->help[0] >= 'a' && c->help[0] <= 'z' ? c->help[0] - 32 : c->help[0],
 		c->help + 1);

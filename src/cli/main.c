@@ -27,7 +27,7 @@ int main(int argc, char **argv)
 	const struct cli_command *c = cli_find_command(argv[1]);
 	if (c == NULL) {
 		fprintf(stderr, "peapod: unknown command \"%s\"; see 'peapod --help'\n", argv[1]);
-		return CLI_EXIT_FAILURE;
+		return CLI_EXIT_USAGE;
 	}
 	int r;
 	if (cli_precheck(c, argc - 1, argv + 1, &r))

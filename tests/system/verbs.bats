@@ -77,10 +77,10 @@ verbs() {
 	assert_order "Basic Commands:" "Troubleshooting and Debugging Commands:"
 	assert_order "Troubleshooting and Debugging Commands:" "Other Commands:"
 	run_peapod help nosuchverb
-	assert_status 1
+	assert_status 2
 	assert_stderr_contains 'unknown command "nosuchverb"'
 	run_peapod nosuchverb
-	assert_status 1
+	assert_status 2
 	assert_stderr_contains "see 'peapod --help'"
 }
 
