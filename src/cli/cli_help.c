@@ -69,6 +69,7 @@ static void print_options(FILE *f, const struct cli_verb_doc *d)
 {
 	fprintf(f, "\nOptions:\n");
 	/* kubectl's layout: the flag, then its meaning on the next line */
+	bool first = true;
 	for (const struct option *o = d->opts; o->name; o++) {
 		const struct cli_flag_doc *fd = find_flag(d, o->name);
 		if (fd != NULL && fd->help == NULL)
@@ -78,8 +79,9 @@ static void print_options(FILE *f, const struct cli_verb_doc *d)
 		snprintf(left, sizeof(left), "%c%c%s--%s%s%s", s ? '-' : ' ', s ? s : ' ',
 			 s ? ", " : "  ", o->name, fd && fd->arg ? "=" : "",
 			 fd && fd->arg ? fd->arg : "");
-		fprintf(f, "    %s:\n\t%s\n\n", left + (s ? 0 : 4),
+		fprintf(f, "%s    %s:\n\t%s\n", first ? "" : "\n", left + (s ? 0 : 4),
 			fd ? fd->help : "(no help: see README.md)");
+		first = false;
 	}
 }
 
