@@ -111,6 +111,8 @@ void cli_print_yaml(struct json_object *doc)
 {
 	yaml_value(doc, 0, false);
 }
+
+/* The flags of inspect; its help (cli_commands.c) shows each. */
 const struct option cli_opts_inspect[] = {{"namespace", required_argument, NULL, 'n'},
 					  {NULL, 0, NULL, 0}};
 const char cli_shorts_inspect[] = "n:";

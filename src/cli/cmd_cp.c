@@ -46,6 +46,8 @@ static void remote_free(struct remote *r)
 	free(r->ns);
 	free(r->pod);
 }
+
+/* The flags of cp; its help (cli_commands.c) shows each. */
 const struct option cli_opts_cp[] = {{"container", required_argument, NULL, 'c'},
 				     {"namespace", required_argument, NULL, 'n'},
 				     {"help", no_argument, NULL, 'h'},

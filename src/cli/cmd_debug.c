@@ -43,6 +43,7 @@ static const char usage_text[] =
     "  it runs detached (peapod logs POD -c NAME, peapod attach).\n"
     "  example: peapod debug web -it --image busybox --target app -- sh\n";
 
+/* The flags of debug; its help (cli_commands.c) shows each. */
 const struct option cli_opts_debug[] = {{"namespace", required_argument, NULL, 'n'},
 					{"image", required_argument, NULL, 'I'},
 					{"image-pull-policy", required_argument, NULL, 'P'},

@@ -536,6 +536,8 @@ static const struct describe_kind {
     {{"persistentvolumeclaims", "persistentvolumeclaim", "pvc", NULL}, describe_claims},
     {{"persistentvolumes", "persistentvolume", "pv", NULL}, describe_pvs},
 };
+
+/* The flags of describe; its help (cli_commands.c) shows each. */
 const struct option cli_opts_describe[] = {{"namespace", required_argument, NULL, 'n'},
 					   {"all-namespaces", no_argument, NULL, 'A'},
 					   {"selector", required_argument, NULL, 'l'},

@@ -77,6 +77,8 @@ static void read_new(const struct cli_select *sel, const char *for_pod, struct o
 	if (l->n > 1)
 		qsort(l->rows, l->n, sizeof(*l->rows), by_time);
 }
+
+/* The flags of events; its help (cli_commands.c) shows each. */
 const struct option cli_opts_events[] = {{"namespace", required_argument, NULL, 'n'},
 					 {"all-namespaces", no_argument, NULL, 'A'},
 					 {"for", required_argument, NULL, 'F'},

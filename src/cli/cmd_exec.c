@@ -12,6 +12,7 @@ struct exec_opts {
 	bool in, tty;
 };
 
+/* The flags of exec; its help (cli_commands.c) shows each. */
 const struct option cli_opts_exec[] = {{"container", required_argument, NULL, 'c'},
 				       {"namespace", required_argument, NULL, 'n'},
 				       {"stdin", no_argument, NULL, 'i'},

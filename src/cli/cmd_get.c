@@ -772,6 +772,8 @@ static const struct get_kind *find_kind(const char *name)
 }
 
 enum { OPT_FIELD = 256, OPT_NO_HEADERS, OPT_SHOW_LABELS, OPT_SORT_BY, OPT_WATCH_ONLY };
+
+/* The flags of get; its help (cli_commands.c) shows each. */
 const struct option cli_opts_get[] = {{"output", required_argument, NULL, 'o'},
 				      {"namespace", required_argument, NULL, 'n'},
 				      {"all-namespaces", no_argument, NULL, 'A'},

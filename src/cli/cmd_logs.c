@@ -125,6 +125,8 @@ static void flush_stdout(void *ctx)
 {
 	fflush(stdout);
 }
+
+/* The flags of logs and attach; its help (cli_commands.c) shows each. */
 const struct option cli_opts_logs[] = {{"container", required_argument, NULL, 'c'},
 				       {"namespace", required_argument, NULL, 'n'},
 				       {"follow", no_argument, NULL, 'f'},

@@ -261,6 +261,8 @@ int cli_delete_objects(int kind, char **names, int n, const char *ns)
 }
 
 /* ---- create ---- */
+
+/* The flags of create; its help (cli_commands.c) shows each. */
 const struct option cli_opts_create[] = {{"from-literal", required_argument, NULL, 'l'},
 					 {"from-file", required_argument, NULL, 'f'},
 					 {"from-env-file", required_argument, NULL, 'e'},

@@ -7,6 +7,11 @@
 #include "ops/ops.h"
 #include "util/cleanup.h"
 
+/* The flags of pause and unpause; its help (cli_commands.c) shows each. */
+const struct option cli_opts_pause[] = {{"namespace", required_argument, NULL, 'n'},
+					{NULL, 0, NULL, 0}};
+const char cli_shorts_pause[] = "n:";
+
 static int pause_verb(int argc, char **argv, bool pause)
 {
 	const char *ns = NULL;
@@ -45,6 +50,3 @@ int cmd_unpause(int argc, char **argv)
 {
 	return pause_verb(argc, argv, false);
 }
-const struct option cli_opts_pause[] = {{"namespace", required_argument, NULL, 'n'},
-					{NULL, 0, NULL, 0}};
-const char cli_shorts_pause[] = "n:";

@@ -18,6 +18,8 @@
 
 /* kubectl's -f: repeated; each a file, a directory or "-". */
 #define MAX_FILES 64
+
+/* The flags of apply and replace; its help (cli_commands.c) shows each. */
 const struct option cli_opts_apply[] = {{"filename", required_argument, NULL, 'f'},
 					{"namespace", required_argument, NULL, 'n'},
 					{"recursive", no_argument, NULL, 'R'},
@@ -113,6 +115,8 @@ static int delete_one(const char *ns, const char *name, const struct pp_delete_o
 	fflush(stdout);
 	return 0;
 }
+
+/* The flags of delete; its help (cli_commands.c) shows each. */
 const struct option cli_opts_delete[] = {{"filename", required_argument, NULL, 'f'},
 					 {"namespace", required_argument, NULL, 'n'},
 					 {"recursive", no_argument, NULL, 'R'},

@@ -63,6 +63,8 @@ static int stop_signals(void)
 		return -1;
 	return signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
 }
+
+/* The flags of port-forward; its help (cli_commands.c) shows each. */
 const struct option cli_opts_port_forward[] = {{"namespace", required_argument, NULL, 'n'},
 					       {"address", required_argument, NULL, 'a'},
 					       {"help", no_argument, NULL, 'h'},

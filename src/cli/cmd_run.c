@@ -32,6 +32,8 @@ static int print_record(void *ctx, const char *container, const struct pp_log_re
 	fflush(f);
 	return 0;
 }
+
+/* The flags of run; its help (cli_commands.c) shows each. */
 const struct option cli_opts_run[] = {
     {"filename", required_argument, NULL, 'f'},
     {"root", required_argument, NULL, 'r'},

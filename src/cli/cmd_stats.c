@@ -73,6 +73,8 @@ static void human_size(uint64_t v, char *out, size_t size)
 	}
 	snprintf(out, size, "%.4g%s", d, units[u]);
 }
+
+/* The flags of stats and top; its help (cli_commands.c) shows each. */
 const struct option cli_opts_stats[] = {{"namespace", required_argument, NULL, 'n'},
 					{"all-namespaces", no_argument, NULL, 'A'},
 					{"interval", required_argument, NULL, 'i'},

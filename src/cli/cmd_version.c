@@ -11,6 +11,7 @@
 #define PEAPOD_VERSION "unknown"
 #endif
 
+/* The flags of version; its help (cli_commands.c) shows each. */
 const struct option cli_opts_version[] = {{"output", required_argument, NULL, 'o'},
 					  {"client", no_argument, NULL, 'C'},
 					  {"help", no_argument, NULL, 'h'},

@@ -71,6 +71,8 @@ static int wait_one(const char *ns, const char *name, const struct pp_wait_for *
 	fflush(stdout);
 	return 0;
 }
+
+/* The flags of wait; its help (cli_commands.c) shows each. */
 const struct option cli_opts_wait[] = {{"for", required_argument, NULL, 'F'},
 				       {"timeout", required_argument, NULL, 'T'},
 				       {"namespace", required_argument, NULL, 'n'},
