@@ -252,7 +252,9 @@ verbs() {
 	eventually 20 status_is gone Running
 	env --default-signal=INT "$PEAPOD" get pods -w >"$TEST_DIR/out" 2>"$TEST_DIR/err" 3>&- &
 	BG_PID=$!
-	env --default-signal=INT "$PEAPOD" get pods gone --watch-only >"$TEST_DIR/only" 2>&1 3>&- &
+	# bounded: teardown kills BG_PID only, this one ends by itself on a failure
+	timeout -s INT 60 env --default-signal=INT "$PEAPOD" get pods gone --watch-only \
+		>"$TEST_DIR/only" 2>&1 3>&- &
 	local only_pid=$!
 	eventually 10 grep -qE '^gone ' "$TEST_DIR/out"
 	sleep 0.5 # both watching
