@@ -174,14 +174,15 @@ FUZZ_CC = clang -std=c11 -D_GNU_SOURCE -Isrc -g -O1 -fsanitize=fuzzer,address,un
 # answers (tokens, errors bodies, headers, redirects), image layers (entry
 # paths, whole tar streams unpacked), the files a pull reads (TOML,
 # registries.conf, credentials), docker-archive manifest.json, the atomic
-# writer's payloads (paths classified, written, read back) and inputs of
+# writer's payloads (paths classified, written, read back), the CLI's check
+# of a verb's flags (any command line) and inputs of
 # several objects (ConfigMaps, Secrets, Lists, JSON) for a third of it each.
 fuzz:
 	@mkdir -p build-fuzz/corpus build-fuzz/corpus-crilog build-fuzz/corpus-seccomp build-fuzz/corpus-cni \
 		build-fuzz/corpus-probe build-fuzz/corpus-control build-fuzz/corpus-image-ref-auth \
 		build-fuzz/corpus-oci build-fuzz/corpus-registry build-fuzz/corpus-layer \
 		build-fuzz/corpus-pull-conf build-fuzz/corpus-archive build-fuzz/corpus-atomic-writer \
-		build-fuzz/corpus-objects build-fuzz/corpus-selector
+		build-fuzz/corpus-objects build-fuzz/corpus-selector build-fuzz/corpus-cli-flags
 	$(FUZZ_CC) -o build-fuzz/fuzz_manifest fuzz/fuzz_manifest.c \
 		$(filter src/manifest/%.c src/util/%.c src/security/caps.c,$(LIB_SRC)) $(LDLIBS)
 	$(FUZZ_CC) -o build-fuzz/fuzz_crilog fuzz/fuzz_crilog.c \
@@ -250,6 +251,10 @@ fuzz:
 		-max_len=65536 -rss_limit_mb=1024 build-fuzz/corpus-archive fuzz/corpus-archive
 	build-fuzz/fuzz_atomic_writer -max_total_time=$$(( $(FUZZ_SECONDS) / 3 + 1 )) -max_len=16384 \
 		-rss_limit_mb=1024 build-fuzz/corpus-atomic-writer fuzz/corpus-atomic-writer
+	$(FUZZ_CC) -o build-fuzz/fuzz_cli_flags fuzz/fuzz_cli_flags.c src/cli/cli_help.c \
+		$(filter src/util/%.c,$(LIB_SRC)) $(LDLIBS)
+	build-fuzz/fuzz_cli_flags -max_total_time=$$(( $(FUZZ_SECONDS) / 3 + 1 )) -max_len=4096 \
+		-rss_limit_mb=1024 build-fuzz/corpus-cli-flags fuzz/corpus-cli-flags
 	rm -rf /tmp/peapod-fuzz-aw.* /tmp/peapod-fuzz-crilog.* /tmp/peapod-fuzz-cni.* /tmp/peapod-fuzz-layer.*
 
 format:
