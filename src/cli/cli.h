@@ -60,9 +60,14 @@ struct cli_command {
 	const struct cli_verb_doc *doc; /* NULL: only the line above */
 };
 
-/* cli_commands.c: every verb, in the order help lists them. */
+/* cli_commands.c: every verb, in the order help lists them; and the
+ * subcommands of the verbs that have some ("image pull", "system df"). */
 extern const struct cli_command cli_commands[];
+extern const struct cli_command cli_subcommands[];
+/* A verb, or a subcommand by its two words ("image pull"). */
 const struct cli_command *cli_find_command(const char *name);
+/* The subcommand argv[1] of verb c (NULL: none such, or c has none). */
+const struct cli_command *cli_find_subcommand(const struct cli_command *c, int argc, char **argv);
 
 /* cli_help.c: `peapod help`, `peapod VERB --help`, and the check of a
  * verb's flags before it runs. */
@@ -87,6 +92,13 @@ extern const char cli_shorts_run[], cli_shorts_apply[], cli_shorts_delete[], cli
     cli_shorts_exec[], cli_shorts_cp[], cli_shorts_port_forward[], cli_shorts_debug[],
     cli_shorts_wait[], cli_shorts_create[], cli_shorts_pause[], cli_shorts_stats[],
     cli_shorts_get[], cli_shorts_version[];
+
+/* The image and system subcommands' tables (cmd_image*.c). */
+extern const struct option cli_opts_image[], cli_opts_image_pull[], cli_opts_image_ls[],
+    cli_opts_image_root[], cli_opts_image_archive[], cli_opts_system_df[];
+extern const char cli_shorts_image[], cli_shorts_image_pull[], cli_shorts_image_ls[],
+    cli_shorts_image_root[], cli_shorts_image_load[], cli_shorts_image_save[],
+    cli_shorts_system_df[];
 
 /* cmd_version.c, cmd_completion.c */
 int cmd_version(int argc, char **argv);

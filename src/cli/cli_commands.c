@@ -439,6 +439,185 @@ static const struct cli_verb_doc help_doc = {"help [COMMAND]",
 					     no_flags,
 					     NULL};
 
+#define ROOT_FLAG                                                                                  \
+	{                                                                                          \
+		"root", "DIR", "the image store (default: $PEAPOD_ROOT or /var/lib/peapod)"        \
+	}
+#define HELP_FLAG                                                                                  \
+	{                                                                                          \
+		"help", NULL, "this help"                                                          \
+	}
+
+/* image import, rm and prune parse one table; each takes its part. */
+static const struct cli_flag_doc image_import_flags[] = {
+    {"entrypoint", "JSON|WORD", "the image's entrypoint"},
+    {"cmd", "JSON|WORD", "the image's command"},
+    {"env", "K=V", "an environment variable (repeatable)"},
+    {"workdir", "DIR", "the working directory (absolute)"},
+    {"user", "USER", "the user the image runs as"},
+    {"stop-signal", "SIG", "the image's stop signal"},
+    ROOT_FLAG,
+    {"force", NULL, NULL},
+    HELP_FLAG,
+    END_FLAGS};
+static const struct cli_verb_doc image_import_doc = {
+    "image import SRC... REF [flags]",
+    "  # A root filesystem directory as an image; two layers, the first lowest\n"
+    "  peapod image import ./rootfs busybox:1.36\n"
+    "  peapod image import ./base ./app app:1 --cmd '[\"/app\"]'\n",
+    cli_opts_image,
+    cli_shorts_image,
+    image_import_flags,
+    NULL};
+static const struct cli_flag_doc image_rm_flags[] = {
+    {"entrypoint", NULL, NULL},
+    {"cmd", NULL, NULL},
+    {"env", NULL, NULL},
+    {"workdir", NULL, NULL},
+    {"user", NULL, NULL},
+    {"stop-signal", NULL, NULL},
+    ROOT_FLAG,
+    {"force", NULL, "untag it even while a pod runs it"},
+    HELP_FLAG,
+    END_FLAGS};
+static const struct cli_verb_doc image_rm_doc = {"image rm REF... [--force]",
+						 "  # Remove an image no pod runs\n"
+						 "  peapod image rm busybox:1.36\n",
+						 cli_opts_image,
+						 cli_shorts_image,
+						 image_rm_flags,
+						 NULL};
+static const struct cli_flag_doc image_prune_flags[] = {{"entrypoint", NULL, NULL},
+							{"cmd", NULL, NULL},
+							{"env", NULL, NULL},
+							{"workdir", NULL, NULL},
+							{"user", NULL, NULL},
+							{"stop-signal", NULL, NULL},
+							ROOT_FLAG,
+							{"force", NULL, NULL},
+							HELP_FLAG,
+							END_FLAGS};
+static const struct cli_verb_doc image_prune_doc = {
+    "image prune",
+    "  # Untagged images, and the layers and blobs nothing uses\n"
+    "  peapod image prune\n",
+    cli_opts_image,
+    cli_shorts_image,
+    image_prune_flags,
+    NULL};
+static const struct cli_flag_doc image_pull_flags[] = {
+    {"platform", "OS/ARCH[/VARIANT]", "the platform to pick from an index (default: this host's)"},
+    {"creds", "USER:PASS", "the registry's credentials"},
+    {"authfile", "FILE", "the credentials file (default: $REGISTRY_AUTH_FILE, podman's)"},
+    {"tls-verify", "true|false", "false: plain HTTP to the registry (default: true)"},
+    ROOT_FLAG,
+    {"quiet", NULL, "only the image id"},
+    HELP_FLAG,
+    END_FLAGS};
+static const struct cli_verb_doc image_pull_doc = {
+    "image pull [flags] REF",
+    "  # An image from a registry; from a local one over plain HTTP\n"
+    "  peapod image pull quay.io/team/app:1\n"
+    "  peapod image pull --tls-verify=false 127.0.0.1:5000/app:1\n",
+    cli_opts_image_pull,
+    cli_shorts_image_pull,
+    image_pull_flags,
+    NULL};
+static const struct cli_flag_doc image_ls_flags[] = {
+    {"digests", NULL, "a DIGEST column"},
+    {"quiet", NULL, "only the image ids"},
+    {"output", "json", "as podman's --format json"},
+    {"format", "json", "the same as --output"},
+    ROOT_FLAG,
+    HELP_FLAG,
+    END_FLAGS};
+static const struct cli_verb_doc image_ls_doc = {"image ls [--digests] [-q] [-o json]",
+						 "  # The images, newest first\n"
+						 "  peapod image ls --digests\n",
+						 cli_opts_image_ls,
+						 cli_shorts_image_ls,
+						 image_ls_flags,
+						 NULL};
+static const struct cli_flag_doc image_root_flags[] = {ROOT_FLAG, HELP_FLAG, END_FLAGS};
+static const struct cli_verb_doc image_inspect_doc = {
+    "image inspect IMAGE...",
+    "  # An image's config and layers as JSON, as podman's\n"
+    "  peapod image inspect busybox:1.36\n",
+    cli_opts_image_root,
+    cli_shorts_image_root,
+    image_root_flags,
+    NULL};
+static const struct cli_verb_doc image_tag_doc = {"image tag SOURCE TARGET...",
+						  "  # Another name for an image\n"
+						  "  peapod image tag busybox:1.36 mybox:latest\n",
+						  cli_opts_image_root,
+						  cli_shorts_image_root,
+						  image_root_flags,
+						  NULL};
+static const struct cli_flag_doc image_load_flags[] = {
+    {"input", "FILE|DIR|-", "the archive or OCI layout (default: stdin)"},
+    {"output", NULL, NULL},
+    {"format", NULL, NULL},
+    ROOT_FLAG,
+    {"quiet", NULL, "no progress, only the names loaded"},
+    HELP_FLAG,
+    END_FLAGS};
+static const struct cli_verb_doc image_load_doc = {
+    "image load [-i FILE|DIR|-] [-q]",
+    "  # A docker-archive or oci-archive, as podman load\n"
+    "  peapod image load -i app.tar\n",
+    cli_opts_image_archive,
+    cli_shorts_image_load,
+    image_load_flags,
+    NULL};
+static const struct cli_flag_doc image_save_flags[] = {
+    {"input", NULL, NULL},
+    {"output", "FILE|-", "the archive (default: stdout when not a terminal)"},
+    {"format", "FORMAT", "docker-archive (default) or oci-archive"},
+    ROOT_FLAG,
+    {"quiet", NULL, NULL},
+    HELP_FLAG,
+    END_FLAGS};
+static const struct cli_verb_doc image_save_doc = {
+    "image save [-o FILE|-] [--format docker-archive|oci-archive] IMAGE...",
+    "  # An image as a docker-archive\n"
+    "  peapod image save -o app.tar app:1\n",
+    cli_opts_image_archive,
+    cli_shorts_image_save,
+    image_save_flags,
+    NULL};
+static const struct cli_flag_doc system_df_flags[] = {
+    {"verbose", NULL, "per image: SHARED SIZE and UNIQUE SIZE"}, ROOT_FLAG, HELP_FLAG, END_FLAGS};
+static const struct cli_verb_doc system_df_doc = {"system df [-v]",
+						  "  # What the images and the pods use on disk\n"
+						  "  peapod system df -v\n",
+						  cli_opts_system_df,
+						  cli_shorts_system_df,
+						  system_df_flags,
+						  NULL};
+
+const struct cli_command cli_subcommands[] = {
+    {"image pull", cmd_image, "pull an image from a registry", CLI_GROUP_IMAGE, &image_pull_doc},
+    {"image import", cmd_image, "make an image from directories or tarballs", CLI_GROUP_IMAGE,
+     &image_import_doc},
+    {"image load", cmd_image, "load a docker-archive or oci-archive", CLI_GROUP_IMAGE,
+     &image_load_doc},
+    {"image save", cmd_image, "write an image as an archive", CLI_GROUP_IMAGE, &image_save_doc},
+    {"image ls", cmd_image, "list the images", CLI_GROUP_IMAGE, &image_ls_doc},
+    {"image list", cmd_image, "list the images", CLI_GROUP_IMAGE, &image_ls_doc},
+    {"image images", cmd_image, "list the images", CLI_GROUP_IMAGE, &image_ls_doc},
+    {"image inspect", cmd_image, "an image's config and layers", CLI_GROUP_IMAGE,
+     &image_inspect_doc},
+    {"image tag", cmd_image, "another name for an image", CLI_GROUP_IMAGE, &image_tag_doc},
+    {"image rm", cmd_image, "remove an image", CLI_GROUP_IMAGE, &image_rm_doc},
+    {"image remove", cmd_image, "remove an image", CLI_GROUP_IMAGE, &image_rm_doc},
+    {"image prune", cmd_image, "remove what no image or pod uses", CLI_GROUP_IMAGE,
+     &image_prune_doc},
+    {"system df", cmd_system, "disk usage of the image store and the pods", CLI_GROUP_IMAGE,
+     &system_df_doc},
+    {NULL, NULL, NULL, CLI_GROUP_OTHER, NULL},
+};
+
 const struct cli_command cli_commands[] = {
     {"run", cmd_run, "run a Pod manifest in the foreground until it completes", CLI_GROUP_BASIC,
      &run_doc},
@@ -492,5 +671,20 @@ const struct cli_command *cli_find_command(const char *name)
 	for (const struct cli_command *c = cli_commands; c->name; c++)
 		if (strcmp(c->name, name) == 0)
 			return c;
+	for (const struct cli_command *c = cli_subcommands; c->name; c++)
+		if (strcmp(c->name, name) == 0)
+			return c;
+	return NULL;
+}
+
+const struct cli_command *cli_find_subcommand(const struct cli_command *c, int argc, char **argv)
+{
+	size_t len = strlen(c->name);
+	if (argc < 2)
+		return NULL;
+	for (const struct cli_command *s = cli_subcommands; s->name; s++)
+		if (strncmp(s->name, c->name, len) == 0 && s->name[len] == ' ' &&
+		    strcmp(s->name + len + 1, argv[1]) == 0)
+			return s;
 	return NULL;
 }

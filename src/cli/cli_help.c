@@ -76,9 +76,10 @@ static void print_options(FILE *f, const struct cli_verb_doc *d)
 			continue; /* the shared table's, not this verb's */
 		char s = short_of(d, o);
 		char left[64];
-		snprintf(left, sizeof(left), "%c%c%s--%s%s%s", s ? '-' : ' ', s ? s : ' ',
-			 s ? ", " : "  ", o->name, fd && fd->arg ? "=" : "",
-			 fd && fd->arg ? fd->arg : "");
+		bool opt = o->has_arg == optional_argument, arg = fd && fd->arg;
+		snprintf(left, sizeof(left), "%c%c%s--%s%s%s%s", s ? '-' : ' ', s ? s : ' ',
+			 s ? ", " : "  ", o->name, arg ? (opt ? "[=" : "=") : "",
+			 arg ? fd->arg : "", arg && opt ? "]" : "");
 		fprintf(f, "%s    %s:\n\t%s\n", first ? "" : "\n", left + (s ? 0 : 4),
 			fd ? fd->help : "(no help: see README.md)");
 		first = false;
@@ -117,6 +118,11 @@ int cmd_help(int argc, char **argv)
 	if (argc < 2) {
 		cli_print_usage(stdout);
 		return 0;
+	}
+	if (argc > 2) { /* help image pull */
+		cleanup_free char *both = xasprintf("%s %s", argv[1], argv[2]);
+		if (cli_find_command(both) != NULL)
+			return cli_print_verb_help(stdout, both);
 	}
 	return cli_print_verb_help(stdout, argv[1]);
 }

@@ -242,6 +242,17 @@ int cmd_complete(int argc, char **argv)
 		if (n_pos < 8)
 			pos[n_pos++] = w[i];
 	}
+	/* image pull --...: the subcommand's flags */
+	char *sub_argv[] = {(char *)c->name, n_pos > 0 ? (char *)pos[0] : NULL, NULL};
+	const struct cli_command *sub = n_pos > 0 ? cli_find_subcommand(c, 2, sub_argv) : NULL;
+	if (sub != NULL) {
+		if (n >= 3 && takes_value(sub, w[n - 2]))
+			return 0;
+		if (cur[0] == '-') {
+			complete_flags(sub, cur);
+			return 0;
+		}
+	}
 	if (n >= 3 && takes_value(c, w[n - 2])) {
 		const char *pod = NULL;
 		for (int i = 0; i < n_pos && pod == NULL; i++)

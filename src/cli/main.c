@@ -29,8 +29,11 @@ int main(int argc, char **argv)
 		fprintf(stderr, "peapod: unknown command \"%s\"; see 'peapod --help'\n", argv[1]);
 		return CLI_EXIT_USAGE;
 	}
+	/* a subcommand's flags checked as a verb's ("image pull": from "pull" on) */
+	const struct cli_command *sub = cli_find_subcommand(c, argc - 1, argv + 1);
 	int r;
-	if (cli_precheck(c, argc - 1, argv + 1, &r))
+	if (sub ? cli_precheck(sub, argc - 2, argv + 2, &r)
+		: cli_precheck(c, argc - 1, argv + 1, &r))
 		return r;
 	pp_trace("cli %s", c->name);
 	r = c->fn(argc - 1, argv + 1);

@@ -19,40 +19,44 @@ sleeper() {
 	done
 }
 
-# verbs: the visible verbs, as __complete lists them
+# verbs: the visible verbs, as __complete lists them, then the subcommands
+# of image and system as "image:pull" (one word each; split with ${v/:/ })
 verbs() {
 	"$PEAPOD" __complete ""
+	"$PEAPOD" __complete image "" | sed 's/^/image:/'
+	"$PEAPOD" __complete system "" | sed 's/^/system:/'
 }
 
 @test "help: every verb's --help, -h and help VERB, exit 0, kubectl's layout; each flag shown is taken" {
 	local n=0
-	for v in $(verbs); do
-		run_peapod "$v" --help
+	for word in $(verbs); do
+		local -a v=(${word/:/ })
+		run_peapod "${v[@]}" --help
 		assert_status 0
 		assert_stdout_contains "Examples:"
 		assert_stdout_contains "Usage:"
-		assert_stdout_contains "  peapod $v"
+		assert_stdout_contains "  peapod ${v[*]}"
 		local help=$output
 		# kubectl's order: Examples, Options, Usage
 		awk '/^Examples:/{e=NR} /^Options:/{o=NR} /^Usage:/{u=NR}
 		     END{exit !(e && u > e && (!o || (o > e && o < u)))}' <<<"$help" ||
 			fail "$v: sections out of order"
-		run_peapod help "$v"
-		[ "$output" = "$help" ] || fail "help $v differs from $v --help"
+		run_peapod help "${v[@]}"
+		[ "$output" = "$help" ] || fail "help ${v[*]} differs from ${v[*]} --help"
 		# each long option the help lists is one the verb takes: the flag
 		# (a dummy value when it takes one) then --help still prints help
-		for flag in $(grep -oE '^    (-[a-zA-Z], )?--[a-z-]+(=[^:]*)?:' <<<"$help" |
+		for flag in $(grep -oE '^    (-[a-zA-Z], )?--[a-z-]+(\[?=[^:]*)?:' <<<"$help" |
 			sed -E 's/^ +(-., )?//; s/:$//'); do
-			local arg=${flag%%=*}
+			local arg=${flag%%[[=]*}
 			[ "$arg" = "--help" ] && continue
 			[[ "$flag" == *=* ]] && arg="$arg=x"
-			run_peapod "$v" "$arg" --help
-			[ "$status" -eq 0 ] || fail "peapod $v $arg --help: $stderr"
-			[ "$output" = "$help" ] || fail "peapod $v $arg --help: not the help"
+			run_peapod "${v[@]}" "$arg" --help
+			[ "$status" -eq 0 ] || fail "peapod ${v[*]} $arg --help: $stderr"
+			[ "$output" = "$help" ] || fail "peapod ${v[*]} $arg --help: not the help"
 			n=$((n + 1))
 		done
 	done
-	[ "$n" -gt 60 ] || fail "only $n flags checked"
+	[ "$n" -gt 80 ] || fail "only $n flags checked"
 	run_peapod logs -h
 	assert_status 0
 	assert_stdout_contains "--all-containers"
@@ -85,13 +89,18 @@ verbs() {
 }
 
 @test "unknown flags: one line naming the flag and the verb's help, exit 1" {
-	for v in $(verbs); do
-		[ "$v" = image ] || [ "$v" = system ] && continue # subcommands parse their own
-		run_peapod "$v" --no-such-flag
-		[ "$status" -eq 1 ] || fail "$v: status $status"
-		[ "${#stderr_lines[@]}" -eq 1 ] || fail "$v: ${#stderr_lines[@]} lines: $stderr"
-		assert_stderr_contains "unknown flag --no-such-flag; see 'peapod $v --help'"
+	for word in $(verbs); do
+		[ "$word" = image ] || [ "$word" = system ] && continue # the subcommands' below
+		local -a v=(${word/:/ })
+		run_peapod "${v[@]}" --no-such-flag
+		[ "$status" -eq 1 ] || fail "${v[*]}: status $status"
+		[ "${#stderr_lines[@]}" -eq 1 ] || fail "${v[*]}: ${#stderr_lines[@]} lines: $stderr"
+		assert_stderr_contains "unknown flag --no-such-flag; see 'peapod ${v[*]} --help'"
 	done
+	# a flag of the table import, rm and prune share, which rm does not take
+	run_peapod image rm --entrypoint x busybox
+	assert_status 1
+	assert_stderr_contains "unknown flag --entrypoint; see 'peapod image rm --help'"
 	run_peapod get -Z
 	assert_status 1
 	assert_stderr_contains "unknown flag -Z"
