@@ -547,12 +547,12 @@ struct seen {
 	bool present;	 /* in the latest listing */
 };
 
-/* Prints one pod as get -w does, and keeps what was printed (without the
- * header) for when the pod goes. */
-static char *print_watched(struct pp_pod_view *v, struct get_opts *o)
+/* Prints one pod as get -w does (show false: --watch-only's first listing,
+ * not printed), and keeps its row (without the header) for when it goes. */
+static char *print_watched(struct pp_pod_view *v, struct get_opts *o, bool show)
 {
 	bool table = o->out == OUT_TABLE || o->out == OUT_WIDE;
-	if (table)
+	if (table && show)
 		print_header(o);
 	char *buf = NULL;
 	size_t len = 0;
@@ -567,12 +567,13 @@ static char *print_watched(struct pp_pod_view *v, struct get_opts *o)
 		print_pods(v, 1, o, true);
 	fclose(mem);
 	stdout = real;
-	fputs(buf, stdout);
+	if (show)
+		fputs(buf, stdout);
 	if (o->out == OUT_CUSTOM) { /* the row after the one header */
 		char *last = len > 1 ? memrchr(buf, '\n', len - 1) : NULL;
 		if (last != NULL)
 			memmove(buf, last + 1, strlen(last + 1) + 1);
-		o->no_headers = true; /* one header, as kubectl */
+		o->no_headers = o->no_headers || show; /* one header, as kubectl */
 	}
 	return buf;
 }
@@ -580,11 +581,13 @@ static char *print_watched(struct pp_pod_view *v, struct get_opts *o)
 /* The pods gone since the last listing: their last row again, as kubectl
  * prints a deleted pod's row with its final status; then forgotten (one
  * made again with the name shows up as new). */
-static void print_gone(struct seen *seen, size_t *n_seen)
+static void print_gone(struct seen *seen, size_t *n_seen, struct get_opts *o)
 {
 	size_t k = 0;
 	for (size_t i = 0; i < *n_seen; i++) {
 		if (!seen[i].present) {
+			if (seen[i].shown != NULL && (o->out == OUT_TABLE || o->out == OUT_WIDE))
+				print_header(o); /* --watch-only: maybe its first row */
 			if (seen[i].shown != NULL)
 				fputs(seen[i].shown, stdout);
 			free(seen[i].key);
@@ -662,12 +665,10 @@ static int watch_pods(struct get_opts *o, char **names, int n_names, struct pp_p
 			}
 			free(seen[k].sig);
 			seen[k].sig = sig;
-			if (first && o->watch_only)
-				continue;
 			free(seen[k].shown);
-			seen[k].shown = print_watched(&views[i], o);
+			seen[k].shown = print_watched(&views[i], o, !(first && o->watch_only));
 		}
-		print_gone(seen, &n_seen);
+		print_gone(seen, &n_seen, o);
 		first = false;
 		fflush(stdout);
 		pp_pod_views_free(views, n);
