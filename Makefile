@@ -12,6 +12,9 @@ ALL_CFLAGS = -std=c11 -D_GNU_SOURCE -Isrc -I$(BUILD)/gen $(WARN) $(CFLAGS) $(she
 # libcurl on the first registry transfer (libcurl4-openssl-dev: its headers).
 LDLIBS := $(shell pkg-config --libs yaml-0.1 json-c libseccomp libnghttp2 libprotobuf-c 2>/dev/null) -lm
 BUILD ?= build
+# peapod version: git describe at build, else this.
+VERSION := 0.1.0
+GIT_VERSION := $(shell git describe --tags --always --dirty 2>/dev/null || echo v$(VERSION))
 
 LIB_SRC := $(sort $(shell find src -name '*.c' ! -path 'src/cli/*' ! -path 'src/progs/*'))
 CLI_SRC := $(sort $(wildcard src/cli/*.c))
@@ -61,6 +64,7 @@ $(BUILD)/src/cri/cri_runtime.o: ALL_CFLAGS += -DPP_VERSION='"$(PP_VERSION)"'
 
 # Made anew each time: the object of a source that was removed must not
 # linger in the archive.
+$(BUILD)/src/cli/cmd_version.o: ALL_CFLAGS += -DPEAPOD_VERSION='"$(GIT_VERSION)"'
 $(BUILD)/libpeapod.a: $(LIB_OBJ)
 	rm -f $@
 	ar rcs $@ $^
@@ -98,6 +102,11 @@ $(BUILD)/tests/%: tests/unit/%.c $(wildcard tests/unit/*.h) $(BUILD)/libpeapod.a
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -o $@ $< $(BUILD)/libpeapod.a $(LDLIBS) -lcmocka -larchive $(LDFLAGS)
 
+# The help's tables against the verbs' (src/cli without its main).
+CLI_LIB_OBJ := $(filter-out $(BUILD)/src/cli/main.o,$(CLI_OBJ))
+$(BUILD)/tests/test_cli_help: tests/unit/test_cli_help.c $(CLI_LIB_OBJ) $(BUILD)/libpeapod.a
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -o $@ $< $(CLI_LIB_OBJ) $(BUILD)/libpeapod.a $(LDLIBS) -lcmocka $(LDFLAGS)
 # The settings' test again, against the test build's settings module.
 $(BUILD)/tests/test_settings_knobs: tests/unit/test_settings.c $(TEST_KNOBS_OBJ) $(BUILD)/libpeapod.a
 	@mkdir -p $(dir $@)
@@ -188,7 +197,8 @@ FUZZ_CC = clang -std=c11 -D_GNU_SOURCE -Isrc -g -O1 -fsanitize=fuzzer,address,un
 # answers (tokens, errors bodies, headers, redirects), image layers (entry
 # paths, whole tar streams unpacked), the files a pull reads (TOML,
 # registries.conf, credentials), docker-archive manifest.json, the atomic
-# writer's payloads (paths classified, written, read back) and inputs of
+# writer's payloads (paths classified, written, read back), the CLI's check
+# of a verb's flags (any command line) and inputs of
 # several objects (ConfigMaps, Secrets, Lists, JSON) for a third of it each.
 fuzz:
 	@mkdir -p build-fuzz/corpus build-fuzz/corpus-crilog build-fuzz/corpus-seccomp build-fuzz/corpus-cni \
@@ -196,7 +206,7 @@ fuzz:
 		build-fuzz/corpus-oci build-fuzz/corpus-registry build-fuzz/corpus-layer \
 		build-fuzz/corpus-pull-conf build-fuzz/corpus-archive build-fuzz/corpus-atomic-writer \
 		build-fuzz/corpus-objects build-fuzz/corpus-selector build-fuzz/corpus-cri \
-		build-fuzz/corpus-job
+		build-fuzz/corpus-job build-fuzz/corpus-cli-flags
 	$(FUZZ_CC) -o build-fuzz/fuzz_manifest fuzz/fuzz_manifest.c \
 		$(filter src/manifest/%.c src/util/%.c src/security/caps.c,$(LIB_SRC)) $(LDLIBS)
 	$(FUZZ_CC) -o build-fuzz/fuzz_crilog fuzz/fuzz_crilog.c \
@@ -276,6 +286,10 @@ fuzz:
 		-rss_limit_mb=1024 build-fuzz/corpus-atomic-writer fuzz/corpus-atomic-writer
 	build-fuzz/fuzz_cri -max_total_time=$$(( $(FUZZ_SECONDS) / 3 + 1 )) -max_len=65536 \
 		-rss_limit_mb=1024 build-fuzz/corpus-cri fuzz/corpus-cri
+	$(FUZZ_CC) -o build-fuzz/fuzz_cli_flags fuzz/fuzz_cli_flags.c src/cli/cli_help.c \
+		$(filter src/util/%.c,$(LIB_SRC)) $(LDLIBS)
+	build-fuzz/fuzz_cli_flags -max_total_time=$$(( $(FUZZ_SECONDS) / 3 + 1 )) -max_len=4096 \
+		-rss_limit_mb=1024 build-fuzz/corpus-cli-flags fuzz/corpus-cli-flags
 	rm -rf /tmp/peapod-fuzz-cri.* /tmp/peapod-fuzz-aw.* /tmp/peapod-fuzz-crilog.* /tmp/peapod-fuzz-cni.* /tmp/peapod-fuzz-layer.*
 
 format:

@@ -6,9 +6,12 @@
 #ifndef PEAPOD_CLI_H
 #define PEAPOD_CLI_H
 
+#include <getopt.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stddef.h>
+
+#include <stdio.h>
 
 #include "util/error.h"
 
@@ -16,11 +19,93 @@
 #define CLI_EXIT_FAILURE 1
 #define CLI_EXIT_USAGE 2
 
+/* The groups `peapod help` lists the verbs in, as kubectl's. */
+enum cli_group {
+	CLI_GROUP_OTHER = 0, /* the default of an entry that names none */
+	CLI_GROUP_BASIC,
+	CLI_GROUP_DEPLOY,
+	CLI_GROUP_CLUSTER,
+	CLI_GROUP_TROUBLESHOOT,
+	CLI_GROUP_ADVANCED,
+	CLI_GROUP_IMAGE,
+	CLI_GROUP_HIDDEN, /* __complete: not listed, not completed */
+	CLI_N_GROUPS
+};
+
+/* One flag's help: the long option as the verb's struct option table names
+ * it, its argument's placeholder (NULL: none) and meaning. help NULL: the
+ * table has the option but this verb refuses it (a table shared by two
+ * verbs): neither shown nor accepted. */
+struct cli_flag_doc {
+	const char *name, *arg, *help;
+};
+
+/* A verb's help, built from the very tables the verb parses with (opts,
+ * shorts): every option of opts must have its flags entry, and each entry
+ * an option (tests/unit/test_cli_help.c). opts NULL: a verb with
+ * subcommands that parse their own (image, system); subcommands lists them. */
+struct cli_verb_doc {
+	const char *usage;    /* after "peapod " */
+	const char *examples; /* "  # why\n  peapod ...\n" lines */
+	const struct option *opts;
+	const char *shorts;
+	const struct cli_flag_doc *flags;
+	const char *subcommands; /* "  NAME  what\n" lines, or NULL */
+};
+
 struct cli_command {
 	const char *name;
 	int (*fn)(int argc, char **argv); /* argv[0] is the verb */
-	const char *help;
+	const char *help;		  /* one line: what it does */
+	enum cli_group group;
+	const struct cli_verb_doc *doc; /* NULL: only the line above */
 };
+
+/* cli_commands.c: every verb, in the order help lists them; and the
+ * subcommands of the verbs that have some ("image pull", "system df"). */
+extern const struct cli_command cli_commands[];
+extern const struct cli_command cli_subcommands[];
+/* A verb, or a subcommand by its two words ("image pull"). */
+const struct cli_command *cli_find_command(const char *name);
+/* The subcommand argv[1] of verb c (NULL: none such, or c has none). */
+const struct cli_command *cli_find_subcommand(const struct cli_command *c, int argc, char **argv);
+
+/* cli_help.c: `peapod help`, `peapod VERB --help`, and the check of a
+ * verb's flags before it runs. */
+void cli_print_usage(FILE *f);
+/* 0 printed, CLI_EXIT_USAGE: no such verb (printed). */
+int cli_print_verb_help(FILE *f, const char *verb);
+/* Before the verb parses: -h/--help prints its help (*exit 0); a flag it
+ * does not take or one missing its argument prints one line naming it
+ * (*exit 1). Returns true when the verb should not run. */
+bool cli_precheck(const struct cli_command *c, int argc, char **argv, int *exit_code);
+/* The flags the verb really takes (hidden ones left out): the visible
+ * entries of its doc, or NULL. */
+const struct cli_flag_doc *cli_flag_doc_of(const struct cli_command *c, const char *name);
+
+/* The verbs' own option tables (each cmd_*.c), which their docs show. */
+extern const struct option cli_opts_run[], cli_opts_apply[], cli_opts_delete[], cli_opts_inspect[],
+    cli_opts_describe[], cli_opts_events[], cli_opts_logs[], cli_opts_exec[], cli_opts_cp[],
+    cli_opts_port_forward[], cli_opts_debug[], cli_opts_wait[], cli_opts_create[], cli_opts_pause[],
+    cli_opts_stats[], cli_opts_get[], cli_opts_version[], cli_opts_scale[], cli_opts_rollout[];
+extern const char cli_shorts_run[], cli_shorts_apply[], cli_shorts_delete[], cli_shorts_inspect[],
+    cli_shorts_describe[], cli_shorts_events[], cli_shorts_logs[], cli_shorts_attach[],
+    cli_shorts_exec[], cli_shorts_cp[], cli_shorts_port_forward[], cli_shorts_debug[],
+    cli_shorts_wait[], cli_shorts_create[], cli_shorts_pause[], cli_shorts_stats[],
+    cli_shorts_get[], cli_shorts_version[], cli_shorts_scale[], cli_shorts_rollout[];
+
+/* The image and system subcommands' tables (cmd_image*.c). */
+extern const struct option cli_opts_image[], cli_opts_image_pull[], cli_opts_image_ls[],
+    cli_opts_image_root[], cli_opts_image_archive[], cli_opts_system_df[];
+extern const char cli_shorts_image[], cli_shorts_image_pull[], cli_shorts_image_ls[],
+    cli_shorts_image_root[], cli_shorts_image_load[], cli_shorts_image_save[],
+    cli_shorts_system_df[];
+
+/* cmd_version.c, cmd_completion.c */
+int cmd_version(int argc, char **argv);
+int cmd_help(int argc, char **argv);
+int cmd_completion(int argc, char **argv);
+int cmd_complete(int argc, char **argv); /* the hidden __complete */
 
 int cmd_run(int argc, char **argv);
 int cmd_image(int argc, char **argv);

@@ -112,6 +112,11 @@ void cli_print_yaml(struct json_object *doc)
 	yaml_value(doc, 0, false);
 }
 
+/* The flags of inspect; its help (cli_commands.c) shows each. */
+const struct option cli_opts_inspect[] = {{"namespace", required_argument, NULL, 'n'},
+					  {NULL, 0, NULL, 0}};
+const char cli_shorts_inspect[] = "n:";
+
 const char *cli_pod_name(const char *arg)
 {
 	return strncmp(arg, "pod/", 4) == 0 ? arg + 4 : arg;
@@ -119,12 +124,10 @@ const char *cli_pod_name(const char *arg)
 
 int cli_one_pod_args(int argc, char **argv, const char *usage, const char **ns, const char **name)
 {
-	static const struct option longopts[] = {{"namespace", required_argument, NULL, 'n'},
-						 {NULL, 0, NULL, 0}};
 	const char *given = NULL;
 	int c;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "n:", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, cli_shorts_inspect, cli_opts_inspect, NULL)) != -1) {
 		if (c != 'n')
 			return CLI_EXIT_USAGE;
 		given = optarg;

@@ -47,6 +47,13 @@ static void remote_free(struct remote *r)
 	free(r->pod);
 }
 
+/* The flags of cp; its help (cli_commands.c) shows each. */
+const struct option cli_opts_cp[] = {{"container", required_argument, NULL, 'c'},
+				     {"namespace", required_argument, NULL, 'n'},
+				     {"help", no_argument, NULL, 'h'},
+				     {NULL, 0, NULL, 0}};
+const char cli_shorts_cp[] = "c:n:h";
+
 static void print_skip(void *ctx, const char *path, const char *why)
 {
 	(void)ctx;
@@ -55,14 +62,10 @@ static void print_skip(void *ctx, const char *path, const char *why)
 
 int cmd_cp(int argc, char **argv)
 {
-	static const struct option longopts[] = {{"container", required_argument, NULL, 'c'},
-						 {"namespace", required_argument, NULL, 'n'},
-						 {"help", no_argument, NULL, 'h'},
-						 {NULL, 0, NULL, 0}};
 	const char *ns = NULL, *container = NULL;
 	int c;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "c:n:h", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, cli_shorts_cp, cli_opts_cp, NULL)) != -1) {
 		if (c == 'c')
 			container = optarg;
 		else if (c == 'n')

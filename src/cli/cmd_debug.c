@@ -43,21 +43,23 @@ static const char usage_text[] =
     "  it runs detached (peapod logs POD -c NAME, peapod attach).\n"
     "  example: peapod debug web -it --image busybox --target app -- sh\n";
 
+/* The flags of debug; its help (cli_commands.c) shows each. */
+const struct option cli_opts_debug[] = {{"namespace", required_argument, NULL, 'n'},
+					{"image", required_argument, NULL, 'I'},
+					{"image-pull-policy", required_argument, NULL, 'P'},
+					{"target", required_argument, NULL, 'T'},
+					{"container", required_argument, NULL, 'c'},
+					{"stdin", no_argument, NULL, 'i'},
+					{"tty", no_argument, NULL, 't'},
+					{"quiet", no_argument, NULL, 'q'},
+					{"help", no_argument, NULL, 'h'},
+					{NULL, 0, NULL, 0}};
+const char cli_shorts_debug[] = "+n:c:itqh";
+
 static int debug_options(int argc, char **argv, struct debug_opts *o)
 {
-	static const struct option longopts[] = {
-	    {"namespace", required_argument, NULL, 'n'},
-	    {"image", required_argument, NULL, 'I'},
-	    {"image-pull-policy", required_argument, NULL, 'P'},
-	    {"target", required_argument, NULL, 'T'},
-	    {"container", required_argument, NULL, 'c'},
-	    {"stdin", no_argument, NULL, 'i'},
-	    {"tty", no_argument, NULL, 't'},
-	    {"quiet", no_argument, NULL, 'q'},
-	    {"help", no_argument, NULL, 'h'},
-	    {NULL, 0, NULL, 0}};
 	int c;
-	while ((c = getopt_long(argc, argv, "+n:c:itqh", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, cli_shorts_debug, cli_opts_debug, NULL)) != -1) {
 		switch (c) {
 		case 'n':
 			o->ns = optarg;

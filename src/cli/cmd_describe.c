@@ -568,6 +568,14 @@ static const struct describe_kind {
     {{"jobs", "job", "job.batch", "jobs.batch"}, cli_describe_jobs},
 };
 
+/* The flags of describe; its help (cli_commands.c) shows each. */
+const struct option cli_opts_describe[] = {{"namespace", required_argument, NULL, 'n'},
+					   {"all-namespaces", no_argument, NULL, 'A'},
+					   {"selector", required_argument, NULL, 'l'},
+					   {"field-selector", required_argument, NULL, 'S'},
+					   {NULL, 0, NULL, 0}};
+const char cli_shorts_describe[] = "n:Al:";
+
 static const struct describe_kind *find_kind(const char *name, size_t len)
 {
 	for (size_t k = 0; k < sizeof(kinds) / sizeof(*kinds); k++)
@@ -580,15 +588,10 @@ static const struct describe_kind *find_kind(const char *name, size_t len)
 
 int cmd_describe(int argc, char **argv)
 {
-	static const struct option longopts[] = {{"namespace", required_argument, NULL, 'n'},
-						 {"all-namespaces", no_argument, NULL, 'A'},
-						 {"selector", required_argument, NULL, 'l'},
-						 {"field-selector", required_argument, NULL, 'S'},
-						 {NULL, 0, NULL, 0}};
 	struct cli_select sel = {0};
 	int c;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "n:Al:", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, cli_shorts_describe, cli_opts_describe, NULL)) != -1) {
 		if (c == 'n')
 			sel.ns = optarg;
 		else if (c == 'A')

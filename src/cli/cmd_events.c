@@ -78,6 +78,14 @@ static void read_new(const struct cli_select *sel, const char *for_pod, struct o
 		qsort(l->rows, l->n, sizeof(*l->rows), by_time);
 }
 
+/* The flags of events; its help (cli_commands.c) shows each. */
+const struct option cli_opts_events[] = {{"namespace", required_argument, NULL, 'n'},
+					 {"all-namespaces", no_argument, NULL, 'A'},
+					 {"for", required_argument, NULL, 'F'},
+					 {"watch", no_argument, NULL, 'w'},
+					 {NULL, 0, NULL, 0}};
+const char cli_shorts_events[] = "n:Aw";
+
 static void print_rows(struct ev_list *l, bool all_ns, bool header, int *w)
 {
 	/* kubectl's tabwriter: columns as wide as their widest cell, 3 apart */
@@ -117,17 +125,12 @@ static void print_rows(struct ev_list *l, bool all_ns, bool header, int *w)
 
 int cmd_events(int argc, char **argv)
 {
-	static const struct option longopts[] = {{"namespace", required_argument, NULL, 'n'},
-						 {"all-namespaces", no_argument, NULL, 'A'},
-						 {"for", required_argument, NULL, 'F'},
-						 {"watch", no_argument, NULL, 'w'},
-						 {NULL, 0, NULL, 0}};
 	struct cli_select sel = {.labels = ""}; /* every pod */
 	const char *for_pod = NULL;
 	bool watch = false;
 	int c;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "n:Aw", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, cli_shorts_events, cli_opts_events, NULL)) != -1) {
 		if (c == 'n') {
 			sel.ns = optarg;
 		} else if (c == 'A') {
@@ -153,6 +156,15 @@ int cmd_events(int argc, char **argv)
 	if (optind != argc) {
 		fprintf(stderr, "usage: peapod events [-n NS|-A] [--for pod/NAME] [-w]\n");
 		return CLI_EXIT_USAGE;
+	}
+	if (for_pod != NULL && !watch) { /* a pod that is not: exit 1 naming it */
+		cleanup_error struct pp_error *err = NULL;
+		struct pp_pod_view v;
+		if (pp_pod_view_load(cli_namespace(sel.ns), for_pod, &v, &err) < 0) {
+			cli_print_error(err);
+			return CLI_EXIT_FAILURE;
+		}
+		pp_pod_view_free(&v);
 	}
 	struct offsets off = {0};
 	struct ev_list l = {0};

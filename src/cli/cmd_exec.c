@@ -12,16 +12,19 @@ struct exec_opts {
 	bool in, tty;
 };
 
+/* The flags of exec; its help (cli_commands.c) shows each. */
+const struct option cli_opts_exec[] = {{"container", required_argument, NULL, 'c'},
+				       {"namespace", required_argument, NULL, 'n'},
+				       {"stdin", no_argument, NULL, 'i'},
+				       {"tty", no_argument, NULL, 't'},
+				       {NULL, 0, NULL, 0}};
+const char cli_shorts_exec[] = "+c:n:it";
+
 /* Options up to the next non-option ("+"): the command's own come after. */
 static int exec_options(int argc, char **argv, struct exec_opts *o)
 {
-	static const struct option longopts[] = {{"container", required_argument, NULL, 'c'},
-						 {"namespace", required_argument, NULL, 'n'},
-						 {"stdin", no_argument, NULL, 'i'},
-						 {"tty", no_argument, NULL, 't'},
-						 {NULL, 0, NULL, 0}};
 	int c;
-	while ((c = getopt_long(argc, argv, "+c:n:it", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, cli_shorts_exec, cli_opts_exec, NULL)) != -1) {
 		if (c == 'c')
 			o->container = optarg;
 		else if (c == 'n')

@@ -545,7 +545,63 @@ static char *row_signature(const struct pp_pod_view *v, const struct get_opts *o
 
 struct seen {
 	char *key, *sig; /* ns/name, its last row */
+	char *shown;	 /* what was printed for it last (the row, or the object) */
+	bool present;	 /* in the latest listing */
 };
+
+/* Prints one pod as get -w does (show false: --watch-only's first listing,
+ * not printed), and keeps its row (without the header) for when it goes. */
+static char *print_watched(struct pp_pod_view *v, struct get_opts *o, bool show)
+{
+	bool table = o->out == OUT_TABLE || o->out == OUT_WIDE;
+	if (table && show)
+		print_header(o);
+	char *buf = NULL;
+	size_t len = 0;
+	fflush(stdout);
+	FILE *real = stdout, *mem = open_memstream(&buf, &len);
+	if (mem == NULL)
+		return NULL;
+	stdout = mem; /* the printers write to stdout */
+	if (table)
+		print_row(v, o);
+	else
+		print_pods(v, 1, o, true);
+	fclose(mem);
+	stdout = real;
+	if (show)
+		fputs(buf, stdout);
+	if (o->out == OUT_CUSTOM) { /* the row after the one header */
+		char *last = len > 1 ? memrchr(buf, '\n', len - 1) : NULL;
+		if (last != NULL)
+			memmove(buf, last + 1, strlen(last + 1) + 1);
+		o->no_headers = o->no_headers || show; /* one header, as kubectl */
+	}
+	return buf;
+}
+
+/* The pods gone since the last listing: their last row again, as kubectl
+ * prints a deleted pod's row with its final status; then forgotten (one
+ * made again with the name shows up as new). */
+static void print_gone(struct seen *seen, size_t *n_seen, struct get_opts *o)
+{
+	size_t k = 0;
+	for (size_t i = 0; i < *n_seen; i++) {
+		if (!seen[i].present) {
+			if (seen[i].shown != NULL && (o->out == OUT_TABLE || o->out == OUT_WIDE))
+				print_header(o); /* --watch-only: maybe its first row */
+			if (seen[i].shown != NULL)
+				fputs(seen[i].shown, stdout);
+			free(seen[i].key);
+			free(seen[i].sig);
+			free(seen[i].shown);
+			continue;
+		}
+		seen[i].present = false;
+		seen[k++] = seen[i];
+	}
+	*n_seen = k;
+}
 
 /* Lists the pods get shows: the names given, else those the selectors pick. */
 static int load_views(struct get_opts *o, char **names, int n_names, struct pp_pod_view **views,
@@ -603,23 +659,18 @@ static int watch_pods(struct get_opts *o, char **names, int n_names, struct pp_p
 			if (k == n_seen) {
 				seen = xrealloc(seen, sizeof(*seen) * (n_seen + 1));
 				seen[n_seen++] = (struct seen){.key = xstrdup(key)};
-			} else if (strcmp(seen[k].sig, sig) == 0) {
+			}
+			seen[k].present = true;
+			if (seen[k].sig != NULL && strcmp(seen[k].sig, sig) == 0) {
 				free(sig);
 				continue;
 			}
 			free(seen[k].sig);
 			seen[k].sig = sig;
-			if (first && o->watch_only)
-				continue;
-			if (o->out == OUT_TABLE || o->out == OUT_WIDE)
-				print_header(o);
-			if (o->out == OUT_TABLE || o->out == OUT_WIDE)
-				print_row(&views[i], o);
-			else
-				print_pods(&views[i], 1, o, true);
-			if (o->out == OUT_CUSTOM)
-				o->no_headers = true; /* one header, as kubectl */
+			free(seen[k].shown);
+			seen[k].shown = print_watched(&views[i], o, !(first && o->watch_only));
 		}
+		print_gone(seen, &n_seen, o);
 		first = false;
 		fflush(stdout);
 		pp_pod_views_free(views, n);
@@ -633,6 +684,7 @@ static int watch_pods(struct get_opts *o, char **names, int n_names, struct pp_p
 	for (size_t i = 0; i < n_seen; i++) {
 		free(seen[i].key);
 		free(seen[i].sig);
+		free(seen[i].shown);
 	}
 	free(seen);
 	pp_pod_watch_free(w);
@@ -763,26 +815,36 @@ static const struct get_kind *find_kind(const char *name)
 	return NULL;
 }
 
+enum { OPT_FIELD = 256, OPT_NO_HEADERS, OPT_SHOW_LABELS, OPT_SORT_BY, OPT_WATCH_ONLY };
+
+/* The flags of get; its help (cli_commands.c) shows each. */
+const struct option cli_opts_get[] = {{"output", required_argument, NULL, 'o'},
+				      {"namespace", required_argument, NULL, 'n'},
+				      {"all-namespaces", no_argument, NULL, 'A'},
+				      {"selector", required_argument, NULL, 'l'},
+				      {"field-selector", required_argument, NULL, OPT_FIELD},
+				      {"watch", no_argument, NULL, 'w'},
+				      {"watch-only", no_argument, NULL, OPT_WATCH_ONLY},
+				      {"no-headers", no_argument, NULL, OPT_NO_HEADERS},
+				      {"show-labels", no_argument, NULL, OPT_SHOW_LABELS},
+				      {"label-columns", required_argument, NULL, 'L'},
+				      {"sort-by", required_argument, NULL, OPT_SORT_BY},
+				      {NULL, 0, NULL, 0}};
+const char cli_shorts_get[] = "o:n:Al:wL:";
+
+/* The TYPE of "TYPE/NAME" (NULL without a slash); the caller frees. */
+static char *xstrndup_slash(const char *arg)
+{
+	const char *slash = strchr(arg, '/');
+	return slash ? xasprintf("%.*s", (int)(slash - arg), arg) : NULL;
+}
+
 static int parse_get_args(int argc, char **argv, struct get_opts *o)
 {
-	enum { OPT_FIELD = 256, OPT_NO_HEADERS, OPT_SHOW_LABELS, OPT_SORT_BY, OPT_WATCH_ONLY };
-	static const struct option longopts[] = {
-	    {"output", required_argument, NULL, 'o'},
-	    {"namespace", required_argument, NULL, 'n'},
-	    {"all-namespaces", no_argument, NULL, 'A'},
-	    {"selector", required_argument, NULL, 'l'},
-	    {"field-selector", required_argument, NULL, OPT_FIELD},
-	    {"watch", no_argument, NULL, 'w'},
-	    {"watch-only", no_argument, NULL, OPT_WATCH_ONLY},
-	    {"no-headers", no_argument, NULL, OPT_NO_HEADERS},
-	    {"show-labels", no_argument, NULL, OPT_SHOW_LABELS},
-	    {"label-columns", required_argument, NULL, 'L'},
-	    {"sort-by", required_argument, NULL, OPT_SORT_BY},
-	    {NULL, 0, NULL, 0}};
 	int c;
 	cleanup_error struct pp_error *err = NULL;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "o:n:Al:wL:", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, cli_shorts_get, cli_opts_get, NULL)) != -1) {
 		switch (c) {
 		case 'o':
 			o->format = optarg;
@@ -830,6 +892,94 @@ static int parse_get_args(int argc, char **argv, struct get_opts *o)
 	return 0;
 }
 
+/* One kind's output with each row's NAME as kind/NAME, as kubectl prints
+ * several kinds: the table is captured and the prefix put in at the NAME
+ * column (header widened to match). Other outputs are printed as they are. */
+static int get_prefixed(const struct get_kind *k, struct get_opts *o, char **names, int n,
+			bool *printed)
+{
+	if (o->out != OUT_TABLE && o->out != OUT_WIDE) {
+		*printed = true;
+		return k->get(o, names, n);
+	}
+	char *buf = NULL;
+	size_t len = 0;
+	fflush(stdout);
+	FILE *real = stdout, *mem = open_memstream(&buf, &len);
+	if (mem == NULL)
+		return k->get(o, names, n);
+	stdout = mem; /* the kinds' printers write to stdout */
+	int r = k->get(o, names, n);
+	fclose(mem);
+	stdout = real;
+	const char *kind = k->names[1];
+	size_t col = 0;
+	bool header = !o->no_headers;
+	for (char *save = NULL, *line = strtok_r(buf, "\n", &save); line;
+	     line = strtok_r(NULL, "\n", &save)) {
+		if (*printed && header)
+			fputc('\n', stdout); /* between kinds */
+		if (header) {
+			char *at = strstr(line, "NAME   ");
+			if (at != NULL && at > line && at[-1] != ' ')
+				at = strstr(at + 1, "NAME   ");
+			col = at ? (size_t)(at - line) : 0;
+			if (at != NULL)
+				printf("%.*s%-*s%s\n", (int)(col + 4), line,
+				       (int)(strlen(kind) + 1), "", at + 4);
+			else
+				printf("%s\n", line);
+		} else {
+			if (col > strlen(line))
+				col = 0;
+			printf("%.*s%s/%s\n", (int)col, line, kind, line + col);
+		}
+		header = false;
+		*printed = true;
+	}
+	free(buf);
+	return r;
+}
+
+/* "pod/a", "configmap/b"...: each kind with its names, in the order given. */
+static int get_typed_names(char **args, int n, struct get_opts *o)
+{
+	const struct get_kind *seen[sizeof(kinds) / sizeof(*kinds)];
+	size_t n_seen = 0;
+	for (int i = 0; i < n; i++) {
+		cleanup_free char *word = xstrndup_slash(args[i]);
+		const struct get_kind *k = word ? find_kind(word) : NULL;
+		if (k == NULL) {
+			fprintf(stderr,
+				"error: there is no need to specify a resource type as a separate "
+				"argument when passing arguments in resource/name form (\"%s\")\n",
+				args[i]);
+			return CLI_EXIT_USAGE;
+		}
+		size_t s = 0;
+		while (s < n_seen && seen[s] != k)
+			s++;
+		if (s == n_seen)
+			seen[n_seen++] = k;
+	}
+	int status = 0;
+	bool printed = false;
+	for (size_t s = 0; s < n_seen; s++) {
+		char **names = xmalloc(sizeof(*names) * (size_t)n);
+		int m = 0;
+		for (int i = 0; i < n; i++) {
+			cleanup_free char *word = xstrndup_slash(args[i]);
+			if (find_kind(word) == seen[s])
+				names[m++] = strchr(args[i], '/') + 1;
+		}
+		int r = n_seen > 1 ? get_prefixed(seen[s], o, names, m, &printed)
+				   : seen[s]->get(o, names, m);
+		status = r > status ? r : status;
+		free(names);
+	}
+	return status;
+}
+
 int cmd_get(int argc, char **argv)
 {
 	struct get_opts o = {.out = OUT_TABLE};
@@ -838,31 +988,35 @@ int cmd_get(int argc, char **argv)
 	if (parse_get_args(argc, argv, &o) < 0)
 		goto out;
 	if (optind >= argc) {
-		fprintf(stderr,
-			"usage: peapod get "
-			"pods|configmaps|secrets|pvc|pv|deployments|replicasets|daemonsets|all[,"
-			"KIND...] [NAME...] [-o "
-			"wide|json|yaml|name|jsonpath=T|custom-columns=C] [-n NS|-A] [-l SEL] "
-			"[--field-selector F] [-w|--watch-only] [--no-headers] [--show-labels] "
-			"[-L KEY,...] [--sort-by PATH]\n");
+		fprintf(stderr, "usage: peapod %s; see 'peapod get --help'\n",
+			"get KIND[,KIND...]|all [NAME...] | get KIND/NAME...");
 		goto out;
 	}
 	/* a workload whose controller was killed gets one again */
 	(void)pp_workloads_resume(NULL);
-	/* "pods", "pods,configmaps", "pod/NAME", "all" */
+	if (strchr(argv[optind], '/') != NULL) { /* get pod/a configmap/b */
+		if ((o.watch || o.watch_only) && argc - optind > 1) {
+			fprintf(stderr, "error: you may only specify a single resource type\n");
+			goto out;
+		}
+		status = get_typed_names(argv + optind, argc - optind, &o);
+		goto out;
+	}
+	/* "pods", "pods,configmaps", "all" */
 	const struct get_kind *todo[sizeof(kinds) / sizeof(*kinds)];
 	size_t n_todo = 0;
+	bool all = false;
 	list = xstrdup(argv[optind]);
-	char *slash = strchr(list, '/'), *save = NULL;
-	if (slash != NULL)
-		*slash = '\0';
+	char *save = NULL;
 	for (char *k = strtok_r(list, ",", &save); k; k = strtok_r(NULL, ",", &save)) {
 		listing_all = listing_all || strcmp(k, "all") == 0;
 		for (size_t i = 0; strcmp(k, "all") == 0 && i < sizeof(kinds) / sizeof(*kinds); i++)
 			if (kinds[i].in_all && n_todo < sizeof(todo) / sizeof(*todo))
 				todo[n_todo++] = &kinds[i];
-		if (strcmp(k, "all") == 0)
+		if (strcmp(k, "all") == 0) {
+			all = true;
 			continue;
+		}
 		const struct get_kind *kind = find_kind(k);
 		if (kind == NULL) {
 			fprintf(stderr, "error: the server doesn't have a resource type \"%s\"\n",
@@ -872,18 +1026,17 @@ int cmd_get(int argc, char **argv)
 		if (n_todo < sizeof(todo) / sizeof(*todo))
 			todo[n_todo++] = kind;
 	}
-	if (slash != NULL) { /* get pod/NAME: the name is the argument */
-		argv[optind] = argv[optind] + (slash - list) + 1;
-	} else {
-		optind++;
-	}
+	optind++;
 	if (n_todo > 1 && (o.watch || o.watch_only)) {
 		fprintf(stderr, "error: you may only specify a single resource type\n");
 		goto out;
 	}
 	status = 0;
+	bool printed = false;
 	for (size_t i = 0; i < n_todo; i++) {
-		int r = todo[i]->get(&o, argv + optind, argc - optind);
+		int r = n_todo > 1 || all
+			    ? get_prefixed(todo[i], &o, argv + optind, argc - optind, &printed)
+			    : todo[i]->get(&o, argv + optind, argc - optind);
 		status = r > status ? r : status;
 	}
 out:

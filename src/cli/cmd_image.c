@@ -113,7 +113,10 @@ enum {
 	OPT_FORCE,
 };
 
-static const struct option long_options[] = {
+/* The flags of image import, rm and prune; their help (cli_commands.c)
+ * shows each one takes. */
+const char cli_shorts_image[] = "fh";
+const struct option cli_opts_image[] = {
     {"entrypoint", required_argument, NULL, OPT_ENTRYPOINT},
     {"cmd", required_argument, NULL, OPT_CMD},
     {"env", required_argument, NULL, OPT_ENV},
@@ -145,7 +148,7 @@ static int parse_options(int argc, char **argv, bool import, bool rm, struct ima
 {
 	int c;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "fh", long_options, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, cli_shorts_image, cli_opts_image, NULL)) != -1) {
 		char ***argvp = c == OPT_ENTRYPOINT ? &o->cfg.entrypoint : &o->cfg.cmd;
 		if (c == 'f' || c == OPT_FORCE) {
 			if (!rm)
@@ -155,7 +158,7 @@ static int parse_options(int argc, char **argv, bool import, bool rm, struct ima
 		}
 		if (!import && c != OPT_ROOT && c != 'h' && c != '?')
 			return usage_error("option --%s is only for import",
-					   long_options[c - OPT_ENTRYPOINT].name);
+					   cli_opts_image[c - OPT_ENTRYPOINT].name);
 		switch (c) {
 		case OPT_ENTRYPOINT:
 		case OPT_CMD:
@@ -257,7 +260,9 @@ enum {
 	PULL_OPT_ROOT
 };
 
-static const struct option pull_options[] = {
+/* The flags of image pull; its help (cli_commands.c) shows each. */
+const char cli_shorts_image_pull[] = "qh";
+const struct option cli_opts_image_pull[] = {
     {"platform", required_argument, NULL, PULL_OPT_PLATFORM},
     {"creds", required_argument, NULL, PULL_OPT_CREDS},
     {"authfile", required_argument, NULL, PULL_OPT_AUTHFILE},
@@ -281,7 +286,8 @@ static int parse_pull_options(int argc, char **argv, struct pull_args *a)
 {
 	int c;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "qh", pull_options, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, cli_shorts_image_pull, cli_opts_image_pull, NULL)) !=
+	       -1) {
 		switch (c) {
 		case PULL_OPT_PLATFORM:
 			a->opts.platform = optarg;

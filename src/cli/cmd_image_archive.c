@@ -21,7 +21,10 @@ static const char save_usage[] =
 
 enum { ARCHIVE_OPT_ROOT = 256, ARCHIVE_OPT_FORMAT };
 
-static const struct option archive_options[] = {
+/* The flags of image load and save; their help (cli_commands.c) shows each
+ * one takes. */
+const char cli_shorts_image_load[] = "i:qh", cli_shorts_image_save[] = "o:h";
+const struct option cli_opts_image_archive[] = {
     {"input", required_argument, NULL, 'i'},
     {"output", required_argument, NULL, 'o'},
     {"format", required_argument, NULL, ARCHIVE_OPT_FORMAT},
@@ -50,7 +53,8 @@ static int parse_archive_options(int argc, char **argv, bool save, struct archiv
 	const char *usage = save ? save_usage : load_usage;
 	int c;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, save ? "o:h" : "i:qh", archive_options, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, save ? cli_shorts_image_save : cli_shorts_image_load,
+				cli_opts_image_archive, NULL)) != -1) {
 		switch (c) {
 		case 'i':
 		case 'o':

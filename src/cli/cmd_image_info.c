@@ -254,7 +254,9 @@ static int print_json(struct pp_image_store *store, struct pp_image **imgs, size
 
 enum { OPT_ROOT = 256, OPT_DIGESTS };
 
-static const struct option ls_options[] = {
+/* The flags of image ls; its help (cli_commands.c) shows each. */
+const char cli_shorts_image_ls[] = "qo:h";
+const struct option cli_opts_image_ls[] = {
     {"digests", no_argument, NULL, OPT_DIGESTS},
     {"quiet", no_argument, NULL, 'q'},
     {"output", required_argument, NULL, 'o'},
@@ -273,7 +275,7 @@ static int parse_ls(int argc, char **argv, struct ls_args *a)
 {
 	int c;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "qo:h", ls_options, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, cli_shorts_image_ls, cli_opts_image_ls, NULL)) != -1) {
 		switch (c) {
 		case OPT_DIGESTS:
 			a->digests = true;
@@ -333,7 +335,9 @@ int cmd_image_ls(int argc, char **argv)
 }
 
 /* The options of the verbs that take only --root. */
-static const struct option root_options[] = {
+/* The flags of image inspect and tag; their help (cli_commands.c) shows each. */
+const char cli_shorts_image_root[] = "h";
+const struct option cli_opts_image_root[] = {
     {"root", required_argument, NULL, OPT_ROOT},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
@@ -343,7 +347,8 @@ static int parse_root(int argc, char **argv, const char *usage, const char **roo
 {
 	int c;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "h", root_options, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, cli_shorts_image_root, cli_opts_image_root, NULL)) !=
+	       -1) {
 		switch (c) {
 		case OPT_ROOT:
 			*root = optarg;
@@ -440,7 +445,9 @@ int cmd_image_inspect(int argc, char **argv)
 		json_object_array_add(arr, inspect_json(img));
 		pp_image_free(img);
 	}
-	printf("%s\n", json_object_to_json_string_ext(arr, JSON_FLAGS));
+	/* none found: only the errors, as for the other verbs' missing objects */
+	if (json_object_array_length(arr) > 0 || status == 0)
+		printf("%s\n", json_object_to_json_string_ext(arr, JSON_FLAGS));
 	json_object_put(arr);
 	pp_image_store_free(store);
 	return status;
@@ -495,14 +502,17 @@ static void df_images(const struct pp_image_usage *u)
 	}
 }
 
+/* The flags of system df; its help (cli_commands.c) shows each. */
+const char cli_shorts_system_df[] = "vh";
+const struct option cli_opts_system_df[] = {
+    {"verbose", no_argument, NULL, 'v'},
+    {"root", required_argument, NULL, OPT_ROOT},
+    {"help", no_argument, NULL, 'h'},
+    {NULL, 0, NULL, 0},
+};
+
 int cmd_system(int argc, char **argv)
 {
-	static const struct option opts[] = {
-	    {"verbose", no_argument, NULL, 'v'},
-	    {"root", required_argument, NULL, OPT_ROOT},
-	    {"help", no_argument, NULL, 'h'},
-	    {NULL, 0, NULL, 0},
-	};
 	cleanup_error struct pp_error *err = NULL;
 	const char *root = NULL;
 	bool verbose = false;
@@ -512,7 +522,8 @@ int cmd_system(int argc, char **argv)
 						      : "unknown system "
 							"command");
 	optind = 1;
-	while ((c = getopt_long(argc - 1, argv + 1, "vh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc - 1, argv + 1, cli_shorts_system_df, cli_opts_system_df,
+				NULL)) != -1) {
 		if (c == 'v')
 			verbose = true;
 		else if (c == OPT_ROOT)

@@ -126,6 +126,27 @@ static void flush_stdout(void *ctx)
 	fflush(stdout);
 }
 
+/* The flags of logs and attach; its help (cli_commands.c) shows each. */
+const struct option cli_opts_logs[] = {{"container", required_argument, NULL, 'c'},
+				       {"namespace", required_argument, NULL, 'n'},
+				       {"follow", no_argument, NULL, 'f'},
+				       {"previous", no_argument, NULL, 'p'},
+				       {"timestamps", no_argument, NULL, 'T'},
+				       {"tail", required_argument, NULL, 't'},
+				       {"since", required_argument, NULL, 's'},
+				       {"since-time", required_argument, NULL, 'S'},
+				       {"stdin", no_argument, NULL, 'i'},
+				       {"tty", no_argument, NULL, 'y'},
+				       {"selector", required_argument, NULL, 'l'},
+				       {"field-selector", required_argument, NULL, 'F'},
+				       {"all-containers", no_argument, NULL, 'a'},
+				       {"prefix", no_argument, NULL, 'P'},
+				       {"max-log-requests", required_argument, NULL, 'M'},
+				       {"limit-bytes", required_argument, NULL, 'B'},
+				       {NULL, 0, NULL, 0}};
+const char cli_shorts_logs[] = "c:n:fpl:";
+const char cli_shorts_attach[] = "c:n:it";
+
 /* "5s", "2m", "1h", "300": seconds. */
 static int parse_duration(const char *s, int64_t *out_ns)
 {
@@ -146,28 +167,11 @@ static int parse_duration(const char *s, int64_t *out_ns)
 
 static int parse_logs_args(int argc, char **argv, struct logs_opts *o, bool attach)
 {
-	static const struct option longopts[] = {{"container", required_argument, NULL, 'c'},
-						 {"namespace", required_argument, NULL, 'n'},
-						 {"follow", no_argument, NULL, 'f'},
-						 {"previous", no_argument, NULL, 'p'},
-						 {"timestamps", no_argument, NULL, 'T'},
-						 {"tail", required_argument, NULL, 't'},
-						 {"since", required_argument, NULL, 's'},
-						 {"since-time", required_argument, NULL, 'S'},
-						 {"stdin", no_argument, NULL, 'i'},
-						 {"tty", no_argument, NULL, 'y'},
-						 {"selector", required_argument, NULL, 'l'},
-						 {"field-selector", required_argument, NULL, 'F'},
-						 {"all-containers", no_argument, NULL, 'a'},
-						 {"prefix", no_argument, NULL, 'P'},
-						 {"max-log-requests", required_argument, NULL, 'M'},
-						 {"limit-bytes", required_argument, NULL, 'B'},
-						 {NULL, 0, NULL, 0}};
 	int c;
 	int64_t d;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, attach ? "c:n:it" : "c:n:fpl:", longopts, NULL)) !=
-	       -1) {
+	while ((c = getopt_long(argc, argv, attach ? cli_shorts_attach : cli_shorts_logs,
+				cli_opts_logs, NULL)) != -1) {
 		char *end = NULL;
 		switch (c) {
 		case 'c':

@@ -269,6 +269,21 @@ int cli_delete_objects(int kind, char **names, int n, const char *ns)
 
 /* ---- create ---- */
 
+/* The flags of create; its help (cli_commands.c) shows each. */
+const struct option cli_opts_create[] = {{"from-literal", required_argument, NULL, 'l'},
+					 {"from-file", required_argument, NULL, 'f'},
+					 {"from-env-file", required_argument, NULL, 'e'},
+					 {"namespace", required_argument, NULL, 'n'},
+					 {"type", required_argument, NULL, 't'},
+					 {"cert", required_argument, NULL, 'c'},
+					 {"key", required_argument, NULL, 'k'},
+					 {"docker-server", required_argument, NULL, 'S'},
+					 {"docker-username", required_argument, NULL, 'U'},
+					 {"docker-password", required_argument, NULL, 'P'},
+					 {"docker-email", required_argument, NULL, 'E'},
+					 {NULL, 0, NULL, 0}};
+const char cli_shorts_create[] = "n:";
+
 static void create_usage(void)
 {
 	fprintf(stderr,
@@ -289,21 +304,9 @@ struct create_args {
 
 static int parse_create_flags(int argc, char **argv, struct create_args *a)
 {
-	static const struct option longopts[] = {{"from-literal", required_argument, NULL, 'l'},
-						 {"from-file", required_argument, NULL, 'f'},
-						 {"from-env-file", required_argument, NULL, 'e'},
-						 {"namespace", required_argument, NULL, 'n'},
-						 {"type", required_argument, NULL, 't'},
-						 {"cert", required_argument, NULL, 'c'},
-						 {"key", required_argument, NULL, 'k'},
-						 {"docker-server", required_argument, NULL, 'S'},
-						 {"docker-username", required_argument, NULL, 'U'},
-						 {"docker-password", required_argument, NULL, 'P'},
-						 {"docker-email", required_argument, NULL, 'E'},
-						 {NULL, 0, NULL, 0}};
 	int c;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "n:", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, cli_shorts_create, cli_opts_create, NULL)) != -1) {
 		enum pp_source_kind sk = PP_SOURCE_LITERAL;
 		switch (c) {
 		case 'l':

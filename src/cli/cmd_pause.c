@@ -7,14 +7,17 @@
 #include "ops/ops.h"
 #include "util/cleanup.h"
 
+/* The flags of pause and unpause; its help (cli_commands.c) shows each. */
+const struct option cli_opts_pause[] = {{"namespace", required_argument, NULL, 'n'},
+					{NULL, 0, NULL, 0}};
+const char cli_shorts_pause[] = "n:";
+
 static int pause_verb(int argc, char **argv, bool pause)
 {
-	static const struct option longopts[] = {{"namespace", required_argument, NULL, 'n'},
-						 {NULL, 0, NULL, 0}};
 	const char *ns = NULL;
 	int c;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "n:", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, cli_shorts_pause, cli_opts_pause, NULL)) != -1) {
 		if (c == 'n')
 			ns = optarg;
 		else

@@ -20,6 +20,16 @@
 /* kubectl's -f: repeated; each a file, a directory or "-". */
 #define MAX_FILES 64
 
+/* The flags of apply and replace; its help (cli_commands.c) shows each. */
+const struct option cli_opts_apply[] = {{"filename", required_argument, NULL, 'f'},
+					{"namespace", required_argument, NULL, 'n'},
+					{"recursive", no_argument, NULL, 'R'},
+					{"root", required_argument, NULL, 'r'},
+					{"network", required_argument, NULL, 'N'},
+					{"force", no_argument, NULL, 'F'},
+					{NULL, 0, NULL, 0}};
+const char cli_shorts_apply[] = "f:n:R";
+
 static int add_file(char **files, size_t *n, const char *arg)
 {
 	if (*n == MAX_FILES) {
@@ -34,20 +44,13 @@ static int add_file(char **files, size_t *n, const char *arg)
  * first, then made anew). */
 static int apply_or_replace(int argc, char **argv, bool replace)
 {
-	static const struct option longopts[] = {{"filename", required_argument, NULL, 'f'},
-						 {"namespace", required_argument, NULL, 'n'},
-						 {"recursive", no_argument, NULL, 'R'},
-						 {"root", required_argument, NULL, 'r'},
-						 {"network", required_argument, NULL, 'N'},
-						 {"force", no_argument, NULL, 'F'},
-						 {NULL, 0, NULL, 0}};
 	char *files[MAX_FILES];
 	size_t n_files = 0;
 	const char *ns = NULL, *root = NULL, *network = NULL;
 	bool recursive = false, force = false;
 	int c;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "f:n:R", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, cli_shorts_apply, cli_opts_apply, NULL)) != -1) {
 		if (c == 'f') {
 			if (add_file(files, &n_files, optarg) < 0)
 				return CLI_EXIT_USAGE;
@@ -117,6 +120,19 @@ static int delete_one(const char *ns, const char *name, const struct pp_delete_o
 	return 0;
 }
 
+/* The flags of delete; its help (cli_commands.c) shows each. */
+const struct option cli_opts_delete[] = {{"filename", required_argument, NULL, 'f'},
+					 {"namespace", required_argument, NULL, 'n'},
+					 {"recursive", no_argument, NULL, 'R'},
+					 {"grace-period", required_argument, NULL, 'g'},
+					 {"force", no_argument, NULL, 'F'},
+					 {"now", no_argument, NULL, 'N'},
+					 {"selector", required_argument, NULL, 'l'},
+					 {"field-selector", required_argument, NULL, 'S'},
+					 {"all", no_argument, NULL, 'a'},
+					 {NULL, 0, NULL, 0}};
+const char cli_shorts_delete[] = "f:n:Rl:";
+
 /* delete -l / --field-selector / --all: every pod picked, in turn. */
 static int delete_selected(const struct cli_select *sel, int n_names,
 			   const struct pp_delete_opts *o)
@@ -137,16 +153,6 @@ static int delete_selected(const struct cli_select *sel, int n_names,
 
 int cmd_delete(int argc, char **argv)
 {
-	static const struct option longopts[] = {{"filename", required_argument, NULL, 'f'},
-						 {"namespace", required_argument, NULL, 'n'},
-						 {"recursive", no_argument, NULL, 'R'},
-						 {"grace-period", required_argument, NULL, 'g'},
-						 {"force", no_argument, NULL, 'F'},
-						 {"now", no_argument, NULL, 'N'},
-						 {"selector", required_argument, NULL, 'l'},
-						 {"field-selector", required_argument, NULL, 'S'},
-						 {"all", no_argument, NULL, 'a'},
-						 {NULL, 0, NULL, 0}};
 	char *files[MAX_FILES];
 	size_t n_files = 0;
 	const char *ns = NULL;
@@ -156,7 +162,7 @@ int cmd_delete(int argc, char **argv)
 	bool force = false, recursive = false;
 	int c;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "f:n:Rl:", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, cli_shorts_delete, cli_opts_delete, NULL)) != -1) {
 		char *end = NULL;
 		switch (c) {
 		case 'f':

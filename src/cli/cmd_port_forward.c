@@ -64,6 +64,13 @@ static int stop_signals(void)
 	return signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
 }
 
+/* The flags of port-forward; its help (cli_commands.c) shows each. */
+const struct option cli_opts_port_forward[] = {{"namespace", required_argument, NULL, 'n'},
+					       {"address", required_argument, NULL, 'a'},
+					       {"help", no_argument, NULL, 'h'},
+					       {NULL, 0, NULL, 0}};
+const char cli_shorts_port_forward[] = "n:h";
+
 static int forward(const char *ns, const char *name, char **specs, size_t n_specs,
 		   char *const *addrs, size_t n_addrs)
 {
@@ -100,16 +107,13 @@ static int forward(const char *ns, const char *name, char **specs, size_t n_spec
 
 int cmd_port_forward(int argc, char **argv)
 {
-	static const struct option longopts[] = {{"namespace", required_argument, NULL, 'n'},
-						 {"address", required_argument, NULL, 'a'},
-						 {"help", no_argument, NULL, 'h'},
-						 {NULL, 0, NULL, 0}};
 	const char *ns = NULL;
 	cleanup_strv char **addrs = NULL;
 	size_t n_addrs = 0;
 	int c;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "n:h", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, cli_shorts_port_forward, cli_opts_port_forward,
+				NULL)) != -1) {
 		if (c == 'n')
 			ns = optarg;
 		else if (c == 'a')

@@ -33,6 +33,18 @@ static int print_record(void *ctx, const char *container, const struct pp_log_re
 	return 0;
 }
 
+/* The flags of run; its help (cli_commands.c) shows each. */
+const struct option cli_opts_run[] = {
+    {"filename", required_argument, NULL, 'f'},
+    {"root", required_argument, NULL, 'r'},
+    {"verbose", no_argument, NULL, 'v'},
+    {"no-prefix", no_argument, NULL, 'P'},
+    {"help", no_argument, NULL, 'h'},
+    {"network", required_argument, NULL, 'N'},
+    {NULL, 0, NULL, 0},
+};
+const char cli_shorts_run[] = "f:vh";
+
 static void usage(FILE *f)
 {
 	fprintf(f, "usage: peapod run -f FILE [--root DIR] [--network NAME|none] [--verbose] "
@@ -46,18 +58,9 @@ static void usage(FILE *f)
 
 static int parse_args(int argc, char **argv, struct run_opts *o)
 {
-	static const struct option longopts[] = {
-	    {"filename", required_argument, NULL, 'f'},
-	    {"root", required_argument, NULL, 'r'},
-	    {"verbose", no_argument, NULL, 'v'},
-	    {"no-prefix", no_argument, NULL, 'P'},
-	    {"help", no_argument, NULL, 'h'},
-	    {"network", required_argument, NULL, 'N'},
-	    {NULL, 0, NULL, 0},
-	};
 	int c;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "f:vh", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, cli_shorts_run, cli_opts_run, NULL)) != -1) {
 		switch (c) {
 		case 'f':
 			o->file = optarg;

@@ -74,6 +74,16 @@ static void human_size(uint64_t v, char *out, size_t size)
 	snprintf(out, size, "%.4g%s", d, units[u]);
 }
 
+/* The flags of stats and top; its help (cli_commands.c) shows each. */
+const struct option cli_opts_stats[] = {{"namespace", required_argument, NULL, 'n'},
+					{"all-namespaces", no_argument, NULL, 'A'},
+					{"interval", required_argument, NULL, 'i'},
+					{"containers", no_argument, NULL, 'c'},
+					/* podman's flag; one sample is all we print */
+					{"no-stream", no_argument, NULL, 's'},
+					{NULL, 0, NULL, 0}};
+const char cli_shorts_stats[] = "n:Ai:";
+
 static void stats_row(const char *pod, const char *ctr, const struct pp_usage *x)
 {
 	char cpu[32] = "--", mem[32] = "--", ws[32] = "--", pids[32] = "--";
@@ -91,16 +101,9 @@ static void stats_row(const char *pod, const char *ctr, const struct pp_usage *x
 static int parse_common(int argc, char **argv, const char *shorts, struct sample_opts *o,
 			bool *containers)
 {
-	static const struct option longopts[] = {{"namespace", required_argument, NULL, 'n'},
-						 {"all-namespaces", no_argument, NULL, 'A'},
-						 {"interval", required_argument, NULL, 'i'},
-						 {"containers", no_argument, NULL, 'c'},
-						 /* podman's flag; one sample is all we print */
-						 {"no-stream", no_argument, NULL, 's'},
-						 {NULL, 0, NULL, 0}};
 	int c;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, shorts, longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, shorts, cli_opts_stats, NULL)) != -1) {
 		if (c == 'n')
 			o->ns = optarg;
 		else if (c == 'A')
@@ -120,15 +123,16 @@ static int parse_common(int argc, char **argv, const char *shorts, struct sample
 int cmd_stats(int argc, char **argv)
 {
 	struct sample_opts o = {.window_ms = PP_STATS_WINDOW_MS};
-	if (parse_common(argc, argv, "n:Ai:", &o, NULL) < 0) {
+	if (parse_common(argc, argv, cli_shorts_stats, &o, NULL) < 0) {
 		fprintf(stderr, "usage: peapod stats [POD...] [-n NAMESPACE|-A] [-i SECONDS]\n");
 		return CLI_EXIT_USAGE;
 	}
 	struct pp_pod_usage *u = NULL;
 	size_t n = 0;
 	int status = sample_pods(argv + optind, argc - optind, &o, &u, &n);
-	printf("%-24s %-20s %-8s %-11s %-12s %s\n", "POD", "CONTAINER", "CPU %", "MEM USAGE",
-	       "WORKING SET", "PIDS");
+	if (n > 0 || status == 0) /* not after only errors */
+		printf("%-24s %-20s %-8s %-11s %-12s %s\n", "POD", "CONTAINER", "CPU %",
+		       "MEM USAGE", "WORKING SET", "PIDS");
 	for (size_t i = 0; i < n; i++) {
 		for (size_t k = 0; k < u[i].n_ctrs; k++)
 			stats_row(u[i].name, u[i].ctrs[k].name, &u[i].ctrs[k].u);
@@ -158,7 +162,7 @@ int cmd_top(int argc, char **argv)
 {
 	struct sample_opts o = {.window_ms = PP_STATS_WINDOW_MS};
 	bool containers = false;
-	if (parse_common(argc, argv, "n:Ai:", &o, &containers) < 0 || optind >= argc ||
+	if (parse_common(argc, argv, cli_shorts_stats, &o, &containers) < 0 || optind >= argc ||
 	    (strcmp(argv[optind], "pod") && strcmp(argv[optind], "pods") &&
 	     strcmp(argv[optind], "po")) ||
 	    argc - optind > 2) {
@@ -170,9 +174,9 @@ int cmd_top(int argc, char **argv)
 	struct pp_pod_usage *u = NULL;
 	size_t n = 0;
 	int status = sample_pods(argv + optind, argc - optind, &o, &u, &n);
-	if (containers)
+	if (containers && (n > 0 || status == 0))
 		printf("%-24s %-20s %-12s %s\n", "POD", "NAME", "CPU(cores)", "MEMORY(bytes)");
-	else
+	else if (n > 0 || status == 0)
 		printf("%-24s %-12s %s\n", "NAME", "CPU(cores)", "MEMORY(bytes)");
 	for (size_t i = 0; i < n; i++) {
 		/* As metrics-server: a pod's usage is the sum of its containers'. */

@@ -72,6 +72,16 @@ static int wait_one(const char *ns, const char *name, const struct pp_wait_for *
 	return 0;
 }
 
+/* The flags of wait; its help (cli_commands.c) shows each. */
+const struct option cli_opts_wait[] = {{"for", required_argument, NULL, 'F'},
+				       {"timeout", required_argument, NULL, 'T'},
+				       {"namespace", required_argument, NULL, 'n'},
+				       {"selector", required_argument, NULL, 'l'},
+				       {"field-selector", required_argument, NULL, 'S'},
+				       {"all", no_argument, NULL, 'a'},
+				       {NULL, 0, NULL, 0}};
+const char cli_shorts_wait[] = "n:l:";
+
 /* wait -l: each pod picked, in turn, as kubectl (each with the timeout). */
 static int wait_selected(const struct cli_select *sel, int n_names, const struct pp_wait_for *w,
 			 int64_t timeout_ms)
@@ -94,13 +104,6 @@ static int wait_selected(const struct cli_select *sel, int n_names, const struct
 
 int cmd_wait(int argc, char **argv)
 {
-	static const struct option longopts[] = {{"for", required_argument, NULL, 'F'},
-						 {"timeout", required_argument, NULL, 'T'},
-						 {"namespace", required_argument, NULL, 'n'},
-						 {"selector", required_argument, NULL, 'l'},
-						 {"field-selector", required_argument, NULL, 'S'},
-						 {"all", no_argument, NULL, 'a'},
-						 {NULL, 0, NULL, 0}};
 	struct cli_select sel = {0};
 	struct pp_wait_for w = {0};
 	/* Before the first goto: what the cleanups free is set. */
@@ -109,7 +112,7 @@ int cmd_wait(int argc, char **argv)
 	const char *ns = NULL, *for_arg = NULL;
 	int c;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "n:l:", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, cli_shorts_wait, cli_opts_wait, NULL)) != -1) {
 		if (c == 'l')
 			sel.labels = optarg;
 		else if (c == 'S')

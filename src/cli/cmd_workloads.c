@@ -454,15 +454,17 @@ static int kind_and_name(const char *arg, int *kind, const char **name)
 	return *kind < 0 ? -1 : 0;
 }
 
+const struct option cli_opts_scale[] = {{"replicas", required_argument, NULL, 'r'},
+					{"namespace", required_argument, NULL, 'n'},
+					{NULL, 0, NULL, 0}};
+const char cli_shorts_scale[] = "n:";
+
 int cmd_scale(int argc, char **argv)
 {
-	static const struct option longopts[] = {{"replicas", required_argument, NULL, 'r'},
-						 {"namespace", required_argument, NULL, 'n'},
-						 {NULL, 0, NULL, 0}};
 	const char *ns = NULL, *reps = NULL;
 	int c;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "n:", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, cli_shorts_scale, cli_opts_scale, NULL)) != -1) {
 		if (c == 'r')
 			reps = optarg;
 		else if (c == 'n')
@@ -621,16 +623,18 @@ static int rollout_status(const char *ns, const char *name, long timeout_s)
 	}
 }
 
+const struct option cli_opts_rollout[] = {{"namespace", required_argument, NULL, 'n'},
+					  {"timeout", required_argument, NULL, 't'},
+					  {NULL, 0, NULL, 0}};
+const char cli_shorts_rollout[] = "n:";
+
 int cmd_rollout(int argc, char **argv)
 {
-	static const struct option longopts[] = {{"namespace", required_argument, NULL, 'n'},
-						 {"timeout", required_argument, NULL, 't'},
-						 {NULL, 0, NULL, 0}};
 	const char *ns = NULL;
 	long timeout_s = ROLLOUT_TIMEOUT_DEFAULT_S;
 	int c;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "n:", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, cli_shorts_rollout, cli_opts_rollout, NULL)) != -1) {
 		if (c == 'n') {
 			ns = optarg;
 		} else if (c == 't') {

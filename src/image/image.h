@@ -173,6 +173,10 @@ void pp_image_usage_clear(struct pp_image_usage *u);
 void pp_image_free(struct pp_image *img);
 void pp_image_list_free(struct pp_image **imgs, size_t n);
 
+/* The format of the store's image records (their "version"), for
+ * `peapod version`. */
+int pp_image_store_format(void);
+
 /* Normalizes an image reference to the store's key, the short form docker and
  * podman show (util/image_reference.h's grammar):
  * "busybox" -> "busybox:latest", "docker.io/library/busybox:1.36" ->

@@ -376,3 +376,8 @@ int image_dangling_set(const struct pp_image_store *s, const char *id, bool keep
 	json_object_put(root);
 	return ret;
 }
+
+int pp_image_store_format(void)
+{
+	return IMAGE_RECORD_VERSION;
+}

@@ -150,7 +150,7 @@ EOF
 	assert_stderr_contains "-f"
 
 	run_peapod run -f "$TEST_DIR/x.yaml" --no-such-flag
-	assert_status 2
+	assert_status 1 # an unknown flag: 1, as kubectl's
 	assert_stderr_contains "no-such-flag"
 
 	run_peapod run -f "$TEST_DIR/x.yaml" extra-argument
