@@ -29,6 +29,7 @@ static const struct cli_command commands[] = {
     {"unpause", cmd_unpause, "thaw a paused pod"},
     {"stats", cmd_stats, "CPU, memory and pids of running pods, per container"},
     {"top", cmd_top, "CPU and memory of running pods (top pod [POD] [--containers])"},
+    {"node", cmd_node, "keep the manifest directory's static pods running (the boot path)"},
     {"gc", cmd_gc, "clean up after pods whose supervisor died, and after a reboot"},
     {"image", cmd_image, "manage local images (pull, import, ls, inspect, tag, rm)"},
     {"system", cmd_system, "what the image store and the pods use on disk (system df)"},
