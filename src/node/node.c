@@ -324,6 +324,7 @@ int pp_node_run(const struct pp_node_opts *o, struct pp_error **err)
 		run_pass(&n);
 		/* INTEGRATOR: the workload controllers' resume goes here, once
 		 * pp_workloads_resume() is on main (branch workloads). */
+		o->log(o->log_ctx, "ready: the directory's pods are made");
 		sd_notify_ready();
 		r = pp_loop_run(n.loop, err);
 	}
