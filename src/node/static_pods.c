@@ -236,6 +236,11 @@ static int read_file(struct node_sync *s, struct pass *p, const char *file, stru
 	return r;
 }
 
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
 static void read_dir(struct node_sync *s, struct pass *p)
 {
 	cleanup_dir struct pp_dir d = PP_DIR_INIT;
@@ -254,7 +259,7 @@ static void read_dir(struct node_sync *s, struct pass *p)
 		names = xrealloc(names, (n + 1) * sizeof(*names));
 		names[n++] = xasprintf("%s/%s", s->dir, de->d_name);
 	}
-	qsort(names, n, sizeof(*names), (int (*)(const void *, const void *))strcmp);
+	qsort(names, n, sizeof(*names), cmp_str);
 	for (size_t i = 0; i < n; i++) {
 		struct stat st;
 		/* a config map's files are symlinks: stat follows them */

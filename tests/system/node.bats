@@ -71,6 +71,11 @@ gone() {
 	! pp get pod "$1" >/dev/null 2>&1
 }
 
+# cpu_ticks PID: user + system clock ticks the process used.
+cpu_ticks() {
+	awk '{print $14 + $15}' "/proc/$1/stat"
+}
+
 # made_again NAME OLD_UID: a pod NAME exists with another uid.
 made_again() {
 	local u
@@ -97,6 +102,12 @@ pod_count() {
 	local uid sup
 	uid=$(pod_uid "web-$HOST")
 	sup=$(sup_pid "web-$HOST")
+	# idle, it does nothing: no pass without an event (its own actions
+	# on the records do not wake it again and again)
+	local passes
+	passes=$(cpu_ticks "$NODE_PID")
+	sleep 1
+	[ $(($(cpu_ticks "$NODE_PID") - passes)) -le 1 ] || fail "the idle node process spins"
 
 	# touched, and rewritten with the same content: left alone
 	touch "$MDIR/web.yaml"
