@@ -241,6 +241,33 @@ pod_count() {
 	assert_no_leaks
 }
 
+@test "node: a config map's mount (..data symlinks, swapped atomically) and a symlinked directory" {
+	local real=$TEST_DIR/cm
+	mkdir -p "$real/..v1"
+	static_pod cfg "$UNTIL_TERM" >"$real/..v1/cfg.yaml"
+	ln -s ..v1 "$real/..data"
+	ln -s ..data/cfg.yaml "$real/cfg.yaml"
+	rmdir "$MDIR"
+	ln -s "$real" "$MDIR"
+	node_start
+	eventually 30 running "cfg-$HOST"
+	local uid
+	uid=$(pod_uid "cfg-$HOST")
+	# kubelet's atomic writer: a new ..v2, ..data swapped by a rename
+	mkdir "$real/..v2"
+	static_pod cfg "echo v2; $UNTIL_TERM" >"$real/..v2/cfg.yaml"
+	ln -s ..v2 "$real/..data_tmp"
+	mv -T "$real/..data_tmp" "$real/..data"
+	eventually 30 made_again "cfg-$HOST" "$uid"
+	eventually 30 logs_have "cfg-$HOST" v2
+	# the directory's symlink pointed elsewhere: an empty directory
+	mkdir "$TEST_DIR/empty"
+	ln -s "$TEST_DIR/empty" "$TEST_DIR/m2"
+	mv -T "$TEST_DIR/m2" "$MDIR"
+	eventually 30 gone "cfg-$HOST"
+	assert_no_leaks
+}
+
 @test "node: a second node process is refused, naming the pid that holds the lock" {
 	node_start
 	run_peapod node --manifests "$MDIR"
