@@ -23,6 +23,25 @@ struct node_sync {
 	struct node_said said;
 };
 
+/* static_file.c: one Pod of a file as the node creates it. */
+struct wanted {
+	char *file, *ns, *name, *hash;
+	char *text; /* the pod as created: JSON, with the node's name and annotations */
+	size_t len;
+	struct pp_pod *pod;
+};
+
+/* kubelet's rule for the directory's entries: *.yaml, *.yml, *.json, no
+ * dotfiles (editors' swap files, a config map's ..data). */
+bool node_manifest_name(const char *name);
+
+/* The Pods of file's text (buf, len) as the node creates them, on host,
+ * first seen at seen (RFC 3339). All or nothing: -1 with "FILE:LINE:COL:
+ * field: message" for the first bad document, or a kind other than Pod. */
+int node_file_parse(const char *file, const char *buf, size_t len, const char *host,
+		    const char *seen, struct wanted **out, size_t *n, struct pp_error **err);
+void node_wanted_free(struct wanted *w);
+
 /* One pass: the directory read, the pods made, replaced, made again or
  * deleted to match it. *failed: some pod could not be made (retry later). */
 void node_sync_pass(struct node_sync *s, bool *acted, bool *failed);

@@ -25,15 +25,6 @@
 #include "util/fs.h"
 
 #define MANIFEST_MAX (4 << 20)
-/* kubelet's config.hash is 32 hex digits (an md5); ours is sha256's first 32 */
-#define HASH_HEX_LEN 32
-
-struct wanted {
-	char *file, *ns, *name, *hash;
-	char *text; /* the pod as created: JSON, with the node's name and annotations */
-	size_t len;
-	struct pp_pod *pod;
-};
 
 struct made {
 	char *ns, *name, *uid, *file, *hash;
@@ -94,30 +85,12 @@ static const char *err_text(const struct pp_error *e, char *buf, unsigned len)
 
 /* ---- wanted: the directory ---- */
 
-/* kubelet's rule: no dotfiles (editors' swap files, a config map's
- * ..data), only these extensions. */
-static bool manifest_name(const char *n)
+static const struct wanted *find_wanted(const struct pass *p, const char *ns, const char *name)
 {
-	if (n[0] == '.')
-		return false;
-	const char *dot = strrchr(n, '.');
-	return dot &&
-	       (strcmp(dot, ".yaml") == 0 || strcmp(dot, ".yml") == 0 || strcmp(dot, ".json") == 0);
-}
-
-static void set_annotation(struct json_object *ann, const char *k, const char *v)
-{
-	json_object_object_add(ann, k, json_object_new_string(v));
-}
-
-static struct json_object *child_object(struct json_object *o, const char *key)
-{
-	struct json_object *c = NULL;
-	if (!json_object_object_get_ex(o, key, &c) || !json_object_is_type(c, json_type_object)) {
-		c = json_object_new_object();
-		json_object_object_add(o, key, c);
-	}
-	return c;
+	for (size_t i = 0; i < p->n_w; i++)
+		if (strcmp(p->w[i].ns, ns) == 0 && strcmp(p->w[i].name, name) == 0)
+			return &p->w[i];
+	return NULL;
 }
 
 static void now_rfc3339(char *buf, size_t len)
@@ -131,109 +104,30 @@ static void now_rfc3339(char *buf, size_t len)
 	snprintf(buf, len, "%s.%09ldZ", base, ts.tv_nsec);
 }
 
-/* The pod of one document as the node creates it. */
-static int wanted_pod(struct node_sync *s, const char *file, const struct pp_manifest_item *it,
-		      struct wanted *w, struct pp_error **err)
-{
-	struct pp_ynode *root = NULL;
-	if (pp_yaml_parse(file, it->text, it->text_len, &root, err) < 0)
-		return -1;
-	struct json_object *j = pp_ynode_to_json(root);
-	pp_ynode_free(root);
-	if (!json_object_is_type(j, json_type_object)) {
-		json_object_put(j);
-		return pp_error_set(err, 0, "%s:%d: not a Pod object", file, it->pos.line);
-	}
-	const char *as_written = json_object_to_json_string_ext(j, JSON_C_TO_STRING_PLAIN);
-	char hex[PP_DIGEST_MAX_HEX + 1];
-	if (pp_digest_hex(PP_DIGEST_SHA256, as_written, strlen(as_written), hex, err) < 0) {
-		json_object_put(j);
-		return -1;
-	}
-	hex[HASH_HEX_LEN] = '\0';
-	struct json_object *meta = child_object(j, "metadata");
-	cleanup_free char *name = xasprintf("%s-%s", it->pod->name, s->host);
-	json_object_object_add(meta, "name", json_object_new_string(name));
-	struct json_object *ann = child_object(meta, "annotations");
-	char seen[64];
-	now_rfc3339(seen, sizeof(seen));
-	set_annotation(ann, PP_ANN_CONFIG_SOURCE, "file");
-	set_annotation(ann, PP_ANN_CONFIG_HASH, hex);
-	set_annotation(ann, PP_ANN_CONFIG_SEEN, seen);
-	set_annotation(ann, PP_ANN_CONFIG_FILE, file);
-	w->text = xstrdup(json_object_to_json_string_ext(j, JSON_C_TO_STRING_PRETTY |
-								JSON_C_TO_STRING_NOSLASHESCAPE));
-	w->len = strlen(w->text);
-	json_object_put(j);
-	if (pp_spec_parse_buffer(file, w->text, w->len, &w->pod, err) < 0) {
-		free(w->text);
-		return -1;
-	}
-	w->file = xstrdup(file);
-	w->ns = xstrdup(w->pod->namespace_);
-	w->name = xstrdup(w->pod->name);
-	w->hash = xstrdup(hex);
-	return 0;
-}
-
-static void wanted_free(struct wanted *w)
-{
-	free(w->file);
-	free(w->ns);
-	free(w->name);
-	free(w->hash);
-	free(w->text);
-	pp_pod_free(w->pod);
-}
-
-static const struct wanted *find_wanted(const struct pass *p, const char *ns, const char *name)
-{
-	for (size_t i = 0; i < p->n_w; i++)
-		if (strcmp(p->w[i].ns, ns) == 0 && strcmp(p->w[i].name, name) == 0)
-			return &p->w[i];
-	return NULL;
-}
-
 /* All of a file's pods, or none (the file is then broken). */
 static int read_file(struct node_sync *s, struct pass *p, const char *file, struct pp_error **err)
 {
 	cleanup_free char *buf = NULL;
-	size_t len = 0;
-	if (pp_read_file(file, MANIFEST_MAX, &buf, &len, err) < 0)
+	size_t len = 0, n = 0;
+	struct wanted *w = NULL;
+	char seen[64];
+	now_rfc3339(seen, sizeof(seen));
+	if (pp_read_file(file, MANIFEST_MAX, &buf, &len, err) < 0 ||
+	    node_file_parse(file, buf, len, s->host, seen, &w, &n, err) < 0)
 		return -1;
-	struct pp_manifest_set set = {0};
-	if (pp_manifest_set_parse(file, buf, len, &set, err) < 0)
-		return -1;
-	size_t first = p->n_w;
-	int r = 0;
-	for (size_t i = 0; i < set.n && r == 0; i++) {
-		const struct pp_manifest_item *it = &set.items[i];
-		if (it->pod == NULL) {
-			r = pp_error_set(err, 0,
-					 "%s:%d:%d: kind: only Pods are read from the manifest "
-					 "directory (kubelet's static pods)",
-					 file, it->pos.line, it->pos.col);
-			break;
-		}
-		struct wanted w = {0};
-		if ((r = wanted_pod(s, file, it, &w, err)) < 0)
-			break;
-		if (find_wanted(p, w.ns, w.name) != NULL) {
-			say_once(s, "%s:%d:%d: metadata.name: pod %s/%s is already defined by %s",
-				 file, it->pos.line, it->pos.col, w.ns, w.name,
-				 find_wanted(p, w.ns, w.name)->file);
-			wanted_free(&w);
+	for (size_t i = 0; i < n; i++) {
+		const struct wanted *other = find_wanted(p, w[i].ns, w[i].name);
+		if (other != NULL) {
+			say_once(s, "%s: metadata.name: pod %s/%s is already defined by %s", file,
+				 w[i].ns, w[i].name, other->file);
+			node_wanted_free(&w[i]);
 			continue;
 		}
 		p->w = xrealloc(p->w, (p->n_w + 1) * sizeof(*p->w));
-		p->w[p->n_w++] = w;
+		p->w[p->n_w++] = w[i];
 	}
-	pp_manifest_set_free(&set);
-	if (r < 0) {
-		while (p->n_w > first)
-			wanted_free(&p->w[--p->n_w]);
-	}
-	return r;
+	free(w);
+	return 0;
 }
 
 static int cmp_str(const void *a, const void *b)
@@ -254,7 +148,7 @@ static void read_dir(struct node_sync *s, struct pass *p)
 		return;
 	}
 	while (pp_dir_next(&d, &de, NULL) > 0) {
-		if (!manifest_name(de->d_name))
+		if (!node_manifest_name(de->d_name))
 			continue;
 		names = xrealloc(names, (n + 1) * sizeof(*names));
 		names[n++] = xasprintf("%s/%s", s->dir, de->d_name);
@@ -441,7 +335,7 @@ static void make_wanted(struct node_sync *s, struct pass *p, bool *acted, bool *
 static void pass_free(struct pass *p)
 {
 	for (size_t i = 0; i < p->n_w; i++)
-		wanted_free(&p->w[i]);
+		node_wanted_free(&p->w[i]);
 	free(p->w);
 	for (size_t i = 0; i < p->n_broken; i++)
 		free(p->broken[i]);
