@@ -25,7 +25,6 @@ static const char systemd_unit[] =
     "# running (`peapod node --print-unit systemd`).\n"
     "[Unit]\n"
     "Description=peapod node: the static pods of %s\n"
-    "Documentation=man:peapod(1)\n"
     "Wants=network-online.target\n"
     "After=network-online.target local-fs.target\n"
     "\n"

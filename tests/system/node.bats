@@ -314,10 +314,11 @@ pod_count() {
 	assert_line "ExecStart=$(readlink -f "$PEAPOD") node --manifests $MDIR"
 	assert_line "WantedBy=multi-user.target"
 	printf '%s\n' "$output" >"$TEST_DIR/peapod-node.service"
+	# systemd-analyze (package systemd) checks it where it is installed;
+	# it needs no running systemd
 	if command -v systemd-analyze >/dev/null; then
 		run systemd-analyze verify "$TEST_DIR/peapod-node.service"
-		# without a running systemd it may complain about the machine, never the unit's syntax
-		! grep -qi 'unknown\|invalid\|failed to parse' <<<"$output" || fail "$output"
+		[ "$status" -eq 0 ] && [ -z "$output" ] || fail "systemd-analyze verify: $output"
 	fi
 	run_peapod node --print-unit upstart
 	assert_status 2
