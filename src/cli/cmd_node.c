@@ -13,6 +13,7 @@
 #include "util/cleanup.h"
 
 /* One line per message on stderr (a unit's journal), with the time. */
+static void node_log(void *ctx, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void node_log(void *ctx, const char *fmt, ...)
 {
 	struct timespec ts;

@@ -142,6 +142,8 @@ static void read_dir(struct node_sync *s, struct pass *p)
 	struct dirent *de;
 	char **names = NULL;
 	size_t n = 0;
+	if (access(s->dir, F_OK) < 0)
+		say_once(s, "%s: %s: no static pods until it exists", s->dir, strerror(errno));
 	if (pp_dir_open(&d, s->dir, PP_DIR_MISSING_OK, &err) < 0) {
 		char buf[512];
 		say_once(s, "%s: %s", s->dir, err_text(err, buf, sizeof(buf)));
