@@ -8,6 +8,7 @@
 
 #include <ctype.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <signal.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -61,10 +62,12 @@ struct node {
 static void watch_dir(struct node *n)
 {
 	/* again at each pass: the path may resolve to another directory now
-	 * (a symlink moved, the directory made anew) */
-	if (n->dir_wd >= 0)
-		(void)inotify_rm_watch(n->dir_fd, n->dir_wd);
-	n->dir_wd = inotify_add_watch(n->dir_fd, n->sync.dir, DIR_MASK);
+	 * (a symlink moved, the directory made anew); the same one keeps its
+	 * watch (no window without one) */
+	int wd = inotify_add_watch(n->dir_fd, n->sync.dir, DIR_MASK);
+	if (n->dir_wd >= 0 && wd != n->dir_wd)
+		(void)inotify_rm_watch(n->dir_fd, n->dir_wd); /* the directory it was */
+	n->dir_wd = wd;
 	cleanup_free char *parent = xstrdup(n->sync.dir);
 	char *slash = strrchr(parent, '/');
 	if (slash != NULL && slash != parent)
@@ -258,10 +261,24 @@ static char *node_name(void)
 	return xstrdup(host);
 }
 
+/* The directory as the pods' annotations name their files: absolute (the
+ * same whatever the working directory of a later start), no trailing
+ * slash; symlinks kept, so that a symlinked directory can be re-pointed. */
+static char *absolute_dir(const char *dir)
+{
+	char cwd[PATH_MAX];
+	char *abs = dir[0] == '/' || getcwd(cwd, sizeof(cwd)) == NULL
+			? xstrdup(dir)
+			: xasprintf("%s/%s", cwd, dir);
+	for (size_t l = strlen(abs); l > 1 && abs[l - 1] == '/'; l--)
+		abs[l - 1] = '\0';
+	return abs;
+}
+
 static int node_setup(struct node *n, const struct pp_node_opts *o, struct pp_error **err)
 {
 	n->sync = (struct node_sync){
-	    .dir = o->manifest_dir ? o->manifest_dir : pp_settings()->manifest_dir,
+	    .dir = absolute_dir(o->manifest_dir ? o->manifest_dir : pp_settings()->manifest_dir),
 	    .store_root = o->store_root,
 	    .host = node_name(),
 	    .log = o->log,

@@ -15,7 +15,7 @@ struct node_said {
 };
 
 struct node_sync {
-	const char *dir; /* the manifest directory */
+	char *dir; /* the manifest directory, absolute */
 	const char *store_root;
 	char *host; /* the node name: the host name, lowercase */
 	pp_node_log_fn log;

@@ -370,4 +370,5 @@ void node_sync_free(struct node_sync *s)
 	said_turn(&s->said);
 	said_turn(&s->said);
 	free(s->host);
+	free(s->dir);
 }

@@ -26,12 +26,12 @@ teardown() {
 	suite_teardown
 }
 
-# node_start [FLAGS...]: the node process in the background on MDIR; waits
-# for its first pass ("ready").
+# node_start [DIR]: the node process in the background on DIR (default
+# MDIR); waits for its first pass ("ready").
 node_start() {
 	local before
 	before=$(grep -c ' ready: ' "$NODE_LOG" 2>/dev/null || true)
-	"$PEAPOD" node --manifests "$MDIR" "$@" 2>>"$NODE_LOG" &
+	"$PEAPOD" node --manifests "${1:-$MDIR}" 2>>"$NODE_LOG" &
 	NODE_PID=$!
 	eventually 60 ready_count_above "${before:-0}" || {
 		cat "$NODE_LOG"
@@ -174,9 +174,14 @@ pod_count() {
 @test "node: SIGKILL and a restart: no duplicate, the same pods; a pod deleted by hand and one whose supervisor died are made again" {
 	static_pod one "$UNTIL_TERM" | put one.yaml
 	static_pod two "$UNTIL_TERM" | put two.yml
-	node_start
+	# started from another working directory with a relative path: the
+	# files are named the same in the annotations (absolute)
+	cd "$TEST_DIR"
+	node_start manifests/
+	cd - >/dev/null
 	eventually 30 running "one-$HOST"
 	eventually 30 running "two-$HOST"
+	[ "$(annotation "one-$HOST" peapod.io/config.file)" = "$MDIR/one.yaml" ]
 	local u1 u2
 	u1=$(pod_uid "one-$HOST")
 	u2=$(pod_uid "two-$HOST")
