@@ -341,6 +341,10 @@ int pp_node_run(const struct pp_node_opts *o, struct pp_error **err)
 		run_pass(&n);
 		/* INTEGRATOR: the workload controllers' resume goes here, once
 		 * pp_workloads_resume() is on main (branch workloads). */
+		if (o->attach != NULL)
+			r = o->attach(n.loop, o->attach_ctx, err);
+	}
+	if (r == 0) {
 		o->log(o->log_ctx, "ready: the directory's pods are made");
 		sd_notify_ready();
 		r = pp_loop_run(n.loop, err);

@@ -36,11 +36,18 @@
 typedef void (*pp_node_log_fn)(void *ctx, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
+struct pp_loop;
 struct pp_node_opts {
 	const char *manifest_dir; /* NULL: the setting (PEAPOD_MANIFEST_DIR) */
 	const char *store_root;	  /* NULL: the default */
 	pp_node_log_fn log;
 	void *log_ctx;
+	/* Optional: called once after the boot path (gc, the directory's
+	 * pods), before the loop runs: where another server of the process
+	 * (the CRI server, issue #19) registers its fds and timers in the
+	 * loop (loop.h). -1 stops the process with its error. */
+	int (*attach)(struct pp_loop *loop, void *ctx, struct pp_error **err);
+	void *attach_ctx;
 };
 
 /* One node process per host: an exclusive flock on PEAPOD_RUN/node.lock
