@@ -155,7 +155,8 @@ static void read_dir(struct node_sync *s, struct pass *p)
 		names = xrealloc(names, (n + 1) * sizeof(*names));
 		names[n++] = xasprintf("%s/%s", s->dir, de->d_name);
 	}
-	qsort(names, n, sizeof(*names), cmp_str);
+	if (n > 1) /* qsort wants an array, even of none */
+		qsort(names, n, sizeof(*names), cmp_str);
 	for (size_t i = 0; i < n; i++) {
 		struct stat st;
 		/* a config map's files are symlinks: stat follows them */

@@ -43,12 +43,20 @@ ready_count_above() {
 	[ "$(grep -c ' ready: ' "$NODE_LOG")" -gt "$1" ]
 }
 
-# node_kill SIGNAL: the node process, by its pid.
+# node_kill SIGNAL: the node process, by its pid. TERM: it must have been
+# running still and exit 0.
 node_kill() {
 	[ -n "${NODE_PID:-}" ] || return 0
-	kill -"$1" "$NODE_PID" 2>/dev/null || true
-	wait "$NODE_PID" 2>/dev/null || true
+	local pid=$NODE_PID rc=0
 	NODE_PID=
+	if [ "$1" = TERM ]; then
+		kill -TERM "$pid" || fail "the node process was gone: $(cat "$NODE_LOG")"
+		wait "$pid" || rc=$?
+		[ "$rc" -eq 0 ] || fail "the node process exited $rc: $(cat "$NODE_LOG")"
+		return 0
+	fi
+	kill -"$1" "$pid" 2>/dev/null || true
+	wait "$pid" 2>/dev/null || true
 }
 
 # static_pod NAME SCRIPT: a static pod file's text (restartPolicy Always).
@@ -168,6 +176,7 @@ pod_count() {
 	rm "$MDIR/good.yaml" "$MDIR/bad.yaml"
 	eventually 30 gone "good-$HOST"
 	eventually 30 gone "bad-$HOST"
+	node_kill TERM
 	assert_no_leaks
 }
 
@@ -207,6 +216,7 @@ pod_count() {
 	rm "$MDIR/one.yaml" "$MDIR/two.yml"
 	eventually 30 gone "one-$HOST"
 	eventually 30 gone "two-$HOST"
+	node_kill TERM
 	assert_no_leaks
 }
 
@@ -243,6 +253,7 @@ pod_count() {
 	rm "$MDIR/a.yaml" "$MDIR/b.yaml"
 	eventually 30 gone "a-$HOST"
 	eventually 30 gone "b-$HOST"
+	node_kill TERM
 	assert_no_leaks
 }
 
@@ -270,6 +281,7 @@ pod_count() {
 	ln -s "$TEST_DIR/empty" "$TEST_DIR/m2"
 	mv -T "$TEST_DIR/m2" "$MDIR"
 	eventually 30 gone "cfg-$HOST"
+	node_kill TERM
 	assert_no_leaks
 }
 
