@@ -79,6 +79,10 @@ gone() {
 	! pp get pod "$1" >/dev/null 2>&1
 }
 
+no_suite_processes() {
+	[ -z "$(suite_supervisor_pids)$(suite_infra_pids)" ]
+}
+
 # cpu_ticks PID: user + system clock ticks the process used.
 cpu_ticks() {
 	awk '{print $14 + $15}' "/proc/$1/stat"
@@ -239,7 +243,7 @@ pod_count() {
 			kill -KILL "$p" 2>/dev/null || true
 		done
 	done
-	eventually 10 test -z "$(suite_supervisor_pids)$(suite_infra_pids)"
+	eventually 10 no_suite_processes
 	find "$PEAPOD_RUN" -mindepth 1 -maxdepth 1 -exec rm -rf {} +
 	[ -d "$PEAPOD_ROOT/pods/$ua" ] || fail "the test expects the pod's data to outlive the wipe"
 
