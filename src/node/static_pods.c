@@ -263,6 +263,9 @@ static int delete_pod(struct node_sync *s, const char *ns, const char *name, con
 	return 0;
 }
 
+/* Returns once the pod is up (its images pulled, as apply): the loop
+ * waits meanwhile. Fine for the directory alone; a server sharing the loop
+ * (the CRI's, issue #19) will want it in a child reporting on a pipe. */
 static int create_pod(struct node_sync *s, struct wanted *w, const char *verb)
 {
 	cleanup_error struct pp_error *err = NULL;
