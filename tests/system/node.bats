@@ -26,12 +26,17 @@ teardown() {
 	suite_teardown
 }
 
-# node_start [DIR]: the node process in the background on DIR (default
-# MDIR); waits for its first pass ("ready").
+# node_start [DIR|env]: the node process in the background on DIR (default
+# MDIR; env: MDIR given by PEAPOD_MANIFEST_DIR); waits for its first pass
+# ("ready").
 node_start() {
 	local before
 	before=$(grep -c ' ready: ' "$NODE_LOG" 2>/dev/null || true)
-	"$PEAPOD" node --manifests "${1:-$MDIR}" 2>>"$NODE_LOG" &
+	if [ "${1:-}" = env ]; then
+		PEAPOD_MANIFEST_DIR=$MDIR "$PEAPOD" node 2>>"$NODE_LOG" &
+	else
+		"$PEAPOD" node --manifests "${1:-$MDIR}" 2>>"$NODE_LOG" &
+	fi
 	NODE_PID=$!
 	eventually 60 ready_count_above "${before:-0}" || {
 		cat "$NODE_LOG"
@@ -290,7 +295,8 @@ pod_count() {
 }
 
 @test "node: a second node process is refused, naming the pid that holds the lock" {
-	node_start
+	node_start env
+	grep -q "manifests in $MDIR," "$NODE_LOG" || fail "PEAPOD_MANIFEST_DIR was not used: $(cat "$NODE_LOG")"
 	run_peapod node --manifests "$MDIR"
 	assert_status 1
 	assert_stderr_contains "node.lock is locked by pid $NODE_PID: a node process runs already"
