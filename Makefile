@@ -1,21 +1,25 @@
 # peapod: a pod runtime. `make run` sets up a fresh Debian machine and runs the
 # example pod; `make check` runs the whole test suite.
 CC ?= cc
-PKGS := yaml-0.1 json-c libarchive libseccomp libnghttp2
+PKGS := yaml-0.1 json-c libarchive libseccomp libnghttp2 libprotobuf-c
 WARN := -Wall -Wextra -Werror -Wshadow -Wmissing-prototypes -Wstrict-prototypes -Wformat=2 \
 	-Wswitch-default -Wundef -Wpointer-arith -Wvla -Wno-unused-parameter
 CFLAGS ?= -O2 -g
-ALL_CFLAGS = -std=c11 -D_GNU_SOURCE -Isrc $(WARN) $(CFLAGS) $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+ALL_CFLAGS = -std=c11 -D_GNU_SOURCE -Isrc -I$(BUILD)/gen $(WARN) $(CFLAGS) $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 # libarchive is not linked: src/image/archive_api.c loads it when a tarball is imported.
 # Nor is OpenSSL: src/util/digest.c loads libcrypto on the first digest,
 # src/probe/tls.c libssl on the first TLS probe, src/registry/curl_api.c
 # libcurl on the first registry transfer (libcurl4-openssl-dev: its headers).
-LDLIBS := $(shell pkg-config --libs yaml-0.1 json-c libseccomp libnghttp2 2>/dev/null) -lm
+LDLIBS := $(shell pkg-config --libs yaml-0.1 json-c libseccomp libnghttp2 libprotobuf-c 2>/dev/null) -lm
 BUILD ?= build
 
 LIB_SRC := $(sort $(shell find src -name '*.c' ! -path 'src/cli/*' ! -path 'src/progs/*'))
 CLI_SRC := $(sort $(wildcard src/cli/*.c))
-LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o)
+# The CRI's messages (src/cri/api.proto), compiled by protoc-c into
+# $(BUILD)/gen/cri/ (not committed): their own object, built with protoc-c's
+# warnings, not ours.
+CRI_GEN := $(BUILD)/gen/cri/api.pb-c.c $(BUILD)/gen/cri/api.pb-c.h
+LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o) $(BUILD)/gen/cri/api.pb-c.o
 CLI_OBJ := $(CLI_SRC:%.c=$(BUILD)/%.o)
 UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%) $(BUILD)/tests/test_settings_knobs
@@ -26,10 +30,10 @@ DEBIAN_DEPS := build-essential pkg-config libyaml-dev libjson-c-dev libarchive-d
 	busybox-static bats iproute2 procps util-linux containernetworking-plugins iptables clang \
 	libclang-rt-14-dev python3 clang-format cppcheck libseccomp-dev libnghttp2-dev \
 	libssl-dev openssl libcurl4-openssl-dev docker-registry skopeo podman zstd libcap2-bin \
-	libisal-dev curl
+	libisal-dev curl protobuf-c-compiler libprotobuf-c-dev python3-grpcio
 
 .PHONY: all deps run check unit system asan fuzz format lint clean bench breakdown bench-layers \
-	bench-pull
+	bench-pull soak
 
 # src/progs, x86-64 only: what a pod's infra process execs (peapod-infra)
 # and what starts a container's exec probes (peapod-exec); elsewhere peapod
@@ -41,6 +45,19 @@ all: $(BUILD)/peapod $(BUILD)/peapod-test $(PROGS)
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -MMD -MP -c $< -o $@
+
+$(CRI_GEN) &: src/cri/api.proto
+	@mkdir -p $(BUILD)/gen/cri
+	protoc-c --proto_path=src/cri --c_out=$(BUILD)/gen/cri $<
+
+$(BUILD)/gen/cri/api.pb-c.o: $(BUILD)/gen/cri/api.pb-c.c $(BUILD)/gen/cri/api.pb-c.h
+	$(CC) -std=c11 -D_GNU_SOURCE $(CFLAGS) $(shell pkg-config --cflags libprotobuf-c) -c $< -o $@
+
+# Every CRI file may include the generated header; the version Version
+# answers comes from the build.
+$(filter $(BUILD)/src/cri/%,$(LIB_OBJ)): $(BUILD)/gen/cri/api.pb-c.h
+PP_VERSION := 0.1.0+$(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
+$(BUILD)/src/cri/cri_runtime.o: ALL_CFLAGS += -DPP_VERSION='"$(PP_VERSION)"'
 
 # Made anew each time: the object of a source that was removed must not
 # linger in the archive.
@@ -146,6 +163,12 @@ bench-pull: deps
 	$(MAKE) all
 	BUILD=$(BUILD) bench/pull.sh
 
+# `make soak`: hundreds of pods for an hour, sampled every minute (bench/README.md,
+# "Soak"); SOAK_MINUTES, SOAK_PODS, SOAK_SAMPLE. Not part of check.
+soak: deps
+	$(MAKE) all helpers
+	BUILD=$(BUILD) bench/soak.sh
+
 # Where a pod's start and stop spend their time, step by step (PEAPOD_TRACE).
 breakdown: deps
 	$(MAKE) all helpers
@@ -173,7 +196,8 @@ fuzz:
 		build-fuzz/corpus-probe build-fuzz/corpus-control build-fuzz/corpus-image-ref-auth \
 		build-fuzz/corpus-oci build-fuzz/corpus-registry build-fuzz/corpus-layer \
 		build-fuzz/corpus-pull-conf build-fuzz/corpus-archive build-fuzz/corpus-atomic-writer \
-		build-fuzz/corpus-objects build-fuzz/corpus-selector build-fuzz/corpus-node
+		build-fuzz/corpus-objects build-fuzz/corpus-selector build-fuzz/corpus-cri \
+		build-fuzz/corpus-node
 	$(FUZZ_CC) -o build-fuzz/fuzz_manifest fuzz/fuzz_manifest.c \
 		$(filter src/manifest/%.c src/util/%.c src/security/caps.c,$(LIB_SRC)) $(LDLIBS)
 	$(FUZZ_CC) -o build-fuzz/fuzz_crilog fuzz/fuzz_crilog.c \
@@ -209,6 +233,10 @@ fuzz:
 		src/image/archive_manifest.c $(filter src/util/%.c,$(LIB_SRC)) $(LDLIBS)
 	$(FUZZ_CC) -o build-fuzz/fuzz_atomic_writer fuzz/fuzz_atomic_writer.c \
 		$(filter src/util/%.c,$(LIB_SRC)) $(LDLIBS)
+	$(MAKE) $(CRI_GEN)
+	$(FUZZ_CC) -I$(BUILD)/gen -o build-fuzz/fuzz_cri fuzz/fuzz_cri.c $(BUILD)/gen/cri/api.pb-c.c \
+		$(filter src/cri/%.c src/image/%.c src/pull/%.c src/registry/%.c src/net/%.c \
+		src/manifest/%.c src/state/%.c src/util/%.c src/security/caps.c,$(LIB_SRC)) $(LDLIBS)
 	build-fuzz/fuzz_manifest -max_total_time=$(FUZZ_SECONDS) -max_len=65536 -rss_limit_mb=1024 \
 		build-fuzz/corpus fuzz/corpus
 	build-fuzz/fuzz_crilog -max_total_time=$$(( $(FUZZ_SECONDS) / 3 + 1 )) -max_len=65536 \
@@ -246,7 +274,9 @@ fuzz:
 		-max_len=65536 -rss_limit_mb=1024 build-fuzz/corpus-archive fuzz/corpus-archive
 	build-fuzz/fuzz_atomic_writer -max_total_time=$$(( $(FUZZ_SECONDS) / 3 + 1 )) -max_len=16384 \
 		-rss_limit_mb=1024 build-fuzz/corpus-atomic-writer fuzz/corpus-atomic-writer
-	rm -rf /tmp/peapod-fuzz-aw.* /tmp/peapod-fuzz-crilog.* /tmp/peapod-fuzz-cni.* /tmp/peapod-fuzz-layer.*
+	build-fuzz/fuzz_cri -max_total_time=$$(( $(FUZZ_SECONDS) / 3 + 1 )) -max_len=65536 \
+		-rss_limit_mb=1024 build-fuzz/corpus-cri fuzz/corpus-cri
+	rm -rf /tmp/peapod-fuzz-cri.* /tmp/peapod-fuzz-aw.* /tmp/peapod-fuzz-crilog.* /tmp/peapod-fuzz-cni.* /tmp/peapod-fuzz-layer.*
 
 format:
 	clang-format -i $(shell find src tests fuzz -name '*.[ch]')

@@ -562,7 +562,7 @@ int pp_cgroup_destroy(const struct pp_cgroup *cg, struct pp_error **err)
 	return 0;
 }
 
-int pp_cgroup_remove_pod(const char *name, struct pp_error **err)
+static int remove_pod(const char *name, bool only_empty, struct pp_error **err)
 {
 	const struct cg_host *h;
 	if (cg_host(&h, err) < 0)
@@ -574,11 +574,63 @@ int pp_cgroup_remove_pod(const char *name, struct pp_error **err)
 	for (size_t q = 0; q < sizeof(all) / sizeof(all[0]); q++) {
 		struct pp_cgroup *cg =
 		    handle(h->layout, pod_path(all[q], name), pod_ancestors(all[q]));
-		int ret = pp_cgroup_destroy(cg, err);
+		int ret = only_empty && pp_cgroup_is_populated(cg) ? 0 : pp_cgroup_destroy(cg, err);
 		pp_cgroup_free(cg);
 		if (ret < 0)
 			return -1;
 	}
+	return 0;
+}
+
+int pp_cgroup_remove_pod(const char *name, struct pp_error **err)
+{
+	return remove_pod(name, false, err);
+}
+
+int pp_cgroup_remove_empty_pod(const char *name, struct pp_error **err)
+{
+	return remove_pod(name, true, err);
+}
+
+/* Adds the "pod-*" directories of hierarchy/dir to names (once each). */
+static void add_pod_dirs(const char *hierarchy, const char *dir, char ***names, size_t *n)
+{
+	cleanup_free char *path = xasprintf("%s%s", hierarchy, dir);
+	cleanup_dir struct pp_dir d = PP_DIR_INIT;
+	if (pp_dir_open(&d, path, PP_DIR_MISSING_OK, NULL) < 0)
+		return;
+	struct dirent *de;
+	while (pp_dir_next(&d, &de, NULL) > 0) {
+		if (strncmp(de->d_name, "pod-", 4) != 0 || de->d_type != DT_DIR)
+			continue;
+		bool seen = false;
+		for (size_t i = 0; i < *n && !seen; i++)
+			seen = strcmp((*names)[i], de->d_name) == 0;
+		if (seen)
+			continue;
+		*names = xrealloc(*names, (*n + 2) * sizeof(char *));
+		(*names)[(*n)++] = xstrdup(de->d_name);
+		(*names)[*n] = NULL;
+	}
+}
+
+int pp_cgroup_pod_names(char ***names, struct pp_error **err)
+{
+	const struct cg_host *h;
+	if (cg_host(&h, err) < 0)
+		return -1;
+	size_t n = 0;
+	*names = xmalloc(sizeof(char *));
+	(*names)[0] = NULL;
+	static const enum pp_qos_class all[] = {PP_QOS_GUARANTEED, PP_QOS_BURSTABLE,
+						PP_QOS_BESTEFFORT};
+	for (size_t m = 0; m < h->n_member; m++)
+		for (size_t q = 0; q < sizeof(all) / sizeof(all[0]); q++) {
+			const char *qd = qos_dir(all[q]);
+			cleanup_free char *dir = qd ? xasprintf("/%s/%s", parent_name(), qd)
+						    : xasprintf("/%s", parent_name());
+			add_pod_dirs(h->member[m], dir, names, &n);
+		}
 	return 0;
 }
 

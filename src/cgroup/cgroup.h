@@ -57,6 +57,14 @@ int pp_cgroup_create_pod(enum pp_qos_class qos, const char *name, struct pp_cgro
  * supervisor died: its class is not known any more). Idempotent. */
 int pp_cgroup_remove_pod(const char *name, struct pp_error **err);
 
+/* The same, but a cgroup that still holds a process is left alone. */
+int pp_cgroup_remove_empty_pod(const char *name, struct pp_error **err);
+
+/* The names of every pod cgroup under peapod's parent, whatever its QoS
+ * class and hierarchy ("pod-<uid>"; NULL-terminated, strv_free): what gc
+ * compares with the records. */
+int pp_cgroup_pod_names(char ***names, struct pp_error **err);
+
 /* Creates (or reuses) <parent>/<name>; parent NULL means peapod's own parent
  * cgroup. The returned handle is owned by the caller (pp_cgroup_free). */
 int pp_cgroup_create(const struct pp_cgroup *parent, const char *name, struct pp_cgroup **out,

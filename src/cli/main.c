@@ -33,6 +33,8 @@ static const struct cli_command commands[] = {
     {"gc", cmd_gc, "clean up after pods whose supervisor died, and after a reboot"},
     {"image", cmd_image, "manage local images (pull, import, ls, inspect, tag, rm)"},
     {"system", cmd_system, "what the image store and the pods use on disk (system df)"},
+    /* hidden (no help): temporary, until `peapod node` serves the CRI */
+    {"cri-serve", cmd_cri_serve, NULL},
     {NULL, NULL, NULL},
 };
 
@@ -40,7 +42,8 @@ static void usage(FILE *f)
 {
 	fprintf(f, "usage: peapod COMMAND [ARGS...]\n\ncommands:\n");
 	for (const struct cli_command *c = commands; c->name; c++)
-		fprintf(f, "  %-13s %s\n", c->name, c->help);
+		if (c->help)
+			fprintf(f, "  %-13s %s\n", c->name, c->help);
 }
 
 int main(int argc, char **argv)

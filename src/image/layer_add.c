@@ -15,6 +15,7 @@
 #include "image/tar_split.h"
 #include "util/cleanup.h"
 #include "util/copy_tree.h"
+#include "util/fault.h"
 #include "util/fs.h"
 
 #define LAYER_ROOT_MODE 0755
@@ -173,7 +174,11 @@ static int add_new_layer(struct pp_image_add *a, size_t index, const char *hex, 
 	cleanup_free char *tree = tmp ? xasprintf("%s/%s", tmp, IMAGE_LAYER_TREE) : NULL;
 	int64_t size = tree ? image_tree_size(tree) : 0;
 	if (ret == 0)
+		ret = pp_fault("unpack layer", err);
+	if (ret == 0)
 		ret = write_meta(tmp, diff_id, compressed, size, err);
+	if (ret == 0)
+		ret = pp_fault("unpack layer meta", err);
 	cleanup_free char *final = xasprintf("%s/%s", s->digest_layers_dir, hex);
 	/* A directory under the name but without its marker (torn by a power
 	 * loss) is no layer: replaced, under the layer's lock. */

@@ -190,8 +190,7 @@ static const struct field container_fields[] = {
 static int field_error(struct pctx *c, const struct pp_ynode *n, const char *path, const char *key,
 		       const char *msg)
 {
-	cleanup_free char *p = path_key(path, key);
-	return perr(c, pp_ymap_get(n, key)->pos, p, "%s", msg);
+	return perr_key(c, n, path, key, "%s", msg);
 }
 
 static int check_probes(struct pctx *c, const struct pp_ynode *n, const char *path,

@@ -56,16 +56,14 @@ static int parse_field_ref(struct pctx *c, const struct pp_ynode *n, const char 
 	if (ret < 0)
 		return -1;
 	if (api != NULL && strcmp(api, "v1") != 0) {
-		cleanup_free char *p = path_key(path, "apiVersion");
-		return perr(c, pp_ymap_get(n, "apiVersion")->pos, p,
-			    "unsupported value \"%s\": "
-			    "supported values: \"v1\"",
-			    api);
+		return perr_key(c, n, path, "apiVersion",
+				"unsupported value \"%s\": "
+				"supported values: \"v1\"",
+				api);
 	}
 	if (!is_supported_field_path(e->field_path)) {
-		cleanup_free char *p = path_key(path, "fieldPath");
-		return perr(c, pp_ymap_get(n, "fieldPath")->pos, p, "unsupported fieldPath \"%s\"",
-			    e->field_path);
+		return perr_key(c, n, path, "fieldPath", "unsupported fieldPath \"%s\"",
+				e->field_path);
 	}
 	return 0;
 }
@@ -94,15 +92,12 @@ static int parse_resource_ref(struct pctx *c, const struct pp_ynode *n, const ch
 	if (walk_map(c, n, path, resource_ref_fields, e) < 0)
 		return -1;
 	if (!pp_resource_ref_supported(e->resource)) {
-		cleanup_free char *p = path_key(path, "resource");
-		return perr(c, pp_ymap_get(n, "resource")->pos, p, "unsupported resource \"%s\"",
-			    e->resource);
+		return perr_key(c, n, path, "resource", "unsupported resource \"%s\"", e->resource);
 	}
 	const char *bad = pp_resource_divisor_error(e->resource, &e->divisor);
 	if (bad != NULL) {
-		cleanup_free char *p = path_key(path, "divisor");
-		return perr(c, pp_ymap_get(n, "divisor")->pos, p, "invalid value \"%s\": %s",
-			    e->divisor.text, bad);
+		return perr_key(c, n, path, "divisor", "invalid value \"%s\": %s", e->divisor.text,
+				bad);
 	}
 	return 0;
 }
@@ -126,16 +121,13 @@ static int parse_key_ref(struct pctx *c, const struct pp_ynode *n, const char *p
 		return perr(c, n->pos, p, "required field \"name\" is missing");
 	}
 	if (!pp_is_dns1123_subdomain(e->ref_name)) {
-		cleanup_free char *p = path_key(path, "name");
-		return perr(c, pp_ymap_get(n, "name")->pos, p,
-			    "invalid name \"%s\": must be a lowercase RFC 1123 subdomain",
-			    e->ref_name);
+		return perr_key(c, n, path, "name",
+				"invalid name \"%s\": must be a lowercase RFC 1123 subdomain",
+				e->ref_name);
 	}
 	const char *why = pp_object_key_error(e->ref_key);
 	if (why != NULL) {
-		cleanup_free char *p = path_key(path, "key");
-		return perr(c, pp_ymap_get(n, "key")->pos, p, "invalid key \"%s\": %s", e->ref_key,
-			    why);
+		return perr_key(c, n, path, "key", "invalid key \"%s\": %s", e->ref_key, why);
 	}
 	return 0;
 }
@@ -192,16 +184,14 @@ static int parse_env_var(struct pctx *c, const struct pp_ynode *n, const char *p
 	if (walk_map(c, n, path, env_fields, e) < 0)
 		return -1;
 	if (!pp_is_env_var_name(e->name)) {
-		cleanup_free char *p = path_key(path, "name");
-		return perr(c, pp_ymap_get(n, "name")->pos, p,
-			    "invalid environment variable name \"%s\": must be [-._a-zA-Z]"
-			    "[-._a-zA-Z0-9]*",
-			    e->name);
+		return perr_key(c, n, path, "name",
+				"invalid environment variable name \"%s\": must be [-._a-zA-Z]"
+				"[-._a-zA-Z0-9]*",
+				e->name);
 	}
 	if (e->source != PP_ENV_VALUE && e->value != NULL && e->value[0] != '\0') {
-		cleanup_free char *p = path_key(path, "valueFrom");
-		return perr(c, pp_ymap_get(n, "valueFrom")->pos, p,
-			    "may not be specified when `value` is not empty");
+		return perr_key(c, n, path, "valueFrom",
+				"may not be specified when `value` is not empty");
 	}
 	return 0;
 }
@@ -240,9 +230,9 @@ static int parse_object_ref(struct pctx *c, const struct pp_ynode *n, const char
 		return perr(c, n->pos, p, "required field \"name\" is missing");
 	}
 	if (!pp_is_dns1123_subdomain(e->name)) {
-		cleanup_free char *p = path_key(path, "name");
-		return perr(c, pp_ymap_get(n, "name")->pos, p,
-			    "invalid name \"%s\": must be a lowercase RFC 1123 subdomain", e->name);
+		return perr_key(c, n, path, "name",
+				"invalid name \"%s\": must be a lowercase RFC 1123 subdomain",
+				e->name);
 	}
 	return 0;
 }
@@ -282,12 +272,12 @@ static int parse_env_from_item(struct pctx *c, const struct pp_ynode *n, const c
 		return perr(c, n->pos, path,
 			    "may not have more than one field specified at a time");
 	if (e->prefix != NULL && e->prefix[0] != '\0' && !pp_is_env_var_name(e->prefix)) {
-		cleanup_free char *p = path_key(path, "prefix");
-		return perr(c, pp_ymap_get(n, "prefix")->pos, p,
-			    "invalid prefix \"%s\": a valid environment variable name must "
-			    "consist of alphabetic characters, digits, '_', '-', or '.', and must "
-			    "not start with a digit",
-			    e->prefix);
+		return perr_key(
+		    c, n, path, "prefix",
+		    "invalid prefix \"%s\": a valid environment variable name must "
+		    "consist of alphabetic characters, digits, '_', '-', or '.', and must "
+		    "not start with a digit",
+		    e->prefix);
 	}
 	return 0;
 }

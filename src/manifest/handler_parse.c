@@ -128,9 +128,7 @@ int parse_handler_kind(struct pctx *c, const struct pp_ynode *n, const char *pat
 		return perr(c, n->pos, p, "required field \"command\" is missing");
 	}
 	if (kind == PP_HANDLER_SLEEP && h->sleep_seconds < 0) {
-		cleanup_free char *p = path_key(path, "seconds");
-		return perr(c, pp_ymap_get(n, "seconds")->pos, p,
-			    "must be greater than or equal to 0");
+		return perr_key(c, n, path, "seconds", "must be greater than or equal to 0");
 	}
 	return 0;
 }

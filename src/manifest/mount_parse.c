@@ -77,15 +77,14 @@ static int check_mount(struct pctx *c, const struct pp_ynode *n, const char *pat
 	    check_sub_path(c, n, path, "subPathExpr", m->sub_path_expr) < 0)
 		return -1;
 	if (m->sub_path != NULL && m->sub_path_expr != NULL) {
-		cleanup_free char *p = path_key(path, "subPathExpr");
-		return perr(c, pp_ymap_get(n, "subPathExpr")->pos, p,
-			    "subPathExpr and subPath are mutually exclusive");
+		return perr_key(c, n, path, "subPathExpr",
+				"subPathExpr and subPath are mutually exclusive");
 	}
 	if (m->recursive_read_only != NULL && strcmp(m->recursive_read_only, "Disabled") != 0 &&
 	    (!m->read_only || m->propagation != PP_PROPAGATION_NONE)) {
-		cleanup_free char *p = path_key(path, "recursiveReadOnly");
-		return perr(c, pp_ymap_get(n, "recursiveReadOnly")->pos, p,
-			    "may only be set when readOnly is true and mountPropagation is None");
+		return perr_key(
+		    c, n, path, "recursiveReadOnly",
+		    "may only be set when readOnly is true and mountPropagation is None");
 	}
 	return 0;
 }

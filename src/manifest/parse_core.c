@@ -20,6 +20,19 @@ int perr(struct pctx *c, struct pp_pos pos, const char *path, const char *fmt, .
 	return pp_error_set(c->err, 0, "%s:%d:%d: %s: %s", c->source, pos.line, pos.col, path, msg);
 }
 
+int perr_key(struct pctx *c, const struct pp_ynode *n, const char *path, const char *key,
+	     const char *fmt, ...)
+{
+	cleanup_free char *msg = NULL;
+	va_list ap;
+	va_start(ap, fmt);
+	if (vasprintf(&msg, fmt, ap) < 0)
+		abort();
+	va_end(ap);
+	cleanup_free char *p = path_key(path, key);
+	return perr(c, pp_ymap_get(n, key)->pos, p, "%s", msg);
+}
+
 char *path_key(const char *path, const char *key)
 {
 	return path[0] ? xasprintf("%s.%s", path, key) : xstrdup(key);

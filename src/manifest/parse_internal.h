@@ -21,6 +21,11 @@ struct pctx {
 int perr(struct pctx *c, struct pp_pos pos, const char *path, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 
+/* perr at the field key of map n (which must have it): its position and
+ * the path PATH.KEY. */
+int perr_key(struct pctx *c, const struct pp_ynode *n, const char *path, const char *key,
+	     const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+
 /* "a.b" / "b" when a is empty; "a[3]". Caller frees. */
 char *path_key(const char *path, const char *key);
 char *path_index(const char *path, size_t i);

@@ -273,8 +273,7 @@ static int parse_host_alias(struct pctx *c, const struct pp_ynode *n, const char
 	if (walk_map(c, n, path, host_alias_fields, a) < 0)
 		return -1;
 	if (!pp_is_ip(a->ip)) {
-		cleanup_free char *p = path_key(path, "ip");
-		return perr(c, pp_ymap_get(n, "ip")->pos, p, "invalid IP address \"%s\"", a->ip);
+		return perr_key(c, n, path, "ip", "invalid IP address \"%s\"", a->ip);
 	}
 	return 0;
 }

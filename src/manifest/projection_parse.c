@@ -101,18 +101,17 @@ static int parse_file_field_ref(struct pctx *c, const struct pp_ynode *n, const 
 	if (ret < 0)
 		return -1;
 	if (api != NULL && strcmp(api, "v1") != 0) {
-		cleanup_free char *p = path_key(path, "apiVersion");
-		return perr(c, pp_ymap_get(n, "apiVersion")->pos, p,
-			    "unsupported value \"%s\": supported values: \"v1\"", api);
+		return perr_key(c, n, path, "apiVersion",
+				"unsupported value \"%s\": supported values: \"v1\"", api);
 	}
 	if (!volume_field_path_ok(f->field_path)) {
-		cleanup_free char *p = path_key(path, "fieldPath");
-		return perr(c, pp_ymap_get(n, "fieldPath")->pos, p,
-			    "unsupported value \"%s\": supported values: \"metadata.annotations\", "
-			    "\"metadata.labels\", \"metadata.name\", \"metadata.namespace\", "
-			    "\"metadata.uid\" (and metadata.labels['KEY'], "
-			    "metadata.annotations['KEY'])",
-			    f->field_path);
+		return perr_key(
+		    c, n, path, "fieldPath",
+		    "unsupported value \"%s\": supported values: \"metadata.annotations\", "
+		    "\"metadata.labels\", \"metadata.name\", \"metadata.namespace\", "
+		    "\"metadata.uid\" (and metadata.labels['KEY'], "
+		    "metadata.annotations['KEY'])",
+		    f->field_path);
 	}
 	return 0;
 }
@@ -196,19 +195,18 @@ static int parse_file_resource_ref(struct pctx *c, const struct pp_ynode *n, con
 		return perr(c, n->pos, p, "required value");
 	}
 	if (!pp_resource_ref_supported(f->resource)) {
-		cleanup_free char *p = path_key(path, "resource");
-		return perr(c, pp_ymap_get(n, "resource")->pos, p,
-			    "unsupported value \"%s\": supported values: \"limits.cpu\", "
-			    "\"limits.ephemeral-storage\", \"limits.memory\", \"requests.cpu\", "
-			    "\"requests.ephemeral-storage\", \"requests.memory\" (and "
-			    "limits.hugepages-SIZE, requests.hugepages-SIZE)",
-			    f->resource);
+		return perr_key(
+		    c, n, path, "resource",
+		    "unsupported value \"%s\": supported values: \"limits.cpu\", "
+		    "\"limits.ephemeral-storage\", \"limits.memory\", \"requests.cpu\", "
+		    "\"requests.ephemeral-storage\", \"requests.memory\" (and "
+		    "limits.hugepages-SIZE, requests.hugepages-SIZE)",
+		    f->resource);
 	}
 	const char *bad = pp_resource_divisor_error(f->resource, &f->divisor);
 	if (bad != NULL) {
-		cleanup_free char *p = path_key(path, "divisor");
-		return perr(c, pp_ymap_get(n, "divisor")->pos, p, "invalid value \"%s\": %s",
-			    f->divisor.text, bad);
+		return perr_key(c, n, path, "divisor", "invalid value \"%s\": %s", f->divisor.text,
+				bad);
 	}
 	return 0;
 }
@@ -295,11 +293,11 @@ static int parse_key_to_path(struct pctx *c, const struct pp_ynode *n, const cha
 	if (walk_map(c, n, path, key_to_path_fields, k) < 0)
 		return -1;
 	if (!is_config_map_key(k->key)) {
-		cleanup_free char *p = path_key(path, "key");
-		return perr(c, pp_ymap_get(n, "key")->pos, p,
-			    "invalid value \"%s\": a valid config key must consist of alphanumeric "
-			    "characters, '-', '_' or '.'",
-			    k->key);
+		return perr_key(
+		    c, n, path, "key",
+		    "invalid value \"%s\": a valid config key must consist of alphanumeric "
+		    "characters, '-', '_' or '.'",
+		    k->key);
 	}
 	return check_local_path(c, n, path, k->path);
 }

@@ -14,6 +14,7 @@
 #include "state/podstate.h"
 #include "supervisor/supervisor.h"
 #include "util/cleanup.h"
+#include "util/fault.h"
 #include "util/fs.h"
 
 #define MANIFEST_MODE 0600
@@ -86,7 +87,8 @@ int pp_pod_apply(struct pp_pod *spec, const struct pp_apply_opts *opts, char **u
 		pp_pod_free(spec);
 		return -1;
 	}
-	if (write_manifest(uid, opts, err) < 0 || pp_name_claim(ns, name, uid, err) < 0 ||
+	if (write_manifest(uid, opts, err) < 0 || pp_fault("apply record", err) < 0 ||
+	    pp_name_claim(ns, name, uid, err) < 0 || pp_fault("apply name", err) < 0 ||
 	    pipe2(sync, O_CLOEXEC) < 0) {
 		if (sync[0] < 0 && (*err == NULL))
 			pp_error_set(err, errno, "pipe");

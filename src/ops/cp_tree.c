@@ -12,9 +12,9 @@
 
 #include "ops/cp_internal.h"
 #include "util/cleanup.h"
+#include "util/copy_tree.h"
 #include "util/dir.h"
 
-#define CP_BUF_SIZE (128 * 1024)
 #define CP_DIR_FLAGS (O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
 
 /* Owner (chown clears set-id bits: before the mode), mode, times. fd may be
@@ -41,25 +41,6 @@ static int apply_meta(const struct cp_tree *t, int ddir, const char *name, int f
 	r = fd >= 0 ? futimens(fd, times) : utimensat(ddir, name, times, AT_SYMLINK_NOFOLLOW);
 	if (r < 0)
 		return pp_error_set(err, errno, "set the times of %s", rel);
-	return 0;
-}
-
-static int copy_data(int sfd, int dfd, const char *rel, struct pp_error **err)
-{
-	cleanup_free char *buf = xmalloc(CP_BUF_SIZE);
-	ssize_t n;
-	while ((n = read(sfd, buf, CP_BUF_SIZE)) != 0) {
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return pp_error_set(err, errno, "read %s", rel);
-		for (ssize_t off = 0; off < n;) {
-			ssize_t w = write(dfd, buf + off, (size_t)(n - off));
-			if (w < 0 && errno != EINTR)
-				return pp_error_set(err, errno, "write %s", rel);
-			off += w > 0 ? w : 0;
-		}
-	}
 	return 0;
 }
 
@@ -96,7 +77,7 @@ static int copy_file(const struct cp_tree *t, int sdir, const char *sname, int d
 	}
 	if (dfd < 0)
 		return pp_error_set(err, errno, "create %s", rel);
-	if (copy_data(sfd, dfd, rel, err) < 0)
+	if (pp_copy_data(sfd, dfd, rel, err) < 0)
 		return -1;
 	return apply_meta(t, ddir, dname, dfd, st, rel, err);
 }

@@ -4,6 +4,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "cgroup/cgroup.h"
 #include "image/image.h"
 #include "net/podnet.h"
 #include "pod/pod.h"
@@ -12,6 +13,7 @@
 #include "supervisor/control.h"
 #include "util/cleanup.h"
 #include "util/dir.h"
+#include "util/fault.h"
 #include "util/fs.h"
 #include "util/trace.h"
 
@@ -224,6 +226,8 @@ int pp_pod_delete(const char *ns, const char *name, const struct pp_delete_opts 
 		     pp_ctl_wait_closed(fd, o->timeout_ms, &e) < 0) &&
 		    e->status == ETIMEDOUT)
 			ret = pp_error_set(err, e->status, "%s", e->msg);
+		else if (pp_fault("delete record", err) < 0)
+			ret = -1;
 		else {
 			pp_trace("delete supervisor gone");
 			ret = remove_stopped(ns, name, &v, err);
@@ -241,6 +245,54 @@ int pp_pod_delete(const char *ns, const char *name, const struct pp_delete_opts 
 				 : remove_dead(ns, name, v.uid, data, GC_LOCK_WAIT_MS, err);
 	}
 	pp_pod_view_free(&v);
+	return ret;
+}
+
+/* Records no name refers to: an apply killed before it claimed the name
+ * (or a delete between the name's release and the record's removal). One
+ * whose lock is held is being made or removed right now: left alone. */
+static int gc_orphan_records(const char *store_root, int *removed, struct pp_error **err)
+{
+	cleanup_strv char **uids = NULL;
+	if (pp_state_orphans(&uids, err) < 0)
+		return -1;
+	int ret = 0;
+	for (size_t i = 0; uids[i] != NULL; i++) {
+		cleanup_close int lock = pp_state_lock(uids[i], 0, NULL);
+		if (lock < 0)
+			continue;
+		cleanup_free char *data = xasprintf("%s/pods/%s", store_root, uids[i]);
+		cleanup_free char *dir = pp_state_dir(uids[i]);
+		cleanup_free char *trash =
+		    xasprintf("%s/%s/%s", pp_run_dir(), PP_TRASH_NAME, uids[i]);
+		if (pp_pod_remove_leftovers(data, uids[i], ret < 0 ? NULL : err) < 0 ||
+		    pp_discard_dir(dir, trash, ret < 0 ? NULL : err) < 0)
+			ret = -1;
+		else
+			(*removed)++;
+	}
+	return ret;
+}
+
+/* Empty pod cgroups whose record is gone: a teardown whose cgroup removal
+ * failed, or a reboot's on a persistent cgroup tree. A pod's cgroups are
+ * made by its supervisor after its record and removed before it; one that
+ * holds a process is left alone: it may be a pod of another PEAPOD_RUN
+ * under the same cgroup parent (what removes a dead pod's processes is
+ * its record's gc, pp_pod_remove_leftovers). */
+static int gc_orphan_cgroups(struct pp_error **err)
+{
+	cleanup_strv char **names = NULL;
+	if (pp_cgroup_pod_names(&names, err) < 0)
+		return -1;
+	int ret = 0;
+	for (size_t i = 0; names[i] != NULL; i++) {
+		cleanup_free char *state = pp_state_dir(names[i] + strlen("pod-"));
+		if (access(state, F_OK) == 0)
+			continue;
+		if (pp_cgroup_remove_empty_pod(names[i], ret < 0 ? NULL : err) < 0)
+			ret = -1;
+	}
 	return ret;
 }
 
@@ -318,7 +370,10 @@ int pp_pod_gc(const char *store_root, int *removed, struct pp_error **err)
 	struct pp_image_store *store = NULL;
 	if (pp_image_store_open(store_root, &store, ret < 0 ? NULL : err) < 0)
 		return -1;
-	if (gc_orphan_data(pp_image_store_root(store), removed, ret < 0 ? NULL : err) < 0)
+	if (gc_orphan_records(pp_image_store_root(store), removed, ret < 0 ? NULL : err) < 0)
+		ret = -1;
+	if (gc_orphan_data(pp_image_store_root(store), removed, ret < 0 ? NULL : err) < 0 ||
+	    gc_orphan_cgroups(ret < 0 ? NULL : err) < 0)
 		ret = -1;
 	/* Files of deleted pods whose removal a crash or reboot cut short
 	 * (not counted: their pods were deleted already). */

@@ -15,6 +15,7 @@
 #include "state/idrange.h"
 #include "state/podstate.h"
 #include "util/cleanup.h"
+#include "util/fault.h"
 #include "util/fs.h"
 #include "util/image_reference.h"
 #include "util/proc.h"
@@ -293,8 +294,10 @@ int pp_pod_instance_create(struct pp_pod *spec, struct pp_image_store *store,
 	}
 	/* Then every resource, each owned by pod and removed by destroy. */
 	int infra_adj = 0;
-	if (create_dirs_and_cgroups(pod, &infra_adj, err) < 0 || alloc_id_range(pod, err) < 0 ||
-	    pp_pod_volumes_create(pod, err) < 0 || create_sandbox(pod, infra_adj, err) < 0) {
+	if (create_dirs_and_cgroups(pod, &infra_adj, err) < 0 || pp_fault("pod cgroups", err) < 0 ||
+	    alloc_id_range(pod, err) < 0 || pp_fault("pod id range", err) < 0 ||
+	    pp_pod_volumes_create(pod, err) < 0 || pp_fault("pod volumes", err) < 0 ||
+	    create_sandbox(pod, infra_adj, err) < 0 || pp_fault("pod sandbox", err) < 0) {
 		pp_pod_instance_destroy(pod, NULL);
 		pp_pod_instance_free(pod);
 		return -1;
@@ -398,6 +401,7 @@ static int prepare_start(struct pp_pod_instance *pod, struct pp_pod_container *c
 {
 	/* the fresh layer first: the image's volumes are made in its directory */
 	if (fresh_layer(c, &s->upper, &s->work, &s->rootfs, err) < 0 ||
+	    pp_fault("ctr writable layer", err) < 0 ||
 	    pp_pod_container_env(pod, c, &s->envp, err) < 0 ||
 	    pp_pod_container_argv(pod, c, &s->argv, err) < 0 ||
 	    pp_pod_container_mounts(pod, c, s->envp, &s->mounts, &s->n_mounts, &s->owned, err) <
@@ -625,20 +629,27 @@ int pp_pod_instance_destroy(struct pp_pod_instance *pod, struct pp_error **err)
 		close_stdio(c);
 	}
 	pp_trace("pod containers gone");
-	pp_sandbox_destroy(pod->sandbox);
+	/* A fault injected in teardown (util/fault.h) leaves that step's work
+	 * undone, as if it had failed: gc must find and remove what is left. */
+	if (pp_fault("teardown sandbox", ret < 0 ? NULL : err) < 0)
+		ret = -1;
+	else
+		pp_sandbox_destroy(pod->sandbox);
 	pod->sandbox = NULL;
 	pp_trace("pod sandbox gone");
 	for (size_t i = 0; i < pod->n_volumes; i++)
 		cleanup_closep(&pod->volumes[i].fd);
 	/* the last reference: the namespace goes, and every mount in it */
 	cleanup_closep(&pod->volumes_ns_fd);
-	if (pod->cgroup && pp_cgroup_destroy(pod->cgroup, err) < 0)
+	if (pp_fault("teardown cgroups", ret < 0 ? NULL : err) < 0 ||
+	    (pod->cgroup && pp_cgroup_destroy(pod->cgroup, ret < 0 ? NULL : err) < 0))
 		ret = -1;
 	pp_trace("pod cgroups gone");
 	/* Files last: the mounts that used them died with the containers'
 	 * mount namespaces. */
 	/* A rename now, the unlinking by a short-lived child (util/fs.h). */
-	if (pp_discard_dir(pod->data_dir, pod->trash_dir, ret < 0 ? NULL : err) < 0)
+	if (pp_fault("teardown files", ret < 0 ? NULL : err) < 0 ||
+	    pp_discard_dir(pod->data_dir, pod->trash_dir, ret < 0 ? NULL : err) < 0)
 		ret = -1;
 	pp_trace("pod files gone");
 	/* The id range last: nothing of the pod's is left to use it. */

@@ -10,6 +10,7 @@
 #include "pull/pull_internal.h"
 #include "pull/registries_conf.h"
 #include "util/cleanup.h"
+#include "util/fault.h"
 #include "util/image_reference.h"
 #include "util/settings.h"
 
@@ -250,13 +251,19 @@ static int pull_steps(struct pull *p, char **id_out, struct pp_error **err)
 {
 	struct pp_oci_document *doc = NULL;
 	struct pp_oci_config *cfg = NULL;
-	if (resolve_manifest(p, &doc, err) < 0)
+	if (resolve_manifest(p, &doc, err) < 0 || pp_fault("pull manifest", err) < 0) {
+		pp_oci_document_free(doc);
 		return pp_error_wrap(err, "manifest");
+	}
 	int ret = get_config(p, doc->manifest, &cfg, err);
+	if (ret == 0)
+		ret = pp_fault("pull config", err);
 	if (ret < 0)
 		pp_error_wrap(err, "config %s", doc->manifest->config.digest);
 	if (ret == 0)
 		ret = pull_layers(p, doc->manifest, cfg, err);
+	if (ret == 0)
+		ret = pp_fault("pull layers", err);
 	if (ret == 0 && commit(p, doc->manifest, cfg, id_out, err) < 0)
 		ret = pp_error_wrap(err, "commit");
 	pp_oci_config_free(cfg);

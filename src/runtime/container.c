@@ -19,6 +19,7 @@
 #include "runtime/runtime.h"
 #include "util/child_report.h"
 #include "util/cleanup.h"
+#include "util/fault.h"
 #include "util/path.h"
 #include "util/proc.h"
 #include "util/trace.h"
@@ -76,6 +77,8 @@ static int child_setup(const struct pp_container_config *cfg,
 	if (pp_cgroup_join_self(cfg->cgroup_procs_fds, cfg->n_cgroup_procs_fds, true, err) < 0)
 		return -1;
 	pp_trace("ctr %s cgroups joined", cfg->name);
+	if (pp_fault("ctr cgroups", err) < 0)
+		return -1;
 	/*    and what the OOM killer thinks of it, inherited by all it starts. */
 	if (cfg->set_oom_score_adj && pp_child_set_oom_score_adj(cfg->oom_score_adj, err) < 0)
 		return -1;
@@ -84,6 +87,8 @@ static int child_setup(const struct pp_container_config *cfg,
 	if (join_pod_namespaces(cfg, err) < 0)
 		return -1;
 	pp_trace("ctr %s namespaces joined", cfg->name);
+	if (pp_fault("ctr namespaces", err) < 0)
+		return -1;
 	/* 3-6. propagating volumes cloned, a mount namespace of its own,
 	 *      private propagation, overlay root, /proc /dev /sys, volumes,
 	 *      masked and read-only paths. */
@@ -91,6 +96,8 @@ static int child_setup(const struct pp_container_config *cfg,
 	if (rootfd < 0)
 		return -1;
 	pp_trace("ctr %s rootfs mounted", cfg->name);
+	if (pp_fault("ctr rootfs", err) < 0)
+		return -1;
 	/* 7. from here on, "/" is the container's root. */
 	if (pp_rootfs_pivot(rootfd, err) < 0)
 		return -1;
@@ -125,6 +132,8 @@ static int child_setup(const struct pp_container_config *cfg,
 	if (r < 0 || pp_child_security_after_user(sec, err) < 0)
 		return -1;
 	pp_trace("ctr %s user and security", cfg->name);
+	if (pp_fault("ctr security", err) < 0)
+		return -1;
 	/* 9. working directory, checked with the user's own permissions. */
 	if (fchdir(cwdfd) < 0)
 		return pp_error_set(err, errno, "chdir to working directory %s", cwd);

@@ -19,6 +19,7 @@
 #include "sandbox/infra.h"
 #include "sandbox/sysctl.h"
 #include "util/cleanup.h"
+#include "util/fault.h"
 #include "util/fs.h"
 #include "util/trace.h"
 
@@ -106,6 +107,8 @@ int pp_sandbox_create(const struct pp_sandbox_config *cfg, struct pp_sandbox **o
 		if (sb->shm_fd < 0)
 			goto fail;
 	}
+	if (pp_fault("sandbox shm", err) < 0)
+		goto fail;
 
 	/* 3. The infra process holding the namespaces (and their sysctls:
 	 *    the host's own namespaces are never written). */
@@ -133,6 +136,8 @@ int pp_sandbox_create(const struct pp_sandbox_config *cfg, struct pp_sandbox **o
 	if (pp_infra_start(&icfg, &sb->infra_pid, &sb->infra_pidfd, &sb->userns_fd, err) < 0)
 		goto fail;
 	pp_trace("sandbox infra up");
+	if (pp_fault("sandbox infra", err) < 0)
+		goto fail;
 
 	/* 4. The pod's network, in the namespace the infra process holds. */
 	struct pp_pod_net_req nreq = {
@@ -149,9 +154,11 @@ int pp_sandbox_create(const struct pp_sandbox_config *cfg, struct pp_sandbox **o
 				err) < 0)
 		goto fail;
 	pp_trace("sandbox network up");
+	if (pp_fault("sandbox network", err) < 0)
+		goto fail;
 
 	/* 5. /etc files (with the pod's address), written before any container runs. */
-	if (write_etc_files(cfg, sb, err) < 0)
+	if (write_etc_files(cfg, sb, err) < 0 || pp_fault("sandbox etc files", err) < 0)
 		goto fail;
 	*out = sb;
 	return 0;

@@ -19,6 +19,9 @@
 #define NAMES_DIR_MODE 0700
 #define MAX_STATUS_BYTES (4 * 1024 * 1024)
 #define LOCK_POLL_MS 5
+/* A .new- record without its lock file is left alone this long: its maker
+ * may be between its mkdir and its open. */
+#define NEW_RECORD_GRACE_S 60
 
 const char *pp_run_dir(void)
 {
@@ -58,18 +61,25 @@ int pp_state_create(const char *uid, int *lock_fd, struct pp_error **err)
 {
 	cleanup_free char *pods = xasprintf("%s/pods", pp_run_dir());
 	cleanup_free char *dir = pp_state_dir(uid);
+	/* Made and locked under a dot name, then renamed into place: gc never
+	 * sees a record whose lock is free because it is not taken yet. */
+	cleanup_free char *tmp = xasprintf("%s/%s%s", pods, PP_STATE_NEW_PREFIX, uid);
+	cleanup_free char *lock = xasprintf("%s/%s", tmp, PP_STATE_LOCK);
 	if (pp_mkdir_p(pods, STATE_DIR_MODE, err) < 0)
 		return -1;
-	if (mkdir(dir, STATE_DIR_MODE) < 0)
-		return pp_error_set(
-		    err, errno, errno == EEXIST ? "a pod with uid %s exists already" : "mkdir %s",
-		    errno == EEXIST ? uid : dir);
-	int fd = open_lock(uid, O_CREAT | O_EXCL, err);
-	if (fd < 0 || flock(fd, LOCK_EX | LOCK_NB) < 0) {
-		int saved = fd < 0 ? 0 : errno;
+	if (access(dir, F_OK) == 0)
+		return pp_error_set(err, EEXIST, "a pod with uid %s exists already", uid);
+	if (mkdir(tmp, STATE_DIR_MODE) < 0)
+		return pp_error_set(err, errno, "mkdir %s", tmp);
+	int fd = open(lock, O_RDWR | O_CLOEXEC | O_CREAT | O_EXCL, 0600);
+	if (fd < 0 || flock(fd, LOCK_EX | LOCK_NB) < 0 ||
+	    renameat2(AT_FDCWD, tmp, AT_FDCWD, dir, RENAME_NOREPLACE) < 0) {
+		int saved = errno;
 		cleanup_closep(&fd);
-		pp_rm_rf(dir, NULL);
-		return saved ? pp_error_set(err, saved, "lock %s", dir) : -1;
+		pp_rm_rf(tmp, NULL);
+		return pp_error_set(
+		    err, saved, saved == EEXIST ? "a pod with uid %s exists already" : "lock %s",
+		    saved == EEXIST ? uid : dir);
 	}
 	*lock_fd = fd;
 	return 0;
@@ -245,4 +255,64 @@ int pp_state_remove(const char *ns, const char *name, const char *uid, struct pp
 		ret = -1;
 	pp_name_release(ns, name, uid);
 	return ret;
+}
+
+static bool uid_named(const struct pp_pod_ref *refs, size_t n, const char *uid)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(refs[i].uid, uid) == 0)
+			return true;
+	return false;
+}
+
+/* A pods/.new-<uid> directory: removed when its maker is gone. */
+static void sweep_new(int podsfd, const char *pods, const char *entry)
+{
+	cleanup_free char *dir = xasprintf("%s/%s", pods, entry);
+	cleanup_free char *lock = xasprintf("%s/%s", dir, PP_STATE_LOCK);
+	cleanup_close int fd = open(lock, O_RDWR | O_CLOEXEC);
+	struct stat st;
+	if (fd >= 0 ? flock(fd, LOCK_EX | LOCK_NB) < 0
+		    : (fstatat(podsfd, entry, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
+		       time(NULL) - st.st_mtime < NEW_RECORD_GRACE_S))
+		return;
+	pp_rm_rf(dir, NULL);
+}
+
+int pp_state_orphans(char ***uids, struct pp_error **err)
+{
+	*uids = NULL;
+	struct pp_pod_ref *refs = NULL;
+	size_t n_refs = 0;
+	if (pp_pod_list(NULL, &refs, &n_refs, err) < 0)
+		return -1;
+	cleanup_free char *pods = xasprintf("%s/pods", pp_run_dir());
+	cleanup_dir struct pp_dir d = PP_DIR_INIT;
+	if (pp_dir_open(&d, pods, PP_DIR_MISSING_OK, err) < 0) {
+		pp_pod_refs_free(refs, n_refs);
+		return -1;
+	}
+	char **out = xmalloc(sizeof(char *));
+	out[0] = NULL;
+	size_t n = 0;
+	struct dirent *de;
+	int r;
+	while ((r = pp_dir_next(&d, &de, err)) > 0) {
+		if (strncmp(de->d_name, PP_STATE_NEW_PREFIX, strlen(PP_STATE_NEW_PREFIX)) == 0) {
+			sweep_new(pp_dir_fd(&d), pods, de->d_name);
+			continue;
+		}
+		if (de->d_name[0] == '.' || uid_named(refs, n_refs, de->d_name))
+			continue;
+		out = xrealloc(out, (n + 2) * sizeof(char *));
+		out[n++] = xstrdup(de->d_name);
+		out[n] = NULL;
+	}
+	pp_pod_refs_free(refs, n_refs);
+	if (r < 0) {
+		strv_free(out);
+		return -1;
+	}
+	*uids = out;
+	return 0;
 }

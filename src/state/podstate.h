@@ -32,6 +32,8 @@
 #include "util/error.h"
 
 #define PP_STATE_LOCK "lock"
+/* A record being made: pods/.new-<uid>, renamed to pods/<uid> once locked. */
+#define PP_STATE_NEW_PREFIX ".new-"
 #define PP_STATE_STATUS "status.json"
 #define PP_STATE_EVENTS "events"
 #define PP_STATE_SOCKET "ctl.sock"
@@ -78,6 +80,13 @@ struct pp_pod_ref {
 };
 int pp_pod_list(const char *ns, struct pp_pod_ref **out, size_t *n, struct pp_error **err);
 void pp_pod_refs_free(struct pp_pod_ref *refs, size_t n);
+
+/* The records under pods/ that no name refers to (an apply that died
+ * before it claimed the name, or between the name's release and the
+ * record's removal), as uids; and the half-made pods/.new-<uid> records
+ * whose maker died (lock free, or no lock file after a minute), removed.
+ * NULL-terminated (strv_free). */
+int pp_state_orphans(char ***uids, struct pp_error **err);
 
 /* Removes a pod's record: state directory, logs, name. Idempotent. */
 int pp_state_remove(const char *ns, const char *name, const char *uid, struct pp_error **err);

@@ -19,10 +19,11 @@
 #include "state/podstate.h"
 #include "supervisor/control.h"
 #include "supervisor/supervisor.h"
-#include "util/mem.h"
 #include "util/child_report.h"
 #include "util/cleanup.h"
+#include "util/fault.h"
 #include "util/fs.h"
+#include "util/mem.h"
 #include "util/proc.h"
 #include "util/trace.h"
 
@@ -176,7 +177,8 @@ static __attribute__((noreturn)) void supervisor_main(struct pp_pod *spec, const
 	if (chdir("/") < 0)
 		_exit(1);
 	pp_log_opts_default(&d.log_opts);
-	if (open_files(&d, spec, &err) < 0 || pp_image_store_open(store_root, &store, &err) < 0)
+	if (open_files(&d, spec, &err) < 0 || pp_fault("sup files", &err) < 0 ||
+	    pp_image_store_open(store_root, &store, &err) < 0)
 		goto fail;
 	if (pp_pod_instance_create(spec, store, &d.pod, &err) < 0) {
 		spec = NULL; /* owned (and freed) by the failed create */
@@ -186,6 +188,8 @@ static __attribute__((noreturn)) void supervisor_main(struct pp_pod *spec, const
 	/* room for the ephemeral containers to come (peapod debug) */
 	d.logs = xmalloc(sizeof(*d.logs) * (d.pod->n_containers + PP_POD_MAX_EPHEMERAL));
 	ctl = pp_ctl_listen(sock, &err);
+	if (ctl >= 0 && pp_fault("sup control socket", &err) < 0)
+		cleanup_closep(&ctl);
 	if (ctl < 0) {
 		pp_pod_instance_destroy(d.pod, NULL);
 		goto fail;

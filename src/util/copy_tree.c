@@ -83,7 +83,7 @@ static int apply_meta(int ddir, const char *name, int fd, const struct stat *st,
 	return 0;
 }
 
-static int copy_data(int sfd, int dfd, const char *rel, struct pp_error **err)
+int pp_copy_data(int sfd, int dfd, const char *rel, struct pp_error **err)
 {
 	ssize_t n;
 	/* copy_file_range shares extents where it can; not all fs pairs support it. */
@@ -119,7 +119,7 @@ static int copy_file(int sdir, int ddir, const char *name, const struct stat *st
 	    ddir, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, S_IRUSR | S_IWUSR);
 	if (dfd < 0)
 		return pp_error_set(err, errno, "create %s", rel);
-	if (copy_data(sfd, dfd, rel, err) < 0 || apply_meta(ddir, name, dfd, st, rel, err) < 0)
+	if (pp_copy_data(sfd, dfd, rel, err) < 0 || apply_meta(ddir, name, dfd, st, rel, err) < 0)
 		return -1;
 	/* After chown, which drops security.capability. */
 	copy_xattrs(sfd, dfd);

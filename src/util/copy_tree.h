@@ -15,4 +15,8 @@ int pp_copy_tree(const char *src, const char *dst, struct pp_error **err);
  * the source in errors. */
 int pp_copy_tree_at(int src_fd, int dst_fd, const char *what, struct pp_error **err);
 
+/* Copies what is left of sfd to dfd (copy_file_range where the two
+ * allow it, else read and write); rel names the file in errors. */
+int pp_copy_data(int sfd, int dfd, const char *rel, struct pp_error **err);
+
 #endif

@@ -123,6 +123,9 @@ static void test_knobs(struct pp_settings *s, struct pp_error **err, int *ret)
 {
 	s->test_time_scale = 1;
 #ifdef PP_TEST_KNOBS
+	s->fault = env("PEAPOD_FAULT");
+	s->fault_once = env("PEAPOD_FAULT_ONCE");
+	s->fault_steps = env("PEAPOD_FAULT_STEPS");
 	const char *v = env("PEAPOD_TEST_TIME_SCALE");
 	if (v == NULL)
 		return;

@@ -67,6 +67,14 @@ struct pp_settings {
 	/* Test knob (PP_TEST_KNOBS only, else 1): PEAPOD_TEST_TIME_SCALE, a
 	 * factor in (0, 1] on the crash-loop back-off's durations. */
 	double test_time_scale;
+	/* Test knobs (PP_TEST_KNOBS only, else NULL): fault injection at the
+	 * named steps (util/fault.h): PEAPOD_FAULT "STEP:ERRNO" or "STEP:kill",
+	 * PEAPOD_FAULT_ONCE a file made when the fault fires (it fires once:
+	 * not while the file exists), PEAPOD_FAULT_STEPS a file each step
+	 * reached appends its name to. */
+	const char *fault;
+	const char *fault_once;
+	const char *fault_steps;
 };
 
 /* Reads every setting from the environment again. A malformed value is an

@@ -46,23 +46,6 @@ push() {
 		"docker://$REG/$1" >/dev/null
 }
 
-# events NAME: the pod's events, "reason: message" a line.
-events() {
-	local uid
-	uid=$(pod_uid "$1") || return 1
-	python3 -c '
-import json, sys
-for l in open(sys.argv[1]):
-    e = json.loads(l)
-    print("%s %s: %s" % (e.get("container", "-"), e["reason"], e["message"]))' \
-		"$PEAPOD_RUN/pods/$uid/events"
-}
-
-# has_event NAME GREP-PATTERN: an event line of the pod matches.
-has_event() {
-	events "$1" | grep -- "$2" >/dev/null
-}
-
 # waiting_reason NAME [INDEX]: the waiting reason of app container INDEX.
 waiting_reason() {
 	inspect_get "$1" "d['status']['containerStatuses'][${2:-0}]['state']['waiting']['reason']"
@@ -76,7 +59,7 @@ waiting_is() {
 # pulls_at_least NAME N: N or more Pulling events of container c (counted
 # at each try: eventually re-runs a command, not a $(...) expanded once).
 pulls_at_least() {
-	[ "$(events "$1" | grep -c 'c Pulling:')" -ge "$2" ]
+	[ "$(pod_events "$1" | grep -c 'c Pulling:')" -ge "$2" ]
 }
 
 reason_is() {
@@ -108,10 +91,10 @@ EOF
 	pod_with "$REG/pp/only:1"
 	assert_status 0
 	eventually 20 phase_is p Running
-	has_event p "c Pulling: Pulling image \"$REG/pp/only:1\"" || fail "no Pulling event: $(events p)"
-	events p | grep -qE "^c Pulled: Successfully pulled image \"$REG/pp/only:1\" in [0-9.]+s \([0-9.]+s including waiting\)\. Image size: [0-9]+ bytes\.$" ||
-		fail "no Pulled event: $(events p)"
-	has_event p "already present" && fail "said already present: $(events p)"
+	has_event p "c Pulling: Pulling image \"$REG/pp/only:1\"" || fail "no Pulling event: $(pod_events p)"
+	pod_events p | grep -qE "^c Pulled: Successfully pulled image \"$REG/pp/only:1\" in [0-9.]+s \([0-9.]+s including waiting\)\. Image size: [0-9]+ bytes\.$" ||
+		fail "no Pulled event: $(pod_events p)"
+	has_event p "already present" && fail "said already present: $(pod_events p)"
 	[ "$(inspect_get p 'd["status"]["containerStatuses"][0]["imageID"]')" != "" ] || fail "no imageID"
 	delete_ok p
 	run_peapod image rm "$REG/pp/only:1"
@@ -147,8 +130,8 @@ EOF
 	assert_status 0
 	eventually 10 phase_is p Running
 	has_event p 'c Pulled: Container image "127.0.0.1:9/pp/local:1" already present on machine' ||
-		fail "no already-present event: $(events p)"
-	has_event p Pulling && fail "pulled: $(events p)"
+		fail "no already-present event: $(pod_events p)"
+	has_event p Pulling && fail "pulled: $(pod_events p)"
 	delete_ok p
 	run_peapod image rm 127.0.0.1:9/pp/local:1
 	assert_no_leaks
@@ -163,9 +146,9 @@ EOF
 	pod_with "$REG/pp/always:1" Always
 	assert_status 0
 	eventually 20 phase_is p Running
-	has_event p "c Pulling: Pulling image" || fail "no Pulling event: $(events p)"
-	has_event p "c Pulled: Successfully pulled image" || fail "no Pulled event: $(events p)"
-	has_event p PullProgress && fail "a layer was downloaded: $(events p)"
+	has_event p "c Pulling: Pulling image" || fail "no Pulling event: $(pod_events p)"
+	has_event p "c Pulled: Successfully pulled image" || fail "no Pulled event: $(pod_events p)"
+	has_event p PullProgress && fail "a layer was downloaded: $(pod_events p)"
 	# the registry was asked for the manifest, and for no layer
 	tail -n +"$((mark + 1))" "$REG_DIR/registry/registry.log" >"$TEST_DIR/reg.log"
 	grep -q '/v2/pp/always/manifests/1' "$TEST_DIR/reg.log" || fail "the registry was not asked: $(cat "$TEST_DIR/reg.log")"
@@ -187,7 +170,7 @@ EOF
 	pod_with "$REG/pp/always:1" Always
 	assert_status 0
 	eventually 20 phase_is p Running
-	has_event p "c Pulled: Successfully pulled image" || fail "no Pulled event: $(events p)"
+	has_event p "c Pulled: Successfully pulled image" || fail "no Pulled event: $(pod_events p)"
 	[ "$(pp image inspect "$REG/pp/always:1" | json_get 'd[0]["Id"]')" != "$old" ] || fail "the old image kept"
 	delete_ok p
 	run_peapod image rm "$REG/pp/always:1"
@@ -213,7 +196,7 @@ spec:
 EOF
 	assert_status 0
 	eventually 30 restarts_at_least p 2
-	[ "$(events p | grep -c 'c Pulling: ')" -ge 3 ] || fail "not one pull per start: $(events p)"
+	[ "$(pod_events p | grep -c 'c Pulling: ')" -ge 3 ] || fail "not one pull per start: $(pod_events p)"
 	tail -n +"$((mark + 1))" "$REG_DIR/registry/registry.log" |
 		grep -c 'msg="response completed".*/v2/pp/again/manifests/1 ' >"$TEST_DIR/n"
 	[ "$(cat "$TEST_DIR/n")" -ge 3 ] || fail "the registry was asked $(cat "$TEST_DIR/n") times"
@@ -259,9 +242,9 @@ image_id_changed() {
 		"Container image \"$REG/pp/never:1\" is not present with pull policy of Never" ] ||
 		fail "wrong message: $(state_status p)"
 	phase_is p Pending || fail "not Pending"
-	has_event p "c ErrImageNeverPull: Container image" || fail "no event: $(events p)"
-	has_event p "c Failed: Error: ErrImageNeverPull" || fail "no Failed event: $(events p)"
-	has_event p Pulling && fail "pulled: $(events p)"
+	has_event p "c ErrImageNeverPull: Container image" || fail "no event: $(pod_events p)"
+	has_event p "c Failed: Error: ErrImageNeverPull" || fail "no Failed event: $(pod_events p)"
+	has_event p Pulling && fail "pulled: $(pod_events p)"
 	run_peapod get pods p
 	assert_stdout_contains ErrImageNeverPull
 	delete_ok p
@@ -311,9 +294,9 @@ EOF
 	eventually 20 reason_is p CreateContainerConfigError
 	inspect_get p 'd["status"]["containerStatuses"][0]["state"]["waiting"]["message"]' |
 		grep -F "runAsUser breaks non-root policy" >/dev/null || fail "no message: $(state_status p)"
-	has_event p "c Pulled: Successfully pulled image" || fail "not pulled: $(events p)"
-	has_event p "c Failed: Error: container's runAsUser breaks non-root policy" || fail "no event: $(events p)"
-	has_event p "c Started" && fail "it started: $(events p)"
+	has_event p "c Pulled: Successfully pulled image" || fail "not pulled: $(pod_events p)"
+	has_event p "c Failed: Error: container's runAsUser breaks non-root policy" || fail "no event: $(pod_events p)"
+	has_event p "c Started" && fail "it started: $(pod_events p)"
 	delete_ok p
 	run_peapod image rm "$REG/pp/cfg:1"
 	assert_status 0

@@ -42,6 +42,24 @@ pod_uid() {
 	head -n1 "$PEAPOD_RUN/names/${2:-default}/$1"
 }
 
+# pod_events NAME: the pod's events as the supervisor wrote them,
+# "CONTAINER REASON: message" a line ("-" for the pod's own).
+pod_events() {
+	local uid
+	uid=$(pod_uid "$1") || return 1
+	python3 -c '
+import json, sys
+for l in open(sys.argv[1]):
+    e = json.loads(l)
+    print("%s %s: %s" % (e.get("container", "-"), e["reason"], e["message"]))' \
+		"$PEAPOD_RUN/pods/$uid/events"
+}
+
+# has_event NAME GREP-PATTERN: an event line of the pod matches.
+has_event() {
+	pod_events "$1" | grep -- "$2" >/dev/null
+}
+
 # state_status NAME [NAMESPACE]: the pod's status.json as the supervisor wrote it.
 state_status() {
 	local uid

@@ -228,3 +228,39 @@ EOF
 	[ "$(store_state)" = "$before" ] || fail "the store kept something: $(diff <(echo "$before") <(store_state))"
 	assert_no_leaks
 }
+
+@test "faults at every step of a pull and its unpack (EIO, SIGKILL): no image, prune restores the store, the next pull works" {
+	local before step mode rc
+	before=$(store_state)
+	PEAPOD_FAULT_STEPS=$TEST_DIR/steps "$PEAPOD" image pull -q --tls-verify=false "$REG/ok/steps:1" >/dev/null
+	run_peapod image rm "$REG/ok/steps:1"
+	assert_status 0
+	for step in "pull manifest" "pull config" "unpack layer" "unpack layer meta" "pull layers"; do
+		grep -qx "$step" "$TEST_DIR/steps" || fail "step \"$step\" not reached: $(sort -u "$TEST_DIR/steps")"
+	done
+	for mode in EIO kill; do
+		while read -r step; do
+			rm -f "$TEST_DIR/fired"
+			rc=0
+			PEAPOD_FAULT="$step:$mode" PEAPOD_FAULT_ONCE=$TEST_DIR/fired \
+				timeout 60 "$PEAPOD" image pull -q --tls-verify=false "$REG/ok/steps:1" \
+				>"$TEST_DIR/out" 2>"$TEST_DIR/err" || rc=$?
+			[ -e "$TEST_DIR/fired" ] || fail "$step:$mode never fired"
+			[ "$rc" != 0 ] || fail "$step:$mode: the pull succeeded"
+			[ "$mode" = kill ] || grep -q "injected fault at $step" "$TEST_DIR/err" ||
+				fail "$step:$mode: the error does not say: $(cat "$TEST_DIR/err")"
+			run_peapod image ls
+			refute_stdout_contains "ok/steps"
+			run_peapod image prune
+			assert_status 0
+			[ "$(store_state)" = "$before" ] ||
+				fail "$step:$mode: prune left: $(diff <(echo "$before") <(store_state))"
+			run_peapod image pull -q --tls-verify=false "$REG/ok/steps:1"
+			assert_status 0
+			run_peapod image rm "$REG/ok/steps:1"
+			assert_status 0
+			[ "$(store_state)" = "$before" ] || fail "$step:$mode: the store kept something"
+		done < <(awk '!seen[$0]++' "$TEST_DIR/steps")
+	done
+	assert_no_leaks
+}

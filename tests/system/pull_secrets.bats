@@ -50,21 +50,6 @@ setup() {
 	mkdir -p "$HOME" "$XDG_RUNTIME_DIR"
 }
 
-events() {
-	local uid
-	uid=$(pod_uid "$1") || return 1
-	python3 -c '
-import json, sys
-for l in open(sys.argv[1]):
-    e = json.loads(l)
-    print("%s %s: %s" % (e.get("container", "-"), e["reason"], e["message"]))' \
-		"$PEAPOD_RUN/pods/$uid/events"
-}
-
-has_event() {
-	events "$1" | grep -- "$2" >/dev/null
-}
-
 reason_is() {
 	[ "$(inspect_get "$1" "d['status']['containerStatuses'][0]['state']['waiting']['reason']" 2>/dev/null)" = "$2" ]
 }
@@ -96,7 +81,7 @@ no_password() {
 	b64=$(printf user:secret | base64 -w0)
 	uid=$(pod_uid "$1")
 	{
-		events "$1"
+		pod_events "$1"
 		pp inspect "$1"
 		pp describe pod "$1"
 		pp get pod "$1" -o json
@@ -110,7 +95,7 @@ no_password() {
 	secret_pod p
 	assert_status 0
 	eventually 20 reason_is p ErrImagePull
-	has_event p "c Failed: Failed to pull image \"$REG/team/busy:1\": .*unauthorized" || fail "no unauthorized: $(events p)"
+	has_event p "c Failed: Failed to pull image \"$REG/team/busy:1\": .*unauthorized" || fail "no unauthorized: $(pod_events p)"
 	delete_ok p
 
 	run_peapod create secret docker-registry regcred --docker-server="$REG" \
@@ -120,8 +105,8 @@ no_password() {
 	assert_status 0
 	eventually 20 phase_is q Running
 	has_event q "- FailedToRetrieveImagePullSecret: Unable to retrieve some image pull secrets (absent); attempting to pull the image may not succeed." ||
-		fail "no missing-secret warning: $(events q)"
-	has_event q "c Pulled: Successfully pulled image \"$REG/team/busy:1\"" || fail "no Pulled: $(events q)"
+		fail "no missing-secret warning: $(pod_events q)"
+	has_event q "c Pulled: Successfully pulled image \"$REG/team/busy:1\"" || fail "no Pulled: $(pod_events q)"
 	tail -1 "$TOKEN_DIR/tokens.log" | grep -q '"account": "user", .*"status": 200' ||
 		fail "not the secret's user: $(tail -1 "$TOKEN_DIR/tokens.log")"
 	no_password q
@@ -167,7 +152,7 @@ EOF
 	head -1 "$TEST_DIR/tokens" | grep -q '"account": "user", .*"status": 401' ||
 		fail "the more specific key was not tried first: $(cat "$TEST_DIR/tokens")"
 	grep -q '"account": "user", .*"status": 200' "$TEST_DIR/tokens" || fail "no good token: $(cat "$TEST_DIR/tokens")"
-	has_event p FailedToRetrieveImagePullSecret && fail "a warning for secrets that exist: $(events p)"
+	has_event p FailedToRetrieveImagePullSecret && fail "a warning for secrets that exist: $(pod_events p)"
 	no_password p
 	delete_ok p
 	run_peapod delete secret wrong right elsewhere
@@ -206,8 +191,8 @@ EOF
 	assert_status 0
 	eventually 20 reason_is p ErrImagePull
 	has_event p "c Failed: Error: secret \"bad\" (.dockerconfigjson): auths.\"$REG\".auth: not base64 of user:password" ||
-		fail "no error naming the secret: $(events p)"
-	! events p | grep -q c2VjcmV0 || fail "the value shows: $(events p)"
+		fail "no error naming the secret: $(pod_events p)"
+	! events p | grep -q c2VjcmV0 || fail "the value shows: $(pod_events p)"
 	delete_ok p
 	run_peapod delete secret bad
 	assert_no_leaks

@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <fcntl.h>
@@ -25,6 +26,8 @@
 #include "util/clock.h"
 #include "util/digest.h"
 #include "util/dir.h"
+#include "util/fault.h"
+#include "util/settings.h"
 #include "util/fs.h"
 #include "util/mntns.h"
 
@@ -356,6 +359,25 @@ static void test_mntns_visit(void **state)
 	assert_int_equal(rmdir(dir), 0);
 }
 
+/* The release build (this test links the library without PP_TEST_KNOBS):
+ * PEAPOD_FAULT is not read, so no step ever fails. */
+static void test_fault_release_and_errnos(void **state)
+{
+	(void)state;
+	setenv("PEAPOD_FAULT", "pod cgroups:EIO", 1);
+	struct pp_error *err = NULL;
+	assert_int_equal(pp_settings_load(&err), 0);
+	assert_int_equal(pp_fault("pod cgroups", &err), 0);
+	assert_null(err);
+	unsetenv("PEAPOD_FAULT");
+	assert_int_equal(pp_fault_errno("EIO"), EIO);
+	assert_int_equal(pp_fault_errno("ENOSPC"), ENOSPC);
+	assert_int_equal(pp_fault_errno("28"), 28);
+	assert_int_equal(pp_fault_errno("kill"), 0);
+	assert_int_equal(pp_fault_errno(""), 0);
+	assert_int_equal(pp_fault_errno("5x"), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -368,6 +390,7 @@ int main(void)
 	    cmocka_unit_test(test_digest_streaming),
 	    cmocka_unit_test(test_digest_verify_and_parse),
 	    cmocka_unit_test(test_child_report),
+	    cmocka_unit_test(test_fault_release_and_errnos),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

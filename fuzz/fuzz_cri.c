@@ -1,0 +1,104 @@
+/* libFuzzer entry for the CRI server's input: whatever a client writes to
+ * the socket (it may be anyone in the socket's group). The first byte picks
+ * the path:
+ *   even: the rest is a connection's byte stream, fed to a gRPC session
+ *         (HTTP/2 frames, the 5-byte message framing, the method table) in
+ *         two pieces with its output drained between, as a socket would;
+ *   odd:  the rest is a message handed to one handler (the second byte
+ *         picks which) as protobuf-c decodes it.
+ * Nothing may crash, hang or leak. The handlers run for real on an empty
+ * image store in a directory of the fuzzer's own, but PullImage only
+ * decodes (a pull would go to the network). */
+#include <protobuf-c/protobuf-c.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cri/cri_internal.h"
+#include "cri/grpc.h"
+#include "image/image.h"
+#include "util/fs.h"
+#include "util/settings.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+#define MAX_METHODS 64
+
+static char dir[64];
+static struct pp_cri_service svc;
+static struct pp_grpc_method table[MAX_METHODS];
+static size_t n_served;
+static pp_grpc_handler served[MAX_METHODS];
+
+static void pull_decode_only(void *ctx, const uint8_t *msg, size_t len, struct pp_grpc_reply *r)
+{
+	Runtime__V1__PullImageRequest *req =
+	    cri_unpack(&runtime__v1__pull_image_request__descriptor, msg, len, "PullImage", r);
+	if (req)
+		runtime__v1__pull_image_request__free_unpacked(req, NULL);
+}
+
+static int init(void)
+{
+	snprintf(dir, sizeof(dir), "/tmp/peapod-fuzz-cri.%d", (int)getpid());
+	if (pp_mkdir_p(dir, 0700, NULL) < 0)
+		return -1;
+	setenv("PEAPOD_ROOT", dir, 1);
+	setenv("PEAPOD_RUN", dir, 1);
+	setenv("PEAPOD_NETWORK", "none", 1);
+	struct pp_error *err = NULL;
+	if (pp_settings_load(&err) < 0 || pp_image_store_open(dir, &svc.store, &err) < 0) {
+		pp_error_free(&err);
+		return -1;
+	}
+	svc.socket_path = dir;
+	size_t n = 0;
+	for (const struct pp_grpc_method *m = pp_cri_methods; m->path && n < MAX_METHODS - 1;
+	     m++, n++) {
+		table[n] = *m;
+		if (strcmp(m->path, "/runtime.v1.ImageService/PullImage") == 0)
+			table[n].fn = pull_decode_only;
+		if (table[n].fn)
+			served[n_served++] = table[n].fn;
+	}
+	return 0;
+}
+
+static void drain(struct pp_grpc_conn *c)
+{
+	const uint8_t *out;
+	size_t n;
+	while ((n = pp_grpc_conn_output(c, &out)) > 0)
+		pp_grpc_conn_consumed(c, n);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	if (dir[0] == '\0' && init() < 0)
+		abort();
+	if (size < 2)
+		return 0;
+	if (data[0] % 2 == 0) {
+		struct pp_grpc_conn *c = pp_grpc_conn_new(table, &svc);
+		if (c == NULL)
+			return 0;
+		size_t half = (size - 1) / 2;
+		drain(c);
+		if (pp_grpc_conn_recv(c, data + 1, half) == 0) {
+			drain(c);
+			(void)pp_grpc_conn_recv(c, data + 1 + half, size - 1 - half);
+		}
+		drain(c);
+		(void)pp_grpc_conn_done(c);
+		pp_grpc_conn_free(c);
+	} else {
+		struct pp_grpc_reply r = {0};
+		served[data[1] % n_served](&svc, data + 2, size - 2, &r);
+		free(r.message);
+		free(r.body);
+	}
+	return 0;
+}

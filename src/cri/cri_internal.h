@@ -1,0 +1,59 @@
+/* What the CRI server's files share (src/cri only). */
+#ifndef PEAPOD_CRI_INTERNAL_H
+#define PEAPOD_CRI_INTERNAL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <protobuf-c/protobuf-c.h>
+
+#include "cri/api.pb-c.h"
+#include "cri/grpc.h"
+#include "image/image.h"
+
+struct pp_cri_server;
+
+/* The RPCs' context: what the server knows besides the pods' records. */
+struct pp_cri_service {
+	struct pp_cri_server *server; /* NULL: no jobs (cri_job_start fails) */
+	struct pp_image_store *store;
+	char *socket_path;
+	char *pod_cidr; /* UpdateRuntimeConfig's, NULL until given */
+};
+
+/* A deferred call's work, in a child forked from the server (so that the
+ * server goes on serving): fn runs there with the write end of a pipe,
+ * writes its result to it and returns the child's exit code; the server
+ * reads the pipe and, once the child has ended, calls done with what was
+ * written and the wait status, which answers call (pp_grpc_call_finish).
+ * The child dies with the server (PR_SET_PDEATHSIG) and holds none of its
+ * descriptors. */
+typedef int (*cri_job_fn)(struct pp_cri_service *svc, void *arg, int fd);
+typedef void (*cri_job_done)(struct pp_cri_service *svc, struct pp_grpc_call *call, const char *out,
+			     size_t len, int wstatus);
+int cri_job_start(struct pp_cri_service *svc, struct pp_grpc_call *call, cri_job_fn fn, void *arg,
+		  cri_job_done done, struct pp_error **err);
+
+/* The table of every runtime.v1 method (cri_methods.c). */
+extern const struct pp_grpc_method pp_cri_methods[];
+
+/* Packs msg into reply (code OK). */
+void cri_reply_message(struct pp_grpc_reply *reply, const ProtobufCMessage *msg);
+
+/* Unpacks a request of descriptor d; NULL (reply set to INVALID_ARGUMENT,
+ * naming the method) when the bytes are not one. */
+void *cri_unpack(const ProtobufCMessageDescriptor *d, const uint8_t *data, size_t len,
+		 const char *method, struct pp_grpc_reply *reply);
+
+/* The handlers (ctx is a struct pp_cri_service). */
+void cri_version(void *ctx, const uint8_t *msg, size_t len, struct pp_grpc_reply *reply);
+void cri_status(void *ctx, const uint8_t *msg, size_t len, struct pp_grpc_reply *reply);
+void cri_update_runtime_config(void *ctx, const uint8_t *msg, size_t len,
+			       struct pp_grpc_reply *reply);
+void cri_list_images(void *ctx, const uint8_t *msg, size_t len, struct pp_grpc_reply *reply);
+void cri_image_status(void *ctx, const uint8_t *msg, size_t len, struct pp_grpc_reply *reply);
+void cri_pull_image(void *ctx, const uint8_t *msg, size_t len, struct pp_grpc_reply *reply);
+void cri_remove_image(void *ctx, const uint8_t *msg, size_t len, struct pp_grpc_reply *reply);
+void cri_image_fs_info(void *ctx, const uint8_t *msg, size_t len, struct pp_grpc_reply *reply);
+
+#endif

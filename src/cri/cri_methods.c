@@ -1,0 +1,56 @@
+/* Every method of runtime.v1 (k8s.io/cri-api api.proto), and who serves it:
+ * NULL is a method peapod does not serve yet, answered UNIMPLEMENTED with a
+ * message saying so (never a fake success). */
+#include <stddef.h>
+
+#include "cri/cri_internal.h"
+
+#define RT(m) "/runtime.v1.RuntimeService/" m
+#define IMG(m) "/runtime.v1.ImageService/" m
+
+const struct pp_grpc_method pp_cri_methods[] = {
+    {RT("Version"), cri_version},
+    {RT("RunPodSandbox"), NULL},
+    {RT("StopPodSandbox"), NULL},
+    {RT("RemovePodSandbox"), NULL},
+    {RT("PodSandboxStatus"), NULL},
+    {RT("ListPodSandbox"), NULL},
+    {RT("StreamPodSandboxes"), NULL},
+    {RT("CreateContainer"), NULL},
+    {RT("StartContainer"), NULL},
+    {RT("StopContainer"), NULL},
+    {RT("RemoveContainer"), NULL},
+    {RT("ListContainers"), NULL},
+    {RT("StreamContainers"), NULL},
+    {RT("ContainerStatus"), NULL},
+    {RT("UpdateContainerResources"), NULL},
+    {RT("ReopenContainerLog"), NULL},
+    {RT("ExecSync"), NULL},
+    {RT("Exec"), NULL},
+    {RT("Attach"), NULL},
+    {RT("PortForward"), NULL},
+    {RT("ContainerStats"), NULL},
+    {RT("ListContainerStats"), NULL},
+    {RT("StreamContainerStats"), NULL},
+    {RT("PodSandboxStats"), NULL},
+    {RT("ListPodSandboxStats"), NULL},
+    {RT("StreamPodSandboxStats"), NULL},
+    {RT("UpdateRuntimeConfig"), cri_update_runtime_config},
+    {RT("Status"), cri_status},
+    {RT("CheckpointContainer"), NULL},
+    {RT("CheckpointPod"), NULL},
+    {RT("RestorePod"), NULL},
+    {RT("GetContainerEvents"), NULL},
+    {RT("ListMetricDescriptors"), NULL},
+    {RT("ListPodSandboxMetrics"), NULL},
+    {RT("StreamPodSandboxMetrics"), NULL},
+    {RT("RuntimeConfig"), NULL},
+    {RT("UpdatePodSandboxResources"), NULL},
+    {IMG("ListImages"), cri_list_images},
+    {IMG("StreamImages"), NULL},
+    {IMG("ImageStatus"), cri_image_status},
+    {IMG("PullImage"), cri_pull_image},
+    {IMG("RemoveImage"), cri_remove_image},
+    {IMG("ImageFsInfo"), cri_image_fs_info},
+    {NULL, NULL},
+};
