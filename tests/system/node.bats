@@ -152,7 +152,7 @@ pod_count() {
 	# removed: the pod is deleted
 	rm "$MDIR/web.yaml"
 	eventually 30 gone "web-$HOST"
-	grep -q "pod default/web-$HOST deleted (its file was removed)" "$NODE_LOG"
+	eventually 10 grep -q "pod default/web-$HOST deleted (its file was removed)" "$NODE_LOG"
 	node_kill TERM
 	grep -q 'exiting, the pods keep running' "$NODE_LOG"
 	assert_no_leaks
@@ -253,7 +253,7 @@ pod_count() {
 	[ -d "$PEAPOD_ROOT/pods/$ua" ] || fail "the test expects the pod's data to outlive the wipe"
 
 	node_start
-	grep -q 'gc: 2 pods cleaned up\|gc: [0-9]* pods\? cleaned up' "$NODE_LOG"
+	grep -q 'gc: 2 pods cleaned up' "$NODE_LOG" || fail "gc did not clean up the two pods: $(cat "$NODE_LOG")"
 	eventually 30 running "a-$HOST"
 	eventually 30 running "b-$HOST"
 	[ ! -d "$PEAPOD_ROOT/pods/$ua" ] || fail "gc left the old pod's data"
@@ -323,7 +323,7 @@ pod_count() {
 	assert_status 0
 	assert_stdout_contains "peapod-node is running (pid $(cat "$PIDFILE"))"
 	[ "$(cat "/proc/$(cat "$PIDFILE")/comm")" = peapod-node ]
-	grep -q ' ready: ' "$LOGFILE"
+	eventually 10 grep -q ' ready: ' "$LOGFILE"
 	run "$script" stop
 	assert_status 0
 	run "$script" status
