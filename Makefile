@@ -198,15 +198,16 @@ FUZZ_CC = clang -std=c11 -D_GNU_SOURCE -Isrc -g -O1 -fsanitize=fuzzer,address,un
 # paths, whole tar streams unpacked), the files a pull reads (TOML,
 # registries.conf, credentials), docker-archive manifest.json, the atomic
 # writer's payloads (paths classified, written, read back), the CLI's check
-# of a verb's flags (any command line) and inputs of
-# several objects (ConfigMaps, Secrets, Lists, JSON) for a third of it each.
+# of a verb's flags (any command line), inputs of several objects (ConfigMaps,
+# Secrets, Lists, JSON) and the node process's static pod files, for a third
+# of it each.
 fuzz:
 	@mkdir -p build-fuzz/corpus build-fuzz/corpus-crilog build-fuzz/corpus-seccomp build-fuzz/corpus-cni \
 		build-fuzz/corpus-probe build-fuzz/corpus-control build-fuzz/corpus-image-ref-auth \
 		build-fuzz/corpus-oci build-fuzz/corpus-registry build-fuzz/corpus-layer \
 		build-fuzz/corpus-pull-conf build-fuzz/corpus-archive build-fuzz/corpus-atomic-writer \
 		build-fuzz/corpus-objects build-fuzz/corpus-selector build-fuzz/corpus-cri \
-		build-fuzz/corpus-job build-fuzz/corpus-cli-flags
+		build-fuzz/corpus-job build-fuzz/corpus-cli-flags build-fuzz/corpus-node
 	$(FUZZ_CC) -o build-fuzz/fuzz_manifest fuzz/fuzz_manifest.c \
 		$(filter src/manifest/%.c src/util/%.c src/security/caps.c,$(LIB_SRC)) $(LDLIBS)
 	$(FUZZ_CC) -o build-fuzz/fuzz_crilog fuzz/fuzz_crilog.c \
@@ -235,6 +236,8 @@ fuzz:
 	$(FUZZ_CC) -o build-fuzz/fuzz_pull_conf fuzz/fuzz_pull_conf.c \
 		$(filter src/pull/registries_conf.c src/pull/credentials.c src/util/%.c,$(LIB_SRC)) $(LDLIBS)
 	$(FUZZ_CC) -o build-fuzz/fuzz_objects fuzz/fuzz_objects.c src/objects/store.c \
+		$(filter src/manifest/%.c src/util/%.c src/security/caps.c,$(LIB_SRC)) $(LDLIBS)
+	$(FUZZ_CC) -o build-fuzz/fuzz_node_file fuzz/fuzz_node_file.c src/node/static_file.c \
 		$(filter src/manifest/%.c src/util/%.c src/security/caps.c,$(LIB_SRC)) $(LDLIBS)
 	$(FUZZ_CC) -o build-fuzz/fuzz_archive_manifest fuzz/fuzz_archive_manifest.c \
 		src/image/archive_manifest.c $(filter src/util/%.c,$(LIB_SRC)) $(LDLIBS)
@@ -280,6 +283,8 @@ fuzz:
 		-rss_limit_mb=1024 build-fuzz/corpus-pull-conf fuzz/corpus-pull-conf
 	build-fuzz/fuzz_objects -max_total_time=$$(( $(FUZZ_SECONDS) / 3 + 1 )) -max_len=65536 \
 		-rss_limit_mb=1024 build-fuzz/corpus-objects fuzz/corpus-objects
+	build-fuzz/fuzz_node_file -max_total_time=$$(( $(FUZZ_SECONDS) / 3 + 1 )) -max_len=65536 \
+		-rss_limit_mb=1024 build-fuzz/corpus-node fuzz/corpus-node
 	build-fuzz/fuzz_archive_manifest -max_total_time=$$(( $(FUZZ_SECONDS) / 3 + 1 )) \
 		-max_len=65536 -rss_limit_mb=1024 build-fuzz/corpus-archive fuzz/corpus-archive
 	build-fuzz/fuzz_atomic_writer -max_total_time=$$(( $(FUZZ_SECONDS) / 3 + 1 )) -max_len=16384 \

@@ -87,12 +87,14 @@ const struct cli_flag_doc *cli_flag_doc_of(const struct cli_command *c, const ch
 extern const struct option cli_opts_run[], cli_opts_apply[], cli_opts_delete[], cli_opts_inspect[],
     cli_opts_describe[], cli_opts_events[], cli_opts_logs[], cli_opts_exec[], cli_opts_cp[],
     cli_opts_port_forward[], cli_opts_debug[], cli_opts_wait[], cli_opts_create[], cli_opts_pause[],
-    cli_opts_stats[], cli_opts_get[], cli_opts_version[], cli_opts_scale[], cli_opts_rollout[];
+    cli_opts_stats[], cli_opts_get[], cli_opts_version[], cli_opts_scale[], cli_opts_rollout[],
+    cli_opts_node[];
 extern const char cli_shorts_run[], cli_shorts_apply[], cli_shorts_delete[], cli_shorts_inspect[],
     cli_shorts_describe[], cli_shorts_events[], cli_shorts_logs[], cli_shorts_attach[],
     cli_shorts_exec[], cli_shorts_cp[], cli_shorts_port_forward[], cli_shorts_debug[],
     cli_shorts_wait[], cli_shorts_create[], cli_shorts_pause[], cli_shorts_stats[],
-    cli_shorts_get[], cli_shorts_version[], cli_shorts_scale[], cli_shorts_rollout[];
+    cli_shorts_get[], cli_shorts_version[], cli_shorts_scale[], cli_shorts_rollout[],
+    cli_shorts_node[];
 
 /* The image and system subcommands' tables (cmd_image*.c). */
 extern const struct option cli_opts_image[], cli_opts_image_pull[], cli_opts_image_ls[],
@@ -135,6 +137,7 @@ int cmd_debug(int argc, char **argv);
 int cmd_wait(int argc, char **argv);
 int cmd_delete(int argc, char **argv);
 int cmd_gc(int argc, char **argv);
+int cmd_node(int argc, char **argv);
 int cmd_pause(int argc, char **argv);
 int cmd_unpause(int argc, char **argv);
 int cmd_stats(int argc, char **argv);

@@ -397,6 +397,29 @@ static const struct cli_verb_doc rollout_doc = {
     rollout_flags,
     NULL};
 
+static const struct cli_flag_doc node_flags[] = {
+    {"manifests", "DIR",
+     "the static pods' directory (default: $PEAPOD_MANIFEST_DIR, else /etc/peapod/manifests)"},
+    {"print-unit", "systemd|sysv", "print the unit that starts it at boot"},
+    {"install-unit", NULL, "write that unit where this host's init reads it"},
+    {"cri", NULL, "also serve the CRI (runtime.v1 and image services) for kubelet and crictl"},
+    {"cri-socket", "PATH", "the CRI socket (implies --cri; default: $PEAPOD_RUN/cri.sock)"},
+    {"help", NULL, "this help"},
+    END_FLAGS};
+static const struct cli_verb_doc node_doc = {
+    "node [--manifests DIR] [--cri] [--cri-socket PATH] | node --print-unit systemd|sysv | node "
+    "--install-unit",
+    "  # Keep the pods of /etc/peapod/manifests running; at boot, gc first\n"
+    "  peapod node\n"
+    "  # The same, and the CRI for kubelet on /run/peapod/cri.sock\n"
+    "  peapod node --cri\n"
+    "  # Start it at boot\n"
+    "  peapod node --install-unit\n",
+    cli_opts_node,
+    cli_shorts_node,
+    node_flags,
+    NULL};
+
 static const struct option no_opts[] = {{NULL, 0, NULL, 0}};
 static const struct cli_flag_doc no_flags[] = {END_FLAGS};
 static const struct cli_verb_doc gc_doc = {
@@ -663,6 +686,8 @@ const struct cli_command cli_commands[] = {
      &rollout_doc},
     {"gc", cmd_gc, "clean up after pods whose supervisor died, and after a reboot",
      CLI_GROUP_CLUSTER, &gc_doc},
+    {"node", cmd_node, "keep the manifest directory's static pods running (the boot path)",
+     CLI_GROUP_CLUSTER, &node_doc},
     {"describe", cmd_describe, "show the details of pods and other objects, with events",
      CLI_GROUP_TROUBLESHOOT, &describe_doc},
     {"logs", cmd_logs, "print the logs of a pod's containers", CLI_GROUP_TROUBLESHOOT, &logs_doc},

@@ -57,4 +57,9 @@ const struct pp_ynode *pp_ymap_get(const struct pp_ynode *n, const char *key);
 /* The key node for key in a map, NULL when absent. */
 const struct pp_ynode *pp_ymap_key(const struct pp_ynode *n, const char *key);
 
+/* yaml_json.c: a manifest's YAML tree as JSON (plain scalars typed as
+ * YAML 1.1 reads them); NULL for NULL. */
+struct json_object;
+struct json_object *pp_ynode_to_json(const struct pp_ynode *n);
+
 #endif

@@ -67,11 +67,6 @@ void pp_pod_watch_free(struct pp_pod_watch *w);
  * view's object, for the views of the whole pod (get -o json|yaml|wide). */
 void pp_pod_view_attach_spec(struct pp_pod_view *v);
 
-/* inspect.c: a manifest's YAML tree as JSON (plain scalars typed as YAML
- * 1.1 reads them); NULL for NULL. */
-struct pp_ynode;
-struct json_object *pp_ynode_to_json(const struct pp_ynode *n);
-
 /* `peapod inspect`: the view with its spec, the CNI CHECK of its network
  * (peapod.networkCheck) and one sample of its usage (peapod.stats). */
 int pp_pod_inspect(const char *ns, const char *name, struct pp_pod_view *v, struct pp_error **err);

@@ -150,6 +150,7 @@ int pp_settings_load(struct pp_error **err)
 	path_setting(&s.namespace_, "PEAPOD_NAMESPACE", PP_SETTING_NAMESPACE_DEFAULT);
 	s.seccomp_dir = env("PEAPOD_SECCOMP_DIR");
 	s.trace = env("PEAPOD_TRACE");
+	path_setting(&s.manifest_dir, "PEAPOD_MANIFEST_DIR", PP_SETTING_MANIFEST_DIR_DEFAULT);
 	cgroup_settings(&s, err, &ret);
 	net_settings(&s, err, &ret);
 	limit_settings(&s, err, &ret);

@@ -20,6 +20,8 @@
 #define PP_SETTING_NAMESPACE_DEFAULT "default"
 #define PP_SETTING_CGROUP_PARENT_DEFAULT "peapod"
 #define PP_SETTING_CNI_CONF_DIR_DEFAULT "/etc/peapod/cni"
+/* kubelet's staticPodPath, peapod's: what `peapod node` keeps running */
+#define PP_SETTING_MANIFEST_DIR_DEFAULT "/etc/peapod/manifests"
 #define PP_SETTING_CNI_PATH_DEFAULT "/usr/lib/cni"
 #define PP_SETTING_CNI_TIMEOUT_MS_DEFAULT (60 * 1000)
 #define PP_SETTING_LOG_MAX_SIZE_DEFAULT (10LL * 1024 * 1024)
@@ -46,6 +48,7 @@ struct pp_settings {
 	const char *cgroup_parent; /* PEAPOD_CGROUP_PARENT: peapod's cgroup */
 	const char *seccomp_dir;   /* PEAPOD_SECCOMP_DIR; NULL: <root>/seccomp */
 	const char *trace;	   /* PEAPOD_TRACE: step timing file; NULL: none */
+	const char *manifest_dir;  /* PEAPOD_MANIFEST_DIR: `peapod node`'s static pods */
 	/* Networking. */
 	const char *network;	  /* PEAPOD_NETWORK; NULL: the default network */
 	const char *cni_conf_dir; /* PEAPOD_CNI_CONF_DIR */
