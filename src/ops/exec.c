@@ -20,18 +20,6 @@
 #include "util/pty.h"
 #include "util/settings.h"
 
-/* The first app container, as kubectl exec picks it without -c. */
-static const char *default_container(const struct pp_pod_view *v)
-{
-	struct json_object *st = NULL, *list = NULL, *n = NULL;
-	if (json_object_object_get_ex(v->obj, "status", &st) &&
-	    json_object_object_get_ex(st, "containerStatuses", &list) &&
-	    json_object_array_length(list) > 0 &&
-	    json_object_object_get_ex(json_object_array_get_idx(list, 0), "name", &n))
-		return json_object_get_string(n);
-	return NULL;
-}
-
 /* Test builds (PEAPOD_TEST_EXEC_SETUP_DELAY_MS): the setup made slow, so
  * that a pause surely comes while it runs. */
 static void test_setup_delay(void)
@@ -96,20 +84,22 @@ int pp_pod_exec(const struct pp_pod_exec_opts *o, char *const *cmd, struct pp_er
 	struct pp_pod_view v;
 	if (pp_pod_view_load(o->ns, o->name, &v, err) < 0)
 		return -1;
-	const char *dflt = default_container(&v);
+	const char *dflt = o->container ? NULL : pp_pod_view_default_container(&v, NULL);
 	cleanup_free char *container = xstrdup(o->container ? o->container : dflt ? dflt : "");
-	cleanup_close int ctl = pp_ctl_connect(v.uid, err);
-	pp_pod_view_free(&v);
-	if (ctl < 0)
-		return -1;
 	const struct pp_ctl_exec_request req = {.container = container};
 	cleanup_free char *msg = pp_ctl_exec_request_encode(&req);
 	cleanup_free char *text = NULL;
 	int fds[PP_CTL_MAX_FDS];
 	size_t n_fds = 0;
+	cleanup_close int ctl = pp_ctl_connect(v.uid, err);
+	if (ctl < 0 || pp_ctl_call(ctl, msg, &text, fds, &n_fds, err) < 0) {
+		pp_pod_ctl_failed(&v, err);
+		pp_pod_view_free(&v);
+		return -1;
+	}
+	pp_pod_view_free(&v);
 	struct pp_ctl_exec_reply reply = {0};
-	if (pp_ctl_call(ctl, msg, &text, fds, &n_fds, err) < 0 ||
-	    pp_ctl_exec_reply_decode(text, strlen(text), fds, n_fds, &reply, err) < 0) {
+	if (pp_ctl_exec_reply_decode(text, strlen(text), fds, n_fds, &reply, err) < 0) {
 		close_fds(fds, n_fds);
 		return -1;
 	}

@@ -202,6 +202,8 @@ static int send_changes(const struct pp_pod *spec, const struct diff *d, struct 
 			    xasprintf("deadline %lld", (long long)spec->active_deadline_seconds);
 			r = pp_ctl_call(fd, req, NULL, NULL, NULL, err);
 		}
+		if (r < 0)
+			pp_pod_ctl_failed(&v, err);
 	}
 	pp_pod_view_free(&v);
 	return r;

@@ -229,9 +229,11 @@ static int ns_differs(const char *own, pid_t pid, const char *name, bool *differ
 	char theirs[64];
 	struct stat a, b;
 	snprintf(theirs, sizeof(theirs), "/proc/%d/ns/%s", (int)pid, name);
-	if (stat(theirs, &b) < 0) /* ENOENT: a zombie has no namespaces */
-		return pp_error_set(err, errno == ENOENT ? ESRCH : errno,
-				    "the container's %s namespace", name);
+	if (stat(theirs, &b) < 0) { /* ENOENT: a zombie has no namespaces */
+		if (errno == ENOENT || errno == ESRCH)
+			return pp_error_set(err, ESRCH, "the container is not running");
+		return pp_error_set(err, errno, "the container's %s namespace", name);
+	}
 	if (stat(own, &a) < 0)
 		return pp_error_set(err, errno, "%s", own);
 	*differs = a.st_dev != b.st_dev || a.st_ino != b.st_ino;
