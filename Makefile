@@ -29,7 +29,7 @@ DEBIAN_DEPS := build-essential pkg-config libyaml-dev libjson-c-dev libarchive-d
 	libisal-dev curl
 
 .PHONY: all deps run check unit system asan fuzz format lint clean bench breakdown bench-layers \
-	bench-pull
+	bench-pull stress
 
 # src/progs, x86-64 only: what a pod's infra process execs (peapod-infra)
 # and what starts a container's exec probes (peapod-exec); elsewhere peapod
@@ -123,6 +123,13 @@ system: $(BUILD)/peapod-test $(HELPER_BIN)
 check: deps
 	$(MAKE) all unit helpers
 	tests/run-all.sh
+
+# tests/system/concurrency.bats for minutes (not in make check): more shells,
+# more iterations, image pulls and removals against the local test registry
+# (STRESS_WORKERS, STRESS_ITERATIONS).
+stress: deps
+	$(MAKE) all helpers
+	PEAPOD="$(CURDIR)/$(BUILD)/peapod-test" HELPERS="$(CURDIR)/$(BUILD)/helpers" bats tests/stress
 
 # Benchmarks, peapod against podman and runc (installed from Debian when
 # absent); not part of check. Prints one table and writes it to
