@@ -21,6 +21,10 @@
 #define GC_LOCK_WAIT_MS 0
 /* A supervisor that has closed its connections exits at once. */
 #define RECORD_LOCK_WAIT_MS 5000
+/* A record whose state directory is gone has its name released this soon
+ * (pp_state_remove), looked at this often meanwhile */
+#define NAME_RELEASE_WAIT_MS 200
+#define NAME_RELEASE_POLL_MS 5
 /* delete of a pod being created waits this long for its supervisor's
  * control socket (it listens once the sandbox is up), trying this often */
 #define DELETE_CREATE_WAIT_MS 30000
@@ -76,11 +80,37 @@ static void mark_not_ready(struct json_object *obj)
 	}
 }
 
+/* Whether the record of uid is being removed: pp_state_remove moves the
+ * state directory away first and releases the name a moment later. A name
+ * that outlives its directory longer (its remover died in between) is a
+ * record for gc to clean up. */
+static bool record_going(const char *ns, const char *name, const char *uid)
+{
+	cleanup_free char *dir = pp_state_dir(uid);
+	for (int waited = 0; access(dir, F_OK) < 0 && errno == ENOENT;
+	     waited += NAME_RELEASE_POLL_MS) {
+		cleanup_free char *now = NULL;
+		if (pp_name_lookup(ns, name, &now, NULL) < 0 || strcmp(now, uid) != 0)
+			return true;
+		if (waited >= NAME_RELEASE_WAIT_MS)
+			return false;
+		poll(NULL, 0, NAME_RELEASE_POLL_MS);
+	}
+	return false;
+}
+
 int pp_pod_view_load(const char *ns, const char *name, struct pp_pod_view *v, struct pp_error **err)
 {
 	*v = (struct pp_pod_view){0};
 	if (pp_name_lookup(ns, name, &v->uid, err) < 0)
 		return -1;
+	if (record_going(ns, name, v->uid)) {
+		/* as the next look-up will say */
+		free(v->uid);
+		v->uid = NULL;
+		return pp_error_set(err, ENOENT, "pods \"%s\" not found in namespace \"%s\"", name,
+				    ns);
+	}
 	v->ns = xstrdup(ns);
 	v->name = xstrdup(name);
 	v->alive = pp_state_is_locked(v->uid);

@@ -86,7 +86,9 @@ static int child_setup(const struct pp_exec_config *cfg, const struct exec_plan 
 		return pp_error_set(err, errno, "join the container's PID namespace");
 	if (plan->target->setns_flags != 0 &&
 	    setns(cfg->container_pidfd, plan->target->setns_flags) < 0)
-		return pp_error_set(err, errno, "join the container's namespaces");
+		return pp_error_set(err, errno,
+				    errno == ESRCH ? "the container is not running"
+						   : "join the container's namespaces");
 	if ((plan->target->setns_flags & CLONE_NEWUSER) && pp_child_become_userns_root(err) < 0)
 		return -1;
 	/*    The namespace's root is the container's when it pivoted; a
