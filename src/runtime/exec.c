@@ -83,7 +83,9 @@ static int child_setup(const struct pp_exec_config *cfg, const struct exec_plan 
 	 *    by the host's user namespace, also with hostUsers: false). */
 	if (cfg->children_in_pidns && plan->target->join_pid &&
 	    setns(cfg->container_pidfd, CLONE_NEWPID) < 0)
-		return pp_error_set(err, errno, "join the container's PID namespace");
+		return pp_error_set(err, errno,
+				    errno == ESRCH ? "the container is not running"
+						   : "join the container's PID namespace");
 	if (plan->target->setns_flags != 0 &&
 	    setns(cfg->container_pidfd, plan->target->setns_flags) < 0)
 		return pp_error_set(err, errno,
@@ -340,7 +342,9 @@ static pid_t clone_into_pidns(int container_pidfd, bool join_pid, bool share_vm,
 		if (own_pidns < 0)
 			return pp_error_set(err, errno, "open own PID namespace");
 		if (setns(container_pidfd, CLONE_NEWPID) < 0)
-			return pp_error_set(err, errno, "join the container's PID namespace");
+			return pp_error_set(err, errno,
+					    errno == ESRCH ? "the container is not running"
+							   : "join the container's PID namespace");
 	}
 	void *stack = share_vm ? child_stack() : NULL;
 	if (share_vm && stack == NULL)
