@@ -36,7 +36,7 @@ DEBIAN_DEPS := build-essential pkg-config libyaml-dev libjson-c-dev libarchive-d
 	libisal-dev curl protobuf-c-compiler libprotobuf-c-dev python3-grpcio
 
 .PHONY: all deps run check unit system asan fuzz format lint clean bench breakdown bench-layers \
-	bench-pull soak
+	bench-pull soak stress
 
 # src/progs, x86-64 only: what a pod's infra process execs (peapod-infra)
 # and what starts a container's exec probes (peapod-exec); elsewhere peapod
@@ -149,6 +149,13 @@ system: $(BUILD)/peapod-test $(HELPER_BIN)
 check: deps
 	$(MAKE) all unit helpers
 	tests/run-all.sh
+
+# tests/system/concurrency.bats for minutes (not in make check): more shells,
+# more iterations, image pulls and removals against the local test registry
+# (STRESS_WORKERS, STRESS_ITERATIONS).
+stress: deps
+	$(MAKE) all helpers
+	PEAPOD="$(CURDIR)/$(BUILD)/peapod-test" HELPERS="$(CURDIR)/$(BUILD)/helpers" bats tests/stress
 
 # Benchmarks, peapod against podman and runc (installed from Debian when
 # absent); not part of check. Prints one table and writes it to

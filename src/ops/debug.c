@@ -26,9 +26,9 @@ static int send_request(const struct pp_pod_view *v, const struct pp_debug_opts 
 						 .tty = o->tty};
 	cleanup_free char *msg = pp_ctl_debug_request_encode(&req);
 	cleanup_close int fd = pp_ctl_connect(v->uid, err);
-	if (fd < 0)
-		return -1;
-	return pp_ctl_call(fd, msg, NULL, NULL, NULL, err);
+	if (fd < 0 || pp_ctl_call(fd, msg, NULL, NULL, NULL, err) < 0)
+		return pp_pod_ctl_failed(v, err);
+	return 0;
 }
 
 int pp_pod_debug(const char *ns, const char *name, const struct pp_debug_opts *o,

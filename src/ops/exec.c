@@ -1,11 +1,13 @@
 /* What `peapod exec` does: asks the pod's supervisor for what entering the
  * container takes (a typed request and reply, supervisor/control.h), then
- * starts the process itself (runtime/exec.c). */
+ * starts the process itself (runtime/exec.c), the connection kept open until
+ * it has exec'd (a pause waits for that). */
 #include "ops/exec.h"
 
 #include <errno.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <json-c/json.h>
@@ -16,21 +18,24 @@
 #include "supervisor/control.h"
 #include "util/cleanup.h"
 #include "util/pty.h"
+#include "util/settings.h"
 
-/* The first app container, as kubectl exec picks it without -c. */
-static const char *default_container(const struct pp_pod_view *v)
+/* Test builds (PEAPOD_TEST_EXEC_SETUP_DELAY_MS): the setup made slow, so
+ * that a pause surely comes while it runs. */
+static void test_setup_delay(void)
 {
-	struct json_object *st = NULL, *list = NULL, *n = NULL;
-	if (json_object_object_get_ex(v->obj, "status", &st) &&
-	    json_object_object_get_ex(st, "containerStatuses", &list) &&
-	    json_object_array_length(list) > 0 &&
-	    json_object_object_get_ex(json_object_array_get_idx(list, 0), "name", &n))
-		return json_object_get_string(n);
-	return NULL;
+	int ms = pp_settings()->test_exec_setup_delay_ms;
+	if (ms > 0)
+		nanosleep(
+		    &(struct timespec){.tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000L},
+		    NULL);
 }
 
+/* The supervisor holds a pause back while ctl is open (supervisor/freeze.c):
+ * it is closed once the process has exec'd (or failed to), before the
+ * wait for its end. */
 static int run_exec(const struct pp_pod_exec_opts *o, char *const *cmd,
-		    const struct pp_ctl_exec_reply *r, struct pp_error **err)
+		    const struct pp_ctl_exec_reply *r, int *ctl, struct pp_error **err)
 {
 	/* exec compiles the filter where the pod's were: it finds them cached. */
 	if (r->seccomp_cache != NULL)
@@ -55,7 +60,10 @@ static int run_exec(const struct pp_pod_exec_opts *o, char *const *cmd,
 		cfg.cols = ws.ws_col;
 	}
 	struct pp_exec_process p;
-	if (pp_exec_start(&cfg, &p, err) < 0)
+	test_setup_delay();
+	int started = pp_exec_start(&cfg, &p, err);
+	cleanup_closep(ctl);
+	if (started < 0)
 		return err && *err && (*err)->status == ENOENT ? PP_EXEC_NOT_FOUND
 							       : PP_EXEC_CANNOT_RUN;
 	if (p.pty_master >= 0) {
@@ -76,25 +84,26 @@ int pp_pod_exec(const struct pp_pod_exec_opts *o, char *const *cmd, struct pp_er
 	struct pp_pod_view v;
 	if (pp_pod_view_load(o->ns, o->name, &v, err) < 0)
 		return -1;
-	const char *dflt = default_container(&v);
+	const char *dflt = o->container ? NULL : pp_pod_view_default_container(&v, NULL);
 	cleanup_free char *container = xstrdup(o->container ? o->container : dflt ? dflt : "");
-	cleanup_close int ctl = pp_ctl_connect(v.uid, err);
-	pp_pod_view_free(&v);
-	if (ctl < 0)
-		return -1;
 	const struct pp_ctl_exec_request req = {.container = container};
 	cleanup_free char *msg = pp_ctl_exec_request_encode(&req);
 	cleanup_free char *text = NULL;
 	int fds[PP_CTL_MAX_FDS];
 	size_t n_fds = 0;
+	cleanup_close int ctl = pp_ctl_connect(v.uid, err);
+	if (ctl < 0 || pp_ctl_call(ctl, msg, &text, fds, &n_fds, err) < 0) {
+		pp_pod_ctl_failed(&v, err);
+		pp_pod_view_free(&v);
+		return -1;
+	}
+	pp_pod_view_free(&v);
 	struct pp_ctl_exec_reply reply = {0};
-	if (pp_ctl_call(ctl, msg, &text, fds, &n_fds, err) < 0 ||
-	    pp_ctl_exec_reply_decode(text, strlen(text), fds, n_fds, &reply, err) < 0) {
+	if (pp_ctl_exec_reply_decode(text, strlen(text), fds, n_fds, &reply, err) < 0) {
 		close_fds(fds, n_fds);
 		return -1;
 	}
-	cleanup_closep(&ctl);
-	int status = run_exec(o, cmd, &reply, err);
+	int status = run_exec(o, cmd, &reply, &ctl, err);
 	pp_ctl_exec_reply_free(&reply);
 	close_fds(fds, n_fds);
 	return status;

@@ -14,8 +14,9 @@ int pp_pod_freeze(const char *ns, const char *name, bool freeze, struct pp_error
 		ret = pp_error_set(err, 0, "pod \"%s\" is not running", name);
 	} else {
 		cleanup_close int fd = pp_ctl_connect(v.uid, err);
-		ret = fd < 0 ? -1
-			     : pp_ctl_call(fd, freeze ? "freeze" : "thaw", NULL, NULL, NULL, err);
+		if (fd < 0 ||
+		    pp_ctl_call(fd, freeze ? "freeze" : "thaw", NULL, NULL, NULL, err) < 0)
+			ret = pp_pod_ctl_failed(&v, err);
 	}
 	pp_pod_view_free(&v);
 	return ret;

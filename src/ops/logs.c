@@ -35,17 +35,21 @@ static struct json_object *container_status(struct json_object *pod, const char 
 	return NULL;
 }
 
-/* The only (or, as kubectl does, the first) app container. */
-static const char *default_container(const struct pp_pod_view *v, bool *several)
+/* Whether the pod's manifest has an app container of that name. */
+static bool in_spec(struct pp_pod_view *v, const char *container)
 {
-	struct json_object *st = NULL, *list = NULL, *n = NULL;
-	if (!json_object_object_get_ex(v->obj, "status", &st) ||
-	    !json_object_object_get_ex(st, "containerStatuses", &list) ||
-	    json_object_array_length(list) == 0 ||
-	    !json_object_object_get_ex(json_object_array_get_idx(list, 0), "name", &n))
-		return NULL;
-	*several = json_object_array_length(list) > 1;
-	return json_object_get_string(n);
+	struct json_object *spec = NULL, *list = NULL, *n = NULL;
+	if (!json_object_object_get_ex(v->obj, "spec", &spec))
+		pp_pod_view_attach_spec(v);
+	if (!json_object_object_get_ex(v->obj, "spec", &spec) ||
+	    !json_object_object_get_ex(spec, "containers", &list) ||
+	    !json_object_is_type(list, json_type_array))
+		return false;
+	for (size_t i = 0; i < json_object_array_length(list); i++)
+		if (json_object_object_get_ex(json_object_array_get_idx(list, i), "name", &n) &&
+		    strcmp(json_object_get_string(n), container) == 0)
+			return true;
+	return false;
 }
 
 static int restart_count(struct json_object *cs)
@@ -65,11 +69,21 @@ int pp_pod_log_target(const char *ns, const char *name, const char *container, b
 	t->name = xstrdup(name);
 	t->uid = xstrdup(v.uid);
 	if (container == NULL)
-		container = default_container(&v, &t->defaulted);
+		container = pp_pod_view_default_container(&v, &t->defaulted);
 	t->container = container ? xstrdup(container) : NULL;
 	struct json_object *cs = container ? container_status(v.obj, container) : NULL;
+	cleanup_free char *gone_uid = NULL;
 	int ret = 0;
-	if (cs == NULL) {
+	if (cs == NULL && container != NULL && in_spec(&v, container)) {
+		/* kubectl's words for a container that has no status yet */
+		ret = pp_error_set(err, 0,
+				   "container \"%s\" in pod \"%s\" is waiting to start: "
+				   "ContainerCreating",
+				   container, name);
+	} else if (cs == NULL && container == NULL &&
+		   pp_name_lookup(ns, name, &gone_uid, err) < 0) {
+		ret = -1; /* deleted meanwhile (its manifest was gone already) */
+	} else if (cs == NULL) {
 		ret = pp_error_set(err, 0, "container %s is not valid for pod %s",
 				   container ? container : "(none)", name);
 	} else if (previous && restart_count(cs) == 0) {

@@ -1,6 +1,7 @@
 /* Pod lookups with an honest status, delete and gc. */
 #include "ops/ops.h"
 
+#include <poll.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -22,6 +23,14 @@
 #define GC_LOCK_WAIT_MS 0
 /* A supervisor that has closed its connections exits at once. */
 #define RECORD_LOCK_WAIT_MS 5000
+/* A record whose state directory is gone has its name released this soon
+ * (pp_state_remove), looked at this often meanwhile */
+#define NAME_RELEASE_WAIT_MS 200
+#define NAME_RELEASE_POLL_MS 5
+/* delete of a pod being created waits this long for its supervisor's
+ * control socket (it listens once the sandbox is up), trying this often */
+#define DELETE_CREATE_WAIT_MS 30000
+#define DELETE_CREATE_POLL_MS 50
 
 static struct json_object *get_path(struct json_object *o, const char *path)
 {
@@ -73,11 +82,37 @@ static void mark_not_ready(struct json_object *obj)
 	}
 }
 
+/* Whether the record of uid is being removed: pp_state_remove moves the
+ * state directory away first and releases the name a moment later. A name
+ * that outlives its directory longer (its remover died in between) is a
+ * record for gc to clean up. */
+static bool record_going(const char *ns, const char *name, const char *uid)
+{
+	cleanup_free char *dir = pp_state_dir(uid);
+	for (int waited = 0; access(dir, F_OK) < 0 && errno == ENOENT;
+	     waited += NAME_RELEASE_POLL_MS) {
+		cleanup_free char *now = NULL;
+		if (pp_name_lookup(ns, name, &now, NULL) < 0 || strcmp(now, uid) != 0)
+			return true;
+		if (waited >= NAME_RELEASE_WAIT_MS)
+			return false;
+		poll(NULL, 0, NAME_RELEASE_POLL_MS);
+	}
+	return false;
+}
+
 int pp_pod_view_load(const char *ns, const char *name, struct pp_pod_view *v, struct pp_error **err)
 {
 	*v = (struct pp_pod_view){0};
 	if (pp_name_lookup(ns, name, &v->uid, err) < 0)
 		return -1;
+	if (record_going(ns, name, v->uid)) {
+		/* as the next look-up will say */
+		free(v->uid);
+		v->uid = NULL;
+		return pp_error_set(err, ENOENT, "pods \"%s\" not found in namespace \"%s\"", name,
+				    ns);
+	}
 	v->ns = xstrdup(ns);
 	v->name = xstrdup(name);
 	v->alive = pp_state_is_locked(v->uid);
@@ -104,6 +139,69 @@ int pp_pod_view_load(const char *ns, const char *name, struct pp_pod_view *v, st
 		    "the pod's supervisor is gone: `peapod delete` or `peapod gc` cleans up");
 	}
 	return 0;
+}
+
+static const char *first_name(struct json_object *list, bool *several)
+{
+	struct json_object *n = NULL;
+	if (list == NULL || !json_object_is_type(list, json_type_array) ||
+	    json_object_array_length(list) == 0 ||
+	    !json_object_object_get_ex(json_object_array_get_idx(list, 0), "name", &n))
+		return NULL;
+	if (several != NULL)
+		*several = json_object_array_length(list) > 1;
+	return json_object_get_string(n);
+}
+
+const char *pp_pod_view_default_container(struct pp_pod_view *v, bool *several)
+{
+	const char *name = first_name(get_path(v->obj, "status.containerStatuses"), several);
+	if (name != NULL)
+		return name;
+	if (get_path(v->obj, "spec") == NULL)
+		pp_pod_view_attach_spec(v);
+	return first_name(get_path(v->obj, "spec.containers"), several);
+}
+
+/* What became of the pod of before, or NULL when it still runs as it did. */
+static const char *pod_fate(const struct pp_pod_view *before, const struct pp_pod_view *now)
+{
+	if (strcmp(now->uid, before->uid) != 0)
+		return "was deleted meanwhile";
+	if (now->finished)
+		return "is not running";
+	if (!now->alive)
+		return "lost its supervisor: `peapod delete` or `peapod gc` cleans up";
+	/* no status yet: apply or the supervisor is still setting it up */
+	const char *phase = pp_pod_view_str(now, "status.phase");
+	if (phase != NULL && strcmp(phase, "Pending") == 0 &&
+	    get_path(now->obj, "status.containerStatuses") == NULL)
+		return "is not running yet (being created)";
+	if (get_path(now->obj, "metadata.deletionTimestamp") != NULL)
+		return "is terminating";
+	return NULL;
+}
+
+int pp_pod_ctl_failed(const struct pp_pod_view *v, struct pp_error **err)
+{
+	if (err == NULL || *err == NULL || (*err)->status == 0)
+		return -1;
+	struct pp_pod_view now;
+	cleanup_error struct pp_error *e = NULL;
+	if (pp_pod_view_load(v->ns, v->name, &now, &e) < 0) {
+		if (e->status == ENOENT) { /* deleted: as if we had come later */
+			pp_error_free(err);
+			*err = steal_ptr(&e);
+		}
+		return -1;
+	}
+	const char *fate = pod_fate(v, &now);
+	if (fate != NULL) {
+		pp_error_free(err);
+		pp_error_set(err, 0, "pod \"%s\" %s", v->name, fate);
+	}
+	pp_pod_view_free(&now);
+	return -1;
 }
 
 void pp_pod_view_free(struct pp_pod_view *v)
@@ -209,6 +307,26 @@ static char *data_dir_of(const struct pp_pod_view *v)
 	return r;
 }
 
+/* The supervisor's control socket; a pod still being created (apply holds
+ * its lock, the supervisor does not listen yet) is waited for, as long as
+ * it stays so. -1 when nobody answers. */
+static int connect_when_up(const struct pp_pod_view *v)
+{
+	for (int waited = 0;; waited += DELETE_CREATE_POLL_MS) {
+		int fd = v->alive ? pp_ctl_connect(v->uid, NULL) : -1;
+		if (fd >= 0 || !v->alive || v->finished || waited >= DELETE_CREATE_WAIT_MS)
+			return fd;
+		struct pp_pod_view now;
+		if (pp_pod_view_load(v->ns, v->name, &now, NULL) < 0)
+			return -1;
+		bool creating = strcmp(now.uid, v->uid) == 0 && now.alive && !now.finished;
+		pp_pod_view_free(&now);
+		if (!creating)
+			return -1;
+		poll(NULL, 0, DELETE_CREATE_POLL_MS);
+	}
+}
+
 int pp_pod_delete(const char *ns, const char *name, const struct pp_delete_opts *o,
 		  struct pp_error **err)
 {
@@ -216,7 +334,13 @@ int pp_pod_delete(const char *ns, const char *name, const struct pp_delete_opts 
 	if (pp_pod_view_load(ns, name, &v, err) < 0)
 		return -1;
 	int ret = 0;
-	cleanup_close int fd = v.alive ? pp_ctl_connect(v.uid, NULL) : -1;
+	cleanup_close int fd = connect_when_up(&v);
+	if (fd < 0 && v.alive) {
+		/* what became of it while we waited */
+		pp_pod_view_free(&v);
+		if (pp_pod_view_load(ns, name, &v, err) < 0)
+			return -1;
+	}
 	if (fd >= 0) {
 		cleanup_free char *req = xasprintf("stop %lld", (long long)o->grace_s);
 		cleanup_error struct pp_error *e = NULL;

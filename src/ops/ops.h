@@ -34,6 +34,14 @@ int pp_pod_view_load(const char *ns, const char *name, struct pp_pod_view *v,
 		     struct pp_error **err);
 void pp_pod_view_free(struct pp_pod_view *v);
 
+/* A call to v's supervisor failed (err from pp_ctl_connect or pp_ctl_call):
+ * when the socket itself failed (err->status set: gone, reset, closed), the
+ * pod most likely ended or went away meanwhile, and err is replaced by what
+ * became of it, as kubectl would say it (not found, not running,
+ * terminating, its supervisor gone); the supervisor's own refusals
+ * (status 0) are kept. Returns -1. */
+int pp_pod_ctl_failed(const struct pp_pod_view *v, struct pp_error **err);
+
 /* A string field of v->obj by path ("status.phase"), NULL when absent. */
 const char *pp_pod_view_str(const struct pp_pod_view *v, const char *path);
 
@@ -62,6 +70,12 @@ struct pp_pod_watch;
 int pp_pod_watch_open(struct pp_pod_watch **w, struct pp_error **err);
 int pp_pod_watch_next(struct pp_pod_watch *w, struct pp_error **err);
 void pp_pod_watch_free(struct pp_pod_watch *w);
+
+/* The name of the pod's first app container (kubectl's default for exec and
+ * logs without -c): from the status, else (a pod so new that its
+ * supervisor has not written one) from its manifest; NULL when neither
+ * has one. *several: the pod has more than one (may be NULL). */
+const char *pp_pod_view_default_container(struct pp_pod_view *v, bool *several);
 
 /* inspect.c: adds the manifest's spec, labels and annotations to the
  * view's object, for the views of the whole pod (get -o json|yaml|wide). */

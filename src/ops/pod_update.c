@@ -149,8 +149,15 @@ static int load_old(const struct pp_pod *spec, char **uid, struct json_object **
 	cleanup_free char *path = pp_state_file(*uid, PP_STATE_MANIFEST);
 	cleanup_free char *text = NULL;
 	size_t len = 0;
-	if (pp_read_file(path, PP_YAML_MAX_INPUT, &text, &len, err) < 0)
-		return pp_error_wrap(err, "pod \"%s\": its manifest", spec->name);
+	if (pp_read_file(path, PP_YAML_MAX_INPUT, &text, &len, err) < 0) {
+		if ((*err)->status != ENOENT)
+			return pp_error_wrap(err, "pod \"%s\": its manifest", spec->name);
+		/* its record is being removed (a delete under way): the API
+		 * server's answer to a create of an object being deleted */
+		pp_error_free(err);
+		return pp_error_set(err, 0, "object is being deleted: pods \"%s\" already exists",
+				    spec->name);
+	}
 	*old = text_json(path, text, len, err);
 	return *old == NULL ? -1 : 0;
 }
@@ -202,6 +209,8 @@ static int send_changes(const struct pp_pod *spec, const struct diff *d, struct 
 			    xasprintf("deadline %lld", (long long)spec->active_deadline_seconds);
 			r = pp_ctl_call(fd, req, NULL, NULL, NULL, err);
 		}
+		if (r < 0)
+			pp_pod_ctl_failed(&v, err);
 	}
 	pp_pod_view_free(&v);
 	return r;

@@ -110,17 +110,22 @@ static int reach(const char *ns, const char *name, const char *container, bool a
 		return -1;
 	cleanup_strv char **names = container_names(&v);
 	bool alive = v.alive && !v.finished;
-	cleanup_free char *uid = xstrdup(v.uid);
-	pp_pod_view_free(&v);
-	if (container == NULL && names[0] == NULL)
+	if (container == NULL && names[0] == NULL) {
+		pp_pod_view_free(&v);
 		return pp_error_set(err, 0, "pod %s has no container", name);
-	if (!alive)
-		return pp_error_set(err, 0, "pod %s is not running", name);
-	r->ctl = pp_ctl_connect(uid, err);
-	if (r->ctl < 0) {
-		pp_container_reach_free(r);
-		return pp_error_wrap(err, "pod %s", name);
 	}
+	if (!alive) {
+		pp_pod_view_free(&v);
+		return pp_error_set(err, 0, "pod %s is not running", name);
+	}
+	r->ctl = pp_ctl_connect(v.uid, err);
+	if (r->ctl < 0) {
+		pp_pod_ctl_failed(&v, err);
+		pp_pod_view_free(&v);
+		pp_container_reach_free(r);
+		return -1;
+	}
+	pp_pod_view_free(&v);
 	if (!any_running && reach_one(r, name, container ? container : names[0], err) == 0)
 		return 0;
 	for (size_t i = 0; any_running && names[i] != NULL; i++) {

@@ -6,6 +6,7 @@
 #include "runtime/exec.h"
 
 #include <fcntl.h>
+#include <poll.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
@@ -82,10 +83,14 @@ static int child_setup(const struct pp_exec_config *cfg, const struct exec_plan 
 	 *    by the host's user namespace, also with hostUsers: false). */
 	if (cfg->children_in_pidns && plan->target->join_pid &&
 	    setns(cfg->container_pidfd, CLONE_NEWPID) < 0)
-		return pp_error_set(err, errno, "join the container's PID namespace");
+		return pp_error_set(err, errno,
+				    errno == ESRCH ? "the container is not running"
+						   : "join the container's PID namespace");
 	if (plan->target->setns_flags != 0 &&
 	    setns(cfg->container_pidfd, plan->target->setns_flags) < 0)
-		return pp_error_set(err, errno, "join the container's namespaces");
+		return pp_error_set(err, errno,
+				    errno == ESRCH ? "the container is not running"
+						   : "join the container's namespaces");
 	if ((plan->target->setns_flags & CLONE_NEWUSER) && pp_child_become_userns_root(err) < 0)
 		return -1;
 	/*    The namespace's root is the container's when it pivoted; a
@@ -133,7 +138,7 @@ static int child_setup(const struct pp_exec_config *cfg, const struct exec_plan 
 	if (r < 0)
 		return -1;
 	/* Dies with its caller, like the container's own process (and for the
-	 * same reason); set last, as a change of credentials clears it. */
+	 * same reason); set again last, as a change of credentials clears it. */
 	if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0)
 		return pp_error_set(err, errno, "prctl PR_SET_PDEATHSIG");
 	/* 8. no_new_privs and the container's seccomp filter, last. */
@@ -155,12 +160,30 @@ struct child_args {
 	const struct pp_exec_config *cfg;
 	const struct exec_plan *plan;
 	int syncfd, ptysock;
+	int sync_rd; /* the parent's end of the sync pipe (our copy is closed) */
 };
+
+/* Dies with its caller from its first instruction, not only from step 7
+ * (set again there: the user switch clears it). A child born into a
+ * frozen cgroup runs nothing until the cgroup is thawed, and its caller
+ * may have been killed meanwhile (exec's CLI by ^C or SIGTERM): the
+ * signal came before it could ask for one. Such a caller left the sync
+ * pipe without a reader (ours closed first): then nothing more is done,
+ * no command runs for a caller that is gone. */
+static void die_with_caller(const struct child_args *a)
+{
+	prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+	close(a->sync_rd);
+	struct pollfd p = {.fd = a->syncfd, .events = POLLOUT};
+	if (poll(&p, 1, 0) == 1 && (p.revents & POLLERR))
+		_exit(1);
+}
 
 static int child_main(void *p)
 {
 	const struct child_args *a = p;
 	struct pp_error *err = NULL;
+	die_with_caller(a);
 	/* Not dumpable until exec: processes of the container (without
 	 * CAP_SYS_PTRACE) cannot open our /proc/PID/exe, the binary of the
 	 * supervisor or CLI, to overwrite it, nor our mem or fds
@@ -210,9 +233,11 @@ static int ns_differs(const char *own, pid_t pid, const char *name, bool *differ
 	char theirs[64];
 	struct stat a, b;
 	snprintf(theirs, sizeof(theirs), "/proc/%d/ns/%s", (int)pid, name);
-	if (stat(theirs, &b) < 0) /* ENOENT: a zombie has no namespaces */
-		return pp_error_set(err, errno == ENOENT ? ESRCH : errno,
-				    "the container's %s namespace", name);
+	if (stat(theirs, &b) < 0) { /* ENOENT: a zombie has no namespaces */
+		if (errno == ENOENT || errno == ESRCH)
+			return pp_error_set(err, ESRCH, "the container is not running");
+		return pp_error_set(err, errno, "the container's %s namespace", name);
+	}
 	if (stat(own, &a) < 0)
 		return pp_error_set(err, errno, "%s", own);
 	*differs = a.st_dev != b.st_dev || a.st_ino != b.st_ino;
@@ -258,6 +283,25 @@ int pp_exec_target_open(int pidfd, struct pp_exec_target *plan, struct pp_error 
 	return 0;
 }
 
+/* The signals blocked across the clone: those the caller blocked, and those
+ * it handles, whose handler must not run in a child that shares its memory
+ * before child_main resets them. A signal at its default disposition (or
+ * ignored) runs no code of ours in either process, so it stays deliverable:
+ * a fatal one (SIGTERM, ^C's SIGINT) ends the caller even while the kernel
+ * holds it in the vfork wait, which a child born into a frozen cgroup (a
+ * paused pod, or a freeze from outside peapod) would otherwise make endless
+ * and unkillable but by SIGKILL. */
+static void clone_sigmask(sigset_t *set)
+{
+	sigprocmask(SIG_SETMASK, NULL, set);
+	struct sigaction sa;
+	for (int sig = 1; sig < NSIG; sig++)
+		if (sigaction(sig, NULL, &sa) == 0 &&
+		    ((sa.sa_flags & SA_SIGINFO) ||
+		     (sa.sa_handler != SIG_DFL && sa.sa_handler != SIG_IGN)))
+			sigaddset(set, sig);
+}
+
 /* The child's own stack (it shares our memory), made once: the caller is
  * suspended until the child execs or exits, so one child uses it at a time. */
 #define CHILD_STACK_SIZE (256 * 1024)
@@ -284,26 +328,29 @@ static void *child_stack(void)
  * time. We are suspended meanwhile, so the child may use the heap and stdio
  * (the callers are single-threaded) as long as it frees what it takes. The
  * kernel lets no process that shares its memory into a user namespace
- * (hostUsers: false): that child is a copy (clone3). Signals stay blocked
- * across the clone so that none of the caller's handlers runs in the child.
+ * (hostUsers: false): that child is a copy (clone3). The signals the
+ * caller handles stay blocked across the clone so that none of its
+ * handlers runs in the child (clone_sigmask).
  * Returns the pid, or -1 on error. */
 static pid_t clone_into_pidns(int container_pidfd, bool join_pid, bool share_vm,
 			      struct child_args *args, int *pidfd, struct pp_error **err)
 {
 	cleanup_close int own_pidns = -1;
-	sigset_t all, old;
+	sigset_t mask, old;
 	if (join_pid) {
 		own_pidns = open("/proc/self/ns/pid_for_children", O_RDONLY | O_CLOEXEC);
 		if (own_pidns < 0)
 			return pp_error_set(err, errno, "open own PID namespace");
 		if (setns(container_pidfd, CLONE_NEWPID) < 0)
-			return pp_error_set(err, errno, "join the container's PID namespace");
+			return pp_error_set(err, errno,
+					    errno == ESRCH ? "the container is not running"
+							   : "join the container's PID namespace");
 	}
 	void *stack = share_vm ? child_stack() : NULL;
 	if (share_vm && stack == NULL)
 		return pp_error_set(err, errno, "exec: the child's stack");
-	sigfillset(&all);
-	sigprocmask(SIG_SETMASK, &all, &old);
+	clone_sigmask(&mask);
+	sigprocmask(SIG_SETMASK, &mask, &old);
 	/* The child inherits it: not dumpable from its first instruction in
 	 * the container's PID namespace (see child_main). */
 	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
@@ -380,8 +427,11 @@ int pp_exec_start(const struct pp_exec_config *cfg, struct pp_exec_process *out,
 	cleanup_close int sock_parent = sock[0];
 	cleanup_close int sock_child = sock[1];
 	int pidfd = -1;
-	struct child_args args = {
-	    .cfg = cfg, .plan = &plan, .syncfd = sync_wr, .ptysock = sock_child};
+	struct child_args args = {.cfg = cfg,
+				  .plan = &plan,
+				  .syncfd = sync_wr,
+				  .ptysock = sock_child,
+				  .sync_rd = sync_rd};
 	pid_t pid =
 	    clone_into_pidns(cfg->container_pidfd, plan.target->join_pid && !cfg->children_in_pidns,
 			     share_vm, &args, &pidfd, err);

@@ -46,6 +46,14 @@ static void reply_error(int fd, const char *fmt, ...)
 	reply(fd, text, NULL, 0);
 }
 
+void sup_ctl_reply(struct sup *s, size_t k, const char *msg)
+{
+	if (msg == NULL)
+		reply(s->clients[k], "ok", NULL, 0);
+	else
+		reply_error(s->clients[k], "%s", msg);
+}
+
 void sup_ctl_accept(struct sup *s)
 {
 	for (;;) {
@@ -94,9 +102,12 @@ static void do_stop(struct sup *s, int fd, long long grace)
 	reply(fd, "ok", NULL, 0);
 }
 
-/* What exec needs of container name: its identity, environment and fds. */
-static void exec_reply(struct sup *s, int fd, const char *name)
+/* What exec needs of container name: its identity, environment and fds.
+ * Client k sets its process up from then on, until it closes the
+ * connection (freeze.c: a pause waits for it). */
+static void exec_reply(struct sup *s, size_t k, const char *name)
 {
+	int fd = s->clients[k];
 	struct pp_pod_instance *pod = s->pod;
 	struct pp_pod_container *c = NULL;
 	for (size_t i = 0; i < pp_pod_n_all(pod) && c == NULL; i++)
@@ -110,9 +121,10 @@ static void exec_reply(struct sup *s, int fd, const char *name)
 		reply_error(fd, "container %s is not running", name);
 		return;
 	}
-	if (s->frozen) {
-		reply_error(fd, "pod %s is paused: unpause it to exec into container %s",
-			    pod->spec->name, name);
+	const char *refusal = sup_exec_refusal(s);
+	if (refusal != NULL) {
+		reply_error(fd, "pod %s %s: unpause it to exec into container %s", pod->spec->name,
+			    refusal, name);
 		return;
 	}
 	cleanup_error struct pp_error *err = NULL;
@@ -137,39 +149,26 @@ static void exec_reply(struct sup *s, int fd, const char *name)
 	cleanup_free char *text = NULL;
 	int fds[PP_CTL_MAX_FDS];
 	size_t n_fds = 0;
-	if (pp_ctl_exec_reply_encode(&r, &text, fds, &n_fds, &err) < 0)
+	if (pp_ctl_exec_reply_encode(&r, &text, fds, &n_fds, &err) < 0) {
 		reply_error(fd, "container %s: %s", name, err->msg);
-	else
+	} else {
 		reply(fd, text, fds, n_fds);
+		s->exec_setup[k] = true;
+	}
 	pp_cgroup_procs_fds_close(cg, n_cg);
 }
 
-static void do_exec(struct sup *s, int fd, const char *msg, size_t len)
+static void do_exec(struct sup *s, size_t k, const char *msg, size_t len)
 {
+	int fd = s->clients[k];
 	cleanup_error struct pp_error *err = NULL;
 	struct pp_ctl_exec_request req;
 	if (pp_ctl_exec_request_decode(msg, len, &req, &err) < 0) {
 		reply_error(fd, "%s", err->msg);
 		return;
 	}
-	exec_reply(s, fd, req.container);
+	exec_reply(s, k, req.container);
 	pp_ctl_exec_request_free(&req);
-}
-
-static void do_freeze(struct sup *s, int fd, bool freeze)
-{
-	cleanup_error struct pp_error *err = NULL;
-	if (!freeze && !s->frozen) {
-		reply_error(fd, "pod %s is not paused", s->pod->spec->name);
-		return;
-	}
-	if ((freeze ? sup_freeze(s, &err) : sup_thaw(s, &err)) < 0) {
-		reply_error(fd, "%s", err->msg);
-		return;
-	}
-	/* The status says so before the CLI returns. */
-	sup_write_status(s);
-	reply(fd, "ok", NULL, 0);
 }
 
 /* attach -i: the write end of the container's stdin. With stdinOnce the
@@ -287,6 +286,7 @@ void sup_ctl_request(struct sup *s, size_t k)
 		return;
 	if (n <= 0) {
 		client_close(s, k);
+		sup_pause_client_gone(s, k);
 		return;
 	}
 	buf[n] = '\0';
@@ -294,7 +294,7 @@ void sup_ctl_request(struct sup *s, size_t k)
 	if (sscanf(buf, "stop %lld", &grace) == 1)
 		do_stop(s, fd, grace);
 	else if (pp_ctl_is_exec_request(buf, (size_t)n))
-		do_exec(s, fd, buf, (size_t)n);
+		do_exec(s, k, buf, (size_t)n);
 	else if (pp_ctl_is_debug_request(buf, (size_t)n))
 		do_debug(s, fd, buf, (size_t)n);
 	else if (strncmp(buf, "attach ", 7) == 0)
@@ -305,8 +305,10 @@ void sup_ctl_request(struct sup *s, size_t k)
 		do_deadline(s, fd, grace);
 	else if (strcmp(buf, "netcheck") == 0)
 		do_netcheck(s, fd);
-	else if (strcmp(buf, "freeze") == 0 || strcmp(buf, "thaw") == 0)
-		do_freeze(s, fd, buf[0] == 'f');
+	else if (strcmp(buf, "freeze") == 0)
+		sup_pause_request(s, k);
+	else if (strcmp(buf, "thaw") == 0)
+		sup_unpause_request(s, k);
 	else
 		reply_error(fd, "unknown request \"%.40s\"", buf);
 }

@@ -19,7 +19,10 @@
  *   "deadline <seconds>"    apply's new activeDeadlineSeconds, from the
  *                           pod's start
  *   "freeze", "thaw"         freeze / thaw the pod's cgroup; "ok" once done
- *                           and recorded in status.json
+ *                           and recorded in status.json. A freeze waits
+ *                           for the execs being set up (an exec's client
+ *                           keeps its connection open until its process
+ *                           has exec'd; supervisor/freeze.c)
  * Replies are "ok", "error <message>" or the JSON. A client that keeps its
  * connection open sees it close when the supervisor exits: that is how
  * `delete` and `run` wait for the end of a pod. */

@@ -397,7 +397,10 @@ void sup_begin_stop(struct sup *s, int64_t grace_s)
 {
 	if (s->stopping != STOP_NONE)
 		return;
-	/* A frozen process cannot act on its stop signal: thaw the pod first. */
+	/* A frozen process cannot act on its stop signal: thaw the pod first
+	 * (and a pause that waits will not come). */
+	cleanup_free char *why = xasprintf("pod %s is terminating", s->pod->spec->name);
+	sup_pause_cancel(s, why);
 	sup_thaw(s, NULL);
 	s->stopping = STOP_APPS;
 	s->stop_deadline = pp_monotonic_ns() + grace_s * PP_NSEC_PER_SEC;
@@ -514,6 +517,10 @@ int sup_change_image(struct sup *s, const char *name, const char *image, struct 
 		return 0;
 	if (s->stopping != STOP_NONE)
 		return pp_error_set(err, 0, "pod %s is stopping", s->pod->spec->name);
+	/* its stop (a preStop exec) and start would wait on frozen processes */
+	if (s->frozen)
+		return pp_error_set(err, 0, "pod %s is paused: unpause it first",
+				    s->pod->spec->name);
 	/* The supervisor owns its pod's spec: the new image is its own. */
 	struct pp_container *spec = (struct pp_container *)c->spec;
 	free(spec->image);
@@ -565,6 +572,11 @@ void sup_advance(struct sup *s)
 		signal_stage(s, true, s->stop_deadline == 0);
 		return;
 	}
+	/* A paused pod starts nothing: a child born into its frozen cgroup
+	 * would hold us until the thaw, which comes through this very loop
+	 * (the unpause advances it again). */
+	if (s->frozen)
+		return;
 	/* kubelet mounts every volume before it starts any container: one
 	 * waiting for its ConfigMap or Secret holds them all (objwatch.c). */
 	if (pp_pod_instance_volumes_pending(pod))
@@ -612,6 +624,8 @@ static void arm_timer(struct sup *s)
 	if (s->stopping == STOP_NONE && s->active_deadline &&
 	    (next == 0 || s->active_deadline < next))
 		next = s->active_deadline;
+	if (s->pause_deadline && (next == 0 || s->pause_deadline < next))
+		next = s->pause_deadline;
 	struct itimerspec its = {0};
 	if (next) {
 		if (next <= 0)
@@ -642,6 +656,7 @@ static void on_timer(struct sup *s)
 		sup_begin_stop(s, s->pod->spec->termination_grace_period_seconds);
 		return;
 	}
+	sup_pause_timer(s, now);
 	sup_hooks_timer(s, now);
 	sup_probes_timer(s, now);
 	sup_pulls_timer(s, now);

@@ -173,6 +173,11 @@ enum stop_stage { STOP_NONE = 0, STOP_APPS, STOP_SIDECARS };
 
 #define MAX_CLIENTS 64
 
+/* How long a pause waits for the execs being set up (freeze.c) before it
+ * is refused: a setup takes milliseconds; one that takes this long has a
+ * caller that is stopped or stuck. */
+#define SUP_PAUSE_WAIT_NS (5 * PP_NSEC_PER_SEC)
+
 struct sup {
 	struct pp_pod_instance *pod;
 	const struct pp_supervisor_callbacks *callbacks;
@@ -197,10 +202,17 @@ struct sup {
 	bool dirty;		  /* the status changed since it was last written */
 	struct timespec created, started;
 	int clients[MAX_CLIENTS]; /* control connections, -1 = free */
-	bool frozen;		  /* the pod's cgroup is frozen (freeze.c) */
-	bool apps_parallel;	  /* the app containers set up at once (no postStart) */
-	struct pull_child pull;	  /* the image pull under way (image_pull.c) */
-	int64_t frozen_at;	  /* monotonic ns it was frozen at */
+	/* pause and exec, one after the other (freeze.c): a client that got
+	 * exec's reply and is still connected sets its process up (it closes
+	 * the connection once the process has exec'd); a client waiting for
+	 * its pause until they are done; when that wait ends, 0 none */
+	bool exec_setup[MAX_CLIENTS];
+	bool pause_waits[MAX_CLIENTS];
+	int64_t pause_deadline;
+	bool frozen;		/* the pod's cgroup is frozen (freeze.c) */
+	bool apps_parallel;	/* the app containers set up at once (no postStart) */
+	struct pull_child pull; /* the image pull under way (image_pull.c) */
+	int64_t frozen_at;	/* monotonic ns it was frozen at */
 	struct {
 		int fd;	   /* inotify, -1 when the pod uses no object */
 		int wd[2]; /* its configmaps/ and secrets/ directories */
@@ -410,6 +422,22 @@ int sup_set_deadline(struct sup *s, int64_t seconds, struct pp_error **err);
  * runs and no container (re)starts; exec is refused; a stop thaws first. */
 int sup_freeze(struct sup *s, struct pp_error **err);
 int sup_thaw(struct sup *s, struct pp_error **err);
+/* The control socket's pause and unpause from client k: a pause waits
+ * (its reply deferred) while an exec is being set up, as an exec child
+ * born into a frozen cgroup would never get to its exec; the reply once
+ * done. */
+void sup_pause_request(struct sup *s, size_t k);
+void sup_unpause_request(struct sup *s, size_t k);
+/* Why exec into the pod is refused now (paused, or a pause waits), else
+ * NULL. */
+const char *sup_exec_refusal(const struct sup *s);
+/* Client k's connection closed: its exec setup (if any) is over, a pause
+ * it waited for no longer answered; a waiting pause may go on. */
+void sup_pause_client_gone(struct sup *s, size_t k);
+/* The pause's wait ran out (on the timer): refused. */
+void sup_pause_timer(struct sup *s, int64_t now);
+/* A stop: a waiting pause is refused. */
+void sup_pause_cancel(struct sup *s, const char *why);
 
 /* control.c: the control socket. */
 void sup_ctl_accept(struct sup *s);
@@ -417,5 +445,7 @@ void sup_ctl_request(struct sup *s, size_t client);
 void sup_ctl_close_all(struct sup *s);
 /* Adds a client connection to the loop's epoll. */
 int sup_watch_client(struct sup *s, int fd, size_t slot);
+/* A reply on client k's connection: "ok", or "error <msg>" (msg not NULL). */
+void sup_ctl_reply(struct sup *s, size_t k, const char *msg);
 
 #endif

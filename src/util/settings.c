@@ -122,10 +122,14 @@ static void limit_settings(struct pp_settings *s, struct pp_error **err, int *re
 static void test_knobs(struct pp_settings *s, struct pp_error **err, int *ret)
 {
 	s->test_time_scale = 1;
+	s->test_exec_setup_delay_ms = 0;
 #ifdef PP_TEST_KNOBS
 	s->fault = env("PEAPOD_FAULT");
 	s->fault_once = env("PEAPOD_FAULT_ONCE");
 	s->fault_steps = env("PEAPOD_FAULT_STEPS");
+	int64_t delay = 0;
+	int_setting(&delay, "PEAPOD_TEST_EXEC_SETUP_DELAY_MS", 0, 60 * 1000, err, ret);
+	s->test_exec_setup_delay_ms = (int)delay;
 	const char *v = env("PEAPOD_TEST_TIME_SCALE");
 	if (v == NULL)
 		return;

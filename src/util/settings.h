@@ -75,6 +75,10 @@ struct pp_settings {
 	const char *fault;
 	const char *fault_once;
 	const char *fault_steps;
+	/* Test knob (PP_TEST_KNOBS only, else 0): PEAPOD_TEST_EXEC_SETUP_DELAY_MS,
+	 * a sleep of exec's CLI between the supervisor's reply and the clone
+	 * (a pause then surely comes while an exec is being set up). */
+	int test_exec_setup_delay_ms;
 };
 
 /* Reads every setting from the environment again. A malformed value is an

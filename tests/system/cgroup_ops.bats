@@ -230,6 +230,203 @@ EOF
 	assert_no_leaks
 }
 
+# Pause and exec, one after the other (supervisor/freeze.c). In test builds
+# PEAPOD_TEST_EXEC_SETUP_DELAY_MS makes exec's CLI sleep between the
+# supervisor's reply and the clone of its process: the window in which a
+# pause used to freeze the child before its exec, holding the CLI for good.
+
+# has_pidfd PID: the process holds a pidfd (exec's CLI: the supervisor's
+# reply has come, the setup is under way).
+has_pidfd() {
+	ls -l "/proc/$1/fd" 2>/dev/null | grep -q 'anon_inode:\[pidfd\]'
+}
+
+# in_host_layout [v1|v2] CMD...: CMD with that layout (in_layout), or the host's.
+in_host_layout() {
+	local layout=$1
+	shift
+	if [ -n "$layout" ]; then
+		in_layout "$layout" "$@"
+	else
+		"$@"
+	fi
+}
+
+# start_bg_layout [v1|v2] CMD...: start_bg of CMD with that layout, BG_PID
+# CMD's own pid (unshare and sh exec it).
+start_bg_layout() {
+	local layout=$1
+	shift
+	case $layout in
+	v1) start_bg unshare -m --propagation private sh -c \
+		'umount -l /sys/fs/cgroup/unified && exec "$@"' sh "$@" ;;
+	v2) start_bg unshare -m --propagation private sh -c \
+		'mount --bind /sys/fs/cgroup/unified /sys/fs/cgroup && exec "$@"' sh "$@" ;;
+	*) start_bg "$@" ;;
+	esac
+}
+
+# slow_exec LAYOUT MS ARGS...: exec's CLI in the background (BG_PID) with its
+# setup made MS milliseconds slow; returns once it has the supervisor's reply.
+slow_exec() {
+	local layout=$1 ms=$2
+	shift 2
+	start_bg_layout "$layout" env --default-signal=INT,TERM \
+		PEAPOD_TEST_EXEC_SETUP_DELAY_MS="$ms" "$PEAPOD" exec "$@"
+	eventually 20 has_pidfd "$BG_PID"
+}
+
+# check_pause_waits_for_exec [v1|v2]
+check_pause_waits_for_exec() {
+	POD_FILE=$(sleeper_pod racer | write_manifest)
+	run in_host_layout "$1" "$PEAPOD" apply -f "$POD_FILE"
+	assert_status 0
+	eventually 10 status_is racer Running
+	slow_exec "$1" 1500 racer -- echo from-exec
+	run_peapod pause racer
+	assert_status 0
+	assert_stdout "pod/racer paused"
+	# The pause came once the exec's process had exec'd: no child of the
+	# CLI is still its copy (the comm of a child not yet exec'd). The
+	# command itself may be frozen before it exits, as any process of the
+	# pod: it ends after the unpause.
+	local c
+	for c in $(pgrep -P "$BG_PID"); do
+		[ "$(cat "/proc/$c/comm" 2>/dev/null)" != "$(basename "$PEAPOD")" ] ||
+			fail "the pod was paused while the exec's process was being set up"
+	done
+	pod_frozen racer || fail "the pod's cgroup is not frozen"
+	run_peapod unpause racer
+	assert_status 0
+	wait_bg 20
+	assert_status 0
+	assert_stdout "from-exec"
+}
+
+@test "pause waits for an exec being set up (which then runs); exec is refused while a pause waits; unpause cancels a waiting pause" {
+	check_pause_waits_for_exec ""
+
+	# A pause waiting for a slow exec: other execs are refused meanwhile,
+	# and an unpause cancels the pause (the exec then runs as usual).
+	slow_exec "" 4000 racer -- echo slow
+	"$PEAPOD" pause racer >"$TEST_DIR/pause.out" 2>"$TEST_DIR/pause.err" &
+	local pause=$!
+	eventually 20 eval '! "$PEAPOD" exec racer -- true 2>"$TEST_DIR/refused" &&
+		grep -q "is being paused" "$TEST_DIR/refused"'
+	run_peapod unpause racer
+	assert_status 0
+	local rc=0
+	wait "$pause" || rc=$?
+	[ "$rc" -eq 1 ] || fail "the cancelled pause exited $rc"
+	grep -q "cancelled by an unpause" "$TEST_DIR/pause.err" ||
+		fail "the cancelled pause said: $(cat "$TEST_DIR/pause.err")"
+	wait_bg 20
+	assert_status 0
+	assert_stdout "slow"
+	pod_frozen racer && fail "the pod is frozen"
+	run_peapod exec racer -- true
+	assert_status 0
+	delete_ok racer
+	assert_no_leaks
+}
+
+@test "a pause that waits too long for an exec's setup is refused with the reason; the exec runs" {
+	apply_ok < <(sleeper_pod racer)
+	eventually 10 status_is racer Running
+	slow_exec "" 8000 racer -- echo late
+	run_peapod pause racer
+	assert_status 1
+	assert_stderr_contains "still being set up"
+	pod_frozen racer && fail "the pod was frozen"
+	status_is racer Running || fail "get shows $(get_row racer)"
+	wait_bg 20
+	assert_status 0
+	assert_stdout "late"
+	delete_ok racer
+	assert_no_leaks
+}
+
+# pod_cgroup_dir NAME: the pod's cgroup that freezes it (the unified
+# hierarchy's, else the v1 freezer's).
+pod_cgroup_dir() {
+	local uid h d
+	uid=$(pod_uid "$1") || return 1
+	for h in /sys/fs/cgroup/unified /sys/fs/cgroup /sys/fs/cgroup/freezer; do
+		d=$(find "$h/$PEAPOD_CGROUP_PARENT" -maxdepth 2 -type d -name "pod-$uid" 2>/dev/null | head -n1)
+		if [ -n "$d" ] && { [ -f "$d/cgroup.freeze" ] || [ -f "$d/freezer.state" ]; }; then
+			echo "$d"
+			return 0
+		fi
+	done
+	return 1
+}
+
+# set_frozen DIR 1|0: freezes or thaws the cgroup behind peapod's back.
+set_frozen() {
+	if [ -f "$1/cgroup.freeze" ]; then
+		echo "$2" >"$1/cgroup.freeze"
+	elif [ "$2" = 1 ]; then
+		echo FROZEN >"$1/freezer.state"
+	else
+		echo THAWED >"$1/freezer.state"
+	fi
+}
+
+# child_in DIR PPID: prints a process in cgroup DIR whose parent is PPID.
+child_in() {
+	local p
+	for p in $(cat "$1/cgroup.procs"); do
+		if grep -qx "PPid:[[:space:]]*$2" "/proc/$p/status" 2>/dev/null; then
+			echo "$p"
+			return 0
+		fi
+	done
+	return 1
+}
+
+@test "pure v1 layout (emulated): pause waits for an exec being set up (the v1 freezer)" {
+	skip_unless_private_mounts
+	check_pause_waits_for_exec v1
+	delete_ok racer
+	assert_no_leaks
+}
+
+# check_exec_sigterm [v1|v2]
+check_exec_sigterm() {
+	POD_FILE=$(sleeper_pod iced | write_manifest)
+	run in_host_layout "$1" "$PEAPOD" apply -f "$POD_FILE"
+	assert_status 0
+	eventually 10 status_is iced Running
+	local cg
+	cg=$(pod_cgroup_dir iced) || fail "no freezable cgroup for the pod"
+	set_frozen "$cg" 1
+	start_bg_layout "$1" env --default-signal=INT,TERM "$PEAPOD" exec iced -- \
+		sh -c 'echo ran >/tmp/marker'
+	# Its child sits frozen in the container's cgroup, before its exec.
+	eventually 20 child_in "$cg/c" "$BG_PID" || { set_frozen "$cg" 0; false; }
+	local child
+	child=$(child_in "$cg/c" "$BG_PID")
+	kill -TERM "$BG_PID"
+	wait_bg 10 || { set_frozen "$cg" 0; false; }
+	[ "$status" -eq 143 ] || { set_frozen "$cg" 0; fail "exec exited $status, not by SIGTERM"; }
+	set_frozen "$cg" 0
+	# Thawed, the orphan sees its caller gone and exits without running the command.
+	eventually 10 none_alive "$child"
+	run_peapod exec iced -- test -e /tmp/marker
+	[ "$status" -eq 1 ] || fail "the command of the killed exec ran (status $status)"
+	delete_ok iced
+	assert_no_leaks
+}
+
+@test "an exec born into a cgroup frozen behind peapod's back ends on SIGTERM, and its command never runs" {
+	check_exec_sigterm ""
+}
+
+@test "pure v1 layout (emulated): an exec that joins a v1 freezer frozen behind peapod's back ends on SIGTERM" {
+	skip_unless_private_mounts
+	check_exec_sigterm v1
+}
+
 # ---------------------------------------------------------------------------
 # stats, top pod, inspect
 

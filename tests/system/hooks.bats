@@ -44,13 +44,14 @@ started_is() {
 }
 
 @test "preStop exec runs before the stop signal: it writes a file the TERM trap sees" {
-	apply_ok < <(hook_pod pse 10 "$TERM_TRAP" "preStop:
+	apply_ok < <(hook_pod pse 30 "$TERM_TRAP" "preStop:
   exec: {command: [sh, -c, 'sleep 1; echo done > /hp/prestop']}")
 	eventually 10 test -e "$TEST_DIR/up"
 	local t0
 	t0=$(date +%s%N)
 	delete_ok pse
-	[ "$(ms_since "$t0")" -lt 8000 ] || fail "the delete waited for the grace period"
+	# well under the 30 s grace period, however loaded the machine
+	[ "$(ms_since "$t0")" -lt 20000 ] || fail "the delete waited for the grace period"
 	[ "$(cat "$TEST_DIR/prestop")" = done ] || fail "the preStop hook did not run"
 	[ -e "$TEST_DIR/term-after-prestop" ] || fail "TERM did not come after the preStop hook"
 	[ ! -e "$TEST_DIR/term-before-prestop" ] || fail "TERM came before the preStop hook ended"
@@ -58,7 +59,7 @@ started_is() {
 }
 
 @test "preStop sleep delays the stop signal" {
-	apply_ok < <(hook_pod pss 10 "$TERM_RECORD" "preStop:
+	apply_ok < <(hook_pod pss 30 "$TERM_RECORD" "preStop:
   sleep: {seconds: 2}")
 	eventually 10 test -e "$TEST_DIR/up"
 	local t0 ms
@@ -66,7 +67,7 @@ started_is() {
 	delete_ok pss
 	ms=$(ms_since "$t0")
 	[ "$ms" -ge 1500 ] || fail "the stop signal did not wait for the sleep (${ms} ms)"
-	[ "$ms" -lt 9000 ] || fail "the delete waited for the grace period (${ms} ms)"
+	[ "$ms" -lt 20000 ] || fail "the delete waited for the grace period (${ms} ms)"
 	[ -e "$TEST_DIR/term" ] || fail "the container never got TERM"
 	assert_no_leaks
 }
@@ -80,7 +81,8 @@ started_is() {
 	delete_ok psl
 	ms=$(ms_since "$t0")
 	[ "$ms" -ge 1500 ] || fail "the hook did not delay the stop (${ms} ms)"
-	[ "$ms" -lt 8000 ] || fail "the hook outlived the grace period (${ms} ms)"
+	# the hook's 30 s, had it run to its end, minus room for a loaded machine
+	[ "$ms" -lt 20000 ] || fail "the hook outlived the grace period (${ms} ms)"
 	assert_no_leaks
 }
 

@@ -469,12 +469,28 @@ EOF
 	kill_supervisor_then_gc crash
 }
 
-# tbf_overlimits DEV: how often the tbf on DEV (in the test namespace) held
-# a packet back for want of tokens, as the kernel counts it.
-tbf_overlimits() {
-	in_ns tc -s qdisc show dev "$1" |
-		awk '/overlimits/ {gsub(/[,)]/, ""); for (i = 1; i < NF; i++) if ($i == "overlimits") print $(i + 1)}' |
-		head -n1
+# tbf_stat DEV FIELD: a counter of the tbf on DEV (in the test namespace) as
+# the kernel reports it (tc -s): overlimits (how often it held a packet back
+# for want of tokens), Sent (bytes), backlog (bytes queued).
+tbf_stat() {
+	in_ns tc -s qdisc show dev "$1" | awk -v f="$2" '
+		/^qdisc / { tbf = ($2 == "tbf") }
+		tbf { gsub(/[,()]/, " "); for (i = 1; i < NF; i++) if ($i == f) { v = $(i + 1); sub(/b$/, "", v); print v; exit } }'
+}
+
+# tbf_burst DEV: the tbf's bucket in bytes, as the kernel holds it (tc -d
+# prints "burst 27917286b", or "256Mb" for whole MiB).
+tbf_burst() {
+	in_ns tc -d qdisc show dev "$1" | awk '
+		$2 == "tbf" { for (i = 1; i < NF; i++) if ($i == "burst") {
+			v = $(i + 1); sub(/\/.*/, "", v); sub(/b$/, "", v); m = 1
+			if (v ~ /K$/) m = 1024; else if (v ~ /M$/) m = 1048576; else if (v ~ /G$/) m = 1073741824
+			sub(/[KMG]$/, "", v); printf "%d\n", v * m; exit } }'
+}
+
+# tbf_held DEV: the tbf has held packets back (overlimits > 0).
+tbf_held() {
+	[ "$(tbf_stat "$1" overlimits)" -gt 0 ] 2>/dev/null
 }
 
 @test "bandwidth annotations: tbf limits through the bandwidth plugin, as kubelet sets them; measured" {
@@ -493,33 +509,39 @@ spec:
       image: @IMAGE@
       command: ["nc", "-l", "-p", "9000", "-e", "dd", "of=/dev/null"]
 EOF
-	local ip veth
+	local ip veth burst
 	ip=$(pod_ip bw)
 	veth=$(in_ns ip -o link show master peapod0 | awk -F'[:@ ]+' '{print $2}')
 	# Ingress (to the pod): tbf on the host's end of the veth; egress: tbf on an ifb.
 	in_ns tc qdisc show dev "$veth" | grep -q 'tbf .*rate 1Mbit' || fail "no 1Mbit tbf on $veth"
 	in_ns tc qdisc show | grep -E 'dev bwp.* rate 50Mbit' >/dev/null || fail "no 50Mbit tbf on an ifb"
-	# kubelet's burst is MaxInt32 bits (32 MiB): once a sender faster than
-	# the rate (1 Mbit/s: any sender, however loaded the machine) has sent
-	# that much more than the rate allows, the tbf holds its packets back,
-	# which the kernel counts in the qdisc's overlimits. The transfer stops
-	# there: what is checked is the kernel's count, not a timer.
+	# kubelet's burst is MaxInt32 bits; the plugin's conversion to the
+	# kernel's ticks makes the bucket what tc -d reports (27917286 bytes
+	# here). Once a sender faster than the rate (1 Mbit/s: any sender,
+	# however loaded the machine) has sent more than the bucket, the tbf
+	# holds its packets back, which the kernel counts in the qdisc's
+	# overlimits. The sender has the bucket and 16 MiB more to send, so it
+	# stays held back; what is awaited is the kernel's count, neither a
+	# timer nor the sender's life (TCP still sends what it has taken in
+	# after its process has exited).
+	burst=$(tbf_burst "$veth")
+	[ "${burst:-0}" -gt 0 ] || fail "no burst in: $(in_ns tc -d qdisc show dev "$veth")"
 	eventually 10 listening bw 9000
-	[ "$(tbf_overlimits "$veth")" = 0 ] || fail "overlimits before any traffic"
-	head -c $((64 << 20)) /dev/zero | timeout 60 $NS_EXEC busybox nc "$ip" 9000 &
+	[ "$(tbf_stat "$veth" overlimits)" = 0 ] || fail "overlimits before any traffic"
+	# (BG_PID: timeout, which passes a SIGTERM on to nc)
+	head -c $((burst + (16 << 20))) /dev/zero |
+		timeout 300 $NS_EXEC busybox nc "$ip" 9000 2>"$TEST_DIR/sender.err" &
 	BG_PID=$!
-	local over=0 start end
+	local start end
 	start=$(date +%s%N)
-	while kill -0 "$BG_PID" 2>/dev/null; do
-		over=$(tbf_overlimits "$veth")
-		[ "${over:-0}" -gt 0 ] && break
-		sleep 0.1
-	done
+	eventually 120 tbf_held "$veth" ||
+		fail "the tbf never held the pod's traffic back (overlimits $(tbf_stat "$veth" overlimits), sent $(tbf_stat "$veth" Sent) of a bucket of $burst bytes; the sender $(kill -0 "$BG_PID" 2>/dev/null && echo runs || echo ended): $(tr '\n' ' ' <"$TEST_DIR/sender.err"))"
 	end=$(date +%s%N)
+	echo "# ingress limit 1 Mbit/s: held back after $(((end - start) / 1000000)) ms, $(tbf_stat "$veth" Sent) bytes sent (bucket $burst; overlimits $(tbf_stat "$veth" overlimits))" >&3
+	# Held back: not everything passed (16 MiB at 1 Mbit/s take minutes).
+	[ "$(tbf_stat "$veth" Sent)" -lt $((burst + (16 << 20))) ] || fail "everything passed the tbf"
 	kill "$BG_PID" 2>/dev/null || true
 	wait "$BG_PID" 2>/dev/null || true
-	echo "# ingress limit 1 Mbit/s: held back after $(((end - start) / 1000000)) ms (overlimits ${over:-none})" >&3
-	[ "${over:-0}" -gt 0 ] || fail "the tbf never held the pod's traffic back (overlimits ${over:-none})"
 	pp delete bw >/dev/null
 	assert_no_net_leaks
 	assert_no_leaks

@@ -489,7 +489,8 @@ EOF
 	delete_ok quick
 	local ms
 	ms=$(ms_since "$t0")
-	[ "$ms" -lt 5000 ] || fail "delete took ${ms} ms with containers that stop on TERM"
+	# well under the 30 s grace period, however loaded the machine
+	[ "$ms" -lt 20000 ] || fail "delete took ${ms} ms with containers that stop on TERM"
 	assert_stdout 'pod "quick" deleted'
 	assert_no_leaks
 }
@@ -505,12 +506,13 @@ EOF
 	delete_ok slow --grace-period 1
 	ms=$(ms_since "$t0")
 	[ "$ms" -ge 900 ] || fail "delete took ${ms} ms: the grace period was not waited for"
-	[ "$ms" -lt 10000 ] || fail "delete took ${ms} ms with --grace-period 1"
+	# (not the pod's 30 s)
+	[ "$ms" -lt 20000 ] || fail "delete took ${ms} ms with --grace-period 1"
 
 	t0=$(date +%s%N)
 	delete_ok forced --force
 	ms=$(ms_since "$t0")
-	[ "$ms" -lt 5000 ] || fail "delete --force took ${ms} ms"
+	[ "$ms" -lt 20000 ] || fail "delete --force took ${ms} ms"
 	assert_no_leaks
 }
 
