@@ -20,7 +20,7 @@ LOG_RUNS=${BENCH_LOG_RUNS:-$RUNS}
 EXEC_RUNS=${BENCH_EXEC_RUNS:-$((RUNS * 3))}
 WITH_PODMAN=${BENCH_PODMAN:-1}
 OUT=${BENCH_OUT:-$BUILD/bench/results.md}
-ONLY=${BENCH_ONLY:-} # space-separated subset of: pod exec true log density probes net
+ONLY=${BENCH_ONLY:-} # space-separated subset of: pod exec true log density probes net cli
 PROBE_IDLE=${BENCH_PROBE_IDLE:-30}
 IMAGE=busybox:1.36
 IMAGE_PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
@@ -598,6 +598,18 @@ bench_net() {
 	NET_NS=
 }
 
+# 10: the CLI's own start: a verb that does nothing but start, parse and
+# print, and one that reads the (empty) records, against a static and a
+# dynamic /bin/true, whole processes (posix_spawn to exit) -----------------------
+bench_cli() {
+	local n=$((RUNS * 30)) i
+	log "10: the CLI's start: peapod --help and get pods against /bin/true ($n runs each)"
+	for i in $(seq "$n"); do "$BT" run /bin/busybox true; done | record cli.true.static
+	for i in $(seq "$n"); do "$BT" run /bin/true; done | record cli.true.dynamic
+	for i in $(seq "$n"); do "$BT" run "$PEAPOD" --help; done | record cli.help
+	for i in $(seq "$n"); do "$BT" run "$PEAPOD" get pods; done | record cli.get
+}
+
 want() { [ -z "$ONLY" ] || [[ " $ONLY " == *" $1 "* ]]; }
 want pod && bench_pod
 want exec && bench_exec_mem
@@ -606,6 +618,7 @@ want log && bench_log
 want density && bench_density
 want probes && bench_probes
 want net && bench_net
+want cli && bench_cli
 
 # --- the table ------------------------------------------------------------------------
 fmt() { # KEY [unit]: "median (min-max)"
@@ -630,9 +643,9 @@ verdict() { # VALUE OP LIMIT ("not measured" for no value)
 kver=$(uname -r)
 cpu=$(nproc)
 cpumodel=$(awk -F': ' '/model name/{print $2; exit}' /proc/cpuinfo)
-pmver=$(podman --version 2>/dev/null | awk '{print $3}')
-rcver=$(runc --version 2>/dev/null | awk 'NR==1{print $3}')
-cmver=$(conmon --version 2>/dev/null | awk 'NR==1{print $3}')
+pmver=$(podman --version 2>/dev/null | awk '{print $3}' || true)
+rcver=$(runc --version 2>/dev/null | awk 'NR==1{print $3}' || true)
+cmver=$(conmon --version 2>/dev/null | awk 'NR==1{print $3}' || true)
 pp_pss_pod=$(med pp.pss)
 [ -z "$pp_pss_pod" ] || pp_pss_pod=$(awk -v k="$pp_pss_pod" 'BEGIN{printf "%d", k}')
 {
@@ -664,5 +677,6 @@ pp_pss_pod=$(med pp.pss)
 	echo "| 8d | busybox \`true\` on its own, 20 runs a second (spawned alone; static glibc start-up) (% of a core) | $(fmt pp.probecpu.own) | | | | |"
 	echo "| 9a | 1-container pod, apply -> Ready (ms): loopback only / default network, fast path / CNI plugins | $(fmt net.none.ready) / $(fmt net.fast.ready) / $(fmt net.cni.ready) | | | | |"
 	echo "| 9b | delete -> gone (ms): loopback only / default network, fast path / CNI plugins | $(fmt net.none.delete) / $(fmt net.fast.delete) / $(fmt net.cni.delete) | | | | |"
+	echo "| 10a | CLI start: \`peapod --help\` / \`peapod get pods\` (no pods) vs a static \`busybox true\` / dynamic \`/bin/true\` (ms, whole process) | $(fmt cli.help) / $(fmt cli.get) | | $(fmt cli.true.static) / $(fmt cli.true.dynamic) | $(awk -v a="$(med cli.help)" -v b="$(med cli.true.static)" 'BEGIN{ if (a != "" && b != "") printf "+%.2f ms", a - b; else print "-" }') over static true | within 1 ms of static true: $(verdict "$(awk -v a="$(med cli.help)" -v b="$(med cli.true.static)" 'BEGIN{ if (a != "" && b != "") print a - b }')" '<=' 1) |"
 } >"$OUT"
 cat "$OUT"
