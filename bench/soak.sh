@@ -199,6 +199,7 @@ sample() { # MINUTE
 		fds=$(find /proc/"$p"/fd -mindepth 1 -maxdepth 1 2>/dev/null | wc -l)
 		# utime+stime+cutime+cstime: the probes and hooks it reaps count too
 		ticks=$(awk '{print $14+$15+$16+$17}' /proc/"$p"/stat 2>/dev/null || echo 0)
+		ticks=${ticks:-0}
 		[ -n "${LAST_TICKS[$p]:-}" ] && dticks=$((dticks + ticks - LAST_TICKS[$p]))
 		seen[$p]=$ticks
 		n=$((n + 1))
@@ -218,7 +219,7 @@ sample() { # MINUTE
 	local infra ipss=0 ni=0
 	infra=$(our_pids peapod-infra)
 	for p in $infra; do
-		pss=$(awk '/^Pss:/{print $2}' /proc/"$p"/smaps_rollup 2>/dev/null || echo 0)
+		pss=$(awk '/^Pss:/{s=$2} END{print s+0}' /proc/"$p"/smaps_rollup 2>/dev/null || echo 0)
 		ipss=$((ipss + pss))
 		ni=$((ni + 1))
 	done
