@@ -11,7 +11,8 @@
 # Everything runs in a network namespace of its own (the default network's
 # bridge, veths, leases and masquerade rules included) and a private peapod
 # state under one temp dir.
-set -euo pipefail
+# no pipefail: a process or directory may go while it is sampled
+set -eu
 
 HERE=$(cd "$(dirname "$0")" && pwd)
 TOP=$(dirname "$HERE")
