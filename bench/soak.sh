@@ -285,7 +285,9 @@ CHURN_PID=
 
 # --- the end: everything deleted, then nothing may be left -------------------------
 log "deleting every pod"
-"$PEAPOD" delete $("$PEAPOD" get pods -o name) >/dev/null
+# a delete or apply of the churn's last turn may still be under way
+sleep 5
+"$PEAPOD" delete --all >/dev/null || log "delete --all failed"
 "$PEAPOD" gc >/dev/null
 leaks=""
 [ -z "$(our_pids peapod-sup)$(our_pids peapod-infra)" ] || leaks="$leaks processes"
