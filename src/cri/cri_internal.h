@@ -34,6 +34,22 @@ typedef void (*cri_job_done)(struct pp_cri_service *svc, struct pp_grpc_call *ca
 int cri_job_start(struct pp_cri_service *svc, struct pp_grpc_call *call, cri_job_fn fn, void *arg,
 		  cri_job_done done, struct pp_error **err);
 
+/* cri_ids.c: the ids the CRI gives peapod's pods and containers, derived
+ * from the pod's uid and stored nowhere: a sandbox's is the hex SHA-256 of
+ * its pod's uid, a container's that of "<pod uid>/<container name>". The
+ * same for pods applied from the CLI and pods made through the CRI. */
+#define CRI_ID_LEN 64
+void cri_sandbox_id(const char *uid, char out[CRI_ID_LEN + 1]);
+void cri_container_id(const char *uid, const char *name, char out[CRI_ID_LEN + 1]);
+
+/* The pod whose sandbox id (or container's id: *name gets the container's
+ * name) is id or begins with it, as crictl's short ids do: ENOENT when none
+ * is, EINVAL when a prefix picks several. out is pp_pod_view_free'd by the
+ * caller. */
+struct pp_pod_view;
+int cri_find_sandbox(const char *id, struct pp_pod_view *out, struct pp_error **err);
+int cri_find_container(const char *id, struct pp_pod_view *out, char **name, struct pp_error **err);
+
 /* The table of every runtime.v1 method (cri_methods.c). */
 extern const struct pp_grpc_method pp_cri_methods[];
 
