@@ -5,9 +5,11 @@
  * finds every sandbox and container again from the pods' records. */
 #include <errno.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cri/cri_internal.h"
 #include "ops/ops.h"
+#include "state/podstate.h"
 #include "util/cleanup.h"
 #include "util/digest.h"
 #include "util/mem.h"
@@ -150,4 +152,10 @@ int cri_find_sandbox(const char *id, struct pp_pod_view *out, struct pp_error **
 int cri_find_container(const char *id, struct pp_pod_view *out, char **name, struct pp_error **err)
 {
 	return find(id, true, out, name, err);
+}
+
+bool cri_view_is_cri(const struct pp_pod_view *v)
+{
+	cleanup_free char *path = pp_state_file(v->uid, CRI_SANDBOX_FILE);
+	return access(path, F_OK) == 0;
 }

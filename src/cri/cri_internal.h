@@ -2,6 +2,7 @@
 #ifndef PEAPOD_CRI_INTERNAL_H
 #define PEAPOD_CRI_INTERNAL_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -49,6 +50,14 @@ void cri_container_id(const char *uid, const char *name, char out[CRI_ID_LEN + 1
 struct pp_pod_view;
 int cri_find_sandbox(const char *id, struct pp_pod_view *out, struct pp_error **err);
 int cri_find_container(const char *id, struct pp_pod_view *out, char **name, struct pp_error **err);
+
+/* A pod made through the CRI (RunPodSandbox) has the file CRI_SANDBOX_FILE
+ * in its state directory (what it holds is cri_sandbox.c's): the List*
+ * methods show only those, as containerd shows only its k8s.io namespace
+ * (kubelet would stop a sandbox it did not make); the cri_find_* above
+ * find CLI pods too. */
+#define CRI_SANDBOX_FILE "cri-sandbox"
+bool cri_view_is_cri(const struct pp_pod_view *v);
 
 /* The table of every runtime.v1 method (cri_methods.c). */
 extern const struct pp_grpc_method pp_cri_methods[];
