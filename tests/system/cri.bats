@@ -9,20 +9,10 @@
 
 load helpers
 load registry_helpers
+load cri_helpers
 
 setup_file() {
-	local repo
-	repo=$(cd "$(dirname "$BATS_TEST_FILENAME")/../.." && pwd)
-	export CRICTL=${CRICTL:-$repo/../shared/tools/bin/crictl}
-	export LIB=$repo/tests/lib
-	if [ ! -x "$CRICTL" ]; then
-		export FILE_SKIP="crictl is missing at $CRICTL (set CRICTL to a cri-tools v1.26 crictl)"
-		return 0
-	fi
-	if ! /usr/bin/python3 -c "import grpc" 2>/dev/null; then
-		export FILE_SKIP="Debian's python3-grpcio is missing (make deps)"
-		return 0
-	fi
+	cri_find_tools || return 0
 	if ! command -v docker-registry >/dev/null || ! command -v skopeo >/dev/null; then
 		export FILE_SKIP="docker-registry or skopeo is missing (make deps)"
 		return 0
@@ -59,49 +49,6 @@ teardown() {
 		wait "$BG_PID" 2>/dev/null || true
 	fi
 	cleanup_leftovers
-}
-
-# start_cri: the server on $SOCK, in the background (CRI_PID), waited for.
-start_cri() {
-	"$PEAPOD" cri-serve --socket "$SOCK" 2>>"$TEST_DIR/cri.err" &
-	CRI_PID=$!
-	local i
-	for ((i = 0; i < 200; i++)); do
-		[ -S "$SOCK" ] && return 0
-		kill -0 "$CRI_PID" 2>/dev/null || fail "cri-serve exited: $(cat "$TEST_DIR/cri.err")"
-		sleep 0.05
-	done
-	fail "no socket at $SOCK"
-}
-
-# stop_cri: SIGTERM; the server must end cleanly (exit 0, nothing on its
-# stderr: under ASan, no leak report).
-stop_cri() {
-	[ -n "${CRI_PID:-}" ] || return 0
-	local st=0
-	kill -TERM "$CRI_PID" 2>/dev/null || true
-	wait "$CRI_PID" 2>/dev/null || st=$?
-	CRI_PID=
-	[ "$st" -eq 0 ] || fail "cri-serve exited with $st: $(cat "$TEST_DIR/cri.err")"
-	[ ! -s "$TEST_DIR/cri.err" ] || fail "cri-serve said: $(cat "$TEST_DIR/cri.err")"
-}
-
-crictl() {
-	run "$CRICTL" --runtime-endpoint "unix://$SOCK" --image-endpoint "unix://$SOCK" \
-		--timeout 30s "$@"
-}
-
-# cri_call METHOD REQUEST: one raw unary call (tests/lib/cri-call.py).
-cri_call() {
-	run "$LIB/cri-call.py" "$SOCK" "$@"
-	assert_status 0
-}
-
-assert_server_alive() {
-	kill -0 "$CRI_PID" 2>/dev/null || fail "the server died: $(cat "$TEST_DIR/cri.err")"
-	crictl version
-	assert_status 0
-	assert_line "RuntimeName:  peapod"
 }
 
 @test "cri: version, info (RuntimeReady, NetworkReady, the verbose config), a socket of mode 0660, removed at exit" {
