@@ -36,7 +36,7 @@ DEBIAN_DEPS := build-essential pkg-config libyaml-dev libjson-c-dev libarchive-d
 	libisal-dev curl protobuf-c-compiler libprotobuf-c-dev python3-grpcio
 
 .PHONY: all deps run check unit system asan fuzz format lint clean bench breakdown bench-layers \
-	bench-pull soak stress
+	bench-pull bench-cri soak stress
 
 # src/progs, x86-64 only: what a pod's infra process execs (peapod-infra)
 # and what starts a container's exec probes (peapod-exec); elsewhere peapod
@@ -185,6 +185,12 @@ bench-layers: deps
 bench-pull: deps
 	$(MAKE) all
 	BUILD=$(BUILD) bench/pull.sh
+
+# A pod with one container through the CRI: peapod node --cri next to
+# containerd 1.6 + runc, with crictl and with the RPCs alone (bench/cri.sh).
+bench-cri: deps
+	$(MAKE) all helpers
+	BUILD=$(BUILD) bench/cri.sh
 
 # `make soak`: hundreds of pods for an hour, sampled every minute (bench/README.md,
 # "Soak"); SOAK_MINUTES, SOAK_PODS, SOAK_SAMPLE. Not part of check.
