@@ -308,6 +308,40 @@ assert int(m['working_set_bytes']['value']) >= 32 << 20, m"
 	assert_no_leaks
 }
 
+@test "cri api: PodSandboxStats' network: the interfaces of the pod's namespace, eth0 the default one, loopback left out" {
+	# A dummy eth0 and net1 made in the pod's own network namespace
+	# (PEAPOD_NETWORK=none: loopback only); a dummy counts what it is sent.
+	apply_ok <<'EOF'
+apiVersion: v1
+kind: Pod
+metadata:
+  name: netstats
+spec:
+  terminationGracePeriodSeconds: 1
+  containers:
+    - name: c
+      image: @IMAGE@
+      securityContext: {capabilities: {add: [NET_ADMIN, NET_RAW]}}
+      command: ["sh", "-c", "ip link add eth0 type dummy && ip link add net1 type dummy && ip link set eth0 up && ip link set net1 up && ip addr add 10.9.9.1/24 dev eth0 && ping -c 3 -W 1 10.9.9.2 >/dev/null 2>&1; echo ready; trap 'exit 0' TERM; while true; do sleep 0.1; done"]
+EOF
+	eventually 15 logs_have netstats ready
+	local sid
+	sid=$(sha "$(pod_uid netstats)")
+	start_cri
+	rpc_ok PodSandboxStats "{\"pod_sandbox_id\": \"$sid\"}"
+	check "
+n = d['stats']['linux']['network']
+assert int(n['timestamp']) > 0, n
+e = n['default_interface']
+assert e['name'] == 'eth0', n
+assert int(e['tx_bytes']['value']) >= 3 * 84, n   # three pings of 84 bytes, at least
+assert int(e['rx_bytes']['value']) == 0 and int(e['rx_errors']['value']) == 0, n
+assert int(e['tx_errors']['value']) == 0, n
+assert [i['name'] for i in n['interfaces']] == ['net1'], n"
+	delete_ok netstats
+	assert_no_leaks
+}
+
 @test "cri api: ListContainerStats and ListPodSandboxStats: filters by id, prefix, sandbox, labels; CLI pods left out of a plain listing" {
 	start_stats_pod
 	start_cri
@@ -416,4 +450,71 @@ assert sorted(s["attributes"]["metadata"]["name"] for s in d["stats"]) == ["burn
 	done
 	[ "$n" -gt 0 ] || fail "every method is served: nothing left UNIMPLEMENTED to check"
 	alive
+}
+
+# ---------------------------------------------------------------------------
+# Pure v1 and pure v2 layouts, emulated on this hybrid host in a private
+# mount namespace as cgroup_ops.bats does (the pod's supervisor and the
+# server both in it): without the unified mount only v1 hierarchies are
+# left; with it bound over /sys/fs/cgroup, a pure cgroup2 host (whose cgroup2
+# has no memory controller here: memory is bound to v1, so only CPU and
+# processes are read there).
+
+# layout_cmd v1|v2: the shell command that sets the layout up, then execs "$@".
+layout_cmd() {
+	if [ "$1" = v1 ]; then
+		echo 'umount -l /sys/fs/cgroup/unified && exec "$@"'
+	else
+		echo 'mount --bind /sys/fs/cgroup/unified /sys/fs/cgroup && exec "$@"'
+	fi
+}
+
+check_stats_layout() {
+	local layout=$1 sid
+	[ -d /sys/fs/cgroup/unified ] && [ -d /sys/fs/cgroup/freezer ] ||
+		skip "emulating layouts needs a hybrid host (v1 hierarchies plus cgroup2 at /sys/fs/cgroup/unified)"
+	skip_unless_private_mounts
+	POD_FILE=$(stats_pod | write_manifest)
+	run unshare -m --propagation private sh -c "$(layout_cmd "$layout")" sh "$PEAPOD" apply -f "$POD_FILE"
+	assert_status 0
+	eventually 15 logs_have usage filled -c holder
+	UID_=$(pod_uid usage)
+	SID=$(sha "$UID_")
+	BURNER=$(sha "$UID_/burner")
+	# the server in the same layout (unshare and sh exec it: CRI_PID is its pid)
+	unshare -m --propagation private sh -c "$(layout_cmd "$layout")" sh \
+		"$PEAPOD" cri-serve --socket "$SOCK" 2>>"$TEST_DIR/cri.err" &
+	CRI_PID=$!
+	eventually 10 test -S "$SOCK"
+	rpc_ok ContainerStats "{\"container_id\": \"$BURNER\"}"
+	local c0 c1
+	c0=$(cpu_ns)
+	sleep 0.5
+	rpc_ok ContainerStats "{\"container_id\": \"$BURNER\"}"
+	c1=$(cpu_ns)
+	[ "$c1" -gt "$c0" ] || fail "$layout: the burner's cpu did not grow: $c0 then $c1"
+	check "assert int(d['stats']['cpu']['usage_nano_cores']['value']) > 100000000, d"
+	rpc_ok PodSandboxStats "{\"pod_sandbox_id\": \"$SID\"}"
+	check "
+l = d['stats']['linux']
+assert int(l['cpu']['usage_core_nano_seconds']['value']) > 0, l
+assert int(l['process']['process_count']['value']) >= 3, l
+assert len(l['containers']) == 2, l"
+	if [ "$layout" = v1 ]; then
+		check "
+m = d['stats']['linux']['memory']
+assert int(m['working_set_bytes']['value']) >= 32 << 20, m
+assert int(m['page_faults']['value']) > 0, m"
+	fi
+	stop_cri
+	delete_ok usage
+	assert_no_leaks
+}
+
+@test "cri api: stats on a pure v1 layout (emulated): cpuacct, v1 memory, pids" {
+	check_stats_layout v1
+}
+
+@test "cri api: stats on a pure v2 layout (emulated): cpu.stat, cgroup.threads" {
+	check_stats_layout v2
 }
