@@ -30,8 +30,16 @@ SOCK=$TMP/cri.sock
 SERVER=
 
 cleanup() {
-	[ -z "$SERVER" ] || { kill -TERM "$SERVER" 2>/dev/null; wait "$SERVER" 2>/dev/null || true; }
-	"$PEAPOD" delete --all -A >/dev/null 2>&1 || true
+	if [ -n "$SERVER" ]; then
+		kill -TERM "$SERVER" 2>/dev/null || true
+		wait "$SERVER" 2>/dev/null || true
+	fi
+	# the pods before their records go (a failed delete is said, not hidden)
+	"$PEAPOD" delete --all >/dev/null || echo "cri-stats bench: delete --all failed" >&2
+	local d
+	for d in /sys/fs/cgroup/*/"$PEAPOD_CGROUP_PARENT"; do
+		[ -d "$d" ] && find "$d" -depth -type d -exec rmdir {} + 2>/dev/null
+	done
 	rm -rf "$TMP"
 }
 trap cleanup EXIT
@@ -59,7 +67,10 @@ done
 
 "$PEAPOD" cri-serve --socket "$SOCK" &
 SERVER=$!
-for ((i = 0; i < 200 && ! -S $SOCK; i++)); do sleep 0.05; done
+for ((i = 0; i < 200; i++)); do
+	[ -S "$SOCK" ] && break
+	sleep 0.05
+done
 
 /usr/bin/python3 - "$SOCK" "$RUNS" "$SERVER" "$PODS" <<'EOF'
 import importlib.util, os, sys, time

@@ -20,8 +20,9 @@ struct pp_cri_service {
 	struct pp_cri_server *server; /* NULL: no jobs (cri_job_start fails) */
 	struct pp_image_store *store;
 	char *socket_path;
-	char *pod_cidr;		       /* UpdateRuntimeConfig's, NULL until given */
-	struct cri_stats_cache *stats; /* cri_stats.c's last CPU samples, NULL until used */
+	char *pod_cidr; /* UpdateRuntimeConfig's, NULL until given */
+	/* cri_stats.c's last CPU sample of each cgroup, NULL until used */
+	struct cri_stats_cache *stats;
 };
 
 /* A deferred call's work, in a child forked from the server (so that the
