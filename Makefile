@@ -33,7 +33,7 @@ DEBIAN_DEPS := build-essential pkg-config libyaml-dev libjson-c-dev libarchive-d
 	busybox-static bats iproute2 procps util-linux containernetworking-plugins iptables clang \
 	libclang-rt-14-dev python3 clang-format cppcheck libseccomp-dev libnghttp2-dev \
 	libssl-dev openssl libcurl4-openssl-dev docker-registry skopeo podman zstd libcap2-bin \
-	libisal-dev curl protobuf-c-compiler libprotobuf-c-dev python3-grpcio
+	libisal-dev curl protobuf-c-compiler libprotobuf-c-dev python3-grpcio python3-grpc-tools
 
 .PHONY: all deps run check unit system asan fuzz format lint clean bench breakdown bench-layers \
 	bench-pull bench-cri soak stress
@@ -265,8 +265,7 @@ fuzz:
 		$(filter src/util/%.c,$(LIB_SRC)) $(LDLIBS)
 	$(MAKE) $(CRI_GEN)
 	$(FUZZ_CC) -I$(BUILD)/gen -o build-fuzz/fuzz_cri fuzz/fuzz_cri.c $(BUILD)/gen/cri/api.pb-c.c \
-		$(filter src/cri/%.c src/image/%.c src/pull/%.c src/registry/%.c src/net/%.c \
-		src/manifest/%.c src/state/%.c src/util/%.c src/security/caps.c,$(LIB_SRC)) $(LDLIBS)
+		$(LIB_SRC) $(LDLIBS) -larchive
 	build-fuzz/fuzz_manifest -max_total_time=$(FUZZ_SECONDS) -max_len=65536 -rss_limit_mb=1024 \
 		build-fuzz/corpus fuzz/corpus
 	build-fuzz/fuzz_crilog -max_total_time=$$(( $(FUZZ_SECONDS) / 3 + 1 )) -max_len=65536 \

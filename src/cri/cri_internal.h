@@ -13,6 +13,7 @@
 #include "image/image.h"
 
 struct pp_cri_server;
+struct cri_stats_cache;
 
 /* The RPCs' context: what the server knows besides the pods' records. */
 struct pp_cri_service {
@@ -20,6 +21,8 @@ struct pp_cri_service {
 	struct pp_image_store *store;
 	char *socket_path;
 	char *pod_cidr; /* UpdateRuntimeConfig's, NULL until given */
+	/* cri_stats.c's last CPU sample of each cgroup, NULL until used */
+	struct cri_stats_cache *stats;
 };
 
 /* A deferred call's work, in a child forked from the server (so that the
@@ -80,5 +83,23 @@ void cri_image_status(void *ctx, const uint8_t *msg, size_t len, struct pp_grpc_
 void cri_pull_image(void *ctx, const uint8_t *msg, size_t len, struct pp_grpc_reply *reply);
 void cri_remove_image(void *ctx, const uint8_t *msg, size_t len, struct pp_grpc_reply *reply);
 void cri_image_fs_info(void *ctx, const uint8_t *msg, size_t len, struct pp_grpc_reply *reply);
+
+/* cri_stats.c: ContainerStats, ListContainerStats, PodSandboxStats,
+ * ListPodSandboxStats. */
+void cri_container_stats(void *ctx, const uint8_t *msg, size_t len, struct pp_grpc_reply *reply);
+void cri_list_container_stats(void *ctx, const uint8_t *msg, size_t len,
+			      struct pp_grpc_reply *reply);
+void cri_pod_sandbox_stats(void *ctx, const uint8_t *msg, size_t len, struct pp_grpc_reply *reply);
+void cri_list_pod_sandbox_stats(void *ctx, const uint8_t *msg, size_t len,
+				struct pp_grpc_reply *reply);
+void cri_stats_cache_free(struct cri_stats_cache *c);
+
+/* An interface's counters from /proc/PID/net/dev (text: the whole file);
+ * lines that do not parse are skipped. *out: free(). */
+struct cri_net_dev {
+	char name[32];
+	uint64_t rx_bytes, rx_errors, tx_bytes, tx_errors;
+};
+int cri_net_dev_parse(const char *text, struct cri_net_dev **out, size_t *n);
 
 #endif
