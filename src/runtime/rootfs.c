@@ -18,6 +18,7 @@
 #include "util/cleanup.h"
 #include "util/copy_tree.h"
 #include "util/path.h"
+#include "util/trace.h"
 
 struct dev_node {
 	const char *name;
@@ -427,9 +428,11 @@ static int prepare_root(const struct pp_container_config *cfg, int *cloned, stru
 		if (make_visible_mounts_private(err) < 0)
 			return -1;
 	}
+	pp_trace("ctr %s mount ns", cfg->name);
 	cleanup_close int rootfd = mount_overlay(cfg, err);
 	if (rootfd < 0)
 		return pp_error_wrap(err, "mount overlay root at %s", cfg->rootfs_dir);
+	pp_trace("ctr %s overlay mounted", cfg->name);
 	if (mount_standard(cfg, rootfd, err) < 0)
 		return -1;
 	/* With an rshared mount, no other may go inside it (propagation.c). */
