@@ -9,8 +9,9 @@
  *
  *   floor [-n N] ns FLAGS          clone(FLAGS) + _exit + waitpid; FLAGS:
  *                                  comma-separated net,ipc,uts,pid,mnt
- *   floor [-n N] overlay LOWER DIR  overlay mount (LOWER, DIR/upper, DIR/work)
- *                                  at DIR/merged, then umount
+ *   floor [-n N] overlay LOWER DIR  overlay mount (LOWER, fresh DIR/upper and
+ *                                  DIR/work) at DIR/merged, then umount;
+ *                                  and the same with "volatile"
  *   floor [-n N] pivot ROOT        in a child: unshare(CLONE_NEWNS) + /
  *                                  private (mntns); pivot_root into ROOT +
  *                                  detach the old root (pivot); timed in
@@ -178,11 +179,16 @@ static void step_overlay(const char *lower, const char *dir)
 {
 	char *upper = path2(dir, "upper"), *work = path2(dir, "work"),
 	     *merged = path2(dir, "merged");
-	char *opts;
-	if (asprintf(&opts, "lowerdir=%s,upperdir=%s,workdir=%s", lower, upper, work) < 0)
+	char *opts[2];
+	if (asprintf(&opts[0], "lowerdir=%s,upperdir=%s,workdir=%s", lower, upper, work) < 0 ||
+	    asprintf(&opts[1], "%s,volatile", opts[0]) < 0)
 		die("asprintf");
 	double *m = calloc((size_t)runs, sizeof(double)), *u = calloc((size_t)runs, sizeof(double));
-	for (int i = 0; i < runs; i++) {
+	double *mv = calloc((size_t)runs, sizeof(double)), *uv = calloc((size_t)runs, sizeof(double));
+	/* interleaved: plain, then volatile (no sync of the upper file system
+	 * at umount), the same noise for both */
+	for (int k = 0; k < 2 * runs; k++) {
+		int i = k / 2, vol = k % 2;
 		/* a fresh upper and work, as each container start has */
 		rm_tree(upper);
 		rm_tree(work);
@@ -190,19 +196,23 @@ static void step_overlay(const char *lower, const char *dir)
 		    (mkdir(merged, 0755) < 0 && errno != EEXIST))
 			die("mkdir");
 		double t0 = now_ms();
-		if (mount("overlay", merged, "overlay", 0, opts) < 0)
+		if (mount("overlay", merged, "overlay", 0, opts[vol]) < 0)
 			die("mount overlay");
 		double t1 = now_ms();
 		if (umount2(merged, 0) < 0)
 			die("umount overlay");
 		double t2 = now_ms();
-		m[i] = t1 - t0;
-		u[i] = t2 - t1;
+		(vol ? mv : m)[i] = t1 - t0;
+		(vol ? uv : u)[i] = t2 - t1;
 	}
 	report("overlay.mount", m, runs);
 	report("overlay.umount", u, runs);
+	report("overlay.mount.volatile", mv, runs);
+	report("overlay.umount.volatile", uv, runs);
 	free(m);
 	free(u);
+	free(mv);
+	free(uv);
 }
 
 /* --- pivot ------------------------------------------------------------------ */

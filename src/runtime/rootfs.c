@@ -141,6 +141,19 @@ static int mount_overlay(const struct pp_container_config *cfg, struct pp_error 
 			return pp_error_set(err, errno, "overlay upper dir %s", cfg->upper_dir);
 		if (fsconfig(fsfd, FSCONFIG_SET_STRING, "workdir", cfg->work_dir, 0) < 0)
 			return pp_error_set(err, errno, "overlay work dir %s", cfg->work_dir);
+		/* "volatile" (5.10+): no sync of the upper file system when the
+		 * overlay goes. The last process of the container's mount
+		 * namespace unmounts it in its exit, before its parent learns of
+		 * it, and that sync (an ext4 journal commit, 2-30 ms here:
+		 * bench/RESULTS.md, "The floor") was in every container's exit:
+		 * the end of `peapod run`, each delete. The writable layer lives
+		 * as long as the container (a restart or a new pod makes a fresh
+		 * one, pod.c fresh_layer), so its durability across a host crash
+		 * buys nothing (fsync in the layer returns without a flush;
+		 * volumes are mounts of their own, not touched). Refused by an
+		 * older kernel: mounted without. */
+		if (fsconfig(fsfd, FSCONFIG_SET_FLAG, "volatile", NULL, 0) < 0 && errno != EINVAL)
+			return pp_error_set(err, errno, "overlay volatile");
 	}
 	if (fsconfig(fsfd, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0)
 		return pp_error_set(err, errno, "overlay");
