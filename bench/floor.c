@@ -184,7 +184,8 @@ static void step_overlay(const char *lower, const char *dir)
 	    asprintf(&opts[1], "%s,volatile", opts[0]) < 0)
 		die("asprintf");
 	double *m = calloc((size_t)runs, sizeof(double)), *u = calloc((size_t)runs, sizeof(double));
-	double *mv = calloc((size_t)runs, sizeof(double)), *uv = calloc((size_t)runs, sizeof(double));
+	double *mv = calloc((size_t)runs, sizeof(double)),
+	       *uv = calloc((size_t)runs, sizeof(double));
 	/* interleaved: plain, then volatile (no sync of the upper file system
 	 * at umount), the same noise for both */
 	for (int k = 0; k < 2 * runs; k++) {

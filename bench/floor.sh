@@ -71,14 +71,14 @@ IDLE="trap 'exit 0' TERM; sleep 1000000 & wait"
 # Each run: apply, wait Ready, EXECS execs, delete; wall times by benchtime,
 # the steps by the trace. Run 0 warms up (its trace and times are dropped).
 pod_runs() { # TRACE WALLS [nsenter...]: the runs, in the namespace given
-	local trace=$1 walls=$2 i a e d k
+	local trace=$1 walls=$2 i a e d
 	shift 2
 	: >"$walls"
 	for i in $(seq 0 "$RUNS"); do
 		[ "$i" = 1 ] && : >"$trace"
 		a=$(PEAPOD_TRACE=$trace "$BT" run "$@" "$PEAPOD" apply -f "$TMP/pod.yaml" ::: "$@" "$PEAPOD" wait floor3 --for=condition=Ready)
 		[ "$i" = 1 ] && [ "$#" = 0 ] && record_size
-		for k in $(seq "$EXECS"); do
+		for _ in $(seq "$EXECS"); do
 			e=$(PEAPOD_TRACE=$trace "$BT" run "$@" "$PEAPOD" exec floor3 -c c1 -- /bin/true)
 			[ "$i" = 0 ] || echo "exec $e" >>"$walls"
 		done
