@@ -35,7 +35,7 @@ DEBIAN_DEPS := build-essential pkg-config libyaml-dev libjson-c-dev libarchive-d
 	libssl-dev openssl libcurl4-openssl-dev docker-registry skopeo podman zstd libcap2-bin \
 	libisal-dev curl protobuf-c-compiler libprotobuf-c-dev python3-grpcio python3-grpc-tools
 
-.PHONY: all deps run check unit system asan fuzz format lint clean bench breakdown bench-layers \
+.PHONY: all deps run check unit system asan fuzz format lint clean bench floor breakdown bench-layers \
 	bench-pull bench-cri soak stress
 
 # src/progs, x86-64 only: what a pod's infra process execs (peapod-infra)
@@ -171,9 +171,19 @@ $(BUILD)/bench/benchtime: bench/benchtime.c
 	@mkdir -p $(dir $@)
 	$(CC) -std=c11 -D_GNU_SOURCE -O2 -Wall -Wextra -Werror -o $@ $<
 
+$(BUILD)/bench/floor: bench/floor.c
+	@mkdir -p $(dir $@)
+	$(CC) -std=c11 -D_GNU_SOURCE -O2 -Wall -Wextra -Werror -o $@ $<
+
 bench: deps
-	$(MAKE) all helpers $(BUILD)/bench/benchtime
+	$(MAKE) all helpers $(BUILD)/bench/benchtime $(BUILD)/bench/floor
 	BUILD=$(BUILD) bench/bench.sh
+
+# Each step of a pod's start, exec and delete against the kernel's floor for
+# it (bench/README.md, "The floor"); also part of `make bench`.
+floor: deps
+	$(MAKE) all helpers $(BUILD)/bench/benchtime $(BUILD)/bench/floor
+	BUILD=$(BUILD) bench/floor.sh
 
 # Pod start from a 5-layer image against the one-layer busybox image.
 bench-layers: deps
