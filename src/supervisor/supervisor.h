@@ -52,6 +52,9 @@ struct pp_supervisor_callbacks {
 	 * control connections close, so a client that waits for them to close
 	 * knows that what finish does is done. */
 	void (*finish)(void *ctx);
+	/* ReopenContainerLog: the log of CRI container c is closed and opened
+	 * again at its path (kubelet rotated it). */
+	int (*reopen_log)(void *ctx, const struct pp_pod_container *c, struct pp_error **err);
 	void *ctx;
 	const char *status_path; /* status.json written on every change; NULL: none */
 	int ctl_fd;		 /* listening control socket, -1: none */
