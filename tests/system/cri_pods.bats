@@ -160,3 +160,216 @@ wait_state() {
 	refute_stdout_contains web
 	assert_no_leaks
 }
+
+@test "cri pods: a container's exit code and reason (Completed, Error), times in order" {
+	runp job
+	create job ok 'exit 0'
+	local ok=$CTR
+	create job bad 'echo failing; exit 3'
+	local bad=$CTR
+	crictl start "$ok"
+	assert_status 0
+	crictl start "$bad"
+	assert_status 0
+	wait_state "$ok" CONTAINER_EXITED
+	wait_state "$bad" CONTAINER_EXITED
+	crictl inspect -o json "$ok"
+	[ "$(json_get 'd["status"]["exitCode"]' <<<"$output")" = 0 ]
+	[ "$(json_get 'd["status"]["reason"]' <<<"$output")" = Completed ]
+	crictl inspect -o json "$bad"
+	[ "$(json_get 'd["status"]["exitCode"]' <<<"$output")" = 3 ]
+	[ "$(json_get 'd["status"]["reason"]' <<<"$output")" = Error ]
+	json_get 'd["status"]["createdAt"] <= d["status"]["startedAt"] <= d["status"]["finishedAt"]' <<<"$output" | grep -qx true ||
+		fail "times out of order: $output"
+	# starting it again is refused (kubelet makes a new attempt instead)
+	crictl start "$bad"
+	[ "$status" -ne 0 ]
+	assert_stdout_contains "not in created state"
+	# the sandbox is still ready: kubelet owns restarts
+	[ "$(field "$POD" 'd["status"]["state"]' pod)" = SANDBOX_READY ]
+	crictl ps -a --state exited
+	[ "$(grep -c Exited <<<"$output")" -eq 2 ] || fail "$output"
+	crictl rmp -f "$POD"
+	assert_status 0
+	assert_no_leaks
+}
+
+@test "cri pods: a second attempt beside the stopped sandbox, and a container's attempt 1 beside attempt 0" {
+	runp web 0
+	local first=$POD
+	create web app 'exec sleep 1000'
+	local c0=$CTR
+	crictl start "$c0"
+	assert_status 0
+	# kubelet's restart: attempt 1 of the container while attempt 0 exists
+	crictl stop -t 0 "$c0"
+	assert_status 0
+	crictl create "$POD" <(sed 's/"metadata": {"name": "app"}/"metadata": {"name": "app", "attempt": 1}/' \
+		"$TEST_DIR/ctr-app.json") "$TEST_DIR/pod-web-0.json"
+	assert_status 0
+	local c1=$output
+	[ "$c1" != "$c0" ] || fail "the same id for attempt 1"
+	crictl start "$c1"
+	assert_status 0
+	crictl ps -a --name app
+	assert_line_re "^${c0:0:13} .* +Exited +app +0 .*"
+	assert_line_re "^${c1:0:13} .* +Running +app +1 .*"
+	crictl stopp "$first"
+	assert_status 0
+	# the sandbox's attempt 1: a new pod beside the stopped one
+	runp web 1
+	[ "$POD" != "$first" ] || fail "the same id for attempt 1"
+	crictl pods
+	assert_line_re "^${first:0:13} +.* +NotReady +web +crins +0 +.*"
+	assert_line_re "^${POD:0:13} +.* +Ready +web +crins +1 +.*"
+	crictl pods --state ready -q
+	assert_stdout "$POD"
+	crictl pods --state notready -q
+	assert_stdout "$first"
+	# a container of the stopped sandbox stays listed, exited
+	crictl ps -a -q --pod "$first"
+	[ "$(wc -l <<<"$output")" -eq 2 ] || fail "$output"
+	crictl rmp -f "$first" "$POD"
+	assert_status 0
+	crictl ps -a -q
+	assert_stdout ""
+	assert_no_leaks
+}
+
+@test "cri pods: labels and annotations come back exactly as given; filters by label, id prefix and sandbox" {
+	runp web
+	local web=$POD
+	runp db
+	crictl inspectp -o json "$web"
+	[ "$(json_get 'd["status"]["labels"]' <<<"$output")" = '{"app": "web", "tier": "web"}' ] || fail "$output"
+	[ "$(json_get 'd["status"]["annotations"]' <<<"$output")" = '{"note": "a b: c", "x.io/y": "{\"k\": 1}"}' ] ||
+		fail "$output"
+	[ "$(json_get 'd["status"]["metadata"]' <<<"$output")" = '{"attempt": 0, "name": "web", "namespace": "crins", "uid": "uid-web"}' ] ||
+		fail "$output"
+	crictl pods -q --label app=web
+	assert_stdout "$web"
+	crictl pods -q --label tier=web
+	[ "$(wc -l <<<"$output")" -eq 2 ] || fail "$output"
+	crictl pods -q --label app=nothing
+	assert_stdout ""
+	crictl pods -q --id "${web:0:8}"
+	assert_stdout "$web"
+	POD=$web
+	create web one 'exec sleep 1000'
+	local one=$CTR
+	crictl inspect -o json "$one"
+	[ "$(json_get 'd["status"]["labels"]' <<<"$output")" = '{"c": "one"}' ] || fail "$output"
+	[ "$(json_get 'd["status"]["annotations"]' <<<"$output")" = '{"ca": "vone"}' ] || fail "$output"
+	[ "$(json_get 'd["status"]["logPath"]' <<<"$output")" = "$TEST_DIR/logs/web/one.log" ] || fail "$output"
+	[ "$(json_get 'd["status"]["image"]["image"]' <<<"$output")" = "$IMAGE" ] || fail "$output"
+	[[ "$(json_get 'd["status"]["imageRef"]' <<<"$output")" == sha256:* ]] || fail "$output"
+	crictl ps -a -q --label c=one
+	assert_stdout "$one"
+	crictl ps -a -q --id "${one:0:10}"
+	assert_stdout "$one"
+	crictl ps -a -q --pod "${web:0:10}"
+	assert_stdout "$one"
+	crictl rmp -f "$web"
+	crictl pods -q
+	[ "$(wc -l <<<"$output")" -eq 1 ] || fail "$output"
+	crictl rmp -fa
+	assert_status 0
+	assert_no_leaks
+}
+
+@test "cri pods: the server killed (SIGKILL) and restarted finds every sandbox and container; the pods never notice" {
+	runp web
+	create web app 'exec sleep 1000'
+	crictl start "$CTR"
+	assert_status 0
+	local pid
+	pid=$(field "$CTR" 'd["info"]["status"]["pid"]' 2>/dev/null || true)
+	local sup
+	sup=$(suite_supervisor_pids)
+	kill -KILL "$CRI_PID"
+	wait "$CRI_PID" 2>/dev/null || true
+	CRI_PID=
+	rm -f "$SOCK"
+	start_cri
+	crictl pods -q
+	assert_stdout "$POD"
+	crictl ps -q
+	assert_stdout "$CTR"
+	[ "$(field "$CTR" 'd["status"]["state"]')" = CONTAINER_RUNNING ]
+	[ "$(suite_supervisor_pids)" = "$sup" ] || fail "the supervisor changed"
+	[ -z "$pid" ] || [ "$(field "$CTR" 'd["info"]["status"]["pid"]')" = "$pid" ] || fail "the container restarted"
+	crictl rmp -f "$POD"
+	assert_status 0
+	assert_no_leaks
+}
+
+@test "cri pods: a CLI pod is not a sandbox to crictl; peapod get pods -A shows both; peapod exec reaches a CRI container" {
+	apply_ok <<'EOF'
+apiVersion: v1
+kind: Pod
+metadata:
+  name: cli
+spec:
+  terminationGracePeriodSeconds: 0
+  containers:
+    - name: c
+      image: @IMAGE@
+      command: ["sleep", "1000"]
+EOF
+	runp web
+	create web app 'exec sleep 1000'
+	crictl start "$CTR"
+	assert_status 0
+	crictl pods -q
+	assert_stdout "$POD"
+	crictl ps -a -q
+	assert_stdout "$CTR"
+	run_peapod get pods -A
+	assert_status 0
+	assert_line_re "default +cli +1/1 +Running .*"
+	assert_line_re "crins +web-0 .*Running .*"
+	run_peapod exec -n crins web-0 -c app-0 -- cat /etc/hostname
+	assert_status 0
+	assert_stdout "web-host"
+	crictl rmp -f "$POD"
+	assert_status 0
+	pp delete cli --grace-period 0 >/dev/null
+	assert_no_leaks
+}
+
+@test "cri pods: bad requests are refused with clear messages and change nothing" {
+	local before
+	before=$(pod_dirs)
+	echo '{"hostname": "x"}' >"$TEST_DIR/nometa.json"
+	crictl runp "$TEST_DIR/nometa.json"
+	[ "$status" -ne 0 ]
+	assert_stdout_contains "config.metadata is missing"
+	echo '{"metadata": {"name": "x", "namespace": "n"}}' >"$TEST_DIR/nouid.json"
+	crictl runp "$TEST_DIR/nouid.json"
+	[ "$status" -ne 0 ]
+	assert_stdout_contains "config.metadata.uid is missing"
+	cri_call /runtime.v1.RuntimeService/CreateContainer "1=feedbeef,2={1={1=x},2={1=$IMAGE}}"
+	assert_line_re "ERROR NOT_FOUND CreateContainer: sandbox \"feedbeef\" not found.*"
+	cri_call /runtime.v1.RuntimeService/PodSandboxStatus "1=feedbeef"
+	assert_line_re "ERROR NOT_FOUND .*not found.*"
+	[ "$(pod_dirs)" = "$before" ] || fail "something was created: $(pod_dirs)"
+	runp web
+	before=$(pod_dirs)
+	crictl create "$POD" <(sed "s|\"$IMAGE\"|\"absent/image:1\"|" "$(ctr_config x 'true')") "$TEST_DIR/pod-web-0.json"
+	[ "$status" -ne 0 ]
+	assert_stdout_contains 'image \"absent/image:1\" not found'
+	crictl create "$POD" <(sed 's/"metadata": {"name": "x"}/"metadata": {}/' "$TEST_DIR/ctr-x.json") \
+		"$TEST_DIR/pod-web-0.json"
+	[ "$status" -ne 0 ]
+	assert_stdout_contains "config.metadata.name is missing"
+	crictl ps -a -q
+	assert_stdout ""
+	[ "$(pod_dirs)" = "$before" ] || fail "something was created: $(pod_dirs)"
+	# the same sandbox twice: refused, the first one untouched
+	crictl runp "$TEST_DIR/pod-web-0.json"
+	[ "$status" -ne 0 ]
+	assert_stdout_contains "exists already"
+	[ "$(field "$POD" 'd["status"]["state"]' pod)" = SANDBOX_READY ]
+	crictl rmp -f "$POD"
+	assert_no_leaks
+}
