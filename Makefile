@@ -234,8 +234,8 @@ fuzz:
 		src/probe/net_probe.c src/probe/tls.c $(filter src/util/%.c,$(LIB_SRC)) \
 		$(LDLIBS)
 	$(FUZZ_CC) -o build-fuzz/fuzz_control fuzz/fuzz_control.c src/supervisor/control_msg.c \
-		src/supervisor/control_debug.c \
-		src/runtime/security.c $(filter src/security/%.c src/util/%.c,$(LIB_SRC)) \
+		src/supervisor/control_debug.c src/supervisor/control_cri.c \
+		src/runtime/security.c $(filter src/security/%.c src/util/%.c src/manifest/%.c,$(LIB_SRC)) \
 		$(LDLIBS)
 	$(FUZZ_CC) -o build-fuzz/fuzz_image_ref_auth fuzz/fuzz_image_ref_auth.c src/image/auth_challenge.c \
 		src/image/image_ref.c $(filter src/util/%.c,$(LIB_SRC)) $(LDLIBS)
@@ -259,8 +259,7 @@ fuzz:
 		$(filter src/util/%.c,$(LIB_SRC)) $(LDLIBS)
 	$(MAKE) $(CRI_GEN)
 	$(FUZZ_CC) -I$(BUILD)/gen -o build-fuzz/fuzz_cri fuzz/fuzz_cri.c $(BUILD)/gen/cri/api.pb-c.c \
-		$(filter src/cri/%.c src/image/%.c src/pull/%.c src/registry/%.c src/net/%.c \
-		src/manifest/%.c src/state/%.c src/util/%.c src/security/caps.c,$(LIB_SRC)) $(LDLIBS)
+		$(LIB_SRC) $(LDLIBS)
 	build-fuzz/fuzz_manifest -max_total_time=$(FUZZ_SECONDS) -max_len=65536 -rss_limit_mb=1024 \
 		build-fuzz/corpus fuzz/corpus
 	build-fuzz/fuzz_crilog -max_total_time=$$(( $(FUZZ_SECONDS) / 3 + 1 )) -max_len=65536 \
