@@ -373,3 +373,52 @@ EOF
 	crictl rmp -f "$POD"
 	assert_no_leaks
 }
+
+@test "cri pods: mounts (host paths, read-only), UpdateContainerResources (the cgroup now), ReopenContainerLog (kubelet's rotation)" {
+	mkdir -p "$TEST_DIR/share"
+	echo shared >"$TEST_DIR/share/f"
+	runp web
+	create web app 'while :; do echo tick; sleep 0.1; done' \
+		"\"mounts\": [{\"host_path\": \"$TEST_DIR/share\", \"container_path\": \"/data\", \"readonly\": true}]"
+	crictl start "$CTR"
+	assert_status 0
+	run_peapod exec -n crins web-0 -c app-0 -- cat /data/f
+	assert_status 0
+	assert_stdout shared
+	run_peapod exec -n crins web-0 -c app-0 -- touch /data/g
+	[ "$status" -ne 0 ] || fail "the read-only mount was written"
+	crictl inspect -o json "$CTR"
+	[ "$(json_get 'd["status"]["mounts"][0]["containerPath"]' <<<"$output")" = /data ] || fail "$output"
+
+	# the container's memory limit, in its cgroup at once
+	local cg
+	cg=$(inspect_get web-0 'd["peapod"]["cgroup"]["path"]' crins)
+	crictl update --memory 67108864 "$CTR"
+	assert_status 0
+	local f=/sys/fs/cgroup/$cg/app-0/memory.max
+	[ -f "$f" ] || f=/sys/fs/cgroup/memory/$cg/app-0/memory.limit_in_bytes
+	[ "$(cat "$f")" = 67108864 ] || fail "$f: $(cat "$f")"
+	crictl update --memory 33554432 "$CTR"
+	assert_status 0
+	[ "$(cat "$f")" = 33554432 ] || fail "$f: $(cat "$f")"
+
+	# kubelet renames the log, then asks for a new one
+	local log=$TEST_DIR/logs/web/app.log
+	mv "$log" "$log.1"
+	cri_call /runtime.v1.RuntimeService/ReopenContainerLog "1=$CTR"
+	assert_stdout "OK "
+	local i
+	for ((i = 0; i < 100; i++)); do
+		grep -q ' stdout F tick$' "$log" 2>/dev/null && break
+		sleep 0.05
+	done
+	grep -q ' stdout F tick$' "$log" || fail "nothing in the new log"
+	grep -q ' stdout F tick$' "$log.1"
+	crictl stop -t 0 "$CTR"
+	assert_status 0
+	cri_call /runtime.v1.RuntimeService/ReopenContainerLog "1=$CTR"
+	assert_line_re "ERROR .*not running.*"
+	crictl rmp -f "$POD"
+	assert_status 0
+	assert_no_leaks
+}
