@@ -54,8 +54,12 @@ static int ctr_load(const char *uid, const char *name, struct cri_ctr *out, stru
 	if (stat(path, &st) == 0)
 		out->created_ns = (int64_t)st.st_mtim.tv_sec * PP_NSEC_PER_SEC + st.st_mtim.tv_nsec;
 	out->cfg = runtime__v1__container_config__unpack(NULL, len, (const uint8_t *)data);
-	if (out->cfg == NULL || out->cfg->metadata == NULL)
+	if (out->cfg == NULL || out->cfg->metadata == NULL) {
+		if (out->cfg != NULL)
+			runtime__v1__container_config__free_unpacked(out->cfg, NULL);
+		out->cfg = NULL;
 		return pp_error_set(err, EINVAL, "%s: not a container record", path);
+	}
 	return 0;
 }
 
