@@ -103,6 +103,11 @@ int sup_cri_remove(struct sup *s, const char *name, struct pp_error **err)
 	ssize_t i = find_cri(s, name, &e);
 	if (i < 0)
 		return 0; /* idempotent */
+	const struct pp_pod_container *c = &s->pod->containers[i];
+	if (c->state == PP_CTR_RUNNING || c->spawning)
+		return pp_error_set(err, EBUSY, "container %s is running: stop it first", name);
+	if (s->callbacks->container_removed != NULL)
+		s->callbacks->container_removed(s->callbacks->ctx, c);
 	if (pp_pod_instance_remove_cri_container(s->pod, (size_t)i, err) < 0)
 		return -1;
 	sup_free_run(s, (size_t)i);

@@ -83,6 +83,14 @@ static void on_container_started(void *ctx, const struct pp_pod_container *c)
 static void on_event(void *ctx, enum pp_event_level level, const char *container,
 		     const char *reason, const char *msg);
 
+static void on_container_removed(void *ctx, const struct pp_pod_container *c)
+{
+	struct daemon *d = ctx;
+	size_t i = index_of(d, c);
+	pp_log_writer_close(d->logs[i]);
+	d->logs[i] = NULL;
+}
+
 /* ReopenContainerLog: kubelet renamed the file; a new one at the path. */
 static int on_reopen_log(void *ctx, const struct pp_pod_container *c, struct pp_error **err)
 {
@@ -255,6 +263,7 @@ static __attribute__((noreturn)) void supervisor_main(struct pp_pod *spec, const
 	    .running = on_running,
 	    .finish = on_finish,
 	    .reopen_log = on_reopen_log,
+	    .container_removed = on_container_removed,
 	    .ctx = &d,
 	    .status_path = status,
 	    .ctl_fd = ctl,

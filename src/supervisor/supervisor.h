@@ -55,6 +55,8 @@ struct pp_supervisor_callbacks {
 	/* ReopenContainerLog: the log of CRI container c is closed and opened
 	 * again at its path (kubelet rotated it). */
 	int (*reopen_log)(void *ctx, const struct pp_pod_container *c, struct pp_error **err);
+	/* CRI container c is about to be removed: its log is closed. */
+	void (*container_removed)(void *ctx, const struct pp_pod_container *c);
 	void *ctx;
 	const char *status_path; /* status.json written on every change; NULL: none */
 	int ctl_fd;		 /* listening control socket, -1: none */
