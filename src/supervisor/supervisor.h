@@ -3,7 +3,10 @@
  * per pull policy, in a child process, kubelet's reasons and back-off),
  * restarts, probes and hooks (one exec
  * path, exec_path.c), status and events, the control socket and its typed
- * messages. Must not parse manifests, be called by src/pod or anything
+ * messages (a CRI container's, control_cri.c, checked by the manifest
+ * parser as a Pod's only container: one validation for both), and a CRI
+ * sandbox's containers (cri_containers.c). Must not read manifest files,
+ * be called by src/pod or anything
  * below it, nor print (its stdio is /dev/null: it writes status, events
  * and logs).
  *
