@@ -250,8 +250,8 @@ fuzz:
 		src/probe/net_probe.c src/probe/tls.c $(filter src/util/%.c,$(LIB_SRC)) \
 		$(LDLIBS)
 	$(FUZZ_CC) -o build-fuzz/fuzz_control fuzz/fuzz_control.c src/supervisor/control_msg.c \
-		src/supervisor/control_debug.c \
-		src/runtime/security.c $(filter src/security/%.c src/util/%.c,$(LIB_SRC)) \
+		src/supervisor/control_debug.c src/supervisor/control_cri.c \
+		src/runtime/security.c $(filter src/security/%.c src/util/%.c src/manifest/%.c,$(LIB_SRC)) \
 		$(LDLIBS)
 	$(FUZZ_CC) -o build-fuzz/fuzz_image_ref_auth fuzz/fuzz_image_ref_auth.c src/image/auth_challenge.c \
 		src/image/image_ref.c $(filter src/util/%.c,$(LIB_SRC)) $(LDLIBS)

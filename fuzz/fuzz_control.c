@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "manifest/pod_spec.h"
 #include "supervisor/control.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -89,6 +90,29 @@ static void check_debug_request(const char *msg, size_t len)
 	free(again);
 }
 
+/* The CRI's requests (control_cri.c): decoded (through the manifest
+ * parser) or refused, nothing leaked. */
+static void check_cri_requests(const char *msg, size_t len)
+{
+	struct pp_error *err = NULL;
+	struct pp_ctl_cri_create c;
+	if (pp_ctl_cri_create_decode(msg, len, &c, &err) == 0) {
+		if (c.spec == NULL || c.spec->name == NULL)
+			abort();
+		pp_ctl_cri_create_free(&c);
+	}
+	pp_error_free(&err);
+	char *name = NULL;
+	struct pp_container *with = NULL;
+	if (pp_ctl_cri_update_decode(msg, len, &name, &with, &err) == 0) {
+		if (name == NULL || with == NULL)
+			abort();
+	}
+	free(name);
+	pp_container_free(with);
+	pp_error_free(&err);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	if (size == 0)
@@ -120,5 +144,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	pp_error_free(&err);
 	check_debug_request(msg, len);
+	check_cri_requests(msg, len);
 	return 0;
 }

@@ -8,7 +8,10 @@
  *         picks which) as protobuf-c decodes it.
  * Nothing may crash, hang or leak. The handlers run for real on an empty
  * image store in a directory of the fuzzer's own, but PullImage only
- * decodes (a pull would go to the network). */
+ * decodes (a pull would go to the network), and so do the methods that
+ * make, stop or remove pods and containers (they would start processes):
+ * their checks and translations are fuzzed through the lists and
+ * statuses, and the translation's own unit test. */
 #include <protobuf-c/protobuf-c.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -41,6 +44,59 @@ static void pull_decode_only(void *ctx, const uint8_t *msg, size_t len, struct p
 		runtime__v1__pull_image_request__free_unpacked(req, NULL);
 }
 
+/* The methods that would start or stop processes: decoded only. */
+static const struct {
+	const char *path;
+	const ProtobufCMessageDescriptor *d;
+} decode_only[] = {
+    {"/runtime.v1.RuntimeService/RunPodSandbox", &runtime__v1__run_pod_sandbox_request__descriptor},
+    {"/runtime.v1.RuntimeService/StopPodSandbox",
+     &runtime__v1__stop_pod_sandbox_request__descriptor},
+    {"/runtime.v1.RuntimeService/RemovePodSandbox",
+     &runtime__v1__remove_pod_sandbox_request__descriptor},
+    {"/runtime.v1.RuntimeService/CreateContainer",
+     &runtime__v1__create_container_request__descriptor},
+    {"/runtime.v1.RuntimeService/StartContainer",
+     &runtime__v1__start_container_request__descriptor},
+    {"/runtime.v1.RuntimeService/StopContainer", &runtime__v1__stop_container_request__descriptor},
+    {"/runtime.v1.RuntimeService/RemoveContainer",
+     &runtime__v1__remove_container_request__descriptor},
+    {"/runtime.v1.RuntimeService/UpdateContainerResources",
+     &runtime__v1__update_container_resources_request__descriptor},
+    {"/runtime.v1.RuntimeService/ReopenContainerLog",
+     &runtime__v1__reopen_container_log_request__descriptor},
+};
+#define N_DECODE_ONLY (sizeof(decode_only) / sizeof(decode_only[0]))
+
+/* One decoder per method of decode_only: the index is in the name. */
+#define DECODER(k)                                                                                 \
+	static void decode_##k(void *ctx, const uint8_t *msg, size_t len, struct pp_grpc_reply *r) \
+	{                                                                                          \
+		ProtobufCMessage *m = cri_unpack(decode_only[k].d, msg, len, "fuzz", r);           \
+		if (m != NULL) {                                                                   \
+			struct pp_error *err = NULL;                                               \
+			if (k == 0)                                                                \
+				(void)cri_sandbox_check(                                           \
+				    ((Runtime__V1__RunPodSandboxRequest *)m)->config, &err);       \
+			if (k == 3)                                                                \
+				(void)cri_container_check(                                         \
+				    ((Runtime__V1__CreateContainerRequest *)m)->config, &err);     \
+			pp_error_free(&err);                                                       \
+			protobuf_c_message_free_unpacked(m, NULL);                                 \
+		}                                                                                  \
+	}
+DECODER(0)
+DECODER(1)
+DECODER(2)
+DECODER(3)
+DECODER(4)
+DECODER(5)
+DECODER(6)
+DECODER(7)
+DECODER(8)
+static const pp_grpc_handler decoders[N_DECODE_ONLY] = {
+    decode_0, decode_1, decode_2, decode_3, decode_4, decode_5, decode_6, decode_7, decode_8};
+
 static int init(void)
 {
 	snprintf(dir, sizeof(dir), "/tmp/peapod-fuzz-cri.%d", (int)getpid());
@@ -61,6 +117,9 @@ static int init(void)
 		table[n] = *m;
 		if (strcmp(m->path, "/runtime.v1.ImageService/PullImage") == 0)
 			table[n].fn = pull_decode_only;
+		for (size_t k = 0; k < N_DECODE_ONLY; k++)
+			if (strcmp(m->path, decode_only[k].path) == 0)
+				table[n].fn = decoders[k];
 		if (table[n].fn)
 			served[n_served++] = table[n].fn;
 	}

@@ -82,8 +82,8 @@ static char **full_refs(char **refs, bool no_digests, size_t *n)
 /* The image a CRI ImageSpec names: a tag, an id ("sha256:<hex>" or a
  * prefix) or a repo digest ("name@sha256:..."). 0 and *out NULL when the
  * store has none. */
-static int find_image(struct pp_image_store *store, const char *ref, struct pp_image **out,
-		      struct pp_error **err)
+int cri_find_image(struct pp_image_store *store, const char *ref, struct pp_image **out,
+		   struct pp_error **err)
 {
 	*out = NULL;
 	cleanup_error struct pp_error *get_err = NULL;
@@ -173,7 +173,7 @@ void cri_list_images(void *ctx, const uint8_t *msg, size_t len, struct pp_grpc_r
 	struct pp_image *one = NULL;
 	int r;
 	if (*filter) {
-		r = find_image(svc->store, filter, &one, &err);
+		r = cri_find_image(svc->store, filter, &one, &err);
 		if (r == 0 && one) {
 			imgs = xmalloc(sizeof(*imgs));
 			imgs[0] = one;
@@ -241,7 +241,7 @@ void cri_image_status(void *ctx, const uint8_t *msg, size_t len, struct pp_grpc_
 	const char *ref = spec_image(req->image);
 	if (*ref == '\0') {
 		pp_grpc_reply_error(reply, PP_GRPC_INVALID_ARGUMENT, "ImageStatus: no image given");
-	} else if (find_image(svc->store, ref, &img, &err) < 0) {
+	} else if (cri_find_image(svc->store, ref, &img, &err) < 0) {
 		reply_pp_error(reply, "ImageStatus", err);
 	} else {
 		/* An image the store does not have: no image, and no error
@@ -461,7 +461,7 @@ void cri_remove_image(void *ctx, const uint8_t *msg, size_t len, struct pp_grpc_
 	const char *ref = spec_image(req->image);
 	if (*ref == '\0') {
 		pp_grpc_reply_error(reply, PP_GRPC_INVALID_ARGUMENT, "RemoveImage: no image given");
-	} else if (find_image(svc->store, ref, &img, &err) < 0) {
+	} else if (cri_find_image(svc->store, ref, &img, &err) < 0) {
 		reply_pp_error(reply, "RemoveImage", err);
 	} else if (img && pp_image_remove(svc->store, img->id, &err) < 0 &&
 		   !(err && err->status == ENOENT)) {

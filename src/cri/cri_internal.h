@@ -62,6 +62,67 @@ int cri_find_container(const char *id, struct pp_pod_view *out, char **name, str
 #define CRI_SANDBOX_FILE "cri-sandbox"
 bool cri_view_is_cri(const struct pp_pod_view *v);
 
+/* cri_translate.c: the CRI's configs as peapod's. A sandbox is the pod
+ * "<metadata.name>-<attempt>" of uid "<metadata.uid>-<attempt>" (a new
+ * attempt is a new pod beside the stopped one); a container is the
+ * pod's container "<metadata.name>-<attempt>". */
+struct pp_pod;
+char *cri_pod_name(const char *name, uint32_t attempt);
+char *cri_pod_uid(const char *uid, uint32_t attempt);
+char *cri_container_name(const char *name, uint32_t attempt);
+/* What RunPodSandbox refuses (INVALID_ARGUMENT): no metadata, name, uid. */
+int cri_sandbox_check(const Runtime__V1__PodSandboxConfig *cfg, struct pp_error **err);
+/* The Pod manifest (JSON) of a sandbox: hostname, DNS, namespaces,
+ * sysctls, run_as_*, port mappings (on a placeholder container the spec
+ * then drops). */
+char *cri_sandbox_manifest(const Runtime__V1__PodSandboxConfig *cfg);
+/* That manifest parsed: the pod spec (cri set, no containers). */
+int cri_sandbox_spec(const Runtime__V1__PodSandboxConfig *cfg, struct pp_pod **out,
+		     struct pp_error **err);
+/* What CreateContainer refuses before anything is made. */
+int cri_container_check(const Runtime__V1__ContainerConfig *cfg, struct pp_error **err);
+/* The control socket's cri-create body (JSON, supervisor/control.h) for
+ * cfg as container name of image (a reference the store resolves),
+ * logging to log_path (absolute, or NULL). */
+char *cri_container_request(const Runtime__V1__ContainerConfig *cfg, const char *name,
+			    const char *image, const char *log_path);
+/* The cri-update body: the container's new limits. */
+char *cri_update_request(const char *name, const Runtime__V1__LinuxContainerResources *r);
+/* v with every '$' doubled: $(VAR) kept as written by the expansion. */
+char *cri_escape_vars(const char *v);
+
+/* cri_sandbox.c: a sandbox's record (CRI_SANDBOX_FILE): the request as
+ * given, and when it was made (the file's mtime). */
+struct cri_sandbox {
+	Runtime__V1__RunPodSandboxRequest *req;
+	int64_t created_ns;
+};
+int cri_sandbox_load(const char *uid, struct cri_sandbox *out, struct pp_error **err);
+void cri_sandbox_free(struct cri_sandbox *sb);
+/* READY: its supervisor runs it and is not stopping it. */
+bool cri_view_ready(const struct pp_pod_view *v);
+/* StopPodSandbox's work: every container killed, the pod down, its
+ * record kept; nothing when it is down already. */
+int cri_sandbox_stop(const struct pp_pod_view *v, struct pp_error **err);
+/* kubelet's label_selector: every entry of want is in have. */
+bool cri_labels_match(Runtime__V1__PodSandboxConfig__LabelsEntry *const *have, size_t n_have,
+		      Runtime__V1__PodSandboxConfig__LabelsEntry *const *want, size_t n_want);
+
+/* cri_image.c: the image ref names (a name, an id or a digest), NULL in
+ * *out when the store has none. */
+int cri_find_image(struct pp_image_store *store, const char *ref, struct pp_image **out,
+		   struct pp_error **err);
+
+/* cri_jobs.c: a handler whose work waits (a pod's start, a stop) runs it
+ * in a job (cri_job_start): work fills the reply there, and the server
+ * sends it when the child ends. method names the call in errors. */
+typedef void (*cri_reply_work)(struct pp_cri_service *svc, void *arg, struct pp_grpc_reply *reply);
+void cri_reply_later(struct pp_cri_service *svc, struct pp_grpc_reply *reply, cri_reply_work work,
+		     void *arg, const char *method);
+
+/* A pp_error as the gRPC status its errno says (NOT_FOUND for ENOENT...). */
+void cri_reply_error(struct pp_grpc_reply *reply, const char *method, const struct pp_error *err);
+
 /* The table of every runtime.v1 method (cri_methods.c). */
 extern const struct pp_grpc_method pp_cri_methods[];
 
@@ -83,6 +144,23 @@ void cri_image_status(void *ctx, const uint8_t *msg, size_t len, struct pp_grpc_
 void cri_pull_image(void *ctx, const uint8_t *msg, size_t len, struct pp_grpc_reply *reply);
 void cri_remove_image(void *ctx, const uint8_t *msg, size_t len, struct pp_grpc_reply *reply);
 void cri_image_fs_info(void *ctx, const uint8_t *msg, size_t len, struct pp_grpc_reply *reply);
+/* cri_sandbox.c */
+void cri_run_pod_sandbox(void *ctx, const uint8_t *msg, size_t len, struct pp_grpc_reply *reply);
+void cri_stop_pod_sandbox(void *ctx, const uint8_t *msg, size_t len, struct pp_grpc_reply *reply);
+void cri_remove_pod_sandbox(void *ctx, const uint8_t *msg, size_t len, struct pp_grpc_reply *reply);
+void cri_pod_sandbox_status(void *ctx, const uint8_t *msg, size_t len, struct pp_grpc_reply *reply);
+void cri_list_pod_sandbox(void *ctx, const uint8_t *msg, size_t len, struct pp_grpc_reply *reply);
+/* cri_container.c */
+void cri_create_container(void *ctx, const uint8_t *msg, size_t len, struct pp_grpc_reply *reply);
+void cri_start_container(void *ctx, const uint8_t *msg, size_t len, struct pp_grpc_reply *reply);
+void cri_stop_container(void *ctx, const uint8_t *msg, size_t len, struct pp_grpc_reply *reply);
+void cri_remove_container(void *ctx, const uint8_t *msg, size_t len, struct pp_grpc_reply *reply);
+void cri_container_status(void *ctx, const uint8_t *msg, size_t len, struct pp_grpc_reply *reply);
+void cri_list_containers(void *ctx, const uint8_t *msg, size_t len, struct pp_grpc_reply *reply);
+void cri_update_container_resources(void *ctx, const uint8_t *msg, size_t len,
+				    struct pp_grpc_reply *reply);
+void cri_reopen_container_log(void *ctx, const uint8_t *msg, size_t len,
+			      struct pp_grpc_reply *reply);
 
 /* cri_stats.c: ContainerStats, ListContainerStats, PodSandboxStats,
  * ListPodSandboxStats. */

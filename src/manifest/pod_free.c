@@ -98,6 +98,7 @@ static void container_free(struct pp_container *c)
 		free(m->sub_path);
 		free(m->sub_path_expr);
 		free(m->recursive_read_only);
+		free(m->host_path);
 	}
 	free(c->volume_mounts);
 	resources_free(&c->resources);
@@ -191,6 +192,11 @@ void pp_pod_free(struct pp_pod *pod)
 	free(pod->service_account_name);
 	strv_free(pod->ignored_fields);
 	free(pod->default_hostname);
+	for (size_t i = 0; pod->cri_ports && i < pod->n_cri_ports; i++) {
+		free(pod->cri_ports[i].name);
+		free(pod->cri_ports[i].host_ip);
+	}
+	free(pod->cri_ports);
 	free(pod);
 }
 
@@ -201,4 +207,12 @@ const char *pp_pod_hostname(const struct pp_pod *pod)
 	if (pod->default_hostname != NULL)
 		return pod->default_hostname;
 	return pod->name != NULL ? pod->name : "";
+}
+
+void pp_container_free(struct pp_container *c)
+{
+	if (c == NULL)
+		return;
+	container_free(c);
+	free(c);
 }

@@ -82,6 +82,9 @@ struct pp_volume_mount {
 	char *sub_path_expr; /* NULL when absent */
 	enum pp_mount_propagation propagation;
 	char *recursive_read_only; /* Disabled | IfPossible | Enabled, NULL when absent */
+	/* a CRI Mount (CreateContainer): this host path bound directly, no
+	 * pod volume (name NULL); never from a manifest */
+	char *host_path;
 	struct pp_pos pos;
 	struct pp_pos name_pos, mount_path_pos;
 	struct pp_pos propagation_pos; /* of mountPropagation's value, when set */
@@ -360,9 +363,18 @@ struct pp_pod {
 	 * act on yet; the CLI warns about each (e.g. "spec.affinity"). */
 	char **ignored_fields;	/* NULL-terminated or NULL */
 	char *default_hostname; /* the pod name cut to 63 chars, as kubelet does */
+	/* A CRI sandbox (RunPodSandbox, src/cri): no containers of its own;
+	 * kubelet adds, starts, stops and removes them one at a time, and the
+	 * pod runs until it is stopped. Never from a manifest. */
+	bool cri;
+	/* and its port_mappings (hostPorts for the network's portmap) */
+	struct pp_port *cri_ports;
+	size_t n_cri_ports;
 };
 
 void pp_pod_free(struct pp_pod *pod);
+/* One container allocated on its own (a CRI container's): its fields and c. */
+void pp_container_free(struct pp_container *c);
 
 /* Returns the container's effective hostname for the pod (spec.hostname or
  * the pod name truncated to 63 characters). Never NULL. */

@@ -33,14 +33,19 @@ static const char *annotation(const struct pp_pod *pod, const char *key)
 	return NULL;
 }
 
-/* portMappings for portmap: every container port with a hostPort. */
+/* portMappings for portmap: every container port with a hostPort (a CRI
+ * sandbox's port_mappings count as its only container's). */
 static struct json_object *port_mappings(const struct pp_pod *pod)
 {
 	static const char *const proto[] = {"tcp", "udp", "sctp"};
 	struct json_object *a = json_object_new_array();
-	for (size_t c = 0; c < pod->n_containers; c++)
-		for (size_t i = 0; i < pod->containers[c].n_ports; i++) {
-			const struct pp_port *p = &pod->containers[c].ports[i];
+	for (size_t c = 0; c <= pod->n_containers; c++)
+		for (size_t i = 0;
+		     i < (c < pod->n_containers ? pod->containers[c].n_ports : pod->n_cri_ports);
+		     i++) {
+			const struct pp_port *p = c < pod->n_containers
+						      ? &pod->containers[c].ports[i]
+						      : &pod->cri_ports[i];
 			if (p->host_port == 0)
 				continue;
 			struct json_object *m = json_object_new_object();

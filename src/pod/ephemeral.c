@@ -1,7 +1,9 @@
-/* Ephemeral containers (kubectl debug): added to a running pod, never
- * restarted, never removed, gone with the pod. Their slots come with the
- * pod's containers array (PP_POD_MAX_EPHEMERAL), so adding one moves no
- * container another part holds a pointer to. */
+/* Containers added to a running pod: the ephemeral ones (kubectl debug),
+ * never restarted, never removed, gone with the pod; and the CRI's
+ * (CreateContainer), never restarted either, removed when kubelet says.
+ * Their slots come with the pod's containers array (pod->slots), so adding
+ * one moves no container another part holds a pointer to; a removed CRI
+ * container's slot is taken by the next one. */
 #include <string.h>
 
 #include "cgroup/cgroup.h"
@@ -9,12 +11,13 @@
 #include "manifest/k8s_names.h"
 #include "pod/pod_internal.h"
 #include "util/cleanup.h"
+#include "util/fs.h"
 #include "util/image_reference.h"
 
 static struct pp_pod_container *find(struct pp_pod_instance *pod, const char *name, size_t *index)
 {
 	for (size_t i = 0; i < pp_pod_n_all(pod); i++)
-		if (strcmp(pod->containers[i].spec->name, name) == 0) {
+		if (pp_pod_slot_used(pod, i) && strcmp(pod->containers[i].spec->name, name) == 0) {
 			if (index != NULL)
 				*index = i;
 			return &pod->containers[i];
@@ -42,9 +45,9 @@ static int check_request(struct pp_pod_instance *pod, const struct pp_ephemeral_
 		return req->image ? pp_error_wrap(err, "ephemeral container %s: image", req->name)
 				  : pp_error_set(err, EINVAL, "ephemeral container %s: no image",
 						 req->name);
-	if (pod->n_ephemeral >= PP_POD_MAX_EPHEMERAL)
-		return pp_error_set(err, ENOSPC, "pod %s has %d ephemeral containers already",
-				    pod_name, PP_POD_MAX_EPHEMERAL);
+	if (pod->n_ephemeral >= pod->slots)
+		return pp_error_set(err, ENOSPC, "pod %s has %zu ephemeral containers already",
+				    pod_name, pod->slots);
 	if (req->target != NULL) {
 		struct pp_pod_container *t = find(pod, req->target, target);
 		if (t == NULL || t->is_ephemeral)
@@ -82,13 +85,7 @@ static struct pp_container *make_spec(const struct pp_ephemeral_request *req)
 
 static void free_spec(struct pp_container *c)
 {
-	if (c == NULL)
-		return;
-	free(c->name);
-	free(c->image);
-	strv_free(c->command);
-	free(c->termination_message_policy);
-	free(c);
+	pp_container_free(c);
 }
 
 int pp_pod_instance_add_ephemeral(struct pp_pod_instance *pod,
@@ -135,4 +132,116 @@ void pp_pod_ephemeral_free(struct pp_pod_container *c)
 {
 	free_spec(c->owned_spec);
 	c->owned_spec = NULL;
+}
+
+/* A free slot: a removed container's, else the next one. */
+static int free_slot(struct pp_pod_instance *pod, size_t *slot, struct pp_error **err)
+{
+	for (size_t i = pod->n_containers; i < pp_pod_n_all(pod); i++)
+		if (pod->containers[i].removed) {
+			*slot = i;
+			return 0;
+		}
+	if (pod->n_ephemeral >= pod->slots)
+		return pp_error_set(err, ENOSPC, "pod %s holds %zu containers already: remove some",
+				    pod->spec->name, pod->slots);
+	*slot = pp_pod_n_all(pod);
+	return 0;
+}
+
+int pp_pod_instance_add_cri_container(struct pp_pod_instance *pod, struct pp_container *spec,
+				      const char *log_path, size_t *index, struct pp_error **err)
+{
+	size_t i = 0;
+	if (find(pod, spec->name, NULL) != NULL) {
+		pp_error_set(err, EEXIST, "pod %s already has a container named \"%s\"",
+			     pod->spec->name, spec->name);
+		pp_container_free(spec);
+		return -1;
+	}
+	if (free_slot(pod, &i, err) < 0) {
+		pp_container_free(spec);
+		return -1;
+	}
+	struct pp_cgroup *cg = NULL;
+	if (pp_cgroup_create(pod->cgroup, spec->name, &cg, err) < 0 ||
+	    pp_cgroup_devices_apply(cg, spec->security.privileged, err) < 0) {
+		if (cg != NULL)
+			pp_cgroup_destroy(cg, NULL);
+		pp_cgroup_free(cg);
+		pp_error_wrap(err, "container %s", spec->name);
+		pp_container_free(spec);
+		return -1;
+	}
+	struct pp_pod_container *c = &pod->containers[i];
+	*c = (struct pp_pod_container){
+	    .spec = spec,
+	    .owned_spec = spec,
+	    .is_ephemeral = true,
+	    .cri = true,
+	    .log_path = log_path ? xstrdup(log_path) : NULL,
+	    .dir = xasprintf("%s/containers/%s", pod->data_dir, spec->name),
+	    .cgroup = cg,
+	    .state = PP_CTR_WAITING,
+	    .pidfd = -1,
+	    .in_fd = -1,
+	    .out_fd = -1,
+	    .err_fd = -1,
+	    .oom_score_adj = 0,
+	};
+	clock_gettime(CLOCK_REALTIME, &c->created_at);
+	bool appended = i == pp_pod_n_all(pod);
+	if (appended)
+		pod->n_ephemeral++;
+	/* CreateContainer takes an image that is here (containerd's): it is
+	 * prepared now, its user and seccomp profile checked */
+	if (pp_pod_instance_prepare_container(pod, i, err) < 0) {
+		pp_cgroup_destroy(c->cgroup, NULL);
+		pp_cgroup_free(c->cgroup);
+		free(c->dir);
+		free(c->log_path);
+		pp_container_free(spec);
+		*c = (struct pp_pod_container){
+		    .removed = true, .pidfd = -1, .in_fd = -1, .out_fd = -1, .err_fd = -1};
+		if (appended)
+			pod->n_ephemeral--;
+		return -1;
+	}
+	*index = i;
+	return 0;
+}
+
+int pp_pod_instance_remove_cri_container(struct pp_pod_instance *pod, size_t i,
+					 struct pp_error **err)
+{
+	struct pp_pod_container *c = &pod->containers[i];
+	if (!c->cri || c->removed)
+		return 0;
+	if (c->state == PP_CTR_RUNNING || c->spawning)
+		return pp_error_set(err, EBUSY, "container %s is running: stop it first",
+				    c->spec->name);
+	int ret = 0;
+	if (c->cgroup != NULL && pp_cgroup_destroy(c->cgroup, err) < 0)
+		ret = -1;
+	if (c->dir != NULL && pp_rm_rf(c->dir, ret < 0 ? NULL : err) < 0)
+		ret = -1;
+	pp_cgroup_free(c->cgroup);
+	pp_image_free(c->image);
+	free(c->dir);
+	free(c->log_path);
+	free(c->message);
+	free(c->seccomp_profile);
+	free(c->selinux_label);
+	cleanup_closep(&c->pidfd);
+	cleanup_closep(&c->in_fd);
+	cleanup_closep(&c->out_fd);
+	cleanup_closep(&c->err_fd);
+	pp_container_free(c->owned_spec);
+	*c = (struct pp_pod_container){.removed = true,
+				       .state = PP_CTR_TERMINATED,
+				       .pidfd = -1,
+				       .in_fd = -1,
+				       .out_fd = -1,
+				       .err_fd = -1};
+	return ret;
 }

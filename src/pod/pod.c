@@ -202,8 +202,8 @@ static void init_containers(struct pp_pod_instance *pod)
 	pod->n_containers = s->n_init_containers + s->n_containers;
 	/* the ephemeral containers' slots too, set up when one is added */
 	pod->n_ephemeral = 0;
-	pod->containers =
-	    xmalloc(sizeof(*pod->containers) * (pod->n_containers + PP_POD_MAX_EPHEMERAL));
+	pod->slots = s->cri ? PP_POD_MAX_CRI_CONTAINERS : PP_POD_MAX_EPHEMERAL;
+	pod->containers = xmalloc(sizeof(*pod->containers) * (pod->n_containers + pod->slots));
 	for (size_t i = 0; i < pod->n_containers; i++) {
 		struct pp_pod_container *c = &pod->containers[i];
 		c->spec =
@@ -213,6 +213,8 @@ static void init_containers(struct pp_pod_instance *pod)
 		c->pidfd = c->in_fd = c->out_fd = c->err_fd = -1;
 		c->state = PP_CTR_WAITING;
 		c->is_ephemeral = c->has_target = false;
+		c->cri = c->removed = false;
+		c->log_path = NULL;
 		c->owned_spec = NULL;
 	}
 	pod->n_volumes = s->n_volumes;
@@ -666,6 +668,7 @@ void pp_pod_instance_free(struct pp_pod_instance *pod)
 	for (size_t i = 0; i < pp_pod_n_all(pod); i++) {
 		struct pp_pod_container *c = &pod->containers[i];
 		pp_pod_ephemeral_free(c);
+		free(c->log_path);
 		pp_image_free(c->image);
 		pp_cgroup_free(c->cgroup);
 		free(c->dir);

@@ -32,6 +32,9 @@ enum pp_ctr_state { PP_CTR_WAITING = 0, PP_CTR_RUNNING, PP_CTR_TERMINATED };
 /* Ephemeral containers (peapod debug) a pod takes at most: their slots are
  * allocated with the pod's, so that adding one moves nothing. */
 #define PP_POD_MAX_EPHEMERAL 8
+/* The containers a CRI sandbox holds at once (kubelet adds and removes
+ * them; a removed one's slot is taken again). */
+#define PP_POD_MAX_CRI_CONTAINERS 128
 
 /* Exit code of a container whose process could not be started (containerd's StartError). */
 #define PP_EXIT_START_ERROR 128
@@ -73,6 +76,14 @@ struct pp_pod_container {
 	bool has_target;
 	size_t target;
 	struct pp_container *owned_spec;
+	/* A CRI container (CreateContainer, in the ephemeral slots of a CRI
+	 * sandbox): started only when asked, never restarted; its log at
+	 * log_path (owned) when set; removed: RemoveContainer freed it and
+	 * its slot is free (it is in no list, no status) */
+	bool cri;
+	bool removed;
+	char *log_path;
+	struct timespec created_at;
 };
 
 struct pp_pod_volume {
@@ -117,6 +128,9 @@ struct pp_pod_instance {
 	/* then the ephemeral containers added to the running pod (peapod
 	 * debug), at n_containers..: room for PP_POD_MAX_EPHEMERAL */
 	size_t n_ephemeral;
+	/* room for that many after n_containers: PP_POD_MAX_EPHEMERAL, or
+	 * PP_POD_MAX_CRI_CONTAINERS in a CRI sandbox */
+	size_t slots;
 	enum pp_qos_class qos;
 	/* What the pod asked for that this host does not do as asked (an
 	 * oom_score_adj raised, a limit not enforced): for the pod's events. */
@@ -157,6 +171,25 @@ struct pp_ephemeral_request {
 int pp_pod_instance_add_ephemeral(struct pp_pod_instance *pod,
 				  const struct pp_ephemeral_request *req, size_t *index,
 				  struct pp_error **err);
+
+/* A CRI container (CreateContainer) added to a running CRI sandbox: spec
+ * is taken (also on failure; pp_container_free'd); its name unique among
+ * the pod's containers; its image must be in the store (ENOENT: "image
+ * ... not found"): prepared now. It takes a removed container's slot or a
+ * new one; *index is its slot. Nothing changes on failure. */
+int pp_pod_instance_add_cri_container(struct pp_pod_instance *pod, struct pp_container *spec,
+				      const char *log_path, size_t *index, struct pp_error **err);
+
+/* RemoveContainer: container i (a CRI one, not running) goes: its
+ * writable layer, cgroup and spec; its log stays. Its slot is free. */
+int pp_pod_instance_remove_cri_container(struct pp_pod_instance *pod, size_t i,
+					 struct pp_error **err);
+
+/* Whether slot i holds a container (not a removed CRI container's). */
+static inline bool pp_pod_slot_used(const struct pp_pod_instance *pod, size_t i)
+{
+	return !pod->containers[i].removed;
+}
 
 /* The pull policy kubelet applies to a container: imagePullPolicy, else
  * Always for a ":latest" or untagged reference, IfNotPresent otherwise. */

@@ -169,6 +169,7 @@ static bool volume_propagates(const struct pp_pod_instance *pod, const char *nam
 		const struct pp_container *ct = pod->containers[i].spec;
 		for (size_t j = 0; j < ct->n_volume_mounts; j++)
 			if (ct->volume_mounts[j].propagation != PP_PROPAGATION_NONE &&
+			    ct->volume_mounts[j].name != NULL &&
 			    strcmp(ct->volume_mounts[j].name, name) == 0)
 				return true;
 	}
@@ -401,6 +402,19 @@ static enum pp_mount_propagation_mode mount_propagation(enum pp_mount_propagatio
 	}
 }
 
+/* A CRI Mount: the host path itself, a file or a directory as it is now. */
+static struct pp_mount_spec host_path_mount(const struct pp_volume_mount *vm)
+{
+	struct stat st;
+	bool is_file = stat(vm->host_path, &st) == 0 && !S_ISDIR(st.st_mode);
+	return (struct pp_mount_spec){.kind = PP_MOUNT_BIND,
+				      .source = vm->host_path,
+				      .target = vm->mount_path,
+				      .target_is_file = is_file,
+				      .read_only = vm->read_only,
+				      .propagation = mount_propagation(vm->propagation)};
+}
+
 /* The container's mounts: the image's Volumes, /dev/shm and the /etc files
  * of the sandbox, then its volumeMounts in order. Strings in *out point
  * into pod and *owned. */
@@ -439,6 +453,10 @@ int pp_pod_container_mounts(struct pp_pod_instance *pod, const struct pp_pod_con
 					.target_is_file = true};
 	for (size_t i = 0; i < c->spec->n_volume_mounts; i++) {
 		const struct pp_volume_mount *vm = &c->spec->volume_mounts[i];
+		if (vm->host_path != NULL) {
+			m[k++] = host_path_mount(vm);
+			continue;
+		}
 		struct pp_pod_volume *pv = find_volume(pod, vm->name);
 		struct pp_mount_spec *s = &m[k++];
 		/* kubelet's API data volumes (downwardAPI, projected, configMap,

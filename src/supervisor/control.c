@@ -111,7 +111,7 @@ static void exec_reply(struct sup *s, size_t k, const char *name)
 	struct pp_pod_instance *pod = s->pod;
 	struct pp_pod_container *c = NULL;
 	for (size_t i = 0; i < pp_pod_n_all(pod) && c == NULL; i++)
-		if (strcmp(pod->containers[i].spec->name, name) == 0)
+		if (pp_pod_slot_used(pod, i) && strcmp(pod->containers[i].spec->name, name) == 0)
 			c = &pod->containers[i];
 	if (c == NULL) {
 		reply_error(fd, "container %s is not valid for pod %s", name, pod->spec->name);
@@ -177,7 +177,8 @@ static void do_attach(struct sup *s, int fd, const char *name)
 {
 	struct pp_pod_container *c = NULL;
 	for (size_t i = 0; i < pp_pod_n_all(s->pod) && c == NULL; i++)
-		if (strcmp(s->pod->containers[i].spec->name, name) == 0)
+		if (pp_pod_slot_used(s->pod, i) &&
+		    strcmp(s->pod->containers[i].spec->name, name) == 0)
 			c = &s->pod->containers[i];
 	if (c == NULL) {
 		reply_error(fd, "container %s is not valid for pod %s", name, s->pod->spec->name);
@@ -276,11 +277,67 @@ static void do_deadline(struct sup *s, int fd, long long seconds)
 	reply(fd, "ok", NULL, 0);
 }
 
+static void do_cri_create(struct sup *s, int fd, const char *msg, size_t len)
+{
+	cleanup_error struct pp_error *err = NULL;
+	struct pp_ctl_cri_create req;
+	if (pp_ctl_cri_create_decode(msg, len, &req, &err) < 0) {
+		reply_error(fd, "%s", err->msg);
+		return;
+	}
+	struct pp_container *spec = req.spec;
+	req.spec = NULL;
+	if (sup_cri_create(s, spec, req.log_path, &err) < 0)
+		reply_error(fd, "%s", err->msg);
+	else
+		reply(fd, "ok", NULL, 0);
+	pp_ctl_cri_create_free(&req);
+	sup_write_status(s);
+}
+
+static void do_cri_update(struct sup *s, int fd, const char *msg, size_t len)
+{
+	cleanup_error struct pp_error *err = NULL;
+	cleanup_free char *name = NULL;
+	struct pp_container *with = NULL;
+	if (pp_ctl_cri_update_decode(msg, len, &name, &with, &err) < 0 ||
+	    sup_cri_update_resources(s, name, with, &err) < 0)
+		reply_error(fd, "%s", err->msg);
+	else
+		reply(fd, "ok", NULL, 0);
+	sup_write_status(s);
+}
+
+/* "cri-start|cri-remove|cri-reopen <name>", "cri-stop <timeout> <name>". */
+static bool do_cri_simple(struct sup *s, int fd, const char *buf)
+{
+	cleanup_error struct pp_error *err = NULL;
+	long long t = 0;
+	int off = 0;
+	int r;
+	if (strncmp(buf, "cri-start ", 10) == 0)
+		r = sup_cri_start(s, buf + 10, &err);
+	else if (strncmp(buf, "cri-remove ", 11) == 0)
+		r = sup_cri_remove(s, buf + 11, &err);
+	else if (strncmp(buf, "cri-reopen ", 11) == 0)
+		r = sup_cri_reopen_log(s, buf + 11, &err);
+	else if (sscanf(buf, "cri-stop %lld %n", &t, &off) == 1 && off > 0)
+		r = sup_cri_stop(s, buf + off, t, &err);
+	else
+		return false;
+	if (r < 0)
+		reply_error(fd, "%s", err->msg);
+	else
+		reply(fd, "ok", NULL, 0);
+	sup_write_status(s);
+	return true;
+}
+
 void sup_ctl_request(struct sup *s, size_t k)
 {
 	int fd = s->clients[k];
-	/* a debug request carries a command line */
-	char buf[8192];
+	/* a debug request carries a command line, a CRI container its config */
+	static char buf[PP_CTL_MAX_MSG + 1];
 	ssize_t n = recv(fd, buf, sizeof(buf) - 1, MSG_DONTWAIT);
 	if (n < 0 && (errno == EAGAIN || errno == EINTR))
 		return;
@@ -303,6 +360,12 @@ void sup_ctl_request(struct sup *s, size_t k)
 		do_image(s, fd, buf + 6);
 	else if (sscanf(buf, "deadline %lld", &grace) == 1)
 		do_deadline(s, fd, grace);
+	else if (strncmp(buf, PP_CTL_CRI_CREATE " ", strlen(PP_CTL_CRI_CREATE) + 1) == 0)
+		do_cri_create(s, fd, buf, (size_t)n);
+	else if (strncmp(buf, PP_CTL_CRI_UPDATE " ", strlen(PP_CTL_CRI_UPDATE) + 1) == 0)
+		do_cri_update(s, fd, buf, (size_t)n);
+	else if (strncmp(buf, "cri-", 4) == 0 && do_cri_simple(s, fd, buf))
+		;
 	else if (strcmp(buf, "netcheck") == 0)
 		do_netcheck(s, fd);
 	else if (strcmp(buf, "freeze") == 0)

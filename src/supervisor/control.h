@@ -18,6 +18,16 @@
  *                           stopped and started again with it; "ok" at once
  *   "deadline <seconds>"    apply's new activeDeadlineSeconds, from the
  *                           pod's start
+ *   "cri-create {...}"      a CRI sandbox's new container (struct
+ *                           pp_ctl_cri_create): "ok" once created (not
+ *                           started); its image must be in the store
+ *   "cri-start <c>"         starts CRI container c: "ok" once it runs
+ *   "cri-stop <t> <c>"      stops it: its stop signal, SIGKILL after t
+ *                           seconds (0: at once); "ok" at once (the
+ *                           caller watches status.json)
+ *   "cri-remove <c>"        removes it (not running): its layer and cgroup
+ *   "cri-reopen <c>"        reopens its log file (kubelet's rotation)
+ *   "cri-update {...}"      new resources for it, in its cgroup now
  *   "freeze", "thaw"         freeze / thaw the pod's cgroup; "ok" once done
  *                           and recorded in status.json. A freeze waits
  *                           for the execs being set up (an exec's client
@@ -99,6 +109,26 @@ int pp_ctl_debug_request_decode(const char *msg, size_t len, struct pp_ctl_debug
 				struct pp_error **err);
 /* Idempotent. */
 void pp_ctl_debug_request_free(struct pp_ctl_debug_request *req);
+
+/* The CRI's requests (control_cri.c). "cri-create": {"container": a
+ * Kubernetes container object (checked by the manifest parser),
+ * "mounts": [{"hostPath", "containerPath", "readOnly", "propagation":
+ * None|HostToContainer|Bidirectional}], "logPath": absolute}. */
+#define PP_CTL_CRI_CREATE "cri-create"
+#define PP_CTL_CRI_UPDATE "cri-update"
+#define PP_CTL_CRI_MAX_MOUNTS 256
+struct pp_container;
+struct pp_ctl_cri_create {
+	struct pp_container *spec; /* owned */
+	char *log_path;		   /* NULL: none */
+};
+int pp_ctl_cri_create_decode(const char *msg, size_t len, struct pp_ctl_cri_create *req,
+			     struct pp_error **err);
+void pp_ctl_cri_create_free(struct pp_ctl_cri_create *req);
+/* "cri-update": {"name": the container's, "container": an object whose
+ * resources are taken (its name and image are a manifest's needs). */
+int pp_ctl_cri_update_decode(const char *msg, size_t len, char **name, struct pp_container **with,
+			     struct pp_error **err);
 
 /* Connects to the pod's supervisor (ECONNREFUSED/ENOENT when it is gone). */
 int pp_ctl_connect(const char *uid, struct pp_error **err);

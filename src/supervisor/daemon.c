@@ -62,6 +62,17 @@ static void on_container_started(void *ctx, const struct pp_pod_container *c)
 	size_t i = index_of(d, c);
 	pp_log_writer_close(d->logs[i]);
 	d->logs[i] = NULL;
+	if (c->log_path != NULL) {
+		/* a CRI container's: where kubelet said (its directory is the
+		 * sandbox's log_directory, kubelet's to make; made if missing) */
+		cleanup_free char *parent = xstrdup(c->log_path);
+		char *slash = strrchr(parent, '/');
+		if (slash != NULL && slash != parent)
+			*slash = '\0';
+		if (pp_mkdir_p(parent, LOG_DIR_MODE, NULL) == 0)
+			pp_log_writer_open(c->log_path, &d->log_opts, &d->logs[i], NULL);
+		return;
+	}
 	cleanup_free char *dir = xasprintf("%s/%s", d->log_dir, c->spec->name);
 	cleanup_free char *path = xasprintf("%s/%d.log", dir, c->restart_count);
 	/* Without its log the container still runs; its output is dropped. */
@@ -71,6 +82,29 @@ static void on_container_started(void *ctx, const struct pp_pod_container *c)
 
 static void on_event(void *ctx, enum pp_event_level level, const char *container,
 		     const char *reason, const char *msg);
+
+static void on_container_removed(void *ctx, const struct pp_pod_container *c)
+{
+	struct daemon *d = ctx;
+	size_t i = index_of(d, c);
+	pp_log_writer_close(d->logs[i]);
+	d->logs[i] = NULL;
+}
+
+/* ReopenContainerLog: kubelet renamed the file; a new one at the path. */
+static int on_reopen_log(void *ctx, const struct pp_pod_container *c, struct pp_error **err)
+{
+	struct daemon *d = ctx;
+	size_t i = index_of(d, c);
+	if (c->log_path == NULL)
+		return pp_error_set(err, EINVAL, "container %s has no log path", c->spec->name);
+	struct pp_log_writer *w = NULL;
+	if (pp_log_writer_open(c->log_path, &d->log_opts, &w, err) < 0)
+		return pp_error_wrap(err, "container %s: reopen its log", c->spec->name);
+	pp_log_writer_close(d->logs[i]);
+	d->logs[i] = w;
+	return 0;
+}
 
 /* A container's log that cannot be written (a full disk): its output is
  * dropped, never waited for (the container runs on, as with containerd),
@@ -212,8 +246,8 @@ static __attribute__((noreturn)) void supervisor_main(struct pp_pod *spec, const
 		goto fail;
 	}
 	spec = NULL;
-	/* room for the ephemeral containers to come (peapod debug) */
-	d.logs = xmalloc(sizeof(*d.logs) * (d.pod->n_containers + PP_POD_MAX_EPHEMERAL));
+	/* room for the containers to come (peapod debug, the CRI's) */
+	d.logs = xmalloc(sizeof(*d.logs) * (d.pod->n_containers + d.pod->slots));
 	ctl = pp_ctl_listen(sock, &err);
 	if (ctl >= 0 && pp_fault("sup control socket", &err) < 0)
 		cleanup_closep(&ctl);
@@ -228,6 +262,8 @@ static __attribute__((noreturn)) void supervisor_main(struct pp_pod *spec, const
 	    .event = on_event,
 	    .running = on_running,
 	    .finish = on_finish,
+	    .reopen_log = on_reopen_log,
+	    .container_removed = on_container_removed,
 	    .ctx = &d,
 	    .status_path = status,
 	    .ctl_fd = ctl,

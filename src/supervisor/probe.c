@@ -103,7 +103,7 @@ int64_t sup_probes_next(const struct sup *s)
 	int64_t next = 0;
 	if (s->stopping != STOP_NONE || s->frozen)
 		return 0;
-	for (size_t i = 0; i < s->pod->n_containers; i++) {
+	for (size_t i = 0; i < pp_pod_n_all(s->pod); i++) {
 		const struct ctr_run *r = &s->run[i];
 		earliest(&next, r->kill_at);
 		for (size_t k = 0; k < N_PROBES; k++)
@@ -244,7 +244,7 @@ static void run_probe(struct sup *s, size_t i, enum probe_kind k, int64_t now)
 
 void sup_probes_shift(struct sup *s, int64_t d)
 {
-	for (size_t i = 0; i < s->pod->n_containers; i++) {
+	for (size_t i = 0; i < pp_pod_n_all(s->pod); i++) {
 		struct ctr_run *r = &s->run[i];
 		if (r->kill_at)
 			r->kill_at += d;
@@ -262,7 +262,7 @@ void sup_probes_timer(struct sup *s, int64_t now)
 	/* A frozen container cannot answer: no probe runs or times out. */
 	if (s->stopping != STOP_NONE || s->frozen)
 		return;
-	for (size_t i = 0; i < s->pod->n_containers; i++) {
+	for (size_t i = 0; i < pp_pod_n_all(s->pod); i++) {
 		struct ctr_run *r = &s->run[i];
 		if (r->kill_at && now >= r->kill_at) {
 			r->kill_at = 0;

@@ -124,6 +124,36 @@ static struct json_object *container_state(const struct sup *s, size_t i)
 	}
 }
 
+static struct json_object *ns_time(const struct timespec *t)
+{
+	return json_object_new_int64((int64_t)t->tv_sec * 1000000000 + t->tv_nsec);
+}
+
+/* What the CRI's ContainerStatus tells that a PodStatus does not: its
+ * state as the CRI names it and its times in nanoseconds. */
+static struct json_object *cri_part(const struct sup *s, size_t i)
+{
+	const struct pp_pod_container *c = &s->pod->containers[i];
+	struct json_object *o = json_object_new_object();
+	const char *state = "CONTAINER_CREATED";
+	if (c->state == PP_CTR_RUNNING || c->spawning)
+		state = "CONTAINER_RUNNING";
+	else if (c->state == PP_CTR_TERMINATED)
+		state = "CONTAINER_EXITED";
+	put_str(o, "state", state);
+	put(o, "createdAt", ns_time(&c->created_at));
+	if (c->started_at.tv_sec)
+		put(o, "startedAt", ns_time(&c->started_at));
+	if (c->state == PP_CTR_TERMINATED) {
+		put(o, "finishedAt", ns_time(&c->finished_at));
+		put(o, "exitCode", json_object_new_int(c->exit_code));
+		put_str(o, "reason", c->reason);
+		put_str(o, "message", c->message);
+	}
+	put_str(o, "logPath", c->log_path);
+	return o;
+}
+
 static struct json_object *container_status(const struct sup *s, size_t i)
 {
 	const struct pp_pod_container *c = &s->pod->containers[i];
@@ -150,6 +180,8 @@ static struct json_object *container_status(const struct sup *s, size_t i)
 			: json_object_new_object());
 	if (c->state == PP_CTR_RUNNING)
 		put(o, "pid", json_object_new_int(c->pid));
+	if (c->cri)
+		put(o, "cri", cri_part(s, i));
 	return o;
 }
 
@@ -241,7 +273,8 @@ static struct json_object *pod_status(const struct sup *s)
 	if (pod->n_ephemeral) {
 		struct json_object *eph = json_object_new_array();
 		for (size_t i = pod->n_containers; i < pp_pod_n_all(pod); i++)
-			json_object_array_add(eph, container_status(s, i));
+			if (pp_pod_slot_used(pod, i))
+				json_object_array_add(eph, container_status(s, i));
 		put(st, "ephemeralContainerStatuses", eph);
 	}
 	return st;
@@ -267,6 +300,8 @@ static struct json_object *ephemeral_specs(const struct sup *s)
 	struct json_object *a = json_object_new_array();
 	for (size_t i = s->pod->n_containers; i < pp_pod_n_all(s->pod); i++) {
 		const struct pp_pod_container *c = &s->pod->containers[i];
+		if (c->removed)
+			continue;
 		struct json_object *o = json_object_new_object();
 		put_str(o, "name", c->spec->name);
 		put_str(o, "image", c->spec->image);
@@ -300,6 +335,8 @@ static struct json_object *peapod_part(const struct sup *s)
 	struct json_object *o = json_object_new_object();
 	put(o, "supervisorPid", json_object_new_int(getpid()));
 	put(o, "finished", json_object_new_boolean(s->finished));
+	if (s->pod->spec->cri)
+		put(o, "cri", json_object_new_boolean(true));
 	put_str(o, "dataDir", s->pod->data_dir);
 	if (s->pod->cgroup != NULL) {
 		enum pp_cgroup_layout layout = PP_CGROUP_V2;

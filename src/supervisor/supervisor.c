@@ -463,13 +463,45 @@ static void start_apps(struct sup *s)
 	}
 }
 
-/* The ephemeral containers whose image is ready start once (no restart). */
+/* The ephemeral containers whose image is ready start once (no restart);
+ * a CRI container once StartContainer asked for it. */
 static void start_ephemerals(struct sup *s)
 {
-	for (size_t i = s->pod->n_containers; i < pp_pod_n_all(s->pod); i++)
-		if (s->stopping == STOP_NONE && !s->run[i].ever_started &&
-		    s->pod->containers[i].image != NULL)
+	for (size_t i = s->pod->n_containers; i < pp_pod_n_all(s->pod); i++) {
+		const struct pp_pod_container *c = &s->pod->containers[i];
+		if (s->stopping == STOP_NONE && !c->removed && !s->run[i].ever_started &&
+		    c->image != NULL && (!c->cri || s->run[i].cri_start))
 			start_container(s, i);
+	}
+}
+
+struct ctr_run *sup_new_run(struct sup *s, size_t i)
+{
+	/* Called from the control socket's dispatch, where nothing holds a
+	 * pointer into s->run; a slot taken again had its run freed. */
+	if (i + 1 > s->n_run) {
+		s->run = xrealloc(s->run, sizeof(*s->run) * (i + 1));
+		s->n_run = i + 1;
+	}
+	struct ctr_run *r = &s->run[i];
+	*r = (struct ctr_run){0};
+	r->hook = HOOK_RUN_INIT;
+	r->exec = EXEC_CACHE_INIT;
+	for (size_t k = 0; k < N_PROBES; k++)
+		r->probes[k] = PROBE_RUN_INIT;
+	return r;
+}
+
+void sup_free_run(struct sup *s, size_t i)
+{
+	sup_probes_stop(s, i);
+	sup_hook_cancel(s, i);
+	sup_exec_cache_clear(s, i);
+	free(s->run[i].out.data);
+	free(s->run[i].err.data);
+	free(s->run[i].last.message);
+	free(s->run[i].img.message);
+	s->run[i] = (struct ctr_run){0};
 }
 
 int sup_add_ephemeral(struct sup *s, const struct pp_ephemeral_request *req, struct pp_error **err)
@@ -483,15 +515,7 @@ int sup_add_ephemeral(struct sup *s, const struct pp_ephemeral_request *req, str
 	size_t i;
 	if (pp_pod_instance_add_ephemeral(s->pod, req, &i, err) < 0)
 		return -1;
-	/* Its run: called from the control socket's dispatch, where nothing
-	 * holds a pointer into s->run. */
-	s->run = xrealloc(s->run, sizeof(*s->run) * (i + 1));
-	struct ctr_run *r = &s->run[i];
-	*r = (struct ctr_run){0};
-	r->hook = HOOK_RUN_INIT;
-	r->exec = EXEC_CACHE_INIT;
-	for (size_t k = 0; k < N_PROBES; k++)
-		r->probes[k] = PROBE_RUN_INIT;
+	struct ctr_run *r = sup_new_run(s, i);
 	/* Its image, as any container's: looked up, or pulled per the
 	 * default policy (image_pull.c); then sup_advance starts it. */
 	r->img.waiting = true;
@@ -600,7 +624,8 @@ void sup_advance(struct sup *s)
 			return;
 	}
 	start_apps(s);
-	if (s->stopping == STOP_NONE && apps_completed(s))
+	/* A CRI sandbox runs until it is stopped (StopPodSandbox). */
+	if (s->stopping == STOP_NONE && !pod->spec->cri && apps_completed(s))
 		sup_begin_stop(s, pod->spec->termination_grace_period_seconds);
 }
 
@@ -852,6 +877,7 @@ int pp_supervisor_run(struct pp_pod_instance *pod, const struct pp_supervisor_ca
 	s.started = s.created;
 	/* grown by sup_add_ephemeral: every use of it is by index */
 	s.run = xmalloc(sizeof(*s.run) * (pod->n_containers + 1));
+	s.n_run = pod->n_containers + 1;
 	pp_backoff_init(&s.backoff, pp_settings()->test_time_scale);
 	sup_probes_init(&s);
 	sup_hooks_init(&s);
@@ -878,14 +904,15 @@ int pp_supervisor_run(struct pp_pod_instance *pod, const struct pp_supervisor_ca
 	sigprocmask(SIG_SETMASK, &old, NULL);
 	sup_pulls_free(&s);
 	sup_ctl_close_all(&s);
-	for (size_t i = 0; i < pp_pod_n_all(pod); i++) {
-		sup_probes_stop(&s, i);
-		sup_hook_cancel(&s, i);
-		sup_exec_cache_clear(&s, i);
-		free(s.run[i].out.data);
-		free(s.run[i].err.data);
-		free(s.run[i].last.message);
-	}
+	for (size_t i = 0; i < pp_pod_n_all(pod); i++)
+		if (pp_pod_slot_used(pod, i)) {
+			sup_probes_stop(&s, i);
+			sup_hook_cancel(&s, i);
+			sup_exec_cache_clear(&s, i);
+			free(s.run[i].out.data);
+			free(s.run[i].err.data);
+			free(s.run[i].last.message);
+		}
 	free(s.run);
 	cleanup_closep(&s.epfd);
 	cleanup_closep(&s.sigfd);

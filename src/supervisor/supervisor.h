@@ -3,7 +3,10 @@
  * per pull policy, in a child process, kubelet's reasons and back-off),
  * restarts, probes and hooks (one exec
  * path, exec_path.c), status and events, the control socket and its typed
- * messages. Must not parse manifests, be called by src/pod or anything
+ * messages (a CRI container's, control_cri.c, checked by the manifest
+ * parser as a Pod's only container: one validation for both), and a CRI
+ * sandbox's containers (cri_containers.c). Must not read manifest files,
+ * be called by src/pod or anything
  * below it, nor print (its stdio is /dev/null: it writes status, events
  * and logs).
  *
@@ -52,6 +55,11 @@ struct pp_supervisor_callbacks {
 	 * control connections close, so a client that waits for them to close
 	 * knows that what finish does is done. */
 	void (*finish)(void *ctx);
+	/* ReopenContainerLog: the log of CRI container c is closed and opened
+	 * again at its path (kubelet rotated it). */
+	int (*reopen_log)(void *ctx, const struct pp_pod_container *c, struct pp_error **err);
+	/* CRI container c is about to be removed: its log is closed. */
+	void (*container_removed)(void *ctx, const struct pp_pod_container *c);
 	void *ctx;
 	const char *status_path; /* status.json written on every change; NULL: none */
 	int ctl_fd;		 /* listening control socket, -1: none */

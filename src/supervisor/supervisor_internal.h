@@ -167,6 +167,7 @@ struct ctr_run {
 	struct hook_run hook;
 	struct exec_cache exec;
 	bool stop_begun; /* the instance's preStop ran or its stop signal was sent */
+	bool cri_start;	 /* a CRI container: StartContainer asked for its start */
 };
 
 enum stop_stage { STOP_NONE = 0, STOP_APPS, STOP_SIDECARS };
@@ -183,6 +184,7 @@ struct sup {
 	const struct pp_supervisor_callbacks *callbacks;
 	struct pp_backoff backoff; /* the crash-loop back-off's durations */
 	struct ctr_run *run;
+	size_t n_run; /* run's room */
 	int epfd, sigfd, timerfd;
 	size_t next_init; /* first init container not yet done (or started, for sidecars) */
 	bool apps_started;
@@ -407,6 +409,29 @@ bool sup_image_waiting(const struct sup *s, size_t i, const char **reason, const
 /* supervisor.c: peapod debug: adds an ephemeral container to the running
  * pod (pod.h), started once its image is ready, never restarted. */
 int sup_add_ephemeral(struct sup *s, const struct pp_ephemeral_request *req, struct pp_error **err);
+
+/* The run of slot i, new (s->run grown when needed); sup_free_run lets go
+ * of what a removed container's run held. */
+struct ctr_run *sup_new_run(struct sup *s, size_t i);
+void sup_free_run(struct sup *s, size_t i);
+
+/* cri_containers.c: a CRI sandbox's containers (src/cri's CreateContainer
+ * and the rest, through the control socket): created (image here,
+ * prepared), started when asked, stopped with a timeout (SIGTERM, then
+ * SIGKILL), removed; never restarted. The name is the container's in
+ * the pod. */
+struct pp_container;
+int sup_cri_create(struct sup *s, struct pp_container *spec, const char *log_path,
+		   struct pp_error **err);
+int sup_cri_start(struct sup *s, const char *name, struct pp_error **err);
+int sup_cri_stop(struct sup *s, const char *name, int64_t timeout_s, struct pp_error **err);
+int sup_cri_remove(struct sup *s, const char *name, struct pp_error **err);
+int sup_cri_reopen_log(struct sup *s, const char *name, struct pp_error **err);
+/* UpdateContainerResources: the container's cgroup limits now. */
+/* UpdateContainerResources: with's resources (with is taken) become the
+ * container's, in its cgroup now. */
+int sup_cri_update_resources(struct sup *s, const char *name, struct pp_container *with,
+			     struct pp_error **err);
 
 /* apply of a new image for app container name, as kubelet treats a changed
  * container spec: the container is stopped (its grace period), then started

@@ -88,15 +88,16 @@ assert conds["RuntimeReady"]["status"] is True, conds
 ' <<<"$output" || fail "unexpected info: $output"
 }
 
-@test "cri: a method not served yet is UNIMPLEMENTED (crictl pods, ps), never a fake empty list" {
+@test "cri: a method not served yet is UNIMPLEMENTED, never a fake success; crictl pods, ps list nothing yet" {
 	start_cri
-	crictl pods
-	[ "$status" -ne 0 ] || fail "crictl pods succeeded: $output"
-	assert_stdout_contains "code = Unimplemented"
-	assert_stdout_contains "ListPodSandbox is not implemented by peapod yet"
-	crictl ps
-	[ "$status" -ne 0 ] || fail "crictl ps succeeded: $output"
-	assert_stdout_contains "code = Unimplemented"
+	cri_call /runtime.v1.RuntimeService/CheckpointContainer "1=abc"
+	assert_stdout "ERROR UNIMPLEMENTED /runtime.v1.RuntimeService/CheckpointContainer is not implemented by peapod yet"
+	crictl pods -q
+	assert_status 0
+	assert_stdout ""
+	crictl ps -a -q
+	assert_status 0
+	assert_stdout ""
 	assert_server_alive
 }
 
@@ -105,7 +106,7 @@ assert conds["RuntimeReady"]["status"] is True, conds
 	cri_call /runtime.v1.NoService/Nothing ""
 	assert_stdout "ERROR UNIMPLEMENTED unknown method /runtime.v1.NoService/Nothing"
 	cri_call /runtime.v1.RuntimeService/RunPodSandbox ""
-	assert_stdout "ERROR UNIMPLEMENTED /runtime.v1.RuntimeService/RunPodSandbox is not implemented by peapod yet"
+	assert_stdout "ERROR INVALID_ARGUMENT RunPodSandbox: config is missing"
 	cri_call /runtime.v1.ImageService/RemoveImage hex:0aff
 	assert_stdout "ERROR INVALID_ARGUMENT RemoveImage: the request is not a valid runtime.v1.RemoveImageRequest message"
 	cri_call /runtime.v1.ImageService/PullImage "1={1=$REG/public/app:v1},2={5=tok}"
