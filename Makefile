@@ -10,7 +10,7 @@ ALL_CFLAGS = -std=c11 -D_GNU_SOURCE -Isrc -I$(BUILD)/gen $(WARN) $(CFLAGS) $(she
 # Nor is OpenSSL: src/util/digest.c loads libcrypto on the first digest,
 # src/probe/tls.c libssl on the first TLS probe, src/registry/curl_api.c
 # libcurl on the first registry transfer (libcurl4-openssl-dev: its headers).
-LDLIBS := $(shell pkg-config --libs yaml-0.1 json-c libseccomp libnghttp2 libprotobuf-c 2>/dev/null) -lm
+LDLIBS := $(shell pkg-config --libs yaml-0.1 json-c libseccomp libnghttp2 libprotobuf-c zlib 2>/dev/null) -lm
 BUILD ?= build
 # peapod version: git describe at build, else this.
 VERSION := 0.1.0
@@ -33,7 +33,7 @@ DEBIAN_DEPS := build-essential pkg-config libyaml-dev libjson-c-dev libarchive-d
 	busybox-static bats iproute2 procps util-linux containernetworking-plugins iptables clang \
 	libclang-rt-14-dev python3 clang-format cppcheck libseccomp-dev libnghttp2-dev \
 	libssl-dev openssl libcurl4-openssl-dev docker-registry skopeo podman zstd libcap2-bin \
-	libisal-dev curl protobuf-c-compiler libprotobuf-c-dev python3-grpcio
+	libisal-dev curl protobuf-c-compiler libprotobuf-c-dev python3-grpcio zlib1g-dev
 
 .PHONY: all deps run check unit system asan fuzz format lint clean bench breakdown bench-layers \
 	bench-pull soak stress
@@ -78,7 +78,7 @@ $(BUILD)/libpeapod.a: $(LIB_OBJ)
 # "The CLI's own start"); libcurl, libcrypto, libssl and isa-l stay loaded
 # on first use (dlopen).
 CLI_LDLIBS := -Wl,-Bstatic $(shell pkg-config --libs yaml-0.1 json-c libseccomp libnghttp2 \
-	libprotobuf-c 2>/dev/null) -Wl,-Bdynamic -lm
+	libprotobuf-c zlib 2>/dev/null) -Wl,-Bdynamic -lm
 $(BUILD)/peapod: $(CLI_OBJ) $(BUILD)/libpeapod.a
 	$(CC) $(ALL_CFLAGS) -o $@ $(CLI_OBJ) $(BUILD)/libpeapod.a $(CLI_LDLIBS) -Wl,-z,now $(LDFLAGS)
 
