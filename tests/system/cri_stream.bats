@@ -23,7 +23,7 @@ setup() {
 	BG_PID=
 	CRI_PID=
 	[ -z "${FILE_SKIP:-}" ] || skip "$FILE_SKIP"
-	SOCK=$TEST_DIR/cri.sock
+	export SOCK=$TEST_DIR/cri.sock
 }
 
 teardown() {
@@ -42,7 +42,9 @@ app_pod() {
 	apply_ok < <(sh_pod "$name" Never "$script" "" "$extra" | sed 's/- name: c$/- name: app/')
 	eventually 10 running "$name" || return 1
 	CID=$(printf '%s/%s' "$(pod_uid "$name")" app | sha256sum | cut -d' ' -f1)
+	export CID
 	SID=$(printf '%s' "$(pod_uid "$name")" | sha256sum | cut -d' ' -f1)
+	export SID
 }
 
 running() {
@@ -70,7 +72,7 @@ print(b[2:2 + b[1]].decode())'
 # upgrade URL: the request crictl's client sends, made with curl; prints
 # the status line's code.
 upgrade() {
-	curl -s -o /dev/null -w '%{http_code}' --max-time 5 -X POST \
+	curl -s -o /dev/null -w '%{http_code}' --max-time 2 -X POST \
 		-H 'Connection: Upgrade' -H 'Upgrade: SPDY/3.1' \
 		-H 'X-Stream-Protocol-Version: v4.channel.k8s.io' "$1"
 }
@@ -98,7 +100,7 @@ upgrade() {
 	assert_status 1
 	assert_stdout_contains "timeout 1s exceeded"
 	refute_line never
-	! pgrep -f 'sleep 7777' >/dev/null || fail "the timed-out command still runs"
+	! pgrep -f '^sleep 7777' >/dev/null || fail "the timed-out command still runs"
 	# a long ExecSync holds nothing else up
 	"$CRICTL" --runtime-endpoint "unix://$SOCK" exec -s "$CID" sleep 2 &
 	BG_PID=$!
@@ -171,7 +173,9 @@ upgrade() {
 	app_pod at 'while read l; do echo "got:$l"; [ "$l" = bye ] && exit 0; done' \
 		'      stdin: true'
 	start_cri
-	{ sleep 1; printf 'hello\nbye\n'; sleep 2; } | run timeout 20 "$CRICTL" --runtime-endpoint "unix://$SOCK" attach -i "$CID"
+	# the container ends at "bye", and so does the attach
+	run timeout 20 bash -c '{ sleep 1; printf "hello\nbye\n"; sleep 2; } |
+		"$CRICTL" --runtime-endpoint "unix://$SOCK" attach -i "$CID"'
 	assert_status 0
 	assert_line got:hello
 	assert_line got:bye
@@ -190,16 +194,21 @@ upgrade() {
 	assert_status 0
 	assert_stdout hello-from-pod
 	# several at once, on the one SPDY connection
-	for i in 1 2 3; do curl -sf --max-time 5 "http://127.0.0.1:$port/" >"$TEST_DIR/c$i" & done
-	wait %2 %3 %4 2>/dev/null || true
+	local pids=()
+	for i in 1 2 3; do
+		curl -sf --max-time 5 "http://127.0.0.1:$port/" >"$TEST_DIR/c$i" &
+		pids+=($!)
+	done
+	wait "${pids[@]}"
 	for i in 1 2 3; do [ "$(cat "$TEST_DIR/c$i")" = hello-from-pod ] || fail "fetch $i: $(cat "$TEST_DIR/c$i")"; done
 	kill "$BG_PID"
 	wait "$BG_PID" 2>/dev/null || true
 	# a port nobody listens on: the connection is closed, the error said
+	# (crictl's client-go then drops the whole SPDY connection)
 	"$CRICTL" --runtime-endpoint "unix://$SOCK" port-forward "$SID" "$port:9" >"$TEST_DIR/pf2.out" 2>&1 &
 	BG_PID=$!
-	eventually 10 bash -c "curl -s --max-time 2 http://127.0.0.1:$port/; grep -q 'connect to port 9' '$TEST_DIR/pf2.out'"
-	kill "$BG_PID"
+	eventually 10 bash -c "curl -s --max-time 2 http://127.0.0.1:$port/; grep -q 'connect to port 9 in the pod: Connection refused' '$TEST_DIR/pf2.out'"
+	kill "$BG_PID" 2>/dev/null || true
 	wait "$BG_PID" 2>/dev/null || true
 	assert_server_alive
 }
@@ -236,14 +245,14 @@ upgrade() {
 	start_cri
 	"$CRICTL" --runtime-endpoint "unix://$SOCK" exec "$CID" sh -c 'sleep 8888' >/dev/null 2>&1 &
 	BG_PID=$!
-	eventually 10 pgrep -f 'sleep 8888'
+	eventually 10 pgrep -f '^sleep 8888'
 	local children
 	children=$(pgrep -P "$CRI_PID")
 	[ -n "$children" ] || fail "no child of the server serves the stream"
 	kill -KILL "$CRI_PID"
 	wait "$CRI_PID" 2>/dev/null || true
 	CRI_PID=
-	eventually 5 bash -c "! pgrep -f 'sleep 8888'"
+	eventually 5 bash -c "! pgrep -f '^sleep 8888'"
 	for p in $children; do
 		eventually 5 bash -c "! kill -0 $p 2>/dev/null" || fail "stream child $p left behind"
 	done
