@@ -221,7 +221,8 @@ fuzz:
 		build-fuzz/corpus-oci build-fuzz/corpus-registry build-fuzz/corpus-layer \
 		build-fuzz/corpus-pull-conf build-fuzz/corpus-archive build-fuzz/corpus-atomic-writer \
 		build-fuzz/corpus-objects build-fuzz/corpus-selector build-fuzz/corpus-cri \
-		build-fuzz/corpus-job build-fuzz/corpus-cli-flags build-fuzz/corpus-node
+		build-fuzz/corpus-job build-fuzz/corpus-cli-flags build-fuzz/corpus-node \
+		build-fuzz/corpus-spdy
 	$(FUZZ_CC) -o build-fuzz/fuzz_manifest fuzz/fuzz_manifest.c \
 		$(filter src/manifest/%.c src/util/%.c src/security/caps.c,$(LIB_SRC)) $(LDLIBS)
 	$(FUZZ_CC) -o build-fuzz/fuzz_crilog fuzz/fuzz_crilog.c \
@@ -309,6 +310,10 @@ fuzz:
 		$(filter src/util/%.c,$(LIB_SRC)) $(LDLIBS)
 	build-fuzz/fuzz_cli_flags -max_total_time=$$(( $(FUZZ_SECONDS) / 3 + 1 )) -max_len=4096 \
 		-rss_limit_mb=1024 build-fuzz/corpus-cli-flags fuzz/corpus-cli-flags
+	$(FUZZ_CC) -o build-fuzz/fuzz_spdy fuzz/fuzz_spdy.c src/cri/spdy.c src/cri/stream_http.c \
+		$(filter src/util/%.c,$(LIB_SRC)) $(LDLIBS)
+	build-fuzz/fuzz_spdy -max_total_time=$$(( $(FUZZ_SECONDS) / 3 + 1 )) -max_len=65536 \
+		-rss_limit_mb=1024 build-fuzz/corpus-spdy fuzz/corpus-spdy
 	rm -rf /tmp/peapod-fuzz-cri.* /tmp/peapod-fuzz-aw.* /tmp/peapod-fuzz-crilog.* /tmp/peapod-fuzz-cni.* /tmp/peapod-fuzz-layer.*
 
 format:

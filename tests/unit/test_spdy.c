@@ -157,9 +157,9 @@ static void test_malformed(void **state)
 			  12, &f, &used, &err),
 	    1);
 	assert_int_equal(f.type, PP_SPDY_SETTINGS);
-	assert_int_equal(
-	    pp_spdy_parse(s, (const uint8_t *)"\x80\x03\x00\x63\x00\x00\x00\x00", 8, &f, &used, &err),
-	    1);
+	assert_int_equal(pp_spdy_parse(s, (const uint8_t *)"\x80\x03\x00\x63\x00\x00\x00\x00", 8,
+				       &f, &used, &err),
+			 1);
 	pp_spdy_free(s);
 }
 
