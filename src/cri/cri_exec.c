@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
@@ -225,6 +226,9 @@ static int exec_sync_job(struct pp_cri_service *svc, void *arg, int fd)
 	} else {
 		int64_t deadline = j->timeout_s > 0 ? pp_monotonic_ms() + j->timeout_s * 1000 : 0;
 		if (!sync_collect(&p, out, deadline)) {
+			/* its process group too: the session it leads (a shell's
+			 * children); not reaped yet, so the group is still its */
+			kill(-p.pid, SIGKILL);
 			pp_pidfd_kill_and_reap(p.pidfd);
 			close(p.pidfd);
 			cleanup_free char *m =

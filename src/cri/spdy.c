@@ -379,7 +379,7 @@ static void deflate_block(struct pp_spdy *s, const struct pp_spdy_header *h, siz
 	s->def.next_in = raw.data;
 	s->def.avail_in = (uInt)raw.len;
 	do {
-		uint8_t chunk[1024];
+		uint8_t chunk[1024] = {0};
 		s->def.next_out = chunk;
 		s->def.avail_out = sizeof(chunk);
 		deflate(&s->def, Z_SYNC_FLUSH);

@@ -477,8 +477,10 @@ static int exec_relay(struct sess *s, struct pp_exec_process *p, struct outs *o)
 			drain_until = pp_monotonic_ms() + DRAIN_MS;
 		}
 	}
-	if (s->gone && !exited)
+	if (s->gone && !exited) { /* and its process group (not reaped yet: still its) */
+		kill(-p->pid, SIGKILL);
 		pp_pidfd_send_signal(p->pidfd, SIGKILL);
+	}
 	return pp_exec_wait(p);
 }
 
