@@ -260,8 +260,7 @@ fuzz:
 		$(filter src/util/%.c,$(LIB_SRC)) $(LDLIBS)
 	$(MAKE) $(CRI_GEN)
 	$(FUZZ_CC) -I$(BUILD)/gen -o build-fuzz/fuzz_cri fuzz/fuzz_cri.c $(BUILD)/gen/cri/api.pb-c.c \
-		$(filter src/cri/%.c src/image/%.c src/pull/%.c src/registry/%.c src/net/%.c \
-		src/manifest/%.c src/state/%.c src/util/%.c src/security/caps.c,$(LIB_SRC)) $(LDLIBS)
+		$(LIB_SRC) $(LDLIBS) -larchive
 	build-fuzz/fuzz_manifest -max_total_time=$(FUZZ_SECONDS) -max_len=65536 -rss_limit_mb=1024 \
 		build-fuzz/corpus fuzz/corpus
 	build-fuzz/fuzz_crilog -max_total_time=$$(( $(FUZZ_SECONDS) / 3 + 1 )) -max_len=65536 \
