@@ -33,10 +33,10 @@ DEBIAN_DEPS := build-essential pkg-config libyaml-dev libjson-c-dev libarchive-d
 	busybox-static bats iproute2 procps util-linux containernetworking-plugins iptables clang \
 	libclang-rt-14-dev python3 clang-format cppcheck libseccomp-dev libnghttp2-dev \
 	libssl-dev openssl libcurl4-openssl-dev docker-registry skopeo podman zstd libcap2-bin \
-	libisal-dev curl protobuf-c-compiler libprotobuf-c-dev python3-grpcio zlib1g-dev
+	libisal-dev curl protobuf-c-compiler libprotobuf-c-dev python3-grpcio python3-grpc-tools zlib1g-dev
 
-.PHONY: all deps run check unit system asan fuzz format lint clean bench breakdown bench-layers \
-	bench-pull soak stress
+.PHONY: all deps run check unit system asan fuzz format lint clean bench floor breakdown bench-layers \
+	bench-pull bench-cri soak stress
 
 # src/progs, x86-64 only: what a pod's infra process execs (peapod-infra)
 # and what starts a container's exec probes (peapod-exec); elsewhere peapod
@@ -171,9 +171,19 @@ $(BUILD)/bench/benchtime: bench/benchtime.c
 	@mkdir -p $(dir $@)
 	$(CC) -std=c11 -D_GNU_SOURCE -O2 -Wall -Wextra -Werror -o $@ $<
 
+$(BUILD)/bench/floor: bench/floor.c
+	@mkdir -p $(dir $@)
+	$(CC) -std=c11 -D_GNU_SOURCE -O2 -Wall -Wextra -Werror -o $@ $<
+
 bench: deps
-	$(MAKE) all helpers $(BUILD)/bench/benchtime
+	$(MAKE) all helpers $(BUILD)/bench/benchtime $(BUILD)/bench/floor
 	BUILD=$(BUILD) bench/bench.sh
+
+# Each step of a pod's start, exec and delete against the kernel's floor for
+# it (bench/README.md, "The floor"); also part of `make bench`.
+floor: deps
+	$(MAKE) all helpers $(BUILD)/bench/benchtime $(BUILD)/bench/floor
+	BUILD=$(BUILD) bench/floor.sh
 
 # Pod start from a 5-layer image against the one-layer busybox image.
 bench-layers: deps
@@ -185,6 +195,12 @@ bench-layers: deps
 bench-pull: deps
 	$(MAKE) all
 	BUILD=$(BUILD) bench/pull.sh
+
+# A pod with one container through the CRI: peapod node --cri next to
+# containerd 1.6 + runc, with crictl and with the RPCs alone (bench/cri.sh).
+bench-cri: deps
+	$(MAKE) all helpers
+	BUILD=$(BUILD) bench/cri.sh
 
 # `make soak`: hundreds of pods for an hour, sampled every minute (bench/README.md,
 # "Soak"); SOAK_MINUTES, SOAK_PODS, SOAK_SAMPLE. Not part of check.

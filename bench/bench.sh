@@ -20,7 +20,7 @@ LOG_RUNS=${BENCH_LOG_RUNS:-$RUNS}
 EXEC_RUNS=${BENCH_EXEC_RUNS:-$((RUNS * 3))}
 WITH_PODMAN=${BENCH_PODMAN:-1}
 OUT=${BENCH_OUT:-$BUILD/bench/results.md}
-ONLY=${BENCH_ONLY:-} # space-separated subset of: pod exec true log density probes net cli
+ONLY=${BENCH_ONLY:-} # space-separated subset of: pod exec true log density probes net cli floor
 PROBE_IDLE=${BENCH_PROBE_IDLE:-30}
 IMAGE=busybox:1.36
 IMAGE_PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
@@ -40,6 +40,15 @@ if [ "$WITH_PODMAN" = 1 ] && { ! command -v podman >/dev/null || ! command -v ru
 fi
 HAVE_RUNC=0
 command -v runc >/dev/null && HAVE_RUNC=1
+# crun, for measurement 4 (the issue's "faster than crun run"): a bench
+# dependency, not a test's.
+if [ "$WITH_PODMAN" = 1 ] && ! command -v crun >/dev/null; then
+	log "installing crun from Debian"
+	{ apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q crun; } >&2 ||
+		log "could not install crun: no crun numbers"
+fi
+HAVE_CRUN=0
+command -v crun >/dev/null && HAVE_CRUN=1
 
 # --- private state -----------------------------------------------------------
 TMP=$(mktemp -d /tmp/peapod-bench.XXXXXX)
@@ -132,6 +141,11 @@ cleanup() {
 			runc --root "$TMP/runc" delete -f "$id" >/dev/null 2>&1
 		done
 	fi
+	if [ "$HAVE_CRUN" = 1 ] && [ -d "$TMP/crun" ]; then
+		for id in $(crun --root "$TMP/crun" list -q 2>/dev/null); do
+			crun --root "$TMP/crun" delete -f "$id" >/dev/null 2>&1
+		done
+	fi
 	# mounts left under our temp dir (podman's overlay, should there be any)
 	awk -v t="$TMP/" 'index($5, t) == 1 {print $5}' /proc/self/mountinfo | sort -r |
 		while read -r m; do umount -l "$m"; done
@@ -219,11 +233,12 @@ else
 	PODMAN_WHY="disabled (BENCH_PODMAN=0)"
 fi
 
-# --- runc bundle ---------------------------------------------------------------
-if [ "$HAVE_RUNC" = 1 ]; then
-	mkdir -p "$TMP/bundle/rootfs" "$TMP/runc"
+# --- runc (and crun) bundle -------------------------------------------------------
+# One rootfs, two configs (runc spec's, each with a cgroup of its own).
+if [ "$HAVE_RUNC" = 1 ] || [ "$HAVE_CRUN" = 1 ]; then
+	mkdir -p "$TMP/bundle/rootfs" "$TMP/runc" "$TMP/crun"
 	tar -C "$TMP/bundle/rootfs" -xf "$TMP/busybox.tar"
-	(cd "$TMP/bundle" && runc spec)
+	(cd "$TMP/bundle" && { runc spec 2>/dev/null || crun spec; })
 	python3 - "$TMP/bundle/config.json" "$NOFILE" <<'EOF'
 import json, sys
 path, nofile = sys.argv[1], int(sys.argv[2])
@@ -233,8 +248,29 @@ c["process"]["terminal"] = False
 c["process"]["rlimits"] = [{"type": "RLIMIT_NOFILE", "hard": nofile, "soft": nofile}]
 c["linux"]["cgroupsPath"] = "/peapod-bench/runc-bench"
 json.dump(c, open(path, "w"), indent=1)
+c["linux"]["cgroupsPath"] = "/peapod-bench/crun-bench"
+json.dump(c, open(path.replace("config.json", "crun-config.json"), "w"), indent=1)
 EOF
+	# crun reads config.json from the bundle: a second bundle dir, the same rootfs
+	mkdir -p "$TMP/crun-bundle"
+	ln -s "$TMP/bundle/rootfs" "$TMP/crun-bundle/rootfs"
+	mv "$TMP/bundle/crun-config.json" "$TMP/crun-bundle/config.json"
 fi
+# crun 1.8 refuses a hybrid layout whose cgroup2 has a controller ("cgroups
+# in hybrid mode not supported, drop all controllers from cgroupv2"; here
+# hugetlb): it runs in a private mount namespace where an empty file is
+# bound over the unified hierarchy's cgroup.controllers. The host's files
+# are not touched; the timed loop runs inside (unshare is not timed).
+crun_in_ns() { # CMD...: run CMD where crun accepts this host's cgroups
+	local ctl=/sys/fs/cgroup/unified/cgroup.controllers
+	if [ -n "$(cat "$ctl" 2>/dev/null)" ] && [ ! -e /sys/fs/cgroup/cgroup.controllers ]; then
+		: >"$TMP/empty-controllers"
+		unshare -m --propagation private sh -c 'mount --bind "$1" "$2" && shift 2 && exec "$@"' \
+			sh "$TMP/empty-controllers" "$ctl" "$@"
+	else
+		"$@"
+	fi
+}
 
 # --- manifests -------------------------------------------------------------------
 IDLE="trap 'exit 0' TERM; sleep 1000000 & wait"
@@ -399,6 +435,13 @@ bench_true() {
 		for i in $(seq "$RUNS"); do
 			"$BT" run runc --root "$TMP/runc" run -b "$TMP/bundle" benchtrue
 		done | record runc.true
+	fi
+	if [ "$HAVE_CRUN" = 1 ]; then
+		# the loop inside the namespace: unshare and mount are not timed
+		crun_in_ns bash -c 'for i in $(seq 0 "$3"); do
+			t=$("$1" run crun --root "$2/crun" run -b "$2/crun-bundle" benchtrue) || exit 1
+			[ "$i" = 0 ] || echo "$t"
+		done' sh "$BT" "$TMP" "$RUNS" | record crun.true
 	fi
 	if [ "$WITH_PODMAN" = 1 ]; then
 		for i in $(seq "$RUNS"); do
@@ -620,6 +663,15 @@ want probes && bench_probes
 want net && bench_net
 want cli && bench_cli
 
+# The floor per step (bench/floor.sh: a private state of its own), printed
+# after the table.
+FLOOR_MD=""
+if want floor; then
+	log "floor: each step of a pod start, exec and delete against the kernel's floor"
+	FLOOR_MD=$TMP/floor.md
+	BUILD=$BUILD BENCH_FLOOR_OUT=$FLOOR_MD "$HERE/floor.sh" >/dev/null || FLOOR_MD=""
+fi
+
 # --- the table ------------------------------------------------------------------------
 fmt() { # KEY [unit]: "median (min-max)"
 	local v=${R[$1]:-}
@@ -663,6 +715,7 @@ pp_pss_pod=$(med pp.pss)
 	echo "| 2u | the same with hostUsers: false (ms) | $(fmt pp.delete.userns) | | | | |"
 	echo "| 3 | exec /bin/true (ms) | $(fmt pp.exec) | $(fmt pm.exec) | | $(ratio pp.exec pm.exec) (podman) | <= 5 ms: $(verdict "$(med pp.exec)" '<=' 5) |"
 	echo "| 4 | one-container pod /bin/true, start -> exit (ms) | $(fmt pp.true) | $(fmt pm.true) | $(fmt runc.true) | $(ratio pp.true runc.true) (runc), $(ratio pp.true pm.true) (podman) | |"
+	echo "| 4c | the same bundle with \`crun run\` (ms; private mount namespace, see README) | $(fmt pp.true) | | crun: $(fmt crun.true) | $(ratio pp.true crun.true) (crun) | |"
 	echo "| 5a | idle 3-container pod, helper PSS (kB) | $(fmt pp.pss) (${R[pp.nproc]:-?} procs) | $(fmt pm.pss) (${R[pm.nproc]:-?} procs) | | $(ratio pp.pss pm.pss) | <= 1024 kB/pod: $(verdict "$pp_pss_pod" '<=' 1024) |"
 	echo "| 5b | idle 3-container pod, helper RSS (kB) | $(fmt pp.rss) | $(fmt pm.rss) | | $(ratio pp.rss pm.rss) | |"
 	echo "| 6 | log throughput, $LOG_MB MB of 101-byte lines (MB/s) | $(fmt pp.log) | $(fmt pm.log) | | $(ratio pm.log pp.log) | >= 500 MB/s: $(verdict "$(med pp.log)" '>=' 500) |"
@@ -678,5 +731,37 @@ pp_pss_pod=$(med pp.pss)
 	echo "| 9a | 1-container pod, apply -> Ready (ms): loopback only / default network, fast path / CNI plugins | $(fmt net.none.ready) / $(fmt net.fast.ready) / $(fmt net.cni.ready) | | | | |"
 	echo "| 9b | delete -> gone (ms): loopback only / default network, fast path / CNI plugins | $(fmt net.none.delete) / $(fmt net.fast.delete) / $(fmt net.cni.delete) | | | | |"
 	echo "| 10a | CLI start: \`peapod --help\` / \`peapod get pods\` (no pods) vs a static \`busybox true\` / dynamic \`/bin/true\` (ms, whole process) | $(fmt cli.help) / $(fmt cli.get) | | $(fmt cli.true.static) / $(fmt cli.true.dynamic) | $(awk -v a="$(med cli.help)" -v b="$(med cli.true.static)" 'BEGIN{ if (a != "" && b != "") printf "+%.2f ms", a - b; else print "-" }') over static true | within 1 ms of static true: $(verdict "$(awk -v a="$(med cli.help)" -v b="$(med cli.true.static)" 'BEGIN{ if (a != "" && b != "") print a - b }')" '<=' 1) |"
+
+	# The issue's ratios (#20), all from this one run.
+	ratio_num() { # A B: B/A as a number, or nothing
+		local a b
+		a=$(med "$1")
+		b=$(med "$2")
+		[ -n "$a" ] && [ -n "$b" ] && awk -v a="$a" -v b="$b" 'BEGIN{ if (a > 0) printf "%.2f", b / a }'
+		return 0
+	}
+	holds() { # VALUE OP LIMIT
+		[ -n "$1" ] || { echo "not measured"; return; }
+		awk -v v="$1" -v l="$3" -v op="$2" 'BEGIN{ ok = op == "<" ? v < l : op == ">" ? v > l : v >= l; print (ok ? "holds" : "**does not hold**") }'
+	}
+	r_ready=$(ratio_num pp.ready pm.ready)
+	r_exec=$(ratio_num pp.exec pm.exec)
+	r_runc=$(ratio_num pp.true runc.true)
+	r_crun=$(ratio_num pp.true crun.true)
+	p_nop=$(med pp.probecpu.execnop)
+	echo
+	echo "### ratios (issue #20; this run only)"
+	echo
+	echo "| ratio | this run | target | |"
+	echo "|---|---|---|---|"
+	echo "| 3-container pod Ready, \`podman kube play\` / peapod | ${r_ready:-n/a}x | >= 30x | $(holds "$r_ready" '>=' 30) |"
+	echo "| exec, \`podman exec\` / peapod | ${r_exec:-n/a}x | >= 30x | $(holds "$r_exec" '>=' 30) |"
+	echo "| one-container /bin/true pod start to exit, \`runc run\` / peapod | ${r_runc:-n/a}x | >= 3x | $(holds "$r_runc" '>=' 3) |"
+	echo "| the same, \`crun run\` / peapod | ${r_crun:-n/a}x | > 1x | $(holds "$r_crun" '>' 1) |"
+	echo "| exec probes' own share, 20 containers probed every 1 s (8c, \`nop\`) | ${p_nop:-n/a}% of a core | < 1% | $(holds "$p_nop" '<' 1) |"
+	if [ -n "$FLOOR_MD" ]; then
+		echo
+		cat "$FLOOR_MD"
+	fi
 } >"$OUT"
 cat "$OUT"

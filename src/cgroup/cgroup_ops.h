@@ -69,12 +69,21 @@ struct pp_cgroup_stats {
 	uint64_t memory_usage;	     /* bytes charged, page cache included */
 	uint64_t memory_working_set; /* usage minus inactive file pages */
 	uint64_t pids;		     /* tasks (threads) in the cgroup and below */
+	/* with has_memory (the CRI's MemoryUsage, as cAdvisor reads them) */
+	uint64_t memory_rss;	    /* anonymous memory: v2 anon, v1 total_rss */
+	uint64_t memory_pgfault;    /* page faults, cumulative */
+	uint64_t memory_pgmajfault; /* major page faults, cumulative */
+	uint64_t memory_limit;	    /* memory.max / limit_in_bytes; 0: no limit */
+	bool has_swap;		    /* the hierarchy accounts swap */
+	uint64_t swap_usage;	    /* v2 memory.swap.current, v1 memsw - usage */
+	uint64_t swap_limit;	    /* 0: no limit */
 };
 
 /* Reads the usage of the cgroup at path (as pp_cgroup_path gives it) from
  * whichever hierarchy has it: cpu.stat usage_usec (unified) or
  * cpuacct.usage (v1); memory.current and memory.stat inactive_file (v2) or
- * memory.usage_in_bytes and total_inactive_file (v1); pids.current, else the
+ * memory.usage_in_bytes and total_inactive_file (v1), with the anon (rss),
+ * pgfault and pgmajfault of memory.stat, the limit and swap; pids.current, else the
  * threads listed in cgroup.threads (unified, no controller needed). What no
  * hierarchy offers is left out (has_* false). -1 with ENOENT when the cgroup
  * is gone. */

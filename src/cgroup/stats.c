@@ -13,6 +13,8 @@
 #define STAT_FILE_MAX (64 * 1024)
 #define THREADS_FILE_MAX (4 * 1024 * 1024)
 #define NSEC_PER_USEC 1000ULL
+/* v1's "no limit" is LONG_MAX rounded down to a page: anything from 2^62 */
+#define V1_UNLIMITED (1ULL << 62)
 
 uint64_t pp_memory_working_set(uint64_t usage, uint64_t inactive_file)
 {
@@ -98,16 +100,69 @@ static void read_cpu(const char *unified, const char *path, struct pp_cgroup_sta
 	}
 }
 
+/* The values of several keys of a flat-keyed file read once (memory.stat):
+ * vals[k] left as it is when keys[k] is absent. */
+static bool read_keys(const char *dir, const char *file, const char *const *keys, uint64_t **vals,
+		      size_t n)
+{
+	cleanup_free char *path = xasprintf("%s/%s", dir, file);
+	cleanup_free char *text = NULL;
+	if (pp_read_file(path, STAT_FILE_MAX, &text, NULL, NULL) < 0)
+		return false;
+	for (char *p = text; p && *p; p = strchr(p, '\n'), p = p ? p + 1 : NULL)
+		for (size_t k = 0; k < n; k++) {
+			size_t klen = strlen(keys[k]);
+			if (strncmp(p, keys[k], klen) == 0 && p[klen] == ' ')
+				(void)sscanf(p + klen + 1, "%" SCNu64, vals[k]);
+		}
+	return true;
+}
+
+/* A limit file: "max" (v2) or a value of 2^62 or more (v1's unlimited,
+ * page-rounded LONG_MAX) is no limit (0). */
+static uint64_t read_limit(const char *dir, const char *file)
+{
+	uint64_t v = 0;
+	if (!read_u64(dir, file, &v) || v >= V1_UNLIMITED)
+		return 0;
+	return v;
+}
+
 static void read_memory(const char *unified, const char *path, struct pp_cgroup_stats *st)
 {
 	uint64_t usage, inactive = 0;
+	cleanup_free char *mem = NULL;
 	if (unified && read_u64(unified, "memory.current", &usage)) {
-		read_key(unified, "memory.stat", "inactive_file", &inactive);
+		static const char *const keys[] = {"inactive_file", "anon", "pgfault",
+						   "pgmajfault"};
+		uint64_t *vals[] = {&inactive, &st->memory_rss, &st->memory_pgfault,
+				    &st->memory_pgmajfault};
+		read_keys(unified, "memory.stat", keys, vals, 4);
+		st->memory_limit = read_limit(unified, "memory.max");
+		if (read_u64(unified, "memory.swap.current", &st->swap_usage)) {
+			st->has_swap = true;
+			st->swap_limit = read_limit(unified, "memory.swap.max");
+		}
 	} else {
-		cleanup_free char *mem = pp_cgroup_v1_dir_of(path, "memory");
+		mem = pp_cgroup_v1_dir_of(path, "memory");
 		if (mem == NULL || !read_u64(mem, "memory.usage_in_bytes", &usage))
 			return;
-		read_key(mem, "memory.stat", "total_inactive_file", &inactive);
+		static const char *const keys[] = {"total_inactive_file", "total_rss",
+						   "total_pgfault", "total_pgmajfault"};
+		uint64_t *vals[] = {&inactive, &st->memory_rss, &st->memory_pgfault,
+				    &st->memory_pgmajfault};
+		read_keys(mem, "memory.stat", keys, vals, 4);
+		st->memory_limit = read_limit(mem, "memory.limit_in_bytes");
+		/* memsw counts memory and swap together (swapaccount=1 only) */
+		uint64_t memsw;
+		if (read_u64(mem, "memory.memsw.usage_in_bytes", &memsw)) {
+			st->has_swap = true;
+			st->swap_usage = memsw > usage ? memsw - usage : 0;
+			uint64_t memsw_limit = read_limit(mem, "memory.memsw.limit_in_bytes");
+			st->swap_limit = memsw_limit > st->memory_limit && st->memory_limit
+					     ? memsw_limit - st->memory_limit
+					     : 0;
+		}
 	}
 	st->has_memory = true;
 	st->memory_usage = usage;

@@ -421,8 +421,18 @@ void cri_pull_image(void *ctx, const uint8_t *msg, size_t len, struct pp_grpc_re
 		return;
 	struct pull_job job = {0};
 	const char *ref = spec_image(req->image);
+	cleanup_error struct pp_error *ref_err = NULL;
+	struct pp_image_ref parsed;
+	bool ref_ok = *ref && pp_image_ref_parse(ref, &parsed, &ref_err) == 0;
+	if (ref_ok)
+		pp_image_ref_free(&parsed);
 	if (*ref == '\0') {
 		pp_grpc_reply_error(reply, PP_GRPC_INVALID_ARGUMENT, "PullImage: no image given");
+	} else if (!ref_ok) {
+		/* the caller's mistake, said before any process starts */
+		char buf[512];
+		pp_grpc_reply_error(reply, PP_GRPC_INVALID_ARGUMENT, "PullImage: %s",
+				    pp_error_text(ref_err, buf, sizeof(buf)));
 	} else if (pull_credentials(req->auth, &job.user, &job.password, reply) == PP_GRPC_OK) {
 		cleanup_error struct pp_error *err = NULL;
 		job.ref = (char *)ref;

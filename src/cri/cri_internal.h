@@ -14,13 +14,16 @@
 
 struct pp_cri_server;
 struct cri_stream;
+struct cri_stats_cache;
 
 /* The RPCs' context: what the server knows besides the pods' records. */
 struct pp_cri_service {
 	struct pp_cri_server *server; /* NULL: no jobs (cri_job_start fails) */
 	struct pp_image_store *store;
 	char *socket_path;
-	char *pod_cidr;		   /* UpdateRuntimeConfig's, NULL until given */
+	char *pod_cidr; /* UpdateRuntimeConfig's, NULL until given */
+	/* cri_stats.c's last CPU sample of each cgroup, NULL until used */
+	struct cri_stats_cache *stats;
 	struct cri_stream *stream; /* stream_server.c's; NULL: no streaming */
 };
 
@@ -126,5 +129,23 @@ void cri_image_status(void *ctx, const uint8_t *msg, size_t len, struct pp_grpc_
 void cri_pull_image(void *ctx, const uint8_t *msg, size_t len, struct pp_grpc_reply *reply);
 void cri_remove_image(void *ctx, const uint8_t *msg, size_t len, struct pp_grpc_reply *reply);
 void cri_image_fs_info(void *ctx, const uint8_t *msg, size_t len, struct pp_grpc_reply *reply);
+
+/* cri_stats.c: ContainerStats, ListContainerStats, PodSandboxStats,
+ * ListPodSandboxStats. */
+void cri_container_stats(void *ctx, const uint8_t *msg, size_t len, struct pp_grpc_reply *reply);
+void cri_list_container_stats(void *ctx, const uint8_t *msg, size_t len,
+			      struct pp_grpc_reply *reply);
+void cri_pod_sandbox_stats(void *ctx, const uint8_t *msg, size_t len, struct pp_grpc_reply *reply);
+void cri_list_pod_sandbox_stats(void *ctx, const uint8_t *msg, size_t len,
+				struct pp_grpc_reply *reply);
+void cri_stats_cache_free(struct cri_stats_cache *c);
+
+/* An interface's counters from /proc/PID/net/dev (text: the whole file);
+ * lines that do not parse are skipped. *out: free(). */
+struct cri_net_dev {
+	char name[32];
+	uint64_t rx_bytes, rx_errors, tx_bytes, tx_errors;
+};
+int cri_net_dev_parse(const char *text, struct cri_net_dev **out, size_t *n);
 
 #endif

@@ -455,6 +455,7 @@ void pp_cri_server_forget(struct pp_cri_server *srv)
 	pp_image_store_free(srv->svc.store);
 	free(srv->svc.socket_path);
 	free(srv->svc.pod_cidr);
+	cri_stats_cache_free(srv->svc.stats);
 	free(srv->path);
 	free(srv->lock_path);
 	free(srv);

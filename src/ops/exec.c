@@ -19,6 +19,7 @@
 #include "util/cleanup.h"
 #include "util/pty.h"
 #include "util/settings.h"
+#include "util/trace.h"
 
 /* Test builds (PEAPOD_TEST_EXEC_SETUP_DELAY_MS): the setup made slow, so
  * that a pause surely comes while it runs. */
@@ -58,7 +59,9 @@ static int start_exec(char *const *cmd, const struct pp_pod_exec_io *io,
 	    .cols = io->cols,
 	};
 	test_setup_delay();
+	pp_trace("exec start");
 	int started = pp_exec_start(&cfg, p, err);
+	pp_trace("exec started");
 	cleanup_closep(ctl);
 	if (started < 0)
 		return err && *err && (*err)->status == ENOENT ? PP_EXEC_NOT_FOUND
@@ -86,12 +89,14 @@ int pp_pod_exec_start(const struct pp_pod_exec_opts *o, char *const *cmd,
 	cleanup_free char *text = NULL;
 	int fds[PP_CTL_MAX_FDS];
 	size_t n_fds = 0;
+	pp_trace("exec call");
 	cleanup_close int ctl = pp_ctl_connect(v.uid, err);
 	if (ctl < 0 || pp_ctl_call(ctl, msg, &text, fds, &n_fds, err) < 0) {
 		pp_pod_ctl_failed(&v, err);
 		pp_pod_view_free(&v);
 		return -1;
 	}
+	pp_trace("exec reply");
 	pp_pod_view_free(&v);
 	struct pp_ctl_exec_reply reply = {0};
 	if (pp_ctl_exec_reply_decode(text, strlen(text), fds, n_fds, &reply, err) < 0) {
@@ -120,5 +125,7 @@ int pp_pod_exec(const struct pp_pod_exec_opts *o, char *const *cmd, struct pp_er
 		pp_pty_relay(p.pty_master, o->in ? 0 : -1, 1, NULL);
 		close(p.pty_master);
 	}
-	return pp_exec_wait(&p);
+	int status = pp_exec_wait(&p);
+	pp_trace("exec waited");
+	return status;
 }

@@ -334,6 +334,7 @@ int pp_pod_delete(const char *ns, const char *name, const struct pp_delete_opts 
 	if (pp_pod_view_load(ns, name, &v, err) < 0)
 		return -1;
 	int ret = 0;
+	pp_trace("delete call");
 	cleanup_close int fd = connect_when_up(&v);
 	if (fd < 0 && v.alive) {
 		/* what became of it while we waited */

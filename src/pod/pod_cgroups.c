@@ -7,6 +7,7 @@
 #include "pod/pod_internal.h"
 #include "pod/resources.h"
 #include "util/cleanup.h"
+#include "util/trace.h"
 
 static void warn(struct pp_pod_instance *pod, char *msg)
 {
@@ -75,6 +76,7 @@ int pp_pod_cgroups_create(struct pp_pod_instance *pod, int *infra_adj, struct pp
 	char field[64];
 	bool devices_warned = false;
 	pod->qos = pp_pod_qos_class(pod->spec);
+	pp_trace("pod cgroups begin");
 	cleanup_free char *cgname = xasprintf("pod-%s", pod->uid);
 	if (pp_cgroup_create_pod(pod->qos, cgname, &pod->cgroup, err) < 0)
 		return -1;
@@ -101,5 +103,6 @@ int pp_pod_cgroups_create(struct pp_pod_instance *pod, int *infra_adj, struct pp
 		warn_unenforced(pod, i);
 	}
 	plan_oom_score_adj(pod, infra_adj);
+	pp_trace("pod cgroups made");
 	return 0;
 }

@@ -101,6 +101,7 @@ static int child_setup(const struct pp_container_config *cfg,
 	/* 7. from here on, "/" is the container's root. */
 	if (pp_rootfs_pivot(rootfd, err) < 0)
 		return -1;
+	pp_trace("ctr %s pivoted", cfg->name);
 	cleanup_close int cwdfd = open_cwd(cfg, rootfd, cwd, err);
 	if (cwdfd < 0)
 		return -1;

@@ -18,6 +18,7 @@
 #include "util/cleanup.h"
 #include "util/copy_tree.h"
 #include "util/path.h"
+#include "util/trace.h"
 
 struct dev_node {
 	const char *name;
@@ -140,6 +141,19 @@ static int mount_overlay(const struct pp_container_config *cfg, struct pp_error 
 			return pp_error_set(err, errno, "overlay upper dir %s", cfg->upper_dir);
 		if (fsconfig(fsfd, FSCONFIG_SET_STRING, "workdir", cfg->work_dir, 0) < 0)
 			return pp_error_set(err, errno, "overlay work dir %s", cfg->work_dir);
+		/* "volatile" (5.10+): no sync of the upper file system when the
+		 * overlay goes. The last process of the container's mount
+		 * namespace unmounts it in its exit, before its parent learns of
+		 * it, and that sync (an ext4 journal commit, 2-30 ms here:
+		 * bench/RESULTS.md, "The floor") was in every container's exit:
+		 * the end of `peapod run`, each delete. The writable layer lives
+		 * as long as the container (a restart or a new pod makes a fresh
+		 * one, pod.c fresh_layer), so its durability across a host crash
+		 * buys nothing (fsync in the layer returns without a flush;
+		 * volumes are mounts of their own, not touched). Refused by an
+		 * older kernel: mounted without. */
+		if (fsconfig(fsfd, FSCONFIG_SET_FLAG, "volatile", NULL, 0) < 0 && errno != EINVAL)
+			return pp_error_set(err, errno, "overlay volatile");
 	}
 	if (fsconfig(fsfd, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0)
 		return pp_error_set(err, errno, "overlay");
@@ -427,9 +441,11 @@ static int prepare_root(const struct pp_container_config *cfg, int *cloned, stru
 		if (make_visible_mounts_private(err) < 0)
 			return -1;
 	}
+	pp_trace("ctr %s mount ns", cfg->name);
 	cleanup_close int rootfd = mount_overlay(cfg, err);
 	if (rootfd < 0)
 		return pp_error_wrap(err, "mount overlay root at %s", cfg->rootfs_dir);
+	pp_trace("ctr %s overlay mounted", cfg->name);
 	if (mount_standard(cfg, rootfd, err) < 0)
 		return -1;
 	/* With an rshared mount, no other may go inside it (propagation.c). */

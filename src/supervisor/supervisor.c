@@ -694,6 +694,7 @@ static void on_signal(struct sup *s)
 static void on_container_exit(struct sup *s, size_t i)
 {
 	struct pp_pod_container *c = &s->pod->containers[i];
+	pp_trace("ctr %s exited", c->spec->name);
 	epoll_ctl(s->epfd, EPOLL_CTL_DEL, c->pidfd, NULL);
 	sup_probes_stop(s, i);
 	sup_hook_cancel(s, i);
