@@ -10,7 +10,7 @@ ALL_CFLAGS = -std=c11 -D_GNU_SOURCE -Isrc -I$(BUILD)/gen $(WARN) $(CFLAGS) $(she
 # Nor is OpenSSL: src/util/digest.c loads libcrypto on the first digest,
 # src/probe/tls.c libssl on the first TLS probe, src/registry/curl_api.c
 # libcurl on the first registry transfer (libcurl4-openssl-dev: its headers).
-LDLIBS := $(shell pkg-config --libs yaml-0.1 json-c libseccomp libnghttp2 libprotobuf-c 2>/dev/null) -lm
+LDLIBS := $(shell pkg-config --libs yaml-0.1 json-c libseccomp libnghttp2 libprotobuf-c zlib 2>/dev/null) -lm
 BUILD ?= build
 # peapod version: git describe at build, else this.
 VERSION := 0.1.0
@@ -33,7 +33,7 @@ DEBIAN_DEPS := build-essential pkg-config libyaml-dev libjson-c-dev libarchive-d
 	busybox-static bats iproute2 procps util-linux containernetworking-plugins iptables clang \
 	libclang-rt-14-dev python3 clang-format cppcheck libseccomp-dev libnghttp2-dev \
 	libssl-dev openssl libcurl4-openssl-dev docker-registry skopeo podman zstd libcap2-bin \
-	libisal-dev curl protobuf-c-compiler libprotobuf-c-dev python3-grpcio python3-grpc-tools
+	libisal-dev curl protobuf-c-compiler libprotobuf-c-dev python3-grpcio python3-grpc-tools zlib1g-dev
 
 .PHONY: all deps run check unit system asan fuzz format lint clean bench floor breakdown bench-layers \
 	bench-pull bench-cri soak stress
@@ -78,7 +78,7 @@ $(BUILD)/libpeapod.a: $(LIB_OBJ)
 # "The CLI's own start"); libcurl, libcrypto, libssl and isa-l stay loaded
 # on first use (dlopen).
 CLI_LDLIBS := -Wl,-Bstatic $(shell pkg-config --libs yaml-0.1 json-c libseccomp libnghttp2 \
-	libprotobuf-c 2>/dev/null) -Wl,-Bdynamic -lm
+	libprotobuf-c zlib 2>/dev/null) -Wl,-Bdynamic -lm
 $(BUILD)/peapod: $(CLI_OBJ) $(BUILD)/libpeapod.a
 	$(CC) $(ALL_CFLAGS) -o $@ $(CLI_OBJ) $(BUILD)/libpeapod.a $(CLI_LDLIBS) -Wl,-z,now $(LDFLAGS)
 
@@ -237,7 +237,8 @@ fuzz:
 		build-fuzz/corpus-oci build-fuzz/corpus-registry build-fuzz/corpus-layer \
 		build-fuzz/corpus-pull-conf build-fuzz/corpus-archive build-fuzz/corpus-atomic-writer \
 		build-fuzz/corpus-objects build-fuzz/corpus-selector build-fuzz/corpus-cri \
-		build-fuzz/corpus-job build-fuzz/corpus-cli-flags build-fuzz/corpus-node
+		build-fuzz/corpus-job build-fuzz/corpus-cli-flags build-fuzz/corpus-node \
+		build-fuzz/corpus-spdy
 	$(FUZZ_CC) -o build-fuzz/fuzz_manifest fuzz/fuzz_manifest.c \
 		$(filter src/manifest/%.c src/util/%.c src/security/caps.c,$(LIB_SRC)) $(LDLIBS)
 	$(FUZZ_CC) -o build-fuzz/fuzz_crilog fuzz/fuzz_crilog.c \
@@ -324,6 +325,10 @@ fuzz:
 		$(filter src/util/%.c,$(LIB_SRC)) $(LDLIBS)
 	build-fuzz/fuzz_cli_flags -max_total_time=$$(( $(FUZZ_SECONDS) / 3 + 1 )) -max_len=4096 \
 		-rss_limit_mb=1024 build-fuzz/corpus-cli-flags fuzz/corpus-cli-flags
+	$(FUZZ_CC) -o build-fuzz/fuzz_spdy fuzz/fuzz_spdy.c src/cri/spdy.c src/cri/stream_http.c \
+		$(filter src/util/%.c,$(LIB_SRC)) $(LDLIBS)
+	build-fuzz/fuzz_spdy -max_total_time=$$(( $(FUZZ_SECONDS) / 3 + 1 )) -max_len=65536 \
+		-rss_limit_mb=1024 build-fuzz/corpus-spdy fuzz/corpus-spdy
 	rm -rf /tmp/peapod-fuzz-cri.* /tmp/peapod-fuzz-aw.* /tmp/peapod-fuzz-crilog.* /tmp/peapod-fuzz-cni.* /tmp/peapod-fuzz-layer.*
 
 format:

@@ -13,6 +13,7 @@
 #include "image/image.h"
 
 struct pp_cri_server;
+struct cri_stream;
 struct cri_stats_cache;
 
 /* The RPCs' context: what the server knows besides the pods' records. */
@@ -23,6 +24,7 @@ struct pp_cri_service {
 	char *pod_cidr; /* UpdateRuntimeConfig's, NULL until given */
 	/* cri_stats.c's last CPU sample of each cgroup, NULL until used */
 	struct cri_stats_cache *stats;
+	struct cri_stream *stream; /* stream_server.c's; NULL: no streaming */
 };
 
 /* A deferred call's work, in a child forked from the server (so that the
@@ -122,6 +124,50 @@ void cri_reply_later(struct pp_cri_service *svc, struct pp_grpc_reply *reply, cr
 
 /* A pp_error as the gRPC status its errno says (NOT_FOUND for ENOENT...). */
 void cri_reply_error(struct pp_grpc_reply *reply, const char *method, const struct pp_error *err);
+
+/* stream_server.c: the streaming endpoint that Exec, Attach and
+ * PortForward answer with (http://127.0.0.1:PORT/KIND/TOKEN, PORT from
+ * PEAPOD_CRI_STREAM_PORT, 0: the kernel's choice): tokens single-use,
+ * random, in this process's memory only, expiring after
+ * CRI_STREAM_TOKEN_TTL_MS as kubelet's; each connection whose token holds
+ * is served by a child of its own (stream_session.c), which dies with the
+ * server. Its descriptors are in the server's epoll set, each object there
+ * beginning with the int CRI_WATCH_STREAM. */
+#define CRI_WATCH_STREAM 16
+#define CRI_STREAM_TOKEN_TTL_MS (60 * 1000)
+#define CRI_STREAM_MAX_TOKENS 1000
+enum cri_stream_kind { CRI_STREAM_EXEC = 1, CRI_STREAM_ATTACH, CRI_STREAM_PORTFORWARD };
+struct cri_stream_req {
+	enum cri_stream_kind kind;
+	char *ns, *name, *uid; /* the pod */
+	char *container;       /* exec, attach */
+	char **cmd;	       /* exec: NULL-terminated */
+	bool tty, in, out, err;
+};
+void cri_stream_req_free(struct cri_stream_req *r);
+int cri_stream_open(struct pp_cri_service *svc, int epfd, struct pp_error **err);
+/* A token for req (taken, freed on error too); *url where to use it. */
+int cri_stream_token(struct pp_cri_service *svc, struct cri_stream_req *req, char **url,
+		     struct pp_error **err);
+void cri_stream_event(struct pp_cri_service *svc, void *watched, uint32_t events);
+/* In a child of the server: its descriptors closed, the epoll set left as
+ * it is (it is the server's too). */
+void cri_stream_close_in_child(struct cri_stream *st);
+/* Closes everything; with kill, ends the connections' children first. */
+void cri_stream_free(struct cri_stream *st, bool kill);
+/* stream_session.c, in a connection's child: serves the upgraded
+ * connection fd (early: what the client sent after its request head) for
+ * req with the negotiated protocol; the exit code of the child. */
+int cri_stream_session(int fd, const struct cri_stream_req *req, const char *protocol,
+		       const uint8_t *early, size_t n_early);
+/* cri_server.c: every descriptor of the server closed, in a child. */
+void cri_server_close_in_child(struct pp_cri_server *srv);
+
+/* cri_exec.c: ExecSync, Exec, Attach, PortForward. */
+void cri_exec_sync(void *ctx, const uint8_t *msg, size_t len, struct pp_grpc_reply *reply);
+void cri_exec(void *ctx, const uint8_t *msg, size_t len, struct pp_grpc_reply *reply);
+void cri_attach(void *ctx, const uint8_t *msg, size_t len, struct pp_grpc_reply *reply);
+void cri_port_forward(void *ctx, const uint8_t *msg, size_t len, struct pp_grpc_reply *reply);
 
 /* The table of every runtime.v1 method (cri_methods.c). */
 extern const struct pp_grpc_method pp_cri_methods[];

@@ -28,7 +28,7 @@
 #define LISTEN_BACKLOG 64
 
 /* What an epoll event's pointer is (the listening socket: NULL). */
-enum watched { WATCH_CONN = 1, WATCH_JOB };
+enum watched { WATCH_CONN = 1, WATCH_JOB, WATCH_STREAM = CRI_WATCH_STREAM };
 
 struct conn {
 	enum watched kind;
@@ -191,6 +191,8 @@ int pp_cri_server_open(const char *path, struct pp_cri_server **out, struct pp_e
 		pp_error_set(err, errno, "CRI server: epoll");
 		goto fail;
 	}
+	if (cri_stream_open(&srv->svc, srv->epfd, err) < 0)
+		goto fail;
 	*out = srv;
 	return 0;
 fail:
@@ -298,8 +300,9 @@ static void conn_event(struct pp_cri_server *srv, struct conn *c, uint32_t event
 
 /* In a job's child: every descriptor of the server closed (the epoll set
  * without EPOLL_CTL_DEL: it is the server's too). */
-static void close_in_child(struct pp_cri_server *srv)
+void cri_server_close_in_child(struct pp_cri_server *srv)
 {
+	cri_stream_close_in_child(srv->svc.stream);
 	close(srv->epfd);
 	close(srv->listen_fd);
 	close(srv->lock_fd);
@@ -336,7 +339,7 @@ int cri_job_start(struct pp_cri_service *svc, struct pp_grpc_call *call, cri_job
 		sigprocmask(SIG_SETMASK, &none, NULL);
 		signal(SIGPIPE, SIG_DFL);
 		close(p[0]);
-		close_in_child(srv);
+		cri_server_close_in_child(srv);
 		_exit(fn(svc, arg, p[1]));
 	}
 	close(p[1]);
@@ -415,6 +418,8 @@ int pp_cri_server_on_ready(struct pp_cri_server *srv, int fd, uint32_t events,
 			accept_all(srv);
 		else if (*kind == WATCH_JOB)
 			job_event(srv, evs[k].data.ptr);
+		else if (*kind == WATCH_STREAM)
+			cri_stream_event(&srv->svc, evs[k].data.ptr, evs[k].events);
 		else
 			conn_event(srv, evs[k].data.ptr, evs[k].events);
 	}
@@ -442,6 +447,7 @@ void pp_cri_server_forget(struct pp_cri_server *srv)
 		free(j->out);
 		free(j);
 	}
+	cri_stream_free(srv->svc.stream, false);
 	if (srv->listen_fd >= 0)
 		close(srv->listen_fd);
 	if (srv->lock_fd >= 0)
@@ -463,6 +469,8 @@ void pp_cri_server_close(struct pp_cri_server *srv)
 	 * cannot have made its own socket there yet. */
 	if (srv->listen_fd >= 0)
 		unlink(srv->path);
+	/* The streams' children end with it. */
+	cri_stream_free(srv->svc.stream, true);
 	/* The jobs' children end with the server; what a killed pull had
 	 * stored (blobs, layers under way) is collected now. */
 	for (struct job *j = srv->jobs; j; j = j->next) {

@@ -35,8 +35,9 @@ static void test_setup_delay(void)
 /* The supervisor holds a pause back while ctl is open (supervisor/freeze.c):
  * it is closed once the process has exec'd (or failed to), before the
  * wait for its end. */
-static int run_exec(const struct pp_pod_exec_opts *o, char *const *cmd,
-		    const struct pp_ctl_exec_reply *r, int *ctl, struct pp_error **err)
+static int start_exec(char *const *cmd, const struct pp_pod_exec_io *io,
+		      const struct pp_ctl_exec_reply *r, int *ctl, struct pp_exec_process *p,
+		      struct pp_error **err)
 {
 	/* exec compiles the filter where the pod's were: it finds them cached. */
 	if (r->seccomp_cache != NULL)
@@ -50,32 +51,22 @@ static int run_exec(const struct pp_pod_exec_opts *o, char *const *cmd,
 	    .n_cgroup_procs_fds = r->n_cgroup_procs_fds,
 	    .set_oom_score_adj = true,
 	    .oom_score_adj = r->oom_score_adj,
-	    .stdin_fd = o->in ? 0 : -1,
-	    .stdout_fd = 1,
-	    .stderr_fd = 2,
-	    .tty = o->tty,
+	    .stdin_fd = io->in,
+	    .stdout_fd = io->out,
+	    .stderr_fd = io->errfd,
+	    .tty = io->tty,
+	    .rows = io->rows,
+	    .cols = io->cols,
 	};
-	struct winsize ws;
-	if (o->tty && ioctl(0, TIOCGWINSZ, &ws) == 0) {
-		cfg.rows = ws.ws_row;
-		cfg.cols = ws.ws_col;
-	}
-	struct pp_exec_process p;
 	test_setup_delay();
 	pp_trace("exec start");
-	int started = pp_exec_start(&cfg, &p, err);
+	int started = pp_exec_start(&cfg, p, err);
 	pp_trace("exec started");
 	cleanup_closep(ctl);
 	if (started < 0)
 		return err && *err && (*err)->status == ENOENT ? PP_EXEC_NOT_FOUND
 							       : PP_EXEC_CANNOT_RUN;
-	if (p.pty_master >= 0) {
-		pp_pty_relay(p.pty_master, o->in ? 0 : -1, 1, NULL);
-		close(p.pty_master);
-	}
-	int status = pp_exec_wait(&p);
-	pp_trace("exec waited");
-	return status;
+	return 0;
 }
 
 static void close_fds(const int *fds, size_t n)
@@ -84,7 +75,9 @@ static void close_fds(const int *fds, size_t n)
 		close(fds[i]);
 }
 
-int pp_pod_exec(const struct pp_pod_exec_opts *o, char *const *cmd, struct pp_error **err)
+int pp_pod_exec_start(const struct pp_pod_exec_opts *o, char *const *cmd,
+		      const struct pp_pod_exec_io *io, struct pp_exec_process *p,
+		      struct pp_error **err)
 {
 	struct pp_pod_view v;
 	if (pp_pod_view_load(o->ns, o->name, &v, err) < 0)
@@ -110,8 +103,29 @@ int pp_pod_exec(const struct pp_pod_exec_opts *o, char *const *cmd, struct pp_er
 		close_fds(fds, n_fds);
 		return -1;
 	}
-	int status = run_exec(o, cmd, &reply, &ctl, err);
+	int r = start_exec(cmd, io, &reply, &ctl, p, err);
 	pp_ctl_exec_reply_free(&reply);
 	close_fds(fds, n_fds);
+	return r;
+}
+
+int pp_pod_exec(const struct pp_pod_exec_opts *o, char *const *cmd, struct pp_error **err)
+{
+	struct pp_pod_exec_io io = {.in = o->in ? 0 : -1, .out = 1, .errfd = 2, .tty = o->tty};
+	struct winsize ws;
+	if (o->tty && ioctl(0, TIOCGWINSZ, &ws) == 0) {
+		io.rows = ws.ws_row;
+		io.cols = ws.ws_col;
+	}
+	struct pp_exec_process p;
+	int r = pp_pod_exec_start(o, cmd, &io, &p, err);
+	if (r != 0)
+		return r;
+	if (p.pty_master >= 0) {
+		pp_pty_relay(p.pty_master, o->in ? 0 : -1, 1, NULL);
+		close(p.pty_master);
+	}
+	int status = pp_exec_wait(&p);
+	pp_trace("exec waited");
 	return status;
 }

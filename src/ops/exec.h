@@ -23,4 +23,22 @@ struct pp_pod_exec_opts {
  * be started, as runc and docker report it. */
 int pp_pod_exec(const struct pp_pod_exec_opts *o, char *const *cmd, struct pp_error **err);
 
+/* The same process with stdio of the caller's choosing, for the CRI's
+ * streams: in, out and errfd (-1: /dev/null; ignored with tty, where the
+ * process gets a terminal of the container's, its master in p->pty_master,
+ * rows x cols at first unless 0). Returns once it has exec'd: 0 and p (the
+ * caller waits with pp_exec_wait); -1 with err when the pod or the
+ * container cannot be reached; PP_EXEC_NOT_FOUND or PP_EXEC_CANNOT_RUN with
+ * err when the process could not be started. o->in and o->tty are ignored:
+ * io says it. */
+struct pp_exec_process;
+struct pp_pod_exec_io {
+	int in, out, errfd;
+	bool tty;
+	unsigned short rows, cols;
+};
+int pp_pod_exec_start(const struct pp_pod_exec_opts *o, char *const *cmd,
+		      const struct pp_pod_exec_io *io, struct pp_exec_process *p,
+		      struct pp_error **err);
+
 #endif

@@ -100,6 +100,9 @@ static void net_settings(struct pp_settings *s, struct pp_error **err, int *ret)
 	s->cni_timeout_ms = (int)t;
 	s->net_fastpath = true;
 	bool_setting(&s->net_fastpath, "PEAPOD_NET_FASTPATH", err, ret);
+	int64_t port = 0;
+	int_setting(&port, "PEAPOD_CRI_STREAM_PORT", 0, 65535, err, ret);
+	s->cri_stream_port = (int)port;
 }
 
 static void limit_settings(struct pp_settings *s, struct pp_error **err, int *ret)

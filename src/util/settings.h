@@ -55,6 +55,7 @@ struct pp_settings {
 	const char *cni_path;	  /* PEAPOD_CNI_PATH: plugin directories, ':'-separated */
 	int cni_timeout_ms;	  /* PEAPOD_CNI_TIMEOUT_MS, > 0 */
 	bool net_fastpath;	  /* PEAPOD_NET_FASTPATH (0 or 1) */
+	int cri_stream_port;	  /* PEAPOD_CRI_STREAM_PORT: on 127.0.0.1; 0: the kernel's pick */
 	/* Limits. */
 	bool cgroup_devices_bpf; /* PEAPOD_CGROUP_DEVICES=bpf: eBPF devices on a hybrid host */
 	int64_t log_max_size;	 /* PEAPOD_LOG_MAX_SIZE, a quantity of bytes */
@@ -65,7 +66,8 @@ struct pp_settings {
 	const char *registries_conf; /* PEAPOD_REGISTRIES_CONF */
 	const char *certs_dirs;	     /* PEAPOD_CERTS_DIRS: ':'-separated */
 	/* Test knob (PP_TEST_KNOBS only, else 1): PEAPOD_TEST_TIME_SCALE, a
-	 * factor in (0, 1] on the crash-loop back-off's durations. */
+	 * factor in (0, 1] on the crash-loop back-off's durations (and on the
+	 * CRI stream tokens' life). */
 	double test_time_scale;
 	/* Test knobs (PP_TEST_KNOBS only, else NULL): fault injection at the
 	 * named steps (util/fault.h): PEAPOD_FAULT "STEP:ERRNO" or "STEP:kill",
