@@ -233,10 +233,14 @@ int parse_workload(struct pctx *c, const struct pp_ynode *root);
 struct json_object;
 struct json_object *ynode_to_json(const struct pp_ynode *n);
 
-/* projection_parse.c, shared with env's resourceFieldRef: the resources a
- * resourceFieldRef may name, and the API server's complaint about a
- * divisor (NULL when it is fine). */
+/* projection_parse.c, shared with env's fieldRef and resourceFieldRef: a
+ * fieldRef map (apiVersion "v1" when given) into *field_path (its value
+ * the caller's to check); the resources a resourceFieldRef may name; the
+ * API server's check of a divisor (at n's divisor key). */
+int parse_field_ref_path(struct pctx *c, const struct pp_ynode *n, const char *path,
+			 char **field_path);
 bool pp_resource_ref_supported(const char *resource);
-const char *pp_resource_divisor_error(const char *resource, const struct pp_quantity *divisor);
+int check_resource_divisor(struct pctx *c, const struct pp_ynode *n, const char *path,
+			   const char *resource, const struct pp_quantity *divisor);
 
 #endif
