@@ -244,14 +244,13 @@ static int read_object(const char *path, enum pp_object_kind kind, const char *n
 {
 	cleanup_free char *buf = NULL;
 	size_t len = 0;
-	cleanup_error struct pp_error *rerr = NULL;
-	if (pp_read_file(path, PP_STORE_FILE_MAX, &buf, &len, &rerr) < 0) {
-		if (rerr->status == ENOENT)
-			return not_found(kind, name, err);
-		return pp_error_set(err, rerr->status, "%s", rerr->msg);
-	}
+	int r = pp_store_read(path, &buf, &len, err);
+	if (r == PP_OBJECT_NOT_FOUND)
+		return not_found(kind, name, err);
+	if (r < 0)
+		return -1;
 	struct pp_manifest_set set = {0};
-	int r = pp_manifest_set_parse(path, buf, len, &set, err);
+	r = pp_manifest_set_parse(path, buf, len, &set, err);
 	explicit_bzero(buf, len);
 	if (r < 0)
 		return -1;

@@ -108,6 +108,17 @@ int pp_store_scan(const char *dir,
 	return r;
 }
 
+int pp_store_read(const char *path, char **buf, size_t *len, struct pp_error **err)
+{
+	cleanup_error struct pp_error *rerr = NULL;
+	if (pp_read_file(path, PP_STORE_FILE_MAX, buf, len, &rerr) < 0) {
+		if (rerr->status == ENOENT)
+			return PP_OBJECT_NOT_FOUND;
+		return pp_error_set(err, rerr->status, "%s", rerr->msg);
+	}
+	return 0;
+}
+
 int pp_store_write_json(const char *path, struct json_object *j, mode_t mode, struct pp_error **err)
 {
 	const char *text = json_object_to_json_string_ext(j, JSON_C_TO_STRING_PRETTY |

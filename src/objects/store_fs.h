@@ -35,6 +35,11 @@ int pp_store_scan(const char *dir,
 		  int (*fn)(const char *name, const char *path, void *ctx, struct pp_error **err),
 		  void *ctx, struct pp_error **err);
 
+/* The file's bytes (*buf NUL-terminated, at most PP_STORE_FILE_MAX);
+ * PP_OBJECT_NOT_FOUND, err untouched, when there is none: the caller's
+ * message names the object. */
+int pp_store_read(const char *path, char **buf, size_t *len, struct pp_error **err);
+
 /* j written (pretty, slashes unescaped) over path atomically. */
 int pp_store_write_json(const char *path, struct json_object *j, mode_t mode,
 			struct pp_error **err);

@@ -54,13 +54,12 @@ static int read_json(enum pp_workload_kind kind, const char *ns, const char *nam
 	cleanup_free char *path = obj_path(kind, ns, name);
 	cleanup_free char *buf = NULL;
 	size_t len = 0;
-	cleanup_error struct pp_error *rerr = NULL;
 	*out = NULL;
-	if (pp_read_file(path, PP_STORE_FILE_MAX, &buf, &len, &rerr) < 0) {
-		if (rerr->status == ENOENT)
-			return not_found(kind, name, err);
-		return pp_error_set(err, rerr->status, "%s", rerr->msg);
-	}
+	int r = pp_store_read(path, &buf, &len, err);
+	if (r == PP_OBJECT_NOT_FOUND)
+		return not_found(kind, name, err);
+	if (r < 0)
+		return -1;
 	*out = json_tokener_parse(buf);
 	if (*out == NULL || !json_object_is_type(*out, json_type_object)) {
 		json_object_put(*out);
