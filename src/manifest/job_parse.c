@@ -7,7 +7,6 @@
 #include <string.h>
 
 #include "manifest/job.h"
-#include "manifest/k8s_names.h"
 #include "manifest/parse_internal.h"
 #include "util/cleanup.h"
 

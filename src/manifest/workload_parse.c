@@ -6,7 +6,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "manifest/k8s_names.h"
 #include "manifest/job.h"
 #include "manifest/parse_internal.h"
 #include "manifest/workload.h"
