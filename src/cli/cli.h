@@ -207,8 +207,10 @@ int cli_get_workloads(int kind, char **names, int n, const char *format, const c
 int cli_describe_deployments(struct cli_select *sel, char **names, int n_names);
 int cli_describe_replicasets(struct cli_select *sel, char **names, int n_names);
 int cli_describe_daemonsets(struct cli_select *sel, char **names, int n_names);
-/* cmd_jobs.c: describe job; get's STATUS, COMPLETIONS and DURATION cells. */
+/* cmd_jobs.c: describe job NAME (cli_describe_jobs, in cmd_workloads.c,
+ * the named or listed ones); get's STATUS, COMPLETIONS and DURATION cells. */
 int cli_describe_jobs(struct cli_select *sel, char **names, int n_names);
+int cli_describe_job(const char *ns, const char *name);
 struct pp_workload;
 struct json_object;
 void cli_job_cells(const struct pp_workload *w, struct json_object *obj, char **status,

@@ -23,6 +23,33 @@
 	{                                                                                          \
 		"field-selector", "SELECTOR", "pods whose status.phase or metadata.name match"     \
 	}
+#define ROOT_FLAG                                                                                  \
+	{                                                                                          \
+		"root", "DIR", "the image store (default: $PEAPOD_ROOT or /var/lib/peapod)"        \
+	}
+#define HELP_FLAG                                                                                  \
+	{                                                                                          \
+		"help", NULL, "this help"                                                          \
+	}
+
+/* scale and rollout */
+#define WORKLOAD_NS_FLAG                                                                           \
+	{                                                                                          \
+		"namespace", "NAMESPACE",                                                          \
+		    "the workload's namespace (default: $PEAPOD_NAMESPACE, else default)"          \
+	}
+/* The options of image import that rm and prune parse too (no help: not theirs). */
+/* clang-format off */
+#define IMAGE_IMPORT_ONLY_FLAGS                                                                    \
+	{"entrypoint", NULL, NULL}, {"cmd", NULL, NULL}, {"env", NULL, NULL},                      \
+	{"workdir", NULL, NULL}, {"user", NULL, NULL}, {"stop-signal", NULL, NULL}
+/* clang-format on */
+/* A verb's doc whose option table and short options are cli_opts_VERB and
+ * cli_shorts_VERB. */
+#define VERB_DOC(verb, flags, usage, examples)                                                     \
+	{                                                                                          \
+		usage, examples, cli_opts_##verb, cli_shorts_##verb, flags, NULL                   \
+	}
 #define END_FLAGS                                                                                  \
 	{                                                                                          \
 		NULL, NULL, NULL                                                                   \
@@ -30,47 +57,35 @@
 
 static const struct cli_flag_doc run_flags[] = {
     {"filename", "FILE", "the Pod manifest to run"},
-    {"root", "DIR", "the image store (default: $PEAPOD_ROOT or /var/lib/peapod)"},
+    ROOT_FLAG,
     {"verbose", NULL, "print the pod's events as they happen"},
     {"no-prefix", NULL, "print the containers' output without the [container] prefix"},
-    {"help", NULL, "this help"},
+    HELP_FLAG,
     {"network", "NAME", "the CNI network to join (default: the pod's own, or none)"},
     END_FLAGS};
-static const struct cli_verb_doc run_doc = {
-    "run -f FILE [--network NAME] [-v] [--no-prefix]",
+static const struct cli_verb_doc run_doc = VERB_DOC(
+    run, run_flags, "run -f FILE [--network NAME] [-v] [--no-prefix]",
     "  # Run a pod in the foreground, its containers' output prefixed, until it completes\n"
-    "  peapod run -f pod.yaml\n",
-    cli_opts_run,
-    cli_shorts_run,
-    run_flags,
-    NULL};
+    "  peapod run -f pod.yaml\n");
 
 static const struct cli_flag_doc apply_flags[] = {
     {"filename", "FILE|DIR|-", "the manifests (repeatable; - for stdin)"},
     NS_FLAG,
     {"recursive", NULL, "the directories of -f, recursively"},
-    {"root", "DIR", "the image store (default: $PEAPOD_ROOT or /var/lib/peapod)"},
+    ROOT_FLAG,
     {"network", "NAME", "the CNI network the pods join"},
     {"force", NULL, "replace: delete the pods and create them anew (apply: a changed pod too)"},
     END_FLAGS};
-static const struct cli_verb_doc apply_doc = {
-    "apply -f FILE|DIR|- [-f ...] [-R] [-n NAMESPACE] [--force]",
-    "  # Create the pods, ConfigMaps and Secrets of a file, or update them\n"
-    "  peapod apply -f web.yaml\n"
-    "  # Every manifest under a directory\n"
-    "  peapod apply -R -f manifests/\n",
-    cli_opts_apply,
-    cli_shorts_apply,
-    apply_flags,
-    NULL};
-static const struct cli_verb_doc replace_doc = {
-    "replace --force -f FILE|DIR|- [-f ...] [-R] [-n NAMESPACE]",
-    "  # Delete the pods of a file and create them anew\n"
-    "  peapod replace --force -f web.yaml\n",
-    cli_opts_apply,
-    cli_shorts_apply,
-    apply_flags,
-    NULL};
+static const struct cli_verb_doc apply_doc =
+    VERB_DOC(apply, apply_flags, "apply -f FILE|DIR|- [-f ...] [-R] [-n NAMESPACE] [--force]",
+	     "  # Create the pods, ConfigMaps and Secrets of a file, or update them\n"
+	     "  peapod apply -f web.yaml\n"
+	     "  # Every manifest under a directory\n"
+	     "  peapod apply -R -f manifests/\n");
+static const struct cli_verb_doc replace_doc =
+    VERB_DOC(apply, apply_flags, "replace --force -f FILE|DIR|- [-f ...] [-R] [-n NAMESPACE]",
+	     "  # Delete the pods of a file and create them anew\n"
+	     "  peapod replace --force -f web.yaml\n");
 
 static const struct cli_flag_doc get_flags[] = {
     {"output", "FORMAT", "wide, json, yaml, name, jsonpath=TEMPLATE, custom-columns=SPEC"},
@@ -85,34 +100,26 @@ static const struct cli_flag_doc get_flags[] = {
     {"label-columns", "KEY,...", "a column for each label key"},
     {"sort-by", "JSONPATH", "sort the rows by this field (e.g. .metadata.name)"},
     END_FLAGS};
-static const struct cli_verb_doc get_doc = {
-    "get KIND[,KIND...]|all [NAME...] | get KIND/NAME... [flags]",
-    "  # List the pods of the default namespace\n"
-    "  peapod get pods\n"
-    "  # Pods and ConfigMaps at once; pods and the workload kinds\n"
-    "  peapod get pods,configmaps\n"
-    "  peapod get all\n"
-    "  # One pod and one ConfigMap\n"
-    "  peapod get pod/web configmap/settings\n"
-    "  # Watch the pods labelled app=web\n"
-    "  peapod get pods -l app=web -w\n",
-    cli_opts_get,
-    cli_shorts_get,
-    get_flags,
-    NULL};
+static const struct cli_verb_doc get_doc =
+    VERB_DOC(get, get_flags, "get KIND[,KIND...]|all [NAME...] | get KIND/NAME... [flags]",
+	     "  # List the pods of the default namespace\n"
+	     "  peapod get pods\n"
+	     "  # Pods and ConfigMaps at once; pods and the workload kinds\n"
+	     "  peapod get pods,configmaps\n"
+	     "  peapod get all\n"
+	     "  # One pod and one ConfigMap\n"
+	     "  peapod get pod/web configmap/settings\n"
+	     "  # Watch the pods labelled app=web\n"
+	     "  peapod get pods -l app=web -w\n");
 
 static const struct cli_flag_doc describe_flags[] = {NS_FLAG, ALL_NS_FLAG, SELECTOR_FLAG,
 						     FIELD_FLAG, END_FLAGS};
-static const struct cli_verb_doc describe_doc = {
-    "describe KIND [NAME...] [-n NAMESPACE|-A] [-l SELECTOR]",
-    "  # A pod's containers, their states, its volumes and its events\n"
-    "  peapod describe pod web\n"
-    "  # Every ConfigMap of the namespace\n"
-    "  peapod describe configmaps\n",
-    cli_opts_describe,
-    cli_shorts_describe,
-    describe_flags,
-    NULL};
+static const struct cli_verb_doc describe_doc =
+    VERB_DOC(describe, describe_flags, "describe KIND [NAME...] [-n NAMESPACE|-A] [-l SELECTOR]",
+	     "  # A pod's containers, their states, its volumes and its events\n"
+	     "  peapod describe pod web\n"
+	     "  # Every ConfigMap of the namespace\n"
+	     "  peapod describe configmaps\n");
 
 static const struct cli_flag_doc events_flags[] = {
     NS_FLAG,
@@ -120,23 +127,16 @@ static const struct cli_flag_doc events_flags[] = {
     {"for", "pod/NAME", "only this pod's events"},
     {"watch", NULL, "after the list, each new event"},
     END_FLAGS};
-static const struct cli_verb_doc events_doc = {
-    "events [--for pod/NAME] [-n NAMESPACE|-A] [-w]",
-    "  # The events of one pod, then the new ones as they come\n"
-    "  peapod events --for pod/web -w\n",
-    cli_opts_events,
-    cli_shorts_events,
-    events_flags,
-    NULL};
+static const struct cli_verb_doc events_doc =
+    VERB_DOC(events, events_flags, "events [--for pod/NAME] [-n NAMESPACE|-A] [-w]",
+	     "  # The events of one pod, then the new ones as they come\n"
+	     "  peapod events --for pod/web -w\n");
 
-static const struct cli_flag_doc inspect_flags[] = {NS_FLAG, END_FLAGS};
-static const struct cli_verb_doc inspect_doc = {"inspect [pod] NAME [-n NAMESPACE]",
-						"  # The pod's whole record as JSON\n"
-						"  peapod inspect web\n",
-						cli_opts_inspect,
-						cli_shorts_inspect,
-						inspect_flags,
-						NULL};
+static const struct cli_flag_doc ns_flags[] = {NS_FLAG, END_FLAGS};
+static const struct cli_verb_doc inspect_doc =
+    VERB_DOC(inspect, ns_flags, "inspect [pod] NAME [-n NAMESPACE]",
+	     "  # The pod's whole record as JSON\n"
+	     "  peapod inspect web\n");
 
 #define LOG_FLAGS_COMMON                                                                           \
 	{"container", "NAME", "the container (default: the pod's only or first one)"}, NS_FLAG
@@ -157,16 +157,12 @@ static const struct cli_flag_doc logs_flags[] = {
     {"max-log-requests", "N", "with -l -f: at most N streams at once (default 5)"},
     {"limit-bytes", "N", "at most N bytes of logs"},
     END_FLAGS};
-static const struct cli_verb_doc logs_doc = {
-    "logs [-f] [-p] POD|-l SELECTOR [-c CONTAINER] [flags]",
-    "  # The logs of the pod's container, then follow them\n"
-    "  peapod logs -f web\n"
-    "  # The last 10 lines of every container of the pods labelled app=web\n"
-    "  peapod logs -l app=web --all-containers --prefix --tail 10\n",
-    cli_opts_logs,
-    cli_shorts_logs,
-    logs_flags,
-    NULL};
+static const struct cli_verb_doc logs_doc =
+    VERB_DOC(logs, logs_flags, "logs [-f] [-p] POD|-l SELECTOR [-c CONTAINER] [flags]",
+	     "  # The logs of the pod's container, then follow them\n"
+	     "  peapod logs -f web\n"
+	     "  # The last 10 lines of every container of the pods labelled app=web\n"
+	     "  peapod logs -l app=web --all-containers --prefix --tail 10\n");
 static const struct cli_flag_doc attach_flags[] = {
     LOG_FLAGS_COMMON,
     {"follow", NULL, NULL},
@@ -199,45 +195,34 @@ static const struct cli_flag_doc exec_flags[] = {
     {"stdin", NULL, "pass our stdin to the command"},
     {"tty", NULL, "a terminal for the command"},
     END_FLAGS};
-static const struct cli_verb_doc exec_doc = {
-    "exec [-i] [-t] POD [-c CONTAINER] -- COMMAND [ARGS...]",
-    "  # A shell in the pod's container\n"
-    "  peapod exec -it web -- sh\n"
-    "  # One command in a named container\n"
-    "  peapod exec web -c app -- cat /etc/hostname\n",
-    cli_opts_exec,
-    cli_shorts_exec,
-    exec_flags,
-    NULL};
+static const struct cli_verb_doc exec_doc =
+    VERB_DOC(exec, exec_flags, "exec [-i] [-t] POD [-c CONTAINER] -- COMMAND [ARGS...]",
+	     "  # A shell in the pod's container\n"
+	     "  peapod exec -it web -- sh\n"
+	     "  # One command in a named container\n"
+	     "  peapod exec web -c app -- cat /etc/hostname\n");
 
 static const struct cli_flag_doc cp_flags[] = {
     {"container", "NAME", "the container (default: the pod's first)"},
     NS_FLAG,
-    {"help", NULL, "this help"},
+    HELP_FLAG,
     END_FLAGS};
-static const struct cli_verb_doc cp_doc = {
-    "cp [-c CONTAINER] [-n NAMESPACE] POD:PATH LOCAL | LOCAL POD:PATH",
-    "  # A file out of the pod's container, and a directory into it\n"
-    "  peapod cp web:/etc/nginx/nginx.conf ./nginx.conf\n"
-    "  peapod cp ./site web:/usr/share/html -c app\n",
-    cli_opts_cp,
-    cli_shorts_cp,
-    cp_flags,
-    NULL};
+static const struct cli_verb_doc cp_doc =
+    VERB_DOC(cp, cp_flags, "cp [-c CONTAINER] [-n NAMESPACE] POD:PATH LOCAL | LOCAL POD:PATH",
+	     "  # A file out of the pod's container, and a directory into it\n"
+	     "  peapod cp web:/etc/nginx/nginx.conf ./nginx.conf\n"
+	     "  peapod cp ./site web:/usr/share/html -c app\n");
 
 static const struct cli_flag_doc port_forward_flags[] = {
     NS_FLAG,
     {"address", "ADDR,...", "the local addresses to listen on (default: localhost)"},
-    {"help", NULL, "this help"},
+    HELP_FLAG,
     END_FLAGS};
-static const struct cli_verb_doc port_forward_doc = {
-    "port-forward POD [LOCAL:]REMOTE... [--address ADDR] [-n NAMESPACE]",
-    "  # Local port 8080 to the pod's port 80, until Ctrl-C\n"
-    "  peapod port-forward web 8080:80\n",
-    cli_opts_port_forward,
-    cli_shorts_port_forward,
-    port_forward_flags,
-    NULL};
+static const struct cli_verb_doc port_forward_doc =
+    VERB_DOC(port_forward, port_forward_flags,
+	     "port-forward POD [LOCAL:]REMOTE... [--address ADDR] [-n NAMESPACE]",
+	     "  # Local port 8080 to the pod's port 80, until Ctrl-C\n"
+	     "  peapod port-forward web 8080:80\n");
 
 static const struct cli_flag_doc debug_flags[] = {
     NS_FLAG,
@@ -248,16 +233,13 @@ static const struct cli_flag_doc debug_flags[] = {
     {"stdin", NULL, "attach our stdin to it"},
     {"tty", NULL, "a terminal for it"},
     {"quiet", NULL, "no messages, only the container's output"},
-    {"help", NULL, "this help"},
+    HELP_FLAG,
     END_FLAGS};
-static const struct cli_verb_doc debug_doc = {
-    "debug POD -it --image IMAGE [--target CONTAINER] [-c NAME] [-- COMMAND...]",
-    "  # A busybox shell next to the pod's app container, seeing its processes\n"
-    "  peapod debug web -it --image busybox --target app -- sh\n",
-    cli_opts_debug,
-    cli_shorts_debug,
-    debug_flags,
-    NULL};
+static const struct cli_verb_doc debug_doc =
+    VERB_DOC(debug, debug_flags,
+	     "debug POD -it --image IMAGE [--target CONTAINER] [-c NAME] [-- COMMAND...]",
+	     "  # A busybox shell next to the pod's app container, seeing its processes\n"
+	     "  peapod debug web -it --image busybox --target app -- sh\n");
 
 static const struct cli_flag_doc wait_flags[] = {
     {"for", "CONDITION", "condition=Ready, delete, jsonpath='{...}'=VALUE"},
@@ -267,14 +249,10 @@ static const struct cli_flag_doc wait_flags[] = {
     FIELD_FLAG,
     {"all", NULL, "every pod of the namespace"},
     END_FLAGS};
-static const struct cli_verb_doc wait_doc = {
-    "wait [pod/]NAME...|-l SELECTOR|--all --for CONDITION [--timeout DURATION]",
+static const struct cli_verb_doc wait_doc = VERB_DOC(
+    wait, wait_flags, "wait [pod/]NAME...|-l SELECTOR|--all --for CONDITION [--timeout DURATION]",
     "  # Until the pod is Ready, at most a minute\n"
-    "  peapod wait pod/web --for condition=Ready --timeout 60s\n",
-    cli_opts_wait,
-    cli_shorts_wait,
-    wait_flags,
-    NULL};
+    "  peapod wait pod/web --for condition=Ready --timeout 60s\n");
 
 static const struct cli_flag_doc delete_flags[] = {
     {"filename", "FILE|DIR|-", "the objects of these manifests"},
@@ -287,17 +265,14 @@ static const struct cli_flag_doc delete_flags[] = {
     FIELD_FLAG,
     {"all", NULL, "every pod of the namespace"},
     END_FLAGS};
-static const struct cli_verb_doc delete_doc = {
-    "delete [pod] NAME...|-l SELECTOR|--all|-f FILE | delete configmap|secret|pvc NAME...",
-    "  # Stop a pod and remove it\n"
-    "  peapod delete pod web\n"
-    "  # The objects of a manifest; a ConfigMap\n"
-    "  peapod delete -f web.yaml\n"
-    "  peapod delete configmap settings\n",
-    cli_opts_delete,
-    cli_shorts_delete,
-    delete_flags,
-    NULL};
+static const struct cli_verb_doc delete_doc =
+    VERB_DOC(delete, delete_flags,
+	     "delete [pod] NAME...|-l SELECTOR|--all|-f FILE | delete configmap|secret|pvc NAME...",
+	     "  # Stop a pod and remove it\n"
+	     "  peapod delete pod web\n"
+	     "  # The objects of a manifest; a ConfigMap\n"
+	     "  peapod delete -f web.yaml\n"
+	     "  peapod delete configmap settings\n");
 
 static const struct cli_flag_doc create_flags[] = {
     {"from-literal", "KEY=VALUE", "a key and its value (repeatable)"},
@@ -312,31 +287,21 @@ static const struct cli_flag_doc create_flags[] = {
     {"docker-password", "PASSWORD", "docker-registry: the password"},
     {"docker-email", "EMAIL", "docker-registry: the e-mail"},
     END_FLAGS};
-static const struct cli_verb_doc create_doc = {
-    "create configmap|secret generic|secret tls|secret docker-registry NAME [flags]",
-    "  # A ConfigMap from literals, a Secret from a file\n"
-    "  peapod create configmap settings --from-literal=mode=fast\n"
-    "  peapod create secret generic creds --from-file=token=./token.txt\n",
-    cli_opts_create,
-    cli_shorts_create,
-    create_flags,
-    NULL};
+static const struct cli_verb_doc create_doc =
+    VERB_DOC(create, create_flags,
+	     "create configmap|secret generic|secret tls|secret docker-registry NAME [flags]",
+	     "  # A ConfigMap from literals, a Secret from a file\n"
+	     "  peapod create configmap settings --from-literal=mode=fast\n"
+	     "  peapod create secret generic creds --from-file=token=./token.txt\n");
 
-static const struct cli_flag_doc pause_flags[] = {NS_FLAG, END_FLAGS};
-static const struct cli_verb_doc pause_doc = {"pause POD... [-n NAMESPACE]",
-					      "  # Freeze every process of the pod\n"
-					      "  peapod pause web\n",
-					      cli_opts_pause,
-					      cli_shorts_pause,
-					      pause_flags,
-					      NULL};
-static const struct cli_verb_doc unpause_doc = {"unpause POD... [-n NAMESPACE]",
-						"  # Thaw it\n"
-						"  peapod unpause web\n",
-						cli_opts_pause,
-						cli_shorts_pause,
-						pause_flags,
-						NULL};
+static const struct cli_verb_doc pause_doc =
+    VERB_DOC(pause, ns_flags, "pause POD... [-n NAMESPACE]",
+	     "  # Freeze every process of the pod\n"
+	     "  peapod pause web\n");
+static const struct cli_verb_doc unpause_doc =
+    VERB_DOC(pause, ns_flags, "unpause POD... [-n NAMESPACE]",
+	     "  # Thaw it\n"
+	     "  peapod unpause web\n");
 
 static const struct cli_flag_doc stats_flags[] = {
     NS_FLAG,
@@ -345,57 +310,39 @@ static const struct cli_flag_doc stats_flags[] = {
     {"containers", NULL, NULL},
     {"no-stream", NULL, "one sample (the only mode; as podman's flag)"},
     END_FLAGS};
-static const struct cli_verb_doc stats_doc = {
-    "stats [POD...] [-n NAMESPACE|-A] [-i SECONDS]",
-    "  # CPU, memory and pids of every running pod, per container\n"
-    "  peapod stats -A\n",
-    cli_opts_stats,
-    cli_shorts_stats,
-    stats_flags,
-    NULL};
+static const struct cli_verb_doc stats_doc =
+    VERB_DOC(stats, stats_flags, "stats [POD...] [-n NAMESPACE|-A] [-i SECONDS]",
+	     "  # CPU, memory and pids of every running pod, per container\n"
+	     "  peapod stats -A\n");
 static const struct cli_flag_doc top_flags[] = {NS_FLAG,
 						ALL_NS_FLAG,
 						{"interval", "SECONDS", "the CPU sample's window"},
 						{"containers", NULL, "a row per container"},
 						{"no-stream", NULL, "one sample (the only mode)"},
 						END_FLAGS};
-static const struct cli_verb_doc top_doc = {"top pod [POD] [-n NAMESPACE|-A] [--containers]",
-					    "  # CPU and memory of the pods, per container\n"
-					    "  peapod top pod --containers\n",
-					    cli_opts_stats,
-					    cli_shorts_stats,
-					    top_flags,
-					    NULL};
+static const struct cli_verb_doc top_doc =
+    VERB_DOC(stats, top_flags, "top pod [POD] [-n NAMESPACE|-A] [--containers]",
+	     "  # CPU and memory of the pods, per container\n"
+	     "  peapod top pod --containers\n");
 
 static const struct cli_flag_doc scale_flags[] = {
-    {"replicas", "N", "the number of pods the workload keeps"},
-    {"namespace", "NAMESPACE",
-     "the workload's namespace (default: $PEAPOD_NAMESPACE, else default)"},
-    END_FLAGS};
-static const struct cli_verb_doc scale_doc = {
-    "scale deployment|replicaset NAME --replicas N [-n NAMESPACE]",
-    "  # Keep 5 pods of the Deployment web\n"
-    "  peapod scale deployment web --replicas 5\n",
-    cli_opts_scale,
-    cli_shorts_scale,
-    scale_flags,
-    NULL};
+    {"replicas", "N", "the number of pods the workload keeps"}, WORKLOAD_NS_FLAG, END_FLAGS};
+static const struct cli_verb_doc scale_doc =
+    VERB_DOC(scale, scale_flags, "scale deployment|replicaset NAME --replicas N [-n NAMESPACE]",
+	     "  # Keep 5 pods of the Deployment web\n"
+	     "  peapod scale deployment web --replicas 5\n");
 
 static const struct cli_flag_doc rollout_flags[] = {
-    {"namespace", "NAMESPACE",
-     "the workload's namespace (default: $PEAPOD_NAMESPACE, else default)"},
+    WORKLOAD_NS_FLAG,
     {"timeout", "DURATION", "status: give up after this long (seconds, or with s or m)"},
     END_FLAGS};
-static const struct cli_verb_doc rollout_doc = {
-    "rollout status|restart deployment/NAME [--timeout DURATION] [-n NAMESPACE]",
-    "  # Wait until the Deployment web's new pods are all available\n"
-    "  peapod rollout status deployment/web\n"
-    "  # Replace its pods, a few at a time, by its strategy\n"
-    "  peapod rollout restart deployment/web\n",
-    cli_opts_rollout,
-    cli_shorts_rollout,
-    rollout_flags,
-    NULL};
+static const struct cli_verb_doc rollout_doc =
+    VERB_DOC(rollout, rollout_flags,
+	     "rollout status|restart deployment/NAME [--timeout DURATION] [-n NAMESPACE]",
+	     "  # Wait until the Deployment web's new pods are all available\n"
+	     "  peapod rollout status deployment/web\n"
+	     "  # Replace its pods, a few at a time, by its strategy\n"
+	     "  peapod rollout restart deployment/web\n");
 
 static const struct cli_flag_doc node_flags[] = {
     {"manifests", "DIR",
@@ -404,9 +351,10 @@ static const struct cli_flag_doc node_flags[] = {
     {"install-unit", NULL, "write that unit where this host's init reads it"},
     {"cri", NULL, "also serve the CRI (runtime.v1 and image services) for kubelet and crictl"},
     {"cri-socket", "PATH", "the CRI socket (implies --cri; default: $PEAPOD_RUN/cri.sock)"},
-    {"help", NULL, "this help"},
+    HELP_FLAG,
     END_FLAGS};
-static const struct cli_verb_doc node_doc = {
+static const struct cli_verb_doc node_doc = VERB_DOC(
+    node, node_flags,
     "node [--manifests DIR] [--cri] [--cri-socket PATH] | node --print-unit systemd|sysv | node "
     "--install-unit",
     "  # Keep the pods of /etc/peapod/manifests running; at boot, gc first\n"
@@ -414,11 +362,7 @@ static const struct cli_verb_doc node_doc = {
     "  # The same, and the CRI for kubelet on /run/peapod/cri.sock\n"
     "  peapod node --cri\n"
     "  # Start it at boot\n"
-    "  peapod node --install-unit\n",
-    cli_opts_node,
-    cli_shorts_node,
-    node_flags,
-    NULL};
+    "  peapod node --install-unit\n");
 
 static const struct option no_opts[] = {{NULL, 0, NULL, 0}};
 static const struct cli_flag_doc no_flags[] = {END_FLAGS};
@@ -460,17 +404,13 @@ static const struct cli_verb_doc system_doc = {
 static const struct cli_flag_doc version_flags[] = {
     {"output", "json|yaml", "as a document"},
     {"client", NULL, "only the client's version (as kubectl's)"},
-    {"help", NULL, "this help"},
+    HELP_FLAG,
     END_FLAGS};
-static const struct cli_verb_doc version_doc = {
-    "version [-o json|yaml]",
-    "  # peapod's version, its store's format and the kernel features it found\n"
-    "  peapod version\n"
-    "  peapod version -o json\n",
-    cli_opts_version,
-    cli_shorts_version,
-    version_flags,
-    NULL};
+static const struct cli_verb_doc version_doc =
+    VERB_DOC(version, version_flags, "version [-o json|yaml]",
+	     "  # peapod's version, its store's format and the kernel features it found\n"
+	     "  peapod version\n"
+	     "  peapod version -o json\n");
 static const struct cli_verb_doc completion_doc = {
     "completion bash|zsh|fish",
     "  # Load the completion in the current bash, or for every new one\n"
@@ -492,15 +432,6 @@ static const struct cli_verb_doc help_doc = {"help [COMMAND]",
 					     no_flags,
 					     NULL};
 
-#define ROOT_FLAG                                                                                  \
-	{                                                                                          \
-		"root", "DIR", "the image store (default: $PEAPOD_ROOT or /var/lib/peapod)"        \
-	}
-#define HELP_FLAG                                                                                  \
-	{                                                                                          \
-		"help", NULL, "this help"                                                          \
-	}
-
 /* image import, rm and prune parse one table; each takes its part. */
 static const struct cli_flag_doc image_import_flags[] = {
     {"entrypoint", "JSON|WORD", "the image's entrypoint"},
@@ -513,51 +444,27 @@ static const struct cli_flag_doc image_import_flags[] = {
     {"force", NULL, NULL},
     HELP_FLAG,
     END_FLAGS};
-static const struct cli_verb_doc image_import_doc = {
-    "image import SRC... REF [flags]",
-    "  # A root filesystem directory as an image; two layers, the first lowest\n"
-    "  peapod image import ./rootfs busybox:1.36\n"
-    "  peapod image import ./base ./app app:1 --cmd '[\"/app\"]'\n",
-    cli_opts_image,
-    cli_shorts_image,
-    image_import_flags,
-    NULL};
+static const struct cli_verb_doc image_import_doc =
+    VERB_DOC(image, image_import_flags, "image import SRC... REF [flags]",
+	     "  # A root filesystem directory as an image; two layers, the first lowest\n"
+	     "  peapod image import ./rootfs busybox:1.36\n"
+	     "  peapod image import ./base ./app app:1 --cmd '[\"/app\"]'\n");
 static const struct cli_flag_doc image_rm_flags[] = {
-    {"entrypoint", NULL, NULL},
-    {"cmd", NULL, NULL},
-    {"env", NULL, NULL},
-    {"workdir", NULL, NULL},
-    {"user", NULL, NULL},
-    {"stop-signal", NULL, NULL},
+    IMAGE_IMPORT_ONLY_FLAGS,
     ROOT_FLAG,
     {"force", NULL, "untag it even while a pod runs it"},
     HELP_FLAG,
     END_FLAGS};
-static const struct cli_verb_doc image_rm_doc = {"image rm REF... [--force]",
-						 "  # Remove an image no pod runs\n"
-						 "  peapod image rm busybox:1.36\n",
-						 cli_opts_image,
-						 cli_shorts_image,
-						 image_rm_flags,
-						 NULL};
-static const struct cli_flag_doc image_prune_flags[] = {{"entrypoint", NULL, NULL},
-							{"cmd", NULL, NULL},
-							{"env", NULL, NULL},
-							{"workdir", NULL, NULL},
-							{"user", NULL, NULL},
-							{"stop-signal", NULL, NULL},
-							ROOT_FLAG,
-							{"force", NULL, NULL},
-							HELP_FLAG,
-							END_FLAGS};
-static const struct cli_verb_doc image_prune_doc = {
-    "image prune",
-    "  # Untagged images, and the layers and blobs nothing uses\n"
-    "  peapod image prune\n",
-    cli_opts_image,
-    cli_shorts_image,
-    image_prune_flags,
-    NULL};
+static const struct cli_verb_doc image_rm_doc =
+    VERB_DOC(image, image_rm_flags, "image rm REF... [--force]",
+	     "  # Remove an image no pod runs\n"
+	     "  peapod image rm busybox:1.36\n");
+static const struct cli_flag_doc image_prune_flags[] = {
+    IMAGE_IMPORT_ONLY_FLAGS, ROOT_FLAG, {"force", NULL, NULL}, HELP_FLAG, END_FLAGS};
+static const struct cli_verb_doc image_prune_doc =
+    VERB_DOC(image, image_prune_flags, "image prune",
+	     "  # Untagged images, and the layers and blobs nothing uses\n"
+	     "  peapod image prune\n");
 static const struct cli_flag_doc image_pull_flags[] = {
     {"platform", "OS/ARCH[/VARIANT]", "the platform to pick from an index (default: this host's)"},
     {"creds", "USER:PASS", "the registry's credentials"},
@@ -567,15 +474,11 @@ static const struct cli_flag_doc image_pull_flags[] = {
     {"quiet", NULL, "only the image id"},
     HELP_FLAG,
     END_FLAGS};
-static const struct cli_verb_doc image_pull_doc = {
-    "image pull [flags] REF",
-    "  # An image from a registry; from a local one over plain HTTP\n"
-    "  peapod image pull quay.io/team/app:1\n"
-    "  peapod image pull --tls-verify=false 127.0.0.1:5000/app:1\n",
-    cli_opts_image_pull,
-    cli_shorts_image_pull,
-    image_pull_flags,
-    NULL};
+static const struct cli_verb_doc image_pull_doc =
+    VERB_DOC(image_pull, image_pull_flags, "image pull [flags] REF",
+	     "  # An image from a registry; from a local one over plain HTTP\n"
+	     "  peapod image pull quay.io/team/app:1\n"
+	     "  peapod image pull --tls-verify=false 127.0.0.1:5000/app:1\n");
 static const struct cli_flag_doc image_ls_flags[] = {
     {"digests", NULL, "a DIGEST column"},
     {"quiet", NULL, "only the image ids"},
@@ -584,29 +487,19 @@ static const struct cli_flag_doc image_ls_flags[] = {
     ROOT_FLAG,
     HELP_FLAG,
     END_FLAGS};
-static const struct cli_verb_doc image_ls_doc = {"image ls [--digests] [-q] [-o json]",
-						 "  # The images, newest first\n"
-						 "  peapod image ls --digests\n",
-						 cli_opts_image_ls,
-						 cli_shorts_image_ls,
-						 image_ls_flags,
-						 NULL};
+static const struct cli_verb_doc image_ls_doc =
+    VERB_DOC(image_ls, image_ls_flags, "image ls [--digests] [-q] [-o json]",
+	     "  # The images, newest first\n"
+	     "  peapod image ls --digests\n");
 static const struct cli_flag_doc image_root_flags[] = {ROOT_FLAG, HELP_FLAG, END_FLAGS};
-static const struct cli_verb_doc image_inspect_doc = {
-    "image inspect IMAGE...",
-    "  # An image's config and layers as JSON, as podman's\n"
-    "  peapod image inspect busybox:1.36\n",
-    cli_opts_image_root,
-    cli_shorts_image_root,
-    image_root_flags,
-    NULL};
-static const struct cli_verb_doc image_tag_doc = {"image tag SOURCE TARGET...",
-						  "  # Another name for an image\n"
-						  "  peapod image tag busybox:1.36 mybox:latest\n",
-						  cli_opts_image_root,
-						  cli_shorts_image_root,
-						  image_root_flags,
-						  NULL};
+static const struct cli_verb_doc image_inspect_doc =
+    VERB_DOC(image_root, image_root_flags, "image inspect IMAGE...",
+	     "  # An image's config and layers as JSON, as podman's\n"
+	     "  peapod image inspect busybox:1.36\n");
+static const struct cli_verb_doc image_tag_doc =
+    VERB_DOC(image_root, image_root_flags, "image tag SOURCE TARGET...",
+	     "  # Another name for an image\n"
+	     "  peapod image tag busybox:1.36 mybox:latest\n");
 static const struct cli_flag_doc image_load_flags[] = {
     {"input", "FILE|DIR|-", "the archive or OCI layout (default: stdin)"},
     {"output", NULL, NULL},
@@ -641,13 +534,10 @@ static const struct cli_verb_doc image_save_doc = {
     NULL};
 static const struct cli_flag_doc system_df_flags[] = {
     {"verbose", NULL, "per image: SHARED SIZE and UNIQUE SIZE"}, ROOT_FLAG, HELP_FLAG, END_FLAGS};
-static const struct cli_verb_doc system_df_doc = {"system df [-v]",
-						  "  # What the images and the pods use on disk\n"
-						  "  peapod system df -v\n",
-						  cli_opts_system_df,
-						  cli_shorts_system_df,
-						  system_df_flags,
-						  NULL};
+static const struct cli_verb_doc system_df_doc =
+    VERB_DOC(system_df, system_df_flags, "system df [-v]",
+	     "  # What the images and the pods use on disk\n"
+	     "  peapod system df -v\n");
 
 const struct cli_command cli_subcommands[] = {
     {"image pull", cmd_image, "pull an image from a registry", CLI_GROUP_IMAGE, &image_pull_doc},

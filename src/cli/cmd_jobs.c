@@ -156,7 +156,7 @@ static void describe_job(const struct pp_workload *w, const struct pp_job *job,
 	pp_kv_array_free(tl, n_tl);
 }
 
-static int describe_one(const char *ns, const char *name)
+int cli_describe_job(const char *ns, const char *name)
 {
 	cleanup_error struct pp_error *err = NULL;
 	struct pp_workload *w = NULL;
@@ -180,38 +180,6 @@ static int describe_one(const char *ns, const char *name)
 	pp_workload_free(w);
 	json_object_put(obj);
 	return 0;
-}
-
-int cli_describe_jobs(struct cli_select *sel, char **names, int n_names)
-{
-	const char *ns = cli_namespace(sel->ns);
-	int status = 0;
-	(void)pp_workloads_resume(NULL);
-	if (n_names == 0) {
-		struct pp_workload **ws = NULL;
-		size_t n = 0;
-		cleanup_error struct pp_error *err = NULL;
-		if (pp_workload_list(PP_WL_JOB, ns, &ws, NULL, &n, &err) < 0) {
-			cli_print_error(err);
-			return CLI_EXIT_FAILURE;
-		}
-		for (size_t i = 0; i < n; i++) {
-			if (i > 0)
-				printf("\n\n");
-			int r = describe_one(ns, ws[i]->name);
-			status = r > status ? r : status;
-		}
-		pp_workload_list_free(ws, NULL, n);
-		return status;
-	}
-	for (int i = 0; i < n_names; i++) {
-		if (i > 0)
-			printf("\n\n");
-		const char *slash = strchr(names[i], '/');
-		int r = describe_one(ns, slash ? slash + 1 : names[i]);
-		status = r > status ? r : status;
-	}
-	return status;
 }
 
 /* ---- wait --for=condition=complete job/NAME ---- */

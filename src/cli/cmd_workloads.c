@@ -1,6 +1,6 @@
 /* Deployments, ReplicaSets, DaemonSets: get (kubectl's columns, -o json,
- * yaml, name, jsonpath), describe (with the controller's events), delete
- * (cascading), scale, rollout status|restart. */
+ * yaml, name, jsonpath), describe (with the controller's events; a Job's
+ * page is cmd_jobs.c's), delete (cascading), scale, rollout status|restart. */
 #include <getopt.h>
 #include <json-c/json.h>
 #include <poll.h>
@@ -295,6 +295,8 @@ static void describe_replicasets_of(const struct pp_workload *d)
 
 static int describe_one(enum pp_workload_kind kind, const char *ns, const char *name)
 {
+	if (kind == PP_WL_JOB)
+		return cli_describe_job(ns, name);
 	cleanup_error struct pp_error *err = NULL;
 	struct pp_workload *w = NULL;
 	struct json_object *obj = NULL;
@@ -387,10 +389,11 @@ static int describe_kind(enum pp_workload_kind kind, struct cli_select *sel, cha
 		for (size_t i = 0; i < n; i++) {
 			if (i > 0)
 				printf("\n\n");
-			describe_one(kind, ns, ws[i]->name);
+			int r = describe_one(kind, ns, ws[i]->name);
+			status = r > status ? r : status;
 		}
 		pp_workload_list_free(ws, NULL, n);
-		return 0;
+		return status;
 	}
 	for (int i = 0; i < n_names; i++) {
 		if (i > 0)
@@ -414,6 +417,11 @@ int cli_describe_replicasets(struct cli_select *sel, char **names, int n_names)
 int cli_describe_daemonsets(struct cli_select *sel, char **names, int n_names)
 {
 	return describe_kind(PP_WL_DAEMONSET, sel, names, n_names);
+}
+
+int cli_describe_jobs(struct cli_select *sel, char **names, int n_names)
+{
+	return describe_kind(PP_WL_JOB, sel, names, n_names);
 }
 
 /* ---- delete ---- */

@@ -8,17 +8,6 @@
 
 #include "manifest/config_object.h"
 
-struct field_ref {
-	char *api_version;
-	char *field_path;
-};
-
-static const struct field field_ref_fields[] = {
-    F_STR("apiVersion", struct field_ref, api_version),
-    F_STR_REQ("fieldPath", struct field_ref, field_path),
-    F_END,
-};
-
 static bool is_supported_field_path(const char *p)
 {
 	static const char *const plain[] = {"metadata.name",
@@ -48,19 +37,9 @@ static bool is_supported_field_path(const char *p)
 static int parse_field_ref(struct pctx *c, const struct pp_ynode *n, const char *path, void *obj)
 {
 	struct pp_env_var *e = obj;
-	struct field_ref r = {0};
-	int ret = walk_map(c, n, path, field_ref_fields, &r);
 	e->source = PP_ENV_FIELD_REF;
-	e->field_path = r.field_path;
-	cleanup_free char *api = r.api_version;
-	if (ret < 0)
+	if (parse_field_ref_path(c, n, path, &e->field_path) < 0)
 		return -1;
-	if (api != NULL && strcmp(api, "v1") != 0) {
-		return perr_key(c, n, path, "apiVersion",
-				"unsupported value \"%s\": "
-				"supported values: \"v1\"",
-				api);
-	}
 	if (!is_supported_field_path(e->field_path)) {
 		return perr_key(c, n, path, "fieldPath", "unsupported fieldPath \"%s\"",
 				e->field_path);
@@ -94,12 +73,7 @@ static int parse_resource_ref(struct pctx *c, const struct pp_ynode *n, const ch
 	if (!pp_resource_ref_supported(e->resource)) {
 		return perr_key(c, n, path, "resource", "unsupported resource \"%s\"", e->resource);
 	}
-	const char *bad = pp_resource_divisor_error(e->resource, &e->divisor);
-	if (bad != NULL) {
-		return perr_key(c, n, path, "divisor", "invalid value \"%s\": %s", e->divisor.text,
-				bad);
-	}
-	return 0;
+	return check_resource_divisor(c, n, path, e->resource, &e->divisor);
 }
 
 static const struct field key_ref_fields[] = {

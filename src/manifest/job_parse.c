@@ -7,7 +7,6 @@
 #include <string.h>
 
 #include "manifest/job.h"
-#include "manifest/k8s_names.h"
 #include "manifest/parse_internal.h"
 #include "util/cleanup.h"
 
@@ -21,7 +20,6 @@
  * checks across fields. */
 struct job_parse {
 	struct pp_job *job;
-	char *generate_name;
 	bool has_completions, has_parallelism, has_selector;
 	const struct pp_ynode *template_node, *selector_node, *completions_node;
 };
@@ -52,90 +50,32 @@ void pp_job_free(struct pp_job *job)
 
 /* ---- metadata ---- */
 
-static int parse_name(struct pctx *c, const struct pp_ynode *n, const char *path, void *obj)
+/* the API server checks the labels it generates: job-name=NAME */
+static int check_job_name(struct pctx *c, const struct pp_ynode *n, const char *path,
+			  const char *name)
 {
-	struct pp_job *job = ((struct job_parse *)obj)->job;
-	if (get_string(c, n, path, &job->name) < 0)
-		return -1;
-	if (!pp_is_dns1123_subdomain(job->name))
-		return perr(
-		    c, n->pos, path,
-		    "invalid name \"%s\": must be a lowercase RFC 1123 subdomain (at most 253 "
-		    "characters of a-z, 0-9, '-' and '.', starting and ending alphanumeric)",
-		    job->name);
-	/* the API server checks the labels it generates: job-name=NAME */
-	if (strlen(job->name) > MAX_JOB_NAME)
+	if (strlen(name) > MAX_JOB_NAME)
 		return perr(c, n->pos, path,
 			    "invalid name \"%s\": must be no more than %d characters (it is the "
 			    "value of its pods' job-name label)",
-			    job->name, MAX_JOB_NAME);
+			    name, MAX_JOB_NAME);
 	return 0;
 }
-
-static int parse_namespace(struct pctx *c, const struct pp_ynode *n, const char *path, void *obj)
-{
-	struct pp_job *job = ((struct job_parse *)obj)->job;
-	if (get_string(c, n, path, &job->namespace_) < 0)
-		return -1;
-	if (!pp_is_dns1123_label(job->namespace_))
-		return perr(c, n->pos, path, "invalid namespace \"%s\": must be a DNS-1123 label",
-			    job->namespace_);
-	return 0;
-}
-
-static int parse_uid(struct pctx *c, const struct pp_ynode *n, const char *path, void *obj)
-{
-	return get_string(c, n, path, &((struct job_parse *)obj)->job->uid);
-}
-
-static int parse_labels(struct pctx *c, const struct pp_ynode *n, const char *path, void *obj)
-{
-	struct pp_job *job = ((struct job_parse *)obj)->job;
-	if (get_string_map(c, n, path, &job->labels, &job->n_labels) < 0)
-		return -1;
-	return check_meta_map(c, n, path, true);
-}
-
-static int parse_annotations(struct pctx *c, const struct pp_ynode *n, const char *path, void *obj)
-{
-	struct pp_job *job = ((struct job_parse *)obj)->job;
-	if (get_string_map(c, n, path, &job->annotations, &job->n_annotations) < 0)
-		return -1;
-	return check_meta_map(c, n, path, false);
-}
-
-static const struct field metadata_fields[] = {
-    F_FN("name", parse_name),
-    F_STR("generateName", struct job_parse, generate_name),
-    F_FN("namespace", parse_namespace),
-    F_FN("uid", parse_uid),
-    F_FN("labels", parse_labels),
-    F_FN("annotations", parse_annotations),
-    /* set by the API server; harmless in a manifest saved with kubectl get -o yaml */
-    F_SKIP("creationTimestamp"),
-    F_SKIP("deletionTimestamp"),
-    F_SKIP("deletionGracePeriodSeconds"),
-    F_SKIP("resourceVersion"),
-    F_SKIP("generation"),
-    F_SKIP("selfLink"),
-    F_SKIP("managedFields"),
-    F_SKIP("ownerReferences"),
-    F_SKIP("finalizers"),
-    F_END,
-};
 
 static int parse_metadata(struct pctx *c, const struct pp_ynode *n, const char *path, void *obj)
 {
-	struct job_parse *jp = obj;
-	if (walk_map(c, n, path, metadata_fields, jp) < 0)
-		return -1;
-	if (jp->job->name == NULL && jp->generate_name != NULL)
-		return perr(c, n->pos, "metadata.name",
-			    "required field \"name\" is missing: peapod does not generate names "
-			    "from metadata.generateName");
-	if (jp->job->name == NULL)
-		return perr(c, n->pos, "metadata.name", "required field \"name\" is missing");
-	return 0;
+	struct pp_job *job = ((struct job_parse *)obj)->job;
+	struct meta_target m = {
+	    .name = &job->name,
+	    .namespace_ = &job->namespace_,
+	    .uid = &job->uid,
+	    .labels = &job->labels,
+	    .n_labels = &job->n_labels,
+	    .annotations = &job->annotations,
+	    .n_annotations = &job->n_annotations,
+	    .check_name = check_job_name,
+	};
+	return parse_meta(c, n, path, &m);
 }
 
 /* ---- spec ---- */
@@ -470,7 +410,6 @@ int parse_job(struct pctx *c, const struct pp_ynode *root, struct pp_job *job)
 				    c->source, root->pos.line, root->pos.col,
 				    ynode_type_name(root));
 	struct job_parse jp = {.job = job};
-	cleanup_free char *gen = NULL;
 	job->pos = root->pos;
 	job->completions = -1;
 	job->backoff_limit = PP_JOB_DEFAULT_BACKOFF_LIMIT;
@@ -479,9 +418,7 @@ int parse_job(struct pctx *c, const struct pp_ynode *root, struct pp_job *job)
 	const struct pp_ynode *kind = pp_ymap_get(root, "kind");
 	if (kind != NULL && !ynode_is_null(kind) && parse_kind(c, kind, "kind", NULL) < 0)
 		return -1;
-	int r = walk_map(c, root, "", top_fields, &jp);
-	gen = jp.generate_name;
-	if (r < 0)
+	if (walk_map(c, root, "", top_fields, &jp) < 0)
 		return -1;
 	if (job->namespace_ == NULL)
 		job->namespace_ = xstrdup(DEFAULT_NAMESPACE);

@@ -13,92 +13,22 @@
 struct object_maps {
 	struct pp_config_object *o;
 	const struct pp_ynode *data, *binary_data, *string_data;
-	char *generate_name;
-};
-
-static int parse_name(struct pctx *c, const struct pp_ynode *n, const char *path, void *obj)
-{
-	struct object_maps *m = obj;
-	if (get_string(c, n, path, &m->o->name) < 0)
-		return -1;
-	if (!pp_is_dns1123_subdomain(m->o->name))
-		return perr(
-		    c, n->pos, path,
-		    "invalid name \"%s\": must be a lowercase RFC 1123 subdomain (at most 253 "
-		    "characters of a-z, 0-9, '-' and '.', starting and ending alphanumeric)",
-		    m->o->name);
-	return 0;
-}
-
-static int parse_namespace(struct pctx *c, const struct pp_ynode *n, const char *path, void *obj)
-{
-	struct object_maps *m = obj;
-	if (get_string(c, n, path, &m->o->namespace_) < 0)
-		return -1;
-	if (!pp_is_dns1123_label(m->o->namespace_))
-		return perr(c, n->pos, path, "invalid namespace \"%s\": must be a DNS-1123 label",
-			    m->o->namespace_);
-	return 0;
-}
-
-static int parse_labels(struct pctx *c, const struct pp_ynode *n, const char *path, void *obj)
-{
-	struct object_maps *m = obj;
-	if (get_string_map(c, n, path, &m->o->labels, &m->o->n_labels) < 0)
-		return -1;
-	return check_meta_map(c, n, path, true);
-}
-
-static int parse_annotations(struct pctx *c, const struct pp_ynode *n, const char *path, void *obj)
-{
-	struct object_maps *m = obj;
-	if (get_string_map(c, n, path, &m->o->annotations, &m->o->n_annotations) < 0)
-		return -1;
-	return check_meta_map(c, n, path, false);
-}
-
-static int parse_uid(struct pctx *c, const struct pp_ynode *n, const char *path, void *obj)
-{
-	return get_string(c, n, path, &((struct object_maps *)obj)->o->uid);
-}
-
-static int parse_created(struct pctx *c, const struct pp_ynode *n, const char *path, void *obj)
-{
-	return get_string(c, n, path, &((struct object_maps *)obj)->o->created);
-}
-
-static const struct field metadata_fields[] = {
-    F_FN("name", parse_name),
-    F_STR("generateName", struct object_maps, generate_name),
-    F_FN("namespace", parse_namespace),
-    F_FN("uid", parse_uid),
-    F_FN("labels", parse_labels),
-    F_FN("annotations", parse_annotations),
-    F_FN("creationTimestamp", parse_created),
-    /* set by the API server; harmless in a manifest saved with kubectl get -o yaml */
-    F_SKIP("deletionTimestamp"),
-    F_SKIP("deletionGracePeriodSeconds"),
-    F_SKIP("resourceVersion"),
-    F_SKIP("generation"),
-    F_SKIP("selfLink"),
-    F_SKIP("managedFields"),
-    F_SKIP("ownerReferences"),
-    F_SKIP("finalizers"),
-    F_END,
 };
 
 static int parse_metadata(struct pctx *c, const struct pp_ynode *n, const char *path, void *obj)
 {
-	struct object_maps *m = obj;
-	if (walk_map(c, n, path, metadata_fields, m) < 0)
-		return -1;
-	if (m->o->name == NULL && m->generate_name != NULL)
-		return perr(c, n->pos, "metadata.name",
-			    "required field \"name\" is missing: peapod does not generate names "
-			    "from metadata.generateName");
-	if (m->o->name == NULL)
-		return perr(c, n->pos, "metadata.name", "required field \"name\" is missing");
-	return 0;
+	struct pp_config_object *o = ((struct object_maps *)obj)->o;
+	struct meta_target m = {
+	    .name = &o->name,
+	    .namespace_ = &o->namespace_,
+	    .uid = &o->uid,
+	    .created = &o->created,
+	    .labels = &o->labels,
+	    .n_labels = &o->n_labels,
+	    .annotations = &o->annotations,
+	    .n_annotations = &o->n_annotations,
+	};
+	return parse_meta(c, n, path, &m);
 }
 
 static int keep_map(struct pctx *c, const struct pp_ynode *n, const char *path,
@@ -311,7 +241,6 @@ int parse_config_object(struct pctx *c, const struct pp_ynode *root)
 				     : secret		     ? secret_fields
 							     : configmap_fields;
 	int r = walk_map(c, root, "", fields, &m);
-	free(m.generate_name);
 	if (r < 0)
 		return -1;
 	struct entries es = {0};

@@ -168,6 +168,31 @@ typedef int (*elem_fn)(struct pctx *c, const struct pp_ynode *n, const char *pat
 int walk_seq(struct pctx *c, const struct pp_ynode *n, const char *path, size_t elem_size,
 	     void **arr, size_t *count, elem_fn each);
 
+/* Where a document's metadata goes (meta_parse.c): the name (a DNS-1123
+ * subdomain, required), namespace (a DNS-1123 label), uid, labels and
+ * annotations (checked as the API server does), and what only some kinds
+ * keep: a field whose pointer is NULL is accepted and passed over (set by
+ * the API server; harmless in a manifest saved with kubectl get -o yaml). */
+struct meta_target {
+	char **name, **namespace_, **uid;
+	char **created;	      /* creationTimestamp */
+	int64_t *generation;  /* >= 0 */
+	char **generate_name; /* NULL: read, then dropped */
+	struct pp_kv **labels, **annotations;
+	size_t *n_labels, *n_annotations;
+	/* A kind's own checks of the name (a Job's length) and annotations. */
+	int (*check_name)(struct pctx *c, const struct pp_ynode *n, const char *path,
+			  const char *name);
+	int (*check_annotations)(struct pctx *c, const struct pp_ynode *n, const char *path);
+	/* ownerReferences, parsed by owner_refs(owner_obj) when set. */
+	field_fn owner_refs;
+	void *owner_obj;
+	/* generateName refused (rather than read and named when the name is
+	 * missing). */
+	bool refuse_generate_name;
+};
+int parse_meta(struct pctx *c, const struct pp_ynode *n, const char *path, struct meta_target *m);
+
 /* The per-concern parsers. */
 int parse_pod(struct pctx *c, const struct pp_ynode *root);
 int parse_containers(struct pctx *c, const struct pp_ynode *n, const char *path, void *obj);
@@ -208,10 +233,14 @@ int parse_workload(struct pctx *c, const struct pp_ynode *root);
 struct json_object;
 struct json_object *ynode_to_json(const struct pp_ynode *n);
 
-/* projection_parse.c, shared with env's resourceFieldRef: the resources a
- * resourceFieldRef may name, and the API server's complaint about a
- * divisor (NULL when it is fine). */
+/* projection_parse.c, shared with env's fieldRef and resourceFieldRef: a
+ * fieldRef map (apiVersion "v1" when given) into *field_path (its value
+ * the caller's to check); the resources a resourceFieldRef may name; the
+ * API server's check of a divisor (at n's divisor key). */
+int parse_field_ref_path(struct pctx *c, const struct pp_ynode *n, const char *path,
+			 char **field_path);
 bool pp_resource_ref_supported(const char *resource);
-const char *pp_resource_divisor_error(const char *resource, const struct pp_quantity *divisor);
+int check_resource_divisor(struct pctx *c, const struct pp_ynode *n, const char *path,
+			   const char *resource, const struct pp_quantity *divisor);
 
 #endif

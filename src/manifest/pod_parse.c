@@ -13,59 +13,6 @@
 #define MAX_DNS_NAMESERVERS 3
 #define MAX_DNS_SEARCHES 32
 
-static int parse_name(struct pctx *c, const struct pp_ynode *n, const char *path, void *obj)
-{
-	struct pp_pod *pod = obj;
-	if (get_string(c, n, path, &pod->name) < 0)
-		return -1;
-	if (!pp_is_dns1123_subdomain(pod->name))
-		return perr(
-		    c, n->pos, path,
-		    "invalid name \"%s\": must be a lowercase RFC 1123 subdomain (at most 253 "
-		    "characters of a-z, 0-9, '-' and '.', starting and ending alphanumeric)",
-		    pod->name);
-	return 0;
-}
-
-static int parse_namespace(struct pctx *c, const struct pp_ynode *n, const char *path, void *obj)
-{
-	struct pp_pod *pod = obj;
-	if (get_string(c, n, path, &pod->namespace_) < 0)
-		return -1;
-	if (!pp_is_dns1123_label(pod->namespace_))
-		return perr(c, n->pos, path, "invalid namespace \"%s\": must be a DNS-1123 label",
-			    pod->namespace_);
-	return 0;
-}
-
-int check_meta_map(struct pctx *c, const struct pp_ynode *n, const char *path, bool label_values)
-{
-	for (size_t i = 0; i + 1 < n->n; i += 2) {
-		const struct pp_ynode *k = n->child[i], *v = n->child[i + 1];
-		cleanup_free char *p = path_key(path, k->value);
-		if (!pp_is_qualified_name(k->value))
-			return perr(c, k->pos, p,
-				    "invalid key \"%s\": must be [prefix/]name, name at most 63 "
-				    "alphanumerics, '-', '_' or '.' (prefix a DNS subdomain)",
-				    k->value);
-		if (label_values && !pp_is_label_value(v->value ? v->value : ""))
-			return perr(
-			    c, v->pos, p,
-			    "invalid label value \"%s\": at most 63 alphanumerics, '-', '_' "
-			    "or '.', starting and ending alphanumeric",
-			    v->value);
-	}
-	return 0;
-}
-
-static int parse_labels(struct pctx *c, const struct pp_ynode *n, const char *path, void *obj)
-{
-	struct pp_pod *pod = obj;
-	if (get_string_map(c, n, path, &pod->labels, &pod->n_labels) < 0)
-		return -1;
-	return check_meta_map(c, n, path, true);
-}
-
 /* Annotations kubelet itself reads, checked as it does. */
 static int check_annotation_values(struct pctx *c, const struct pp_ynode *n, const char *path)
 {
@@ -83,47 +30,21 @@ static int check_annotation_values(struct pctx *c, const struct pp_ynode *n, con
 	return 0;
 }
 
-static int parse_annotations(struct pctx *c, const struct pp_ynode *n, const char *path, void *obj)
-{
-	struct pp_pod *pod = obj;
-	if (get_string_map(c, n, path, &pod->annotations, &pod->n_annotations) < 0 ||
-	    check_meta_map(c, n, path, false) < 0)
-		return -1;
-	return check_annotation_values(c, n, path);
-}
-
-static const struct field metadata_fields[] = {
-    F_FN("name", parse_name),
-    F_STR("generateName", struct pp_pod, generate_name),
-    F_FN("namespace", parse_namespace),
-    F_STR("uid", struct pp_pod, uid),
-    F_FN("labels", parse_labels),
-    F_FN("annotations", parse_annotations),
-    /* set by the API server; harmless in a manifest saved with kubectl get -o yaml */
-    F_SKIP("creationTimestamp"),
-    F_SKIP("deletionTimestamp"),
-    F_SKIP("deletionGracePeriodSeconds"),
-    F_SKIP("resourceVersion"),
-    F_SKIP("generation"),
-    F_SKIP("selfLink"),
-    F_SKIP("managedFields"),
-    F_SKIP("ownerReferences"),
-    F_SKIP("finalizers"),
-    F_END,
-};
-
 static int parse_metadata(struct pctx *c, const struct pp_ynode *n, const char *path, void *obj)
 {
 	struct pp_pod *pod = obj;
-	if (walk_map(c, n, path, metadata_fields, pod) < 0)
-		return -1;
-	if (pod->name == NULL && pod->generate_name != NULL)
-		return perr(c, n->pos, "metadata.name",
-			    "required field \"name\" is missing: peapod does not generate names "
-			    "from metadata.generateName");
-	if (pod->name == NULL)
-		return perr(c, n->pos, "metadata.name", "required field \"name\" is missing");
-	return 0;
+	struct meta_target m = {
+	    .name = &pod->name,
+	    .namespace_ = &pod->namespace_,
+	    .uid = &pod->uid,
+	    .generate_name = &pod->generate_name,
+	    .labels = &pod->labels,
+	    .n_labels = &pod->n_labels,
+	    .annotations = &pod->annotations,
+	    .n_annotations = &pod->n_annotations,
+	    .check_annotations = check_annotation_values,
+	};
+	return parse_meta(c, n, path, &m);
 }
 
 static int parse_restart_policy(struct pctx *c, const struct pp_ynode *n, const char *path,

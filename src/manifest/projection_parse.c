@@ -90,13 +90,13 @@ static bool volume_field_path_ok(const char *p)
 	return false;
 }
 
-static int parse_file_field_ref(struct pctx *c, const struct pp_ynode *n, const char *path,
-				void *obj)
+int parse_field_ref_path(struct pctx *c, const struct pp_ynode *n, const char *path,
+			 char **field_path)
 {
-	struct pp_dapi_file *f = obj;
 	struct field_ref r = {0};
 	int ret = walk_map(c, n, path, field_ref_fields, &r);
-	f->field_path = r.field_path;
+	free(*field_path);
+	*field_path = r.field_path;
 	cleanup_free char *api = r.api_version;
 	if (ret < 0)
 		return -1;
@@ -104,6 +104,15 @@ static int parse_file_field_ref(struct pctx *c, const struct pp_ynode *n, const 
 		return perr_key(c, n, path, "apiVersion",
 				"unsupported value \"%s\": supported values: \"v1\"", api);
 	}
+	return 0;
+}
+
+static int parse_file_field_ref(struct pctx *c, const struct pp_ynode *n, const char *path,
+				void *obj)
+{
+	struct pp_dapi_file *f = obj;
+	if (parse_field_ref_path(c, n, path, &f->field_path) < 0)
+		return -1;
 	if (!volume_field_path_ok(f->field_path)) {
 		return perr_key(
 		    c, n, path, "fieldPath",
@@ -129,7 +138,7 @@ static bool is_power(int64_t v, int64_t base)
 /* validateContainerResourceDivisor: 1m or 1 for cpu; 1 and the whole powers
  * of 1000 and 1024 up to E and Ei for memory, ephemeral storage and
  * hugepages. NULL when fine, else the API server's complaint. */
-const char *pp_resource_divisor_error(const char *resource, const struct pp_quantity *d)
+static const char *divisor_error(const char *resource, const struct pp_quantity *d)
 {
 	if (!d->set)
 		return NULL;
@@ -154,6 +163,16 @@ const char *pp_resource_divisor_error(const char *resource, const struct pp_quan
 		       "1Ei are supported with the local ephemeral storage resource";
 	return "only divisor's values 1, 1k, 1M, 1G, 1T, 1P, 1E, 1Ki, 1Mi, 1Gi, 1Ti, 1Pi, 1Ei "
 	       "are supported with the hugepages resource";
+}
+
+int check_resource_divisor(struct pctx *c, const struct pp_ynode *n, const char *path,
+			   const char *resource, const struct pp_quantity *divisor)
+{
+	const char *bad = divisor_error(resource, divisor);
+	if (bad != NULL)
+		return perr_key(c, n, path, "divisor", "invalid value \"%s\": %s", divisor->text,
+				bad);
+	return 0;
 }
 
 bool pp_resource_ref_supported(const char *r)
@@ -203,12 +222,7 @@ static int parse_file_resource_ref(struct pctx *c, const struct pp_ynode *n, con
 		    "limits.hugepages-SIZE, requests.hugepages-SIZE)",
 		    f->resource);
 	}
-	const char *bad = pp_resource_divisor_error(f->resource, &f->divisor);
-	if (bad != NULL) {
-		return perr_key(c, n, path, "divisor", "invalid value \"%s\": %s", f->divisor.text,
-				bad);
-	}
-	return 0;
+	return check_resource_divisor(c, n, path, f->resource, &f->divisor);
 }
 
 /* ---- downwardAPI items ---- */

@@ -6,7 +6,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "manifest/k8s_names.h"
 #include "manifest/job.h"
 #include "manifest/parse_internal.h"
 #include "manifest/workload.h"
@@ -94,47 +93,6 @@ void pp_workload_free(struct pp_workload *w)
 
 /* ---- metadata ---- */
 
-static int parse_name(struct pctx *c, const struct pp_ynode *n, const char *path, void *obj)
-{
-	struct pp_workload *w = obj;
-	if (get_string(c, n, path, &w->name) < 0)
-		return -1;
-	if (!pp_is_dns1123_subdomain(w->name))
-		return perr(
-		    c, n->pos, path,
-		    "invalid name \"%s\": must be a lowercase RFC 1123 subdomain (at most 253 "
-		    "characters of a-z, 0-9, '-' and '.', starting and ending alphanumeric)",
-		    w->name);
-	return 0;
-}
-
-static int parse_namespace(struct pctx *c, const struct pp_ynode *n, const char *path, void *obj)
-{
-	struct pp_workload *w = obj;
-	if (get_string(c, n, path, &w->namespace_) < 0)
-		return -1;
-	if (!pp_is_dns1123_label(w->namespace_))
-		return perr(c, n->pos, path, "invalid namespace \"%s\": must be a DNS-1123 label",
-			    w->namespace_);
-	return 0;
-}
-
-static int parse_labels(struct pctx *c, const struct pp_ynode *n, const char *path, void *obj)
-{
-	struct pp_workload *w = obj;
-	if (get_string_map(c, n, path, &w->labels, &w->n_labels) < 0)
-		return -1;
-	return check_meta_map(c, n, path, true);
-}
-
-static int parse_annotations(struct pctx *c, const struct pp_ynode *n, const char *path, void *obj)
-{
-	struct pp_workload *w = obj;
-	if (get_string_map(c, n, path, &w->annotations, &w->n_annotations) < 0)
-		return -1;
-	return check_meta_map(c, n, path, false);
-}
-
 struct owner_ref {
 	char *api_version, *kind, *name, *uid;
 	bool controller, block;
@@ -181,33 +139,24 @@ static int parse_owner_refs(struct pctx *c, const struct pp_ynode *n, const char
 	return 0;
 }
 
-static const struct field metadata_fields[] = {
-    F_FN("name", parse_name),
-    F_FN("namespace", parse_namespace),
-    F_STR("uid", struct pp_workload, uid),
-    F_STR("creationTimestamp", struct pp_workload, created),
-    F_I64("generation", struct pp_workload, generation, 0),
-    F_FN("labels", parse_labels),
-    F_FN("annotations", parse_annotations),
-    F_REFUSE("generateName", "is not supported: peapod does not generate names"),
-    F_SKIP("deletionTimestamp"),
-    F_SKIP("deletionGracePeriodSeconds"),
-    F_SKIP("resourceVersion"),
-    F_SKIP("selfLink"),
-    F_SKIP("managedFields"),
-    F_FN("ownerReferences", parse_owner_refs),
-    F_SKIP("finalizers"),
-    F_END,
-};
-
 static int parse_metadata(struct pctx *c, const struct pp_ynode *n, const char *path, void *obj)
 {
 	struct pp_workload *w = obj;
-	if (walk_map(c, n, path, metadata_fields, w) < 0)
-		return -1;
-	if (w->name == NULL)
-		return perr(c, n->pos, "metadata.name", "required field \"name\" is missing");
-	return 0;
+	struct meta_target m = {
+	    .name = &w->name,
+	    .namespace_ = &w->namespace_,
+	    .uid = &w->uid,
+	    .created = &w->created,
+	    .generation = &w->generation,
+	    .labels = &w->labels,
+	    .n_labels = &w->n_labels,
+	    .annotations = &w->annotations,
+	    .n_annotations = &w->n_annotations,
+	    .owner_refs = parse_owner_refs,
+	    .owner_obj = w,
+	    .refuse_generate_name = true,
+	};
+	return parse_meta(c, n, path, &m);
 }
 
 /* ---- selector ---- */

@@ -1,25 +1,20 @@
 /* The object store: one JSON file per object, written atomically; a
  * namespace's writers serialised by a flock on its directory. */
-#include <dirent.h>
-#include <fcntl.h>
 #include <json-c/json.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/file.h>
-#include <sys/random.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "manifest/manifest.h"
 #include "objects/objects.h"
+#include "objects/store_fs.h"
 #include "util/base64.h"
 #include "util/cleanup.h"
 #include "util/fs.h"
 #include "util/quantity.h"
 #include "util/settings.h"
 
-#define OBJECTS_DIR "objects"
 /* Where the claims' data lives: volumes/<namespace>/<claim>. */
 #define PVC_DATA_DIR "volumes"
 #define PVC_DATA_MODE 0777
@@ -28,8 +23,6 @@
 #define CONFIGMAP_FILE_MODE 0644
 #define SECRET_DIR_MODE 0700
 #define SECRET_FILE_MODE 0600
-/* Bigger than any valid object's JSON: 1 MiB of data, base64, and its keys. */
-#define OBJECT_FILE_MAX (4u * 1024 * 1024)
 
 const char *pp_object_result_name(enum pp_object_apply_result r)
 {
@@ -44,46 +37,20 @@ const char *pp_object_result_name(enum pp_object_apply_result r)
 	}
 }
 
-static char *ns_dir(const char *ns)
-{
-	return xasprintf("%s/%s/%s", pp_settings()->root, OBJECTS_DIR, ns);
-}
-
 static char *kind_dir(enum pp_object_kind kind, const char *ns)
 {
-	cleanup_free char *d = ns_dir(ns);
-	return xasprintf("%s/%s", d, pp_object_kind_plural(kind));
+	return pp_store_kind_dir(pp_object_kind_plural(kind), ns);
 }
 
 static char *object_path(enum pp_object_kind kind, const char *ns, const char *name)
 {
-	cleanup_free char *d = kind_dir(kind, ns);
-	return xasprintf("%s/%s.json", d, name);
+	return pp_store_path(pp_object_kind_plural(kind), ns, name);
 }
 
 static int not_found(enum pp_object_kind kind, const char *name, struct pp_error **err)
 {
 	pp_error_set(err, 0, "%s \"%s\" not found", pp_object_kind_plural(kind), name);
 	return PP_OBJECT_NOT_FOUND;
-}
-
-/* The namespace's directory, made on first use, locked until fd is closed. */
-static int lock_namespace(const char *ns, struct pp_error **err)
-{
-	cleanup_free char *d = ns_dir(ns);
-	if (pp_mkdir_p(d, NS_DIR_MODE, err) < 0)
-		return -1;
-	int fd = open(d, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0)
-		return pp_error_set(err, errno, "%s", d);
-	while (flock(fd, LOCK_EX) < 0) {
-		if (errno != EINTR) {
-			pp_error_set(err, errno, "lock %s", d);
-			close(fd);
-			return -1;
-		}
-	}
-	return fd;
 }
 
 static struct json_object *kv_json(const struct pp_kv *kv, size_t n)
@@ -277,14 +244,13 @@ static int read_object(const char *path, enum pp_object_kind kind, const char *n
 {
 	cleanup_free char *buf = NULL;
 	size_t len = 0;
-	cleanup_error struct pp_error *rerr = NULL;
-	if (pp_read_file(path, OBJECT_FILE_MAX, &buf, &len, &rerr) < 0) {
-		if (rerr->status == ENOENT)
-			return not_found(kind, name, err);
-		return pp_error_set(err, rerr->status, "%s", rerr->msg);
-	}
+	int r = pp_store_read(path, &buf, &len, err);
+	if (r == PP_OBJECT_NOT_FOUND)
+		return not_found(kind, name, err);
+	if (r < 0)
+		return -1;
 	struct pp_manifest_set set = {0};
-	int r = pp_manifest_set_parse(path, buf, len, &set, err);
+	r = pp_manifest_set_parse(path, buf, len, &set, err);
 	explicit_bzero(buf, len);
 	if (r < 0)
 		return -1;
@@ -350,28 +316,6 @@ int pp_object_check_apply(const struct pp_config_object *o, struct pp_error **er
 	return r;
 }
 
-static char *new_uid(void)
-{
-	unsigned char b[16];
-	if (getrandom(b, sizeof(b), 0) != (ssize_t)sizeof(b))
-		abort();
-	b[6] = (unsigned char)((b[6] & 0x0f) | 0x40);
-	b[8] = (unsigned char)((b[8] & 0x3f) | 0x80);
-	return xasprintf("%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
-			 b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11],
-			 b[12], b[13], b[14], b[15]);
-}
-
-static char *now_rfc3339(void)
-{
-	time_t t = time(NULL);
-	struct tm tm;
-	char buf[32];
-	gmtime_r(&t, &tm);
-	strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &tm);
-	return xstrdup(buf);
-}
-
 static int write_object(const struct pp_config_object *o, struct pp_error **err)
 {
 	bool secret = o->kind == PP_OBJ_SECRET;
@@ -383,10 +327,7 @@ static int write_object(const struct pp_config_object *o, struct pp_error **err)
 		return pp_error_set(err, errno, "chmod %s", dir);
 	cleanup_free char *path = object_path(o->kind, o->namespace_, o->name);
 	struct json_object *j = pp_object_to_json(o);
-	const char *text = json_object_to_json_string_ext(j, JSON_C_TO_STRING_PRETTY |
-								 JSON_C_TO_STRING_NOSLASHESCAPE);
-	int r = pp_write_file_atomic(path, text, strlen(text),
-				     secret ? SECRET_FILE_MODE : CONFIGMAP_FILE_MODE, err);
+	int r = pp_store_write_json(path, j, secret ? SECRET_FILE_MODE : CONFIGMAP_FILE_MODE, err);
 	json_object_put(j);
 	return r;
 }
@@ -406,7 +347,7 @@ static int make_pvc_dir(const struct pp_config_object *o, struct pp_error **err)
 int pp_object_apply(struct pp_config_object *o, enum pp_object_apply_result *res,
 		    struct pp_error **err)
 {
-	cleanup_close int lock = lock_namespace(o->namespace_, err);
+	cleanup_close int lock = pp_store_lock_namespace(o->namespace_, NS_DIR_MODE, err);
 	if (lock < 0)
 		return -1;
 	struct pp_config_object *old = NULL;
@@ -415,8 +356,8 @@ int pp_object_apply(struct pp_config_object *o, enum pp_object_apply_result *res
 		pp_error_free(err);
 		free(o->uid);
 		free(o->created);
-		o->uid = new_uid();
-		o->created = now_rfc3339();
+		o->uid = pp_store_new_uid();
+		o->created = pp_store_now_rfc3339();
 		*res = PP_OBJECT_CREATED;
 		/* a claim bound to a PersistentVolume uses the volume's directory */
 		if (o->kind == PP_OBJ_PVC && o->volume_name == NULL && make_pvc_dir(o, err) < 0)
@@ -441,7 +382,7 @@ int pp_object_apply(struct pp_config_object *o, enum pp_object_apply_result *res
 char *pp_object_kind_dir(enum pp_object_kind kind, const char *ns, struct pp_error **err)
 {
 	bool secret = kind == PP_OBJ_SECRET;
-	cleanup_free char *nsd = ns_dir(ns);
+	cleanup_free char *nsd = pp_store_ns_dir(ns);
 	char *dir = kind_dir(kind, ns);
 	if (pp_mkdir_p(nsd, NS_DIR_MODE, err) < 0 ||
 	    pp_mkdir_p(dir, secret ? SECRET_DIR_MODE : CONFIGMAP_DIR_MODE, err) < 0) {
@@ -457,7 +398,7 @@ int pp_object_delete(enum pp_object_kind kind, const char *ns, const char *name,
 	cleanup_free char *path = object_path(kind, ns, name);
 	if (access(path, F_OK) < 0)
 		return not_found(kind, name, err);
-	cleanup_close int lock = lock_namespace(ns, err);
+	cleanup_close int lock = pp_store_lock_namespace(ns, NS_DIR_MODE, err);
 	if (lock < 0)
 		return -1;
 	if (unlink(path) < 0) {
@@ -481,30 +422,46 @@ void pp_object_list_free(struct pp_config_object **objs, size_t n)
 	free(objs);
 }
 
-static int cmp_names(const struct dirent **a, const struct dirent **b)
+struct list_ctx {
+	enum pp_object_kind kind;
+	struct pp_config_object ***out;
+	size_t *n;
+};
+
+static int list_one(const char *name, const char *path, void *ctx, struct pp_error **err)
 {
-	return strcmp((*a)->d_name, (*b)->d_name);
+	struct list_ctx *c = ctx;
+	struct pp_config_object *o = NULL;
+	int r = read_object(path, c->kind, name, &o, err);
+	if (r < 0)
+		return r;
+	*c->out = xrealloc(*c->out, (*c->n + 1) * sizeof(**c->out));
+	(*c->out)[(*c->n)++] = o;
+	return 0;
 }
 
+/* Appends ns's objects of kind to *out. */
 static int list_namespace(enum pp_object_kind kind, const char *ns, struct pp_config_object ***out,
-			  size_t *n, struct pp_error **err);
+			  size_t *n, struct pp_error **err)
+{
+	cleanup_free char *dir = kind_dir(kind, ns);
+	struct list_ctx c = {kind, out, n};
+	return pp_store_scan(dir, list_one, &c, err);
+}
 
 /* Every namespace's, namespaces in name order. */
 static int list_all(enum pp_object_kind kind, struct pp_config_object ***out, size_t *n,
 		    struct pp_error **err)
 {
-	cleanup_free char *root = xasprintf("%s/%s", pp_settings()->root, OBJECTS_DIR);
-	struct dirent **names = NULL;
-	int count = scandir(root, &names, NULL, cmp_names);
-	if (count < 0)
-		return errno == ENOENT ? 0 : pp_error_set(err, errno, "%s", root);
-	int r = 0;
-	for (int i = 0; i < count; i++) {
-		if (r == 0 && names[i]->d_name[0] != '.')
-			r = list_namespace(kind, names[i]->d_name, out, n, err);
-		free(names[i]);
+	char **nss = NULL;
+	size_t nn = 0;
+	int r = pp_store_namespaces(&nss, &nn, err);
+	for (size_t i = 0; i < nn; i++) {
+		if (r == 0)
+			r = list_namespace(kind, nss[i], out, n, err);
+		free(nss[i]);
 	}
-	free(names);
+	free(nss);
 	return r;
 }
 
@@ -519,38 +476,5 @@ int pp_object_list(enum pp_object_kind kind, const char *ns, struct pp_config_ob
 		*out = NULL;
 		*n = 0;
 	}
-	return r;
-}
-
-/* Appends ns's objects of kind to *out. */
-static int list_namespace(enum pp_object_kind kind, const char *ns, struct pp_config_object ***out,
-			  size_t *n, struct pp_error **err)
-{
-	cleanup_free char *dir = kind_dir(kind, ns);
-	struct dirent **names = NULL;
-	int count = scandir(dir, &names, NULL, cmp_names);
-	if (count < 0)
-		return errno == ENOENT ? 0 : pp_error_set(err, errno, "%s", dir);
-	int r = 0;
-	for (int i = 0; i < count; i++) {
-		const char *f = names[i]->d_name;
-		size_t len = strlen(f);
-		if (r == 0 && len > 5 && f[0] != '.' && strcmp(f + len - 5, ".json") == 0) {
-			cleanup_free char *name = xasprintf("%.*s", (int)(len - 5), f);
-			cleanup_free char *path = xasprintf("%s/%s", dir, f);
-			struct pp_config_object *o = NULL;
-			int g = read_object(path, kind, name, &o, err);
-			if (g == PP_OBJECT_NOT_FOUND) { /* deleted meanwhile */
-				pp_error_free(err);
-			} else if (g < 0) {
-				r = -1;
-			} else {
-				*out = xrealloc(*out, (*n + 1) * sizeof(**out));
-				(*out)[(*n)++] = o;
-			}
-		}
-		free(names[i]);
-	}
-	free(names);
 	return r;
 }

@@ -1,34 +1,24 @@
 /* The workloads' store: one JSON file per object (objects/<ns>/<plural>/),
  * written atomically under the namespace's lock, read back through the
  * manifest parser (the same checks as any input). */
-#include <dirent.h>
-#include <fcntl.h>
 #include <json-c/json.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/file.h>
-#include <sys/random.h>
-#include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "manifest/manifest.h"
+#include "objects/store_fs.h"
 #include "objects/workload_store.h"
 #include "util/cleanup.h"
 #include "util/fs.h"
-#include "util/settings.h"
 
-#define OBJECTS_DIR "objects"
 #define DIR_MODE 0755
 #define FILE_MODE 0644
-#define FILE_MAX (4u * 1024 * 1024)
 
-static char *ns_dir(const char *ns)
+static char *obj_path(enum pp_workload_kind kind, const char *ns, const char *name)
 {
-	return xasprintf("%s/%s/%s", pp_settings()->root, OBJECTS_DIR, ns);
+	return pp_store_path(pp_workload_kind_info(kind)->plural, ns, name);
 }
-
-static char *obj_path(enum pp_workload_kind kind, const char *ns, const char *name);
 
 char *pp_workload_path(enum pp_workload_kind kind, const char *ns, const char *name)
 {
@@ -37,19 +27,12 @@ char *pp_workload_path(enum pp_workload_kind kind, const char *ns, const char *n
 
 char *pp_workload_dir(enum pp_workload_kind kind, const char *ns, struct pp_error **err)
 {
-	char *d = xasprintf("%s/%s/%s/%s", pp_settings()->root, OBJECTS_DIR, ns,
-			    pp_workload_kind_info(kind)->plural);
+	char *d = pp_store_kind_dir(pp_workload_kind_info(kind)->plural, ns);
 	if (pp_mkdir_p(d, DIR_MODE, err) < 0) {
 		free(d);
 		return NULL;
 	}
 	return d;
-}
-
-static char *obj_path(enum pp_workload_kind kind, const char *ns, const char *name)
-{
-	return xasprintf("%s/%s/%s/%s/%s.json", pp_settings()->root, OBJECTS_DIR, ns,
-			 pp_workload_kind_info(kind)->plural, name);
 }
 
 static int not_found(enum pp_workload_kind kind, const char *name, struct pp_error **err)
@@ -61,19 +44,7 @@ static int not_found(enum pp_workload_kind kind, const char *name, struct pp_err
 
 static int lock_namespace(const char *ns, struct pp_error **err)
 {
-	cleanup_free char *d = ns_dir(ns);
-	if (pp_mkdir_p(d, DIR_MODE, err) < 0)
-		return -1;
-	int fd = open(d, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0)
-		return pp_error_set(err, errno, "%s", d);
-	while (flock(fd, LOCK_EX) < 0)
-		if (errno != EINTR) {
-			pp_error_set(err, errno, "lock %s", d);
-			close(fd);
-			return -1;
-		}
-	return fd;
+	return pp_store_lock_namespace(ns, DIR_MODE, err);
 }
 
 /* The stored JSON; NULL and PP_OBJECT_NOT_FOUND when there is none. */
@@ -83,13 +54,12 @@ static int read_json(enum pp_workload_kind kind, const char *ns, const char *nam
 	cleanup_free char *path = obj_path(kind, ns, name);
 	cleanup_free char *buf = NULL;
 	size_t len = 0;
-	cleanup_error struct pp_error *rerr = NULL;
 	*out = NULL;
-	if (pp_read_file(path, FILE_MAX, &buf, &len, &rerr) < 0) {
-		if (rerr->status == ENOENT)
-			return not_found(kind, name, err);
-		return pp_error_set(err, rerr->status, "%s", rerr->msg);
-	}
+	int r = pp_store_read(path, &buf, &len, err);
+	if (r == PP_OBJECT_NOT_FOUND)
+		return not_found(kind, name, err);
+	if (r < 0)
+		return -1;
 	*out = json_tokener_parse(buf);
 	if (*out == NULL || !json_object_is_type(*out, json_type_object)) {
 		json_object_put(*out);
@@ -108,9 +78,7 @@ static int write_json(enum pp_workload_kind kind, const char *ns, const char *na
 	if (dir == NULL)
 		return -1;
 	cleanup_free char *path = obj_path(kind, ns, name);
-	const char *text = json_object_to_json_string_ext(j, JSON_C_TO_STRING_PRETTY |
-								 JSON_C_TO_STRING_NOSLASHESCAPE);
-	return pp_write_file_atomic(path, text, strlen(text), FILE_MODE, err);
+	return pp_store_write_json(path, j, FILE_MODE, err);
 }
 
 static int parse_stored(const char *path, const char *buf, enum pp_workload_kind kind,
@@ -147,28 +115,6 @@ int pp_workload_get(enum pp_workload_kind kind, const char *ns, const char *name
 	else
 		json_object_put(j);
 	return 0;
-}
-
-static char *new_uid(void)
-{
-	unsigned char b[16];
-	if (getrandom(b, sizeof(b), 0) != (ssize_t)sizeof(b))
-		abort();
-	b[6] = (unsigned char)((b[6] & 0x0f) | 0x40);
-	b[8] = (unsigned char)((b[8] & 0x3f) | 0x80);
-	return xasprintf("%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
-			 b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11],
-			 b[12], b[13], b[14], b[15]);
-}
-
-static char *now_rfc3339(void)
-{
-	time_t t = time(NULL);
-	struct tm tm;
-	char buf[32];
-	gmtime_r(&t, &tm);
-	strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &tm);
-	return xstrdup(buf);
 }
 
 static const char *str_of(struct json_object *o, const char *k1, const char *k2)
@@ -233,8 +179,8 @@ int pp_workload_apply(struct pp_workload *w, const char *text, enum pp_object_ap
 			   ? PP_OBJECT_UNCHANGED
 			   : PP_OBJECT_CONFIGURED;
 	} else {
-		w->uid = new_uid();
-		w->created = now_rfc3339();
+		w->uid = pp_store_new_uid();
+		w->created = pp_store_now_rfc3339();
 		*res = PP_OBJECT_CREATED;
 	}
 	w->generation = gen;
@@ -355,7 +301,7 @@ static int set_restarted(struct json_object *j, void *ctx, struct pp_error **err
 		a = json_object_new_object();
 		json_object_object_add(m, "annotations", a);
 	}
-	cleanup_free char *now = now_rfc3339();
+	cleanup_free char *now = pp_store_now_rfc3339();
 	json_object_object_add(a, "kubectl.kubernetes.io/restartedAt", json_object_new_string(now));
 	bump_generation(j);
 	return 1;
@@ -380,29 +326,9 @@ int pp_workload_delete(enum pp_workload_kind kind, const char *ns, const char *n
 	return 0;
 }
 
-static int cmp_names(const struct dirent **a, const struct dirent **b)
-{
-	return strcmp((*a)->d_name, (*b)->d_name);
-}
-
 int pp_workload_namespaces(char ***out, size_t *n, struct pp_error **err)
 {
-	cleanup_free char *root = xasprintf("%s/%s", pp_settings()->root, OBJECTS_DIR);
-	struct dirent **names = NULL;
-	*out = NULL;
-	*n = 0;
-	int count = scandir(root, &names, NULL, cmp_names);
-	if (count < 0)
-		return errno == ENOENT ? 0 : pp_error_set(err, errno, "%s", root);
-	for (int i = 0; i < count; i++) {
-		if (names[i]->d_name[0] != '.' && names[i]->d_type == DT_DIR) {
-			*out = xrealloc(*out, (*n + 1) * sizeof(**out));
-			(*out)[(*n)++] = xstrdup(names[i]->d_name);
-		}
-		free(names[i]);
-	}
-	free(names);
-	return 0;
+	return pp_store_namespaces(out, n, err);
 }
 
 void pp_workload_list_free(struct pp_workload **ws, struct json_object **objs, size_t n)
@@ -416,44 +342,40 @@ void pp_workload_list_free(struct pp_workload **ws, struct json_object **objs, s
 	free(objs);
 }
 
+struct list_ctx {
+	enum pp_workload_kind kind;
+	const char *ns;
+	struct pp_workload ***out;
+	struct json_object ***objs;
+	size_t *n;
+};
+
+static int list_one(const char *name, const char *path, void *ctx, struct pp_error **err)
+{
+	struct list_ctx *c = ctx;
+	struct pp_workload *w = NULL;
+	struct json_object *j = NULL;
+	int r = pp_workload_get(c->kind, c->ns, name, &w, &j, err);
+	if (r < 0)
+		return r;
+	*c->out = xrealloc(*c->out, (*c->n + 1) * sizeof(**c->out));
+	(*c->out)[*c->n] = w;
+	if (c->objs != NULL) {
+		*c->objs = xrealloc(*c->objs, (*c->n + 1) * sizeof(**c->objs));
+		(*c->objs)[*c->n] = j;
+	} else {
+		json_object_put(j);
+	}
+	(*c->n)++;
+	return 0;
+}
+
 static int list_ns(enum pp_workload_kind kind, const char *ns, struct pp_workload ***out,
 		   struct json_object ***objs, size_t *n, struct pp_error **err)
 {
-	cleanup_free char *dir = xasprintf("%s/%s/%s/%s", pp_settings()->root, OBJECTS_DIR, ns,
-					   pp_workload_kind_info(kind)->plural);
-	struct dirent **names = NULL;
-	int count = scandir(dir, &names, NULL, cmp_names);
-	if (count < 0)
-		return errno == ENOENT ? 0 : pp_error_set(err, errno, "%s", dir);
-	int r = 0;
-	for (int i = 0; i < count; i++) {
-		const char *f = names[i]->d_name;
-		size_t len = strlen(f);
-		if (r == 0 && len > 5 && f[0] != '.' && strcmp(f + len - 5, ".json") == 0) {
-			cleanup_free char *name = xasprintf("%.*s", (int)(len - 5), f);
-			struct pp_workload *w = NULL;
-			struct json_object *j = NULL;
-			int g = pp_workload_get(kind, ns, name, &w, &j, err);
-			if (g == PP_OBJECT_NOT_FOUND) {
-				pp_error_free(err);
-			} else if (g < 0) {
-				r = -1;
-			} else {
-				*out = xrealloc(*out, (*n + 1) * sizeof(**out));
-				(*out)[*n] = w;
-				if (objs != NULL) {
-					*objs = xrealloc(*objs, (*n + 1) * sizeof(**objs));
-					(*objs)[*n] = j;
-				} else {
-					json_object_put(j);
-				}
-				(*n)++;
-			}
-		}
-		free(names[i]);
-	}
-	free(names);
-	return r;
+	cleanup_free char *dir = pp_store_kind_dir(pp_workload_kind_info(kind)->plural, ns);
+	struct list_ctx c = {kind, ns, out, objs, n};
+	return pp_store_scan(dir, list_one, &c, err);
 }
 
 int pp_workload_list(enum pp_workload_kind kind, const char *ns, struct pp_workload ***out,

@@ -293,6 +293,19 @@ static int pull_setup(struct pull *p, const char *ref, struct pp_error **err)
 	return ret;
 }
 
+/* What pull_setup and the steps left in p. */
+static void pull_clear(struct pull *p)
+{
+	pp_registry_client_free(p->client);
+	pp_pull_endpoints_free(p->endpoints, p->n_endpoints);
+	free(p->cred_host);
+	free(p->cred_user);
+	free(p->cred_password);
+	pthread_mutex_destroy(&p->cred_lock);
+	pp_oci_platform_clear(&p->want);
+	pp_image_ref_free(&p->ref);
+}
+
 int pp_pull_image(struct pp_image_store *store, const char *ref, const struct pp_pull_options *opts,
 		  char **id_out, struct pp_error **err)
 {
@@ -315,14 +328,7 @@ int pp_pull_image(struct pp_image_store *store, const char *ref, const struct pp
 		pp_image_store_gc(store, &gc_err);
 		pp_error_free(&gc_err);
 	}
-	pp_registry_client_free(p.client);
-	pp_pull_endpoints_free(p.endpoints, p.n_endpoints);
-	free(p.cred_host);
-	free(p.cred_user);
-	free(p.cred_password);
-	pthread_mutex_destroy(&p.cred_lock);
-	pp_oci_platform_clear(&p.want);
-	pp_image_ref_free(&p.ref);
+	pull_clear(&p);
 	return ret < 0 ? pp_error_wrap(err, "pull %s", ref) : 0;
 }
 
@@ -377,13 +383,6 @@ int pp_pull_check_current(struct pp_image_store *store, const char *ref,
 	int current = ret == 0 && have != NULL && strcmp(have, digest) == 0;
 	if (current && id_out)
 		*id_out = xstrdup(id);
-	pp_registry_client_free(p.client);
-	pp_pull_endpoints_free(p.endpoints, p.n_endpoints);
-	free(p.cred_host);
-	free(p.cred_user);
-	free(p.cred_password);
-	pthread_mutex_destroy(&p.cred_lock);
-	pp_oci_platform_clear(&p.want);
-	pp_image_ref_free(&p.ref);
+	pull_clear(&p);
 	return ret < 0 ? pp_error_wrap(err, "check %s", ref) : current;
 }

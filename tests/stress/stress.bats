@@ -54,25 +54,8 @@ image_worker() {
 }
 
 @test "stress: many shells over apply, delete, exec, logs, get, pause, unpause, gc, image pull and rm; every command ends with a clear result; records and store whole; nothing leaked" {
-	local p
-	for p in churn0 churn1 churn2 guard; do
-		sleeper_pod "$p" | sed "s|@IMAGE@|$IMAGE|" >"$TEST_DIR/$p.yaml"
-	done
-	run_peapod apply -f "$TEST_DIR/guard.yaml"
-	assert_status 0
-	eventually 10 status_is guard Running
-	local guard_uid guard_pid
-	guard_uid=$(pod_uid guard)
-	guard_pid=$(container_pids guard)
-
-	local pids=() w
-	for ((w = 1; w <= WORKERS; w++)); do
-		worker "$w" "$ITERATIONS" &
-		pids+=($!)
-	done
-	image_worker 0 "$ITERATIONS" &
-	pids+=($!)
-	for p in "${pids[@]}"; do wait "$p"; done
+	start_guard
+	run_workers "$WORKERS" "$ITERATIONS" image_worker
 
 	local bad
 	bad=$(bad_results | while IFS= read -r line; do
@@ -85,10 +68,7 @@ image_worker() {
 		echo "# $v: $(cat "$TEST_DIR"/w*.log | grep -c "^0 $v ") succeeded" >&3
 	done
 	[ -z "$bad" ] || fail "commands without a clear result:"$'\n'"$bad"
-	records_consistent || fail "the records disagree"
-	[ "$(pod_uid guard)" = "$guard_uid" ] || fail "the guard pod was replaced"
-	[ "$(container_pids guard)" = "$guard_pid" ] || fail "the guard's container changed"
-	status_is guard Running || fail "the guard is $(get_row guard)"
+	check_guard
 
 	# The store: each image still pulls and runs.
 	local tag
@@ -108,10 +88,7 @@ spec:
 EOF
 	assert_status 0
 	assert_line "[c] store ok"
-	for p in churn0 churn1 churn2 guard; do
-		pp unpause "$p" >/dev/null 2>&1 || true
-		pp delete pod "$p" >/dev/null 2>&1 || true
-	done
+	remove_all_pods
 	pp image rm "$REG/test/img:1" "$REG/test/img:2" "$REG/test/img:3" >/dev/null
 	run_peapod get pods --no-headers
 	assert_stdout ""

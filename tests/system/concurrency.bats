@@ -16,24 +16,8 @@ WORKERS=${CONC_WORKERS:-5}
 ITERATIONS=${CONC_ITERATIONS:-30}
 
 @test "concurrent apply, delete, exec, logs, get, pause, unpause and gc: every command ends with a clear result; records whole; gc never harms a live pod; nothing leaked" {
-	local p
-	for p in churn0 churn1 churn2 guard; do
-		sleeper_pod "$p" >"$TEST_DIR/$p.yaml"
-		sed -i "s|@IMAGE@|$IMAGE|" "$TEST_DIR/$p.yaml"
-	done
-	run_peapod apply -f "$TEST_DIR/guard.yaml"
-	assert_status 0
-	eventually 10 status_is guard Running
-	local guard_uid guard_pid
-	guard_uid=$(pod_uid guard)
-	guard_pid=$(container_pids guard)
-
-	local pids=() w
-	for ((w = 1; w <= WORKERS; w++)); do
-		worker "$w" "$ITERATIONS" &
-		pids+=($!)
-	done
-	for p in "${pids[@]}"; do wait "$p"; done
+	start_guard
+	run_workers "$WORKERS" "$ITERATIONS"
 
 	local bad
 	bad=$(bad_results)
@@ -43,16 +27,10 @@ ITERATIONS=${CONC_ITERATIONS:-30}
 	for v in apply delete exec logs get pause unpause gc; do
 		grep -q "^0 $v " "$TEST_DIR"/w*.log || echo "note: no successful $v in this run"
 	done
-	records_consistent || fail "the records disagree"
-	[ "$(pod_uid guard)" = "$guard_uid" ] || fail "the guard pod was replaced"
-	[ "$(container_pids guard)" = "$guard_pid" ] || fail "the guard's container changed"
-	status_is guard Running || fail "the guard is $(get_row guard)"
+	check_guard
 
 	# Whatever is left: unpaused and deleted.
-	for p in churn0 churn1 churn2 guard; do
-		pp unpause "$p" >/dev/null 2>&1 || true
-		pp delete pod "$p" >/dev/null 2>&1 || true
-	done
+	remove_all_pods
 	run_peapod get pods --no-headers
 	assert_stdout ""
 	assert_no_leaks

@@ -101,3 +101,52 @@ records_consistent() {
 	[ "$want" = "$got" ] || { echo "get pods lists [$got], the index [$want]"; ok=1; }
 	return $ok
 }
+
+# start_guard: the manifests of churn0..churn2 and guard in $TEST_DIR, the
+# guard applied and Running; its uid and container pids in GUARD_UID and
+# GUARD_PIDS (for check_guard).
+start_guard() {
+	local p
+	for p in churn0 churn1 churn2 guard; do
+		sleeper_pod "$p" | sed "s|@IMAGE@|$IMAGE|" >"$TEST_DIR/$p.yaml"
+	done
+	run_peapod apply -f "$TEST_DIR/guard.yaml"
+	assert_status 0
+	eventually 10 status_is guard Running
+	GUARD_UID=$(pod_uid guard)
+	GUARD_PIDS=$(container_pids guard)
+}
+
+# run_workers COUNT ITERATIONS [FUNCTION]: COUNT workers (ids 1..COUNT) and
+# FUNCTION 0 ITERATIONS (another worker, when given) at once, until all end.
+run_workers() {
+	local pids=() w p
+	for ((w = 1; w <= $1; w++)); do
+		worker "$w" "$2" &
+		pids+=($!)
+	done
+	if [ -n "${3:-}" ]; then
+		"$3" 0 "$2" &
+		pids+=($!)
+	fi
+	for p in "${pids[@]}"; do wait "$p"; done
+}
+
+# check_guard: the records agree, and the guard is the pod start_guard saw,
+# its containers unchanged, still Running.
+check_guard() {
+	records_consistent || fail "the records disagree"
+	[ "$(pod_uid guard)" = "$GUARD_UID" ] || fail "the guard pod was replaced"
+	[ "$(container_pids guard)" = "$GUARD_PIDS" ] || fail "the guard's container changed"
+	status_is guard Running || fail "the guard is $(get_row guard)"
+}
+
+# remove_all_pods: whatever is left of churn0..churn2 and guard, unpaused
+# and deleted.
+remove_all_pods() {
+	local p
+	for p in churn0 churn1 churn2 guard; do
+		pp unpause "$p" >/dev/null 2>&1 || true
+		pp delete pod "$p" >/dev/null 2>&1 || true
+	done
+}

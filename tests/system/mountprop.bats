@@ -25,6 +25,61 @@ mounted() {
 	awk -v p="$1" '$5 == p {found = 1} END {exit !found}' /proc/self/mountinfo
 }
 
+# bidirectional_pod NAME VOLUME_SOURCE TMPFS: runs a pod of two containers
+# sharing a volume (VOLUME_SOURCE: "hostPath: {...}", "emptyDir: {}"...). The
+# privileged "mounter", once "reader" is up, mounts a tmpfs (TMPFS its
+# source's name) at m in it through a Bidirectional mount and writes m/f;
+# "reader" reads it through a HostToContainer mount and counts m's entries
+# through a mount without propagation. Both ran to the end: the tmpfs and
+# its file seen through HostToContainer, nothing through the other.
+bidirectional_pod() {
+	run_pod <<EOF
+apiVersion: v1
+kind: Pod
+metadata:
+  name: $1
+spec:
+  restartPolicy: Never
+  terminationGracePeriodSeconds: 1
+  volumes:
+    - name: vol
+      $2
+  containers:
+    - name: mounter
+      image: @IMAGE@
+      securityContext: {privileged: true}
+      volumeMounts:
+        - {name: vol, mountPath: /shared, mountPropagation: Bidirectional}
+      command:
+        - sh
+        - -c
+        - |
+          i=0
+          while [ ! -e /shared/reader-up ] && [ \$i -lt 200 ]; do sleep 0.1; i=\`expr \$i + 1\`; done
+          mkdir /shared/m && mount -t tmpfs $3 /shared/m && echo from-mounter > /shared/m/f.tmp && mv /shared/m/f.tmp /shared/m/f
+          echo mounted
+    - name: reader
+      image: @IMAGE@
+      volumeMounts:
+        - {name: vol, mountPath: /seen, mountPropagation: HostToContainer}
+        - {name: vol, mountPath: /private}
+      command:
+        - sh
+        - -c
+        - |
+          touch /seen/reader-up
+          i=0
+          while [ ! -e /seen/m/f ] && [ \$i -lt 200 ]; do sleep 0.1; i=\`expr \$i + 1\`; done
+          echo "seen: \`cat /seen/m/f\`"
+          echo "private: \`ls -A /private/m | wc -l\`"
+          ls -A /private/m
+EOF
+	assert_status 0
+	assert_line "[mounter] mounted"
+	assert_line "[reader] seen: from-mounter"
+	assert_line "[reader] private: 0"
+}
+
 @test "HostToContainer: a host mount made after the pod started reaches the container; None does not" {
 	local s=$TEST_DIR/shared
 	shared_dir "$s"
@@ -81,50 +136,7 @@ EOF
 	local s=$TEST_DIR/shared
 	shared_dir "$s"
 	mkdir "$s/vol"
-	run_pod <<'EOF'
-apiVersion: v1
-kind: Pod
-metadata:
-  name: bidirectional
-spec:
-  restartPolicy: Never
-  terminationGracePeriodSeconds: 1
-  volumes:
-    - name: hp
-      hostPath: {path: @DIR@/shared/vol, type: Directory}
-  containers:
-    - name: mounter
-      image: @IMAGE@
-      securityContext: {privileged: true}
-      volumeMounts:
-        - {name: hp, mountPath: /host, mountPropagation: Bidirectional}
-      command:
-        - sh
-        - -c
-        - |
-          i=0
-          while [ ! -e /host/reader-up ] && [ $i -lt 200 ]; do sleep 0.1; i=`expr $i + 1`; done
-          mkdir /host/m && mount -t tmpfs peapod-test-bidir /host/m && echo from-mounter > /host/m/f.tmp && mv /host/m/f.tmp /host/m/f
-          echo mounted
-    - name: reader
-      image: @IMAGE@
-      volumeMounts:
-        - {name: hp, mountPath: /seen, mountPropagation: HostToContainer}
-        - {name: hp, mountPath: /private}
-      command:
-        - sh
-        - -c
-        - |
-          touch /seen/reader-up
-          i=0
-          while [ ! -e /seen/m/f ] && [ $i -lt 200 ]; do sleep 0.1; i=`expr $i + 1`; done
-          echo "seen: `cat /seen/m/f`"
-          echo "private: `ls -A /private/m | wc -l`"
-EOF
-	assert_status 0
-	assert_line "[mounter] mounted"
-	assert_line "[reader] seen: from-mounter"
-	assert_line "[reader] private: 0"
+	bidirectional_pod bidirectional "hostPath: {path: @DIR@/shared/vol, type: Directory}" peapod-test-bidir
 	# On the host, as with kubelet: the container's mount outlives the pod
 	# (Kubernetes leaves it to the container to unmount what it mounted).
 	mounted "$s/vol/m" || fail "the container's mount did not reach the host"
@@ -136,51 +148,7 @@ EOF
 @test "Bidirectional on an emptyDir reaches the pod's other containers, never the host, and goes with the pod" {
 	local medium
 	for medium in '{}' '{medium: Memory}'; do
-		run_pod <<EOF
-apiVersion: v1
-kind: Pod
-metadata:
-  name: bidirectional-empty-dir
-spec:
-  restartPolicy: Never
-  terminationGracePeriodSeconds: 1
-  volumes:
-    - name: shared
-      emptyDir: $medium
-  containers:
-    - name: mounter
-      image: @IMAGE@
-      securityContext: {privileged: true}
-      volumeMounts:
-        - {name: shared, mountPath: /shared, mountPropagation: Bidirectional}
-      command:
-        - sh
-        - -c
-        - |
-          i=0
-          while [ ! -e /shared/reader-up ] && [ \$i -lt 200 ]; do sleep 0.1; i=\`expr \$i + 1\`; done
-          mkdir /shared/m && mount -t tmpfs peapod-test-ed /shared/m && echo from-mounter > /shared/m/f.tmp && mv /shared/m/f.tmp /shared/m/f
-          echo mounted
-    - name: reader
-      image: @IMAGE@
-      volumeMounts:
-        - {name: shared, mountPath: /seen, mountPropagation: HostToContainer}
-        - {name: shared, mountPath: /private}
-      command:
-        - sh
-        - -c
-        - |
-          touch /seen/reader-up
-          i=0
-          while [ ! -e /seen/m/f ] && [ \$i -lt 200 ]; do sleep 0.1; i=\`expr \$i + 1\`; done
-          echo "seen: \`cat /seen/m/f\`"
-          echo "private: \`ls -A /private/m | wc -l\`"
-          ls -A /private/m
-EOF
-		assert_status 0
-		assert_line "[mounter] mounted"
-		assert_line "[reader] seen: from-mounter"
-		assert_line "[reader] private: 0"
+		bidirectional_pod bidirectional-empty-dir "emptyDir: $medium" peapod-test-ed
 		assert_no_leaks
 	done
 }

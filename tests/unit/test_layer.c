@@ -153,6 +153,15 @@ static void blob_make(struct blob *b, const struct tar *t, enum pp_oci_compressi
 	sha256(b->data, b->len, b->digest);
 }
 
+/* A tar of one file "a" and its blob compressed with c. */
+static void one_file_blob(struct tar *t, struct blob *b, enum pp_oci_compression c)
+{
+	tar_begin(t);
+	tar_file(t, "a", "a\n");
+	tar_end(t);
+	blob_make(b, t, c);
+}
+
 /* The temp dir of a test: layers and an "outside" dir nothing may reach. */
 struct fixture {
 	char *dir;
@@ -217,8 +226,8 @@ static struct pp_layer_source source_of(const struct blob *b, enum pp_oci_compre
 					.limits = PP_LAYER_LIMITS_DEFAULT};
 }
 
-/* Builds blob from t (ended here) and unpacks it into a new dir, which it
- * returns; fails the test on an error. */
+/* Builds blob from t (ended and freed here) and unpacks it into a new dir,
+ * which it returns; fails the test on an error. */
 static char *unpack_ok(struct fixture *f, struct tar *t, enum pp_oci_compression c,
 		       struct pp_layer_result *res)
 {
@@ -235,10 +244,12 @@ static char *unpack_ok(struct fixture *f, struct tar *t, enum pp_oci_compression
 	assert_int_equal(res->compressed_size, (int64_t)b.len);
 	assert_int_equal(res->size, (int64_t)t->used);
 	free(b.data);
+	tar_free(t);
 	return dir;
 }
 
-/* Unpacking t fails with errnum; the message holds want. */
+/* Unpacking t (ended and freed here) fails with errnum; the message holds
+ * want. */
 static void unpack_fails(struct fixture *f, struct tar *t, int errnum, const char *want)
 {
 	struct blob b;
@@ -256,6 +267,7 @@ static void unpack_fails(struct fixture *f, struct tar *t, int errnum, const cha
 	pp_error_free(&err);
 	pp_layer_result_clear(&res);
 	free(b.data);
+	tar_free(t);
 }
 
 static char *read_in(const char *dir, const char *rel)
@@ -391,7 +403,6 @@ static void test_unpack_compressions(void **state)
 		assert_int_equal(res.entries, 7);
 		assert_int_equal(res.n_warnings, 0);
 		pp_layer_result_clear(&res);
-		tar_free(&t);
 	}
 }
 
@@ -456,11 +467,8 @@ static void test_compression_mismatch(void **state)
 {
 	struct fixture *f = *state;
 	struct tar t;
-	tar_begin(&t);
-	tar_file(&t, "a", "a\n");
-	tar_end(&t);
 	struct blob b;
-	blob_make(&b, &t, PP_OCI_COMPRESSION_NONE);
+	one_file_blob(&t, &b, PP_OCI_COMPRESSION_NONE);
 	cleanup_free char *dir = new_layer_dir(f);
 	struct pp_layer_source src = source_of(&b, PP_OCI_COMPRESSION_GZIP);
 	struct pp_layer_result res;
@@ -509,7 +517,6 @@ static void test_whiteouts(void **state)
 	cleanup_free char *n = read_in(dir, "var/cache/new");
 	assert_string_equal(n, "new\n");
 	pp_layer_result_clear(&res);
-	tar_free(&t);
 }
 
 static void test_hardlinks(void **state)
@@ -530,28 +537,23 @@ static void test_hardlinks(void **state)
 	assert_int_equal(a.st_ino, c.st_ino);
 	assert_int_equal(a.st_nlink, 3);
 	pp_layer_result_clear(&res);
-	tar_free(&t);
 
 	/* to a directory, to the root */
 	tar_begin(&t);
 	tar_dir(&t, "d");
 	tar_hardlink(&t, "x", "d");
 	unpack_fails(f, &t, EPERM, "an earlier entry");
-	tar_free(&t);
 	tar_begin(&t);
 	tar_hardlink(&t, "x", "./");
 	unpack_fails(f, &t, EINVAL, "not a file of the layer");
-	tar_free(&t);
 
 	/* to nothing earlier, out of the layer, through a symlink */
 	tar_begin(&t);
 	tar_hardlink(&t, "x", "missing");
 	unpack_fails(f, &t, ENOENT, "an earlier entry");
-	tar_free(&t);
 	tar_begin(&t);
 	tar_hardlink(&t, "x", "../outside/file");
 	unpack_fails(f, &t, EINVAL, "leaves the layer");
-	tar_free(&t);
 	tar_begin(&t);
 	cleanup_free char *out = xasprintf("%s/secret", f->outside);
 	cleanup_free char *secret = xasprintf("%s/secret", f->outside);
@@ -559,7 +561,6 @@ static void test_hardlinks(void **state)
 	tar_symlink(&t, "link", f->outside);
 	tar_hardlink(&t, "x", "link/secret");
 	unpack_fails(f, &t, ELOOP, "symlink");
-	tar_free(&t);
 	struct stat st;
 	assert_int_equal(stat(out, &st), 0);
 	assert_int_equal(st.st_nlink, 1);
@@ -575,13 +576,11 @@ static void test_symlink_escape(void **state)
 	tar_symlink(&t, "abs", f->outside);
 	tar_file(&t, "abs/evil", "evil\n");
 	unpack_fails(f, &t, ELOOP, "symlink");
-	tar_free(&t);
 
 	tar_begin(&t);
 	tar_symlink(&t, "rel", "../../../../../../../../");
 	tar_file(&t, "rel/tmp/evil", "evil\n");
 	unpack_fails(f, &t, ELOOP, "symlink");
-	tar_free(&t);
 
 	tar_begin(&t);
 	tar_dir(&t, "d");
@@ -589,19 +588,16 @@ static void test_symlink_escape(void **state)
 	tar_dir(&t, "d/up/..");
 	tar_file(&t, "d/up/x", "x\n");
 	unpack_fails(f, &t, ELOOP, "symlink");
-	tar_free(&t);
 
 	/* a symlink dir then a whiteout or opaque mark beneath it */
 	tar_begin(&t);
 	tar_symlink(&t, "w", f->outside);
 	tar_file(&t, "w/.wh.x", "");
 	unpack_fails(f, &t, ELOOP, "symlink");
-	tar_free(&t);
 	tar_begin(&t);
 	tar_symlink(&t, "w", f->outside);
 	tar_file(&t, "w/.wh..wh..opq", "");
 	unpack_fails(f, &t, ENOTDIR, "opaque");
-	tar_free(&t);
 
 	assert_int_equal(count_entries(f->outside), 0);
 	char v[8];
@@ -618,7 +614,6 @@ static void test_symlink_escape(void **state)
 	assert_string_equal(in, "in\n");
 	assert_int_equal(count_entries(f->outside), 0);
 	pp_layer_result_clear(&res);
-	tar_free(&t);
 }
 
 /* security.capability as ping carries it: cap_net_raw=ep. */
@@ -733,7 +728,6 @@ static void test_metadata(void **state)
 	assert_non_null(strstr(res.warnings[4], "dev/sda: device node skipped"));
 	assert_non_null(strstr(res.warnings[5], "dev/null: device node skipped"));
 	pp_layer_result_clear(&res);
-	tar_free(&t);
 }
 
 /* Later entries of a path win, whatever the kinds. */
@@ -777,7 +771,6 @@ static void test_replace(void **state)
 	cleanup_free char *kept = read_in(dir, "d/kept");
 	assert_string_equal(kept, "kept\n");
 	pp_layer_result_clear(&res);
-	tar_free(&t);
 }
 
 static void test_refused_paths(void **state)
@@ -787,7 +780,6 @@ static void test_refused_paths(void **state)
 	tar_begin(&r);
 	tar_file(&r, ".", "the root as a file\n");
 	unpack_fails(f, &r, EINVAL, "root entry is not a directory");
-	tar_free(&r);
 	const char *bad[] = {"../x", "/abs", "a/../../x", "a/.wh.", ".wh..wh.plnk", ".wh.x/y"};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		struct tar t;
@@ -796,7 +788,6 @@ static void test_refused_paths(void **state)
 		struct archive_entry *e = entry_new(bad[i], AE_IFREG, 0644);
 		tar_write(&t, e, "bad\n", 4);
 		unpack_fails(f, &t, EINVAL, "");
-		tar_free(&t);
 	}
 	assert_int_equal(count_entries(f->outside), 0);
 	assert_false(exists_in(f->dir, "x"));
@@ -885,11 +876,8 @@ static void test_digest_mismatch(void **state)
 {
 	struct fixture *f = *state;
 	struct tar t;
-	tar_begin(&t);
-	tar_file(&t, "a", "a\n");
-	tar_end(&t);
 	struct blob b;
-	blob_make(&b, &t, PP_OCI_COMPRESSION_GZIP);
+	one_file_blob(&t, &b, PP_OCI_COMPRESSION_GZIP);
 	const char *other =
 	    "sha256:0000000000000000000000000000000000000000000000000000000000000000";
 	for (int which = 0; which < 4; which++) {
@@ -1089,7 +1077,6 @@ static void test_overlay(void **state)
 	struct pp_layer_result res;
 	cleanup_free char *lower = unpack_ok(f, &t, PP_OCI_COMPRESSION_GZIP, &res);
 	pp_layer_result_clear(&res);
-	tar_free(&t);
 	tar_begin(&t);
 	tar_file(&t, "etc/.wh.passwd", "");
 	tar_file(&t, "var/cache/.wh..wh..opq", "");
@@ -1097,7 +1084,6 @@ static void test_overlay(void **state)
 	tar_file(&t, ".wh.hidden", "");
 	cleanup_free char *upper = unpack_ok(f, &t, PP_OCI_COMPRESSION_ZSTD, &res);
 	pp_layer_result_clear(&res);
-	tar_free(&t);
 	cleanup_free char *merged = xasprintf("%s/merged", f->dir);
 	assert_int_equal(mkdir(merged, 0755), 0);
 	pid_t pid = fork();
