@@ -70,6 +70,17 @@ static void ctr_free(struct cri_ctr *c)
 	*c = (struct cri_ctr){0};
 }
 
+Runtime__V1__ContainerConfig *cri_container_config(const char *uid, const char *name)
+{
+	struct cri_ctr c;
+	struct pp_error *err = NULL;
+	if (ctr_load(uid, name, &c, &err) < 0) {
+		pp_error_free(&err);
+		return NULL;
+	}
+	return c.cfg;
+}
+
 /* Container name's status object in the view, NULL when none. */
 static struct json_object *ctr_status(const struct pp_pod_view *v, const char *name)
 {

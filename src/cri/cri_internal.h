@@ -110,6 +110,12 @@ int cri_sandbox_stop(const struct pp_pod_view *v, struct pp_error **err);
 bool cri_labels_match(Runtime__V1__PodSandboxConfig__LabelsEntry *const *have, size_t n_have,
 		      Runtime__V1__PodSandboxConfig__LabelsEntry *const *want, size_t n_want);
 
+/* cri_container.c: container name's ContainerConfig as CreateContainer got
+ * it (its record in the pod uid's state directory), NULL when it has none
+ * (not made through the CRI, or removed); runtime__v1__container_config__
+ * free_unpacked. */
+Runtime__V1__ContainerConfig *cri_container_config(const char *uid, const char *name);
+
 /* cri_image.c: the image ref names (a name, an id or a digest), NULL in
  * *out when the store has none. */
 int cri_find_image(struct pp_image_store *store, const char *ref, struct pp_image **out,

@@ -218,9 +218,37 @@ static struct json_object *jkey(struct json_object *o, const char *key)
 	return o && json_object_object_get_ex(o, key, &v) ? v : NULL;
 }
 
+/* A sandbox made through the CRI: its metadata, labels and annotations as
+ * RunPodSandbox got them (its record); false for any other pod. */
+static bool sandbox_meta_cri(struct arena *a, struct pp_pod_view *v, struct sandbox_meta *m)
+{
+	struct cri_sandbox sb;
+	struct pp_error *err = NULL;
+	if (!cri_view_is_cri(v) || cri_sandbox_load(v->uid, &sb, &err) < 0) {
+		pp_error_free(&err);
+		return false;
+	}
+	const Runtime__V1__PodSandboxConfig *cfg = sb.req->config;
+	const Runtime__V1__PodSandboxMetadata *md = cfg->metadata;
+	m->name = astr(a, md->name);
+	m->ns = astr(a, md->namespace_);
+	m->uid = astr(a, md->uid);
+	m->attempt = md->attempt;
+	for (size_t i = 0; i < cfg->n_labels; i++)
+		kvs_add(a, &m->labels, astr(a, cfg->labels[i]->key),
+			astr(a, cfg->labels[i]->value));
+	for (size_t i = 0; i < cfg->n_annotations; i++)
+		kvs_add(a, &m->annotations, astr(a, cfg->annotations[i]->key),
+			astr(a, cfg->annotations[i]->value));
+	cri_sandbox_free(&sb);
+	return true;
+}
+
 static void sandbox_meta_of(struct arena *a, struct pp_pod_view *v, struct sandbox_meta *m)
 {
 	*m = (struct sandbox_meta){.name = v->name, .ns = v->ns, .uid = v->uid};
+	if (sandbox_meta_cri(a, v, m))
+		return;
 	struct json_object *meta = jkey(v->obj, "metadata");
 	if (jkey(meta, "labels") == NULL)
 		pp_pod_view_attach_spec(v); /* labels and annotations are the manifest's */
@@ -236,12 +264,32 @@ static void sandbox_meta_of(struct arena *a, struct pp_pod_view *v, struct sandb
 		kvs_add(a, &m->labels, "io.kubernetes.pod.uid", v->uid);
 }
 
-static void container_meta_of(struct arena *a, const struct sandbox_meta *pod, const char *name,
+/* A container's metadata (name, attempt), labels and annotations: a CRI
+ * container's as CreateContainer got them (its record in the pod uid's
+ * state directory), any other's from its name and its pod's (kubelet's
+ * labels). md's name and attempt are set when the record has them. */
+static void container_meta_of(struct arena *a, const char *uid, const struct sandbox_meta *pod,
+			      const char *name, Runtime__V1__ContainerMetadata *md,
 			      struct kvs *labels, struct kvs *annotations)
 {
-	/* kubelet's labels of a container: its name and its pod's */
 	*labels = (struct kvs){0};
 	*annotations = (struct kvs){0};
+	Runtime__V1__ContainerConfig *cfg = cri_container_config(uid, name);
+	if (cfg != NULL) {
+		if (md != NULL) {
+			md->name = astr(a, cfg->metadata->name);
+			md->attempt = cfg->metadata->attempt;
+		}
+		for (size_t i = 0; i < cfg->n_labels; i++)
+			kvs_add(a, labels, astr(a, cfg->labels[i]->key),
+				astr(a, cfg->labels[i]->value));
+		for (size_t i = 0; i < cfg->n_annotations; i++)
+			kvs_add(a, annotations, astr(a, cfg->annotations[i]->key),
+				astr(a, cfg->annotations[i]->value));
+		runtime__v1__container_config__free_unpacked(cfg, NULL);
+		return;
+	}
+	/* kubelet's labels of a container: its name and its pod's */
 	kvs_add(a, labels, "io.kubernetes.container.name", name);
 	kvs_add(a, labels, "io.kubernetes.pod.name", pod->name);
 	kvs_add(a, labels, "io.kubernetes.pod.namespace", pod->ns);
@@ -388,7 +436,7 @@ static Runtime__V1__ContainerStats *container_stats(struct arena *a, struct pp_c
 	md->attempt = c->restarts > 0 ? (uint32_t)c->restarts : 0;
 	at->metadata = md;
 	struct kvs labels, annotations;
-	container_meta_of(a, pod, c->name, &labels, &annotations);
+	container_meta_of(a, v->uid, pod, c->name, md, &labels, &annotations);
 	FILL_MAP(a, Runtime__V1__ContainerAttributes__LabelsEntry,
 		 runtime__v1__container_attributes__labels_entry__init, labels, at->labels,
 		 at->n_labels);
@@ -698,7 +746,7 @@ static bool add_listed_container(void *arg, const struct ctr_ref *c)
 	if (w->only && strcmp(c->name, w->only) != 0)
 		return true;
 	struct kvs labels, annotations;
-	container_meta_of(w->a, w->meta, c->name, &labels, &annotations);
+	container_meta_of(w->a, w->v->uid, w->meta, c->name, NULL, &labels, &annotations);
 	if (!SELECTED(labels, w->sel, w->n_sel))
 		return true;
 	if (w->n == w->cap) {

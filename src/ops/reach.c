@@ -62,16 +62,18 @@ static int pidfd_pid(int pidfd, const char *container, struct pp_error **err)
 }
 
 /* The names of the pod's containers in status order: the app containers,
- * then the init containers (sidecars run beside them). */
+ * then the init containers (sidecars run beside them), then the ones added
+ * to the running pod (a CRI sandbox's containers, peapod debug's). */
 static char **container_names(const struct pp_pod_view *v)
 {
-	static const char *const lists[] = {"containerStatuses", "initContainerStatuses"};
+	static const char *const lists[] = {"containerStatuses", "initContainerStatuses",
+					    "ephemeralContainerStatuses"};
 	struct json_object *st = NULL;
 	char **names = xmalloc(sizeof(*names));
 	size_t n = 0;
 	if (!json_object_object_get_ex(v->obj, "status", &st))
 		return names;
-	for (size_t k = 0; k < 2; k++) {
+	for (size_t k = 0; k < sizeof(lists) / sizeof(lists[0]); k++) {
 		struct json_object *list = NULL, *nm = NULL;
 		if (!json_object_object_get_ex(st, lists[k], &list))
 			continue;

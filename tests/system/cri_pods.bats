@@ -422,3 +422,56 @@ EOF
 	assert_status 0
 	assert_no_leaks
 }
+
+@test "cri pods: kubelet's round on a CRI container: exec -s, exec, port-forward, stats and statsp with the CRI's metadata, labels and annotations" {
+	runp shop
+	create shop app 'echo hi > /tmp/index.html; exec httpd -f -p 8080 -h /tmp'
+	crictl start "$CTR"
+	assert_status 0
+	wait_state "$CTR" CONTAINER_RUNNING
+
+	crictl exec -s "$CTR" cat /tmp/index.html
+	assert_status 0
+	assert_stdout hi
+	crictl exec "$CTR" sh -c 'echo out; echo err >&2'
+	assert_status 0
+	assert_stdout_contains out
+
+	# port-forward to the httpd, fetched on 127.0.0.1
+	local port=$((20000 + RANDOM % 20000)) i body=
+	"$CRICTL" --runtime-endpoint "unix://$SOCK" port-forward "$POD" "$port:8080" \
+		>"$TEST_DIR/pf.out" 2>&1 &
+	BG_PID=$!
+	for ((i = 0; i < 100; i++)); do
+		body=$(curl -s --max-time 2 "http://127.0.0.1:$port/index.html" 2>/dev/null) && [ -n "$body" ] && break
+		sleep 0.1
+	done
+	kill "$BG_PID" 2>/dev/null || true
+	wait "$BG_PID" 2>/dev/null || true
+	BG_PID=
+	[ "$body" = hi ] || fail "port-forward gave '$body': $(cat "$TEST_DIR/pf.out")"
+
+	# stats: the metadata, labels and annotations CreateContainer got
+	crictl stats -o json --id "$CTR"
+	assert_status 0
+	local j=$output
+	[ "$(json_get 'd["stats"][0]["attributes"]["metadata"]["name"]' <<<"$j")" = app ] ||
+		fail "stats: $j"
+	[ "$(json_get 'd["stats"][0]["attributes"]["labels"]["c"]' <<<"$j")" = app ]
+	[ "$(json_get 'd["stats"][0]["attributes"]["annotations"]["ca"]' <<<"$j")" = vapp ]
+	[ -n "$(json_get 'd["stats"][0]["memory"]["workingSetBytes"]["value"]' <<<"$j")" ]
+	crictl statsp -o json --id "$POD"
+	assert_status 0
+	j=$output
+	[ "$(json_get 'd["stats"][0]["attributes"]["metadata"]["name"]' <<<"$j")" = shop ] ||
+		fail "statsp: $j"
+	[ "$(json_get 'd["stats"][0]["attributes"]["metadata"]["uid"]' <<<"$j")" = uid-shop ]
+	[ "$(json_get 'd["stats"][0]["attributes"]["labels"]["tier"]' <<<"$j")" = web ]
+	[ "$(json_get 'd["stats"][0]["attributes"]["annotations"]["note"]' <<<"$j")" = "a b: c" ]
+
+	crictl stopp "$POD"
+	assert_status 0
+	crictl rmp "$POD"
+	assert_status 0
+	assert_no_leaks
+}
