@@ -2,8 +2,8 @@
 # The CRI server (src/cri) driven by crictl, a client that is not ours:
 # cri-tools v1.26.1 at ../shared/tools/bin/crictl beside the repository
 # ($CRICTL overrides it; the file skips, saying so, when it is absent).
-# The server runs as the temporary hidden verb `peapod cri-serve --socket
-# SOCK` on a socket in the test's own directory; the images come from the
+# The server is the node process, `peapod node --cri-socket SOCK`, on a
+# socket in the test's own directory; the images come from the
 # registry fixture's token mode (public/app:v1 anonymous, team/app:v1 for
 # user:secret) on 127.0.0.1.
 
@@ -226,7 +226,9 @@ assert int(st["timestamp"]) > 0, st
 
 @test "cri: two servers on one socket refused; a stale socket (server killed) replaced; another's socket kept" {
 	start_cri
-	run_peapod cri-serve --socket "$SOCK"
+	# another node (its own run directory: one node per host) on the socket
+	mkdir -p "$TEST_DIR/manifests"
+	PEAPOD_RUN=$TEST_DIR/run2 run_peapod node --manifests "$TEST_DIR/manifests" --cri-socket "$SOCK"
 	assert_status 1
 	assert_stderr_contains "CRI socket $SOCK: another peapod CRI server (pid $CRI_PID) serves it"
 	assert_server_alive
@@ -243,7 +245,7 @@ s = socket.socket(socket.AF_UNIX); s.bind(sys.argv[1]); s.listen(1)
 print("ready", flush=True); time.sleep(30)' "$SOCK" >"$TEST_DIR/other" &
 	BG_PID=$!
 	wait_for_line "$TEST_DIR/other" ready
-	run_peapod cri-serve --socket "$SOCK"
+	run_peapod node --manifests "$TEST_DIR/manifests" --cri-socket "$SOCK"
 	assert_status 1
 	assert_stderr_contains "CRI socket $SOCK: another process is listening on it"
 }

@@ -484,8 +484,10 @@ check_stats_layout() {
 	SID=$(sha "$UID_")
 	BURNER=$(sha "$UID_/burner")
 	# the server in the same layout (unshare and sh exec it: CRI_PID is its pid)
+	mkdir -p "$TEST_DIR/manifests"
 	unshare -m --propagation private sh -c "$(layout_cmd "$layout")" sh \
-		"$PEAPOD" cri-serve --socket "$SOCK" 2>>"$TEST_DIR/cri.err" &
+		"$PEAPOD" node --manifests "$TEST_DIR/manifests" --cri-socket "$SOCK" \
+		2>>"$TEST_DIR/cri.err" &
 	CRI_PID=$!
 	eventually 10 test -S "$SOCK"
 	rpc_ok ContainerStats "{\"container_id\": \"$BURNER\"}"

@@ -3,8 +3,8 @@
 # driven by crictl, a client that is not ours (cri-tools v1.26.1 at
 # ../shared/tools/bin/crictl; the file skips, saying so, when it is
 # absent), and by raw calls (tests/lib/cri-call.py) for what crictl does
-# not send. The server is `peapod cri-serve --socket SOCK` on a socket of
-# the test's own; the image is the suite's busybox (setup_suite.bash).
+# not send. The server is the node process (`peapod node --cri-socket SOCK`)
+# on a socket of the test's own; the image is the suite's busybox (setup_suite.bash).
 
 load helpers
 load pods_helpers
