@@ -194,6 +194,10 @@ spec:
 EOF2
 }
 
+hog_oomkilled() {
+	[ "$(hog_state "['reason']")" = OOMKilled ]
+}
+
 hog_state() {
 	inspect_get mem "[c for c in d['status']['containerStatuses'] if c['name'] == 'hog'][0]['state']['terminated']$1"
 }
@@ -209,7 +213,7 @@ hog_state() {
 	f=$(mem_pod)
 	"$PEAPOD" apply -f "$f" >/dev/null
 	sup=$(sup_pid mem)
-	eventually 30 test "$(hog_state "['reason']")" = OOMKilled || fail "hog never OOMKilled: $(pp describe pod mem)"
+	eventually 30 hog_oomkilled || fail "hog never OOMKilled: $(pp describe pod mem)"
 	[ "$(hog_state "['exitCode']")" = 137 ] || fail "exit code $(hog_state "['exitCode']")"
 	# the supervisor lived through it, and told
 	kill -0 "$sup" || fail "the supervisor died"
