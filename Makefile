@@ -36,7 +36,7 @@ DEBIAN_DEPS := build-essential pkg-config libyaml-dev libjson-c-dev libarchive-d
 	libisal-dev curl protobuf-c-compiler libprotobuf-c-dev python3-grpcio python3-grpc-tools zlib1g-dev
 
 .PHONY: all deps run check unit system asan fuzz format lint clean bench floor breakdown bench-layers \
-	bench-pull bench-cri soak stress
+	bench-pull bench-cri soak stress fuzz-long check-hog
 
 # src/progs, x86-64 only: what a pod's infra process execs (peapod-infra)
 # and what starts a container's exec probes (peapod-exec); elsewhere peapod
@@ -164,6 +164,14 @@ stress: deps
 	$(MAKE) all helpers
 	PEAPOD="$(CURDIR)/$(BUILD)/peapod-test" HELPERS="$(CURDIR)/$(BUILD)/helpers" bats tests/stress
 
+# The system tests with two busy loops beside them (tests/hog.sh; not in
+# make check): no assertion may depend on an idle machine. HOG_BATS: what
+# bats runs (default tests/system), HOG_LOOPS: how many loops.
+check-hog: deps
+	$(MAKE) all helpers
+	PEAPOD="$(CURDIR)/$(BUILD)/peapod-test" HELPERS="$(CURDIR)/$(BUILD)/helpers" \
+		tests/hog.sh $(HOG_BATS)
+
 # Benchmarks, peapod against podman and runc (installed from Debian when
 # absent); not part of check. Prints one table and writes it to
 # $(BUILD)/bench/results.md. See bench/README.md for BENCH_* settings.
@@ -217,6 +225,8 @@ asan:
 	$(MAKE) BUILD=build-asan CC=clang CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" all unit
 
 FUZZ_SECONDS ?= 60
+# each target but the manifest parser's: a third of it (make fuzz-long: all of it)
+FUZZ_EACH ?= $$(( $(FUZZ_SECONDS) / 3 + 1 ))
 FUZZ_CC = clang -std=c11 -D_GNU_SOURCE -Isrc -g -O1 -fsanitize=fuzzer,address,undefined \
 	$(shell pkg-config --cflags $(PKGS))
 # The manifest parser for FUZZ_SECONDS; the CRI log reader, the seccomp
@@ -280,57 +290,64 @@ fuzz:
 		$(LIB_SRC) $(LDLIBS) -larchive
 	build-fuzz/fuzz_manifest -max_total_time=$(FUZZ_SECONDS) -max_len=65536 -rss_limit_mb=1024 \
 		build-fuzz/corpus fuzz/corpus
-	build-fuzz/fuzz_crilog -max_total_time=$$(( $(FUZZ_SECONDS) / 3 + 1 )) -max_len=65536 \
+	build-fuzz/fuzz_crilog -max_total_time=$(FUZZ_EACH) -max_len=65536 \
 		-rss_limit_mb=1024 build-fuzz/corpus-crilog fuzz/corpus-crilog
 	$(FUZZ_CC) -o build-fuzz/fuzz_seccomp fuzz/fuzz_seccomp.c \
 		$(filter src/security/%.c src/util/%.c,$(LIB_SRC)) $(LDLIBS)
 	LSAN_OPTIONS=suppressions=fuzz/lsan-libseccomp.supp \
-		build-fuzz/fuzz_seccomp -max_total_time=$$(( $(FUZZ_SECONDS) / 3 + 1 )) -max_len=16384 \
+		build-fuzz/fuzz_seccomp -max_total_time=$(FUZZ_EACH) -max_len=16384 \
 		-rss_limit_mb=1024 build-fuzz/corpus-seccomp fuzz/corpus-seccomp
-	build-fuzz/fuzz_cni -max_total_time=$$(( $(FUZZ_SECONDS) / 3 + 1 )) -max_len=65536 \
+	build-fuzz/fuzz_cni -max_total_time=$(FUZZ_EACH) -max_len=65536 \
 		-rss_limit_mb=1024 build-fuzz/corpus-cni fuzz/corpus-cni
-	build-fuzz/fuzz_probe -max_total_time=$$(( $(FUZZ_SECONDS) / 3 + 1 )) -max_len=16384 \
+	build-fuzz/fuzz_probe -max_total_time=$(FUZZ_EACH) -max_len=16384 \
 		-rss_limit_mb=1024 build-fuzz/corpus-probe fuzz/corpus-probe
-	build-fuzz/fuzz_control -max_total_time=$$(( $(FUZZ_SECONDS) / 3 + 1 )) -max_len=16384 \
+	build-fuzz/fuzz_control -max_total_time=$(FUZZ_EACH) -max_len=16384 \
 		-rss_limit_mb=1024 build-fuzz/corpus-control fuzz/corpus-control
-	build-fuzz/fuzz_image_ref_auth -max_total_time=$$(( $(FUZZ_SECONDS) / 3 + 1 )) -max_len=16384 \
+	build-fuzz/fuzz_image_ref_auth -max_total_time=$(FUZZ_EACH) -max_len=16384 \
 		-rss_limit_mb=1024 build-fuzz/corpus-image-ref-auth fuzz/corpus-image-ref-auth
-	build-fuzz/fuzz_oci -max_total_time=$$(( $(FUZZ_SECONDS) / 3 + 1 )) -max_len=65536 \
+	build-fuzz/fuzz_oci -max_total_time=$(FUZZ_EACH) -max_len=65536 \
 		-rss_limit_mb=1024 build-fuzz/corpus-oci fuzz/corpus-oci
-	build-fuzz/fuzz_registry -max_total_time=$$(( $(FUZZ_SECONDS) / 3 + 1 )) -max_len=16384 \
+	build-fuzz/fuzz_registry -max_total_time=$(FUZZ_EACH) -max_len=16384 \
 		-rss_limit_mb=1024 build-fuzz/corpus-registry fuzz/corpus-registry
-	build-fuzz/fuzz_layer_path -max_total_time=$$(( $(FUZZ_SECONDS) / 3 + 1 )) -max_len=65536 \
+	build-fuzz/fuzz_layer_path -max_total_time=$(FUZZ_EACH) -max_len=65536 \
 		-rss_limit_mb=1024 build-fuzz/corpus-layer fuzz/corpus-layer
 	$(FUZZ_CC) -o build-fuzz/fuzz_selector fuzz/fuzz_selector.c \
 		$(filter src/util/%.c,$(LIB_SRC)) $(LDLIBS)
-	build-fuzz/fuzz_selector -max_total_time=$$(( $(FUZZ_SECONDS) / 3 + 1 )) -max_len=4096 \
+	build-fuzz/fuzz_selector -max_total_time=$(FUZZ_EACH) -max_len=4096 \
 		-rss_limit_mb=1024 build-fuzz/corpus-selector fuzz/corpus-selector
 	$(FUZZ_CC) -o build-fuzz/fuzz_job fuzz/fuzz_job.c src/controller/job_decide.c \
 		src/controller/job_status_json.c \
 		$(filter src/manifest/%.c src/util/%.c src/security/caps.c,$(LIB_SRC)) $(LDLIBS)
-	build-fuzz/fuzz_job -max_total_time=$$(( $(FUZZ_SECONDS) / 3 + 1 )) -max_len=65536 \
+	build-fuzz/fuzz_job -max_total_time=$(FUZZ_EACH) -max_len=65536 \
 		-rss_limit_mb=1024 build-fuzz/corpus-job fuzz/corpus-job
-	build-fuzz/fuzz_pull_conf -max_total_time=$$(( $(FUZZ_SECONDS) / 3 + 1 )) -max_len=65536 \
+	build-fuzz/fuzz_pull_conf -max_total_time=$(FUZZ_EACH) -max_len=65536 \
 		-rss_limit_mb=1024 build-fuzz/corpus-pull-conf fuzz/corpus-pull-conf
-	build-fuzz/fuzz_objects -max_total_time=$$(( $(FUZZ_SECONDS) / 3 + 1 )) -max_len=65536 \
+	build-fuzz/fuzz_objects -max_total_time=$(FUZZ_EACH) -max_len=65536 \
 		-rss_limit_mb=1024 build-fuzz/corpus-objects fuzz/corpus-objects
-	build-fuzz/fuzz_node_file -max_total_time=$$(( $(FUZZ_SECONDS) / 3 + 1 )) -max_len=65536 \
+	build-fuzz/fuzz_node_file -max_total_time=$(FUZZ_EACH) -max_len=65536 \
 		-rss_limit_mb=1024 build-fuzz/corpus-node fuzz/corpus-node
-	build-fuzz/fuzz_archive_manifest -max_total_time=$$(( $(FUZZ_SECONDS) / 3 + 1 )) \
+	build-fuzz/fuzz_archive_manifest -max_total_time=$(FUZZ_EACH) \
 		-max_len=65536 -rss_limit_mb=1024 build-fuzz/corpus-archive fuzz/corpus-archive
-	build-fuzz/fuzz_atomic_writer -max_total_time=$$(( $(FUZZ_SECONDS) / 3 + 1 )) -max_len=16384 \
+	build-fuzz/fuzz_atomic_writer -max_total_time=$(FUZZ_EACH) -max_len=16384 \
 		-rss_limit_mb=1024 build-fuzz/corpus-atomic-writer fuzz/corpus-atomic-writer
-	build-fuzz/fuzz_cri -max_total_time=$$(( $(FUZZ_SECONDS) / 3 + 1 )) -max_len=65536 \
+	build-fuzz/fuzz_cri -max_total_time=$(FUZZ_EACH) -max_len=65536 \
 		-rss_limit_mb=1024 build-fuzz/corpus-cri fuzz/corpus-cri
 	$(FUZZ_CC) -o build-fuzz/fuzz_cli_flags fuzz/fuzz_cli_flags.c src/cli/cli_help.c \
 		$(filter src/util/%.c,$(LIB_SRC)) $(LDLIBS)
-	build-fuzz/fuzz_cli_flags -max_total_time=$$(( $(FUZZ_SECONDS) / 3 + 1 )) -max_len=4096 \
+	build-fuzz/fuzz_cli_flags -max_total_time=$(FUZZ_EACH) -max_len=4096 \
 		-rss_limit_mb=1024 build-fuzz/corpus-cli-flags fuzz/corpus-cli-flags
 	$(FUZZ_CC) -o build-fuzz/fuzz_spdy fuzz/fuzz_spdy.c src/cri/spdy.c src/cri/stream_http.c \
 		$(filter src/util/%.c,$(LIB_SRC)) $(LDLIBS)
-	build-fuzz/fuzz_spdy -max_total_time=$$(( $(FUZZ_SECONDS) / 3 + 1 )) -max_len=65536 \
+	build-fuzz/fuzz_spdy -max_total_time=$(FUZZ_EACH) -max_len=65536 \
 		-rss_limit_mb=1024 build-fuzz/corpus-spdy fuzz/corpus-spdy
 	rm -rf /tmp/peapod-fuzz-cri.* /tmp/peapod-fuzz-aw.* /tmp/peapod-fuzz-crilog.* /tmp/peapod-fuzz-cni.* /tmp/peapod-fuzz-layer.*
+
+# `make fuzz-long` (not part of check): every target of `make fuzz` for
+# FUZZ_SECONDS each (default 300 here), by hand; what it finds becomes a
+# test (bench/RESULTS.md, "Reliability"). The corpora grow in build-fuzz/.
+FUZZ_LONG_SECONDS = $(if $(filter file default,$(origin FUZZ_SECONDS)),300,$(FUZZ_SECONDS))
+fuzz-long:
+	$(MAKE) fuzz FUZZ_SECONDS=$(FUZZ_LONG_SECONDS) FUZZ_EACH=$(FUZZ_LONG_SECONDS)
 
 format:
 	clang-format -i $(shell find src tests fuzz -name '*.[ch]')

@@ -31,6 +31,7 @@
 #include "ops/ops.h"
 #include "state/podstate.h"
 #include "util/cleanup.h"
+#include "util/fault.h"
 #include "util/fs.h"
 #include "util/proc.h"
 
@@ -211,7 +212,9 @@ void pp_ctrl_event(struct pp_ctrl *c, const char *type, const char *reason, cons
 
 int pp_ctrl_set_status(struct pp_ctrl *c, struct json_object *status, struct pp_error **err)
 {
-	int r = pp_workload_set_status(c->kind, c->ns, c->name, c->w->uid, status, err);
+	int r = pp_fault("ctrl status", err);
+	if (r == 0)
+		r = pp_workload_set_status(c->kind, c->ns, c->name, c->w->uid, status, err);
 	json_object_put(status);
 	return r;
 }
@@ -379,9 +382,15 @@ int pp_ctrl_pod_create(struct pp_ctrl *c, const struct pp_ctrl_owner *owner, con
 	int r = pp_manifest_set_parse(source, text, strlen(text), &set, err);
 	if (r == 0 && (set.n != 1 || set.items[0].pod == NULL))
 		r = pp_error_set(err, 0, "%s: the template is not one pod", source);
+	if (r == 0)
+		r = pp_fault("ctrl pod create", err);
 	if (r == 0) {
 		struct pp_apply_opts o = {.manifest = text, .manifest_len = strlen(text)};
 		r = pp_pod_apply(steal_ptr(&set.items[0].pod), &o, NULL, err);
+		/* made, not yet told: a kill here leaves a pod the next
+		 * controller adopts by its owner's uid */
+		if (r == 0)
+			r = pp_fault("ctrl pod created", err);
 	}
 	pp_manifest_set_free(&set);
 	if (r < 0) {
@@ -400,7 +409,7 @@ int pp_ctrl_pod_delete(struct pp_ctrl *c, const struct pp_ctrl_owner *owner,
 	struct pp_delete_opts o = {.grace_s = -1, .timeout_ms = -1};
 	cleanup_error struct pp_error *e = NULL;
 	cleanup_free char *uid = NULL;
-	if (pp_pod_delete(c->ns, p->name, &o, &e) < 0 &&
+	if ((pp_fault("ctrl pod delete", &e) < 0 || pp_pod_delete(c->ns, p->name, &o, &e) < 0) &&
 	    pp_name_lookup(c->ns, p->name, &uid, NULL) == 0) {
 		pp_ctrl_event_on(c, owner->kind, owner->name, "Warning", "FailedDelete",
 				 "Error deleting: %s", e->msg);

@@ -269,7 +269,7 @@ static bool pos_before(struct pp_pos a, struct pp_pos b)
 
 /* Sorting keeps this O(n log n) for hostile maps with many keys. Reports the
  * repeated key that comes first in the document. */
-static int check_duplicate_keys(struct pctx *c, const struct pp_ynode *n, const char *path)
+int check_duplicate_keys(struct pctx *c, const struct pp_ynode *n, const char *path)
 {
 	size_t len = pp_ymap_len(n);
 	if (len < 2)

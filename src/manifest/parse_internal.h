@@ -48,6 +48,10 @@ int get_int64(struct pctx *c, const struct pp_ynode *n, const char *path, int64_
 int get_strv(struct pctx *c, const struct pp_ynode *n, const char *path, char ***out);
 int expect_kind(struct pctx *c, const struct pp_ynode *n, const char *path,
 		enum pp_ynode_kind kind);
+/* A mapping's repeated key refused ("duplicate field"), the first in the
+ * document named: what is checked and what is stored (the last one) must
+ * be the same. */
+int check_duplicate_keys(struct pctx *c, const struct pp_ynode *n, const char *path);
 /* One of the words in the NULL-terminated list; returns its index in *out. */
 int get_enum(struct pctx *c, const struct pp_ynode *n, const char *path, const char *const *words,
 	     int *out);

@@ -326,7 +326,8 @@ static int parse_node_affinity_json(struct pctx *c, const struct pp_ynode *spec)
 static int parse_template(struct pctx *c, const struct pp_ynode *n, const char *path, void *obj)
 {
 	struct pp_workload *w = obj;
-	if (expect_kind(c, n, path, PP_YMAP) < 0)
+	/* a second spec would be stored unchecked: the first is validated */
+	if (expect_kind(c, n, path, PP_YMAP) < 0 || check_duplicate_keys(c, n, path) < 0)
 		return -1;
 	for (size_t i = 0; i + 1 < n->n; i += 2) {
 		const char *k = n->child[i]->value;

@@ -31,6 +31,7 @@
 #include "state/podstate.h"
 #include "util/cleanup.h"
 #include "util/dir.h"
+#include "util/fault.h"
 #include "util/fs.h"
 #include "util/settings.h"
 
@@ -332,7 +333,8 @@ int pp_node_run(const struct pp_node_opts *o, struct pp_error **err)
 		/* Boot: what a reboot (or a crash) left goes first. */
 		int removed = 0;
 		cleanup_error struct pp_error *gerr = NULL;
-		if (pp_pod_gc(o->store_root, &removed, &gerr) < 0) {
+		if (pp_fault("node gc", &gerr) < 0 ||
+		    pp_pod_gc(o->store_root, &removed, &gerr) < 0) {
 			char buf[512];
 			o->log(o->log_ctx, "gc: %s", pp_error_text(gerr, buf, sizeof(buf)));
 		}
@@ -342,7 +344,7 @@ int pp_node_run(const struct pp_node_opts *o, struct pp_error **err)
 		run_pass(&n);
 		/* the workloads' controllers, which a reboot stopped too */
 		cleanup_error struct pp_error *werr = NULL;
-		if (pp_workloads_resume(&werr) < 0) {
+		if (pp_fault("node resume", &werr) < 0 || pp_workloads_resume(&werr) < 0) {
 			char buf[512];
 			o->log(o->log_ctx, "workloads: %s", pp_error_text(werr, buf, sizeof(buf)));
 		}

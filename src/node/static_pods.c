@@ -21,6 +21,7 @@
 #include "state/podstate.h"
 #include "util/cleanup.h"
 #include "util/digest.h"
+#include "util/fault.h"
 #include "util/dir.h"
 #include "util/fs.h"
 
@@ -253,7 +254,8 @@ static int delete_pod(struct node_sync *s, const char *ns, const char *name, con
 {
 	cleanup_error struct pp_error *err = NULL;
 	struct pp_delete_opts o = {.grace_s = -1, .timeout_ms = -1};
-	if (pp_pod_delete(ns, name, &o, &err) < 0 && (err == NULL || err->status != ENOENT)) {
+	if ((pp_fault("node pod delete", &err) < 0 || pp_pod_delete(ns, name, &o, &err) < 0) &&
+	    (err == NULL || err->status != ENOENT)) {
 		char buf[512];
 		say_once(s, "pod %s/%s: delete failed: %s", ns, name,
 			 err_text(err, buf, sizeof(buf)));
@@ -272,7 +274,8 @@ static int create_pod(struct node_sync *s, struct wanted *w, const char *verb)
 	cleanup_free char *uid = NULL;
 	struct pp_apply_opts o = {
 	    .store_root = s->store_root, .manifest = w->text, .manifest_len = w->len};
-	if (pp_pod_apply(steal_ptr(&w->pod), &o, &uid, &err) < 0) {
+	if (pp_fault("node pod apply", &err) < 0 ||
+	    pp_pod_apply(steal_ptr(&w->pod), &o, &uid, &err) < 0) {
 		char buf[1024];
 		say_once(s, "pod %s/%s from %s: %s", w->ns, w->name, w->file,
 			 err_text(err, buf, sizeof(buf)));
@@ -287,8 +290,9 @@ static bool is_broken(const struct pass *p, const char *file)
 	return strv_has(p->broken, p->n_broken, file);
 }
 
-/* The made pods the directory no longer has. */
-static void remove_stale(struct node_sync *s, struct pass *p, bool *acted)
+/* The made pods the directory no longer has (a delete that failed: tried
+ * again after the retry's back-off). */
+static void remove_stale(struct node_sync *s, struct pass *p, bool *acted, bool *failed)
 {
 	for (size_t i = 0; i < p->n_m; i++) {
 		const struct made *m = &p->m[i];
@@ -298,9 +302,10 @@ static void remove_stale(struct node_sync *s, struct pass *p, bool *acted)
 		if (w != NULL && strcmp(w->file, m->file) == 0)
 			continue;
 		*acted = true;
-		delete_pod(s, m->ns, m->name,
-			   access(m->file, F_OK) < 0 ? "its file was removed"
-						     : "its file no longer defines it");
+		if (delete_pod(s, m->ns, m->name,
+			       access(m->file, F_OK) < 0 ? "its file was removed"
+							 : "its file no longer defines it") < 0)
+			*failed = true;
 	}
 }
 
@@ -363,7 +368,7 @@ void node_sync_pass(struct node_sync *s, bool *acted, bool *failed)
 	*acted = *failed = false;
 	read_dir(s, &p);
 	read_made(s, &p);
-	remove_stale(s, &p, acted);
+	remove_stale(s, &p, acted, failed);
 	make_wanted(s, &p, acted, failed);
 	pass_free(&p);
 	said_turn(&s->said);

@@ -336,8 +336,10 @@ static void mark_start_error(struct pp_pod_container *c, const struct pp_error *
 {
 	free(c->message);
 	c->message = NULL;
-	if (err != NULL)
-		c->message = xstrdup(err->msg);
+	if (err != NULL) {
+		char buf[1024]; /* with its errno's text: exec's E2BIG, EACCES, ... */
+		c->message = xstrdup(pp_error_text(err, buf, sizeof(buf)));
+	}
 	c->state = PP_CTR_TERMINATED;
 	c->exit_code = PP_EXIT_START_ERROR;
 	c->signal = 0;

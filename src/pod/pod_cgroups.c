@@ -27,22 +27,26 @@ static const char *field_of(const struct pp_pod_instance *pod, size_t i, char *b
 	return buf;
 }
 
-/* kubelet's oom_score_adj, raised to this process's own when the kernel would
- * refuse a lower one (no CAP_SYS_RESOURCE), as containerd's
- * restrict_oom_score_adj does; one warning per pod says so for its
- * containers (warned NULL: silently, for the infra process, which asks
- * -998 on every pod). */
+/* kubelet's oom_score_adj, raised where the kernel would refuse a lower one
+ * than this process's own (no CAP_SYS_RESOURCE), as containerd's
+ * restrict_oom_score_adj does, and then one above it: this process is the
+ * supervisor, which could not lower its own (resources.h), and an OOM kill
+ * must take a container before it. One warning per pod says so for its
+ * containers (warned NULL: the infra process, which asks -998 on every pod,
+ * silently at the supervisor's own). */
 static int allowed_adj(struct pp_pod_instance *pod, int wanted, int floor, bool *warned)
 {
 	if (wanted >= floor || warned == NULL)
 		return wanted >= floor ? wanted : floor;
+	int above = floor < PP_OOM_ADJ_BESTEFFORT ? floor + 1 : floor;
 	if (!*warned)
 		warn(pod,
 		     xasprintf("oom_score_adj %d (%s pod) is below peapod's own %d, which this "
-			       "host (no CAP_SYS_RESOURCE) does not allow: using %d instead",
-			       wanted, pp_qos_class_name(pod->qos), floor, floor));
+			       "host (no CAP_SYS_RESOURCE) does not allow: using %d instead (the "
+			       "supervisor's plus one: an OOM kill takes the container first)",
+			       wanted, pp_qos_class_name(pod->qos), floor, above));
 	*warned = true;
-	return floor;
+	return above;
 }
 
 static void plan_oom_score_adj(struct pp_pod_instance *pod, int *infra_adj)

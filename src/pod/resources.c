@@ -1,8 +1,11 @@
 #include "pod/resources.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "manifest/manifest.h"
 #include "util/cleanup.h"
@@ -224,4 +227,18 @@ int pp_own_oom_score_adj(void)
 	if (pp_read_file("/proc/self/oom_score_adj", 64, &text, NULL, NULL) < 0)
 		return 0;
 	return atoi(text);
+}
+
+int pp_lower_own_oom_score_adj(void)
+{
+	char text[16];
+	int n = snprintf(text, sizeof(text), "%d", PP_OOM_ADJ_SUPERVISOR);
+	int fd = open("/proc/self/oom_score_adj", O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	int r = write(fd, text, (size_t)n) == n ? 0 : -1;
+	int e = errno;
+	close(fd);
+	errno = e;
+	return r;
 }

@@ -15,6 +15,8 @@
 #define PP_OOM_ADJ_GUARANTEED (-997)
 #define PP_OOM_ADJ_BESTEFFORT 1000
 #define PP_OOM_ADJ_INFRA (-998)
+/* kubelet's own (KubeletOOMScoreAdj): the supervisor asks it for itself */
+#define PP_OOM_ADJ_SUPERVISOR (-999)
 #define PP_CPU_SHARES_MIN 2
 #define PP_CPU_SHARES_MAX 262144
 #define PP_CPU_QUOTA_MIN_US 1000
@@ -51,5 +53,13 @@ void pp_pod_cgroup_resources(const struct pp_pod *pod, int64_t pids_max,
 int64_t pp_pod_pids_limit(void);
 int64_t pp_host_memory_total(void);
 int pp_own_oom_score_adj(void);
+
+/* The supervisor's own oom_score_adj lowered to PP_OOM_ADJ_SUPERVISOR, so
+ * that an OOM kill takes its containers and infra process before it (as
+ * kubelet and conmon lower theirs). 0, or -1 with errno where the host
+ * refuses (no CAP_SYS_RESOURCE): it keeps its caller's value, and the
+ * containers whose value would be below it get one above it
+ * (pod_cgroups.c), so the order holds there too. */
+int pp_lower_own_oom_score_adj(void);
 
 #endif

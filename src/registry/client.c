@@ -12,6 +12,7 @@
 #include "registry/response.h"
 #include "util/cleanup.h"
 #include "util/clock.h"
+#include "util/settings.h"
 
 /* A token is dropped this long before the server's expiry, so that it does
  * not expire on the way. */
@@ -20,6 +21,15 @@
 static char *dup_or_null(const char *s)
 {
 	return s ? xstrdup(s) : NULL;
+}
+
+/* A default time limit, shortened by the test builds' PEAPOD_TEST_TIME_SCALE
+ * (1 in peapod) down to 5 s at least: a stalled registry's test waits
+ * seconds, not a minute, and a loaded machine's local pulls still fit. */
+static unsigned scaled(unsigned s)
+{
+	unsigned v = (unsigned)(s * pp_settings()->test_time_scale);
+	return v >= 5 || v >= s ? v : 5;
 }
 
 int pp_registry_client_new(const struct pp_registry_options *opts, struct pp_registry_client **out,
@@ -54,9 +64,9 @@ int pp_registry_client_new(const struct pp_registry_options *opts, struct pp_reg
 	c->username = dup_or_null(o->username);
 	c->password = dup_or_null(o->password);
 	c->connect_timeout_s = o->connect_timeout_s ?: PP_REGISTRY_CONNECT_TIMEOUT_S;
-	c->stall_timeout_s = o->stall_timeout_s ?: PP_REGISTRY_STALL_TIMEOUT_S;
-	c->request_timeout_s = o->request_timeout_s ?: PP_REGISTRY_REQUEST_TIMEOUT_S;
-	c->retry_time_limit_s = o->retry_time_limit_s ?: PP_REGISTRY_RETRY_TIME_LIMIT_S;
+	c->stall_timeout_s = o->stall_timeout_s ?: scaled(PP_REGISTRY_STALL_TIMEOUT_S);
+	c->request_timeout_s = o->request_timeout_s ?: scaled(PP_REGISTRY_REQUEST_TIMEOUT_S);
+	c->retry_time_limit_s = o->retry_time_limit_s ?: scaled(PP_REGISTRY_RETRY_TIME_LIMIT_S);
 	c->backoff_initial_ms = o->backoff_initial_ms ?: PP_REGISTRY_BACKOFF_INITIAL_MS;
 	*out = c;
 	return 0;

@@ -16,6 +16,7 @@
 
 #include "image/image.h"
 #include "logs/crilog.h"
+#include "pod/resources.h"
 #include "state/podstate.h"
 #include "supervisor/control.h"
 #include "supervisor/supervisor.h"
@@ -238,6 +239,9 @@ static __attribute__((noreturn)) void supervisor_main(struct pp_pod *spec, const
 	if (chdir("/") < 0)
 		_exit(1);
 	pp_log_opts_default(&d.log_opts);
+	/* below its containers' (an OOM kill takes them first); refused
+	 * without CAP_SYS_RESOURCE: they are put above it instead */
+	(void)pp_lower_own_oom_score_adj();
 	if (open_files(&d, spec, &err) < 0 || pp_fault("sup files", &err) < 0 ||
 	    pp_image_store_open(store_root, &store, &err) < 0)
 		goto fail;

@@ -213,7 +213,9 @@ static void finish_container(struct sup *s, size_t i)
 	if (!c->spawning)
 		return;
 	if (pp_pod_instance_finish_start(s->pod, i, &err) < 0) {
-		sup_event(s, PP_EVENT_ERROR, c->spec->name, "Failed", "%s", err->msg);
+		char buf[1024]; /* with its errno's text: exec's E2BIG, EACCES, ... */
+		sup_event(s, PP_EVENT_ERROR, c->spec->name, "Failed", "%s",
+			  pp_error_text(err, buf, sizeof(buf)));
 		container_terminated(s, i);
 		return;
 	}

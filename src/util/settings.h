@@ -66,8 +66,9 @@ struct pp_settings {
 	const char *registries_conf; /* PEAPOD_REGISTRIES_CONF */
 	const char *certs_dirs;	     /* PEAPOD_CERTS_DIRS: ':'-separated */
 	/* Test knob (PP_TEST_KNOBS only, else 1): PEAPOD_TEST_TIME_SCALE, a
-	 * factor in (0, 1] on the crash-loop back-off's durations (and on the
-	 * CRI stream tokens' life). */
+	 * factor in (0, 1] on the crash-loop back-off's durations, the CRI
+	 * stream tokens' life and the registry client's default time limits
+	 * (stall, request, retries). */
 	double test_time_scale;
 	/* Test knobs (PP_TEST_KNOBS only, else NULL): fault injection at the
 	 * named steps (util/fault.h): PEAPOD_FAULT "STEP:ERRNO" or "STEP:kill",

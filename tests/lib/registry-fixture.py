@@ -456,7 +456,11 @@ def layout_handler(fake, layout):
     stall/...: a blob of more than LAYOUT_FAULT_MIN bytes sends half its
     bytes and stalls for STALL_SECONDS (a pull to kill mid-download);
     norange/...: such a blob's first GET is cut halfway, and a Range
-    request is answered with the whole blob (200), as some CDNs do."""
+    request is answered with the whole blob (200), as some CDNs do;
+    endless/...: every blob is an endless stream (no Content-Length, bytes
+    until the client hangs up); endlessm/...: every manifest is;
+    stallm/...: a manifest sends its headers and half its bytes, then
+    stalls for STALL_SECONDS."""
     with open(os.path.join(layout, "index.json")) as f:
         index = json.load(f)
     tags = {m.get("annotations", {}).get("org.opencontainers.image.ref.name"): m
@@ -478,12 +482,16 @@ def layout_handler(fake, layout):
             if len(parts) != 6 or parts[1] != "v2":
                 return self.errors(404, "NAME_UNKNOWN", "no such thing")
             fault, kind, ref = parts[2], parts[4], parts[5]
+            if (fault, kind) in (("endless", "blobs"), ("endlessm", "manifests")):
+                return self.endless(kind)
             if kind == "manifests":
                 desc = tags.get(ref) or {"digest": ref, "mediaType": None}
                 data = read_blob(desc["digest"]) if desc.get("digest") else None
                 if data is None:
                     return self.errors(404, "MANIFEST_UNKNOWN", "manifest unknown")
                 mt = desc["mediaType"] or json.loads(data).get("mediaType")
+                if fault == "stallm":
+                    return self.stall(data, mt)
                 return self.send(200, data, [("Content-Type", mt),
                                              ("Docker-Content-Digest", sha256(data))])
             data = read_blob(ref)
@@ -508,6 +516,40 @@ def layout_handler(fake, layout):
                 return self.send(206, data[first:], [
                     ("Content-Range", "bytes %d-%d/%d" % (first, len(data) - 1, len(data)))])
             self.send(200, data)
+
+        def endless(self, kind):
+            self.send_response(200)
+            if kind == "manifests":
+                self.send_header("Content-Type", "application/vnd.oci.image.manifest.v1+json")
+            self.send_header("Connection", "close")
+            self.end_headers()
+            self.close_connection = True
+            if self.command == "HEAD":
+                return
+            chunk = (b'{"schemaVersion": 2, "layers": [' if kind == "manifests" else b"") + \
+                b" " * 65536
+            try:
+                while True:
+                    self.wfile.write(chunk)
+                    chunk = b" " * 65536
+            except OSError:
+                pass
+
+        def stall(self, data, mt):
+            self.send_response(200)
+            self.send_header("Content-Type", mt)
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            if self.command == "HEAD":
+                return
+            self.wfile.write(data[:len(data) // 2])
+            self.wfile.flush()
+            time.sleep(STALL_SECONDS)
+            self.close_connection = True
+            try:
+                self.connection.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
     return H
 
 

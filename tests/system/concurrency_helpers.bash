@@ -7,16 +7,21 @@
 CMD_TIMEOUT=${CMD_TIMEOUT:-60}
 # What a command racing others may answer besides success: one line, exit 1.
 ALLOWED='not found in namespace|is paused|is being paused|is not paused|is not running|is terminating|not running yet|already exists|waiting to start|was deleted meanwhile|cancelled by an unpause|still being set up'
+# logs -f and attach follow for this long, then get our SIGTERM (timeout's
+# 124: it was following and ended on it; a hang is SIGKILL's 137).
+FOLLOW_SECONDS=${FOLLOW_SECONDS:-1}
 
 # run_logged ID VERB ARGS...: one command under CMD_TIMEOUT, its result as a
 # line of $TEST_DIR/w<ID>.log: "rc args :: stderr" (rc "timeout" when it hit
 # the timeout; a gc that removed a pod: "gc-removed:..." as no pod lost its
 # supervisor in these tests).
 run_logged() {
-	local id=$1 verb=$2 rc=0 start=$SECONDS
+	local id=$1 verb=$2 rc=0 start=$SECONDS limit=$CMD_TIMEOUT
 	shift 2
-	timeout -k 5 "$CMD_TIMEOUT" "$PEAPOD" "$@" >"$TEST_DIR/w$id.out" 2>"$TEST_DIR/w$id.err" || rc=$?
+	[[ $verb != logsf && $verb != attach ]] || limit=$FOLLOW_SECONDS
+	timeout -k 5 "$limit" "$PEAPOD" "$@" >"$TEST_DIR/w$id.out" 2>"$TEST_DIR/w$id.err" </dev/null || rc=$?
 	[ $((SECONDS - start)) -lt "$CMD_TIMEOUT" ] || rc=timeout
+	[[ $rc != 124 || ($verb != logsf && $verb != attach) ]] || rc=0
 	[ "$verb" != gc ] || [ "$rc" != 0 ] || grep -qx '0 pods cleaned up' "$TEST_DIR/w$id.out" ||
 		rc="gc-removed:$(cat "$TEST_DIR/w$id.out")"
 	echo "$rc $* :: $(tr '\n' '|' <"$TEST_DIR/w$id.err")" >>"$TEST_DIR/w$id.log"
@@ -24,21 +29,29 @@ run_logged() {
 
 # worker ID ITERATIONS: commands, verbs and pods drawn from a seed of its
 # own, on churn0..churn2 (manifests $TEST_DIR/<pod>.yaml) and the guard
-# (exec and logs only: never deleted nor paused).
+# (exec, logs, logs -f and attach only: never deleted nor paused); with
+# CONC_IMAGE (a reference no pod uses) set, image pull and rm of it too.
 worker() {
 	local id=$1 iterations=$2 i verb pod
-	local verbs=(apply delete exec exec logs get pause unpause gc exec)
+	local verbs=(apply delete exec exec logs logsf attach get pause unpause gc exec)
+	[ -z "${CONC_IMAGE:-}" ] || verbs+=(pull rmi)
 	RANDOM=$((id * 7919))
 	for ((i = 0; i < iterations; i++)); do
 		verb=${verbs[RANDOM % ${#verbs[@]}]}
 		pod=churn$((RANDOM % 3))
 		# exec, logs and gc also go to the guard, which nobody deletes or pauses
-		if [ $((RANDOM % 4)) = 0 ] && [[ $verb == exec || $verb == logs ]]; then pod=guard; fi
+		if [ $((RANDOM % 4)) = 0 ] && [[ $verb == exec || $verb == logs* || $verb == attach ]]; then
+			pod=guard
+		fi
 		case $verb in
 		apply) args=(apply -f "$TEST_DIR/$pod.yaml") ;;
 		delete) args=(delete pod "$pod") ;;
 		exec) args=(exec "$pod" -- true) ;;
 		logs) args=(logs "$pod") ;;
+		logsf) args=(logs -f "$pod") ;;
+		attach) args=(attach "$pod") ;;
+		pull) args=(image pull -q --tls-verify=false "$CONC_IMAGE") ;;
+		rmi) args=(image rm "$CONC_IMAGE") ;;
 		get) args=(get pods) ;;
 		pause) args=(pause "$pod") ;;
 		unpause) args=(unpause "$pod") ;;

@@ -1,6 +1,7 @@
 #!/usr/bin/env bats
 # Exhausted resources (issue #21): a full disk under the logs and under the
-# store (small tmpfs mounts of the test's own), too few file descriptors.
+# store (small tmpfs mounts of the test's own), too few file descriptors, a
+# container eating its memory limit beside the supervisor.
 # Each ends with a clear error or event, no corrupted record or image, and
 # recovery once the resource returns.
 
@@ -165,5 +166,81 @@ EOF
 	run_pod_file "$f"
 	assert_status 0
 	assert_line "[c] ran"
+	assert_no_leaks
+}
+
+# ---- memory pressure on the supervisor ----
+
+mem_pod() {
+	write_manifest <<'EOF2'
+apiVersion: v1
+kind: Pod
+metadata:
+  name: mem
+spec:
+  restartPolicy: Never
+  terminationGracePeriodSeconds: 1
+  containers:
+    - name: hog
+      image: "@IMAGE@"
+      command: ["memhog", "256"]
+      resources:
+        limits: {cpu: 100m, memory: 32Mi}
+    - name: sib
+      image: "@IMAGE@"
+      command: ["sh", "-c", "trap 'exit 0' TERM; while true; do sleep 0.1; done"]
+      resources:
+        limits: {cpu: 100m, memory: 16Mi}
+EOF2
+}
+
+hog_oomkilled() {
+	[ "$(hog_state "['reason']")" = OOMKilled ]
+}
+
+hog_state() {
+	inspect_get mem "[c for c in d['status']['containerStatuses'] if c['name'] == 'hog'][0]['state']['terminated']$1"
+}
+
+# The supervisor is forked by the command that applies the pod and stays in
+# that command's cgroups: none of the pod's memory is charged to it, and an
+# OOM kill in the pod's (or a container's) memory cgroup cannot reach it. A
+# host-wide OOM weighs oom_score_adj: the supervisor lowers its own to
+# kubelet's -999; where the host refuses (no CAP_SYS_RESOURCE) each
+# container whose value would be below it gets one above it instead.
+@test "memory pressure: a Guaranteed pod's container eats its limit: OOMKilled, reason OOMKilled; the supervisor, outside the pod's cgroups and below its containers' oom_score_adj, lives and reports it" {
+	local f sup infra path own sup_adj sib_adj eff
+	f=$(mem_pod)
+	"$PEAPOD" apply -f "$f" >/dev/null
+	sup=$(sup_pid mem)
+	eventually 30 hog_oomkilled || fail "hog never OOMKilled: $(pp describe pod mem)"
+	[ "$(hog_state "['exitCode']")" = 137 ] || fail "exit code $(hog_state "['exitCode']")"
+	# the supervisor lived through it, and told
+	kill -0 "$sup" || fail "the supervisor died"
+	[ "$(sup_pid mem)" = "$sup" ] || fail "another supervisor"
+	run_peapod describe pod mem
+	assert_stdout_contains "OOMKilled"
+	[ "$(inspect_get mem 'd["status"]["qosClass"]')" = Guaranteed ] || fail "not Guaranteed"
+	# not in the pod's memory cgroup, nor under it
+	path=$(inspect_get mem 'd["peapod"]["cgroup"]["path"]')
+	if grep -Eq "^[0-9]+:(.*,)?memory(,.*)?:$path(/|\$)|^0::$path(/|\$)" "/proc/$sup/cgroup"; then
+		fail "the supervisor is in the pod's cgroup: $(cat "/proc/$sup/cgroup")"
+	fi
+	# the order of a host-wide OOM kill: the supervisor last
+	sup_adj=$(cat "/proc/$sup/oom_score_adj")
+	sib_adj=$(cat "/proc/$(state_status mem | json_get "[c['pid'] for c in d['status']['containerStatuses'] if c['name'] == 'sib'][0]")/oom_score_adj")
+	eff=$(awk '/^CapEff:/ {print $2}' /proc/self/status)
+	own=$(cat /proc/self/oom_score_adj)
+	if (((0x$eff >> 24) & 1)); then
+		[ "$sup_adj" = -999 ] || fail "supervisor oom_score_adj $sup_adj, want -999"
+		[ "$sib_adj" = -997 ] || fail "container oom_score_adj $sib_adj, want -997"
+	else
+		[ "$sup_adj" = "$own" ] || fail "supervisor oom_score_adj $sup_adj, want its caller's $own"
+		[ "$sib_adj" -gt "$sup_adj" ] || fail "container oom_score_adj $sib_adj not above the supervisor's $sup_adj"
+	fi
+	# the sibling and the infra process live on
+	inspect_get mem "[c for c in d['status']['containerStatuses'] if c['name'] == 'sib'][0]['state']['running']" >/dev/null ||
+		fail "the sibling died"
+	"$PEAPOD" delete mem >/dev/null
 	assert_no_leaks
 }

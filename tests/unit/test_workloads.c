@@ -124,6 +124,13 @@ static void test_checks(void **state)
 		 "{matchExpressions: [{key: app, operator: Exists, values: [a]}]}");
 	expect_error(s, "values: Forbidden");
 	free(s);
+	/* found by make fuzz-long: a template's second spec was stored (the
+	 * JSON keeps the last key) but the first was validated */
+	s = with("      containers: [{name: c, image: busybox}]\n",
+		 "      containers: [{name: c, image: busybox}]\n"
+		 "    spec:\n      containers: [{name: c, image: 'bus{box'}]\n");
+	expect_error(s, "w.yaml:11:5: spec.template.spec: duplicate field \"spec\"");
+	free(s);
 }
 
 static void test_hash(void **state)
