@@ -111,7 +111,6 @@ int cmd_complete(int argc, char **argv); /* the hidden __complete */
 
 int cmd_run(int argc, char **argv);
 int cmd_image(int argc, char **argv);
-int cmd_cri_serve(int argc, char **argv);
 /* cmd_image_info.c: image ls, inspect, tag (argv[0] is the subcommand);
  * system df */
 int cmd_image_ls(int argc, char **argv);

@@ -610,9 +610,6 @@ const struct cli_command cli_commands[] = {
     {"help", cmd_help, "the verbs, or one verb's help", CLI_GROUP_OTHER, &help_doc},
     {"version", cmd_version, "peapod's version, its store's format, the kernel's features",
      CLI_GROUP_OTHER, &version_doc},
-    /* temporary, until `peapod node` serves the CRI */
-    {"cri-serve", cmd_cri_serve, "serve the CRI on a unix socket (temporary)", CLI_GROUP_HIDDEN,
-     NULL},
     {"__complete", cmd_complete, "completion candidates for ARGS (the scripts call it)",
      CLI_GROUP_HIDDEN, NULL},
     {NULL, NULL, NULL, CLI_GROUP_OTHER, NULL},

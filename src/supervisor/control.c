@@ -287,12 +287,15 @@ static void do_cri_create(struct sup *s, int fd, const char *msg, size_t len)
 	}
 	struct pp_container *spec = req.spec;
 	req.spec = NULL;
-	if (sup_cri_create(s, spec, req.log_path, &err) < 0)
+	int r = sup_cri_create(s, spec, req.log_path, &err);
+	pp_ctl_cri_create_free(&req);
+	/* the status first: a StartContainer right after the answer finds
+	 * the container there */
+	sup_write_status(s);
+	if (r < 0)
 		reply_error(fd, "%s", err->msg);
 	else
 		reply(fd, "ok", NULL, 0);
-	pp_ctl_cri_create_free(&req);
-	sup_write_status(s);
 }
 
 static void do_cri_update(struct sup *s, int fd, const char *msg, size_t len)
@@ -300,12 +303,15 @@ static void do_cri_update(struct sup *s, int fd, const char *msg, size_t len)
 	cleanup_error struct pp_error *err = NULL;
 	cleanup_free char *name = NULL;
 	struct pp_container *with = NULL;
-	if (pp_ctl_cri_update_decode(msg, len, &name, &with, &err) < 0 ||
-	    sup_cri_update_resources(s, name, with, &err) < 0)
+	int r = pp_ctl_cri_update_decode(msg, len, &name, &with, &err) < 0 ||
+			sup_cri_update_resources(s, name, with, &err) < 0
+		    ? -1
+		    : 0;
+	sup_write_status(s);
+	if (r < 0)
 		reply_error(fd, "%s", err->msg);
 	else
 		reply(fd, "ok", NULL, 0);
-	sup_write_status(s);
 }
 
 /* "cri-start|cri-remove|cri-reopen <name>", "cri-stop <timeout> <name>". */
@@ -325,11 +331,11 @@ static bool do_cri_simple(struct sup *s, int fd, const char *buf)
 		r = sup_cri_stop(s, buf + off, t, &err);
 	else
 		return false;
+	sup_write_status(s); /* before the answer: what it did is seen */
 	if (r < 0)
 		reply_error(fd, "%s", err->msg);
 	else
 		reply(fd, "ok", NULL, 0);
-	sup_write_status(s);
 	return true;
 }
 

@@ -22,10 +22,10 @@ cri_find_tools() {
 
 # cri_server [ARGS...]: the command that serves the CRI on $SOCK, the node
 # process (`peapod node --cri-socket`) with an empty manifest directory of
-# the test's own.
+# the test's own; it execs: run it in a subshell (`cri_server &`).
 cri_server() {
 	mkdir -p "$TEST_DIR/manifests"
-	"$PEAPOD" node --manifests "$TEST_DIR/manifests" --cri-socket "$SOCK" "$@"
+	exec "$PEAPOD" node --manifests "$TEST_DIR/manifests" --cri-socket "$SOCK" "$@"
 }
 
 # start_cri: the server on $SOCK, in the background (CRI_PID), waited for.
