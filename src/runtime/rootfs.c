@@ -17,6 +17,7 @@
 #include "runtime/runtime.h"
 #include "util/cleanup.h"
 #include "util/copy_tree.h"
+#include "util/mem.h"
 #include "util/path.h"
 #include "util/trace.h"
 
@@ -139,6 +140,15 @@ static int mount_overlay(const struct pp_container_config *cfg, struct pp_error 
 	if (cfg->upper_dir != NULL) {
 		if (fsconfig(fsfd, FSCONFIG_SET_STRING, "upperdir", cfg->upper_dir, 0) < 0)
 			return pp_error_set(err, errno, "overlay upper dir %s", cfg->upper_dir);
+		/* A volatile overlay leaves work/incompat/volatile/dirty behind when it
+		 * goes, and the kernel refuses the next mount on that work dir
+		 * (it cannot know the upper was synced). The layer goes with
+		 * its container, so a work dir used again (a reused layer, a
+		 * test's fixture) holds no crash's leftovers: the mark goes. */
+		cleanup_free char *mark = xasprintf("%s/work/incompat/volatile", cfg->work_dir);
+		cleanup_free char *dirty = xasprintf("%s/dirty", mark);
+		(void)unlink(dirty);
+		(void)rmdir(mark);
 		if (fsconfig(fsfd, FSCONFIG_SET_STRING, "workdir", cfg->work_dir, 0) < 0)
 			return pp_error_set(err, errno, "overlay work dir %s", cfg->work_dir);
 		/* "volatile" (5.10+): no sync of the upper file system when the
