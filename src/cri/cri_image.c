@@ -23,32 +23,6 @@
 /* Open descriptors nftw may use for the ImageFsInfo walk. */
 #define FS_WALK_FDS 32
 
-/* A gRPC code for a library error's errno. */
-static int code_of(const struct pp_error *err)
-{
-	switch (err ? err->status : 0) {
-	case ENOENT:
-		return PP_GRPC_NOT_FOUND;
-	case EINVAL:
-		return PP_GRPC_INVALID_ARGUMENT;
-	case EBUSY:
-		return PP_GRPC_FAILED_PRECONDITION;
-	case EACCES:
-	case EPERM:
-		return PP_GRPC_PERMISSION_DENIED;
-	default:
-		return PP_GRPC_UNKNOWN;
-	}
-}
-
-static void reply_pp_error(struct pp_grpc_reply *reply, const char *method,
-			   const struct pp_error *err)
-{
-	char buf[1024];
-	pp_grpc_reply_error(reply, code_of(err), "%s: %s", method,
-			    pp_error_text(err, buf, sizeof(buf)));
-}
-
 /* "busybox:1.36" -> "docker.io/library/busybox:1.36" (the same string
  * when it does not parse). */
 static char *full_ref(const char *ref)
@@ -183,7 +157,7 @@ void cri_list_images(void *ctx, const uint8_t *msg, size_t len, struct pp_grpc_r
 		r = pp_image_list(svc->store, &imgs, &n, &err);
 	}
 	if (r < 0) {
-		reply_pp_error(reply, "ListImages", err);
+		cri_reply_error(reply, "ListImages", err);
 		runtime__v1__list_images_request__free_unpacked(req, NULL);
 		return;
 	}
@@ -242,7 +216,7 @@ void cri_image_status(void *ctx, const uint8_t *msg, size_t len, struct pp_grpc_
 	if (*ref == '\0') {
 		pp_grpc_reply_error(reply, PP_GRPC_INVALID_ARGUMENT, "ImageStatus: no image given");
 	} else if (cri_find_image(svc->store, ref, &img, &err) < 0) {
-		reply_pp_error(reply, "ImageStatus", err);
+		cri_reply_error(reply, "ImageStatus", err);
 	} else {
 		/* An image the store does not have: no image, and no error
 		 * (kubelet asks before it pulls). */
@@ -324,7 +298,7 @@ static void pull_now(struct pp_cri_service *svc, const char *ref, const char *us
 	cleanup_error struct pp_error *err = NULL;
 	struct pp_pull_options opts = {.username = user, .password = password};
 	if (pp_pull_image(svc->store, ref, &opts, &id, &err) < 0) {
-		reply_pp_error(reply, "PullImage", err);
+		cri_reply_error(reply, "PullImage", err);
 		return;
 	}
 	Runtime__V1__PullImageResponse resp = RUNTIME__V1__PULL_IMAGE_RESPONSE__INIT;
@@ -339,74 +313,25 @@ struct pull_job {
 	char *password;
 };
 
-/* How a job's child hands its reply back on the pipe: the code, the
- * message's length and bytes, the body's length and bytes. */
-struct reply_head {
-	int32_t code;
-	uint32_t message_len;
-	uint32_t body_len;
-};
-
-static bool write_all(int fd, const void *data, size_t len)
-{
-	const char *p = data;
-	while (len > 0) {
-		ssize_t n = write(fd, p, len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return false;
-		p += n;
-		len -= (size_t)n;
-	}
-	return true;
-}
-
 /* In the job's child. */
 static int pull_child(struct pp_cri_service *svc, void *arg, int fd)
 {
 	struct pull_job *job = arg;
 	struct pp_grpc_reply reply = {.code = PP_GRPC_OK};
 	pull_now(svc, job->ref, job->user, job->password, &reply);
-	struct reply_head h = {.code = reply.code,
-			       .message_len = reply.message ? (uint32_t)strlen(reply.message) : 0,
-			       .body_len = (uint32_t)reply.len};
-	bool ok = write_all(fd, &h, sizeof(h)) && write_all(fd, reply.message, h.message_len) &&
-		  write_all(fd, reply.body, h.body_len);
-	return ok ? 0 : 1;
+	return cri_job_write_reply(fd, &reply);
 }
 
 static void pull_done(struct pp_cri_service *svc, struct pp_grpc_call *call, const char *out,
 		      size_t len, int wstatus)
 {
-	struct pp_grpc_reply reply = {0};
-	struct reply_head h = {0};
-	if (len >= sizeof(h))
-		memcpy(&h, out, sizeof(h));
 	if (WIFSIGNALED(wstatus)) {
 		/* What the killed pull had stored is collected now. */
 		struct pp_error *err = NULL;
 		pp_image_store_gc(svc->store, &err);
 		pp_error_free(&err);
 	}
-	if (len < sizeof(h) || (size_t)h.message_len + h.body_len != len - sizeof(h)) {
-		pp_grpc_reply_error(&reply, PP_GRPC_INTERNAL,
-				    "PullImage: the pull's process ended without an answer (%s %d)",
-				    WIFSIGNALED(wstatus) ? "signal" : "exit status",
-				    WIFSIGNALED(wstatus) ? WTERMSIG(wstatus)
-							 : WEXITSTATUS(wstatus));
-	} else {
-		reply.code = h.code;
-		if (h.code != PP_GRPC_OK) {
-			reply.message = xmalloc(h.message_len + 1);
-			memcpy(reply.message, out + sizeof(h), h.message_len);
-			reply.message[h.message_len] = '\0';
-		}
-		reply.len = h.body_len;
-		reply.body = xmalloc(h.body_len ? h.body_len : 1);
-		memcpy(reply.body, out + sizeof(h) + h.message_len, h.body_len);
-	}
-	pp_grpc_call_finish(call, &reply);
+	cri_job_finish_reply(call, out, len, wstatus, "PullImage");
 }
 
 /* PullImage: the pull runs in a child of the server (cri_job_start), so
@@ -462,11 +387,11 @@ void cri_remove_image(void *ctx, const uint8_t *msg, size_t len, struct pp_grpc_
 	if (*ref == '\0') {
 		pp_grpc_reply_error(reply, PP_GRPC_INVALID_ARGUMENT, "RemoveImage: no image given");
 	} else if (cri_find_image(svc->store, ref, &img, &err) < 0) {
-		reply_pp_error(reply, "RemoveImage", err);
+		cri_reply_error(reply, "RemoveImage", err);
 	} else if (img && pp_image_remove(svc->store, img->id, &err) < 0 &&
 		   !(err && err->status == ENOENT)) {
 		/* By id: the image goes with all its tags, as containerd's. */
-		reply_pp_error(reply, "RemoveImage", err);
+		cri_reply_error(reply, "RemoveImage", err);
 	} else {
 		/* Gone, or never there: success, as critest expects. */
 		Runtime__V1__RemoveImageResponse resp = RUNTIME__V1__REMOVE_IMAGE_RESPONSE__INIT;

@@ -128,6 +128,15 @@ typedef void (*cri_reply_work)(struct pp_cri_service *svc, void *arg, struct pp_
 void cri_reply_later(struct pp_cri_service *svc, struct pp_grpc_reply *reply, cri_reply_work work,
 		     void *arg, const char *method);
 
+/* A job's child hands its reply to the server: cri_job_write_reply
+ * writes it on the job's pipe (returns the child's exit code), and the
+ * job's done callback answers the call with what came
+ * (cri_job_finish_reply; an INTERNAL error naming method when the child
+ * ended without a whole reply; method may be NULL). */
+int cri_job_write_reply(int fd, const struct pp_grpc_reply *reply);
+void cri_job_finish_reply(struct pp_grpc_call *call, const char *out, size_t len, int wstatus,
+			  const char *method);
+
 /* A pp_error as the gRPC status its errno says (NOT_FOUND for ENOENT...). */
 void cri_reply_error(struct pp_grpc_reply *reply, const char *method, const struct pp_error *err);
 

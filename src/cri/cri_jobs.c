@@ -66,21 +66,26 @@ static bool write_all(int fd, const void *data, size_t len)
 	return true;
 }
 
+int cri_job_write_reply(int fd, const struct pp_grpc_reply *reply)
+{
+	struct reply_head h = {.code = reply->code,
+			       .message_len = reply->message ? (uint32_t)strlen(reply->message) : 0,
+			       .body_len = (uint32_t)reply->len};
+	bool ok = write_all(fd, &h, sizeof(h)) && write_all(fd, reply->message, h.message_len) &&
+		  write_all(fd, reply->body, h.body_len);
+	return ok ? 0 : 1;
+}
+
 static int child(struct pp_cri_service *svc, void *arg, int fd)
 {
 	struct later *l = arg;
 	struct pp_grpc_reply reply = {.code = PP_GRPC_OK};
 	l->work(svc, l->arg, &reply);
-	struct reply_head h = {.code = reply.code,
-			       .message_len = reply.message ? (uint32_t)strlen(reply.message) : 0,
-			       .body_len = (uint32_t)reply.len};
-	bool ok = write_all(fd, &h, sizeof(h)) && write_all(fd, reply.message, h.message_len) &&
-		  write_all(fd, reply.body, h.body_len);
-	return ok ? 0 : 1;
+	return cri_job_write_reply(fd, &reply);
 }
 
-static void done(struct pp_cri_service *svc, struct pp_grpc_call *call, const char *out, size_t len,
-		 int wstatus)
+void cri_job_finish_reply(struct pp_grpc_call *call, const char *out, size_t len, int wstatus,
+			  const char *method)
 {
 	struct pp_grpc_reply reply = {0};
 	struct reply_head h = {0};
@@ -88,8 +93,9 @@ static void done(struct pp_cri_service *svc, struct pp_grpc_call *call, const ch
 		memcpy(&h, out, sizeof(h));
 	if (len < sizeof(h) || (size_t)h.message_len + h.body_len != len - sizeof(h)) {
 		pp_grpc_reply_error(
-		    &reply, PP_GRPC_INTERNAL, "the call's process ended without an answer (%s %d)",
-		    WIFSIGNALED(wstatus) ? "signal" : "exit status",
+		    &reply, PP_GRPC_INTERNAL,
+		    "%s%sthe call's process ended without an answer (%s %d)", method ? method : "",
+		    method ? ": " : "", WIFSIGNALED(wstatus) ? "signal" : "exit status",
 		    WIFSIGNALED(wstatus) ? WTERMSIG(wstatus) : WEXITSTATUS(wstatus));
 	} else {
 		reply.code = h.code;
@@ -103,6 +109,13 @@ static void done(struct pp_cri_service *svc, struct pp_grpc_call *call, const ch
 		memcpy(reply.body, out + sizeof(h) + h.message_len, h.body_len);
 	}
 	pp_grpc_call_finish(call, &reply);
+}
+
+static void done(struct pp_cri_service *svc, struct pp_grpc_call *call, const char *out, size_t len,
+		 int wstatus)
+{
+	(void)svc;
+	cri_job_finish_reply(call, out, len, wstatus, NULL);
 }
 
 void cri_reply_later(struct pp_cri_service *svc, struct pp_grpc_reply *reply, cri_reply_work work,
