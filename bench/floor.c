@@ -109,6 +109,26 @@ static void reap(pid_t pid)
 			die("waitpid");
 }
 
+/* A timing child's report: the child writes n doubles on p[1] and exits
+ * (child_send); the parent reads them (child_take: the child reaped, what
+ * names it in the error). */
+static _Noreturn void child_send(int p[2], const double *d, size_t n)
+{
+	size_t len = n * sizeof(*d);
+	_exit(write(p[1], d, len) == (ssize_t)len ? 0 : 1);
+}
+
+static void child_take(int p[2], pid_t pid, double *d, size_t n, const char *what)
+{
+	close(p[1]);
+	if (read(p[0], d, n * sizeof(*d)) != (ssize_t)(n * sizeof(*d))) {
+		errno = EIO;
+		die(what);
+	}
+	close(p[0]);
+	reap(pid);
+}
+
 /* --- ns --------------------------------------------------------------------- */
 static int parse_flags(const char *s)
 {
@@ -243,18 +263,12 @@ static void step_pivot(const char *root)
 				_exit(1);
 			d[0] = t1 - t0;
 			d[1] = now_ms() - t1;
-			_exit(write(p[1], d, sizeof(d)) == sizeof(d) ? 0 : 1);
+			child_send(p, d, 2);
 		}
-		close(p[1]);
 		double d[2];
-		if (read(p[0], d, sizeof(d)) != sizeof(d)) {
-			errno = EIO;
-			die("pivot child");
-		}
+		child_take(p, pid, d, 2, "pivot child");
 		ns[i] = d[0];
 		v[i] = d[1];
-		close(p[0]);
-		reap(pid);
 	}
 	umount2(root, MNT_DETACH);
 	report("mntns", ns, runs);
@@ -347,15 +361,9 @@ static void step_cgroup(const char *parent)
 				if (write(tasks[k], "0", 1) != 1)
 					_exit(1);
 			double d = now_ms() - c0;
-			_exit(write(p[1], &d, sizeof(d)) == sizeof(d) ? 0 : 1);
+			child_send(p, &d, 1);
 		}
-		close(p[1]);
-		if (read(p[0], &jn[i], sizeof(jn[i])) != sizeof(jn[i])) {
-			errno = EIO;
-			die("cgroup child");
-		}
-		close(p[0]);
-		reap(pid);
+		child_take(p, pid, &jn[i], 1, "cgroup child");
 		for (int k = 0; k < nt; k++)
 			close(tasks[k]);
 		if (cgfd >= 0)
@@ -616,15 +624,9 @@ static void step_setns(const char *prog)
 			if (setns(tfd, CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS) < 0)
 				_exit(1);
 			double d = now_ms() - t0;
-			_exit(write(p[1], &d, sizeof(d)) == sizeof(d) ? 0 : 1);
+			child_send(p, &d, 1);
 		}
-		close(p[1]);
-		if (read(p[0], &j[i], sizeof(j[i])) != sizeof(j[i])) {
-			errno = EIO;
-			die("setns child");
-		}
-		close(p[0]);
-		reap(pid);
+		child_take(p, pid, &j[i], 1, "setns child");
 	}
 	kill(target, SIGKILL);
 	reap(target);
