@@ -55,6 +55,8 @@ static int rm_rf_at(int dirfd, dev_t dev, const char *path, struct pp_error **er
 						    de->d_name);
 			int fd = openat(dirfd, de->d_name,
 					O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+			if (fd < 0 && errno == ENOENT)
+				continue; /* removed meanwhile (a trash child, gc) */
 			if (fd < 0)
 				return pp_error_set(err, errno, "open %s/%s", path, de->d_name);
 			cleanup_free char *sub = xasprintf("%s/%s", path, de->d_name);
@@ -83,6 +85,8 @@ int pp_rm_rf(const char *path, struct pp_error **err)
 		return 0;
 	}
 	int fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0 && errno == ENOENT)
+		return 0; /* removed meanwhile */
 	if (fd < 0)
 		return pp_error_set(err, errno, "open %s", path);
 	if (rm_rf_at(fd, st.st_dev, path, err) < 0)

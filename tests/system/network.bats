@@ -279,6 +279,8 @@ kill_supervisor_then_gc() {
 	apply_ok < <(web_pod alpha)
 	[ -n "$(pod_ip alpha)" ]
 	eventually 20 listening alpha 8080
+	# (made first: the background job opens it only once it runs)
+	: >"$TEST_DIR/out"
 	env --default-signal=INT,TERM "$PEAPOD" port-forward alpha :8080 >"$TEST_DIR/out" 2>"$TEST_DIR/err" 3>&- &
 	BG_PID=$!
 	local port= i

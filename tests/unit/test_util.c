@@ -361,6 +361,51 @@ static void test_mntns_visit(void **state)
 
 /* The release build (this test links the library without PP_TEST_KNOBS):
  * PEAPOD_FAULT is not read, so no step ever fails. */
+/* pp_rm_rf racing another remover of the same tree (gc emptying the trash
+ * while a deleted pod's peapod-rm child unlinks it): both succeed, and
+ * nothing is left. */
+static void make_tree(const char *root, int depth)
+{
+	assert_int_equal(mkdir(root, 0700), 0);
+	for (int i = 0; i < 8; i++) {
+		char *p = xasprintf("%s/f%d", root, i);
+		int fd = open(p, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+		assert_true(fd >= 0);
+		close(fd);
+		free(p);
+		if (depth > 0) {
+			p = xasprintf("%s/d%d", root, i);
+			make_tree(p, depth - 1);
+			free(p);
+		}
+	}
+}
+
+static void test_rm_rf_racing(void **state)
+{
+	(void)state;
+	char top[] = "/tmp/pp-rmrf.XXXXXX";
+	assert_non_null(mkdtemp(top));
+	char *tree = xasprintf("%s/tree", top);
+	for (int round = 0; round < 20; round++) {
+		make_tree(tree, 2);
+		pid_t pid = fork();
+		assert_true(pid >= 0);
+		if (pid == 0)
+			_exit(pp_rm_rf(tree, NULL) == 0 ? 0 : 1);
+		struct pp_error *err = NULL;
+		int r = pp_rm_rf(tree, &err);
+		if (r < 0)
+			fail_msg("round %d: %s", round, err->msg);
+		int st;
+		assert_int_equal(waitpid(pid, &st, 0), pid);
+		assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+		assert_int_equal(access(tree, F_OK), -1);
+	}
+	free(tree);
+	assert_int_equal(rmdir(top), 0);
+}
+
 static void test_fault_release_and_errnos(void **state)
 {
 	(void)state;
@@ -390,6 +435,7 @@ int main(void)
 	    cmocka_unit_test(test_digest_streaming),
 	    cmocka_unit_test(test_digest_verify_and_parse),
 	    cmocka_unit_test(test_child_report),
+	    cmocka_unit_test(test_rm_rf_racing),
 	    cmocka_unit_test(test_fault_release_and_errnos),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
