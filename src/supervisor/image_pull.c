@@ -247,14 +247,12 @@ static void schedule_retry(struct sup *s, size_t i)
  * identity from the image), then it may start. */
 static void image_ready(struct sup *s, size_t i, bool pulled)
 {
-	struct pp_pod_container *c = &s->pod->containers[i];
 	struct image_wait *w = &s->run[i].img;
 	cleanup_error struct pp_error *err = NULL;
 	if (pp_pod_instance_prepare_container(s->pod, i, &err) < 0) {
-		/* kubelet's reason for a container it cannot configure */
-		set_reason(w, "CreateContainerConfigError", err->msg);
-		sup_event(s, PP_EVENT_WARNING, c->spec->name, "Failed", "Error: %s", err->msg);
-		schedule_retry(s, i);
+		/* kubelet's reason for a container it cannot configure; it
+		 * stays that (no ImagePullBackOff notice: the pull worked) */
+		sup_config_error(s, i, err);
 		return;
 	}
 	set_reason(w, NULL, NULL);

@@ -292,6 +292,10 @@ spec:
 EOF
 	assert_status 0
 	eventually 20 reason_is p CreateContainerConfigError
+	# and stays so: no "Back-off pulling image" a second later (the pull
+	# worked; a loaded run once read that)
+	sleep 2
+	reason_is p CreateContainerConfigError || fail "not kept: $(state_status p)"
 	inspect_get p 'd["status"]["containerStatuses"][0]["state"]["waiting"]["message"]' |
 		grep -F "runAsUser breaks non-root policy" >/dev/null || fail "no message: $(state_status p)"
 	has_event p "c Pulled: Successfully pulled image" || fail "not pulled: $(pod_events p)"

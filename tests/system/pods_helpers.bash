@@ -110,7 +110,7 @@ eventually() {
 		sleep 0.1
 	done
 	"$@" || {
-		echo "FAIL: still not true after ${n}0 ms: $*"
+		echo "FAIL: still not true after $n tries 0.1 s apart: $*"
 		return 1
 	}
 }
