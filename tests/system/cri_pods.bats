@@ -654,7 +654,8 @@ rm_kube_cgroups() {
 	POD=$(json_get 'd["pod_sandbox_id"]' <<<"$output") || fail "$output"
 	[ ${#POD} -eq 64 ] || fail "$output"
 	[ -f "$PEAPOD_RUN/userns/4001" ] || fail "no range 4001: $(ls "$PEAPOD_RUN/userns")"
-	create userns app 'exec sleep 1000'
+	create userns app 'exec sleep 1000' \
+		'"devices": [{"host_path": "/dev/zero", "container_path": "/dev/myzero", "permissions": "rw"}]'
 	crictl start "$CTR"
 	assert_status 0
 	wait_state "$CTR" CONTAINER_RUNNING
@@ -662,6 +663,11 @@ rm_kube_cgroups() {
 	assert_status 0
 	assert_line 0
 	[ "$(grep -c -E "^ +0 +$base +65536$" <<<"$output")" = 2 ] || fail "$output"
+	# a device in the user namespace's /dev, owned by its root
+	run_peapod exec -n crins userns-0 -c app-0 -- sh -c 'head -c 2 /dev/myzero | od -An -tx1; stat -c %u /dev/myzero'
+	assert_status 0
+	assert_line_re "^ *00 00$"
+	assert_line 0
 	# another sandbox cannot take the same range
 	local cfg2=${cfg//uid-userns/uid-userns2}
 	rpc RunPodSandbox "${cfg2//\"name\": \"userns\"/\"name\": \"userns2\"}"
