@@ -438,8 +438,8 @@ static void test_container_linux(void **state)
 	static const char *const bad[] = {
 	    "\"devices\":[{\"hostPath\":\"/dev/null\",\"containerPath\":\"/etc/x\"}]",
 	    "\"devices\":[{\"hostPath\":\"dev/null\",\"containerPath\":\"/dev/x\"}]",
-	    "\"devices\":[{\"hostPath\":\"/dev/null\",\"containerPath\":\"/dev/x\","
-	    "\"permissions\":\"q\"}]",
+	    "\"devices\":[{\"hostPath\":\"/a\",\"containerPath\":\"/dev/x\",\"permissions\":1}]",
+	    "\"devices\":[{\"hostPath\":\"/\",\"containerPath\":\"/dev/x\",\"permissions\":\"q\"}]",
 	    "\"devices\":{}",
 	    "\"maskedPaths\":[\"relative\"]",
 	    "\"readonlyPaths\":[1]",
