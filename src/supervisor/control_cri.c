@@ -127,15 +127,28 @@ static int parse_mount(struct json_object *m, struct pp_volume_mount *vm, struct
 	return 0;
 }
 
-static int parse_mounts(struct json_object *a, struct pp_container *c, struct pp_error **err)
+/* a, when given (else *n is 0), an array of at most max entries: *n. */
+static int array_len(struct json_object *a, const char *field, size_t max, size_t *n,
+		     struct pp_error **err)
 {
+	*n = 0;
 	if (a == NULL)
 		return 0;
 	if (!json_object_is_type(a, json_type_array))
-		return bad(err, PP_CTL_CRI_CREATE, "mounts", "not an array");
-	size_t n = json_object_array_length(a);
-	if (n > PP_CTL_CRI_MAX_MOUNTS)
-		return bad(err, PP_CTL_CRI_CREATE, "mounts", "too many");
+		return bad(err, PP_CTL_CRI_CREATE, field, "not an array");
+	*n = json_object_array_length(a);
+	if (*n > max)
+		return bad(err, PP_CTL_CRI_CREATE, field, "too many");
+	return 0;
+}
+
+static int parse_mounts(struct json_object *a, struct pp_container *c, struct pp_error **err)
+{
+	size_t n;
+	if (array_len(a, "mounts", PP_CTL_CRI_MAX_MOUNTS, &n, err) < 0)
+		return -1;
+	if (a == NULL)
+		return 0;
 	size_t base = c->n_volume_mounts;
 	c->volume_mounts = xrealloc(c->volume_mounts, sizeof(*c->volume_mounts) * (base + n + 1));
 	for (size_t i = 0; i < n; i++) {
@@ -180,13 +193,11 @@ static int parse_device(struct json_object *d, struct pp_cri_device *dev, struct
 
 static int parse_devices(struct json_object *a, struct pp_container *c, struct pp_error **err)
 {
+	size_t n;
+	if (array_len(a, "devices", PP_CTL_CRI_MAX_DEVICES, &n, err) < 0)
+		return -1;
 	if (a == NULL)
 		return 0;
-	if (!json_object_is_type(a, json_type_array))
-		return bad(err, PP_CTL_CRI_CREATE, "devices", "not an array");
-	size_t n = json_object_array_length(a);
-	if (n > PP_CTL_CRI_MAX_DEVICES)
-		return bad(err, PP_CTL_CRI_CREATE, "devices", "too many");
 	c->devices = zalloc((n + 1) * sizeof(*c->devices));
 	for (size_t i = 0; i < n; i++) {
 		c->n_devices++;
@@ -199,11 +210,9 @@ static int parse_devices(struct json_object *a, struct pp_container *c, struct p
 /* A list of absolute paths; *out NULL-terminated (NULL when empty). */
 static int parse_paths(struct json_object *a, const char *field, char ***out, struct pp_error **err)
 {
-	if (!json_object_is_type(a, json_type_array))
-		return bad(err, PP_CTL_CRI_CREATE, field, "not an array");
-	size_t n = json_object_array_length(a);
-	if (n > PP_CTL_CRI_MAX_PATHS)
-		return bad(err, PP_CTL_CRI_CREATE, field, "too many");
+	size_t n;
+	if (array_len(a, field, PP_CTL_CRI_MAX_PATHS, &n, err) < 0)
+		return -1;
 	if (n == 0)
 		return 0;
 	*out = zalloc((n + 1) * sizeof(char *));
