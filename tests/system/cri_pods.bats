@@ -559,6 +559,18 @@ rm_kube_cgroups() {
 	assert_status 0
 	for m in $(cg_mounts); do [ ! -e "$m$ours" ] || fail "$m$ours is left"; done
 
+	# the same after a crash: the supervisor killed, its record says where
+	# its cgroup is (state file cgroup-parent), the removal finds it
+	runp crash 0 "\"linux\": {\"cgroup_parent\": \"$ours/besteffort/podc\"}"
+	local sup
+	sup=$(sup_pid crash-0 crins)
+	[ -d "/sys/fs/cgroup/unified$ours/besteffort/podc/pod-uid-crash-0" ] || fail "no pod cgroup"
+	kill -KILL "$sup"
+	eventually 10 none_alive "$sup"
+	crictl rmp -f "$POD"
+	assert_status 0
+	for m in $(cg_mounts); do [ ! -e "$m$ours" ] || fail "$m$ours is left after the crash"; done
+
 	# systemd's driver, and paths that are no cgroup's
 	crictl runp "$(pod_config slice 0 '"linux": {"cgroup_parent": "kubepods-besteffort.slice"}')"
 	[ "$status" -ne 0 ] || fail "a slice was taken"
