@@ -627,6 +627,33 @@ rm_kube_cgroups() {
 	assert_no_leaks
 }
 
+@test "cri linux: devices under the eBPF device program (PEAPOD_CGROUP_DEVICES=bpf): the extra rules with their permissions" {
+	stop_cri
+	PEAPOD_CGROUP_DEVICES=bpf start_cri
+	runp bpf
+	create bpf app 'exec sleep 1000' \
+		'"devices": [{"host_path": "/dev/loop-control", "container_path": "/dev/lc", "permissions": "r"}]'
+	crictl start "$CTR"
+	assert_status 0
+	wait_state "$CTR" CONTAINER_RUNNING
+	# no v1 rule for it: the program is what lets it be read
+	local devlist
+	devlist=$(cat "/sys/fs/cgroup/devices$(inspect_get bpf-0 'd["peapod"]["cgroup"]["path"]' crins)/app-0/devices.list")
+	[[ "$devlist" != *"10:237"* ]] || fail "a v1 rule: $devlist"
+	run_peapod exec -n crins bpf-0 -c app-0 -- sh -c 'exec 3</dev/lc && echo read-ok'
+	assert_status 0
+	assert_stdout read-ok
+	run_peapod exec -n crins bpf-0 -c app-0 -- sh -c 'exec 3>/dev/lc && echo write-ok'
+	[ "$status" -ne 0 ] || fail "written: $output"
+	assert_stderr_contains "Operation not permitted"
+	run_peapod exec -n crins bpf-0 -c app-0 -- sh -c 'exec 3</dev/null && exec 4>/dev/null && echo defaults-ok'
+	assert_status 0
+	assert_stdout defaults-ok
+	crictl rmp -f "$POD"
+	assert_status 0
+	assert_no_leaks
+}
+
 @test "cri linux: masked and read-only paths from the request replace peapod's defaults; none given keeps them" {
 	runp mask
 	create mask app 'exec sleep 1000' \
