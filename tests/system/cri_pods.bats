@@ -585,6 +585,37 @@ rm_kube_cgroups() {
 	assert_no_leaks
 }
 
+@test "cri linux: cgroup_parent on a pure v2 layout (emulated): the pod's cgroup and its infra leaf under kubelet's parent" {
+	[ -d /sys/fs/cgroup/unified ] && [ -d /sys/fs/cgroup/freezer ] ||
+		skip "emulating a v2 layout needs a hybrid host (cgroup2 at /sys/fs/cgroup/unified)"
+	skip_unless_private_mounts
+	stop_cri
+	# the server (and the supervisors it starts) where cgroup2 is /sys/fs/cgroup
+	unshare -m --propagation private sh -c 'mount --bind /sys/fs/cgroup/unified /sys/fs/cgroup && exec "$@"' \
+		sh "$PEAPOD" node --manifests "$TEST_DIR/manifests" --cri-socket "$SOCK" 2>>"$TEST_DIR/cri.err" &
+	CRI_PID=$!
+	mkdir -p "$TEST_DIR/manifests"
+	eventually 10 test -S "$SOCK"
+	local kube=/${PEAPOD_CGROUP_PARENT}-kubelet u=/sys/fs/cgroup/unified
+	mkdir -p "$u$kube/besteffort/podv"
+	runp v2 0 "\"linux\": {\"cgroup_parent\": \"$kube/besteffort/podv\"}"
+	create v2 app 'exec sleep 1000'
+	crictl start "$CTR"
+	assert_status 0
+	wait_state "$CTR" CONTAINER_RUNNING
+	local cg=$kube/besteffort/podv/pod-uid-v2-0 pid
+	[ -n "$(cat "$u$cg/_infra/cgroup.procs")" ] || fail "no infra in $cg/_infra"
+	[ -z "$(cat "$u$cg/cgroup.procs")" ] || fail "a process in $cg itself (v2's no-internal-process rule)"
+	pid=$(cat "$u$cg/app-0/cgroup.procs")
+	grep -qxF "0::$cg/app-0" /proc/"$pid"/cgroup || fail "$(cat /proc/"$pid"/cgroup)"
+	crictl rmp -f "$POD"
+	assert_status 0
+	[ ! -e "$u$cg" ] || fail "$u$cg is left"
+	[ -d "$u$kube/besteffort/podv" ] || fail "kubelet's parent was removed"
+	stop_cri
+	assert_no_leaks
+}
+
 @test "cri linux: devices: host nodes in the container's /dev with their permissions in the devices cgroup; a bad one refused" {
 	runp dev
 	create dev app 'exec sleep 1000' \
