@@ -72,16 +72,22 @@ struct pp_pod;
 char *cri_pod_name(const char *name, uint32_t attempt);
 char *cri_pod_uid(const char *uid, uint32_t attempt);
 char *cri_container_name(const char *name, uint32_t attempt);
-/* What RunPodSandbox refuses (INVALID_ARGUMENT): no metadata, name, uid. */
+/* What RunPodSandbox refuses (INVALID_ARGUMENT): no metadata, name, uid;
+ * a cgroup_parent that is no cgroupfs path; uid/gid mappings other than
+ * one range of PP_IDRANGE_SIZE from 0. */
 int cri_sandbox_check(const Runtime__V1__PodSandboxConfig *cfg, struct pp_error **err);
 /* The Pod manifest (JSON) of a sandbox: hostname, DNS, namespaces,
  * sysctls, run_as_*, port mappings (on a placeholder container the spec
  * then drops). */
 char *cri_sandbox_manifest(const Runtime__V1__PodSandboxConfig *cfg);
-/* That manifest parsed: the pod spec (cri set, no containers). */
+/* That manifest parsed: the pod spec (cri set, no containers), with
+ * kubelet's cgroup_parent and user namespace range (cri_cgroup_parent,
+ * cri_id_base) when given. */
 int cri_sandbox_spec(const Runtime__V1__PodSandboxConfig *cfg, struct pp_pod **out,
 		     struct pp_error **err);
-/* What CreateContainer refuses before anything is made. */
+/* What CreateContainer refuses before anything is made (devices: a
+ * host_path that is no device node here, a container_path not under /dev/,
+ * permissions other than "rwm" letters). */
 int cri_container_check(const Runtime__V1__ContainerConfig *cfg, struct pp_error **err);
 /* The control socket's cri-create body (JSON, supervisor/control.h) for
  * cfg as container name of image (a reference the store resolves),
