@@ -22,6 +22,9 @@
 
 #include "cri/cri_internal.h"
 #include "cri/grpc.h"
+#include "manifest/manifest.h"
+#include "supervisor/control.h"
+#include "util/cleanup.h"
 #include "image/image.h"
 #include "util/fs.h"
 #include "util/settings.h"
@@ -68,6 +71,33 @@ static const struct {
 };
 #define N_DECODE_ONLY (sizeof(decode_only) / sizeof(decode_only[0]))
 
+/* What RunPodSandbox and CreateContainer make of a request they take, up
+ * to the pod spec and the supervisor's decoded container (what would
+ * start processes is left out). */
+static void translate_sandbox(const Runtime__V1__PodSandboxConfig *cfg)
+{
+	struct pp_error *err = NULL;
+	struct pp_pod *pod = NULL;
+	if (cri_sandbox_check(cfg, &err) == 0 && cri_sandbox_spec(cfg, &pod, &err) == 0)
+		pp_pod_free(pod);
+	pp_error_free(&err);
+}
+
+static void translate_container(const Runtime__V1__ContainerConfig *cfg)
+{
+	struct pp_error *err = NULL;
+	if (cri_container_check(cfg, &err) == 0) {
+		char *body = cri_container_request(cfg, "c-0", "busybox:1.36", "/var/log/c.log");
+		char *msg = xasprintf(PP_CTL_CRI_CREATE " %s", body);
+		struct pp_ctl_cri_create req;
+		if (pp_ctl_cri_create_decode(msg, strlen(msg), &req, &err) == 0)
+			pp_ctl_cri_create_free(&req);
+		free(msg);
+		free(body);
+	}
+	pp_error_free(&err);
+}
+
 /* One decoder per method of decode_only: the index is in the name. */
 #define DECODER(k)                                                                                 \
 	static void decode_##k(void *ctx, const uint8_t *msg, size_t len, struct pp_grpc_reply *r) \
@@ -76,11 +106,11 @@ static const struct {
 		if (m != NULL) {                                                                   \
 			struct pp_error *err = NULL;                                               \
 			if (k == 0)                                                                \
-				(void)cri_sandbox_check(                                           \
-				    ((Runtime__V1__RunPodSandboxRequest *)m)->config, &err);       \
+				translate_sandbox(                                                 \
+				    ((Runtime__V1__RunPodSandboxRequest *)m)->config);             \
 			if (k == 3)                                                                \
-				(void)cri_container_check(                                         \
-				    ((Runtime__V1__CreateContainerRequest *)m)->config, &err);     \
+				translate_container(                                               \
+				    ((Runtime__V1__CreateContainerRequest *)m)->config);           \
 			pp_error_free(&err);                                                       \
 			protobuf_c_message_free_unpacked(m, NULL);                                 \
 		}                                                                                  \

@@ -1,6 +1,7 @@
 #include "cgroup/cgroup.h"
 
 #include <fcntl.h>
+#include <limits.h>
 #include <linux/magic.h>
 #include <signal.h>
 #include <stdio.h>
@@ -202,6 +203,16 @@ static bool valid_name(const char *name)
 	       strcmp(name, "..") != 0;
 }
 
+/* The probed host, and name checked as one level of a cgroup path. */
+static int host_and_name(const char *name, const struct cg_host **h, struct pp_error **err)
+{
+	if (cg_host(h, err) < 0)
+		return -1;
+	if (!valid_name(name))
+		return pp_error_set(err, EINVAL, "invalid cgroup name \"%s\"", name);
+	return 0;
+}
+
 static int make_dirs(const struct cg_host *h, const char *path, struct pp_error **err)
 {
 	for (size_t i = 0; i < h->n_member; i++) {
@@ -227,10 +238,8 @@ int pp_cgroup_create(const struct pp_cgroup *parent, const char *name, struct pp
 		     struct pp_error **err)
 {
 	const struct cg_host *h;
-	if (cg_host(&h, err) < 0)
+	if (host_and_name(name, &h, err) < 0)
 		return -1;
-	if (!valid_name(name))
-		return pp_error_set(err, EINVAL, "invalid cgroup name \"%s\"", name);
 	cleanup_free char *path = parent ? xasprintf("%s/%s", parent->path, name)
 					 : xasprintf("/%s/%s", parent_name(), name);
 	if (make_dirs(h, path, err) < 0)
@@ -253,39 +262,51 @@ static int pod_ancestors(enum pp_qos_class qos)
 	return qos_dir(qos) ? 2 : 1;
 }
 
-int pp_cgroup_create_pod(enum pp_qos_class qos, const char *name, struct pp_cgroup **out,
-			 struct pp_error **err)
+/* The pod cgroup at path (made), with v2's infra leaf; enable lists the
+ * ancestors whose subtree_control must reach it (v2), top first. */
+static int make_pod(const struct cg_host *h, const char *path, char *const *enable, size_t n,
+		    struct pp_error **err)
 {
-	const struct cg_host *h;
-	if (cg_host(&h, err) < 0)
-		return -1;
-	if (!valid_name(name))
-		return pp_error_set(err, EINVAL, "invalid cgroup name \"%s\"", name);
-	cleanup_free char *path = pod_path(qos, name);
 	if (make_dirs(h, path, err) < 0)
 		return -1;
 	if (h->layout == PP_CGROUP_V2) {
 		/* Controllers reach a cgroup only through its parents'
-		 * subtree_control: peapod's parent, the QoS group, the pod. The
-		 * infra's leaf keeps the pod cgroup itself free of processes. */
-		cleanup_free char *parent = xasprintf("/%s", parent_name());
-		cg_v2_enable_controllers(h->member[0], parent);
-		if (qos_dir(qos)) {
-			cleanup_free char *q = xasprintf("%s/%s", parent, qos_dir(qos));
-			cg_v2_enable_controllers(h->member[0], q);
-		}
+		 * subtree_control. The infra's leaf keeps the pod cgroup
+		 * itself free of processes. */
+		for (size_t i = 0; i < n; i++)
+			cg_v2_enable_controllers(h->member[0], enable[i]);
 		cg_v2_enable_controllers(h->member[0], path);
 		cleanup_free char *leaf = xasprintf("%s/%s", path, CGROUP_INFRA_LEAF);
 		if (make_dirs(h, leaf, err) < 0)
 			return -1;
 	}
+	return 0;
+}
+
+int pp_cgroup_create_pod(enum pp_qos_class qos, const char *name, struct pp_cgroup **out,
+			 struct pp_error **err)
+{
+	const struct cg_host *h;
+	if (host_and_name(name, &h, err) < 0)
+		return -1;
+	cleanup_free char *path = pod_path(qos, name);
+	/* peapod's parent, the QoS group */
+	char *enable[2] = {xasprintf("/%s", parent_name()), NULL};
+	size_t n_enable = 1;
+	if (qos_dir(qos))
+		enable[n_enable++] = xasprintf("%s/%s", enable[0], qos_dir(qos));
+	int ret = make_pod(h, path, enable, n_enable, err);
+	for (size_t i = 0; i < n_enable; i++)
+		free(enable[i]);
+	if (ret < 0)
+		return -1;
 	/* kubelet's besteffort group has the minimum cpu weight, so that its
 	 * pods only get what nobody else wants (best effort, as any weight). */
 	if (qos == PP_QOS_BESTEFFORT) {
 		struct pp_cgroup group = {.layout = h->layout,
 					  .path = xasprintf("/%s/%s", parent_name(), qos_dir(qos))};
 		const struct pp_cgroup_resources min = {.cpu_shares = CGROUP_MIN_SHARES};
-		int ret = pp_cgroup_set_resources(&group, &min, err);
+		ret = pp_cgroup_set_resources(&group, &min, err);
 		free(group.path);
 		if (ret < 0)
 			return -1;
@@ -295,6 +316,97 @@ int pp_cgroup_create_pod(enum pp_qos_class qos, const char *name, struct pp_cgro
 	 * created under them meanwhile makes them again: make_dirs' retry). */
 	*out = handle(h->layout, steal_ptr(&path), pod_ancestors(qos));
 	return 0;
+}
+
+int pp_cgroup_check_parent(const char *parent, struct pp_error **err)
+{
+	/* systemd's driver names a slice: "kubepods-besteffort-pod<uid>.slice" */
+	size_t len = parent ? strlen(parent) : 0;
+	if (len > 6 && strcmp(parent + len - 6, ".slice") == 0)
+		return pp_error_set(err, EINVAL,
+				    "cgroup parent \"%s\": a systemd slice; peapod drives "
+				    "cgroupfs itself (kubelet's cgroupDriver: cgroupfs)",
+				    parent);
+	if (parent == NULL || parent[0] != '/' || parent[1] == '\0')
+		return pp_error_set(err, EINVAL,
+				    "cgroup parent \"%s\": not an absolute cgroup path such as "
+				    "/kubepods/besteffort/pod<uid>",
+				    parent ? parent : "");
+	if (strlen(parent) > CGROUP_PARENT_MAX)
+		return pp_error_set(err, EINVAL, "cgroup parent \"%.64s...\": longer than %d",
+				    parent, CGROUP_PARENT_MAX);
+	cleanup_free char *copy = xstrdup(parent + 1);
+	char *save = NULL;
+	size_t levels = 0;
+	for (char *c = strtok_r(copy, "/", &save); c != NULL; c = strtok_r(NULL, "/", &save)) {
+		size_t n = strlen(c);
+		if (n > 6 && strcmp(c + n - 6, ".slice") == 0)
+			return pp_error_set(err, EINVAL,
+					    "cgroup parent \"%s\": a systemd slice; peapod drives "
+					    "cgroupfs itself (kubelet's cgroupDriver: cgroupfs)",
+					    parent);
+		if (!valid_name(c))
+			return pp_error_set(err, EINVAL, "cgroup parent \"%s\": bad level \"%s\"",
+					    parent, c);
+		levels++;
+	}
+	if (strstr(parent, "//") != NULL || parent[len - 1] == '/' || levels == 0)
+		return pp_error_set(err, EINVAL, "cgroup parent \"%s\": not a clean path", parent);
+	return 0;
+}
+
+/* How many of path's last levels are missing in every hierarchy. */
+static int missing_levels(const struct cg_host *h, const char *path)
+{
+	int least = INT_MAX;
+	for (size_t i = 0; i < h->n_member; i++) {
+		cleanup_free char *dir = xasprintf("%s%s", h->member[i], path);
+		int missing = 0;
+		char *slash;
+		while (access(dir, F_OK) < 0 && (slash = strrchr(dir, '/')) != NULL &&
+		       slash >= dir + strlen(h->member[i])) {
+			missing++;
+			*slash = '\0';
+		}
+		if (missing < least)
+			least = missing;
+	}
+	return least == INT_MAX ? 0 : least;
+}
+
+int pp_cgroup_create_pod_at(const char *parent, const char *name, int *made, struct pp_cgroup **out,
+			    struct pp_error **err)
+{
+	const struct cg_host *h;
+	*made = 0;
+	if (host_and_name(name, &h, err) < 0 || pp_cgroup_check_parent(parent, err) < 0)
+		return -1;
+	*made = missing_levels(h, parent);
+	/* every level of the parent, top first: its controllers reach the pod */
+	cleanup_free char **enable = xmalloc(sizeof(char *) * (strlen(parent) + 1));
+	size_t n = 0;
+	for (const char *p = strchr(parent + 1, '/'); p != NULL; p = strchr(p + 1, '/'))
+		enable[n++] = xasprintf("%.*s", (int)(p - parent), parent);
+	enable[n++] = xstrdup(parent);
+	cleanup_free char *path = xasprintf("%s/%s", parent, name);
+	int ret = make_pod(h, path, enable, n, err);
+	for (size_t i = 0; i < n; i++)
+		free(enable[i]);
+	if (ret < 0)
+		return pp_error_wrap(err, "under cgroup parent %s", parent);
+	*out = handle(h->layout, steal_ptr(&path), *made);
+	return 0;
+}
+
+int pp_cgroup_remove_pod_at(const char *parent, const char *name, int made, struct pp_error **err)
+{
+	const struct cg_host *h;
+	if (host_and_name(name, &h, err) < 0 || pp_cgroup_check_parent(parent, err) < 0)
+		return -1;
+	struct pp_cgroup *cg = handle(h->layout, xasprintf("%s/%s", parent, name), made);
+	int ret = pp_cgroup_destroy(cg, err);
+	pp_cgroup_free(cg);
+	return ret;
 }
 
 const char *pp_cgroup_path(const struct pp_cgroup *cg)
@@ -565,10 +677,8 @@ int pp_cgroup_destroy(const struct pp_cgroup *cg, struct pp_error **err)
 static int remove_pod(const char *name, bool only_empty, struct pp_error **err)
 {
 	const struct cg_host *h;
-	if (cg_host(&h, err) < 0)
+	if (host_and_name(name, &h, err) < 0)
 		return -1;
-	if (!valid_name(name))
-		return pp_error_set(err, EINVAL, "invalid cgroup name \"%s\"", name);
 	static const enum pp_qos_class all[] = {PP_QOS_GUARANTEED, PP_QOS_BURSTABLE,
 						PP_QOS_BESTEFFORT};
 	for (size_t q = 0; q < sizeof(all) / sizeof(all[0]); q++) {

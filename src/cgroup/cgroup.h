@@ -19,7 +19,8 @@
  * name no container can have: container names are DNS labels).
  *
  * Only cgroups under peapod's own parent (default "peapod",
- * $PEAPOD_CGROUP_PARENT) are touched; on v2 the controllers must be enabled
+ * $PEAPOD_CGROUP_PARENT) are touched, and those of CRI sandboxes under the
+ * parent kubelet gives (pp_cgroup_create_pod_at); on v2 the controllers must be enabled
  * down to that parent by whoever owns it (systemd: Delegate=yes on the unit
  * that runs peapod; cgroupfs: the host's root subtree_control). */
 #ifndef PEAPOD_CGROUP_H
@@ -52,6 +53,20 @@ const char *pp_qos_class_name(enum pp_qos_class qos);
  * enabling (v2) the controllers its containers need on the way. */
 int pp_cgroup_create_pod(enum pp_qos_class qos, const char *name, struct pp_cgroup **out,
 			 struct pp_error **err);
+
+/* kubelet's cgroupfs driver gives a sandbox its parent (LinuxPodSandbox
+ * Config.cgroup_parent, "/kubepods/besteffort/pod<uid>"): the pod cgroup is
+ * then <parent>/<name>, outside peapod's own parent, in every hierarchy,
+ * with the parent's missing levels made (kubelet may not have made them
+ * yet). *made says how many of the parent's last levels were missing in
+ * every hierarchy: they go with the pod (when empty), the others never.
+ * A parent that is not a clean absolute path, or is a systemd slice
+ * ("kubepods.slice"), is refused (EINVAL). */
+int pp_cgroup_check_parent(const char *parent, struct pp_error **err);
+int pp_cgroup_create_pod_at(const char *parent, const char *name, int *made, struct pp_cgroup **out,
+			    struct pp_error **err);
+/* Removes it, and the made levels of parent that are empty. Idempotent. */
+int pp_cgroup_remove_pod_at(const char *parent, const char *name, int made, struct pp_error **err);
 
 /* Removes the pod cgroup <name> wherever its QoS class put it (a pod whose
  * supervisor died: its class is not known any more). Idempotent. */

@@ -6,6 +6,7 @@
 
 #define CGROUP_ROOT "/sys/fs/cgroup"
 #define CGROUP_MAX_HIERARCHIES 8
+#define CGROUP_PARENT_MAX 1024
 
 struct pp_cgroup {
 	enum pp_cgroup_layout layout;

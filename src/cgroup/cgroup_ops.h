@@ -48,6 +48,20 @@ enum pp_devices_backend pp_devices_backend(void);
  * devices (PP_DEVICES_NONE). */
 int pp_cgroup_devices_apply(const struct pp_cgroup *cg, bool privileged, struct pp_error **err);
 
+/* One more device the container may use (the CRI's devices): type 'c' or
+ * 'b', its numbers, access letters of "rwm" (at most PP_DEVICE_ACCESS_MAX). */
+#define PP_DEVICE_ACCESS_MAX 3
+struct pp_cgroup_device {
+	char type;
+	unsigned major, minor;
+	char access[PP_DEVICE_ACCESS_MAX + 1];
+};
+
+/* The default allow-list and the n extra devices. */
+int pp_cgroup_devices_apply_extra(const struct pp_cgroup *cg, bool privileged,
+				  const struct pp_cgroup_device *extra, size_t n,
+				  struct pp_error **err);
+
 /* freezer.c */
 
 /* How long a freeze may take before it is given up (and undone). */

@@ -82,7 +82,22 @@ static char *rule_line(const struct dev_rule *r)
 	return xasprintf("%c %s:%s %s", r->type, maj, min, r->access);
 }
 
-static int apply_v1(const struct pp_cgroup *cg, struct pp_error **err)
+/* The default rules, then the extra ones; *out freed by the caller. */
+static size_t all_rules(const struct pp_cgroup_device *extra, size_t n, struct dev_rule **out)
+{
+	struct dev_rule *r = xmalloc(sizeof(*r) * (N_RULES + n));
+	memcpy(r, default_rules, sizeof(default_rules));
+	for (size_t i = 0; i < n; i++)
+		r[N_RULES + i] = (struct dev_rule){.type = extra[i].type,
+						   .major = (int)extra[i].major,
+						   .minor = (int)extra[i].minor,
+						   .access = extra[i].access};
+	*out = r;
+	return N_RULES + n;
+}
+
+static int apply_v1(const struct pp_cgroup *cg, const struct dev_rule *rules, size_t n_rules,
+		    struct pp_error **err)
 {
 	cleanup_free char *dir = pp_cgroup_v1_dir(cg, "devices");
 	if (dir == NULL)
@@ -92,8 +107,8 @@ static int apply_v1(const struct pp_cgroup *cg, struct pp_error **err)
 	/* Deny everything first: the list inherited from the parent allows all. */
 	if (write_rule(deny, "a", err) < 0)
 		return -1;
-	for (size_t i = 0; i < N_RULES; i++) {
-		cleanup_free char *line = rule_line(&default_rules[i]);
+	for (size_t i = 0; i < n_rules; i++) {
+		cleanup_free char *line = rule_line(&rules[i]);
 		if (write_rule(allow, line, err) < 0)
 			return -1;
 	}
@@ -106,7 +121,8 @@ static int apply_v1(const struct pp_cgroup *cg, struct pp_error **err)
  * it does; past the last block the program returns 0 (deny). */
 #define INSN(c, d, s, o, i)                                                                        \
 	((struct bpf_insn){.code = (c), .dst_reg = (d), .src_reg = (s), .off = (o), .imm = (i)})
-#define MAX_INSNS (6 + N_RULES * 8 + 2)
+#define INSNS_PER_RULE 8
+#define INSNS_FIXED (6 + 2)
 
 static unsigned access_bits(const char *a)
 {
@@ -144,7 +160,7 @@ static size_t emit_rule(struct bpf_insn *p, const struct dev_rule *r)
 	return n;
 }
 
-static size_t build_program(struct bpf_insn *p)
+static size_t build_program(struct bpf_insn *p, const struct dev_rule *rules, size_t n_rules)
 {
 	size_t n = 0;
 	/* r2 = type, r3 = access, r4 = major, r5 = minor */
@@ -154,8 +170,8 @@ static size_t build_program(struct bpf_insn *p)
 	p[n++] = INSN(BPF_ALU | BPF_RSH | BPF_K, BPF_REG_3, 0, 0, 16);
 	p[n++] = INSN(BPF_LDX | BPF_MEM | BPF_W, BPF_REG_4, BPF_REG_1, 4, 0);
 	p[n++] = INSN(BPF_LDX | BPF_MEM | BPF_W, BPF_REG_5, BPF_REG_1, 8, 0);
-	for (size_t i = 0; i < N_RULES; i++)
-		n += emit_rule(p + n, &default_rules[i]);
+	for (size_t i = 0; i < n_rules; i++)
+		n += emit_rule(p + n, &rules[i]);
 	p[n++] = INSN(BPF_ALU | BPF_MOV | BPF_K, BPF_REG_0, 0, 0, 0);
 	p[n++] = INSN(BPF_JMP | BPF_EXIT, 0, 0, 0, 0);
 	return n;
@@ -166,13 +182,15 @@ static int bpf_call(int cmd, union bpf_attr *attr)
 	return (int)syscall(SYS_bpf, cmd, attr, sizeof(*attr));
 }
 
-static int apply_bpf(const struct pp_cgroup *cg, struct pp_error **err)
+static int apply_bpf(const struct pp_cgroup *cg, const struct dev_rule *rules, size_t n_rules,
+		     struct pp_error **err)
 {
 	cleanup_free char *dir = pp_cgroup_unified_dir(cg);
 	if (dir == NULL)
 		return pp_error_set(err, ENOTSUP, "no unified cgroup hierarchy");
-	struct bpf_insn insns[MAX_INSNS];
-	size_t n = build_program(insns);
+	cleanup_free struct bpf_insn *insns =
+	    xmalloc(sizeof(*insns) * (INSNS_FIXED + n_rules * INSNS_PER_RULE));
+	size_t n = build_program(insns, rules, n_rules);
 	union bpf_attr load = {0};
 	load.prog_type = BPF_PROG_TYPE_CGROUP_DEVICE;
 	load.insns = (uint64_t)(uintptr_t)insns;
@@ -204,7 +222,9 @@ static int apply_bpf(const struct pp_cgroup *cg, struct pp_error **err)
 	return 0;
 }
 
-int pp_cgroup_devices_apply(const struct pp_cgroup *cg, bool privileged, struct pp_error **err)
+int pp_cgroup_devices_apply_extra(const struct pp_cgroup *cg, bool privileged,
+				  const struct pp_cgroup_device *extra, size_t n,
+				  struct pp_error **err)
 {
 	/* A privileged container keeps the parent's list: every device. */
 	if (privileged)
@@ -212,6 +232,14 @@ int pp_cgroup_devices_apply(const struct pp_cgroup *cg, bool privileged, struct 
 	enum pp_devices_backend b = pp_devices_backend();
 	if (b == PP_DEVICES_NONE)
 		return 1;
-	int ret = b == PP_DEVICES_BPF ? apply_bpf(cg, err) : apply_v1(cg, err);
+	cleanup_free struct dev_rule *rules = NULL;
+	size_t n_rules = all_rules(extra, n, &rules);
+	int ret = b == PP_DEVICES_BPF ? apply_bpf(cg, rules, n_rules, err)
+				      : apply_v1(cg, rules, n_rules, err);
 	return ret < 0 ? pp_error_wrap(err, "device allow-list") : 0;
+}
+
+int pp_cgroup_devices_apply(const struct pp_cgroup *cg, bool privileged, struct pp_error **err)
+{
+	return pp_cgroup_devices_apply_extra(cg, privileged, NULL, 0, err);
 }

@@ -274,7 +274,41 @@ void cri_create_container(void *ctx, const uint8_t *msg, size_t len, struct pp_g
 	runtime__v1__create_container_request__free_unpacked(req, NULL);
 }
 
-/* ---- StartContainer ---- */
+/* ---- StartContainer, UpdateContainerResources, ReopenContainerLog ---- */
+
+/* The control request for container name (what build makes of it). */
+typedef char *(*ctl_msg_fn)(const char *name, const void *arg);
+
+/* One request to the supervisor of the running sandbox of the container id
+ * names, answered with ok (an empty response) or the error; down says
+ * what a stopped sandbox means for the method. */
+static void ctl_reply(struct pp_grpc_reply *reply, const char *method, const char *id,
+		      ctl_msg_fn build, const void *arg, const char *down,
+		      const ProtobufCMessage *ok)
+{
+	cleanup_error struct pp_error *err = NULL;
+	struct pp_pod_view v = {0};
+	struct cri_ctr ctr = {0};
+	cleanup_free char *name = NULL;
+	if (find(id, &v, &name, &ctr, &err) == 0) {
+		cleanup_free char *m = build(name, arg);
+		if (!v.alive)
+			pp_error_set(&err, EBUSY, "container %s: %s", name, down);
+		else
+			ctl(v.uid, m, &err);
+	}
+	if (err != NULL)
+		cri_reply_error(reply, method, err);
+	else
+		cri_reply_message(reply, ok);
+	ctr_free(&ctr);
+	pp_pod_view_free(&v);
+}
+
+static char *start_msg(const char *name, const void *arg)
+{
+	return xasprintf("cri-start %s", name);
+}
 
 void cri_start_container(void *ctx, const uint8_t *msg, size_t len, struct pp_grpc_reply *reply)
 {
@@ -282,26 +316,9 @@ void cri_start_container(void *ctx, const uint8_t *msg, size_t len, struct pp_gr
 	    &runtime__v1__start_container_request__descriptor, msg, len, "StartContainer", reply);
 	if (req == NULL)
 		return;
-	cleanup_error struct pp_error *err = NULL;
-	struct pp_pod_view v = {0};
-	struct cri_ctr ctr = {0};
-	cleanup_free char *name = NULL;
-	if (find(req->container_id, &v, &name, &ctr, &err) == 0) {
-		cleanup_free char *m = xasprintf("cri-start %s", name);
-		if (!v.alive)
-			pp_error_set(&err, EBUSY, "container %s: its sandbox is stopped", name);
-		else
-			ctl(v.uid, m, &err);
-	}
-	if (err != NULL) {
-		cri_reply_error(reply, "StartContainer", err);
-	} else {
-		Runtime__V1__StartContainerResponse resp =
-		    RUNTIME__V1__START_CONTAINER_RESPONSE__INIT;
-		cri_reply_message(reply, &resp.base);
-	}
-	ctr_free(&ctr);
-	pp_pod_view_free(&v);
+	Runtime__V1__StartContainerResponse resp = RUNTIME__V1__START_CONTAINER_RESPONSE__INIT;
+	ctl_reply(reply, "StartContainer", req->container_id, start_msg, NULL,
+		  "its sandbox is stopped", &resp.base);
 	runtime__v1__start_container_request__free_unpacked(req, NULL);
 }
 
@@ -428,6 +445,39 @@ static char *status_info(const struct pp_pod_view *v, struct json_object *st)
 	return text;
 }
 
+/* s as ContainerStatus says container name of v (st: its status in v);
+ * s points into ctr and st. */
+static void status_fill(const struct pp_pod_view *v, const char *name, const struct cri_ctr *ctr,
+			struct json_object *st, Runtime__V1__ContainerStatus *s, char *id)
+{
+	const Runtime__V1__ContainerConfig *cfg = ctr->cfg;
+	struct json_object *cri = cri_part(st);
+	cri_container_id(v->uid, name, id);
+	runtime__v1__container_status__init(s);
+	s->id = id;
+	s->metadata = cfg->metadata;
+	s->state = state_of(v, cri);
+	s->created_at = jint(cri, "createdAt") ? jint(cri, "createdAt") : ctr->created_ns;
+	s->started_at = jint(cri, "startedAt");
+	s->finished_at = jint(cri, "finishedAt");
+	s->exit_code = (int32_t)jint(cri, "exitCode");
+	const char *reason = jstr(cri, "reason");
+	if (s->state == RUNTIME__V1__CONTAINER_STATE__CONTAINER_EXITED && reason == NULL)
+		reason = "Unknown"; /* its pod went down without a word of it */
+	s->reason = (char *)(reason ? reason : "");
+	s->message = (char *)(jstr(cri, "message") ? jstr(cri, "message") : "");
+	s->image = cfg->image;
+	s->image_ref = (char *)image_ref(st);
+	s->image_id = s->image_ref;
+	s->n_labels = cfg->n_labels;
+	s->labels = (Runtime__V1__ContainerStatus__LabelsEntry **)cfg->labels;
+	s->n_annotations = cfg->n_annotations;
+	s->annotations = (Runtime__V1__ContainerStatus__AnnotationsEntry **)cfg->annotations;
+	s->n_mounts = cfg->n_mounts;
+	s->mounts = cfg->mounts;
+	s->log_path = (char *)(jstr(cri, "logPath") ? jstr(cri, "logPath") : "");
+}
+
 void cri_container_status(void *ctx, const uint8_t *msg, size_t len, struct pp_grpc_reply *reply)
 {
 	Runtime__V1__ContainerStatusRequest *req = cri_unpack(
@@ -443,33 +493,10 @@ void cri_container_status(void *ctx, const uint8_t *msg, size_t len, struct pp_g
 		runtime__v1__container_status_request__free_unpacked(req, NULL);
 		return;
 	}
-	const Runtime__V1__ContainerConfig *cfg = ctr.cfg;
-	struct json_object *st = ctr_status(&v, name), *cri = cri_part(st);
+	struct json_object *st = ctr_status(&v, name);
 	char id[CRI_ID_LEN + 1];
-	cri_container_id(v.uid, name, id);
-	Runtime__V1__ContainerStatus s = RUNTIME__V1__CONTAINER_STATUS__INIT;
-	s.id = id;
-	s.metadata = cfg->metadata;
-	s.state = state_of(&v, cri);
-	s.created_at = jint(cri, "createdAt") ? jint(cri, "createdAt") : ctr.created_ns;
-	s.started_at = jint(cri, "startedAt");
-	s.finished_at = jint(cri, "finishedAt");
-	s.exit_code = (int32_t)jint(cri, "exitCode");
-	const char *reason = jstr(cri, "reason");
-	if (s.state == RUNTIME__V1__CONTAINER_STATE__CONTAINER_EXITED && reason == NULL)
-		reason = "Unknown"; /* its pod went down without a word of it */
-	s.reason = (char *)(reason ? reason : "");
-	s.message = (char *)(jstr(cri, "message") ? jstr(cri, "message") : "");
-	s.image = cfg->image;
-	s.image_ref = (char *)image_ref(st);
-	s.image_id = s.image_ref;
-	s.n_labels = cfg->n_labels;
-	s.labels = (Runtime__V1__ContainerStatus__LabelsEntry **)cfg->labels;
-	s.n_annotations = cfg->n_annotations;
-	s.annotations = (Runtime__V1__ContainerStatus__AnnotationsEntry **)cfg->annotations;
-	s.n_mounts = cfg->n_mounts;
-	s.mounts = cfg->mounts;
-	s.log_path = (char *)(jstr(cri, "logPath") ? jstr(cri, "logPath") : "");
+	Runtime__V1__ContainerStatus s;
+	status_fill(&v, name, &ctr, st, &s, id);
 	Runtime__V1__ContainerStatusResponse resp = RUNTIME__V1__CONTAINER_STATUS_RESPONSE__INIT;
 	resp.status = &s;
 	cleanup_free char *info = NULL;
@@ -487,6 +514,55 @@ void cri_container_status(void *ctx, const uint8_t *msg, size_t len, struct pp_g
 	ctr_free(&ctr);
 	pp_pod_view_free(&v);
 	runtime__v1__container_status_request__free_unpacked(req, NULL);
+}
+
+struct cri_statuses {
+	struct cri_ctr *ctrs;
+	char (*ids)[CRI_ID_LEN + 1];
+};
+
+Runtime__V1__ContainerStatus **cri_container_statuses(const struct pp_pod_view *v, size_t *n,
+						      struct cri_statuses **keep)
+{
+	struct json_object *status = NULL, *list = NULL;
+	*n = 0;
+	*keep = xmalloc(sizeof(**keep));
+	**keep = (struct cri_statuses){0};
+	if (!json_object_object_get_ex(v->obj, "status", &status) ||
+	    !json_object_object_get_ex(status, "ephemeralContainerStatuses", &list))
+		return NULL;
+	size_t max = json_object_array_length(list);
+	Runtime__V1__ContainerStatus **out = xmalloc(sizeof(*out) * (max + 1));
+	(*keep)->ctrs = xmalloc(sizeof(struct cri_ctr) * (max + 1));
+	(*keep)->ids = xmalloc(sizeof(*(*keep)->ids) * (max + 1));
+	for (size_t i = 0; i < max; i++) {
+		struct json_object *st = json_object_array_get_idx(list, i);
+		const char *name = jstr(st, "name");
+		struct cri_ctr *ctr = &(*keep)->ctrs[*n];
+		if (cri_part(st) == NULL || name == NULL)
+			continue;
+		if (ctr_load(v->uid, name, ctr, NULL) < 0) {
+			ctr_free(ctr);
+			continue; /* removed */
+		}
+		out[*n] = xmalloc(sizeof(**out));
+		status_fill(v, name, ctr, st, out[*n], (*keep)->ids[*n]);
+		(*n)++;
+	}
+	return out;
+}
+
+void cri_container_statuses_free(Runtime__V1__ContainerStatus **s, size_t n,
+				 struct cri_statuses *keep)
+{
+	for (size_t i = 0; i < n; i++) {
+		free(s[i]);
+		ctr_free(&keep->ctrs[i]);
+	}
+	free(s);
+	free(keep->ctrs);
+	free(keep->ids);
+	free(keep);
 }
 
 struct list {
@@ -556,18 +632,13 @@ static void list_pod(struct list *l, const struct pp_pod_view *v,
 
 void cri_list_containers(void *ctx, const uint8_t *msg, size_t len, struct pp_grpc_reply *reply)
 {
-	Runtime__V1__ListContainersRequest *req = cri_unpack(
-	    &runtime__v1__list_containers_request__descriptor, msg, len, "ListContainers", reply);
-	if (req == NULL)
-		return;
-	cleanup_error struct pp_error *err = NULL;
 	struct pp_pod_view *views = NULL;
 	size_t n = 0;
-	if (pp_pod_views_list(NULL, &views, &n, &err) < 0) {
-		cri_reply_error(reply, "ListContainers", err);
-		runtime__v1__list_containers_request__free_unpacked(req, NULL);
+	Runtime__V1__ListContainersRequest *req =
+	    cri_unpack_listing(&runtime__v1__list_containers_request__descriptor, msg, len,
+			       "ListContainers", reply, &views, &n);
+	if (req == NULL)
 		return;
-	}
 	struct list l = {0};
 	for (size_t i = 0; i < n; i++)
 		if (cri_view_is_cri(&views[i]))
@@ -590,7 +661,11 @@ void cri_list_containers(void *ctx, const uint8_t *msg, size_t len, struct pp_gr
 	runtime__v1__list_containers_request__free_unpacked(req, NULL);
 }
 
-/* ---- UpdateContainerResources, ReopenContainerLog ---- */
+static char *update_msg(const char *name, const void *arg)
+{
+	cleanup_free char *body = cri_update_request(name, arg);
+	return xasprintf(PP_CTL_CRI_UPDATE " %s", body);
+}
 
 void cri_update_container_resources(void *ctx, const uint8_t *msg, size_t len,
 				    struct pp_grpc_reply *reply)
@@ -600,28 +675,16 @@ void cri_update_container_resources(void *ctx, const uint8_t *msg, size_t len,
 		       "UpdateContainerResources", reply);
 	if (req == NULL)
 		return;
-	cleanup_error struct pp_error *err = NULL;
-	struct pp_pod_view v = {0};
-	struct cri_ctr ctr = {0};
-	cleanup_free char *name = NULL;
-	if (find(req->container_id, &v, &name, &ctr, &err) == 0) {
-		cleanup_free char *body = cri_update_request(name, req->linux);
-		cleanup_free char *m = xasprintf(PP_CTL_CRI_UPDATE " %s", body);
-		if (!v.alive)
-			pp_error_set(&err, EBUSY, "container %s: its sandbox is stopped", name);
-		else
-			ctl(v.uid, m, &err);
-	}
-	if (err != NULL) {
-		cri_reply_error(reply, "UpdateContainerResources", err);
-	} else {
-		Runtime__V1__UpdateContainerResourcesResponse resp =
-		    RUNTIME__V1__UPDATE_CONTAINER_RESOURCES_RESPONSE__INIT;
-		cri_reply_message(reply, &resp.base);
-	}
-	ctr_free(&ctr);
-	pp_pod_view_free(&v);
+	Runtime__V1__UpdateContainerResourcesResponse resp =
+	    RUNTIME__V1__UPDATE_CONTAINER_RESOURCES_RESPONSE__INIT;
+	ctl_reply(reply, "UpdateContainerResources", req->container_id, update_msg, req->linux,
+		  "its sandbox is stopped", &resp.base);
 	runtime__v1__update_container_resources_request__free_unpacked(req, NULL);
+}
+
+static char *reopen_msg(const char *name, const void *arg)
+{
+	return xasprintf("cri-reopen %s", name);
 }
 
 void cri_reopen_container_log(void *ctx, const uint8_t *msg, size_t len,
@@ -632,25 +695,9 @@ void cri_reopen_container_log(void *ctx, const uint8_t *msg, size_t len,
 		       "ReopenContainerLog", reply);
 	if (req == NULL)
 		return;
-	cleanup_error struct pp_error *err = NULL;
-	struct pp_pod_view v = {0};
-	struct cri_ctr ctr = {0};
-	cleanup_free char *name = NULL;
-	if (find(req->container_id, &v, &name, &ctr, &err) == 0) {
-		cleanup_free char *m = xasprintf("cri-reopen %s", name);
-		if (!v.alive)
-			pp_error_set(&err, EBUSY, "container %s is not running", name);
-		else
-			ctl(v.uid, m, &err);
-	}
-	if (err != NULL) {
-		cri_reply_error(reply, "ReopenContainerLog", err);
-	} else {
-		Runtime__V1__ReopenContainerLogResponse resp =
-		    RUNTIME__V1__REOPEN_CONTAINER_LOG_RESPONSE__INIT;
-		cri_reply_message(reply, &resp.base);
-	}
-	ctr_free(&ctr);
-	pp_pod_view_free(&v);
+	Runtime__V1__ReopenContainerLogResponse resp =
+	    RUNTIME__V1__REOPEN_CONTAINER_LOG_RESPONSE__INIT;
+	ctl_reply(reply, "ReopenContainerLog", req->container_id, reopen_msg, NULL,
+		  "it is not running", &resp.base);
 	runtime__v1__reopen_container_log_request__free_unpacked(req, NULL);
 }

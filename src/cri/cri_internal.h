@@ -72,16 +72,22 @@ struct pp_pod;
 char *cri_pod_name(const char *name, uint32_t attempt);
 char *cri_pod_uid(const char *uid, uint32_t attempt);
 char *cri_container_name(const char *name, uint32_t attempt);
-/* What RunPodSandbox refuses (INVALID_ARGUMENT): no metadata, name, uid. */
+/* What RunPodSandbox refuses (INVALID_ARGUMENT): no metadata, name, uid;
+ * a cgroup_parent that is no cgroupfs path; uid/gid mappings other than
+ * one range of PP_IDRANGE_SIZE from 0. */
 int cri_sandbox_check(const Runtime__V1__PodSandboxConfig *cfg, struct pp_error **err);
 /* The Pod manifest (JSON) of a sandbox: hostname, DNS, namespaces,
  * sysctls, run_as_*, port mappings (on a placeholder container the spec
  * then drops). */
 char *cri_sandbox_manifest(const Runtime__V1__PodSandboxConfig *cfg);
-/* That manifest parsed: the pod spec (cri set, no containers). */
+/* That manifest parsed: the pod spec (cri set, no containers), with
+ * kubelet's cgroup_parent and user namespace range (cri_cgroup_parent,
+ * cri_id_base) when given. */
 int cri_sandbox_spec(const Runtime__V1__PodSandboxConfig *cfg, struct pp_pod **out,
 		     struct pp_error **err);
-/* What CreateContainer refuses before anything is made. */
+/* What CreateContainer refuses before anything is made (devices: a
+ * host_path that is no device node here, a container_path not under /dev/,
+ * permissions other than "rwm" letters). */
 int cri_container_check(const Runtime__V1__ContainerConfig *cfg, struct pp_error **err);
 /* The control socket's cri-create body (JSON, supervisor/control.h) for
  * cfg as container name of image (a reference the store resolves),
@@ -106,6 +112,11 @@ bool cri_view_ready(const struct pp_pod_view *v);
 /* StopPodSandbox's work: every container killed, the pod down, its
  * record kept; nothing when it is down already. */
 int cri_sandbox_stop(const struct pp_pod_view *v, struct pp_error **err);
+/* A List request of descriptor d and every pod's view (*views,
+ * pp_pod_views_free); NULL, the reply set, when either fails. */
+void *cri_unpack_listing(const ProtobufCMessageDescriptor *d, const uint8_t *msg, size_t len,
+			 const char *method, struct pp_grpc_reply *reply,
+			 struct pp_pod_view **views, size_t *n);
 /* kubelet's label_selector: every entry of want is in have. */
 bool cri_labels_match(Runtime__V1__PodSandboxConfig__LabelsEntry *const *have, size_t n_have,
 		      Runtime__V1__PodSandboxConfig__LabelsEntry *const *want, size_t n_want);
@@ -115,6 +126,14 @@ bool cri_labels_match(Runtime__V1__PodSandboxConfig__LabelsEntry *const *have, s
  * (not made through the CRI, or removed); runtime__v1__container_config__
  * free_unpacked. */
 Runtime__V1__ContainerConfig *cri_container_config(const char *uid, const char *name);
+/* The ContainerStatus of each CRI container of the pod v (not removed), as
+ * ContainerStatus answers it: PodSandboxStatus's containers_statuses.
+ * What they point into is in *keep; cri_container_statuses_free. */
+struct cri_statuses;
+Runtime__V1__ContainerStatus **cri_container_statuses(const struct pp_pod_view *v, size_t *n,
+						      struct cri_statuses **keep);
+void cri_container_statuses_free(Runtime__V1__ContainerStatus **s, size_t n,
+				 struct cri_statuses *keep);
 
 /* cri_image.c: the image ref names (a name, an id or a digest), NULL in
  * *out when the store has none. */
@@ -200,6 +219,7 @@ void cri_version(void *ctx, const uint8_t *msg, size_t len, struct pp_grpc_reply
 void cri_status(void *ctx, const uint8_t *msg, size_t len, struct pp_grpc_reply *reply);
 void cri_update_runtime_config(void *ctx, const uint8_t *msg, size_t len,
 			       struct pp_grpc_reply *reply);
+void cri_runtime_config(void *ctx, const uint8_t *msg, size_t len, struct pp_grpc_reply *reply);
 void cri_list_images(void *ctx, const uint8_t *msg, size_t len, struct pp_grpc_reply *reply);
 void cri_image_status(void *ctx, const uint8_t *msg, size_t len, struct pp_grpc_reply *reply);
 void cri_pull_image(void *ctx, const uint8_t *msg, size_t len, struct pp_grpc_reply *reply);

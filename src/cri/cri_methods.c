@@ -44,7 +44,7 @@ const struct pp_grpc_method pp_cri_methods[] = {
     {RT("ListMetricDescriptors"), NULL},
     {RT("ListPodSandboxMetrics"), NULL},
     {RT("StreamPodSandboxMetrics"), NULL},
-    {RT("RuntimeConfig"), NULL},
+    {RT("RuntimeConfig"), cri_runtime_config},
     {RT("UpdatePodSandboxResources"), NULL},
     {IMG("ListImages"), cri_list_images},
     {IMG("StreamImages"), NULL},

@@ -155,7 +155,10 @@ void cri_status(void *ctx, const uint8_t *msg, size_t len, struct pp_grpc_reply 
 
 	Runtime__V1__RuntimeHandlerFeatures features = RUNTIME__V1__RUNTIME_HANDLER_FEATURES__INIT;
 	Runtime__V1__RuntimeHandler handler = RUNTIME__V1__RUNTIME_HANDLER__INIT;
-	handler.features = &features; /* the default handler "", no feature claimed yet */
+	/* the default handler "": pods with a user namespace of their own
+	 * (kubelet 1.30+ asks before it runs a hostUsers: false pod) */
+	features.user_namespaces = true;
+	handler.features = &features;
 	Runtime__V1__RuntimeHandler *handlers[] = {&handler};
 
 	Runtime__V1__StatusResponse resp = RUNTIME__V1__STATUS_RESPONSE__INIT;
@@ -197,4 +200,20 @@ void cri_update_runtime_config(void *ctx, const uint8_t *msg, size_t len,
 	    RUNTIME__V1__UPDATE_RUNTIME_CONFIG_RESPONSE__INIT;
 	cri_reply_message(reply, &resp.base);
 	runtime__v1__update_runtime_config_request__free_unpacked(req, NULL);
+}
+
+/* kubelet 1.31's KubeletCgroupDriverFromCRI asks which driver makes the
+ * cgroups: peapod writes cgroupfs directly (no systemd). */
+void cri_runtime_config(void *ctx, const uint8_t *msg, size_t len, struct pp_grpc_reply *reply)
+{
+	Runtime__V1__RuntimeConfigRequest *req = cri_unpack(
+	    &runtime__v1__runtime_config_request__descriptor, msg, len, "RuntimeConfig", reply);
+	if (req == NULL)
+		return;
+	Runtime__V1__LinuxRuntimeConfiguration lx = RUNTIME__V1__LINUX_RUNTIME_CONFIGURATION__INIT;
+	lx.cgroup_driver = RUNTIME__V1__CGROUP_DRIVER__CGROUPFS;
+	Runtime__V1__RuntimeConfigResponse resp = RUNTIME__V1__RUNTIME_CONFIG_RESPONSE__INIT;
+	resp.linux = &lx;
+	cri_reply_message(reply, &resp.base);
+	runtime__v1__runtime_config_request__free_unpacked(req, NULL);
 }

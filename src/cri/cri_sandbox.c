@@ -323,6 +323,10 @@ void cri_pod_sandbox_status(void *ctx, const uint8_t *msg, size_t len, struct pp
 	Runtime__V1__PodSandboxStatusResponse resp = RUNTIME__V1__POD_SANDBOX_STATUS_RESPONSE__INIT;
 	resp.status = &st;
 	resp.timestamp = pp_realtime_ns();
+	/* its containers too, as containerd answers (kubelet's evented PLEG
+	 * reads them from here) */
+	struct cri_statuses *keep = NULL;
+	resp.containers_statuses = cri_container_statuses(&v, &resp.n_containers_statuses, &keep);
 	cleanup_free char *info = NULL;
 	Runtime__V1__PodSandboxStatusResponse__InfoEntry entry =
 	    RUNTIME__V1__POD_SANDBOX_STATUS_RESPONSE__INFO_ENTRY__INIT;
@@ -335,6 +339,7 @@ void cri_pod_sandbox_status(void *ctx, const uint8_t *msg, size_t len, struct pp
 		resp.info = entries;
 	}
 	cri_reply_message(reply, &resp.base);
+	cri_container_statuses_free(resp.containers_statuses, resp.n_containers_statuses, keep);
 	cri_sandbox_free(&sb);
 	pp_pod_view_free(&v);
 	runtime__v1__pod_sandbox_status_request__free_unpacked(req, NULL);
@@ -388,20 +393,31 @@ static Runtime__V1__PodSandbox *sandbox_msg(const struct pp_pod_view *v, struct 
 	return p;
 }
 
+void *cri_unpack_listing(const ProtobufCMessageDescriptor *d, const uint8_t *msg, size_t len,
+			 const char *method, struct pp_grpc_reply *reply,
+			 struct pp_pod_view **views, size_t *n)
+{
+	ProtobufCMessage *req = cri_unpack(d, msg, len, method, reply);
+	if (req == NULL)
+		return NULL;
+	cleanup_error struct pp_error *err = NULL;
+	if (pp_pod_views_list(NULL, views, n, &err) < 0) {
+		cri_reply_error(reply, method, err);
+		protobuf_c_message_free_unpacked(req, NULL);
+		return NULL;
+	}
+	return req;
+}
+
 void cri_list_pod_sandbox(void *ctx, const uint8_t *msg, size_t len, struct pp_grpc_reply *reply)
 {
-	Runtime__V1__ListPodSandboxRequest *req = cri_unpack(
-	    &runtime__v1__list_pod_sandbox_request__descriptor, msg, len, "ListPodSandbox", reply);
-	if (req == NULL)
-		return;
-	cleanup_error struct pp_error *err = NULL;
 	struct pp_pod_view *views = NULL;
 	size_t n = 0;
-	if (pp_pod_views_list(NULL, &views, &n, &err) < 0) {
-		cri_reply_error(reply, "ListPodSandbox", err);
-		runtime__v1__list_pod_sandbox_request__free_unpacked(req, NULL);
+	Runtime__V1__ListPodSandboxRequest *req =
+	    cri_unpack_listing(&runtime__v1__list_pod_sandbox_request__descriptor, msg, len,
+			       "ListPodSandbox", reply, &views, &n);
+	if (req == NULL)
 		return;
-	}
 	struct cri_sandbox *sbs = xmalloc(sizeof(*sbs) * (n + 1));
 	Runtime__V1__PodSandbox **items = xmalloc(sizeof(*items) * (n + 1));
 	size_t m = 0;

@@ -7,11 +7,14 @@
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include <json-c/json.h>
 
+#include "cgroup/cgroup.h"
 #include "cri/cri_internal.h"
 #include "manifest/manifest.h"
+#include "state/idrange.h"
 #include "util/cleanup.h"
 
 /* The image the parser needs for the placeholder container that carries
@@ -172,6 +175,51 @@ static void security(const Runtime__V1__LinuxPodSandboxConfig *lx, struct json_o
 	put(spec, "securityContext", sc);
 }
 
+/* The pod's user namespace options, NULL when it has none of its own. */
+static const Runtime__V1__UserNamespace *pod_userns(const Runtime__V1__PodSandboxConfig *cfg)
+{
+	const Runtime__V1__LinuxSandboxSecurityContext *s =
+	    cfg->linux ? cfg->linux->security_context : NULL;
+	const Runtime__V1__UserNamespace *u =
+	    s && s->namespace_options ? s->namespace_options->userns_options : NULL;
+	return u && u->mode == RUNTIME__V1__NAMESPACE_MODE__POD ? u : NULL;
+}
+
+/* kubelet's mappings (hostUsers: false): one range of PP_IDRANGE_SIZE ids
+ * from 0 at a multiple of it, the same for uids and gids; none given:
+ * peapod's allocator picks one. */
+static int userns_check(const Runtime__V1__PodSandboxConfig *cfg, struct pp_error **err)
+{
+	const Runtime__V1__LinuxSandboxSecurityContext *s =
+	    cfg->linux ? cfg->linux->security_context : NULL;
+	const Runtime__V1__UserNamespace *u =
+	    s && s->namespace_options ? s->namespace_options->userns_options : NULL;
+	const char *f = "config.linux.security_context.namespace_options.userns_options";
+	if (u == NULL || u->mode == RUNTIME__V1__NAMESPACE_MODE__NODE)
+		return 0;
+	if (u->mode != RUNTIME__V1__NAMESPACE_MODE__POD)
+		return pp_error_set(err, EINVAL, "%s.mode: only POD or NODE", f);
+	if (u->n_uids == 0 && u->n_gids == 0)
+		return 0;
+	if (u->n_uids != 1 || u->n_gids != 1)
+		return pp_error_set(err, EINVAL,
+				    "%s: one uid and one gid mapping (peapod maps one range), "
+				    "got %zu and %zu",
+				    f, u->n_uids, u->n_gids);
+	const Runtime__V1__IDMapping *m = u->uids[0], *g = u->gids[0];
+	if (m->container_id != 0 || m->length != PP_IDRANGE_SIZE ||
+	    m->host_id % PP_IDRANGE_SIZE != 0 || m->host_id == 0)
+		return pp_error_set(err, EINVAL,
+				    "%s.uids[0]: container ids 0..%u at a host id that is a "
+				    "non-zero multiple of %u (got %u..%u at %u)",
+				    f, PP_IDRANGE_SIZE - 1, PP_IDRANGE_SIZE, m->container_id,
+				    m->container_id + m->length - 1, m->host_id);
+	if (g->container_id != m->container_id || g->length != m->length ||
+	    g->host_id != m->host_id)
+		return pp_error_set(err, EINVAL, "%s.gids[0]: not the same range as uids[0]", f);
+	return 0;
+}
+
 int cri_sandbox_check(const Runtime__V1__PodSandboxConfig *cfg, struct pp_error **err)
 {
 	if (cfg == NULL)
@@ -190,6 +238,11 @@ int cri_sandbox_check(const Runtime__V1__PodSandboxConfig *cfg, struct pp_error 
 				    m->uid, MAX_UID_LEN);
 	if (m->namespace_ == NULL || m->namespace_[0] == '\0')
 		return pp_error_set(err, EINVAL, "config.metadata.namespace is missing");
+	if (userns_check(cfg, err) < 0)
+		return -1;
+	if (cfg->linux && cfg->linux->cgroup_parent && cfg->linux->cgroup_parent[0] &&
+	    pp_cgroup_check_parent(cfg->linux->cgroup_parent, err) < 0)
+		return pp_error_wrap(err, "config.linux.cgroup_parent");
 	return 0;
 }
 
@@ -248,6 +301,13 @@ int cri_sandbox_spec(const Runtime__V1__PodSandboxConfig *cfg, struct pp_pod **o
 	pod->containers = NULL;
 	pod->n_containers = 0;
 	pod->cri = true;
+	if (cfg->linux && cfg->linux->cgroup_parent && cfg->linux->cgroup_parent[0])
+		pod->cri_cgroup_parent = xstrdup(cfg->linux->cgroup_parent);
+	const Runtime__V1__UserNamespace *u = pod_userns(cfg);
+	if (u != NULL && u->n_uids == 1) {
+		pod->has_cri_id_base = true;
+		pod->cri_id_base = u->uids[0]->host_id;
+	}
 	*out = pod;
 	return 0;
 }
@@ -367,6 +427,50 @@ static struct json_object *mounts(const Runtime__V1__ContainerConfig *cfg)
 	return a;
 }
 
+/* A clean absolute path below dir ("/dev/"): no ".", "..", "//" or
+ * trailing '/'. */
+static bool clean_below(const char *p, const char *dir)
+{
+	size_t n = strlen(dir);
+	if (strncmp(p, dir, n) != 0 || p[n] == '\0' || p[strlen(p) - 1] == '/')
+		return false;
+	for (const char *c = p + n - 1; c != NULL; c = strchr(c + 1, '/')) {
+		const char *next = c + 1;
+		if (*next == '/' || (next[0] == '.' && (next[1] == '/' || next[1] == '\0')) ||
+		    (next[0] == '.' && next[1] == '.' && (next[2] == '/' || next[2] == '\0')))
+			return false;
+	}
+	return true;
+}
+
+/* A device kubelet gives: a node on this host, a path under /dev, "rwm". */
+static int device_check(const Runtime__V1__Device *d, size_t i, struct pp_error **err)
+{
+	struct stat st;
+	if (d->host_path == NULL || d->host_path[0] != '/')
+		return pp_error_set(err, EINVAL,
+				    "config.devices[%zu]: host_path must be an absolute path", i);
+	if (stat(d->host_path, &st) < 0)
+		return pp_error_set(err, EINVAL, "config.devices[%zu]: host_path %s: %s", i,
+				    d->host_path, strerror(errno));
+	if (!S_ISCHR(st.st_mode) && !S_ISBLK(st.st_mode))
+		return pp_error_set(err, EINVAL,
+				    "config.devices[%zu]: host_path %s is not a character or "
+				    "block device",
+				    i, d->host_path);
+	if (d->container_path == NULL || !clean_below(d->container_path, "/dev/"))
+		return pp_error_set(err, EINVAL,
+				    "config.devices[%zu]: container_path \"%s\": peapod makes "
+				    "devices under /dev/ only (a clean path)",
+				    i, d->container_path ? d->container_path : "");
+	if (d->permissions && strspn(d->permissions, "rwm") != strlen(d->permissions))
+		return pp_error_set(err, EINVAL,
+				    "config.devices[%zu]: permissions \"%s\": only the letters "
+				    "r, w and m",
+				    i, d->permissions);
+	return 0;
+}
+
 int cri_container_check(const Runtime__V1__ContainerConfig *cfg, struct pp_error **err)
 {
 	if (cfg == NULL)
@@ -395,9 +499,25 @@ int cri_container_check(const Runtime__V1__ContainerConfig *cfg, struct pp_error
 			return pp_error_set(err, EINVAL,
 					    "config.envs[%zu] (%s): a NUL in the value", i, e->key);
 	}
-	if (cfg->n_devices)
-		return pp_error_set(err, ENOTSUP, "config.devices: not supported by peapod yet");
+	for (size_t i = 0; i < cfg->n_devices; i++)
+		if (device_check(cfg->devices[i], i, err) < 0)
+			return -1;
 	return 0;
+}
+
+static struct json_object *devices(const Runtime__V1__ContainerConfig *cfg)
+{
+	struct json_object *a = json_object_new_array();
+	for (size_t i = 0; i < cfg->n_devices; i++) {
+		const Runtime__V1__Device *d = cfg->devices[i];
+		struct json_object *o = json_object_new_object();
+		put_str(o, "hostPath", d->host_path);
+		put_str(o, "containerPath", d->container_path);
+		put_str(o, "permissions",
+			d->permissions && *d->permissions ? d->permissions : "rwm");
+		json_object_array_add(a, o);
+	}
+	return a;
 }
 
 char *cri_container_request(const Runtime__V1__ContainerConfig *cfg, const char *name,
@@ -439,10 +559,20 @@ char *cri_container_request(const Runtime__V1__ContainerConfig *cfg, const char 
 	put_str(c, "terminationMessagePolicy", "File");
 	const Runtime__V1__LinuxContainerConfig *lx = cfg->linux;
 	put(c, "resources", resources(lx ? lx->resources : NULL));
-	put(c, "securityContext", container_security(lx ? lx->security_context : NULL));
+	const Runtime__V1__LinuxContainerSecurityContext *sc = lx ? lx->security_context : NULL;
+	put(c, "securityContext", container_security(sc));
 	struct json_object *req = json_object_new_object();
 	put(req, "container", c);
 	put(req, "mounts", mounts(cfg));
+	if (cfg->n_devices)
+		put(req, "devices", devices(cfg));
+	/* kubelet's masked and read-only paths replace peapod's defaults; an
+	 * empty list is not told from an absent one on the wire (proto3):
+	 * both empty keep the defaults */
+	if (sc != NULL && (sc->n_masked_paths || sc->n_readonly_paths)) {
+		put(req, "maskedPaths", strv_json(sc->masked_paths, sc->n_masked_paths));
+		put(req, "readonlyPaths", strv_json(sc->readonly_paths, sc->n_readonly_paths));
+	}
 	if (log_path != NULL)
 		put_str(req, "logPath", log_path);
 	char *text = xstrdup(json_object_to_json_string_ext(

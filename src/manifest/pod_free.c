@@ -111,6 +111,14 @@ static void container_free(struct pp_container *c)
 	security_free(&c->security);
 	free(c->termination_message_path);
 	free(c->termination_message_policy);
+	strv_free(c->masked_paths);
+	strv_free(c->readonly_paths);
+	for (size_t i = 0; c->devices && i < c->n_devices; i++) {
+		free(c->devices[i].host_path);
+		free(c->devices[i].container_path);
+		free(c->devices[i].permissions);
+	}
+	free(c->devices);
 }
 
 static void containers_free(struct pp_container *c, size_t n)
@@ -197,6 +205,7 @@ void pp_pod_free(struct pp_pod *pod)
 		free(pod->cri_ports[i].host_ip);
 	}
 	free(pod->cri_ports);
+	free(pod->cri_cgroup_parent);
 	free(pod);
 }
 

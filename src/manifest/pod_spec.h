@@ -165,6 +165,13 @@ struct pp_security_context {
 	struct pp_pos pos;
 };
 
+/* A host device a CRI container gets (ContainerConfig.devices). */
+struct pp_cri_device {
+	char *host_path;      /* a character or block device on the host */
+	char *container_path; /* under /dev */
+	char *permissions;    /* "r", "w", "m" letters; "" = "rwm" */
+};
+
 struct pp_container {
 	char *name;
 	char *image;
@@ -191,6 +198,13 @@ struct pp_container {
 	bool has_restart_policy;
 	enum pp_restart_policy restart_policy;
 	bool stdin_open, stdin_once, tty;
+	/* The CRI's only (CreateContainer, supervisor/control_cri.c), never
+	 * a manifest's: masked and read-only paths replacing the defaults
+	 * when has_cri_paths (NULL-terminated, NULL = none), host devices. */
+	bool has_cri_paths;
+	char **masked_paths, **readonly_paths;
+	struct pp_cri_device *devices;
+	size_t n_devices;
 	struct pp_pos pos;
 	struct pp_pos name_pos;
 };
@@ -370,6 +384,12 @@ struct pp_pod {
 	/* and its port_mappings (hostPorts for the network's portmap) */
 	struct pp_port *cri_ports;
 	size_t n_cri_ports;
+	/* and the cgroup parent kubelet gave (cgroupfs driver), NULL: peapod's */
+	char *cri_cgroup_parent;
+	/* and, with hostUsers false, the host's first id of its range
+	 * (kubelet's uids/gids mapping), else peapod's allocator chooses */
+	bool has_cri_id_base;
+	uint32_t cri_id_base;
 };
 
 void pp_pod_free(struct pp_pod *pod);

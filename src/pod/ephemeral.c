@@ -4,7 +4,11 @@
  * Their slots come with the pod's containers array (pod->slots), so adding
  * one moves no container another part holds a pointer to; a removed CRI
  * container's slot is taken by the next one. */
+#include <errno.h>
+#include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
 
 #include "cgroup/cgroup.h"
 #include "cgroup/cgroup_ops.h"
@@ -132,6 +136,52 @@ void pp_pod_ephemeral_free(struct pp_pod_container *c)
 {
 	free_spec(c->owned_spec);
 	c->owned_spec = NULL;
+	free(c->devices);
+	c->devices = NULL;
+	c->n_devices = 0;
+}
+
+/* The CRI's devices as the host has them: the nodes to make (*out) and
+ * the cgroup's rules (*rules); a host path that is no device node is
+ * refused, naming it. */
+static int resolve_devices(const struct pp_container *spec, struct pp_device_spec **out,
+			   struct pp_cgroup_device **rules, struct pp_error **err)
+{
+	*out = NULL;
+	*rules = NULL;
+	if (spec->n_devices == 0)
+		return 0;
+	struct pp_device_spec *d = xmalloc(sizeof(*d) * spec->n_devices);
+	struct pp_cgroup_device *r = xmalloc(sizeof(*r) * spec->n_devices);
+	for (size_t i = 0; i < spec->n_devices; i++) {
+		const struct pp_cri_device *cd = &spec->devices[i];
+		struct stat st;
+		int bad = 0;
+		if (stat(cd->host_path, &st) < 0)
+			bad = errno;
+		else if (!S_ISCHR(st.st_mode) && !S_ISBLK(st.st_mode))
+			bad = ENODEV;
+		if (bad) {
+			free(d);
+			free(r);
+			return pp_error_set(err, bad,
+					    "devices[%zu]: host_path %s: not a character or "
+					    "block device",
+					    i, cd->host_path);
+		}
+		d[i] = (struct pp_device_spec){.host_path = cd->host_path,
+					       .path = cd->container_path,
+					       .mode = st.st_mode & (S_IFMT | 07777),
+					       .rdev = st.st_rdev};
+		r[i] = (struct pp_cgroup_device){.type = S_ISBLK(st.st_mode) ? 'b' : 'c',
+						 .major = major(st.st_rdev),
+						 .minor = minor(st.st_rdev)};
+		snprintf(r[i].access, sizeof(r[i].access), "%.*s", PP_DEVICE_ACCESS_MAX,
+			 cd->permissions && *cd->permissions ? cd->permissions : "rwm");
+	}
+	*out = d;
+	*rules = r;
+	return 0;
 }
 
 /* A free slot: a removed container's, else the next one. */
@@ -164,11 +214,16 @@ int pp_pod_instance_add_cri_container(struct pp_pod_instance *pod, struct pp_con
 		return -1;
 	}
 	struct pp_cgroup *cg = NULL;
-	if (pp_cgroup_create(pod->cgroup, spec->name, &cg, err) < 0 ||
-	    pp_cgroup_devices_apply(cg, spec->security.privileged, err) < 0) {
+	struct pp_device_spec *devices = NULL;
+	cleanup_free struct pp_cgroup_device *rules = NULL;
+	if (resolve_devices(spec, &devices, &rules, err) < 0 ||
+	    pp_cgroup_create(pod->cgroup, spec->name, &cg, err) < 0 ||
+	    pp_cgroup_devices_apply_extra(cg, spec->security.privileged, rules, spec->n_devices,
+					  err) < 0) {
 		if (cg != NULL)
 			pp_cgroup_destroy(cg, NULL);
 		pp_cgroup_free(cg);
+		free(devices);
 		pp_error_wrap(err, "container %s", spec->name);
 		pp_container_free(spec);
 		return -1;
@@ -182,6 +237,8 @@ int pp_pod_instance_add_cri_container(struct pp_pod_instance *pod, struct pp_con
 	    .log_path = log_path ? xstrdup(log_path) : NULL,
 	    .dir = xasprintf("%s/containers/%s", pod->data_dir, spec->name),
 	    .cgroup = cg,
+	    .devices = devices,
+	    .n_devices = spec->n_devices,
 	    .state = PP_CTR_WAITING,
 	    .pidfd = -1,
 	    .in_fd = -1,
@@ -200,6 +257,7 @@ int pp_pod_instance_add_cri_container(struct pp_pod_instance *pod, struct pp_con
 		pp_cgroup_free(c->cgroup);
 		free(c->dir);
 		free(c->log_path);
+		free(c->devices);
 		pp_container_free(spec);
 		*c = (struct pp_pod_container){
 		    .removed = true, .pidfd = -1, .in_fd = -1, .out_fd = -1, .err_fd = -1};
@@ -237,6 +295,7 @@ int pp_pod_instance_remove_cri_container(struct pp_pod_instance *pod, size_t i,
 	cleanup_closep(&c->out_fd);
 	cleanup_closep(&c->err_fd);
 	pp_container_free(c->owned_spec);
+	free(c->devices);
 	*c = (struct pp_pod_container){.removed = true,
 				       .state = PP_CTR_TERMINATED,
 				       .pidfd = -1,

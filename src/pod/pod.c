@@ -247,8 +247,14 @@ static int alloc_id_range(struct pp_pod_instance *pod, struct pp_error **err)
 {
 	if (!pod->spec->has_host_users || pod->spec->host_users)
 		return 0;
-	if (pp_idrange_alloc(pod->uid, &pod->id_base, err) < 0)
+	/* a CRI sandbox's range is kubelet's choice */
+	if (pod->spec->has_cri_id_base) {
+		if (pp_idrange_claim(pod->uid, pod->spec->cri_id_base, err) < 0)
+			return -1;
+		pod->id_base = pod->spec->cri_id_base;
+	} else if (pp_idrange_alloc(pod->uid, &pod->id_base, err) < 0) {
 		return -1;
+	}
 	pod->userns = true;
 	return 0;
 }
@@ -478,6 +484,8 @@ int pp_pod_instance_spawn_container(struct pp_pod_instance *pod, size_t i, struc
 	    .userns_fd = pod->sandbox->userns_fd,
 	    .volumes_ns_fd = pod->volumes_ns_fd,
 	    .id_base = pod->id_base,
+	    .devices = c->devices,
+	    .n_devices = c->n_devices,
 	    .mounts = s.mounts,
 	    .n_mounts = s.n_mounts,
 	    .argv = s.argv,
@@ -708,6 +716,8 @@ int pp_pod_remove_leftovers(const char *data_dir, const char *uid, struct pp_err
 	if (pp_pod_net_detach(state_dir, 0, err) < 0)
 		return -1;
 	int ret = pp_cgroup_remove_pod(cgname, err);
+	if (pp_pod_cgroup_remove_at_parent(state_dir, cgname, ret < 0 ? NULL : err) < 0)
+		ret = -1;
 	if (data_dir != NULL && pp_rm_rf(data_dir, ret < 0 ? NULL : err) < 0)
 		ret = -1;
 	if (pp_idrange_release(uid, ret < 0 ? NULL : err) < 0)

@@ -76,6 +76,10 @@ struct pp_pod_container {
 	bool has_target;
 	size_t target;
 	struct pp_container *owned_spec;
+	/* A CRI container's devices (spec->devices as the host has them:
+	 * type, numbers, mode; paths borrowed from spec) */
+	struct pp_device_spec *devices;
+	size_t n_devices;
 	/* A CRI container (CreateContainer, in the ephemeral slots of a CRI
 	 * sandbox): started only when asked, never restarted; its log at
 	 * log_path (owned) when set; removed: RemoveContainer freed it and

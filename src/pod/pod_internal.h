@@ -9,6 +9,10 @@ int pp_pod_check_host_path(const struct pp_volume *v, bool *is_dir, struct pp_er
 /* The pod's cgroup (in its QoS class's group) and one per container, with
  * their limits; plans each container's oom_score_adj and the infra's. */
 int pp_pod_cgroups_create(struct pp_pod_instance *pod, int *infra_adj, struct pp_error **err);
+/* A CRI sandbox's pod cgroup under kubelet's parent (its state directory
+ * says where), with the parent's levels it made; nothing for other pods. */
+int pp_pod_cgroup_remove_at_parent(const char *state_dir, const char *cgname,
+				   struct pp_error **err);
 int pp_pod_volumes_create(struct pp_pod_instance *pod, struct pp_error **err);
 int pp_pod_container_mounts(struct pp_pod_instance *pod, const struct pp_pod_container *c,
 			    char **env, struct pp_mount_spec **out, size_t *n, char ***owned,

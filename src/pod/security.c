@@ -204,6 +204,9 @@ int pp_pod_container_identity(const struct pp_pod_instance *pod, struct pp_pod_c
 	sec->no_new_privs = sc->has_allow_privilege_escalation && !sc->allow_privilege_escalation;
 	sec->read_only_rootfs = sc->has_read_only_root_filesystem && sc->read_only_root_filesystem;
 	sec->unmasked_proc = sc->proc_mount != NULL && strcmp(sc->proc_mount, "Unmasked") == 0;
+	sec->has_paths = c->spec->has_cri_paths;
+	sec->masked_paths = c->spec->masked_paths;
+	sec->readonly_paths = c->spec->readonly_paths;
 	if (resolve_seccomp(pod, c, store_root, err) < 0 || resolve_lsm(pod, c, err) < 0)
 		return pp_error_wrap(err, "container %s", c->spec->name);
 	return 0;

@@ -64,6 +64,16 @@ struct pp_mount_spec {
 	bool in_volumes_ns;
 };
 
+/* A host device node made in the container's /dev (the CRI's devices):
+ * a node of the same type and number, or where mknod is not allowed the
+ * host's node bind-mounted onto an empty file. */
+struct pp_device_spec {
+	const char *host_path; /* for the bind, and messages */
+	const char *path;      /* "/dev/..." in the container */
+	mode_t mode;	       /* S_IFCHR or S_IFBLK | permission bits */
+	dev_t rdev;
+};
+
 struct pp_container_config {
 	const char *name; /* used in error messages */
 
@@ -99,6 +109,10 @@ struct pp_container_config {
 	/* A mount namespace some mounts take their source from
 	 * (pp_mount_spec.in_volumes_ns), or -1. */
 	int volumes_ns_fd;
+
+	/* Device nodes added to /dev after the default ones. */
+	const struct pp_device_spec *devices;
+	size_t n_devices;
 
 	/* Extra mounts after /proc, /dev, /dev/pts, /dev/mqueue, /sys; applied in order. */
 	const struct pp_mount_spec *mounts;

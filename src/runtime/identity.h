@@ -33,6 +33,11 @@ struct pp_security {
 	enum pp_seccomp_mode seccomp;
 	const char *seccomp_profile; /* PP_SECCOMP_LOCALHOST: path on the host */
 	bool unmasked_proc;	     /* procMount: Unmasked */
+	/* has_paths: these masked and read-only paths instead of the
+	 * defaults (the CRI's lists; NULL-terminated, NULL = none) */
+	bool has_paths;
+	char *const *masked_paths;
+	char *const *readonly_paths;
 	bool read_only_rootfs;
 	/* Set at exec when not NULL (the host must have the LSM): an AppArmor
 	 * profile name, an SELinux process label "user:role:type:level". */

@@ -1,7 +1,8 @@
 /* The paths of /proc and /sys a container must not read or write, hidden
  * the way runc hides them: a directory under an empty read-only tmpfs, a
  * file under /dev/null; and those it may read but not write, bound
- * read-only over themselves. Every path is resolved inside the root. */
+ * read-only over themselves. Every path is resolved inside the root; a
+ * missing one is skipped. containerd's lists, or the CRI request's. */
 #include <fcntl.h>
 #include <linux/openat2.h>
 #include <sys/mount.h>
@@ -84,9 +85,21 @@ int pp_rootfs_mask_paths(int rootfd, const struct pp_security *sec, struct pp_er
 {
 	if (sec != NULL && (sec->privileged || sec->unmasked_proc))
 		return 0;
+	bool given = sec != NULL && sec->has_paths;
+	if (given && sec->masked_paths == NULL && sec->readonly_paths == NULL)
+		return 0;
 	cleanup_close int devnull = open_existing(rootfd, "/dev/null");
 	if (devnull < 0)
 		return pp_error_set(err, errno, "mask paths: /dev/null");
+	if (given) {
+		for (char *const *p = sec->masked_paths; p && *p; p++)
+			if (mask_one(rootfd, devnull, *p, err) < 0)
+				return -1;
+		for (char *const *p = sec->readonly_paths; p && *p; p++)
+			if (read_only_one(rootfd, *p, err) < 0)
+				return -1;
+		return 0;
+	}
 	for (size_t i = 0; i < sizeof(masked_paths) / sizeof(masked_paths[0]); i++)
 		if (mask_one(rootfd, devnull, masked_paths[i], err) < 0)
 			return -1;

@@ -178,9 +178,8 @@ static int mount_overlay(const struct pp_container_config *cfg, struct pp_error 
 
 /* Where mknod is not allowed (EPERM: no CAP_MKNOD, as in a user
  * namespace), the host's node is bind-mounted onto an empty file instead. */
-static int bind_host_dev(int devfd, const char *name, struct pp_error **err)
+static int bind_host_node(int devfd, const char *name, const char *host, struct pp_error **err)
 {
-	cleanup_free char *host = xasprintf("/dev/%s", name);
 	cleanup_close int tree = open_tree(AT_FDCWD, host, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
 	if (tree < 0)
 		return pp_error_set(err, errno, "bind %s", host);
@@ -192,9 +191,74 @@ static int bind_host_dev(int devfd, const char *name, struct pp_error **err)
 	return 0;
 }
 
+static int bind_host_dev(int devfd, const char *name, struct pp_error **err)
+{
+	cleanup_free char *host = xasprintf("/dev/%s", name);
+	return bind_host_node(devfd, name, host, err);
+}
+
+/* The directories of rel (a path under /dev) made in the fresh tmpfs,
+ * nothing followed: a new directory fd for its last component's parent
+ * in *dirfd (devfd itself when it has none) and the name in *base. */
+static int dev_parents(int devfd, char *rel, int *dirfd, const char **base, struct pp_error **err)
+{
+	int dir = fcntl(devfd, F_DUPFD_CLOEXEC, 3);
+	if (dir < 0)
+		return pp_error_set(err, errno, "dup /dev");
+	char *p = rel, *slash;
+	while ((slash = strchr(p, '/')) != NULL) {
+		*slash = '\0';
+		if (mkdirat(dir, p, 0755) < 0 && errno != EEXIST) {
+			int e = errno;
+			close(dir);
+			return pp_error_set(err, e, "mkdir /dev/%s", rel);
+		}
+		int next = openat(dir, p, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		int e = errno;
+		close(dir);
+		if (next < 0)
+			return pp_error_set(err, e, "open /dev/%s", rel);
+		*slash = '/';
+		dir = next;
+		p = slash + 1;
+	}
+	*dirfd = dir;
+	*base = p;
+	return 0;
+}
+
+/* The CRI's devices, after the default nodes (one of them replaced). */
+static int add_devices(const struct pp_container_config *cfg, int devfd, struct pp_error **err)
+{
+	for (size_t i = 0; i < cfg->n_devices; i++) {
+		const struct pp_device_spec *d = &cfg->devices[i];
+		cleanup_free char *rel = xstrdup(d->path + strlen("/dev/"));
+		int dirfd = -1;
+		const char *base = NULL;
+		if (dev_parents(devfd, rel, &dirfd, &base, err) < 0)
+			return pp_error_wrap(err, "device %s", d->path);
+		cleanup_close int dir = dirfd;
+		if (unlinkat(dir, base, 0) < 0 && errno != ENOENT)
+			return pp_error_set(err, errno, "device %s: replace it", d->path);
+		if (mknodat(dir, base, d->mode, d->rdev) < 0) {
+			if (errno != EPERM)
+				return pp_error_set(err, errno, "mknod %s", d->path);
+			if (bind_host_node(dir, base, d->host_path, err) < 0)
+				return pp_error_wrap(err, "device %s", d->path);
+			continue;
+		}
+		if (fchmodat(dir, base, d->mode & 07777, 0) < 0)
+			return pp_error_set(err, errno, "chmod %s", d->path);
+		/* in a user namespace, its root's (as the rest of /dev) */
+		if (cfg->userns && fchownat(dir, base, cfg->id_base, cfg->id_base, 0) < 0)
+			return pp_error_set(err, errno, "chown %s", d->path);
+	}
+	return 0;
+}
+
 /* Device nodes and links in the fresh /dev tmpfs. The umask turns mknod's
  * 0666 into 0644, hence the chmod afterwards. */
-static int populate_dev(int devfd, struct pp_error **err)
+static int populate_dev(const struct pp_container_config *cfg, int devfd, struct pp_error **err)
 {
 	for (size_t i = 0; i < sizeof(dev_nodes) / sizeof(dev_nodes[0]); i++) {
 		const struct dev_node *d = &dev_nodes[i];
@@ -212,7 +276,7 @@ static int populate_dev(int devfd, struct pp_error **err)
 	for (size_t i = 0; i < sizeof(dev_links) / sizeof(dev_links[0]); i++)
 		if (symlinkat(dev_links[i].target, devfd, dev_links[i].name) < 0)
 			return pp_error_set(err, errno, "symlink /dev/%s", dev_links[i].name);
-	return 0;
+	return add_devices(cfg, devfd, err);
 }
 
 static int mount_dev(const struct pp_container_config *cfg, int rootfd, struct pp_error **err)
@@ -227,7 +291,7 @@ static int mount_dev(const struct pp_container_config *cfg, int rootfd, struct p
 	if (devfd < 0 || pp_rootfs_attach(rootfd, "/dev", devfd, false, err) < 0)
 		return pp_error_wrap(err, "mount /dev");
 	/* The fsmount fd stays the root of the now attached tmpfs. */
-	return populate_dev(devfd, err);
+	return populate_dev(cfg, devfd, err);
 }
 
 static bool same_target(const char *a, const char *b)

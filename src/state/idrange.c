@@ -40,31 +40,62 @@ static int lock_dir(char **dir, struct pp_error **err)
 	return fd;
 }
 
+/* Records slot for pod_uid: 1 when it is held already. */
+static int take_slot(const char *dir, uint32_t slot, const char *pod_uid, struct pp_error **err)
+{
+	char path[PATH_MAX];
+	size_t len = strlen(pod_uid);
+	snprintf(path, sizeof(path), "%s/%u", dir, slot);
+	cleanup_close int fd =
+	    open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, IDRANGE_FILE_MODE);
+	if (fd < 0 && errno == EEXIST)
+		return 1;
+	if (fd < 0 || write(fd, pod_uid, len) != (ssize_t)len) {
+		int e = errno;
+		if (fd >= 0)
+			unlink(path);
+		return pp_error_set(err, e, "record id range %s", path);
+	}
+	return 0;
+}
+
 int pp_idrange_alloc(const char *pod_uid, uint32_t *base, struct pp_error **err)
 {
 	cleanup_free char *dir = NULL;
 	cleanup_close int lock = lock_dir(&dir, err);
 	if (lock < 0)
 		return pp_error_wrap(err, "user namespace id ranges");
-	size_t len = strlen(pod_uid);
 	for (uint32_t slot = PP_IDRANGE_FIRST_SLOT; slot < PP_IDRANGE_SLOTS; slot++) {
-		char path[PATH_MAX];
-		snprintf(path, sizeof(path), "%s/%u", dir, slot);
-		cleanup_close int fd =
-		    open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, IDRANGE_FILE_MODE);
-		if (fd < 0 && errno == EEXIST)
-			continue;
-		if (fd < 0 || write(fd, pod_uid, len) != (ssize_t)len) {
-			int e = errno;
-			if (fd >= 0)
-				unlink(path);
-			return pp_error_set(err, e, "record id range %s", path);
+		int r = take_slot(dir, slot, pod_uid, err);
+		if (r < 0)
+			return -1;
+		if (r == 0) {
+			*base = slot * PP_IDRANGE_SIZE;
+			return 0;
 		}
-		*base = slot * PP_IDRANGE_SIZE;
-		return 0;
 	}
 	return pp_error_set(err, ENOSPC, "no free user namespace id range (%u in use)",
 			    PP_IDRANGE_SLOTS - PP_IDRANGE_FIRST_SLOT);
+}
+
+int pp_idrange_claim(const char *pod_uid, uint32_t base, struct pp_error **err)
+{
+	if (base % PP_IDRANGE_SIZE != 0 || base / PP_IDRANGE_SIZE < PP_IDRANGE_FIRST_SLOT ||
+	    base / PP_IDRANGE_SIZE >= PP_IDRANGE_SLOTS)
+		return pp_error_set(err, EINVAL,
+				    "user namespace id range at %u: not a multiple of %u between "
+				    "%u and %u",
+				    base, PP_IDRANGE_SIZE, PP_IDRANGE_FIRST_SLOT * PP_IDRANGE_SIZE,
+				    (PP_IDRANGE_SLOTS - 1) * PP_IDRANGE_SIZE);
+	cleanup_free char *dir = NULL;
+	cleanup_close int lock = lock_dir(&dir, err);
+	if (lock < 0)
+		return pp_error_wrap(err, "user namespace id ranges");
+	int r = take_slot(dir, base / PP_IDRANGE_SIZE, pod_uid, err);
+	if (r == 1)
+		return pp_error_set(err, EEXIST,
+				    "user namespace id range at %u is held by another pod", base);
+	return r;
 }
 
 /* The pod uid the range file name in dir records ("" when unreadable). */

@@ -19,6 +19,11 @@
 /* Takes the lowest free slot for pod_uid; *base is its first host id. */
 int pp_idrange_alloc(const char *pod_uid, uint32_t *base, struct pp_error **err);
 
+/* Takes the slot whose first host id is base (kubelet's choice, given
+ * with a CRI sandbox's user namespace): EINVAL when base is no slot's,
+ * EEXIST when another pod holds it. */
+int pp_idrange_claim(const char *pod_uid, uint32_t base, struct pp_error **err);
+
 /* Frees every range pod_uid holds (none: 0). Idempotent; for delete and gc. */
 int pp_idrange_release(const char *pod_uid, struct pp_error **err);
 

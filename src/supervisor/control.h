@@ -117,6 +117,8 @@ void pp_ctl_debug_request_free(struct pp_ctl_debug_request *req);
 #define PP_CTL_CRI_CREATE "cri-create"
 #define PP_CTL_CRI_UPDATE "cri-update"
 #define PP_CTL_CRI_MAX_MOUNTS 256
+#define PP_CTL_CRI_MAX_DEVICES 256
+#define PP_CTL_CRI_MAX_PATHS 256
 struct pp_container;
 struct pp_ctl_cri_create {
 	struct pp_container *spec; /* owned */

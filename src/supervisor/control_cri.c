@@ -127,15 +127,28 @@ static int parse_mount(struct json_object *m, struct pp_volume_mount *vm, struct
 	return 0;
 }
 
-static int parse_mounts(struct json_object *a, struct pp_container *c, struct pp_error **err)
+/* a, when given (else *n is 0), an array of at most max entries: *n. */
+static int array_len(struct json_object *a, const char *field, size_t max, size_t *n,
+		     struct pp_error **err)
 {
+	*n = 0;
 	if (a == NULL)
 		return 0;
 	if (!json_object_is_type(a, json_type_array))
-		return bad(err, PP_CTL_CRI_CREATE, "mounts", "not an array");
-	size_t n = json_object_array_length(a);
-	if (n > PP_CTL_CRI_MAX_MOUNTS)
-		return bad(err, PP_CTL_CRI_CREATE, "mounts", "too many");
+		return bad(err, PP_CTL_CRI_CREATE, field, "not an array");
+	*n = json_object_array_length(a);
+	if (*n > max)
+		return bad(err, PP_CTL_CRI_CREATE, field, "too many");
+	return 0;
+}
+
+static int parse_mounts(struct json_object *a, struct pp_container *c, struct pp_error **err)
+{
+	size_t n;
+	if (array_len(a, "mounts", PP_CTL_CRI_MAX_MOUNTS, &n, err) < 0)
+		return -1;
+	if (a == NULL)
+		return 0;
 	size_t base = c->n_volume_mounts;
 	c->volume_mounts = xrealloc(c->volume_mounts, sizeof(*c->volume_mounts) * (base + n + 1));
 	for (size_t i = 0; i < n; i++) {
@@ -148,6 +161,89 @@ static int parse_mounts(struct json_object *a, struct pp_container *c, struct pp
 	return 0;
 }
 
+static void *zalloc(size_t n)
+{
+	return memset(xmalloc(n), 0, n);
+}
+
+static int parse_device(struct json_object *d, struct pp_cri_device *dev, struct pp_error **err)
+{
+	static const char verb[] = PP_CTL_CRI_CREATE;
+	const char *host = NULL, *target = NULL, *perms = NULL;
+	if (!json_object_is_type(d, json_type_object))
+		return bad(err, verb, "devices[]", "not an object");
+	if (get_str(d, "hostPath", true, &host, verb, err) < 0 ||
+	    get_str(d, "containerPath", true, &target, verb, err) < 0 ||
+	    get_str(d, "permissions", false, &perms, verb, err) < 0)
+		return -1;
+	if (host[0] != '/')
+		return bad(err, verb, "devices[].hostPath", "not an absolute path");
+	if (strncmp(target, "/dev/", 5) != 0 || target[5] == '\0' || strstr(target, "/../") ||
+	    strstr(target, "/./") || strstr(target, "//") || target[strlen(target) - 1] == '/' ||
+	    strcmp(target + strlen(target) - 3, "/..") == 0 ||
+	    strcmp(target + strlen(target) - 2, "/.") == 0)
+		return bad(err, verb, "devices[].containerPath", "not a clean path under /dev/");
+	if (perms != NULL && strspn(perms, "rwm") != strlen(perms))
+		return bad(err, verb, "devices[].permissions", "not made of r, w and m");
+	dev->host_path = xstrdup(host);
+	dev->container_path = xstrdup(target);
+	dev->permissions = xstrdup(perms && *perms ? perms : "rwm");
+	return 0;
+}
+
+static int parse_devices(struct json_object *a, struct pp_container *c, struct pp_error **err)
+{
+	size_t n;
+	if (array_len(a, "devices", PP_CTL_CRI_MAX_DEVICES, &n, err) < 0)
+		return -1;
+	if (a == NULL)
+		return 0;
+	c->devices = zalloc((n + 1) * sizeof(*c->devices));
+	for (size_t i = 0; i < n; i++) {
+		c->n_devices++;
+		if (parse_device(json_object_array_get_idx(a, i), &c->devices[i], err) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* A list of absolute paths; *out NULL-terminated (NULL when empty). */
+static int parse_paths(struct json_object *a, const char *field, char ***out, struct pp_error **err)
+{
+	size_t n;
+	if (array_len(a, field, PP_CTL_CRI_MAX_PATHS, &n, err) < 0)
+		return -1;
+	if (n == 0)
+		return 0;
+	*out = zalloc((n + 1) * sizeof(char *));
+	for (size_t i = 0; i < n; i++) {
+		struct json_object *v = json_object_array_get_idx(a, i);
+		if (!json_object_is_type(v, json_type_string) ||
+		    strlen(json_object_get_string(v)) != (size_t)json_object_get_string_len(v) ||
+		    json_object_get_string(v)[0] != '/')
+			return bad(err, PP_CTL_CRI_CREATE, field, "not an absolute path");
+		(*out)[i] = xstrdup(json_object_get_string(v));
+	}
+	return 0;
+}
+
+/* maskedPaths and readonlyPaths, when given, replace the defaults. */
+static int parse_security_paths(struct json_object *o, struct pp_container *c,
+				struct pp_error **err)
+{
+	struct json_object *masked = NULL, *ro = NULL;
+	bool has_m = json_object_object_get_ex(o, "maskedPaths", &masked);
+	bool has_r = json_object_object_get_ex(o, "readonlyPaths", &ro);
+	if (!has_m && !has_r)
+		return 0;
+	c->has_cri_paths = true;
+	if (has_m && parse_paths(masked, "maskedPaths", &c->masked_paths, err) < 0)
+		return -1;
+	if (has_r && parse_paths(ro, "readonlyPaths", &c->readonly_paths, err) < 0)
+		return -1;
+	return 0;
+}
+
 int pp_ctl_cri_create_decode(const char *msg, size_t len, struct pp_ctl_cri_create *req,
 			     struct pp_error **err)
 {
@@ -155,19 +251,24 @@ int pp_ctl_cri_create_decode(const char *msg, size_t len, struct pp_ctl_cri_crea
 	struct json_object *o = parse_object(msg, len, PP_CTL_CRI_CREATE, err);
 	if (o == NULL)
 		return -1;
-	struct json_object *ctr = NULL, *mounts = NULL;
+	struct json_object *ctr = NULL, *mounts = NULL, *devices = NULL;
 	const char *log_path = NULL;
 	int r = 0;
+	static const char *const fields[] = {"container",   "mounts",	     "logPath", "devices",
+					     "maskedPaths", "readonlyPaths", NULL};
 	json_object_object_foreach(o, key, v)
 	{
-		if (strcmp(key, "container") != 0 && strcmp(key, "mounts") != 0 &&
-		    strcmp(key, "logPath") != 0)
+		size_t k = 0;
+		while (fields[k] != NULL && strcmp(fields[k], key) != 0)
+			k++;
+		if (fields[k] == NULL)
 			r = bad(err, PP_CTL_CRI_CREATE, key, "unknown field");
 		(void)v;
 	}
 	if (r == 0 && !json_object_object_get_ex(o, "container", &ctr))
 		r = bad(err, PP_CTL_CRI_CREATE, "container", "missing");
 	json_object_object_get_ex(o, "mounts", &mounts);
+	json_object_object_get_ex(o, "devices", &devices);
 	if (r == 0)
 		r = get_str(o, "logPath", false, &log_path, PP_CTL_CRI_CREATE, err);
 	if (r == 0 && log_path != NULL && log_path[0] != '/')
@@ -176,6 +277,10 @@ int pp_ctl_cri_create_decode(const char *msg, size_t len, struct pp_ctl_cri_crea
 		r = parse_container(PP_CTL_CRI_CREATE, ctr, &req->spec, err);
 	if (r == 0)
 		r = parse_mounts(mounts, req->spec, err);
+	if (r == 0)
+		r = parse_devices(devices, req->spec, err);
+	if (r == 0)
+		r = parse_security_paths(o, req->spec, err);
 	if (r == 0 && log_path != NULL)
 		req->log_path = xstrdup(log_path);
 	json_object_put(o);

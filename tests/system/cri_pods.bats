@@ -27,6 +27,7 @@ setup() {
 teardown() {
 	stop_cri
 	cleanup_leftovers
+	rm_kube_cgroups
 	rm -rf "$TEST_DIR"
 }
 
@@ -472,6 +473,307 @@ EOF
 	crictl stopp "$POD"
 	assert_status 0
 	crictl rmp "$POD"
+	assert_status 0
+	assert_no_leaks
+}
+
+# ---------------------------------------------------------------------------
+# The Linux config as kubelet sends it (issue #19): cgroup parent, devices,
+# masked and read-only paths, user namespaces, RuntimeConfig, the sandbox's
+# containers in its status.
+
+# rpc METHOD JSON: one call with cri-client.py (grpcio, stubs from our proto).
+rpc() {
+	CRI_CLIENT_GEN=$SUITE_TMP/cri-client run "$LIB/cri-client.py" "$SOCK" "$1" "$2"
+	assert_status 0
+}
+
+# cg_mounts: the mount point of every cgroup hierarchy on this host.
+cg_mounts() {
+	awk '($3 == "cgroup" || $3 == "cgroup2") && index($2, "/sys/fs/cgroup") == 1 {print $2}' /proc/self/mounts
+}
+
+# rm_kube_cgroups: the cgroup parents the tests play kubelet with, gone.
+rm_kube_cgroups() {
+	local m d
+	for m in $(cg_mounts); do
+		for d in "$m/${PEAPOD_CGROUP_PARENT}-kubelet" "$m/${PEAPOD_CGROUP_PARENT}-ours"; do
+			[ -d "$d" ] && find "$d" -depth -type d -exec rmdir {} + 2>/dev/null
+		done
+	done
+	return 0
+}
+
+@test "cri linux: RuntimeConfig says cgroupfs; Status's default handler claims user namespaces" {
+	rpc RuntimeConfig '{}'
+	[ "$(json_get 'd["linux"]["cgroup_driver"]' <<<"$output")" = CGROUPFS ] || fail "$output"
+	rpc Status '{}'
+	[ "$(json_get 'd["runtime_handlers"][0]["features"]["user_namespaces"]' <<<"$output")" = true ] ||
+		fail "$output"
+}
+
+@test "cri linux: cgroup_parent: the pod's cgroups under kubelet's parent in every hierarchy; stats, update; kubelet's parent stays, the levels we made go; a slice refused" {
+	local kube=/${PEAPOD_CGROUP_PARENT}-kubelet ours=/${PEAPOD_CGROUP_PARENT}-ours m pid line
+	for m in $(cg_mounts); do mkdir -p "$m$kube/besteffort/poda"; done
+	runp web 0 "\"linux\": {\"cgroup_parent\": \"$kube/besteffort/poda\"}"
+	create web app 'exec sleep 1000'
+	crictl start "$CTR"
+	assert_status 0
+	wait_state "$CTR" CONTAINER_RUNNING
+	local cg=$kube/besteffort/poda/pod-uid-web-0
+	[ "$(inspect_get web-0 'd["peapod"]["cgroup"]["path"]' crins)" = "$cg" ]
+	pid=$(cat /sys/fs/cgroup/unified$cg/app-0/cgroup.procs)
+	[ -n "$pid" ] || fail "no process in $cg/app-0"
+	# every hierarchy the container is in (those peapod joins): under
+	# the parent, the unified one first of all
+	local members=()
+	grep -qxF "0::$cg/app-0" /proc/"$pid"/cgroup || fail "$(cat /proc/"$pid"/cgroup)"
+	while IFS=: read -r _ ctrl path; do
+		[ "$path" = / ] && continue
+		[ "$path" = "$cg/app-0" ] || fail "/proc/$pid/cgroup: $ctrl at $path, not $cg/app-0"
+		members+=("/sys/fs/cgroup/${ctrl:-unified}")
+	done </proc/"$pid"/cgroup
+	[ "${#members[@]}" -ge 3 ] || fail "$(cat /proc/"$pid"/cgroup)"
+	crictl stats -o json "$CTR"
+	assert_status 0
+	[ "$(json_get 'int(d["stats"][0]["memory"]["workingSetBytes"]["value"]) > 0' <<<"$output")" = true ] ||
+		fail "$output"
+	crictl update --memory 67108864 "$CTR"
+	assert_status 0
+	local f=/sys/fs/cgroup/memory$cg/app-0/memory.limit_in_bytes
+	[ -f "$f" ] || f=/sys/fs/cgroup$cg/app-0/memory.max
+	[ "$(cat "$f")" = 67108864 ] || fail "$f: $(cat "$f")"
+	crictl rmp -f "$POD"
+	assert_status 0
+	for m in $(cg_mounts); do
+		[ ! -e "$m$cg" ] || fail "$m$cg is left"
+		[ -d "$m$kube/besteffort/poda" ] || fail "kubelet's $m$kube/besteffort/poda was removed"
+	done
+
+	# a parent kubelet has not made yet: made, and gone with the pod
+	runp db 0 "\"linux\": {\"cgroup_parent\": \"$ours/besteffort/podb\"}"
+	for m in "${members[@]}"; do
+		[ -d "$m$ours/besteffort/podb/pod-uid-db-0" ] || fail "no $m$ours/besteffort/podb/pod-uid-db-0"
+	done
+	crictl rmp -f "$POD"
+	assert_status 0
+	for m in $(cg_mounts); do [ ! -e "$m$ours" ] || fail "$m$ours is left"; done
+
+	# the same after a crash: the supervisor killed, its record says where
+	# its cgroup is (state file cgroup-parent), the removal finds it
+	runp crash 0 "\"linux\": {\"cgroup_parent\": \"$ours/besteffort/podc\"}"
+	local sup
+	sup=$(sup_pid crash-0 crins)
+	[ -d "/sys/fs/cgroup/unified$ours/besteffort/podc/pod-uid-crash-0" ] || fail "no pod cgroup"
+	kill -KILL "$sup"
+	eventually 10 none_alive "$sup"
+	crictl rmp -f "$POD"
+	assert_status 0
+	for m in $(cg_mounts); do [ ! -e "$m$ours" ] || fail "$m$ours is left after the crash"; done
+
+	# systemd's driver, and paths that are no cgroup's
+	crictl runp "$(pod_config slice 0 '"linux": {"cgroup_parent": "kubepods-besteffort.slice"}')"
+	[ "$status" -ne 0 ] || fail "a slice was taken"
+	assert_stdout_contains "InvalidArgument"
+	assert_stdout_contains "systemd slice"
+	crictl runp "$(pod_config dots 0 '"linux": {"cgroup_parent": "/kubepods/../etc"}')"
+	[ "$status" -ne 0 ] || fail "a parent with .. was taken"
+	assert_stdout_contains "InvalidArgument"
+	crictl pods
+	refute_stdout_contains slice
+	for m in $(cg_mounts); do rmdir "$m$kube/besteffort/poda" "$m$kube/besteffort" "$m$kube"; done
+	assert_no_leaks
+}
+
+@test "cri linux: cgroup_parent on a pure v2 layout (emulated): the pod's cgroup and its infra leaf under kubelet's parent" {
+	[ -d /sys/fs/cgroup/unified ] && [ -d /sys/fs/cgroup/freezer ] ||
+		skip "emulating a v2 layout needs a hybrid host (cgroup2 at /sys/fs/cgroup/unified)"
+	skip_unless_private_mounts
+	stop_cri
+	# the server (and the supervisors it starts) where cgroup2 is /sys/fs/cgroup
+	unshare -m --propagation private sh -c 'mount --bind /sys/fs/cgroup/unified /sys/fs/cgroup && exec "$@"' \
+		sh "$PEAPOD" node --manifests "$TEST_DIR/manifests" --cri-socket "$SOCK" 2>>"$TEST_DIR/cri.err" &
+	CRI_PID=$!
+	mkdir -p "$TEST_DIR/manifests"
+	eventually 10 test -S "$SOCK"
+	local kube=/${PEAPOD_CGROUP_PARENT}-kubelet u=/sys/fs/cgroup/unified
+	mkdir -p "$u$kube/besteffort/podv"
+	runp v2 0 "\"linux\": {\"cgroup_parent\": \"$kube/besteffort/podv\"}"
+	create v2 app 'exec sleep 1000'
+	crictl start "$CTR"
+	assert_status 0
+	wait_state "$CTR" CONTAINER_RUNNING
+	local cg=$kube/besteffort/podv/pod-uid-v2-0 pid
+	[ -n "$(cat "$u$cg/_infra/cgroup.procs")" ] || fail "no infra in $cg/_infra"
+	[ -z "$(cat "$u$cg/cgroup.procs")" ] || fail "a process in $cg itself (v2's no-internal-process rule)"
+	pid=$(cat "$u$cg/app-0/cgroup.procs")
+	grep -qxF "0::$cg/app-0" /proc/"$pid"/cgroup || fail "$(cat /proc/"$pid"/cgroup)"
+	crictl rmp -f "$POD"
+	assert_status 0
+	[ ! -e "$u$cg" ] || fail "$u$cg is left"
+	[ -d "$u$kube/besteffort/podv" ] || fail "kubelet's parent was removed"
+	stop_cri
+	assert_no_leaks
+}
+
+@test "cri linux: devices: host nodes in the container's /dev with their permissions in the devices cgroup; a bad one refused" {
+	runp dev
+	create dev app 'exec sleep 1000' \
+		'"devices": [{"host_path": "/dev/zero", "container_path": "/dev/myzero", "permissions": "rwm"}, {"host_path": "/dev/loop-control", "container_path": "/dev/sub/lc", "permissions": "r"}]'
+	crictl start "$CTR"
+	assert_status 0
+	wait_state "$CTR" CONTAINER_RUNNING
+	run_peapod exec -n crins dev-0 -c app-0 -- sh -c 'head -c 4 /dev/myzero | od -An -tx1; ls -l /dev/myzero /dev/sub/lc'
+	assert_status 0
+	assert_line_re "^ *00 00 00 00$"
+	assert_line_re "^crw-rw-rw- .* 1, +5 .*/dev/myzero$"
+	assert_line_re "^crw------- .* 10, +237 .*/dev/sub/lc$"
+	# "r": opened for reading, not for writing (the cgroup says no)
+	run_peapod exec -n crins dev-0 -c app-0 -- sh -c 'exec 3</dev/sub/lc && echo read-ok'
+	assert_status 0
+	assert_stdout read-ok
+	run_peapod exec -n crins dev-0 -c app-0 -- sh -c 'exec 3>/dev/sub/lc && echo write-ok'
+	[ "$status" -ne 0 ] || fail "written: $output"
+	assert_stderr_contains "Operation not permitted"
+	# a container without it has neither
+	create dev other 'exec sleep 1000'
+	crictl start "$CTR"
+	assert_status 0
+	run_peapod exec -n crins dev-0 -c other-0 -- ls /dev/myzero
+	[ "$status" -ne 0 ] || fail "$output"
+
+	# what is no device, or goes elsewhere than /dev
+	crictl create "$POD" "$(ctr_config bad1 'true' '"devices": [{"host_path": "/etc/passwd", "container_path": "/dev/p"}]')" "$TEST_DIR/pod-dev-0.json"
+	[ "$status" -ne 0 ] || fail "a file taken as a device"
+	assert_stdout_contains "InvalidArgument"
+	assert_stdout_contains "config.devices[0]: host_path /etc/passwd is not a character or block device"
+	crictl create "$POD" "$(ctr_config bad2 'true' '"devices": [{"host_path": "/dev/zero", "container_path": "/etc/zero"}]')" "$TEST_DIR/pod-dev-0.json"
+	[ "$status" -ne 0 ] || fail "a device outside /dev taken"
+	assert_stdout_contains "under /dev/"
+	crictl create "$POD" "$(ctr_config bad3 'true' '"devices": [{"host_path": "/dev/zero", "container_path": "/dev/z", "permissions": "rx"}]')" "$TEST_DIR/pod-dev-0.json"
+	[ "$status" -ne 0 ] || fail "permissions rx taken"
+	assert_stdout_contains "only the letters r, w and m"
+	crictl rmp -f "$POD"
+	assert_status 0
+	assert_no_leaks
+}
+
+@test "cri linux: devices under the eBPF device program (PEAPOD_CGROUP_DEVICES=bpf): the extra rules with their permissions" {
+	stop_cri
+	PEAPOD_CGROUP_DEVICES=bpf start_cri
+	runp bpf
+	create bpf app 'exec sleep 1000' \
+		'"devices": [{"host_path": "/dev/loop-control", "container_path": "/dev/lc", "permissions": "r"}]'
+	crictl start "$CTR"
+	assert_status 0
+	wait_state "$CTR" CONTAINER_RUNNING
+	# no v1 rule for it: the program is what lets it be read
+	local devlist
+	devlist=$(cat "/sys/fs/cgroup/devices$(inspect_get bpf-0 'd["peapod"]["cgroup"]["path"]' crins)/app-0/devices.list")
+	[[ "$devlist" != *"10:237"* ]] || fail "a v1 rule: $devlist"
+	run_peapod exec -n crins bpf-0 -c app-0 -- sh -c 'exec 3</dev/lc && echo read-ok'
+	assert_status 0
+	assert_stdout read-ok
+	run_peapod exec -n crins bpf-0 -c app-0 -- sh -c 'exec 3>/dev/lc && echo write-ok'
+	[ "$status" -ne 0 ] || fail "written: $output"
+	assert_stderr_contains "Operation not permitted"
+	run_peapod exec -n crins bpf-0 -c app-0 -- sh -c 'exec 3</dev/null && exec 4>/dev/null && echo defaults-ok'
+	assert_status 0
+	assert_stdout defaults-ok
+	crictl rmp -f "$POD"
+	assert_status 0
+	assert_no_leaks
+}
+
+@test "cri linux: masked and read-only paths from the request replace peapod's defaults; none given keeps them" {
+	runp mask
+	create mask app 'exec sleep 1000' \
+		'"linux": {"security_context": {"masked_paths": ["/proc/version"], "readonly_paths": ["/proc/sys", "/proc/sysrq-trigger"]}}'
+	crictl start "$CTR"
+	assert_status 0
+	run_peapod exec -n crins mask-0 -c app-0 -- cat /proc/version
+	assert_status 0
+	assert_stdout ""
+	# a default (timer_list) is not masked any more
+	run_peapod exec -n crins mask-0 -c app-0 -- head -1 /proc/timer_list
+	assert_status 0
+	assert_stdout_contains "Timer List"
+	run_peapod exec -n crins mask-0 -c app-0 -- sh -c 'echo 1 >/proc/sys/kernel/ns_last_pid'
+	[ "$status" -ne 0 ] || fail "/proc/sys written"
+	create mask plain 'exec sleep 1000'
+	crictl start "$CTR"
+	assert_status 0
+	run_peapod exec -n crins mask-0 -c plain-0 -- cat /proc/timer_list
+	assert_status 0
+	assert_stdout ""
+	run_peapod exec -n crins mask-0 -c plain-0 -- cat /proc/version
+	assert_stdout_contains "Linux"
+	crictl rmp -f "$POD"
+	assert_status 0
+	assert_no_leaks
+}
+
+@test "cri linux: a user namespace with kubelet's mappings (hostUsers: false): root inside, the range in uid_map, freed by rmp" {
+	local base=$((4001 * 65536)) map
+	map="{\"host_id\": $base, \"container_id\": 0, \"length\": 65536}"
+	pod_config userns >/dev/null
+	local cfg
+	cfg=$(python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); d["linux"]={"security_context": {"namespace_options": {"userns_options": {"mode": "POD", "uids": [json.loads(sys.argv[2])], "gids": [json.loads(sys.argv[2])]}}}}; print(json.dumps({"config": d}))' \
+		"$TEST_DIR/pod-userns-0.json" "$map")
+	rpc RunPodSandbox "$cfg"
+	POD=$(json_get 'd["pod_sandbox_id"]' <<<"$output") || fail "$output"
+	[ ${#POD} -eq 64 ] || fail "$output"
+	[ -f "$PEAPOD_RUN/userns/4001" ] || fail "no range 4001: $(ls "$PEAPOD_RUN/userns")"
+	create userns app 'exec sleep 1000' \
+		'"devices": [{"host_path": "/dev/zero", "container_path": "/dev/myzero", "permissions": "rw"}]'
+	crictl start "$CTR"
+	assert_status 0
+	wait_state "$CTR" CONTAINER_RUNNING
+	run_peapod exec -n crins userns-0 -c app-0 -- sh -c 'id -u; cat /proc/self/uid_map /proc/self/gid_map'
+	assert_status 0
+	assert_line 0
+	[ "$(grep -c -E "^ +0 +$base +65536$" <<<"$output")" = 2 ] || fail "$output"
+	# a device in the user namespace's /dev, owned by its root
+	run_peapod exec -n crins userns-0 -c app-0 -- sh -c 'head -c 2 /dev/myzero | od -An -tx1; stat -c %u /dev/myzero'
+	assert_status 0
+	assert_line_re "^ *00 00$"
+	assert_line 0
+	# another sandbox cannot take the same range
+	local cfg2=${cfg//uid-userns/uid-userns2}
+	rpc RunPodSandbox "${cfg2//\"name\": \"userns\"/\"name\": \"userns2\"}"
+	assert_stdout_contains "ERROR"
+	assert_stdout_contains "held by another pod"
+	# mappings peapod cannot do, refused
+	rpc RunPodSandbox "${cfg//\"length\": 65536/\"length\": 1000}"
+	assert_stdout_contains "ERROR INVALID_ARGUMENT"
+	assert_stdout_contains "userns_options.uids[0]"
+	crictl rmp -f "$POD"
+	assert_status 0
+	[ ! -e "$PEAPOD_RUN/userns/4001" ] || fail "the range is still held"
+	assert_no_leaks
+}
+
+@test "cri linux: PodSandboxStatus lists the sandbox's containers as ContainerStatus does, with a timestamp" {
+	runp st
+	create st one 'exec sleep 1000'
+	local one=$CTR
+	crictl start "$one"
+	assert_status 0
+	create st two 'exit 3'
+	rpc PodSandboxStatus "{\"pod_sandbox_id\": \"$POD\"}"
+	[ "$(json_get 'int(d["timestamp"]) > 0' <<<"$output")" = true ] || fail "$output"
+	[ "$(json_get 'len(d["containers_statuses"])' <<<"$output")" = 2 ] || fail "$output"
+	[ "$(json_get '[c["state"] for c in d["containers_statuses"] if c["id"] == "'"$one"'"][0]' <<<"$output")" = CONTAINER_RUNNING ] ||
+		fail "$output"
+	[ "$(json_get '[c["state"] for c in d["containers_statuses"] if c["id"] == "'"$CTR"'"][0]' <<<"$output")" = CONTAINER_CREATED ] ||
+		fail "$output"
+	[ "$(json_get '[c["metadata"]["name"] for c in d["containers_statuses"]] == ["one", "two"] or [c["metadata"]["name"] for c in d["containers_statuses"]] == ["two", "one"]' <<<"$output")" = true ] ||
+		fail "$output"
+	crictl rm "$CTR"
+	assert_status 0
+	rpc PodSandboxStatus "{\"pod_sandbox_id\": \"$POD\"}"
+	[ "$(json_get 'len(d["containers_statuses"])' <<<"$output")" = 1 ] || fail "$output"
+	crictl rmp -f "$POD"
 	assert_status 0
 	assert_no_leaks
 }

@@ -295,13 +295,170 @@ static void test_container_refused(void **state)
 	pp_error_free(&err);
 }
 
+/* kubelet's Linux config: cgroup parent, user namespace mappings. */
+static void test_sandbox_linux(void **state)
+{
+	(void)state;
+	struct pp_error *err = NULL;
+	struct pp_pod *pod = NULL;
+	Runtime__V1__PodSandboxConfig cfg = RUNTIME__V1__POD_SANDBOX_CONFIG__INIT;
+	Runtime__V1__PodSandboxMetadata m = meta("web", "u1", "prod", 0);
+	Runtime__V1__LinuxPodSandboxConfig lx = RUNTIME__V1__LINUX_POD_SANDBOX_CONFIG__INIT;
+	Runtime__V1__LinuxSandboxSecurityContext sc =
+	    RUNTIME__V1__LINUX_SANDBOX_SECURITY_CONTEXT__INIT;
+	Runtime__V1__NamespaceOption ns = RUNTIME__V1__NAMESPACE_OPTION__INIT;
+	Runtime__V1__UserNamespace u = RUNTIME__V1__USER_NAMESPACE__INIT;
+	Runtime__V1__IDMapping map = RUNTIME__V1__IDMAPPING__INIT;
+	Runtime__V1__IDMapping *maps[] = {&map};
+	cfg.metadata = &m;
+	cfg.linux = &lx;
+	lx.cgroup_parent = "/kubepods/besteffort/podu1";
+	lx.security_context = &sc;
+	sc.namespace_options = &ns;
+	ns.userns_options = &u;
+	u.mode = RUNTIME__V1__NAMESPACE_MODE__POD;
+	map.host_id = 3 * 65536;
+	map.length = 65536;
+	u.n_uids = u.n_gids = 1;
+	u.uids = u.gids = maps;
+	assert_int_equal(cri_sandbox_spec(&cfg, &pod, &err), 0);
+	assert_string_equal(pod->cri_cgroup_parent, "/kubepods/besteffort/podu1");
+	assert_true(pod->has_host_users && !pod->host_users);
+	assert_true(pod->has_cri_id_base);
+	assert_int_equal(pod->cri_id_base, 3 * 65536);
+	pp_pod_free(pod);
+	pod = NULL;
+	/* what peapod cannot map */
+	map.length = 1000;
+	assert_int_equal(cri_sandbox_spec(&cfg, &pod, &err), -1);
+	assert_non_null(strstr(err->msg, "userns_options.uids[0]"));
+	pp_error_free(&err);
+	map.length = 65536;
+	map.host_id = 65536 + 1;
+	assert_int_equal(cri_sandbox_spec(&cfg, &pod, &err), -1);
+	pp_error_free(&err);
+	map.host_id = 65536;
+	u.n_gids = 0;
+	assert_int_equal(cri_sandbox_spec(&cfg, &pod, &err), -1);
+	assert_non_null(strstr(err->msg, "one uid and one gid mapping"));
+	pp_error_free(&err);
+	/* no mappings: peapod's allocator */
+	u.n_uids = 0;
+	assert_int_equal(cri_sandbox_spec(&cfg, &pod, &err), 0);
+	assert_false(pod->has_cri_id_base);
+	pp_pod_free(pod);
+	pod = NULL;
+	/* systemd's driver and paths that are no cgroup's */
+	static const char *const bad[] = {"kubepods-besteffort-podu1.slice",
+					  "/kubepods.slice/x",
+					  "kubepods",
+					  "/",
+					  "/a//b",
+					  "/a/../b",
+					  "/a/b/"};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		lx.cgroup_parent = (char *)bad[i];
+		assert_int_equal(cri_sandbox_spec(&cfg, &pod, &err), -1);
+		assert_non_null(strstr(err->msg, "config.linux.cgroup_parent"));
+		pp_error_free(&err);
+	}
+	lx.cgroup_parent = "kubepods-burstable.slice";
+	assert_int_equal(cri_sandbox_check(&cfg, &err), -1);
+	assert_non_null(strstr(err->msg, "a systemd slice"));
+	pp_error_free(&err);
+	assert_null(pod);
+}
+
+/* devices and masked paths into the request, and back out of the decoder */
+static void test_container_linux(void **state)
+{
+	(void)state;
+	struct pp_error *err = NULL;
+	Runtime__V1__ContainerConfig cfg = RUNTIME__V1__CONTAINER_CONFIG__INIT;
+	Runtime__V1__ContainerMetadata m = RUNTIME__V1__CONTAINER_METADATA__INIT;
+	Runtime__V1__ImageSpec img = RUNTIME__V1__IMAGE_SPEC__INIT;
+	Runtime__V1__Device dev = RUNTIME__V1__DEVICE__INIT;
+	Runtime__V1__Device *devs[] = {&dev};
+	Runtime__V1__LinuxContainerConfig lx = RUNTIME__V1__LINUX_CONTAINER_CONFIG__INIT;
+	Runtime__V1__LinuxContainerSecurityContext sc =
+	    RUNTIME__V1__LINUX_CONTAINER_SECURITY_CONTEXT__INIT;
+	char *masked[] = {"/proc/version"};
+	m.name = "app";
+	img.image = "busybox";
+	cfg.metadata = &m;
+	cfg.image = &img;
+	cfg.n_devices = 1;
+	cfg.devices = devs;
+	cfg.linux = &lx;
+	lx.security_context = &sc;
+	sc.n_masked_paths = 1;
+	sc.masked_paths = masked;
+	dev.host_path = "/dev/null";
+	dev.container_path = "/dev/sub/mynull";
+	dev.permissions = "rw";
+	assert_int_equal(cri_container_check(&cfg, &err), 0);
+	cleanup_free char *body = cri_container_request(&cfg, "app-0", "busybox:1.36", NULL);
+	cleanup_free char *msg = xasprintf(PP_CTL_CRI_CREATE " %s", body);
+	struct pp_ctl_cri_create req;
+	assert_int_equal(pp_ctl_cri_create_decode(msg, strlen(msg), &req, &err), 0);
+	assert_int_equal(req.spec->n_devices, 1);
+	assert_string_equal(req.spec->devices[0].host_path, "/dev/null");
+	assert_string_equal(req.spec->devices[0].container_path, "/dev/sub/mynull");
+	assert_string_equal(req.spec->devices[0].permissions, "rw");
+	assert_true(req.spec->has_cri_paths);
+	assert_string_equal(req.spec->masked_paths[0], "/proc/version");
+	assert_null(req.spec->masked_paths[1]);
+	assert_null(req.spec->readonly_paths); /* given empty: none */
+	pp_ctl_cri_create_free(&req);
+	/* neither list: the defaults */
+	sc.n_masked_paths = 0;
+	cleanup_free char *body2 = cri_container_request(&cfg, "app-0", "busybox:1.36", NULL);
+	assert_null(strstr(body2, "maskedPaths"));
+	/* refused devices */
+	dev.host_path = "/etc/passwd";
+	assert_int_equal(cri_container_check(&cfg, &err), -1);
+	assert_string_equal(err->msg, "config.devices[0]: host_path /etc/passwd is not a "
+				      "character or block device");
+	pp_error_free(&err);
+	dev.host_path = "/dev/null";
+	static const char *const paths[] = {"/etc/null", "/dev/",   "/dev/../x", "/dev/a/./b",
+					    "/dev//a",	 "/dev/a/", "relative"};
+	for (size_t i = 0; i < sizeof(paths) / sizeof(paths[0]); i++) {
+		dev.container_path = (char *)paths[i];
+		assert_int_equal(cri_container_check(&cfg, &err), -1);
+		assert_non_null(strstr(err->msg, "under /dev/ only"));
+		pp_error_free(&err);
+	}
+	dev.container_path = "/dev/x";
+	dev.permissions = "rx";
+	assert_int_equal(cri_container_check(&cfg, &err), -1);
+	assert_non_null(strstr(err->msg, "only the letters r, w and m"));
+	pp_error_free(&err);
+	/* the decoder's own checks */
+	static const char *const bad[] = {
+	    "\"devices\":[{\"hostPath\":\"/dev/null\",\"containerPath\":\"/etc/x\"}]",
+	    "\"devices\":[{\"hostPath\":\"dev/null\",\"containerPath\":\"/dev/x\"}]",
+	    "\"devices\":[{\"hostPath\":\"/a\",\"containerPath\":\"/dev/x\",\"permissions\":1}]",
+	    "\"devices\":[{\"hostPath\":\"/\",\"containerPath\":\"/dev/x\",\"permissions\":\"q\"}]",
+	    "\"devices\":{}",
+	    "\"maskedPaths\":[\"relative\"]",
+	    "\"readonlyPaths\":[1]",
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		cleanup_free char *t = xasprintf(
+		    PP_CTL_CRI_CREATE " {\"container\":{\"name\":\"a\",\"image\":\"x\"},%s}",
+		    bad[i]);
+		assert_int_equal(pp_ctl_cri_create_decode(t, strlen(t), &req, &err), -1);
+		pp_error_free(&err);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_sandbox_spec),
-	    cmocka_unit_test(test_sandbox_refused),
-	    cmocka_unit_test(test_container_request),
-	    cmocka_unit_test(test_container_refused),
+	    cmocka_unit_test(test_sandbox_linux),     cmocka_unit_test(test_container_linux),
+	    cmocka_unit_test(test_sandbox_spec),      cmocka_unit_test(test_sandbox_refused),
+	    cmocka_unit_test(test_container_request), cmocka_unit_test(test_container_refused),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -204,6 +204,26 @@ static void test_id_ranges(void **state)
 	assert_int_equal(c, a);
 	assert_int_equal(pp_idrange_release("pod-b", &err), 0);
 	assert_int_equal(pp_idrange_release("pod-c", &err), 0);
+	/* kubelet's choice (a CRI sandbox's mapping): that slot, once */
+	uint32_t k = 7 * PP_IDRANGE_SIZE;
+	assert_int_equal(pp_idrange_claim("pod-k", k, &err), 0);
+	assert_int_equal(pp_idrange_claim("pod-l", k, &err), -1);
+	assert_int_equal(err->status, EEXIST);
+	pp_error_free(&err);
+	assert_int_equal(pp_idrange_claim("pod-l", k + 1, &err), -1);
+	assert_int_equal(err->status, EINVAL);
+	pp_error_free(&err);
+	assert_int_equal(pp_idrange_claim("pod-l", 0, &err), -1);
+	pp_error_free(&err);
+	assert_int_equal(pp_idrange_claim("pod-l", PP_IDRANGE_SLOTS * PP_IDRANGE_SIZE, &err), -1);
+	pp_error_free(&err);
+	/* the allocator passes it by */
+	assert_int_equal(pp_idrange_alloc("pod-a", &a, &err), 0);
+	assert_int_equal(a, PP_IDRANGE_FIRST_SLOT * PP_IDRANGE_SIZE);
+	assert_int_equal(pp_idrange_release("pod-k", &err), 0);
+	assert_int_equal(pp_idrange_claim("pod-l", k, &err), 0);
+	assert_int_equal(pp_idrange_release("pod-l", &err), 0);
+	assert_int_equal(pp_idrange_release("pod-a", &err), 0);
 }
 
 /* gc's sweep frees the ranges of pods without a record, and only those. */
