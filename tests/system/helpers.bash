@@ -19,6 +19,8 @@ setup() {
 	TEST_DIR=$(mktemp -d "$SUITE_TMP/test.XXXXXX")
 	BG_PID=
 	[ -z "${FILE_SKIP:-}" ] || skip "$FILE_SKIP"
+	# the store's images before the test (what a failed one added goes)
+	"$PEAPOD" image ls -q >"$TEST_DIR/.images" 2>/dev/null || true
 }
 
 teardown() {
@@ -28,7 +30,19 @@ teardown() {
 	fi
 	# A failed test must not make the next ones fail: remove whatever it left.
 	cleanup_leftovers
+	[ "${BATS_TEST_COMPLETED:-}" = 1 ] || forget_test_images
 	rm -rf "$TEST_DIR"
+}
+
+# forget_test_images: after a failed test, the images it added to the
+# store go (a layer left there would make the next pull skip it).
+forget_test_images() {
+	local id
+	[ -f "$TEST_DIR/.images" ] || return 0
+	for id in $("$PEAPOD" image ls -q 2>/dev/null); do
+		grep -qxF "$id" "$TEST_DIR/.images" || "$PEAPOD" image rm --force "$id" >/dev/null 2>&1 || true
+	done
+	"$PEAPOD" image prune >/dev/null 2>&1 || true
 }
 
 # ---------------------------------------------------------------------------
