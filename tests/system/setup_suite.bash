@@ -84,6 +84,10 @@ teardown_suite() {
 	leaks=$(list_leaks)
 	for p in $(orphan_infra_pids); do
 		[[ " $SUITE_OLD_ORPHANS " == *" $p "* ]] && continue
+		# another test run's, under its own cgroup parent: not this suite's
+		if ! belongs_to_suite "$p" && grep -q "/peapod-test-" "/proc/$p/cgroup" 2>/dev/null; then
+			continue
+		fi
 		grep -q "process: peapod-infra pid $p " <<<"$leaks" ||
 			leaks+=$'\n'"process: orphaned peapod-infra pid $p"
 	done
