@@ -1,6 +1,7 @@
 # Registries for the pull tests: tests/lib/registry-fixture.py in one of
 # its modes (real: plain HTTP; secure: TLS and htpasswd; token: plain HTTP
-# and a token server), each on 127.0.0.1 at a free port.
+# and a token server; fake: the faults of its namespaces, its requests
+# logged to NAME_DIR/requests), each on 127.0.0.1 at a free port.
 
 # fixtures_list: the file naming the fixtures this bats file started.
 fixtures_list() {
@@ -15,7 +16,10 @@ start_fixture() {
 	d=$(mktemp -d "$SUITE_TMP/registry-$name.XXXXXX")
 	mkdir "$d/registry"
 	mkfifo "$d/stdin"
-	python3 "$here/registry-fixture.py" "$mode" "$d/registry" <"$d/stdin" >"$d/ready" 2>"$d/log" 3>&- &
+	# the fake registry's argument is the file it logs its requests to
+	local arg=$d/registry
+	[ "$mode" != fake ] || arg=$d/requests
+	python3 "$here/registry-fixture.py" "$mode" "$arg" <"$d/stdin" >"$d/ready" 2>"$d/log" 3>&- &
 	echo $! >"$d/fixture.pid"
 	sleep 3600 >"$d/stdin" 3>&- &
 	echo $! >"$d/holder.pid"
