@@ -445,6 +445,12 @@ void cri_container_status(void *ctx, const uint8_t *msg, size_t len, struct pp_g
 {
 	Runtime__V1__ContainerStatusRequest *req = cri_unpack(
 	    &runtime__v1__container_status_request__descriptor, msg, len, "ContainerStatus", reply);
+	if (req != NULL && req->container_id[0] == '\0') {
+		pp_grpc_reply_error(reply, PP_GRPC_INVALID_ARGUMENT,
+				    "ContainerStatus: container_id is missing");
+		runtime__v1__container_status_request__free_unpacked(req, NULL);
+		return;
+	}
 	if (req == NULL)
 		return;
 	cleanup_error struct pp_error *err = NULL;

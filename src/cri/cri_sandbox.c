@@ -158,17 +158,19 @@ static void stop_work(struct pp_cri_service *svc, void *arg, struct pp_grpc_repl
 	const char *id = arg;
 	cleanup_error struct pp_error *err = NULL;
 	struct pp_pod_view v = {0};
+	Runtime__V1__StopPodSandboxResponse resp = RUNTIME__V1__STOP_POD_SANDBOX_RESPONSE__INIT;
 	if (cri_find_sandbox(id, &v, &err) < 0) {
-		cri_reply_error(reply, "StopPodSandbox", err);
+		/* gone: stopped (idempotent, as CRI-O answers and critest expects) */
+		if (err->status == ENOENT)
+			cri_reply_message(reply, &resp.base);
+		else
+			cri_reply_error(reply, "StopPodSandbox", err);
 		return;
 	}
-	if (cri_sandbox_stop(&v, &err) < 0) {
+	if (cri_sandbox_stop(&v, &err) < 0)
 		cri_reply_error(reply, "StopPodSandbox", err);
-	} else {
-		Runtime__V1__StopPodSandboxResponse resp =
-		    RUNTIME__V1__STOP_POD_SANDBOX_RESPONSE__INIT;
+	else
 		cri_reply_message(reply, &resp.base);
-	}
 	pp_pod_view_free(&v);
 }
 
@@ -273,6 +275,12 @@ void cri_pod_sandbox_status(void *ctx, const uint8_t *msg, size_t len, struct pp
 	Runtime__V1__PodSandboxStatusRequest *req =
 	    cri_unpack(&runtime__v1__pod_sandbox_status_request__descriptor, msg, len,
 		       "PodSandboxStatus", reply);
+	if (req != NULL && req->pod_sandbox_id[0] == '\0') {
+		pp_grpc_reply_error(reply, PP_GRPC_INVALID_ARGUMENT,
+				    "PodSandboxStatus: pod_sandbox_id is missing");
+		runtime__v1__pod_sandbox_status_request__free_unpacked(req, NULL);
+		return;
+	}
 	if (req == NULL)
 		return;
 	cleanup_error struct pp_error *err = NULL;

@@ -1,7 +1,9 @@
 # What the CRI tests share (cri*.bats): the server on a socket of the
 # test's own ($SOCK in $TEST_DIR), crictl (cri-tools v1.26.1 at
-# ../shared/tools/bin/crictl beside the repository, $CRICTL overrides it)
-# and raw calls with grpcio (tests/lib/cri-call.py).
+# ../shared/tools/bin/crictl beside the repository, $CRICTL overrides it),
+# raw calls with grpcio (tests/lib/cri-call.py) and calls with the client
+# generated from the proto (tests/lib/cri-client.py: rpc, rpc_ok, rpc_err).
+# The registry functions need registry_helpers loaded before.
 
 # cri_find_tools (in setup_file): exports CRICTL and LIB, or FILE_SKIP
 # saying what is missing (and returns 1).
@@ -75,3 +77,84 @@ assert_server_alive() {
 	assert_line "RuntimeName:  peapod"
 }
 
+
+# cri_setup (in setup): the test's directory and socket, or its skip.
+cri_setup() {
+	TEST_DIR=$(mktemp -d "$SUITE_TMP/test.XXXXXX")
+	BG_PID=
+	CRI_PID=
+	[ -z "${FILE_SKIP:-}" ] || skip "$FILE_SKIP"
+	export SOCK=$TEST_DIR/cri.sock
+}
+
+# cri_teardown (in teardown): the server stopped (cleanly, see stop_cri),
+# the test's background process killed, nothing left.
+cri_teardown() {
+	stop_cri
+	if [ -n "${BG_PID:-}" ] && kill -0 "$BG_PID" 2>/dev/null; then
+		kill -KILL "$BG_PID" 2>/dev/null || true
+		wait "$BG_PID" 2>/dev/null || true
+	fi
+	cleanup_leftovers
+	rm -rf "$TEST_DIR"
+}
+
+# cri_token_registry (in setup_file): the token registry of
+# registry_helpers (user:secret; public/app:v1 and team/app:v1) at $REG,
+# or FILE_SKIP saying what is missing (and returns 1).
+cri_token_registry() {
+	if ! command -v docker-registry >/dev/null || ! command -v skopeo >/dev/null; then
+		export FILE_SKIP="docker-registry or skopeo is missing (make deps)"
+		return 1
+	fi
+	start_fixture token TOKEN
+	wait_fixture TOKEN
+	export REG=127.0.0.1:$TOKEN_PORT
+}
+
+# cri_pull_env (in setup, after cri_setup): a HOME of the test's own (no
+# credentials of the user's), $REG insecure in its registries.conf.
+cri_pull_env() {
+	export HOME=$TEST_DIR/home XDG_RUNTIME_DIR=$TEST_DIR/xdg
+	unset DOCKER_CONFIG REGISTRY_AUTH_FILE
+	mkdir -p "$HOME" "$XDG_RUNTIME_DIR"
+	conf <<EOF
+[[registry]]
+location = "$REG"
+insecure = true
+EOF
+}
+
+# rpc METHOD JSON: one call with cri-client.py (stubs generated into
+# $CRI_CLIENT_GEN); output is the response's JSON or "ERROR CODE details".
+rpc() {
+	run "$LIB/cri-client.py" "$SOCK" "$1" "$2"
+	assert_status 0
+}
+
+# rpc_ok METHOD JSON: a call that must succeed.
+rpc_ok() {
+	rpc "$@"
+	[[ "$output" != ERROR* ]] || fail "$1 $2 failed: $output"
+}
+
+# rpc_err METHOD JSON CODE [TEXT]: a call that must fail with CODE (and say TEXT).
+rpc_err() {
+	rpc "$1" "$2"
+	[[ "$output" == "ERROR $3 "* ]] || fail "$1 $2: expected $3, got: $output"
+	[ -z "${4:-}" ] || assert_stdout_contains "$4"
+}
+
+# check PYTHON-ASSERTIONS: evaluated with d bound to the last response.
+check() {
+	python3 -c '
+import json, sys
+d = json.loads(sys.argv[2])
+exec(sys.argv[1])' "$1" "$output" || fail "unexpected response: $output"
+}
+
+# alive: the server still answers (without crictl).
+alive() {
+	kill -0 "$CRI_PID" 2>/dev/null || fail "the server died: $(cat "$TEST_DIR/cri.err")"
+	rpc_ok Version '{}'
+}
