@@ -13,6 +13,7 @@
 #include "node/node.h"
 
 #include <ctype.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <signal.h>
@@ -47,6 +48,9 @@
 #define DEBOUNCE_MS 100
 #define RETRY_MIN_MS 1000
 #define RETRY_MAX_MS (60 * 1000)
+/* the lock of a node that is gone, held a moment by its dying children */
+#define DEAD_HOLDER_WAIT_MS 5000
+#define LOCK_RETRY_MS 10
 #define INOTIFY_BUF 8192
 #define DIR_MASK                                                                                   \
 	(IN_CLOSE_WRITE | IN_MOVED_TO | IN_MOVED_FROM | IN_DELETE | IN_CREATE | IN_DELETE_SELF |   \
@@ -362,13 +366,20 @@ int pp_node_lock(int *out, pid_t *holder, struct pp_error **err)
 	cleanup_close int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
 	if (fd < 0)
 		return pp_error_set(err, errno, "open %s", path);
-	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+	for (int waited = 0; flock(fd, LOCK_EX | LOCK_NB) < 0; waited += LOCK_RETRY_MS) {
 		int e = errno;
 		char buf[32] = {0};
 		if (pread(fd, buf, sizeof(buf) - 1, 0) > 0)
 			*holder = (pid_t)atoi(buf);
-		return pp_error_set(err, e, "%s is locked by pid %d: a node process runs already",
-				    path, (int)*holder);
+		/* a node killed a moment ago: its children (a pass, the CRI's
+		 * jobs) die with it (PR_SET_PDEATHSIG) and let go of the lock
+		 * they inherited in a moment */
+		bool gone = *holder > 0 && kill(*holder, 0) < 0 && errno == ESRCH;
+		if (e != EWOULDBLOCK || !gone || waited >= DEAD_HOLDER_WAIT_MS)
+			return pp_error_set(err, e,
+					    "%s is locked by pid %d: a node process runs already",
+					    path, (int)*holder);
+		usleep(LOCK_RETRY_MS * 1000);
 	}
 	char pid[32];
 	int len = snprintf(pid, sizeof(pid), "%d\n", (int)getpid());

@@ -13,7 +13,7 @@ load cri_helpers
 
 setup_file() {
 	cri_find_tools || return 0
-	cri_token_registry || return 0
+	token_registry || return 0
 }
 
 teardown_file() {
@@ -22,7 +22,7 @@ teardown_file() {
 
 setup() {
 	cri_setup
-	cri_pull_env
+	pull_env
 }
 
 teardown() {

@@ -12,16 +12,8 @@ load registry_helpers
 load cri_helpers
 
 setup_file() {
-	# crictl is optional here (its test skips); the Python client is not
-	cri_find_tools || true
-	unset FILE_SKIP
-	if ! /usr/bin/python3 -c "import grpc, grpc_tools.protoc" 2>/dev/null; then
-		export FILE_SKIP="Debian's python3-grpc-tools is missing (make deps)"
-		return 0
-	fi
-	# the stubs, generated once for the file, in the suite's directory
-	export CRI_CLIENT_GEN=$SUITE_TMP/cri-client
-	cri_token_registry || return 0
+	cri_client_tools || return 0
+	token_registry || return 0
 }
 
 teardown_file() {
@@ -30,7 +22,7 @@ teardown_file() {
 
 setup() {
 	cri_setup
-	cri_pull_env
+	pull_env
 }
 
 teardown() {

@@ -15,13 +15,7 @@ load registry_helpers
 load cri_helpers
 
 setup_file() {
-	cri_find_tools || true
-	unset FILE_SKIP
-	if ! /usr/bin/python3 -c "import grpc, grpc_tools.protoc" 2>/dev/null; then
-		export FILE_SKIP="Debian's python3-grpcio or python3-grpc-tools is missing (make deps)"
-		return 0
-	fi
-	export CRI_CLIENT_GEN=$SUITE_TMP/cri-client
+	cri_client_tools
 }
 
 setup() {
@@ -453,10 +447,13 @@ assert base64.b64decode(d['stdout']) == b'1\n', d   # the timed-out sleep is gon
 # ---------------------------------------------------------------------------
 # The server killed between a sandbox coming up and its answer
 
-@test "cri api pods: the server killed right after a sandbox came up (fault point): the restarted server lists it as a CRI sandbox" {
+# killed_at STEP NAME: RunPodSandbox of sandbox NAME with the server's job
+# SIGKILLed at fault point STEP (the call fails), then the server too;
+# started again.
+killed_at() {
 	rm -f "$TEST_DIR/fired"
-	PEAPOD_FAULT="cri sandbox up:kill" PEAPOD_FAULT_ONCE="$TEST_DIR/fired" start_cri
-	rpc RunPodSandbox "{\"config\": $(sb_config crash)}"
+	PEAPOD_FAULT="$1:kill" PEAPOD_FAULT_ONCE="$TEST_DIR/fired" start_cri
+	rpc RunPodSandbox "{\"config\": $(sb_config "$2")}"
 	[[ "$output" == ERROR* ]] || fail "the call was answered: $output"
 	[ -e "$TEST_DIR/fired" ] || fail "the fault did not fire"
 	kill -KILL "$CRI_PID"
@@ -465,6 +462,10 @@ assert base64.b64decode(d['stdout']) == b'1\n', d   # the timed-out sleep is gon
 	rm -f "$SOCK"
 	: >"$TEST_DIR/cri.err"
 	start_cri
+}
+
+@test "cri api pods: the server killed right after a sandbox came up (fault point): the restarted server lists it as a CRI sandbox" {
+	killed_at "cri sandbox up" crash
 	local id
 	id=$(python3 -c 'import hashlib; print(hashlib.sha256(b"uid-crash-0").hexdigest())')
 	rpc_ok ListPodSandbox '{}'
@@ -481,18 +482,8 @@ assert s['labels'] == {'app': 'crash'}, s"
 	assert_no_leaks
 }
 
-@test "cri api pods: the server killed as the sandbox's name is claimed: no CLI pod, gc leaves nothing" {
-	rm -f "$TEST_DIR/fired"
-	PEAPOD_FAULT="apply name:kill" PEAPOD_FAULT_ONCE="$TEST_DIR/fired" start_cri
-	rpc RunPodSandbox "{\"config\": $(sb_config half)}"
-	[[ "$output" == ERROR* ]] || fail "the call was answered: $output"
-	[ -e "$TEST_DIR/fired" ] || fail "the fault did not fire"
-	kill -KILL "$CRI_PID"
-	wait "$CRI_PID" 2>/dev/null || true
-	CRI_PID=
-	rm -f "$SOCK"
-	: >"$TEST_DIR/cri.err"
-	start_cri
+@test "cri api pods: the server killed as the sandbox's name is claimed: if listed, a CRI sandbox not ready; gc leaves nothing" {
+	killed_at "apply name" half
 	# its record was there before its name: if listed, a CRI sandbox, not ready
 	rpc_ok ListPodSandbox '{}'
 	check "

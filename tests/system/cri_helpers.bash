@@ -3,7 +3,6 @@
 # ../shared/tools/bin/crictl beside the repository, $CRICTL overrides it),
 # raw calls with grpcio (tests/lib/cri-call.py) and calls with the client
 # generated from the proto (tests/lib/cri-client.py: rpc, rpc_ok, rpc_err).
-# The registry functions need registry_helpers loaded before.
 
 # cri_find_tools (in setup_file): exports CRICTL and LIB, or FILE_SKIP
 # saying what is missing (and returns 1).
@@ -22,6 +21,20 @@ cri_find_tools() {
 	fi
 }
 
+# cri_client_tools (in setup_file): crictl optional (CRICTL, LIB set; its
+# tests skip), the Python client not: FILE_SKIP when Debian's
+# python3-grpcio or python3-grpc-tools is missing (and returns 1). The
+# stubs are generated once for the suite, in its directory.
+cri_client_tools() {
+	cri_find_tools || true
+	unset FILE_SKIP
+	if ! /usr/bin/python3 -c "import grpc, grpc_tools.protoc" 2>/dev/null; then
+		export FILE_SKIP="Debian's python3-grpcio or python3-grpc-tools is missing (make deps)"
+		return 1
+	fi
+	export CRI_CLIENT_GEN=$SUITE_TMP/cri-client
+}
+
 # cri_server [ARGS...]: the command that serves the CRI on $SOCK, the node
 # process (`peapod node --cri-socket`) with an empty manifest directory of
 # the test's own; it execs: run it in a subshell (`cri_server &`).
@@ -30,17 +43,20 @@ cri_server() {
 	exec "$PEAPOD" node --manifests "$TEST_DIR/manifests" --cri-socket "$SOCK" "$@"
 }
 
-# start_cri: the server on $SOCK, in the background (CRI_PID), waited for.
+# start_cri: the server on $SOCK, in the background (CRI_PID), waited for:
+# until it says it serves (a killed server's stale socket is there before).
 start_cri() {
 	cri_server 2>>"$TEST_DIR/cri.err" &
 	CRI_PID=$!
 	local i
-	for ((i = 0; i < 200; i++)); do
-		[ -S "$SOCK" ] && return 0
+	for ((i = 0; i < 400; i++)); do
+		[ -S "$SOCK" ] && awk -v p="started (pid $CRI_PID)" 'index($0, p) { f = 1 }
+			f && /peapod-node: serving the CRI/ { ok = 1 } END { exit !ok }' "$TEST_DIR/cri.err" &&
+			return 0
 		kill -0 "$CRI_PID" 2>/dev/null || fail "the server exited: $(cat "$TEST_DIR/cri.err")"
 		sleep 0.05
 	done
-	fail "no socket at $SOCK"
+	fail "no socket at $SOCK: $(cat "$TEST_DIR/cri.err")"
 }
 
 # stop_cri: SIGTERM; the server must end cleanly (exit 0, nothing on its
@@ -97,32 +113,6 @@ cri_teardown() {
 	fi
 	cleanup_leftovers
 	rm -rf "$TEST_DIR"
-}
-
-# cri_token_registry (in setup_file): the token registry of
-# registry_helpers (user:secret; public/app:v1 and team/app:v1) at $REG,
-# or FILE_SKIP saying what is missing (and returns 1).
-cri_token_registry() {
-	if ! command -v docker-registry >/dev/null || ! command -v skopeo >/dev/null; then
-		export FILE_SKIP="docker-registry or skopeo is missing (make deps)"
-		return 1
-	fi
-	start_fixture token TOKEN
-	wait_fixture TOKEN
-	export REG=127.0.0.1:$TOKEN_PORT
-}
-
-# cri_pull_env (in setup, after cri_setup): a HOME of the test's own (no
-# credentials of the user's), $REG insecure in its registries.conf.
-cri_pull_env() {
-	export HOME=$TEST_DIR/home XDG_RUNTIME_DIR=$TEST_DIR/xdg
-	unset DOCKER_CONFIG REGISTRY_AUTH_FILE
-	mkdir -p "$HOME" "$XDG_RUNTIME_DIR"
-	conf <<EOF
-[[registry]]
-location = "$REG"
-insecure = true
-EOF
 }
 
 # rpc METHOD JSON: one call with cri-client.py (stubs generated into

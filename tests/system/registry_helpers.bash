@@ -79,6 +79,37 @@ stop_fixtures() {
 	rm -f "$(fixtures_list)"
 }
 
+# token_registry (in setup_file): the token fixture (user:secret; public/app:v1
+# and team/app:v1) at $REG, or FILE_SKIP saying what is missing (and
+# returns 1).
+token_registry() {
+	if ! command -v docker-registry >/dev/null || ! command -v skopeo >/dev/null; then
+		export FILE_SKIP="docker-registry or skopeo is missing (make deps)"
+		return 1
+	fi
+	start_fixture token TOKEN
+	wait_fixture TOKEN
+	export REG=127.0.0.1:$TOKEN_PORT
+}
+
+# pull_home (in setup, TEST_DIR made): the test's own credentials places
+# (HOME, XDG_RUNTIME_DIR), nothing of the host's.
+pull_home() {
+	export HOME=$TEST_DIR/home XDG_RUNTIME_DIR=$TEST_DIR/xdg
+	unset DOCKER_CONFIG REGISTRY_AUTH_FILE
+	mkdir -p "$HOME" "$XDG_RUNTIME_DIR"
+}
+
+# pull_env: pull_home, and $REG in plain HTTP in the test's registries.conf.
+pull_env() {
+	pull_home
+	conf <<EOF
+[[registry]]
+location = "$REG"
+insecure = true
+EOF
+}
+
 # conf <<EOF: the test's registries.conf, used by every pull after it.
 conf() {
 	cat >"$TEST_DIR/registries.conf"
