@@ -6,9 +6,9 @@
  * event, or after a failed pass's back-off.
  *
  * A pass runs in a child process of its own (one at a time; a change
- * while it runs asks for another after it): a static pod's start or its
- * image's pull waits, and the loop serves what else it carries (the CRI)
- * meanwhile. The child sends back, over a pipe, whether it acted, whether
+ * while it runs asks for another after it): it waits for a static pod's
+ * start, or a deleted one's grace period, while the loop serves what else
+ * it carries (the CRI). The child sends back, over a pipe, whether it acted, whether
  * it failed, and the messages it said (said once, across passes). */
 #include "node/node.h"
 
@@ -253,7 +253,9 @@ static void run_pass(struct node *n)
 		pid = -1;
 	}
 	if (pid < 0) {
-		n->sync.log(n->sync.log_ctx, "a pass could not start: %s", strerror(errno));
+		char buf[512];
+		n->sync.log(n->sync.log_ctx, "a pass could not start: %s",
+			    err ? pp_error_text(err, buf, sizeof(buf)) : strerror(errno));
 		pass_done(n, false, true);
 		return;
 	}
