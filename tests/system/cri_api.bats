@@ -82,6 +82,9 @@ assert cfg["socket"] == sys.argv[2], cfg' "$output" "$SOCK" || fail "unexpected 
 		INVALID_ARGUMENT "identity_token"
 	rpc_err PullImage "{\"image\": {\"image\": \"$REG/public/app:v1\"}, \"auth\": {\"auth\": \"not base64!\"}}" \
 		INVALID_ARGUMENT "auth.auth is not base64"
+	# an image the registry does not have: NotFound-like, naming it
+	rpc PullImage "{\"image\": {\"image\": \"$REG/public/nosuch:v1\"}}"
+	[[ "$output" == "ERROR NOT_FOUND "*"$REG/public/nosuch"* ]] || fail "an unknown image: $output"
 	[ "$(store_state)" = "$before" ] || fail "a failed pull kept something"
 	rpc_ok PullImage "{\"image\": {\"image\": \"$REG/team/app:v1\"}, \"auth\": {\"username\": \"user\", \"password\": \"secret\"}}"
 	id=$(json_get 'd["image_ref"]' <<<"$output")
