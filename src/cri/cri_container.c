@@ -179,7 +179,20 @@ static int write_ctr(const char *uid, const char *name, const Runtime__V1__Conta
 	cleanup_free uint8_t *buf = xmalloc(len ? len : 1);
 	protobuf_c_message_pack(&cfg->base, buf);
 	cleanup_free char *path = ctr_file(uid, name);
-	return pp_write_file_atomic(path, buf, len, 0600, err);
+	/* whole under a name of its own, then linked into place: a link
+	 * never replaces, so a second CreateContainer of the name fails here
+	 * and leaves the first one's record alone */
+	cleanup_free char *tmp = xasprintf("%s.new-%d", path, (int)getpid());
+	if (pp_write_file_atomic(tmp, buf, len, 0600, err) < 0)
+		return -1;
+	int r = link(tmp, path) < 0 ? -errno : 0;
+	unlink(tmp);
+	if (r == -EEXIST)
+		return pp_error_set(err, EEXIST, "container %s exists already in the sandbox",
+				    name);
+	if (r < 0)
+		return pp_error_set(err, -r, "link %s", path);
+	return 0;
 }
 
 /* The reference the store knows the image by, for the container's spec. */
@@ -482,6 +495,12 @@ void cri_container_status(void *ctx, const uint8_t *msg, size_t len, struct pp_g
 {
 	Runtime__V1__ContainerStatusRequest *req = cri_unpack(
 	    &runtime__v1__container_status_request__descriptor, msg, len, "ContainerStatus", reply);
+	if (req != NULL && req->container_id[0] == '\0') {
+		pp_grpc_reply_error(reply, PP_GRPC_INVALID_ARGUMENT,
+				    "ContainerStatus: container_id is missing");
+		runtime__v1__container_status_request__free_unpacked(req, NULL);
+		return;
+	}
 	if (req == NULL)
 		return;
 	cleanup_error struct pp_error *err = NULL;

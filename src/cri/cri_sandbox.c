@@ -17,6 +17,7 @@
 #include "supervisor/control.h"
 #include "util/cleanup.h"
 #include "util/clock.h"
+#include "util/fault.h"
 #include "util/fs.h"
 
 /* The sandbox's record file is small; a bigger one is not ours. */
@@ -65,16 +66,6 @@ bool cri_view_ready(const struct pp_pod_view *v)
 
 /* ---- RunPodSandbox ---- */
 
-static int write_record(const char *uid, const Runtime__V1__RunPodSandboxRequest *req,
-			struct pp_error **err)
-{
-	size_t len = protobuf_c_message_get_packed_size(&req->base);
-	cleanup_free uint8_t *buf = xmalloc(len ? len : 1);
-	protobuf_c_message_pack(&req->base, buf);
-	cleanup_free char *path = pp_state_file(uid, CRI_SANDBOX_FILE);
-	return pp_write_file_atomic(path, buf, len, 0600, err);
-}
-
 static void run_work(struct pp_cri_service *svc, void *arg, struct pp_grpc_reply *reply)
 {
 	const Runtime__V1__RunPodSandboxRequest *req = arg;
@@ -84,9 +75,17 @@ static void run_work(struct pp_cri_service *svc, void *arg, struct pp_grpc_reply
 		pp_grpc_reply_error(reply, PP_GRPC_INVALID_ARGUMENT, "RunPodSandbox: %s", err->msg);
 		return;
 	}
-	cleanup_free char *ns = xstrdup(spec->namespace_);
-	cleanup_free char *name = xstrdup(spec->name);
-	struct pp_apply_opts opts = {.store_root = pp_image_store_root(svc->store)};
+	/* The record goes into the pod's state directory before the pod can
+	 * be seen (pp_apply_opts.extra_file) and with it on a failure: a
+	 * server killed at any moment leaves a CRI pod or nothing, never a
+	 * pod a restarted server would take for a CLI one. */
+	size_t rec_len = protobuf_c_message_get_packed_size(&req->base);
+	cleanup_free uint8_t *rec = xmalloc(rec_len ? rec_len : 1);
+	protobuf_c_message_pack(&req->base, rec);
+	struct pp_apply_opts opts = {.store_root = pp_image_store_root(svc->store),
+				     .extra_file = CRI_SANDBOX_FILE,
+				     .extra_data = rec,
+				     .extra_len = rec_len};
 	cleanup_free char *uid = NULL;
 	if (pp_pod_apply(spec, &opts, &uid, &err) < 0) {
 		if (err->status == EEXIST)
@@ -94,10 +93,8 @@ static void run_work(struct pp_cri_service *svc, void *arg, struct pp_grpc_reply
 		cri_reply_error(reply, "RunPodSandbox", err);
 		return;
 	}
-	if (write_record(uid, req, &err) < 0) {
-		/* a pod the CRI cannot show is none of its: taken down */
-		struct pp_delete_opts d = {.grace_s = 0, .timeout_ms = STOP_WAIT_MS};
-		pp_pod_delete(ns, name, &d, NULL);
+	/* the window the record closed: the pod up, the reply not sent */
+	if (pp_fault("cri sandbox up", &err) < 0) {
 		cri_reply_error(reply, "RunPodSandbox", err);
 		return;
 	}
@@ -161,17 +158,19 @@ static void stop_work(struct pp_cri_service *svc, void *arg, struct pp_grpc_repl
 	const char *id = arg;
 	cleanup_error struct pp_error *err = NULL;
 	struct pp_pod_view v = {0};
+	Runtime__V1__StopPodSandboxResponse resp = RUNTIME__V1__STOP_POD_SANDBOX_RESPONSE__INIT;
 	if (cri_find_sandbox(id, &v, &err) < 0) {
-		cri_reply_error(reply, "StopPodSandbox", err);
+		/* gone: stopped (idempotent, as CRI-O answers and critest expects) */
+		if (err->status == ENOENT)
+			cri_reply_message(reply, &resp.base);
+		else
+			cri_reply_error(reply, "StopPodSandbox", err);
 		return;
 	}
-	if (cri_sandbox_stop(&v, &err) < 0) {
+	if (cri_sandbox_stop(&v, &err) < 0)
 		cri_reply_error(reply, "StopPodSandbox", err);
-	} else {
-		Runtime__V1__StopPodSandboxResponse resp =
-		    RUNTIME__V1__STOP_POD_SANDBOX_RESPONSE__INIT;
+	else
 		cri_reply_message(reply, &resp.base);
-	}
 	pp_pod_view_free(&v);
 }
 
@@ -276,6 +275,12 @@ void cri_pod_sandbox_status(void *ctx, const uint8_t *msg, size_t len, struct pp
 	Runtime__V1__PodSandboxStatusRequest *req =
 	    cri_unpack(&runtime__v1__pod_sandbox_status_request__descriptor, msg, len,
 		       "PodSandboxStatus", reply);
+	if (req != NULL && req->pod_sandbox_id[0] == '\0') {
+		pp_grpc_reply_error(reply, PP_GRPC_INVALID_ARGUMENT,
+				    "PodSandboxStatus: pod_sandbox_id is missing");
+		runtime__v1__pod_sandbox_status_request__free_unpacked(req, NULL);
+		return;
+	}
 	if (req == NULL)
 		return;
 	cleanup_error struct pp_error *err = NULL;

@@ -3,10 +3,17 @@
  * pods' records, a signalfd, a debounce timer and a retry timer. A change
  * arms the debounce timer; when it fires, one pass (static_pods.c) makes
  * the pods match the directory. No polling: a pass runs only after an
- * event, or after a failed pass's back-off. */
+ * event, or after a failed pass's back-off.
+ *
+ * A pass runs in a child process of its own (one at a time; a change
+ * while it runs asks for another after it): it waits for a static pod's
+ * start, or a deleted one's grace period, while the loop serves what else
+ * it carries (the CRI). The child sends back, over a pipe, whether it acted, whether
+ * it failed, and the messages it said (said once, across passes). */
 #include "node/node.h"
 
 #include <ctype.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <signal.h>
@@ -20,6 +27,7 @@
 #include <sys/inotify.h>
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
+#include <sys/wait.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -33,12 +41,16 @@
 #include "util/dir.h"
 #include "util/fault.h"
 #include "util/fs.h"
+#include "util/proc.h"
 #include "util/settings.h"
 
 /* Editors write, rename and delete in bursts: one pass after them. */
 #define DEBOUNCE_MS 100
 #define RETRY_MIN_MS 1000
 #define RETRY_MAX_MS (60 * 1000)
+/* the lock of a node that is gone, held a moment by its dying children */
+#define DEAD_HOLDER_WAIT_MS 5000
+#define LOCK_RETRY_MS 10
 #define INOTIFY_BUF 8192
 #define DIR_MASK                                                                                   \
 	(IN_CLOSE_WRITE | IN_MOVED_TO | IN_MOVED_FROM | IN_DELETE | IN_CREATE | IN_DELETE_SELF |   \
@@ -57,6 +69,14 @@ struct node {
 	int sig_fd;
 	struct pp_loop_timer *debounce, *retry;
 	int64_t retry_ms;
+	/* the pass under way: its process, the pipe it answers on, what it
+	 * has sent so far; another pass asked for meanwhile */
+	pid_t pass_pid;
+	int pass_fd;
+	char *pass_out;
+	size_t pass_len;
+	bool pass_again;
+	bool ready; /* the first passes are done: "ready" said */
 };
 
 /* ---- the watches ---- */
@@ -115,19 +135,144 @@ static void drain(int fd)
 
 /* ---- the pass ---- */
 
+static void pass_done(struct node *n, bool acted, bool failed);
+static void sd_notify_ready(void);
+
+/* In the pass's child: the pass, then its outcome on fd ("A F\n": acted,
+ * failed as 0/1, then each message said, NUL-terminated). */
+static __attribute__((noreturn)) void pass_child(struct node *n, int fd)
+{
+	bool acted = false, failed = false;
+	node_sync_pass(&n->sync, &acted, &failed);
+	FILE *f = fdopen(fd, "w");
+	if (f == NULL)
+		_exit(1);
+	fprintf(f, "%d %d\n", acted, failed);
+	for (size_t i = 0; i < n->sync.said.n_prev; i++)
+		fwrite(n->sync.said.prev[i], 1, strlen(n->sync.said.prev[i]) + 1, f);
+	_exit(fclose(f) == 0 ? 0 : 1);
+}
+
+/* What the child sent, parsed: the messages become the ones said. */
+static bool pass_parse(struct node *n, bool *acted, bool *failed)
+{
+	int a, f, used = 0;
+	if (n->pass_out == NULL || sscanf(n->pass_out, "%d %d\n%n", &a, &f, &used) != 2 ||
+	    used == 0)
+		return false;
+	*acted = a != 0;
+	*failed = f != 0;
+	struct node_said *d = &n->sync.said;
+	for (size_t i = 0; i < d->n_prev; i++)
+		free(d->prev[i]);
+	free(d->prev);
+	d->prev = NULL;
+	d->n_prev = 0;
+	for (size_t off = (size_t)used; off < n->pass_len;) {
+		size_t l = strnlen(n->pass_out + off, n->pass_len - off);
+		d->prev = xrealloc(d->prev, (d->n_prev + 1) * sizeof(*d->prev));
+		char *m = xmalloc(l + 1);
+		memcpy(m, n->pass_out + off, l);
+		m[l] = '\0';
+		d->prev[d->n_prev++] = m;
+		off += l + 1;
+	}
+	return true;
+}
+
+static void on_pass_out(struct pp_loop *l, int fd, uint32_t events, void *ctx)
+{
+	struct node *n = ctx;
+	char buf[4096];
+	ssize_t r;
+	while ((r = read(fd, buf, sizeof(buf))) > 0) {
+		n->pass_out = xrealloc(n->pass_out, n->pass_len + (size_t)r + 1);
+		memcpy(n->pass_out + n->pass_len, buf, (size_t)r);
+		n->pass_len += (size_t)r;
+		n->pass_out[n->pass_len] = '\0';
+	}
+	if (r < 0 && (errno == EAGAIN || errno == EINTR))
+		return;
+	/* the end: the child has closed its pipe and is exiting */
+	pp_loop_remove(l, fd);
+	cleanup_closep(&n->pass_fd);
+	int st = 0;
+	while (waitpid(n->pass_pid, &st, 0) < 0 && errno == EINTR)
+		;
+	n->pass_pid = 0;
+	bool acted = false, failed = true;
+	if (!WIFEXITED(st) || WEXITSTATUS(st) != 0 || !pass_parse(n, &acted, &failed)) {
+		n->sync.log(n->sync.log_ctx,
+			    "a pass's process ended (%s %d) before it said how it went",
+			    WIFSIGNALED(st) ? "signal" : "exit code",
+			    WIFSIGNALED(st) ? WTERMSIG(st) : WEXITSTATUS(st));
+		acted = false;
+		failed = true;
+	}
+	free(n->pass_out);
+	n->pass_out = NULL;
+	n->pass_len = 0;
+	pass_done(n, acted, failed);
+}
+
+/* A pass started in a child of its own; one under way already: another
+ * once it ends. */
 static void run_pass(struct node *n)
 {
-	bool acted, failed;
-	for (;;) {
-		watch_dir(n);
-		node_sync_pass(&n->sync, &acted, &failed);
-		/* what the pass itself did (pods made and deleted, their
-		 * locks opened) woke the records' watch: not news */
-		drain(n->records_fd);
-		watch_records(n);
-		if (!acted || failed)
-			break;
+	if (n->pass_pid > 0) {
+		n->pass_again = true;
+		return;
+	}
+	n->pass_again = false;
+	watch_dir(n);
+	int p[2];
+	pid_t parent = getpid();
+	pid_t pid = -1;
+	if (pipe2(p, O_CLOEXEC) == 0) {
+		pid = fork();
+		if (pid == 0) {
+			/* nothing of the node's (the CRI's socket, its
+			 * connections) held here; gone with the node */
+			(void)prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+			if (getppid() != parent)
+				_exit(1);
+			pp_close_fds_except(p[1]);
+			pass_child(n, p[1]);
+		}
+		close(p[1]);
+		if (pid < 0)
+			close(p[0]);
+	}
+	cleanup_error struct pp_error *err = NULL;
+	if (pid > 0 && (fcntl(p[0], F_SETFL, O_NONBLOCK) < 0 ||
+			pp_loop_add(n->loop, p[0], EPOLLIN, on_pass_out, n, &err) < 0)) {
+		kill(pid, SIGKILL);
+		while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+			;
+		close(p[0]);
+		pid = -1;
+	}
+	if (pid < 0) {
+		char buf[512];
+		n->sync.log(n->sync.log_ctx, "a pass could not start: %s",
+			    err ? pp_error_text(err, buf, sizeof(buf)) : strerror(errno));
+		pass_done(n, false, true);
+		return;
+	}
+	n->pass_pid = pid;
+	n->pass_fd = p[0];
+}
+
+static void pass_done(struct node *n, bool acted, bool failed)
+{
+	/* what the pass itself did (pods made and deleted, their locks
+	 * opened) woke the records' watch: not news */
+	drain(n->records_fd);
+	watch_records(n);
+	if ((acted && !failed) || n->pass_again) {
 		/* once more: a pod that died while we acted would be missed */
+		run_pass(n);
+		return;
 	}
 	if (failed) {
 		n->retry_ms = n->retry_ms ? n->retry_ms * 2 : RETRY_MIN_MS;
@@ -137,6 +282,11 @@ static void run_pass(struct node *n)
 	} else {
 		n->retry_ms = 0;
 		pp_loop_timer_arm(n->retry, 0);
+	}
+	if (!n->ready) {
+		n->ready = true;
+		n->sync.log(n->sync.log_ctx, "ready: the directory's pods are made");
+		sd_notify_ready();
 	}
 }
 
@@ -218,13 +368,20 @@ int pp_node_lock(int *out, pid_t *holder, struct pp_error **err)
 	cleanup_close int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
 	if (fd < 0)
 		return pp_error_set(err, errno, "open %s", path);
-	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+	for (int waited = 0; flock(fd, LOCK_EX | LOCK_NB) < 0; waited += LOCK_RETRY_MS) {
 		int e = errno;
 		char buf[32] = {0};
 		if (pread(fd, buf, sizeof(buf) - 1, 0) > 0)
 			*holder = (pid_t)atoi(buf);
-		return pp_error_set(err, e, "%s is locked by pid %d: a node process runs already",
-				    path, (int)*holder);
+		/* a node killed a moment ago: its children (a pass, the CRI's
+		 * jobs) die with it (PR_SET_PDEATHSIG) and let go of the lock
+		 * they inherited in a moment */
+		bool gone = *holder > 0 && kill(*holder, 0) < 0 && errno == ESRCH;
+		if (e != EWOULDBLOCK || !gone || waited >= DEAD_HOLDER_WAIT_MS)
+			return pp_error_set(err, e,
+					    "%s is locked by pid %d: a node process runs already",
+					    path, (int)*holder);
+		usleep(LOCK_RETRY_MS * 1000);
 	}
 	char pid[32];
 	int len = snprintf(pid, sizeof(pid), "%d\n", (int)getpid());
@@ -313,6 +470,15 @@ static int node_setup(struct node *n, const struct pp_node_opts *o, struct pp_er
 
 static void node_teardown(struct node *n)
 {
+	if (n->pass_pid > 0) {
+		/* the pods it made keep running; one half made is gc's */
+		kill(n->pass_pid, SIGKILL);
+		while (waitpid(n->pass_pid, NULL, 0) < 0 && errno == EINTR)
+			;
+		n->pass_pid = 0;
+	}
+	cleanup_closep(&n->pass_fd);
+	free(n->pass_out);
 	pp_loop_free(n->loop);
 	cleanup_closep(&n->dir_fd);
 	cleanup_closep(&n->records_fd);
@@ -327,7 +493,7 @@ int pp_node_run(const struct pp_node_opts *o, struct pp_error **err)
 	if (pp_node_lock(&lock, &holder, err) < 0)
 		return -1;
 	(void)prctl(PR_SET_NAME, PP_NODE_COMM, 0, 0, 0);
-	struct node n = {.dir_fd = -1, .records_fd = -1, .sig_fd = -1, .dir_wd = -1};
+	struct node n = {.dir_fd = -1, .records_fd = -1, .sig_fd = -1, .dir_wd = -1, .pass_fd = -1};
 	int r = node_setup(&n, o, err);
 	if (r == 0) {
 		/* Boot: what a reboot (or a crash) left goes first. */
@@ -351,11 +517,8 @@ int pp_node_run(const struct pp_node_opts *o, struct pp_error **err)
 		if (o->attach != NULL)
 			r = o->attach(n.loop, o->attach_ctx, err);
 	}
-	if (r == 0) {
-		o->log(o->log_ctx, "ready: the directory's pods are made");
-		sd_notify_ready();
-		r = pp_loop_run(n.loop, err);
-	}
+	if (r == 0)
+		r = pp_loop_run(n.loop, err); /* "ready" once the first passes end */
 	node_teardown(&n);
 	return r;
 }

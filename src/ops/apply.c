@@ -49,6 +49,14 @@ static int write_manifest(const char *uid, const struct pp_apply_opts *opts, str
 	return pp_write_file_atomic(path, opts->manifest, opts->manifest_len, MANIFEST_MODE, err);
 }
 
+static int write_extra(const char *uid, const struct pp_apply_opts *opts, struct pp_error **err)
+{
+	if (opts->extra_file == NULL)
+		return 0;
+	cleanup_free char *path = pp_state_file(uid, opts->extra_file);
+	return pp_write_file_atomic(path, opts->extra_data, opts->extra_len, MANIFEST_MODE, err);
+}
+
 /* A supervisor that died without a word left its pod half made: take it
  * down as gc would (its own failures clean up before they report). */
 static void remove_half_made(const char *ns, const char *name, const char *uid,
@@ -87,9 +95,9 @@ int pp_pod_apply(struct pp_pod *spec, const struct pp_apply_opts *opts, char **u
 		pp_pod_free(spec);
 		return -1;
 	}
-	if (write_manifest(uid, opts, err) < 0 || pp_fault("apply record", err) < 0 ||
-	    pp_name_claim(ns, name, uid, err) < 0 || pp_fault("apply name", err) < 0 ||
-	    pipe2(sync, O_CLOEXEC) < 0) {
+	if (write_manifest(uid, opts, err) < 0 || write_extra(uid, opts, err) < 0 ||
+	    pp_fault("apply record", err) < 0 || pp_name_claim(ns, name, uid, err) < 0 ||
+	    pp_fault("apply name", err) < 0 || pipe2(sync, O_CLOEXEC) < 0) {
 		if (sync[0] < 0 && (*err == NULL))
 			pp_error_set(err, errno, "pipe");
 		cleanup_free char *dir = pp_state_dir(uid);

@@ -12,6 +12,13 @@ struct pp_apply_opts {
 	const char *store_root; /* NULL: default */
 	const char *manifest;	/* the manifest's text, kept with the pod */
 	size_t manifest_len;
+	/* A file of the caller's written into the pod's state directory before
+	 * the pod can be seen (its name claimed, its supervisor started), and
+	 * removed with it when the apply fails: the CRI's sandbox record, so
+	 * that no pod is ever up without it. NULL: none. */
+	const char *extra_file;
+	const void *extra_data;
+	size_t extra_len;
 	/* -n: the namespace of a manifest that names none, as kubectl takes
 	 * it; one that names another is refused. NULL: the manifest's. */
 	const char *namespace_;

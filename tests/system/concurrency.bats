@@ -13,6 +13,7 @@
 load helpers
 load pods_helpers
 load concurrency_helpers
+load registry_helpers
 
 WORKERS=${CONC_WORKERS:-5}
 ITERATIONS=${CONC_ITERATIONS:-30}
@@ -20,37 +21,20 @@ ITERATIONS=${CONC_ITERATIONS:-30}
 IMAGE_ALLOWED='image not known|no such image|not found|is in use|being pulled'
 
 setup_file() {
-	local here d i
+	local here d
 	here=$(cd "$(dirname "$BATS_TEST_FILENAME")/../lib" && pwd)
 	d=$(mktemp -d "$SUITE_TMP/conc.XXXXXX")
 	export CONC_DIR=$d
 	make_rootfs "$d/rootfs"
 	python3 "$here/make-oci-layout.py" "$d/rootfs" "$d/layout" >/dev/null
-	mkfifo "$d/stdin"
-	python3 "$here/registry-fixture.py" layout "$d/requests" "$d/layout" \
-		<"$d/stdin" >"$d/ready" 2>"$d/log" 3>&- &
-	echo $! >"$d/fixture.pid"
-	sleep 3600 >"$d/stdin" 3>&- &
-	echo $! >"$d/holder.pid"
-	for ((i = 0; i < 300; i++)); do
-		[ -s "$d/ready" ] && break
-		sleep 0.1
-	done
-	CONC_IMAGE=127.0.0.1:$(python3 -c 'import json,sys; print(json.load(sys.stdin)["port"])' <"$d/ready")/test/img:2
+	fixture_serve "$d" layout "$d/requests" "$d/layout"
+	CONC_IMAGE=127.0.0.1:$(fixture_port "$d")/test/img:2
 	export CONC_IMAGE
 }
 
 teardown_file() {
 	[ -n "${CONC_DIR:-}" ] || return 0
-	local fixture i
-	fixture=$(cat "$CONC_DIR/fixture.pid")
-	kill "$(cat "$CONC_DIR/holder.pid")" 2>/dev/null || true
-	for ((i = 0; i < 100; i++)); do
-		kill -0 "$fixture" 2>/dev/null || break
-		sleep 0.1
-	done
-	kill "$fixture" 2>/dev/null || true
-	rm -rf "$CONC_DIR"
+	fixture_stop "$CONC_DIR"
 }
 
 @test "concurrent apply, delete, exec, logs, logs -f, attach, get, pause, unpause, gc, image pull and rm: every command ends with a clear result; records and store whole; gc never harms a live pod; nothing leaked" {

@@ -13,13 +13,7 @@ load cri_helpers
 
 setup_file() {
 	cri_find_tools || return 0
-	if ! command -v docker-registry >/dev/null || ! command -v skopeo >/dev/null; then
-		export FILE_SKIP="docker-registry or skopeo is missing (make deps)"
-		return 0
-	fi
-	start_fixture token TOKEN
-	wait_fixture TOKEN
-	export REG=127.0.0.1:$TOKEN_PORT
+	token_registry || return 0
 }
 
 teardown_file() {
@@ -27,28 +21,12 @@ teardown_file() {
 }
 
 setup() {
-	TEST_DIR=$(mktemp -d "$SUITE_TMP/test.XXXXXX")
-	BG_PID=
-	CRI_PID=
-	[ -z "${FILE_SKIP:-}" ] || skip "$FILE_SKIP"
-	export HOME=$TEST_DIR/home XDG_RUNTIME_DIR=$TEST_DIR/xdg
-	unset DOCKER_CONFIG REGISTRY_AUTH_FILE
-	mkdir -p "$HOME" "$XDG_RUNTIME_DIR"
-	conf <<EOF
-[[registry]]
-location = "$REG"
-insecure = true
-EOF
-	SOCK=$TEST_DIR/cri.sock
+	cri_setup
+	pull_env
 }
 
 teardown() {
-	stop_cri
-	if [ -n "${BG_PID:-}" ] && kill -0 "$BG_PID" 2>/dev/null; then
-		kill -KILL "$BG_PID" 2>/dev/null || true
-		wait "$BG_PID" 2>/dev/null || true
-	fi
-	cleanup_leftovers
+	cri_teardown
 }
 
 @test "cri: version, info (RuntimeReady, NetworkReady, the verbose config), a socket of mode 0660, removed at exit" {

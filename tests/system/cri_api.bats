@@ -12,22 +12,8 @@ load registry_helpers
 load cri_helpers
 
 setup_file() {
-	# crictl is optional here (its test skips); the Python client is not
-	cri_find_tools || true
-	unset FILE_SKIP
-	if ! /usr/bin/python3 -c "import grpc, grpc_tools.protoc" 2>/dev/null; then
-		export FILE_SKIP="Debian's python3-grpc-tools is missing (make deps)"
-		return 0
-	fi
-	if ! command -v docker-registry >/dev/null || ! command -v skopeo >/dev/null; then
-		export FILE_SKIP="docker-registry or skopeo is missing (make deps)"
-		return 0
-	fi
-	# the stubs, generated once for the file, in the suite's directory
-	export CRI_CLIENT_GEN=$SUITE_TMP/cri-client
-	start_fixture token TOKEN
-	wait_fixture TOKEN
-	export REG=127.0.0.1:$TOKEN_PORT
+	cri_client_tools || return 0
+	token_registry || return 0
 }
 
 teardown_file() {
@@ -35,63 +21,12 @@ teardown_file() {
 }
 
 setup() {
-	TEST_DIR=$(mktemp -d "$SUITE_TMP/test.XXXXXX")
-	BG_PID=
-	CRI_PID=
-	[ -z "${FILE_SKIP:-}" ] || skip "$FILE_SKIP"
-	export HOME=$TEST_DIR/home XDG_RUNTIME_DIR=$TEST_DIR/xdg
-	unset DOCKER_CONFIG REGISTRY_AUTH_FILE
-	mkdir -p "$HOME" "$XDG_RUNTIME_DIR"
-	conf <<EOF
-[[registry]]
-location = "$REG"
-insecure = true
-EOF
-	SOCK=$TEST_DIR/cri.sock
+	cri_setup
+	pull_env
 }
 
 teardown() {
-	stop_cri
-	if [ -n "${BG_PID:-}" ] && kill -0 "$BG_PID" 2>/dev/null; then
-		kill -KILL "$BG_PID" 2>/dev/null || true
-		wait "$BG_PID" 2>/dev/null || true
-	fi
-	cleanup_leftovers
-	rm -rf "$TEST_DIR"
-}
-
-# rpc METHOD JSON: one call with cri-client.py; output is the response's
-# JSON or "ERROR CODE details".
-rpc() {
-	run "$LIB/cri-client.py" "$SOCK" "$1" "$2"
-	assert_status 0
-}
-
-# rpc_ok METHOD JSON: a call that must succeed.
-rpc_ok() {
-	rpc "$@"
-	[[ "$output" != ERROR* ]] || fail "$1 failed: $output"
-}
-
-# rpc_err METHOD JSON CODE [TEXT]: a call that must fail with CODE (and say TEXT).
-rpc_err() {
-	rpc "$1" "$2"
-	[[ "$output" == "ERROR $3 "* ]] || fail "$1 $2: expected $3, got: $output"
-	[ -z "${4:-}" ] || assert_stdout_contains "$4"
-}
-
-# alive: the server still answers (without crictl).
-alive() {
-	kill -0 "$CRI_PID" 2>/dev/null || fail "the server died: $(cat "$TEST_DIR/cri.err")"
-	rpc_ok Version '{}'
-}
-
-# check PYTHON-ASSERTIONS: evaluated with d bound to the last response.
-check() {
-	python3 -c '
-import json, sys
-d = json.loads(sys.argv[2])
-exec(sys.argv[1])' "$1" "$output" || fail "unexpected response: $output"
+	cri_teardown
 }
 
 sha() {
@@ -147,6 +82,9 @@ assert cfg["socket"] == sys.argv[2], cfg' "$output" "$SOCK" || fail "unexpected 
 		INVALID_ARGUMENT "identity_token"
 	rpc_err PullImage "{\"image\": {\"image\": \"$REG/public/app:v1\"}, \"auth\": {\"auth\": \"not base64!\"}}" \
 		INVALID_ARGUMENT "auth.auth is not base64"
+	# an image the registry does not have: NotFound-like, naming it
+	rpc PullImage "{\"image\": {\"image\": \"$REG/public/nosuch:v1\"}}"
+	[[ "$output" == "ERROR NOT_FOUND "*"$REG/public/nosuch"* ]] || fail "an unknown image: $output"
 	[ "$(store_state)" = "$before" ] || fail "a failed pull kept something"
 	rpc_ok PullImage "{\"image\": {\"image\": \"$REG/team/app:v1\"}, \"auth\": {\"username\": \"user\", \"password\": \"secret\"}}"
 	id=$(json_get 'd["image_ref"]' <<<"$output")

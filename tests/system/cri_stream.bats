@@ -19,20 +19,11 @@ setup_file() {
 }
 
 setup() {
-	TEST_DIR=$(mktemp -d "$SUITE_TMP/test.XXXXXX")
-	BG_PID=
-	CRI_PID=
-	[ -z "${FILE_SKIP:-}" ] || skip "$FILE_SKIP"
-	export SOCK=$TEST_DIR/cri.sock
+	cri_setup
 }
 
 teardown() {
-	stop_cri
-	if [ -n "${BG_PID:-}" ] && kill -0 "$BG_PID" 2>/dev/null; then
-		kill -KILL "$BG_PID" 2>/dev/null || true
-		wait "$BG_PID" 2>/dev/null || true
-	fi
-	cleanup_leftovers
+	cri_teardown
 }
 
 # app_pod NAME [CONTAINER LINES]: a pod whose container "app" runs SCRIPT

@@ -10,13 +10,7 @@ load helpers
 load registry_helpers
 
 setup_file() {
-	if ! command -v docker-registry >/dev/null || ! command -v skopeo >/dev/null; then
-		export FILE_SKIP="docker-registry or skopeo is missing (make deps)"
-		return 0
-	fi
-	start_fixture token TOKEN
-	wait_fixture TOKEN
-	export REG=127.0.0.1:$TOKEN_PORT
+	token_registry || return 0
 }
 
 teardown_file() {
@@ -29,14 +23,7 @@ setup() {
 	TEST_DIR=$(mktemp -d "$SUITE_TMP/test.XXXXXX")
 	BG_PID=
 	[ -z "${FILE_SKIP:-}" ] || skip "$FILE_SKIP"
-	export HOME=$TEST_DIR/home XDG_RUNTIME_DIR=$TEST_DIR/xdg
-	unset DOCKER_CONFIG REGISTRY_AUTH_FILE
-	mkdir -p "$HOME" "$XDG_RUNTIME_DIR"
-	conf <<EOF
-[[registry]]
-location = "$REG"
-insecure = true
-EOF
+	pull_env
 }
 
 # token_requests: how many token requests the server has seen so far.

@@ -41,38 +41,21 @@ EOF
 }
 
 setup_file() {
-	local here d i
+	local here d
 	here=$(cd "$(dirname "$BATS_TEST_FILENAME")/../lib" && pwd)
 	d=$(mktemp -d "$SUITE_TMP/faults.XXXXXX")
 	export FAULT_DIR=$d
 	make_rootfs "$d/rootfs"
 	python3 "$here/make-oci-layout.py" "$d/rootfs" "$d/layout" >"$d/layers"
 	add_zstd_image "$d/layout"
-	mkfifo "$d/stdin"
-	python3 "$here/registry-fixture.py" layout "$d/requests" "$d/layout" \
-		<"$d/stdin" >"$d/ready" 2>"$d/log" 3>&- &
-	echo $! >"$d/fixture.pid"
-	sleep 3600 >"$d/stdin" 3>&- &
-	echo $! >"$d/holder.pid"
-	for ((i = 0; i < 300; i++)); do
-		[ -s "$d/ready" ] && break
-		sleep 0.1
-	done
-	REG=127.0.0.1:$(python3 -c 'import json,sys; print(json.load(sys.stdin)["port"])' <"$d/ready")
+	fixture_serve "$d" layout "$d/requests" "$d/layout"
+	REG=127.0.0.1:$(fixture_port "$d")
 	export REG
 }
 
 teardown_file() {
 	[ -n "${FAULT_DIR:-}" ] || return 0
-	local fixture i
-	fixture=$(cat "$FAULT_DIR/fixture.pid")
-	kill "$(cat "$FAULT_DIR/holder.pid")" 2>/dev/null || true
-	for ((i = 0; i < 100; i++)); do
-		kill -0 "$fixture" 2>/dev/null || break
-		sleep 0.1
-	done
-	kill "$fixture" 2>/dev/null || true
-	rm -rf "$FAULT_DIR"
+	fixture_stop "$FAULT_DIR"
 }
 
 # blob_gets REPO DIGEST: how many GETs of the blob the registry answered.

@@ -45,9 +45,7 @@ setup() {
 	TEST_DIR=$(mktemp -d "$SUITE_TMP/test.XXXXXX")
 	BG_PID=
 	[ -z "${FILE_SKIP:-}" ] || skip "$FILE_SKIP"
-	export HOME=$TEST_DIR/home XDG_RUNTIME_DIR=$TEST_DIR/xdg
-	unset DOCKER_CONFIG REGISTRY_AUTH_FILE
-	mkdir -p "$HOME" "$XDG_RUNTIME_DIR"
+	pull_home
 }
 
 reason_is() {
