@@ -63,7 +63,7 @@ assert cfg["socket"] == sys.argv[2], cfg' "$output" "$SOCK" || fail "unexpected 
 	assert_stdout "ERROR INVALID_ARGUMENT Status: the request is not a valid runtime.v1.StatusRequest message"
 	cri_call /runtime.v1.RuntimeService/Version hex:0a05ab
 	assert_stdout_contains "ERROR INVALID_ARGUMENT Version:"
-	alive
+	server_answers
 }
 
 # ---------------------------------------------------------------------------
@@ -124,7 +124,7 @@ assert int(fs["timestamp"]) > 0, fs' "$output" "$PEAPOD_ROOT" || fail "unexpecte
 	cri_call /runtime.v1.ImageService/ListImages hex:0aff
 	assert_stdout_contains "ERROR INVALID_ARGUMENT ListImages:"
 	[ "$(store_state)" = "$before" ] || fail "the store kept something: $(diff <(echo "$before") <(store_state))"
-	alive
+	server_answers
 }
 
 # ---------------------------------------------------------------------------
@@ -211,7 +211,7 @@ assert int(m['page_faults']['value']) > 0, m
 assert m.get('available_bytes') is None, m   # no limit"
 	fi
 	delete_ok usage
-	alive
+	server_answers
 	assert_no_leaks
 }
 
@@ -328,7 +328,7 @@ assert int(peers[0]['rx_bytes']['value']) >= 3 * 42, n"
 		cri_call /runtime.v1.RuntimeService/$m hex:0aff
 		assert_stdout_contains "ERROR INVALID_ARGUMENT $m: the request is not a valid"
 	done
-	alive
+	server_answers
 }
 
 @test "cri api: crictl stats and statsp on a CLI pod's ids" {
@@ -389,7 +389,7 @@ assert sorted(s["attributes"]["metadata"]["name"] for s in d["stats"]) == ["burn
 		grep -qxF -- "$m" <<<"$all" || fail "$m is in the proto, not in cri_methods.c"
 	done
 	[ "$n" -gt 0 ] || fail "every method is served: nothing left UNIMPLEMENTED to check"
-	alive
+	server_answers
 }
 
 # ---------------------------------------------------------------------------

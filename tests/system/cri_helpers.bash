@@ -143,8 +143,8 @@ d = json.loads(sys.argv[2])
 exec(sys.argv[1])' "$1" "$output" || fail "unexpected response: $output"
 }
 
-# alive: the server still answers (without crictl).
-alive() {
+# server_answers: the server still answers (without crictl).
+server_answers() {
 	kill -0 "$CRI_PID" 2>/dev/null || fail "the server died: $(cat "$TEST_DIR/cri.err")"
 	rpc_ok Version '{}'
 }
