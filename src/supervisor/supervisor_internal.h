@@ -211,6 +211,8 @@ struct sup {
 	bool exec_setup[MAX_CLIENTS];
 	bool pause_waits[MAX_CLIENTS];
 	int64_t pause_deadline;
+	/* callbacks->quiet: when it is due (0: not), and when it last ran */
+	int64_t quiet_at, quiet_last;
 	bool frozen;		/* the pod's cgroup is frozen (freeze.c) */
 	bool apps_parallel;	/* the app containers set up at once (no postStart) */
 	struct pull_child pull; /* the image pull under way (image_pull.c) */
