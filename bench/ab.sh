@@ -3,7 +3,7 @@
 # BENCH_B, e.g. a build of the commit before in another BUILD dir) time the
 # same things interleaved, one of each in turn, so that both see the same
 # noise of the machine: a one-container /bin/true pod, `run` to its exit;
-# a 3-container pod, apply -> Ready; its delete. BENCH_RUNS (10) runs after
+# a 3-container pod, apply -> Ready; an exec into it; its delete. BENCH_RUNS (10) runs after
 # a warm-up. Each binary has a private state of its own under one temp dir;
 # nothing is left. Prints a markdown table.
 set -euo pipefail
@@ -72,19 +72,25 @@ for i in $(seq 0 "$RUNS"); do
 		[ "$i" = 1 ] && : >"$TMP/$s.trace"
 		t=$(PEAPOD_TRACE=$TMP/$s.trace in_state $s "$BT" run "$bin" run -f "$TMP/true.yaml")
 		r=$(PEAPOD_TRACE=$TMP/$s.trace in_state $s "$BT" run "$bin" apply -f "$TMP/pod3.yaml" ::: "$bin" wait ab3 --for=condition=Ready)
+		# the first exec into a container, then two more (as a user's, or
+		# bench.sh's 30 after one warm-up): the last two are timed
+		in_state $s "$bin" exec ab3 -c c1 -- /bin/true
+		x=$(for _ in 1 2; do in_state $s "$BT" run "$bin" exec ab3 -c c1 -- /bin/true; done)
 		d=$(PEAPOD_TRACE=$TMP/$s.trace in_state $s "$BT" run "$bin" delete ab3)
 		[ "$i" = 0 ] && continue
 		echo "$t" >>"$TMP/$s.true"
 		echo "$r" >>"$TMP/$s.ready"
 		echo "$d" >>"$TMP/$s.delete"
+		echo "$x" >>"$TMP/$s.exec"
 	done
 done
 stat() { "$BT" stats <"$1" | awk '{printf "%s (%s-%s)", $1, $2, $3}'; }
 med() { "$BT" stats <"$1" | awk '{print $1}'; }
 echo "| ms, median (min-max) of $RUNS, interleaved | before ($A) | after ($B) | after / before |"
 echo "|---|---|---|---|"
-for k in true ready delete; do
+for k in true ready exec delete; do
 	case $k in
+	exec) label="3-container pod, \`exec -c c1 -- /bin/true\` (2nd and 3rd exec of each run)" ;;
 	true) label="one-container /bin/true pod, \`run\` to exit" ;;
 	ready) label="3-container pod, apply -> Ready" ;;
 	delete) label="3-container pod, delete -> gone" ;;

@@ -41,7 +41,11 @@ enum probe_kind { PROBE_STARTUP = 0, PROBE_LIVENESS, PROBE_READINESS, N_PROBES }
 struct exec_cache {
 	bool set;
 	struct pp_exec_target target;
-	char **env;
+	char **env; /* the container's environment, NULL until first needed */
+	/* `peapod exec`'s reply (control.c) for this instance, but its fds:
+	 * the same at every exec; NULL until the first */
+	char *reply;
+	size_t reply_cgroups; /* the cgroup fds it announces */
 	/* the container's peapod-exec (launcher.c), from its first exec
 	 * probe: its socket, pid and pidfd; launcher_failed: it could not be
 	 * made or broke, the probes exec the usual way */
@@ -357,6 +361,9 @@ int sup_launcher_run(struct sup *s, size_t i, char *const *argv, int out_fd, pid
 int sup_launcher_status(int status_fd);
 /* Ends the container's launcher (idempotent). */
 void sup_launcher_stop(struct exec_cache *x);
+/* Container i's environment for an exec, computed at the first and kept
+ * while the instance runs (exec_path.c); NULL with *err on failure. */
+char **sup_exec_env(struct sup *s, size_t i, struct pp_error **err);
 
 /* hooks.c: postStart and preStop. */
 void sup_hooks_init(struct sup *s);
