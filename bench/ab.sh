@@ -97,9 +97,10 @@ for k in true ready exec delete; do
 	esac
 	echo "| $label | $(stat "$TMP/a.$k") | $(stat "$TMP/b.$k") | $(awk -v a="$(med "$TMP/a.$k")" -v b="$(med "$TMP/b.$k")" 'BEGIN{printf "%.2f", b / a}') |"
 done
-# Two steps from the trace (src/util/trace.h): a container's exit as its
+# Steps from the trace (src/util/trace.h): a container's exit as its
 # supervisor sees it, from `ctr X running` (the /bin/true pod) or from
-# `sup stop` (the 3-container pod's delete) to `ctr X exited`.
+# `sup stop` (the 3-container pod's delete) to `ctr X exited`; the CLI to
+# its supervisor's start; the sandbox's infra process.
 steps() { # TRACE FROM-PREFIX: ms from each FROM to the same container's exit
 	sort -n "$1" | awk -v from="$2" '
 		$3 == "sup" && $4 == "stop" { stop[$2] = $1 }
@@ -107,16 +108,26 @@ steps() { # TRACE FROM-PREFIX: ms from each FROM to the same container's exit
 		$3 == "ctr" && $5 == "exited" {
 			if (from == "running" && ($2, $4) in run && $4 == "t") printf "%.3f\n", ($1 - run[$2, $4]) / 1e6
 			if (from == "stop" && $2 in stop && $4 != "t") printf "%.3f\n", ($1 - stop[$2]) / 1e6
-		}' >"$1.$2"
+		}
+		# the CLI (apply, run) to its supervisor running, and the
+		# sandbox: the infra process made and set up
+		$3 == "cli" && ($4 == "run" || $4 == "apply") && NF == 4 { cli = $1 }
+		from == "spawn" && $3 == "sup" && $4 == "start" && cli { printf "%.3f\n", ($1 - cli) / 1e6; cli = 0 }
+		$3 == "sandbox" && $4 == "create" { sb[$2] = $1 }
+		from == "infra" && $3 == "sandbox" && $4 == "infra" && $5 == "up" && $2 in sb { printf "%.3f\n", ($1 - sb[$2]) / 1e6 }
+		' >"$1.$2"
 }
 for s in a b; do
-	steps "$TMP/$s.trace" running
-	steps "$TMP/$s.trace" stop
+	for k in running stop spawn infra; do
+		steps "$TMP/$s.trace" $k
+	done
 done
-for k in running stop; do
+for k in running stop spawn infra; do
 	case $k in
 	running) label="trace: /bin/true container \`running\` -> \`exited\` (its run and exit)" ;;
 	stop) label="trace: delete, \`sup stop\` -> each container \`exited\`" ;;
+	spawn) label="trace: \`cli run\`/\`cli apply\` -> \`sup start\` (manifest read, supervisor forked)" ;;
+	infra) label="trace: \`sandbox create\` -> \`sandbox infra up\` (/dev/shm, infra process made and set up)" ;;
 	esac
 	echo "| $label | $(stat "$TMP/a.trace.$k") | $(stat "$TMP/b.trace.$k") | $(awk -v a="$(med "$TMP/a.trace.$k")" -v b="$(med "$TMP/b.trace.$k")" 'BEGIN{printf "%.2f", b / a}') |"
 done

@@ -97,8 +97,9 @@ inject() {
 	unset PEAPOD_FAULT PEAPOD_FAULT_ONCE
 	# what a fault left: a second delete and gc remove it
 	timeout -k 5 30 "$PEAPOD" delete f >/dev/null 2>&1 || true
-	timeout -k 5 30 "$PEAPOD" gc >/dev/null 2>&1 || {
-		echo "FAIL: $step:$mode: gc failed"
+	timeout -k 5 30 "$PEAPOD" gc >"$TEST_DIR/gc.out" 2>&1 || {
+		echo "FAIL: $step:$mode: gc failed (exit $?):"
+		cat "$TEST_DIR/gc.out"
 		return 1
 	}
 	assert_no_leaks || {
