@@ -685,10 +685,13 @@ static void on_timer(struct sup *s)
 		sup_begin_stop(s, s->pod->spec->termination_grace_period_seconds);
 		return;
 	}
+	/* (not while the pod stops: its memory goes with it, and the stop
+	 * would wait for the release) */
 	if (s->quiet_at && now >= s->quiet_at) {
 		s->quiet_at = 0;
 		s->quiet_last = now;
-		s->callbacks->quiet(s->callbacks->ctx);
+		if (s->stopping == STOP_NONE)
+			s->callbacks->quiet(s->callbacks->ctx);
 	}
 	sup_pause_timer(s, now);
 	sup_hooks_timer(s, now);
