@@ -3,7 +3,7 @@
 # BENCH_B, e.g. a build of the commit before in another BUILD dir) time the
 # same things interleaved, one of each in turn, so that both see the same
 # noise of the machine: a one-container /bin/true pod, `run` to its exit;
-# a 3-container pod, apply -> Ready; its delete. BENCH_RUNS (10) runs after
+# a 3-container pod, apply -> Ready; an exec into it; its delete. BENCH_RUNS (10) runs after
 # a warm-up. Each binary has a private state of its own under one temp dir;
 # nothing is left. Prints a markdown table.
 set -euo pipefail
@@ -72,28 +72,35 @@ for i in $(seq 0 "$RUNS"); do
 		[ "$i" = 1 ] && : >"$TMP/$s.trace"
 		t=$(PEAPOD_TRACE=$TMP/$s.trace in_state $s "$BT" run "$bin" run -f "$TMP/true.yaml")
 		r=$(PEAPOD_TRACE=$TMP/$s.trace in_state $s "$BT" run "$bin" apply -f "$TMP/pod3.yaml" ::: "$bin" wait ab3 --for=condition=Ready)
+		# the first exec into a container, then two more (as a user's, or
+		# bench.sh's 30 after one warm-up): the last two are timed
+		in_state $s "$bin" exec ab3 -c c1 -- /bin/true
+		x=$(for _ in 1 2; do in_state $s "$BT" run "$bin" exec ab3 -c c1 -- /bin/true; done)
 		d=$(PEAPOD_TRACE=$TMP/$s.trace in_state $s "$BT" run "$bin" delete ab3)
 		[ "$i" = 0 ] && continue
 		echo "$t" >>"$TMP/$s.true"
 		echo "$r" >>"$TMP/$s.ready"
 		echo "$d" >>"$TMP/$s.delete"
+		echo "$x" >>"$TMP/$s.exec"
 	done
 done
 stat() { "$BT" stats <"$1" | awk '{printf "%s (%s-%s)", $1, $2, $3}'; }
 med() { "$BT" stats <"$1" | awk '{print $1}'; }
 echo "| ms, median (min-max) of $RUNS, interleaved | before ($A) | after ($B) | after / before |"
 echo "|---|---|---|---|"
-for k in true ready delete; do
+for k in true ready exec delete; do
 	case $k in
+	exec) label="3-container pod, \`exec -c c1 -- /bin/true\` (2nd and 3rd exec of each run)" ;;
 	true) label="one-container /bin/true pod, \`run\` to exit" ;;
 	ready) label="3-container pod, apply -> Ready" ;;
 	delete) label="3-container pod, delete -> gone" ;;
 	esac
 	echo "| $label | $(stat "$TMP/a.$k") | $(stat "$TMP/b.$k") | $(awk -v a="$(med "$TMP/a.$k")" -v b="$(med "$TMP/b.$k")" 'BEGIN{printf "%.2f", b / a}') |"
 done
-# Two steps from the trace (src/util/trace.h): a container's exit as its
+# Steps from the trace (src/util/trace.h): a container's exit as its
 # supervisor sees it, from `ctr X running` (the /bin/true pod) or from
-# `sup stop` (the 3-container pod's delete) to `ctr X exited`.
+# `sup stop` (the 3-container pod's delete) to `ctr X exited`; the CLI to
+# its supervisor's start; the sandbox's infra process.
 steps() { # TRACE FROM-PREFIX: ms from each FROM to the same container's exit
 	sort -n "$1" | awk -v from="$2" '
 		$3 == "sup" && $4 == "stop" { stop[$2] = $1 }
@@ -101,16 +108,26 @@ steps() { # TRACE FROM-PREFIX: ms from each FROM to the same container's exit
 		$3 == "ctr" && $5 == "exited" {
 			if (from == "running" && ($2, $4) in run && $4 == "t") printf "%.3f\n", ($1 - run[$2, $4]) / 1e6
 			if (from == "stop" && $2 in stop && $4 != "t") printf "%.3f\n", ($1 - stop[$2]) / 1e6
-		}' >"$1.$2"
+		}
+		# the CLI (apply, run) to its supervisor running, and the
+		# sandbox: the infra process made and set up
+		$3 == "cli" && ($4 == "run" || $4 == "apply") && NF == 4 { cli = $1 }
+		from == "spawn" && $3 == "sup" && $4 == "start" && cli { printf "%.3f\n", ($1 - cli) / 1e6; cli = 0 }
+		$3 == "sandbox" && $4 == "create" { sb[$2] = $1 }
+		from == "infra" && $3 == "sandbox" && $4 == "infra" && $5 == "up" && $2 in sb { printf "%.3f\n", ($1 - sb[$2]) / 1e6 }
+		' >"$1.$2"
 }
 for s in a b; do
-	steps "$TMP/$s.trace" running
-	steps "$TMP/$s.trace" stop
+	for k in running stop spawn infra; do
+		steps "$TMP/$s.trace" $k
+	done
 done
-for k in running stop; do
+for k in running stop spawn infra; do
 	case $k in
 	running) label="trace: /bin/true container \`running\` -> \`exited\` (its run and exit)" ;;
 	stop) label="trace: delete, \`sup stop\` -> each container \`exited\`" ;;
+	spawn) label="trace: \`cli run\`/\`cli apply\` -> \`sup start\` (manifest read, supervisor forked)" ;;
+	infra) label="trace: \`sandbox create\` -> \`sandbox infra up\` (/dev/shm, infra process made and set up)" ;;
 	esac
 	echo "| $label | $(stat "$TMP/a.trace.$k") | $(stat "$TMP/b.trace.$k") | $(awk -v a="$(med "$TMP/a.trace.$k")" -v b="$(med "$TMP/b.trace.$k")" 'BEGIN{printf "%.2f", b / a}') |"
 done

@@ -88,8 +88,11 @@ static int apply_or_replace(int argc, char **argv, bool replace)
 		pp_manifest_set_free(&set);
 		return CLI_EXIT_USAGE;
 	}
-	struct pp_apply_opts o = {
-	    .store_root = root, .network = network, .force = force, .recreate = replace};
+	struct pp_apply_opts o = {.store_root = root,
+				  .network = network,
+				  .force = force,
+				  .recreate = replace,
+				  .short_lived_caller = true};
 	int r = pp_set_apply(&set, &o, cli_report, NULL);
 	if (pp_workloads_apply(&set, cli_report, NULL) < 0)
 		r = -1;

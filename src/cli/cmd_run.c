@@ -195,8 +195,11 @@ int cmd_run(int argc, char **argv)
 	sigprocmask(SIG_BLOCK, &stop, &old);
 	cleanup_close int sigfd = signalfd(-1, &stop, SFD_CLOEXEC | SFD_NONBLOCK);
 
-	struct pp_apply_opts ao = {
-	    .store_root = o.root, .manifest = text, .manifest_len = text_len, .network = o.network};
+	struct pp_apply_opts ao = {.store_root = o.root,
+				   .manifest = text,
+				   .manifest_len = text_len,
+				   .network = o.network,
+				   .short_lived_caller = true};
 	struct pp_run_output out = {.record = print_record, .event = print_event, .ctx = &o};
 	struct pp_run_outcome res;
 	int r = pp_pod_run(spec, &ao, sigfd, &out, &res, &err);

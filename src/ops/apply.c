@@ -106,7 +106,8 @@ int pp_pod_apply(struct pp_pod *spec, const struct pp_apply_opts *opts, char **u
 		pp_pod_free(spec);
 		return -1;
 	}
-	pid_t a = pp_supervisor_spawn(spec, opts->store_root, lock, sync[1], sync[0]);
+	bool once = opts->short_lived_caller;
+	pid_t a = pp_supervisor_spawn(spec, opts->store_root, lock, sync[1], sync[0], once);
 	int fork_errno = errno;
 	close(sync[1]);
 	cleanup_close int rd = sync[0];
@@ -115,9 +116,10 @@ int pp_pod_apply(struct pp_pod *spec, const struct pp_apply_opts *opts, char **u
 		pp_state_remove(ns, name, uid, NULL);
 		return pp_error_set(err, fork_errno, "fork");
 	}
-	while (waitpid(a, NULL, 0) < 0 && errno == EINTR)
+	while (!once && waitpid(a, NULL, 0) < 0 && errno == EINTR)
 		;
-	/* Only the supervisor holds the lock now. */
+	/* Only the supervisor holds the lock now (and the intermediate
+	 * process until it exits, at once). */
 	cleanup_closep(&lock);
 	if (pp_supervisor_read_report(rd, err) < 0) {
 		if ((*err)->status == ECHILD)

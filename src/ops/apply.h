@@ -30,6 +30,12 @@ struct pp_apply_opts {
 	/* replace --force: every pod of the input that exists is deleted
 	 * first (graceful stop), then made anew ("replaced") */
 	bool recreate;
+	/* The caller is short-lived (the CLI): the supervisor is forked once,
+	 * its child until it exits (supervisor.h's pp_supervisor_spawn), not
+	 * through an intermediate process. Never for a long-lived caller (the
+	 * node, a controller, the CRI server): its supervisors' exits would
+	 * leave it zombies. */
+	bool short_lived_caller;
 };
 
 /* What pp_pod_apply returns for a request at odds with its manifest (bad

@@ -463,6 +463,7 @@ int pp_pod_instance_spawn_container(struct pp_pod_instance *pod, size_t i, struc
 	}
 	if (prepare_start(pod, c, &s, err) < 0)
 		goto fail;
+	pp_trace("ctr %s prepared", c->spec->name);
 
 	const char *lower[PP_IMAGE_MAX_LAYERS];
 	size_t n_lower = 0;

@@ -280,6 +280,7 @@ int pp_container_spawn(const struct pp_container_config *cfg, struct pp_containe
 	cleanup_close int sock_parent = sock[0];
 	cleanup_close int sock_child = sock[1];
 	int pidfd = -1;
+	pp_trace("ctr %s clone", name);
 	pid_t pid = clone_child(cfg, &pidfd, err);
 	if (pid == 0)
 		child_main(cfg, &filter, sync_wr, sock_child); /* never returns */

@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <linux/sched.h>
 #include <net/if.h>
+#include <poll.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
@@ -22,6 +23,7 @@
 #include "util/child_report.h"
 #include "util/cleanup.h"
 #include "util/proc.h"
+#include "util/trace.h"
 
 /* Brings up "lo" in the current network namespace. */
 static int loopback_up(void)
@@ -98,6 +100,25 @@ static int infra_confine(int root_fd)
 	return prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
 }
 
+/* The pod's namespaces set up from inside them (hostname, loopback, the IPC
+ * sysctls), by whichever process is in them; returns an error text or NULL.
+ * The IPC sysctls show the namespace of the process that opens them. The
+ * net.* ones wait for the pod's network (sysctl.h). */
+static const char *namespaces_setup(const struct pp_infra_config *cfg)
+{
+	if ((cfg->clone_flags & CLONE_NEWUTS) && cfg->hostname &&
+	    sethostname(cfg->hostname, strlen(cfg->hostname)) < 0)
+		return "set the hostname";
+	if ((cfg->clone_flags & CLONE_NEWNET) && loopback_up() < 0)
+		return "bring up the loopback interface";
+	for (size_t i = 0; i < cfg->n_sysctls; i++)
+		if (!pp_sysctl_is_net(cfg->sysctls[i].key) && pp_sysctl_write(&cfg->sysctls[i]) < 0)
+			return "set a sysctl";
+	return NULL;
+}
+
+static const char *infra_identity(int parent_pidfd);
+
 /* The child's setup; returns an error text or NULL. */
 #define PP_INFRA_MAX_CGROUP_FDS 16
 
@@ -116,25 +137,30 @@ static const char *infra_setup(const struct pp_infra_config *cfg)
 		if (!ok)
 			return "set oom_score_adj";
 	}
-	if ((cfg->clone_flags & CLONE_NEWUTS) && cfg->hostname &&
-	    sethostname(cfg->hostname, strlen(cfg->hostname)) < 0)
-		return "set the hostname";
-	if ((cfg->clone_flags & CLONE_NEWNET) && loopback_up() < 0)
-		return "bring up the loopback interface";
-	/* The IPC sysctls show the namespace of the process that opens them:
-	 * ours, the pod's. The net.* ones wait for the pod's network (sysctl.h). */
-	for (size_t i = 0; i < cfg->n_sysctls; i++)
-		if (!pp_sysctl_is_net(cfg->sysctls[i].key) && pp_sysctl_write(&cfg->sysctls[i]) < 0)
-			return "set a sysctl";
-	/* Its own session: a Ctrl-C on the terminal of `peapod run` goes to
-	 * peapod, which stops the pod in order, not straight to this process. */
+	const char *fail = namespaces_setup(cfg);
+	if (fail != NULL)
+		return fail;
+	return infra_identity(-1);
+}
+
+/* What the infra process is, set by itself in either way: its own session
+ * (a Ctrl-C on the terminal of `peapod run` goes to peapod, which stops the
+ * pod in order, not straight to this process), its name, its death with
+ * its parent. */
+static const char *infra_identity(int parent_pidfd)
+{
 	setsid();
 	/* The name ps shows: every process peapod leaves running says what it is. */
 	prctl(PR_SET_NAME, PP_INFRA_NAME, 0, 0, 0);
 	/* Dies with its parent (the pod's supervisor): a pod without a
 	 * supervisor is cleaned up as a whole. PDEATHSIG is per parent thread:
-	 * the supervisor is single-threaded. */
+	 * the supervisor is single-threaded. A parent that does not wait for
+	 * us may be gone already: its pidfd says so (getppid cannot, as PID 1
+	 * of a pod's PID namespace sees 0 either way). */
 	prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+	struct pollfd gone = {.fd = parent_pidfd, .events = POLLIN};
+	if (parent_pidfd >= 0 && poll(&gone, 1, 0) != 0)
+		_exit(1);
 	return NULL;
 }
 
@@ -168,6 +194,49 @@ static int write_oom_score_adj(pid_t pid, int value, struct pp_error **err)
 	if (fd < 0 || write(fd, text, (size_t)n) != n)
 		return pp_error_set(err, errno, "infra process: set oom_score_adj");
 	return 0;
+}
+
+/* The pod's namespaces set up by the caller from inside them, through the
+ * new process's pidfd, and straight back (it is single-threaded, as
+ * util/netns.h's visits): nothing waits for the infra process to be
+ * scheduled, it only has to exist. */
+static int setup_from_parent(const struct pp_infra_config *cfg, pid_t child, int pidfd,
+			     struct pp_error **err)
+{
+	static const struct {
+		int flag;
+		const char *path;
+	} kinds[] = {{CLONE_NEWNET, "/proc/self/ns/net"},
+		     {CLONE_NEWUTS, "/proc/self/ns/uts"},
+		     {CLONE_NEWIPC, "/proc/self/ns/ipc"}};
+	enum { N_KINDS = sizeof(kinds) / sizeof(kinds[0]) };
+	if (cfg->set_oom_score_adj && write_oom_score_adj(child, cfg->oom_score_adj, err) < 0)
+		return -1;
+	int ns = cfg->clone_flags & (CLONE_NEWNET | CLONE_NEWUTS | CLONE_NEWIPC);
+	if (ns == 0)
+		return 0;
+	int home[N_KINDS] = {-1, -1, -1};
+	int r = 0;
+	for (size_t k = 0; k < N_KINDS && r == 0; k++)
+		if ((ns & kinds[k].flag) &&
+		    (home[k] = open(kinds[k].path, O_RDONLY | O_CLOEXEC)) < 0)
+			r = pp_error_set(err, errno, "open %s", kinds[k].path);
+	if (r == 0 && setns(pidfd, ns) < 0)
+		r = pp_error_set(err, errno, "enter the pod's namespaces");
+	else if (r == 0) {
+		const char *fail = namespaces_setup(cfg);
+		if (fail != NULL)
+			r = pp_error_set(err, errno, "%s", fail);
+		/* Everything else this process does would happen in the pod's
+		 * namespaces: failing to come back is fatal. */
+		for (size_t k = 0; k < N_KINDS; k++)
+			if (home[k] >= 0 && setns(home[k], kinds[k].flag) < 0)
+				abort();
+	}
+	for (size_t k = 0; k < N_KINDS; k++)
+		if (home[k] >= 0)
+			close(home[k]);
+	return r;
 }
 
 /* In a new user namespace, the child waits for its maps (until then its ids
@@ -223,6 +292,11 @@ int pp_infra_start(const struct pp_infra_config *cfg, pid_t *pid, int *pidfd, in
 	sigaddset(&block, SIGINT);
 	sigprocmask(SIG_BLOCK, &block, &old);
 
+	/* Without a user namespace the caller sets the namespaces up itself
+	 * (setup_from_parent) and does not wait for the child; with one, the
+	 * child waits for its maps and reports its set-up. */
+	bool in_parent = cfg->id_count == 0;
+	cleanup_close int parent_pidfd = in_parent ? (int)syscall(SYS_pidfd_open, getpid(), 0) : -1;
 	int fd = -1;
 	/* Born in the pod's cgroup2 cgroup, it moves itself into the v1 ones
 	 * (no migration of a thread group, so no RCU grace period to wait). */
@@ -236,7 +310,7 @@ int pp_infra_start(const struct pp_infra_config *cfg, pid_t *pid, int *pidfd, in
 			fail = become_userns_root(go[0]);
 		}
 		if (fail == NULL)
-			fail = infra_setup(cfg);
+			fail = in_parent ? infra_identity(parent_pidfd) : infra_setup(cfg);
 		if (fail)
 			pp_child_report_errno(ready[1], errno, fail);
 		int keep[PP_INFRA_MAX_CGROUP_FDS + 3] = {ready[1], root_fd, program};
@@ -288,7 +362,9 @@ int pp_infra_start(const struct pp_infra_config *cfg, pid_t *pid, int *pidfd, in
 		}
 		*userns_fd = steal_fd(&ns);
 	}
-	int r = pp_child_report_read(ready[0], false, err);
+	pp_trace("sandbox infra cloned");
+	int r = in_parent ? setup_from_parent(cfg, child, fd, err)
+			  : pp_child_report_read(ready[0], false, err);
 	close(ready[0]);
 	if (r < 0) {
 		pp_infra_stop(fd);

@@ -33,8 +33,12 @@ struct pp_infra_config {
 	uint32_t id_base, id_count;
 };
 
-/* Returns once the infra process holds its namespaces and is set up; with
- * id_count, *userns_fd is its user namespace (else -1). */
+/* Returns once the infra process holds its namespaces and they are set up
+ * (hostname, loopback, IPC sysctls): by the caller, which enters them
+ * through the new pidfd and comes back (it must be single-threaded), not
+ * waiting for the child to run; with id_count by the child in its user
+ * namespace, which reports. With id_count, *userns_fd is its user
+ * namespace (else -1). */
 int pp_infra_start(const struct pp_infra_config *cfg, pid_t *pid, int *pidfd, int *userns_fd,
 		   struct pp_error **err);
 

@@ -1,6 +1,7 @@
 /* A pod's sysctls. Each is written in the pod's own namespace: the IPC ones
- * (kernel.shm*, kernel.msg*, kernel.sem, fs.mqueue.*) by the infra process
- * when it starts, the net.* ones by the supervisor once the pod's network is
+ * (kernel.shm*, kernel.msg*, kernel.sem, fs.mqueue.*) when the infra process
+ * is made (infra.h: by the supervisor in its namespaces, or by the infra
+ * process itself in a user namespace), the net.* ones by the supervisor once the pod's network is
  * set up, as containerd does it (network namespace, CNI ADD, then the
  * sandbox container whose OCI spec carries the sysctls): so a sysctl of the
  * pod's interface (net.ipv4.conf.eth0.*) finds eth0. */

@@ -128,12 +128,24 @@ static void exec_reply(struct sup *s, size_t k, const char *name)
 		return;
 	}
 	cleanup_error struct pp_error *err = NULL;
-	cleanup_strv char **env = NULL;
+	size_t i = (size_t)(c - pod->containers);
+	struct exec_cache *x = &s->run[i].exec;
+	char **env = NULL;
 	int *cg = NULL;
 	size_t n_cg = 0;
-	if (pp_pod_container_env(pod, c, &env, &err) < 0 ||
-	    pp_cgroup_procs_fds(c->cgroup, &cg, &n_cg, &err) < 0) {
+	if (pp_cgroup_procs_fds(c->cgroup, &cg, &n_cg, &err) < 0) {
 		reply_error(fd, "container %s: %s", name, err->msg);
+		return;
+	}
+	/* The same text at every exec into this instance: encoded once (the
+	 * reply is most of what the supervisor does before it answers). */
+	if (x->reply != NULL && x->reply_cgroups != n_cg) {
+		free(x->reply);
+		x->reply = NULL;
+	}
+	if (x->reply == NULL && (env = sup_exec_env(s, i, &err)) == NULL) {
+		reply_error(fd, "container %s: %s", name, err->msg);
+		pp_cgroup_procs_fds_close(cg, n_cg);
 		return;
 	}
 	/* exec compiles the filter where the pod's were: it finds them cached. */
@@ -146,13 +158,17 @@ static void exec_reply(struct sup *s, size_t k, const char *name)
 	    .cgroup_procs_fds = cg,
 	    .n_cgroup_procs_fds = n_cg,
 	};
-	cleanup_free char *text = NULL;
 	int fds[PP_CTL_MAX_FDS];
 	size_t n_fds = 0;
-	if (pp_ctl_exec_reply_encode(&r, &text, fds, &n_fds, &err) < 0) {
+	if (x->reply == NULL && pp_ctl_exec_reply_encode(&r, &x->reply, fds, &n_fds, &err) < 0) {
 		reply_error(fd, "container %s: %s", name, err->msg);
 	} else {
-		reply(fd, text, fds, n_fds);
+		x->reply_cgroups = n_cg;
+		fds[0] = c->pidfd;
+		if (n_cg > 0)
+			memcpy(fds + 1, cg, n_cg * sizeof(int));
+		n_fds = 1 + n_cg;
+		reply(fd, x->reply, fds, n_fds);
 		s->exec_setup[k] = true;
 	}
 	pp_cgroup_procs_fds_close(cg, n_cg);

@@ -189,6 +189,16 @@ static void on_running(void *ctx)
 	pp_mem_release_file_pages();
 }
 
+/* The control requests (execs above all: their reply's encoding, the
+ * seccomp profile's JSON) brought code back in and grew the heap: given
+ * back again, as at start, once they are over. */
+static void on_quiet(void *ctx)
+{
+	(void)ctx;
+	malloc_trim(0);
+	pp_mem_release_file_pages();
+}
+
 /* Everything of the pod but its record goes before the clients learn that
  * the supervisor is done. */
 static void on_finish(void *ctx)
@@ -268,6 +278,7 @@ static __attribute__((noreturn)) void supervisor_main(struct pp_pod *spec, const
 	    .finish = on_finish,
 	    .reopen_log = on_reopen_log,
 	    .container_removed = on_container_removed,
+	    .quiet = on_quiet,
 	    .ctx = &d,
 	    .status_path = status,
 	    .ctl_fd = ctl,
@@ -315,7 +326,7 @@ int pp_supervisor_read_report(int fd, struct pp_error **err)
 }
 
 pid_t pp_supervisor_spawn(struct pp_pod *spec, const char *store_root, int lock_fd, int sync_fd,
-			  int parent_fd)
+			  int parent_fd, bool once)
 {
 	pid_t a = fork();
 	if (a != 0)
@@ -324,6 +335,8 @@ pid_t pp_supervisor_spawn(struct pp_pod *spec, const char *store_root, int lock_
 	 * supervisor belongs to no terminal and is reparented to init. */
 	close(parent_fd);
 	setsid();
+	if (once)
+		supervisor_main(spec, store_root, lock_fd, sync_fd);
 	pid_t b = fork();
 	if (b != 0)
 		_exit(b < 0);

@@ -24,7 +24,17 @@ void sup_exec_cache_clear(struct sup *s, size_t i)
 	sup_launcher_stop(x);
 	pp_exec_target_close(&x->target);
 	strv_free(x->env);
+	free(x->reply);
 	*x = EXEC_CACHE_INIT;
+}
+
+char **sup_exec_env(struct sup *s, size_t i, struct pp_error **err)
+{
+	struct exec_cache *x = &s->run[i].exec;
+	if (x->env == NULL &&
+	    pp_pod_container_env(s->pod, &s->pod->containers[i], &x->env, err) < 0)
+		return NULL;
+	return x->env;
 }
 
 /* What an exec into container i takes (its namespaces, root and
@@ -36,8 +46,7 @@ static int exec_cache(struct sup *s, size_t i, struct pp_error **err)
 	struct exec_cache *x = &s->run[i].exec;
 	if (x->set)
 		return 0;
-	if (pp_exec_target_open(c->pidfd, &x->target, err) < 0 ||
-	    pp_pod_container_env(s->pod, c, &x->env, err) < 0) {
+	if (pp_exec_target_open(c->pidfd, &x->target, err) < 0 || sup_exec_env(s, i, err) == NULL) {
 		sup_exec_cache_clear(s, i);
 		return -1;
 	}

@@ -653,6 +653,8 @@ static void arm_timer(struct sup *s)
 		next = s->active_deadline;
 	if (s->pause_deadline && (next == 0 || s->pause_deadline < next))
 		next = s->pause_deadline;
+	if (s->quiet_at && (next == 0 || s->quiet_at < next))
+		next = s->quiet_at;
 	struct itimerspec its = {0};
 	if (next) {
 		if (next <= 0)
@@ -682,6 +684,14 @@ static void on_timer(struct sup *s)
 		s->reason = "DeadlineExceeded";
 		sup_begin_stop(s, s->pod->spec->termination_grace_period_seconds);
 		return;
+	}
+	/* (not while the pod stops: its memory goes with it, and the stop
+	 * would wait for the release) */
+	if (s->quiet_at && now >= s->quiet_at) {
+		s->quiet_at = 0;
+		s->quiet_last = now;
+		if (s->stopping == STOP_NONE)
+			s->callbacks->quiet(s->callbacks->ctx);
 	}
 	sup_pause_timer(s, now);
 	sup_hooks_timer(s, now);
@@ -738,6 +748,16 @@ static bool finished(const struct sup *s)
 	return s->stopping != STOP_NONE && !any_running(s, false) && !any_running(s, true);
 }
 
+/* A control request served: callbacks->quiet once the socket is quiet. */
+static void note_request(struct sup *s)
+{
+	if (s->callbacks->quiet == NULL)
+		return;
+	int64_t at = pp_monotonic_ns() + PP_SUP_QUIET_MS * (PP_NSEC_PER_SEC / 1000);
+	int64_t earliest = s->quiet_last + PP_SUP_QUIET_MIN_INTERVAL_MS * (PP_NSEC_PER_SEC / 1000);
+	s->quiet_at = s->quiet_last && at < earliest ? earliest : at;
+}
+
 static void dispatch(struct sup *s, uint64_t tag)
 {
 	uint64_t index = tag & TAG_INDEX_MASK;
@@ -763,6 +783,7 @@ static void dispatch(struct sup *s, uint64_t tag)
 		break;
 	case TAG_CLIENT:
 		sup_ctl_request(s, i);
+		note_request(s);
 		break;
 	case TAG_PROBE:
 		sup_probe_event(s, index);

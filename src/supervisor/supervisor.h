@@ -60,10 +60,20 @@ struct pp_supervisor_callbacks {
 	int (*reopen_log)(void *ctx, const struct pp_pod_container *c, struct pp_error **err);
 	/* CRI container c is about to be removed: its log is closed. */
 	void (*container_removed)(void *ctx, const struct pp_pod_container *c);
+	/* The control socket has been quiet for a while after requests (an
+	 * exec, a CRI call): what serving them touched may be given back. At
+	 * most once per PP_SUP_QUIET_MIN_INTERVAL_MS. */
+	void (*quiet)(void *ctx);
 	void *ctx;
 	const char *status_path; /* status.json written on every change; NULL: none */
 	int ctl_fd;		 /* listening control socket, -1: none */
 };
+
+/* How long the control socket stays quiet before quiet() is called, and
+ * the least time between two calls (kubelet's exec probes through the CRI
+ * come every few seconds: their pages stay). */
+#define PP_SUP_QUIET_MS 500
+#define PP_SUP_QUIET_MIN_INTERVAL_MS 10000
 
 enum pp_pod_phase { PP_PHASE_SUCCEEDED = 0, PP_PHASE_FAILED, PP_PHASE_STOPPED };
 
@@ -86,9 +96,13 @@ int pp_supervisor_run(struct pp_pod_instance *pod, const struct pp_supervisor_ca
  * and reports on sync_fd once the pod is up or why it could not be; the
  * child closes parent_fd (the caller's end of that pipe). Returns the pid
  * of the intermediate child, which exits at once (to be waited for), or -1
- * with errno. */
+ * with errno. With once, the supervisor is forked once, a child of the
+ * caller until the caller exits (then of init, as it would have been): a
+ * short-lived caller (the CLI) saves a process start and a wait on the
+ * pod's way up; the pid returned is the supervisor's, not to be waited
+ * for (a zombie at worst until the caller exits). */
 pid_t pp_supervisor_spawn(struct pp_pod *spec, const char *store_root, int lock_fd, int sync_fd,
-			  int parent_fd);
+			  int parent_fd, bool once);
 
 /* Reads the supervisor's report from fd until it is closed: 0 when the pod
  * is up, else its error (status ECHILD: it died without a word). */

@@ -41,7 +41,11 @@ enum probe_kind { PROBE_STARTUP = 0, PROBE_LIVENESS, PROBE_READINESS, N_PROBES }
 struct exec_cache {
 	bool set;
 	struct pp_exec_target target;
-	char **env;
+	char **env; /* the container's environment, NULL until first needed */
+	/* `peapod exec`'s reply (control.c) for this instance, but its fds:
+	 * the same at every exec; NULL until the first */
+	char *reply;
+	size_t reply_cgroups; /* the cgroup fds it announces */
 	/* the container's peapod-exec (launcher.c), from its first exec
 	 * probe: its socket, pid and pidfd; launcher_failed: it could not be
 	 * made or broke, the probes exec the usual way */
@@ -211,6 +215,8 @@ struct sup {
 	bool exec_setup[MAX_CLIENTS];
 	bool pause_waits[MAX_CLIENTS];
 	int64_t pause_deadline;
+	/* callbacks->quiet: when it is due (0: not), and when it last ran */
+	int64_t quiet_at, quiet_last;
 	bool frozen;		/* the pod's cgroup is frozen (freeze.c) */
 	bool apps_parallel;	/* the app containers set up at once (no postStart) */
 	struct pull_child pull; /* the image pull under way (image_pull.c) */
@@ -355,6 +361,9 @@ int sup_launcher_run(struct sup *s, size_t i, char *const *argv, int out_fd, pid
 int sup_launcher_status(int status_fd);
 /* Ends the container's launcher (idempotent). */
 void sup_launcher_stop(struct exec_cache *x);
+/* Container i's environment for an exec, computed at the first and kept
+ * while the instance runs (exec_path.c); NULL with *err on failure. */
+char **sup_exec_env(struct sup *s, size_t i, struct pp_error **err);
 
 /* hooks.c: postStart and preStop. */
 void sup_hooks_init(struct sup *s);

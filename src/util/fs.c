@@ -12,20 +12,46 @@
 
 #define TRASH_DIR_MODE 0700
 
+/* path's parent, or NULL when there is none to make: "/x", "x". */
+static char *parent_of(const char *path)
+{
+	char *p = xstrdup(path);
+	size_t n = strlen(p);
+	while (n > 1 && p[n - 1] == '/')
+		p[--n] = '\0';
+	char *slash = strrchr(p, '/');
+	while (slash != NULL && slash > p && slash[-1] == '/')
+		slash--;
+	if (slash == NULL || slash == p) {
+		free(p);
+		return NULL;
+	}
+	*slash = '\0';
+	return p;
+}
+
+/* From the leaf up: where the parent exists (nearly always) it is one
+ * mkdir. A walk down from "/" takes the lock of every directory on the way
+ * (an EEXIST is found under the parent's inode lock): "/", /tmp, /var/lib,
+ * which every process making a file there takes too, and on a busy machine
+ * each is a wait. */
 int pp_mkdir_p(const char *path, mode_t mode, struct pp_error **err)
 {
-	cleanup_free char *p = xstrdup(path);
-	for (char *s = p + 1;; s++) {
-		if (*s != '/' && *s != '\0')
-			continue;
-		char c = *s;
-		*s = '\0';
-		if (mkdir(p, mode) < 0 && errno != EEXIST)
-			return pp_error_set(err, errno, "mkdir %s", p);
-		*s = c;
-		if (c == '\0')
-			break;
+	int r = mkdir(path, mode);
+	if (r < 0 && errno == ENOENT) {
+		/* a missing parent: made first, then this one again */
+		cleanup_free char *parent = parent_of(path);
+		if (parent == NULL)
+			return pp_error_set(err, ENOENT, "mkdir %s", path);
+		if (pp_mkdir_p(parent, mode, err) < 0)
+			return -1;
+		r = mkdir(path, mode);
 	}
+	if (r == 0)
+		return 0;
+	if (errno != EEXIST)
+		return pp_error_set(err, errno, "mkdir %s", path);
+	/* there already: a directory (or a link to one)? */
 	struct stat st;
 	if (stat(path, &st) < 0)
 		return pp_error_set(err, errno, "stat %s", path);

@@ -79,6 +79,44 @@ static void touch(const char *dir, const char *name)
 	fclose(f);
 }
 
+/* mkdir -p from the leaf up: every missing parent made, with the mode;
+ * what exists already is fine if a directory; a file on the way named. */
+static void test_mkdir_p(void **state)
+{
+	(void)state;
+	struct pp_error *err = NULL;
+	mode_t old_umask = umask(022);
+	cleanup_free char *deep = xasprintf("%s/mk/a/b/c", base);
+	assert_int_equal(pp_mkdir_p(deep, 0750, &err), 0);
+	struct stat st;
+	assert_int_equal(stat(deep, &st), 0);
+	assert_true(S_ISDIR(st.st_mode));
+	cleanup_free char *mid = xasprintf("%s/mk/a", base);
+	assert_int_equal(stat(mid, &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0750);
+	umask(old_umask);
+	/* again, and with trailing and doubled slashes */
+	assert_int_equal(pp_mkdir_p(deep, 0755, &err), 0);
+	cleanup_free char *slashes = xasprintf("%s/mk//a/b/d//", base);
+	assert_int_equal(pp_mkdir_p(slashes, 0755, &err), 0);
+	cleanup_free char *d = xasprintf("%s/mk/a/b/d", base);
+	assert_int_equal(stat(d, &st), 0);
+	assert_true(S_ISDIR(st.st_mode));
+	assert_int_equal(pp_mkdir_p("/", 0755, &err), 0);
+	/* a file where a directory should be, at the end or on the way */
+	touch(base, "mkfile");
+	cleanup_free char *file = xasprintf("%s/mkfile", base);
+	assert_int_equal(pp_mkdir_p(file, 0755, &err), -1);
+	assert_int_equal(err->status, ENOTDIR);
+	assert_non_null(strstr(err->msg, "mkfile"));
+	pp_error_free(&err);
+	cleanup_free char *below = xasprintf("%s/mkfile/x/y", base);
+	assert_int_equal(pp_mkdir_p(below, 0755, &err), -1);
+	assert_int_equal(err->status, ENOTDIR);
+	assert_non_null(strstr(err->msg, "mkfile/x"));
+	pp_error_free(&err);
+}
+
 /* Every entry once, never "." or "..", in whatever order readdir gives. */
 static void test_dir_lists_entries(void **state)
 {
@@ -429,6 +467,7 @@ int main(void)
 	    cmocka_unit_test(test_clock),
 	    cmocka_unit_test(test_mntns_visit),
 	    cmocka_unit_test(test_path_clean),
+	    cmocka_unit_test(test_mkdir_p),
 	    cmocka_unit_test(test_dir_lists_entries),
 	    cmocka_unit_test(test_dir_missing_and_errors),
 	    cmocka_unit_test(test_digest_vectors),
