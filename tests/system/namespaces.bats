@@ -169,6 +169,9 @@ touch /sync/b-done
 }
 
 @test "with shareProcessNamespace PID 1 is the infra and containers see each other" {
+	# (b takes a's lowest pid with the token: its shell; a's await forks
+	# short-lived subshells with the same command line, and /proc/13 sorts
+	# before /proc/2: a loaded run once picked one that was gone)
 	run_pod <<<"$(sync_pod pid-shared a '
 : token-a
 echo "a: secret of a" > /tmp/secret-a
@@ -179,7 +182,7 @@ await b-done 200
 ' b '
 await a-up 100
 echo "pid1 `cat /proc/1/comm`"
-a=`grep -l "token[-]a" /proc/[0-9]*/cmdline 2>/dev/null | head -1 | cut -d/ -f3`
+a=`grep -l "token[-]a" /proc/[0-9]*/cmdline 2>/dev/null | cut -d/ -f3 | sort -n | head -1`
 if [ -n "$a" ]; then echo "sees a"; cat /proc/$a/root/tmp/secret-a; fi
 [ -e /tmp/secret-a ] || echo "own /tmp has no secret-a"
 touch /sync/b-done
