@@ -5,6 +5,7 @@
 #include <signal.h>
 #include <stdbool.h>
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -102,7 +103,9 @@ static int once_dirfd(const char *path, const char **base)
 	return kept(&once_dir, dir, O_RDONLY | O_DIRECTORY);
 }
 
-/* Whether this is the first time (the once-file made now). */
+/* Whether this is the first time (the once-file made now, holding the
+ * pid of the process the fault fires in: a test can tell it from one a
+ * verb started after). */
 static bool first_time(int dfd, const char *base)
 {
 	if (dfd < 0)
@@ -110,6 +113,7 @@ static bool first_time(int dfd, const char *base)
 	int fd = openat(dfd, base, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
 	if (fd < 0)
 		return false;
+	(void)dprintf(fd, "%d\n", (int)getpid());
 	close(fd);
 	return true;
 }

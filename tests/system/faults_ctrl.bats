@@ -95,8 +95,18 @@ ctrl_inject() {
 		return 1
 	}
 	if [ "$mode" = kill ]; then
-		# the controller died: nothing runs it until a verb resumes it
-		eventually 10 no_ctrl || return 1
+		# the controller the fault fired in died (a verb may have resumed
+		# another since: apply's own resume does when the kill came first)
+		eventually 10 fired_gone || {
+			local p
+			echo "FAIL: $step:$mode: pid $(cat "$TEST_DIR/fired") still runs; controllers:"
+			for p in $(suite_ctrl_pids); do
+				ps -o pid,ppid,stat,lstart,args -p "$p" | tail -n +2
+				tr '\0' '\n' <"/proc/$p/environ" | grep '^PEAPOD_FAULT' || echo "  (no PEAPOD_FAULT)"
+			done
+			ctrl_events
+			return 1
+		}
 	elif [ "$step" != "ctrl status" ]; then
 		# the failure is in the workload's events
 		eventually 10 bash -c "grep -q 'injected fault at $step' '$PEAPOD_RUN/workloads/default/replicasets/fr.events'" || {
@@ -130,6 +140,13 @@ ctrl_inject() {
 # count_is FN [ARG] N: FN ARG prints N (evaluated at each try of eventually).
 count_is() {
 	[ "$("${@:1:$#-1}")" -eq "${!#}" ]
+}
+
+# fired_gone: the process the fault fired in (its pid in the once-file) is gone.
+fired_gone() {
+	local p
+	p=$(cat "$TEST_DIR/fired" 2>/dev/null)
+	[ -n "$p" ] && ! alive "$p"
 }
 
 no_ctrl() {
