@@ -203,6 +203,14 @@ static bool valid_name(const char *name)
 	       strcmp(name, "..") != 0;
 }
 
+static bool has_control_char(const char *s)
+{
+	for (; *s; s++)
+		if ((unsigned char)*s < 0x20 || *s == 0x7f)
+			return true;
+	return false;
+}
+
 /* The probed host, and name checked as one level of a cgroup path. */
 static int host_and_name(const char *name, const struct cg_host **h, struct pp_error **err)
 {
@@ -345,7 +353,7 @@ int pp_cgroup_check_parent(const char *parent, struct pp_error **err)
 					    "cgroup parent \"%s\": a systemd slice; peapod drives "
 					    "cgroupfs itself (kubelet's cgroupDriver: cgroupfs)",
 					    parent);
-		if (!valid_name(c))
+		if (!valid_name(c) || has_control_char(c))
 			return pp_error_set(err, EINVAL, "cgroup parent \"%s\": bad level \"%s\"",
 					    parent, c);
 		levels++;
@@ -355,33 +363,42 @@ int pp_cgroup_check_parent(const char *parent, struct pp_error **err)
 	return 0;
 }
 
-/* How many of path's last levels are missing in every hierarchy. */
-static int missing_levels(const struct cg_host *h, const char *path)
+bool pp_cgroup_path_missing(const char *path)
 {
-	int least = INT_MAX;
+	const struct cg_host *h;
+	if (cg_host(&h, NULL) < 0)
+		return false;
 	for (size_t i = 0; i < h->n_member; i++) {
 		cleanup_free char *dir = xasprintf("%s%s", h->member[i], path);
-		int missing = 0;
-		char *slash;
-		while (access(dir, F_OK) < 0 && (slash = strrchr(dir, '/')) != NULL &&
-		       slash >= dir + strlen(h->member[i])) {
-			missing++;
-			*slash = '\0';
-		}
-		if (missing < least)
-			least = missing;
+		if (access(dir, F_OK) == 0)
+			return false;
 	}
-	return least == INT_MAX ? 0 : least;
+	return true;
 }
 
-int pp_cgroup_create_pod_at(const char *parent, const char *name, int *made, struct pp_cgroup **out,
+int pp_cgroup_remove_empty_path(const char *path, struct pp_error **err)
+{
+	const struct cg_host *h;
+	if (cg_host(&h, err) < 0)
+		return -1;
+	int gone = 1;
+	for (size_t i = 0; i < h->n_member; i++) {
+		cleanup_free char *dir = xasprintf("%s%s", h->member[i], path);
+		if (rmdir(dir) == 0 || errno == ENOENT)
+			continue;
+		if (errno != EBUSY && errno != ENOTEMPTY)
+			return pp_error_set(err, errno, "remove cgroup %s", dir);
+		gone = 0;
+	}
+	return gone;
+}
+
+int pp_cgroup_create_pod_at(const char *parent, const char *name, struct pp_cgroup **out,
 			    struct pp_error **err)
 {
 	const struct cg_host *h;
-	*made = 0;
 	if (host_and_name(name, &h, err) < 0 || pp_cgroup_check_parent(parent, err) < 0)
 		return -1;
-	*made = missing_levels(h, parent);
 	/* every level of the parent, top first: its controllers reach the pod */
 	cleanup_free char **enable = xmalloc(sizeof(char *) * (strlen(parent) + 1));
 	size_t n = 0;
@@ -394,16 +411,16 @@ int pp_cgroup_create_pod_at(const char *parent, const char *name, int *made, str
 		free(enable[i]);
 	if (ret < 0)
 		return pp_error_wrap(err, "under cgroup parent %s", parent);
-	*out = handle(h->layout, steal_ptr(&path), *made);
+	*out = handle(h->layout, steal_ptr(&path), 0);
 	return 0;
 }
 
-int pp_cgroup_remove_pod_at(const char *parent, const char *name, int made, struct pp_error **err)
+int pp_cgroup_remove_pod_at(const char *parent, const char *name, struct pp_error **err)
 {
 	const struct cg_host *h;
 	if (host_and_name(name, &h, err) < 0 || pp_cgroup_check_parent(parent, err) < 0)
 		return -1;
-	struct pp_cgroup *cg = handle(h->layout, xasprintf("%s/%s", parent, name), made);
+	struct pp_cgroup *cg = handle(h->layout, xasprintf("%s/%s", parent, name), 0);
 	int ret = pp_cgroup_destroy(cg, err);
 	pp_cgroup_free(cg);
 	return ret;

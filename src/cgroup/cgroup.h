@@ -58,15 +58,20 @@ int pp_cgroup_create_pod(enum pp_qos_class qos, const char *name, struct pp_cgro
  * Config.cgroup_parent, "/kubepods/besteffort/pod<uid>"): the pod cgroup is
  * then <parent>/<name>, outside peapod's own parent, in every hierarchy,
  * with the parent's missing levels made (kubelet may not have made them
- * yet). *made says how many of the parent's last levels were missing in
- * every hierarchy: they go with the pod (when empty), the others never.
- * A parent that is not a clean absolute path, or is a systemd slice
+ * yet; which levels peapod made, and when they go, is the pod layer's
+ * ledger: pod_cgroup_parent.c). A parent that is not a clean absolute
+ * path, has a control character, or is a systemd slice
  * ("kubepods.slice"), is refused (EINVAL). */
 int pp_cgroup_check_parent(const char *parent, struct pp_error **err);
-int pp_cgroup_create_pod_at(const char *parent, const char *name, int *made, struct pp_cgroup **out,
+int pp_cgroup_create_pod_at(const char *parent, const char *name, struct pp_cgroup **out,
 			    struct pp_error **err);
-/* Removes it, and the made levels of parent that are empty. Idempotent. */
-int pp_cgroup_remove_pod_at(const char *parent, const char *name, int made, struct pp_error **err);
+/* Removes it (its processes killed first). Idempotent. */
+int pp_cgroup_remove_pod_at(const char *parent, const char *name, struct pp_error **err);
+/* Whether the cgroup path is missing in every hierarchy. */
+bool pp_cgroup_path_missing(const char *path);
+/* rmdir of the cgroup path in every hierarchy: 1 when it is gone from all,
+ * 0 when one still holds a cgroup or a process (EBUSY), -1 on an error. */
+int pp_cgroup_remove_empty_path(const char *path, struct pp_error **err);
 
 /* Removes the pod cgroup <name> wherever its QoS class put it (a pod whose
  * supervisor died: its class is not known any more). Idempotent. */

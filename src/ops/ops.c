@@ -498,7 +498,8 @@ int pp_pod_gc(const char *store_root, int *removed, struct pp_error **err)
 	if (gc_orphan_records(pp_image_store_root(store), removed, ret < 0 ? NULL : err) < 0)
 		ret = -1;
 	if (gc_orphan_data(pp_image_store_root(store), removed, ret < 0 ? NULL : err) < 0 ||
-	    gc_orphan_cgroups(ret < 0 ? NULL : err) < 0)
+	    gc_orphan_cgroups(ret < 0 ? NULL : err) < 0 ||
+	    pp_pod_cgroup_parents_gc(ret < 0 ? NULL : err) < 0)
 		ret = -1;
 	/* Files of deleted pods whose removal a crash or reboot cut short
 	 * (not counted: their pods were deleted already). */

@@ -655,7 +655,7 @@ int pp_pod_instance_destroy(struct pp_pod_instance *pod, struct pp_error **err)
 	/* the last reference: the namespace goes, and every mount in it */
 	cleanup_closep(&pod->volumes_ns_fd);
 	if (pp_fault("teardown cgroups", ret < 0 ? NULL : err) < 0 ||
-	    (pod->cgroup && pp_cgroup_destroy(pod->cgroup, ret < 0 ? NULL : err) < 0))
+	    pp_pod_cgroups_destroy(pod, ret < 0 ? NULL : err) < 0)
 		ret = -1;
 	pp_trace("pod cgroups gone");
 	/* Files last: the mounts that used them died with the containers'

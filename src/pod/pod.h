@@ -236,6 +236,11 @@ void pp_pod_instance_free(struct pp_pod_instance *pod);
  * namespace id range. Idempotent. */
 int pp_pod_remove_leftovers(const char *data_dir, const char *uid, struct pp_error **err);
 
+/* The cgroups peapod made under the parents kubelet gave CRI sandboxes
+ * (the ledger, pod_cgroup_parent.c): those of pods whose record is gone,
+ * with their processes, and the levels peapod made that are empty. */
+int pp_pod_cgroup_parents_gc(struct pp_error **err);
+
 /* What destroy moved aside and a crash kept from being removed: everything
  * under <store root>/trash. Idempotent; *removed counts the entries. */
 int pp_pod_empty_trash(const char *store_root, int *removed, struct pp_error **err);

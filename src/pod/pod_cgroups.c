@@ -77,46 +77,19 @@ static void warn_unenforced(struct pp_pod_instance *pod, size_t i)
 				    field_of(pod, i, field, sizeof(field))));
 }
 
-/* The state file that says where a CRI sandbox's pod cgroup is: "<parent>
- * <made>" (cgroup.h's pp_cgroup_create_pod_at), written before the cgroup
- * is made, so that its removal finds it after a crash too. */
-#define CGROUP_PARENT_FILE "cgroup-parent"
-#define CGROUP_PARENT_FILE_MAX 2048
-
-static int write_parent(const struct pp_pod_instance *pod, int made, struct pp_error **err)
-{
-	cleanup_free char *path = xasprintf("%s/" CGROUP_PARENT_FILE, pod->state_dir);
-	cleanup_free char *text = xasprintf("%s %d\n", pod->spec->cri_cgroup_parent, made);
-	return pp_write_file_atomic(path, text, strlen(text), 0600, err);
-}
-
-int pp_pod_cgroup_remove_at_parent(const char *state_dir, const char *cgname, struct pp_error **err)
-{
-	cleanup_free char *path = xasprintf("%s/" CGROUP_PARENT_FILE, state_dir);
-	cleanup_free char *text = NULL;
-	size_t len = 0;
-	if (access(path, F_OK) < 0)
-		return 0;
-	if (pp_read_file(path, CGROUP_PARENT_FILE_MAX, &text, &len, err) < 0)
-		return -1;
-	char *sp = strrchr(text, ' ');
-	int made = 0;
-	if (sp == NULL || sscanf(sp + 1, "%d", &made) != 1)
-		return pp_error_set(err, EINVAL, "%s: not \"<parent> <levels>\"", path);
-	*sp = '\0';
-	return pp_cgroup_remove_pod_at(text, cgname, made, err);
-}
-
 static int create_pod_cgroup(struct pp_pod_instance *pod, const char *cgname, struct pp_error **err)
 {
 	if (pod->spec->cri_cgroup_parent == NULL)
 		return pp_cgroup_create_pod(pod->qos, cgname, &pod->cgroup, err);
-	int made = 0;
-	if (write_parent(pod, 0, err) < 0 ||
-	    pp_cgroup_create_pod_at(pod->spec->cri_cgroup_parent, cgname, &made, &pod->cgroup,
-				    err) < 0)
-		return -1;
-	return made ? write_parent(pod, made, err) : 0;
+	return pp_pod_cgroup_create_at_parent(pod, cgname, err);
+}
+
+int pp_pod_cgroups_destroy(struct pp_pod_instance *pod, struct pp_error **err)
+{
+	if (pod->spec->cri_cgroup_parent == NULL)
+		return pod->cgroup ? pp_cgroup_destroy(pod->cgroup, err) : 0;
+	cleanup_free char *cgname = xasprintf("pod-%s", pod->uid);
+	return pp_pod_cgroup_remove_at_parent(pod->state_dir, cgname, err);
 }
 
 int pp_pod_cgroups_create(struct pp_pod_instance *pod, int *infra_adj, struct pp_error **err)

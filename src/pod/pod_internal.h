@@ -9,8 +9,13 @@ int pp_pod_check_host_path(const struct pp_volume *v, bool *is_dir, struct pp_er
 /* The pod's cgroup (in its QoS class's group) and one per container, with
  * their limits; plans each container's oom_score_adj and the infra's. */
 int pp_pod_cgroups_create(struct pp_pod_instance *pod, int *infra_adj, struct pp_error **err);
-/* A CRI sandbox's pod cgroup under kubelet's parent (its state directory
- * says where), with the parent's levels it made; nothing for other pods. */
+/* Their removal, with their processes (pp_pod_instance_destroy). */
+int pp_pod_cgroups_destroy(struct pp_pod_instance *pod, struct pp_error **err);
+/* pod_cgroup_parent.c: a CRI sandbox's pod cgroup under kubelet's parent,
+ * with the parent's missing levels; its removal (the state directory says
+ * where; nothing for other pods) with the levels peapod made, once empty. */
+int pp_pod_cgroup_create_at_parent(struct pp_pod_instance *pod, const char *cgname,
+				   struct pp_error **err);
 int pp_pod_cgroup_remove_at_parent(const char *state_dir, const char *cgname,
 				   struct pp_error **err);
 int pp_pod_volumes_create(struct pp_pod_instance *pod, struct pp_error **err);

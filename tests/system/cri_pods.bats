@@ -572,6 +572,52 @@ rm_kube_cgroups() {
 	assert_status 0
 	for m in $(cg_mounts); do [ ! -e "$m$ours" ] || fail "$m$ours is left after the crash"; done
 
+	# two sandboxes under one parent the first made: it stays while the
+	# second lives, whichever goes first, and goes with the last
+	runp one 0 "\"linux\": {\"cgroup_parent\": \"$ours/besteffort/shared\"}"
+	local first=$POD
+	runp two 0 "\"linux\": {\"cgroup_parent\": \"$ours/besteffort/shared\"}"
+	crictl rmp -f "$first"
+	assert_status 0
+	for m in "${members[@]}"; do
+		[ ! -e "$m$ours/besteffort/shared/pod-uid-one-0" ] || fail "$m: the first sandbox's cgroup is left"
+		[ -d "$m$ours/besteffort/shared/pod-uid-two-0" ] || fail "$m: the second sandbox's cgroup is gone"
+	done
+	crictl rmp -f "$POD"
+	assert_status 0
+	for m in $(cg_mounts); do [ ! -e "$m$ours" ] || fail "$m$ours is left after the last sandbox"; done
+
+	# a record lost (a crash, a hand): gc finds the cgroup by the ledger
+	# of what peapod made outside its parent and removes it and the
+	# levels it made; a live sandbox under kubelet's parent stays
+	runp lost 0 "\"linux\": {\"cgroup_parent\": \"$ours/besteffort/podl\"}"
+	create lost app 'exec sleep 1000'
+	crictl start "$CTR"
+	assert_status 0
+	wait_state "$CTR" CONTAINER_RUNNING
+	runp kept 0 "\"linux\": {\"cgroup_parent\": \"$kube/besteffort/poda\"}"
+	local kept=$POD lost_pids
+	lost_pids=$(cat /sys/fs/cgroup/unified$ours/besteffort/podl/pod-uid-lost-0/*/cgroup.procs)
+	[ -n "$lost_pids" ] || fail "no process in the lost sandbox"
+	sup=$(sup_pid lost-0 crins)
+	kill -KILL "$sup"
+	# shellcheck disable=SC2086
+	eventually 10 none_alive "$sup" $lost_pids
+	rm -rf "${PEAPOD_RUN:?}/pods/uid-lost-0"
+	[ -d "/sys/fs/cgroup/unified$ours/besteffort/podl/pod-uid-lost-0" ] || fail "no cgroup left to find"
+	run_peapod gc
+	assert_status 0
+	for m in $(cg_mounts); do [ ! -e "$m$ours" ] || fail "$m$ours is left after gc"; done
+	for m in "${members[@]}"; do
+		[ -d "$m$kube/besteffort/poda/pod-uid-kept-0" ] ||
+			fail "gc removed $m$kube/besteffort/poda/pod-uid-kept-0 of a live sandbox"
+	done
+	! grep -qs lost "$PEAPOD_RUN/cgroup-made" ||
+		fail "the ledger still lists the lost sandbox: $(cat "$PEAPOD_RUN/cgroup-made")"
+	crictl rmp -f "$kept"
+	assert_status 0
+	crictl rmp -f "$(crictl pods -q --name lost)" >/dev/null 2>&1 || true
+
 	# systemd's driver, and paths that are no cgroup's
 	crictl runp "$(pod_config slice 0 '"linux": {"cgroup_parent": "kubepods-besteffort.slice"}')"
 	[ "$status" -ne 0 ] || fail "a slice was taken"

@@ -39,7 +39,9 @@
 #define INFRA_STACK_SIZE (256 * 1024)
 #define OUTPUT_MAX (1 << 20)
 #define CGROUP2_ROOT "/sys/fs/cgroup/unified"
-#define CGROUP_RMDIR_TRIES 100
+/* A reaped process leaves its cgroup asynchronously, later on a loaded
+ * machine: a test cgroup's rmdir waits up to this long (rmdir_cgroup). */
+#define CGROUP_RMDIR_WAIT_MS 10000
 
 static const char *const applets[] = {"sh",   "echo", "cat", "id",	 "hostname", "touch",
 				      "stat", "pwd",  "ls",  "readlink", "true",     "sleep",
@@ -60,7 +62,21 @@ static char *image_base; /* its temp dir */
 struct fixture {
 	char *base, *upper, *work, *rootfs;
 	struct pp_container_config cfg;
+	char *cgroup_dir; /* a test's own cgroup: teardown removes it, after a failure too */
 };
+
+/* rmdir of a test cgroup whose processes were reaped: true once it is gone. */
+static bool rmdir_cgroup(const char *dir)
+{
+	for (int waited = 0; rmdir(dir) < 0; waited++) {
+		if (errno == ENOENT)
+			return true;
+		if (errno != EBUSY || waited >= CGROUP_RMDIR_WAIT_MS)
+			return false;
+		usleep(1000);
+	}
+	return true;
+}
 
 static char *const test_env[] = {"PATH=/bin", NULL};
 
@@ -131,6 +147,7 @@ static int setup(void **state)
 	char tmpl[] = "/tmp/pp-rt.XXXXXX";
 	assert_non_null(mkdtemp(tmpl));
 	f->base = xstrdup(tmpl);
+	f->cgroup_dir = NULL;
 	f->upper = xasprintf("%s/upper", f->base);
 	f->work = xasprintf("%s/work", f->base);
 	f->rootfs = xasprintf("%s/rootfs", f->base);
@@ -171,6 +188,10 @@ static int teardown(void **state)
 	/* Every child was reaped. */
 	assert_int_equal(waitpid(-1, NULL, WNOHANG), -1);
 	assert_int_equal(errno, ECHILD);
+	if (f->cgroup_dir != NULL) {
+		assert_true(rmdir_cgroup(f->cgroup_dir));
+		free(f->cgroup_dir);
+	}
 	assert_no_mounts_below(f->base);
 	assert_int_equal(pp_rm_rf(f->base, &err), 0);
 	assert_false(exists(f->base));

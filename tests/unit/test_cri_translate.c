@@ -355,7 +355,8 @@ static void test_sandbox_linux(void **state)
 					  "/",
 					  "/a//b",
 					  "/a/../b",
-					  "/a/b/"};
+					  "/a/b/",
+					  "/a/b\nlevel /etc"};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		lx.cgroup_parent = (char *)bad[i];
 		assert_int_equal(cri_sandbox_spec(&cfg, &pod, &err), -1);

@@ -86,10 +86,7 @@ static int exec_teardown(void **state)
 		close(x->cgroup_fd);
 	if (x->cgroup_dir != NULL) {
 		/* Reaped, so the cgroup is empty; its removal may lag a moment. */
-		int tries = 0;
-		while (rmdir(x->cgroup_dir) < 0 && errno == EBUSY && tries++ < CGROUP_RMDIR_TRIES)
-			usleep(1000);
-		assert_false(exists(x->cgroup_dir));
+		assert_true(rmdir_cgroup(x->cgroup_dir));
 		free(x->cgroup_dir);
 	}
 	*state = x->f;
