@@ -115,19 +115,24 @@ steps() { # TRACE FROM-PREFIX: ms from each FROM to the same container's exit
 		from == "spawn" && $3 == "sup" && $4 == "start" && cli { printf "%.3f\n", ($1 - cli) / 1e6; cli = 0 }
 		$3 == "sandbox" && $4 == "create" { sb[$2] = $1 }
 		from == "infra" && $3 == "sandbox" && $4 == "infra" && $5 == "up" && $2 in sb { printf "%.3f\n", ($1 - sb[$2]) / 1e6 }
+		# delete: the supervisor gone to the CLI done (the record
+		# removed, under the lock the exiting supervisor lets go of)
+		$3 == "delete" && $4 == "supervisor" && $5 == "gone" { gone[$2] = $1 }
+		from == "gone" && $3 == "cli" && $4 == "delete" && $5 == "exit" && $2 in gone { printf "%.3f\n", ($1 - gone[$2]) / 1e6 }
 		' >"$1.$2"
 }
 for s in a b; do
-	for k in running stop spawn infra; do
+	for k in running stop spawn infra gone; do
 		steps "$TMP/$s.trace" $k
 	done
 done
-for k in running stop spawn infra; do
+for k in running stop spawn infra gone; do
 	case $k in
 	running) label="trace: /bin/true container \`running\` -> \`exited\` (its run and exit)" ;;
 	stop) label="trace: delete, \`sup stop\` -> each container \`exited\`" ;;
 	spawn) label="trace: \`cli run\`/\`cli apply\` -> \`sup start\` (manifest read, supervisor forked)" ;;
 	infra) label="trace: \`sandbox create\` -> \`sandbox infra up\` (/dev/shm, infra process made and set up)" ;;
+	gone) label="trace: delete, \`delete supervisor gone\` -> \`cli delete exit\` (the record removed)" ;;
 	esac
 	echo "| $label | $(stat "$TMP/a.trace.$k") | $(stat "$TMP/b.trace.$k") | $(awk -v a="$(med "$TMP/a.trace.$k")" -v b="$(med "$TMP/b.trace.$k")" 'BEGIN{printf "%.2f", b / a}') |"
 done

@@ -18,7 +18,11 @@
 #define STATE_DIR_MODE 0700
 #define NAMES_DIR_MODE 0700
 #define MAX_STATUS_BYTES (4 * 1024 * 1024)
-#define LOCK_POLL_MS 5
+/* A lock's holder is most often a supervisor a moment from its exit
+ * (delete and run wait for it to release the record): the first tries come
+ * soon after each other, then one every LOCK_POLL_MAX_US. */
+#define LOCK_POLL_FIRST_US 50
+#define LOCK_POLL_MAX_US 5000
 /* A .new- record without its lock file is left alone this long: its maker
  * may be between its mkdir and its open. */
 #define NEW_RECORD_GRACE_S 60
@@ -100,14 +104,17 @@ int pp_state_lock(const char *uid, int timeout_ms, struct pp_error **err)
 	cleanup_close int fd = open_lock(uid, 0, err);
 	if (fd < 0)
 		return -1;
-	for (int waited = 0;; waited += LOCK_POLL_MS) {
+	long waited_us = 0;
+	for (long step = LOCK_POLL_FIRST_US;;
+	     step = step * 2 < LOCK_POLL_MAX_US ? step * 2 : LOCK_POLL_MAX_US) {
 		if (flock(fd, LOCK_EX | LOCK_NB) == 0)
 			return steal_fd(&fd);
 		if (errno != EWOULDBLOCK && errno != EINTR)
 			return pp_error_set(err, errno, "lock the state of pod %s", uid);
-		if (timeout_ms >= 0 && waited >= timeout_ms)
+		if (timeout_ms >= 0 && waited_us >= timeout_ms * 1000L)
 			return pp_error_set(err, EWOULDBLOCK, "pod %s is busy", uid);
-		poll(NULL, 0, LOCK_POLL_MS);
+		nanosleep(&(struct timespec){.tv_nsec = step * 1000}, NULL);
+		waited_us += step;
 	}
 }
 
