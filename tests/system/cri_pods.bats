@@ -663,6 +663,41 @@ rm_kube_cgroups() {
 	assert_no_leaks
 }
 
+# ours_gone: no level of the test's own cgroup parent in any hierarchy,
+# and no line of it in the ledger of what peapod made.
+ours_gone() {
+	local ours=/${PEAPOD_CGROUP_PARENT}-ours m
+	for m in $(cg_mounts); do [ ! -e "$m$ours" ] || fail "$m$ours is left"; done
+	! grep -qs -- "-ours" "$PEAPOD_RUN/cgroup-made" ||
+		fail "the ledger still lists it: $(cat "$PEAPOD_RUN/cgroup-made")"
+}
+
+@test "cri linux: cgroup_parent: a sandbox failed at its cgroups (EIO) or its supervisor killed there leaves no level we made, once gc ran" {
+	local ours=/${PEAPOD_CGROUP_PARENT}-ours mode
+	for mode in EIO kill; do
+		stop_cri
+		rm -f "$TEST_DIR/fired"
+		: >"$TEST_DIR/cri.err"
+		PEAPOD_FAULT="pod cgroups:$mode" PEAPOD_FAULT_ONCE="$TEST_DIR/fired" start_cri
+		crictl runp "$(pod_config "f${mode,,}" 0 "\"linux\": {\"cgroup_parent\": \"$ours/besteffort/pod${mode,,}\"}")"
+		[ "$status" -ne 0 ] || fail "$mode: the sandbox came up: $output"
+		[ -e "$TEST_DIR/fired" ] || fail "$mode: the fault did not fire"
+		# the fault's own error lines are the server's: not a clean stop
+		kill -KILL "$CRI_PID"
+		wait "$CRI_PID" 2>/dev/null || true
+		CRI_PID=
+		rm -f "$SOCK"
+		: >"$TEST_DIR/cri.err"
+		# EIO: the failed start removed what it made; kill: gc does
+		[ "$mode" = EIO ] && ours_gone
+		run_peapod gc
+		assert_status 0
+		ours_gone
+		start_cri
+	done
+	assert_no_leaks
+}
+
 @test "cri linux: devices: host nodes in the container's /dev with their permissions in the devices cgroup; a bad one refused" {
 	runp dev
 	create dev app 'exec sleep 1000' \
