@@ -237,45 +237,47 @@ static int deeper_first(const void *a, const void *b)
 	return la < lb ? 1 : la > lb ? -1 : 0;
 }
 
+/* The paths of the ledger's lines of that kind. */
+static char **paths_of(const struct ledger *l, const char *kind)
+{
+	size_t k = strlen(kind), n = 0;
+	char **v = xmalloc(sizeof(char *) * (l->n + 1));
+	for (size_t i = 0; i < l->n; i++)
+		if (strncmp(l->lines[i], kind, k) == 0 && l->lines[i][k] == ' ')
+			v[n++] = xstrdup(l->lines[i] + k + 1);
+	v[n] = NULL;
+	return v;
+}
+
 int pp_pod_cgroup_parents_gc(struct pp_error **err)
 {
-	cleanup_strv char **orphans = NULL;
-	size_t n = 0;
-	{
-		cleanup_ledger struct ledger l = {.lock = -1};
-		if (ledger_open(&l, err) < 0)
-			return -1;
-		orphans = xmalloc(sizeof(char *) * (l.n + 1));
-		for (size_t i = 0; i < l.n; i++) {
-			const char *path = l.lines[i] + strlen(POD " ");
-			const char *uid = pod_uid(path);
-			if (strncmp(l.lines[i], POD " ", strlen(POD " ")) != 0 || uid == NULL)
-				continue;
-			cleanup_free char *state = pp_state_dir(uid);
-			if (access(state, F_OK) < 0)
-				orphans[n++] = xstrdup(path);
-		}
-		orphans[n] = NULL;
-	}
-	/* Pods whose record is gone: their cgroups, outside the lock (a
-	 * removal waits for the killed processes to leave). */
-	int ret = 0;
-	for (size_t i = 0; i < n; i++) {
-		char *slash = strrchr(orphans[i], '/');
-		*slash = '\0';
-		if (remove_at(orphans[i], slash + 1, ret < 0 ? NULL : err) < 0)
-			ret = -1;
-	}
-	/* Levels a crash left empty: the deepest first (the longest path). */
+	/* Under the lock throughout: a sandbox whose record appears after
+	 * the check below waits for it before its mkdirs (its record comes
+	 * first), so gc never takes a live sandbox's cgroup. */
 	cleanup_ledger struct ledger l = {.lock = -1};
-	if (ledger_open(&l, ret < 0 ? NULL : err) < 0)
+	if (ledger_open(&l, err) < 0)
 		return -1;
-	cleanup_strv char **levels = xmalloc(sizeof(char *) * (l.n + 1));
+	int ret = 0;
+	/* Pods whose record is gone: their cgroups, with their processes. */
+	cleanup_strv char **pods = paths_of(&l, POD);
+	for (size_t i = 0; pods[i] != NULL; i++) {
+		const char *uid = pod_uid(pods[i]);
+		cleanup_free char *state = uid ? pp_state_dir(uid) : NULL;
+		if (state == NULL || access(state, F_OK) == 0)
+			continue;
+		cleanup_free char *parent = xstrdup(pods[i]);
+		*strrchr(parent, '/') = '\0';
+		if (pp_cgroup_remove_pod_at(parent, uid - strlen("pod-"), ret < 0 ? NULL : err) < 0)
+			ret = -1;
+		else
+			ledger_del(&l, POD, pods[i]);
+	}
+	/* Then the levels left empty: the deepest first (the longest path),
+	 * so that a level's removal lets the one above it go. */
+	cleanup_strv char **levels = paths_of(&l, LEVEL);
 	size_t n_levels = 0;
-	for (size_t i = 0; i < l.n; i++)
-		if (strncmp(l.lines[i], LEVEL " ", strlen(LEVEL " ")) == 0)
-			levels[n_levels++] = xstrdup(l.lines[i] + strlen(LEVEL " "));
-	levels[n_levels] = NULL;
+	while (levels[n_levels] != NULL)
+		n_levels++;
 	qsort(levels, n_levels, sizeof(char *), deeper_first);
 	for (size_t i = 0; i < n_levels; i++) {
 		int gone = pp_cgroup_remove_empty_path(levels[i], ret < 0 ? NULL : err);
