@@ -241,7 +241,11 @@ FUZZ_CC = clang -std=c11 -D_GNU_SOURCE -Isrc -g -O1 -fsanitize=fuzzer,address,un
 # of a verb's flags (any command line), inputs of several objects (ConfigMaps,
 # Secrets, Lists, JSON) and the node process's static pod files, for a third
 # of it each.
+# The targets' own files go under build-fuzz/tmp (fuzz/fuzz_tmp.h), this
+# checkout's: two checkouts fuzzing at once never remove each other's.
+fuzz: export TMPDIR = $(CURDIR)/build-fuzz/tmp
 fuzz:
+	@rm -rf build-fuzz/tmp && mkdir -p build-fuzz/tmp
 	@mkdir -p build-fuzz/corpus build-fuzz/corpus-crilog build-fuzz/corpus-seccomp build-fuzz/corpus-cni \
 		build-fuzz/corpus-probe build-fuzz/corpus-control build-fuzz/corpus-image-ref-auth \
 		build-fuzz/corpus-oci build-fuzz/corpus-registry build-fuzz/corpus-layer \
@@ -340,7 +344,7 @@ fuzz:
 		$(filter src/util/%.c,$(LIB_SRC)) $(LDLIBS)
 	build-fuzz/fuzz_spdy -max_total_time=$(FUZZ_EACH) -max_len=65536 \
 		-rss_limit_mb=1024 build-fuzz/corpus-spdy fuzz/corpus-spdy
-	rm -rf /tmp/peapod-fuzz-cri.* /tmp/peapod-fuzz-aw.* /tmp/peapod-fuzz-crilog.* /tmp/peapod-fuzz-cni.* /tmp/peapod-fuzz-layer.*
+	rm -rf build-fuzz/tmp
 
 # `make fuzz-long` (not part of check): every target of `make fuzz` for
 # FUZZ_SECONDS each (default 300 here), by hand; what it finds becomes a

@@ -6,6 +6,8 @@
  * temp dir, each file read back through its visible path must hold its
  * bytes, a second write must change nothing, and an empty payload must
  * leave only ..data and one data directory (nothing written beside it). */
+#include <limits.h>
+#include <stdio.h>
 #include <dirent.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -17,6 +19,7 @@
 #include "util/atomic_writer.h"
 #include "util/cleanup.h"
 #include "util/fs.h"
+#include "fuzz_tmp.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -53,7 +56,8 @@ static size_t count_entries(const char *dir, size_t *data_dirs)
 
 static void write_and_check(const struct pp_aw_file *files, size_t n)
 {
-	char base[] = "/tmp/peapod-fuzz-aw.XXXXXX";
+	char base[PATH_MAX];
+	snprintf(base, sizeof(base), "%s/peapod-fuzz-aw.XXXXXX", fuzz_tmpdir());
 	if (mkdtemp(base) == NULL)
 		return;
 	bool changed = false;

@@ -2,6 +2,7 @@
  * of the configuration directory, and a plugin's result on its stdout. Any
  * bytes must load or fail with an error, never crash, hang or leak; any
  * result yields a (possibly empty) list of addresses. */
+#include <limits.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -13,15 +14,16 @@
 #include "net/netconf.h"
 #include "util/cleanup.h"
 #include "util/fs.h"
+#include "fuzz_tmp.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static char dir[64];
+static char dir[PATH_MAX];
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	if (dir[0] == '\0') {
-		snprintf(dir, sizeof(dir), "/tmp/peapod-fuzz-cni.%d", (int)getpid());
+		snprintf(dir, sizeof(dir), "%s/peapod-fuzz-cni.%d", fuzz_tmpdir(), (int)getpid());
 		pp_mkdir_p(dir, 0700, NULL);
 		setenv("PEAPOD_CNI_CONF_DIR", dir, 1);
 		setenv("PEAPOD_RUN", dir, 1);

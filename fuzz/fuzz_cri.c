@@ -12,6 +12,7 @@
  * make, stop or remove pods and containers (they would start processes):
  * their checks and translations are fuzzed through the lists and
  * statuses, and the translation's own unit test. */
+#include <limits.h>
 #include <protobuf-c/protobuf-c.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -28,12 +29,13 @@
 #include "image/image.h"
 #include "util/fs.h"
 #include "util/settings.h"
+#include "fuzz_tmp.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 #define MAX_METHODS 64
 
-static char dir[64];
+static char dir[PATH_MAX];
 static struct pp_cri_service svc;
 static struct pp_grpc_method table[MAX_METHODS];
 static size_t n_served;
@@ -129,7 +131,7 @@ static const pp_grpc_handler decoders[N_DECODE_ONLY] = {
 
 static int init(void)
 {
-	snprintf(dir, sizeof(dir), "/tmp/peapod-fuzz-cri.%d", (int)getpid());
+	snprintf(dir, sizeof(dir), "%s/peapod-fuzz-cri.%d", fuzz_tmpdir(), (int)getpid());
 	if (pp_mkdir_p(dir, 0700, NULL) < 0)
 		return -1;
 	setenv("PEAPOD_ROOT", dir, 1);

@@ -2,6 +2,7 @@
  * written by containers' output through the supervisor, but a file on disk
  * may be anything), reading it, with or without --tail, must never crash,
  * hang or leak; each line either parses into a record or is skipped. */
+#include <limits.h>
 #include <fcntl.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -12,10 +13,11 @@
 
 #include "logs/crilog.h"
 #include "logs/crilog_internal.h"
+#include "fuzz_tmp.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static char dir[64];
+static char dir[PATH_MAX];
 
 static int count(void *ctx, const char *container, const struct pp_log_record *rec)
 {
@@ -33,7 +35,8 @@ static int count(void *ctx, const char *container, const struct pp_log_record *r
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	if (dir[0] == '\0') {
-		snprintf(dir, sizeof(dir), "/tmp/peapod-fuzz-crilog.%d", (int)getpid());
+		snprintf(dir, sizeof(dir), "%s/peapod-fuzz-crilog.%d", fuzz_tmpdir(),
+			 (int)getpid());
 		mkdir(dir, 0700);
 	}
 	/* Every line through the record parser and the time parser. */

@@ -21,6 +21,7 @@
 #include "image/layer.h"
 #include "util/cleanup.h"
 #include "util/fs.h"
+#include "fuzz_tmp.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -92,8 +93,8 @@ static int count_entries(const char *dir)
 static void fuzz_unpack(const uint8_t *data, size_t size, enum pp_oci_compression c)
 {
 	if (base == NULL) {
-		base = strdup("/tmp/peapod-fuzz-layer.XXXXXX");
-		if (base == NULL || mkdtemp(base) == NULL)
+		base = xasprintf("%s/peapod-fuzz-layer.XXXXXX", fuzz_tmpdir());
+		if (mkdtemp(base) == NULL)
 			abort();
 	}
 	cleanup_free char *layer = xasprintf("%s/layer", base);
