@@ -1,7 +1,10 @@
 #include "util/fs.h"
 
 #include <fcntl.h>
+#include <linux/fs.h>
+#include <stdio.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -58,6 +61,45 @@ int pp_mkdir_p(const char *path, mode_t mode, struct pp_error **err)
 	if (!S_ISDIR(st.st_mode))
 		return pp_error_set(err, ENOTDIR, "%s", path);
 	return 0;
+}
+
+/* Marks dir as the top of a hierarchy for the block allocator; false where
+ * the file system has no such flag or it cannot be set. */
+static bool mark_top(const char *dir)
+{
+	cleanup_close int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+	int flags = 0;
+	if (fd < 0 || ioctl(fd, FS_IOC_GETFLAGS, &flags) < 0)
+		return false;
+	flags |= FS_TOPDIR_FL;
+	return ioctl(fd, FS_IOC_SETFLAGS, &flags) == 0;
+}
+
+int pp_mkdir_apart(const char *path, mode_t mode, struct pp_error **err)
+{
+	struct stat st;
+	if (stat(path, &st) == 0) {
+		if (!S_ISDIR(st.st_mode))
+			return pp_error_set(err, ENOTDIR, "%s", path);
+		return 0;
+	}
+	cleanup_free char *parent = parent_of(path);
+	if (parent == NULL)
+		return pp_mkdir_p(path, mode, err);
+	if (pp_mkdir_p(parent, mode, err) < 0)
+		return -1;
+	/* Made in a temporary top directory, then moved: a rename keeps the
+	 * inode, and with it the group. Any step that fails leaves the plain
+	 * mkdir below to do it (another process may also have made it). */
+	cleanup_free char *top = xasprintf("%s/.apart-%d", parent, (int)getpid());
+	cleanup_free char *made = xasprintf("%s/d", top);
+	if (mkdir(top, 0700) == 0) {
+		if (mark_top(top) && mkdir(made, mode) == 0 &&
+		    renameat2(AT_FDCWD, made, AT_FDCWD, path, RENAME_NOREPLACE) < 0)
+			rmdir(made);
+		rmdir(top);
+	}
+	return pp_mkdir_p(path, mode, err);
 }
 
 /* Removes everything below dirfd (which is on device dev). */

@@ -12,6 +12,8 @@
 #include <string.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <linux/fs.h>
+#include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -115,6 +117,80 @@ static void test_mkdir_p(void **state)
 	assert_int_equal(err->status, ENOTDIR);
 	assert_non_null(strstr(err->msg, "mkfile/x"));
 	pp_error_free(&err);
+}
+
+/* The entries of dir, one string "a b c" in readdir's order. */
+static char *entries_of(const char *dir)
+{
+	cleanup_dir struct pp_dir d = PP_DIR_INIT;
+	assert_int_equal(pp_dir_open(&d, dir, 0, NULL), 0);
+	char *all = xstrdup("");
+	struct dirent *e;
+	while (pp_dir_next(&d, &e, NULL) > 0) {
+		char *next = xasprintf("%s%s%s", all, *all ? " " : "", e->d_name);
+		free(all);
+		all = next;
+	}
+	return all;
+}
+
+static int dir_flags(const char *path)
+{
+	cleanup_close int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	int flags = 0;
+	assert_true(fd >= 0);
+	if (ioctl(fd, FS_IOC_GETFLAGS, &flags) < 0)
+		return 0; /* a file system without flags (tmpfs) */
+	return flags;
+}
+
+/* Made with its parents and mode, in place by a rename: nothing of the
+ * temporary top directory is left, neither it nor its flag on anything. */
+static void test_mkdir_apart(void **state)
+{
+	(void)state;
+	struct pp_error *err = NULL;
+	mode_t old_umask = umask(022);
+	cleanup_free char *parent = xasprintf("%s/ap/x", base);
+	cleanup_free char *dir = xasprintf("%s/pods", parent);
+	assert_int_equal(pp_mkdir_apart(dir, 0750, &err), 0);
+	umask(old_umask);
+	struct stat st, again;
+	assert_int_equal(stat(dir, &st), 0);
+	assert_true(S_ISDIR(st.st_mode));
+	assert_int_equal(st.st_mode & 0777, 0750);
+	cleanup_free char *left = entries_of(parent);
+	assert_string_equal(left, "pods");
+	assert_false(dir_flags(dir) & FS_TOPDIR_FL);
+	assert_false(dir_flags(parent) & FS_TOPDIR_FL);
+	/* there already: the same directory, as it was */
+	assert_int_equal(pp_mkdir_apart(dir, 0755, &err), 0);
+	assert_int_equal(stat(dir, &again), 0);
+	assert_int_equal(again.st_ino, st.st_ino);
+	assert_int_equal(again.st_mode & 0777, 0750);
+	/* a file where it should be */
+	touch(base, "apfile");
+	cleanup_free char *file = xasprintf("%s/apfile", base);
+	assert_int_equal(pp_mkdir_apart(file, 0755, &err), -1);
+	assert_int_equal(err->status, ENOTDIR);
+	pp_error_free(&err);
+	/* eight processes at once: every one succeeds, one directory is made */
+	cleanup_free char *raced = xasprintf("%s/ap/raced", base);
+	pid_t kids[8];
+	for (int i = 0; i < 8; i++) {
+		kids[i] = fork();
+		assert_true(kids[i] >= 0);
+		if (kids[i] == 0)
+			_exit(pp_mkdir_apart(raced, 0755, NULL) == 0 ? 0 : 1);
+	}
+	for (int i = 0; i < 8; i++) {
+		int status = -1;
+		assert_int_equal(waitpid(kids[i], &status, 0), kids[i]);
+		assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	}
+	cleanup_free char *ap = xasprintf("%s/ap", base);
+	cleanup_free char *both = entries_of(ap);
+	assert_true(strcmp(both, "x raced") == 0 || strcmp(both, "raced x") == 0);
 }
 
 /* Every entry once, never "." or "..", in whatever order readdir gives. */
@@ -468,6 +544,7 @@ int main(void)
 	    cmocka_unit_test(test_mntns_visit),
 	    cmocka_unit_test(test_path_clean),
 	    cmocka_unit_test(test_mkdir_p),
+	    cmocka_unit_test(test_mkdir_apart),
 	    cmocka_unit_test(test_dir_lists_entries),
 	    cmocka_unit_test(test_dir_missing_and_errors),
 	    cmocka_unit_test(test_digest_vectors),
