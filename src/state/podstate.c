@@ -259,9 +259,8 @@ int pp_state_remove(const char *ns, const char *name, const char *uid, struct pp
 	cleanup_free char *logs_trash =
 	    xasprintf("%s/%s/%s", pp_log_root(), PP_TRASH_NAME, strrchr(logs, '/') + 1);
 	cleanup_free char *dir_trash = xasprintf("%s/%s/%s", pp_run_dir(), PP_TRASH_NAME, uid);
-	int ret = pp_discard_dir(logs, logs_trash, err);
-	if (pp_discard_dir(dir, dir_trash, ret < 0 ? NULL : err) < 0)
-		ret = -1;
+	const char *const dirs[] = {logs, dir}, *const trashes[] = {logs_trash, dir_trash};
+	int ret = pp_discard_dirs(dirs, trashes, 2, err);
 	pp_name_release(ns, name, uid);
 	return ret;
 }

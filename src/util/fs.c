@@ -230,24 +230,45 @@ int pp_read_file(const char *path, size_t max, char **out, size_t *len, struct p
 	return 0;
 }
 
-int pp_discard_dir(const char *dir, const char *trash, struct pp_error **err)
+int pp_discard_dirs(const char *const *dirs, const char *const *trashes, size_t n,
+		    struct pp_error **err)
 {
-	cleanup_free char *trash_root = xstrdup(trash);
-	char *slash = strrchr(trash_root, '/');
-	if (slash != NULL && slash != trash_root)
-		*slash = '\0';
-	if ((mkdir(trash_root, TRASH_DIR_MODE) < 0 && errno != EEXIST) || rename(dir, trash) < 0)
-		return errno == ENOENT ? 0 : pp_rm_rf(dir, err);
-	pid_t pid = fork();
+	int ret = 0;
+	bool moved[PP_DISCARD_MAX] = {false}, any = false;
+	if (n > PP_DISCARD_MAX)
+		return pp_error_set(err, E2BIG, "%zu directories to discard", n);
+	for (size_t i = 0; i < n; i++) {
+		cleanup_free char *trash_root = xstrdup(trashes[i]);
+		char *slash = strrchr(trash_root, '/');
+		if (slash != NULL && slash != trash_root)
+			*slash = '\0';
+		if ((mkdir(trash_root, TRASH_DIR_MODE) == 0 || errno == EEXIST) &&
+		    rename(dirs[i], trashes[i]) == 0)
+			moved[i] = any = true;
+		else if (errno != ENOENT && pp_rm_rf(dirs[i], ret < 0 ? NULL : err) < 0)
+			ret = -1;
+	}
+	/* one child for all of them */
+	pid_t pid = any ? fork() : 1;
 	if (pid == 0) {
 		prctl(PR_SET_NAME, "peapod-rm", 0, 0, 0);
 		pp_stdio_to_devnull();
 		pp_close_fds_except(-1);
-		_exit(pp_rm_rf(trash, NULL) < 0 ? 1 : 0);
+		int failed = 0;
+		for (size_t i = 0; i < n; i++)
+			if (moved[i] && pp_rm_rf(trashes[i], NULL) < 0)
+				failed = 1;
+		_exit(failed);
 	}
-	if (pid < 0)
-		return pp_rm_rf(trash, err);
-	return 0;
+	for (size_t i = 0; pid < 0 && i < n; i++)
+		if (moved[i] && pp_rm_rf(trashes[i], ret < 0 ? NULL : err) < 0)
+			ret = -1;
+	return ret;
+}
+
+int pp_discard_dir(const char *dir, const char *trash, struct pp_error **err)
+{
+	return pp_discard_dirs(&dir, &trash, 1, err);
 }
 
 int pp_empty_trash(const char *trash_root, int *removed, struct pp_error **err)

@@ -39,6 +39,12 @@ int pp_rm_rf(const char *path, struct pp_error **err);
  * trash, pp_empty_trash removes. */
 int pp_discard_dir(const char *dir, const char *trash, struct pp_error **err);
 
+/* The same for several directories (at most PP_DISCARD_MAX), with one
+ * child for all of them. */
+#define PP_DISCARD_MAX 4
+int pp_discard_dirs(const char *const *dirs, const char *const *trashes, size_t n,
+		    struct pp_error **err);
+
 /* Removes every entry of trash_root; *removed counts them. */
 int pp_empty_trash(const char *trash_root, int *removed, struct pp_error **err);
 

@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -82,6 +83,45 @@ static void test_discard_without_trash_removes_now(void **state)
 	assert_int_equal(waitpid(-1, NULL, WNOHANG), -1); /* no child */
 }
 
+/* Several at once: one child for all that moved; one that cannot move is
+ * removed at once, one that is missing is nothing to do. */
+static void test_discard_several_one_child(void **state)
+{
+	struct pp_error *err = NULL;
+	cleanup_free char *a = xasprintf("%s/sa", base);
+	cleanup_free char *b = xasprintf("%s/sb", base);
+	cleanup_free char *c = xasprintf("%s/sc", base);
+	cleanup_free char *gone = xasprintf("%s/never", base);
+	cleanup_free char *ta = xasprintf("%s/trash-s/sa", base);
+	cleanup_free char *tb = xasprintf("%s/trash-t/sb", base);
+	cleanup_free char *tc = xasprintf("%s/notadir2/sc", base);
+	cleanup_free char *tg = xasprintf("%s/trash-s/never", base);
+	make_tree(a);
+	make_tree(b);
+	make_tree(c);
+	cleanup_free char *blocker = xasprintf("%s/notadir2", base);
+	FILE *f = fopen(blocker, "w");
+	assert_non_null(f);
+	fclose(f);
+	const char *const dirs[] = {a, b, c, gone}, *const trashes[] = {ta, tb, tc, tg};
+	assert_int_equal(pp_discard_dirs(dirs, trashes, 4, &err), 0);
+	assert_null(err);
+	assert_false(exists(a));
+	assert_false(exists(b));
+	assert_false(exists(c)); /* removed in place */
+	int status;
+	assert_true(wait(&status) > 0);
+	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	assert_int_equal(waitpid(-1, NULL, WNOHANG), -1); /* that one only */
+	assert_false(exists(ta));
+	assert_false(exists(tb));
+	/* too many is refused, and nothing moves */
+	const char *const five[] = {a, b, c, gone, a};
+	assert_int_equal(pp_discard_dirs(five, five, 5, &err), -1);
+	assert_int_equal(err->status, E2BIG);
+	pp_error_free(&err);
+}
+
 static void test_empty_trash(void **state)
 {
 	struct pp_error *err = NULL;
@@ -138,6 +178,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_discard_moves_then_unlinks),
 	    cmocka_unit_test(test_discard_without_trash_removes_now),
+	    cmocka_unit_test(test_discard_several_one_child),
 	    cmocka_unit_test(test_empty_trash),
 	    cmocka_unit_test(test_trace_lines),
 	};
