@@ -116,20 +116,24 @@ fi
 log "the kernel's floor: $FRUNS runs of each step"
 F=$TMP/floor.txt
 : >"$F"
-mkdir -p "$TMP/ov" "$TMP/sock" "$TMP/tree"
+# The overlay's and the tree's directories in block groups of their own, as
+# peapod's pods/ are (util/fs.h pp_mkdir_apart: under a chattr +T parent).
+mkdir -p "$TMP/apart" "$TMP/sock"
+chattr +T "$TMP/apart" 2>/dev/null || true
+mkdir "$TMP/apart/ov" "$TMP/apart/tree"
 {
 	"$FLOOR" -n "$FRUNS" ns none
 	"$FLOOR" -n "$FRUNS" ns net,ipc,uts
 	"$FLOOR" -n "$FRUNS" ns net,ipc,uts,pid,mnt
 	"$FLOOR" -n "$FRUNS" net
 	"$FLOOR" -n "$FRUNS" cgroup "$PEAPOD_CGROUP_PARENT-floor"
-	"$FLOOR" -n "$FRUNS" overlay "$LOWER" "$TMP/ov"
+	"$FLOOR" -n "$FRUNS" overlay "$LOWER" "$TMP/apart/ov"
 	"$FLOOR" -n "$FRUNS" pivot "$LOWER"
 	"$FLOOR" -n "$FRUNS" spawn "$BUSYBOX"
 	"$FLOOR" -n "$FRUNS" setns "$BUSYBOX"
 	"$FLOOR" -n "$FRUNS" kill
 	"$FLOOR" -n "$FRUNS" socket "$TMP/sock"
-	"$FLOOR" -n "$((FRUNS < 20 ? FRUNS : 20))" tree "$TMP/tree" "$((REC_DIRS > 0 ? REC_DIRS : 1))" "$REC_FILES"
+	"$FLOOR" -n "$((FRUNS < 20 ? FRUNS : 20))" tree "$TMP/apart/tree" "$((REC_DIRS > 0 ? REC_DIRS : 1))" "$REC_FILES"
 } >>"$F"
 
 # --- the table ------------------------------------------------------------------
