@@ -879,7 +879,9 @@ static void loop(struct sup *s, struct pp_error **err, int *ret)
 		}
 		for (int k = 0; k < n; k++)
 			dispatch(s, evs[k].data.u64);
-		sup_write_status(s);
+		/* the last one is written once, finished (pp_supervisor_run) */
+		if (!finished(s))
+			sup_write_status(s);
 	}
 }
 
