@@ -24,6 +24,7 @@
 #ifndef PEAPOD_PODSTATE_H
 #define PEAPOD_PODSTATE_H
 
+#include "util/fs.h"
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -41,9 +42,9 @@
 
 /* $PEAPOD_RUN or /run/peapod; $PEAPOD_LOG_DIR or /var/log/peapod. */
 const char *pp_run_dir(void);
-/* Where removed records, logs and pod files wait for their unlinking:
- * <run dir>/trash, <log root>/trash, <store root>/trash (util/fs.h). */
-#define PP_TRASH_NAME "trash"
+/* Removed records, logs and pod files wait for their unlinking in
+ * <run dir>/trash, <log root>/trash, <store root>/trash (util/fs.h's
+ * PP_TRASH_NAME). */
 const char *pp_log_root(void);
 
 /* New strings. */

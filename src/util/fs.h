@@ -15,7 +15,8 @@ int pp_mkdir_p(const char *path, mode_t mode, struct pp_error **err);
  * data and logs; an image's layers). When it has to be made, it is made in
  * a block group of the file system's choosing rather than its parent's:
  * under a temporary directory marked as the top of a hierarchy (chattr +T,
- * FS_TOPDIR_FL), then renamed into place. ext4 puts a top directory's
+ * FS_TOPDIR_FL) in trash_root (a trash of pp_discard_dir's, on the same
+ * file system, made 0700 when missing), then renamed into place. ext4 puts a top directory's
  * children in a group with few directories and free room, and what is made
  * below them later stays in that group. The reason: on ext4 without a
  * journal an inode allocation passes over every inode its group freed in
@@ -23,7 +24,7 @@ int pp_mkdir_p(const char *path, mode_t mode, struct pp_error **err);
  * other work churns (/tmp, /var/lib) costs 0.3-0.5 ms a file where a group
  * of our own costs ~15 us. Where the flag is not supported (tmpfs, xfs,
  * btrfs) nothing changes. An existing directory is left as it is. */
-int pp_mkdir_apart(const char *path, mode_t mode, struct pp_error **err);
+int pp_mkdir_apart(const char *path, const char *trash_root, mode_t mode, struct pp_error **err);
 
 /* rm -rf without following symlinks or crossing into other mounts (a mount
  * point below path makes it fail with EBUSY rather than empty the mount).
@@ -44,6 +45,9 @@ int pp_discard_dir(const char *dir, const char *trash, struct pp_error **err);
 #define PP_DISCARD_MAX 4
 int pp_discard_dirs(const char *const *dirs, const char *const *trashes, size_t n,
 		    struct pp_error **err);
+
+/* The trash's name in each of peapod's roots (run dir, store, logs). */
+#define PP_TRASH_NAME "trash"
 
 /* Removes every entry of trash_root; *removed counts them. */
 int pp_empty_trash(const char *trash_root, int *removed, struct pp_error **err);

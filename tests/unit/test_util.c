@@ -145,7 +145,7 @@ static int dir_flags(const char *path)
 }
 
 /* Made with its parents and mode, in place by a rename: nothing of the
- * temporary top directory is left, neither it nor its flag on anything. */
+ * temporary top directory is left in the trash, nor its flag on anything. */
 static void test_mkdir_apart(void **state)
 {
 	(void)state;
@@ -153,7 +153,8 @@ static void test_mkdir_apart(void **state)
 	mode_t old_umask = umask(022);
 	cleanup_free char *parent = xasprintf("%s/ap/x", base);
 	cleanup_free char *dir = xasprintf("%s/pods", parent);
-	assert_int_equal(pp_mkdir_apart(dir, 0750, &err), 0);
+	cleanup_free char *trash = xasprintf("%s/aptrash", base);
+	assert_int_equal(pp_mkdir_apart(dir, trash, 0750, &err), 0);
 	umask(old_umask);
 	struct stat st, again;
 	assert_int_equal(stat(dir, &st), 0);
@@ -161,17 +162,19 @@ static void test_mkdir_apart(void **state)
 	assert_int_equal(st.st_mode & 0777, 0750);
 	cleanup_free char *left = entries_of(parent);
 	assert_string_equal(left, "pods");
+	cleanup_free char *in_trash = entries_of(trash);
+	assert_string_equal(in_trash, "");
 	assert_false(dir_flags(dir) & FS_TOPDIR_FL);
 	assert_false(dir_flags(parent) & FS_TOPDIR_FL);
 	/* there already: the same directory, as it was */
-	assert_int_equal(pp_mkdir_apart(dir, 0755, &err), 0);
+	assert_int_equal(pp_mkdir_apart(dir, trash, 0755, &err), 0);
 	assert_int_equal(stat(dir, &again), 0);
 	assert_int_equal(again.st_ino, st.st_ino);
 	assert_int_equal(again.st_mode & 0777, 0750);
 	/* a file where it should be */
 	touch(base, "apfile");
 	cleanup_free char *file = xasprintf("%s/apfile", base);
-	assert_int_equal(pp_mkdir_apart(file, 0755, &err), -1);
+	assert_int_equal(pp_mkdir_apart(file, trash, 0755, &err), -1);
 	assert_int_equal(err->status, ENOTDIR);
 	pp_error_free(&err);
 	/* eight processes at once: every one succeeds, one directory is made */
@@ -181,7 +184,7 @@ static void test_mkdir_apart(void **state)
 		kids[i] = fork();
 		assert_true(kids[i] >= 0);
 		if (kids[i] == 0)
-			_exit(pp_mkdir_apart(raced, 0755, NULL) == 0 ? 0 : 1);
+			_exit(pp_mkdir_apart(raced, trash, 0755, NULL) == 0 ? 0 : 1);
 	}
 	for (int i = 0; i < 8; i++) {
 		int status = -1;
