@@ -107,10 +107,15 @@ static int apply_v1(const struct pp_cgroup *cg, const struct dev_rule *rules, si
 	/* Deny everything first: the list inherited from the parent allows all. */
 	if (write_rule(deny, "a", err) < 0)
 		return -1;
+	/* Then one rule a write(2), all through one open file. */
+	cleanup_close int fd = open(allow, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return pp_error_set(err, errno, "open %s", allow);
 	for (size_t i = 0; i < n_rules; i++) {
 		cleanup_free char *line = rule_line(&rules[i]);
-		if (write_rule(allow, line, err) < 0)
-			return -1;
+		size_t len = strlen(line);
+		if (write(fd, line, len) != (ssize_t)len)
+			return pp_error_set(err, errno, "write \"%s\" to %s", line, allow);
 	}
 	return 0;
 }
