@@ -31,8 +31,7 @@ int pp_image_store_open(const char *root, struct pp_image_store **out, struct pp
 	s->add_lock_path = xasprintf("%s/add.lock", root);
 	s->blobs_dir = xasprintf("%s/blobs/sha256", root);
 	s->digest_layers_dir = xasprintf("%s/layers/sha256", root);
-	cleanup_free char *trash = xasprintf("%s/%s", root, PP_TRASH_NAME);
-	if (pp_mkdir_apart(s->digest_layers_dir, trash, IMAGE_DIR_MODE, err) < 0 ||
+	if (pp_mkdir_apart(s->digest_layers_dir, IMAGE_DIR_MODE, err) < 0 ||
 	    pp_mkdir_p(s->blobs_dir, IMAGE_DIR_MODE, err) < 0 ||
 	    pp_mkdir_p(s->images_dir, IMAGE_DIR_MODE, err) < 0 ||
 	    pp_mkdir_p(s->containers_dir, IMAGE_DIR_MODE, err) < 0) {

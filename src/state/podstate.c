@@ -64,13 +64,12 @@ static int open_lock(const char *uid, int flags, struct pp_error **err)
 int pp_state_create(const char *uid, int *lock_fd, struct pp_error **err)
 {
 	cleanup_free char *pods = xasprintf("%s/pods", pp_run_dir());
-	cleanup_free char *trash = xasprintf("%s/%s", pp_run_dir(), PP_TRASH_NAME);
 	cleanup_free char *dir = pp_state_dir(uid);
 	/* Made and locked under a dot name, then renamed into place: gc never
 	 * sees a record whose lock is free because it is not taken yet. */
 	cleanup_free char *tmp = xasprintf("%s/%s%s", pods, PP_STATE_NEW_PREFIX, uid);
 	cleanup_free char *lock = xasprintf("%s/%s", tmp, PP_STATE_LOCK);
-	if (pp_mkdir_apart(pods, trash, STATE_DIR_MODE, err) < 0)
+	if (pp_mkdir_apart(pods, STATE_DIR_MODE, err) < 0)
 		return -1;
 	if (access(dir, F_OK) == 0)
 		return pp_error_set(err, EEXIST, "a pod with uid %s exists already", uid);
@@ -127,12 +126,11 @@ static char *name_path(const char *ns, const char *name)
 int pp_name_claim(const char *ns, const char *name, const char *uid, struct pp_error **err)
 {
 	cleanup_free char *names = xasprintf("%s/names", pp_run_dir());
-	cleanup_free char *trash = xasprintf("%s/%s", pp_run_dir(), PP_TRASH_NAME);
 	cleanup_free char *dir = xasprintf("%s/%s", names, ns);
 	cleanup_free char *path = name_path(ns, name);
 	cleanup_free char *tmp = xasprintf("%s/.%s.%s", dir, name, uid);
 	cleanup_free char *text = xasprintf("%s\n", uid);
-	if (pp_mkdir_apart(names, trash, NAMES_DIR_MODE, err) < 0 ||
+	if (pp_mkdir_apart(names, NAMES_DIR_MODE, err) < 0 ||
 	    pp_mkdir_p(dir, NAMES_DIR_MODE, err) < 0 ||
 	    pp_write_file_atomic(tmp, text, strlen(text), 0600, err) < 0)
 		return -1;

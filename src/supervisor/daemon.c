@@ -216,8 +216,7 @@ static int open_files(struct daemon *d, const struct pp_pod *spec, struct pp_err
 {
 	d->log_dir = pp_pod_log_dir(spec->namespace_, spec->name, spec->uid);
 	cleanup_free char *pods = xasprintf("%s/pods", pp_log_root());
-	cleanup_free char *trash = xasprintf("%s/%s", pp_log_root(), PP_TRASH_NAME);
-	if (pp_mkdir_apart(pods, trash, LOG_DIR_MODE, err) < 0 ||
+	if (pp_mkdir_apart(pods, LOG_DIR_MODE, err) < 0 ||
 	    pp_mkdir_p(d->log_dir, LOG_DIR_MODE, err) < 0)
 		return -1;
 	cleanup_free char *events = pp_state_file(spec->uid, PP_STATE_EVENTS);

@@ -75,7 +75,7 @@ static bool mark_top(const char *dir)
 	return ioctl(fd, FS_IOC_SETFLAGS, &flags) == 0;
 }
 
-int pp_mkdir_apart(const char *path, const char *trash_root, mode_t mode, struct pp_error **err)
+int pp_mkdir_apart(const char *path, mode_t mode, struct pp_error **err)
 {
 	struct stat st;
 	if (stat(path, &st) == 0) {
@@ -83,24 +83,11 @@ int pp_mkdir_apart(const char *path, const char *trash_root, mode_t mode, struct
 			return pp_error_set(err, ENOTDIR, "%s", path);
 		return 0;
 	}
-	cleanup_free char *parent = parent_of(path);
-	if (parent == NULL)
-		return pp_mkdir_p(path, mode, err);
-	if (pp_mkdir_p(parent, mode, err) < 0)
+	if (pp_mkdir_p(path, mode, err) < 0)
 		return -1;
-	/* Made in a temporary top directory in the trash (what a crash leaves
-	 * there, pp_empty_trash removes), then moved: a rename keeps the
-	 * inode, and with it the group. Any step that fails leaves the plain
-	 * mkdir below to do it (another process may also have made it). */
-	cleanup_free char *top = xasprintf("%s/.apart-%d", trash_root, (int)getpid());
-	cleanup_free char *made = xasprintf("%s/d", top);
-	if ((mkdir(trash_root, TRASH_DIR_MODE) == 0 || errno == EEXIST) && mkdir(top, 0700) == 0) {
-		if (mark_top(top) && mkdir(made, mode) == 0 &&
-		    renameat2(AT_FDCWD, made, AT_FDCWD, path, RENAME_NOREPLACE) < 0)
-			rmdir(made);
-		rmdir(top);
-	}
-	return pp_mkdir_p(path, mode, err);
+	/* by whoever made it or lost the race to: setting it twice is harmless */
+	(void)mark_top(path);
+	return 0;
 }
 
 /* Removes everything below dirfd (which is on device dev). */

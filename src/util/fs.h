@@ -11,20 +11,18 @@
 /* mkdir -p with mode for the created components. */
 int pp_mkdir_p(const char *path, mode_t mode, struct pp_error **err);
 
-/* pp_mkdir_p of a directory under which trees come and go (a pod's record,
- * data and logs; an image's layers). When it has to be made, it is made in
- * a block group of the file system's choosing rather than its parent's:
- * under a temporary directory marked as the top of a hierarchy (chattr +T,
- * FS_TOPDIR_FL) in trash_root (a trash of pp_discard_dir's, on the same
- * file system, made 0700 when missing), then renamed into place. ext4 puts a top directory's
- * children in a group with few directories and free room, and what is made
- * below them later stays in that group. The reason: on ext4 without a
- * journal an inode allocation passes over every inode its group freed in
- * the last 1-5 minutes (fs/ext4/ialloc.c, recently_deleted), so a group that
- * other work churns (/tmp, /var/lib) costs 0.3-0.5 ms a file where a group
- * of our own costs ~15 us. Where the flag is not supported (tmpfs, xfs,
- * btrfs) nothing changes. An existing directory is left as it is. */
-int pp_mkdir_apart(const char *path, const char *trash_root, mode_t mode, struct pp_error **err);
+/* pp_mkdir_p of a directory under which trees come and go (the pods'
+ * records, data and logs; the images' layers), marked when it is made as
+ * the top of a hierarchy (chattr +T, FS_TOPDIR_FL): ext4 then puts each
+ * directory made in it (a pod's, a layer's) in a block group with few
+ * directories and free room, and what is made below that stays there. The
+ * reason: on ext4 without a journal an inode allocation passes over every
+ * inode its group freed in the last 1-5 minutes (fs/ext4/ialloc.c,
+ * recently_deleted), so a group that other work churns (/tmp, /var/lib), or
+ * that a stream of pods churns, costs 0.3-1 ms a file where a fresh group
+ * costs ~15 us. Where the flag is not supported (tmpfs, xfs, btrfs) nothing
+ * changes. An existing directory is left as it is. */
+int pp_mkdir_apart(const char *path, mode_t mode, struct pp_error **err);
 
 /* rm -rf without following symlinks or crossing into other mounts (a mount
  * point below path makes it fail with EBUSY rather than empty the mount).
