@@ -121,6 +121,7 @@ int pp_pod_instance_add_ephemeral(struct pp_pod_instance *pod,
 	    .cgroup = cg,
 	    .state = PP_CTR_WAITING,
 	    .pidfd = -1,
+	    .mntns_fd = -1,
 	    .in_fd = -1,
 	    .out_fd = -1,
 	    .err_fd = -1,
@@ -241,6 +242,7 @@ int pp_pod_instance_add_cri_container(struct pp_pod_instance *pod, struct pp_con
 	    .n_devices = spec->n_devices,
 	    .state = PP_CTR_WAITING,
 	    .pidfd = -1,
+	    .mntns_fd = -1,
 	    .in_fd = -1,
 	    .out_fd = -1,
 	    .err_fd = -1,
@@ -259,8 +261,12 @@ int pp_pod_instance_add_cri_container(struct pp_pod_instance *pod, struct pp_con
 		free(c->log_path);
 		free(c->devices);
 		pp_container_free(spec);
-		*c = (struct pp_pod_container){
-		    .removed = true, .pidfd = -1, .in_fd = -1, .out_fd = -1, .err_fd = -1};
+		*c = (struct pp_pod_container){.removed = true,
+					       .pidfd = -1,
+					       .mntns_fd = -1,
+					       .in_fd = -1,
+					       .out_fd = -1,
+					       .err_fd = -1};
 		if (appended)
 			pod->n_ephemeral--;
 		return -1;
@@ -291,6 +297,7 @@ int pp_pod_instance_remove_cri_container(struct pp_pod_instance *pod, size_t i,
 	free(c->seccomp_profile);
 	free(c->selinux_label);
 	cleanup_closep(&c->pidfd);
+	cleanup_closep(&c->mntns_fd);
 	cleanup_closep(&c->in_fd);
 	cleanup_closep(&c->out_fd);
 	cleanup_closep(&c->err_fd);
@@ -299,6 +306,7 @@ int pp_pod_instance_remove_cri_container(struct pp_pod_instance *pod, size_t i,
 	*c = (struct pp_pod_container){.removed = true,
 				       .state = PP_CTR_TERMINATED,
 				       .pidfd = -1,
+				       .mntns_fd = -1,
 				       .in_fd = -1,
 				       .out_fd = -1,
 				       .err_fd = -1};

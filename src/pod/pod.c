@@ -210,7 +210,7 @@ static void init_containers(struct pp_pod_instance *pod)
 		    i < pod->n_init ? &s->init_containers[i] : &s->containers[i - pod->n_init];
 		c->is_sidecar = c->spec->is_init && c->spec->has_restart_policy &&
 				c->spec->restart_policy == PP_RESTART_ALWAYS;
-		c->pidfd = c->in_fd = c->out_fd = c->err_fd = -1;
+		c->pidfd = c->mntns_fd = c->in_fd = c->out_fd = c->err_fd = -1;
 		c->state = PP_CTR_WAITING;
 		c->is_ephemeral = c->has_target = false;
 		c->cri = c->removed = false;
@@ -453,6 +453,8 @@ int pp_pod_instance_spawn_container(struct pp_pod_instance *pod, size_t i, struc
 	struct pp_pod_container *c = &pod->containers[i];
 	struct start_ctx s = {.out = {-1, -1}, .errp = {-1, -1}, .in = -1};
 	close_stdio(c);
+	/* the last instance's mounts go before its layer is made again */
+	cleanup_closep(&c->mntns_fd);
 	if (c->image == NULL) {
 		pp_error_set(err, 0, "container %s: image \"%s\" is not ready", c->spec->name,
 			     c->spec->image);
@@ -530,6 +532,7 @@ int pp_pod_instance_finish_start(struct pp_pod_instance *pod, size_t i, struct p
 	}
 	c->pid = proc.pid;
 	c->pidfd = proc.pidfd;
+	c->mntns_fd = proc.mntns_fd;
 	if (proc.pty_master >= 0) {
 		/* Everything it prints is its stdout (as kubelet logs a tty);
 		 * with stdin: true, attach writes to the same terminal. */
@@ -654,18 +657,30 @@ int pp_pod_instance_destroy(struct pp_pod_instance *pod, struct pp_error **err)
 	pp_trace("pod sandbox gone");
 	for (size_t i = 0; i < pod->n_volumes; i++)
 		cleanup_closep(&pod->volumes[i].fd);
-	/* the last reference: the namespace goes, and every mount in it */
-	cleanup_closep(&pod->volumes_ns_fd);
 	if (pp_fault("teardown cgroups", ret < 0 ? NULL : err) < 0 ||
 	    pp_pod_cgroups_destroy(pod, ret < 0 ? NULL : err) < 0)
 		ret = -1;
 	pp_trace("pod cgroups gone");
-	/* Files last: the mounts that used them died with the containers'
-	 * mount namespaces. */
-	/* A rename now, the unlinking by a short-lived child (util/fs.h). */
-	if (pp_fault("teardown files", ret < 0 ? NULL : err) < 0 ||
-	    pp_discard_dir(pod->data_dir, pod->trash_dir, ret < 0 ? NULL : err) < 0)
+	/* Files last, a rename now, the unlinking by a short-lived child
+	 * (util/fs.h). The mounts that use them go first, in that child: the
+	 * last references to the containers' mount namespaces and to the
+	 * volumes' are ours (the namespaces go, and every mount in them). */
+	size_t n_ns = 0;
+	int *ns = xmalloc(sizeof(*ns) * (pp_pod_n_all(pod) + 1));
+	for (size_t i = 0; i < pp_pod_n_all(pod); i++)
+		if (pod->containers[i].mntns_fd >= 0)
+			ns[n_ns++] = steal_fd(&pod->containers[i].mntns_fd);
+	if (pod->volumes_ns_fd >= 0)
+		ns[n_ns++] = steal_fd(&pod->volumes_ns_fd);
+	if (pp_fault("teardown files", ret < 0 ? NULL : err) < 0) {
+		for (size_t i = 0; i < n_ns; i++)
+			cleanup_closep(&ns[i]);
 		ret = -1;
+	} else if (pp_discard_dir_after(pod->data_dir, pod->trash_dir, ns, n_ns,
+					ret < 0 ? NULL : err) < 0) {
+		ret = -1;
+	}
+	free(ns);
 	pp_trace("pod files gone");
 	/* The id range last: nothing of the pod's is left to use it. */
 	if (pod->userns && pp_idrange_release(pod->uid, ret < 0 ? NULL : err) < 0)
@@ -689,6 +704,7 @@ void pp_pod_instance_free(struct pp_pod_instance *pod)
 		free(c->seccomp_profile);
 		free(c->selinux_label);
 		cleanup_closep(&c->pidfd);
+		cleanup_closep(&c->mntns_fd);
 		close_stdio(c);
 	}
 	for (size_t i = 0; i < pod->n_volumes; i++) {

@@ -52,6 +52,10 @@ struct pp_pod_container {
 	enum pp_ctr_state state;
 	pid_t pid;
 	int pidfd;
+	/* its last instance's mount namespace, held so that its exit does not
+	 * wait for the mounts' teardown (runtime/container.h); let go of when
+	 * it starts again, or by the pod's teardown, off the path */
+	int mntns_fd;
 	int out_fd, err_fd; /* read ends of the container's stdout and stderr */
 	int in_fd;	    /* write end of its stdin with stdin: true (for attach), else -1 */
 	int exit_code;

@@ -20,6 +20,7 @@
 #include "util/child_report.h"
 #include "util/cleanup.h"
 #include "util/fault.h"
+#include "util/fdpass.h"
 #include "util/path.h"
 #include "util/proc.h"
 #include "util/trace.h"
@@ -62,9 +63,18 @@ static int open_cwd(const struct pp_container_config *cfg, int rootfd, const cha
 	return fd;
 }
 
+/* Sends our mount namespace to the parent (pp_container_process.mntns_fd).
+ * Not fatal: without it the container's exit unmounts as it always did. */
+static void hand_mount_ns(int sock)
+{
+	cleanup_close int ns = open("/proc/self/ns/mnt", O_RDONLY | O_CLOEXEC);
+	if (ns >= 0)
+		(void)pp_fd_send(sock, PP_FD_TAG_MOUNT_NS, ns);
+}
+
 /* The setup sequence, in the child. Returns only on failure. */
 static int child_setup(const struct pp_container_config *cfg,
-		       const struct pp_seccomp_filter *filter, int syncfd, int ptysock,
+		       const struct pp_seccomp_filter *filter, int syncfd, int handsock,
 		       struct pp_error **err)
 {
 	const struct pp_identity *id = &cfg->identity;
@@ -116,13 +126,16 @@ static int child_setup(const struct pp_container_config *cfg,
 		return -1;
 	if (cfg->userns && unshare(CLONE_NEWNS) < 0)
 		return pp_error_set(err, errno, "a mount namespace of the pod's user namespace");
+	/*    the mount namespace, final now, handed to the parent: held
+	 *    there, our exit does not wait for the teardown of every mount. */
+	hand_mount_ns(handsock);
 	/* 8. user and groups, from the container's own passwd and group;
 	 *    capabilities around the switch. */
 	if (pp_user_resolve(id, PP_PASSWD_PATH, PP_GROUP_PATH, &user, err) < 0)
 		return -1;
 	/*    tty: the terminal, while still root (the slave is chowned to the user). */
 	cleanup_close int slave = -1;
-	if (cfg->tty && (slave = pp_child_open_pty(user.uid, 0, 0, ptysock, err)) < 0) {
+	if (cfg->tty && (slave = pp_child_open_pty(user.uid, 0, 0, handsock, err)) < 0) {
 		pp_exec_user_free(&user);
 		return -1;
 	}
@@ -162,7 +175,7 @@ static int child_setup(const struct pp_container_config *cfg,
 
 static __attribute__((noreturn)) void child_main(const struct pp_container_config *cfg,
 						 const struct pp_seccomp_filter *filter, int syncfd,
-						 int ptysock)
+						 int handsock)
 {
 	struct pp_error *err = NULL;
 	/* Until exec this process is peapod's binary in the container's PID
@@ -177,7 +190,7 @@ static __attribute__((noreturn)) void child_main(const struct pp_container_confi
 	/* A session of its own: a Ctrl-C on the terminal of `peapod run` reaches
 	 * peapod, which stops the pod in order, not the container directly. */
 	setsid();
-	child_setup(cfg, filter, syncfd, ptysock, &err);
+	child_setup(cfg, filter, syncfd, handsock, &err);
 	pp_child_report_error(syncfd, err);
 }
 
@@ -259,7 +272,7 @@ int pp_container_spawn(const struct pp_container_config *cfg, struct pp_containe
 {
 	const char *name = cfg->name != NULL ? cfg->name : "";
 	int sync[2];
-	*sp = (struct pp_container_spawn){.pid = -1, .pidfd = -1, .sync_fd = -1, .pty_sock = -1};
+	*sp = (struct pp_container_spawn){.pid = -1, .pidfd = -1, .sync_fd = -1, .hand_sock = -1};
 	if (validate(cfg, err) < 0)
 		return pp_error_wrap(err, "container \"%s\"", name);
 	/* Compiled here, once, not in the child. */
@@ -273,7 +286,7 @@ int pp_container_spawn(const struct pp_container_config *cfg, struct pp_containe
 	cleanup_close int sync_rd = sync[0];
 	cleanup_close int sync_wr = sync[1];
 	int sock[2] = {-1, -1};
-	if (cfg->tty && socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sock) < 0) {
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sock) < 0) {
 		pp_seccomp_filter_free(&filter);
 		return pp_error_set(err, errno, "container \"%s\": socketpair", name);
 	}
@@ -291,10 +304,11 @@ int pp_container_spawn(const struct pp_container_config *cfg, struct pp_containe
 	close(steal_fd(&sync_wr));
 	cleanup_closep(&sock_child);
 	snprintf(sp->name, sizeof(sp->name), "%s", name);
+	sp->tty = cfg->tty;
 	sp->pid = pid;
 	sp->pidfd = pidfd;
 	sp->sync_fd = steal_fd(&sync_rd);
-	sp->pty_sock = steal_fd(&sock_parent);
+	sp->hand_sock = steal_fd(&sock_parent);
 	return 0;
 }
 
@@ -302,18 +316,35 @@ int pp_container_spawn_finish(struct pp_container_spawn *sp, struct pp_container
 			      struct pp_error **err)
 {
 	cleanup_close int sync_rd = steal_fd(&sp->sync_fd);
-	cleanup_close int pty_sock = steal_fd(&sp->pty_sock);
-	int master = -1;
-	/* With a tty the master is queued on the socket before the exec. */
-	if (pp_child_report_read(sync_rd, false, err) < 0 ||
-	    (pty_sock >= 0 && (master = pp_receive_pty_master(pty_sock, err)) < 0)) {
+	cleanup_close int hand_sock = steal_fd(&sp->hand_sock);
+	cleanup_close int master = -1, mntns = -1;
+	if (pp_child_report_read(sync_rd, false, err) < 0) {
+		kill_and_reap(sp->pid, sp->pidfd);
+		cleanup_closep(&sp->pidfd);
+		return pp_error_wrap(err, "container \"%s\"", sp->name);
+	}
+	/* Queued on the socket before the exec: the mount namespace, then
+	 * with a tty the master. */
+	char tag;
+	for (int fd; (fd = pp_fd_recv(hand_sock, &tag, MSG_DONTWAIT)) >= 0;) {
+		int *slot = tag == PP_FD_TAG_MOUNT_NS ? &mntns
+			    : tag == PP_FD_TAG_PTY    ? &master
+						      : NULL;
+		if (slot == NULL || *slot >= 0)
+			close(fd);
+		else
+			*slot = fd;
+	}
+	if (sp->tty && master < 0) {
+		pp_error_set(err, EPROTO, "tty: no pty master from the child");
 		kill_and_reap(sp->pid, sp->pidfd);
 		cleanup_closep(&sp->pidfd);
 		return pp_error_wrap(err, "container \"%s\"", sp->name);
 	}
 	out->pid = sp->pid;
 	out->pidfd = steal_fd(&sp->pidfd);
-	out->pty_master = master;
+	out->pty_master = steal_fd(&master);
+	out->mntns_fd = steal_fd(&mntns);
 	return 0;
 }
 

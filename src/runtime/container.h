@@ -146,6 +146,12 @@ struct pp_container_process {
 	pid_t pid;	/* in the caller's PID namespace */
 	int pidfd;	/* owned by the caller */
 	int pty_master; /* with tty, owned by the caller; else -1 */
+	/* The container's mount namespace, sent by the child before its exec
+	 * (owned by the caller; -1 if it could not): held, it keeps the
+	 * container's mounts past its exit, so that the exit is not slowed
+	 * by their teardown (umount of each, an RCU grace period). Whoever
+	 * closes it last pays that: pp_discard_dirs' child, off the path. */
+	int mntns_fd;
 };
 
 /* Starts the container and returns once its process has exec'd. Any failure
@@ -167,7 +173,8 @@ struct pp_container_spawn {
 	char name[64];
 	pid_t pid;
 	int pidfd, sync_fd;
-	int pty_sock; /* with tty: where the child sends the pty master; else -1 */
+	int hand_sock; /* where the child sends its mount namespace (and pty master) */
+	bool tty;
 };
 int pp_container_spawn(const struct pp_container_config *cfg, struct pp_container_spawn *sp,
 		       struct pp_error **err);

@@ -9,6 +9,7 @@
 
 #include "runtime/runtime.h"
 #include "util/cleanup.h"
+#include "util/fdpass.h"
 
 int pp_child_open_pty(uid_t uid, unsigned short rows, unsigned short cols, int sock,
 		      struct pp_error **err)
@@ -32,47 +33,23 @@ int pp_child_open_pty(uid_t uid, unsigned short rows, unsigned short cols, int s
 	}
 	if (fchown(slave, uid, (gid_t)-1) < 0)
 		return pp_error_set(err, errno, "tty: chown the pty slave");
-	char byte = 0;
-	struct iovec iov = {.iov_base = &byte, .iov_len = 1};
-	union {
-		struct cmsghdr hdr;
-		char buf[CMSG_SPACE(sizeof(int))];
-	} ctl;
-	memset(&ctl, 0, sizeof(ctl));
-	struct msghdr msg = {.msg_iov = &iov,
-			     .msg_iovlen = 1,
-			     .msg_control = ctl.buf,
-			     .msg_controllen = sizeof(ctl)};
-	struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
-	c->cmsg_level = SOL_SOCKET;
-	c->cmsg_type = SCM_RIGHTS;
-	c->cmsg_len = CMSG_LEN(sizeof(int));
-	memcpy(CMSG_DATA(c), &master, sizeof(int));
-	if (sendmsg(sock, &msg, MSG_NOSIGNAL) < 0)
+	if (pp_fd_send(sock, PP_FD_TAG_PTY, master) < 0)
 		return pp_error_set(err, errno, "tty: send the pty master");
 	return steal_fd(&slave);
 }
 
 int pp_receive_pty_master(int sock, struct pp_error **err)
 {
-	char byte;
-	struct iovec iov = {.iov_base = &byte, .iov_len = 1};
-	union {
-		struct cmsghdr hdr;
-		char buf[CMSG_SPACE(sizeof(int))];
-	} ctl;
-	struct msghdr msg = {.msg_iov = &iov,
-			     .msg_iovlen = 1,
-			     .msg_control = ctl.buf,
-			     .msg_controllen = sizeof(ctl)};
-	ssize_t n = recvmsg(sock, &msg, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
-	if (n < 0)
-		return pp_error_set(err, errno, "tty: receive the pty master");
-	struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
-	if (n != 1 || c == NULL || c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS ||
-	    c->cmsg_len != CMSG_LEN(sizeof(int)))
+	char tag = 0;
+	int fd = pp_fd_recv(sock, &tag, MSG_DONTWAIT);
+	if (fd >= 0 && tag != PP_FD_TAG_PTY) {
+		close(fd);
+		fd = -1;
+		errno = EPROTO;
+	}
+	if (fd < 0 && errno == EPROTO)
 		return pp_error_set(err, EPROTO, "tty: no pty master from the child");
-	int fd;
-	memcpy(&fd, CMSG_DATA(c), sizeof(int));
+	if (fd < 0)
+		return pp_error_set(err, errno, "tty: receive the pty master");
 	return fd;
 }

@@ -144,6 +144,10 @@ int pp_child_exec(char *const *argv, char *const *envp, struct pp_error **err);
 int pp_child_open_pty(uid_t uid, unsigned short rows, unsigned short cols, int sock,
 		      struct pp_error **err);
 
+/* The tags of what a child sends its parent (util/fdpass.h). */
+#define PP_FD_TAG_PTY 't'
+#define PP_FD_TAG_MOUNT_NS 'm'
+
 /* In the parent once the child has exec'd: the master it sent over sock. */
 int pp_receive_pty_master(int sock, struct pp_error **err);
 

@@ -218,13 +218,29 @@ int pp_read_file(const char *path, size_t max, char **out, size_t *len, struct p
 	return 0;
 }
 
-int pp_discard_dirs(const char *const *dirs, const char *const *trashes, size_t n,
-		    struct pp_error **err)
+/* Closes fds (the caller's copies), then lets the child know: its own are
+ * the last references from then on. */
+static void hand_over_fds(int *fds, size_t n_fds, int *sync)
 {
-	int ret = 0;
+	for (size_t i = 0; i < n_fds; i++)
+		cleanup_closep(&fds[i]);
+	cleanup_closep(&sync[1]);
+	cleanup_closep(&sync[0]);
+}
+
+static int discard(const char *const *dirs, const char *const *trashes, size_t n, int *fds,
+		   size_t n_fds, struct pp_error **err)
+{
+	int ret = 0, sync[2] = {-1, -1};
 	bool moved[PP_DISCARD_MAX] = {false}, any = false;
-	if (n > PP_DISCARD_MAX)
+	if (n > PP_DISCARD_MAX) {
+		hand_over_fds(fds, n_fds, sync);
 		return pp_error_set(err, E2BIG, "%zu directories to discard", n);
+	}
+	if (n_fds > PP_DISCARD_MAX_FDS) {
+		hand_over_fds(fds + PP_DISCARD_MAX_FDS, n_fds - PP_DISCARD_MAX_FDS, sync);
+		n_fds = PP_DISCARD_MAX_FDS; /* the others let go of here */
+	}
 	for (size_t i = 0; i < n; i++) {
 		cleanup_free char *trash_root = xstrdup(trashes[i]);
 		char *slash = strrchr(trash_root, '/');
@@ -236,11 +252,29 @@ int pp_discard_dirs(const char *const *dirs, const char *const *trashes, size_t 
 		else if (errno != ENOENT && pp_rm_rf(dirs[i], ret < 0 ? NULL : err) < 0)
 			ret = -1;
 	}
+	size_t held = 0;
+	for (size_t i = 0; i < n_fds; i++)
+		held += fds[i] >= 0;
+	if (held > 0 && pipe2(sync, O_CLOEXEC) < 0)
+		held = 0; /* then closed here, below */
 	/* one child for all of them */
-	pid_t pid = any ? fork() : 1;
+	pid_t pid = any || held > 0 ? fork() : 1;
 	if (pid == 0) {
 		prctl(PR_SET_NAME, "peapod-rm", 0, 0, 0);
 		pp_stdio_to_devnull();
+		int keep[PP_DISCARD_MAX_FDS + 1];
+		size_t n_keep = 0;
+		for (size_t i = 0; held > 0 && i < n_fds; i++)
+			if (fds[i] >= 0)
+				keep[n_keep++] = fds[i];
+		if (held > 0) {
+			keep[n_keep++] = sync[0];
+			pp_close_fds_except_n(keep, n_keep);
+			/* EOF once the parent closed its copies: ours are the last */
+			char c;
+			while (read(sync[0], &c, 1) < 0 && errno == EINTR)
+				;
+		}
 		pp_close_fds_except(-1);
 		int failed = 0;
 		for (size_t i = 0; i < n; i++)
@@ -248,10 +282,23 @@ int pp_discard_dirs(const char *const *dirs, const char *const *trashes, size_t 
 				failed = 1;
 		_exit(failed);
 	}
+	hand_over_fds(fds, n_fds, sync);
 	for (size_t i = 0; pid < 0 && i < n; i++)
 		if (moved[i] && pp_rm_rf(trashes[i], ret < 0 ? NULL : err) < 0)
 			ret = -1;
 	return ret;
+}
+
+int pp_discard_dirs(const char *const *dirs, const char *const *trashes, size_t n,
+		    struct pp_error **err)
+{
+	return discard(dirs, trashes, n, NULL, 0, err);
+}
+
+int pp_discard_dir_after(const char *dir, const char *trash, int *fds, size_t n_fds,
+			 struct pp_error **err)
+{
+	return discard(&dir, &trash, 1, fds, n_fds, err);
 }
 
 int pp_discard_dir(const char *dir, const char *trash, struct pp_error **err)

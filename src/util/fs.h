@@ -44,6 +44,16 @@ int pp_discard_dir(const char *dir, const char *trash, struct pp_error **err);
 int pp_discard_dirs(const char *const *dirs, const char *const *trashes, size_t n,
 		    struct pp_error **err);
 
+/* pp_discard_dir, after fds are let go of: the last references to what
+ * must go before dir (a container's mount namespace, whose overlay uses
+ * dir), closed by the child before it removes dir, and so not in the
+ * caller's time. The caller's copies are closed (each set to -1); -1 in
+ * fds is skipped. Beyond PP_DISCARD_MAX_FDS they are closed before
+ * returning. */
+#define PP_DISCARD_MAX_FDS 256
+int pp_discard_dir_after(const char *dir, const char *trash, int *fds, size_t n_fds,
+			 struct pp_error **err);
+
 /* The trash's name in each of peapod's roots (run dir, store, logs). */
 #define PP_TRASH_NAME "trash"
 

@@ -28,6 +28,8 @@ static int run(struct pp_container_config *cfg, char **out, struct pp_error **er
 	int status;
 	assert_int_equal(waitpid(proc.pid, &status, 0), proc.pid);
 	close(proc.pidfd);
+	assert_true(proc.mntns_fd >= 0);
+	close(proc.mntns_fd);
 	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 
@@ -84,6 +86,38 @@ static void test_pid_namespace(void **state)
 	assert_int_equal(atoi(buf), proc.pid);
 	assert_int_equal(waitpid(proc.pid, NULL, 0), proc.pid);
 	close(proc.pidfd);
+	close(proc.mntns_fd);
+}
+
+/* The container's mount namespace comes back with it and outlives its
+ * exit: entered after the process is reaped, "/" is still its root. */
+static void test_mount_namespace_handed_over(void **state)
+{
+	struct fixture *f = *state;
+	struct pp_error *err = NULL;
+	struct pp_container_process proc;
+	f->cfg.argv = SH("echo here > /mark");
+	assert_int_equal(pp_container_start(&f->cfg, &proc, &err), 0);
+	assert_int_equal(waitpid(proc.pid, NULL, 0), proc.pid);
+	close(proc.pidfd);
+	assert_true(proc.mntns_fd >= 0);
+	struct stat ours, theirs;
+	assert_int_equal(stat("/proc/self/ns/mnt", &ours), 0);
+	assert_int_equal(fstat(proc.mntns_fd, &theirs), 0);
+	assert_true(ours.st_ino != theirs.st_ino);
+	pid_t kid = fork();
+	assert_true(kid >= 0);
+	if (kid == 0) {
+		char buf[16] = {0};
+		int fd = setns(proc.mntns_fd, CLONE_NEWNS) == 0 ? open("/mark", O_RDONLY) : -1;
+		_exit(fd >= 0 && read(fd, buf, sizeof(buf) - 1) == 5 && strcmp(buf, "here\n") == 0
+			  ? 0
+			  : 1);
+	}
+	int status = -1;
+	assert_int_equal(waitpid(kid, &status, 0), kid);
+	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	close(proc.mntns_fd);
 }
 
 static void test_standard_mounts(void **state)
@@ -537,6 +571,7 @@ static double start_time(struct fixture *f, double *min, double *max)
 		t[i] = now_ms() - t0;
 		assert_int_equal(waitpid(proc.pid, NULL, 0), proc.pid);
 		close(proc.pidfd);
+		close(proc.mntns_fd);
 	}
 	qsort(t, RUNS, sizeof(t[0]), cmp_double);
 	*min = t[0];
@@ -696,6 +731,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_working_dir, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_join_pod_namespaces, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_cgroup, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_mount_namespace_handed_over, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_path_open_in_root, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_dev_without_mknod, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_start_time, setup, teardown),

@@ -7,6 +7,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -122,6 +123,36 @@ static void test_discard_several_one_child(void **state)
 	pp_error_free(&err);
 }
 
+/* After fds: the caller's copies closed at once, the child's the last
+ * ones, let go of before it removes the directory (even with nothing to
+ * move); -1 is skipped. A pipe's write end stands in for a namespace: its
+ * read end sees EOF once nobody holds it. */
+static void test_discard_after_fds(void **state)
+{
+	struct pp_error *err = NULL;
+	cleanup_free char *dir = xasprintf("%s/fa", base);
+	cleanup_free char *trash = xasprintf("%s/trash-f/fa", base);
+	make_tree(dir);
+	for (int round = 0; round < 2; round++) {
+		int p[2];
+		assert_int_equal(pipe2(p, O_CLOEXEC), 0);
+		int fds[] = {-1, p[1], -1};
+		assert_int_equal(pp_discard_dir_after(dir, trash, fds, 3, &err), 0);
+		assert_null(err);
+		assert_int_equal(fds[1], -1);
+		assert_int_equal(fcntl(p[1], F_GETFD), -1); /* ours closed */
+		char c;
+		assert_int_equal(read(p[0], &c, 1), 0); /* and the child's, then */
+		close(p[0]);
+		int status;
+		assert_true(wait(&status) > 0);
+		assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+		assert_int_equal(waitpid(-1, NULL, WNOHANG), -1);
+		assert_false(exists(dir));
+		assert_false(exists(trash)); /* round 1: nothing was there to move */
+	}
+}
+
 static void test_empty_trash(void **state)
 {
 	struct pp_error *err = NULL;
@@ -179,6 +210,7 @@ int main(void)
 	    cmocka_unit_test(test_discard_moves_then_unlinks),
 	    cmocka_unit_test(test_discard_without_trash_removes_now),
 	    cmocka_unit_test(test_discard_several_one_child),
+	    cmocka_unit_test(test_discard_after_fds),
 	    cmocka_unit_test(test_empty_trash),
 	    cmocka_unit_test(test_trace_lines),
 	};
