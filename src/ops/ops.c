@@ -511,6 +511,13 @@ int pp_pod_gc(const char *store_root, int *removed, struct pp_error **err)
 	if (pp_empty_trash(run_trash, &trashed, ret < 0 ? NULL : err) < 0 ||
 	    pp_empty_trash(log_trash, &trashed, ret < 0 ? NULL : err) < 0)
 		ret = -1;
+	/* and what a crash left half-made in the block groups (util/fs.h) */
+	const char *const roots[] = {pp_run_dir(), pp_log_root(), pp_image_store_root(store)};
+	for (size_t i = 0; i < sizeof(roots) / sizeof(roots[0]); i++) {
+		cleanup_free char *groups = xasprintf("%s/%s", roots[i], PP_GROUPS_NAME);
+		if (pp_sweep_groups(groups, PP_GROUPS_SWEEP_AGE_S, &trashed, ret < 0 ? NULL : err) < 0)
+			ret = -1;
+	}
 	if (gc_orphan_logs(ret < 0 ? NULL : err) < 0)
 		ret = -1;
 	/* User namespace id ranges whose pod record is gone (not counted). */

@@ -231,9 +231,11 @@ static int create_dirs_and_cgroups(struct pp_pod_instance *pod, int *infra_adj,
 				   struct pp_error **err)
 {
 	cleanup_free char *pods = xasprintf("%s/pods", pp_image_store_root(pod->store));
+	cleanup_free char *groups =
+	    xasprintf("%s/%s", pp_image_store_root(pod->store), PP_GROUPS_NAME);
 	if (pp_mkdir_p(pod->state_dir, STATE_DIR_MODE, err) < 0 ||
-	    pp_mkdir_apart(pods, DATA_DIR_MODE, err) < 0 ||
-	    pp_mkdir_p(pod->data_dir, DATA_DIR_MODE, err) < 0)
+	    pp_mkdir_p(pods, DATA_DIR_MODE, err) < 0 ||
+	    pp_mkdir_grouped(pod->data_dir, groups, DATA_DIR_MODE, false, err) < 0)
 		return -1;
 	if (pin_images(pod, err) < 0)
 		return -1;

@@ -69,12 +69,13 @@ int pp_state_create(const char *uid, int *lock_fd, struct pp_error **err)
 	 * sees a record whose lock is free because it is not taken yet. */
 	cleanup_free char *tmp = xasprintf("%s/%s%s", pods, PP_STATE_NEW_PREFIX, uid);
 	cleanup_free char *lock = xasprintf("%s/%s", tmp, PP_STATE_LOCK);
-	if (pp_mkdir_apart(pods, STATE_DIR_MODE, err) < 0)
+	cleanup_free char *groups = xasprintf("%s/%s", pp_run_dir(), PP_GROUPS_NAME);
+	if (pp_mkdir_p(pods, STATE_DIR_MODE, err) < 0)
 		return -1;
 	if (access(dir, F_OK) == 0)
 		return pp_error_set(err, EEXIST, "a pod with uid %s exists already", uid);
-	if (mkdir(tmp, STATE_DIR_MODE) < 0)
-		return pp_error_set(err, errno, "mkdir %s", tmp);
+	if (pp_mkdir_grouped(tmp, groups, STATE_DIR_MODE, true, err) < 0)
+		return -1;
 	int fd = open(lock, O_RDWR | O_CLOEXEC | O_CREAT | O_EXCL, 0600);
 	if (fd < 0 || flock(fd, LOCK_EX | LOCK_NB) < 0 ||
 	    renameat2(AT_FDCWD, tmp, AT_FDCWD, dir, RENAME_NOREPLACE) < 0) {

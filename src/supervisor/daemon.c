@@ -216,8 +216,9 @@ static int open_files(struct daemon *d, const struct pp_pod *spec, struct pp_err
 {
 	d->log_dir = pp_pod_log_dir(spec->namespace_, spec->name, spec->uid);
 	cleanup_free char *pods = xasprintf("%s/pods", pp_log_root());
-	if (pp_mkdir_apart(pods, LOG_DIR_MODE, err) < 0 ||
-	    pp_mkdir_p(d->log_dir, LOG_DIR_MODE, err) < 0)
+	cleanup_free char *groups = xasprintf("%s/%s", pp_log_root(), PP_GROUPS_NAME);
+	if (pp_mkdir_p(pods, LOG_DIR_MODE, err) < 0 ||
+	    pp_mkdir_grouped(d->log_dir, groups, LOG_DIR_MODE, false, err) < 0)
 		return -1;
 	cleanup_free char *events = pp_state_file(spec->uid, PP_STATE_EVENTS);
 	d->events_fd = open(events, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);

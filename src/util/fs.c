@@ -2,11 +2,13 @@
 
 #include <fcntl.h>
 #include <linux/fs.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "util/cleanup.h"
@@ -14,6 +16,7 @@
 #include "util/proc.h"
 
 #define TRASH_DIR_MODE 0700
+#define GROUPS_DIR_MODE 0700
 
 /* path's parent, or NULL when there is none to make: "/x", "x". */
 static char *parent_of(const char *path)
@@ -88,6 +91,76 @@ int pp_mkdir_apart(const char *path, mode_t mode, struct pp_error **err)
 	/* by whoever made it or lost the race to: setting it twice is harmless */
 	(void)mark_top(path);
 	return 0;
+}
+
+/* The group a name's directory is made in: FNV-1a of the name. */
+static unsigned group_of(const char *name)
+{
+	uint32_t h = 2166136261u;
+	for (const unsigned char *c = (const unsigned char *)name; *c; c++)
+		h = (h ^ *c) * 16777619u;
+	return h % PP_GROUPS;
+}
+
+int pp_mkdir_grouped(const char *path, const char *groups_root, mode_t mode, bool exclusive,
+		     struct pp_error **err)
+{
+	struct stat st;
+	if (!exclusive && stat(path, &st) == 0) {
+		if (!S_ISDIR(st.st_mode))
+			return pp_error_set(err, ENOTDIR, "%s", path);
+		return 0;
+	}
+	const char *slash = strrchr(path, '/');
+	const char *name = slash != NULL ? slash + 1 : path;
+	cleanup_free char *group = xasprintf("%s/%u", groups_root, group_of(name));
+	cleanup_free char *made = xasprintf("%s/%s", group, name);
+	int r = mkdir(made, mode);
+	if (r < 0 && errno == ENOENT && pp_mkdir_apart(groups_root, GROUPS_DIR_MODE, NULL) == 0 &&
+	    (mkdir(group, GROUPS_DIR_MODE) == 0 || errno == EEXIST))
+		r = mkdir(made, mode);
+	if (r == 0) {
+		/* a rename keeps the inode, and with it the group */
+		if (renameat2(AT_FDCWD, made, AT_FDCWD, path, RENAME_NOREPLACE) == 0)
+			return 0;
+		int e = errno;
+		rmdir(made);
+		if (e == EEXIST && exclusive)
+			return pp_error_set(err, EEXIST, "mkdir %s", path);
+	}
+	/* in place: the group could not be used (or gc took it meanwhile) */
+	if (!exclusive)
+		return pp_mkdir_p(path, mode, err);
+	if (mkdir(path, mode) < 0)
+		return pp_error_set(err, errno, "mkdir %s", path);
+	return 0;
+}
+
+int pp_sweep_groups(const char *groups_root, int min_age_s, int *removed, struct pp_error **err)
+{
+	int ret = 0;
+	time_t now = time(NULL);
+	for (unsigned k = 0; k < PP_GROUPS; k++) {
+		cleanup_free char *group = xasprintf("%s/%u", groups_root, k);
+		cleanup_dir struct pp_dir d = PP_DIR_INIT;
+		if (pp_dir_open(&d, group, PP_DIR_MISSING_OK, ret < 0 ? NULL : err) < 0) {
+			ret = -1;
+			continue;
+		}
+		struct dirent *de;
+		int r;
+		while ((r = pp_dir_next(&d, &de, NULL)) > 0) {
+			cleanup_free char *path = xasprintf("%s/%s", group, de->d_name);
+			struct stat st;
+			if (lstat(path, &st) < 0 || now - st.st_ctime < min_age_s)
+				continue;
+			if (pp_rm_rf(path, ret < 0 ? NULL : err) < 0)
+				ret = -1;
+			else
+				(*removed)++;
+		}
+	}
+	return ret;
 }
 
 /* Removes everything below dirfd (which is on device dev). */

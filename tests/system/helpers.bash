@@ -350,10 +350,16 @@ suite_ctrl_pids() {
 	return 0
 }
 
-# The suite's pod records: state and data directories, names, log directories.
+# The suite's pod records: state and data directories, names, log directories,
+# and the block groups they are made in (util/fs.h pp_mkdir_grouped: empty
+# once each is renamed into place).
 record_dirs() {
 	echo "$PEAPOD_ROOT/pods" "$PEAPOD_RUN/pods" "$PEAPOD_ROOT/containers" "$PEAPOD_LOG_DIR/pods"
 	trash_dirs
+	local g
+	for g in "$PEAPOD_ROOT/groups" "$PEAPOD_RUN/groups" "$PEAPOD_LOG_DIR/groups"; do
+		[ -d "$g" ] && find "$g" -mindepth 1 -maxdepth 1 -type d
+	done
 	[ -d "$PEAPOD_RUN/names" ] && find "$PEAPOD_RUN/names" -mindepth 1 -maxdepth 1 -type d
 	return 0
 }
