@@ -637,9 +637,14 @@ bool pp_cgroup_is_populated(const struct pp_cgroup *cg)
 }
 
 /* rmdir children first; a cgroup directory holds only control files, which
- * rmdir ignores, and sub-cgroups. */
+ * rmdir ignores, and sub-cgroups. A leaf goes at once, unread (EBUSY: it
+ * has children, or processes). */
 static int rmdir_tree(const char *dir)
 {
+	if (rmdir(dir) == 0 || errno == ENOENT)
+		return 0;
+	if (errno != EBUSY && errno != ENOTEMPTY)
+		return -1;
 	cleanup_dir struct pp_dir d = PP_DIR_INIT;
 	if (pp_dir_open(&d, dir, PP_DIR_MISSING_OK, NULL) < 0)
 		return -1;
@@ -689,6 +694,17 @@ int pp_cgroup_destroy(const struct pp_cgroup *cg, struct pp_error **err)
 		}
 	}
 	return 0;
+}
+
+void pp_cgroup_remove_if_empty(const struct pp_cgroup *cg)
+{
+	if (cg == NULL)
+		return;
+	const struct cg_host *h = host();
+	for (size_t i = 0; i < h->n_member; i++) {
+		cleanup_free char *dir = xasprintf("%s%s", h->member[i], cg->path);
+		rmdir(dir);
+	}
 }
 
 static int remove_pod(const char *name, bool only_empty, struct pp_error **err)

@@ -155,6 +155,11 @@ bool pp_cgroup_is_populated(const struct pp_cgroup *cg);
  * and its children. Idempotent: a cgroup already gone is success. */
 int pp_cgroup_destroy(const struct pp_cgroup *cg, struct pp_error **err);
 
+/* Removes the cgroup where it is empty and has no children (a container's
+ * once its processes are reaped), in every hierarchy; where it is not, it
+ * is left as it is (pp_cgroup_destroy of its parent kills and takes it). */
+void pp_cgroup_remove_if_empty(const struct pp_cgroup *cg);
+
 /* Path of the cgroup relative to the hierarchy root, e.g. "/peapod/pod-UID". */
 const char *pp_cgroup_path(const struct pp_cgroup *cg);
 
