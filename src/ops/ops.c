@@ -515,7 +515,8 @@ int pp_pod_gc(const char *store_root, int *removed, struct pp_error **err)
 	const char *const roots[] = {pp_run_dir(), pp_log_root(), pp_image_store_root(store)};
 	for (size_t i = 0; i < sizeof(roots) / sizeof(roots[0]); i++) {
 		cleanup_free char *groups = xasprintf("%s/%s", roots[i], PP_GROUPS_NAME);
-		if (pp_sweep_groups(groups, PP_GROUPS_SWEEP_AGE_S, &trashed, ret < 0 ? NULL : err) < 0)
+		if (pp_sweep_groups(groups, PP_GROUPS_SWEEP_AGE_S, &trashed, ret < 0 ? NULL : err) <
+		    0)
 			ret = -1;
 	}
 	if (gc_orphan_logs(ret < 0 ? NULL : err) < 0)
