@@ -180,18 +180,15 @@ static void on_event(void *ctx, enum pp_event_level level, const char *container
 static void on_running(void *ctx)
 {
 	pp_trace("sup running");
-	/* Setting up (the seccomp filters above all) left most of the heap
-	 * free but resident: give it back, it is a long-lived process. */
-	malloc_trim(0);
 	report(ctx, NULL);
-	/* and the code and constants only setting up ran, once the client
-	 * knows: they stay in the page cache, shared (util/mem.h). */
-	pp_mem_release_file_pages();
 }
 
-/* The control requests (execs above all: their reply's encoding, the
- * seccomp profile's JSON) brought code back in and grew the heap: given
- * back again, as at start, once they are over. */
+/* Setting up (the seccomp filters above all) left most of the heap free
+ * but resident, and the code and constants only setting up ran mapped:
+ * given back once the pod has run a while (a long-lived process; the code
+ * stays in the page cache, shared: util/mem.h). The control requests
+ * (execs above all: their reply's encoding, the seccomp profile's JSON)
+ * bring them back in: given back again once they are over. */
 static void on_quiet(void *ctx)
 {
 	(void)ctx;

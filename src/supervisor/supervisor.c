@@ -867,6 +867,10 @@ static void loop(struct sup *s, struct pp_error **err, int *ret)
 	sup_write_status(s);
 	if (s->callbacks->running)
 		s->callbacks->running(s->callbacks->ctx);
+	/* What setting up touched is given back once the pod has run a while,
+	 * not now: a container that exits at once (a Job's, `peapod run
+	 * true`) would wait for it, and its pod needs none of it given back. */
+	note_request(s);
 	while (!finished(s)) {
 		arm_timer(s);
 		struct epoll_event evs[MAX_EVENTS];

@@ -61,8 +61,9 @@ struct pp_supervisor_callbacks {
 	/* CRI container c is about to be removed: its log is closed. */
 	void (*container_removed)(void *ctx, const struct pp_pod_container *c);
 	/* The control socket has been quiet for a while after requests (an
-	 * exec, a CRI call): what serving them touched may be given back. At
-	 * most once per PP_SUP_QUIET_MIN_INTERVAL_MS. */
+	 * exec, a CRI call), or the pod has been up for that while: what
+	 * serving them, or setting up, touched may be given back. At most once
+	 * per PP_SUP_QUIET_MIN_INTERVAL_MS. */
 	void (*quiet)(void *ctx);
 	void *ctx;
 	const char *status_path; /* status.json written on every change; NULL: none */
