@@ -651,10 +651,14 @@ int pp_pod_instance_destroy(struct pp_pod_instance *pod, struct pp_error **err)
 	pp_trace("pod containers gone");
 	/* A fault injected in teardown (util/fault.h) leaves that step's work
 	 * undone, as if it had failed: gc must find and remove what is left. */
-	if (pp_fault("teardown sandbox", ret < 0 ? NULL : err) < 0)
+	if (pp_fault("teardown sandbox", ret < 0 ? NULL : err) < 0) {
 		ret = -1;
-	else
+	} else {
+		/* The infra process's exit beside the containers' cgroups' removal. */
+		pp_sandbox_stop(pod->sandbox);
+		pp_pod_containers_cgroups_remove(pod);
 		pp_sandbox_destroy(pod->sandbox);
+	}
 	pod->sandbox = NULL;
 	pp_trace("pod sandbox gone");
 	for (size_t i = 0; i < pod->n_volumes; i++)

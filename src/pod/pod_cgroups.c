@@ -84,13 +84,18 @@ static int create_pod_cgroup(struct pp_pod_instance *pod, const char *cgname, st
 	return pp_pod_cgroup_create_at_parent(pod, cgname, err);
 }
 
+void pp_pod_containers_cgroups_remove(struct pp_pod_instance *pod)
+{
+	for (size_t i = 0; i < pp_pod_n_all(pod); i++)
+		if (!pod->containers[i].removed)
+			pp_cgroup_remove_if_empty(pod->containers[i].cgroup);
+}
+
 int pp_pod_cgroups_destroy(struct pp_pod_instance *pod, struct pp_error **err)
 {
 	/* The containers' first, known and (their processes reaped) empty:
 	 * the pod's then has no child to look for. */
-	for (size_t i = 0; i < pp_pod_n_all(pod); i++)
-		if (!pod->containers[i].removed)
-			pp_cgroup_remove_if_empty(pod->containers[i].cgroup);
+	pp_pod_containers_cgroups_remove(pod);
 	if (pod->spec->cri_cgroup_parent == NULL)
 		return pod->cgroup ? pp_cgroup_destroy(pod->cgroup, err) : 0;
 	cleanup_free char *cgname = xasprintf("pod-%s", pod->uid);

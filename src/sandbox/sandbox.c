@@ -22,6 +22,7 @@
 #include "util/fault.h"
 #include "util/fs.h"
 #include "util/trace.h"
+#include "util/proc.h"
 
 #define HOST_RESOLV "/etc/resolv.conf"
 #define POD_IP_LOOPBACK "127.0.0.1"
@@ -167,15 +168,25 @@ fail:
 	return -1;
 }
 
-void pp_sandbox_destroy(struct pp_sandbox *sb)
+void pp_sandbox_stop(struct pp_sandbox *sb)
 {
-	if (sb == NULL)
+	if (sb == NULL || sb->stopped)
 		return;
 	/* The network first, while the infra process still holds the
 	 * namespace with the pod's interface (a failed DEL keeps its record
 	 * for gc). */
 	if (sb->state_dir != NULL)
 		pp_pod_net_detach(sb->state_dir, sb->infra_pidfd >= 0 ? sb->infra_pid : 0, NULL);
+	if (sb->infra_pidfd >= 0)
+		pp_pidfd_send_signal(sb->infra_pidfd, SIGKILL);
+	sb->stopped = true;
+}
+
+void pp_sandbox_destroy(struct pp_sandbox *sb)
+{
+	if (sb == NULL)
+		return;
+	pp_sandbox_stop(sb);
 	if (sb->infra_pidfd >= 0)
 		pp_infra_stop(sb->infra_pidfd);
 	cleanup_closep(&sb->infra_pidfd);

@@ -50,6 +50,7 @@ struct pp_sandbox {
 	char **pod_ips; /* every address of the pod, IPv4 first; NULL-terminated, may be empty */
 	char *host_ip;	/* the host's address, as status.hostIP */
 	char *state_dir;
+	bool stopped; /* pp_sandbox_stop done */
 };
 
 /* Starts the infra process and prepares the shared files. On failure nothing
@@ -57,8 +58,15 @@ struct pp_sandbox {
 int pp_sandbox_create(const struct pp_sandbox_config *cfg, struct pp_sandbox **out,
 		      struct pp_error **err);
 
-/* Stops the infra process (SIGKILL, reaped) and closes what the sandbox holds.
- * Files in state_dir are removed with it by the caller. Idempotent. */
+/* The first half of destroy: the pod's network left (while the infra
+ * process still holds its namespace), then the infra process SIGKILLed,
+ * not waited for: its exit runs beside what the caller does next.
+ * Idempotent. */
+void pp_sandbox_stop(struct pp_sandbox *sb);
+
+/* Stops the infra process (pp_sandbox_stop, if not done yet; reaped) and
+ * closes what the sandbox holds. Files in state_dir are removed with it by
+ * the caller. Idempotent. */
 void pp_sandbox_destroy(struct pp_sandbox *sb);
 
 /* The files, as kubelet writes them (exposed for tests). Return new strings. */
