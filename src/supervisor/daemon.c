@@ -303,6 +303,10 @@ out:
 	if (d.pod != NULL)
 		for (size_t i = 0; i < pp_pod_n_all(d.pod); i++)
 			pp_log_writer_close(d.logs[i]);
+	/* Nothing of the record is ours any more: the lock goes now, not with
+	 * the exit, which unmaps the address space first (delete waits for
+	 * the lock to remove the record). */
+	close(lock_fd);
 	free(d.logs);
 	free(d.log_dir);
 	pp_pod_instance_free(d.pod);
