@@ -117,7 +117,8 @@ log "the kernel's floor: $FRUNS runs of each step"
 F=$TMP/floor.txt
 : >"$F"
 # The overlay's and the tree's directories in block groups of their own, as
-# each of peapod's pods is (util/fs.h pp_mkdir_apart: under a chattr +T parent).
+# peapod's pod directories are (util/fs.h pp_mkdir_grouped: groups/<k> under a
+# chattr +T groups/).
 mkdir -p "$TMP/apart" "$TMP/sock"
 chattr +T "$TMP/apart" 2>/dev/null || true
 mkdir "$TMP/apart/ov" "$TMP/apart/tree"
