@@ -93,9 +93,6 @@ void pp_pod_containers_cgroups_remove(struct pp_pod_instance *pod)
 
 int pp_pod_cgroups_destroy(struct pp_pod_instance *pod, struct pp_error **err)
 {
-	/* The containers' first, known and (their processes reaped) empty:
-	 * the pod's then has no child to look for. */
-	pp_pod_containers_cgroups_remove(pod);
 	if (pod->spec->cri_cgroup_parent == NULL)
 		return pod->cgroup ? pp_cgroup_destroy(pod->cgroup, err) : 0;
 	cleanup_free char *cgname = xasprintf("pod-%s", pod->uid);

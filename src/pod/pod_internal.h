@@ -11,8 +11,9 @@ int pp_pod_check_host_path(const struct pp_volume *v, bool *is_dir, struct pp_er
 int pp_pod_cgroups_create(struct pp_pod_instance *pod, int *infra_adj, struct pp_error **err);
 /* Their removal, with their processes (pp_pod_instance_destroy). */
 int pp_pod_cgroups_destroy(struct pp_pod_instance *pod, struct pp_error **err);
-/* The containers' cgroups, where empty (their processes reaped): removed
- * (again by pp_pod_cgroups_destroy: a second rmdir finds nothing). */
+/* The containers' cgroups, where empty (their processes reaped): removed,
+ * so that pp_pod_cgroups_destroy finds the pod's without children to read
+ * (what is left, it kills and removes). */
 void pp_pod_containers_cgroups_remove(struct pp_pod_instance *pod);
 /* pod_cgroup_parent.c: a CRI sandbox's pod cgroup under kubelet's parent,
  * with the parent's missing levels; its removal (the state directory says

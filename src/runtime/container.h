@@ -150,7 +150,7 @@ struct pp_container_process {
 	 * (owned by the caller; -1 if it could not): held, it keeps the
 	 * container's mounts past its exit, so that the exit is not slowed
 	 * by their teardown (umount of each, an RCU grace period). Whoever
-	 * closes it last pays that: pp_discard_dirs' child, off the path. */
+	 * closes it last pays that: pp_discard_dir_after's child, off the path. */
 	int mntns_fd;
 };
 

@@ -21,8 +21,8 @@
 #include "util/cleanup.h"
 #include "util/fault.h"
 #include "util/fs.h"
-#include "util/trace.h"
 #include "util/proc.h"
+#include "util/trace.h"
 
 #define HOST_RESOLV "/etc/resolv.conf"
 #define POD_IP_LOOPBACK "127.0.0.1"
