@@ -655,7 +655,8 @@ int pp_pod_instance_destroy(struct pp_pod_instance *pod, struct pp_error **err)
 		ret = -1;
 	} else {
 		/* The infra process's exit beside the containers' cgroups' removal. */
-		pp_sandbox_stop(pod->sandbox);
+		if (pp_sandbox_stop(pod->sandbox, ret < 0 ? NULL : err) < 0)
+			ret = -1; /* the network's record stays, for delete or gc */
 		pp_pod_containers_cgroups_remove(pod);
 		pp_sandbox_destroy(pod->sandbox);
 	}
@@ -678,13 +679,23 @@ int pp_pod_instance_destroy(struct pp_pod_instance *pod, struct pp_error **err)
 			ns[n_ns++] = steal_fd(&pod->containers[i].mntns_fd);
 	if (pod->volumes_ns_fd >= 0)
 		ns[n_ns++] = steal_fd(&pod->volumes_ns_fd);
+	/* With them, what goes with the pod when all else went (its record) */
+	const char *dirs[1 + PP_POD_DISCARD_ALSO] = {pod->data_dir},
+			     *trashes[1 + PP_POD_DISCARD_ALSO] = {pod->trash_dir};
+	size_t n_dirs = 1;
+	for (size_t i = 0; i < pod->n_also && ret == 0; i++, n_dirs++) {
+		dirs[n_dirs] = pod->also[i];
+		trashes[n_dirs] = pod->also_trash[i];
+	}
 	if (pp_fault("teardown files", ret < 0 ? NULL : err) < 0) {
 		for (size_t i = 0; i < n_ns; i++)
 			cleanup_closep(&ns[i]);
 		ret = -1;
-	} else if (pp_discard_dir_after(pod->data_dir, pod->trash_dir, ns, n_ns,
-					ret < 0 ? NULL : err) < 0) {
+	} else if (pp_discard_dirs_after(dirs, trashes, n_dirs, ns, n_ns, ret < 0 ? NULL : err) <
+		   0) {
 		ret = -1;
+	} else {
+		pod->also_discarded = n_dirs > 1;
 	}
 	free(ns);
 	pp_trace("pod files gone");
@@ -695,10 +706,28 @@ int pp_pod_instance_destroy(struct pp_pod_instance *pod, struct pp_error **err)
 	return ret;
 }
 
+void pp_pod_instance_discard_also(struct pp_pod_instance *pod, char **dirs, char **trashes,
+				  size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (pod->n_also == PP_POD_DISCARD_ALSO) {
+			free(dirs[i]);
+			free(trashes[i]);
+			continue;
+		}
+		pod->also[pod->n_also] = dirs[i];
+		pod->also_trash[pod->n_also++] = trashes[i];
+	}
+}
+
 void pp_pod_instance_free(struct pp_pod_instance *pod)
 {
 	if (pod == NULL)
 		return;
+	for (size_t i = 0; i < pod->n_also; i++) {
+		free(pod->also[i]);
+		free(pod->also_trash[i]);
+	}
 	for (size_t i = 0; i < pp_pod_n_all(pod); i++) {
 		struct pp_pod_container *c = &pod->containers[i];
 		pp_pod_ephemeral_free(c);

@@ -111,6 +111,8 @@ struct pp_pod_volume {
 	char *setup_error;
 };
 
+#define PP_POD_DISCARD_ALSO 2
+
 struct pp_pod_instance {
 	struct pp_pod *spec;
 	struct pp_image_store *store; /* the caller's, open while the pod lives */
@@ -118,6 +120,12 @@ struct pp_pod_instance {
 	char *state_dir; /* /run/peapod/pods/<uid> */
 	char *data_dir;	 /* <store root>/pods/<uid> */
 	char *trash_dir; /* <store root>/trash/<uid>: data_dir on its way out */
+	/* More directories to discard with data_dir, in the same child, once
+	 * everything else of the pod is gone (pp_pod_instance_discard_also);
+	 * also_discarded once they are (renamed away, or missing) */
+	char *also[PP_POD_DISCARD_ALSO], *also_trash[PP_POD_DISCARD_ALSO];
+	size_t n_also;
+	bool also_discarded;
 	struct pp_cgroup *cgroup;
 	struct pp_sandbox *sandbox;
 	/* hostUsers: false: ids 0..PP_IDRANGE_SIZE-1 of the pod are id_base..
@@ -232,6 +240,12 @@ void pp_pod_instance_signal_container(struct pp_pod_instance *pod, size_t i, boo
  * sandbox wrote there) belongs to the pod's record and is removed with it
  * (src/state). Safe to call on a half-created pod and twice. */
 int pp_pod_instance_destroy(struct pp_pod_instance *pod, struct pp_error **err);
+/* Directories that destroy discards with the data directory (in the same
+ * child) when every step before succeeded: the pod's record and logs,
+ * when they go with the pod (`run`). Takes the strings (at most
+ * PP_POD_DISCARD_ALSO). */
+void pp_pod_instance_discard_also(struct pp_pod_instance *pod, char **dirs, char **trashes,
+				  size_t n);
 void pp_pod_instance_free(struct pp_pod_instance *pod);
 
 /* What a pod whose supervisor died leaves behind, removed without its

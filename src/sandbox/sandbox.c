@@ -168,25 +168,28 @@ fail:
 	return -1;
 }
 
-void pp_sandbox_stop(struct pp_sandbox *sb)
+int pp_sandbox_stop(struct pp_sandbox *sb, struct pp_error **err)
 {
 	if (sb == NULL || sb->stopped)
-		return;
+		return 0;
 	/* The network first, while the infra process still holds the
 	 * namespace with the pod's interface (a failed DEL keeps its record
 	 * for gc). */
+	int ret = 0;
 	if (sb->state_dir != NULL)
-		pp_pod_net_detach(sb->state_dir, sb->infra_pidfd >= 0 ? sb->infra_pid : 0, NULL);
+		ret =
+		    pp_pod_net_detach(sb->state_dir, sb->infra_pidfd >= 0 ? sb->infra_pid : 0, err);
 	if (sb->infra_pidfd >= 0)
 		pp_pidfd_send_signal(sb->infra_pidfd, SIGKILL);
 	sb->stopped = true;
+	return ret;
 }
 
 void pp_sandbox_destroy(struct pp_sandbox *sb)
 {
 	if (sb == NULL)
 		return;
-	pp_sandbox_stop(sb);
+	pp_sandbox_stop(sb, NULL);
 	if (sb->infra_pidfd >= 0)
 		pp_infra_stop(sb->infra_pidfd);
 	cleanup_closep(&sb->infra_pidfd);

@@ -61,8 +61,9 @@ int pp_sandbox_create(const struct pp_sandbox_config *cfg, struct pp_sandbox **o
 /* The first half of destroy: the pod's network left (while the infra
  * process still holds its namespace), then the infra process SIGKILLed,
  * not waited for: its exit runs beside what the caller does next.
- * Idempotent. */
-void pp_sandbox_stop(struct pp_sandbox *sb);
+ * Idempotent. -1 when the network could not be left: its record in
+ * state_dir stays (delete and gc try again). */
+int pp_sandbox_stop(struct pp_sandbox *sb, struct pp_error **err);
 
 /* Stops the infra process (pp_sandbox_stop, if not done yet; reaped) and
  * closes what the sandbox holds. Files in state_dir are removed with it by

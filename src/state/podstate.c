@@ -252,17 +252,27 @@ void pp_pod_refs_free(struct pp_pod_ref *refs, size_t n)
 	free(refs);
 }
 
+void pp_state_discard_paths(const char *ns, const char *name, const char *uid,
+			    char *dirs[PP_STATE_DISCARD_N], char *trashes[PP_STATE_DISCARD_N])
+{
+	dirs[0] = pp_pod_log_dir(ns, name, uid);
+	dirs[1] = pp_state_dir(uid);
+	trashes[0] = xasprintf("%s/%s/%s", pp_log_root(), PP_TRASH_NAME, strrchr(dirs[0], '/') + 1);
+	trashes[1] = xasprintf("%s/%s/%s", pp_run_dir(), PP_TRASH_NAME, uid);
+}
+
 int pp_state_remove(const char *ns, const char *name, const char *uid, struct pp_error **err)
 {
-	cleanup_free char *logs = pp_pod_log_dir(ns, name, uid);
-	cleanup_free char *dir = pp_state_dir(uid);
+	char *dirs[PP_STATE_DISCARD_N], *trashes[PP_STATE_DISCARD_N];
 	/* Out of the way at once, unlinked by a short-lived child. */
-	cleanup_free char *logs_trash =
-	    xasprintf("%s/%s/%s", pp_log_root(), PP_TRASH_NAME, strrchr(logs, '/') + 1);
-	cleanup_free char *dir_trash = xasprintf("%s/%s/%s", pp_run_dir(), PP_TRASH_NAME, uid);
-	const char *const dirs[] = {logs, dir}, *const trashes[] = {logs_trash, dir_trash};
-	int ret = pp_discard_dirs(dirs, trashes, 2, err);
+	pp_state_discard_paths(ns, name, uid, dirs, trashes);
+	int ret = pp_discard_dirs((const char *const *)dirs, (const char *const *)trashes,
+				  PP_STATE_DISCARD_N, err);
 	pp_name_release(ns, name, uid);
+	for (size_t i = 0; i < PP_STATE_DISCARD_N; i++) {
+		free(dirs[i]);
+		free(trashes[i]);
+	}
 	return ret;
 }
 

@@ -92,4 +92,12 @@ int pp_state_orphans(char ***uids, struct pp_error **err);
 /* Removes a pod's record: state directory, logs, name. Idempotent. */
 int pp_state_remove(const char *ns, const char *name, const char *uid, struct pp_error **err);
 
+/* What pp_state_remove discards, for a caller that discards them itself
+ * (with other directories, in one child: pp_discard_dirs): the logs and
+ * the state directory, each with its path in the trash (free all four).
+ * The name is then released with pp_name_release. */
+#define PP_STATE_DISCARD_N 2
+void pp_state_discard_paths(const char *ns, const char *name, const char *uid,
+			    char *dirs[PP_STATE_DISCARD_N], char *trashes[PP_STATE_DISCARD_N]);
+
 #endif

@@ -76,6 +76,48 @@ static void client_close(struct sup *s, size_t k)
 {
 	epoll_ctl(s->epfd, EPOLL_CTL_DEL, s->clients[k], NULL);
 	cleanup_closep(&s->clients[k]);
+	s->awaits[k] = s->awaits_remove[k] = false;
+}
+
+/* Whether fd's next request, not read yet, is an await: then it is read
+ * and its client's flags set. */
+static void take_pending_await(struct sup *s, size_t k)
+{
+	char buf[sizeof("await remove")];
+	ssize_t n = recv(s->clients[k], buf, sizeof(buf) - 1, MSG_PEEK | MSG_DONTWAIT);
+	if (n <= 0)
+		return;
+	buf[n] = '\0';
+	bool await = strcmp(buf, "await") == 0, remove = strcmp(buf, "await remove") == 0;
+	if ((await || remove) && recv(s->clients[k], buf, sizeof(buf) - 1, MSG_DONTWAIT) == n) {
+		s->awaits[k] = true;
+		s->awaits_remove[k] = remove;
+	}
+}
+
+bool sup_ctl_notify_finished(struct sup *s)
+{
+	bool remove = false;
+	cleanup_free char *msg = NULL;
+	/* An await sent before the end counts, read or not (a pod that ends
+	 * at once may end before the loop reads it). */
+	if (s->callbacks->ctl_fd >= 0)
+		sup_ctl_accept(s);
+	for (size_t k = 0; k < MAX_CLIENTS; k++) {
+		if (s->clients[k] >= 0 && !s->awaits[k])
+			take_pending_await(s, k);
+		if (s->clients[k] < 0 || !s->awaits[k])
+			continue;
+		if (msg == NULL) {
+			cleanup_free char *outcome = sup_outcome_json(s);
+			msg = xasprintf("finished %s", outcome);
+		}
+		/* One that went away meanwhile asks for nothing any more. */
+		if (send(s->clients[k], msg, strlen(msg), MSG_NOSIGNAL | MSG_DONTWAIT) >= 0 &&
+		    s->awaits_remove[k])
+			remove = true;
+	}
+	return remove;
 }
 
 void sup_ctl_close_all(struct sup *s)
@@ -390,7 +432,10 @@ void sup_ctl_request(struct sup *s, size_t k)
 		;
 	else if (strcmp(buf, "netcheck") == 0)
 		do_netcheck(s, fd);
-	else if (strcmp(buf, "freeze") == 0)
+	else if (strcmp(buf, "await") == 0 || strcmp(buf, "await remove") == 0) {
+		s->awaits[k] = true;
+		s->awaits_remove[k] = strcmp(buf, "await remove") == 0;
+	} else if (strcmp(buf, "freeze") == 0)
 		sup_pause_request(s, k);
 	else if (strcmp(buf, "thaw") == 0)
 		sup_unpause_request(s, k);

@@ -28,6 +28,15 @@
  *   "cri-remove <c>"        removes it (not running): its layer and cgroup
  *   "cri-reopen <c>"        reopens its log file (kubelet's rotation)
  *   "cri-update {...}"      new resources for it, in its cgroup now
+ *   "await", "await remove"  `run`: no reply until the pod is over; then,
+ *                           before its teardown, "finished {...}" (its
+ *                           final exitCode, result and reason, as in
+ *                           status.json's "peapod"). With "remove", the
+ *                           pod's record and logs go with the teardown
+ *                           (when it succeeds) before the connection
+ *                           closes: the pod is gone, as delete would leave
+ *                           it. A client that goes away before the end
+ *                           takes its request with it.
  *   "freeze", "thaw"         freeze / thaw the pod's cgroup; "ok" once done
  *                           and recorded in status.json. A freeze waits
  *                           for the execs being set up (an exec's client

@@ -197,16 +197,30 @@ static void on_quiet(void *ctx)
 }
 
 /* Everything of the pod but its record goes before the clients learn that
- * the supervisor is done. */
-static void on_finish(void *ctx)
+ * the supervisor is done; the record too when `run` asked for it and the
+ * rest went (otherwise it is left to delete, which finds what is left). We
+ * hold the record's lock, as delete would. */
+static void on_finish(void *ctx, bool remove_record)
 {
 	struct daemon *d = ctx;
 	pp_trace("sup finish");
-	pp_pod_instance_destroy(d->pod, NULL);
 	for (size_t i = 0; i < pp_pod_n_all(d->pod); i++) {
 		pp_log_writer_close(d->logs[i]);
 		d->logs[i] = NULL;
 	}
+	const struct pp_pod *spec = d->pod->spec;
+	cleanup_free char *ns = xstrdup(spec->namespace_);
+	cleanup_free char *name = xstrdup(spec->name);
+	cleanup_free char *uid = xstrdup(spec->uid);
+	if (remove_record) {
+		/* in the child that removes the pod's data (one fork fewer) */
+		char *dirs[PP_STATE_DISCARD_N], *trashes[PP_STATE_DISCARD_N];
+		pp_state_discard_paths(ns, name, uid, dirs, trashes);
+		pp_pod_instance_discard_also(d->pod, dirs, trashes, PP_STATE_DISCARD_N);
+	}
+	pp_pod_instance_destroy(d->pod, NULL);
+	if (d->pod->also_discarded)
+		pp_name_release(ns, name, uid);
 }
 
 static int open_files(struct daemon *d, const struct pp_pod *spec, struct pp_error **err)

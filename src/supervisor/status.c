@@ -330,6 +330,15 @@ static struct json_object *ephemeral_specs(const struct sup *s)
 }
 
 /* What only peapod knows: the supervisor, and how a finished pod ended. */
+/* How the pod ended (finished only). */
+static void put_outcome(struct json_object *o, const struct sup *s)
+{
+	static const char *const results[] = {"Succeeded", "Failed", "Stopped"};
+	put(o, "exitCode", json_object_new_int(s->res.exit_code));
+	put_str(o, "result", results[s->res.phase]);
+	put_str(o, "reason", s->res.reason);
+}
+
 static struct json_object *peapod_part(const struct sup *s)
 {
 	struct json_object *o = json_object_new_object();
@@ -360,13 +369,19 @@ static struct json_object *peapod_part(const struct sup *s)
 		put(o, "stopping", json_object_new_boolean(true));
 	if (s->frozen)
 		put(o, "paused", json_object_new_boolean(true));
-	if (s->finished) {
-		static const char *const results[] = {"Succeeded", "Failed", "Stopped"};
-		put(o, "exitCode", json_object_new_int(s->res.exit_code));
-		put_str(o, "result", results[s->res.phase]);
-		put_str(o, "reason", s->res.reason);
-	}
+	if (s->finished)
+		put_outcome(o, s);
 	return o;
+}
+
+char *sup_outcome_json(const struct sup *s)
+{
+	struct json_object *o = json_object_new_object();
+	put_outcome(o, s);
+	char *text = xstrdup(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
+								   JSON_C_TO_STRING_NOSLASHESCAPE));
+	json_object_put(o);
+	return text;
 }
 
 void sup_write_status(struct sup *s)

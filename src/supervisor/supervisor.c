@@ -927,8 +927,14 @@ int pp_supervisor_run(struct pp_pod_instance *pod, const struct pp_supervisor_ca
 		s.finished = true;
 		s.dirty = true;
 		sup_write_status(&s);
+		/* What the containers wrote is in their logs before anyone
+		 * hears of the end (`run` shows it, then lets the pod go). */
+		for (size_t i = 0; callbacks->flush && i < pp_pod_n_all(pod); i++)
+			if (pp_pod_slot_used(pod, i))
+				callbacks->flush(callbacks->ctx, &pod->containers[i]);
+		bool remove = sup_ctl_notify_finished(&s);
 		if (callbacks->finish)
-			callbacks->finish(callbacks->ctx);
+			callbacks->finish(callbacks->ctx, remove);
 	}
 	sigprocmask(SIG_SETMASK, &old, NULL);
 	sup_pulls_free(&s);

@@ -53,8 +53,10 @@ struct pp_supervisor_callbacks {
 	void (*running)(void *ctx);
 	/* The loop is over and the final status written; called before the
 	 * control connections close, so a client that waits for them to close
-	 * knows that what finish does is done. */
-	void (*finish)(void *ctx);
+	 * knows that what finish does is done. remove_record: a client that
+	 * awaited the end asked for the pod's record to go too ("await
+	 * remove", control.h). */
+	void (*finish)(void *ctx, bool remove_record);
 	/* ReopenContainerLog: the log of CRI container c is closed and opened
 	 * again at its path (kubelet rotated it). */
 	int (*reopen_log)(void *ctx, const struct pp_pod_container *c, struct pp_error **err);

@@ -214,6 +214,9 @@ struct sup {
 	 * its pause until they are done; when that wait ends, 0 none */
 	bool exec_setup[MAX_CLIENTS];
 	bool pause_waits[MAX_CLIENTS];
+	/* "await" (control.c): told of the pod's end; "await remove": also
+	 * asks for the record's removal with the teardown */
+	bool awaits[MAX_CLIENTS], awaits_remove[MAX_CLIENTS];
 	int64_t pause_deadline;
 	/* callbacks->quiet: when it is due (0: not), and when it last ran */
 	int64_t quiet_at, quiet_last;
@@ -272,6 +275,9 @@ bool sup_objwatch_object_name(const char *file, char *name, size_t size);
 
 /* status.c: status.json from the loop's state (when the status changed). */
 void sup_write_status(struct sup *s);
+/* The final outcome, once finished: {"exitCode", "result", "reason"} as in
+ * status.json's "peapod" (free it). */
+char *sup_outcome_json(const struct sup *s);
 /* The pod's phase as Kubernetes computes it. */
 const char *sup_phase(const struct sup *s);
 
@@ -477,6 +483,10 @@ void sup_pause_cancel(struct sup *s, const char *why);
 void sup_ctl_accept(struct sup *s);
 void sup_ctl_request(struct sup *s, size_t client);
 void sup_ctl_close_all(struct sup *s);
+/* The loop is over (the status final): each "await" client gets the pod's
+ * outcome. Whether one that is still connected asked for the record's
+ * removal. */
+bool sup_ctl_notify_finished(struct sup *s);
 /* Adds a client connection to the loop's epoll. */
 int sup_watch_client(struct sup *s, int fd, size_t slot);
 /* A reply on client k's connection: "ok", or "error <msg>" (msg not NULL). */

@@ -368,6 +368,12 @@ int pp_discard_dirs(const char *const *dirs, const char *const *trashes, size_t 
 	return discard(dirs, trashes, n, NULL, 0, err);
 }
 
+int pp_discard_dirs_after(const char *const *dirs, const char *const *trashes, size_t n, int *fds,
+			  size_t n_fds, struct pp_error **err)
+{
+	return discard(dirs, trashes, n, fds, n_fds, err);
+}
+
 int pp_discard_dir_after(const char *dir, const char *trash, int *fds, size_t n_fds,
 			 struct pp_error **err)
 {

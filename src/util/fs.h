@@ -77,6 +77,9 @@ int pp_discard_dirs(const char *const *dirs, const char *const *trashes, size_t 
 #define PP_DISCARD_MAX_FDS 256
 int pp_discard_dir_after(const char *dir, const char *trash, int *fds, size_t n_fds,
 			 struct pp_error **err);
+/* The same for several directories (at most PP_DISCARD_MAX). */
+int pp_discard_dirs_after(const char *const *dirs, const char *const *trashes, size_t n, int *fds,
+			  size_t n_fds, struct pp_error **err);
 
 /* The trash's name in each of peapod's roots (run dir, store, logs). */
 #define PP_TRASH_NAME "trash"

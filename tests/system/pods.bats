@@ -560,6 +560,79 @@ kill_sup() {
 	assert_no_leaks
 }
 
+# await_end NAME REQUEST: connects to the pod's control socket, sends
+# REQUEST ("await" or "await remove") once the socket answers, then lets
+# the pod's container end (it waits for $TEST_DIR/w/go); prints each
+# message the supervisor sends, then "closed" once it closes the connection.
+await_end() {
+	python3 - "$PEAPOD_RUN/pods/$(pod_uid "$1")/ctl.sock" "$2" "$TEST_DIR/w/go" <<'PY'
+import socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+s.connect(sys.argv[1])
+s.send(sys.argv[2].encode())
+s.settimeout(20)
+open(sys.argv[3], "w").close()
+while True:
+    m = s.recv(65536)
+    if not m:
+        print("closed")
+        break
+    print(m.decode())
+PY
+}
+
+# go_pod NAME: restartPolicy Never; its container exits 3 once $TEST_DIR/w/go exists.
+go_pod() {
+	mkdir -p "$TEST_DIR/w"
+	sh_pod "$1" Never 'echo waiting; while [ ! -e /w/go ]; do sleep 0.05; done; echo gone; exit 3' \
+		'  volumes: [{name: w, hostPath: {path: @DIR@/w, type: Directory}}]' \
+		'      volumeMounts: [{name: w, mountPath: /w}]'
+}
+
+@test "await remove (run's request): the outcome before the teardown, then the record goes with the pod" {
+	apply_ok < <(go_pod awaited)
+	eventually 10 logs_have awaited waiting
+	run await_end awaited "await remove"
+	assert_status 0
+	[ "${#lines[@]}" -eq 2 ] || fail "want the outcome, then the close: $output"
+	[ "$(json_get '"%s %s" % (d["exitCode"], d["result"])' <<<"${lines[0]#finished }")" = \
+		"3 Failed" ] || fail "outcome: ${lines[0]}"
+	[ "${lines[1]}" = closed ] || fail "not closed: $output"
+	# nobody deleted it: its supervisor removed it with the rest
+	run_peapod get pods awaited
+	assert_status 1
+	assert_no_leaks
+}
+
+@test "await without remove: the outcome, and the finished pod keeps its record" {
+	apply_ok < <(go_pod kept)
+	eventually 10 logs_have kept waiting
+	run await_end kept await
+	assert_status 0
+	[[ "${lines[0]}" == "finished "* ]] || fail "no outcome: $output"
+	[ "${lines[1]}" = closed ] || fail "not closed: $output"
+	eventually 10 status_is kept Error
+	run_peapod logs kept
+	assert_line gone
+	run_peapod delete kept
+	assert_status 0
+	assert_no_leaks
+}
+
+@test "run whose teardown fails: its supervisor keeps the record, run removes it, gc the rest" {
+	local f
+	f=$(go_pod broken | write_manifest)
+	: >"$TEST_DIR/w/go"
+	PEAPOD_FAULT="teardown cgroups:EIO" run_peapod run -f "$f"
+	assert_status 3
+	assert_line "[c] gone"
+	run_peapod get pods broken
+	assert_status 1
+	run_peapod gc
+	assert_status 0
+	assert_no_leaks
+}
+
 @test "supervisor killed right after apply: Unknown, containers gone, delete cleans up" {
 	apply_ok < <(sleeper_pod early)
 	kill_sup early

@@ -153,6 +153,37 @@ static void test_discard_after_fds(void **state)
 	}
 }
 
+/* Several directories and the fds in one child: all gone, each from its
+ * own place in the trash (the pod's data, record and logs, as `run`'s
+ * supervisor discards them). */
+static void test_discard_dirs_after(void **state)
+{
+	struct pp_error *err = NULL;
+	cleanup_free char *a = xasprintf("%s/da", base), *b = xasprintf("%s/db", base);
+	cleanup_free char *ta = xasprintf("%s/trash-a/da", base);
+	cleanup_free char *tb = xasprintf("%s/trash-b/db", base);
+	make_tree(a);
+	make_tree(b);
+	int p[2];
+	assert_int_equal(pipe2(p, O_CLOEXEC), 0);
+	int fds[] = {p[1]};
+	const char *dirs[] = {a, b}, *trashes[] = {ta, tb};
+	assert_int_equal(pp_discard_dirs_after(dirs, trashes, 2, fds, 1, &err), 0);
+	assert_null(err);
+	assert_int_equal(fds[0], -1);
+	assert_false(exists(a)); /* renamed before the return */
+	assert_false(exists(b));
+	char c;
+	assert_int_equal(read(p[0], &c, 1), 0);
+	close(p[0]);
+	int status;
+	assert_true(wait(&status) > 0); /* one child for all */
+	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	assert_int_equal(waitpid(-1, NULL, WNOHANG), -1);
+	assert_false(exists(ta));
+	assert_false(exists(tb));
+}
+
 static void test_empty_trash(void **state)
 {
 	struct pp_error *err = NULL;
@@ -211,6 +242,7 @@ int main(void)
 	    cmocka_unit_test(test_discard_without_trash_removes_now),
 	    cmocka_unit_test(test_discard_several_one_child),
 	    cmocka_unit_test(test_discard_after_fds),
+	    cmocka_unit_test(test_discard_dirs_after),
 	    cmocka_unit_test(test_empty_trash),
 	    cmocka_unit_test(test_trace_lines),
 	};
