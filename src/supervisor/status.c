@@ -399,7 +399,7 @@ void sup_write_status(struct sup *s)
 	const char *text = json_object_to_json_string_length(
 	    o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &len);
 	/* A status that cannot be written is retried at the next change. */
-	if (pp_write_file_atomic(s->callbacks->status_path, text, len, 0644, NULL) < 0)
+	if (pp_write_file_volatile(s->callbacks->status_path, text, len, 0644, NULL) < 0)
 		s->dirty = true;
 	json_object_put(o);
 }

@@ -225,8 +225,8 @@ int pp_rm_rf(const char *path, struct pp_error **err)
 	return 0;
 }
 
-int pp_write_file_atomic(const char *path, const void *data, size_t len, mode_t mode,
-			 struct pp_error **err)
+static int write_atomic(const char *path, const void *data, size_t len, mode_t mode, bool exchange,
+			struct pp_error **err)
 {
 	cleanup_free char *tmp = xasprintf("%s.tmp.%d", path, (int)getpid());
 	cleanup_close int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
@@ -245,12 +245,37 @@ int pp_write_file_atomic(const char *path, const void *data, size_t len, mode_t 
 		p += w;
 		len -= (size_t)w;
 	}
-	if (fchmod(fd, mode) < 0 || rename(tmp, path) < 0) {
+	if (fchmod(fd, mode) < 0) {
+		int e = errno;
+		unlink(tmp);
+		return pp_error_set(err, e, "write %s", path);
+	}
+	/* Exchanged, the old file (now at tmp) is unlinked: ext4 writes a
+	 * file renamed over another back at once (auto_da_alloc), not one
+	 * exchanged with it. A first write, or a filesystem without
+	 * RENAME_EXCHANGE, renames. */
+	if (exchange && renameat2(AT_FDCWD, tmp, AT_FDCWD, path, RENAME_EXCHANGE) == 0) {
+		unlink(tmp);
+		return 0;
+	}
+	if (rename(tmp, path) < 0) {
 		int e = errno;
 		unlink(tmp);
 		return pp_error_set(err, e, "write %s", path);
 	}
 	return 0;
+}
+
+int pp_write_file_atomic(const char *path, const void *data, size_t len, mode_t mode,
+			 struct pp_error **err)
+{
+	return write_atomic(path, data, len, mode, false, err);
+}
+
+int pp_write_file_volatile(const char *path, const void *data, size_t len, mode_t mode,
+			   struct pp_error **err)
+{
+	return write_atomic(path, data, len, mode, true, err);
 }
 
 int pp_read_fd(int fd, size_t max, char **out, size_t *len, struct pp_error **err)

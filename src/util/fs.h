@@ -91,6 +91,14 @@ int pp_empty_trash(const char *trash_root, int *removed, struct pp_error **err);
 int pp_write_file_atomic(const char *path, const void *data, size_t len, mode_t mode,
 			 struct pp_error **err);
 
+/* The same for a file rewritten often that does not outlive a reboot (a
+ * pod's status.json): readers still see the old or the new file whole, but
+ * a replace does not make the filesystem write the new one back at once
+ * (ext4's auto_da_alloc, a disk write for each status change), so a crash
+ * may leave it empty. */
+int pp_write_file_volatile(const char *path, const void *data, size_t len, mode_t mode,
+			   struct pp_error **err);
+
 /* Reads a whole file (at most max bytes, else EFBIG). *out is NUL-terminated. */
 int pp_read_file(const char *path, size_t max, char **out, size_t *len, struct pp_error **err);
 

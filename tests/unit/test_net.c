@@ -1,7 +1,10 @@
 /* CNI configuration and results: which network a pod asks for, conflist
  * lookup by name (the default written on first use, a .conf as a list of
  * one), the pod's addresses in a CNI result. */
+#include <arpa/inet.h>
 #include <fcntl.h>
+#include <ifaddrs.h>
+#include <net/if.h>
 #include <sched.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -18,6 +21,7 @@
 #include "net/cni.h"
 #include "net/ipmasq.h"
 #include "net/netconf.h"
+#include "net/podnet.h"
 #include "util/cleanup.h"
 #include "util/digest.h"
 #include "util/fs.h"
@@ -265,6 +269,46 @@ static void test_netns_visit(void **state)
 	close(hold[0]);
 }
 
+/* What getifaddrs says: the first IPv4 address of an interface that is up
+ * and not loopback. */
+static void host_ip_by_getifaddrs(char buf[INET_ADDRSTRLEN])
+{
+	struct ifaddrs *ifa = NULL;
+	strcpy(buf, "127.0.0.1");
+	assert_int_equal(getifaddrs(&ifa), 0);
+	for (struct ifaddrs *i = ifa; i; i = i->ifa_next) {
+		if (i->ifa_addr == NULL || i->ifa_addr->sa_family != AF_INET ||
+		    (i->ifa_flags & IFF_LOOPBACK) || !(i->ifa_flags & IFF_UP))
+			continue;
+		inet_ntop(AF_INET, &((struct sockaddr_in *)(void *)i->ifa_addr)->sin_addr, buf,
+			  INET_ADDRSTRLEN);
+		break;
+	}
+	freeifaddrs(ifa);
+}
+
+/* status.hostIP: the same address getifaddrs gives, here and in a network
+ * namespace of loopback only (127.0.0.1, lo up or not). */
+static void test_host_ip(void **state)
+{
+	char want[INET_ADDRSTRLEN];
+	host_ip_by_getifaddrs(want);
+	cleanup_free char *got = pp_net_host_ip();
+	assert_string_equal(got, want);
+	pid_t pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		if (unshare(CLONE_NEWNET) < 0)
+			_exit(2);
+		char *none = pp_net_host_ip();
+		_exit(strcmp(none, "127.0.0.1") == 0 ? 0 : 1);
+	}
+	int status;
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -277,6 +321,7 @@ int main(void)
 	    cmocka_unit_test(test_sha512_agrees_with_libcrypto),
 	    cmocka_unit_test(test_ipmasq_names),
 	    cmocka_unit_test(test_netns_visit),
+	    cmocka_unit_test(test_host_ip),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
