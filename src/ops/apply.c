@@ -4,6 +4,7 @@
 
 #include <fcntl.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -107,9 +108,16 @@ int pp_pod_apply(struct pp_pod *spec, const struct pp_apply_opts *opts, char **u
 		return -1;
 	}
 	bool once = opts->short_lived_caller;
-	pid_t a = pp_supervisor_spawn(spec, opts->store_root, lock, sync[1], sync[0], once);
+	int await[2] = {-1, -1};
+	if (opts->await_fd != NULL &&
+	    socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, await) < 0)
+		await[0] = await[1] = -1; /* then run asks on a connection of its own */
+	pid_t a =
+	    pp_supervisor_spawn(spec, opts->store_root, lock, sync[1], sync[0], await[1], once);
 	int fork_errno = errno;
 	close(sync[1]);
+	cleanup_closep(&await[1]);
+	cleanup_close int await_rd = await[0];
 	cleanup_close int rd = sync[0];
 	pp_pod_free(spec);
 	if (a < 0) {
@@ -128,5 +136,7 @@ int pp_pod_apply(struct pp_pod *spec, const struct pp_apply_opts *opts, char **u
 	}
 	if (uid_out != NULL)
 		*uid_out = steal_ptr(&uid);
+	if (opts->await_fd != NULL)
+		*opts->await_fd = steal_fd(&await_rd);
 	return 0;
 }

@@ -36,6 +36,11 @@ struct pp_apply_opts {
 	 * node, a controller, the CRI server): its supervisors' exits would
 	 * leave it zombies. */
 	bool short_lived_caller;
+	/* `run`: where apply leaves (on success) the caller's end of a
+	 * control connection made before the supervisor's fork, that awaits
+	 * the pod's end and its record's removal ("await remove",
+	 * supervisor/control.h). NULL: none. */
+	int *await_fd;
 };
 
 /* What pp_pod_apply returns for a request at odds with its manifest (bad

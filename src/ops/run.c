@@ -100,16 +100,20 @@ static bool on_finished(const char *msg, int stop_signal, struct pp_run_outcome 
  * tells us first how the pod ended, before its teardown: what the pod
  * wrote is read meanwhile, and the record goes with the teardown
  * (*removed: the supervisor said it would). */
-static int follow_pod(const char *uid, char **names, const char *log_dir, int sigfd,
+static int follow_pod(const char *uid, int *await_fd, char **names, const char *log_dir, int sigfd,
 		      const struct pp_run_output *out, struct pp_run_outcome *res, bool *removed,
 		      struct pp_error **err)
 {
 	struct pp_log_follow *follow = NULL;
 	long events = 0;
-	/* A pod may be over before we connect: then there is nothing to wait for. */
-	cleanup_close int ctl = pp_ctl_connect(uid, NULL);
+	/* Apply made us a connection that awaits the end from the start;
+	 * without one (no socket pair), we ask on a connection of our own (a
+	 * pod over before that has nothing to wait for). */
+	cleanup_close int ctl = *await_fd;
+	*await_fd = -1;
 	static const char await[] = "await remove";
-	if (ctl >= 0 && send(ctl, await, strlen(await), MSG_NOSIGNAL) < 0)
+	if (ctl < 0 && (ctl = pp_ctl_connect(uid, NULL)) >= 0 &&
+	    send(ctl, await, strlen(await), MSG_NOSIGNAL) < 0)
 		cleanup_closep(&ctl);
 	int stop_signal = 0;
 	cleanup_free char *msg = xmalloc(PP_CTL_MAX_MSG + 1);
@@ -173,11 +177,14 @@ int pp_pod_run(struct pp_pod *spec, const struct pp_apply_opts *opts, int sigfd,
 	cleanup_free char *name = xstrdup(spec->name);
 	cleanup_strv char **names = container_names(spec);
 	cleanup_free char *uid = NULL;
-	if (pp_pod_apply(spec, opts, &uid, err) < 0)
+	cleanup_close int await_fd = -1;
+	struct pp_apply_opts with_await = *opts;
+	with_await.await_fd = &await_fd;
+	if (pp_pod_apply(spec, &with_await, &uid, err) < 0)
 		return -1;
 	cleanup_free char *log_dir = pp_pod_log_dir(ns, name, uid);
 	bool removed = false;
-	int ret = follow_pod(uid, names, log_dir, sigfd, out, res, &removed, err);
+	int ret = follow_pod(uid, &await_fd, names, log_dir, sigfd, out, res, &removed, err);
 	/* Gone with its supervisor's teardown, unless that failed: then, as
 	 * when we could not follow it or its supervisor died, or it finished
 	 * before we asked, the pod goes now, as delete would. */

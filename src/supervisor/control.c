@@ -75,8 +75,25 @@ void sup_ctl_accept(struct sup *s)
 static void client_close(struct sup *s, size_t k)
 {
 	epoll_ctl(s->epfd, EPOLL_CTL_DEL, s->clients[k], NULL);
+	/* The peer sees the end now, not once every copy is closed: a child
+	 * forked without exec (the teardown's peapod-rm) holds one until it
+	 * closes its fds. */
+	shutdown(s->clients[k], SHUT_RDWR);
 	cleanup_closep(&s->clients[k]);
 	s->awaits[k] = s->awaits_remove[k] = false;
+}
+
+void sup_ctl_add_awaiting(struct sup *s, int fd)
+{
+	size_t k = 0;
+	while (k < MAX_CLIENTS && s->clients[k] >= 0)
+		k++;
+	if (k == MAX_CLIENTS || sup_watch_client(s, fd, k) < 0) {
+		close(fd);
+		return;
+	}
+	s->clients[k] = fd;
+	s->awaits[k] = s->awaits_remove[k] = true;
 }
 
 /* Whether fd's next request, not read yet, is an await: then it is read

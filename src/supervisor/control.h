@@ -36,7 +36,10 @@
  *                           (when it succeeds) before the connection
  *                           closes: the pod is gone, as delete would leave
  *                           it. A client that goes away before the end
- *                           takes its request with it.
+ *                           takes its request with it. `run` gets such a
+ *                           connection from apply instead, made before the
+ *                           supervisor's fork (supervisor.h's await_fd): a
+ *                           pod over at once cannot end before it asks.
  *   "freeze", "thaw"         freeze / thaw the pod's cgroup; "ok" once done
  *                           and recorded in status.json. A freeze waits
  *                           for the execs being set up (an exec's client

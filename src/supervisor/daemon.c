@@ -239,7 +239,7 @@ static int open_files(struct daemon *d, const struct pp_pod *spec, struct pp_err
 }
 
 static __attribute__((noreturn)) void supervisor_main(struct pp_pod *spec, const char *store_root,
-						      int lock_fd, int sync_fd)
+						      int lock_fd, int sync_fd, int await_fd)
 {
 	struct daemon d = {.events_fd = -1, .sync_fd = sync_fd};
 	cleanup_error struct pp_error *err = NULL;
@@ -255,8 +255,8 @@ static __attribute__((noreturn)) void supervisor_main(struct pp_pod *spec, const
 	/* A long-lived process keeps none of its caller's fds (a test
 	 * harness waiting for its pipe to close, say), and no write to a
 	 * reader that went away may kill it. */
-	const int keep[] = {lock_fd, sync_fd};
-	pp_close_fds_except_n(keep, 2);
+	const int keep[] = {lock_fd, sync_fd, await_fd};
+	pp_close_fds_except_n(keep, await_fd >= 0 ? 3 : 2);
 	pp_trace("sup start");
 	signal(SIGPIPE, SIG_IGN);
 	pp_stdio_to_devnull();
@@ -296,6 +296,7 @@ static __attribute__((noreturn)) void supervisor_main(struct pp_pod *spec, const
 	    .ctx = &d,
 	    .status_path = status,
 	    .ctl_fd = ctl,
+	    .await_fd = await_fd,
 	};
 	struct pp_run_result res;
 	ret = pp_supervisor_run(d.pod, &callbacks, &res, &err);
@@ -344,7 +345,7 @@ int pp_supervisor_read_report(int fd, struct pp_error **err)
 }
 
 pid_t pp_supervisor_spawn(struct pp_pod *spec, const char *store_root, int lock_fd, int sync_fd,
-			  int parent_fd, bool once)
+			  int parent_fd, int await_fd, bool once)
 {
 	pid_t a = fork();
 	if (a != 0)
@@ -354,9 +355,9 @@ pid_t pp_supervisor_spawn(struct pp_pod *spec, const char *store_root, int lock_
 	close(parent_fd);
 	setsid();
 	if (once)
-		supervisor_main(spec, store_root, lock_fd, sync_fd);
+		supervisor_main(spec, store_root, lock_fd, sync_fd, await_fd);
 	pid_t b = fork();
 	if (b != 0)
 		_exit(b < 0);
-	supervisor_main(spec, store_root, lock_fd, sync_fd);
+	supervisor_main(spec, store_root, lock_fd, sync_fd, await_fd);
 }

@@ -920,6 +920,8 @@ int pp_supervisor_run(struct pp_pod_instance *pod, const struct pp_supervisor_ca
 	sigset_t mask, old;
 	int ret = setup_fds(&s, &mask, err);
 	sigprocmask(SIG_BLOCK, &mask, &old);
+	if (ret == 0 && callbacks->await_fd >= 0)
+		sup_ctl_add_awaiting(&s, callbacks->await_fd);
 	if (ret == 0) {
 		loop(&s, err, &ret);
 		result(&s, &s.res);

@@ -70,6 +70,11 @@ struct pp_supervisor_callbacks {
 	void *ctx;
 	const char *status_path; /* status.json written on every change; NULL: none */
 	int ctl_fd;		 /* listening control socket, -1: none */
+	/* A control connection of the caller's that awaits the pod's end
+	 * from the start, as after "await remove" (control.h): `run`'s,
+	 * made before the fork, so that a pod over at once cannot end before
+	 * the request is read. -1: none. */
+	int await_fd;
 };
 
 /* How long the control socket stays quiet before quiet() is called, and
@@ -97,7 +102,10 @@ int pp_supervisor_run(struct pp_pod_instance *pod, const struct pp_supervisor_ca
  * takes: the caller frees its own copy) with the image store at store_root
  * (NULL: the default), keeps lock_fd (the pod's state lock) until it exits,
  * and reports on sync_fd once the pod is up or why it could not be; the
- * child closes parent_fd (the caller's end of that pipe). Returns the pid
+ * child closes parent_fd (the caller's end of that pipe). await_fd (-1:
+ * none): the supervisor's end of a SOCK_SEQPACKET pair whose other end
+ * the caller keeps, a control connection that awaits the pod's end with
+ * its record's removal ("await remove", control.h). Returns the pid
  * of the intermediate child, which exits at once (to be waited for), or -1
  * with errno. With once, the supervisor is forked once, a child of the
  * caller until the caller exits (then of init, as it would have been): a
@@ -105,7 +113,7 @@ int pp_supervisor_run(struct pp_pod_instance *pod, const struct pp_supervisor_ca
  * pod's way up; the pid returned is the supervisor's, not to be waited
  * for (a zombie at worst until the caller exits). */
 pid_t pp_supervisor_spawn(struct pp_pod *spec, const char *store_root, int lock_fd, int sync_fd,
-			  int parent_fd, bool once);
+			  int parent_fd, int await_fd, bool once);
 
 /* Reads the supervisor's report from fd until it is closed: 0 when the pod
  * is up, else its error (status ECHILD: it died without a word). */

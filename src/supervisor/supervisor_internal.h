@@ -487,6 +487,9 @@ void sup_ctl_close_all(struct sup *s);
  * outcome. Whether one that is still connected asked for the record's
  * removal. */
 bool sup_ctl_notify_finished(struct sup *s);
+/* A connection made before the supervisor (callbacks->await_fd), added as
+ * a client that sent "await remove"; closed when it cannot be. */
+void sup_ctl_add_awaiting(struct sup *s, int fd);
 /* Adds a client connection to the loop's epoll. */
 int sup_watch_client(struct sup *s, int fd, size_t slot);
 /* A reply on client k's connection: "ok", or "error <msg>" (msg not NULL). */

@@ -619,6 +619,20 @@ go_pod() {
 	assert_no_leaks
 }
 
+@test "run of a pod over at once: its supervisor removes it (run's connection awaits from the fork on), never run's delete" {
+	local f i
+	f=$(sh_pod quick Never 'exit 0' | write_manifest)
+	for i in $(seq 20); do
+		PEAPOD_TRACE=$TEST_DIR/trace run_peapod run -f "$f"
+		assert_status 0
+	done
+	grep -q " cli run exit$" "$TEST_DIR/trace" || fail "no trace: $(cat "$TEST_DIR/trace")"
+	! grep -q " delete call$" "$TEST_DIR/trace" || fail "run deleted the pod itself"
+	run_peapod get pods quick
+	assert_status 1
+	assert_no_leaks
+}
+
 @test "run whose teardown fails: its supervisor keeps the record, run removes it, gc the rest" {
 	local f
 	f=$(go_pod broken | write_manifest)
