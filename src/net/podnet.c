@@ -296,6 +296,7 @@ static bool host_ip_ifconf(char buf[INET_ADDRSTRLEN])
 {
 	cleanup_close int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	struct ifreq reqs[HOST_IP_IFREQS];
+	memset(reqs, 0, sizeof(reqs));
 	struct ifconf conf = {.ifc_len = sizeof(reqs), .ifc_req = reqs};
 	if (s < 0 || ioctl(s, SIOCGIFCONF, &conf) < 0)
 		return false;
