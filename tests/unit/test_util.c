@@ -12,6 +12,8 @@
 #include <string.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <dirent.h>
+#include <linux/fiemap.h>
 #include <linux/fs.h>
 #include <sys/ioctl.h>
 #include <sys/mount.h>
@@ -221,6 +223,56 @@ static void test_mkdir_apart(void **state)
  * the groups' root marked apart; exclusive refuses an existing one, else it
  * is success; where the groups cannot be made, made in place all the same.
  * The sweep takes what is old enough only. */
+/* Whether path's first extent is still delayed (not allocated, so not
+ * written back): -1 where the filesystem cannot say (no FIEMAP). */
+static int first_extent_delayed(const char *path)
+{
+	cleanup_close int fd = open(path, O_RDONLY | O_CLOEXEC);
+	union {
+		struct fiemap fm;
+		char buf[sizeof(struct fiemap) + sizeof(struct fiemap_extent)];
+	} u = {0};
+	u.fm.fm_length = ~0ULL;
+	u.fm.fm_extent_count = 1;
+	if (fd < 0 || ioctl(fd, FS_IOC_FIEMAP, &u.fm) < 0 || u.fm.fm_mapped_extents == 0)
+		return -1;
+	return (u.fm.fm_extents[0].fe_flags & FIEMAP_EXTENT_DELALLOC) != 0;
+}
+
+/* A status rewritten: the new content whole, no temporary file left, and
+ * (where the filesystem delays allocation, as ext4 here) not written back
+ * by the replace, as a rename over the old file would have it. */
+static void test_write_file_volatile(void **state)
+{
+	(void)state;
+	struct pp_error *err = NULL;
+	cleanup_free char *dir = xasprintf("%s/volatile", base);
+	cleanup_free char *path = xasprintf("%s/status.json", dir);
+	assert_int_equal(pp_mkdir_p(dir, 0700, &err), 0);
+	for (int i = 0; i < 3; i++) {
+		char text[64];
+		int n = snprintf(text, sizeof(text), "{\"round\": %d}", i);
+		assert_int_equal(pp_write_file_volatile(path, text, (size_t)n, 0644, &err), 0);
+		cleanup_free char *got = NULL;
+		size_t len = 0;
+		assert_int_equal(pp_read_file(path, 4096, &got, &len, &err), 0);
+		assert_string_equal(got, text);
+		struct stat st;
+		assert_int_equal(stat(path, &st), 0);
+		assert_int_equal(st.st_mode & 0777, 0644);
+		if (i > 0 && first_extent_delayed(path) >= 0)
+			assert_int_equal(first_extent_delayed(path), 1);
+	}
+	int entries = 0;
+	DIR *d = opendir(dir);
+	assert_non_null(d);
+	for (struct dirent *de; (de = readdir(d)) != NULL;)
+		entries += de->d_name[0] != '.';
+	closedir(d);
+	assert_int_equal(entries, 1);
+	assert_null(err);
+}
+
 static void test_mkdir_grouped(void **state)
 {
 	(void)state;
@@ -628,6 +680,7 @@ int main(void)
 	    cmocka_unit_test(test_mkdir_p),
 	    cmocka_unit_test(test_mkdir_apart),
 	    cmocka_unit_test(test_mkdir_grouped),
+	    cmocka_unit_test(test_write_file_volatile),
 	    cmocka_unit_test(test_dir_lists_entries),
 	    cmocka_unit_test(test_dir_missing_and_errors),
 	    cmocka_unit_test(test_digest_vectors),
