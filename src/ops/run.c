@@ -116,7 +116,7 @@ static int follow_pod(const char *uid, int *await_fd, char **names, const char *
 	    send(ctl, await, strlen(await), MSG_NOSIGNAL) < 0)
 		cleanup_closep(&ctl);
 	int stop_signal = 0;
-	cleanup_free char *msg = xmalloc(PP_CTL_MAX_MSG + 1);
+	cleanup_free char *msg = xmalloc_buffer(PP_CTL_MAX_MSG + 1);
 	if (follow_all(names, log_dir, &follow, err) < 0) {
 		pp_log_follow_free(follow);
 		return -1;

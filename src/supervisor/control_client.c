@@ -37,7 +37,7 @@ int pp_ctl_call(int fd, const char *req, char **reply, int *fds, size_t *n_fds,
 {
 	if (send(fd, req, strlen(req), MSG_NOSIGNAL) < 0)
 		return pp_error_set(err, errno, "send to the supervisor");
-	cleanup_free char *buf = xmalloc(PP_CTL_MAX_MSG + 1);
+	cleanup_free char *buf = xmalloc_buffer(PP_CTL_MAX_MSG + 1);
 	union {
 		char buf[CMSG_SPACE(sizeof(int) * PP_CTL_MAX_FDS)];
 		struct cmsghdr align;

@@ -444,7 +444,7 @@ void sup_pull_event(struct sup *s)
 		return;
 	for (;;) {
 		if (p->buf.data == NULL)
-			p->buf.data = xmalloc(PULL_LINE_MAX + 1);
+			p->buf.data = xmalloc_buffer(PULL_LINE_MAX + 1);
 		ssize_t n = read(p->fd, p->buf.data + p->buf.len, PULL_LINE_MAX - p->buf.len);
 		if (n < 0 && errno == EINTR)
 			continue;

@@ -111,7 +111,7 @@ static void read_output(struct sup *s, size_t i, enum pp_stream stream, bool dra
 	for (;;) {
 		/* Between reads less than one line is kept, so this never overflows. */
 		if (b->data == NULL)
-			b->data = xmalloc(LINE_MAX_BYTES + READ_CHUNK);
+			b->data = xmalloc_buffer(LINE_MAX_BYTES + READ_CHUNK);
 		ssize_t r = read(*fd, b->data + b->len, LINE_MAX_BYTES + READ_CHUNK - b->len);
 		if (r > 0) {
 			keep_tail(&s->run[i], b->data + b->len, (size_t)r);

@@ -51,8 +51,8 @@ static void hardlink_free(void *p)
 /* Best effort: file systems differ in which namespaces they accept. */
 static void copy_xattrs(int sfd, int dfd)
 {
-	cleanup_free char *names = xmalloc(XATTR_LIST_MAX_SIZE);
-	cleanup_free char *value = xmalloc(XATTR_VALUE_MAX_SIZE);
+	cleanup_free char *names = xmalloc_buffer(XATTR_LIST_MAX_SIZE);
+	cleanup_free char *value = xmalloc_buffer(XATTR_VALUE_MAX_SIZE);
 	ssize_t len = flistxattr(sfd, names, XATTR_LIST_MAX_SIZE);
 	for (ssize_t off = 0; len > 0 && off < len; off += (ssize_t)strlen(names + off) + 1) {
 		ssize_t vlen = fgetxattr(sfd, names + off, value, XATTR_VALUE_MAX_SIZE);
@@ -93,7 +93,7 @@ int pp_copy_data(int sfd, int dfd, const char *rel, struct pp_error **err)
 		return 0;
 	if (errno != EXDEV && errno != ENOSYS && errno != EINVAL && errno != EOPNOTSUPP)
 		return pp_error_set(err, errno, "copy %s", rel);
-	cleanup_free char *buf = xmalloc(COPY_BUF_SIZE);
+	cleanup_free char *buf = xmalloc_buffer(COPY_BUF_SIZE);
 	while ((n = read(sfd, buf, COPY_BUF_SIZE)) != 0) {
 		if (n < 0 && errno == EINTR)
 			continue;
