@@ -124,11 +124,13 @@ row("apply: manifest read, supervisor forked (`cli apply` -> `sup start`)", "for
     f([(1, "ns.none")]), step("cli apply", "sup start"))
 row("supervisor: state dirs, image pins (-> `pod cgroups begin`)", "", None,
     step("sup start", "pod cgroups begin"))
-row(f"cgroups: pod + 3 containers in {HIER} hierarchies, resources, devices",
+row(f"cgroups: pod + 3 containers in {HIER} hierarchies, resources, devices; the infra "
+    "process cloned after the cgroup2 one (it makes its namespaces meanwhile)",
     f"4 x mkdir in {HIER} hierarchies", f([(4, "cgroup.mkdir")]),
     step("pod cgroups begin", "pod cgroups made"))
 row("volumes, id range (-> `sandbox create`)", "", None, step("pod cgroups made", "sandbox create"))
-row("sandbox: /dev/shm, infra process in new net+ipc+uts namespaces, loopback up",
+row("sandbox: /dev/shm, the infra's new net+ipc+uts namespaces (made since the cgroups "
+    "began) awaited, loopback up",
     "clone(net,ipc,uts) + wait; new netns + lo up", f([(1, "ns.net,ipc,uts"), (1, "net.lo")]),
     step("sandbox create", "sandbox infra up"))
 row("network, loopback only (`PEAPOD_NETWORK=none`)", "nothing to do", None,

@@ -221,9 +221,11 @@ static int host_and_name(const char *name, const struct cg_host **h, struct pp_e
 	return 0;
 }
 
-static int make_dirs(const struct cg_host *h, const char *path, struct pp_error **err)
+/* In the hierarchies from..n_member-1. */
+static int make_dirs_from(const struct cg_host *h, size_t from, const char *path,
+			  struct pp_error **err)
 {
-	for (size_t i = 0; i < h->n_member; i++) {
+	for (size_t i = from; i < h->n_member; i++) {
 		cleanup_free char *dir = xasprintf("%s%s", h->member[i], path);
 		/* A second try covers the parent being removed by another pod's
 		 * teardown between our mkdirs. */
@@ -231,6 +233,18 @@ static int make_dirs(const struct cg_host *h, const char *path, struct pp_error 
 			return pp_error_wrap(err, "create cgroup");
 	}
 	return 0;
+}
+
+static int make_dirs(const struct cg_host *h, const char *path, struct pp_error **err)
+{
+	return make_dirs_from(h, 0, path, err);
+}
+
+/* How many hierarchies, first in h->member, a process can be born in
+ * (clone3's CLONE_INTO_CGROUP): the cgroup2 one, where there is one. */
+static size_t born_in(const struct cg_host *h)
+{
+	return h->layout == PP_CGROUP_V1 ? 0 : 1;
 }
 
 static struct pp_cgroup *handle(enum pp_cgroup_layout layout, char *path, int owned_ancestors)
@@ -291,13 +305,26 @@ static int make_pod(const struct cg_host *h, const char *path, char *const *enab
 	return 0;
 }
 
-int pp_cgroup_create_pod(enum pp_qos_class qos, const char *name, struct pp_cgroup **out,
-			 struct pp_error **err)
+int pp_cgroup_create_pod_first(enum pp_qos_class qos, const char *name, struct pp_cgroup **out,
+			       struct pp_error **err)
 {
 	const struct cg_host *h;
+	*out = NULL;
 	if (host_and_name(name, &h, err) < 0)
 		return -1;
 	cleanup_free char *path = pod_path(qos, name);
+	/* The QoS group and peapod's parent go with their last pod, so that
+	 * nothing of peapod's stays on a host without pods (a pod being
+	 * created under them meanwhile makes them again: make_dirs' retry).
+	 * The handle first: what a failure below leaves, destroy removes. */
+	*out = handle(h->layout, xstrdup(path), pod_ancestors(qos));
+	if (h->layout == PP_CGROUP_HYBRID) {
+		struct cg_host unified = *h;
+		unified.n_member = born_in(h);
+		return make_dirs(&unified, path, err);
+	}
+	if (h->layout != PP_CGROUP_V2)
+		return 0;
 	/* peapod's parent, the QoS group */
 	char *enable[2] = {xasprintf("/%s", parent_name()), NULL};
 	size_t n_enable = 1;
@@ -306,7 +333,14 @@ int pp_cgroup_create_pod(enum pp_qos_class qos, const char *name, struct pp_cgro
 	int ret = make_pod(h, path, enable, n_enable, err);
 	for (size_t i = 0; i < n_enable; i++)
 		free(enable[i]);
-	if (ret < 0)
+	return ret;
+}
+
+int pp_cgroup_create_pod_rest(const struct pp_cgroup *pod, enum pp_qos_class qos,
+			      struct pp_error **err)
+{
+	const struct cg_host *h;
+	if (cg_host(&h, err) < 0 || make_dirs_from(h, born_in(h), pod->path, err) < 0)
 		return -1;
 	/* kubelet's besteffort group has the minimum cpu weight, so that its
 	 * pods only get what nobody else wants (best effort, as any weight). */
@@ -314,16 +348,25 @@ int pp_cgroup_create_pod(enum pp_qos_class qos, const char *name, struct pp_cgro
 		struct pp_cgroup group = {.layout = h->layout,
 					  .path = xasprintf("/%s/%s", parent_name(), qos_dir(qos))};
 		const struct pp_cgroup_resources min = {.cpu_shares = CGROUP_MIN_SHARES};
-		ret = pp_cgroup_set_resources(&group, &min, err);
+		int ret = pp_cgroup_set_resources(&group, &min, err);
 		free(group.path);
 		if (ret < 0)
 			return -1;
 	}
-	/* The QoS group and peapod's parent go with their last pod, so that
-	 * nothing of peapod's stays on a host without pods (a pod being
-	 * created under them meanwhile makes them again: make_dirs' retry). */
-	*out = handle(h->layout, steal_ptr(&path), pod_ancestors(qos));
 	return 0;
+}
+
+int pp_cgroup_create_pod(enum pp_qos_class qos, const char *name, struct pp_cgroup **out,
+			 struct pp_error **err)
+{
+	if (pp_cgroup_create_pod_first(qos, name, out, err) == 0 &&
+	    pp_cgroup_create_pod_rest(*out, qos, err) == 0)
+		return 0;
+	if (*out != NULL)
+		pp_cgroup_destroy(*out, NULL);
+	pp_cgroup_free(*out);
+	*out = NULL;
+	return -1;
 }
 
 int pp_cgroup_check_parent(const char *parent, struct pp_error **err)
@@ -432,13 +475,13 @@ const char *pp_cgroup_path(const struct pp_cgroup *cg)
 }
 
 /* What a new process needs to join the cgroup at path: v1's "tasks" files,
- * v2's directory (see cgroup.h). */
-static int open_procs(const char *path, int **fds, size_t *n, struct pp_error **err)
+ * v2's directory (see cgroup.h); in the hierarchies before `to`. */
+static int open_procs_to(const char *path, size_t to, int **fds, size_t *n, struct pp_error **err)
 {
 	const struct cg_host *h = host();
 	int *v = xmalloc(sizeof(int) * CGROUP_MAX_HIERARCHIES);
 	size_t i = 0;
-	for (; i < h->n_member; i++) {
+	for (; i < to; i++) {
 		bool v2 = h->layout == PP_CGROUP_V2 ||
 			  (h->layout == PP_CGROUP_HYBRID && i == 0); /* unified first */
 		cleanup_free char *file = v2 ? xasprintf("%s%s", h->member[i], path)
@@ -455,6 +498,11 @@ static int open_procs(const char *path, int **fds, size_t *n, struct pp_error **
 	return 0;
 }
 
+static int open_procs(const char *path, int **fds, size_t *n, struct pp_error **err)
+{
+	return open_procs_to(path, host()->n_member, fds, n, err);
+}
+
 int pp_cgroup_procs_fds(const struct pp_cgroup *cg, int **fds, size_t *n, struct pp_error **err)
 {
 	return open_procs(cg->path, fds, n, err);
@@ -467,6 +515,35 @@ int pp_cgroup_infra_procs_fds(const struct pp_cgroup *pod, int **fds, size_t *n,
 		return open_procs(pod->path, fds, n, err);
 	cleanup_free char *leaf = xasprintf("%s/%s", pod->path, CGROUP_INFRA_LEAF);
 	return open_procs(leaf, fds, n, err);
+}
+
+static char *infra_path(const struct pp_cgroup *pod)
+{
+	return pod->layout == PP_CGROUP_V2 ? xasprintf("%s/%s", pod->path, CGROUP_INFRA_LEAF)
+					   : xstrdup(pod->path);
+}
+
+int pp_cgroup_infra_born_fds(const struct pp_cgroup *pod, int **fds, size_t *n,
+			     struct pp_error **err)
+{
+	cleanup_free char *path = infra_path(pod);
+	return open_procs_to(path, born_in(host()), fds, n, err);
+}
+
+int pp_cgroup_infra_attach_rest(const struct pp_cgroup *pod, pid_t pid, struct pp_error **err)
+{
+	const struct cg_host *h = host();
+	cleanup_free char *path = infra_path(pod);
+	char text[16];
+	int len = snprintf(text, sizeof(text), "%d", (int)pid);
+	for (size_t i = born_in(h); i < h->n_member; i++) {
+		/* v1 only here: "tasks", one thread (it has no other) */
+		cleanup_free char *file = xasprintf("%s%s/tasks", h->member[i], path);
+		cleanup_close int fd = open(file, O_WRONLY | O_CLOEXEC);
+		if (fd < 0 || write(fd, text, (size_t)len) != len)
+			return pp_error_set(err, errno, "move the infra process into %s", file);
+	}
+	return 0;
 }
 
 int pp_cgroup_clone_dir(const int *fds, size_t n)

@@ -53,6 +53,15 @@ const char *pp_qos_class_name(enum pp_qos_class qos);
  * enabling (v2) the controllers its containers need on the way. */
 int pp_cgroup_create_pod(enum pp_qos_class qos, const char *name, struct pp_cgroup **out,
 			 struct pp_error **err);
+/* The same in two steps, for an infra process cloned in between (its
+ * namespaces made on another CPU while the rest is made): first the
+ * hierarchy a process can be born in (cgroup2, with v2's infra leaf;
+ * nothing on a pure v1 host), then the others. *out is set by the first
+ * even when it fails: pp_cgroup_destroy removes what either made. */
+int pp_cgroup_create_pod_first(enum pp_qos_class qos, const char *name, struct pp_cgroup **out,
+			       struct pp_error **err);
+int pp_cgroup_create_pod_rest(const struct pp_cgroup *pod, enum pp_qos_class qos,
+			      struct pp_error **err);
 
 /* kubelet's cgroupfs driver gives a sandbox its parent (LinuxPodSandbox
  * Config.cgroup_parent, "/kubepods/besteffort/pod<uid>"): the pod cgroup is
@@ -109,6 +118,13 @@ int pp_cgroup_join_self(const int *fds, size_t n, bool cloned_into_dir, struct p
 /* The same for the pod's infra process (see the tree above). */
 int pp_cgroup_infra_procs_fds(const struct pp_cgroup *pod, int **fds, size_t *n,
 			      struct pp_error **err);
+/* For an infra process cloned between pp_cgroup_create_pod_first and
+ * _rest: the fds of the hierarchy it is born in (none on pure v1), then,
+ * once the rest is made, its move into the others by the caller (their
+ * "tasks": the one thread, no thread-group migration to wait for). */
+int pp_cgroup_infra_born_fds(const struct pp_cgroup *pod, int **fds, size_t *n,
+			     struct pp_error **err);
+int pp_cgroup_infra_attach_rest(const struct pp_cgroup *pod, pid_t pid, struct pp_error **err);
 
 /* Limits of one cgroup, already converted to the kernel's units (see
  * pod/resources.h for Kubernetes' conversions). 0 = leave as it is. */

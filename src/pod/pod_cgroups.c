@@ -79,9 +79,23 @@ static void warn_unenforced(struct pp_pod_instance *pod, size_t i)
 
 static int create_pod_cgroup(struct pp_pod_instance *pod, const char *cgname, struct pp_error **err)
 {
+	/* begun by pp_pod_cgroup_first: the rest */
+	if (pod->cgroup != NULL)
+		return pp_cgroup_create_pod_rest(pod->cgroup, pod->qos, err);
 	if (pod->spec->cri_cgroup_parent == NULL)
 		return pp_cgroup_create_pod(pod->qos, cgname, &pod->cgroup, err);
 	return pp_pod_cgroup_create_at_parent(pod, cgname, err);
+}
+
+int pp_pod_cgroup_first(struct pp_pod_instance *pod, struct pp_error **err)
+{
+	/* under kubelet's parent: in one step, by its ledger (pod_cgroup_parent.c) */
+	if (pod->spec->cri_cgroup_parent != NULL)
+		return 0;
+	pod->qos = pp_pod_qos_class(pod->spec);
+	pp_trace("pod cgroups begin");
+	cleanup_free char *cgname = xasprintf("pod-%s", pod->uid);
+	return pp_cgroup_create_pod_first(pod->qos, cgname, &pod->cgroup, err) < 0 ? -1 : 1;
 }
 
 void pp_pod_containers_cgroups_remove(struct pp_pod_instance *pod)
@@ -104,8 +118,10 @@ int pp_pod_cgroups_create(struct pp_pod_instance *pod, int *infra_adj, struct pp
 	struct pp_cgroup_resources res;
 	char field[64];
 	bool devices_warned = false;
-	pod->qos = pp_pod_qos_class(pod->spec);
-	pp_trace("pod cgroups begin");
+	if (pod->cgroup == NULL) {
+		pod->qos = pp_pod_qos_class(pod->spec);
+		pp_trace("pod cgroups begin");
+	}
 	cleanup_free char *cgname = xasprintf("pod-%s", pod->uid);
 	if (create_pod_cgroup(pod, cgname, err) < 0)
 		return -1;

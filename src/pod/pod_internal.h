@@ -9,6 +9,11 @@ int pp_pod_check_host_path(const struct pp_volume *v, bool *is_dir, struct pp_er
 /* The pod's cgroup (in its QoS class's group) and one per container, with
  * their limits; plans each container's oom_score_adj and the infra's. */
 int pp_pod_cgroups_create(struct pp_pod_instance *pod, int *infra_adj, struct pp_error **err);
+/* The pod cgroup's first step (cgroup.h, pp_cgroup_create_pod_first), for
+ * an infra process cloned before the rest: 1 when made (then
+ * pp_pod_cgroups_create makes the rest), 0 when the pod's cgroup is made
+ * in one step (a CRI pod under kubelet's parent), -1 on error. */
+int pp_pod_cgroup_first(struct pp_pod_instance *pod, struct pp_error **err);
 /* Their removal, with their processes (pp_pod_instance_destroy). */
 int pp_pod_cgroups_destroy(struct pp_pod_instance *pod, struct pp_error **err);
 /* The containers' cgroups, where empty (their processes reaped): removed,

@@ -255,11 +255,18 @@ static const char *become_userns_root(int go)
 	return NULL;
 }
 
-int pp_infra_start(const struct pp_infra_config *cfg, pid_t *pid, int *pidfd, int *userns_fd,
-		   struct pp_error **err)
+/* The namespaces a child cloned by pp_infra_clone makes itself. */
+#define CHILD_MADE_NS (CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS)
+
+/* pp_infra_start, or with ready_out (pp_infra_clone) the clone alone: the
+ * child makes CHILD_MADE_NS itself and reports; *ready_out is where. */
+static int start(const struct pp_infra_config *cfg, pid_t *pid, int *pidfd, int *userns_fd,
+		 int *ready_out, struct pp_error **err)
 {
 	int ready[2], go[2] = {-1, -1};
-	uint64_t flags = (uint64_t)cfg->clone_flags | CLONE_PIDFD;
+	bool early = ready_out != NULL;
+	uint64_t flags =
+	    (uint64_t)(early ? cfg->clone_flags & ~CHILD_MADE_NS : cfg->clone_flags) | CLONE_PIDFD;
 	*userns_fd = -1;
 	if (pipe2(ready, O_CLOEXEC) < 0)
 		return pp_error_set(err, errno, "pipe");
@@ -304,6 +311,14 @@ int pp_infra_start(const struct pp_infra_config *cfg, pid_t *pid, int *pidfd, in
 	    flags, &fd, pp_cgroup_clone_dir(cfg->cgroup_procs_fds, cfg->n_cgroup_procs_fds));
 	if (child == 0) {
 		close(ready[0]);
+		if (early) {
+			/* on this CPU, while the parent makes the pod's cgroups */
+			if (unshare(cfg->clone_flags & CHILD_MADE_NS) < 0)
+				pp_child_report_errno(ready[1], errno, "make the pod's namespaces");
+			pp_child_report_ready(ready[1]);
+			close(ready[1]);
+			ready[1] = -1;
+		}
 		const char *fail = NULL;
 		if (go[0] >= 0) {
 			close(go[1]);
@@ -313,8 +328,8 @@ int pp_infra_start(const struct pp_infra_config *cfg, pid_t *pid, int *pidfd, in
 			fail = in_parent ? infra_identity(parent_pidfd) : infra_setup(cfg);
 		if (fail)
 			pp_child_report_errno(ready[1], errno, fail);
-		int keep[PP_INFRA_MAX_CGROUP_FDS + 3] = {ready[1], root_fd, program};
-		size_t n_keep = program >= 0 ? 3 : 2;
+		int keep[PP_INFRA_MAX_CGROUP_FDS + 3] = {root_fd, program, ready[1]};
+		size_t n_keep = 3;
 		for (size_t i = 0;
 		     i < cfg->n_cgroup_procs_fds && n_keep < PP_INFRA_MAX_CGROUP_FDS + 3; i++)
 			keep[n_keep++] = cfg->cgroup_procs_fds[i];
@@ -322,7 +337,8 @@ int pp_infra_start(const struct pp_infra_config *cfg, pid_t *pid, int *pidfd, in
 		pp_stdio_to_devnull();
 		/* Ready as soon as the namespaces are: the containers join them
 		 * while this process moves into the pod's v1 cgroups. */
-		close(ready[1]);
+		if (ready[1] >= 0)
+			close(ready[1]);
 		if (pp_cgroup_join_self(cfg->cgroup_procs_fds, cfg->n_cgroup_procs_fds, true,
 					NULL) < 0)
 			_exit(1); /* the supervisor sees it die: InfraDied */
@@ -363,6 +379,12 @@ int pp_infra_start(const struct pp_infra_config *cfg, pid_t *pid, int *pidfd, in
 		*userns_fd = steal_fd(&ns);
 	}
 	pp_trace("sandbox infra cloned");
+	if (early) {
+		*ready_out = ready[0];
+		*pid = child;
+		*pidfd = fd;
+		return 0;
+	}
 	int r = in_parent ? setup_from_parent(cfg, child, fd, err)
 			  : pp_child_report_read(ready[0], false, err);
 	close(ready[0]);
@@ -374,6 +396,34 @@ int pp_infra_start(const struct pp_infra_config *cfg, pid_t *pid, int *pidfd, in
 	}
 	*pid = child;
 	*pidfd = fd;
+	return 0;
+}
+
+int pp_infra_start(const struct pp_infra_config *cfg, pid_t *pid, int *pidfd, int *userns_fd,
+		   struct pp_error **err)
+{
+	return start(cfg, pid, pidfd, userns_fd, NULL, err);
+}
+
+int pp_infra_clone(const struct pp_infra_config *cfg, pid_t *pid, int *pidfd, int *ready_fd,
+		   struct pp_error **err)
+{
+	int userns_fd;
+	*ready_fd = -1;
+	if (cfg->id_count > 0)
+		return pp_error_set(err, EINVAL,
+				    "infra process: early clone with a user namespace");
+	return start(cfg, pid, pidfd, &userns_fd, ready_fd, err);
+}
+
+int pp_infra_setup(const struct pp_infra_config *cfg, pid_t pid, int pidfd, int *ready_fd,
+		   struct pp_error **err)
+{
+	cleanup_close int ready = steal_fd(ready_fd);
+	if (pp_child_report_read(ready, true, err) < 0 ||
+	    setup_from_parent(cfg, pid, pidfd, err) < 0)
+		return pp_error_wrap(err, "infra process");
+	pp_trace("sandbox infra ready");
 	return 0;
 }
 

@@ -80,18 +80,17 @@ static int write_etc_files(const struct pp_sandbox_config *cfg, struct pp_sandbo
 	return 0;
 }
 
-int pp_sandbox_create(const struct pp_sandbox_config *cfg, struct pp_sandbox **out,
-		      struct pp_error **err)
+/* 1. Which namespaces the pod has of its own. hostNetwork also means the
+ *    host's UTS namespace, as kubelet does it. */
+static struct pp_sandbox *sandbox_new(const struct pp_sandbox_config *cfg)
 {
 	const struct pp_pod *pod = cfg->pod;
 	struct pp_sandbox *sb = xmalloc(sizeof(*sb));
 	sb->infra_pidfd = -1;
+	sb->infra_ready_fd = -1;
 	sb->shm_fd = -1;
 	sb->state_dir = xstrdup(cfg->state_dir);
 	sb->userns_fd = -1;
-
-	/* 1. Which namespaces the pod has of its own. hostNetwork also means
-	 *    the host's UTS namespace, as kubelet does it. */
 	if (!pod->host_network)
 		sb->join_ns |= CLONE_NEWNET | CLONE_NEWUTS;
 	if (!pod->host_ipc)
@@ -99,6 +98,65 @@ int pp_sandbox_create(const struct pp_sandbox_config *cfg, struct pp_sandbox **o
 	if (pod->share_process_namespace && !pod->host_pid)
 		sb->join_ns |= CLONE_NEWPID;
 	sb->own_pid_ns = !pod->host_pid && !pod->share_process_namespace;
+	return sb;
+}
+
+/* The infra process's sysctls are the pod's own namespaces': the host's
+ * are never written. */
+static int check_sysctls(const struct pp_pod *pod, struct pp_error **err)
+{
+	for (size_t i = 0; i < pod->security.n_sysctls; i++) {
+		const char *name = pod->security.sysctls[i].key;
+		bool net = name[0] == 'n';
+		if ((net && pod->host_network) || (!net && pod->host_ipc))
+			return pp_error_set(err, EINVAL,
+					    "sysctl \"%s\" not allowed with %s enabled", name,
+					    net ? "hostNetwork" : "hostIPC");
+	}
+	return 0;
+}
+
+static struct pp_infra_config infra_config(const struct pp_sandbox_config *cfg,
+					   const struct pp_sandbox *sb)
+{
+	const struct pp_pod *pod = cfg->pod;
+	return (struct pp_infra_config){
+	    .sysctls = pod->security.sysctls,
+	    .n_sysctls = pod->security.n_sysctls,
+	    .clone_flags = sb->join_ns,
+	    .hostname = pp_pod_hostname(pod),
+	    .cgroup_procs_fds = cfg->cgroup_procs_fds,
+	    .n_cgroup_procs_fds = cfg->n_cgroup_procs_fds,
+	    .oom_score_adj = cfg->infra_oom_score_adj,
+	    .set_oom_score_adj = cfg->set_infra_oom_score_adj,
+	    .id_base = cfg->id_base,
+	    .id_count = cfg->id_count,
+	};
+}
+
+int pp_sandbox_begin(const struct pp_sandbox_config *cfg, struct pp_sandbox **out,
+		     struct pp_error **err)
+{
+	*out = NULL;
+	if (check_sysctls(cfg->pod, err) < 0)
+		return -1;
+	struct pp_sandbox *sb = sandbox_new(cfg);
+	struct pp_infra_config icfg = infra_config(cfg, sb);
+	if (pp_infra_clone(&icfg, &sb->infra_pid, &sb->infra_pidfd, &sb->infra_ready_fd, err) < 0) {
+		pp_sandbox_destroy(sb);
+		return -1;
+	}
+	*out = sb;
+	return 0;
+}
+
+int pp_sandbox_create(const struct pp_sandbox_config *cfg, struct pp_sandbox **out,
+		      struct pp_error **err)
+{
+	const struct pp_pod *pod = cfg->pod;
+	/* begun (pp_sandbox_begin): its infra process is there */
+	struct pp_sandbox *sb = *out != NULL ? *out : sandbox_new(cfg);
+	*out = NULL;
 
 	pp_trace("sandbox create");
 	/* 2. The pod's /dev/shm (with hostIPC the containers use the host's). */
@@ -111,30 +169,16 @@ int pp_sandbox_create(const struct pp_sandbox_config *cfg, struct pp_sandbox **o
 	if (pp_fault("sandbox shm", err) < 0)
 		goto fail;
 
-	/* 3. The infra process holding the namespaces (and their sysctls:
-	 *    the host's own namespaces are never written). */
-	for (size_t i = 0; i < pod->security.n_sysctls; i++) {
-		const char *name = pod->security.sysctls[i].key;
-		bool net = name[0] == 'n';
-		if ((net && pod->host_network) || (!net && pod->host_ipc)) {
-			pp_error_set(err, EINVAL, "sysctl \"%s\" not allowed with %s enabled", name,
-				     net ? "hostNetwork" : "hostIPC");
-			goto fail;
-		}
-	}
-	struct pp_infra_config icfg = {
-	    .sysctls = pod->security.sysctls,
-	    .n_sysctls = pod->security.n_sysctls,
-	    .clone_flags = sb->join_ns,
-	    .hostname = pp_pod_hostname(pod),
-	    .cgroup_procs_fds = cfg->cgroup_procs_fds,
-	    .n_cgroup_procs_fds = cfg->n_cgroup_procs_fds,
-	    .oom_score_adj = cfg->infra_oom_score_adj,
-	    .set_oom_score_adj = cfg->set_infra_oom_score_adj,
-	    .id_base = cfg->id_base,
-	    .id_count = cfg->id_count,
-	};
-	if (pp_infra_start(&icfg, &sb->infra_pid, &sb->infra_pidfd, &sb->userns_fd, err) < 0)
+	/* 3. The infra process holding the namespaces, set up (hostname,
+	 *    loopback, IPC sysctls); begun, it made them meanwhile. */
+	if (check_sysctls(pod, err) < 0)
+		goto fail;
+	struct pp_infra_config icfg = infra_config(cfg, sb);
+	int r =
+	    sb->infra_pidfd >= 0
+		? pp_infra_setup(&icfg, sb->infra_pid, sb->infra_pidfd, &sb->infra_ready_fd, err)
+		: pp_infra_start(&icfg, &sb->infra_pid, &sb->infra_pidfd, &sb->userns_fd, err);
+	if (r < 0)
 		goto fail;
 	pp_trace("sandbox infra up");
 	if (pp_fault("sandbox infra", err) < 0)
@@ -193,6 +237,7 @@ void pp_sandbox_destroy(struct pp_sandbox *sb)
 	if (sb->infra_pidfd >= 0)
 		pp_infra_stop(sb->infra_pidfd);
 	cleanup_closep(&sb->infra_pidfd);
+	cleanup_closep(&sb->infra_ready_fd);
 	cleanup_closep(&sb->shm_fd);
 	cleanup_closep(&sb->userns_fd);
 	free(sb->hosts_path);

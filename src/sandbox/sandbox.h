@@ -41,10 +41,11 @@ struct pp_sandbox_config {
 struct pp_sandbox {
 	pid_t infra_pid;
 	int infra_pidfd;
-	int join_ns;	 /* CLONE_NEW* flags the containers join through infra_pidfd */
-	bool own_pid_ns; /* containers get their own PID namespace each */
-	int shm_fd;	 /* detached tmpfs for /dev/shm, -1 with hostIPC */
-	int userns_fd;	 /* the pod's user namespace (owns the others), -1 = the host's */
+	int infra_ready_fd; /* begun: where its namespaces are reported made, -1 after */
+	int join_ns;	    /* CLONE_NEW* flags the containers join through infra_pidfd */
+	bool own_pid_ns;    /* containers get their own PID namespace each */
+	int shm_fd;	    /* detached tmpfs for /dev/shm, -1 with hostIPC */
+	int userns_fd;	    /* the pod's user namespace (owns the others), -1 = the host's */
 	char *hosts_path, *hostname_path, *resolv_path;
 	char *pod_ip;	/* the pod's first address (/etc/hosts); 127.0.0.1 without a network */
 	char **pod_ips; /* every address of the pod, IPv4 first; NULL-terminated, may be empty */
@@ -54,9 +55,19 @@ struct pp_sandbox {
 };
 
 /* Starts the infra process and prepares the shared files. On failure nothing
- * is left (the infra process is killed and reaped). */
+ * is left (the infra process is killed and reaped) and *out is NULL. */
 int pp_sandbox_create(const struct pp_sandbox_config *cfg, struct pp_sandbox **out,
 		      struct pp_error **err);
+
+/* Its infra process ahead of the rest (pp_infra_clone): cloned as soon as
+ * the hierarchy it is born in has the pod's cgroup (cfg->cgroup_procs_fds
+ * that one's), it makes its namespaces on another CPU while the caller
+ * makes the pod's other cgroups and moves it into them; then
+ * pp_sandbox_create with *out the begun sandbox does the rest. Without an
+ * id range only. On failure nothing is left and *out is NULL; a begun
+ * sandbox that is not created after all goes with pp_sandbox_destroy. */
+int pp_sandbox_begin(const struct pp_sandbox_config *cfg, struct pp_sandbox **out,
+		     struct pp_error **err);
 
 /* The first half of destroy: the pod's network left (while the infra
  * process still holds its namespace), then the infra process SIGKILLed,

@@ -668,6 +668,50 @@ static void test_user_namespace(void **state)
 	close(ipidfd);
 }
 
+/* The infra process in two steps (pp_infra_clone, pp_infra_setup): it makes
+ * the net, UTS and IPC namespaces itself, after its clone (the PID one
+ * comes with the clone); once set up they are the pod's as with
+ * pp_infra_start: not ours, the hostname set, lo up, and a container
+ * joining them sees the infra as PID 1. With an id range: refused. */
+static void test_infra_early(void **state)
+{
+	struct fixture *f = *state;
+	struct pp_error *err = NULL;
+	struct pp_infra_config icfg = {
+	    .clone_flags = CLONE_NEWNET | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWPID,
+	    .hostname = INFRA_HOSTNAME,
+	};
+	pid_t pid;
+	int pidfd = -1, ready = -1;
+	assert_int_equal(pp_infra_clone(&icfg, &pid, &pidfd, &ready, &err), 0);
+	assert_true(pidfd >= 0 && ready >= 0);
+	assert_int_equal(pp_infra_setup(&icfg, pid, pidfd, &ready, &err), 0);
+	assert_int_equal(ready, -1);
+	const char *kinds[] = {"net", "uts", "ipc"};
+	for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++) {
+		cleanup_free char *ours = xasprintf("/proc/self/ns/%s", kinds[i]);
+		cleanup_free char *its = xasprintf("/proc/%d/ns/%s", (int)pid, kinds[i]);
+		struct stat a, b;
+		assert_int_equal(stat(ours, &a), 0);
+		assert_int_equal(stat(its, &b), 0);
+		assert_true(a.st_ino != b.st_ino);
+	}
+	f->cfg.ns_pidfd = pidfd;
+	f->cfg.join_ns = icfg.clone_flags;
+	/* lo's flags: IFF_UP | IFF_LOOPBACK */
+	f->cfg.argv = SH("hostname; echo $$; ls /sys/class/net; cat /sys/class/net/lo/flags");
+	assert_output(&f->cfg, INFRA_HOSTNAME "\n2\nlo\n0x9\n");
+	pp_infra_stop(pidfd);
+	close(pidfd);
+
+	icfg.id_base = TEST_ID_BASE;
+	icfg.id_count = TEST_ID_COUNT;
+	assert_int_equal(pp_infra_clone(&icfg, &pid, &pidfd, &ready, &err), -1);
+	assert_int_equal(err->status, EINVAL);
+	assert_int_equal(ready, -1);
+	pp_error_free(&err);
+}
+
 /* What a user namespace costs the infra process's start (maps written):
  * one start with, one without, in turn, so both see the same noise. */
 static double infra_start_once(uint32_t id_count)
@@ -736,6 +780,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_dev_without_mknod, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_start_time, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_user_namespace, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_infra_early, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_infra_start_time, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, build_image, remove_image);
