@@ -530,22 +530,6 @@ int pp_cgroup_infra_born_fds(const struct pp_cgroup *pod, int **fds, size_t *n,
 	return open_procs_to(path, born_in(host()), fds, n, err);
 }
 
-int pp_cgroup_infra_attach_rest(const struct pp_cgroup *pod, pid_t pid, struct pp_error **err)
-{
-	const struct cg_host *h = host();
-	cleanup_free char *path = infra_path(pod);
-	char text[16];
-	int len = snprintf(text, sizeof(text), "%d", (int)pid);
-	for (size_t i = born_in(h); i < h->n_member; i++) {
-		/* v1 only here: "tasks", one thread (it has no other) */
-		cleanup_free char *file = xasprintf("%s%s/tasks", h->member[i], path);
-		cleanup_close int fd = open(file, O_WRONLY | O_CLOEXEC);
-		if (fd < 0 || write(fd, text, (size_t)len) != len)
-			return pp_error_set(err, errno, "move the infra process into %s", file);
-	}
-	return 0;
-}
-
 int pp_cgroup_clone_dir(const int *fds, size_t n)
 {
 	struct stat st;

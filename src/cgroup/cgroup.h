@@ -119,12 +119,12 @@ int pp_cgroup_join_self(const int *fds, size_t n, bool cloned_into_dir, struct p
 int pp_cgroup_infra_procs_fds(const struct pp_cgroup *pod, int **fds, size_t *n,
 			      struct pp_error **err);
 /* For an infra process cloned between pp_cgroup_create_pod_first and
- * _rest: the fds of the hierarchy it is born in (none on pure v1), then,
- * once the rest is made, its move into the others by the caller (their
- * "tasks": the one thread, no thread-group migration to wait for). */
+ * _rest: the fds of the hierarchy it is born in (none on pure v1). Once
+ * the rest is made it moves itself into the others (pp_cgroup_join_self
+ * with pp_cgroup_infra_procs_fds'): writing another process's pid to
+ * "tasks" takes the thread-group lock, an RCU grace period. */
 int pp_cgroup_infra_born_fds(const struct pp_cgroup *pod, int **fds, size_t *n,
 			     struct pp_error **err);
-int pp_cgroup_infra_attach_rest(const struct pp_cgroup *pod, pid_t pid, struct pp_error **err);
 
 /* Limits of one cgroup, already converted to the kernel's units (see
  * pod/resources.h for Kubernetes' conversions). 0 = leave as it is. */

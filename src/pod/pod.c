@@ -273,6 +273,7 @@ static int begin_sandbox(struct pp_pod_instance *pod, struct pp_error **err)
 	    .state_dir = pod->state_dir,
 	    .cgroup_procs_fds = fds,
 	    .n_cgroup_procs_fds = n,
+	    .cgroup = pod->cgroup,
 	};
 	r = pp_sandbox_begin(&cfg, &pod->sandbox, err);
 	pp_cgroup_procs_fds_close(fds, n);
@@ -301,10 +302,9 @@ static int create_sandbox(struct pp_pod_instance *pod, int infra_adj, struct pp_
 {
 	int *fds = NULL;
 	size_t n = 0;
-	/* begun (step 3b): moved into the pod's cgroups made since */
-	int r = pod->sandbox != NULL
-		    ? pp_cgroup_infra_attach_rest(pod->cgroup, pod->sandbox->infra_pid, err)
-		    : pp_cgroup_infra_procs_fds(pod->cgroup, &fds, &n, err);
+	/* begun (step 3b): it moves itself into the pod's cgroups made since */
+	int r = pod->sandbox != NULL ? pp_sandbox_cgroups_made(pod->sandbox, err)
+				     : pp_cgroup_infra_procs_fds(pod->cgroup, &fds, &n, err);
 	if (r < 0)
 		return -1;
 	struct pp_sandbox_config cfg = {

@@ -258,18 +258,47 @@ static const char *become_userns_root(int go)
 /* The namespaces a child cloned by pp_infra_clone makes itself. */
 #define CHILD_MADE_NS (CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS)
 
-/* pp_infra_start, or with ready_out (pp_infra_clone) the clone alone: the
- * child makes CHILD_MADE_NS itself and reports; *ready_out is where. */
-static int start(const struct pp_infra_config *cfg, pid_t *pid, int *pidfd, int *userns_fd,
-		 int *ready_out, struct pp_error **err)
+/* The early child, once it made its namespaces and said so: it waits for
+ * the parent to have made the pod's other cgroups (a byte on proceed; EOF:
+ * the parent gave up), then opens them itself, to move itself in ("0":
+ * only a process moving itself into "tasks" takes no thread-group lock,
+ * whose RCU grace period took 5 ms here beside another pod's teardown). */
+static void await_cgroups(const struct pp_infra_config *cfg, int proceed, int **fds, size_t *n)
 {
-	int ready[2], go[2] = {-1, -1};
+	char c;
+	ssize_t r;
+	while ((r = read(proceed, &c, 1)) < 0 && errno == EINTR)
+		;
+	if (r != 1)
+		_exit(1);
+	close(proceed);
+	*fds = NULL;
+	*n = 0;
+	if (cfg->cgroup != NULL && pp_cgroup_infra_procs_fds(cfg->cgroup, fds, n, NULL) < 0)
+		_exit(1);
+}
+
+/* pp_infra_start, or with ready_out (pp_infra_clone) the clone alone: the
+ * child makes CHILD_MADE_NS itself and reports on *ready_out, then joins
+ * the pod's other cgroups once told on *proceed_out. */
+static int start(const struct pp_infra_config *cfg, pid_t *pid, int *pidfd, int *userns_fd,
+		 int *ready_out, int *proceed_out, struct pp_error **err)
+{
+	int ready[2], go[2] = {-1, -1}, proceed[2] = {-1, -1};
 	bool early = ready_out != NULL;
 	uint64_t flags =
 	    (uint64_t)(early ? cfg->clone_flags & ~CHILD_MADE_NS : cfg->clone_flags) | CLONE_PIDFD;
 	*userns_fd = -1;
 	if (pipe2(ready, O_CLOEXEC) < 0)
 		return pp_error_set(err, errno, "pipe");
+	if (early && pipe2(proceed, O_CLOEXEC) < 0) {
+		int e = errno;
+		close(ready[0]);
+		close(ready[1]);
+		return pp_error_set(err, e, "pipe");
+	}
+	cleanup_close int proceed_rd = proceed[0];
+	cleanup_close int proceed_wr = proceed[1];
 	cleanup_close int root_fd = make_empty_root();
 	cleanup_close int program = pp_open_program(PP_INFRA_NAME);
 	if (root_fd < 0) {
@@ -311,13 +340,19 @@ static int start(const struct pp_infra_config *cfg, pid_t *pid, int *pidfd, int 
 	    flags, &fd, pp_cgroup_clone_dir(cfg->cgroup_procs_fds, cfg->n_cgroup_procs_fds));
 	if (child == 0) {
 		close(ready[0]);
+		const int *cg_fds = cfg->cgroup_procs_fds;
+		size_t n_cg = cfg->n_cgroup_procs_fds;
 		if (early) {
+			close(steal_fd(&proceed_wr));
 			/* on this CPU, while the parent makes the pod's cgroups */
 			if (unshare(cfg->clone_flags & CHILD_MADE_NS) < 0)
 				pp_child_report_errno(ready[1], errno, "make the pod's namespaces");
 			pp_child_report_ready(ready[1]);
 			close(ready[1]);
 			ready[1] = -1;
+			int *opened = NULL;
+			await_cgroups(cfg, steal_fd(&proceed_rd), &opened, &n_cg);
+			cg_fds = opened;
 		}
 		const char *fail = NULL;
 		if (go[0] >= 0) {
@@ -330,17 +365,15 @@ static int start(const struct pp_infra_config *cfg, pid_t *pid, int *pidfd, int 
 			pp_child_report_errno(ready[1], errno, fail);
 		int keep[PP_INFRA_MAX_CGROUP_FDS + 3] = {root_fd, program, ready[1]};
 		size_t n_keep = 3;
-		for (size_t i = 0;
-		     i < cfg->n_cgroup_procs_fds && n_keep < PP_INFRA_MAX_CGROUP_FDS + 3; i++)
-			keep[n_keep++] = cfg->cgroup_procs_fds[i];
+		for (size_t i = 0; i < n_cg && n_keep < PP_INFRA_MAX_CGROUP_FDS + 3; i++)
+			keep[n_keep++] = cg_fds[i];
 		pp_close_fds_except_n(keep, n_keep);
 		pp_stdio_to_devnull();
 		/* Ready as soon as the namespaces are: the containers join them
 		 * while this process moves into the pod's v1 cgroups. */
 		if (ready[1] >= 0)
 			close(ready[1]);
-		if (pp_cgroup_join_self(cfg->cgroup_procs_fds, cfg->n_cgroup_procs_fds, true,
-					NULL) < 0)
+		if (pp_cgroup_join_self(cg_fds, n_cg, true, NULL) < 0)
 			_exit(1); /* the supervisor sees it die: InfraDied */
 		int keep_now[] = {root_fd, program};
 		pp_close_fds_except_n(keep_now, program >= 0 ? 2 : 1);
@@ -381,6 +414,7 @@ static int start(const struct pp_infra_config *cfg, pid_t *pid, int *pidfd, int 
 	pp_trace("sandbox infra cloned");
 	if (early) {
 		*ready_out = ready[0];
+		*proceed_out = steal_fd(&proceed_wr);
 		*pid = child;
 		*pidfd = fd;
 		return 0;
@@ -402,18 +436,29 @@ static int start(const struct pp_infra_config *cfg, pid_t *pid, int *pidfd, int 
 int pp_infra_start(const struct pp_infra_config *cfg, pid_t *pid, int *pidfd, int *userns_fd,
 		   struct pp_error **err)
 {
-	return start(cfg, pid, pidfd, userns_fd, NULL, err);
+	return start(cfg, pid, pidfd, userns_fd, NULL, NULL, err);
 }
 
 int pp_infra_clone(const struct pp_infra_config *cfg, pid_t *pid, int *pidfd, int *ready_fd,
-		   struct pp_error **err)
+		   int *proceed_fd, struct pp_error **err)
 {
 	int userns_fd;
-	*ready_fd = -1;
+	*ready_fd = *proceed_fd = -1;
 	if (cfg->id_count > 0)
 		return pp_error_set(err, EINVAL,
 				    "infra process: early clone with a user namespace");
-	return start(cfg, pid, pidfd, &userns_fd, ready_fd, err);
+	return start(cfg, pid, pidfd, &userns_fd, ready_fd, proceed_fd, err);
+}
+
+int pp_infra_cgroups_made(int *proceed_fd, struct pp_error **err)
+{
+	cleanup_close int fd = steal_fd(proceed_fd);
+	if (fd < 0)
+		return 0;
+	/* a dead child: EPIPE, or SIGPIPE where not ignored (the supervisor ignores it) */
+	if (write(fd, "1", 1) != 1)
+		return pp_error_set(err, errno, "infra process: tell it its cgroups are made");
+	return 0;
 }
 
 int pp_infra_setup(const struct pp_infra_config *cfg, pid_t pid, int pidfd, int *ready_fd,

@@ -11,6 +11,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "cgroup/cgroup.h"
 #include "manifest/pod_spec.h"
 #include "util/error.h"
 
@@ -21,6 +22,10 @@ struct pp_infra_config {
 	const char *hostname; /* set when CLONE_NEWUTS */
 	const int *cgroup_procs_fds;
 	size_t n_cgroup_procs_fds;
+	/* pp_infra_clone: the pod's cgroup, whose other hierarchies the child
+	 * joins itself once pp_infra_cgroups_made says they are made (NULL:
+	 * none to join) */
+	const struct pp_cgroup *cgroup;
 	int oom_score_adj; /* written when set_oom_score_adj */
 	bool set_oom_score_adj;
 	/* namespaced sysctls (checked by the parser): the IPC ones are written
@@ -42,14 +47,18 @@ struct pp_infra_config {
 int pp_infra_start(const struct pp_infra_config *cfg, pid_t *pid, int *pidfd, int *userns_fd,
 		   struct pp_error **err);
 
-/* The same in two steps: pp_infra_clone returns once the process exists,
- * which makes the net, IPC and UTS namespaces itself (unshare: a network
- * namespace is ~0.4 ms here), on its own CPU while the caller goes on;
- * pp_infra_setup waits for them (*ready_fd, closed) and sets them up as
- * pp_infra_start does. Without an id range only (EINVAL). On failure of
- * either the caller kills the process (pp_infra_stop). */
+/* The same in steps: pp_infra_clone returns once the process exists, born
+ * in the cgroup of cfg->cgroup_procs_fds (the cgroup2 one); it makes the
+ * net, IPC and UTS namespaces itself (unshare: a network namespace is
+ * ~0.4 ms here) on its own CPU while the caller makes the pod's other
+ * cgroups and says so (pp_infra_cgroups_made, *proceed_fd closed): then
+ * the child moves itself into them (cfg->cgroup). pp_infra_setup waits for
+ * the namespaces (*ready_fd, closed) and sets them up as pp_infra_start
+ * does. Without an id range only (EINVAL). On failure of any the caller
+ * kills the process (pp_infra_stop). */
 int pp_infra_clone(const struct pp_infra_config *cfg, pid_t *pid, int *pidfd, int *ready_fd,
-		   struct pp_error **err);
+		   int *proceed_fd, struct pp_error **err);
+int pp_infra_cgroups_made(int *proceed_fd, struct pp_error **err);
 int pp_infra_setup(const struct pp_infra_config *cfg, pid_t pid, int pidfd, int *ready_fd,
 		   struct pp_error **err);
 

@@ -88,6 +88,7 @@ static struct pp_sandbox *sandbox_new(const struct pp_sandbox_config *cfg)
 	struct pp_sandbox *sb = xmalloc(sizeof(*sb));
 	sb->infra_pidfd = -1;
 	sb->infra_ready_fd = -1;
+	sb->infra_proceed_fd = -1;
 	sb->shm_fd = -1;
 	sb->state_dir = xstrdup(cfg->state_dir);
 	sb->userns_fd = -1;
@@ -127,6 +128,7 @@ static struct pp_infra_config infra_config(const struct pp_sandbox_config *cfg,
 	    .hostname = pp_pod_hostname(pod),
 	    .cgroup_procs_fds = cfg->cgroup_procs_fds,
 	    .n_cgroup_procs_fds = cfg->n_cgroup_procs_fds,
+	    .cgroup = cfg->cgroup,
 	    .oom_score_adj = cfg->infra_oom_score_adj,
 	    .set_oom_score_adj = cfg->set_infra_oom_score_adj,
 	    .id_base = cfg->id_base,
@@ -142,12 +144,18 @@ int pp_sandbox_begin(const struct pp_sandbox_config *cfg, struct pp_sandbox **ou
 		return -1;
 	struct pp_sandbox *sb = sandbox_new(cfg);
 	struct pp_infra_config icfg = infra_config(cfg, sb);
-	if (pp_infra_clone(&icfg, &sb->infra_pid, &sb->infra_pidfd, &sb->infra_ready_fd, err) < 0) {
+	if (pp_infra_clone(&icfg, &sb->infra_pid, &sb->infra_pidfd, &sb->infra_ready_fd,
+			   &sb->infra_proceed_fd, err) < 0) {
 		pp_sandbox_destroy(sb);
 		return -1;
 	}
 	*out = sb;
 	return 0;
+}
+
+int pp_sandbox_cgroups_made(struct pp_sandbox *sb, struct pp_error **err)
+{
+	return sb == NULL ? 0 : pp_infra_cgroups_made(&sb->infra_proceed_fd, err);
 }
 
 int pp_sandbox_create(const struct pp_sandbox_config *cfg, struct pp_sandbox **out,
@@ -238,6 +246,7 @@ void pp_sandbox_destroy(struct pp_sandbox *sb)
 		pp_infra_stop(sb->infra_pidfd);
 	cleanup_closep(&sb->infra_pidfd);
 	cleanup_closep(&sb->infra_ready_fd);
+	cleanup_closep(&sb->infra_proceed_fd);
 	cleanup_closep(&sb->shm_fd);
 	cleanup_closep(&sb->userns_fd);
 	free(sb->hosts_path);

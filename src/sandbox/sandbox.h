@@ -20,6 +20,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "cgroup/cgroup.h"
 #include "manifest/pod_spec.h"
 #include "util/error.h"
 
@@ -31,8 +32,9 @@ struct pp_sandbox_config {
 	const char *state_dir;	     /* the pod's state directory (exists) */
 	const int *cgroup_procs_fds; /* the pod cgroup, for the infra process */
 	size_t n_cgroup_procs_fds;
-	int64_t shm_size;	 /* bytes, 0 = default */
-	int infra_oom_score_adj; /* written when set_infra_oom_score_adj */
+	const struct pp_cgroup *cgroup; /* pp_sandbox_begin: the pod cgroup (cgroup.h) */
+	int64_t shm_size;		/* bytes, 0 = default */
+	int infra_oom_score_adj;	/* written when set_infra_oom_score_adj */
 	bool set_infra_oom_score_adj;
 	/* hostUsers: false: the pod's id range on the host (id_count > 0) */
 	uint32_t id_base, id_count;
@@ -41,11 +43,12 @@ struct pp_sandbox_config {
 struct pp_sandbox {
 	pid_t infra_pid;
 	int infra_pidfd;
-	int infra_ready_fd; /* begun: where its namespaces are reported made, -1 after */
-	int join_ns;	    /* CLONE_NEW* flags the containers join through infra_pidfd */
-	bool own_pid_ns;    /* containers get their own PID namespace each */
-	int shm_fd;	    /* detached tmpfs for /dev/shm, -1 with hostIPC */
-	int userns_fd;	    /* the pod's user namespace (owns the others), -1 = the host's */
+	int infra_ready_fd;   /* begun: where its namespaces are reported made, -1 after */
+	int infra_proceed_fd; /* begun: where it is told its cgroups are made, -1 after */
+	int join_ns;	      /* CLONE_NEW* flags the containers join through infra_pidfd */
+	bool own_pid_ns;      /* containers get their own PID namespace each */
+	int shm_fd;	      /* detached tmpfs for /dev/shm, -1 with hostIPC */
+	int userns_fd;	      /* the pod's user namespace (owns the others), -1 = the host's */
 	char *hosts_path, *hostname_path, *resolv_path;
 	char *pod_ip;	/* the pod's first address (/etc/hosts); 127.0.0.1 without a network */
 	char **pod_ips; /* every address of the pod, IPv4 first; NULL-terminated, may be empty */
@@ -68,6 +71,9 @@ int pp_sandbox_create(const struct pp_sandbox_config *cfg, struct pp_sandbox **o
  * sandbox that is not created after all goes with pp_sandbox_destroy. */
 int pp_sandbox_begin(const struct pp_sandbox_config *cfg, struct pp_sandbox **out,
 		     struct pp_error **err);
+/* A begun sandbox's infra process told that the pod's other cgroups are
+ * made: it moves itself into them. Nothing for one that was not begun. */
+int pp_sandbox_cgroups_made(struct pp_sandbox *sb, struct pp_error **err);
 
 /* The first half of destroy: the pod's network left (while the infra
  * process still holds its namespace), then the infra process SIGKILLed,

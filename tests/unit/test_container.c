@@ -682,11 +682,14 @@ static void test_infra_early(void **state)
 	    .hostname = INFRA_HOSTNAME,
 	};
 	pid_t pid;
-	int pidfd = -1, ready = -1;
-	assert_int_equal(pp_infra_clone(&icfg, &pid, &pidfd, &ready, &err), 0);
-	assert_true(pidfd >= 0 && ready >= 0);
+	int pidfd = -1, ready = -1, proceed = -1;
+	assert_int_equal(pp_infra_clone(&icfg, &pid, &pidfd, &ready, &proceed, &err), 0);
+	assert_true(pidfd >= 0 && ready >= 0 && proceed >= 0);
 	assert_int_equal(pp_infra_setup(&icfg, pid, pidfd, &ready, &err), 0);
 	assert_int_equal(ready, -1);
+	/* told its cgroups are made (none here): it goes on to run its loop */
+	assert_int_equal(pp_infra_cgroups_made(&proceed, &err), 0);
+	assert_int_equal(proceed, -1);
 	const char *kinds[] = {"net", "uts", "ipc"};
 	for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++) {
 		cleanup_free char *ours = xasprintf("/proc/self/ns/%s", kinds[i]);
@@ -706,9 +709,10 @@ static void test_infra_early(void **state)
 
 	icfg.id_base = TEST_ID_BASE;
 	icfg.id_count = TEST_ID_COUNT;
-	assert_int_equal(pp_infra_clone(&icfg, &pid, &pidfd, &ready, &err), -1);
+	assert_int_equal(pp_infra_clone(&icfg, &pid, &pidfd, &ready, &proceed, &err), -1);
 	assert_int_equal(err->status, EINVAL);
 	assert_int_equal(ready, -1);
+	assert_int_equal(proceed, -1);
 	pp_error_free(&err);
 }
 
