@@ -129,8 +129,8 @@ row(f"cgroups: pod + 3 containers in {HIER} hierarchies, resources, devices; the
     f"4 x mkdir in {HIER} hierarchies", f([(4, "cgroup.mkdir")]),
     step("pod cgroups begin", "pod cgroups made"))
 row("volumes, id range (-> `sandbox create`)", "", None, step("pod cgroups made", "sandbox create"))
-row("sandbox: /dev/shm, the infra's new net+ipc+uts namespaces (made since the cgroups "
-    "began) awaited, loopback up",
+row("sandbox: /dev/shm, the infra's new net+ipc+uts namespaces, loopback up (made and set "
+    "up by it since the cgroups began) awaited",
     "clone(net,ipc,uts) + wait; new netns + lo up", f([(1, "ns.net,ipc,uts"), (1, "net.lo")]),
     step("sandbox create", "sandbox infra up"))
 row("network, loopback only (`PEAPOD_NETWORK=none`)", "nothing to do", None,

@@ -299,9 +299,10 @@ static int start(const struct pp_infra_config *cfg, pid_t *pid, int *pidfd, int 
 	}
 	cleanup_close int proceed_rd = proceed[0];
 	cleanup_close int proceed_wr = proceed[1];
-	cleanup_close int root_fd = make_empty_root();
-	cleanup_close int program = pp_open_program(PP_INFRA_NAME);
-	if (root_fd < 0) {
+	/* early: made by the child, off the caller's path */
+	cleanup_close int root_fd = early ? -1 : make_empty_root();
+	cleanup_close int program = early ? -1 : pp_open_program(PP_INFRA_NAME);
+	if (root_fd < 0 && !early) {
 		int e = errno;
 		close(ready[0]);
 		close(ready[1]);
@@ -344,12 +345,20 @@ static int start(const struct pp_infra_config *cfg, pid_t *pid, int *pidfd, int 
 		size_t n_cg = cfg->n_cgroup_procs_fds;
 		if (early) {
 			close(steal_fd(&proceed_wr));
-			/* on this CPU, while the parent makes the pod's cgroups */
-			if (unshare(cfg->clone_flags & CHILD_MADE_NS) < 0)
-				pp_child_report_errno(ready[1], errno, "make the pod's namespaces");
+			/* On this CPU, while the parent makes the pod's cgroups:
+			 * the namespaces, set up from inside as infra_setup does. */
+			const char *fail = unshare(cfg->clone_flags & CHILD_MADE_NS) < 0
+					       ? "make the pod's namespaces"
+					       : namespaces_setup(cfg);
+			if (fail != NULL)
+				pp_child_report_errno(ready[1], errno, fail);
 			pp_child_report_ready(ready[1]);
 			close(ready[1]);
 			ready[1] = -1;
+			root_fd = make_empty_root();
+			program = pp_open_program(PP_INFRA_NAME);
+			if (root_fd < 0)
+				_exit(1);
 			int *opened = NULL;
 			await_cgroups(cfg, steal_fd(&proceed_rd), &opened, &n_cg);
 			cg_fds = opened;
@@ -465,8 +474,10 @@ int pp_infra_setup(const struct pp_infra_config *cfg, pid_t pid, int pidfd, int 
 		   struct pp_error **err)
 {
 	cleanup_close int ready = steal_fd(ready_fd);
+	/* its namespaces made and set up by itself; its oom_score_adj, known
+	 * since (the pod's cgroups planned it), from here */
 	if (pp_child_report_read(ready, true, err) < 0 ||
-	    setup_from_parent(cfg, pid, pidfd, err) < 0)
+	    (cfg->set_oom_score_adj && write_oom_score_adj(pid, cfg->oom_score_adj, err) < 0))
 		return pp_error_wrap(err, "infra process");
 	pp_trace("sandbox infra ready");
 	return 0;

@@ -50,12 +50,13 @@ int pp_infra_start(const struct pp_infra_config *cfg, pid_t *pid, int *pidfd, in
 /* The same in steps: pp_infra_clone returns once the process exists, born
  * in the cgroup of cfg->cgroup_procs_fds (the cgroup2 one); it makes the
  * net, IPC and UTS namespaces itself (unshare: a network namespace is
- * ~0.4 ms here) on its own CPU while the caller makes the pod's other
- * cgroups and says so (pp_infra_cgroups_made, *proceed_fd closed): then
- * the child moves itself into them (cfg->cgroup). pp_infra_setup waits for
- * the namespaces (*ready_fd, closed) and sets them up as pp_infra_start
- * does. Without an id range only (EINVAL). On failure of any the caller
- * kills the process (pp_infra_stop). */
+ * ~0.4 ms here) and sets them up (hostname, loopback, IPC sysctls) on its
+ * own CPU while the caller makes the pod's other cgroups and says so
+ * (pp_infra_cgroups_made, *proceed_fd closed): then the child moves itself
+ * into them (cfg->cgroup). pp_infra_setup waits for its namespaces
+ * (*ready_fd, closed) and writes its oom_score_adj. Without an id range
+ * only (EINVAL). On failure of any the caller kills the process
+ * (pp_infra_stop). */
 int pp_infra_clone(const struct pp_infra_config *cfg, pid_t *pid, int *pidfd, int *ready_fd,
 		   int *proceed_fd, struct pp_error **err);
 int pp_infra_cgroups_made(int *proceed_fd, struct pp_error **err);
