@@ -508,19 +508,17 @@ int pp_cgroup_procs_fds(const struct pp_cgroup *cg, int **fds, size_t *n, struct
 	return open_procs(cg->path, fds, n, err);
 }
 
-int pp_cgroup_infra_procs_fds(const struct pp_cgroup *pod, int **fds, size_t *n,
-			      struct pp_error **err)
-{
-	if (pod->layout != PP_CGROUP_V2)
-		return open_procs(pod->path, fds, n, err);
-	cleanup_free char *leaf = xasprintf("%s/%s", pod->path, CGROUP_INFRA_LEAF);
-	return open_procs(leaf, fds, n, err);
-}
-
 static char *infra_path(const struct pp_cgroup *pod)
 {
 	return pod->layout == PP_CGROUP_V2 ? xasprintf("%s/%s", pod->path, CGROUP_INFRA_LEAF)
 					   : xstrdup(pod->path);
+}
+
+int pp_cgroup_infra_procs_fds(const struct pp_cgroup *pod, int **fds, size_t *n,
+			      struct pp_error **err)
+{
+	cleanup_free char *path = infra_path(pod);
+	return open_procs(path, fds, n, err);
 }
 
 int pp_cgroup_infra_born_fds(const struct pp_cgroup *pod, int **fds, size_t *n,
