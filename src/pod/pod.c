@@ -250,6 +250,23 @@ static bool in_user_namespace(const struct pp_pod_instance *pod)
 	return pod->spec->has_host_users && !pod->spec->host_users;
 }
 
+/* What the sandbox is given of the pod; fds: where its infra process is
+ * born (and moves itself). */
+static struct pp_sandbox_config sandbox_config(const struct pp_pod_instance *pod, const int *fds,
+					       size_t n)
+{
+	return (struct pp_sandbox_config){
+	    .pod = pod->spec,
+	    .uid = pod->uid,
+	    .state_dir = pod->state_dir,
+	    .cgroup_procs_fds = fds,
+	    .n_cgroup_procs_fds = n,
+	    .cgroup = pod->cgroup,
+	    .id_base = pod->id_base,
+	    .id_count = pod->userns ? PP_IDRANGE_SIZE : 0,
+	};
+}
+
 /* Step 3b: the infra process, ahead: cloned as soon as the pod cgroup is
  * made where it is born (cgroup2), it makes the pod's namespaces (a
  * network namespace: ~0.4 ms here) on another CPU while this one makes
@@ -267,14 +284,7 @@ static int begin_sandbox(struct pp_pod_instance *pod, struct pp_error **err)
 	size_t n = 0;
 	if (pp_cgroup_infra_born_fds(pod->cgroup, &fds, &n, err) < 0)
 		return -1;
-	struct pp_sandbox_config cfg = {
-	    .pod = pod->spec,
-	    .uid = pod->uid,
-	    .state_dir = pod->state_dir,
-	    .cgroup_procs_fds = fds,
-	    .n_cgroup_procs_fds = n,
-	    .cgroup = pod->cgroup,
-	};
+	struct pp_sandbox_config cfg = sandbox_config(pod, fds, n);
 	r = pp_sandbox_begin(&cfg, &pod->sandbox, err);
 	pp_cgroup_procs_fds_close(fds, n);
 	return r;
@@ -307,17 +317,9 @@ static int create_sandbox(struct pp_pod_instance *pod, int infra_adj, struct pp_
 				     : pp_cgroup_infra_procs_fds(pod->cgroup, &fds, &n, err);
 	if (r < 0)
 		return -1;
-	struct pp_sandbox_config cfg = {
-	    .pod = pod->spec,
-	    .uid = pod->uid,
-	    .state_dir = pod->state_dir,
-	    .cgroup_procs_fds = fds,
-	    .n_cgroup_procs_fds = n,
-	    .infra_oom_score_adj = infra_adj,
-	    .set_infra_oom_score_adj = true,
-	    .id_base = pod->id_base,
-	    .id_count = pod->userns ? PP_IDRANGE_SIZE : 0,
-	};
+	struct pp_sandbox_config cfg = sandbox_config(pod, fds, n);
+	cfg.infra_oom_score_adj = infra_adj;
+	cfg.set_infra_oom_score_adj = true;
 	int ret = pp_sandbox_create(&cfg, &pod->sandbox, err);
 	pp_cgroup_procs_fds_close(fds, n);
 	return ret;
