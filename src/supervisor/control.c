@@ -107,6 +107,7 @@ static void take_pending_await(struct sup *s, size_t k)
 	buf[n] = '\0';
 	bool await = strcmp(buf, "await") == 0, remove = strcmp(buf, "await remove") == 0;
 	if ((await || remove) && recv(s->clients[k], buf, sizeof(buf) - 1, MSG_DONTWAIT) == n) {
+		pp_trace("sup await unread");
 		s->awaits[k] = true;
 		s->awaits_remove[k] = remove;
 	}

@@ -619,6 +619,47 @@ go_pod() {
 	assert_no_leaks
 }
 
+@test "an await the loop never read (the pod ended first) is answered all the same: the outcome, then the record goes" {
+	PEAPOD_TRACE=$TEST_DIR/trace apply_ok < <(go_pod unread)
+	eventually 10 logs_have unread waiting
+	local sup ctr client
+	sup=$(sup_pid unread)
+	ctr=$(container_pids unread)
+	# Stopped, its loop reads nothing: the connection and its request wait
+	# in the socket while the container ends (its exit waits too).
+	kill -STOP "$sup"
+	python3 - "$PEAPOD_RUN/pods/$(pod_uid unread)/ctl.sock" "$TEST_DIR/w/go" \
+		"$TEST_DIR/await.out" <<'PY' &
+import socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+s.connect(sys.argv[1])
+s.send(b"await remove")
+open(sys.argv[2], "w").close()
+s.settimeout(20)
+with open(sys.argv[3], "w") as out:
+    while True:
+        m = s.recv(65536)
+        if not m:
+            out.write("closed\n")
+            break
+        out.write(m.decode() + "\n")
+PY
+	client=$!
+	eventually 10 none_alive "$ctr" || { kill -CONT "$sup"; fail "the container did not end"; }
+	kill -CONT "$sup"
+	wait "$client" || fail "the client failed: $(cat "$TEST_DIR/await.out")"
+	mapfile -t lines <"$TEST_DIR/await.out"
+	[ "${#lines[@]}" -eq 2 ] || fail "want the outcome, then the close: ${lines[*]}"
+	[ "$(json_get '"%s %s" % (d["exitCode"], d["result"])' <<<"${lines[0]#finished }")" = \
+		"3 Failed" ] || fail "outcome: ${lines[0]}"
+	[ "${lines[1]}" = closed ] || fail "not closed: ${lines[*]}"
+	# read at the end, not by the loop: the pod was over first
+	grep -q " sup await unread$" "$TEST_DIR/trace" || fail "the loop read it: $(cat "$TEST_DIR/trace")"
+	run_peapod get pods unread
+	assert_status 1
+	assert_no_leaks
+}
+
 @test "run of a pod over at once: its supervisor removes it (run's connection awaits from the fork on), never run's delete" {
 	local f i
 	f=$(sh_pod quick Never 'exit 0' | write_manifest)
