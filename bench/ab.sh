@@ -131,7 +131,7 @@ for k in running stop spawn infra gone; do
 	running) label="trace: /bin/true container \`running\` -> \`exited\` (its run and exit)" ;;
 	stop) label="trace: delete, \`sup stop\` -> each container \`exited\`" ;;
 	spawn) label="trace: \`cli run\`/\`cli apply\` -> \`sup start\` (manifest read, supervisor forked)" ;;
-	infra) label="trace: \`sandbox create\` -> \`sandbox infra up\` (/dev/shm, infra process made and set up)" ;;
+	infra) label="trace: \`sandbox create\` -> \`sandbox infra up\` (/dev/shm, infra process made and set up, or awaited when cloned ahead)" ;;
 	gone) label="trace: delete, \`delete supervisor gone\` -> \`cli delete exit\` (the record removed)" ;;
 	esac
 	echo "| $label | $(stat "$TMP/a.trace.$k") | $(stat "$TMP/b.trace.$k") | $(awk -v a="$(med "$TMP/a.trace.$k")" -v b="$(med "$TMP/b.trace.$k")" 'BEGIN{printf "%.2f", b / a}') |"

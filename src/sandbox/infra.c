@@ -239,17 +239,24 @@ static int setup_from_parent(const struct pp_infra_config *cfg, pid_t child, int
 	return r;
 }
 
-/* In a new user namespace, the child waits for its maps (until then its ids
- * are unmapped and /proc/sys, sethostname's checks... see nobody), then
- * becomes its root. A parent that failed closes the pipe: EOF. */
-static const char *become_userns_root(int go)
+/* In the child: waits for the parent's byte on fd; a parent that gave up
+ * closed it (EOF): the child goes. */
+static void await_parent(int fd)
 {
 	char c;
 	ssize_t n;
-	while ((n = read(go, &c, 1)) < 0 && errno == EINTR)
+	while ((n = read(fd, &c, 1)) < 0 && errno == EINTR)
 		;
 	if (n != 1)
 		_exit(1);
+}
+
+/* In a new user namespace, the child waits for its maps (until then its ids
+ * are unmapped and /proc/sys, sethostname's checks... see nobody), then
+ * becomes its root. */
+static const char *become_userns_root(int go)
+{
+	await_parent(go);
 	if (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0)
 		return "become root of the user namespace";
 	return NULL;
@@ -259,18 +266,13 @@ static const char *become_userns_root(int go)
 #define CHILD_MADE_NS (CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS)
 
 /* The early child, once it made its namespaces and said so: it waits for
- * the parent to have made the pod's other cgroups (a byte on proceed; EOF:
- * the parent gave up), then opens them itself, to move itself in ("0":
- * only a process moving itself into "tasks" takes no thread-group lock,
- * whose RCU grace period took 5 ms here beside another pod's teardown). */
+ * the parent to have made the pod's other cgroups (a byte on proceed),
+ * then opens them itself, to move itself in ("0": only a process moving
+ * itself into "tasks" takes no thread-group lock, whose RCU grace period
+ * took 5 ms here beside another pod's teardown). */
 static void await_cgroups(const struct pp_infra_config *cfg, int proceed, int **fds, size_t *n)
 {
-	char c;
-	ssize_t r;
-	while ((r = read(proceed, &c, 1)) < 0 && errno == EINTR)
-		;
-	if (r != 1)
-		_exit(1);
+	await_parent(proceed);
 	close(proceed);
 	*fds = NULL;
 	*n = 0;
