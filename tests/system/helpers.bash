@@ -350,6 +350,12 @@ suite_ctrl_pids() {
 	return 0
 }
 
+# exited PID: the process is gone or a zombie: its files, so its locks,
+# are closed (SIGKILL's delivery does not wait for that).
+exited() {
+	[ "$(awk '/^State:/ {print $2}' "/proc/$1/status" 2>/dev/null)" = Z ] || ! kill -0 "$1" 2>/dev/null
+}
+
 # The suite's pod records: state and data directories, names, log directories,
 # and the block groups they are made in (util/fs.h pp_mkdir_grouped: empty
 # once each is renamed into place).

@@ -385,6 +385,9 @@ EOF2
 	ctrl=$(suite_ctrl_pid)
 	[ -n "$ctrl" ] || fail "no controller for the deployment"
 	kill -KILL "$ctrl"
+	# dead, its lock closed, before the boot (as after a reboot): a boot
+	# that finds the lock still held sees a running controller
+	eventually 10 exited "$ctrl"
 	sock=$TEST_DIR/cri.sock
 	"$PEAPOD" node --manifests "$MDIR" --cri-socket "$sock" 2>>"$NODE_LOG" &
 	NODE_PID=$!

@@ -108,7 +108,7 @@ assert r[0]["uid"], r'
 	ctrl=$(ctrl_pids)
 	[ "$(echo "$ctrl" | wc -w)" -eq 1 ] || fail "controllers: $ctrl"
 	kill -KILL "$ctrl"
-	eventually 5 bash -c "! kill -0 $ctrl 2>/dev/null || grep -q '^State:.*Z' /proc/$ctrl/status"
+	eventually 5 exited "$ctrl"
 	[ "$(running_ready web-)" -eq 3 ]
 	run_peapod get deployments
 	assert_status 0
