@@ -256,9 +256,9 @@ static int add_devices(const struct pp_container_config *cfg, int devfd, struct 
 	return 0;
 }
 
-/* Device nodes and links in the fresh /dev tmpfs. The umask turns mknod's
- * 0666 into 0644, hence the chmod afterwards. */
-static int populate_dev(const struct pp_container_config *cfg, int devfd, struct pp_error **err)
+/* Device nodes and links in the fresh /dev tmpfs: the nodes made with no
+ * umask (which would turn their 0666 into 0644), the caller's put back. */
+static int make_dev_nodes(int devfd, struct pp_error **err)
 {
 	for (size_t i = 0; i < sizeof(dev_nodes) / sizeof(dev_nodes[0]); i++) {
 		const struct dev_node *d = &dev_nodes[i];
@@ -268,11 +268,18 @@ static int populate_dev(const struct pp_container_config *cfg, int devfd, struct
 				return pp_error_set(err, errno, "mknod /dev/%s", d->name);
 			if (bind_host_dev(devfd, d->name, err) < 0)
 				return -1;
-			continue;
 		}
-		if (fchmodat(devfd, d->name, PP_DEV_NODE_MODE, 0) < 0)
-			return pp_error_set(err, errno, "chmod /dev/%s", d->name);
 	}
+	return 0;
+}
+
+static int populate_dev(const struct pp_container_config *cfg, int devfd, struct pp_error **err)
+{
+	mode_t mask = umask(0);
+	int r = make_dev_nodes(devfd, err);
+	umask(mask);
+	if (r < 0)
+		return -1;
 	for (size_t i = 0; i < sizeof(dev_links) / sizeof(dev_links[0]); i++)
 		if (symlinkat(dev_links[i].target, devfd, dev_links[i].name) < 0)
 			return pp_error_set(err, errno, "symlink /dev/%s", dev_links[i].name);

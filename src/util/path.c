@@ -76,6 +76,7 @@ struct walk {
 			   * through RESOLVE_IN_ROOT again */
 	int dirfd;	  /* O_PATH fd of done */
 	int links;
+	bool missing; /* started from the parent: the first component is missing */
 };
 
 /* comp is a dangling symlink in w->dirfd: resolution continues from its
@@ -106,40 +107,89 @@ static int follow_dangling(int rootfd, struct walk *w, const char *comp, struct 
 	return 1;
 }
 
+/* Where the walk of ensure_path starts: path's parent, opened inside the
+ * root, when it exists (nearly always: a mount target's directory), so that
+ * only the last component is left; otherwise the root. The parent is
+ * resolved as the walk would have resolved it, by RESOLVE_IN_ROOT. */
+static int walk_start(int rootfd, const char *path, struct walk *w, struct pp_error **err)
+{
+	size_t len = strlen(path);
+	while (len > 0 && path[len - 1] == '/')
+		len--;
+	size_t cut = len;
+	while (cut > 0 && path[cut - 1] != '/')
+		cut--;
+	const char *last = path + cut;
+	size_t last_len = len - cut;
+	bool dots = (last_len == 1 && last[0] == '.') ||
+		    (last_len == 2 && last[0] == '.' && last[1] == '.');
+	if (cut > 0 && last_len > 0 && !dots) {
+		cleanup_free char *parent = strndup(path, cut - 1);
+		if (parent == NULL)
+			abort();
+		int fd =
+		    open_in_root(rootfd, parent[0] != '\0' ? parent : "/", O_PATH | O_DIRECTORY);
+		if (fd >= 0) {
+			w->dirfd = fd;
+			w->done = steal_ptr(&parent);
+			w->todo = strndup(last, last_len);
+			if (w->todo == NULL)
+				abort();
+			w->rest = w->todo;
+			w->missing = true;
+			return 0;
+		}
+	}
+	w->todo = xstrdup(path);
+	w->rest = w->todo;
+	w->done = xstrdup("");
+	w->dirfd = open_in_root(rootfd, "/", O_PATH | O_DIRECTORY);
+	if (w->dirfd < 0)
+		return pp_error_set(err, errno, "open root");
+	return 0;
+}
+
 /* Makes every component of path exist inside the root, component by
- * component, each step opened again from rootfd with RESOLVE_IN_ROOT. */
+ * component, each step opened again from rootfd with RESOLVE_IN_ROOT.
+ * Returns an O_PATH fd of path. A missing component is made first and
+ * looked at after: EEXIST is a dangling symlink (followed) or someone
+ * else's make (opened). */
 static int ensure_path(int rootfd, const char *path, mode_t mode, bool create_file,
 		       struct pp_error **err)
 {
-	struct walk w = {.todo = xstrdup(path), .done = xstrdup("")};
-	int ret = 0;
-	w.rest = w.todo;
-	w.dirfd = open_in_root(rootfd, "/", O_PATH | O_DIRECTORY);
-	if (w.dirfd < 0)
-		ret = pp_error_set(err, errno, "open root");
+	struct walk w = {.dirfd = -1};
+	int ret = walk_start(rootfd, path, &w, err);
 	while (ret == 0 && !no_component_left(w.rest)) {
 		cleanup_free char *comp = next_component(&w.rest);
 		if (strcmp(comp, ".") == 0)
 			continue;
 		char *cand = xasprintf("%s/%s", w.done, comp);
-		int fd = open_in_root(rootfd, cand, O_PATH);
+		/* the first of a walk from the parent: known to be missing */
+		int fd = -1;
+		errno = ENOENT;
+		if (!w.missing)
+			fd = open_in_root(rootfd, cand, O_PATH);
+		w.missing = false;
 		if (fd < 0 && errno == ENOENT) {
-			int r = follow_dangling(rootfd, &w, comp, err);
-			if (r != 0) {
-				free(cand);
-				ret = r < 0 ? -1 : 0;
-				continue;
-			}
 			bool as_file = create_file && no_component_left(w.rest);
-			/* EEXIST: someone made it meanwhile; the reopen decides. */
-			if (create_component(w.dirfd, comp, as_file, mode) < 0 && errno != EEXIST)
-				ret = pp_error_set(err, errno, "create %s", cand);
-			else
-				fd = open_in_root(rootfd, cand, O_PATH);
+			if (create_component(w.dirfd, comp, as_file, mode) < 0) {
+				if (errno != EEXIST) {
+					ret = pp_error_set(err, errno, "create %s", cand);
+					free(cand);
+					break;
+				}
+				/* there: a dangling symlink, or someone else's */
+				int r = follow_dangling(rootfd, &w, comp, err);
+				if (r != 0) {
+					free(cand);
+					ret = r < 0 ? -1 : 0;
+					continue;
+				}
+			}
+			fd = open_in_root(rootfd, cand, O_PATH);
 		}
-		if (ret == 0 && fd < 0)
+		if (fd < 0) {
 			ret = pp_error_set(err, errno, "open %s", cand);
-		if (ret < 0) {
 			free(cand);
 			break;
 		}
@@ -148,11 +198,14 @@ static int ensure_path(int rootfd, const char *path, mode_t mode, bool create_fi
 		free(w.done);
 		w.done = cand;
 	}
-	if (w.dirfd >= 0)
-		close(w.dirfd);
 	free(w.todo);
 	free(w.done);
-	return ret;
+	if (ret < 0) {
+		if (w.dirfd >= 0)
+			close(w.dirfd);
+		return -1;
+	}
+	return w.dirfd;
 }
 
 int pp_path_open_in_root(int rootfd, const char *path, int flags, mode_t create_mode,
@@ -163,8 +216,12 @@ int pp_path_open_in_root(int rootfd, const char *path, int flags, mode_t create_
 		return fd;
 	if (errno != ENOENT || create_mode == 0)
 		return pp_error_set(err, errno, "open %s inside the root", path);
-	if (ensure_path(rootfd, path, create_mode, create_file, err) < 0)
+	fd = ensure_path(rootfd, path, create_mode, create_file, err);
+	if (fd < 0)
 		return pp_error_wrap(err, "create %s inside the root", path);
+	if ((flags & ~O_CLOEXEC) == O_PATH)
+		return fd;
+	close(fd);
 	fd = open_in_root(rootfd, path, flags);
 	if (fd < 0)
 		return pp_error_set(err, errno, "open %s inside the root", path);

@@ -480,6 +480,26 @@ static void test_path_open_in_root(void **state)
 	cleanup_free char *xyz = xasprintf("%s/x/y/z", f->upper);
 	assert_true(exists(xyz));
 
+	/* A dangling symlink as the last component, its parent there (the
+	 * walk from the parent): its target is made, as a file. */
+	cleanup_free char *dang2 = xasprintf("%s/p/dang2", f->upper);
+	assert_int_equal(symlink("../../m/n", dang2), 0);
+	fd = pp_path_open_in_root(rootfd, "/p/dang2", O_PATH, 0755, true, &err);
+	assert_true(fd >= 0);
+	assert_int_equal(fstat(fd, &st), 0);
+	assert_true(S_ISREG(st.st_mode));
+	close(fd);
+	cleanup_free char *mn = xasprintf("%s/m/n", f->upper);
+	assert_true(exists(mn));
+	/* Opened with the caller's flags once made. */
+	fd = pp_path_open_in_root(rootfd, "/p/r/", O_RDONLY | O_DIRECTORY, 0755, false, &err);
+	assert_true(fd >= 0);
+	assert_int_equal(fcntl(fd, F_GETFL) & O_PATH, 0);
+	close(fd);
+	/* A file as a parent: not a directory, nothing made. */
+	assert_int_equal(pp_path_open_in_root(rootfd, "/m/n/o", O_PATH, 0755, false, &err), -1);
+	assert_int_equal(err->status, ENOTDIR);
+	pp_error_free(&err);
 	assert_int_equal(pp_path_open_in_root(rootfd, "/a/c", O_PATH, 0755, false, &err), -1);
 	assert_int_equal(err->status, ELOOP);
 	pp_error_free(&err);
