@@ -73,12 +73,12 @@ $(BUILD)/libpeapod.a: $(LIB_OBJ)
 # calls a function for the first time does not run the dynamic linker again
 # (whose pages it gave back once set up, util/mem.h).
 # The libraries every verb may need are linked in (their Debian -dev
-# packages ship the archives): the dynamic linker then loads libc and libm
-# only, which takes ~0.3 ms off every command's start (bench/RESULTS.md,
-# "The CLI's own start"); libcurl, libcrypto, libssl and isa-l stay loaded
-# on first use (dlopen).
+# packages ship the archives): the dynamic linker then loads libc only,
+# which takes ~0.3 ms off every command's start (bench/RESULTS.md, "The
+# CLI's own start"), and libm's ~0.1 ms (cgroup_v2.c); libcurl, libcrypto,
+# libssl and isa-l stay loaded on first use (dlopen).
 CLI_LDLIBS := -Wl,-Bstatic $(shell pkg-config --libs yaml-0.1 json-c libseccomp libnghttp2 \
-	libprotobuf-c zlib 2>/dev/null) -Wl,-Bdynamic -lm
+	libprotobuf-c zlib 2>/dev/null) -Wl,-Bdynamic
 $(BUILD)/peapod: $(CLI_OBJ) $(BUILD)/libpeapod.a
 	$(CC) $(ALL_CFLAGS) -o $@ $(CLI_OBJ) $(BUILD)/libpeapod.a $(CLI_LDLIBS) -Wl,-z,now $(LDFLAGS)
 

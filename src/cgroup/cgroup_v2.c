@@ -1,6 +1,5 @@
 /* cgroup v2 resource files: one hierarchy, controllers enabled top-down. */
 #include <inttypes.h>
-#include <math.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -12,6 +11,43 @@
 #define SHARES_MAX 262144
 #define WEIGHT_MAX 10000
 
+/* The conversion needs a logarithm and a power, for which every peapod
+ * command would load libm (~0.1 ms of its start, for this one function):
+ * both are series here instead. test_resources checks every share value
+ * against libm's log2 and pow; the closest their exponent's power comes to
+ * an integer it is not is 2e-6, far above these series' error (~1e-12). */
+#define LN2 0.6931471805599453094172321
+#define LN10 2.3025850929940456840179915
+
+/* ln(m) for m in [1, 2): 2 atanh(z), z = (m - 1) / (m + 1) <= 1/3, a
+ * series that gains a digit a term; ln(1) is exactly 0. */
+static double ln_1_2(double m)
+{
+	double z = (m - 1.0) / (m + 1.0), z2 = z * z, term = z, sum = 0.0;
+	for (int k = 1; k < 60; k += 2) {
+		sum += term / k;
+		term *= z2;
+	}
+	return 2.0 * sum;
+}
+
+/* e^y for |y| < 3: y = k ln2 + r, |r| <= ln2 / 2, Taylor's series for
+ * e^r, then 2^k. */
+static double exp_small(double y)
+{
+	int k = (int)(y / LN2 + (y < 0 ? -0.5 : 0.5));
+	double r = y - k * LN2, term = 1.0, sum = 1.0;
+	for (int i = 1; i < 30; i++) {
+		term *= r / i;
+		sum += term;
+	}
+	for (; k > 0; k--)
+		sum *= 2.0;
+	for (; k < 0; k++)
+		sum /= 2.0;
+	return sum;
+}
+
 uint64_t pp_cgroup_shares_to_weight(uint64_t shares)
 {
 	if (shares == 0)
@@ -20,9 +56,23 @@ uint64_t pp_cgroup_shares_to_weight(uint64_t shares)
 		return 1;
 	if (shares >= SHARES_MAX)
 		return WEIGHT_MAX;
-	double l = log2((double)shares);
-	double exponent = (l * l + 125 * l) / 612.0 - 7.0 / 34.0;
-	return (uint64_t)ceil(pow(10, exponent));
+	/* log2: the exponent of 2 exactly (1024 is exactly 10), the rest of
+	 * the mantissa's */
+	int e = 0;
+	double m = (double)shares;
+	while (m >= 2.0) {
+		m /= 2.0;
+		e++;
+	}
+	double l = e + ln_1_2(m) / LN2;
+	double exponent = (l * l + 125 * l) / 612.0 - 7.0 / 34.0; /* in [0.12, 4) */
+	/* 10^exponent: its integer part exactly (1024's weight is 100) */
+	int n = (int)exponent;
+	double w = exp_small((exponent - n) * LN10);
+	for (; n > 0; n--)
+		w *= 10.0;
+	uint64_t c = (uint64_t)w; /* ceil */
+	return (double)c < w ? c + 1 : c;
 }
 
 void cg_v2_enable_controllers(const char *hierarchy, const char *path)

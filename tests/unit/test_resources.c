@@ -1,6 +1,7 @@
 /* Kubernetes' resource conversions with kubelet's own numbers (pkg/kubelet/cm
  * helpers_linux_test.go, pkg/kubelet/qos policy_test.go), runc's cpu.weight
  * mapping, QoS classes, API server defaulting and the sysctl rules. */
+#include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -66,6 +67,15 @@ static void test_weight(void **state)
 	assert_int_equal(pp_cgroup_shares_to_weight(2048), 174);
 	assert_int_equal(pp_cgroup_shares_to_weight(262144), 10000);
 	assert_int_equal(pp_cgroup_shares_to_weight(1000000), 10000);
+	/* every share value against the formula with libm's log2 and pow
+	 * (which the conversion does without, not to load libm) */
+	for (uint64_t s = 3; s < 262144; s++) {
+		double l = log2((double)s);
+		uint64_t want = (uint64_t)ceil(pow(10, (l * l + 125 * l) / 612.0 - 7.0 / 34.0));
+		if (pp_cgroup_shares_to_weight(s) != want)
+			fail_msg("shares %lu: weight %lu, libm's %lu", (unsigned long)s,
+				 (unsigned long)pp_cgroup_shares_to_weight(s), (unsigned long)want);
+	}
 }
 
 static void test_quota(void **state)
