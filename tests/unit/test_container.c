@@ -128,9 +128,13 @@ static void test_standard_mounts(void **state)
 			 "touch /sys/x 2>/dev/null || echo sys-ro;"
 			 "echo x > /dev/null && stat -c '%a %t,%T' /dev/null /dev/zero /dev/tty;"
 			 "readlink /dev/fd; readlink /dev/ptmx; stat -c %a /dev/shm;"
-			 "test -c /dev/pts/ptmx && echo ptmx");
+			 "test -c /dev/pts/ptmx && echo ptmx; umask");
+	/* /dev's nodes are made with no umask; the container gets ours back */
+	mode_t mask = umask(027);
 	assert_output(&f->cfg, "/proc\n/dev\n/dev/pts\n/dev/mqueue\n/dev/shm\n/sys\nsys-ro\n"
-			       "666 1,3\n666 1,5\n666 5,0\n/proc/self/fd\npts/ptmx\n1777\nptmx\n");
+			       "666 1,3\n666 1,5\n666 5,0\n/proc/self/fd\npts/ptmx\n1777\nptmx\n"
+			       "0027\n");
+	umask(mask);
 }
 
 static void test_overlay_writes_go_to_upper(void **state)
